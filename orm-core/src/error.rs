@@ -1,0 +1,444 @@
+//! The one error type of the ORM.
+//!
+//! [`Error`] is opaque and one pointer wide; what went wrong is its [`ErrorKind`], reached through
+//! [`Error::kind`]. Errors that come from the server carry a [`DbError`] with the SQLSTATE and the
+//! fields the server filled in (constraint, table, column, ...), available through
+//! [`Error::db_error`] and [`Error::sqlstate`] whatever the kind.
+
+use std::fmt;
+
+/// A boxed error from a lower layer (the driver, a value's `ToSql`/`FromSql`, the pool).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `Result<T, orm_core::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The error of every fallible operation of the ORM.
+///
+/// Match on [`Error::kind`] for the precise case, or use the predicates (`is_unique_violation`,
+/// `is_retryable`, ...) for the common questions.
+///
+/// ```
+/// use orm_core::{Error, ErrorKind};
+///
+/// let err = Error::row_count(1, 0);
+/// assert!(err.is_not_found());
+/// assert!(matches!(err.kind(), ErrorKind::RowCount { expected: 1, actual: 0 }));
+/// assert_eq!(err.to_string(), "expected 1 row, got 0");
+/// ```
+pub struct Error(Box<ErrorKind>);
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A configuration value was invalid: a malformed connection URL, a bad pool size, ...
+    #[error("invalid configuration: {message}")]
+    Config {
+        /// What was wrong.
+        message: String,
+        /// The underlying parser error, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// The server could not be reached, or refused the connection (authentication, unknown
+    /// database, too many connections). [`Error::sqlstate`] tells the server's reason when it gave
+    /// one (e.g. `28P01` for a wrong password).
+    #[error("cannot connect to the database: {message}")]
+    Connect {
+        /// A short description.
+        message: String,
+        /// The server's error, when the server answered.
+        db: Option<Box<DbError>>,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+    /// No connection became available in time (pool wait, connect or recycle timeout).
+    #[error("connection pool timed out while {0}")]
+    PoolTimeout(PoolStage),
+    /// The connection broke while it was in use. Statements of an open transaction are lost.
+    #[error("the connection to the database was lost")]
+    ConnectionLost(#[source] BoxError),
+    /// The connection was lost while `COMMIT` was in flight: the transaction may or may not have
+    /// been committed. Never reported as success or failure.
+    #[error("the connection was lost during COMMIT: the outcome of the transaction is unknown")]
+    CommitUnknown(#[source] BoxError),
+    /// A query returned a different number of rows than the call requires.
+    #[error("expected {expected} row{}, got {actual}", if *expected == 1 { "" } else { "s" })]
+    RowCount {
+        /// Rows the call expected.
+        expected: usize,
+        /// Rows the server returned (capped at `expected + 1` for `fetch_one`).
+        actual: usize,
+    },
+    /// A column could not be decoded into the field's Rust type.
+    #[error("cannot decode column `{column}` of `{model}`: {source}")]
+    Decode {
+        /// The model or result type being decoded.
+        model: &'static str,
+        /// The column (or, for tuples, its position).
+        column: String,
+        /// Why.
+        #[source]
+        source: BoxError,
+    },
+    /// A parameter could not be encoded for the server (wrong Rust type for the server's column
+    /// type, a value out of range for its type).
+    #[error("cannot encode parameter ${index}: {source}")]
+    Encode {
+        /// 1-based parameter number, as in `$n`.
+        index: usize,
+        /// Why.
+        #[source]
+        source: BoxError,
+    },
+    /// `INSERT`/`UPDATE` violated a unique constraint (SQLSTATE 23505).
+    #[error("unique violation: {0}")]
+    UniqueViolation(Box<DbError>),
+    /// A foreign-key constraint was violated (SQLSTATE 23503).
+    #[error("foreign key violation: {0}")]
+    ForeignKeyViolation(Box<DbError>),
+    /// A `NOT NULL` column was given no value (SQLSTATE 23502).
+    #[error("not-null violation: {0}")]
+    NotNullViolation(Box<DbError>),
+    /// A `CHECK` constraint failed (SQLSTATE 23514).
+    #[error("check violation: {0}")]
+    CheckViolation(Box<DbError>),
+    /// A serializable transaction could not be serialized (SQLSTATE 40001). Retryable.
+    #[error("serialization failure: {0}")]
+    SerializationFailure(Box<DbError>),
+    /// The transaction was chosen as a deadlock victim (SQLSTATE 40P01). Retryable.
+    #[error("deadlock detected: {0}")]
+    Deadlock(Box<DbError>),
+    /// The statement was cancelled by `statement_timeout` or a cancel request (SQLSTATE 57014).
+    #[error("statement cancelled: {0}")]
+    StatementTimeout(Box<DbError>),
+    /// The table referenced does not exist (SQLSTATE 42P01).
+    #[error("undefined table: {0}")]
+    UndefinedTable(Box<DbError>),
+    /// A value was out of range or invalid for its type on the server (SQLSTATE class 22).
+    #[error("invalid data: {0}")]
+    DataException(Box<DbError>),
+    /// Any other error reported by the server.
+    #[error("database error: {0}")]
+    Database(Box<DbError>),
+    /// An identifier (table, column, schema, constraint name) cannot be used.
+    #[error("invalid identifier {name:?}: {reason}")]
+    InvalidIdentifier {
+        /// The identifier as given.
+        name: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// A statement was built in a way that cannot be compiled (e.g. an `UPDATE` with no `SET`).
+    #[error("invalid statement: {0}")]
+    InvalidStatement(String),
+    /// The transaction or connection is not in a state that allows this call.
+    #[error("invalid transaction state: {0}")]
+    TransactionState(String),
+    /// The throwaway local PostgreSQL cluster could not be started or used.
+    #[error("local database: {message}")]
+    LocalDatabase {
+        /// What went wrong, and what to do about it.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+}
+
+/// The stage of a pool checkout that timed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PoolStage {
+    /// Waiting for a free connection.
+    Wait,
+    /// Opening a new connection.
+    Create,
+    /// Checking a returned connection before reuse.
+    Recycle,
+}
+
+impl fmt::Display for PoolStage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PoolStage::Wait => "waiting for a free connection",
+            PoolStage::Create => "opening a new connection",
+            PoolStage::Recycle => "recycling a connection",
+        })
+    }
+}
+
+/// An error reported by the PostgreSQL server, with the fields of its error message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DbError {
+    /// The five-character SQLSTATE code, e.g. `23505`.
+    pub sqlstate: String,
+    /// The primary message.
+    pub message: String,
+    /// The severity (`ERROR`, `FATAL`, ...).
+    pub severity: String,
+    /// Optional detail.
+    pub detail: Option<String>,
+    /// Optional hint.
+    pub hint: Option<String>,
+    /// The schema of the object involved.
+    pub schema: Option<String>,
+    /// The table involved.
+    pub table: Option<String>,
+    /// The column involved.
+    pub column: Option<String>,
+    /// The constraint involved.
+    pub constraint: Option<String>,
+    /// The data type involved.
+    pub datatype: Option<String>,
+}
+
+impl DbError {
+    /// A server error with only a code and a message (other fields empty).
+    pub fn new(sqlstate: impl Into<String>, message: impl Into<String>) -> Self {
+        DbError {
+            sqlstate: sqlstate.into(),
+            message: message.into(),
+            severity: "ERROR".into(),
+            ..DbError::default()
+        }
+    }
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (SQLSTATE {})", self.message, self.sqlstate)?;
+        if let Some(c) = &self.constraint {
+            write!(f, ", constraint {c:?}")?;
+        }
+        if let Some(t) = &self.table {
+            write!(f, ", table {t:?}")?;
+        }
+        if let Some(c) = &self.column {
+            write!(f, ", column {c:?}")?;
+        }
+        if let Some(d) = &self.detail {
+            write!(f, "; {d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0
+    }
+
+    /// Consumes the error, returning its kind.
+    pub fn into_kind(self) -> ErrorKind {
+        *self.0
+    }
+
+    /// Classifies a server error by its SQLSTATE into the matching kind.
+    ///
+    /// ```
+    /// use orm_core::{DbError, Error};
+    ///
+    /// let err = Error::from_db(DbError::new("23505", "duplicate key value"));
+    /// assert!(err.is_unique_violation());
+    /// assert_eq!(err.sqlstate(), Some("23505"));
+    /// ```
+    pub fn from_db(db: DbError) -> Error {
+        let db = Box::new(db);
+        let kind = match db.sqlstate.as_str() {
+            "23505" => ErrorKind::UniqueViolation(db),
+            "23503" => ErrorKind::ForeignKeyViolation(db),
+            "23502" => ErrorKind::NotNullViolation(db),
+            "23514" => ErrorKind::CheckViolation(db),
+            "40001" => ErrorKind::SerializationFailure(db),
+            "40P01" => ErrorKind::Deadlock(db),
+            "57014" => ErrorKind::StatementTimeout(db),
+            "42P01" => ErrorKind::UndefinedTable(db),
+            s if s.starts_with("22") => ErrorKind::DataException(db),
+            _ => ErrorKind::Database(db),
+        };
+        Error::from(kind)
+    }
+
+    /// The server's error, if the server reported one.
+    pub fn db_error(&self) -> Option<&DbError> {
+        match self.kind() {
+            ErrorKind::UniqueViolation(db)
+            | ErrorKind::ForeignKeyViolation(db)
+            | ErrorKind::NotNullViolation(db)
+            | ErrorKind::CheckViolation(db)
+            | ErrorKind::SerializationFailure(db)
+            | ErrorKind::Deadlock(db)
+            | ErrorKind::StatementTimeout(db)
+            | ErrorKind::UndefinedTable(db)
+            | ErrorKind::DataException(db)
+            | ErrorKind::Database(db) => Some(db),
+            ErrorKind::Connect { db: Some(db), .. } => Some(db),
+            _ => None,
+        }
+    }
+
+    /// The SQLSTATE of the server's error, if the server reported one.
+    pub fn sqlstate(&self) -> Option<&str> {
+        self.db_error().map(|db| db.sqlstate.as_str())
+    }
+
+    /// The constraint named by the server, for constraint violations.
+    pub fn constraint(&self) -> Option<&str> {
+        self.db_error().and_then(|db| db.constraint.as_deref())
+    }
+
+    /// `true` for a row-count error where no row was found.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.kind(), ErrorKind::RowCount { actual: 0, .. })
+    }
+
+    /// `true` for a unique-constraint violation (SQLSTATE 23505).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self.kind(), ErrorKind::UniqueViolation(_))
+    }
+
+    /// `true` for a foreign-key violation (SQLSTATE 23503).
+    pub fn is_foreign_key_violation(&self) -> bool {
+        matches!(self.kind(), ErrorKind::ForeignKeyViolation(_))
+    }
+
+    /// `true` when running the same transaction again may succeed: serialization failure
+    /// (40001) or deadlock (40P01).
+    ///
+    /// ```
+    /// use orm_core::{DbError, Error};
+    ///
+    /// assert!(Error::from_db(DbError::new("40001", "could not serialize")).is_retryable());
+    /// assert!(!Error::from_db(DbError::new("23505", "duplicate")).is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorKind::SerializationFailure(_) | ErrorKind::Deadlock(_)
+        )
+    }
+
+    /// `true` when the connection was lost (the commit outcome may be unknown too).
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorKind::ConnectionLost(_) | ErrorKind::CommitUnknown(_)
+        )
+    }
+
+    /// A row-count error.
+    pub fn row_count(expected: usize, actual: usize) -> Error {
+        ErrorKind::RowCount { expected, actual }.into()
+    }
+
+    /// A decode error naming the model and column.
+    pub fn decode(model: &'static str, column: impl Into<String>, source: BoxError) -> Error {
+        ErrorKind::Decode {
+            model,
+            column: column.into(),
+            source,
+        }
+        .into()
+    }
+
+    /// An invalid-identifier error.
+    pub fn invalid_identifier(name: impl Into<String>, reason: &'static str) -> Error {
+        ErrorKind::InvalidIdentifier {
+            name: name.into(),
+            reason,
+        }
+        .into()
+    }
+
+    /// An invalid-statement error.
+    pub fn invalid_statement(message: impl Into<String>) -> Error {
+        ErrorKind::InvalidStatement(message.into()).into()
+    }
+
+    /// A configuration error.
+    pub fn config(message: impl Into<String>, source: Option<BoxError>) -> Error {
+        ErrorKind::Config {
+            message: message.into(),
+            source,
+        }
+        .into()
+    }
+
+    /// A transaction-state error.
+    pub fn transaction_state(message: impl Into<String>) -> Error {
+        ErrorKind::TransactionState(message.into()).into()
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Error(Box::new(kind))
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&*self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_one_pointer_wide() {
+        assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn sqlstates_map_to_kinds() {
+        let cases = [
+            ("23505", "unique"),
+            ("23503", "fk"),
+            ("23502", "notnull"),
+            ("23514", "check"),
+            ("40001", "serial"),
+            ("40P01", "deadlock"),
+            ("57014", "timeout"),
+            ("42P01", "table"),
+            ("22003", "data"),
+            ("42601", "db"),
+        ];
+        for (code, want) in cases {
+            let e = Error::from_db(DbError::new(code, "m"));
+            let got = match e.kind() {
+                ErrorKind::UniqueViolation(_) => "unique",
+                ErrorKind::ForeignKeyViolation(_) => "fk",
+                ErrorKind::NotNullViolation(_) => "notnull",
+                ErrorKind::CheckViolation(_) => "check",
+                ErrorKind::SerializationFailure(_) => "serial",
+                ErrorKind::Deadlock(_) => "deadlock",
+                ErrorKind::StatementTimeout(_) => "timeout",
+                ErrorKind::UndefinedTable(_) => "table",
+                ErrorKind::DataException(_) => "data",
+                ErrorKind::Database(_) => "db",
+                _ => "other",
+            };
+            assert_eq!(got, want, "{code}");
+            assert_eq!(e.sqlstate(), Some(code));
+        }
+    }
+}

@@ -1,0 +1,327 @@
+//! The expression language.
+//!
+//! Types live at the edges: [`Column<M, T>`] and [`Expr<T>`] carry the Rust type of their value
+//! so comparisons are checked by the compiler, and both lower to an untyped [`Node`] tree that the
+//! [compiler](crate::compile) walks. Values are never part of the SQL text: they sit in the tree as
+//! [`Param`]s and are sent as bound parameters.
+
+mod column;
+mod ops;
+
+pub use column::Column;
+pub use ops::{Expression, IntoExpr, OrderBy, Ordering, asc, desc, escape_like};
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use postgres_types::ToSql;
+
+use crate::types::SqlType;
+
+/// A bound parameter value.
+pub type Param = Arc<dyn ToSql + Send + Sync>;
+
+/// Wraps a value as a parameter.
+pub fn param<T: ToSql + Send + Sync + 'static>(value: T) -> Param {
+    Arc::new(value)
+}
+
+/// A reference to a column of a table, as the compiler prints it: `"table"."column"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnRef {
+    /// The table (or alias) qualifying the column.
+    pub table: &'static str,
+    /// The column's name.
+    pub name: &'static str,
+}
+
+/// An untyped SQL expression node. Built through [`Column`] and [`Expr`]; read by the compiler.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Node {
+    /// A column of a table.
+    Column(ColumnRef),
+    /// A bound value, printed as `$n`.
+    Param(Param),
+    /// A prefix or postfix operator.
+    Unary(UnaryOp, Box<Node>),
+    /// A binary operator.
+    Binary(BinOp, Box<Node>, Box<Node>),
+    /// `expr = ANY(array)` or, negated, `expr <> ALL(array)`.
+    InArray {
+        /// The tested expression.
+        expr: Box<Node>,
+        /// The array (one parameter).
+        array: Box<Node>,
+        /// `NOT IN`.
+        negated: bool,
+    },
+    /// `expr [NOT] BETWEEN low AND high`.
+    Between {
+        /// The tested expression.
+        expr: Box<Node>,
+        /// Lower bound.
+        low: Box<Node>,
+        /// Upper bound.
+        high: Box<Node>,
+        /// `NOT BETWEEN`.
+        negated: bool,
+    },
+    /// A function call; `name` is printed as written (it is never user input).
+    Func(&'static str, Vec<Node>),
+    /// `count(*)`.
+    CountStar,
+    /// A fixed SQL keyword or literal written by the library (`TRUE`, `NULL`, ...).
+    Keyword(&'static str),
+    /// `EXISTS (subquery)`.
+    Exists(Box<crate::stmt::SelectCore>),
+}
+
+/// Prefix and postfix operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnaryOp {
+    /// `NOT x`
+    Not,
+    /// `x IS NULL`
+    IsNull,
+    /// `x IS NOT NULL`
+    IsNotNull,
+    /// `-x`
+    Neg,
+}
+
+/// Binary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BinOp {
+    /// `=`
+    Eq,
+    /// `<>`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `AND`
+    And,
+    /// `OR`
+    Or,
+    /// `LIKE`
+    Like,
+    /// `NOT LIKE`
+    NotLike,
+    /// `ILIKE`
+    ILike,
+    /// `NOT ILIKE`
+    NotILike,
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `%`
+    Rem,
+    /// `||`
+    Concat,
+}
+
+impl BinOp {
+    /// The operator as written in SQL.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            BinOp::Eq => "=",
+            BinOp::Ne => "<>",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::And => "AND",
+            BinOp::Or => "OR",
+            BinOp::Like => "LIKE",
+            BinOp::NotLike => "NOT LIKE",
+            BinOp::ILike => "ILIKE",
+            BinOp::NotILike => "NOT ILIKE",
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+            BinOp::Concat => "||",
+        }
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Column(c) => write!(f, "{}.{}", c.table, c.name),
+            Node::Param(p) => write!(f, "Param({p:?})"),
+            Node::Unary(op, e) => f.debug_tuple("Unary").field(op).field(e).finish(),
+            Node::Binary(op, l, r) => f.debug_tuple("Binary").field(op).field(l).field(r).finish(),
+            Node::InArray {
+                expr,
+                array,
+                negated,
+            } => f
+                .debug_struct("InArray")
+                .field("expr", expr)
+                .field("array", array)
+                .field("negated", negated)
+                .finish(),
+            Node::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => f
+                .debug_struct("Between")
+                .field("expr", expr)
+                .field("low", low)
+                .field("high", high)
+                .field("negated", negated)
+                .finish(),
+            Node::Func(name, args) => f.debug_tuple("Func").field(name).field(args).finish(),
+            Node::CountStar => f.write_str("CountStar"),
+            Node::Keyword(k) => f.write_str(k),
+            Node::Exists(s) => f.debug_tuple("Exists").field(s).finish(),
+        }
+    }
+}
+
+impl Node {
+    pub(crate) fn binary(op: BinOp, left: Node, right: Node) -> Node {
+        Node::Binary(op, Box::new(left), Box::new(right))
+    }
+
+    pub(crate) fn unary(op: UnaryOp, expr: Node) -> Node {
+        Node::Unary(op, Box::new(expr))
+    }
+}
+
+/// A typed SQL expression whose value decodes into `T`.
+///
+/// Built from columns, values and operators: `User::age.gt(18)` is an `Expr<bool>`,
+/// `count_star()` an `Expr<i64>`. Combine conditions with [`and`](Expr::and) /
+/// [`or`](Expr::or) / [`not`](Expr::not) or the `&`, `|` and `!` operators.
+pub struct Expr<T> {
+    node: Node,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Expr<T> {
+    fn clone(&self) -> Self {
+        Expr::new(self.node.clone())
+    }
+}
+
+impl<T> fmt::Debug for Expr<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.node.fmt(f)
+    }
+}
+
+impl<T> Expr<T> {
+    /// Wraps an untyped node. The caller vouches that it yields a `T`.
+    pub fn new(node: Node) -> Self {
+        Expr {
+            node,
+            _type: PhantomData,
+        }
+    }
+
+    /// The untyped node.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// Unwraps the untyped node.
+    pub fn into_node(self) -> Node {
+        self.node
+    }
+}
+
+impl Expr<bool> {
+    /// `self AND other`.
+    pub fn and(self, other: Expr<bool>) -> Expr<bool> {
+        Expr::new(Node::binary(BinOp::And, self.node, other.node))
+    }
+
+    /// `self OR other`.
+    pub fn or(self, other: Expr<bool>) -> Expr<bool> {
+        Expr::new(Node::binary(BinOp::Or, self.node, other.node))
+    }
+
+    /// `NOT self`.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Expr<bool> {
+        Expr::new(Node::unary(UnaryOp::Not, self.node))
+    }
+
+    /// `TRUE`: the neutral element of [`all`].
+    pub fn true_() -> Expr<bool> {
+        Expr::new(Node::Keyword("TRUE"))
+    }
+
+    /// `FALSE`: the neutral element of [`any`].
+    pub fn false_() -> Expr<bool> {
+        Expr::new(Node::Keyword("FALSE"))
+    }
+}
+
+impl std::ops::BitAnd for Expr<bool> {
+    type Output = Expr<bool>;
+    fn bitand(self, rhs: Expr<bool>) -> Expr<bool> {
+        self.and(rhs)
+    }
+}
+
+impl std::ops::BitOr for Expr<bool> {
+    type Output = Expr<bool>;
+    fn bitor(self, rhs: Expr<bool>) -> Expr<bool> {
+        self.or(rhs)
+    }
+}
+
+impl std::ops::Not for Expr<bool> {
+    type Output = Expr<bool>;
+    fn not(self) -> Expr<bool> {
+        Expr::not(self)
+    }
+}
+
+/// All conditions joined with `AND`; `TRUE` when there are none.
+///
+/// For filters built at run time from optional input.
+pub fn all(conditions: impl IntoIterator<Item = Expr<bool>>) -> Expr<bool> {
+    conditions
+        .into_iter()
+        .reduce(Expr::and)
+        .unwrap_or_else(Expr::true_)
+}
+
+/// Any of the conditions joined with `OR`; `FALSE` when there are none.
+pub fn any(conditions: impl IntoIterator<Item = Expr<bool>>) -> Expr<bool> {
+    conditions
+        .into_iter()
+        .reduce(Expr::or)
+        .unwrap_or_else(Expr::false_)
+}
+
+/// `count(*)`.
+pub fn count_star() -> Expr<i64> {
+    Expr::new(Node::CountStar)
+}
+
+/// A bound value as an expression (e.g. to put a value on the left of an operator).
+pub fn value<T: SqlType>(v: T) -> Expr<T> {
+    Expr::new(Node::Param(param(v)))
+}

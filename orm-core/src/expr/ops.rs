@@ -1,0 +1,388 @@
+use super::{BinOp, Column, Expr, Node, UnaryOp, param};
+use crate::types::SqlType;
+
+/// The base type of an expression's value: what it is compared against.
+type Base<E> = <<E as Expression>::Value as SqlType>::Base;
+
+/// Something that yields an SQL value of type [`Value`](Expression::Value): a [`Column`] or an
+/// [`Expr`]. Every operator is a method of this trait, so columns and expressions share them.
+///
+/// Comparisons take anything that is [`IntoExpr`] of the value's *base* type: a column of
+/// `Option<String>` compares with `&str`, `String`, another text column or a text expression, and
+/// comparing it with an `i64` does not compile.
+pub trait Expression: Sized {
+    /// The Rust type the expression's value decodes into.
+    type Value: SqlType;
+
+    /// Lowers to an untyped node.
+    fn into_node(self) -> Node;
+
+    /// Lowers to a typed expression.
+    fn expr(self) -> Expr<Self::Value> {
+        Expr::new(self.into_node())
+    }
+
+    /// `self = v`
+    fn eq<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
+        compare(self, BinOp::Eq, v)
+    }
+
+    /// `self <> v`
+    fn ne<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
+        compare(self, BinOp::Ne, v)
+    }
+
+    /// `self < v`
+    fn lt<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
+        compare(self, BinOp::Lt, v)
+    }
+
+    /// `self <= v`
+    fn le<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
+        compare(self, BinOp::Le, v)
+    }
+
+    /// `self > v`
+    fn gt<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
+        compare(self, BinOp::Gt, v)
+    }
+
+    /// `self >= v`
+    fn ge<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
+        compare(self, BinOp::Ge, v)
+    }
+
+    /// `self BETWEEN low AND high`
+    fn between<L: IntoExpr<Base<Self>>, H: IntoExpr<Base<Self>>>(self, low: L, high: H) -> Expr<bool> {
+        Expr::new(Node::Between {
+            expr: Box::new(self.into_node()),
+            low: Box::new(low.into_expr_node()),
+            high: Box::new(high.into_expr_node()),
+            negated: false,
+        })
+    }
+
+    /// `self NOT BETWEEN low AND high`
+    fn not_between<L: IntoExpr<Base<Self>>, H: IntoExpr<Base<Self>>>(
+        self,
+        low: L,
+        high: H,
+    ) -> Expr<bool> {
+        Expr::new(Node::Between {
+            expr: Box::new(self.into_node()),
+            low: Box::new(low.into_expr_node()),
+            high: Box::new(high.into_expr_node()),
+            negated: true,
+        })
+    }
+
+    /// `self IN (values)`, compiled as `self = ANY($n)` with the values as one array parameter,
+    /// so the SQL text is the same for any number of values. An empty list matches nothing.
+    fn is_in<I>(self, values: I) -> Expr<bool>
+    where
+        I: IntoIterator,
+        I::Item: Into<Base<Self>>,
+    {
+        in_array(self, values, false)
+    }
+
+    /// `self NOT IN (values)`, compiled as `self <> ALL($n)`. An empty list matches every non-null
+    /// value.
+    fn not_in<I>(self, values: I) -> Expr<bool>
+    where
+        I: IntoIterator,
+        I::Item: Into<Base<Self>>,
+    {
+        in_array(self, values, true)
+    }
+
+    /// `self IS NULL`
+    fn is_null(self) -> Expr<bool> {
+        Expr::new(Node::unary(UnaryOp::IsNull, self.into_node()))
+    }
+
+    /// `self IS NOT NULL`
+    fn is_not_null(self) -> Expr<bool> {
+        Expr::new(Node::unary(UnaryOp::IsNotNull, self.into_node()))
+    }
+
+    /// `self LIKE pattern`; `%` and `_` in `pattern` are wildcards, `\` escapes.
+    fn like<V: IntoExpr<String>>(self, pattern: V) -> Expr<bool>
+    where
+        Self::Value: SqlType<Base = String>,
+    {
+        Expr::new(Node::binary(
+            BinOp::Like,
+            self.into_node(),
+            pattern.into_expr_node(),
+        ))
+    }
+
+    /// `self NOT LIKE pattern`
+    fn not_like<V: IntoExpr<String>>(self, pattern: V) -> Expr<bool>
+    where
+        Self::Value: SqlType<Base = String>,
+    {
+        Expr::new(Node::binary(
+            BinOp::NotLike,
+            self.into_node(),
+            pattern.into_expr_node(),
+        ))
+    }
+
+    /// `self ILIKE pattern` (case-insensitive `LIKE`).
+    fn ilike<V: IntoExpr<String>>(self, pattern: V) -> Expr<bool>
+    where
+        Self::Value: SqlType<Base = String>,
+    {
+        Expr::new(Node::binary(
+            BinOp::ILike,
+            self.into_node(),
+            pattern.into_expr_node(),
+        ))
+    }
+
+    /// `self NOT ILIKE pattern`
+    fn not_ilike<V: IntoExpr<String>>(self, pattern: V) -> Expr<bool>
+    where
+        Self::Value: SqlType<Base = String>,
+    {
+        Expr::new(Node::binary(
+            BinOp::NotILike,
+            self.into_node(),
+            pattern.into_expr_node(),
+        ))
+    }
+
+    /// The text contains `needle` literally: `self LIKE '%needle%'` with `%`, `_` and `\` in
+    /// `needle` escaped.
+    fn contains(self, needle: &str) -> Expr<bool>
+    where
+        Self::Value: SqlType<Base = String>,
+    {
+        self.like(format!("%{}%", escape_like(needle)))
+    }
+
+    /// The text starts with `prefix` literally (wildcards escaped).
+    fn starts_with(self, prefix: &str) -> Expr<bool>
+    where
+        Self::Value: SqlType<Base = String>,
+    {
+        self.like(format!("{}%", escape_like(prefix)))
+    }
+
+    /// The text ends with `suffix` literally (wildcards escaped).
+    fn ends_with(self, suffix: &str) -> Expr<bool>
+    where
+        Self::Value: SqlType<Base = String>,
+    {
+        self.like(format!("%{}", escape_like(suffix)))
+    }
+
+    /// `self + v`
+    fn add<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value> {
+        arith(self, BinOp::Add, v)
+    }
+
+    /// `self - v`
+    fn sub<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value> {
+        arith(self, BinOp::Sub, v)
+    }
+
+    /// `self * v`
+    fn mul<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value> {
+        arith(self, BinOp::Mul, v)
+    }
+
+    /// `self / v`
+    fn div<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value> {
+        arith(self, BinOp::Div, v)
+    }
+
+    /// `self || v` (text concatenation).
+    fn concat<V: IntoExpr<String>>(self, v: V) -> Expr<Self::Value>
+    where
+        Self::Value: SqlType<Base = String>,
+    {
+        arith(self, BinOp::Concat, v)
+    }
+
+    /// Ascending order (the default).
+    fn asc(self) -> OrderBy {
+        OrderBy::new(self.into_node(), Ordering::Asc)
+    }
+
+    /// Descending order.
+    fn desc(self) -> OrderBy {
+        OrderBy::new(self.into_node(), Ordering::Desc)
+    }
+}
+
+fn compare<E: Expression, V: IntoExpr<Base<E>>>(e: E, op: BinOp, v: V) -> Expr<bool> {
+    Expr::new(Node::binary(op, e.into_node(), v.into_expr_node()))
+}
+
+fn arith<E: Expression, B, V: IntoExpr<B>>(e: E, op: BinOp, v: V) -> Expr<E::Value> {
+    Expr::new(Node::binary(op, e.into_node(), v.into_expr_node()))
+}
+
+fn in_array<E, I>(e: E, values: I, negated: bool) -> Expr<bool>
+where
+    E: Expression,
+    I: IntoIterator,
+    I::Item: Into<Base<E>>,
+{
+    let array: Vec<Base<E>> = values.into_iter().map(Into::into).collect();
+    Expr::new(Node::InArray {
+        expr: Box::new(e.into_node()),
+        array: Box::new(Node::Param(param(array))),
+        negated,
+    })
+}
+
+/// Escapes `\`, `%` and `_` so `text` matches itself literally in a `LIKE` pattern (PostgreSQL's
+/// default escape character is `\`).
+///
+/// ```
+/// assert_eq!(orm_core::expr::escape_like(r"50%_off\"), r"50\%\_off\\");
+/// ```
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl<M, T: SqlType> Expression for Column<M, T> {
+    type Value = T;
+    fn into_node(self) -> Node {
+        self.node()
+    }
+}
+
+impl<T: SqlType> Expression for Expr<T> {
+    type Value = T;
+    fn into_node(self) -> Node {
+        Expr::into_node(self)
+    }
+}
+
+/// A value usable where an expression of base type `B` is expected: a value of type `B` (or a
+/// reference to one, or `&str` for text), `Option<B>` (a typed `NULL` when `None`), or a column or
+/// expression whose base type is `B`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be used as an SQL value of type `{B}`",
+    label = "expected a `{B}` value, column or expression",
+    note = "a column is compared with values, columns and expressions of its own type (for `Option<T>` columns: of `T`)"
+)]
+pub trait IntoExpr<B> {
+    /// Lowers to an untyped node.
+    fn into_expr_node(self) -> Node;
+}
+
+impl<T: SqlType> IntoExpr<T> for T {
+    fn into_expr_node(self) -> Node {
+        Node::Param(param(self))
+    }
+}
+
+impl<T: SqlType + Clone> IntoExpr<T> for &T {
+    fn into_expr_node(self) -> Node {
+        Node::Param(param(self.clone()))
+    }
+}
+
+impl IntoExpr<String> for &str {
+    fn into_expr_node(self) -> Node {
+        Node::Param(param(self.to_owned()))
+    }
+}
+
+impl<T: SqlType> IntoExpr<T> for Option<T> {
+    fn into_expr_node(self) -> Node {
+        Node::Param(param(self))
+    }
+}
+
+impl IntoExpr<String> for Option<&str> {
+    fn into_expr_node(self) -> Node {
+        Node::Param(param(self.map(str::to_owned)))
+    }
+}
+
+impl<M, T: SqlType> IntoExpr<T::Base> for Column<M, T> {
+    fn into_expr_node(self) -> Node {
+        self.node()
+    }
+}
+
+impl<T: SqlType> IntoExpr<T::Base> for Expr<T> {
+    fn into_expr_node(self) -> Node {
+        Expr::into_node(self)
+    }
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ordering {
+    /// `ASC`
+    Asc,
+    /// `DESC`
+    Desc,
+}
+
+/// One `ORDER BY` item.
+#[derive(Debug, Clone)]
+pub struct OrderBy {
+    pub(crate) node: Node,
+    pub(crate) ordering: Ordering,
+    pub(crate) nulls_first: Option<bool>,
+}
+
+impl OrderBy {
+    fn new(node: Node, ordering: Ordering) -> Self {
+        OrderBy {
+            node,
+            ordering,
+            nulls_first: None,
+        }
+    }
+
+    /// `NULLS FIRST`
+    pub fn nulls_first(mut self) -> Self {
+        self.nulls_first = Some(true);
+        self
+    }
+
+    /// `NULLS LAST`
+    pub fn nulls_last(mut self) -> Self {
+        self.nulls_first = Some(false);
+        self
+    }
+}
+
+impl<M, T: SqlType> From<Column<M, T>> for OrderBy {
+    fn from(c: Column<M, T>) -> Self {
+        c.asc()
+    }
+}
+
+impl<T: SqlType> From<Expr<T>> for OrderBy {
+    fn from(e: Expr<T>) -> Self {
+        e.asc()
+    }
+}
+
+/// Ascending order of an expression.
+pub fn asc<E: Expression>(e: E) -> OrderBy {
+    e.asc()
+}
+
+/// Descending order of an expression.
+pub fn desc<E: Expression>(e: E) -> OrderBy {
+    e.desc()
+}

@@ -1,0 +1,181 @@
+//! The core of the ORM: table metadata, a typed SQL expression language, statements and the SQL
+//! compiler. It does no IO and depends on no async runtime; `orm-postgres` runs what this crate
+//! builds. Users depend on `orm-postgres`, which re-exports everything here.
+//!
+//! ```
+//! use orm_core::prelude::*;
+//! # use orm_core::__doc_fixture::User;
+//!
+//! // `User` derives `Model`; `User::name` is a typed `Column<User, String>`.
+//! let q = select::<User>().filter(User::name.eq("Jane").and(User::id.is_in([1, 2, 3])));
+//! let compiled = q.compile().unwrap();
+//! assert_eq!(
+//!     compiled.sql,
+//!     r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE ("users"."name" = $1) AND ("users"."id" = ANY($2))"#
+//! );
+//! assert_eq!(compiled.params.len(), 2); // values are never part of the SQL text
+//! ```
+//!
+//! # Behavior
+//! - **Values are always parameters.** The SQL text depends only on the statement's shape: `IN`
+//!   lists become `= ANY($n)` with one array, `LIMIT`/`OFFSET` are parameters, multi-row inserts
+//!   send one array per column. So every statement hits the server's prepared-statement cache.
+//! - **Identifiers are always quoted**, embedded `"` doubled; a name over 63 bytes is rejected
+//!   with [`ErrorKind::InvalidIdentifier`] rather than silently truncated by the server.
+//! - **Types live at the edges.** Columns and expressions carry their Rust value type, so
+//!   comparing a text column with an integer does not compile; inside, statements are plain data.
+//!
+//! # Features
+//! | feature | default | enables |
+//! |---|---|---|
+//! | `chrono` | yes | `DATE`, `TIME`, `TIMESTAMP`, `TIMESTAMPTZ` through chrono |
+//! | `uuid` | yes | `UUID` |
+//! | `json` | yes | `JSONB` through `serde_json::Value` and [`Json<T>`](types::Json) |
+//! | `decimal` | yes | `NUMERIC` through `rust_decimal::Decimal` |
+
+#![warn(missing_docs)]
+
+extern crate self as orm_core;
+
+pub mod compile;
+pub mod ddl;
+pub mod error;
+pub mod expr;
+pub mod meta;
+pub mod model;
+pub mod row;
+pub mod stmt;
+pub mod types;
+
+pub use compile::CompiledQuery;
+pub use error::{BoxError, DbError, Error, ErrorKind, PoolStage, Result};
+pub use expr::{Column, Expr, Expression, IntoExpr};
+pub use meta::{ColumnDef, Table};
+pub use model::Model;
+pub use orm_macros::{DbEnum, Model};
+pub use row::{FromRow, Row};
+pub use stmt::{Delete, Insert, Select, Selection, Statement, Update};
+#[cfg(feature = "json")]
+pub use types::Json;
+pub use types::{ColumnType, SqlType};
+
+/// Everything a user needs in scope: the derives, the statement builders and the traits whose
+/// methods build expressions.
+pub mod prelude {
+    pub use crate::expr::{Expression, all, any, asc, count_star, desc, value};
+    pub use crate::stmt::{
+        Statement, delete, delete_model, exists, insert, insert_many, select, update, update_model,
+    };
+    #[cfg(feature = "json")]
+    pub use crate::types::Json;
+    pub use crate::{
+        Column, DbEnum, Error, ErrorKind, Expr, FromRow, Model, Result, Select, SqlType,
+    };
+}
+
+/// Not public API: the items generated code refers to. May change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::error::{Error, Result};
+    pub use crate::expr::{Column, Param, param};
+    pub use crate::meta::{ColumnDef, FkAction, ForeignKey, Index, Table};
+    pub use crate::model::Model;
+    pub use crate::row::{FromRow, Row, decode_field};
+    pub use crate::types::{ArrayElement, ColumnType, EnumType, SqlType};
+    pub use bytes::BytesMut;
+    pub use postgres_types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+    pub use std::boxed::Box;
+    pub use std::clone::Clone;
+    pub use std::default::Default;
+    pub use std::option::Option::{self, None, Some};
+    pub use std::result::Result::{Err, Ok};
+    pub use std::vec::Vec;
+
+    /// The error type `ToSql`/`FromSql` implementations return.
+    pub type BoxError = crate::error::BoxError;
+
+    /// Collects one field of every row into an array parameter (for `unnest` inserts).
+    pub fn column_array<M, T, F>(rows: &[M], field: F) -> Param
+    where
+        T: crate::types::SqlType,
+        F: Fn(&M) -> &T,
+        T: Clone,
+    {
+        let values: Vec<T> = rows.iter().map(|r| field(r).clone()).collect();
+        std::sync::Arc::new(values)
+    }
+}
+
+/// A model written out by hand, exactly as the derive generates it, for the doc examples.
+#[doc(hidden)]
+pub mod __doc_fixture {
+    use crate::__private::*;
+
+    /// A user.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct User {
+        /// Key, generated.
+        pub id: i64,
+        /// Name.
+        pub name: String,
+        /// Email.
+        pub email: Option<String>,
+    }
+
+    #[allow(non_upper_case_globals)]
+    impl User {
+        /// `users.id`
+        pub const id: Column<User, i64> = Column::new("users", "id");
+        /// `users.name`
+        pub const name: Column<User, String> = Column::new("users", "name");
+        /// `users.email`
+        pub const email: Column<User, Option<String>> = Column::new("users", "email");
+    }
+
+    impl FromRow for User {
+        const WIDTH: usize = 3;
+        fn from_row<R: Row + ?Sized>(row: &R, start: usize) -> Result<Self> {
+            Ok(User {
+                id: decode_field(row, start, "User", "id")?,
+                name: decode_field(row, start + 1, "User", "name")?,
+                email: decode_field(row, start + 2, "User", "email")?,
+            })
+        }
+    }
+
+    impl Model for User {
+        const TABLE: &'static Table = &Table::new(
+            "User",
+            "users",
+            &[
+                ColumnDef::new("id", "id", <i64 as SqlType>::COLUMN_TYPE)
+                    .primary_key()
+                    .generated(),
+                ColumnDef::new("name", "name", <String as SqlType>::COLUMN_TYPE)
+                    .len(80)
+                    .unique(),
+                ColumnDef::new("email", "email", <Option<String> as SqlType>::COLUMN_TYPE)
+                    .nullable(<Option<String> as SqlType>::NULLABLE),
+            ],
+        );
+        type Pk = i64;
+        fn pk(&self) -> i64 {
+            self.id
+        }
+        fn pk_params(pk: i64) -> Vec<Param> {
+            vec![param(pk)]
+        }
+        fn insert_params(&self) -> Vec<Param> {
+            vec![param(self.name.clone()), param(self.email.clone())]
+        }
+        fn update_params(&self) -> Vec<Param> {
+            vec![param(self.name.clone()), param(self.email.clone())]
+        }
+        fn insert_arrays(rows: &[Self]) -> Vec<Param> {
+            vec![
+                column_array(rows, |r: &User| &r.name),
+                column_array(rows, |r: &User| &r.email),
+            ]
+        }
+    }
+}

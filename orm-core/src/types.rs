@@ -1,0 +1,206 @@
+//! Which Rust types can be stored in a column, and as what SQL type.
+//!
+//! | Rust | PostgreSQL |
+//! |---|---|
+//! | `bool` | `BOOLEAN` |
+//! | `i16`, `i32`, `i64` | `SMALLINT`, `INTEGER`, `BIGINT` |
+//! | `f32`, `f64` | `REAL`, `DOUBLE PRECISION` |
+//! | `String` | `TEXT` (`VARCHAR(n)` with `#[model(len = n)]`) |
+//! | `Vec<u8>` | `BYTEA` |
+//! | `chrono::NaiveDate`, `NaiveTime`, `NaiveDateTime`, `DateTime<Utc>` | `DATE`, `TIME`, `TIMESTAMP`, `TIMESTAMPTZ` |
+//! | `uuid::Uuid` | `UUID` |
+//! | `serde_json::Value`, [`Json<T>`] | `JSONB` |
+//! | `rust_decimal::Decimal` | `NUMERIC` |
+//! | `Vec<T>` of any of the above but `u8` | `T[]` |
+//! | an enum with `#[derive(DbEnum)]` | a PostgreSQL `ENUM` type |
+//! | `Option<T>` | `T`, nullable |
+
+use postgres_types::{FromSql, ToSql};
+
+/// The SQL type of a column, as written in DDL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ColumnType {
+    /// `BOOLEAN`
+    Bool,
+    /// `SMALLINT`
+    SmallInt,
+    /// `INTEGER`
+    Integer,
+    /// `BIGINT`
+    BigInt,
+    /// `REAL`
+    Real,
+    /// `DOUBLE PRECISION`
+    Double,
+    /// `TEXT`, or `VARCHAR(n)` when the column has a length.
+    Text,
+    /// `BYTEA`
+    Bytea,
+    /// `DATE`
+    Date,
+    /// `TIME`
+    Time,
+    /// `TIMESTAMP` (without time zone)
+    Timestamp,
+    /// `TIMESTAMPTZ`
+    Timestamptz,
+    /// `UUID`
+    Uuid,
+    /// `JSONB`
+    Jsonb,
+    /// `NUMERIC`
+    Numeric,
+    /// A user-defined `ENUM` type.
+    Enum(&'static EnumType),
+    /// An array of the element type.
+    Array(&'static ColumnType),
+}
+
+/// A PostgreSQL `ENUM` type declared by `#[derive(DbEnum)]`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct EnumType {
+    /// The type's name in the database.
+    pub name: &'static str,
+    /// The schema of the type, if not the search path's.
+    pub schema: Option<&'static str>,
+    /// The labels, in declaration order.
+    pub labels: &'static [&'static str],
+}
+
+impl ColumnType {
+    /// The enum types this column type needs (itself, or its array element's).
+    pub fn enum_type(&self) -> Option<&'static EnumType> {
+        match self {
+            ColumnType::Enum(e) => Some(e),
+            ColumnType::Array(inner) => inner.enum_type(),
+            _ => None,
+        }
+    }
+
+    /// Whether this is an array type.
+    pub fn is_array(&self) -> bool {
+        matches!(self, ColumnType::Array(_))
+    }
+}
+
+/// A Rust type that can be stored in a column.
+///
+/// `Base` is the type a column of this type is compared against: the type itself, or `T` for
+/// `Option<T>`. So `User::email` (an `Option<String>`) compares with a `&str`, and a column of
+/// `i64` never compares with a `String`: the mismatch does not compile.
+///
+/// Implemented for the types listed in [the module docs](self); implement it (or derive
+/// [`DbEnum`](crate::DbEnum)) for your own types.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be stored in a column",
+    label = "unsupported column type",
+    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, chrono dates and times, uuid::Uuid, serde_json::Value, Json<T>, rust_decimal::Decimal, Vec<T> (arrays), Option<T>, and enums deriving DbEnum",
+    note = "mark a field that is not a column with #[model(skip)]"
+)]
+pub trait SqlType: ToSql + for<'a> FromSql<'a> + Send + Sync + 'static {
+    /// The non-nullable type compared against (`T` for `Option<T>`, else `Self`).
+    type Base: SqlType;
+    /// Whether the column is nullable (only `Option<T>`).
+    const NULLABLE: bool = false;
+    /// The SQL type of the column.
+    const COLUMN_TYPE: ColumnType;
+}
+
+/// A type that can be the element of an array column (`Vec<T>`).
+///
+/// Every [`SqlType`] but `Option`, arrays themselves and `u8` (a `Vec<u8>` is `BYTEA`).
+pub trait ArrayElement: SqlType {}
+
+macro_rules! sql_types {
+    ($($ty:ty => $ct:ident),* $(,)?) => {$(
+        impl SqlType for $ty {
+            type Base = $ty;
+            const COLUMN_TYPE: ColumnType = ColumnType::$ct;
+        }
+        impl ArrayElement for $ty {}
+    )*};
+}
+
+sql_types! {
+    bool => Bool,
+    i16 => SmallInt,
+    i32 => Integer,
+    i64 => BigInt,
+    f32 => Real,
+    f64 => Double,
+    String => Text,
+}
+
+impl SqlType for Vec<u8> {
+    type Base = Vec<u8>;
+    const COLUMN_TYPE: ColumnType = ColumnType::Bytea;
+}
+impl ArrayElement for Vec<u8> {}
+
+#[cfg(feature = "chrono")]
+sql_types! {
+    chrono::NaiveDate => Date,
+    chrono::NaiveTime => Time,
+    chrono::NaiveDateTime => Timestamp,
+    chrono::DateTime<chrono::Utc> => Timestamptz,
+}
+
+#[cfg(feature = "uuid")]
+sql_types! { uuid::Uuid => Uuid }
+
+#[cfg(feature = "json")]
+sql_types! { serde_json::Value => Jsonb }
+
+#[cfg(feature = "decimal")]
+sql_types! { rust_decimal::Decimal => Numeric }
+
+impl<T: ArrayElement> SqlType for Vec<T> {
+    type Base = Vec<T>;
+    const COLUMN_TYPE: ColumnType = ColumnType::Array(&T::COLUMN_TYPE);
+}
+
+impl<T: SqlType> SqlType for Option<T> {
+    type Base = T::Base;
+    const NULLABLE: bool = true;
+    const COLUMN_TYPE: ColumnType = T::COLUMN_TYPE;
+}
+
+/// Any serde type stored as `JSONB`.
+///
+/// ```
+/// use orm_core::{ColumnType, Json, SqlType};
+///
+/// // Any `T: Serialize + DeserializeOwned`, e.g. a struct deriving serde's traits.
+/// let tags: Json<Vec<String>> = Json(vec!["a".into(), "b".into()]);
+/// assert_eq!(tags.0.len(), 2);
+/// assert_eq!(<Json<Vec<String>> as SqlType>::COLUMN_TYPE, ColumnType::Jsonb);
+/// ```
+#[cfg(feature = "json")]
+pub use postgres_types::Json;
+
+#[cfg(feature = "json")]
+impl<T> SqlType for Json<T>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+{
+    type Base = Json<T>;
+    const COLUMN_TYPE: ColumnType = ColumnType::Jsonb;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nullable_and_array_types() {
+        assert!(<Option<String> as SqlType>::NULLABLE);
+        assert!(!<String as SqlType>::NULLABLE);
+        assert_eq!(<Option<i64> as SqlType>::COLUMN_TYPE, ColumnType::BigInt);
+        assert_eq!(
+            <Vec<i32> as SqlType>::COLUMN_TYPE,
+            ColumnType::Array(&ColumnType::Integer)
+        );
+        assert_eq!(<Vec<u8> as SqlType>::COLUMN_TYPE, ColumnType::Bytea);
+    }
+}

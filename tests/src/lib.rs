@@ -1,0 +1,1 @@
+//! Shared fixtures for the integration tests: models used by several test files.
