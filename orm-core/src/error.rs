@@ -137,6 +137,10 @@ pub enum ErrorKind {
     /// The transaction or connection is not in a state that allows this call.
     #[error("invalid transaction state: {0}")]
     TransactionState(String),
+    /// The driver failed in a way that is neither a server error nor a lost connection (an
+    /// unexpected protocol message, a malformed response).
+    #[error("database driver error: {0}")]
+    Driver(#[source] BoxError),
     /// The throwaway local PostgreSQL cluster could not be started or used.
     #[error("local database: {message}")]
     LocalDatabase {

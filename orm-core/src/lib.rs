@@ -64,7 +64,8 @@ pub use types::{ColumnType, SqlType};
 pub mod prelude {
     pub use crate::expr::{Expression, all, any, asc, count_star, desc, value};
     pub use crate::stmt::{
-        Statement, delete, delete_model, exists, insert, insert_many, select, update, update_model,
+        Statement, delete, delete_model, exists, insert, insert_many, select, select_values, update,
+        update_model,
     };
     #[cfg(feature = "json")]
     pub use crate::types::Json;

@@ -1,1 +1,95 @@
-//! placeholder
+//! An async ORM for PostgreSQL: models derived from structs, a typed SQL expression language,
+//! and pooled async execution on tokio-postgres.
+//!
+//! This is the crate to depend on: it re-exports the Core (`orm-core`) and the derives
+//! (`orm-macros`), so you never name those crates.
+//!
+//! ```no_run
+//! use orm_postgres::prelude::*;
+//!
+//! #[derive(Model, Debug, Clone)]
+//! #[model(table = "users")]
+//! pub struct User {
+//!     #[model(primary_key, generated)]
+//!     pub id: i64,
+//!     #[model(unique, len = 80)]
+//!     pub name: String,
+//!     pub email: Option<String>,
+//! }
+//!
+//! # async fn run() -> orm_postgres::Result<()> {
+//! let db = Database::connect_env().await?; // DATABASE_URL
+//! db.create_all(&[User::TABLE]).await?;
+//!
+//! let jane = db
+//!     .fetch_one(insert(&User { id: 0, name: "Jane".into(), email: None }))
+//!     .await?; // INSERT ... RETURNING: `id` comes back from the server
+//! let found: Vec<User> = db
+//!     .fetch_all(select::<User>().filter(User::name.starts_with("J")))
+//!     .await?;
+//! db.execute(update::<User>().set(User::email, "jane@example.com").filter(User::id.eq(jane.id)))
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Behavior
+//! - **When IO happens:** only in the `async` methods of [`Executor`] (implemented by
+//!   [`Database`] and [`Transaction`]) and of `Database`/`Transaction` themselves. Building and
+//!   compiling statements is pure.
+//! - **Prepared statements** are cached per connection, keyed by the SQL text, which depends only
+//!   on a statement's shape. A cached statement made stale by a schema change (SQLSTATE 0A000 or
+//!   26000) is prepared again once, outside transactions; inside one, the error is reported.
+//! - **Rows decode by position** straight into the output type.
+//! - **Connections are clean**: a connection goes back to the pool only with no statement in
+//!   flight and no transaction open; otherwise it is closed (the server rolls back).
+//! - **Nothing waits forever**: pool waits, connects and recycles have timeouts by default
+//!   ([`DatabaseBuilder`]).
+//! - **Tracing**: every statement runs in a `tracing` span `orm.statement` with its SQL (never the
+//!   values), ending with an event carrying the row count and duration. [`DatabaseBuilder::echo`]
+//!   prints them to stderr.
+//!
+//! # Features
+//! | feature | default | enables |
+//! |---|---|---|
+//! | `chrono` | yes | `DATE`, `TIME`, `TIMESTAMP`, `TIMESTAMPTZ` through chrono |
+//! | `uuid` | yes | `UUID` |
+//! | `json` | yes | `JSONB` through `serde_json::Value` and [`Json<T>`](types::Json) |
+//! | `decimal` | yes | `NUMERIC` through `rust_decimal::Decimal` |
+
+#![warn(missing_docs)]
+
+pub use orm_core::{
+    BoxError, Column, ColumnDef, ColumnType, CompiledQuery, DbEnum, DbError, Error, ErrorKind,
+    Expr, Expression, FromRow, IntoExpr, Model, PoolStage, Result, Row, Select, Selection,
+    SqlType, Statement, Table,
+};
+pub use orm_core::{compile, ddl, error, expr, meta, model, row, stmt, types};
+#[cfg(feature = "json")]
+pub use orm_core::Json;
+#[doc(hidden)]
+pub use orm_core::__doc_fixture;
+
+#[doc(hidden)]
+pub use orm_core::__private;
+
+mod conn;
+mod database;
+mod driver_error;
+mod executor;
+pub mod local;
+mod pg_row;
+mod schema;
+pub mod testing;
+mod transaction;
+
+pub use database::{Database, DatabaseBuilder, PoolStatus};
+pub use executor::{Executor, RowStream};
+pub use schema::{create_all, drop_all};
+pub use transaction::{IsolationLevel, Transaction, TxOptions};
+
+/// Everything a user needs in scope: the derives, the statement builders, the expression
+/// traits, [`Database`] and [`Executor`].
+pub mod prelude {
+    pub use crate::{Database, Executor, Transaction};
+    pub use orm_core::prelude::*;
+}

@@ -316,6 +316,22 @@ pub fn any(conditions: impl IntoIterator<Item = Expr<bool>>) -> Expr<bool> {
         .unwrap_or_else(Expr::false_)
 }
 
+/// A call of any server function, typed by what it returns: the escape hatch for functions the
+/// builder has no method for. `name` is written into the SQL as given, so it must be a constant
+/// of your program, never user input.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// use orm_core::expr::{func, value};
+///
+/// let upper = func::<String>("upper", [value("abc".to_string()).into_node()]);
+/// let q = select_values(upper);
+/// assert_eq!(q.compile().unwrap().sql, "SELECT upper($1)");
+/// ```
+pub fn func<T>(name: &'static str, args: impl IntoIterator<Item = Node>) -> Expr<T> {
+    Expr::new(Node::Func(name, args.into_iter().collect()))
+}
+
 /// `count(*)`.
 pub fn count_star() -> Expr<i64> {
     Expr::new(Node::CountStar)

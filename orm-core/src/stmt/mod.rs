@@ -12,7 +12,7 @@ pub use delete::{Delete, delete, delete_model};
 pub use insert::{Insert, insert, insert_many};
 pub(crate) use insert::InsertSource;
 pub(crate) use select::FromItem;
-pub use select::{Select, SelectCore, exists, select};
+pub use select::{Select, SelectCore, exists, select, select_values};
 pub use update::{Update, update, update_model};
 
 use crate::compile::CompiledQuery;

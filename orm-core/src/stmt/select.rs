@@ -75,6 +75,28 @@ pub fn select<M: Model>() -> Select<M> {
     })
 }
 
+/// `SELECT expr, ...` without a `FROM`: values, functions and expressions.
+///
+/// ```
+/// use orm_core::prelude::*;
+///
+/// let q = select_values((value(41_i64).add(1), value("x".to_string())));
+/// assert_eq!(q.compile().unwrap().sql, "SELECT $1 + $2, $3");
+/// ```
+pub fn select_values<S: Selection>(selection: S) -> Select<S::Output> {
+    let mut columns = Vec::new();
+    selection.push_nodes(&mut columns);
+    Select::from_core(SelectCore {
+        distinct: false,
+        columns,
+        from: None,
+        filter: None,
+        order_by: Vec::new(),
+        limit: None,
+        offset: None,
+    })
+}
+
 /// `EXISTS (subquery)` as a condition.
 pub fn exists<O>(subquery: Select<O>) -> Expr<bool> {
     Expr::new(Node::Exists(Box::new(subquery.core)))

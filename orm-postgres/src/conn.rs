@@ -1,0 +1,432 @@
+//! A pooled connection whose state is tracked explicitly.
+//!
+//! A [`Conn`] goes back to the pool only when it is known to be clean: no statement in flight
+//! and no transaction open. Otherwise (a future dropped mid-query, a transaction dropped without
+//! commit or rollback) dropping it *detaches* it from the pool and closes it, and the server rolls
+//! back whatever was open. The next user always gets a clean connection.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use deadpool_postgres::tokio_postgres::{self, Statement, types::ToSql};
+use deadpool_postgres::{Object, Pool};
+use futures_util::{StreamExt, pin_mut};
+
+use crate::driver_error::{from_pg, from_pool, is_connection_error};
+use crate::pg_row::PgRow;
+use crate::{CompiledQuery, Error, ErrorKind, FromRow, Result};
+
+/// Settings shared by every connection of a database.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    /// Print every statement to stderr (SQLAlchemy's `echo=True`).
+    pub echo: bool,
+}
+
+/// Transaction bookkeeping of one connection. Never held across an `.await`.
+#[derive(Debug, Default)]
+struct TxState {
+    /// A `BEGIN` is open.
+    open: bool,
+    /// A statement failed inside the transaction: the server refuses everything but rollback.
+    failed: bool,
+    /// A savepoint was dropped without release or rollback: roll back to it before the next
+    /// statement of its parent.
+    pending_rollback: Option<String>,
+    /// Savepoint counter, for unique names.
+    savepoints: u32,
+}
+
+/// A connection checked out of the pool.
+pub struct Conn {
+    obj: Option<Object>,
+    settings: Arc<Settings>,
+    /// Statements sent whose results were not fully read. Incremented before a statement is
+    /// sent and decremented only once its result has been read to the end, so a future dropped
+    /// mid-statement leaves it above zero.
+    in_flight: AtomicUsize,
+    tx: Mutex<TxState>,
+}
+
+impl Conn {
+    pub(crate) async fn checkout(pool: &Pool, settings: Arc<Settings>) -> Result<Conn> {
+        let obj = pool.get().await.map_err(from_pool)?;
+        Ok(Conn {
+            obj: Some(obj),
+            settings,
+            in_flight: AtomicUsize::new(0),
+            tx: Mutex::new(TxState::default()),
+        })
+    }
+
+    fn obj(&self) -> Result<&Object> {
+        self.obj
+            .as_ref()
+            .ok_or_else(|| Error::transaction_state("the connection was already released"))
+    }
+
+    fn tx(&self) -> std::sync::MutexGuard<'_, TxState> {
+        // The lock is never held across an await nor while calling user code, so it cannot be
+        // poisoned by a panic holding it; recover the data if it ever is.
+        self.tx.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the connection may go back to the pool.
+    fn is_clean(&self) -> bool {
+        let tx = self.tx();
+        self.in_flight.load(Ordering::Acquire) == 0 && !tx.open
+    }
+
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.tx().open
+    }
+
+    /// Checks the transaction state and rolls back a dropped savepoint before a statement.
+    async fn ready(&self) -> Result<()> {
+        let pending = {
+            let mut tx = self.tx();
+            if tx.failed && tx.pending_rollback.is_none() {
+                return Err(Error::transaction_state(
+                    "a statement failed in this transaction; roll it back (or roll back to a savepoint) before running more statements",
+                ));
+            }
+            tx.pending_rollback.take()
+        };
+        if let Some(name) = pending {
+            let sql = format!("ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}");
+            self.simple(&sql).await?;
+            self.tx().failed = false;
+        }
+        Ok(())
+    }
+
+    fn begin_statement(&self, sql: &str) -> Trace {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        Trace::start(sql, self.settings.echo)
+    }
+
+    fn end_statement(&self) {
+        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Records a failed statement: inside a transaction, the server now refuses everything
+    /// but a rollback.
+    fn note_error(&self, e: &tokio_postgres::Error) {
+        if e.as_db_error().is_some() || is_connection_error(e) {
+            let mut tx = self.tx();
+            if tx.open {
+                tx.failed = true;
+            }
+        }
+    }
+
+    /// A prepared statement from the connection's cache.
+    async fn prepare(&self, sql: &str) -> Result<Statement> {
+        let obj = self.obj()?;
+        obj.prepare_cached(sql).await.map_err(|e| self.pg_error(e))
+    }
+
+    /// `true` for errors meaning a cached statement no longer matches the schema: "cached plan
+    /// must not change result type" (0A000) or a statement the server no longer knows (26000).
+    fn is_stale(e: &tokio_postgres::Error) -> bool {
+        matches!(
+            e.code().map(|c| c.code()),
+            Some("0A000") | Some("26000")
+        )
+    }
+
+    /// Runs a statement and hands back its row stream, re-preparing once a stale cached
+    /// statement outside a transaction.
+    async fn query_stream(&self, q: &CompiledQuery) -> Result<tokio_postgres::RowStream> {
+        self.ready().await?;
+        let obj = self.obj()?;
+        let params = || q.params.iter().map(|p| &**p as &(dyn ToSql + Sync));
+        let stmt = self.prepare(&q.sql).await?;
+        match obj.query_raw(&stmt, params()).await {
+            Ok(rows) => Ok(rows),
+            Err(e) if Self::is_stale(&e) && !self.in_transaction() => {
+                obj.statement_cache.remove(&q.sql, &[]);
+                let stmt = self.prepare(&q.sql).await?;
+                obj.query_raw(&stmt, params())
+                    .await
+                    .map_err(|e| self.pg_error(e))
+            }
+            Err(e) => Err(self.pg_error(e)),
+        }
+    }
+
+    /// Runs one statement's future with its bookkeeping: counted in flight until it completes
+    /// (with a result or an error), traced, and echoed. If the future is dropped before it
+    /// completes, the count stays up and the connection is discarded instead of reused.
+    async fn tracked<T>(
+        &self,
+        sql: &str,
+        fut: impl std::future::Future<Output = Result<T>>,
+        rows: impl FnOnce(&T) -> usize,
+    ) -> Result<T> {
+        let trace = self.begin_statement(sql);
+        let result = fut.await;
+        self.end_statement();
+        trace.finish(result.as_ref().map(rows).unwrap_or(0));
+        result
+    }
+
+    /// Runs a statement and decodes every row.
+    pub(crate) async fn fetch_all<O: FromRow>(&self, q: &CompiledQuery) -> Result<Vec<O>> {
+        self.tracked(&q.sql, self.fetch_all_inner(q), Vec::len).await
+    }
+
+    async fn fetch_all_inner<O: FromRow>(&self, q: &CompiledQuery) -> Result<Vec<O>> {
+        let rows = self.query_stream(q).await?;
+        pin_mut!(rows);
+        let mut out = Vec::new();
+        let mut decode_error = None;
+        while let Some(row) = rows.next().await {
+            let row = row.map_err(|e| self.pg_error(e))?;
+            if decode_error.is_none() {
+                match O::from_row(&PgRow(&row), 0) {
+                    Ok(v) => out.push(v),
+                    // Keep reading so the connection is left clean.
+                    Err(e) => decode_error = Some(e),
+                }
+            }
+        }
+        match decode_error {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
+    /// Runs a statement that must return at most one row (exactly one when `required`).
+    pub(crate) async fn fetch_opt<O: FromRow>(
+        &self,
+        q: &CompiledQuery,
+        required: bool,
+    ) -> Result<Option<O>> {
+        self.tracked(&q.sql, self.fetch_opt_inner(q, required), |r| {
+            usize::from(r.is_some())
+        })
+        .await
+    }
+
+    async fn fetch_opt_inner<O: FromRow>(
+        &self,
+        q: &CompiledQuery,
+        required: bool,
+    ) -> Result<Option<O>> {
+        let rows = self.query_stream(q).await?;
+        pin_mut!(rows);
+        let mut first = None;
+        let mut count = 0usize;
+        // Read every row, so the connection is left clean and the count is exact.
+        while let Some(row) = rows.next().await {
+            let row = row.map_err(|e| self.pg_error(e))?;
+            count += 1;
+            if count == 1 {
+                first = Some(O::from_row(&PgRow(&row), 0));
+            }
+        }
+        match (count, first) {
+            (0, _) if required => Err(Error::row_count(1, 0)),
+            (0, _) => Ok(None),
+            (1, Some(v)) => v.map(Some),
+            (n, _) => Err(Error::row_count(1, n)),
+        }
+    }
+
+    /// Runs a statement and returns the number of rows it affected.
+    pub(crate) async fn execute(&self, q: &CompiledQuery) -> Result<u64> {
+        self.tracked(&q.sql, self.execute_inner(q), |n| *n as usize)
+            .await
+    }
+
+    async fn execute_inner(&self, q: &CompiledQuery) -> Result<u64> {
+        self.ready().await?;
+        let obj = self.obj()?;
+        let params = || q.params.iter().map(|p| &**p as &(dyn ToSql + Sync));
+        let stmt = self.prepare(&q.sql).await?;
+        match obj.execute_raw(&stmt, params()).await {
+            Ok(n) => Ok(n),
+            Err(e) if Self::is_stale(&e) && !self.in_transaction() => {
+                obj.statement_cache.remove(&q.sql, &[]);
+                let stmt = self.prepare(&q.sql).await?;
+                obj.execute_raw(&stmt, params())
+                    .await
+                    .map_err(|e| self.pg_error(e))
+            }
+            Err(e) => Err(self.pg_error(e)),
+        }
+    }
+
+    /// Runs SQL through the simple-query protocol: no parameters, several statements allowed.
+    /// For DDL, `BEGIN`/`COMMIT` and scripts.
+    pub(crate) async fn simple(&self, sql: &str) -> Result<()> {
+        let obj = self.obj()?;
+        let fut = async { obj.batch_execute(sql).await.map_err(|e| self.pg_error(e)) };
+        self.tracked(sql, fut, |_| 0).await
+    }
+
+    /// Starts a row stream. The caller reads it to the end and then calls
+    /// [`finish_stream`](Conn::finish_stream); dropping it earlier leaves the statement in
+    /// flight and the connection is discarded.
+    pub(crate) async fn start_stream(
+        &self,
+        q: &CompiledQuery,
+    ) -> Result<(tokio_postgres::RowStream, Trace)> {
+        let trace = self.begin_statement(&q.sql);
+        match self.query_stream(q).await {
+            Ok(rows) => Ok((rows, trace)),
+            Err(e) => {
+                self.finish_stream(trace, 0);
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn finish_stream(&self, trace: Trace, rows: usize) {
+        self.end_statement();
+        trace.finish(rows);
+    }
+
+    /// Converts a driver error, recording it in the transaction state.
+    pub(crate) fn pg_error(&self, e: tokio_postgres::Error) -> Error {
+        self.note_error(&e);
+        from_pg(e)
+    }
+
+    // ----- transactions -----------------------------------------------------------------
+
+    pub(crate) async fn begin(&self, sql: &str) -> Result<()> {
+        if self.in_transaction() {
+            return Err(Error::transaction_state("a transaction is already open"));
+        }
+        // Mark it open before sending: if this future is dropped mid-BEGIN, the connection is
+        // discarded rather than returned with a transaction possibly open.
+        self.tx().open = true;
+        if let Err(e) = self.simple(sql).await {
+            self.tx().open = false;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn commit(&self) -> Result<()> {
+        let failed = self.tx().failed;
+        if failed {
+            // The server turns COMMIT of a failed transaction into ROLLBACK; say so.
+            self.simple("ROLLBACK").await?;
+            self.tx().open = false;
+            return Err(Error::transaction_state(
+                "a statement failed in this transaction, so it was rolled back instead of committed",
+            ));
+        }
+        self.ready().await?;
+        let obj = self.obj()?;
+        let outcome = self
+            .tracked("COMMIT", async { Ok(obj.batch_execute("COMMIT").await) }, |_| 0)
+            .await?;
+        match outcome {
+            Ok(()) => {
+                self.tx().open = false;
+                Ok(())
+            }
+            // The connection broke while COMMIT was in flight: nobody knows whether it
+            // committed. The connection stays marked open and is discarded.
+            Err(e) if is_connection_error(&e) => Err(ErrorKind::CommitUnknown(Box::new(e)).into()),
+            Err(e) => {
+                // The server ended the transaction (e.g. a deferred constraint failed).
+                self.tx().open = false;
+                Err(from_pg(e))
+            }
+        }
+    }
+
+    pub(crate) async fn rollback(&self) -> Result<()> {
+        self.tx().pending_rollback = None;
+        self.simple("ROLLBACK").await?;
+        let mut tx = self.tx();
+        tx.open = false;
+        tx.failed = false;
+        Ok(())
+    }
+
+    pub(crate) async fn savepoint(&self) -> Result<String> {
+        self.ready().await?;
+        let name = {
+            let mut tx = self.tx();
+            tx.savepoints += 1;
+            format!("orm_sp_{}", tx.savepoints)
+        };
+        self.simple(&format!("SAVEPOINT {name}")).await?;
+        Ok(name)
+    }
+
+    pub(crate) async fn release_savepoint(&self, name: &str) -> Result<()> {
+        if self.tx().failed {
+            return Err(Error::transaction_state(
+                "a statement failed inside this savepoint; roll it back instead",
+            ));
+        }
+        self.simple(&format!("RELEASE SAVEPOINT {name}")).await
+    }
+
+    pub(crate) async fn rollback_savepoint(&self, name: &str) -> Result<()> {
+        self.simple(&format!("ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"))
+            .await?;
+        self.tx().failed = false;
+        Ok(())
+    }
+
+    /// A savepoint was dropped without release or rollback: undo it before the parent's next
+    /// statement.
+    pub(crate) fn defer_savepoint_rollback(&self, name: String) {
+        self.tx().pending_rollback = Some(name);
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(obj) = self.obj.take() {
+            if !self.is_clean() {
+                // Detach from the pool; dropping the client closes the connection and the server
+                // rolls back whatever was open.
+                drop(Object::take(obj));
+            }
+        }
+    }
+}
+
+/// The tracing span and echo of one statement.
+pub(crate) struct Trace {
+    start: Instant,
+    echo: bool,
+    span: tracing::Span,
+}
+
+impl Trace {
+    fn start(sql: &str, echo: bool) -> Trace {
+        if echo {
+            eprintln!("[orm] {sql}");
+        }
+        Trace {
+            start: Instant::now(),
+            echo,
+            span: tracing::debug_span!("orm.statement", sql = %sql),
+        }
+    }
+
+    fn finish(self, rows: usize) {
+        let elapsed = self.start.elapsed();
+        tracing::debug!(
+            parent: &self.span,
+            rows,
+            elapsed_us = elapsed.as_micros() as u64,
+            "statement finished"
+        );
+        if self.echo {
+            eprintln!("[orm]   -> {rows} row(s) in {elapsed:?}");
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! [`Database`]: a pool of connections and the entry point for running statements.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::tokio_postgres::{self, NoTls};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+
+use crate::conn::{Conn, Settings};
+use crate::executor::Executor;
+use crate::executor::sealed::{Acquire, ConnRef};
+use crate::transaction::{Transaction, TxOptions};
+use crate::{Error, Result};
+
+/// A PostgreSQL database reached through a pool of connections.
+///
+/// Cheap to clone (all clones share the pool). Run statements with the [`Executor`] methods;
+/// each call checks a connection out for its own duration.
+///
+/// ```no_run
+/// use orm_postgres::prelude::*;
+///
+/// # async fn run() -> orm_postgres::Result<()> {
+/// let db = Database::connect("postgres://postgres@localhost/app").await?;
+/// let n: i64 = db.fetch_one(select_values(value(41_i64).add(1))).await?;
+/// assert_eq!(n, 42);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+    settings: Arc<Settings>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.pool.status();
+        f.debug_struct("Database")
+            .field("max_size", &s.max_size)
+            .field("size", &s.size)
+            .field("available", &s.available)
+            .finish()
+    }
+}
+
+/// Pool and connection settings. Every wait has a timeout by default: nothing waits forever.
+///
+/// | setting | default |
+/// |---|---|
+/// | `max_connections` | 16 |
+/// | `wait_timeout` (waiting for a free connection) | 30 s |
+/// | `connect_timeout` (opening a connection) | 10 s |
+/// | `recycle_timeout` (checking a returned connection) | 5 s |
+/// | `statement_timeout` (server-side, per statement) | none |
+/// | `echo` (print every statement to stderr) | off |
+#[derive(Debug, Clone)]
+pub struct DatabaseBuilder {
+    url: String,
+    max_connections: usize,
+    wait_timeout: Duration,
+    connect_timeout: Duration,
+    recycle_timeout: Duration,
+    statement_timeout: Option<Duration>,
+    application_name: String,
+    dbname: Option<String>,
+    echo: bool,
+}
+
+impl DatabaseBuilder {
+    /// Connects to this database instead of the one named in the URL.
+    pub fn dbname(mut self, name: impl Into<String>) -> Self {
+        self.dbname = Some(name.into());
+        self
+    }
+
+    /// The most connections the pool opens.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
+
+    /// How long a call waits for a free connection before a
+    /// [`PoolTimeout`](crate::ErrorKind::PoolTimeout) error.
+    pub fn wait_timeout(mut self, t: Duration) -> Self {
+        self.wait_timeout = t;
+        self
+    }
+
+    /// How long opening a connection may take.
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// How long checking a returned connection may take.
+    pub fn recycle_timeout(mut self, t: Duration) -> Self {
+        self.recycle_timeout = t;
+        self
+    }
+
+    /// The server cancels any statement running longer (SQLSTATE 57014, reported as
+    /// [`StatementTimeout`](crate::ErrorKind::StatementTimeout)).
+    pub fn statement_timeout(mut self, t: Duration) -> Self {
+        self.statement_timeout = Some(t);
+        self
+    }
+
+    /// The `application_name` the server shows in `pg_stat_activity`.
+    pub fn application_name(mut self, name: impl Into<String>) -> Self {
+        self.application_name = name.into();
+        self
+    }
+
+    /// Prints every statement and its duration to stderr, like SQLAlchemy's `echo=True`.
+    /// Parameter values are never printed. (Statements are also always traced with `tracing`
+    /// at debug level.)
+    pub fn echo(mut self, on: bool) -> Self {
+        self.echo = on;
+        self
+    }
+
+    /// Builds the pool without connecting yet.
+    pub fn build(self) -> Result<Database> {
+        if self.max_connections == 0 {
+            return Err(Error::config("max_connections must be at least 1", None));
+        }
+        let mut config = tokio_postgres::Config::from_str(&self.url).map_err(|e| {
+            Error::config(
+                "invalid database URL (expected postgres://user:password@host:port/database)",
+                Some(Box::new(e)),
+            )
+        })?;
+        if config.get_hosts().is_empty() {
+            return Err(Error::config("the database URL names no host", None));
+        }
+        if let Some(name) = &self.dbname {
+            config.dbname(name);
+        }
+        config.connect_timeout(self.connect_timeout);
+        config.application_name(&self.application_name);
+        if let Some(t) = self.statement_timeout {
+            config.options(format!("-c statement_timeout={}", t.as_millis()));
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(self.max_connections)
+            .wait_timeout(Some(self.wait_timeout))
+            .create_timeout(Some(self.connect_timeout))
+            .recycle_timeout(Some(self.recycle_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| Error::config("cannot build the connection pool", Some(Box::new(e))))?;
+        Ok(Database {
+            pool,
+            settings: Arc::new(Settings { echo: self.echo }),
+        })
+    }
+
+    /// Builds the pool and opens one connection, so a bad URL, an unreachable server or a
+    /// wrong password is reported here rather than at the first query.
+    pub async fn connect(self) -> Result<Database> {
+        let db = self.build()?;
+        drop(Conn::checkout(&db.pool, db.settings.clone()).await?);
+        Ok(db)
+    }
+}
+
+/// How many connections the pool holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PoolStatus {
+    /// The most connections the pool opens.
+    pub max_size: usize,
+    /// Connections open now (idle or in use).
+    pub size: usize,
+    /// Idle connections ready for use.
+    pub available: usize,
+}
+
+impl Database {
+    /// Settings for a database at `url` (`postgres://user:password@host:port/database`).
+    pub fn builder(url: impl Into<String>) -> DatabaseBuilder {
+        DatabaseBuilder {
+            url: url.into(),
+            max_connections: 16,
+            wait_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            recycle_timeout: Duration::from_secs(5),
+            statement_timeout: None,
+            application_name: "orm-postgres".into(),
+            dbname: None,
+            echo: false,
+        }
+    }
+
+    /// Connects to `url` with the default settings, opening one connection to check it.
+    pub async fn connect(url: &str) -> Result<Database> {
+        Database::builder(url).connect().await
+    }
+
+    /// Connects to the URL in the `DATABASE_URL` environment variable.
+    pub async fn connect_env() -> Result<Database> {
+        Database::builder(database_url_from_env()?).connect().await
+    }
+
+    /// How many connections the pool holds now.
+    pub fn status(&self) -> PoolStatus {
+        let s = self.pool.status();
+        PoolStatus {
+            max_size: s.max_size,
+            size: s.size,
+            available: s.available,
+        }
+    }
+
+    /// Starts a transaction (`BEGIN`) on a connection of its own.
+    pub async fn begin(&self) -> Result<Transaction<'static>> {
+        self.begin_with(TxOptions::default()).await
+    }
+
+    /// Starts a transaction with an isolation level, read-only or deferrable mode.
+    pub async fn begin_with(&self, options: TxOptions) -> Result<Transaction<'static>> {
+        let conn = Conn::checkout(&self.pool, self.settings.clone()).await?;
+        conn.begin(&options.begin_sql()).await?;
+        Ok(Transaction::top(conn))
+    }
+
+    /// Runs `f` in a transaction: commits when it returns `Ok`, rolls back when it returns
+    /// `Err` (and returns that error).
+    ///
+    /// ```no_run
+    /// # use orm_postgres::{Database, prelude::*};
+    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// let moved = db
+    ///     .transaction(async |tx| {
+    ///         tx.batch_execute("UPDATE accounts SET balance = balance - 10 WHERE id = 1").await?;
+    ///         tx.batch_execute("UPDATE accounts SET balance = balance + 10 WHERE id = 2").await?;
+    ///         Ok(10)
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn transaction<T, E, F>(&self, f: F) -> std::result::Result<T, E>
+    where
+        F: AsyncFnOnce(&mut Transaction<'static>) -> std::result::Result<T, E>,
+        E: From<Error>,
+    {
+        self.transaction_with(TxOptions::default(), f).await
+    }
+
+    /// [`transaction`](Database::transaction) with options.
+    pub async fn transaction_with<T, E, F>(
+        &self,
+        options: TxOptions,
+        f: F,
+    ) -> std::result::Result<T, E>
+    where
+        F: AsyncFnOnce(&mut Transaction<'static>) -> std::result::Result<T, E>,
+        E: From<Error>,
+    {
+        let mut tx = self.begin_with(options).await?;
+        match f(&mut tx).await {
+            Ok(value) => {
+                tx.commit().await?;
+                Ok(value)
+            }
+            Err(e) => {
+                tx.rollback().await?;
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Acquire for Database {
+    async fn acquire(&self) -> Result<ConnRef<'_>> {
+        Ok(ConnRef::Owned(
+            Conn::checkout(&self.pool, self.settings.clone()).await?,
+        ))
+    }
+}
+
+impl Executor for Database {}
+
+/// `DATABASE_URL`, or a configuration error saying it is missing.
+pub(crate) fn database_url_from_env() -> Result<String> {
+    std::env::var("DATABASE_URL").map_err(|_| {
+        Error::config(
+            "DATABASE_URL is not set (e.g. postgres://postgres:postgres@localhost:5432/orm)",
+            None,
+        )
+    })
+}

@@ -1,0 +1,181 @@
+//! Running statements: the [`Executor`] trait, implemented by [`Database`](crate::Database)
+//! (each call checks a connection out of the pool) and [`Transaction`](crate::Transaction)
+//! (every call runs on the transaction's connection).
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use deadpool_postgres::tokio_postgres;
+use futures_util::Stream;
+
+use crate::conn::{Conn, Trace};
+use crate::pg_row::PgRow;
+use crate::{FromRow, Result, Statement};
+
+pub(crate) mod sealed {
+    use super::*;
+
+    /// A connection to run one call on: checked out for the call, or borrowed from a
+    /// transaction.
+    pub enum ConnRef<'a> {
+        /// Checked out of the pool for this call; returned (or discarded) when dropped.
+        Owned(Conn),
+        /// The connection of a transaction.
+        Borrowed(&'a Conn),
+    }
+
+    impl Deref for ConnRef<'_> {
+        type Target = Conn;
+        fn deref(&self) -> &Conn {
+            match self {
+                ConnRef::Owned(c) => c,
+                ConnRef::Borrowed(c) => c,
+            }
+        }
+    }
+
+    /// How an executor gets a connection. Not implementable outside this crate.
+    pub trait Acquire {
+        /// The connection for one call.
+        fn acquire(&self) -> impl Future<Output = Result<ConnRef<'_>>> + Send;
+    }
+}
+
+use sealed::{Acquire, ConnRef};
+
+/// Something statements run on: a [`Database`](crate::Database) or a
+/// [`Transaction`](crate::Transaction).
+///
+/// Every method compiles the statement, runs it as a cached prepared statement, and decodes the
+/// rows by position into the statement's output type (a model, a value, or a tuple).
+///
+/// # Behavior
+/// Nothing is sent until the returned future is polled. If the future is dropped before it
+/// completes, the connection it used is closed instead of going back to the pool, so a
+/// cancelled call never leaves a statement running or a transaction open for the next user.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot run statements",
+    label = "expected a `Database` or a `Transaction`"
+)]
+pub trait Executor: Acquire + Sync {
+    /// Runs the statement and returns every row.
+    fn fetch_all<S: Statement>(
+        &self,
+        statement: S,
+    ) -> impl Future<Output = Result<Vec<S::Output>>> + Send {
+        let compiled = statement.compile();
+        async move {
+            let q = compiled?;
+            self.acquire().await?.fetch_all(&q).await
+        }
+    }
+
+    /// Runs the statement and returns its only row; a [row-count
+    /// error](crate::ErrorKind::RowCount) unless there is exactly one.
+    fn fetch_one<S: Statement>(
+        &self,
+        statement: S,
+    ) -> impl Future<Output = Result<S::Output>> + Send {
+        let compiled = statement.compile();
+        async move {
+            let q = compiled?;
+            let row = self.acquire().await?.fetch_opt(&q, true).await?;
+            row.ok_or_else(|| crate::Error::row_count(1, 0))
+        }
+    }
+
+    /// Runs the statement and returns its row, or `None` without one; a row-count error when
+    /// there are several.
+    fn fetch_optional<S: Statement>(
+        &self,
+        statement: S,
+    ) -> impl Future<Output = Result<Option<S::Output>>> + Send {
+        let compiled = statement.compile();
+        async move {
+            let q = compiled?;
+            self.acquire().await?.fetch_opt(&q, false).await
+        }
+    }
+
+    /// Runs the statement and returns the number of rows it affected (inserted, updated,
+    /// deleted or selected).
+    fn execute<S: Statement>(&self, statement: S) -> impl Future<Output = Result<u64>> + Send {
+        let compiled = statement.compile();
+        async move {
+            let q = compiled?;
+            self.acquire().await?.execute(&q).await
+        }
+    }
+
+    /// Runs the statement and returns its rows as a stream, decoded one at a time as they arrive,
+    /// so memory stays bounded whatever the result's size.
+    ///
+    /// The connection is busy until the stream ends; dropping the stream before its end
+    /// discards the connection (the server stops sending when it is closed).
+    fn stream<S: Statement>(
+        &self,
+        statement: S,
+    ) -> impl Future<Output = Result<RowStream<'_, S::Output>>> + Send {
+        let compiled = statement.compile();
+        async move {
+            let q = compiled?;
+            let conn = self.acquire().await?;
+            let (rows, trace) = conn.start_stream(&q).await?;
+            Ok(RowStream {
+                conn,
+                rows: Box::pin(rows),
+                trace: Some(trace),
+                count: 0,
+                _out: PhantomData,
+            })
+        }
+    }
+
+    /// Runs raw SQL through the simple-query protocol: no parameters, several `;`-separated
+    /// statements allowed. Meant for scripts and DDL; never put user input in `sql`.
+    fn batch_execute(&self, sql: &str) -> impl Future<Output = Result<()>> + Send {
+        async move { self.acquire().await?.simple(sql).await }
+    }
+}
+
+/// The rows of a statement, decoded as they arrive. Returned by [`Executor::stream`].
+pub struct RowStream<'a, O> {
+    conn: ConnRef<'a>,
+    rows: Pin<Box<tokio_postgres::RowStream>>,
+    trace: Option<Trace>,
+    count: usize,
+    _out: PhantomData<fn() -> O>,
+}
+
+impl<O: FromRow> Stream for RowStream<'_, O> {
+    type Item = Result<O>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.trace.is_none() {
+            return Poll::Ready(None);
+        }
+        match this.rows.as_mut().poll_next(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(row))) => {
+                this.count += 1;
+                Poll::Ready(Some(O::from_row(&PgRow(&row), 0)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                if let Some(trace) = this.trace.take() {
+                    this.conn.finish_stream(trace, this.count);
+                }
+                Poll::Ready(Some(Err(this.conn.pg_error(e))))
+            }
+            Poll::Ready(None) => {
+                if let Some(trace) = this.trace.take() {
+                    this.conn.finish_stream(trace, this.count);
+                }
+                Poll::Ready(None)
+            }
+        }
+    }
+}
