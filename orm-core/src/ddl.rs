@@ -140,11 +140,9 @@ pub fn index_name(table: &str, columns: &[&str]) -> String {
         return full;
     }
     // FNV-1a: stable across runs and platforms, so the name is the same every time.
-    let hash = full
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+    let hash = full.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
     let mut cut = MAX_IDENTIFIER_BYTES - 17;
     while !full.is_char_boundary(cut) {
         cut -= 1;

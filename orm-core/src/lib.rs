@@ -64,8 +64,8 @@ pub use types::{ColumnType, SqlType};
 pub mod prelude {
     pub use crate::expr::{Expression, all, any, asc, count_star, desc, value};
     pub use crate::stmt::{
-        Statement, delete, delete_model, exists, insert, insert_many, select, select_values, update,
-        update_model,
+        Statement, delete, delete_model, exists, insert, insert_many, select, select_values,
+        update, update_model,
     };
     #[cfg(feature = "json")]
     pub use crate::types::Json;
@@ -88,8 +88,10 @@ pub mod __private {
     pub use std::boxed::Box;
     pub use std::clone::Clone;
     pub use std::default::Default;
+    pub use std::fmt::Debug;
     pub use std::option::Option::{self, None, Some};
     pub use std::result::Result::{Err, Ok};
+    pub use std::unimplemented;
     pub use std::vec::Vec;
 
     /// The error type `ToSql`/`FromSql` implementations return.
@@ -105,78 +107,33 @@ pub mod __private {
         let values: Vec<T> = rows.iter().map(|r| field(r).clone()).collect();
         std::sync::Arc::new(values)
     }
+
+    /// The error `FromSql` of a `#[derive(DbEnum)]` type returns for a label it does not know.
+    pub fn unknown_enum_label(type_name: &'static str, raw: &[u8]) -> BoxError {
+        format!(
+            "unknown label `{}` for enum type `{type_name}`",
+            String::from_utf8_lossy(raw)
+        )
+        .into()
+    }
 }
 
-/// A model written out by hand, exactly as the derive generates it, for the doc examples.
+/// The model the doc examples use, derived like any user's model.
 #[doc(hidden)]
 pub mod __doc_fixture {
-    use crate::__private::*;
+    use crate::Model;
 
     /// A user.
-    #[derive(Debug, Clone, PartialEq)]
+    #[derive(Debug, Clone, PartialEq, Model)]
+    #[model(table = "users", crate = "orm_core")]
     pub struct User {
         /// Key, generated.
+        #[model(primary_key, generated)]
         pub id: i64,
         /// Name.
+        #[model(len = 80, unique)]
         pub name: String,
         /// Email.
         pub email: Option<String>,
-    }
-
-    #[allow(non_upper_case_globals)]
-    impl User {
-        /// `users.id`
-        pub const id: Column<User, i64> = Column::new("users", "id");
-        /// `users.name`
-        pub const name: Column<User, String> = Column::new("users", "name");
-        /// `users.email`
-        pub const email: Column<User, Option<String>> = Column::new("users", "email");
-    }
-
-    impl FromRow for User {
-        const WIDTH: usize = 3;
-        fn from_row<R: Row + ?Sized>(row: &R, start: usize) -> Result<Self> {
-            Ok(User {
-                id: decode_field(row, start, "User", "id")?,
-                name: decode_field(row, start + 1, "User", "name")?,
-                email: decode_field(row, start + 2, "User", "email")?,
-            })
-        }
-    }
-
-    impl Model for User {
-        const TABLE: &'static Table = &Table::new(
-            "User",
-            "users",
-            &[
-                ColumnDef::new("id", "id", <i64 as SqlType>::COLUMN_TYPE)
-                    .primary_key()
-                    .generated(),
-                ColumnDef::new("name", "name", <String as SqlType>::COLUMN_TYPE)
-                    .len(80)
-                    .unique(),
-                ColumnDef::new("email", "email", <Option<String> as SqlType>::COLUMN_TYPE)
-                    .nullable(<Option<String> as SqlType>::NULLABLE),
-            ],
-        );
-        type Pk = i64;
-        fn pk(&self) -> i64 {
-            self.id
-        }
-        fn pk_params(pk: i64) -> Vec<Param> {
-            vec![param(pk)]
-        }
-        fn insert_params(&self) -> Vec<Param> {
-            vec![param(self.name.clone()), param(self.email.clone())]
-        }
-        fn update_params(&self) -> Vec<Param> {
-            vec![param(self.name.clone()), param(self.email.clone())]
-        }
-        fn insert_arrays(rows: &[Self]) -> Vec<Param> {
-            vec![
-                column_array(rows, |r: &User| &r.name),
-                column_array(rows, |r: &User| &r.email),
-            ]
-        }
     }
 }

@@ -26,7 +26,11 @@ pub struct Table {
 
 impl Table {
     /// A table with the given name and columns.
-    pub const fn new(model: &'static str, name: &'static str, columns: &'static [ColumnDef]) -> Self {
+    pub const fn new(
+        model: &'static str,
+        name: &'static str,
+        columns: &'static [ColumnDef],
+    ) -> Self {
         Table {
             name,
             schema: None,
@@ -216,7 +220,11 @@ pub struct ForeignKey {
 
 impl ForeignKey {
     /// A foreign key to `table.column`.
-    pub const fn new(schema: Option<&'static str>, table: &'static str, column: &'static str) -> Self {
+    pub const fn new(
+        schema: Option<&'static str>,
+        table: &'static str,
+        column: &'static str,
+    ) -> Self {
         ForeignKey {
             schema,
             table,

@@ -86,6 +86,5 @@ pub fn decode_field<'a, R: Row + ?Sized, T: FromSql<'a>>(
     model: &'static str,
     column: &'static str,
 ) -> Result<T> {
-    row.get_at(idx)
-        .map_err(|e| Error::decode(model, column, e))
+    row.get_at(idx).map_err(|e| Error::decode(model, column, e))
 }

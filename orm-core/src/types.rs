@@ -194,8 +194,8 @@ mod tests {
 
     #[test]
     fn nullable_and_array_types() {
-        assert!(<Option<String> as SqlType>::NULLABLE);
-        assert!(!<String as SqlType>::NULLABLE);
+        const { assert!(<Option<String> as SqlType>::NULLABLE) };
+        const { assert!(!<String as SqlType>::NULLABLE) };
         assert_eq!(<Option<i64> as SqlType>::COLUMN_TYPE, ColumnType::BigInt);
         assert_eq!(
             <Vec<i32> as SqlType>::COLUMN_TYPE,

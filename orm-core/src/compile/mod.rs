@@ -12,7 +12,7 @@ pub use writer::{MAX_IDENTIFIER_BYTES, SqlWriter, check_identifier};
 use std::fmt;
 
 use crate::error::Result;
-use crate::expr::{Node, Ordering, Param, UnaryOp};
+use crate::expr::{BinOp, Node, Ordering, Param, UnaryOp};
 use crate::meta::TableRef;
 use crate::stmt::{Delete, Insert, SelectCore, Update};
 use crate::types::ColumnType;
@@ -274,7 +274,13 @@ pub(crate) fn write_node(w: &mut SqlWriter, n: &Node) {
             }
         },
         Node::Binary(op, l, r) => {
-            write_operand(w, l);
+            // `a AND b AND c` rather than `(a AND b) AND c`: AND and OR are associative.
+            match &**l {
+                Node::Binary(inner, ..) if inner == op && matches!(op, BinOp::And | BinOp::Or) => {
+                    write_node(w, l)
+                }
+                _ => write_operand(w, l),
+            }
             w.push(" ");
             w.push(op.as_sql());
             w.push(" ");

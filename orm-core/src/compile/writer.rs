@@ -89,7 +89,10 @@ impl SqlWriter {
 /// ```
 pub fn check_identifier(name: &str) -> Result<()> {
     if name.is_empty() {
-        return Err(Error::invalid_identifier(name, "identifiers cannot be empty"));
+        return Err(Error::invalid_identifier(
+            name,
+            "identifiers cannot be empty",
+        ));
     }
     if name.len() > MAX_IDENTIFIER_BYTES {
         return Err(Error::invalid_identifier(

@@ -10,6 +10,9 @@ type Base<E> = <<E as Expression>::Value as SqlType>::Base;
 /// Comparisons take anything that is [`IntoExpr`] of the value's *base* type: a column of
 /// `Option<String>` compares with `&str`, `String`, another text column or a text expression, and
 /// comparing it with an `i64` does not compile.
+// `is_in`, `is_null`, ... build SQL predicates (`IN`, `IS NULL`); they are not Rust predicates on
+// `self`, so clippy's `is_*` naming rule does not apply.
+#[allow(clippy::wrong_self_convention)]
 pub trait Expression: Sized {
     /// The Rust type the expression's value decodes into.
     type Value: SqlType;
@@ -53,7 +56,11 @@ pub trait Expression: Sized {
     }
 
     /// `self BETWEEN low AND high`
-    fn between<L: IntoExpr<Base<Self>>, H: IntoExpr<Base<Self>>>(self, low: L, high: H) -> Expr<bool> {
+    fn between<L: IntoExpr<Base<Self>>, H: IntoExpr<Base<Self>>>(
+        self,
+        low: L,
+        high: H,
+    ) -> Expr<bool> {
         Expr::new(Node::Between {
             expr: Box::new(self.into_node()),
             low: Box::new(low.into_expr_node()),

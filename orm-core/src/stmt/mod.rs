@@ -9,8 +9,8 @@ mod select;
 mod update;
 
 pub use delete::{Delete, delete, delete_model};
-pub use insert::{Insert, insert, insert_many};
 pub(crate) use insert::InsertSource;
+pub use insert::{Insert, insert, insert_many};
 pub(crate) use select::FromItem;
 pub use select::{Select, SelectCore, exists, select, select_values};
 pub use update::{Update, update, update_model};

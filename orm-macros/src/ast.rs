@@ -1,0 +1,283 @@
+//! The derives' view of the input: the parsed attributes next to the syn nodes they came from
+//! (`original`), so later passes can point errors at the user's tokens.
+
+use proc_macro2::Span;
+use syn::ext::IdentExt;
+use syn::{Attribute, Data, DeriveInput, Fields, GenericArgument, Ident, PathArguments, Type};
+
+use crate::attr;
+use crate::ctxt::Ctxt;
+use crate::symbol::RELATIONSHIP;
+
+/// A struct deriving `Model`.
+pub(crate) struct Model<'a> {
+    pub(crate) original: &'a DeriveInput,
+    pub(crate) ident: &'a Ident,
+    pub(crate) attrs: attr::container::Container,
+    pub(crate) fields: Vec<Field<'a>>,
+    /// Whether the input is a struct with named fields (else `fields` is empty and the reason
+    /// has been reported).
+    pub(crate) named: bool,
+}
+
+/// A field of a model.
+pub(crate) struct Field<'a> {
+    pub(crate) original: &'a syn::Field,
+    pub(crate) ident: &'a Ident,
+    pub(crate) ty: &'a Type,
+    pub(crate) attrs: attr::field::Field,
+    /// The column's SQL name (`column = "..."`, else the field's name).
+    pub(crate) column: String,
+    /// A `#[relationship(...)]` attribute (not supported yet; reported).
+    pub(crate) relationship: Option<&'a Attribute>,
+}
+
+impl Field<'_> {
+    /// Whether the field maps to a column (it is neither skipped nor a relationship).
+    pub(crate) fn is_column(&self) -> bool {
+        self.attrs.skip.is_none() && self.relationship.is_none()
+    }
+
+    /// Whether the field is part of the primary key.
+    pub(crate) fn is_primary_key(&self) -> bool {
+        self.is_column() && self.attrs.primary_key.is_some()
+    }
+
+    /// Whether an `INSERT` sends the field (it is not server-generated).
+    pub(crate) fn is_inserted(&self) -> bool {
+        self.is_column() && self.attrs.generated.is_none()
+    }
+
+    /// The span errors about the column's name point at: the `column = "..."` literal, else the
+    /// field's name.
+    pub(crate) fn column_span(&self) -> Span {
+        self.attrs
+            .column
+            .as_ref()
+            .map_or_else(|| self.ident.span(), syn::LitStr::span)
+    }
+
+    /// The field's name as written, without `r#`.
+    pub(crate) fn name(&self) -> String {
+        self.ident.unraw().to_string()
+    }
+}
+
+impl<'a> Model<'a> {
+    /// Reads the input. Anything but a struct with named fields is reported and read as a model
+    /// without fields (so the fallback can still name the type); generic structs are reported but
+    /// still read, so their other errors show too.
+    pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> Model<'a> {
+        let attrs = attr::container::Container::from_ast(cx, input);
+        reject_generics(cx, input, "#[derive(Model)]", "a model maps to one table");
+        let named = match &input.data {
+            Data::Struct(data) => match &data.fields {
+                Fields::Named(named) => Some(&named.named),
+                Fields::Unnamed(fields) => {
+                    cx.error_spanned_by(
+                        fields,
+                        "#[derive(Model)] needs a struct with named fields: each field's name is its column's name",
+                    );
+                    None
+                }
+                Fields::Unit => {
+                    cx.error_spanned_by(
+                        &input.ident,
+                        "#[derive(Model)] needs a struct with named fields, one per column",
+                    );
+                    None
+                }
+            },
+            Data::Enum(data) => {
+                cx.error_at(
+                    data.enum_token.span,
+                    "#[derive(Model)] only supports structs with named fields; for a PostgreSQL enum type use #[derive(DbEnum)]",
+                );
+                None
+            }
+            Data::Union(data) => {
+                cx.error_at(
+                    data.union_token.span,
+                    "#[derive(Model)] only supports structs with named fields",
+                );
+                None
+            }
+        };
+        let fields = named
+            .into_iter()
+            .flatten()
+            .filter_map(|field| Field::from_ast(cx, field))
+            .collect();
+        Model {
+            original: input,
+            ident: &input.ident,
+            attrs,
+            fields,
+            named: named.is_some(),
+        }
+    }
+
+    /// The fields that are columns, in declaration (= column) order.
+    pub(crate) fn columns(&self) -> impl Iterator<Item = &Field<'a>> {
+        self.fields.iter().filter(|f| f.is_column())
+    }
+
+    /// The primary-key fields, in declaration order.
+    pub(crate) fn primary_key(&self) -> impl Iterator<Item = &Field<'a>> {
+        self.fields.iter().filter(|f| f.is_primary_key())
+    }
+}
+
+impl<'a> Field<'a> {
+    fn from_ast(cx: &Ctxt, field: &'a syn::Field) -> Option<Field<'a>> {
+        // Named fields always have an identifier.
+        let ident = field.ident.as_ref()?;
+        let attrs = attr::field::Field::from_ast(cx, field);
+        let relationship = field.attrs.iter().find(|a| a.path() == RELATIONSHIP);
+        if let Some(rel) = relationship {
+            cx.error_spanned_by(rel, "relationships are not supported yet");
+        }
+        let column = attrs
+            .column
+            .as_ref()
+            .map_or_else(|| ident.unraw().to_string(), syn::LitStr::value);
+        Some(Field {
+            original: field,
+            ident,
+            ty: &field.ty,
+            attrs,
+            column,
+            relationship,
+        })
+    }
+}
+
+/// An enum deriving `DbEnum`.
+pub(crate) struct DbEnum<'a> {
+    pub(crate) original: &'a DeriveInput,
+    pub(crate) ident: &'a Ident,
+    pub(crate) attrs: attr::container::EnumContainer,
+    pub(crate) variants: Vec<Variant<'a>>,
+}
+
+/// A variant of a `DbEnum`.
+pub(crate) struct Variant<'a> {
+    pub(crate) ident: &'a Ident,
+    /// The label in the database (`rename = "..."`, else the variant's name in snake_case).
+    pub(crate) label: String,
+    /// Where the label comes from: the `rename` literal, else the variant's name.
+    pub(crate) label_span: Span,
+}
+
+impl<'a> DbEnum<'a> {
+    /// Reads the input. Anything but an enum is reported and read as an enum without variants
+    /// (so the fallback can still name the type).
+    pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> DbEnum<'a> {
+        let attrs = attr::container::EnumContainer::from_ast(cx, input);
+        reject_generics(
+            cx,
+            input,
+            "#[derive(DbEnum)]",
+            "it maps to one database type",
+        );
+        let data = match &input.data {
+            Data::Enum(data) => Some(data),
+            Data::Struct(data) => {
+                cx.error_at(
+                    data.struct_token.span,
+                    "#[derive(DbEnum)] only supports enums whose variants have no fields",
+                );
+                None
+            }
+            Data::Union(data) => {
+                cx.error_at(
+                    data.union_token.span,
+                    "#[derive(DbEnum)] only supports enums whose variants have no fields",
+                );
+                None
+            }
+        };
+        if data.is_some_and(|data| data.variants.is_empty()) {
+            cx.error_spanned_by(
+                &input.ident,
+                "#[derive(DbEnum)] needs at least one variant: each variant is a label of the enum type",
+            );
+        }
+        let variants = data
+            .into_iter()
+            .flat_map(|data| &data.variants)
+            .map(|variant| {
+                if !matches!(variant.fields, Fields::Unit) {
+                    cx.error_spanned_by(
+                        &variant.fields,
+                        format!(
+                            "DbEnum variants cannot have fields: `{}` maps to a label of a PostgreSQL enum, which holds no data",
+                            variant.ident
+                        ),
+                    );
+                }
+                let attrs = attr::variant::Variant::from_ast(cx, variant);
+                let (label, label_span) = match &attrs.rename {
+                    Some(lit) => (lit.value(), lit.span()),
+                    None => (
+                        crate::case::snake_case(&variant.ident.unraw().to_string()),
+                        variant.ident.span(),
+                    ),
+                };
+                Variant {
+                    ident: &variant.ident,
+                    label,
+                    label_span,
+                }
+            })
+            .collect();
+        DbEnum {
+            original: input,
+            ident: &input.ident,
+            attrs,
+            variants,
+        }
+    }
+}
+
+/// Reports generic parameters (lifetimes, types or consts).
+fn reject_generics(cx: &Ctxt, input: &DeriveInput, derive: &str, why: &str) {
+    if !input.generics.params.is_empty() {
+        cx.error_spanned_by(
+            &input.generics,
+            format!("{derive} does not support generic parameters: {why}"),
+        );
+    }
+}
+
+/// Whether the type is written `Option<T>` (also `std::option::Option<T>`). A syntactic test,
+/// for error messages only: nullability in the metadata comes from `SqlType::NULLABLE`.
+pub(crate) fn is_option(ty: &Type) -> bool {
+    match ty {
+        Type::Group(group) => is_option(&group.elem),
+        Type::Paren(paren) => is_option(&paren.elem),
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last().is_some_and(|last| {
+            last.ident == "Option"
+                && matches!(&last.arguments, PathArguments::AngleBracketed(args)
+                        if args.args.len() == 1
+                            && matches!(args.args.first(), Some(GenericArgument::Type(_))))
+        }),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_option;
+    use syn::parse_quote;
+
+    #[test]
+    fn option_detection() {
+        assert!(is_option(&parse_quote!(Option<i64>)));
+        assert!(is_option(&parse_quote!(std::option::Option<String>)));
+        assert!(is_option(&parse_quote!(::core::option::Option<Vec<u8>>)));
+        assert!(!is_option(&parse_quote!(i64)));
+        assert!(!is_option(&parse_quote!(Vec<Option<i64>>)));
+        assert!(!is_option(&parse_quote!(Option)));
+    }
+}

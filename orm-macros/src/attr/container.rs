@@ -1,0 +1,227 @@
+//! `#[model(...)]` on the struct and `#[db_enum(...)]` on the enum.
+
+use proc_macro2::Span;
+use syn::ext::IdentExt;
+use syn::parse::Parse;
+use syn::punctuated::Punctuated;
+use syn::{DeriveInput, Ident, LitStr, Token};
+
+use super::{Attr, Hint, Unknown, check_identifier, check_sql, get_lit_str};
+use crate::case::snake_case;
+use crate::ctxt::Ctxt;
+use crate::symbol::*;
+
+/// A multi-column `index(a, b)` or `unique(a, b)` on the struct; names are Rust field names.
+pub(crate) struct IndexList {
+    pub(crate) fields: Vec<Ident>,
+    pub(crate) unique: bool,
+}
+
+/// The struct-level options of `#[derive(Model)]`.
+pub(crate) struct Container {
+    /// The table's name (default: the struct's name in snake_case).
+    pub(crate) table: String,
+    pub(crate) schema: Option<String>,
+    pub(crate) indexes: Vec<IndexList>,
+    pub(crate) checks: Vec<String>,
+    /// The path generated code starts from (default `::orm_postgres`).
+    pub(crate) krate: syn::Path,
+}
+
+const NAME_TABLE: Hint = Hint::Text("to name the table write `table = \"...\"`");
+
+const CONTAINER_ALIASES: &[(&str, Hint)] = &[
+    ("name", NAME_TABLE),
+    ("rename", NAME_TABLE),
+    ("table_name", NAME_TABLE),
+];
+
+impl Container {
+    pub(crate) fn from_ast(cx: &Ctxt, input: &DeriveInput) -> Self {
+        let mut table = Attr::none(cx, MODEL, TABLE);
+        let mut schema = Attr::none(cx, MODEL, SCHEMA);
+        let mut krate = Attr::none(cx, MODEL, CRATE);
+        let mut indexes = Vec::new();
+        let mut checks = Vec::new();
+        let unknown = Unknown {
+            tool: MODEL,
+            keys: CONTAINER_KEYS,
+            elsewhere: Some((FIELD_KEYS, "on a field, not on the struct")),
+            aliases: CONTAINER_ALIASES,
+        };
+
+        for attr in &input.attrs {
+            if attr.path() != MODEL {
+                continue;
+            }
+            let parsed = attr.parse_nested_meta(|meta| {
+                if meta.path == TABLE {
+                    if let Some(lit) = get_lit_str(cx, MODEL, TABLE, &meta)?
+                        && check_identifier(cx, "table name", &lit)
+                    {
+                        table.set(&meta.path, lit.value());
+                    }
+                } else if meta.path == SCHEMA {
+                    if let Some(lit) = get_lit_str(cx, MODEL, SCHEMA, &meta)?
+                        && check_identifier(cx, "schema name", &lit)
+                    {
+                        schema.set(&meta.path, lit.value());
+                    }
+                } else if meta.path == CRATE {
+                    if let Some(lit) = get_lit_str(cx, MODEL, CRATE, &meta)? {
+                        match parse_crate_path(&lit) {
+                            Ok(path) => krate.set(&meta.path, path),
+                            Err(err) => cx.syn_error(err),
+                        }
+                    }
+                } else if meta.path == INDEX || meta.path == UNIQUE {
+                    let unique = meta.path == UNIQUE;
+                    if let Some(list) = parse_index_list(cx, unique, &meta)? {
+                        indexes.push(list);
+                    }
+                } else if meta.path == CHECK {
+                    if let Some(lit) = get_lit_str(cx, MODEL, CHECK, &meta)?
+                        && check_sql(cx, CHECK, &lit)
+                    {
+                        checks.push(lit.value());
+                    }
+                } else {
+                    unknown.report(cx, &meta)?;
+                }
+                Ok(())
+            });
+            if let Err(err) = parsed {
+                cx.syn_error(err);
+            }
+        }
+
+        Container {
+            table: table
+                .get()
+                .map_or_else(|| snake_case(&input.ident.unraw().to_string()), |t| t.value),
+            schema: schema.get().map(|s| s.value),
+            indexes,
+            checks,
+            krate: krate.get().map_or_else(default_crate, |k| k.value),
+        }
+    }
+}
+
+/// `::orm_postgres`
+pub(crate) fn default_crate() -> syn::Path {
+    let ident = Ident::new("orm_postgres", Span::call_site());
+    let mut path = syn::Path::from(ident);
+    path.leading_colon = Some(Default::default());
+    path
+}
+
+fn parse_crate_path(lit: &LitStr) -> syn::Result<syn::Path> {
+    lit.parse_with(syn::Path::parse_mod_style).map_err(|_| {
+        syn::Error::new(
+            lit.span(),
+            format!(
+                "`crate` must be a path to the ORM crate, like `crate = \"orm_postgres\"`, not `{}`",
+                lit.value()
+            ),
+        )
+    })
+}
+
+/// `index(a, b)` / `unique(a, b)`.
+fn parse_index_list(
+    cx: &Ctxt,
+    unique: bool,
+    meta: &syn::meta::ParseNestedMeta,
+) -> syn::Result<Option<IndexList>> {
+    let key = if unique { UNIQUE } else { INDEX };
+    if !meta.input.peek(syn::token::Paren) {
+        let single = if unique {
+            "to make one column unique, put `#[model(unique)]` on its field"
+        } else {
+            "to index one column, put `#[model(index)]` on its field"
+        };
+        cx.error_spanned_by(
+            &meta.path,
+            format!("expected a list of fields: `{key}(field_a, field_b)`; {single}"),
+        );
+        super::skip_value(meta)?;
+        return Ok(None);
+    }
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let fields: Punctuated<Ident, Token![,]> = content.parse_terminated(Ident::parse, Token![,])?;
+    if fields.is_empty() {
+        cx.error_spanned_by(&meta.path, format!("`{key}(...)` needs at least one field"));
+        return Ok(None);
+    }
+    Ok(Some(IndexList {
+        fields: fields.into_iter().collect(),
+        unique,
+    }))
+}
+
+/// The enum-level options of `#[derive(DbEnum)]`.
+pub(crate) struct EnumContainer {
+    /// The enum type's name (default: the enum's name in snake_case).
+    pub(crate) name: String,
+    pub(crate) schema: Option<String>,
+    pub(crate) krate: syn::Path,
+}
+
+const NAME_TYPE: Hint = Hint::Text("to name the type write `name = \"...\"`");
+
+const ENUM_ALIASES: &[(&str, Hint)] = &[("type_name", NAME_TYPE), ("table", NAME_TYPE)];
+
+impl EnumContainer {
+    pub(crate) fn from_ast(cx: &Ctxt, input: &DeriveInput) -> Self {
+        let mut name = Attr::none(cx, DB_ENUM, NAME);
+        let mut schema = Attr::none(cx, DB_ENUM, SCHEMA);
+        let mut krate = Attr::none(cx, DB_ENUM, CRATE);
+        let unknown = Unknown {
+            tool: DB_ENUM,
+            keys: ENUM_KEYS,
+            elsewhere: Some((VARIANT_KEYS, "on a variant, not on the enum")),
+            aliases: ENUM_ALIASES,
+        };
+        for attr in &input.attrs {
+            if attr.path() != DB_ENUM {
+                continue;
+            }
+            let parsed = attr.parse_nested_meta(|meta| {
+                if meta.path == NAME {
+                    if let Some(lit) = get_lit_str(cx, DB_ENUM, NAME, &meta)?
+                        && check_identifier(cx, "type name", &lit)
+                    {
+                        name.set(&meta.path, lit.value());
+                    }
+                } else if meta.path == SCHEMA {
+                    if let Some(lit) = get_lit_str(cx, DB_ENUM, SCHEMA, &meta)?
+                        && check_identifier(cx, "schema name", &lit)
+                    {
+                        schema.set(&meta.path, lit.value());
+                    }
+                } else if meta.path == CRATE {
+                    if let Some(lit) = get_lit_str(cx, DB_ENUM, CRATE, &meta)? {
+                        match parse_crate_path(&lit) {
+                            Ok(path) => krate.set(&meta.path, path),
+                            Err(err) => cx.syn_error(err),
+                        }
+                    }
+                } else {
+                    unknown.report(cx, &meta)?;
+                }
+                Ok(())
+            });
+            if let Err(err) = parsed {
+                cx.syn_error(err);
+            }
+        }
+        EnumContainer {
+            name: name
+                .get()
+                .map_or_else(|| snake_case(&input.ident.unraw().to_string()), |n| n.value),
+            schema: schema.get().map(|s| s.value),
+            krate: krate.get().map_or_else(default_crate, |k| k.value),
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! `#[model(...)]` on a field.
+
+use proc_macro2::Span;
+use syn::LitStr;
+
+use super::{
+    Attr, BoolAttr, Hint, Spanned, Unknown, check_identifier, check_sql, get_lit_str, get_lit_u32,
+};
+use crate::ctxt::Ctxt;
+use crate::symbol::{self, *};
+
+/// The target of a foreign key: `table.column` or `schema.table.column`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Reference {
+    pub(crate) schema: Option<String>,
+    pub(crate) table: String,
+    pub(crate) column: String,
+}
+
+/// A referential action of `on_delete` / `on_update`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FkAction {
+    Cascade,
+    Restrict,
+    SetNull,
+    SetDefault,
+    NoAction,
+}
+
+/// The spellings `on_delete` / `on_update` accept, with their action.
+const FK_ACTIONS: &[(&str, FkAction)] = &[
+    ("cascade", FkAction::Cascade),
+    ("restrict", FkAction::Restrict),
+    ("set null", FkAction::SetNull),
+    ("set default", FkAction::SetDefault),
+    ("no action", FkAction::NoAction),
+];
+
+impl FkAction {
+    /// The name of the `FkAction` variant in orm-core.
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            FkAction::Cascade => "Cascade",
+            FkAction::Restrict => "Restrict",
+            FkAction::SetNull => "SetNull",
+            FkAction::SetDefault => "SetDefault",
+            FkAction::NoAction => "NoAction",
+        }
+    }
+
+    /// Parses an action, ignoring case and extra whitespace (`"SET  NULL"` is `set null`).
+    pub(crate) fn parse(text: &str) -> Option<FkAction> {
+        let normalized = text
+            .split_whitespace()
+            .map(str::to_lowercase)
+            .collect::<Vec<_>>()
+            .join(" ");
+        FK_ACTIONS
+            .iter()
+            .find(|(name, _)| *name == normalized)
+            .map(|(_, action)| *action)
+    }
+}
+
+/// The options of one field.
+#[derive(Default)]
+pub(crate) struct Field {
+    pub(crate) primary_key: Option<Span>,
+    pub(crate) generated: Option<Span>,
+    pub(crate) column: Option<LitStr>,
+    pub(crate) unique: Option<Span>,
+    pub(crate) index: Option<Span>,
+    pub(crate) len: Option<Spanned<u32>>,
+    pub(crate) default: Option<LitStr>,
+    pub(crate) references: Option<Spanned<Reference>>,
+    pub(crate) on_delete: Option<Spanned<FkAction>>,
+    pub(crate) on_update: Option<Spanned<FkAction>>,
+    pub(crate) check: Option<LitStr>,
+    pub(crate) skip: Option<Span>,
+    /// An unknown key was reported whose closest match is `primary_key`: the field probably is
+    /// the key, so "a model needs a primary key" would only repeat that error.
+    pub(crate) misspelled_primary_key: bool,
+}
+
+const RENAME_COLUMN: Hint = Hint::Text("to rename the column write `column = \"...\"`");
+const NULLABLE: Hint = Hint::Text("a column is nullable when the field's type is `Option<T>`");
+const FOREIGN_KEY: Hint = Hint::Text("write `references = \"table.column\"`");
+
+const FIELD_ALIASES: &[(&str, Hint)] = &[
+    ("pk", Hint::Key(PRIMARY_KEY)),
+    ("id", Hint::Key(PRIMARY_KEY)),
+    ("key", Hint::Key(PRIMARY_KEY)),
+    ("name", RENAME_COLUMN),
+    ("rename", RENAME_COLUMN),
+    ("nullable", NULLABLE),
+    ("null", NULLABLE),
+    ("optional", NULLABLE),
+    ("ignore", Hint::Key(SKIP)),
+    ("transient", Hint::Key(SKIP)),
+    ("fk", FOREIGN_KEY),
+    ("foreign_key", FOREIGN_KEY),
+    ("auto_increment", Hint::Key(GENERATED)),
+    ("autoincrement", Hint::Key(GENERATED)),
+    ("serial", Hint::Key(GENERATED)),
+    ("identity", Hint::Key(GENERATED)),
+    ("size", Hint::Key(LEN)),
+    ("max_len", Hint::Key(LEN)),
+    ("max_length", Hint::Key(LEN)),
+];
+
+impl Field {
+    /// Reads every `#[model(...)]` of one field.
+    pub(crate) fn from_ast(cx: &Ctxt, field: &syn::Field) -> Self {
+        let mut primary_key = BoolAttr::none(cx, MODEL, PRIMARY_KEY);
+        let mut generated = BoolAttr::none(cx, MODEL, GENERATED);
+        let mut column = Attr::none(cx, MODEL, COLUMN);
+        let mut unique = BoolAttr::none(cx, MODEL, UNIQUE);
+        let mut index = BoolAttr::none(cx, MODEL, INDEX);
+        let mut len = Attr::none(cx, MODEL, LEN);
+        let mut default = Attr::none(cx, MODEL, DEFAULT);
+        let mut references = Attr::none(cx, MODEL, REFERENCES);
+        let mut on_delete = Attr::none(cx, MODEL, ON_DELETE);
+        let mut on_update = Attr::none(cx, MODEL, ON_UPDATE);
+        let mut check = Attr::none(cx, MODEL, CHECK);
+        let mut skip = BoolAttr::none(cx, MODEL, SKIP);
+        let mut misspelled_primary_key = false;
+        let unknown = Unknown {
+            tool: MODEL,
+            keys: FIELD_KEYS,
+            elsewhere: Some((CONTAINER_KEYS, "on the struct, not on a field")),
+            aliases: FIELD_ALIASES,
+        };
+
+        for attr in &field.attrs {
+            if attr.path() != MODEL {
+                continue;
+            }
+            let parsed = attr.parse_nested_meta(|meta| {
+                if meta.path == PRIMARY_KEY {
+                    primary_key.set_from(cx, &meta)?;
+                } else if meta.path == GENERATED {
+                    generated.set_from(cx, &meta)?;
+                } else if meta.path == UNIQUE {
+                    unique.set_from(cx, &meta)?;
+                } else if meta.path == INDEX {
+                    index.set_from(cx, &meta)?;
+                } else if meta.path == SKIP {
+                    skip.set_from(cx, &meta)?;
+                } else if meta.path == COLUMN {
+                    if let Some(lit) = get_lit_str(cx, MODEL, COLUMN, &meta)?
+                        && check_identifier(cx, "column name", &lit)
+                    {
+                        column.set(&meta.path, lit);
+                    }
+                } else if meta.path == LEN {
+                    if let Some(n) = get_lit_u32(cx, MODEL, LEN, &meta)? {
+                        if n.value == 0 {
+                            cx.error_at(n.span, "`len` must be at least 1");
+                        } else {
+                            len.set(&meta.path, n);
+                        }
+                    }
+                } else if meta.path == DEFAULT {
+                    if let Some(lit) = get_lit_str(cx, MODEL, DEFAULT, &meta)?
+                        && check_sql(cx, DEFAULT, &lit)
+                    {
+                        default.set(&meta.path, lit);
+                    }
+                } else if meta.path == CHECK {
+                    if let Some(lit) = get_lit_str(cx, MODEL, CHECK, &meta)?
+                        && check_sql(cx, CHECK, &lit)
+                    {
+                        check.set(&meta.path, lit);
+                    }
+                } else if meta.path == REFERENCES {
+                    if let Some(lit) = get_lit_str(cx, MODEL, REFERENCES, &meta)? {
+                        match parse_reference(&lit.value()) {
+                            Some(target) => references.set(&meta.path, target),
+                            None => cx.error_spanned_by(
+                                &lit,
+                                format!(
+                                    "malformed `references = \"{}\"`: expected \"table.column\" or \"schema.table.column\"",
+                                    lit.value()
+                                ),
+                            ),
+                        }
+                    }
+                } else if meta.path == ON_DELETE || meta.path == ON_UPDATE {
+                    let key = if meta.path == ON_DELETE { ON_DELETE } else { ON_UPDATE };
+                    if let Some(lit) = get_lit_str(cx, MODEL, key, &meta)? {
+                        match FkAction::parse(&lit.value()) {
+                            Some(action) if key == ON_DELETE => on_delete.set(&meta.path, action),
+                            Some(action) => on_update.set(&meta.path, action),
+                            None => cx.error_spanned_by(&lit, unknown_action(key, &lit.value())),
+                        }
+                    }
+                } else if unknown.report(cx, &meta)? == Some(PRIMARY_KEY.0) {
+                    misspelled_primary_key = true;
+                }
+                Ok(())
+            });
+            if let Err(err) = parsed {
+                cx.syn_error(err);
+            }
+        }
+
+        let attrs = Field {
+            primary_key: primary_key.get(),
+            generated: generated.get(),
+            column: column.get().map(|c| c.value),
+            unique: unique.get(),
+            index: index.get(),
+            len: len.get().map(|l| l.value),
+            default: default.get().map(|d| d.value),
+            references: references.get(),
+            on_delete: on_delete.get(),
+            on_update: on_update.get(),
+            check: check.get().map(|c| c.value),
+            skip: skip.get(),
+            misspelled_primary_key,
+        };
+        attrs.check_combinations(cx);
+        attrs
+    }
+
+    /// Rules between the options of one field.
+    fn check_combinations(&self, cx: &Ctxt) {
+        if let Some(skip) = self.skip {
+            let others = self.set_keys();
+            if !others.is_empty() {
+                cx.error_at(
+                    skip,
+                    format!(
+                        "`skip` cannot be combined with other model attributes: a skipped field is not a column (remove {})",
+                        symbol::one_of(&others).replace(" or ", " and ")
+                    ),
+                );
+            }
+        }
+        if self.references.is_none() {
+            for (key, action) in [(ON_DELETE, &self.on_delete), (ON_UPDATE, &self.on_update)] {
+                if let Some(action) = action {
+                    cx.error_at(
+                        action.span,
+                        format!(
+                            "`{key}` needs `references`: add `references = \"table.column\"` to make this column a foreign key"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The keys set on this field other than `skip`, in table order.
+    fn set_keys(&self) -> Vec<&'static str> {
+        let set = [
+            (PRIMARY_KEY, self.primary_key.is_some()),
+            (GENERATED, self.generated.is_some()),
+            (COLUMN, self.column.is_some()),
+            (UNIQUE, self.unique.is_some()),
+            (INDEX, self.index.is_some()),
+            (LEN, self.len.is_some()),
+            (DEFAULT, self.default.is_some()),
+            (REFERENCES, self.references.is_some()),
+            (ON_DELETE, self.on_delete.is_some()),
+            (ON_UPDATE, self.on_update.is_some()),
+            (CHECK, self.check.is_some()),
+        ];
+        set.iter().filter(|(_, on)| *on).map(|(k, _)| k.0).collect()
+    }
+}
+
+/// `table.column` or `schema.table.column`, every part non-empty and without blanks.
+pub(crate) fn parse_reference(text: &str) -> Option<Reference> {
+    let parts: Vec<&str> = text.split('.').collect();
+    let valid = |p: &&str| !p.is_empty() && p.len() <= 63 && !p.chars().any(char::is_whitespace);
+    if !parts.iter().all(valid) {
+        return None;
+    }
+    match parts.as_slice() {
+        [table, column] => Some(Reference {
+            schema: None,
+            table: (*table).to_owned(),
+            column: (*column).to_owned(),
+        }),
+        [schema, table, column] => Some(Reference {
+            schema: Some((*schema).to_owned()),
+            table: (*table).to_owned(),
+            column: (*column).to_owned(),
+        }),
+        _ => None,
+    }
+}
+
+fn unknown_action(key: Symbol, text: &str) -> String {
+    let names: Vec<&str> = FK_ACTIONS.iter().map(|(name, _)| *name).collect();
+    let expected = symbol::one_of(&names).replace('`', "\"");
+    match symbol::closest(&text.to_lowercase(), &names) {
+        Some(best) => format!("unknown `{key}` action \"{text}\"; did you mean \"{best}\"?"),
+        None => format!("unknown `{key}` action \"{text}\"; expected {expected}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references() {
+        assert_eq!(
+            parse_reference("users.id"),
+            Some(Reference {
+                schema: None,
+                table: "users".into(),
+                column: "id".into()
+            })
+        );
+        assert_eq!(
+            parse_reference("auth.users.id").and_then(|r| r.schema),
+            Some("auth".into())
+        );
+        for bad in [
+            "users",
+            "users.",
+            ".id",
+            "a.b.c.d",
+            "users id",
+            "users. id",
+            "",
+        ] {
+            assert_eq!(parse_reference(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn actions() {
+        assert_eq!(FkAction::parse("cascade"), Some(FkAction::Cascade));
+        assert_eq!(FkAction::parse("SET  NULL"), Some(FkAction::SetNull));
+        assert_eq!(FkAction::parse(" no action "), Some(FkAction::NoAction));
+        assert_eq!(FkAction::parse("set_null"), None);
+        assert!(unknown_action(ON_DELETE, "cascde").contains("did you mean \"cascade\"?"));
+        assert!(unknown_action(ON_DELETE, "explode").contains("expected \"cascade\""));
+    }
+}

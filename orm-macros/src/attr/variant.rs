@@ -1,0 +1,63 @@
+//! `#[db_enum(...)]` on a variant.
+
+use syn::LitStr;
+
+use super::{Attr, Hint, Unknown, get_lit_str};
+use crate::ctxt::Ctxt;
+use crate::symbol::*;
+
+/// The options of one variant of a `DbEnum`.
+pub(crate) struct Variant {
+    /// `rename = "label"`.
+    pub(crate) rename: Option<LitStr>,
+}
+
+const RENAME_LABEL: Hint = Hint::Key(RENAME);
+
+const VARIANT_ALIASES: &[(&str, Hint)] = &[
+    ("name", RENAME_LABEL),
+    ("label", RENAME_LABEL),
+    ("value", RENAME_LABEL),
+];
+
+impl Variant {
+    pub(crate) fn from_ast(cx: &Ctxt, variant: &syn::Variant) -> Self {
+        let mut rename = Attr::none(cx, DB_ENUM, RENAME);
+        let unknown = Unknown {
+            tool: DB_ENUM,
+            keys: VARIANT_KEYS,
+            elsewhere: Some((ENUM_KEYS, "on the enum, not on a variant")),
+            aliases: VARIANT_ALIASES,
+        };
+        for attr in &variant.attrs {
+            if attr.path() != DB_ENUM {
+                continue;
+            }
+            let parsed = attr.parse_nested_meta(|meta| {
+                if meta.path == RENAME {
+                    if let Some(lit) = get_lit_str(cx, DB_ENUM, RENAME, &meta)? {
+                        if lit.value().is_empty() {
+                            cx.error_spanned_by(&lit, "an enum label must not be empty");
+                        } else if lit.value().len() > 63 {
+                            cx.error_spanned_by(
+                                &lit,
+                                "an enum label is at most 63 bytes long in PostgreSQL",
+                            );
+                        } else {
+                            rename.set(&meta.path, lit);
+                        }
+                    }
+                } else {
+                    unknown.report(cx, &meta)?;
+                }
+                Ok(())
+            });
+            if let Err(err) = parsed {
+                cx.syn_error(err);
+            }
+        }
+        Variant {
+            rename: rename.get().map(|r| r.value),
+        }
+    }
+}

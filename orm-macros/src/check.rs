@@ -1,0 +1,136 @@
+//! Rules that span the whole input. Rules about one attribute, or about the options of one
+//! field, are checked where they are parsed (`attr/`).
+
+use std::collections::HashMap;
+
+use crate::ast::{DbEnum, Model, is_option};
+use crate::ctxt::Ctxt;
+use crate::symbol;
+
+/// Every cross-field rule of `#[derive(Model)]`.
+pub(crate) fn check_model(cx: &Ctxt, model: &Model) {
+    if !model.named {
+        return;
+    }
+    primary_key_exists(cx, model);
+    primary_key_not_nullable(cx, model);
+    unique_column_names(cx, model);
+    index_lists_name_columns(cx, model);
+}
+
+/// Every cross-variant rule of `#[derive(DbEnum)]`.
+pub(crate) fn check_db_enum(cx: &Ctxt, db_enum: &DbEnum) {
+    unique_labels(cx, db_enum);
+}
+
+/// A model needs a key. Not reported when some field tried to be one (a misspelled
+/// `primary_key`, or `primary_key` next to `skip`): that error is already there.
+fn primary_key_exists(cx: &Ctxt, model: &Model) {
+    let tried = model
+        .fields
+        .iter()
+        .any(|f| f.attrs.primary_key.is_some() || f.attrs.misspelled_primary_key);
+    if !tried {
+        cx.error_spanned_by(
+            model.ident,
+            "a model needs a primary key: mark a field with #[model(primary_key)]",
+        );
+    }
+}
+
+/// `NULL` is never a key. Checked on the syntax (`Option<..>`).
+fn primary_key_not_nullable(cx: &Ctxt, model: &Model) {
+    for field in model.primary_key() {
+        if is_option(field.ty) {
+            cx.error_spanned_by(
+                field.ty,
+                format!(
+                    "a primary key cannot be nullable: field `{}` is an `Option`; remove the `Option` or `primary_key`",
+                    field.name()
+                ),
+            );
+        }
+    }
+}
+
+/// Two fields cannot map to one column.
+fn unique_column_names(cx: &Ctxt, model: &Model) {
+    let mut seen: HashMap<&str, String> = HashMap::new();
+    for field in model.columns() {
+        match seen.get(field.column.as_str()) {
+            Some(first) => cx.error_at(
+                field.column_span(),
+                format!(
+                    "duplicate column `{}`: fields `{first}` and `{}` both map to it",
+                    field.column,
+                    field.name()
+                ),
+            ),
+            None => {
+                seen.insert(&field.column, field.name());
+            }
+        }
+    }
+}
+
+/// `index(a, b)` / `unique(a, b)` name column fields, each once.
+fn index_lists_name_columns(cx: &Ctxt, model: &Model) {
+    let names: Vec<String> = model.fields.iter().map(|f| f.name()).collect();
+    let candidates: Vec<&str> = model
+        .fields
+        .iter()
+        .zip(&names)
+        .filter(|(f, _)| f.is_column())
+        .map(|(_, n)| n.as_str())
+        .collect();
+    for list in &model.attrs.indexes {
+        let key = if list.unique { "unique" } else { "index" };
+        let mut listed: Vec<String> = Vec::new();
+        for ident in &list.fields {
+            let name = syn::ext::IdentExt::unraw(ident).to_string();
+            match model.fields.iter().find(|f| f.name() == name) {
+                None => {
+                    let hint = match symbol::closest(&name, &candidates) {
+                        Some(best) => format!("; did you mean `{best}`?"),
+                        None => format!(
+                            "; the columns are {}",
+                            symbol::one_of(&candidates).replace(" or ", " and ")
+                        ),
+                    };
+                    cx.error_spanned_by(
+                        ident,
+                        format!("unknown field `{name}` in `{key}(...)`{hint}"),
+                    );
+                }
+                Some(field) if !field.is_column() => cx.error_spanned_by(
+                    ident,
+                    format!("field `{name}` in `{key}(...)` is not a column"),
+                ),
+                Some(_) if listed.contains(&name) => cx.error_spanned_by(
+                    ident,
+                    format!("field `{name}` is listed twice in `{key}(...)`"),
+                ),
+                Some(_) => listed.push(name),
+            }
+        }
+    }
+}
+
+/// Two variants cannot share a label.
+fn unique_labels(cx: &Ctxt, db_enum: &DbEnum) {
+    let mut seen: HashMap<&str, &syn::Ident> = HashMap::new();
+    for variant in &db_enum.variants {
+        match seen.get(variant.label.as_str()) {
+            Some(first) => cx.error_at(
+                variant.label_span,
+                format!(
+                    "duplicate enum label `{}`: variants `{first}` and `{}` both map to it",
+                    variant.label, variant.ident
+                ),
+            ),
+            None => {
+                seen.insert(&variant.label, variant.ident);
+            }
+        }
+    }
+}

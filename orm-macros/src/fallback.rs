@@ -1,0 +1,151 @@
+//! What the derives emit next to their compile errors (thiserror's habit): stub impls, so that
+//! the user's other code, which uses the model or enum, does not pile up follow-on errors
+//! ("`User` is not a model", "no associated item named `name`"). The stubs are never part of a
+//! successful build: the `compile_error!`s emitted with them always fail it.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::ext::IdentExt;
+
+use crate::ast::{DbEnum, Field, Model};
+use crate::expand::model::column_consts_for;
+
+/// Stub `impl FromRow` and `impl Model`, plus the column constants of the fields that were read.
+pub(crate) fn model(model: &Model) -> TokenStream {
+    if !model.original.generics.params.is_empty() {
+        // A stub would have to invent bounds; the generics error is enough.
+        return TokenStream::new();
+    }
+    let krate = &model.attrs.krate;
+    let p = quote!(#krate::__private);
+    let ident = model.ident;
+    let name = ident.unraw().to_string();
+    let table = &model.attrs.table;
+    let consts = if model.named {
+        column_consts_for(ident, table, model.columns(), &p)
+    } else {
+        TokenStream::new()
+    };
+    let key: Vec<&Field> = model.primary_key().collect();
+    let (pk_type, pk_value) = match key.as_slice() {
+        [] => (quote!(()), quote!(())),
+        [single] => {
+            let ty = single.ty;
+            (quote!(#ty), failed(&p))
+        }
+        fields => {
+            let types = fields.iter().map(|f| f.ty);
+            (quote!((#(#types,)*)), failed(&p))
+        }
+    };
+    quote! {
+        #[allow(non_upper_case_globals, unused_qualifications)]
+        const _: () = {
+            #consts
+
+            #[automatically_derived]
+            impl #p::FromRow for #ident {
+                const WIDTH: usize = 0;
+
+                fn from_row<__R: #p::Row + ?Sized>(_: &__R, _: usize) -> #p::Result<Self> {
+                    #p::Err(#p::Error::decode(
+                        #name,
+                        "",
+                        #p::Box::from("#[derive(Model)] failed; see the compile errors"),
+                    ))
+                }
+            }
+
+            #[automatically_derived]
+            impl #p::Model for #ident {
+                const TABLE: &'static #p::Table = &#p::Table::new(#name, #table, &[]);
+
+                type Pk = #pk_type;
+
+                fn pk(&self) -> Self::Pk {
+                    #pk_value
+                }
+
+                fn pk_params(_: Self::Pk) -> #p::Vec<#p::Param> {
+                    #p::Vec::new()
+                }
+
+                fn insert_params(&self) -> #p::Vec<#p::Param> {
+                    #p::Vec::new()
+                }
+
+                fn update_params(&self) -> #p::Vec<#p::Param> {
+                    #p::Vec::new()
+                }
+
+                fn insert_arrays(_: &[Self]) -> #p::Vec<#p::Param> {
+                    #p::Vec::new()
+                }
+            }
+        };
+    }
+}
+
+/// The body of a stub that must return a value it cannot make. Only ever compiled next to a
+/// `compile_error!`, so it never runs.
+fn failed(p: &TokenStream) -> TokenStream {
+    quote!(#p::unimplemented!(
+        "#[derive(Model)] failed; see the compile errors"
+    ))
+}
+
+/// Stub `ToSql`, `FromSql`, `SqlType` and `ArrayElement`, so fields of this type in models do not
+/// report "cannot be stored in a column" on top of the real errors.
+pub(crate) fn db_enum(db_enum: &DbEnum) -> TokenStream {
+    if !db_enum.original.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let krate = &db_enum.attrs.krate;
+    let p = quote!(#krate::__private);
+    let ident = db_enum.ident;
+    let name = &db_enum.attrs.name;
+    quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl #p::ToSql for #ident {
+                fn to_sql(
+                    &self,
+                    _: &#p::Type,
+                    _: &mut #p::BytesMut,
+                ) -> #p::Result<#p::IsNull, #p::BoxError> {
+                    #p::Err(#p::Box::from("#[derive(DbEnum)] failed; see the compile errors"))
+                }
+
+                fn accepts(_: &#p::Type) -> bool {
+                    false
+                }
+
+                #p::to_sql_checked!();
+            }
+
+            #[automatically_derived]
+            impl<'__a> #p::FromSql<'__a> for #ident {
+                fn from_sql(_: &#p::Type, _: &'__a [u8]) -> #p::Result<Self, #p::BoxError> {
+                    #p::Err(#p::Box::from("#[derive(DbEnum)] failed; see the compile errors"))
+                }
+
+                fn accepts(_: &#p::Type) -> bool {
+                    false
+                }
+            }
+
+            #[automatically_derived]
+            impl #p::SqlType for #ident {
+                type Base = Self;
+                const COLUMN_TYPE: #p::ColumnType = #p::ColumnType::Enum(&#p::EnumType {
+                    name: #name,
+                    schema: #p::None,
+                    labels: &[],
+                });
+            }
+
+            #[automatically_derived]
+            impl #p::ArrayElement for #ident {}
+        };
+    }
+}

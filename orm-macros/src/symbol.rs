@@ -1,0 +1,175 @@
+//! The keyword table: every attribute name the derives understand, and the lookup that suggests
+//! the closest one for a misspelling.
+
+use std::fmt::{self, Display};
+
+use syn::{Ident, Path};
+
+/// An attribute keyword.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Symbol(pub(crate) &'static str);
+
+// Attribute names.
+pub(crate) const MODEL: Symbol = Symbol("model");
+pub(crate) const RELATIONSHIP: Symbol = Symbol("relationship");
+pub(crate) const DB_ENUM: Symbol = Symbol("db_enum");
+
+// `#[model(...)]` on the struct.
+pub(crate) const TABLE: Symbol = Symbol("table");
+pub(crate) const SCHEMA: Symbol = Symbol("schema");
+pub(crate) const INDEX: Symbol = Symbol("index");
+pub(crate) const UNIQUE: Symbol = Symbol("unique");
+pub(crate) const CHECK: Symbol = Symbol("check");
+pub(crate) const CRATE: Symbol = Symbol("crate");
+
+// `#[model(...)]` on a field (plus `unique`, `index` and `check` above).
+pub(crate) const PRIMARY_KEY: Symbol = Symbol("primary_key");
+pub(crate) const GENERATED: Symbol = Symbol("generated");
+pub(crate) const COLUMN: Symbol = Symbol("column");
+pub(crate) const LEN: Symbol = Symbol("len");
+pub(crate) const DEFAULT: Symbol = Symbol("default");
+pub(crate) const REFERENCES: Symbol = Symbol("references");
+pub(crate) const ON_DELETE: Symbol = Symbol("on_delete");
+pub(crate) const ON_UPDATE: Symbol = Symbol("on_update");
+pub(crate) const SKIP: Symbol = Symbol("skip");
+
+// `#[db_enum(...)]` on the enum (plus `schema` and `crate`) and on a variant.
+pub(crate) const NAME: Symbol = Symbol("name");
+pub(crate) const RENAME: Symbol = Symbol("rename");
+
+/// Keys of `#[model(...)]` on the struct.
+pub(crate) const CONTAINER_KEYS: &[Symbol] = &[TABLE, SCHEMA, INDEX, UNIQUE, CHECK, CRATE];
+
+/// Keys of `#[model(...)]` on a field.
+pub(crate) const FIELD_KEYS: &[Symbol] = &[
+    PRIMARY_KEY,
+    GENERATED,
+    COLUMN,
+    UNIQUE,
+    INDEX,
+    LEN,
+    DEFAULT,
+    REFERENCES,
+    ON_DELETE,
+    ON_UPDATE,
+    CHECK,
+    SKIP,
+];
+
+/// Keys of `#[db_enum(...)]` on the enum.
+pub(crate) const ENUM_KEYS: &[Symbol] = &[NAME, SCHEMA, CRATE];
+
+/// Keys of `#[db_enum(...)]` on a variant.
+pub(crate) const VARIANT_KEYS: &[Symbol] = &[RENAME];
+
+impl PartialEq<Symbol> for Ident {
+    fn eq(&self, word: &Symbol) -> bool {
+        self == word.0
+    }
+}
+
+impl PartialEq<Symbol> for &Ident {
+    fn eq(&self, word: &Symbol) -> bool {
+        *self == word.0
+    }
+}
+
+impl PartialEq<Symbol> for Path {
+    fn eq(&self, word: &Symbol) -> bool {
+        self.is_ident(word.0)
+    }
+}
+
+impl PartialEq<Symbol> for &Path {
+    fn eq(&self, word: &Symbol) -> bool {
+        self.is_ident(word.0)
+    }
+}
+
+impl Display for Symbol {
+    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str(self.0)
+    }
+}
+
+/// The Levenshtein distance between two strings, by characters.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = substitute.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The candidate closest to `word`, if it is close enough to be a plausible misspelling: within
+/// a third of the word's length in edits (at least 1, or 2 for words of three or more
+/// characters), or one of the two a prefix of the other (`length` for `len`).
+pub(crate) fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let len = word.chars().count();
+    let limit = if len >= 3 { (len / 3).clamp(2, 3) } else { 1 };
+    let prefix = |c: &str| {
+        len >= 3 && c.chars().count() >= 3 && (word.starts_with(c) || c.starts_with(word))
+    };
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| (*d <= limit && *d < len.max(c.len())) || prefix(c))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// `` `a`, `b` or `c` ``.
+pub(crate) fn one_of(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("`{w}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// The keywords' names.
+pub(crate) fn names(symbols: &[Symbol]) -> Vec<&'static str> {
+    symbols.iter().map(|s| s.0).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance() {
+        assert_eq!(edit_distance("", ""), 0);
+        assert_eq!(edit_distance("abc", ""), 3);
+        assert_eq!(edit_distance("primay_key", "primary_key"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("colum", "column"), 1);
+    }
+
+    #[test]
+    fn suggestions() {
+        let fields = names(FIELD_KEYS);
+        assert_eq!(closest("primay_key", &fields), Some("primary_key"));
+        assert_eq!(closest("colum", &fields), Some("column"));
+        assert_eq!(closest("uniq", &fields), Some("unique"));
+        assert_eq!(closest("lenght", &fields), Some("len"));
+        assert_eq!(closest("ondelete", &fields), Some("on_delete"));
+        assert_eq!(closest("nullable", &fields), None);
+        assert_eq!(closest("x", &fields), None);
+        assert_eq!(closest("foo", &fields), None);
+    }
+
+    #[test]
+    fn lists() {
+        assert_eq!(one_of(&["a"]), "`a`");
+        assert_eq!(one_of(&["a", "b"]), "`a` or `b`");
+        assert_eq!(one_of(&["a", "b", "c"]), "`a`, `b` or `c`");
+    }
+}
