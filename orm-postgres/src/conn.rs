@@ -131,10 +131,7 @@ impl Conn {
     /// `true` for errors meaning a cached statement no longer matches the schema: "cached plan
     /// must not change result type" (0A000) or a statement the server no longer knows (26000).
     fn is_stale(e: &tokio_postgres::Error) -> bool {
-        matches!(
-            e.code().map(|c| c.code()),
-            Some("0A000") | Some("26000")
-        )
+        matches!(e.code().map(|c| c.code()), Some("0A000") | Some("26000"))
     }
 
     /// Runs a statement and hands back its row stream, re-preparing once a stale cached
@@ -175,7 +172,8 @@ impl Conn {
 
     /// Runs a statement and decodes every row.
     pub(crate) async fn fetch_all<O: FromRow>(&self, q: &CompiledQuery) -> Result<Vec<O>> {
-        self.tracked(&q.sql, self.fetch_all_inner(q), Vec::len).await
+        self.tracked(&q.sql, self.fetch_all_inner(q), Vec::len)
+            .await
     }
 
     async fn fetch_all_inner<O: FromRow>(&self, q: &CompiledQuery) -> Result<Vec<O>> {
@@ -325,7 +323,11 @@ impl Conn {
         self.ready().await?;
         let obj = self.obj()?;
         let outcome = self
-            .tracked("COMMIT", async { Ok(obj.batch_execute("COMMIT").await) }, |_| 0)
+            .tracked(
+                "COMMIT",
+                async { Ok(obj.batch_execute("COMMIT").await) },
+                |_| 0,
+            )
             .await?;
         match outcome {
             Ok(()) => {
@@ -373,8 +375,10 @@ impl Conn {
     }
 
     pub(crate) async fn rollback_savepoint(&self, name: &str) -> Result<()> {
-        self.simple(&format!("ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"))
-            .await?;
+        self.simple(&format!(
+            "ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"
+        ))
+        .await?;
         self.tx().failed = false;
         Ok(())
     }

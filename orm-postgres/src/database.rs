@@ -242,7 +242,7 @@ impl Database {
     ///     .transaction(async |tx| {
     ///         tx.batch_execute("UPDATE accounts SET balance = balance - 10 WHERE id = 1").await?;
     ///         tx.batch_execute("UPDATE accounts SET balance = balance + 10 WHERE id = 2").await?;
-    ///         Ok(10)
+    ///         Ok::<_, orm_postgres::Error>(10)
     ///     })
     ///     .await?;
     /// # Ok(()) }

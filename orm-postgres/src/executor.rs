@@ -20,6 +20,8 @@ pub(crate) mod sealed {
 
     /// A connection to run one call on: checked out for the call, or borrowed from a
     /// transaction.
+    // Lives on the stack for one call; boxing `Owned` would add an allocation per statement.
+    #[allow(clippy::large_enum_variant)]
     pub enum ConnRef<'a> {
         /// Checked out of the pool for this call; returned (or discarded) when dropped.
         Owned(Conn),

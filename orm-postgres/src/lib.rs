@@ -58,16 +58,16 @@
 
 #![warn(missing_docs)]
 
-pub use orm_core::{
-    BoxError, Column, ColumnDef, ColumnType, CompiledQuery, DbEnum, DbError, Error, ErrorKind,
-    Expr, Expression, FromRow, IntoExpr, Model, PoolStage, Result, Row, Select, Selection,
-    SqlType, Statement, Table,
-};
-pub use orm_core::{compile, ddl, error, expr, meta, model, row, stmt, types};
-#[cfg(feature = "json")]
-pub use orm_core::Json;
 #[doc(hidden)]
 pub use orm_core::__doc_fixture;
+#[cfg(feature = "json")]
+pub use orm_core::Json;
+pub use orm_core::{
+    BoxError, Column, ColumnDef, ColumnType, CompiledQuery, DbEnum, DbError, Error, ErrorKind,
+    Expr, Expression, FromRow, IntoExpr, Model, PoolStage, Result, Row, Select, Selection, SqlType,
+    Statement, Table,
+};
+pub use orm_core::{compile, ddl, error, expr, meta, model, row, stmt, types};
 
 #[doc(hidden)]
 pub use orm_core::__private;

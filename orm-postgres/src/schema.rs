@@ -37,7 +37,8 @@ pub async fn create_all<E: Executor>(ex: &E, tables: &[&'static Table]) -> Resul
     for e in enum_types(&sorted) {
         let name = ddl::enum_type_name(e)?;
         let exists = select_values(
-            func::<Option<String>>("to_regtype", [crate::expr::Node::Param(param(name))]).is_not_null(),
+            func::<Option<String>>("to_regtype", [crate::expr::Node::Param(param(name))])
+                .is_not_null(),
         );
         if !ex.fetch_one(exists).await? {
             ex.batch_execute(&ddl::create_enum(e)?).await?;
@@ -82,6 +83,7 @@ impl Database {
     /// Drops the tables of these models (those that exist), in one transaction, dependents
     /// first, then their enum types.
     pub async fn drop_all(&self, tables: &[&'static Table]) -> Result<()> {
-        self.transaction(async |tx| drop_all(tx, tables).await).await
+        self.transaction(async |tx| drop_all(tx, tables).await)
+            .await
     }
 }

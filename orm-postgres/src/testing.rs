@@ -2,6 +2,7 @@
 //! throwaway [local cluster](crate::local) of this process.
 //!
 //! ```no_run
+//! use orm_postgres::prelude::*;
 //! # async fn run() -> orm_postgres::Result<()> {
 //! // In a test: a database of its own, dropped when the guard is.
 //! let t = orm_postgres::testing::test_database().await?;

@@ -72,7 +72,7 @@ impl Transaction<'_> {
         }
         let name = self.conn.savepoint().await?;
         Ok(Transaction {
-            conn: ConnRef::Borrowed(&*self.conn),
+            conn: ConnRef::Borrowed(&self.conn),
             savepoint: Some(name),
             done: false,
         })

@@ -1,0 +1,1 @@
+//! Runnable examples: see `quickstart.rs` and `books.rs`; run with `cargo run --example <name>`.

@@ -1,0 +1,29 @@
+//! Integration tests against a real PostgreSQL: `DATABASE_URL` when set, otherwise a throwaway
+//! local cluster started for this test binary. Every test gets a fresh database.
+
+mod crud;
+mod errors;
+mod schema;
+mod transactions;
+mod types;
+
+use orm_postgres::prelude::*;
+use orm_postgres::testing::{TestDatabase, test_database};
+use orm_tests::{Order, User};
+
+/// A fresh database with the users and orders tables.
+pub async fn users_db() -> TestDatabase {
+    let t = test_database().await.expect("test database");
+    t.db.create_all(&[User::TABLE, Order::TABLE])
+        .await
+        .expect("create_all");
+    t
+}
+
+/// Inserts users with the given names, returning them with their keys.
+pub async fn add_users(db: &impl Executor, names: &[&str]) -> Vec<User> {
+    let users: Vec<User> = names.iter().map(|n| User::new(n)).collect();
+    db.fetch_all(insert_many(&users))
+        .await
+        .expect("insert users")
+}

@@ -1,0 +1,302 @@
+//! Transactions, savepoints, and what dropping things mid-flight leaves behind.
+
+use std::time::Duration;
+
+use orm_postgres::prelude::*;
+use orm_postgres::testing::TestDatabase;
+use orm_postgres::{ErrorKind, IsolationLevel, TxOptions};
+use orm_tests::User;
+
+use crate::{add_users, users_db};
+
+async fn count(db: &impl Executor) -> i64 {
+    db.fetch_one(select::<User>().count()).await.unwrap()
+}
+
+/// A pool of exactly one connection on the test's database.
+async fn single(t: &TestDatabase) -> Database {
+    Database::builder(t.admin_url())
+        .dbname(t.name())
+        .max_connections(1)
+        .wait_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .unwrap()
+}
+
+/// Whether the connection that runs it has no transaction block open: `SAVEPOINT` outside a
+/// transaction block fails with SQLSTATE 25P01, inside one it succeeds.
+async fn connection_is_clean(db: &Database) -> bool {
+    match db.batch_execute("SAVEPOINT orm_clean_check").await {
+        Err(e) => e.sqlstate() == Some("25P01"),
+        Ok(()) => false,
+    }
+}
+
+#[tokio::test]
+async fn closure_commits_on_ok_and_rolls_back_on_err() {
+    let t = users_db().await;
+    let n = t
+        .transaction(async |tx| {
+            add_users(tx, &["a", "b"]).await;
+            Ok::<_, orm_postgres::Error>(count(tx).await)
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    assert_eq!(count(&t.db).await, 2);
+
+    #[derive(Debug)]
+    enum AppError {
+        Db(#[allow(dead_code)] orm_postgres::Error),
+        Rejected,
+    }
+    impl From<orm_postgres::Error> for AppError {
+        fn from(e: orm_postgres::Error) -> Self {
+            AppError::Db(e)
+        }
+    }
+    let r: Result<(), AppError> = t
+        .transaction(async |tx| {
+            add_users(tx, &["c"]).await;
+            assert_eq!(count(tx).await, 3);
+            Err(AppError::Rejected)
+        })
+        .await;
+    assert!(matches!(r, Err(AppError::Rejected)));
+    assert_eq!(
+        count(&t.db).await,
+        2,
+        "the insert of the failed transaction was rolled back"
+    );
+}
+
+#[tokio::test]
+async fn explicit_begin_commit_rollback() {
+    let t = users_db().await;
+    let tx = t.begin().await.unwrap();
+    add_users(&tx, &["a"]).await;
+    assert_eq!(
+        count(&t.db).await,
+        0,
+        "uncommitted rows are invisible to others"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(count(&t.db).await, 1);
+    let tx = t.begin().await.unwrap();
+    add_users(&tx, &["b"]).await;
+    tx.rollback().await.unwrap();
+    assert_eq!(count(&t.db).await, 1);
+}
+
+#[tokio::test]
+async fn isolation_levels_and_read_only() {
+    let t = users_db().await;
+    for (level, name) in [
+        (IsolationLevel::Serializable, "serializable"),
+        (IsolationLevel::RepeatableRead, "repeatable read"),
+        (IsolationLevel::ReadCommitted, "read committed"),
+    ] {
+        let tx = t
+            .begin_with(TxOptions::default().isolation(level))
+            .await
+            .unwrap();
+        let got: String = tx
+            .fetch_one(select_values(orm_postgres::expr::func::<String>(
+                "current_setting",
+                [orm_postgres::expr::Node::Param(orm_postgres::expr::param(
+                    "transaction_isolation".to_string(),
+                ))],
+            )))
+            .await
+            .unwrap();
+        assert_eq!(got, name);
+        tx.commit().await.unwrap();
+    }
+    let tx = t
+        .begin_with(TxOptions::default().read_only())
+        .await
+        .unwrap();
+    let err = tx.fetch_one(insert(&User::new("x"))).await.unwrap_err();
+    assert_eq!(err.sqlstate(), Some("25006"), "{err:?}");
+    tx.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn savepoints_nest() {
+    let t = users_db().await;
+    let mut tx = t.begin().await.unwrap();
+    add_users(&tx, &["outer"]).await;
+    {
+        let sp = tx.savepoint().await.unwrap();
+        assert!(sp.is_savepoint());
+        add_users(&sp, &["inner-rolled-back"]).await;
+        sp.rollback().await.unwrap();
+    }
+    {
+        let mut sp = tx.savepoint().await.unwrap();
+        add_users(&sp, &["inner-kept"]).await;
+        {
+            let sp2 = sp.savepoint().await.unwrap();
+            add_users(&sp2, &["deepest"]).await;
+            sp2.commit().await.unwrap();
+        }
+        sp.commit().await.unwrap();
+    }
+    {
+        // Dropped without commit or rollback: undone before the parent's next statement.
+        let sp = tx.savepoint().await.unwrap();
+        add_users(&sp, &["dropped"]).await;
+    }
+    let mut names: Vec<String> = tx
+        .fetch_all(select::<User>().columns(User::name))
+        .await
+        .unwrap();
+    names.sort();
+    assert_eq!(names, ["deepest", "inner-kept", "outer"]);
+    tx.commit().await.unwrap();
+    assert_eq!(count(&t.db).await, 3);
+}
+
+#[tokio::test]
+async fn a_failed_statement_poisons_the_transaction_until_rollback() {
+    let t = users_db().await;
+    add_users(&t.db, &["taken"]).await;
+    let mut tx = t.begin().await.unwrap();
+    add_users(&tx, &["new"]).await;
+    {
+        let sp = tx.savepoint().await.unwrap();
+        let err = sp.fetch_one(insert(&User::new("taken"))).await.unwrap_err();
+        assert!(err.is_unique_violation());
+        // Refused without being sent.
+        let err = sp.fetch_one(select::<User>().count()).await.unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::TransactionState(_)),
+            "{err:?}"
+        );
+        sp.rollback().await.unwrap();
+    }
+    // Rolling back to the savepoint recovers the transaction.
+    assert_eq!(count(&tx).await, 2);
+    let err = tx.fetch_one(insert(&User::new("taken"))).await.unwrap_err();
+    assert!(err.is_unique_violation());
+    let err = tx.fetch_all(select::<User>()).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::TransactionState(_)),
+        "{err:?}"
+    );
+    // Committing a failed transaction rolls it back and says so.
+    let err = tx.commit().await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::TransactionState(_)),
+        "{err:?}"
+    );
+    assert_eq!(count(&t.db).await, 1);
+}
+
+#[tokio::test]
+async fn dropped_transaction_rolls_back_and_next_user_gets_a_clean_connection() {
+    let t = users_db().await;
+    let db = single(&t).await;
+    {
+        let tx = db.begin().await.unwrap();
+        add_users(&tx, &["never"]).await;
+        // Dropped without commit.
+    }
+    assert_eq!(count(&db).await, 0);
+    assert!(connection_is_clean(&db).await);
+    assert_eq!(db.status().max_size, 1);
+}
+
+#[tokio::test]
+async fn dropped_future_mid_transaction_leaves_nothing_behind() {
+    let t = users_db().await;
+    let db = single(&t).await;
+    let work = db.transaction(async |tx| {
+        add_users(tx, &["half-done"]).await;
+        tx.batch_execute("SELECT pg_sleep(10)").await?;
+        Ok::<_, orm_postgres::Error>(())
+    });
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), work)
+            .await
+            .is_err()
+    );
+    // The only connection was in a transaction with a query in flight: it was closed, not
+    // returned, and the next user gets a fresh, clean one without waiting for the sleep.
+    let started = std::time::Instant::now();
+    assert_eq!(count(&db).await, 0);
+    assert!(connection_is_clean(&db).await);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn dropped_future_mid_query_discards_the_connection() {
+    let t = users_db().await;
+    let db = single(&t).await;
+    let sleep = db.batch_execute("SELECT pg_sleep(10)");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), sleep)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        db.status().size,
+        0,
+        "the busy connection was not returned to the pool"
+    );
+    let started = std::time::Instant::now();
+    assert!(connection_is_clean(&db).await);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(db.status().size, 1);
+}
+
+#[tokio::test]
+async fn stale_cached_statement_is_prepared_again() {
+    let t = users_db().await;
+    let db = single(&t).await;
+    add_users(&db, &["a"]).await;
+    let before: Vec<User> = db.fetch_all(select::<User>()).await.unwrap();
+    // Change a selected column's type: the cached plan's result type changes (SQLSTATE 0A000).
+    db.batch_execute("ALTER TABLE users ALTER COLUMN name TYPE TEXT")
+        .await
+        .unwrap();
+    let after: Vec<User> = db.fetch_all(select::<User>()).await.unwrap();
+    assert_eq!(before, after);
+
+    // Inside a transaction the error is reported, not retried.
+    let tx = db.begin().await.unwrap();
+    tx.fetch_all(select::<User>()).await.unwrap();
+    tx.commit().await.unwrap();
+    let other = users_db_conn(&t).await;
+    other
+        .batch_execute("ALTER TABLE users ALTER COLUMN name TYPE VARCHAR(100)")
+        .await
+        .unwrap();
+    let tx = db.begin().await.unwrap();
+    let err = tx.fetch_all(select::<User>()).await.unwrap_err();
+    assert_eq!(err.sqlstate(), Some("0A000"), "{err:?}");
+    tx.rollback().await.unwrap();
+    assert_eq!(db.fetch_all(select::<User>()).await.unwrap(), before);
+}
+
+async fn users_db_conn(t: &TestDatabase) -> Database {
+    Database::builder(t.admin_url())
+        .dbname(t.name())
+        .connect()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn echo_and_tracing_do_not_change_results() {
+    let t = users_db().await;
+    let db = Database::builder(t.admin_url())
+        .dbname(t.name())
+        .echo(true)
+        .connect()
+        .await
+        .unwrap();
+    add_users(&db, &["a"]).await;
+    assert_eq!(count(&db).await, 1);
+}
