@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use deadpool_postgres::tokio_postgres::{self, Statement, types::ToSql};
-use deadpool_postgres::{Object, Pool};
+use deadpool_postgres::{Object, Pool, PoolError, TimeoutType, Timeouts};
 use futures_util::{StreamExt, pin_mut};
 
 use crate::driver_error::{from_pg, from_pool, is_connection_error};
@@ -23,6 +23,9 @@ use crate::{CompiledQuery, Error, ErrorKind, FromRow, Result};
 pub(crate) struct Settings {
     /// Print every statement to stderr (SQLAlchemy's `echo=True`).
     pub echo: bool,
+    /// Timeouts of the fast checkout path: no wait, the pool's create timeout, and no recycle
+    /// timeout (the fast recycling method does no IO).
+    pub fast_checkout: Timeouts,
 }
 
 /// Transaction bookkeeping of one connection. Never held across an `.await`.
@@ -52,7 +55,14 @@ pub struct Conn {
 
 impl Conn {
     pub(crate) async fn checkout(pool: &Pool, settings: Arc<Settings>) -> Result<Conn> {
-        let obj = pool.get().await.map_err(from_pool)?;
+        // An idle connection (or a free slot) is taken without arming the wait and recycle
+        // timers, which cost more than the rest of the checkout; only when the pool is busy do
+        // we wait, with every timeout in force.
+        let obj = match pool.timeout_get(&settings.fast_checkout).await {
+            Ok(obj) => obj,
+            Err(PoolError::Timeout(TimeoutType::Wait)) => pool.get().await.map_err(from_pool)?,
+            Err(e) => return Err(from_pool(e)),
+        };
         Ok(Conn {
             obj: Some(obj),
             settings,
@@ -402,9 +412,10 @@ impl Drop for Conn {
     }
 }
 
-/// The tracing span and echo of one statement.
+/// The tracing span and echo of one statement. The clock is read only when someone listens
+/// (echo on, or a subscriber interested in the span).
 pub(crate) struct Trace {
-    start: Instant,
+    start: Option<Instant>,
     echo: bool,
     span: tracing::Span,
 }
@@ -414,15 +425,20 @@ impl Trace {
         if echo {
             eprintln!("[orm] {sql}");
         }
+        let span = tracing::debug_span!("orm.statement", sql = %sql);
+        let listening = echo || !span.is_disabled();
         Trace {
-            start: Instant::now(),
+            start: listening.then(Instant::now),
             echo,
-            span: tracing::debug_span!("orm.statement", sql = %sql),
+            span,
         }
     }
 
     fn finish(self, rows: usize) {
-        let elapsed = self.start.elapsed();
+        let Some(start) = self.start else {
+            return;
+        };
+        let elapsed = start.elapsed();
         tracing::debug!(
             parent: &self.span,
             rows,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres::{self, NoTls};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
 
 use crate::conn::{Conn, Settings};
 use crate::executor::Executor;
@@ -159,7 +159,14 @@ impl DatabaseBuilder {
             .map_err(|e| Error::config("cannot build the connection pool", Some(Box::new(e))))?;
         Ok(Database {
             pool,
-            settings: Arc::new(Settings { echo: self.echo }),
+            settings: Arc::new(Settings {
+                echo: self.echo,
+                fast_checkout: Timeouts {
+                    wait: Some(Duration::ZERO),
+                    create: Some(self.connect_timeout),
+                    recycle: None,
+                },
+            }),
         })
     }
 

@@ -38,11 +38,15 @@ impl SqlWriter {
             self.error.get_or_insert(e);
         }
         self.sql.push('"');
-        for c in name.chars() {
-            if c == '"' {
-                self.sql.push('"');
+        if name.contains('"') {
+            for c in name.chars() {
+                if c == '"' {
+                    self.sql.push('"');
+                }
+                self.sql.push(c);
             }
-            self.sql.push(c);
+        } else {
+            self.sql.push_str(name);
         }
         self.sql.push('"');
     }
