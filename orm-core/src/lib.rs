@@ -43,6 +43,7 @@ pub mod error;
 pub mod expr;
 pub mod meta;
 pub mod model;
+pub mod raw;
 pub mod row;
 pub mod stmt;
 pub mod types;
@@ -53,8 +54,8 @@ pub use expr::{Column, Expr, Expression, IntoExpr};
 pub use meta::{ColumnDef, Table};
 pub use model::Model;
 pub use orm_macros::{DbEnum, Model};
-pub use row::{FromRow, Row};
-pub use stmt::{Delete, Insert, Select, Selection, Statement, Update};
+pub use row::{Decode, FromRow, OptionalModel, Row};
+pub use stmt::{Delete, Insert, RowOf, Select, Selection, Statement, Update};
 #[cfg(feature = "json")]
 pub use types::Json;
 pub use types::{ColumnType, SqlType};
@@ -64,8 +65,8 @@ pub use types::{ColumnType, SqlType};
 pub mod prelude {
     pub use crate::expr::{Expression, all, any, asc, count_star, desc, value};
     pub use crate::stmt::{
-        Statement, delete, delete_model, exists, insert, insert_many, select, select_values,
-        update, update_model,
+        Source, Statement, delete, delete_model, exists, insert, insert_many, insert_select, label,
+        recursive_cte, select, select_from, select_values, update, update_model,
     };
     #[cfg(feature = "json")]
     pub use crate::types::Json;
@@ -81,7 +82,9 @@ pub mod __private {
     pub use crate::expr::{Column, Param, param};
     pub use crate::meta::{ColumnDef, FkAction, ForeignKey, Index, Table};
     pub use crate::model::Model;
+    pub use crate::row::OptionalModel;
     pub use crate::row::{FromRow, Row, decode_field};
+    pub use crate::stmt::NullableRow;
     pub use crate::types::{ArrayElement, ColumnType, EnumType, SqlType};
     pub use bytes::BytesMut;
     pub use postgres_types::{FromSql, IsNull, ToSql, Type, to_sql_checked};

@@ -16,7 +16,7 @@ use crate::row::FromRow;
     label = "not a model",
     note = "add `#[derive(Model)]` to the struct"
 )]
-pub trait Model: FromRow + Sync {
+pub trait Model: FromRow + crate::stmt::NullableRow + Sync {
     /// The table's metadata.
     const TABLE: &'static Table;
 
@@ -38,6 +38,30 @@ pub trait Model: FromRow + Sync {
     /// One array per [`Table::insert_columns`] (the column's values over `rows`), for multi-row
     /// inserts through `unnest`.
     fn insert_arrays(rows: &[Self]) -> Vec<Param>;
+}
+
+/// Decodes a model that may be missing (the outer side of a join): `None` when its primary-key
+/// columns are all `NULL`. Used by the derive's `FromRow for Option<Model>`.
+pub fn decode_optional<M: Model, R: crate::row::Row + ?Sized>(
+    row: &R,
+    start: usize,
+) -> crate::error::Result<Option<M>> {
+    let mut any_key = false;
+    for (i, c) in M::TABLE.columns.iter().enumerate() {
+        if c.primary_key {
+            any_key = true;
+            let present: Option<crate::row::AnyValue> = row
+                .get_at(start + i)
+                .map_err(|e| crate::error::Error::decode(M::TABLE.model, c.name, e))?;
+            if present.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+    if !any_key {
+        return Ok(None);
+    }
+    M::from_row(row, start).map(Some)
 }
 
 /// `pk1 = $1 AND pk2 = $2 ...` for a model's key.

@@ -20,8 +20,9 @@ pub trait Row {
 
 /// A type built from a run of consecutive columns of a row.
 ///
-/// Implemented by the derive for models, for every [`SqlType`] (one column), for `()` (no
-/// column) and for tuples of up to 12 `FromRow` types.
+/// Implemented by the derive for models, by `#[derive(FromRow)]` for query-result structs, for
+/// every [`SqlType`] (one column) and for `()` (no column). Tuples of them decode through
+/// [`Decode`].
 pub trait FromRow: Sized + Send + 'static {
     /// How many columns it reads.
     const WIDTH: usize;
@@ -47,16 +48,51 @@ impl FromRow for () {
     }
 }
 
-macro_rules! tuple_from_row {
+/// How a statement's rows are decoded: the output type, and the code that reads it from a row.
+///
+/// Every [`FromRow`] type decodes itself; tuples decode element by element; [`OptionalModel`]
+/// decodes a model that may be missing (the outer side of a join) into `Option<M>`. You rarely
+/// name this trait: statements pick their decoder from what they select.
+pub trait Decode: Send + 'static {
+    /// What a row decodes into.
+    type Output: Send + 'static;
+    /// How many columns it reads.
+    const WIDTH: usize;
+    /// Decodes from `row`, starting at column `start`.
+    fn decode<R: Row + ?Sized>(row: &R, start: usize) -> Result<Self::Output>;
+}
+
+impl<T: FromRow> Decode for T {
+    type Output = T;
+    const WIDTH: usize = T::WIDTH;
+    #[inline]
+    fn decode<R: Row + ?Sized>(row: &R, start: usize) -> Result<T> {
+        T::from_row(row, start)
+    }
+}
+
+/// Decodes model `M` as `Option<M>`: `None` when its key columns are `NULL`.
+pub struct OptionalModel<M>(std::marker::PhantomData<fn() -> M>);
+
+impl<M: crate::model::Model> Decode for OptionalModel<M> {
+    type Output = Option<M>;
+    const WIDTH: usize = <M as FromRow>::WIDTH;
+    fn decode<R: Row + ?Sized>(row: &R, start: usize) -> Result<Option<M>> {
+        crate::model::decode_optional::<M, R>(row, start)
+    }
+}
+
+macro_rules! tuple_decode {
     ($($name:ident)+) => {
-        impl<$($name: FromRow),+> FromRow for ($($name,)+) {
+        impl<$($name: Decode),+> Decode for ($($name,)+) {
+            type Output = ($($name::Output,)+);
             const WIDTH: usize = 0 $(+ $name::WIDTH)+;
 
             #[allow(unused_assignments)]
-            fn from_row<R: Row + ?Sized>(row: &R, start: usize) -> Result<Self> {
+            fn decode<R: Row + ?Sized>(row: &R, start: usize) -> Result<Self::Output> {
                 let mut at = start;
                 Ok(($({
-                    let v = $name::from_row(row, at)?;
+                    let v = $name::decode(row, at)?;
                     at += $name::WIDTH;
                     v
                 },)+))
@@ -65,18 +101,32 @@ macro_rules! tuple_from_row {
     };
 }
 
-tuple_from_row!(A);
-tuple_from_row!(A B);
-tuple_from_row!(A B C);
-tuple_from_row!(A B C D);
-tuple_from_row!(A B C D E);
-tuple_from_row!(A B C D E F);
-tuple_from_row!(A B C D E F G);
-tuple_from_row!(A B C D E F G H);
-tuple_from_row!(A B C D E F G H I);
-tuple_from_row!(A B C D E F G H I J);
-tuple_from_row!(A B C D E F G H I J K);
-tuple_from_row!(A B C D E F G H I J K L);
+tuple_decode!(A);
+tuple_decode!(A B);
+tuple_decode!(A B C);
+tuple_decode!(A B C D);
+tuple_decode!(A B C D E);
+tuple_decode!(A B C D E F);
+tuple_decode!(A B C D E F G);
+tuple_decode!(A B C D E F G H);
+tuple_decode!(A B C D E F G H I);
+tuple_decode!(A B C D E F G H I J);
+tuple_decode!(A B C D E F G H I J K);
+tuple_decode!(A B C D E F G H I J K L);
+
+/// A value of any type, read only to learn whether it is `NULL` (as `Option<AnyValue>`).
+#[derive(Debug, Clone, Copy)]
+pub struct AnyValue;
+
+impl<'a> FromSql<'a> for AnyValue {
+    fn from_sql(_: &postgres_types::Type, _: &'a [u8]) -> Result<Self, BoxError> {
+        Ok(AnyValue)
+    }
+
+    fn accepts(_: &postgres_types::Type) -> bool {
+        true
+    }
+}
 
 /// Decodes one field of a model, naming the model and column on failure. Used by generated code.
 #[inline]

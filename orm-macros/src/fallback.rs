@@ -57,6 +57,11 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             }
 
             #[automatically_derived]
+            impl #p::NullableRow for #ident {
+                type Nullable = #p::OptionalModel<#ident>;
+            }
+
+            #[automatically_derived]
             impl #p::Model for #ident {
                 const TABLE: &'static #p::Table = &#p::Table::new(#name, #table, &[]);
 

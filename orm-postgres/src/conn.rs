@@ -10,13 +10,14 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use deadpool_postgres::tokio_postgres::{self, Statement, types::ToSql};
+use deadpool_postgres::tokio_postgres::{self, Statement};
 use deadpool_postgres::{Object, Pool, PoolError, TimeoutType, Timeouts};
 use futures_util::{StreamExt, pin_mut};
 
 use crate::driver_error::{from_pg, from_pool, is_connection_error};
+use crate::pg_row::DomainParam;
 use crate::pg_row::PgRow;
-use crate::{CompiledQuery, Error, ErrorKind, FromRow, Result};
+use crate::{CompiledQuery, Decode, Error, ErrorKind, Result};
 
 /// Settings shared by every connection of a database.
 #[derive(Debug)]
@@ -149,7 +150,7 @@ impl Conn {
     async fn query_stream(&self, q: &CompiledQuery) -> Result<tokio_postgres::RowStream> {
         self.ready().await?;
         let obj = self.obj()?;
-        let params = || q.params.iter().map(|p| &**p as &(dyn ToSql + Sync));
+        let params = || q.params.iter().map(|p| DomainParam(&**p));
         let stmt = self.prepare(&q.sql).await?;
         match obj.query_raw(&stmt, params()).await {
             Ok(rows) => Ok(rows),
@@ -181,12 +182,12 @@ impl Conn {
     }
 
     /// Runs a statement and decodes every row.
-    pub(crate) async fn fetch_all<O: FromRow>(&self, q: &CompiledQuery) -> Result<Vec<O>> {
-        self.tracked(&q.sql, self.fetch_all_inner(q), Vec::len)
+    pub(crate) async fn fetch_all<O: Decode>(&self, q: &CompiledQuery) -> Result<Vec<O::Output>> {
+        self.tracked(&q.sql, self.fetch_all_inner::<O>(q), Vec::len)
             .await
     }
 
-    async fn fetch_all_inner<O: FromRow>(&self, q: &CompiledQuery) -> Result<Vec<O>> {
+    async fn fetch_all_inner<O: Decode>(&self, q: &CompiledQuery) -> Result<Vec<O::Output>> {
         let rows = self.query_stream(q).await?;
         pin_mut!(rows);
         let mut out = Vec::new();
@@ -194,7 +195,7 @@ impl Conn {
         while let Some(row) = rows.next().await {
             let row = row.map_err(|e| self.pg_error(e))?;
             if decode_error.is_none() {
-                match O::from_row(&PgRow(&row), 0) {
+                match O::decode(&PgRow(&row), 0) {
                     Ok(v) => out.push(v),
                     // Keep reading so the connection is left clean.
                     Err(e) => decode_error = Some(e),
@@ -208,22 +209,22 @@ impl Conn {
     }
 
     /// Runs a statement that must return at most one row (exactly one when `required`).
-    pub(crate) async fn fetch_opt<O: FromRow>(
+    pub(crate) async fn fetch_opt<O: Decode>(
         &self,
         q: &CompiledQuery,
         required: bool,
-    ) -> Result<Option<O>> {
-        self.tracked(&q.sql, self.fetch_opt_inner(q, required), |r| {
+    ) -> Result<Option<O::Output>> {
+        self.tracked(&q.sql, self.fetch_opt_inner::<O>(q, required), |r| {
             usize::from(r.is_some())
         })
         .await
     }
 
-    async fn fetch_opt_inner<O: FromRow>(
+    async fn fetch_opt_inner<O: Decode>(
         &self,
         q: &CompiledQuery,
         required: bool,
-    ) -> Result<Option<O>> {
+    ) -> Result<Option<O::Output>> {
         let rows = self.query_stream(q).await?;
         pin_mut!(rows);
         let mut first = None;
@@ -233,7 +234,7 @@ impl Conn {
             let row = row.map_err(|e| self.pg_error(e))?;
             count += 1;
             if count == 1 {
-                first = Some(O::from_row(&PgRow(&row), 0));
+                first = Some(O::decode(&PgRow(&row), 0));
             }
         }
         match (count, first) {
@@ -253,7 +254,7 @@ impl Conn {
     async fn execute_inner(&self, q: &CompiledQuery) -> Result<u64> {
         self.ready().await?;
         let obj = self.obj()?;
-        let params = || q.params.iter().map(|p| &**p as &(dyn ToSql + Sync));
+        let params = || q.params.iter().map(|p| DomainParam(&**p));
         let stmt = self.prepare(&q.sql).await?;
         match obj.execute_raw(&stmt, params()).await {
             Ok(n) => Ok(n),

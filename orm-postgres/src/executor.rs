@@ -13,7 +13,7 @@ use futures_util::Stream;
 
 use crate::conn::{Conn, Trace};
 use crate::pg_row::PgRow;
-use crate::{FromRow, Result, Statement};
+use crate::{Decode, Result, RowOf, Statement};
 
 pub(crate) mod sealed {
     use super::*;
@@ -67,11 +67,11 @@ pub trait Executor: Acquire + Sync {
     fn fetch_all<S: Statement>(
         &self,
         statement: S,
-    ) -> impl Future<Output = Result<Vec<S::Output>>> + Send {
+    ) -> impl Future<Output = Result<Vec<RowOf<S>>>> + Send {
         let compiled = statement.compile();
         async move {
             let q = compiled?;
-            self.acquire().await?.fetch_all(&q).await
+            self.acquire().await?.fetch_all::<S::Row>(&q).await
         }
     }
 
@@ -80,11 +80,11 @@ pub trait Executor: Acquire + Sync {
     fn fetch_one<S: Statement>(
         &self,
         statement: S,
-    ) -> impl Future<Output = Result<S::Output>> + Send {
+    ) -> impl Future<Output = Result<RowOf<S>>> + Send {
         let compiled = statement.compile();
         async move {
             let q = compiled?;
-            let row = self.acquire().await?.fetch_opt(&q, true).await?;
+            let row = self.acquire().await?.fetch_opt::<S::Row>(&q, true).await?;
             row.ok_or_else(|| crate::Error::row_count(1, 0))
         }
     }
@@ -94,11 +94,11 @@ pub trait Executor: Acquire + Sync {
     fn fetch_optional<S: Statement>(
         &self,
         statement: S,
-    ) -> impl Future<Output = Result<Option<S::Output>>> + Send {
+    ) -> impl Future<Output = Result<Option<RowOf<S>>>> + Send {
         let compiled = statement.compile();
         async move {
             let q = compiled?;
-            self.acquire().await?.fetch_opt(&q, false).await
+            self.acquire().await?.fetch_opt::<S::Row>(&q, false).await
         }
     }
 
@@ -120,7 +120,7 @@ pub trait Executor: Acquire + Sync {
     fn stream<S: Statement>(
         &self,
         statement: S,
-    ) -> impl Future<Output = Result<RowStream<'_, S::Output>>> + Send {
+    ) -> impl Future<Output = Result<RowStream<'_, S::Row>>> + Send {
         let compiled = statement.compile();
         async move {
             let q = compiled?;
@@ -143,17 +143,18 @@ pub trait Executor: Acquire + Sync {
     }
 }
 
-/// The rows of a statement, decoded as they arrive. Returned by [`Executor::stream`].
-pub struct RowStream<'a, O> {
+/// The rows of a statement, decoded as they arrive by `D` (yielding `D::Output`). Returned by
+/// [`Executor::stream`].
+pub struct RowStream<'a, D> {
     conn: ConnRef<'a>,
     rows: Pin<Box<tokio_postgres::RowStream>>,
     trace: Option<Trace>,
     count: usize,
-    _out: PhantomData<fn() -> O>,
+    _out: PhantomData<fn() -> D>,
 }
 
-impl<O: FromRow> Stream for RowStream<'_, O> {
-    type Item = Result<O>;
+impl<D: Decode> Stream for RowStream<'_, D> {
+    type Item = Result<D::Output>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
@@ -164,7 +165,7 @@ impl<O: FromRow> Stream for RowStream<'_, O> {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(Ok(row))) => {
                 this.count += 1;
-                Poll::Ready(Some(O::from_row(&PgRow(&row), 0)))
+                Poll::Ready(Some(D::decode(&PgRow(&row), 0)))
             }
             Poll::Ready(Some(Err(e))) => {
                 if let Some(trace) = this.trace.take() {

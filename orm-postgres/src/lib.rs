@@ -63,11 +63,11 @@ pub use orm_core::__doc_fixture;
 #[cfg(feature = "json")]
 pub use orm_core::Json;
 pub use orm_core::{
-    BoxError, Column, ColumnDef, ColumnType, CompiledQuery, DbEnum, DbError, Error, ErrorKind,
-    Expr, Expression, FromRow, IntoExpr, Model, PoolStage, Result, Row, Select, Selection, SqlType,
-    Statement, Table,
+    BoxError, Column, ColumnDef, ColumnType, CompiledQuery, DbEnum, DbError, Decode, Error,
+    ErrorKind, Expr, Expression, FromRow, IntoExpr, Model, OptionalModel, PoolStage, Result, Row,
+    RowOf, Select, Selection, SqlType, Statement, Table, alias,
 };
-pub use orm_core::{compile, ddl, error, expr, meta, model, row, stmt, types};
+pub use orm_core::{compile, ddl, error, expr, meta, model, raw, row, stmt, types};
 
 #[doc(hidden)]
 pub use orm_core::__private;

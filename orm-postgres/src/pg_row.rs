@@ -1,16 +1,51 @@
 //! The driver's row type seen through orm-core's [`Row`](crate::Row) seam.
 
 use deadpool_postgres::tokio_postgres;
-use tokio_postgres::types::FromSql;
+use tokio_postgres::types::{FromSql, IsNull, Kind, ToSql, Type};
 
 use crate::BoxError;
 
 /// A `tokio_postgres::Row` read by position.
 pub(crate) struct PgRow<'r>(pub(crate) &'r tokio_postgres::Row);
 
+/// The raw bytes of a value (`None` for `NULL`), of any type.
+struct RawValue<'a>(Option<&'a [u8]>);
+
+impl<'a> FromSql<'a> for RawValue<'a> {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        Ok(RawValue(Some(raw)))
+    }
+    fn from_sql_null(_: &Type) -> Result<Self, BoxError> {
+        Ok(RawValue(None))
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// The base type of a domain (through nested domains), if `ty` is one.
+fn domain_base(ty: &Type) -> Option<&Type> {
+    match ty.kind() {
+        Kind::Domain(base) => Some(domain_base(base).unwrap_or(base)),
+        _ => None,
+    }
+}
+
 impl crate::Row for PgRow<'_> {
     #[inline]
     fn get_at<'a, T: FromSql<'a>>(&'a self, idx: usize) -> Result<T, BoxError> {
+        // A domain is sent as its base type; the driver only matches exact types, so decode it
+        // as the base type (checked only when the exact match fails).
+        if let Some(column) = self.0.columns().get(idx) {
+            if !T::accepts(column.type_()) {
+                if let Some(base) = domain_base(column.type_()) {
+                    if T::accepts(base) {
+                        let raw: RawValue<'a> = self.0.try_get(idx)?;
+                        return T::from_sql_nullable(base, raw.0);
+                    }
+                }
+            }
+        }
         self.0.try_get(idx).map_err(|e| {
             // The driver wraps the cause as "error deserializing column N: <cause>"; keep the
             // cause, since our error already names the model and column.
@@ -24,5 +59,31 @@ impl crate::Row for PgRow<'_> {
 
     fn width(&self) -> usize {
         self.0.len()
+    }
+}
+
+/// A parameter that also binds to a domain over its type: a domain travels as its base type, but
+/// the driver only matches exact types, so the value is encoded for the base.
+#[derive(Debug)]
+pub(crate) struct DomainParam<'a>(pub(crate) &'a (dyn ToSql + Sync));
+
+impl ToSql for DomainParam<'_> {
+    fn to_sql(&self, ty: &Type, out: &mut crate::__private::BytesMut) -> Result<IsNull, BoxError> {
+        self.to_sql_checked(ty, out)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    fn to_sql_checked(
+        &self,
+        ty: &Type,
+        out: &mut crate::__private::BytesMut,
+    ) -> Result<IsNull, BoxError> {
+        match domain_base(ty) {
+            Some(base) => self.0.to_sql_checked(base, out),
+            None => self.0.to_sql_checked(ty, out),
+        }
     }
 }

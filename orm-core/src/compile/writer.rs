@@ -14,6 +14,12 @@ pub struct SqlWriter {
     sql: String,
     params: Vec<Param>,
     error: Option<Error>,
+    /// Names columns may be qualified by, innermost query last (outer ones stay visible to
+    /// correlated subqueries).
+    scopes: Vec<Vec<&'static str>>,
+    /// CTE definitions met so far, dependencies first: (name, identity, `name AS (...)` text).
+    ctes: Vec<(&'static str, usize, String)>,
+    recursive: bool,
 }
 
 impl SqlWriter {
@@ -21,8 +27,7 @@ impl SqlWriter {
     pub fn new() -> Self {
         SqlWriter {
             sql: String::with_capacity(128),
-            params: Vec::new(),
-            error: None,
+            ..SqlWriter::default()
         }
     }
 
@@ -67,12 +72,87 @@ impl SqlWriter {
         let _ = write!(self.sql, "${}", self.params.len());
     }
 
-    /// The SQL and parameters, or the first identifier error.
+    /// The SQL (prefixed by the `WITH` clause of the CTEs met) and parameters, or the first
+    /// error recorded.
     pub fn finish(self) -> Result<(String, Vec<Param>)> {
-        match self.error {
-            Some(e) => Err(e),
-            None => Ok((self.sql, self.params)),
+        if let Some(e) = self.error {
+            return Err(e);
         }
+        if self.ctes.is_empty() {
+            return Ok((self.sql, self.params));
+        }
+        let mut sql = String::with_capacity(self.sql.len() + 64);
+        sql.push_str(if self.recursive {
+            "WITH RECURSIVE "
+        } else {
+            "WITH "
+        });
+        for (i, (_, _, def)) in self.ctes.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(def);
+        }
+        sql.push(' ');
+        sql.push_str(&self.sql);
+        Ok((sql, self.params))
+    }
+
+    /// Runs `f` with a fresh text buffer (sharing the parameters) and returns what it wrote.
+    pub(crate) fn capture(&mut self, f: impl FnOnce(&mut SqlWriter)) -> String {
+        let saved = std::mem::take(&mut self.sql);
+        f(self);
+        std::mem::replace(&mut self.sql, saved)
+    }
+
+    /// Whether a CTE of this name is already defined (for the same CTE) or being defined.
+    /// Records a conflict when another CTE has the name.
+    pub(crate) fn cte_known(&mut self, name: &'static str, id: usize) -> bool {
+        match self.ctes.iter().find(|(n, _, _)| *n == name) {
+            Some((_, existing, _)) => {
+                if *existing != id {
+                    self.fail(Error::invalid_statement(format!(
+                        "two different CTEs are named {name:?} in one statement"
+                    )));
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Reserves a CTE's place (so a reference inside its own body does not define it again).
+    pub(crate) fn reserve_cte(&mut self, name: &'static str, id: usize) -> usize {
+        self.ctes.push((name, id, String::new()));
+        self.ctes.len() - 1
+    }
+
+    /// Stores a CTE's definition text; keeps dependencies (defined while writing its body)
+    /// before it.
+    pub(crate) fn define_cte(&mut self, slot: usize, def: String, recursive: bool) {
+        let entry = self.ctes.remove(slot);
+        self.ctes.push((entry.0, entry.1, def));
+        self.recursive |= recursive;
+    }
+
+    /// Enters a query whose `FROM`/`JOIN` items are `names`.
+    pub(crate) fn push_scope(&mut self, names: Vec<&'static str>) {
+        self.scopes.push(names);
+    }
+
+    /// Leaves the innermost query.
+    pub(crate) fn pop_scope(&mut self) {
+        self.scopes.pop();
+    }
+
+    /// Records an error unless `qualifier` names a table of this query or an enclosing one.
+    pub(crate) fn check_qualifier(&mut self, qualifier: &str, column: &str) {
+        if self.scopes.is_empty() || self.scopes.iter().any(|s| s.contains(&qualifier)) {
+            return;
+        }
+        self.fail(Error::invalid_statement(format!(
+            "column \"{qualifier}\".\"{column}\" refers to {qualifier:?}, which is not in the FROM or JOIN list of the query (or of an enclosing one)"
+        )));
     }
 
     /// Records an error to report from [`finish`](SqlWriter::finish).

@@ -75,7 +75,49 @@ pub enum Node {
     /// A fixed SQL keyword or literal written by the library (`TRUE`, `NULL`, ...).
     Keyword(&'static str),
     /// `EXISTS (subquery)`.
-    Exists(Box<crate::stmt::SelectCore>),
+    Exists(Box<crate::stmt::Query>),
+    /// A scalar subquery: `(SELECT ...)`.
+    Subquery(Box<crate::stmt::Query>),
+    /// `expr [NOT] IN (subquery)`.
+    InSubquery {
+        /// The tested expression.
+        expr: Box<Node>,
+        /// The subquery.
+        query: Box<crate::stmt::Query>,
+        /// `NOT IN`.
+        negated: bool,
+    },
+    /// `expr op ANY(array)` or `expr op ALL(array)`.
+    Quantified {
+        /// The left operand.
+        expr: Box<Node>,
+        /// The comparison.
+        op: BinOp,
+        /// The array expression.
+        array: Box<Node>,
+        /// `ALL` rather than `ANY`.
+        all: bool,
+    },
+    /// An aggregate call.
+    Aggregate(Box<Aggregate>),
+    /// A window function call: `call OVER (...)`.
+    Window(Box<Node>, Box<Over>),
+    /// `CASE [operand] WHEN ... THEN ... [ELSE ...] END`.
+    Case(Box<Case>),
+    /// `CAST(expr AS type)`.
+    Cast(Box<Node>, CastType),
+    /// `EXTRACT(field FROM expr)`; `field` is one of the library's constants.
+    Extract(&'static str, Box<Node>),
+    /// A row constructor: `(a, b, ...)`, e.g. for keyset pagination.
+    Row(Vec<Node>),
+    /// `EXCLUDED."column"` inside `ON CONFLICT DO UPDATE`.
+    Excluded(&'static str),
+    /// `expr AS "label"` (in select lists and `RETURNING`).
+    Label(Box<Node>, &'static str),
+    /// An unqualified column name: `"name"` (output columns of a set operation, CTE columns).
+    Name(&'static str),
+    /// A raw SQL fragment with named bound parameters.
+    Raw(Box<crate::raw::RawSql>),
 }
 
 /// Prefix and postfix operators.
@@ -132,6 +174,30 @@ pub enum BinOp {
     Rem,
     /// `||`
     Concat,
+    /// `IS DISTINCT FROM`
+    IsDistinctFrom,
+    /// `IS NOT DISTINCT FROM`
+    IsNotDistinctFrom,
+    /// `->` (JSON field or element)
+    JsonGet,
+    /// `->>` (JSON field or element as text)
+    JsonGetText,
+    /// `#>` (JSON at a path)
+    JsonPath,
+    /// `#>>` (JSON at a path as text)
+    JsonPathText,
+    /// `@>` (JSON or array contains)
+    Contains,
+    /// `<@` (JSON or array is contained by)
+    ContainedBy,
+    /// `?` (JSON object has key)
+    HasKey,
+    /// `&&` (arrays overlap)
+    Overlaps,
+    /// `@@` (full-text match)
+    TsMatch,
+    /// `^` (power)
+    Pow,
 }
 
 impl BinOp {
@@ -156,8 +222,107 @@ impl BinOp {
             BinOp::Div => "/",
             BinOp::Rem => "%",
             BinOp::Concat => "||",
+            BinOp::IsDistinctFrom => "IS DISTINCT FROM",
+            BinOp::IsNotDistinctFrom => "IS NOT DISTINCT FROM",
+            BinOp::JsonGet => "->",
+            BinOp::JsonGetText => "->>",
+            BinOp::JsonPath => "#>",
+            BinOp::JsonPathText => "#>>",
+            BinOp::Contains => "@>",
+            BinOp::ContainedBy => "<@",
+            BinOp::HasKey => "?",
+            BinOp::Overlaps => "&&",
+            BinOp::TsMatch => "@@",
+            BinOp::Pow => "^",
         }
     }
+}
+
+/// An aggregate call: `name([DISTINCT] args [ORDER BY ...]) [FILTER (WHERE ...)]`.
+#[derive(Clone, Debug)]
+pub struct Aggregate {
+    /// The function's name (a library constant, or the caller's for [`func`]-style escape hatches).
+    pub name: &'static str,
+    /// `DISTINCT` inside the call.
+    pub distinct: bool,
+    /// Arguments; empty with `star` for `count(*)`.
+    pub args: Vec<Node>,
+    /// `*` as the argument.
+    pub star: bool,
+    /// `ORDER BY` inside the call (`string_agg`, `array_agg`).
+    pub order_by: Vec<OrderBy>,
+    /// `FILTER (WHERE ...)`.
+    pub filter: Option<Node>,
+}
+
+/// The `OVER` clause of a window function.
+#[derive(Clone, Debug, Default)]
+pub struct Over {
+    /// A named window (`OVER w`, or the base of the spec).
+    pub name: Option<&'static str>,
+    /// `PARTITION BY`.
+    pub partition_by: Vec<Node>,
+    /// `ORDER BY`.
+    pub order_by: Vec<OrderBy>,
+    /// The frame clause, e.g. `ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW`.
+    pub frame: Option<Frame>,
+}
+
+/// A window frame.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    /// `ROWS`, `RANGE` or `GROUPS`.
+    pub units: FrameUnits,
+    /// Start bound.
+    pub start: FrameBound,
+    /// End bound (`BETWEEN start AND end`), if any.
+    pub end: Option<FrameBound>,
+}
+
+/// Frame units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameUnits {
+    /// `ROWS`
+    Rows,
+    /// `RANGE`
+    Range,
+    /// `GROUPS`
+    Groups,
+}
+
+/// A frame bound.
+#[derive(Clone, Debug)]
+pub enum FrameBound {
+    /// `UNBOUNDED PRECEDING`
+    UnboundedPreceding,
+    /// `n PRECEDING` (n is a parameter)
+    Preceding(Box<Node>),
+    /// `CURRENT ROW`
+    CurrentRow,
+    /// `n FOLLOWING`
+    Following(Box<Node>),
+    /// `UNBOUNDED FOLLOWING`
+    UnboundedFollowing,
+}
+
+/// `CASE` expression parts.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// `CASE operand WHEN value ...` (simple form) when set.
+    pub operand: Option<Node>,
+    /// `WHEN condition THEN result` pairs.
+    pub whens: Vec<(Node, Node)>,
+    /// `ELSE result`.
+    pub else_: Option<Node>,
+}
+
+/// The target type of a cast.
+#[derive(Clone, Copy, Debug)]
+pub enum CastType {
+    /// A column type (from [`SqlType::COLUMN_TYPE`]).
+    Column(crate::types::ColumnType),
+    /// A type written by the library (`interval`, `tsquery`, `text`, ...).
+    Named(&'static str),
 }
 
 impl fmt::Debug for Node {
@@ -193,6 +358,39 @@ impl fmt::Debug for Node {
             Node::CountStar => f.write_str("CountStar"),
             Node::Keyword(k) => f.write_str(k),
             Node::Exists(s) => f.debug_tuple("Exists").field(s).finish(),
+            Node::Subquery(q) => f.debug_tuple("Subquery").field(q).finish(),
+            Node::InSubquery {
+                expr,
+                query,
+                negated,
+            } => f
+                .debug_struct("InSubquery")
+                .field("expr", expr)
+                .field("query", query)
+                .field("negated", negated)
+                .finish(),
+            Node::Quantified {
+                expr,
+                op,
+                array,
+                all,
+            } => f
+                .debug_struct("Quantified")
+                .field("expr", expr)
+                .field("op", op)
+                .field("array", array)
+                .field("all", all)
+                .finish(),
+            Node::Aggregate(a) => a.fmt(f),
+            Node::Window(call, over) => f.debug_tuple("Window").field(call).field(over).finish(),
+            Node::Case(c) => c.fmt(f),
+            Node::Cast(e, t) => f.debug_tuple("Cast").field(e).field(t).finish(),
+            Node::Extract(field, e) => f.debug_tuple("Extract").field(field).field(e).finish(),
+            Node::Row(items) => f.debug_tuple("Row").field(items).finish(),
+            Node::Excluded(c) => write!(f, "EXCLUDED.{c}"),
+            Node::Label(e, l) => f.debug_tuple("Label").field(e).field(l).finish(),
+            Node::Name(n) => write!(f, "Name({n})"),
+            Node::Raw(r) => r.fmt(f),
         }
     }
 }

@@ -351,6 +351,11 @@ pub struct OrderBy {
 }
 
 impl OrderBy {
+    /// Ascending order of an untyped node.
+    pub fn from_node(node: Node) -> Self {
+        OrderBy::new(node, Ordering::Asc)
+    }
+
     fn new(node: Node, ordering: Ordering) -> Self {
         OrderBy {
             node,

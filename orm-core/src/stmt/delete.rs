@@ -1,13 +1,14 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use super::source::{Cons, Inner, Nil};
 use super::{Selection, Statement, and_filter, model_columns};
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
 use crate::expr::{Expr, Node};
 use crate::meta::TableRef;
 use crate::model::{Model, pk_filter};
-use crate::row::FromRow;
+use crate::row::Decode;
 
 /// A `DELETE` from model `M`'s table whose `RETURNING` rows decode into `O`.
 pub struct Delete<M, O = ()> {
@@ -56,13 +57,16 @@ pub fn delete_model<M: Model>(row: &M) -> Delete<M> {
 
 impl<M: Model, O> Delete<M, O> {
     /// Adds a `WHERE` condition, `AND`ed with any earlier one.
-    pub fn filter(mut self, condition: Expr<bool>) -> Self {
-        self.filter = and_filter(self.filter.take(), condition);
+    pub fn filter(mut self, condition: impl Into<Expr<bool>>) -> Self {
+        self.filter = and_filter(self.filter.take(), condition.into());
         self
     }
 
     /// `RETURNING` the given columns or expressions.
-    pub fn returning<S: Selection>(self, selection: S) -> Delete<M, S::Output> {
+    pub fn returning<Sel: Selection<Cons<Inner<M>, Nil>, I>, I>(
+        self,
+        selection: Sel,
+    ) -> Delete<M, Sel::Output> {
         let mut returning = Vec::new();
         selection.push_nodes(&mut returning);
         Delete {
@@ -84,8 +88,8 @@ impl<M: Model, O> Delete<M, O> {
     }
 }
 
-impl<M, O: FromRow> Statement for Delete<M, O> {
-    type Output = O;
+impl<M, O: Decode> Statement for Delete<M, O> {
+    type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
         compile::delete(self)
     }

@@ -3,23 +3,35 @@
 //! Each statement knows its output type (what a row decodes into) and compiles through
 //! [`Statement::compile`] to SQL text plus parameters.
 
+mod compound;
 mod delete;
 mod insert;
+mod query;
 mod select;
+pub mod source;
 mod update;
 
+pub use compound::Compound;
 pub use delete::{Delete, delete, delete_model};
 pub(crate) use insert::InsertSource;
-pub use insert::{Insert, insert, insert_many};
-pub(crate) use select::FromItem;
-pub use select::{Select, SelectCore, exists, select, select_values};
+pub use insert::{ColumnList, Insert, insert, insert_many, insert_select};
+pub use query::{
+    CompoundCore, Cte, Distinct, FromItem, Join, JoinKind, JoinOn, Lock, LockStrength, LockWait,
+    Query, SelectCore, SetOp,
+};
+pub use select::{
+    Derived as DerivedTable, Select, exists, recursive_cte, select, select_from, select_values,
+};
+pub use source::{HasSource, NullableRow, Source, Star};
 pub use update::{Update, update, update_model};
 
 use crate::compile::CompiledQuery;
 use crate::error::Result;
-use crate::expr::{Column, Expr, Node};
-use crate::row::FromRow;
+use crate::expr::{Column, ColumnRef, Expr, Node};
+use crate::model::Model;
+use crate::row::Decode;
 use crate::types::SqlType;
+use source::Free;
 
 /// A statement that compiles to SQL and whose rows decode into [`Output`](Statement::Output).
 #[diagnostic::on_unimplemented(
@@ -27,46 +39,110 @@ use crate::types::SqlType;
     label = "expected a select, insert, update or delete statement"
 )]
 pub trait Statement {
-    /// What each returned row decodes into (`()` for statements without `RETURNING`).
-    type Output: FromRow;
+    /// How each returned row decodes (`()` for statements without `RETURNING`); the decoded
+    /// type is [`RowOf<Self>`].
+    type Row: Decode;
 
     /// Compiles to SQL text with `$n` placeholders and the parameters, in order.
     fn compile(&self) -> Result<CompiledQuery>;
 }
 
+/// What each row of statement `S` decodes into.
+pub type RowOf<S> = <<S as Statement>::Row as Decode>::Output;
+
 impl<S: Statement + ?Sized> Statement for &S {
-    type Output = S::Output;
+    type Row = S::Row;
     fn compile(&self) -> Result<CompiledQuery> {
         (**self).compile()
     }
 }
 
-/// What a `SELECT` list or `RETURNING` clause can be: a column, an expression, or a tuple of them
-/// (up to 12). Its output is the column's type, or the tuple of their types.
-pub trait Selection {
-    /// The decoded row.
-    type Output: FromRow;
+/// What a `SELECT` list or `RETURNING` clause can be, in a query reading from sources `S`: a
+/// column of one of the sources, a source's [`star`](Source::star), an expression, a derived
+/// table's column, or a tuple of them (up to 12). Its output is what a row decodes into;
+/// columns of outer-joined sources come back as `Option`.
+///
+/// `I` is an index the compiler infers; you never name it.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be selected from this query",
+    label = "not a column, expression or tuple of them, or its table is not in the query"
+)]
+pub trait Selection<S, I> {
+    /// The row decoder.
+    type Output: Decode;
     /// Appends the selected expressions.
     fn push_nodes(self, out: &mut Vec<Node>);
 }
 
-impl<M, T: SqlType> Selection for Column<M, T> {
-    type Output = T;
+impl<S, M, T, I> Selection<S, I> for Column<M, T>
+where
+    M: Source,
+    T: SqlType,
+    S: HasSource<M, I>,
+{
+    type Output = S::Wrap<T>;
     fn push_nodes(self, out: &mut Vec<Node>) {
         out.push(self.node());
     }
 }
 
-impl<T: SqlType> Selection for Expr<T> {
+impl<S, M, I> Selection<S, I> for Star<M>
+where
+    M: Source,
+    S: HasSource<M, I>,
+{
+    type Output = S::Wrap<M::Model>;
+    fn push_nodes(self, out: &mut Vec<Node>) {
+        out.extend(M::Model::TABLE.columns.iter().map(|c| {
+            Node::Column(ColumnRef {
+                table: M::NAME,
+                name: c.name,
+            })
+        }));
+    }
+}
+
+impl<S, T: SqlType> Selection<S, Free> for Expr<T> {
     type Output = T;
     fn push_nodes(self, out: &mut Vec<Node>) {
         out.push(self.into_node());
     }
 }
 
+impl<S, T: SqlType> Selection<S, Free> for SubColumn<T> {
+    type Output = T;
+    fn push_nodes(self, out: &mut Vec<Node>) {
+        out.push(self.node());
+    }
+}
+
+/// A selection with an output name: `expr AS "label"`. Made by [`label`].
+pub struct Labeled<E> {
+    inner: E,
+    label: &'static str,
+}
+
+/// Names a selected expression: `sum(Order::total).label("total")` selects `... AS "total"`.
+pub fn label<E>(inner: E, label: &'static str) -> Labeled<E> {
+    Labeled { inner, label }
+}
+
+impl<S, I, E: Selection<S, I>> Selection<S, I> for Labeled<E> {
+    type Output = E::Output;
+    fn push_nodes(self, out: &mut Vec<Node>) {
+        let start = out.len();
+        self.inner.push_nodes(out);
+        if out.len() == start + 1 {
+            if let Some(node) = out.pop() {
+                out.push(Node::Label(Box::new(node), self.label));
+            }
+        }
+    }
+}
+
 macro_rules! tuple_selection {
-    ($($name:ident $idx:tt)+) => {
-        impl<$($name: Selection),+> Selection for ($($name,)+) {
+    ($($name:ident $idx:tt $ix:ident)+) => {
+        impl<S, $($name: Selection<S, $ix>, $ix),+> Selection<S, ($($ix,)+)> for ($($name,)+) {
             type Output = ($($name::Output,)+);
             fn push_nodes(self, out: &mut Vec<Node>) {
                 $(self.$idx.push_nodes(out);)+
@@ -75,18 +151,128 @@ macro_rules! tuple_selection {
     };
 }
 
-tuple_selection!(A 0);
-tuple_selection!(A 0 B 1);
-tuple_selection!(A 0 B 1 C 2);
-tuple_selection!(A 0 B 1 C 2 D 3);
-tuple_selection!(A 0 B 1 C 2 D 3 E 4);
-tuple_selection!(A 0 B 1 C 2 D 3 E 4 F 5);
-tuple_selection!(A 0 B 1 C 2 D 3 E 4 F 5 G 6);
-tuple_selection!(A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7);
-tuple_selection!(A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8);
-tuple_selection!(A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9);
-tuple_selection!(A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10);
-tuple_selection!(A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7 I 8 J 9 K 10 L 11);
+tuple_selection!(A 0 IA);
+tuple_selection!(A 0 IA B 1 IB);
+tuple_selection!(A 0 IA B 1 IB C 2 IC);
+tuple_selection!(A 0 IA B 1 IB C 2 IC D 3 ID);
+tuple_selection!(A 0 IA B 1 IB C 2 IC D 3 ID E 4 IE);
+tuple_selection!(A 0 IA B 1 IB C 2 IC D 3 ID E 4 IE F 5 IF);
+tuple_selection!(A 0 IA B 1 IB C 2 IC D 3 ID E 4 IE F 5 IF G 6 IG);
+tuple_selection!(A 0 IA B 1 IB C 2 IC D 3 ID E 4 IE F 5 IF G 6 IG H 7 IH);
+tuple_selection!(A 0 IA B 1 IB C 2 IC D 3 ID E 4 IE F 5 IF G 6 IG H 7 IH I 8 II);
+tuple_selection!(A 0 IA B 1 IB C 2 IC D 3 ID E 4 IE F 5 IF G 6 IG H 7 IH I 8 II J 9 IJ);
+tuple_selection!(A 0 IA B 1 IB C 2 IC D 3 ID E 4 IE F 5 IF G 6 IG H 7 IH I 8 II J 9 IJ K 10 IK);
+tuple_selection!(A 0 IA B 1 IB C 2 IC D 3 ID E 4 IE F 5 IF G 6 IG H 7 IH I 8 II J 9 IJ K 10 IK L 11 IL);
+
+/// A column of a derived table (subquery or CTE), typed by its value. Made by
+/// [`Select::subquery`] and [`Select::cte`]; use it like any column.
+pub struct SubColumn<T> {
+    table: &'static str,
+    name: &'static str,
+    _type: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for SubColumn<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for SubColumn<T> {}
+
+impl<T> std::fmt::Debug for SubColumn<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SubColumn({}.{})", self.table, self.name)
+    }
+}
+
+impl<T> SubColumn<T> {
+    /// `table.name` as a typed column.
+    pub const fn new(table: &'static str, name: &'static str) -> Self {
+        SubColumn {
+            table,
+            name,
+            _type: std::marker::PhantomData,
+        }
+    }
+
+    /// The column as an untyped node.
+    pub fn node(&self) -> Node {
+        Node::Column(ColumnRef {
+            table: self.table,
+            name: self.name,
+        })
+    }
+
+    /// The column's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<T: SqlType> crate::expr::Expression for SubColumn<T> {
+    type Value = T;
+    fn into_node(self) -> Node {
+        self.node()
+    }
+}
+
+impl<T: SqlType> crate::expr::IntoExpr<T::Base> for SubColumn<T> {
+    fn into_expr_node(self) -> Node {
+        self.node()
+    }
+}
+
+impl<T: SqlType> From<SubColumn<T>> for crate::expr::OrderBy {
+    fn from(c: SubColumn<T>) -> Self {
+        crate::expr::Expression::asc(c)
+    }
+}
+
+/// Output types that can be columns of a derived table: values and tuples of values. Gives the
+/// typed handles of a subquery's or CTE's columns.
+pub trait Handles: Decode {
+    /// The handles: a [`SubColumn`], or a tuple of them.
+    type Handles: Copy;
+    /// Builds the handles for `table`, taking column names in order.
+    fn handles(
+        table: &'static str,
+        names: &mut std::slice::Iter<'_, &'static str>,
+    ) -> Self::Handles;
+}
+
+impl<T: SqlType> Handles for T {
+    type Handles = SubColumn<T>;
+    fn handles(
+        table: &'static str,
+        names: &mut std::slice::Iter<'_, &'static str>,
+    ) -> SubColumn<T> {
+        SubColumn::new(table, names.next().copied().unwrap_or("?"))
+    }
+}
+
+macro_rules! tuple_handles {
+    ($($name:ident)+) => {
+        impl<$($name: Handles),+> Handles for ($($name,)+) {
+            type Handles = ($($name::Handles,)+);
+            fn handles(table: &'static str, names: &mut std::slice::Iter<'_, &'static str>) -> Self::Handles {
+                ($($name::handles(table, names),)+)
+            }
+        }
+    };
+}
+
+tuple_handles!(A);
+tuple_handles!(A B);
+tuple_handles!(A B C);
+tuple_handles!(A B C D);
+tuple_handles!(A B C D E);
+tuple_handles!(A B C D E F);
+tuple_handles!(A B C D E F G);
+tuple_handles!(A B C D E F G H);
+tuple_handles!(A B C D E F G H I);
+tuple_handles!(A B C D E F G H I J);
+tuple_handles!(A B C D E F G H I J K);
+tuple_handles!(A B C D E F G H I J K L);
 
 /// All columns of a model's table, qualified by the table name.
 pub(crate) fn model_columns(table: &'static crate::meta::Table) -> Vec<Node> {
@@ -94,7 +280,7 @@ pub(crate) fn model_columns(table: &'static crate::meta::Table) -> Vec<Node> {
         .columns
         .iter()
         .map(|c| {
-            Node::Column(crate::expr::ColumnRef {
+            Node::Column(ColumnRef {
                 table: table.name,
                 name: c.name,
             })

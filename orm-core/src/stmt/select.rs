@@ -1,36 +1,24 @@
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
-use super::{Selection, Statement, and_filter, model_columns};
+use super::compound::Compound;
+use super::query::{
+    CompoundCore, Cte, Distinct, FromItem, Join, JoinKind, JoinOn, Lock, LockStrength, LockWait,
+    Query, SelectCore, SetOp,
+};
+use super::source::{
+    AllOuter, Cons, Derived as DerivedSource, Inner, Nil, NullableRow, Outer, Source,
+};
+use super::{Handles, Selection, Statement, and_filter};
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
-use crate::expr::{Expr, Node, OrderBy, param};
-use crate::meta::TableRef;
+use crate::expr::{ColumnRef, Expr, Expression, Node, OrderBy, Over, param};
 use crate::model::{Model, pk_filter};
-use crate::row::FromRow;
+use crate::row::Decode;
 
-/// The untyped body of a `SELECT`, shared by [`Select`] and subqueries such as [`exists`].
-#[derive(Clone, Debug)]
-pub struct SelectCore {
-    pub(crate) distinct: bool,
-    pub(crate) columns: Vec<Node>,
-    pub(crate) from: Option<FromItem>,
-    pub(crate) filter: Option<Node>,
-    pub(crate) order_by: Vec<OrderBy>,
-    pub(crate) limit: Option<Node>,
-    pub(crate) offset: Option<Node>,
-}
-
-/// What a `SELECT` reads from.
-#[derive(Clone, Debug)]
-pub(crate) enum FromItem {
-    /// A table.
-    Table(TableRef),
-    /// `(subquery) AS alias`.
-    Subquery(Box<SelectCore>, &'static str),
-}
-
-/// A `SELECT` whose rows decode into `O`.
+/// A `SELECT` whose rows decode into `O`, reading from the sources `S` (a type list the
+/// compiler uses to check selections; see [`source`](super::source)).
 ///
 /// ```
 /// use orm_core::prelude::*;
@@ -45,33 +33,50 @@ pub(crate) enum FromItem {
 ///     r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."name" LIKE $1 ORDER BY "users"."id" DESC LIMIT $2"#
 /// );
 /// ```
-pub struct Select<O> {
+pub struct Select<O, S = Cons<Inner<O>, Nil>> {
     core: SelectCore,
-    _out: PhantomData<fn() -> O>,
+    _out: PhantomData<fn() -> (O, S)>,
 }
 
-impl<O> Clone for Select<O> {
+impl<O, S> Clone for Select<O, S> {
     fn clone(&self) -> Self {
         Select::from_core(self.core.clone())
     }
 }
 
-impl<O> fmt::Debug for Select<O> {
+impl<O, S> fmt::Debug for Select<O, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.core.fmt(f)
     }
 }
 
-/// `SELECT` every column of model `M` from its table.
-pub fn select<M: Model>() -> Select<M> {
+fn table_item<M: Source>() -> FromItem {
+    FromItem::Table {
+        table: M::Model::TABLE,
+        alias: M::ALIAS,
+    }
+}
+
+fn source_columns<M: Source>() -> Vec<Node> {
+    M::Model::TABLE
+        .columns
+        .iter()
+        .map(|c| {
+            Node::Column(ColumnRef {
+                table: M::NAME,
+                name: c.name,
+            })
+        })
+        .collect()
+}
+
+/// `SELECT` every column of `M` (a model, or an [alias](crate::alias) of one) from its table;
+/// rows decode into the model.
+pub fn select<M: Source>() -> Select<M::Model, Cons<Inner<M>, Nil>> {
     Select::from_core(SelectCore {
-        distinct: false,
-        columns: model_columns(M::TABLE),
-        from: Some(FromItem::Table(M::TABLE.as_ref())),
-        filter: None,
-        order_by: Vec::new(),
-        limit: None,
-        offset: None,
+        columns: source_columns::<M>(),
+        from: vec![table_item::<M>()],
+        ..SelectCore::default()
     })
 }
 
@@ -83,26 +88,127 @@ pub fn select<M: Model>() -> Select<M> {
 /// let q = select_values((value(41_i64).add(1), value("x".to_string())));
 /// assert_eq!(q.compile().unwrap().sql, "SELECT $1 + $2, $3");
 /// ```
-pub fn select_values<S: Selection>(selection: S) -> Select<S::Output> {
+pub fn select_values<Sel: Selection<Nil, I>, I>(selection: Sel) -> Select<Sel::Output, Nil> {
     let mut columns = Vec::new();
     selection.push_nodes(&mut columns);
     Select::from_core(SelectCore {
-        distinct: false,
         columns,
-        from: None,
-        filter: None,
-        order_by: Vec::new(),
-        limit: None,
-        offset: None,
+        ..SelectCore::default()
+    })
+}
+
+/// A derived table: a subquery under an alias, or a CTE. Made by [`Select::subquery`] and
+/// [`Select::cte`]; read from it with [`select_from`] or join it with
+/// [`Select::join_derived`].
+#[derive(Clone, Debug)]
+pub struct Derived {
+    item: FromItem,
+}
+
+impl Derived {
+    pub(crate) fn from_item(item: FromItem) -> Self {
+        Derived { item }
+    }
+
+    /// Its `FROM` item.
+    pub fn item(&self) -> &FromItem {
+        &self.item
+    }
+
+    /// The name its columns are qualified by.
+    pub fn name(&self) -> &'static str {
+        self.item.qualifier()
+    }
+}
+
+/// `SELECT ... FROM derived`: reads from a subquery or CTE. Pick the columns with
+/// [`columns`](Select::columns) (the derived table's typed handles).
+pub fn select_from(derived: &Derived) -> Select<(), Cons<Inner<DerivedSource>, Nil>> {
+    Select::from_core(SelectCore {
+        from: vec![derived.item.clone()],
+        ..SelectCore::default()
     })
 }
 
 /// `EXISTS (subquery)` as a condition.
-pub fn exists<O>(subquery: Select<O>) -> Expr<bool> {
-    Expr::new(Node::Exists(Box::new(subquery.core)))
+pub fn exists(subquery: impl Into<Query>) -> Expr<bool> {
+    Expr::new(Node::Exists(Box::new(subquery.into())))
 }
 
-impl<O> Select<O> {
+/// Output-column names for a derived table: labels, else column names, else `c1`, `c2`, ...;
+/// duplicates get the positional name too. Relabels the select list to match.
+fn name_columns(columns: &mut [Node]) -> Vec<&'static str> {
+    const POSITIONAL: [&str; 32] = [
+        "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9", "c10", "c11", "c12", "c13", "c14",
+        "c15", "c16", "c17", "c18", "c19", "c20", "c21", "c22", "c23", "c24", "c25", "c26", "c27",
+        "c28", "c29", "c30", "c31", "c32",
+    ];
+    let mut names: Vec<&'static str> = Vec::with_capacity(columns.len());
+    for (i, node) in columns.iter_mut().enumerate() {
+        let natural = match node {
+            Node::Label(_, l) => Some(*l),
+            Node::Column(c) => Some(c.name),
+            _ => None,
+        };
+        let name = match natural {
+            Some(n) if !names.contains(&n) => n,
+            _ => POSITIONAL.get(i).copied().unwrap_or("c"),
+        };
+        if natural != Some(name) || !matches!(node, Node::Label(..) | Node::Column(_)) {
+            let inner = match std::mem::replace(node, Node::Keyword("NULL")) {
+                Node::Label(inner, _) => *inner,
+                other => other,
+            };
+            *node = Node::Label(Box::new(inner), name);
+        }
+        names.push(name);
+    }
+    names
+}
+
+/// A recursive CTE: `WITH RECURSIVE name AS (base UNION ALL step)`.
+///
+/// `step` builds the recursive part from a reference to the CTE (to join) and its typed
+/// columns; both parts must select the same types. Returns the CTE and its columns.
+pub fn recursive_cte<O, S, S2, F>(
+    name: &'static str,
+    base: Select<O, S>,
+    step: F,
+) -> (Derived, O::Handles)
+where
+    O: Handles,
+    F: FnOnce(&Derived, O::Handles) -> Select<O, S2>,
+{
+    let mut base = base.core;
+    let columns = name_columns(&mut base.columns);
+    let handles = O::handles(name, &mut columns.iter());
+    let reference = Derived {
+        item: FromItem::CteRef(name),
+    };
+    let step = step(&reference, handles).core;
+    let query = Query::Compound(Box::new(CompoundCore {
+        op: SetOp::UnionAll,
+        left: Query::from(base),
+        right: Query::from(step),
+        order_by: Vec::new(),
+        limit: None,
+        offset: None,
+    }));
+    let cte = Cte {
+        name,
+        columns,
+        query,
+        recursive: true,
+    };
+    (
+        Derived {
+            item: FromItem::Cte(Arc::new(cte)),
+        },
+        handles,
+    )
+}
+
+impl<O, S> Select<O, S> {
     fn from_core(core: SelectCore) -> Self {
         Select {
             core,
@@ -110,14 +216,24 @@ impl<O> Select<O> {
         }
     }
 
+    fn retype<O2, S2>(self) -> Select<O2, S2> {
+        Select::from_core(self.core)
+    }
+
     /// The untyped body.
     pub fn core(&self) -> &SelectCore {
         &self.core
     }
 
-    /// Replaces the selected columns; rows then decode into the selection's output (a value or a
-    /// tuple).
-    pub fn columns<S: Selection>(self, selection: S) -> Select<S::Output> {
+    /// The untyped query.
+    pub fn into_query(self) -> Query {
+        Query::from(self.core)
+    }
+
+    /// Replaces the selected columns; rows then decode into the selection's output: a value, a
+    /// model (`Source::star`), or a tuple of them. Columns of outer-joined tables come back as
+    /// `Option`.
+    pub fn columns<Sel: Selection<S, I>, I>(self, selection: Sel) -> Select<Sel::Output, S> {
         let mut columns = Vec::new();
         selection.push_nodes(&mut columns);
         Select::from_core(SelectCore {
@@ -126,18 +242,128 @@ impl<O> Select<O> {
         })
     }
 
+    /// Decodes rows into `R` (e.g. a `#[derive(FromRow)]` struct) instead: its fields take the
+    /// selected columns in order. A width mismatch is an error when the statement compiles.
+    pub fn into_rows<R: crate::row::FromRow>(self) -> Select<R, S> {
+        self.retype()
+    }
+
     /// Adds a `WHERE` condition, `AND`ed with any earlier one.
-    pub fn filter(mut self, condition: Expr<bool>) -> Self {
-        self.core.filter = and_filter(self.core.filter.take(), condition);
+    pub fn filter(mut self, condition: impl Into<Expr<bool>>) -> Self {
+        self.core.filter = and_filter(self.core.filter.take(), condition.into());
         self
     }
 
-    /// Adds `WHERE` conditions only when `condition` is `Some`: for optional user input.
+    /// Adds a `WHERE` condition only when `condition` is `Some`: for optional user input.
     pub fn filter_opt(self, condition: Option<Expr<bool>>) -> Self {
         match condition {
             Some(c) => self.filter(c),
             None => self,
         }
+    }
+
+    fn add_join<O2, S2>(mut self, kind: JoinKind, item: FromItem, on: JoinOn) -> Select<O2, S2> {
+        self.core.joins.push(Join { kind, item, on });
+        self.retype()
+    }
+
+    /// `JOIN j ON condition`.
+    pub fn join<J: Source>(self, on: Expr<bool>) -> Select<O, Cons<Inner<J>, S>> {
+        self.add_join(
+            JoinKind::Inner,
+            table_item::<J>(),
+            JoinOn::On(on.into_node()),
+        )
+    }
+
+    /// `LEFT JOIN j ON condition`: `j`'s columns come back as `Option`.
+    pub fn left_join<J: Source>(self, on: Expr<bool>) -> Select<O, Cons<Outer<J>, S>> {
+        self.add_join(
+            JoinKind::Left,
+            table_item::<J>(),
+            JoinOn::On(on.into_node()),
+        )
+    }
+
+    /// `RIGHT JOIN j ON condition`: every earlier source's columns come back as `Option`, and
+    /// so does the current output.
+    pub fn right_join<J: Source>(
+        self,
+        on: Expr<bool>,
+    ) -> Select<O::Nullable, Cons<Inner<J>, S::Out>>
+    where
+        O: NullableRow,
+        S: AllOuter,
+    {
+        self.add_join(
+            JoinKind::Right,
+            table_item::<J>(),
+            JoinOn::On(on.into_node()),
+        )
+    }
+
+    /// `FULL JOIN j ON condition`: every source's columns come back as `Option`.
+    pub fn full_join<J: Source>(self, on: Expr<bool>) -> Select<O::Nullable, Cons<Outer<J>, S::Out>>
+    where
+        O: NullableRow,
+        S: AllOuter,
+    {
+        self.add_join(
+            JoinKind::Full,
+            table_item::<J>(),
+            JoinOn::On(on.into_node()),
+        )
+    }
+
+    /// `CROSS JOIN j`.
+    pub fn cross_join<J: Source>(self) -> Select<O, Cons<Inner<J>, S>> {
+        self.add_join(JoinKind::Cross, table_item::<J>(), JoinOn::None)
+    }
+
+    /// `JOIN j ON <declared foreign key>`: the condition comes from the one foreign key between
+    /// `j` and a table already in the query (an error when the statement compiles if there is
+    /// none, or more than one).
+    pub fn join_fk<J: Source>(self) -> Select<O, Cons<Inner<J>, S>> {
+        self.add_join(JoinKind::Inner, table_item::<J>(), JoinOn::ForeignKey)
+    }
+
+    /// `LEFT JOIN j ON <declared foreign key>`.
+    pub fn left_join_fk<J: Source>(self) -> Select<O, Cons<Outer<J>, S>> {
+        self.add_join(JoinKind::Left, table_item::<J>(), JoinOn::ForeignKey)
+    }
+
+    /// `JOIN derived ON condition` for a subquery or CTE.
+    pub fn join_derived(self, derived: &Derived, on: Expr<bool>) -> Self {
+        self.add_join(
+            JoinKind::Inner,
+            derived.item.clone(),
+            JoinOn::On(on.into_node()),
+        )
+    }
+
+    /// `LEFT JOIN derived ON condition` for a subquery or CTE. Its columns are not typed as
+    /// optional: select them through `Option` types yourself.
+    pub fn left_join_derived(self, derived: &Derived, on: Expr<bool>) -> Self {
+        self.add_join(
+            JoinKind::Left,
+            derived.item.clone(),
+            JoinOn::On(on.into_node()),
+        )
+    }
+
+    /// `CROSS JOIN LATERAL (subquery) AS alias`: the subquery may refer to the sources before
+    /// it. Make `derived` with [`subquery`](Select::subquery).
+    pub fn join_lateral(self, derived: &Derived) -> Self {
+        self.add_join(JoinKind::Cross, lateral(derived), JoinOn::None)
+    }
+
+    /// `LEFT JOIN LATERAL (subquery) AS alias ON TRUE`.
+    pub fn left_join_lateral(self, derived: &Derived) -> Self {
+        self.add_join(
+            JoinKind::Left,
+            lateral(derived),
+            JoinOn::On(Node::Keyword("TRUE")),
+        )
     }
 
     /// Appends an `ORDER BY` item (a column or expression sorts ascending).
@@ -158,63 +384,322 @@ impl<O> Select<O> {
         self
     }
 
+    /// Page `page` (from 1) of `per_page` rows: `LIMIT per_page OFFSET (page - 1) * per_page`.
+    /// Order the query for stable pages.
+    pub fn page(self, page: i64, per_page: i64) -> Self {
+        self.limit(per_page)
+            .offset(page.saturating_sub(1).max(0).saturating_mul(per_page))
+    }
+
+    /// Keyset pagination: rows after `cursor` in the order of `keys`, i.e.
+    /// `WHERE (k1, k2) > ($1, $2) ORDER BY k1, k2`. `keys` should end with a unique column.
+    pub fn after<K: KeyList>(mut self, keys: K, cursor: K::Values) -> Self {
+        let (key_nodes, value_nodes) = keys.nodes(cursor);
+        for k in &key_nodes {
+            self.core.order_by.push(OrderBy::from_node(k.clone()));
+        }
+        self.filter(Expr::new(Node::binary(
+            crate::expr::BinOp::Gt,
+            Node::Row(key_nodes),
+            Node::Row(value_nodes),
+        )))
+    }
+
     /// `SELECT DISTINCT`.
     pub fn distinct(mut self) -> Self {
-        self.core.distinct = true;
+        self.core.distinct = Distinct::All;
+        self
+    }
+
+    /// `SELECT DISTINCT ON (exprs)`: the first row of each group, in `ORDER BY` order.
+    pub fn distinct_on<K: KeyList>(mut self, keys: K) -> Self {
+        self.core.distinct = Distinct::On(keys.key_nodes());
+        self
+    }
+
+    /// `GROUP BY` columns or expressions (one, or a tuple).
+    pub fn group_by<K: KeyList>(mut self, keys: K) -> Self {
+        self.core.group_by.extend(keys.key_nodes());
+        self
+    }
+
+    /// `HAVING condition`, `AND`ed with any earlier one.
+    pub fn having(mut self, condition: impl Into<Expr<bool>>) -> Self {
+        self.core.having = and_filter(self.core.having.take(), condition.into());
+        self
+    }
+
+    /// `WINDOW name AS (spec)`: a named window for window functions' `over_named(name)`.
+    pub fn window(mut self, name: &'static str, spec: Over) -> Self {
+        self.core.windows.push((name, spec));
+        self
+    }
+
+    fn lock(mut self, strength: LockStrength) -> Self {
+        self.core.lock = Some(Lock {
+            strength,
+            of: Vec::new(),
+            wait: LockWait::Wait,
+        });
+        self
+    }
+
+    /// `FOR UPDATE`
+    pub fn for_update(self) -> Self {
+        self.lock(LockStrength::Update)
+    }
+
+    /// `FOR NO KEY UPDATE`
+    pub fn for_no_key_update(self) -> Self {
+        self.lock(LockStrength::NoKeyUpdate)
+    }
+
+    /// `FOR SHARE`
+    pub fn for_share(self) -> Self {
+        self.lock(LockStrength::Share)
+    }
+
+    /// `FOR KEY SHARE`
+    pub fn for_key_share(self) -> Self {
+        self.lock(LockStrength::KeyShare)
+    }
+
+    /// `... OF source`: lock only the rows of this source (after `for_update` & co).
+    pub fn of<J: Source>(mut self) -> Self {
+        if let Some(lock) = &mut self.core.lock {
+            lock.of.push(J::NAME);
+        }
+        self
+    }
+
+    /// `NOWAIT`: fail at once if a row is locked (after `for_update` & co).
+    pub fn nowait(mut self) -> Self {
+        if let Some(lock) = &mut self.core.lock {
+            lock.wait = LockWait::NoWait;
+        }
+        self
+    }
+
+    /// `SKIP LOCKED`: leave locked rows out (after `for_update` & co).
+    pub fn skip_locked(mut self) -> Self {
+        if let Some(lock) = &mut self.core.lock {
+            lock.wait = LockWait::SkipLocked;
+        }
         self
     }
 
     /// Counts the rows this query would return: `SELECT count(*) FROM ... WHERE ...`, or over a
-    /// subquery when the query has `DISTINCT`, `LIMIT` or `OFFSET`. Ordering is dropped.
-    pub fn count(self) -> Select<i64> {
+    /// subquery when the query has `DISTINCT`, grouping, `LIMIT` or `OFFSET`. Ordering is dropped.
+    pub fn count(self) -> Select<i64, S> {
         let core = self.core;
-        if core.distinct || core.limit.is_some() || core.offset.is_some() {
+        let simple = matches!(core.distinct, Distinct::None)
+            && core.group_by.is_empty()
+            && core.having.is_none()
+            && core.limit.is_none()
+            && core.offset.is_none();
+        if !simple {
             return Select::from_core(SelectCore {
-                distinct: false,
                 columns: vec![Node::CountStar],
-                from: Some(FromItem::Subquery(Box::new(core), "sub")),
-                filter: None,
-                order_by: Vec::new(),
-                limit: None,
-                offset: None,
+                from: vec![FromItem::Subquery {
+                    query: Box::new(Query::from(core)),
+                    alias: "sub",
+                    lateral: false,
+                }],
+                ..SelectCore::default()
             });
         }
         Select::from_core(SelectCore {
             columns: vec![Node::CountStar],
             order_by: Vec::new(),
+            lock: None,
             ..core
         })
     }
 
     /// Whether this query returns any row: `SELECT EXISTS (SELECT 1 FROM ... WHERE ...)`.
-    pub fn exists(self) -> Select<bool> {
+    pub fn exists(self) -> Select<bool, Nil> {
         let inner = SelectCore {
             columns: vec![Node::Keyword("1")],
             order_by: Vec::new(),
             ..self.core
         };
         Select::from_core(SelectCore {
-            distinct: false,
-            columns: vec![Node::Exists(Box::new(inner))],
-            from: None,
-            filter: None,
-            order_by: Vec::new(),
-            limit: None,
-            offset: None,
+            columns: vec![Node::Exists(Box::new(Query::from(inner)))],
+            ..SelectCore::default()
         })
+    }
+
+    /// The query as a scalar subquery expression: `(SELECT ...)`. It must select one column.
+    pub fn scalar<T>(self) -> Expr<Option<T>>
+    where
+        O: crate::types::SqlType,
+    {
+        Expr::new(Node::Subquery(Box::new(self.into_query())))
+    }
+
+    /// The query as a subquery in `FROM` under `alias`, with typed handles to its columns
+    /// (named by their labels or column names, else `c1`, `c2`, ...).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::User;
+    ///
+    /// let (named, (id, name)) = select::<User>()
+    ///     .filter(User::name.is_not_null())
+    ///     .columns((User::id, User::name))
+    ///     .subquery("named");
+    /// let q = select_from(&named).columns(name).filter(id.gt(10));
+    /// assert_eq!(
+    ///     q.compile().unwrap().sql,
+    ///     r#"SELECT "named"."name" FROM (SELECT "users"."id", "users"."name" FROM "users" WHERE "users"."name" IS NOT NULL) AS "named" WHERE "named"."id" > $1"#
+    /// );
+    /// ```
+    pub fn subquery(mut self, alias: &'static str) -> (Derived, O::Handles)
+    where
+        O: Handles,
+    {
+        let names = name_columns(&mut self.core.columns);
+        let handles = O::handles(alias, &mut names.iter());
+        let item = FromItem::Subquery {
+            query: Box::new(self.into_query()),
+            alias,
+            lateral: false,
+        };
+        (Derived { item }, handles)
+    }
+
+    /// The query as a CTE named `name` (`WITH name AS (...)`, written once at the top of any
+    /// statement that uses it), with typed handles to its columns.
+    pub fn cte(mut self, name: &'static str) -> (Derived, O::Handles)
+    where
+        O: Handles,
+    {
+        let columns = name_columns(&mut self.core.columns);
+        let handles = O::handles(name, &mut columns.iter());
+        let cte = Cte {
+            name,
+            columns: Vec::new(),
+            query: self.into_query(),
+            recursive: false,
+        };
+        (
+            Derived {
+                item: FromItem::Cte(Arc::new(cte)),
+            },
+            handles,
+        )
+    }
+
+    fn set_op<S2>(self, op: SetOp, other: Select<O, S2>) -> Compound<O> {
+        Compound::new(op, self.into_query(), other.into_query())
+    }
+
+    /// `self UNION other` (duplicates removed).
+    pub fn union<S2>(self, other: Select<O, S2>) -> Compound<O> {
+        self.set_op(SetOp::Union, other)
+    }
+
+    /// `self UNION ALL other`.
+    pub fn union_all<S2>(self, other: Select<O, S2>) -> Compound<O> {
+        self.set_op(SetOp::UnionAll, other)
+    }
+
+    /// `self INTERSECT other`.
+    pub fn intersect<S2>(self, other: Select<O, S2>) -> Compound<O> {
+        self.set_op(SetOp::Intersect, other)
+    }
+
+    /// `self INTERSECT ALL other`.
+    pub fn intersect_all<S2>(self, other: Select<O, S2>) -> Compound<O> {
+        self.set_op(SetOp::IntersectAll, other)
+    }
+
+    /// `self EXCEPT other`.
+    pub fn except<S2>(self, other: Select<O, S2>) -> Compound<O> {
+        self.set_op(SetOp::Except, other)
+    }
+
+    /// `self EXCEPT ALL other`.
+    pub fn except_all<S2>(self, other: Select<O, S2>) -> Compound<O> {
+        self.set_op(SetOp::ExceptAll, other)
     }
 }
 
-impl<M: Model> Select<M> {
+fn lateral(derived: &Derived) -> FromItem {
+    match &derived.item {
+        FromItem::Subquery { query, alias, .. } => FromItem::Subquery {
+            query: query.clone(),
+            alias,
+            lateral: true,
+        },
+        other => other.clone(),
+    }
+}
+
+impl<M: Model, S> Select<M, S> {
     /// Filters on the model's primary key.
     pub fn by_pk(self, pk: M::Pk) -> Self {
         self.filter(pk_filter::<M>(pk))
     }
 }
 
-impl<O: FromRow> Statement for Select<O> {
-    type Output = O;
+impl<O: Decode, S> Statement for Select<O, S> {
+    type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
-        compile::select(&self.core)
+        compile::select_statement::<O>(&self.core)
     }
 }
+
+impl<O, S> From<Select<O, S>> for Query {
+    fn from(s: Select<O, S>) -> Query {
+        s.into_query()
+    }
+}
+
+/// One or more key expressions: a column, an expression, or a tuple of them. Used by
+/// `group_by`, `distinct_on` and keyset pagination (where `Values` are the cursor's values).
+pub trait KeyList {
+    /// The values of a cursor over these keys (a value, or a tuple of them).
+    type Values;
+    /// The key expressions.
+    fn key_nodes(self) -> Vec<Node>;
+    /// The key expressions and the cursor's values as parameters.
+    fn nodes(self, values: Self::Values) -> (Vec<Node>, Vec<Node>);
+}
+
+impl<E: Expression> KeyList for E
+where
+    E::Value: crate::types::SqlType,
+{
+    type Values = E::Value;
+    fn key_nodes(self) -> Vec<Node> {
+        vec![self.into_node()]
+    }
+    fn nodes(self, values: E::Value) -> (Vec<Node>, Vec<Node>) {
+        (vec![self.into_node()], vec![Node::Param(param(values))])
+    }
+}
+
+macro_rules! tuple_keys {
+    ($($name:ident $idx:tt)+) => {
+        impl<$($name: Expression),+> KeyList for ($($name,)+) {
+            type Values = ($($name::Value,)+);
+            fn key_nodes(self) -> Vec<Node> {
+                vec![$(self.$idx.into_node()),+]
+            }
+            fn nodes(self, values: Self::Values) -> (Vec<Node>, Vec<Node>) {
+                (
+                    vec![$(self.$idx.into_node()),+],
+                    vec![$(Node::Param(param(values.$idx))),+],
+                )
+            }
+        }
+    };
+}
+
+tuple_keys!(A 0);
+tuple_keys!(A 0 B 1);
+tuple_keys!(A 0 B 1 C 2);
+tuple_keys!(A 0 B 1 C 2 D 3);
+tuple_keys!(A 0 B 1 C 2 D 3 E 4);
+tuple_keys!(A 0 B 1 C 2 D 3 E 4 F 5);

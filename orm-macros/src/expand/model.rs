@@ -143,6 +143,12 @@ fn from_row(model: &Model, p: &TokenStream) -> TokenStream {
                 })
             }
         }
+
+        // The outer side of a join decodes into `Option<Self>`: `None` when the key is NULL.
+        #[automatically_derived]
+        impl #p::NullableRow for #ident #bounds {
+            type Nullable = #p::OptionalModel<#ident>;
+        }
     }
 }
 

@@ -1,0 +1,353 @@
+//! Expressions.
+
+use super::SqlWriter;
+use super::select::write_query;
+use crate::expr::{
+    BinOp, CastType, FrameBound, FrameUnits, Node, OrderBy, Ordering, Over, UnaryOp,
+};
+use crate::types::ColumnType;
+
+/// Whether a node needs parentheses when it is an operand of another operator.
+fn is_compound(n: &Node) -> bool {
+    matches!(
+        n,
+        Node::Binary(..)
+            | Node::Unary(..)
+            | Node::InArray { .. }
+            | Node::Between { .. }
+            | Node::InSubquery { .. }
+            | Node::Quantified { .. }
+    )
+}
+
+fn write_operand(w: &mut SqlWriter, n: &Node) {
+    if is_compound(n) {
+        w.push("(");
+        write_node(w, n);
+        w.push(")");
+    } else {
+        write_node(w, n);
+    }
+}
+
+pub(crate) fn write_list(w: &mut SqlWriter, nodes: &[Node]) {
+    for (i, n) in nodes.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        write_node(w, n);
+    }
+}
+
+pub(crate) fn write_order_by(w: &mut SqlWriter, items: &[OrderBy], unqualified: bool) {
+    for (i, o) in items.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        match (&o.node, unqualified) {
+            // The output columns of a set operation are named, not qualified.
+            (Node::Column(c), true) => w.push_ident(c.name),
+            (node, _) => write_node(w, node),
+        }
+        if o.ordering == Ordering::Desc {
+            w.push(" DESC");
+        }
+        match o.nulls_first {
+            Some(true) => w.push(" NULLS FIRST"),
+            Some(false) => w.push(" NULLS LAST"),
+            None => {}
+        }
+    }
+}
+
+/// Writes one expression node. The `match` is exhaustive: a new node kind does not compile until
+/// it is printed here.
+pub(crate) fn write_node(w: &mut SqlWriter, n: &Node) {
+    match n {
+        Node::Column(c) => {
+            w.check_qualifier(c.table, c.name);
+            w.push_ident(c.table);
+            w.push(".");
+            w.push_ident(c.name);
+        }
+        Node::Name(name) => w.push_ident(name),
+        Node::Param(p) => w.push_param(p.clone()),
+        Node::Unary(op, e) => match op {
+            UnaryOp::Not => {
+                w.push("NOT ");
+                write_operand(w, e);
+            }
+            UnaryOp::Neg => {
+                w.push("-");
+                write_operand(w, e);
+            }
+            UnaryOp::IsNull => {
+                write_operand(w, e);
+                w.push(" IS NULL");
+            }
+            UnaryOp::IsNotNull => {
+                write_operand(w, e);
+                w.push(" IS NOT NULL");
+            }
+        },
+        Node::Binary(op, l, r) => {
+            // `a AND b AND c` rather than `(a AND b) AND c`: AND and OR are associative.
+            match &**l {
+                Node::Binary(inner, ..) if inner == op && matches!(op, BinOp::And | BinOp::Or) => {
+                    write_node(w, l)
+                }
+                _ => write_operand(w, l),
+            }
+            w.push(" ");
+            w.push(op.as_sql());
+            w.push(" ");
+            write_operand(w, r);
+        }
+        Node::InArray {
+            expr,
+            array,
+            negated,
+        } => {
+            write_operand(w, expr);
+            w.push(if *negated { " <> ALL(" } else { " = ANY(" });
+            write_node(w, array);
+            w.push(")");
+        }
+        Node::Quantified {
+            expr,
+            op,
+            array,
+            all,
+        } => {
+            write_operand(w, expr);
+            w.push(" ");
+            w.push(op.as_sql());
+            w.push(if *all { " ALL(" } else { " ANY(" });
+            write_node(w, array);
+            w.push(")");
+        }
+        Node::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => {
+            write_operand(w, expr);
+            w.push(if *negated {
+                " NOT BETWEEN "
+            } else {
+                " BETWEEN "
+            });
+            write_operand(w, low);
+            w.push(" AND ");
+            write_operand(w, high);
+        }
+        Node::Func(name, args) => {
+            w.push(name);
+            w.push("(");
+            write_list(w, args);
+            w.push(")");
+        }
+        Node::Aggregate(a) => {
+            w.push(a.name);
+            w.push("(");
+            if a.distinct {
+                w.push("DISTINCT ");
+            }
+            if a.star {
+                w.push("*");
+            }
+            write_list(w, &a.args);
+            if !a.order_by.is_empty() {
+                w.push(" ORDER BY ");
+                write_order_by(w, &a.order_by, false);
+            }
+            w.push(")");
+            if let Some(f) = &a.filter {
+                w.push(" FILTER (WHERE ");
+                write_node(w, f);
+                w.push(")");
+            }
+        }
+        Node::Window(call, over) => {
+            write_node(w, call);
+            w.push(" OVER ");
+            write_over(w, over);
+        }
+        Node::Case(c) => {
+            w.push("CASE");
+            if let Some(op) = &c.operand {
+                w.push(" ");
+                write_operand(w, op);
+            }
+            for (when, then) in &c.whens {
+                w.push(" WHEN ");
+                write_node(w, when);
+                w.push(" THEN ");
+                write_node(w, then);
+            }
+            if let Some(e) = &c.else_ {
+                w.push(" ELSE ");
+                write_node(w, e);
+            }
+            w.push(" END");
+        }
+        Node::Cast(e, ty) => {
+            w.push("CAST(");
+            write_node(w, e);
+            w.push(" AS ");
+            match ty {
+                CastType::Column(t) => write_type(w, t, None),
+                CastType::Named(name) => w.push(name),
+            }
+            w.push(")");
+        }
+        Node::Extract(field, e) => {
+            w.push("EXTRACT(");
+            w.push(field);
+            w.push(" FROM ");
+            write_node(w, e);
+            w.push(")");
+        }
+        Node::Row(items) => {
+            w.push("(");
+            write_list(w, items);
+            w.push(")");
+        }
+        Node::Excluded(col) => {
+            w.push("EXCLUDED.");
+            w.push_ident(col);
+        }
+        Node::Label(e, label) => {
+            write_node(w, e);
+            w.push(" AS ");
+            w.push_ident(label);
+        }
+        Node::CountStar => w.push("count(*)"),
+        Node::Keyword(k) => w.push(k),
+        Node::Exists(q) => {
+            w.push("EXISTS (");
+            write_query(w, q);
+            w.push(")");
+        }
+        Node::Subquery(q) => {
+            w.push("(");
+            write_query(w, q);
+            w.push(")");
+        }
+        Node::InSubquery {
+            expr,
+            query,
+            negated,
+        } => {
+            write_operand(w, expr);
+            w.push(if *negated { " NOT IN (" } else { " IN (" });
+            write_query(w, query);
+            w.push(")");
+        }
+        Node::Raw(raw) => raw.write(w),
+    }
+}
+
+/// Writes an `OVER` clause: `w` or `(...)`.
+pub(crate) fn write_over(w: &mut SqlWriter, over: &Over) {
+    if let (Some(name), true, true, true) = (
+        over.name,
+        over.partition_by.is_empty(),
+        over.order_by.is_empty(),
+        over.frame.is_none(),
+    ) {
+        w.push_ident(name);
+        return;
+    }
+    w.push("(");
+    write_window_spec(w, over);
+    w.push(")");
+}
+
+/// Writes the inside of a window specification.
+pub(crate) fn write_window_spec(w: &mut SqlWriter, over: &Over) {
+    let mut sep = "";
+    if let Some(name) = over.name {
+        w.push_ident(name);
+        sep = " ";
+    }
+    if !over.partition_by.is_empty() {
+        w.push(sep);
+        w.push("PARTITION BY ");
+        write_list(w, &over.partition_by);
+        sep = " ";
+    }
+    if !over.order_by.is_empty() {
+        w.push(sep);
+        w.push("ORDER BY ");
+        write_order_by(w, &over.order_by, false);
+        sep = " ";
+    }
+    if let Some(frame) = &over.frame {
+        w.push(sep);
+        w.push(match frame.units {
+            FrameUnits::Rows => "ROWS ",
+            FrameUnits::Range => "RANGE ",
+            FrameUnits::Groups => "GROUPS ",
+        });
+        match &frame.end {
+            Some(end) => {
+                w.push("BETWEEN ");
+                write_bound(w, &frame.start);
+                w.push(" AND ");
+                write_bound(w, end);
+            }
+            None => write_bound(w, &frame.start),
+        }
+    }
+}
+
+fn write_bound(w: &mut SqlWriter, b: &FrameBound) {
+    match b {
+        FrameBound::UnboundedPreceding => w.push("UNBOUNDED PRECEDING"),
+        FrameBound::Preceding(n) => {
+            write_node(w, n);
+            w.push(" PRECEDING");
+        }
+        FrameBound::CurrentRow => w.push("CURRENT ROW"),
+        FrameBound::Following(n) => {
+            write_node(w, n);
+            w.push(" FOLLOWING");
+        }
+        FrameBound::UnboundedFollowing => w.push("UNBOUNDED FOLLOWING"),
+    }
+}
+
+/// Writes an SQL type name as used in DDL and casts.
+pub(crate) fn write_type(w: &mut SqlWriter, ty: &ColumnType, len: Option<u32>) {
+    match ty {
+        ColumnType::Bool => w.push("BOOLEAN"),
+        ColumnType::SmallInt => w.push("SMALLINT"),
+        ColumnType::Integer => w.push("INTEGER"),
+        ColumnType::BigInt => w.push("BIGINT"),
+        ColumnType::Real => w.push("REAL"),
+        ColumnType::Double => w.push("DOUBLE PRECISION"),
+        ColumnType::Text => match len {
+            Some(n) => {
+                w.push("VARCHAR(");
+                w.push(&n.to_string());
+                w.push(")");
+            }
+            None => w.push("TEXT"),
+        },
+        ColumnType::Bytea => w.push("BYTEA"),
+        ColumnType::Date => w.push("DATE"),
+        ColumnType::Time => w.push("TIME"),
+        ColumnType::Timestamp => w.push("TIMESTAMP"),
+        ColumnType::Timestamptz => w.push("TIMESTAMPTZ"),
+        ColumnType::Uuid => w.push("UUID"),
+        ColumnType::Jsonb => w.push("JSONB"),
+        ColumnType::Numeric => w.push("NUMERIC"),
+        ColumnType::Enum(e) => w.push_qualified(e.schema, e.name),
+        ColumnType::Array(inner) => {
+            write_type(w, inner, len);
+            w.push("[]");
+        }
+    }
+}

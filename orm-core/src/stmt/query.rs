@@ -1,0 +1,219 @@
+//! The untyped shape of queries: `SELECT` bodies, set operations, `FROM` items and CTEs. Typed
+//! builders ([`Select`](super::Select), [`Compound`](super::Compound)) wrap these.
+
+use std::sync::Arc;
+
+use crate::expr::{Node, OrderBy, Over};
+use crate::meta::Table;
+
+/// A complete query: a `SELECT`, or a set operation of queries. What subqueries, CTEs and
+/// `INSERT ... SELECT` hold.
+#[derive(Clone, Debug)]
+pub enum Query {
+    /// A single `SELECT`.
+    Select(Box<SelectCore>),
+    /// `left UNION/INTERSECT/EXCEPT [ALL] right`, with its own ordering and limits.
+    Compound(Box<CompoundCore>),
+}
+
+/// A set operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOp {
+    /// `UNION`
+    Union,
+    /// `UNION ALL`
+    UnionAll,
+    /// `INTERSECT`
+    Intersect,
+    /// `INTERSECT ALL`
+    IntersectAll,
+    /// `EXCEPT`
+    Except,
+    /// `EXCEPT ALL`
+    ExceptAll,
+}
+
+impl SetOp {
+    /// The keywords.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            SetOp::Union => "UNION",
+            SetOp::UnionAll => "UNION ALL",
+            SetOp::Intersect => "INTERSECT",
+            SetOp::IntersectAll => "INTERSECT ALL",
+            SetOp::Except => "EXCEPT",
+            SetOp::ExceptAll => "EXCEPT ALL",
+        }
+    }
+}
+
+/// The body of a set operation.
+#[derive(Clone, Debug)]
+pub struct CompoundCore {
+    pub(crate) op: SetOp,
+    pub(crate) left: Query,
+    pub(crate) right: Query,
+    pub(crate) order_by: Vec<OrderBy>,
+    pub(crate) limit: Option<Node>,
+    pub(crate) offset: Option<Node>,
+}
+
+/// The untyped body of a `SELECT`.
+#[derive(Clone, Debug, Default)]
+pub struct SelectCore {
+    pub(crate) distinct: Distinct,
+    pub(crate) columns: Vec<Node>,
+    pub(crate) from: Vec<FromItem>,
+    pub(crate) joins: Vec<Join>,
+    pub(crate) filter: Option<Node>,
+    pub(crate) group_by: Vec<Node>,
+    pub(crate) having: Option<Node>,
+    pub(crate) windows: Vec<(&'static str, Over)>,
+    pub(crate) order_by: Vec<OrderBy>,
+    pub(crate) limit: Option<Node>,
+    pub(crate) offset: Option<Node>,
+    pub(crate) lock: Option<Lock>,
+}
+
+/// `DISTINCT` modes.
+#[derive(Clone, Debug, Default)]
+pub enum Distinct {
+    /// No `DISTINCT`.
+    #[default]
+    None,
+    /// `DISTINCT`
+    All,
+    /// `DISTINCT ON (...)`
+    On(Vec<Node>),
+}
+
+/// Something a query reads from.
+#[derive(Clone, Debug)]
+pub enum FromItem {
+    /// A table, possibly under an alias.
+    Table {
+        /// The table.
+        table: &'static Table,
+        /// `AS alias`.
+        alias: Option<&'static str>,
+    },
+    /// `[LATERAL] (subquery) AS alias`.
+    Subquery {
+        /// The subquery.
+        query: Box<Query>,
+        /// Its alias.
+        alias: &'static str,
+        /// `LATERAL`.
+        lateral: bool,
+    },
+    /// A CTE, defined in the statement's `WITH` clause (collected automatically).
+    Cte(Arc<Cte>),
+    /// A reference by name to the CTE being defined (inside a recursive CTE).
+    CteRef(&'static str),
+}
+
+impl FromItem {
+    /// The name this item's columns are qualified by.
+    pub fn qualifier(&self) -> &'static str {
+        match self {
+            FromItem::Table { table, alias } => alias.unwrap_or(table.name),
+            FromItem::Subquery { alias, .. } => alias,
+            FromItem::Cte(c) => c.name,
+            FromItem::CteRef(name) => name,
+        }
+    }
+}
+
+/// A common table expression: `name (columns) AS (query)`.
+#[derive(Debug)]
+pub struct Cte {
+    pub(crate) name: &'static str,
+    pub(crate) columns: Vec<&'static str>,
+    pub(crate) query: Query,
+    pub(crate) recursive: bool,
+}
+
+/// Join kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinKind {
+    /// `JOIN`
+    Inner,
+    /// `LEFT JOIN`
+    Left,
+    /// `RIGHT JOIN`
+    Right,
+    /// `FULL JOIN`
+    Full,
+    /// `CROSS JOIN`
+    Cross,
+}
+
+impl JoinKind {
+    pub(crate) fn as_sql(self) -> &'static str {
+        match self {
+            JoinKind::Inner => " JOIN ",
+            JoinKind::Left => " LEFT JOIN ",
+            JoinKind::Right => " RIGHT JOIN ",
+            JoinKind::Full => " FULL JOIN ",
+            JoinKind::Cross => " CROSS JOIN ",
+        }
+    }
+}
+
+/// One `JOIN`.
+#[derive(Clone, Debug)]
+pub struct Join {
+    pub(crate) kind: JoinKind,
+    pub(crate) item: FromItem,
+    pub(crate) on: JoinOn,
+}
+
+/// How a join matches rows.
+#[derive(Clone, Debug)]
+pub enum JoinOn {
+    /// `ON condition`.
+    On(Node),
+    /// `ON` built from the declared foreign key between the joined table and one already in
+    /// the query (resolved when the statement is compiled).
+    ForeignKey,
+    /// No condition (`CROSS JOIN`, or `ON TRUE` for lateral joins).
+    None,
+}
+
+/// Row-locking clause.
+#[derive(Clone, Debug)]
+pub struct Lock {
+    pub(crate) strength: LockStrength,
+    pub(crate) of: Vec<&'static str>,
+    pub(crate) wait: LockWait,
+}
+
+/// Lock strengths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockStrength {
+    /// `FOR UPDATE`
+    Update,
+    /// `FOR NO KEY UPDATE`
+    NoKeyUpdate,
+    /// `FOR SHARE`
+    Share,
+    /// `FOR KEY SHARE`
+    KeyShare,
+}
+
+/// What a lock does when a row is locked by someone else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockWait {
+    /// Wait (the default).
+    Wait,
+    /// `NOWAIT`: fail at once.
+    NoWait,
+    /// `SKIP LOCKED`: leave such rows out.
+    SkipLocked,
+}
+
+impl From<SelectCore> for Query {
+    fn from(core: SelectCore) -> Self {
+        Query::Select(Box::new(core))
+    }
+}
