@@ -9,7 +9,7 @@ mod column;
 mod ops;
 
 pub use column::Column;
-pub use ops::{Expression, IntoExpr, OrderBy, Ordering, asc, desc, escape_like};
+pub use ops::{Expression, IntoExpr, OrderBy, Ordering, SubqueryOf, asc, desc, escape_like};
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -524,7 +524,7 @@ pub fn any(conditions: impl IntoIterator<Item = Expr<bool>>) -> Expr<bool> {
 ///
 /// let upper = func::<String>("upper", [value("abc".to_string()).into_node()]);
 /// let q = select_values(upper);
-/// assert_eq!(q.compile().unwrap().sql, "SELECT upper($1)");
+/// assert_eq!(q.compile().unwrap().sql, "SELECT upper(CAST($1 AS TEXT))");
 /// ```
 pub fn func<T>(name: &'static str, args: impl IntoIterator<Item = Node>) -> Expr<T> {
     Expr::new(Node::Func(name, args.into_iter().collect()))
@@ -535,7 +535,11 @@ pub fn count_star() -> Expr<i64> {
     Expr::new(Node::CountStar)
 }
 
-/// A bound value as an expression (e.g. to put a value on the left of an operator).
+/// A bound value as an expression, cast to its SQL type (`CAST($1 AS INTEGER)`), so it has a
+/// type wherever it stands: in a select list, a `UNION`, a CTE, or on the left of an operator.
 pub fn value<T: SqlType>(v: T) -> Expr<T> {
-    Expr::new(Node::Param(param(v)))
+    Expr::new(Node::Cast(
+        Box::new(Node::Param(param(v))),
+        CastType::Column(T::COLUMN_TYPE),
+    ))
 }

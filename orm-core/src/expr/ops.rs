@@ -25,6 +25,13 @@ pub trait Expression: Sized {
         Expr::new(self.into_node())
     }
 
+    /// The same expression, typed as possibly `NULL`: for columns of a derived table on the
+    /// outer side of a join (which the type system does not track), so they decode into
+    /// `Option`.
+    fn nullable(self) -> Expr<Option<Base<Self>>> {
+        Expr::new(self.into_node())
+    }
+
     /// `self = v`
     fn eq<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
         compare(self, BinOp::Eq, v)
@@ -101,6 +108,25 @@ pub trait Expression: Sized {
         I::Item: Into<Base<Self>>,
     {
         in_array(self, values, true)
+    }
+
+    /// `self IN (subquery)`: the subquery selects one column of the same type.
+    fn in_query<Q: SubqueryOf<Base<Self>>>(self, subquery: Q) -> Expr<bool> {
+        Expr::new(Node::InSubquery {
+            expr: Box::new(self.into_node()),
+            query: Box::new(subquery.into_query()),
+            negated: false,
+        })
+    }
+
+    /// `self NOT IN (subquery)`. Beware SQL's rule: if the subquery returns a `NULL`, nothing
+    /// matches; prefer `NOT EXISTS` for nullable columns.
+    fn not_in_query<Q: SubqueryOf<Base<Self>>>(self, subquery: Q) -> Expr<bool> {
+        Expr::new(Node::InSubquery {
+            expr: Box::new(self.into_node()),
+            query: Box::new(subquery.into_query()),
+            negated: true,
+        })
     }
 
     /// `self IS NULL`
@@ -245,6 +271,35 @@ where
         array: Box::new(Node::Param(param(array))),
         negated,
     })
+}
+
+/// A query that selects one column whose base type is `B`: usable with
+/// [`in_query`](Expression::in_query) and as a scalar subquery.
+#[diagnostic::on_unimplemented(
+    message = "this query does not select one column of type `{B}`",
+    label = "expected a query selecting a single `{B}` column"
+)]
+pub trait SubqueryOf<B> {
+    /// The untyped query.
+    fn into_query(self) -> crate::stmt::Query;
+}
+
+impl<O, S, B> SubqueryOf<B> for crate::stmt::Select<O, S>
+where
+    O: SqlType<Base = B>,
+{
+    fn into_query(self) -> crate::stmt::Query {
+        crate::stmt::Select::into_query(self)
+    }
+}
+
+impl<O, B> SubqueryOf<B> for crate::stmt::Compound<O>
+where
+    O: SqlType<Base = B>,
+{
+    fn into_query(self) -> crate::stmt::Query {
+        crate::stmt::Compound::into_query(self)
+    }
 }
 
 /// Escapes `\`, `%` and `_` so `text` matches itself literally in a `LIKE` pattern (PostgreSQL's

@@ -86,7 +86,10 @@ pub fn select<M: Source>() -> Select<M::Model, Cons<Inner<M>, Nil>> {
 /// use orm_core::prelude::*;
 ///
 /// let q = select_values((value(41_i64).add(1), value("x".to_string())));
-/// assert_eq!(q.compile().unwrap().sql, "SELECT $1 + $2, $3");
+/// assert_eq!(
+///     q.compile().unwrap().sql,
+///     "SELECT CAST($1 AS BIGINT) + $2, CAST($3 AS TEXT)"
+/// );
 /// ```
 pub fn select_values<Sel: Selection<Nil, I>, I>(selection: Sel) -> Select<Sel::Output, Nil> {
     let mut columns = Vec::new();
@@ -130,9 +133,17 @@ pub fn select_from(derived: &Derived) -> Select<(), Cons<Inner<DerivedSource>, N
     })
 }
 
-/// `EXISTS (subquery)` as a condition.
+/// `EXISTS (subquery)` as a condition. A plain `SELECT` is written `SELECT 1 ...`: what it
+/// selects does not matter.
 pub fn exists(subquery: impl Into<Query>) -> Expr<bool> {
-    Expr::new(Node::Exists(Box::new(subquery.into())))
+    let query = match subquery.into() {
+        Query::Select(mut core) => {
+            core.columns = vec![Node::Keyword("1")];
+            Query::Select(core)
+        }
+        other => other,
+    };
+    Expr::new(Node::Exists(Box::new(query)))
 }
 
 /// Output-column names for a derived table: labels, else column names, else `c1`, `c2`, ...;
@@ -529,8 +540,9 @@ impl<O, S> Select<O, S> {
         })
     }
 
-    /// The query as a scalar subquery expression: `(SELECT ...)`. It must select one column.
-    pub fn scalar<T>(self) -> Expr<Option<T>>
+    /// The query as a scalar subquery expression: `(SELECT ...)`, typed by its one column
+    /// (optional: a subquery that returns no row yields `NULL`).
+    pub fn scalar(self) -> Expr<Option<O::Base>>
     where
         O: crate::types::SqlType,
     {

@@ -3,6 +3,7 @@
 
 mod crud;
 mod errors;
+mod queries;
 mod schema;
 mod transactions;
 mod types;
