@@ -53,7 +53,7 @@ pub use error::{BoxError, DbError, Error, ErrorKind, PoolStage, Result};
 pub use expr::{Column, Expr, Expression, IntoExpr};
 pub use meta::{ColumnDef, Table};
 pub use model::Model;
-pub use orm_macros::{DbEnum, Model};
+pub use orm_macros::{DbEnum, FromRow, Model};
 pub use row::{Decode, FromRow, OptionalModel, Row};
 pub use stmt::{Delete, Insert, RowOf, Select, Selection, Statement, Update};
 #[cfg(feature = "json")]
@@ -64,12 +64,28 @@ pub use types::{ColumnType, SqlType};
 /// methods build expressions.
 pub mod prelude {
     pub use crate::expr::{Expression, all, any, asc, count_star, desc, value};
+    // Functions, aggregates and window functions.
+    #[cfg(feature = "decimal")]
+    pub use crate::expr::extract;
+    pub use crate::expr::{
+        DatePart, ExtractField, age, array_agg, array_length, avg, bool_and, bool_or, cardinality,
+        case, case_when, coalesce, concat_ws, count, count_all, count_distinct, cume_dist,
+        current_row, date_part, date_trunc, dense_rank, first_value, following, greatest, lag,
+        last_value, lead, least, length, lower, max, min, nth_value, ntile, nullif, percent_rank,
+        phraseto_tsquery, plainto_tsquery, preceding, rank, row_number, string_agg, substring, sum,
+        to_tsquery, to_tsvector, trim, ts_rank, unbounded_following, unbounded_preceding, upper,
+        websearch_to_tsquery, window,
+    };
+    #[cfg(feature = "chrono")]
+    pub use crate::expr::{current_date, now};
     pub use crate::stmt::{
-        Source, Statement, delete, delete_model, exists, insert, insert_many, insert_select, label,
-        recursive_cte, select, select_from, select_values, update, update_model,
+        Source, Statement, delete, delete_model, excluded, exists, insert, insert_many,
+        insert_select, label, recursive_cte, select, select_from, select_values, update,
+        update_model,
     };
     #[cfg(feature = "json")]
     pub use crate::types::Json;
+    pub use crate::types::{Interval, TsQuery, TsVector};
     pub use crate::{
         Column, DbEnum, Error, ErrorKind, Expr, FromRow, Model, Result, Select, SqlType,
     };

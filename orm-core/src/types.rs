@@ -11,9 +11,17 @@
 //! | `uuid::Uuid` | `UUID` |
 //! | `serde_json::Value`, [`Json<T>`] | `JSONB` |
 //! | `rust_decimal::Decimal` | `NUMERIC` |
+//! | [`Interval`] | `INTERVAL` |
+//! | [`TsVector`], [`TsQuery`] | `TSVECTOR`, `TSQUERY` |
 //! | `Vec<T>` of any of the above but `u8` | `T[]` |
 //! | an enum with `#[derive(DbEnum)]` | a PostgreSQL `ENUM` type |
 //! | `Option<T>` | `T`, nullable |
+
+mod interval;
+mod text_search;
+
+pub use interval::Interval;
+pub use text_search::{Lexeme, MAX_POSITION, Position, TsQuery, TsQueryItem, TsVector, Weight};
 
 use postgres_types::{FromSql, ToSql};
 
@@ -51,6 +59,12 @@ pub enum ColumnType {
     Jsonb,
     /// `NUMERIC`
     Numeric,
+    /// `INTERVAL`
+    Interval,
+    /// `TSVECTOR`
+    TsVector,
+    /// `TSQUERY`
+    TsQuery,
     /// A user-defined `ENUM` type.
     Enum(&'static EnumType),
     /// An array of the element type.
@@ -95,7 +109,7 @@ impl ColumnType {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in a column",
     label = "unsupported column type",
-    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, chrono dates and times, uuid::Uuid, serde_json::Value, Json<T>, rust_decimal::Decimal, Vec<T> (arrays), Option<T>, and enums deriving DbEnum",
+    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, chrono dates and times, uuid::Uuid, serde_json::Value, Json<T>, rust_decimal::Decimal, Interval, TsVector, TsQuery, Vec<T> (arrays), Option<T>, and enums deriving DbEnum",
     note = "mark a field that is not a column with #[model(skip)]"
 )]
 pub trait SqlType: ToSql + for<'a> FromSql<'a> + Send + Sync + 'static {
@@ -164,6 +178,74 @@ impl<T: SqlType> SqlType for Option<T> {
     type Base = T::Base;
     const NULLABLE: bool = true;
     const COLUMN_TYPE: ColumnType = T::COLUMN_TYPE;
+}
+
+/// `Self` with its base type replaced by `B`, keeping its nullability: `i32` becomes `B`,
+/// `Option<i32>` becomes `Option<B>`. Types the result of a function whose output is `NULL`
+/// exactly when its input is, such as `length(text)`; see [`Retyped`].
+///
+/// Implemented for the built-in column types, their arrays and `Option` of them.
+pub trait Retype<B: SqlType>: SqlType {
+    /// `B`, or `Option<B>` when `Self` is an `Option`.
+    type Output: SqlType;
+}
+
+/// `T` with its base type replaced by `B`, keeping nullability; see [`Retype`].
+pub type Retyped<T, B> = <T as Retype<B>>::Output;
+
+impl<T: Retype<B>, B: SqlType> Retype<B> for Option<T> {
+    type Output = Option<T::Output>;
+}
+
+macro_rules! retype {
+    ($($ty:ty),* $(,)?) => {$(
+        impl<B: SqlType> Retype<B> for $ty {
+            type Output = B;
+        }
+    )*};
+}
+
+retype!(
+    bool,
+    i16,
+    i32,
+    i64,
+    f32,
+    f64,
+    String,
+    Vec<u8>,
+    Interval,
+    TsVector,
+    TsQuery
+);
+
+impl<T: ArrayElement, B: SqlType> Retype<B> for Vec<T> {
+    type Output = B;
+}
+
+#[cfg(feature = "chrono")]
+retype!(
+    chrono::NaiveDate,
+    chrono::NaiveTime,
+    chrono::NaiveDateTime,
+    chrono::DateTime<chrono::Utc>,
+);
+
+#[cfg(feature = "uuid")]
+retype!(uuid::Uuid);
+
+#[cfg(feature = "json")]
+retype!(serde_json::Value);
+
+#[cfg(feature = "decimal")]
+retype!(rust_decimal::Decimal);
+
+#[cfg(feature = "json")]
+impl<T, B: SqlType> Retype<B> for Json<T>
+where
+    Json<T>: SqlType,
+{
+    type Output = B;
 }
 
 /// Any serde type stored as `JSONB`.

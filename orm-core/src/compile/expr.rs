@@ -17,6 +17,8 @@ fn is_compound(n: &Node) -> bool {
             | Node::Between { .. }
             | Node::InSubquery { .. }
             | Node::Quantified { .. }
+            // Raw SQL may hold any operator (`a OR b`): keep it together.
+            | Node::Raw(_)
     )
 }
 
@@ -344,6 +346,9 @@ pub(crate) fn write_type(w: &mut SqlWriter, ty: &ColumnType, len: Option<u32>) {
         ColumnType::Uuid => w.push("UUID"),
         ColumnType::Jsonb => w.push("JSONB"),
         ColumnType::Numeric => w.push("NUMERIC"),
+        ColumnType::Interval => w.push("INTERVAL"),
+        ColumnType::TsVector => w.push("TSVECTOR"),
+        ColumnType::TsQuery => w.push("TSQUERY"),
         ColumnType::Enum(e) => w.push_qualified(e.schema, e.name),
         ColumnType::Array(inner) => {
             write_type(w, inner, len);

@@ -6,10 +6,39 @@
 //! [`Param`]s and are sent as bound parameters.
 
 mod column;
+mod datetime;
+mod functions;
+mod json;
 mod ops;
+mod text_search;
+mod window;
 
 pub use column::Column;
+#[cfg(feature = "decimal")]
+pub use datetime::extract;
+pub use datetime::{
+    Aged, DatePart, ExtractField, IntervalArith, Temporal, Truncatable, age, date_part, date_trunc,
+};
+#[cfg(feature = "chrono")]
+pub use datetime::{current_date, now};
+pub use functions::{
+    AggregateExpr, Averageable, CaseWhen, Numeric, Remainder, Signed, SimpleCase, SimpleCaseWhen,
+    Summable, TextList, array_agg, avg, bool_and, bool_or, case, case_when, coalesce, concat_ws,
+    count, count_all, count_distinct, greatest, least, length, lower, max, min, nullif, string_agg,
+    substring, sum, trim, upper,
+};
+#[cfg(feature = "json")]
+pub use json::JsonType;
+pub use json::{ArrayType, array_length, cardinality};
 pub use ops::{Expression, IntoExpr, OrderBy, Ordering, SubqueryOf, asc, desc, escape_like};
+pub use text_search::{
+    phraseto_tsquery, plainto_tsquery, to_tsquery, to_tsvector, ts_rank, websearch_to_tsquery,
+};
+pub use window::{
+    ExprList, WindowFunc, WindowSpecified, cume_dist, current_row, dense_rank, first_value,
+    following, lag, last_value, lead, nth_value, ntile, percent_rank, preceding, rank, row_number,
+    unbounded_following, unbounded_preceding, window,
+};
 
 use std::fmt;
 use std::marker::PhantomData;

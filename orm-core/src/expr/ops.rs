@@ -1,5 +1,8 @@
-use super::{BinOp, Column, Expr, Node, UnaryOp, param};
-use crate::types::SqlType;
+use super::datetime::{IntervalArith, interval_op};
+use super::functions::{Numeric, Remainder, Signed, typed_param_of};
+use super::json::{ArrayType, has_element};
+use super::{BinOp, CastType, Column, Expr, Node, UnaryOp, param};
+use crate::types::{Interval, Retype, Retyped, SqlType, TsQuery, TsVector};
 
 /// The base type of an expression's value: what it is compared against.
 type Base<E> = <<E as Expression>::Value as SqlType>::Base;
@@ -13,6 +16,11 @@ type Base<E> = <<E as Expression>::Value as SqlType>::Base;
 // `is_in`, `is_null`, ... build SQL predicates (`IN`, `IS NULL`); they are not Rust predicates on
 // `self`, so clippy's `is_*` naming rule does not apply.
 #[allow(clippy::wrong_self_convention)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an SQL expression",
+    label = "expected a column or an expression",
+    note = "columns, `Expr`s, aggregates and raw `text(..)` are expressions; a window function (`row_number()`, `rank()`, `lag(..)`, ...) becomes one with `.over(window())`"
+)]
 pub trait Expression: Sized {
     /// The Rust type the expression's value decodes into.
     type Value: SqlType;
@@ -238,6 +246,219 @@ pub trait Expression: Sized {
         Self::Value: SqlType<Base = String>,
     {
         arith(self, BinOp::Concat, v)
+    }
+
+    /// `-self`
+    fn neg(self) -> Expr<Self::Value>
+    where
+        Base<Self>: Signed,
+    {
+        Expr::new(Node::unary(UnaryOp::Neg, self.into_node()))
+    }
+
+    /// `self % v` (remainder of integer or numeric division).
+    fn rem<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value>
+    where
+        Base<Self>: Remainder,
+    {
+        arith(self, BinOp::Rem, v)
+    }
+
+    /// `self ^ exponent`, computed by the server in `double precision` for integers and floats
+    /// (so the exponent is an `f64` and so is the result), in `numeric` for `numeric`.
+    fn pow<V>(self, exponent: V) -> Expr<Retyped<Self::Value, <Base<Self> as Numeric>::Power>>
+    where
+        Base<Self>: Numeric,
+        Self::Value: Retype<<Base<Self> as Numeric>::Power>,
+        V: IntoExpr<<Base<Self> as Numeric>::Power>,
+    {
+        Expr::new(Node::binary(
+            BinOp::Pow,
+            typed_param_of::<Base<Self>>(self.into_node()),
+            typed_param_of::<<Base<Self> as Numeric>::Power>(exponent.into_expr_node()),
+        ))
+    }
+
+    /// `CAST(self AS type)`: the value converted by the server to `U`'s column type
+    /// (`.cast::<String>()` is `CAST(x AS TEXT)`, `.cast::<i64>()` is `CAST(x AS BIGINT)`). A
+    /// value the server cannot convert is an error from the server; a `NULL` stays `NULL`, so
+    /// cast a nullable expression to an `Option`.
+    fn cast<U: SqlType>(self) -> Expr<U> {
+        Expr::new(Node::Cast(
+            Box::new(self.into_node()),
+            CastType::Column(U::COLUMN_TYPE),
+        ))
+    }
+
+    /// `self + interval`: a date (giving a timestamp, as on the server), time, timestamp or
+    /// interval moved by an [`Interval`]. A bare value is sent as `CAST($n AS INTERVAL)`.
+    fn add_interval<V: IntoExpr<Interval>>(
+        self,
+        interval: V,
+    ) -> Expr<Retyped<Self::Value, <Base<Self> as IntervalArith>::Output>>
+    where
+        Base<Self>: IntervalArith,
+        Self::Value: Retype<<Base<Self> as IntervalArith>::Output>,
+    {
+        Expr::new(interval_op(
+            BinOp::Add,
+            self.into_node(),
+            interval.into_expr_node(),
+        ))
+    }
+
+    /// `self - interval`; see [`add_interval`](Self::add_interval).
+    fn sub_interval<V: IntoExpr<Interval>>(
+        self,
+        interval: V,
+    ) -> Expr<Retyped<Self::Value, <Base<Self> as IntervalArith>::Output>>
+    where
+        Base<Self>: IntervalArith,
+        Self::Value: Retype<<Base<Self> as IntervalArith>::Output>,
+    {
+        Expr::new(interval_op(
+            BinOp::Sub,
+            self.into_node(),
+            interval.into_expr_node(),
+        ))
+    }
+
+    /// `self -> key`: the JSONB object's field `key` (`None` when missing or not an object).
+    #[cfg(feature = "json")]
+    fn get<K: IntoExpr<String>>(self, key: K) -> Expr<Option<serde_json::Value>>
+    where
+        Base<Self>: super::json::JsonType,
+    {
+        Expr::new(super::json::get(self.into_node(), key.into_expr_node()))
+    }
+
+    /// `self -> index`: the JSONB array's element `index` (from 0; negative counts from the
+    /// end). The index is sent as `CAST($n AS INTEGER)`.
+    #[cfg(feature = "json")]
+    fn get_index<I: IntoExpr<i32>>(self, index: I) -> Expr<Option<serde_json::Value>>
+    where
+        Base<Self>: super::json::JsonType,
+    {
+        Expr::new(super::json::get_index(
+            self.into_node(),
+            index.into_expr_node(),
+        ))
+    }
+
+    /// `self ->> key`: the JSONB object's field `key` as text (a string without its quotes).
+    #[cfg(feature = "json")]
+    fn get_text<K: IntoExpr<String>>(self, key: K) -> Expr<Option<String>>
+    where
+        Base<Self>: super::json::JsonType,
+    {
+        Expr::new(Node::binary(
+            BinOp::JsonGetText,
+            self.into_node(),
+            key.into_expr_node(),
+        ))
+    }
+
+    /// `self #> path`: the JSONB value at a path of keys and array indexes (`["a", "0"]`), sent
+    /// as one `text[]` parameter.
+    #[cfg(feature = "json")]
+    fn path<I, S>(self, path: I) -> Expr<Option<serde_json::Value>>
+    where
+        Base<Self>: super::json::JsonType,
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Expr::new(super::json::path(BinOp::JsonPath, self.into_node(), path))
+    }
+
+    /// `self #>> path`: the JSONB value at a path, as text.
+    #[cfg(feature = "json")]
+    fn path_text<I, S>(self, path: I) -> Expr<Option<String>>
+    where
+        Base<Self>: super::json::JsonType,
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Expr::new(super::json::path(
+            BinOp::JsonPathText,
+            self.into_node(),
+            path,
+        ))
+    }
+
+    /// `self @> v`: the JSONB document contains `v` (`{"a": 1, "b": 2} @> {"a": 1}`).
+    #[cfg(feature = "json")]
+    fn contains_json<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool>
+    where
+        Base<Self>: super::json::JsonType,
+    {
+        compare(self, BinOp::Contains, v)
+    }
+
+    /// `self <@ v`: the JSONB document is contained in `v`.
+    #[cfg(feature = "json")]
+    fn contained_in_json<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool>
+    where
+        Base<Self>: super::json::JsonType,
+    {
+        compare(self, BinOp::ContainedBy, v)
+    }
+
+    /// `self ? key`: the JSONB object has the top-level key (or the array has the string).
+    #[cfg(feature = "json")]
+    fn has_key<K: IntoExpr<String>>(self, key: K) -> Expr<bool>
+    where
+        Base<Self>: super::json::JsonType,
+    {
+        Expr::new(Node::binary(
+            BinOp::HasKey,
+            self.into_node(),
+            key.into_expr_node(),
+        ))
+    }
+
+    /// `self @> v`: the array contains every element of `v`.
+    fn contains_all<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool>
+    where
+        Base<Self>: ArrayType,
+    {
+        compare(self, BinOp::Contains, v)
+    }
+
+    /// `self <@ v`: every element of the array is in `v`.
+    fn contained_by<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool>
+    where
+        Base<Self>: ArrayType,
+    {
+        compare(self, BinOp::ContainedBy, v)
+    }
+
+    /// `self && v`: the arrays have an element in common.
+    fn overlaps<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool>
+    where
+        Base<Self>: ArrayType,
+    {
+        compare(self, BinOp::Overlaps, v)
+    }
+
+    /// `element = ANY(self)`: the array has the element.
+    fn has_element<V>(self, element: V) -> Expr<bool>
+    where
+        Base<Self>: ArrayType,
+        V: IntoExpr<<Base<Self> as ArrayType>::Element>,
+    {
+        Expr::new(has_element(self.into_node(), element.into_expr_node()))
+    }
+
+    /// `self @@ query`: the text search document matches the query.
+    fn matches<Q: IntoExpr<TsQuery>>(self, query: Q) -> Expr<bool>
+    where
+        Self::Value: SqlType<Base = TsVector>,
+    {
+        Expr::new(Node::binary(
+            BinOp::TsMatch,
+            self.into_node(),
+            query.into_expr_node(),
+        ))
     }
 
     /// Ascending order (the default).

@@ -1,0 +1,430 @@
+//! Snapshots of the SQL of every function and operator of the expression language: aggregates,
+//! window functions, CASE and conditional functions, casts and arithmetic, text, date/time,
+//! JSONB, arrays and full-text search. Review changes with `cargo insta review`.
+
+use insta::assert_snapshot;
+use orm_postgres::expr::{ExtractField, Over, value};
+use orm_postgres::prelude::*;
+use orm_postgres::types::{Interval, TsVector};
+use orm_tests::{Everything, Order, User};
+
+/// Columns of the types only the function tests need.
+#[derive(Model, Debug, Clone)]
+#[model(table = "docs")]
+struct Doc {
+    #[model(primary_key, generated)]
+    id: i64,
+    body: String,
+    search: TsVector,
+    span: Interval,
+    maybe_span: Option<Interval>,
+}
+
+fn sql(s: impl Statement) -> String {
+    s.compile().unwrap().to_string()
+}
+
+// --- aggregates ---------------------------------------------------------------------------
+
+#[test]
+fn aggregates_of_each_kind() {
+    assert_snapshot!(
+        "aggregates_of_each_kind",
+        sql(select::<Everything>().columns((
+            count(Everything::maybe_int),
+            count_distinct(Everything::i4),
+            count_all(),
+            sum(Everything::i2),
+            sum(Everything::i4),
+            sum(Everything::i8),
+            sum(Everything::f4),
+            sum(Everything::f8),
+            sum(Everything::amount),
+        )))
+    );
+    assert_snapshot!(
+        "aggregates_avg_min_max_bool",
+        sql(select::<Everything>().columns((
+            avg(Everything::i4),
+            avg(Everything::f4),
+            avg(Everything::amount),
+            min(Everything::text),
+            max(Everything::maybe_int),
+            bool_and(Everything::b),
+            bool_or(Everything::b),
+            array_agg(Everything::i4),
+            string_agg(Everything::text, ", "),
+        )))
+    );
+}
+
+#[test]
+fn aggregate_builders_distinct_filter_order() {
+    assert_snapshot!(
+        "aggregate_builders_distinct_filter_order",
+        sql(select::<Order>().columns((
+            string_agg(Order::note, "; ")
+                .distinct()
+                .order_by(Order::note.desc()),
+            array_agg(Order::total)
+                .order_by(Order::total)
+                .order_by(Order::id.desc()),
+            count_all()
+                .filter(Order::total.gt(100))
+                .filter(Order::note.is_not_null()),
+            sum(Order::total).distinct().filter(Order::total.lt(50)),
+        )))
+    );
+}
+
+#[test]
+fn aggregates_with_group_by_having_and_order() {
+    assert_snapshot!(
+        "aggregates_with_group_by_having_and_order",
+        sql(select::<Order>()
+            .join::<User>(Order::user_id.eq(User::id))
+            .group_by(User::name)
+            .having(count_all().gt(1_i64))
+            .having(sum(Order::total).filter(Order::note.is_null()).ge(10_i64))
+            .order_by(sum(Order::total).desc())
+            .columns((User::name, label(sum(Order::total), "spent"))))
+    );
+}
+
+#[test]
+fn sum_of_interval_and_aggregates_as_values() {
+    assert_snapshot!(
+        "sum_of_interval_and_aggregates_as_values",
+        sql(select::<Doc>().columns((
+            sum(Doc::span),
+            avg(Doc::maybe_span),
+            coalesce(max(Doc::id), 0_i64),
+            count(Doc::id).mul(2_i64),
+        )))
+    );
+}
+
+// --- window functions ---------------------------------------------------------------------
+
+#[test]
+fn ranking_functions() {
+    let w = || {
+        window()
+            .partition_by(Order::user_id)
+            .order_by(Order::total.desc())
+    };
+    assert_snapshot!(
+        "ranking_functions",
+        sql(select::<Order>().columns((
+            row_number().over(w()),
+            rank().over(w()),
+            dense_rank().over(w()),
+            percent_rank().over(w()),
+            cume_dist().over(w()),
+            ntile(4).over(window().order_by(Order::id)),
+        )))
+    );
+}
+
+#[test]
+fn offset_and_value_functions() {
+    let w = || window().order_by(Order::id);
+    assert_snapshot!(
+        "offset_and_value_functions",
+        sql(select::<Order>().columns((
+            lag(Order::total, 1, 0).over(w()),
+            lead(Order::note, 2, None::<String>).over(w()),
+            first_value(Order::total).over(w()),
+            last_value(Order::total)
+                .over(w().rows_between(unbounded_preceding(), unbounded_following())),
+            nth_value(Order::total, 2).over(w()),
+        )))
+    );
+}
+
+#[test]
+fn running_sum_with_frames() {
+    assert_snapshot!(
+        "running_sum_with_frames",
+        sql(select::<Order>().columns((
+            Order::id,
+            sum(Order::total).over(
+                window()
+                    .partition_by(Order::user_id)
+                    .order_by(Order::id)
+                    .rows_between(unbounded_preceding(), current_row())
+            ),
+            avg(Order::total).over(
+                window()
+                    .order_by(Order::id)
+                    .rows_between(preceding(2_i64), following(1_i64))
+            ),
+            count_all().over(
+                window()
+                    .order_by(Order::total)
+                    .range_between(preceding(10), current_row())
+            ),
+            max(Order::total).over(
+                window()
+                    .order_by(Order::total)
+                    .groups_between(current_row(), following(1))
+            ),
+            min(Order::total).over(window().order_by(Order::id).rows(preceding(3_i64))),
+        )))
+    );
+}
+
+#[test]
+fn range_frame_over_dates_takes_an_interval() {
+    assert_snapshot!(
+        "range_frame_over_dates_takes_an_interval",
+        sql(select::<Everything>().columns(
+            count_all().over(
+                window()
+                    .order_by(Everything::ts)
+                    .range_between(preceding(Interval::days(7)), current_row())
+            )
+        ))
+    );
+}
+
+#[test]
+fn named_windows_and_partition_by_tuple() {
+    assert_snapshot!(
+        "named_windows_and_partition_by_tuple",
+        sql(select::<Order>()
+            .window(
+                "w",
+                window()
+                    .partition_by((Order::user_id, Order::note))
+                    .order_by(Order::id)
+            )
+            .columns((
+                row_number().over_named("w"),
+                sum(Order::total).over_named("w"),
+                sum(Order::total)
+                    .filter(Order::total.gt(0))
+                    .over(Over::named("w").rows_between(preceding(1_i64), current_row())),
+                count_all().over(window()),
+            )))
+    );
+}
+
+// --- CASE and conditional functions -------------------------------------------------------
+
+#[test]
+fn searched_and_simple_case() {
+    assert_snapshot!(
+        "searched_and_simple_case",
+        sql(select::<User>().columns((
+            case_when(User::age.lt(13), "child")
+                .when(User::age.lt(20), "teen")
+                .otherwise("adult"),
+            case_when(User::email.is_null(), User::name).end(),
+            case(User::age)
+                .when(0, 1.5_f64)
+                .when(1, 2.5_f64)
+                .otherwise(0.0),
+            case(User::name).when("root", true).end(),
+            case_when(User::age.gt(1), User::age).otherwise(0),
+        )))
+    );
+}
+
+#[test]
+fn coalesce_nullif_greatest_least() {
+    assert_snapshot!(
+        "coalesce_nullif_greatest_least",
+        sql(select::<Everything>().columns((
+            coalesce(Everything::maybe_text, "none"),
+            coalesce(coalesce(Everything::maybe_int, Everything::i4), 0),
+            coalesce(sum(Everything::i4), 0_i64),
+            nullif(Everything::i4, 0),
+            greatest(greatest(Everything::i4, Everything::maybe_int), 10),
+            least(Everything::f8, 1.5),
+        )))
+    );
+}
+
+// --- casts and arithmetic -----------------------------------------------------------------
+
+#[test]
+fn casts_and_arithmetic() {
+    assert_snapshot!(
+        "casts_and_arithmetic",
+        sql(select::<Everything>().columns((
+            Everything::i4.cast::<i64>(),
+            Everything::i8.cast::<String>(),
+            Everything::maybe_int.cast::<Option<rust_decimal::Decimal>>(),
+            Everything::text.cast::<Vec<String>>(),
+            Everything::i4.neg(),
+            Everything::i8.rem(7_i64),
+            Everything::i4.pow(2.0),
+            Everything::maybe_int.pow(0.5),
+            Everything::amount.pow(rust_decimal::Decimal::new(2, 0)),
+            Everything::i4.add(1).neg().mul(3),
+        )))
+    );
+}
+
+// --- text -----------------------------------------------------------------------------------
+
+#[test]
+fn text_functions() {
+    assert_snapshot!(
+        "text_functions",
+        sql(select::<User>()
+            .filter(lower(User::name).eq("jane"))
+            .columns((
+                upper(User::name),
+                trim(User::email),
+                length(User::name),
+                length(User::email),
+                substring(User::name, 2, 3),
+                concat_ws(" / ", (User::name, User::email, "x")),
+            )))
+    );
+}
+
+// --- dates, times, intervals ----------------------------------------------------------------
+
+#[test]
+fn date_trunc_extract_and_date_part() {
+    assert_snapshot!(
+        "date_trunc_extract_and_date_part",
+        sql(select::<Everything>().columns((
+            date_trunc(DatePart::Month, Everything::ts),
+            date_trunc(DatePart::Week, Everything::tstz),
+            date_trunc(DatePart::Year, Everything::date),
+            date_trunc(DatePart::Hour, value(Interval::minutes(150))),
+            extract(DatePart::Year, Everything::date),
+            extract(ExtractField::Epoch, Everything::tstz),
+            extract(DatePart::Minute, Everything::time),
+            date_part(ExtractField::DayOfWeek, Everything::ts),
+            extract(DatePart::Quarter, Everything::date).cast::<i32>(),
+        )))
+    );
+}
+
+#[test]
+fn interval_arithmetic_age_now() {
+    assert_snapshot!(
+        "interval_arithmetic_age_now",
+        sql(select::<Everything>()
+            .filter(Everything::tstz.lt(now().sub_interval(Interval::days(1))))
+            .filter(Everything::date.le(current_date()))
+            .columns((
+                Everything::date.add_interval(Interval::months(1)),
+                Everything::ts.sub_interval(Interval::hours(2)),
+                Everything::tstz.add_interval(Interval::new(1, 2, 3)),
+                Everything::time.add_interval(Interval::minutes(30)),
+                age(Everything::ts, Everything::ts),
+                age(
+                    Everything::date,
+                    chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()
+                ),
+            )))
+    );
+}
+
+// --- JSONB ----------------------------------------------------------------------------------
+
+#[test]
+fn jsonb_operators() {
+    assert_snapshot!(
+        "jsonb_operators",
+        sql(select::<Everything>()
+            .filter(Everything::doc.has_key("a"))
+            .filter(Everything::doc.contains_json(serde_json::json!({"kind": "x"})))
+            .filter(Everything::doc.contained_in_json(serde_json::json!({"kind": "x", "a": 1})))
+            .columns((
+                Everything::doc.get("a"),
+                Everything::doc.get("a").get_index(0),
+                Everything::doc.get_text("kind"),
+                Everything::doc.path(["a", "b", "0"]),
+                Everything::doc.path_text(["a", "b"]),
+                Everything::settings.get_text("theme"),
+            )))
+    );
+}
+
+// --- arrays ---------------------------------------------------------------------------------
+
+#[test]
+fn array_operators() {
+    assert_snapshot!(
+        "array_operators",
+        sql(select::<Everything>()
+            .filter(Everything::ints.contains_all(vec![1, 2]))
+            .filter(Everything::tags.contained_by(vec!["a".to_string(), "b".to_string()]))
+            .filter(Everything::tags.overlaps(vec!["x".to_string()]))
+            .filter(Everything::tags.has_element("a"))
+            .filter(Everything::ints.has_element(Everything::i4))
+            .columns((
+                array_length(Everything::ints, 1),
+                cardinality(Everything::tags),
+            )))
+    );
+}
+
+// --- full-text search -----------------------------------------------------------------------
+
+#[test]
+fn full_text_search() {
+    let q = || websearch_to_tsquery("english", "fat -cat");
+    assert_snapshot!(
+        "full_text_search",
+        sql(select::<Doc>()
+            .filter(Doc::search.matches(to_tsquery("english", "fat & rat")))
+            .filter(to_tsvector("simple", Doc::body).matches(plainto_tsquery("simple", "a b")))
+            .filter(Doc::search.matches(q()))
+            .order_by(ts_rank(Doc::search, q()).desc())
+            .columns((
+                Doc::id,
+                ts_rank(Doc::search, phraseto_tsquery("english", "fat rat"))
+            )))
+    );
+}
+
+#[test]
+fn ddl_of_interval_and_tsvector_columns() {
+    assert_snapshot!(
+        "ddl_of_interval_and_tsvector_columns",
+        orm_postgres::ddl::create_table(Doc::TABLE)
+            .unwrap()
+            .join(";\n")
+    );
+}
+
+// --- the SQL depends only on shape ----------------------------------------------------------
+
+#[test]
+fn sql_does_not_depend_on_values() {
+    let a = select::<Order>()
+        .columns((
+            sum(Order::total).filter(Order::total.gt(1)),
+            lag(Order::total, 1, 0).over(window().order_by(Order::id)),
+            case_when(Order::total.gt(5), "x").otherwise("y"),
+        ))
+        .compile()
+        .unwrap();
+    let b = select::<Order>()
+        .columns((
+            sum(Order::total).filter(Order::total.gt(1000)),
+            lag(Order::total, 3, 42).over(window().order_by(Order::id)),
+            case_when(Order::total.gt(7), "zz").otherwise("w"),
+        ))
+        .compile()
+        .unwrap();
+    assert_eq!(a.sql, b.sql);
+    assert_eq!(a.params.len(), b.params.len());
+}
+
+#[test]
+fn aggregates_are_selectable_and_comparable() {
+    // `AggregateExpr` converts into `Expr`, sorts, and decodes into its typed output.
+    let total: Expr<Option<i64>> = sum(Order::total).into();
+    let q: Select<(Option<i64>, i64, Option<String>), _> =
+        select::<Order>().columns((total, count_all(), string_agg(Order::note, ",")));
+    assert_snapshot!("aggregates_are_selectable_and_comparable", sql(q));
+}
