@@ -240,6 +240,106 @@ impl<'a> DbEnum<'a> {
     }
 }
 
+/// A struct deriving `FromRow`: a query result that is not a table.
+pub(crate) struct RowStruct<'a> {
+    pub(crate) original: &'a DeriveInput,
+    pub(crate) ident: &'a Ident,
+    pub(crate) attrs: attr::from_row::Container,
+    pub(crate) fields: Vec<RowField<'a>>,
+    /// Whether the input is a struct with named fields (else `fields` is empty and the reason
+    /// has been reported).
+    pub(crate) named: bool,
+}
+
+/// A field of a `FromRow` struct.
+pub(crate) struct RowField<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) ty: &'a Type,
+    pub(crate) attrs: attr::from_row::Field,
+}
+
+impl RowField<'_> {
+    /// The field's name as written, without `r#`.
+    pub(crate) fn name(&self) -> String {
+        self.ident.unraw().to_string()
+    }
+
+    /// Whether the field reads columns (it is not skipped).
+    pub(crate) fn reads_columns(&self) -> bool {
+        self.attrs.skip.is_none()
+    }
+}
+
+impl<'a> RowStruct<'a> {
+    /// Reads the input. Anything but a struct with named fields is reported and read as a struct
+    /// without fields (so the fallback can still name the type).
+    pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> RowStruct<'a> {
+        const DERIVE: &str = "#[derive(FromRow)]";
+        let attrs = attr::from_row::Container::from_ast(cx, input);
+        reject_generics(
+            cx,
+            input,
+            DERIVE,
+            "a row type is decoded the same way for every row",
+        );
+        let named = match &input.data {
+            Data::Struct(data) => match &data.fields {
+                Fields::Named(named) => Some(&named.named),
+                Fields::Unnamed(fields) => {
+                    cx.error_spanned_by(
+                        fields,
+                        format!(
+                            "{DERIVE} needs a struct with named fields, which take the selected columns in declaration order; a tuple `(A, B, ...)` already decodes columns by position"
+                        ),
+                    );
+                    None
+                }
+                Fields::Unit => {
+                    cx.error_spanned_by(
+                        &input.ident,
+                        format!("{DERIVE} needs a struct with named fields, one per column"),
+                    );
+                    None
+                }
+            },
+            Data::Enum(data) => {
+                cx.error_at(
+                    data.enum_token.span,
+                    format!("{DERIVE} only supports structs with named fields"),
+                );
+                None
+            }
+            Data::Union(data) => {
+                cx.error_at(
+                    data.union_token.span,
+                    format!("{DERIVE} only supports structs with named fields"),
+                );
+                None
+            }
+        };
+        let fields = named
+            .into_iter()
+            .flatten()
+            .filter_map(|field| {
+                // Named fields always have an identifier.
+                let ident = field.ident.as_ref()?;
+                Some(RowField {
+                    ident,
+                    ty: &field.ty,
+                    attrs: attr::from_row::Field::from_ast(cx, field),
+                })
+            })
+            .collect();
+        RowStruct {
+            original: input,
+            ident: &input.ident,
+            attrs,
+            fields,
+            named: named.is_some(),
+        }
+    }
+}
+
 /// Reports generic parameters (lifetimes, types or consts).
 fn reject_generics(cx: &Ctxt, input: &DeriveInput, derive: &str, why: &str) {
     if !input.generics.params.is_empty() {

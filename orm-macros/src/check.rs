@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::ast::{DbEnum, Model, is_option};
+use crate::ast::{DbEnum, Model, RowStruct, is_option};
 use crate::ctxt::Ctxt;
 use crate::symbol;
 
@@ -16,6 +16,17 @@ pub(crate) fn check_model(cx: &Ctxt, model: &Model) {
     primary_key_not_nullable(cx, model);
     unique_column_names(cx, model);
     index_lists_name_columns(cx, model);
+}
+
+/// Every cross-field rule of `#[derive(FromRow)]`: some field must read a column (a row type
+/// of width 0 could only decode a statement that selects nothing).
+pub(crate) fn check_from_row(cx: &Ctxt, row: &RowStruct) {
+    if row.named && !row.fields.iter().any(|f| f.reads_columns()) {
+        cx.error_spanned_by(
+            row.ident,
+            "#[derive(FromRow)] needs at least one field that reads a column (not `skip`)",
+        );
+    }
 }
 
 /// Every cross-variant rule of `#[derive(DbEnum)]`.

@@ -7,7 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::ext::IdentExt;
 
-use crate::ast::{DbEnum, Field, Model};
+use crate::ast::{DbEnum, Field, Model, RowStruct};
 use crate::expand::model::column_consts_for;
 
 /// Stub `impl FromRow` and `impl Model`, plus the column constants of the fields that were read.
@@ -85,6 +85,34 @@ pub(crate) fn model(model: &Model) -> TokenStream {
 
                 fn insert_arrays(_: &[Self]) -> #p::Vec<#p::Param> {
                     #p::Vec::new()
+                }
+            }
+        };
+    }
+}
+
+/// A stub `impl FromRow` whose decoding fails, so statements decoding into the struct do not
+/// report "`X` is not FromRow" on top of the real errors.
+pub(crate) fn from_row(row: &RowStruct) -> TokenStream {
+    if !row.original.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let krate = &row.attrs.krate;
+    let p = quote!(#krate::__private);
+    let ident = row.ident;
+    let name = ident.unraw().to_string();
+    quote! {
+        const _: () = {
+            #[automatically_derived]
+            impl #p::FromRow for #ident {
+                const WIDTH: usize = 0;
+
+                fn from_row<__R: #p::Row + ?Sized>(_: &__R, _: usize) -> #p::Result<Self> {
+                    #p::Err(#p::Error::decode(
+                        #name,
+                        "",
+                        #p::Box::from("#[derive(FromRow)] failed; see the compile errors"),
+                    ))
                 }
             }
         };

@@ -1,4 +1,4 @@
-//! Derive macros of the ORM: `#[derive(Model)]` and `#[derive(DbEnum)]`.
+//! Derive macros of the ORM: `#[derive(Model)]`, `#[derive(DbEnum)]` and `#[derive(FromRow)]`.
 //!
 //! Use them through `orm_postgres` (or `orm_core`), which re-export them; their documentation
 //! there is the attribute reference. Generated code refers only to `<crate>::__private`, a
@@ -165,4 +165,90 @@ pub fn derive_model(input: TokenStream) -> TokenStream {
 pub fn derive_db_enum(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::derive_db_enum(&input).into()
+}
+
+/// Decodes query results into a struct that is not a table: a report row, a projection, a join
+/// of several models.
+///
+/// ```ignore
+/// use orm_postgres::prelude::*;
+///
+/// #[derive(Debug, FromRow)]
+/// pub struct TopCustomer {
+///     pub name: String,
+///     pub orders: i64,
+///     pub spent: Option<i64>,
+///     /// Not in the row: `Default::default()`.
+///     #[from_row(skip)]
+///     pub rank: u32,
+/// }
+///
+/// let q = select::<Order>()
+///     .join::<User>(User::id.eq(Order::user_id))
+///     .columns((User::name, count_star(), sum(Order::total)))
+///     .group_by(User::name)
+///     .into_rows::<TopCustomer>();
+/// let top: Vec<TopCustomer> = db.fetch_all(q).await?;
+///
+/// // Whole statements in raw SQL decode the same way.
+/// let rows = db
+///     .fetch_all(raw::query::<TopCustomer>("SELECT name, 1::int8, NULL::int8 FROM users"))
+///     .await?;
+/// ```
+///
+/// # Decoding
+/// Fields are decoded **by position, in declaration order**: the first field from the first
+/// selected column, and so on; the columns' names are not looked at. The struct's
+/// `FromRow::WIDTH` is its number of columns (a flattened field counts its own width). A
+/// `select(..).into_rows::<T>()` whose width differs is an `InvalidStatement` error when it is
+/// compiled; raw SQL (`raw::query::<T>`) is not analysed, so there a missing column is a decode
+/// error and extra columns are ignored. A value that does not decode into its field's type is an
+/// `ErrorKind::Decode` naming the struct and the field.
+///
+/// Every field that is not `skip` or `flatten` must be a type that decodes from one column
+/// (`FromSql`): the column types of `Model` (`bool`, integers, floats, `String`, `Vec<u8>`,
+/// dates and times, `Uuid`, JSON, `Decimal`, `DbEnum` types, `Vec<T>`) and `Option<T>` of them
+/// for columns that may be `NULL`. Another type is an error pointing at it.
+///
+/// # What it generates
+/// `impl FromRow` for the struct, nothing else: the struct is not a model and has no table or
+/// column handles.
+///
+/// # Struct attributes: `#[from_row(...)]` on the struct
+///
+/// | attribute | meaning | example |
+/// |---|---|---|
+/// | `crate = "path"` | the path generated code starts from; default `::orm_postgres` | `#[from_row(crate = "orm_core")]` |
+///
+/// # Field attributes: `#[from_row(...)]` on a field
+///
+/// | attribute | meaning | example |
+/// |---|---|---|
+/// | `skip` | not read from the row: `Default::default()`; takes no column | `#[from_row(skip)]` |
+/// | `flatten` | the field's type is itself a `#[derive(FromRow)]` struct or a model, and reads its own run of columns (its `WIDTH`) from this position on | `#[from_row(flatten)]` |
+///
+/// ```ignore
+/// #[derive(Debug, FromRow)]
+/// pub struct OrderWithBuyer {
+///     pub order_id: i64,
+///     #[from_row(flatten)]
+///     pub buyer: User, // a model: all its columns, in column order
+///     pub total: i32,
+/// }
+/// let q = select::<Order>()
+///     .join::<User>(User::id.eq(Order::user_id))
+///     .columns((Order::id, User::star(), Order::total))
+///     .into_rows::<OrderWithBuyer>();
+/// ```
+///
+/// # Errors
+/// Reported at the offending token, all in one compile: a tuple struct, unit struct, enum or
+/// union, generic parameters, unknown or duplicate attributes (with the closest known one, or a
+/// hint: `column = "..."` is refused because fields are matched by position), `skip` together
+/// with `flatten`, and a struct with no field that reads a column. Next to the errors the
+/// derive emits a stub `FromRow` impl, so code using the struct does not pile up errors.
+#[proc_macro_derive(FromRow, attributes(from_row))]
+pub fn derive_from_row(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand::derive_from_row(&input).into()
 }

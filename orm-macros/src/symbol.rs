@@ -13,6 +13,7 @@ pub(crate) struct Symbol(pub(crate) &'static str);
 pub(crate) const MODEL: Symbol = Symbol("model");
 pub(crate) const RELATIONSHIP: Symbol = Symbol("relationship");
 pub(crate) const DB_ENUM: Symbol = Symbol("db_enum");
+pub(crate) const FROM_ROW: Symbol = Symbol("from_row");
 
 // `#[model(...)]` on the struct.
 pub(crate) const TABLE: Symbol = Symbol("table");
@@ -36,6 +37,9 @@ pub(crate) const SKIP: Symbol = Symbol("skip");
 // `#[db_enum(...)]` on the enum (plus `schema` and `crate`) and on a variant.
 pub(crate) const NAME: Symbol = Symbol("name");
 pub(crate) const RENAME: Symbol = Symbol("rename");
+
+// `#[from_row(...)]` on a field (plus `skip`); on the struct only `crate`.
+pub(crate) const FLATTEN: Symbol = Symbol("flatten");
 
 /// Keys of `#[model(...)]` on the struct.
 pub(crate) const CONTAINER_KEYS: &[Symbol] = &[TABLE, SCHEMA, INDEX, UNIQUE, CHECK, CRATE];
@@ -61,6 +65,12 @@ pub(crate) const ENUM_KEYS: &[Symbol] = &[NAME, SCHEMA, CRATE];
 
 /// Keys of `#[db_enum(...)]` on a variant.
 pub(crate) const VARIANT_KEYS: &[Symbol] = &[RENAME];
+
+/// Keys of `#[from_row(...)]` on the struct.
+pub(crate) const ROW_CONTAINER_KEYS: &[Symbol] = &[CRATE];
+
+/// Keys of `#[from_row(...)]` on a field.
+pub(crate) const ROW_FIELD_KEYS: &[Symbol] = &[SKIP, FLATTEN];
 
 impl PartialEq<Symbol> for Ident {
     fn eq(&self, word: &Symbol) -> bool {

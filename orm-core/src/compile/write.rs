@@ -1,12 +1,14 @@
 //! `INSERT`, `UPDATE`, `DELETE`.
 
 use super::expr::{write_list, write_node, write_type};
-use super::select::write_query;
+use super::select::{write_from_item, write_query};
 use super::{CompiledQuery, SqlWriter, finish};
 use crate::error::{Error, Result};
 use crate::expr::Node;
 use crate::meta::TableRef;
-use crate::stmt::{Delete, Insert, InsertSource, Update};
+use crate::stmt::{
+    ConflictAction, ConflictTarget, Delete, FromItem, Insert, InsertSource, OnConflict, Update,
+};
 
 fn write_table(w: &mut SqlWriter, t: &TableRef) {
     w.push_qualified(t.schema, t.name);
@@ -23,6 +25,44 @@ fn write_returning(w: &mut SqlWriter, returning: &[Node]) {
     if !returning.is_empty() {
         w.push(" RETURNING ");
         write_list(w, returning);
+    }
+}
+
+/// Enters the scope of a DML statement: its target table and the `FROM`/`USING` items. A name
+/// given twice is an error (PostgreSQL refuses it: "table name specified more than once").
+fn push_dml_scope(w: &mut SqlWriter, target: &TableRef, items: &[FromItem], clause: &str) {
+    let mut names = Vec::with_capacity(items.len() + 1);
+    names.push(target.name);
+    for item in items {
+        let name = item.qualifier();
+        if names.contains(&name) {
+            w.fail(Error::invalid_statement(format!(
+                "{name:?} appears twice in the {clause} list of the statement; use an alias (`alias!`) for the second one"
+            )));
+        }
+        names.push(name);
+    }
+    w.push_scope(names);
+}
+
+/// ` FROM a, b` / ` USING a, b`.
+fn write_sources(w: &mut SqlWriter, keyword: &str, items: &[FromItem]) {
+    for (i, item) in items.iter().enumerate() {
+        w.push(if i == 0 { keyword } else { ", " });
+        write_from_item(w, item);
+    }
+}
+
+/// `SET "a" = x, "b" = y`.
+fn write_sets(w: &mut SqlWriter, sets: &[(&'static str, Node)]) {
+    w.push(" SET ");
+    for (i, (col, value)) in sets.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.push_ident(col);
+        w.push(" = ");
+        write_node(w, value);
     }
 }
 
@@ -79,31 +119,91 @@ pub fn insert<M, O>(stmt: &Insert<M, O>) -> Result<CompiledQuery> {
             write_query(&mut w, q);
         }
     }
+    if let Some(oc) = &stmt.on_conflict {
+        write_on_conflict(&mut w, oc);
+    }
     write_returning(&mut w, &stmt.returning);
     w.pop_scope();
     finish(w)
 }
 
+/// `ON CONFLICT [target] DO NOTHING | DO UPDATE SET ... [WHERE ...]`.
+fn write_on_conflict(w: &mut SqlWriter, oc: &OnConflict) {
+    w.push(" ON CONFLICT");
+    match &oc.target {
+        ConflictTarget::Any => {}
+        ConflictTarget::Columns(columns) => {
+            if columns.is_empty() {
+                w.fail(Error::invalid_statement(
+                    "ON CONFLICT (columns) needs at least one column",
+                ));
+            }
+            w.push(" (");
+            for (i, c) in columns.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                w.push_ident(c);
+            }
+            w.push(")");
+        }
+        ConflictTarget::Constraint(name) => {
+            w.push(" ON CONSTRAINT ");
+            w.push_ident(name);
+        }
+    }
+    if let Some(pred) = &oc.target_filter {
+        if !matches!(oc.target, ConflictTarget::Columns(_)) {
+            w.fail(Error::invalid_statement(
+                "an ON CONFLICT index predicate (.where_ before .do_...) needs a column target: use .on_conflict(columns), not .on_constraint(name)",
+            ));
+        }
+        // The server infers the arbiter index when it plans the statement; a generic plan
+        // (used after a few executions of a prepared statement) cannot see parameter values,
+        // so a predicate with one would stop matching the index after the fifth run.
+        let mut probe = SqlWriter::new();
+        write_node(&mut probe, pred);
+        if probe.finish().is_ok_and(|(_, params)| !params.is_empty()) {
+            w.fail(Error::invalid_statement(
+                "an ON CONFLICT index predicate cannot hold bound values (the server infers the index when planning, before values are known): write constants with raw::text(\"...\") or compare columns only",
+            ));
+        }
+        w.push(" WHERE ");
+        write_node(w, pred);
+    }
+    match &oc.action {
+        ConflictAction::Nothing => w.push(" DO NOTHING"),
+        ConflictAction::Update { sets, filter } => {
+            if matches!(oc.target, ConflictTarget::Any) {
+                w.fail(Error::invalid_statement(
+                    "ON CONFLICT DO UPDATE needs a conflict target",
+                ));
+            }
+            if sets.is_empty() {
+                w.fail(Error::invalid_statement(
+                    "ON CONFLICT DO UPDATE needs at least one SET column; use .do_nothing() to skip conflicting rows",
+                ));
+            }
+            w.push(" DO UPDATE");
+            write_sets(w, sets);
+            write_where(w, filter.as_ref());
+        }
+    }
+}
+
 /// Compiles an `UPDATE`.
-pub fn update<M, O>(stmt: &Update<M, O>) -> Result<CompiledQuery> {
+pub fn update<M, O, S>(stmt: &Update<M, O, S>) -> Result<CompiledQuery> {
     let mut w = SqlWriter::new();
     if stmt.sets.is_empty() {
         w.fail(Error::invalid_statement(
             "an UPDATE needs at least one SET column",
         ));
     }
-    w.push_scope(vec![stmt.table.name]);
+    push_dml_scope(&mut w, &stmt.table, &stmt.from, "UPDATE ... FROM");
     w.push("UPDATE ");
     write_table(&mut w, &stmt.table);
-    w.push(" SET ");
-    for (i, (col, value)) in stmt.sets.iter().enumerate() {
-        if i > 0 {
-            w.push(", ");
-        }
-        w.push_ident(col);
-        w.push(" = ");
-        write_node(&mut w, value);
-    }
+    write_sets(&mut w, &stmt.sets);
+    write_sources(&mut w, " FROM ", &stmt.from);
     write_where(&mut w, stmt.filter.as_ref());
     write_returning(&mut w, &stmt.returning);
     w.pop_scope();
@@ -111,11 +211,12 @@ pub fn update<M, O>(stmt: &Update<M, O>) -> Result<CompiledQuery> {
 }
 
 /// Compiles a `DELETE`.
-pub fn delete<M, O>(stmt: &Delete<M, O>) -> Result<CompiledQuery> {
+pub fn delete<M, O, S>(stmt: &Delete<M, O, S>) -> Result<CompiledQuery> {
     let mut w = SqlWriter::new();
-    w.push_scope(vec![stmt.table.name]);
+    push_dml_scope(&mut w, &stmt.table, &stmt.using, "DELETE ... USING");
     w.push("DELETE FROM ");
     write_table(&mut w, &stmt.table);
+    write_sources(&mut w, " USING ", &stmt.using);
     write_where(&mut w, stmt.filter.as_ref());
     write_returning(&mut w, &stmt.returning);
     w.pop_scope();

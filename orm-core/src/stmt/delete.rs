@@ -1,7 +1,10 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::source::{Cons, Inner, Nil};
+use super::query::FromItem;
+use super::select::Derived;
+use super::source::{Cons, Inner, Nil, Source};
+use super::update::table_item;
 use super::{Selection, Statement, and_filter, model_columns};
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
@@ -10,18 +13,24 @@ use crate::meta::TableRef;
 use crate::model::{Model, pk_filter};
 use crate::row::Decode;
 
-/// A `DELETE` from model `M`'s table whose `RETURNING` rows decode into `O`.
-pub struct Delete<M, O = ()> {
+/// The type parameters of a statement, held without owning any value of them.
+type Types<M, O, S> = PhantomData<fn() -> (M, O, S)>;
+
+/// A `DELETE` from model `M`'s table whose `RETURNING` rows decode into `O`, reading from the
+/// sources `S` (`M` itself, then the tables added with [`using`](Delete::using)).
+pub struct Delete<M, O = (), S = Cons<Inner<M>, Nil>> {
     pub(crate) table: TableRef,
+    pub(crate) using: Vec<FromItem>,
     pub(crate) filter: Option<Node>,
     pub(crate) returning: Vec<Node>,
-    _out: PhantomData<fn() -> (M, O)>,
+    _out: Types<M, O, S>,
 }
 
-impl<M, O> Clone for Delete<M, O> {
+impl<M, O, S> Clone for Delete<M, O, S> {
     fn clone(&self) -> Self {
         Delete {
             table: self.table,
+            using: self.using.clone(),
             filter: self.filter.clone(),
             returning: self.returning.clone(),
             _out: PhantomData,
@@ -29,10 +38,11 @@ impl<M, O> Clone for Delete<M, O> {
     }
 }
 
-impl<M, O> fmt::Debug for Delete<M, O> {
+impl<M, O, S> fmt::Debug for Delete<M, O, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Delete")
             .field("table", &self.table)
+            .field("using", &self.using)
             .field("filter", &self.filter)
             .field("returning", &self.returning)
             .finish()
@@ -44,6 +54,7 @@ impl<M, O> fmt::Debug for Delete<M, O> {
 pub fn delete<M: Model>() -> Delete<M> {
     Delete {
         table: M::TABLE.as_ref(),
+        using: Vec::new(),
         filter: None,
         returning: Vec::new(),
         _out: PhantomData,
@@ -55,40 +66,69 @@ pub fn delete_model<M: Model>(row: &M) -> Delete<M> {
     delete::<M>().filter(pk_filter::<M>(row.pk()))
 }
 
-impl<M: Model, O> Delete<M, O> {
-    /// Adds a `WHERE` condition, `AND`ed with any earlier one.
-    pub fn filter(mut self, condition: impl Into<Expr<bool>>) -> Self {
-        self.filter = and_filter(self.filter.take(), condition.into());
-        self
-    }
-
-    /// `RETURNING` the given columns or expressions.
-    pub fn returning<Sel: Selection<Cons<Inner<M>, Nil>, I>, I>(
-        self,
-        selection: Sel,
-    ) -> Delete<M, Sel::Output> {
-        let mut returning = Vec::new();
-        selection.push_nodes(&mut returning);
+impl<M: Model, O, S> Delete<M, O, S> {
+    fn retype<O2, S2>(self, returning: Vec<Node>) -> Delete<M, O2, S2> {
         Delete {
             table: self.table,
+            using: self.using,
             filter: self.filter,
             returning,
             _out: PhantomData,
         }
     }
 
+    /// Adds a `WHERE` condition, `AND`ed with any earlier one.
+    pub fn filter(mut self, condition: impl Into<Expr<bool>>) -> Self {
+        self.filter = and_filter(self.filter.take(), condition.into());
+        self
+    }
+
+    /// `DELETE ... USING j`: the rows of `j` (a model, or an [alias](crate::alias) of one) are
+    /// joined with the target's; give the join condition with [`filter`](Delete::filter). Its
+    /// columns may be used in the filter and `RETURNING`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::User;
+    /// orm_core::alias!(Newer = User);
+    ///
+    /// // Delete users whose name is taken by a newer user.
+    /// let q = delete::<User>()
+    ///     .using::<Newer>()
+    ///     .filter(Newer::col(User::name).eq(User::name) & Newer::col(User::id).gt(User::id));
+    /// assert_eq!(
+    ///     q.compile().unwrap().sql,
+    ///     r#"DELETE FROM "users" USING "users" AS "Newer" WHERE ("Newer"."name" = "users"."name") AND ("Newer"."id" > "users"."id")"#
+    /// );
+    /// ```
+    pub fn using<J: Source>(mut self) -> Delete<M, O, Cons<Inner<J>, S>> {
+        self.using.push(table_item::<J>());
+        let returning = std::mem::take(&mut self.returning);
+        self.retype(returning)
+    }
+
+    /// `DELETE ... USING (subquery) AS alias` or `USING cte`: a derived table made by
+    /// [`Select::subquery`](super::Select::subquery) or [`Select::cte`](super::Select::cte).
+    pub fn using_derived(mut self, derived: &Derived) -> Self {
+        self.using.push(derived.item().clone());
+        self
+    }
+
+    /// `RETURNING` the given columns or expressions (of the deleted rows, of the tables added
+    /// with [`using`](Delete::using), or computed from them).
+    pub fn returning<Sel: Selection<S, I>, I>(self, selection: Sel) -> Delete<M, Sel::Output, S> {
+        let mut returning = Vec::new();
+        selection.push_nodes(&mut returning);
+        self.retype(returning)
+    }
+
     /// `RETURNING` every column of the model.
-    pub fn returning_model(self) -> Delete<M, M> {
-        Delete {
-            table: self.table,
-            filter: self.filter,
-            returning: model_columns(M::TABLE),
-            _out: PhantomData,
-        }
+    pub fn returning_model(self) -> Delete<M, M, S> {
+        self.retype(model_columns(M::TABLE))
     }
 }
 
-impl<M, O: Decode> Statement for Delete<M, O> {
+impl<M, O: Decode, S> Statement for Delete<M, O, S> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
         compile::delete(self)

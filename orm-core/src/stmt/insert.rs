@@ -2,24 +2,28 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::source::{Cons, Inner, Nil};
-use super::{Query, Selection, Statement, model_columns};
+use super::{Query, Selection, Statement, and_filter, model_columns};
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
-use crate::expr::{Node, Param};
+use crate::expr::{Column, Expr, IntoExpr, Node, Param};
 use crate::meta::TableRef;
 use crate::model::Model;
 use crate::row::Decode;
-use crate::types::ColumnType;
+use crate::types::{ColumnType, SqlType};
 
 /// An `INSERT` into model `M`'s table whose `RETURNING` rows decode into `O`.
 ///
 /// [`insert`] and [`insert_many`] return the inserted rows as models (with server-generated
 /// keys and defaults filled in); [`returning`](Insert::returning) picks other columns and
-/// [`no_returning`](Insert::no_returning) drops the clause.
+/// [`no_returning`](Insert::no_returning) drops the clause. Upserts add an `ON CONFLICT` clause:
+/// [`on_conflict_do_nothing`](Insert::on_conflict_do_nothing),
+/// [`on_conflict(columns)`](Insert::on_conflict) or [`on_constraint(name)`](Insert::on_constraint)
+/// followed by `.do_nothing()` or `.do_update(...)`.
 pub struct Insert<M, O = M> {
     pub(crate) table: TableRef,
     pub(crate) columns: Vec<&'static str>,
     pub(crate) source: InsertSource,
+    pub(crate) on_conflict: Option<OnConflict>,
     pub(crate) returning: Vec<Node>,
     _out: PhantomData<fn() -> (M, O)>,
 }
@@ -42,6 +46,7 @@ impl<M, O> Clone for Insert<M, O> {
             table: self.table,
             columns: self.columns.clone(),
             source: self.source.clone(),
+            on_conflict: self.on_conflict.clone(),
             returning: self.returning.clone(),
             _out: PhantomData,
         }
@@ -54,6 +59,7 @@ impl<M, O> fmt::Debug for Insert<M, O> {
             .field("table", &self.table)
             .field("columns", &self.columns)
             .field("source", &self.source)
+            .field("on_conflict", &self.on_conflict)
             .field("returning", &self.returning)
             .finish()
     }
@@ -71,6 +77,7 @@ pub fn insert<M: Model>(row: &M) -> Insert<M> {
         table: M::TABLE.as_ref(),
         columns: insert_column_names::<M>(),
         source: InsertSource::Values(vec![values]),
+        on_conflict: None,
         returning: model_columns(M::TABLE),
         _out: PhantomData,
     }
@@ -103,6 +110,7 @@ pub fn insert_many<M: Model>(rows: &[M]) -> Insert<M> {
         table: table.as_ref(),
         columns: insert_column_names::<M>(),
         source,
+        on_conflict: None,
         returning: model_columns(table),
         _out: PhantomData,
     }
@@ -131,6 +139,7 @@ pub fn insert_select<M: Model, C: ColumnList<M>, Q: Into<Query>>(
         table: M::TABLE.as_ref(),
         columns: columns.names(),
         source: InsertSource::Query(Box::new(query.into())),
+        on_conflict: None,
         returning: Vec::new(),
         _out: PhantomData,
     }
@@ -168,6 +177,17 @@ tuple_columns!(A 0 B 1 C 2 D 3 E 4 F 5 G 6);
 tuple_columns!(A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7);
 
 impl<M: Model, O> Insert<M, O> {
+    fn with_returning<O2>(self, returning: Vec<Node>) -> Insert<M, O2> {
+        Insert {
+            table: self.table,
+            columns: self.columns,
+            source: self.source,
+            on_conflict: self.on_conflict,
+            returning,
+            _out: PhantomData,
+        }
+    }
+
     /// `RETURNING` the given columns or expressions instead.
     pub fn returning<Sel: Selection<Cons<Inner<M>, Nil>, I>, I>(
         self,
@@ -175,25 +195,267 @@ impl<M: Model, O> Insert<M, O> {
     ) -> Insert<M, Sel::Output> {
         let mut returning = Vec::new();
         selection.push_nodes(&mut returning);
-        Insert {
-            table: self.table,
-            columns: self.columns,
-            source: self.source,
-            returning,
-            _out: PhantomData,
-        }
+        self.with_returning(returning)
     }
 
     /// No `RETURNING` clause.
     pub fn no_returning(self) -> Insert<M, ()> {
-        Insert {
-            table: self.table,
-            columns: self.columns,
-            source: self.source,
-            returning: Vec::new(),
-            _out: PhantomData,
+        self.with_returning(Vec::new())
+    }
+
+    /// `ON CONFLICT DO NOTHING`: rows that would violate any unique or exclusion constraint are
+    /// skipped (and not returned by `RETURNING`).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::User;
+    ///
+    /// let jane = User { id: 0, name: "Jane".into(), email: None };
+    /// let q = insert(&jane).no_returning().on_conflict_do_nothing();
+    /// assert_eq!(
+    ///     q.compile().unwrap().sql,
+    ///     r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2) ON CONFLICT DO NOTHING"#
+    /// );
+    /// ```
+    pub fn on_conflict_do_nothing(mut self) -> Self {
+        self.on_conflict = Some(OnConflict {
+            target: ConflictTarget::Any,
+            target_filter: None,
+            action: ConflictAction::Nothing,
+        });
+        self
+    }
+
+    /// `ON CONFLICT (columns)`: the conflict target is the unique index (or constraint) on
+    /// exactly these columns of `M` (one column or a tuple). Finish with
+    /// [`do_nothing`](Conflict::do_nothing) or [`do_update`](Conflict::do_update).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::User;
+    ///
+    /// let jane = User { id: 0, name: "Jane".into(), email: Some("j@example.com".into()) };
+    /// let q = insert(&jane)
+    ///     .on_conflict(User::name)
+    ///     .do_update(|u| u.set(User::email, excluded(User::email)))
+    ///     .returning(User::id);
+    /// assert_eq!(
+    ///     q.compile().unwrap().sql,
+    ///     r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "email" = EXCLUDED."email" RETURNING "users"."id""#
+    /// );
+    /// ```
+    pub fn on_conflict<C: ColumnList<M>>(self, columns: C) -> Conflict<M, O> {
+        Conflict {
+            insert: self,
+            target: ConflictTarget::Columns(columns.names()),
+            target_filter: None,
         }
     }
+
+    /// `ON CONFLICT ON CONSTRAINT name`: the conflict target is a named unique or exclusion
+    /// constraint. `name` is quoted as an identifier.
+    pub fn on_constraint(self, name: &'static str) -> Conflict<M, O> {
+        Conflict {
+            insert: self,
+            target: ConflictTarget::Constraint(name),
+            target_filter: None,
+        }
+    }
+}
+
+/// The `ON CONFLICT` clause of an upsert.
+#[derive(Clone, Debug)]
+pub(crate) struct OnConflict {
+    pub(crate) target: ConflictTarget,
+    /// `ON CONFLICT (columns) WHERE predicate`: infers a partial unique index.
+    pub(crate) target_filter: Option<Node>,
+    pub(crate) action: ConflictAction,
+}
+
+/// What an `ON CONFLICT` clause matches.
+#[derive(Clone, Debug)]
+pub(crate) enum ConflictTarget {
+    /// No target: any unique or exclusion constraint (`DO NOTHING` only).
+    Any,
+    /// `(col, ...)`: the unique index on these columns.
+    Columns(Vec<&'static str>),
+    /// `ON CONSTRAINT name`.
+    Constraint(&'static str),
+}
+
+/// What happens on a conflict.
+#[derive(Clone, Debug)]
+pub(crate) enum ConflictAction {
+    /// `DO NOTHING`
+    Nothing,
+    /// `DO UPDATE SET ... [WHERE ...]`
+    Update {
+        sets: Vec<(&'static str, Node)>,
+        filter: Option<Node>,
+    },
+}
+
+/// An `INSERT` whose conflict target is chosen: finish it with [`do_nothing`](Conflict::do_nothing)
+/// or [`do_update`](Conflict::do_update). Made by [`Insert::on_conflict`] and
+/// [`Insert::on_constraint`].
+#[must_use = "finish the upsert with .do_nothing() or .do_update(...)"]
+pub struct Conflict<M, O> {
+    insert: Insert<M, O>,
+    target: ConflictTarget,
+    target_filter: Option<Node>,
+}
+
+impl<M, O> fmt::Debug for Conflict<M, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Conflict")
+            .field("insert", &self.insert)
+            .field("target", &self.target)
+            .field("target_filter", &self.target_filter)
+            .finish()
+    }
+}
+
+impl<M: Model, O> Conflict<M, O> {
+    /// `ON CONFLICT (columns) WHERE predicate`: the target is a *partial* unique index whose
+    /// predicate this one implies. Only with a column target (`on_conflict`); on a constraint
+    /// target the statement does not compile. Several calls are `AND`ed.
+    ///
+    /// The server matches the index when it plans the statement, before parameter values are
+    /// known (prepared statements switch to a generic plan after a few runs), so the predicate
+    /// cannot hold values: compare columns with constants through
+    /// [`raw::text`](crate::raw::text) (`text::<bool>("age >= 18")`) or use value-free
+    /// conditions (`User::email.is_not_null()`). A predicate with a value is an
+    /// [`InvalidStatement`](crate::ErrorKind::InvalidStatement) error when it compiles.
+    pub fn where_(mut self, predicate: impl Into<Expr<bool>>) -> Self {
+        self.target_filter = and_filter(self.target_filter.take(), predicate.into());
+        self
+    }
+
+    fn finish(mut self, action: ConflictAction) -> Insert<M, O> {
+        self.insert.on_conflict = Some(OnConflict {
+            target: self.target,
+            target_filter: self.target_filter,
+            action,
+        });
+        self.insert
+    }
+
+    /// `... DO NOTHING`: conflicting rows are skipped (and not returned by `RETURNING`).
+    pub fn do_nothing(self) -> Insert<M, O> {
+        self.finish(ConflictAction::Nothing)
+    }
+
+    /// `... DO UPDATE SET ... [WHERE ...]`: a conflicting row is updated instead. `f` receives an
+    /// empty [`ConflictUpdate`] and adds the `SET`s (and an optional `WHERE`); refer to the
+    /// value the row would have been inserted with through [`excluded`]. A row the `WHERE`
+    /// rejects is left alone and not returned by `RETURNING`.
+    ///
+    /// `PostgreSQL` refuses to update one row twice in a statement: a multi-row upsert whose
+    /// rows conflict with each other fails (SQLSTATE 21000).
+    pub fn do_update(self, f: impl FnOnce(ConflictUpdate<M>) -> ConflictUpdate<M>) -> Insert<M, O> {
+        let mut keys: Vec<&'static str> = M::TABLE.primary_key().map(|c| c.name).collect();
+        if let ConflictTarget::Columns(cols) = &self.target {
+            keys.extend(cols.iter().copied());
+        }
+        let update = f(ConflictUpdate {
+            inserted: self.insert.columns.clone(),
+            keys,
+            sets: Vec::new(),
+            filter: None,
+            _model: PhantomData,
+        });
+        self.finish(ConflictAction::Update {
+            sets: update.sets,
+            filter: update.filter,
+        })
+    }
+}
+
+/// The `SET` list and `WHERE` of `ON CONFLICT ... DO UPDATE`; see [`Conflict::do_update`].
+pub struct ConflictUpdate<M> {
+    /// The columns the `INSERT` writes.
+    inserted: Vec<&'static str>,
+    /// The primary key's and the conflict target's columns.
+    keys: Vec<&'static str>,
+    sets: Vec<(&'static str, Node)>,
+    filter: Option<Node>,
+    _model: PhantomData<fn() -> M>,
+}
+
+impl<M> fmt::Debug for ConflictUpdate<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConflictUpdate")
+            .field("sets", &self.sets)
+            .field("filter", &self.filter)
+            .finish()
+    }
+}
+
+impl<M: Model> ConflictUpdate<M> {
+    /// `SET column = value`: like [`Update::set`](super::Update::set), the value is anything of
+    /// the column's type: a value, a column of the existing row (`User::age.add(1)`), or the
+    /// proposed value [`excluded(column)`](excluded).
+    pub fn set<T: SqlType, V: IntoExpr<T::Base>>(mut self, column: Column<M, T>, value: V) -> Self {
+        self.sets.push((column.name(), value.into_expr_node()));
+        self
+    }
+
+    /// `SET column = EXCLUDED.column`: takes the value the row would have been inserted with.
+    pub fn set_excluded<T: SqlType>(self, column: Column<M, T>) -> Self {
+        let name = column.name();
+        self.set_node(name, Node::Excluded(name))
+    }
+
+    /// `SET c = EXCLUDED.c` for every column the `INSERT` writes except the primary key and the
+    /// conflict target's columns: "insert, or overwrite the existing row".
+    pub fn set_all_excluded(mut self) -> Self {
+        let columns: Vec<&'static str> = self
+            .inserted
+            .iter()
+            .copied()
+            .filter(|c| !self.keys.contains(c))
+            .collect();
+        for c in columns {
+            self = self.set_node(c, Node::Excluded(c));
+        }
+        self
+    }
+
+    fn set_node(mut self, column: &'static str, value: Node) -> Self {
+        self.sets.push((column, value));
+        self
+    }
+
+    /// `WHERE condition`: only rows (existing row and [`excluded`] values) meeting it are
+    /// updated; the others are left alone. Several calls are `AND`ed.
+    pub fn where_(mut self, condition: impl Into<Expr<bool>>) -> Self {
+        self.filter = and_filter(self.filter.take(), condition.into());
+        self
+    }
+}
+
+/// `EXCLUDED.column` inside `ON CONFLICT ... DO UPDATE`: the value the conflicting row would have
+/// been inserted with, typed like the column.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::User;
+///
+/// let rows = [User { id: 0, name: "Jane".into(), email: None }];
+/// let q = insert_many(&rows)
+///     .no_returning()
+///     .on_conflict(User::name)
+///     .do_update(|u| {
+///         u.set(User::email, excluded(User::email))
+///             .where_(excluded(User::email).is_not_null())
+///     });
+/// assert_eq!(
+///     q.compile().unwrap().sql,
+///     r#"INSERT INTO "users" ("name", "email") SELECT * FROM unnest($1::TEXT[], $2::TEXT[]) ON CONFLICT ("name") DO UPDATE SET "email" = EXCLUDED."email" WHERE EXCLUDED."email" IS NOT NULL"#
+/// );
+/// ```
+pub fn excluded<M, T: SqlType>(column: Column<M, T>) -> Expr<T> {
+    Expr::new(Node::Excluded(column.name()))
 }
 
 impl<M, O: Decode> Statement for Insert<M, O> {

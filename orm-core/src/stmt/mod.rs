@@ -13,8 +13,10 @@ mod update;
 
 pub use compound::Compound;
 pub use delete::{Delete, delete, delete_model};
-pub(crate) use insert::InsertSource;
-pub use insert::{ColumnList, Insert, insert, insert_many, insert_select};
+pub use insert::{
+    ColumnList, Conflict, ConflictUpdate, Insert, excluded, insert, insert_many, insert_select,
+};
+pub(crate) use insert::{ConflictAction, ConflictTarget, InsertSource, OnConflict};
 pub use query::{
     CompoundCore, Cte, Distinct, FromItem, Join, JoinKind, JoinOn, Lock, LockStrength, LockWait,
     Query, SelectCore, SetOp,
@@ -33,7 +35,7 @@ use crate::row::Decode;
 use crate::types::SqlType;
 use source::Free;
 
-/// A statement that compiles to SQL and whose rows decode into [`Output`](Statement::Output).
+/// A statement that compiles to SQL and whose rows decode into [`RowOf<Self>`](RowOf).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a statement",
     label = "expected a select, insert, update or delete statement"

@@ -1,7 +1,9 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::source::{Cons, Inner, Nil};
+use super::query::FromItem;
+use super::select::Derived;
+use super::source::{Cons, Inner, Nil, Source};
 use super::{Selection, Statement, and_filter, model_columns};
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
@@ -11,7 +13,12 @@ use crate::model::{Model, pk_filter};
 use crate::row::Decode;
 use crate::types::SqlType;
 
-/// An `UPDATE` of model `M`'s table whose `RETURNING` rows decode into `O`.
+/// The type parameters of a statement, held without owning any value of them.
+type Types<M, O, S> = PhantomData<fn() -> (M, O, S)>;
+
+/// An `UPDATE` of model `M`'s table whose `RETURNING` rows decode into `O`, reading from the
+/// sources `S` (`M` itself, then the tables added with [`from`](Update::from); see
+/// [`source`](super::source)).
 ///
 /// ```
 /// use orm_core::prelude::*;
@@ -25,19 +32,21 @@ use crate::types::SqlType;
 ///     r#"UPDATE "users" SET "email" = $1 WHERE "users"."id" = $2"#
 /// );
 /// ```
-pub struct Update<M, O = ()> {
+pub struct Update<M, O = (), S = Cons<Inner<M>, Nil>> {
     pub(crate) table: TableRef,
     pub(crate) sets: Vec<(&'static str, Node)>,
+    pub(crate) from: Vec<FromItem>,
     pub(crate) filter: Option<Node>,
     pub(crate) returning: Vec<Node>,
-    _out: PhantomData<fn() -> (M, O)>,
+    _out: Types<M, O, S>,
 }
 
-impl<M, O> Clone for Update<M, O> {
+impl<M, O, S> Clone for Update<M, O, S> {
     fn clone(&self) -> Self {
         Update {
             table: self.table,
             sets: self.sets.clone(),
+            from: self.from.clone(),
             filter: self.filter.clone(),
             returning: self.returning.clone(),
             _out: PhantomData,
@@ -45,14 +54,23 @@ impl<M, O> Clone for Update<M, O> {
     }
 }
 
-impl<M, O> fmt::Debug for Update<M, O> {
+impl<M, O, S> fmt::Debug for Update<M, O, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Update")
             .field("table", &self.table)
             .field("sets", &self.sets)
+            .field("from", &self.from)
             .field("filter", &self.filter)
             .field("returning", &self.returning)
             .finish()
+    }
+}
+
+/// The `FROM` item of a source (a table, possibly under an alias).
+pub(super) fn table_item<J: Source>() -> FromItem {
+    FromItem::Table {
+        table: J::Model::TABLE,
+        alias: J::ALIAS,
     }
 }
 
@@ -62,6 +80,7 @@ pub fn update<M: Model>() -> Update<M> {
     Update {
         table: M::TABLE.as_ref(),
         sets: Vec::new(),
+        from: Vec::new(),
         filter: None,
         returning: Vec::new(),
         _out: PhantomData,
@@ -78,15 +97,28 @@ pub fn update_model<M: Model>(row: &M) -> Update<M, M> {
     Update {
         table: M::TABLE.as_ref(),
         sets,
+        from: Vec::new(),
         filter: pk_filter::<M>(row.pk()).into_node().into(),
         returning: model_columns(M::TABLE),
         _out: PhantomData,
     }
 }
 
-impl<M: Model, O> Update<M, O> {
+impl<M: Model, O, S> Update<M, O, S> {
+    fn retype<O2, S2>(self, returning: Vec<Node>) -> Update<M, O2, S2> {
+        Update {
+            table: self.table,
+            sets: self.sets,
+            from: self.from,
+            filter: self.filter,
+            returning,
+            _out: PhantomData,
+        }
+    }
+
     /// `SET column = value`. The value is anything comparable with the column: a value, `None`
-    /// for `NULL` on a nullable column, another column or an expression (`User::n.add(1)`).
+    /// for `NULL` on a nullable column, another column or an expression (`User::n.add(1)`),
+    /// also of a table added with [`from`](Update::from).
     pub fn set<T: SqlType, V: IntoExpr<T::Base>>(mut self, column: Column<M, T>, value: V) -> Self {
         self.sets.push((column.name(), value.into_expr_node()));
         self
@@ -98,35 +130,57 @@ impl<M: Model, O> Update<M, O> {
         self
     }
 
-    /// `RETURNING` the given columns or expressions.
-    pub fn returning<Sel: Selection<Cons<Inner<M>, Nil>, I>, I>(
-        self,
-        selection: Sel,
-    ) -> Update<M, Sel::Output> {
+    /// `UPDATE ... FROM j`: the rows of `j` (a model, or an [alias](crate::alias) of one) are
+    /// joined with the updated rows; give the join condition with [`filter`](Update::filter).
+    /// Its columns may be used in `SET` values, the filter and `RETURNING`.
+    ///
+    /// A target row that matches several rows of `j` is updated with one of them, unspecified
+    /// which (as in SQL).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::User;
+    /// orm_core::alias!(Other = User);
+    ///
+    /// let q = update::<User>()
+    ///     .from::<Other>()
+    ///     .set(User::email, Other::col(User::email))
+    ///     .filter(Other::col(User::name).eq(User::name.concat(" (old)")))
+    ///     .returning((User::id, Other::col(User::id)));
+    /// assert_eq!(
+    ///     q.compile().unwrap().sql,
+    ///     r#"UPDATE "users" SET "email" = "Other"."email" FROM "users" AS "Other" WHERE "Other"."name" = ("users"."name" || $1) RETURNING "users"."id", "Other"."id""#
+    /// );
+    /// ```
+    pub fn from<J: Source>(mut self) -> Update<M, O, Cons<Inner<J>, S>> {
+        self.from.push(table_item::<J>());
+        let returning = std::mem::take(&mut self.returning);
+        self.retype(returning)
+    }
+
+    /// `UPDATE ... FROM (subquery) AS alias` or `FROM cte`: a derived table made by
+    /// [`Select::subquery`](super::Select::subquery) or [`Select::cte`](super::Select::cte). A CTE
+    /// is defined in the statement's `WITH` clause (`WITH cte AS (...) UPDATE ...`).
+    pub fn from_derived(mut self, derived: &Derived) -> Self {
+        self.from.push(derived.item().clone());
+        self
+    }
+
+    /// `RETURNING` the given columns or expressions: of the updated table (with their new
+    /// values), of the tables added with [`from`](Update::from), or computed from them.
+    pub fn returning<Sel: Selection<S, I>, I>(self, selection: Sel) -> Update<M, Sel::Output, S> {
         let mut returning = Vec::new();
         selection.push_nodes(&mut returning);
-        Update {
-            table: self.table,
-            sets: self.sets,
-            filter: self.filter,
-            returning,
-            _out: PhantomData,
-        }
+        self.retype(returning)
     }
 
     /// `RETURNING` every column of the model.
-    pub fn returning_model(self) -> Update<M, M> {
-        Update {
-            table: self.table,
-            sets: self.sets,
-            filter: self.filter,
-            returning: model_columns(M::TABLE),
-            _out: PhantomData,
-        }
+    pub fn returning_model(self) -> Update<M, M, S> {
+        self.retype(model_columns(M::TABLE))
     }
 }
 
-impl<M, O: Decode> Statement for Update<M, O> {
+impl<M, O: Decode, S> Statement for Update<M, O, S> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
         compile::update(self)

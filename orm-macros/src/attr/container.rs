@@ -115,7 +115,7 @@ pub(crate) fn default_crate() -> syn::Path {
     path
 }
 
-fn parse_crate_path(lit: &LitStr) -> syn::Result<syn::Path> {
+pub(crate) fn parse_crate_path(lit: &LitStr) -> syn::Result<syn::Path> {
     lit.parse_with(syn::Path::parse_mod_style).map_err(|_| {
         syn::Error::new(
             lit.span(),

@@ -2,6 +2,7 @@
 //! cross-field checks, then either generate the code or report every error next to a stub.
 
 pub(crate) mod db_enum;
+pub(crate) mod from_row;
 pub(crate) mod model;
 
 use proc_macro2::TokenStream;
@@ -37,6 +38,21 @@ pub(crate) fn derive_db_enum(input: &DeriveInput) -> TokenStream {
         Err(errors) => {
             let mut out = errors.to_compile_error();
             out.extend(fallback::db_enum(&parsed));
+            out
+        }
+    }
+}
+
+/// `#[derive(FromRow)]`.
+pub(crate) fn derive_from_row(input: &DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let parsed = ast::RowStruct::from_ast(&cx, input);
+    check::check_from_row(&cx, &parsed);
+    match cx.check() {
+        Ok(()) => from_row::expand(&parsed),
+        Err(errors) => {
+            let mut out = errors.to_compile_error();
+            out.extend(fallback::from_row(&parsed));
             out
         }
     }

@@ -26,7 +26,11 @@ async fn shop() -> TestDatabase {
         .await
         .unwrap();
     let users = t
-        .fetch_all(insert_many(&[User::new("ann"), User::new("bob"), User::new("cid")]))
+        .fetch_all(insert_many(&[
+            User::new("ann"),
+            User::new("bob"),
+            User::new("cid"),
+        ]))
         .await
         .unwrap();
     let order = |u: usize, total: i32| Order {
@@ -35,9 +39,14 @@ async fn shop() -> TestDatabase {
         total,
         note: None,
     };
-    t.execute(insert_many(&[order(0, 10), order(0, 20), order(0, 300), order(1, 50)]))
-        .await
-        .unwrap();
+    t.execute(insert_many(&[
+        order(0, 10),
+        order(0, 20),
+        order(0, 300),
+        order(1, 50),
+    ]))
+    .await
+    .unwrap();
     let e = |id: i32, name: &str, manager_id: Option<i32>| Employee {
         id,
         name: name.into(),
@@ -70,7 +79,12 @@ async fn inner_left_right_full_and_fk_joins() {
         .unwrap();
     assert_eq!(
         inner,
-        [("ann".into(), 10), ("ann".into(), 20), ("ann".into(), 300), ("bob".into(), 50)]
+        [
+            ("ann".into(), 10),
+            ("ann".into(), 20),
+            ("ann".into(), 300),
+            ("bob".into(), 50)
+        ]
     );
 
     // The outer side comes back as Option, typed.
@@ -85,7 +99,11 @@ async fn inner_left_right_full_and_fk_joins() {
         .unwrap();
     assert_eq!(
         left,
-        [("ann".into(), Some(300)), ("bob".into(), Some(50)), ("cid".into(), None)]
+        [
+            ("ann".into(), Some(300)),
+            ("bob".into(), Some(50)),
+            ("cid".into(), None)
+        ]
     );
 
     // Whole models, the outer one optional.
@@ -115,7 +133,12 @@ async fn inner_left_right_full_and_fk_joins() {
         .unwrap();
     assert_eq!(
         right,
-        [(None, 10), (None, 20), (Some("bob".into()), 50), (None, 300)]
+        [
+            (None, 10),
+            (None, 20),
+            (Some("bob".into()), 50),
+            (None, 300)
+        ]
     );
 
     // FULL JOIN: both sides optional.
@@ -142,7 +165,12 @@ async fn inner_left_right_full_and_fk_joins() {
     );
 
     let fk: i64 = t
-        .fetch_one(select::<Order>().join_fk::<User>().filter(User::name.eq("ann")).count())
+        .fetch_one(
+            select::<Order>()
+                .join_fk::<User>()
+                .filter(User::name.eq("ann"))
+                .count(),
+        )
         .await
         .unwrap();
     assert_eq!(fk, 3);
@@ -184,9 +212,13 @@ async fn subqueries_in_filters_select_lists_and_from() {
     let big_spenders: Vec<String> = t
         .fetch_all(
             select::<User>()
-                .filter(User::id.in_query(
-                    select::<Order>().filter(Order::total.gt(40)).columns(Order::user_id),
-                ))
+                .filter(
+                    User::id.in_query(
+                        select::<Order>()
+                            .filter(Order::total.gt(40))
+                            .columns(Order::user_id),
+                    ),
+                )
                 .order_by(User::name)
                 .columns(User::name),
         )
@@ -197,7 +229,9 @@ async fn subqueries_in_filters_select_lists_and_from() {
     let without: Vec<String> = t
         .fetch_all(
             select::<User>()
-                .filter(!exists(select::<Order>().filter(Order::user_id.eq(User::id))))
+                .filter(!exists(
+                    select::<Order>().filter(Order::user_id.eq(User::id)),
+                ))
                 .columns(User::name),
         )
         .await
@@ -206,21 +240,23 @@ async fn subqueries_in_filters_select_lists_and_from() {
     // A correlated scalar subquery in the select list.
     let counts: Vec<(String, Option<i64>)> = t
         .fetch_all(
-            select::<User>()
-                .order_by(User::name)
-                .columns((
-                    User::name,
-                    select::<Order>()
-                        .filter(Order::user_id.eq(User::id))
-                        .count()
-                        .scalar(),
-                )),
+            select::<User>().order_by(User::name).columns((
+                User::name,
+                select::<Order>()
+                    .filter(Order::user_id.eq(User::id))
+                    .count()
+                    .scalar(),
+            )),
         )
         .await
         .unwrap();
     assert_eq!(
         counts,
-        [("ann".into(), Some(3)), ("bob".into(), Some(1)), ("cid".into(), Some(0))]
+        [
+            ("ann".into(), Some(3)),
+            ("bob".into(), Some(1)),
+            ("cid".into(), Some(0))
+        ]
     );
     // A subquery in FROM with typed columns, joined back.
     let (big, (big_user, big_total)) = select::<Order>()
@@ -238,7 +274,11 @@ async fn subqueries_in_filters_select_lists_and_from() {
         .unwrap();
     assert_eq!(rows, [("ann".into(), 300), ("bob".into(), 50)]);
     let from_sub: Vec<i32> = t
-        .fetch_all(select_from(&big).filter(big_total.lt(100)).columns(big_total))
+        .fetch_all(
+            select_from(&big)
+                .filter(big_total.lt(100))
+                .columns(big_total),
+        )
         .await
         .unwrap();
     assert_eq!(from_sub, [50]);
@@ -274,7 +314,11 @@ async fn lateral_join_takes_the_top_order_per_user() {
         .unwrap();
     assert_eq!(
         rows,
-        [("ann".into(), Some(300)), ("bob".into(), Some(50)), ("cid".into(), None)]
+        [
+            ("ann".into(), Some(300)),
+            ("bob".into(), Some(50)),
+            ("cid".into(), None)
+        ]
     );
 }
 
@@ -331,13 +375,20 @@ async fn ctes_plain_and_recursive() {
 #[tokio::test]
 async fn set_operations() {
     let t = shop().await;
-    let small = select::<Order>().filter(Order::total.lt(30)).columns(Order::total);
+    let small = select::<Order>()
+        .filter(Order::total.lt(30))
+        .columns(Order::total);
     let ann = select::<Order>()
         .join_fk::<User>()
         .filter(User::name.eq("ann"))
         .columns(Order::total);
     let union: Vec<i32> = t
-        .fetch_all(small.clone().union(ann.clone()).order_by(Order::total.desc()))
+        .fetch_all(
+            small
+                .clone()
+                .union(ann.clone())
+                .order_by(Order::total.desc()),
+        )
         .await
         .unwrap();
     assert_eq!(union, [300, 20, 10]);
@@ -430,7 +481,10 @@ async fn run_time_checks_of_what_types_cannot_see() {
         .fetch_all(select::<User>().filter(Order::total.gt(1)))
         .await
         .unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::InvalidStatement(_)), "{err:?}");
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidStatement(_)),
+        "{err:?}"
+    );
     assert!(err.to_string().contains(r#""orders"."total""#), "{err}");
     // No foreign key between the tables.
     let err = t

@@ -1,0 +1,128 @@
+//! `#[from_row(...)]` on the struct and on a field of `#[derive(FromRow)]`.
+
+use proc_macro2::Span;
+use syn::DeriveInput;
+
+use super::container::{default_crate, parse_crate_path};
+use super::{Attr, BoolAttr, Hint, Unknown, get_lit_str};
+use crate::ctxt::Ctxt;
+use crate::symbol::*;
+
+/// The struct-level options of `#[derive(FromRow)]`.
+pub(crate) struct Container {
+    /// The path generated code starts from (default `::orm_postgres`).
+    pub(crate) krate: syn::Path,
+}
+
+const NOT_A_TABLE: Hint = Hint::Text(
+    "#[derive(FromRow)] decodes query results and maps to no table; for a table derive Model",
+);
+
+const CONTAINER_ALIASES: &[(&str, Hint)] = &[
+    ("table", NOT_A_TABLE),
+    ("schema", NOT_A_TABLE),
+    ("rename_all", BY_POSITION),
+];
+
+impl Container {
+    pub(crate) fn from_ast(cx: &Ctxt, input: &DeriveInput) -> Self {
+        let mut krate = Attr::none(cx, FROM_ROW, CRATE);
+        let unknown = Unknown {
+            tool: FROM_ROW,
+            keys: ROW_CONTAINER_KEYS,
+            elsewhere: Some((ROW_FIELD_KEYS, "on a field, not on the struct")),
+            aliases: CONTAINER_ALIASES,
+        };
+        for attr in &input.attrs {
+            if attr.path() != FROM_ROW {
+                continue;
+            }
+            let parsed = attr.parse_nested_meta(|meta| {
+                if meta.path == CRATE {
+                    if let Some(lit) = get_lit_str(cx, FROM_ROW, CRATE, &meta)? {
+                        match parse_crate_path(&lit) {
+                            Ok(path) => krate.set(&meta.path, path),
+                            Err(err) => cx.syn_error(err),
+                        }
+                    }
+                } else {
+                    unknown.report(cx, &meta)?;
+                }
+                Ok(())
+            });
+            if let Err(err) = parsed {
+                cx.syn_error(err);
+            }
+        }
+        Container {
+            krate: krate.get().map_or_else(default_crate, |k| k.value),
+        }
+    }
+}
+
+/// The options of one field.
+#[derive(Default)]
+pub(crate) struct Field {
+    /// `skip`: not read from the row; `Default::default()`.
+    pub(crate) skip: Option<Span>,
+    /// `flatten`: the field's type is itself `FromRow` and reads its own run of columns.
+    pub(crate) flatten: Option<Span>,
+}
+
+const BY_POSITION: Hint = Hint::Text(
+    "fields are decoded by position, in declaration order, not by name: select the columns in the order of the fields",
+);
+
+const FIELD_ALIASES: &[(&str, Hint)] = &[
+    ("rename", BY_POSITION),
+    ("column", BY_POSITION),
+    ("name", BY_POSITION),
+    ("default", Hint::Key(SKIP)),
+    ("ignore", Hint::Key(SKIP)),
+    ("nested", Hint::Key(FLATTEN)),
+    ("embed", Hint::Key(FLATTEN)),
+    ("inline", Hint::Key(FLATTEN)),
+];
+
+impl Field {
+    /// Reads every `#[from_row(...)]` of one field.
+    pub(crate) fn from_ast(cx: &Ctxt, field: &syn::Field) -> Self {
+        let mut skip = BoolAttr::none(cx, FROM_ROW, SKIP);
+        let mut flatten = BoolAttr::none(cx, FROM_ROW, FLATTEN);
+        let unknown = Unknown {
+            tool: FROM_ROW,
+            keys: ROW_FIELD_KEYS,
+            elsewhere: Some((ROW_CONTAINER_KEYS, "on the struct, not on a field")),
+            aliases: FIELD_ALIASES,
+        };
+        for attr in &field.attrs {
+            if attr.path() != FROM_ROW {
+                continue;
+            }
+            let parsed = attr.parse_nested_meta(|meta| {
+                if meta.path == SKIP {
+                    skip.set_from(cx, &meta)?;
+                } else if meta.path == FLATTEN {
+                    flatten.set_from(cx, &meta)?;
+                } else {
+                    unknown.report(cx, &meta)?;
+                }
+                Ok(())
+            });
+            if let Err(err) = parsed {
+                cx.syn_error(err);
+            }
+        }
+        let attrs = Field {
+            skip: skip.get(),
+            flatten: flatten.get(),
+        };
+        if let (Some(_), Some(flatten)) = (attrs.skip, attrs.flatten) {
+            cx.error_at(
+                flatten,
+                "`skip` and `flatten` cannot be combined: a skipped field reads no column",
+            );
+        }
+        attrs
+    }
+}
