@@ -26,6 +26,9 @@ use syn::{DeriveInput, parse_macro_input};
 
 /// Maps a struct with named fields to a table.
 ///
+/// (The examples of these docs are marked `ignore` because a proc-macro crate cannot run them;
+/// the same code is compiled and run by `tests/tests/ui-pass/` in the workspace.)
+///
 /// ```ignore
 /// use orm_postgres::prelude::*;
 ///
