@@ -2,6 +2,9 @@
 
 #![allow(missing_docs)]
 
+pub mod chinook;
+pub mod pagila;
+
 use orm_postgres::prelude::*;
 
 /// The users of the users/orders story.
