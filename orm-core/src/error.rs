@@ -137,6 +137,18 @@ pub enum ErrorKind {
     /// The transaction or connection is not in a state that allows this call.
     #[error("invalid transaction state: {0}")]
     TransactionState(String),
+    /// A relationship was read before it was loaded. Relationships never load themselves: choose
+    /// a loading strategy in the query (`.load(User::orders.selectin())`) or load them
+    /// explicitly (`load_related`).
+    #[error(
+        "relationship `{relationship}` of `{model}` is not loaded; load it in the query (e.g. `.load({model}::{relationship}.selectin())`) or with `load_related`"
+    )]
+    NotLoaded {
+        /// The model owning the relationship.
+        model: &'static str,
+        /// The relationship's field.
+        relationship: &'static str,
+    },
     /// The driver failed in a way that is neither a server error nor a lost connection (an
     /// unexpected protocol message, a malformed response).
     #[error("database driver error: {0}")]

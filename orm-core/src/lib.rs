@@ -44,6 +44,7 @@ pub mod expr;
 pub mod meta;
 pub mod model;
 pub mod raw;
+pub mod relation;
 pub mod row;
 pub mod stmt;
 pub mod types;

@@ -19,6 +19,9 @@ use crate::types::SqlType;
 pub struct RawSql {
     sql: &'static str,
     binds: Vec<(&'static str, Param)>,
+    /// An error to report when the fragment is compiled (for expressions that could not be
+    /// built, e.g. a relationship whose foreign key does not resolve).
+    error: Option<String>,
 }
 
 impl fmt::Debug for RawSql {
@@ -39,6 +42,16 @@ impl RawSql {
         RawSql {
             sql,
             binds: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// A fragment that fails with `error` when the statement is compiled.
+    pub fn failing(error: Error) -> Self {
+        RawSql {
+            sql: "",
+            binds: Vec::new(),
+            error: Some(error.to_string()),
         }
     }
 
@@ -51,6 +64,10 @@ impl RawSql {
     /// Writes the fragment, turning each `:name` into a `$n` bound to the name's value (a name
     /// used twice gets two placeholders with the same value).
     pub(crate) fn write(&self, w: &mut SqlWriter) {
+        if let Some(e) = &self.error {
+            w.fail(Error::invalid_statement(e.clone()));
+            return;
+        }
         let bytes = self.sql.as_bytes();
         let mut i = 0;
         let mut start = 0;

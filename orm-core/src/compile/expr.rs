@@ -201,6 +201,10 @@ pub(crate) fn write_node(w: &mut SqlWriter, n: &Node) {
             match ty {
                 CastType::Column(t) => write_type(w, t, None),
                 CastType::Named(name) => w.push(name),
+                CastType::Array(t) => {
+                    write_type(w, t, None);
+                    w.push("[]");
+                }
             }
             w.push(")");
         }

@@ -17,6 +17,7 @@ mod writer;
 pub use writer::{MAX_IDENTIFIER_BYTES, SqlWriter, check_identifier};
 
 pub(crate) use expr::write_type;
+pub(crate) use select::write_query;
 pub use write::{delete, insert, update};
 
 use std::fmt;

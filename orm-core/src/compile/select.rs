@@ -216,6 +216,11 @@ pub(crate) fn write_from_item(w: &mut SqlWriter, item: &FromItem) {
             w.push_ident(cte.name);
         }
         FromItem::CteRef(name) => w.push_ident(name),
+        FromItem::Function(call, alias) => {
+            super::expr::write_node(w, call);
+            w.push(" AS ");
+            w.push_ident(alias);
+        }
     }
 }
 

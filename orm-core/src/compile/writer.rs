@@ -17,6 +17,10 @@ pub struct SqlWriter {
     /// Names columns may be qualified by, innermost query last (outer ones stay visible to
     /// correlated subqueries).
     scopes: Vec<Vec<&'static str>>,
+    /// Parameter numbers by value identity: an expression used twice (e.g. in the select list
+    /// and in `GROUP BY`, by cloning it) binds its values once and repeats the same `$n`, which
+    /// is what lets the server see the two as the same expression.
+    param_numbers: std::collections::HashMap<usize, usize>,
     /// CTE definitions met so far, dependencies first: (name, identity, `name AS (...)` text).
     ctes: Vec<(&'static str, usize, String)>,
     recursive: bool,
@@ -65,11 +69,21 @@ impl SqlWriter {
         self.push_ident(name);
     }
 
-    /// Appends `$n` and records the value.
+    /// Appends `$n` and records the value; the same value (the same `Arc`, as in a cloned
+    /// expression) gets the same `$n`.
     pub fn push_param(&mut self, value: Param) {
-        self.params.push(value);
+        let identity = std::sync::Arc::as_ptr(&value) as *const () as usize;
+        let n = match self.param_numbers.get(&identity) {
+            Some(&n) => n,
+            None => {
+                self.params.push(value);
+                let n = self.params.len();
+                self.param_numbers.insert(identity, n);
+                n
+            }
+        };
         // Writing to a String cannot fail.
-        let _ = write!(self.sql, "${}", self.params.len());
+        let _ = write!(self.sql, "${n}");
     }
 
     /// The SQL (prefixed by the `WITH` clause of the CTEs met) and parameters, or the first

@@ -157,6 +157,13 @@ impl<T> From<AggregateExpr<T>> for Expr<T> {
     }
 }
 
+/// `bool_and(x)` / `bool_or(x)` as a `HAVING` condition (`NULL` over no rows counts as false).
+impl From<AggregateExpr<Option<bool>>> for Expr<bool> {
+    fn from(a: AggregateExpr<Option<bool>>) -> Expr<bool> {
+        Expr::<Option<bool>>::from(a).into()
+    }
+}
+
 impl<T: SqlType> From<AggregateExpr<T>> for OrderBy {
     fn from(a: AggregateExpr<T>) -> OrderBy {
         a.asc()
@@ -603,6 +610,17 @@ aggregate_types!(Numeric Power: i16 => f64, i32 => f64, i64 => f64, f32 => f64, 
 
 #[cfg(feature = "decimal")]
 aggregate_types!(Numeric Power: rust_decimal::Decimal => rust_decimal::Decimal);
+
+/// A type with `+` and `-` between two of its values: numbers and intervals. (Dates and
+/// timestamps move by intervals: `add_interval`, `sub_interval`, `age`.)
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not support `add`/`sub`",
+    label = "expected an integer, float, numeric or interval expression",
+    note = "for dates and timestamps use `add_interval`, `sub_interval` or `age`"
+)]
+pub trait Arithmetic: SqlType {}
+
+impl<T: Signed> Arithmetic for T {}
 
 /// A type with a negation (`-x`): numbers and intervals.
 #[diagnostic::on_unimplemented(

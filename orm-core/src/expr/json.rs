@@ -13,7 +13,7 @@
 //! let q = select_values((doc.clone().get("a").path_text(["b", "0"]), doc.has_key("a")));
 //! assert_eq!(
 //!     q.compile().unwrap().sql,
-//!     "SELECT (CAST($1 AS JSONB) -> $2) #>> $3, CAST($4 AS JSONB) ? $5"
+//!     "SELECT (CAST($1 AS JSONB) -> $2) #>> $3, CAST($1 AS JSONB) ? $4"
 //! );
 //! ```
 

@@ -22,10 +22,10 @@ pub use datetime::{
 #[cfg(feature = "chrono")]
 pub use datetime::{current_date, now};
 pub use functions::{
-    AggregateExpr, Averageable, CaseWhen, Numeric, Remainder, Signed, SimpleCase, SimpleCaseWhen,
-    Summable, TextList, array_agg, avg, bool_and, bool_or, case, case_when, coalesce, concat_ws,
-    count, count_all, count_distinct, greatest, least, length, lower, max, min, nullif, string_agg,
-    substring, sum, trim, upper,
+    AggregateExpr, Arithmetic, Averageable, CaseWhen, Numeric, Remainder, Signed, SimpleCase,
+    SimpleCaseWhen, Summable, TextList, array_agg, avg, bool_and, bool_or, case, case_when,
+    coalesce, concat_ws, count, count_all, count_distinct, greatest, least, length, lower, max,
+    min, nullif, string_agg, substring, sum, trim, upper,
 };
 #[cfg(feature = "json")]
 pub use json::JsonType;
@@ -352,6 +352,8 @@ pub enum CastType {
     Column(crate::types::ColumnType),
     /// A type written by the library (`interval`, `tsquery`, `text`, ...).
     Named(&'static str),
+    /// An array of a column type: `type[]`.
+    Array(crate::types::ColumnType),
 }
 
 impl fmt::Debug for Node {
@@ -501,6 +503,14 @@ impl Expr<bool> {
     /// `FALSE`: the neutral element of [`any`].
     pub fn false_() -> Expr<bool> {
         Expr::new(Node::Keyword("FALSE"))
+    }
+}
+
+/// A nullable condition is a condition: in `WHERE`, `HAVING` and `ON`, `NULL` counts as false,
+/// as in SQL.
+impl From<Expr<Option<bool>>> for Expr<bool> {
+    fn from(e: Expr<Option<bool>>) -> Expr<bool> {
+        Expr::new(e.into_node())
     }
 }
 

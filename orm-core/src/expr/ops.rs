@@ -1,5 +1,5 @@
 use super::datetime::{IntervalArith, interval_op};
-use super::functions::{Numeric, Remainder, Signed, typed_param_of};
+use super::functions::{Arithmetic, Numeric, Remainder, Signed, typed_param_of};
 use super::json::{ArrayType, has_element};
 use super::{BinOp, CastType, Column, Expr, Node, UnaryOp, param};
 use crate::types::{Interval, Retype, Retyped, SqlType, TsQuery, TsVector};
@@ -220,23 +220,36 @@ pub trait Expression: Sized {
         self.like(format!("%{}", escape_like(suffix)))
     }
 
-    /// `self + v`
-    fn add<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value> {
+    /// `self + v`, for numbers and intervals (for dates and timestamps, see `add_interval`).
+    fn add<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value>
+    where
+        Base<Self>: Arithmetic,
+    {
         arith(self, BinOp::Add, v)
     }
 
-    /// `self - v`
-    fn sub<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value> {
+    /// `self - v`, for numbers and intervals (for dates and timestamps, see `sub_interval`
+    /// and `age`).
+    fn sub<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value>
+    where
+        Base<Self>: Arithmetic,
+    {
         arith(self, BinOp::Sub, v)
     }
 
-    /// `self * v`
-    fn mul<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value> {
+    /// `self * v`, for numbers.
+    fn mul<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value>
+    where
+        Base<Self>: Numeric,
+    {
         arith(self, BinOp::Mul, v)
     }
 
-    /// `self / v`
-    fn div<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value> {
+    /// `self / v`, for numbers (integer division for integers, as in SQL).
+    fn div<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value>
+    where
+        Base<Self>: Numeric,
+    {
         arith(self, BinOp::Div, v)
     }
 

@@ -47,6 +47,12 @@ pub trait Statement {
 
     /// Compiles to SQL text with `$n` placeholders and the parameters, in order.
     fn compile(&self) -> Result<CompiledQuery>;
+
+    /// The relationships to load into the rows once they are decoded (see
+    /// [`Select::load`]), and the query itself.
+    fn load_plan(&self) -> Option<crate::relation::LoadPlan<RowOf<Self>>> {
+        None
+    }
 }
 
 /// What each row of statement `S` decodes into.
@@ -56,6 +62,9 @@ impl<S: Statement + ?Sized> Statement for &S {
     type Row = S::Row;
     fn compile(&self) -> Result<CompiledQuery> {
         (**self).compile()
+    }
+    fn load_plan(&self) -> Option<crate::relation::LoadPlan<RowOf<Self>>> {
+        (**self).load_plan()
     }
 }
 

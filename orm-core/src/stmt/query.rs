@@ -110,6 +110,8 @@ pub enum FromItem {
     Cte(Arc<Cte>),
     /// A reference by name to the CTE being defined (inside a recursive CTE).
     CteRef(&'static str),
+    /// A set-returning function call: `unnest(...) AS alias`.
+    Function(Node, &'static str),
 }
 
 impl FromItem {
@@ -120,6 +122,7 @@ impl FromItem {
             FromItem::Subquery { alias, .. } => alias,
             FromItem::Cte(c) => c.name,
             FromItem::CteRef(name) => name,
+            FromItem::Function(_, alias) => alias,
         }
     }
 }

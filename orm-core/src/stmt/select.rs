@@ -15,6 +15,7 @@ use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
 use crate::expr::{ColumnRef, Expr, Expression, Node, OrderBy, Over, param};
 use crate::model::{Model, pk_filter};
+use crate::relation::{IntoLoader, LoadPlan, Loader, Relation, Relationship};
 use crate::row::Decode;
 
 /// A `SELECT` whose rows decode into `O`, reading from the sources `S` (a type list the
@@ -35,12 +36,19 @@ use crate::row::Decode;
 /// ```
 pub struct Select<O, S = Cons<Inner<O>, Nil>> {
     core: SelectCore,
+    /// Relationships to load: a `Vec<Arc<dyn Loader<O::Output>>>`, type-erased so `Select`
+    /// needs no bound on `O`.
+    loads: Option<Arc<dyn std::any::Any + Send + Sync>>,
     _out: PhantomData<fn() -> (O, S)>,
 }
 
 impl<O, S> Clone for Select<O, S> {
     fn clone(&self) -> Self {
-        Select::from_core(self.core.clone())
+        Select {
+            core: self.core.clone(),
+            loads: self.loads.clone(),
+            _out: PhantomData,
+        }
     }
 }
 
@@ -223,12 +231,24 @@ impl<O, S> Select<O, S> {
     fn from_core(core: SelectCore) -> Self {
         Select {
             core,
+            loads: None,
             _out: PhantomData,
         }
     }
 
+    /// The same query with another row type: relationship loads (which belong to the row type)
+    /// are dropped.
     fn retype<O2, S2>(self) -> Select<O2, S2> {
         Select::from_core(self.core)
+    }
+
+    /// The same query reading more sources: rows, and their loads, stay.
+    fn with_sources<S2>(self) -> Select<O, S2> {
+        Select {
+            core: self.core,
+            loads: self.loads,
+            _out: PhantomData,
+        }
     }
 
     /// The untyped body.
@@ -273,9 +293,9 @@ impl<O, S> Select<O, S> {
         }
     }
 
-    fn add_join<O2, S2>(mut self, kind: JoinKind, item: FromItem, on: JoinOn) -> Select<O2, S2> {
+    fn add_join<S2>(mut self, kind: JoinKind, item: FromItem, on: JoinOn) -> Select<O, S2> {
         self.core.joins.push(Join { kind, item, on });
-        self.retype()
+        self.with_sources()
     }
 
     /// `JOIN j ON condition`.
@@ -306,11 +326,12 @@ impl<O, S> Select<O, S> {
         O: NullableRow,
         S: AllOuter,
     {
-        self.add_join(
+        self.add_join::<S>(
             JoinKind::Right,
             table_item::<J>(),
             JoinOn::On(on.into_node()),
         )
+        .retype()
     }
 
     /// `FULL JOIN j ON condition`: every source's columns come back as `Option`.
@@ -319,11 +340,12 @@ impl<O, S> Select<O, S> {
         O: NullableRow,
         S: AllOuter,
     {
-        self.add_join(
+        self.add_join::<S>(
             JoinKind::Full,
             table_item::<J>(),
             JoinOn::On(on.into_node()),
         )
+        .retype()
     }
 
     /// `CROSS JOIN j`.
@@ -409,7 +431,7 @@ impl<O, S> Select<O, S> {
         for k in &key_nodes {
             self.core.order_by.push(OrderBy::from_node(k.clone()));
         }
-        self.filter(Expr::new(Node::binary(
+        self.filter(Expr::<bool>::new(Node::binary(
             crate::expr::BinOp::Gt,
             Node::Row(key_nodes),
             Node::Row(value_nodes),
@@ -653,12 +675,74 @@ impl<M: Model, S> Select<M, S> {
     pub fn by_pk(self, pk: M::Pk) -> Self {
         self.filter(pk_filter::<M>(pk))
     }
+
+    /// Loads a relationship of the rows with the given strategy, after they are read:
+    /// `select::<User>().load(User::orders.selectin().load(Order::items.selectin()))` runs three
+    /// queries whatever the row counts. Several loads of the same rows go out together.
+    pub fn load(mut self, load: impl IntoLoader<M>) -> Self {
+        let mut loaders: Vec<Arc<dyn Loader<M>>> = self
+            .loads
+            .as_ref()
+            .and_then(|l| l.downcast_ref::<Vec<Arc<dyn Loader<M>>>>())
+            .cloned()
+            .unwrap_or_default();
+        loaders.push(load.into_loader());
+        self.loads = Some(Arc::new(loaders));
+        self
+    }
+
+    /// `JOIN` along a relationship (through the association table for many-to-many), on its
+    /// declared foreign keys.
+    pub fn join_rel<R: Relation<Parent = M>>(
+        self,
+        rel: Relationship<R>,
+    ) -> Select<M, Cons<Inner<R::Target>, S>> {
+        self.join_rel_kind(rel, JoinKind::Inner)
+    }
+
+    /// `LEFT JOIN` along a relationship: the target's columns come back as `Option`.
+    pub fn left_join_rel<R: Relation<Parent = M>>(
+        self,
+        rel: Relationship<R>,
+    ) -> Select<M, Cons<Outer<R::Target>, S>> {
+        self.join_rel_kind(rel, JoinKind::Left)
+    }
+
+    fn join_rel_kind<R: Relation<Parent = M>, S2>(
+        mut self,
+        rel: Relationship<R>,
+        kind: JoinKind,
+    ) -> Select<M, S2> {
+        match rel.join_items(kind) {
+            Ok(joins) => self.core.joins.extend(joins),
+            Err(e) => self.core.joins.push(Join {
+                kind,
+                item: FromItem::Table {
+                    table: R::Target::TABLE,
+                    alias: None,
+                },
+                on: JoinOn::On(Node::Raw(Box::new(crate::raw::RawSql::failing(e)))),
+            }),
+        }
+        self.with_sources()
+    }
 }
 
 impl<O: Decode, S> Statement for Select<O, S> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
         compile::select_statement::<O>(&self.core)
+    }
+
+    fn load_plan(&self) -> Option<LoadPlan<O::Output>> {
+        let loaders = self
+            .loads
+            .as_ref()?
+            .downcast_ref::<Vec<Arc<dyn Loader<O::Output>>>>()?;
+        if loaders.is_empty() {
+            return None;
+        }
+        Some((loaders.clone(), self.clone().into_query()))
     }
 }
 

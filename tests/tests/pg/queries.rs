@@ -505,3 +505,30 @@ async fn run_time_checks_of_what_types_cannot_see() {
         .unwrap_err();
     assert!(err.to_string().contains("selects 1 column"), "{err}");
 }
+
+#[tokio::test]
+async fn an_expression_with_values_grouped_and_selected_binds_them_once() {
+    let t = shop().await;
+    // Built once and cloned: the select list and GROUP BY share the same `$n`, so the server sees
+    // one expression (two different `$n` would be a 42803 grouping error).
+    let bucket = case_when(Order::total.lt(100), "small").otherwise("big");
+    let q = select::<Order>()
+        .group_by(bucket.clone())
+        .order_by(bucket.clone())
+        .columns((bucket, count_all()));
+    let sql = q.compile().unwrap().sql;
+    assert_eq!(sql.matches("$1").count(), 3, "{sql}");
+    let rows: Vec<(String, i64)> = t.fetch_all(q).await.unwrap();
+    assert_eq!(rows, [("big".into(), 1), ("small".into(), 3)]);
+    // A nullable boolean aggregate is a HAVING condition.
+    let users: Vec<i64> = t
+        .fetch_all(
+            select::<Order>()
+                .group_by(Order::user_id)
+                .having(bool_or(Order::total.gt(200)))
+                .columns(Order::user_id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(users.len(), 1);
+}
