@@ -139,9 +139,9 @@ pub enum ErrorKind {
     TransactionState(String),
     /// A relationship was read before it was loaded. Relationships never load themselves: choose
     /// a loading strategy in the query (`.load(User::orders.selectin())`) or load them
-    /// explicitly (`load_related`).
+    /// explicitly (`Executor::load`).
     #[error(
-        "relationship `{relationship}` of `{model}` is not loaded; load it in the query (e.g. `.load({model}::{relationship}.selectin())`) or with `load_related`"
+        "relationship `{relationship}` of `{model}` is not loaded; load it in the query (e.g. `.load({model}::{relationship}.selectin())`) or with `Executor::load`"
     )]
     NotLoaded {
         /// The model owning the relationship.

@@ -79,6 +79,7 @@ pub mod prelude {
     };
     #[cfg(feature = "chrono")]
     pub use crate::expr::{current_date, now};
+    pub use crate::relation::{Related, Relationship};
     pub use crate::stmt::{
         Source, Statement, delete, delete_model, excluded, exists, insert, insert_many,
         insert_select, label, recursive_cte, select, select_from, select_values, update,
@@ -99,6 +100,7 @@ pub mod __private {
     pub use crate::expr::{Column, Param, param};
     pub use crate::meta::{ColumnDef, FkAction, ForeignKey, Index, Table};
     pub use crate::model::Model;
+    pub use crate::relation::{KeyOf, Related, Relation, RelationKind, RelationMeta, Relationship};
     pub use crate::row::OptionalModel;
     pub use crate::row::{FromRow, Row, decode_field};
     pub use crate::stmt::NullableRow;

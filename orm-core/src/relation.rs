@@ -8,6 +8,7 @@
 //! | *raise* (the default) | nothing: reading the field is a [`NotLoaded`](crate::ErrorKind::NotLoaded) error |
 //! | [`selectin`](Relationship::selectin) | one more query per relationship level: `WHERE fk = ANY($1)` with the parents' keys as one array |
 //! | [`subquery`](Relationship::subquery) | one more query per level, filtering by the parent query itself as a subquery |
+//! | [`joined`](Relationship::joined) | nothing more: the parent query `LEFT JOIN`s the target and rows are folded into their parents |
 //!
 //! Loading never happens behind the reader's back: the query says what to load, or
 //! `Executor::load` does it later, with an `await` the reader can see. Loads of several
@@ -238,8 +239,40 @@ impl RelationMeta {
     }
 
     /// The join between this model's table and the target's (through the association table for
-    /// many-to-many), resolving foreign keys from the metadata.
+    /// many-to-many), resolving foreign keys from the metadata. Named foreign keys may be Rust
+    /// field names or column names.
     pub fn resolve(&self) -> Result<Resolved> {
+        let r = self.resolve_raw()?;
+        let to_columns = |t: &'static Table, names: Vec<&'static str>| -> Vec<&'static str> {
+            names
+                .into_iter()
+                .map(|n| {
+                    t.columns
+                        .iter()
+                        .find(|c| c.field == n)
+                        .map_or(n, |c| c.name)
+                })
+                .collect()
+        };
+        Ok(match r.secondary {
+            None => match self.kind {
+                RelationKind::BelongsTo => Resolved {
+                    parent_cols: to_columns(self.parent, r.parent_cols),
+                    ..r
+                },
+                _ => Resolved {
+                    target_cols: to_columns(self.target, r.target_cols),
+                    ..r
+                },
+            },
+            Some((sec, to_parent, to_target)) => Resolved {
+                secondary: Some((sec, to_columns(sec, to_parent), to_columns(sec, to_target))),
+                ..r
+            },
+        })
+    }
+
+    fn resolve_raw(&self) -> Result<Resolved> {
         let pk =
             |t: &'static Table| -> Vec<&'static str> { t.primary_key().map(|c| c.name).collect() };
         let fks_between = |from: &'static Table, to: &'static Table| -> Vec<Vec<&'static str>> {
@@ -395,6 +428,29 @@ impl<T: Model + Send + 'static> RelatedValue<T> for T {
     }
 }
 
+/// Reads a key out of a field: `K` itself, or `Option<K>` (a nullable foreign key). Used by the
+/// derive; its bounds are what make a foreign key of the wrong type fail to compile.
+#[diagnostic::on_unimplemented(
+    message = "a field of type `{Self}` cannot hold a key of type `{K}`",
+    label = "the foreign key's type does not match the referenced key"
+)]
+pub trait KeyOf<K> {
+    /// The key, or `None` for a `NULL` foreign key.
+    fn key_of(&self) -> Option<K>;
+}
+
+impl<K: Clone> KeyOf<K> for K {
+    fn key_of(&self) -> Option<K> {
+        Some(self.clone())
+    }
+}
+
+impl<K: Clone> KeyOf<K> for Option<K> {
+    fn key_of(&self) -> Option<K> {
+        self.clone()
+    }
+}
+
 /// The typed handle of a relationship: `User::orders`. Choose a loading strategy with
 /// [`selectin`](Relationship::selectin) & co, filter through it with
 /// [`any`](Relationship::any) / [`has`](Relationship::has), or join along it with
@@ -434,6 +490,8 @@ pub enum Strategy {
     SelectIn,
     /// A second query filtering by the parent query as a subquery.
     Subquery,
+    /// A `LEFT JOIN` in the parent query.
+    Joined,
 }
 
 impl<R: Relation> Relationship<R>
@@ -457,6 +515,14 @@ where
     /// back to `selectin` when there is no parent query (explicit loads).
     pub fn subquery(self) -> Load<R> {
         self.strategy(Strategy::Subquery)
+    }
+
+    /// Load in the parent query itself, with a `LEFT JOIN`; the rows are folded back into their
+    /// parents (a query with `LIMIT`/`OFFSET`/`DISTINCT`/grouping becomes a subquery so the limit
+    /// counts parents). For the query's own rows; loads nested under it may use any other
+    /// strategy.
+    pub fn joined(self) -> Load<R> {
+        self.strategy(Strategy::Joined)
     }
 }
 
@@ -657,6 +723,22 @@ pub trait Loader<P>: Send + Sync {
         runner: &'a dyn QueryRunner,
         query: Option<Query>,
     ) -> BoxFuture<'a, Result<()>>;
+
+    /// For a joined load: the `LEFT JOIN`s (from the parent qualified by `parent`), the target's
+    /// columns and its ordering to add to the parent query; `slot` numbers the aliases.
+    fn joined(&self, parent: &'static str, slot: usize) -> Result<JoinedParts>;
+    /// For a joined load: the number of columns it adds.
+    fn joined_width(&self) -> usize;
+    /// For a joined load: a buffer of children per parent.
+    fn joined_buffer(&self) -> Box<dyn Any + Send>;
+    /// For a joined load: decodes the child at `offset` of `row` for parent number `parent`.
+    fn joined_push(
+        &self,
+        buffer: &mut (dyn Any + Send),
+        parent: usize,
+        row: &dyn RowAccess,
+        offset: usize,
+    ) -> Result<()>;
 }
 
 /// The loads a statement asks for, and the statement's query (for subquery loading).
@@ -860,8 +942,100 @@ impl<R: Relation> Load<R> {
     }
 }
 
+/// What a joined load adds to its parent query.
+#[derive(Debug)]
+pub struct JoinedParts {
+    /// The `LEFT JOIN`s.
+    pub joins: Vec<Join>,
+    /// The target's columns.
+    pub columns: Vec<Node>,
+    /// The relationship's ordering of the children (after the parent query's own).
+    pub order_by: Vec<OrderBy>,
+}
+
 /// Loaded rows and their keys, in query order.
 type Buffer<R> = Vec<(<R as Relation>::Target, <R as Relation>::Key)>;
+
+/// Joined children per parent (by parent number), with their raw identity.
+type JoinedBuffer<R> = Vec<Vec<(<R as Relation>::Target, Vec<u8>)>>;
+
+/// The raw bytes of `width` columns from `offset`: what identifies a row's part.
+fn raw_identity(row: &dyn RowAccess, offset: usize, width: usize) -> Result<Vec<u8>> {
+    let mut id = Vec::new();
+    for i in offset..offset + width {
+        let (_, raw) = row
+            .raw(i)
+            .map_err(|e| Error::decode("row", format!("#{i}"), e))?;
+        match raw {
+            None => id.push(0),
+            Some(bytes) => {
+                id.push(1);
+                id.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+                id.extend_from_slice(bytes);
+            }
+        }
+    }
+    Ok(id)
+}
+
+/// Folds the rows of a query with joined loads: the parent part of each row (decoded by `D`)
+/// once per parent, in first-seen order, and each joined load's child part into its buffer.
+pub struct JoinedFold<'l, D: Decode> {
+    loaders: Vec<&'l dyn Loader<D::Output>>,
+    buffers: Vec<Box<dyn Any + Send>>,
+    parents: Vec<D::Output>,
+    seen: HashMap<Vec<u8>, usize>,
+}
+
+impl<'l, D: Decode> JoinedFold<'l, D> {
+    /// A fold for the joined loads among `loaders`.
+    pub fn new(loaders: &'l [Arc<dyn Loader<D::Output>>]) -> Self {
+        let joined: Vec<&'l dyn Loader<D::Output>> = loaders
+            .iter()
+            .filter(|l| l.strategy() == Strategy::Joined)
+            .map(|l| &**l)
+            .collect();
+        let buffers = joined.iter().map(|l| l.joined_buffer()).collect();
+        JoinedFold {
+            loaders: joined,
+            buffers,
+            parents: Vec::new(),
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Takes one row.
+    pub fn push(&mut self, row: &dyn RowAccess) -> Result<()> {
+        let identity = raw_identity(row, 0, D::WIDTH)?;
+        let parent = match self.seen.get(&identity) {
+            Some(&i) => i,
+            None => {
+                self.parents.push(D::decode(row, 0)?);
+                self.seen.insert(identity, self.parents.len() - 1);
+                self.parents.len() - 1
+            }
+        };
+        let mut offset = D::WIDTH;
+        for (l, buffer) in self.loaders.iter().zip(self.buffers.iter_mut()) {
+            l.joined_push(&mut **buffer, parent, row, offset)?;
+            offset += l.joined_width();
+        }
+        Ok(())
+    }
+
+    /// The parents, with the joined relationships assigned (and their nested loads run).
+    pub async fn finish(self, runner: &dyn QueryRunner) -> Result<Vec<D::Output>>
+    where
+        D::Output: Send,
+    {
+        let mut parents = self.parents;
+        for (l, buffer) in self.loaders.into_iter().zip(self.buffers) {
+            let batch: Vec<&mut D::Output> = parents.iter_mut().collect();
+            l.assign(batch, buffer, runner, None).await?;
+        }
+        Ok(parents)
+    }
+}
 
 impl<R: Relation> Loader<R::Parent> for Load<R>
 where
@@ -892,6 +1066,96 @@ where
         Ok(())
     }
 
+    fn joined(&self, parent: &'static str, slot: usize) -> Result<JoinedParts> {
+        const TARGET: [&str; 8] = [
+            "orm_j0", "orm_j1", "orm_j2", "orm_j3", "orm_j4", "orm_j5", "orm_j6", "orm_j7",
+        ];
+        const SECONDARY: [&str; 8] = [
+            "orm_s0", "orm_s1", "orm_s2", "orm_s3", "orm_s4", "orm_s5", "orm_s6", "orm_s7",
+        ];
+        let (Some(t), Some(sa)) = (TARGET.get(slot), SECONDARY.get(slot)) else {
+            return Err(Error::invalid_statement("at most 8 joined loads per query"));
+        };
+        let meta = R::META;
+        let r = meta.resolve()?;
+        let target_item = FromItem::Table {
+            table: meta.target,
+            alias: Some(t),
+        };
+        let joins = match &r.secondary {
+            None => vec![Join {
+                kind: JoinKind::Left,
+                item: target_item,
+                on: JoinOn::On(eq_cols(parent, &r.parent_cols, t, &r.target_cols)),
+            }],
+            Some((sec, to_parent, to_target)) => vec![
+                Join {
+                    kind: JoinKind::Left,
+                    item: FromItem::Table {
+                        table: sec,
+                        alias: Some(sa),
+                    },
+                    on: JoinOn::On(eq_cols(sa, to_parent, parent, &r.parent_cols)),
+                },
+                Join {
+                    kind: JoinKind::Left,
+                    item: target_item,
+                    on: JoinOn::On(eq_cols(t, &r.target_cols, sa, to_target)),
+                },
+            ],
+        };
+        let columns = meta.target.columns.iter().map(|c| col(t, c.name)).collect();
+        let order_by = meta
+            .order_by
+            .iter()
+            .map(|(c, desc)| {
+                let mut o = OrderBy::from_node(col(t, c));
+                if *desc {
+                    o.ordering = Ordering::Desc;
+                }
+                o
+            })
+            .collect();
+        Ok(JoinedParts {
+            joins,
+            columns,
+            order_by,
+        })
+    }
+
+    fn joined_width(&self) -> usize {
+        <R::Target as FromRow>::WIDTH
+    }
+
+    fn joined_buffer(&self) -> Box<dyn Any + Send> {
+        Box::new(JoinedBuffer::<R>::new())
+    }
+
+    fn joined_push(
+        &self,
+        buffer: &mut (dyn Any + Send),
+        parent: usize,
+        row: &dyn RowAccess,
+        offset: usize,
+    ) -> Result<()> {
+        let buffer = buffer
+            .downcast_mut::<JoinedBuffer<R>>()
+            .ok_or_else(|| Error::invalid_statement("loader buffer of the wrong type"))?;
+        let Some(child) = crate::model::decode_optional::<R::Target, _>(row, offset)? else {
+            return Ok(());
+        };
+        let identity = raw_identity(row, offset, <R::Target as FromRow>::WIDTH)?;
+        if buffer.len() <= parent {
+            buffer.resize_with(parent + 1, Vec::new);
+        }
+        let children = &mut buffer[parent];
+        // The same child on several rows (a product with another joined collection): once.
+        if !children.iter().any(|(_, id)| *id == identity) {
+            children.push((child, identity));
+        }
+        Ok(())
+    }
+
     fn assign<'a>(
         &'a self,
         mut parents: Vec<&'a mut R::Parent>,
@@ -900,10 +1164,26 @@ where
         query: Option<Query>,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let rows = *buffer
-                .downcast::<Buffer<R>>()
-                .map_err(|_| Error::invalid_statement("loader buffer of the wrong type"))?;
-            assign_rows::<R>(&mut parents, rows)?;
+            if self.strategy == Strategy::Joined {
+                let per_parent = *buffer
+                    .downcast::<JoinedBuffer<R>>()
+                    .map_err(|_| Error::invalid_statement("loader buffer of the wrong type"))?;
+                let mut per_parent = per_parent.into_iter();
+                for p in parents.iter_mut() {
+                    let children = per_parent
+                        .next()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(c, _)| c)
+                        .collect();
+                    R::slot(p).set(R::Value::from_children(children, R::META)?);
+                }
+            } else {
+                let rows = *buffer
+                    .downcast::<Buffer<R>>()
+                    .map_err(|_| Error::invalid_statement("loader buffer of the wrong type"))?;
+                assign_rows::<R>(&mut parents, rows)?;
+            }
             if !self.nested.is_empty() {
                 let mut children: Vec<&mut R::Target> = Vec::new();
                 for p in parents.iter_mut() {
@@ -969,6 +1249,11 @@ pub fn run_loads<'a, P: Send>(
         {
             let shared: Vec<&P> = parents.iter().map(|p| &**p).collect();
             for l in loaders {
+                if l.strategy() == Strategy::Joined {
+                    // Loaded by the parent query itself (JoinedFold).
+                    pending.push(None);
+                    continue;
+                }
                 pending.push(match l.query(&shared, parent_query)? {
                     Some(q) => {
                         let compiled = compile_query(&q)?;
@@ -998,6 +1283,10 @@ pub fn run_loads<'a, P: Send>(
         // Each loader assigns to its own field of the same parents: one after the other.
         let mut parents = parents;
         for ((loader, job), buffer) in loaders.iter().zip(pending).zip(buffers) {
+            if loader.strategy() == Strategy::Joined {
+                // Assigned by the parent query's fold.
+                continue;
+            }
             let batch: Vec<&mut P> = parents.iter_mut().map(|p| &mut **p).collect();
             loader
                 .assign(batch, buffer, runner, job.map(|(q, _)| q))

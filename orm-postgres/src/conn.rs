@@ -17,6 +17,7 @@ use futures_util::{StreamExt, pin_mut};
 use crate::driver_error::{from_pg, from_pool, is_connection_error};
 use crate::pg_row::DomainParam;
 use crate::pg_row::PgRow;
+use crate::relation::{BoxFuture, QueryRunner, RowAccess, RowSink};
 use crate::{CompiledQuery, Decode, Error, ErrorKind, Result};
 
 /// Settings shared by every connection of a database.
@@ -24,6 +25,8 @@ use crate::{CompiledQuery, Decode, Error, ErrorKind, Result};
 pub(crate) struct Settings {
     /// Print every statement to stderr (SQLAlchemy's `echo=True`).
     pub echo: bool,
+    /// Statements sent through this database (for tests and diagnostics).
+    pub statements: std::sync::atomic::AtomicU64,
     /// Timeouts of the fast checkout path: no wait, the pool's create timeout, and no recycle
     /// timeout (the fast recycling method does no IO).
     pub fast_checkout: Timeouts,
@@ -115,6 +118,7 @@ impl Conn {
 
     fn begin_statement(&self, sql: &str) -> Trace {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.settings.statements.fetch_add(1, Ordering::Relaxed);
         Trace::start(sql, self.settings.echo)
     }
 
@@ -299,6 +303,36 @@ impl Conn {
         trace.finish(rows);
     }
 
+    /// Runs one statement, handing each row to `sink` (counted, traced, echoed).
+    pub(crate) async fn for_each_row(
+        &self,
+        q: &CompiledQuery,
+        sink: &mut (dyn FnMut(&dyn RowAccess) -> Result<()> + Send + '_),
+    ) -> Result<()> {
+        self.tracked(&q.sql, self.run_into(q, sink), |_| 0).await
+    }
+
+    /// Runs one statement, handing each row to `sink`.
+    async fn run_into(
+        &self,
+        q: &CompiledQuery,
+        sink: &mut (dyn FnMut(&dyn RowAccess) -> Result<()> + Send + '_),
+    ) -> Result<()> {
+        let rows = self.query_stream(q).await?;
+        pin_mut!(rows);
+        let mut sink_error = None;
+        while let Some(row) = rows.next().await {
+            let row = row.map_err(|e| self.pg_error(e))?;
+            if sink_error.is_none() {
+                // Keep reading after an error so the connection is left clean.
+                if let Err(e) = sink(&PgRow(&row)) {
+                    sink_error = Some(e);
+                }
+            }
+        }
+        sink_error.map_or(Ok(()), Err)
+    }
+
     /// Converts a driver error, recording it in the transaction state.
     pub(crate) fn pg_error(&self, e: tokio_postgres::Error) -> Error {
         self.note_error(&e);
@@ -398,6 +432,23 @@ impl Conn {
     /// statement.
     pub(crate) fn defer_savepoint_rollback(&self, name: String) {
         self.tx().pending_rollback = Some(name);
+    }
+}
+
+impl QueryRunner for Conn {
+    fn run_all<'a>(
+        &'a self,
+        jobs: Vec<(CompiledQuery, RowSink<'a>)>,
+    ) -> BoxFuture<'a, Vec<Result<()>>> {
+        Box::pin(async move {
+            // Polled together, the statements are written to the connection back to back and
+            // their results read in order: one round trip for all of them.
+            let runs = jobs.into_iter().map(|(q, mut sink)| async move {
+                self.tracked(&q.sql, self.run_into(&q, &mut *sink), |_| 0)
+                    .await
+            });
+            futures_util::future::join_all(runs).await
+        })
     }
 }
 

@@ -161,6 +161,7 @@ impl DatabaseBuilder {
             pool,
             settings: Arc::new(Settings {
                 echo: self.echo,
+                statements: std::sync::atomic::AtomicU64::new(0),
                 fast_checkout: Timeouts {
                     wait: Some(Duration::ZERO),
                     create: Some(self.connect_timeout),
@@ -215,6 +216,24 @@ impl Database {
     /// Connects to the URL in the `DATABASE_URL` environment variable.
     pub async fn connect_env() -> Result<Database> {
         Database::builder(database_url_from_env()?).connect().await
+    }
+
+    /// How many statements this database (all its clones and transactions) has sent so far,
+    /// including `BEGIN`/`COMMIT`. Compare two readings to count the queries of an operation:
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # use orm_postgres::__doc_fixture::User;
+    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// let before = db.statement_count();
+    /// db.fetch_all(select::<User>()).await?;
+    /// assert_eq!(db.statement_count() - before, 1);
+    /// # Ok(()) }
+    /// ```
+    pub fn statement_count(&self) -> u64 {
+        self.settings
+            .statements
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many connections the pool holds now.

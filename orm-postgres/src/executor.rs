@@ -13,6 +13,7 @@ use futures_util::Stream;
 
 use crate::conn::{Conn, Trace};
 use crate::pg_row::PgRow;
+use crate::relation::{IntoLoader, JoinedFold, LoadPlan, Strategy, run_loads};
 use crate::{Decode, Result, RowOf, Statement};
 
 pub(crate) mod sealed {
@@ -69,9 +70,11 @@ pub trait Executor: Acquire + Sync {
         statement: S,
     ) -> impl Future<Output = Result<Vec<RowOf<S>>>> + Send {
         let compiled = statement.compile();
+        let plan = statement.load_plan();
         async move {
             let q = compiled?;
-            self.acquire().await?.fetch_all::<S::Row>(&q).await
+            let conn = self.acquire().await?;
+            fetch_loaded::<S::Row>(&conn, &q, plan).await
         }
     }
 
@@ -82,10 +85,17 @@ pub trait Executor: Acquire + Sync {
         statement: S,
     ) -> impl Future<Output = Result<RowOf<S>>> + Send {
         let compiled = statement.compile();
+        let plan = statement.load_plan();
         async move {
             let q = compiled?;
-            let row = self.acquire().await?.fetch_opt::<S::Row>(&q, true).await?;
-            row.ok_or_else(|| crate::Error::row_count(1, 0))
+            let conn = self.acquire().await?;
+            if plan.is_some() {
+                let rows = fetch_loaded::<S::Row>(&conn, &q, plan).await?;
+                return exactly_one(rows);
+            }
+            conn.fetch_opt::<S::Row>(&q, true)
+                .await?
+                .ok_or_else(|| crate::Error::row_count(1, 0))
         }
     }
 
@@ -96,9 +106,18 @@ pub trait Executor: Acquire + Sync {
         statement: S,
     ) -> impl Future<Output = Result<Option<RowOf<S>>>> + Send {
         let compiled = statement.compile();
+        let plan = statement.load_plan();
         async move {
             let q = compiled?;
-            self.acquire().await?.fetch_opt::<S::Row>(&q, false).await
+            let conn = self.acquire().await?;
+            if plan.is_some() {
+                let rows = fetch_loaded::<S::Row>(&conn, &q, plan).await?;
+                return match rows.len() {
+                    0 => Ok(None),
+                    _ => exactly_one(rows).map(Some),
+                };
+            }
+            conn.fetch_opt::<S::Row>(&q, false).await
         }
     }
 
@@ -122,8 +141,14 @@ pub trait Executor: Acquire + Sync {
         statement: S,
     ) -> impl Future<Output = Result<RowStream<'_, S::Row>>> + Send {
         let compiled = statement.compile();
+        let has_loads = statement.load_plan().is_some();
         async move {
             let q = compiled?;
+            if has_loads {
+                return Err(crate::Error::invalid_statement(
+                    "relationship loads need the whole result: use fetch_all, or load each batch of streamed rows with `load`",
+                ));
+            }
             let conn = self.acquire().await?;
             let (rows, trace) = conn.start_stream(&q).await?;
             Ok(RowStream {
@@ -136,10 +161,54 @@ pub trait Executor: Acquire + Sync {
         }
     }
 
+    /// Loads a relationship into objects already in hand, in one query per level (pipelined
+    /// for several), e.g. `db.load(&mut users, User::orders.selectin()).await?`.
+    fn load<P, L>(&self, parents: &mut [P], load: L) -> impl Future<Output = Result<()>> + Send
+    where
+        P: crate::Model + Send,
+        L: IntoLoader<P>,
+    {
+        let loader = load.into_loader();
+        async move {
+            let conn = self.acquire().await?;
+            let loaders = [loader];
+            run_loads(&*conn, parents.iter_mut().collect(), &loaders, None).await
+        }
+    }
+
     /// Runs raw SQL through the simple-query protocol: no parameters, several `;`-separated
     /// statements allowed. Meant for scripts and DDL; never put user input in `sql`.
     fn batch_execute(&self, sql: &str) -> impl Future<Output = Result<()>> + Send {
         async move { self.acquire().await?.simple(sql).await }
+    }
+}
+
+/// Runs a query and its relationship loads: joined loads fold the query's own rows into their
+/// parents, the others run afterwards (together) on the same connection.
+async fn fetch_loaded<D: Decode>(
+    conn: &Conn,
+    q: &crate::CompiledQuery,
+    plan: Option<LoadPlan<D::Output>>,
+) -> Result<Vec<D::Output>> {
+    let Some((loaders, query)) = plan else {
+        return conn.fetch_all::<D>(q).await;
+    };
+    let mut rows = if loaders.iter().any(|l| l.strategy() == Strategy::Joined) {
+        let mut fold = JoinedFold::<D>::new(&loaders);
+        conn.for_each_row(q, &mut |row| fold.push(row)).await?;
+        fold.finish(conn).await?
+    } else {
+        conn.fetch_all::<D>(q).await?
+    };
+    let parents: Vec<&mut D::Output> = rows.iter_mut().collect();
+    run_loads(conn, parents, &loaders, Some(&query)).await?;
+    Ok(rows)
+}
+
+fn exactly_one<T>(mut rows: Vec<T>) -> Result<T> {
+    match rows.len() {
+        1 => rows.pop().ok_or_else(|| crate::Error::row_count(1, 0)),
+        n => Err(crate::Error::row_count(1, n)),
     }
 }
 

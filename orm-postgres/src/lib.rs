@@ -67,7 +67,7 @@ pub use orm_core::{
     ErrorKind, Expr, Expression, FromRow, IntoExpr, Model, OptionalModel, PoolStage, Result, Row,
     RowOf, Select, Selection, SqlType, Statement, Table, alias,
 };
-pub use orm_core::{compile, ddl, error, expr, meta, model, raw, row, stmt, types};
+pub use orm_core::{compile, ddl, error, expr, meta, model, raw, relation, row, stmt, types};
 
 #[doc(hidden)]
 pub use orm_core::__private;

@@ -87,3 +87,19 @@ impl ToSql for DomainParam<'_> {
         }
     }
 }
+
+impl crate::relation::RowAccess for PgRow<'_> {
+    fn raw(&self, idx: usize) -> Result<(&Type, Option<&[u8]>), BoxError> {
+        let column = self
+            .0
+            .columns()
+            .get(idx)
+            .ok_or_else(|| format!("column index {idx} out of range"))?;
+        let raw: RawValue<'_> = self.0.try_get(idx)?;
+        Ok((column.type_(), raw.0))
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}

@@ -98,6 +98,20 @@ pub fn select_statement<O: Decode>(core: &SelectCore) -> Result<CompiledQuery> {
     finish(w)
 }
 
+/// Compiles a `SELECT` that must select `width` columns (rows decoded by hand, e.g. with
+/// joined relationship loads).
+pub fn select_statement_width(core: &SelectCore, width: usize) -> Result<CompiledQuery> {
+    if core.columns.len() != width {
+        return Err(Error::invalid_statement(format!(
+            "the query selects {} column(s) but its rows read {width}",
+            core.columns.len()
+        )));
+    }
+    let mut w = SqlWriter::new();
+    select::write_select(&mut w, core);
+    finish(w)
+}
+
 /// Compiles any query whose rows decode into `O`.
 pub fn query_statement<O: Decode>(q: &Query) -> Result<CompiledQuery> {
     check_width::<O>(query_width(q))?;

@@ -728,17 +728,105 @@ impl<M: Model, S> Select<M, S> {
     }
 }
 
+impl<O: Decode, S> Select<O, S> {
+    fn loaders(&self) -> Option<&Vec<Arc<dyn Loader<O::Output>>>> {
+        self.loads
+            .as_ref()?
+            .downcast_ref::<Vec<Arc<dyn Loader<O::Output>>>>()
+    }
+
+    /// The query with the joined loads' `LEFT JOIN`s and columns. A query whose rows a join
+    /// would multiply before they are limited, deduplicated or grouped is wrapped first:
+    /// `SELECT orm_p.*, ... FROM (query) AS orm_p LEFT JOIN ...`, keeping its order.
+    fn joined_core(&self, joined: &[&Arc<dyn Loader<O::Output>>]) -> Result<(SelectCore, usize)> {
+        let c = &self.core;
+        let wrap = c.limit.is_some()
+            || c.offset.is_some()
+            || !matches!(c.distinct, Distinct::None)
+            || !c.group_by.is_empty()
+            || c.having.is_some()
+            || c.lock.is_some();
+        let (mut core, parent) = if wrap {
+            const P: &str = "orm_p";
+            let inner_names: Vec<&'static str> = c.from.iter().map(FromItem::qualifier).collect();
+            let mut columns = Vec::with_capacity(c.columns.len());
+            for n in &c.columns {
+                columns.push(match n {
+                    Node::Column(col) => Node::Column(ColumnRef {
+                        table: P,
+                        name: col.name,
+                    }),
+                    Node::Label(_, l) => Node::Column(ColumnRef { table: P, name: l }),
+                    _ => {
+                        return Err(crate::Error::invalid_statement(
+                            "a joined load needs a query selecting plain columns",
+                        ));
+                    }
+                });
+            }
+            let order_by = c
+                .order_by
+                .iter()
+                .map(|o| match &o.node {
+                    Node::Column(col) if inner_names.contains(&col.table) => OrderBy {
+                        node: Node::Column(ColumnRef {
+                            table: P,
+                            name: col.name,
+                        }),
+                        ..o.clone()
+                    },
+                    _ => o.clone(),
+                })
+                .collect();
+            (
+                SelectCore {
+                    columns,
+                    from: vec![FromItem::Subquery {
+                        query: Box::new(Query::from(c.clone())),
+                        alias: P,
+                        lateral: false,
+                    }],
+                    order_by,
+                    ..SelectCore::default()
+                },
+                P,
+            )
+        } else {
+            let parent = c.from.first().map_or("", FromItem::qualifier);
+            (c.clone(), parent)
+        };
+        let mut width = O::WIDTH;
+        for (slot, l) in joined.iter().enumerate() {
+            let parts = l.joined(parent, slot)?;
+            core.joins.extend(parts.joins);
+            core.columns.extend(parts.columns);
+            core.order_by.extend(parts.order_by);
+            width += l.joined_width();
+        }
+        Ok((core, width))
+    }
+}
+
 impl<O: Decode, S> Statement for Select<O, S> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
-        compile::select_statement::<O>(&self.core)
+        let joined: Vec<&Arc<dyn Loader<O::Output>>> = self
+            .loaders()
+            .map(|ls| {
+                ls.iter()
+                    .filter(|l| l.strategy() == crate::relation::Strategy::Joined)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if joined.is_empty() {
+            return compile::select_statement::<O>(&self.core);
+        }
+        let (core, width) = self.joined_core(&joined)?;
+        compile::select_statement_width(&core, width)
     }
 
     fn load_plan(&self) -> Option<LoadPlan<O::Output>> {
-        let loaders = self
-            .loads
-            .as_ref()?
-            .downcast_ref::<Vec<Arc<dyn Loader<O::Output>>>>()?;
+        let loaders = self.loaders()?;
         if loaders.is_empty() {
             return None;
         }
