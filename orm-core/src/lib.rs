@@ -138,6 +138,11 @@ pub mod __private {
         )
         .into()
     }
+
+    // The bounds of relationship keys, for the derive's `where` clauses.
+    pub use crate::row::Decode;
+    pub use std::cmp::Eq;
+    pub use std::hash::Hash;
 }
 
 /// The model the doc examples use, derived like any user's model.

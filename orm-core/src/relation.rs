@@ -44,7 +44,8 @@ use crate::stmt::{FromItem, Join, JoinKind, JoinOn, Query, SelectCore};
 /// loaded is an error, never a query.
 #[derive(Clone)]
 pub struct Related<T> {
-    value: Option<T>,
+    /// Boxed, so a model can relate to itself (`Related<Option<Employee>>` inside `Employee`).
+    value: Option<Box<T>>,
     meta: Option<&'static RelationMeta>,
 }
 
@@ -90,7 +91,7 @@ impl<T> Related<T> {
     /// Loaded with `value` (e.g. to build a graph of new objects by hand).
     pub fn loaded(value: T) -> Self {
         Related {
-            value: Some(value),
+            value: Some(Box::new(value)),
             meta: None,
         }
     }
@@ -106,13 +107,13 @@ impl<T> Related<T> {
 
     /// The loaded value, or a [`NotLoaded`](crate::ErrorKind::NotLoaded) error.
     pub fn get(&self) -> Result<&T> {
-        self.value.as_ref().ok_or_else(|| self.not_loaded_error())
+        self.value.as_deref().ok_or_else(|| self.not_loaded_error())
     }
 
     /// The loaded value, mutably, or a `NotLoaded` error.
     pub fn get_mut(&mut self) -> Result<&mut T> {
         let meta = self.meta;
-        match self.value.as_mut() {
+        match self.value.as_deref_mut() {
             Some(v) => Ok(v),
             None => Err(Related::<T>::unloaded_error(meta)),
         }
@@ -129,17 +130,17 @@ impl<T> Related<T> {
 
     /// The loaded value, if loaded.
     pub fn as_option(&self) -> Option<&T> {
-        self.value.as_ref()
+        self.value.as_deref()
     }
 
     /// Sets the value (marks it loaded).
     pub fn set(&mut self, value: T) {
-        self.value = Some(value);
+        self.value = Some(Box::new(value));
     }
 
     /// Takes the value out, leaving it not loaded.
     pub fn take(&mut self) -> Option<T> {
-        self.value.take()
+        self.value.take().map(|b| *b)
     }
 }
 
@@ -388,6 +389,10 @@ pub trait Relation: Send + Sync + 'static {
 }
 
 /// What a relationship field holds once loaded, built from the rows found for one parent.
+#[diagnostic::on_unimplemented(
+    message = "a relationship to `{T}` cannot be held in a `Related<{Self}>`",
+    label = "expected `Related<{T}>`, `Related<Option<{T}>>` or `Related<Vec<{T}>>`"
+)]
 pub trait RelatedValue<T>: Sized + Send + 'static {
     /// Builds the value from the children found for one parent.
     fn from_children(children: Vec<T>, meta: &'static RelationMeta) -> Result<Self>;
@@ -519,8 +524,8 @@ where
 
     /// Load in the parent query itself, with a `LEFT JOIN`; the rows are folded back into their
     /// parents (a query with `LIMIT`/`OFFSET`/`DISTINCT`/grouping becomes a subquery so the limit
-    /// counts parents). For the query's own rows; loads nested under it may use any other
-    /// strategy.
+    /// counts parents). Joins apply to the query's own rows: nested under another load, or for
+    /// objects already in hand (`Executor::load`), a joined load runs as `selectin`.
     pub fn joined(self) -> Load<R> {
         self.strategy(Strategy::Joined)
     }
@@ -959,10 +964,20 @@ type Buffer<R> = Vec<(<R as Relation>::Target, <R as Relation>::Key)>;
 /// Joined children per parent (by parent number), with their raw identity.
 type JoinedBuffer<R> = Vec<Vec<(<R as Relation>::Target, Vec<u8>)>>;
 
-/// The raw bytes of `width` columns from `offset`: what identifies a row's part.
-fn raw_identity(row: &dyn RowAccess, offset: usize, width: usize) -> Result<Vec<u8>> {
-    let mut id = Vec::new();
-    for i in offset..offset + width {
+/// The raw bytes of the columns `offset + i` for `i` in `columns`: what identifies a row's part.
+fn raw_identity(
+    row: &dyn RowAccess,
+    offset: usize,
+    columns: impl Iterator<Item = usize> + Clone,
+) -> Result<Vec<u8>> {
+    let mut size = 0;
+    for i in columns.clone() {
+        size += 5 + row
+            .raw(offset + i)
+            .map_or(0, |(_, raw)| raw.map_or(0, <[u8]>::len));
+    }
+    let mut id = Vec::with_capacity(size);
+    for i in columns.map(|i| offset + i) {
         let (_, raw) = row
             .raw(i)
             .map_err(|e| Error::decode("row", format!("#{i}"), e))?;
@@ -978,6 +993,17 @@ fn raw_identity(row: &dyn RowAccess, offset: usize, width: usize) -> Result<Vec<
     Ok(id)
 }
 
+/// Positions of a table's primary-key columns among its columns.
+fn meta_key_positions(table: &Table) -> Vec<usize> {
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.primary_key)
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Folds the rows of a query with joined loads: the parent part of each row (decoded by `D`)
 /// once per parent, in first-seen order, and each joined load's child part into its buffer.
 pub struct JoinedFold<'l, D: Decode> {
@@ -985,6 +1011,8 @@ pub struct JoinedFold<'l, D: Decode> {
     buffers: Vec<Box<dyn Any + Send>>,
     parents: Vec<D::Output>,
     seen: HashMap<Vec<u8>, usize>,
+    /// The previous row's parent: rows of one parent usually come together.
+    last: Option<(Vec<u8>, usize)>,
 }
 
 impl<'l, D: Decode> JoinedFold<'l, D> {
@@ -1001,18 +1029,28 @@ impl<'l, D: Decode> JoinedFold<'l, D> {
             buffers,
             parents: Vec::new(),
             seen: HashMap::new(),
+            last: None,
         }
     }
 
     /// Takes one row.
     pub fn push(&mut self, row: &dyn RowAccess) -> Result<()> {
-        let identity = raw_identity(row, 0, D::WIDTH)?;
-        let parent = match self.seen.get(&identity) {
-            Some(&i) => i,
-            None => {
-                self.parents.push(D::decode(row, 0)?);
-                self.seen.insert(identity, self.parents.len() - 1);
-                self.parents.len() - 1
+        // The parent part of the row identifies it (its type need not have a key).
+        let identity = raw_identity(row, 0, 0..D::WIDTH)?;
+        let parent = match &self.last {
+            Some((last, i)) if *last == identity => *i,
+            _ => {
+                let i = match self.seen.get(&identity) {
+                    Some(&i) => i,
+                    None => {
+                        self.parents.push(D::decode(row, 0)?);
+                        let i = self.parents.len() - 1;
+                        self.seen.insert(identity.clone(), i);
+                        i
+                    }
+                };
+                self.last = Some((identity, i));
+                i
             }
         };
         let mut offset = D::WIDTH;
@@ -1144,7 +1182,9 @@ where
         let Some(child) = crate::model::decode_optional::<R::Target, _>(row, offset)? else {
             return Ok(());
         };
-        let identity = raw_identity(row, offset, <R::Target as FromRow>::WIDTH)?;
+        // A child is identified by its primary key.
+        let key_positions = meta_key_positions(R::Target::TABLE);
+        let identity = raw_identity(row, offset, key_positions.iter().copied())?;
         if buffer.len() <= parent {
             buffer.resize_with(parent + 1, Vec::new);
         }
@@ -1164,21 +1204,25 @@ where
         query: Option<Query>,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            if self.strategy == Strategy::Joined {
-                let per_parent = *buffer
-                    .downcast::<JoinedBuffer<R>>()
-                    .map_err(|_| Error::invalid_statement("loader buffer of the wrong type"))?;
-                let mut per_parent = per_parent.into_iter();
-                for p in parents.iter_mut() {
-                    let children = per_parent
-                        .next()
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|(c, _)| c)
-                        .collect();
-                    R::slot(p).set(R::Value::from_children(children, R::META)?);
+            // Joined rows come per parent (from the parent query's fold); selectin and subquery
+            // rows (also a joined load run on objects in hand) come with their keys.
+            let buffer = match buffer.downcast::<JoinedBuffer<R>>() {
+                Ok(per_parent) => {
+                    let mut per_parent = per_parent.into_iter();
+                    for p in parents.iter_mut() {
+                        let children = per_parent
+                            .next()
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|(c, _)| c)
+                            .collect();
+                        R::slot(p).set(R::Value::from_children(children, R::META)?);
+                    }
+                    None
                 }
-            } else {
+                Err(other) => Some(other),
+            };
+            if let Some(buffer) = buffer {
                 let rows = *buffer
                     .downcast::<Buffer<R>>()
                     .map_err(|_| Error::invalid_statement("loader buffer of the wrong type"))?;
@@ -1191,7 +1235,7 @@ where
                         children.extend(v.children_mut());
                     }
                 }
-                run_loads(runner, children, &self.nested, query.as_ref()).await?;
+                run_loads(runner, children, &self.nested, query.as_ref(), false).await?;
             }
             Ok(())
         })
@@ -1233,12 +1277,14 @@ where
 }
 
 /// Runs `loaders` for `parents`: their queries together (pipelined by the runner), then each
-/// assignment and its nested loads.
+/// assignment and its nested loads. `joined_done`: the parent query already folded its joined
+/// loads (otherwise, e.g. for objects in hand or nested levels, a joined load runs as selectin).
 pub fn run_loads<'a, P: Send>(
     runner: &'a dyn QueryRunner,
     parents: Vec<&'a mut P>,
     loaders: &'a [Arc<dyn Loader<P>>],
     parent_query: Option<&'a Query>,
+    joined_done: bool,
 ) -> BoxFuture<'a, Result<()>> {
     Box::pin(async move {
         if parents.is_empty() || loaders.is_empty() {
@@ -1249,7 +1295,7 @@ pub fn run_loads<'a, P: Send>(
         {
             let shared: Vec<&P> = parents.iter().map(|p| &**p).collect();
             for l in loaders {
-                if l.strategy() == Strategy::Joined {
+                if joined_done && l.strategy() == Strategy::Joined {
                     // Loaded by the parent query itself (JoinedFold).
                     pending.push(None);
                     continue;
@@ -1283,7 +1329,7 @@ pub fn run_loads<'a, P: Send>(
         // Each loader assigns to its own field of the same parents: one after the other.
         let mut parents = parents;
         for ((loader, job), buffer) in loaders.iter().zip(pending).zip(buffers) {
-            if loader.strategy() == Strategy::Joined {
+            if joined_done && loader.strategy() == Strategy::Joined {
                 // Assigned by the parent query's fold.
                 continue;
             }

@@ -7,7 +7,7 @@ use syn::{Attribute, Data, DeriveInput, Fields, GenericArgument, Ident, PathArgu
 
 use crate::attr;
 use crate::ctxt::Ctxt;
-use crate::symbol::RELATIONSHIP;
+use crate::symbol::{MODEL, RELATIONSHIP};
 
 /// A struct deriving `Model`.
 pub(crate) struct Model<'a> {
@@ -28,8 +28,14 @@ pub(crate) struct Field<'a> {
     pub(crate) attrs: attr::field::Field,
     /// The column's SQL name (`column = "..."`, else the field's name).
     pub(crate) column: String,
-    /// A `#[relationship(...)]` attribute (not supported yet; reported).
-    pub(crate) relationship: Option<&'a Attribute>,
+    /// Set when the field is a relationship (`#[relationship(...)]`), not a column.
+    pub(crate) relationship: Option<Relationship>,
+}
+
+/// A relationship field: `#[relationship(...)]` on a field of type `Related<X>`.
+pub(crate) struct Relationship {
+    /// The attribute, when its kind and target could be read.
+    pub(crate) parsed: Option<attr::relationship::Relationship>,
 }
 
 impl Field<'_> {
@@ -106,7 +112,7 @@ impl<'a> Model<'a> {
         let fields = named
             .into_iter()
             .flatten()
-            .filter_map(|field| Field::from_ast(cx, field))
+            .filter_map(|field| Field::from_ast(cx, &input.ident, field))
             .collect();
         Model {
             original: input,
@@ -126,17 +132,63 @@ impl<'a> Model<'a> {
     pub(crate) fn primary_key(&self) -> impl Iterator<Item = &Field<'a>> {
         self.fields.iter().filter(|f| f.is_primary_key())
     }
+
+    /// The relationship fields whose attribute could be read, with it.
+    pub(crate) fn relationships(
+        &self,
+    ) -> impl Iterator<Item = (&Field<'a>, &attr::relationship::Relationship)> {
+        self.fields.iter().filter_map(|f| {
+            f.relationship
+                .as_ref()
+                .and_then(|r| r.parsed.as_ref())
+                .map(|r| (f, r))
+        })
+    }
 }
 
 impl<'a> Field<'a> {
-    fn from_ast(cx: &Ctxt, field: &'a syn::Field) -> Option<Field<'a>> {
+    fn from_ast(cx: &Ctxt, model: &Ident, field: &'a syn::Field) -> Option<Field<'a>> {
         // Named fields always have an identifier.
         let ident = field.ident.as_ref()?;
-        let attrs = attr::field::Field::from_ast(cx, field);
-        let relationship = field.attrs.iter().find(|a| a.path() == RELATIONSHIP);
-        if let Some(rel) = relationship {
-            cx.error_spanned_by(rel, "relationships are not supported yet");
-        }
+        let relationship_attrs: Vec<&Attribute> = field
+            .attrs
+            .iter()
+            .filter(|a| a.path() == RELATIONSHIP)
+            .collect();
+        let (attrs, relationship) = match relationship_attrs.first() {
+            Some(_) => {
+                // Not a column: `#[model(...)]` options have nothing to apply to.
+                for attr in field.attrs.iter().filter(|a| a.path() == MODEL) {
+                    cx.error_spanned_by(
+                        attr,
+                        format!(
+                            "field `{}` is a relationship, not a column: it takes no #[model(...)] attributes",
+                            ident.unraw()
+                        ),
+                    );
+                }
+                let parsed = attr::relationship::Relationship::from_ast(
+                    cx,
+                    model,
+                    field,
+                    &relationship_attrs,
+                );
+                (attr::field::Field::default(), Some(Relationship { parsed }))
+            }
+            None => {
+                let attrs = attr::field::Field::from_ast(cx, field);
+                if attrs.skip.is_none() && attr::relationship::related_value(&field.ty).is_some() {
+                    cx.error_spanned_by(
+                        &field.ty,
+                        format!(
+                            "field `{}` holds related rows, not a column: declare the relationship with #[relationship(...)], e.g. `#[relationship(has_many = Order, foreign_key = \"user_id\")]`",
+                            ident.unraw()
+                        ),
+                    );
+                }
+                (attrs, None)
+            }
+        };
         let column = attrs
             .column
             .as_ref()

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::ast::{DbEnum, Model, RowStruct, is_option};
+use crate::attr::relationship::{Shape, type_name};
 use crate::ctxt::Ctxt;
 use crate::symbol;
 
@@ -16,6 +17,7 @@ pub(crate) fn check_model(cx: &Ctxt, model: &Model) {
     primary_key_not_nullable(cx, model);
     unique_column_names(cx, model);
     index_lists_name_columns(cx, model);
+    relationship_keys(cx, model);
 }
 
 /// Every cross-field rule of `#[derive(FromRow)]`: some field must read a column (a row type
@@ -125,6 +127,78 @@ fn index_lists_name_columns(cx: &Ctxt, model: &Model) {
             }
         }
     }
+}
+
+/// The foreign keys relationships name: for `belongs_to`, column fields of this struct (a
+/// nullable one needs `Related<Option<T>>`); for the other kinds, one field per column of this
+/// model's primary key (that they exist on the other model is checked by generated code).
+fn relationship_keys(cx: &Ctxt, model: &Model) {
+    let candidates: Vec<String> = model.columns().map(|f| f.name()).collect();
+    let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
+    let key: Vec<String> = model.primary_key().map(|f| f.name()).collect();
+    for (field, rel) in model.relationships() {
+        let Some(list) = &rel.foreign_key else {
+            continue;
+        };
+        if rel.kind.keyed_by_parent() {
+            if !key.is_empty() && list.names.len() != key.len() {
+                let quoted: Vec<String> = key.iter().map(|k| format!("`{k}`")).collect();
+                cx.error_at(
+                    list.span,
+                    format!(
+                        "`foreign_key` names {} field{}, but the primary key of `{}` has {} column{} ({}): name one field per key column, in key order",
+                        list.names.len(),
+                        plural(list.names.len()),
+                        model.ident,
+                        key.len(),
+                        plural(key.len()),
+                        quoted.join(", ")
+                    ),
+                );
+            }
+            continue;
+        }
+        let mut nullable: Option<String> = None;
+        for name in &list.names {
+            match model.fields.iter().find(|f| f.name() == name.name) {
+                None => {
+                    let hint = match symbol::closest(&name.name, &candidates) {
+                        Some(best) => format!("; did you mean `{best}`?"),
+                        None => format!(
+                            "; the columns are {}",
+                            symbol::one_of(&candidates).replace(" or ", " and ")
+                        ),
+                    };
+                    cx.error_spanned_by(
+                        &name.ident,
+                        format!(
+                            "`{}` has no field `{}`: the `foreign_key` of `belongs_to` names fields of this struct{hint}",
+                            model.ident, name.name
+                        ),
+                    );
+                }
+                Some(fk) if !fk.is_column() => cx.error_spanned_by(
+                    &name.ident,
+                    format!("field `{}` in `foreign_key` is not a column", name.name),
+                ),
+                Some(fk) if is_option(fk.ty) => nullable = Some(fk.name()),
+                Some(_) => {}
+            }
+        }
+        if let (Some(fk), Some(Shape::One)) = (nullable, rel.shape) {
+            let target = type_name(&rel.target);
+            cx.error_spanned_by(
+                field.ty,
+                format!(
+                    "the foreign key `{fk}` is nullable, so the related row may be missing: make the field `Related<Option<{target}>>`"
+                ),
+            );
+        }
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// Two variants cannot share a label.

@@ -9,8 +9,11 @@ use syn::ext::IdentExt;
 
 use crate::ast::{DbEnum, Field, Model, RowStruct};
 use crate::expand::model::column_consts_for;
+use crate::expand::relationship;
 
-/// Stub `impl FromRow` and `impl Model`, plus the column constants of the fields that were read.
+/// Stub `impl FromRow` and `impl Model`, plus the column constants of the fields that were read
+/// and the relationship handles of the relationships whose kind and target were read (with
+/// stub `Relation` impls).
 pub(crate) fn model(model: &Model) -> TokenStream {
     if !model.original.generics.params.is_empty() {
         // A stub would have to invent bounds; the generics error is enough.
@@ -26,6 +29,7 @@ pub(crate) fn model(model: &Model) -> TokenStream {
     } else {
         TokenStream::new()
     };
+    let (markers, relationships) = relationship::stubs(model, &p);
     let key: Vec<&Field> = model.primary_key().collect();
     let (pk_type, pk_value) = match key.as_slice() {
         [] => (quote!(()), quote!(())),
@@ -39,9 +43,12 @@ pub(crate) fn model(model: &Model) -> TokenStream {
         }
     };
     quote! {
+        #markers
+
         #[allow(non_upper_case_globals, unused_qualifications)]
         const _: () = {
             #consts
+            #relationships
 
             #[automatically_derived]
             impl #p::FromRow for #ident {

@@ -56,12 +56,19 @@ use syn::{DeriveInput, parse_macro_input};
 ///   builders), `type Pk` (the key field's type, or a tuple of them for a composite key), and
 ///   the key and parameter lists used by inserts, updates and deletes.
 /// - `impl FromRow for User`: decodes the columns by position, in field order; skipped fields
-///   are `Default::default()`.
+///   are `Default::default()`, relationship fields not loaded (reading one is a `NotLoaded`
+///   error naming the relationship, never a query).
 /// - One typed column handle per column field, as an associated constant named like the field
 ///   and with the field's visibility: `User::name` is a `Column<User, String>`. Each carries a
 ///   doc comment (the field's own docs, then the column's name), so models in crates with
 ///   `#![deny(missing_docs)]` compile. Because the constants are named like the fields, the
 ///   struct cannot also have an associated function or constant of the same name.
+/// - One relationship handle per `#[relationship]` field, also named like the field and with
+///   its visibility and docs: `User::orders` is a `Relationship<...>` to load it with
+///   (`User::orders.selectin()`), filter through it or join along it. Its type parameter is a
+///   hidden marker struct declared next to the model, with the model's visibility
+///   (`__OrmRel_User_orders`), implementing `Relation` (the relationship's metadata,
+///   `Relation::META`, and its key).
 ///
 /// Every field that is not `skip` must be a column type (`SqlType`); an unsupported type is an
 /// error pointing at the type. `Option<T>` makes the column nullable (the metadata asks the
@@ -97,8 +104,92 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `skip` | not a column: not read nor written; `Default::default()` when a row is decoded; cannot be combined with other attributes | `#[model(skip)]` |
 ///
 /// Several attributes may share one `#[model(...)]` or be split over several; giving the same
-/// one twice is an error. `#[relationship(...)]` is reserved for relations between models,
-/// which are not supported yet: using it is an error.
+/// one twice is an error.
+///
+/// # Relationships: `#[relationship(...)]` on a field
+///
+/// A relationship field holds the related rows once they are loaded; it is not a column (it is
+/// not decoded, inserted or updated, and takes no `#[model(...)]` options). Its type is
+/// `Related<X>`, where `X` depends on the kind. Loading is always explicit, chosen by the query.
+///
+/// ```ignore
+/// #[derive(Debug, Clone, Model)]
+/// #[model(table = "users")]
+/// pub struct User {
+///     #[model(primary_key, generated)]
+///     pub id: i64,
+///     pub name: String,
+///     /// Newest first.
+///     #[relationship(has_many = Order, foreign_key = "user_id", order_by = ("-placed_at", "id"), back_populates = "user")]
+///     pub orders: Related<Vec<Order>>,
+///     #[relationship(has_one = Profile, foreign_key = "user_id")]
+///     pub profile: Related<Option<Profile>>,
+///     #[relationship(many_to_many = Group, secondary = Membership, foreign_key = "user_id", target_key = "group_id")]
+///     pub groups: Related<Vec<Group>>,
+/// }
+///
+/// #[derive(Debug, Clone, Model)]
+/// #[model(table = "orders")]
+/// pub struct Order {
+///     #[model(primary_key, generated)]
+///     pub id: i64,
+///     #[model(references = "users.id")]
+///     pub user_id: i64,
+///     #[model(references = "users.id")]
+///     pub reviewer_id: Option<i64>,
+///     pub placed_at: i64,
+///     #[relationship(belongs_to = User, foreign_key = "user_id", back_populates = "orders")]
+///     pub user: Related<User>,
+///     /// A second relationship to `User`, through another foreign key (a nullable one).
+///     #[relationship(belongs_to = User, foreign_key = "reviewer_id")]
+///     pub reviewer: Related<Option<User>>,
+/// }
+///
+/// /// An employee's manager is an employee: a relationship to the same model.
+/// #[derive(Debug, Clone, Model)]
+/// #[model(table = "employees")]
+/// pub struct Employee {
+///     #[model(primary_key)]
+///     pub id: i64,
+///     #[model(references = "employees.id")]
+///     pub manager_id: Option<i64>,
+///     #[relationship(belongs_to = Self, foreign_key = "manager_id", back_populates = "reports")]
+///     pub manager: Related<Option<Employee>>,
+///     #[relationship(has_many = Self, foreign_key = "manager_id", back_populates = "manager")]
+///     pub reports: Related<Vec<Employee>>,
+/// }
+///
+/// let users = db.fetch_all(select::<User>().load(User::orders.selectin())).await?;
+/// ```
+///
+/// | kind | meaning | field type |
+/// |---|---|---|
+/// | `belongs_to = Target` | this struct holds the foreign key (many-to-one) | `Related<Target>` for a required key, `Related<Option<Target>>` for a nullable one |
+/// | `has_one = Target` | the target holds a (unique) foreign key to this model | `Related<Option<Target>>` |
+/// | `has_many = Target` | the target holds a foreign key to this model | `Related<Vec<Target>>` |
+/// | `many_to_many = Target` | through an association table, the model given by `secondary` | `Related<Vec<Target>>` |
+///
+/// `Target` is a path to a model; `Self` is this struct (`Related` boxes its value, so a model
+/// can hold itself).
+///
+/// | option | kinds | meaning | example |
+/// |---|---|---|---|
+/// | `foreign_key = "field"` | all | the foreign-key field: for `belongs_to` a field of **this** struct (required); for `has_one`/`has_many` a field of the **target**; for `many_to_many` a field of the **link model** pointing at this model. When omitted (all but `belongs_to`) it is inferred when the relationship is first used, from the `references` declared on that model: exactly one of its columns must reference this model's table, else loading fails with an error naming the relationship | `foreign_key = "user_id"` |
+/// | `foreign_key = ("a", "b")` | all | a composite foreign key: one field per column of the referenced key, in key order | `foreign_key = ("warehouse", "item_code")` |
+/// | `secondary = LinkModel` | `many_to_many` (required) | the model of the association table | `secondary = Membership` |
+/// | `target_key = "field"` | `many_to_many` | the link model's field(s) pointing at the target; inferred like `foreign_key` when omitted | `target_key = "group_id"` |
+/// | `order_by = "column"` | `has_many`, `many_to_many`, `has_one` | the order of the loaded rows: **column names of the target** (not field names: the derive cannot see the target's `column = "..."` renames); `"-column"` for descending; a tuple for several | `order_by = ("-placed_at", "id")` |
+/// | `back_populates = "field"` | all | the relationship field on the other side, recorded in the metadata (not checked) | `back_populates = "orders"` |
+///
+/// Field names in `foreign_key` and `target_key` are Rust field names (without `r#`), mapped
+/// to their columns through the metadata. Several options may share one `#[relationship(...)]`
+/// or be split over several on the same field.
+///
+/// What the compiler checks, each at the attribute's value: the target and `secondary` are
+/// models ("`Order` is not a model"); the fields named by `foreign_key` and `target_key` exist
+/// (on this struct: reported by the derive, with the closest name; on the other model: "no
+/// field `usr_id` on type `&Order`"); and their types can hold the referenced key, `K` or
+/// `Option<K>` ("a field of type `String` cannot hold a key of type `i64`").
 ///
 /// # Errors
 /// Every mistake is reported at the offending token, all in one compile: unknown attributes
@@ -106,8 +197,15 @@ use syn::{DeriveInput, parse_macro_input};
 /// `primary_key`?``), duplicates, a missing primary key, a nullable key, `skip` with other
 /// options, `on_delete`/`on_update` without `references`, a malformed `references`, an unknown
 /// action, two fields with one column name, and `index`/`unique` lists naming unknown fields.
-/// Next to the errors the derive still emits the column constants and a stub `Model` impl, so
-/// code using the model does not pile up errors of its own.
+/// For relationships: unknown or duplicate options, no kind or two kinds, a field that is not
+/// `Related<...>` of the kind's shape (or a `Related<...>` field without `#[relationship]`),
+/// `secondary`/`target_key` without `many_to_many`, `many_to_many` without `secondary`,
+/// `belongs_to` without `foreign_key`, a `foreign_key` naming no field of this struct
+/// (`belongs_to`) or not one per key column (the other kinds), a nullable foreign key behind
+/// `Related<T>`, and a malformed `order_by`.
+/// Next to the errors the derive still emits the column constants, the handles of the
+/// relationships whose kind and target it could read, and stub impls, so code using the model
+/// does not pile up errors of its own.
 ///
 /// ```text
 /// error: unknown model attribute `primay_key`; did you mean `primary_key`?

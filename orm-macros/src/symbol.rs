@@ -41,6 +41,17 @@ pub(crate) const RENAME: Symbol = Symbol("rename");
 // `#[from_row(...)]` on a field (plus `skip`); on the struct only `crate`.
 pub(crate) const FLATTEN: Symbol = Symbol("flatten");
 
+// `#[relationship(...)]` on a field: the kinds, then the options.
+pub(crate) const BELONGS_TO: Symbol = Symbol("belongs_to");
+pub(crate) const HAS_ONE: Symbol = Symbol("has_one");
+pub(crate) const HAS_MANY: Symbol = Symbol("has_many");
+pub(crate) const MANY_TO_MANY: Symbol = Symbol("many_to_many");
+pub(crate) const FOREIGN_KEY: Symbol = Symbol("foreign_key");
+pub(crate) const TARGET_KEY: Symbol = Symbol("target_key");
+pub(crate) const SECONDARY: Symbol = Symbol("secondary");
+pub(crate) const BACK_POPULATES: Symbol = Symbol("back_populates");
+pub(crate) const ORDER_BY: Symbol = Symbol("order_by");
+
 /// Keys of `#[model(...)]` on the struct.
 pub(crate) const CONTAINER_KEYS: &[Symbol] = &[TABLE, SCHEMA, INDEX, UNIQUE, CHECK, CRATE];
 
@@ -71,6 +82,19 @@ pub(crate) const ROW_CONTAINER_KEYS: &[Symbol] = &[CRATE];
 
 /// Keys of `#[from_row(...)]` on a field.
 pub(crate) const ROW_FIELD_KEYS: &[Symbol] = &[SKIP, FLATTEN];
+
+/// Keys of `#[relationship(...)]`: the kinds, then the options.
+pub(crate) const RELATIONSHIP_KEYS: &[Symbol] = &[
+    BELONGS_TO,
+    HAS_ONE,
+    HAS_MANY,
+    MANY_TO_MANY,
+    FOREIGN_KEY,
+    TARGET_KEY,
+    SECONDARY,
+    BACK_POPULATES,
+    ORDER_BY,
+];
 
 impl PartialEq<Symbol> for Ident {
     fn eq(&self, word: &Symbol) -> bool {

@@ -4,6 +4,7 @@
 pub(crate) mod db_enum;
 pub(crate) mod from_row;
 pub(crate) mod model;
+pub(crate) mod relationship;
 
 use proc_macro2::TokenStream;
 use syn::DeriveInput;

@@ -5,6 +5,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Attribute, Ident};
 
+use super::relationship;
 use crate::ast::{Field, Model};
 
 /// Everything the derive generates, in one `const _: () = { ... };` block.
@@ -15,13 +16,18 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let columns = column_consts(model, &p);
     let from_row = from_row(model, &p);
     let model_impl = model_impl(model, &p);
+    let markers = relationship::markers(model);
+    let relationships = relationship::expand(model, &p);
     quote! {
+        #markers
+
         #[allow(non_upper_case_globals, unused_qualifications)]
         const _: () = {
             #assertions
             #columns
             #from_row
             #model_impl
+            #relationships
         };
     }
 }
@@ -103,7 +109,7 @@ fn column_bounds(model: &Model, p: &TokenStream) -> TokenStream {
     }
 }
 
-/// `impl FromRow`: columns by position, skipped fields from `Default`.
+/// `impl FromRow`: columns by position, relationships not loaded, skipped fields from `Default`.
 fn from_row(model: &Model, p: &TokenStream) -> TokenStream {
     let ident = model.ident;
     let model_name = syn::ext::IdentExt::unraw(ident).to_string();
@@ -124,6 +130,9 @@ fn from_row(model: &Model, p: &TokenStream) -> TokenStream {
             quote! {
                 #name: #p::decode_field(__row, #index, #model_name, #column)?
             }
+        } else if field.relationship.is_some() {
+            let unloaded = relationship::unloaded(field, p);
+            quote!(#name: #unloaded)
         } else {
             let default = quote_spanned!(ty.span()=> <#ty as #p::Default>::default());
             quote!(#name: #default)
