@@ -172,7 +172,7 @@ pub trait Executor: Acquire + Sync {
         async move {
             let conn = self.acquire().await?;
             let loaders = [loader];
-            run_loads(&*conn, parents.iter_mut().collect(), &loaders, None).await
+            run_loads(&*conn, parents.iter_mut().collect(), &loaders, None, false).await
         }
     }
 
@@ -201,7 +201,7 @@ async fn fetch_loaded<D: Decode>(
         conn.fetch_all::<D>(q).await?
     };
     let parents: Vec<&mut D::Output> = rows.iter_mut().collect();
-    run_loads(conn, parents, &loaders, Some(&query)).await?;
+    run_loads(conn, parents, &loaders, Some(&query), true).await?;
     Ok(rows)
 }
 
