@@ -1,33 +1,40 @@
 //! Benchmarks of the ORM against hand-written tokio-postgres.
 //!
-//! The bench lives in `benches/select.rs`; this library holds what it measures, so the workloads
-//! can be read (and reused by later benches) in one place:
-//! - [`User`], the benchmark model (`users (id serial, name varchar(255), hair_color
-//!   varchar(255))`), derived with `#[derive(Model)]`;
-//! - [`setup`], which creates the table fresh, fills it with [`ROWS`] rows and opens both
-//!   clients: an ORM [`Database`] whose pool holds **one** connection (so its prepared-statement
-//!   cache is warm after the first call) and a plain `tokio_postgres::Client` on a connection of
-//!   its own with the statement prepared once;
-//! - [`orm_select`] and [`raw_select`], the two sides of the comparison, and [`Samples`], the
-//!   statistics.
+//! The benches live in `benches/`; this library holds what they measure, so the workloads can be
+//! read (and reused by later benches) in one place:
+//! - `select` (1, 100 and 10,000 rows into structs): [`User`], the benchmark model
+//!   (`users (id serial, name varchar(255), hair_color varchar(255))`), derived with
+//!   `#[derive(Model)]`; [`setup`], which creates the table fresh, fills it with [`ROWS`] rows
+//!   and opens both clients: an ORM [`Database`] whose pool holds **one** connection (so its
+//!   prepared-statement cache is warm after the first call) and a plain
+//!   `tokio_postgres::Client` on a connection of its own with the statement prepared once;
+//!   [`orm_select`] and [`raw_select`], the two sides of the comparison;
+//! - `association` (100 users, their 1,000 posts and the posts' 10,000 comments into nested
+//!   structs, Diesel's association benchmark): the models and both sides in [`association`];
+//! - [`Samples`], the statistics, and [`harness`], the method shared by both benches (see
+//!   `benches/select.rs`: client and server pinned to one CPU, interleaved rounds, medians of
+//!   per-round ratios);
+//! - `compile`: what compiling a statement costs, without a database.
 //!
 //! # Running
 //! ```text
-//! cargo bench -p orm-bench                   # the full run (~15 s), prints the table
-//! ORM_BENCH_QUICK=1 cargo bench -p orm-bench # one short round: a smoke test, no timing claims
+//! cargo bench -p orm-bench                   # every bench, prints the tables
+//! cargo bench -p orm-bench --bench select    # one of them
+//! ORM_BENCH_QUICK=1 cargo bench -p orm-bench # one short round each: a smoke test, no timing claims
 //! cargo test -p orm-bench --benches          # the same smoke test through `cargo test`
 //! ```
 //! The server is `DATABASE_URL` when set, otherwise a throwaway local cluster that
 //! `orm_postgres` starts and removes itself (see `orm_postgres::testing::dev_database`).
-//! **The bench drops and recreates the table `users` in that database.**
-//!
-//! See `benches/select.rs` for the method (client and server pinned to one CPU, interleaved
-//! rounds, medians of per-round ratios).
+//! **The benches drop and recreate their tables in that database** (`users`; `comments`,
+//! `posts` and `users`).
 
 use std::time::Duration;
 
 use orm_postgres::prelude::*;
 use orm_postgres::{Database, Error as OrmError};
+
+pub mod association;
+pub mod harness;
 
 /// Rows in the `users` table.
 pub const ROWS: i64 = 10_000;
@@ -85,23 +92,27 @@ pub struct Env {
 impl Env {
     /// The server process ids of the ORM's and the raw side's connections.
     pub async fn backend_pids(&self) -> Result<(i32, i32), BoxError> {
-        let rows = self
-            .raw
-            .client
-            .query(
-                "SELECT pid, application_name FROM pg_stat_activity WHERE application_name = ANY($1)",
-                &[&[ORM_APPLICATION_NAME, RAW_APPLICATION_NAME].as_slice()],
-            )
-            .await?;
-        let pid = |name: &str| -> Result<i32, BoxError> {
-            let mut found = rows.iter().filter(|r| r.get::<_, &str>(1) == name);
-            match (found.next(), found.next()) {
-                (Some(r), None) => Ok(r.get(0)),
-                _ => Err(format!("expected exactly one backend named {name:?}").into()),
-            }
-        };
-        Ok((pid(ORM_APPLICATION_NAME)?, pid(RAW_APPLICATION_NAME)?))
+        backend_pids(&self.raw.client).await
     }
+}
+
+/// The server process ids of the ORM's and the raw side's connections (found by their
+/// `application_name`s, through `client`).
+pub async fn backend_pids(client: &tokio_postgres::Client) -> Result<(i32, i32), BoxError> {
+    let rows = client
+        .query(
+            "SELECT pid, application_name FROM pg_stat_activity WHERE application_name = ANY($1)",
+            &[&[ORM_APPLICATION_NAME, RAW_APPLICATION_NAME].as_slice()],
+        )
+        .await?;
+    let pid = |name: &str| -> Result<i32, BoxError> {
+        let mut found = rows.iter().filter(|r| r.get::<_, &str>(1) == name);
+        match (found.next(), found.next()) {
+            (Some(r), None) => Ok(r.get(0)),
+            _ => Err(format!("expected exactly one backend named {name:?}").into()),
+        }
+    };
+    Ok((pid(ORM_APPLICATION_NAME)?, pid(RAW_APPLICATION_NAME)?))
 }
 
 /// The server's URL: `DATABASE_URL`, or the local cluster that `dev_database` started.
@@ -120,28 +131,63 @@ fn server_url() -> Result<(String, &'static str), BoxError> {
 /// Must run inside a tokio runtime with IO and time enabled; the raw connection's task is
 /// spawned on it.
 pub async fn setup() -> Result<Env, BoxError> {
-    // Starts the local cluster when DATABASE_URL is unset.
-    let admin = orm_postgres::testing::dev_database().await?;
-    admin
-        .batch_execute(
-            "DROP TABLE IF EXISTS users;
-             CREATE TABLE users (
-                 id serial PRIMARY KEY,
-                 name varchar(255) NOT NULL,
-                 hair_color varchar(255)
-             );",
-        )
-        .await?;
-    admin
-        .batch_execute(&format!(
-            "INSERT INTO users (name, hair_color)
-             SELECT 'User ' || i, CASE WHEN i % 2 = 0 THEN 'hair color ' || i END
-             FROM generate_series(1, {ROWS}) AS i;
-             ANALYZE users;"
-        ))
-        .await?;
-    drop(admin);
+    // `CASCADE`: the `association` bench's `posts` references `users` (on a shared
+    // DATABASE_URL); only that foreign key goes.
+    create_tables(&format!(
+        "DROP TABLE IF EXISTS users CASCADE;
+         CREATE TABLE users (
+             id serial PRIMARY KEY,
+             name varchar(255) NOT NULL,
+             hair_color varchar(255)
+         );
+         INSERT INTO users (name, hair_color)
+         SELECT 'User ' || i, CASE WHEN i % 2 = 0 THEN 'hair color ' || i END
+         FROM generate_series(1, {ROWS}) AS i;
+         ANALYZE users;"
+    ))
+    .await?;
+    let c = connect().await?;
+    let stmt = c.client.prepare(RAW_SQL).await?;
+    Ok(Env {
+        db: c.db,
+        raw: Raw {
+            client: c.client,
+            stmt,
+        },
+        server_version: c.server_version,
+        server: c.server,
+        local: c.local,
+    })
+}
 
+/// Runs `script` (the bench's tables, created fresh) on the server, starting the local cluster
+/// when `DATABASE_URL` is unset.
+pub async fn create_tables(script: &str) -> Result<(), BoxError> {
+    let admin = orm_postgres::testing::dev_database().await?;
+    admin.batch_execute(script).await?;
+    Ok(())
+}
+
+/// The two sides' connections, opened by [`connect`].
+pub struct Connections {
+    /// The ORM side: a pool of one connection ([`ORM_APPLICATION_NAME`]).
+    pub db: Database,
+    /// The hand-written side's client ([`RAW_APPLICATION_NAME`]; its connection task runs on
+    /// the caller's runtime).
+    pub client: tokio_postgres::Client,
+    /// `SHOW server_version`.
+    pub server_version: String,
+    /// Where the server is: `DATABASE_URL` or the local cluster.
+    pub server: &'static str,
+    /// Whether the server is this process's local cluster.
+    pub local: bool,
+}
+
+/// Opens both sides' connections to the server of [`create_tables`].
+///
+/// Must run inside a tokio runtime with IO and time enabled; the raw connection's task is
+/// spawned on it.
+pub async fn connect() -> Result<Connections, BoxError> {
     let (url, server) = server_url()?;
     let db = Database::builder(url.clone())
         .max_connections(1)
@@ -157,12 +203,10 @@ pub async fn setup() -> Result<Env, BoxError> {
             eprintln!("orm-bench: raw connection error: {e}");
         }
     });
-    let stmt = client.prepare(RAW_SQL).await?;
     let server_version: String = client.query_one("SHOW server_version", &[]).await?.get(0);
-
-    Ok(Env {
+    Ok(Connections {
         db,
-        raw: Raw { client, stmt },
+        client,
         server_version,
         server,
         local: server != "DATABASE_URL",
