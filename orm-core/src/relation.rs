@@ -553,6 +553,12 @@ impl<R: Relation> Relationship<R> {
     /// many-to-many), and whether it resolved.
     pub fn join_items(self, kind: JoinKind) -> Result<Vec<Join>> {
         let meta = R::META;
+        if std::ptr::eq(meta.target, meta.parent) {
+            return Err(Error::invalid_statement(format!(
+                "relationship `{}.{}` joins a table to itself: declare an alias (alias!(Other = {})) and join it with an explicit condition",
+                meta.model, meta.name, meta.model
+            )));
+        }
         let r = meta.resolve()?;
         let parent_q = R::Parent::TABLE.name;
         let target_q = meta.target.name;
@@ -612,16 +618,31 @@ fn exists_related<R: Relation>(condition: Option<Expr<bool>>) -> Expr<bool> {
         Err(e) => return Expr::new(Node::Raw(Box::new(crate::raw::RawSql::failing(e)))),
     };
     let parent_q = R::Parent::TABLE.name;
+    // A relationship to its own table: the inner table gets an alias, and the condition (written
+    // with the model's columns, meaning the related row) is adapted to it.
+    let self_referential = std::ptr::eq(meta.target, meta.parent);
+    let (target_q, target_alias) = if self_referential {
+        ("orm_t", Some("orm_t"))
+    } else {
+        (meta.target.name, None)
+    };
+    let condition = condition.map(|c| {
+        let mut node = c.into_node();
+        if self_referential {
+            node.requalify(meta.target.name, target_q);
+        }
+        Expr::<bool>::new(node)
+    });
     let mut core = SelectCore {
         columns: vec![Node::Keyword("1")],
         from: vec![FromItem::Table {
             table: meta.target,
-            alias: None,
+            alias: target_alias,
         }],
         ..SelectCore::default()
     };
     let link = match &r.secondary {
-        None => eq_cols(meta.target.name, &r.target_cols, parent_q, &r.parent_cols),
+        None => eq_cols(target_q, &r.target_cols, parent_q, &r.parent_cols),
         Some((sec, to_parent, to_target)) => {
             core.joins.push(Join {
                 kind: JoinKind::Inner,

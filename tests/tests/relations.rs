@@ -469,3 +469,68 @@ async fn filtering_and_joining_through_relationships() {
         .unwrap();
     assert_eq!(counts[1], ("bob".into(), None));
 }
+
+#[tokio::test]
+async fn self_referential_filters_compare_the_related_row_not_the_same_row() {
+    let t = blog().await;
+    // Users referred by ann: the condition is about the referrer, the link about the outer user.
+    let by_ann: Vec<String> = t
+        .fetch_all(
+            select::<User>()
+                .filter(User::referrer.has(User::name.eq("ann")))
+                .order_by(User::name)
+                .columns(User::name),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_ann, ["bob", "cid"]);
+    let referred_dee: Vec<String> = t
+        .fetch_all(
+            select::<User>()
+                .filter(User::referred.any(User::name.eq("dee")))
+                .columns(User::name),
+        )
+        .await
+        .unwrap();
+    assert_eq!(referred_dee, ["bob"]);
+    // A join of a table to itself needs an alias.
+    let err = t
+        .fetch_all(select::<User>().join_rel(User::referred))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("alias!"), "{err}");
+}
+
+#[test]
+fn sql_of_relationship_queries() {
+    use insta::assert_snapshot;
+    let sql = |s: &dyn Fn() -> orm_postgres::Result<orm_postgres::CompiledQuery>| {
+        s().unwrap().to_string()
+    };
+    assert_snapshot!(sql(&|| select::<User>()
+        .order_by(User::name)
+        .load(User::posts.joined())
+        .compile()));
+    assert_snapshot!(sql(&|| select::<User>()
+        .order_by(User::id)
+        .limit(10)
+        .load(User::posts.joined())
+        .compile()));
+    assert_snapshot!(sql(&|| select::<Post>()
+        .load(Post::tags.joined())
+        .load(Post::author.joined())
+        .compile()));
+    assert_snapshot!(sql(&|| {
+        select::<User>()
+            .filter(User::posts.any(Post::title.eq("x")))
+            .filter(User::referrer.has(User::name.eq("ann")))
+            .compile()
+    }));
+    assert_snapshot!(sql(&|| select::<Post>()
+        .join_rel(Post::tags)
+        .columns((Post::title, Tag::name))
+        .compile()));
+    assert_snapshot!(sql(&|| select::<Item>()
+        .filter(Item::shipments.exists())
+        .compile()));
+}

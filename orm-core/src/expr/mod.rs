@@ -427,6 +427,74 @@ impl fmt::Debug for Node {
 }
 
 impl Node {
+    /// Rewrites every column qualified by `from` to be qualified by `to` (to adapt a condition
+    /// to an aliased table). Subqueries are left alone: their columns belong to their own
+    /// scope.
+    pub fn requalify(&mut self, from: &str, to: &'static str) {
+        let mut go = |n: &mut Node| n.requalify(from, to);
+        match self {
+            Node::Column(c) => {
+                if c.table == from {
+                    c.table = to;
+                }
+            }
+            Node::Unary(_, e) | Node::Cast(e, _) | Node::Extract(_, e) | Node::Label(e, _) => go(e),
+            Node::Binary(_, l, r) => {
+                go(l);
+                go(r);
+            }
+            Node::InArray { expr, array, .. } => {
+                go(expr);
+                go(array);
+            }
+            Node::Quantified { expr, array, .. } => {
+                go(expr);
+                go(array);
+            }
+            Node::Between {
+                expr, low, high, ..
+            } => {
+                go(expr);
+                go(low);
+                go(high);
+            }
+            Node::Func(_, args) | Node::Row(args) => args.iter_mut().for_each(go),
+            Node::Aggregate(a) => {
+                a.args.iter_mut().for_each(&mut go);
+                a.order_by.iter_mut().for_each(|o| go(&mut o.node));
+                if let Some(f) = &mut a.filter {
+                    go(f);
+                }
+            }
+            Node::Window(call, over) => {
+                go(call);
+                over.partition_by.iter_mut().for_each(&mut go);
+                over.order_by.iter_mut().for_each(|o| go(&mut o.node));
+            }
+            Node::Case(c) => {
+                if let Some(o) = &mut c.operand {
+                    go(o);
+                }
+                for (w, t) in &mut c.whens {
+                    go(w);
+                    go(t);
+                }
+                if let Some(e) = &mut c.else_ {
+                    go(e);
+                }
+            }
+            Node::InSubquery { expr, .. } => go(expr),
+            Node::Param(_)
+            | Node::CountStar
+            | Node::Keyword(_)
+            | Node::Exists(_)
+            | Node::Subquery(_)
+            | Node::Excluded(_)
+            | Node::Name(_)
+            | Node::Raw(_) => {}
+        }
+    }
+
     pub(crate) fn binary(op: BinOp, left: Node, right: Node) -> Node {
         Node::Binary(op, Box::new(left), Box::new(right))
     }
