@@ -3,6 +3,9 @@
 //! `len = n`, `NUMERIC(10,2)` a `Decimal`, `TIMESTAMP` a `NaiveDateTime`; nullable columns are
 //! `Option`s. Foreign keys are declared with `references`, so `join_fk` can use them.
 //!
+//! The relationships between them are `Related<...>` fields with `#[relationship(...)]`: not
+//! columns, not loaded unless a query asks (`Artist::albums.selectin()`).
+//!
 //! The dataset is not part of the project: the tests in `tests/tests/datasets` load it at run
 //! time from `../shared/datasets` (or `ORM_DATASETS`).
 
@@ -18,6 +21,9 @@ pub struct Artist {
     pub artist_id: i32,
     #[model(len = 120)]
     pub name: Option<String>,
+    /// The artist's albums, by title.
+    #[relationship(has_many = Album, foreign_key = "artist_id", order_by = ("title", "album_id"), back_populates = "artist")]
+    pub albums: Related<Vec<Album>>,
 }
 
 /// `album`
@@ -30,6 +36,12 @@ pub struct Album {
     pub title: String,
     #[model(references = "artist.artist_id", index)]
     pub artist_id: i32,
+    /// The artist (a required foreign key).
+    #[relationship(belongs_to = Artist, foreign_key = "artist_id", back_populates = "albums")]
+    pub artist: Related<Artist>,
+    /// The album's tracks, in track order.
+    #[relationship(has_many = Track, foreign_key = "album_id", order_by = "track_id", back_populates = "album")]
+    pub tracks: Related<Vec<Track>>,
 }
 
 /// `genre`
@@ -40,6 +52,9 @@ pub struct Genre {
     pub genre_id: i32,
     #[model(len = 120)]
     pub name: Option<String>,
+    /// The genre's tracks (foreign key inferred from `track.genre_id`).
+    #[relationship(has_many = Track, order_by = "track_id", back_populates = "genre")]
+    pub tracks: Related<Vec<Track>>,
 }
 
 /// `media_type`
@@ -71,6 +86,18 @@ pub struct Track {
     pub milliseconds: i32,
     pub bytes: Option<i32>,
     pub unit_price: Decimal,
+    /// The album (`album_id` is nullable).
+    #[relationship(belongs_to = Album, foreign_key = "album_id", back_populates = "tracks")]
+    pub album: Related<Option<Album>>,
+    /// The media type (a required foreign key).
+    #[relationship(belongs_to = MediaType, foreign_key = "media_type_id")]
+    pub media_type: Related<MediaType>,
+    /// The genre (`genre_id` is nullable).
+    #[relationship(belongs_to = Genre, foreign_key = "genre_id", back_populates = "tracks")]
+    pub genre: Related<Option<Genre>>,
+    /// The playlists holding the track, through `playlist_track` (link columns inferred).
+    #[relationship(many_to_many = Playlist, secondary = PlaylistTrack, order_by = "playlist_id", back_populates = "tracks")]
+    pub playlists: Related<Vec<Playlist>>,
 }
 
 /// `playlist`
@@ -81,6 +108,9 @@ pub struct Playlist {
     pub playlist_id: i32,
     #[model(len = 120)]
     pub name: Option<String>,
+    /// The playlist's tracks, through `playlist_track`, by name.
+    #[relationship(many_to_many = Track, secondary = PlaylistTrack, foreign_key = "playlist_id", target_key = "track_id", order_by = ("name", "track_id"), back_populates = "playlists")]
+    pub tracks: Related<Vec<Track>>,
 }
 
 /// `playlist_track`: the many-to-many link between playlists and tracks (composite key).
@@ -125,6 +155,15 @@ pub struct Employee {
     pub fax: Option<String>,
     #[model(len = 60)]
     pub email: Option<String>,
+    /// The manager: the same table, through `reports_to` (the general manager has none).
+    #[relationship(belongs_to = Employee, foreign_key = "reports_to", back_populates = "reports")]
+    pub manager: Related<Option<Employee>>,
+    /// The direct reports, through `reports_to` on the same table.
+    #[relationship(has_many = Employee, foreign_key = "reports_to", order_by = "employee_id", back_populates = "manager")]
+    pub reports: Related<Vec<Employee>>,
+    /// The customers this employee supports.
+    #[relationship(has_many = Customer, foreign_key = "support_rep_id", order_by = "customer_id", back_populates = "support_rep")]
+    pub customers: Related<Vec<Customer>>,
 }
 
 /// `customer`: each has a support representative (an employee).
@@ -157,6 +196,12 @@ pub struct Customer {
     pub email: String,
     #[model(references = "employee.employee_id", index)]
     pub support_rep_id: Option<i32>,
+    /// The support representative (`support_rep_id` is nullable).
+    #[relationship(belongs_to = Employee, foreign_key = "support_rep_id", back_populates = "customers")]
+    pub support_rep: Related<Option<Employee>>,
+    /// The customer's invoices, newest first.
+    #[relationship(has_many = Invoice, foreign_key = "customer_id", order_by = ("-invoice_date", "-invoice_id"), back_populates = "customer")]
+    pub invoices: Related<Vec<Invoice>>,
 }
 
 /// `invoice`
@@ -179,6 +224,12 @@ pub struct Invoice {
     #[model(len = 10)]
     pub billing_postal_code: Option<String>,
     pub total: Decimal,
+    /// The customer.
+    #[relationship(belongs_to = Customer, foreign_key = "customer_id", back_populates = "invoices")]
+    pub customer: Related<Customer>,
+    /// The invoice's lines (the association object between invoices and tracks).
+    #[relationship(has_many = InvoiceLine, foreign_key = "invoice_id", order_by = "invoice_line_id", back_populates = "invoice")]
+    pub lines: Related<Vec<InvoiceLine>>,
 }
 
 /// `invoice_line`
@@ -193,4 +244,10 @@ pub struct InvoiceLine {
     pub track_id: i32,
     pub unit_price: Decimal,
     pub quantity: i32,
+    /// The invoice.
+    #[relationship(belongs_to = Invoice, foreign_key = "invoice_id", back_populates = "lines")]
+    pub invoice: Related<Invoice>,
+    /// The track sold.
+    #[relationship(belongs_to = Track, foreign_key = "track_id")]
+    pub track: Related<Track>,
 }

@@ -4,6 +4,9 @@
 //! `tsvector`, `numeric` amounts, `date`, timestamps with time zone, `character(20)`, and a
 //! table partitioned by range (`payment`, modelled by its parent table).
 //!
+//! The relationships between them are `Related<...>` fields with `#[relationship(...)]`: not
+//! columns, not loaded unless a query asks (`Film::actors.selectin()`).
+//!
 //! The dataset is not part of the project: the tests in `tests/tests/datasets` load it at run
 //! time from `../shared/datasets` (or `ORM_DATASETS`).
 
@@ -43,6 +46,9 @@ pub struct Actor {
     pub last_name: String,
     #[model(default = "now()")]
     pub last_update: DateTime<Utc>,
+    /// The actor's films, through `film_actor` (link columns inferred), by title.
+    #[relationship(many_to_many = Film, secondary = FilmActor, order_by = ("title", "film_id"), back_populates = "actors")]
+    pub films: Related<Vec<Film>>,
 }
 
 /// `country`
@@ -58,6 +64,9 @@ pub struct Country {
     pub country: String,
     #[model(default = "now()")]
     pub last_update: DateTime<Utc>,
+    /// The country's cities, by name.
+    #[relationship(has_many = City, foreign_key = "country_id", order_by = ("city", "city_id"), back_populates = "country")]
+    pub cities: Related<Vec<City>>,
 }
 
 /// `city`
@@ -80,6 +89,9 @@ pub struct City {
     pub country_id: i32,
     #[model(default = "now()")]
     pub last_update: DateTime<Utc>,
+    /// The country.
+    #[relationship(belongs_to = Country, foreign_key = "country_id", back_populates = "cities")]
+    pub country: Related<Country>,
 }
 
 /// `address`
@@ -106,6 +118,9 @@ pub struct Address {
     pub phone: String,
     #[model(default = "now()")]
     pub last_update: DateTime<Utc>,
+    /// The city.
+    #[relationship(belongs_to = City, foreign_key = "city_id")]
+    pub city: Related<City>,
 }
 
 /// `category`
@@ -121,6 +136,9 @@ pub struct Category {
     pub name: String,
     #[model(default = "now()")]
     pub last_update: DateTime<Utc>,
+    /// The category's films, through `film_category`, by title.
+    #[relationship(many_to_many = Film, secondary = FilmCategory, order_by = ("title", "film_id"), back_populates = "categories")]
+    pub films: Related<Vec<Film>>,
 }
 
 /// `language`: `name` is a `character(20)`, so it comes back blank-padded.
@@ -136,6 +154,10 @@ pub struct Language {
     pub name: String,
     #[model(default = "now()")]
     pub last_update: DateTime<Utc>,
+    /// The films in this language: `film` has two foreign keys to `language`, so this one
+    /// names its own.
+    #[relationship(has_many = Film, foreign_key = "language_id", order_by = "film_id", back_populates = "language")]
+    pub films: Related<Vec<Film>>,
 }
 
 /// `film`. `release_year` is of the domain `year` (over `integer`); `fulltext` is kept up to
@@ -180,6 +202,22 @@ pub struct Film {
     pub last_update: DateTime<Utc>,
     pub special_features: Option<Vec<String>>,
     pub fulltext: TsVector,
+    /// The language (a required foreign key).
+    #[relationship(belongs_to = Language, foreign_key = "language_id", back_populates = "films")]
+    pub language: Related<Language>,
+    /// The original language: a second relationship to `language`, through another (nullable)
+    /// foreign key.
+    #[relationship(belongs_to = Language, foreign_key = "original_language_id")]
+    pub original_language: Related<Option<Language>>,
+    /// The cast, through `film_actor` (link columns named), by name.
+    #[relationship(many_to_many = Actor, secondary = FilmActor, foreign_key = "film_id", target_key = "actor_id", order_by = ("last_name", "first_name", "actor_id"), back_populates = "films")]
+    pub actors: Related<Vec<Actor>>,
+    /// The categories, through `film_category`.
+    #[relationship(many_to_many = Category, secondary = FilmCategory, order_by = "name", back_populates = "films")]
+    pub categories: Related<Vec<Category>>,
+    /// The copies in the stores.
+    #[relationship(has_many = Inventory, foreign_key = "film_id", order_by = "inventory_id", back_populates = "film")]
+    pub inventories: Related<Vec<Inventory>>,
 }
 
 /// `film_actor`: which actors play in which films (composite key).
@@ -203,6 +241,12 @@ pub struct FilmActor {
     pub film_id: i32,
     #[model(default = "now()")]
     pub last_update: DateTime<Utc>,
+    /// The actor (the link row as an association object).
+    #[relationship(belongs_to = Actor, foreign_key = "actor_id")]
+    pub actor: Related<Actor>,
+    /// The film.
+    #[relationship(belongs_to = Film, foreign_key = "film_id")]
+    pub film: Related<Film>,
 }
 
 /// `film_category`: the categories of each film (composite key).
@@ -248,6 +292,18 @@ pub struct Store {
     pub address_id: i32,
     #[model(default = "now()")]
     pub last_update: DateTime<Utc>,
+    /// The store's address.
+    #[relationship(belongs_to = Address, foreign_key = "address_id")]
+    pub address: Related<Address>,
+    /// The copies the store holds (foreign key inferred from `inventory.store_id`).
+    #[relationship(has_many = Inventory, order_by = "inventory_id", back_populates = "store")]
+    pub inventories: Related<Vec<Inventory>>,
+    /// The store's staff.
+    #[relationship(has_many = Staff, foreign_key = "store_id", order_by = "staff_id", back_populates = "store")]
+    pub staff: Related<Vec<Staff>>,
+    /// The store's customers.
+    #[relationship(has_many = Customer, foreign_key = "store_id", order_by = "customer_id", back_populates = "store")]
+    pub customers: Related<Vec<Customer>>,
 }
 
 /// `staff`; `picture` is a `bytea`.
@@ -278,6 +334,12 @@ pub struct Staff {
     #[model(default = "now()")]
     pub last_update: DateTime<Utc>,
     pub picture: Option<Vec<u8>>,
+    /// The store the staff member works at.
+    #[relationship(belongs_to = Store, foreign_key = "store_id", back_populates = "staff")]
+    pub store: Related<Store>,
+    /// The staff member's address.
+    #[relationship(belongs_to = Address, foreign_key = "address_id")]
+    pub address: Related<Address>,
 }
 
 /// `customer`: `activebool` is the boolean flag, `active` a legacy integer; `last_update` is
@@ -316,6 +378,18 @@ pub struct Customer {
     #[model(default = "now()")]
     pub last_update: Option<DateTime<Utc>>,
     pub active: Option<i32>,
+    /// The customer's store.
+    #[relationship(belongs_to = Store, foreign_key = "store_id", back_populates = "customers")]
+    pub store: Related<Store>,
+    /// The customer's address (then its city, then its country).
+    #[relationship(belongs_to = Address, foreign_key = "address_id")]
+    pub address: Related<Address>,
+    /// The customer's rentals, oldest first.
+    #[relationship(has_many = Rental, foreign_key = "customer_id", order_by = ("rental_date", "rental_id"), back_populates = "customer")]
+    pub rentals: Related<Vec<Rental>>,
+    /// The customer's payments, newest first (`payment` has a composite key).
+    #[relationship(has_many = Payment, foreign_key = "customer_id", order_by = ("-payment_date", "-payment_id"), back_populates = "customer")]
+    pub payments: Related<Vec<Payment>>,
 }
 
 /// `inventory`: one copy of a film in a store.
@@ -342,6 +416,15 @@ pub struct Inventory {
     pub store_id: i32,
     #[model(default = "now()")]
     pub last_update: DateTime<Utc>,
+    /// The film this copy is of.
+    #[relationship(belongs_to = Film, foreign_key = "film_id", back_populates = "inventories")]
+    pub film: Related<Film>,
+    /// The store holding it.
+    #[relationship(belongs_to = Store, foreign_key = "store_id", back_populates = "inventories")]
+    pub store: Related<Store>,
+    /// Its rentals, oldest first.
+    #[relationship(has_many = Rental, foreign_key = "inventory_id", order_by = ("rental_date", "rental_id"), back_populates = "inventory")]
+    pub rentals: Related<Vec<Rental>>,
 }
 
 /// `rental`: `return_date` is `NULL` while the copy is out.
@@ -377,6 +460,18 @@ pub struct Rental {
     pub staff_id: i32,
     #[model(default = "now()")]
     pub last_update: DateTime<Utc>,
+    /// The copy rented.
+    #[relationship(belongs_to = Inventory, foreign_key = "inventory_id", back_populates = "rentals")]
+    pub inventory: Related<Inventory>,
+    /// The customer.
+    #[relationship(belongs_to = Customer, foreign_key = "customer_id", back_populates = "rentals")]
+    pub customer: Related<Customer>,
+    /// The staff member who handled it.
+    #[relationship(belongs_to = Staff, foreign_key = "staff_id")]
+    pub staff: Related<Staff>,
+    /// Its payments.
+    #[relationship(has_many = Payment, foreign_key = "rental_id", order_by = ("payment_date", "payment_id"), back_populates = "rental")]
+    pub payments: Related<Vec<Payment>>,
 }
 
 /// `payment`: the parent of a table partitioned by month of `payment_date` (`payment_p2022_01`
@@ -398,4 +493,13 @@ pub struct Payment {
     pub amount: Decimal,
     #[model(primary_key)]
     pub payment_date: DateTime<Utc>,
+    /// The paying customer.
+    #[relationship(belongs_to = Customer, foreign_key = "customer_id", back_populates = "payments")]
+    pub customer: Related<Customer>,
+    /// The rental paid for.
+    #[relationship(belongs_to = Rental, foreign_key = "rental_id", back_populates = "payments")]
+    pub rental: Related<Rental>,
+    /// The staff member who took it.
+    #[relationship(belongs_to = Staff, foreign_key = "staff_id")]
+    pub staff: Related<Staff>,
 }

@@ -88,6 +88,7 @@ async fn chinook_queries() {
         first_and_next_invoice_per_customer,
         country_share_of_sales,
     );
+    crate::rel_chinook::run(&mut report, db).await;
     report.finish();
 }
 

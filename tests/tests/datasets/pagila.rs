@@ -116,6 +116,7 @@ async fn pagila_queries() {
         category_share_of_revenue,
         customer_spending_quartiles,
     );
+    crate::rel_pagila::run(&mut report, db).await;
     report.finish();
 }
 
