@@ -618,21 +618,29 @@ fn exists_related<R: Relation>(condition: Option<Expr<bool>>) -> Expr<bool> {
         Err(e) => return Expr::new(Node::Raw(Box::new(crate::raw::RawSql::failing(e)))),
     };
     let parent_q = R::Parent::TABLE.name;
-    // A relationship to its own table: the inner table gets an alias, and the condition (written
-    // with the model's columns, meaning the related row) is adapted to it.
+    // A relationship to its own table: the inner table gets an alias (a fresh one per nesting
+    // level), and the condition, written with the model's columns meaning the related row, is
+    // adapted to it (also inside nested relationship filters, whose links refer to it).
+    const ALIASES: [&str; 8] = [
+        "orm_t0", "orm_t1", "orm_t2", "orm_t3", "orm_t4", "orm_t5", "orm_t6", "orm_t7",
+    ];
     let self_referential = std::ptr::eq(meta.target, meta.parent);
+    let mut condition = condition.map(Expr::into_node);
     let (target_q, target_alias) = if self_referential {
-        ("orm_t", Some("orm_t"))
+        let level = condition.as_ref().map_or(0, |c| c.count_aliases("orm_t"));
+        let Some(alias) = ALIASES.get(level) else {
+            return Expr::new(Node::Raw(Box::new(crate::raw::RawSql::failing(
+                Error::invalid_statement("self-referential relationship filters nest too deep"),
+            ))));
+        };
+        if let Some(c) = condition.as_mut() {
+            c.requalify(meta.target.name, alias);
+        }
+        (*alias, Some(*alias))
     } else {
         (meta.target.name, None)
     };
-    let condition = condition.map(|c| {
-        let mut node = c.into_node();
-        if self_referential {
-            node.requalify(meta.target.name, target_q);
-        }
-        Expr::<bool>::new(node)
-    });
+    let condition = condition.map(Expr::<bool>::new);
     let mut core = SelectCore {
         columns: vec![Node::Keyword("1")],
         from: vec![FromItem::Table {
@@ -982,8 +990,11 @@ pub struct JoinedParts {
 /// Loaded rows and their keys, in query order.
 type Buffer<R> = Vec<(<R as Relation>::Target, <R as Relation>::Key)>;
 
-/// Joined children per parent (by parent number), with their raw identity.
-type JoinedBuffer<R> = Vec<Vec<(<R as Relation>::Target, Vec<u8>)>>;
+/// Joined children per parent (by parent number), and the identities of those seen.
+type JoinedBuffer<R> = Vec<(
+    Vec<<R as Relation>::Target>,
+    std::collections::HashSet<Vec<u8>>,
+)>;
 
 /// The raw bytes of the columns `offset + i` for `i` in `columns`: what identifies a row's part.
 fn raw_identity(
@@ -1054,10 +1065,13 @@ impl<'l, D: Decode> JoinedFold<'l, D> {
         }
     }
 
-    /// Takes one row.
+    /// Takes one row (the parent's columns, each joined load's columns, then the parent row's
+    /// number, which identifies it).
     pub fn push(&mut self, row: &dyn RowAccess) -> Result<()> {
-        // The parent part of the row identifies it (its type need not have a key).
-        let identity = raw_identity(row, 0, 0..D::WIDTH)?;
+        let last = row.len().checked_sub(1).ok_or_else(|| {
+            Error::invalid_statement("a joined load's row has no parent row number")
+        })?;
+        let identity = raw_identity(row, last, 0..1)?;
         let parent = match &self.last {
             Some((last, i)) if *last == identity => *i,
             _ => {
@@ -1207,12 +1221,12 @@ where
         let key_positions = meta_key_positions(R::Target::TABLE);
         let identity = raw_identity(row, offset, key_positions.iter().copied())?;
         if buffer.len() <= parent {
-            buffer.resize_with(parent + 1, Vec::new);
+            buffer.resize_with(parent + 1, Default::default);
         }
-        let children = &mut buffer[parent];
+        let (children, seen) = &mut buffer[parent];
         // The same child on several rows (a product with another joined collection): once.
-        if !children.iter().any(|(_, id)| *id == identity) {
-            children.push((child, identity));
+        if seen.insert(identity) {
+            children.push(child);
         }
         Ok(())
     }
@@ -1231,12 +1245,7 @@ where
                 Ok(per_parent) => {
                     let mut per_parent = per_parent.into_iter();
                     for p in parents.iter_mut() {
-                        let children = per_parent
-                            .next()
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|(c, _)| c)
-                            .collect();
+                        let children = per_parent.next().map(|(c, _)| c).unwrap_or_default();
                         R::slot(p).set(R::Value::from_children(children, R::META)?);
                     }
                     None

@@ -428,8 +428,8 @@ impl fmt::Debug for Node {
 
 impl Node {
     /// Rewrites every column qualified by `from` to be qualified by `to` (to adapt a condition
-    /// to an aliased table). Subqueries are left alone: their columns belong to their own
-    /// scope.
+    /// to an aliased table), also inside subqueries, except those whose own `FROM`/`JOIN` define
+    /// `from` (there the name means their own table).
     pub fn requalify(&mut self, from: &str, to: &'static str) {
         let mut go = |n: &mut Node| n.requalify(from, to);
         match self {
@@ -483,16 +483,41 @@ impl Node {
                     go(e);
                 }
             }
-            Node::InSubquery { expr, .. } => go(expr),
+            Node::InSubquery { expr, query, .. } => {
+                go(expr);
+                query.requalify(from, to);
+            }
+            Node::Exists(q) | Node::Subquery(q) => q.requalify(from, to),
             Node::Param(_)
             | Node::CountStar
             | Node::Keyword(_)
-            | Node::Exists(_)
-            | Node::Subquery(_)
             | Node::Excluded(_)
             | Node::Name(_)
             | Node::Raw(_) => {}
         }
+    }
+
+    /// The aliases the library gave to tables in subqueries of this expression that start with
+    /// `prefix` (to pick a fresh one when nesting).
+    pub fn count_aliases(&self, prefix: &str) -> usize {
+        let mut n = 0;
+        let mut visit = |node: &Node| n += node.count_aliases(prefix);
+        match self {
+            Node::Exists(q) | Node::Subquery(q) => return q.count_aliases(prefix),
+            Node::InSubquery { expr, query, .. } => {
+                return expr.count_aliases(prefix) + query.count_aliases(prefix);
+            }
+            Node::Unary(_, e) | Node::Cast(e, _) | Node::Extract(_, e) | Node::Label(e, _) => {
+                visit(e)
+            }
+            Node::Binary(_, l, r) => {
+                visit(l);
+                visit(r);
+            }
+            Node::Func(_, args) | Node::Row(args) => args.iter().for_each(visit),
+            _ => {}
+        }
+        n
     }
 
     pub(crate) fn binary(op: BinOp, left: Node, right: Node) -> Node {

@@ -215,6 +215,63 @@ pub enum LockWait {
     SkipLocked,
 }
 
+impl Query {
+    /// See [`Node::requalify`].
+    pub fn requalify(&mut self, from: &str, to: &'static str) {
+        match self {
+            Query::Select(core) => core.requalify(from, to),
+            Query::Compound(c) => {
+                c.left.requalify(from, to);
+                c.right.requalify(from, to);
+            }
+        }
+    }
+
+    /// See [`Node::count_aliases`].
+    pub fn count_aliases(&self, prefix: &str) -> usize {
+        match self {
+            Query::Select(core) => {
+                let own = core
+                    .from
+                    .iter()
+                    .chain(core.joins.iter().map(|j| &j.item))
+                    .filter(|i| i.qualifier().starts_with(prefix))
+                    .count();
+                own + core.filter.as_ref().map_or(0, |f| f.count_aliases(prefix))
+            }
+            Query::Compound(c) => c.left.count_aliases(prefix) + c.right.count_aliases(prefix),
+        }
+    }
+}
+
+impl SelectCore {
+    /// See [`Node::requalify`]: a query whose own tables include `from` is left alone.
+    pub fn requalify(&mut self, from: &str, to: &'static str) {
+        let shadows = self
+            .from
+            .iter()
+            .chain(self.joins.iter().map(|j| &j.item))
+            .any(|i| i.qualifier() == from);
+        if shadows {
+            return;
+        }
+        let go = |n: &mut Node| n.requalify(from, to);
+        self.columns.iter_mut().for_each(go);
+        for j in &mut self.joins {
+            if let JoinOn::On(n) = &mut j.on {
+                n.requalify(from, to);
+            }
+        }
+        for n in [&mut self.filter, &mut self.having].into_iter().flatten() {
+            n.requalify(from, to);
+        }
+        self.group_by.iter_mut().for_each(go);
+        self.order_by
+            .iter_mut()
+            .for_each(|o| o.node.requalify(from, to));
+    }
+}
+
 impl From<SelectCore> for Query {
     fn from(core: SelectCore) -> Self {
         Query::Select(Box::new(core))

@@ -735,74 +735,88 @@ impl<O: Decode, S> Select<O, S> {
             .downcast_ref::<Vec<Arc<dyn Loader<O::Output>>>>()
     }
 
-    /// The query with the joined loads' `LEFT JOIN`s and columns. A query whose rows a join
-    /// would multiply before they are limited, deduplicated or grouped is wrapped first:
-    /// `SELECT orm_p.*, ... FROM (query) AS orm_p LEFT JOIN ...`, keeping its order.
+    /// The query with the joined loads' `LEFT JOIN`s and columns. The query is wrapped first,
+    /// so its own `LIMIT`/`OFFSET` count parents and its own joins keep their rows:
+    /// `SELECT orm_p.<columns>, <targets>, orm_p.orm_row FROM (query + order keys +
+    /// row_number() OVER () AS orm_row) AS orm_p LEFT JOIN ... ORDER BY <its order>, <targets'>`.
+    /// The last column identifies the parent row when the rows are folded.
     fn joined_core(&self, joined: &[&Arc<dyn Loader<O::Output>>]) -> Result<(SelectCore, usize)> {
+        const P: &str = "orm_p";
+        const ROW: &str = "orm_row";
+        const ORDER: [&str; 16] = [
+            "orm_o0", "orm_o1", "orm_o2", "orm_o3", "orm_o4", "orm_o5", "orm_o6", "orm_o7",
+            "orm_o8", "orm_o9", "orm_o10", "orm_o11", "orm_o12", "orm_o13", "orm_o14", "orm_o15",
+        ];
         let c = &self.core;
-        let wrap = c.limit.is_some()
-            || c.offset.is_some()
-            || !matches!(c.distinct, Distinct::None)
+        if !matches!(c.distinct, Distinct::None)
             || !c.group_by.is_empty()
             || c.having.is_some()
-            || c.lock.is_some();
-        let (mut core, parent) = if wrap {
-            const P: &str = "orm_p";
-            let inner_names: Vec<&'static str> = c.from.iter().map(FromItem::qualifier).collect();
-            let mut columns = Vec::with_capacity(c.columns.len());
-            for n in &c.columns {
-                columns.push(match n {
-                    Node::Column(col) => Node::Column(ColumnRef {
-                        table: P,
-                        name: col.name,
-                    }),
-                    Node::Label(_, l) => Node::Column(ColumnRef { table: P, name: l }),
-                    _ => {
-                        return Err(crate::Error::invalid_statement(
-                            "a joined load needs a query selecting plain columns",
-                        ));
-                    }
-                });
-            }
-            let order_by = c
-                .order_by
-                .iter()
-                .map(|o| match &o.node {
-                    Node::Column(col) if inner_names.contains(&col.table) => OrderBy {
-                        node: Node::Column(ColumnRef {
-                            table: P,
-                            name: col.name,
-                        }),
-                        ..o.clone()
-                    },
-                    _ => o.clone(),
-                })
-                .collect();
-            (
-                SelectCore {
-                    columns,
-                    from: vec![FromItem::Subquery {
-                        query: Box::new(Query::from(c.clone())),
-                        alias: P,
-                        lateral: false,
-                    }],
-                    order_by,
-                    ..SelectCore::default()
-                },
-                P,
-            )
-        } else {
-            let parent = c.from.first().map_or("", FromItem::qualifier);
-            (c.clone(), parent)
+            || c.lock.is_some()
+        {
+            return Err(crate::Error::invalid_statement(
+                "a joined load cannot be used on a DISTINCT, grouped or locking query; load with selectin",
+            ));
+        }
+        if c.order_by.len() > ORDER.len() {
+            return Err(crate::Error::invalid_statement(
+                "too many ORDER BY items for a joined load",
+            ));
+        }
+        let mut inner = c.clone();
+        let mut columns = Vec::with_capacity(c.columns.len());
+        for n in &c.columns {
+            columns.push(match n {
+                Node::Column(col) => Node::Column(ColumnRef {
+                    table: P,
+                    name: col.name,
+                }),
+                Node::Label(_, l) => Node::Column(ColumnRef { table: P, name: l }),
+                _ => {
+                    return Err(crate::Error::invalid_statement(
+                        "a joined load needs a query selecting plain columns",
+                    ));
+                }
+            });
+        }
+        let mut order_by = Vec::with_capacity(c.order_by.len());
+        for (o, name) in c.order_by.iter().zip(ORDER) {
+            inner
+                .columns
+                .push(Node::Label(Box::new(o.node.clone()), name));
+            order_by.push(OrderBy {
+                node: Node::Column(ColumnRef { table: P, name }),
+                ..o.clone()
+            });
+        }
+        inner.columns.push(Node::Label(
+            Box::new(Node::Window(
+                Box::new(Node::Func("row_number", Vec::new())),
+                Box::default(),
+            )),
+            ROW,
+        ));
+        let mut core = SelectCore {
+            columns,
+            from: vec![FromItem::Subquery {
+                query: Box::new(Query::from(inner)),
+                alias: P,
+                lateral: false,
+            }],
+            order_by,
+            ..SelectCore::default()
         };
-        let mut width = O::WIDTH;
+        let mut width = O::WIDTH + 1;
         for (slot, l) in joined.iter().enumerate() {
-            let parts = l.joined(parent, slot)?;
+            let parts = l.joined(P, slot)?;
             core.joins.extend(parts.joins);
             core.columns.extend(parts.columns);
             core.order_by.extend(parts.order_by);
             width += l.joined_width();
         }
+        core.columns.push(Node::Column(ColumnRef {
+            table: P,
+            name: ROW,
+        }));
         Ok((core, width))
     }
 }
