@@ -74,7 +74,11 @@ pub trait Executor: Acquire + Sync {
         async move {
             let q = compiled?;
             let conn = self.acquire().await?;
-            fetch_loaded::<S::Row>(&conn, &q, plan).await
+            match plan {
+                None => conn.fetch_all::<S::Row>(&q).await,
+                // Boxed: keeps the common future small (it is moved on every poll setup).
+                Some(plan) => Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan)).await,
+            }
         }
     }
 
@@ -89,8 +93,8 @@ pub trait Executor: Acquire + Sync {
         async move {
             let q = compiled?;
             let conn = self.acquire().await?;
-            if plan.is_some() {
-                let rows = fetch_loaded::<S::Row>(&conn, &q, plan).await?;
+            if let Some(plan) = plan {
+                let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan)).await?;
                 return exactly_one(rows);
             }
             conn.fetch_opt::<S::Row>(&q, true)
@@ -110,8 +114,8 @@ pub trait Executor: Acquire + Sync {
         async move {
             let q = compiled?;
             let conn = self.acquire().await?;
-            if plan.is_some() {
-                let rows = fetch_loaded::<S::Row>(&conn, &q, plan).await?;
+            if let Some(plan) = plan {
+                let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan)).await?;
                 return match rows.len() {
                     0 => Ok(None),
                     _ => exactly_one(rows).map(Some),
@@ -188,11 +192,8 @@ pub trait Executor: Acquire + Sync {
 async fn fetch_loaded<D: Decode>(
     conn: &Conn,
     q: &crate::CompiledQuery,
-    plan: Option<LoadPlan<D::Output>>,
+    (loaders, query): LoadPlan<D::Output>,
 ) -> Result<Vec<D::Output>> {
-    let Some((loaders, query)) = plan else {
-        return conn.fetch_all::<D>(q).await;
-    };
     let mut rows = if loaders.iter().any(|l| l.strategy() == Strategy::Joined) {
         let mut fold = JoinedFold::<D>::new(&loaders);
         conn.for_each_row(q, &mut |row| fold.push(row)).await?;

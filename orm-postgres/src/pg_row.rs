@@ -34,27 +34,29 @@ fn domain_base(ty: &Type) -> Option<&Type> {
 impl crate::Row for PgRow<'_> {
     #[inline]
     fn get_at<'a, T: FromSql<'a>>(&'a self, idx: usize) -> Result<T, BoxError> {
-        // A domain is sent as its base type; the driver only matches exact types, so decode it
-        // as the base type (checked only when the exact match fails).
-        if let Some(column) = self.0.columns().get(idx) {
-            if !T::accepts(column.type_()) {
-                if let Some(base) = domain_base(column.type_()) {
-                    if T::accepts(base) {
-                        let raw: RawValue<'a> = self.0.try_get(idx)?;
-                        return T::from_sql_nullable(base, raw.0);
+        match self.0.try_get(idx) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                // A domain is sent as its base type, but the driver only matches exact types:
+                // decode it as the base type (only on this error path, so the common case pays
+                // nothing).
+                if let Some(column) = self.0.columns().get(idx) {
+                    if let Some(base) = domain_base(column.type_()) {
+                        if T::accepts(base) {
+                            let raw: RawValue<'a> = self.0.try_get(idx)?;
+                            return T::from_sql_nullable(base, raw.0);
+                        }
                     }
                 }
+                // The driver wraps the cause as "error deserializing column N: <cause>"; keep
+                // the cause, since our error already names the model and column.
+                use std::error::Error as _;
+                Err(match e.source() {
+                    Some(cause) => cause.to_string().into(),
+                    None => e.to_string().into(),
+                })
             }
         }
-        self.0.try_get(idx).map_err(|e| {
-            // The driver wraps the cause as "error deserializing column N: <cause>"; keep the
-            // cause, since our error already names the model and column.
-            use std::error::Error as _;
-            match e.source() {
-                Some(cause) => cause.to_string().into(),
-                None => e.to_string().into(),
-            }
-        })
     }
 
     fn width(&self) -> usize {

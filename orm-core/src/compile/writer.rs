@@ -43,11 +43,21 @@ impl SqlWriter {
     /// Appends a quoted identifier: `"name"`, with embedded `"` doubled. Empty names, names with
     /// a NUL byte and names over 63 bytes are rejected.
     pub fn push_ident(&mut self, name: &str) {
-        if let Err(e) = check_identifier(name) {
-            self.error.get_or_insert(e);
+        // One pass over the bytes decides both whether the name is valid (no NUL, not empty,
+        // at most 63 bytes) and whether it holds a quote to double.
+        let mut has_quote = false;
+        let mut has_nul = false;
+        for &b in name.as_bytes() {
+            has_quote |= b == b'"';
+            has_nul |= b == 0;
+        }
+        if has_nul || name.is_empty() || name.len() > MAX_IDENTIFIER_BYTES {
+            if let Err(e) = check_identifier(name) {
+                self.error.get_or_insert(e);
+            }
         }
         self.sql.push('"');
-        if name.contains('"') {
+        if has_quote {
             for c in name.chars() {
                 if c == '"' {
                     self.sql.push('"');
@@ -72,14 +82,32 @@ impl SqlWriter {
     /// Appends `$n` and records the value; the same value (the same `Arc`, as in a cloned
     /// expression) gets the same `$n`.
     pub fn push_param(&mut self, value: Param) {
-        let identity = std::sync::Arc::as_ptr(&value) as *const () as usize;
-        let n = match self.param_numbers.get(&identity) {
-            Some(&n) => n,
+        let identity = |p: &Param| std::sync::Arc::as_ptr(p) as *const () as usize;
+        // Few parameters: a scan, no allocation. Many (a large VALUES list): a map, built once
+        // the scan would cost more than the hashing.
+        const SCAN_LIMIT: usize = 16;
+        let known = if self.params.len() < SCAN_LIMIT {
+            self.params
+                .iter()
+                .position(|p| std::sync::Arc::ptr_eq(p, &value))
+                .map(|i| i + 1)
+        } else {
+            if self.param_numbers.is_empty() {
+                for (i, p) in self.params.iter().enumerate() {
+                    self.param_numbers.insert(identity(p), i + 1);
+                }
+            }
+            self.param_numbers.get(&identity(&value)).copied()
+        };
+        let n = match known {
+            Some(n) => n,
             None => {
+                if !self.param_numbers.is_empty() {
+                    self.param_numbers
+                        .insert(identity(&value), self.params.len() + 1);
+                }
                 self.params.push(value);
-                let n = self.params.len();
-                self.param_numbers.insert(identity, n);
-                n
+                self.params.len()
             }
         };
         // Writing to a String cannot fail.

@@ -272,6 +272,12 @@ impl SelectCore {
     }
 }
 
+impl From<Box<SelectCore>> for Query {
+    fn from(core: Box<SelectCore>) -> Self {
+        Query::Select(core)
+    }
+}
+
 impl From<SelectCore> for Query {
     fn from(core: SelectCore) -> Self {
         Query::Select(Box::new(core))

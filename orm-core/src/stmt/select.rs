@@ -35,7 +35,8 @@ use crate::row::Decode;
 /// );
 /// ```
 pub struct Select<O, S = Cons<Inner<O>, Nil>> {
-    core: SelectCore,
+    /// Boxed: the builder moves the statement by value at every step, and the body is large.
+    core: Box<SelectCore>,
     /// Relationships to load: a `Vec<Arc<dyn Loader<O::Output>>>`, type-erased so `Select`
     /// needs no bound on `O`.
     loads: Option<Arc<dyn std::any::Any + Send + Sync>>,
@@ -230,7 +231,7 @@ where
 impl<O, S> Select<O, S> {
     fn from_core(core: SelectCore) -> Self {
         Select {
-            core,
+            core: Box::new(core),
             loads: None,
             _out: PhantomData,
         }
@@ -239,7 +240,11 @@ impl<O, S> Select<O, S> {
     /// The same query with another row type: relationship loads (which belong to the row type)
     /// are dropped.
     fn retype<O2, S2>(self) -> Select<O2, S2> {
-        Select::from_core(self.core)
+        Select {
+            core: self.core,
+            loads: None,
+            _out: PhantomData,
+        }
     }
 
     /// The same query reading more sources: rows, and their loads, stay.
@@ -258,7 +263,7 @@ impl<O, S> Select<O, S> {
 
     /// The untyped query.
     pub fn into_query(self) -> Query {
-        Query::from(self.core)
+        Query::Select(self.core)
     }
 
     /// Replaces the selected columns; rows then decode into the selection's output: a value, a
@@ -269,7 +274,7 @@ impl<O, S> Select<O, S> {
         selection.push_nodes(&mut columns);
         Select::from_core(SelectCore {
             columns,
-            ..self.core
+            ..*self.core
         })
     }
 
@@ -545,7 +550,7 @@ impl<O, S> Select<O, S> {
             columns: vec![Node::CountStar],
             order_by: Vec::new(),
             lock: None,
-            ..core
+            ..*core
         })
     }
 
@@ -554,7 +559,7 @@ impl<O, S> Select<O, S> {
         let inner = SelectCore {
             columns: vec![Node::Keyword("1")],
             order_by: Vec::new(),
-            ..self.core
+            ..*self.core
         };
         Select::from_core(SelectCore {
             columns: vec![Node::Exists(Box::new(Query::from(inner)))],
