@@ -239,6 +239,20 @@ impl RelationMeta {
         self
     }
 
+    /// The relationship's ordering of loaded children, on the target qualified by `target`.
+    fn ordering(&self, target: &'static str) -> Vec<OrderBy> {
+        self.order_by
+            .iter()
+            .map(|(c, desc)| {
+                let mut o = OrderBy::from_node(col(target, c));
+                if *desc {
+                    o.ordering = Ordering::Desc;
+                }
+                o
+            })
+            .collect()
+    }
+
     /// The join between this model's table and the target's (through the association table for
     /// many-to-many), resolving foreign keys from the metadata. Named foreign keys may be Rust
     /// field names or column names.
@@ -879,17 +893,7 @@ impl<R: Relation> Load<R> {
                 .push(Node::Label(Box::new(k.clone()), KEY_LABELS[i]));
         }
         core.filter = Some(key_filter(&key_nodes)?);
-        core.order_by = meta
-            .order_by
-            .iter()
-            .map(|(c, desc)| {
-                let mut o = OrderBy::from_node(col(target_q, c));
-                if *desc {
-                    o.ordering = Ordering::Desc;
-                }
-                o
-            })
-            .collect();
+        core.order_by = meta.ordering(target_q);
         Ok(Query::from(core))
     }
 
@@ -1178,17 +1182,7 @@ where
             ],
         };
         let columns = meta.target.columns.iter().map(|c| col(t, c.name)).collect();
-        let order_by = meta
-            .order_by
-            .iter()
-            .map(|(c, desc)| {
-                let mut o = OrderBy::from_node(col(t, c));
-                if *desc {
-                    o.ordering = Ordering::Desc;
-                }
-                o
-            })
-            .collect();
+        let order_by = meta.ordering(t);
         Ok(JoinedParts {
             joins,
             columns,
