@@ -35,7 +35,9 @@
 //! # Behavior
 //! - **When IO happens:** only in the `async` methods of [`Executor`] (implemented by
 //!   [`Database`] and [`Transaction`]) and of `Database`/`Transaction` themselves. Building and
-//!   compiling statements is pure.
+//!   compiling statements is pure. Relationships load only when a query asks for them
+//!   (`.load(User::orders.selectin())`) or through [`Executor::load`]; reading one that was not
+//!   loaded is an error, never a query.
 //! - **Prepared statements** are cached per connection, keyed by the SQL text, which depends only
 //!   on a statement's shape. A cached statement made stale by a schema change (SQLSTATE 0A000 or
 //!   26000) is prepared again once, outside transactions; inside one, the error is reported.
