@@ -662,6 +662,24 @@ pub fn func<T>(name: &'static str, args: impl IntoIterator<Item = Node>) -> Expr
     Expr::new(Node::Func(name, args.into_iter().collect()))
 }
 
+/// An output column of the query by its name, unqualified: to order a set operation by a
+/// label of its first query (`.order_by(output::<String>("kind"))`).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// use orm_core::expr::output;
+/// # use orm_core::__doc_fixture::User;
+///
+/// let q = select::<User>()
+///     .columns((User::name, label(value("user".to_string()), "kind")))
+///     .union(select::<User>().columns((User::name, value("admin".to_string()))))
+///     .order_by(output::<String>("kind").desc());
+/// assert!(q.compile().unwrap().sql.ends_with(r#"ORDER BY "kind" DESC"#));
+/// ```
+pub fn output<T>(name: &'static str) -> Expr<T> {
+    Expr::new(Node::Name(name))
+}
+
 /// `count(*)`.
 pub fn count_star() -> Expr<i64> {
     Expr::new(Node::CountStar)
