@@ -10,6 +10,7 @@ use super::{Attr, Hint, Unknown, check_identifier, check_sql, get_lit_str};
 use crate::case::snake_case;
 use crate::ctxt::Ctxt;
 use crate::symbol::*;
+use syn::meta::ParseNestedMeta;
 
 /// A multi-column `index(a, b)` or `unique(a, b)` on the struct; names are Rust field names.
 pub(crate) struct IndexList {
@@ -68,12 +69,7 @@ impl Container {
                         schema.set(&meta.path, lit.value());
                     }
                 } else if meta.path == CRATE {
-                    if let Some(lit) = get_lit_str(cx, MODEL, CRATE, &meta)? {
-                        match parse_crate_path(&lit) {
-                            Ok(path) => krate.set(&meta.path, path),
-                            Err(err) => cx.syn_error(err),
-                        }
-                    }
+                    set_crate_path(cx, &meta, &mut krate)?;
                 } else if meta.path == INDEX || meta.path == UNIQUE {
                     let unique = meta.path == UNIQUE;
                     if let Some(list) = parse_index_list(cx, unique, &meta)? {
@@ -113,6 +109,22 @@ pub(crate) fn default_crate() -> syn::Path {
     let mut path = syn::Path::from(ident);
     path.leading_colon = Some(Default::default());
     path
+}
+
+/// `crate = "path"`: the path generated code refers to (checked), into `krate`, whose tool
+/// names the attribute in messages.
+pub(crate) fn set_crate_path(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta,
+    krate: &mut Attr<'_, syn::Path>,
+) -> syn::Result<()> {
+    if let Some(lit) = get_lit_str(cx, krate.tool, crate::symbol::CRATE, meta)? {
+        match parse_crate_path(&lit) {
+            Ok(path) => krate.set(&meta.path, path),
+            Err(err) => cx.syn_error(err),
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn parse_crate_path(lit: &LitStr) -> syn::Result<syn::Path> {
@@ -201,12 +213,7 @@ impl EnumContainer {
                         schema.set(&meta.path, lit.value());
                     }
                 } else if meta.path == CRATE {
-                    if let Some(lit) = get_lit_str(cx, DB_ENUM, CRATE, &meta)? {
-                        match parse_crate_path(&lit) {
-                            Ok(path) => krate.set(&meta.path, path),
-                            Err(err) => cx.syn_error(err),
-                        }
-                    }
+                    set_crate_path(cx, &meta, &mut krate)?;
                 } else {
                     unknown.report(cx, &meta)?;
                 }

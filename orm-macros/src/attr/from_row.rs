@@ -3,8 +3,8 @@
 use proc_macro2::Span;
 use syn::DeriveInput;
 
-use super::container::{default_crate, parse_crate_path};
-use super::{Attr, BoolAttr, Hint, Unknown, get_lit_str};
+use super::container::{default_crate, set_crate_path};
+use super::{Attr, BoolAttr, Hint, Unknown};
 use crate::ctxt::Ctxt;
 use crate::symbol::*;
 
@@ -39,12 +39,7 @@ impl Container {
             }
             let parsed = attr.parse_nested_meta(|meta| {
                 if meta.path == CRATE {
-                    if let Some(lit) = get_lit_str(cx, FROM_ROW, CRATE, &meta)? {
-                        match parse_crate_path(&lit) {
-                            Ok(path) => krate.set(&meta.path, path),
-                            Err(err) => cx.syn_error(err),
-                        }
-                    }
+                    set_crate_path(cx, &meta, &mut krate)?;
                 } else {
                     unknown.report(cx, &meta)?;
                 }
