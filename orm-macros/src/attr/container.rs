@@ -6,7 +6,7 @@ use syn::parse::Parse;
 use syn::punctuated::Punctuated;
 use syn::{DeriveInput, Ident, LitStr, Token};
 
-use super::{Attr, Hint, Unknown, check_identifier, check_sql, get_lit_str};
+use super::{Attr, Hint, Unknown, check_identifier, check_sql, for_each_meta, get_lit_str};
 use crate::case::snake_case;
 use crate::ctxt::Ctxt;
 use crate::symbol::*;
@@ -51,45 +51,37 @@ impl Container {
             aliases: CONTAINER_ALIASES,
         };
 
-        for attr in &input.attrs {
-            if attr.path() != MODEL {
-                continue;
-            }
-            let parsed = attr.parse_nested_meta(|meta| {
-                if meta.path == TABLE {
-                    if let Some(lit) = get_lit_str(cx, MODEL, TABLE, &meta)?
-                        && check_identifier(cx, "table name", &lit)
-                    {
-                        table.set(&meta.path, lit.value());
-                    }
-                } else if meta.path == SCHEMA {
-                    if let Some(lit) = get_lit_str(cx, MODEL, SCHEMA, &meta)?
-                        && check_identifier(cx, "schema name", &lit)
-                    {
-                        schema.set(&meta.path, lit.value());
-                    }
-                } else if meta.path == CRATE {
-                    set_crate_path(cx, &meta, &mut krate)?;
-                } else if meta.path == INDEX || meta.path == UNIQUE {
-                    let unique = meta.path == UNIQUE;
-                    if let Some(list) = parse_index_list(cx, unique, &meta)? {
-                        indexes.push(list);
-                    }
-                } else if meta.path == CHECK {
-                    if let Some(lit) = get_lit_str(cx, MODEL, CHECK, &meta)?
-                        && check_sql(cx, CHECK, &lit)
-                    {
-                        checks.push(lit.value());
-                    }
-                } else {
-                    unknown.report(cx, &meta)?;
+        for_each_meta(cx, &input.attrs, MODEL, |meta| {
+            if meta.path == TABLE {
+                if let Some(lit) = get_lit_str(cx, MODEL, TABLE, &meta)?
+                    && check_identifier(cx, "table name", &lit)
+                {
+                    table.set(&meta.path, lit.value());
                 }
-                Ok(())
-            });
-            if let Err(err) = parsed {
-                cx.syn_error(err);
+            } else if meta.path == SCHEMA {
+                if let Some(lit) = get_lit_str(cx, MODEL, SCHEMA, &meta)?
+                    && check_identifier(cx, "schema name", &lit)
+                {
+                    schema.set(&meta.path, lit.value());
+                }
+            } else if meta.path == CRATE {
+                set_crate_path(cx, &meta, &mut krate)?;
+            } else if meta.path == INDEX || meta.path == UNIQUE {
+                let unique = meta.path == UNIQUE;
+                if let Some(list) = parse_index_list(cx, unique, &meta)? {
+                    indexes.push(list);
+                }
+            } else if meta.path == CHECK {
+                if let Some(lit) = get_lit_str(cx, MODEL, CHECK, &meta)?
+                    && check_sql(cx, CHECK, &lit)
+                {
+                    checks.push(lit.value());
+                }
+            } else {
+                unknown.report(cx, &meta)?;
             }
-        }
+            Ok(())
+        });
 
         Container {
             table: table
@@ -195,34 +187,26 @@ impl EnumContainer {
             elsewhere: Some((VARIANT_KEYS, "on a variant, not on the enum")),
             aliases: ENUM_ALIASES,
         };
-        for attr in &input.attrs {
-            if attr.path() != DB_ENUM {
-                continue;
-            }
-            let parsed = attr.parse_nested_meta(|meta| {
-                if meta.path == NAME {
-                    if let Some(lit) = get_lit_str(cx, DB_ENUM, NAME, &meta)?
-                        && check_identifier(cx, "type name", &lit)
-                    {
-                        name.set(&meta.path, lit.value());
-                    }
-                } else if meta.path == SCHEMA {
-                    if let Some(lit) = get_lit_str(cx, DB_ENUM, SCHEMA, &meta)?
-                        && check_identifier(cx, "schema name", &lit)
-                    {
-                        schema.set(&meta.path, lit.value());
-                    }
-                } else if meta.path == CRATE {
-                    set_crate_path(cx, &meta, &mut krate)?;
-                } else {
-                    unknown.report(cx, &meta)?;
+        for_each_meta(cx, &input.attrs, DB_ENUM, |meta| {
+            if meta.path == NAME {
+                if let Some(lit) = get_lit_str(cx, DB_ENUM, NAME, &meta)?
+                    && check_identifier(cx, "type name", &lit)
+                {
+                    name.set(&meta.path, lit.value());
                 }
-                Ok(())
-            });
-            if let Err(err) = parsed {
-                cx.syn_error(err);
+            } else if meta.path == SCHEMA {
+                if let Some(lit) = get_lit_str(cx, DB_ENUM, SCHEMA, &meta)?
+                    && check_identifier(cx, "schema name", &lit)
+                {
+                    schema.set(&meta.path, lit.value());
+                }
+            } else if meta.path == CRATE {
+                set_crate_path(cx, &meta, &mut krate)?;
+            } else {
+                unknown.report(cx, &meta)?;
             }
-        }
+            Ok(())
+        });
         EnumContainer {
             name: name
                 .get()

@@ -4,7 +4,8 @@ use proc_macro2::Span;
 use syn::LitStr;
 
 use super::{
-    Attr, BoolAttr, Hint, Spanned, Unknown, check_identifier, check_sql, get_lit_str, get_lit_u32,
+    Attr, BoolAttr, Hint, Spanned, Unknown, check_identifier, check_sql, for_each_meta,
+    get_lit_str, get_lit_u32,
 };
 use crate::ctxt::Ctxt;
 use crate::symbol::{self, *};
@@ -131,50 +132,46 @@ impl Field {
             aliases: FIELD_ALIASES,
         };
 
-        for attr in &field.attrs {
-            if attr.path() != MODEL {
-                continue;
-            }
-            let parsed = attr.parse_nested_meta(|meta| {
-                if meta.path == PRIMARY_KEY {
-                    primary_key.set_from(cx, &meta)?;
-                } else if meta.path == GENERATED {
-                    generated.set_from(cx, &meta)?;
-                } else if meta.path == UNIQUE {
-                    unique.set_from(cx, &meta)?;
-                } else if meta.path == INDEX {
-                    index.set_from(cx, &meta)?;
-                } else if meta.path == SKIP {
-                    skip.set_from(cx, &meta)?;
-                } else if meta.path == COLUMN {
-                    if let Some(lit) = get_lit_str(cx, MODEL, COLUMN, &meta)?
-                        && check_identifier(cx, "column name", &lit)
-                    {
-                        column.set(&meta.path, lit);
+        for_each_meta(cx, &field.attrs, MODEL, |meta| {
+            if meta.path == PRIMARY_KEY {
+                primary_key.set_from(cx, &meta)?;
+            } else if meta.path == GENERATED {
+                generated.set_from(cx, &meta)?;
+            } else if meta.path == UNIQUE {
+                unique.set_from(cx, &meta)?;
+            } else if meta.path == INDEX {
+                index.set_from(cx, &meta)?;
+            } else if meta.path == SKIP {
+                skip.set_from(cx, &meta)?;
+            } else if meta.path == COLUMN {
+                if let Some(lit) = get_lit_str(cx, MODEL, COLUMN, &meta)?
+                    && check_identifier(cx, "column name", &lit)
+                {
+                    column.set(&meta.path, lit);
+                }
+            } else if meta.path == LEN {
+                if let Some(n) = get_lit_u32(cx, MODEL, LEN, &meta)? {
+                    if n.value == 0 {
+                        cx.error_at(n.span, "`len` must be at least 1");
+                    } else {
+                        len.set(&meta.path, n);
                     }
-                } else if meta.path == LEN {
-                    if let Some(n) = get_lit_u32(cx, MODEL, LEN, &meta)? {
-                        if n.value == 0 {
-                            cx.error_at(n.span, "`len` must be at least 1");
-                        } else {
-                            len.set(&meta.path, n);
-                        }
-                    }
-                } else if meta.path == DEFAULT {
-                    if let Some(lit) = get_lit_str(cx, MODEL, DEFAULT, &meta)?
-                        && check_sql(cx, DEFAULT, &lit)
-                    {
-                        default.set(&meta.path, lit);
-                    }
-                } else if meta.path == CHECK {
-                    if let Some(lit) = get_lit_str(cx, MODEL, CHECK, &meta)?
-                        && check_sql(cx, CHECK, &lit)
-                    {
-                        check.set(&meta.path, lit);
-                    }
-                } else if meta.path == REFERENCES {
-                    if let Some(lit) = get_lit_str(cx, MODEL, REFERENCES, &meta)? {
-                        match parse_reference(&lit.value()) {
+                }
+            } else if meta.path == DEFAULT {
+                if let Some(lit) = get_lit_str(cx, MODEL, DEFAULT, &meta)?
+                    && check_sql(cx, DEFAULT, &lit)
+                {
+                    default.set(&meta.path, lit);
+                }
+            } else if meta.path == CHECK {
+                if let Some(lit) = get_lit_str(cx, MODEL, CHECK, &meta)?
+                    && check_sql(cx, CHECK, &lit)
+                {
+                    check.set(&meta.path, lit);
+                }
+            } else if meta.path == REFERENCES {
+                if let Some(lit) = get_lit_str(cx, MODEL, REFERENCES, &meta)? {
+                    match parse_reference(&lit.value()) {
                             Some(target) => references.set(&meta.path, target),
                             None => cx.error_spanned_by(
                                 &lit,
@@ -184,25 +181,25 @@ impl Field {
                                 ),
                             ),
                         }
-                    }
-                } else if meta.path == ON_DELETE || meta.path == ON_UPDATE {
-                    let key = if meta.path == ON_DELETE { ON_DELETE } else { ON_UPDATE };
-                    if let Some(lit) = get_lit_str(cx, MODEL, key, &meta)? {
-                        match FkAction::parse(&lit.value()) {
-                            Some(action) if key == ON_DELETE => on_delete.set(&meta.path, action),
-                            Some(action) => on_update.set(&meta.path, action),
-                            None => cx.error_spanned_by(&lit, unknown_action(key, &lit.value())),
-                        }
-                    }
-                } else if unknown.report(cx, &meta)? == Some(PRIMARY_KEY.0) {
-                    misspelled_primary_key = true;
                 }
-                Ok(())
-            });
-            if let Err(err) = parsed {
-                cx.syn_error(err);
+            } else if meta.path == ON_DELETE || meta.path == ON_UPDATE {
+                let key = if meta.path == ON_DELETE {
+                    ON_DELETE
+                } else {
+                    ON_UPDATE
+                };
+                if let Some(lit) = get_lit_str(cx, MODEL, key, &meta)? {
+                    match FkAction::parse(&lit.value()) {
+                        Some(action) if key == ON_DELETE => on_delete.set(&meta.path, action),
+                        Some(action) => on_update.set(&meta.path, action),
+                        None => cx.error_spanned_by(&lit, unknown_action(key, &lit.value())),
+                    }
+                }
+            } else if unknown.report(cx, &meta)? == Some(PRIMARY_KEY.0) {
+                misspelled_primary_key = true;
             }
-        }
+            Ok(())
+        });
 
         let attrs = Field {
             primary_key: primary_key.get(),

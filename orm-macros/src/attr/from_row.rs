@@ -4,7 +4,7 @@ use proc_macro2::Span;
 use syn::DeriveInput;
 
 use super::container::{default_crate, set_crate_path};
-use super::{Attr, BoolAttr, Hint, Unknown};
+use super::{Attr, BoolAttr, Hint, Unknown, for_each_meta};
 use crate::ctxt::Ctxt;
 use crate::symbol::*;
 
@@ -33,22 +33,14 @@ impl Container {
             elsewhere: Some((ROW_FIELD_KEYS, "on a field, not on the struct")),
             aliases: CONTAINER_ALIASES,
         };
-        for attr in &input.attrs {
-            if attr.path() != FROM_ROW {
-                continue;
+        for_each_meta(cx, &input.attrs, FROM_ROW, |meta| {
+            if meta.path == CRATE {
+                set_crate_path(cx, &meta, &mut krate)?;
+            } else {
+                unknown.report(cx, &meta)?;
             }
-            let parsed = attr.parse_nested_meta(|meta| {
-                if meta.path == CRATE {
-                    set_crate_path(cx, &meta, &mut krate)?;
-                } else {
-                    unknown.report(cx, &meta)?;
-                }
-                Ok(())
-            });
-            if let Err(err) = parsed {
-                cx.syn_error(err);
-            }
-        }
+            Ok(())
+        });
         Container {
             krate: krate.get().map_or_else(default_crate, |k| k.value),
         }
@@ -90,24 +82,16 @@ impl Field {
             elsewhere: Some((ROW_CONTAINER_KEYS, "on the struct, not on a field")),
             aliases: FIELD_ALIASES,
         };
-        for attr in &field.attrs {
-            if attr.path() != FROM_ROW {
-                continue;
+        for_each_meta(cx, &field.attrs, FROM_ROW, |meta| {
+            if meta.path == SKIP {
+                skip.set_from(cx, &meta)?;
+            } else if meta.path == FLATTEN {
+                flatten.set_from(cx, &meta)?;
+            } else {
+                unknown.report(cx, &meta)?;
             }
-            let parsed = attr.parse_nested_meta(|meta| {
-                if meta.path == SKIP {
-                    skip.set_from(cx, &meta)?;
-                } else if meta.path == FLATTEN {
-                    flatten.set_from(cx, &meta)?;
-                } else {
-                    unknown.report(cx, &meta)?;
-                }
-                Ok(())
-            });
-            if let Err(err) = parsed {
-                cx.syn_error(err);
-            }
-        }
+            Ok(())
+        });
         let attrs = Field {
             skip: skip.get(),
             flatten: flatten.get(),

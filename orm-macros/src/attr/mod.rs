@@ -97,6 +97,24 @@ impl<'c> BoolAttr<'c> {
 }
 
 /// Reads `key = "string"`. Reports anything but a string literal and returns `None` for it.
+/// Runs `f` on every item of every `#[tool(...)]` attribute in `attrs`, recording parse errors
+/// (and going on, so every mistake is reported).
+pub(crate) fn for_each_meta(
+    cx: &Ctxt,
+    attrs: &[syn::Attribute],
+    tool: Symbol,
+    mut f: impl FnMut(ParseNestedMeta) -> syn::Result<()>,
+) {
+    for attr in attrs {
+        if attr.path() != tool {
+            continue;
+        }
+        if let Err(err) = attr.parse_nested_meta(&mut f) {
+            cx.syn_error(err);
+        }
+    }
+}
+
 pub(crate) fn get_lit_str(
     cx: &Ctxt,
     tool: Symbol,

@@ -2,7 +2,7 @@
 
 use syn::LitStr;
 
-use super::{Attr, Hint, Unknown, get_lit_str};
+use super::{Attr, Hint, Unknown, for_each_meta, get_lit_str};
 use crate::ctxt::Ctxt;
 use crate::symbol::*;
 
@@ -29,33 +29,25 @@ impl Variant {
             elsewhere: Some((ENUM_KEYS, "on the enum, not on a variant")),
             aliases: VARIANT_ALIASES,
         };
-        for attr in &variant.attrs {
-            if attr.path() != DB_ENUM {
-                continue;
-            }
-            let parsed = attr.parse_nested_meta(|meta| {
-                if meta.path == RENAME {
-                    if let Some(lit) = get_lit_str(cx, DB_ENUM, RENAME, &meta)? {
-                        if lit.value().is_empty() {
-                            cx.error_spanned_by(&lit, "an enum label must not be empty");
-                        } else if lit.value().len() > 63 {
-                            cx.error_spanned_by(
-                                &lit,
-                                "an enum label is at most 63 bytes long in PostgreSQL",
-                            );
-                        } else {
-                            rename.set(&meta.path, lit);
-                        }
+        for_each_meta(cx, &variant.attrs, DB_ENUM, |meta| {
+            if meta.path == RENAME {
+                if let Some(lit) = get_lit_str(cx, DB_ENUM, RENAME, &meta)? {
+                    if lit.value().is_empty() {
+                        cx.error_spanned_by(&lit, "an enum label must not be empty");
+                    } else if lit.value().len() > 63 {
+                        cx.error_spanned_by(
+                            &lit,
+                            "an enum label is at most 63 bytes long in PostgreSQL",
+                        );
+                    } else {
+                        rename.set(&meta.path, lit);
                     }
-                } else {
-                    unknown.report(cx, &meta)?;
                 }
-                Ok(())
-            });
-            if let Err(err) = parsed {
-                cx.syn_error(err);
+            } else {
+                unknown.report(cx, &meta)?;
             }
-        }
+            Ok(())
+        });
         Variant {
             rename: rename.get().map(|r| r.value),
         }
