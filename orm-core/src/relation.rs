@@ -607,6 +607,23 @@ impl<R: Relation> Relationship<R> {
     }
 }
 
+/// `JOIN association ON association.<to_target> = target.<target_cols>`.
+fn association_join(
+    sec: &'static Table,
+    to_target: &[&'static str],
+    target: &'static str,
+    target_cols: &[&'static str],
+) -> Join {
+    Join {
+        kind: JoinKind::Inner,
+        item: FromItem::Table {
+            table: sec,
+            alias: None,
+        },
+        on: JoinOn::On(eq_cols(sec.name, to_target, target, target_cols)),
+    }
+}
+
 fn col(table: &'static str, name: &'static str) -> Node {
     Node::Column(ColumnRef { table, name })
 }
@@ -666,19 +683,9 @@ fn exists_related<R: Relation>(condition: Option<Expr<bool>>) -> Expr<bool> {
     let link = match &r.secondary {
         None => eq_cols(target_q, &r.target_cols, parent_q, &r.parent_cols),
         Some((sec, to_parent, to_target)) => {
-            core.joins.push(Join {
-                kind: JoinKind::Inner,
-                item: FromItem::Table {
-                    table: sec,
-                    alias: None,
-                },
-                on: JoinOn::On(eq_cols(
-                    sec.name,
-                    to_target,
-                    meta.target.name,
-                    &r.target_cols,
-                )),
-            });
+            // The target may be aliased (self-referential): join the association table to it.
+            core.joins
+                .push(association_join(sec, to_target, target_q, &r.target_cols));
             eq_cols(sec.name, to_parent, parent_q, &r.parent_cols)
         }
     };
@@ -872,14 +879,8 @@ impl<R: Relation> Load<R> {
         let key_nodes: Vec<Node> = match &r.secondary {
             None => r.target_cols.iter().map(|c| col(target_q, c)).collect(),
             Some((sec, to_parent, to_target)) => {
-                core.joins.push(Join {
-                    kind: JoinKind::Inner,
-                    item: FromItem::Table {
-                        table: sec,
-                        alias: None,
-                    },
-                    on: JoinOn::On(eq_cols(sec.name, to_target, target_q, &r.target_cols)),
-                });
+                core.joins
+                    .push(association_join(sec, to_target, target_q, &r.target_cols));
                 to_parent.iter().map(|c| col(sec.name, c)).collect()
             }
         };

@@ -112,6 +112,26 @@ pub struct Shipment {
     pub item: Related<Item>,
 }
 
+/// A self-referential many-to-many: people and their friends, through friendship(a, b).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "person")]
+pub struct Person {
+    #[model(primary_key)]
+    pub id: i32,
+    pub name: String,
+    #[relationship(many_to_many = Person, secondary = Friendship, foreign_key = "a", target_key = "b", order_by = "name")]
+    pub friends: Related<Vec<Person>>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "friendship")]
+pub struct Friendship {
+    #[model(primary_key, references = "person.id")]
+    pub a: i32,
+    #[model(primary_key, references = "person.id")]
+    pub b: i32,
+}
+
 async fn blog() -> TestDatabase {
     let t = test_database().await.unwrap();
     t.create_all(&[
@@ -499,6 +519,53 @@ async fn self_referential_filters_compare_the_related_row_not_the_same_row() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("alias!"), "{err}");
+}
+
+#[tokio::test]
+async fn self_referential_many_to_many_filters_and_loads() {
+    let t = test_database().await.unwrap();
+    t.create_all(&[Person::TABLE, Friendship::TABLE])
+        .await
+        .unwrap();
+    t.batch_execute(
+        "INSERT INTO person VALUES (1, 'ann'), (2, 'bob'), (3, 'cid');
+         INSERT INTO friendship VALUES (2, 3), (1, 2);",
+    )
+    .await
+    .unwrap();
+    // People with a friend named cid: the condition is about the friend, the link about the
+    // outer person.
+    let with_cid: Vec<String> = t
+        .fetch_all(
+            select::<Person>()
+                .filter(Person::friends.any(Person::name.eq("cid")))
+                .columns(Person::name),
+        )
+        .await
+        .unwrap();
+    assert_eq!(with_cid, ["bob"]);
+    for load in [
+        Person::friends.selectin(),
+        Person::friends.subquery(),
+        Person::friends.joined(),
+    ] {
+        let people = t
+            .fetch_all(select::<Person>().order_by(Person::id).load(load))
+            .await
+            .unwrap();
+        let friends: Vec<Vec<&str>> = people
+            .iter()
+            .map(|p| {
+                p.friends
+                    .get()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(friends, [vec!["bob"], vec!["cid"], vec![]]);
+    }
 }
 
 #[test]
