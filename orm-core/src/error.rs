@@ -149,6 +149,43 @@ pub enum ErrorKind {
         /// The relationship's field.
         relationship: &'static str,
     },
+    /// An `UPDATE` or `DELETE` of the session's flush matched fewer rows than objects: another
+    /// writer changed or deleted them since they were loaded (the version column no longer
+    /// matches), or the rows are gone. Nothing of the flush was kept.
+    #[error(
+        "stale data: {operation} of {model} expected to match {expected} row(s), matched {actual}; another transaction changed or deleted them"
+    )]
+    StaleData {
+        /// The model.
+        model: &'static str,
+        /// `UPDATE` or `DELETE`.
+        operation: &'static str,
+        /// Rows the flush meant to change.
+        expected: u64,
+        /// Rows the statement matched.
+        actual: u64,
+    },
+    /// An earlier error inside the session's transaction left it unusable: every call but
+    /// `rollback` is refused until then, so nothing runs outside the transaction the caller
+    /// meant (SQLAlchemy's `PendingRollbackError`).
+    #[error(
+        "this session's transaction failed and must be rolled back before it is used again; the original error: {0}"
+    )]
+    PendingRollback(String),
+    /// A field validator rejected a value, before any SQL ran.
+    #[error("invalid value for `{model}.{field}`: {message}")]
+    Validation {
+        /// The model.
+        model: &'static str,
+        /// The field.
+        field: &'static str,
+        /// The validator's message.
+        message: String,
+    },
+    /// An object was used with a session in a way its state does not allow (deleting an object
+    /// that is not in the session, reading a relationship the session never loaded, ...).
+    #[error("invalid object state: {0}")]
+    ObjectState(String),
     /// The driver failed in a way that is neither a server error nor a lost connection (an
     /// unexpected protocol message, a malformed response).
     #[error("database driver error: {0}")]
@@ -383,6 +420,40 @@ impl Error {
             source,
         }
         .into()
+    }
+
+    /// An object-state error.
+    pub fn object_state(message: impl Into<String>) -> Error {
+        ErrorKind::ObjectState(message.into()).into()
+    }
+
+    /// A validation error.
+    pub fn validation(
+        model: &'static str,
+        field: &'static str,
+        message: impl Into<String>,
+    ) -> Error {
+        ErrorKind::Validation {
+            model,
+            field,
+            message: message.into(),
+        }
+        .into()
+    }
+
+    /// `true` for [`ErrorKind::StaleData`].
+    pub fn is_stale_data(&self) -> bool {
+        matches!(self.kind(), ErrorKind::StaleData { .. })
+    }
+
+    /// `true` for [`ErrorKind::PendingRollback`].
+    pub fn is_pending_rollback(&self) -> bool {
+        matches!(self.kind(), ErrorKind::PendingRollback(_))
+    }
+
+    /// `true` for [`ErrorKind::Validation`].
+    pub fn is_validation(&self) -> bool {
+        matches!(self.kind(), ErrorKind::Validation { .. })
     }
 
     /// A transaction-state error.

@@ -46,6 +46,7 @@ pub mod model;
 pub mod raw;
 pub mod relation;
 pub mod row;
+pub mod session;
 pub mod stmt;
 pub mod types;
 
@@ -139,10 +140,114 @@ pub mod __private {
         .into()
     }
 
+    pub use crate::relation::Cascade;
+    pub use crate::session::{ColumnSet, HookContext, Hooks, RelOps, RelationOps};
+    pub use std::any::Any;
+    pub use std::fmt::Display;
+
+    /// Collects one field of every row (by reference) into an array parameter.
+    pub fn column_array_ref<M, T, F>(rows: &[&M], field: F) -> Param
+    where
+        T: crate::types::SqlType + Clone,
+        F: Fn(&M) -> &T,
+    {
+        let values: Vec<T> = rows.iter().map(|r| field(r).clone()).collect();
+        std::sync::Arc::new(values)
+    }
+
+    /// Sets a column field from a type-erased value of its type (or its non-null type).
+    pub fn assign_any<T: crate::types::SqlType>(
+        slot: &mut T,
+        value: &dyn std::any::Any,
+        model: &'static str,
+        column: &'static str,
+    ) -> crate::error::Result<()> {
+        match T::clone_from_any(value) {
+            Some(v) => {
+                *slot = v;
+                Ok(())
+            }
+            None => Err(crate::error::Error::object_state(format!(
+                "cannot copy a value into `{model}.{column}`: its type is not `{}`",
+                std::any::type_name::<T>()
+            ))),
+        }
+    }
+
+    /// Sets a column field to `NULL`; an error unless it is an `Option`.
+    pub fn assign_null<T: crate::types::SqlType>(
+        slot: &mut T,
+        model: &'static str,
+        column: &'static str,
+    ) -> crate::error::Result<()> {
+        match T::null_value() {
+            Some(v) => {
+                *slot = v;
+                Ok(())
+            }
+            None => Err(crate::error::Error::object_state(format!(
+                "cannot set `{model}.{column}` to NULL: the field is not an Option"
+            ))),
+        }
+    }
+
+    /// Runs one field validator, turning its error into a validation error.
+    pub fn run_validator<T: ?Sized, E: std::fmt::Display>(
+        value: &T,
+        validator: impl FnOnce(&T) -> std::result::Result<(), E>,
+        model: &'static str,
+        field: &'static str,
+    ) -> crate::error::Result<()> {
+        validator(value).map_err(|e| crate::error::Error::validation(model, field, e.to_string()))
+    }
+
+    /// A version column's type: incremented by each update of the session.
+    pub trait VersionNumber {
+        /// The next version.
+        fn next_version(&self) -> Self;
+    }
+    macro_rules! version_number {
+        ($($t:ty),*) => {$(
+            impl VersionNumber for $t {
+                fn next_version(&self) -> Self {
+                    self.wrapping_add(1)
+                }
+            }
+        )*};
+    }
+    version_number!(i16, i32, i64);
+
     // The bounds of relationship keys, for the derive's `where` clauses.
     pub use crate::row::Decode;
     pub use std::cmp::Eq;
     pub use std::hash::Hash;
+
+    // The session's items of the derive (`column_value`, `changed_columns`, ...).
+    pub use std::marker::{Send, Sync};
+
+    /// Whether a column's value differs from its snapshot's. A function (not `!=` in the
+    /// generated code) so that a column type without `PartialEq` is reported at the field's type.
+    pub fn column_changed<T: PartialEq>(value: &T, old: &T) -> bool {
+        value != old
+    }
+
+    pub use std::cmp::PartialEq;
+
+    /// The types a `#[model(version)]` field may have; the derive asserts it at the field's type.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be a version column",
+        label = "not `i16`, `i32` or `i64`",
+        note = "the session increments the version with each update and checks it in UPDATE and DELETE: make the field `i16`, `i32` or `i64`"
+    )]
+    pub trait VersionColumn: VersionNumber {}
+    impl VersionColumn for i16 {}
+    impl VersionColumn for i32 {}
+    impl VersionColumn for i64 {}
+
+    /// The error of the derive's column accessors for a position past the last column.
+    pub fn no_column(model: &'static str, idx: usize) -> crate::error::Error {
+        crate::error::Error::object_state(format!("`{model}` has no column at position {idx}"))
+    }
 }
 
 /// The model the doc examples use, derived like any user's model.

@@ -157,6 +157,83 @@ pub enum RelationKind {
     ManyToMany,
 }
 
+/// Which session operations follow a relationship from parent to children, as in SQLAlchemy:
+/// `#[relationship(has_many = Comment, cascade = "all, delete-orphan")]`.
+///
+/// | option | effect |
+/// |---|---|
+/// | `save-update` | adding the parent adds the children in the relationship (default) |
+/// | `merge` | merging the parent merges the children it holds (default) |
+/// | `delete` | deleting the parent deletes the children (loading them first unless `passive_deletes`) |
+/// | `delete-orphan` | a child removed from the parent's collection is deleted |
+/// | `expunge` | expunging the parent expunges the children |
+/// | `refresh-expire` | expiring the parent expires the children |
+/// | `all` | all of the above but `delete-orphan` |
+/// | `none` | nothing |
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cascade(u8);
+
+impl Cascade {
+    /// Nothing cascades.
+    pub const NONE: Cascade = Cascade(0);
+    /// `save-update`
+    pub const SAVE_UPDATE: Cascade = Cascade(1);
+    /// `merge`
+    pub const MERGE: Cascade = Cascade(2);
+    /// `delete`
+    pub const DELETE: Cascade = Cascade(4);
+    /// `delete-orphan`
+    pub const DELETE_ORPHAN: Cascade = Cascade(8);
+    /// `expunge`
+    pub const EXPUNGE: Cascade = Cascade(16);
+    /// `refresh-expire`
+    pub const REFRESH_EXPIRE: Cascade = Cascade(32);
+    /// `save-update, merge`: SQLAlchemy's default.
+    pub const DEFAULT: Cascade = Cascade(1 | 2);
+    /// `all`: everything but `delete-orphan`.
+    pub const ALL: Cascade = Cascade(1 | 2 | 4 | 16 | 32);
+
+    /// Both sets of options.
+    pub const fn union(self, other: Cascade) -> Cascade {
+        Cascade(self.0 | other.0)
+    }
+
+    /// Whether every option of `other` is set.
+    pub const fn contains(self, other: Cascade) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// Parses SQLAlchemy's comma-separated form (`"all, delete-orphan"`); `None` for an unknown
+    /// option.
+    pub fn parse(text: &str) -> Option<Cascade> {
+        let mut out = Cascade::NONE;
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            out = out.union(match part {
+                "save-update" => Cascade::SAVE_UPDATE,
+                "merge" => Cascade::MERGE,
+                "delete" => Cascade::DELETE,
+                "delete-orphan" => Cascade::DELETE_ORPHAN,
+                "expunge" => Cascade::EXPUNGE,
+                "refresh-expire" => Cascade::REFRESH_EXPIRE,
+                "all" => Cascade::ALL,
+                "none" => Cascade::NONE,
+                _ => return None,
+            });
+        }
+        Some(out)
+    }
+
+    /// The raw bits (for the derive).
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// From raw bits (for the derive).
+    pub const fn from_bits(bits: u8) -> Cascade {
+        Cascade(bits & 63)
+    }
+}
+
 /// What the derive knows about one relationship field.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -184,6 +261,11 @@ pub struct RelationMeta {
     pub order_by: &'static [(&'static str, bool)],
     /// The relationship on the other side, if declared.
     pub back_populates: Option<&'static str>,
+    /// Which session operations follow the relationship.
+    pub cascade: Cascade,
+    /// Deleting the parent relies on the database's `ON DELETE CASCADE` for children that are
+    /// not loaded, instead of loading and deleting them.
+    pub passive_deletes: bool,
 }
 
 impl RelationMeta {
@@ -206,7 +288,21 @@ impl RelationMeta {
             secondary_target_key: &[],
             order_by: &[],
             back_populates: None,
+            cascade: Cascade::DEFAULT,
+            passive_deletes: false,
         }
+    }
+
+    /// Sets the cascade options.
+    pub const fn cascade(mut self, cascade: Cascade) -> Self {
+        self.cascade = cascade;
+        self
+    }
+
+    /// Relies on `ON DELETE CASCADE` for children that are not loaded.
+    pub const fn passive_deletes(mut self) -> Self {
+        self.passive_deletes = true;
+        self
     }
 
     /// Names the foreign-key columns.
@@ -857,6 +953,18 @@ const KEY_LABELS: [&str; 8] = [
 ];
 
 impl<R: Relation> Load<R> {
+    pub(crate) fn with_strategy(strategy: Strategy) -> Self {
+        Load {
+            strategy,
+            nested: Vec::new(),
+        }
+    }
+
+    /// The selectin query of these parents (for the session's cascades).
+    pub(crate) fn session_query(&self, parents: &[&R::Parent]) -> Result<Option<Query>> {
+        self.selectin_query(parents)
+    }
+
     /// The loader query: the target's columns, then the key columns (labelled), filtered by
     /// `key_filter` built over the key column nodes.
     fn build(&self, key_filter: impl FnOnce(&[Node]) -> Result<Node>) -> Result<Query> {

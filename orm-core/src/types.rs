@@ -119,6 +119,29 @@ pub trait SqlType: ToSql + for<'a> FromSql<'a> + Send + Sync + 'static {
     const NULLABLE: bool = false;
     /// The SQL type of the column.
     const COLUMN_TYPE: ColumnType;
+
+    /// A clone of `value` as `Self`, when `value` is a `Self` (or, for `Option<T>`, a `T`).
+    /// The session copies keys between objects with it (a parent's `id` into a child's
+    /// `user_id`). Types that return `None` (the default) cannot be copied that way.
+    #[doc(hidden)]
+    fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
+        let _ = value;
+        None
+    }
+
+    /// `NULL` as `Self`: `Some(None)` for `Option<T>`, `None` (not nullable) otherwise.
+    #[doc(hidden)]
+    fn null_value() -> Option<Self> {
+        None
+    }
+}
+
+macro_rules! clone_from_any {
+    () => {
+        fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
+            value.downcast_ref::<Self>().cloned()
+        }
+    };
 }
 
 /// A type that can be the element of an array column (`Vec<T>`).
@@ -131,6 +154,7 @@ macro_rules! sql_types {
         impl SqlType for $ty {
             type Base = $ty;
             const COLUMN_TYPE: ColumnType = ColumnType::$ct;
+            clone_from_any!();
         }
         impl ArrayElement for $ty {}
     )*};
@@ -149,6 +173,7 @@ sql_types! {
 impl SqlType for Vec<u8> {
     type Base = Vec<u8>;
     const COLUMN_TYPE: ColumnType = ColumnType::Bytea;
+    clone_from_any!();
 }
 impl ArrayElement for Vec<u8> {}
 
@@ -172,12 +197,28 @@ sql_types! { rust_decimal::Decimal => Numeric }
 impl<T: ArrayElement> SqlType for Vec<T> {
     type Base = Vec<T>;
     const COLUMN_TYPE: ColumnType = ColumnType::Array(&T::COLUMN_TYPE);
+    fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
+        let items = value.downcast_ref::<Vec<T>>()?;
+        items.iter().map(|item| T::clone_from_any(item)).collect()
+    }
 }
 
 impl<T: SqlType> SqlType for Option<T> {
     type Base = T::Base;
     const NULLABLE: bool = true;
     const COLUMN_TYPE: ColumnType = T::COLUMN_TYPE;
+    fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
+        if let Some(inner) = T::clone_from_any(value) {
+            return Some(Some(inner));
+        }
+        match value.downcast_ref::<Option<T>>()? {
+            None => Some(None),
+            Some(inner) => T::clone_from_any(inner).map(Some),
+        }
+    }
+    fn null_value() -> Option<Self> {
+        Some(None)
+    }
 }
 
 /// `Self` with its base type replaced by `B`, keeping its nullability: `i32` becomes `B`,

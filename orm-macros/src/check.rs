@@ -18,6 +18,8 @@ pub(crate) fn check_model(cx: &Ctxt, model: &Model) {
     unique_column_names(cx, model);
     index_lists_name_columns(cx, model);
     relationship_keys(cx, model);
+    version_column(cx, model);
+    column_count(cx, model);
 }
 
 /// Every cross-field rule of `#[derive(FromRow)]`: some field must read a column (a row type
@@ -194,6 +196,112 @@ fn relationship_keys(cx: &Ctxt, model: &Model) {
                 ),
             );
         }
+    }
+}
+
+/// At most one `version` field, of an integer type. The type is checked on the syntax where it
+/// is plainly something else (`Option<i64>`, `String`, `u64`); other types (an alias) are left
+/// to the `VersionColumn` assertion of the generated code, which reports at the type too.
+fn version_column(cx: &Ctxt, model: &Model) {
+    let mut first: Option<String> = None;
+    // `version` with `skip`, `primary_key` or `generated` is reported by the field's own rules
+    // (and such a field does not count as the version column).
+    let candidates = model.columns().filter(|f| {
+        f.attrs.version.is_some() && f.attrs.primary_key.is_none() && f.attrs.generated.is_none()
+    });
+    for field in candidates {
+        if let Some(first) = &first {
+            let span = field.attrs.version.unwrap_or_else(|| field.ident.span());
+            cx.error_at(
+                span,
+                format!(
+                    "a model has at most one version column: `{first}` already is one, so `{}` cannot be",
+                    field.name()
+                ),
+            );
+            continue;
+        }
+        first = Some(field.name());
+        if let Some(problem) = version_type_problem(field.ty) {
+            cx.error_spanned_by(field.ty, problem);
+        }
+    }
+}
+
+/// The integer types a version column may have.
+const VERSION_TYPES: &[&str] = &["i16", "i32", "i64"];
+
+/// Types a version column plainly cannot have (checked by the last segment of their path).
+const NOT_VERSION_TYPES: &[&str] = &[
+    "i8",
+    "i128",
+    "isize",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "usize",
+    "f32",
+    "f64",
+    "bool",
+    "char",
+    "str",
+    "String",
+    "Vec",
+    "Uuid",
+    "Decimal",
+    "DateTime",
+    "NaiveDateTime",
+    "NaiveDate",
+    "NaiveTime",
+    "Value",
+    "Json",
+];
+
+/// Why `ty` cannot be a version column's type, when the syntax tells.
+fn version_type_problem(ty: &syn::Type) -> Option<String> {
+    let expected = symbol::one_of(VERSION_TYPES);
+    let name = type_name(ty);
+    match ty {
+        syn::Type::Group(group) => version_type_problem(&group.elem),
+        syn::Type::Paren(paren) => version_type_problem(&paren.elem),
+        _ if is_option(ty) => Some(format!(
+            "a version column cannot be nullable: the session compares it in every UPDATE and DELETE; make the field {expected}, not `{name}`"
+        )),
+        syn::Type::Path(path) if path.qself.is_none() => {
+            let last = path.path.segments.last()?;
+            let ident = last.ident.to_string();
+            if VERSION_TYPES.contains(&ident.as_str())
+                || !NOT_VERSION_TYPES.contains(&ident.as_str())
+            {
+                // An integer, or a type the derive cannot judge (an alias): the generated code's
+                // bound decides.
+                None
+            } else {
+                Some(format!(
+                    "a version column must be {expected} (the session increments it with each update), not `{name}`"
+                ))
+            }
+        }
+        _ => Some(format!(
+            "a version column must be {expected} (the session increments it with each update), not `{name}`"
+        )),
+    }
+}
+
+/// A model's columns are tracked in a 128-bit `ColumnSet`.
+fn column_count(cx: &Ctxt, model: &Model) {
+    const MAX: usize = 128;
+    let count = model.columns().count();
+    if count > MAX {
+        cx.error_spanned_by(
+            model.ident,
+            format!(
+                "`{}` has {count} columns; a model may have at most {MAX} (the session tracks changed columns in a {MAX}-bit set): split the table, or mark fields that are not columns with #[model(skip)]",
+                model.ident
+            ),
+        );
     }
 }
 

@@ -42,6 +42,17 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             (quote!((#(#types,)*)), failed(&p))
         }
     };
+    let failed = failed(&p);
+    // `#[model(hooks)]`, even misspelled: the user implements `Hooks`, and a second impl would
+    // add "conflicting implementations" to the real errors.
+    let hooks = if model.attrs.hooks.is_some() || model.attrs.misspelled_hooks {
+        TokenStream::new()
+    } else {
+        quote! {
+            #[automatically_derived]
+            impl #p::Hooks for #ident {}
+        }
+    };
     quote! {
         #markers
 
@@ -93,7 +104,57 @@ pub(crate) fn model(model: &Model) -> TokenStream {
                 fn insert_arrays(_: &[Self]) -> #p::Vec<#p::Param> {
                     #p::Vec::new()
                 }
+
+                fn column_param(&self, _: usize) -> #p::Option<#p::Param> {
+                    #p::None
+                }
+
+                fn column_array(_: &[&Self], _: usize) -> #p::Option<#p::Param> {
+                    #p::None
+                }
+
+                fn column_value(
+                    &self,
+                    _: usize,
+                ) -> #p::Option<&(dyn #p::Any + #p::Send + #p::Sync)> {
+                    #p::None
+                }
+
+                fn set_column_value(&mut self, __idx: usize, _: &dyn #p::Any) -> #p::Result<()> {
+                    #p::Err(#p::no_column(#name, __idx))
+                }
+
+                fn set_column_null(&mut self, __idx: usize) -> #p::Result<()> {
+                    #p::Err(#p::no_column(#name, __idx))
+                }
+
+                fn decode_column<__R: #p::Row + ?Sized>(
+                    &mut self,
+                    __idx: usize,
+                    _: &__R,
+                    _: usize,
+                ) -> #p::Result<()> {
+                    #p::Err(#p::no_column(#name, __idx))
+                }
+
+                fn copy_columns(&self) -> Self {
+                    #failed
+                }
+
+                fn changed_columns(&self, _: &Self) -> #p::ColumnSet {
+                    #p::ColumnSet::empty()
+                }
+
+                fn restore_columns(&mut self, _: Self) {}
+
+                fn validate(&self, _: #p::ColumnSet) -> #p::Result<()> {
+                    #p::Ok(())
+                }
+
+                fn bump_version(&mut self) {}
             }
+
+            #hooks
         };
     }
 }

@@ -69,11 +69,22 @@ use syn::{DeriveInput, parse_macro_input};
 ///   hidden marker struct declared next to the model, with the model's visibility
 ///   (`__OrmRel_User_orders`), implementing `Relation` (the relationship's metadata,
 ///   `Relation::META`, and its key).
+/// - What the session needs, in `impl Model`: access to each column by its position in
+///   `TABLE.columns` (as a parameter, an array over several objects, a type-erased value; set
+///   from a value, set to `NULL`, decoded from a row), snapshots (a copy of the columns, the set
+///   of columns that differ from a snapshot, restoring the columns from one), the field
+///   validators, the version column (`Model::VERSION`, `bump_version`) and the relationships
+///   (`Model::RELATIONS`, with their cascade options). A position past the last column is
+///   `None` or an error, never a panic.
+/// - `impl Hooks` with the defaults (every hook does nothing), unless the struct says
+///   `#[model(hooks)]`.
 ///
 /// Every field that is not `skip` must be a column type (`SqlType`); an unsupported type is an
 /// error pointing at the type. `Option<T>` makes the column nullable (the metadata asks the
-/// type, `<T as SqlType>::NULLABLE`, not the syntax). Generic structs, tuple structs and enums
-/// are refused.
+/// type, `<T as SqlType>::NULLABLE`, not the syntax). A column type must also be `PartialEq`:
+/// the session finds an object's changed columns by comparing them with its snapshot; a type
+/// that is not is an error at the type. A model has at most 128 columns (the session tracks
+/// them in a 128-bit `ColumnSet`). Generic structs, tuple structs and enums are refused.
 ///
 /// # Struct attributes: `#[model(...)]` on the struct
 ///
@@ -84,6 +95,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `index(field, ...)` | a multi-column index; names are Rust field names, mapped to their columns; repeatable | `#[model(index(last_name, first_name))]` |
 /// | `unique(field, ...)` | a multi-column unique constraint; repeatable | `#[model(unique(org_id, email))]` |
 /// | `check = "sql"` | a table-level `CHECK` constraint; repeatable | `#[model(check = "starts_at < ends_at")]` |
+/// | `hooks` | the struct implements `Hooks` itself (`before_insert`, `after_update`, ..., called by the session's flush); without it the derive implements it with the defaults, which do nothing | `#[model(hooks)]` |
 /// | `crate = "path"` | the path generated code starts from; default `::orm_postgres` | `#[model(crate = "orm_core")]` |
 ///
 /// # Field attributes: `#[model(...)]` on a field
@@ -101,10 +113,42 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `on_delete = "action"` | with `references`: `"cascade"`, `"restrict"`, `"set null"`, `"set default"` or `"no action"` | `#[model(references = "users.id", on_delete = "cascade")]` |
 /// | `on_update = "action"` | with `references`: same actions as `on_delete` | `#[model(references = "users.id", on_update = "cascade")]` |
 /// | `check = "sql"` | a `CHECK` constraint on this column | `#[model(check = "price >= 0")]` |
+/// | `version` | the optimistic-concurrency version column: the session increments it with every insert and update, its `UPDATE` and `DELETE` require the version it loaded, and matching no row raises `StaleData`; an `i16`, `i32` or `i64` field, at most one per model, neither `primary_key` nor `generated` | `#[model(version)]` |
+/// | `validate = path` | a validator: a path to a `fn(&T) -> Result<(), E>`, `T` the field's type and `E: Display`; the session's flush runs it before any SQL (on every column of an inserted object, on the changed columns of an updated one), and a rejection is an `ErrorKind::Validation` error naming the field and the message; one per field | `#[model(validate = not_blank)]` |
 /// | `skip` | not a column: not read nor written; `Default::default()` when a row is decoded; cannot be combined with other attributes | `#[model(skip)]` |
 ///
 /// Several attributes may share one `#[model(...)]` or be split over several; giving the same
 /// one twice is an error.
+///
+/// ```ignore
+/// #[derive(Debug, Clone, PartialEq, Model)]
+/// #[model(table = "authors", hooks)]
+/// pub struct Author {
+///     #[model(primary_key, generated)]
+///     pub id: i64,
+///     #[model(validate = not_blank)]
+///     pub name: String,
+///     #[model(validate = rules::short)] // any path
+///     pub nickname: Option<String>,
+///     #[model(version)]
+///     pub version: i32,
+///     #[relationship(has_many = Post, foreign_key = "author_id", cascade = "all, delete-orphan", passive_deletes)]
+///     pub posts: Related<Vec<Post>>,
+/// }
+///
+/// /// A validator takes the field by reference; its error is any `Display`.
+/// fn not_blank(value: &String) -> Result<(), &'static str> {
+///     if value.trim().is_empty() { Err("must not be blank") } else { Ok(()) }
+/// }
+///
+/// /// `#[model(hooks)]`: the struct's own hooks (the others keep their defaults).
+/// impl Hooks for Author {
+///     fn before_insert(&mut self, _: &mut HookContext) -> orm_postgres::Result<()> {
+///         self.name = self.name.trim().to_owned();
+///         Ok(())
+///     }
+/// }
+/// ```
 ///
 /// # Relationships: `#[relationship(...)]` on a field
 ///
@@ -180,6 +224,8 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `target_key = "field"` | `many_to_many` | the link model's field(s) pointing at the target; inferred like `foreign_key` when omitted | `target_key = "group_id"` |
 /// | `order_by = "column"` | `has_many`, `many_to_many`, `has_one` | the order of the loaded rows: **column names of the target** (not field names: the derive cannot see the target's `column = "..."` renames); `"-column"` for descending; a tuple for several | `order_by = ("-placed_at", "id")` |
 /// | `back_populates = "field"` | all | the relationship field on the other side, recorded in the metadata (not checked) | `back_populates = "orders"` |
+/// | `cascade = "options"` | all | which session operations follow the relationship from the parent to the related rows, SQLAlchemy's options, comma-separated: `save-update`, `merge`, `delete`, `delete-orphan`, `expunge`, `refresh-expire`, `all` (all of them but `delete-orphan`) or `none`; default `"save-update, merge"` | `cascade = "all, delete-orphan"` |
+/// | `passive_deletes` | all | deleting the parent in a session relies on the database's `ON DELETE CASCADE` for the related rows that are not loaded, instead of loading them to delete them | `passive_deletes` |
 ///
 /// Field names in `foreign_key` and `target_key` are Rust field names (without `r#`), mapped
 /// to their columns through the metadata. Several options may share one `#[relationship(...)]`
@@ -196,13 +242,20 @@ use syn::{DeriveInput, parse_macro_input};
 /// (with the closest known one: ``unknown model attribute `primay_key`; did you mean
 /// `primary_key`?``), duplicates, a missing primary key, a nullable key, `skip` with other
 /// options, `on_delete`/`on_update` without `references`, a malformed `references`, an unknown
-/// action, two fields with one column name, and `index`/`unique` lists naming unknown fields.
+/// action, two fields with one column name, `index`/`unique` lists naming unknown fields, more
+/// than 128 columns, `validate` given anything but a path, and a `version` that is not the
+/// model's only one, is on the key or `generated`, or has a type that is plainly not an
+/// integer (`Option<i64>`, `String`, `u64`). The compiler reports, at the field's type, a
+/// column type that is not `PartialEq` and a version type that is not `i16`, `i32` or `i64`
+/// (behind an alias, say); at the attribute, a validator of the wrong signature and a `hooks`
+/// struct without its `impl Hooks`.
 /// For relationships: unknown or duplicate options, no kind or two kinds, a field that is not
 /// `Related<...>` of the kind's shape (or a `Related<...>` field without `#[relationship]`),
 /// `secondary`/`target_key` without `many_to_many`, `many_to_many` without `secondary`,
 /// `belongs_to` without `foreign_key`, a `foreign_key` naming no field of this struct
 /// (`belongs_to`) or not one per key column (the other kinds), a nullable foreign key behind
-/// `Related<T>`, and a malformed `order_by`.
+/// `Related<T>`, a malformed `order_by`, and an unknown `cascade` option (listing the valid
+/// ones).
 /// Next to the errors the derive still emits the column constants, the handles of the
 /// relationships whose kind and target it could read, and stub impls, so code using the model
 /// does not pile up errors of its own.

@@ -22,6 +22,7 @@ pub(crate) const INDEX: Symbol = Symbol("index");
 pub(crate) const UNIQUE: Symbol = Symbol("unique");
 pub(crate) const CHECK: Symbol = Symbol("check");
 pub(crate) const CRATE: Symbol = Symbol("crate");
+pub(crate) const HOOKS: Symbol = Symbol("hooks");
 
 // `#[model(...)]` on a field (plus `unique`, `index` and `check` above).
 pub(crate) const PRIMARY_KEY: Symbol = Symbol("primary_key");
@@ -33,6 +34,8 @@ pub(crate) const REFERENCES: Symbol = Symbol("references");
 pub(crate) const ON_DELETE: Symbol = Symbol("on_delete");
 pub(crate) const ON_UPDATE: Symbol = Symbol("on_update");
 pub(crate) const SKIP: Symbol = Symbol("skip");
+pub(crate) const VERSION: Symbol = Symbol("version");
+pub(crate) const VALIDATE: Symbol = Symbol("validate");
 
 // `#[db_enum(...)]` on the enum (plus `schema` and `crate`) and on a variant.
 pub(crate) const NAME: Symbol = Symbol("name");
@@ -51,9 +54,11 @@ pub(crate) const TARGET_KEY: Symbol = Symbol("target_key");
 pub(crate) const SECONDARY: Symbol = Symbol("secondary");
 pub(crate) const BACK_POPULATES: Symbol = Symbol("back_populates");
 pub(crate) const ORDER_BY: Symbol = Symbol("order_by");
+pub(crate) const CASCADE: Symbol = Symbol("cascade");
+pub(crate) const PASSIVE_DELETES: Symbol = Symbol("passive_deletes");
 
 /// Keys of `#[model(...)]` on the struct.
-pub(crate) const CONTAINER_KEYS: &[Symbol] = &[TABLE, SCHEMA, INDEX, UNIQUE, CHECK, CRATE];
+pub(crate) const CONTAINER_KEYS: &[Symbol] = &[TABLE, SCHEMA, INDEX, UNIQUE, CHECK, HOOKS, CRATE];
 
 /// Keys of `#[model(...)]` on a field.
 pub(crate) const FIELD_KEYS: &[Symbol] = &[
@@ -68,6 +73,8 @@ pub(crate) const FIELD_KEYS: &[Symbol] = &[
     ON_DELETE,
     ON_UPDATE,
     CHECK,
+    VERSION,
+    VALIDATE,
     SKIP,
 ];
 
@@ -94,6 +101,8 @@ pub(crate) const RELATIONSHIP_KEYS: &[Symbol] = &[
     SECONDARY,
     BACK_POPULATES,
     ORDER_BY,
+    CASCADE,
+    PASSIVE_DELETES,
 ];
 
 impl PartialEq<Symbol> for Ident {

@@ -6,7 +6,9 @@ use syn::parse::Parse;
 use syn::punctuated::Punctuated;
 use syn::{DeriveInput, Ident, LitStr, Token};
 
-use super::{Attr, Hint, Unknown, check_identifier, check_sql, for_each_meta, get_lit_str};
+use super::{
+    Attr, BoolAttr, Hint, Unknown, check_identifier, check_sql, for_each_meta, get_lit_str,
+};
 use crate::case::snake_case;
 use crate::ctxt::Ctxt;
 use crate::symbol::*;
@@ -25,6 +27,12 @@ pub(crate) struct Container {
     pub(crate) schema: Option<String>,
     pub(crate) indexes: Vec<IndexList>,
     pub(crate) checks: Vec<String>,
+    /// `hooks`: the user implements `Hooks` (else the derive implements it with the defaults).
+    pub(crate) hooks: Option<Span>,
+    /// An unknown key was reported whose closest match is `hooks`: the user probably implements
+    /// `Hooks`, so the fallback does not implement it too (a second error, "conflicting
+    /// implementations", would only repeat the first).
+    pub(crate) misspelled_hooks: bool,
     /// The path generated code starts from (default `::orm_postgres`).
     pub(crate) krate: syn::Path,
 }
@@ -35,6 +43,9 @@ const CONTAINER_ALIASES: &[(&str, Hint)] = &[
     ("name", NAME_TABLE),
     ("rename", NAME_TABLE),
     ("table_name", NAME_TABLE),
+    ("callbacks", Hint::Key(HOOKS)),
+    ("events", Hint::Key(HOOKS)),
+    ("listeners", Hint::Key(HOOKS)),
 ];
 
 impl Container {
@@ -42,6 +53,8 @@ impl Container {
         let mut table = Attr::none(cx, MODEL, TABLE);
         let mut schema = Attr::none(cx, MODEL, SCHEMA);
         let mut krate = Attr::none(cx, MODEL, CRATE);
+        let mut hooks = BoolAttr::none(cx, MODEL, HOOKS);
+        let mut misspelled_hooks = false;
         let mut indexes = Vec::new();
         let mut checks = Vec::new();
         let unknown = Unknown {
@@ -66,6 +79,8 @@ impl Container {
                 }
             } else if meta.path == CRATE {
                 set_crate_path(cx, &meta, &mut krate)?;
+            } else if meta.path == HOOKS {
+                hooks.set_from(cx, &meta)?;
             } else if meta.path == INDEX || meta.path == UNIQUE {
                 let unique = meta.path == UNIQUE;
                 if let Some(list) = parse_index_list(cx, unique, &meta)? {
@@ -77,8 +92,8 @@ impl Container {
                 {
                     checks.push(lit.value());
                 }
-            } else {
-                unknown.report(cx, &meta)?;
+            } else if unknown.report(cx, &meta)? == Some(HOOKS.0) {
+                misspelled_hooks = true;
             }
             Ok(())
         });
@@ -90,6 +105,8 @@ impl Container {
             schema: schema.get().map(|s| s.value),
             indexes,
             checks,
+            hooks: hooks.get(),
+            misspelled_hooks,
             krate: krate.get().map_or_else(default_crate, |k| k.value),
         }
     }

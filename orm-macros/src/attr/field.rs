@@ -77,6 +77,10 @@ pub(crate) struct Field {
     pub(crate) on_delete: Option<Spanned<FkAction>>,
     pub(crate) on_update: Option<Spanned<FkAction>>,
     pub(crate) check: Option<LitStr>,
+    /// `version`: the optimistic-concurrency version column.
+    pub(crate) version: Option<Span>,
+    /// `validate = path`: the field's validator, `fn(&T) -> Result<(), E>`.
+    pub(crate) validate: Option<syn::Path>,
     pub(crate) skip: Option<Span>,
     /// An unknown key was reported whose closest match is `primary_key`: the field probably is
     /// the key, so "a model needs a primary key" would only repeat that error.
@@ -107,6 +111,12 @@ const FIELD_ALIASES: &[(&str, Hint)] = &[
     ("size", Hint::Key(LEN)),
     ("max_len", Hint::Key(LEN)),
     ("max_length", Hint::Key(LEN)),
+    ("version_id", Hint::Key(VERSION)),
+    ("version_id_col", Hint::Key(VERSION)),
+    ("lock_version", Hint::Key(VERSION)),
+    ("validator", Hint::Key(VALIDATE)),
+    ("validates", Hint::Key(VALIDATE)),
+    ("validate_with", Hint::Key(VALIDATE)),
 ];
 
 impl Field {
@@ -124,6 +134,8 @@ impl Field {
         let mut on_update = Attr::none(cx, MODEL, ON_UPDATE);
         let mut check = Attr::none(cx, MODEL, CHECK);
         let mut skip = BoolAttr::none(cx, MODEL, SKIP);
+        let mut version = BoolAttr::none(cx, MODEL, VERSION);
+        let mut validate = Attr::none(cx, MODEL, VALIDATE);
         let mut misspelled_primary_key = false;
         let unknown = Unknown {
             tool: MODEL,
@@ -143,6 +155,12 @@ impl Field {
                 index.set_from(cx, &meta)?;
             } else if meta.path == SKIP {
                 skip.set_from(cx, &meta)?;
+            } else if meta.path == VERSION {
+                version.set_from(cx, &meta)?;
+            } else if meta.path == VALIDATE {
+                if let Some(path) = get_function_path(cx, &meta)? {
+                    validate.set(&meta.path, path);
+                }
             } else if meta.path == COLUMN {
                 if let Some(lit) = get_lit_str(cx, MODEL, COLUMN, &meta)?
                     && check_identifier(cx, "column name", &lit)
@@ -213,6 +231,8 @@ impl Field {
             on_delete: on_delete.get(),
             on_update: on_update.get(),
             check: check.get().map(|c| c.value),
+            version: version.get(),
+            validate: validate.get().map(|v| v.value),
             skip: skip.get(),
             misspelled_primary_key,
         };
@@ -232,6 +252,28 @@ impl Field {
                         symbol::one_of(&others).replace(" or ", " and ")
                     ),
                 );
+            }
+        }
+        if let Some(version) = self.version {
+            let conflicts = [
+                (
+                    PRIMARY_KEY,
+                    self.primary_key,
+                    "a key never changes, while the version changes with every update",
+                ),
+                (
+                    GENERATED,
+                    self.generated,
+                    "the session writes the version itself, incrementing it on every insert and update",
+                ),
+            ];
+            for (key, span, why) in conflicts {
+                if span.is_some() {
+                    cx.error_at(
+                        version,
+                        format!("`version` cannot be combined with `{key}`: {why}"),
+                    );
+                }
             }
         }
         if self.references.is_none() {
@@ -262,8 +304,52 @@ impl Field {
             (ON_DELETE, self.on_delete.is_some()),
             (ON_UPDATE, self.on_update.is_some()),
             (CHECK, self.check.is_some()),
+            (VERSION, self.version.is_some()),
+            (VALIDATE, self.validate.is_some()),
         ];
         set.iter().filter(|(_, on)| *on).map(|(k, _)| k.0).collect()
+    }
+}
+
+/// Reads `validate = path::to::function`. Reports anything else (a string, a closure) and
+/// returns `None` for it.
+fn get_function_path(
+    cx: &Ctxt,
+    meta: &syn::meta::ParseNestedMeta,
+) -> syn::Result<Option<syn::Path>> {
+    const USAGE: &str = "`validate = path::to::function`, a `fn(&T) -> Result<(), E>` where `T` is the field's type and `E: Display`";
+    if !meta.input.peek(syn::Token![=]) {
+        cx.error_spanned_by(&meta.path, format!("expected a function: {USAGE}"));
+        super::skip_value(meta)?;
+        return Ok(None);
+    }
+    let mut expr: syn::Expr = meta.value()?.parse()?;
+    // Macro expansion may wrap the value in invisible groups (syn's nodes are not `Clone` here,
+    // so unwrap by value).
+    while let syn::Expr::Group(group) = expr {
+        expr = *group.expr;
+    }
+    match expr {
+        syn::Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => {
+            Ok(Some(path.path))
+        }
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(lit),
+            ..
+        }) => {
+            cx.error_spanned_by(
+                &lit,
+                format!(
+                    "expected a path to a function, not a string: `validate = {}`",
+                    lit.value()
+                ),
+            );
+            Ok(None)
+        }
+        other => {
+            cx.error_spanned_by(&other, format!("expected a path to a function: {USAGE}"));
+            Ok(None)
+        }
     }
 }
 

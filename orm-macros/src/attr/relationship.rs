@@ -6,7 +6,7 @@ use quote::ToTokens;
 use syn::spanned::Spanned as _;
 use syn::{Attribute, Expr, GenericArgument, Ident, Lit, LitStr, PathArguments, Token, Type};
 
-use super::{Attr, Hint, Unknown, skip_value, strip_groups};
+use super::{Attr, BoolAttr, Hint, Unknown, skip_value, strip_groups};
 use crate::ctxt::Ctxt;
 use crate::symbol::*;
 
@@ -105,6 +105,40 @@ pub(crate) struct Relationship {
     pub(crate) order_by: Vec<OrderItem>,
     /// The shape of the field's `Related<X>`, when it is one and fits the kind.
     pub(crate) shape: Option<Shape>,
+    /// `cascade = "..."`: the bits of orm-core's `Cascade`, when given.
+    pub(crate) cascade: Option<u8>,
+    /// `passive_deletes`.
+    pub(crate) passive_deletes: Option<Span>,
+}
+
+/// The options of `cascade = "..."` (SQLAlchemy's), with their bits in orm-core's `Cascade`.
+const CASCADE_OPTIONS: &[(&str, u8)] = &[
+    ("save-update", 1),
+    ("merge", 2),
+    ("delete", 4),
+    ("delete-orphan", 8),
+    ("expunge", 16),
+    ("refresh-expire", 32),
+    // Everything but `delete-orphan`.
+    ("all", 1 | 2 | 4 | 16 | 32),
+    ("none", 0),
+];
+
+/// Parses `"all, delete-orphan"` into `Cascade` bits; the options it does not know, else.
+pub(crate) fn parse_cascade(text: &str) -> Result<u8, Vec<String>> {
+    let mut bits = 0u8;
+    let mut unknown = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        match CASCADE_OPTIONS.iter().find(|(name, _)| *name == part) {
+            Some((_, b)) => bits |= b,
+            None => unknown.push(part.to_owned()),
+        }
+    }
+    if unknown.is_empty() {
+        Ok(bits)
+    } else {
+        Err(unknown)
+    }
 }
 
 const KIND_LIST: &str =
@@ -134,6 +168,14 @@ const RELATIONSHIP_ALIASES: &[(&str, Hint)] = &[
             "`references` goes in `#[model(...)]` on the foreign-key field; name that field here with `foreign_key = \"...\"`",
         ),
     ),
+    ("cascades", Hint::Key(CASCADE)),
+    (
+        "on_delete",
+        Hint::Text(
+            "`on_delete` goes in `#[model(...)]` on the foreign-key field; to delete the children with the parent in a session write `cascade = \"all\"` (and `passive_deletes` to leave it to the database's ON DELETE CASCADE)",
+        ),
+    ),
+    ("passive_delete", Hint::Key(PASSIVE_DELETES)),
     ("lazy", LOADING),
     ("eager", LOADING),
     ("strategy", LOADING),
@@ -158,6 +200,8 @@ impl Relationship {
         let mut secondary = Attr::none(cx, RELATIONSHIP, SECONDARY);
         let mut back_populates = Attr::none(cx, RELATIONSHIP, BACK_POPULATES);
         let mut order_by = Attr::none(cx, RELATIONSHIP, ORDER_BY);
+        let mut cascade = Attr::none(cx, RELATIONSHIP, CASCADE);
+        let mut passive_deletes = BoolAttr::none(cx, RELATIONSHIP, PASSIVE_DELETES);
         let unknown = Unknown {
             tool: RELATIONSHIP,
             keys: RELATIONSHIP_KEYS,
@@ -234,6 +278,12 @@ impl Relationship {
                     if let Some(items) = get_order_by(cx, &meta)? {
                         order_by.set(&meta.path, items);
                     }
+                } else if meta.path == CASCADE {
+                    if let Some(bits) = get_cascade(cx, &meta)? {
+                        cascade.set(&meta.path, bits);
+                    }
+                } else if meta.path == PASSIVE_DELETES {
+                    passive_deletes.set_from(cx, &meta)?;
                 } else {
                     unknown.report(cx, &meta)?;
                 }
@@ -299,6 +349,8 @@ impl Relationship {
             back_populates: back_populates.get().map(|s| s.value),
             order_by: order_by.get().map(|s| s.value).unwrap_or_default(),
             shape,
+            cascade: cascade.get().map(|s| s.value),
+            passive_deletes: passive_deletes.get(),
         })
     }
 }
@@ -536,6 +588,44 @@ fn get_name_list(
         names,
         span: expr.span(),
     }))
+}
+
+/// Reads `cascade = "all, delete-orphan"` into `Cascade` bits.
+fn get_cascade(cx: &Ctxt, meta: &syn::meta::ParseNestedMeta) -> syn::Result<Option<u8>> {
+    let names: Vec<&str> = CASCADE_OPTIONS.iter().map(|(name, _)| *name).collect();
+    let expected = format!(
+        "comma-separated options among {}",
+        crate::symbol::one_of(&names).replace('`', "\"")
+    );
+    let Some(lit) = super::get_lit_str(cx, RELATIONSHIP, CASCADE, meta)? else {
+        return Ok(None);
+    };
+    let text = lit.value();
+    if text.trim().is_empty() {
+        cx.error_spanned_by(
+            &lit,
+            format!("`cascade` needs at least one option ({expected}); for no cascade at all write `cascade = \"none\"`"),
+        );
+        return Ok(None);
+    }
+    match parse_cascade(&text) {
+        Ok(bits) => Ok(Some(bits)),
+        Err(unknown) => {
+            for option in unknown {
+                let msg = if option.is_empty() {
+                    format!("empty option in `cascade = \"{text}\"`: expected {expected}")
+                } else {
+                    let hint =
+                        crate::symbol::closest(&option.replace('_', "-").to_lowercase(), &names)
+                            .map(|best| format!("did you mean \"{best}\"? "))
+                            .unwrap_or_default();
+                    format!("unknown cascade option \"{option}\"; {hint}expected {expected}")
+                };
+                cx.error_spanned_by(&lit, msg);
+            }
+            Ok(None)
+        }
+    }
 }
 
 /// Reads `order_by = "column"`, `"-column"` or a tuple of them.

@@ -3,7 +3,7 @@
 //! tokens, what only the compiler can (the target is a model, the named foreign keys exist and
 //! have the key's type).
 
-use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 use syn::ext::IdentExt;
@@ -13,7 +13,7 @@ use crate::ast::{Field, Model};
 use crate::attr::relationship::{Kind, NameList, Relationship, Shape, related_value, type_name};
 
 /// The marker type of a relationship: `__OrmRel_User_orders`.
-fn marker(model: &Model, field: &Field) -> Ident {
+pub(crate) fn marker(model: &Model, field: &Field) -> Ident {
     format_ident!("__OrmRel_{}_{}", model.ident.unraw(), field.name())
 }
 
@@ -141,7 +141,7 @@ fn value_type(rel: &Relationship, p: &TokenStream) -> TokenStream {
 /// `__orm_table::<T>()`, spanned at the type: "`T` is not a model" points at the attribute,
 /// once (a function's bound is the only obligation; `<T as Model>::TABLE` would also report
 /// `Model`'s supertraits).
-fn table_of(ty: &syn::Type) -> TokenStream {
+pub(crate) fn table_of(ty: &syn::Type) -> TokenStream {
     quote_spanned!(ty.span()=> __orm_table::<#ty>())
 }
 
@@ -226,6 +226,13 @@ fn meta(
     if let Some(back) = &rel.back_populates {
         let back = back.value();
         out.extend(quote!(.back_populates(#back)));
+    }
+    if let Some(bits) = rel.cascade {
+        let bits = Literal::u8_unsuffixed(bits);
+        out.extend(quote!(.cascade(#p::Cascade::from_bits(#bits))));
+    }
+    if rel.passive_deletes.is_some() {
+        out.extend(quote!(.passive_deletes()));
     }
     out
 }

@@ -1,0 +1,95 @@
+//! Lifecycle hooks ([`Hooks`]) and per-field validators.
+
+use super::ColumnSet;
+use super::unit::UnitOfWork;
+use crate::error::Result;
+use crate::model::Model;
+
+/// A deferred action of a hook on the unit of work (adding an object).
+pub(crate) type Deferred = Box<dyn FnOnce(&mut UnitOfWork) + Send>;
+
+/// What a hook can do besides changing its own object: add more objects to the flush (an
+/// audit row, say). Objects added by `before_*` hooks are written by the same flush; objects
+/// added by `after_*` hooks by a second round of the same flush.
+pub struct HookContext {
+    pub(crate) deferred: Vec<Deferred>,
+}
+
+impl HookContext {
+    pub(crate) fn new() -> Self {
+        HookContext {
+            deferred: Vec::new(),
+        }
+    }
+
+    /// Adds a new object to the session, to be inserted by this flush.
+    pub fn add<M: Model>(&mut self, object: M) {
+        self.deferred.push(Box::new(move |uow: &mut UnitOfWork| {
+            uow.add(object);
+        }));
+    }
+}
+
+/// Lifecycle hooks of a model, called by the session's flush. Every method does nothing by
+/// default.
+///
+/// The derive implements this trait with the defaults; to write your own, put
+/// `#[model(hooks)]` on the struct and implement it:
+///
+/// ```ignore
+/// #[derive(Model)]
+/// #[model(table = "accounts", hooks)]
+/// struct Account { #[model(primary_key, generated)] id: i64, password: String, updated_at: i64 }
+///
+/// impl Hooks for Account {
+///     fn before_insert(&mut self, _: &mut HookContext) -> Result<()> {
+///         self.password = hash(&self.password);
+///         Ok(())
+///     }
+///     fn before_update(&mut self, changed: ColumnSet, _: &mut HookContext) -> Result<()> {
+///         if changed.contains(Account::password) {
+///             self.password = hash(&self.password); // only when it changed
+///         }
+///         Ok(())
+///     }
+/// }
+/// ```
+///
+/// # Behavior
+/// - `before_insert` / `before_update` run before any SQL of the flush; what they change is
+///   written (an update re-computes the changed columns after the hook). An error from any
+///   hook aborts the flush before anything is sent.
+/// - `after_*` run once the flush's statements succeeded, before the flush returns.
+/// - Hooks must not block: they run inside the flush, on the caller's task.
+pub trait Hooks: Sized {
+    /// Before the object's `INSERT`.
+    fn before_insert(&mut self, ctx: &mut HookContext) -> Result<()> {
+        let _ = ctx;
+        Ok(())
+    }
+    /// After the object's `INSERT` (generated keys are filled in).
+    fn after_insert(&self, ctx: &mut HookContext) -> Result<()> {
+        let _ = ctx;
+        Ok(())
+    }
+    /// Before the object's `UPDATE`; `changed` are the columns that differ from the database.
+    fn before_update(&mut self, changed: ColumnSet, ctx: &mut HookContext) -> Result<()> {
+        let _ = (changed, ctx);
+        Ok(())
+    }
+    /// After the object's `UPDATE`.
+    fn after_update(&self, changed: ColumnSet, ctx: &mut HookContext) -> Result<()> {
+        let _ = (changed, ctx);
+        Ok(())
+    }
+    /// Before the object's `DELETE`.
+    fn before_delete(&self, ctx: &mut HookContext) -> Result<()> {
+        let _ = ctx;
+        Ok(())
+    }
+    /// After the object's `DELETE`.
+    fn after_delete(&self, ctx: &mut HookContext) -> Result<()> {
+        let _ = ctx;
+        Ok(())
+    }
+}
