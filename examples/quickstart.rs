@@ -1,5 +1,6 @@
-//! The users and orders story: create the tables, add users and their orders, list one user's
-//! orders, update a total, delete an order, and count orders per user.
+//! The users and orders story, through a session (a unit of work): add users and their orders
+//! as one graph, get from the identity map, change a total (one UPDATE of one column), delete
+//! an order, roll back a mistake, load users with their orders without N+1.
 //!
 //! Runs on `DATABASE_URL` when set, otherwise on a throwaway local PostgreSQL cluster that it
 //! starts itself (and removes when it exits):
@@ -23,7 +24,7 @@ pub struct User {
     /// Optional: a nullable column.
     pub email: Option<String>,
     /// The user's orders: loaded only when a query asks for them.
-    #[relationship(has_many = Order, foreign_key = "user_id", order_by = "-total")]
+    #[relationship(has_many = Order, foreign_key = "user_id", order_by = "-total", back_populates = "user")]
     pub orders: Related<Vec<Order>>,
 }
 
@@ -40,7 +41,7 @@ pub struct Order {
     /// Total in cents.
     pub total: i32,
     /// The user who ordered.
-    #[relationship(belongs_to = User, foreign_key = "user_id")]
+    #[relationship(belongs_to = User, foreign_key = "user_id", back_populates = "orders")]
     pub user: Related<User>,
 }
 
@@ -53,92 +54,91 @@ async fn main() -> orm_postgres::Result<()> {
     db.drop_all(&[User::TABLE, Order::TABLE]).await?;
     db.create_all(&[User::TABLE, Order::TABLE]).await?;
 
-    println!("== add users and their orders");
-    let users = db
-        .fetch_all(insert_many(&[
-            User {
-                id: 0,
-                name: "Jane".into(),
-                email: Some("jane@example.com".into()),
-                ..Default::default()
-            },
-            User {
-                id: 0,
-                name: "John".into(),
-                email: None,
-                ..Default::default()
-            },
-        ]))
-        .await?;
+    println!("== a session: add users with their orders as one graph, commit");
+    let mut s = db.session();
+    let mut jane = User {
+        name: "Jane".into(),
+        email: Some("jane@example.com".into()),
+        ..Default::default()
+    };
+    jane.orders = Related::loaded(vec![order(100), order(250)]);
+    let mut john = User {
+        name: "John".into(),
+        ..Default::default()
+    };
+    john.orders = Related::loaded(vec![order(80)]);
+    let before = db.statement_count();
+    let users = s.add_all([jane, john]);
+    s.commit().await?; // BEGIN; INSERT users ... RETURNING id; INSERT orders (keys filled in); COMMIT
     let (jane, john) = (&users[0], &users[1]);
-    println!("   {jane:?}\n   {john:?}");
-    let orders = db
-        .fetch_all(insert_many(&[
-            Order {
-                id: 0,
-                user_id: jane.id,
-                total: 100,
-                ..Default::default()
-            },
-            Order {
-                id: 0,
-                user_id: jane.id,
-                total: 250,
-                ..Default::default()
-            },
-            Order {
-                id: 0,
-                user_id: john.id,
-                total: 80,
-                ..Default::default()
-            },
-        ]))
-        .await?;
-    println!("   {} orders added", orders.len());
+    println!(
+        "   Jane is #{}, John is #{}: {} statements for 2 users and 3 orders",
+        jane.read().id,
+        john.read().id,
+        db.statement_count() - before
+    );
 
-    println!("== Jane's orders, biggest first");
-    let janes: Vec<Order> = db
-        .fetch_all(
-            select::<Order>()
-                .filter(Order::user_id.eq(jane.id))
-                .order_by(Order::total.desc()),
-        )
-        .await?;
+    println!("== one object per row: get answers from the identity map");
+    let again = s.get::<User>(jane.read().id).await?.expect("Jane exists");
+    println!("   same object: {}", Tracked::ptr_eq(jane, &again));
+
+    println!("== change tracking: only the changed column of the changed object is written");
+    let janes = s.related(jane, User::orders)?;
     for o in &janes {
-        println!("   order #{} total {}", o.id, o.total);
+        println!("   order #{} total {}", o.read().id, o.read().total);
     }
+    janes[1].write().total += 20;
+    let before = db.statement_count();
+    s.flush().await?; // UPDATE "orders" SET "total" = ... FROM unnest(...) WHERE "id" = ...
+    println!(
+        "   order #{} now totals {} ({} statement)",
+        janes[1].read().id,
+        janes[1].read().total,
+        db.statement_count() - before
+    );
 
-    println!("== update a total");
-    let updated: Order = db
-        .fetch_one(
-            update::<Order>()
-                .set(Order::total, Order::total.add(20))
-                .filter(Order::id.eq(janes[1].id))
-                .returning_model(),
-        )
-        .await?;
-    println!("   order #{} now totals {}", updated.id, updated.total);
-
-    println!("== delete an order");
-    let deleted = db.execute(delete_model(&janes[0])).await?;
-    println!("   {deleted} order deleted");
+    println!("== delete an order, and roll back a mistake");
+    s.delete(&janes[0])?;
+    john.write().name = "Oops".into();
+    s.rollback().await?; // the flushed UPDATE is undone too; objects get their old values back
+    println!(
+        "   after rollback: John is {:?}, order #{} is {:?}",
+        john.read().name,
+        janes[0].read().id,
+        janes[0].status()
+    );
+    s.delete(&janes[0])?;
+    s.commit().await?;
+    println!("   order deleted and committed");
 
     println!("== users with their orders: 2 queries for any number of users, never N+1");
+    let mut s = db.session();
     let before = db.statement_count();
-    let users = db
-        .fetch_all(
+    let users = s
+        .all(
             select::<User>()
                 .order_by(User::name)
                 .load(User::orders.selectin()),
         )
         .await?;
     for user in &users {
-        let totals: Vec<i32> = user.orders.get()?.iter().map(|o| o.total).collect();
-        println!("   {}: {} order(s) {totals:?}", user.name, totals.len());
+        let totals: Vec<i32> = s
+            .related(user, User::orders)?
+            .iter()
+            .map(|o| o.read().total)
+            .collect();
+        println!(
+            "   {}: {} order(s) {totals:?}",
+            user.read().name,
+            totals.len()
+        );
     }
-    println!("   ({} statements)", db.statement_count() - before);
+    println!(
+        "   ({} statements, BEGIN included)",
+        db.statement_count() - before
+    );
 
-    println!("== users with an order over 100 (EXISTS through the relationship)");
+    println!("== Core statements still work on their own: users with an order over 100");
     let big: Vec<String> = db
         .fetch_all(
             select::<User>()
@@ -149,14 +149,23 @@ async fn main() -> orm_postgres::Result<()> {
     println!("   {big:?}");
 
     println!("== typed errors: a second Jane violates the unique constraint");
-    let err = db
-        .fetch_one(insert(&User {
-            id: 0,
-            name: "Jane".into(),
-            ..Default::default()
-        }))
-        .await
-        .expect_err("names are unique");
+    s.add(User {
+        name: "Jane".into(),
+        ..Default::default()
+    });
+    let err = s.commit().await.expect_err("names are unique");
     println!("   {err}");
+    println!(
+        "   the session now refuses work until rollback: {}",
+        s.is_pending_rollback()
+    );
+    s.rollback().await?;
     Ok(())
+}
+
+fn order(total: i32) -> Order {
+    Order {
+        total,
+        ..Default::default()
+    }
 }

@@ -69,7 +69,9 @@ pub use orm_core::{
     ErrorKind, Expr, Expression, FromRow, IntoExpr, Model, OptionalModel, PoolStage, Result, Row,
     RowOf, Select, Selection, SqlType, Statement, Table, alias,
 };
-pub use orm_core::{compile, ddl, error, expr, meta, model, raw, relation, row, stmt, types};
+pub use orm_core::{
+    compile, ddl, error, expr, meta, model, raw, relation, row, session, stmt, types,
+};
 
 #[doc(hidden)]
 pub use orm_core::__private;
@@ -81,17 +83,20 @@ mod executor;
 pub mod local;
 mod pg_row;
 mod schema;
+mod session_impl;
 pub mod testing;
 mod transaction;
 
 pub use database::{Database, DatabaseBuilder, PoolStatus};
 pub use executor::{Executor, RowStream};
 pub use schema::{create_all, drop_all};
+pub use session_impl::{RetryPolicy, Session, SessionOptions};
 pub use transaction::{IsolationLevel, Transaction, TxOptions};
 
 /// Everything a user needs in scope: the derives, the statement builders, the expression
 /// traits, [`Database`] and [`Executor`].
 pub mod prelude {
-    pub use crate::{Database, Executor, Transaction};
+    pub use crate::{Database, Executor, Session, Transaction};
     pub use orm_core::prelude::*;
+    pub use orm_core::session::{ColumnSet, HookContext, Hooks, Tracked};
 }

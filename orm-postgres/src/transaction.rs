@@ -78,6 +78,11 @@ impl Transaction<'_> {
         })
     }
 
+    /// The transaction's connection.
+    pub(crate) fn conn(&self) -> &Conn {
+        &self.conn
+    }
+
     /// Whether this is a savepoint inside another transaction.
     pub fn is_savepoint(&self) -> bool {
         self.savepoint.is_some()
