@@ -903,10 +903,6 @@ impl UnitOfWork {
         for e in &plan.dirty {
             e.flush_ops().validate_dirty(e)?;
         }
-        for e in self.deleted.clone() {
-            e.flush_ops().before_delete(&e, &mut plan.ctx)?;
-        }
-        run_deferred(self, &mut plan.ctx);
         Ok(())
     }
 
@@ -1141,6 +1137,9 @@ impl UnitOfWork {
         let mut jobs = Vec::new();
         let mut after: Vec<AfterStep> = Vec::new();
         for group in by_table(&level) {
+            for e in &group {
+                e.flush_ops().before_delete(e, &mut plan.ctx)?;
+            }
             jobs.push(group[0].flush_ops().delete_job(&group)?);
             after.push(Box::new(move |uow: &mut UnitOfWork| {
                 let mut ctx = HookContext::new();

@@ -11,6 +11,7 @@ pub(crate) type Deferred = Box<dyn FnOnce(&mut UnitOfWork) + Send>;
 /// What a hook can do besides changing its own object: add more objects to the flush (an
 /// audit row, say). Objects added by `before_*` hooks are written by the same flush; objects
 /// added by `after_*` hooks by a second round of the same flush.
+#[derive(Default)]
 pub struct HookContext {
     pub(crate) deferred: Vec<Deferred>,
 }
@@ -36,10 +37,21 @@ impl HookContext {
 /// The derive implements this trait with the defaults; to write your own, put
 /// `#[model(hooks)]` on the struct and implement it:
 ///
-/// ```ignore
+/// ```
+/// use orm_core::prelude::*;
+/// use orm_core::session::{ColumnSet, HookContext, Hooks};
+///
 /// #[derive(Model)]
-/// #[model(table = "accounts", hooks)]
-/// struct Account { #[model(primary_key, generated)] id: i64, password: String, updated_at: i64 }
+/// #[model(table = "accounts", hooks, crate = "orm_core")]
+/// struct Account {
+///     #[model(primary_key, generated)]
+///     id: i64,
+///     password: String,
+/// }
+///
+/// fn hash(password: &str) -> String {
+///     format!("hashed({password})")
+/// }
 ///
 /// impl Hooks for Account {
 ///     fn before_insert(&mut self, _: &mut HookContext) -> Result<()> {
@@ -53,14 +65,22 @@ impl HookContext {
 ///         Ok(())
 ///     }
 /// }
+/// # let mut a = Account { id: 0, password: "pw".into() };
+/// # a.before_insert(&mut HookContext::default()).unwrap();
+/// # assert_eq!(a.password, "hashed(pw)");
 /// ```
 ///
 /// # Behavior
-/// - `before_insert` / `before_update` run before any SQL of the flush; what they change is
-///   written (an update re-computes the changed columns after the hook). An error from any
-///   hook aborts the flush before anything is sent.
+/// - `before_insert` runs before any SQL of the flush, `before_update` / `before_delete` just
+///   before the object's statement is built; what they change is written (an update
+///   re-computes the changed columns after the hook). An error from any hook aborts the flush:
+///   nothing of it is kept (and the session needs a rollback if statements were already sent).
 /// - `after_*` run once the flush's statements succeeded, before the flush returns.
 /// - Hooks must not block: they run inside the flush, on the caller's task.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has `#[model(hooks)]` but does not implement `Hooks`",
+    note = "write `impl Hooks for {Self} {{ ... }}`, or remove `hooks` from `#[model(...)]`"
+)]
 pub trait Hooks: Sized {
     /// Before the object's `INSERT`.
     fn before_insert(&mut self, ctx: &mut HookContext) -> Result<()> {

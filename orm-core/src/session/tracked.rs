@@ -88,9 +88,11 @@ impl<T: Model> Entry<T> {
 /// columns and queues the object for the next flush, which `UPDATE`s only the columns that
 /// differ from the snapshot.
 ///
-/// The guards lock the object: do not hold one across an `.await` (the future would not be
-/// `Send`, which the compiler reports in an axum handler) and do not call session methods
-/// that touch the same object while holding one.
+/// The guards are locks (`read()` shared, `write()` exclusive): do not hold one across an
+/// `.await` (the future would not be `Send`, which the compiler reports in an axum handler),
+/// and do not hold one while the session writes to the object (`flush`, `commit`, `refresh`,
+/// `delete`...): that call would wait for the guard. Reading through a temporary guard in a
+/// session call's arguments is fine: `s.get::<User>(order.read().user_id)`.
 pub struct Tracked<T: Model> {
     pub(crate) entry: Arc<Entry<T>>,
 }

@@ -552,6 +552,17 @@ impl UnitOfWork {
     /// next row that loads it.
     pub fn expire<T: Model>(&mut self, t: &Tracked<T>) {
         expire_entry(&t.entry, &self.shared);
+        // Along `refresh-expire` cascades, the loaded children too.
+        for ops in T::RELATIONS {
+            if ops.meta().cascade.contains(Cascade::REFRESH_EXPIRE) {
+                let key = collection_key(t.entry.id, ops.meta());
+                if let Some(coll) = self.collections.get(&key).cloned() {
+                    for child in &coll.items {
+                        child.flush_ops().expire(child, &self.shared);
+                    }
+                }
+            }
+        }
     }
 
     /// Expires every object of the identity map.
