@@ -24,7 +24,9 @@ use std::sync::{Arc, Mutex};
 
 use super::ColumnSet;
 use super::hooks::HookContext;
-use super::relations::{AnyRelation, Resolved, key_arrays, write_unnest};
+use super::relations::{
+    AnyRelation, Resolved, delete_using, key_arrays, write_matches, write_unnest,
+};
 use super::tracked::{AnyEntry, Entry, ErasedEntry, Inner, Pair, Status, downcast, save_undo};
 use super::unit::{
     CollKey, SavepointToken, Shared, UnitOfWork, expire_entry, link_fk_typed, same_rel,
@@ -554,15 +556,13 @@ impl<T: Model> TableOps for Ops<T> {
         w.push(" FROM ");
         write_unnest(&mut w, arrays, &defs, &names);
         w.push(" WHERE ");
-        for (i, &c) in pk.iter().enumerate() {
-            if i > 0 {
-                w.push(" AND ");
-            }
-            w.push_qualified(table.schema, table.name);
-            w.push(".");
-            w.push_ident(table.columns[c].name);
-            w.push(&format!(" = \"orm_v\".\"k{i}\""));
-        }
+        let pk_names: Vec<&str> = pk.iter().map(|&c| table.columns[c].name).collect();
+        write_matches(
+            &mut w,
+            table,
+            &pk_names,
+            &names[set.len()..set.len() + pk.len()],
+        );
         if let Some(v) = T::VERSION {
             w.push(" AND ");
             w.push_qualified(table.schema, table.name);
@@ -632,29 +632,14 @@ impl<T: Model> TableOps for Ops<T> {
                 .collect();
             key_arrays(&old, &cols)?
         };
-        let defs: Vec<_> = cols.iter().map(|&c| &table.columns[c]).collect();
-        let names: Vec<String> = (0..cols.len()).map(|i| format!("k{i}")).collect();
-        let mut w = SqlWriter::new();
-        w.push("DELETE FROM ");
-        w.push_qualified(table.schema, table.name);
-        w.push(" USING ");
-        write_unnest(&mut w, arrays, &defs, &names);
-        w.push(" WHERE ");
-        for (i, &c) in cols.iter().enumerate() {
-            if i > 0 {
-                w.push(" AND ");
-            }
-            w.push_qualified(table.schema, table.name);
-            w.push(".");
-            w.push_ident(table.columns[c].name);
-            w.push(&format!(" = \"orm_v\".\"k{i}\""));
-        }
+        let names: Vec<&'static str> = cols.iter().map(|&c| table.columns[c].name).collect();
+        let query = delete_using(table, &names, arrays)?;
         let expect = T::VERSION.map(|_| Expect {
             rows: entries.len() as u64,
             model: table.model,
             operation: "DELETE",
         });
-        Ok(FlushJob::execute(compile::finish(w)?, expect))
+        Ok(FlushJob::execute(query, expect))
     }
 
     fn deleted(

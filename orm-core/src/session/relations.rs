@@ -307,6 +307,45 @@ pub(crate) fn write_unnest(
     w.push(")");
 }
 
+/// `"t"."c1" = "orm_v"."n1" AND "t"."c2" = "orm_v"."n2"`: a row of the table matched with a
+/// row of the `unnest` alias.
+pub(crate) fn write_matches(
+    w: &mut SqlWriter,
+    table: &'static Table,
+    cols: &[&str],
+    names: &[String],
+) {
+    for (i, (c, n)) in cols.iter().zip(names).enumerate() {
+        if i > 0 {
+            w.push(" AND ");
+        }
+        w.push_qualified(table.schema, table.name);
+        w.push(".");
+        w.push_ident(c);
+        w.push(" = \"orm_v\".");
+        w.push_ident(n);
+    }
+}
+
+/// `DELETE FROM t USING unnest(...) AS "orm_v"(k0, ...) WHERE t.c0 = "orm_v".k0 AND ...`: one
+/// statement deleting the rows whose `cols` match one of the arrays' rows.
+pub(crate) fn delete_using(
+    table: &'static Table,
+    cols: &[&'static str],
+    arrays: Vec<Param>,
+) -> Result<CompiledQuery> {
+    let defs = column_defs(table, cols)?;
+    let names: Vec<String> = (0..cols.len()).map(|i| format!("k{i}")).collect();
+    let mut w = SqlWriter::new();
+    w.push("DELETE FROM ");
+    w.push_qualified(table.schema, table.name);
+    w.push(" USING ");
+    write_unnest(&mut w, arrays, &defs, &names);
+    w.push(" WHERE ");
+    write_matches(&mut w, table, cols, &names);
+    compile::finish(w)
+}
+
 fn column_defs(
     table: &'static Table,
     names: &[&'static str],
@@ -360,21 +399,10 @@ impl<R: Relation> AnyRelation for RelOps<R> {
             w.push(") SELECT * FROM ");
             write_unnest(&mut w, arrays, &defs, &names);
         } else {
-            w.push("DELETE FROM ");
-            w.push_qualified(sec.table.schema, sec.table.name);
-            w.push(" USING ");
-            write_unnest(&mut w, arrays, &defs, &names);
-            w.push(" WHERE ");
-            for (i, (c, n)) in cols.iter().zip(&names).enumerate() {
-                if i > 0 {
-                    w.push(" AND ");
-                }
-                w.push_qualified(sec.table.schema, sec.table.name);
-                w.push(".");
-                w.push_ident(c);
-                w.push(" = \"orm_v\".");
-                w.push_ident(n);
-            }
+            return Ok(FlushJob::execute(
+                delete_using(sec.table, &cols, arrays)?,
+                None,
+            ));
         }
         Ok(FlushJob::execute(compile::finish(w)?, None))
     }
@@ -390,25 +418,10 @@ impl<R: Relation> AnyRelation for RelOps<R> {
             .ok_or_else(|| Error::invalid_statement("not a many-to-many relationship"))?;
         let arrays =
             with_values::<R::Parent, _>(parents, |rows| key_arrays(rows, &sec.parent_key))??;
-        let defs = column_defs(sec.table, &sec.to_parent)?;
-        let names: Vec<String> = (0..defs.len()).map(|i| format!("k{i}")).collect();
-        let mut w = SqlWriter::new();
-        w.push("DELETE FROM ");
-        w.push_qualified(sec.table.schema, sec.table.name);
-        w.push(" USING ");
-        write_unnest(&mut w, arrays, &defs, &names);
-        w.push(" WHERE ");
-        for (i, (c, n)) in sec.to_parent.iter().zip(&names).enumerate() {
-            if i > 0 {
-                w.push(" AND ");
-            }
-            w.push_qualified(sec.table.schema, sec.table.name);
-            w.push(".");
-            w.push_ident(c);
-            w.push(" = \"orm_v\".");
-            w.push_ident(n);
-        }
-        Ok(FlushJob::execute(compile::finish(w)?, None))
+        Ok(FlushJob::execute(
+            delete_using(sec.table, &sec.to_parent, arrays)?,
+            None,
+        ))
     }
 
     fn cascade_load(
