@@ -783,10 +783,12 @@ fn group_steps(
             ((l, d), e.clone())
         })
         .collect();
-    // Stable: objects keep their order within a table.
-    keyed.sort_by_key(|(k, _)| *k);
+    // Stable: objects keep their order within a table. Deletes go the other way: children
+    // (deeper levels, referencing tables) first.
     if reverse {
-        keyed.reverse();
+        keyed.sort_by_key(|(k, _)| std::cmp::Reverse(*k));
+    } else {
+        keyed.sort_by_key(|(k, _)| *k);
     }
     let mut steps: Vec<Vec<Arc<dyn ErasedEntry>>> = Vec::new();
     let mut last = None;
@@ -797,11 +799,6 @@ fn group_steps(
         }
         if let Some(s) = steps.last_mut() {
             s.push(e);
-        }
-    }
-    if reverse {
-        for s in &mut steps {
-            s.reverse();
         }
     }
     steps
