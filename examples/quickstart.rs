@@ -79,7 +79,8 @@ async fn main() -> orm_postgres::Result<()> {
     );
 
     println!("== one object per row: get answers from the identity map");
-    let again = s.get::<User>(jane.read().id).await?.expect("Jane exists");
+    let jane_id = jane.read().id; // copy it out: a guard must not live across an .await
+    let again = s.get::<User>(jane_id).await?.expect("Jane exists");
     println!("   same object: {}", Tracked::ptr_eq(jane, &again));
 
     println!("== change tracking: only the changed column of the changed object is written");

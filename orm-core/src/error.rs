@@ -169,9 +169,15 @@ pub enum ErrorKind {
     /// `rollback` is refused until then, so nothing runs outside the transaction the caller
     /// meant (SQLAlchemy's `PendingRollbackError`).
     #[error(
-        "this session's transaction failed and must be rolled back before it is used again; the original error: {0}"
+        "this session's transaction failed and must be rolled back before it is used again; the original error: {message}"
     )]
-    PendingRollback(String),
+    PendingRollback {
+        /// The original error, as text.
+        message: String,
+        /// The server's error, when the original error came from the server (so
+        /// [`Error::sqlstate`] still tells what happened).
+        cause: Option<Box<DbError>>,
+    },
     /// A field validator rejected a value, before any SQL ran.
     #[error("invalid value for `{model}.{field}`: {message}")]
     Validation {
@@ -331,6 +337,9 @@ impl Error {
             | ErrorKind::DataException(db)
             | ErrorKind::Database(db) => Some(db),
             ErrorKind::Connect { db: Some(db), .. } => Some(db),
+            ErrorKind::PendingRollback {
+                cause: Some(db), ..
+            } => Some(db),
             _ => None,
         }
     }
@@ -448,7 +457,7 @@ impl Error {
 
     /// `true` for [`ErrorKind::PendingRollback`].
     pub fn is_pending_rollback(&self) -> bool {
-        matches!(self.kind(), ErrorKind::PendingRollback(_))
+        matches!(self.kind(), ErrorKind::PendingRollback { .. })
     }
 
     /// `true` for [`ErrorKind::Validation`].

@@ -114,7 +114,8 @@ pub struct Session {
     tx: Option<Transaction<'static>>,
     uow: UnitOfWork,
     nested: Vec<(String, SavepointToken)>,
-    failed: Option<String>,
+    /// The error that requires a rollback: its text and its server error.
+    failed: Option<(String, Option<crate::DbError>)>,
     in_flush: bool,
     before_flush: Vec<BeforeFlush>,
     after_commit: Vec<AfterCommit>,
@@ -188,11 +189,7 @@ impl Database {
 
 /// Only serialization failures and deadlocks, reported directly or through a pending rollback.
 fn is_retryable(e: &Error) -> bool {
-    if e.is_retryable() {
-        return true;
-    }
-    matches!(e.kind(), ErrorKind::TransactionState(m) | ErrorKind::PendingRollback(m)
-        if m.contains("SQLSTATE 40001") || m.contains("SQLSTATE 40P01"))
+    e.is_retryable() || matches!(e.sqlstate(), Some("40001" | "40P01"))
 }
 
 /// How [`Database::retry`] retries.
@@ -257,6 +254,11 @@ impl RetryPolicy {
     }
 }
 
+/// What a pending rollback remembers of the error that caused it.
+fn failure(e: &Error) -> (String, Option<crate::DbError>) {
+    (e.to_string(), e.db_error().cloned())
+}
+
 /// Errors raised before anything reached the server: they leave the transaction usable.
 fn is_client_side(e: &Error) -> bool {
     matches!(
@@ -267,7 +269,7 @@ fn is_client_side(e: &Error) -> bool {
             | ErrorKind::InvalidIdentifier { .. }
             | ErrorKind::NotLoaded { .. }
             | ErrorKind::Config { .. }
-            | ErrorKind::PendingRollback(_)
+            | ErrorKind::PendingRollback { .. }
     )
 }
 
@@ -278,10 +280,17 @@ impl Session {
         if self.in_flush {
             // A flush future was dropped before it finished: its statements may have run.
             self.in_flush = false;
-            self.failed = Some("a flush or commit was cancelled before it finished".into());
+            self.failed = Some((
+                "a flush or commit was cancelled before it finished".into(),
+                None,
+            ));
         }
         match &self.failed {
-            Some(m) => Err(ErrorKind::PendingRollback(m.clone()).into()),
+            Some((message, cause)) => Err(ErrorKind::PendingRollback {
+                message: message.clone(),
+                cause: cause.clone().map(Box::new),
+            }
+            .into()),
             None => Ok(()),
         }
     }
@@ -290,7 +299,7 @@ impl Session {
     /// anything).
     fn fail(&mut self, e: Error) -> Error {
         if !is_client_side(&e) && self.tx.is_some() {
-            self.failed = Some(e.to_string());
+            self.failed = Some(failure(&e));
         }
         e
     }
@@ -611,10 +620,16 @@ impl Session {
     /// the session needs a rollback (validation errors excepted: they come before any SQL).
     pub async fn flush(&mut self) -> Result<()> {
         self.check()?;
+        if !self.uow.has_changes() {
+            return Ok(());
+        }
+        // Session hooks run when there is something to flush, like SQLAlchemy's before_flush.
         for hook in &mut self.before_flush {
             hook(&mut self.uow)?;
         }
-        for _round in 0..4 {
+        // Hooks may add objects; each round writes what the previous one added.
+        const ROUNDS: usize = 8;
+        for _round in 0..ROUNDS {
             if !self.uow.has_changes() {
                 return Ok(());
             }
@@ -626,11 +641,20 @@ impl Session {
                 Ok(true) => continue,
                 Err((e, sent)) => {
                     if sent {
-                        self.failed = Some(e.to_string());
+                        self.failed = Some(failure(&e));
                     }
                     return Err(e);
                 }
             }
+        }
+        if self.uow.has_changes() {
+            // Written so far stays in the transaction; what is left would be committed
+            // without: refuse, as for any failed flush.
+            let e = Error::object_state(format!(
+                "hooks kept adding objects to flush after {ROUNDS} rounds"
+            ));
+            self.failed = Some(failure(&e));
+            return Err(e);
         }
         Ok(())
     }

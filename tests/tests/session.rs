@@ -385,6 +385,10 @@ async fn appending_to_a_collection_of_a_loaded_parent_sets_the_key() {
         .unwrap();
     let moved = s.related(&users[1], User::orders).unwrap()[0].clone();
     s.append(&users[0], User::orders, &moved).unwrap();
+    // Both sides follow (back_populates): the order left bob's collection, knows ann.
+    assert!(s.related(&users[1], User::orders).unwrap().is_empty());
+    let owner = s.related_one(&moved, Order::user).unwrap().unwrap();
+    assert!(Tracked::ptr_eq(&owner, &users[0]));
     s.commit().await.unwrap();
     assert_eq!(
         count(
@@ -562,6 +566,31 @@ async fn removing_a_comment_from_its_post_deletes_it() {
 }
 
 #[tokio::test]
+async fn appending_to_an_unloaded_collection_writes_the_link_only() {
+    let t = setup().await;
+    let mut s = t.session();
+    let mut u = User::named("ann");
+    u.orders = Related::loaded(vec![Order::of(1)]);
+    s.add(u);
+    s.commit().await.unwrap();
+
+    let mut s = t.session();
+    let ann = s.one(select::<User>()).await.unwrap();
+    let order = s.add(Order::of(2));
+    s.append(&ann, User::orders, &order).unwrap();
+    // Only the appended order is known: the collection is still not loaded.
+    let err = s.related(&ann, User::orders).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::NotLoaded { .. }), "{err}");
+    // Replacing it needs it loaded.
+    let err = s.set_related(&ann, User::orders, vec![]).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::ObjectState(_)), "{err}");
+    s.commit().await.unwrap();
+    assert_eq!(count(&t, "SELECT count(*) FROM s_order").await, 2);
+    let ann_id = ann.read().id;
+    assert_eq!(order.read().user_id, ann_id);
+}
+
+#[tokio::test]
 async fn deleting_a_pending_object_cancels_its_insert() {
     let t = setup().await;
     let mut s = t.session();
@@ -695,9 +724,20 @@ async fn rollback_restores_every_object() {
     assert_eq!(doomed.status(), Status::Persistent);
     assert_eq!(added.status(), Status::Detached);
     assert!(!s.has_changes(), "{:?}", s.unit_of_work());
+    // Rollback expires: another writer's change is seen at the next load.
+    assert!(kept.is_expired());
+    t.execute(
+        update::<User>()
+            .set(User::age, 5)
+            .filter(User::name.eq("kept")),
+    )
+    .await
+    .unwrap();
     let users = s.all(select::<User>().order_by(User::name)).await.unwrap();
     assert_eq!(users.len(), 2);
     assert!(Tracked::ptr_eq(&users[0], &doomed));
+    assert!(Tracked::ptr_eq(&users[1], &kept));
+    assert_eq!(kept.read().age, 5);
 }
 
 #[tokio::test]
@@ -1014,6 +1054,7 @@ async fn after_an_error_only_rollback_is_accepted() {
             err.to_string().contains("unique"),
             "names the original error: {err}"
         );
+        assert_eq!(err.sqlstate(), Some("23505"), "keeps the server's error");
     }
     s.rollback().await.unwrap();
     assert_eq!(first.status(), Status::Detached);
@@ -1159,9 +1200,16 @@ async fn hooks_hash_passwords_once_and_write_audit_rows() {
         });
         Ok(())
     });
+    // Nothing to flush: the before-flush hook does not run (no audit row), the commit does.
+    s.commit().await.unwrap();
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM h_audit WHERE message = 'flushed'").await,
+        0
+    );
+    assert_eq!(commits.load(std::sync::atomic::Ordering::SeqCst), 1);
     m.write().name = "mia3".into();
     s.commit().await.unwrap();
-    assert_eq!(commits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(commits.load(std::sync::atomic::Ordering::SeqCst), 2);
     assert_eq!(
         count(&t, "SELECT count(*) FROM h_audit WHERE message = 'flushed'").await,
         1

@@ -196,6 +196,7 @@ impl<R: Relation> RelationOps<R::Parent> for RelOps<R> {
                                 parent: child.clone(),
                                 items: vec![parent.clone()],
                                 original: None,
+                                complete: true,
                             });
                         }
                     }

@@ -91,8 +91,9 @@ impl<T: Model> Entry<T> {
 /// The guards are locks (`read()` shared, `write()` exclusive): do not hold one across an
 /// `.await` (the future would not be `Send`, which the compiler reports in an axum handler),
 /// and do not hold one while the session writes to the object (`flush`, `commit`, `refresh`,
-/// `delete`...): that call would wait for the guard. Reading through a temporary guard in a
-/// session call's arguments is fine: `s.get::<User>(order.read().user_id)`.
+/// `delete`...): that call would wait for the guard. A guard in a call's arguments lives until
+/// the end of the statement, `.await` included: copy the value out first
+/// (`let id = order.read().user_id; s.get::<User>(id).await?`).
 pub struct Tracked<T: Model> {
     pub(crate) entry: Arc<Entry<T>>,
 }
@@ -146,8 +147,7 @@ impl<T: Model> Tracked<T> {
         Tracked { entry }
     }
 
-    /// A handle to an object in no session (what `Session::add` returns for an object it
-    /// already had is the existing handle instead).
+    /// A new entry (pending, persistent or detached).
     pub(crate) fn new_entry(
         id: u64,
         value: T,

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::relations::{AnyRelation, Resolved};
-use super::tracked::{Entry, ErasedEntry, FkLink, Status, Tracked, downcast, save_undo, touch};
+use super::tracked::{
+    AnyEntry, Entry, ErasedEntry, FkLink, Status, Tracked, downcast, save_undo, touch,
+};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::relation::{Cascade, Relation, RelationKind, RelationMeta, Relationship};
@@ -168,6 +170,8 @@ pub(crate) struct Collection {
     pub(crate) items: Vec<Arc<dyn ErasedEntry>>,
     /// The items as the database has them, kept from the first change since the last flush.
     pub(crate) original: Option<Vec<Arc<dyn ErasedEntry>>>,
+    /// Whether `items` is the whole collection (loaded or set), not only appended items.
+    pub(crate) complete: bool,
 }
 
 /// A savepoint's place in the undo log, returned by [`UnitOfWork::begin_savepoint`].
@@ -575,18 +579,23 @@ impl UnitOfWork {
     // ----- relationships -----
 
     /// The objects linked to `parent` through relationship `R`, or a `NotLoaded` error when the
-    /// session never loaded or set that relationship for this object.
+    /// session never loaded or set that relationship for this object (or only appended to it
+    /// without loading it).
     pub fn related<R: Relation>(
         &self,
         parent: &Tracked<R::Parent>,
     ) -> Result<Vec<Tracked<R::Target>>> {
         let key = collection_key(parent.entry.id, R::META);
-        let coll = self.collections.get(&key).ok_or_else(|| {
-            Error::from(crate::ErrorKind::NotLoaded {
-                model: R::META.model,
-                relationship: R::META.name,
-            })
-        })?;
+        let coll = self
+            .collections
+            .get(&key)
+            .filter(|c| c.complete)
+            .ok_or_else(|| {
+                Error::from(crate::ErrorKind::NotLoaded {
+                    model: R::META.model,
+                    relationship: R::META.name,
+                })
+            })?;
         Ok(coll
             .items
             .iter()
@@ -598,15 +607,39 @@ impl UnitOfWork {
     /// Replaces the objects linked to `parent` through `R`. New objects among them are added;
     /// the foreign keys are set at the next flush; removed children are deleted
     /// (`delete-orphan`) or their foreign key is set to `NULL`; for many-to-many, the
-    /// association rows are inserted and deleted.
+    /// association rows are inserted and deleted. The other side (`back_populates`) follows.
+    ///
+    /// Replacing a collection of a persistent object needs it loaded first (to know what is
+    /// removed): otherwise an [`ObjectState`](crate::ErrorKind::ObjectState) error.
     pub fn set_related<R: Relation>(
         &mut self,
         parent: &Tracked<R::Parent>,
         _rel: Relationship<R>,
         targets: Vec<Tracked<R::Target>>,
     ) -> Result<()> {
+        let key = collection_key(parent.entry.id, R::META);
+        let known = self.collections.get(&key).is_some_and(|c| c.complete);
+        if !known && R::META.kind != RelationKind::BelongsTo && parent.status() != Status::Pending {
+            return Err(Error::object_state(format!(
+                "relationship `{}.{}` is not loaded for this object: load it first (`s.load(&[obj], {}::{}.selectin())`) or use append",
+                R::META.model,
+                R::META.name,
+                R::META.model,
+                R::META.name
+            )));
+        }
+        self.link::<R>(parent, targets, true)
+    }
+
+    /// Sets the collection (complete, or only what was appended to an unloaded one) and keeps
+    /// the other side in step.
+    fn link<R: Relation>(
+        &mut self,
+        parent: &Tracked<R::Parent>,
+        targets: Vec<Tracked<R::Target>>,
+        complete: bool,
+    ) -> Result<()> {
         let ops = super::relations::any_relation::<R>();
-        let items: Vec<Arc<dyn ErasedEntry>> = targets.iter().map(Tracked::erased).collect();
         for t in &targets {
             if t.status() == Status::Detached {
                 return Err(Error::object_state(format!(
@@ -616,21 +649,158 @@ impl UnitOfWork {
                 )));
             }
         }
-        self.replace_collection(&parent.erased(), ops, items, false)
+        let key = collection_key(parent.entry.id, R::META);
+        let before: Vec<AnyEntry> = self
+            .collections
+            .get(&key)
+            .map(|c| c.items.clone())
+            .unwrap_or_default();
+        let items: Vec<AnyEntry> = targets.iter().map(Tracked::erased).collect();
+        let added: Vec<AnyEntry> = items
+            .iter()
+            .filter(|i| !before.iter().any(|b| b.id() == i.id()))
+            .cloned()
+            .collect();
+        let removed: Vec<AnyEntry> = before
+            .iter()
+            .filter(|b| !items.iter().any(|i| i.id() == b.id()))
+            .cloned()
+            .collect();
+        self.replace_collection(&parent.erased(), ops, items, false)?;
+        if let Some(c) = self.collections.get_mut(&key) {
+            c.complete = complete;
+        }
+        self.sync_back::<R>(&parent.erased(), &added, &removed);
+        Ok(())
     }
 
-    /// Adds `target` to `parent`'s collection `R`.
+    /// Keeps the relationship named by `back_populates` in step with a change of `R`: a child
+    /// appended to a parent's collection learns its parent (and leaves its old parent's
+    /// collection); an owner pointed at a new target moves between their collections.
+    fn sync_back<R: Relation>(
+        &mut self,
+        parent: &AnyEntry,
+        added: &[AnyEntry],
+        removed: &[AnyEntry],
+    ) {
+        let Some(back) = R::META.back_populates else {
+            return;
+        };
+        let Some(rev) = <R::Target as Model>::RELATIONS
+            .iter()
+            .find(|r| r.meta().name == back)
+        else {
+            return;
+        };
+        let rev_meta = rev.meta();
+        match (R::META.kind, rev_meta.kind) {
+            (RelationKind::HasMany | RelationKind::HasOne, RelationKind::BelongsTo) => {
+                for child in added {
+                    let key = collection_key(child.id(), rev_meta);
+                    let old = self
+                        .collections
+                        .get(&key)
+                        .and_then(|c| c.items.first().cloned());
+                    if let Some(old) = old.filter(|o| o.id() != parent.id()) {
+                        let id = child.id();
+                        self.edit_collection(collection_key(old.id(), R::META), |c| {
+                            c.items.retain(|i| i.id() != id)
+                        });
+                    }
+                    let p = parent.clone();
+                    let (rel, owner) = (rev.any(), child.clone());
+                    self.edit_or_insert(key, rel, owner, move |c| c.items = vec![p]);
+                }
+                for child in removed {
+                    let id = parent.id();
+                    self.edit_collection(collection_key(child.id(), rev_meta), |c| {
+                        c.items.retain(|i| i.id() != id)
+                    });
+                }
+            }
+            (RelationKind::BelongsTo, RelationKind::HasMany | RelationKind::HasOne) => {
+                let id = parent.id();
+                for old in removed {
+                    self.edit_collection(collection_key(old.id(), rev_meta), |c| {
+                        c.items.retain(|i| i.id() != id)
+                    });
+                }
+                for new in added {
+                    let p = parent.clone();
+                    self.edit_collection(collection_key(new.id(), rev_meta), |c| {
+                        if !c.items.iter().any(|i| i.id() == p.id()) {
+                            c.items.push(p);
+                        }
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Changes an existing collection in place (no foreign-key effect), with an undo record.
+    fn edit_collection(&mut self, key: CollKey, f: impl FnOnce(&mut Collection)) {
+        if let Some(c) = self.collections.get_mut(&key) {
+            let previous = c.clone();
+            f(c);
+            self.shared.push_undo(Box::new(move |uow: &mut UnitOfWork| {
+                uow.collections.insert(key, previous);
+            }));
+        }
+    }
+
+    /// Like [`edit_collection`](Self::edit_collection), creating the collection if needed.
+    fn edit_or_insert(
+        &mut self,
+        key: CollKey,
+        rel: &'static dyn AnyRelation,
+        owner: AnyEntry,
+        f: impl FnOnce(&mut Collection),
+    ) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.collections.entry(key) {
+            slot.insert(Collection {
+                rel,
+                parent: owner,
+                items: Vec::new(),
+                original: None,
+                complete: true,
+            });
+            self.shared.push_undo(Box::new(move |uow: &mut UnitOfWork| {
+                uow.collections.remove(&key);
+            }));
+        }
+        self.edit_collection(key, f);
+    }
+
+    /// Adds `target` to `parent`'s collection `R`. The collection need not be loaded: then
+    /// only the link is known (the foreign key, or the association row, is written by the
+    /// flush) and `related` still says it is not loaded.
     pub fn append<R: Relation>(
         &mut self,
         parent: &Tracked<R::Parent>,
-        rel: Relationship<R>,
+        _rel: Relationship<R>,
         target: &Tracked<R::Target>,
     ) -> Result<()> {
-        let mut current = self.related::<R>(parent).unwrap_or_default();
-        if !current.iter().any(|c| Tracked::ptr_eq(c, target)) {
+        let key = collection_key(parent.entry.id, R::META);
+        let (mut current, complete) = match self.collections.get(&key) {
+            Some(c) => (
+                c.items
+                    .iter()
+                    .filter_map(downcast::<R::Target>)
+                    .map(Tracked::from_entry)
+                    .collect(),
+                c.complete,
+            ),
+            // A new object's collections start empty; a persistent one's are unknown.
+            None => (Vec::new(), parent.status() == Status::Pending),
+        };
+        if !current
+            .iter()
+            .any(|c: &Tracked<R::Target>| Tracked::ptr_eq(c, target))
+        {
             current.push(target.clone());
         }
-        self.set_related(parent, rel, current)
+        self.link::<R>(parent, current, complete)
     }
 
     /// Removes `target` from `parent`'s collection `R`.
@@ -735,6 +905,7 @@ impl UnitOfWork {
                 parent: parent.clone(),
                 items,
                 original,
+                complete: true,
             },
         );
         Ok(())
@@ -809,11 +980,14 @@ impl UnitOfWork {
     }
 
     /// After `ROLLBACK`: every object back to its state when the transaction began (objects
-    /// added since are expunged, deleted ones are back).
+    /// added since are expunged, deleted ones are back), and expired.
     pub fn rolled_back(&mut self) {
         let generation = self.next_gen();
         let records = self.shared.reset_transaction(generation);
         self.replay(records);
+        // Other transactions may have changed the rows meanwhile: the next load refreshes
+        // every object (SQLAlchemy expires everything on rollback too).
+        self.expire_all();
     }
 
     fn replay(&mut self, records: Vec<Undo>) {
@@ -866,11 +1040,12 @@ fn save_added<T: Model>(
 
 /// Expires one entry: unflushed changes are discarded.
 pub(crate) fn expire_entry<T: Model>(entry: &Arc<Entry<T>>, shared: &Shared) {
+    let _ = shared;
     let mut inner = entry.lock();
     if inner.status != Status::Persistent {
         return;
     }
-    save_undo(entry, &mut inner, shared);
+    // No undo record: a rollback does not un-expire (it expires everything itself).
     if let Some(snap) = inner.snapshot.take() {
         inner.value.restore_columns(snap);
     }
