@@ -51,6 +51,10 @@ pub trait Model:
     /// The position of the `#[model(version)]` column, if any.
     const VERSION: Option<usize> = None;
 
+    /// Whether the model implements its own [`Hooks`] (`#[model(hooks)]`): the session then
+    /// saves an object's state before running them, to undo their changes if the flush fails.
+    const CUSTOM_HOOKS: bool = false;
+
     /// The relationships, for the session's cascades and graph saving.
     const RELATIONS: &'static [&'static dyn RelationOps<Self>] = &[];
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use orm_core::relation::{IntoLoader, Relation, Relationship};
 use orm_core::session::{FlushJob, SavepointToken, Status, Tracked, UnitOfWork};
 use orm_core::stmt::{Statement, select};
-use orm_core::{ErrorKind, Model, RowOf, model::pk_filter};
+use orm_core::{Decode, ErrorKind, Model, RowOf, model::pk_filter};
 
 use crate::conn::Conn;
 use crate::executor::Executor;
@@ -268,6 +268,7 @@ fn is_client_side(e: &Error) -> bool {
             | ErrorKind::InvalidStatement(_)
             | ErrorKind::InvalidIdentifier { .. }
             | ErrorKind::NotLoaded { .. }
+            | ErrorKind::Decode { .. }
             | ErrorKind::Config { .. }
             | ErrorKind::PendingRollback { .. }
     )
@@ -400,13 +401,37 @@ impl Session {
     {
         self.check()?;
         self.autoflush().await?;
-        let r = self.tx().await?.fetch_all(query).await;
-        let rows = r.map_err(|e| self.fail(e))?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            out.push(self.uow.register_loaded(row)?);
+        if query.load_plan().is_some() {
+            // Relationship loads fill the rows' fields first; the session then links them.
+            let r = self.tx().await?.fetch_all(query).await;
+            let rows = r.map_err(|e| self.fail(e))?;
+            self.uow.reserve::<M>(rows.len());
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(self.uow.register_loaded(row)?);
+            }
+            return Ok(out);
         }
-        Ok(out)
+        // Without loads, each row goes into the identity map as it is decoded.
+        let q = query.compile()?;
+        self.tx().await?;
+        let Session { tx, uow, .. } = self;
+        let conn = tx
+            .as_ref()
+            .ok_or_else(|| Error::transaction_state("no transaction"))?
+            .conn();
+        let mut out: Vec<Tracked<M>> = Vec::new();
+        let r = conn
+            .for_each_row(&q, &mut |row| {
+                let value = <M as Decode>::decode(row, 0)?;
+                out.push(uow.register_loaded(value)?);
+                Ok(())
+            })
+            .await;
+        match r {
+            Ok(()) => Ok(out),
+            Err(e) => Err(self.fail(e)),
+        }
     }
 
     /// Like [`all`](Session::all), for exactly one row (a row-count error otherwise).

@@ -18,7 +18,9 @@
 //! 5. `DELETE`s, children before parents.
 
 use std::any::TypeId;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use super::fxhash::{FxHashMap, FxHashSet};
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
@@ -36,6 +38,10 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::expr::Param;
 use crate::model::Model;
 use crate::relation::{Cascade, RelationKind, RelationMeta, RowAccess, RowSink};
+
+/// Statement texts by model, kind (insert, update, delete) and column set: the SQL of a
+/// flush depends only on that, so it is written once per session.
+pub(crate) type SqlCache = FxHashMap<(TypeId, u8, ColumnSet), String>;
 
 /// What runs after a step's statements succeeded.
 pub(crate) type AfterStep = Box<dyn FnOnce(&mut UnitOfWork) -> Result<()> + Send>;
@@ -147,7 +153,7 @@ pub struct FlushPlan {
     deferred: HashMap<u64, Vec<usize>>,
     delete_levels: Vec<Vec<Arc<dyn ErasedEntry>>>,
     next_delete: usize,
-    loaded_cascades: HashSet<CollKey>,
+    loaded_cascades: FxHashSet<CollKey>,
     /// Statements sent so far (for the caller's bookkeeping).
     pub statements: usize,
 }
@@ -183,7 +189,11 @@ pub trait TableOps: Send + Sync + 'static {
     fn validate_dirty(&self, e: &Arc<dyn ErasedEntry>) -> Result<()>;
     /// Copies parents' keys into the object's foreign keys (`NULL` for `deferred` links).
     fn sync_fks(&self, e: &Arc<dyn ErasedEntry>, deferred: &[usize]) -> Result<()>;
-    fn insert_job(&self, group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<FlushJob>>;
+    fn insert_job(
+        &self,
+        group: &[Arc<dyn ErasedEntry>],
+        cache: &mut SqlCache,
+    ) -> Result<Vec<FlushJob>>;
     fn inserted(
         &self,
         uow: &mut UnitOfWork,
@@ -196,7 +206,12 @@ pub trait TableOps: Send + Sync + 'static {
         e: &Arc<dyn ErasedEntry>,
         ctx: &mut HookContext,
     ) -> Result<Option<ColumnSet>>;
-    fn update_job(&self, group: &[Arc<dyn ErasedEntry>], columns: ColumnSet) -> Result<FlushJob>;
+    fn update_job(
+        &self,
+        group: &[Arc<dyn ErasedEntry>],
+        columns: ColumnSet,
+        cache: &mut SqlCache,
+    ) -> Result<FlushJob>;
     fn updated(
         &self,
         group: &[Arc<dyn ErasedEntry>],
@@ -206,7 +221,7 @@ pub trait TableOps: Send + Sync + 'static {
     fn before_delete(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()>;
     /// Before its foreign keys are set by the flush: saves the object's state and snapshot.
     fn touch_for_update(&self, e: &Arc<dyn ErasedEntry>);
-    fn delete_job(&self, group: &[Arc<dyn ErasedEntry>]) -> Result<FlushJob>;
+    fn delete_job(&self, group: &[Arc<dyn ErasedEntry>], cache: &mut SqlCache) -> Result<FlushJob>;
     fn deleted(
         &self,
         uow: &mut UnitOfWork,
@@ -308,13 +323,13 @@ impl<T: Model> TableOps for Ops<T> {
     fn before_insert(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()> {
         let t = typed::<T>(e)?;
         let mut inner = t.lock();
-        let shared = inner.session.clone();
-        if let Some(shared) = &shared {
-            save_undo(&t, &mut inner, shared);
-        }
-        inner.value.before_insert(ctx)?;
-        if T::VERSION.is_some() {
-            inner.value.bump_version();
+        // Only the model's own hooks change a new object here: then save it, so a failed
+        // flush undoes them (a password is not hashed twice).
+        if T::CUSTOM_HOOKS {
+            if let Some(shared) = inner.session.clone() {
+                save_undo(&t, &mut inner, &shared);
+            }
+            inner.value.before_insert(ctx)?;
         }
         inner.value.validate(ColumnSet::all(T::TABLE.columns.len()))
     }
@@ -323,7 +338,9 @@ impl<T: Model> TableOps for Ops<T> {
         let t = typed::<T>(e)?;
         let inner = t.read_lock();
         match &inner.snapshot {
-            Some(s) => inner.value.validate(inner.value.changed_columns(s)),
+            Some(s) => inner
+                .value
+                .validate(inner.value.changed_columns(s.as_ref())),
             None => Ok(()),
         }
     }
@@ -331,6 +348,13 @@ impl<T: Model> TableOps for Ops<T> {
     fn sync_fks(&self, e: &Arc<dyn ErasedEntry>, deferred: &[usize]) -> Result<()> {
         let t = typed::<T>(e)?;
         let mut inner = t.lock();
+        if inner.status == Status::Pending && T::VERSION.is_some() {
+            // A new row starts at the next version of what it holds (1 for 0).
+            inner.value.bump_version();
+        }
+        if inner.fk.is_empty() {
+            return Ok(());
+        }
         let links = inner.fk.clone();
         for (i, link) in links.iter().enumerate() {
             match (&link.parent, deferred.contains(&i)) {
@@ -356,7 +380,11 @@ impl<T: Model> TableOps for Ops<T> {
         Ok(())
     }
 
-    fn insert_job(&self, group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<FlushJob>> {
+    fn insert_job(
+        &self,
+        group: &[Arc<dyn ErasedEntry>],
+        cache: &mut SqlCache,
+    ) -> Result<Vec<FlushJob>> {
         let entries = typed_all::<T>(group)?;
         let table = T::TABLE;
         let insert_cols: Vec<usize> = (0..table.columns.len())
@@ -409,48 +437,18 @@ impl<T: Model> TableOps for Ops<T> {
             let rows: Vec<&T> = guards.iter().map(|g| &g.value).collect();
             key_arrays(&rows, &insert_cols)?
         };
-        let mut w = SqlWriter::new();
-        w.push("INSERT INTO ");
-        w.push_qualified(table.schema, table.name);
-        w.push(" (");
-        for (i, &c) in insert_cols.iter().enumerate() {
-            if i > 0 {
-                w.push(", ");
+        let key = (TypeId::of::<T>(), 0u8, ColumnSet::empty());
+        let query = match cache.get(&key) {
+            Some(sql) => CompiledQuery {
+                sql: sql.clone(),
+                params: arrays,
+            },
+            None => {
+                let q = insert_sql::<T>(&insert_cols, arrays, &write_returning)?;
+                cache.insert(key, q.sql.clone());
+                q
             }
-            w.push_ident(table.columns[c].name);
-        }
-        // ORDER BY the position: rows are inserted, and returned, in the objects' order.
-        w.push(") SELECT ");
-        for i in 0..insert_cols.len() {
-            if i > 0 {
-                w.push(", ");
-            }
-            w.push(&format!("\"orm_v\".\"c{i}\""));
-        }
-        w.push(" FROM ");
-        let defs: Vec<_> = insert_cols.iter().map(|&c| &table.columns[c]).collect();
-        let mut names: Vec<String> = (0..insert_cols.len()).map(|i| format!("c{i}")).collect();
-        w.push("unnest(");
-        for (i, (a, c)) in arrays.into_iter().zip(&defs).enumerate() {
-            if i > 0 {
-                w.push(", ");
-            }
-            w.push_param(a);
-            w.push("::");
-            compile::write_type(&mut w, &c.ty, None);
-            w.push("[]");
-        }
-        names.push("n".into());
-        w.push(") WITH ORDINALITY AS \"orm_v\"(");
-        for (i, n) in names.iter().enumerate() {
-            if i > 0 {
-                w.push(", ");
-            }
-            w.push_ident(n);
-        }
-        w.push(") ORDER BY \"orm_v\".\"n\"");
-        write_returning(&mut w);
-        let query = compile::finish(w)?;
+        };
         Ok(vec![if returning.is_empty() {
             FlushJob::execute(query, None)
         } else {
@@ -492,13 +490,13 @@ impl<T: Model> TableOps for Ops<T> {
             inner.queued = false;
             return Ok(None);
         };
-        let mut changed = inner.value.changed_columns(&snapshot);
+        let mut changed = inner.value.changed_columns(snapshot.as_ref());
         if changed.is_empty() {
             inner.queued = false;
             return Ok(None);
         }
         inner.value.before_update(changed, ctx)?;
-        changed = inner.value.changed_columns(&snapshot);
+        changed = inner.value.changed_columns(snapshot.as_ref());
         inner.value.validate(changed)?;
         if let Some(v) = T::VERSION {
             inner.value.bump_version();
@@ -508,7 +506,12 @@ impl<T: Model> TableOps for Ops<T> {
         Ok(Some(changed))
     }
 
-    fn update_job(&self, group: &[Arc<dyn ErasedEntry>], columns: ColumnSet) -> Result<FlushJob> {
+    fn update_job(
+        &self,
+        group: &[Arc<dyn ErasedEntry>],
+        columns: ColumnSet,
+        cache: &mut SqlCache,
+    ) -> Result<FlushJob> {
         let entries = typed_all::<T>(group)?;
         let table = T::TABLE;
         let pk: Vec<usize> = (0..table.columns.len())
@@ -516,62 +519,34 @@ impl<T: Model> TableOps for Ops<T> {
             .collect();
         let set: Vec<usize> = columns.iter().collect();
         let mut arrays: Vec<Param> = Vec::new();
-        let mut defs = Vec::new();
-        let mut names = Vec::new();
         {
             let guards: Vec<_> = entries.iter().map(|e| e.read_lock()).collect();
             let current: Vec<&T> = guards.iter().map(|g| &g.value).collect();
             // The key and the version as the database has them: from the snapshot.
             let old: Vec<&T> = guards
                 .iter()
-                .map(|g| g.snapshot.as_ref().unwrap_or(&g.value))
+                .map(|g| g.snapshot.as_deref().unwrap_or(&g.value))
                 .collect();
             arrays.extend(key_arrays(&current, &set)?);
-            for (i, &c) in set.iter().enumerate() {
-                defs.push(&table.columns[c]);
-                names.push(format!("v{i}"));
-            }
             arrays.extend(key_arrays(&old, &pk)?);
-            for (i, &c) in pk.iter().enumerate() {
-                defs.push(&table.columns[c]);
-                names.push(format!("k{i}"));
-            }
             if let Some(v) = T::VERSION {
                 arrays.extend(key_arrays(&old, &[v])?);
-                defs.push(&table.columns[v]);
-                names.push("ver".into());
             }
         }
-        let mut w = SqlWriter::new();
-        w.push("UPDATE ");
-        w.push_qualified(table.schema, table.name);
-        w.push(" SET ");
-        for (i, &c) in set.iter().enumerate() {
-            if i > 0 {
-                w.push(", ");
+        let key = (TypeId::of::<T>(), 1u8, columns);
+        let query = match cache.get(&key) {
+            Some(sql) => CompiledQuery {
+                sql: sql.clone(),
+                params: arrays,
+            },
+            None => {
+                let q = update_sql::<T>(&set, &pk, arrays)?;
+                cache.insert(key, q.sql.clone());
+                q
             }
-            w.push_ident(table.columns[c].name);
-            w.push(&format!(" = \"orm_v\".\"v{i}\""));
-        }
-        w.push(" FROM ");
-        write_unnest(&mut w, arrays, &defs, &names);
-        w.push(" WHERE ");
-        let pk_names: Vec<&str> = pk.iter().map(|&c| table.columns[c].name).collect();
-        write_matches(
-            &mut w,
-            table,
-            &pk_names,
-            &names[set.len()..set.len() + pk.len()],
-        );
-        if let Some(v) = T::VERSION {
-            w.push(" AND ");
-            w.push_qualified(table.schema, table.name);
-            w.push(".");
-            w.push_ident(table.columns[v].name);
-            w.push(" = \"orm_v\".\"ver\"");
-        }
+        };
         Ok(FlushJob::execute(
-            compile::finish(w)?,
+            query,
             Some(Expect {
                 rows: entries.len() as u64,
                 model: table.model,
@@ -607,15 +582,19 @@ impl<T: Model> TableOps for Ops<T> {
             return;
         };
         let mut inner = t.lock();
-        if let Some(shared) = inner.session.clone() {
-            save_undo(&t, &mut inner, &shared);
+        // A failed flush leaves dirty objects dirty (their snapshot stays until `updated`);
+        // only hooks and the version column change them, and then they need an undo record.
+        if T::CUSTOM_HOOKS || T::VERSION.is_some() {
+            if let Some(shared) = inner.session.clone() {
+                save_undo(&t, &mut inner, &shared);
+            }
         }
         if inner.status == Status::Persistent && inner.snapshot.is_none() {
-            inner.snapshot = Some(inner.value.copy_columns());
+            inner.snapshot = Some(Arc::new(inner.value.copy_columns()));
         }
     }
 
-    fn delete_job(&self, group: &[Arc<dyn ErasedEntry>]) -> Result<FlushJob> {
+    fn delete_job(&self, group: &[Arc<dyn ErasedEntry>], cache: &mut SqlCache) -> Result<FlushJob> {
         let entries = typed_all::<T>(group)?;
         let table = T::TABLE;
         let mut cols: Vec<usize> = (0..table.columns.len())
@@ -628,12 +607,24 @@ impl<T: Model> TableOps for Ops<T> {
             let guards: Vec<_> = entries.iter().map(|e| e.read_lock()).collect();
             let old: Vec<&T> = guards
                 .iter()
-                .map(|g| g.snapshot.as_ref().unwrap_or(&g.value))
+                .map(|g| g.snapshot.as_deref().unwrap_or(&g.value))
                 .collect();
             key_arrays(&old, &cols)?
         };
-        let names: Vec<&'static str> = cols.iter().map(|&c| table.columns[c].name).collect();
-        let query = delete_using(table, &names, arrays)?;
+        let key = (TypeId::of::<T>(), 2u8, ColumnSet::empty());
+        let query = match cache.get(&key) {
+            Some(sql) => CompiledQuery {
+                sql: sql.clone(),
+                params: arrays,
+            },
+            None => {
+                let names: Vec<&'static str> =
+                    cols.iter().map(|&c| table.columns[c].name).collect();
+                let q = delete_using(table, &names, arrays)?;
+                cache.insert(key, q.sql.clone());
+                q
+            }
+        };
         let expect = T::VERSION.map(|_| Expect {
             rows: entries.len() as u64,
             model: table.model,
@@ -682,20 +673,125 @@ impl<T: Model> TableOps for Ops<T> {
     }
 }
 
+/// `INSERT INTO t (c...) SELECT ... FROM unnest(...) WITH ORDINALITY ... ORDER BY n [RETURNING]`.
+fn insert_sql<T: Model>(
+    insert_cols: &[usize],
+    arrays: Vec<Param>,
+    write_returning: &dyn Fn(&mut SqlWriter),
+) -> Result<CompiledQuery> {
+    let table = T::TABLE;
+    let mut w = SqlWriter::new();
+    w.push("INSERT INTO ");
+    w.push_qualified(table.schema, table.name);
+    w.push(" (");
+    for (i, &c) in insert_cols.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.push_ident(table.columns[c].name);
+    }
+    // ORDER BY the position: rows are inserted, and returned, in the objects' order.
+    w.push(") SELECT ");
+    for i in 0..insert_cols.len() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.push(&format!("\"orm_v\".\"c{i}\""));
+    }
+    w.push(" FROM ");
+    let defs: Vec<_> = insert_cols.iter().map(|&c| &table.columns[c]).collect();
+    let mut names: Vec<String> = (0..insert_cols.len()).map(|i| format!("c{i}")).collect();
+    w.push("unnest(");
+    for (i, (a, c)) in arrays.into_iter().zip(&defs).enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.push_param(a);
+        w.push("::");
+        compile::write_type(&mut w, &c.ty, None);
+        w.push("[]");
+    }
+    names.push("n".into());
+    w.push(") WITH ORDINALITY AS \"orm_v\"(");
+    for (i, n) in names.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.push_ident(n);
+    }
+    w.push(") ORDER BY \"orm_v\".\"n\"");
+    write_returning(&mut w);
+    compile::finish(w)
+}
+
+/// `UPDATE t SET a = v.v0, ... FROM unnest(...) AS v WHERE t.k = v.k0 [AND t.version = v.ver]`.
+fn update_sql<T: Model>(set: &[usize], pk: &[usize], arrays: Vec<Param>) -> Result<CompiledQuery> {
+    let table = T::TABLE;
+    let mut defs = Vec::new();
+    let mut names = Vec::new();
+    for (i, &c) in set.iter().enumerate() {
+        defs.push(&table.columns[c]);
+        names.push(format!("v{i}"));
+    }
+    for (i, &c) in pk.iter().enumerate() {
+        defs.push(&table.columns[c]);
+        names.push(format!("k{i}"));
+    }
+    if let Some(v) = T::VERSION {
+        defs.push(&table.columns[v]);
+        names.push("ver".into());
+    }
+    let mut w = SqlWriter::new();
+    w.push("UPDATE ");
+    w.push_qualified(table.schema, table.name);
+    w.push(" SET ");
+    for (i, &c) in set.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.push_ident(table.columns[c].name);
+        w.push(&format!(" = \"orm_v\".\"v{i}\""));
+    }
+    w.push(" FROM ");
+    write_unnest(&mut w, arrays, &defs, &names);
+    w.push(" WHERE ");
+    let pk_names: Vec<&str> = pk.iter().map(|&c| table.columns[c].name).collect();
+    write_matches(
+        &mut w,
+        table,
+        &pk_names,
+        &names[set.len()..set.len() + pk.len()],
+    );
+    if let Some(v) = T::VERSION {
+        w.push(" AND ");
+        w.push_qualified(table.schema, table.name);
+        w.push(".");
+        w.push_ident(table.columns[v].name);
+        w.push(" = \"orm_v\".\"ver\"");
+    }
+    compile::finish(w)
+}
+
 /// Dependency levels of `entries`: an entry comes after the entries of the set its foreign
 /// keys point at. Back edges of cycles are returned as deferred links (entry id, link index).
 fn levels(entries: &[Arc<dyn ErasedEntry>]) -> (Vec<usize>, HashMap<u64, Vec<usize>>) {
-    let index: HashMap<u64, usize> = entries
+    let parents: Vec<Vec<(usize, AnyEntry)>> = entries
+        .iter()
+        .map(|e| e.flush_ops().fk_parents(e))
+        .collect();
+    if parents.iter().all(Vec::is_empty) {
+        // No object points at another: one level.
+        return (vec![0; entries.len()], HashMap::new());
+    }
+    let index: FxHashMap<u64, usize> = entries
         .iter()
         .enumerate()
         .map(|(i, e)| (e.id(), i))
         .collect();
-    let deps: Vec<Vec<(usize, usize)>> = entries
-        .iter()
-        .map(|e| {
-            e.flush_ops()
-                .fk_parents(e)
-                .into_iter()
+    let deps: Vec<Vec<(usize, usize)>> = parents
+        .into_iter()
+        .map(|ps| {
+            ps.into_iter()
                 .filter_map(|(link, p)| index.get(&p.id()).map(|&j| (link, j)))
                 .collect()
         })
@@ -848,7 +944,7 @@ impl UnitOfWork {
             deferred: HashMap::new(),
             delete_levels: Vec::new(),
             next_delete: 0,
-            loaded_cascades: HashSet::new(),
+            loaded_cascades: FxHashSet::default(),
             statements: 0,
         };
         if let Err(e) = self.prepare(&mut plan) {
@@ -874,7 +970,7 @@ impl UnitOfWork {
             }
             run_deferred(self, &mut plan.ctx);
         }
-        let mut seen = HashSet::new();
+        let mut seen = FxHashSet::default();
         plan.drained = self.take_dirty();
         plan.dirty = plan
             .drained
@@ -964,7 +1060,11 @@ impl UnitOfWork {
                 let deferred = plan.deferred.get(&e.id()).cloned().unwrap_or_default();
                 e.flush_ops().sync_fks(e, &deferred)?;
             }
-            jobs.extend(group[0].flush_ops().insert_job(&group)?);
+            jobs.extend(
+                group[0]
+                    .flush_ops()
+                    .insert_job(&group, &mut self.sql_cache)?,
+            );
             let ctx = Arc::new(Mutex::new(HookContext::new()));
             let group2 = group.clone();
             after.push(Box::new(move |uow: &mut UnitOfWork| {
@@ -1009,7 +1109,11 @@ impl UnitOfWork {
         let mut jobs = Vec::new();
         let mut after: Vec<AfterStep> = Vec::new();
         for (_, cols, group) in groups {
-            jobs.push(group[0].flush_ops().update_job(&group, cols)?);
+            jobs.push(
+                group[0]
+                    .flush_ops()
+                    .update_job(&group, cols, &mut self.sql_cache)?,
+            );
             after.push(Box::new(move |uow: &mut UnitOfWork| {
                 let mut ctx = HookContext::new();
                 group[0].flush_ops().updated(&group, cols, &mut ctx)?;
@@ -1122,7 +1226,11 @@ impl UnitOfWork {
             for e in &group {
                 e.flush_ops().before_delete(e, &mut plan.ctx)?;
             }
-            jobs.push(group[0].flush_ops().delete_job(&group)?);
+            jobs.push(
+                group[0]
+                    .flush_ops()
+                    .delete_job(&group, &mut self.sql_cache)?,
+            );
             after.push(Box::new(move |uow: &mut UnitOfWork| {
                 let mut ctx = HookContext::new();
                 group[0].flush_ops().deleted(uow, &group, &mut ctx)?;
@@ -1162,7 +1270,7 @@ impl UnitOfWork {
     /// Abandons a failed flush: every object is back to its state before the flush.
     pub fn flush_abort(&mut self, plan: FlushPlan) {
         self.rollback_savepoint(plan.token);
-        let mut seen = HashSet::new();
+        let mut seen = FxHashSet::default();
         for e in plan.drained {
             if seen.insert(e.id()) && e.is_queued() {
                 self.shared().queue_dirty(e);

@@ -11,6 +11,7 @@
 
 mod columns;
 mod flush;
+mod fxhash;
 mod hooks;
 mod relations;
 mod tracked;

@@ -29,7 +29,7 @@ pub(crate) struct Inner<T> {
     pub(crate) status: Status,
     /// The columns as the database has them, taken at the first write since the last load or
     /// flush (`None` while the object is clean).
-    pub(crate) snapshot: Option<T>,
+    pub(crate) snapshot: Option<Arc<T>>,
     /// In the session's dirty queue.
     pub(crate) queued: bool,
     /// The undo-log frame this entry last saved its state into.
@@ -37,10 +37,33 @@ pub(crate) struct Inner<T> {
     /// Expired: its values are those of its last load and are replaced by the next row that
     /// loads it.
     pub(crate) expired: bool,
+    /// The session's expiry epoch when the object was last loaded: a commit or rollback
+    /// expires every object at once by moving the epoch on.
+    pub(crate) epoch: u64,
     pub(crate) session: Option<Arc<Shared>>,
     /// Foreign keys this object holds towards other objects of the session: (its FK columns,
     /// the parent or `None` for NULL, the parent's key columns).
     pub(crate) fk: Vec<FkLink>,
+}
+
+impl<T> Inner<T> {
+    /// Expired by itself, or by a commit / rollback since it was loaded.
+    pub(crate) fn is_expired(&self) -> bool {
+        self.expired
+            || self.status == Status::Persistent
+                && self
+                    .session
+                    .as_ref()
+                    .is_some_and(|s| self.epoch < s.expire_epoch())
+    }
+
+    /// Marks it fresh: just loaded.
+    pub(crate) fn mark_fresh(&mut self) {
+        self.expired = false;
+        if let Some(s) = &self.session {
+            self.epoch = s.expire_epoch();
+        }
+    }
 }
 
 /// A foreign key of an object that points at another object of the session.
@@ -164,6 +187,7 @@ impl<T: Model> Tracked<T> {
                     queued: false,
                     undo_gen: 0,
                     expired: false,
+                    epoch: session.as_ref().map_or(0, |s| s.expire_epoch()),
                     session,
                     fk: Vec::new(),
                 }),
@@ -206,7 +230,7 @@ impl<T: Model> Tracked<T> {
     /// Whether it was expired (by a commit with `expire_on_commit`, or `expire`): the values
     /// are those of its last load until a query, `get` or `refresh` of the session reloads it.
     pub fn is_expired(&self) -> bool {
-        self.entry.read_lock().expired
+        self.entry.read_lock().is_expired()
     }
 
     /// Whether its columns differ from what the database has (always `true` for a pending
@@ -238,14 +262,19 @@ impl<T: Model> Tracked<T> {
 }
 
 /// Before a change of `entry`: saves its state into the current undo frame (once per frame)
-/// and queues it for the next flush with a snapshot of its columns (once per flush).
+/// and queues it for the next flush with a snapshot of its columns (once per flush). For a
+/// clean object both are the same copy.
 pub(crate) fn touch<T: Model>(entry: &Arc<Entry<T>>, inner: &mut Inner<T>) {
     let Some(shared) = inner.session.clone() else {
         return;
     };
-    save_undo(entry, inner, &shared);
-    if inner.status == Status::Persistent && inner.snapshot.is_none() {
-        inner.snapshot = Some(inner.value.copy_columns());
+    let needs_snapshot = inner.status == Status::Persistent && inner.snapshot.is_none();
+    if needs_snapshot {
+        let snapshot = Arc::new(inner.value.copy_columns());
+        save_undo_with(entry, inner, &shared, Some(snapshot.clone()));
+        inner.snapshot = Some(snapshot);
+    } else {
+        save_undo(entry, inner, &shared);
     }
     if !inner.queued && inner.status != Status::Detached {
         inner.queued = true;
@@ -255,17 +284,27 @@ pub(crate) fn touch<T: Model>(entry: &Arc<Entry<T>>, inner: &mut Inner<T>) {
 
 /// Saves `entry`'s state into the current undo frame, unless it already did in this frame.
 pub(crate) fn save_undo<T: Model>(entry: &Arc<Entry<T>>, inner: &mut Inner<T>, shared: &Shared) {
+    save_undo_with(entry, inner, shared, None);
+}
+
+/// [`save_undo`], with a copy of the current columns already made.
+fn save_undo_with<T: Model>(
+    entry: &Arc<Entry<T>>,
+    inner: &mut Inner<T>,
+    shared: &Shared,
+    copy: Option<Arc<T>>,
+) {
     let frame = shared.current_gen();
     if inner.undo_gen == frame {
         return;
     }
     let saved = Saved {
-        value: inner.value.copy_columns(),
+        value: copy.unwrap_or_else(|| Arc::new(inner.value.copy_columns())),
         status: inner.status,
-        snapshot: inner.snapshot.as_ref().map(Model::copy_columns),
+        snapshot: inner.snapshot.clone(),
         queued: inner.queued,
         undo_gen: inner.undo_gen,
-        expired: inner.expired,
+        expired: inner.is_expired(),
         fk: inner.fk.clone(),
     };
     inner.undo_gen = frame;
@@ -275,11 +314,16 @@ pub(crate) fn save_undo<T: Model>(entry: &Arc<Entry<T>>, inner: &mut Inner<T>, s
     }));
 }
 
+/// The columns held by a shared copy, as an owned value (copied only if still shared).
+pub(crate) fn unshare<T: Model>(copy: Arc<T>) -> T {
+    Arc::try_unwrap(copy).unwrap_or_else(|shared| shared.copy_columns())
+}
+
 /// An entry's state as an undo record keeps it.
 struct Saved<T> {
-    value: T,
+    value: Arc<T>,
     status: Status,
-    snapshot: Option<T>,
+    snapshot: Option<Arc<T>>,
     queued: bool,
     undo_gen: u64,
     expired: bool,
@@ -295,7 +339,7 @@ impl<T: Model> Saved<T> {
             let mut inner = entry.lock();
             was_in_map = inner.status == Status::Persistent || inner.status == Status::Deleted;
             old_pk = inner.value.pk();
-            inner.value.restore_columns(self.value);
+            inner.value.restore_columns(unshare(self.value));
             inner.status = self.status;
             inner.snapshot = self.snapshot;
             // Queued again if it was: the queue tolerates duplicates and stale entries.

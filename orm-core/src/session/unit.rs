@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::fxhash::FxHashMap;
 use super::relations::{AnyRelation, Resolved};
 use super::tracked::{
     AnyEntry, Entry, ErasedEntry, FkLink, Status, Tracked, downcast, save_undo, touch,
@@ -29,6 +30,8 @@ pub struct Shared {
     dirty: Mutex<Vec<Arc<dyn ErasedEntry>>>,
     frames: Mutex<Vec<Frame>>,
     current: AtomicU64,
+    /// Objects loaded before this epoch are expired.
+    expire_epoch: AtomicU64,
 }
 
 impl Shared {
@@ -40,7 +43,17 @@ impl Shared {
                 records: Vec::new(),
             }]),
             current: AtomicU64::new(1),
+            expire_epoch: AtomicU64::new(1),
         }
+    }
+
+    pub(crate) fn expire_epoch(&self) -> u64 {
+        self.expire_epoch.load(Ordering::Relaxed)
+    }
+
+    /// Expires every object of the session at once.
+    fn expire_everything(&self) {
+        self.expire_epoch.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn queue_dirty(&self, entry: Arc<dyn ErasedEntry>) {
@@ -91,15 +104,15 @@ impl Shared {
     }
 
     /// Merges the top frame into the one below (a released savepoint, a successful flush).
-    fn merge_frame(&self, next_gen: u64) {
+    fn merge_frame(&self) {
         let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
         if frames.len() > 1 {
             if let Some(top) = frames.pop() {
                 if let Some(below) = frames.last_mut() {
+                    // The frame below keeps its generation: objects it already saved need no
+                    // new record (objects saved only in the merged frame save once more if they
+                    // change again, which is harmless).
                     below.records.extend(top.records);
-                    // Entries saved in the merged frame must save again in the frame below
-                    // only if they change again: a new generation makes them do so.
-                    below.generation = next_gen;
                 }
             }
         }
@@ -132,15 +145,15 @@ impl Shared {
 
 /// The objects of one model in the identity map.
 struct ModelMap<T: Model> {
-    by_pk: HashMap<T::Pk, Arc<Entry<T>>>,
+    by_pk: FxHashMap<T::Pk, Arc<Entry<T>>>,
 }
 
 /// What the unit of work does with every model's map without knowing the model.
 trait AnyMap: Send + Sync {
     fn as_any_mut(&mut self) -> &mut dyn Any;
     fn as_any(&self) -> &dyn Any;
-    fn entries(&self) -> Vec<Arc<dyn ErasedEntry>>;
     fn len(&self) -> usize;
+    fn expire_all(&self, shared: &Shared);
 }
 
 impl<T: Model> AnyMap for ModelMap<T> {
@@ -150,14 +163,13 @@ impl<T: Model> AnyMap for ModelMap<T> {
     fn as_any(&self) -> &dyn Any {
         self
     }
-    fn entries(&self) -> Vec<Arc<dyn ErasedEntry>> {
-        self.by_pk
-            .values()
-            .map(|e| e.clone() as Arc<dyn ErasedEntry>)
-            .collect()
-    }
     fn len(&self) -> usize {
         self.by_pk.len()
+    }
+    fn expire_all(&self, shared: &Shared) {
+        for e in self.by_pk.values() {
+            expire_entry(e, shared);
+        }
     }
 }
 
@@ -188,9 +200,10 @@ pub struct UnitOfWork {
     maps: HashMap<TypeId, Box<dyn AnyMap>>,
     pub(crate) new: Vec<Arc<dyn ErasedEntry>>,
     pub(crate) deleted: Vec<Arc<dyn ErasedEntry>>,
-    pub(crate) collections: HashMap<CollKey, Collection>,
+    pub(crate) collections: FxHashMap<CollKey, Collection>,
     pub(crate) changed_collections: Vec<CollKey>,
     resolved: HashMap<(&'static str, &'static str), Arc<Resolved>>,
+    pub(crate) sql_cache: super::flush::SqlCache,
 }
 
 impl std::fmt::Debug for UnitOfWork {
@@ -245,9 +258,10 @@ impl UnitOfWork {
             maps: HashMap::new(),
             new: Vec::new(),
             deleted: Vec::new(),
-            collections: HashMap::new(),
+            collections: FxHashMap::default(),
             changed_collections: Vec::new(),
             resolved: HashMap::new(),
+            sql_cache: Default::default(),
         }
     }
 
@@ -287,7 +301,7 @@ impl UnitOfWork {
     fn map_mut<T: Model>(&mut self) -> &mut ModelMap<T> {
         let map = self.maps.entry(TypeId::of::<T>()).or_insert_with(|| {
             Box::new(ModelMap::<T> {
-                by_pk: HashMap::new(),
+                by_pk: FxHashMap::default(),
             })
         });
         // The map under `TypeId::of::<T>()` is always a `ModelMap<T>`.
@@ -325,11 +339,6 @@ impl UnitOfWork {
         self.map::<T>()
             .and_then(|m| m.by_pk.get(pk))
             .map(|e| Tracked::from_entry(e.clone()))
-    }
-
-    /// Every object of the identity map (for expire-all and the like).
-    pub(crate) fn all_entries(&self) -> Vec<Arc<dyn ErasedEntry>> {
-        self.maps.values().flat_map(|m| m.entries()).collect()
     }
 
     fn new_id(&mut self) -> u64 {
@@ -375,33 +384,40 @@ impl UnitOfWork {
                 taken.push((*ops, children));
             }
         }
-        let pk = value.pk();
-        let existing = self.map::<T>().and_then(|m| m.by_pk.get(&pk)).cloned();
-        let t = match existing {
-            Some(entry) => {
+        let id = self.next_id + 1;
+        let shared = self.shared.clone();
+        let (t, created) = match self.map_mut::<T>().by_pk.entry(value.pk()) {
+            std::collections::hash_map::Entry::Occupied(slot) => {
+                let entry = slot.get().clone();
                 // Refreshed when expired, unless the caller holds a guard on it right now (it
                 // then stays expired and is refreshed by a later load).
                 if let Some(mut inner) = entry.try_lock() {
-                    if inner.expired && !inner.queued {
+                    if inner.is_expired() && !inner.queued {
                         inner.value.restore_columns(value);
-                        inner.expired = false;
+                        inner.mark_fresh();
                     }
                 }
-                Tracked::from_entry(entry)
+                (Tracked::from_entry(entry), false)
             }
-            None => {
-                let id = self.new_id();
+            std::collections::hash_map::Entry::Vacant(slot) => {
                 // Loaded objects stay in the session when a transaction rolls back: no undo.
-                let t =
-                    Tracked::new_entry(id, value, Status::Persistent, Some(self.shared.clone()));
-                self.map_mut::<T>().by_pk.insert(pk, t.entry.clone());
-                t
+                let t = Tracked::new_entry(id, value, Status::Persistent, Some(shared));
+                slot.insert(t.entry.clone());
+                (t, true)
             }
         };
+        if created {
+            self.next_id = id;
+        }
         for (ops, children) in taken {
             ops.attach(self, &t.erased(), children, true)?;
         }
         Ok(t)
+    }
+
+    /// Room for `n` more objects of model `T` in the identity map.
+    pub fn reserve<T: Model>(&mut self, n: usize) {
+        self.map_mut::<T>().by_pk.reserve(n);
     }
 
     /// Links the relationships loaded into `value` (a copy of `parent` that a loader filled)
@@ -423,7 +439,7 @@ impl UnitOfWork {
         inner.value.restore_columns(value);
         inner.snapshot = None;
         inner.queued = false;
-        inner.expired = false;
+        inner.mark_fresh();
     }
 
     // ----- deleting, expiring, expunging -----
@@ -571,8 +587,8 @@ impl UnitOfWork {
 
     /// Expires every object of the identity map.
     pub fn expire_all(&mut self) {
-        for e in self.all_entries() {
-            e.flush_ops().expire(&e, &self.shared);
+        for map in self.maps.values() {
+            map.expire_all(&self.shared);
         }
     }
 
@@ -951,8 +967,7 @@ impl UnitOfWork {
     /// Keeps what happened since the savepoint (its frame merges into the one below).
     pub fn release_savepoint(&mut self, token: SavepointToken) {
         while self.shared.depth() >= token.depth && self.shared.depth() > 1 {
-            let generation = self.next_gen();
-            self.shared.merge_frame(generation);
+            self.shared.merge_frame();
         }
     }
 
@@ -975,7 +990,8 @@ impl UnitOfWork {
         drop(self.shared.reset_transaction(generation));
         self.deleted.clear();
         if expire {
-            self.expire_all();
+            // Nothing is dirty after the flush of a commit: moving the epoch expires all.
+            self.shared.expire_everything();
         }
     }
 
@@ -986,8 +1002,9 @@ impl UnitOfWork {
         let records = self.shared.reset_transaction(generation);
         self.replay(records);
         // Other transactions may have changed the rows meanwhile: the next load refreshes
-        // every object (SQLAlchemy expires everything on rollback too).
-        self.expire_all();
+        // every object (SQLAlchemy expires everything on rollback too). The replay left
+        // nothing dirty that was not dirty when the transaction began.
+        self.shared.expire_everything();
     }
 
     fn replay(&mut self, records: Vec<Undo>) {
@@ -997,9 +1014,9 @@ impl UnitOfWork {
         // Lists are rebuilt from the restored states.
         self.new.retain(|e| e.status() == Status::Pending);
         self.deleted.retain(|e| e.status() == Status::Deleted);
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = super::fxhash::FxHashSet::default();
         self.new.retain(|e| seen.insert(e.id()));
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = super::fxhash::FxHashSet::default();
         self.deleted.retain(|e| seen.insert(e.id()));
         let collections = &self.collections;
         self.changed_collections
@@ -1047,7 +1064,7 @@ pub(crate) fn expire_entry<T: Model>(entry: &Arc<Entry<T>>, shared: &Shared) {
     }
     // No undo record: a rollback does not un-expire (it expires everything itself).
     if let Some(snap) = inner.snapshot.take() {
-        inner.value.restore_columns(snap);
+        inner.value.restore_columns(super::tracked::unshare(snap));
     }
     inner.queued = false;
     inner.expired = true;

@@ -416,8 +416,11 @@ fn session_items(model: &Model, p: &TokenStream) -> TokenStream {
         })
     });
 
+    let custom_hooks = model.attrs.hooks.is_some();
     quote! {
         const VERSION: #p::Option<usize> = #version_const;
+
+        const CUSTOM_HOOKS: bool = #custom_hooks;
 
         const RELATIONS: &'static [&'static dyn #p::RelationOps<Self>] = #relations;
 
