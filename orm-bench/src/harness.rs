@@ -14,6 +14,10 @@
 //!    of each side and the median of the per-round ORM/raw ratios, with its 25th-75th
 //!    percentile range.
 //!
+//! A workload may do untimed work around each batch of one side ([`Workload::prepare`],
+//! [`Workload::finish`]: building inputs, beginning and committing a transaction, emptying a
+//! table); the timings, the calibration and the profile loop leave it out.
+//!
 //! Quick mode (`--test`, `ORM_BENCH_QUICK=1`, or started without cargo bench's `--bench`, as
 //! `cargo test --benches` does) runs one round of three operations and never judges timings.
 
@@ -36,6 +40,25 @@ pub trait Workload {
         orm: bool,
         k: u32,
     ) -> impl Future<Output = Result<(), BoxError>>;
+
+    /// Untimed work before [`run`](Workload::run)`(case, orm, k)`: building the inputs of
+    /// the `k` operations, beginning a transaction. Nothing by default.
+    fn prepare(
+        &self,
+        case: Self::Case,
+        orm: bool,
+        k: u32,
+    ) -> impl Future<Output = Result<(), BoxError>> {
+        let _ = (case, orm, k);
+        async { Ok(()) }
+    }
+
+    /// Untimed work after [`run`](Workload::run): committing, emptying a table. Nothing by
+    /// default.
+    fn finish(&self, case: Self::Case, orm: bool) -> impl Future<Output = Result<(), BoxError>> {
+        let _ = (case, orm);
+        async { Ok(()) }
+    }
 }
 
 /// Whether the environment variable is `1` or `true`.
@@ -201,13 +224,15 @@ pub async fn pin(
 }
 
 /// Runs `k` operations of one side and returns the total time (wall clock and this thread's
-/// CPU).
+/// CPU), the workload's [`prepare`](Workload::prepare) and [`finish`](Workload::finish)
+/// around them untimed.
 pub async fn time_side<W: Workload>(
     w: &W,
     case: W::Case,
     orm: bool,
     k: u32,
 ) -> Result<Timing, BoxError> {
+    w.prepare(case, orm, k).await?;
     let cpu_start = thread_cpu_time();
     let start = Instant::now();
     w.run(case, orm, k).await?;
@@ -216,6 +241,7 @@ pub async fn time_side<W: Workload>(
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     };
+    w.finish(case, orm).await?;
     Ok(Timing { wall, cpu })
 }
 
@@ -229,16 +255,17 @@ pub struct Plan {
 }
 
 /// Alternates single operations of both sides for at least `d` (and 3 pairs); returns the
-/// seconds per pair.
+/// timed seconds per pair (without the workload's untimed `prepare` and `finish`).
 async fn alternate<W: Workload>(w: &W, case: W::Case, d: Duration) -> Result<f64, BoxError> {
     let start = Instant::now();
     let mut pairs = 0u32;
+    let mut timed = Duration::ZERO;
     while pairs < 3 || start.elapsed() < d {
-        time_side(w, case, false, 1).await?;
-        time_side(w, case, true, 1).await?;
+        timed += time_side(w, case, false, 1).await?.wall;
+        timed += time_side(w, case, true, 1).await?.wall;
         pairs += 1;
     }
-    Ok(start.elapsed().as_secs_f64() / f64::from(pairs))
+    Ok(timed.as_secs_f64() / f64::from(pairs))
 }
 
 /// Warms both sides up for `case` and plans its rounds.
@@ -372,7 +399,7 @@ pub struct Report<'a> {
     pub case_header: &'a str,
     /// What one operation is, for the notes (`query`, `load`).
     pub op: &'a str,
-    /// The target ratio.
+    /// The target ratio; `f64::INFINITY` when there is none (the verdict column shows `-`).
     pub target: f64,
 }
 
@@ -400,7 +427,11 @@ pub fn print_report<C: Display>(report: &Report<'_>, config: &Config, measured: 
         .chain([report.case_header.len(), 6])
         .max()
         .unwrap_or(6);
-    let target = format!("<={:.2}x", report.target);
+    let target = if report.target.is_finite() {
+        format!("<={:.2}x", report.target)
+    } else {
+        "target".to_owned()
+    };
     println!(
         "| {:>w$} | {:>11} | {:>13} | {:>13} | {:>8} | {:>11} | {:>7} | {:>10} | {:>10} | {:>8} |",
         report.case_header,
@@ -431,7 +462,7 @@ pub fn print_report<C: Display>(report: &Report<'_>, config: &Config, measured: 
     for ((label, plan), s) in labels.iter().zip(&measured.plans).zip(&measured.samples) {
         let ratios = s.ratios();
         let median = quantile(&ratios, 0.5);
-        let verdict = if config.quick {
+        let verdict = if config.quick || !report.target.is_finite() {
             "-"
         } else if median <= report.target {
             "yes"
@@ -471,8 +502,8 @@ pub fn print_report<C: Display>(report: &Report<'_>, config: &Config, measured: 
 }
 
 /// Loops one side of `case` only, for a profiler: exactly `iters` operations when non-zero,
-/// otherwise batches of 100 for `seconds`. Returns the operations run and the time per
-/// operation.
+/// otherwise batches of 100 for `seconds`. Returns the operations run and the timed time per
+/// operation (without the workload's untimed `prepare` and `finish`).
 pub async fn profile<W: Workload>(
     w: &W,
     case: W::Case,
@@ -480,18 +511,33 @@ pub async fn profile<W: Workload>(
     seconds: f64,
     iters: u64,
 ) -> Result<(u64, Duration), BoxError> {
+    profile_batches(w, case, orm, seconds, iters, 100).await
+}
+
+/// [`profile`] with batches of `batch` operations (long operations; operations whose untimed
+/// `prepare` and `finish` must come often).
+pub async fn profile_batches<W: Workload>(
+    w: &W,
+    case: W::Case,
+    orm: bool,
+    seconds: f64,
+    iters: u64,
+    batch: u32,
+) -> Result<(u64, Duration), BoxError> {
     let start = Instant::now();
     let mut ops = 0u64;
+    let mut timed = Duration::ZERO;
     if iters > 0 {
-        time_side(w, case, orm, u32::try_from(iters)?).await?;
+        timed += time_side(w, case, orm, u32::try_from(iters)?).await?.wall;
         ops = iters;
     } else {
+        let batch = batch.max(1);
         while start.elapsed().as_secs_f64() < seconds {
-            time_side(w, case, orm, 100).await?;
-            ops += 100;
+            timed += time_side(w, case, orm, batch).await?.wall;
+            ops += u64::from(batch);
         }
     }
-    let per_op = start.elapsed() / u32::try_from(ops.max(1)).unwrap_or(u32::MAX);
+    let per_op = timed / u32::try_from(ops.max(1)).unwrap_or(u32::MAX);
     Ok((ops, per_op))
 }
 

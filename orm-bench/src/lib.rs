@@ -11,7 +11,10 @@
 //!   [`orm_select`] and [`raw_select`], the two sides of the comparison;
 //! - `association` (100 users, their 1,000 posts and the posts' 10,000 comments into nested
 //!   structs, Diesel's association benchmark): the models and both sides in [`association`];
-//! - [`Samples`], the statistics, and [`harness`], the method shared by both benches (see
+//! - `session` (the unit of work: inserting 100,000 new objects, flushing N changed objects,
+//!   loading 10,000 rows into the identity map, a flush among 10,000 tracked objects): the
+//!   models and both sides in [`session`];
+//! - [`Samples`], the statistics, and [`harness`], the method shared by the benches (see
 //!   `benches/select.rs`: client and server pinned to one CPU, interleaved rounds, medians of
 //!   per-round ratios);
 //! - `compile`: what compiling a statement costs, without a database.
@@ -26,7 +29,7 @@
 //! The server is `DATABASE_URL` when set, otherwise a throwaway local cluster that
 //! `orm_postgres` starts and removes itself (see `orm_postgres::testing::dev_database`).
 //! **The benches drop and recreate their tables in that database** (`users`; `comments`,
-//! `posts` and `users`).
+//! `posts` and `users`; `session_users` and `session_new_users`).
 
 use std::time::Duration;
 
@@ -35,6 +38,7 @@ use orm_postgres::{Database, Error as OrmError};
 
 pub mod association;
 pub mod harness;
+pub mod session;
 
 /// Rows in the `users` table.
 pub const ROWS: i64 = 10_000;
