@@ -43,6 +43,25 @@ use crate::relation::{Cascade, RelationKind, RelationMeta, RowAccess, RowSink};
 /// flush depends only on that, so it is written once per session.
 pub(crate) type SqlCache = FxHashMap<(TypeId, u8, ColumnSet), String>;
 
+/// The statement of `key` with these parameters: its SQL text from the cache, or written by
+/// `build` (which pushes the parameters in the same order) the first time.
+fn cached_query(
+    cache: &mut SqlCache,
+    key: (TypeId, u8, ColumnSet),
+    params: Vec<Param>,
+    build: impl FnOnce(Vec<Param>) -> Result<CompiledQuery>,
+) -> Result<CompiledQuery> {
+    if let Some(sql) = cache.get(&key) {
+        return Ok(CompiledQuery {
+            sql: sql.clone(),
+            params,
+        });
+    }
+    let query = build(params)?;
+    cache.insert(key, query.sql.clone());
+    Ok(query)
+}
+
 /// What runs after a step's statements succeeded.
 pub(crate) type AfterStep = Box<dyn FnOnce(&mut UnitOfWork) -> Result<()> + Send>;
 
@@ -438,17 +457,9 @@ impl<T: Model> TableOps for Ops<T> {
             key_arrays(&rows, &insert_cols)?
         };
         let key = (TypeId::of::<T>(), 0u8, ColumnSet::empty());
-        let query = match cache.get(&key) {
-            Some(sql) => CompiledQuery {
-                sql: sql.clone(),
-                params: arrays,
-            },
-            None => {
-                let q = insert_sql::<T>(&insert_cols, arrays, &write_returning)?;
-                cache.insert(key, q.sql.clone());
-                q
-            }
-        };
+        let query = cached_query(cache, key, arrays, |params| {
+            insert_sql::<T>(&insert_cols, params, &write_returning)
+        })?;
         Ok(vec![if returning.is_empty() {
             FlushJob::execute(query, None)
         } else {
@@ -534,17 +545,9 @@ impl<T: Model> TableOps for Ops<T> {
             }
         }
         let key = (TypeId::of::<T>(), 1u8, columns);
-        let query = match cache.get(&key) {
-            Some(sql) => CompiledQuery {
-                sql: sql.clone(),
-                params: arrays,
-            },
-            None => {
-                let q = update_sql::<T>(&set, &pk, arrays)?;
-                cache.insert(key, q.sql.clone());
-                q
-            }
-        };
+        let query = cached_query(cache, key, arrays, |params| {
+            update_sql::<T>(&set, &pk, params)
+        })?;
         Ok(FlushJob::execute(
             query,
             Some(Expect {
@@ -612,19 +615,10 @@ impl<T: Model> TableOps for Ops<T> {
             key_arrays(&old, &cols)?
         };
         let key = (TypeId::of::<T>(), 2u8, ColumnSet::empty());
-        let query = match cache.get(&key) {
-            Some(sql) => CompiledQuery {
-                sql: sql.clone(),
-                params: arrays,
-            },
-            None => {
-                let names: Vec<&'static str> =
-                    cols.iter().map(|&c| table.columns[c].name).collect();
-                let q = delete_using(table, &names, arrays)?;
-                cache.insert(key, q.sql.clone());
-                q
-            }
-        };
+        let query = cached_query(cache, key, arrays, |params| {
+            let names: Vec<&'static str> = cols.iter().map(|&c| table.columns[c].name).collect();
+            delete_using(table, &names, params)
+        })?;
         let expect = T::VERSION.map(|_| Expect {
             rows: entries.len() as u64,
             model: table.model,
