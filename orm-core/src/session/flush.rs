@@ -27,12 +27,11 @@ use std::sync::{Arc, Mutex};
 use super::ColumnSet;
 use super::hooks::HookContext;
 use super::relations::{
-    AnyRelation, Resolved, delete_using, key_arrays, write_matches, write_unnest,
+    AnyRelation, Resolved, delete_using, key_arrays, write_idents, write_matches, write_unnest,
+    write_unnest_with,
 };
 use super::tracked::{AnyEntry, Entry, ErasedEntry, Inner, Pair, Status, downcast, save_undo};
-use super::unit::{
-    CollKey, SavepointToken, Shared, UnitOfWork, expire_entry, link_fk_typed, same_rel,
-};
+use super::unit::{CollKey, SavepointToken, UnitOfWork, expire_entry, link_fk_typed, same_rel};
 use crate::compile::{self, CompiledQuery, SqlWriter};
 use crate::error::{Error, ErrorKind, Result};
 use crate::expr::Param;
@@ -190,14 +189,13 @@ impl std::fmt::Debug for FlushPlan {
 pub trait TableOps: Send + Sync + 'static {
     fn mark_deleted(&self, uow: &mut UnitOfWork, e: &Arc<dyn ErasedEntry>) -> Result<()>;
     fn expunge(&self, uow: &mut UnitOfWork, e: &Arc<dyn ErasedEntry>);
-    fn expire(&self, e: &Arc<dyn ErasedEntry>, shared: &Shared);
+    fn expire(&self, e: &Arc<dyn ErasedEntry>);
     fn link_fk(
         &self,
         e: &Arc<dyn ErasedEntry>,
         resolved: &Resolved,
         parent: Option<Arc<dyn ErasedEntry>>,
         changed: bool,
-        shared: &Shared,
     ) -> Result<()>;
     fn relation_by_meta(&self, meta: &'static RelationMeta) -> Option<&'static dyn AnyRelation>;
     /// The parents this object's foreign keys point at: (link index, parent).
@@ -302,9 +300,9 @@ impl<T: Model> TableOps for Ops<T> {
         }
     }
 
-    fn expire(&self, e: &Arc<dyn ErasedEntry>, shared: &Shared) {
+    fn expire(&self, e: &Arc<dyn ErasedEntry>) {
         if let Ok(t) = typed::<T>(e) {
-            expire_entry(&t, shared);
+            expire_entry(&t);
         }
     }
 
@@ -314,9 +312,8 @@ impl<T: Model> TableOps for Ops<T> {
         resolved: &Resolved,
         parent: Option<Arc<dyn ErasedEntry>>,
         changed: bool,
-        shared: &Shared,
     ) -> Result<()> {
-        link_fk_typed(&typed::<T>(e)?, resolved, parent, changed, shared)
+        link_fk_typed(&typed::<T>(e)?, resolved, parent, changed)
     }
 
     fn relation_by_meta(&self, meta: &'static RelationMeta) -> Option<&'static dyn AnyRelation> {
@@ -415,12 +412,8 @@ impl<T: Model> TableOps for Ops<T> {
         let write_returning = |w: &mut SqlWriter| {
             if !returning.is_empty() {
                 w.push(" RETURNING ");
-                for (i, &c) in returning.iter().enumerate() {
-                    if i > 0 {
-                        w.push(", ");
-                    }
-                    w.push_ident(table.columns[c].name);
-                }
+                let names: Vec<&str> = returning.iter().map(|&c| table.columns[c].name).collect();
+                write_idents(w, &names);
             }
         };
         let make_sink = |entries: Vec<Arc<Entry<T>>>| -> RowSink<'static> {
@@ -674,46 +667,27 @@ fn insert_sql<T: Model>(
     write_returning: &dyn Fn(&mut SqlWriter),
 ) -> Result<CompiledQuery> {
     let table = T::TABLE;
+    let defs: Vec<_> = insert_cols.iter().map(|&c| &table.columns[c]).collect();
+    let columns: Vec<&str> = defs.iter().map(|c| c.name).collect();
+    let mut names: Vec<String> = (0..insert_cols.len()).map(|i| format!("c{i}")).collect();
     let mut w = SqlWriter::new();
     w.push("INSERT INTO ");
     w.push_qualified(table.schema, table.name);
     w.push(" (");
-    for (i, &c) in insert_cols.iter().enumerate() {
-        if i > 0 {
-            w.push(", ");
-        }
-        w.push_ident(table.columns[c].name);
-    }
+    write_idents(&mut w, &columns);
     // ORDER BY the position: rows are inserted, and returned, in the objects' order.
     w.push(") SELECT ");
-    for i in 0..insert_cols.len() {
-        if i > 0 {
-            w.push(", ");
-        }
-        w.push(&format!("\"orm_v\".\"c{i}\""));
-    }
-    w.push(" FROM ");
-    let defs: Vec<_> = insert_cols.iter().map(|&c| &table.columns[c]).collect();
-    let mut names: Vec<String> = (0..insert_cols.len()).map(|i| format!("c{i}")).collect();
-    w.push("unnest(");
-    for (i, (a, c)) in arrays.into_iter().zip(&defs).enumerate() {
-        if i > 0 {
-            w.push(", ");
-        }
-        w.push_param(a);
-        w.push("::");
-        compile::write_type(&mut w, &c.ty, None);
-        w.push("[]");
-    }
-    names.push("n".into());
-    w.push(") WITH ORDINALITY AS \"orm_v\"(");
     for (i, n) in names.iter().enumerate() {
         if i > 0 {
             w.push(", ");
         }
+        w.push("\"orm_v\".");
         w.push_ident(n);
     }
-    w.push(") ORDER BY \"orm_v\".\"n\"");
+    w.push(" FROM ");
+    names.push("n".into());
+    write_unnest_with(&mut w, arrays, &defs, &names, true);
+    w.push(" ORDER BY \"orm_v\".\"n\"");
     write_returning(&mut w);
     compile::finish(w)
 }

@@ -288,6 +288,17 @@ pub(crate) fn write_unnest(
     types: &[&'static crate::meta::ColumnDef],
     names: &[String],
 ) {
+    write_unnest_with(w, arrays, types, names, false);
+}
+
+/// [`write_unnest`], optionally `WITH ORDINALITY` (then `names` ends with the ordinal's name).
+pub(crate) fn write_unnest_with(
+    w: &mut SqlWriter,
+    arrays: Vec<Param>,
+    types: &[&'static crate::meta::ColumnDef],
+    names: &[String],
+    ordinality: bool,
+) {
     w.push("unnest(");
     for (i, (a, c)) in arrays.into_iter().zip(types).enumerate() {
         if i > 0 {
@@ -298,14 +309,23 @@ pub(crate) fn write_unnest(
         compile::write_type(w, &c.ty, None);
         w.push("[]");
     }
-    w.push(") AS \"orm_v\"(");
+    w.push(if ordinality {
+        ") WITH ORDINALITY AS \"orm_v\"("
+    } else {
+        ") AS \"orm_v\"("
+    });
+    write_idents(w, names);
+    w.push(")");
+}
+
+/// `"a", "b", "c"`.
+pub(crate) fn write_idents<S: AsRef<str>>(w: &mut SqlWriter, names: &[S]) {
     for (i, n) in names.iter().enumerate() {
         if i > 0 {
             w.push(", ");
         }
-        w.push_ident(n);
+        w.push_ident(n.as_ref());
     }
-    w.push(")");
 }
 
 /// `"t"."c1" = "orm_v"."n1" AND "t"."c2" = "orm_v"."n2"`: a row of the table matched with a
@@ -391,12 +411,7 @@ impl<R: Relation> AnyRelation for RelOps<R> {
             w.push("INSERT INTO ");
             w.push_qualified(sec.table.schema, sec.table.name);
             w.push(" (");
-            for (i, c) in cols.iter().enumerate() {
-                if i > 0 {
-                    w.push(", ");
-                }
-                w.push_ident(c);
-            }
+            write_idents(&mut w, &cols);
             w.push(") SELECT * FROM ");
             write_unnest(&mut w, arrays, &defs, &names);
         } else {

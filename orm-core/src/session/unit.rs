@@ -153,7 +153,7 @@ trait AnyMap: Send + Sync {
     fn as_any_mut(&mut self) -> &mut dyn Any;
     fn as_any(&self) -> &dyn Any;
     fn len(&self) -> usize;
-    fn expire_all(&self, shared: &Shared);
+    fn expire_all(&self);
 }
 
 impl<T: Model> AnyMap for ModelMap<T> {
@@ -166,9 +166,9 @@ impl<T: Model> AnyMap for ModelMap<T> {
     fn len(&self) -> usize {
         self.by_pk.len()
     }
-    fn expire_all(&self, shared: &Shared) {
+    fn expire_all(&self) {
         for e in self.by_pk.values() {
-            expire_entry(e, shared);
+            expire_entry(e);
         }
     }
 }
@@ -571,14 +571,14 @@ impl UnitOfWork {
     /// Expires an object: unflushed changes are discarded and its values are replaced by the
     /// next row that loads it.
     pub fn expire<T: Model>(&mut self, t: &Tracked<T>) {
-        expire_entry(&t.entry, &self.shared);
+        expire_entry(&t.entry);
         // Along `refresh-expire` cascades, the loaded children too.
         for ops in T::RELATIONS {
             if ops.meta().cascade.contains(Cascade::REFRESH_EXPIRE) {
                 let key = collection_key(t.entry.id, ops.meta());
                 if let Some(coll) = self.collections.get(&key).cloned() {
                     for child in &coll.items {
-                        child.flush_ops().expire(child, &self.shared);
+                        child.flush_ops().expire(child);
                     }
                 }
             }
@@ -588,7 +588,7 @@ impl UnitOfWork {
     /// Expires every object of the identity map.
     pub fn expire_all(&mut self) {
         for map in self.maps.values() {
-            map.expire_all(&self.shared);
+            map.expire_all();
         }
     }
 
@@ -856,7 +856,6 @@ impl UnitOfWork {
                     }
                 }));
         }
-        let parent_new = parent.status() == Status::Pending;
         let original = if loaded {
             None
         } else {
@@ -867,11 +866,8 @@ impl UnitOfWork {
                 None => Some(Vec::new()),
             }
         };
-        if !loaded {
-            if !self.changed_collections.contains(&key) {
-                self.changed_collections.push(key);
-            }
-            let _ = parent_new;
+        if !loaded && !self.changed_collections.contains(&key) {
+            self.changed_collections.push(key);
         }
         // Foreign keys: the holder of the key points at its parent.
         match meta.kind {
@@ -894,13 +890,9 @@ impl UnitOfWork {
                 }
                 for child in &items {
                     if loaded {
-                        child.flush_ops().link_fk(
-                            child,
-                            &resolved,
-                            Some(parent.clone()),
-                            false,
-                            &self.shared,
-                        )?;
+                        child
+                            .flush_ops()
+                            .link_fk(child, &resolved, Some(parent.clone()), false)?;
                     } else {
                         self.set_fk_parent(child, rel, Some(parent.clone()))?;
                     }
@@ -910,7 +902,7 @@ impl UnitOfWork {
                 let target = items.first().cloned();
                 parent
                     .flush_ops()
-                    .link_fk(parent, &resolved, target, !loaded, &self.shared)?;
+                    .link_fk(parent, &resolved, target, !loaded)?;
             }
             RelationKind::ManyToMany => {}
         }
@@ -936,9 +928,7 @@ impl UnitOfWork {
         parent: Option<Arc<dyn ErasedEntry>>,
     ) -> Result<()> {
         let resolved = self.resolved(rel.meta())?;
-        child
-            .flush_ops()
-            .link_fk(child, &resolved, parent, true, &self.shared)
+        child.flush_ops().link_fk(child, &resolved, parent, true)
     }
 
     /// A relationship's columns as positions, cached.
@@ -1056,8 +1046,7 @@ fn save_added<T: Model>(
 }
 
 /// Expires one entry: unflushed changes are discarded.
-pub(crate) fn expire_entry<T: Model>(entry: &Arc<Entry<T>>, shared: &Shared) {
-    let _ = shared;
+pub(crate) fn expire_entry<T: Model>(entry: &Arc<Entry<T>>) {
     let mut inner = entry.lock();
     if inner.status != Status::Persistent {
         return;
@@ -1076,12 +1065,10 @@ pub(crate) fn link_fk_typed<T: Model>(
     resolved: &Resolved,
     parent: Option<Arc<dyn ErasedEntry>>,
     changed: bool,
-    shared: &Shared,
 ) -> Result<()> {
     let mut inner = entry.lock();
     if changed {
         touch(entry, &mut inner);
-        let _ = shared;
     }
     let link = FkLink {
         fk_cols: resolved.fk_cols.clone(),
