@@ -37,6 +37,7 @@
 
 extern crate self as orm_core;
 
+pub mod ast;
 pub mod compile;
 pub mod ddl;
 pub mod error;
@@ -102,9 +103,9 @@ pub mod __private {
     pub use crate::meta::{ColumnDef, FkAction, ForeignKey, Index, Table};
     pub use crate::model::Model;
     pub use crate::relation::{KeyOf, Related, Relation, RelationKind, RelationMeta, Relationship};
+    pub use crate::row::NullableRow;
     pub use crate::row::OptionalModel;
     pub use crate::row::{FromRow, Row, decode_field};
-    pub use crate::stmt::NullableRow;
     pub use crate::types::{ArrayElement, ColumnType, EnumType, SqlType};
     pub use bytes::BytesMut;
     pub use postgres_types::{FromSql, IsNull, ToSql, Type, to_sql_checked};

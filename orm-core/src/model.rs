@@ -3,10 +3,10 @@
 use std::any::Any;
 use std::hash::Hash;
 
-use crate::expr::{BinOp, ColumnRef, Expr, Node, Param};
 use crate::meta::Table;
 use crate::row::{FromRow, Row};
 use crate::session::{ColumnSet, Hooks, RelationOps};
+use crate::types::Param;
 
 /// A struct mapped to a table. Derive it; do not implement it by hand.
 ///
@@ -21,7 +21,7 @@ use crate::session::{ColumnSet, Hooks, RelationOps};
     note = "add `#[derive(Model)]` to the struct"
 )]
 pub trait Model:
-    FromRow + crate::row::Decode<Output = Self> + crate::stmt::NullableRow + Sync + Hooks
+    FromRow + crate::row::Decode<Output = Self> + crate::row::NullableRow + Sync + Hooks
 {
     /// The table's metadata.
     const TABLE: &'static Table;
@@ -122,26 +122,4 @@ pub fn decode_optional<M: Model, R: crate::row::Row + ?Sized>(
         return Ok(None);
     }
     M::from_row(row, start).map(Some)
-}
-
-/// `pk1 = $1 AND pk2 = $2 ...` for a model's key.
-pub fn pk_filter<M: Model>(pk: M::Pk) -> Expr<bool> {
-    let table = M::TABLE;
-    let mut node: Option<Node> = None;
-    for (col, value) in table.primary_key().zip(M::pk_params(pk)) {
-        let eq = Node::binary(
-            BinOp::Eq,
-            Node::Column(ColumnRef {
-                table: table.name,
-                name: col.name,
-            }),
-            Node::Param(value),
-        );
-        node = Some(match node {
-            None => eq,
-            Some(prev) => Node::binary(BinOp::And, prev, eq),
-        });
-    }
-    // A model always has a key: the derive refuses a struct without one.
-    Expr::new(node.unwrap_or(Node::Keyword("FALSE")))
 }

@@ -29,13 +29,13 @@ use std::sync::Arc;
 
 use postgres_types::{FromSql, Kind, Type};
 
+use crate::ast::{FromItem, Join, JoinKind, JoinOn, Query, SelectCore};
 use crate::compile::{self, CompiledQuery, SqlWriter};
 use crate::error::{BoxError, Error, ErrorKind, Result};
 use crate::expr::{BinOp, ColumnRef, Expr, Node, OrderBy, Ordering, Param};
 use crate::meta::Table;
 use crate::model::Model;
 use crate::row::{Decode, FromRow, Row};
-use crate::stmt::{FromItem, Join, JoinKind, JoinOn, Query, SelectCore};
 
 /// A relationship field's value: not loaded yet, or loaded.
 ///

@@ -82,6 +82,43 @@ impl<M: crate::model::Model> Decode for OptionalModel<M> {
     }
 }
 
+/// A result type that can come back as "missing": scalars become `Option<T>` (once: an
+/// `Option<T>` stays one), models become `Option<Model>`, tuples element-wise.
+pub trait NullableRow: Decode {
+    /// The possibly-missing form (a decoder: `Option<T>` for values,
+    /// [`OptionalModel<M>`] for models).
+    type Nullable: Decode;
+}
+
+impl<T: SqlType> NullableRow for T {
+    type Nullable = Option<T::Base>;
+}
+
+impl NullableRow for () {
+    type Nullable = ();
+}
+
+macro_rules! tuple_nullable {
+    ($($name:ident)+) => {
+        impl<$($name: NullableRow),+> NullableRow for ($($name,)+) {
+            type Nullable = ($($name::Nullable,)+);
+        }
+    };
+}
+
+tuple_nullable!(A);
+tuple_nullable!(A B);
+tuple_nullable!(A B C);
+tuple_nullable!(A B C D);
+tuple_nullable!(A B C D E);
+tuple_nullable!(A B C D E F);
+tuple_nullable!(A B C D E F G);
+tuple_nullable!(A B C D E F G H);
+tuple_nullable!(A B C D E F G H I);
+tuple_nullable!(A B C D E F G H I J);
+tuple_nullable!(A B C D E F G H I J K);
+tuple_nullable!(A B C D E F G H I J K L);
+
 macro_rules! tuple_decode {
     ($($name:ident)+) => {
         impl<$($name: Decode),+> Decode for ($($name,)+) {

@@ -25,6 +25,14 @@ pub use text_search::{Lexeme, MAX_POSITION, Position, TsQuery, TsQueryItem, TsVe
 
 use postgres_types::{FromSql, ToSql};
 
+/// A bound parameter value.
+pub type Param = std::sync::Arc<dyn ToSql + Send + Sync>;
+
+/// Wraps a value as a parameter.
+pub fn param<T: ToSql + Send + Sync + 'static>(value: T) -> Param {
+    std::sync::Arc::new(value)
+}
+
 /// The SQL type of a column, as written in DDL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use orm_core::relation::{IntoLoader, Relation, Relationship};
 use orm_core::session::{FlushJob, SavepointToken, Status, Tracked, UnitOfWork};
 use orm_core::stmt::{Statement, select};
-use orm_core::{Decode, ErrorKind, Model, RowOf, model::pk_filter};
+use orm_core::{Decode, ErrorKind, Model, RowOf, stmt::pk_filter};
 
 use crate::conn::Conn;
 use crate::executor::Executor;

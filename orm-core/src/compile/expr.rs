@@ -2,9 +2,7 @@
 
 use super::SqlWriter;
 use super::select::write_query;
-use crate::expr::{
-    BinOp, CastType, FrameBound, FrameUnits, Node, OrderBy, Ordering, Over, UnaryOp,
-};
+use crate::ast::{BinOp, CastType, FrameBound, FrameUnits, Node, OrderBy, Ordering, Over, UnaryOp};
 use crate::types::ColumnType;
 
 /// Whether a node needs parentheses when it is an operand of another operator.
@@ -251,7 +249,7 @@ pub(crate) fn write_node(w: &mut SqlWriter, n: &Node) {
             write_query(w, query);
             w.push(")");
         }
-        Node::Raw(raw) => raw.write(w),
+        Node::Raw(raw) => super::raw::write_raw(w, raw),
     }
 }
 

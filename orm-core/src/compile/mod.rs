@@ -9,23 +9,22 @@
 //! query (or of an enclosing one, for correlated subqueries), that the selected width matches
 //! the output type, and that joins on a foreign key find exactly one.
 
+mod dml;
 mod expr;
+mod raw;
 mod select;
-mod write;
 mod writer;
 
 pub use writer::{MAX_IDENTIFIER_BYTES, SqlWriter, check_identifier};
 
+pub use dml::{delete, insert, update};
 pub(crate) use expr::write_type;
 pub(crate) use select::write_query;
-pub use write::{delete, insert, update};
 
 use std::fmt;
 
+use crate::ast::{Param, Query, RawSql, SelectCore};
 use crate::error::{Error, Result};
-use crate::expr::Param;
-use crate::row::Decode;
-use crate::stmt::{Query, SelectCore};
 
 /// A compiled statement: SQL text and its parameters, in `$n` order.
 ///
@@ -65,18 +64,37 @@ pub fn finish(w: SqlWriter) -> Result<CompiledQuery> {
     Ok(CompiledQuery { sql, params })
 }
 
-/// Checks that a query selects as many columns as its output type reads.
-fn check_width<O: Decode>(columns: usize) -> Result<()> {
+/// What a query's rows decode into, as the compiler checks it: the number of columns the decoder
+/// reads and its type's name (for the error message).
+#[derive(Clone, Copy, Debug)]
+pub struct Output {
+    /// How many columns each row must have.
+    pub width: usize,
+    /// The decoded type, named in errors.
+    pub name: &'static str,
+}
+
+impl Output {
+    /// The output of a decoder reading `width` columns into a value of type `T`.
+    pub fn of<T: ?Sized>(width: usize) -> Self {
+        Output {
+            width,
+            name: std::any::type_name::<T>(),
+        }
+    }
+}
+
+/// Checks that a query selects as many columns as its output reads.
+fn check_width(columns: usize, out: Output) -> Result<()> {
     if columns == 0 {
         return Err(Error::invalid_statement(
             "the query selects no columns; choose them with .columns(...)",
         ));
     }
-    if columns != O::WIDTH {
+    if columns != out.width {
         return Err(Error::invalid_statement(format!(
             "the query selects {columns} column(s) but its rows decode into {} ({} column(s))",
-            std::any::type_name::<O>(),
-            O::WIDTH
+            out.name, out.width
         )));
     }
     Ok(())
@@ -90,9 +108,9 @@ fn query_width(q: &Query) -> usize {
     }
 }
 
-/// Compiles a `SELECT` whose rows decode into `O`.
-pub fn select_statement<O: Decode>(core: &SelectCore) -> Result<CompiledQuery> {
-    check_width::<O>(core.columns.len())?;
+/// Compiles a `SELECT` whose rows decode into `out`.
+pub fn select_statement(core: &SelectCore, out: Output) -> Result<CompiledQuery> {
+    check_width(core.columns.len(), out)?;
     let mut w = SqlWriter::new();
     select::write_select(&mut w, core);
     finish(w)
@@ -112,10 +130,17 @@ pub fn select_statement_width(core: &SelectCore, width: usize) -> Result<Compile
     finish(w)
 }
 
-/// Compiles any query whose rows decode into `O`.
-pub fn query_statement<O: Decode>(q: &Query) -> Result<CompiledQuery> {
-    check_width::<O>(query_width(q))?;
+/// Compiles any query whose rows decode into `out`.
+pub fn query_statement(q: &Query, out: Output) -> Result<CompiledQuery> {
+    check_width(query_width(q), out)?;
     let mut w = SqlWriter::new();
     select::write_query(&mut w, q);
+    finish(w)
+}
+
+/// Compiles a raw SQL statement.
+pub fn raw_statement(raw: &RawSql) -> Result<CompiledQuery> {
+    let mut w = SqlWriter::new();
+    raw::write_raw(&mut w, raw);
     finish(w)
 }

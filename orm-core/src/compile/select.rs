@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use super::SqlWriter;
 use super::expr::{write_list, write_node, write_order_by, write_window_spec};
-use crate::error::Error;
-use crate::expr::{BinOp, ColumnRef, Node};
-use crate::meta::Table;
-use crate::stmt::{
+use crate::ast::{BinOp, ColumnRef, Node};
+use crate::ast::{
     CompoundCore, Cte, Distinct, FromItem, JoinKind, JoinOn, LockStrength, LockWait, Query,
     SelectCore,
 };
+use crate::error::Error;
+use crate::meta::Table;
 
 /// Writes any query.
 pub(crate) fn write_query(w: &mut SqlWriter, q: &Query) {

@@ -1,7 +1,7 @@
 use std::fmt::Write as _;
 
+use crate::ast::Param;
 use crate::error::{Error, Result};
-use crate::expr::Param;
 
 /// The longest identifier PostgreSQL keeps (NAMEDATALEN - 1); longer ones would be truncated
 /// silently by the server, so they are rejected instead.

@@ -1,7 +1,7 @@
 use super::datetime::{IntervalArith, interval_op};
 use super::functions::{Arithmetic, Numeric, Remainder, Signed, typed_param_of};
 use super::json::{ArrayType, has_element};
-use super::{BinOp, CastType, Column, Expr, Node, UnaryOp, param};
+use super::{BinOp, CastType, Column, Expr, Node, OrderBy, Ordering, UnaryOp, param};
 use crate::types::{Interval, Retype, Retyped, SqlType, TsQuery, TsVector};
 
 /// The base type of an expression's value: what it is compared against.
@@ -515,14 +515,14 @@ where
 )]
 pub trait SubqueryOf<B> {
     /// The untyped query.
-    fn into_query(self) -> crate::stmt::Query;
+    fn into_query(self) -> crate::ast::Query;
 }
 
 impl<O, S, B> SubqueryOf<B> for crate::stmt::Select<O, S>
 where
     O: SqlType<Base = B>,
 {
-    fn into_query(self) -> crate::stmt::Query {
+    fn into_query(self) -> crate::ast::Query {
         crate::stmt::Select::into_query(self)
     }
 }
@@ -531,7 +531,7 @@ impl<O, B> SubqueryOf<B> for crate::stmt::Compound<O>
 where
     O: SqlType<Base = B>,
 {
-    fn into_query(self) -> crate::stmt::Query {
+    fn into_query(self) -> crate::ast::Query {
         crate::stmt::Compound::into_query(self)
     }
 }
@@ -619,50 +619,6 @@ impl<M, T: SqlType> IntoExpr<T::Base> for Column<M, T> {
 impl<T: SqlType> IntoExpr<T::Base> for Expr<T> {
     fn into_expr_node(self) -> Node {
         Expr::into_node(self)
-    }
-}
-
-/// Sort direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ordering {
-    /// `ASC`
-    Asc,
-    /// `DESC`
-    Desc,
-}
-
-/// One `ORDER BY` item.
-#[derive(Debug, Clone)]
-pub struct OrderBy {
-    pub(crate) node: Node,
-    pub(crate) ordering: Ordering,
-    pub(crate) nulls_first: Option<bool>,
-}
-
-impl OrderBy {
-    /// Ascending order of an untyped node.
-    pub fn from_node(node: Node) -> Self {
-        OrderBy::new(node, Ordering::Asc)
-    }
-
-    fn new(node: Node, ordering: Ordering) -> Self {
-        OrderBy {
-            node,
-            ordering,
-            nulls_first: None,
-        }
-    }
-
-    /// `NULLS FIRST`
-    pub fn nulls_first(mut self) -> Self {
-        self.nulls_first = Some(true);
-        self
-    }
-
-    /// `NULLS LAST`
-    pub fn nulls_last(mut self) -> Self {
-        self.nulls_first = Some(false);
-        self
     }
 }
 

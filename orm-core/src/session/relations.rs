@@ -487,7 +487,7 @@ impl<R: Relation> AnyRelation for RelOps<R> {
     }
 }
 
-fn compile_query(q: &crate::stmt::Query) -> Result<CompiledQuery> {
+fn compile_query(q: &crate::ast::Query) -> Result<CompiledQuery> {
     let mut w = SqlWriter::new();
     compile::write_query(&mut w, q);
     compile::finish(w)

@@ -2,9 +2,9 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::Handles;
-use super::query::{CompoundCore, FromItem, Query, SetOp};
 use super::select::Derived;
 use super::{Statement, select::Select};
+use crate::ast::{CompoundCore, FromItem, Query, SetOp};
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
 use crate::expr::{Node, OrderBy, param};
@@ -135,7 +135,10 @@ fn output_names(q: &Query) -> Vec<&'static str> {
 impl<O: Decode> Statement for Compound<O> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
-        compile::query_statement::<O>(&Query::Compound(Box::new(self.core.clone())))
+        compile::query_statement(
+            &Query::Compound(Box::new(self.core.clone())),
+            compile::Output::of::<O>(O::WIDTH),
+        )
     }
 }
 

@@ -1,16 +1,16 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::query::FromItem;
+use super::pk_filter;
 use super::select::Derived;
 use super::source::{Cons, Inner, Nil, Source};
 use super::update::table_item;
 use super::{Selection, Statement, and_filter, model_columns};
+use crate::ast::DeleteCore;
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
 use crate::expr::{Expr, Node};
-use crate::meta::TableRef;
-use crate::model::{Model, pk_filter};
+use crate::model::Model;
 use crate::row::Decode;
 
 /// The type parameters of a statement, held without owning any value of them.
@@ -19,20 +19,19 @@ type Types<M, O, S> = PhantomData<fn() -> (M, O, S)>;
 /// A `DELETE` from model `M`'s table whose `RETURNING` rows decode into `O`, reading from the
 /// sources `S` (`M` itself, then the tables added with [`using`](Delete::using)).
 pub struct Delete<M, O = (), S = Cons<Inner<M>, Nil>> {
-    pub(crate) table: TableRef,
-    pub(crate) using: Vec<FromItem>,
-    pub(crate) filter: Option<Node>,
-    pub(crate) returning: Vec<Node>,
+    pub(crate) core: DeleteCore,
     _out: Types<M, O, S>,
 }
 
 impl<M, O, S> Clone for Delete<M, O, S> {
     fn clone(&self) -> Self {
         Delete {
-            table: self.table,
-            using: self.using.clone(),
-            filter: self.filter.clone(),
-            returning: self.returning.clone(),
+            core: DeleteCore {
+                table: self.core.table,
+                using: self.core.using.clone(),
+                filter: self.core.filter.clone(),
+                returning: self.core.returning.clone(),
+            },
             _out: PhantomData,
         }
     }
@@ -41,10 +40,10 @@ impl<M, O, S> Clone for Delete<M, O, S> {
 impl<M, O, S> fmt::Debug for Delete<M, O, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Delete")
-            .field("table", &self.table)
-            .field("using", &self.using)
-            .field("filter", &self.filter)
-            .field("returning", &self.returning)
+            .field("table", &self.core.table)
+            .field("using", &self.core.using)
+            .field("filter", &self.core.filter)
+            .field("returning", &self.core.returning)
             .finish()
     }
 }
@@ -53,10 +52,12 @@ impl<M, O, S> fmt::Debug for Delete<M, O, S> {
 /// SQL.
 pub fn delete<M: Model>() -> Delete<M> {
     Delete {
-        table: M::TABLE.as_ref(),
-        using: Vec::new(),
-        filter: None,
-        returning: Vec::new(),
+        core: DeleteCore {
+            table: M::TABLE.as_ref(),
+            using: Vec::new(),
+            filter: None,
+            returning: Vec::new(),
+        },
         _out: PhantomData,
     }
 }
@@ -69,17 +70,19 @@ pub fn delete_model<M: Model>(row: &M) -> Delete<M> {
 impl<M: Model, O, S> Delete<M, O, S> {
     fn retype<O2, S2>(self, returning: Vec<Node>) -> Delete<M, O2, S2> {
         Delete {
-            table: self.table,
-            using: self.using,
-            filter: self.filter,
-            returning,
+            core: DeleteCore {
+                table: self.core.table,
+                using: self.core.using,
+                filter: self.core.filter,
+                returning,
+            },
             _out: PhantomData,
         }
     }
 
     /// Adds a `WHERE` condition, `AND`ed with any earlier one.
     pub fn filter(mut self, condition: impl Into<Expr<bool>>) -> Self {
-        self.filter = and_filter(self.filter.take(), condition.into());
+        self.core.filter = and_filter(self.core.filter.take(), condition.into());
         self
     }
 
@@ -102,15 +105,15 @@ impl<M: Model, O, S> Delete<M, O, S> {
     /// );
     /// ```
     pub fn using<J: Source>(mut self) -> Delete<M, O, Cons<Inner<J>, S>> {
-        self.using.push(table_item::<J>());
-        let returning = std::mem::take(&mut self.returning);
+        self.core.using.push(table_item::<J>());
+        let returning = std::mem::take(&mut self.core.returning);
         self.retype(returning)
     }
 
     /// `DELETE ... USING (subquery) AS alias` or `USING cte`: a derived table made by
     /// [`Select::subquery`](super::Select::subquery) or [`Select::cte`](super::Select::cte).
     pub fn using_derived(mut self, derived: &Derived) -> Self {
-        self.using.push(derived.item().clone());
+        self.core.using.push(derived.item().clone());
         self
     }
 
@@ -131,6 +134,6 @@ impl<M: Model, O, S> Delete<M, O, S> {
 impl<M, O: Decode, S> Statement for Delete<M, O, S> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
-        compile::delete(self)
+        compile::delete(&self.core)
     }
 }

@@ -2,14 +2,14 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::source::{Cons, Inner, Nil};
-use super::{Query, Selection, Statement, and_filter, model_columns};
+use super::{Selection, Statement, and_filter, model_columns};
+use crate::ast::{ConflictAction, ConflictTarget, InsertCore, InsertSource, OnConflict, Query};
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
-use crate::expr::{Column, Expr, IntoExpr, Node, Param};
-use crate::meta::TableRef;
+use crate::expr::{Column, Expr, IntoExpr, Node};
 use crate::model::Model;
 use crate::row::Decode;
-use crate::types::{ColumnType, SqlType};
+use crate::types::SqlType;
 
 /// An `INSERT` into model `M`'s table whose `RETURNING` rows decode into `O`.
 ///
@@ -20,34 +20,20 @@ use crate::types::{ColumnType, SqlType};
 /// [`on_conflict(columns)`](Insert::on_conflict) or [`on_constraint(name)`](Insert::on_constraint)
 /// followed by `.do_nothing()` or `.do_update(...)`.
 pub struct Insert<M, O = M> {
-    pub(crate) table: TableRef,
-    pub(crate) columns: Vec<&'static str>,
-    pub(crate) source: InsertSource,
-    pub(crate) on_conflict: Option<OnConflict>,
-    pub(crate) returning: Vec<Node>,
+    pub(crate) core: InsertCore,
     _out: PhantomData<fn() -> (M, O)>,
-}
-
-/// Where the inserted rows come from.
-#[derive(Clone, Debug)]
-pub(crate) enum InsertSource {
-    /// `VALUES (...), (...)`: one list per row.
-    Values(Vec<Vec<Node>>),
-    /// `SELECT * FROM unnest($1::t1[], $2::t2[], ...)`: one array parameter per column, so the SQL
-    /// does not change with the number of rows.
-    Unnest(Vec<(Param, ColumnType)>),
-    /// `INSERT ... SELECT ...`.
-    Query(Box<Query>),
 }
 
 impl<M, O> Clone for Insert<M, O> {
     fn clone(&self) -> Self {
         Insert {
-            table: self.table,
-            columns: self.columns.clone(),
-            source: self.source.clone(),
-            on_conflict: self.on_conflict.clone(),
-            returning: self.returning.clone(),
+            core: InsertCore {
+                table: self.core.table,
+                columns: self.core.columns.clone(),
+                source: self.core.source.clone(),
+                on_conflict: self.core.on_conflict.clone(),
+                returning: self.core.returning.clone(),
+            },
             _out: PhantomData,
         }
     }
@@ -56,11 +42,11 @@ impl<M, O> Clone for Insert<M, O> {
 impl<M, O> fmt::Debug for Insert<M, O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Insert")
-            .field("table", &self.table)
-            .field("columns", &self.columns)
-            .field("source", &self.source)
-            .field("on_conflict", &self.on_conflict)
-            .field("returning", &self.returning)
+            .field("table", &self.core.table)
+            .field("columns", &self.core.columns)
+            .field("source", &self.core.source)
+            .field("on_conflict", &self.core.on_conflict)
+            .field("returning", &self.core.returning)
             .finish()
     }
 }
@@ -74,11 +60,13 @@ fn insert_column_names<M: Model>() -> Vec<&'static str> {
 pub fn insert<M: Model>(row: &M) -> Insert<M> {
     let values = row.insert_params().into_iter().map(Node::Param).collect();
     Insert {
-        table: M::TABLE.as_ref(),
-        columns: insert_column_names::<M>(),
-        source: InsertSource::Values(vec![values]),
-        on_conflict: None,
-        returning: model_columns(M::TABLE),
+        core: InsertCore {
+            table: M::TABLE.as_ref(),
+            columns: insert_column_names::<M>(),
+            source: InsertSource::Values(vec![values]),
+            on_conflict: None,
+            returning: model_columns(M::TABLE),
+        },
         _out: PhantomData,
     }
 }
@@ -107,11 +95,13 @@ pub fn insert_many<M: Model>(rows: &[M]) -> Insert<M> {
         )
     };
     Insert {
-        table: table.as_ref(),
-        columns: insert_column_names::<M>(),
-        source,
-        on_conflict: None,
-        returning: model_columns(table),
+        core: InsertCore {
+            table: table.as_ref(),
+            columns: insert_column_names::<M>(),
+            source,
+            on_conflict: None,
+            returning: model_columns(table),
+        },
         _out: PhantomData,
     }
 }
@@ -136,11 +126,13 @@ pub fn insert_select<M: Model, C: ColumnList<M>, Q: Into<Query>>(
     query: Q,
 ) -> Insert<M, ()> {
     Insert {
-        table: M::TABLE.as_ref(),
-        columns: columns.names(),
-        source: InsertSource::Query(Box::new(query.into())),
-        on_conflict: None,
-        returning: Vec::new(),
+        core: InsertCore {
+            table: M::TABLE.as_ref(),
+            columns: columns.names(),
+            source: InsertSource::Query(Box::new(query.into())),
+            on_conflict: None,
+            returning: Vec::new(),
+        },
         _out: PhantomData,
     }
 }
@@ -179,11 +171,13 @@ tuple_columns!(A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7);
 impl<M: Model, O> Insert<M, O> {
     fn with_returning<O2>(self, returning: Vec<Node>) -> Insert<M, O2> {
         Insert {
-            table: self.table,
-            columns: self.columns,
-            source: self.source,
-            on_conflict: self.on_conflict,
-            returning,
+            core: InsertCore {
+                table: self.core.table,
+                columns: self.core.columns,
+                source: self.core.source,
+                on_conflict: self.core.on_conflict,
+                returning,
+            },
             _out: PhantomData,
         }
     }
@@ -218,7 +212,7 @@ impl<M: Model, O> Insert<M, O> {
     /// );
     /// ```
     pub fn on_conflict_do_nothing(mut self) -> Self {
-        self.on_conflict = Some(OnConflict {
+        self.core.on_conflict = Some(OnConflict {
             target: ConflictTarget::Any,
             target_filter: None,
             action: ConflictAction::Nothing,
@@ -263,38 +257,6 @@ impl<M: Model, O> Insert<M, O> {
     }
 }
 
-/// The `ON CONFLICT` clause of an upsert.
-#[derive(Clone, Debug)]
-pub(crate) struct OnConflict {
-    pub(crate) target: ConflictTarget,
-    /// `ON CONFLICT (columns) WHERE predicate`: infers a partial unique index.
-    pub(crate) target_filter: Option<Node>,
-    pub(crate) action: ConflictAction,
-}
-
-/// What an `ON CONFLICT` clause matches.
-#[derive(Clone, Debug)]
-pub(crate) enum ConflictTarget {
-    /// No target: any unique or exclusion constraint (`DO NOTHING` only).
-    Any,
-    /// `(col, ...)`: the unique index on these columns.
-    Columns(Vec<&'static str>),
-    /// `ON CONSTRAINT name`.
-    Constraint(&'static str),
-}
-
-/// What happens on a conflict.
-#[derive(Clone, Debug)]
-pub(crate) enum ConflictAction {
-    /// `DO NOTHING`
-    Nothing,
-    /// `DO UPDATE SET ... [WHERE ...]`
-    Update {
-        sets: Vec<(&'static str, Node)>,
-        filter: Option<Node>,
-    },
-}
-
 /// An `INSERT` whose conflict target is chosen: finish it with [`do_nothing`](Conflict::do_nothing)
 /// or [`do_update`](Conflict::do_update). Made by [`Insert::on_conflict`] and
 /// [`Insert::on_constraint`].
@@ -332,7 +294,7 @@ impl<M: Model, O> Conflict<M, O> {
     }
 
     fn finish(mut self, action: ConflictAction) -> Insert<M, O> {
-        self.insert.on_conflict = Some(OnConflict {
+        self.insert.core.on_conflict = Some(OnConflict {
             target: self.target,
             target_filter: self.target_filter,
             action,
@@ -358,7 +320,7 @@ impl<M: Model, O> Conflict<M, O> {
             keys.extend(cols.iter().copied());
         }
         let update = f(ConflictUpdate {
-            inserted: self.insert.columns.clone(),
+            inserted: self.insert.core.columns.clone(),
             keys,
             sets: Vec::new(),
             filter: None,
@@ -461,6 +423,6 @@ pub fn excluded<M, T: SqlType>(column: Column<M, T>) -> Expr<T> {
 impl<M, O: Decode> Statement for Insert<M, O> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
-        compile::insert(self)
+        compile::insert(&self.core)
     }
 }

@@ -6,30 +6,25 @@
 mod compound;
 mod delete;
 mod insert;
-mod query;
 mod select;
 pub mod source;
 mod update;
 
+pub use crate::row::NullableRow;
 pub use compound::Compound;
 pub use delete::{Delete, delete, delete_model};
 pub use insert::{
     ColumnList, Conflict, ConflictUpdate, Insert, excluded, insert, insert_many, insert_select,
 };
-pub(crate) use insert::{ConflictAction, ConflictTarget, InsertSource, OnConflict};
-pub use query::{
-    CompoundCore, Cte, Distinct, FromItem, Join, JoinKind, JoinOn, Lock, LockStrength, LockWait,
-    Query, SelectCore, SetOp,
-};
 pub use select::{
     Derived as DerivedTable, Select, exists, recursive_cte, select, select_from, select_values,
 };
-pub use source::{HasSource, NullableRow, Source, Star};
+pub use source::{HasSource, Source, Star};
 pub use update::{Update, update, update_model};
 
 use crate::compile::CompiledQuery;
 use crate::error::Result;
-use crate::expr::{Column, ColumnRef, Expr, Node};
+use crate::expr::{BinOp, Column, ColumnRef, Expr, Node};
 use crate::model::Model;
 use crate::row::Decode;
 use crate::types::SqlType;
@@ -305,4 +300,26 @@ pub(crate) fn and_filter(filter: Option<Node>, cond: Expr<bool>) -> Option<Node>
         None => cond.into_node(),
         Some(prev) => Node::binary(crate::expr::BinOp::And, prev, cond.into_node()),
     })
+}
+
+/// `pk1 = $1 AND pk2 = $2 ...` for a model's key.
+pub fn pk_filter<M: Model>(pk: M::Pk) -> Expr<bool> {
+    let table = M::TABLE;
+    let mut node: Option<Node> = None;
+    for (col, value) in table.primary_key().zip(M::pk_params(pk)) {
+        let eq = Node::binary(
+            BinOp::Eq,
+            Node::Column(ColumnRef {
+                table: table.name,
+                name: col.name,
+            }),
+            Node::Param(value),
+        );
+        node = Some(match node {
+            None => eq,
+            Some(prev) => Node::binary(BinOp::And, prev, eq),
+        });
+    }
+    // A model always has a key: the derive refuses a struct without one.
+    Expr::new(node.unwrap_or(Node::Keyword("FALSE")))
 }

@@ -3,20 +3,19 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::compound::Compound;
-use super::query::{
+use super::pk_filter;
+use super::source::{AllOuter, Cons, Derived as DerivedSource, Inner, Nil, Outer, Source};
+use super::{Handles, Selection, Statement, and_filter};
+use crate::ast::{
     CompoundCore, Cte, Distinct, FromItem, Join, JoinKind, JoinOn, Lock, LockStrength, LockWait,
     Query, SelectCore, SetOp,
 };
-use super::source::{
-    AllOuter, Cons, Derived as DerivedSource, Inner, Nil, NullableRow, Outer, Source,
-};
-use super::{Handles, Selection, Statement, and_filter};
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
 use crate::expr::{ColumnRef, Expr, Expression, Node, OrderBy, Over, param};
-use crate::model::{Model, pk_filter};
+use crate::model::Model;
 use crate::relation::{IntoLoader, LoadPlan, Loader, Relation, Relationship};
-use crate::row::Decode;
+use crate::row::{Decode, NullableRow};
 
 /// A `SELECT` whose rows decode into `O`, reading from the sources `S` (a type list the
 /// compiler uses to check selections; see [`source`](super::source)).
@@ -838,7 +837,7 @@ impl<O: Decode, S> Statement for Select<O, S> {
             })
             .unwrap_or_default();
         if joined.is_empty() {
-            return compile::select_statement::<O>(&self.core);
+            return compile::select_statement(&self.core, compile::Output::of::<O>(O::WIDTH));
         }
         let (core, width) = self.joined_core(&joined)?;
         compile::select_statement_width(&core, width)

@@ -10,8 +10,7 @@ use std::marker::PhantomData;
 
 use crate::expr::Column;
 use crate::model::Model;
-use crate::row::Decode;
-use crate::types::SqlType;
+use crate::row::{Decode, NullableRow};
 
 /// A table a query can read from: a model's table, or an alias of it (declared with
 /// [`alias!`](crate::alias)). Models are sources of themselves.
@@ -130,43 +129,6 @@ where
 {
     type Wrap<O: NullableRow> = R::Wrap<O>;
 }
-
-/// A result type that can come back as "missing": scalars become `Option<T>` (once: an
-/// `Option<T>` stays one), models become `Option<Model>`, tuples element-wise.
-pub trait NullableRow: Decode {
-    /// The possibly-missing form (a decoder: `Option<T>` for values,
-    /// [`OptionalModel<M>`](crate::row::OptionalModel) for models).
-    type Nullable: Decode;
-}
-
-impl<T: SqlType> NullableRow for T {
-    type Nullable = Option<T::Base>;
-}
-
-impl NullableRow for () {
-    type Nullable = ();
-}
-
-macro_rules! tuple_nullable {
-    ($($name:ident)+) => {
-        impl<$($name: NullableRow),+> NullableRow for ($($name,)+) {
-            type Nullable = ($($name::Nullable,)+);
-        }
-    };
-}
-
-tuple_nullable!(A);
-tuple_nullable!(A B);
-tuple_nullable!(A B C);
-tuple_nullable!(A B C D);
-tuple_nullable!(A B C D E);
-tuple_nullable!(A B C D E F);
-tuple_nullable!(A B C D E F G);
-tuple_nullable!(A B C D E F G H);
-tuple_nullable!(A B C D E F G H I);
-tuple_nullable!(A B C D E F G H I J);
-tuple_nullable!(A B C D E F G H I J K);
-tuple_nullable!(A B C D E F G H I J K L);
 
 /// Every source of the list made outer (for `RIGHT` and `FULL` joins).
 pub trait AllOuter {

@@ -1,15 +1,15 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::query::FromItem;
+use super::pk_filter;
 use super::select::Derived;
 use super::source::{Cons, Inner, Nil, Source};
 use super::{Selection, Statement, and_filter, model_columns};
+use crate::ast::{FromItem, UpdateCore};
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
 use crate::expr::{Column, Expr, IntoExpr, Node};
-use crate::meta::TableRef;
-use crate::model::{Model, pk_filter};
+use crate::model::Model;
 use crate::row::Decode;
 use crate::types::SqlType;
 
@@ -33,22 +33,20 @@ type Types<M, O, S> = PhantomData<fn() -> (M, O, S)>;
 /// );
 /// ```
 pub struct Update<M, O = (), S = Cons<Inner<M>, Nil>> {
-    pub(crate) table: TableRef,
-    pub(crate) sets: Vec<(&'static str, Node)>,
-    pub(crate) from: Vec<FromItem>,
-    pub(crate) filter: Option<Node>,
-    pub(crate) returning: Vec<Node>,
+    pub(crate) core: UpdateCore,
     _out: Types<M, O, S>,
 }
 
 impl<M, O, S> Clone for Update<M, O, S> {
     fn clone(&self) -> Self {
         Update {
-            table: self.table,
-            sets: self.sets.clone(),
-            from: self.from.clone(),
-            filter: self.filter.clone(),
-            returning: self.returning.clone(),
+            core: UpdateCore {
+                table: self.core.table,
+                sets: self.core.sets.clone(),
+                from: self.core.from.clone(),
+                filter: self.core.filter.clone(),
+                returning: self.core.returning.clone(),
+            },
             _out: PhantomData,
         }
     }
@@ -57,11 +55,11 @@ impl<M, O, S> Clone for Update<M, O, S> {
 impl<M, O, S> fmt::Debug for Update<M, O, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Update")
-            .field("table", &self.table)
-            .field("sets", &self.sets)
-            .field("from", &self.from)
-            .field("filter", &self.filter)
-            .field("returning", &self.returning)
+            .field("table", &self.core.table)
+            .field("sets", &self.core.sets)
+            .field("from", &self.core.from)
+            .field("filter", &self.core.filter)
+            .field("returning", &self.core.returning)
             .finish()
     }
 }
@@ -78,11 +76,13 @@ pub(super) fn table_item<J: Source>() -> FromItem {
 /// Without a filter every row is updated, as in SQL.
 pub fn update<M: Model>() -> Update<M> {
     Update {
-        table: M::TABLE.as_ref(),
-        sets: Vec::new(),
-        from: Vec::new(),
-        filter: None,
-        returning: Vec::new(),
+        core: UpdateCore {
+            table: M::TABLE.as_ref(),
+            sets: Vec::new(),
+            from: Vec::new(),
+            filter: None,
+            returning: Vec::new(),
+        },
         _out: PhantomData,
     }
 }
@@ -95,11 +95,13 @@ pub fn update_model<M: Model>(row: &M) -> Update<M, M> {
         .zip(row.update_params().into_iter().map(Node::Param))
         .collect();
     Update {
-        table: M::TABLE.as_ref(),
-        sets,
-        from: Vec::new(),
-        filter: pk_filter::<M>(row.pk()).into_node().into(),
-        returning: model_columns(M::TABLE),
+        core: UpdateCore {
+            table: M::TABLE.as_ref(),
+            sets,
+            from: Vec::new(),
+            filter: pk_filter::<M>(row.pk()).into_node().into(),
+            returning: model_columns(M::TABLE),
+        },
         _out: PhantomData,
     }
 }
@@ -107,11 +109,13 @@ pub fn update_model<M: Model>(row: &M) -> Update<M, M> {
 impl<M: Model, O, S> Update<M, O, S> {
     fn retype<O2, S2>(self, returning: Vec<Node>) -> Update<M, O2, S2> {
         Update {
-            table: self.table,
-            sets: self.sets,
-            from: self.from,
-            filter: self.filter,
-            returning,
+            core: UpdateCore {
+                table: self.core.table,
+                sets: self.core.sets,
+                from: self.core.from,
+                filter: self.core.filter,
+                returning,
+            },
             _out: PhantomData,
         }
     }
@@ -120,13 +124,13 @@ impl<M: Model, O, S> Update<M, O, S> {
     /// for `NULL` on a nullable column, another column or an expression (`User::n.add(1)`),
     /// also of a table added with [`from`](Update::from).
     pub fn set<T: SqlType, V: IntoExpr<T::Base>>(mut self, column: Column<M, T>, value: V) -> Self {
-        self.sets.push((column.name(), value.into_expr_node()));
+        self.core.sets.push((column.name(), value.into_expr_node()));
         self
     }
 
     /// Adds a `WHERE` condition, `AND`ed with any earlier one.
     pub fn filter(mut self, condition: impl Into<Expr<bool>>) -> Self {
-        self.filter = and_filter(self.filter.take(), condition.into());
+        self.core.filter = and_filter(self.core.filter.take(), condition.into());
         self
     }
 
@@ -153,8 +157,8 @@ impl<M: Model, O, S> Update<M, O, S> {
     /// );
     /// ```
     pub fn from<J: Source>(mut self) -> Update<M, O, Cons<Inner<J>, S>> {
-        self.from.push(table_item::<J>());
-        let returning = std::mem::take(&mut self.returning);
+        self.core.from.push(table_item::<J>());
+        let returning = std::mem::take(&mut self.core.returning);
         self.retype(returning)
     }
 
@@ -162,7 +166,7 @@ impl<M: Model, O, S> Update<M, O, S> {
     /// [`Select::subquery`](super::Select::subquery) or [`Select::cte`](super::Select::cte). A CTE
     /// is defined in the statement's `WITH` clause (`WITH cte AS (...) UPDATE ...`).
     pub fn from_derived(mut self, derived: &Derived) -> Self {
-        self.from.push(derived.item().clone());
+        self.core.from.push(derived.item().clone());
         self
     }
 
@@ -183,6 +187,6 @@ impl<M: Model, O, S> Update<M, O, S> {
 impl<M, O: Decode, S> Statement for Update<M, O, S> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
-        compile::update(self)
+        compile::update(&self.core)
     }
 }

@@ -3,12 +3,12 @@
 use super::expr::{write_list, write_node, write_type};
 use super::select::{write_from_item, write_query};
 use super::{CompiledQuery, SqlWriter, finish};
-use crate::error::{Error, Result};
-use crate::expr::Node;
-use crate::meta::TableRef;
-use crate::stmt::{
-    ConflictAction, ConflictTarget, Delete, FromItem, Insert, InsertSource, OnConflict, Update,
+use crate::ast::{
+    ConflictAction, ConflictTarget, DeleteCore, FromItem, InsertCore, InsertSource, Node,
+    OnConflict, UpdateCore,
 };
+use crate::error::{Error, Result};
+use crate::meta::TableRef;
 
 fn write_table(w: &mut SqlWriter, t: &TableRef) {
     w.push_qualified(t.schema, t.name);
@@ -67,7 +67,7 @@ fn write_sets(w: &mut SqlWriter, sets: &[(&'static str, Node)]) {
 }
 
 /// Compiles an `INSERT`.
-pub fn insert<M, O>(stmt: &Insert<M, O>) -> Result<CompiledQuery> {
+pub fn insert(stmt: &InsertCore) -> Result<CompiledQuery> {
     let mut w = SqlWriter::new();
     w.push_scope(vec![stmt.table.name]);
     w.push("INSERT INTO ");
@@ -192,7 +192,7 @@ fn write_on_conflict(w: &mut SqlWriter, oc: &OnConflict) {
 }
 
 /// Compiles an `UPDATE`.
-pub fn update<M, O, S>(stmt: &Update<M, O, S>) -> Result<CompiledQuery> {
+pub fn update(stmt: &UpdateCore) -> Result<CompiledQuery> {
     let mut w = SqlWriter::new();
     if stmt.sets.is_empty() {
         w.fail(Error::invalid_statement(
@@ -211,7 +211,7 @@ pub fn update<M, O, S>(stmt: &Update<M, O, S>) -> Result<CompiledQuery> {
 }
 
 /// Compiles a `DELETE`.
-pub fn delete<M, O, S>(stmt: &Delete<M, O, S>) -> Result<CompiledQuery> {
+pub fn delete(stmt: &DeleteCore) -> Result<CompiledQuery> {
     let mut w = SqlWriter::new();
     push_dml_scope(&mut w, &stmt.table, &stmt.using, "DELETE ... USING");
     w.push("DELETE FROM ");

@@ -1,9 +1,9 @@
 //! The untyped shape of queries: `SELECT` bodies, set operations, `FROM` items and CTEs. Typed
-//! builders ([`Select`](super::Select), [`Compound`](super::Compound)) wrap these.
+//! builders (`Select`, `Compound`) wrap these.
 
 use std::sync::Arc;
 
-use crate::expr::{Node, OrderBy, Over};
+use super::{Node, OrderBy, Over};
 use crate::meta::Table;
 
 /// A complete query: a `SELECT`, or a set operation of queries. What subqueries, CTEs and
