@@ -42,6 +42,7 @@ pub mod compile;
 pub mod ddl;
 pub mod error;
 pub mod expr;
+pub mod load;
 pub mod meta;
 pub mod model;
 pub mod raw;

@@ -15,9 +15,9 @@ use deadpool_postgres::{Object, Pool, PoolError, TimeoutType, Timeouts};
 use futures_util::{StreamExt, pin_mut};
 
 use crate::driver_error::{from_pg, from_pool, is_connection_error};
+use crate::load::{BoxFuture, QueryRunner, RowAccess, RowSink};
 use crate::pg_row::DomainParam;
 use crate::pg_row::PgRow;
-use crate::relation::{BoxFuture, QueryRunner, RowAccess, RowSink};
 use crate::{CompiledQuery, Decode, Error, ErrorKind, Result};
 
 /// Settings shared by every connection of a database.

@@ -12,8 +12,8 @@ use deadpool_postgres::tokio_postgres;
 use futures_util::Stream;
 
 use crate::conn::{Conn, Trace};
+use crate::load::{IntoLoader, JoinedFold, LoadPlan, Strategy, run_loads};
 use crate::pg_row::PgRow;
-use crate::relation::{IntoLoader, JoinedFold, LoadPlan, Strategy, run_loads};
 use crate::{Decode, Result, RowOf, Statement};
 
 pub(crate) mod sealed {
@@ -70,7 +70,7 @@ pub trait Executor: Acquire + Sync {
         statement: S,
     ) -> impl Future<Output = Result<Vec<RowOf<S>>>> + Send {
         let compiled = statement.compile();
-        let plan = statement.load_plan();
+        let plan = crate::load::plan(&statement);
         async move {
             let q = compiled?;
             let conn = self.acquire().await?;
@@ -89,7 +89,7 @@ pub trait Executor: Acquire + Sync {
         statement: S,
     ) -> impl Future<Output = Result<RowOf<S>>> + Send {
         let compiled = statement.compile();
-        let plan = statement.load_plan();
+        let plan = crate::load::plan(&statement);
         async move {
             let q = compiled?;
             let conn = self.acquire().await?;
@@ -110,7 +110,7 @@ pub trait Executor: Acquire + Sync {
         statement: S,
     ) -> impl Future<Output = Result<Option<RowOf<S>>>> + Send {
         let compiled = statement.compile();
-        let plan = statement.load_plan();
+        let plan = crate::load::plan(&statement);
         async move {
             let q = compiled?;
             let conn = self.acquire().await?;
@@ -145,7 +145,7 @@ pub trait Executor: Acquire + Sync {
         statement: S,
     ) -> impl Future<Output = Result<RowStream<'_, S::Row>>> + Send {
         let compiled = statement.compile();
-        let has_loads = statement.load_plan().is_some();
+        let has_loads = statement.options().is_some();
         async move {
             let q = compiled?;
             if has_loads {

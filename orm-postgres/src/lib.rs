@@ -70,7 +70,7 @@ pub use orm_core::{
     RowOf, Select, Selection, SqlType, Statement, Table, alias,
 };
 pub use orm_core::{
-    compile, ddl, error, expr, meta, model, raw, relation, row, session, stmt, types,
+    ast, compile, ddl, error, expr, load, meta, model, raw, relation, row, session, stmt, types,
 };
 
 #[doc(hidden)]

@@ -90,7 +90,7 @@ impl ToSql for DomainParam<'_> {
     }
 }
 
-impl crate::relation::RowAccess for PgRow<'_> {
+impl crate::load::RowAccess for PgRow<'_> {
     fn raw(&self, idx: usize) -> Result<(&Type, Option<&[u8]>), BoxError> {
         let column = self
             .0

@@ -3,7 +3,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use orm_core::relation::{IntoLoader, Relation, Relationship};
+use orm_core::load::IntoLoader;
+use orm_core::relation::{Relation, Relationship};
 use orm_core::session::{FlushJob, SavepointToken, Status, Tracked, UnitOfWork};
 use orm_core::stmt::{Statement, select};
 use orm_core::{Decode, ErrorKind, Model, RowOf, stmt::pk_filter};
@@ -401,7 +402,7 @@ impl Session {
     {
         self.check()?;
         self.autoflush().await?;
-        if query.load_plan().is_some() {
+        if orm_core::load::plan(&query).is_some() {
             // Relationship loads fill the rows' fields first; the session then links them.
             let r = self.tx().await?.fetch_all(query).await;
             let rows = r.map_err(|e| self.fail(e))?;

@@ -35,8 +35,9 @@ use super::unit::{CollKey, SavepointToken, UnitOfWork, expire_entry, link_fk_typ
 use crate::compile::{self, CompiledQuery, SqlWriter};
 use crate::error::{Error, ErrorKind, Result};
 use crate::expr::Param;
+use crate::load::{RowAccess, RowSink};
 use crate::model::Model;
-use crate::relation::{Cascade, RelationKind, RelationMeta, RowAccess, RowSink};
+use crate::relation::{Cascade, RelationKind, RelationMeta};
 
 /// Statement texts by model, kind (insert, update, delete) and column set: the SQL of a
 /// flush depends only on that, so it is written once per session.

@@ -12,11 +12,10 @@ use super::unit::{UnitOfWork, collection_key};
 use crate::compile::{self, CompiledQuery, SqlWriter};
 use crate::error::{Error, Result};
 use crate::expr::Param;
+use crate::load::{Load, RowAccess, RowSink, Strategy};
 use crate::meta::Table;
 use crate::model::Model;
-use crate::relation::{
-    Load, RelatedValue, Relation, RelationKind, RelationMeta, RowAccess, RowSink, Strategy,
-};
+use crate::relation::{RelatedValue, Relation, RelationKind, RelationMeta};
 use crate::row::{Decode, FromRow};
 
 /// A relationship's columns as positions in their tables.

@@ -6,6 +6,8 @@
 mod compound;
 mod delete;
 mod insert;
+mod option;
+pub mod rel_join;
 mod select;
 pub mod source;
 mod update;
@@ -16,6 +18,7 @@ pub use delete::{Delete, delete, delete_model};
 pub use insert::{
     ColumnList, Conflict, ConflictUpdate, Insert, excluded, insert, insert_many, insert_select,
 };
+pub use option::{JoinedParts, OptionSet, SelectOption};
 pub use select::{
     Derived as DerivedTable, Select, exists, recursive_cte, select, select_from, select_values,
 };
@@ -43,9 +46,9 @@ pub trait Statement {
     /// Compiles to SQL text with `$n` placeholders and the parameters, in order.
     fn compile(&self) -> Result<CompiledQuery>;
 
-    /// The relationships to load into the rows once they are decoded (see
-    /// [`Select::load`]), and the query itself.
-    fn load_plan(&self) -> Option<crate::relation::LoadPlan<RowOf<Self>>> {
+    /// The options the statement carries for whoever runs it (relationship loads, see
+    /// [`Select::option`]), and its query.
+    fn options(&self) -> Option<OptionSet<RowOf<Self>>> {
         None
     }
 }
@@ -58,8 +61,8 @@ impl<S: Statement + ?Sized> Statement for &S {
     fn compile(&self) -> Result<CompiledQuery> {
         (**self).compile()
     }
-    fn load_plan(&self) -> Option<crate::relation::LoadPlan<RowOf<Self>>> {
-        (**self).load_plan()
+    fn options(&self) -> Option<OptionSet<RowOf<Self>>> {
+        (**self).options()
     }
 }
 

@@ -3,18 +3,19 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::compound::Compound;
+use super::option::{OptionSet, SelectOption};
 use super::pk_filter;
 use super::source::{AllOuter, Cons, Derived as DerivedSource, Inner, Nil, Outer, Source};
 use super::{Handles, Selection, Statement, and_filter};
 use crate::ast::{
     CompoundCore, Cte, Distinct, FromItem, Join, JoinKind, JoinOn, Lock, LockStrength, LockWait,
-    Query, SelectCore, SetOp,
+    Query, RawSql, SelectCore, SetOp,
 };
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
 use crate::expr::{ColumnRef, Expr, Expression, Node, OrderBy, Over, param};
+use crate::meta::Table;
 use crate::model::Model;
-use crate::relation::{IntoLoader, LoadPlan, Loader, Relation, Relationship};
 use crate::row::{Decode, NullableRow};
 
 /// A `SELECT` whose rows decode into `O`, reading from the sources `S` (a type list the
@@ -36,9 +37,9 @@ use crate::row::{Decode, NullableRow};
 pub struct Select<O, S = Cons<Inner<O>, Nil>> {
     /// Boxed: the builder moves the statement by value at every step, and the body is large.
     core: Box<SelectCore>,
-    /// Relationships to load: a `Vec<Arc<dyn Loader<O::Output>>>`, type-erased so `Select`
-    /// needs no bound on `O`.
-    loads: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    /// Options (relationship loads): a `Vec<Arc<dyn SelectOption<O::Output>>>`, type-erased so
+    /// `Select` needs no bound on `O`.
+    options: Option<Arc<dyn std::any::Any + Send + Sync>>,
     _out: PhantomData<fn() -> (O, S)>,
 }
 
@@ -46,7 +47,7 @@ impl<O, S> Clone for Select<O, S> {
     fn clone(&self) -> Self {
         Select {
             core: self.core.clone(),
-            loads: self.loads.clone(),
+            options: self.options.clone(),
             _out: PhantomData,
         }
     }
@@ -231,26 +232,26 @@ impl<O, S> Select<O, S> {
     fn from_core(core: SelectCore) -> Self {
         Select {
             core: Box::new(core),
-            loads: None,
+            options: None,
             _out: PhantomData,
         }
     }
 
-    /// The same query with another row type: relationship loads (which belong to the row type)
+    /// The same query with another row type: options (which belong to the row type)
     /// are dropped.
     fn retype<O2, S2>(self) -> Select<O2, S2> {
         Select {
             core: self.core,
-            loads: None,
+            options: None,
             _out: PhantomData,
         }
     }
 
-    /// The same query reading more sources: rows, and their loads, stay.
+    /// The same query reading more sources: rows, and their options, stay.
     fn with_sources<S2>(self) -> Select<O, S2> {
         Select {
             core: self.core,
-            loads: self.loads,
+            options: self.options,
             _out: PhantomData,
         }
     }
@@ -679,53 +680,26 @@ impl<M: Model, S> Select<M, S> {
     pub fn by_pk(self, pk: M::Pk) -> Self {
         self.filter(pk_filter::<M>(pk))
     }
+}
 
-    /// Loads a relationship of the rows with the given strategy, after they are read:
-    /// `select::<User>().load(User::orders.selectin().load(Order::items.selectin()))` runs three
-    /// queries whatever the row counts. Several loads of the same rows go out together.
-    pub fn load(mut self, load: impl IntoLoader<M>) -> Self {
-        let mut loaders: Vec<Arc<dyn Loader<M>>> = self
-            .loads
-            .as_ref()
-            .and_then(|l| l.downcast_ref::<Vec<Arc<dyn Loader<M>>>>())
-            .cloned()
-            .unwrap_or_default();
-        loaders.push(load.into_loader());
-        self.loads = Some(Arc::new(loaders));
-        self
-    }
-
-    /// `JOIN` along a relationship (through the association table for many-to-many), on its
-    /// declared foreign keys.
-    pub fn join_rel<R: Relation<Parent = M>>(
-        self,
-        rel: Relationship<R>,
-    ) -> Select<M, Cons<Inner<R::Target>, S>> {
-        self.join_rel_kind(rel, JoinKind::Inner)
-    }
-
-    /// `LEFT JOIN` along a relationship: the target's columns come back as `Option`.
-    pub fn left_join_rel<R: Relation<Parent = M>>(
-        self,
-        rel: Relationship<R>,
-    ) -> Select<M, Cons<Outer<R::Target>, S>> {
-        self.join_rel_kind(rel, JoinKind::Left)
-    }
-
-    fn join_rel_kind<R: Relation<Parent = M>, S2>(
+impl<O, S> Select<O, S> {
+    /// Adds the joins that follow a relationship (built by the ORM's `join_rel`); joins that do
+    /// not resolve make the statement fail when it compiles, with their error.
+    pub(crate) fn join_along<S2>(
         mut self,
-        rel: Relationship<R>,
+        joins: Result<Vec<Join>>,
         kind: JoinKind,
-    ) -> Select<M, S2> {
-        match rel.join_items(kind) {
+        target: &'static Table,
+    ) -> Select<O, S2> {
+        match joins {
             Ok(joins) => self.core.joins.extend(joins),
             Err(e) => self.core.joins.push(Join {
                 kind,
                 item: FromItem::Table {
-                    table: R::Target::TABLE,
+                    table: target,
                     alias: None,
                 },
-                on: JoinOn::On(Node::Raw(Box::new(crate::raw::RawSql::failing(e)))),
+                on: JoinOn::On(Node::Raw(Box::new(RawSql::failing(e)))),
             }),
         }
         self.with_sources()
@@ -733,10 +707,20 @@ impl<M: Model, S> Select<M, S> {
 }
 
 impl<O: Decode, S> Select<O, S> {
-    fn loaders(&self) -> Option<&Vec<Arc<dyn Loader<O::Output>>>> {
-        self.loads
+    /// Attaches an option for whoever runs the statement (see [`SelectOption`]); relationship
+    /// loads are added this way by [`load`](Select::load).
+    pub fn option(mut self, option: impl SelectOption<O::Output>) -> Self {
+        let mut options: Vec<Arc<dyn SelectOption<O::Output>>> =
+            self.option_list().cloned().unwrap_or_default();
+        options.push(Arc::new(option));
+        self.options = Some(Arc::new(options));
+        self
+    }
+
+    fn option_list(&self) -> Option<&Vec<Arc<dyn SelectOption<O::Output>>>> {
+        self.options
             .as_ref()?
-            .downcast_ref::<Vec<Arc<dyn Loader<O::Output>>>>()
+            .downcast_ref::<Vec<Arc<dyn SelectOption<O::Output>>>>()
     }
 
     /// The query with the joined loads' `LEFT JOIN`s and columns. The query is wrapped first,
@@ -744,7 +728,10 @@ impl<O: Decode, S> Select<O, S> {
     /// `SELECT orm_p.<columns>, <targets>, orm_p.orm_row FROM (query + order keys +
     /// row_number() OVER () AS orm_row) AS orm_p LEFT JOIN ... ORDER BY <its order>, <targets'>`.
     /// The last column identifies the parent row when the rows are folded.
-    fn joined_core(&self, joined: &[&Arc<dyn Loader<O::Output>>]) -> Result<(SelectCore, usize)> {
+    fn joined_core(
+        &self,
+        joined: &[(&Arc<dyn SelectOption<O::Output>>, usize)],
+    ) -> Result<(SelectCore, usize)> {
         const P: &str = "orm_p";
         const ROW: &str = "orm_row";
         const ORDER: [&str; 16] = [
@@ -810,12 +797,12 @@ impl<O: Decode, S> Select<O, S> {
             ..SelectCore::default()
         };
         let mut width = O::WIDTH + 1;
-        for (slot, l) in joined.iter().enumerate() {
-            let parts = l.joined(P, slot)?;
+        for (slot, (option, added)) in joined.iter().enumerate() {
+            let parts = option.joined_parts(P, slot)?;
             core.joins.extend(parts.joins);
             core.columns.extend(parts.columns);
             core.order_by.extend(parts.order_by);
-            width += l.joined_width();
+            width += added;
         }
         core.columns.push(Node::Column(ColumnRef {
             table: P,
@@ -828,11 +815,12 @@ impl<O: Decode, S> Select<O, S> {
 impl<O: Decode, S> Statement for Select<O, S> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
-        let joined: Vec<&Arc<dyn Loader<O::Output>>> = self
-            .loaders()
-            .map(|ls| {
-                ls.iter()
-                    .filter(|l| l.strategy() == crate::relation::Strategy::Joined)
+        let joined: Vec<(&Arc<dyn SelectOption<O::Output>>, usize)> = self
+            .option_list()
+            .map(|options| {
+                options
+                    .iter()
+                    .filter_map(|o| Some((o, o.joined_width()?)))
                     .collect()
             })
             .unwrap_or_default();
@@ -843,12 +831,15 @@ impl<O: Decode, S> Statement for Select<O, S> {
         compile::select_statement_width(&core, width)
     }
 
-    fn load_plan(&self) -> Option<LoadPlan<O::Output>> {
-        let loaders = self.loaders()?;
-        if loaders.is_empty() {
+    fn options(&self) -> Option<OptionSet<O::Output>> {
+        let options = self.option_list()?;
+        if options.is_empty() {
             return None;
         }
-        Some((loaders.clone(), self.clone().into_query()))
+        Some(OptionSet {
+            options: options.clone(),
+            query: self.clone().into_query(),
+        })
     }
 }
 

@@ -11,9 +11,10 @@ use std::fmt::Debug;
 use std::hash::Hash;
 
 use orm_postgres::ErrorKind;
+use orm_postgres::load::Load;
 use orm_postgres::prelude::*;
 use orm_postgres::raw::RawQuery;
-use orm_postgres::relation::{Load, Relation};
+use orm_postgres::relation::Relation;
 use orm_postgres::row::Decode;
 
 use crate::Outcome;

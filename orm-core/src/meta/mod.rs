@@ -4,6 +4,10 @@
 //! the derive through the `const fn` builders below. The compiler uses it for `SELECT` lists and
 //! `INSERT` columns; [`ddl`](crate::ddl) uses it for `CREATE TABLE`.
 
+mod relation;
+
+pub use relation::{Cascade, RelationKeys, RelationKind, RelationMeta};
+
 use crate::types::ColumnType;
 
 /// A table: its name, columns, keys, indexes and constraints.

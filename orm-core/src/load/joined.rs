@@ -1,0 +1,238 @@
+//! The *joined* strategy: the parent query itself `LEFT JOIN`s the target, and the rows are
+//! folded back into their parents ([`JoinedFold`]). A query with `LIMIT`/`OFFSET` is wrapped
+//! first, so its limit counts parents. Nested under another load, or for objects in hand, a
+//! joined load runs as *selectin*.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::{Load, Loader, QueryRunner, RowAccess, Strategy};
+use crate::ast::{FromItem, Join, JoinKind, JoinOn};
+use crate::error::{Error, Result};
+use crate::meta::Table;
+use crate::model::{Model, decode_optional};
+use crate::relation::{Relation, Relationship};
+use crate::row::Decode;
+use crate::stmt::{JoinedParts, rel_join};
+
+impl<R: Relation> Relationship<R>
+where
+    R::Target: Clone,
+{
+    /// Load in the parent query itself, with a `LEFT JOIN`; the rows are folded back into their
+    /// parents (a query with `LIMIT`/`OFFSET`/`DISTINCT`/grouping becomes a subquery so the limit
+    /// counts parents). Joins apply to the query's own rows: nested under another load, or for
+    /// objects already in hand (`Executor::load`), a joined load runs as `selectin`.
+    pub fn joined(self) -> Load<R> {
+        Load::with_strategy(Strategy::Joined)
+    }
+}
+
+/// Joined children per parent (by parent number), and the identities of those seen.
+pub(super) type JoinedBuffer<R> = Vec<(
+    Vec<<R as Relation>::Target>,
+    std::collections::HashSet<Vec<u8>>,
+)>;
+
+/// The raw bytes of the columns `offset + i` for `i` in `columns`: what identifies a row's part.
+fn raw_identity(
+    row: &dyn RowAccess,
+    offset: usize,
+    columns: impl Iterator<Item = usize> + Clone,
+) -> Result<Vec<u8>> {
+    let mut size = 0;
+    for i in columns.clone() {
+        size += 5 + row
+            .raw(offset + i)
+            .map_or(0, |(_, raw)| raw.map_or(0, <[u8]>::len));
+    }
+    let mut id = Vec::with_capacity(size);
+    for i in columns.map(|i| offset + i) {
+        let (_, raw) = row
+            .raw(i)
+            .map_err(|e| Error::decode("row", format!("#{i}"), e))?;
+        match raw {
+            None => id.push(0),
+            Some(bytes) => {
+                id.push(1);
+                id.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+                id.extend_from_slice(bytes);
+            }
+        }
+    }
+    Ok(id)
+}
+
+/// Positions of a table's primary-key columns among its columns.
+fn meta_key_positions(table: &Table) -> Vec<usize> {
+    table
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.primary_key)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Folds the rows of a query with joined loads: the parent part of each row (decoded by `D`)
+/// once per parent, in first-seen order, and each joined load's child part into its buffer.
+pub struct JoinedFold<'l, D: Decode> {
+    loaders: Vec<&'l dyn Loader<D::Output>>,
+    buffers: Vec<Box<dyn Any + Send>>,
+    parents: Vec<D::Output>,
+    seen: HashMap<Vec<u8>, usize>,
+    /// The previous row's parent: rows of one parent usually come together.
+    last: Option<(Vec<u8>, usize)>,
+}
+
+impl<'l, D: Decode> JoinedFold<'l, D> {
+    /// A fold for the joined loads among `loaders`.
+    pub fn new(loaders: &'l [Arc<dyn Loader<D::Output>>]) -> Self {
+        let joined: Vec<&'l dyn Loader<D::Output>> = loaders
+            .iter()
+            .filter(|l| l.strategy() == Strategy::Joined)
+            .map(|l| &**l)
+            .collect();
+        let buffers = joined.iter().map(|l| l.joined_buffer()).collect();
+        JoinedFold {
+            loaders: joined,
+            buffers,
+            parents: Vec::new(),
+            seen: HashMap::new(),
+            last: None,
+        }
+    }
+
+    /// Takes one row (the parent's columns, each joined load's columns, then the parent row's
+    /// number, which identifies it).
+    pub fn push(&mut self, row: &dyn RowAccess) -> Result<()> {
+        let last = row.len().checked_sub(1).ok_or_else(|| {
+            Error::invalid_statement("a joined load's row has no parent row number")
+        })?;
+        let identity = raw_identity(row, last, 0..1)?;
+        let parent = match &self.last {
+            Some((last, i)) if *last == identity => *i,
+            _ => {
+                let i = match self.seen.get(&identity) {
+                    Some(&i) => i,
+                    None => {
+                        self.parents.push(D::decode(row, 0)?);
+                        let i = self.parents.len() - 1;
+                        self.seen.insert(identity.clone(), i);
+                        i
+                    }
+                };
+                self.last = Some((identity, i));
+                i
+            }
+        };
+        let mut offset = D::WIDTH;
+        for (l, buffer) in self.loaders.iter().zip(self.buffers.iter_mut()) {
+            l.joined_push(&mut **buffer, parent, row, offset)?;
+            offset += l.joined_width();
+        }
+        Ok(())
+    }
+
+    /// The parents, with the joined relationships assigned (and their nested loads run).
+    pub async fn finish(self, runner: &dyn QueryRunner) -> Result<Vec<D::Output>>
+    where
+        D::Output: Send,
+    {
+        let mut parents = self.parents;
+        for (l, buffer) in self.loaders.into_iter().zip(self.buffers) {
+            let batch: Vec<&mut D::Output> = parents.iter_mut().collect();
+            l.assign(batch, buffer, runner, None).await?;
+        }
+        Ok(parents)
+    }
+}
+
+impl<R: Relation> Load<R>
+where
+    R::Target: Clone,
+{
+    pub(super) fn joined_parts(&self, parent: &'static str, slot: usize) -> Result<JoinedParts> {
+        const TARGET: [&str; 8] = [
+            "orm_j0", "orm_j1", "orm_j2", "orm_j3", "orm_j4", "orm_j5", "orm_j6", "orm_j7",
+        ];
+        const SECONDARY: [&str; 8] = [
+            "orm_s0", "orm_s1", "orm_s2", "orm_s3", "orm_s4", "orm_s5", "orm_s6", "orm_s7",
+        ];
+        let (Some(t), Some(sa)) = (TARGET.get(slot), SECONDARY.get(slot)) else {
+            return Err(Error::invalid_statement("at most 8 joined loads per query"));
+        };
+        let meta = R::META;
+        let r = meta.resolve()?;
+        let target_item = FromItem::Table {
+            table: meta.target,
+            alias: Some(t),
+        };
+        let joins = match &r.secondary {
+            None => vec![Join {
+                kind: JoinKind::Left,
+                item: target_item,
+                on: JoinOn::On(rel_join::eq_cols(parent, &r.parent_cols, t, &r.target_cols)),
+            }],
+            Some((sec, to_parent, to_target)) => vec![
+                Join {
+                    kind: JoinKind::Left,
+                    item: FromItem::Table {
+                        table: sec,
+                        alias: Some(sa),
+                    },
+                    on: JoinOn::On(rel_join::eq_cols(sa, to_parent, parent, &r.parent_cols)),
+                },
+                Join {
+                    kind: JoinKind::Left,
+                    item: target_item,
+                    on: JoinOn::On(rel_join::eq_cols(t, &r.target_cols, sa, to_target)),
+                },
+            ],
+        };
+        let columns = meta
+            .target
+            .columns
+            .iter()
+            .map(|c| rel_join::col(t, c.name))
+            .collect();
+        let order_by = rel_join::ordering(meta, t);
+        Ok(JoinedParts {
+            joins,
+            columns,
+            order_by,
+        })
+    }
+
+    pub(super) fn joined_children_buffer(&self) -> Box<dyn Any + Send> {
+        Box::new(JoinedBuffer::<R>::new())
+    }
+
+    pub(super) fn push_joined(
+        &self,
+        buffer: &mut (dyn Any + Send),
+        parent: usize,
+        row: &dyn RowAccess,
+        offset: usize,
+    ) -> Result<()> {
+        let buffer = buffer
+            .downcast_mut::<JoinedBuffer<R>>()
+            .ok_or_else(|| Error::invalid_statement("loader buffer of the wrong type"))?;
+        let Some(child) = decode_optional::<R::Target, _>(row, offset)? else {
+            return Ok(());
+        };
+        // A child is identified by its primary key.
+        let key_positions = meta_key_positions(R::Target::TABLE);
+        let identity = raw_identity(row, offset, key_positions.iter().copied())?;
+        if buffer.len() <= parent {
+            buffer.resize_with(parent + 1, Default::default);
+        }
+        let (children, seen) = &mut buffer[parent];
+        // The same child on several rows (a product with another joined collection): once.
+        if seen.insert(identity) {
+            children.push(child);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,205 @@
+//! The *selectin* strategy: one more query per relationship level, `WHERE fk = ANY($1)` with the
+//! parents' keys as one array parameter (so its SQL is the same for any number of parents). The
+//! rows come back with their keys and are grouped onto their parents. The *subquery* strategy
+//! and a *joined* load run on objects in hand reuse this query builder and this grouping.
+
+use std::any::Any;
+use std::collections::HashMap;
+
+use super::{Load, RowAccess, Strategy};
+use crate::ast::{CastType, FromItem, Node, Query, SelectCore};
+use crate::error::{Error, Result};
+use crate::relation::{RelatedValue, Relation, Relationship};
+use crate::row::{Decode, FromRow};
+use crate::stmt::rel_join;
+
+impl<R: Relation> Relationship<R>
+where
+    R::Target: Clone,
+{
+    /// Load with one extra query per level: `WHERE fk = ANY($1)`, the parents' keys as one
+    /// array parameter (so the SQL is the same for any number of parents).
+    pub fn selectin(self) -> Load<R> {
+        Load::with_strategy(Strategy::SelectIn)
+    }
+}
+
+/// Label of the key columns appended to a loader's select list.
+const KEY_LABELS: [&str; 8] = [
+    "orm_key_0",
+    "orm_key_1",
+    "orm_key_2",
+    "orm_key_3",
+    "orm_key_4",
+    "orm_key_5",
+    "orm_key_6",
+    "orm_key_7",
+];
+
+/// Loaded rows and their keys, in query order.
+pub(super) type Buffer<R> = Vec<(<R as Relation>::Target, <R as Relation>::Key)>;
+
+impl<R: Relation> Load<R> {
+    /// The loader query: the target's columns, then the key columns (labelled), filtered by
+    /// `key_filter` built over the key column nodes.
+    pub(super) fn build(&self, key_filter: impl FnOnce(&[Node]) -> Result<Node>) -> Result<Query> {
+        let meta = R::META;
+        let r = meta.resolve()?;
+        let target_q = meta.target.name;
+        let mut core = SelectCore {
+            columns: meta
+                .target
+                .columns
+                .iter()
+                .map(|c| rel_join::col(target_q, c.name))
+                .collect(),
+            from: vec![FromItem::Table {
+                table: meta.target,
+                alias: None,
+            }],
+            ..SelectCore::default()
+        };
+        let key_nodes: Vec<Node> = match &r.secondary {
+            None => r
+                .target_cols
+                .iter()
+                .map(|c| rel_join::col(target_q, c))
+                .collect(),
+            Some((sec, to_parent, to_target)) => {
+                core.joins.push(rel_join::association_join(
+                    sec,
+                    to_target,
+                    target_q,
+                    &r.target_cols,
+                ));
+                to_parent
+                    .iter()
+                    .map(|c| rel_join::col(sec.name, c))
+                    .collect()
+            }
+        };
+        if key_nodes.len() > KEY_LABELS.len() {
+            return Err(Error::invalid_statement(
+                "a relationship key has too many columns",
+            ));
+        }
+        for (i, k) in key_nodes.iter().enumerate() {
+            core.columns
+                .push(Node::Label(Box::new(k.clone()), KEY_LABELS[i]));
+        }
+        core.filter = Some(key_filter(&key_nodes)?);
+        core.order_by = rel_join::ordering(meta, target_q);
+        Ok(Query::from(core))
+    }
+
+    pub(super) fn selectin_query(&self, parents: &[&R::Parent]) -> Result<Option<Query>> {
+        let mut seen = std::collections::HashSet::new();
+        let keys: Vec<R::Key> = parents
+            .iter()
+            .filter_map(|p| R::parent_key(p))
+            .filter(|k| seen.insert(k.clone()))
+            .collect();
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let params = R::key_params(keys);
+        let meta = R::META;
+        let r = meta.resolve()?;
+        let key_tables: Vec<&'static crate::meta::ColumnDef> = match &r.secondary {
+            None => r
+                .target_cols
+                .iter()
+                .filter_map(|c| meta.target.column(c))
+                .collect(),
+            Some((sec, to_parent, _)) => to_parent.iter().filter_map(|c| sec.column(c)).collect(),
+        };
+        self.build(|keys| {
+            if keys.len() == 1 {
+                let array = params.into_iter().next().ok_or_else(|| {
+                    Error::invalid_statement("relationship key without a parameter")
+                })?;
+                return Ok(Node::InArray {
+                    expr: Box::new(keys[0].clone()),
+                    array: Box::new(Node::Param(array)),
+                    negated: false,
+                });
+            }
+            // Composite keys: (a, b) IN (SELECT * FROM unnest($1::t1[], $2::t2[])).
+            let casts: Vec<Node> = params
+                .into_iter()
+                .zip(&key_tables)
+                .map(|(p, c)| Node::Cast(Box::new(Node::Param(p)), CastType::Array(c.ty)))
+                .collect();
+            Ok(Node::InSubquery {
+                expr: Box::new(Node::Row(keys.to_vec())),
+                query: Box::new(Query::from(SelectCore {
+                    columns: vec![Node::Keyword("*")],
+                    from: vec![FromItem::Function(Node::Func("unnest", casts), "orm_keys")],
+                    ..SelectCore::default()
+                })),
+                negated: false,
+            })
+        })
+        .map(Some)
+    }
+}
+
+impl<R: Relation> Load<R>
+where
+    R::Target: Clone,
+{
+    pub(super) fn keyed_buffer(&self) -> Box<dyn Any + Send> {
+        Box::new(Buffer::<R>::new())
+    }
+
+    pub(super) fn push_keyed(
+        &self,
+        buffer: &mut (dyn Any + Send),
+        row: &dyn RowAccess,
+    ) -> Result<()> {
+        let buffer = buffer
+            .downcast_mut::<Buffer<R>>()
+            .ok_or_else(|| Error::invalid_statement("loader buffer of the wrong type"))?;
+        let target = <R::Target as FromRow>::from_row(row, 0)?;
+        let key = R::Key::decode(row, <R::Target as FromRow>::WIDTH)?;
+        buffer.push((target, key));
+        Ok(())
+    }
+}
+
+/// Groups rows by key and gives each parent its children; rows shared by several parents (a
+/// target of many-to-one or many-to-many) are cloned, the last taker gets the original.
+pub(super) fn assign_rows<R: Relation>(
+    parents: &mut [&mut R::Parent],
+    rows: Buffer<R>,
+) -> Result<()>
+where
+    R::Target: Clone,
+{
+    let mut by_key: HashMap<R::Key, (Vec<R::Target>, usize)> = HashMap::new();
+    for (target, key) in rows {
+        by_key.entry(key).or_default().0.push(target);
+    }
+    let keys: Vec<Option<R::Key>> = parents.iter().map(|p| R::parent_key(p)).collect();
+    for k in keys.iter().flatten() {
+        if let Some(entry) = by_key.get_mut(k) {
+            entry.1 += 1;
+        }
+    }
+    for (parent, key) in parents.iter_mut().zip(keys) {
+        let children = key
+            .and_then(|k| {
+                let entry = by_key.get_mut(&k)?;
+                entry.1 -= 1;
+                Some(if entry.1 == 0 {
+                    std::mem::take(&mut entry.0)
+                } else {
+                    entry.0.clone()
+                })
+            })
+            .unwrap_or_default();
+        let value = R::Value::from_children(children, R::META)?;
+        R::slot(parent).set(value);
+    }
+    Ok(())
+}
