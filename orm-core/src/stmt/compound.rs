@@ -2,7 +2,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::Handles;
-use super::select::Derived;
+use super::derived::Derived;
 use super::{Statement, select::Select};
 use crate::ast::{CompoundCore, FromItem, Query, SetOp};
 use crate::compile::{self, CompiledQuery};
@@ -145,5 +145,42 @@ impl<O: Decode> Statement for Compound<O> {
 impl<O> From<Compound<O>> for Query {
     fn from(c: Compound<O>) -> Query {
         c.into_query()
+    }
+}
+
+/// Set operations of selects: each makes a [`Compound`].
+impl<O, S> Select<O, S> {
+    fn set_op<S2>(self, op: SetOp, other: Select<O, S2>) -> Compound<O> {
+        Compound::new(op, self.into_query(), other.into_query())
+    }
+
+    /// `self UNION other` (duplicates removed).
+    pub fn union<S2>(self, other: Select<O, S2>) -> Compound<O> {
+        self.set_op(SetOp::Union, other)
+    }
+
+    /// `self UNION ALL other`.
+    pub fn union_all<S2>(self, other: Select<O, S2>) -> Compound<O> {
+        self.set_op(SetOp::UnionAll, other)
+    }
+
+    /// `self INTERSECT other`.
+    pub fn intersect<S2>(self, other: Select<O, S2>) -> Compound<O> {
+        self.set_op(SetOp::Intersect, other)
+    }
+
+    /// `self INTERSECT ALL other`.
+    pub fn intersect_all<S2>(self, other: Select<O, S2>) -> Compound<O> {
+        self.set_op(SetOp::IntersectAll, other)
+    }
+
+    /// `self EXCEPT other`.
+    pub fn except<S2>(self, other: Select<O, S2>) -> Compound<O> {
+        self.set_op(SetOp::Except, other)
+    }
+
+    /// `self EXCEPT ALL other`.
+    pub fn except_all<S2>(self, other: Select<O, S2>) -> Compound<O> {
+        self.set_op(SetOp::ExceptAll, other)
     }
 }

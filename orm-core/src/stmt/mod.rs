@@ -5,6 +5,7 @@
 
 mod compound;
 mod delete;
+mod derived;
 mod insert;
 mod option;
 pub mod rel_join;
@@ -15,13 +16,12 @@ mod update;
 pub use crate::row::NullableRow;
 pub use compound::Compound;
 pub use delete::{Delete, delete, delete_model};
+pub use derived::Derived as DerivedTable;
 pub use insert::{
     ColumnList, Conflict, ConflictUpdate, Insert, excluded, insert, insert_many, insert_select,
 };
 pub use option::{JoinedParts, OptionSet, SelectOption};
-pub use select::{
-    Derived as DerivedTable, Select, exists, recursive_cte, select, select_from, select_values,
-};
+pub use select::{Select, exists, recursive_cte, select, select_from, select_values};
 pub use source::{HasSource, Source, Star};
 pub use update::{Update, update, update_model};
 

@@ -2,7 +2,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::compound::Compound;
+use super::derived::Derived;
 use super::option::{OptionSet, SelectOption};
 use super::pk_filter;
 use super::source::{AllOuter, Cons, Derived as DerivedSource, Inner, Nil, Outer, Source};
@@ -107,30 +107,6 @@ pub fn select_values<Sel: Selection<Nil, I>, I>(selection: Sel) -> Select<Sel::O
         columns,
         ..SelectCore::default()
     })
-}
-
-/// A derived table: a subquery under an alias, or a CTE. Made by [`Select::subquery`] and
-/// [`Select::cte`]; read from it with [`select_from`] or join it with
-/// [`Select::join_derived`].
-#[derive(Clone, Debug)]
-pub struct Derived {
-    item: FromItem,
-}
-
-impl Derived {
-    pub(crate) fn from_item(item: FromItem) -> Self {
-        Derived { item }
-    }
-
-    /// Its `FROM` item.
-    pub fn item(&self) -> &FromItem {
-        &self.item
-    }
-
-    /// The name its columns are qualified by.
-    pub fn name(&self) -> &'static str {
-        self.item.qualifier()
-    }
 }
 
 /// `SELECT ... FROM derived`: reads from a subquery or CTE. Pick the columns with
@@ -627,40 +603,6 @@ impl<O, S> Select<O, S> {
             },
             handles,
         )
-    }
-
-    fn set_op<S2>(self, op: SetOp, other: Select<O, S2>) -> Compound<O> {
-        Compound::new(op, self.into_query(), other.into_query())
-    }
-
-    /// `self UNION other` (duplicates removed).
-    pub fn union<S2>(self, other: Select<O, S2>) -> Compound<O> {
-        self.set_op(SetOp::Union, other)
-    }
-
-    /// `self UNION ALL other`.
-    pub fn union_all<S2>(self, other: Select<O, S2>) -> Compound<O> {
-        self.set_op(SetOp::UnionAll, other)
-    }
-
-    /// `self INTERSECT other`.
-    pub fn intersect<S2>(self, other: Select<O, S2>) -> Compound<O> {
-        self.set_op(SetOp::Intersect, other)
-    }
-
-    /// `self INTERSECT ALL other`.
-    pub fn intersect_all<S2>(self, other: Select<O, S2>) -> Compound<O> {
-        self.set_op(SetOp::IntersectAll, other)
-    }
-
-    /// `self EXCEPT other`.
-    pub fn except<S2>(self, other: Select<O, S2>) -> Compound<O> {
-        self.set_op(SetOp::Except, other)
-    }
-
-    /// `self EXCEPT ALL other`.
-    pub fn except_all<S2>(self, other: Select<O, S2>) -> Compound<O> {
-        self.set_op(SetOp::ExceptAll, other)
     }
 }
 

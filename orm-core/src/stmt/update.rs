@@ -1,8 +1,8 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use super::derived::Derived;
 use super::pk_filter;
-use super::select::Derived;
 use super::source::{Cons, Inner, Nil, Source};
 use super::{Selection, Statement, and_filter, model_columns};
 use crate::ast::{FromItem, UpdateCore};
