@@ -57,8 +57,9 @@ pub use error::{BoxError, DbError, Error, ErrorKind, PoolStage, Result};
 pub use expr::{Column, Expr, Expression, IntoExpr};
 pub use meta::{ColumnDef, Table};
 pub use model::Model;
+pub use model::OptionalModel;
 pub use orm_macros::{DbEnum, FromRow, Model};
-pub use row::{Decode, FromRow, OptionalModel, Row};
+pub use row::{Decode, FromRow, Row};
 pub use stmt::{Delete, Insert, RowOf, Select, Selection, Statement, Update};
 #[cfg(feature = "json")]
 pub use types::Json;
@@ -103,9 +104,9 @@ pub mod __private {
     pub use crate::expr::{Column, Param, param};
     pub use crate::meta::{ColumnDef, FkAction, ForeignKey, Index, Table};
     pub use crate::model::Model;
+    pub use crate::model::OptionalModel;
     pub use crate::relation::{KeyOf, Related, Relation, RelationKind, RelationMeta, Relationship};
     pub use crate::row::NullableRow;
-    pub use crate::row::OptionalModel;
     pub use crate::row::{FromRow, Row, decode_field};
     pub use crate::types::{ArrayElement, ColumnType, EnumType, SqlType};
     pub use bytes::BytesMut;

@@ -3,8 +3,9 @@
 use std::any::Any;
 use std::hash::Hash;
 
+use crate::error::Result;
 use crate::meta::Table;
-use crate::row::{FromRow, Row};
+use crate::row::{Decode, FromRow, Row};
 use crate::session::{ColumnSet, Hooks, RelationOps};
 use crate::types::Param;
 
@@ -122,4 +123,15 @@ pub fn decode_optional<M: Model, R: crate::row::Row + ?Sized>(
         return Ok(None);
     }
     M::from_row(row, start).map(Some)
+}
+
+/// Decodes model `M` as `Option<M>`: `None` when its key columns are `NULL`.
+pub struct OptionalModel<M>(std::marker::PhantomData<fn() -> M>);
+
+impl<M: Model> Decode for OptionalModel<M> {
+    type Output = Option<M>;
+    const WIDTH: usize = <M as FromRow>::WIDTH;
+    fn decode<R: Row + ?Sized>(row: &R, start: usize) -> Result<Option<M>> {
+        decode_optional::<M, R>(row, start)
+    }
 }

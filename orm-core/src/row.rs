@@ -50,7 +50,7 @@ impl FromRow for () {
 
 /// How a statement's rows are decoded: the output type, and the code that reads it from a row.
 ///
-/// Every [`FromRow`] type decodes itself; tuples decode element by element; [`OptionalModel`]
+/// Every [`FromRow`] type decodes itself; tuples decode element by element; [`OptionalModel`](crate::model::OptionalModel)
 /// decodes a model that may be missing (the outer side of a join) into `Option<M>`. You rarely
 /// name this trait: statements pick their decoder from what they select.
 pub trait Decode: Send + 'static {
@@ -71,22 +71,11 @@ impl<T: FromRow> Decode for T {
     }
 }
 
-/// Decodes model `M` as `Option<M>`: `None` when its key columns are `NULL`.
-pub struct OptionalModel<M>(std::marker::PhantomData<fn() -> M>);
-
-impl<M: crate::model::Model> Decode for OptionalModel<M> {
-    type Output = Option<M>;
-    const WIDTH: usize = <M as FromRow>::WIDTH;
-    fn decode<R: Row + ?Sized>(row: &R, start: usize) -> Result<Option<M>> {
-        crate::model::decode_optional::<M, R>(row, start)
-    }
-}
-
 /// A result type that can come back as "missing": scalars become `Option<T>` (once: an
 /// `Option<T>` stays one), models become `Option<Model>`, tuples element-wise.
 pub trait NullableRow: Decode {
     /// The possibly-missing form (a decoder: `Option<T>` for values,
-    /// [`OptionalModel<M>`] for models).
+    /// [`OptionalModel<M>`](crate::model::OptionalModel) for models).
     type Nullable: Decode;
 }
 

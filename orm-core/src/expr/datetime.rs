@@ -9,8 +9,9 @@
 //! and [`date_part`] the `double precision` of the older function; `date + interval` is a
 //! `TIMESTAMP`, as on the server.
 
-use super::functions::{Base, typed_param_of};
-use super::{BinOp, CastType, Expr, Expression, IntoExpr, Node};
+use super::functions::Base;
+use super::kinds::typed_param_of;
+use super::{CastType, Expr, Expression, IntoExpr, Node};
 use crate::types::{ColumnType, Interval, Retype, Retyped, SqlType};
 
 /// A unit both `date_trunc` and `EXTRACT` know. (More fields for `EXTRACT` only, such as the day
@@ -153,16 +154,6 @@ pub trait Truncatable: Temporal {
     const THROUGH_TIMESTAMP: bool = false;
 }
 
-/// A type an [`Interval`] can be added to or subtracted from, and the type of the result.
-#[diagnostic::on_unimplemented(
-    message = "an interval cannot be added to `{Self}`",
-    label = "expected a date, time, timestamp or interval expression"
-)]
-pub trait IntervalArith: SqlType {
-    /// The result's type: `TIMESTAMP` for a `DATE`, else the same type.
-    type Output: SqlType;
-}
-
 /// A type `age` takes: dates and timestamps.
 #[diagnostic::on_unimplemented(
     message = "`age` is not defined for `{Self}`",
@@ -172,13 +163,10 @@ pub trait Aged: SqlType {}
 
 impl Temporal for Interval {}
 impl Truncatable for Interval {}
-impl IntervalArith for Interval {
-    type Output = Interval;
-}
 
 #[cfg(feature = "chrono")]
 mod chrono_impls {
-    use super::{Aged, IntervalArith, Temporal, Truncatable};
+    use super::{Aged, Temporal, Truncatable};
     use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
     impl Temporal for NaiveDate {}
@@ -190,18 +178,6 @@ mod chrono_impls {
     }
     impl Truncatable for NaiveDateTime {}
     impl Truncatable for DateTime<Utc> {}
-    impl IntervalArith for NaiveDate {
-        type Output = NaiveDateTime;
-    }
-    impl IntervalArith for NaiveTime {
-        type Output = NaiveTime;
-    }
-    impl IntervalArith for NaiveDateTime {
-        type Output = NaiveDateTime;
-    }
-    impl IntervalArith for DateTime<Utc> {
-        type Output = DateTime<Utc>;
-    }
     impl Aged for NaiveDate {}
     impl Aged for NaiveDateTime {}
     impl Aged for DateTime<Utc> {}
@@ -281,12 +257,6 @@ where
         "date_part",
         vec![Node::Keyword(field.into().literal()), e.into_node()],
     ))
-}
-
-/// `self + interval` or `self - interval`, a bare parameter cast to `INTERVAL` (the server
-/// cannot choose among `date + integer` and `date + interval` otherwise).
-pub(crate) fn interval_op(op: BinOp, e: Node, interval: Node) -> Node {
-    Node::binary(op, e, typed_param_of::<Interval>(interval))
 }
 
 /// `age(a, b)`: `a - b` as an interval in years, months and days (rather than days only).

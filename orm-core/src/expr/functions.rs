@@ -10,27 +10,12 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::{Aggregate, Case, CastType, Expr, Expression, IntoExpr, Node, OrderBy, Over};
-use crate::stmt::Selection;
-use crate::stmt::source::Free;
+use super::kinds::typed_param_of;
+use super::{Aggregate, Case, Expr, Expression, IntoExpr, Node, OrderBy, Over};
 use crate::types::{ArrayElement, Interval, Retype, Retyped, SqlType};
 
 /// The base type of an expression's value.
 pub(crate) type Base<E> = <<E as Expression>::Value as SqlType>::Base;
-
-/// `CAST(node AS ty)` when `node` is a bare parameter (whose type the server could not infer
-/// from its position), else `node` unchanged. Depends only on the node's kind, never on values.
-pub(crate) fn typed_param(node: Node, ty: CastType) -> Node {
-    match node {
-        Node::Param(_) => Node::Cast(Box::new(node), ty),
-        other => other,
-    }
-}
-
-/// A bare parameter cast to the column type of `T`.
-pub(crate) fn typed_param_of<T: SqlType>(node: Node) -> Node {
-    typed_param(node, CastType::Column(T::COLUMN_TYPE))
-}
 
 // ---------------------------------------------------------------------------------------------
 // Aggregates
@@ -167,13 +152,6 @@ impl From<AggregateExpr<Option<bool>>> for Expr<bool> {
 impl<T: SqlType> From<AggregateExpr<T>> for OrderBy {
     fn from(a: AggregateExpr<T>) -> OrderBy {
         a.asc()
-    }
-}
-
-impl<S, T: SqlType> Selection<S, Free> for AggregateExpr<T> {
-    type Output = T;
-    fn push_nodes(self, out: &mut Vec<Node>) {
-        out.push(Node::Aggregate(Box::new(self.call)));
     }
 }
 
@@ -594,61 +572,6 @@ where
 // ---------------------------------------------------------------------------------------------
 // Numbers
 // ---------------------------------------------------------------------------------------------
-
-/// A numeric type, and what `^` (power) returns for it: the server computes powers in
-/// `double precision` for integers and floats, in `numeric` for `numeric`.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a numeric type",
-    label = "expected an integer, float or numeric expression"
-)]
-pub trait Numeric: SqlType {
-    /// The type of `self ^ exponent` (and of the exponent).
-    type Power: SqlType;
-}
-
-aggregate_types!(Numeric Power: i16 => f64, i32 => f64, i64 => f64, f32 => f64, f64 => f64);
-
-#[cfg(feature = "decimal")]
-aggregate_types!(Numeric Power: rust_decimal::Decimal => rust_decimal::Decimal);
-
-/// A type with `+` and `-` between two of its values: numbers and intervals. (Dates and
-/// timestamps move by intervals: `add_interval`, `sub_interval`, `age`.)
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` does not support `add`/`sub`",
-    label = "expected an integer, float, numeric or interval expression",
-    note = "for dates and timestamps use `add_interval`, `sub_interval` or `age`"
-)]
-pub trait Arithmetic: SqlType {}
-
-impl<T: Signed> Arithmetic for T {}
-
-/// A type with a negation (`-x`): numbers and intervals.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be negated",
-    label = "expected an integer, float, numeric or interval expression"
-)]
-pub trait Signed: SqlType {}
-
-/// A type with a remainder (`x % y`): integers and `numeric`.
-#[diagnostic::on_unimplemented(
-    message = "`%` is not defined for `{Self}`",
-    label = "expected an integer or numeric expression"
-)]
-pub trait Remainder: SqlType {}
-
-impl Signed for i16 {}
-impl Signed for i32 {}
-impl Signed for i64 {}
-impl Signed for f32 {}
-impl Signed for f64 {}
-impl Signed for Interval {}
-impl Remainder for i16 {}
-impl Remainder for i32 {}
-impl Remainder for i64 {}
-#[cfg(feature = "decimal")]
-impl Signed for rust_decimal::Decimal {}
-#[cfg(feature = "decimal")]
-impl Remainder for rust_decimal::Decimal {}
 
 // ---------------------------------------------------------------------------------------------
 // Text

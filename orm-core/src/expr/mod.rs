@@ -9,6 +9,7 @@ mod column;
 mod datetime;
 mod functions;
 mod json;
+mod kinds;
 mod ops;
 mod text_search;
 mod window;
@@ -17,19 +18,20 @@ pub use column::Column;
 #[cfg(feature = "decimal")]
 pub use datetime::extract;
 pub use datetime::{
-    Aged, DatePart, ExtractField, IntervalArith, Temporal, Truncatable, age, date_part, date_trunc,
+    Aged, DatePart, ExtractField, Temporal, Truncatable, age, date_part, date_trunc,
 };
 #[cfg(feature = "chrono")]
 pub use datetime::{current_date, now};
 pub use functions::{
-    AggregateExpr, Arithmetic, Averageable, CaseWhen, Numeric, Remainder, Signed, SimpleCase,
-    SimpleCaseWhen, Summable, TextList, array_agg, avg, bool_and, bool_or, case, case_when,
-    coalesce, concat_ws, count, count_all, count_distinct, greatest, least, length, lower, max,
-    min, nullif, string_agg, substring, sum, trim, upper,
+    AggregateExpr, Averageable, CaseWhen, SimpleCase, SimpleCaseWhen, Summable, TextList,
+    array_agg, avg, bool_and, bool_or, case, case_when, coalesce, concat_ws, count, count_all,
+    count_distinct, greatest, least, length, lower, max, min, nullif, string_agg, substring, sum,
+    trim, upper,
 };
+pub use json::{array_length, cardinality};
 #[cfg(feature = "json")]
-pub use json::JsonType;
-pub use json::{ArrayType, array_length, cardinality};
+pub use kinds::JsonType;
+pub use kinds::{Arithmetic, ArrayType, IntervalArith, Numeric, Remainder, Signed};
 pub use ops::{Expression, IntoExpr, SubqueryOf, asc, desc, escape_like};
 pub use text_search::{
     phraseto_tsquery, plainto_tsquery, to_tsquery, to_tsvector, ts_rank, websearch_to_tsquery,

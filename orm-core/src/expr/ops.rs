@@ -1,6 +1,7 @@
-use super::datetime::{IntervalArith, interval_op};
-use super::functions::{Arithmetic, Numeric, Remainder, Signed, typed_param_of};
-use super::json::{ArrayType, has_element};
+use super::kinds::{
+    Arithmetic, ArrayType, IntervalArith, Numeric, Remainder, Signed, has_element, interval_op,
+    typed_param_of,
+};
 use super::{BinOp, CastType, Column, Expr, Node, OrderBy, Ordering, UnaryOp, param};
 use crate::types::{Interval, Retype, Retyped, SqlType, TsQuery, TsVector};
 
@@ -340,9 +341,9 @@ pub trait Expression: Sized {
     #[cfg(feature = "json")]
     fn get<K: IntoExpr<String>>(self, key: K) -> Expr<Option<serde_json::Value>>
     where
-        Base<Self>: super::json::JsonType,
+        Base<Self>: super::kinds::JsonType,
     {
-        Expr::new(super::json::get(self.into_node(), key.into_expr_node()))
+        Expr::new(super::kinds::get(self.into_node(), key.into_expr_node()))
     }
 
     /// `self -> index`: the JSONB array's element `index` (from 0; negative counts from the
@@ -350,9 +351,9 @@ pub trait Expression: Sized {
     #[cfg(feature = "json")]
     fn get_index<I: IntoExpr<i32>>(self, index: I) -> Expr<Option<serde_json::Value>>
     where
-        Base<Self>: super::json::JsonType,
+        Base<Self>: super::kinds::JsonType,
     {
-        Expr::new(super::json::get_index(
+        Expr::new(super::kinds::get_index(
             self.into_node(),
             index.into_expr_node(),
         ))
@@ -362,7 +363,7 @@ pub trait Expression: Sized {
     #[cfg(feature = "json")]
     fn get_text<K: IntoExpr<String>>(self, key: K) -> Expr<Option<String>>
     where
-        Base<Self>: super::json::JsonType,
+        Base<Self>: super::kinds::JsonType,
     {
         Expr::new(Node::binary(
             BinOp::JsonGetText,
@@ -376,22 +377,22 @@ pub trait Expression: Sized {
     #[cfg(feature = "json")]
     fn path<I, S>(self, path: I) -> Expr<Option<serde_json::Value>>
     where
-        Base<Self>: super::json::JsonType,
+        Base<Self>: super::kinds::JsonType,
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        Expr::new(super::json::path(BinOp::JsonPath, self.into_node(), path))
+        Expr::new(super::kinds::path(BinOp::JsonPath, self.into_node(), path))
     }
 
     /// `self #>> path`: the JSONB value at a path, as text.
     #[cfg(feature = "json")]
     fn path_text<I, S>(self, path: I) -> Expr<Option<String>>
     where
-        Base<Self>: super::json::JsonType,
+        Base<Self>: super::kinds::JsonType,
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        Expr::new(super::json::path(
+        Expr::new(super::kinds::path(
             BinOp::JsonPathText,
             self.into_node(),
             path,
@@ -402,7 +403,7 @@ pub trait Expression: Sized {
     #[cfg(feature = "json")]
     fn contains_json<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool>
     where
-        Base<Self>: super::json::JsonType,
+        Base<Self>: super::kinds::JsonType,
     {
         compare(self, BinOp::Contains, v)
     }
@@ -411,7 +412,7 @@ pub trait Expression: Sized {
     #[cfg(feature = "json")]
     fn contained_in_json<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool>
     where
-        Base<Self>: super::json::JsonType,
+        Base<Self>: super::kinds::JsonType,
     {
         compare(self, BinOp::ContainedBy, v)
     }
@@ -420,7 +421,7 @@ pub trait Expression: Sized {
     #[cfg(feature = "json")]
     fn has_key<K: IntoExpr<String>>(self, key: K) -> Expr<bool>
     where
-        Base<Self>: super::json::JsonType,
+        Base<Self>: super::kinds::JsonType,
     {
         Expr::new(Node::binary(
             BinOp::HasKey,

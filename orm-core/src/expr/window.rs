@@ -29,8 +29,6 @@ use super::functions::Base;
 use super::{
     CastType, Expr, Expression, Frame, FrameBound, FrameUnits, IntoExpr, Node, OrderBy, Over, param,
 };
-use crate::stmt::Selection;
-use crate::stmt::source::Free;
 use crate::types::SqlType;
 
 /// A window function call whose result decodes into `T`. Not an expression until
@@ -98,16 +96,6 @@ where
     type Value = T;
     fn into_node(self) -> Node {
         self.call
-    }
-}
-
-impl<S, T: SqlType> Selection<S, Free> for WindowFunc<T>
-where
-    WindowFunc<T>: WindowSpecified,
-{
-    type Output = T;
-    fn push_nodes(self, out: &mut Vec<Node>) {
-        out.push(self.call);
     }
 }
 

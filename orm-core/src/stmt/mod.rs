@@ -27,7 +27,9 @@ pub use update::{Update, update, update_model};
 
 use crate::compile::CompiledQuery;
 use crate::error::Result;
-use crate::expr::{BinOp, Column, ColumnRef, Expr, Node};
+use crate::expr::{
+    AggregateExpr, BinOp, Column, ColumnRef, Expr, Expression, Node, WindowFunc, WindowSpecified,
+};
 use crate::model::Model;
 use crate::row::Decode;
 use crate::types::SqlType;
@@ -112,6 +114,23 @@ where
 }
 
 impl<S, T: SqlType> Selection<S, Free> for Expr<T> {
+    type Output = T;
+    fn push_nodes(self, out: &mut Vec<Node>) {
+        out.push(self.into_node());
+    }
+}
+
+impl<S, T: SqlType> Selection<S, Free> for AggregateExpr<T> {
+    type Output = T;
+    fn push_nodes(self, out: &mut Vec<Node>) {
+        out.push(self.into_node());
+    }
+}
+
+impl<S, T: SqlType> Selection<S, Free> for WindowFunc<T>
+where
+    WindowFunc<T>: WindowSpecified,
+{
     type Output = T;
     fn push_nodes(self, out: &mut Vec<Node>) {
         out.push(self.into_node());
