@@ -3,8 +3,8 @@ use std::marker::PhantomData;
 
 use super::derived::Derived;
 use super::pk_filter;
+use super::source::table_item;
 use super::source::{Cons, Inner, Nil, Source};
-use super::update::table_item;
 use super::{Selection, Statement, and_filter, model_columns};
 use crate::ast::DeleteCore;
 use crate::compile::{self, CompiledQuery};

@@ -7,9 +7,11 @@ mod compound;
 mod delete;
 mod derived;
 mod insert;
+mod keys;
 mod option;
 pub mod rel_join;
 mod select;
+mod select_join;
 pub mod source;
 mod update;
 
@@ -20,6 +22,7 @@ pub use derived::Derived as DerivedTable;
 pub use insert::{
     ColumnList, Conflict, ConflictUpdate, Insert, excluded, insert, insert_many, insert_select,
 };
+pub use keys::KeyList;
 pub use option::{JoinedParts, OptionSet, SelectOption};
 pub use select::{Select, exists, recursive_cte, select, select_from, select_values};
 pub use source::{HasSource, Source, Star};

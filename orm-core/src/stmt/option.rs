@@ -6,8 +6,8 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use crate::ast::{Join, Node, OrderBy, Query};
-use crate::error::Result;
+use crate::ast::{ColumnRef, Distinct, FromItem, Join, Node, OrderBy, Query, SelectCore};
+use crate::error::{Error, Result};
 
 /// An option attached to a select whose rows decode into `R`.
 pub trait SelectOption<R>: Send + Sync + 'static {
@@ -47,4 +47,94 @@ pub struct OptionSet<R> {
     pub options: Vec<Arc<dyn SelectOption<R>>>,
     /// The statement's query, without the options' additions.
     pub query: Query,
+}
+
+/// The query `core` (whose rows are `width` columns wide) with the joined options' `LEFT JOIN`s
+/// and columns. The query is wrapped first,
+/// so its own `LIMIT`/`OFFSET` count parents and its own joins keep their rows:
+/// `SELECT orm_p.<columns>, <targets>, orm_p.orm_row FROM (query + order keys +
+/// row_number() OVER () AS orm_row) AS orm_p LEFT JOIN ... ORDER BY <its order>, <targets'>`.
+/// The last column identifies the parent row when the rows are folded.
+pub(super) fn joined_core<R: 'static>(
+    core: &SelectCore,
+    width: usize,
+    joined: &[(&Arc<dyn SelectOption<R>>, usize)],
+) -> Result<(SelectCore, usize)> {
+    const P: &str = "orm_p";
+    const ROW: &str = "orm_row";
+    const ORDER: [&str; 16] = [
+        "orm_o0", "orm_o1", "orm_o2", "orm_o3", "orm_o4", "orm_o5", "orm_o6", "orm_o7", "orm_o8",
+        "orm_o9", "orm_o10", "orm_o11", "orm_o12", "orm_o13", "orm_o14", "orm_o15",
+    ];
+    let c = core;
+    if !matches!(c.distinct, Distinct::None)
+        || !c.group_by.is_empty()
+        || c.having.is_some()
+        || c.lock.is_some()
+    {
+        return Err(Error::invalid_statement(
+            "a joined load cannot be used on a DISTINCT, grouped or locking query; load with selectin",
+        ));
+    }
+    if c.order_by.len() > ORDER.len() {
+        return Err(Error::invalid_statement(
+            "too many ORDER BY items for a joined load",
+        ));
+    }
+    let mut inner = c.clone();
+    let mut columns = Vec::with_capacity(c.columns.len());
+    for n in &c.columns {
+        columns.push(match n {
+            Node::Column(col) => Node::Column(ColumnRef {
+                table: P,
+                name: col.name,
+            }),
+            Node::Label(_, l) => Node::Column(ColumnRef { table: P, name: l }),
+            _ => {
+                return Err(Error::invalid_statement(
+                    "a joined load needs a query selecting plain columns",
+                ));
+            }
+        });
+    }
+    let mut order_by = Vec::with_capacity(c.order_by.len());
+    for (o, name) in c.order_by.iter().zip(ORDER) {
+        inner
+            .columns
+            .push(Node::Label(Box::new(o.node.clone()), name));
+        order_by.push(OrderBy {
+            node: Node::Column(ColumnRef { table: P, name }),
+            ..o.clone()
+        });
+    }
+    inner.columns.push(Node::Label(
+        Box::new(Node::Window(
+            Box::new(Node::Func("row_number", Vec::new())),
+            Box::default(),
+        )),
+        ROW,
+    ));
+    let mut core = SelectCore {
+        columns,
+        from: vec![FromItem::Subquery {
+            query: Box::new(Query::from(inner)),
+            alias: P,
+            lateral: false,
+        }],
+        order_by,
+        ..SelectCore::default()
+    };
+    let mut width = width + 1;
+    for (slot, (option, added)) in joined.iter().enumerate() {
+        let parts = option.joined_parts(P, slot)?;
+        core.joins.extend(parts.joins);
+        core.columns.extend(parts.columns);
+        core.order_by.extend(parts.order_by);
+        width += added;
+    }
+    core.columns.push(Node::Column(ColumnRef {
+        table: P,
+        name: ROW,
+    }));
+    Ok((core, width))
 }

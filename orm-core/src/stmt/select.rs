@@ -3,20 +3,19 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::derived::Derived;
+use super::keys::KeyList;
 use super::option::{OptionSet, SelectOption};
 use super::pk_filter;
-use super::source::{AllOuter, Cons, Derived as DerivedSource, Inner, Nil, Outer, Source};
+use super::source::{Cons, Derived as DerivedSource, Inner, Nil, Source, table_item};
 use super::{Handles, Selection, Statement, and_filter};
 use crate::ast::{
-    CompoundCore, Cte, Distinct, FromItem, Join, JoinKind, JoinOn, Lock, LockStrength, LockWait,
-    Query, RawSql, SelectCore, SetOp,
+    CompoundCore, Cte, Distinct, FromItem, Lock, LockStrength, LockWait, Query, SelectCore, SetOp,
 };
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
-use crate::expr::{ColumnRef, Expr, Expression, Node, OrderBy, Over, param};
-use crate::meta::Table;
+use crate::expr::{ColumnRef, Expr, Node, OrderBy, Over, param};
 use crate::model::Model;
-use crate::row::{Decode, NullableRow};
+use crate::row::Decode;
 
 /// A `SELECT` whose rows decode into `O`, reading from the sources `S` (a type list the
 /// compiler uses to check selections; see [`source`](super::source)).
@@ -36,7 +35,7 @@ use crate::row::{Decode, NullableRow};
 /// ```
 pub struct Select<O, S = Cons<Inner<O>, Nil>> {
     /// Boxed: the builder moves the statement by value at every step, and the body is large.
-    core: Box<SelectCore>,
+    pub(super) core: Box<SelectCore>,
     /// Options (relationship loads): a `Vec<Arc<dyn SelectOption<O::Output>>>`, type-erased so
     /// `Select` needs no bound on `O`.
     options: Option<Arc<dyn std::any::Any + Send + Sync>>,
@@ -56,13 +55,6 @@ impl<O, S> Clone for Select<O, S> {
 impl<O, S> fmt::Debug for Select<O, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.core.fmt(f)
-    }
-}
-
-fn table_item<M: Source>() -> FromItem {
-    FromItem::Table {
-        table: M::Model::TABLE,
-        alias: M::ALIAS,
     }
 }
 
@@ -215,7 +207,7 @@ impl<O, S> Select<O, S> {
 
     /// The same query with another row type: options (which belong to the row type)
     /// are dropped.
-    fn retype<O2, S2>(self) -> Select<O2, S2> {
+    pub(super) fn retype<O2, S2>(self) -> Select<O2, S2> {
         Select {
             core: self.core,
             options: None,
@@ -224,7 +216,7 @@ impl<O, S> Select<O, S> {
     }
 
     /// The same query reading more sources: rows, and their options, stay.
-    fn with_sources<S2>(self) -> Select<O, S2> {
+    pub(super) fn with_sources<S2>(self) -> Select<O, S2> {
         Select {
             core: self.core,
             options: self.options,
@@ -272,112 +264,6 @@ impl<O, S> Select<O, S> {
             Some(c) => self.filter(c),
             None => self,
         }
-    }
-
-    fn add_join<S2>(mut self, kind: JoinKind, item: FromItem, on: JoinOn) -> Select<O, S2> {
-        self.core.joins.push(Join { kind, item, on });
-        self.with_sources()
-    }
-
-    /// `JOIN j ON condition`.
-    pub fn join<J: Source>(self, on: Expr<bool>) -> Select<O, Cons<Inner<J>, S>> {
-        self.add_join(
-            JoinKind::Inner,
-            table_item::<J>(),
-            JoinOn::On(on.into_node()),
-        )
-    }
-
-    /// `LEFT JOIN j ON condition`: `j`'s columns come back as `Option`.
-    pub fn left_join<J: Source>(self, on: Expr<bool>) -> Select<O, Cons<Outer<J>, S>> {
-        self.add_join(
-            JoinKind::Left,
-            table_item::<J>(),
-            JoinOn::On(on.into_node()),
-        )
-    }
-
-    /// `RIGHT JOIN j ON condition`: every earlier source's columns come back as `Option`, and
-    /// so does the current output.
-    pub fn right_join<J: Source>(
-        self,
-        on: Expr<bool>,
-    ) -> Select<O::Nullable, Cons<Inner<J>, S::Out>>
-    where
-        O: NullableRow,
-        S: AllOuter,
-    {
-        self.add_join::<S>(
-            JoinKind::Right,
-            table_item::<J>(),
-            JoinOn::On(on.into_node()),
-        )
-        .retype()
-    }
-
-    /// `FULL JOIN j ON condition`: every source's columns come back as `Option`.
-    pub fn full_join<J: Source>(self, on: Expr<bool>) -> Select<O::Nullable, Cons<Outer<J>, S::Out>>
-    where
-        O: NullableRow,
-        S: AllOuter,
-    {
-        self.add_join::<S>(
-            JoinKind::Full,
-            table_item::<J>(),
-            JoinOn::On(on.into_node()),
-        )
-        .retype()
-    }
-
-    /// `CROSS JOIN j`.
-    pub fn cross_join<J: Source>(self) -> Select<O, Cons<Inner<J>, S>> {
-        self.add_join(JoinKind::Cross, table_item::<J>(), JoinOn::None)
-    }
-
-    /// `JOIN j ON <declared foreign key>`: the condition comes from the one foreign key between
-    /// `j` and a table already in the query (an error when the statement compiles if there is
-    /// none, or more than one).
-    pub fn join_fk<J: Source>(self) -> Select<O, Cons<Inner<J>, S>> {
-        self.add_join(JoinKind::Inner, table_item::<J>(), JoinOn::ForeignKey)
-    }
-
-    /// `LEFT JOIN j ON <declared foreign key>`.
-    pub fn left_join_fk<J: Source>(self) -> Select<O, Cons<Outer<J>, S>> {
-        self.add_join(JoinKind::Left, table_item::<J>(), JoinOn::ForeignKey)
-    }
-
-    /// `JOIN derived ON condition` for a subquery or CTE.
-    pub fn join_derived(self, derived: &Derived, on: Expr<bool>) -> Self {
-        self.add_join(
-            JoinKind::Inner,
-            derived.item.clone(),
-            JoinOn::On(on.into_node()),
-        )
-    }
-
-    /// `LEFT JOIN derived ON condition` for a subquery or CTE. Its columns are not typed as
-    /// optional: select them through `Option` types yourself.
-    pub fn left_join_derived(self, derived: &Derived, on: Expr<bool>) -> Self {
-        self.add_join(
-            JoinKind::Left,
-            derived.item.clone(),
-            JoinOn::On(on.into_node()),
-        )
-    }
-
-    /// `CROSS JOIN LATERAL (subquery) AS alias`: the subquery may refer to the sources before
-    /// it. Make `derived` with [`subquery`](Select::subquery).
-    pub fn join_lateral(self, derived: &Derived) -> Self {
-        self.add_join(JoinKind::Cross, lateral(derived), JoinOn::None)
-    }
-
-    /// `LEFT JOIN LATERAL (subquery) AS alias ON TRUE`.
-    pub fn left_join_lateral(self, derived: &Derived) -> Self {
-        self.add_join(
-            JoinKind::Left,
-            lateral(derived),
-            JoinOn::On(Node::Keyword("TRUE")),
-        )
     }
 
     /// Appends an `ORDER BY` item (a column or expression sorts ascending).
@@ -606,45 +492,10 @@ impl<O, S> Select<O, S> {
     }
 }
 
-fn lateral(derived: &Derived) -> FromItem {
-    match &derived.item {
-        FromItem::Subquery { query, alias, .. } => FromItem::Subquery {
-            query: query.clone(),
-            alias,
-            lateral: true,
-        },
-        other => other.clone(),
-    }
-}
-
 impl<M: Model, S> Select<M, S> {
     /// Filters on the model's primary key.
     pub fn by_pk(self, pk: M::Pk) -> Self {
         self.filter(pk_filter::<M>(pk))
-    }
-}
-
-impl<O, S> Select<O, S> {
-    /// Adds the joins that follow a relationship (built by the ORM's `join_rel`); joins that do
-    /// not resolve make the statement fail when it compiles, with their error.
-    pub(crate) fn join_along<S2>(
-        mut self,
-        joins: Result<Vec<Join>>,
-        kind: JoinKind,
-        target: &'static Table,
-    ) -> Select<O, S2> {
-        match joins {
-            Ok(joins) => self.core.joins.extend(joins),
-            Err(e) => self.core.joins.push(Join {
-                kind,
-                item: FromItem::Table {
-                    table: target,
-                    alias: None,
-                },
-                on: JoinOn::On(Node::Raw(Box::new(RawSql::failing(e)))),
-            }),
-        }
-        self.with_sources()
     }
 }
 
@@ -664,94 +515,6 @@ impl<O: Decode, S> Select<O, S> {
             .as_ref()?
             .downcast_ref::<Vec<Arc<dyn SelectOption<O::Output>>>>()
     }
-
-    /// The query with the joined loads' `LEFT JOIN`s and columns. The query is wrapped first,
-    /// so its own `LIMIT`/`OFFSET` count parents and its own joins keep their rows:
-    /// `SELECT orm_p.<columns>, <targets>, orm_p.orm_row FROM (query + order keys +
-    /// row_number() OVER () AS orm_row) AS orm_p LEFT JOIN ... ORDER BY <its order>, <targets'>`.
-    /// The last column identifies the parent row when the rows are folded.
-    fn joined_core(
-        &self,
-        joined: &[(&Arc<dyn SelectOption<O::Output>>, usize)],
-    ) -> Result<(SelectCore, usize)> {
-        const P: &str = "orm_p";
-        const ROW: &str = "orm_row";
-        const ORDER: [&str; 16] = [
-            "orm_o0", "orm_o1", "orm_o2", "orm_o3", "orm_o4", "orm_o5", "orm_o6", "orm_o7",
-            "orm_o8", "orm_o9", "orm_o10", "orm_o11", "orm_o12", "orm_o13", "orm_o14", "orm_o15",
-        ];
-        let c = &self.core;
-        if !matches!(c.distinct, Distinct::None)
-            || !c.group_by.is_empty()
-            || c.having.is_some()
-            || c.lock.is_some()
-        {
-            return Err(crate::Error::invalid_statement(
-                "a joined load cannot be used on a DISTINCT, grouped or locking query; load with selectin",
-            ));
-        }
-        if c.order_by.len() > ORDER.len() {
-            return Err(crate::Error::invalid_statement(
-                "too many ORDER BY items for a joined load",
-            ));
-        }
-        let mut inner = c.clone();
-        let mut columns = Vec::with_capacity(c.columns.len());
-        for n in &c.columns {
-            columns.push(match n {
-                Node::Column(col) => Node::Column(ColumnRef {
-                    table: P,
-                    name: col.name,
-                }),
-                Node::Label(_, l) => Node::Column(ColumnRef { table: P, name: l }),
-                _ => {
-                    return Err(crate::Error::invalid_statement(
-                        "a joined load needs a query selecting plain columns",
-                    ));
-                }
-            });
-        }
-        let mut order_by = Vec::with_capacity(c.order_by.len());
-        for (o, name) in c.order_by.iter().zip(ORDER) {
-            inner
-                .columns
-                .push(Node::Label(Box::new(o.node.clone()), name));
-            order_by.push(OrderBy {
-                node: Node::Column(ColumnRef { table: P, name }),
-                ..o.clone()
-            });
-        }
-        inner.columns.push(Node::Label(
-            Box::new(Node::Window(
-                Box::new(Node::Func("row_number", Vec::new())),
-                Box::default(),
-            )),
-            ROW,
-        ));
-        let mut core = SelectCore {
-            columns,
-            from: vec![FromItem::Subquery {
-                query: Box::new(Query::from(inner)),
-                alias: P,
-                lateral: false,
-            }],
-            order_by,
-            ..SelectCore::default()
-        };
-        let mut width = O::WIDTH + 1;
-        for (slot, (option, added)) in joined.iter().enumerate() {
-            let parts = option.joined_parts(P, slot)?;
-            core.joins.extend(parts.joins);
-            core.columns.extend(parts.columns);
-            core.order_by.extend(parts.order_by);
-            width += added;
-        }
-        core.columns.push(Node::Column(ColumnRef {
-            table: P,
-            name: ROW,
-        }));
-        Ok((core, width))
-    }
 }
 
 impl<O: Decode, S> Statement for Select<O, S> {
@@ -769,7 +532,7 @@ impl<O: Decode, S> Statement for Select<O, S> {
         if joined.is_empty() {
             return compile::select_statement(&self.core, compile::Output::of::<O>(O::WIDTH));
         }
-        let (core, width) = self.joined_core(&joined)?;
+        let (core, width) = super::option::joined_core(&self.core, O::WIDTH, &joined)?;
         compile::select_statement_width(&core, width)
     }
 
@@ -790,51 +553,3 @@ impl<O, S> From<Select<O, S>> for Query {
         s.into_query()
     }
 }
-
-/// One or more key expressions: a column, an expression, or a tuple of them. Used by
-/// `group_by`, `distinct_on` and keyset pagination (where `Values` are the cursor's values).
-pub trait KeyList {
-    /// The values of a cursor over these keys (a value, or a tuple of them).
-    type Values;
-    /// The key expressions.
-    fn key_nodes(self) -> Vec<Node>;
-    /// The key expressions and the cursor's values as parameters.
-    fn nodes(self, values: Self::Values) -> (Vec<Node>, Vec<Node>);
-}
-
-impl<E: Expression> KeyList for E
-where
-    E::Value: crate::types::SqlType,
-{
-    type Values = E::Value;
-    fn key_nodes(self) -> Vec<Node> {
-        vec![self.into_node()]
-    }
-    fn nodes(self, values: E::Value) -> (Vec<Node>, Vec<Node>) {
-        (vec![self.into_node()], vec![Node::Param(param(values))])
-    }
-}
-
-macro_rules! tuple_keys {
-    ($($name:ident $idx:tt)+) => {
-        impl<$($name: Expression),+> KeyList for ($($name,)+) {
-            type Values = ($($name::Value,)+);
-            fn key_nodes(self) -> Vec<Node> {
-                vec![$(self.$idx.into_node()),+]
-            }
-            fn nodes(self, values: Self::Values) -> (Vec<Node>, Vec<Node>) {
-                (
-                    vec![$(self.$idx.into_node()),+],
-                    vec![$(Node::Param(param(values.$idx))),+],
-                )
-            }
-        }
-    };
-}
-
-tuple_keys!(A 0);
-tuple_keys!(A 0 B 1);
-tuple_keys!(A 0 B 1 C 2);
-tuple_keys!(A 0 B 1 C 2 D 3);
-tuple_keys!(A 0 B 1 C 2 D 3 E 4);
-tuple_keys!(A 0 B 1 C 2 D 3 E 4 F 5);

@@ -8,6 +8,7 @@
 
 use std::marker::PhantomData;
 
+use crate::ast::FromItem;
 use crate::expr::Column;
 use crate::model::Model;
 use crate::row::{Decode, NullableRow};
@@ -146,4 +147,12 @@ impl<S, R: AllOuter> AllOuter for Cons<Inner<S>, R> {
 
 impl<S, R: AllOuter> AllOuter for Cons<Outer<S>, R> {
     type Out = Cons<Outer<S>, R::Out>;
+}
+
+/// The `FROM` item of a source (a table, possibly under an alias).
+pub(crate) fn table_item<J: Source>() -> FromItem {
+    FromItem::Table {
+        table: J::Model::TABLE,
+        alias: J::ALIAS,
+    }
 }

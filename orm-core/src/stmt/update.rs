@@ -3,9 +3,9 @@ use std::marker::PhantomData;
 
 use super::derived::Derived;
 use super::pk_filter;
-use super::source::{Cons, Inner, Nil, Source};
+use super::source::{Cons, Inner, Nil, Source, table_item};
 use super::{Selection, Statement, and_filter, model_columns};
-use crate::ast::{FromItem, UpdateCore};
+use crate::ast::UpdateCore;
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
 use crate::expr::{Column, Expr, IntoExpr, Node};
@@ -61,14 +61,6 @@ impl<M, O, S> fmt::Debug for Update<M, O, S> {
             .field("filter", &self.core.filter)
             .field("returning", &self.core.returning)
             .finish()
-    }
-}
-
-/// The `FROM` item of a source (a table, possibly under an alias).
-pub(super) fn table_item<J: Source>() -> FromItem {
-    FromItem::Table {
-        table: J::Model::TABLE,
-        alias: J::ALIAS,
     }
 }
 
