@@ -104,6 +104,10 @@ pub(crate) fn model(model: &Model) -> TokenStream {
                 fn insert_arrays(_: &[Self]) -> #p::Vec<#p::Param> {
                     #p::Vec::new()
                 }
+            }
+
+            #[automatically_derived]
+            impl #p::Persist for #ident {
 
                 fn column_param(&self, _: usize) -> #p::Option<#p::Param> {
                     #p::None

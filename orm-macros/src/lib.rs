@@ -69,13 +69,14 @@ use syn::{DeriveInput, parse_macro_input};
 ///   hidden marker struct declared next to the model, with the model's visibility
 ///   (`__OrmRel_User_orders`), implementing `Relation` (the relationship's metadata,
 ///   `Relation::META`, and its key).
-/// - What the session needs, in `impl Model`: access to each column by its position in
-///   `TABLE.columns` (as a parameter, an array over several objects, a type-erased value; set
-///   from a value, set to `NULL`, decoded from a row), snapshots (a copy of the columns, the set
-///   of columns that differ from a snapshot, restoring the columns from one), the field
-///   validators, the version column (`Model::VERSION`, `bump_version`) and the relationships
-///   (`Model::RELATIONS`, with their cascade options). A position past the last column is
-///   `None` or an error, never a panic.
+/// - `impl Persist for User` (the trait `orm_postgres::session::Persist`): what the session
+///   needs beyond the metadata. Access to each column by its position in `TABLE.columns` (as a
+///   parameter, an array over several objects, a type-erased value; set from a value, set to
+///   `NULL`, decoded from a row), snapshots (a copy of the columns, the set of columns that
+///   differ from a snapshot, restoring the columns from one), the field validators, the version
+///   column (`Persist::VERSION`, `bump_version`) and the relationships (`Persist::RELATIONS`,
+///   with their cascade options). A position past the last column is `None` or an error, never
+///   a panic. `Model` and `Persist` are always implemented together.
 /// - `impl Hooks` with the defaults (every hook does nothing), unless the struct says
 ///   `#[model(hooks)]`.
 ///

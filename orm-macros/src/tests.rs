@@ -983,6 +983,9 @@ fn session_expansion() {
     let expected = [
         // The defaults of `Hooks`.
         "impl orm_core :: __private :: Hooks for Author { }",
+        // The metadata in `Model`, the rest of what the session needs in `Persist`.
+        "impl orm_core :: __private :: Model for Author where",
+        "impl orm_core :: __private :: Persist for Author where",
         // The version column's position (in column order, not field order) and its assertion.
         "const VERSION : orm_core :: __private :: Option < usize > = orm_core :: __private :: Some (2) ;",
         "__orm_assert_version :: < i32 > () ;",
@@ -1053,6 +1056,8 @@ fn failed_model_stub_has_the_session_items() {
     assert!(out.contains("compile_error"), "{out}");
     for snippet in [
         "impl :: orm_postgres :: __private :: Hooks for User { }",
+        "impl :: orm_postgres :: __private :: Model for User {",
+        "impl :: orm_postgres :: __private :: Persist for User {",
         "fn column_param (& self , _ : usize) -> :: orm_postgres :: __private :: Option < :: orm_postgres :: __private :: Param > { :: orm_postgres :: __private :: None }",
         "fn copy_columns (& self) -> Self { :: orm_postgres :: __private :: unimplemented ! (",
         "fn bump_version (& mut self) { }",

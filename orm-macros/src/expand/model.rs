@@ -145,7 +145,7 @@ fn column_bounds(model: &Model, p: &TokenStream) -> TokenStream {
         .columns()
         .filter(|field| field.attrs.version.is_some())
         .map(|field| field.ty);
-    // `#[model(hooks)]`: the user's impl of `Hooks` (a supertrait of `Model`) may be missing.
+    // `#[model(hooks)]`: the user's impl of `Hooks` (a supertrait of `Persist`) may be missing.
     let ident = model.ident;
     let hooks = model
         .attrs
@@ -293,13 +293,16 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
             fn insert_arrays(__rows: &[Self]) -> #p::Vec<#p::Param> {
                 <#p::Vec<#p::Param>>::from([#(#arrays),*])
             }
+        }
 
+        #[automatically_derived]
+        impl #p::Persist for #ident #bounds {
             #session
         }
     }
 }
 
-/// `Model::RELATIONS`: `RelOps::<Marker>::OPS` of every relationship.
+/// `Persist::RELATIONS`: `RelOps::<Marker>::OPS` of every relationship.
 ///
 /// The markers' `Relation` impls only hold when the targets are models. When one is not, the
 /// metadata's `__orm_table::<Target>()` reports "`Order` is not a model" at the attribute
@@ -326,7 +329,10 @@ fn relations(model: &Model, p: &TokenStream) -> TokenStream {
     });
     quote! {{
         const fn __orm_ops<R: #p::Relation<Parent = #ident>>(
-        ) -> &'static dyn #p::RelationOps<#ident> {
+        ) -> &'static dyn #p::RelationOps<#ident>
+        where
+            R::Target: #p::Persist,
+        {
             #p::RelOps::<R>::OPS
         }
         &[#(#entries),*]

@@ -141,6 +141,10 @@ fn value_type(rel: &Relationship, p: &TokenStream) -> TokenStream {
 /// `__orm_table::<T>()`, spanned at the type: "`T` is not a model" points at the attribute,
 /// once (a function's bound is the only obligation; `<T as Model>::TABLE` would also report
 /// `Model`'s supertraits).
+///
+/// Its bound is `Persist`, not just `Model`: the session's `Persist::RELATIONS` also need the
+/// target to be `Persist`, and only an error on `Persist` implies the one on its supertrait
+/// `Model` at the same place, so the compiler shows one error, not two.
 pub(crate) fn table_of(ty: &syn::Type) -> TokenStream {
     quote_spanned!(ty.span()=> __orm_table::<#ty>())
 }
@@ -165,7 +169,7 @@ fn metas(model: &Model, full: bool, p: &TokenStream) -> TokenStream {
         }
     });
     quote! {
-        const fn __orm_table<T: #p::Model>() -> &'static #p::Table {
+        const fn __orm_table<T: #p::Persist>() -> &'static #p::Table {
             T::TABLE
         }
         #(#consts)*
