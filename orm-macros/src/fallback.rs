@@ -8,12 +8,13 @@ use quote::quote;
 use syn::ext::IdentExt;
 
 use crate::ast::{DbEnum, Field, Model, RowStruct};
-use crate::expand::model::column_consts_for;
-use crate::expand::relationship;
+use crate::expand::handles::{
+    column_consts_for, marker, markers, meta_ident, metas, relationship_handles, value_type,
+};
 
-/// Stub `impl FromRow` and `impl Model`, plus the column constants of the fields that were read
-/// and the relationship handles of the relationships whose kind and target were read (with
-/// stub `Relation` impls).
+/// Stub `impl FromRow`, `impl Model` and `impl Persist` (and `impl Hooks` unless the struct
+/// says `hooks`), plus the column constants of the fields that were read and the relationship
+/// handles of the relationships whose kind and target were read (with stub `Relation` impls).
 pub(crate) fn model(model: &Model) -> TokenStream {
     if !model.original.generics.params.is_empty() {
         // A stub would have to invent bounds; the generics error is enough.
@@ -29,7 +30,7 @@ pub(crate) fn model(model: &Model) -> TokenStream {
     } else {
         TokenStream::new()
     };
-    let (markers, relationships) = relationship::stubs(model, &p);
+    let (markers, relationships) = relationship_stubs(model, &p);
     let key: Vec<&Field> = model.primary_key().collect();
     let (pk_type, pk_value) = match key.as_slice() {
         [] => (quote!(()), quote!(())),
@@ -104,6 +105,10 @@ pub(crate) fn model(model: &Model) -> TokenStream {
                 fn insert_arrays(_: &[Self]) -> #p::Vec<#p::Param> {
                     #p::Vec::new()
                 }
+            }
+
+            #[automatically_derived]
+            impl #p::Persist for #ident {
 
                 fn column_param(&self, _: usize) -> #p::Option<#p::Param> {
                     #p::None
@@ -157,6 +162,54 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             #hooks
         };
     }
+}
+
+/// What the fallback emits next to compile errors: the markers, stub `Relation` impls (never
+/// compiled into a successful build) and the handles, for the relationships whose kind and
+/// target could be read.
+fn relationship_stubs(model: &Model, p: &TokenStream) -> (TokenStream, TokenStream) {
+    let parent = model.ident;
+    let impls = model.relationships().map(|(field, rel)| {
+        let marker = marker(model, field);
+        let target = &rel.target;
+        let value = value_type(rel, p);
+        let meta = meta_ident(field);
+        let failed = quote!(#p::unimplemented!(
+            "#[derive(Model)] failed; see the compile errors"
+        ));
+        quote! {
+            #[automatically_derived]
+            impl #p::Relation for #marker {
+                type Parent = #parent;
+                type Target = #target;
+                type Key = ();
+                type Value = #value;
+                const META: &'static #p::RelationMeta = #meta;
+
+                fn parent_key(_: &#parent) -> #p::Option<()> {
+                    #failed
+                }
+
+                fn key_params(_: #p::Vec<()>) -> #p::Vec<#p::Param> {
+                    #failed
+                }
+
+                fn slot(_: &mut #parent) -> &mut #p::Related<Self::Value> {
+                    #failed
+                }
+            }
+        }
+    });
+    let metas = metas(model, false, p);
+    let handles = relationship_handles(model, p);
+    (
+        markers(model),
+        quote! {
+            #metas
+            #(#impls)*
+            #handles
+        },
+    )
 }
 
 /// A stub `impl FromRow` whose decoding fails, so statements decoding into the struct do not

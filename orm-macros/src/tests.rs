@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use syn::{DeriveInput, parse_quote};
 
 use crate::ctxt::Ctxt;
-use crate::{ast, check, expand};
+use crate::{ast, check, derive};
 
 /// Every error `#[derive(Model)]` reports for `input`, in order.
 fn model_errors(input: DeriveInput) -> Vec<String> {
@@ -436,7 +436,7 @@ fn relationship_foreign_keys_are_checked() {
 
 #[test]
 fn relationship_expansion() {
-    let out = expansion(expand::derive_model(&parse_quote! {
+    let out = expansion(derive::model(&parse_quote! {
         #[model(crate = "orm_core")]
         pub struct Order {
             #[model(primary_key)]
@@ -495,7 +495,7 @@ fn relationship_expansion() {
 
 #[test]
 fn failed_model_keeps_its_relationship_handles() {
-    let out = expansion(expand::derive_model(&parse_quote! {
+    let out = expansion(derive::model(&parse_quote! {
         pub struct User {
             #[model(primary_key, unknown)]
             pub id: i64,
@@ -608,7 +608,7 @@ fn db_enum_errors() {
 
 #[test]
 fn model_expansion() {
-    let out = expansion(expand::derive_model(&parse_quote! {
+    let out = expansion(derive::model(&parse_quote! {
         #[model(crate = "orm_core")]
         pub struct OrderItem {
             #[model(primary_key)]
@@ -650,7 +650,7 @@ fn model_expansion() {
 
 #[test]
 fn failed_model_emits_errors_and_a_stub() {
-    let out = expansion(expand::derive_model(&parse_quote! {
+    let out = expansion(derive::model(&parse_quote! {
         pub struct User {
             #[model(primary_key, unknown)]
             pub id: i64,
@@ -668,7 +668,7 @@ fn failed_model_emits_errors_and_a_stub() {
 
 #[test]
 fn db_enum_expansion() {
-    let out = expansion(expand::derive_db_enum(&parse_quote! {
+    let out = expansion(derive::db_enum(&parse_quote! {
         #[db_enum(schema = "app")]
         pub enum MoodKind {
             VeryHappy,
@@ -754,7 +754,7 @@ fn from_row_shapes() {
 
 #[test]
 fn from_row_expansion() {
-    let out = expansion(expand::derive_from_row(&parse_quote! {
+    let out = expansion(derive::from_row(&parse_quote! {
         #[from_row(crate = "orm_core")]
         pub struct Report {
             pub r#type: String,
@@ -781,7 +781,7 @@ fn from_row_expansion() {
 
 #[test]
 fn failed_from_row_emits_errors_and_a_stub() {
-    let out = expansion(expand::derive_from_row(&parse_quote! {
+    let out = expansion(derive::from_row(&parse_quote! {
         pub struct Report(String);
     }));
     assert!(out.contains("compile_error"), "{out}");
@@ -964,7 +964,7 @@ fn at_most_128_columns() {
 
 #[test]
 fn session_expansion() {
-    let out = expansion(expand::derive_model(&parse_quote! {
+    let out = expansion(derive::model(&parse_quote! {
         #[model(crate = "orm_core")]
         pub struct Author {
             #[model(primary_key, generated)]
@@ -983,6 +983,9 @@ fn session_expansion() {
     let expected = [
         // The defaults of `Hooks`.
         "impl orm_core :: __private :: Hooks for Author { }",
+        // The metadata in `Model`, the rest of what the session needs in `Persist`.
+        "impl orm_core :: __private :: Model for Author where",
+        "impl orm_core :: __private :: Persist for Author where",
         // The version column's position (in column order, not field order) and its assertion.
         "const VERSION : orm_core :: __private :: Option < usize > = orm_core :: __private :: Some (2) ;",
         "__orm_assert_version :: < i32 > () ;",
@@ -1018,7 +1021,7 @@ fn session_expansion() {
 
 #[test]
 fn session_expansion_without_options() {
-    let out = expansion(expand::derive_model(&parse_quote! {
+    let out = expansion(derive::model(&parse_quote! {
         #[model(hooks)]
         pub struct Plain {
             #[model(primary_key)]
@@ -1043,7 +1046,7 @@ fn session_expansion_without_options() {
 
 #[test]
 fn failed_model_stub_has_the_session_items() {
-    let stub = |input: DeriveInput| expansion(expand::derive_model(&input));
+    let stub = |input: DeriveInput| expansion(derive::model(&input));
     let out = stub(parse_quote! {
         pub struct User {
             #[model(primary_key, unknown)]
@@ -1053,6 +1056,8 @@ fn failed_model_stub_has_the_session_items() {
     assert!(out.contains("compile_error"), "{out}");
     for snippet in [
         "impl :: orm_postgres :: __private :: Hooks for User { }",
+        "impl :: orm_postgres :: __private :: Model for User {",
+        "impl :: orm_postgres :: __private :: Persist for User {",
         "fn column_param (& self , _ : usize) -> :: orm_postgres :: __private :: Option < :: orm_postgres :: __private :: Param > { :: orm_postgres :: __private :: None }",
         "fn copy_columns (& self) -> Self { :: orm_postgres :: __private :: unimplemented ! (",
         "fn bump_version (& mut self) { }",

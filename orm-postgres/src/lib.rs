@@ -98,5 +98,5 @@ pub use transaction::{IsolationLevel, Transaction, TxOptions};
 pub mod prelude {
     pub use crate::{Database, Executor, Session, Transaction};
     pub use orm_core::prelude::*;
-    pub use orm_core::session::{ColumnSet, HookContext, Hooks, Tracked};
+    pub use orm_core::session::{ColumnSet, HookContext, Hooks, Persist, Tracked};
 }

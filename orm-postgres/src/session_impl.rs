@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use orm_core::load::IntoLoader;
 use orm_core::relation::{Relation, Relationship};
-use orm_core::session::{FlushJob, SavepointToken, Status, Tracked, UnitOfWork};
+use orm_core::session::{FlushJob, Persist, SavepointToken, Status, Tracked, UnitOfWork};
 use orm_core::stmt::{Statement, select};
-use orm_core::{Decode, ErrorKind, Model, RowOf, stmt::pk_filter};
+use orm_core::{Decode, ErrorKind, RowOf, stmt::pk_filter};
 
 use crate::conn::Conn;
 use crate::executor::Executor;
@@ -368,19 +368,19 @@ impl Session {
     /// Adds a new object, and the objects in its loaded relationships (`save-update`
     /// cascade): the next flush inserts them, parents first, filling generated keys into the
     /// children's foreign keys.
-    pub fn add<M: Model>(&mut self, object: M) -> Tracked<M> {
+    pub fn add<M: Persist>(&mut self, object: M) -> Tracked<M> {
         self.uow.add(object)
     }
 
     /// Adds several new objects.
-    pub fn add_all<M: Model>(&mut self, objects: impl IntoIterator<Item = M>) -> Vec<Tracked<M>> {
+    pub fn add_all<M: Persist>(&mut self, objects: impl IntoIterator<Item = M>) -> Vec<Tracked<M>> {
         objects.into_iter().map(|o| self.uow.add(o)).collect()
     }
 
     /// The object with this primary key: from the identity map without a query when it is
     /// there (and not expired), else loaded. `None` when no such row exists (or the object
     /// is deleted in this session).
-    pub async fn get<M: Model>(&mut self, pk: M::Pk) -> Result<Option<Tracked<M>>> {
+    pub async fn get<M: Persist>(&mut self, pk: M::Pk) -> Result<Option<Tracked<M>>> {
         self.check()?;
         if let Some(t) = self.uow.lookup::<M>(&pk) {
             match t.status() {
@@ -397,7 +397,7 @@ impl Session {
     /// loads of the query are linked in the session too).
     pub async fn all<M, S>(&mut self, query: S) -> Result<Vec<Tracked<M>>>
     where
-        M: Model,
+        M: Persist,
         S: Statement<Row = M>,
     {
         self.check()?;
@@ -438,7 +438,7 @@ impl Session {
     /// Like [`all`](Session::all), for exactly one row (a row-count error otherwise).
     pub async fn one<M, S>(&mut self, query: S) -> Result<Tracked<M>>
     where
-        M: Model,
+        M: Persist,
         S: Statement<Row = M>,
     {
         let mut rows = self.all(query).await?;
@@ -451,7 +451,7 @@ impl Session {
     /// Like [`all`](Session::all), for at most one row.
     pub async fn optional<M, S>(&mut self, query: S) -> Result<Option<Tracked<M>>>
     where
-        M: Model,
+        M: Persist,
         S: Statement<Row = M>,
     {
         let mut rows = self.all(query).await?;
@@ -499,7 +499,7 @@ impl Session {
     /// and links the loaded objects in the session: `s.load(&users, User::orders.selectin())`.
     pub async fn load<P, L>(&mut self, parents: &[Tracked<P>], load: L) -> Result<()>
     where
-        P: Model,
+        P: Persist,
         L: IntoLoader<P>,
     {
         self.check()?;
@@ -521,7 +521,11 @@ impl Session {
         &self,
         parent: &Tracked<R::Parent>,
         rel: Relationship<R>,
-    ) -> Result<Vec<Tracked<R::Target>>> {
+    ) -> Result<Vec<Tracked<R::Target>>>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
         let _ = rel;
         self.uow.related::<R>(parent)
     }
@@ -531,7 +535,11 @@ impl Session {
         &self,
         parent: &Tracked<R::Parent>,
         rel: Relationship<R>,
-    ) -> Result<Option<Tracked<R::Target>>> {
+    ) -> Result<Option<Tracked<R::Target>>>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
         Ok(self.related(parent, rel)?.into_iter().next())
     }
 
@@ -543,7 +551,11 @@ impl Session {
         parent: &Tracked<R::Parent>,
         rel: Relationship<R>,
         targets: Vec<Tracked<R::Target>>,
-    ) -> Result<()> {
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
         self.check()?;
         self.uow.set_related(parent, rel, targets)
     }
@@ -554,7 +566,11 @@ impl Session {
         parent: &Tracked<R::Parent>,
         rel: Relationship<R>,
         target: &Tracked<R::Target>,
-    ) -> Result<()> {
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
         self.check()?;
         self.uow.append(parent, rel, target)
     }
@@ -565,7 +581,11 @@ impl Session {
         parent: &Tracked<R::Parent>,
         rel: Relationship<R>,
         target: &Tracked<R::Target>,
-    ) -> Result<()> {
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
         self.check()?;
         self.uow.remove(parent, rel, target)
     }
@@ -573,19 +593,19 @@ impl Session {
     // ----- deleting, expiring, refreshing, merging -------------------------------------
 
     /// Marks an object for deletion (with its `delete` cascades); the next flush deletes it.
-    pub fn delete<M: Model>(&mut self, object: &Tracked<M>) -> Result<()> {
+    pub fn delete<M: Persist>(&mut self, object: &Tracked<M>) -> Result<()> {
         self.check()?;
         self.uow.delete(object)
     }
 
     /// Removes an object from the session: it is no longer tracked.
-    pub fn expunge<M: Model>(&mut self, object: &Tracked<M>) {
+    pub fn expunge<M: Persist>(&mut self, object: &Tracked<M>) {
         self.uow.expunge(object);
     }
 
     /// Expires an object: unflushed changes are dropped, and the next query or `get` that
     /// touches it reloads its values.
-    pub fn expire<M: Model>(&mut self, object: &Tracked<M>) {
+    pub fn expire<M: Persist>(&mut self, object: &Tracked<M>) {
         self.uow.expire(object);
     }
 
@@ -595,7 +615,7 @@ impl Session {
     }
 
     /// Reloads an object's columns from the database now (dropping unflushed changes).
-    pub async fn refresh<M: Model>(&mut self, object: &Tracked<M>) -> Result<()> {
+    pub async fn refresh<M: Persist>(&mut self, object: &Tracked<M>) -> Result<()> {
         self.check()?;
         let pk = object.pk();
         let r = self
@@ -619,7 +639,7 @@ impl Session {
     /// by primary key: its column values are copied onto the session's object for that key
     /// (loaded if needed), which is returned; only the columns that differ are updated by the
     /// next flush. Without such a row it is added as new.
-    pub async fn merge<M: Model>(&mut self, object: M) -> Result<Tracked<M>> {
+    pub async fn merge<M: Persist>(&mut self, object: M) -> Result<Tracked<M>> {
         self.check()?;
         let pk = object.pk();
         match self.get::<M>(pk).await? {

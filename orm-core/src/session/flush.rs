@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex};
 
 use super::ColumnSet;
 use super::hooks::HookContext;
+use super::persist::Persist;
 use super::relations::{
     AnyRelation, Resolved, delete_using, key_arrays, write_idents, write_matches, write_unnest,
     write_unnest_with,
@@ -36,7 +37,6 @@ use crate::compile::{self, CompiledQuery, SqlWriter};
 use crate::error::{Error, ErrorKind, Result};
 use crate::expr::Param;
 use crate::load::{RowAccess, RowSink};
-use crate::model::Model;
 use crate::relation::{Cascade, RelationKind, RelationMeta};
 
 /// Statement texts by model, kind (insert, update, delete) and column set: the SQL of a
@@ -254,24 +254,24 @@ pub trait TableOps: Send + Sync + 'static {
 
 struct Ops<T>(PhantomData<fn() -> T>);
 
-impl<T: Model> Ops<T> {
+impl<T: Persist> Ops<T> {
     const OPS: &'static dyn TableOps = &Ops::<T>(PhantomData);
 }
 
-pub(crate) fn ops<T: Model>() -> &'static dyn TableOps {
+pub(crate) fn ops<T: Persist>() -> &'static dyn TableOps {
     Ops::<T>::OPS
 }
 
-fn typed<T: Model>(e: &Arc<dyn ErasedEntry>) -> Result<Arc<Entry<T>>> {
+fn typed<T: Persist>(e: &Arc<dyn ErasedEntry>) -> Result<Arc<Entry<T>>> {
     downcast::<T>(e).ok_or_else(|| Error::object_state("object of the wrong type"))
 }
 
-fn typed_all<T: Model>(group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<Arc<Entry<T>>>> {
+fn typed_all<T: Persist>(group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<Arc<Entry<T>>>> {
     group.iter().map(typed::<T>).collect()
 }
 
 /// Copies `from`'s column `from_col` into `inner`'s column `to_col`.
-fn copy_key<T: Model>(
+fn copy_key<T: Persist>(
     inner: &mut Inner<T>,
     to_col: usize,
     from: &Arc<dyn ErasedEntry>,
@@ -290,7 +290,7 @@ fn copy_key<T: Model>(
     result
 }
 
-impl<T: Model> TableOps for Ops<T> {
+impl<T: Persist> TableOps for Ops<T> {
     fn mark_deleted(&self, uow: &mut UnitOfWork, e: &Arc<dyn ErasedEntry>) -> Result<()> {
         uow.mark_deleted_typed(&typed::<T>(e)?)
     }
@@ -662,7 +662,7 @@ impl<T: Model> TableOps for Ops<T> {
 }
 
 /// `INSERT INTO t (c...) SELECT ... FROM unnest(...) WITH ORDINALITY ... ORDER BY n [RETURNING]`.
-fn insert_sql<T: Model>(
+fn insert_sql<T: Persist>(
     insert_cols: &[usize],
     arrays: Vec<Param>,
     write_returning: &dyn Fn(&mut SqlWriter),
@@ -694,7 +694,11 @@ fn insert_sql<T: Model>(
 }
 
 /// `UPDATE t SET a = v.v0, ... FROM unnest(...) AS v WHERE t.k = v.k0 [AND t.version = v.ver]`.
-fn update_sql<T: Model>(set: &[usize], pk: &[usize], arrays: Vec<Param>) -> Result<CompiledQuery> {
+fn update_sql<T: Persist>(
+    set: &[usize],
+    pk: &[usize],
+    arrays: Vec<Param>,
+) -> Result<CompiledQuery> {
     let table = T::TABLE;
     let mut defs = Vec::new();
     let mut names = Vec::new();

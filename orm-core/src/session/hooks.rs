@@ -1,9 +1,9 @@
 //! Lifecycle hooks ([`Hooks`]) and per-field validators.
 
 use super::ColumnSet;
+use super::persist::Persist;
 use super::unit::UnitOfWork;
 use crate::error::Result;
-use crate::model::Model;
 
 /// A deferred action of a hook on the unit of work (adding an object).
 pub(crate) type Deferred = Box<dyn FnOnce(&mut UnitOfWork) + Send>;
@@ -24,7 +24,7 @@ impl HookContext {
     }
 
     /// Adds a new object to the session, to be inserted by this flush.
-    pub fn add<M: Model>(&mut self, object: M) {
+    pub fn add<M: Persist>(&mut self, object: M) {
         self.deferred.push(Box::new(move |uow: &mut UnitOfWork| {
             uow.add(object);
         }));

@@ -7,12 +7,15 @@
 //! - [`UnitOfWork`]: the identity map (one object per table and primary key), the new, dirty and
 //!   deleted objects, relationship links between objects, and the undo log that lets a
 //!   rollback (of the transaction or of a savepoint) restore the objects' state.
+//! - [`Persist`]: what the session needs of a model beyond its metadata (column access by
+//!   position, snapshots, validators, version column, relationships), implemented by the derive.
 //! - [`Hooks`] / [`HookContext`]: lifecycle hooks of a model.
 
 mod columns;
 mod flush;
 mod fxhash;
 mod hooks;
+mod persist;
 mod relations;
 mod tracked;
 mod unit;
@@ -22,6 +25,7 @@ pub use flush::{FlushJob, FlushStep, Outcome};
 #[doc(hidden)]
 pub use flush::{FlushPlan, TableOps};
 pub use hooks::{HookContext, Hooks};
+pub use persist::Persist;
 #[doc(hidden)]
 pub use relations::AnyRelation;
 pub use relations::{RelOps, RelationOps};

@@ -7,6 +7,7 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
 use super::flush::{AfterStep, FlushJob};
+use super::persist::Persist;
 use super::tracked::{ErasedEntry, Pair, Status, Tracked, downcast};
 use super::unit::{UnitOfWork, collection_key};
 use crate::compile::{self, CompiledQuery, SqlWriter};
@@ -14,7 +15,6 @@ use crate::error::{Error, Result};
 use crate::expr::Param;
 use crate::load::{Load, RowAccess, RowSink, Strategy};
 use crate::meta::Table;
-use crate::model::Model;
 use crate::relation::{RelatedValue, Relation, RelationKind, RelationMeta};
 use crate::row::{Decode, FromRow};
 
@@ -104,8 +104,8 @@ impl Resolved {
 }
 
 /// A relationship of model `P`, as the session uses it. Implemented by [`RelOps`] for every
-/// relationship the derive declares; listed in [`Model::RELATIONS`].
-pub trait RelationOps<P: Model>: Send + Sync + 'static {
+/// relationship the derive declares; listed in [`Persist::RELATIONS`].
+pub trait RelationOps<P: Persist>: Send + Sync + 'static {
     /// The relationship's metadata.
     fn meta(&self) -> &'static RelationMeta;
 
@@ -132,18 +132,30 @@ pub trait RelationOps<P: Model>: Send + Sync + 'static {
 /// The session's operations of relationship `R` (a marker type the derive generates).
 pub struct RelOps<R>(PhantomData<fn() -> R>);
 
-impl<R: Relation> RelOps<R> {
-    /// The operations, as the derive lists them in `Model::RELATIONS`.
+impl<R: Relation> RelOps<R>
+where
+    R::Parent: Persist,
+    R::Target: Persist,
+{
+    /// The operations, as the derive lists them in `Persist::RELATIONS`.
     pub const OPS: &'static dyn RelationOps<R::Parent> = &RelOps::<R>(PhantomData);
     const ANY: &'static dyn AnyRelation = &RelOps::<R>(PhantomData);
 }
 
 /// The type-erased operations of a relationship.
-pub(crate) fn any_relation<R: Relation>() -> &'static dyn AnyRelation {
+pub(crate) fn any_relation<R: Relation>() -> &'static dyn AnyRelation
+where
+    R::Parent: Persist,
+    R::Target: Persist,
+{
     RelOps::<R>::ANY
 }
 
-impl<R: Relation> RelationOps<R::Parent> for RelOps<R> {
+impl<R: Relation> RelationOps<R::Parent> for RelOps<R>
+where
+    R::Parent: Persist,
+    R::Target: Persist,
+{
     fn meta(&self) -> &'static RelationMeta {
         R::META
     }
@@ -180,7 +192,7 @@ impl<R: Relation> RelationOps<R::Parent> for RelOps<R> {
         // The other side of a has-many (declared with back_populates) learns its parent.
         if loaded && R::META.kind == RelationKind::HasMany {
             if let Some(back) = R::META.back_populates {
-                if let Some(rev) = <R::Target as Model>::RELATIONS
+                if let Some(rev) = <R::Target as Persist>::RELATIONS
                     .iter()
                     .find(|r| r.meta().name == back && r.meta().kind == RelationKind::BelongsTo)
                 {
@@ -246,7 +258,7 @@ pub trait AnyRelation: Send + Sync + 'static {
 }
 
 /// The parents of type `P` behind erased entries, with their locks held while `f` runs.
-fn with_values<P: Model, T>(
+fn with_values<P: Persist, T>(
     entries: &[Arc<dyn ErasedEntry>],
     f: impl FnOnce(&[&P]) -> T,
 ) -> Result<T> {
@@ -271,7 +283,7 @@ fn with_values<P: Model, T>(
 }
 
 /// Arrays of the given columns over the objects.
-pub(crate) fn key_arrays<P: Model>(rows: &[&P], cols: &[usize]) -> Result<Vec<Param>> {
+pub(crate) fn key_arrays<P: Persist>(rows: &[&P], cols: &[usize]) -> Result<Vec<Param>> {
     cols.iter()
         .map(|&c| {
             P::column_array(rows, c)
@@ -380,7 +392,11 @@ fn column_defs(
         .collect()
 }
 
-impl<R: Relation> AnyRelation for RelOps<R> {
+impl<R: Relation> AnyRelation for RelOps<R>
+where
+    R::Parent: Persist,
+    R::Target: Persist,
+{
     fn meta(&self) -> &'static RelationMeta {
         R::META
     }

@@ -5,9 +5,9 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::persist::Persist;
 use super::unit::{Shared, UnitOfWork};
 use crate::meta::Table;
-use crate::model::Model;
 
 /// Where an object stands in its session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,12 +75,12 @@ pub(crate) struct FkLink {
 }
 
 /// One object of a session.
-pub(crate) struct Entry<T: Model> {
+pub(crate) struct Entry<T: Persist> {
     pub(crate) id: u64,
     pub(crate) inner: RwLock<Inner<T>>,
 }
 
-impl<T: Model> Entry<T> {
+impl<T: Persist> Entry<T> {
     /// Locks the entry for writing. A poisoned lock (a panic while it was held elsewhere) is
     /// taken over: the value is still a value.
     pub(crate) fn lock(&self) -> RwLockWriteGuard<'_, Inner<T>> {
@@ -117,11 +117,11 @@ impl<T: Model> Entry<T> {
 /// `delete`...): that call would wait for the guard. A guard in a call's arguments lives until
 /// the end of the statement, `.await` included: copy the value out first
 /// (`let id = order.read().user_id; s.get::<User>(id).await?`).
-pub struct Tracked<T: Model> {
+pub struct Tracked<T: Persist> {
     pub(crate) entry: Arc<Entry<T>>,
 }
 
-impl<T: Model> Clone for Tracked<T> {
+impl<T: Persist> Clone for Tracked<T> {
     fn clone(&self) -> Self {
         Tracked {
             entry: self.entry.clone(),
@@ -129,7 +129,7 @@ impl<T: Model> Clone for Tracked<T> {
     }
 }
 
-impl<T: Model + fmt::Debug> fmt::Debug for Tracked<T> {
+impl<T: Persist + fmt::Debug> fmt::Debug for Tracked<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = self.entry.read_lock();
         f.debug_struct("Tracked")
@@ -140,9 +140,9 @@ impl<T: Model + fmt::Debug> fmt::Debug for Tracked<T> {
 }
 
 /// Read access to a tracked object (a lock guard).
-pub struct Ref<'a, T: Model>(RwLockReadGuard<'a, Inner<T>>);
+pub struct Ref<'a, T: Persist>(RwLockReadGuard<'a, Inner<T>>);
 
-impl<T: Model> Deref for Ref<'_, T> {
+impl<T: Persist> Deref for Ref<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.0.value
@@ -150,22 +150,22 @@ impl<T: Model> Deref for Ref<'_, T> {
 }
 
 /// Write access to a tracked object (a lock guard); taking it marks the object dirty.
-pub struct Mut<'a, T: Model>(RwLockWriteGuard<'a, Inner<T>>);
+pub struct Mut<'a, T: Persist>(RwLockWriteGuard<'a, Inner<T>>);
 
-impl<T: Model> Deref for Mut<'_, T> {
+impl<T: Persist> Deref for Mut<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.0.value
     }
 }
 
-impl<T: Model> DerefMut for Mut<'_, T> {
+impl<T: Persist> DerefMut for Mut<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         &mut self.0.value
     }
 }
 
-impl<T: Model> Tracked<T> {
+impl<T: Persist> Tracked<T> {
     pub(crate) fn from_entry(entry: Arc<Entry<T>>) -> Self {
         Tracked { entry }
     }
@@ -264,7 +264,7 @@ impl<T: Model> Tracked<T> {
 /// Before a change of `entry`: saves its state into the current undo frame (once per frame)
 /// and queues it for the next flush with a snapshot of its columns (once per flush). For a
 /// clean object both are the same copy.
-pub(crate) fn touch<T: Model>(entry: &Arc<Entry<T>>, inner: &mut Inner<T>) {
+pub(crate) fn touch<T: Persist>(entry: &Arc<Entry<T>>, inner: &mut Inner<T>) {
     let Some(shared) = inner.session.clone() else {
         return;
     };
@@ -283,12 +283,12 @@ pub(crate) fn touch<T: Model>(entry: &Arc<Entry<T>>, inner: &mut Inner<T>) {
 }
 
 /// Saves `entry`'s state into the current undo frame, unless it already did in this frame.
-pub(crate) fn save_undo<T: Model>(entry: &Arc<Entry<T>>, inner: &mut Inner<T>, shared: &Shared) {
+pub(crate) fn save_undo<T: Persist>(entry: &Arc<Entry<T>>, inner: &mut Inner<T>, shared: &Shared) {
     save_undo_with(entry, inner, shared, None);
 }
 
 /// [`save_undo`], with a copy of the current columns already made.
-fn save_undo_with<T: Model>(
+fn save_undo_with<T: Persist>(
     entry: &Arc<Entry<T>>,
     inner: &mut Inner<T>,
     shared: &Shared,
@@ -315,7 +315,7 @@ fn save_undo_with<T: Model>(
 }
 
 /// The columns held by a shared copy, as an owned value (copied only if still shared).
-pub(crate) fn unshare<T: Model>(copy: Arc<T>) -> T {
+pub(crate) fn unshare<T: Persist>(copy: Arc<T>) -> T {
     Arc::try_unwrap(copy).unwrap_or_else(|shared| shared.copy_columns())
 }
 
@@ -330,7 +330,7 @@ struct Saved<T> {
     fk: Vec<FkLink>,
 }
 
-impl<T: Model> Saved<T> {
+impl<T: Persist> Saved<T> {
     fn restore(self, entry: &Arc<Entry<T>>, uow: &mut UnitOfWork) {
         let was_in_map;
         let requeue;
@@ -381,7 +381,7 @@ pub trait ErasedEntry: Send + Sync + 'static {
     fn flush_ops(&self) -> &'static dyn super::flush::TableOps;
 }
 
-impl<T: Model> ErasedEntry for Entry<T> {
+impl<T: Persist> ErasedEntry for Entry<T> {
     fn id(&self) -> u64 {
         self.id
     }
@@ -416,6 +416,6 @@ pub(crate) type AnyEntry = Arc<dyn ErasedEntry>;
 pub(crate) type Pair = (AnyEntry, AnyEntry);
 
 /// The typed entry behind an erased one.
-pub(crate) fn downcast<T: Model>(e: &Arc<dyn ErasedEntry>) -> Option<Arc<Entry<T>>> {
+pub(crate) fn downcast<T: Persist>(e: &Arc<dyn ErasedEntry>) -> Option<Arc<Entry<T>>> {
     e.clone().into_any().downcast::<Entry<T>>().ok()
 }

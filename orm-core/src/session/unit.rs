@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::fxhash::FxHashMap;
+use super::persist::Persist;
 use super::relations::{AnyRelation, Resolved};
 use super::tracked::{
     AnyEntry, Entry, ErasedEntry, FkLink, Status, Tracked, downcast, save_undo, touch,
 };
 use crate::error::{Error, Result};
-use crate::model::Model;
 use crate::relation::{Cascade, Relation, RelationKind, RelationMeta, Relationship};
 
 /// An undo record: restores what it saved.
@@ -144,7 +144,7 @@ impl Shared {
 }
 
 /// The objects of one model in the identity map.
-struct ModelMap<T: Model> {
+struct ModelMap<T: Persist> {
     by_pk: FxHashMap<T::Pk, Arc<Entry<T>>>,
 }
 
@@ -156,7 +156,7 @@ trait AnyMap: Send + Sync {
     fn expire_all(&self);
 }
 
-impl<T: Model> AnyMap for ModelMap<T> {
+impl<T: Persist> AnyMap for ModelMap<T> {
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
@@ -298,7 +298,7 @@ impl UnitOfWork {
                 .any(|e| e.is_queued() && e.status() != Status::Detached)
     }
 
-    fn map_mut<T: Model>(&mut self) -> &mut ModelMap<T> {
+    fn map_mut<T: Persist>(&mut self) -> &mut ModelMap<T> {
         let map = self.maps.entry(TypeId::of::<T>()).or_insert_with(|| {
             Box::new(ModelMap::<T> {
                 by_pk: FxHashMap::default(),
@@ -311,23 +311,23 @@ impl UnitOfWork {
         }
     }
 
-    fn map<T: Model>(&self) -> Option<&ModelMap<T>> {
+    fn map<T: Persist>(&self) -> Option<&ModelMap<T>> {
         self.maps
             .get(&TypeId::of::<T>())
             .and_then(|m| m.as_any().downcast_ref::<ModelMap<T>>())
     }
 
-    pub(crate) fn map_insert<T: Model>(&mut self, entry: Arc<Entry<T>>) {
+    pub(crate) fn map_insert<T: Persist>(&mut self, entry: Arc<Entry<T>>) {
         let pk = entry.read_lock().value.pk();
         self.map_mut::<T>().by_pk.insert(pk, entry);
     }
 
-    pub(crate) fn map_remove<T: Model>(&mut self, entry: &Arc<Entry<T>>) {
+    pub(crate) fn map_remove<T: Persist>(&mut self, entry: &Arc<Entry<T>>) {
         let pk = entry.read_lock().value.pk();
         self.map_remove_pk(&pk, entry);
     }
 
-    pub(crate) fn map_remove_pk<T: Model>(&mut self, pk: &T::Pk, entry: &Arc<Entry<T>>) {
+    pub(crate) fn map_remove_pk<T: Persist>(&mut self, pk: &T::Pk, entry: &Arc<Entry<T>>) {
         let map = self.map_mut::<T>();
         if map.by_pk.get(pk).is_some_and(|e| Arc::ptr_eq(e, entry)) {
             map.by_pk.remove(pk);
@@ -335,7 +335,7 @@ impl UnitOfWork {
     }
 
     /// The object with this key, if the identity map has it (no query).
-    pub fn lookup<T: Model>(&self, pk: &T::Pk) -> Option<Tracked<T>> {
+    pub fn lookup<T: Persist>(&self, pk: &T::Pk) -> Option<Tracked<T>> {
         self.map::<T>()
             .and_then(|m| m.by_pk.get(pk))
             .map(|e| Tracked::from_entry(e.clone()))
@@ -350,7 +350,7 @@ impl UnitOfWork {
 
     /// Adds a new object (and, through `save-update` cascades, the objects in its loaded
     /// relationships): the next flush inserts it.
-    pub fn add<T: Model>(&mut self, mut value: T) -> Tracked<T> {
+    pub fn add<T: Persist>(&mut self, mut value: T) -> Tracked<T> {
         let id = self.new_id();
         let relations = T::RELATIONS;
         let mut taken = Vec::new();
@@ -377,7 +377,7 @@ impl UnitOfWork {
 
     /// Registers a row loaded by a query: the object already in the identity map (its values
     /// refreshed when it was expired and has no unflushed change), or a new persistent one.
-    pub fn register_loaded<T: Model>(&mut self, mut value: T) -> Result<Tracked<T>> {
+    pub fn register_loaded<T: Persist>(&mut self, mut value: T) -> Result<Tracked<T>> {
         let mut taken = Vec::new();
         for ops in T::RELATIONS {
             if let Some(children) = ops.take(&mut value) {
@@ -416,13 +416,13 @@ impl UnitOfWork {
     }
 
     /// Room for `n` more objects of model `T` in the identity map.
-    pub fn reserve<T: Model>(&mut self, n: usize) {
+    pub fn reserve<T: Persist>(&mut self, n: usize) {
         self.map_mut::<T>().by_pk.reserve(n);
     }
 
     /// Links the relationships loaded into `value` (a copy of `parent` that a loader filled)
     /// to `parent`, registering the loaded objects.
-    pub fn attach_loaded<T: Model>(&mut self, parent: &Tracked<T>, mut value: T) -> Result<()> {
+    pub fn attach_loaded<T: Persist>(&mut self, parent: &Tracked<T>, mut value: T) -> Result<()> {
         for ops in T::RELATIONS {
             if let Some(children) = ops.take(&mut value) {
                 ops.attach(self, &parent.erased(), children, true)?;
@@ -433,7 +433,7 @@ impl UnitOfWork {
 
     /// Replaces an object's columns with freshly loaded values (`refresh`): unflushed changes
     /// are discarded, the object is no longer expired.
-    pub fn refresh_with<T: Model>(&mut self, t: &Tracked<T>, value: T) {
+    pub fn refresh_with<T: Persist>(&mut self, t: &Tracked<T>, value: T) {
         let mut inner = t.entry.lock();
         save_undo(&t.entry, &mut inner, &self.shared);
         inner.value.restore_columns(value);
@@ -446,7 +446,7 @@ impl UnitOfWork {
 
     /// Marks a persistent object for deletion (cascading along `delete` relationships); the
     /// next flush deletes it. Deleting a pending object cancels its insert.
-    pub fn delete<T: Model>(&mut self, t: &Tracked<T>) -> Result<()> {
+    pub fn delete<T: Persist>(&mut self, t: &Tracked<T>) -> Result<()> {
         self.delete_erased(&t.erased())
     }
 
@@ -455,7 +455,7 @@ impl UnitOfWork {
     }
 
     /// Marks one entry deleted (the typed part of [`delete`](Self::delete)).
-    pub(crate) fn mark_deleted_typed<T: Model>(&mut self, entry: &Arc<Entry<T>>) -> Result<()> {
+    pub(crate) fn mark_deleted_typed<T: Persist>(&mut self, entry: &Arc<Entry<T>>) -> Result<()> {
         let status = entry.read_lock().status;
         match status {
             Status::Deleted => return Ok(()),
@@ -522,7 +522,7 @@ impl UnitOfWork {
 
     /// Removes an object from the session (and its `expunge` cascades): it is no longer
     /// tracked, and changes to it are not flushed.
-    pub fn expunge<T: Model>(&mut self, t: &Tracked<T>) {
+    pub fn expunge<T: Persist>(&mut self, t: &Tracked<T>) {
         self.expunge_erased(&t.erased());
     }
 
@@ -530,7 +530,7 @@ impl UnitOfWork {
         e.flush_ops().expunge(self, e);
     }
 
-    pub(crate) fn expunge_typed<T: Model>(&mut self, entry: &Arc<Entry<T>>) {
+    pub(crate) fn expunge_typed<T: Persist>(&mut self, entry: &Arc<Entry<T>>) {
         let status = {
             let mut inner = entry.lock();
             if inner.session.is_none() {
@@ -570,7 +570,7 @@ impl UnitOfWork {
 
     /// Expires an object: unflushed changes are discarded and its values are replaced by the
     /// next row that loads it.
-    pub fn expire<T: Model>(&mut self, t: &Tracked<T>) {
+    pub fn expire<T: Persist>(&mut self, t: &Tracked<T>) {
         expire_entry(&t.entry);
         // Along `refresh-expire` cascades, the loaded children too.
         for ops in T::RELATIONS {
@@ -600,7 +600,11 @@ impl UnitOfWork {
     pub fn related<R: Relation>(
         &self,
         parent: &Tracked<R::Parent>,
-    ) -> Result<Vec<Tracked<R::Target>>> {
+    ) -> Result<Vec<Tracked<R::Target>>>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
         let key = collection_key(parent.entry.id, R::META);
         let coll = self
             .collections
@@ -632,7 +636,11 @@ impl UnitOfWork {
         parent: &Tracked<R::Parent>,
         _rel: Relationship<R>,
         targets: Vec<Tracked<R::Target>>,
-    ) -> Result<()> {
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
         let key = collection_key(parent.entry.id, R::META);
         let known = self.collections.get(&key).is_some_and(|c| c.complete);
         if !known && R::META.kind != RelationKind::BelongsTo && parent.status() != Status::Pending {
@@ -654,7 +662,11 @@ impl UnitOfWork {
         parent: &Tracked<R::Parent>,
         targets: Vec<Tracked<R::Target>>,
         complete: bool,
-    ) -> Result<()> {
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
         let ops = super::relations::any_relation::<R>();
         for t in &targets {
             if t.status() == Status::Detached {
@@ -698,11 +710,14 @@ impl UnitOfWork {
         parent: &AnyEntry,
         added: &[AnyEntry],
         removed: &[AnyEntry],
-    ) {
+    ) where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
         let Some(back) = R::META.back_populates else {
             return;
         };
-        let Some(rev) = <R::Target as Model>::RELATIONS
+        let Some(rev) = <R::Target as Persist>::RELATIONS
             .iter()
             .find(|r| r.meta().name == back)
         else {
@@ -796,7 +811,11 @@ impl UnitOfWork {
         parent: &Tracked<R::Parent>,
         _rel: Relationship<R>,
         target: &Tracked<R::Target>,
-    ) -> Result<()> {
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
         let key = collection_key(parent.entry.id, R::META);
         let (mut current, complete) = match self.collections.get(&key) {
             Some(c) => (
@@ -825,7 +844,11 @@ impl UnitOfWork {
         parent: &Tracked<R::Parent>,
         rel: Relationship<R>,
         target: &Tracked<R::Target>,
-    ) -> Result<()> {
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
         let mut current = self.related::<R>(parent)?;
         current.retain(|c| !Tracked::ptr_eq(c, target));
         self.set_related(parent, rel, current)
@@ -1019,7 +1042,7 @@ impl UnitOfWork {
 }
 
 /// Records that `entry` was just added to the session: undoing it detaches the object.
-fn save_added<T: Model>(
+fn save_added<T: Persist>(
     entry: &Arc<Entry<T>>,
     inner: &mut super::tracked::Inner<T>,
     shared: &Shared,
@@ -1046,7 +1069,7 @@ fn save_added<T: Model>(
 }
 
 /// Expires one entry: unflushed changes are discarded.
-pub(crate) fn expire_entry<T: Model>(entry: &Arc<Entry<T>>) {
+pub(crate) fn expire_entry<T: Persist>(entry: &Arc<Entry<T>>) {
     let mut inner = entry.lock();
     if inner.status != Status::Persistent {
         return;
@@ -1060,7 +1083,7 @@ pub(crate) fn expire_entry<T: Model>(entry: &Arc<Entry<T>>) {
 }
 
 /// Points an entry's foreign key at a parent (typed part of the relationship code).
-pub(crate) fn link_fk_typed<T: Model>(
+pub(crate) fn link_fk_typed<T: Persist>(
     entry: &Arc<Entry<T>>,
     resolved: &Resolved,
     parent: Option<Arc<dyn ErasedEntry>>,

@@ -1,60 +1,8 @@
-//! The derives' pipelines: read the input into `ast` (collecting errors in a `Ctxt`), run the
-//! cross-field checks, then either generate the code or report every error next to a stub.
+//! Code generation, for input that passed every check. [`handles`] holds the items the
+//! fallback emits too; nothing here imports the fallback or the pipelines of `crate::derive`.
 
 pub(crate) mod db_enum;
 pub(crate) mod from_row;
+pub(crate) mod handles;
 pub(crate) mod model;
 pub(crate) mod relationship;
-
-use proc_macro2::TokenStream;
-use syn::DeriveInput;
-
-use crate::ast;
-use crate::check;
-use crate::ctxt::Ctxt;
-use crate::fallback;
-
-/// `#[derive(Model)]`.
-pub(crate) fn derive_model(input: &DeriveInput) -> TokenStream {
-    let cx = Ctxt::new();
-    let parsed = ast::Model::from_ast(&cx, input);
-    check::check_model(&cx, &parsed);
-    match cx.check() {
-        Ok(()) => model::expand(&parsed),
-        Err(errors) => {
-            let mut out = errors.to_compile_error();
-            out.extend(fallback::model(&parsed));
-            out
-        }
-    }
-}
-
-/// `#[derive(DbEnum)]`.
-pub(crate) fn derive_db_enum(input: &DeriveInput) -> TokenStream {
-    let cx = Ctxt::new();
-    let parsed = ast::DbEnum::from_ast(&cx, input);
-    check::check_db_enum(&cx, &parsed);
-    match cx.check() {
-        Ok(()) => db_enum::expand(&parsed),
-        Err(errors) => {
-            let mut out = errors.to_compile_error();
-            out.extend(fallback::db_enum(&parsed));
-            out
-        }
-    }
-}
-
-/// `#[derive(FromRow)]`.
-pub(crate) fn derive_from_row(input: &DeriveInput) -> TokenStream {
-    let cx = Ctxt::new();
-    let parsed = ast::RowStruct::from_ast(&cx, input);
-    check::check_from_row(&cx, &parsed);
-    match cx.check() {
-        Ok(()) => from_row::expand(&parsed),
-        Err(errors) => {
-            let mut out = errors.to_compile_error();
-            out.extend(fallback::from_row(&parsed));
-            out
-        }
-    }
-}

@@ -2,9 +2,10 @@
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::Ident;
 use syn::spanned::Spanned;
-use syn::{Attribute, Ident};
 
+use super::handles::{column_consts_for, marker, markers, table_of, unloaded};
 use super::relationship;
 use crate::ast::{Field, Model};
 
@@ -16,7 +17,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let columns = column_consts(model, &p);
     let from_row = from_row(model, &p);
     let model_impl = model_impl(model, &p);
-    let markers = relationship::markers(model);
+    let markers = markers(model);
     let relationships = relationship::expand(model, &p);
     quote! {
         #markers
@@ -84,50 +85,8 @@ fn type_assertions(model: &Model, p: &TokenStream) -> TokenStream {
 }
 
 /// One `Column<Self, T>` constant per column field, named like the field.
-pub(crate) fn column_consts(model: &Model, p: &TokenStream) -> TokenStream {
+fn column_consts(model: &Model, p: &TokenStream) -> TokenStream {
     column_consts_for(model.ident, &model.attrs.table, model.columns(), p)
-}
-
-/// The column constants of `fields` (also used by the fallback).
-pub(crate) fn column_consts_for<'a, 'f: 'a>(
-    ident: &Ident,
-    table: &str,
-    fields: impl Iterator<Item = &'a Field<'f>>,
-    p: &TokenStream,
-) -> TokenStream {
-    let consts = fields.map(|field| {
-        let name = field.ident;
-        let ty = field.ty;
-        let vis = &field.original.vis;
-        let column = &field.column;
-        let docs = column_docs(&field.original.attrs, table, column);
-        quote! {
-            #docs
-            #[allow(non_upper_case_globals)]
-            #vis const #name: #p::Column<Self, #ty> = #p::Column::new(#table, #column);
-        }
-    });
-    quote! {
-        #[automatically_derived]
-        impl #ident {
-            #(#consts)*
-        }
-    }
-}
-
-/// The field's own docs, then a line naming the column.
-fn column_docs(attrs: &[Attribute], table: &str, column: &str) -> TokenStream {
-    let field_docs: Vec<&Attribute> = attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
-    let line = format!(" The column `{table}.{column}`.");
-    if field_docs.is_empty() {
-        quote!(#[doc = #line])
-    } else {
-        quote! {
-            #(#field_docs)*
-            #[doc = ""]
-            #[doc = #line]
-        }
-    }
 }
 
 /// `where for<'__orm> T: SqlType + PartialEq, ...` over the column types (and `VersionColumn`
@@ -145,7 +104,7 @@ fn column_bounds(model: &Model, p: &TokenStream) -> TokenStream {
         .columns()
         .filter(|field| field.attrs.version.is_some())
         .map(|field| field.ty);
-    // `#[model(hooks)]`: the user's impl of `Hooks` (a supertrait of `Model`) may be missing.
+    // `#[model(hooks)]`: the user's impl of `Hooks` (a supertrait of `Persist`) may be missing.
     let ident = model.ident;
     let hooks = model
         .attrs
@@ -181,7 +140,7 @@ fn from_row(model: &Model, p: &TokenStream) -> TokenStream {
                 #name: #p::decode_field(__row, #index, #model_name, #column)?
             }
         } else if field.relationship.is_some() {
-            let unloaded = relationship::unloaded(field, p);
+            let unloaded = unloaded(field, p);
             quote!(#name: #unloaded)
         } else {
             let default = quote_spanned!(ty.span()=> <#ty as #p::Default>::default());
@@ -293,13 +252,16 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
             fn insert_arrays(__rows: &[Self]) -> #p::Vec<#p::Param> {
                 <#p::Vec<#p::Param>>::from([#(#arrays),*])
             }
+        }
 
+        #[automatically_derived]
+        impl #p::Persist for #ident #bounds {
             #session
         }
     }
 }
 
-/// `Model::RELATIONS`: `RelOps::<Marker>::OPS` of every relationship.
+/// `Persist::RELATIONS`: `RelOps::<Marker>::OPS` of every relationship.
 ///
 /// The markers' `Relation` impls only hold when the targets are models. When one is not, the
 /// metadata's `__orm_table::<Target>()` reports "`Order` is not a model" at the attribute
@@ -314,10 +276,10 @@ fn relations(model: &Model, p: &TokenStream) -> TokenStream {
     }
     let ident = model.ident;
     let entries = model.relationships().map(|(field, rel)| {
-        let mut marker = relationship::marker(model, field);
+        let mut marker = marker(model, field);
         let target = &rel.target;
         marker.set_span(target.span());
-        let table = relationship::table_of(target);
+        let table = table_of(target);
         let ops = quote_spanned!(target.span()=> __orm_ops::<#marker>());
         quote!({
             let _ = #table;
@@ -326,7 +288,10 @@ fn relations(model: &Model, p: &TokenStream) -> TokenStream {
     });
     quote! {{
         const fn __orm_ops<R: #p::Relation<Parent = #ident>>(
-        ) -> &'static dyn #p::RelationOps<#ident> {
+        ) -> &'static dyn #p::RelationOps<#ident>
+        where
+            R::Target: #p::Persist,
+        {
             #p::RelOps::<R>::OPS
         }
         &[#(#entries),*]
@@ -383,7 +348,7 @@ fn session_items(model: &Model, p: &TokenStream) -> TokenStream {
         if field.is_column() {
             quote!(#name: <#ty as #p::Clone>::clone(&self.#name))
         } else if field.relationship.is_some() {
-            let unloaded = relationship::unloaded(field, p);
+            let unloaded = unloaded(field, p);
             quote!(#name: #unloaded)
         } else {
             let default = quote_spanned!(ty.span()=> <#ty as #p::Default>::default());

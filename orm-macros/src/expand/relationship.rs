@@ -1,44 +1,16 @@
-//! Code generation for the relationship fields of `#[derive(Model)]`: per field a marker type
-//! implementing `Relation`, the `User::orders` handle, and assertions that check, at the user's
-//! tokens, what only the compiler can (the target is a model, the named foreign keys exist and
-//! have the key's type).
+//! Code generation for the relationship fields of `#[derive(Model)]`: per field the marker
+//! type's `Relation` impl, and assertions that check, at the user's tokens, what only the
+//! compiler can (the target is a model, the named foreign keys exist and have the key's type).
+//! The markers, handles and metadata, which the fallback emits too, are in [`super::handles`].
 
-use proc_macro2::{Group, Literal, Span, TokenStream, TokenTree};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
-use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
+use super::handles::{marker, meta_ident, metas, relationship_handles, value_type};
 use crate::ast::{Field, Model};
-use crate::attr::relationship::{Kind, NameList, Relationship, Shape, related_value, type_name};
-
-/// The marker type of a relationship: `__OrmRel_User_orders`.
-pub(crate) fn marker(model: &Model, field: &Field) -> Ident {
-    format_ident!("__OrmRel_{}_{}", model.ident.unraw(), field.name())
-}
-
-/// The marker types, declared next to the struct (so `Load<__OrmRel_User_orders>` can be
-/// named), with the struct's visibility.
-pub(crate) fn markers(model: &Model) -> TokenStream {
-    let vis = &model.original.vis;
-    let markers = model.relationships().map(|(field, _)| {
-        let marker = marker(model, field);
-        let doc = format!(
-            " The relationship `{}.{}` as a type; use `{}::{}`.",
-            model.ident.unraw(),
-            field.name(),
-            model.ident.unraw(),
-            field.name()
-        );
-        quote! {
-            #[doc = #doc]
-            #[doc(hidden)]
-            #[allow(non_camel_case_types)]
-            #vis struct #marker;
-        }
-    });
-    quote!(#(#markers)*)
-}
+use crate::attr::relationship::{Kind, NameList, Relationship, related_value};
 
 /// The `Relation` impls, the compile-time checks and the handles (inside the derive's
 /// `const _` block).
@@ -48,61 +20,13 @@ pub(crate) fn expand(model: &Model, p: &TokenStream) -> TokenStream {
         .relationships()
         .map(|(field, rel)| relation_impl(model, field, rel, p));
     let checks = model.relationships().map(|(_, rel)| checks(model, rel, p));
-    let handles = handles(model, p);
+    let handles = relationship_handles(model, p);
     quote! {
         #metas
         #(#impls)*
         #(#checks)*
         #handles
     }
-}
-
-/// What the fallback emits next to compile errors: the markers, stub `Relation` impls (never
-/// compiled into a successful build) and the handles, for the relationships whose kind and
-/// target could be read.
-pub(crate) fn stubs(model: &Model, p: &TokenStream) -> (TokenStream, TokenStream) {
-    let parent = model.ident;
-    let impls = model.relationships().map(|(field, rel)| {
-        let marker = marker(model, field);
-        let target = &rel.target;
-        let value = value_type(rel, p);
-        let meta = meta_ident(field);
-        let failed = quote!(#p::unimplemented!(
-            "#[derive(Model)] failed; see the compile errors"
-        ));
-        quote! {
-            #[automatically_derived]
-            impl #p::Relation for #marker {
-                type Parent = #parent;
-                type Target = #target;
-                type Key = ();
-                type Value = #value;
-                const META: &'static #p::RelationMeta = #meta;
-
-                fn parent_key(_: &#parent) -> #p::Option<()> {
-                    #failed
-                }
-
-                fn key_params(_: #p::Vec<()>) -> #p::Vec<#p::Param> {
-                    #failed
-                }
-
-                fn slot(_: &mut #parent) -> &mut #p::Related<Self::Value> {
-                    #failed
-                }
-            }
-        }
-    });
-    let metas = metas(model, false, p);
-    let handles = handles(model, p);
-    (
-        markers(model),
-        quote! {
-            #metas
-            #(#impls)*
-            #handles
-        },
-    )
 }
 
 /// `tokens` with every `Self` replaced by the model's name: in the field's type `Self` is the
@@ -125,116 +49,6 @@ fn replace_self(tokens: TokenStream, model: &Ident) -> TokenStream {
             other => other,
         })
         .collect()
-}
-
-/// What the field holds once loaded, built from the kind and target (for the fallback's stubs,
-/// where the field's type may be wrong).
-fn value_type(rel: &Relationship, p: &TokenStream) -> TokenStream {
-    let target = &rel.target;
-    match (rel.kind, rel.shape) {
-        (Kind::HasMany | Kind::ManyToMany, _) => quote!(#p::Vec<#target>),
-        (Kind::BelongsTo, Some(Shape::One)) => quote!(#target),
-        (Kind::HasOne | Kind::BelongsTo, _) => quote!(#p::Option<#target>),
-    }
-}
-
-/// `__orm_table::<T>()`, spanned at the type: "`T` is not a model" points at the attribute,
-/// once (a function's bound is the only obligation; `<T as Model>::TABLE` would also report
-/// `Model`'s supertraits).
-pub(crate) fn table_of(ty: &syn::Type) -> TokenStream {
-    quote_spanned!(ty.span()=> __orm_table::<#ty>())
-}
-
-/// The name of a relationship's metadata constant in the derive's `const _` block.
-fn meta_ident(field: &Field) -> Ident {
-    format_ident!("__ORM_META_{}", field.name())
-}
-
-/// The metadata of every relationship, as constants of the derive's `const _` block: the
-/// `Relation` impls and `FromRow` (which must not depend on the impls' bounds) share them.
-/// `full` adds the options (the fallback's stubs have only the kind and the tables).
-fn metas(model: &Model, full: bool, p: &TokenStream) -> TokenStream {
-    if model.relationships().next().is_none() {
-        return TokenStream::new();
-    }
-    let consts = model.relationships().map(|(field, rel)| {
-        let name = meta_ident(field);
-        let meta = meta(model, field, rel, full, p);
-        quote! {
-            const #name: &'static #p::RelationMeta = &#meta;
-        }
-    });
-    quote! {
-        const fn __orm_table<T: #p::Model>() -> &'static #p::Table {
-            T::TABLE
-        }
-        #(#consts)*
-    }
-}
-
-/// `&["a", "b"]`: the field names of a key list.
-fn names(list: &NameList) -> TokenStream {
-    let names = list.names.iter().map(|n| &n.name);
-    quote!(&[#(#names),*])
-}
-
-/// `RelationMeta::new(...)` with its builders; `full` adds the options.
-fn meta(
-    model: &Model,
-    field: &Field,
-    rel: &Relationship,
-    full: bool,
-    p: &TokenStream,
-) -> TokenStream {
-    let parent = model.ident;
-    let model_name = parent.unraw().to_string();
-    let name = field.name();
-    let variant = format_ident!("{}", rel.kind.variant());
-    let parent_table = quote!(<#parent as #p::Model>::TABLE);
-    let target_table = table_of(&rel.target);
-    let mut out = quote! {
-        #p::RelationMeta::new(
-            #model_name,
-            #name,
-            #p::RelationKind::#variant,
-            #parent_table,
-            #target_table,
-        )
-    };
-    if !full {
-        return out;
-    }
-    if let Some(list) = &rel.foreign_key {
-        let names = names(list);
-        out.extend(quote!(.foreign_key(#names)));
-    }
-    if let Some(link) = &rel.secondary {
-        let table = table_of(link);
-        out.extend(quote!(.secondary(#table)));
-    }
-    if let Some(list) = &rel.target_key {
-        let names = names(list);
-        out.extend(quote!(.secondary_target_key(#names)));
-    }
-    if !rel.order_by.is_empty() {
-        let items = rel.order_by.iter().map(|o| {
-            let (column, descending) = (&o.column, o.descending);
-            quote!((#column, #descending))
-        });
-        out.extend(quote!(.order_by(&[#(#items),*])));
-    }
-    if let Some(back) = &rel.back_populates {
-        let back = back.value();
-        out.extend(quote!(.back_populates(#back)));
-    }
-    if let Some(bits) = rel.cascade {
-        let bits = Literal::u8_unsuffixed(bits);
-        out.extend(quote!(.cascade(#p::Cascade::from_bits(#bits))));
-    }
-    if rel.passive_deletes.is_some() {
-        out.extend(quote!(.passive_deletes()));
-    }
-    out
 }
 
 /// `impl Relation for __OrmRel_User_orders`.
@@ -437,56 +251,4 @@ fn read_key(
             }
         };
     }
-}
-
-/// One `Relationship<...>` constant per relationship field, named like the field.
-fn handles(model: &Model, p: &TokenStream) -> TokenStream {
-    let ident = model.ident;
-    let consts = model.relationships().map(|(field, rel)| {
-        let name = field.ident;
-        let vis = &field.original.vis;
-        let marker = marker(model, field);
-        let line = format!(
-            " The relationship `{}`: {} `{}`.",
-            field.name(),
-            rel.kind.symbol(),
-            type_name(&rel.target)
-        );
-        let field_docs = field
-            .original
-            .attrs
-            .iter()
-            .filter(|a| a.path().is_ident("doc"));
-        let docs = if field
-            .original
-            .attrs
-            .iter()
-            .any(|a| a.path().is_ident("doc"))
-        {
-            quote! {
-                #(#field_docs)*
-                #[doc = ""]
-                #[doc = #line]
-            }
-        } else {
-            quote!(#[doc = #line])
-        };
-        quote! {
-            #docs
-            #[allow(non_upper_case_globals)]
-            #vis const #name: #p::Relationship<#marker> = #p::Relationship::new();
-        }
-    });
-    quote! {
-        #[automatically_derived]
-        impl #ident {
-            #(#consts)*
-        }
-    }
-}
-
-/// The initialiser of a relationship field in `FromRow`: not loaded, naming the relationship.
-pub(crate) fn unloaded(field: &Field, p: &TokenStream) -> TokenStream {
-    let meta = meta_ident(field);
-    quote!(#p::Related::unloaded(#meta))
 }

@@ -1,0 +1,73 @@
+//! [`Persist`]: what the session needs of a model beyond its metadata, implemented by
+//! `#[derive(Model)]` next to [`Model`].
+
+use std::any::Any;
+
+use super::{ColumnSet, Hooks, RelationOps};
+use crate::error::Result;
+use crate::expr::Param;
+use crate::model::Model;
+use crate::row::Row;
+
+/// A model as the session persists it: column-level access by position in
+/// [`TABLE.columns`](crate::meta::Table::columns), snapshots, validators, the version column,
+/// the relationships and the lifecycle [`Hooks`]. Derive [`Model`]; do not implement it by hand.
+///
+/// [`Model`] holds what every statement needs (metadata, keys, encoding and decoding); this
+/// trait holds the rest, which only the session uses (as SQLAlchemy keeps the mapper apart from
+/// persistence). The derive implements both. The session's methods taking objects bound on
+/// this trait, so generic code over a session names it: `fn save<M: Persist>(..)`.
+///
+/// Positions out of range give `None` / an error, never a panic.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a model",
+    label = "not a model",
+    note = "add `#[derive(Model)]` to the struct"
+)]
+pub trait Persist: Model + Hooks {
+    /// The position of the `#[model(version)]` column, if any.
+    const VERSION: Option<usize> = None;
+
+    /// Whether the model implements its own [`Hooks`] (`#[model(hooks)]`): the session then
+    /// saves an object's state before running them, to undo their changes if the flush fails.
+    const CUSTOM_HOOKS: bool = false;
+
+    /// The relationships, for the session's cascades and graph saving.
+    const RELATIONS: &'static [&'static dyn RelationOps<Self>] = &[];
+
+    /// Column `idx` of this object as a parameter.
+    fn column_param(&self, idx: usize) -> Option<Param>;
+
+    /// Column `idx` of every row, as one array parameter (for `unnest`).
+    fn column_array(rows: &[&Self], idx: usize) -> Option<Param>;
+
+    /// Column `idx`'s value, type-erased (to copy keys between objects).
+    fn column_value(&self, idx: usize) -> Option<&(dyn Any + Send + Sync)>;
+
+    /// Sets column `idx` from a value of its type (or of its non-null type, for an `Option`
+    /// field); an error when the types differ.
+    fn set_column_value(&mut self, idx: usize, value: &dyn Any) -> Result<()>;
+
+    /// Sets column `idx` to `NULL`; an error when the field is not an `Option`.
+    fn set_column_null(&mut self, idx: usize) -> Result<()>;
+
+    /// Decodes column `idx` from position `at` of `row` into this object.
+    fn decode_column<R: Row + ?Sized>(&mut self, idx: usize, row: &R, at: usize) -> Result<()>;
+
+    /// A copy holding only the column values (relationships not loaded, skipped fields at their
+    /// default): the session's snapshot.
+    fn copy_columns(&self) -> Self;
+
+    /// The columns whose values differ from `old`'s.
+    fn changed_columns(&self, old: &Self) -> ColumnSet;
+
+    /// Moves the column values of `from` into this object, keeping its relationships and
+    /// skipped fields.
+    fn restore_columns(&mut self, from: Self);
+
+    /// Runs the field validators (`#[model(validate = path)]`) of the given columns.
+    fn validate(&self, columns: ColumnSet) -> Result<()>;
+
+    /// Increments the version column (no-op without one).
+    fn bump_version(&mut self);
+}

@@ -1,0 +1,58 @@
+//! The derives' pipelines: read the input into `ast` (collecting errors in a `Ctxt`), run the
+//! cross-field checks, then either generate the code (`expand`) or report every error next to
+//! the stubs of `fallback`. The dispatch lives here, above both, so that neither imports the
+//! other.
+
+use proc_macro2::TokenStream;
+use syn::DeriveInput;
+
+use crate::ast;
+use crate::check;
+use crate::ctxt::Ctxt;
+use crate::expand;
+use crate::fallback;
+
+/// `#[derive(Model)]`.
+pub(crate) fn model(input: &DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let parsed = ast::Model::from_ast(&cx, input);
+    check::check_model(&cx, &parsed);
+    match cx.check() {
+        Ok(()) => expand::model::expand(&parsed),
+        Err(errors) => {
+            let mut out = errors.to_compile_error();
+            out.extend(fallback::model(&parsed));
+            out
+        }
+    }
+}
+
+/// `#[derive(DbEnum)]`.
+pub(crate) fn db_enum(input: &DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let parsed = ast::DbEnum::from_ast(&cx, input);
+    check::check_db_enum(&cx, &parsed);
+    match cx.check() {
+        Ok(()) => expand::db_enum::expand(&parsed),
+        Err(errors) => {
+            let mut out = errors.to_compile_error();
+            out.extend(fallback::db_enum(&parsed));
+            out
+        }
+    }
+}
+
+/// `#[derive(FromRow)]`.
+pub(crate) fn from_row(input: &DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let parsed = ast::RowStruct::from_ast(&cx, input);
+    check::check_from_row(&cx, &parsed);
+    match cx.check() {
+        Ok(()) => expand::from_row::expand(&parsed),
+        Err(errors) => {
+            let mut out = errors.to_compile_error();
+            out.extend(fallback::from_row(&parsed));
+            out
+        }
+    }
+}
