@@ -54,7 +54,8 @@ const LAYERS: &[Crate] = &[
         required: true,
         layers: &[
             ("model", &["ast", "attr", "case", "ctxt", "symbol", "check"]),
-            ("generate", &["expand", "fallback", "tests"]),
+            ("generate", &["expand", "fallback"]),
+            ("dispatch", &["derive", "tests"]),
         ],
         cycles_allowed_within: &[],
     },

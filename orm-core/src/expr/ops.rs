@@ -519,24 +519,6 @@ pub trait SubqueryOf<B> {
     fn into_query(self) -> crate::ast::Query;
 }
 
-impl<O, S, B> SubqueryOf<B> for crate::stmt::Select<O, S>
-where
-    O: SqlType<Base = B>,
-{
-    fn into_query(self) -> crate::ast::Query {
-        crate::stmt::Select::into_query(self)
-    }
-}
-
-impl<O, B> SubqueryOf<B> for crate::stmt::Compound<O>
-where
-    O: SqlType<Base = B>,
-{
-    fn into_query(self) -> crate::ast::Query {
-        crate::stmt::Compound::into_query(self)
-    }
-}
-
 /// Escapes `\`, `%` and `_` so `text` matches itself literally in a `LIKE` pattern (PostgreSQL's
 /// default escape character is `\`).
 ///

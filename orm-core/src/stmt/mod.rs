@@ -28,10 +28,12 @@ pub use select::{Select, exists, recursive_cte, select, select_from, select_valu
 pub use source::{HasSource, Source, Star};
 pub use update::{Update, update, update_model};
 
+use crate::ast::Query;
 use crate::compile::CompiledQuery;
 use crate::error::Result;
 use crate::expr::{
-    AggregateExpr, BinOp, Column, ColumnRef, Expr, Expression, Node, WindowFunc, WindowSpecified,
+    AggregateExpr, BinOp, Column, ColumnRef, Expr, Expression, Node, SubqueryOf, WindowFunc,
+    WindowSpecified,
 };
 use crate::model::Model;
 use crate::row::Decode;
@@ -347,4 +349,23 @@ pub fn pk_filter<M: Model>(pk: M::Pk) -> Expr<bool> {
     }
     // A model always has a key: the derive refuses a struct without one.
     Expr::new(node.unwrap_or(Node::Keyword("FALSE")))
+}
+
+// Selects and set operations selecting one column are subqueries of that column's type.
+impl<O, S, B> SubqueryOf<B> for Select<O, S>
+where
+    O: SqlType<Base = B>,
+{
+    fn into_query(self) -> Query {
+        Select::into_query(self)
+    }
+}
+
+impl<O, B> SubqueryOf<B> for Compound<O>
+where
+    O: SqlType<Base = B>,
+{
+    fn into_query(self) -> Query {
+        Compound::into_query(self)
+    }
 }
