@@ -80,11 +80,9 @@ mod conn;
 mod database;
 mod driver_error;
 mod executor;
-pub mod local;
 mod pg_row;
 mod schema;
 mod session_impl;
-pub mod testing;
 mod transaction;
 
 pub use database::{Database, DatabaseBuilder, PoolStatus};
