@@ -29,10 +29,7 @@ pub async fn create_all<E: Executor>(ex: &E, tables: &[&'static Table]) -> Resul
     let mut schemas: Vec<&str> = sorted.iter().filter_map(|t| t.schema).collect();
     schemas.dedup();
     for s in schemas {
-        let mut w = crate::compile::SqlWriter::new();
-        w.push("CREATE SCHEMA IF NOT EXISTS ");
-        w.push_ident(s);
-        ex.batch_execute(&w.finish()?.0).await?;
+        ex.batch_execute(&ddl::create_schema(s)?).await?;
     }
     for e in enum_types(&sorted) {
         let name = ddl::enum_type_name(e)?;
