@@ -1,11 +1,14 @@
-//! Creating and dropping the tables of a set of models.
+//! Creating and dropping the tables of a set of models: [`Database::create_all`] and
+//! [`Database::drop_all`], and the same for any [`Executor`] (a transaction, a session's
+//! connection).
 
+use super::Database;
 use crate::ddl;
 use crate::expr::{Expression, func, param};
 use crate::meta::Table;
 use crate::stmt::select_values;
 use crate::types::EnumType;
-use crate::{Database, Executor, Result};
+use crate::{Executor, Result};
 
 /// The enum types the tables use, each once, in first-use order.
 fn enum_types(tables: &[&'static Table]) -> Vec<&'static EnumType> {
