@@ -25,7 +25,7 @@ pub struct Book {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> orm_postgres::Result<()> {
-    let db = orm_postgres::testing::dev_database().await?;
+    let db = orm_testing::dev_database().await?;
     db.create_all(&[Book::TABLE]).await?;
 
     let book = db

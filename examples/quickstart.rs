@@ -48,7 +48,7 @@ pub struct Order {
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> orm_postgres::Result<()> {
     // DATABASE_URL, or a throwaway local cluster.
-    let db = orm_postgres::testing::dev_database().await?;
+    let db = orm_testing::dev_database().await?;
 
     println!("== create the tables (in foreign-key order, idempotent)");
     db.drop_all(&[User::TABLE, Order::TABLE]).await?;

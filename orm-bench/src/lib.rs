@@ -27,7 +27,7 @@
 //! cargo test -p orm-bench --benches          # the same smoke test through `cargo test`
 //! ```
 //! The server is `DATABASE_URL` when set, otherwise a throwaway local cluster that
-//! `orm_postgres` starts and removes itself (see `orm_postgres::testing::dev_database`).
+//! `orm_testing` starts and removes itself (see `orm_testing::dev_database`).
 //! **The benches drop and recreate their tables in that database** (`users`; `comments`,
 //! `posts` and `users`; `session_users` and `session_new_users`).
 
@@ -124,7 +124,7 @@ fn server_url() -> Result<(String, &'static str), BoxError> {
     match std::env::var("DATABASE_URL") {
         Ok(url) => Ok((url, "DATABASE_URL")),
         Err(_) => Ok((
-            orm_postgres::local::shared()?.url("postgres"),
+            orm_testing::shared()?.url("postgres"),
             "local throwaway cluster",
         )),
     }
@@ -167,7 +167,7 @@ pub async fn setup() -> Result<Env, BoxError> {
 /// Runs `script` (the bench's tables, created fresh) on the server, starting the local cluster
 /// when `DATABASE_URL` is unset.
 pub async fn create_tables(script: &str) -> Result<(), BoxError> {
-    let admin = orm_postgres::testing::dev_database().await?;
+    let admin = orm_testing::dev_database().await?;
     admin.batch_execute(script).await?;
     Ok(())
 }

@@ -150,6 +150,27 @@ pub fn index_name(table: &str, columns: &[&str]) -> String {
     format!("{}_{:016x}", &full[..cut], hash)
 }
 
+/// `CREATE SCHEMA IF NOT EXISTS "name"`.
+///
+/// ```
+/// assert_eq!(
+///     orm_core::ddl::create_schema("sales")?,
+///     r#"CREATE SCHEMA IF NOT EXISTS "sales""#
+/// );
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`InvalidIdentifier`](crate::error::ErrorKind::InvalidIdentifier) when `name` is empty, too long or
+/// holds a NUL byte.
+pub fn create_schema(name: &str) -> Result<String> {
+    let mut w = SqlWriter::new();
+    w.push("CREATE SCHEMA IF NOT EXISTS ");
+    w.push_ident(name);
+    Ok(w.finish()?.0)
+}
+
 /// `DROP TABLE IF EXISTS table`.
 pub fn drop_table(table: &Table) -> Result<String> {
     let mut w = SqlWriter::new();

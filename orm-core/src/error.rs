@@ -196,15 +196,6 @@ pub enum ErrorKind {
     /// unexpected protocol message, a malformed response).
     #[error("database driver error: {0}")]
     Driver(#[source] BoxError),
-    /// The throwaway local PostgreSQL cluster could not be started or used.
-    #[error("local database: {message}")]
-    LocalDatabase {
-        /// What went wrong, and what to do about it.
-        message: String,
-        /// The underlying error.
-        #[source]
-        source: Option<BoxError>,
-    },
 }
 
 /// The stage of a pool checkout that timed out.

@@ -15,10 +15,10 @@ use deadpool_postgres::{Object, Pool, PoolError, TimeoutType, Timeouts};
 use futures_util::{StreamExt, pin_mut};
 
 use crate::driver_error::{from_pg, from_pool, is_connection_error};
-use crate::load::{BoxFuture, QueryRunner, RowAccess, RowSink};
 use crate::pg_row::DomainParam;
 use crate::pg_row::PgRow;
 use crate::{CompiledQuery, Decode, Error, ErrorKind, Result};
+use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
 
 /// Settings shared by every connection of a database.
 #[derive(Debug)]
@@ -154,7 +154,12 @@ impl Conn {
     async fn query_stream(&self, q: &CompiledQuery) -> Result<tokio_postgres::RowStream> {
         self.ready().await?;
         let obj = self.obj()?;
-        let params = || q.params.iter().map(|p| DomainParam(&**p));
+        let params = || {
+            q.params
+                .iter()
+                .enumerate()
+                .map(|(index, p)| DomainParam { index, value: &**p })
+        };
         let stmt = self.prepare(&q.sql).await?;
         match obj.query_raw(&stmt, params()).await {
             Ok(rows) => Ok(rows),
@@ -258,7 +263,12 @@ impl Conn {
     async fn execute_inner(&self, q: &CompiledQuery) -> Result<u64> {
         self.ready().await?;
         let obj = self.obj()?;
-        let params = || q.params.iter().map(|p| DomainParam(&**p));
+        let params = || {
+            q.params
+                .iter()
+                .enumerate()
+                .map(|(index, p)| DomainParam { index, value: &**p })
+        };
         let stmt = self.prepare(&q.sql).await?;
         match obj.execute_raw(&stmt, params()).await {
             Ok(n) => Ok(n),

@@ -1,11 +1,34 @@
 //! Converting the driver's and the pool's errors into [`Error`] at the crate boundary.
 
 use std::error::Error as _;
+use std::fmt;
 
 use deadpool_postgres::PoolError;
 use deadpool_postgres::{TimeoutType, tokio_postgres};
 
-use crate::{DbError, Error, ErrorKind, PoolStage};
+use crate::{BoxError, DbError, Error, ErrorKind, PoolStage};
+
+/// A statement parameter that could not be encoded for the server's type, raised by
+/// [`DomainParam`](crate::pg_row::DomainParam) so that [`from_pg`] knows the failure by its type.
+#[derive(Debug)]
+pub(crate) struct ParamEncodeError {
+    /// 0-based position of the parameter in its statement.
+    pub(crate) index: usize,
+    /// Why the value could not be encoded.
+    pub(crate) source: BoxError,
+}
+
+impl fmt::Display for ParamEncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot encode parameter ${}", self.index + 1)
+    }
+}
+
+impl std::error::Error for ParamEncodeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
 
 /// The fields of a server error message.
 fn db_info(db: &tokio_postgres::error::DbError) -> DbError {
@@ -44,19 +67,20 @@ pub(crate) fn from_pg(e: tokio_postgres::Error) -> Error {
     if is_connection_error(&e) {
         return ErrorKind::ConnectionLost(Box::new(e)).into();
     }
-    // `error serializing parameter N` (0-based): the value did not fit the server's type.
-    let text = e.to_string();
-    if let Some(n) = text.strip_prefix("error serializing parameter ") {
-        if let Ok(idx) = n.trim().parse::<usize>() {
-            let source = e
-                .into_source()
-                .unwrap_or_else(|| "the value does not fit the parameter's type".into());
-            return ErrorKind::Encode {
-                index: idx + 1,
-                source,
+    // A parameter that did not fit the server's type: `DomainParam` raised a `ParamEncodeError`,
+    // which the driver hands back as the error's source.
+    if e.source().is_some_and(|s| s.is::<ParamEncodeError>()) {
+        let source = e
+            .into_source()
+            .unwrap_or_else(|| "the driver dropped the parameter's error".into());
+        return match source.downcast::<ParamEncodeError>() {
+            Ok(failed) => ErrorKind::Encode {
+                index: failed.index + 1,
+                source: failed.source,
             }
-            .into();
-        }
+            .into(),
+            Err(other) => ErrorKind::Driver(other).into(),
+        };
     }
     ErrorKind::Driver(Box::new(e)).into()
 }

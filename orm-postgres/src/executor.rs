@@ -12,9 +12,10 @@ use deadpool_postgres::tokio_postgres;
 use futures_util::Stream;
 
 use crate::conn::{Conn, Trace};
-use crate::load::{IntoLoader, JoinedFold, LoadPlan, Strategy, run_loads};
+use crate::load::{IntoLoader, Strategy};
 use crate::pg_row::PgRow;
 use crate::{Decode, Result, RowOf, Statement};
+use orm_core::driver::{JoinedFold, LoadPlan, load_plan, run_loads};
 
 pub(crate) mod sealed {
     use super::*;
@@ -70,7 +71,7 @@ pub trait Executor: Acquire + Sync {
         statement: S,
     ) -> impl Future<Output = Result<Vec<RowOf<S>>>> + Send {
         let compiled = statement.compile();
-        let plan = crate::load::plan(&statement);
+        let plan = load_plan(&statement);
         async move {
             let q = compiled?;
             let conn = self.acquire().await?;
@@ -89,7 +90,7 @@ pub trait Executor: Acquire + Sync {
         statement: S,
     ) -> impl Future<Output = Result<RowOf<S>>> + Send {
         let compiled = statement.compile();
-        let plan = crate::load::plan(&statement);
+        let plan = load_plan(&statement);
         async move {
             let q = compiled?;
             let conn = self.acquire().await?;
@@ -110,7 +111,7 @@ pub trait Executor: Acquire + Sync {
         statement: S,
     ) -> impl Future<Output = Result<Option<RowOf<S>>>> + Send {
         let compiled = statement.compile();
-        let plan = crate::load::plan(&statement);
+        let plan = load_plan(&statement);
         async move {
             let q = compiled?;
             let conn = self.acquire().await?;

@@ -80,17 +80,14 @@ mod conn;
 mod database;
 mod driver_error;
 mod executor;
-pub mod local;
 mod pg_row;
-mod schema;
-mod session_impl;
-pub mod testing;
+mod pg_session;
 mod transaction;
 
 pub use database::{Database, DatabaseBuilder, PoolStatus};
+pub use database::{create_all, drop_all};
 pub use executor::{Executor, RowStream};
-pub use schema::{create_all, drop_all};
-pub use session_impl::{RetryPolicy, Session, SessionOptions};
+pub use pg_session::{RetryPolicy, Session, SessionOptions};
 pub use transaction::{IsolationLevel, Transaction, TxOptions};
 
 /// Everything a user needs in scope: the derives, the statement builders, the expression

@@ -4,6 +4,7 @@ use deadpool_postgres::tokio_postgres;
 use tokio_postgres::types::{FromSql, IsNull, Kind, ToSql, Type};
 
 use crate::BoxError;
+use crate::driver_error::ParamEncodeError;
 
 /// A `tokio_postgres::Row` read by position.
 pub(crate) struct PgRow<'r>(pub(crate) &'r tokio_postgres::Row);
@@ -64,10 +65,17 @@ impl crate::Row for PgRow<'_> {
     }
 }
 
-/// A parameter that also binds to a domain over its type: a domain travels as its base type, but
-/// the driver only matches exact types, so the value is encoded for the base.
+/// A statement parameter at position `index` (0-based) of its statement.
+///
+/// It also binds to a domain over its type: a domain travels as its base type, but the driver
+/// only matches exact types, so the value is encoded for the base. When the value cannot be
+/// encoded, the error is a [`ParamEncodeError`] naming the position, so that
+/// [`from_pg`](crate::driver_error::from_pg) classifies it by type, not by the driver's message.
 #[derive(Debug)]
-pub(crate) struct DomainParam<'a>(pub(crate) &'a (dyn ToSql + Sync));
+pub(crate) struct DomainParam<'a> {
+    pub(crate) index: usize,
+    pub(crate) value: &'a (dyn ToSql + Sync),
+}
 
 impl ToSql for DomainParam<'_> {
     fn to_sql(&self, ty: &Type, out: &mut crate::__private::BytesMut) -> Result<IsNull, BoxError> {
@@ -83,14 +91,17 @@ impl ToSql for DomainParam<'_> {
         ty: &Type,
         out: &mut crate::__private::BytesMut,
     ) -> Result<IsNull, BoxError> {
-        match domain_base(ty) {
-            Some(base) => self.0.to_sql_checked(base, out),
-            None => self.0.to_sql_checked(ty, out),
-        }
+        let ty = domain_base(ty).unwrap_or(ty);
+        self.value.to_sql_checked(ty, out).map_err(|source| {
+            Box::new(ParamEncodeError {
+                index: self.index,
+                source,
+            }) as BoxError
+        })
     }
 }
 
-impl crate::load::RowAccess for PgRow<'_> {
+impl orm_core::driver::RowAccess for PgRow<'_> {
     fn raw(&self, idx: usize) -> Result<(&Type, Option<&[u8]>), BoxError> {
         let column = self
             .0

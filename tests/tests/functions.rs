@@ -13,9 +13,9 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use orm_postgres::expr::{ExtractField, Over, value};
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
-use orm_postgres::testing::{TestDatabase, test_database};
 use orm_postgres::types::{Interval, Position, TsQuery, TsQueryItem, TsVector, Weight};
 use orm_postgres::{RowOf, Statement};
+use orm_testing::{TestDatabase, test_database};
 use rust_decimal::Decimal;
 
 #[derive(Model, Debug, Clone, PartialEq)]

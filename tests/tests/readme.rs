@@ -2,8 +2,8 @@
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::{query, text};
-use orm_postgres::testing::test_database;
 use orm_postgres::{IsolationLevel, TxOptions, alias};
+use orm_testing::test_database;
 use orm_tests::{Order, User};
 
 #[derive(Model, Debug, Clone)]
@@ -249,7 +249,7 @@ async fn the_tour_runs() -> orm_postgres::Result<()> {
 
 mod relationships {
     use orm_postgres::prelude::*;
-    use orm_postgres::testing::test_database;
+    use orm_testing::test_database;
 
     #[derive(Model, Debug, Clone, Default, PartialEq)]
     #[model(table = "users")]
@@ -342,8 +342,8 @@ mod session {
 
     use orm_postgres::prelude::*;
     use orm_postgres::session::UnitOfWork;
-    use orm_postgres::testing::test_database;
     use orm_postgres::{IsolationLevel, RetryPolicy, SessionOptions};
+    use orm_testing::test_database;
 
     use super::relationships::{Order, User};
 

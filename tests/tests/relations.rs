@@ -2,8 +2,8 @@
 //! through relationships, and exact statement counts — against a real server.
 
 use orm_postgres::prelude::*;
-use orm_postgres::testing::{TestDatabase, test_database};
 use orm_postgres::{ErrorKind, Executor};
+use orm_testing::{TestDatabase, test_database};
 
 /// A blog: users write posts, posts have comments and tags; a user may have a profile; users
 /// refer other users; posts have an author and an optional editor (two FKs to users).

@@ -4,8 +4,8 @@
 
 use orm_postgres::prelude::*;
 use orm_postgres::session::Status;
-use orm_postgres::testing::{TestDatabase, test_database};
 use orm_postgres::{DbError, ErrorKind, Executor, RetryPolicy, SessionOptions};
+use orm_testing::{TestDatabase, test_database};
 
 // ----- models ---------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 
-use orm_postgres::testing::test_database;
+use orm_testing::test_database;
 
 /// Field name and debug-printed value.
 type FieldList = Vec<(String, String)>;

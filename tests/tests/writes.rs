@@ -9,7 +9,7 @@ use orm_postgres::expr::escape_like;
 use orm_postgres::prelude::*;
 use orm_postgres::raw::{query, text};
 use orm_postgres::stmt::label;
-use orm_postgres::testing::{TestDatabase, test_database};
+use orm_testing::{TestDatabase, test_database};
 use orm_tests::{Order, User};
 
 orm_postgres::alias!(Other = User);

@@ -3,9 +3,9 @@
 //! | strategy | what runs |
 //! |---|---|
 //! | *raise* (the default) | nothing: reading the field is a [`NotLoaded`](crate::ErrorKind::NotLoaded) error ([`Related::get`](crate::relation::Related::get)) |
-//! | [`selectin`](Relationship::selectin) ([`selectin`](self::selectin) module) | one more query per relationship level: `WHERE fk = ANY($1)` with the parents' keys as one array |
-//! | [`subquery`](Relationship::subquery) ([`subquery`](self::subquery) module) | one more query per level, filtering by the parent query itself as a subquery |
-//! | [`joined`](Relationship::joined) ([`joined`](self::joined) module) | nothing more: the parent query `LEFT JOIN`s the target and rows are folded into their parents |
+//! | [`selectin`](Relationship::selectin) (`load/selectin.rs`) | one more query per relationship level: `WHERE fk = ANY($1)` with the parents' keys as one array |
+//! | [`subquery`](Relationship::subquery) (`load/subquery.rs`) | one more query per level, filtering by the parent query itself as a subquery |
+//! | [`joined`](Relationship::joined) (`load/joined.rs`) | nothing more: the parent query `LEFT JOIN`s the target and rows are folded into their parents |
 //!
 //! Loading never happens behind the reader's back: the query says what to load
 //! ([`Select::load`]), or `Executor::load` does it later, with an `await` the reader can see.
@@ -14,27 +14,29 @@
 //! row counts. A load rides on the select through its option slot
 //! ([`SelectOption`](crate::stmt::SelectOption)), so the statement layer knows nothing of it.
 //!
-//! This module does no IO itself: the driver crate provides a [`QueryRunner`].
+//! This module does no IO itself: the driver crate runs the queries (`load/runner.rs` is the
+//! seam it implements, `load/run.rs` drives a statement's loads).
 
-pub mod joined;
-mod runner;
-pub mod selectin;
-pub mod subquery;
+pub(crate) mod joined;
+pub(crate) mod run;
+pub(crate) mod runner;
+mod selectin;
+mod subquery;
 
-pub use joined::JoinedFold;
-pub use runner::{BoxFuture, QueryRunner, RowAccess, RowSink, domain_base};
+use run::run_loads;
+use runner::{BoxFuture, QueryRunner};
+pub(crate) use runner::{RowAccess, RowSink};
 
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
 use crate::ast::Query;
-use crate::compile::{self, CompiledQuery, SqlWriter};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::relation::{RelatedValue, Relation};
 use crate::row::FromRow;
-use crate::stmt::{JoinedParts, RowOf, Select, SelectOption, Statement};
+use crate::stmt::{JoinedParts, Select, SelectOption};
 
 /// How a relationship is loaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,9 +84,6 @@ pub trait Loader<P>: Send + Sync {
         offset: usize,
     ) -> Result<()>;
 }
-
-/// The loads a statement asks for, and the statement's query (for subquery loading).
-pub type LoadPlan<P> = (Vec<Arc<dyn Loader<P>>>, Query);
 
 /// A relationship to load, its strategy, and what to load under it.
 pub struct Load<R: Relation> {
@@ -232,7 +231,7 @@ where
 }
 
 /// A load riding on a select's option slot.
-struct LoadOption<P: 'static>(Arc<dyn Loader<P>>);
+pub(crate) struct LoadOption<P: 'static>(pub(crate) Arc<dyn Loader<P>>);
 
 impl<P: Send + 'static> SelectOption<P> for LoadOption<P> {
     fn joined_width(&self) -> Option<usize> {
@@ -255,92 +254,4 @@ impl<M: Model, S> Select<M, S> {
     pub fn load(self, load: impl IntoLoader<M>) -> Self {
         self.option(LoadOption(load.into_loader()))
     }
-}
-
-/// The relationship loads a statement carries (its options that are loads), with its query;
-/// `None` when it has none.
-pub fn plan<S: Statement + ?Sized>(statement: &S) -> Option<LoadPlan<RowOf<S>>> {
-    let set = statement.options()?;
-    let loaders: Vec<Arc<dyn Loader<RowOf<S>>>> = set
-        .options
-        .iter()
-        .filter_map(|o| o.as_any().downcast_ref::<LoadOption<RowOf<S>>>())
-        .map(|l| l.0.clone())
-        .collect();
-    if loaders.is_empty() {
-        return None;
-    }
-    Some((loaders, set.query))
-}
-
-/// Runs `loaders` for `parents`: their queries together (pipelined by the runner), then each
-/// assignment and its nested loads. `joined_done`: the parent query already folded its joined
-/// loads (otherwise, e.g. for objects in hand or nested levels, a joined load runs as selectin).
-pub fn run_loads<'a, P: Send>(
-    runner: &'a dyn QueryRunner,
-    parents: Vec<&'a mut P>,
-    loaders: &'a [Arc<dyn Loader<P>>],
-    parent_query: Option<&'a Query>,
-    joined_done: bool,
-) -> BoxFuture<'a, Result<()>> {
-    Box::pin(async move {
-        if parents.is_empty() || loaders.is_empty() {
-            return Ok(());
-        }
-        // One query per loader (none when no parent has a key: the field is still set, empty).
-        let mut pending: Vec<Option<(Query, CompiledQuery)>> = Vec::with_capacity(loaders.len());
-        {
-            let shared: Vec<&P> = parents.iter().map(|p| &**p).collect();
-            for l in loaders {
-                if joined_done && l.strategy() == Strategy::Joined {
-                    // Loaded by the parent query itself (JoinedFold).
-                    pending.push(None);
-                    continue;
-                }
-                pending.push(match l.query(&shared, parent_query)? {
-                    Some(q) => {
-                        let compiled = compile_query(&q)?;
-                        Some((q, compiled))
-                    }
-                    None => None,
-                });
-            }
-        }
-        let mut buffers: Vec<Box<dyn Any + Send>> = loaders.iter().map(|l| l.buffer()).collect();
-        {
-            // All the loaders' queries go out together: the runner pipelines them.
-            let mut jobs: Vec<(CompiledQuery, RowSink<'_>)> = Vec::new();
-            for ((loader, job), buffer) in loaders.iter().zip(&pending).zip(buffers.iter_mut()) {
-                if let Some((_, compiled)) = job {
-                    let buffer: &mut (dyn Any + Send) = &mut **buffer;
-                    jobs.push((
-                        compiled.clone(),
-                        Box::new(move |row: &dyn RowAccess| loader.push(buffer, row)),
-                    ));
-                }
-            }
-            for outcome in runner.run_all(jobs).await {
-                outcome?;
-            }
-        }
-        // Each loader assigns to its own field of the same parents: one after the other.
-        let mut parents = parents;
-        for ((loader, job), buffer) in loaders.iter().zip(pending).zip(buffers) {
-            if joined_done && loader.strategy() == Strategy::Joined {
-                // Assigned by the parent query's fold.
-                continue;
-            }
-            let batch: Vec<&mut P> = parents.iter_mut().map(|p| &mut **p).collect();
-            loader
-                .assign(batch, buffer, runner, job.map(|(q, _)| q))
-                .await?;
-        }
-        Ok(())
-    })
-}
-
-fn compile_query(q: &Query) -> Result<CompiledQuery> {
-    let mut w = SqlWriter::new();
-    compile::write_query(&mut w, q);
-    compile::finish(w)
 }

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use orm_postgres::RowOf;
 use orm_postgres::prelude::*;
 use orm_postgres::raw::RawQuery;
-use orm_postgres::testing::{TestDatabase, test_database};
+use orm_testing::{TestDatabase, test_database};
 
 /// The directory holding the datasets: `ORM_DATASETS`, else `../shared/datasets` next to the
 /// workspace root.

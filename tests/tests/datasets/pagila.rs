@@ -125,7 +125,7 @@ async fn pagila_queries() {
 /// connection, and its data comes as `COPY ... FROM stdin` blocks, sent with `COPY` here.
 /// `ALTER ... OWNER TO postgres` lines are left out, so the load works as any user that may
 /// create objects in the database.
-async fn load(t: &orm_postgres::testing::TestDatabase, schema: &Path, data: &Path) {
+async fn load(t: &orm_testing::TestDatabase, schema: &Path, data: &Path) {
     let read = |p: &Path| {
         std::fs::read_to_string(p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
     };

@@ -559,7 +559,7 @@ async fn orders_of_one_user_and_cascade() {
 
 #[tokio::test]
 async fn composite_primary_key() {
-    let t = orm_postgres::testing::test_database().await.unwrap();
+    let t = orm_testing::test_database().await.unwrap();
     t.create_all(&[Enrollment::TABLE]).await.unwrap();
     let rows = vec![
         Enrollment {

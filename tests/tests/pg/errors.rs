@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use orm_postgres::prelude::*;
-use orm_postgres::testing::test_database;
 use orm_postgres::{ErrorKind, PoolStage};
+use orm_testing::test_database;
 use orm_tests::{Order, User};
 
 use crate::{add_users, users_db};
@@ -46,7 +46,7 @@ async fn unreachable_server_is_a_connect_error() {
 #[tokio::test]
 async fn wrong_password_is_an_authentication_error() {
     let t = test_database().await.unwrap();
-    // The local cluster asks this role (only) for a password; see orm_postgres::local.
+    // The local cluster asks this role (only) for a password; see orm_testing.
     t.batch_execute(
         "DO $$ BEGIN CREATE ROLE orm_password_check LOGIN PASSWORD 'right'; \
          EXCEPTION WHEN duplicate_object THEN NULL; END $$",

@@ -9,7 +9,7 @@ mod transactions;
 mod types;
 
 use orm_postgres::prelude::*;
-use orm_postgres::testing::{TestDatabase, test_database};
+use orm_testing::{TestDatabase, test_database};
 use orm_tests::{Order, User};
 
 /// A fresh database with the users and orders tables.

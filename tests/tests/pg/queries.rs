@@ -1,8 +1,8 @@
 //! Joins, subqueries, CTEs, set operations, grouping and pagination against real data.
 
 use orm_postgres::prelude::*;
-use orm_postgres::testing::{TestDatabase, test_database};
 use orm_postgres::{ErrorKind, alias};
+use orm_testing::{TestDatabase, test_database};
 use orm_tests::{Order, User};
 
 /// Employees with a manager: a self-referencing table.

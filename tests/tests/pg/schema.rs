@@ -1,7 +1,7 @@
 //! create_all / drop_all: every declared constraint and index, in foreign-key order.
 
 use orm_postgres::prelude::*;
-use orm_postgres::testing::test_database;
+use orm_testing::test_database;
 use orm_tests::{Everything, Order, User};
 
 async fn strings(db: &impl Executor, sql: &str) -> Vec<String> {

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use orm_postgres::prelude::*;
-use orm_postgres::testing::TestDatabase;
 use orm_postgres::{ErrorKind, IsolationLevel, TxOptions};
+use orm_testing::TestDatabase;
 use orm_tests::User;
 
 use crate::{add_users, users_db};

@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use orm_postgres::ErrorKind;
 use orm_postgres::prelude::*;
-use orm_postgres::testing::test_database;
+use orm_testing::test_database;
 use orm_tests::{Everything, Mood, Settings};
 use rust_decimal::Decimal;
 

@@ -1,11 +1,14 @@
-//! Creating and dropping the tables of a set of models.
+//! Creating and dropping the tables of a set of models: [`Database::create_all`] and
+//! [`Database::drop_all`], and the same for any [`Executor`] (a transaction, a session's
+//! connection).
 
+use super::Database;
 use crate::ddl;
 use crate::expr::{Expression, func, param};
 use crate::meta::Table;
 use crate::stmt::select_values;
 use crate::types::EnumType;
-use crate::{Database, Executor, Result};
+use crate::{Executor, Result};
 
 /// The enum types the tables use, each once, in first-use order.
 fn enum_types(tables: &[&'static Table]) -> Vec<&'static EnumType> {
@@ -29,10 +32,7 @@ pub async fn create_all<E: Executor>(ex: &E, tables: &[&'static Table]) -> Resul
     let mut schemas: Vec<&str> = sorted.iter().filter_map(|t| t.schema).collect();
     schemas.dedup();
     for s in schemas {
-        let mut w = crate::compile::SqlWriter::new();
-        w.push("CREATE SCHEMA IF NOT EXISTS ");
-        w.push_ident(s);
-        ex.batch_execute(&w.finish()?.0).await?;
+        ex.batch_execute(&ddl::create_schema(s)?).await?;
     }
     for e in enum_types(&sorted) {
         let name = ddl::enum_type_name(e)?;

@@ -1,4 +1,19 @@
 //! [`Database`]: a pool of connections and the entry point for running statements.
+//!
+//! Every method of `Database` is in this folder:
+//! - `mod.rs`: the type, its pool settings ([`DatabaseBuilder`]) and status, connecting;
+//! - `transactions.rs`: `begin`, `begin_with`, `transaction`, `transaction_with`;
+//! - `sessions.rs`: `session`, `session_with`, `retry`;
+//! - `schema.rs`: `create_all`, `drop_all` (and the free functions of the same names, for any
+//!   [`Executor`]).
+//!
+//! The statement methods (`fetch_all`, `execute`, ...) are the [`Executor`] trait's.
+
+mod schema;
+mod sessions;
+mod transactions;
+
+pub use schema::{create_all, drop_all};
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -10,7 +25,6 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, 
 use crate::conn::{Conn, Settings};
 use crate::executor::Executor;
 use crate::executor::sealed::{Acquire, ConnRef};
-use crate::transaction::{Transaction, TxOptions};
 use crate::{Error, Result};
 
 /// A PostgreSQL database reached through a pool of connections.
@@ -243,64 +257,6 @@ impl Database {
             max_size: s.max_size,
             size: s.size,
             available: s.available,
-        }
-    }
-
-    /// Starts a transaction (`BEGIN`) on a connection of its own.
-    pub async fn begin(&self) -> Result<Transaction<'static>> {
-        self.begin_with(TxOptions::default()).await
-    }
-
-    /// Starts a transaction with an isolation level, read-only or deferrable mode.
-    pub async fn begin_with(&self, options: TxOptions) -> Result<Transaction<'static>> {
-        let conn = Conn::checkout(&self.pool, self.settings.clone()).await?;
-        conn.begin(&options.begin_sql()).await?;
-        Ok(Transaction::top(conn))
-    }
-
-    /// Runs `f` in a transaction: commits when it returns `Ok`, rolls back when it returns
-    /// `Err` (and returns that error).
-    ///
-    /// ```no_run
-    /// # use orm_postgres::{Database, prelude::*};
-    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
-    /// let moved = db
-    ///     .transaction(async |tx| {
-    ///         tx.batch_execute("UPDATE accounts SET balance = balance - 10 WHERE id = 1").await?;
-    ///         tx.batch_execute("UPDATE accounts SET balance = balance + 10 WHERE id = 2").await?;
-    ///         Ok::<_, orm_postgres::Error>(10)
-    ///     })
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn transaction<T, E, F>(&self, f: F) -> std::result::Result<T, E>
-    where
-        F: AsyncFnOnce(&mut Transaction<'static>) -> std::result::Result<T, E>,
-        E: From<Error>,
-    {
-        self.transaction_with(TxOptions::default(), f).await
-    }
-
-    /// [`transaction`](Database::transaction) with options.
-    pub async fn transaction_with<T, E, F>(
-        &self,
-        options: TxOptions,
-        f: F,
-    ) -> std::result::Result<T, E>
-    where
-        F: AsyncFnOnce(&mut Transaction<'static>) -> std::result::Result<T, E>,
-        E: From<Error>,
-    {
-        let mut tx = self.begin_with(options).await?;
-        match f(&mut tx).await {
-            Ok(value) => {
-                tx.commit().await?;
-                Ok(value)
-            }
-            Err(e) => {
-                tx.rollback().await?;
-                Err(e)
-            }
         }
     }
 }

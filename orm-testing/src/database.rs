@@ -1,23 +1,15 @@
-//! Databases for tests and examples: the server in `DATABASE_URL` when it is set, otherwise the
-//! throwaway [local cluster](crate::local) of this process.
+//! The databases of tests and examples: the server in `DATABASE_URL` when it is set, otherwise the
+//! process's throwaway [local cluster](crate::shared).
 //!
-//! ```no_run
-//! use orm_postgres::prelude::*;
-//! # async fn run() -> orm_postgres::Result<()> {
-//! // In a test: a database of its own, dropped when the guard is.
-//! let t = orm_postgres::testing::test_database().await?;
-//! t.db.batch_execute("CREATE TABLE t (id int PRIMARY KEY)").await?;
-//!
-//! // In an example: the default database (DATABASE_URL, or the local cluster's `postgres`).
-//! let db = orm_postgres::testing::dev_database().await?;
-//! # Ok(()) }
-//! ```
+//! These functions return [`orm_postgres::Result`], like everything a test does with the database
+//! afterwards; a cluster that cannot start is reported as [`ErrorKind::Connect`](orm_postgres::ErrorKind::Connect) with the
+//! [`ClusterError`] as its source (see [`ClusterError`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::database::database_url_from_env;
-use crate::local::LocalCluster;
-use crate::{Database, Error, ErrorKind, Executor, Result};
+use orm_postgres::{Database, Error, Executor, Result};
+
+use crate::{ClusterError, LocalCluster};
 
 /// Where the databases live.
 enum Server {
@@ -29,20 +21,19 @@ enum Server {
 
 impl Server {
     async fn get() -> Result<Server> {
-        if let Ok(url) = database_url_from_env() {
+        if let Ok(url) = std::env::var("DATABASE_URL") {
             return Ok(Server::External(url));
         }
-        let cluster = tokio::task::spawn_blocking(crate::local::shared)
+        let cluster = tokio::task::spawn_blocking(crate::shared)
             .await
             .map_err(|e| {
-                Error::from(ErrorKind::LocalDatabase {
-                    message: "starting the local cluster panicked".into(),
-                    source: Some(Box::new(e)),
-                })
+                Error::from(ClusterError::failed(
+                    "starting the local cluster panicked",
+                    Some(Box::new(e)),
+                ))
             })??;
         Ok(Server::Local(cluster))
     }
-
     /// The URL of the server's default database.
     fn url(&self) -> String {
         match self {
@@ -85,7 +76,7 @@ impl TestDatabase {
     }
 
     /// A connection URL for the server's default database; with
-    /// [`DatabaseBuilder::dbname`](crate::DatabaseBuilder::dbname) it reaches this database too.
+    /// [`DatabaseBuilder::dbname`](orm_postgres::DatabaseBuilder::dbname) it reaches this database too.
     pub fn admin_url(&self) -> &str {
         &self.admin_url
     }

@@ -1,0 +1,154 @@
+//! Not public API: the items generated code (`#[derive(Model)]`, `#[derive(DbEnum)]`,
+//! `#[derive(FromRow)]`) refers to, as `<crate>::__private::...`. May change in any release.
+
+pub use crate::error::{Error, Result};
+pub use crate::expr::{Column, Param, param};
+pub use crate::meta::{ColumnDef, FkAction, ForeignKey, Index, Table};
+pub use crate::model::Model;
+pub use crate::model::OptionalModel;
+pub use crate::relation::{KeyOf, Related, Relation, RelationKind, RelationMeta, Relationship};
+pub use crate::row::NullableRow;
+pub use crate::row::{FromRow, Row, decode_field};
+pub use crate::types::{ArrayElement, ColumnType, EnumType, SqlType};
+pub use bytes::BytesMut;
+pub use postgres_types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+pub use std::boxed::Box;
+pub use std::clone::Clone;
+pub use std::default::Default;
+pub use std::fmt::Debug;
+pub use std::option::Option::{self, None, Some};
+pub use std::result::Result::{Err, Ok};
+pub use std::unimplemented;
+pub use std::vec::Vec;
+
+/// The error type `ToSql`/`FromSql` implementations return.
+pub type BoxError = crate::error::BoxError;
+
+/// Collects one field of every row into an array parameter (for `unnest` inserts).
+pub fn column_array<M, T, F>(rows: &[M], field: F) -> Param
+where
+    T: crate::types::SqlType,
+    F: Fn(&M) -> &T,
+    T: Clone,
+{
+    let values: Vec<T> = rows.iter().map(|r| field(r).clone()).collect();
+    std::sync::Arc::new(values)
+}
+
+/// The error `FromSql` of a `#[derive(DbEnum)]` type returns for a label it does not know.
+pub fn unknown_enum_label(type_name: &'static str, raw: &[u8]) -> BoxError {
+    format!(
+        "unknown label `{}` for enum type `{type_name}`",
+        String::from_utf8_lossy(raw)
+    )
+    .into()
+}
+
+pub use crate::relation::Cascade;
+pub use crate::session::{ColumnSet, HookContext, Hooks, Persist, RelOps, RelationOps};
+pub use std::any::Any;
+pub use std::fmt::Display;
+
+/// Collects one field of every row (by reference) into an array parameter.
+pub fn column_array_ref<M, T, F>(rows: &[&M], field: F) -> Param
+where
+    T: crate::types::SqlType + Clone,
+    F: Fn(&M) -> &T,
+{
+    let values: Vec<T> = rows.iter().map(|r| field(r).clone()).collect();
+    std::sync::Arc::new(values)
+}
+
+/// Sets a column field from a type-erased value of its type (or its non-null type).
+pub fn assign_any<T: crate::types::SqlType>(
+    slot: &mut T,
+    value: &dyn std::any::Any,
+    model: &'static str,
+    column: &'static str,
+) -> crate::error::Result<()> {
+    match T::clone_from_any(value) {
+        Some(v) => {
+            *slot = v;
+            Ok(())
+        }
+        None => Err(crate::error::Error::object_state(format!(
+            "cannot copy a value into `{model}.{column}`: its type is not `{}`",
+            std::any::type_name::<T>()
+        ))),
+    }
+}
+
+/// Sets a column field to `NULL`; an error unless it is an `Option`.
+pub fn assign_null<T: crate::types::SqlType>(
+    slot: &mut T,
+    model: &'static str,
+    column: &'static str,
+) -> crate::error::Result<()> {
+    match T::null_value() {
+        Some(v) => {
+            *slot = v;
+            Ok(())
+        }
+        None => Err(crate::error::Error::object_state(format!(
+            "cannot set `{model}.{column}` to NULL: the field is not an Option"
+        ))),
+    }
+}
+
+/// Runs one field validator, turning its error into a validation error.
+pub fn run_validator<T: ?Sized, E: std::fmt::Display>(
+    value: &T,
+    validator: impl FnOnce(&T) -> std::result::Result<(), E>,
+    model: &'static str,
+    field: &'static str,
+) -> crate::error::Result<()> {
+    validator(value).map_err(|e| crate::error::Error::validation(model, field, e.to_string()))
+}
+
+/// A version column's type: incremented by each update of the session.
+pub trait VersionNumber {
+    /// The next version.
+    fn next_version(&self) -> Self;
+}
+macro_rules! version_number {
+    ($($t:ty),*) => {$(
+        impl VersionNumber for $t {
+            fn next_version(&self) -> Self {
+                self.wrapping_add(1)
+            }
+        }
+    )*};
+}
+version_number!(i16, i32, i64);
+
+// The bounds of relationship keys, for the derive's `where` clauses.
+pub use crate::row::Decode;
+pub use std::cmp::Eq;
+pub use std::hash::Hash;
+
+// The session's items of the derive (`column_value`, `changed_columns`, ...).
+pub use std::marker::{Send, Sync};
+
+/// Whether a column's value differs from its snapshot's. A function (not `!=` in the
+/// generated code) so that a column type without `PartialEq` is reported at the field's type.
+pub fn column_changed<T: PartialEq>(value: &T, old: &T) -> bool {
+    value != old
+}
+
+pub use std::cmp::PartialEq;
+
+/// The types a `#[model(version)]` field may have; the derive asserts it at the field's type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a version column",
+    label = "not `i16`, `i32` or `i64`",
+    note = "the session increments the version with each update and checks it in UPDATE and DELETE: make the field `i16`, `i32` or `i64`"
+)]
+pub trait VersionColumn: VersionNumber {}
+impl VersionColumn for i16 {}
+impl VersionColumn for i32 {}
+impl VersionColumn for i64 {}
+
+/// The error of the derive's column accessors for a position past the last column.
+pub fn no_column(model: &'static str, idx: usize) -> crate::error::Error {
+    crate::error::Error::object_state(format!("`{model}` has no column at position {idx}"))
+}

@@ -1,0 +1,50 @@
+//! Sessions on a [`Database`]: [`session`](Database::session),
+//! [`session_with`](Database::session_with) and [`retry`](Database::retry).
+
+use super::Database;
+use crate::Result;
+use crate::pg_session::{RetryPolicy, Session, SessionOptions, is_retryable};
+
+impl Database {
+    /// A new session with the default options (autoflush, expire on commit).
+    pub fn session(&self) -> Session {
+        self.session_with(SessionOptions::default())
+    }
+
+    /// A new session with options.
+    pub fn session_with(&self, options: SessionOptions) -> Session {
+        Session::new(self, options)
+    }
+
+    /// Runs `f` in a fresh session and commits; when the transaction fails with a
+    /// serialization failure (40001) or a deadlock (40P01), rolls back and runs it again in a
+    /// new session, up to `policy`'s attempts, waiting longer each time. Any other error is
+    /// returned at once.
+    ///
+    /// `f` may run several times: keep side effects outside the database out of it.
+    pub async fn retry<T, F>(&self, policy: RetryPolicy, mut f: F) -> Result<T>
+    where
+        F: AsyncFnMut(&mut Session) -> Result<T>,
+    {
+        let mut attempt = 1;
+        loop {
+            let mut s = self.session_with(policy.options);
+            let outcome = match f(&mut s).await {
+                Ok(v) => s.commit().await.map(|()| v),
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(v) => return Ok(v),
+                Err(e) if is_retryable(&e) && attempt < policy.attempts => {
+                    let _ = s.rollback().await;
+                    tokio::time::sleep(policy.delay(attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    let _ = s.rollback().await;
+                    return Err(e);
+                }
+            }
+        }
+    }
+}

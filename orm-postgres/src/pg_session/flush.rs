@@ -1,0 +1,240 @@
+//! Flushing the unit of work, commit, rollback and savepoints.
+
+use orm_core::driver::FlushJob;
+
+use super::{Session, failure};
+use crate::conn::Conn;
+use crate::{Error, Result};
+
+impl Session {
+    pub(super) async fn autoflush(&mut self) -> Result<()> {
+        if self.options.autoflush && self.uow.has_changes() {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes every pending change: `INSERT`s of new objects, `UPDATE`s of changed columns,
+    /// association rows, `DELETE`s, in foreign-key order, batched per table and column set,
+    /// independent statements pipelined. On error nothing of the flush is kept in memory, and
+    /// the session needs a rollback (validation errors excepted: they come before any SQL).
+    pub async fn flush(&mut self) -> Result<()> {
+        self.check()?;
+        if !self.uow.has_changes() {
+            return Ok(());
+        }
+        // Session hooks run when there is something to flush, like SQLAlchemy's before_flush.
+        for hook in &mut self.before_flush {
+            hook(&mut self.uow)?;
+        }
+        // Hooks may add objects; each round writes what the previous one added.
+        const ROUNDS: usize = 8;
+        for _round in 0..ROUNDS {
+            if !self.uow.has_changes() {
+                return Ok(());
+            }
+            self.in_flush = true;
+            let outcome = self.flush_round().await;
+            self.in_flush = false;
+            match outcome {
+                Ok(false) => return Ok(()),
+                Ok(true) => continue,
+                Err((e, sent)) => {
+                    if sent {
+                        self.failed = Some(failure(&e));
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        if self.uow.has_changes() {
+            // Written so far stays in the transaction; what is left would be committed
+            // without: refuse, as for any failed flush.
+            let e = Error::object_state(format!(
+                "hooks kept adding objects to flush after {ROUNDS} rounds"
+            ));
+            self.failed = Some(failure(&e));
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// One flush; `Ok(true)` when hooks added more to write. On error, whether statements
+    /// were sent.
+    async fn flush_round(&mut self) -> std::result::Result<bool, (Error, bool)> {
+        // Validators and hooks run before anything is sent, BEGIN included.
+        let Some(mut plan) = self.uow.flush_begin().map_err(|e| (e, false))? else {
+            return Ok(false);
+        };
+        if let Err(e) = self.tx().await {
+            self.uow.flush_abort(plan);
+            return Err((e, false));
+        }
+        let Some(tx) = self.tx.as_ref() else {
+            self.uow.flush_abort(plan);
+            return Err((Error::transaction_state("no transaction"), false));
+        };
+        let conn = tx.conn();
+        let mut sent = false;
+        loop {
+            let mut step = match self.uow.flush_next(&mut plan) {
+                Ok(Some(step)) => step,
+                Ok(None) => break,
+                Err(e) => {
+                    self.uow.flush_abort(plan);
+                    return Err((e, sent));
+                }
+            };
+            sent = true;
+            if let Err(e) = run_jobs(conn, &mut step.jobs).await {
+                self.uow.flush_abort(plan);
+                return Err((e, true));
+            }
+            if let Err(e) = self.uow.flush_step_done(step) {
+                self.uow.flush_abort(plan);
+                return Err((e, true));
+            }
+        }
+        self.uow.flush_end(plan).map_err(|e| (e, true))
+    }
+
+    /// Flushes and commits. With `expire_on_commit`, every object is expired. The next
+    /// statement begins a new transaction.
+    pub async fn commit(&mut self) -> Result<()> {
+        self.check()?;
+        self.flush().await?;
+        if let Some(tx) = self.tx.take() {
+            self.nested.clear();
+            // If this future is dropped during COMMIT, nobody knows whether it committed: the
+            // session then refuses work until a rollback.
+            self.in_flush = true;
+            let outcome = tx.commit().await;
+            self.in_flush = false;
+            if let Err(e) = outcome {
+                // The transaction is over either way (rolled back, or unknown).
+                self.uow.rolled_back();
+                return Err(e);
+            }
+        }
+        self.uow.committed(self.options.expire_on_commit);
+        for hook in &mut self.after_commit {
+            hook();
+        }
+        Ok(())
+    }
+
+    /// Rolls back the transaction: every object is back to its state when the transaction
+    /// began (objects added since are expunged, deleted ones are back). Clears a pending
+    /// rollback.
+    pub async fn rollback(&mut self) -> Result<()> {
+        self.in_flush = false;
+        self.failed = None;
+        self.nested.clear();
+        let result = match self.tx.take() {
+            Some(tx) => tx.rollback().await,
+            None => Ok(()),
+        };
+        self.uow.rolled_back();
+        result
+    }
+
+    /// Starts a nested transaction (a `SAVEPOINT`), flushing first: rolling it back undoes
+    /// its statements and restores the objects it changed.
+    pub async fn begin_nested(&mut self) -> Result<()> {
+        self.check()?;
+        self.flush().await?;
+        let conn = self.tx().await?.conn();
+        let name = match conn.savepoint().await {
+            Ok(n) => n,
+            Err(e) => return Err(self.fail(e)),
+        };
+        let token = self.uow.begin_savepoint();
+        self.nested.push((name, token));
+        Ok(())
+    }
+
+    /// Flushes and releases the innermost savepoint: what ran in it stays in the transaction.
+    pub async fn commit_nested(&mut self) -> Result<()> {
+        self.check()?;
+        self.flush().await?;
+        let Some((name, token)) = self.nested.pop() else {
+            return Err(Error::transaction_state("no nested transaction to commit"));
+        };
+        let conn = self.tx().await?.conn();
+        if let Err(e) = conn.release_savepoint(&name).await {
+            return Err(self.fail(e));
+        }
+        self.uow.release_savepoint(token);
+        Ok(())
+    }
+
+    /// Rolls back the innermost savepoint: its statements are undone, the objects it changed
+    /// are restored, objects added in it are expunged. Clears a pending rollback caused
+    /// inside it.
+    pub async fn rollback_nested(&mut self) -> Result<()> {
+        let Some((name, token)) = self.nested.pop() else {
+            return Err(Error::transaction_state(
+                "no nested transaction to roll back",
+            ));
+        };
+        self.in_flush = false;
+        let conn = self.tx().await?.conn();
+        let r = conn.rollback_savepoint(&name).await;
+        self.uow.rollback_savepoint(token);
+        match r {
+            Ok(()) => {
+                self.failed = None;
+                Ok(())
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Runs `f` inside a nested transaction: released when it returns `Ok`, rolled back (with
+    /// the objects' state) when it returns `Err`.
+    pub async fn nested<T, F>(&mut self, f: F) -> Result<T>
+    where
+        F: AsyncFnOnce(&mut Session) -> Result<T>,
+    {
+        self.begin_nested().await?;
+        match f(self).await {
+            Ok(v) => {
+                self.commit_nested().await?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.rollback_nested().await?;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Runs a step's statements pipelined on the connection and checks their row counts.
+async fn run_jobs(conn: &Conn, jobs: &mut [FlushJob]) -> Result<()> {
+    let runs = jobs.iter_mut().map(|job| async move {
+        match job.sink.as_mut() {
+            Some(sink) => conn
+                .for_each_row(&job.query, &mut **sink)
+                .await
+                .map(|()| None),
+            None => conn.execute(&job.query).await.map(Some),
+        }
+    });
+    let outcomes: Vec<Result<Option<u64>>> = futures_util::future::join_all(runs).await;
+    let mut first_error = None;
+    for (job, outcome) in jobs.iter().zip(outcomes) {
+        match outcome {
+            Ok(Some(n)) => {
+                if let Err(e) = job.check(n) {
+                    first_error.get_or_insert(e);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}

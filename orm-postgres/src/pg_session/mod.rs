@@ -1,0 +1,232 @@
+//! The session: a unit of work over one transaction. See [`Session`].
+//!
+//! orm-core's `session` module holds the unit of work itself, with no IO (identity map, change
+//! tracking, flush plan); this module runs it on a PostgreSQL transaction (hence `pg_`, as in
+//! `pg_row`). `Database::session`, `session_with` and `retry` are in `database/sessions.rs`.
+//!
+//! - `mod.rs`: the [`Session`] type and its state (transaction, pending rollback, hooks);
+//! - `objects.rs`: adding, getting and querying objects, relationships, deleting, expiring,
+//!   refreshing, merging;
+//! - `flush.rs`: flushing, commit, rollback and savepoints;
+//! - `options.rs`: [`SessionOptions`];
+//! - `retry.rs`: [`RetryPolicy`].
+
+use std::future::Future;
+
+use orm_core::ErrorKind;
+use orm_core::driver::{SavepointToken, UnitOfWork};
+
+use crate::transaction::Transaction;
+use crate::{Database, Error, Result};
+
+mod flush;
+mod objects;
+mod options;
+mod retry;
+
+pub use options::SessionOptions;
+pub use retry::RetryPolicy;
+pub(crate) use retry::is_retryable;
+
+type BeforeFlush = Box<dyn FnMut(&mut UnitOfWork) -> Result<()> + Send>;
+type AfterCommit = Box<dyn FnMut() + Send>;
+
+/// A unit of work over one transaction, SQLAlchemy-style: objects loaded or added through it
+/// are tracked; [`flush`](Session::flush) writes what changed, in foreign-key order, in few
+/// batched statements; [`commit`](Session::commit) flushes and commits.
+///
+/// ```no_run
+/// # use orm_postgres::prelude::*;
+/// # use orm_postgres::__doc_fixture::User;
+/// # async fn run(db: Database) -> orm_postgres::Result<()> {
+/// let mut s = db.session();
+/// let jane = s.add(User { id: 0, name: "Jane".into(), email: None });
+/// s.commit().await?;                      // BEGIN; INSERT ... RETURNING "id"; COMMIT
+/// let id = jane.read().id;
+///
+/// let again = s.get::<User>(id).await?.unwrap();
+/// assert!(Tracked::ptr_eq(&jane, &again)); // one object per row
+/// again.write().email = Some("jane@example.com".into());
+/// s.commit().await?;                      // UPDATE "users" SET "email" = ... (only that column)
+/// # Ok(()) }
+/// ```
+///
+/// # Behavior
+/// - **Transactions.** The session begins a transaction at its first statement and keeps it
+///   until `commit` or `rollback`; the next statement begins a new one. Dropping the session
+///   mid-transaction rolls it back (its connection is closed, never returned to the pool
+///   dirty).
+/// - **Identity map.** `get` answers from the map without a query when it can; rows of
+///   `all`/`one`/`optional` and of relationship loads become the objects already in the map.
+///   An expired object's values are replaced by the next row that loads it.
+/// - **Autoflush.** Before each query, pending changes are flushed (switch off with
+///   [`SessionOptions::autoflush`] or [`Session::set_autoflush`]).
+/// - **After an error** from the server (or a failed flush), every call but
+///   [`rollback`](Session::rollback) (or [`rollback_nested`](Session::rollback_nested) for an
+///   error inside a savepoint) fails with [`ErrorKind::PendingRollback`]. A failed flush leaves
+///   every object as it was before the flush.
+/// - **Rollback** restores every object to its state when the transaction began: objects added
+///   since are expunged, deleted ones come back, changed ones get their old values.
+/// - **Relationships** of tracked objects are reached through the session
+///   ([`related`](Session::related), [`set_related`](Session::set_related),
+///   [`append`](Session::append), [`remove`](Session::remove)); loading never happens behind
+///   the reader's back.
+/// - The session is `Send`: it can live across `.await`s in a handler. The [`Tracked`](orm_core::session::Tracked) guards
+///   are locks: do not hold one across an `.await`.
+pub struct Session {
+    db: Database,
+    options: SessionOptions,
+    tx: Option<Transaction<'static>>,
+    uow: UnitOfWork,
+    nested: Vec<(String, SavepointToken)>,
+    /// The error that requires a rollback: its text and its server error.
+    failed: Option<(String, Option<crate::DbError>)>,
+    in_flush: bool,
+    before_flush: Vec<BeforeFlush>,
+    after_commit: Vec<AfterCommit>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("options", &self.options)
+            .field("in_transaction", &self.tx.is_some())
+            .field("savepoints", &self.nested.len())
+            .field("failed", &self.failed)
+            .field("unit_of_work", &self.uow)
+            .finish()
+    }
+}
+
+impl Session {
+    /// A new session on `db`, with no transaction yet.
+    pub(crate) fn new(db: &Database, options: SessionOptions) -> Session {
+        Session {
+            db: db.clone(),
+            options,
+            tx: None,
+            uow: UnitOfWork::new(),
+            nested: Vec::new(),
+            failed: None,
+            in_flush: false,
+            before_flush: Vec::new(),
+            after_commit: Vec::new(),
+        }
+    }
+
+    fn check(&mut self) -> Result<()> {
+        if self.in_flush {
+            // A flush future was dropped before it finished: its statements may have run.
+            self.in_flush = false;
+            self.failed = Some((
+                "a flush or commit was cancelled before it finished".into(),
+                None,
+            ));
+        }
+        match &self.failed {
+            Some((message, cause)) => Err(ErrorKind::PendingRollback {
+                message: message.clone(),
+                cause: cause.clone().map(Box::new),
+            }
+            .into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Records a failure inside the transaction (unless it happened before the server saw
+    /// anything).
+    fn fail(&mut self, e: Error) -> Error {
+        if !is_client_side(&e) && self.tx.is_some() {
+            self.failed = Some(failure(&e));
+        }
+        e
+    }
+
+    /// The session's transaction, begun if needed.
+    async fn tx(&mut self) -> Result<&Transaction<'static>> {
+        if self.tx.is_none() {
+            self.tx = Some(self.db.begin_with(self.options.tx).await?);
+        }
+        self.tx
+            .as_ref()
+            .ok_or_else(|| Error::transaction_state("no transaction"))
+    }
+
+    /// The session's transaction (begun if needed, after an autoflush), to run Core
+    /// statements on it with [`Executor`](crate::Executor) methods. What runs there is not tracked.
+    pub async fn connection(&mut self) -> Result<&Transaction<'static>> {
+        self.check()?;
+        self.autoflush().await?;
+        self.tx().await
+    }
+
+    /// Whether a transaction is open.
+    pub fn in_transaction(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    /// Whether the session refuses work until a rollback.
+    pub fn is_pending_rollback(&self) -> bool {
+        self.failed.is_some() || self.in_flush
+    }
+
+    /// Turns autoflush on or off.
+    pub fn set_autoflush(&mut self, on: bool) {
+        self.options.autoflush = on;
+    }
+
+    /// The unit of work: identity map and pending changes.
+    pub fn unit_of_work(&self) -> &UnitOfWork {
+        &self.uow
+    }
+
+    /// Whether a flush would write anything.
+    pub fn has_changes(&self) -> bool {
+        self.uow.has_changes()
+    }
+
+    /// Runs `hook` at the start of every flush, with the unit of work (to add objects, e.g.
+    /// audit rows).
+    pub fn on_before_flush(
+        &mut self,
+        hook: impl FnMut(&mut UnitOfWork) -> Result<()> + Send + 'static,
+    ) {
+        self.before_flush.push(Box::new(hook));
+    }
+
+    /// Runs `hook` after every successful commit.
+    pub fn on_after_commit(&mut self, hook: impl FnMut() + Send + 'static) {
+        self.after_commit.push(Box::new(hook));
+    }
+}
+
+/// What a pending rollback remembers of the error that caused it.
+fn failure(e: &Error) -> (String, Option<crate::DbError>) {
+    (e.to_string(), e.db_error().cloned())
+}
+
+/// Errors raised before anything reached the server: they leave the transaction usable.
+fn is_client_side(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Validation { .. }
+            | ErrorKind::ObjectState(_)
+            | ErrorKind::InvalidStatement(_)
+            | ErrorKind::InvalidIdentifier { .. }
+            | ErrorKind::NotLoaded { .. }
+            | ErrorKind::Decode { .. }
+            | ErrorKind::Config { .. }
+            | ErrorKind::PendingRollback { .. }
+    )
+}
+
+/// Keeps the `Future` import used on every cfg.
+#[allow(dead_code)]
+fn _assert_send() {
+    fn is_send<T: Send>(_: &T) {}
+    fn check(s: &mut Session) -> impl Future<Output = Result<()>> + Send + '_ {
+        s.commit()
+    }
+    let _ = check;
+    let _ = is_send::<Session>;
+}

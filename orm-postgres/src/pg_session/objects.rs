@@ -1,0 +1,304 @@
+//! The session's API for objects: adding, getting and querying, relationships, deleting,
+//! expiring, refreshing, merging.
+
+use orm_core::driver::Status;
+use orm_core::driver::{load_plan, pk_filter};
+use orm_core::load::IntoLoader;
+use orm_core::relation::{Relation, Relationship};
+use orm_core::session::{Persist, Tracked};
+use orm_core::stmt::{Statement, select};
+use orm_core::{Decode, RowOf};
+
+use super::Session;
+use crate::executor::Executor;
+use crate::{Error, Result};
+
+impl Session {
+    // ----- adding, getting, querying ---------------------------------------------------
+
+    /// Adds a new object, and the objects in its loaded relationships (`save-update`
+    /// cascade): the next flush inserts them, parents first, filling generated keys into the
+    /// children's foreign keys.
+    pub fn add<M: Persist>(&mut self, object: M) -> Tracked<M> {
+        self.uow.add(object)
+    }
+
+    /// Adds several new objects.
+    pub fn add_all<M: Persist>(&mut self, objects: impl IntoIterator<Item = M>) -> Vec<Tracked<M>> {
+        objects.into_iter().map(|o| self.uow.add(o)).collect()
+    }
+
+    /// The object with this primary key: from the identity map without a query when it is
+    /// there (and not expired), else loaded. `None` when no such row exists (or the object
+    /// is deleted in this session).
+    pub async fn get<M: Persist>(&mut self, pk: M::Pk) -> Result<Option<Tracked<M>>> {
+        self.check()?;
+        if let Some(t) = self.uow.lookup::<M>(&pk) {
+            match t.status() {
+                Status::Deleted => return Ok(None),
+                _ if !t.is_expired() => return Ok(Some(t)),
+                _ => {}
+            }
+        }
+        self.optional(select::<M>().filter(pk_filter::<M>(pk)))
+            .await
+    }
+
+    /// Runs a query of model rows and returns the session's objects for them (relationship
+    /// loads of the query are linked in the session too).
+    pub async fn all<M, S>(&mut self, query: S) -> Result<Vec<Tracked<M>>>
+    where
+        M: Persist,
+        S: Statement<Row = M>,
+    {
+        self.check()?;
+        self.autoflush().await?;
+        if load_plan(&query).is_some() {
+            // Relationship loads fill the rows' fields first; the session then links them.
+            let r = self.tx().await?.fetch_all(query).await;
+            let rows = r.map_err(|e| self.fail(e))?;
+            self.uow.reserve::<M>(rows.len());
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(self.uow.register_loaded(row)?);
+            }
+            return Ok(out);
+        }
+        // Without loads, each row goes into the identity map as it is decoded.
+        let q = query.compile()?;
+        self.tx().await?;
+        let Session { tx, uow, .. } = self;
+        let conn = tx
+            .as_ref()
+            .ok_or_else(|| Error::transaction_state("no transaction"))?
+            .conn();
+        let mut out: Vec<Tracked<M>> = Vec::new();
+        let r = conn
+            .for_each_row(&q, &mut |row| {
+                let value = <M as Decode>::decode(row, 0)?;
+                out.push(uow.register_loaded(value)?);
+                Ok(())
+            })
+            .await;
+        match r {
+            Ok(()) => Ok(out),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Like [`all`](Session::all), for exactly one row (a row-count error otherwise).
+    pub async fn one<M, S>(&mut self, query: S) -> Result<Tracked<M>>
+    where
+        M: Persist,
+        S: Statement<Row = M>,
+    {
+        let mut rows = self.all(query).await?;
+        match rows.len() {
+            1 => rows.pop().ok_or_else(|| Error::row_count(1, 0)),
+            n => Err(Error::row_count(1, n)),
+        }
+    }
+
+    /// Like [`all`](Session::all), for at most one row.
+    pub async fn optional<M, S>(&mut self, query: S) -> Result<Option<Tracked<M>>>
+    where
+        M: Persist,
+        S: Statement<Row = M>,
+    {
+        let mut rows = self.all(query).await?;
+        match rows.len() {
+            0 | 1 => Ok(rows.pop()),
+            n => Err(Error::row_count(1, n)),
+        }
+    }
+
+    /// A no-tracking read: runs any statement in the session's transaction (after an
+    /// autoflush) and returns plain values, without identity map or snapshots.
+    pub async fn fetch_all<S: Statement>(&mut self, statement: S) -> Result<Vec<RowOf<S>>> {
+        self.check()?;
+        self.autoflush().await?;
+        let r = self.tx().await?.fetch_all(statement).await;
+        r.map_err(|e| self.fail(e))
+    }
+
+    /// A no-tracking read of exactly one row.
+    pub async fn fetch_one<S: Statement>(&mut self, statement: S) -> Result<RowOf<S>> {
+        self.check()?;
+        self.autoflush().await?;
+        let r = self.tx().await?.fetch_one(statement).await;
+        r.map_err(|e| self.fail(e))
+    }
+
+    /// A no-tracking read of at most one row.
+    pub async fn fetch_optional<S: Statement>(&mut self, statement: S) -> Result<Option<RowOf<S>>> {
+        self.check()?;
+        self.autoflush().await?;
+        let r = self.tx().await?.fetch_optional(statement).await;
+        r.map_err(|e| self.fail(e))
+    }
+
+    /// Runs a Core statement (a bulk `UPDATE`, say) in the session's transaction; objects it
+    /// changes are not refreshed (expire them, or use `refresh`).
+    pub async fn execute<S: Statement>(&mut self, statement: S) -> Result<u64> {
+        self.check()?;
+        self.autoflush().await?;
+        let r = self.tx().await?.execute(statement).await;
+        r.map_err(|e| self.fail(e))
+    }
+
+    /// Loads a relationship of objects in hand (one query per level, whatever their number)
+    /// and links the loaded objects in the session: `s.load(&users, User::orders.selectin())`.
+    pub async fn load<P, L>(&mut self, parents: &[Tracked<P>], load: L) -> Result<()>
+    where
+        P: Persist,
+        L: IntoLoader<P>,
+    {
+        self.check()?;
+        self.autoflush().await?;
+        let mut copies: Vec<P> = parents.iter().map(Tracked::to_detached).collect();
+        let r = self.tx().await?.load(&mut copies, load).await;
+        r.map_err(|e| self.fail(e))?;
+        for (parent, copy) in parents.iter().zip(copies) {
+            self.uow.attach_loaded(parent, copy)?;
+        }
+        Ok(())
+    }
+
+    // ----- relationships ---------------------------------------------------------------
+
+    /// The objects linked to `parent` through a relationship: `s.related(&user, User::orders)`.
+    /// A `NotLoaded` error when the session never loaded (or set) it for this object.
+    pub fn related<R: Relation>(
+        &self,
+        parent: &Tracked<R::Parent>,
+        rel: Relationship<R>,
+    ) -> Result<Vec<Tracked<R::Target>>>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
+        let _ = rel;
+        self.uow.related::<R>(parent)
+    }
+
+    /// The one object of a to-one relationship (`None` when there is none).
+    pub fn related_one<R: Relation>(
+        &self,
+        parent: &Tracked<R::Parent>,
+        rel: Relationship<R>,
+    ) -> Result<Option<Tracked<R::Target>>>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
+        Ok(self.related(parent, rel)?.into_iter().next())
+    }
+
+    /// Replaces the objects linked to `parent` through a relationship (assigning a
+    /// collection): the flush sets foreign keys, deletes orphans (`delete-orphan`) or sets
+    /// their key to `NULL`, and inserts / deletes many-to-many association rows.
+    pub fn set_related<R: Relation>(
+        &mut self,
+        parent: &Tracked<R::Parent>,
+        rel: Relationship<R>,
+        targets: Vec<Tracked<R::Target>>,
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
+        self.check()?;
+        self.uow.set_related(parent, rel, targets)
+    }
+
+    /// Adds an object to a relationship collection.
+    pub fn append<R: Relation>(
+        &mut self,
+        parent: &Tracked<R::Parent>,
+        rel: Relationship<R>,
+        target: &Tracked<R::Target>,
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
+        self.check()?;
+        self.uow.append(parent, rel, target)
+    }
+
+    /// Removes an object from a relationship collection.
+    pub fn remove<R: Relation>(
+        &mut self,
+        parent: &Tracked<R::Parent>,
+        rel: Relationship<R>,
+        target: &Tracked<R::Target>,
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
+        self.check()?;
+        self.uow.remove(parent, rel, target)
+    }
+
+    // ----- deleting, expiring, refreshing, merging -------------------------------------
+
+    /// Marks an object for deletion (with its `delete` cascades); the next flush deletes it.
+    pub fn delete<M: Persist>(&mut self, object: &Tracked<M>) -> Result<()> {
+        self.check()?;
+        self.uow.delete(object)
+    }
+
+    /// Removes an object from the session: it is no longer tracked.
+    pub fn expunge<M: Persist>(&mut self, object: &Tracked<M>) {
+        self.uow.expunge(object);
+    }
+
+    /// Expires an object: unflushed changes are dropped, and the next query or `get` that
+    /// touches it reloads its values.
+    pub fn expire<M: Persist>(&mut self, object: &Tracked<M>) {
+        self.uow.expire(object);
+    }
+
+    /// Expires every object of the session.
+    pub fn expire_all(&mut self) {
+        self.uow.expire_all();
+    }
+
+    /// Reloads an object's columns from the database now (dropping unflushed changes).
+    pub async fn refresh<M: Persist>(&mut self, object: &Tracked<M>) -> Result<()> {
+        self.check()?;
+        let pk = object.pk();
+        let r = self
+            .tx()
+            .await?
+            .fetch_optional(select::<M>().filter(pk_filter::<M>(pk)))
+            .await;
+        match r.map_err(|e| self.fail(e))? {
+            Some(row) => {
+                self.uow.refresh_with(object, row);
+                Ok(())
+            }
+            None => Err(Error::object_state(format!(
+                "cannot refresh this `{}`: its row no longer exists",
+                M::TABLE.model
+            ))),
+        }
+    }
+
+    /// Brings a detached object (built by hand, or from another session) into the session
+    /// by primary key: its column values are copied onto the session's object for that key
+    /// (loaded if needed), which is returned; only the columns that differ are updated by the
+    /// next flush. Without such a row it is added as new.
+    pub async fn merge<M: Persist>(&mut self, object: M) -> Result<Tracked<M>> {
+        self.check()?;
+        let pk = object.pk();
+        match self.get::<M>(pk).await? {
+            Some(t) => {
+                t.write().restore_columns(object);
+                Ok(t)
+            }
+            None => Ok(self.add(object)),
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! [`RetryPolicy`]: how [`Database::retry`](crate::Database::retry) runs a session again after
+//! a serialization failure or a deadlock.
+
+use std::time::Duration;
+
+use super::SessionOptions;
+use crate::Error;
+
+/// Only serialization failures and deadlocks, reported directly or through a pending rollback.
+pub(crate) fn is_retryable(e: &Error) -> bool {
+    e.is_retryable() || matches!(e.sqlstate(), Some("40001" | "40P01"))
+}
+
+/// How [`Database::retry`](crate::Database::retry) retries.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Attempts in all (at least 1).
+    pub attempts: u32,
+    /// The wait before the second attempt; doubled for each further one.
+    pub base_delay: Duration,
+    /// The longest wait.
+    pub max_delay: Duration,
+    /// The sessions' options.
+    pub options: SessionOptions,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 5,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_secs(1),
+            options: SessionOptions::default(),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// `attempts` attempts in all, with the default delays.
+    pub fn attempts(attempts: u32) -> Self {
+        RetryPolicy {
+            attempts: attempts.max(1),
+            ..RetryPolicy::default()
+        }
+    }
+
+    /// Sets the first delay.
+    pub fn base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// Sets the sessions' options (e.g. a serializable isolation level).
+    pub fn options(mut self, options: SessionOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The wait after failed attempt `n` (1-based): doubling, capped, with jitter.
+    pub(crate) fn delay(&self, n: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << (n - 1).min(16))
+            .min(self.max_delay);
+        // Jitter from the clock: spreads retries of contending sessions apart.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let jitter = exp.mul_f64(f64::from(nanos % 1000) / 2000.0);
+        exp + jitter
+    }
+}

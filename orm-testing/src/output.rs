@@ -1,0 +1,67 @@
+//! Text helpers: the end of a command's output or of the server log for error messages, and
+//! percent-encoding for URLs.
+
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+
+/// How much of a failed command's output or of the server log an error carries.
+pub(crate) const TAIL_LINES: usize = 25;
+
+/// A command's stdout and stderr, as text.
+pub(crate) fn combined(out: &Output) -> String {
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    text
+}
+
+/// The last lines of a text.
+pub(crate) fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    let start = lines.len().saturating_sub(TAIL_LINES);
+    lines[start..].join("\n")
+}
+
+/// A file's content from byte `offset` on (empty when unreadable).
+pub(crate) fn read_from(path: &Path, offset: u64) -> String {
+    let bytes = fs::read(path).unwrap_or_default();
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    String::from_utf8_lossy(&bytes[start..]).into_owned()
+}
+
+/// Percent-encodes every byte outside the URL's unreserved characters.
+pub(crate) fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_encodes_odd_database_names() {
+        assert_eq!(percent_encode("orm_test-1"), "orm_test-1");
+        assert_eq!(percent_encode("a b/c?"), "a%20b%2Fc%3F");
+    }
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        let text: String = (0..100).map(|i| format!("line {i}\n")).collect();
+        let t = tail(&text);
+        assert!(t.starts_with(&format!("line {}", 100 - TAIL_LINES)));
+        assert!(t.ends_with("line 99"));
+    }
+}

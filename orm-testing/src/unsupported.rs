@@ -1,0 +1,62 @@
+//! Off Unix: the same API, where starting a cluster fails with [`ClusterError::Unsupported`].
+
+use std::convert::Infallible;
+use std::path::Path;
+
+use crate::ClusterError;
+
+/// A throwaway PostgreSQL cluster. Needs Unix: here, [`LocalCluster::start`] fails with
+/// [`ClusterError::Unsupported`], so no value of this type exists.
+#[derive(Debug)]
+pub struct LocalCluster {
+    never: Infallible,
+}
+
+impl LocalCluster {
+    /// Fails with [`ClusterError::Unsupported`]: the local cluster needs Unix.
+    ///
+    /// # Errors
+    ///
+    /// Always [`ClusterError::Unsupported`].
+    pub fn start() -> Result<LocalCluster, ClusterError> {
+        Err(ClusterError::Unsupported)
+    }
+
+    /// The connection URL of `database` as the superuser `postgres`.
+    pub fn url(&self, _database: &str) -> String {
+        match self.never {}
+    }
+
+    /// The TCP port the server listens on.
+    pub fn port(&self) -> u16 {
+        match self.never {}
+    }
+
+    /// The cluster's data directory.
+    pub fn data_dir(&self) -> &Path {
+        match self.never {}
+    }
+
+    /// The server log.
+    pub fn log_file(&self) -> &Path {
+        match self.never {}
+    }
+
+    /// Stops the server and removes its directory.
+    ///
+    /// # Errors
+    ///
+    /// Never: no cluster exists to stop.
+    pub fn stop(&self) -> Result<(), ClusterError> {
+        match self.never {}
+    }
+}
+
+/// The one cluster of this process: off Unix, always [`ClusterError::Unsupported`].
+///
+/// # Errors
+///
+/// Always [`ClusterError::Unsupported`].
+pub fn shared() -> Result<&'static LocalCluster, ClusterError> {
+    Err(ClusterError::Unsupported)
+}
