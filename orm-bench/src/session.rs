@@ -23,8 +23,9 @@
 
 use std::cell::RefCell;
 
+use orm_postgres::driver::UnitOfWork;
 use orm_postgres::prelude::*;
-use orm_postgres::session::{Status, UnitOfWork};
+use orm_postgres::session::Status;
 use orm_postgres::{Database, Error as OrmError, Session, SessionOptions};
 
 use crate::{BoxError, Connections};

@@ -69,31 +69,31 @@ pub use orm_core::{
     ErrorKind, Expr, Expression, FromRow, IntoExpr, Model, OptionalModel, PoolStage, Result, Row,
     RowOf, Select, Selection, SqlType, Statement, Table, alias,
 };
-pub use orm_core::{
-    ast, compile, ddl, error, expr, load, meta, model, raw, relation, row, session, stmt, types,
-};
+pub use orm_core::{ddl, expr, load, meta, raw, relation, stmt, types};
 
 #[doc(hidden)]
 pub use orm_core::__private;
+#[doc(hidden)]
+pub use orm_core::driver;
 
 mod conn;
 mod database;
 mod driver_error;
 mod executor;
 mod pg_row;
-mod pg_session;
+pub mod session;
 mod transaction;
 
 pub use database::{Database, DatabaseBuilder, PoolStatus};
 pub use database::{create_all, drop_all};
 pub use executor::{Executor, RowStream};
-pub use pg_session::{RetryPolicy, Session, SessionOptions};
+pub use session::{RetryPolicy, Session, SessionOptions};
 pub use transaction::{IsolationLevel, Transaction, TxOptions};
 
 /// Everything a user needs in scope: the derives, the statement builders, the expression
 /// traits, [`Database`] and [`Executor`].
 pub mod prelude {
+    pub use crate::session::{ColumnSet, HookContext, Hooks, Persist, Tracked};
     pub use crate::{Database, Executor, Session, Transaction};
     pub use orm_core::prelude::*;
-    pub use orm_core::session::{ColumnSet, HookContext, Hooks, Persist, Tracked};
 }

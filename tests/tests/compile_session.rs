@@ -1,8 +1,8 @@
 //! The SQL the session's flush plans, without a server: each step's statements, snapshotted.
 //! (tests/tests/session.rs runs the same plans against PostgreSQL.)
 
+use orm_postgres::driver::UnitOfWork;
 use orm_postgres::prelude::*;
-use orm_postgres::session::UnitOfWork;
 
 #[derive(Model, Debug, Clone, PartialEq, Default)]
 #[model(table = "users")]

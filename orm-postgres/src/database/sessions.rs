@@ -3,7 +3,7 @@
 
 use super::Database;
 use crate::Result;
-use crate::pg_session::{RetryPolicy, Session, SessionOptions, is_retryable};
+use crate::session::{RetryPolicy, Session, SessionOptions, is_retryable};
 
 impl Database {
     /// A new session with the default options (autoflush, expire on commit).

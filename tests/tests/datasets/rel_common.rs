@@ -10,12 +10,12 @@ use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::Hash;
 
+use orm_postgres::Decode;
 use orm_postgres::ErrorKind;
 use orm_postgres::load::Load;
 use orm_postgres::prelude::*;
 use orm_postgres::raw::RawQuery;
 use orm_postgres::relation::Relation;
-use orm_postgres::row::Decode;
 
 use crate::Outcome;
 

@@ -1,8 +1,11 @@
 //! The session: a unit of work over one transaction. See [`Session`].
 //!
 //! orm-core's `session` module holds the unit of work itself, with no IO (identity map, change
-//! tracking, flush plan); this module runs it on a PostgreSQL transaction (hence `pg_`, as in
-//! `pg_row`). `Database::session`, `session_with` and `retry` are in `database/sessions.rs`.
+//! tracking, flush plan); this module runs it on a PostgreSQL transaction, and re-exports the
+//! unit of work's user-facing types ([`Tracked`] handles, [`Status`], [`Hooks`] and
+//! [`HookContext`], [`ColumnSet`], the [`Persist`] trait the derive implements, and the
+//! [`UnitOfWork`] that `Session::on_before_flush` callbacks receive).
+//! `Database::session`, `session_with` and `retry` are in `database/sessions.rs`.
 //!
 //! - `mod.rs`: the [`Session`] type and its state (transaction, pending rollback, hooks);
 //! - `objects.rs`: adding, getting and querying objects, relationships, deleting, expiring,
@@ -25,6 +28,7 @@ mod options;
 mod retry;
 
 pub use options::SessionOptions;
+pub use orm_core::session::{ColumnSet, HookContext, Hooks, Persist, Status, Tracked, UnitOfWork};
 pub use retry::RetryPolicy;
 pub(crate) use retry::is_retryable;
 
