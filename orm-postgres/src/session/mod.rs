@@ -17,7 +17,7 @@
 use std::future::Future;
 
 use orm_core::ErrorKind;
-use orm_core::driver::{SavepointToken, UnitOfWork};
+use orm_core::driver::SavepointToken;
 
 use crate::transaction::Transaction;
 use crate::{Database, Error, Result};
