@@ -1,8 +1,10 @@
 //! Code generation, for input that passed every check. [`handles`] holds the items the
 //! fallback emits too; nothing here imports the fallback or the pipelines of `crate::derive`.
 
+pub(crate) mod bounds;
 pub(crate) mod db_enum;
 pub(crate) mod from_row;
 pub(crate) mod handles;
 pub(crate) mod model;
+pub(crate) mod persist;
 pub(crate) mod relationship;
