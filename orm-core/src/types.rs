@@ -23,7 +23,7 @@ mod text_search;
 pub use interval::Interval;
 pub use text_search::{Lexeme, MAX_POSITION, Position, TsQuery, TsQueryItem, TsVector, Weight};
 
-use postgres_types::{FromSql, ToSql};
+use postgres_types::{FromSql, Kind, ToSql, Type};
 
 /// A bound parameter value.
 pub type Param = std::sync::Arc<dyn ToSql + Send + Sync>;
@@ -31,6 +31,14 @@ pub type Param = std::sync::Arc<dyn ToSql + Send + Sync>;
 /// Wraps a value as a parameter.
 pub fn param<T: ToSql + Send + Sync + 'static>(value: T) -> Param {
     std::sync::Arc::new(value)
+}
+
+/// The base type of a domain (through nested domains), if `ty` is one.
+pub fn domain_base(ty: &Type) -> Option<&Type> {
+    match ty.kind() {
+        Kind::Domain(base) => Some(domain_base(base).unwrap_or(base)),
+        _ => None,
+    }
 }
 
 /// The SQL type of a column, as written in DDL.

@@ -1,10 +1,11 @@
 //! The driver's row type seen through orm-core's [`Row`](crate::Row) seam.
 
 use deadpool_postgres::tokio_postgres;
-use tokio_postgres::types::{FromSql, IsNull, Kind, ToSql, Type};
+use tokio_postgres::types::{FromSql, IsNull, ToSql, Type};
 
 use crate::BoxError;
 use crate::driver_error::ParamEncodeError;
+use crate::types::domain_base;
 
 /// A `tokio_postgres::Row` read by position.
 pub(crate) struct PgRow<'r>(pub(crate) &'r tokio_postgres::Row);
@@ -21,14 +22,6 @@ impl<'a> FromSql<'a> for RawValue<'a> {
     }
     fn accepts(_: &Type) -> bool {
         true
-    }
-}
-
-/// The base type of a domain (through nested domains), if `ty` is one.
-fn domain_base(ty: &Type) -> Option<&Type> {
-    match ty.kind() {
-        Kind::Domain(base) => Some(domain_base(base).unwrap_or(base)),
-        _ => None,
     }
 }
 

@@ -4,11 +4,12 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use postgres_types::{FromSql, Kind, Type};
+use postgres_types::{FromSql, Type};
 
 use crate::compile::CompiledQuery;
 use crate::error::{BoxError, Result};
 use crate::row::Row;
+use crate::types::domain_base;
 
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -22,14 +23,6 @@ pub trait RowAccess {
     /// Whether the row has no columns.
     fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-/// The base type of a domain (through nested domains), if `ty` is one.
-pub fn domain_base(ty: &Type) -> Option<&Type> {
-    match ty.kind() {
-        Kind::Domain(base) => Some(domain_base(base).unwrap_or(base)),
-        _ => None,
     }
 }
 
