@@ -70,7 +70,7 @@ pub use orm_core::{
     RowOf, Select, Selection, SqlType, Statement, Table, alias,
 };
 pub use orm_core::{
-    compile, ddl, error, expr, meta, model, raw, relation, row, session, stmt, types,
+    compile, ddl, error, expr, func, meta, model, raw, relation, row, session, stmt, types,
 };
 
 #[doc(hidden)]
@@ -94,7 +94,8 @@ pub use session_impl::{RetryPolicy, Session, SessionOptions};
 pub use transaction::{IsolationLevel, Transaction, TxOptions};
 
 /// Everything a user needs in scope: the derives, the statement builders, the expression
-/// traits, [`Database`] and [`Executor`].
+/// traits, the [`func`](crate::func) namespace of SQL functions (`func::max(..)`),
+/// [`Database`] and [`Executor`].
 pub mod prelude {
     pub use crate::{Database, Executor, Session, Transaction};
     pub use orm_core::prelude::*;

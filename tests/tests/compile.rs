@@ -3,7 +3,7 @@
 
 use insta::assert_snapshot;
 use orm_postgres::ddl;
-use orm_postgres::expr::{func, value};
+use orm_postgres::expr::func;
 use orm_postgres::prelude::*;
 use orm_tests::{Enrollment, Everything, Order, User};
 
@@ -92,7 +92,7 @@ fn select_between_and_nulls() {
 
 #[test]
 fn select_like_family() {
-    assert_snapshot!(sql(select::<User>().filter(all([
+    assert_snapshot!(sql(select::<User>().filter(func::all([
         User::name.like("J%"),
         User::name.not_like("%x"),
         User::name.ilike("j%"),
@@ -152,12 +152,14 @@ fn exists_subquery_in_filter() {
 
 #[test]
 fn select_values_without_from() {
-    assert_snapshot!(sql(select_values((value(1_i32), count_star()))));
+    assert_snapshot!(sql(select_values((func::value(1_i32), func::count_star()))));
 }
 
 #[test]
 fn empty_filters_combine_to_constants() {
-    assert_snapshot!(sql(select::<User>().filter(all([])).filter(any([]))));
+    assert_snapshot!(sql(select::<User>()
+        .filter(func::all([]))
+        .filter(func::any([]))));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! JSONB, arrays and full-text search. Review changes with `cargo insta review`.
 
 use insta::assert_snapshot;
-use orm_postgres::expr::{ExtractField, Over, value};
+use orm_postgres::expr::Over;
 use orm_postgres::prelude::*;
 use orm_postgres::types::{Interval, TsVector};
 use orm_tests::{Everything, Order, User};
@@ -31,29 +31,29 @@ fn aggregates_of_each_kind() {
     assert_snapshot!(
         "aggregates_of_each_kind",
         sql(select::<Everything>().columns((
-            count(Everything::maybe_int),
-            count_distinct(Everything::i4),
-            count_all(),
-            sum(Everything::i2),
-            sum(Everything::i4),
-            sum(Everything::i8),
-            sum(Everything::f4),
-            sum(Everything::f8),
-            sum(Everything::amount),
+            func::count(Everything::maybe_int),
+            func::count_distinct(Everything::i4),
+            func::count_all(),
+            func::sum(Everything::i2),
+            func::sum(Everything::i4),
+            func::sum(Everything::i8),
+            func::sum(Everything::f4),
+            func::sum(Everything::f8),
+            func::sum(Everything::amount),
         )))
     );
     assert_snapshot!(
         "aggregates_avg_min_max_bool",
         sql(select::<Everything>().columns((
-            avg(Everything::i4),
-            avg(Everything::f4),
-            avg(Everything::amount),
-            min(Everything::text),
-            max(Everything::maybe_int),
-            bool_and(Everything::b),
-            bool_or(Everything::b),
-            array_agg(Everything::i4),
-            string_agg(Everything::text, ", "),
+            func::avg(Everything::i4),
+            func::avg(Everything::f4),
+            func::avg(Everything::amount),
+            func::min(Everything::text),
+            func::max(Everything::maybe_int),
+            func::bool_and(Everything::b),
+            func::bool_or(Everything::b),
+            func::array_agg(Everything::i4),
+            func::string_agg(Everything::text, ", "),
         )))
     );
 }
@@ -63,16 +63,18 @@ fn aggregate_builders_distinct_filter_order() {
     assert_snapshot!(
         "aggregate_builders_distinct_filter_order",
         sql(select::<Order>().columns((
-            string_agg(Order::note, "; ")
+            func::string_agg(Order::note, "; ")
                 .distinct()
                 .order_by(Order::note.desc()),
-            array_agg(Order::total)
+            func::array_agg(Order::total)
                 .order_by(Order::total)
                 .order_by(Order::id.desc()),
-            count_all()
+            func::count_all()
                 .filter(Order::total.gt(100))
                 .filter(Order::note.is_not_null()),
-            sum(Order::total).distinct().filter(Order::total.lt(50)),
+            func::sum(Order::total)
+                .distinct()
+                .filter(Order::total.lt(50)),
         )))
     );
 }
@@ -84,10 +86,14 @@ fn aggregates_with_group_by_having_and_order() {
         sql(select::<Order>()
             .join::<User>(Order::user_id.eq(User::id))
             .group_by(User::name)
-            .having(count_all().gt(1_i64))
-            .having(sum(Order::total).filter(Order::note.is_null()).ge(10_i64))
-            .order_by(sum(Order::total).desc())
-            .columns((User::name, label(sum(Order::total), "spent"))))
+            .having(func::count_all().gt(1_i64))
+            .having(
+                func::sum(Order::total)
+                    .filter(Order::note.is_null())
+                    .ge(10_i64)
+            )
+            .order_by(func::sum(Order::total).desc())
+            .columns((User::name, func::label(func::sum(Order::total), "spent"))))
     );
 }
 
@@ -96,10 +102,10 @@ fn sum_of_interval_and_aggregates_as_values() {
     assert_snapshot!(
         "sum_of_interval_and_aggregates_as_values",
         sql(select::<Doc>().columns((
-            sum(Doc::span),
-            avg(Doc::maybe_span),
-            coalesce(max(Doc::id), 0_i64),
-            count(Doc::id).mul(2_i64),
+            func::sum(Doc::span),
+            func::avg(Doc::maybe_span),
+            func::coalesce(func::max(Doc::id), 0_i64),
+            func::count(Doc::id).mul(2_i64),
         )))
     );
 }
@@ -109,35 +115,35 @@ fn sum_of_interval_and_aggregates_as_values() {
 #[test]
 fn ranking_functions() {
     let w = || {
-        window()
+        func::window()
             .partition_by(Order::user_id)
             .order_by(Order::total.desc())
     };
     assert_snapshot!(
         "ranking_functions",
         sql(select::<Order>().columns((
-            row_number().over(w()),
-            rank().over(w()),
-            dense_rank().over(w()),
-            percent_rank().over(w()),
-            cume_dist().over(w()),
-            ntile(4).over(window().order_by(Order::id)),
+            func::row_number().over(w()),
+            func::rank().over(w()),
+            func::dense_rank().over(w()),
+            func::percent_rank().over(w()),
+            func::cume_dist().over(w()),
+            func::ntile(4).over(func::window().order_by(Order::id)),
         )))
     );
 }
 
 #[test]
 fn offset_and_value_functions() {
-    let w = || window().order_by(Order::id);
+    let w = || func::window().order_by(Order::id);
     assert_snapshot!(
         "offset_and_value_functions",
         sql(select::<Order>().columns((
-            lag(Order::total, 1, 0).over(w()),
-            lead(Order::note, 2, None::<String>).over(w()),
-            first_value(Order::total).over(w()),
-            last_value(Order::total)
-                .over(w().rows_between(unbounded_preceding(), unbounded_following())),
-            nth_value(Order::total, 2).over(w()),
+            func::lag(Order::total, 1, 0).over(w()),
+            func::lead(Order::note, 2, None::<String>).over(w()),
+            func::first_value(Order::total).over(w()),
+            func::last_value(Order::total)
+                .over(w().rows_between(func::unbounded_preceding(), func::unbounded_following())),
+            func::nth_value(Order::total, 2).over(w()),
         )))
     );
 }
@@ -148,28 +154,32 @@ fn running_sum_with_frames() {
         "running_sum_with_frames",
         sql(select::<Order>().columns((
             Order::id,
-            sum(Order::total).over(
-                window()
+            func::sum(Order::total).over(
+                func::window()
                     .partition_by(Order::user_id)
                     .order_by(Order::id)
-                    .rows_between(unbounded_preceding(), current_row())
+                    .rows_between(func::unbounded_preceding(), func::current_row())
             ),
-            avg(Order::total).over(
-                window()
+            func::avg(Order::total).over(
+                func::window()
                     .order_by(Order::id)
-                    .rows_between(preceding(2_i64), following(1_i64))
+                    .rows_between(func::preceding(2_i64), func::following(1_i64))
             ),
-            count_all().over(
-                window()
+            func::count_all().over(
+                func::window()
                     .order_by(Order::total)
-                    .range_between(preceding(10), current_row())
+                    .range_between(func::preceding(10), func::current_row())
             ),
-            max(Order::total).over(
-                window()
+            func::max(Order::total).over(
+                func::window()
                     .order_by(Order::total)
-                    .groups_between(current_row(), following(1))
+                    .groups_between(func::current_row(), func::following(1))
             ),
-            min(Order::total).over(window().order_by(Order::id).rows(preceding(3_i64))),
+            func::min(Order::total).over(
+                func::window()
+                    .order_by(Order::id)
+                    .rows(func::preceding(3_i64))
+            ),
         )))
     );
 }
@@ -179,10 +189,10 @@ fn range_frame_over_dates_takes_an_interval() {
     assert_snapshot!(
         "range_frame_over_dates_takes_an_interval",
         sql(select::<Everything>().columns(
-            count_all().over(
-                window()
+            func::count_all().over(
+                func::window()
                     .order_by(Everything::ts)
-                    .range_between(preceding(Interval::days(7)), current_row())
+                    .range_between(func::preceding(Interval::days(7)), func::current_row())
             )
         ))
     );
@@ -195,17 +205,17 @@ fn named_windows_and_partition_by_tuple() {
         sql(select::<Order>()
             .window(
                 "w",
-                window()
+                func::window()
                     .partition_by((Order::user_id, Order::note))
                     .order_by(Order::id)
             )
             .columns((
-                row_number().over_named("w"),
-                sum(Order::total).over_named("w"),
-                sum(Order::total)
-                    .filter(Order::total.gt(0))
-                    .over(Over::named("w").rows_between(preceding(1_i64), current_row())),
-                count_all().over(window()),
+                func::row_number().over_named("w"),
+                func::sum(Order::total).over_named("w"),
+                func::sum(Order::total).filter(Order::total.gt(0)).over(
+                    Over::named("w").rows_between(func::preceding(1_i64), func::current_row())
+                ),
+                func::count_all().over(func::window()),
             )))
     );
 }
@@ -217,16 +227,16 @@ fn searched_and_simple_case() {
     assert_snapshot!(
         "searched_and_simple_case",
         sql(select::<User>().columns((
-            case_when(User::age.lt(13), "child")
+            func::case_when(User::age.lt(13), "child")
                 .when(User::age.lt(20), "teen")
                 .otherwise("adult"),
-            case_when(User::email.is_null(), User::name).end(),
-            case(User::age)
+            func::case_when(User::email.is_null(), User::name).end(),
+            func::case(User::age)
                 .when(0, 1.5_f64)
                 .when(1, 2.5_f64)
                 .otherwise(0.0),
-            case(User::name).when("root", true).end(),
-            case_when(User::age.gt(1), User::age).otherwise(0),
+            func::case(User::name).when("root", true).end(),
+            func::case_when(User::age.gt(1), User::age).otherwise(0),
         )))
     );
 }
@@ -236,12 +246,12 @@ fn coalesce_nullif_greatest_least() {
     assert_snapshot!(
         "coalesce_nullif_greatest_least",
         sql(select::<Everything>().columns((
-            coalesce(Everything::maybe_text, "none"),
-            coalesce(coalesce(Everything::maybe_int, Everything::i4), 0),
-            coalesce(sum(Everything::i4), 0_i64),
-            nullif(Everything::i4, 0),
-            greatest(greatest(Everything::i4, Everything::maybe_int), 10),
-            least(Everything::f8, 1.5),
+            func::coalesce(Everything::maybe_text, "none"),
+            func::coalesce(func::coalesce(Everything::maybe_int, Everything::i4), 0),
+            func::coalesce(func::sum(Everything::i4), 0_i64),
+            func::nullif(Everything::i4, 0),
+            func::greatest(func::greatest(Everything::i4, Everything::maybe_int), 10),
+            func::least(Everything::f8, 1.5),
         )))
     );
 }
@@ -274,14 +284,14 @@ fn text_functions() {
     assert_snapshot!(
         "text_functions",
         sql(select::<User>()
-            .filter(lower(User::name).eq("jane"))
+            .filter(func::lower(User::name).eq("jane"))
             .columns((
-                upper(User::name),
-                trim(User::email),
-                length(User::name),
-                length(User::email),
-                substring(User::name, 2, 3),
-                concat_ws(" / ", (User::name, User::email, "x")),
+                func::upper(User::name),
+                func::trim(User::email),
+                func::length(User::name),
+                func::length(User::email),
+                func::substring(User::name, 2, 3),
+                func::concat_ws(" / ", (User::name, User::email, "x")),
             )))
     );
 }
@@ -293,15 +303,15 @@ fn date_trunc_extract_and_date_part() {
     assert_snapshot!(
         "date_trunc_extract_and_date_part",
         sql(select::<Everything>().columns((
-            date_trunc(DatePart::Month, Everything::ts),
-            date_trunc(DatePart::Week, Everything::tstz),
-            date_trunc(DatePart::Year, Everything::date),
-            date_trunc(DatePart::Hour, value(Interval::minutes(150))),
-            extract(DatePart::Year, Everything::date),
-            extract(ExtractField::Epoch, Everything::tstz),
-            extract(DatePart::Minute, Everything::time),
-            date_part(ExtractField::DayOfWeek, Everything::ts),
-            extract(DatePart::Quarter, Everything::date).cast::<i32>(),
+            func::date_trunc(func::DatePart::Month, Everything::ts),
+            func::date_trunc(func::DatePart::Week, Everything::tstz),
+            func::date_trunc(func::DatePart::Year, Everything::date),
+            func::date_trunc(func::DatePart::Hour, func::value(Interval::minutes(150))),
+            func::extract(func::DatePart::Year, Everything::date),
+            func::extract(func::ExtractField::Epoch, Everything::tstz),
+            func::extract(func::DatePart::Minute, Everything::time),
+            func::date_part(func::ExtractField::DayOfWeek, Everything::ts),
+            func::extract(func::DatePart::Quarter, Everything::date).cast::<i32>(),
         )))
     );
 }
@@ -311,15 +321,15 @@ fn interval_arithmetic_age_now() {
     assert_snapshot!(
         "interval_arithmetic_age_now",
         sql(select::<Everything>()
-            .filter(Everything::tstz.lt(now().sub_interval(Interval::days(1))))
-            .filter(Everything::date.le(current_date()))
+            .filter(Everything::tstz.lt(func::now().sub_interval(Interval::days(1))))
+            .filter(Everything::date.le(func::current_date()))
             .columns((
                 Everything::date.add_interval(Interval::months(1)),
                 Everything::ts.sub_interval(Interval::hours(2)),
                 Everything::tstz.add_interval(Interval::new(1, 2, 3)),
                 Everything::time.add_interval(Interval::minutes(30)),
-                age(Everything::ts, Everything::ts),
-                age(
+                func::age(Everything::ts, Everything::ts),
+                func::age(
                     Everything::date,
                     chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()
                 ),
@@ -361,8 +371,8 @@ fn array_operators() {
             .filter(Everything::tags.has_element("a"))
             .filter(Everything::ints.has_element(Everything::i4))
             .columns((
-                array_length(Everything::ints, 1),
-                cardinality(Everything::tags),
+                func::array_length(Everything::ints, 1),
+                func::cardinality(Everything::tags),
             )))
     );
 }
@@ -371,17 +381,20 @@ fn array_operators() {
 
 #[test]
 fn full_text_search() {
-    let q = || websearch_to_tsquery("english", "fat -cat");
+    let q = || func::websearch_to_tsquery("english", "fat -cat");
     assert_snapshot!(
         "full_text_search",
         sql(select::<Doc>()
-            .filter(Doc::search.matches(to_tsquery("english", "fat & rat")))
-            .filter(to_tsvector("simple", Doc::body).matches(plainto_tsquery("simple", "a b")))
+            .filter(Doc::search.matches(func::to_tsquery("english", "fat & rat")))
+            .filter(
+                func::to_tsvector("simple", Doc::body)
+                    .matches(func::plainto_tsquery("simple", "a b"))
+            )
             .filter(Doc::search.matches(q()))
-            .order_by(ts_rank(Doc::search, q()).desc())
+            .order_by(func::ts_rank(Doc::search, q()).desc())
             .columns((
                 Doc::id,
-                ts_rank(Doc::search, phraseto_tsquery("english", "fat rat"))
+                func::ts_rank(Doc::search, func::phraseto_tsquery("english", "fat rat"))
             )))
     );
 }
@@ -402,17 +415,17 @@ fn ddl_of_interval_and_tsvector_columns() {
 fn sql_does_not_depend_on_values() {
     let a = select::<Order>()
         .columns((
-            sum(Order::total).filter(Order::total.gt(1)),
-            lag(Order::total, 1, 0).over(window().order_by(Order::id)),
-            case_when(Order::total.gt(5), "x").otherwise("y"),
+            func::sum(Order::total).filter(Order::total.gt(1)),
+            func::lag(Order::total, 1, 0).over(func::window().order_by(Order::id)),
+            func::case_when(Order::total.gt(5), "x").otherwise("y"),
         ))
         .compile()
         .unwrap();
     let b = select::<Order>()
         .columns((
-            sum(Order::total).filter(Order::total.gt(1000)),
-            lag(Order::total, 3, 42).over(window().order_by(Order::id)),
-            case_when(Order::total.gt(7), "zz").otherwise("w"),
+            func::sum(Order::total).filter(Order::total.gt(1000)),
+            func::lag(Order::total, 3, 42).over(func::window().order_by(Order::id)),
+            func::case_when(Order::total.gt(7), "zz").otherwise("w"),
         ))
         .compile()
         .unwrap();
@@ -423,8 +436,8 @@ fn sql_does_not_depend_on_values() {
 #[test]
 fn aggregates_are_selectable_and_comparable() {
     // `AggregateExpr` converts into `Expr`, sorts, and decodes into its typed output.
-    let total: Expr<Option<i64>> = sum(Order::total).into();
+    let total: Expr<Option<i64>> = func::sum(Order::total).into();
     let q: Select<(Option<i64>, i64, Option<String>), _> =
-        select::<Order>().columns((total, count_all(), string_agg(Order::note, ",")));
+        select::<Order>().columns((total, func::count_all(), func::string_agg(Order::note, ",")));
     assert_snapshot!("aggregates_are_selectable_and_comparable", sql(q));
 }

@@ -105,7 +105,7 @@ fn subquery_in_from_and_lateral() {
 fn ctes_are_hoisted_once() {
     let (spend, (user_id, n)) = select::<Order>()
         .group_by(Order::user_id)
-        .columns((Order::user_id, label(count_star(), "n")))
+        .columns((Order::user_id, func::label(func::count_star(), "n")))
         .cte("spend");
     // Used twice (join and subquery): defined once, at the top.
     assert_snapshot!(sql(select::<User>()
@@ -120,7 +120,7 @@ fn recursive_cte_with_depth() {
         "chain",
         select::<Employee>()
             .filter(Employee::manager_id.is_null())
-            .columns((Employee::id, Employee::name, value(0_i32))),
+            .columns((Employee::id, Employee::name, func::value(0_i32))),
         |chain, (id, _, depth)| {
             select::<Employee>()
                 .join_derived(chain, Employee::manager_id.eq(id))
@@ -155,8 +155,8 @@ fn set_operations() {
 fn grouping_having_distinct_on_windows() {
     assert_snapshot!(sql(select::<Order>()
         .group_by((Order::user_id, Order::note))
-        .having(count_star().gt(1))
-        .columns((Order::user_id, Order::note, count_star()))));
+        .having(func::count_star().gt(1))
+        .columns((Order::user_id, Order::note, func::count_star()))));
     assert_snapshot!(sql(select::<Order>()
         .distinct_on(Order::user_id)
         .order_by(Order::user_id)

@@ -3,7 +3,7 @@
 //! result structs. No database needed; review changes with `cargo insta review`.
 
 use insta::assert_snapshot;
-use orm_postgres::expr::{func, value};
+use orm_postgres::expr::func;
 use orm_postgres::prelude::*;
 use orm_postgres::raw::{query, text};
 use orm_tests::{Order, User};
@@ -165,7 +165,7 @@ fn upsert_from_insert_select() {
             func::<String>(
                 "concat",
                 [
-                    value("buyer ".to_string()).into_node(),
+                    func::value("buyer ".to_string()).into_node(),
                     Order::user_id.into_node()
                 ]
             ),
@@ -261,7 +261,7 @@ fn update_from_alias_of_the_same_table() {
 fn update_from_subquery() {
     // Each user's biggest order.
     let (biggest, (user_id, total)) = select::<Order>()
-        .columns((Order::user_id, label(Order::total, "biggest")))
+        .columns((Order::user_id, func::label(Order::total, "biggest")))
         .distinct_on(Order::user_id)
         .order_by(Order::user_id)
         .order_by(Order::total.desc())
@@ -414,7 +414,7 @@ fn from_row_widths() {
 fn into_rows_checks_the_width() {
     let q = select::<Order>()
         .join::<User>(User::id.eq(Order::user_id))
-        .columns((User::name, count_star()))
+        .columns((User::name, func::count_star()))
         .group_by(User::name)
         .into_rows::<TopCustomer>();
     assert_snapshot!(sql(q));

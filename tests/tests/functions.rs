@@ -10,7 +10,7 @@
 use std::fmt::Debug;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use orm_postgres::expr::{ExtractField, Over, value};
+use orm_postgres::expr::Over;
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
 use orm_postgres::testing::{TestDatabase, test_database};
@@ -137,21 +137,21 @@ async fn aggregates_with_group_by_having_and_filter() {
         &t,
         select::<Sale>()
             .group_by(Sale::region)
-            .having(count_all().gt(1_i64))
+            .having(func::count_all().gt(1_i64))
             .order_by(Sale::region)
             .columns((
                 Sale::region,
-                count_all(),
-                count(Sale::note),
-                count_distinct(Sale::rep),
-                count_all().filter(Sale::paid.expr()),
-                sum(Sale::amount),
-                sum(Sale::units),
-                sum(Sale::big),
-                sum(Sale::price),
-                sum(Sale::ratio),
-                sum(Sale::cost),
-                avg(Sale::amount),
+                func::count_all(),
+                func::count(Sale::note),
+                func::count_distinct(Sale::rep),
+                func::count_all().filter(Sale::paid.expr()),
+                func::sum(Sale::amount),
+                func::sum(Sale::units),
+                func::sum(Sale::big),
+                func::sum(Sale::price),
+                func::sum(Sale::ratio),
+                func::sum(Sale::cost),
+                func::avg(Sale::amount),
             )),
         "SELECT region, count(*), count(note), count(DISTINCT rep), count(*) FILTER (WHERE paid), \
          sum(amount), sum(units), sum(big), sum(price), sum(ratio), sum(cost), avg(amount) \
@@ -178,18 +178,18 @@ async fn aggregates_with_group_by_having_and_filter() {
             .group_by(Sale::region)
             .order_by(Sale::region)
             .columns((
-                avg(Sale::price),
-                avg(Sale::ratio),
-                avg(Sale::cost),
-                avg(Sale::big),
-                min(Sale::day),
-                max(Sale::at),
-                min(Sale::rep),
-                max(Sale::note),
-                bool_and(Sale::paid),
-                bool_or(Sale::paid),
-                array_agg(Sale::id).order_by(Sale::id.desc()),
-                sum(Sale::amount).filter(Sale::paid.expr() & Sale::amount.gt(60)),
+                func::avg(Sale::price),
+                func::avg(Sale::ratio),
+                func::avg(Sale::cost),
+                func::avg(Sale::big),
+                func::min(Sale::day),
+                func::max(Sale::at),
+                func::min(Sale::rep),
+                func::max(Sale::note),
+                func::bool_and(Sale::paid),
+                func::bool_or(Sale::paid),
+                func::array_agg(Sale::id).order_by(Sale::id.desc()),
+                func::sum(Sale::amount).filter(Sale::paid.expr() & Sale::amount.gt(60)),
             )),
         "SELECT avg(price), avg(ratio), avg(cost), avg(big), min(day), max(at), min(rep), \
          max(note), bool_and(paid), bool_or(paid), array_agg(id ORDER BY id DESC), \
@@ -216,9 +216,11 @@ async fn string_agg_with_order_and_distinct() {
             .order_by(Sale::region)
             .columns((
                 Sale::region,
-                string_agg(Sale::rep, ", ").distinct().order_by(Sale::rep),
-                string_agg(Sale::note, "|").order_by(Sale::id.desc()),
-                string_agg(upper(Sale::rep), "").order_by(Sale::amount.desc()).order_by(Sale::id),
+                func::string_agg(Sale::rep, ", ").distinct().order_by(Sale::rep),
+                func::string_agg(Sale::note, "|").order_by(Sale::id.desc()),
+                func::string_agg(func::upper(Sale::rep), "")
+                    .order_by(Sale::amount.desc())
+                    .order_by(Sale::id),
             )),
         "SELECT region, string_agg(DISTINCT rep, ', ' ORDER BY rep), \
          string_agg(note, '|' ORDER BY id DESC), string_agg(upper(rep), '' ORDER BY amount DESC, id) \
@@ -250,15 +252,15 @@ async fn aggregates_over_no_rows() {
     let t = sales().await;
     let row = t
         .fetch_one(select::<Sale>().filter(Sale::id.lt(0)).columns((
-            count_all(),
-            count(Sale::id),
-            sum(Sale::amount),
-            avg(Sale::price),
-            max(Sale::day),
-            string_agg(Sale::rep, ","),
-            array_agg(Sale::id),
-            bool_and(Sale::paid),
-            coalesce(sum(Sale::amount), 0_i64),
+            func::count_all(),
+            func::count(Sale::id),
+            func::sum(Sale::amount),
+            func::avg(Sale::price),
+            func::max(Sale::day),
+            func::string_agg(Sale::rep, ","),
+            func::array_agg(Sale::id),
+            func::bool_and(Sale::paid),
+            func::coalesce(func::sum(Sale::amount), 0_i64),
         )))
         .await
         .unwrap();
@@ -273,9 +275,9 @@ async fn aggregate_in_a_subquery_and_order_by() {
         &t,
         select::<Sale>()
             .group_by(Sale::region)
-            .order_by(sum(Sale::amount).desc())
+            .order_by(func::sum(Sale::amount).desc())
             .limit(1)
-            .columns((Sale::region, label(sum(Sale::amount), "total"))),
+            .columns((Sale::region, func::label(func::sum(Sale::amount), "total"))),
         "SELECT region, sum(amount) AS total FROM sales GROUP BY region ORDER BY sum(amount) DESC LIMIT 1",
     )
     .await;
@@ -286,22 +288,22 @@ async fn aggregate_in_a_subquery_and_order_by() {
 #[tokio::test]
 async fn ranking_window_functions() {
     let t = sales().await;
-    let by_amount = || window().order_by(Sale::amount.desc());
+    let by_amount = || func::window().order_by(Sale::amount.desc());
     let rows = same(
         &t,
         select::<Sale>().order_by(Sale::id).columns((
             Sale::id,
-            row_number().over(
-                window()
+            func::row_number().over(
+                func::window()
                     .partition_by(Sale::region)
                     .order_by(Sale::amount.desc())
                     .order_by(Sale::id),
             ),
-            rank().over(by_amount()),
-            dense_rank().over(by_amount()),
-            percent_rank().over(by_amount()),
-            cume_dist().over(by_amount()),
-            ntile(3).over(window().order_by(Sale::id)),
+            func::rank().over(by_amount()),
+            func::dense_rank().over(by_amount()),
+            func::percent_rank().over(by_amount()),
+            func::cume_dist().over(by_amount()),
+            func::ntile(3).over(func::window().order_by(Sale::id)),
         )),
         "SELECT id, row_number() OVER (PARTITION BY region ORDER BY amount DESC, id), \
          rank() OVER (ORDER BY amount DESC), dense_rank() OVER (ORDER BY amount DESC), \
@@ -334,22 +336,23 @@ async fn ranking_window_functions() {
 #[tokio::test]
 async fn offset_and_value_window_functions() {
     let t = sales().await;
-    let by_id = || window().order_by(Sale::id);
+    let by_id = || func::window().order_by(Sale::id);
     let rows = same(
         &t,
         select::<Sale>().order_by(Sale::id).columns((
             Sale::id,
-            lag(Sale::amount, 1, 0).over(by_id()),
-            lead(Sale::amount, 2, -1).over(by_id()),
-            lag(Sale::note, 1, None::<String>).over(by_id()),
-            first_value(Sale::rep).over(window().partition_by(Sale::region).order_by(Sale::id)),
-            last_value(Sale::amount).over(
-                window()
+            func::lag(Sale::amount, 1, 0).over(by_id()),
+            func::lead(Sale::amount, 2, -1).over(by_id()),
+            func::lag(Sale::note, 1, None::<String>).over(by_id()),
+            func::first_value(Sale::rep)
+                .over(func::window().partition_by(Sale::region).order_by(Sale::id)),
+            func::last_value(Sale::amount).over(
+                func::window()
                     .partition_by(Sale::region)
                     .order_by(Sale::id)
-                    .rows_between(unbounded_preceding(), unbounded_following()),
+                    .rows_between(func::unbounded_preceding(), func::unbounded_following()),
             ),
-            nth_value(Sale::amount, 2).over(by_id()),
+            func::nth_value(Sale::amount, 2).over(by_id()),
         )),
         "SELECT id, lag(amount, 1, 0) OVER (ORDER BY id), lead(amount, 2, -1) OVER (ORDER BY id), \
          lag(note, 1, NULL) OVER (ORDER BY id), \
@@ -375,40 +378,41 @@ async fn running_sums_frames_and_named_windows() {
     let rows = same(
         &t,
         select::<Sale>()
-            .window("w", window().partition_by(Sale::region).order_by(Sale::id))
+            .window("w", func::window().partition_by(Sale::region).order_by(Sale::id))
             .order_by(Sale::id)
             .columns((
                 Sale::id,
-                sum(Sale::amount).over(
-                    window()
+                func::sum(Sale::amount).over(
+                    func::window()
                         .partition_by(Sale::region)
                         .order_by(Sale::id)
-                        .rows_between(unbounded_preceding(), current_row()),
+                        .rows_between(func::unbounded_preceding(), func::current_row()),
                 ),
-                sum(Sale::amount).over(
-                    window()
+                func::sum(Sale::amount).over(
+                    func::window()
                         .order_by(Sale::id)
-                        .rows_between(preceding(1_i64), following(1_i64)),
+                        .rows_between(func::preceding(1_i64), func::following(1_i64)),
                 ),
-                count_all().over(
-                    window()
+                func::count_all().over(
+                    func::window()
                         .order_by(Sale::day)
-                        .range_between(preceding(Interval::days(10)), current_row()),
+                        .range_between(func::preceding(Interval::days(10)), func::current_row()),
                 ),
-                count_all().over(
-                    window()
+                func::count_all().over(
+                    func::window()
                         .order_by(Sale::amount)
-                        .range_between(preceding(100), following(0)),
+                        .range_between(func::preceding(100), func::following(0)),
                 ),
-                max(Sale::amount).over(
-                    window()
+                func::max(Sale::amount).over(
+                    func::window()
                         .order_by(Sale::amount)
-                        .groups_between(preceding(1_i64), current_row()),
+                        .groups_between(func::preceding(1_i64), func::current_row()),
                 ),
-                row_number().over_named("w"),
-                sum(Sale::amount).over_named("w"),
-                avg(Sale::price).over(Over::named("w").rows_between(preceding(1), current_row())),
-                sum(Sale::amount).filter(Sale::paid.expr()).over(window()),
+                func::row_number().over_named("w"),
+                func::sum(Sale::amount).over_named("w"),
+                func::avg(Sale::price)
+                    .over(Over::named("w").rows_between(func::preceding(1), func::current_row())),
+                func::sum(Sale::amount).filter(Sale::paid.expr()).over(func::window()),
             )),
         "SELECT id, \
          sum(amount) OVER (PARTITION BY region ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), \
@@ -446,17 +450,17 @@ async fn case_and_conditional_functions() {
         &t,
         select::<Sale>().order_by(Sale::id).columns((
             Sale::id,
-            case_when(Sale::amount.ge(200), "big")
+            func::case_when(Sale::amount.ge(200), "big")
                 .when(Sale::amount.ge(100), "mid")
                 .otherwise("small"),
-            case(Sale::region).when("east", 1).when("west", 2).end(),
-            case_when(Sale::note.is_null(), Sale::rep).otherwise(Sale::region),
-            coalesce(Sale::note, "-"),
-            coalesce(coalesce(Sale::note, Sale::rep), "?"),
-            nullif(Sale::amount, 300),
-            greatest(Sale::amount, 120),
-            least(greatest(Sale::amount, 60), 250),
-            greatest(greatest(Sale::price, 1.0), Sale::ratio.cast::<f64>()),
+            func::case(Sale::region).when("east", 1).when("west", 2).end(),
+            func::case_when(Sale::note.is_null(), Sale::rep).otherwise(Sale::region),
+            func::coalesce(Sale::note, "-"),
+            func::coalesce(func::coalesce(Sale::note, Sale::rep), "?"),
+            func::nullif(Sale::amount, 300),
+            func::greatest(Sale::amount, 120),
+            func::least(func::greatest(Sale::amount, 60), 250),
+            func::greatest(func::greatest(Sale::price, 1.0), Sale::ratio.cast::<f64>()),
         )),
         "SELECT id, CASE WHEN amount >= 200 THEN 'big' WHEN amount >= 100 THEN 'mid' ELSE 'small' END, \
          CASE region WHEN 'east' THEN 1 WHEN 'west' THEN 2 END, \
@@ -523,16 +527,16 @@ async fn text_functions() {
     let rows = same(
         &t,
         select::<Sale>()
-            .filter(lower(upper(Sale::region)).eq("east"))
+            .filter(func::lower(func::upper(Sale::region)).eq("east"))
             .order_by(Sale::id)
             .columns((
-                upper(Sale::rep),
-                length(Sale::rep),
-                length(Sale::note),
-                substring(Sale::region, 2, 2),
-                trim(value("  pad  ".to_string())),
-                trim(Sale::note),
-                concat_ws("/", (Sale::region, Sale::note, "z")),
+                func::upper(Sale::rep),
+                func::length(Sale::rep),
+                func::length(Sale::note),
+                func::substring(Sale::region, 2, 2),
+                func::trim(func::value("  pad  ".to_string())),
+                func::trim(Sale::note),
+                func::concat_ws("/", (Sale::region, Sale::note, "z")),
             )),
         "SELECT upper(rep), length(rep), length(note), substr(region, 2, 2), btrim('  pad  '), \
          btrim(note), concat_ws('/', region, note, 'z') FROM sales \
@@ -561,17 +565,17 @@ async fn date_trunc_extract_and_interval_arithmetic() {
     let rows = same(
         &t,
         select::<Sale>().order_by(Sale::id).columns((
-            date_trunc(DatePart::Month, Sale::day),
-            date_trunc(DatePart::Hour, Sale::at),
-            date_trunc(DatePart::Quarter, Sale::at),
-            extract(DatePart::Year, Sale::day),
-            extract(ExtractField::Epoch, Sale::at),
-            extract(ExtractField::DayOfWeek, Sale::day).cast::<i32>(),
-            date_part(DatePart::Month, Sale::at),
+            func::date_trunc(func::DatePart::Month, Sale::day),
+            func::date_trunc(func::DatePart::Hour, Sale::at),
+            func::date_trunc(func::DatePart::Quarter, Sale::at),
+            func::extract(func::DatePart::Year, Sale::day),
+            func::extract(func::ExtractField::Epoch, Sale::at),
+            func::extract(func::ExtractField::DayOfWeek, Sale::day).cast::<i32>(),
+            func::date_part(func::DatePart::Month, Sale::at),
             Sale::day.add_interval(Interval::months(1)),
             Sale::at.sub_interval(Interval::hours(36)),
-            age(Sale::at, at(2023, 1, 1, 0, 0, 0)),
-            age(
+            func::age(Sale::at, at(2023, 1, 1, 0, 0, 0)),
+            func::age(
                 Sale::day,
                 Sale::day
                     .sub_interval(Interval::days(40))
@@ -611,12 +615,12 @@ async fn timestamptz_date_functions_and_now() {
     let row = same(
         &t,
         select_values((
-            date_trunc(DatePart::Day, value(moment)),
-            extract(ExtractField::Epoch, value(moment)),
-            value(moment).add_interval(Interval::new(1, 2, 3_000_000)),
-            date_trunc(DatePart::Hour, value(Interval::minutes(150))),
-            extract(DatePart::Minute, value(Interval::minutes(150))),
-            value(Interval::days(1)).add_interval(Interval::hours(1)),
+            func::date_trunc(func::DatePart::Day, func::value(moment)),
+            func::extract(func::ExtractField::Epoch, func::value(moment)),
+            func::value(moment).add_interval(Interval::new(1, 2, 3_000_000)),
+            func::date_trunc(func::DatePart::Hour, func::value(Interval::minutes(150))),
+            func::extract(func::DatePart::Minute, func::value(Interval::minutes(150))),
+            func::value(Interval::days(1)).add_interval(Interval::hours(1)),
         )),
         "SELECT date_trunc('day', CAST('2024-05-17T13:45:12.250Z' AS TIMESTAMPTZ)), \
          EXTRACT(EPOCH FROM CAST('2024-05-17T13:45:12.250Z' AS TIMESTAMPTZ)), \
@@ -631,9 +635,11 @@ async fn timestamptz_date_functions_and_now() {
     // now() and CURRENT_DATE against the server's own clock.
     let (now_ours, today_ours, check) = t
         .fetch_one(select_values((
-            now(),
-            current_date(),
-            now().sub_interval(Interval::seconds(1)).lt(now()),
+            func::now(),
+            func::current_date(),
+            func::now()
+                .sub_interval(Interval::seconds(1))
+                .lt(func::now()),
         )))
         .await
         .unwrap();
@@ -662,7 +668,10 @@ async fn interval_round_trips() {
     ];
     for i in samples {
         let (back, text) = t
-            .fetch_one(select_values((value(i), value(i).cast::<String>())))
+            .fetch_one(select_values((
+                func::value(i),
+                func::value(i).cast::<String>(),
+            )))
             .await
             .unwrap();
         assert_eq!(back, i);
@@ -695,10 +704,10 @@ async fn interval_round_trips() {
     let row = same(
         &t,
         select::<Doc>().columns((
-            sum(Doc::span),
-            avg(Doc::span),
-            sum(Doc::maybe_span),
-            max(Doc::maybe_span),
+            func::sum(Doc::span),
+            func::avg(Doc::span),
+            func::sum(Doc::maybe_span),
+            func::max(Doc::maybe_span),
         )),
         "SELECT sum(span), avg(span), sum(maybe_span), max(maybe_span) FROM docs",
     )
@@ -820,10 +829,10 @@ async fn array_operators_and_functions() {
             Item::tags.has_element("a"),
             Item::nums.has_element(Item::id),
             Item::maybe_nums.has_element(7).nullable(),
-            array_length(Item::nums, 1),
-            cardinality(Item::nums),
-            cardinality(Item::maybe_nums),
-            array_length(Item::maybe_nums, 1),
+            func::array_length(Item::nums, 1),
+            func::cardinality(Item::nums),
+            func::cardinality(Item::maybe_nums),
+            func::array_length(Item::maybe_nums, 1),
         )),
         "SELECT tags @> ARRAY['b'], nums <@ ARRAY[1, 2, 3, 4], nums && ARRAY[4, 5], 'a' = ANY(tags), \
          id = ANY(nums), 7 = ANY(maybe_nums), array_length(nums, 1), cardinality(nums), \
@@ -886,7 +895,7 @@ async fn full_text_match_and_rank() {
     let ids = same(
         &t,
         select::<Doc>()
-            .filter(Doc::search.matches(to_tsquery("english", "fat & (rat | cat)")))
+            .filter(Doc::search.matches(func::to_tsquery("english", "fat & (rat | cat)")))
             .order_by(Doc::id)
             .columns(Doc::id),
         "SELECT id FROM docs WHERE search @@ to_tsquery('english', 'fat & (rat | cat)') ORDER BY id",
@@ -896,7 +905,10 @@ async fn full_text_match_and_rank() {
     let ids = same(
         &t,
         select::<Doc>()
-            .filter(to_tsvector("english", Doc::body).matches(websearch_to_tsquery("english", "rats -cheese")))
+            .filter(
+                func::to_tsvector("english", Doc::body)
+                    .matches(func::websearch_to_tsquery("english", "rats -cheese")),
+            )
             .order_by(Doc::id)
             .columns(Doc::id),
         "SELECT id FROM docs WHERE to_tsvector('english', body) @@ websearch_to_tsquery('english', 'rats -cheese') ORDER BY id",
@@ -906,8 +918,8 @@ async fn full_text_match_and_rank() {
     let ids = same(
         &t,
         select::<Doc>()
-            .filter(Doc::search.matches(plainto_tsquery("simple", "fat cat")))
-            .filter(Doc::search.matches(phraseto_tsquery("english", "fat cat")))
+            .filter(Doc::search.matches(func::plainto_tsquery("simple", "fat cat")))
+            .filter(Doc::search.matches(func::phraseto_tsquery("english", "fat cat")))
             .columns(Doc::id),
         "SELECT id FROM docs WHERE search @@ plainto_tsquery('simple', 'fat cat') \
          AND search @@ phraseto_tsquery('english', 'fat cat')",
@@ -917,12 +929,12 @@ async fn full_text_match_and_rank() {
     let ranked = same(
         &t,
         select::<Doc>()
-            .filter(Doc::search.matches(to_tsquery("english", "rat | cat")))
-            .order_by(ts_rank(Doc::search, to_tsquery("english", "rat | cat")).desc())
+            .filter(Doc::search.matches(func::to_tsquery("english", "rat | cat")))
+            .order_by(func::ts_rank(Doc::search, func::to_tsquery("english", "rat | cat")).desc())
             .order_by(Doc::id)
             .columns((
                 Doc::id,
-                ts_rank(Doc::search, to_tsquery("english", "rat | cat")),
+                func::ts_rank(Doc::search, func::to_tsquery("english", "rat | cat")),
             )),
         "SELECT id, ts_rank(search, to_tsquery('english', 'rat | cat')) FROM docs \
          WHERE search @@ to_tsquery('english', 'rat | cat') \
@@ -940,7 +952,7 @@ async fn tsvector_and_tsquery_round_trips() {
     let rows = t
         .fetch_all(select::<Doc>().order_by(Doc::id).columns((
             Doc::search,
-            to_tsvector("english", Doc::body),
+            func::to_tsvector("english", Doc::body),
             Doc::search.cast::<String>(),
         )))
         .await
@@ -979,7 +991,7 @@ async fn tsvector_and_tsquery_round_trips() {
         .fetch_one(select::<Doc>().filter(Doc::id.eq(10)).columns((
             Doc::search,
             Doc::search.cast::<String>(),
-            Doc::search.matches(to_tsquery("simple", "title:A & nopos")),
+            Doc::search.matches(func::to_tsquery("simple", "title:A & nopos")),
         )))
         .await
         .unwrap();
@@ -996,7 +1008,7 @@ async fn tsvector_and_tsquery_round_trips() {
 
     // A query decodes, goes back as a parameter, and equals the server's.
     let q: TsQuery = t
-        .fetch_one(select_values(to_tsquery(
+        .fetch_one(select_values(func::to_tsquery(
             "english",
             "fat & (rat | !cat) <-> dogs:*",
         )))
@@ -1010,16 +1022,16 @@ async fn tsvector_and_tsquery_round_trips() {
     assert!(q.items().contains(&TsQueryItem::Phrase(1)));
     let (same_query, text, raw_text) = t
         .fetch_one(select_values((
-            value(q.clone()).eq(to_tsquery("english", "fat & (rat | !cat) <-> dogs:*")),
-            value(q.clone()).cast::<String>(),
-            to_tsquery("english", "fat & (rat | !cat) <-> dogs:*").cast::<String>(),
+            func::value(q.clone()).eq(func::to_tsquery("english", "fat & (rat | !cat) <-> dogs:*")),
+            func::value(q.clone()).cast::<String>(),
+            func::to_tsquery("english", "fat & (rat | !cat) <-> dogs:*").cast::<String>(),
         )))
         .await
         .unwrap();
     assert!(same_query);
     assert_eq!(text, raw_text);
     let empty: TsQuery = t
-        .fetch_one(select_values(plainto_tsquery("english", "the")))
+        .fetch_one(select_values(func::plainto_tsquery("english", "the")))
         .await
         .unwrap();
     assert!(empty.is_empty(), "a query of stop words only");

@@ -179,11 +179,11 @@ async fn the_tour_runs() -> orm_postgres::Result<()> {
         .fetch_all(
             select::<Order>()
                 .group_by(Order::user_id)
-                .having(count_all().gt(2))
+                .having(func::count_all().gt(2))
                 .columns((
                     Order::user_id,
-                    sum(Order::total),
-                    count_all().filter(Order::total.gt(100)),
+                    func::sum(Order::total),
+                    func::count_all().filter(Order::total.gt(100)),
                 )),
         )
         .await?;
@@ -192,13 +192,13 @@ async fn the_tour_runs() -> orm_postgres::Result<()> {
         .fetch_all(
             select::<Order>().order_by(Order::id).columns((
                 Order::id,
-                sum(Order::total).over(
-                    window()
+                func::sum(Order::total).over(
+                    func::window()
                         .partition_by(Order::user_id)
                         .order_by(Order::id)
-                        .rows_between(unbounded_preceding(), current_row()),
+                        .rows_between(func::unbounded_preceding(), func::current_row()),
                 ),
-                rank().over(window().order_by(Order::total.desc())),
+                func::rank().over(func::window().order_by(Order::total.desc())),
             )),
         )
         .await?;
@@ -213,7 +213,7 @@ async fn the_tour_runs() -> orm_postgres::Result<()> {
             select::<User>()
                 .join_fk::<Order>()
                 .group_by(User::name)
-                .columns((User::name, count_star()))
+                .columns((User::name, func::count_star()))
                 .into_rows::<Spender>(),
         )
         .await?;

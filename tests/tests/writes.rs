@@ -8,7 +8,6 @@ use orm_postgres::ErrorKind;
 use orm_postgres::expr::escape_like;
 use orm_postgres::prelude::*;
 use orm_postgres::raw::{query, text};
-use orm_postgres::stmt::label;
 use orm_postgres::testing::{TestDatabase, test_database};
 use orm_tests::{Order, User};
 
@@ -413,7 +412,7 @@ async fn update_from_a_subquery() {
     }
     // Each user's biggest order.
     let (biggest, (user_id, total)) = select::<Order>()
-        .columns((Order::user_id, label(Order::total, "biggest")))
+        .columns((Order::user_id, func::label(Order::total, "biggest")))
         .distinct_on(Order::user_id)
         .order_by(Order::user_id)
         .order_by(Order::total.desc())

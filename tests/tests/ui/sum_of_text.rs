@@ -8,5 +8,5 @@ pub struct Person {
 }
 
 fn main() {
-    let _ = select::<Person>().columns(sum(Person::name));
+    let _ = select::<Person>().columns(func::sum(Person::name));
 }

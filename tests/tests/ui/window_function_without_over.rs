@@ -9,7 +9,7 @@ pub struct Score {
 
 fn main() {
     // A window function is not an expression until `.over(...)` gives it its window.
-    let _ = select::<Score>().columns((Score::id, row_number()));
-    let _ = select::<Score>().filter(rank().eq(1_i64));
-    let _ = select::<Score>().order_by(lag(Score::points, 1, 0));
+    let _ = select::<Score>().columns((Score::id, func::row_number()));
+    let _ = select::<Score>().filter(func::rank().eq(1_i64));
+    let _ = select::<Score>().order_by(func::lag(Score::points, 1, 0));
 }
