@@ -7,6 +7,8 @@ use orm_postgres::expr::func;
 use orm_postgres::prelude::*;
 use orm_tests::{Enrollment, Everything, Order, User};
 
+use crate::sql;
+
 /// Reserved words, spaces, capitals and an embedded quote in every identifier position.
 #[derive(Model, Debug, Clone)]
 #[model(table = "user", schema = "My App")]
@@ -29,10 +31,6 @@ struct Tagged {
     a: i32,
     b: i32,
     c: i32,
-}
-
-fn sql(s: impl Statement) -> String {
-    s.compile().unwrap().to_string()
 }
 
 #[test]

@@ -6,6 +6,8 @@ use orm_postgres::prelude::*;
 use orm_postgres::raw::{query, text};
 use orm_tests::{Order, User};
 
+use crate::sql;
+
 #[derive(Model, Debug, Clone)]
 #[model(table = "employee")]
 struct Employee {
@@ -17,10 +19,6 @@ struct Employee {
 }
 
 alias!(Manager = Employee);
-
-fn sql(s: impl Statement) -> String {
-    s.compile().unwrap().to_string()
-}
 
 #[test]
 fn join_kinds() {

@@ -8,6 +8,8 @@ use orm_postgres::prelude::*;
 use orm_postgres::types::{Interval, TsVector};
 use orm_tests::{Everything, Order, User};
 
+use crate::sql;
+
 /// Columns of the types only the function tests need.
 #[derive(Model, Debug, Clone)]
 #[model(table = "docs")]
@@ -18,10 +20,6 @@ struct Doc {
     search: TsVector,
     span: Interval,
     maybe_span: Option<Interval>,
-}
-
-fn sql(s: impl Statement) -> String {
-    s.compile().unwrap().to_string()
 }
 
 // --- aggregates ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 //! The SQL the session's flush plans, without a server: each step's statements, snapshotted.
-//! (tests/tests/session.rs runs the same plans against PostgreSQL.)
+//! (tests/tests/pg/session.rs runs the same plans against PostgreSQL.)
 
 use orm_postgres::prelude::*;
 use orm_postgres::session::UnitOfWork;
