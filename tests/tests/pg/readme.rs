@@ -769,7 +769,7 @@ mod session {
             uow.flush_end(plan).unwrap();
             steps
         }
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../../README.md");
 
         let mut uow = UnitOfWork::new();
         uow.add(Order {

@@ -1,9 +1,11 @@
 //! Every statement runs in a `tracing` span carrying its SQL, never its values, and ends with an
 //! event carrying the row count and duration.
 //!
-//! A test binary of its own: it installs a global subscriber, which a scoped one in a binary
-//! running other tests on other threads cannot replace reliably (tracing caches callsite
-//! interest process-wide).
+//! Other tests of this binary run on other threads at the same time, so the subscriber is the
+//! default of this test's thread only (`set_default`), never the global one, and the test runs
+//! on a current-thread runtime: every span and event it sees comes from its own statements.
+//! Creating the subscriber's `Dispatch` rebuilds tracing's process-wide callsite interest, so a
+//! callsite another thread registered first (as uninteresting) is still seen here.
 
 use std::sync::{Arc, Mutex};
 
@@ -56,10 +58,10 @@ impl Subscriber for Captured {
     fn exit(&self, _: &Id) {}
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "current_thread")]
 async fn statements_are_traced_with_sql_but_not_values() {
     let captured = Captured::default();
-    tracing::subscriber::set_global_default(captured.clone()).unwrap();
+    let _scope = tracing::subscriber::set_default(captured.clone());
     let t = test_database().await.unwrap();
     t.create_all(&[User::TABLE]).await.unwrap();
     t.execute(insert_many(&[User::new("a"), User::new("b")]))

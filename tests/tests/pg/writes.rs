@@ -8,19 +8,12 @@ use orm_postgres::ErrorKind;
 use orm_postgres::expr::escape_like;
 use orm_postgres::prelude::*;
 use orm_postgres::raw::{query, text};
-use orm_postgres::testing::{TestDatabase, test_database};
+use orm_postgres::testing::test_database;
 use orm_tests::{Order, User};
 
-orm_postgres::alias!(Other = User);
+use crate::users_db;
 
-/// A fresh database with the users and orders tables.
-async fn users_db() -> TestDatabase {
-    let t = test_database().await.expect("test database");
-    t.db.create_all(&[User::TABLE, Order::TABLE])
-        .await
-        .expect("create_all");
-    t
-}
+orm_postgres::alias!(Other = User);
 
 fn user(name: &str, age: i32) -> User {
     User {

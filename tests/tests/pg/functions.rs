@@ -4,8 +4,7 @@
 //!
 //! Each query's rows are compared with the same query written in raw SQL (so the generated SQL
 //! computes what the hand-written one does, and decodes into the same Rust values), and spot
-//! checks pin known values. One test binary: it starts its own local cluster unless
-//! `DATABASE_URL` is set; every test gets a fresh database.
+//! checks pin known values. Every test gets a fresh database.
 
 use std::fmt::Debug;
 
