@@ -67,7 +67,7 @@ pub use types::{ColumnType, SqlType};
 /// the core types and the statement constructors.
 ///
 /// SQL functions, aggregates and window functions are not imported one by one: the prelude
-/// brings the [`func`](crate::func) module into scope, so they read `func::max(Order::total)` and
+/// brings the [`func`] module into scope, so they read `func::max(Order::total)` and
 /// never collide with your own `min`, `max`, `count` or `value`.
 pub mod prelude {
     pub use crate::expr::Expression;

@@ -94,7 +94,7 @@ pub use session_impl::{RetryPolicy, Session, SessionOptions};
 pub use transaction::{IsolationLevel, Transaction, TxOptions};
 
 /// Everything a user needs in scope: the derives, the statement builders, the expression
-/// traits, the [`func`](crate::func) namespace of SQL functions (`func::max(..)`),
+/// traits, the [`func`] namespace of SQL functions (`func::max(..)`),
 /// [`Database`] and [`Executor`].
 pub mod prelude {
     pub use crate::{Database, Executor, Session, Transaction};
