@@ -3,7 +3,7 @@
 
 use insta::assert_snapshot;
 use orm_postgres::ddl;
-use orm_postgres::expr::func;
+use orm_postgres::expr;
 use orm_postgres::prelude::*;
 use orm_tests::{Enrollment, Everything, Order, User};
 
@@ -118,7 +118,7 @@ fn select_columns_and_expressions() {
         User::id,
         User::name.concat("!"),
         User::age.add(1).mul(2),
-        func::<String>("upper", [User::name.into_node()]),
+        expr::func::<String>("upper", [User::name.into_node()]),
     ))));
 }
 

@@ -3,7 +3,7 @@
 //! result structs. No database needed; review changes with `cargo insta review`.
 
 use insta::assert_snapshot;
-use orm_postgres::expr::func;
+use orm_postgres::expr;
 use orm_postgres::prelude::*;
 use orm_postgres::raw::{query, text};
 use orm_tests::{Order, User};
@@ -160,7 +160,7 @@ fn upsert_from_insert_select() {
     assert_snapshot!(sql(insert_select::<User, _, _>(
         (User::name, User::age),
         select::<Order>().columns((
-            func::<String>(
+            expr::func::<String>(
                 "concat",
                 [
                     func::value("buyer ".to_string()).into_node(),
