@@ -60,7 +60,7 @@ fn main() {
         black_box(
             select::<User>()
                 .group_by(User::hair_color)
-                .columns((User::hair_color, count_star()))
+                .columns((User::hair_color, func::count_star()))
                 .count()
                 .compile()
                 .ok(),

@@ -42,6 +42,7 @@ pub mod compile;
 pub mod ddl;
 pub mod error;
 pub mod expr;
+pub mod func;
 pub mod load;
 pub mod meta;
 pub mod model;
@@ -65,29 +66,19 @@ pub use stmt::{Delete, Insert, RowOf, Select, Selection, Statement, Update};
 pub use types::Json;
 pub use types::{ColumnType, SqlType};
 
-/// Everything a user needs in scope: the derives, the statement builders and the traits whose
-/// methods build expressions.
+/// Everything a user needs in scope: the derives, the traits whose methods build expressions,
+/// the core types and the statement constructors.
+///
+/// SQL functions, aggregates and window functions are not imported one by one: the prelude
+/// brings the [`func`] module into scope, so they read `func::max(Order::total)` and
+/// never collide with your own `min`, `max`, `count` or `value`.
 pub mod prelude {
-    pub use crate::expr::{Expression, all, any, asc, count_star, desc, value};
-    // Functions, aggregates and window functions.
-    #[cfg(feature = "decimal")]
-    pub use crate::expr::extract;
-    pub use crate::expr::{
-        DatePart, ExtractField, age, array_agg, array_length, avg, bool_and, bool_or, cardinality,
-        case, case_when, coalesce, concat_ws, count, count_all, count_distinct, cume_dist,
-        current_row, date_part, date_trunc, dense_rank, first_value, following, greatest, lag,
-        last_value, lead, least, length, lower, max, min, nth_value, ntile, nullif, percent_rank,
-        phraseto_tsquery, plainto_tsquery, preceding, rank, row_number, string_agg, substring, sum,
-        to_tsquery, to_tsvector, trim, ts_rank, unbounded_following, unbounded_preceding, upper,
-        websearch_to_tsquery, window,
-    };
-    #[cfg(feature = "chrono")]
-    pub use crate::expr::{current_date, now};
+    pub use crate::expr::Expression;
+    pub use crate::func;
     pub use crate::relation::{Related, Relationship};
     pub use crate::stmt::{
         Source, Statement, delete, delete_model, excluded, exists, insert, insert_many,
-        insert_select, label, recursive_cte, select, select_from, select_values, update,
-        update_model,
+        insert_select, recursive_cte, select, select_from, select_values, update, update_model,
     };
     #[cfg(feature = "json")]
     pub use crate::types::Json;

@@ -344,7 +344,7 @@ pub fn derive_db_enum(input: TokenStream) -> TokenStream {
 ///
 /// let q = select::<Order>()
 ///     .join::<User>(User::id.eq(Order::user_id))
-///     .columns((User::name, count_star(), sum(Order::total)))
+///     .columns((User::name, func::count_star(), func::sum(Order::total)))
 ///     .group_by(User::name)
 ///     .into_rows::<TopCustomer>();
 /// let top: Vec<TopCustomer> = db.fetch_all(q).await?;

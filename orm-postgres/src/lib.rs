@@ -69,7 +69,7 @@ pub use orm_core::{
     ErrorKind, Expr, Expression, FromRow, IntoExpr, Model, OptionalModel, PoolStage, Result, Row,
     RowOf, Select, Selection, SqlType, Statement, Table, alias,
 };
-pub use orm_core::{ddl, expr, load, meta, raw, relation, stmt, types};
+pub use orm_core::{ddl, expr, func, load, meta, raw, relation, stmt, types};
 
 #[doc(hidden)]
 pub use orm_core::__private;
@@ -91,7 +91,8 @@ pub use session::{RetryPolicy, Session, SessionOptions};
 pub use transaction::{IsolationLevel, Transaction, TxOptions};
 
 /// Everything a user needs in scope: the derives, the statement builders, the expression
-/// traits, [`Database`] and [`Executor`].
+/// traits, the [`func`] namespace of SQL functions (`func::max(..)`),
+/// [`Database`] and [`Executor`].
 pub mod prelude {
     pub use crate::session::{ColumnSet, HookContext, Hooks, Persist, Tracked};
     pub use crate::{Database, Executor, Session, Transaction};

@@ -42,7 +42,7 @@ const LAYERS: &[Crate] = &[
             ("builders", &["expr", "stmt", "raw", "ddl"]),
             ("orm", &["relation", "load"]),
             ("session", &["session"]),
-            ("facade", &["__private", "driver", "__doc_fixture"]),
+            ("facade", &["__private", "driver", "func", "__doc_fixture"]),
         ],
         // Expressions contain queries and queries contain expressions: that recursion may
         // span the files of `ast`, and of `compile`, whose walk over the tree mirrors it

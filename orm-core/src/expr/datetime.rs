@@ -191,7 +191,8 @@ mod chrono_impls {
 /// use orm_core::prelude::*;
 /// # use orm_core::__doc_fixture::User;
 ///
-/// let q = select::<User>().columns(date_trunc(DatePart::Month, value(Interval::days(40))));
+/// let month = func::date_trunc(func::DatePart::Month, func::value(Interval::days(40)));
+/// let q = select::<User>().columns(month);
 /// assert_eq!(
 ///     q.compile().unwrap().sql,
 ///     r#"SELECT date_trunc('month', CAST($1 AS INTERVAL)) FROM "users""#
@@ -226,7 +227,7 @@ where
 /// ```
 /// use orm_core::prelude::*;
 ///
-/// let q = select_values(extract(DatePart::Year, value(Interval::months(30))));
+/// let q = select_values(func::extract(func::DatePart::Year, func::value(Interval::months(30))));
 /// assert_eq!(q.compile().unwrap().sql, "SELECT EXTRACT(YEAR FROM CAST($1 AS INTERVAL))");
 /// ```
 #[cfg(feature = "decimal")]

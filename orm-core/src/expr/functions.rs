@@ -34,7 +34,7 @@ pub(crate) type Base<E> = <<E as Expression>::Value as SqlType>::Base;
 /// # use orm_core::__doc_fixture::User;
 ///
 /// let q = select::<User>()
-///     .columns((count_all(), count(User::email).filter(User::name.starts_with("J"))));
+///     .columns((func::count_all(), func::count(User::email).filter(User::name.starts_with("J"))));
 /// assert_eq!(
 ///     q.compile().unwrap().sql,
 ///     r#"SELECT count(*), count("users"."email") FILTER (WHERE "users"."name" LIKE $1) FROM "users""#
@@ -239,7 +239,7 @@ aggregate_types!(Averageable Avg:
 /// use orm_core::prelude::*;
 /// # use orm_core::__doc_fixture::User;
 ///
-/// let q = select::<User>().columns(sum(User::id)); // rows decode into Option<Decimal>
+/// let q = select::<User>().columns(func::sum(User::id)); // rows decode into Option<Decimal>
 /// assert_eq!(q.compile().unwrap().sql, r#"SELECT sum("users"."id") FROM "users""#);
 /// ```
 pub fn sum<E>(e: E) -> AggregateExpr<Option<<Base<E> as Summable>::Sum>>
@@ -277,7 +277,7 @@ pub fn max<E: Expression>(e: E) -> AggregateExpr<Option<Base<E>>> {
 /// use orm_core::prelude::*;
 /// # use orm_core::__doc_fixture::User;
 ///
-/// let q = select::<User>().columns(string_agg(User::name, ", ").order_by(User::name));
+/// let q = select::<User>().columns(func::string_agg(User::name, ", ").order_by(User::name));
 /// assert_eq!(
 ///     q.compile().unwrap().sql,
 ///     r#"SELECT string_agg("users"."name", $1 ORDER BY "users"."name") FROM "users""#
@@ -361,7 +361,7 @@ impl<R> Clone for CaseWhen<R> {
 /// use orm_core::prelude::*;
 /// # use orm_core::__doc_fixture::User;
 ///
-/// let size = case_when(User::id.lt(10), "small")
+/// let size = func::case_when(User::id.lt(10), "small")
 ///     .when(User::id.lt(100), "medium")
 ///     .otherwise("large");
 /// let q = select::<User>().columns(size);
@@ -442,7 +442,7 @@ impl<O, R> fmt::Debug for SimpleCaseWhen<O, R> {
 /// use orm_core::prelude::*;
 /// # use orm_core::__doc_fixture::User;
 ///
-/// let label = case(User::id).when(1, "one").when(2, "two").otherwise("many");
+/// let label = func::case(User::id).when(1, "one").when(2, "two").otherwise("many");
 /// let q = select::<User>().columns(label);
 /// assert_eq!(
 ///     q.compile().unwrap().sql,
@@ -523,7 +523,7 @@ fn variadic(name: &'static str, first: Node, next: Node) -> Node {
 /// use orm_core::prelude::*;
 /// # use orm_core::__doc_fixture::User;
 ///
-/// let q = select::<User>().columns(coalesce(User::email, "none"));
+/// let q = select::<User>().columns(func::coalesce(User::email, "none"));
 /// assert_eq!(q.compile().unwrap().sql, r#"SELECT coalesce("users"."email", $1) FROM "users""#);
 /// ```
 pub fn coalesce<E, V>(value: E, fallback: V) -> Expr<Base<E>>
@@ -662,7 +662,7 @@ text_list!(A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7);
 /// use orm_core::prelude::*;
 /// # use orm_core::__doc_fixture::User;
 ///
-/// let q = select::<User>().columns(concat_ws(" ", (User::name, User::email, "!")));
+/// let q = select::<User>().columns(func::concat_ws(" ", (User::name, User::email, "!")));
 /// assert_eq!(
 ///     q.compile().unwrap().sql,
 ///     r#"SELECT concat_ws($1, "users"."name", "users"."email", CAST($2 AS TEXT)) FROM "users""#

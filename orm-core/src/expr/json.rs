@@ -9,7 +9,7 @@
 //! ```
 //! use orm_core::prelude::*;
 //!
-//! let doc = value(serde_json::json!({"a": {"b": [1, 2]}}));
+//! let doc = func::value(serde_json::json!({"a": {"b": [1, 2]}}));
 //! let q = select_values((doc.clone().get("a").path_text(["b", "0"]), doc.has_key("a")));
 //! assert_eq!(
 //!     q.compile().unwrap().sql,

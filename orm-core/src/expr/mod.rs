@@ -174,9 +174,9 @@ pub fn any(conditions: impl IntoIterator<Item = Expr<bool>>) -> Expr<bool> {
 ///
 /// ```
 /// use orm_core::prelude::*;
-/// use orm_core::expr::{func, value};
+/// use orm_core::expr;
 ///
-/// let upper = func::<String>("upper", [value("abc".to_string()).into_node()]);
+/// let upper = expr::func::<String>("upper", [func::value("abc".to_string()).into_node()]);
 /// let q = select_values(upper);
 /// assert_eq!(q.compile().unwrap().sql, "SELECT upper(CAST($1 AS TEXT))");
 /// ```
@@ -193,8 +193,8 @@ pub fn func<T>(name: &'static str, args: impl IntoIterator<Item = Node>) -> Expr
 /// # use orm_core::__doc_fixture::User;
 ///
 /// let q = select::<User>()
-///     .columns((User::name, label(value("user".to_string()), "kind")))
-///     .union(select::<User>().columns((User::name, value("admin".to_string()))))
+///     .columns((User::name, func::label(func::value("user".to_string()), "kind")))
+///     .union(select::<User>().columns((User::name, func::value("admin".to_string()))))
 ///     .order_by(output::<String>("kind").desc());
 /// assert!(q.compile().unwrap().sql.ends_with(r#"ORDER BY "kind" DESC"#));
 /// ```

@@ -9,8 +9,10 @@
 //! use orm_core::prelude::*;
 //! # use orm_core::__doc_fixture::User;
 //!
-//! let q = select::<User>()
-//!     .filter(to_tsvector("english", User::name).matches(websearch_to_tsquery("english", "jane -doe")));
+//! let q = select::<User>().filter(
+//!     func::to_tsvector("english", User::name)
+//!         .matches(func::websearch_to_tsquery("english", "jane -doe")),
+//! );
 //! assert!(q.compile().unwrap().sql.ends_with(
 //!     r#"WHERE to_tsvector(CAST(CAST($1 AS TEXT) AS REGCONFIG), "users"."name") @@ websearch_to_tsquery(CAST(CAST($2 AS TEXT) AS REGCONFIG), $3)"#
 //! ));

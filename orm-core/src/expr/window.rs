@@ -9,13 +9,14 @@
 //! use orm_core::prelude::*;
 //! # use orm_core::__doc_fixture::User;
 //!
-//! let running = sum(User::id).over(
-//!     window()
+//! let running = func::sum(User::id).over(
+//!     func::window()
 //!         .partition_by(User::name)
 //!         .order_by(User::id)
-//!         .rows_between(unbounded_preceding(), current_row()),
+//!         .rows_between(func::unbounded_preceding(), func::current_row()),
 //! );
-//! let q = select::<User>().columns((User::id, row_number().over(window().order_by(User::id)), running));
+//! let position = func::row_number().over(func::window().order_by(User::id));
+//! let q = select::<User>().columns((User::id, position, running));
 //! assert_eq!(
 //!     q.compile().unwrap().sql,
 //!     r#"SELECT "users"."id", row_number() OVER (ORDER BY "users"."id"), sum("users"."id") OVER (PARTITION BY "users"."name" ORDER BY "users"."id" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM "users""#

@@ -155,7 +155,8 @@ pub struct Labeled<E> {
     label: &'static str,
 }
 
-/// Names a selected expression: `sum(Order::total).label("total")` selects `... AS "total"`.
+/// Names a selected expression: `func::label(func::sum(Order::total), "total")` selects
+/// `... AS "total"`.
 pub fn label<E>(inner: E, label: &'static str) -> Labeled<E> {
     Labeled { inner, label }
 }

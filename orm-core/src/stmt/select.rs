@@ -86,7 +86,7 @@ pub fn select<M: Source>() -> Select<M::Model, Cons<Inner<M>, Nil>> {
 /// ```
 /// use orm_core::prelude::*;
 ///
-/// let q = select_values((value(41_i64).add(1), value("x".to_string())));
+/// let q = select_values((func::value(41_i64).add(1), func::value("x".to_string())));
 /// assert_eq!(
 ///     q.compile().unwrap().sql,
 ///     "SELECT CAST($1 AS BIGINT) + $2, CAST($3 AS TEXT)"

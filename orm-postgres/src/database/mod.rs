@@ -37,7 +37,7 @@ use crate::{Error, Result};
 ///
 /// # async fn run() -> orm_postgres::Result<()> {
 /// let db = Database::connect("postgres://postgres@localhost/app").await?;
-/// let n: i64 = db.fetch_one(select_values(value(41_i64).add(1))).await?;
+/// let n: i64 = db.fetch_one(select_values(func::value(41_i64).add(1))).await?;
 /// assert_eq!(n, 42);
 /// # Ok(()) }
 /// ```

@@ -191,9 +191,9 @@ async fn employee_reporting_chain(db: &Database) -> Outcome {
         .filter(Employee::reports_to.is_null())
         .columns((
             Employee::employee_id,
-            label(full_name(), "name"),
-            label(value(0_i32), "depth"),
-            label(full_name(), "path"),
+            func::label(full_name(), "name"),
+            func::label(func::value(0_i32), "depth"),
+            func::label(full_name(), "path"),
         ));
     let (chain, (id, name, depth, path)) =
         recursive_cte("chain", base, |chain, (id, _, depth, path)| {
@@ -340,11 +340,14 @@ async fn cities_with_customers_and_employees(db: &Database) -> Outcome {
 /// cannot name, so it goes through a subquery.
 async fn cities_of_customers_or_employees(db: &Database) -> Outcome {
     let (cities, (city, kind)) = select::<Customer>()
-        .columns((Customer::city, label(value("customer".to_string()), "kind")))
+        .columns((
+            Customer::city,
+            func::label(func::value("customer".to_string()), "kind"),
+        ))
         .distinct()
         .union_all(
             select::<Employee>()
-                .columns((Employee::city, value("employee".to_string())))
+                .columns((Employee::city, func::value("employee".to_string())))
                 .distinct(),
         )
         .subquery("cities");
@@ -478,7 +481,11 @@ async fn most_expensive_track_per_album(db: &Database) -> Outcome {
     let rows = same_rows(
         db,
         select::<Album>()
-            .columns((Album::album_id, Album::title, label(top_price, "top_price")))
+            .columns((
+                Album::album_id,
+                Album::title,
+                func::label(top_price, "top_price"),
+            ))
             .order_by(Album::album_id),
         query(
             "SELECT a.album_id, a.title, \
@@ -715,7 +722,7 @@ async fn video_tracks_from_a_subquery(db: &Database) -> Outcome {
             Track::track_id,
             Track::name,
             Track::unit_price,
-            label(Track::milliseconds.div(1000), "seconds"),
+            func::label(Track::milliseconds.div(1000), "seconds"),
         ))
         .subquery("videos");
     same_rows(
@@ -862,9 +869,9 @@ async fn top_customers_by_invoice_total(db: &Database) -> Outcome {
                 Customer::customer_id,
                 Customer::first_name,
                 Customer::last_name,
-                sum(Invoice::total),
+                func::sum(Invoice::total),
             ))
-            .order_by(sum(Invoice::total).desc())
+            .order_by(func::sum(Invoice::total).desc())
             .order_by(Customer::customer_id)
             .limit(5)
             .into_rows::<CustomerTotal>(),
@@ -884,8 +891,8 @@ async fn top_customers_by_invoice_total(db: &Database) -> Outcome {
 /// Revenue per genre and year: `EXTRACT(YEAR ...)` cast to an integer, in the select list and
 /// the `GROUP BY`; `unit_price * quantity` with the integer cast to `numeric`.
 async fn revenue_per_genre_per_year(db: &Database) -> Outcome {
-    let year = || extract(DatePart::Year, Invoice::invoice_date).cast::<i32>();
-    let revenue = sum(InvoiceLine::unit_price.mul(InvoiceLine::quantity.cast::<Decimal>()));
+    let year = || func::extract(func::DatePart::Year, Invoice::invoice_date).cast::<i32>();
+    let revenue = func::sum(InvoiceLine::unit_price.mul(InvoiceLine::quantity.cast::<Decimal>()));
     same_rows(
         db,
         select::<InvoiceLine>()
@@ -893,7 +900,7 @@ async fn revenue_per_genre_per_year(db: &Database) -> Outcome {
             .join_fk::<Track>()
             .join_fk::<Genre>()
             .group_by((Genre::name, year()))
-            .columns((Genre::name, label(year(), "year"), revenue))
+            .columns((Genre::name, func::label(year(), "year"), revenue))
             .order_by(Genre::name)
             .order_by(year()),
         query(
@@ -911,7 +918,7 @@ async fn revenue_per_genre_per_year(db: &Database) -> Outcome {
 /// Revenue per month of 2022 next to the month before: `date_trunc` grouped, and `lag` over
 /// the aggregate.
 async fn monthly_revenue_with_previous_month(db: &Database) -> Outcome {
-    let month = || date_trunc(DatePart::Month, Invoice::invoice_date);
+    let month = || func::date_trunc(func::DatePart::Month, Invoice::invoice_date);
     let day = |y, m| {
         NaiveDate::from_ymd_opt(y, m, 1)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -923,9 +930,10 @@ async fn monthly_revenue_with_previous_month(db: &Database) -> Outcome {
             .filter(Invoice::invoice_date.ge(day(2022, 1)) & Invoice::invoice_date.lt(day(2023, 1)))
             .group_by(month())
             .columns((
-                label(month(), "month"),
-                sum(Invoice::total),
-                lag(sum(Invoice::total), 1, None::<Decimal>).over(window().order_by(month())),
+                func::label(month(), "month"),
+                func::sum(Invoice::total),
+                func::lag(func::sum(Invoice::total), 1, None::<Decimal>)
+                    .over(func::window().order_by(month())),
             ))
             .order_by(month()),
         query(
@@ -955,10 +963,10 @@ async fn albums_with_track_count_and_duration(db: &Database) -> Outcome {
             .columns((
                 Artist::name,
                 Album::title,
-                count(Track::track_id),
-                sum(Track::milliseconds),
+                func::count(Track::track_id),
+                func::sum(Track::milliseconds),
             ))
-            .order_by(count(Track::track_id).desc())
+            .order_by(func::count(Track::track_id).desc())
             .order_by(Album::album_id)
             .limit(20),
         query(
@@ -986,9 +994,9 @@ async fn playlist_track_counts(db: &Database) -> Outcome {
             .columns((
                 Playlist::playlist_id,
                 Playlist::name,
-                count(PlaylistTrack::track_id),
+                func::count(PlaylistTrack::track_id),
             ))
-            .order_by(count(PlaylistTrack::track_id).desc())
+            .order_by(func::count(PlaylistTrack::track_id).desc())
             .order_by(Playlist::playlist_id),
         query(
             "SELECT p.playlist_id, p.name, count(pt.track_id) FROM playlist p \
@@ -1006,7 +1014,7 @@ async fn playlist_track_counts(db: &Database) -> Outcome {
 /// The best-selling track of each genre: `DISTINCT ON` over a grouped query, ordered by the
 /// aggregate.
 async fn best_selling_track_per_genre_distinct_on(db: &Database) -> Outcome {
-    let sold = || sum(InvoiceLine::quantity);
+    let sold = || func::sum(InvoiceLine::quantity);
     let rows = same_rows(
         db,
         select::<Genre>()
@@ -1035,18 +1043,18 @@ async fn best_selling_track_per_genre_distinct_on(db: &Database) -> Outcome {
 /// The same with `row_number() OVER (PARTITION BY genre ORDER BY sum(...) DESC)` in a
 /// subquery, filtered on the row number outside.
 async fn best_selling_track_per_genre_row_number(db: &Database) -> Outcome {
-    let sold = || sum(InvoiceLine::quantity);
+    let sold = || func::sum(InvoiceLine::quantity);
     let (ranked, (genre, track, total, rn)) = select::<Genre>()
         .join_fk::<Track>()
         .join_fk::<InvoiceLine>()
         .group_by((Genre::genre_id, Track::track_id))
         .columns((
-            label(Genre::name, "genre"),
-            label(Track::name, "track"),
-            label(sold(), "sold"),
-            label(
-                row_number().over(
-                    window()
+            func::label(Genre::name, "genre"),
+            func::label(Track::name, "track"),
+            func::label(sold(), "sold"),
+            func::label(
+                func::row_number().over(
+                    func::window()
                         .partition_by(Genre::genre_id)
                         .order_by(sold().desc())
                         .order_by(Track::track_id),
@@ -1084,9 +1092,13 @@ async fn invoices_per_country_having(db: &Database) -> Outcome {
         db,
         select::<Invoice>()
             .group_by(Invoice::billing_country)
-            .having(count_all().ge(10))
-            .columns((Invoice::billing_country, count_all(), sum(Invoice::total)))
-            .order_by(count_all().desc())
+            .having(func::count_all().ge(10))
+            .columns((
+                Invoice::billing_country,
+                func::count_all(),
+                func::sum(Invoice::total),
+            ))
+            .order_by(func::count_all().desc())
             .order_by(Invoice::billing_country),
         query(
             "SELECT billing_country, count(*), sum(total) FROM invoice \
@@ -1104,12 +1116,12 @@ async fn invoices_per_country_having(db: &Database) -> Outcome {
 /// Each customer's running total: `sum(...) OVER (PARTITION BY ... ORDER BY ... ROWS BETWEEN
 /// UNBOUNDED PRECEDING AND CURRENT ROW)`.
 async fn running_total_per_customer(db: &Database) -> Outcome {
-    let running = sum(Invoice::total).over(
-        window()
+    let running = func::sum(Invoice::total).over(
+        func::window()
             .partition_by(Invoice::customer_id)
             .order_by(Invoice::invoice_date)
             .order_by(Invoice::invoice_id)
-            .rows_between(unbounded_preceding(), current_row()),
+            .rows_between(func::unbounded_preceding(), func::current_row()),
     );
     let rows = same_rows(
         db,
@@ -1119,7 +1131,7 @@ async fn running_total_per_customer(db: &Database) -> Outcome {
                 Invoice::customer_id,
                 Invoice::invoice_id,
                 Invoice::total,
-                label(running, "running"),
+                func::label(running, "running"),
             ))
             .order_by(Invoice::customer_id)
             .order_by(Invoice::invoice_date)
@@ -1155,8 +1167,8 @@ async fn customers_per_genre_count_distinct(db: &Database) -> Outcome {
             .join_fk::<InvoiceLine>()
             .join_fk::<Invoice>()
             .group_by(Genre::genre_id)
-            .columns((Genre::name, count_distinct(Invoice::customer_id)))
-            .order_by(count_distinct(Invoice::customer_id).desc())
+            .columns((Genre::name, func::count_distinct(Invoice::customer_id)))
+            .order_by(func::count_distinct(Invoice::customer_id).desc())
             .order_by(Genre::name),
         query(
             "SELECT g.name, count(DISTINCT i.customer_id) FROM genre g \
@@ -1180,7 +1192,7 @@ async fn track_names_per_album_string_agg(db: &Database) -> Outcome {
             .group_by(Album::album_id)
             .columns((
                 Album::title,
-                string_agg(Track::name, ", ").order_by(Track::track_id),
+                func::string_agg(Track::name, ", ").order_by(Track::track_id),
             ))
             .order_by(Album::album_id),
         query(
@@ -1203,17 +1215,17 @@ async fn track_names_per_album_string_agg(db: &Database) -> Outcome {
 /// the `CASE` directly fails: its bound values are new parameters in `GROUP BY`, which the
 /// server does not match with the select list's; see the report.)
 async fn track_length_buckets(db: &Database) -> Outcome {
-    let bucket = case_when(Track::milliseconds.lt(180_000), "short")
+    let bucket = func::case_when(Track::milliseconds.lt(180_000), "short")
         .when(Track::milliseconds.lt(360_000), "medium")
         .otherwise("long");
     let (bucketed, (b, ms)) = select::<Track>()
-        .columns((label(bucket, "bucket"), Track::milliseconds))
+        .columns((func::label(bucket, "bucket"), Track::milliseconds))
         .subquery("bucketed");
     let rows = same_rows(
         db,
         select_from(&bucketed)
             .group_by(b)
-            .columns((b, count_all(), avg(ms)))
+            .columns((b, func::count_all(), func::avg(ms)))
             .order_by(b),
         query(
             "SELECT bucket, count(*), avg(milliseconds) FROM ( \
@@ -1265,11 +1277,11 @@ async fn support_reps_ranked_by_sales(db: &Database) -> Outcome {
             .columns((
                 Employee::first_name,
                 Employee::last_name,
-                count_distinct(Customer::customer_id),
-                sum(Invoice::total),
-                rank().over(window().order_by(sum(Invoice::total).desc())),
+                func::count_distinct(Customer::customer_id),
+                func::sum(Invoice::total),
+                func::rank().over(func::window().order_by(func::sum(Invoice::total).desc())),
             ))
-            .order_by(sum(Invoice::total).desc())
+            .order_by(func::sum(Invoice::total).desc())
             .order_by(Employee::employee_id),
         query(
             "SELECT e.first_name, e.last_name, count(DISTINCT c.customer_id), sum(i.total), \
@@ -1288,7 +1300,7 @@ async fn support_reps_ranked_by_sales(db: &Database) -> Outcome {
 
 /// Direct reports per employee: a left self-join through an alias, counted.
 async fn direct_reports_per_employee(db: &Database) -> Outcome {
-    let reports = || count(DirectReport::col(Employee::employee_id));
+    let reports = || func::count(DirectReport::col(Employee::employee_id));
     let rows = same_rows(
         db,
         select::<Employee>()
@@ -1317,21 +1329,23 @@ async fn direct_reports_per_employee(db: &Database) -> Outcome {
 async fn customers_spending_above_average(db: &Database) -> Outcome {
     let (per_customer, spent) = select::<Invoice>()
         .group_by(Invoice::customer_id)
-        .columns(label(sum(Invoice::total), "spent"))
+        .columns(func::label(func::sum(Invoice::total), "spent"))
         .subquery("per_customer");
-    let average = select_from(&per_customer).columns(avg(spent)).scalar();
+    let average = select_from(&per_customer)
+        .columns(func::avg(spent))
+        .scalar();
     same_rows(
         db,
         select::<Customer>()
             .join_fk::<Invoice>()
             .group_by(Customer::customer_id)
-            .having(sum(Invoice::total).gt(average))
+            .having(func::sum(Invoice::total).gt(average))
             .columns((
                 Customer::customer_id,
                 Customer::last_name,
-                sum(Invoice::total),
+                func::sum(Invoice::total),
             ))
-            .order_by(sum(Invoice::total).desc())
+            .order_by(func::sum(Invoice::total).desc())
             .order_by(Customer::customer_id),
         query(
             "SELECT c.customer_id, c.last_name, sum(i.total) FROM customer c \
@@ -1356,7 +1370,7 @@ async fn playlists_of_each_ac_dc_track(db: &Database) -> Outcome {
             .group_by(Track::track_id)
             .columns((
                 Track::name,
-                array_agg(PlaylistTrack::playlist_id).order_by(PlaylistTrack::playlist_id),
+                func::array_agg(PlaylistTrack::playlist_id).order_by(PlaylistTrack::playlist_id),
             ))
             .order_by(Track::track_id),
         query(
@@ -1383,12 +1397,12 @@ async fn album_price_flags_bool_and_or(db: &Database) -> Outcome {
             .join_fk::<Track>()
             .group_by(Album::album_id)
             // `having` takes an `Expr<bool>`; `bool_or` is nullable, hence the `= TRUE`.
-            .having(bool_or(Track::media_type_id.eq(3)).eq(true))
+            .having(func::bool_or(Track::media_type_id.eq(3)).eq(true))
             .columns((
                 Album::album_id,
                 Album::title,
-                bool_and(Track::unit_price.eq(dec(99, 2))),
-                bool_or(Track::media_type_id.eq(3)),
+                func::bool_and(Track::unit_price.eq(dec(99, 2))),
+                func::bool_or(Track::media_type_id.eq(3)),
             ))
             .order_by(Album::album_id),
         query(
@@ -1412,11 +1426,11 @@ async fn media_type_stats_with_filter(db: &Database) -> Outcome {
             .group_by(MediaType::media_type_id)
             .columns((
                 MediaType::name,
-                count_all(),
-                count_all().filter(Track::unit_price.gt(dec(99, 2))),
-                min(Track::milliseconds),
-                max(Track::milliseconds),
-                avg(Track::milliseconds),
+                func::count_all(),
+                func::count_all().filter(Track::unit_price.gt(dec(99, 2))),
+                func::min(Track::milliseconds),
+                func::max(Track::milliseconds),
+                func::avg(Track::milliseconds),
             ))
             .order_by(MediaType::media_type_id),
         query(
@@ -1440,10 +1454,10 @@ async fn composer_fallbacks_coalesce_nullif(db: &Database) -> Outcome {
             .filter(Track::album_id.le(10))
             .columns((
                 Track::track_id,
-                coalesce(Track::composer, "Unknown"),
-                nullif(Track::genre_id, 1),
-                greatest(Track::milliseconds, 200_000),
-                least(Track::bytes, 5_000_000),
+                func::coalesce(Track::composer, "Unknown"),
+                func::nullif(Track::genre_id, 1),
+                func::greatest(Track::milliseconds, 200_000),
+                func::least(Track::bytes, 5_000_000),
             ))
             .order_by(Track::track_id),
         query(
@@ -1467,10 +1481,11 @@ async fn genres_dense_rank_by_track_count(db: &Database) -> Outcome {
             .group_by(Genre::genre_id)
             .columns((
                 Genre::name,
-                count(Track::track_id),
-                dense_rank().over(window().order_by(count(Track::track_id).desc())),
+                func::count(Track::track_id),
+                func::dense_rank()
+                    .over(func::window().order_by(func::count(Track::track_id).desc())),
             ))
-            .order_by(count(Track::track_id).desc())
+            .order_by(func::count(Track::track_id).desc())
             .order_by(Genre::genre_id),
         query(
             "SELECT g.name, count(t.track_id), dense_rank() OVER (ORDER BY count(t.track_id) DESC) \
@@ -1491,7 +1506,7 @@ async fn first_and_next_invoice_per_customer(db: &Database) -> Outcome {
             .filter(Invoice::customer_id.between(10, 12))
             .window(
                 "by_customer",
-                window()
+                func::window()
                     .partition_by(Invoice::customer_id)
                     .order_by(Invoice::invoice_date)
                     .order_by(Invoice::invoice_id),
@@ -1499,8 +1514,9 @@ async fn first_and_next_invoice_per_customer(db: &Database) -> Outcome {
             .columns((
                 Invoice::customer_id,
                 Invoice::invoice_date,
-                first_value(Invoice::invoice_date).over_named("by_customer"),
-                lead(Invoice::invoice_date, 1, None::<NaiveDateTime>).over_named("by_customer"),
+                func::first_value(Invoice::invoice_date).over_named("by_customer"),
+                func::lead(Invoice::invoice_date, 1, None::<NaiveDateTime>)
+                    .over_named("by_customer"),
             ))
             .order_by(Invoice::customer_id)
             .order_by(Invoice::invoice_date)
@@ -1522,17 +1538,18 @@ async fn first_and_next_invoice_per_customer(db: &Database) -> Outcome {
 
 /// Each country's share of all sales: `sum(x) / sum(sum(x)) OVER ()`.
 async fn country_share_of_sales(db: &Database) -> Outcome {
-    let share = sum(Invoice::total).div(sum(sum(Invoice::total)).over(window()));
+    let share =
+        func::sum(Invoice::total).div(func::sum(func::sum(Invoice::total)).over(func::window()));
     let rows = same_rows(
         db,
         select::<Invoice>()
             .group_by(Invoice::billing_country)
             .columns((
                 Invoice::billing_country,
-                sum(Invoice::total),
-                label(share, "share"),
+                func::sum(Invoice::total),
+                func::label(share, "share"),
             ))
-            .order_by(sum(Invoice::total).desc())
+            .order_by(func::sum(Invoice::total).desc())
             .order_by(Invoice::billing_country),
         query(
             "SELECT billing_country, sum(total), sum(total) / sum(sum(total)) OVER () \

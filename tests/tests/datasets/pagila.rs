@@ -872,7 +872,7 @@ async fn latest_rental_per_customer(db: &Database) -> Outcome {
         db,
         select::<Customer>()
             .filter(Customer::store_id.eq(1))
-            .columns((Customer::customer_id, label(latest, "latest")))
+            .columns((Customer::customer_id, func::label(latest, "latest")))
             .order_by(Customer::customer_id),
         query(
             "SELECT c.customer_id, (SELECT r.rental_date FROM rental r \
@@ -1002,12 +1002,12 @@ async fn inventory_locked_skip_locked(db: &Database) -> Outcome {
 /// Payments per month across the partitions: `date_trunc('month', ...)` on a `timestamptz`
 /// (in the session's time zone), `count(*)`, `sum`.
 async fn payments_per_month(db: &Database) -> Outcome {
-    let month = || date_trunc(DatePart::Month, Payment::payment_date);
+    let month = || func::date_trunc(func::DatePart::Month, Payment::payment_date);
     let rows = same_rows(
         db,
         select::<Payment>()
             .group_by(month())
-            .columns((month(), count_all(), sum(Payment::amount)))
+            .columns((month(), func::count_all(), func::sum(Payment::amount)))
             .order_by(month()),
         query(
             "SELECT date_trunc('month', payment_date), count(*), sum(amount) FROM payment \
@@ -1028,9 +1028,9 @@ async fn overdue_rentals(db: &Database) -> Outcome {
         Rental::rental_date.add_interval(orm_postgres::expr::func::<Interval>(
             "make_interval",
             [
-                value(0_i32).into_node(),
-                value(0_i32).into_node(),
-                value(0_i32).into_node(),
+                func::value(0_i32).into_node(),
+                func::value(0_i32).into_node(),
+                func::value(0_i32).into_node(),
                 Film::rental_duration.cast::<i32>().into_node(),
             ],
         ))
@@ -1050,7 +1050,7 @@ async fn overdue_rentals(db: &Database) -> Outcome {
                 Rental::rental_id,
                 Customer::last_name,
                 Film::title,
-                label(due(), "due"),
+                func::label(due(), "due"),
                 Rental::return_date,
             ))
             .order_by(Rental::rental_date)
@@ -1078,7 +1078,7 @@ async fn full_text_search(db: &Database) -> Outcome {
     let rows = same_rows(
         db,
         select::<Film>()
-            .filter(Film::fulltext.matches(to_tsquery("english", "fate&india")))
+            .filter(Film::fulltext.matches(func::to_tsquery("english", "fate&india")))
             .columns((Film::film_id, Film::title))
             .order_by(Film::title),
         query(
@@ -1094,8 +1094,8 @@ async fn full_text_search(db: &Database) -> Outcome {
 
 /// Films ranked by `ts_rank` for a web-search query.
 async fn full_text_search_ranked(db: &Database) -> Outcome {
-    let q = || websearch_to_tsquery("english", "astronaut -boat");
-    let rank = || ts_rank(Film::fulltext, q());
+    let q = || func::websearch_to_tsquery("english", "astronaut -boat");
+    let rank = || func::ts_rank(Film::fulltext, q());
     same_rows(
         db,
         select::<Film>()
@@ -1119,11 +1119,11 @@ async fn full_text_search_plain_and_web(db: &Database) -> Outcome {
     let rows = same_rows(
         db,
         select::<Film>()
-            .filter(Film::fulltext.matches(plainto_tsquery("english", "mad scientist")))
+            .filter(Film::fulltext.matches(func::plainto_tsquery("english", "mad scientist")))
             .columns((
-                count_all(),
-                count_all().filter(
-                    Film::fulltext.matches(phraseto_tsquery("english", "mad scientist")),
+                func::count_all(),
+                func::count_all().filter(
+                    Film::fulltext.matches(func::phraseto_tsquery("english", "mad scientist")),
                 ),
             )),
         query(
@@ -1186,12 +1186,12 @@ async fn films_with_trailers_and_commentaries(db: &Database) -> Outcome {
 
 /// How many films have how many special features: `cardinality(...)` grouped.
 async fn special_feature_count_distribution(db: &Database) -> Outcome {
-    let n = || cardinality(Film::special_features);
+    let n = || func::cardinality(Film::special_features);
     let rows = same_rows(
         db,
         select::<Film>()
             .group_by(n())
-            .columns((n(), count_all()))
+            .columns((n(), func::count_all()))
             .order_by(n()),
         query("SELECT cardinality(special_features), count(*) FROM film GROUP BY 1 ORDER BY 1"),
     )
@@ -1203,12 +1203,12 @@ async fn special_feature_count_distribution(db: &Database) -> Outcome {
 
 /// Running totals of payments per customer (window `sum` with a frame).
 async fn running_payment_total_per_customer(db: &Database) -> Outcome {
-    let running = sum(Payment::amount).over(
-        window()
+    let running = func::sum(Payment::amount).over(
+        func::window()
             .partition_by(Payment::customer_id)
             .order_by(Payment::payment_date)
             .order_by(Payment::payment_id)
-            .rows_between(unbounded_preceding(), current_row()),
+            .rows_between(func::unbounded_preceding(), func::current_row()),
     );
     same_rows(
         db,
@@ -1248,8 +1248,12 @@ async fn revenue_per_category(db: &Database) -> Outcome {
             .join_fk::<FilmCategory>()
             .join_fk::<Category>()
             .group_by(Category::name)
-            .columns((Category::name, sum(Payment::amount), count_all()))
-            .order_by(sum(Payment::amount).desc())
+            .columns((
+                Category::name,
+                func::sum(Payment::amount),
+                func::count_all(),
+            ))
+            .order_by(func::sum(Payment::amount).desc())
             .order_by(Category::name),
         query(
             "SELECT c.name, sum(p.amount), count(*) FROM payment p \
@@ -1274,8 +1278,8 @@ async fn top_actors_by_film_count(db: &Database) -> Outcome {
         select::<Actor>()
             .join_fk::<FilmActor>()
             .group_by(Actor::actor_id)
-            .columns((Actor::first_name, Actor::last_name, count_all()))
-            .order_by(count_all().desc())
+            .columns((Actor::first_name, Actor::last_name, func::count_all()))
+            .order_by(func::count_all().desc())
             .order_by(Actor::actor_id)
             .limit(10),
         query(
@@ -1297,9 +1301,9 @@ async fn customers_per_country_having(db: &Database) -> Outcome {
             .join_fk::<City>()
             .join_fk::<Country>()
             .group_by(Country::country_id)
-            .having(count_all().ge(20))
-            .columns((Country::country, count_all()))
-            .order_by(count_all().desc())
+            .having(func::count_all().ge(20))
+            .columns((Country::country, func::count_all()))
+            .order_by(func::count_all().desc())
             .order_by(Country::country),
         query(
             "SELECT co.country, count(*) FROM customer cu \
@@ -1324,8 +1328,8 @@ async fn store_inventory_counts(db: &Database) -> Outcome {
             .group_by(Inventory::store_id)
             .columns((
                 Inventory::store_id,
-                count_all(),
-                count_distinct(Inventory::film_id),
+                func::count_all(),
+                func::count_distinct(Inventory::film_id),
             ))
             .order_by(Inventory::store_id),
         query(
@@ -1349,10 +1353,10 @@ async fn rating_distribution(db: &Database) -> Outcome {
             .group_by(Film::rating)
             .columns((
                 Film::rating,
-                count_all(),
-                avg(Film::length),
-                min(Film::rental_rate),
-                max(Film::replacement_cost),
+                func::count_all(),
+                func::avg(Film::length),
+                func::min(Film::rental_rate),
+                func::max(Film::replacement_cost),
             ))
             .order_by(Film::rating),
         query(
@@ -1385,10 +1389,10 @@ async fn average_rental_duration_per_category(db: &Database) -> Outcome {
             .group_by(Category::category_id)
             .columns((
                 Category::name,
-                avg(Film::rental_duration),
-                avg(Film::rental_rate),
+                func::avg(Film::rental_duration),
+                func::avg(Film::rental_rate),
             ))
-            .order_by(avg(Film::rental_duration).desc())
+            .order_by(func::avg(Film::rental_duration).desc())
             .order_by(Category::name),
         query(
             "SELECT c.name, avg(f.rental_duration), avg(f.rental_rate) FROM category c \
@@ -1412,8 +1416,8 @@ async fn staff_revenue(db: &Database) -> Outcome {
                 Staff::staff_id,
                 Staff::first_name,
                 Staff::last_name,
-                count_all(),
-                sum(Payment::amount),
+                func::count_all(),
+                func::sum(Payment::amount),
             ))
             .order_by(Staff::staff_id),
         query(
@@ -1437,12 +1441,12 @@ async fn top_renters_per_store(db: &Database) -> Outcome {
         .columns((
             Customer::store_id,
             Customer::customer_id,
-            label(count_all(), "rentals"),
-            label(
-                rank().over(
-                    window()
+            func::label(func::count_all(), "rentals"),
+            func::label(
+                func::rank().over(
+                    func::window()
                         .partition_by(Customer::store_id)
-                        .order_by(count_all().desc()),
+                        .order_by(func::count_all().desc()),
                 ),
                 "position",
             ),
@@ -1477,9 +1481,13 @@ async fn frequent_payers_having(db: &Database) -> Outcome {
         db,
         select::<Payment>()
             .group_by(Payment::customer_id)
-            .having(count_all().gt(40))
-            .columns((Payment::customer_id, count_all(), sum(Payment::amount)))
-            .order_by(count_all().desc())
+            .having(func::count_all().gt(40))
+            .columns((
+                Payment::customer_id,
+                func::count_all(),
+                func::sum(Payment::amount),
+            ))
+            .order_by(func::count_all().desc())
             .order_by(Payment::customer_id),
         query(
             "SELECT customer_id, count(*), sum(amount) FROM payment GROUP BY customer_id \
@@ -1494,7 +1502,9 @@ async fn frequent_payers_having(db: &Database) -> Outcome {
 
 /// Films whose rental rate is above the average: a scalar subquery of an aggregate.
 async fn films_above_average_rental_rate(db: &Database) -> Outcome {
-    let average = select::<Film>().columns(avg(Film::rental_rate)).scalar();
+    let average = select::<Film>()
+        .columns(func::avg(Film::rental_rate))
+        .scalar();
     same_rows(
         db,
         select::<Film>()
@@ -1515,7 +1525,7 @@ async fn films_above_average_rental_rate(db: &Database) -> Outcome {
 /// A customer's rentals with the previous and next rental dates (`lag`, `lead`).
 async fn time_between_rentals_lag_lead(db: &Database) -> Outcome {
     let order = || {
-        window()
+        func::window()
             .partition_by(Rental::customer_id)
             .order_by(Rental::rental_date)
             .order_by(Rental::rental_id)
@@ -1527,8 +1537,8 @@ async fn time_between_rentals_lag_lead(db: &Database) -> Outcome {
             .columns((
                 Rental::customer_id,
                 Rental::rental_date,
-                lag(Rental::rental_date, 1, None::<DateTime<Utc>>).over(order()),
-                lead(Rental::rental_date, 1, None::<DateTime<Utc>>).over(order()),
+                func::lag(Rental::rental_date, 1, None::<DateTime<Utc>>).over(order()),
+                func::lead(Rental::rental_date, 1, None::<DateTime<Utc>>).over(order()),
             ))
             .order_by(Rental::customer_id)
             .order_by(Rental::rental_date)
@@ -1551,7 +1561,7 @@ async fn time_between_rentals_lag_lead(db: &Database) -> Outcome {
 
 /// A simple `CASE rating WHEN ... THEN ... END` in the select list.
 async fn audience_of_each_film_simple_case(db: &Database) -> Outcome {
-    let audience = case(Film::rating)
+    let audience = func::case(Film::rating)
         .when(MpaaRating::G, "everyone")
         .when(MpaaRating::Pg, "guidance")
         .when(MpaaRating::Pg13, "teens")
@@ -1560,7 +1570,7 @@ async fn audience_of_each_film_simple_case(db: &Database) -> Outcome {
         db,
         select::<Film>()
             .filter(Film::film_id.le(40))
-            .columns((Film::title, label(audience, "audience")))
+            .columns((Film::title, func::label(audience, "audience")))
             .order_by(Film::film_id),
         query(
             "SELECT title, CASE rating WHEN 'G' THEN 'everyone' WHEN 'PG' THEN 'guidance' \
@@ -1584,7 +1594,7 @@ async fn cast_of_each_film_array_agg(db: &Database) -> Outcome {
             .group_by(Film::film_id)
             .columns((
                 Film::title,
-                array_agg(Actor::last_name)
+                func::array_agg(Actor::last_name)
                     .filter(Actor::last_name.is_not_null())
                     .order_by(Actor::last_name)
                     .order_by(Actor::actor_id),
@@ -1611,10 +1621,10 @@ async fn rentals_per_store_with_filter(db: &Database) -> Outcome {
             .group_by(Inventory::store_id)
             .columns((
                 Inventory::store_id,
-                count_all(),
-                count_all().filter(Rental::return_date.is_null()),
-                min(Rental::rental_date),
-                max(Rental::rental_date),
+                func::count_all(),
+                func::count_all().filter(Rental::return_date.is_null()),
+                func::min(Rental::rental_date),
+                func::max(Rental::rental_date),
             ))
             .order_by(Inventory::store_id),
         query(
@@ -1632,7 +1642,7 @@ async fn rentals_per_store_with_filter(db: &Database) -> Outcome {
 
 /// What each customer paid in all, zero for none: `coalesce(sum(...), 0)` over a left join.
 async fn customer_lifetime_value_coalesce(db: &Database) -> Outcome {
-    let paid = || coalesce(sum(Payment::amount), Decimal::ZERO);
+    let paid = || func::coalesce(func::sum(Payment::amount), Decimal::ZERO);
     same_rows(
         db,
         select::<Customer>()
@@ -1654,12 +1664,12 @@ async fn customer_lifetime_value_coalesce(db: &Database) -> Outcome {
 
 /// Rentals per day of the week: `EXTRACT(DOW ...)` cast to an integer, grouped.
 async fn rentals_by_weekday(db: &Database) -> Outcome {
-    let dow = || extract(ExtractField::DayOfWeek, Rental::rental_date).cast::<i32>();
+    let dow = || func::extract(func::ExtractField::DayOfWeek, Rental::rental_date).cast::<i32>();
     let rows = same_rows(
         db,
         select::<Rental>()
             .group_by(dow())
-            .columns((dow(), count_all()))
+            .columns((dow(), func::count_all()))
             .order_by(dow()),
         query(
             "SELECT extract(dow FROM rental_date)::int, count(*) FROM rental \
@@ -1672,7 +1682,7 @@ async fn rentals_by_weekday(db: &Database) -> Outcome {
 
 /// Each category's share of the revenue: `sum(x) / sum(sum(x)) OVER ()`.
 async fn category_share_of_revenue(db: &Database) -> Outcome {
-    let revenue = || sum(Payment::amount);
+    let revenue = || func::sum(Payment::amount);
     same_rows(
         db,
         select::<Payment>()
@@ -1683,7 +1693,10 @@ async fn category_share_of_revenue(db: &Database) -> Outcome {
             .join::<FilmCategory>(FilmCategory::film_id.eq(Inventory::film_id))
             .join_fk::<Category>()
             .group_by(Category::category_id)
-            .columns((Category::name, revenue().div(sum(revenue()).over(window()))))
+            .columns((
+                Category::name,
+                revenue().div(func::sum(revenue()).over(func::window())),
+            ))
             .order_by(revenue().desc())
             .order_by(Category::name),
         query(
@@ -1701,7 +1714,7 @@ async fn category_share_of_revenue(db: &Database) -> Outcome {
 
 /// Customers split into spending quartiles: `ntile(4) OVER (ORDER BY sum(...) DESC)`.
 async fn customer_spending_quartiles(db: &Database) -> Outcome {
-    let spent = || sum(Payment::amount);
+    let spent = || func::sum(Payment::amount);
     let rows = same_rows(
         db,
         select::<Payment>()
@@ -1709,8 +1722,8 @@ async fn customer_spending_quartiles(db: &Database) -> Outcome {
             .columns((
                 Payment::customer_id,
                 spent(),
-                ntile(4).over(
-                    window()
+                func::ntile(4).over(
+                    func::window()
                         .order_by(spent().desc())
                         .order_by(Payment::customer_id),
                 ),

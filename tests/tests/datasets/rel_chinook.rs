@@ -918,7 +918,7 @@ async fn rel_joined_with_limit_ordered_by_another_table(db: &Database) -> Outcom
     };
     let by_lower_name = || {
         select::<Track>()
-            .order_by(lower(Track::name))
+            .order_by(func::lower(Track::name))
             .order_by(Track::track_id)
             .limit(10)
     };

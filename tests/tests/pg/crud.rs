@@ -128,11 +128,11 @@ async fn comparison_and_boolean_filters() {
         name_prefix.map(|p| User::name.starts_with(p)),
     ];
     assert_eq!(
-        names(select::<User>().filter(all(conds.into_iter().flatten()))).await,
+        names(select::<User>().filter(func::all(conds.into_iter().flatten()))).await,
         ["b", "c", "d", "e"]
     );
     assert_eq!(
-        names(select::<User>().filter(any([]))).await,
+        names(select::<User>().filter(func::any([]))).await,
         Vec::<String>::new()
     );
 }
@@ -415,7 +415,10 @@ async fn tuples_count_exists_distinct() {
         .await
         .unwrap();
     assert_eq!(next_ages, [8, 8, 8]);
-    let n: i64 = t.fetch_one(select_values(count_star())).await.unwrap();
+    let n: i64 = t
+        .fetch_one(select_values(func::count_star()))
+        .await
+        .unwrap();
     assert_eq!(n, 1);
 }
 

@@ -244,13 +244,21 @@ async fn pool_wait_times_out() {
         .await
         .unwrap();
     let tx = db.begin().await.unwrap();
-    let err = db.fetch_one(select_values(count_star())).await.unwrap_err();
+    let err = db
+        .fetch_one(select_values(func::count_star()))
+        .await
+        .unwrap_err();
     assert!(
         matches!(err.kind(), ErrorKind::PoolTimeout(PoolStage::Wait)),
         "{err:?}"
     );
     tx.rollback().await.unwrap();
-    assert_eq!(db.fetch_one(select_values(count_star())).await.unwrap(), 1);
+    assert_eq!(
+        db.fetch_one(select_values(func::count_star()))
+            .await
+            .unwrap(),
+        1
+    );
 }
 
 #[tokio::test]

@@ -1,12 +1,22 @@
 //! Integration tests against a real PostgreSQL: `DATABASE_URL` when set, otherwise a throwaway
 //! local cluster started for this test binary. Every test gets a fresh database.
+//!
+//! One binary for everything that talks to the server (linking orm-postgres once), one module
+//! per topic; `compile` holds the SQL snapshots that need no server, `datasets` the runs over
+//! real datasets.
 
 mod crud;
 mod errors;
+mod functions;
 mod queries;
+mod readme;
+mod relations;
 mod schema;
+mod session;
+mod tracing;
 mod transactions;
 mod types;
+mod writes;
 
 use orm_postgres::prelude::*;
 use orm_testing::{TestDatabase, test_database};

@@ -327,7 +327,7 @@ async fn ctes_plain_and_recursive() {
     let t = shop().await;
     let (spend, (spend_user, spend_orders)) = select::<Order>()
         .group_by(Order::user_id)
-        .columns((Order::user_id, label(count_star(), "n")))
+        .columns((Order::user_id, func::label(func::count_star(), "n")))
         .cte("spend");
     let rows: Vec<(String, i64)> = t
         .fetch_all(
@@ -345,7 +345,7 @@ async fn ctes_plain_and_recursive() {
         "chain",
         select::<Employee>()
             .filter(Employee::manager_id.is_null().and(Employee::name.eq("ceo")))
-            .columns((Employee::id, Employee::name, value(0_i32))),
+            .columns((Employee::id, Employee::name, func::value(0_i32))),
         |chain, (id, _name, depth)| {
             select::<Employee>()
                 .join_derived(chain, Employee::manager_id.eq(id))
@@ -416,8 +416,8 @@ async fn grouping_having_distinct_on() {
         .fetch_all(
             select::<Order>()
                 .group_by(Order::user_id)
-                .having(count_star().gt(1))
-                .columns((Order::user_id, count_star())),
+                .having(func::count_star().gt(1))
+                .columns((Order::user_id, func::count_star())),
         )
         .await
         .unwrap();
@@ -511,11 +511,11 @@ async fn an_expression_with_values_grouped_and_selected_binds_them_once() {
     let t = shop().await;
     // Built once and cloned: the select list and GROUP BY share the same `$n`, so the server sees
     // one expression (two different `$n` would be a 42803 grouping error).
-    let bucket = case_when(Order::total.lt(100), "small").otherwise("big");
+    let bucket = func::case_when(Order::total.lt(100), "small").otherwise("big");
     let q = select::<Order>()
         .group_by(bucket.clone())
         .order_by(bucket.clone())
-        .columns((bucket, count_all()));
+        .columns((bucket, func::count_all()));
     let sql = q.compile().unwrap().sql;
     assert_eq!(sql.matches("$1").count(), 3, "{sql}");
     let rows: Vec<(String, i64)> = t.fetch_all(q).await.unwrap();
@@ -525,7 +525,7 @@ async fn an_expression_with_values_grouped_and_selected_binds_them_once() {
         .fetch_all(
             select::<Order>()
                 .group_by(Order::user_id)
-                .having(bool_or(Order::total.gt(200)))
+                .having(func::bool_or(Order::total.gt(200)))
                 .columns(Order::user_id),
         )
         .await

@@ -43,7 +43,7 @@ fn main() {
             Order::id,
             User::star(),
             User::name,
-            count_star(),
+            func::count_star(),
             Order::note,
         ))
         .group_by((Order::id, User::id))

@@ -1,0 +1,17 @@
+//! Snapshots of the SQL the compiler writes, without a database: one test binary, one module
+//! per topic. Review changes with `cargo insta review`.
+//!
+//! The snapshots live in `snapshots/`, named `compile__<module>__<test>.snap`.
+
+mod functions;
+mod queries;
+mod session;
+mod statements;
+mod writes;
+
+use orm_postgres::Statement;
+
+/// The compiled SQL and parameters of a statement that must compile.
+pub fn sql(s: impl Statement) -> String {
+    s.compile().unwrap().to_string()
+}

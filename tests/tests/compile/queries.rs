@@ -1,0 +1,224 @@
+//! Snapshots of joins, subqueries, CTEs, set operations, grouping, locking and pagination.
+
+use insta::assert_snapshot;
+use orm_postgres::alias;
+use orm_postgres::prelude::*;
+use orm_postgres::raw::{query, text};
+use orm_tests::{Order, User};
+
+use crate::sql;
+
+#[derive(Model, Debug, Clone)]
+#[model(table = "employee")]
+struct Employee {
+    #[model(primary_key)]
+    id: i32,
+    name: String,
+    #[model(references = "employee.id")]
+    manager_id: Option<i32>,
+}
+
+alias!(Manager = Employee);
+
+#[test]
+fn join_kinds() {
+    let on = || Order::user_id.eq(User::id);
+    assert_snapshot!(sql(select::<User>()
+        .join::<Order>(on())
+        .columns((User::name, Order::total))));
+    assert_snapshot!(sql(select::<User>()
+        .left_join::<Order>(on())
+        .columns((User::star(), Order::star()))));
+    assert_snapshot!(sql(select::<User>()
+        .right_join::<Order>(on())
+        .columns((User::name, Order::total))));
+    assert_snapshot!(sql(select::<User>()
+        .full_join::<Order>(on())
+        .columns((User::name, Order::total))));
+    assert_snapshot!(sql(select::<User>().cross_join::<Order>().count()));
+}
+
+#[test]
+fn join_on_declared_foreign_key() {
+    assert_snapshot!(sql(select::<Order>()
+        .join_fk::<User>()
+        .columns((User::name, Order::total))));
+    assert_snapshot!(sql(select::<User>()
+        .left_join_fk::<Order>()
+        .columns((User::name, Order::total))));
+}
+
+#[test]
+fn self_join_through_alias() {
+    assert_snapshot!(sql(select::<Employee>()
+        .left_join::<Manager>(Manager::col(Employee::id).eq(Employee::manager_id))
+        .columns((Employee::name, Manager::col(Employee::name)))));
+}
+
+#[test]
+fn in_subquery_exists_and_scalar_subquery() {
+    assert_snapshot!(sql(select::<User>()
+        .filter(
+            User::id.in_query(
+                select::<Order>()
+                    .filter(Order::total.gt(100))
+                    .columns(Order::user_id)
+            )
+        )
+        .filter(User::id.not_in_query(select::<Order>().columns(Order::user_id)))
+        .filter(exists(
+            select::<Order>().filter(Order::user_id.eq(User::id))
+        ))
+        .columns((
+            User::name,
+            select::<Order>()
+                .filter(Order::user_id.eq(User::id))
+                .count()
+                .scalar(),
+        ))));
+}
+
+#[test]
+fn subquery_in_from_and_lateral() {
+    let (big, (uid, total)) = select::<Order>()
+        .filter(Order::total.ge(50))
+        .columns((Order::user_id, Order::total))
+        .subquery("big");
+    assert_snapshot!(sql(select::<User>()
+        .join_derived(&big, uid.eq(User::id))
+        .columns((User::name, total))));
+    assert_snapshot!(sql(select_from(&big).filter(total.lt(100)).columns(total)));
+    let (top, (top_total,)) = select::<Order>()
+        .filter(Order::user_id.eq(User::id))
+        .order_by(Order::total.desc())
+        .limit(1)
+        .columns((Order::total,))
+        .subquery("top");
+    assert_snapshot!(sql(select::<User>()
+        .left_join_lateral(&top)
+        .columns((User::name, top_total.nullable()))));
+}
+
+#[test]
+fn ctes_are_hoisted_once() {
+    let (spend, (user_id, n)) = select::<Order>()
+        .group_by(Order::user_id)
+        .columns((Order::user_id, func::label(func::count_star(), "n")))
+        .cte("spend");
+    // Used twice (join and subquery): defined once, at the top.
+    assert_snapshot!(sql(select::<User>()
+        .join_derived(&spend, user_id.eq(User::id))
+        .filter(User::id.in_query(select_from(&spend).columns(user_id)))
+        .columns((User::name, n))));
+}
+
+#[test]
+fn recursive_cte_with_depth() {
+    let (chain, (id, name, depth)) = recursive_cte(
+        "chain",
+        select::<Employee>()
+            .filter(Employee::manager_id.is_null())
+            .columns((Employee::id, Employee::name, func::value(0_i32))),
+        |chain, (id, _, depth)| {
+            select::<Employee>()
+                .join_derived(chain, Employee::manager_id.eq(id))
+                .columns((Employee::id, Employee::name, depth.add(1)))
+        },
+    );
+    assert_snapshot!(sql(select_from(&chain)
+        .order_by(depth)
+        .columns((id, name, depth))));
+}
+
+#[test]
+fn set_operations() {
+    let a = || {
+        select::<Order>()
+            .filter(Order::total.lt(30))
+            .columns(Order::total)
+    };
+    let b = || {
+        select::<Order>()
+            .filter(Order::total.gt(100))
+            .columns(Order::total)
+    };
+    assert_snapshot!(sql(a().union(b()).order_by(Order::total.desc()).limit(3)));
+    assert_snapshot!(sql(a().union_all(b()).union_all(a())));
+    assert_snapshot!(sql(a().intersect(b().limit(5))));
+    assert_snapshot!(sql(a().except(b())));
+    assert_snapshot!(sql(a().intersect_all(b()).except(a())));
+}
+
+#[test]
+fn grouping_having_distinct_on_windows() {
+    assert_snapshot!(sql(select::<Order>()
+        .group_by((Order::user_id, Order::note))
+        .having(func::count_star().gt(1))
+        .columns((Order::user_id, Order::note, func::count_star()))));
+    assert_snapshot!(sql(select::<Order>()
+        .distinct_on(Order::user_id)
+        .order_by(Order::user_id)
+        .order_by(Order::total.desc())));
+}
+
+#[test]
+fn locking_clauses() {
+    assert_snapshot!(sql(select::<User>().filter(User::id.eq(1)).for_update()));
+    assert_snapshot!(sql(select::<User>()
+        .join_fk::<Order>()
+        .for_no_key_update()
+        .of::<User>()
+        .nowait()));
+    assert_snapshot!(sql(select::<Order>().for_share().skip_locked().limit(10)));
+    assert_snapshot!(sql(select::<Order>().for_key_share()));
+}
+
+#[test]
+fn pagination() {
+    assert_snapshot!(sql(select::<User>().order_by(User::name).page(3, 20)));
+    assert_snapshot!(sql(select::<User>()
+        .after((User::name, User::id), ("m".to_string(), 10_i64))
+        .limit(20)));
+}
+
+#[test]
+fn raw_sql_fragments_and_statements() {
+    assert_snapshot!(sql(select::<User>().filter(
+        text::<bool>("\"users\".\"age\" BETWEEN :lo AND :hi AND note::text <> ':not_a_param'")
+            .bind("lo", 1)
+            .bind("hi", 9)
+    )));
+    assert_snapshot!(sql(query::<(i64, String)>(
+        "SELECT id, name FROM users WHERE name = :name -- :ignored\n"
+    )
+    .bind("name", "x".to_string())));
+    let err = query::<i64>("SELECT :missing").compile().unwrap_err();
+    assert!(err.to_string().contains(":missing has no value"), "{err}");
+}
+
+#[test]
+fn insert_from_select() {
+    assert_snapshot!(sql(insert_select::<User, _, _>(
+        (User::name, User::email),
+        select::<User>()
+            .filter(User::age.gt(30))
+            .columns((User::name.concat("-copy"), User::email)),
+    )));
+}
+
+#[test]
+fn sql_of_a_shape_does_not_depend_on_values() {
+    let q = |min: i32, names: Vec<String>, page: i64| {
+        select::<User>()
+            .join_fk::<Order>()
+            .filter(Order::total.gt(min).and(User::name.is_in(names)))
+            .page(page, 10)
+            .compile()
+            .unwrap()
+            .sql
+    };
+    assert_eq!(
+        q(1, vec!["a".into()], 1),
+        q(999, vec!["x".into(), "y".into(), "z".into()], 42)
+    );
+}
