@@ -1,6 +1,7 @@
 //! The core of the ORM: table metadata, a typed SQL expression language, statements and the SQL
-//! compiler. It does no IO and depends on no async runtime; `orm-postgres` runs what this crate
-//! builds. Users depend on `orm-postgres`, which re-exports everything here.
+//! compiler (the Core), and on top of them relationships, loading strategies and the unit of
+//! work (the ORM). It does no IO and depends on no async runtime; `orm-postgres` runs what this
+//! crate builds. Users depend on `orm-postgres`, which re-exports what they call.
 //!
 //! ```
 //! use orm_core::prelude::*;
@@ -24,6 +25,30 @@
 //!   with [`ErrorKind::InvalidIdentifier`] rather than silently truncated by the server.
 //! - **Types live at the edges.** Columns and expressions carry their Rust value type, so
 //!   comparing a text column with an integer does not compile; inside, statements are plain data.
+//!
+//! # Layers
+//! Every import points down this list; a lower layer never names a higher one, and no two files
+//! import each other except inside `ast` (expressions contain queries and queries contain
+//! expressions) and `compile` (whose walk mirrors that recursion). `tests/tests/layers.rs` reads
+//! the `use` lines of the workspace and fails, naming file and import, when that stops being
+//! true.
+//!
+//! | layer | modules | what it holds |
+//! |---|---|---|
+//! | foundation | [`error`] | the one [`Error`] type and its kinds |
+//! | schema | [`types`], [`meta`], [`row`], [`model`] | column types and values ([`types::Param`]); table, key, index and relationship metadata; decoding rows by position ([`FromRow`], [`Decode`]); [`Model`]: a struct mapped to a table (metadata, key, values, decoding) |
+//! | AST | [`ast`] | plain-data expression and statement nodes |
+//! | compiler | [`compile`] | AST → SQL text and parameters; knows nothing of rows, models or the session |
+//! | builders | [`expr`], [`stmt`], [`raw`], [`ddl`] | typed [`Expr<T>`] and [`Column<M, T>`], `select`/`insert`/`update`/`delete`, joins and `EXISTS` along relationships, raw SQL, DDL; the select's option slot ([`stmt::SelectOption`]) |
+//! | ORM | [`relation`], [`load`] | [`Related`](relation::Related), [`Relation`](relation::Relation), [`Relationship`](relation::Relationship); the loading strategies (selectin, subquery, joined, raise), which ride on the option slot |
+//! | session | [`session`] | tracked objects, identity map, undo log, flush plan and its SQL, cascades, the [`UnitOfWork`](session::UnitOfWork); [`Persist`](session::Persist), what the derive implements for it |
+//! | facade | `lib.rs`, [`func`], `__private`, `driver` | the prelude and the `func` namespace; the items generated code names; what `orm-postgres` needs (hidden) |
+//!
+//! [`Model`] sits with the metadata, below the builders, because `select::<User>()` needs a
+//! model's table and decoder, as SQLAlchemy's `select(User)` takes a mapped class. What makes
+//! the ORM — relationships, loading, the unit of work — lies above the builders, and `Model`
+//! carries none of it: the session's column-level access is a separate trait,
+//! [`Persist`](session::Persist).
 //!
 //! # Features
 //! | feature | default | enables |

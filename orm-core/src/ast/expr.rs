@@ -14,7 +14,8 @@ pub struct ColumnRef {
     pub name: &'static str,
 }
 
-/// An untyped SQL expression node. Built through [`Column`] and [`Expr`]; read by the compiler.
+/// An untyped SQL expression node. Built through [`Column`](crate::expr::Column) and
+/// [`Expr`](crate::expr::Expr); read by the compiler.
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum Node {
@@ -219,7 +220,7 @@ impl BinOp {
 /// An aggregate call: `name([DISTINCT] args [ORDER BY ...]) [FILTER (WHERE ...)]`.
 #[derive(Clone, Debug)]
 pub struct Aggregate {
-    /// The function's name (a library constant, or the caller's for [`func`]-style escape hatches).
+    /// The function's name (a library constant, or the caller's for [`func`](crate::expr::func)-style escape hatches).
     pub name: &'static str,
     /// `DISTINCT` inside the call.
     pub distinct: bool,

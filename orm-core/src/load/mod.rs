@@ -3,16 +3,16 @@
 //! | strategy | what runs |
 //! |---|---|
 //! | *raise* (the default) | nothing: reading the field is a [`NotLoaded`](crate::ErrorKind::NotLoaded) error ([`Related::get`](crate::relation::Related::get)) |
-//! | [`selectin`](Relationship::selectin) (`load/selectin.rs`) | one more query per relationship level: `WHERE fk = ANY($1)` with the parents' keys as one array |
-//! | [`subquery`](Relationship::subquery) (`load/subquery.rs`) | one more query per level, filtering by the parent query itself as a subquery |
-//! | [`joined`](Relationship::joined) (`load/joined.rs`) | nothing more: the parent query `LEFT JOIN`s the target and rows are folded into their parents |
+//! | [`selectin`](crate::relation::Relationship::selectin) (`load/selectin.rs`) | one more query per relationship level: `WHERE fk = ANY($1)` with the parents' keys as one array |
+//! | [`subquery`](crate::relation::Relationship::subquery) (`load/subquery.rs`) | one more query per level, filtering by the parent query itself as a subquery |
+//! | [`joined`](crate::relation::Relationship::joined) (`load/joined.rs`) | nothing more: the parent query `LEFT JOIN`s the target and rows are folded into their parents |
 //!
 //! Loading never happens behind the reader's back: the query says what to load
-//! ([`Select::load`]), or `Executor::load` does it later, with an `await` the reader can see.
+//! ([`Select::load`](crate::stmt::Select::load)), or `Executor::load` does it later, with an `await` the reader can see.
 //! Loads of several relationships of the same parents go out together (pipelined on one
 //! connection); nested loads (`users -> orders -> items`) cost one query per level, whatever the
 //! row counts. A load rides on the select through its option slot
-//! ([`SelectOption`](crate::stmt::SelectOption)), so the statement layer knows nothing of it.
+//! ([`SelectOption`]), so the statement layer knows nothing of it.
 //!
 //! This module does no IO itself: the driver crate runs the queries (`load/runner.rs` is the
 //! seam it implements, `load/run.rs` drives a statement's loads).

@@ -75,7 +75,7 @@ type AfterCommit = Box<dyn FnMut() + Send>;
 ///   ([`related`](Session::related), [`set_related`](Session::set_related),
 ///   [`append`](Session::append), [`remove`](Session::remove)); loading never happens behind
 ///   the reader's back.
-/// - The session is `Send`: it can live across `.await`s in a handler. The [`Tracked`](orm_core::session::Tracked) guards
+/// - The session is `Send`: it can live across `.await`s in a handler. The [`Tracked`] guards
 ///   are locks: do not hold one across an `.await`.
 pub struct Session {
     db: Database,
