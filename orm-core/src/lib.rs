@@ -29,7 +29,7 @@
 //! # Layers
 //! Every import points down this list; a lower layer never names a higher one, and no two files
 //! import each other except inside `ast` (expressions contain queries and queries contain
-//! expressions) and `compile` (whose walk mirrors that recursion). `tests/tests/layers.rs` reads
+//! expressions) and `compile` (whose walk mirrors that recursion). `tests/tests/layers/` reads
 //! the `use` lines of the workspace and fails, naming file and import, when that stops being
 //! true.
 //!

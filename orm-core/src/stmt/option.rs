@@ -29,6 +29,9 @@ pub trait SelectOption<R>: Send + Sync + 'static {
     fn as_any(&self) -> &(dyn Any + Send + Sync);
 }
 
+/// A joined option of a select and the number of columns it adds.
+pub(super) type JoinedOption<'a, R> = (&'a Arc<dyn SelectOption<R>>, usize);
+
 /// What a joined option adds to its parent query.
 #[derive(Debug, Default)]
 pub struct JoinedParts {
@@ -58,7 +61,7 @@ pub struct OptionSet<R> {
 pub(super) fn joined_core<R: 'static>(
     core: &SelectCore,
     width: usize,
-    joined: &[(&Arc<dyn SelectOption<R>>, usize)],
+    joined: &[JoinedOption<'_, R>],
 ) -> Result<(SelectCore, usize)> {
     const P: &str = "orm_p";
     const ROW: &str = "orm_row";

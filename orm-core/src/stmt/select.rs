@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::derived::Derived;
 use super::keys::KeyList;
-use super::option::{OptionSet, SelectOption};
+use super::option::{JoinedOption, OptionSet, SelectOption};
 use super::pk_filter;
 use super::source::{Cons, Derived as DerivedSource, Inner, Nil, Source, table_item};
 use super::{Handles, Selection, Statement, and_filter};
@@ -520,7 +520,7 @@ impl<O: Decode, S> Select<O, S> {
 impl<O: Decode, S> Statement for Select<O, S> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
-        let joined: Vec<(&Arc<dyn SelectOption<O::Output>>, usize)> = self
+        let joined: Vec<JoinedOption<'_, O::Output>> = self
             .option_list()
             .map(|options| {
                 options

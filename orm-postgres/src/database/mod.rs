@@ -3,14 +3,14 @@
 //! Every method of `Database` is in this folder:
 //! - `mod.rs`: the type, its pool settings ([`DatabaseBuilder`]) and status, connecting;
 //! - `transactions.rs`: `begin`, `begin_with`, `transaction`, `transaction_with`;
-//! - `sessions.rs`: `session`, `session_with`, `retry`;
+//! - sessions are opened by `session`, `session_with` and `retry`, which live with the session
+//!   (`session/open.rs`) so that the session depends on the database, not the reverse;
 //! - `schema.rs`: `create_all`, `drop_all` (and the free functions of the same names, for any
 //!   [`Executor`]).
 //!
 //! The statement methods (`fetch_all`, `execute`, ...) are the [`Executor`] trait's.
 
 mod schema;
-mod sessions;
 mod transactions;
 
 pub use schema::{create_all, drop_all};

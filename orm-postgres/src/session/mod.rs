@@ -5,7 +5,7 @@
 //! unit of work's user-facing types ([`Tracked`] handles, [`Status`], [`Hooks`] and
 //! [`HookContext`], [`ColumnSet`], the [`Persist`] trait the derive implements, and the
 //! [`UnitOfWork`] that `Session::on_before_flush` callbacks receive).
-//! `Database::session`, `session_with` and `retry` are in `database/sessions.rs`.
+//! `Database::session`, `session_with` and `retry` are in `open.rs`.
 //!
 //! - `mod.rs`: the [`Session`] type and its state (transaction, pending rollback, hooks);
 //! - `objects.rs`: adding, getting and querying objects, relationships, deleting, expiring,
@@ -24,6 +24,7 @@ use crate::{Database, Error, Result};
 
 mod flush;
 mod objects;
+mod open;
 mod options;
 mod retry;
 

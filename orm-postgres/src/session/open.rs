@@ -1,9 +1,10 @@
-//! Sessions on a [`Database`]: [`session`](Database::session),
-//! [`session_with`](Database::session_with) and [`retry`](Database::retry).
+//! Opening sessions on a [`Database`]: [`session`](Database::session),
+//! [`session_with`](Database::session_with) and [`retry`](Database::retry). They live with the
+//! session, not with the database, so that the session depends on the database and never the
+//! other way round (as SQLAlchemy's `Session(engine)` takes the engine).
 
-use super::Database;
-use crate::Result;
-use crate::session::{RetryPolicy, Session, SessionOptions, is_retryable};
+use super::{RetryPolicy, Session, SessionOptions, is_retryable};
+use crate::{Database, Result};
 
 impl Database {
     /// A new session with the default options (autoflush, expire on commit).
