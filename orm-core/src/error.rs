@@ -4,6 +4,15 @@
 //! [`Error::kind`]. Errors that come from the server carry a [`DbError`] with the SQLSTATE and the
 //! fields the server filled in (constraint, table, column, ...), available through
 //! [`Error::db_error`] and [`Error::sqlstate`] whatever the kind.
+//!
+//! Some kinds describe what only the driver can observe — a bad configuration, connecting, the
+//! pool, a lost connection, a commit whose outcome is unknown. They are declared here, in the
+//! crate without IO, because there is one error type for the whole library: users match on one
+//! [`ErrorKind`], and the session (which has no IO) passes these errors through and decides on
+//! them (a lost connection during its commit, a pending rollback after any failure). Only
+//! `orm-postgres` constructs them, from typed sources (the driver's and the pool's error types,
+//! SQLSTATEs), never from message text. What belongs to one tool and nothing else (the
+//! throwaway test cluster's failures) has its own error type in its own crate (`orm-testing`).
 
 use std::fmt;
 
