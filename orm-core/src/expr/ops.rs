@@ -20,7 +20,7 @@ type Base<E> = <<E as Expression>::Value as SqlType>::Base;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an SQL expression",
     label = "expected a column or an expression",
-    note = "columns, `Expr`s, aggregates and raw `text(..)` are expressions; a window function (`row_number()`, `rank()`, `lag(..)`, ...) becomes one with `.over(window())`"
+    note = "columns, `Expr`s, aggregates and raw `text(..)` are expressions; a window function (`func::row_number()`, `func::rank()`, `func::lag(..)`, ...) becomes one with `.over(func::window())`"
 )]
 pub trait Expression: Sized {
     /// The Rust type the expression's value decodes into.

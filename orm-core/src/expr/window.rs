@@ -34,7 +34,7 @@ use crate::types::SqlType;
 
 /// A window function call whose result decodes into `T`. Not an expression until
 /// [`over`](Self::over) (or [`over_named`](Self::over_named)) gives it its window.
-#[must_use = "a window function needs .over(window()...) or .over_named(name)"]
+#[must_use = "a window function needs .over(func::window()...) or .over_named(name)"]
 pub struct WindowFunc<T> {
     call: Node,
     _type: PhantomData<fn() -> T>,
@@ -85,8 +85,8 @@ mod sealed {
 /// `ORDER BY` item is expected). Call [`over`](WindowFunc::over) instead.
 #[diagnostic::on_unimplemented(
     message = "a window function needs `.over(...)` before it is an expression",
-    label = "add `.over(window()...)` or `.over_named(\"w\")` to this call",
-    note = "`row_number()`, `rank()`, `lag(..)`, ... are computed over a window: `row_number().over(window().order_by(col))`"
+    label = "add `.over(func::window()...)` or `.over_named(\"w\")` to this call",
+    note = "`func::row_number()`, `func::rank()`, `func::lag(..)`, ... are computed over a window: `func::row_number().over(func::window().order_by(col))`"
 )]
 pub trait WindowSpecified: sealed::Sealed {}
 
