@@ -144,7 +144,7 @@ pub mod __private {
     }
 
     pub use crate::relation::Cascade;
-    pub use crate::session::{ColumnSet, HookContext, Hooks, Persist, RelOps, RelationOps};
+    pub use crate::session::{ColumnSet, HookContext, Hooks, Persist, RelationOps, TypedRelation};
     pub use std::any::Any;
     pub use std::fmt::Display;
 

@@ -261,7 +261,7 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
     }
 }
 
-/// `Persist::RELATIONS`: `RelOps::<Marker>::OPS` of every relationship.
+/// `Persist::RELATIONS`: `TypedRelation::<Marker>::OPS` of every relationship.
 ///
 /// The markers' `Relation` impls only hold when the targets are models. When one is not, the
 /// metadata's `__orm_table::<Target>()` reports "`Order` is not a model" at the attribute
@@ -292,7 +292,7 @@ fn relations(model: &Model, p: &TokenStream) -> TokenStream {
         where
             R::Target: #p::Persist,
         {
-            #p::RelOps::<R>::OPS
+            #p::TypedRelation::<R>::OPS
         }
         &[#(#entries),*]
     }}
