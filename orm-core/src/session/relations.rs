@@ -62,7 +62,7 @@ where
                             uow.collections.entry(key)
                         {
                             slot.insert(Collection {
-                                rel: reverse_ops(rev_meta, &items)?,
+                                rel: reverse_relation(rev_meta, &items)?,
                                 parent: child.clone(),
                                 items: vec![parent.clone()],
                                 original: None,
@@ -83,7 +83,7 @@ where
 
 /// The erased operations of the reverse relationship named by `back_populates`, found through
 /// a collection of the session that already uses it, or through the target's own list.
-fn reverse_ops(
+fn reverse_relation(
     meta: &'static RelationMeta,
     children: &[Arc<dyn ErasedEntry>],
 ) -> Result<&'static dyn ErasedRelation> {

@@ -16,7 +16,6 @@
 //!    number of objects (and the version column) so a lost update is a `StaleData` error;
 //! 4. many-to-many association rows deleted and inserted;
 //! 5. `DELETE`s, children before parents.
-
 //!
 //! Files: `plan.rs` (the order), `sql.rs` (the SQL text and its cache), `ops.rs` (the
 //! statements and state changes of one model's objects), `links.rs` (those of a relationship),
