@@ -45,7 +45,7 @@ pub fn unknown_enum_label(type_name: &'static str, raw: &[u8]) -> BoxError {
 }
 
 pub use crate::relation::Cascade;
-pub use crate::session::{ColumnSet, HookContext, Hooks, Persist, RelOps, RelationOps};
+pub use crate::session::{ColumnSet, HookContext, Hooks, Persist, RelationOps, TypedRelation};
 pub use std::any::Any;
 pub use std::fmt::Display;
 

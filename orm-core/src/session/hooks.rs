@@ -1,35 +1,9 @@
-//! Lifecycle hooks ([`Hooks`]) and per-field validators.
+//! Lifecycle hooks of a model ([`Hooks`]); what a hook can do besides changing its object is
+//! [`HookContext`] (in `unit.rs`: it reaches the unit of work).
 
-use super::ColumnSet;
-use super::persist::Persist;
-use super::unit::UnitOfWork;
+use super::columns::ColumnSet;
+use super::unit::HookContext;
 use crate::error::Result;
-
-/// A deferred action of a hook on the unit of work (adding an object).
-pub(crate) type Deferred = Box<dyn FnOnce(&mut UnitOfWork) + Send>;
-
-/// What a hook can do besides changing its own object: add more objects to the flush (an
-/// audit row, say). Objects added by `before_*` hooks are written by the same flush; objects
-/// added by `after_*` hooks by a second round of the same flush.
-#[derive(Default)]
-pub struct HookContext {
-    pub(crate) deferred: Vec<Deferred>,
-}
-
-impl HookContext {
-    pub(crate) fn new() -> Self {
-        HookContext {
-            deferred: Vec::new(),
-        }
-    }
-
-    /// Adds a new object to the session, to be inserted by this flush.
-    pub fn add<M: Persist>(&mut self, object: M) {
-        self.deferred.push(Box::new(move |uow: &mut UnitOfWork| {
-            uow.add(object);
-        }));
-    }
-}
 
 /// Lifecycle hooks of a model, called by the session's flush. Every method does nothing by
 /// default.

@@ -10,26 +10,66 @@
 //! - [`Persist`]: what the session needs of a model beyond its metadata (column access by
 //!   position, snapshots, validators, version column, relationships), implemented by the derive.
 //! - [`Hooks`] / [`HookContext`]: lifecycle hooks of a model.
+//!
+//! # Files, lowest first
+//!
+//! Each file imports only files listed before it (`tests/tests/layers.rs` checks that there is
+//! no cycle). Typed code (per model, per relationship) and untyped code (the unit of work's
+//! lists and maps) call each other through type-erased interfaces, spelled `Erased*`; their
+//! typed implementations are `TypedModel<T>` and [`TypedRelation<R>`].
+//!
+//! 1. `columns`, `fxhash`, `status`, `positions` (a relationship's key columns as positions),
+//!    `job` (one statement of a flush, [`FlushJob`]), `undo` (the undo log's frames, generic
+//!    over what its records restore): small parts that know nothing of the unit of work.
+//! 2. `unit`: the [`UnitOfWork`] type (its fields) and the erased interfaces it stores objects
+//!    and relationships through (`ErasedEntry`, `ErasedModel`, `ErasedRelation`, `ErasedMap`),
+//!    with [`HookContext`]. The typed code behind those interfaces calls back into the unit of
+//!    work (a hook adds an object, a relationship registers its children), so these types name
+//!    each other and live in one file; everything they do is in the files above.
+//! 3. `hooks` ([`Hooks`]), `persist` ([`Persist`], [`RelationOps`], [`TypedRelation`]).
+//! 4. `state`: one object's state under its lock (`Entry<T>`, `ObjectState<T>`).
+//! 5. `identity`: the identity map.
+//! 6. `tracked`: [`Tracked<T>`], and the undo records that save an object before a change.
+//! 7. `savepoint`: transactions and savepoints ([`SavepointToken`]).
+//! 8. `cascade`: delete, expunge and expire, along relationships; foreign keys between objects.
+//! 9. `collections`: relationship collections (`related`, `set_related`, `append`, `remove`).
+//! 10. `objects`: adding objects and registering loaded rows.
+//! 11. `relations`: a relationship's children taken from and linked to their parent.
+//! 12. `flush`: the flush — its order, SQL, per-model and per-relationship statements, steps.
+//!
+//! The methods of [`UnitOfWork`] are defined by concept in the files of levels 5 to 12; a
+//! file calls methods of its own level or below, and reaches higher ones only through the
+//! erased interfaces.
 
+mod cascade;
+mod collections;
 mod columns;
 mod flush;
 mod fxhash;
 mod hooks;
+mod identity;
+mod job;
+mod objects;
 mod persist;
+mod positions;
 mod relations;
+mod savepoint;
+mod state;
+mod status;
 mod tracked;
+mod undo;
 mod unit;
 
 pub use columns::ColumnSet;
-pub use flush::{FlushJob, FlushStep, Outcome};
 #[doc(hidden)]
-pub use flush::{FlushPlan, TableOps};
-pub use hooks::{HookContext, Hooks};
-pub use persist::Persist;
+pub use flush::FlushPlan;
+pub use flush::FlushStep;
+pub use hooks::Hooks;
+pub use job::{FlushJob, Outcome};
+pub use persist::{Persist, RelationOps, TypedRelation};
+pub use savepoint::SavepointToken;
+pub use status::Status;
+pub use tracked::{Mut, Ref, Tracked};
 #[doc(hidden)]
-pub use relations::AnyRelation;
-pub use relations::{RelOps, RelationOps};
-#[doc(hidden)]
-pub use tracked::ErasedEntry;
-pub use tracked::{Mut, Ref, Status, Tracked};
-pub use unit::{SavepointToken, UnitOfWork};
+pub use unit::{ErasedEntry, ErasedModel, ErasedRelation};
+pub use unit::{HookContext, UnitOfWork};

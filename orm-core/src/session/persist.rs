@@ -1,12 +1,18 @@
 //! [`Persist`]: what the session needs of a model beyond its metadata, implemented by
-//! `#[derive(Model)]` next to [`Model`].
+//! `#[derive(Model)]` next to [`Model`]; [`RelationOps`]: what it needs of each relationship,
+//! listed in [`Persist::RELATIONS`] as [`TypedRelation`]s.
 
 use std::any::Any;
+use std::marker::PhantomData;
+use std::sync::Arc;
 
-use super::{ColumnSet, Hooks, RelationOps};
+use super::columns::ColumnSet;
+use super::hooks::Hooks;
+use super::unit::{ErasedEntry, ErasedRelation, UnitOfWork};
 use crate::error::Result;
 use crate::expr::Param;
 use crate::model::Model;
+use crate::relation::{Relation, RelationMeta};
 use crate::row::Row;
 
 /// A model as the session persists it: column-level access by position in
@@ -70,4 +76,45 @@ pub trait Persist: Model + Hooks {
 
     /// Increments the version column (no-op without one).
     fn bump_version(&mut self);
+}
+
+/// A relationship of model `P`, as the session uses it. Implemented by [`TypedRelation`] for
+/// every relationship the derive declares; listed in [`Persist::RELATIONS`].
+pub trait RelationOps<P: Persist>: Send + Sync + 'static {
+    /// The relationship's metadata.
+    fn meta(&self) -> &'static RelationMeta;
+
+    /// Takes the loaded value out of `parent`'s field (leaving it not loaded), boxed.
+    #[doc(hidden)]
+    fn take(&self, parent: &mut P) -> Option<Box<dyn Any + Send>>;
+
+    /// Puts children taken by [`take`](Self::take) into the session (as loaded rows or as new
+    /// objects) and links them to `parent`.
+    #[doc(hidden)]
+    fn attach(
+        &self,
+        uow: &mut UnitOfWork,
+        parent: &Arc<dyn ErasedEntry>,
+        children: Box<dyn Any + Send>,
+        loaded: bool,
+    ) -> Result<()>;
+
+    /// The type-erased operations.
+    #[doc(hidden)]
+    fn erased(&self) -> &'static dyn ErasedRelation;
+}
+
+/// The session's operations of relationship `R` (a marker type the derive generates): its
+/// [`RelationOps`] (in `relations.rs`) and its [`ErasedRelation`] (in `flush/links.rs`).
+pub struct TypedRelation<R>(PhantomData<fn() -> R>);
+
+impl<R: Relation> TypedRelation<R>
+where
+    R::Parent: Persist,
+    R::Target: Persist,
+{
+    /// The operations, as the derive lists them in `Persist::RELATIONS`.
+    pub const OPS: &'static dyn RelationOps<R::Parent> = &TypedRelation::<R>(PhantomData);
+    /// The type-erased operations.
+    pub(crate) const ERASED: &'static dyn ErasedRelation = &TypedRelation::<R>(PhantomData);
 }

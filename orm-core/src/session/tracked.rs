@@ -1,107 +1,15 @@
-//! [`Tracked<T>`]: a handle to an object owned by a session, and the entry behind it.
+//! [`Tracked<T>`]: a handle to an object owned by a session; and the undo records that save an
+//! object's state before a change (restored by a rollback of the transaction, a savepoint or a
+//! failed flush).
 
-use std::any::Any;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::persist::Persist;
-use super::unit::{Shared, UnitOfWork};
-use crate::meta::Table;
-
-/// Where an object stands in its session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Status {
-    /// Added, not inserted yet: the next flush `INSERT`s it.
-    Pending,
-    /// In the database and in the session's identity map.
-    Persistent,
-    /// Marked for deletion: the next flush `DELETE`s it.
-    Deleted,
-    /// Not (or no longer) in a session: expunged, deleted and flushed, or added and rolled back.
-    Detached,
-}
-
-/// The state behind a handle, under the entry's lock.
-pub(crate) struct Inner<T> {
-    pub(crate) value: T,
-    pub(crate) status: Status,
-    /// The columns as the database has them, taken at the first write since the last load or
-    /// flush (`None` while the object is clean).
-    pub(crate) snapshot: Option<Arc<T>>,
-    /// In the session's dirty queue.
-    pub(crate) queued: bool,
-    /// The undo-log frame this entry last saved its state into.
-    pub(crate) undo_gen: u64,
-    /// Expired: its values are those of its last load and are replaced by the next row that
-    /// loads it.
-    pub(crate) expired: bool,
-    /// The session's expiry epoch when the object was last loaded: a commit or rollback
-    /// expires every object at once by moving the epoch on.
-    pub(crate) epoch: u64,
-    pub(crate) session: Option<Arc<Shared>>,
-    /// Foreign keys this object holds towards other objects of the session: (its FK columns,
-    /// the parent or `None` for NULL, the parent's key columns).
-    pub(crate) fk: Vec<FkLink>,
-}
-
-impl<T> Inner<T> {
-    /// Expired by itself, or by a commit / rollback since it was loaded.
-    pub(crate) fn is_expired(&self) -> bool {
-        self.expired
-            || self.status == Status::Persistent
-                && self
-                    .session
-                    .as_ref()
-                    .is_some_and(|s| self.epoch < s.expire_epoch())
-    }
-
-    /// Marks it fresh: just loaded.
-    pub(crate) fn mark_fresh(&mut self) {
-        self.expired = false;
-        if let Some(s) = &self.session {
-            self.epoch = s.expire_epoch();
-        }
-    }
-}
-
-/// A foreign key of an object that points at another object of the session.
-#[derive(Clone)]
-pub(crate) struct FkLink {
-    pub(crate) fk_cols: Arc<[usize]>,
-    pub(crate) parent: Option<Arc<dyn ErasedEntry>>,
-    pub(crate) parent_cols: Arc<[usize]>,
-}
-
-/// One object of a session.
-pub(crate) struct Entry<T: Persist> {
-    pub(crate) id: u64,
-    pub(crate) inner: RwLock<Inner<T>>,
-}
-
-impl<T: Persist> Entry<T> {
-    /// Locks the entry for writing. A poisoned lock (a panic while it was held elsewhere) is
-    /// taken over: the value is still a value.
-    pub(crate) fn lock(&self) -> RwLockWriteGuard<'_, Inner<T>> {
-        self.inner.write().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Locks the entry for reading: compatible with the caller's own `read()` guards (so
-    /// `s.get(user.read().id)` works).
-    pub(crate) fn read_lock(&self) -> RwLockReadGuard<'_, Inner<T>> {
-        self.inner.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Locks the entry for writing unless someone holds it.
-    pub(crate) fn try_lock(&self) -> Option<RwLockWriteGuard<'_, Inner<T>>> {
-        match self.inner.try_write() {
-            Ok(g) => Some(g),
-            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) => None,
-        }
-    }
-}
+use super::state::{Entry, FkLink, ObjectState, unshare};
+use super::status::Status;
+use super::unit::{ErasedEntry, SessionLink, UnitOfWork};
 
 /// A handle to an object of a session: cheap to clone (an `Arc`), `Send` and `Sync`.
 ///
@@ -140,7 +48,7 @@ impl<T: Persist + fmt::Debug> fmt::Debug for Tracked<T> {
 }
 
 /// Read access to a tracked object (a lock guard).
-pub struct Ref<'a, T: Persist>(RwLockReadGuard<'a, Inner<T>>);
+pub struct Ref<'a, T: Persist>(RwLockReadGuard<'a, ObjectState<T>>);
 
 impl<T: Persist> Deref for Ref<'_, T> {
     type Target = T;
@@ -150,7 +58,7 @@ impl<T: Persist> Deref for Ref<'_, T> {
 }
 
 /// Write access to a tracked object (a lock guard); taking it marks the object dirty.
-pub struct Mut<'a, T: Persist>(RwLockWriteGuard<'a, Inner<T>>);
+pub struct Mut<'a, T: Persist>(RwLockWriteGuard<'a, ObjectState<T>>);
 
 impl<T: Persist> Deref for Mut<'_, T> {
     type Target = T;
@@ -175,12 +83,12 @@ impl<T: Persist> Tracked<T> {
         id: u64,
         value: T,
         status: Status,
-        session: Option<Arc<Shared>>,
+        session: Option<Arc<SessionLink>>,
     ) -> Self {
         Tracked {
             entry: Arc::new(Entry {
                 id,
-                inner: RwLock::new(Inner {
+                state: RwLock::new(ObjectState {
                     value,
                     status,
                     snapshot: None,
@@ -264,37 +172,41 @@ impl<T: Persist> Tracked<T> {
 /// Before a change of `entry`: saves its state into the current undo frame (once per frame)
 /// and queues it for the next flush with a snapshot of its columns (once per flush). For a
 /// clean object both are the same copy.
-pub(crate) fn touch<T: Persist>(entry: &Arc<Entry<T>>, inner: &mut Inner<T>) {
-    let Some(shared) = inner.session.clone() else {
+pub(crate) fn touch<T: Persist>(entry: &Arc<Entry<T>>, inner: &mut ObjectState<T>) {
+    let Some(link) = inner.session.clone() else {
         return;
     };
     let needs_snapshot = inner.status == Status::Persistent && inner.snapshot.is_none();
     if needs_snapshot {
         let snapshot = Arc::new(inner.value.copy_columns());
-        save_undo_with(entry, inner, &shared, Some(snapshot.clone()));
+        save_undo_with(entry, inner, &link, Some(snapshot.clone()));
         inner.snapshot = Some(snapshot);
     } else {
-        save_undo(entry, inner, &shared);
+        save_undo(entry, inner, &link);
     }
     if !inner.queued && inner.status != Status::Detached {
         inner.queued = true;
-        shared.queue_dirty(entry.clone());
+        link.queue_dirty(entry.clone());
     }
 }
 
 /// Saves `entry`'s state into the current undo frame, unless it already did in this frame.
-pub(crate) fn save_undo<T: Persist>(entry: &Arc<Entry<T>>, inner: &mut Inner<T>, shared: &Shared) {
-    save_undo_with(entry, inner, shared, None);
+pub(crate) fn save_undo<T: Persist>(
+    entry: &Arc<Entry<T>>,
+    inner: &mut ObjectState<T>,
+    link: &SessionLink,
+) {
+    save_undo_with(entry, inner, link, None);
 }
 
 /// [`save_undo`], with a copy of the current columns already made.
 fn save_undo_with<T: Persist>(
     entry: &Arc<Entry<T>>,
-    inner: &mut Inner<T>,
-    shared: &Shared,
+    inner: &mut ObjectState<T>,
+    link: &SessionLink,
     copy: Option<Arc<T>>,
 ) {
-    let frame = shared.current_gen();
+    let frame = link.current_gen();
     if inner.undo_gen == frame {
         return;
     }
@@ -309,14 +221,9 @@ fn save_undo_with<T: Persist>(
     };
     inner.undo_gen = frame;
     let entry = entry.clone();
-    shared.push_undo(Box::new(move |uow: &mut UnitOfWork| {
+    link.push_undo(Box::new(move |uow: &mut UnitOfWork| {
         saved.restore(&entry, uow);
     }));
-}
-
-/// The columns held by a shared copy, as an owned value (copied only if still shared).
-pub(crate) fn unshare<T: Persist>(copy: Arc<T>) -> T {
-    Arc::try_unwrap(copy).unwrap_or_else(|shared| shared.copy_columns())
 }
 
 /// An entry's state as an undo record keeps it.
@@ -349,7 +256,7 @@ impl<T: Persist> Saved<T> {
             inner.expired = self.expired;
             inner.fk = self.fk;
             if inner.session.is_none() && self.status != Status::Detached {
-                inner.session = Some(uow.shared().clone());
+                inner.session = Some(uow.link.clone());
             }
         }
         let now_in_map = self.status == Status::Persistent || self.status == Status::Deleted;
@@ -359,63 +266,34 @@ impl<T: Persist> Saved<T> {
             uow.map_remove_pk(&old_pk, entry);
         }
         if requeue {
-            uow.shared().queue_dirty(entry.clone());
+            uow.link.queue_dirty(entry.clone());
         }
     }
 }
 
-/// What the unit of work needs from an entry of any model. Not public API.
-#[doc(hidden)]
-pub trait ErasedEntry: Send + Sync + 'static {
-    fn id(&self) -> u64;
-    fn table(&self) -> &'static Table;
-    fn as_any(&self) -> &dyn Any;
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
-    fn status(&self) -> Status;
-    /// Whether it is queued for the next flush.
-    fn is_queued(&self) -> bool;
-    /// Runs `f` with the value of column `idx` (`None` out of range).
-    fn with_column(&self, idx: usize, f: &mut dyn FnMut(Option<&dyn Any>));
-    /// The flush operations of the entry's model.
-    #[doc(hidden)]
-    fn flush_ops(&self) -> &'static dyn super::flush::TableOps;
-}
-
-impl<T: Persist> ErasedEntry for Entry<T> {
-    fn id(&self) -> u64 {
-        self.id
-    }
-    fn table(&self) -> &'static Table {
-        T::TABLE
-    }
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
-        self
-    }
-    fn status(&self) -> Status {
-        self.read_lock().status
-    }
-    fn is_queued(&self) -> bool {
-        self.read_lock().queued
-    }
-    fn with_column(&self, idx: usize, f: &mut dyn FnMut(Option<&dyn Any>)) {
-        let inner = self.read_lock();
-        f(inner.value.column_value(idx).map(|v| v as &dyn Any));
-    }
-    fn flush_ops(&self) -> &'static dyn super::flush::TableOps {
-        super::flush::ops::<T>()
-    }
-}
-
-/// A type-erased object of the session.
-pub(crate) type AnyEntry = Arc<dyn ErasedEntry>;
-
-/// A parent and a child linked by a relationship (many-to-many association rows).
-pub(crate) type Pair = (AnyEntry, AnyEntry);
-
-/// The typed entry behind an erased one.
-pub(crate) fn downcast<T: Persist>(e: &Arc<dyn ErasedEntry>) -> Option<Arc<Entry<T>>> {
-    e.clone().into_any().downcast::<Entry<T>>().ok()
+/// Records that `entry` was just added to the session: undoing it detaches the object.
+pub(crate) fn save_added<T: Persist>(
+    entry: &Arc<Entry<T>>,
+    inner: &mut ObjectState<T>,
+    link: &SessionLink,
+) {
+    inner.undo_gen = link.current_gen();
+    let entry = entry.clone();
+    link.push_undo(Box::new(move |uow: &mut UnitOfWork| {
+        let (was, pk) = {
+            let mut inner = entry.lock();
+            let was = inner.status;
+            let pk = inner.value.pk();
+            inner.status = Status::Detached;
+            inner.session = None;
+            inner.queued = false;
+            inner.snapshot = None;
+            (was, pk)
+        };
+        if was == Status::Persistent || was == Status::Deleted {
+            uow.map_remove_pk(&pk, &entry);
+        }
+        let id = entry.id;
+        uow.new.retain(|e| e.id() != id);
+    }));
 }

@@ -92,7 +92,7 @@ fn hooks_and_relations(model: &Model, p: &TokenStream) -> TokenStream {
     }
 }
 
-/// `Persist::RELATIONS`: `RelOps::<Marker>::OPS` of every relationship.
+/// `Persist::RELATIONS`: `TypedRelation::<Marker>::OPS` of every relationship.
 ///
 /// The markers' `Relation` impls only hold when the targets are models. When one is not, the
 /// metadata's `__orm_table::<Target>()` reports "`Order` is not a model" at the attribute
@@ -100,7 +100,7 @@ fn hooks_and_relations(model: &Model, p: &TokenStream) -> TokenStream {
 /// `Marker: Relation` instead would make mutually related models a cycle). So each entry first
 /// makes the same call, `__orm_table::<Target>()` at the same tokens, whose error the compiler
 /// then shows once; the entry's own failures (`Target: Model` through the marker, and
-/// `Target: Persist` for `RelOps::OPS`, at the same place) are implied by it and not shown.
+/// `Target: Persist` for `TypedRelation::OPS`, at the same place) are implied by it and not shown.
 fn relations(model: &Model, p: &TokenStream) -> TokenStream {
     if model.relationships().next().is_none() {
         return quote!(&[]);
@@ -123,7 +123,7 @@ fn relations(model: &Model, p: &TokenStream) -> TokenStream {
         where
             R::Target: #p::Persist,
         {
-            #p::RelOps::<R>::OPS
+            #p::TypedRelation::<R>::OPS
         }
         &[#(#entries),*]
     }}

@@ -1,0 +1,363 @@
+//! Relationship collections between objects: reading and changing them (`related`,
+//! `set_related`, `append`, `remove`), the foreign keys and orphans a change implies, and the
+//! other side (`back_populates`) kept in step.
+
+use std::sync::Arc;
+
+use super::persist::{Persist, TypedRelation};
+use super::state::downcast;
+use super::status::Status;
+use super::tracked::Tracked;
+use super::unit::{CollKey, Collection, ErasedEntry, ErasedRelation, UnitOfWork, collection_key};
+use crate::error::{Error, Result};
+use crate::relation::{Cascade, Relation, RelationKind, Relationship};
+
+impl UnitOfWork {
+    /// The objects linked to `parent` through relationship `R`, or a `NotLoaded` error when the
+    /// session never loaded or set that relationship for this object (or only appended to it
+    /// without loading it).
+    pub fn related<R: Relation>(
+        &self,
+        parent: &Tracked<R::Parent>,
+    ) -> Result<Vec<Tracked<R::Target>>>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
+        let key = collection_key(parent.entry.id, R::META);
+        let coll = self
+            .collections
+            .get(&key)
+            .filter(|c| c.complete)
+            .ok_or_else(|| {
+                Error::from(crate::ErrorKind::NotLoaded {
+                    model: R::META.model,
+                    relationship: R::META.name,
+                })
+            })?;
+        Ok(coll
+            .items
+            .iter()
+            .filter_map(downcast::<R::Target>)
+            .map(Tracked::from_entry)
+            .collect())
+    }
+
+    /// Replaces the objects linked to `parent` through `R`. New objects among them are added;
+    /// the foreign keys are set at the next flush; removed children are deleted
+    /// (`delete-orphan`) or their foreign key is set to `NULL`; for many-to-many, the
+    /// association rows are inserted and deleted. The other side (`back_populates`) follows.
+    ///
+    /// Replacing a collection of a persistent object needs it loaded first (to know what is
+    /// removed): otherwise an [`ObjectState`](crate::ErrorKind::ObjectState) error.
+    pub fn set_related<R: Relation>(
+        &mut self,
+        parent: &Tracked<R::Parent>,
+        _rel: Relationship<R>,
+        targets: Vec<Tracked<R::Target>>,
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
+        let key = collection_key(parent.entry.id, R::META);
+        let known = self.collections.get(&key).is_some_and(|c| c.complete);
+        if !known && R::META.kind != RelationKind::BelongsTo && parent.status() != Status::Pending {
+            return Err(Error::object_state(format!(
+                "relationship `{}.{}` is not loaded for this object: load it first (`s.load(&[obj], {}::{}.selectin())`) or use append",
+                R::META.model,
+                R::META.name,
+                R::META.model,
+                R::META.name
+            )));
+        }
+        self.link::<R>(parent, targets, true)
+    }
+
+    /// Sets the collection (complete, or only what was appended to an unloaded one) and keeps
+    /// the other side in step.
+    fn link<R: Relation>(
+        &mut self,
+        parent: &Tracked<R::Parent>,
+        targets: Vec<Tracked<R::Target>>,
+        complete: bool,
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
+        let ops = TypedRelation::<R>::ERASED;
+        for t in &targets {
+            if t.status() == Status::Detached {
+                return Err(Error::object_state(format!(
+                    "relationship `{}.{}`: a target is not in the session; add or merge it first",
+                    R::META.model,
+                    R::META.name
+                )));
+            }
+        }
+        let key = collection_key(parent.entry.id, R::META);
+        let before: Vec<Arc<dyn ErasedEntry>> = self
+            .collections
+            .get(&key)
+            .map(|c| c.items.clone())
+            .unwrap_or_default();
+        let items: Vec<Arc<dyn ErasedEntry>> = targets.iter().map(Tracked::erased).collect();
+        let added: Vec<Arc<dyn ErasedEntry>> = items
+            .iter()
+            .filter(|i| !before.iter().any(|b| b.id() == i.id()))
+            .cloned()
+            .collect();
+        let removed: Vec<Arc<dyn ErasedEntry>> = before
+            .iter()
+            .filter(|b| !items.iter().any(|i| i.id() == b.id()))
+            .cloned()
+            .collect();
+        self.replace_collection(&parent.erased(), ops, items, false)?;
+        if let Some(c) = self.collections.get_mut(&key) {
+            c.complete = complete;
+        }
+        self.sync_back::<R>(&parent.erased(), &added, &removed);
+        Ok(())
+    }
+
+    /// Keeps the relationship named by `back_populates` in step with a change of `R`: a child
+    /// appended to a parent's collection learns its parent (and leaves its old parent's
+    /// collection); an owner pointed at a new target moves between their collections.
+    fn sync_back<R: Relation>(
+        &mut self,
+        parent: &Arc<dyn ErasedEntry>,
+        added: &[Arc<dyn ErasedEntry>],
+        removed: &[Arc<dyn ErasedEntry>],
+    ) where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
+        let Some(back) = R::META.back_populates else {
+            return;
+        };
+        let Some(rev) = <R::Target as Persist>::RELATIONS
+            .iter()
+            .find(|r| r.meta().name == back)
+        else {
+            return;
+        };
+        let rev_meta = rev.meta();
+        match (R::META.kind, rev_meta.kind) {
+            (RelationKind::HasMany | RelationKind::HasOne, RelationKind::BelongsTo) => {
+                for child in added {
+                    let key = collection_key(child.id(), rev_meta);
+                    let old = self
+                        .collections
+                        .get(&key)
+                        .and_then(|c| c.items.first().cloned());
+                    if let Some(old) = old.filter(|o| o.id() != parent.id()) {
+                        let id = child.id();
+                        self.edit_collection(collection_key(old.id(), R::META), |c| {
+                            c.items.retain(|i| i.id() != id)
+                        });
+                    }
+                    let p = parent.clone();
+                    let (rel, owner) = (rev.erased(), child.clone());
+                    self.edit_or_insert(key, rel, owner, move |c| c.items = vec![p]);
+                }
+                for child in removed {
+                    let id = parent.id();
+                    self.edit_collection(collection_key(child.id(), rev_meta), |c| {
+                        c.items.retain(|i| i.id() != id)
+                    });
+                }
+            }
+            (RelationKind::BelongsTo, RelationKind::HasMany | RelationKind::HasOne) => {
+                let id = parent.id();
+                for old in removed {
+                    self.edit_collection(collection_key(old.id(), rev_meta), |c| {
+                        c.items.retain(|i| i.id() != id)
+                    });
+                }
+                for new in added {
+                    let p = parent.clone();
+                    self.edit_collection(collection_key(new.id(), rev_meta), |c| {
+                        if !c.items.iter().any(|i| i.id() == p.id()) {
+                            c.items.push(p);
+                        }
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Changes an existing collection in place (no foreign-key effect), with an undo record.
+    fn edit_collection(&mut self, key: CollKey, f: impl FnOnce(&mut Collection)) {
+        if let Some(c) = self.collections.get_mut(&key) {
+            let previous = c.clone();
+            f(c);
+            self.link.push_undo(Box::new(move |uow: &mut UnitOfWork| {
+                uow.collections.insert(key, previous);
+            }));
+        }
+    }
+
+    /// Like [`edit_collection`](Self::edit_collection), creating the collection if needed.
+    fn edit_or_insert(
+        &mut self,
+        key: CollKey,
+        rel: &'static dyn ErasedRelation,
+        owner: Arc<dyn ErasedEntry>,
+        f: impl FnOnce(&mut Collection),
+    ) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.collections.entry(key) {
+            slot.insert(Collection {
+                rel,
+                parent: owner,
+                items: Vec::new(),
+                original: None,
+                complete: true,
+            });
+            self.link.push_undo(Box::new(move |uow: &mut UnitOfWork| {
+                uow.collections.remove(&key);
+            }));
+        }
+        self.edit_collection(key, f);
+    }
+
+    /// Adds `target` to `parent`'s collection `R`. The collection need not be loaded: then
+    /// only the link is known (the foreign key, or the association row, is written by the
+    /// flush) and `related` still says it is not loaded.
+    pub fn append<R: Relation>(
+        &mut self,
+        parent: &Tracked<R::Parent>,
+        _rel: Relationship<R>,
+        target: &Tracked<R::Target>,
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
+        let key = collection_key(parent.entry.id, R::META);
+        let (mut current, complete) = match self.collections.get(&key) {
+            Some(c) => (
+                c.items
+                    .iter()
+                    .filter_map(downcast::<R::Target>)
+                    .map(Tracked::from_entry)
+                    .collect(),
+                c.complete,
+            ),
+            // A new object's collections start empty; a persistent one's are unknown.
+            None => (Vec::new(), parent.status() == Status::Pending),
+        };
+        if !current
+            .iter()
+            .any(|c: &Tracked<R::Target>| Tracked::ptr_eq(c, target))
+        {
+            current.push(target.clone());
+        }
+        self.link::<R>(parent, current, complete)
+    }
+
+    /// Removes `target` from `parent`'s collection `R`.
+    pub fn remove<R: Relation>(
+        &mut self,
+        parent: &Tracked<R::Parent>,
+        rel: Relationship<R>,
+        target: &Tracked<R::Target>,
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
+        let mut current = self.related::<R>(parent)?;
+        current.retain(|c| !Tracked::ptr_eq(c, target));
+        self.set_related(parent, rel, current)
+    }
+
+    /// Sets a collection, as loaded from the database (`loaded`) or as a change.
+    pub(crate) fn replace_collection(
+        &mut self,
+        parent: &Arc<dyn ErasedEntry>,
+        rel: &'static dyn ErasedRelation,
+        items: Vec<Arc<dyn ErasedEntry>>,
+        loaded: bool,
+    ) -> Result<()> {
+        let meta = rel.meta();
+        let key = collection_key(parent.id(), meta);
+        let keys = self.key_positions(meta)?;
+        let previous = self.collections.get(&key).cloned();
+        // Undo: put the previous collection back.
+        {
+            let prev = previous.clone();
+            self.link
+                .push_undo(Box::new(move |uow: &mut UnitOfWork| match prev {
+                    Some(c) => {
+                        uow.collections.insert(key, c);
+                    }
+                    None => {
+                        uow.collections.remove(&key);
+                    }
+                }));
+        }
+        let original = if loaded {
+            None
+        } else {
+            match &previous {
+                Some(p) => Some(p.original.clone().unwrap_or_else(|| p.items.clone())),
+                // A collection never loaded: for a new parent it was empty; for a persistent
+                // one, only the additions are known (removals need it loaded).
+                None => Some(Vec::new()),
+            }
+        };
+        if !loaded && !self.changed_collections.contains(&key) {
+            self.changed_collections.push(key);
+        }
+        // Foreign keys: the holder of the key points at its parent.
+        match meta.kind {
+            RelationKind::HasMany | RelationKind::HasOne => {
+                if !loaded {
+                    let before: Vec<Arc<dyn ErasedEntry>> = previous
+                        .as_ref()
+                        .map(|p| p.items.clone())
+                        .unwrap_or_default();
+                    for removed in before
+                        .iter()
+                        .filter(|b| !items.iter().any(|i| i.id() == b.id()))
+                    {
+                        if meta.cascade.contains(Cascade::DELETE_ORPHAN) {
+                            self.delete_erased(removed)?;
+                        } else if removed.status() != Status::Deleted {
+                            self.set_fk_parent(removed, rel, None)?;
+                        }
+                    }
+                }
+                for child in &items {
+                    if loaded {
+                        child
+                            .erased_model()
+                            .link_fk(child, &keys, Some(parent.clone()), false)?;
+                    } else {
+                        self.set_fk_parent(child, rel, Some(parent.clone()))?;
+                    }
+                }
+            }
+            RelationKind::BelongsTo => {
+                let target = items.first().cloned();
+                parent
+                    .erased_model()
+                    .link_fk(parent, &keys, target, !loaded)?;
+            }
+            RelationKind::ManyToMany => {}
+        }
+        self.collections.insert(
+            key,
+            Collection {
+                rel,
+                parent: parent.clone(),
+                items,
+                original,
+                complete: true,
+            },
+        );
+        Ok(())
+    }
+}

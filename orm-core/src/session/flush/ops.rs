@@ -1,0 +1,424 @@
+//! [`TypedModel<T>`](crate::session::state::TypedModel): what the session does with the objects
+//! of model `T` when it holds them type-erased — the implementation of
+//! [`ErasedModel`](crate::session::unit::ErasedModel) (state changes, hooks, foreign keys, and
+//! the statements of each flush step for a group of objects of the same table).
+
+use std::any::TypeId;
+use std::sync::Arc;
+
+use super::sql::{cached_query, delete_using, insert_sql, key_arrays, update_sql, write_idents};
+use crate::compile::{self, SqlWriter};
+use crate::error::{Error, Result};
+use crate::expr::Param;
+use crate::load::{RowAccess, RowSink};
+use crate::relation::{Cascade, RelationKind, RelationMeta};
+use crate::session::cascade::link_entry_fk;
+use crate::session::columns::ColumnSet;
+use crate::session::job::{ExpectedRows, FlushJob, SqlCache};
+use crate::session::persist::Persist;
+use crate::session::positions::KeyPositions;
+use crate::session::state::{Entry, ObjectState, TypedModel, downcast, expire_entry};
+use crate::session::status::Status;
+use crate::session::tracked::save_undo;
+use crate::session::unit::{
+    ErasedEntry, ErasedModel, ErasedRelation, HookContext, UnitOfWork, same_rel,
+};
+
+fn typed<T: Persist>(e: &Arc<dyn ErasedEntry>) -> Result<Arc<Entry<T>>> {
+    downcast::<T>(e).ok_or_else(|| Error::object_state("object of the wrong type"))
+}
+
+fn typed_all<T: Persist>(group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<Arc<Entry<T>>>> {
+    group.iter().map(typed::<T>).collect()
+}
+
+/// Copies `from`'s column `from_col` into `inner`'s column `to_col`.
+fn copy_key<T: Persist>(
+    inner: &mut ObjectState<T>,
+    to_col: usize,
+    from: &Arc<dyn ErasedEntry>,
+    from_col: usize,
+) -> Result<()> {
+    let mut result = Ok(());
+    from.with_column(from_col, &mut |v| {
+        result = match v {
+            Some(v) => inner.value.set_column_value(to_col, v),
+            None => Err(Error::object_state(format!(
+                "no key column #{from_col} in {}",
+                from.table().model
+            ))),
+        };
+    });
+    result
+}
+
+impl<T: Persist> ErasedModel for TypedModel<T> {
+    fn mark_deleted(&self, uow: &mut UnitOfWork, e: &Arc<dyn ErasedEntry>) -> Result<()> {
+        uow.mark_entry_deleted(&typed::<T>(e)?)
+    }
+
+    fn expunge(&self, uow: &mut UnitOfWork, e: &Arc<dyn ErasedEntry>) {
+        if let Ok(t) = typed::<T>(e) {
+            uow.expunge_entry(&t);
+        }
+    }
+
+    fn expire(&self, e: &Arc<dyn ErasedEntry>) {
+        if let Ok(t) = typed::<T>(e) {
+            expire_entry(&t);
+        }
+    }
+
+    fn link_fk(
+        &self,
+        e: &Arc<dyn ErasedEntry>,
+        keys: &KeyPositions,
+        parent: Option<Arc<dyn ErasedEntry>>,
+        changed: bool,
+    ) -> Result<()> {
+        link_entry_fk(&typed::<T>(e)?, keys, parent, changed)
+    }
+
+    fn relation_by_meta(&self, meta: &'static RelationMeta) -> Option<&'static dyn ErasedRelation> {
+        T::RELATIONS
+            .iter()
+            .find(|r| same_rel(r.meta(), meta))
+            .map(|r| r.erased())
+    }
+
+    fn fk_parents(&self, e: &Arc<dyn ErasedEntry>) -> Vec<(usize, Arc<dyn ErasedEntry>)> {
+        let Ok(t) = typed::<T>(e) else {
+            return Vec::new();
+        };
+        let inner = t.read_lock();
+        inner
+            .fk
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.parent.clone().map(|p| (i, p)))
+            .collect()
+    }
+
+    fn before_insert(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()> {
+        let t = typed::<T>(e)?;
+        let mut inner = t.lock();
+        // Only the model's own hooks change a new object here: then save it, so a failed
+        // flush undoes them (a password is not hashed twice).
+        if T::CUSTOM_HOOKS {
+            if let Some(link) = inner.session.clone() {
+                save_undo(&t, &mut inner, &link);
+            }
+            inner.value.before_insert(ctx)?;
+        }
+        inner.value.validate(ColumnSet::all(T::TABLE.columns.len()))
+    }
+
+    fn validate_dirty(&self, e: &Arc<dyn ErasedEntry>) -> Result<()> {
+        let t = typed::<T>(e)?;
+        let inner = t.read_lock();
+        match &inner.snapshot {
+            Some(s) => inner
+                .value
+                .validate(inner.value.changed_columns(s.as_ref())),
+            None => Ok(()),
+        }
+    }
+
+    fn sync_fks(&self, e: &Arc<dyn ErasedEntry>, deferred: &[usize]) -> Result<()> {
+        let t = typed::<T>(e)?;
+        let mut inner = t.lock();
+        if inner.status == Status::Pending && T::VERSION.is_some() {
+            // A new row starts at the next version of what it holds (1 for 0).
+            inner.value.bump_version();
+        }
+        if inner.fk.is_empty() {
+            return Ok(());
+        }
+        let links = inner.fk.clone();
+        for (i, link) in links.iter().enumerate() {
+            match (&link.parent, deferred.contains(&i)) {
+                (Some(parent), false) => {
+                    if parent.status() == Status::Pending {
+                        return Err(Error::object_state(format!(
+                            "`{}` points at a `{}` that is not inserted yet",
+                            T::TABLE.model,
+                            parent.table().model
+                        )));
+                    }
+                    for (to, from) in link.fk_cols.iter().zip(link.parent_cols.iter()) {
+                        copy_key(&mut inner, *to, parent, *from)?;
+                    }
+                }
+                _ => {
+                    for &to in link.fk_cols.iter() {
+                        inner.value.set_column_null(to)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn insert_job(
+        &self,
+        group: &[Arc<dyn ErasedEntry>],
+        cache: &mut SqlCache,
+    ) -> Result<Vec<FlushJob>> {
+        let entries = typed_all::<T>(group)?;
+        let table = T::TABLE;
+        let insert_cols: Vec<usize> = (0..table.columns.len())
+            .filter(|&i| !table.columns[i].generated)
+            .collect();
+        let returning: Vec<usize> = (0..table.columns.len())
+            .filter(|&i| table.columns[i].generated)
+            .collect();
+        let write_returning = |w: &mut SqlWriter| {
+            if !returning.is_empty() {
+                w.push(" RETURNING ");
+                let names: Vec<&str> = returning.iter().map(|&c| table.columns[c].name).collect();
+                write_idents(w, &names);
+            }
+        };
+        let make_sink = |entries: Vec<Arc<Entry<T>>>| -> RowSink<'static> {
+            let returning = returning.clone();
+            let mut next = 0usize;
+            Box::new(move |row: &dyn RowAccess| {
+                let entry = entries.get(next).ok_or_else(|| {
+                    Error::invalid_statement("INSERT returned more rows than objects")
+                })?;
+                next += 1;
+                let mut inner = entry.lock();
+                for (at, &c) in returning.iter().enumerate() {
+                    inner.value.decode_column(c, row, at)?;
+                }
+                Ok(())
+            })
+        };
+        if insert_cols.is_empty() {
+            // Every column is generated: one `DEFAULT VALUES` insert per object.
+            let mut jobs = Vec::new();
+            for entry in entries {
+                let mut w = SqlWriter::new();
+                w.push("INSERT INTO ");
+                w.push_qualified(table.schema, table.name);
+                w.push(" DEFAULT VALUES");
+                write_returning(&mut w);
+                jobs.push(FlushJob::rows(compile::finish(w)?, make_sink(vec![entry])));
+            }
+            return Ok(jobs);
+        }
+        let arrays = {
+            let guards: Vec<_> = entries.iter().map(|e| e.read_lock()).collect();
+            let rows: Vec<&T> = guards.iter().map(|g| &g.value).collect();
+            key_arrays(&rows, &insert_cols)?
+        };
+        let key = (TypeId::of::<T>(), 0u8, ColumnSet::empty());
+        let query = cached_query(cache, key, arrays, |params| {
+            insert_sql::<T>(&insert_cols, params, &write_returning)
+        })?;
+        Ok(vec![if returning.is_empty() {
+            FlushJob::execute(query, None)
+        } else {
+            FlushJob::rows(query, make_sink(entries))
+        }])
+    }
+
+    fn inserted(
+        &self,
+        uow: &mut UnitOfWork,
+        group: &[Arc<dyn ErasedEntry>],
+        ctx: &mut HookContext,
+    ) -> Result<()> {
+        for e in group {
+            let t = typed::<T>(e)?;
+            {
+                let mut inner = t.lock();
+                inner.status = Status::Persistent;
+                inner.snapshot = None;
+                inner.queued = false;
+                inner.value.after_insert(ctx)?;
+            }
+            uow.map_insert(t);
+        }
+        Ok(())
+    }
+
+    fn prepare_update(
+        &self,
+        e: &Arc<dyn ErasedEntry>,
+        ctx: &mut HookContext,
+    ) -> Result<Option<ColumnSet>> {
+        let t = typed::<T>(e)?;
+        let mut inner = t.lock();
+        if inner.status != Status::Persistent {
+            return Ok(None);
+        }
+        let Some(snapshot) = inner.snapshot.take() else {
+            inner.queued = false;
+            return Ok(None);
+        };
+        let mut changed = inner.value.changed_columns(snapshot.as_ref());
+        if changed.is_empty() {
+            inner.queued = false;
+            return Ok(None);
+        }
+        inner.value.before_update(changed, ctx)?;
+        changed = inner.value.changed_columns(snapshot.as_ref());
+        inner.value.validate(changed)?;
+        if let Some(v) = T::VERSION {
+            inner.value.bump_version();
+            changed.insert(v);
+        }
+        inner.snapshot = Some(snapshot);
+        Ok(Some(changed))
+    }
+
+    fn update_job(
+        &self,
+        group: &[Arc<dyn ErasedEntry>],
+        columns: ColumnSet,
+        cache: &mut SqlCache,
+    ) -> Result<FlushJob> {
+        let entries = typed_all::<T>(group)?;
+        let table = T::TABLE;
+        let pk: Vec<usize> = (0..table.columns.len())
+            .filter(|&i| table.columns[i].primary_key)
+            .collect();
+        let set: Vec<usize> = columns.iter().collect();
+        let mut arrays: Vec<Param> = Vec::new();
+        {
+            let guards: Vec<_> = entries.iter().map(|e| e.read_lock()).collect();
+            let current: Vec<&T> = guards.iter().map(|g| &g.value).collect();
+            // The key and the version as the database has them: from the snapshot.
+            let old: Vec<&T> = guards
+                .iter()
+                .map(|g| g.snapshot.as_deref().unwrap_or(&g.value))
+                .collect();
+            arrays.extend(key_arrays(&current, &set)?);
+            arrays.extend(key_arrays(&old, &pk)?);
+            if let Some(v) = T::VERSION {
+                arrays.extend(key_arrays(&old, &[v])?);
+            }
+        }
+        let key = (TypeId::of::<T>(), 1u8, columns);
+        let query = cached_query(cache, key, arrays, |params| {
+            update_sql::<T>(&set, &pk, params)
+        })?;
+        Ok(FlushJob::execute(
+            query,
+            Some(ExpectedRows {
+                rows: entries.len() as u64,
+                model: table.model,
+                operation: "UPDATE",
+            }),
+        ))
+    }
+
+    fn updated(
+        &self,
+        group: &[Arc<dyn ErasedEntry>],
+        columns: ColumnSet,
+        ctx: &mut HookContext,
+    ) -> Result<()> {
+        for e in group {
+            let t = typed::<T>(e)?;
+            let mut inner = t.lock();
+            inner.snapshot = None;
+            inner.queued = false;
+            inner.value.after_update(columns, ctx)?;
+        }
+        Ok(())
+    }
+
+    fn before_delete(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()> {
+        let t = typed::<T>(e)?;
+        let inner = t.read_lock();
+        inner.value.before_delete(ctx)
+    }
+
+    fn touch_for_update(&self, e: &Arc<dyn ErasedEntry>) {
+        let Ok(t) = typed::<T>(e) else {
+            return;
+        };
+        let mut inner = t.lock();
+        // A failed flush leaves dirty objects dirty (their snapshot stays until `updated`);
+        // only hooks and the version column change them, and then they need an undo record.
+        if T::CUSTOM_HOOKS || T::VERSION.is_some() {
+            if let Some(link) = inner.session.clone() {
+                save_undo(&t, &mut inner, &link);
+            }
+        }
+        if inner.status == Status::Persistent && inner.snapshot.is_none() {
+            inner.snapshot = Some(Arc::new(inner.value.copy_columns()));
+        }
+    }
+
+    fn delete_job(&self, group: &[Arc<dyn ErasedEntry>], cache: &mut SqlCache) -> Result<FlushJob> {
+        let entries = typed_all::<T>(group)?;
+        let table = T::TABLE;
+        let mut cols: Vec<usize> = (0..table.columns.len())
+            .filter(|&i| table.columns[i].primary_key)
+            .collect();
+        if let Some(v) = T::VERSION {
+            cols.push(v);
+        }
+        let arrays = {
+            let guards: Vec<_> = entries.iter().map(|e| e.read_lock()).collect();
+            let old: Vec<&T> = guards
+                .iter()
+                .map(|g| g.snapshot.as_deref().unwrap_or(&g.value))
+                .collect();
+            key_arrays(&old, &cols)?
+        };
+        let key = (TypeId::of::<T>(), 2u8, ColumnSet::empty());
+        let query = cached_query(cache, key, arrays, |params| {
+            let names: Vec<&'static str> = cols.iter().map(|&c| table.columns[c].name).collect();
+            delete_using(table, &names, params)
+        })?;
+        let expect = T::VERSION.map(|_| ExpectedRows {
+            rows: entries.len() as u64,
+            model: table.model,
+            operation: "DELETE",
+        });
+        Ok(FlushJob::execute(query, expect))
+    }
+
+    fn deleted(
+        &self,
+        uow: &mut UnitOfWork,
+        group: &[Arc<dyn ErasedEntry>],
+        ctx: &mut HookContext,
+    ) -> Result<()> {
+        for e in group {
+            let t = typed::<T>(e)?;
+            uow.map_remove(&t);
+            let mut inner = t.lock();
+            inner.status = Status::Detached;
+            inner.queued = false;
+            inner.snapshot = None;
+            inner.value.after_delete(ctx)?;
+        }
+        Ok(())
+    }
+
+    fn cascade_relations(&self) -> Vec<&'static dyn ErasedRelation> {
+        T::RELATIONS
+            .iter()
+            .filter(|r| {
+                let m = r.meta();
+                matches!(m.kind, RelationKind::HasMany | RelationKind::HasOne)
+                    && m.cascade.contains(Cascade::DELETE)
+                    && !m.passive_deletes
+            })
+            .map(|r| r.erased())
+            .collect()
+    }
+
+    fn many_to_many(&self) -> Vec<&'static dyn ErasedRelation> {
+        T::RELATIONS
+            .iter()
+            .filter(|r| r.meta().kind == RelationKind::ManyToMany)
+            .map(|r| r.erased())
+            .collect()
+    }
+}

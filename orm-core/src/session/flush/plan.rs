@@ -1,0 +1,151 @@
+//! The order of a flush: dependency levels of the objects (an object comes after the objects
+//! its foreign keys point at), the back edges of cycles (inserted as `NULL`, set by a
+//! post-update), and the grouping of each level by table depth and table.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::session::fxhash::FxHashMap;
+use crate::session::unit::ErasedEntry;
+
+/// Dependency levels of `entries`: an entry comes after the entries of the set its foreign
+/// keys point at. Back edges of cycles are returned as deferred links (entry id, link index).
+pub(crate) fn levels(entries: &[Arc<dyn ErasedEntry>]) -> (Vec<usize>, HashMap<u64, Vec<usize>>) {
+    let parents: Vec<Vec<(usize, Arc<dyn ErasedEntry>)>> = entries
+        .iter()
+        .map(|e| e.erased_model().fk_parents(e))
+        .collect();
+    if parents.iter().all(Vec::is_empty) {
+        // No object points at another: one level.
+        return (vec![0; entries.len()], HashMap::new());
+    }
+    let index: FxHashMap<u64, usize> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.id(), i))
+        .collect();
+    let deps: Vec<Vec<(usize, usize)>> = parents
+        .into_iter()
+        .map(|ps| {
+            ps.into_iter()
+                .filter_map(|(link, p)| index.get(&p.id()).map(|&j| (link, j)))
+                .collect()
+        })
+        .collect();
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Visiting,
+        Done,
+    }
+    let n = entries.len();
+    let mut marks = vec![Mark::New; n];
+    let mut level = vec![0usize; n];
+    let mut deferred: HashMap<u64, Vec<usize>> = HashMap::new();
+    // Iterative depth-first search (graphs can be deep: a long chain of rows).
+    for start in 0..n {
+        if marks[start] != Mark::New {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        marks[start] = Mark::Visiting;
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            if *next < deps[node].len() {
+                let (link, dep) = deps[node][*next];
+                *next += 1;
+                match marks[dep] {
+                    Mark::New => {
+                        marks[dep] = Mark::Visiting;
+                        stack.push((dep, 0));
+                    }
+                    Mark::Visiting => {
+                        // A cycle (or a row pointing at itself): insert this link as NULL and
+                        // set it afterwards.
+                        deferred.entry(entries[node].id()).or_default().push(link);
+                    }
+                    Mark::Done => {}
+                }
+            } else {
+                let deferred_links = deferred.get(&entries[node].id());
+                level[node] = deps[node]
+                    .iter()
+                    .filter(|(link, _)| !deferred_links.is_some_and(|d| d.contains(link)))
+                    .map(|&(_, d)| level[d] + 1)
+                    .max()
+                    .unwrap_or(0);
+                marks[node] = Mark::Done;
+                stack.pop();
+            }
+        }
+    }
+    (level, deferred)
+}
+
+/// The depth of each table in the foreign-key graph of `tables` (referenced tables first).
+fn table_depths(entries: &[Arc<dyn ErasedEntry>]) -> HashMap<usize, usize> {
+    let mut tables: Vec<&'static crate::meta::Table> = Vec::new();
+    for e in entries {
+        if !tables.iter().any(|t| std::ptr::eq(*t, e.table())) {
+            tables.push(e.table());
+        }
+    }
+    let order = crate::ddl::sort_by_dependency(&tables).unwrap_or(tables);
+    order
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (*t as *const _ as usize, i))
+        .collect()
+}
+
+/// Groups entries into steps: by dependency level, then table depth, then table.
+pub(crate) fn group_steps(
+    entries: &[Arc<dyn ErasedEntry>],
+    levels: &[usize],
+    reverse: bool,
+) -> Vec<Vec<Arc<dyn ErasedEntry>>> {
+    let depths = table_depths(entries);
+    let mut keyed: Vec<((usize, usize), Arc<dyn ErasedEntry>)> = entries
+        .iter()
+        .zip(levels)
+        .map(|(e, &l)| {
+            let d = depths
+                .get(&(e.table() as *const _ as usize))
+                .copied()
+                .unwrap_or(0);
+            ((l, d), e.clone())
+        })
+        .collect();
+    // Stable: objects keep their order within a table. Deletes go the other way: children
+    // (deeper levels, referencing tables) first.
+    if reverse {
+        keyed.sort_by_key(|(k, _)| std::cmp::Reverse(*k));
+    } else {
+        keyed.sort_by_key(|(k, _)| *k);
+    }
+    let mut steps: Vec<Vec<Arc<dyn ErasedEntry>>> = Vec::new();
+    let mut last = None;
+    for (k, e) in keyed {
+        if last != Some(k.0) {
+            steps.push(Vec::new());
+            last = Some(k.0);
+        }
+        if let Some(s) = steps.last_mut() {
+            s.push(e);
+        }
+    }
+    steps
+}
+
+/// Splits a step's entries by table, keeping order.
+pub(crate) fn by_table(entries: &[Arc<dyn ErasedEntry>]) -> Vec<Vec<Arc<dyn ErasedEntry>>> {
+    let mut groups: Vec<(TypeId, Vec<Arc<dyn ErasedEntry>>)> = Vec::new();
+    for e in entries {
+        let ty = e.as_any().type_id();
+        match groups.iter_mut().find(|(t, _)| *t == ty) {
+            Some((_, g)) => g.push(e.clone()),
+            None => groups.push((ty, vec![e.clone()])),
+        }
+    }
+    groups.into_iter().map(|(_, g)| g).collect()
+}

@@ -1,0 +1,444 @@
+//! The flush as a sequence of steps ([`FlushPlan`], [`FlushStep`]) and its API on
+//! [`UnitOfWork`]: `flush_begin`, `flush_next`, `flush_step_done`, `flush_end`,
+//! `flush_abort`.
+
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::plan::{by_table, group_steps, levels};
+use crate::error::Result;
+use crate::relation::RelationKind;
+use crate::session::columns::ColumnSet;
+use crate::session::fxhash::FxHashSet;
+use crate::session::job::FlushJob;
+use crate::session::savepoint::SavepointToken;
+use crate::session::status::Status;
+use crate::session::unit::{
+    AfterStep, AssociationPair, CollKey, ErasedEntry, ErasedRelation, HookContext, UnitOfWork,
+    collection_key, same_rel,
+};
+
+/// Objects of the session, type-erased.
+type Entries = Vec<Arc<dyn ErasedEntry>>;
+
+/// Statements that can run together, and what to do once they succeeded.
+pub struct FlushStep {
+    /// The statements, in order (independent of each other: pipeline them).
+    pub jobs: Vec<FlushJob>,
+    after: Vec<AfterStep>,
+}
+
+impl std::fmt::Debug for FlushStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlushStep")
+            .field("jobs", &self.jobs)
+            .finish()
+    }
+}
+
+/// The kind of step a flush produces next; the stages run in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FlushStage {
+    CascadeLoads,
+    Inserts,
+    Updates,
+    Links,
+    Deletes,
+    Done,
+}
+
+/// A flush in progress. Drive it with [`UnitOfWork::flush_next`].
+pub struct FlushPlan {
+    token: SavepointToken,
+    stage: FlushStage,
+    ctx: HookContext,
+    dirty: Vec<Arc<dyn ErasedEntry>>,
+    /// Everything taken from the dirty queue (put back if the flush fails).
+    drained: Vec<Arc<dyn ErasedEntry>>,
+    insert_levels: Vec<Vec<Arc<dyn ErasedEntry>>>,
+    next_level: usize,
+    /// Foreign keys inserted as NULL to break a cycle, set by a post-update: (entry id, link).
+    deferred: HashMap<u64, Vec<usize>>,
+    delete_levels: Vec<Vec<Arc<dyn ErasedEntry>>>,
+    next_delete: usize,
+    loaded_cascades: FxHashSet<CollKey>,
+    /// Statements sent so far (for the caller's bookkeeping).
+    pub statements: usize,
+}
+
+impl std::fmt::Debug for FlushPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlushPlan")
+            .field("stage", &self.stage)
+            .finish()
+    }
+}
+
+/// Runs what hooks deferred (objects they added), and what those objects' hooks deferred, up
+/// to 16 rounds.
+fn run_deferred(uow: &mut UnitOfWork, ctx: &mut HookContext) {
+    for _ in 0..16 {
+        let deferred = std::mem::take(&mut ctx.deferred);
+        if deferred.is_empty() {
+            return;
+        }
+        for d in deferred {
+            d(uow);
+        }
+    }
+}
+
+impl UnitOfWork {
+    /// Starts a flush: validators and `before_insert` hooks run here, before any SQL. `None`
+    /// when there is nothing to write.
+    pub fn flush_begin(&mut self) -> Result<Option<FlushPlan>> {
+        if !self.has_changes() {
+            return Ok(None);
+        }
+        let token = self.begin_flush_frame();
+        let mut plan = FlushPlan {
+            token,
+            stage: FlushStage::CascadeLoads,
+            ctx: HookContext::new(),
+            dirty: Vec::new(),
+            drained: Vec::new(),
+            insert_levels: Vec::new(),
+            next_level: 0,
+            deferred: HashMap::new(),
+            delete_levels: Vec::new(),
+            next_delete: 0,
+            loaded_cascades: FxHashSet::default(),
+            statements: 0,
+        };
+        if let Err(e) = self.prepare(&mut plan) {
+            self.flush_abort(plan);
+            return Err(e);
+        }
+        Ok(Some(plan))
+    }
+
+    fn prepare(&mut self, plan: &mut FlushPlan) -> Result<()> {
+        // New objects: hooks (which may add more objects) and validation.
+        let mut done = 0;
+        for _ in 0..16 {
+            let pending: Vec<Arc<dyn ErasedEntry>> = self.new[done..].to_vec();
+            if pending.is_empty() {
+                break;
+            }
+            done = self.new.len();
+            for e in &pending {
+                if e.status() == Status::Pending {
+                    e.erased_model().before_insert(e, &mut plan.ctx)?;
+                }
+            }
+            run_deferred(self, &mut plan.ctx);
+        }
+        let mut seen = FxHashSet::default();
+        plan.drained = self.take_dirty();
+        plan.dirty = plan
+            .drained
+            .iter()
+            .filter(|e| seen.insert(e.id()) && e.status() == Status::Persistent)
+            .cloned()
+            .collect();
+        for e in &plan.dirty {
+            e.erased_model().validate_dirty(e)?;
+        }
+        Ok(())
+    }
+
+    /// The next step of the flush, or `None` when it is complete.
+    pub fn flush_next(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
+        loop {
+            let step = match plan.stage {
+                FlushStage::CascadeLoads => self.cascade_step(plan)?,
+                FlushStage::Inserts => self.insert_step(plan)?,
+                FlushStage::Updates => self.update_step(plan)?,
+                FlushStage::Links => self.link_step(plan)?,
+                FlushStage::Deletes => self.delete_step(plan)?,
+                FlushStage::Done => return Ok(None),
+            };
+            if let Some(step) = step {
+                plan.statements += step.jobs.len();
+                return Ok(Some(step));
+            }
+        }
+    }
+
+    fn cascade_step(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
+        // Parents whose cascading relationships are not loaded yet.
+        let mut wanted: Vec<(&'static dyn ErasedRelation, Entries)> = Vec::new();
+        for e in self.deleted.clone() {
+            for rel in e.erased_model().cascade_relations() {
+                let key = collection_key(e.id(), rel.meta());
+                if self.collections.contains_key(&key) || !plan.loaded_cascades.insert(key) {
+                    continue;
+                }
+                match wanted
+                    .iter_mut()
+                    .find(|(r, _)| same_rel(r.meta(), rel.meta()))
+                {
+                    Some((_, parents)) => parents.push(e.clone()),
+                    None => wanted.push((rel, vec![e.clone()])),
+                }
+            }
+        }
+        if wanted.is_empty() {
+            plan.stage = FlushStage::Inserts;
+            let new: Vec<Arc<dyn ErasedEntry>> = self
+                .new
+                .iter()
+                .filter(|e| e.status() == Status::Pending)
+                .cloned()
+                .collect();
+            let (lv, deferred) = levels(&new);
+            plan.insert_levels = group_steps(&new, &lv, false);
+            plan.deferred = deferred;
+            return Ok(None);
+        }
+        let mut jobs = Vec::new();
+        let mut after = Vec::new();
+        for (rel, parents) in wanted {
+            if let Some((job, a)) = rel.cascade_load(parents)? {
+                jobs.push(job);
+                after.push(a);
+            }
+        }
+        if jobs.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(FlushStep { jobs, after }))
+    }
+
+    fn insert_step(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
+        let Some(level) = plan.insert_levels.get(plan.next_level).cloned() else {
+            plan.stage = FlushStage::Updates;
+            return Ok(None);
+        };
+        plan.next_level += 1;
+        let mut jobs = Vec::new();
+        let mut after: Vec<AfterStep> = Vec::new();
+        for group in by_table(&level) {
+            for e in &group {
+                let deferred = plan.deferred.get(&e.id()).cloned().unwrap_or_default();
+                e.erased_model().sync_fks(e, &deferred)?;
+            }
+            jobs.extend(
+                group[0]
+                    .erased_model()
+                    .insert_job(&group, &mut self.sql_cache)?,
+            );
+            let ctx = Arc::new(Mutex::new(HookContext::new()));
+            let group2 = group.clone();
+            after.push(Box::new(move |uow: &mut UnitOfWork| {
+                let mut ctx = ctx.lock().unwrap_or_else(|p| p.into_inner());
+                group2[0].erased_model().inserted(uow, &group2, &mut ctx)?;
+                let deferred = std::mem::take(&mut ctx.deferred);
+                drop(ctx);
+                for d in deferred {
+                    d(uow);
+                }
+                Ok(())
+            }));
+        }
+        Ok(Some(FlushStep { jobs, after }))
+    }
+
+    fn update_step(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
+        plan.stage = FlushStage::Links;
+        let mut dirty = std::mem::take(&mut plan.dirty);
+        // Objects inserted with a NULL key to break a cycle: now set it.
+        for (id, _) in std::mem::take(&mut plan.deferred) {
+            if let Some(e) = self.new.iter().find(|e| e.id() == id).cloned() {
+                dirty.push(e);
+            }
+        }
+        let mut groups: Vec<(TypeId, ColumnSet, Entries)> = Vec::new();
+        for e in &dirty {
+            e.erased_model().touch_for_update(e);
+            e.erased_model().sync_fks(e, &[])?;
+            let Some(cols) = e.erased_model().prepare_update(e, &mut plan.ctx)? else {
+                continue;
+            };
+            let ty = e.as_any().type_id();
+            match groups.iter_mut().find(|(t, c, _)| *t == ty && *c == cols) {
+                Some((_, _, g)) => g.push(e.clone()),
+                None => groups.push((ty, cols, vec![e.clone()])),
+            }
+        }
+        if groups.is_empty() {
+            return Ok(None);
+        }
+        let mut jobs = Vec::new();
+        let mut after: Vec<AfterStep> = Vec::new();
+        for (_, cols, group) in groups {
+            jobs.push(
+                group[0]
+                    .erased_model()
+                    .update_job(&group, cols, &mut self.sql_cache)?,
+            );
+            after.push(Box::new(move |uow: &mut UnitOfWork| {
+                let mut ctx = HookContext::new();
+                group[0].erased_model().updated(&group, cols, &mut ctx)?;
+                for d in ctx.deferred {
+                    d(uow);
+                }
+                Ok(())
+            }));
+        }
+        Ok(Some(FlushStep { jobs, after }))
+    }
+
+    fn link_step(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
+        plan.stage = FlushStage::Deletes;
+        let mut deletes = Vec::new();
+        let mut inserts = Vec::new();
+        // Association rows of deleted objects go with them.
+        let mut by_rel: Vec<(&'static dyn ErasedRelation, Entries)> = Vec::new();
+        for e in &self.deleted {
+            for rel in e.erased_model().many_to_many() {
+                match by_rel
+                    .iter_mut()
+                    .find(|(r, _)| same_rel(r.meta(), rel.meta()))
+                {
+                    Some((_, g)) => g.push(e.clone()),
+                    None => by_rel.push((rel, vec![e.clone()])),
+                }
+            }
+        }
+        for (rel, parents) in by_rel {
+            let keys = self.key_positions(rel.meta())?;
+            deletes.push(rel.unlink_all_job(&keys, &parents)?);
+        }
+        // Changed many-to-many collections: the difference.
+        type Pairs = Vec<AssociationPair>;
+        let mut changes: Vec<(&'static dyn ErasedRelation, Pairs, Pairs)> = Vec::new();
+        for key in self.changed_collections.clone() {
+            let Some(coll) = self.collections.get(&key).cloned() else {
+                continue;
+            };
+            if coll.rel.meta().kind != RelationKind::ManyToMany {
+                continue;
+            }
+            let parent = coll.parent.clone();
+            if parent.status() == Status::Deleted {
+                continue;
+            }
+            let original = coll.original.clone().unwrap_or_default();
+            let added: Pairs = coll
+                .items
+                .iter()
+                .filter(|i| !original.iter().any(|o| o.id() == i.id()))
+                .map(|i| (parent.clone(), i.clone()))
+                .collect();
+            let removed: Pairs = original
+                .iter()
+                .filter(|o| !coll.items.iter().any(|i| i.id() == o.id()))
+                .filter(|o| o.status() != Status::Deleted)
+                .map(|o| (parent.clone(), o.clone()))
+                .collect();
+            match changes
+                .iter_mut()
+                .find(|(r, _, _)| same_rel(r.meta(), coll.rel.meta()))
+            {
+                Some((_, a, r)) => {
+                    a.extend(added);
+                    r.extend(removed);
+                }
+                None => changes.push((coll.rel, added, removed)),
+            }
+        }
+        for (rel, added, removed) in changes {
+            let keys = self.key_positions(rel.meta())?;
+            if !removed.is_empty() {
+                deletes.push(rel.link_job(&keys, &removed, false)?);
+            }
+            if !added.is_empty() {
+                inserts.push(rel.link_job(&keys, &added, true)?);
+            }
+        }
+        if deletes.is_empty() && inserts.is_empty() {
+            return Ok(None);
+        }
+        deletes.extend(inserts);
+        Ok(Some(FlushStep {
+            jobs: deletes,
+            after: Vec::new(),
+        }))
+    }
+
+    fn delete_step(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
+        if plan.next_delete == 0 && plan.delete_levels.is_empty() {
+            let deleted: Vec<Arc<dyn ErasedEntry>> = self
+                .deleted
+                .iter()
+                .filter(|e| e.status() == Status::Deleted)
+                .cloned()
+                .collect();
+            let (lv, _) = levels(&deleted);
+            plan.delete_levels = group_steps(&deleted, &lv, true);
+        }
+        let Some(level) = plan.delete_levels.get(plan.next_delete).cloned() else {
+            plan.stage = FlushStage::Done;
+            return Ok(None);
+        };
+        plan.next_delete += 1;
+        let mut jobs = Vec::new();
+        let mut after: Vec<AfterStep> = Vec::new();
+        for group in by_table(&level) {
+            for e in &group {
+                e.erased_model().before_delete(e, &mut plan.ctx)?;
+            }
+            jobs.push(
+                group[0]
+                    .erased_model()
+                    .delete_job(&group, &mut self.sql_cache)?,
+            );
+            after.push(Box::new(move |uow: &mut UnitOfWork| {
+                let mut ctx = HookContext::new();
+                group[0].erased_model().deleted(uow, &group, &mut ctx)?;
+                for d in ctx.deferred {
+                    d(uow);
+                }
+                Ok(())
+            }));
+        }
+        Ok(Some(FlushStep { jobs, after }))
+    }
+
+    /// After a step's statements succeeded (each checked with [`FlushJob::check`]).
+    pub fn flush_step_done(&mut self, step: FlushStep) -> Result<()> {
+        for a in step.after {
+            a(self)?;
+        }
+        Ok(())
+    }
+
+    /// Ends a flush whose steps all succeeded. Returns whether hooks added objects that need
+    /// another flush.
+    pub fn flush_end(&mut self, plan: FlushPlan) -> Result<bool> {
+        let mut ctx = plan.ctx;
+        self.new.retain(|e| e.status() == Status::Pending);
+        self.deleted.retain(|e| e.status() == Status::Deleted);
+        for key in std::mem::take(&mut self.changed_collections) {
+            if let Some(c) = self.collections.get_mut(&key) {
+                c.original = None;
+            }
+        }
+        run_deferred(self, &mut ctx);
+        self.release_savepoint(plan.token);
+        Ok(self.has_changes())
+    }
+
+    /// Abandons a failed flush: every object is back to its state before the flush.
+    pub fn flush_abort(&mut self, plan: FlushPlan) {
+        self.rollback_savepoint(plan.token);
+        let mut seen = FxHashSet::default();
+        for e in plan.drained {
+            if seen.insert(e.id()) && e.is_queued() {
+                self.link.queue_dirty(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The identity map: one object per model and primary key, so loading the same row twice
+//! gives the same object.
+
+use std::any::{Any, TypeId};
+use std::sync::Arc;
+
+use super::fxhash::FxHashMap;
+use super::persist::Persist;
+use super::state::{Entry, expire_entry};
+use super::unit::{ErasedMap, UnitOfWork};
+
+/// The objects of one model in the identity map.
+pub(crate) struct ModelMap<T: Persist> {
+    pub(crate) by_pk: FxHashMap<T::Pk, Arc<Entry<T>>>,
+}
+
+impl<T: Persist> ErasedMap for ModelMap<T> {
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn len(&self) -> usize {
+        self.by_pk.len()
+    }
+    fn expire_all(&self) {
+        for e in self.by_pk.values() {
+            expire_entry(e);
+        }
+    }
+}
+
+impl UnitOfWork {
+    pub(crate) fn map_mut<T: Persist>(&mut self) -> &mut ModelMap<T> {
+        let map = self.maps.entry(TypeId::of::<T>()).or_insert_with(|| {
+            Box::new(ModelMap::<T> {
+                by_pk: FxHashMap::default(),
+            })
+        });
+        // The map under `TypeId::of::<T>()` is always a `ModelMap<T>`.
+        match map.as_any_mut().downcast_mut::<ModelMap<T>>() {
+            Some(m) => m,
+            None => unreachable_map(),
+        }
+    }
+
+    pub(crate) fn map<T: Persist>(&self) -> Option<&ModelMap<T>> {
+        self.maps
+            .get(&TypeId::of::<T>())
+            .and_then(|m| m.as_any().downcast_ref::<ModelMap<T>>())
+    }
+
+    pub(crate) fn map_insert<T: Persist>(&mut self, entry: Arc<Entry<T>>) {
+        let pk = entry.read_lock().value.pk();
+        self.map_mut::<T>().by_pk.insert(pk, entry);
+    }
+
+    pub(crate) fn map_remove<T: Persist>(&mut self, entry: &Arc<Entry<T>>) {
+        let pk = entry.read_lock().value.pk();
+        self.map_remove_pk(&pk, entry);
+    }
+
+    pub(crate) fn map_remove_pk<T: Persist>(&mut self, pk: &T::Pk, entry: &Arc<Entry<T>>) {
+        let map = self.map_mut::<T>();
+        if map.by_pk.get(pk).is_some_and(|e| Arc::ptr_eq(e, entry)) {
+            map.by_pk.remove(pk);
+        }
+    }
+
+    /// Room for `n` more objects of model `T` in the identity map.
+    pub fn reserve<T: Persist>(&mut self, n: usize) {
+        self.map_mut::<T>().by_pk.reserve(n);
+    }
+
+    /// Expires every object of the identity map.
+    pub fn expire_all(&mut self) {
+        for map in self.maps.values() {
+            map.expire_all();
+        }
+    }
+}
+
+#[cold]
+fn unreachable_map<T>() -> T {
+    // `maps` is keyed by the model's TypeId and always holds that model's map.
+    unreachable!("identity map of the wrong type")
+}

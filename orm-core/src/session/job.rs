@@ -1,0 +1,83 @@
+//! One statement of a flush ([`FlushJob`]), how its result is checked, and the type of the
+//! cache of statement texts.
+
+use std::any::TypeId;
+
+use super::columns::ColumnSet;
+use super::fxhash::FxHashMap;
+use crate::compile::CompiledQuery;
+use crate::error::{ErrorKind, Result};
+use crate::load::RowSink;
+
+/// Statement texts by model, kind (insert, update, delete) and column set: the SQL of a
+/// flush depends only on that, so it is written once per session (see
+/// `flush::sql::cached_query`).
+pub(crate) type SqlCache = FxHashMap<(TypeId, u8, ColumnSet), String>;
+
+/// The number of rows a statement must affect, checked by [`FlushJob::check`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExpectedRows {
+    pub(crate) rows: u64,
+    pub(crate) model: &'static str,
+    pub(crate) operation: &'static str,
+}
+
+/// One statement of a flush step.
+pub struct FlushJob {
+    /// The statement.
+    pub query: CompiledQuery,
+    /// Where its rows go (`RETURNING`), when it returns rows; otherwise run it for its count.
+    pub sink: Option<RowSink<'static>>,
+    expect: Option<ExpectedRows>,
+}
+
+impl std::fmt::Debug for FlushJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlushJob")
+            .field("sql", &self.query.sql)
+            .field("returns_rows", &self.sink.is_some())
+            .finish()
+    }
+}
+
+impl FlushJob {
+    pub(crate) fn execute(query: CompiledQuery, expect: Option<ExpectedRows>) -> Self {
+        FlushJob {
+            query,
+            sink: None,
+            expect,
+        }
+    }
+
+    pub(crate) fn rows(query: CompiledQuery, sink: RowSink<'static>) -> Self {
+        FlushJob {
+            query,
+            sink: Some(sink),
+            expect: None,
+        }
+    }
+
+    /// Checks the number of rows a statement run for its count affected: fewer than the
+    /// objects it was for is a [`StaleData`](ErrorKind::StaleData) error.
+    pub fn check(&self, affected: u64) -> Result<()> {
+        match self.expect {
+            Some(e) if e.rows != affected => Err(ErrorKind::StaleData {
+                model: e.model,
+                operation: e.operation,
+                expected: e.rows,
+                actual: affected,
+            }
+            .into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The result of running a step's statement.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome {
+    /// Rows were handed to the sink.
+    Rows,
+    /// The statement affected this many rows.
+    Count(u64),
+}

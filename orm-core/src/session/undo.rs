@@ -1,0 +1,117 @@
+//! The undo log: frames of undo records, one for the transaction and one per open savepoint
+//! or flush in progress. Rolling back a frame runs its records (newest first); releasing it
+//! merges them into the frame below.
+//!
+//! Generic over what the records restore (`U`, the unit of work), so it knows nothing of the
+//! session's objects: the records that save an object's state are written in `tracked.rs`,
+//! the savepoint API in `savepoint.rs`.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An undo record: restores what it saved.
+pub(crate) type Undo<U> = Box<dyn FnOnce(&mut U) + Send>;
+
+/// One frame of the undo log: the transaction, a savepoint, or a flush in progress.
+struct Frame<U> {
+    generation: u64,
+    records: Vec<Undo<U>>,
+}
+
+/// The frames, and the generation of the top one (an object saves its state once per frame:
+/// it compares the generation it last saved into with the current one).
+pub(crate) struct UndoLog<U> {
+    frames: Mutex<Vec<Frame<U>>>,
+    current: AtomicU64,
+}
+
+impl<U> UndoLog<U> {
+    /// A log with the transaction's frame, of generation 1.
+    pub(crate) fn new() -> Self {
+        UndoLog {
+            frames: Mutex::new(vec![Frame {
+                generation: 1,
+                records: Vec::new(),
+            }]),
+            current: AtomicU64::new(1),
+        }
+    }
+
+    /// The generation of the top frame.
+    pub(crate) fn current_gen(&self) -> u64 {
+        self.current.load(Ordering::Relaxed)
+    }
+
+    /// Adds a record to the top frame.
+    pub(crate) fn push(&self, undo: Undo<U>) {
+        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = frames.last_mut() {
+            f.records.push(undo);
+        }
+    }
+
+    pub(crate) fn push_frame(&self, generation: u64) {
+        self.frames
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Frame {
+                generation,
+                records: Vec::new(),
+            });
+        self.current.store(generation, Ordering::Relaxed);
+    }
+
+    /// Pops the top frame (never the transaction's), returning its records.
+    pub(crate) fn pop_frame(&self) -> Vec<Undo<U>> {
+        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        let records = if frames.len() > 1 {
+            frames.pop().map(|f| f.records).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        if let Some(top) = frames.last() {
+            self.current.store(top.generation, Ordering::Relaxed);
+        }
+        records
+    }
+
+    /// Merges the top frame into the one below (a released savepoint, a successful flush).
+    pub(crate) fn merge_frame(&self) {
+        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        if frames.len() > 1 {
+            if let Some(top) = frames.pop() {
+                if let Some(below) = frames.last_mut() {
+                    // The frame below keeps its generation: objects it already saved need no
+                    // new record (objects saved only in the merged frame save once more if they
+                    // change again, which is harmless).
+                    below.records.extend(top.records);
+                }
+            }
+        }
+        if let Some(top) = frames.last() {
+            self.current.store(top.generation, Ordering::Relaxed);
+        }
+    }
+
+    /// Drops every record of the transaction's frame (after commit) or takes them (rollback).
+    pub(crate) fn reset_transaction(&self, next_gen: u64) -> Vec<Undo<U>> {
+        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        let mut records = Vec::new();
+        while let Some(f) = frames.pop() {
+            let mut r = f.records;
+            r.extend(std::mem::take(&mut records));
+            records = r;
+        }
+        frames.push(Frame {
+            generation: next_gen,
+            records: Vec::new(),
+        });
+        self.current.store(next_gen, Ordering::Relaxed);
+        records
+    }
+
+    /// The number of frames (1: only the transaction's).
+    pub(crate) fn depth(&self) -> usize {
+        self.frames.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
