@@ -1,13 +1,15 @@
 //! Every statement runs in a `tracing` span carrying its SQL, never its values, and ends with an
 //! event carrying the row count and duration.
 //!
-//! Other tests of this binary run on other threads at the same time, so the subscriber is the
-//! default of this test's thread only (`set_default`), never the global one, and the test runs
-//! on a current-thread runtime: every span and event it sees comes from its own statements.
-//! Creating the subscriber's `Dispatch` rebuilds tracing's process-wide callsite interest, so a
-//! callsite another thread registered first (as uninteresting) is still seen here.
+//! Other tests of this binary run on other threads at the same time. The subscriber is the
+//! process's global default (installed once, by this test), so no callsite is ever cached as
+//! uninteresting by a thread that ran before it or beside it; it records only what happens on
+//! this test's thread, and the test runs on a current-thread runtime, so every span and event it
+//! sees comes from its own statements. (A thread-scoped `set_default` subscriber was flaky here:
+//! a callsite first hit by another thread, with no subscriber interested, could stay disabled.)
 
 use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
 
 use orm_postgres::prelude::*;
 use orm_tests::User;
@@ -20,10 +22,26 @@ use orm_testing::test_database;
 /// Field name and debug-printed value.
 type FieldList = Vec<(String, String)>;
 
-#[derive(Default, Clone)]
+#[derive(Clone)]
 struct Captured {
+    /// The only thread whose spans and events are recorded.
+    thread: ThreadId,
     spans: Arc<Mutex<FieldList>>,
     events: Arc<Mutex<Vec<FieldList>>>,
+}
+
+impl Captured {
+    fn for_this_thread() -> Self {
+        Captured {
+            thread: std::thread::current().id(),
+            spans: Arc::default(),
+            events: Arc::default(),
+        }
+    }
+
+    fn records_here(&self) -> bool {
+        std::thread::current().id() == self.thread
+    }
 }
 
 struct Fields(Vec<(String, String)>);
@@ -39,6 +57,9 @@ impl Subscriber for Captured {
         true
     }
     fn new_span(&self, attrs: &Attributes<'_>) -> Id {
+        if !self.records_here() {
+            return Id::from_u64(u64::MAX);
+        }
         let mut f = Fields(Vec::new());
         attrs.record(&mut f);
         let mut spans = self.spans.lock().unwrap();
@@ -50,6 +71,9 @@ impl Subscriber for Captured {
     fn record(&self, _: &Id, _: &Record<'_>) {}
     fn record_follows_from(&self, _: &Id, _: &Id) {}
     fn event(&self, event: &Event<'_>) {
+        if !self.records_here() {
+            return;
+        }
         let mut f = Fields(Vec::new());
         event.record(&mut f);
         self.events.lock().unwrap().push(f.0);
@@ -60,8 +84,9 @@ impl Subscriber for Captured {
 
 #[tokio::test(flavor = "current_thread")]
 async fn statements_are_traced_with_sql_but_not_values() {
-    let captured = Captured::default();
-    let _scope = tracing::subscriber::set_default(captured.clone());
+    let captured = Captured::for_this_thread();
+    tracing::subscriber::set_global_default(captured.clone())
+        .expect("no other test of this binary installs a global subscriber");
     let t = test_database().await.unwrap();
     t.create_all(&[User::TABLE]).await.unwrap();
     t.execute(insert_many(&[User::new("a"), User::new("b")]))
