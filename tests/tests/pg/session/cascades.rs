@@ -1,0 +1,136 @@
+//! Deleting and cascades.
+
+use super::*;
+
+async fn blog(t: &TestDatabase) -> (i64, i64) {
+    let mut s = t.session();
+    let mut post = Post {
+        title: "hello".into(),
+        ..Post::default()
+    };
+    post.comments = Related::loaded(
+        (0..3)
+            .map(|i| Comment {
+                body: format!("c{i}"),
+                ..Comment::default()
+            })
+            .collect(),
+    );
+    let mut author = Author {
+        name: "ann".into(),
+        ..Author::default()
+    };
+    author.posts = Related::loaded(vec![post]);
+    let a = s.add(author);
+    s.commit().await.unwrap();
+    let p = s.related(&a, Author::posts).unwrap()[0].clone();
+    let author_id = a.read().id;
+    let post_id = p.read().id;
+    (author_id, post_id)
+}
+
+#[tokio::test]
+async fn deleting_a_post_deletes_its_comments() {
+    let t = setup().await;
+    let (_, post_id) = blog(&t).await;
+    assert_eq!(count(&t, "SELECT count(*) FROM b_comment").await, 3);
+    let mut s = t.session();
+    let post = s.get::<Post>(post_id).await.unwrap().unwrap();
+    s.delete(&post).unwrap();
+    assert_eq!(post.status(), Status::Deleted);
+    let before = t.statement_count();
+    s.commit().await.unwrap();
+    // SELECT the comments (not loaded), DELETE comments, DELETE post, COMMIT.
+    assert_eq!(t.statement_count() - before, 4);
+    assert_eq!(count(&t, "SELECT count(*) FROM b_comment").await, 0);
+    assert_eq!(count(&t, "SELECT count(*) FROM b_post").await, 0);
+    assert_eq!(post.status(), Status::Detached);
+    assert!(s.get::<Post>(post_id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn passive_deletes_rely_on_on_delete_cascade() {
+    let t = setup().await;
+    let (author_id, _) = blog(&t).await;
+    let mut s = t.session();
+    let author = s.get::<Author>(author_id).await.unwrap().unwrap();
+    s.delete(&author).unwrap();
+    let before = t.statement_count();
+    s.flush().await.unwrap();
+    assert_eq!(
+        t.statement_count() - before,
+        1,
+        "only the author's DELETE: posts not loaded"
+    );
+    s.commit().await.unwrap();
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM b_post").await,
+        0,
+        "the database cascaded"
+    );
+}
+
+#[tokio::test]
+async fn removing_a_comment_from_its_post_deletes_it() {
+    let t = setup().await;
+    let (_, post_id) = blog(&t).await;
+    let mut s = t.session();
+    let post = s
+        .one(
+            select::<Post>()
+                .filter(Post::id.eq(post_id))
+                .load(Post::comments.selectin()),
+        )
+        .await
+        .unwrap();
+    let comments = s.related(&post, Post::comments).unwrap();
+    assert_eq!(comments.len(), 3);
+    s.remove(&post, Post::comments, &comments[1]).unwrap();
+    s.commit().await.unwrap();
+    assert_eq!(count(&t, "SELECT count(*) FROM b_comment").await, 2);
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM b_comment WHERE body = 'c1'").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn appending_to_an_unloaded_collection_writes_the_link_only() {
+    let t = setup().await;
+    let mut s = t.session();
+    let mut u = User::named("ann");
+    u.orders = Related::loaded(vec![Order::of(1)]);
+    s.add(u);
+    s.commit().await.unwrap();
+
+    let mut s = t.session();
+    let ann = s.one(select::<User>()).await.unwrap();
+    let order = s.add(Order::of(2));
+    s.append(&ann, User::orders, &order).unwrap();
+    // Only the appended order is known: the collection is still not loaded.
+    let err = s.related(&ann, User::orders).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::NotLoaded { .. }), "{err}");
+    // Replacing it needs it loaded.
+    let err = s.set_related(&ann, User::orders, vec![]).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::ObjectState(_)), "{err}");
+    s.commit().await.unwrap();
+    assert_eq!(count(&t, "SELECT count(*) FROM s_order").await, 2);
+    let ann_id = ann.read().id;
+    assert_eq!(order.read().user_id, ann_id);
+}
+
+#[tokio::test]
+async fn deleting_a_pending_object_cancels_its_insert() {
+    let t = setup().await;
+    let mut s = t.session();
+    let u = s.add(User::named("gone"));
+    s.delete(&u).unwrap();
+    assert_eq!(u.status(), Status::Detached);
+    let before = t.statement_count();
+    s.commit().await.unwrap();
+    assert_eq!(
+        t.statement_count(),
+        before,
+        "nothing to write, no transaction"
+    );
+}

@@ -1,0 +1,97 @@
+//! Hooks and validators.
+
+use super::*;
+
+#[tokio::test]
+async fn hooks_hash_passwords_once_and_write_audit_rows() {
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    let m = s.add(Member {
+        name: "mia".into(),
+        password: "secret".into(),
+        ..Member::default()
+    });
+    s.commit().await.unwrap();
+    assert_eq!(m.read().password, "hashed(secret)");
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM h_audit WHERE message = 'member mia created'"
+        )
+        .await,
+        1
+    );
+
+    // An update that does not touch the password does not re-hash it.
+    m.write().name = "mia2".into();
+    s.commit().await.unwrap();
+    assert_eq!(m.read().password, "hashed(secret)");
+    assert_eq!(m.read().updates, 1);
+    m.write().password = "new".into();
+    s.commit().await.unwrap();
+    assert_eq!(m.read().password, "hashed(new)");
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM h_member WHERE password = 'hashed(new)' AND updates = 2"
+        )
+        .await,
+        1
+    );
+
+    // Session-level hooks.
+    let commits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let c = commits.clone();
+    s.on_after_commit(move || {
+        c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    });
+    s.on_before_flush(|uow| {
+        uow.add(Audit {
+            id: 0,
+            message: "flushed".into(),
+        });
+        Ok(())
+    });
+    // Nothing to flush: the before-flush hook does not run (no audit row), the commit does.
+    s.commit().await.unwrap();
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM h_audit WHERE message = 'flushed'").await,
+        0
+    );
+    assert_eq!(commits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    m.write().name = "mia3".into();
+    s.commit().await.unwrap();
+    assert_eq!(commits.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM h_audit WHERE message = 'flushed'").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn validators_reject_bad_values_before_any_sql() {
+    let t = setup().await;
+    let mut s = t.session();
+    let u = s.add(User {
+        email: Some("not-an-email".into()),
+        ..User::named("v")
+    });
+    let before = t.statement_count();
+    let err = s.commit().await.unwrap_err();
+    assert_eq!(t.statement_count(), before, "no SQL ran");
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::Validation {
+            model: "User",
+            field: "email",
+            ..
+        }
+    ));
+    assert!(err.to_string().contains("not an email"), "{err}");
+    // Not a database error: the session is still usable once the value is fixed.
+    u.write().email = Some("v@x.y".into());
+    s.commit().await.unwrap();
+    // Changed columns are validated too.
+    u.write().email = Some("broken".into());
+    assert!(s.flush().await.unwrap_err().is_validation());
+}
