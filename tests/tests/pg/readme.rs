@@ -1,4 +1,7 @@
 //! The README's tour, compiled and run against a real server, so the README stays true.
+//!
+//! Slightly over 800 lines on purpose: it mirrors the README section by section, so that a
+//! change to one is found next to the other.
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::{query, text};
