@@ -140,4 +140,18 @@ pub mod __doc_fixture {
         /// Email.
         pub email: Option<String>,
     }
+
+    /// A post, written by a user.
+    #[derive(Debug, Clone, PartialEq, Model)]
+    #[model(table = "posts", crate = "orm_core")]
+    pub struct Post {
+        /// Key, generated.
+        #[model(primary_key, generated)]
+        pub id: i64,
+        /// The author.
+        #[model(references = "users.id")]
+        pub user_id: i64,
+        /// Title.
+        pub title: String,
+    }
 }

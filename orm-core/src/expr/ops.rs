@@ -37,41 +37,97 @@ pub trait Expression: Sized {
     /// The same expression, typed as possibly `NULL`: for columns of a derived table on the
     /// outer side of a join (which the type system does not track), so they decode into
     /// `Option`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::id.nullable());
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id" FROM "users""#);
+    /// ```
     fn nullable(self) -> Expr<Option<Base<Self>>> {
         Expr::new(self.into_node())
     }
 
     /// `self = v`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::name.eq("Jane"));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."name" = $1"#);
+    /// ```
     fn eq<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
         compare(self, BinOp::Eq, v)
     }
 
     /// `self <> v`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::name.ne("Jane"));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."name" <> $1"#);
+    /// ```
     fn ne<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
         compare(self, BinOp::Ne, v)
     }
 
     /// `self < v`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::id.lt(10));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" < $1"#);
+    /// ```
     fn lt<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
         compare(self, BinOp::Lt, v)
     }
 
     /// `self <= v`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::id.le(10));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" <= $1"#);
+    /// ```
     fn le<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
         compare(self, BinOp::Le, v)
     }
 
     /// `self > v`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::id.gt(10));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" > $1"#);
+    /// ```
     fn gt<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
         compare(self, BinOp::Gt, v)
     }
 
     /// `self >= v`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::id.ge(10));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" >= $1"#);
+    /// ```
     fn ge<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
         compare(self, BinOp::Ge, v)
     }
 
     /// `self BETWEEN low AND high`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::id.between(10, 20));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" BETWEEN $1 AND $2"#);
+    /// ```
     fn between<L: IntoExpr<Base<Self>>, H: IntoExpr<Base<Self>>>(
         self,
         low: L,
@@ -86,6 +142,13 @@ pub trait Expression: Sized {
     }
 
     /// `self NOT BETWEEN low AND high`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::id.not_between(10, 20));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" NOT BETWEEN $1 AND $2"#);
+    /// ```
     fn not_between<L: IntoExpr<Base<Self>>, H: IntoExpr<Base<Self>>>(
         self,
         low: L,
@@ -101,6 +164,14 @@ pub trait Expression: Sized {
 
     /// `self IN (values)`, compiled as `self = ANY($n)` with the values as one array parameter,
     /// so the SQL text is the same for any number of values. An empty list matches nothing.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// // One array parameter, whatever the number of values: the SQL never changes.
+    /// let q = select::<User>().filter(User::id.is_in([1, 2, 3]));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" = ANY($1)"#);
+    /// ```
     fn is_in<I>(self, values: I) -> Expr<bool>
     where
         I: IntoIterator,
@@ -111,6 +182,13 @@ pub trait Expression: Sized {
 
     /// `self NOT IN (values)`, compiled as `self <> ALL($n)`. An empty list matches every non-null
     /// value.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::id.not_in([1, 2, 3]));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" <> ALL($1)"#);
+    /// ```
     fn not_in<I>(self, values: I) -> Expr<bool>
     where
         I: IntoIterator,
@@ -120,6 +198,13 @@ pub trait Expression: Sized {
     }
 
     /// `self IN (subquery)`: the subquery selects one column of the same type.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::id.in_query(select::<Post>().columns(Post::user_id)));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" IN (SELECT "posts"."user_id" FROM "posts")"#);
+    /// ```
     fn in_query<Q: SubqueryOf<Base<Self>>>(self, subquery: Q) -> Expr<bool> {
         Expr::new(Node::InSubquery {
             expr: Box::new(self.into_node()),
@@ -130,6 +215,13 @@ pub trait Expression: Sized {
 
     /// `self NOT IN (subquery)`. Beware SQL's rule: if the subquery returns a `NULL`, nothing
     /// matches; prefer `NOT EXISTS` for nullable columns.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::id.not_in_query(select::<Post>().columns(Post::user_id)));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" NOT IN (SELECT "posts"."user_id" FROM "posts")"#);
+    /// ```
     fn not_in_query<Q: SubqueryOf<Base<Self>>>(self, subquery: Q) -> Expr<bool> {
         Expr::new(Node::InSubquery {
             expr: Box::new(self.into_node()),
@@ -139,16 +231,37 @@ pub trait Expression: Sized {
     }
 
     /// `self IS NULL`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::email.is_null());
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."email" IS NULL"#);
+    /// ```
     fn is_null(self) -> Expr<bool> {
         Expr::new(Node::unary(UnaryOp::IsNull, self.into_node()))
     }
 
     /// `self IS NOT NULL`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::email.is_not_null());
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."email" IS NOT NULL"#);
+    /// ```
     fn is_not_null(self) -> Expr<bool> {
         Expr::new(Node::unary(UnaryOp::IsNotNull, self.into_node()))
     }
 
     /// `self LIKE pattern`; `%` and `_` in `pattern` are wildcards, `\` escapes.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::name.like("J%"));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."name" LIKE $1"#);
+    /// ```
     fn like<V: IntoExpr<String>>(self, pattern: V) -> Expr<bool>
     where
         Self::Value: SqlType<Base = String>,
@@ -161,6 +274,13 @@ pub trait Expression: Sized {
     }
 
     /// `self NOT LIKE pattern`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::name.not_like("J%"));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."name" NOT LIKE $1"#);
+    /// ```
     fn not_like<V: IntoExpr<String>>(self, pattern: V) -> Expr<bool>
     where
         Self::Value: SqlType<Base = String>,
@@ -173,6 +293,13 @@ pub trait Expression: Sized {
     }
 
     /// `self ILIKE pattern` (case-insensitive `LIKE`).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::name.ilike("j%"));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."name" ILIKE $1"#);
+    /// ```
     fn ilike<V: IntoExpr<String>>(self, pattern: V) -> Expr<bool>
     where
         Self::Value: SqlType<Base = String>,
@@ -185,6 +312,13 @@ pub trait Expression: Sized {
     }
 
     /// `self NOT ILIKE pattern`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::name.not_ilike("j%"));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."name" NOT ILIKE $1"#);
+    /// ```
     fn not_ilike<V: IntoExpr<String>>(self, pattern: V) -> Expr<bool>
     where
         Self::Value: SqlType<Base = String>,
@@ -198,6 +332,14 @@ pub trait Expression: Sized {
 
     /// The text contains `needle` literally: `self LIKE '%needle%'` with `%`, `_` and `\` in
     /// `needle` escaped.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// // `%`, `_` and `\` in the needle are escaped: it matches itself literally.
+    /// let q = select::<User>().filter(User::name.contains("50%"));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."name" LIKE $1"#);
+    /// ```
     fn contains(self, needle: &str) -> Expr<bool>
     where
         Self::Value: SqlType<Base = String>,
@@ -206,6 +348,13 @@ pub trait Expression: Sized {
     }
 
     /// The text starts with `prefix` literally (wildcards escaped).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::name.starts_with("J"));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."name" LIKE $1"#);
+    /// ```
     fn starts_with(self, prefix: &str) -> Expr<bool>
     where
         Self::Value: SqlType<Base = String>,
@@ -214,6 +363,13 @@ pub trait Expression: Sized {
     }
 
     /// The text ends with `suffix` literally (wildcards escaped).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::name.ends_with("son"));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."name" LIKE $1"#);
+    /// ```
     fn ends_with(self, suffix: &str) -> Expr<bool>
     where
         Self::Value: SqlType<Base = String>,
@@ -222,6 +378,13 @@ pub trait Expression: Sized {
     }
 
     /// `self + v`, for numbers and intervals (for dates and timestamps, see `add_interval`).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::id.add(1));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id" + $1 FROM "users""#);
+    /// ```
     fn add<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value>
     where
         Base<Self>: Arithmetic,
@@ -231,6 +394,13 @@ pub trait Expression: Sized {
 
     /// `self - v`, for numbers and intervals (for dates and timestamps, see `sub_interval`
     /// and `age`).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::id.sub(1));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id" - $1 FROM "users""#);
+    /// ```
     fn sub<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value>
     where
         Base<Self>: Arithmetic,
@@ -239,6 +409,13 @@ pub trait Expression: Sized {
     }
 
     /// `self * v`, for numbers.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::id.mul(2));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id" * $1 FROM "users""#);
+    /// ```
     fn mul<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value>
     where
         Base<Self>: Numeric,
@@ -247,6 +424,13 @@ pub trait Expression: Sized {
     }
 
     /// `self / v`, for numbers (integer division for integers, as in SQL).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::id.div(2));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id" / $1 FROM "users""#);
+    /// ```
     fn div<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value>
     where
         Base<Self>: Numeric,
@@ -255,6 +439,13 @@ pub trait Expression: Sized {
     }
 
     /// `self || v` (text concatenation).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::name.concat("!"));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name" || $1 FROM "users""#);
+    /// ```
     fn concat<V: IntoExpr<String>>(self, v: V) -> Expr<Self::Value>
     where
         Self::Value: SqlType<Base = String>,
@@ -263,6 +454,13 @@ pub trait Expression: Sized {
     }
 
     /// `-self`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::id.neg());
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT -"users"."id" FROM "users""#);
+    /// ```
     fn neg(self) -> Expr<Self::Value>
     where
         Base<Self>: Signed,
@@ -271,6 +469,13 @@ pub trait Expression: Sized {
     }
 
     /// `self % v` (remainder of integer or numeric division).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::id.rem(2).eq(0));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE ("users"."id" % $1) = $2"#);
+    /// ```
     fn rem<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<Self::Value>
     where
         Base<Self>: Remainder,
@@ -280,6 +485,13 @@ pub trait Expression: Sized {
 
     /// `self ^ exponent`, computed by the server in `double precision` for integers and floats
     /// (so the exponent is an `f64` and so is the result), in `numeric` for `numeric`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::id.pow(2.0));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id" ^ CAST($1 AS DOUBLE PRECISION) FROM "users""#);
+    /// ```
     fn pow<V>(self, exponent: V) -> Expr<Retyped<Self::Value, <Base<Self> as Numeric>::Power>>
     where
         Base<Self>: Numeric,
@@ -297,6 +509,13 @@ pub trait Expression: Sized {
     /// (`.cast::<String>()` is `CAST(x AS TEXT)`, `.cast::<i64>()` is `CAST(x AS BIGINT)`). A
     /// value the server cannot convert is an error from the server; a `NULL` stays `NULL`, so
     /// cast a nullable expression to an `Option`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::id.cast::<String>());
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT CAST("users"."id" AS TEXT) FROM "users""#);
+    /// ```
     fn cast<U: SqlType>(self) -> Expr<U> {
         Expr::new(Node::Cast(
             Box::new(self.into_node()),
@@ -476,11 +695,25 @@ pub trait Expression: Sized {
     }
 
     /// Ascending order (the default).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().order_by(User::email.asc().nulls_last());
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" ORDER BY "users"."email" NULLS LAST"#);
+    /// ```
     fn asc(self) -> OrderBy {
         OrderBy::new(self.into_node(), Ordering::Asc)
     }
 
     /// Descending order.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().order_by(User::id.desc());
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" ORDER BY "users"."id" DESC"#);
+    /// ```
     fn desc(self) -> OrderBy {
         OrderBy::new(self.into_node(), Ordering::Desc)
     }

@@ -60,6 +60,14 @@ impl<O> Compound<O> {
     }
 
     /// `... UNION other`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let a = select::<User>().filter(User::id.lt(10)).columns(User::name);
+    /// let q = a.clone().union(a.clone()).union(select::<User>().columns(User::name));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name" FROM "users" WHERE "users"."id" < $1 UNION SELECT "users"."name" FROM "users" WHERE "users"."id" < $1 UNION SELECT "users"."name" FROM "users""#);
+    /// ```
     pub fn union<S>(self, other: Select<O, S>) -> Compound<O> {
         self.chain(SetOp::Union, other)
     }
@@ -80,18 +88,39 @@ impl<O> Compound<O> {
     }
 
     /// Orders the combined result by an output column.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::name).union(select::<Post>().columns(Post::title)).order_by(User::name);
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name" FROM "users" UNION SELECT "posts"."title" FROM "posts" ORDER BY "name""#);
+    /// ```
     pub fn order_by(mut self, order: impl Into<OrderBy>) -> Self {
         self.core.order_by.push(order.into());
         self
     }
 
     /// `LIMIT n` on the combined result.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::name).union(select::<Post>().columns(Post::title)).limit(5);
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name" FROM "users" UNION SELECT "posts"."title" FROM "posts" LIMIT $1"#);
+    /// ```
     pub fn limit(mut self, n: i64) -> Self {
         self.core.limit = Some(Node::Param(param(n)));
         self
     }
 
     /// `OFFSET n` on the combined result.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::name).union(select::<Post>().columns(Post::title)).offset(5);
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name" FROM "users" UNION SELECT "posts"."title" FROM "posts" OFFSET $1"#);
+    /// ```
     pub fn offset(mut self, n: i64) -> Self {
         self.core.offset = Some(Node::Param(param(n)));
         self
@@ -155,31 +184,73 @@ impl<O, S> Select<O, S> {
     }
 
     /// `self UNION other` (duplicates removed).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::name).union(select::<Post>().columns(Post::title));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name" FROM "users" UNION SELECT "posts"."title" FROM "posts""#);
+    /// ```
     pub fn union<S2>(self, other: Select<O, S2>) -> Compound<O> {
         self.set_op(SetOp::Union, other)
     }
 
     /// `self UNION ALL other`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::name).union_all(select::<Post>().columns(Post::title));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name" FROM "users" UNION ALL SELECT "posts"."title" FROM "posts""#);
+    /// ```
     pub fn union_all<S2>(self, other: Select<O, S2>) -> Compound<O> {
         self.set_op(SetOp::UnionAll, other)
     }
 
     /// `self INTERSECT other`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::id).intersect(select::<Post>().columns(Post::user_id));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id" FROM "users" INTERSECT SELECT "posts"."user_id" FROM "posts""#);
+    /// ```
     pub fn intersect<S2>(self, other: Select<O, S2>) -> Compound<O> {
         self.set_op(SetOp::Intersect, other)
     }
 
     /// `self INTERSECT ALL other`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::id).intersect_all(select::<Post>().columns(Post::user_id));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id" FROM "users" INTERSECT ALL SELECT "posts"."user_id" FROM "posts""#);
+    /// ```
     pub fn intersect_all<S2>(self, other: Select<O, S2>) -> Compound<O> {
         self.set_op(SetOp::IntersectAll, other)
     }
 
     /// `self EXCEPT other`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::id).except(select::<Post>().columns(Post::user_id));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id" FROM "users" EXCEPT SELECT "posts"."user_id" FROM "posts""#);
+    /// ```
     pub fn except<S2>(self, other: Select<O, S2>) -> Compound<O> {
         self.set_op(SetOp::Except, other)
     }
 
     /// `self EXCEPT ALL other`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::id).except_all(select::<Post>().columns(Post::user_id));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id" FROM "users" EXCEPT ALL SELECT "posts"."user_id" FROM "posts""#);
+    /// ```
     pub fn except_all<S2>(self, other: Select<O, S2>) -> Compound<O> {
         self.set_op(SetOp::ExceptAll, other)
     }

@@ -50,6 +50,13 @@ impl<M, O, S> fmt::Debug for Delete<M, O, S> {
 
 /// `DELETE FROM` `M`'s table; add a [`filter`](Delete::filter). Without one every row goes, as in
 /// SQL.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = delete::<User>().filter(User::email.is_null());
+/// assert_eq!(q.compile().unwrap().sql, r#"DELETE FROM "users" WHERE "users"."email" IS NULL"#);
+/// ```
 pub fn delete<M: Model>() -> Delete<M> {
     Delete {
         core: DeleteCore {
@@ -63,6 +70,14 @@ pub fn delete<M: Model>() -> Delete<M> {
 }
 
 /// `DELETE FROM table WHERE <key>`: deletes one object by its primary key.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let jane = User { id: 7, name: "Jane".into(), email: None };
+/// let q = delete_model(&jane);
+/// assert_eq!(q.compile().unwrap().sql, r#"DELETE FROM "users" WHERE "users"."id" = $1"#);
+/// ```
 pub fn delete_model<M: Model>(row: &M) -> Delete<M> {
     delete::<M>().filter(pk_filter::<M>(row.pk()))
 }
@@ -81,6 +96,13 @@ impl<M: Model, O, S> Delete<M, O, S> {
     }
 
     /// Adds a `WHERE` condition, `AND`ed with any earlier one.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = delete::<Post>().filter(Post::user_id.eq(7)).filter(Post::title.eq(""));
+    /// assert_eq!(q.compile().unwrap().sql, r#"DELETE FROM "posts" WHERE ("posts"."user_id" = $1) AND ("posts"."title" = $2)"#);
+    /// ```
     pub fn filter(mut self, condition: impl Into<Expr<bool>>) -> Self {
         self.core.filter = and_filter(self.core.filter.take(), condition.into());
         self
@@ -112,6 +134,14 @@ impl<M: Model, O, S> Delete<M, O, S> {
 
     /// `DELETE ... USING (subquery) AS alias` or `USING cte`: a derived table made by
     /// [`Select::subquery`](super::Select::subquery) or [`Select::cte`](super::Select::cte).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let (old, old_id) = select::<Post>().columns(Post::id).filter(Post::title.eq("")).subquery("old");
+    /// let q = delete::<Post>().using_derived(&old).filter(Post::id.eq(old_id));
+    /// assert_eq!(q.compile().unwrap().sql, r#"DELETE FROM "posts" USING (SELECT "posts"."id" FROM "posts" WHERE "posts"."title" = $1) AS "old" WHERE "posts"."id" = "old"."id""#);
+    /// ```
     pub fn using_derived(mut self, derived: &Derived) -> Self {
         self.core.using.push(derived.item().clone());
         self
@@ -119,6 +149,13 @@ impl<M: Model, O, S> Delete<M, O, S> {
 
     /// `RETURNING` the given columns or expressions (of the deleted rows, of the tables added
     /// with [`using`](Delete::using), or computed from them).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = delete::<Post>().filter(Post::user_id.eq(7)).returning(Post::id);
+    /// assert_eq!(q.compile().unwrap().sql, r#"DELETE FROM "posts" WHERE "posts"."user_id" = $1 RETURNING "posts"."id""#);
+    /// ```
     pub fn returning<Sel: Selection<S, I>, I>(self, selection: Sel) -> Delete<M, Sel::Output, S> {
         let mut returning = Vec::new();
         selection.push_nodes(&mut returning);
@@ -126,6 +163,13 @@ impl<M: Model, O, S> Delete<M, O, S> {
     }
 
     /// `RETURNING` every column of the model.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = delete::<Post>().filter(Post::user_id.eq(7)).returning_model();
+    /// assert_eq!(q.compile().unwrap().sql, r#"DELETE FROM "posts" WHERE "posts"."user_id" = $1 RETURNING "posts"."id", "posts"."user_id", "posts"."title""#);
+    /// ```
     pub fn returning_model(self) -> Delete<M, M, S> {
         self.retype(model_columns(M::TABLE))
     }

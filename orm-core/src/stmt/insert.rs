@@ -57,6 +57,14 @@ fn insert_column_names<M: Model>() -> Vec<&'static str> {
 
 /// `INSERT INTO table (...) VALUES (...) RETURNING *` for one object. Server-generated columns
 /// are left out and come back in the returned row.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let jane = User { id: 0, name: "Jane".into(), email: None };
+/// let q = insert(&jane);
+/// assert_eq!(q.compile().unwrap().sql, r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2) RETURNING "users"."id", "users"."name", "users"."email""#);
+/// ```
 pub fn insert<M: Model>(row: &M) -> Insert<M> {
     let values = row.insert_params().into_iter().map(Node::Param).collect();
     Insert {
@@ -77,6 +85,15 @@ pub fn insert<M: Model>(row: &M) -> Insert<M> {
 /// (`INSERT ... SELECT * FROM unnest($1::int8[], $2::text[])`), so the SQL text is the same for
 /// any number of rows and the prepared statement is reused. Tables with array columns fall back
 /// to a `VALUES` list (PostgreSQL arrays cannot nest).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let rows = [User { id: 0, name: "Jane".into(), email: None }, User { id: 0, name: "Joe".into(), email: None }];
+/// let q = insert_many(&rows);
+/// assert_eq!(q.compile().unwrap().params.len(), 2); // one array per column, whatever the row count
+/// assert_eq!(q.compile().unwrap().sql, r#"INSERT INTO "users" ("name", "email") SELECT * FROM unnest($1::TEXT[], $2::TEXT[]) RETURNING "users"."id", "users"."name", "users"."email""#);
+/// ```
 pub fn insert_many<M: Model>(rows: &[M]) -> Insert<M> {
     let table = M::TABLE;
     let has_array = table.insert_columns().any(|c| c.ty.is_array());
@@ -183,6 +200,14 @@ impl<M: Model, O> Insert<M, O> {
     }
 
     /// `RETURNING` the given columns or expressions instead.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let jane = User { id: 0, name: "Jane".into(), email: None };
+    /// let q = insert(&jane).returning(User::id);
+    /// assert_eq!(q.compile().unwrap().sql, r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2) RETURNING "users"."id""#);
+    /// ```
     pub fn returning<Sel: Selection<Cons<Inner<M>, Nil>, I>, I>(
         self,
         selection: Sel,
@@ -193,6 +218,14 @@ impl<M: Model, O> Insert<M, O> {
     }
 
     /// No `RETURNING` clause.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let jane = User { id: 0, name: "Jane".into(), email: None };
+    /// let q = insert(&jane).no_returning();
+    /// assert_eq!(q.compile().unwrap().sql, r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2)"#);
+    /// ```
     pub fn no_returning(self) -> Insert<M, ()> {
         self.with_returning(Vec::new())
     }
@@ -248,6 +281,14 @@ impl<M: Model, O> Insert<M, O> {
 
     /// `ON CONFLICT ON CONSTRAINT name`: the conflict target is a named unique or exclusion
     /// constraint. `name` is quoted as an identifier.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let jane = User { id: 0, name: "Jane".into(), email: None };
+    /// let q = insert(&jane).no_returning().on_constraint("users_name_key").do_nothing();
+    /// assert_eq!(q.compile().unwrap().sql, r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2) ON CONFLICT ON CONSTRAINT "users_name_key" DO NOTHING"#);
+    /// ```
     pub fn on_constraint(self, name: &'static str) -> Conflict<M, O> {
         Conflict {
             insert: self,
@@ -288,6 +329,14 @@ impl<M: Model, O> Conflict<M, O> {
     /// [`raw::text`](crate::raw::text) (`text::<bool>("age >= 18")`) or use value-free
     /// conditions (`User::email.is_not_null()`). A predicate with a value is an
     /// [`InvalidStatement`](crate::ErrorKind::InvalidStatement) error when it compiles.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let jane = User { id: 0, name: "Jane".into(), email: None };
+    /// let q = insert(&jane).no_returning().on_conflict(User::name).where_(User::email.is_null()).do_nothing();
+    /// assert_eq!(q.compile().unwrap().sql, r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2) ON CONFLICT ("name") WHERE "users"."email" IS NULL DO NOTHING"#);
+    /// ```
     pub fn where_(mut self, predicate: impl Into<Expr<bool>>) -> Self {
         self.target_filter = and_filter(self.target_filter.take(), predicate.into());
         self
@@ -303,6 +352,14 @@ impl<M: Model, O> Conflict<M, O> {
     }
 
     /// `... DO NOTHING`: conflicting rows are skipped (and not returned by `RETURNING`).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let jane = User { id: 0, name: "Jane".into(), email: None };
+    /// let q = insert(&jane).no_returning().on_conflict(User::name).do_nothing();
+    /// assert_eq!(q.compile().unwrap().sql, r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2) ON CONFLICT ("name") DO NOTHING"#);
+    /// ```
     pub fn do_nothing(self) -> Insert<M, O> {
         self.finish(ConflictAction::Nothing)
     }
@@ -314,6 +371,14 @@ impl<M: Model, O> Conflict<M, O> {
     ///
     /// `PostgreSQL` refuses to update one row twice in a statement: a multi-row upsert whose
     /// rows conflict with each other fails (SQLSTATE 21000).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let jane = User { id: 0, name: "Jane".into(), email: Some("j@x.org".into()) };
+    /// let q = insert(&jane).no_returning().on_conflict(User::name).do_update(|u| u.set_excluded(User::email));
+    /// assert_eq!(q.compile().unwrap().sql, r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "email" = EXCLUDED."email""#);
+    /// ```
     pub fn do_update(self, f: impl FnOnce(ConflictUpdate<M>) -> ConflictUpdate<M>) -> Insert<M, O> {
         let mut keys: Vec<&'static str> = M::TABLE.primary_key().map(|c| c.name).collect();
         if let ConflictTarget::Columns(cols) = &self.target {
@@ -357,12 +422,28 @@ impl<M: Model> ConflictUpdate<M> {
     /// `SET column = value`: like [`Update::set`](super::Update::set), the value is anything of
     /// the column's type: a value, a column of the existing row (`User::age.add(1)`), or the
     /// proposed value [`excluded(column)`](excluded).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let jane = User { id: 0, name: "Jane".into(), email: None };
+    /// let q = insert(&jane).no_returning().on_conflict(User::name).do_update(|u| u.set(User::email, None::<String>));
+    /// assert_eq!(q.compile().unwrap().sql, r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "email" = $3"#);
+    /// ```
     pub fn set<T: SqlType, V: IntoExpr<T::Base>>(mut self, column: Column<M, T>, value: V) -> Self {
         self.sets.push((column.name(), value.into_expr_node()));
         self
     }
 
     /// `SET column = EXCLUDED.column`: takes the value the row would have been inserted with.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let jane = User { id: 0, name: "Jane".into(), email: Some("j@x.org".into()) };
+    /// let q = insert(&jane).no_returning().on_conflict(User::name).do_update(|u| u.set_excluded(User::email));
+    /// assert_eq!(q.compile().unwrap().sql, r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "email" = EXCLUDED."email""#);
+    /// ```
     pub fn set_excluded<T: SqlType>(self, column: Column<M, T>) -> Self {
         let name = column.name();
         self.set_node(name, Node::Excluded(name))
@@ -370,6 +451,14 @@ impl<M: Model> ConflictUpdate<M> {
 
     /// `SET c = EXCLUDED.c` for every column the `INSERT` writes except the primary key and the
     /// conflict target's columns: "insert, or overwrite the existing row".
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let jane = User { id: 0, name: "Jane".into(), email: Some("j@x.org".into()) };
+    /// let q = insert(&jane).no_returning().on_conflict(User::name).do_update(|u| u.set_all_excluded());
+    /// assert_eq!(q.compile().unwrap().sql, r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "email" = EXCLUDED."email""#);
+    /// ```
     pub fn set_all_excluded(mut self) -> Self {
         let columns: Vec<&'static str> = self
             .inserted
@@ -390,6 +479,17 @@ impl<M: Model> ConflictUpdate<M> {
 
     /// `WHERE condition`: only rows (existing row and [`excluded`] values) meeting it are
     /// updated; the others are left alone. Several calls are `AND`ed.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let jane = User { id: 0, name: "Jane".into(), email: Some("j@x.org".into()) };
+    /// let q = insert(&jane)
+    ///     .no_returning()
+    ///     .on_conflict(User::name)
+    ///     .do_update(|u| u.set_excluded(User::email).where_(User::email.is_null()));
+    /// assert_eq!(q.compile().unwrap().sql, r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "email" = EXCLUDED."email" WHERE "users"."email" IS NULL"#);
+    /// ```
     pub fn where_(mut self, condition: impl Into<Expr<bool>>) -> Self {
         self.filter = and_filter(self.filter.take(), condition.into());
         self

@@ -73,6 +73,13 @@ fn source_columns<M: Source>() -> Vec<Node> {
 
 /// `SELECT` every column of `M` (a model, or an [alias](crate::alias) of one) from its table;
 /// rows decode into the model.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>();
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users""#);
+/// ```
 pub fn select<M: Source>() -> Select<M::Model, Cons<Inner<M>, Nil>> {
     Select::from_core(SelectCore {
         columns: source_columns::<M>(),
@@ -103,6 +110,14 @@ pub fn select_values<Sel: Selection<Nil, I>, I>(selection: Sel) -> Select<Sel::O
 
 /// `SELECT ... FROM derived`: reads from a subquery or CTE. Pick the columns with
 /// [`columns`](Select::columns) (the derived table's typed handles).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let (recent, id) = select::<Post>().columns(Post::id).subquery("recent");
+/// let q = select_from(&recent).columns(id);
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT "recent"."id" FROM (SELECT "posts"."id" FROM "posts") AS "recent""#);
+/// ```
 pub fn select_from(derived: &Derived) -> Select<(), Cons<Inner<DerivedSource>, Nil>> {
     Select::from_core(SelectCore {
         from: vec![derived.item.clone()],
@@ -112,6 +127,13 @@ pub fn select_from(derived: &Derived) -> Select<(), Cons<Inner<DerivedSource>, N
 
 /// `EXISTS (subquery)` as a condition. A plain `SELECT` is written `SELECT 1 ...`: what it
 /// selects does not matter.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().filter(exists(select::<Post>().filter(Post::title.eq("hi")).columns(Post::id)));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE EXISTS (SELECT 1 FROM "posts" WHERE "posts"."title" = $1)"#);
+/// ```
 pub fn exists(subquery: impl Into<Query>) -> Expr<bool> {
     let query = match subquery.into() {
         Query::Select(mut core) => {
@@ -237,6 +259,13 @@ impl<O, S> Select<O, S> {
     /// Replaces the selected columns; rows then decode into the selection's output: a value, a
     /// model (`Source::star`), or a tuple of them. Columns of outer-joined tables come back as
     /// `Option`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns((User::id, User::name));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name" FROM "users""#);
+    /// ```
     pub fn columns<Sel: Selection<S, I>, I>(self, selection: Sel) -> Select<Sel::Output, S> {
         let mut columns = Vec::new();
         selection.push_nodes(&mut columns);
@@ -248,17 +277,46 @@ impl<O, S> Select<O, S> {
 
     /// Decodes rows into `R` (e.g. a `#[derive(FromRow)]` struct) instead: its fields take the
     /// selected columns in order. A width mismatch is an error when the statement compiles.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// #[derive(FromRow)]
+    /// # #[from_row(crate = "orm_core")]
+    /// struct Named {
+    ///     id: i64,
+    ///     name: String,
+    /// }
+    ///
+    /// let q = select::<User>().columns((User::id, User::name)).into_rows::<Named>();
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name" FROM "users""#);
+    /// ```
     pub fn into_rows<R: crate::row::FromRow>(self) -> Select<R, S> {
         self.retype()
     }
 
     /// Adds a `WHERE` condition, `AND`ed with any earlier one.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::name.eq("Jane")).filter(User::email.is_null());
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE ("users"."name" = $1) AND ("users"."email" IS NULL)"#);
+    /// ```
     pub fn filter(mut self, condition: impl Into<Expr<bool>>) -> Self {
         self.core.filter = and_filter(self.core.filter.take(), condition.into());
         self
     }
 
     /// Adds a `WHERE` condition only when `condition` is `Some`: for optional user input.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let name: Option<&str> = None;
+    /// let q = select::<User>().filter_opt(name.map(|n| User::name.eq(n)));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users""#);
+    /// ```
     pub fn filter_opt(self, condition: Option<Expr<bool>>) -> Self {
         match condition {
             Some(c) => self.filter(c),
@@ -267,18 +325,39 @@ impl<O, S> Select<O, S> {
     }
 
     /// Appends an `ORDER BY` item (a column or expression sorts ascending).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().order_by(User::name).order_by(User::id.desc());
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" ORDER BY "users"."name", "users"."id" DESC"#);
+    /// ```
     pub fn order_by(mut self, order: impl Into<OrderBy>) -> Self {
         self.core.order_by.push(order.into());
         self
     }
 
     /// `LIMIT n` (sent as a parameter, so the SQL does not change with `n`).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().limit(10);
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" LIMIT $1"#);
+    /// ```
     pub fn limit(mut self, n: i64) -> Self {
         self.core.limit = Some(Node::Param(param(n)));
         self
     }
 
     /// `OFFSET n` (sent as a parameter).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().order_by(User::id).offset(20);
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" ORDER BY "users"."id" OFFSET $1"#);
+    /// ```
     pub fn offset(mut self, n: i64) -> Self {
         self.core.offset = Some(Node::Param(param(n)));
         self
@@ -286,6 +365,13 @@ impl<O, S> Select<O, S> {
 
     /// Page `page` (from 1) of `per_page` rows: `LIMIT per_page OFFSET (page - 1) * per_page`.
     /// Order the query for stable pages.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().order_by(User::id).page(3, 20); // rows 41..60
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" ORDER BY "users"."id" LIMIT $1 OFFSET $2"#);
+    /// ```
     pub fn page(self, page: i64, per_page: i64) -> Self {
         self.limit(per_page)
             .offset(page.saturating_sub(1).max(0).saturating_mul(per_page))
@@ -293,6 +379,13 @@ impl<O, S> Select<O, S> {
 
     /// Keyset pagination: rows after `cursor` in the order of `keys`, i.e.
     /// `WHERE (k1, k2) > ($1, $2) ORDER BY k1, k2`. `keys` should end with a unique column.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().after((User::name, User::id), ("Jane".to_string(), 7_i64));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE ("users"."name", "users"."id") > ($1, $2) ORDER BY "users"."name", "users"."id""#);
+    /// ```
     pub fn after<K: KeyList>(mut self, keys: K, cursor: K::Values) -> Self {
         let (key_nodes, value_nodes) = keys.nodes(cursor);
         for k in &key_nodes {
@@ -306,30 +399,70 @@ impl<O, S> Select<O, S> {
     }
 
     /// `SELECT DISTINCT`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(User::email).distinct();
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT DISTINCT "users"."email" FROM "users""#);
+    /// ```
     pub fn distinct(mut self) -> Self {
         self.core.distinct = Distinct::All;
         self
     }
 
     /// `SELECT DISTINCT ON (exprs)`: the first row of each group, in `ORDER BY` order.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<Post>().distinct_on(Post::user_id).order_by(Post::user_id).order_by(Post::id.desc());
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT DISTINCT ON ("posts"."user_id") "posts"."id", "posts"."user_id", "posts"."title" FROM "posts" ORDER BY "posts"."user_id", "posts"."id" DESC"#);
+    /// ```
     pub fn distinct_on<K: KeyList>(mut self, keys: K) -> Self {
         self.core.distinct = Distinct::On(keys.key_nodes());
         self
     }
 
     /// `GROUP BY` columns or expressions (one, or a tuple).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<Post>().columns((Post::user_id, func::count_all())).group_by(Post::user_id);
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "posts"."user_id", count(*) FROM "posts" GROUP BY "posts"."user_id""#);
+    /// ```
     pub fn group_by<K: KeyList>(mut self, keys: K) -> Self {
         self.core.group_by.extend(keys.key_nodes());
         self
     }
 
     /// `HAVING condition`, `AND`ed with any earlier one.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<Post>()
+    ///     .columns((Post::user_id, func::count_all()))
+    ///     .group_by(Post::user_id)
+    ///     .having(func::count_all().gt(10));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "posts"."user_id", count(*) FROM "posts" GROUP BY "posts"."user_id" HAVING count(*) > $1"#);
+    /// ```
     pub fn having(mut self, condition: impl Into<Expr<bool>>) -> Self {
         self.core.having = and_filter(self.core.having.take(), condition.into());
         self
     }
 
     /// `WINDOW name AS (spec)`: a named window for window functions' `over_named(name)`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<Post>()
+    ///     .columns((Post::id, func::row_number().over_named("w")))
+    ///     .window("w", func::window().partition_by(Post::user_id).order_by(Post::id));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "posts"."id", row_number() OVER "w" FROM "posts" WINDOW "w" AS (PARTITION BY "posts"."user_id" ORDER BY "posts"."id")"#);
+    /// ```
     pub fn window(mut self, name: &'static str, spec: Over) -> Self {
         self.core.windows.push((name, spec));
         self
@@ -345,26 +478,61 @@ impl<O, S> Select<O, S> {
     }
 
     /// `FOR UPDATE`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::id.eq(1)).for_update();
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" = $1 FOR UPDATE"#);
+    /// ```
     pub fn for_update(self) -> Self {
         self.lock(LockStrength::Update)
     }
 
     /// `FOR NO KEY UPDATE`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::id.eq(1)).for_no_key_update();
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" = $1 FOR NO KEY UPDATE"#);
+    /// ```
     pub fn for_no_key_update(self) -> Self {
         self.lock(LockStrength::NoKeyUpdate)
     }
 
     /// `FOR SHARE`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().for_share();
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" FOR SHARE"#);
+    /// ```
     pub fn for_share(self) -> Self {
         self.lock(LockStrength::Share)
     }
 
     /// `FOR KEY SHARE`
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().for_key_share();
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" FOR KEY SHARE"#);
+    /// ```
     pub fn for_key_share(self) -> Self {
         self.lock(LockStrength::KeyShare)
     }
 
     /// `... OF source`: lock only the rows of this source (after `for_update` & co).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<Post>().join_fk::<User>().for_update().of::<Post>();
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "posts"."id", "posts"."user_id", "posts"."title" FROM "posts" JOIN "users" ON "posts"."user_id" = "users"."id" FOR UPDATE OF "posts""#);
+    /// ```
     pub fn of<J: Source>(mut self) -> Self {
         if let Some(lock) = &mut self.core.lock {
             lock.of.push(J::NAME);
@@ -373,6 +541,13 @@ impl<O, S> Select<O, S> {
     }
 
     /// `NOWAIT`: fail at once if a row is locked (after `for_update` & co).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().for_update().nowait();
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" FOR UPDATE NOWAIT"#);
+    /// ```
     pub fn nowait(mut self) -> Self {
         if let Some(lock) = &mut self.core.lock {
             lock.wait = LockWait::NoWait;
@@ -381,6 +556,13 @@ impl<O, S> Select<O, S> {
     }
 
     /// `SKIP LOCKED`: leave locked rows out (after `for_update` & co).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().limit(1).for_update().skip_locked();
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" LIMIT $1 FOR UPDATE SKIP LOCKED"#);
+    /// ```
     pub fn skip_locked(mut self) -> Self {
         if let Some(lock) = &mut self.core.lock {
             lock.wait = LockWait::SkipLocked;
@@ -390,6 +572,13 @@ impl<O, S> Select<O, S> {
 
     /// Counts the rows this query would return: `SELECT count(*) FROM ... WHERE ...`, or over a
     /// subquery when the query has `DISTINCT`, grouping, `LIMIT` or `OFFSET`. Ordering is dropped.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::email.is_null()).count();
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(*) FROM "users" WHERE "users"."email" IS NULL"#);
+    /// ```
     pub fn count(self) -> Select<i64, S> {
         let core = self.core;
         let simple = matches!(core.distinct, Distinct::None)
@@ -417,6 +606,13 @@ impl<O, S> Select<O, S> {
     }
 
     /// Whether this query returns any row: `SELECT EXISTS (SELECT 1 FROM ... WHERE ...)`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::name.eq("Jane")).exists();
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT EXISTS (SELECT 1 FROM "users" WHERE "users"."name" = $1)"#);
+    /// ```
     pub fn exists(self) -> Select<bool, Nil> {
         let inner = SelectCore {
             columns: vec![Node::Keyword("1")],
@@ -431,6 +627,14 @@ impl<O, S> Select<O, S> {
 
     /// The query as a scalar subquery expression: `(SELECT ...)`, typed by its one column
     /// (optional: a subquery that returns no row yields `NULL`).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let posts = select::<Post>().filter(Post::user_id.eq(1)).columns(Post::title).limit(1);
+    /// let q = select::<User>().columns((User::id, posts.scalar()));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", (SELECT "posts"."title" FROM "posts" WHERE "posts"."user_id" = $1 LIMIT $2) FROM "users""#);
+    /// ```
     pub fn scalar(self) -> Expr<Option<O::Base>>
     where
         O: crate::types::SqlType,
@@ -471,6 +675,14 @@ impl<O, S> Select<O, S> {
 
     /// The query as a CTE named `name` (`WITH name AS (...)`, written once at the top of any
     /// statement that uses it), with typed handles to its columns.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let (authors, author_id) = select::<Post>().columns(Post::user_id).distinct().cte("authors");
+    /// let q = select::<User>().join_derived(&authors, User::id.eq(author_id));
+    /// assert_eq!(q.compile().unwrap().sql, r#"WITH "authors" AS (SELECT DISTINCT "posts"."user_id" FROM "posts") SELECT "users"."id", "users"."name", "users"."email" FROM "users" JOIN "authors" ON "users"."id" = "authors"."user_id""#);
+    /// ```
     pub fn cte(mut self, name: &'static str) -> (Derived, O::Handles)
     where
         O: Handles,
@@ -494,6 +706,13 @@ impl<O, S> Select<O, S> {
 
 impl<M: Model, S> Select<M, S> {
     /// Filters on the model's primary key.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().by_pk(7);
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" = $1"#);
+    /// ```
     pub fn by_pk(self, pk: M::Pk) -> Self {
         self.filter(pk_filter::<M>(pk))
     }

@@ -19,6 +19,13 @@ impl<O, S> Select<O, S> {
     }
 
     /// `JOIN j ON condition`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().join::<Post>(Post::user_id.eq(User::id)).columns((User::name, Post::title));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name", "posts"."title" FROM "users" JOIN "posts" ON "posts"."user_id" = "users"."id""#);
+    /// ```
     pub fn join<J: Source>(self, on: Expr<bool>) -> Select<O, Cons<Inner<J>, S>> {
         self.add_join(
             JoinKind::Inner,
@@ -28,6 +35,14 @@ impl<O, S> Select<O, S> {
     }
 
     /// `LEFT JOIN j ON condition`: `j`'s columns come back as `Option`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// // `Post::title` comes back as `Option<String>`.
+    /// let q = select::<User>().left_join::<Post>(Post::user_id.eq(User::id)).columns((User::name, Post::title));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name", "posts"."title" FROM "users" LEFT JOIN "posts" ON "posts"."user_id" = "users"."id""#);
+    /// ```
     pub fn left_join<J: Source>(self, on: Expr<bool>) -> Select<O, Cons<Outer<J>, S>> {
         self.add_join(
             JoinKind::Left,
@@ -38,6 +53,13 @@ impl<O, S> Select<O, S> {
 
     /// `RIGHT JOIN j ON condition`: every earlier source's columns come back as `Option`, and
     /// so does the current output.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<Post>().right_join::<User>(Post::user_id.eq(User::id)).columns((Post::title, User::name));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "posts"."title", "users"."name" FROM "posts" RIGHT JOIN "users" ON "posts"."user_id" = "users"."id""#);
+    /// ```
     pub fn right_join<J: Source>(
         self,
         on: Expr<bool>,
@@ -55,6 +77,13 @@ impl<O, S> Select<O, S> {
     }
 
     /// `FULL JOIN j ON condition`: every source's columns come back as `Option`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<Post>().full_join::<User>(Post::user_id.eq(User::id)).columns((Post::title, User::name));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "posts"."title", "users"."name" FROM "posts" FULL JOIN "users" ON "posts"."user_id" = "users"."id""#);
+    /// ```
     pub fn full_join<J: Source>(self, on: Expr<bool>) -> Select<O::Nullable, Cons<Outer<J>, S::Out>>
     where
         O: NullableRow,
@@ -69,6 +98,13 @@ impl<O, S> Select<O, S> {
     }
 
     /// `CROSS JOIN j`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().cross_join::<Post>().columns((User::id, Post::id));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "posts"."id" FROM "users" CROSS JOIN "posts""#);
+    /// ```
     pub fn cross_join<J: Source>(self) -> Select<O, Cons<Inner<J>, S>> {
         self.add_join(JoinKind::Cross, table_item::<J>(), JoinOn::None)
     }
@@ -76,16 +112,38 @@ impl<O, S> Select<O, S> {
     /// `JOIN j ON <declared foreign key>`: the condition comes from the one foreign key between
     /// `j` and a table already in the query (an error when the statement compiles if there is
     /// none, or more than one).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<Post>().join_fk::<User>().columns((Post::title, User::name));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "posts"."title", "users"."name" FROM "posts" JOIN "users" ON "posts"."user_id" = "users"."id""#);
+    /// ```
     pub fn join_fk<J: Source>(self) -> Select<O, Cons<Inner<J>, S>> {
         self.add_join(JoinKind::Inner, table_item::<J>(), JoinOn::ForeignKey)
     }
 
     /// `LEFT JOIN j ON <declared foreign key>`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<Post>().left_join_fk::<User>().columns((Post::title, User::name));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "posts"."title", "users"."name" FROM "posts" LEFT JOIN "users" ON "posts"."user_id" = "users"."id""#);
+    /// ```
     pub fn left_join_fk<J: Source>(self) -> Select<O, Cons<Outer<J>, S>> {
         self.add_join(JoinKind::Left, table_item::<J>(), JoinOn::ForeignKey)
     }
 
     /// `JOIN derived ON condition` for a subquery or CTE.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let (counts, (user_id, n)) = select::<Post>().columns((Post::user_id, func::count_all())).group_by(Post::user_id).subquery("counts");
+    /// let q = select::<User>().join_derived(&counts, User::id.eq(user_id)).columns((User::name, n));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name", "counts"."c2" FROM "users" JOIN (SELECT "posts"."user_id", count(*) AS "c2" FROM "posts" GROUP BY "posts"."user_id") AS "counts" ON "users"."id" = "counts"."user_id""#);
+    /// ```
     pub fn join_derived(self, derived: &Derived, on: Expr<bool>) -> Self {
         self.add_join(
             JoinKind::Inner,
@@ -96,6 +154,14 @@ impl<O, S> Select<O, S> {
 
     /// `LEFT JOIN derived ON condition` for a subquery or CTE. Its columns are not typed as
     /// optional: select them through `Option` types yourself.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let (counts, (user_id, n)) = select::<Post>().columns((Post::user_id, func::count_all())).group_by(Post::user_id).subquery("counts");
+    /// let q = select::<User>().left_join_derived(&counts, User::id.eq(user_id)).columns((User::name, n));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name", "counts"."c2" FROM "users" LEFT JOIN (SELECT "posts"."user_id", count(*) AS "c2" FROM "posts" GROUP BY "posts"."user_id") AS "counts" ON "users"."id" = "counts"."user_id""#);
+    /// ```
     pub fn left_join_derived(self, derived: &Derived, on: Expr<bool>) -> Self {
         self.add_join(
             JoinKind::Left,

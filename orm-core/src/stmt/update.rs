@@ -80,6 +80,14 @@ pub fn update<M: Model>() -> Update<M> {
 }
 
 /// `UPDATE table SET <every non-key column> WHERE <key> RETURNING *`: saves one object.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let jane = User { id: 7, name: "Jane".into(), email: None };
+/// let q = update_model(&jane);
+/// assert_eq!(q.compile().unwrap().sql, r#"UPDATE "users" SET "name" = $1, "email" = $2 WHERE "users"."id" = $3 RETURNING "users"."id", "users"."name", "users"."email""#);
+/// ```
 pub fn update_model<M: Model>(row: &M) -> Update<M, M> {
     let sets = M::TABLE
         .update_columns()
@@ -115,12 +123,26 @@ impl<M: Model, O, S> Update<M, O, S> {
     /// `SET column = value`. The value is anything comparable with the column: a value, `None`
     /// for `NULL` on a nullable column, another column or an expression (`User::n.add(1)`),
     /// also of a table added with [`from`](Update::from).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = update::<User>().set(User::name, "Jane").set(User::email, None::<String>).filter(User::id.eq(7));
+    /// assert_eq!(q.compile().unwrap().sql, r#"UPDATE "users" SET "name" = $1, "email" = $2 WHERE "users"."id" = $3"#);
+    /// ```
     pub fn set<T: SqlType, V: IntoExpr<T::Base>>(mut self, column: Column<M, T>, value: V) -> Self {
         self.core.sets.push((column.name(), value.into_expr_node()));
         self
     }
 
     /// Adds a `WHERE` condition, `AND`ed with any earlier one.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = update::<User>().set(User::email, None::<String>).filter(User::name.eq("Jane")).filter(User::id.gt(1));
+    /// assert_eq!(q.compile().unwrap().sql, r#"UPDATE "users" SET "email" = $1 WHERE ("users"."name" = $2) AND ("users"."id" > $3)"#);
+    /// ```
     pub fn filter(mut self, condition: impl Into<Expr<bool>>) -> Self {
         self.core.filter = and_filter(self.core.filter.take(), condition.into());
         self
@@ -157,6 +179,14 @@ impl<M: Model, O, S> Update<M, O, S> {
     /// `UPDATE ... FROM (subquery) AS alias` or `FROM cte`: a derived table made by
     /// [`Select::subquery`](super::Select::subquery) or [`Select::cte`](super::Select::cte). A CTE
     /// is defined in the statement's `WITH` clause (`WITH cte AS (...) UPDATE ...`).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let (authors, author_id) = select::<Post>().columns(Post::user_id).distinct().subquery("authors");
+    /// let q = update::<User>().from_derived(&authors).set(User::email, None::<String>).filter(User::id.eq(author_id));
+    /// assert_eq!(q.compile().unwrap().sql, r#"UPDATE "users" SET "email" = $1 FROM (SELECT DISTINCT "posts"."user_id" FROM "posts") AS "authors" WHERE "users"."id" = "authors"."user_id""#);
+    /// ```
     pub fn from_derived(mut self, derived: &Derived) -> Self {
         self.core.from.push(derived.item().clone());
         self
@@ -164,6 +194,13 @@ impl<M: Model, O, S> Update<M, O, S> {
 
     /// `RETURNING` the given columns or expressions: of the updated table (with their new
     /// values), of the tables added with [`from`](Update::from), or computed from them.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = update::<User>().set(User::email, None::<String>).filter(User::id.eq(7)).returning(User::name);
+    /// assert_eq!(q.compile().unwrap().sql, r#"UPDATE "users" SET "email" = $1 WHERE "users"."id" = $2 RETURNING "users"."name""#);
+    /// ```
     pub fn returning<Sel: Selection<S, I>, I>(self, selection: Sel) -> Update<M, Sel::Output, S> {
         let mut returning = Vec::new();
         selection.push_nodes(&mut returning);
@@ -171,6 +208,13 @@ impl<M: Model, O, S> Update<M, O, S> {
     }
 
     /// `RETURNING` every column of the model.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = update::<User>().set(User::email, None::<String>).filter(User::id.eq(7)).returning_model();
+    /// assert_eq!(q.compile().unwrap().sql, r#"UPDATE "users" SET "email" = $1 WHERE "users"."id" = $2 RETURNING "users"."id", "users"."name", "users"."email""#);
+    /// ```
     pub fn returning_model(self) -> Update<M, M, S> {
         self.retype(model_columns(M::TABLE))
     }
