@@ -84,6 +84,13 @@ impl<T> AggregateExpr<T> {
     }
 
     /// `name(DISTINCT args)`: aggregates distinct values only.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<Post>().columns(func::count(Post::user_id).distinct());
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(DISTINCT "posts"."user_id") FROM "posts""#);
+    /// ```
     pub fn distinct(mut self) -> Self {
         self.call.distinct = true;
         self
@@ -91,6 +98,13 @@ impl<T> AggregateExpr<T> {
 
     /// `FILTER (WHERE condition)`: aggregates only the rows the condition holds for. Called
     /// twice, the conditions are `AND`ed.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(func::count_all().filter(User::email.is_null()));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(*) FILTER (WHERE "users"."email" IS NULL) FROM "users""#);
+    /// ```
     pub fn filter(mut self, condition: impl Into<Expr<bool>>) -> Self {
         let cond = condition.into().into_node();
         self.call.filter = Some(match self.call.filter.take() {
@@ -102,6 +116,13 @@ impl<T> AggregateExpr<T> {
 
     /// `ORDER BY` inside the call (`string_agg(x, ',' ORDER BY y)`): the order the values are
     /// aggregated in. Appends to earlier items.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().columns(func::string_agg(User::name, ", ").order_by(User::name));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT string_agg("users"."name", $1 ORDER BY "users"."name") FROM "users""#);
+    /// ```
     pub fn order_by(mut self, order: impl Into<OrderBy>) -> Self {
         self.call.order_by.push(order.into());
         self
@@ -109,6 +130,13 @@ impl<T> AggregateExpr<T> {
 
     /// Runs the aggregate as a window function over `spec` (see [`window`](super::window)):
     /// `sum(x) OVER (PARTITION BY ... ORDER BY ...)`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<Post>().columns(func::count_all().over(func::window().partition_by(Post::user_id)));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(*) OVER (PARTITION BY "posts"."user_id") FROM "posts""#);
+    /// ```
     pub fn over(self, spec: Over) -> Expr<T> {
         Expr::new(Node::Window(
             Box::new(Node::Aggregate(Box::new(self.call))),
@@ -118,6 +146,15 @@ impl<T> AggregateExpr<T> {
 
     /// Runs the aggregate over the named window `name` (declared with
     /// [`Select::window`](crate::Select::window)): `sum(x) OVER "w"`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<Post>()
+    ///     .columns(func::count_all().over_named("w"))
+    ///     .window("w", func::window().partition_by(Post::user_id));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(*) OVER "w" FROM "posts" WINDOW "w" AS (PARTITION BY "posts"."user_id")"#);
+    /// ```
     pub fn over_named(self, name: &'static str) -> Expr<T> {
         self.over(Over::named(name))
     }
@@ -156,17 +193,38 @@ impl<T: SqlType> From<AggregateExpr<T>> for OrderBy {
 }
 
 /// `count(e)`: the number of rows where `e` is not `NULL`.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().columns(func::count(User::email));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT count("users"."email") FROM "users""#);
+/// ```
 pub fn count<E: Expression>(e: E) -> AggregateExpr<i64> {
     AggregateExpr::new("count", [e.into_node()])
 }
 
 /// `count(DISTINCT e)`: the number of distinct non-`NULL` values of `e`.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<Post>().columns(func::count_distinct(Post::user_id));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(DISTINCT "posts"."user_id") FROM "posts""#);
+/// ```
 pub fn count_distinct<E: Expression>(e: E) -> AggregateExpr<i64> {
     count(e).distinct()
 }
 
 /// `count(*)`: the number of rows. Unlike [`count_star`](super::count_star) it is a builder, so
 /// it takes [`filter`](AggregateExpr::filter) and [`over`](AggregateExpr::over).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().columns(func::count_all());
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(*) FROM "users""#);
+/// ```
 pub fn count_all() -> AggregateExpr<i64> {
     let mut a = AggregateExpr::new("count", []);
     a.call.star = true;
@@ -252,6 +310,13 @@ where
 
 /// `avg(e)`, typed by the server's result ([`Averageable`]): `Option<Decimal>` for integers and
 /// `Decimal`, `Option<f64>` for floats.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<Post>().columns(func::avg(Post::id.cast::<f64>()));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT avg(CAST("posts"."id" AS DOUBLE PRECISION)) FROM "posts""#);
+/// ```
 pub fn avg<E>(e: E) -> AggregateExpr<Option<<Base<E> as Averageable>::Avg>>
 where
     E: Expression,
@@ -261,11 +326,25 @@ where
 }
 
 /// `min(e)`: the smallest non-`NULL` value, `None` when there is none.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().columns(func::min(User::name));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT min("users"."name") FROM "users""#);
+/// ```
 pub fn min<E: Expression>(e: E) -> AggregateExpr<Option<Base<E>>> {
     AggregateExpr::new("min", [e.into_node()])
 }
 
 /// `max(e)`: the largest non-`NULL` value, `None` when there is none.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().columns(func::max(User::id));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT max("users"."id") FROM "users""#);
+/// ```
 pub fn max<E: Expression>(e: E) -> AggregateExpr<Option<Base<E>>> {
     AggregateExpr::new("max", [e.into_node()])
 }
@@ -296,6 +375,13 @@ where
 ///
 /// `NULL` values are collected too and fail to decode into `Vec<T>`: on a nullable column,
 /// [`filter`](AggregateExpr::filter) them out (`.filter(col.is_not_null())`).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<Post>().columns((Post::user_id, func::array_agg(Post::title))).group_by(Post::user_id);
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT "posts"."user_id", array_agg("posts"."title") FROM "posts" GROUP BY "posts"."user_id""#);
+/// ```
 pub fn array_agg<E>(e: E) -> AggregateExpr<Option<Vec<Base<E>>>>
 where
     E: Expression,
@@ -305,6 +391,13 @@ where
 }
 
 /// `bool_and(e)`: whether `e` is true for every non-`NULL` row.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().columns(func::bool_and(User::email.is_null()));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT bool_and("users"."email" IS NULL) FROM "users""#);
+/// ```
 pub fn bool_and<E>(e: E) -> AggregateExpr<Option<bool>>
 where
     E: Expression,
@@ -314,6 +407,13 @@ where
 }
 
 /// `bool_or(e)`: whether `e` is true for any non-`NULL` row.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().columns(func::bool_or(User::email.is_null()));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT bool_or("users"."email" IS NULL) FROM "users""#);
+/// ```
 pub fn bool_or<E>(e: E) -> AggregateExpr<Option<bool>>
 where
     E: Expression,
@@ -539,6 +639,13 @@ where
 }
 
 /// `nullif(value, other)`: `NULL` when `value = other`, else `value`.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().columns(func::nullif(User::name, ""));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT nullif("users"."name", $1) FROM "users""#);
+/// ```
 pub fn nullif<E, V>(value: E, other: V) -> Expr<Option<Base<E>>>
 where
     E: Expression,
@@ -552,6 +659,13 @@ where
 
 /// `greatest(a, b)`: the larger, ignoring `NULL`s (so `NULL` only when both are). Nest for more:
 /// `greatest(greatest(a, b), c)` compiles to `greatest(a, b, c)`.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().columns(func::greatest(User::id, 10));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT greatest("users"."id", $1) FROM "users""#);
+/// ```
 pub fn greatest<E, V>(a: E, b: V) -> Expr<E::Value>
 where
     E: Expression,
@@ -561,6 +675,13 @@ where
 }
 
 /// `least(a, b)`: the smaller, ignoring `NULL`s. Nests like [`greatest`].
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().columns(func::least(User::id, 10));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT least("users"."id", $1) FROM "users""#);
+/// ```
 pub fn least<E, V>(a: E, b: V) -> Expr<E::Value>
 where
     E: Expression,
@@ -578,6 +699,13 @@ where
 // ---------------------------------------------------------------------------------------------
 
 /// `lower(e)`: lower case.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().filter(func::lower(User::name).eq("jane"));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE lower("users"."name") = $1"#);
+/// ```
 pub fn lower<E>(e: E) -> Expr<E::Value>
 where
     E: Expression,
@@ -587,6 +715,13 @@ where
 }
 
 /// `upper(e)`: upper case.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().columns(func::upper(User::name));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT upper("users"."name") FROM "users""#);
+/// ```
 pub fn upper<E>(e: E) -> Expr<E::Value>
 where
     E: Expression,
@@ -596,6 +731,13 @@ where
 }
 
 /// `btrim(e)`: without leading and trailing spaces.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().columns(func::trim(User::name));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT btrim("users"."name") FROM "users""#);
+/// ```
 pub fn trim<E>(e: E) -> Expr<E::Value>
 where
     E: Expression,
@@ -605,6 +747,13 @@ where
 }
 
 /// `length(e)`: the number of characters (`NULL` for `NULL`).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().filter(func::length(User::name).gt(3));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE length("users"."name") > $1"#);
+/// ```
 pub fn length<E>(e: E) -> Expr<Retyped<E::Value, i32>>
 where
     E: Expression,
@@ -615,6 +764,13 @@ where
 
 /// `substr(e, from, len)`: `len` characters starting at character `from` (1-based), the
 /// standard `SUBSTRING(e FROM from FOR len)`.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().columns(func::substring(User::name, 1, 3));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT substr("users"."name", $1, $2) FROM "users""#);
+/// ```
 pub fn substring<E>(e: E, from: i32, len: i32) -> Expr<E::Value>
 where
     E: Expression,

@@ -95,16 +95,37 @@ impl<T> Expr<T> {
 
 impl Expr<bool> {
     /// `self AND other`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::name.eq("Jane").and(User::email.is_null()));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE ("users"."name" = $1) AND ("users"."email" IS NULL)"#);
+    /// ```
     pub fn and(self, other: Expr<bool>) -> Expr<bool> {
         Expr::new(Node::binary(BinOp::And, self.node, other.node))
     }
 
     /// `self OR other`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::id.lt(10).or(User::id.gt(100)));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE ("users"."id" < $1) OR ("users"."id" > $2)"#);
+    /// ```
     pub fn or(self, other: Expr<bool>) -> Expr<bool> {
         Expr::new(Node::binary(BinOp::Or, self.node, other.node))
     }
 
     /// `NOT self`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::email.is_null().not());
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE NOT ("users"."email" IS NULL)"#);
+    /// ```
     #[allow(clippy::should_implement_trait)]
     pub fn not(self) -> Expr<bool> {
         Expr::new(Node::unary(UnaryOp::Not, self.node))
@@ -153,6 +174,13 @@ impl std::ops::Not for Expr<bool> {
 /// All conditions joined with `AND`; `TRUE` when there are none.
 ///
 /// For filters built at run time from optional input.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().filter(func::all([User::id.gt(1), User::name.ne("x")]));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE ("users"."id" > $1) AND ("users"."name" <> $2)"#);
+/// ```
 pub fn all(conditions: impl IntoIterator<Item = Expr<bool>>) -> Expr<bool> {
     conditions
         .into_iter()
@@ -161,6 +189,13 @@ pub fn all(conditions: impl IntoIterator<Item = Expr<bool>>) -> Expr<bool> {
 }
 
 /// Any of the conditions joined with `OR`; `FALSE` when there are none.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().filter(func::any([User::id.eq(1), User::id.eq(2)]));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE ("users"."id" = $1) OR ("users"."id" = $2)"#);
+/// ```
 pub fn any(conditions: impl IntoIterator<Item = Expr<bool>>) -> Expr<bool> {
     conditions
         .into_iter()
@@ -203,12 +238,26 @@ pub fn output<T>(name: &'static str) -> Expr<T> {
 }
 
 /// `count(*)`.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().columns(func::count_star());
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(*) FROM "users""#);
+/// ```
 pub fn count_star() -> Expr<i64> {
     Expr::new(Node::CountStar)
 }
 
 /// A bound value as an expression, cast to its SQL type (`CAST($1 AS INTEGER)`), so it has a
 /// type wherever it stands: in a select list, a `UNION`, a CTE, or on the left of an operator.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().columns((User::id, func::value(1_i32)));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", CAST($1 AS INTEGER) FROM "users""#);
+/// ```
 pub fn value<T: SqlType>(v: T) -> Expr<T> {
     Expr::new(Node::Cast(
         Box::new(Node::Param(param(v))),

@@ -110,32 +110,74 @@ where
 }
 
 /// `row_number()`: the row's number in its partition, from 1.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<Post>().columns((Post::id, func::row_number().over(func::window().order_by(Post::id))));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT "posts"."id", row_number() OVER (ORDER BY "posts"."id") FROM "posts""#);
+/// ```
 pub fn row_number() -> WindowFunc<i64> {
     WindowFunc::new("row_number", [])
 }
 
 /// `rank()`: the row's rank with gaps (peers share a rank).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<Post>().columns(func::rank().over(func::window().partition_by(Post::user_id).order_by(Post::id)));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT rank() OVER (PARTITION BY "posts"."user_id" ORDER BY "posts"."id") FROM "posts""#);
+/// ```
 pub fn rank() -> WindowFunc<i64> {
     WindowFunc::new("rank", [])
 }
 
 /// `dense_rank()`: the row's rank without gaps.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<Post>().columns(func::dense_rank().over(func::window().order_by(Post::user_id)));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT dense_rank() OVER (ORDER BY "posts"."user_id") FROM "posts""#);
+/// ```
 pub fn dense_rank() -> WindowFunc<i64> {
     WindowFunc::new("dense_rank", [])
 }
 
 /// `percent_rank()`: `(rank - 1) / (rows - 1)`, from 0 to 1.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<Post>().columns(func::percent_rank().over(func::window().order_by(Post::id)));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT percent_rank() OVER (ORDER BY "posts"."id") FROM "posts""#);
+/// ```
 pub fn percent_rank() -> WindowFunc<f64> {
     WindowFunc::new("percent_rank", [])
 }
 
 /// `cume_dist()`: the fraction of rows before or peer with this one.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<Post>().columns(func::cume_dist().over(func::window().order_by(Post::id)));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT cume_dist() OVER (ORDER BY "posts"."id") FROM "posts""#);
+/// ```
 pub fn cume_dist() -> WindowFunc<f64> {
     WindowFunc::new("cume_dist", [])
 }
 
 /// `ntile(buckets)`: the bucket, from 1 to `buckets`, dividing the partition as evenly as
 /// possible.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<Post>().columns(func::ntile(4).over(func::window().order_by(Post::id)));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT ntile($1) OVER (ORDER BY "posts"."id") FROM "posts""#);
+/// ```
 pub fn ntile(buckets: i32) -> WindowFunc<i32> {
     WindowFunc::new("ntile", [Node::Param(param(buckets))])
 }
@@ -143,6 +185,13 @@ pub fn ntile(buckets: i32) -> WindowFunc<i32> {
 /// `lag(e, offset, default)`: `e` at the row `offset` rows before this one in the partition, or
 /// `default` when there is none. `None` when that value (or the default) is `NULL`; for no
 /// default pass a typed `None` (`None::<i32>`).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<Post>().columns(func::lag(Post::title, 1, None::<String>).over(func::window().order_by(Post::id)));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT lag("posts"."title", $1, $2) OVER (ORDER BY "posts"."id") FROM "posts""#);
+/// ```
 pub fn lag<E, D>(e: E, offset: i32, default: D) -> WindowFunc<Option<Base<E>>>
 where
     E: Expression,
@@ -159,6 +208,13 @@ where
 }
 
 /// `lead(e, offset, default)`: like [`lag`], `offset` rows after this one.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<Post>().columns(func::lead(Post::title, 1, None::<String>).over(func::window().order_by(Post::id)));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT lead("posts"."title", $1, $2) OVER (ORDER BY "posts"."id") FROM "posts""#);
+/// ```
 pub fn lead<E, D>(e: E, offset: i32, default: D) -> WindowFunc<Option<Base<E>>>
 where
     E: Expression,
@@ -176,6 +232,13 @@ where
 
 /// `first_value(e)`: `e` at the first row of the window frame (`None` for an empty frame or a
 /// `NULL` value).
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<Post>().columns(func::first_value(Post::title).over(func::window().partition_by(Post::user_id).order_by(Post::id)));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT first_value("posts"."title") OVER (PARTITION BY "posts"."user_id" ORDER BY "posts"."id") FROM "posts""#);
+/// ```
 pub fn first_value<E: Expression>(e: E) -> WindowFunc<Option<Base<E>>> {
     WindowFunc::new("first_value", [e.into_node()])
 }
@@ -183,11 +246,25 @@ pub fn first_value<E: Expression>(e: E) -> WindowFunc<Option<Base<E>>> {
 /// `last_value(e)`: `e` at the last row of the window frame. With the default frame that is the
 /// current row's last peer: use `rows_between(.., unbounded_following())` for the partition's
 /// last row.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<Post>().columns(func::last_value(Post::title).over(func::window().order_by(Post::id).rows_between(func::unbounded_preceding(), func::unbounded_following())));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT last_value("posts"."title") OVER (ORDER BY "posts"."id" ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) FROM "posts""#);
+/// ```
 pub fn last_value<E: Expression>(e: E) -> WindowFunc<Option<Base<E>>> {
     WindowFunc::new("last_value", [e.into_node()])
 }
 
 /// `nth_value(e, n)`: `e` at the `n`th row (from 1) of the window frame.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<Post>().columns(func::nth_value(Post::title, 2).over(func::window().order_by(Post::id)));
+/// assert_eq!(q.compile().unwrap().sql, r#"SELECT nth_value("posts"."title", $1) OVER (ORDER BY "posts"."id") FROM "posts""#);
+/// ```
 pub fn nth_value<E: Expression>(e: E, n: i32) -> WindowFunc<Option<Base<E>>> {
     WindowFunc::new("nth_value", [e.into_node(), Node::Param(param(n))])
 }
@@ -242,6 +319,13 @@ impl Over {
     }
 
     /// `PARTITION BY keys` (a column, an expression or a tuple); appends to earlier keys.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<Post>().columns(func::count_all().over(func::window().partition_by((Post::user_id, Post::title))));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(*) OVER (PARTITION BY "posts"."user_id", "posts"."title") FROM "posts""#);
+    /// ```
     pub fn partition_by<K: ExprList>(mut self, keys: K) -> Over {
         keys.push_expr_nodes(&mut self.partition_by);
         self
@@ -259,22 +343,54 @@ impl Over {
     }
 
     /// `ROWS BETWEEN start AND end`: the frame counted in rows.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let w = func::window().order_by(Post::id).rows_between(func::preceding(2_i64), func::current_row());
+    /// let q = select::<Post>().columns(func::count_all().over(w));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(*) OVER (ORDER BY "posts"."id" ROWS BETWEEN CAST($1 AS BIGINT) PRECEDING AND CURRENT ROW) FROM "posts""#);
+    /// ```
     pub fn rows_between(self, start: FrameBound, end: FrameBound) -> Over {
         self.frame(FrameUnits::Rows, start, Some(end))
     }
 
     /// `RANGE BETWEEN start AND end`: the frame by the ordering value (offsets are in the
     /// ordering column's unit: a number, or an [`Interval`](crate::types::Interval) for dates).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let w = func::window().order_by(Post::id).range_between(func::unbounded_preceding(), func::current_row());
+    /// let q = select::<Post>().columns(func::count_all().over(w));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(*) OVER (ORDER BY "posts"."id" RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM "posts""#);
+    /// ```
     pub fn range_between(self, start: FrameBound, end: FrameBound) -> Over {
         self.frame(FrameUnits::Range, start, Some(end))
     }
 
     /// `GROUPS BETWEEN start AND end`: the frame counted in peer groups.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let w = func::window().order_by(Post::user_id).groups_between(func::current_row(), func::following(1_i64));
+    /// let q = select::<Post>().columns(func::count_all().over(w));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(*) OVER (ORDER BY "posts"."user_id" GROUPS BETWEEN CURRENT ROW AND CAST($1 AS BIGINT) FOLLOWING) FROM "posts""#);
+    /// ```
     pub fn groups_between(self, start: FrameBound, end: FrameBound) -> Over {
         self.frame(FrameUnits::Groups, start, Some(end))
     }
 
     /// `ROWS start` (the frame ends at the current row).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let w = func::window().order_by(Post::id).rows(func::preceding(3_i64));
+    /// let q = select::<Post>().columns(func::count_all().over(w));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(*) OVER (ORDER BY "posts"."id" ROWS CAST($1 AS BIGINT) PRECEDING) FROM "posts""#);
+    /// ```
     pub fn rows(self, start: FrameBound) -> Over {
         self.frame(FrameUnits::Rows, start, None)
     }
