@@ -1,0 +1,512 @@
+//! Reflection: reading the [schema model](crate::schema) of a live database from `pg_catalog`
+//! (not `information_schema`, which misses index expressions, enum order and identity details).
+//!
+//! Eight catalog queries, each one statement whatever the schema's size, written for the
+//! catalogs of PostgreSQL 13 to 17. Names, types, defaults and definitions come back as the
+//! server prints them (`format_type`, `pg_get_expr`, `pg_get_constraintdef`,
+//! `pg_get_indexdef`, `pg_get_viewdef`), so two reflections compare by value. Objects that belong
+//! to an extension are left out; objects the model does not cover (domains, triggers,
+//! functions, exclusion constraints, composite types) are listed in
+//! [`Schema::unsupported`], never silently dropped.
+
+use orm_postgres::raw::query;
+use orm_postgres::{Database, Executor, FromRow, Result};
+
+use crate::schema::{
+    Check, Column, EnumType, FkAction, ForeignKey, Identity, Index, PrimaryKey, QualifiedName,
+    Schema, Sequence, Table, Unique, Unsupported, View,
+};
+
+/// What to reflect.
+#[derive(Debug, Clone, Default)]
+pub struct ReflectOptions {
+    /// The schemas to read; `None`: every schema but PostgreSQL's own (`pg_catalog`,
+    /// `information_schema`, `pg_toast`, temporary schemas).
+    pub schemas: Option<Vec<String>>,
+}
+
+impl ReflectOptions {
+    /// Only these schemas.
+    pub fn schemas<I, S>(schemas: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        ReflectOptions {
+            schemas: Some(schemas.into_iter().map(Into::into).collect()),
+        }
+    }
+}
+
+/// The schemas to read, as a parameter: the chosen ones, or every user schema.
+async fn schema_names(db: &Database, options: &ReflectOptions) -> Result<Vec<String>> {
+    if let Some(s) = &options.schemas {
+        return Ok(s.clone());
+    }
+    db.fetch_all(query::<String>(
+        "SELECT nspname::text FROM pg_namespace \
+         WHERE nspname NOT IN ('pg_catalog', 'information_schema') \
+           AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp\\_%' \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = pg_namespace.oid AND d.deptype = 'e') \
+         ORDER BY 1",
+    ))
+    .await
+}
+
+/// SQL: the object whose oid is in column `$oid` is not part of an extension.
+macro_rules! not_extension {
+    ($oid:literal) => {
+        concat!(
+            "NOT EXISTS (SELECT 1 FROM pg_depend ext WHERE ext.objid = ",
+            $oid,
+            " AND ext.deptype = 'e')"
+        )
+    };
+}
+
+/// Reads the schema model of `db`.
+///
+/// ```no_run
+/// # async fn run(db: orm_postgres::Database) -> orm_postgres::Result<()> {
+/// use orm_migrate::reflect::{ReflectOptions, reflect};
+///
+/// let schema = reflect(&db, &ReflectOptions::schemas(["public"])).await?;
+/// for (name, table) in &schema.tables {
+///     println!("{name}: {} columns", table.columns.len());
+/// }
+/// # Ok(())
+/// # }
+/// ```
+pub async fn reflect(db: &Database, options: &ReflectOptions) -> Result<Schema> {
+    let schemas = schema_names(db, options).await?;
+    let mut out = Schema::default();
+    reflect_tables(db, &schemas, &mut out).await?;
+    reflect_columns(db, &schemas, &mut out).await?;
+    reflect_constraints(db, &schemas, &mut out).await?;
+    reflect_indexes(db, &schemas, &mut out).await?;
+    reflect_enums(db, &schemas, &mut out).await?;
+    reflect_sequences(db, &schemas, &mut out).await?;
+    reflect_views(db, &schemas, &mut out).await?;
+    reflect_unsupported(db, &schemas, &mut out).await?;
+    Ok(out)
+}
+
+#[derive(FromRow)]
+struct TableRow {
+    schema: String,
+    name: String,
+    comment: Option<String>,
+    partition_by: Option<String>,
+    parent_schema: Option<String>,
+    parent_name: Option<String>,
+    partition_bound: Option<String>,
+}
+
+async fn reflect_tables(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+    let sql = concat!(
+        "SELECT n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class'), \
+                CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
+                pn.nspname::text, pc.relname::text, \
+                CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_inherits i ON i.inhrelid = c.oid AND c.relispartition \
+         LEFT JOIN pg_class pc ON pc.oid = i.inhparent \
+         LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(:schemas) AND ",
+        not_extension!("c.oid"),
+        " \
+         ORDER BY 1, 2"
+    );
+    let rows = db
+        .fetch_all(query::<TableRow>(sql).bind("schemas", schemas.to_vec()))
+        .await?;
+    for r in rows {
+        let name = QualifiedName::new(r.schema, r.name);
+        let partition_of = match (r.parent_schema, r.parent_name, r.partition_bound) {
+            (Some(s), Some(n), Some(bound)) => Some((QualifiedName::new(s, n), bound)),
+            _ => None,
+        };
+        out.tables.insert(
+            name.clone(),
+            Table {
+                name,
+                columns: Vec::new(),
+                primary_key: None,
+                foreign_keys: Default::default(),
+                uniques: Default::default(),
+                checks: Default::default(),
+                indexes: Default::default(),
+                partition_by: r.partition_by,
+                partition_of,
+                comment: r.comment,
+            },
+        );
+    }
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct ColumnRow {
+    schema: String,
+    table: String,
+    name: String,
+    data_type: String,
+    nullable: bool,
+    default: Option<String>,
+    identity: String,
+    generated: Option<String>,
+    collation: Option<String>,
+    comment: Option<String>,
+}
+
+async fn reflect_columns(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+    let rows = db
+        .fetch_all(
+            query::<ColumnRow>(
+                "SELECT n.nspname::text, c.relname::text, a.attname::text, \
+                        format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, \
+                        CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END, \
+                        a.attidentity::text, \
+                        CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END, \
+                        CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation \
+                             THEN co.collname::text END, \
+                        col_description(c.oid, a.attnum) \
+                 FROM pg_attribute a \
+                 JOIN pg_class c ON c.oid = a.attrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 JOIN pg_type t ON t.oid = a.atttypid \
+                 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+                 LEFT JOIN pg_collation co ON co.oid = a.attcollation \
+                 WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped \
+                   AND n.nspname = ANY(:schemas) \
+                 ORDER BY 1, 2, a.attnum",
+            )
+            .bind("schemas", schemas.to_vec()),
+        )
+        .await?;
+    for r in rows {
+        let Some(table) = out.tables.get_mut(&QualifiedName::new(r.schema, r.table)) else {
+            continue;
+        };
+        table.columns.push(Column {
+            name: r.name,
+            data_type: r.data_type,
+            nullable: r.nullable,
+            default: r.default,
+            identity: match r.identity.as_str() {
+                "a" => Some(Identity::Always),
+                "d" => Some(Identity::ByDefault),
+                _ => None,
+            },
+            generated: r.generated,
+            collation: r.collation,
+            comment: r.comment,
+        });
+    }
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct ConstraintRow {
+    schema: String,
+    table: String,
+    name: String,
+    kind: String,
+    columns: Vec<String>,
+    ref_schema: Option<String>,
+    ref_table: Option<String>,
+    ref_columns: Vec<String>,
+    on_delete: String,
+    on_update: String,
+    deferrable: bool,
+    deferred: bool,
+    definition: String,
+}
+
+fn fk_action(code: &str) -> FkAction {
+    match code {
+        "r" => FkAction::Restrict,
+        "c" => FkAction::Cascade,
+        "n" => FkAction::SetNull,
+        "d" => FkAction::SetDefault,
+        _ => FkAction::NoAction,
+    }
+}
+
+async fn reflect_constraints(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+    let rows = db
+        .fetch_all(
+            query::<ConstraintRow>(
+                "SELECT n.nspname::text, c.relname::text, con.conname::text, con.contype::text, \
+                        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord) \
+                              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num \
+                              ORDER BY k.ord), \
+                        fn.nspname::text, fc.relname::text, \
+                        ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, ord) \
+                              JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num \
+                              ORDER BY k.ord), \
+                        con.confdeltype::text, con.confupdtype::text, con.condeferrable, \
+                        con.condeferred, pg_get_constraintdef(con.oid) \
+                 FROM pg_constraint con \
+                 JOIN pg_class c ON c.oid = con.conrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
+                 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
+                 WHERE c.relkind IN ('r', 'p') AND con.contype IN ('p', 'f', 'u', 'c', 'x') \
+                   AND n.nspname = ANY(:schemas) \
+                 ORDER BY 1, 2, 3",
+            )
+            .bind("schemas", schemas.to_vec()),
+        )
+        .await?;
+    for r in rows {
+        let qualified = QualifiedName::new(r.schema, r.table);
+        if r.kind == "x" {
+            out.unsupported.push(Unsupported {
+                kind: "exclusion constraint".into(),
+                name: format!("{qualified}.{}", r.name),
+            });
+            continue;
+        }
+        let Some(table) = out.tables.get_mut(&qualified) else {
+            continue;
+        };
+        match r.kind.as_str() {
+            "p" => {
+                table.primary_key = Some(PrimaryKey {
+                    name: r.name,
+                    columns: r.columns,
+                });
+            }
+            "u" => {
+                table.uniques.insert(
+                    r.name.clone(),
+                    Unique {
+                        name: r.name,
+                        columns: r.columns,
+                    },
+                );
+            }
+            "c" => {
+                table.checks.insert(
+                    r.name.clone(),
+                    Check {
+                        name: r.name,
+                        definition: r.definition,
+                    },
+                );
+            }
+            _ => {
+                let (Some(s), Some(t)) = (r.ref_schema, r.ref_table) else {
+                    continue;
+                };
+                table.foreign_keys.insert(
+                    r.name.clone(),
+                    ForeignKey {
+                        name: r.name,
+                        columns: r.columns,
+                        references: QualifiedName::new(s, t),
+                        referenced_columns: r.ref_columns,
+                        on_delete: fk_action(&r.on_delete),
+                        on_update: fk_action(&r.on_update),
+                        deferrable: r.deferrable,
+                        initially_deferred: r.deferred,
+                    },
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct IndexRow {
+    schema: String,
+    table: String,
+    name: String,
+    unique: bool,
+    method: String,
+    keys: Vec<String>,
+    include: Vec<String>,
+    predicate: Option<String>,
+    definition: String,
+}
+
+async fn reflect_indexes(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+    let rows = db
+        .fetch_all(
+            query::<IndexRow>(
+                "SELECT n.nspname::text, c.relname::text, ic.relname::text, ix.indisunique, \
+                        am.amname::text, \
+                        ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) \
+                              FROM generate_series(1, ix.indnkeyatts::int) k ORDER BY k), \
+                        ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) \
+                              FROM generate_series(ix.indnkeyatts::int + 1, ix.indnatts::int) k ORDER BY k), \
+                        pg_get_expr(ix.indpred, ix.indrelid, true), pg_get_indexdef(ix.indexrelid) \
+                 FROM pg_index ix \
+                 JOIN pg_class ic ON ic.oid = ix.indexrelid \
+                 JOIN pg_class c ON c.oid = ix.indrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 JOIN pg_am am ON am.oid = ic.relam \
+                 WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(:schemas) \
+                   AND NOT EXISTS (SELECT 1 FROM pg_constraint con \
+                                   WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x')) \
+                 ORDER BY 1, 2, 3",
+            )
+            .bind("schemas", schemas.to_vec()),
+        )
+        .await?;
+    for r in rows {
+        let Some(table) = out.tables.get_mut(&QualifiedName::new(r.schema, r.table)) else {
+            continue;
+        };
+        table.indexes.insert(
+            r.name.clone(),
+            Index {
+                name: r.name,
+                unique: r.unique,
+                method: r.method,
+                keys: r.keys,
+                include: r.include,
+                predicate: r.predicate,
+                definition: r.definition,
+            },
+        );
+    }
+    Ok(())
+}
+
+async fn reflect_enums(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+    let sql = concat!(
+        "SELECT n.nspname::text, t.typname::text, \
+                ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid \
+                      ORDER BY e.enumsortorder) \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         WHERE t.typtype = 'e' AND n.nspname = ANY(:schemas) AND ",
+        not_extension!("t.oid"),
+        " \
+         ORDER BY 1, 2"
+    );
+    let rows = db
+        .fetch_all(query::<(String, String, Vec<String>)>(sql).bind("schemas", schemas.to_vec()))
+        .await?;
+    for (schema, name, labels) in rows {
+        let name = QualifiedName::new(schema, name);
+        out.enums.insert(name.clone(), EnumType { name, labels });
+    }
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct SequenceRow {
+    schema: String,
+    name: String,
+    data_type: String,
+    table_schema: Option<String>,
+    table: Option<String>,
+    column: Option<String>,
+}
+
+async fn reflect_sequences(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+    // Identity sequences depend on their column internally (`i`) and are part of the column;
+    // a serial's sequence is owned by its column automatically (`a`).
+    let sql = concat!(
+        "SELECT n.nspname::text, c.relname::text, format_type(s.seqtypid, NULL), \
+                tn.nspname::text, tc.relname::text, a.attname::text \
+         FROM pg_sequence s \
+         JOIN pg_class c ON c.oid = s.seqrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass \
+              AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') \
+         LEFT JOIN pg_class tc ON tc.oid = d.refobjid \
+         LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
+         LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+         WHERE n.nspname = ANY(:schemas) AND d.deptype IS DISTINCT FROM 'i' AND ",
+        not_extension!("c.oid"),
+        " \
+         ORDER BY 1, 2"
+    );
+    let rows = db
+        .fetch_all(query::<SequenceRow>(sql).bind("schemas", schemas.to_vec()))
+        .await?;
+    for r in rows {
+        let name = QualifiedName::new(r.schema, r.name);
+        let owned_by = match (r.table_schema, r.table, r.column) {
+            (Some(s), Some(t), Some(c)) => Some((QualifiedName::new(s, t), c)),
+            _ => None,
+        };
+        out.sequences.insert(
+            name.clone(),
+            Sequence {
+                name,
+                data_type: r.data_type,
+                owned_by,
+            },
+        );
+    }
+    Ok(())
+}
+
+async fn reflect_views(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+    let sql = concat!(
+        "SELECT n.nspname::text, c.relname::text, c.relkind = 'm', pg_get_viewdef(c.oid, true) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY(:schemas) AND ",
+        not_extension!("c.oid"),
+        " \
+         ORDER BY 1, 2"
+    );
+    let rows = db
+        .fetch_all(query::<(String, String, bool, String)>(sql).bind("schemas", schemas.to_vec()))
+        .await?;
+    for (schema, name, materialized, definition) in rows {
+        let name = QualifiedName::new(schema, name);
+        out.views.insert(
+            name.clone(),
+            View {
+                name,
+                materialized,
+                definition,
+            },
+        );
+    }
+    Ok(())
+}
+
+async fn reflect_unsupported(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+    let sql = concat!(
+        "SELECT 'domain', n.nspname || '.' || t.typname FROM pg_type t \
+           JOIN pg_namespace n ON n.oid = t.typnamespace \
+           WHERE t.typtype = 'd' AND n.nspname = ANY(:schemas) AND ",
+        not_extension!("t.oid"),
+        " \
+         UNION ALL \
+         SELECT 'composite type', n.nspname || '.' || t.typname FROM pg_type t \
+           JOIN pg_namespace n ON n.oid = t.typnamespace \
+           JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c' \
+           WHERE n.nspname = ANY(:schemas) AND ",
+        not_extension!("t.oid"),
+        " \
+         UNION ALL \
+         SELECT 'trigger', n.nspname || '.' || c.relname || '.' || tg.tgname FROM pg_trigger tg \
+           JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE NOT tg.tgisinternal AND n.nspname = ANY(:schemas) \
+         UNION ALL \
+         SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, \
+                n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' \
+           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+           WHERE n.nspname = ANY(:schemas) AND ",
+        not_extension!("p.oid"),
+        " \
+         ORDER BY 1, 2"
+    );
+    let rows = db
+        .fetch_all(query::<(String, String)>(sql).bind("schemas", schemas.to_vec()))
+        .await?;
+    out.unsupported.extend(
+        rows.into_iter()
+            .map(|(kind, name)| Unsupported { kind, name }),
+    );
+    out.unsupported.sort();
+    Ok(())
+}
