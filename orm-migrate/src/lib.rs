@@ -11,5 +11,10 @@
 
 #![warn(missing_docs)]
 
+pub mod error;
 pub mod reflect;
+pub mod revision;
 pub mod schema;
+
+pub use error::{MigrateError, Result};
+pub use revision::Revision;

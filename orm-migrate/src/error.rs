@@ -1,0 +1,96 @@
+//! The errors of migrating: malformed files, an inconsistent revision graph, edited revisions,
+//! irreversible steps, and the database's own errors.
+
+use std::path::PathBuf;
+
+/// A `Result` with [`MigrateError`].
+pub type Result<T, E = MigrateError> = std::result::Result<T, E>;
+
+/// What went wrong while migrating. Every variant names the file or revision at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrateError {
+    /// A revision file could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A revision file is malformed: an unparsable header, an unknown key, an empty up script,
+    /// a directory name that is not `<id>_<slug>`.
+    #[error("{}: {message}", path.display())]
+    Malformed {
+        /// The file at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The revisions do not form a valid graph: a missing parent, a cycle, a duplicate id.
+    #[error("{}: {message}", path.display())]
+    Graph {
+        /// The revision file at fault.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A target names no revision, or a prefix names several.
+    #[error("unknown revision {0:?}")]
+    UnknownRevision(String),
+    /// `head` was asked for but the graph has several heads.
+    #[error("the graph has {} heads ({}): name one, or use `heads`, or merge them", heads.len(), heads.join(", "))]
+    MultipleHeads {
+        /// The heads' ids.
+        heads: Vec<String>,
+    },
+    /// An applied revision's up script changed since it ran.
+    #[error(
+        "revision {id} ({}) was edited after it was applied (checksum {applied} in the database, \
+         {current} on disk): restore it, or accept it with --allow-edited or `stamp`",
+        path.display()
+    )]
+    Edited {
+        /// The revision.
+        id: String,
+        /// Its up script.
+        path: PathBuf,
+        /// The checksum recorded when it ran.
+        applied: String,
+        /// The checksum of the file now.
+        current: String,
+    },
+    /// The database records a revision the migrations directory does not have.
+    #[error("the database has revision {0} applied, which is not in the migrations directory")]
+    UnknownApplied(String),
+    /// A downgrade reached a step that cannot be reversed.
+    #[error("revision {id} cannot be downgraded: {reason}")]
+    Irreversible {
+        /// The revision.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// A revision names a Rust function that is not registered with the migrator.
+    #[error("revision {id} runs the Rust function {name:?}, which is not registered")]
+    UnknownFunction {
+        /// The revision.
+        id: String,
+        /// The function's name.
+        name: String,
+    },
+    /// A step failed on the server (the revision's transaction was rolled back).
+    #[error("revision {id}: {source}")]
+    Step {
+        /// The revision that failed.
+        id: String,
+        /// The server's error.
+        source: orm_postgres::Error,
+    },
+    /// The models and the database differ (`check`).
+    #[error("the database differs from the models: {0} operation(s) pending")]
+    Drift(usize),
+    /// An error from the database outside a revision (connecting, the version table, the lock).
+    #[error(transparent)]
+    Database(#[from] orm_postgres::Error),
+}
