@@ -38,6 +38,15 @@ pub enum MigrateError {
     /// A target names no revision, or a prefix names several.
     #[error("unknown revision {0:?}")]
     UnknownRevision(String),
+    /// A relative target (`+N`, `-N`) that cannot be reached: more steps than there are
+    /// revisions to apply or revert, or a step in the wrong direction.
+    #[error("target {target:?}: {reason}")]
+    BadTarget {
+        /// The target as given.
+        target: String,
+        /// Why it cannot be reached.
+        reason: String,
+    },
     /// `head` was asked for but the graph has several heads.
     #[error("the graph has {} heads ({}): name one, or use `heads`, or merge them", heads.len(), heads.join(", "))]
     MultipleHeads {

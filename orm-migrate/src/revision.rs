@@ -1,7 +1,92 @@
 //! A revision: one step of a migration, as read from the migrations directory (or embedded in
-//! the binary). No IO here; reading the directory is the `files` module.
+//! the binary), and its file format. No IO here; reading the directory is the
+//! [`files`](crate::files) module, and both it and [`embed_migrations!`](crate::embed_migrations)
+//! parse with [`Revision::parse`].
+//!
+//! # The file format
+//!
+//! A `migrations/` directory holds one directory per revision, named `<id>_<slug>`, with two
+//! plain SQL files, `up.sql` (apply) and `down.sql` (revert):
+//!
+//! ```text
+//! migrations/
+//!   README.md                              (optional; hidden files are ignored too)
+//!   20261201090000_create_users/
+//!     up.sql
+//!     down.sql
+//!   20261203141500_add_tutorial_model/
+//!     up.sql
+//!     down.sql
+//! ```
+//!
+//! - `<id>` is a 14-digit UTC timestamp `YYYYMMDDHHMMSS` taken when the revision was created,
+//!   so ids sort by creation. It is unique in the graph; wherever a revision is named (a parent,
+//!   a target) a unique prefix of its id will do on the command line, but files always hold
+//!   full ids.
+//! - `<slug>` is the message in lowercase ASCII, words joined by `_`, at most
+//!   [`SLUG_MAX`] characters (see [`slug`]). Only the id matters: renaming the slug is harmless.
+//! - `up.sql` starts with a header of `-- key: value` comment lines. The header ends at the
+//!   first line that is not of that form; a blank line right after it belongs to the header (it
+//!   is how the header is written), everything after is the up script, run as written.
+//!
+//!   ```sql
+//!   -- message: Add Tutorial model
+//!   -- parents: 20261201090000
+//!   -- depends_on: 20261130120000
+//!   -- transaction: false
+//!   -- run: seed_tutorials
+//!
+//!   CREATE TABLE tutorial (id bigint PRIMARY KEY, title text NOT NULL);
+//!   ```
+//!
+//!   | key | value | default |
+//!   |-----|-------|---------|
+//!   | `message` | the one-line message it was created with (**required**) | |
+//!   | `parents` | comma-separated ids of the revisions it follows: none for a root, two or more for a merge | none (a root) |
+//!   | `depends_on` | comma-separated ids of revisions on other branches that must be applied first | none |
+//!   | `transaction` | `true` or `false`; `false` runs it outside a transaction (`CREATE INDEX CONCURRENTLY`, `ALTER TYPE ... ADD VALUE` on old servers) | `true` |
+//!   | `run` | the name of a Rust function registered with the migrator, run after the SQL in the same transaction | none |
+//!
+//! - `down.sql` is the downgrade script, with no header. It must exist; it may be empty.
+//!
+//! Strictness: an unknown key, a key given twice, a bad value (`transaction: maybe`, an id that
+//! is not 14 digits), a missing `message`, a missing `down.sql`, or an up script with nothing
+//! but whitespace and comments (unless the revision is a merge or has `run:`) is a
+//! [`MigrateError::Malformed`] naming the file and, for the header, the line. Note that a
+//! comment such as `-- note: ...` directly under the header reads as an (unknown) header key:
+//! leave a blank line after the header, as [`Revision::to_files`] does.
+//!
+//! Line ends: `\r\n` is read as `\n` (and a leading byte-order mark is dropped), in both files,
+//! so a checkout with Windows line ends has the same scripts and the same
+//! [checksum](Revision::checksum).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{MigrateError, Result};
+
+/// The length of a revision id: a UTC timestamp `YYYYMMDDHHMMSS`.
+pub const ID_LEN: usize = 14;
+
+/// The longest slug [`slug`] makes.
+pub const SLUG_MAX: usize = 40;
+
+/// The name of the upgrade script in a revision's directory.
+pub const UP_FILE: &str = "up.sql";
+
+/// The name of the downgrade script in a revision's directory.
+pub const DOWN_FILE: &str = "down.sql";
+
+/// The header keys, in the order [`Revision::render_header`] writes them.
+const KEYS: [&str; 5] = ["message", "parents", "depends_on", "transaction", "run"];
 
 /// One revision: an id, a message, its parents, and the SQL that applies and reverts it.
+///
+/// Read one with [`Revision::parse`] (or [`files::read_dir`](crate::files::read_dir)); make a
+/// new one with [`Revision::new`] and the `with_*` methods, and write it with
+/// [`Revision::to_files`] (or [`files::write_revision`](crate::files::write_revision)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Revision {
     /// Its id (unique in the graph).
@@ -23,4 +108,415 @@ pub struct Revision {
     pub run: Option<String>,
     /// Where it came from (the up script's path), for error messages.
     pub source: std::path::PathBuf,
+    /// The header of the up script as on disk (with `\n` line ends, and the blank line that
+    /// ends it, if any), so that the [checksum](Self::checksum) covers every byte of `up.sql`.
+    /// [`Revision::new`] and the `with_*` methods keep it equal to
+    /// [`render_header`](Self::render_header); after changing the fields by hand, set it again.
+    pub header: String,
 }
+
+/// The two files of a revision, as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionFiles {
+    /// `up.sql`: the header, then the up script.
+    pub up: String,
+    /// `down.sql`: the down script.
+    pub down: String,
+}
+
+impl Revision {
+    /// A new root revision with an empty up and down script, in a transaction, with no
+    /// function to run. Control characters in `message` (a newline) become spaces, and it is
+    /// trimmed, so that it fits its header line. Its `source` is `<id>_<slug>/up.sql`.
+    pub fn new(id: impl Into<String>, message: &str) -> Revision {
+        let message: String = message
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let mut revision = Revision {
+            id: id.into(),
+            message: message.trim().to_owned(),
+            parents: Vec::new(),
+            depends_on: Vec::new(),
+            up: String::new(),
+            down: String::new(),
+            transactional: true,
+            run: None,
+            source: PathBuf::new(),
+            header: String::new(),
+        };
+        revision.source = PathBuf::from(revision.dir_name()).join(UP_FILE);
+        revision.header = revision.render_header();
+        revision
+    }
+
+    /// With these parents (two or more make a merge).
+    pub fn with_parents<I>(mut self, parents: I) -> Revision
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.parents = parents.into_iter().map(Into::into).collect();
+        self.header = self.render_header();
+        self
+    }
+
+    /// With these cross-branch dependencies.
+    pub fn with_depends_on<I>(mut self, depends_on: I) -> Revision
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.depends_on = depends_on.into_iter().map(Into::into).collect();
+        self.header = self.render_header();
+        self
+    }
+
+    /// Run in a transaction (the default) or not.
+    pub fn with_transactional(mut self, transactional: bool) -> Revision {
+        self.transactional = transactional;
+        self.header = self.render_header();
+        self
+    }
+
+    /// Run the Rust function registered under `name` after the up script.
+    pub fn with_run(mut self, name: impl Into<String>) -> Revision {
+        self.run = Some(name.into());
+        self.header = self.render_header();
+        self
+    }
+
+    /// With this up script (the SQL after the header).
+    pub fn with_up(mut self, up: impl Into<String>) -> Revision {
+        self.up = up.into();
+        self
+    }
+
+    /// With this down script.
+    pub fn with_down(mut self, down: impl Into<String>) -> Revision {
+        self.down = down.into();
+        self
+    }
+
+    /// Whether it is a merge: two or more parents.
+    pub fn is_merge(&self) -> bool {
+        self.parents.len() >= 2
+    }
+
+    /// The name of its directory for a new revision: `<id>_<slug of the message>`.
+    pub fn dir_name(&self) -> String {
+        format!("{}_{}", self.id, slug(&self.message))
+    }
+
+    /// The header these fields are written with: `message` always, the other keys only when
+    /// they differ from their defaults, then a blank line.
+    pub fn render_header(&self) -> String {
+        let mut out = format!("-- message: {}\n", self.message);
+        if !self.parents.is_empty() {
+            out.push_str("-- parents: ");
+            out.push_str(&self.parents.join(", "));
+            out.push('\n');
+        }
+        if !self.depends_on.is_empty() {
+            out.push_str("-- depends_on: ");
+            out.push_str(&self.depends_on.join(", "));
+            out.push('\n');
+        }
+        if !self.transactional {
+            out.push_str("-- transaction: false\n");
+        }
+        if let Some(run) = &self.run {
+            out.push_str("-- run: ");
+            out.push_str(run);
+            out.push('\n');
+        }
+        out.push('\n');
+        out
+    }
+
+    /// The text of its two files: `up.sql` is [`render_header`](Self::render_header) and the up
+    /// script, `down.sql` the down script. [`Revision::parse`] reads them back as the same
+    /// revision.
+    pub fn to_files(&self) -> RevisionFiles {
+        let mut up = self.render_header();
+        up.push_str(&self.up);
+        RevisionFiles {
+            up,
+            down: self.down.clone(),
+        }
+    }
+
+    /// The hex SHA-256 of `up.sql` as on disk (its header and its script, with `\r\n` read as
+    /// `\n`): editing any part of the file changes it. The runner records it when the revision
+    /// is applied and refuses to run when an applied revision's checksum changed.
+    pub fn checksum(&self) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(self.header.as_bytes());
+        hasher.update(self.up.as_bytes());
+        let mut out = String::with_capacity(64);
+        for byte in hasher.finalize().iter() {
+            let _ = write!(out, "{byte:02x}");
+        }
+        out
+    }
+
+    /// Parses a revision from its directory's path (whose last component is `<id>_<slug>`, the
+    /// id coming from it) and the text of its `up.sql` and `down.sql` (`None` when missing).
+    /// `source` becomes `dir/up.sql`. Errors are [`MigrateError::Malformed`] naming the file
+    /// (and the line, in the header).
+    pub fn parse(dir: &Path, up: &str, down: Option<&str>) -> Result<Revision> {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let Some((id, _slug)) = split_dir_name(name) else {
+            return Err(malformed(
+                dir,
+                "not a revision directory: expected `<id>_<slug>`, the id being 14 digits \
+                 (a UTC timestamp YYYYMMDDHHMMSS)",
+            ));
+        };
+        let source = dir.join(UP_FILE);
+        let up = normalize(up);
+        let (header_len, fields) = parse_header(&up, &source)?;
+        let (header, body) = up.split_at(header_len);
+        let revision = Revision {
+            id: id.to_owned(),
+            message: fields.message,
+            parents: fields.parents,
+            depends_on: fields.depends_on,
+            up: body.to_owned(),
+            down: String::new(),
+            transactional: fields.transactional,
+            run: fields.run,
+            source,
+            header: header.to_owned(),
+        };
+        if is_blank_sql(&revision.up) && !revision.is_merge() && revision.run.is_none() {
+            return Err(malformed(
+                &revision.source,
+                "the up script is empty (nothing but whitespace and comments after the header): \
+                 only a merge (two or more parents) or a revision with `-- run:` may be empty",
+            ));
+        }
+        let Some(down) = down else {
+            return Err(malformed(
+                &dir.join(DOWN_FILE),
+                "missing: every revision has a down.sql (it may be empty)",
+            ));
+        };
+        Ok(Revision {
+            down: normalize(down),
+            ..revision
+        })
+    }
+}
+
+/// Whether `s` is a revision id: exactly [`ID_LEN`] ASCII digits.
+pub fn is_id(s: &str) -> bool {
+    s.len() == ID_LEN && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Splits a revision directory's name `<id>_<slug>` into its id and slug, or `None` when it is
+/// not one: the id must be 14 digits, the slug non-empty ASCII letters, digits, `_` and `-`.
+pub fn split_dir_name(name: &str) -> Option<(&str, &str)> {
+    let (id, slug) = name.split_at_checked(ID_LEN)?;
+    let slug = slug.strip_prefix('_')?;
+    let slug_ok = !slug.is_empty()
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    (is_id(id) && slug_ok).then_some((id, slug))
+}
+
+/// The slug of a message, for a revision's directory name: its ASCII letters and digits in
+/// lowercase, words (runs of them) joined by `_`, cut at a word boundary to at most
+/// [`SLUG_MAX`] characters (a single longer word is cut short). `revision` when the message
+/// has no ASCII letter or digit.
+pub fn slug(message: &str) -> String {
+    let mut out = String::new();
+    for word in message
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let sep = usize::from(!out.is_empty());
+        if out.len() + sep + word.len() > SLUG_MAX {
+            if out.is_empty() {
+                out.extend(word.chars().take(SLUG_MAX));
+            }
+            break;
+        }
+        if sep == 1 {
+            out.push('_');
+        }
+        out.push_str(word);
+    }
+    if out.is_empty() {
+        return "revision".to_owned();
+    }
+    out.make_ascii_lowercase();
+    out
+}
+
+/// `\r\n` as `\n`, without a leading byte-order mark.
+fn normalize(text: &str) -> String {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    text.replace("\r\n", "\n")
+}
+
+fn malformed(path: &Path, message: impl Into<String>) -> MigrateError {
+    MigrateError::Malformed {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// The values of a header.
+struct Header {
+    message: String,
+    parents: Vec<String>,
+    depends_on: Vec<String>,
+    transactional: bool,
+    run: Option<String>,
+}
+
+/// A header line `-- key: value` (`key` lowercase letters and `_`), as its key and trimmed
+/// value.
+fn header_line(line: &str) -> Option<(&str, &str)> {
+    let rest = line.strip_prefix("--")?.trim_start_matches([' ', '\t']);
+    let (key, value) = rest.split_once(':')?;
+    let is_key = !key.is_empty() && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    is_key.then_some((key, value.trim()))
+}
+
+/// Reads the header of a normalized up script: its length in bytes (with the blank line that
+/// ends it) and its values.
+fn parse_header(up: &str, path: &Path) -> Result<(usize, Header)> {
+    let mut header = Header {
+        message: String::new(),
+        parents: Vec::new(),
+        depends_on: Vec::new(),
+        transactional: true,
+        run: None,
+    };
+    let mut seen = [false; KEYS.len()];
+    let mut len = 0;
+    for (number, line) in (1..).zip(up.split_inclusive('\n')) {
+        let text = line.strip_suffix('\n').unwrap_or(line);
+        if text.is_empty() {
+            len += line.len();
+            break;
+        }
+        let Some((key, value)) = header_line(text) else {
+            break;
+        };
+        let at = |message: String| malformed(path, format!("line {number}: {message}"));
+        let Some(slot) = KEYS.iter().position(|k| *k == key) else {
+            return Err(at(format!(
+                "unknown header key `{key}` (the keys are {}); a comment under the header \
+                 needs a blank line before it",
+                KEYS.join(", ")
+            )));
+        };
+        if std::mem::replace(&mut seen[slot], true) {
+            return Err(at(format!("header key `{key}` given twice")));
+        }
+        match key {
+            "message" => header.message = value.to_owned(),
+            "parents" => header.parents = parse_ids(value).map_err(at)?,
+            "depends_on" => header.depends_on = parse_ids(value).map_err(at)?,
+            "transaction" => {
+                header.transactional = match value {
+                    "true" => true,
+                    "false" => false,
+                    other => {
+                        return Err(at(format!(
+                            "`transaction: {other}`: the value is `true` or `false`"
+                        )));
+                    }
+                }
+            }
+            _ => {
+                let ok = value
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':');
+                if !ok {
+                    return Err(at(format!(
+                        "`run: {value}`: the value is the name of a registered Rust function"
+                    )));
+                }
+                header.run = Some(value.to_owned());
+            }
+        }
+        len += line.len();
+    }
+    if !seen[0] {
+        return Err(malformed(
+            path,
+            "line 1: the header has no `-- message: ...` line (up.sql starts with a header of \
+             `-- key: value` lines: message, parents, depends_on, transaction, run)",
+        ));
+    }
+    Ok((len, header))
+}
+
+/// Comma-separated revision ids; an empty value is none.
+fn parse_ids(value: &str) -> std::result::Result<Vec<String>, String> {
+    if value.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for id in value.split(',').map(str::trim) {
+        if !is_id(id) {
+            return Err(format!(
+                "`{id}` is not a revision id (14 digits, a UTC timestamp YYYYMMDDHHMMSS)"
+            ));
+        }
+        if ids.iter().any(|seen| seen == id) {
+            return Err(format!("revision {id} is listed twice"));
+        }
+        ids.push(id.to_owned());
+    }
+    Ok(ids)
+}
+
+/// Whether a script holds nothing but whitespace and SQL comments (`-- ...` and nested
+/// `/* ... */`).
+fn is_blank_sql(sql: &str) -> bool {
+    let mut rest = sql;
+    loop {
+        rest = rest.trim_start();
+        if let Some(comment) = rest.strip_prefix("--") {
+            rest = comment.split_once('\n').map_or("", |(_, after)| after);
+        } else if rest.starts_with("/*") {
+            let mut depth = 0usize;
+            let mut chars = rest.char_indices().peekable();
+            let mut end = rest.len();
+            while let Some((i, c)) = chars.next() {
+                match (c, chars.peek().map(|&(_, n)| n)) {
+                    ('/', Some('*')) => {
+                        depth += 1;
+                        chars.next();
+                    }
+                    ('*', Some('/')) => {
+                        depth = depth.saturating_sub(1);
+                        chars.next();
+                        if depth == 0 {
+                            end = i + 2;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            rest = &rest[end..];
+        } else {
+            return rest.is_empty();
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "revision_tests.rs"]
+mod tests;
