@@ -44,6 +44,9 @@ struct TxState {
     pending_rollback: Option<String>,
     /// Savepoint counter, for unique names.
     savepoints: u32,
+    /// A top-level transaction on a held [`Connection`](crate::Connection) was dropped without
+    /// commit or rollback: roll it back before the connection's next statement.
+    rollback_on_next: bool,
 }
 
 /// A connection checked out of the pool.
@@ -97,8 +100,40 @@ impl Conn {
         self.tx().open
     }
 
+    /// Rolls back a top-level transaction that was dropped on a held connection (see
+    /// [`defer_rollback`](Conn::defer_rollback)), so the next statement runs outside it.
+    pub(crate) async fn settle(&self) -> Result<()> {
+        if !std::mem::take(&mut self.tx().rollback_on_next) {
+            return Ok(());
+        }
+        self.simple("ROLLBACK").await?;
+        let mut tx = self.tx();
+        tx.open = false;
+        tx.failed = false;
+        tx.pending_rollback = None;
+        Ok(())
+    }
+
+    /// A top-level transaction on a held connection was dropped without commit or rollback:
+    /// roll it back before the connection's next statement.
+    pub(crate) fn defer_rollback(&self) {
+        let mut tx = self.tx();
+        if tx.open {
+            tx.rollback_on_next = true;
+        }
+    }
+
+    /// Closes the connection when it is dropped instead of returning it to the pool, whatever
+    /// its state: for a connection that carries session state (advisory locks, `SET`).
+    pub(crate) fn detach(&mut self) {
+        if let Some(obj) = self.obj.take() {
+            drop(Object::take(obj));
+        }
+    }
+
     /// Checks the transaction state and rolls back a dropped savepoint before a statement.
     async fn ready(&self) -> Result<()> {
+        self.settle().await?;
         let pending = {
             let mut tx = self.tx();
             if tx.failed && tx.pending_rollback.is_none() {
@@ -352,6 +387,7 @@ impl Conn {
     // ----- transactions -----------------------------------------------------------------
 
     pub(crate) async fn begin(&self, sql: &str) -> Result<()> {
+        self.settle().await?;
         if self.in_transaction() {
             return Err(Error::transaction_state("a transaction is already open"));
         }

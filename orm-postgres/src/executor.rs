@@ -1,6 +1,7 @@
 //! Running statements: the [`Executor`] trait, implemented by [`Database`](crate::Database)
-//! (each call checks a connection out of the pool) and [`Transaction`](crate::Transaction)
-//! (every call runs on the transaction's connection).
+//! (each call checks a connection out of the pool), [`Transaction`](crate::Transaction)
+//! (every call runs on the transaction's connection) and [`Connection`](crate::Connection)
+//! (every call runs on the held connection).
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -50,8 +51,8 @@ pub(crate) mod sealed {
 
 use sealed::{Acquire, ConnRef};
 
-/// Something statements run on: a [`Database`](crate::Database) or a
-/// [`Transaction`](crate::Transaction).
+/// Something statements run on: a [`Database`](crate::Database), a
+/// [`Transaction`](crate::Transaction) or a held [`Connection`](crate::Connection).
 ///
 /// Every method compiles the statement, runs it as a cached prepared statement, and decodes the
 /// rows by position into the statement's output type (a model, a value, or a tuple).
@@ -184,7 +185,11 @@ pub trait Executor: Acquire + Sync {
     /// Runs raw SQL through the simple-query protocol: no parameters, several `;`-separated
     /// statements allowed. Meant for scripts and DDL; never put user input in `sql`.
     fn batch_execute(&self, sql: &str) -> impl Future<Output = Result<()>> + Send {
-        async move { self.acquire().await?.simple(sql).await }
+        async move {
+            let conn = self.acquire().await?;
+            conn.settle().await?;
+            conn.simple(sql).await
+        }
     }
 }
 

@@ -34,7 +34,7 @@
 //!
 //! # Behavior
 //! - **When IO happens:** only in the `async` methods of [`Executor`] (implemented by
-//!   [`Database`] and [`Transaction`]) and of `Database`/`Transaction` themselves. Building and
+//!   [`Database`], [`Transaction`] and [`Connection`]) and of those types themselves. Building and
 //!   compiling statements is pure. Relationships load only when a query asks for them
 //!   (`.load(User::orders.selectin())`) or through [`Executor::load`]; reading one that was not
 //!   loaded is an error, never a query.
@@ -84,7 +84,7 @@ mod pg_row;
 pub mod session;
 mod transaction;
 
-pub use database::{Database, DatabaseBuilder, PoolStatus};
+pub use database::{Connection, Database, DatabaseBuilder, PoolStatus};
 pub use database::{create_all, drop_all};
 pub use executor::{Executor, RowStream};
 pub use session::{RetryPolicy, Session, SessionOptions};

@@ -10,7 +10,8 @@ use crate::{Error, Result};
 /// Statements run through its [`Executor`] methods. End it with [`commit`](Transaction::commit)
 /// or [`rollback`](Transaction::rollback). Dropped without either, a transaction is rolled back:
 /// its connection is closed rather than returned to the pool. A savepoint dropped without either
-/// is rolled back before the parent's next statement.
+/// is rolled back before the parent's next statement, and so is a transaction begun on a held
+/// [`Connection`](crate::Connection), before that connection's next statement.
 ///
 /// After a statement fails inside a transaction, PostgreSQL refuses every further statement
 /// until a rollback; so does this type, with a
@@ -35,6 +36,18 @@ impl Transaction<'static> {
     pub(crate) fn top(conn: Conn) -> Self {
         Transaction {
             conn: ConnRef::Owned(conn),
+            savepoint: None,
+            done: false,
+        }
+    }
+}
+
+impl<'a> Transaction<'a> {
+    /// A top-level transaction on a held [`Connection`](crate::Connection) (`BEGIN` already
+    /// sent).
+    pub(crate) fn on_held(conn: &'a Conn) -> Self {
+        Transaction {
+            conn: ConnRef::Borrowed(conn),
             savepoint: None,
             done: false,
         }
@@ -96,9 +109,16 @@ impl Drop for Transaction<'_> {
         }
         if let Some(name) = self.savepoint.take() {
             self.conn.defer_savepoint_rollback(name);
+            return;
         }
-        // A top-level transaction's connection is still marked open, so dropping it closes the
-        // connection and the server rolls back.
+        match &self.conn {
+            // On a held connection, which outlives the transaction: roll back before the
+            // connection's next statement.
+            ConnRef::Borrowed(conn) => conn.defer_rollback(),
+            // The connection is still marked open, so dropping it closes it and the server
+            // rolls back.
+            ConnRef::Owned(_) => {}
+        }
     }
 }
 

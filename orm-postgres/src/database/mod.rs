@@ -3,6 +3,7 @@
 //! Every method of `Database` is in this folder:
 //! - `mod.rs`: the type, its pool settings ([`DatabaseBuilder`]) and status, connecting;
 //! - `transactions.rs`: `begin`, `begin_with`, `transaction`, `transaction_with`;
+//! - `connection.rs`: `connection`, one connection held by the caller ([`Connection`]);
 //! - sessions are opened by `session`, `session_with` and `retry`, which live with the session
 //!   (`session/open.rs`) so that the session depends on the database, not the reverse;
 //! - `schema.rs`: `create_all`, `drop_all` (and the free functions of the same names, for any
@@ -10,9 +11,11 @@
 //!
 //! The statement methods (`fetch_all`, `execute`, ...) are the [`Executor`] trait's.
 
+mod connection;
 mod schema;
 mod transactions;
 
+pub use connection::Connection;
 pub use schema::{create_all, drop_all};
 
 use std::str::FromStr;
