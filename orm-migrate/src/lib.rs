@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod files;
 pub mod graph;
 pub mod reflect;
 pub mod revision;
