@@ -1,4 +1,5 @@
-//! Derive macros of the ORM: `#[derive(Model)]`, `#[derive(DbEnum)]` and `#[derive(FromRow)]`.
+//! Derive macros of the ORM: `#[derive(Model)]`, `#[derive(DbEnum)]` and `#[derive(FromRow)]`,
+//! and `embed_migrations!` for `orm_migrate`.
 //!
 //! Use them through `orm_postgres` (or `orm_core`), which re-export them; their documentation
 //! there is the attribute reference. Generated code refers only to `<crate>::__private`, a
@@ -19,6 +20,7 @@ mod case;
 mod check;
 mod ctxt;
 mod derive;
+mod embed;
 mod expand;
 mod fallback;
 mod symbol;
@@ -410,4 +412,28 @@ pub fn derive_db_enum(input: TokenStream) -> TokenStream {
 pub fn derive_from_row(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     derive::from_row(&input).into()
+}
+
+/// Compiles a migrations directory into the binary, so a deployed service migrates itself at
+/// startup. Use it through `orm_migrate`, which re-exports it; it expands to an
+/// `orm_migrate::Embedded`.
+///
+/// ```ignore
+/// use orm_migrate::{embed_migrations, Embedded};
+///
+/// // Relative to the crate's Cargo.toml; `embed_migrations!()` means "migrations".
+/// static MIGRATIONS: Embedded = embed_migrations!("migrations");
+///
+/// let graph = MIGRATIONS.graph()?;
+/// ```
+///
+/// The directory is listed when the crate compiles, and each revision's `up.sql` and `down.sql`
+/// is included with `include_str!` (editing one recompiles the crate; to recompile when a
+/// revision is added, a build script prints `cargo:rerun-if-changed=migrations`). The files are
+/// parsed and checked at run time by `Embedded::revisions`, with the same rules as
+/// `orm_migrate::files::read_dir`. A directory that does not exist is a compile error.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from);
+    embed::expand(input.into(), manifest_dir.as_deref()).into()
 }
