@@ -102,7 +102,8 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> MigrateError + '_ {
 /// `<id>_<slug>/up.sql` and `down.sql` with the text of [`Revision::to_files`], and returns
 /// the revision's directory. Never overwrites: a revision directory of the same name is a
 /// [`MigrateError::Io`] (already exists), another directory with the same id a
-/// [`MigrateError::Graph`] naming it.
+/// [`MigrateError::Graph`] naming it. The revision is not checked: one written with an empty
+/// up script (a template for the user to fill in) stops [`read_dir`] until it is filled in.
 pub fn write_revision(dir: impl AsRef<Path>, revision: &Revision) -> Result<PathBuf> {
     let dir = dir.as_ref();
     fs::create_dir_all(dir).map_err(io(dir))?;
