@@ -2,8 +2,10 @@
 //!
 //! Built so far: the [schema model](schema) (plain data, no IO), [reflection](reflect) of a
 //! live database from `pg_catalog` into it, [revisions](revision) (the file format, parsed and
-//! written, and their checksums) and the [revision graph](graph) (heads, branches, merges,
-//! `depends_on`, and the plans of an upgrade or a downgrade). To come (issue 11): the schema of
+//! written, and their checksums), the [migrations directory](files), the [revision
+//! graph](graph) (heads, branches, merges, `depends_on`, and the plans of an upgrade or a
+//! downgrade) and [embedding](embed) a migrations directory into the binary with
+//! [`embed_migrations!`]. To come (issue 11): the schema of
 //! a set of models, the diff between two schemas, operations rendering upgrade and downgrade
 //! SQL, the runner (version table, advisory lock, one transaction per revision) and the CLI.
 //!
@@ -12,12 +14,16 @@
 
 #![warn(missing_docs)]
 
+pub mod embed;
 pub mod error;
+pub mod files;
 pub mod graph;
 pub mod reflect;
 pub mod revision;
 pub mod schema;
 
+pub use embed::{Embedded, EmbeddedEntry};
 pub use error::{MigrateError, Result};
 pub use graph::{Graph, Target};
+pub use orm_macros::embed_migrations;
 pub use revision::Revision;

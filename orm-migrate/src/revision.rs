@@ -128,6 +128,9 @@ impl Revision {
     /// A new root revision with an empty up and down script, in a transaction, with no
     /// function to run. Control characters in `message` (a newline) become spaces, and it is
     /// trimmed, so that it fits its header line. Its `source` is `<id>_<slug>/up.sql`.
+    ///
+    /// Give it an up script ([`with_up`](Self::with_up)): unless it is a merge or runs a
+    /// function, its files do not parse back while the up script is empty.
     pub fn new(id: impl Into<String>, message: &str) -> Revision {
         let message: String = message
             .chars()
