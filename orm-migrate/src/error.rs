@@ -96,6 +96,42 @@ pub enum MigrateError {
         /// The server's error.
         source: orm_postgres::Error,
     },
+    /// A registered Rust function failed (the revision's transaction was rolled back). An
+    /// [`orm_postgres::Error`] returned by the function is reported as [`MigrateError::Step`].
+    #[error("revision {id}: the Rust function {name:?} failed: {source}")]
+    Function {
+        /// The revision.
+        id: String,
+        /// The function's name.
+        name: String,
+        /// Its error.
+        source: orm_postgres::BoxError,
+    },
+    /// Another migration held the migration lock (a PostgreSQL advisory lock) for longer than
+    /// the migrator waits for it.
+    #[error(
+        "another migration holds the migration lock on {table}{}; gave up after waiting {waited:?}          (raise the wait with --lock-wait, or find the holder in pg_stat_activity)",
+        holder.map(|pid| format!(" (server process {pid})")).unwrap_or_default()
+    )]
+    LockTimeout {
+        /// The version table whose lock it is.
+        table: String,
+        /// How long the migrator waited.
+        waited: std::time::Duration,
+        /// The server process holding the lock, when it could be found.
+        holder: Option<i32>,
+    },
+    /// Offline SQL was asked for a range with a revision that runs a Rust function, which
+    /// only a live run can do.
+    #[error(
+        "revision {id} runs the Rust function {name:?}, which offline SQL cannot include:          run this range against the database"
+    )]
+    OfflineFunction {
+        /// The revision.
+        id: String,
+        /// The function's name.
+        name: String,
+    },
     /// The models and the database differ (`check`).
     #[error("the database differs from the models: {0} operation(s) pending")]
     Drift(usize),

@@ -20,6 +20,7 @@ pub mod files;
 pub mod graph;
 pub mod reflect;
 pub mod revision;
+pub mod runner;
 pub mod schema;
 
 pub use embed::{Embedded, EmbeddedEntry};
@@ -27,3 +28,4 @@ pub use error::{MigrateError, Result};
 pub use graph::{Graph, Target};
 pub use orm_macros::embed_migrations;
 pub use revision::Revision;
+pub use runner::Migrator;

@@ -1,0 +1,87 @@
+//! What a run tells its caller: progress as it goes ([`Progress`]), and what it did
+//! ([`StepReport`], [`StampReport`], [`HistoryEntry`]). The library prints nothing; the CLI
+//! draws these.
+
+use std::time::Duration;
+
+use crate::revision::Revision;
+
+use super::table::AppliedRevision;
+
+/// Which way a revision runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Its up script: an upgrade.
+    Up,
+    /// Its down script: a downgrade.
+    Down,
+}
+
+/// Hears what a run does, as it does it (the CLI draws a progress bar from it). Every method
+/// does nothing by default. Called from the task running the migration: keep them quick.
+pub trait Progress: Send + Sync {
+    /// The migration lock is held by another process (`holder`, its server process id, when
+    /// known): the run waits for it, at most the migrator's lock wait.
+    fn on_lock_wait(&self, holder: Option<i32>) {
+        let _ = holder;
+    }
+
+    /// The lock is held and the plan made: these revisions will run, in this order (maybe
+    /// none).
+    fn on_plan(&self, direction: Direction, revisions: &[&Revision]) {
+        let _ = (direction, revisions);
+    }
+
+    /// A revision starts.
+    fn on_start(&self, direction: Direction, revision: &Revision) {
+        let _ = (direction, revision);
+    }
+
+    /// A revision is done (committed with its version row).
+    fn on_done(&self, direction: Direction, revision: &Revision, duration: Duration) {
+        let _ = (direction, revision, duration);
+    }
+}
+
+/// A [`Progress`] that ignores everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Progress for Silent {}
+
+/// One revision a run applied or reverted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepReport {
+    /// The revision's id.
+    pub id: String,
+    /// Its message.
+    pub message: String,
+    /// Applied (up) or reverted (down).
+    pub direction: Direction,
+    /// How long it took, from its `BEGIN` to its `COMMIT`.
+    pub duration: Duration,
+}
+
+/// What [`stamp`](super::Migrator::stamp) changed in the version table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StampReport {
+    /// Revisions recorded as applied (without running them), in upgrade order.
+    pub added: Vec<String>,
+    /// Revisions no longer recorded as applied (without reverting them), in downgrade order.
+    pub removed: Vec<String>,
+    /// Applied revisions whose recorded checksum was replaced by the file's.
+    pub repaired: Vec<String>,
+}
+
+/// One revision of the [history](super::Migrator::history), with its state in the database.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry<'g> {
+    /// The revision.
+    pub revision: &'g Revision,
+    /// Its row in the version table, when it is applied.
+    pub applied: Option<AppliedRevision>,
+    /// Whether it is a head of the graph (no revision has it as a parent).
+    pub head: bool,
+    /// Whether it is applied but its file changed since (its checksum differs).
+    pub edited: bool,
+}

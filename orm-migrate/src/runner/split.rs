@@ -1,0 +1,257 @@
+//! Splitting a script into statements by PostgreSQL's lexical rules, for revisions that run
+//! outside a transaction: each statement is sent on its own, since a multi-statement query
+//! string runs as one implicit transaction, which `CREATE INDEX CONCURRENTLY` refuses.
+//!
+//! A `;` ends a statement except inside a string (`'...'` with `''`, `E'...'` with backslash
+//! escapes), a quoted identifier (`"..."`), a dollar-quoted string (`$$...$$`,
+//! `$tag$...$tag$`), a comment (`-- ...` to the end of the line, nested `/* ... */`) or
+//! parentheses. Not handled: the SQL-standard function bodies `BEGIN ATOMIC ... END` (write
+//! such a function with a dollar-quoted body, or in a transactional revision).
+
+/// One statement of a script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Piece<'a> {
+    /// Its text, without the `;` that ends it, with the comments and spaces around it.
+    pub(crate) text: &'a str,
+    /// Whether a `;` ended it (the last statement of a script may lack one).
+    pub(crate) terminated: bool,
+}
+
+/// The statements of `sql`, leaving out those with nothing but whitespace and comments.
+pub(crate) fn statements(sql: &str) -> Vec<Piece<'_>> {
+    let b = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    let mut depth = 0usize;
+    let mut has_code = false;
+    while i < b.len() {
+        let c = b[i];
+        let next = b.get(i + 1).copied();
+        match c {
+            b'-' if next == Some(b'-') => {
+                i = b[i..]
+                    .iter()
+                    .position(|&x| x == b'\n')
+                    .map_or(b.len(), |p| i + p + 1);
+                continue;
+            }
+            b'/' if next == Some(b'*') => {
+                i = skip_block_comment(b, i);
+                continue;
+            }
+            b'\'' => {
+                let escapes =
+                    i > 0 && matches!(b[i - 1], b'e' | b'E') && (i < 2 || !is_ident_byte(b[i - 2]));
+                i = skip_string(b, i, escapes);
+                has_code = true;
+                continue;
+            }
+            b'"' => {
+                i = skip_quoted(b, i, b'"');
+                has_code = true;
+                continue;
+            }
+            b'$' if i == 0 || !is_ident_byte(b[i - 1]) => {
+                if let Some(tag_len) = dollar_tag(&b[i..]) {
+                    i = skip_dollar(b, i, tag_len);
+                    has_code = true;
+                    continue;
+                }
+            }
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            b';' if depth == 0 => {
+                if has_code {
+                    out.push(Piece {
+                        text: &sql[start..i],
+                        terminated: true,
+                    });
+                }
+                start = i + 1;
+                has_code = false;
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        if !c.is_ascii_whitespace() {
+            has_code = true;
+        }
+        i += 1;
+    }
+    if has_code {
+        out.push(Piece {
+            text: &sql[start..],
+            terminated: false,
+        });
+    }
+    out
+}
+
+/// Whether `sql` has a last statement that no `;` ends (so that appending text after it
+/// needs one).
+pub(crate) fn ends_open(sql: &str) -> bool {
+    statements(sql).last().is_some_and(|p| !p.terminated)
+}
+
+fn is_ident_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+}
+
+/// The end of the `/* ... */` comment (nested) starting at `i`.
+fn skip_block_comment(b: &[u8], mut i: usize) -> usize {
+    let mut depth = 0usize;
+    while i < b.len() {
+        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+            depth += 1;
+            i += 2;
+        } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    b.len()
+}
+
+/// The end of the string literal opening at `i`; with `escapes`, a backslash escapes the
+/// next byte (`E'...'`).
+fn skip_string(b: &[u8], mut i: usize, escapes: bool) -> usize {
+    i += 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if escapes => i += 2,
+            b'\'' if b.get(i + 1) == Some(&b'\'') => i += 2,
+            b'\'' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// The end of the quoted identifier opening at `i` (the quote doubled inside).
+fn skip_quoted(b: &[u8], mut i: usize, quote: u8) -> usize {
+    i += 1;
+    while i < b.len() {
+        if b[i] == quote {
+            if b.get(i + 1) == Some(&quote) {
+                i += 2;
+                continue;
+            }
+            return i + 1;
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// The length of the dollar-quote tag (`$$` or `$tag$`) at the start of `b`, if it is one.
+fn dollar_tag(b: &[u8]) -> Option<usize> {
+    let mut j = 1;
+    while j < b.len() {
+        let c = b[j];
+        if c == b'$' {
+            return Some(j + 1);
+        }
+        let ok = if j == 1 {
+            c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
+        } else {
+            c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+        };
+        if !ok {
+            return None;
+        }
+        j += 1;
+    }
+    None
+}
+
+/// The end of the dollar-quoted string whose tag (of `tag_len` bytes) starts at `i`.
+fn skip_dollar(b: &[u8], i: usize, tag_len: usize) -> usize {
+    let tag = &b[i..i + tag_len];
+    let body = i + tag_len;
+    b[body..]
+        .windows(tag_len)
+        .position(|w| w == tag)
+        .map_or(b.len(), |p| body + p + tag_len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(sql: &str) -> Vec<&str> {
+        statements(sql).iter().map(|p| p.text.trim()).collect()
+    }
+
+    #[test]
+    fn semicolons_split_statements() {
+        assert_eq!(
+            texts("SELECT 1; SELECT 2;\nSELECT 3"),
+            ["SELECT 1", "SELECT 2", "SELECT 3"]
+        );
+        let pieces = statements("SELECT 1; SELECT 2");
+        assert!(pieces[0].terminated);
+        assert!(!pieces[1].terminated);
+        assert!(ends_open("SELECT 1; SELECT 2 -- no semicolon"));
+        assert!(!ends_open("SELECT 1;\n-- trailing comment\n"));
+        assert!(!ends_open("  \n-- only a comment\n"));
+    }
+
+    #[test]
+    fn blank_and_comment_only_pieces_are_dropped() {
+        assert_eq!(texts(";; -- c\n; /* x; */ ;SELECT 1;"), ["SELECT 1"]);
+        assert!(statements("-- nothing\n/* at all */").is_empty());
+    }
+
+    #[test]
+    fn semicolons_inside_literals_comments_and_quotes_do_not_split() {
+        assert_eq!(
+            texts("INSERT INTO t VALUES ('a;b', 'it''s;'); SELECT 2"),
+            ["INSERT INTO t VALUES ('a;b', 'it''s;')", "SELECT 2"]
+        );
+        assert_eq!(
+            texts(r"SELECT E'x\';y'; SELECT 2"),
+            [r"SELECT E'x\';y'", "SELECT 2"]
+        );
+        // Without E, a backslash is an ordinary character.
+        assert_eq!(
+            texts(r"SELECT 'x\'; SELECT 2"),
+            [r"SELECT 'x\'", "SELECT 2"]
+        );
+        assert_eq!(
+            texts(r#"SELECT 1 AS "a;""b"; SELECT 2"#),
+            [r#"SELECT 1 AS "a;""b""#, "SELECT 2"]
+        );
+        assert_eq!(
+            texts("SELECT 1 -- a; comment\n; /* nested /* ; */ ; */ SELECT 2"),
+            ["SELECT 1 -- a; comment", "/* nested /* ; */ ; */ SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn dollar_quotes_hold_semicolons() {
+        let f =
+            "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$ BEGIN RETURN 1; END $body$";
+        assert_eq!(texts(&format!("{f}; SELECT 2")), [f, "SELECT 2"]);
+        let d = "DO $$ BEGIN RAISE EXCEPTION 'irreversible: x'; END $$";
+        assert_eq!(texts(&format!("{d};")), [d]);
+        // `$1` and `a$b` are not dollar quotes.
+        assert_eq!(
+            texts("PREPARE p AS SELECT $1; SELECT a$b FROM t"),
+            ["PREPARE p AS SELECT $1", "SELECT a$b FROM t"]
+        );
+    }
+
+    #[test]
+    fn unterminated_constructs_run_to_the_end() {
+        assert_eq!(texts("SELECT 'open; SELECT 2"), ["SELECT 'open; SELECT 2"]);
+        assert_eq!(texts("SELECT $$ open; "), ["SELECT $$ open;"]);
+        assert_eq!(texts("SELECT 1 /* open; "), ["SELECT 1 /* open;"]);
+    }
+}

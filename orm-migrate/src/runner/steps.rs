@@ -1,0 +1,144 @@
+//! Running one revision, up or down, on the locked connection.
+//!
+//! - **Transactional** (the default): `BEGIN`, the script (one simple-query message, so
+//!   several statements are fine), the revision's Rust function if it names one, the version
+//!   row (`INSERT` up, `DELETE` down), `COMMIT`. Any failure rolls it all back: the database
+//!   stays at the previous revision.
+//! - **Not transactional** (`-- transaction: false`): each statement of the script is sent on
+//!   its own (split by [`split`](super::split)), outside any transaction, then the Rust function
+//!   and the version row in a transaction of their own. A failure part-way leaves the
+//!   statements before it done and the revision unrecorded, so write such scripts to be rerun
+//!   (`CREATE INDEX CONCURRENTLY IF NOT EXISTS`; a failed concurrent build leaves an `INVALID`
+//!   index to drop first).
+
+use std::time::{Duration, Instant};
+
+use orm_postgres::{BoxError, Connection, Executor, Transaction};
+
+use crate::error::{MigrateError, Result};
+use crate::revision::Revision;
+
+use super::functions::RustStep;
+use super::split;
+use super::table::VersionTable;
+
+fn step(revision: &Revision) -> impl Fn(orm_postgres::Error) -> MigrateError + '_ {
+    move |source| MigrateError::Step {
+        id: revision.id.clone(),
+        source,
+    }
+}
+
+/// The error of a registered function: the database's own errors as `Step`.
+fn function_error(revision: &Revision, name: &str, e: BoxError) -> MigrateError {
+    match e.downcast::<orm_postgres::Error>() {
+        Ok(source) => MigrateError::Step {
+            id: revision.id.clone(),
+            source: *source,
+        },
+        Err(source) => MigrateError::Function {
+            id: revision.id.clone(),
+            name: name.to_owned(),
+            source,
+        },
+    }
+}
+
+/// Whether a script has no statement (a merge, a revision that only runs a function).
+fn is_blank(script: &str) -> bool {
+    split::statements(script).is_empty()
+}
+
+/// Commits on success, rolls back (ignoring a failure to: the error at hand matters more)
+/// on failure.
+async fn finish(tx: Transaction<'_>, outcome: Result<()>, revision: &Revision) -> Result<()> {
+    match outcome {
+        Ok(()) => tx.commit().await.map_err(step(revision)),
+        Err(e) => {
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// Applies a revision; returns how long it took.
+pub(crate) async fn apply(
+    conn: &mut Connection,
+    table: &VersionTable,
+    revision: &Revision,
+    function: Option<(&str, &dyn RustStep)>,
+) -> Result<Duration> {
+    let start = Instant::now();
+    if !revision.transactional {
+        for piece in split::statements(&revision.up) {
+            conn.batch_execute(piece.text)
+                .await
+                .map_err(step(revision))?;
+        }
+    }
+    let tx = conn.begin().await.map_err(step(revision))?;
+    let outcome = apply_in(&tx, table, revision, function, start).await;
+    finish(tx, outcome, revision).await?;
+    Ok(start.elapsed())
+}
+
+async fn apply_in(
+    tx: &Transaction<'_>,
+    table: &VersionTable,
+    revision: &Revision,
+    function: Option<(&str, &dyn RustStep)>,
+    start: Instant,
+) -> Result<()> {
+    if revision.transactional && !is_blank(&revision.up) {
+        tx.batch_execute(&revision.up)
+            .await
+            .map_err(step(revision))?;
+    }
+    if let Some((name, f)) = function {
+        f.call(tx)
+            .await
+            .map_err(|e| function_error(revision, name, e))?;
+    }
+    table
+        .insert(tx, revision, Some(start.elapsed()))
+        .await
+        .map_err(step(revision))?;
+    Ok(())
+}
+
+/// Reverts a revision; returns how long it took.
+pub(crate) async fn revert(
+    conn: &mut Connection,
+    table: &VersionTable,
+    revision: &Revision,
+) -> Result<Duration> {
+    let start = Instant::now();
+    if !revision.transactional {
+        for piece in split::statements(&revision.down) {
+            conn.batch_execute(piece.text)
+                .await
+                .map_err(step(revision))?;
+        }
+        table
+            .delete(conn, &revision.id)
+            .await
+            .map_err(step(revision))?;
+        return Ok(start.elapsed());
+    }
+    let tx = conn.begin().await.map_err(step(revision))?;
+    let outcome = async {
+        if !is_blank(&revision.down) {
+            tx.batch_execute(&revision.down)
+                .await
+                .map_err(step(revision))?;
+        }
+        table
+            .delete(&tx, &revision.id)
+            .await
+            .map_err(step(revision))?;
+        Ok(())
+    }
+    .await;
+    finish(tx, outcome, revision).await?;
+    Ok(start.elapsed())
+}
