@@ -63,7 +63,7 @@ pub(crate) const LAYERS: &[Crate] = &[
         required: true,
         layers: &[
             ("model", &["ast", "attr", "case", "ctxt", "symbol", "check"]),
-            ("generate", &["expand", "fallback"]),
+            ("generate", &["expand", "fallback", "embed"]),
             ("dispatch", &["derive", "tests"]),
         ],
         cycles_allowed_within: &[],
