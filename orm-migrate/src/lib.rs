@@ -4,16 +4,25 @@
 //! live database from `pg_catalog` into it, [revisions](revision) (the file format, parsed and
 //! written, and their checksums), the [migrations directory](files), the [revision
 //! graph](graph) (heads, branches, merges, `depends_on`, and the plans of an upgrade or a
-//! downgrade) and [embedding](embed) a migrations directory into the binary with
-//! [`embed_migrations!`]. To come (issue 11): the schema of
-//! a set of models, the diff between two schemas, operations rendering upgrade and downgrade
-//! SQL, the runner (version table, advisory lock, one transaction per revision) and the CLI.
+//! downgrade), [embedding](embed) a migrations directory into the binary with
+//! [`embed_migrations!`], the [runner] ([`Migrator`]: version table, advisory lock, one
+//! transaction per revision, offline SQL) and, with the default feature `cli`, the
+//! command-line interface (the `orm-migrate` binary and `cli::main_with` for a project's own
+//! migrate binary). To come (issue 11): the schema of a set of models, the diff between two
+//! schemas, and operations rendering upgrade and downgrade SQL.
 //!
 //! The no-IO parts (schema model, diff, operations, rendering, graph) never touch a server; only
 //! reflection and the runner do, through `orm-postgres`.
+//!
+//! # Features
+//! | feature | default | enables |
+//! |---|---|---|
+//! | `cli` | yes | the `cli` module and the `orm-migrate` binary (clap, indicatif) |
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod embed;
 pub mod error;
 pub mod files;

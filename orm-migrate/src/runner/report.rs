@@ -43,6 +43,22 @@ pub trait Progress: Send + Sync {
     }
 }
 
+/// A shared [`Progress`] hears everything too (keep a clone to read what it gathered).
+impl<P: Progress + ?Sized> Progress for std::sync::Arc<P> {
+    fn on_lock_wait(&self, holder: Option<i32>) {
+        (**self).on_lock_wait(holder);
+    }
+    fn on_plan(&self, direction: Direction, revisions: &[&Revision]) {
+        (**self).on_plan(direction, revisions);
+    }
+    fn on_start(&self, direction: Direction, revision: &Revision) {
+        (**self).on_start(direction, revision);
+    }
+    fn on_done(&self, direction: Direction, revision: &Revision, duration: Duration) {
+        (**self).on_done(direction, revision, duration);
+    }
+}
+
 /// A [`Progress`] that ignores everything.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Silent;

@@ -1,0 +1,198 @@
+//! The command line, as clap parses it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::graph::Target;
+
+/// Migrations for orm-postgres: revision files, a safe runner, autogenerate.
+#[derive(Debug, Parser)]
+#[command(name = "orm-migrate", version)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// The database, as postgres://user:password@host:port/database.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub(crate) database_url: Option<String>,
+    /// The migrations directory.
+    #[arg(long, default_value = "migrations", global = true)]
+    pub(crate) dir: PathBuf,
+    /// The version table, as [schema.]name.
+    #[arg(long, default_value = "public.orm_migrations", global = true)]
+    pub(crate) version_table: String,
+    /// How long a statement may wait for a table lock before its revision fails (0: no limit).
+    #[arg(long, default_value = "10s", value_parser = parse_duration, global = true)]
+    pub(crate) lock_timeout: Duration,
+    /// How long a statement may run (0: no limit).
+    #[arg(long, default_value = "0", value_parser = parse_duration, global = true)]
+    pub(crate) statement_timeout: Duration,
+    /// How long to wait for the migration lock held by another run (0: give up at once).
+    #[arg(long, default_value = "60s", value_parser = parse_duration, global = true)]
+    pub(crate) lock_wait: Duration,
+    /// Accept applied revisions edited since they ran, recording their new checksums.
+    #[arg(long, global = true)]
+    pub(crate) allow_edited: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Create the migrations directory, with a README.
+    Init,
+    /// Create a revision: empty up.sql and down.sql to fill in, or generated from the models.
+    Revision {
+        /// Its message.
+        #[arg(short, long)]
+        message: String,
+        /// Generate the SQL from the difference between the models and the database.
+        #[arg(long)]
+        autogenerate: bool,
+        /// The revision it follows, when the graph has several heads.
+        #[arg(long, value_name = "REV")]
+        head: Option<String>,
+    },
+    /// Apply revisions up to a target: head (default), heads, an id or prefix, +N.
+    Upgrade {
+        /// Where to go.
+        #[arg(default_value = "head", value_parser = parse_target, allow_hyphen_values = true)]
+        target: Target,
+        #[command(flatten)]
+        offline: Offline,
+    },
+    /// Revert revisions down to a target: an id or prefix, -N, base.
+    Downgrade {
+        /// Where to go.
+        #[arg(value_parser = parse_target, allow_hyphen_values = true)]
+        target: Target,
+        #[command(flatten)]
+        offline: Offline,
+    },
+    /// Show where the database is: the applied revisions no applied revision follows.
+    Current,
+    /// List every revision, parents first, with what is applied.
+    History,
+    /// List the heads of the graph.
+    Heads,
+    /// List the branch points of the graph.
+    Branches,
+    /// Record the database as being at a target without running SQL (repairs checksums too).
+    Stamp {
+        /// Where to record the database as being.
+        #[arg(value_parser = parse_target, allow_hyphen_values = true)]
+        target: Target,
+    },
+    /// Create a revision merging heads (all of them by default).
+    Merge {
+        /// Its message.
+        #[arg(short, long)]
+        message: String,
+        /// The revisions to merge.
+        #[arg(value_name = "REV")]
+        revisions: Vec<String>,
+    },
+    /// Exit 3 when the database is not at the heads or differs from the models (for CI).
+    Check,
+    /// Print the migration that turns one database into another.
+    Diff {
+        /// The database to change.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The database to match.
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Exit 3 when they differ.
+        #[arg(long)]
+        exit_code: bool,
+    },
+}
+
+/// Offline mode of upgrade and downgrade.
+#[derive(Debug, Args)]
+pub(crate) struct Offline {
+    /// Print the SQL instead of running it (no database needed).
+    #[arg(long)]
+    pub(crate) sql: bool,
+    /// With --sql: the revision the database is at (upgrade: base by default; downgrade: the
+    /// heads).
+    #[arg(long, value_name = "REV", requires = "sql", value_parser = parse_target)]
+    pub(crate) from: Option<Target>,
+}
+
+fn parse_target(s: &str) -> Result<Target, String> {
+    Target::parse(s).map_err(|_| {
+        format!("{s:?} is not a target: use head, heads, base, +N, -N, or a revision id or prefix")
+    })
+}
+
+/// A duration with a unit: `500ms`, `10s`, `2m`, `1h`; `0` alone is zero.
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let bad = || format!("{s:?} is not a duration: use e.g. 500ms, 10s, 2m, 1h, or 0");
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let ms = match unit {
+        "ms" => Some(n),
+        "s" => n.checked_mul(1000),
+        "m" | "min" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        _ => None,
+    };
+    ms.map(Duration::from_millis).ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_need_a_unit() {
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("s").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("99999999999999999999h").is_err());
+    }
+
+    #[test]
+    fn the_command_line_parses() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from(["orm-migrate", "upgrade", "+2", "--lock-wait", "0"])
+            .expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::Upgrade {
+                target: Target::Relative(2),
+                ..
+            }
+        ));
+        assert_eq!(cli.global.lock_wait, Duration::ZERO);
+        assert!(Cli::try_parse_from(["orm-migrate", "downgrade"]).is_err());
+        let cli = Cli::try_parse_from(["orm-migrate", "downgrade", "-1"]).expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::Downgrade {
+                target: Target::Relative(-1),
+                ..
+            }
+        ));
+        assert!(Cli::try_parse_from(["orm-migrate", "upgrade", "--from", "base"]).is_err());
+    }
+}

@@ -1,0 +1,145 @@
+//! The command-line interface (feature `cli`, on by default): the `orm-migrate` binary, and the
+//! entry point a project's own migrate binary calls with its models.
+//!
+//! ```text
+//! orm-migrate init                              create migrations/ with a README
+//! orm-migrate revision -m "add tutorials"       a new revision to fill in (parent: the head)
+//! orm-migrate revision -m "..." --autogenerate  generated from the models (needs your models)
+//! orm-migrate upgrade [head|heads|ID|+N]        apply (default: head)
+//! orm-migrate upgrade head --sql [--from REV]   print the SQL instead (no database)
+//! orm-migrate downgrade ID|-N|base [--sql]      revert
+//! orm-migrate current | history | heads | branches
+//! orm-migrate stamp ID|head|base                record without running SQL (repairs checksums)
+//! orm-migrate merge -m "merge" [REV...]         a revision joining heads (default: all)
+//! orm-migrate check                             exit 3 when the database is behind or differs
+//!                                               from the models (for CI; needs your models)
+//! orm-migrate diff --from URL --to URL          the migration turning one database into another
+//! ```
+//!
+//! Global options: `--database-url` (or `DATABASE_URL`), `--dir` (default `migrations`),
+//! `--version-table` (default `public.orm_migrations`), `--lock-timeout` (default `10s`),
+//! `--statement-timeout` (default `0`, off), `--lock-wait` (default `60s`), `--allow-edited`.
+//!
+//! # Exit codes
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | an error (printed on stderr) |
+//! | 2 | a usage error (clap's message on stderr) |
+//! | 3 | `check` found drift (or `diff --exit-code` a difference) |
+//!
+//! # Output
+//! Results go to stdout, errors to stderr. Colours only when stdout is a terminal and
+//! `NO_COLOR` is unset; a progress bar (on stderr) only when stderr is a terminal; otherwise
+//! plain lines, one per revision, that scripts can read.
+//!
+//! # Your models: a three-line binary
+//! `revision --autogenerate` and `check` compare the database with your models, which the
+//! standalone binary does not have. Add this binary to your project and run it with
+//! `cargo run --bin migrate -- <command>`:
+//!
+//! ```no_run
+//! // src/bin/migrate.rs
+//! # mod my_app { pub fn schema() -> orm_migrate::schema::Schema { Default::default() } }
+//! fn main() -> std::process::ExitCode {
+//!     orm_migrate::cli::main_with(orm_migrate::cli::Models::from_fn(my_app::schema))
+//! }
+//! ```
+
+mod args;
+mod commands;
+mod hooks;
+mod output;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::error::MigrateError;
+
+pub use hooks::{Migration, Models, database_schema, models_migration, schemas_migration};
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: an error.
+pub const EXIT_ERROR: u8 = 1;
+/// Exit code: a usage error.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: `check` found drift.
+pub const EXIT_DRIFT: u8 = 3;
+
+/// An error of a CLI command.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// From the library.
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    /// A message for the user.
+    #[error("{0}")]
+    Message(String),
+}
+
+impl From<orm_postgres::Error> for CliError {
+    fn from(e: orm_postgres::Error) -> Self {
+        CliError::Migrate(MigrateError::Database(e))
+    }
+}
+
+/// The standalone `orm-migrate` binary: every command that needs no models.
+pub fn main() -> ExitCode {
+    ExitCode::from(run(std::env::args_os(), None))
+}
+
+/// A project's migrate binary: every command, with its models.
+pub fn main_with(models: Models) -> ExitCode {
+    ExitCode::from(run(std::env::args_os(), Some(&models)))
+}
+
+/// Runs a command line (the first item is the program's name) on a runtime of its own and
+/// returns the exit code. Do not call it from inside an async runtime: use [`run_async`].
+pub fn run<I, T>(args: I, models: Option<&Models>) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            output::err(&format!("error: cannot start the async runtime: {e}"));
+            return EXIT_ERROR;
+        }
+    };
+    runtime.block_on(run_async(args, models))
+}
+
+/// [`run`] on the caller's runtime.
+pub async fn run_async<I, T>(args: I, models: Option<&Models>) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match args::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.exit_code() {
+                0 => EXIT_OK,
+                _ => EXIT_USAGE,
+            };
+        }
+    };
+    let style = output::Style::detect();
+    match commands::dispatch(cli, models, style).await {
+        Ok(code) => code,
+        Err(e) => {
+            let style = output::Style::detect_stderr();
+            output::err(&format!("{} {e}", style.error("error:")));
+            EXIT_ERROR
+        }
+    }
+}
