@@ -108,7 +108,9 @@ async fn wait(conn: &Connection, key: i64, table: &VersionTable, limit: Duration
         .await?;
     let sql = format!("SELECT pg_advisory_lock({key})");
     let lock = conn.batch_execute(&sql);
-    match tokio::time::timeout(limit + CLIENT_GRACE, lock).await {
+    let client_limit =
+        Duration::from_millis(millis(Some(limit)) as u64).saturating_add(CLIENT_GRACE);
+    match tokio::time::timeout(client_limit, lock).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) if e.sqlstate() == Some("55P03") => Err(timeout(holder(conn, key).await)),
         Ok(Err(e)) => Err(e.into()),

@@ -89,9 +89,10 @@ pub(crate) fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
-/// A duration as a setting's value in milliseconds; `None` is `0`, meaning off.
+/// A duration as a setting's value in milliseconds; `None` is `0`, meaning off. At least 1 ms
+/// (0 would mean off) and at most the server's limit, `i32::MAX` ms (about 24 days).
 pub(crate) fn millis(t: Option<Duration>) -> u128 {
-    t.map_or(0, |t| t.as_millis().max(1))
+    t.map_or(0, |t| t.as_millis().clamp(1, i32::MAX as u128))
 }
 
 /// One row of the version table: a revision the database has applied.
@@ -268,6 +269,14 @@ mod tests {
         assert!(quote_ident("").is_err());
         assert!(quote_ident(&"x".repeat(64)).is_err());
         assert!(quote_ident(&"x".repeat(63)).is_ok());
+    }
+
+    #[test]
+    fn settings_are_whole_milliseconds_within_the_servers_range() {
+        assert_eq!(millis(None), 0);
+        assert_eq!(millis(Some(Duration::from_micros(10))), 1);
+        assert_eq!(millis(Some(Duration::from_secs(10))), 10_000);
+        assert_eq!(millis(Some(Duration::MAX)), 2_147_483_647);
     }
 
     #[test]

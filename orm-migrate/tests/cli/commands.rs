@@ -193,6 +193,13 @@ fn sql_prints_the_offline_script_without_a_database() {
     let dir = tmp.migrations();
     write(&dir, &chain());
     let m = Migrator::from_dir(&dir).expect("migrator");
+    // history, heads and branches need no database either.
+    let (code, out, _) = run(cli(&dir).arg("history"));
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "20260101000001 rev 1\n20260101000002 rev 2\n20260101000003 rev 3 (head)\n"
+    );
     let (code, out, err) = run(cli(&dir).args(["upgrade", "--sql"]));
     assert_eq!(code, 0, "{err}");
     let all = m
@@ -315,4 +322,38 @@ async fn check_exits_3_when_the_database_is_behind_or_edited() {
     let mut allowed = args("upgrade");
     allowed.insert(1, "--allow-edited".into());
     assert_eq!(run_async(allowed, None).await, 0);
+}
+
+#[tokio::test]
+async fn on_a_terminal_the_output_is_coloured() {
+    // `script` runs the binary on a pseudo-terminal (util-linux); skip where it is missing.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` command to make a terminal");
+        return;
+    }
+    let t = test_database().await.expect("db");
+    let tmp = TempDir::new();
+    let dir = tmp.migrations();
+    write(&dir, &chain());
+    let command = format!("{BIN} --dir {} upgrade", dir.display());
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("DATABASE_URL", url(&t))
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("script");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("\x1b[32mapplied \x1b[0m \x1b[33m20260101000001\x1b[0m rev 1"),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("\x1b[32mupgraded\x1b[0m 3 revisions in "),
+        "{text:?}"
+    );
 }

@@ -6,6 +6,7 @@
 //! Revisions are built in memory (ids `2026010100000N`); each test has a fresh database.
 
 mod concurrency;
+mod embedded;
 mod failures;
 mod ops;
 mod options;
