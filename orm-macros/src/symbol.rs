@@ -23,6 +23,8 @@ pub(crate) const UNIQUE: Symbol = Symbol("unique");
 pub(crate) const CHECK: Symbol = Symbol("check");
 pub(crate) const CRATE: Symbol = Symbol("crate");
 pub(crate) const HOOKS: Symbol = Symbol("hooks");
+/// `renamed_from = "old"` on the struct or a field: the migration renames instead of drop + add.
+pub(crate) const RENAMED_FROM: Symbol = Symbol("renamed_from");
 
 // `#[model(...)]` on a field (plus `unique`, `index` and `check` above).
 pub(crate) const PRIMARY_KEY: Symbol = Symbol("primary_key");
@@ -58,7 +60,16 @@ pub(crate) const CASCADE: Symbol = Symbol("cascade");
 pub(crate) const PASSIVE_DELETES: Symbol = Symbol("passive_deletes");
 
 /// Keys of `#[model(...)]` on the struct.
-pub(crate) const CONTAINER_KEYS: &[Symbol] = &[TABLE, SCHEMA, INDEX, UNIQUE, CHECK, HOOKS, CRATE];
+pub(crate) const CONTAINER_KEYS: &[Symbol] = &[
+    TABLE,
+    SCHEMA,
+    INDEX,
+    UNIQUE,
+    CHECK,
+    HOOKS,
+    RENAMED_FROM,
+    CRATE,
+];
 
 /// Keys of `#[model(...)]` on a field.
 pub(crate) const FIELD_KEYS: &[Symbol] = &[
@@ -75,6 +86,7 @@ pub(crate) const FIELD_KEYS: &[Symbol] = &[
     CHECK,
     VERSION,
     VALIDATE,
+    RENAMED_FROM,
     SKIP,
 ];
 

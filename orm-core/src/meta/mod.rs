@@ -26,6 +26,9 @@ pub struct Table {
     pub indexes: &'static [Index],
     /// Table-level `CHECK` constraints (SQL expressions).
     pub checks: &'static [&'static str],
+    /// The table's previous name (`#[model(renamed_from = "old")]`): a migration renames the
+    /// old table instead of dropping it and creating this one.
+    pub renamed_from: Option<&'static str>,
 }
 
 impl Table {
@@ -42,6 +45,7 @@ impl Table {
             columns,
             indexes: &[],
             checks: &[],
+            renamed_from: None,
         }
     }
 
@@ -60,6 +64,12 @@ impl Table {
     /// Sets the table-level checks.
     pub const fn checks(mut self, checks: &'static [&'static str]) -> Self {
         self.checks = checks;
+        self
+    }
+
+    /// Sets the previous name.
+    pub const fn renamed_from(mut self, old: &'static str) -> Self {
+        self.renamed_from = Some(old);
         self
     }
 
@@ -130,6 +140,9 @@ pub struct ColumnDef {
     pub check: Option<&'static str>,
     /// A foreign key.
     pub references: Option<ForeignKey>,
+    /// The column's previous name (`#[model(renamed_from = "old")]`): a migration renames the
+    /// old column instead of dropping it and adding this one.
+    pub renamed_from: Option<&'static str>,
 }
 
 impl ColumnDef {
@@ -148,6 +161,7 @@ impl ColumnDef {
             default: None,
             check: None,
             references: None,
+            renamed_from: None,
         }
     }
 
@@ -196,6 +210,12 @@ impl ColumnDef {
     /// Sets a `CHECK` expression.
     pub const fn check(mut self, sql: &'static str) -> Self {
         self.check = Some(sql);
+        self
+    }
+
+    /// Sets the previous name.
+    pub const fn renamed_from(mut self, old: &'static str) -> Self {
+        self.renamed_from = Some(old);
         self
     }
 

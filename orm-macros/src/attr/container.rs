@@ -27,6 +27,8 @@ pub(crate) struct Container {
     pub(crate) schema: Option<String>,
     pub(crate) indexes: Vec<IndexList>,
     pub(crate) checks: Vec<String>,
+    /// `renamed_from = "old"`: the table's previous name, for migrations.
+    pub(crate) renamed_from: Option<String>,
     /// `hooks`: the user implements `Hooks` (else the derive implements it with the defaults).
     pub(crate) hooks: Option<Span>,
     /// An unknown key was reported whose closest match is `hooks`: the user probably implements
@@ -54,6 +56,7 @@ impl Container {
         let mut schema = Attr::none(cx, MODEL, SCHEMA);
         let mut krate = Attr::none(cx, MODEL, CRATE);
         let mut hooks = BoolAttr::none(cx, MODEL, HOOKS);
+        let mut renamed_from = Attr::none(cx, MODEL, RENAMED_FROM);
         let mut misspelled_hooks = false;
         let mut indexes = Vec::new();
         let mut checks = Vec::new();
@@ -76,6 +79,12 @@ impl Container {
                     && check_identifier(cx, "schema name", &lit)
                 {
                     schema.set(&meta.path, lit.value());
+                }
+            } else if meta.path == RENAMED_FROM {
+                if let Some(lit) = get_lit_str(cx, MODEL, RENAMED_FROM, &meta)?
+                    && check_identifier(cx, "table name", &lit)
+                {
+                    renamed_from.set(&meta.path, lit.value());
                 }
             } else if meta.path == CRATE {
                 set_crate_path(cx, &meta, &mut krate)?;
@@ -105,6 +114,7 @@ impl Container {
             schema: schema.get().map(|s| s.value),
             indexes,
             checks,
+            renamed_from: renamed_from.get().map(|r| r.value),
             hooks: hooks.get(),
             misspelled_hooks,
             krate: krate.get().map_or_else(default_crate, |k| k.value),

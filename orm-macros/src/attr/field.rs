@@ -77,6 +77,8 @@ pub(crate) struct Field {
     pub(crate) on_delete: Option<Spanned<FkAction>>,
     pub(crate) on_update: Option<Spanned<FkAction>>,
     pub(crate) check: Option<LitStr>,
+    /// `renamed_from = "old"`: the column's previous name, for migrations.
+    pub(crate) renamed_from: Option<LitStr>,
     /// `version`: the optimistic-concurrency version column.
     pub(crate) version: Option<Span>,
     /// `validate = path`: the field's validator, `fn(&T) -> Result<(), E>`.
@@ -133,6 +135,7 @@ impl Field {
         let mut on_delete = Attr::none(cx, MODEL, ON_DELETE);
         let mut on_update = Attr::none(cx, MODEL, ON_UPDATE);
         let mut check = Attr::none(cx, MODEL, CHECK);
+        let mut renamed_from = Attr::none(cx, MODEL, RENAMED_FROM);
         let mut skip = BoolAttr::none(cx, MODEL, SKIP);
         let mut version = BoolAttr::none(cx, MODEL, VERSION);
         let mut validate = Attr::none(cx, MODEL, VALIDATE);
@@ -187,6 +190,12 @@ impl Field {
                 {
                     check.set(&meta.path, lit);
                 }
+            } else if meta.path == RENAMED_FROM {
+                if let Some(lit) = get_lit_str(cx, MODEL, RENAMED_FROM, &meta)?
+                    && check_identifier(cx, "column name", &lit)
+                {
+                    renamed_from.set(&meta.path, lit);
+                }
             } else if meta.path == REFERENCES {
                 if let Some(lit) = get_lit_str(cx, MODEL, REFERENCES, &meta)? {
                     match parse_reference(&lit.value()) {
@@ -231,6 +240,7 @@ impl Field {
             on_delete: on_delete.get(),
             on_update: on_update.get(),
             check: check.get().map(|c| c.value),
+            renamed_from: renamed_from.get().map(|r| r.value),
             version: version.get(),
             validate: validate.get().map(|v| v.value),
             skip: skip.get(),
@@ -304,6 +314,7 @@ impl Field {
             (ON_DELETE, self.on_delete.is_some()),
             (ON_UPDATE, self.on_update.is_some()),
             (CHECK, self.check.is_some()),
+            (RENAMED_FROM, self.renamed_from.is_some()),
             (VERSION, self.version.is_some()),
             (VALIDATE, self.validate.is_some()),
         ];

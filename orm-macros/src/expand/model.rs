@@ -211,6 +211,9 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
         let checks = &model.attrs.checks;
         out.extend(quote!(.checks(&[#(#checks),*])));
     }
+    if let Some(old) = &model.attrs.renamed_from {
+        out.extend(quote!(.renamed_from(#old)));
+    }
     out
 }
 
@@ -246,6 +249,10 @@ fn column_def(field: &Field, p: &TokenStream) -> TokenStream {
     if let Some(check) = &attrs.check {
         let check = check.value();
         def.extend(quote!(.check(#check)));
+    }
+    if let Some(old) = &attrs.renamed_from {
+        let old = old.value();
+        def.extend(quote!(.renamed_from(#old)));
     }
     if let Some(reference) = &attrs.references {
         let target = &reference.value;
