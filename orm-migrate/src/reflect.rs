@@ -7,10 +7,11 @@
 //! `pg_get_indexdef`, `pg_get_viewdef`), so two reflections compare by value. Objects that belong
 //! to an extension are left out; objects the model does not cover (domains, triggers,
 //! functions, exclusion constraints, composite types) are listed in
-//! [`Schema::unsupported`], never silently dropped.
+//! [`Schema::unsupported`], never silently dropped. A partition shows only what is its own:
+//! constraints and indexes it inherits from its partitioned parent come with `PARTITION OF`.
 
 use orm_postgres::raw::query;
-use orm_postgres::{Database, Executor, FromRow, Result};
+use orm_postgres::{Database, Executor, FromRow, IsolationLevel, Result, Transaction, TxOptions};
 
 use crate::schema::{
     Check, Column, EnumType, FkAction, ForeignKey, Identity, Index, PrimaryKey, QualifiedName,
@@ -39,9 +40,17 @@ impl ReflectOptions {
 }
 
 /// The schemas to read, as a parameter: the chosen ones, or every user schema.
-async fn schema_names(db: &Database, options: &ReflectOptions) -> Result<Vec<String>> {
+async fn schema_names(db: &Transaction<'static>, options: &ReflectOptions) -> Result<Vec<String>> {
     if let Some(s) = &options.schemas {
-        return Ok(s.clone());
+        // Only the chosen schemas that exist, so a missing one reads as absent.
+        return db
+            .fetch_all(
+                query::<String>(
+                    "SELECT nspname::text FROM pg_namespace WHERE nspname = ANY(:schemas) ORDER BY 1",
+                )
+                .bind("schemas", s.clone()),
+            )
+            .await;
     }
     db.fetch_all(query::<String>(
         "SELECT nspname::text FROM pg_namespace \
@@ -78,8 +87,29 @@ macro_rules! not_extension {
 /// # }
 /// ```
 pub async fn reflect(db: &Database, options: &ReflectOptions) -> Result<Schema> {
+    // One snapshot for all eight queries, and `search_path` emptied to `pg_catalog` so every
+    // name the server prints (types, defaults, index definitions) is schema-qualified: the
+    // same text whatever the caller's search path.
+    let tx = db
+        .begin_with(
+            TxOptions::default()
+                .isolation(IsolationLevel::RepeatableRead)
+                .read_only(),
+        )
+        .await?;
+    tx.batch_execute("SET LOCAL search_path TO pg_catalog")
+        .await?;
+    let schema = reflect_in(&tx, options).await;
+    tx.rollback().await?;
+    schema
+}
+
+async fn reflect_in(db: &Transaction<'static>, options: &ReflectOptions) -> Result<Schema> {
     let schemas = schema_names(db, options).await?;
-    let mut out = Schema::default();
+    let mut out = Schema {
+        schemas: schemas.iter().cloned().collect(),
+        ..Schema::default()
+    };
     reflect_tables(db, &schemas, &mut out).await?;
     reflect_columns(db, &schemas, &mut out).await?;
     reflect_constraints(db, &schemas, &mut out).await?;
@@ -102,7 +132,11 @@ struct TableRow {
     partition_bound: Option<String>,
 }
 
-async fn reflect_tables(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+async fn reflect_tables(
+    db: &Transaction<'static>,
+    schemas: &[String],
+    out: &mut Schema,
+) -> Result<()> {
     let sql = concat!(
         "SELECT n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class'), \
                 CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
@@ -159,7 +193,11 @@ struct ColumnRow {
     comment: Option<String>,
 }
 
-async fn reflect_columns(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+async fn reflect_columns(
+    db: &Transaction<'static>,
+    schemas: &[String],
+    out: &mut Schema,
+) -> Result<()> {
     let rows = db
         .fetch_all(
             query::<ColumnRow>(
@@ -233,7 +271,11 @@ fn fk_action(code: &str) -> FkAction {
     }
 }
 
-async fn reflect_constraints(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+async fn reflect_constraints(
+    db: &Transaction<'static>,
+    schemas: &[String],
+    out: &mut Schema,
+) -> Result<()> {
     let rows = db
         .fetch_all(
             query::<ConstraintRow>(
@@ -253,6 +295,7 @@ async fn reflect_constraints(db: &Database, schemas: &[String], out: &mut Schema
                  LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
                  LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
                  WHERE c.relkind IN ('r', 'p') AND con.contype IN ('p', 'f', 'u', 'c', 'x') \
+                   AND con.conislocal AND con.conparentid = 0 \
                    AND n.nspname = ANY(:schemas) \
                  ORDER BY 1, 2, 3",
             )
@@ -332,7 +375,11 @@ struct IndexRow {
     definition: String,
 }
 
-async fn reflect_indexes(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+async fn reflect_indexes(
+    db: &Transaction<'static>,
+    schemas: &[String],
+    out: &mut Schema,
+) -> Result<()> {
     let rows = db
         .fetch_all(
             query::<IndexRow>(
@@ -351,6 +398,7 @@ async fn reflect_indexes(db: &Database, schemas: &[String], out: &mut Schema) ->
                  WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(:schemas) \
                    AND NOT EXISTS (SELECT 1 FROM pg_constraint con \
                                    WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x')) \
+                   AND NOT EXISTS (SELECT 1 FROM pg_inherits pi WHERE pi.inhrelid = ix.indexrelid) \
                  ORDER BY 1, 2, 3",
             )
             .bind("schemas", schemas.to_vec()),
@@ -376,7 +424,11 @@ async fn reflect_indexes(db: &Database, schemas: &[String], out: &mut Schema) ->
     Ok(())
 }
 
-async fn reflect_enums(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+async fn reflect_enums(
+    db: &Transaction<'static>,
+    schemas: &[String],
+    out: &mut Schema,
+) -> Result<()> {
     let sql = concat!(
         "SELECT n.nspname::text, t.typname::text, \
                 ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid \
@@ -407,7 +459,11 @@ struct SequenceRow {
     column: Option<String>,
 }
 
-async fn reflect_sequences(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+async fn reflect_sequences(
+    db: &Transaction<'static>,
+    schemas: &[String],
+    out: &mut Schema,
+) -> Result<()> {
     // Identity sequences depend on their column internally (`i`) and are part of the column;
     // a serial's sequence is owned by its column automatically (`a`).
     let sql = concat!(
@@ -447,7 +503,11 @@ async fn reflect_sequences(db: &Database, schemas: &[String], out: &mut Schema) 
     Ok(())
 }
 
-async fn reflect_views(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+async fn reflect_views(
+    db: &Transaction<'static>,
+    schemas: &[String],
+    out: &mut Schema,
+) -> Result<()> {
     let sql = concat!(
         "SELECT n.nspname::text, c.relname::text, c.relkind = 'm', pg_get_viewdef(c.oid, true) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -473,7 +533,11 @@ async fn reflect_views(db: &Database, schemas: &[String], out: &mut Schema) -> R
     Ok(())
 }
 
-async fn reflect_unsupported(db: &Database, schemas: &[String], out: &mut Schema) -> Result<()> {
+async fn reflect_unsupported(
+    db: &Transaction<'static>,
+    schemas: &[String],
+    out: &mut Schema,
+) -> Result<()> {
     let sql = concat!(
         "SELECT 'domain', n.nspname || '.' || t.typname FROM pg_type t \
            JOIN pg_namespace n ON n.oid = t.typnamespace \

@@ -6,7 +6,7 @@
 //! Everything is ordered (`BTreeMap`s keyed by name, columns in table order), so equal schemas
 //! are equal values and print identically.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// A schema-qualified name: `schema.name`.
@@ -37,6 +37,8 @@ impl fmt::Display for QualifiedName {
 /// Everything the schema model covers in a database, plus what it saw and does not cover.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Schema {
+    /// The schemas (namespaces) it covers: the ones reflected, or the ones the models use.
+    pub schemas: BTreeSet<String>,
     /// Ordinary and partitioned tables.
     pub tables: BTreeMap<QualifiedName, Table>,
     /// Enum types, with their labels in order.
