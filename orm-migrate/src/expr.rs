@@ -1,0 +1,298 @@
+//! Comparing SQL expressions the way the diff needs: a model writes `price >= 0`, the server
+//! prints `CHECK ((price >= (0)::numeric))`; both mean the same thing.
+//!
+//! [`normalize_expr`] scans the text (string literals, quoted identifiers and dollar quotes
+//! kept intact), then drops what the server adds when it prints an expression back: grouping
+//! parentheses, `::type` casts, a leading `CHECK`, letter case outside quotes, whitespace, and
+//! the quotes around a numeric literal (`'-1'::integer`). Two expressions that differ only in
+//! those normalise to the same text. It is deliberately forgiving: a change of only
+//! parentheses or casts in a model is not seen as a change (make such a change by hand).
+
+/// One token of an expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    /// A keyword or unquoted identifier, lowercased.
+    Word(String),
+    /// A quoted identifier, kept as written.
+    Quoted(String),
+    /// A string literal (with its quotes), or a dollar-quoted string.
+    Literal(String),
+    /// A number.
+    Number(String),
+    /// `::`
+    Cast,
+    /// `(`
+    Open,
+    /// `)`
+    Close,
+    /// Any other punctuation or operator, runs of operator characters kept together.
+    Punct(String),
+}
+
+fn tokens(sql: &str) -> Vec<Token> {
+    let chars: Vec<char> = sql.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '\'' || ((c == 'E' || c == 'e') && chars.get(i + 1) == Some(&'\'')) {
+            let start = i;
+            if c != '\'' {
+                i += 1;
+            }
+            i += 1;
+            while i < chars.len() {
+                if chars[i] == '\'' {
+                    if chars.get(i + 1) == Some(&'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    i += 1;
+                    break;
+                }
+                if chars[i] == '\\' && c != '\'' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            out.push(Token::Literal(
+                chars[start..i.min(chars.len())].iter().collect(),
+            ));
+        } else if c == '"' {
+            let start = i;
+            i += 1;
+            while i < chars.len() {
+                if chars[i] == '"' {
+                    if chars.get(i + 1) == Some(&'"') {
+                        i += 2;
+                        continue;
+                    }
+                    i += 1;
+                    break;
+                }
+                i += 1;
+            }
+            out.push(Token::Quoted(
+                chars[start..i.min(chars.len())].iter().collect(),
+            ));
+        } else if c == '$' && dollar_tag(&chars, i).is_some() {
+            let tag = dollar_tag(&chars, i).unwrap_or_default();
+            let start = i;
+            i += tag.len();
+            loop {
+                if i >= chars.len() {
+                    break;
+                }
+                if chars[i..].starts_with(&tag) {
+                    i += tag.len();
+                    break;
+                }
+                i += 1;
+            }
+            out.push(Token::Literal(
+                chars[start..i.min(chars.len())].iter().collect(),
+            ));
+        } else if c.is_ascii_digit()
+            || (c == '.' && chars.get(i + 1).is_some_and(char::is_ascii_digit))
+        {
+            let start = i;
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_')
+            {
+                i += 1;
+            }
+            out.push(Token::Number(chars[start..i].iter().collect()));
+        } else if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '$')
+            {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            out.push(Token::Word(word.to_lowercase()));
+        } else if c == ':' && chars.get(i + 1) == Some(&':') {
+            out.push(Token::Cast);
+            i += 2;
+        } else if c == '(' {
+            out.push(Token::Open);
+            i += 1;
+        } else if c == ')' {
+            out.push(Token::Close);
+            i += 1;
+        } else if "+-*/<>=~!@#%^&|`?".contains(c) {
+            let start = i;
+            while i < chars.len() && "+-*/<>=~!@#%^&|`?".contains(chars[i]) {
+                i += 1;
+            }
+            out.push(Token::Punct(chars[start..i].iter().collect()));
+        } else {
+            out.push(Token::Punct(c.to_string()));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `$tag$` starting at `i`, if there is one.
+fn dollar_tag(chars: &[char], i: usize) -> Option<Vec<char>> {
+    let mut j = i + 1;
+    while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
+        j += 1;
+    }
+    (chars.get(j) == Some(&'$')).then(|| chars[i..=j].to_vec())
+}
+
+/// Type words that continue a type name after `::` (`character varying`,
+/// `timestamp with time zone`, `double precision`).
+const TYPE_WORDS: &[&str] = &["varying", "precision", "with", "without", "time", "zone"];
+
+/// Skips the type name of a cast starting at `i` (just after `::`); returns the index after it.
+fn skip_type(t: &[Token], mut i: usize) -> usize {
+    // schema-qualified or quoted name
+    let name = |tok: Option<&Token>| matches!(tok, Some(Token::Word(_) | Token::Quoted(_)));
+    if !name(t.get(i)) {
+        return i;
+    }
+    i += 1;
+    while matches!(t.get(i), Some(Token::Punct(p)) if p == ".") && name(t.get(i + 1)) {
+        i += 2;
+    }
+    while matches!(t.get(i), Some(Token::Word(w)) if TYPE_WORDS.contains(&w.as_str())) {
+        i += 1;
+    }
+    // (n) or (p, s)
+    if t.get(i) == Some(&Token::Open) {
+        let mut j = i + 1;
+        while matches!(t.get(j), Some(Token::Number(_)) | Some(Token::Punct(_))) {
+            if matches!(t.get(j), Some(Token::Punct(p)) if p != ",") {
+                break;
+            }
+            j += 1;
+        }
+        if t.get(j) == Some(&Token::Close) {
+            i = j + 1;
+        }
+    }
+    // array suffixes
+    while matches!(t.get(i), Some(Token::Punct(p)) if p == "[")
+        && matches!(t.get(i + 1), Some(Token::Punct(p)) if p == "]")
+    {
+        i += 2;
+    }
+    i
+}
+
+/// The normal form of an SQL expression, for comparing a model's text with the server's.
+///
+/// ```
+/// use orm_migrate::expr::normalize_expr;
+///
+/// assert_eq!(normalize_expr("price >= 0"), normalize_expr("CHECK ((price >= (0)::numeric))"));
+/// assert_eq!(normalize_expr("'anon'"), normalize_expr("'anon'::text"));
+/// assert_eq!(normalize_expr("-1"), normalize_expr("'-1'::integer"));
+/// assert_eq!(normalize_expr("now()"), normalize_expr("NOW()"));
+/// assert_ne!(normalize_expr("'A'"), normalize_expr("'a'"));
+/// ```
+pub fn normalize_expr(sql: &str) -> String {
+    let t = tokens(sql);
+    let mut kept: Vec<Token> = Vec::with_capacity(t.len());
+    let mut i = 0;
+    if matches!(t.first(), Some(Token::Word(w)) if w == "check") {
+        i = 1;
+    }
+    // Which open parentheses are kept (function calls, `IN (...)`, `ANY (...)`): those after a
+    // word; the rest only group and are dropped with their closing partner.
+    let mut stack: Vec<bool> = Vec::new();
+    while i < t.len() {
+        match &t[i] {
+            Token::Cast => {
+                i = skip_type(&t, i + 1);
+                continue;
+            }
+            Token::Open => {
+                let keep = matches!(kept.last(), Some(Token::Word(_) | Token::Quoted(_)));
+                stack.push(keep);
+                if keep {
+                    kept.push(Token::Open);
+                }
+            }
+            Token::Close => {
+                if stack.pop().unwrap_or(true) {
+                    kept.push(Token::Close);
+                }
+            }
+            Token::Literal(l) => {
+                let inner = l.strip_prefix('\'').and_then(|l| l.strip_suffix('\''));
+                match inner {
+                    Some(n) if is_number(n) => kept.push(Token::Number(n.to_owned())),
+                    _ => kept.push(t[i].clone()),
+                }
+            }
+            other => kept.push(other.clone()),
+        }
+        i += 1;
+    }
+    // Join, merging a unary minus into the number it signs (`- 1` and `-1` alike).
+    let mut out = String::new();
+    for tok in kept {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        match tok {
+            Token::Word(s)
+            | Token::Quoted(s)
+            | Token::Literal(s)
+            | Token::Number(s)
+            | Token::Punct(s) => out.push_str(&s),
+            Token::Cast => out.push_str("::"),
+            Token::Open => out.push('('),
+            Token::Close => out.push(')'),
+        }
+    }
+    out.replace("- ", "-").replace("( ", "(").replace(" )", ")")
+}
+
+fn is_number(s: &str) -> bool {
+    let s = s.strip_prefix('-').unwrap_or(s);
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && s.chars().any(|c| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_expr as n;
+
+    #[test]
+    fn what_the_server_adds_is_forgiven() {
+        assert_eq!(n("age >= 0"), n("CHECK ((age >= 0))"));
+        assert_eq!(n("starts_at < ends_at"), n("CHECK ((starts_at < ends_at))"));
+        assert_eq!(n("'x'"), n("'x'::character varying"));
+        assert_eq!(
+            n("'2020-01-01'"),
+            n("'2020-01-01'::timestamp without time zone")
+        );
+        assert_eq!(n("'{}'"), n("'{}'::text[]"));
+        assert_eq!(n("'draft'"), n("'draft'::public.\"Status\""));
+        assert_eq!(
+            n("x = ANY (ARRAY['a', 'b'])"),
+            n("(x = ANY (ARRAY['a'::text, 'b'::text]))")
+        );
+        assert_eq!(n("nextval('s'::regclass)"), n("nextval('s'::regclass)"));
+        assert_eq!(n("0.5"), n("'0.5'::numeric"));
+        assert_eq!(n("(a + b) * c"), n("((a + b) * c)"));
+    }
+
+    #[test]
+    fn real_differences_stay() {
+        assert_ne!(n("age >= 0"), n("age > 0"));
+        assert_ne!(n("'a'"), n("'b'"));
+        assert_ne!(n("\"A\""), n("\"a\""));
+        assert_ne!(n("now()"), n("CURRENT_TIMESTAMP"));
+        assert_eq!(n("'it''s'"), "'it''s'");
+        assert_eq!(n("$$a b$$"), "$$a b$$");
+    }
+}

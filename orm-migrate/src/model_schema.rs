@@ -1,0 +1,323 @@
+//! The schema a set of models defines: the derive's metadata ([`meta::Table`]) turned into the
+//! [schema model](crate::schema), written the way reflection reads a database back, so the two
+//! compare by value.
+//!
+//! Types are spelled as `format_type` prints them (`bigint`, `character varying(80)`,
+//! `timestamp with time zone`, `public.mood`), constraints are named the way PostgreSQL names
+//! unnamed ones (`author_pkey`, `book_author_id_fkey`, `author_name_key`,
+//! `author_karma_check`), and indexes the way `create_all` names them (`ix_book_author_id`).
+//! Defaults and checks keep the SQL the model wrote; the diff compares expressions through
+//! [`normalize_expr`](crate::expr::normalize_expr), which forgives the parentheses and casts the
+//! server adds.
+
+use std::collections::BTreeMap;
+
+use orm_postgres::meta::{self, FkAction as MetaAction};
+use orm_postgres::types::{ColumnType, EnumType as MetaEnum};
+
+use crate::schema::{
+    Check, Column, EnumType, FkAction, ForeignKey, Identity, Index, PrimaryKey, QualifiedName,
+    Schema, Table, Unique,
+};
+
+/// The longest identifier PostgreSQL keeps (`NAMEDATALEN - 1` bytes).
+const MAX_NAME: usize = 63;
+
+/// The schema model of `tables` (and of the enum types their columns use). Tables and types
+/// without a schema go to `default_schema` (`"public"` for most databases).
+///
+/// ```
+/// use orm_migrate::model_schema::schema_of;
+/// use orm_postgres::prelude::*;
+///
+/// #[derive(Model)]
+/// struct Author {
+///     #[model(primary_key, generated)]
+///     id: i64,
+///     #[model(len = 80, unique)]
+///     name: String,
+/// }
+///
+/// let schema = schema_of(&[Author::TABLE], "public");
+/// let author = &schema.tables[&orm_migrate::schema::QualifiedName::new("public", "author")];
+/// assert_eq!(author.columns[1].data_type, "character varying(80)");
+/// assert_eq!(author.primary_key.as_ref().map(|pk| pk.name.as_str()), Some("author_pkey"));
+/// assert!(author.uniques.contains_key("author_name_key"));
+/// ```
+pub fn schema_of(tables: &[&'static meta::Table], default_schema: &str) -> Schema {
+    let mut out = Schema::default();
+    out.schemas.insert(default_schema.to_owned());
+    for t in tables {
+        out.schemas
+            .insert(t.schema.unwrap_or(default_schema).to_owned());
+        let table = table_of(t, default_schema);
+        for c in t.columns {
+            if let Some(e) = c.ty.enum_type() {
+                let e = enum_of(e, default_schema);
+                out.schemas.insert(e.name.schema.clone());
+                out.enums.entry(e.name.clone()).or_insert(e);
+            }
+        }
+        out.tables.insert(table.name.clone(), table);
+    }
+    out
+}
+
+/// The previous names the models declare (`#[model(renamed_from = "...")]`): tables by their
+/// new qualified name, columns by `(table, new column name)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Renames {
+    /// New table name → old table name (same schema).
+    pub tables: BTreeMap<QualifiedName, String>,
+    /// (table, new column) → old column.
+    pub columns: BTreeMap<(QualifiedName, String), String>,
+}
+
+/// The renames `tables` declare.
+pub fn renames_of(tables: &[&'static meta::Table], default_schema: &str) -> Renames {
+    let mut out = Renames::default();
+    for t in tables {
+        let name = QualifiedName::new(t.schema.unwrap_or(default_schema), t.name);
+        if let Some(old) = t.renamed_from {
+            out.tables.insert(name.clone(), old.to_owned());
+        }
+        for c in t.columns {
+            if let Some(old) = c.renamed_from {
+                out.columns
+                    .insert((name.clone(), c.name.to_owned()), old.to_owned());
+            }
+        }
+    }
+    out
+}
+
+fn enum_of(e: &MetaEnum, default_schema: &str) -> EnumType {
+    EnumType {
+        name: QualifiedName::new(e.schema.unwrap_or(default_schema), e.name),
+        labels: e.labels.iter().map(|l| (*l).to_owned()).collect(),
+    }
+}
+
+fn table_of(t: &meta::Table, default_schema: &str) -> Table {
+    let schema = t.schema.unwrap_or(default_schema);
+    let name = QualifiedName::new(schema, t.name);
+    let columns = t
+        .columns
+        .iter()
+        .map(|c| Column {
+            name: c.name.to_owned(),
+            data_type: type_name(&c.ty, c.len, default_schema),
+            nullable: c.nullable,
+            default: c.default.map(str::to_owned),
+            identity: (c.generated && c.default.is_none()).then_some(Identity::ByDefault),
+            generated: None,
+            collation: None,
+            comment: None,
+        })
+        .collect();
+    let pk: Vec<String> = t.primary_key().map(|c| c.name.to_owned()).collect();
+    let primary_key = (!pk.is_empty()).then(|| PrimaryKey {
+        name: object_name(t.name, &[], "pkey"),
+        columns: pk,
+    });
+
+    let mut uniques = BTreeMap::new();
+    let single = t.columns.iter().filter(|c| c.unique).map(|c| vec![c.name]);
+    let multi = t
+        .indexes
+        .iter()
+        .filter(|i| i.unique)
+        .map(|i| i.columns.to_vec());
+    for cols in single.chain(multi) {
+        let name = object_name(t.name, &cols, "key");
+        let columns = cols.iter().map(|c| (*c).to_owned()).collect();
+        uniques.insert(name.clone(), Unique { name, columns });
+    }
+
+    let mut checks = BTreeMap::new();
+    for c in t.columns {
+        if let Some(sql) = c.check {
+            let name = object_name(t.name, &[c.name], "check");
+            let definition = format!("CHECK ({sql})");
+            checks.insert(name.clone(), Check { name, definition });
+        }
+    }
+    for (i, sql) in t.checks.iter().enumerate() {
+        let label = if i == 0 {
+            "check".to_owned()
+        } else {
+            format!("check{i}")
+        };
+        let name = object_name(t.name, &[], &label);
+        let definition = format!("CHECK ({sql})");
+        checks.insert(name.clone(), Check { name, definition });
+    }
+
+    let mut foreign_keys = BTreeMap::new();
+    for c in t.columns {
+        if let Some(fk) = &c.references {
+            let fk_name = object_name(t.name, &[c.name], "fkey");
+            let target =
+                QualifiedName::new(fk.schema.or(t.schema).unwrap_or(default_schema), fk.table);
+            foreign_keys.insert(
+                fk_name.clone(),
+                ForeignKey {
+                    name: fk_name,
+                    columns: vec![c.name.to_owned()],
+                    references: target,
+                    referenced_columns: vec![fk.column.to_owned()],
+                    on_delete: action(fk.on_delete),
+                    on_update: action(fk.on_update),
+                    deferrable: false,
+                    initially_deferred: false,
+                },
+            );
+        }
+    }
+
+    let mut indexes = BTreeMap::new();
+    let single = t
+        .columns
+        .iter()
+        .filter(|c| c.index && !c.unique)
+        .map(|c| vec![c.name]);
+    let multi = t
+        .indexes
+        .iter()
+        .filter(|i| !i.unique)
+        .map(|i| i.columns.to_vec());
+    for cols in single.chain(multi) {
+        let ix_name = orm_postgres::ddl::index_name(t.name, &cols);
+        let keys: Vec<String> = cols.iter().map(|c| crate::render::ident(c)).collect();
+        let definition = format!(
+            "CREATE INDEX {} ON {} USING btree ({})",
+            crate::render::ident(&ix_name),
+            crate::render::qualified(&name),
+            keys.join(", ")
+        );
+        indexes.insert(
+            ix_name.clone(),
+            Index {
+                name: ix_name,
+                unique: false,
+                method: "btree".into(),
+                keys,
+                include: Vec::new(),
+                predicate: None,
+                definition,
+            },
+        );
+    }
+
+    Table {
+        name,
+        columns,
+        primary_key,
+        foreign_keys,
+        uniques,
+        checks,
+        indexes,
+        partition_by: None,
+        partition_of: None,
+        comment: None,
+    }
+}
+
+fn action(a: Option<MetaAction>) -> FkAction {
+    match a {
+        Some(MetaAction::Cascade) => FkAction::Cascade,
+        Some(MetaAction::Restrict) => FkAction::Restrict,
+        Some(MetaAction::SetNull) => FkAction::SetNull,
+        Some(MetaAction::SetDefault) => FkAction::SetDefault,
+        Some(MetaAction::NoAction) | None => FkAction::NoAction,
+    }
+}
+
+/// A column type as `format_type` prints it with `search_path` set to `pg_catalog` (which is
+/// how [reflection](crate::reflect) reads it).
+pub fn type_name(ty: &ColumnType, len: Option<u32>, default_schema: &str) -> String {
+    match ty {
+        ColumnType::Bool => "boolean".into(),
+        ColumnType::SmallInt => "smallint".into(),
+        ColumnType::Integer => "integer".into(),
+        ColumnType::BigInt => "bigint".into(),
+        ColumnType::Real => "real".into(),
+        ColumnType::Double => "double precision".into(),
+        ColumnType::Text => match len {
+            Some(n) => format!("character varying({n})"),
+            None => "text".into(),
+        },
+        ColumnType::Bytea => "bytea".into(),
+        ColumnType::Date => "date".into(),
+        ColumnType::Time => "time without time zone".into(),
+        ColumnType::Timestamp => "timestamp without time zone".into(),
+        ColumnType::Timestamptz => "timestamp with time zone".into(),
+        ColumnType::Uuid => "uuid".into(),
+        ColumnType::Jsonb => "jsonb".into(),
+        ColumnType::Numeric => "numeric".into(),
+        ColumnType::Interval => "interval".into(),
+        ColumnType::TsVector => "tsvector".into(),
+        ColumnType::TsQuery => "tsquery".into(),
+        ColumnType::Enum(e) => {
+            let name = QualifiedName::new(e.schema.unwrap_or(default_schema), e.name);
+            crate::render::qualified(&name)
+        }
+        ColumnType::Array(inner) => format!("{}[]", type_name(inner, len, default_schema)),
+        // `ColumnType` is non-exhaustive in spirit: a type added later prints its debug name,
+        // which the diff then reports as a type change rather than guessing.
+        #[allow(unreachable_patterns)]
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// The name PostgreSQL gives an unnamed constraint: `table_col1_col2_label`, cut to 63 bytes
+/// the way `makeObjectName` cuts it (the longer of the two parts loses characters first).
+pub fn object_name(table: &str, columns: &[&str], label: &str) -> String {
+    let cols = columns.join("_");
+    let overhead = label.len() + 1 + usize::from(!cols.is_empty());
+    let avail = MAX_NAME.saturating_sub(overhead);
+    let (mut n1, mut n2) = (table.len(), cols.len());
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
+        }
+    }
+    let cut = |s: &str, mut n: usize| {
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        s[..n].to_owned()
+    };
+    let mut name = cut(table, n1);
+    if !cols.is_empty() {
+        name.push('_');
+        name.push_str(&cut(&cols, n2));
+    }
+    name.push('_');
+    name.push_str(label);
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::object_name;
+
+    #[test]
+    fn constraint_names_follow_postgres() {
+        assert_eq!(
+            object_name("book", &["author_id"], "fkey"),
+            "book_author_id_fkey"
+        );
+        assert_eq!(object_name("book", &[], "pkey"), "book_pkey");
+        assert_eq!(object_name("t", &["a", "b"], "key"), "t_a_b_key");
+        let long = "x".repeat(60);
+        let name = object_name(&long, &["column_name"], "fkey");
+        assert_eq!(name.len(), 63);
+        assert!(
+            name.ends_with("_column_name_fkey") || name.ends_with("_fkey"),
+            "{name}"
+        );
+    }
+}
