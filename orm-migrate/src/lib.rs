@@ -23,11 +23,16 @@
 
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod diff;
 pub mod embed;
 pub mod error;
+pub mod expr;
 pub mod files;
 pub mod graph;
+pub mod model_schema;
+pub mod op;
 pub mod reflect;
+pub mod render;
 pub mod revision;
 pub mod runner;
 pub mod schema;

@@ -2,13 +2,12 @@
 //! database as the diff sees it, and the two hook functions that turn a pair of schemas into a
 //! migration, [`models_migration`] (`revision --autogenerate`, `check`) and
 //! [`schemas_migration`] (`diff --from --to`).
-//!
-//! The hooks are the only functions here that need the diff, the operations and their
-//! rendering; until those exist they report that autogenerate is not available, and every
-//! other command works.
 
 use orm_postgres::Database;
+use orm_postgres::meta;
 
+use crate::diff::{DiffOptions, diff};
+use crate::model_schema::{Renames, renames_of, schema_of};
 use crate::reflect::{ReflectOptions, reflect};
 use crate::schema::{QualifiedName, Schema};
 
@@ -19,6 +18,7 @@ use super::CliError;
 /// project's own `src/bin/migrate.rs` passes its models to [`main_with`](super::main_with).
 pub struct Models {
     schema: Box<dyn Fn() -> Schema + Send + Sync>,
+    renames: Renames,
 }
 
 impl std::fmt::Debug for Models {
@@ -28,10 +28,23 @@ impl std::fmt::Debug for Models {
 }
 
 impl Models {
+    /// The models of these derived tables (`&[Author::TABLE, Book::TABLE]`), in the `public`
+    /// schema unless they name another, with the renames they declare.
+    pub fn new(tables: &[&'static meta::Table]) -> Models {
+        Models::in_schema(tables, "public")
+    }
+
+    /// [`Models::new`] with another default schema for the tables that name none.
+    pub fn in_schema(tables: &[&'static meta::Table], default_schema: &str) -> Models {
+        Models::from_schema(schema_of(tables, default_schema))
+            .with_renames(renames_of(tables, default_schema))
+    }
+
     /// Models whose schema `schema` builds (called once per command that needs it).
     pub fn from_fn(schema: impl Fn() -> Schema + Send + Sync + 'static) -> Models {
         Models {
             schema: Box::new(schema),
+            renames: Renames::default(),
         }
     }
 
@@ -40,9 +53,20 @@ impl Models {
         Models::from_fn(move || schema.clone())
     }
 
+    /// The renames the models declare (`#[model(renamed_from = "...")]`).
+    pub fn with_renames(mut self, renames: Renames) -> Models {
+        self.renames = renames;
+        self
+    }
+
     /// The schema the models describe.
     pub fn schema(&self) -> Schema {
         (self.schema)()
+    }
+
+    /// The renames the models declare.
+    pub fn renames(&self) -> &Renames {
+        &self.renames
     }
 }
 
@@ -62,22 +86,43 @@ pub struct Migration {
     pub warnings: Vec<String>,
 }
 
-/// The message of the hooks until autogenerate exists.
-const UNAVAILABLE: &str = "autogenerate (the schema diff and its rendering) is not available \
-                           in this version of orm-migrate";
-
-/// HOOK (autogenerate, check): the migration that turns the database's schema (`database`,
-/// from [`database_schema`]) into the one the models describe.
-pub fn models_migration(models: &Models, database: &Schema) -> Result<Migration, CliError> {
-    let _ = (models.schema(), database);
-    Err(CliError::Message(UNAVAILABLE.into()))
+impl From<crate::diff::Migration> for Migration {
+    fn from(m: crate::diff::Migration) -> Self {
+        Migration {
+            up: m.up_sql(),
+            down: m.down_sql(),
+            operations: m.ops.len(),
+            transactional: m.transactional(),
+            warnings: m.warnings,
+        }
+    }
 }
 
-/// HOOK (diff): the migration that turns the schema `from` into `to` (two databases, both
-/// from [`database_schema`]).
+/// The migration that turns the database's schema (`database`, from [`database_schema`])
+/// into the one the models describe (`revision --autogenerate`, `check`). Only the schemas the
+/// models use are compared; the database's views and free-standing sequences are left alone.
+pub fn models_migration(models: &Models, database: &Schema) -> Result<Migration, CliError> {
+    let target = models.schema();
+    let mut database = database.clone();
+    database.schemas.retain(|s| target.schemas.contains(s));
+    database
+        .tables
+        .retain(|name, _| target.schemas.contains(&name.schema));
+    database
+        .enums
+        .retain(|name, _| target.schemas.contains(&name.schema));
+    let options = DiffOptions {
+        renames: models.renames().clone(),
+        models: true,
+        ..DiffOptions::default()
+    };
+    Ok(diff(&database, &target, &options).into())
+}
+
+/// The migration that turns the schema `from` into `to` (two databases, both from
+/// [`database_schema`]): `diff --from --to`.
 pub fn schemas_migration(from: &Schema, to: &Schema) -> Result<Migration, CliError> {
-    let _ = (from, to);
-    Err(CliError::Message(UNAVAILABLE.into()))
+    Ok(diff(from, to, &DiffOptions::default()).into())
 }
 
 /// The schema of a database as the diff sees it: every user schema, reflected, without the

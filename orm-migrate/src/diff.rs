@@ -1,0 +1,942 @@
+//! Autogenerate: the [operations](crate::op::Op) that turn one [schema](crate::schema) into
+//! another, in an order the server accepts. No IO.
+//!
+//! Tables and columns are matched by name, and through the renames the models declare
+//! (`#[model(renamed_from = "...")]`), which become `RENAME` instead of a drop and an add.
+//! Constraints and indexes are matched by what they are (their columns, expression, target),
+//! not by name, so a database whose constraints PostgreSQL named differently from the models
+//! still compares equal. Expressions (defaults, checks, index predicates) compare through
+//! [`normalize_expr`], which forgives the parentheses and casts the server adds.
+//!
+//! When a dropped and an added column (or table) look alike, the diff does not guess: it keeps
+//! the drop and the add, and writes the rename as a commented suggestion in the script and a
+//! warning ([`Migration::suggestions`], [`Migration::warnings`]).
+//!
+//! The order: schemas; renames; new enums and enum values; drops of views, foreign keys,
+//! indexes and constraints that go or change; new sequences; new tables (parents before their
+//! partitions); new and altered columns; sequence owners; new constraints and indexes; new
+//! foreign keys; dropped columns, tables (partitions first) and sequences; enums recreated or
+//! dropped; dropped schemas; new views; comments.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::expr::normalize_expr;
+use crate::model_schema::Renames;
+use crate::op::{EnumUse, Op};
+use crate::render::{ident, qualified};
+use crate::schema::{Column, ForeignKey, Index, QualifiedName, Schema, Sequence, Table, View};
+
+/// What the diff compares, and how it writes what it finds.
+#[derive(Debug, Clone, Default)]
+pub struct DiffOptions {
+    /// The renames the models declare.
+    pub renames: Renames,
+    /// `CREATE INDEX CONCURRENTLY` / `DROP INDEX CONCURRENTLY` on tables that already exist
+    /// (the revision then runs outside a transaction).
+    pub concurrently: bool,
+    /// The target describes only models (the derive knows no views, free-standing sequences,
+    /// functions or triggers): leave the database's views, sequences and schemas alone instead
+    /// of dropping them. Off for a diff between two databases.
+    pub models: bool,
+}
+
+/// The result of a diff: the operations, and what a person should know before running them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Migration {
+    /// The operations, in the order they run.
+    pub ops: Vec<Op>,
+    /// Warnings: data an operation loses, possible renames, objects not compared.
+    pub warnings: Vec<String>,
+    /// Renames the diff suspects but did not make: SQL for a person to use instead of a drop and
+    /// an add.
+    pub suggestions: Vec<String>,
+}
+
+impl Migration {
+    /// Whether the two schemas matched.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Whether every operation can run in a transaction.
+    pub fn transactional(&self) -> bool {
+        self.ops.iter().all(Op::transactional)
+    }
+
+    /// The upgrade script: each operation's statements under a comment naming it, after the
+    /// warnings and suggested renames (as comments).
+    pub fn up_sql(&self) -> String {
+        let mut out = String::new();
+        for w in &self.warnings {
+            out.push_str(&format!("-- WARNING: {w}\n"));
+        }
+        for s in &self.suggestions {
+            for line in s.lines() {
+                out.push_str(&format!("-- {line}\n"));
+            }
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        for op in &self.ops {
+            push_statements(&mut out, &op.describe(), &op.up());
+        }
+        out
+    }
+
+    /// The downgrade script: the inverse of each operation, last first.
+    pub fn down_sql(&self) -> String {
+        let mut out = String::new();
+        for op in self.ops.iter().rev() {
+            let inverse = op.inverse();
+            let mut what = inverse.describe();
+            if op.loses_data() {
+                what.push_str(
+                    "\n-- (the upgrade dropped its data: this brings back the schema, empty; \
+                     a NOT NULL column without a default cannot come back on a table with rows)",
+                );
+            }
+            push_statements(&mut out, &what, &inverse.up());
+        }
+        out
+    }
+}
+
+fn push_statements(out: &mut String, what: &str, statements: &[String]) {
+    out.push_str(&format!("-- {what}\n"));
+    for s in statements {
+        out.push_str(s);
+        out.push_str(";\n");
+    }
+    out.push('\n');
+}
+
+/// The operations buckets, in the order they run.
+#[derive(Default)]
+struct Plan {
+    schemas: Vec<Op>,
+    renames: Vec<Op>,
+    enums: Vec<Op>,
+    drop_views: Vec<Op>,
+    drop_keys: Vec<Op>,
+    drop_constraints: Vec<Op>,
+    create_sequences: Vec<Op>,
+    create_tables: Vec<Op>,
+    columns: Vec<Op>,
+    owners: Vec<Op>,
+    add_constraints: Vec<Op>,
+    add_keys: Vec<Op>,
+    drop_columns: Vec<Op>,
+    drop_tables: Vec<Op>,
+    drop_sequences: Vec<Op>,
+    late_enums: Vec<Op>,
+    drop_schemas: Vec<Op>,
+    create_views: Vec<Op>,
+    comments: Vec<Op>,
+}
+
+impl Plan {
+    fn into_ops(self) -> Vec<Op> {
+        [
+            self.schemas,
+            self.renames,
+            self.enums,
+            self.drop_views,
+            self.drop_keys,
+            self.drop_constraints,
+            self.create_sequences,
+            self.create_tables,
+            self.columns,
+            self.owners,
+            self.add_constraints,
+            self.add_keys,
+            self.drop_columns,
+            self.drop_tables,
+            self.drop_sequences,
+            self.late_enums,
+            self.drop_schemas,
+            self.create_views,
+            self.comments,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+/// The migration that turns `from` into `to`.
+///
+/// ```
+/// use orm_migrate::diff::{DiffOptions, diff};
+/// use orm_migrate::model_schema::schema_of;
+/// use orm_migrate::schema::Schema;
+/// use orm_postgres::prelude::*;
+///
+/// #[derive(Model)]
+/// struct Tutorial {
+///     #[model(primary_key, generated)]
+///     id: i64,
+///     title: String,
+/// }
+///
+/// let models = schema_of(&[Tutorial::TABLE], "public");
+/// let m = diff(&Schema::default(), &models, &DiffOptions::default());
+/// assert!(m.up_sql().contains("CREATE TABLE public.tutorial (\n    id bigint GENERATED BY DEFAULT AS IDENTITY NOT NULL,"));
+/// assert!(m.down_sql().contains("DROP TABLE public.tutorial;"));
+/// assert!(diff(&models, &models, &DiffOptions::default()).is_empty());
+/// ```
+pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Migration {
+    let mut plan = Plan::default();
+    let mut warnings = Vec::new();
+    let mut suggestions = Vec::new();
+
+    // Schemas first: everything else may live in a new one.
+    for s in to.schemas.difference(&from.schemas) {
+        if s != "public" {
+            plan.schemas.push(Op::CreateSchema(s.clone()));
+        }
+    }
+    if !options.models {
+        for s in from.schemas.difference(&to.schemas) {
+            if s != "public" {
+                plan.drop_schemas.push(Op::DropSchema(s.clone()));
+            }
+        }
+    }
+
+    // Renames, then everything compares against `from` as it is after them.
+    let mut from = apply_renames(from, to, &options.renames, &mut plan.renames);
+
+    diff_enums(&from, to, &mut plan);
+    rename_enum_values_in_defaults(&mut from, &plan.enums);
+
+    if !options.models {
+        diff_views(&from, to, &mut plan);
+        diff_sequences(&from, to, &mut plan);
+        for u in &to.unsupported {
+            warnings.push(format!(
+                "{} {} is not compared (the schema model does not cover it)",
+                u.kind, u.name
+            ));
+        }
+    }
+
+    // Tables.
+    let mut created: Vec<&Table> = Vec::new();
+    let mut dropped: Vec<&Table> = Vec::new();
+    for t in to.tables.values() {
+        match from.tables.get(&t.name) {
+            Some(f) => diff_table(f, t, options, &mut plan, &mut warnings, &mut suggestions),
+            None => created.push(t),
+        }
+    }
+    for f in from.tables.values() {
+        if !to.tables.contains_key(&f.name) {
+            dropped.push(f);
+        }
+    }
+    created.sort_by_key(|t| (t.partition_of.is_some(), t.name.clone()));
+    for t in &created {
+        let mut bare = (*t).clone();
+        let fks = std::mem::take(&mut bare.foreign_keys);
+        plan.create_tables.push(Op::CreateTable(bare));
+        for key in fks.into_values() {
+            plan.add_keys.push(Op::AddForeignKey {
+                table: t.name.clone(),
+                key,
+            });
+        }
+    }
+    dropped.sort_by_key(|t| (t.partition_of.is_none(), t.name.clone()));
+    for t in &dropped {
+        let mut bare = (*t).clone();
+        let fks = std::mem::take(&mut bare.foreign_keys);
+        for key in fks.into_values() {
+            plan.drop_keys.push(Op::DropForeignKey {
+                table: t.name.clone(),
+                key,
+            });
+        }
+        warnings.push(format!("drop table {} loses its data", t.name));
+        plan.drop_tables.push(Op::DropTable(bare));
+    }
+    suggest_table_renames(&dropped, &created, &mut warnings, &mut suggestions);
+
+    Migration {
+        ops: plan.into_ops(),
+        warnings,
+        suggestions,
+    }
+}
+
+/// `from` with the declared renames applied, pushing the `RENAME` operations; foreign keys,
+/// indexes and checks that name a renamed table or column are rewritten the way the server
+/// rewrites them.
+fn apply_renames(from: &Schema, to: &Schema, renames: &Renames, ops: &mut Vec<Op>) -> Schema {
+    let mut out = from.clone();
+    for (new, old) in &renames.tables {
+        let old_name = QualifiedName::new(new.schema.clone(), old.clone());
+        if !to.tables.contains_key(new)
+            || out.tables.contains_key(new)
+            || to.tables.contains_key(&old_name)
+        {
+            continue;
+        }
+        let Some(mut table) = out.tables.remove(&old_name) else {
+            continue;
+        };
+        ops.push(Op::RenameTable {
+            from: old_name.clone(),
+            to: new.clone(),
+        });
+        table.name = new.clone();
+        for i in table.indexes.values_mut() {
+            i.definition = rename_word(&i.definition, &qualified(&old_name), &qualified(new));
+        }
+        out.tables.insert(new.clone(), table);
+        for t in out.tables.values_mut() {
+            for fk in t.foreign_keys.values_mut() {
+                if fk.references == old_name {
+                    fk.references = new.clone();
+                }
+            }
+            if let Some((parent, _)) = &mut t.partition_of
+                && *parent == old_name
+            {
+                *parent = new.clone();
+            }
+        }
+    }
+    for ((table, new), old) in &renames.columns {
+        let Some(target) = to.tables.get(table) else {
+            continue;
+        };
+        if target.column(old).is_some() {
+            continue;
+        }
+        let Some(t) = out.tables.get_mut(table) else {
+            continue;
+        };
+        if t.column(new).is_some() {
+            continue;
+        }
+        let Some(c) = t.columns.iter_mut().find(|c| c.name == *old) else {
+            continue;
+        };
+        c.name = new.clone();
+        ops.push(Op::RenameColumn {
+            table: table.clone(),
+            from: old.clone(),
+            to: new.clone(),
+        });
+        rename_column_in(t, old, new);
+        for other in out.tables.values_mut() {
+            for fk in other.foreign_keys.values_mut() {
+                if fk.references == *table {
+                    for c in &mut fk.referenced_columns {
+                        if c == old {
+                            c.clone_from(new);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Rewrites a renamed column everywhere in its table: keys, checks, indexes.
+fn rename_column_in(t: &mut Table, old: &str, new: &str) {
+    let swap = |cols: &mut Vec<String>| {
+        for c in cols {
+            if c == old {
+                *c = new.to_owned();
+            }
+        }
+    };
+    if let Some(pk) = &mut t.primary_key {
+        swap(&mut pk.columns);
+    }
+    for u in t.uniques.values_mut() {
+        swap(&mut u.columns);
+    }
+    for fk in t.foreign_keys.values_mut() {
+        swap(&mut fk.columns);
+    }
+    let (old_ident, new_ident) = (ident(old), ident(new));
+    for c in t.checks.values_mut() {
+        c.definition = rename_word(&c.definition, &old_ident, &new_ident);
+    }
+    for i in t.indexes.values_mut() {
+        for k in i.keys.iter_mut().chain(i.include.iter_mut()) {
+            *k = rename_word(k, &old_ident, &new_ident);
+        }
+        if let Some(p) = &mut i.predicate {
+            *p = rename_word(p, &old_ident, &new_ident);
+        }
+        i.definition = rename_word(&i.definition, &old_ident, &new_ident);
+    }
+}
+
+/// `sql` with every whole-word `old` outside string literals replaced by `new`.
+fn rename_word(sql: &str, old: &str, new: &str) -> String {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let mut out = String::with_capacity(sql.len());
+    let mut in_literal = false;
+    let mut i = 0;
+    let bytes = sql.as_bytes();
+    while i < sql.len() {
+        let rest = &sql[i..];
+        let c = rest.chars().next().unwrap_or(' ');
+        if c == '\'' {
+            in_literal = !in_literal;
+        }
+        if !in_literal
+            && rest.starts_with(old)
+            && !sql[..i].chars().next_back().is_some_and(is_word)
+            && !rest[old.len()..].chars().next().is_some_and(is_word)
+            && (i == 0 || bytes[i - 1] != b'.' || old.contains('.'))
+        {
+            out.push_str(new);
+            i += old.len();
+            continue;
+        }
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+fn enum_uses(schema: &Schema, name: &QualifiedName) -> Vec<EnumUse> {
+    let ty = qualified(name);
+    let array = format!("{ty}[]");
+    let mut out = Vec::new();
+    for t in schema.tables.values() {
+        if t.partition_of.is_some() {
+            continue;
+        }
+        for c in &t.columns {
+            if c.data_type == ty || c.data_type == array {
+                out.push(EnumUse {
+                    table: t.name.clone(),
+                    column: c.name.clone(),
+                    array: c.data_type == array,
+                    default: c.default.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn diff_enums(from: &Schema, to: &Schema, plan: &mut Plan) {
+    for e in to.enums.values() {
+        let Some(f) = from.enums.get(&e.name) else {
+            plan.enums.push(Op::CreateEnum(e.clone()));
+            continue;
+        };
+        if f.labels == e.labels {
+            continue;
+        }
+        if is_subsequence(&f.labels, &e.labels) {
+            // Only additions: `ADD VALUE`, each before the next label that already exists.
+            let mut labels = f.labels.clone();
+            for (i, label) in e.labels.iter().enumerate() {
+                if labels.contains(label) {
+                    continue;
+                }
+                let before = e.labels[i + 1..]
+                    .iter()
+                    .find(|l| labels.contains(l))
+                    .cloned();
+                plan.enums.push(Op::AddEnumValue {
+                    name: e.name.clone(),
+                    label: label.clone(),
+                    before: before.clone(),
+                    previous: labels.clone(),
+                    uses: enum_uses(from, &e.name),
+                });
+                let at = before
+                    .and_then(|b| labels.iter().position(|l| *l == b))
+                    .unwrap_or(labels.len());
+                labels.insert(at, label.clone());
+            }
+        } else if f.labels.len() == e.labels.len()
+            && f.labels
+                .iter()
+                .zip(&e.labels)
+                .all(|(a, b)| a == b || (!e.labels.contains(a) && !f.labels.contains(b)))
+        {
+            // Same places, other names: `RENAME VALUE`.
+            for (a, b) in f.labels.iter().zip(&e.labels) {
+                if a != b {
+                    plan.enums.push(Op::RenameEnumValue {
+                        name: e.name.clone(),
+                        from: a.clone(),
+                        to: b.clone(),
+                    });
+                }
+            }
+        } else {
+            plan.late_enums.push(Op::RecreateEnum {
+                name: e.name.clone(),
+                from: f.labels.clone(),
+                to: e.labels.clone(),
+                uses: enum_uses(to, &e.name),
+            });
+        }
+    }
+    for f in from.enums.values() {
+        if !to.enums.contains_key(&f.name) {
+            plan.late_enums.push(Op::DropEnum(f.clone()));
+        }
+    }
+}
+
+/// Defaults naming a renamed enum value print the new name once the value is renamed (the
+/// server stores the value, not its label): rewrite `from` the same way.
+fn rename_enum_values_in_defaults(from: &mut Schema, ops: &[Op]) {
+    for op in ops {
+        let Op::RenameEnumValue {
+            name,
+            from: old,
+            to,
+        } = op
+        else {
+            continue;
+        };
+        let ty = qualified(name);
+        let (old, new) = (crate::render::literal(old), crate::render::literal(to));
+        for t in from.tables.values_mut() {
+            for c in &mut t.columns {
+                if c.data_type == ty
+                    && let Some(d) = &mut c.default
+                    && d.starts_with(&old)
+                {
+                    *d = format!("{new}{}", &d[old.len()..]);
+                }
+            }
+        }
+    }
+}
+
+fn is_subsequence(short: &[String], long: &[String]) -> bool {
+    let mut it = long.iter();
+    short.iter().all(|s| it.any(|l| l == s))
+}
+
+fn same_view(a: &View, b: &View) -> bool {
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    a.materialized == b.materialized && words(&a.definition) == words(&b.definition)
+}
+
+fn diff_views(from: &Schema, to: &Schema, plan: &mut Plan) {
+    for v in from.views.values() {
+        if !to.views.get(&v.name).is_some_and(|t| same_view(v, t)) {
+            plan.drop_views.push(Op::DropView(v.clone()));
+        }
+    }
+    for v in to.views.values() {
+        if !from.views.get(&v.name).is_some_and(|f| same_view(f, v)) {
+            plan.create_views.push(Op::CreateView(v.clone()));
+        }
+    }
+}
+
+fn diff_sequences(from: &Schema, to: &Schema, plan: &mut Plan) {
+    for s in to.sequences.values() {
+        let owner_before = match from.sequences.get(&s.name) {
+            Some(f) => f.owned_by.clone(),
+            None => {
+                plan.create_sequences.push(Op::CreateSequence(Sequence {
+                    owned_by: None,
+                    ..s.clone()
+                }));
+                None
+            }
+        };
+        if owner_before != s.owned_by {
+            plan.owners.push(Op::SetSequenceOwner {
+                name: s.name.clone(),
+                from: owner_before,
+                to: s.owned_by.clone(),
+            });
+        }
+    }
+    for f in from.sequences.values() {
+        if !to.sequences.contains_key(&f.name) {
+            if f.owned_by.is_some() {
+                plan.owners.push(Op::SetSequenceOwner {
+                    name: f.name.clone(),
+                    from: f.owned_by.clone(),
+                    to: None,
+                });
+            }
+            plan.drop_sequences.push(Op::DropSequence(Sequence {
+                owned_by: None,
+                ..f.clone()
+            }));
+        }
+    }
+}
+
+fn same_expr(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a == b || normalize_expr(a) == normalize_expr(b),
+        _ => false,
+    }
+}
+
+/// Whether two columns (of the same name) differ in anything `ALTER COLUMN` changes.
+fn same_column(a: &Column, b: &Column) -> bool {
+    a.data_type == b.data_type
+        && a.nullable == b.nullable
+        && same_expr(a.default.as_deref(), b.default.as_deref())
+        && a.identity == b.identity
+        && a.collation == b.collation
+        && a.comment == b.comment
+}
+
+fn fk_signature(fk: &ForeignKey) -> impl Ord + '_ {
+    (
+        &fk.columns,
+        &fk.references,
+        &fk.referenced_columns,
+        format!("{:?}{:?}", fk.on_delete, fk.on_update),
+        fk.deferrable,
+        fk.initially_deferred,
+    )
+}
+
+fn index_signature(i: &Index) -> (bool, String, Vec<String>, Vec<String>, Option<String>) {
+    (
+        i.unique,
+        i.method.clone(),
+        i.keys.iter().map(|k| normalize_expr(k)).collect(),
+        i.include.clone(),
+        i.predicate.as_deref().map(normalize_expr),
+    )
+}
+
+/// Items of `from` and `to` matched by signature: what goes (in `from` only) and what comes
+/// (in `to` only). Duplicates count.
+fn unmatched<'a, T, K: Ord>(
+    from: impl Iterator<Item = &'a T>,
+    to: impl Iterator<Item = &'a T>,
+    key: impl Fn(&'a T) -> K,
+) -> (Vec<&'a T>, Vec<&'a T>) {
+    let mut pool: BTreeMap<K, Vec<&'a T>> = BTreeMap::new();
+    for f in from {
+        pool.entry(key(f)).or_default().push(f);
+    }
+    let mut added = Vec::new();
+    for t in to {
+        match pool.get_mut(&key(t)).and_then(Vec::pop) {
+            Some(_) => {}
+            None => added.push(t),
+        }
+    }
+    let gone = pool.into_values().flatten().collect();
+    (gone, added)
+}
+
+fn diff_table(
+    f: &Table,
+    t: &Table,
+    options: &DiffOptions,
+    plan: &mut Plan,
+    warnings: &mut Vec<String>,
+    suggestions: &mut Vec<String>,
+) {
+    let name = &t.name;
+    // Columns.
+    let mut added = Vec::new();
+    let mut dropped = Vec::new();
+    // A generated column's expression cannot be altered, nor the type of a column it reads:
+    // when either changes, it is dropped first and added again after the other columns change.
+    let retyped = t.columns.iter().any(|c| {
+        f.column(&c.name)
+            .is_some_and(|o| o.data_type != c.data_type || o.collation != c.collation)
+    });
+    for c in &t.columns {
+        match f.column(&c.name) {
+            None => added.push(c),
+            Some(old)
+                if old.generated != c.generated
+                    || (retyped && old.generated.is_some() && c.generated.is_some()) =>
+            {
+                plan.drop_constraints.push(Op::DropColumn {
+                    table: name.clone(),
+                    column: old.clone(),
+                });
+                added.push(c);
+            }
+            Some(old) if !same_column(old, c) => plan.columns.push(Op::AlterColumn {
+                table: name.clone(),
+                from: old.clone(),
+                to: c.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for c in &f.columns {
+        if t.column(&c.name).is_none() {
+            dropped.push(c);
+        }
+    }
+    for c in &added {
+        plan.columns.push(Op::AddColumn {
+            table: name.clone(),
+            column: (*c).clone(),
+        });
+    }
+    for c in &dropped {
+        warnings.push(format!("drop column {name}.{} loses its data", c.name));
+        plan.drop_columns.push(Op::DropColumn {
+            table: name.clone(),
+            column: (*c).clone(),
+        });
+    }
+    suggest_column_renames(name, &dropped, &added, warnings, suggestions);
+
+    // Primary key.
+    let pk_cols = |t: &Table| t.primary_key.as_ref().map(|k| k.columns.clone());
+    if pk_cols(f) != pk_cols(t) {
+        if let Some(key) = &f.primary_key {
+            plan.drop_constraints.push(Op::DropPrimaryKey {
+                table: name.clone(),
+                key: key.clone(),
+            });
+        }
+        if let Some(key) = &t.primary_key {
+            plan.add_constraints.push(Op::AddPrimaryKey {
+                table: name.clone(),
+                key: key.clone(),
+            });
+        }
+    }
+
+    // Foreign keys.
+    let (gone, new) = unmatched(
+        f.foreign_keys.values(),
+        t.foreign_keys.values(),
+        fk_signature,
+    );
+    for key in gone {
+        plan.drop_keys.push(Op::DropForeignKey {
+            table: name.clone(),
+            key: key.clone(),
+        });
+    }
+    for key in new {
+        plan.add_keys.push(Op::AddForeignKey {
+            table: name.clone(),
+            key: key.clone(),
+        });
+    }
+
+    // Unique and check constraints.
+    let (gone, new) = unmatched(f.uniques.values(), t.uniques.values(), |u| {
+        u.columns.clone()
+    });
+    for unique in gone {
+        plan.drop_constraints.push(Op::DropUnique {
+            table: name.clone(),
+            unique: unique.clone(),
+        });
+    }
+    for unique in new {
+        plan.add_constraints.push(Op::AddUnique {
+            table: name.clone(),
+            unique: unique.clone(),
+        });
+    }
+    let (gone, new) = unmatched(f.checks.values(), t.checks.values(), |c| {
+        normalize_expr(&c.definition)
+    });
+    for check in gone {
+        plan.drop_constraints.push(Op::DropCheck {
+            table: name.clone(),
+            check: check.clone(),
+        });
+    }
+    for check in new {
+        plan.add_constraints.push(Op::AddCheck {
+            table: name.clone(),
+            check: check.clone(),
+        });
+    }
+
+    // Indexes.
+    let (gone, new) = unmatched(f.indexes.values(), t.indexes.values(), index_signature);
+    let concurrently = options.concurrently && t.partition_by.is_none();
+    for index in gone {
+        plan.drop_constraints.push(Op::DropIndex {
+            table: name.clone(),
+            index: index.clone(),
+            concurrently,
+        });
+    }
+    for index in new {
+        plan.add_constraints.push(Op::CreateIndex {
+            table: name.clone(),
+            index: index.clone(),
+            concurrently,
+        });
+    }
+
+    if f.comment != t.comment {
+        plan.comments.push(Op::SetTableComment {
+            table: name.clone(),
+            from: f.comment.clone(),
+            to: t.comment.clone(),
+        });
+    }
+    if f.partition_by != t.partition_by || f.partition_of != t.partition_of {
+        warnings.push(format!(
+            "table {name} changes its partitioning, which ALTER TABLE cannot do: \
+             write this step by hand"
+        ));
+    }
+}
+
+/// Levenshtein distance, for "similar names".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// Whether two names look like one renamed: one holds the other, or they are at most half
+/// their length apart in edits.
+fn similar(a: &str, b: &str) -> bool {
+    let (a, b) = (a.to_lowercase(), b.to_lowercase());
+    a.contains(&b) || b.contains(&a) || distance(&a, &b) * 2 <= a.len().max(b.len())
+}
+
+fn suggest_column_renames(
+    table: &QualifiedName,
+    dropped: &[&Column],
+    added: &[&Column],
+    warnings: &mut Vec<String>,
+    suggestions: &mut Vec<String>,
+) {
+    let mut taken = BTreeSet::new();
+    for d in dropped {
+        let candidate = added.iter().find(|a| {
+            !taken.contains(&a.name)
+                && a.name != d.name
+                && a.data_type == d.data_type
+                && similar(&a.name, &d.name)
+        });
+        if let Some(a) = candidate {
+            taken.insert(a.name.clone());
+            warnings.push(format!(
+                "column {table}.{} is dropped and {} added with the same type: if it is a rename, \
+                 declare #[model(renamed_from = {:?})] on the field, or use the suggested RENAME \
+                 in the script",
+                d.name, a.name, d.name
+            ));
+            suggestions.push(format!(
+                "Did you rename {table}.{} to {}? To keep its data, replace its DROP COLUMN and \
+                 ADD COLUMN below with:\n  ALTER TABLE {} RENAME COLUMN {} TO {};",
+                d.name,
+                a.name,
+                qualified(table),
+                ident(&d.name),
+                ident(&a.name)
+            ));
+        }
+    }
+}
+
+fn suggest_table_renames(
+    dropped: &[&Table],
+    created: &[&Table],
+    warnings: &mut Vec<String>,
+    suggestions: &mut Vec<String>,
+) {
+    let columns = |t: &Table| {
+        t.columns
+            .iter()
+            .map(|c| (c.name.clone(), c.data_type.clone()))
+            .collect::<BTreeSet<_>>()
+    };
+    let mut taken = BTreeSet::new();
+    for d in dropped {
+        let dc = columns(d);
+        let candidate = created.iter().find(|c| {
+            if taken.contains(&c.name) || c.name.schema != d.name.schema {
+                return false;
+            }
+            let cc = columns(c);
+            let common = dc.intersection(&cc).count();
+            common * 2 > dc.len().max(cc.len())
+                || (common > 0 && similar(&c.name.name, &d.name.name))
+        });
+        if let Some(c) = candidate {
+            taken.insert(c.name.clone());
+            warnings.push(format!(
+                "table {} is dropped and {} created with alike columns: if it is a rename, \
+                 declare #[model(renamed_from = {:?})] on the model, or use the suggested RENAME \
+                 in the script",
+                d.name, c.name, d.name.name
+            ));
+            suggestions.push(format!(
+                "Did you rename table {} to {}? To keep its data, replace its DROP TABLE and \
+                 CREATE TABLE below with:\n  ALTER TABLE {} RENAME TO {};",
+                d.name,
+                c.name,
+                qualified(&d.name),
+                ident(&c.name.name)
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_renamed_outside_literals_only() {
+        assert_eq!(
+            rename_word("CHECK ((name <> 'name'::text))", "name", "title"),
+            "CHECK ((title <> 'name'::text))"
+        );
+        assert_eq!(
+            rename_word("names + name_x + name", "name", "t"),
+            "names + name_x + t"
+        );
+        assert_eq!(rename_word("a.name", "name", "t"), "a.name");
+        assert_eq!(
+            rename_word("ON public.old USING btree (x)", "public.old", "public.new"),
+            "ON public.new USING btree (x)"
+        );
+    }
+
+    #[test]
+    fn similar_names() {
+        assert!(similar("name", "full_name"));
+        assert!(similar("colour", "color"));
+        assert!(!similar("email", "created_at"));
+        assert_eq!(distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn subsequences() {
+        let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
+        assert!(is_subsequence(&s(&["a", "c"]), &s(&["a", "b", "c"])));
+        assert!(!is_subsequence(&s(&["c", "a"]), &s(&["a", "b", "c"])));
+    }
+}

@@ -1,0 +1,818 @@
+//! Operations: the steps a migration is made of, each rendering its upgrade SQL and, through
+//! its [inverse](Op::inverse), its downgrade SQL. No IO.
+//!
+//! Every operation carries what its inverse needs (a dropped table keeps its definition, an
+//! altered column both its old and new definitions), so a downgrade is the inverses of the
+//! upgrade's operations in reverse order. Dropping a column or a table is reversed by creating
+//! it again, empty: the downgrade restores the schema, not the data, and says so in a comment.
+
+use crate::render::{column_definition, ident, identity_clause, idents, literal, qualified};
+use crate::schema::{
+    Check, Column, EnumType, FkAction, ForeignKey, Index, PrimaryKey, QualifiedName, Sequence,
+    Table, Unique, View,
+};
+
+/// A column whose type is an enum (or an array of it): what recreating the enum must convert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumUse {
+    /// The table.
+    pub table: QualifiedName,
+    /// The column.
+    pub column: String,
+    /// Whether the column is an array of the enum.
+    pub array: bool,
+    /// The column's default, which must be dropped and set again around the conversion.
+    pub default: Option<String>,
+}
+
+/// One step of a migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// `CREATE SCHEMA`
+    CreateSchema(String),
+    /// `DROP SCHEMA`
+    DropSchema(String),
+    /// `CREATE TYPE ... AS ENUM`
+    CreateEnum(EnumType),
+    /// `DROP TYPE`
+    DropEnum(EnumType),
+    /// `ALTER TYPE ... ADD VALUE` (which cannot run in a transaction with statements that
+    /// use the new value: a revision holding it runs outside a transaction).
+    AddEnumValue {
+        /// The enum.
+        name: QualifiedName,
+        /// The new label.
+        label: String,
+        /// The label it goes before, or `None` to go last.
+        before: Option<String>,
+        /// The labels before the addition (the downgrade recreates the type with them).
+        previous: Vec<String>,
+        /// The columns using the type when the downgrade runs.
+        uses: Vec<EnumUse>,
+    },
+    /// `ALTER TYPE ... RENAME VALUE`
+    RenameEnumValue {
+        /// The enum.
+        name: QualifiedName,
+        /// The old label.
+        from: String,
+        /// The new label.
+        to: String,
+    },
+    /// Recreates an enum type with other labels (PostgreSQL cannot drop a label): renames the
+    /// old type away, creates the new one, converts every column through `text` and drops the
+    /// old type. Fails loudly when a row holds a label that goes.
+    RecreateEnum {
+        /// The enum.
+        name: QualifiedName,
+        /// Its labels before.
+        from: Vec<String>,
+        /// Its labels after.
+        to: Vec<String>,
+        /// The columns using it.
+        uses: Vec<EnumUse>,
+    },
+    /// `CREATE SEQUENCE`
+    CreateSequence(Sequence),
+    /// `DROP SEQUENCE`
+    DropSequence(Sequence),
+    /// `ALTER SEQUENCE ... OWNED BY`
+    SetSequenceOwner {
+        /// The sequence.
+        name: QualifiedName,
+        /// The owning column before.
+        from: Option<(QualifiedName, String)>,
+        /// The owning column after.
+        to: Option<(QualifiedName, String)>,
+    },
+    /// `CREATE TABLE` with its columns, primary key, unique and check constraints, indexes and
+    /// comments (foreign keys are operations of their own, so tables can reference each other
+    /// in any order).
+    CreateTable(Table),
+    /// `DROP TABLE`; the downgrade creates it again, empty.
+    DropTable(Table),
+    /// `ALTER TABLE ... RENAME TO`
+    RenameTable {
+        /// The old name.
+        from: QualifiedName,
+        /// The new name (same schema).
+        to: QualifiedName,
+    },
+    /// `ALTER TABLE ... ADD COLUMN`
+    AddColumn {
+        /// The table.
+        table: QualifiedName,
+        /// The column.
+        column: Column,
+    },
+    /// `ALTER TABLE ... DROP COLUMN`; the downgrade adds it again, empty.
+    DropColumn {
+        /// The table.
+        table: QualifiedName,
+        /// The column as it was.
+        column: Column,
+    },
+    /// `ALTER TABLE ... RENAME COLUMN`
+    RenameColumn {
+        /// The table.
+        table: QualifiedName,
+        /// The old name.
+        from: String,
+        /// The new name.
+        to: String,
+    },
+    /// `ALTER TABLE ... ALTER COLUMN`: type (with a `USING` cast), collation, nullability,
+    /// default, identity and comment, as many as differ.
+    AlterColumn {
+        /// The table.
+        table: QualifiedName,
+        /// The column before.
+        from: Column,
+        /// The column after (same name).
+        to: Column,
+    },
+    /// `ADD CONSTRAINT ... PRIMARY KEY`
+    AddPrimaryKey {
+        /// The table.
+        table: QualifiedName,
+        /// The key.
+        key: PrimaryKey,
+    },
+    /// `DROP CONSTRAINT` of a primary key.
+    DropPrimaryKey {
+        /// The table.
+        table: QualifiedName,
+        /// The key.
+        key: PrimaryKey,
+    },
+    /// `ADD CONSTRAINT ... FOREIGN KEY`
+    AddForeignKey {
+        /// The table.
+        table: QualifiedName,
+        /// The key.
+        key: ForeignKey,
+    },
+    /// `DROP CONSTRAINT` of a foreign key.
+    DropForeignKey {
+        /// The table.
+        table: QualifiedName,
+        /// The key.
+        key: ForeignKey,
+    },
+    /// `ADD CONSTRAINT ... UNIQUE`
+    AddUnique {
+        /// The table.
+        table: QualifiedName,
+        /// The constraint.
+        unique: Unique,
+    },
+    /// `DROP CONSTRAINT` of a unique constraint.
+    DropUnique {
+        /// The table.
+        table: QualifiedName,
+        /// The constraint.
+        unique: Unique,
+    },
+    /// `ADD CONSTRAINT ... CHECK`
+    AddCheck {
+        /// The table.
+        table: QualifiedName,
+        /// The constraint.
+        check: Check,
+    },
+    /// `DROP CONSTRAINT` of a check constraint.
+    DropCheck {
+        /// The table.
+        table: QualifiedName,
+        /// The constraint.
+        check: Check,
+    },
+    /// `CREATE INDEX`, `CONCURRENTLY` when asked (then outside a transaction).
+    CreateIndex {
+        /// The table.
+        table: QualifiedName,
+        /// The index.
+        index: Index,
+        /// `CONCURRENTLY`.
+        concurrently: bool,
+    },
+    /// `DROP INDEX`, `CONCURRENTLY` when asked.
+    DropIndex {
+        /// The table.
+        table: QualifiedName,
+        /// The index.
+        index: Index,
+        /// `CONCURRENTLY`.
+        concurrently: bool,
+    },
+    /// `CREATE [MATERIALIZED] VIEW`
+    CreateView(View),
+    /// `DROP [MATERIALIZED] VIEW`
+    DropView(View),
+    /// `COMMENT ON TABLE`
+    SetTableComment {
+        /// The table.
+        table: QualifiedName,
+        /// The comment before.
+        from: Option<String>,
+        /// The comment after.
+        to: Option<String>,
+    },
+}
+
+fn alter(table: &QualifiedName) -> String {
+    format!("ALTER TABLE {}", qualified(table))
+}
+
+fn action(a: FkAction) -> &'static str {
+    match a {
+        FkAction::NoAction => "NO ACTION",
+        FkAction::Restrict => "RESTRICT",
+        FkAction::Cascade => "CASCADE",
+        FkAction::SetNull => "SET NULL",
+        FkAction::SetDefault => "SET DEFAULT",
+    }
+}
+
+fn comment(value: Option<&str>) -> String {
+    value.map_or_else(|| "NULL".to_owned(), literal)
+}
+
+/// `FOREIGN KEY (cols) REFERENCES t (cols) ...`, as in `ADD CONSTRAINT`.
+pub fn foreign_key_clause(fk: &ForeignKey) -> String {
+    let mut out = format!(
+        "FOREIGN KEY ({}) REFERENCES {} ({})",
+        idents(&fk.columns),
+        qualified(&fk.references),
+        idents(&fk.referenced_columns)
+    );
+    if fk.on_update != FkAction::NoAction {
+        out.push_str(" ON UPDATE ");
+        out.push_str(action(fk.on_update));
+    }
+    if fk.on_delete != FkAction::NoAction {
+        out.push_str(" ON DELETE ");
+        out.push_str(action(fk.on_delete));
+    }
+    if fk.deferrable {
+        out.push_str(" DEFERRABLE");
+        if fk.initially_deferred {
+            out.push_str(" INITIALLY DEFERRED");
+        }
+    }
+    out
+}
+
+/// The `CREATE INDEX` statement of `index` on `table`: its reflected definition when it has one,
+/// otherwise built from its parts.
+pub fn create_index_sql(table: &QualifiedName, index: &Index, concurrently: bool) -> String {
+    let base = if index.definition.is_empty() {
+        let mut s = format!(
+            "CREATE {}INDEX {} ON {} USING {} ({})",
+            if index.unique { "UNIQUE " } else { "" },
+            ident(&index.name),
+            qualified(table),
+            index.method,
+            index.keys.join(", ")
+        );
+        if !index.include.is_empty() {
+            s.push_str(&format!(" INCLUDE ({})", idents(&index.include)));
+        }
+        if let Some(p) = &index.predicate {
+            s.push_str(&format!(" WHERE {p}"));
+        }
+        s
+    } else {
+        index.definition.clone()
+    };
+    if concurrently {
+        base.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1)
+    } else {
+        base
+    }
+}
+
+fn create_table_sql(t: &Table) -> Vec<String> {
+    let mut items: Vec<String> = Vec::new();
+    let mut sql = format!("CREATE TABLE {}", qualified(&t.name));
+    if let Some((parent, _)) = &t.partition_of {
+        sql.push_str(&format!(" PARTITION OF {}", qualified(parent)));
+    } else {
+        items.extend(t.columns.iter().map(column_definition));
+    }
+    if let Some(pk) = &t.primary_key {
+        items.push(format!(
+            "CONSTRAINT {} PRIMARY KEY ({})",
+            ident(&pk.name),
+            idents(&pk.columns)
+        ));
+    }
+    for u in t.uniques.values() {
+        items.push(format!(
+            "CONSTRAINT {} UNIQUE ({})",
+            ident(&u.name),
+            idents(&u.columns)
+        ));
+    }
+    for c in t.checks.values() {
+        items.push(format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
+    }
+    if !items.is_empty() || t.partition_of.is_none() {
+        sql.push_str(" (\n    ");
+        sql.push_str(&items.join(",\n    "));
+        sql.push_str("\n)");
+    }
+    if let Some((_, bound)) = &t.partition_of {
+        sql.push(' ');
+        sql.push_str(bound);
+    }
+    if let Some(by) = &t.partition_by {
+        sql.push_str(" PARTITION BY ");
+        sql.push_str(by);
+    }
+    let mut out = vec![sql];
+    out.extend(
+        t.indexes
+            .values()
+            .map(|i| create_index_sql(&t.name, i, false)),
+    );
+    if t.partition_of.is_some() {
+        // A partition takes its columns from its parent; what is its own (a default, NOT NULL)
+        // is set after.
+        out.extend(partition_column_sql(t));
+    }
+    if let Some(c) = &t.comment {
+        out.push(format!(
+            "COMMENT ON TABLE {} IS {}",
+            qualified(&t.name),
+            literal(c)
+        ));
+    }
+    for c in &t.columns {
+        if let Some(text) = &c.comment {
+            out.push(format!(
+                "COMMENT ON COLUMN {}.{} IS {}",
+                qualified(&t.name),
+                ident(&c.name),
+                literal(text)
+            ));
+        }
+    }
+    out
+}
+
+/// What a partition's columns hold beyond the parent's: defaults and `NOT NULL`.
+fn partition_column_sql(t: &Table) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in &t.columns {
+        if let Some(d) = &c.default {
+            out.push(format!(
+                "{} ALTER COLUMN {} SET DEFAULT {d}",
+                alter(&t.name),
+                ident(&c.name)
+            ));
+        }
+        if !c.nullable {
+            out.push(format!(
+                "{} ALTER COLUMN {} SET NOT NULL",
+                alter(&t.name),
+                ident(&c.name)
+            ));
+        }
+    }
+    out
+}
+
+fn alter_column_sql(table: &QualifiedName, from: &Column, to: &Column) -> Vec<String> {
+    let col = format!("{} ALTER COLUMN {}", alter(table), ident(&to.name));
+    let retype = from.data_type != to.data_type || from.collation != to.collation;
+    let mut out = Vec::new();
+    if from.identity.is_some() && to.identity.is_none() {
+        out.push(format!("{col} DROP IDENTITY"));
+    }
+    if from.default.is_some() && (from.default != to.default || retype) {
+        out.push(format!("{col} DROP DEFAULT"));
+    }
+    if retype {
+        let mut s = format!("{col} TYPE {}", to.data_type);
+        if let Some(c) = &to.collation {
+            s.push_str(&format!(" COLLATE {}", ident(c)));
+        }
+        s.push_str(&format!(" USING {}::{}", ident(&to.name), to.data_type));
+        out.push(s);
+    }
+    if let Some(d) = &to.default
+        && (from.default != to.default || retype)
+    {
+        out.push(format!("{col} SET DEFAULT {d}"));
+    }
+    if from.nullable && !to.nullable {
+        out.push(format!("{col} SET NOT NULL"));
+    } else if !from.nullable && to.nullable {
+        out.push(format!("{col} DROP NOT NULL"));
+    }
+    match (from.identity, to.identity) {
+        (None, Some(i)) => out.push(format!("{col} ADD{}", identity_clause(i))),
+        (Some(a), Some(b)) if a != b => {
+            let kind = identity_clause(b).trim_start_matches(" GENERATED ");
+            let kind = kind.trim_end_matches(" AS IDENTITY");
+            out.push(format!("{col} SET GENERATED {kind}"));
+        }
+        _ => {}
+    }
+    if from.comment != to.comment {
+        out.push(format!(
+            "COMMENT ON COLUMN {}.{} IS {}",
+            qualified(table),
+            ident(&to.name),
+            comment(to.comment.as_deref())
+        ));
+    }
+    out
+}
+
+fn recreate_enum_sql(name: &QualifiedName, labels: &[String], uses: &[EnumUse]) -> Vec<String> {
+    let old = QualifiedName::new(name.schema.clone(), format!("{}__old", name.name));
+    let mut out = vec![
+        format!(
+            "ALTER TYPE {} RENAME TO {}",
+            qualified(name),
+            ident(&old.name)
+        ),
+        create_enum_sql(name, labels),
+    ];
+    for u in uses {
+        let col = format!("{} ALTER COLUMN {}", alter(&u.table), ident(&u.column));
+        if u.default.is_some() {
+            out.push(format!("{col} DROP DEFAULT"));
+        }
+        let (ty, via) = if u.array {
+            (format!("{}[]", qualified(name)), "text[]")
+        } else {
+            (qualified(name), "text")
+        };
+        out.push(format!(
+            "{col} TYPE {ty} USING {}::{via}::{ty}",
+            ident(&u.column)
+        ));
+        if let Some(d) = &u.default {
+            out.push(format!("{col} SET DEFAULT {d}"));
+        }
+    }
+    out.push(format!("DROP TYPE {}", qualified(&old)));
+    out
+}
+
+fn create_enum_sql(name: &QualifiedName, labels: &[String]) -> String {
+    format!(
+        "CREATE TYPE {} AS ENUM ({})",
+        qualified(name),
+        labels
+            .iter()
+            .map(|l| literal(l))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+fn view_kind(v: &View) -> &'static str {
+    if v.materialized {
+        "MATERIALIZED VIEW"
+    } else {
+        "VIEW"
+    }
+}
+
+impl Op {
+    /// The upgrade statements, without trailing semicolons.
+    pub fn up(&self) -> Vec<String> {
+        match self {
+            Op::CreateSchema(s) => vec![format!("CREATE SCHEMA IF NOT EXISTS {}", ident(s))],
+            Op::DropSchema(s) => vec![format!("DROP SCHEMA {}", ident(s))],
+            Op::CreateEnum(e) => vec![create_enum_sql(&e.name, &e.labels)],
+            Op::DropEnum(e) => vec![format!("DROP TYPE {}", qualified(&e.name))],
+            Op::AddEnumValue {
+                name,
+                label,
+                before,
+                ..
+            } => {
+                let mut s = format!(
+                    "ALTER TYPE {} ADD VALUE IF NOT EXISTS {}",
+                    qualified(name),
+                    literal(label)
+                );
+                if let Some(b) = before {
+                    s.push_str(&format!(" BEFORE {}", literal(b)));
+                }
+                vec![s]
+            }
+            Op::RenameEnumValue { name, from, to } => vec![format!(
+                "ALTER TYPE {} RENAME VALUE {} TO {}",
+                qualified(name),
+                literal(from),
+                literal(to)
+            )],
+            Op::RecreateEnum { name, to, uses, .. } => recreate_enum_sql(name, to, uses),
+            Op::CreateSequence(s) => vec![format!(
+                "CREATE SEQUENCE {} AS {}",
+                qualified(&s.name),
+                s.data_type
+            )],
+            Op::DropSequence(s) => vec![format!("DROP SEQUENCE IF EXISTS {}", qualified(&s.name))],
+            Op::SetSequenceOwner { name, to, .. } => vec![format!(
+                "ALTER SEQUENCE {} OWNED BY {}",
+                qualified(name),
+                to.as_ref().map_or_else(
+                    || "NONE".to_owned(),
+                    |(t, c)| format!("{}.{}", qualified(t), ident(c))
+                )
+            )],
+            Op::CreateTable(t) => create_table_sql(t),
+            Op::DropTable(t) => vec![format!("DROP TABLE {}", qualified(&t.name))],
+            Op::RenameTable { from, to } => {
+                vec![format!("{} RENAME TO {}", alter(from), ident(&to.name))]
+            }
+            Op::AddColumn { table, column } => {
+                let mut out = vec![format!(
+                    "{} ADD COLUMN {}",
+                    alter(table),
+                    column_definition(column)
+                )];
+                if let Some(c) = &column.comment {
+                    out.push(format!(
+                        "COMMENT ON COLUMN {}.{} IS {}",
+                        qualified(table),
+                        ident(&column.name),
+                        literal(c)
+                    ));
+                }
+                out
+            }
+            Op::DropColumn { table, column } => vec![format!(
+                "{} DROP COLUMN {}",
+                alter(table),
+                ident(&column.name)
+            )],
+            Op::RenameColumn { table, from, to } => vec![format!(
+                "{} RENAME COLUMN {} TO {}",
+                alter(table),
+                ident(from),
+                ident(to)
+            )],
+            Op::AlterColumn { table, from, to } => alter_column_sql(table, from, to),
+            Op::AddPrimaryKey { table, key } => vec![format!(
+                "{} ADD CONSTRAINT {} PRIMARY KEY ({})",
+                alter(table),
+                ident(&key.name),
+                idents(&key.columns)
+            )],
+            Op::AddForeignKey { table, key } => vec![format!(
+                "{} ADD CONSTRAINT {} {}",
+                alter(table),
+                ident(&key.name),
+                foreign_key_clause(key)
+            )],
+            Op::AddUnique { table, unique } => vec![format!(
+                "{} ADD CONSTRAINT {} UNIQUE ({})",
+                alter(table),
+                ident(&unique.name),
+                idents(&unique.columns)
+            )],
+            Op::AddCheck { table, check } => vec![format!(
+                "{} ADD CONSTRAINT {} {}",
+                alter(table),
+                ident(&check.name),
+                check.definition
+            )],
+            Op::DropPrimaryKey {
+                table,
+                key: PrimaryKey { name, .. },
+            }
+            | Op::DropForeignKey {
+                table,
+                key: ForeignKey { name, .. },
+            }
+            | Op::DropUnique {
+                table,
+                unique: Unique { name, .. },
+            }
+            | Op::DropCheck {
+                table,
+                check: Check { name, .. },
+            } => vec![format!("{} DROP CONSTRAINT {}", alter(table), ident(name))],
+            Op::CreateIndex {
+                table,
+                index,
+                concurrently,
+            } => vec![create_index_sql(table, index, *concurrently)],
+            Op::DropIndex {
+                table,
+                index,
+                concurrently,
+            } => vec![format!(
+                "DROP INDEX {}{}",
+                if *concurrently { "CONCURRENTLY " } else { "" },
+                qualified(&QualifiedName::new(
+                    table.schema.clone(),
+                    index.name.clone()
+                ))
+            )],
+            Op::CreateView(v) => vec![format!(
+                "CREATE {} {} AS\n{}",
+                view_kind(v),
+                qualified(&v.name),
+                v.definition.trim().trim_end_matches(';')
+            )],
+            Op::DropView(v) => vec![format!("DROP {} {}", view_kind(v), qualified(&v.name))],
+            Op::SetTableComment { table, to, .. } => vec![format!(
+                "COMMENT ON TABLE {} IS {}",
+                qualified(table),
+                comment(to.as_deref())
+            )],
+        }
+    }
+
+    /// The operation that undoes this one.
+    pub fn inverse(&self) -> Op {
+        match self.clone() {
+            Op::CreateSchema(s) => Op::DropSchema(s),
+            Op::DropSchema(s) => Op::CreateSchema(s),
+            Op::CreateEnum(e) => Op::DropEnum(e),
+            Op::DropEnum(e) => Op::CreateEnum(e),
+            Op::AddEnumValue {
+                name,
+                label,
+                before,
+                previous,
+                uses,
+            } => {
+                let mut labels = previous.clone();
+                let at = before
+                    .and_then(|b| labels.iter().position(|l| *l == b))
+                    .unwrap_or(labels.len());
+                labels.insert(at, label);
+                Op::RecreateEnum {
+                    name,
+                    from: labels,
+                    to: previous,
+                    uses,
+                }
+            }
+            Op::RenameEnumValue { name, from, to } => Op::RenameEnumValue {
+                name,
+                from: to,
+                to: from,
+            },
+            Op::RecreateEnum {
+                name,
+                from,
+                to,
+                uses,
+            } => Op::RecreateEnum {
+                name,
+                from: to,
+                to: from,
+                uses,
+            },
+            Op::CreateSequence(s) => Op::DropSequence(s),
+            Op::DropSequence(s) => Op::CreateSequence(s),
+            Op::SetSequenceOwner { name, from, to } => Op::SetSequenceOwner {
+                name,
+                from: to,
+                to: from,
+            },
+            Op::CreateTable(t) => Op::DropTable(t),
+            Op::DropTable(t) => Op::CreateTable(t),
+            Op::RenameTable { from, to } => Op::RenameTable { from: to, to: from },
+            Op::AddColumn { table, column } => Op::DropColumn { table, column },
+            Op::DropColumn { table, column } => Op::AddColumn { table, column },
+            Op::RenameColumn { table, from, to } => Op::RenameColumn {
+                table,
+                from: to,
+                to: from,
+            },
+            Op::AlterColumn { table, from, to } => Op::AlterColumn {
+                table,
+                from: to,
+                to: from,
+            },
+            Op::AddPrimaryKey { table, key } => Op::DropPrimaryKey { table, key },
+            Op::DropPrimaryKey { table, key } => Op::AddPrimaryKey { table, key },
+            Op::AddForeignKey { table, key } => Op::DropForeignKey { table, key },
+            Op::DropForeignKey { table, key } => Op::AddForeignKey { table, key },
+            Op::AddUnique { table, unique } => Op::DropUnique { table, unique },
+            Op::DropUnique { table, unique } => Op::AddUnique { table, unique },
+            Op::AddCheck { table, check } => Op::DropCheck { table, check },
+            Op::DropCheck { table, check } => Op::AddCheck { table, check },
+            Op::CreateIndex {
+                table,
+                index,
+                concurrently,
+            } => Op::DropIndex {
+                table,
+                index,
+                concurrently,
+            },
+            Op::DropIndex {
+                table,
+                index,
+                concurrently,
+            } => Op::CreateIndex {
+                table,
+                index,
+                concurrently,
+            },
+            Op::CreateView(v) => Op::DropView(v),
+            Op::DropView(v) => Op::CreateView(v),
+            Op::SetTableComment { table, from, to } => Op::SetTableComment {
+                table,
+                from: to,
+                to: from,
+            },
+        }
+    }
+
+    /// The downgrade statements: the inverse's upgrade.
+    pub fn down(&self) -> Vec<String> {
+        self.inverse().up()
+    }
+
+    /// Whether it can run inside a transaction (`ADD VALUE` and `CONCURRENTLY` cannot).
+    pub fn transactional(&self) -> bool {
+        !matches!(
+            self,
+            Op::AddEnumValue { .. }
+                | Op::CreateIndex {
+                    concurrently: true,
+                    ..
+                }
+                | Op::DropIndex {
+                    concurrently: true,
+                    ..
+                }
+        )
+    }
+
+    /// Whether the upgrade loses data (a dropped table or column): its downgrade brings the
+    /// schema back, empty.
+    pub fn loses_data(&self) -> bool {
+        matches!(self, Op::DropTable(_) | Op::DropColumn { .. })
+    }
+
+    /// One line saying what it does, for comments and progress: `create table public.author`.
+    pub fn describe(&self) -> String {
+        match self {
+            Op::CreateSchema(s) => format!("create schema {s}"),
+            Op::DropSchema(s) => format!("drop schema {s}"),
+            Op::CreateEnum(e) => format!("create enum {}", e.name),
+            Op::DropEnum(e) => format!("drop enum {}", e.name),
+            Op::AddEnumValue { name, label, .. } => format!("add value {label:?} to enum {name}"),
+            Op::RenameEnumValue { name, from, to } => {
+                format!("rename value {from:?} of enum {name} to {to:?}")
+            }
+            Op::RecreateEnum { name, to, .. } => {
+                format!("recreate enum {name} with labels {}", to.join(", "))
+            }
+            Op::CreateSequence(s) => format!("create sequence {}", s.name),
+            Op::DropSequence(s) => format!("drop sequence {}", s.name),
+            Op::SetSequenceOwner { name, .. } => format!("set the owner of sequence {name}"),
+            Op::CreateTable(t) => format!("create table {}", t.name),
+            Op::DropTable(t) => format!("drop table {}", t.name),
+            Op::RenameTable { from, to } => format!("rename table {from} to {}", to.name),
+            Op::AddColumn { table, column } => format!("add column {table}.{}", column.name),
+            Op::DropColumn { table, column } => format!("drop column {table}.{}", column.name),
+            Op::RenameColumn { table, from, to } => {
+                format!("rename column {table}.{from} to {to}")
+            }
+            Op::AlterColumn { table, to, .. } => format!("alter column {table}.{}", to.name),
+            Op::AddPrimaryKey { table, key } => format!("add primary key {} on {table}", key.name),
+            Op::DropPrimaryKey { table, key } => {
+                format!("drop primary key {} on {table}", key.name)
+            }
+            Op::AddForeignKey { table, key } => format!("add foreign key {} on {table}", key.name),
+            Op::DropForeignKey { table, key } => {
+                format!("drop foreign key {} on {table}", key.name)
+            }
+            Op::AddUnique { table, unique } => {
+                format!("add unique constraint {} on {table}", unique.name)
+            }
+            Op::DropUnique { table, unique } => {
+                format!("drop unique constraint {} on {table}", unique.name)
+            }
+            Op::AddCheck { table, check } => {
+                format!("add check constraint {} on {table}", check.name)
+            }
+            Op::DropCheck { table, check } => {
+                format!("drop check constraint {} on {table}", check.name)
+            }
+            Op::CreateIndex { table, index, .. } => {
+                format!("create index {} on {table}", index.name)
+            }
+            Op::DropIndex { table, index, .. } => format!("drop index {} on {table}", index.name),
+            Op::CreateView(v) => format!("create view {}", v.name),
+            Op::DropView(v) => format!("drop view {}", v.name),
+            Op::SetTableComment { table, .. } => format!("comment on table {table}"),
+        }
+    }
+}
