@@ -185,6 +185,11 @@ fn skip_type(t: &[Token], mut i: usize) -> usize {
     i
 }
 
+/// Keywords after which a parenthesis only groups (unlike a function name, `IN` or `ANY`).
+const GROUPING_WORDS: &[&str] = &[
+    "and", "or", "not", "when", "then", "else", "case", "is", "between", "like", "ilike",
+];
+
 /// The normal form of an SQL expression, for comparing a model's text with the server's.
 ///
 /// ```
@@ -195,6 +200,8 @@ fn skip_type(t: &[Token], mut i: usize) -> usize {
 /// assert_eq!(normalize_expr("-1"), normalize_expr("'-1'::integer"));
 /// assert_eq!(normalize_expr("now()"), normalize_expr("NOW()"));
 /// assert_ne!(normalize_expr("'A'"), normalize_expr("'a'"));
+/// assert_eq!(normalize_expr("flag OR id > 0"), normalize_expr("CHECK ((flag OR (id > 0)))"));
+/// assert_ne!(normalize_expr("id IN (1, 2)"), normalize_expr("id IN 1, 2"));
 /// ```
 pub fn normalize_expr(sql: &str) -> String {
     let t = tokens(sql);
@@ -213,7 +220,11 @@ pub fn normalize_expr(sql: &str) -> String {
                 continue;
             }
             Token::Open => {
-                let keep = matches!(kept.last(), Some(Token::Word(_) | Token::Quoted(_)));
+                let keep = match kept.last() {
+                    Some(Token::Word(w)) => !GROUPING_WORDS.contains(&w.as_str()),
+                    Some(Token::Quoted(_)) => true,
+                    _ => false,
+                };
                 stack.push(keep);
                 if keep {
                     kept.push(Token::Open);

@@ -52,6 +52,43 @@ pub fn migrator(revisions: Vec<Revision>) -> Migrator {
     Migrator::new(Graph::new(revisions).expect("graph"))
 }
 
+/// A schema of tables with the given `(name, type)` columns, no keys: for pure diff tests.
+pub fn ops_schema(tables: &[(&str, &[(&str, &str)])]) -> Schema {
+    let mut s = Schema::default();
+    s.schemas.insert("public".into());
+    for (name, cols) in tables {
+        let name = QualifiedName::new("public", *name);
+        s.tables.insert(
+            name.clone(),
+            orm_migrate::schema::Table {
+                name,
+                columns: cols
+                    .iter()
+                    .map(|(c, ty)| orm_migrate::schema::Column {
+                        name: (*c).into(),
+                        data_type: (*ty).into(),
+                        nullable: true,
+                        default: None,
+                        identity: None,
+                        generated: None,
+                        collation: None,
+                        comment: None,
+                    })
+                    .collect(),
+                primary_key: None,
+                foreign_keys: Default::default(),
+                uniques: Default::default(),
+                checks: Default::default(),
+                indexes: Default::default(),
+                partition_by: None,
+                partition_of: None,
+                comment: None,
+            },
+        );
+    }
+    s
+}
+
 /// The diff of two schemas with default options.
 pub fn plain_diff(from: &Schema, to: &Schema) -> Migration {
     diff(from, to, &DiffOptions::default())
