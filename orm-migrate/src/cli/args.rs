@@ -56,6 +56,10 @@ pub(crate) enum Command {
         /// Generate the SQL from the difference between the models and the database.
         #[arg(long)]
         autogenerate: bool,
+        /// With --autogenerate: build and drop indexes on existing tables CONCURRENTLY (the
+        /// revision then runs outside a transaction).
+        #[arg(long, requires = "autogenerate")]
+        concurrently: bool,
         /// The revision it follows, when the graph has several heads.
         #[arg(long, value_name = "REV")]
         head: Option<String>,

@@ -29,8 +29,12 @@ pub(crate) async fn dispatch(cli: Cli, models: Option<&Models>, style: Style) ->
         Command::Revision {
             message,
             autogenerate,
+            concurrently,
             head,
-        } => revision(g, models, &message, autogenerate, head.as_deref(), style).await,
+        } => {
+            let generate = autogenerate.then_some(Generate { concurrently });
+            revision(g, models, &message, generate, head.as_deref(), style).await
+        }
         Command::Upgrade { target, offline } => {
             migrate(g, Direction::Up, &target, &offline, style).await
         }
@@ -189,14 +193,20 @@ fn init(g: &Global, style: Style) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
+/// How `revision --autogenerate` writes its operations.
+struct Generate {
+    concurrently: bool,
+}
+
 async fn revision(
     g: &Global,
     models: Option<&Models>,
     message: &str,
-    autogenerate: bool,
+    generate: Option<Generate>,
     head: Option<&str>,
     style: Style,
 ) -> Result<u8> {
+    let autogenerate = generate.is_some();
     if autogenerate && models.is_none() {
         return Err(needs_models("revision --autogenerate"));
     }
@@ -215,7 +225,7 @@ async fn revision(
         },
     };
     let mut revision = new_revision(&g.dir, message)?.with_parents(parents);
-    if let Some(models) = models.filter(|_| autogenerate) {
+    if let (Some(models), Some(generate)) = (models, &generate) {
         let db = connect(g).await?;
         let m = migrator(g)?;
         let applied = m
@@ -233,7 +243,7 @@ async fn revision(
             )));
         }
         let schema = database_schema(&db, m.version_table_name()).await?;
-        let migration = models_migration(models, &schema)?;
+        let migration = models_migration(models, &schema, generate.concurrently)?;
         for w in &migration.warnings {
             err(&format!("{} {w}", style.warn("warning:")));
         }
@@ -486,7 +496,7 @@ async fn check(g: &Global, models: Option<&Models>, style: Style) -> Result<u8> 
         return Ok(EXIT_DRIFT);
     }
     let schema = database_schema(&db, m.version_table_name()).await?;
-    let migration = models_migration(models, &schema)?;
+    let migration = models_migration(models, &schema, false)?;
     if migration.operations > 0 {
         out(&format!(
             "{} the models differ from the database by {}; `revision --autogenerate` would write:",

@@ -101,7 +101,12 @@ impl From<crate::diff::Migration> for Migration {
 /// The migration that turns the database's schema (`database`, from [`database_schema`])
 /// into the one the models describe (`revision --autogenerate`, `check`). Only the schemas the
 /// models use are compared; the database's views and free-standing sequences are left alone.
-pub fn models_migration(models: &Models, database: &Schema) -> Result<Migration, CliError> {
+/// `concurrently`: build and drop indexes on existing tables `CONCURRENTLY`.
+pub fn models_migration(
+    models: &Models,
+    database: &Schema,
+    concurrently: bool,
+) -> Result<Migration, CliError> {
     let target = models.schema();
     let mut database = database.clone();
     database.schemas.retain(|s| target.schemas.contains(s));
@@ -114,7 +119,7 @@ pub fn models_migration(models: &Models, database: &Schema) -> Result<Migration,
     let options = DiffOptions {
         renames: models.renames().clone(),
         models: true,
-        ..DiffOptions::default()
+        concurrently,
     };
     Ok(diff(&database, &target, &options).into())
 }

@@ -4,7 +4,8 @@
 //! ```text
 //! orm-migrate init                              create migrations/ with a README
 //! orm-migrate revision -m "add tutorials"       a new revision to fill in (parent: the head)
-//! orm-migrate revision -m "..." --autogenerate  generated from the models (needs your models)
+//! orm-migrate revision -m "..." --autogenerate  generated from the models (needs your models;
+//!                                               --concurrently for CONCURRENTLY indexes)
 //! orm-migrate upgrade [head|heads|ID|+N]        apply (default: head)
 //! orm-migrate upgrade head --sql [--from REV]   print the SQL instead (no database)
 //! orm-migrate downgrade ID|-N|base [--sql]      revert
@@ -40,11 +41,20 @@
 //!
 //! ```no_run
 //! // src/bin/migrate.rs
-//! # mod my_app { pub fn schema() -> orm_migrate::schema::Schema { Default::default() } }
+//! # mod my_app { use orm_postgres::prelude::*;
+//! #   #[derive(Model)] pub struct Tutorial { #[model(primary_key, generated)] pub id: i64 }
+//! #   #[derive(Model)] pub struct Author { #[model(primary_key, generated)] pub id: i64 } }
+//! use orm_postgres::Model;
 //! fn main() -> std::process::ExitCode {
-//!     orm_migrate::cli::main_with(orm_migrate::cli::Models::from_fn(my_app::schema))
+//!     orm_migrate::cli::main_with(orm_migrate::cli::Models::new(&[
+//!         my_app::Tutorial::TABLE,
+//!         my_app::Author::TABLE,
+//!     ]))
 //! }
 //! ```
+//!
+//! `Models::new` reads the derive's metadata: every table, column, key, index, check and enum
+//! type, and the renames declared with `#[model(renamed_from = "...")]`.
 
 mod args;
 mod commands;

@@ -5,6 +5,7 @@
 //! Each test writes its revisions into a temporary directory and gives the binary the URL of
 //! a fresh test database.
 
+mod autogenerate;
 mod commands;
 mod processes;
 
