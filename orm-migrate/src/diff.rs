@@ -213,7 +213,8 @@ pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Migration {
     if !options.models {
         diff_views(&from, to, &mut plan);
         diff_sequences(&from, to, &mut plan);
-        for u in &to.unsupported {
+        let unsupported: BTreeSet<_> = from.unsupported.iter().chain(&to.unsupported).collect();
+        for u in unsupported {
             warnings.push(format!(
                 "{} {} is not compared (the schema model does not cover it)",
                 u.kind, u.name
