@@ -7,6 +7,7 @@
 
 mod databases;
 mod law;
+mod models;
 mod ops;
 mod renames;
 
