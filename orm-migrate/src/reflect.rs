@@ -24,6 +24,9 @@ pub struct ReflectOptions {
     /// The schemas to read; `None`: every schema but PostgreSQL's own (`pg_catalog`,
     /// `information_schema`, `pg_toast`, temporary schemas).
     pub schemas: Option<Vec<String>>,
+    /// Read the schemas on the connection's `search_path` (`current_schemas(false)`: those that
+    /// exist, `pg_catalog` left out) instead of `schemas`.
+    pub search_path: bool,
 }
 
 impl ReflectOptions {
@@ -35,6 +38,16 @@ impl ReflectOptions {
     {
         ReflectOptions {
             schemas: Some(schemas.into_iter().map(Into::into).collect()),
+            search_path: false,
+        }
+    }
+
+    /// The schemas on the connection's `search_path` (set with the URL's `options` or
+    /// `ALTER ROLE ... SET search_path`), the way unqualified names resolve for the application.
+    pub fn search_path() -> Self {
+        ReflectOptions {
+            schemas: None,
+            search_path: true,
         }
     }
 }
@@ -97,9 +110,18 @@ pub async fn reflect(db: &Database, options: &ReflectOptions) -> Result<Schema> 
                 .read_only(),
         )
         .await?;
+    let mut options = options.clone();
+    if options.search_path {
+        let path = tx
+            .fetch_one(query::<Vec<String>>(
+                "SELECT ARRAY(SELECT s::text FROM unnest(current_schemas(false)) s)",
+            ))
+            .await?;
+        options.schemas = Some(path);
+    }
     tx.batch_execute("SET LOCAL search_path TO pg_catalog")
         .await?;
-    let schema = reflect_in(&tx, options).await;
+    let schema = reflect_in(&tx, &options).await;
     tx.rollback().await?;
     schema
 }

@@ -231,6 +231,27 @@ async fn reflection_is_stable_and_schemas_are_chosen() {
         .await
         .expect("reflect");
     assert_eq!(none, Schema::default());
+    // The connection's search path: shop first, then public.
+    t.batch_execute(&format!(
+        "ALTER DATABASE \"{}\" SET search_path TO shop, public",
+        t.name()
+    ))
+    .await
+    .expect("search path");
+    let db = Database::builder(t.admin_url())
+        .dbname(t.name())
+        .max_connections(1)
+        .connect()
+        .await
+        .expect("a new connection");
+    let path = reflect(&db, &ReflectOptions::search_path())
+        .await
+        .expect("reflect");
+    assert_eq!(
+        path.schemas.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["public", "shop"]
+    );
+    assert_eq!(path.tables, s.tables);
 }
 
 #[derive(Model, Debug, Clone)]
