@@ -17,7 +17,9 @@
 //! - [`Samples`], the statistics, and [`harness`], the method shared by the benches (see
 //!   `benches/select.rs`: client and server pinned to one CPU, interleaved rounds, medians of
 //!   per-round ratios);
-//! - `compile`: what compiling a statement costs, without a database.
+//! - `compile`: what compiling a statement costs, without a database;
+//! - `migrate`: reflecting Pagila, diffing it, and 200 revisions through `orm-migrate`'s runner
+//!   next to the same scripts sent by hand (see `benches/migrate.rs`).
 //!
 //! # Running
 //! ```text
