@@ -12,7 +12,8 @@
 //! the drop and the add, and writes the rename as a commented suggestion in the script and a
 //! warning ([`Migration::suggestions`], [`Migration::warnings`]).
 //!
-//! The order: schemas; renames; new enums and enum values; drops of views, foreign keys,
+//! The order: schemas; drops of views (those that change, and those reading a column whose
+//! type changes); renames; new enums and enum values; drops of foreign keys,
 //! indexes and constraints that go or change; new sequences; new tables (parents before their
 //! partitions); new and altered columns; sequence owners; new constraints and indexes; new
 //! foreign keys; dropped columns, tables (partitions first) and sequences; enums recreated or
@@ -139,9 +140,9 @@ impl Plan {
     fn into_ops(self) -> Vec<Op> {
         [
             self.schemas,
+            self.drop_views,
             self.renames,
             self.enums,
-            self.drop_views,
             self.drop_keys,
             self.drop_constraints,
             self.create_sequences,
@@ -211,7 +212,7 @@ pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Migration {
     rename_enum_values_in_defaults(&mut from, &plan.enums);
 
     if !options.models {
-        diff_views(&from, to, &mut plan);
+        diff_views(&from, to, &retyped_tables(&from, to, &plan), &mut plan);
         diff_sequences(&from, to, &mut plan);
         let unsupported: BTreeSet<_> = from.unsupported.iter().chain(&to.unsupported).collect();
         for u in unsupported {
@@ -531,14 +532,51 @@ fn same_view(a: &View, b: &View) -> bool {
     a.materialized == b.materialized && words(&a.definition) == words(&b.definition)
 }
 
-fn diff_views(from: &Schema, to: &Schema, plan: &mut Plan) {
+/// The tables with a column whose type changes (directly, or through an enum recreated):
+/// PostgreSQL refuses to change the type of a column a view reads, so their views are dropped
+/// and created again around the change.
+fn retyped_tables(from: &Schema, to: &Schema, plan: &Plan) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for t in to.tables.values() {
+        if let Some(f) = from.tables.get(&t.name)
+            && t.columns.iter().any(|c| {
+                f.column(&c.name)
+                    .is_some_and(|o| o.data_type != c.data_type || o.collation != c.collation)
+            })
+        {
+            out.insert(t.name.name.clone());
+        }
+    }
+    for op in plan.enums.iter().chain(&plan.late_enums) {
+        if let Op::AddEnumValue { uses, .. } | Op::RecreateEnum { uses, .. } = op {
+            out.extend(uses.iter().map(|u| u.table.name.clone()));
+        }
+    }
+    out
+}
+
+/// Whether `sql` holds `word` as a whole word.
+fn mentions(sql: &str, word: &str) -> bool {
+    rename_word(sql, word, "\u{0}") != sql
+}
+
+fn diff_views(from: &Schema, to: &Schema, retyped: &BTreeSet<String>, plan: &mut Plan) {
+    let reads_retyped = |v: &View| retyped.iter().any(|t| mentions(&v.definition, t));
     for v in from.views.values() {
-        if !to.views.get(&v.name).is_some_and(|t| same_view(v, t)) {
+        if !to
+            .views
+            .get(&v.name)
+            .is_some_and(|t| same_view(v, t) && !reads_retyped(v))
+        {
             plan.drop_views.push(Op::DropView(v.clone()));
         }
     }
     for v in to.views.values() {
-        if !from.views.get(&v.name).is_some_and(|f| same_view(f, v)) {
+        if !from
+            .views
+            .get(&v.name)
+            .is_some_and(|f| same_view(f, v) && !reads_retyped(f))
+        {
             plan.create_views.push(Op::CreateView(v.clone()));
         }
     }
