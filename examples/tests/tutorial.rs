@@ -29,7 +29,12 @@ async fn the_story_upgrades_and_downgrades_with_its_data() {
     assert_eq!(revs.len(), 4);
     let names: Vec<String> = revs
         .iter()
-        .map(|r| r.file_name().expect("a name").to_string_lossy().into_owned())
+        .map(|r| {
+            r.file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     for (name, slug) in names.iter().zip([
         "add_tutorial_model",
