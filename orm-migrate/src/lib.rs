@@ -1,15 +1,17 @@
 //! Migrations for `orm-postgres`, Alembic's workflow made for Rust.
 //!
-//! Built so far: the [schema model](schema) (plain data, no IO), [reflection](reflect) of a
-//! live database from `pg_catalog` into it, [revisions](revision) (the file format, parsed and
-//! written, and their checksums), the [migrations directory](files), the [revision
-//! graph](graph) (heads, branches, merges, `depends_on`, and the plans of an upgrade or a
-//! downgrade), [embedding](embed) a migrations directory into the binary with
-//! [`embed_migrations!`], the [runner] ([`Migrator`]: version table, advisory lock, one
-//! transaction per revision, offline SQL) and, with the default feature `cli`, the
-//! command-line interface (the `orm-migrate` binary and `cli::main_with` for a project's own
-//! migrate binary). To come (issue 11): the schema of a set of models, the diff between two
-//! schemas, and operations rendering upgrade and downgrade SQL.
+//! The parts, from data to IO:
+//! - the [schema model](schema) (plain data) and [expression normalisation](expr);
+//! - [the schema of derived models](model_schema) (`schema_of`, and the renames they declare);
+//! - [the diff](diff) between two schemas: ordered [operations](op), each rendering its upgrade
+//!   and downgrade SQL (identifiers quoted by [render]);
+//! - [revisions](revision) (the file format, checksums), the [migrations directory](files), the
+//!   [revision graph](graph) (heads, branches, merges, `depends_on`, plans) and
+//!   [embedding](embed) with [`embed_migrations!`];
+//! - [reflection](reflect) of a live database from `pg_catalog`, and the [runner]
+//!   ([`Migrator`]: version table, advisory lock, one transaction per revision, offline SQL);
+//! - with the default feature `cli`, the command-line interface (the `orm-migrate` binary, and
+//!   `cli::main_with` for a project's own migrate binary with its models).
 //!
 //! The no-IO parts (schema model, diff, operations, rendering, graph) never touch a server; only
 //! reflection and the runner do, through `orm-postgres`.
