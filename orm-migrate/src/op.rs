@@ -8,8 +8,8 @@
 
 use crate::render::{column_definition, ident, identity_clause, idents, literal, qualified};
 use crate::schema::{
-    Check, Column, EnumType, FkAction, ForeignKey, Index, PrimaryKey, QualifiedName, Sequence,
-    Table, Unique, View,
+    Check, Column, EnumType, FkAction, ForeignKey, Index, Object, ObjectKind, PrimaryKey,
+    QualifiedName, Sequence, Table, Unique, View,
 };
 
 /// A column whose type is an enum (or an array of it): what recreating the enum must convert.
@@ -209,6 +209,10 @@ pub enum Op {
     CreateView(View),
     /// `DROP [MATERIALIZED] VIEW`
     DropView(View),
+    /// Creates a domain, function, aggregate or trigger from its definition.
+    CreateObject(Object),
+    /// Drops a domain, function, aggregate or trigger.
+    DropObject(Object),
     /// `COMMENT ON TABLE`
     SetTableComment {
         /// The table.
@@ -625,6 +629,13 @@ impl Op {
                 v.definition.trim().trim_end_matches(';')
             )],
             Op::DropView(v) => vec![format!("DROP {} {}", view_kind(v), qualified(&v.name))],
+            // As pg_dump does: a function body may call one created after it.
+            Op::CreateObject(o) if o.kind == ObjectKind::Function => vec![
+                "SET LOCAL check_function_bodies = off".to_owned(),
+                o.create.clone(),
+            ],
+            Op::CreateObject(o) => vec![o.create.clone()],
+            Op::DropObject(o) => vec![o.drop.clone()],
             Op::SetTableComment { table, to, .. } => vec![format!(
                 "COMMENT ON TABLE {} IS {}",
                 qualified(table),
@@ -725,6 +736,8 @@ impl Op {
             },
             Op::CreateView(v) => Op::DropView(v),
             Op::DropView(v) => Op::CreateView(v),
+            Op::CreateObject(o) => Op::DropObject(o),
+            Op::DropObject(o) => Op::CreateObject(o),
             Op::SetTableComment { table, from, to } => Op::SetTableComment {
                 table,
                 from: to,
@@ -812,6 +825,8 @@ impl Op {
             Op::DropIndex { table, index, .. } => format!("drop index {} on {table}", index.name),
             Op::CreateView(v) => format!("create view {}", v.name),
             Op::DropView(v) => format!("drop view {}", v.name),
+            Op::CreateObject(o) => format!("create {} {}", o.kind.as_str(), o.name),
+            Op::DropObject(o) => format!("drop {} {}", o.kind.as_str(), o.name),
             Op::SetTableComment { table, .. } => format!("comment on table {table}"),
         }
     }

@@ -13,9 +13,10 @@
 use orm_postgres::raw::query;
 use orm_postgres::{Database, Executor, FromRow, IsolationLevel, Result, Transaction, TxOptions};
 
+use crate::render::{ident, literal, qualified};
 use crate::schema::{
-    Check, Column, EnumType, FkAction, ForeignKey, Identity, Index, PrimaryKey, QualifiedName,
-    Schema, Sequence, Table, Unique, Unsupported, View,
+    Check, Column, EnumType, FkAction, ForeignKey, Identity, Index, Object, ObjectKind, PrimaryKey,
+    QualifiedName, Schema, Sequence, Table, Unique, Unsupported, View,
 };
 
 /// What to reflect.
@@ -139,6 +140,7 @@ async fn reflect_in(db: &Transaction<'static>, options: &ReflectOptions) -> Resu
     reflect_enums(db, &schemas, &mut out).await?;
     reflect_sequences(db, &schemas, &mut out).await?;
     reflect_views(db, &schemas, &mut out).await?;
+    reflect_objects(db, &schemas, &mut out).await?;
     reflect_unsupported(db, &schemas, &mut out).await?;
     Ok(out)
 }
@@ -561,29 +563,21 @@ async fn reflect_unsupported(
     out: &mut Schema,
 ) -> Result<()> {
     let sql = concat!(
-        "SELECT 'domain', n.nspname || '.' || t.typname FROM pg_type t \
-           JOIN pg_namespace n ON n.oid = t.typnamespace \
-           WHERE t.typtype = 'd' AND n.nspname = ANY(:schemas) AND ",
-        not_extension!("t.oid"),
-        " \
-         UNION ALL \
-         SELECT 'composite type', n.nspname || '.' || t.typname FROM pg_type t \
+        "SELECT 'composite type', n.nspname || '.' || t.typname FROM pg_type t \
            JOIN pg_namespace n ON n.oid = t.typnamespace \
            JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c' \
            WHERE n.nspname = ANY(:schemas) AND ",
         not_extension!("t.oid"),
         " \
          UNION ALL \
-         SELECT 'trigger', n.nspname || '.' || c.relname || '.' || tg.tgname FROM pg_trigger tg \
-           JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-           WHERE NOT tg.tgisinternal AND n.nspname = ANY(:schemas) \
+         SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'rule' END, \
+                n.nspname || '.' || c.relname || '.' || r.rulename FROM pg_rewrite r \
+           JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE r.rulename <> '_RETURN' AND n.nspname = ANY(:schemas) \
          UNION ALL \
-         SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, \
-                n.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' \
-           FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-           WHERE n.nspname = ANY(:schemas) AND ",
-        not_extension!("p.oid"),
-        " \
+         SELECT 'policy', n.nspname || '.' || c.relname || '.' || p.polname FROM pg_policy p \
+           JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE n.nspname = ANY(:schemas) \
          ORDER BY 1, 2"
     );
     let rows = db
@@ -595,4 +589,170 @@ async fn reflect_unsupported(
     );
     out.unsupported.sort();
     Ok(())
+}
+
+#[derive(FromRow)]
+struct DomainRow {
+    schema: String,
+    name: String,
+    base: String,
+    not_null: bool,
+    default: Option<String>,
+    collation: Option<String>,
+    constraints: Vec<String>,
+}
+
+#[derive(FromRow)]
+struct RoutineRow {
+    kind: String,
+    schema: String,
+    name: String,
+    args: String,
+    definition: Option<String>,
+    sfunc: Option<String>,
+    stype: Option<String>,
+    finalfunc: Option<String>,
+    initcond: Option<String>,
+}
+
+/// Domains, functions, procedures, aggregates and triggers, as definitions
+/// ([`Schema::objects`]).
+async fn reflect_objects(
+    db: &Transaction<'static>,
+    schemas: &[String],
+    out: &mut Schema,
+) -> Result<()> {
+    let sql = concat!(
+        "SELECT n.nspname::text, t.typname::text, format_type(t.typbasetype, t.typtypmod), \
+                t.typnotnull, t.typdefault, \
+                CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation \
+                     THEN co.collname::text END, \
+                ARRAY(SELECT 'CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid) \
+                      FROM pg_constraint c WHERE c.contypid = t.oid ORDER BY c.conname) \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         JOIN pg_type bt ON bt.oid = t.typbasetype \
+         LEFT JOIN pg_collation co ON co.oid = t.typcollation \
+         WHERE t.typtype = 'd' AND n.nspname = ANY(:schemas) AND ",
+        not_extension!("t.oid"),
+        " ORDER BY 1, 2"
+    );
+    for d in db
+        .fetch_all(query::<DomainRow>(sql).bind("schemas", schemas.to_vec()))
+        .await?
+    {
+        let name = qualified(&QualifiedName::new(d.schema.clone(), d.name.clone()));
+        let mut create = format!("CREATE DOMAIN {name} AS {}", d.base);
+        if let Some(c) = &d.collation {
+            create.push_str(&format!(" COLLATE {}", ident(c)));
+        }
+        if let Some(def) = &d.default {
+            create.push_str(&format!(" DEFAULT {def}"));
+        }
+        if d.not_null {
+            create.push_str(" NOT NULL");
+        }
+        for c in &d.constraints {
+            create.push(' ');
+            create.push_str(c);
+        }
+        insert_object(
+            out,
+            ObjectKind::Domain,
+            format!("{}.{}", d.schema, d.name),
+            create,
+            format!("DROP DOMAIN {name}"),
+        );
+    }
+
+    let sql = concat!(
+        "SELECT p.prokind::text, n.nspname::text, p.proname::text, \
+                pg_get_function_identity_arguments(p.oid), \
+                CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END, \
+                a.aggtransfn::regproc::text, format_type(a.aggtranstype, NULL), \
+                CASE WHEN a.aggfinalfn <> 0 THEN a.aggfinalfn::regproc::text END, a.agginitval \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         LEFT JOIN pg_aggregate a ON a.aggfnoid = p.oid \
+         WHERE p.prokind IN ('f', 'p', 'a') AND n.nspname = ANY(:schemas) AND ",
+        not_extension!("p.oid"),
+        " ORDER BY 1, 2, 3, 4"
+    );
+    for r in db
+        .fetch_all(query::<RoutineRow>(sql).bind("schemas", schemas.to_vec()))
+        .await?
+    {
+        let q = qualified(&QualifiedName::new(r.schema.clone(), r.name.clone()));
+        let key = format!("{}.{}({})", r.schema, r.name, r.args);
+        match (r.kind.as_str(), r.definition) {
+            ("a", _) => {
+                let (Some(sfunc), Some(stype)) = (r.sfunc, r.stype) else {
+                    continue;
+                };
+                let mut create = format!(
+                    "CREATE AGGREGATE {q}({}) (SFUNC = {sfunc}, STYPE = {stype}",
+                    r.args
+                );
+                if let Some(f) = r.finalfunc {
+                    create.push_str(&format!(", FINALFUNC = {f}"));
+                }
+                if let Some(i) = r.initcond {
+                    create.push_str(&format!(", INITCOND = {}", literal(&i)));
+                }
+                create.push(')');
+                let drop = format!("DROP AGGREGATE {q}({})", r.args);
+                insert_object(out, ObjectKind::Aggregate, key, create, drop);
+            }
+            (kind, Some(definition)) => {
+                let what = if kind == "p" { "PROCEDURE" } else { "FUNCTION" };
+                let drop = format!("DROP {what} {q}({})", r.args);
+                insert_object(
+                    out,
+                    ObjectKind::Function,
+                    key,
+                    definition.trim_end().to_owned(),
+                    drop,
+                );
+            }
+            _ => {}
+        }
+    }
+
+    let rows = db
+        .fetch_all(
+            query::<(String, String, String, String)>(
+                "SELECT n.nspname::text, c.relname::text, tg.tgname::text, pg_get_triggerdef(tg.oid) \
+                 FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND n.nspname = ANY(:schemas) \
+                 ORDER BY 1, 2, 3",
+            )
+            .bind("schemas", schemas.to_vec()),
+        )
+        .await?;
+    for (schema, table, name, definition) in rows {
+        let drop = format!(
+            "DROP TRIGGER {} ON {}",
+            ident(&name),
+            qualified(&QualifiedName::new(schema.clone(), table.clone()))
+        );
+        insert_object(
+            out,
+            ObjectKind::Trigger,
+            format!("{schema}.{table}.{name}"),
+            definition,
+            drop,
+        );
+    }
+    Ok(())
+}
+
+fn insert_object(out: &mut Schema, kind: ObjectKind, name: String, create: String, drop: String) {
+    out.objects.insert(
+        (kind, name.clone()),
+        Object {
+            kind,
+            name,
+            create,
+            drop,
+        },
+    );
 }

@@ -48,9 +48,57 @@ pub struct Schema {
     /// Views and materialized views (name and definition): the diff leaves them alone or
     /// reports them.
     pub views: BTreeMap<QualifiedName, View>,
-    /// Objects seen but not modelled (domains, triggers, functions, ...): reported, never
-    /// silently dropped.
+    /// Domains, functions, procedures, aggregates and triggers, carried as the server's own
+    /// definitions, by [`ObjectKey`].
+    pub objects: BTreeMap<ObjectKey, Object>,
+    /// Objects seen but not modelled (composite types, exclusion constraints, ...): reported,
+    /// never silently dropped.
     pub unsupported: Vec<Unsupported>,
+}
+
+/// What an [`Object`] is; the order is the order they are created in, relative to tables and
+/// views (see [`diff`](crate::diff)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ObjectKind {
+    /// `CREATE DOMAIN`: before the tables whose columns use it.
+    Domain,
+    /// `CREATE FUNCTION` / `CREATE PROCEDURE`: after the tables (an SQL-language body is checked
+    /// against them), before the views.
+    Function,
+    /// `CREATE AGGREGATE`: after its functions.
+    Aggregate,
+    /// `CREATE TRIGGER`: last.
+    Trigger,
+}
+
+impl ObjectKind {
+    /// `domain`, `function`, `aggregate`, `trigger`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Domain => "domain",
+            ObjectKind::Function => "function",
+            ObjectKind::Aggregate => "aggregate",
+            ObjectKind::Trigger => "trigger",
+        }
+    }
+}
+
+/// An object's identity: its kind and its name (`public.year`; a function with its argument
+/// types, `public.last_day(timestamp with time zone)`; a trigger as `schema.table.trigger`).
+pub type ObjectKey = (ObjectKind, String);
+
+/// An object the schema carries as SQL: compared by its definition, created and dropped whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    /// What it is.
+    pub kind: ObjectKind,
+    /// Its name, as in its [`ObjectKey`].
+    pub name: String,
+    /// The statement creating it, as the server prints it (`pg_get_functiondef`,
+    /// `pg_get_triggerdef`) or rebuilt from the catalog (domains, aggregates).
+    pub create: String,
+    /// The statement dropping it.
+    pub drop: String,
 }
 
 /// A table.

@@ -27,7 +27,9 @@ use crate::expr::normalize_expr;
 use crate::model_schema::Renames;
 use crate::op::{EnumUse, Op};
 use crate::render::qualified;
-use crate::schema::{Column, ForeignKey, Index, QualifiedName, Schema, Sequence, Table, View};
+use crate::schema::{
+    Column, ForeignKey, Index, Object, ObjectKind, QualifiedName, Schema, Sequence, Table, View,
+};
 use renames::{apply_renames, rename_word, suggest_column_renames, suggest_table_renames};
 
 /// What the diff compares, and how it writes what it finds.
@@ -122,6 +124,11 @@ struct Plan {
     renames: Vec<Op>,
     enums: Vec<Op>,
     drop_views: Vec<Op>,
+    create_domains: Vec<Op>,
+    create_routines: Vec<Op>,
+    create_triggers: Vec<Op>,
+    drop_routines: Vec<Op>,
+    drop_domains: Vec<Op>,
     drop_keys: Vec<Op>,
     drop_constraints: Vec<Op>,
     create_sequences: Vec<Op>,
@@ -146,6 +153,7 @@ impl Plan {
             self.drop_views,
             self.renames,
             self.enums,
+            self.create_domains,
             self.drop_keys,
             self.drop_constraints,
             self.create_sequences,
@@ -154,12 +162,16 @@ impl Plan {
             self.owners,
             self.add_constraints,
             self.add_keys,
+            self.create_routines,
             self.drop_columns,
             self.drop_tables,
             self.drop_sequences,
+            self.drop_routines,
+            self.drop_domains,
             self.late_enums,
             self.drop_schemas,
             self.create_views,
+            self.create_triggers,
             self.comments,
         ]
         .into_iter()
@@ -215,6 +227,7 @@ pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Migration {
     rename_enum_values_in_defaults(&mut from, &plan.enums);
 
     if !options.models {
+        diff_objects(&from, to, &mut plan);
         diff_views(&from, to, &retyped_tables(&from, to, &plan), &mut plan);
         diff_sequences(&from, to, &mut plan);
         let unsupported: BTreeSet<_> = from.unsupported.iter().chain(&to.unsupported).collect();
@@ -395,6 +408,35 @@ fn is_subsequence(short: &[String], long: &[String]) -> bool {
 fn same_view(a: &View, b: &View) -> bool {
     let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
     a.materialized == b.materialized && words(&a.definition) == words(&b.definition)
+}
+
+/// Domains, functions, aggregates and triggers: compared by definition; one that changes is
+/// dropped and created again.
+fn diff_objects(from: &Schema, to: &Schema, plan: &mut Plan) {
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let same = |a: &Object, b: &Object| words(&a.create) == words(&b.create);
+    // Aggregates go before the functions they use, triggers before everything: drop in reverse
+    // kind order.
+    for (key, f) in from.objects.iter().rev() {
+        if !to.objects.get(key).is_some_and(|t| same(f, t)) {
+            let op = Op::DropObject(f.clone());
+            match f.kind {
+                ObjectKind::Trigger => plan.drop_views.insert(0, op),
+                ObjectKind::Domain => plan.drop_domains.push(op),
+                ObjectKind::Function | ObjectKind::Aggregate => plan.drop_routines.push(op),
+            }
+        }
+    }
+    for (key, t) in &to.objects {
+        if !from.objects.get(key).is_some_and(|f| same(f, t)) {
+            let op = Op::CreateObject(t.clone());
+            match t.kind {
+                ObjectKind::Trigger => plan.create_triggers.push(op),
+                ObjectKind::Domain => plan.create_domains.push(op),
+                ObjectKind::Function | ObjectKind::Aggregate => plan.create_routines.push(op),
+            }
+        }
+    }
 }
 
 /// The tables with a column whose type changes (directly, or through an enum recreated):
