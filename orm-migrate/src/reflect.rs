@@ -1,13 +1,14 @@
 //! Reflection: reading the [schema model](crate::schema) of a live database from `pg_catalog`
 //! (not `information_schema`, which misses index expressions, enum order and identity details).
 //!
-//! Eight catalog queries, each one statement whatever the schema's size, written for the
+//! A fixed number of catalog queries, each one statement whatever the schema's size, written for the
 //! catalogs of PostgreSQL 13 to 17. Names, types, defaults and definitions come back as the
 //! server prints them (`format_type`, `pg_get_expr`, `pg_get_constraintdef`,
 //! `pg_get_indexdef`, `pg_get_viewdef`), so two reflections compare by value. Objects that belong
-//! to an extension are left out; objects the model does not cover (domains, triggers,
-//! functions, exclusion constraints, composite types) are listed in
-//! [`Schema::unsupported`], never silently dropped. A partition shows only what is its own:
+//! to an extension are left out. Domains, functions, procedures, aggregates and triggers are
+//! kept as definitions in [`Schema::objects`]; objects the model does not cover (composite
+//! types, rules, policies, exclusion constraints) are listed in [`Schema::unsupported`], never
+//! silently dropped. A partition shows only what is its own:
 //! constraints and indexes it inherits from its partitioned parent come with `PARTITION OF`.
 
 use orm_postgres::raw::query;
