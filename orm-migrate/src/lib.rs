@@ -31,6 +31,7 @@ pub mod error;
 pub mod expr;
 pub mod files;
 pub mod graph;
+pub mod lint;
 pub mod model_schema;
 pub mod op;
 pub mod reflect;
@@ -38,6 +39,7 @@ pub mod render;
 pub mod revision;
 pub mod runner;
 pub mod schema;
+mod split;
 
 pub use embed::{Embedded, EmbeddedEntry};
 pub use error::{MigrateError, Result};

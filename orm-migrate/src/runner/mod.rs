@@ -69,7 +69,6 @@ mod functions;
 mod lock;
 mod offline;
 mod report;
-mod split;
 mod steps;
 mod table;
 

@@ -16,8 +16,8 @@ use crate::revision::Revision;
 
 use super::lock::SessionSettings;
 use super::report::Direction;
-use super::split;
 use super::table::{VersionTable, millis};
+use crate::split;
 
 /// The script of `plan`, run `direction`; `title` says what it is for (`upgrade to head`).
 pub(crate) fn script(

@@ -19,8 +19,8 @@ use crate::error::{MigrateError, Result};
 use crate::revision::Revision;
 
 use super::functions::RustStep;
-use super::split;
 use super::table::VersionTable;
+use crate::split;
 
 fn step(revision: &Revision) -> impl Fn(orm_postgres::Error) -> MigrateError + '_ {
     move |source| MigrateError::Step {

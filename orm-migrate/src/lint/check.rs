@@ -1,0 +1,803 @@
+//! The walk over a script's statements: what each one does to which table, against what the
+//! lint knows of the database before it (a reflected schema, or nothing) and what earlier
+//! statements of the run did.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{
+    AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnDef, ColumnOption,
+    CreateIndex, Expr, GeneratedAs, GeneratedExpressionMode, ObjectName, ObjectType, Set,
+    Statement, TableConstraint, UserDefinedTypeRepresentation, visit_expressions,
+};
+
+use super::lock::{Lock, LockMode};
+use super::rules::Rule;
+use super::script::{Stmt, one_line};
+use super::types::{Ty, VOLATILE_FUNCTIONS, is_serial, rewrite_free};
+use super::{Finding, LintOptions};
+use crate::schema::QualifiedName;
+
+/// What the lint has learnt so far in one run (one revision, or several in order).
+pub(crate) struct State<'o> {
+    opts: &'o LintOptions,
+    /// Tables created by the run: new and empty, so the rules about existing tables skip them.
+    created: BTreeSet<QualifiedName>,
+    /// Table renames of the run: new name -> old name.
+    renamed: BTreeMap<QualifiedName, QualifiedName>,
+    /// Indexes created by the run, and their tables.
+    indexes: BTreeMap<QualifiedName, QualifiedName>,
+    /// Column types set by the run.
+    types: BTreeMap<(QualifiedName, String), Ty>,
+    /// `CHECK (col IS NOT NULL)` constraints known valid.
+    not_null_checks: BTreeSet<(QualifiedName, String)>,
+    /// `CHECK (col IS NOT NULL) NOT VALID` constraints added by the run, by name.
+    pending_checks: BTreeMap<String, (QualifiedName, String)>,
+    /// Enum types renamed by the run: new name -> old name.
+    renamed_types: BTreeMap<QualifiedName, QualifiedName>,
+}
+
+/// What one script (a revision's `up.sql`) adds to a run.
+struct ScriptState {
+    transactional: bool,
+    /// Constraints added `NOT VALID` in the current transaction.
+    not_valid: BTreeSet<String>,
+    lock_timeout: bool,
+    lock_timeout_reported: bool,
+}
+
+impl<'o> State<'o> {
+    pub(crate) fn new(opts: &'o LintOptions) -> Self {
+        State {
+            opts,
+            created: BTreeSet::new(),
+            renamed: BTreeMap::new(),
+            indexes: BTreeMap::new(),
+            types: BTreeMap::new(),
+            not_null_checks: BTreeSet::new(),
+            pending_checks: BTreeMap::new(),
+            renamed_types: BTreeMap::new(),
+        }
+    }
+
+    /// Forgets what only holds within one revision when the lint knows nothing of the
+    /// database: without a schema each revision is judged alone (a table an earlier revision
+    /// created has been in production since, with rows).
+    pub(crate) fn next_revision(&mut self) {
+        if self.opts.schema.is_none() {
+            *self = State::new(self.opts);
+        }
+    }
+
+    /// The findings of one script.
+    pub(crate) fn script(&mut self, stmts: &[Stmt<'_>], transactional: bool) -> Vec<Finding> {
+        let mut s = ScriptState {
+            transactional,
+            not_valid: BTreeSet::new(),
+            lock_timeout: self.opts.lock_timeout,
+            lock_timeout_reported: false,
+        };
+        let mut out = Vec::new();
+        for stmt in stmts {
+            let mut found = Vec::new();
+            for (line, what) in &stmt.bad_silences {
+                found.push(Found::new(Rule::BadSilence, what.clone()).at(*line));
+            }
+            match &stmt.parsed {
+                Ok(parsed) => self.statement(parsed, stmt, &mut s, &mut found),
+                Err(e) => {
+                    if stmt.concurrently && transactional {
+                        found.push(Found::new(
+                            Rule::ConcurrentlyInTransaction,
+                            "a CONCURRENTLY statement in a transactional revision".into(),
+                        ));
+                    }
+                    found.push(Found::new(
+                        Rule::UnparsedStatement,
+                        format!("not checked: {e}"),
+                    ));
+                }
+            }
+            for f in found {
+                let silenced = stmt
+                    .silences
+                    .iter()
+                    .find(|(r, _)| *r == f.rule)
+                    .map(|(_, why)| why.clone());
+                out.push(Finding {
+                    rule: f.rule,
+                    line: f.line.unwrap_or(stmt.line),
+                    statement: one_line(stmt.text, 200),
+                    lock: f.lock,
+                    message: f.message,
+                    silenced,
+                });
+            }
+        }
+        out
+    }
+
+    fn statement(
+        &mut self,
+        st: &Statement,
+        stmt: &Stmt<'_>,
+        s: &mut ScriptState,
+        out: &mut Vec<Found>,
+    ) {
+        if takes_lock(st) && !s.lock_timeout && !s.lock_timeout_reported {
+            s.lock_timeout_reported = true;
+            out.push(Found::new(
+                Rule::MissingLockTimeout,
+                "the first DDL statement of the script, and no lock_timeout is set before it"
+                    .into(),
+            ));
+        }
+        match st {
+            Statement::Set(Set::SingleAssignment {
+                variable, values, ..
+            }) if variable.to_string().eq_ignore_ascii_case("lock_timeout") => {
+                let v = values
+                    .first()
+                    .map(|v| v.to_string().trim_matches('\'').to_string());
+                s.lock_timeout = !matches!(v.as_deref(), None | Some("0") | Some("DEFAULT"));
+            }
+            Statement::CreateTable(ct) => {
+                let table = qualified(&ct.name);
+                self.created.insert(table.clone());
+                let mut pk: BTreeSet<String> = BTreeSet::new();
+                for c in &ct.constraints {
+                    if let TableConstraint::PrimaryKey(p) = c {
+                        pk.extend(p.columns.iter().map(|c| ident_of(&c.column.expr)));
+                    }
+                }
+                for col in &ct.columns {
+                    let is_pk = pk.contains(&name(&col.name))
+                        || options(col).any(|o| matches!(o, ColumnOption::PrimaryKey(_)));
+                    self.column_types(&table, col, is_pk, out);
+                }
+            }
+            Statement::AlterTable(at) => {
+                let table = qualified(&at.name);
+                for op in &at.operations {
+                    self.alter_table(&table, op, s, out);
+                }
+            }
+            Statement::CreateIndex(ci) => self.create_index(ci, s, out),
+            Statement::Drop {
+                object_type, names, ..
+            } => {
+                for n in names {
+                    let n = qualified(n);
+                    match object_type {
+                        ObjectType::Index => self.drop_index(&n, stmt.concurrently, s, out),
+                        ObjectType::Table if self.maps_table(&n) => {
+                            out.push(Found::new(
+                                Rule::RemovingMappedTable,
+                                format!("drops {n}, which the models map"),
+                            ));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Statement::AlterType(at) => {
+                let ty = qualified(&at.name);
+                match &at.operation {
+                    AlterTypeOperation::AddValue(_) => {
+                        let old = self.opts.server_version.is_some_and(|v| v < 120000);
+                        if s.transactional && old {
+                            out.push(Found::new(
+                                Rule::EnumValueInTransaction,
+                                format!("adds a label to {ty} in a transaction, on a server before PostgreSQL 12"),
+                            ));
+                        }
+                    }
+                    AlterTypeOperation::Rename(r) => {
+                        let new = QualifiedName::new(ty.schema.clone(), name(&r.new_name));
+                        self.renamed_types.insert(new, ty);
+                    }
+                    AlterTypeOperation::RenameValue(_) => {}
+                }
+            }
+            Statement::CreateType {
+                name: type_name,
+                representation: Some(UserDefinedTypeRepresentation::Enum { labels }),
+            } => {
+                let ty = qualified(type_name);
+                if self.renamed_types.values().any(|old| *old == ty) {
+                    let new: BTreeSet<String> = labels.iter().map(|l| l.value.clone()).collect();
+                    let lost = self
+                        .opts
+                        .schema
+                        .as_ref()
+                        .and_then(|s| s.enums.get(&ty))
+                        .map(|e| {
+                            e.labels
+                                .iter()
+                                .filter(|l| !new.contains(*l))
+                                .cloned()
+                                .collect::<Vec<_>>()
+                        });
+                    match lost {
+                        Some(lost) if lost.is_empty() => {}
+                        Some(lost) => out.push(Found::new(
+                            Rule::DroppingEnumValue,
+                            format!("recreates {ty} without {}", lost.join(", ")),
+                        )),
+                        None => out.push(Found::new(
+                            Rule::DroppingEnumValue,
+                            format!("recreates {ty} (renamed away above): labels may be lost"),
+                        )),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn alter_table(
+        &mut self,
+        table: &QualifiedName,
+        op: &AlterTableOperation,
+        s: &mut ScriptState,
+        out: &mut Vec<Found>,
+    ) {
+        let exists = self.exists(table);
+        let lock = |mode| {
+            Some(Lock {
+                mode,
+                table: table.clone(),
+            })
+        };
+        match op {
+            AlterTableOperation::AddColumn {
+                column_def: col, ..
+            } => {
+                let is_pk = options(col).any(|o| matches!(o, ColumnOption::PrimaryKey(_)));
+                self.column_types(table, col, is_pk && !exists, out);
+                if !exists {
+                    return;
+                }
+                let c = name(&col.name);
+                let default = options(col).find_map(|o| match o {
+                    ColumnOption::Default(e) => Some(e),
+                    _ => None,
+                });
+                let generated = options(col).find_map(|o| match o {
+                    ColumnOption::Generated {
+                        generated_as,
+                        generation_expr,
+                        generation_expr_mode,
+                        ..
+                    } => Some((
+                        generated_as,
+                        generation_expr.is_some(),
+                        generation_expr_mode,
+                    )),
+                    _ => None,
+                });
+                let required = options(col)
+                    .any(|o| matches!(o, ColumnOption::NotNull | ColumnOption::PrimaryKey(_)));
+                if required
+                    && default.is_none()
+                    && generated.is_none()
+                    && !is_serial(&col.data_type)
+                {
+                    out.push(
+                        Found::new(
+                            Rule::AddingRequiredColumn,
+                            format!(
+                                "adds {c} NOT NULL to {table}, which exists, without a default"
+                            ),
+                        )
+                        .lock(lock(LockMode::AccessExclusive)),
+                    );
+                }
+                let volatile = default.and_then(volatile_call);
+                let why = match (&volatile, generated) {
+                    (Some(f), _) => Some(format!("its default calls {f}()")),
+                    _ if is_serial(&col.data_type) => Some("it is a serial".to_string()),
+                    (None, Some((GeneratedAs::Always | GeneratedAs::ByDefault, false, _))) => {
+                        Some("it is an identity column".to_string())
+                    }
+                    (None, Some((_, true, mode)))
+                        if !matches!(mode, Some(GeneratedExpressionMode::Virtual)) =>
+                    {
+                        Some("it is a stored generated column".to_string())
+                    }
+                    _ => None,
+                };
+                if let Some(why) = why {
+                    out.push(Found::new(
+                        Rule::AddingVolatileDefault,
+                        format!("adds {c} to {table}, which exists: {why}, so every row is rewritten"),
+                    ).lock(lock(LockMode::AccessExclusive)));
+                }
+                for o in options(col) {
+                    self.inline_constraint(table, o, out);
+                }
+            }
+            AlterTableOperation::AlterColumn { column_name, op } => {
+                let c = name(column_name);
+                match op {
+                    AlterColumnOperation::SetDataType {
+                        data_type, using, ..
+                    } => {
+                        let to = Ty::of(data_type);
+                        if exists {
+                            let from = self.column_type(table, &c);
+                            let free = using.is_none()
+                                && from.as_ref().is_some_and(|f| rewrite_free(f, &to));
+                            if !free {
+                                let what = match (&from, using) {
+                                    (_, Some(u)) => {
+                                        format!("changes {table}.{c} to {data_type} USING {u}")
+                                    }
+                                    (Some(f), None) => format!(
+                                        "changes {table}.{c} from {} to {data_type}",
+                                        show(f)
+                                    ),
+                                    (None, None) => format!(
+                                        "changes {table}.{c} to {data_type}, from a type not known here (lint against the database to know whether the cast is binary-compatible)"
+                                    ),
+                                };
+                                out.push(
+                                    Found::new(Rule::ChangingColumnType, what)
+                                        .lock(lock(LockMode::AccessExclusive)),
+                                );
+                            }
+                        }
+                        self.types.insert((table.clone(), c), to);
+                    }
+                    AlterColumnOperation::SetNotNull
+                        if exists
+                            && !self.not_null_checks.contains(&(table.clone(), c.clone())) =>
+                    {
+                        out.push(Found::new(
+                            Rule::SettingNotNull,
+                            format!("sets {table}.{c} NOT NULL with no validated CHECK ({c} IS NOT NULL) before it"),
+                        ).lock(lock(LockMode::AccessExclusive)));
+                    }
+                    _ => {}
+                }
+            }
+            AlterTableOperation::AddConstraint {
+                constraint,
+                not_valid,
+            } => {
+                let cname = constraint_name(constraint);
+                match constraint {
+                    TableConstraint::ForeignKey(_) if exists && !not_valid => {
+                        out.push(Found::new(
+                                Rule::ConstraintNotValid,
+                                format!("adds foreign key {} to {table}, which exists, validating it at once", cname.as_deref().unwrap_or("(unnamed)")),
+                            ).lock(lock(LockMode::ShareRowExclusive)));
+                    }
+                    TableConstraint::Check(ck) => {
+                        if exists && !not_valid {
+                            out.push(Found::new(
+                                Rule::ConstraintNotValid,
+                                format!("adds check {} to {table}, which exists, validating it at once", cname.as_deref().unwrap_or("(unnamed)")),
+                            ).lock(lock(LockMode::AccessExclusive)));
+                        }
+                        if let Some(col) = is_not_null_check(&ck.expr) {
+                            match (&cname, *not_valid) {
+                                (Some(n), true) => {
+                                    self.pending_checks.insert(n.clone(), (table.clone(), col));
+                                }
+                                _ => {
+                                    self.not_null_checks.insert((table.clone(), col));
+                                }
+                            }
+                        }
+                    }
+                    TableConstraint::Unique(_) | TableConstraint::PrimaryKey(_) if exists => {
+                        out.push(Found::new(
+                            Rule::AddingUniqueConstraint,
+                            format!("adds {} to {table}, which exists, building its index under the table's lock", cname.as_deref().unwrap_or("a unique constraint")),
+                        ).lock(lock(LockMode::AccessExclusive)));
+                    }
+                    _ => {}
+                }
+                if *not_valid {
+                    if let Some(n) = cname {
+                        s.not_valid.insert(n);
+                    }
+                }
+            }
+            AlterTableOperation::ValidateConstraint { name: n } => {
+                let n = name(n);
+                if s.transactional && s.not_valid.contains(&n) {
+                    out.push(
+                        Found::new(
+                            Rule::ValidateInTransaction,
+                            format!(
+                                "validates {n}, added NOT VALID earlier in the same transaction"
+                            ),
+                        )
+                        .lock(lock(LockMode::AccessExclusive)),
+                    );
+                }
+                if let Some(check) = self.pending_checks.remove(&n) {
+                    self.not_null_checks.insert(check);
+                }
+            }
+            AlterTableOperation::RenameColumn {
+                old_column_name,
+                new_column_name,
+            } => {
+                let (old, new) = (name(old_column_name), name(new_column_name));
+                if exists {
+                    out.push(
+                        Found::new(
+                            Rule::RenamingColumn,
+                            format!("renames {table}.{old} to {new}"),
+                        )
+                        .lock(lock(LockMode::AccessExclusive)),
+                    );
+                }
+                if self.maps_column(table, &old) {
+                    out.push(Found::new(
+                        Rule::RemovingMappedColumn,
+                        format!("renames away {table}.{old}, which the models map"),
+                    ));
+                }
+                if let Some(t) = self.types.remove(&(table.clone(), old.clone())) {
+                    self.types.insert((table.clone(), new), t);
+                }
+            }
+            AlterTableOperation::RenameTable { table_name } => {
+                let new = table_name.to_string();
+                let new = qualified_in(&table.schema, &new);
+                if exists {
+                    out.push(
+                        Found::new(Rule::RenamingTable, format!("renames {table} to {new}"))
+                            .lock(lock(LockMode::AccessExclusive)),
+                    );
+                }
+                if self.maps_table(table) {
+                    out.push(Found::new(
+                        Rule::RemovingMappedTable,
+                        format!("renames away {table}, which the models map"),
+                    ));
+                }
+                if self.created.remove(table) {
+                    self.created.insert(new);
+                } else {
+                    self.renamed.insert(new, table.clone());
+                }
+            }
+            AlterTableOperation::DropColumn { column_names, .. } => {
+                for c in column_names.iter().map(name) {
+                    if self.maps_column(table, &c) {
+                        out.push(
+                            Found::new(
+                                Rule::RemovingMappedColumn,
+                                format!("drops {table}.{c}, which the models map"),
+                            )
+                            .lock(lock(LockMode::AccessExclusive)),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn inline_constraint(&self, table: &QualifiedName, o: &ColumnOption, out: &mut Vec<Found>) {
+        let lock = |mode| {
+            Some(Lock {
+                mode,
+                table: table.clone(),
+            })
+        };
+        match o {
+            ColumnOption::Unique(_) | ColumnOption::PrimaryKey(_) => out.push(
+                Found::new(
+                    Rule::AddingUniqueConstraint,
+                    format!("adds a column with a unique index to {table}, which exists"),
+                )
+                .lock(lock(LockMode::AccessExclusive)),
+            ),
+            ColumnOption::ForeignKey(_) => out.push(
+                Found::new(
+                    Rule::ConstraintNotValid,
+                    format!("adds a column with a foreign key to {table}, which exists"),
+                )
+                .lock(lock(LockMode::ShareRowExclusive)),
+            ),
+            ColumnOption::Check(_) => out.push(
+                Found::new(
+                    Rule::ConstraintNotValid,
+                    format!("adds a column with a check to {table}, which exists"),
+                )
+                .lock(lock(LockMode::AccessExclusive)),
+            ),
+            _ => {}
+        }
+    }
+
+    /// The preference rules on a new column, and its type remembered.
+    fn column_types(
+        &mut self,
+        table: &QualifiedName,
+        col: &ColumnDef,
+        pk: bool,
+        out: &mut Vec<Found>,
+    ) {
+        let c = name(&col.name);
+        let ty = Ty::of(&col.data_type);
+        let t = &col.data_type;
+        match &ty {
+            Ty::Int2 | Ty::Int4 if pk => out.push(Found::new(
+                Rule::PreferBigintPk,
+                format!("{table}.{c} is a {t} primary key"),
+            )),
+            Ty::Timestamp { tz: false } => out.push(Found::new(
+                Rule::PreferTimestamptz,
+                format!("{table}.{c} is {t}"),
+            )),
+            Ty::Varchar(Some(_)) | Ty::Char(Some(_)) => {
+                out.push(Found::new(Rule::PreferText, format!("{table}.{c} is {t}")))
+            }
+            _ => {}
+        }
+        self.types.insert((table.clone(), c), ty);
+    }
+
+    fn create_index(&mut self, ci: &CreateIndex, s: &ScriptState, out: &mut Vec<Found>) {
+        let table = qualified(&ci.table_name);
+        if ci.concurrently && s.transactional {
+            out.push(Found::new(
+                Rule::ConcurrentlyInTransaction,
+                format!("builds an index on {table} CONCURRENTLY in a transactional revision"),
+            ));
+        }
+        if !ci.concurrently && self.exists(&table) {
+            out.push(
+                Found::new(
+                    Rule::IndexNotConcurrent,
+                    format!("builds an index on {table}, which exists, without CONCURRENTLY"),
+                )
+                .lock(Some(Lock {
+                    mode: LockMode::Share,
+                    table: table.clone(),
+                })),
+            );
+        }
+        if let Some(n) = &ci.name {
+            let n = qualified_in(&table.schema, &n.to_string());
+            self.indexes.insert(n, table);
+        }
+    }
+
+    fn drop_index(
+        &mut self,
+        index: &QualifiedName,
+        concurrently: bool,
+        s: &ScriptState,
+        out: &mut Vec<Found>,
+    ) {
+        let table = self.indexes.get(index).cloned().or_else(|| {
+            let schema = self.opts.schema.as_ref()?;
+            schema
+                .tables
+                .values()
+                .find(|t| t.name.schema == index.schema && t.indexes.contains_key(&index.name))
+                .map(|t| t.name.clone())
+        });
+        if concurrently && s.transactional {
+            out.push(Found::new(
+                Rule::ConcurrentlyInTransaction,
+                format!("drops {index} CONCURRENTLY in a transactional revision"),
+            ));
+        }
+        let on_existing = table.as_ref().is_none_or(|t| self.exists(t));
+        if !concurrently && on_existing {
+            let lock = table.map(|table| Lock {
+                mode: LockMode::AccessExclusive,
+                table,
+            });
+            out.push(
+                Found::new(
+                    Rule::IndexNotConcurrent,
+                    format!("drops {index} without CONCURRENTLY"),
+                )
+                .lock(lock),
+            );
+        }
+    }
+
+    /// Whether the table was there before the run (and so may hold rows and be in use).
+    fn exists(&self, t: &QualifiedName) -> bool {
+        if self.created.contains(t) {
+            return false;
+        }
+        let t = self.renamed.get(t).unwrap_or(t);
+        match &self.opts.schema {
+            Some(s) => s.tables.contains_key(t),
+            None => true,
+        }
+    }
+
+    fn column_type(&self, t: &QualifiedName, c: &str) -> Option<Ty> {
+        if let Some(ty) = self.types.get(&(t.clone(), c.to_string())) {
+            return Some(ty.clone());
+        }
+        let t = self.renamed.get(t).unwrap_or(t);
+        let col = self
+            .opts
+            .schema
+            .as_ref()?
+            .tables
+            .get(t)?
+            .columns
+            .iter()
+            .find(|x| x.name == c)?;
+        Ty::parse(&col.data_type)
+    }
+
+    fn maps_table(&self, t: &QualifiedName) -> bool {
+        self.opts
+            .models
+            .as_ref()
+            .is_some_and(|m| m.tables.contains_key(t))
+    }
+
+    fn maps_column(&self, t: &QualifiedName, c: &str) -> bool {
+        self.opts
+            .models
+            .as_ref()
+            .and_then(|m| m.tables.get(t))
+            .is_some_and(|t| t.columns.iter().any(|x| x.name == c))
+    }
+}
+
+/// A finding before it knows its statement.
+struct Found {
+    rule: Rule,
+    message: String,
+    lock: Option<Lock>,
+    line: Option<usize>,
+}
+
+impl Found {
+    fn new(rule: Rule, message: String) -> Self {
+        Found {
+            rule,
+            message,
+            lock: None,
+            line: None,
+        }
+    }
+    fn lock(mut self, lock: Option<Lock>) -> Self {
+        self.lock = lock;
+        self
+    }
+    fn at(mut self, line: usize) -> Self {
+        self.line = Some(line);
+        self
+    }
+}
+
+fn show(t: &Ty) -> String {
+    match t {
+        Ty::Int2 => "smallint".into(),
+        Ty::Int4 => "integer".into(),
+        Ty::Int8 => "bigint".into(),
+        Ty::Varchar(Some(n)) => format!("varchar({n})"),
+        Ty::Varchar(None) => "varchar".into(),
+        Ty::Char(Some(n)) => format!("char({n})"),
+        Ty::Char(None) => "char".into(),
+        Ty::Text => "text".into(),
+        Ty::Numeric(Some((p, s))) => format!("numeric({p},{s})"),
+        Ty::Numeric(None) => "numeric".into(),
+        Ty::Timestamp { tz: true } => "timestamptz".into(),
+        Ty::Timestamp { tz: false } => "timestamp".into(),
+        Ty::Other(o) => o.clone(),
+    }
+}
+
+/// Statements that take a table lock worth a `lock_timeout`.
+fn takes_lock(st: &Statement) -> bool {
+    matches!(
+        st,
+        Statement::AlterTable(_)
+            | Statement::CreateIndex(_)
+            | Statement::Drop { .. }
+            | Statement::AlterType(_)
+            | Statement::AlterIndex { .. }
+            | Statement::CreateTrigger(_)
+            | Statement::DropTrigger(_)
+            | Statement::Truncate(_)
+    )
+}
+
+fn options(col: &ColumnDef) -> impl Iterator<Item = &ColumnOption> {
+    col.options.iter().map(|o| &o.option)
+}
+
+/// An identifier as PostgreSQL folds it: quoted as written, unquoted in lower case.
+fn name(id: &sqlparser::ast::Ident) -> String {
+    match id.quote_style {
+        Some(_) => id.value.clone(),
+        None => id.value.to_lowercase(),
+    }
+}
+
+fn ident_of(e: &Expr) -> String {
+    match e {
+        Expr::Identifier(id) => name(id),
+        other => other.to_string(),
+    }
+}
+
+/// A table's name with `public` for an unqualified one.
+fn qualified(n: &ObjectName) -> QualifiedName {
+    let parts: Vec<String> = n.0.iter().filter_map(|p| p.as_ident()).map(name).collect();
+    match parts.as_slice() {
+        [.., schema, table] => QualifiedName::new(schema.clone(), table.clone()),
+        [table] => QualifiedName::new("public", table.clone()),
+        [] => QualifiedName::new("public", n.to_string()),
+    }
+}
+
+/// A name in `schema` unless it says its own.
+fn qualified_in(schema: &str, printed: &str) -> QualifiedName {
+    match printed.rsplit_once('.') {
+        Some((s, n)) => QualifiedName::new(
+            s.trim_matches('"').to_lowercase(),
+            n.trim_matches('"').to_lowercase(),
+        ),
+        None => QualifiedName::new(schema, printed.trim_matches('"').to_lowercase()),
+    }
+}
+
+fn constraint_name(c: &TableConstraint) -> Option<String> {
+    let n = match c {
+        TableConstraint::Unique(u) => u.name.as_ref(),
+        TableConstraint::PrimaryKey(p) => p.name.as_ref(),
+        TableConstraint::ForeignKey(f) => f.name.as_ref(),
+        TableConstraint::Check(k) => k.name.as_ref(),
+        TableConstraint::UniqueUsingIndex(u) | TableConstraint::PrimaryKeyUsingIndex(u) => {
+            u.name.as_ref()
+        }
+        _ => None,
+    };
+    n.map(name)
+}
+
+/// The column of `col IS NOT NULL`.
+fn is_not_null_check(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Nested(inner) => is_not_null_check(inner),
+        Expr::IsNotNull(inner) => match inner.as_ref() {
+            Expr::Identifier(id) => Some(name(id)),
+            Expr::Nested(n) => is_not_null_check(&Expr::IsNotNull(n.clone())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The first volatile function the expression calls.
+fn volatile_call(e: &Expr) -> Option<String> {
+    let mut found = None;
+    let _ = visit_expressions(e, |e| {
+        if let Expr::Function(f) = e {
+            let n = f
+                .name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .map(name)
+                .unwrap_or_default();
+            if VOLATILE_FUNCTIONS.contains(&n.as_str()) {
+                found = Some(n);
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    found
+}
