@@ -132,6 +132,11 @@ pub enum MigrateError {
         /// The function's name.
         name: String,
     },
+    /// The lint found errors in the revisions an upgrade would apply: nothing was run. Fix
+    /// them, silence them with a reason (`-- lint: allow <rule>: <why>`), or turn the lint off
+    /// for this run ([`Migrator::lint`](crate::Migrator::lint), `upgrade --no-lint`).
+    #[error("the lint stopped the upgrade, nothing was run:\n{0}")]
+    Lint(Box<crate::lint::Report>),
     /// The models and the database differ (`check`).
     #[error("the database differs from the models: {0} operation(s) pending")]
     Drift(usize),

@@ -71,6 +71,9 @@ pub(crate) enum Command {
         target: Target,
         #[command(flatten)]
         offline: Offline,
+        /// Do not lint the revisions first (the lint stops an upgrade on an unsilenced error).
+        #[arg(long)]
+        no_lint: bool,
     },
     /// Revert revisions down to a target: an id or prefix, -N, base.
     Downgrade {
@@ -102,6 +105,17 @@ pub(crate) enum Command {
         /// The revisions to merge.
         #[arg(value_name = "REV")]
         revisions: Vec<String>,
+    },
+    /// Check revisions for what they would do to a live database (locks, rewrites, scans);
+    /// exit 1 on an unsilenced error.
+    Lint {
+        /// The revisions (ids or prefixes); all of them by default, judged without a database.
+        #[arg(value_name = "REV", conflicts_with = "pending")]
+        revisions: Vec<String>,
+        /// The revisions the database lacks, judged against it (its tables, column types,
+        /// version).
+        #[arg(long)]
+        pending: bool,
     },
     /// Exit 3 when the database is not at the heads or differs from the models (for CI).
     Check,

@@ -11,14 +11,16 @@ use orm_postgres::Database;
 use crate::error::MigrateError;
 use crate::files;
 use crate::graph::{Graph, Target};
+use crate::lint::{LintOptions, lint_revisions};
 use crate::revision::Revision;
 use crate::runner::{Direction, Migrator};
 use crate::schema::QualifiedName;
 
 use super::args::{Cli, Command, Global, Offline};
 use super::hooks::{Models, database_schema, models_migration, schemas_migration};
+use super::lint::{print, with_models};
 use super::output::{Bar, Style, err, human, out};
-use super::{CliError, EXIT_DRIFT, EXIT_OK};
+use super::{CliError, EXIT_DRIFT, EXIT_ERROR, EXIT_OK};
 
 type Result<T> = std::result::Result<T, CliError>;
 
@@ -35,11 +37,19 @@ pub(crate) async fn dispatch(cli: Cli, models: Option<&Models>, style: Style) ->
             let generate = autogenerate.then_some(Generate { concurrently });
             revision(g, models, &message, generate, head.as_deref(), style).await
         }
-        Command::Upgrade { target, offline } => {
-            migrate(g, Direction::Up, &target, &offline, style).await
+        Command::Upgrade {
+            target,
+            offline,
+            no_lint,
+        } => {
+            let lint = (!no_lint).then_some(models);
+            migrate(g, Direction::Up, &target, &offline, lint, style).await
         }
         Command::Downgrade { target, offline } => {
-            migrate(g, Direction::Down, &target, &offline, style).await
+            migrate(g, Direction::Down, &target, &offline, None, style).await
+        }
+        Command::Lint { revisions, pending } => {
+            super::lint::lint(g, models, &revisions, pending, style).await
         }
         Command::Current => current(g, style).await,
         Command::History => history(g, style).await,
@@ -71,7 +81,7 @@ fn off_when_zero(d: Duration) -> Option<Duration> {
 }
 
 /// The revisions of the migrations directory.
-fn graph(g: &Global) -> Result<Graph> {
+pub(crate) fn graph(g: &Global) -> Result<Graph> {
     if !g.dir.is_dir() {
         return Err(CliError::Message(format!(
             "no migrations directory at {}: create it with `orm-migrate init` (or pass --dir)",
@@ -81,7 +91,7 @@ fn graph(g: &Global) -> Result<Graph> {
     Ok(Graph::new(files::read_dir(&g.dir)?)?)
 }
 
-fn migrator(g: &Global) -> Result<Migrator> {
+pub(crate) fn migrator(g: &Global) -> Result<Migrator> {
     let table = version_table(g);
     Ok(Migrator::new(graph(g)?)
         .version_table(table.schema, table.name)
@@ -99,7 +109,7 @@ async fn connect_to(url: &str) -> Result<Database> {
         .await?)
 }
 
-async fn connect(g: &Global) -> Result<Database> {
+pub(crate) async fn connect(g: &Global) -> Result<Database> {
     match &g.database_url {
         Some(url) => connect_to(url).await,
         None => Err(CliError::Message(
@@ -225,6 +235,7 @@ async fn revision(
         },
     };
     let mut revision = new_revision(&g.dir, message)?.with_parents(parents);
+    let mut lint_options = None;
     if let (Some(models), Some(generate)) = (models, &generate) {
         let db = connect(g).await?;
         let m = migrator(g)?;
@@ -255,23 +266,47 @@ async fn revision(
             .with_transactional(migration.transactional)
             .with_up(migration.up)
             .with_down(migration.down);
+        lint_options = Some(LintOptions {
+            models: Some(models.schema()),
+            lock_timeout: !g.lock_timeout.is_zero(),
+            ..m.lint(true).lint_options(&db).await?
+        });
     }
     let path = files::write_revision(&g.dir, &revision)?;
     written(style, &path, &revision);
+    if let Some(options) = lint_options {
+        // The new revision, as `upgrade` will judge it (lines counted in the file).
+        let mut linted = revision.clone();
+        linted.header = revision.render_header();
+        linted.source = path.join(crate::revision::UP_FILE);
+        let report = lint_revisions(&[&linted], &options);
+        print(&report, style, true);
+        if report.errors() > 0 {
+            err(&format!(
+                "{} `upgrade` will refuse it until each error is fixed or silenced with \
+                 `-- lint: allow <rule>: <why>`",
+                style.warn("note:")
+            ));
+        }
+    }
     if !autogenerate {
         out("fill in its up.sql and down.sql (until then the directory does not read back)");
     }
     Ok(EXIT_OK)
 }
 
+/// `lint`: `Some(models)` lints the revisions an upgrade applies first (the models, when
+/// given, for the rules about what they map).
 async fn migrate(
     g: &Global,
     direction: Direction,
     target: &Target,
     offline: &Offline,
+    lint: Option<Option<&Models>>,
     style: Style,
 ) -> Result<u8> {
-    let m = migrator(g)?;
+    // The CLI lints (and prints warnings too) itself; the migrator need not again.
+    let m = migrator(g)?.lint(false);
     if offline.sql {
         let applied = match (&offline.from, direction) {
             (Some(from), _) => m.applied_at(from)?,
@@ -286,6 +321,20 @@ async fn migrate(
         return Ok(EXIT_OK);
     }
     let db = connect(g).await?;
+    if let Some(models) = lint {
+        let report = with_models(migrator(g)?, models)
+            .lint_pending(&db, target)
+            .await?;
+        print(&report, style, false);
+        if report.errors() > 0 {
+            err(&format!(
+                "{} nothing was run: fix the revisions, silence each finding with \
+                 `-- lint: allow <rule>: <why>` above its statement, or pass --no-lint",
+                style.error("upgrade stopped by the lint:")
+            ));
+            return Ok(EXIT_ERROR);
+        }
+    }
     let bar = Arc::new(Bar::new(style));
     let m = m.progress(bar.clone());
     let start = Instant::now();

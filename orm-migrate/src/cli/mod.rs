@@ -59,6 +59,7 @@
 mod args;
 mod commands;
 mod hooks;
+mod lint;
 mod output;
 
 use std::ffi::OsString;

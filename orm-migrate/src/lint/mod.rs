@@ -62,7 +62,8 @@ impl Default for LintOptions {
 pub struct Finding {
     /// The rule.
     pub rule: Rule,
-    /// The line (1-based) of the statement in its script (of the comment, for a bad silence).
+    /// The line (1-based) of the statement (of the comment, for a bad silence): in the file,
+    /// header included, for [`lint_revisions`]; in the script for [`lint_sql`].
     pub line: usize,
     /// The statement, on one line (shortened past 200 characters).
     pub statement: String,
@@ -137,7 +138,7 @@ impl Report {
 }
 
 /// Lints one script. `transactional`: whether it runs in one transaction (a revision without
-/// `-- no-transaction`).
+/// `-- transaction: false` in its header).
 pub fn lint_sql(sql: &str, transactional: bool, options: &LintOptions) -> Vec<Finding> {
     let stmts = script::statements(sql);
     check::State::new(options).script(&stmts, transactional)
@@ -152,9 +153,15 @@ pub fn lint_revisions(revisions: &[&Revision], options: &LintOptions) -> Report 
     for r in revisions {
         state.next_revision();
         let stmts = script::statements(&r.up);
+        let mut findings = state.script(&stmts, r.transactional);
+        // Lines count in the file, header included.
+        let header = r.header.matches('\n').count();
+        for f in &mut findings {
+            f.line += header;
+        }
         report.scripts.push(ScriptFindings {
             source: source_of(r),
-            findings: state.script(&stmts, r.transactional),
+            findings,
         });
     }
     report
@@ -164,7 +171,7 @@ fn source_of(r: &Revision) -> String {
     if r.source.as_os_str().is_empty() {
         format!("{}/up.sql", r.dir_name())
     } else {
-        r.source.join("up.sql").display().to_string()
+        r.source.display().to_string()
     }
 }
 

@@ -106,42 +106,42 @@ rules! {
     why: "SET NOT NULL scans the whole table under ACCESS EXCLUSIVE to prove no row is null",
     instead: "ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID, then VALIDATE CONSTRAINT c (which lets reads and writes go on), then SET NOT NULL (which uses the constraint and skips the scan), then DROP CONSTRAINT c",
     bad: "ALTER TABLE users ALTER COLUMN email SET NOT NULL;",
-    good: "-- no-transaction\nALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\nALTER TABLE users DROP CONSTRAINT users_email_not_null;";
+    good: "-- transaction: false\nALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;\nALTER TABLE users DROP CONSTRAINT users_email_not_null;";
 
     /// `CREATE INDEX` or `DROP INDEX` without `CONCURRENTLY` on a table that exists.
     IndexNotConcurrent = "index-not-concurrent", Error,
     why: "CREATE INDEX holds a SHARE lock (every write waits) for the whole build; DROP INDEX takes ACCESS EXCLUSIVE on the table",
-    instead: "CREATE INDEX CONCURRENTLY / DROP INDEX CONCURRENTLY, in a revision marked `-- no-transaction`",
+    instead: "CREATE INDEX CONCURRENTLY / DROP INDEX CONCURRENTLY, in a revision marked `-- transaction: false`",
     bad: "CREATE INDEX users_email_idx ON users (email);",
-    good: "-- no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);";
+    good: "-- transaction: false\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);";
 
     /// `CONCURRENTLY` in a revision that runs in a transaction.
     ConcurrentlyInTransaction = "concurrently-in-transaction", Error,
     why: "CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY and REINDEX CONCURRENTLY cannot run inside a transaction block: the revision fails",
-    instead: "mark the revision `-- no-transaction` (each statement then commits on its own), or move the index to a revision of its own",
+    instead: "mark the revision `-- transaction: false` (each statement then commits on its own), or move the index to a revision of its own",
     bad: "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
-    good: "-- no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);";
+    good: "-- transaction: false\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);";
 
     /// `ADD FOREIGN KEY` or `ADD CHECK` without `NOT VALID` on a table that exists.
     ConstraintNotValid = "constraint-not-valid", Error,
     why: "adding a foreign key or a check constraint scans the whole table to validate it while holding its lock (SHARE ROW EXCLUSIVE on both tables for a foreign key: writes wait; ACCESS EXCLUSIVE for a check)",
     instead: "ADD CONSTRAINT ... NOT VALID (instant), then VALIDATE CONSTRAINT in a later transaction (SHARE UPDATE EXCLUSIVE: reads and writes go on)",
     bad: "ALTER TABLE posts ADD CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id);",
-    good: "-- no-transaction\nALTER TABLE posts ADD CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\nALTER TABLE posts VALIDATE CONSTRAINT posts_user_fk;";
+    good: "-- transaction: false\nALTER TABLE posts ADD CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\nALTER TABLE posts VALIDATE CONSTRAINT posts_user_fk;";
 
     /// `VALIDATE CONSTRAINT` in the transaction that added the constraint `NOT VALID`.
     ValidateInTransaction = "validate-in-transaction", Error,
     why: "the lock the ADD CONSTRAINT took is held until the transaction commits, so the validation scan runs under it and NOT VALID gains nothing",
-    instead: "validate in a later transaction: mark the revision `-- no-transaction`, or validate in the next revision",
+    instead: "validate in a later transaction: mark the revision `-- transaction: false`, or validate in the next revision",
     bad: "ALTER TABLE posts ADD CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\nALTER TABLE posts VALIDATE CONSTRAINT posts_user_fk;",
-    good: "-- no-transaction\nALTER TABLE posts ADD CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\nALTER TABLE posts VALIDATE CONSTRAINT posts_user_fk;";
+    good: "-- transaction: false\nALTER TABLE posts ADD CONSTRAINT posts_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\nALTER TABLE posts VALIDATE CONSTRAINT posts_user_fk;";
 
     /// `ADD UNIQUE` or `ADD PRIMARY KEY` that builds its index under the table's lock.
     AddingUniqueConstraint = "adding-unique-constraint", Error,
     why: "adding a unique constraint or primary key builds its index while holding ACCESS EXCLUSIVE on the table",
     instead: "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... UNIQUE USING INDEX (or PRIMARY KEY USING INDEX), which is instant",
     bad: "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);",
-    good: "-- no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;";
+    good: "-- transaction: false\nCREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;";
 
     /// Dropping or renaming away a column the current models still map.
     RemovingMappedColumn = "removing-mapped-column", Error,
@@ -174,9 +174,9 @@ rules! {
     /// `ALTER TYPE ... ADD VALUE` in a transaction, on PostgreSQL before 12.
     EnumValueInTransaction = "enum-value-in-transaction", Error,
     why: "before PostgreSQL 12, ALTER TYPE ... ADD VALUE cannot run inside a transaction block (and from 12 on, the new label cannot be used before the transaction commits)",
-    instead: "put the new label in a revision marked `-- no-transaction` of its own, before the revision that uses it",
+    instead: "put the new label in a revision marked `-- transaction: false` of its own, before the revision that uses it",
     bad: "ALTER TYPE mood ADD VALUE 'happy';",
-    good: "-- no-transaction\nALTER TYPE mood ADD VALUE 'happy';";
+    good: "-- transaction: false\nALTER TYPE mood ADD VALUE 'happy';";
 
     /// Removing an enum label (the type recreated without it).
     DroppingEnumValue = "dropping-enum-value", Error,

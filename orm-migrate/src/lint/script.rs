@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn lines_point_at_the_code_not_the_comments_above() {
-        let sql = "-- no-transaction\n\nCREATE TABLE a (id int);\n-- lint: allow index-not-concurrent: tiny\nCREATE INDEX i ON a (id);\nSELECT 1";
+        let sql = "-- a comment\n\nCREATE TABLE a (id int);\n-- lint: allow index-not-concurrent: tiny\nCREATE INDEX i ON a (id);\nSELECT 1";
         let s = statements(sql);
         assert_eq!(s.len(), 3);
         assert_eq!((s[0].line, s[1].line, s[2].line), (3, 5, 6));

@@ -99,10 +99,10 @@ fn options() -> LintOptions {
     }
 }
 
-/// Lints an example the way a revision file is: `-- no-transaction` on its first line makes
+/// Lints an example the way a revision file is: `-- transaction: false` on its first line makes
 /// it non-transactional; a lock_timeout is set first unless the example is about it.
 fn lint_example(rule: Rule, sql: &str) -> Vec<Finding> {
-    let transactional = !sql.starts_with("-- no-transaction");
+    let transactional = !sql.starts_with("-- transaction: false");
     let sql = if rule == Rule::MissingLockTimeout {
         sql.to_string()
     } else {

@@ -66,6 +66,7 @@
 //! [`applied`](Migrator::applied)) take no lock and create nothing.
 
 mod functions;
+mod lint;
 mod lock;
 mod offline;
 mod report;
@@ -116,6 +117,8 @@ pub struct Migrator {
     allow_edited: bool,
     functions: BTreeMap<String, Arc<dyn RustStep>>,
     progress: Arc<dyn Progress>,
+    lint: bool,
+    lint_models: Option<crate::schema::Schema>,
 }
 
 impl std::fmt::Debug for Migrator {
@@ -128,6 +131,7 @@ impl std::fmt::Debug for Migrator {
             .field("lock_wait", &self.lock_wait)
             .field("allow_edited", &self.allow_edited)
             .field("functions", &self.functions.keys().collect::<Vec<_>>())
+            .field("lint", &self.lint)
             .finish()
     }
 }
@@ -144,6 +148,8 @@ impl Migrator {
             allow_edited: false,
             functions: BTreeMap::new(),
             progress: Arc::new(Silent),
+            lint: true,
+            lint_models: None,
         }
     }
 
@@ -306,7 +312,17 @@ impl Migrator {
     /// Applies every revision that `target` needs and the database lacks, in order, each in
     /// its own transaction with its version row. Returns what it applied (nothing when the
     /// database is already there).
+    ///
+    /// First the [lint](crate::lint) reads the revisions it would apply, against the database
+    /// as it is: an unsilenced error stops the upgrade before anything runs, with
+    /// [`MigrateError::Lint`] (turn it off with [`lint(false)`](Self::lint)).
     pub async fn upgrade(&self, db: &Database, target: &Target) -> Result<Vec<StepReport>> {
+        if self.lint {
+            let report = self.lint_pending(db, target).await?;
+            if report.errors() > 0 {
+                return Err(MigrateError::Lint(Box::new(report)));
+            }
+        }
         let table = self.table()?;
         let mut locked =
             Locked::acquire(db, &table, self.settings(), self.progress.as_ref()).await?;

@@ -144,10 +144,27 @@ async fn a_revision_outside_a_transaction_runs_statement_by_statement() {
         )
         .with_transactional(false),
     ];
-    // In a transaction, CREATE INDEX CONCURRENTLY is refused: the path is needed.
+    // In a transaction, CREATE INDEX CONCURRENTLY is refused: the path is needed. The lint
+    // says so before anything runs; without it, the server does.
     let mut in_tx = revs.clone();
     in_tx[1] = in_tx[1].clone().with_transactional(true);
+    let e = migrator(in_tx.clone())
+        .upgrade(&t, &Target::Head)
+        .await
+        .expect_err("linted");
+    let MigrateError::Lint(report) = &e else {
+        panic!("{e}")
+    };
+    assert_eq!(
+        report.rules(),
+        vec![
+            orm_migrate::lint::Rule::ConcurrentlyInTransaction,
+            orm_migrate::lint::Rule::ConcurrentlyInTransaction
+        ]
+    );
+    assert!(tables(&t).await.is_empty(), "nothing ran");
     let e = migrator(in_tx)
+        .lint(false)
         .upgrade(&t, &Target::Head)
         .await
         .expect_err("in a transaction");

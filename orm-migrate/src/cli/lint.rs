@@ -1,0 +1,94 @@
+//! `lint`, and the lint that `upgrade` and `revision --autogenerate` run: the report printed
+//! in colour, errors failing the command.
+
+use crate::lint::{Finding, LintOptions, Report, Severity, lint_revisions};
+use crate::revision::Revision;
+
+use super::args::Global;
+use super::commands::{connect, graph, migrator};
+use super::hooks::Models;
+use super::output::{Style, err, out};
+use super::{CliError, EXIT_ERROR, EXIT_OK};
+
+type Result<T> = std::result::Result<T, CliError>;
+
+/// `lint [REV...] [--pending]`: the named revisions (all by default) offline, or with
+/// `--pending` those the database lacks, against the database.
+pub(crate) async fn lint(
+    g: &Global,
+    models: Option<&Models>,
+    revisions: &[String],
+    pending: bool,
+    style: Style,
+) -> Result<u8> {
+    let report = if pending {
+        let db = connect(g).await?;
+        with_models(migrator(g)?, models)
+            .lint_pending(&db, &crate::graph::Target::Heads)
+            .await?
+    } else {
+        let graph = graph(g)?;
+        let chosen: Vec<&Revision> = if revisions.is_empty() {
+            graph.history()
+        } else {
+            revisions
+                .iter()
+                .map(|r| graph.get(r))
+                .collect::<std::result::Result<_, _>>()?
+        };
+        let options = LintOptions {
+            models: models.map(Models::schema),
+            lock_timeout: !g.lock_timeout.is_zero(),
+            ..LintOptions::default()
+        };
+        lint_revisions(&chosen, &options)
+    };
+    print(&report, style, true);
+    Ok(if report.errors() > 0 {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    })
+}
+
+/// The migrator with the models' schema for the lint.
+pub(crate) fn with_models(m: crate::Migrator, models: Option<&Models>) -> crate::Migrator {
+    match models {
+        Some(models) => m.lint_models(models.schema()),
+        None => m,
+    }
+}
+
+/// Prints the report: findings on stderr, the summary on stdout (`always`) or only when
+/// something was found.
+pub(crate) fn print(report: &Report, style: Style, always: bool) {
+    for s in report.scripts.iter().filter(|s| !s.findings.is_empty()) {
+        err(&style.id(&s.source));
+        for f in &s.findings {
+            err(&finding(f, style));
+        }
+    }
+    if always || report.findings().next().is_some() {
+        let summary = report.to_string();
+        let last = summary.lines().last().unwrap_or_default();
+        let line = if report.errors() > 0 {
+            style.error(last)
+        } else if report.warnings() > 0 {
+            style.warn(last)
+        } else {
+            style.ok(last)
+        };
+        out(&line);
+    }
+}
+
+fn finding(f: &Finding, style: Style) -> String {
+    let text = f.to_string();
+    let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+    let first = match (f.severity(), &f.silenced) {
+        (_, Some(_)) => style.dim(first),
+        (Severity::Error, None) => style.error(first),
+        (Severity::Warning, None) => style.warn(first),
+    };
+    format!("{first}\n{}", style.dim(rest))
+}
