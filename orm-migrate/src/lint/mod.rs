@@ -192,12 +192,13 @@ impl fmt::Display for Finding {
             writeln!(f, "  lock: {lock}")?;
         }
         writeln!(f, "  why: {}", self.rule.why())?;
-        writeln!(f, "  instead: {}", self.rule.instead())?;
+        write!(f, "  instead: {}", self.rule.instead())?;
         match &self.silenced {
-            Some(reason) => write!(f, "  silenced: {reason}"),
+            Some(reason) => write!(f, "\n  silenced: {reason}"),
+            None if self.rule == Rule::BadSilence => Ok(()),
             None => write!(
                 f,
-                "  or silence it: -- lint: allow {}: <why it is safe here>",
+                "\n  or silence it: -- lint: allow {}: <why it is safe here>",
                 self.rule.name()
             ),
         }
