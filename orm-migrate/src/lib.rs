@@ -8,12 +8,14 @@
 //! - [revisions](revision) (the file format, checksums), the [migrations directory](files), the
 //!   [revision graph](graph) (heads, branches, merges, `depends_on`, plans) and
 //!   [embedding](embed) with [`embed_migrations!`];
+//! - [the lint](lint): what each statement of a revision does to a live database (locks,
+//!   rewrites, scans), run after autogenerate and before every upgrade;
 //! - [reflection](reflect) of a live database from `pg_catalog`, and the [runner]
 //!   ([`Migrator`]: version table, advisory lock, one transaction per revision, offline SQL);
 //! - with the default feature `cli`, the command-line interface (the `orm-migrate` binary, and
 //!   `cli::main_with` for a project's own migrate binary with its models).
 //!
-//! The no-IO parts (schema model, diff, operations, rendering, graph) never touch a server; only
+//! The no-IO parts (schema model, diff, operations, rendering, graph, lint) never touch a server; only
 //! reflection and the runner do, through `orm-postgres`.
 //!
 //! # Features
