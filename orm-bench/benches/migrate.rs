@@ -21,6 +21,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use orm_migrate::diff::{DiffOptions, diff};
+use orm_migrate::lint::{LintOptions, lint_sql};
 use orm_migrate::reflect::{ReflectOptions, reflect};
 use orm_migrate::schema::Schema;
 use orm_migrate::{Graph, Migrator, Revision, Target};
@@ -102,6 +103,26 @@ async fn pagila(rounds: usize) -> Result<(), BoxError> {
         "| diff + render Pagila from empty ({len} bytes of SQL) | median {:>7.3} ms |",
         med.as_secs_f64() * 1e3
     );
+
+    // The lint over that script, as `lint` reads a revision: parse every statement, check.
+    let up = diff(&Schema::default(), &schema, &DiffOptions::default()).up_sql();
+    let lint_options = LintOptions {
+        schema: Some(schema.clone()),
+        ..LintOptions::default()
+    };
+    let mut times = Vec::new();
+    let mut found = 0;
+    for _ in 0..rounds.max(5) {
+        let start = Instant::now();
+        found = lint_sql(&up, true, &lint_options).len();
+        times.push(start.elapsed());
+    }
+    let (med, _) = median(times);
+    let statements = up.matches(";\n").count();
+    println!(
+        "| lint Pagila from empty (~{statements} statements, {found} findings) | median {:>7.3} ms |",
+        med.as_secs_f64() * 1e3
+    );
     Ok(())
 }
 
@@ -139,6 +160,7 @@ async fn apply(n: usize, rounds: usize) -> Result<(), BoxError> {
     let mut up_times = Vec::new();
     let mut down_times = Vec::new();
     let mut raw_times = Vec::new();
+    let mut unlinted_times = Vec::new();
     for _ in 0..rounds {
         let revs = revisions(n);
         let scripts: Vec<String> = revs.iter().map(|r| r.up.clone()).collect();
@@ -151,6 +173,12 @@ async fn apply(n: usize, rounds: usize) -> Result<(), BoxError> {
         let start = Instant::now();
         m.downgrade(&t, &Target::Base).await?;
         down_times.push(start.elapsed());
+        // Without the lint (one reflection and a parse of every script before the run).
+        let unlinted = Migrator::new(Graph::new(revisions(n))?).lint(false);
+        let t = test_database().await?;
+        let start = Instant::now();
+        unlinted.upgrade(&t, &Target::Head).await?;
+        unlinted_times.push(start.elapsed());
 
         // The floor: the same scripts by hand, one transaction each, one connection.
         let raw = test_database().await?;
@@ -164,12 +192,18 @@ async fn apply(n: usize, rounds: usize) -> Result<(), BoxError> {
     let (up, _) = median(up_times);
     let (down, _) = median(down_times);
     let (raw, _) = median(raw_times);
+    let (unlinted, _) = median(unlinted_times);
     println!(
         "| upgrade {n} revisions | {:>7.3} s ({:.2} ms each) | by hand {:>7.3} s | ratio {:.2} | target < 5 s |",
         up.as_secs_f64(),
         up.as_secs_f64() * 1e3 / n as f64,
         raw.as_secs_f64(),
         up.as_secs_f64() / raw.as_secs_f64()
+    );
+    println!(
+        "| upgrade {n} revisions, lint off | {:>7.3} s | ratio {:.2} |",
+        unlinted.as_secs_f64(),
+        unlinted.as_secs_f64() / raw.as_secs_f64()
     );
     println!(
         "| downgrade {n} revisions to base | {:>7.3} s |",
