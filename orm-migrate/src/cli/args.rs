@@ -116,6 +116,9 @@ pub(crate) enum Command {
         /// version).
         #[arg(long)]
         pending: bool,
+        /// Explain a rule (why, the safe form, an example of each) instead; `all` lists them.
+        #[arg(long, value_name = "RULE", conflicts_with_all = ["revisions", "pending"])]
+        explain: Option<String>,
     },
     /// Exit 3 when the database is not at the heads or differs from the models (for CI).
     Check,

@@ -48,9 +48,13 @@ pub(crate) async fn dispatch(cli: Cli, models: Option<&Models>, style: Style) ->
         Command::Downgrade { target, offline } => {
             migrate(g, Direction::Down, &target, &offline, None, style).await
         }
-        Command::Lint { revisions, pending } => {
-            super::lint::lint(g, models, &revisions, pending, style).await
-        }
+        Command::Lint {
+            explain: Some(rule),
+            ..
+        } => super::lint::explain(&rule, style),
+        Command::Lint {
+            revisions, pending, ..
+        } => super::lint::lint(g, models, &revisions, pending, style).await,
         Command::Current => current(g, style).await,
         Command::History => history(g, style).await,
         Command::Heads => heads(g, style),

@@ -1,7 +1,7 @@
 //! `lint`, and the lint that `upgrade` and `revision --autogenerate` run: the report printed
 //! in colour, errors failing the command.
 
-use crate::lint::{Finding, LintOptions, Report, Severity, lint_revisions};
+use crate::lint::{Finding, LintOptions, Report, Rule, Severity, lint_revisions};
 use crate::revision::Revision;
 
 use super::args::Global;
@@ -49,6 +49,41 @@ pub(crate) async fn lint(
     } else {
         EXIT_OK
     })
+}
+
+/// `lint --explain RULE`: the rule's severity, why, the safe form and both examples; `all`
+/// lists every rule.
+pub(crate) fn explain(name: &str, style: Style) -> Result<u8> {
+    if name == "all" {
+        for r in Rule::ALL {
+            out(&format!("{:<28} {:<8} {}", r.name(), r.severity(), r.why()));
+        }
+        return Ok(EXIT_OK);
+    }
+    let Some(rule) = Rule::from_name(name) else {
+        let names: Vec<&str> = Rule::ALL.iter().map(|r| r.name()).collect();
+        return Err(CliError::Message(format!(
+            "{name:?} is not a rule; the rules: {}",
+            names.join(", ")
+        )));
+    };
+    out(&format!(
+        "{} ({})\n\nwhy: {}\n\ninstead: {}\n\nreported:\n{}\n\nnot reported:\n{}",
+        style.id(rule.name()),
+        rule.severity(),
+        rule.why(),
+        rule.instead(),
+        indent(rule.bad_example()),
+        indent(rule.good_example())
+    ));
+    Ok(EXIT_OK)
+}
+
+fn indent(sql: &str) -> String {
+    sql.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The migrator with the models' schema for the lint.

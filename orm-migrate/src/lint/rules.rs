@@ -34,7 +34,15 @@ macro_rules! rules {
         /// name it.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Rule {
-            $($(#[$doc])* $variant,)*
+            $(
+                $(#[$doc])*
+                #[doc = concat!(
+                    "\n\n`", $name, "` (", stringify!($severity), "): ", $why,
+                    ".\n\nInstead: ", $instead,
+                    ".\n\nReported:\n```sql\n", $bad, "\n```\n\nNot reported:\n```sql\n", $good, "\n```"
+                )]
+                $variant,
+            )*
         }
 
         impl Rule {
@@ -223,7 +231,7 @@ rules! {
     /// A silence comment that gives no reason or names no known rule.
     BadSilence = "bad-silence", Error,
     why: "a silence must name the rule it silences and say why, so a reader knows it was decided, not dodged",
-    instead: "-- lint: allow <rule>[, <rule>]: <why this is safe here>",
+    instead: "a comment right above the statement: -- lint: allow RULE[, RULE]: WHY IT IS SAFE HERE",
     bad: "-- lint: allow index-not-concurrent\nCREATE INDEX users_email_idx ON users (email);",
     good: "-- lint: allow index-not-concurrent: users has 40 rows in every environment\nCREATE INDEX users_email_idx ON users (email);";
 }

@@ -142,3 +142,28 @@ async fn a_fresh_database_runs_the_whole_chain_since_its_tables_are_new() {
     assert!(out.contains("upgraded 2 revisions"), "{out}");
     assert!(!err.contains("error["), "{err}");
 }
+
+#[test]
+fn explain_prints_a_rule_and_its_examples() {
+    let tmp = TempDir::new();
+    let dir = tmp.migrations();
+    let (code, out, _) = run(cli(&dir).args(["lint", "--explain", "setting-not-null"]));
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("setting-not-null (error)\n\nwhy: SET NOT NULL scans"),
+        "{out}"
+    );
+    assert!(
+        out.contains("reported:\n    ALTER TABLE users ALTER COLUMN email SET NOT NULL;"),
+        "{out}"
+    );
+    let (code, out, _) = run(cli(&dir).args(["lint", "--explain", "all"]));
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), orm_migrate::lint::Rule::ALL.len());
+    let (code, _, err) = run(cli(&dir).args(["lint", "--explain", "no-such"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("\"no-such\" is not a rule; the rules: adding-required-column"),
+        "{err}"
+    );
+}
