@@ -66,9 +66,18 @@ pub enum ErrorKind {
     /// No connection became available in time (pool wait, connect or recycle timeout).
     #[error("connection pool timed out while {0}")]
     PoolTimeout(PoolStage),
-    /// The connection broke while it was in use. Statements of an open transaction are lost.
-    #[error("the connection to the database was lost")]
+    /// The connection broke while it was in use outside a transaction: the network failed,
+    /// or the server ended the session (`pg_terminate_backend`, a fast or immediate shutdown, a
+    /// failover: SQLSTATE 57P01, 57P02, 57P03, kept as the source so
+    /// [`Error::sqlstate`] tells which). The pool discards the connection. Retryable: run the
+    /// statement again on another connection.
+    #[error("the connection to the database was lost: {0}")]
     ConnectionLost(#[source] BoxError),
+    /// The connection broke inside a transaction: the server rolled the transaction back,
+    /// nothing of it was committed. Retryable as a whole (run the transaction again, e.g. with
+    /// `Database::retry`); rolling back the lost transaction succeeds without a round trip.
+    #[error("the connection was lost inside a transaction, which the server rolled back: {0}")]
+    TransactionLost(#[source] BoxError),
     /// The connection was lost while `COMMIT` was in flight: the transaction may or may not have
     /// been committed. Never reported as success or failure.
     #[error("the connection was lost during COMMIT: the outcome of the transaction is unknown")]
@@ -123,6 +132,24 @@ pub enum ErrorKind {
     /// The statement was cancelled by `statement_timeout` or a cancel request (SQLSTATE 57014).
     #[error("statement cancelled: {0}")]
     StatementTimeout(Box<DbError>),
+    /// The server did not answer a statement within the client-side query timeout (which
+    /// needs no help from the server: it fires on a frozen server or a network black hole).
+    /// The statement was cancelled through the cancel protocol where the server could be
+    /// reached, and its connection closed; inside a transaction, the transaction is lost.
+    #[error(
+        "no answer from the server within {after:?}{}: the statement was cancelled and its connection closed",
+        if *in_transaction { " inside a transaction (now rolled back)" } else { "" }
+    )]
+    QueryTimeout {
+        /// The limit that passed.
+        after: std::time::Duration,
+        /// Whether a transaction was open (it is lost).
+        in_transaction: bool,
+    },
+    /// A lock could not be taken in time: `lock_timeout` expired, or `NOWAIT` found it held
+    /// (SQLSTATE 55P03).
+    #[error("lock not available: {0}")]
+    LockTimeout(Box<DbError>),
     /// The table referenced does not exist (SQLSTATE 42P01).
     #[error("undefined table: {0}")]
     UndefinedTable(Box<DbError>),
@@ -286,6 +313,8 @@ impl fmt::Display for DbError {
     }
 }
 
+impl std::error::Error for DbError {}
+
 impl Error {
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
@@ -316,6 +345,10 @@ impl Error {
             "40001" => ErrorKind::SerializationFailure(db),
             "40P01" => ErrorKind::Deadlock(db),
             "57014" => ErrorKind::StatementTimeout(db),
+            "55P03" => ErrorKind::LockTimeout(db),
+            // The server ended the session: admin shutdown (pg_terminate_backend, a fast
+            // shutdown), crash shutdown, or "the database system is starting up / shutting down".
+            "57P01" | "57P02" | "57P03" => ErrorKind::ConnectionLost(db),
             "42P01" => ErrorKind::UndefinedTable(db),
             s if s.starts_with("22") => ErrorKind::DataException(db),
             _ => ErrorKind::Database(db),
@@ -333,10 +366,14 @@ impl Error {
             | ErrorKind::SerializationFailure(db)
             | ErrorKind::Deadlock(db)
             | ErrorKind::StatementTimeout(db)
+            | ErrorKind::LockTimeout(db)
             | ErrorKind::UndefinedTable(db)
             | ErrorKind::DataException(db)
             | ErrorKind::Database(db) => Some(db),
             ErrorKind::Connect { db: Some(db), .. } => Some(db),
+            ErrorKind::ConnectionLost(source)
+            | ErrorKind::TransactionLost(source)
+            | ErrorKind::CommitUnknown(source) => source.downcast_ref::<DbError>(),
             ErrorKind::PendingRollback {
                 cause: Some(db), ..
             } => Some(db),
@@ -370,7 +407,9 @@ impl Error {
     }
 
     /// `true` when running the same transaction again may succeed: serialization failure
-    /// (40001) or deadlock (40P01).
+    /// (40001), deadlock (40P01), or a connection lost outside a transaction or inside one
+    /// (which the server rolled back). Not [`CommitUnknown`](ErrorKind::CommitUnknown): that
+    /// transaction may have committed.
     ///
     /// ```
     /// use orm_core::{DbError, Error};
@@ -381,7 +420,21 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self.kind(),
-            ErrorKind::SerializationFailure(_) | ErrorKind::Deadlock(_)
+            ErrorKind::SerializationFailure(_)
+                | ErrorKind::Deadlock(_)
+                | ErrorKind::ConnectionLost(_)
+                | ErrorKind::TransactionLost(_)
+        )
+    }
+
+    /// `true` when a time limit ended the statement: `statement_timeout` or a cancel (57014),
+    /// `lock_timeout` (55P03), the client-side query timeout.
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorKind::StatementTimeout(_)
+                | ErrorKind::LockTimeout(_)
+                | ErrorKind::QueryTimeout { .. }
         )
     }
 
@@ -389,7 +442,9 @@ impl Error {
     pub fn is_connection_lost(&self) -> bool {
         matches!(
             self.kind(),
-            ErrorKind::ConnectionLost(_) | ErrorKind::CommitUnknown(_)
+            ErrorKind::ConnectionLost(_)
+                | ErrorKind::TransactionLost(_)
+                | ErrorKind::CommitUnknown(_)
         )
     }
 
@@ -514,6 +569,10 @@ mod tests {
             ("40001", "serial"),
             ("40P01", "deadlock"),
             ("57014", "timeout"),
+            ("55P03", "lock"),
+            ("57P01", "lost"),
+            ("57P02", "lost"),
+            ("57P03", "lost"),
             ("42P01", "table"),
             ("22003", "data"),
             ("42601", "db"),
@@ -528,6 +587,8 @@ mod tests {
                 ErrorKind::SerializationFailure(_) => "serial",
                 ErrorKind::Deadlock(_) => "deadlock",
                 ErrorKind::StatementTimeout(_) => "timeout",
+                ErrorKind::LockTimeout(_) => "lock",
+                ErrorKind::ConnectionLost(_) => "lost",
                 ErrorKind::UndefinedTable(_) => "table",
                 ErrorKind::DataException(_) => "data",
                 ErrorKind::Database(_) => "db",

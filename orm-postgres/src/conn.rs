@@ -8,9 +8,9 @@
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use deadpool_postgres::tokio_postgres::{self, Statement};
+use deadpool_postgres::tokio_postgres::{self, NoTls, Statement};
 use deadpool_postgres::{Object, Pool, PoolError, TimeoutType, Timeouts};
 use futures_util::{StreamExt, pin_mut};
 
@@ -19,6 +19,9 @@ use crate::pg_row::DomainParam;
 use crate::pg_row::PgRow;
 use crate::{CompiledQuery, Decode, Error, ErrorKind, Result};
 use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
+
+/// How long the background cancel request of a timed-out statement may take.
+const CANCEL_LIMIT: Duration = Duration::from_secs(5);
 
 /// Settings shared by every connection of a database.
 #[derive(Debug)]
@@ -47,6 +50,8 @@ struct TxState {
     /// A top-level transaction on a held [`Connection`](crate::Connection) was dropped without
     /// commit or rollback: roll it back before the connection's next statement.
     rollback_on_next: bool,
+    /// The connection broke (or the server ended the session): never back to the pool.
+    lost: bool,
 }
 
 /// A connection checked out of the pool.
@@ -58,10 +63,18 @@ pub struct Conn {
     /// mid-statement leaves it above zero.
     in_flight: AtomicUsize,
     tx: Mutex<TxState>,
+    /// The client-side limit of each statement (see [`DatabaseBuilder::query_timeout`]).
+    ///
+    /// [`DatabaseBuilder::query_timeout`]: crate::DatabaseBuilder::query_timeout
+    query_timeout: Option<Duration>,
 }
 
 impl Conn {
-    pub(crate) async fn checkout(pool: &Pool, settings: Arc<Settings>) -> Result<Conn> {
+    pub(crate) async fn checkout(
+        pool: &Pool,
+        settings: Arc<Settings>,
+        query_timeout: Option<Duration>,
+    ) -> Result<Conn> {
         // An idle connection (or a free slot) is taken without arming the wait and recycle
         // timers, which cost more than the rest of the checkout; only when the pool is busy do
         // we wait, with every timeout in force.
@@ -75,10 +88,25 @@ impl Conn {
             settings,
             in_flight: AtomicUsize::new(0),
             tx: Mutex::new(TxState::default()),
+            query_timeout,
         })
     }
 
     fn obj(&self) -> Result<&Object> {
+        let (lost, open) = {
+            let tx = self.tx();
+            (tx.lost, tx.open)
+        };
+        if lost {
+            // Lost, or abandoned after a client-side timeout with a statement still running:
+            // nothing more is sent on it.
+            let why = "this connection was lost or abandoned after a timeout";
+            return Err(if open {
+                ErrorKind::TransactionLost(why.into()).into()
+            } else {
+                ErrorKind::ConnectionLost(why.into()).into()
+            });
+        }
         self.obj
             .as_ref()
             .ok_or_else(|| Error::transaction_state("the connection was already released"))
@@ -93,7 +121,7 @@ impl Conn {
     /// Whether the connection may go back to the pool.
     fn is_clean(&self) -> bool {
         let tx = self.tx();
-        self.in_flight.load(Ordering::Acquire) == 0 && !tx.open
+        self.in_flight.load(Ordering::Acquire) == 0 && !tx.open && !tx.lost
     }
 
     pub(crate) fn in_transaction(&self) -> bool {
@@ -164,11 +192,13 @@ impl Conn {
     /// Records a failed statement: inside a transaction, the server now refuses everything
     /// but a rollback.
     fn note_error(&self, e: &tokio_postgres::Error) {
-        if e.as_db_error().is_some() || is_connection_error(e) {
+        let lost = is_connection_error(e);
+        if e.as_db_error().is_some() || lost {
             let mut tx = self.tx();
             if tx.open {
                 tx.failed = true;
             }
+            tx.lost |= lost;
         }
     }
 
@@ -219,10 +249,39 @@ impl Conn {
         rows: impl FnOnce(&T) -> usize,
     ) -> Result<T> {
         let trace = self.begin_statement(sql);
-        let result = fut.await;
+        let result = match self.query_timeout {
+            None => fut.await,
+            Some(limit) => match tokio::time::timeout(limit, fut).await {
+                Ok(result) => result,
+                Err(_) => Err(self.abandon(limit)),
+            },
+        };
         self.end_statement();
         trace.finish(result.as_ref().map(rows).unwrap_or(0));
         result
+    }
+
+    /// Gives up on a statement the server did not finish within `limit`: asks the server to
+    /// cancel it (the cancel protocol, on a new connection to the postmaster, in the
+    /// background and bounded, since a frozen server may not answer), and marks the connection
+    /// lost so it is closed instead of reused.
+    fn abandon(&self, limit: Duration) -> Error {
+        let in_transaction = {
+            let mut tx = self.tx();
+            tx.lost = true;
+            tx.open
+        };
+        if let Some(obj) = &self.obj {
+            let token = obj.cancel_token();
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(CANCEL_LIMIT, token.cancel_query(NoTls)).await;
+            });
+        }
+        ErrorKind::QueryTimeout {
+            after: limit,
+            in_transaction,
+        }
+        .into()
     }
 
     /// Runs a statement and decodes every row.
@@ -378,10 +437,19 @@ impl Conn {
         sink_error.map_or(Ok(()), Err)
     }
 
-    /// Converts a driver error, recording it in the transaction state.
+    /// Converts a driver error, recording it in the transaction state. A connection lost
+    /// inside a transaction is [`TransactionLost`](ErrorKind::TransactionLost): the server
+    /// rolled it back.
     pub(crate) fn pg_error(&self, e: tokio_postgres::Error) -> Error {
         self.note_error(&e);
-        from_pg(e)
+        let err = from_pg(e);
+        if !(err.is_connection_lost() && self.tx().open) {
+            return err;
+        }
+        match err.into_kind() {
+            ErrorKind::ConnectionLost(source) => ErrorKind::TransactionLost(source).into(),
+            other => other.into(),
+        }
     }
 
     // ----- transactions -----------------------------------------------------------------
@@ -402,6 +470,12 @@ impl Conn {
     }
 
     pub(crate) async fn commit(&self) -> Result<()> {
+        if self.tx().lost {
+            return Err(ErrorKind::TransactionLost(
+                "the connection was lost earlier in this transaction; nothing was committed".into(),
+            )
+            .into());
+        }
         let failed = self.tx().failed;
         if failed {
             // The server turns COMMIT of a failed transaction into ROLLBACK; say so.
@@ -413,13 +487,21 @@ impl Conn {
         }
         self.ready().await?;
         let obj = self.obj()?;
-        let outcome = self
+        let outcome = match self
             .tracked(
                 "COMMIT",
                 async { Ok(obj.batch_execute("COMMIT").await) },
                 |_| 0,
             )
-            .await?;
+            .await
+        {
+            Ok(outcome) => outcome,
+            // No answer to COMMIT in time: it may have committed.
+            Err(e) if matches!(e.kind(), ErrorKind::QueryTimeout { .. }) => {
+                return Err(ErrorKind::CommitUnknown(Box::new(e)).into());
+            }
+            Err(e) => return Err(e),
+        };
         match outcome {
             Ok(()) => {
                 self.tx().open = false;
@@ -438,6 +520,13 @@ impl Conn {
 
     pub(crate) async fn rollback(&self) -> Result<()> {
         self.tx().pending_rollback = None;
+        if self.tx().lost {
+            // The server rolled it back when the session ended: nothing to send.
+            let mut tx = self.tx();
+            tx.open = false;
+            tx.failed = false;
+            return Ok(());
+        }
         self.simple("ROLLBACK").await?;
         let mut tx = self.tx();
         tx.open = false;

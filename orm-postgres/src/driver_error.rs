@@ -44,10 +44,15 @@ fn db_info(db: &tokio_postgres::error::DbError) -> DbError {
     info
 }
 
-/// Whether the error means the connection itself failed (not the statement).
+/// Whether the error means the connection itself failed (not the statement): the socket
+/// closed or failed, or the server ended the session (57P01 admin shutdown, 57P02 crash
+/// shutdown, 57P03 cannot connect now).
 pub(crate) fn is_connection_error(e: &tokio_postgres::Error) -> bool {
     if e.is_closed() {
         return true;
+    }
+    if let Some(db) = e.as_db_error() {
+        return ends_session(db);
     }
     let mut source = e.source();
     while let Some(s) = source {
@@ -59,9 +64,23 @@ pub(crate) fn is_connection_error(e: &tokio_postgres::Error) -> bool {
     false
 }
 
+/// Whether a server error ended the session: a `FATAL` or `PANIC` (the idle-in-transaction
+/// or idle-session timeout, 25P03 / 57P05, among them), or one of the shutdown codes.
+fn ends_session(db: &tokio_postgres::error::DbError) -> bool {
+    use tokio_postgres::error::Severity;
+    matches!(
+        db.parsed_severity(),
+        Some(Severity::Fatal | Severity::Panic)
+    ) || matches!(db.code().code(), "57P01" | "57P02" | "57P03")
+}
+
 /// Classifies a driver error raised while running a statement.
 pub(crate) fn from_pg(e: tokio_postgres::Error) -> Error {
     if let Some(db) = e.as_db_error() {
+        if ends_session(db) {
+            // The server's message stays the source, so `sqlstate()` tells why.
+            return ErrorKind::ConnectionLost(Box::new(db_info(db))).into();
+        }
         return Error::from_db(db_info(db));
     }
     if is_connection_error(&e) {

@@ -84,7 +84,9 @@ mod pg_row;
 pub mod session;
 mod transaction;
 
-pub use database::{Connection, Database, DatabaseBuilder, PoolStatus};
+pub use database::{
+    Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives, PoolStatus,
+};
 pub use database::{create_all, drop_all};
 pub use executor::{Executor, RowStream};
 pub use session::{RetryPolicy, Session, SessionOptions};

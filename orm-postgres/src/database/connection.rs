@@ -58,7 +58,7 @@ impl Database {
     /// dropped (waiting for a free one as any call does, with the pool's wait timeout).
     pub async fn connection(&self) -> Result<Connection> {
         Ok(Connection {
-            conn: Conn::checkout(&self.pool, self.settings.clone()).await?,
+            conn: self.checkout().await?,
             close_on_drop: false,
         })
     }

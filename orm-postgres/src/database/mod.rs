@@ -48,6 +48,8 @@ use crate::{Error, Result};
 pub struct Database {
     pool: Pool,
     settings: Arc<Settings>,
+    /// The client-side limit of each statement run through this handle.
+    query_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Database {
@@ -70,6 +72,8 @@ impl std::fmt::Debug for Database {
 /// | `connect_timeout` (opening a connection) | 10 s |
 /// | `recycle_timeout` (checking a returned connection) | 5 s |
 /// | `statement_timeout` (server-side, per statement) | none |
+/// | `query_timeout` (client-side, per statement: fires on a frozen server too) | 5 min |
+/// | TCP keepalives (idle, interval, probes) | 60 s, 10 s, 6 |
 /// | `echo` (print every statement to stderr) | off |
 #[derive(Debug, Clone)]
 pub struct DatabaseBuilder {
@@ -79,10 +83,40 @@ pub struct DatabaseBuilder {
     connect_timeout: Duration,
     recycle_timeout: Duration,
     statement_timeout: Option<Duration>,
+    query_timeout: Option<Duration>,
+    keepalives: Option<Keepalives>,
     application_name: String,
     dbname: Option<String>,
     echo: bool,
 }
+
+/// TCP keepalive settings: a connection whose peer stops acknowledging probes (a network black
+/// hole, a host that vanished) is detected after `idle + interval * retries` and fails as
+/// [`ConnectionLost`](crate::ErrorKind::ConnectionLost) instead of hanging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalives {
+    /// Idle time before the first probe.
+    pub idle: Duration,
+    /// Time between probes.
+    pub interval: Duration,
+    /// Unanswered probes before the connection is declared dead.
+    pub retries: u32,
+}
+
+impl Default for Keepalives {
+    /// 60 s, 10 s, 6 probes: a dead peer is noticed within two minutes (the operating
+    /// system's own default waits more than two hours).
+    fn default() -> Self {
+        Keepalives {
+            idle: Duration::from_secs(60),
+            interval: Duration::from_secs(10),
+            retries: 6,
+        }
+    }
+}
+
+/// The default [`query_timeout`](DatabaseBuilder::query_timeout).
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(300);
 
 impl DatabaseBuilder {
     /// Connects to this database instead of the one named in the URL.
@@ -123,6 +157,24 @@ impl DatabaseBuilder {
         self
     }
 
+    /// The client-side limit of each statement: when the server has not answered within it,
+    /// the call fails with [`QueryTimeout`](crate::ErrorKind::QueryTimeout), the statement is
+    /// cancelled through the cancel protocol, and its connection is closed (inside a
+    /// transaction, the transaction is lost). Unlike `statement_timeout`, it needs no help
+    /// from the server, so it fires on a frozen server or a network black hole. `None`: no
+    /// limit. Default: 5 minutes. Per call: [`Database::with_query_timeout`].
+    pub fn query_timeout(mut self, t: Option<Duration>) -> Self {
+        self.query_timeout = t;
+        self
+    }
+
+    /// TCP keepalives of every connection; `None` turns them off. Default:
+    /// [`Keepalives::default`].
+    pub fn keepalives(mut self, k: Option<Keepalives>) -> Self {
+        self.keepalives = k;
+        self
+    }
+
     /// The `application_name` the server shows in `pg_stat_activity`.
     pub fn application_name(mut self, name: impl Into<String>) -> Self {
         self.application_name = name.into();
@@ -155,6 +207,18 @@ impl DatabaseBuilder {
             config.dbname(name);
         }
         config.connect_timeout(self.connect_timeout);
+        match self.keepalives {
+            Some(k) => {
+                config
+                    .keepalives(true)
+                    .keepalives_idle(k.idle)
+                    .keepalives_interval(k.interval)
+                    .keepalives_retries(k.retries);
+            }
+            None => {
+                config.keepalives(false);
+            }
+        }
         config.application_name(&self.application_name);
         if let Some(t) = self.statement_timeout {
             config.options(format!("-c statement_timeout={}", t.as_millis()));
@@ -176,6 +240,7 @@ impl DatabaseBuilder {
             .map_err(|e| Error::config("cannot build the connection pool", Some(Box::new(e))))?;
         Ok(Database {
             pool,
+            query_timeout: self.query_timeout,
             settings: Arc::new(Settings {
                 echo: self.echo,
                 statements: std::sync::atomic::AtomicU64::new(0),
@@ -192,7 +257,7 @@ impl DatabaseBuilder {
     /// wrong password is reported here rather than at the first query.
     pub async fn connect(self) -> Result<Database> {
         let db = self.build()?;
-        drop(Conn::checkout(&db.pool, db.settings.clone()).await?);
+        drop(db.checkout().await?);
         Ok(db)
     }
 }
@@ -219,6 +284,8 @@ impl Database {
             connect_timeout: Duration::from_secs(10),
             recycle_timeout: Duration::from_secs(5),
             statement_timeout: None,
+            query_timeout: Some(DEFAULT_QUERY_TIMEOUT),
+            keepalives: Some(Keepalives::default()),
             application_name: "orm-postgres".into(),
             dbname: None,
             echo: false,
@@ -253,6 +320,22 @@ impl Database {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// This database with another client-side [query
+    /// timeout](DatabaseBuilder::query_timeout) for the statements run through the returned
+    /// handle (sharing the pool): `db.with_query_timeout(Some(Duration::from_secs(2)))
+    /// .fetch_all(q)` for one call, or a whole transaction begun on it.
+    pub fn with_query_timeout(&self, t: Option<Duration>) -> Database {
+        Database {
+            query_timeout: t,
+            ..self.clone()
+        }
+    }
+
+    /// A connection out of the pool, with this handle's settings.
+    pub(crate) async fn checkout(&self) -> Result<Conn> {
+        Conn::checkout(&self.pool, self.settings.clone(), self.query_timeout).await
+    }
+
     /// How many connections the pool holds now.
     pub fn status(&self) -> PoolStatus {
         let s = self.pool.status();
@@ -266,9 +349,7 @@ impl Database {
 
 impl Acquire for Database {
     async fn acquire(&self) -> Result<ConnRef<'_>> {
-        Ok(ConnRef::Owned(
-            Conn::checkout(&self.pool, self.settings.clone()).await?,
-        ))
+        Ok(ConnRef::Owned(self.checkout().await?))
     }
 }
 

@@ -2,7 +2,6 @@
 //! [`transaction`](Database::transaction), [`transaction_with`](Database::transaction_with).
 
 use super::Database;
-use crate::conn::Conn;
 use crate::transaction::{Transaction, TxOptions};
 use crate::{Error, Result};
 
@@ -14,7 +13,7 @@ impl Database {
 
     /// Starts a transaction with an isolation level, read-only or deferrable mode.
     pub async fn begin_with(&self, options: TxOptions) -> Result<Transaction<'static>> {
-        let conn = Conn::checkout(&self.pool, self.settings.clone()).await?;
+        let conn = self.checkout().await?;
         conn.begin(&options.begin_sql()).await?;
         Ok(Transaction::top(conn))
     }

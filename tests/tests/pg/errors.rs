@@ -285,9 +285,12 @@ async fn lost_connection_is_typed_and_the_pool_recovers() {
     assert!(killed);
     let err = tx.fetch_all(select::<User>()).await.unwrap_err();
     assert!(
-        err.is_connection_lost() || err.sqlstate() == Some("57P01"),
+        matches!(err.kind(), ErrorKind::TransactionLost(_)),
         "{err:?}"
     );
+    // The server's FATAL 57P01 arrives while the connection is idle, so the driver may see
+    // only the closed socket: the SQLSTATE is there when the message was read.
+    assert!(matches!(err.sqlstate(), None | Some("57P01")), "{err:?}");
     drop(tx);
     assert_eq!(t.fetch_one(select::<User>().count()).await.unwrap(), 0);
 }

@@ -55,7 +55,7 @@ async fn nowait_on_a_locked_row_fails_with_55p03() {
         .fetch_all(select::<User>().for_update().nowait())
         .await
         .unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Database(_)), "{err:?}");
+    assert!(matches!(err.kind(), ErrorKind::LockTimeout(_)), "{err:?}");
     assert_eq!(err.sqlstate(), Some("55P03"));
     assert!(!err.is_retryable());
     tx2.rollback().await.unwrap();

@@ -1,0 +1,228 @@
+//! Time limits: the client-side query timeout on a frozen backend (SIGSTOP), the server's
+//! statement, lock and idle-in-transaction timeouts, each a typed error; the pool healthy
+//! afterwards.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use orm_postgres::prelude::*;
+use orm_postgres::raw::query;
+use orm_postgres::{Error, ErrorKind};
+use orm_testing::test_database;
+
+use crate::pid_of;
+
+/// Sends a signal to a server process.
+fn signal(pid: i32, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok, "kill {sig} {pid}");
+}
+
+/// A backend frozen with SIGSTOP, thawed with SIGCONT when dropped (even when the test fails).
+struct Frozen(i32);
+
+impl Frozen {
+    fn new(pid: i32) -> Frozen {
+        signal(pid, "-STOP");
+        Frozen(pid)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        signal(self.0, "-CONT");
+    }
+}
+
+/// Whether a backend still exists.
+async fn alive(db: &Database, pid: i32) -> bool {
+    db.fetch_one(
+        query::<i64>("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid").bind("pid", pid),
+    )
+    .await
+    .expect("pg_stat_activity")
+        > 0
+}
+
+#[tokio::test]
+async fn a_frozen_backend_times_out_on_the_client_and_the_pool_stays_healthy() {
+    let t = test_database().await.expect("db");
+    // The server's own statement_timeout cannot fire: the process enforcing it is stopped.
+    let db = Database::builder(t.admin_url())
+        .dbname(t.name())
+        .statement_timeout(Duration::from_secs(2))
+        .query_timeout(Some(Duration::from_secs(2)))
+        .max_connections(4)
+        .connect()
+        .await
+        .expect("connect");
+    let conn = db.connection().await.expect("connection");
+    let pid = pid_of(&conn).await;
+    let frozen = Frozen::new(pid);
+    let start = Instant::now();
+    let err: Error = conn
+        .fetch_one(query::<i32>("SELECT 1"))
+        .await
+        .expect_err("no answer");
+    let took = start.elapsed();
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::QueryTimeout {
+                in_transaction: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_timeout());
+    assert!(
+        took >= Duration::from_secs(2) && took < Duration::from_secs(4),
+        "returned after {took:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "no answer from the server within 2s: the statement was cancelled and its connection closed"
+    );
+    // The abandoned connection refuses further statements rather than wait again.
+    let again = conn
+        .fetch_one(query::<i32>("SELECT 1"))
+        .await
+        .expect_err("abandoned");
+    assert!(again.is_connection_lost(), "{again:?}");
+    drop(conn);
+    // Meanwhile the pool serves other calls on other backends.
+    for _ in 0..10 {
+        assert_ne!(pid_of(&db).await, pid);
+    }
+    drop(frozen);
+    // Thawed, the backend finds its client gone (and its query cancelled) and exits.
+    let mut gone = false;
+    for _ in 0..100 {
+        if !alive(&db, pid).await {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(gone, "the abandoned backend exited once thawed");
+}
+
+#[tokio::test]
+async fn a_timeout_inside_a_transaction_loses_it_and_says_so() {
+    let t = test_database().await.expect("db");
+    t.batch_execute("CREATE TABLE ledger (id int PRIMARY KEY)")
+        .await
+        .expect("table");
+    let db = t.with_query_timeout(Some(Duration::from_millis(300)));
+    let tx = db.begin().await.expect("begin");
+    tx.batch_execute("INSERT INTO ledger VALUES (1)")
+        .await
+        .expect("insert");
+    let err = tx
+        .batch_execute("SELECT pg_sleep(5)")
+        .await
+        .expect_err("too slow");
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::QueryTimeout {
+                in_transaction: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("inside a transaction (now rolled back)")
+    );
+    let commit = tx.commit().await.expect_err("lost");
+    assert!(
+        matches!(commit.kind(), ErrorKind::TransactionLost(_)),
+        "{commit:?}"
+    );
+    assert_eq!(
+        t.fetch_one(query::<i64>("SELECT count(*) FROM ledger"))
+            .await
+            .expect("count"),
+        0
+    );
+    // Per call: the same database without the limit waits for the slow statement.
+    t.with_query_timeout(None)
+        .batch_execute("SELECT pg_sleep(0.5)")
+        .await
+        .expect("no limit");
+}
+
+#[tokio::test]
+async fn the_server_timeouts_have_their_own_kinds() {
+    let t = test_database().await.expect("db");
+    t.batch_execute("CREATE TABLE ledger (id int PRIMARY KEY); INSERT INTO ledger VALUES (1)")
+        .await
+        .expect("table");
+
+    // statement_timeout: 57014.
+    let slow = Database::builder(t.admin_url())
+        .dbname(t.name())
+        .statement_timeout(Duration::from_millis(100))
+        .connect()
+        .await
+        .expect("connect");
+    let err = slow
+        .batch_execute("SELECT pg_sleep(2)")
+        .await
+        .expect_err("cancelled");
+    assert!(
+        matches!(err.kind(), ErrorKind::StatementTimeout(_)),
+        "{err:?}"
+    );
+    assert!(err.is_timeout() && !err.is_connection_lost());
+
+    // lock_timeout: 55P03, next to it.
+    let holder = t.begin().await.expect("begin");
+    holder
+        .batch_execute("SELECT * FROM ledger FOR UPDATE")
+        .await
+        .expect("lock");
+    let waiter = t.begin().await.expect("begin");
+    waiter
+        .batch_execute("SET LOCAL lock_timeout = '100ms'")
+        .await
+        .expect("set");
+    let err = waiter
+        .batch_execute("UPDATE ledger SET id = 2")
+        .await
+        .expect_err("lock not available");
+    assert!(matches!(err.kind(), ErrorKind::LockTimeout(_)), "{err:?}");
+    assert_eq!(err.sqlstate(), Some("55P03"));
+    assert!(err.is_timeout());
+    waiter.rollback().await.expect("rollback");
+    holder.rollback().await.expect("rollback");
+
+    // idle_in_transaction_session_timeout: the server ends the session (FATAL 25P03).
+    let tx = t.begin().await.expect("begin");
+    tx.batch_execute("SET LOCAL idle_in_transaction_session_timeout = '100ms'")
+        .await
+        .expect("set");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let err = tx
+        .batch_execute("SELECT 1")
+        .await
+        .expect_err("session ended");
+    assert!(
+        matches!(err.kind(), ErrorKind::TransactionLost(_)),
+        "{err:?}"
+    );
+    tx.rollback().await.expect("a lost transaction rolls back");
+    assert_eq!(
+        t.fetch_one(query::<i64>("SELECT count(*) FROM ledger"))
+            .await
+            .expect("the pool is fine"),
+        1
+    );
+}
