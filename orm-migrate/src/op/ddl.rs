@@ -78,6 +78,22 @@ pub fn create_index_sql(table: &QualifiedName, index: &Index, concurrently: bool
     }
 }
 
+/// `DROP INDEX`, or `DROP INDEX CONCURRENTLY IF EXISTS`.
+pub(super) fn drop_index_sql(table: &QualifiedName, index: &Index, concurrently: bool) -> String {
+    format!(
+        "DROP INDEX {}{}",
+        if concurrently {
+            "CONCURRENTLY IF EXISTS "
+        } else {
+            ""
+        },
+        qualified(&QualifiedName::new(
+            table.schema.clone(),
+            index.name.clone()
+        ))
+    )
+}
+
 pub(super) fn create_table_sql(t: &Table) -> Vec<String> {
     let mut items: Vec<String> = Vec::new();
     let mut sql = format!("CREATE TABLE {}", qualified(&t.name));

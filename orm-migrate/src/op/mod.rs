@@ -7,6 +7,7 @@
 //! it again, empty: the downgrade restores the schema, not the data, and says so in a comment.
 
 mod ddl;
+mod safe;
 
 use crate::render::{column_definition, ident, idents, literal, qualified};
 use crate::schema::{
@@ -14,10 +15,11 @@ use crate::schema::{
     Sequence, Table, Unique, View,
 };
 use ddl::{
-    alter, alter_column_sql, comment, create_enum_sql, create_table_sql, recreate_enum_sql,
-    view_kind,
+    alter, alter_column_sql, comment, create_enum_sql, create_table_sql, drop_index_sql,
+    recreate_enum_sql, view_kind,
 };
 pub use ddl::{create_index_sql, foreign_key_clause};
+pub use safe::{SafeOp, not_null_check_name};
 
 /// A column whose type is an enum (or an array of it): what recreating the enum must convert.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,7 +196,9 @@ pub enum Op {
         /// The constraint.
         check: Check,
     },
-    /// `CREATE INDEX`, `CONCURRENTLY` when asked (then outside a transaction).
+    /// `CREATE INDEX`, or `CREATE INDEX CONCURRENTLY` (then outside a transaction, after
+    /// `DROP INDEX CONCURRENTLY IF EXISTS`, which removes the invalid index a failed concurrent
+    /// build leaves, so the step can run again).
     CreateIndex {
         /// The table.
         table: QualifiedName,
@@ -203,7 +207,8 @@ pub enum Op {
         /// `CONCURRENTLY`.
         concurrently: bool,
     },
-    /// `DROP INDEX`, `CONCURRENTLY` when asked.
+    /// `DROP INDEX`, or `DROP INDEX CONCURRENTLY IF EXISTS` (then outside a transaction, and
+    /// rerunnable).
     DropIndex {
         /// The table.
         table: QualifiedName,
@@ -229,6 +234,9 @@ pub enum Op {
         /// The comment after.
         to: Option<String>,
     },
+    /// A step in its [safe form](SafeOp) for a table with rows: `NOT VALID` then `VALIDATE`,
+    /// or a constraint on an index built `CONCURRENTLY` (outside a transaction).
+    Safe(SafeOp),
 }
 
 impl Op {
@@ -353,19 +361,19 @@ impl Op {
                 table,
                 index,
                 concurrently,
-            } => vec![create_index_sql(table, index, *concurrently)],
+            } => {
+                let create = create_index_sql(table, index, *concurrently);
+                if *concurrently {
+                    vec![drop_index_sql(table, index, true), create]
+                } else {
+                    vec![create]
+                }
+            }
             Op::DropIndex {
                 table,
                 index,
                 concurrently,
-            } => vec![format!(
-                "DROP INDEX {}{}",
-                if *concurrently { "CONCURRENTLY " } else { "" },
-                qualified(&QualifiedName::new(
-                    table.schema.clone(),
-                    index.name.clone()
-                ))
-            )],
+            } => vec![drop_index_sql(table, index, *concurrently)],
             Op::CreateView(v) => vec![format!(
                 "CREATE {} {} AS\n{}",
                 view_kind(v),
@@ -385,6 +393,7 @@ impl Op {
                 qualified(table),
                 comment(to.as_deref())
             )],
+            Op::Safe(s) => s.up(),
         }
     }
 
@@ -487,6 +496,7 @@ impl Op {
                 from: to,
                 to: from,
             },
+            Op::Safe(s) => s.inverse(),
         }
     }
 
@@ -495,11 +505,14 @@ impl Op {
         self.inverse().up()
     }
 
-    /// Whether it can run inside a transaction (`ADD VALUE` and `CONCURRENTLY` cannot).
+    /// Whether it can run inside a transaction (`ADD VALUE` and `CONCURRENTLY` cannot; a
+    /// [safe form](SafeOp) must not, its validation needing the lock of its `NOT VALID` step
+    /// released).
     pub fn transactional(&self) -> bool {
         !matches!(
             self,
             Op::AddEnumValue { .. }
+                | Op::Safe(_)
                 | Op::CreateIndex {
                     concurrently: true,
                     ..
@@ -572,6 +585,7 @@ impl Op {
             Op::CreateObject(o) => format!("create {} {}", o.kind.as_str(), o.name),
             Op::DropObject(o) => format!("drop {} {}", o.kind.as_str(), o.name),
             Op::SetTableComment { table, .. } => format!("comment on table {table}"),
+            Op::Safe(s) => s.describe(),
         }
     }
 }

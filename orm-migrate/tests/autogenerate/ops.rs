@@ -245,11 +245,12 @@ async fn indexes_on_existing_tables_can_be_built_concurrently() {
     assert_eq!(
         m.up_sql(),
         "-- create index t_x on public.t\n\
+         DROP INDEX CONCURRENTLY IF EXISTS public.t_x;\n\
          CREATE INDEX CONCURRENTLY t_x ON public.t USING btree (x);\n\n"
     );
     assert_eq!(
         m.down_sql(),
-        "-- drop index t_x on public.t\nDROP INDEX CONCURRENTLY public.t_x;\n\n"
+        "-- drop index t_x on public.t\nDROP INDEX CONCURRENTLY IF EXISTS public.t_x;\n\n"
     );
     let t = test_database().await.expect("db");
     let steps = [diff(&Schema::default(), &a, &DiffOptions::default()), m];
