@@ -56,10 +56,11 @@ pub(crate) enum Command {
         /// Generate the SQL from the difference between the models and the database.
         #[arg(long)]
         autogenerate: bool,
-        /// With --autogenerate: build and drop indexes on existing tables CONCURRENTLY (the
-        /// revision then runs outside a transaction).
+        /// With --autogenerate: write one revision in the plain forms (CREATE INDEX, ADD
+        /// CONSTRAINT, SET NOT NULL in one transaction, locking tables with rows while they are
+        /// read) instead of the safe form's up to three revisions.
         #[arg(long, requires = "autogenerate")]
-        concurrently: bool,
+        single: bool,
         /// The revision it follows, when the graph has several heads.
         #[arg(long, value_name = "REV")]
         head: Option<String>,

@@ -29,10 +29,10 @@ pub(crate) async fn dispatch(cli: Cli, models: Option<&Models>, style: Style) ->
         Command::Revision {
             message,
             autogenerate,
-            concurrently,
+            single,
             head,
         } => {
-            let generate = autogenerate.then_some(Generate { concurrently });
+            let generate = autogenerate.then_some(Generate { single });
             revision(g, models, &message, generate, head.as_deref(), style).await
         }
         Command::Upgrade { target, offline } => {
@@ -195,7 +195,8 @@ fn init(g: &Global, style: Style) -> Result<u8> {
 
 /// How `revision --autogenerate` writes its operations.
 struct Generate {
-    concurrently: bool,
+    /// One revision in the plain forms, instead of the safe form's phases.
+    single: bool,
 }
 
 async fn revision(
@@ -224,8 +225,14 @@ async fn revision(
             }
         },
     };
-    let mut revision = new_revision(&g.dir, message)?.with_parents(parents);
-    if let (Some(models), Some(generate)) = (models, &generate) {
+    let Some((models, generate)) = models.zip(generate) else {
+        let revision = new_revision(&g.dir, message)?.with_parents(parents);
+        let path = files::write_revision(&g.dir, &revision)?;
+        written(style, &path, &revision);
+        out("fill in its up.sql and down.sql (until then the directory does not read back)");
+        return Ok(EXIT_OK);
+    };
+    {
         let db = connect(g).await?;
         let m = migrator(g)?;
         let applied = m
@@ -243,7 +250,7 @@ async fn revision(
             )));
         }
         let schema = database_schema(&db, m.version_table_name()).await?;
-        let migration = models_migration(models, &schema, generate.concurrently)?;
+        let migration = models_migration(models, &schema)?;
         for w in &migration.warnings {
             err(&format!("{} {w}", style.warn("warning:")));
         }
@@ -251,15 +258,35 @@ async fn revision(
             out("no changes: the database matches the models; no revision written");
             return Ok(EXIT_OK);
         }
-        revision = revision
-            .with_transactional(migration.transactional)
-            .with_up(migration.up)
-            .with_down(migration.down);
-    }
-    let path = files::write_revision(&g.dir, &revision)?;
-    written(style, &path, &revision);
-    if !autogenerate {
-        out("fill in its up.sql and down.sql (until then the directory does not read back)");
+        if generate.single {
+            let revision = new_revision(&g.dir, message)?
+                .with_parents(parents)
+                .with_transactional(migration.transactional)
+                .with_up(migration.up)
+                .with_down(migration.down);
+            let path = files::write_revision(&g.dir, &revision)?;
+            written(style, &path, &revision);
+            return Ok(EXIT_OK);
+        }
+        // The phases, chained: each written before the next takes a (later) id.
+        let mut parents = parents;
+        for phase in &migration.phases {
+            let revision = new_revision(&g.dir, &phase.message(message))?
+                .with_parents(parents)
+                .with_transactional(phase.transactional())
+                .with_up(phase.up_sql())
+                .with_down(phase.down_sql());
+            let path = files::write_revision(&g.dir, &revision)?;
+            written(style, &path, &revision);
+            parents = vec![revision.id];
+        }
+        if migration.phases.len() > 1 {
+            out(&format!(
+                "{} revisions, run in order by `upgrade`: the main one in a transaction, the \
+                 others outside one (their up.sql says why); --single writes one plain revision",
+                migration.phases.len()
+            ));
+        }
     }
     Ok(EXIT_OK)
 }
@@ -496,14 +523,24 @@ async fn check(g: &Global, models: Option<&Models>, style: Style) -> Result<u8> 
         return Ok(EXIT_DRIFT);
     }
     let schema = database_schema(&db, m.version_table_name()).await?;
-    let migration = models_migration(models, &schema, false)?;
+    let migration = models_migration(models, &schema)?;
     if migration.operations > 0 {
         out(&format!(
-            "{} the models differ from the database by {}; `revision --autogenerate` would write:",
+            "{} the models differ from the database by {}; `revision --autogenerate` would write \
+             {}:",
             style.warn("drift:"),
-            plural(migration.operations, "operation")
+            plural(migration.operations, "operation"),
+            plural(migration.phases.len(), "revision")
         ));
-        out(migration.up.trim_end());
+        for phase in &migration.phases {
+            if migration.phases.len() > 1 {
+                out(&format!(
+                    "-- ==== the {} revision ====",
+                    phase.kind.as_str()
+                ));
+            }
+            out(phase.up_sql().trim_end());
+        }
         return Ok(EXIT_DRIFT);
     }
     out(&format!(
