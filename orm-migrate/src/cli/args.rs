@@ -53,7 +53,10 @@ pub(crate) enum Command {
         /// Its message.
         #[arg(short, long)]
         message: String,
-        /// Generate the SQL from the difference between the models and the database.
+        /// Generate the SQL from the difference between the models and the database, as up to
+        /// three chained revisions whose statements keep tables with rows writable (before:
+        /// new enum labels, indexes dropped CONCURRENTLY; the main one; after: indexes built
+        /// CONCURRENTLY, constraints NOT VALID then validated).
         #[arg(long)]
         autogenerate: bool,
         /// With --autogenerate: write one revision in the plain forms (CREATE INDEX, ADD
