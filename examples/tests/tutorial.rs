@@ -1,6 +1,7 @@
 //! The migrations story against a real server: each generated revision says what it should,
-//! the data is carried through add → rename → type change, and each downgrade brings the
-//! previous shape and values back, down to an empty database.
+//! the data is carried through add → rename → type change → required (the last change in its
+//! safe form, two revisions), and each downgrade brings the previous shape and values back,
+//! down to an empty database.
 
 use orm_examples::tutorial;
 use orm_postgres::prelude::*;
@@ -20,13 +21,25 @@ async fn columns(db: &orm_postgres::Database) -> Vec<(String, String)> {
     .expect("columns")
 }
 
+async fn nullable(db: &orm_postgres::Database, column: &str) -> String {
+    db.fetch_one(
+        query::<String>(
+            "SELECT is_nullable::text FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name = 'tutorial' AND column_name = :c",
+        )
+        .bind("c", column.to_owned()),
+    )
+    .await
+    .expect("is_nullable")
+}
+
 #[tokio::test]
 async fn the_story_upgrades_and_downgrades_with_its_data() {
     let t = test_database().await.expect("db");
     let dir = std::env::temp_dir().join(format!("orm-tutorial-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let revs = tutorial::run(&t, &dir).await.expect("the story");
-    assert_eq!(revs.len(), 4);
+    assert_eq!(revs.len(), 6);
     let names: Vec<String> = revs
         .iter()
         .map(|r| {
@@ -41,8 +54,10 @@ async fn the_story_upgrades_and_downgrades_with_its_data() {
         "add_level",
         "rename_level_to_difficulty",
         "difficulty_as_integer",
+        "publish_tutorials_require_difficulty",
+        "after_publish_tutorials_require",
     ]) {
-        assert!(name.ends_with(slug), "{name}");
+        assert!(name.ends_with(slug), "{name} {names:?}");
     }
 
     let up1 = read(&revs[0], "up.sql");
@@ -70,16 +85,55 @@ async fn the_story_upgrades_and_downgrades_with_its_data() {
         "the lint stopped the type change until a person silenced it: {up4}"
     );
 
-    // At the head: integers, carried from 'beginner' through '1'.
+    // The last change, on a table with rows: the column in a transaction, then the rest
+    // outside one, after it.
+    let up5 = read(&revs[4], "up.sql");
+    assert!(!up5.contains("-- transaction: false"), "{up5}");
+    assert!(
+        up5.contains(
+            "ALTER TABLE public.tutorial ADD COLUMN published boolean NOT NULL DEFAULT false;"
+        ),
+        "{up5}"
+    );
+    assert!(
+        !up5.contains("ALTER COLUMN difficulty") && !up5.contains("INDEX"),
+        "{up5}"
+    );
+    let up6 = read(&revs[5], "up.sql");
+    let id5 = names[4].split('_').next().expect("an id");
+    assert!(up6.contains(&format!("-- parents: {id5}\n")), "{up6}");
+    assert!(up6.contains("-- transaction: false\n"), "{up6}");
+    assert!(
+        up6.contains(
+            "ALTER TABLE public.tutorial DROP CONSTRAINT IF EXISTS tutorial_difficulty_not_null_check;\n\
+             ALTER TABLE public.tutorial ADD CONSTRAINT tutorial_difficulty_not_null_check \
+             CHECK (difficulty IS NOT NULL) NOT VALID;\n\
+             ALTER TABLE public.tutorial VALIDATE CONSTRAINT tutorial_difficulty_not_null_check;\n\
+             ALTER TABLE public.tutorial ALTER COLUMN difficulty SET NOT NULL;\n\
+             ALTER TABLE public.tutorial DROP CONSTRAINT tutorial_difficulty_not_null_check;\n"
+        ),
+        "{up6}"
+    );
+    assert!(
+        up6.contains(
+            "CREATE INDEX CONCURRENTLY ix_tutorial_difficulty ON public.tutorial USING btree \
+             (difficulty);"
+        ),
+        "{up6}"
+    );
+
+    // At the head: integers, carried from 'beginner' through '1', now required.
     assert_eq!(
         columns(&t).await,
         [
             ("id".into(), "bigint".into()),
             ("title".into(), "character varying".into()),
             ("body".into(), "text".into()),
-            ("difficulty".into(), "integer".into())
+            ("difficulty".into(), "integer".into()),
+            ("published".into(), "boolean".into())
         ]
     );
+    assert_eq!(nullable(&t, "difficulty").await, "NO");
     let rows: Vec<(String, Option<i32>)> = t
         .fetch_all(query::<(String, Option<i32>)>(
             "SELECT title, difficulty FROM tutorial ORDER BY id",
@@ -94,7 +148,20 @@ async fn the_story_upgrades_and_downgrades_with_its_data() {
         ]
     );
 
-    // Down one: text '1'.
+    // Down the two revisions of the last change: difficulty optional again, then no
+    // `published`.
+    tutorial::downgrade_one(&t, &dir).await.expect("down 6");
+    assert_eq!(nullable(&t, "difficulty").await, "YES");
+    let indexes: Vec<String> = t
+        .fetch_all(query::<String>(
+            "SELECT indexname::text FROM pg_indexes WHERE tablename = 'tutorial' ORDER BY 1",
+        ))
+        .await
+        .expect("indexes");
+    assert_eq!(indexes, ["tutorial_pkey"]);
+    tutorial::downgrade_one(&t, &dir).await.expect("down 5");
+    assert_eq!(columns(&t).await.len(), 4);
+    // Down one more: text '1'.
     tutorial::downgrade_one(&t, &dir).await.expect("down 4");
     let v: Vec<Option<String>> = t
         .fetch_all(query::<Option<String>>("SELECT difficulty FROM tutorial"))

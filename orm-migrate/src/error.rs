@@ -96,6 +96,28 @@ pub enum MigrateError {
         /// The server's error.
         source: orm_postgres::Error,
     },
+    /// A statement of a revision that runs outside a transaction (`-- transaction: false`)
+    /// failed on the server. Nothing was rolled back: the statements before it stay done, and
+    /// the revision's record is as it was (an upgrade not recorded, a downgrade still
+    /// recorded). The revisions `revision --autogenerate` writes this way first drop what a
+    /// failed run left, so once the cause is fixed they can simply be run again.
+    #[error(
+        "revision {id} runs outside a transaction and failed at statement {number} of {total} \
+         (`{statement}`): {source}. The statements before it stay done and the revision's \
+         record is unchanged: fix the cause and run it again"
+    )]
+    StepOutsideTransaction {
+        /// The revision that failed.
+        id: String,
+        /// Which statement failed, from 1.
+        number: usize,
+        /// How many statements the script has.
+        total: usize,
+        /// The failed statement's first line (comments left out).
+        statement: String,
+        /// The server's error.
+        source: orm_postgres::Error,
+    },
     /// A registered Rust function failed (the revision's transaction was rolled back). An
     /// [`orm_postgres::Error`] returned by the function is reported as [`MigrateError::Step`].
     #[error("revision {id}: the Rust function {name:?} failed: {source}")]

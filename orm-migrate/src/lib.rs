@@ -4,7 +4,9 @@
 //! - the [schema model](schema) (plain data) and [expression normalisation](expr);
 //! - [the schema of derived models](model_schema) (`schema_of`, and the renames they declare);
 //! - [the diff](diff) between two schemas: ordered [operations](op), each rendering its upgrade
-//!   and downgrade SQL (identifiers quoted by [render]);
+//!   and downgrade SQL (identifiers quoted by [render]), as one plain script or split into
+//!   [phases](diff::Migration::phases) whose statements keep tables with rows writable
+//!   (`CONCURRENTLY`, `NOT VALID` then `VALIDATE`: [`op::SafeOp`]);
 //! - [revisions](revision) (the file format, checksums), the [migrations directory](files), the
 //!   [revision graph](graph) (heads, branches, merges, `depends_on`, plans) and
 //!   [embedding](embed) with [`embed_migrations!`];

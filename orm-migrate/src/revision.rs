@@ -249,6 +249,26 @@ impl Revision {
         }
     }
 
+    /// Its up script for the [lint](crate::lint::lint_scripts), with lines counted in the file
+    /// (below the header), named by [`source_name`](Self::source_name).
+    pub fn lint_script(&self) -> crate::lint::Script<'_> {
+        crate::lint::Script {
+            source: self.source_name(),
+            sql: &self.up,
+            transactional: self.transactional,
+            lines_above: self.header.matches('\n').count(),
+        }
+    }
+
+    /// Where its up script comes from: the path it was read from, or `<dir>/up.sql`.
+    pub fn source_name(&self) -> String {
+        if self.source.as_os_str().is_empty() {
+            format!("{}/{UP_FILE}", self.dir_name())
+        } else {
+            self.source.display().to_string()
+        }
+    }
+
     /// The hex SHA-256 of `up.sql` as on disk (its header and its script, with `\r\n` read as
     /// `\n`): editing any part of the file changes it. The runner records it when the revision
     /// is applied and refuses to run when an applied revision's checksum changed.

@@ -53,13 +53,17 @@ pub(crate) enum Command {
         /// Its message.
         #[arg(short, long)]
         message: String,
-        /// Generate the SQL from the difference between the models and the database.
+        /// Generate the SQL from the difference between the models and the database, as up to
+        /// three chained revisions whose statements keep tables with rows writable (before:
+        /// new enum labels, indexes dropped CONCURRENTLY; the main one; after: indexes built
+        /// CONCURRENTLY, constraints NOT VALID then validated).
         #[arg(long)]
         autogenerate: bool,
-        /// With --autogenerate: build and drop indexes on existing tables CONCURRENTLY (the
-        /// revision then runs outside a transaction).
+        /// With --autogenerate: write one revision in the plain forms (CREATE INDEX, ADD
+        /// CONSTRAINT, SET NOT NULL in one transaction, locking tables with rows while they are
+        /// read) instead of the safe form's up to three revisions.
         #[arg(long, requires = "autogenerate")]
-        concurrently: bool,
+        single: bool,
         /// The revision it follows, when the graph has several heads.
         #[arg(long, value_name = "REV")]
         head: Option<String>,

@@ -4,22 +4,20 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
-
-use orm_postgres::Database;
+use std::time::{Instant, SystemTime};
 
 use crate::error::MigrateError;
 use crate::files;
-use crate::graph::{Graph, Target};
-use crate::lint::{LintOptions, lint_revisions};
+use crate::graph::Target;
+use crate::lint::LintOptions;
 use crate::revision::Revision;
-use crate::runner::{Direction, Migrator};
-use crate::schema::QualifiedName;
+use crate::runner::Direction;
 
 use super::args::{Cli, Command, Global, Offline};
 use super::hooks::{Models, database_schema, models_migration, schemas_migration};
-use super::lint::{print, with_models};
+use super::lint::{lint_written, print, with_models};
 use super::output::{Bar, Style, err, human, out};
+use super::setup::{connect, connect_to, graph, migrator, version_table};
 use super::{CliError, EXIT_DRIFT, EXIT_ERROR, EXIT_OK};
 
 type Result<T> = std::result::Result<T, CliError>;
@@ -31,10 +29,10 @@ pub(crate) async fn dispatch(cli: Cli, models: Option<&Models>, style: Style) ->
         Command::Revision {
             message,
             autogenerate,
-            concurrently,
+            single,
             head,
         } => {
-            let generate = autogenerate.then_some(Generate { concurrently });
+            let generate = autogenerate.then_some(Generate { single });
             revision(g, models, &message, generate, head.as_deref(), style).await
         }
         Command::Upgrade {
@@ -71,58 +69,6 @@ pub(crate) async fn dispatch(cli: Cli, models: Option<&Models>, style: Style) ->
 }
 
 // ----- what the commands share -----------------------------------------------------------
-
-/// `[schema.]name`.
-fn version_table(g: &Global) -> QualifiedName {
-    match g.version_table.split_once('.') {
-        Some((schema, name)) => QualifiedName::new(schema, name),
-        None => QualifiedName::new("public", g.version_table.as_str()),
-    }
-}
-
-fn off_when_zero(d: Duration) -> Option<Duration> {
-    (!d.is_zero()).then_some(d)
-}
-
-/// The revisions of the migrations directory.
-pub(crate) fn graph(g: &Global) -> Result<Graph> {
-    if !g.dir.is_dir() {
-        return Err(CliError::Message(format!(
-            "no migrations directory at {}: create it with `orm-migrate init` (or pass --dir)",
-            g.dir.display()
-        )));
-    }
-    Ok(Graph::new(files::read_dir(&g.dir)?)?)
-}
-
-pub(crate) fn migrator(g: &Global) -> Result<Migrator> {
-    let table = version_table(g);
-    Ok(Migrator::new(graph(g)?)
-        .version_table(table.schema, table.name)
-        .lock_timeout(off_when_zero(g.lock_timeout))
-        .statement_timeout(off_when_zero(g.statement_timeout))
-        .lock_wait(g.lock_wait)
-        .allow_edited(g.allow_edited))
-}
-
-async fn connect_to(url: &str) -> Result<Database> {
-    Ok(Database::builder(url)
-        .max_connections(2)
-        .application_name("orm-migrate")
-        .connect()
-        .await?)
-}
-
-pub(crate) async fn connect(g: &Global) -> Result<Database> {
-    match &g.database_url {
-        Some(url) => connect_to(url).await,
-        None => Err(CliError::Message(
-            "no database: pass --database-url postgres://user:password@host:port/database, \
-             or set DATABASE_URL"
-                .into(),
-        )),
-    }
-}
 
 fn needs_models(command: &str) -> CliError {
     CliError::Message(format!(
@@ -209,7 +155,8 @@ fn init(g: &Global, style: Style) -> Result<u8> {
 
 /// How `revision --autogenerate` writes its operations.
 struct Generate {
-    concurrently: bool,
+    /// One revision in the plain forms, instead of the safe form's phases.
+    single: bool,
 }
 
 async fn revision(
@@ -238,64 +185,89 @@ async fn revision(
             }
         },
     };
-    let mut revision = new_revision(&g.dir, message)?.with_parents(parents);
-    let mut lint_options = None;
-    if let (Some(models), Some(generate)) = (models, &generate) {
-        let db = connect(g).await?;
-        let m = migrator(g)?;
-        let applied = m
-            .applied(&db)
-            .await?
-            .into_iter()
-            .map(|r| r.id)
-            .collect::<BTreeSet<_>>();
-        let pending = m.graph().upgrade_plan(&applied, &Target::Heads)?;
-        if !pending.is_empty() {
-            return Err(CliError::Message(format!(
-                "the database is not up to date ({} not applied): run `upgrade` first, so the \
-                 new revision starts where the others end",
-                plural(pending.len(), "revision")
-            )));
-        }
-        let schema = database_schema(&db, m.version_table_name()).await?;
-        let migration = models_migration(models, &schema, generate.concurrently)?;
-        for w in &migration.warnings {
-            err(&format!("{} {w}", style.warn("warning:")));
-        }
-        if migration.operations == 0 {
-            out("no changes: the database matches the models; no revision written");
-            return Ok(EXIT_OK);
-        }
-        revision = revision
-            .with_transactional(migration.transactional)
-            .with_up(migration.up)
-            .with_down(migration.down);
-        lint_options = Some(LintOptions {
-            models: Some(models.schema()),
-            lock_timeout: !g.lock_timeout.is_zero(),
-            ..m.lint(true).lint_options(&db).await?
-        });
-    }
-    let path = files::write_revision(&g.dir, &revision)?;
-    written(style, &path, &revision);
-    if let Some(options) = lint_options {
-        // The new revision, as `upgrade` will judge it (lines counted in the file).
-        let mut linted = revision.clone();
-        linted.header = revision.render_header();
-        linted.source = path.join(crate::revision::UP_FILE);
-        let report = lint_revisions(&[&linted], &options);
-        print(&report, style, true);
-        if report.errors() > 0 {
-            err(&format!(
-                "{} `upgrade` will refuse it until each error is fixed or silenced with \
-                 `-- lint: allow <rule>: <why>`",
-                style.warn("note:")
-            ));
-        }
-    }
-    if !autogenerate {
+    let Some((models, generate)) = models.zip(generate) else {
+        let revision = new_revision(&g.dir, message)?.with_parents(parents);
+        let path = files::write_revision(&g.dir, &revision)?;
+        written(style, &path, &revision);
         out("fill in its up.sql and down.sql (until then the directory does not read back)");
+        return Ok(EXIT_OK);
+    };
+    let db = connect(g).await?;
+    let m = migrator(g)?;
+    let applied = m
+        .applied(&db)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect::<BTreeSet<_>>();
+    let pending = m.graph().upgrade_plan(&applied, &Target::Heads)?;
+    if !pending.is_empty() {
+        return Err(CliError::Message(format!(
+            "the database is not up to date ({} not applied): run `upgrade` first, so the \
+             new revision starts where the others end",
+            plural(pending.len(), "revision")
+        )));
     }
+    let schema = database_schema(&db, m.version_table_name()).await?;
+    let migration = models_migration(models, &schema)?;
+    for w in &migration.warnings {
+        err(&format!("{} {w}", style.warn("warning:")));
+    }
+    if migration.operations == 0 {
+        out("no changes: the database matches the models; no revision written");
+        return Ok(EXIT_OK);
+    }
+    let parts: Vec<(String, bool, String, String)> = if generate.single {
+        vec![(
+            message.to_string(),
+            migration.transactional,
+            migration.up.clone(),
+            migration.down.clone(),
+        )]
+    } else {
+        migration
+            .phases
+            .iter()
+            .map(|p| {
+                (
+                    p.message(message),
+                    p.transactional(),
+                    p.up_sql(),
+                    p.down_sql(),
+                )
+            })
+            .collect()
+    };
+    // Chained: each written before the next takes a (later) id.
+    let mut parents = parents;
+    let mut revisions = Vec::new();
+    for (message, transactional, up, down) in parts {
+        let mut revision = new_revision(&g.dir, &message)?
+            .with_parents(parents)
+            .with_transactional(transactional)
+            .with_up(up)
+            .with_down(down);
+        let path = files::write_revision(&g.dir, &revision)?;
+        written(style, &path, &revision);
+        parents = vec![revision.id.clone()];
+        // As `upgrade` will read it: lines counted in the file.
+        revision.header = revision.render_header();
+        revision.source = path.join(crate::revision::UP_FILE);
+        revisions.push(revision);
+    }
+    if revisions.len() > 1 {
+        out(&format!(
+            "{} revisions, run in order by `upgrade`: the main one in a transaction, the \
+             others outside one (their up.sql says why); --single writes one plain revision",
+            revisions.len()
+        ));
+    }
+    let options = LintOptions {
+        models: Some(models.schema()),
+        lock_timeout: !g.lock_timeout.is_zero(),
+        ..m.lint_options(&db).await?
+    };
+    lint_written(&revisions, &options, style);
     Ok(EXIT_OK)
 }
 
@@ -549,14 +521,24 @@ async fn check(g: &Global, models: Option<&Models>, style: Style) -> Result<u8> 
         return Ok(EXIT_DRIFT);
     }
     let schema = database_schema(&db, m.version_table_name()).await?;
-    let migration = models_migration(models, &schema, false)?;
+    let migration = models_migration(models, &schema)?;
     if migration.operations > 0 {
         out(&format!(
-            "{} the models differ from the database by {}; `revision --autogenerate` would write:",
+            "{} the models differ from the database by {}; `revision --autogenerate` would write \
+             {}:",
             style.warn("drift:"),
-            plural(migration.operations, "operation")
+            plural(migration.operations, "operation"),
+            plural(migration.phases.len(), "revision")
         ));
-        out(migration.up.trim_end());
+        for phase in &migration.phases {
+            if migration.phases.len() > 1 {
+                out(&format!(
+                    "-- ==== the {} revision ====",
+                    phase.kind.as_str()
+                ));
+            }
+            out(phase.up_sql().trim_end());
+        }
         return Ok(EXIT_DRIFT);
     }
     out(&format!(

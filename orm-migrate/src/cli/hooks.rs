@@ -6,7 +6,7 @@
 use orm_postgres::Database;
 use orm_postgres::meta;
 
-use crate::diff::{DiffOptions, diff};
+use crate::diff::{DiffOptions, Phase, diff};
 use crate::model_schema::{Renames, renames_of, schema_of};
 use crate::reflect::{ReflectOptions, reflect};
 use crate::schema::{QualifiedName, Schema};
@@ -70,20 +70,28 @@ impl Models {
     }
 }
 
-/// A migration computed by autogenerate: a revision's scripts.
+/// A migration computed by autogenerate, in both forms: one plain script (`up`, `down`:
+/// `revision --autogenerate --single`, `diff --from --to`) and the safe [`phases`] (what
+/// `revision --autogenerate` writes, one revision each).
+///
+/// [`phases`]: Migration::phases
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Migration {
-    /// The upgrade SQL.
+    /// The upgrade SQL, as one script in the plain forms.
     pub up: String,
-    /// The downgrade SQL (a step that cannot be reversed renders as a statement that raises).
+    /// The downgrade SQL of `up`.
     pub down: String,
     /// How many operations it holds; zero when the two schemas match.
     pub operations: usize,
-    /// Whether it can run in a transaction (`false` when it holds `ALTER TYPE ... ADD VALUE`
-    /// or `CREATE INDEX CONCURRENTLY`).
+    /// Whether `up` can run in a transaction (`false` when it holds `ALTER TYPE ... ADD
+    /// VALUE`).
     pub transactional: bool,
     /// Warnings for the terminal (a drop that may be a rename, data that would be lost).
     pub warnings: Vec<String>,
+    /// The same changes as up to three revisions (before, main, after) in the forms that keep
+    /// tables with rows writable: see [`diff::Migration::phases`](crate::diff::Migration::phases).
+    /// Empty when the two schemas match.
+    pub phases: Vec<Phase>,
 }
 
 impl From<crate::diff::Migration> for Migration {
@@ -93,6 +101,7 @@ impl From<crate::diff::Migration> for Migration {
             down: m.down_sql(),
             operations: m.ops.len(),
             transactional: m.transactional(),
+            phases: m.phases(),
             warnings: m.warnings,
         }
     }
@@ -101,12 +110,7 @@ impl From<crate::diff::Migration> for Migration {
 /// The migration that turns the database's schema (`database`, from [`database_schema`])
 /// into the one the models describe (`revision --autogenerate`, `check`). Only the schemas the
 /// models use are compared; the database's views and free-standing sequences are left alone.
-/// `concurrently`: build and drop indexes on existing tables `CONCURRENTLY`.
-pub fn models_migration(
-    models: &Models,
-    database: &Schema,
-    concurrently: bool,
-) -> Result<Migration, CliError> {
+pub fn models_migration(models: &Models, database: &Schema) -> Result<Migration, CliError> {
     let target = models.schema();
     let mut database = database.clone();
     database.schemas.retain(|s| target.schemas.contains(s));
@@ -119,7 +123,6 @@ pub fn models_migration(
     let options = DiffOptions {
         renames: models.renames().clone(),
         models: true,
-        concurrently,
     };
     Ok(diff(&database, &target, &options).into())
 }

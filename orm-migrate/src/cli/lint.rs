@@ -1,13 +1,14 @@
 //! `lint`, and the lint that `upgrade` and `revision --autogenerate` run: the report printed
 //! in colour, errors failing the command.
 
-use crate::lint::{Finding, LintOptions, Report, Rule, Severity, lint_revisions};
+use crate::lint::{Finding, LintOptions, Report, Rule, Severity};
 use crate::revision::Revision;
+use crate::runner::lint_revisions;
 
 use super::args::Global;
-use super::commands::{connect, graph, migrator};
 use super::hooks::Models;
 use super::output::{Style, err, out};
+use super::setup::{connect, graph, migrator};
 use super::{CliError, EXIT_ERROR, EXIT_OK};
 
 type Result<T> = std::result::Result<T, CliError>;
@@ -84,6 +85,21 @@ fn indent(sql: &str) -> String {
         .map(|l| format!("    {l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The lint of revisions `revision --autogenerate` just wrote, printed, with a note when
+/// `upgrade` will refuse them.
+pub(crate) fn lint_written(revisions: &[Revision], options: &LintOptions, style: Style) {
+    let refs: Vec<&Revision> = revisions.iter().collect();
+    let report = lint_revisions(&refs, options);
+    print(&report, style, true);
+    if report.errors() > 0 {
+        err(&format!(
+            "{} `upgrade` will refuse it until each error is fixed or silenced with \
+             `-- lint: allow <rule>: <why>`",
+            style.warn("note:")
+        ));
+    }
 }
 
 /// The migrator with the models' schema for the lint.

@@ -4,8 +4,9 @@
 //! ```text
 //! orm-migrate init                              create migrations/ with a README
 //! orm-migrate revision -m "add tutorials"       a new revision to fill in (parent: the head)
-//! orm-migrate revision -m "..." --autogenerate  generated from the models (needs your models;
-//!                                               --concurrently for CONCURRENTLY indexes)
+//! orm-migrate revision -m "..." --autogenerate  generated from the models (needs your models):
+//!                                               up to three chained revisions in the safe
+//!                                               form; --single for one plain revision
 //! orm-migrate upgrade [head|heads|ID|+N]        apply (default: head)
 //! orm-migrate upgrade head --sql [--from REV]   print the SQL instead (no database)
 //! orm-migrate downgrade ID|-N|base [--sql]      revert
@@ -55,12 +56,26 @@
 //!
 //! `Models::new` reads the derive's metadata: every table, column, key, index, check and enum
 //! type, and the renames declared with `#[model(renamed_from = "...")]`.
+//!
+//! # What `revision --autogenerate` writes
+//! The difference between the database and the models, as up to three chained revisions,
+//! each a directory of its own ([`diff::Migration::phases`](crate::diff::Migration::phases)):
+//! `before: <message>` (outside a transaction: new enum labels, indexes dropped
+//! `CONCURRENTLY`), `<message>` (one transaction: everything else) and `after: <message>`
+//! (outside a transaction: on tables that already existed, indexes built `CONCURRENTLY`,
+//! foreign keys and checks added `NOT VALID` then validated, `SET NOT NULL` proved by a
+//! validated check, unique constraints and primary keys added `USING INDEX`). A change that
+//! needs only one writes one, with the message as given. `--single` writes one revision in the
+//! plain forms instead, in one transaction (unless an enum gains a label), which locks tables
+//! with rows while their rows are read: for an empty database or a maintenance window. `check`
+//! prints what `--autogenerate` would write; `diff --from --to` prints one plain script.
 
 mod args;
 mod commands;
 mod hooks;
 mod lint;
 mod output;
+mod setup;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

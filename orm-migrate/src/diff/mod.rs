@@ -18,9 +18,16 @@
 //! partitions); new and altered columns; sequence owners; new constraints and indexes; new
 //! foreign keys; dropped columns, tables (partitions first) and sequences; enums recreated or
 //! dropped; dropped schemas; new views; comments.
+//!
+//! The operations come in their plain forms: one script, one transaction (unless an enum
+//! gains a label), what `diff --from --to` prints and `revision --autogenerate --single`
+//! writes. [`Migration::phases`] rewrites them for tables that already have rows, the way
+//! `revision --autogenerate` writes them: up to three revisions (before, main, after) so that
+//! no statement locks a table against writes while PostgreSQL reads its rows.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+mod phases;
 mod renames;
 
 use crate::expr::normalize_expr;
@@ -30,6 +37,7 @@ use crate::render::qualified;
 use crate::schema::{
     Column, ForeignKey, Index, Object, ObjectKind, QualifiedName, Schema, Sequence, Table, View,
 };
+pub use phases::{Phase, PhaseKind};
 use renames::{apply_renames, rename_word, suggest_column_renames, suggest_table_renames};
 
 /// What the diff compares, and how it writes what it finds.
@@ -37,9 +45,6 @@ use renames::{apply_renames, rename_word, suggest_column_renames, suggest_table_
 pub struct DiffOptions {
     /// The renames the models declare.
     pub renames: Renames,
-    /// `CREATE INDEX CONCURRENTLY` / `DROP INDEX CONCURRENTLY` on tables that already exist
-    /// (the revision then runs outside a transaction).
-    pub concurrently: bool,
     /// The target describes only models (the derive knows no views, free-standing sequences,
     /// functions or triggers): leave the database's views, sequences and schemas alone instead
     /// of dropping them. Off for a diff between two databases.
@@ -47,6 +52,11 @@ pub struct DiffOptions {
 }
 
 /// The result of a diff: the operations, and what a person should know before running them.
+///
+/// As it is, one script in the plain forms (one transaction, unless an enum gains a label):
+/// [`up_sql`](Migration::up_sql), [`down_sql`](Migration::down_sql). Split into
+/// [`phases`](Migration::phases), the same changes in the forms that keep tables with rows
+/// writable while PostgreSQL reads them, as up to three revisions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Migration {
     /// The operations, in the order they run.
@@ -56,6 +66,10 @@ pub struct Migration {
     /// Renames the diff suspects but did not make: SQL for a person to use instead of a drop and
     /// an add.
     pub suggestions: Vec<String>,
+    /// The partitioned tables (of either schema). PostgreSQL builds no index `CONCURRENTLY` on
+    /// them, nor adds a foreign key `NOT VALID`: [`phases`](Migration::phases) leaves their
+    /// changes in their plain forms.
+    pub partitioned: BTreeSet<QualifiedName>,
 }
 
 impl Migration {
@@ -244,7 +258,7 @@ pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Migration {
     let mut dropped: Vec<&Table> = Vec::new();
     for t in to.tables.values() {
         match from.tables.get(&t.name) {
-            Some(f) => diff_table(f, t, options, &mut plan, &mut warnings, &mut suggestions),
+            Some(f) => diff_table(f, t, &mut plan, &mut warnings, &mut suggestions),
             None => created.push(t),
         }
     }
@@ -280,10 +294,18 @@ pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Migration {
     }
     suggest_table_renames(&dropped, &created, &mut warnings, &mut suggestions);
 
+    let partitioned = from
+        .tables
+        .values()
+        .chain(to.tables.values())
+        .filter(|t| t.partition_by.is_some())
+        .map(|t| t.name.clone())
+        .collect();
     Migration {
         ops: plan.into_ops(),
         warnings,
         suggestions,
+        partitioned,
     }
 }
 
@@ -590,7 +612,6 @@ fn unmatched<'a, T, K: Ord>(
 fn diff_table(
     f: &Table,
     t: &Table,
-    options: &DiffOptions,
     plan: &mut Plan,
     warnings: &mut Vec<String>,
     suggestions: &mut Vec<String>,
@@ -716,19 +737,18 @@ fn diff_table(
 
     // Indexes.
     let (gone, new) = unmatched(f.indexes.values(), t.indexes.values(), index_signature);
-    let concurrently = options.concurrently && t.partition_by.is_none();
     for index in gone {
         plan.drop_constraints.push(Op::DropIndex {
             table: name.clone(),
             index: index.clone(),
-            concurrently,
+            concurrently: false,
         });
     }
     for index in new {
         plan.add_constraints.push(Op::CreateIndex {
             table: name.clone(),
             index: index.clone(),
-            concurrently,
+            concurrently: false,
         });
     }
 

@@ -27,7 +27,6 @@ mod types;
 pub use lock::{Lock, LockMode};
 pub use rules::{Rule, Severity};
 
-use crate::revision::Revision;
 use crate::schema::Schema;
 
 /// What the lint knows beyond the script.
@@ -63,7 +62,7 @@ pub struct Finding {
     /// The rule.
     pub rule: Rule,
     /// The line (1-based) of the statement (of the comment, for a bad silence): in the file,
-    /// header included, for [`lint_revisions`]; in the script for [`lint_sql`].
+    /// header included, for [`lint_scripts`]; in the script for [`lint_sql`].
     pub line: usize,
     /// The statement, on one line (shortened past 200 characters).
     pub statement: String,
@@ -144,35 +143,39 @@ pub fn lint_sql(sql: &str, transactional: bool, options: &LintOptions) -> Vec<Fi
     check::State::new(options).script(&stmts, transactional)
 }
 
-/// Lints the up scripts of revisions that run in this order (an upgrade plan). With
-/// [`LintOptions::schema`], a table an earlier revision of the list creates is new (and empty)
-/// for the later ones; without it, each revision is judged alone.
-pub fn lint_revisions(revisions: &[&Revision], options: &LintOptions) -> Report {
+/// A script to lint: a revision's up script, and where it comes from
+/// ([`Revision::lint_script`](crate::revision::Revision::lint_script) makes one).
+#[derive(Debug, Clone)]
+pub struct Script<'a> {
+    /// Where it comes from, for the report: `migrations/<dir>/up.sql`.
+    pub source: String,
+    /// The SQL.
+    pub sql: &'a str,
+    /// Whether it runs in one transaction.
+    pub transactional: bool,
+    /// Lines of its file above the SQL (the header), so findings give lines of the file.
+    pub lines_above: usize,
+}
+
+/// Lints scripts that run in this order (an upgrade plan). With [`LintOptions::schema`], a
+/// table an earlier script creates is new (and empty) for the later ones; without it, each
+/// script is judged alone.
+pub fn lint_scripts(scripts: &[Script<'_>], options: &LintOptions) -> Report {
     let mut state = check::State::new(options);
     let mut report = Report::default();
-    for r in revisions {
+    for s in scripts {
         state.next_revision();
-        let stmts = script::statements(&r.up);
-        let mut findings = state.script(&stmts, r.transactional);
-        // Lines count in the file, header included.
-        let header = r.header.matches('\n').count();
+        let stmts = script::statements(s.sql);
+        let mut findings = state.script(&stmts, s.transactional);
         for f in &mut findings {
-            f.line += header;
+            f.line += s.lines_above;
         }
         report.scripts.push(ScriptFindings {
-            source: source_of(r),
+            source: s.source.clone(),
             findings,
         });
     }
     report
-}
-
-fn source_of(r: &Revision) -> String {
-    if r.source.as_os_str().is_empty() {
-        format!("{}/up.sql", r.dir_name())
-    } else {
-        r.source.display().to_string()
-    }
 }
 
 impl fmt::Display for Finding {

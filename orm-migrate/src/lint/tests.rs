@@ -343,10 +343,14 @@ fn renames_warn_and_are_errors_only_when_the_models_still_map_the_old_name() {
     );
     let into = "SET lock_timeout = '1s'; ALTER TABLE users RENAME COLUMN legacy_email TO email2;";
     assert_eq!(rules(into, true, &o), vec!["renaming-column"]);
-    let report = lint_revisions(
-        &[&crate::revision::Revision::new("20260101000000", "r").with_up(away)],
-        &o,
-    );
+    let script = Script {
+        source: "r/up.sql".into(),
+        sql: away,
+        transactional: true,
+        lines_above: 2,
+    };
+    let report = lint_scripts(&[script], &o);
+    assert_eq!(report.findings().next().map(|(_, f)| f.line), Some(3));
     assert_eq!(report.errors(), 1);
     assert_eq!(report.warnings(), 1);
 }

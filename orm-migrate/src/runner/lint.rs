@@ -5,12 +5,20 @@ use orm_postgres::{Database, Executor};
 
 use crate::error::Result;
 use crate::graph::Target;
-use crate::lint::{LintOptions, Report, lint_revisions};
+use crate::lint::{LintOptions, Report, lint_scripts};
 use crate::reflect::{ReflectOptions, reflect};
+use crate::revision::Revision;
 use crate::schema::Schema;
 
 use super::Migrator;
 use super::table::{Sql, ids};
+
+/// Lints the up scripts of revisions that run in this order (an upgrade plan), each finding
+/// with the line in its file: [`lint_scripts`] over [`Revision::lint_script`].
+pub fn lint_revisions(revisions: &[&Revision], options: &LintOptions) -> Report {
+    let scripts: Vec<_> = revisions.iter().map(|r| r.lint_script()).collect();
+    lint_scripts(&scripts, options)
+}
 
 impl Migrator {
     /// Whether [`upgrade`](Self::upgrade) lints the revisions it is about to apply and stops

@@ -60,7 +60,13 @@ impl Locked {
         settings: SessionSettings,
         progress: &dyn Progress,
     ) -> Result<Locked> {
-        let mut conn = db.connection().await?;
+        // The database's client-side query timeout would cut long revisions (an index built
+        // CONCURRENTLY on a big table) short: the run's own statement_timeout, with a grace,
+        // bounds them instead, and none when the run has none.
+        let mut conn = db
+            .with_query_timeout(settings.statement_timeout.map(|t| t + CLIENT_GRACE))
+            .connection()
+            .await?;
         conn.close_on_drop();
         let key = key(table);
         let got = conn

@@ -51,10 +51,11 @@
 //!    run in a transaction) runs statement by statement outside any transaction (the script
 //!    is split by PostgreSQL's lexical rules: strings, dollar quotes, comments), then its
 //!    function and version row in a transaction. A failure part-way leaves the statements
-//!    before it done and the revision unrecorded: write such scripts to be rerun
-//!    (`CREATE INDEX CONCURRENTLY IF NOT EXISTS`; a failed concurrent build leaves an
-//!    `INVALID` index to drop). Downgrades run the same way with the down script and the
-//!    removal of the row.
+//!    before it done and the revision unrecorded ([`MigrateError::StepOutsideTransaction`],
+//!    naming the statement): write such scripts to be rerun (`DROP INDEX CONCURRENTLY IF
+//!    EXISTS` before `CREATE INDEX CONCURRENTLY`, since a failed concurrent build leaves an
+//!    `INVALID` index; autogenerate writes them so). Downgrades run the same way with the
+//!    down script and the removal of the row.
 //! 7. The lock is released and the connection closed.
 //!
 //! Twenty processes running `upgrade head` at once: one takes the lock and applies, the others
@@ -87,6 +88,7 @@ use crate::revision::Revision;
 use crate::schema::QualifiedName;
 
 pub use functions::StepFuture;
+pub use lint::lint_revisions;
 
 use functions::RustStep;
 pub use report::{Direction, HistoryEntry, Progress, Silent, StampReport, StepReport};

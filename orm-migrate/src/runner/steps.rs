@@ -7,9 +7,10 @@
 //! - **Not transactional** (`-- transaction: false`): each statement of the script is sent on
 //!   its own (split by [`split`](super::split)), outside any transaction, then the Rust function
 //!   and the version row in a transaction of their own. A failure part-way leaves the
-//!   statements before it done and the revision unrecorded, so write such scripts to be rerun
-//!   (`CREATE INDEX CONCURRENTLY IF NOT EXISTS`; a failed concurrent build leaves an `INVALID`
-//!   index to drop first).
+//!   statements before it done and the revision unrecorded
+//!   ([`MigrateError::StepOutsideTransaction`], naming the statement), so write such scripts
+//!   to be rerun (`DROP INDEX CONCURRENTLY IF EXISTS` before `CREATE INDEX CONCURRENTLY`: a
+//!   failed concurrent build leaves an `INVALID` index), as autogenerate does.
 
 use std::time::{Duration, Instant};
 
@@ -44,6 +45,36 @@ fn function_error(revision: &Revision, name: &str, e: BoxError) -> MigrateError 
     }
 }
 
+/// Runs `script` statement by statement, outside a transaction.
+async fn run_outside(conn: &mut Connection, revision: &Revision, script: &str) -> Result<()> {
+    let pieces = split::statements(script);
+    for (i, piece) in pieces.iter().enumerate() {
+        if let Err(source) = conn.batch_execute(piece.text).await {
+            return Err(MigrateError::StepOutsideTransaction {
+                id: revision.id.clone(),
+                number: i + 1,
+                total: pieces.len(),
+                statement: first_line(piece.text),
+                source,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The first line of a statement that is not a comment, cut to 200 characters.
+fn first_line(statement: &str) -> String {
+    let line = statement
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("--"))
+        .unwrap_or_default();
+    match line.char_indices().nth(200) {
+        Some((at, _)) => format!("{}...", &line[..at]),
+        None => line.to_owned(),
+    }
+}
+
 /// Whether a script has no statement (a merge, a revision that only runs a function).
 fn is_blank(script: &str) -> bool {
     split::statements(script).is_empty()
@@ -70,11 +101,7 @@ pub(crate) async fn apply(
 ) -> Result<Duration> {
     let start = Instant::now();
     if !revision.transactional {
-        for piece in split::statements(&revision.up) {
-            conn.batch_execute(piece.text)
-                .await
-                .map_err(step(revision))?;
-        }
+        run_outside(conn, revision, &revision.up).await?;
     }
     let tx = conn.begin().await.map_err(step(revision))?;
     let outcome = apply_in(&tx, table, revision, function, start).await;
@@ -114,11 +141,7 @@ pub(crate) async fn revert(
 ) -> Result<Duration> {
     let start = Instant::now();
     if !revision.transactional {
-        for piece in split::statements(&revision.down) {
-            conn.batch_execute(piece.text)
-                .await
-                .map_err(step(revision))?;
-        }
+        run_outside(conn, revision, &revision.down).await?;
         table
             .delete(conn, &revision.id)
             .await

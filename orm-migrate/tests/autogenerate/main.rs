@@ -1,5 +1,6 @@
 //! Autogenerate against a real PostgreSQL: every operation kind applied up and down through the
-//! runner, renames (declared and suspected), the round-trip laws on generated model sets, the
+//! runner (as one plain revision, and in the safe form's phases), the safe forms on tables with
+//! rows, renames (declared and suspected), the round-trip laws on generated model sets, the
 //! diff between two databases, and the sample databases diffed against themselves.
 //!
 //! The laws are checked the strict way: after an upgrade the database is reflected and diffed
@@ -10,6 +11,7 @@ mod law;
 mod models;
 mod ops;
 mod renames;
+mod safe;
 
 use orm_migrate::diff::{DiffOptions, Migration, diff};
 use orm_migrate::reflect::{ReflectOptions, reflect};
@@ -110,22 +112,85 @@ pub async fn assert_schema(db: &Database, expected: &Schema, context: &str) {
     );
 }
 
+/// How a migration is written as revisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// One plain revision (`revision --autogenerate --single`).
+    Single,
+    /// The safe form's phases, chained (`revision --autogenerate`).
+    Phased,
+}
+
+/// The revisions of `m` in `form`, ids `20260101000NNN` from `first` on, the first following
+/// `parent`.
+pub fn revisions_of(
+    m: &Migration,
+    form: Form,
+    first: usize,
+    parent: Option<&str>,
+) -> Vec<Revision> {
+    let scripts: Vec<(String, bool, String, String)> = match form {
+        Form::Single if m.is_empty() => Vec::new(),
+        Form::Single => vec![("step".into(), m.transactional(), m.up_sql(), m.down_sql())],
+        Form::Phased => m
+            .phases()
+            .iter()
+            .map(|p| {
+                (
+                    p.message("step"),
+                    p.transactional(),
+                    p.up_sql(),
+                    p.down_sql(),
+                )
+            })
+            .collect(),
+    };
+    let mut parent = parent.map(str::to_owned);
+    let mut out = Vec::new();
+    for (i, (message, transactional, up, down)) in scripts.into_iter().enumerate() {
+        let id = format!("20260101000{:03}", first + i);
+        out.push(
+            Revision::new(id.clone(), &message)
+                .with_parents(parent.take())
+                .with_transactional(transactional)
+                .with_up(up)
+                .with_down(down),
+        );
+        parent = Some(id);
+    }
+    out
+}
+
 /// Upgrades through every revision, checking the schema after each, then downgrades back to
 /// base, checking each schema again and that nothing is left.
 pub async fn run_chain(db: &Database, schemas: &[Schema]) {
+    run_chain_in(db, schemas, Form::Single).await;
+}
+
+/// [`run_chain`] with each step written in `form`.
+pub async fn run_chain_in(db: &Database, schemas: &[Schema], form: Form) {
     let mut steps = Vec::new();
     let mut prev = Schema::default();
     for s in schemas {
         steps.push(plain_diff(&prev, s));
         prev = s.clone();
     }
-    let revs = revisions(&steps);
-    let ids: Vec<String> = revs.iter().map(|r| r.id.clone()).collect();
+    // Each step's revisions, and the id the database is at after it.
+    let mut revs: Vec<Revision> = Vec::new();
+    let mut ends: Vec<Option<String>> = Vec::new();
+    for m in &steps {
+        let parent = revs.last().map(|r| r.id.clone());
+        let new = revisions_of(m, form, revs.len() + 1, parent.as_deref());
+        revs.extend(new);
+        ends.push(revs.last().map(|r| r.id.clone()));
+    }
     let m = migrator(revs);
     let mut at = Vec::new();
     for (i, s) in schemas.iter().enumerate() {
         if !steps[i].is_empty() {
-            let id = format!("202601010000{:02}", i + 1);
+            let id = ends[i]
+                .clone()
+                .expect("a step with operations has revisions");
             m.upgrade(db, &Target::Id(id.clone()))
                 .await
                 .unwrap_or_else(|e| {
@@ -133,9 +198,8 @@ pub async fn run_chain(db: &Database, schemas: &[Schema]) {
                 });
             at.push(id);
         }
-        assert_schema(db, s, &format!("after upgrading step {}", i + 1)).await;
+        assert_schema(db, s, &format!("after upgrading step {} ({form:?})", i + 1)).await;
     }
-    let _ = ids;
     for i in (0..schemas.len()).rev() {
         if steps[i].is_empty() {
             continue;

@@ -1,14 +1,15 @@
 //! Every operation kind, up and down: each case is a pair of schemas written in plain DDL,
 //! loaded into scratch databases and reflected; the migration between them runs through the
-//! runner on a third database (empty → A → B, then back down to empty), and after every step
-//! the database must be exactly the schema it should be.
+//! runner on a third database (empty → A → B, then back down to empty), once as plain single
+//! revisions and once in the safe form's phases, and after every step the database must be
+//! exactly the schema it should be.
 
 use orm_migrate::diff::{DiffOptions, diff};
 use orm_migrate::schema::Schema;
 use orm_postgres::prelude::*;
 use orm_testing::test_database;
 
-use super::{migrator, revisions, run_chain, schema_of_db};
+use super::{Form, migrator, revisions, run_chain_in, schema_of_db};
 
 /// The schema `ddl` creates, read back from a scratch database.
 pub async fn schema_from_ddl(ddl: &str) -> Schema {
@@ -23,8 +24,10 @@ pub async fn schema_from_ddl(ddl: &str) -> Schema {
 
 async fn case(a: &str, b: &str) {
     let (a, b) = (schema_from_ddl(a).await, schema_from_ddl(b).await);
-    let t = test_database().await.expect("db");
-    run_chain(&t, &[a, b]).await;
+    for form in [Form::Single, Form::Phased] {
+        let t = test_database().await.expect("db");
+        run_chain_in(&t, &[a.clone(), b.clone()], form).await;
+    }
 }
 
 const EVERYTHING: &str = r#"
@@ -175,8 +178,10 @@ async fn enum_values_are_added_renamed_and_removed() {
         "{}",
         rename.up_sql()
     );
-    let t = test_database().await.expect("db");
-    run_chain(&t, &schemas).await;
+    for form in [Form::Single, Form::Phased] {
+        let t = test_database().await.expect("db");
+        run_chain_in(&t, &schemas, form).await;
+    }
 }
 
 #[tokio::test]
@@ -228,38 +233,4 @@ async fn views_sequences_and_schemas_are_created_changed_and_dropped() {
         "#,
     )
     .await;
-}
-
-#[tokio::test]
-async fn indexes_on_existing_tables_can_be_built_concurrently() {
-    let a = schema_from_ddl("CREATE TABLE t (id int PRIMARY KEY, x text);").await;
-    let b =
-        schema_from_ddl("CREATE TABLE t (id int PRIMARY KEY, x text); CREATE INDEX t_x ON t (x);")
-            .await;
-    let options = DiffOptions {
-        concurrently: true,
-        ..DiffOptions::default()
-    };
-    let m = diff(&a, &b, &options);
-    assert!(!m.transactional());
-    assert_eq!(
-        m.up_sql(),
-        "-- create index t_x on public.t\n\
-         CREATE INDEX CONCURRENTLY t_x ON public.t USING btree (x);\n\n"
-    );
-    assert_eq!(
-        m.down_sql(),
-        "-- drop index t_x on public.t\nDROP INDEX CONCURRENTLY public.t_x;\n\n"
-    );
-    let t = test_database().await.expect("db");
-    let steps = [diff(&Schema::default(), &a, &DiffOptions::default()), m];
-    let mig = migrator(revisions(&steps));
-    mig.upgrade(&t, &orm_migrate::Target::Head)
-        .await
-        .expect("up");
-    super::assert_schema(&t, &b, "after the concurrent index").await;
-    mig.downgrade(&t, &orm_migrate::Target::Base)
-        .await
-        .expect("down");
-    super::assert_schema(&t, &Schema::default(), "after base").await;
 }

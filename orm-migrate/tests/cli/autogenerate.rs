@@ -1,5 +1,6 @@
 //! Autogenerate through the CLI: `revision --autogenerate` with a project's models (the
-//! library entry point a three-line `src/bin/migrate.rs` calls), `check` against models, and
+//! library entry point a three-line `src/bin/migrate.rs` calls; the safe form's phases as
+//! chained revisions, or one plain revision with `--single`), `check` against models, and
 //! `diff --from --to` between two databases through the binary.
 
 use orm_migrate::cli::{EXIT_DRIFT, EXIT_OK, Models, run_async};
@@ -34,6 +35,23 @@ mod v2 {
         #[model(len = 200, index)]
         pub title: String,
         pub published: Option<bool>,
+    }
+}
+
+mod v3 {
+    use orm_postgres::prelude::*;
+
+    #[derive(Model, Debug)]
+    #[model(table = "tutorial")]
+    pub struct Tutorial {
+        #[model(primary_key, generated)]
+        pub id: i64,
+        #[model(len = 200, index)]
+        pub title: String,
+        #[model(index)]
+        pub published: bool,
+        #[model(default = "0")]
+        pub views: i64,
     }
 }
 
@@ -111,8 +129,81 @@ async fn revision_autogenerate_upgrade_and_check_follow_the_models() {
     t.batch_execute("INSERT INTO tutorial (title, published) VALUES ('Hello', true)")
         .await
         .expect("insert through the new column");
+
+    // The table has a row: `published` becomes NOT NULL and indexed, a column comes. With
+    // --single, one plain revision...
+    let third = Models::new(&[v3::Tutorial::TABLE]);
+    assert_eq!(run_async(args(&["check"]), Some(&third)).await, EXIT_DRIFT);
+    let single = args(&[
+        "revision",
+        "-m",
+        "require publishing",
+        "--autogenerate",
+        "--single",
+    ]);
+    assert_eq!(run_async(single, Some(&third)).await, EXIT_OK);
+    let dirs = revision_dirs(&dir);
+    assert_eq!(dirs.len(), 3, "{dirs:?}");
+    let plain = std::fs::read_to_string(dir.join(&dirs[2]).join("up.sql")).expect("up.sql");
+    assert!(!plain.contains("-- transaction: false"), "{plain}");
+    for expected in [
+        "ALTER TABLE public.tutorial ALTER COLUMN published SET NOT NULL;",
+        "CREATE INDEX ix_tutorial_published ON public.tutorial USING btree (published);",
+        "ALTER TABLE public.tutorial ADD COLUMN views bigint NOT NULL DEFAULT 0;",
+    ] {
+        assert!(
+            plain.contains(expected),
+            "missing {expected:?} in:\n{plain}"
+        );
+    }
+    std::fs::remove_dir_all(dir.join(&dirs[2])).expect("remove the plain revision");
+    // ... by default, the safe form: the column in a transaction, then the rest outside one.
+    let safe = args(&["revision", "-m", "require publishing", "--autogenerate"]);
+    assert_eq!(run_async(safe, Some(&third)).await, EXIT_OK);
+    let dirs = revision_dirs(&dir);
+    assert_eq!(dirs.len(), 4, "{dirs:?}");
+    assert!(dirs[2].ends_with("_require_publishing"), "{dirs:?}");
+    assert!(dirs[3].ends_with("_after_require_publishing"), "{dirs:?}");
+    let main = std::fs::read_to_string(dir.join(&dirs[2]).join("up.sql")).expect("up.sql");
+    let after = std::fs::read_to_string(dir.join(&dirs[3]).join("up.sql")).expect("up.sql");
+    let main_id = dirs[2].split('_').next().expect("id");
+    let parent_of_main = dirs[1].split('_').next().expect("id");
+    assert!(
+        main.starts_with(&format!(
+            "-- message: require publishing\n-- parents: {parent_of_main}\n"
+        )),
+        "{main}"
+    );
+    assert!(
+        main.contains("ALTER TABLE public.tutorial ADD COLUMN views bigint NOT NULL DEFAULT 0;")
+            && !main.contains("published"),
+        "{main}"
+    );
+    assert!(
+        after.starts_with(&format!(
+            "-- message: after: require publishing\n-- parents: {main_id}\n\
+             -- transaction: false\n"
+        )),
+        "{after}"
+    );
+    for expected in [
+        "ALTER TABLE public.tutorial ADD CONSTRAINT tutorial_published_not_null_check \
+         CHECK (published IS NOT NULL) NOT VALID;",
+        "ALTER TABLE public.tutorial ALTER COLUMN published SET NOT NULL;",
+        "CREATE INDEX CONCURRENTLY ix_tutorial_published ON public.tutorial USING btree \
+         (published);",
+    ] {
+        assert!(
+            after.contains(expected),
+            "missing {expected:?} in:\n{after}"
+        );
+    }
+    assert_eq!(run_async(args(&["upgrade"]), Some(&third)).await, EXIT_OK);
+    assert_eq!(run_async(args(&["check"]), Some(&third)).await, EXIT_OK);
+
+    // Back down the two revisions of the safe form, and the column before them.
     assert_eq!(
-        run_async(args(&["downgrade", "-1"]), Some(&second)).await,
+        run_async(args(&["downgrade", "-3"]), Some(&second)).await,
         EXIT_OK
     );
     // Behind the heads again (exit 3), without the column, the rows kept.

@@ -6,11 +6,20 @@
 //! upgrade's operations in reverse order. Dropping a column or a table is reversed by creating
 //! it again, empty: the downgrade restores the schema, not the data, and says so in a comment.
 
-use crate::render::{column_definition, ident, identity_clause, idents, literal, qualified};
+mod ddl;
+mod safe;
+
+use crate::render::{column_definition, ident, idents, literal, qualified};
 use crate::schema::{
-    Check, Column, EnumType, FkAction, ForeignKey, Index, Object, ObjectKind, PrimaryKey,
-    QualifiedName, Sequence, Table, Unique, View,
+    Check, Column, EnumType, ForeignKey, Index, Object, ObjectKind, PrimaryKey, QualifiedName,
+    Sequence, Table, Unique, View,
 };
+use ddl::{
+    alter, alter_column_sql, comment, create_enum_sql, create_table_sql, drop_index_sql,
+    recreate_enum_sql, view_kind,
+};
+pub use ddl::{create_index_sql, foreign_key_clause};
+pub use safe::{SafeOp, not_null_check_name};
 
 /// A column whose type is an enum (or an array of it): what recreating the enum must convert.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,7 +196,9 @@ pub enum Op {
         /// The constraint.
         check: Check,
     },
-    /// `CREATE INDEX`, `CONCURRENTLY` when asked (then outside a transaction).
+    /// `CREATE INDEX`, or `CREATE INDEX CONCURRENTLY` (then outside a transaction, after
+    /// `DROP INDEX CONCURRENTLY IF EXISTS`, which removes the invalid index a failed concurrent
+    /// build leaves, so the step can run again).
     CreateIndex {
         /// The table.
         table: QualifiedName,
@@ -196,7 +207,8 @@ pub enum Op {
         /// `CONCURRENTLY`.
         concurrently: bool,
     },
-    /// `DROP INDEX`, `CONCURRENTLY` when asked.
+    /// `DROP INDEX`, or `DROP INDEX CONCURRENTLY IF EXISTS` (then outside a transaction, and
+    /// rerunnable).
     DropIndex {
         /// The table.
         table: QualifiedName,
@@ -222,269 +234,9 @@ pub enum Op {
         /// The comment after.
         to: Option<String>,
     },
-}
-
-fn alter(table: &QualifiedName) -> String {
-    format!("ALTER TABLE {}", qualified(table))
-}
-
-fn action(a: FkAction) -> &'static str {
-    match a {
-        FkAction::NoAction => "NO ACTION",
-        FkAction::Restrict => "RESTRICT",
-        FkAction::Cascade => "CASCADE",
-        FkAction::SetNull => "SET NULL",
-        FkAction::SetDefault => "SET DEFAULT",
-    }
-}
-
-fn comment(value: Option<&str>) -> String {
-    value.map_or_else(|| "NULL".to_owned(), literal)
-}
-
-/// `FOREIGN KEY (cols) REFERENCES t (cols) ...`, as in `ADD CONSTRAINT`.
-pub fn foreign_key_clause(fk: &ForeignKey) -> String {
-    let mut out = format!(
-        "FOREIGN KEY ({}) REFERENCES {} ({})",
-        idents(&fk.columns),
-        qualified(&fk.references),
-        idents(&fk.referenced_columns)
-    );
-    if fk.on_update != FkAction::NoAction {
-        out.push_str(" ON UPDATE ");
-        out.push_str(action(fk.on_update));
-    }
-    if fk.on_delete != FkAction::NoAction {
-        out.push_str(" ON DELETE ");
-        out.push_str(action(fk.on_delete));
-    }
-    if fk.deferrable {
-        out.push_str(" DEFERRABLE");
-        if fk.initially_deferred {
-            out.push_str(" INITIALLY DEFERRED");
-        }
-    }
-    out
-}
-
-/// The `CREATE INDEX` statement of `index` on `table`: its reflected definition when it has one,
-/// otherwise built from its parts.
-pub fn create_index_sql(table: &QualifiedName, index: &Index, concurrently: bool) -> String {
-    let base = if index.definition.is_empty() {
-        let mut s = format!(
-            "CREATE {}INDEX {} ON {} USING {} ({})",
-            if index.unique { "UNIQUE " } else { "" },
-            ident(&index.name),
-            qualified(table),
-            index.method,
-            index.keys.join(", ")
-        );
-        if !index.include.is_empty() {
-            s.push_str(&format!(" INCLUDE ({})", idents(&index.include)));
-        }
-        if let Some(p) = &index.predicate {
-            s.push_str(&format!(" WHERE {p}"));
-        }
-        s
-    } else {
-        index.definition.clone()
-    };
-    if concurrently {
-        base.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1)
-    } else {
-        base
-    }
-}
-
-fn create_table_sql(t: &Table) -> Vec<String> {
-    let mut items: Vec<String> = Vec::new();
-    let mut sql = format!("CREATE TABLE {}", qualified(&t.name));
-    if let Some((parent, _)) = &t.partition_of {
-        sql.push_str(&format!(" PARTITION OF {}", qualified(parent)));
-    } else {
-        items.extend(t.columns.iter().map(column_definition));
-    }
-    if let Some(pk) = &t.primary_key {
-        items.push(format!(
-            "CONSTRAINT {} PRIMARY KEY ({})",
-            ident(&pk.name),
-            idents(&pk.columns)
-        ));
-    }
-    for u in t.uniques.values() {
-        items.push(format!(
-            "CONSTRAINT {} UNIQUE ({})",
-            ident(&u.name),
-            idents(&u.columns)
-        ));
-    }
-    for c in t.checks.values() {
-        items.push(format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
-    }
-    if !items.is_empty() || t.partition_of.is_none() {
-        sql.push_str(" (\n    ");
-        sql.push_str(&items.join(",\n    "));
-        sql.push_str("\n)");
-    }
-    if let Some((_, bound)) = &t.partition_of {
-        sql.push(' ');
-        sql.push_str(bound);
-    }
-    if let Some(by) = &t.partition_by {
-        sql.push_str(" PARTITION BY ");
-        sql.push_str(by);
-    }
-    let mut out = vec![sql];
-    out.extend(
-        t.indexes
-            .values()
-            .map(|i| create_index_sql(&t.name, i, false)),
-    );
-    if t.partition_of.is_some() {
-        // A partition takes its columns from its parent; what is its own (a default, NOT NULL)
-        // is set after.
-        out.extend(partition_column_sql(t));
-    }
-    if let Some(c) = &t.comment {
-        out.push(format!(
-            "COMMENT ON TABLE {} IS {}",
-            qualified(&t.name),
-            literal(c)
-        ));
-    }
-    for c in &t.columns {
-        if let Some(text) = &c.comment {
-            out.push(format!(
-                "COMMENT ON COLUMN {}.{} IS {}",
-                qualified(&t.name),
-                ident(&c.name),
-                literal(text)
-            ));
-        }
-    }
-    out
-}
-
-/// What a partition's columns hold beyond the parent's: defaults and `NOT NULL`.
-fn partition_column_sql(t: &Table) -> Vec<String> {
-    let mut out = Vec::new();
-    for c in &t.columns {
-        if let Some(d) = &c.default {
-            out.push(format!(
-                "{} ALTER COLUMN {} SET DEFAULT {d}",
-                alter(&t.name),
-                ident(&c.name)
-            ));
-        }
-        if !c.nullable {
-            out.push(format!(
-                "{} ALTER COLUMN {} SET NOT NULL",
-                alter(&t.name),
-                ident(&c.name)
-            ));
-        }
-    }
-    out
-}
-
-fn alter_column_sql(table: &QualifiedName, from: &Column, to: &Column) -> Vec<String> {
-    let col = format!("{} ALTER COLUMN {}", alter(table), ident(&to.name));
-    let retype = from.data_type != to.data_type || from.collation != to.collation;
-    let mut out = Vec::new();
-    if from.identity.is_some() && to.identity.is_none() {
-        out.push(format!("{col} DROP IDENTITY"));
-    }
-    if from.default.is_some() && (from.default != to.default || retype) {
-        out.push(format!("{col} DROP DEFAULT"));
-    }
-    if retype {
-        let mut s = format!("{col} TYPE {}", to.data_type);
-        if let Some(c) = &to.collation {
-            s.push_str(&format!(" COLLATE {}", ident(c)));
-        }
-        s.push_str(&format!(" USING {}::{}", ident(&to.name), to.data_type));
-        out.push(s);
-    }
-    if let Some(d) = &to.default
-        && (from.default != to.default || retype)
-    {
-        out.push(format!("{col} SET DEFAULT {d}"));
-    }
-    if from.nullable && !to.nullable {
-        out.push(format!("{col} SET NOT NULL"));
-    } else if !from.nullable && to.nullable {
-        out.push(format!("{col} DROP NOT NULL"));
-    }
-    match (from.identity, to.identity) {
-        (None, Some(i)) => out.push(format!("{col} ADD{}", identity_clause(i))),
-        (Some(a), Some(b)) if a != b => {
-            let kind = identity_clause(b).trim_start_matches(" GENERATED ");
-            let kind = kind.trim_end_matches(" AS IDENTITY");
-            out.push(format!("{col} SET GENERATED {kind}"));
-        }
-        _ => {}
-    }
-    if from.comment != to.comment {
-        out.push(format!(
-            "COMMENT ON COLUMN {}.{} IS {}",
-            qualified(table),
-            ident(&to.name),
-            comment(to.comment.as_deref())
-        ));
-    }
-    out
-}
-
-fn recreate_enum_sql(name: &QualifiedName, labels: &[String], uses: &[EnumUse]) -> Vec<String> {
-    let old = QualifiedName::new(name.schema.clone(), format!("{}__old", name.name));
-    let mut out = vec![
-        format!(
-            "ALTER TYPE {} RENAME TO {}",
-            qualified(name),
-            ident(&old.name)
-        ),
-        create_enum_sql(name, labels),
-    ];
-    for u in uses {
-        let col = format!("{} ALTER COLUMN {}", alter(&u.table), ident(&u.column));
-        if u.default.is_some() {
-            out.push(format!("{col} DROP DEFAULT"));
-        }
-        let (ty, via) = if u.array {
-            (format!("{}[]", qualified(name)), "text[]")
-        } else {
-            (qualified(name), "text")
-        };
-        out.push(format!(
-            "{col} TYPE {ty} USING {}::{via}::{ty}",
-            ident(&u.column)
-        ));
-        if let Some(d) = &u.default {
-            out.push(format!("{col} SET DEFAULT {d}"));
-        }
-    }
-    out.push(format!("DROP TYPE {}", qualified(&old)));
-    out
-}
-
-fn create_enum_sql(name: &QualifiedName, labels: &[String]) -> String {
-    format!(
-        "CREATE TYPE {} AS ENUM ({})",
-        qualified(name),
-        labels
-            .iter()
-            .map(|l| literal(l))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
-}
-
-fn view_kind(v: &View) -> &'static str {
-    if v.materialized {
-        "MATERIALIZED VIEW"
-    } else {
-        "VIEW"
-    }
+    /// A step in its [safe form](SafeOp) for a table with rows: `NOT VALID` then `VALIDATE`,
+    /// or a constraint on an index built `CONCURRENTLY` (outside a transaction).
+    Safe(SafeOp),
 }
 
 impl Op {
@@ -609,19 +361,19 @@ impl Op {
                 table,
                 index,
                 concurrently,
-            } => vec![create_index_sql(table, index, *concurrently)],
+            } => {
+                let create = create_index_sql(table, index, *concurrently);
+                if *concurrently {
+                    vec![drop_index_sql(table, index, true), create]
+                } else {
+                    vec![create]
+                }
+            }
             Op::DropIndex {
                 table,
                 index,
                 concurrently,
-            } => vec![format!(
-                "DROP INDEX {}{}",
-                if *concurrently { "CONCURRENTLY " } else { "" },
-                qualified(&QualifiedName::new(
-                    table.schema.clone(),
-                    index.name.clone()
-                ))
-            )],
+            } => vec![drop_index_sql(table, index, *concurrently)],
             Op::CreateView(v) => vec![format!(
                 "CREATE {} {} AS\n{}",
                 view_kind(v),
@@ -641,6 +393,7 @@ impl Op {
                 qualified(table),
                 comment(to.as_deref())
             )],
+            Op::Safe(s) => s.up(),
         }
     }
 
@@ -743,6 +496,7 @@ impl Op {
                 from: to,
                 to: from,
             },
+            Op::Safe(s) => s.inverse(),
         }
     }
 
@@ -751,11 +505,14 @@ impl Op {
         self.inverse().up()
     }
 
-    /// Whether it can run inside a transaction (`ADD VALUE` and `CONCURRENTLY` cannot).
+    /// Whether it can run inside a transaction (`ADD VALUE` and `CONCURRENTLY` cannot; a
+    /// [safe form](SafeOp) must not, its validation needing the lock of its `NOT VALID` step
+    /// released).
     pub fn transactional(&self) -> bool {
         !matches!(
             self,
             Op::AddEnumValue { .. }
+                | Op::Safe(_)
                 | Op::CreateIndex {
                     concurrently: true,
                     ..
@@ -828,6 +585,7 @@ impl Op {
             Op::CreateObject(o) => format!("create {} {}", o.kind.as_str(), o.name),
             Op::DropObject(o) => format!("drop {} {}", o.kind.as_str(), o.name),
             Op::SetTableComment { table, .. } => format!("comment on table {table}"),
+            Op::Safe(s) => s.describe(),
         }
     }
 }

@@ -1,0 +1,290 @@
+//! The SQL text of the statements operations render: tables, columns, keys, indexes, enums.
+//! No IO.
+
+use crate::render::{column_definition, ident, identity_clause, idents, literal, qualified};
+use crate::schema::{Column, FkAction, ForeignKey, Index, QualifiedName, Table, View};
+
+use super::EnumUse;
+
+pub(super) fn alter(table: &QualifiedName) -> String {
+    format!("ALTER TABLE {}", qualified(table))
+}
+
+pub(super) fn action(a: FkAction) -> &'static str {
+    match a {
+        FkAction::NoAction => "NO ACTION",
+        FkAction::Restrict => "RESTRICT",
+        FkAction::Cascade => "CASCADE",
+        FkAction::SetNull => "SET NULL",
+        FkAction::SetDefault => "SET DEFAULT",
+    }
+}
+
+pub(super) fn comment(value: Option<&str>) -> String {
+    value.map_or_else(|| "NULL".to_owned(), literal)
+}
+
+/// `FOREIGN KEY (cols) REFERENCES t (cols) ...`, as in `ADD CONSTRAINT`.
+pub fn foreign_key_clause(fk: &ForeignKey) -> String {
+    let mut out = format!(
+        "FOREIGN KEY ({}) REFERENCES {} ({})",
+        idents(&fk.columns),
+        qualified(&fk.references),
+        idents(&fk.referenced_columns)
+    );
+    if fk.on_update != FkAction::NoAction {
+        out.push_str(" ON UPDATE ");
+        out.push_str(action(fk.on_update));
+    }
+    if fk.on_delete != FkAction::NoAction {
+        out.push_str(" ON DELETE ");
+        out.push_str(action(fk.on_delete));
+    }
+    if fk.deferrable {
+        out.push_str(" DEFERRABLE");
+        if fk.initially_deferred {
+            out.push_str(" INITIALLY DEFERRED");
+        }
+    }
+    out
+}
+
+/// The `CREATE INDEX` statement of `index` on `table`: its reflected definition when it has one,
+/// otherwise built from its parts.
+pub fn create_index_sql(table: &QualifiedName, index: &Index, concurrently: bool) -> String {
+    let base = if index.definition.is_empty() {
+        let mut s = format!(
+            "CREATE {}INDEX {} ON {} USING {} ({})",
+            if index.unique { "UNIQUE " } else { "" },
+            ident(&index.name),
+            qualified(table),
+            index.method,
+            index.keys.join(", ")
+        );
+        if !index.include.is_empty() {
+            s.push_str(&format!(" INCLUDE ({})", idents(&index.include)));
+        }
+        if let Some(p) = &index.predicate {
+            s.push_str(&format!(" WHERE {p}"));
+        }
+        s
+    } else {
+        index.definition.clone()
+    };
+    if concurrently {
+        base.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1)
+    } else {
+        base
+    }
+}
+
+/// `DROP INDEX`, or `DROP INDEX CONCURRENTLY IF EXISTS`.
+pub(super) fn drop_index_sql(table: &QualifiedName, index: &Index, concurrently: bool) -> String {
+    format!(
+        "DROP INDEX {}{}",
+        if concurrently {
+            "CONCURRENTLY IF EXISTS "
+        } else {
+            ""
+        },
+        qualified(&QualifiedName::new(
+            table.schema.clone(),
+            index.name.clone()
+        ))
+    )
+}
+
+pub(super) fn create_table_sql(t: &Table) -> Vec<String> {
+    let mut items: Vec<String> = Vec::new();
+    let mut sql = format!("CREATE TABLE {}", qualified(&t.name));
+    if let Some((parent, _)) = &t.partition_of {
+        sql.push_str(&format!(" PARTITION OF {}", qualified(parent)));
+    } else {
+        items.extend(t.columns.iter().map(column_definition));
+    }
+    if let Some(pk) = &t.primary_key {
+        items.push(format!(
+            "CONSTRAINT {} PRIMARY KEY ({})",
+            ident(&pk.name),
+            idents(&pk.columns)
+        ));
+    }
+    for u in t.uniques.values() {
+        items.push(format!(
+            "CONSTRAINT {} UNIQUE ({})",
+            ident(&u.name),
+            idents(&u.columns)
+        ));
+    }
+    for c in t.checks.values() {
+        items.push(format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
+    }
+    if !items.is_empty() || t.partition_of.is_none() {
+        sql.push_str(" (\n    ");
+        sql.push_str(&items.join(",\n    "));
+        sql.push_str("\n)");
+    }
+    if let Some((_, bound)) = &t.partition_of {
+        sql.push(' ');
+        sql.push_str(bound);
+    }
+    if let Some(by) = &t.partition_by {
+        sql.push_str(" PARTITION BY ");
+        sql.push_str(by);
+    }
+    let mut out = vec![sql];
+    out.extend(
+        t.indexes
+            .values()
+            .map(|i| create_index_sql(&t.name, i, false)),
+    );
+    if t.partition_of.is_some() {
+        // A partition takes its columns from its parent; what is its own (a default, NOT NULL)
+        // is set after.
+        out.extend(partition_column_sql(t));
+    }
+    if let Some(c) = &t.comment {
+        out.push(format!(
+            "COMMENT ON TABLE {} IS {}",
+            qualified(&t.name),
+            literal(c)
+        ));
+    }
+    for c in &t.columns {
+        if let Some(text) = &c.comment {
+            out.push(format!(
+                "COMMENT ON COLUMN {}.{} IS {}",
+                qualified(&t.name),
+                ident(&c.name),
+                literal(text)
+            ));
+        }
+    }
+    out
+}
+
+/// What a partition's columns hold beyond the parent's: defaults and `NOT NULL`.
+pub(super) fn partition_column_sql(t: &Table) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in &t.columns {
+        if let Some(d) = &c.default {
+            out.push(format!(
+                "{} ALTER COLUMN {} SET DEFAULT {d}",
+                alter(&t.name),
+                ident(&c.name)
+            ));
+        }
+        if !c.nullable {
+            out.push(format!(
+                "{} ALTER COLUMN {} SET NOT NULL",
+                alter(&t.name),
+                ident(&c.name)
+            ));
+        }
+    }
+    out
+}
+
+pub(super) fn alter_column_sql(table: &QualifiedName, from: &Column, to: &Column) -> Vec<String> {
+    let col = format!("{} ALTER COLUMN {}", alter(table), ident(&to.name));
+    let retype = from.data_type != to.data_type || from.collation != to.collation;
+    let mut out = Vec::new();
+    if from.identity.is_some() && to.identity.is_none() {
+        out.push(format!("{col} DROP IDENTITY"));
+    }
+    if from.default.is_some() && (from.default != to.default || retype) {
+        out.push(format!("{col} DROP DEFAULT"));
+    }
+    if retype {
+        let mut s = format!("{col} TYPE {}", to.data_type);
+        if let Some(c) = &to.collation {
+            s.push_str(&format!(" COLLATE {}", ident(c)));
+        }
+        s.push_str(&format!(" USING {}::{}", ident(&to.name), to.data_type));
+        out.push(s);
+    }
+    if let Some(d) = &to.default
+        && (from.default != to.default || retype)
+    {
+        out.push(format!("{col} SET DEFAULT {d}"));
+    }
+    if from.nullable && !to.nullable {
+        out.push(format!("{col} SET NOT NULL"));
+    } else if !from.nullable && to.nullable {
+        out.push(format!("{col} DROP NOT NULL"));
+    }
+    match (from.identity, to.identity) {
+        (None, Some(i)) => out.push(format!("{col} ADD{}", identity_clause(i))),
+        (Some(a), Some(b)) if a != b => {
+            let kind = identity_clause(b).trim_start_matches(" GENERATED ");
+            let kind = kind.trim_end_matches(" AS IDENTITY");
+            out.push(format!("{col} SET GENERATED {kind}"));
+        }
+        _ => {}
+    }
+    if from.comment != to.comment {
+        out.push(format!(
+            "COMMENT ON COLUMN {}.{} IS {}",
+            qualified(table),
+            ident(&to.name),
+            comment(to.comment.as_deref())
+        ));
+    }
+    out
+}
+
+pub(super) fn recreate_enum_sql(
+    name: &QualifiedName,
+    labels: &[String],
+    uses: &[EnumUse],
+) -> Vec<String> {
+    let old = QualifiedName::new(name.schema.clone(), format!("{}__old", name.name));
+    let mut out = vec![
+        format!(
+            "ALTER TYPE {} RENAME TO {}",
+            qualified(name),
+            ident(&old.name)
+        ),
+        create_enum_sql(name, labels),
+    ];
+    for u in uses {
+        let col = format!("{} ALTER COLUMN {}", alter(&u.table), ident(&u.column));
+        if u.default.is_some() {
+            out.push(format!("{col} DROP DEFAULT"));
+        }
+        let (ty, via) = if u.array {
+            (format!("{}[]", qualified(name)), "text[]")
+        } else {
+            (qualified(name), "text")
+        };
+        out.push(format!(
+            "{col} TYPE {ty} USING {}::{via}::{ty}",
+            ident(&u.column)
+        ));
+        if let Some(d) = &u.default {
+            out.push(format!("{col} SET DEFAULT {d}"));
+        }
+    }
+    out.push(format!("DROP TYPE {}", qualified(&old)));
+    out
+}
+
+pub(super) fn create_enum_sql(name: &QualifiedName, labels: &[String]) -> String {
+    format!(
+        "CREATE TYPE {} AS ENUM ({})",
+        qualified(name),
+        labels
+            .iter()
+            .map(|l| literal(l))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+pub(super) fn view_kind(v: &View) -> &'static str {
+    if v.materialized {
+        "MATERIALIZED VIEW"
+    } else {
+        "VIEW"
+    }
+}
