@@ -87,7 +87,7 @@ mod transaction;
 pub use database::{
     Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives, PoolStatus,
 };
-pub use database::{create_all, drop_all};
+pub use database::{advisory_lock_key, create_all, drop_all};
 pub use executor::{Executor, RowStream};
 pub use session::{RetryPolicy, Session, SessionOptions};
 pub use transaction::{IsolationLevel, Transaction, TxOptions};

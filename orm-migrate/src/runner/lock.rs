@@ -36,12 +36,7 @@ pub(crate) struct SessionSettings {
 
 /// The advisory lock key of a version table.
 pub(crate) fn key(table: &VersionTable) -> i64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in b"orm-migrate:".iter().chain(table.display.as_bytes()) {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    i64::from_ne_bytes(h.to_ne_bytes())
+    orm_postgres::advisory_lock_key(&format!("orm-migrate:{}", table.display))
 }
 
 /// A connection holding the migration lock, with the run's settings, and the version table

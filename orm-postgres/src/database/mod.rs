@@ -16,7 +16,7 @@ mod schema;
 mod transactions;
 
 pub use connection::Connection;
-pub use schema::{create_all, drop_all};
+pub use schema::{advisory_lock_key, create_all, drop_all};
 
 use std::str::FromStr;
 use std::sync::Arc;

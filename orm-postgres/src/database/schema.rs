@@ -25,10 +25,28 @@ fn enum_types(tables: &[&'static Table]) -> Vec<&'static EnumType> {
     out
 }
 
+/// The advisory lock key of a name: the 64-bit FNV-1a hash of its bytes. `create_all` locks
+/// `orm-postgres:create_all`; the migration runner (orm-migrate) locks `orm-migrate:` and its
+/// version table's name, with the same hash.
+pub fn advisory_lock_key(name: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    i64::from_ne_bytes(h.to_ne_bytes())
+}
+
 /// Creates what is missing of `tables`, in dependency order: schemas, enum types, tables,
-/// constraints and indexes. Idempotent.
+/// constraints and indexes. Idempotent, also when several processes run it at once: it first
+/// takes a transaction-scoped advisory lock (`pg_advisory_xact_lock`), so the others wait and
+/// then find everything created. The lock lasts as long as `ex`'s transaction: run it in one
+/// ([`Database::create_all`] does), not on a pool where each statement commits alone.
 pub async fn create_all<E: Executor>(ex: &E, tables: &[&'static Table]) -> Result<()> {
     let sorted = ddl::sort_by_dependency(tables)?;
+    let key = advisory_lock_key("orm-postgres:create_all");
+    ex.batch_execute(&format!("SELECT pg_advisory_xact_lock({key})"))
+        .await?;
     let mut schemas: Vec<&str> = sorted.iter().filter_map(|t| t.schema).collect();
     schemas.dedup();
     for s in schemas {
@@ -66,7 +84,8 @@ pub async fn drop_all<E: Executor>(ex: &E, tables: &[&'static Table]) -> Result<
 
 impl Database {
     /// Creates the tables of these models, in one transaction, in foreign-key order, with every
-    /// declared constraint, index and enum type. Idempotent: what exists is left alone.
+    /// declared constraint, index and enum type. Idempotent: what exists is left alone, and
+    /// twenty processes starting at once all succeed (an advisory lock makes them take turns).
     ///
     /// ```no_run
     /// # use orm_postgres::prelude::*;
