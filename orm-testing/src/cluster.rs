@@ -124,6 +124,39 @@ impl LocalCluster {
         &self.log_file
     }
 
+    /// Restarts the server on the same port, shutting it down in `mode` first: what an
+    /// operator's restart ([`Shutdown::Fast`]) or a crash ([`Shutdown::Immediate`]) does to the
+    /// clients. Returns once the server accepts connections again.
+    ///
+    /// # Errors
+    ///
+    /// [`ClusterError::Failed`] when `pg_ctl restart` fails (with the end of the server log).
+    pub fn restart(&self, mode: Shutdown) -> Result<(), ClusterError> {
+        let log_start = fs::metadata(&self.log_file).map_or(0, |m| m.len());
+        let out = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&self.data_dir)
+            .arg("-l")
+            .arg(&self.log_file)
+            .args(["-m", mode.as_arg(), "-w", "-t", "60"])
+            .args(["-o", &server_options(self.port), "restart"])
+            .output()
+            .map_err(|e| ClusterError::failed("cannot run pg_ctl restart", Some(Box::new(e))))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(ClusterError::failed(
+            format!(
+                "`pg_ctl restart` failed ({}):\n{}\n--- end of the server log ---\n{}",
+                out.status,
+                tail(&combined(&out)),
+                tail(&read_from(&self.log_file, log_start))
+            ),
+            None,
+        ))
+    }
+
     /// Stops the server (`pg_ctl stop -m immediate`) and removes the temporary directory.
     ///
     /// Idempotent: calling it again, or dropping the cluster afterwards, does nothing. Concurrent
@@ -296,6 +329,26 @@ impl LocalCluster {
                 ),
                 None,
             ));
+        }
+    }
+}
+
+/// How [`LocalCluster::restart`] shuts the server down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// `-m fast`: every session is terminated (SQLSTATE 57P01), open transactions roll back,
+    /// then a clean shutdown.
+    Fast,
+    /// `-m immediate`: the server processes quit at once, as in a crash; the next start
+    /// recovers from the WAL.
+    Immediate,
+}
+
+impl Shutdown {
+    fn as_arg(self) -> &'static str {
+        match self {
+            Shutdown::Fast => "fast",
+            Shutdown::Immediate => "immediate",
         }
     }
 }

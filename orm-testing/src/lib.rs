@@ -98,11 +98,11 @@ mod unsupported;
 #[cfg(unix)]
 pub use cleanup::shared;
 #[cfg(unix)]
-pub use cluster::LocalCluster;
+pub use cluster::{LocalCluster, Shutdown};
 pub use database::{TestDatabase, dev_database, test_database};
 pub use error::ClusterError;
 #[cfg(not(unix))]
-pub use unsupported::{LocalCluster, shared};
+pub use unsupported::{LocalCluster, Shutdown, shared};
 
 /// Environment variable naming the directory that holds `initdb`, `pg_ctl` and `postgres`.
 pub const BIN_DIR_ENV: &str = "ORM_PG_BIN";

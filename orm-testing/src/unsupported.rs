@@ -42,6 +42,15 @@ impl LocalCluster {
         match self.never {}
     }
 
+    /// Restarts the server.
+    ///
+    /// # Errors
+    ///
+    /// Never: no cluster exists to restart.
+    pub fn restart(&self, _mode: Shutdown) -> Result<(), ClusterError> {
+        match self.never {}
+    }
+
     /// Stops the server and removes its directory.
     ///
     /// # Errors
@@ -50,6 +59,15 @@ impl LocalCluster {
     pub fn stop(&self) -> Result<(), ClusterError> {
         match self.never {}
     }
+}
+
+/// How a server is shut down for a restart (off Unix: no server to restart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// `-m fast`.
+    Fast,
+    /// `-m immediate`.
+    Immediate,
 }
 
 /// The one cluster of this process: off Unix, always [`ClusterError::Unsupported`].

@@ -6,6 +6,9 @@
 //! Tests that only disturb their own connections share the process's cluster; tests that
 //! restart or freeze a server start a cluster of their own.
 
+mod cancel;
+mod pool;
+mod restarts;
 mod schema;
 mod shutdown;
 mod timeouts;

@@ -1,0 +1,119 @@
+//! A future dropped at every await point: the transaction it was running is either wholly
+//! committed (and then it had been acknowledged, or the drop came after COMMIT was sent) or
+//! wholly absent, and the pool only hands out clean connections afterwards.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use orm_postgres::prelude::*;
+use orm_postgres::raw::query;
+use orm_testing::test_database;
+
+/// Polls a future at most `n` times, then drops it.
+struct PollN<F: Future> {
+    fut: Pin<Box<F>>,
+    left: usize,
+}
+
+impl<F: Future> Future for PollN<F> {
+    type Output = Option<F::Output>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.fut.as_mut().poll(cx) {
+            Poll::Ready(v) => Poll::Ready(Some(v)),
+            Poll::Pending => {
+                self.left -= 1;
+                if self.left == 0 {
+                    Poll::Ready(None)
+                } else {
+                    Poll::Pending
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_transaction_dropped_at_every_await_point_is_all_or_nothing() {
+    let t = test_database().await.expect("db");
+    t.batch_execute("CREATE TABLE ledger (batch int NOT NULL, n int NOT NULL)")
+        .await
+        .expect("table");
+    let db = Database::builder(t.admin_url())
+        .dbname(t.name())
+        .max_connections(2)
+        .build()
+        .expect("pool");
+    let mut completed_at = None;
+    for n in 1..200usize {
+        let batch = n as i32;
+        let work = {
+            let db = db.clone();
+            async move {
+                db.transaction(async |tx| {
+                    for i in 0..3 {
+                        tx.execute(
+                            query::<()>("INSERT INTO ledger VALUES (:b, :i)")
+                                .bind("b", batch)
+                                .bind("i", i),
+                        )
+                        .await?;
+                    }
+                    Ok::<(), orm_postgres::Error>(())
+                })
+                .await
+            }
+        };
+        let outcome = PollN {
+            fut: Box::pin(work),
+            left: n,
+        }
+        .await;
+        let rows: i64 = t
+            .fetch_one(
+                query::<i64>("SELECT count(*) FROM ledger WHERE batch = :b").bind("b", batch),
+            )
+            .await
+            .expect("count");
+        match outcome {
+            Some(Ok(())) => {
+                assert_eq!(rows, 3, "acknowledged at poll {n} but not all there");
+                completed_at = Some(n);
+                break;
+            }
+            Some(Err(e)) => panic!("poll {n}: {e}"),
+            // Dropped: nothing, or (dropped after COMMIT left) everything.
+            None => assert!(rows == 0 || rows == 3, "dropped at poll {n}: {rows} rows"),
+        }
+        // No session is left inside a transaction (a dropped one's connection is closed, and
+        // its server process exits at once), and the pool still serves.
+        let mut left = -1;
+        for _ in 0..100 {
+            left = t
+                .fetch_one(query::<i64>(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                     AND state LIKE 'idle in transaction%'",
+                ))
+                .await
+                .expect("sessions");
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            left, 0,
+            "a session left in a transaction after dropping at poll {n}"
+        );
+        assert_eq!(
+            db.fetch_one(query::<i32>("SELECT 1"))
+                .await
+                .expect("the pool serves"),
+            1
+        );
+    }
+    assert!(
+        completed_at.is_some(),
+        "the transaction completed within 200 polls"
+    );
+}

@@ -1,0 +1,119 @@
+//! The pool under pressure: its idle connections killed, every connection taken, the server
+//! refusing new sessions. Each a typed error within its limit, and the pool heals.
+
+use std::time::{Duration, Instant};
+
+use orm_postgres::prelude::*;
+use orm_postgres::raw::query;
+use orm_postgres::{ErrorKind, PoolStage};
+use orm_testing::test_database;
+
+use crate::pid_of;
+
+#[tokio::test]
+async fn killed_idle_connections_are_replaced() {
+    let t = test_database().await.expect("db");
+    let db = Database::builder(t.admin_url())
+        .dbname(t.name())
+        .application_name("faults-idle")
+        .max_connections(4)
+        .build()
+        .expect("pool");
+    // Four connections opened and back in the pool, idle.
+    let held: Vec<_> = futures_util::future::join_all((0..4).map(|_| db.connection()))
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .expect("four connections");
+    let mut old = Vec::new();
+    for c in &held {
+        old.push(pid_of(c).await);
+    }
+    drop(held);
+    assert_eq!(db.status().available, 4);
+    let killed: i64 = t
+        .fetch_one(query::<i64>(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE application_name = 'faults-idle') x",
+        ))
+        .await
+        .expect("terminate");
+    assert_eq!(killed, 4);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for _ in 0..20 {
+        let pid = pid_of(&db).await;
+        assert!(!old.contains(&pid), "a killed connection was handed out");
+    }
+}
+
+#[tokio::test]
+async fn an_exhausted_pool_times_out_typed_and_recovers() {
+    let t = test_database().await.expect("db");
+    let db = Database::builder(t.admin_url())
+        .dbname(t.name())
+        .max_connections(2)
+        .wait_timeout(Duration::from_millis(300))
+        .build()
+        .expect("pool");
+    let a = db.connection().await.expect("first");
+    let b = db.connection().await.expect("second");
+    let start = Instant::now();
+    let err = db
+        .fetch_one(query::<i32>("SELECT 1"))
+        .await
+        .expect_err("no connection free");
+    assert!(
+        matches!(err.kind(), ErrorKind::PoolTimeout(PoolStage::Wait)),
+        "{err:?}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(2));
+    drop(a);
+    assert_eq!(
+        db.fetch_one(query::<i32>("SELECT 1")).await.expect("freed"),
+        1
+    );
+    drop(b);
+}
+
+#[tokio::test]
+async fn a_server_refusing_sessions_is_a_typed_connect_error() {
+    let t = test_database().await.expect("db");
+    // Superusers are exempt from connection limits: a role of the application's kind. The
+    // limit counts every session of the database, the test's own among them: two more.
+    let now: i64 = t
+        .fetch_one(query::<i64>(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()",
+        ))
+        .await
+        .expect("sessions");
+    t.batch_execute(&format!(
+        "DROP ROLE IF EXISTS faults_app; CREATE ROLE faults_app LOGIN; \
+         ALTER DATABASE \"{0}\" CONNECTION LIMIT {1}; GRANT ALL ON DATABASE \"{0}\" TO faults_app",
+        t.name(),
+        now + 2
+    ))
+    .await
+    .expect("limit");
+    let url = t.admin_url().replacen("postgres@", "faults_app@", 1);
+    let db = Database::builder(url)
+        .dbname(t.name())
+        .max_connections(4)
+        .wait_timeout(Duration::from_secs(2))
+        .build()
+        .expect("pool");
+    let a = db.connection().await.expect("first");
+    let b = db.connection().await.expect("second");
+    let err = db
+        .fetch_one(query::<i32>("SELECT 1"))
+        .await
+        .expect_err("refused");
+    assert!(matches!(err.kind(), ErrorKind::Connect { .. }), "{err:?}");
+    assert_eq!(err.sqlstate(), Some("53300"), "{err}");
+    drop((a, b));
+    assert_eq!(
+        db.fetch_one(query::<i32>("SELECT 1"))
+            .await
+            .expect("room again"),
+        1
+    );
+}
