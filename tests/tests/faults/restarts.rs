@@ -108,6 +108,11 @@ async fn restarts_under_keyed_writes_lose_nothing_acknowledged() {
         .expect("read back");
     let committed_set: BTreeSet<i32> = committed.iter().copied().collect();
     assert_eq!(committed.len(), committed_set.len(), "no key twice");
+    let wrong: i64 = db
+        .fetch_one(query::<i64>("SELECT count(*) FROM kv WHERE v <> k * 2"))
+        .await
+        .expect("values");
+    assert_eq!(wrong, 0);
     let ledger = ledger.lock().unwrap();
     assert_eq!(ledger.attempted.len(), (WRITERS * KEYS) as usize);
     assert!(
@@ -124,9 +129,4 @@ async fn restarts_under_keyed_writes_lose_nothing_acknowledged() {
     );
     // Every writer retried until acknowledged: all of them are there.
     assert_eq!(ledger.acknowledged, ledger.attempted);
-    let wrong: i64 = db
-        .fetch_one(query::<i64>("SELECT count(*) FROM kv WHERE v <> k * 2"))
-        .await
-        .expect("values");
-    assert_eq!(wrong, 0);
 }
