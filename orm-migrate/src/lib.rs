@@ -8,6 +8,8 @@
 //! - [revisions](revision) (the file format, checksums), the [migrations directory](files), the
 //!   [revision graph](graph) (heads, branches, merges, `depends_on`, plans) and
 //!   [embedding](embed) with [`embed_migrations!`];
+//! - [expand / contract](expand): zero-downtime renames and type changes in two revisions (a
+//!   sync trigger, a batched backfill the runner performs, then the old column dropped);
 //! - [reflection](reflect) of a live database from `pg_catalog`, and the [runner]
 //!   ([`Migrator`]: version table, advisory lock, one transaction per revision, offline SQL);
 //! - with the default feature `cli`, the command-line interface (the `orm-migrate` binary, and
@@ -28,6 +30,7 @@ pub mod cli;
 pub mod diff;
 pub mod embed;
 pub mod error;
+pub mod expand;
 pub mod expr;
 pub mod files;
 pub mod graph;

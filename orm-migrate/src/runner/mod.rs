@@ -55,6 +55,11 @@
 //!    (`CREATE INDEX CONCURRENTLY IF NOT EXISTS`; a failed concurrent build leaves an
 //!    `INVALID` index to drop). Downgrades run the same way with the down script and the
 //!    removal of the row.
+//!
+//!    In such a revision a `-- @backfill` line is a step of its own: the batched backfill of
+//!    an [expand / contract](crate::expand) revision, each batch committed on its own (at most
+//!    [`backfill_batch`](Migrator::backfill_batch) rows), [`backfill_pause`](Migrator::backfill_pause)
+//!    apart, reported to the [`Progress`] after each batch.
 //! 7. The lock is released and the connection closed.
 //!
 //! Twenty processes running `upgrade head` at once: one takes the lock and applies, the others
@@ -65,6 +70,7 @@
 //! Read-only operations ([`current`](Migrator::current), [`history`](Migrator::history),
 //! [`applied`](Migrator::applied)) take no lock and create nothing.
 
+mod backfill;
 mod functions;
 mod lock;
 mod offline;
@@ -82,6 +88,7 @@ use orm_postgres::Database;
 
 use crate::embed::Embedded;
 use crate::error::{MigrateError, Result};
+use crate::expand::{BackfillOptions, PhaseEntry};
 use crate::graph::{Graph, Target};
 use crate::revision::Revision;
 use crate::schema::QualifiedName;
@@ -89,10 +96,14 @@ use crate::schema::QualifiedName;
 pub use functions::StepFuture;
 
 use functions::RustStep;
-pub use report::{Direction, HistoryEntry, Progress, Silent, StampReport, StepReport};
+pub use report::{
+    BackfillProgress, Direction, HistoryEntry, Progress, Silent, StampReport, StepReport,
+};
 pub use table::AppliedRevision;
 
+use backfill::BackfillSettings;
 use lock::{Locked, SessionSettings};
+use steps::StepContext;
 use table::{VersionTable, by_id, ids};
 
 /// The version table's default schema.
@@ -117,6 +128,7 @@ pub struct Migrator {
     allow_edited: bool,
     functions: BTreeMap<String, Arc<dyn RustStep>>,
     progress: Arc<dyn Progress>,
+    backfill: BackfillOptions,
 }
 
 impl std::fmt::Debug for Migrator {
@@ -129,6 +141,7 @@ impl std::fmt::Debug for Migrator {
             .field("lock_wait", &self.lock_wait)
             .field("allow_edited", &self.allow_edited)
             .field("functions", &self.functions.keys().collect::<Vec<_>>())
+            .field("backfill", &self.backfill)
             .finish()
     }
 }
@@ -145,6 +158,7 @@ impl Migrator {
             allow_edited: false,
             functions: BTreeMap::new(),
             progress: Arc::new(Silent),
+            backfill: BackfillOptions::default(),
         }
     }
 
@@ -205,6 +219,22 @@ impl Migrator {
         F: for<'a> Fn(&'a orm_postgres::Transaction<'a>) -> StepFuture<'a> + Send + Sync + 'static,
     {
         self.functions.insert(name.into(), Arc::new(f));
+        self
+    }
+
+    /// The most rows one batch of a backfill updates (each batch is one transaction), for
+    /// every backfill of the run: overrides the revisions' `-- backfill: batch N` header.
+    /// `None` (the default): the header's, else [`expand::DEFAULT_BATCH`](crate::expand::DEFAULT_BATCH).
+    pub fn backfill_batch(mut self, rows: Option<u64>) -> Self {
+        self.backfill.batch = rows.map(|n| n.max(1));
+        self
+    }
+
+    /// The pause between two batches of a backfill, for every backfill of the run: overrides
+    /// the revisions' `-- backfill: pause D` header. `None` (the default): the header's, else
+    /// [`expand::DEFAULT_PAUSE`](crate::expand::DEFAULT_PAUSE).
+    pub fn backfill_pause(mut self, pause: Option<Duration>) -> Self {
+        self.backfill.pause = pause;
         self
     }
 
@@ -302,6 +332,13 @@ impl Migrator {
             .collect()
     }
 
+    /// Every [expand revision](crate::expand) with its contract and its [phase](crate::expand::Phase)
+    /// in the database (pending, expanded, contracted). No lock.
+    pub async fn phases(&self, db: &Database) -> Result<Vec<PhaseEntry<'_>>> {
+        let rows = self.applied(db).await?;
+        crate::expand::phases(&self.graph, &ids(&rows))
+    }
+
     // ----- runs -------------------------------------------------------------------------
 
     /// Applies every revision that `target` needs and the database lacks, in order, each in
@@ -352,6 +389,8 @@ impl Migrator {
             Direction::Down => self.graph.downgrade_plan(&applied, target)?,
         };
         let functions = self.functions_of(&plan, direction)?;
+        // A contract must follow its expand (checked before anything runs).
+        crate::expand::phases(&self.graph, &BTreeSet::new())?;
         for revision in edited {
             table.repair(&locked.conn, revision).await?;
         }
@@ -359,9 +398,15 @@ impl Migrator {
         let mut done = Vec::with_capacity(plan.len());
         for (revision, function) in plan.into_iter().zip(functions) {
             self.progress.on_start(direction, revision);
+            let ctx = StepContext {
+                progress: self.progress.as_ref(),
+                backfill: self.backfill_settings(revision),
+            };
             let duration = match direction {
-                Direction::Up => steps::apply(&mut locked.conn, table, revision, function).await?,
-                Direction::Down => steps::revert(&mut locked.conn, table, revision).await?,
+                Direction::Up => {
+                    steps::apply(&mut locked.conn, table, revision, function, ctx).await?
+                }
+                Direction::Down => steps::revert(&mut locked.conn, table, revision, ctx).await?,
             };
             self.progress.on_done(direction, revision, duration);
             done.push(StepReport {
@@ -372,6 +417,11 @@ impl Migrator {
             });
         }
         Ok(done)
+    }
+
+    /// How the backfills of `revision` run: this migrator's settings, else its header's.
+    fn backfill_settings(&self, revision: &Revision) -> BackfillSettings {
+        BackfillSettings::resolve(self.backfill, revision.phase.backfill)
     }
 
     /// Checks the applied rows against the graph: an unknown id is an error; edited revisions
@@ -512,6 +562,7 @@ impl Migrator {
             Direction::Up,
             &plan,
             &format!("upgrade to {target}"),
+            &|r| self.backfill_settings(r),
         )
     }
 
@@ -526,6 +577,7 @@ impl Migrator {
             Direction::Down,
             &plan,
             &format!("downgrade to {target}"),
+            &|r| self.backfill_settings(r),
         )
     }
 
@@ -539,4 +591,16 @@ impl Migrator {
             .map(|r| r.id.clone())
             .collect())
     }
+}
+
+/// The `-- @...` directive lines of a script, by PostgreSQL's lexical rules (for
+/// [`expand`](crate::expand), which checks them when a revision is read).
+pub(crate) fn directives(script: &str) -> Vec<&str> {
+    split::items(script)
+        .into_iter()
+        .filter_map(|item| match item {
+            split::Item::Directive(text) => Some(text),
+            split::Item::Statement(_) => None,
+        })
+        .collect()
 }

@@ -10,17 +10,64 @@
 //!   statements before it done and the revision unrecorded, so write such scripts to be rerun
 //!   (`CREATE INDEX CONCURRENTLY IF NOT EXISTS`; a failed concurrent build leaves an `INVALID`
 //!   index to drop first).
+//!
+//!   A `-- @backfill` line in such a script runs there: the batched backfill of an
+//!   [expand](crate::expand) revision, each batch committed on its own, reported to the
+//!   [`Progress`](super::Progress).
 
 use std::time::{Duration, Instant};
 
 use orm_postgres::{BoxError, Connection, Executor, Transaction};
 
 use crate::error::{MigrateError, Result};
+use crate::expand::Backfill;
 use crate::revision::Revision;
 
+use super::backfill::{self, BackfillSettings};
 use super::functions::RustStep;
-use super::split;
+use super::report::{Direction, Progress};
+use super::split::{self, Item};
 use super::table::VersionTable;
+
+/// What a revision's steps need besides the connection: where to report, and how backfills
+/// run.
+#[derive(Clone, Copy)]
+pub(crate) struct StepContext<'a> {
+    pub(crate) progress: &'a dyn Progress,
+    pub(crate) backfill: BackfillSettings,
+}
+
+/// Runs a script outside a transaction: each statement on its own, each `-- @backfill` in
+/// batches.
+async fn run_outside(
+    conn: &mut Connection,
+    revision: &Revision,
+    script: &str,
+    direction: Direction,
+    ctx: StepContext<'_>,
+) -> Result<()> {
+    for item in split::items(script) {
+        match item {
+            Item::Statement(piece) => conn
+                .batch_execute(piece.text)
+                .await
+                .map_err(step(revision))?,
+            Item::Directive(text) => {
+                let spec = Backfill::parse(text).map_err(|message| MigrateError::Malformed {
+                    path: revision.source.clone(),
+                    message,
+                })?;
+                let report = |p: &super::BackfillProgress| {
+                    ctx.progress.on_backfill(direction, revision, p);
+                };
+                backfill::run(conn, &spec, ctx.backfill, &report)
+                    .await
+                    .map_err(step(revision))?;
+            }
+        }
+    }
+    Ok(())
+}
 
 fn step(revision: &Revision) -> impl Fn(orm_postgres::Error) -> MigrateError + '_ {
     move |source| MigrateError::Step {
@@ -67,14 +114,11 @@ pub(crate) async fn apply(
     table: &VersionTable,
     revision: &Revision,
     function: Option<(&str, &dyn RustStep)>,
+    ctx: StepContext<'_>,
 ) -> Result<Duration> {
     let start = Instant::now();
     if !revision.transactional {
-        for piece in split::statements(&revision.up) {
-            conn.batch_execute(piece.text)
-                .await
-                .map_err(step(revision))?;
-        }
+        run_outside(conn, revision, &revision.up, Direction::Up, ctx).await?;
     }
     let tx = conn.begin().await.map_err(step(revision))?;
     let outcome = apply_in(&tx, table, revision, function, start).await;
@@ -111,14 +155,11 @@ pub(crate) async fn revert(
     conn: &mut Connection,
     table: &VersionTable,
     revision: &Revision,
+    ctx: StepContext<'_>,
 ) -> Result<Duration> {
     let start = Instant::now();
     if !revision.transactional {
-        for piece in split::statements(&revision.down) {
-            conn.batch_execute(piece.text)
-                .await
-                .map_err(step(revision))?;
-        }
+        run_outside(conn, revision, &revision.down, Direction::Down, ctx).await?;
         table
             .delete(conn, &revision.id)
             .await
