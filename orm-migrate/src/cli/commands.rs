@@ -31,9 +31,19 @@ pub(crate) async fn dispatch(cli: Cli, models: Option<&Models>, style: Style) ->
             autogenerate,
             concurrently,
             head,
+            expand,
         } => {
+            let head = head.as_deref();
+            if let Some(spec) = &expand.expand {
+                return super::expand::expand(g, &expand, spec, message.as_deref(), head, style)
+                    .await;
+            }
+            if let Some(id) = &expand.contract {
+                return super::expand::contract(g, id, message.as_deref(), head, style).await;
+            }
             let generate = autogenerate.then_some(Generate { concurrently });
-            revision(g, models, &message, generate, head.as_deref(), style).await
+            let message = message.unwrap_or_default();
+            revision(g, models, &message, generate, head, style).await
         }
         Command::Upgrade { target, offline } => {
             migrate(g, Direction::Up, &target, &offline, style).await
@@ -48,6 +58,7 @@ pub(crate) async fn dispatch(cli: Cli, models: Option<&Models>, style: Style) ->
         Command::Stamp { target } => stamp(g, &target, style).await,
         Command::Merge { message, revisions } => merge(g, &message, &revisions, style),
         Command::Check => check(g, models, style).await,
+        Command::Phases => super::expand::phases(g, style).await,
         Command::Diff {
             from,
             to,
@@ -71,7 +82,7 @@ fn off_when_zero(d: Duration) -> Option<Duration> {
 }
 
 /// The revisions of the migrations directory.
-fn graph(g: &Global) -> Result<Graph> {
+pub(crate) fn graph(g: &Global) -> Result<Graph> {
     if !g.dir.is_dir() {
         return Err(CliError::Message(format!(
             "no migrations directory at {}: create it with `orm-migrate init` (or pass --dir)",
@@ -81,14 +92,16 @@ fn graph(g: &Global) -> Result<Graph> {
     Ok(Graph::new(files::read_dir(&g.dir)?)?)
 }
 
-fn migrator(g: &Global) -> Result<Migrator> {
+pub(crate) fn migrator(g: &Global) -> Result<Migrator> {
     let table = version_table(g);
     Ok(Migrator::new(graph(g)?)
         .version_table(table.schema, table.name)
         .lock_timeout(off_when_zero(g.lock_timeout))
         .statement_timeout(off_when_zero(g.statement_timeout))
         .lock_wait(g.lock_wait)
-        .allow_edited(g.allow_edited))
+        .allow_edited(g.allow_edited)
+        .backfill_batch(g.backfill_batch)
+        .backfill_pause(g.backfill_pause))
 }
 
 async fn connect_to(url: &str) -> Result<Database> {
@@ -99,7 +112,7 @@ async fn connect_to(url: &str) -> Result<Database> {
         .await?)
 }
 
-async fn connect(g: &Global) -> Result<Database> {
+pub(crate) async fn connect(g: &Global) -> Result<Database> {
     match &g.database_url {
         Some(url) => connect_to(url).await,
         None => Err(CliError::Message(
@@ -131,7 +144,7 @@ fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-fn new_revision(dir: &Path, message: &str) -> Result<Revision> {
+pub(crate) fn new_revision(dir: &Path, message: &str) -> Result<Revision> {
     if message.trim().is_empty() {
         return Err(CliError::Message("the message (-m) is empty".into()));
     }
@@ -141,7 +154,7 @@ fn new_revision(dir: &Path, message: &str) -> Result<Revision> {
     ))
 }
 
-fn written(style: Style, path: &Path, revision: &Revision) {
+pub(crate) fn written(style: Style, path: &Path, revision: &Revision) {
     out(&format!(
         "{} {} {}",
         style.ok("created"),
