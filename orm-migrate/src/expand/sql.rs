@@ -22,6 +22,25 @@ pub(crate) enum Fill {
     Old,
 }
 
+/// `text` as `-- ` comment lines of at most 100 characters (`first` starts the first line).
+fn comment(first: &str, text: &str) -> String {
+    let mut out = String::new();
+    let mut line = format!("-- {first}");
+    for word in text.split_whitespace() {
+        if line.len() + 1 + word.len() > 100 && line.len() > 3 {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = "--   ".to_owned();
+        } else if !line.ends_with(' ') {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
 /// A `DO` block running `body` (PL/pgSQL statements).
 fn do_block(body: &str) -> String {
     format!("DO $$\nBEGIN\n{body}END\n$$;\n")
@@ -337,7 +356,12 @@ impl ColumnChange {
         .line()
     }
 
+    /// The old column's comment on `column` (a rename only: a converted column's values mean
+    /// something else).
     fn comment_sql(&self, column: &str) -> String {
+        if !self.is_rename() {
+            return String::new();
+        }
         match &self.old_column().and_then(|c| c.comment.clone()) {
             Some(text) => format!(
                 "COMMENT ON COLUMN {}.{} IS {};\n",
@@ -357,17 +381,18 @@ impl ColumnChange {
         let mut notes = self.notes();
         let (indexes, index_notes) = self.copy_indexes_sql();
         notes.extend(index_notes);
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "-- Expand {t}.{old} into {new} ({}): from the end of this revision the old release \
-             (reading and writing {old}) and the new one ({new}) can run side by side. Written \
-             to run outside a transaction, and to be run again after a failure: the backfill \
-             resumes where it stopped.",
-            self.new_type
+        let mut out = comment(
+            "",
+            &format!(
+                "Expand {t}.{old} into {new} ({}): from the end of this revision the old release \
+                 (reading and writing {old}) and the new one ({new}) can run side by side. \
+                 Written to run outside a transaction, and to be run again after a failure: the \
+                 backfill resumes where it stopped.",
+                self.new_type
+            ),
         );
         for note in &notes {
-            let _ = writeln!(out, "-- note: {note}");
+            out.push_str(&comment("note:", note));
         }
         let _ = write!(
             out,
@@ -384,23 +409,30 @@ impl ColumnChange {
             );
         }
         out.push_str(&self.comment_sql(&self.new));
-        let _ = write!(
-            out,
-            "\n-- 2. Both columns kept in sync while both releases write: a row written with {old} \
-             gets {new} = {conv}; one written with {new} gets {old} = {rev}.\n",
-            conv = self.conversion(),
-            rev = self
-                .reverse_conversion()
-                .unwrap_or_else(|| "(nothing: no reverse conversion)".to_owned()),
-        );
+        out.push('\n');
+        out.push_str(&comment(
+            "2.",
+            &format!(
+                "Both columns kept in sync while both releases write: a row written with {old} \
+                 gets {new} = {conv}; one written with {new} gets {old} = {rev}.",
+                conv = self.conversion(),
+                rev = self
+                    .reverse_conversion()
+                    .unwrap_or_else(|| "(nothing: no reverse conversion)".to_owned()),
+            ),
+        ));
         out.push_str(&self.sync_function_sql(Fill::New));
         out.push_str(&self.create_trigger_sql());
-        let _ = write!(
-            out,
-            "\n-- 3. The rows already there: the runner fills {new} in batches (each one short \
-             transaction), pausing between them.\n{}\n",
-            self.backfill_line(&self.new)
-        );
+        out.push('\n');
+        out.push_str(&comment(
+            "3.",
+            &format!(
+                "The rows already there: the runner fills {new} in batches (each one short \
+                 transaction), pausing between them."
+            ),
+        ));
+        out.push_str(&self.backfill_line(&self.new));
+        out.push('\n');
         if old_not_null {
             let _ = write!(
                 out,
@@ -422,8 +454,11 @@ impl ColumnChange {
     /// Run it once no release writes the new column.
     pub(crate) fn expand_down(&self) -> String {
         let (t, old, new) = (self.t(), ident(&self.old), ident(&self.new));
-        let mut out = format!(
-            "-- Undo the expand of {t}.{old} into {new}: run it once no running release uses {new}.\n"
+        let mut out = comment(
+            "",
+            &format!(
+                "Undo the expand of {t}.{old} into {new}: run it once no running release uses {new}."
+            ),
         );
         out.push_str(&self.drop_sync_sql());
         let _ = writeln!(out, "ALTER TABLE {t} DROP COLUMN IF EXISTS {new};");
@@ -443,10 +478,14 @@ impl ColumnChange {
     pub(crate) fn contract_up(&self) -> (String, Vec<String>) {
         let (t, old, new) = (self.t(), ident(&self.old), ident(&self.new));
         let mut notes = Vec::new();
-        let mut out = format!(
-            "-- Contract {t}.{old} into {new}: run it once no running release reads or writes \
-             {old}. Written to run outside a transaction, and to be run again after a failure.\n\n"
+        let mut out = comment(
+            "",
+            &format!(
+                "Contract {t}.{old} into {new}: run it once no running release reads or writes \
+                 {old}. Written to run outside a transaction, and to be run again after a failure."
+            ),
         );
+        out.push('\n');
         out.push_str(&self.drop_sync_sql());
         let _ = writeln!(out, "ALTER TABLE {t} DROP COLUMN IF EXISTS {old};");
         match self.new_default() {
@@ -460,7 +499,7 @@ impl ColumnChange {
             Err(note) => notes.push(note),
         }
         for note in &notes {
-            let _ = writeln!(out, "-- note: {note}");
+            out.push_str(&comment("note:", note));
         }
         (out, notes)
     }
@@ -481,8 +520,13 @@ impl ColumnChange {
         let Some(column) = self.old_column() else {
             return String::new();
         };
-        let mut out = format!(
-            "-- Undo the contract of {t}.{old} into {new}: {old} comes back, filled from {new}.\n"
+        let mut out = comment(
+            "",
+            &format!(
+                "Undo the contract of {t}.{old} into {new}: {old} comes back, filled from {new} \
+                 (its checks and foreign keys are not restored), and the sync trigger ends as \
+                 the expand left it."
+            ),
         );
         if matches!(self.new_default(), Ok(Some(_))) {
             let _ = writeln!(out, "ALTER TABLE {t} ALTER COLUMN {new} DROP DEFAULT;");
@@ -498,6 +542,10 @@ impl ColumnChange {
         out.push_str(&self.create_trigger_sql());
         out.push_str(&self.backfill_line(&self.old));
         out.push('\n');
+        // Every row has both columns again: back to the expand's function, which tells writers
+        // apart by the new column being NULL on INSERT, before the old column gets its default
+        // (with which an INSERT of the new release would no longer have it NULL).
+        out.push_str(&self.sync_function_sql(Fill::New));
         if !column.nullable {
             out.push_str(&self.set_not_null_sql(&self.old));
         }
@@ -507,7 +555,6 @@ impl ColumnChange {
                 "ALTER TABLE {t} ALTER COLUMN {old} SET DEFAULT {default};"
             );
         }
-        out.push_str(&self.sync_function_sql(Fill::New));
         out.push_str(&self.restore_indexes_sql());
         out
     }
