@@ -207,3 +207,104 @@ async fn expand_upgrade_contract_and_back_through_the_binary() {
         "the cents came back through the round trip"
     );
 }
+
+/// Rows of `accounts` whose `balance` is filled (0 before the column exists).
+async fn filled(t: &orm_testing::TestDatabase) -> i64 {
+    t.fetch_one(query::<i64>(
+        "SELECT count(*) FROM accounts WHERE balance IS NOT NULL",
+    ))
+    .await
+    .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_killed_backfill_resumes_where_it_stopped() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let t = test_database().await.expect("db");
+    let url = url(&t);
+    let tmp = TempDir::new();
+    let dir = tmp.migrations();
+    write(
+        &dir,
+        &[rev(
+            1,
+            "CREATE TABLE accounts (id bigint PRIMARY KEY, balance_cents integer NOT NULL);\n\
+             INSERT INTO accounts SELECT g, g FROM generate_series(1, 300) g;\n",
+            "DROP TABLE accounts;\n",
+        )],
+    );
+    let migrate = |args: &[&str]| run(cli(&dir).args(["--database-url", &url]).args(args));
+    assert_eq!(migrate(&["upgrade"]).0, 0);
+    let (code, _, err) = migrate(&[
+        "revision",
+        "--expand",
+        "accounts.balance_cents:balance",
+        "--type",
+        "numeric",
+        "--using",
+        "balance_cents::numeric / 100",
+    ]);
+    assert_eq!(code, 0, "{err}");
+
+    // Batches of 10 rows, 300 ms apart: 30 batches, 9 s. Killed after a few.
+    let mut child = cli(&dir)
+        .args(["--database-url", &url, "upgrade"])
+        .args(["--backfill-batch", "10", "--backfill-pause", "300ms"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    while filled(&t).await < 30 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no batch committed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    // The killed run's backend goes, with its lock.
+    let start = Instant::now();
+    loop {
+        let n: i64 = t
+            .fetch_one(query::<i64>(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'orm-migrate'",
+            ))
+            .await
+            .expect("activity");
+        if n == 0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the backend lingers"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let done = filled(&t).await;
+    assert!(
+        (30..300).contains(&done),
+        "{done} rows filled before the kill"
+    );
+    let versions: Vec<String> = t
+        .fetch_all(query::<String>("SELECT id FROM orm_migrations ORDER BY id"))
+        .await
+        .expect("versions");
+    assert_eq!(versions, [id(1)], "the expand is not recorded");
+
+    // The rerun runs the revision again; its backfill updates only the rows left.
+    let (code, out, err) = migrate(&["upgrade", "--backfill-batch", "10", "--backfill-pause", "0"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!(
+            "backfilled public.accounts.balance: {} rows in ",
+            300 - done
+        )),
+        "{done} were filled before: {out}"
+    );
+    assert_eq!(filled(&t).await, 300);
+    assert!(phase(&dir, &url).starts_with("expanded "));
+}
