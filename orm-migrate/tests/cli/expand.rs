@@ -153,7 +153,7 @@ async fn expand_upgrade_contract_and_back_through_the_binary() {
         "{out}"
     );
     assert_eq!(contract.phase.contract.as_deref(), Some(expand.id.as_str()));
-    assert_eq!(contract.parents, [expand.id.clone()]);
+    assert_eq!(contract.parents, std::slice::from_ref(&expand.id));
     let (code, _, err) = migrate(&["revision", "--contract", &expand.id]);
     assert_eq!(code, 1);
     assert!(
