@@ -266,3 +266,38 @@ async fn the_offline_sql_does_the_same_when_psql_runs_it() {
         [id(1), id(2)]
     );
 }
+
+#[tokio::test]
+async fn a_composite_key_is_walked_in_order() {
+    let t = test_database().await.expect("db");
+    t.batch_execute(
+        "CREATE TABLE pairs (a int, b text, v int NOT NULL, PRIMARY KEY (a, b));
+         INSERT INTO pairs SELECT g % 7, 'k' || g, g FROM generate_series(1, 250) g;",
+    )
+    .await
+    .expect("pairs");
+    let change = orm_migrate::expand::ColumnChange::new(
+        &schema(&t).await,
+        &orm_migrate::expand::ColumnPath::parse("pairs.v").expect("path"),
+        "w",
+    )
+    .expect("a change");
+    let (expand, _) = change.expand_revision(&id(1), "rename v").expect("written");
+    assert!(
+        expand.up.contains("-- @backfill public.pairs.w key a, b"),
+        "{}",
+        expand.up
+    );
+    let recorder = Arc::new(Recorder::default());
+    migrator(vec![expand], &recorder)
+        .backfill_batch(Some(40))
+        .upgrade(&t, &Target::Head)
+        .await
+        .expect("expand");
+    let last = recorder.finished().pop().expect("finished");
+    assert_eq!((last.done, last.batches), (250, 7), "{last:?}");
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM pairs WHERE w = v").await,
+        250
+    );
+}
