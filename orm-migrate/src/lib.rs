@@ -25,6 +25,7 @@
 
 #![warn(missing_docs)]
 
+pub mod backfill;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod diff;
@@ -36,11 +37,13 @@ pub mod files;
 pub mod graph;
 pub mod model_schema;
 pub mod op;
+pub mod phase;
 pub mod reflect;
 pub mod render;
 pub mod revision;
 pub mod runner;
 pub mod schema;
+mod split;
 
 pub use embed::{Embedded, EmbeddedEntry};
 pub use error::{MigrateError, Result};

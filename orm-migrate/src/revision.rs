@@ -71,8 +71,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::backfill::backfills;
 use crate::error::{MigrateError, Result};
-use crate::expand::PhaseKeys;
+use crate::phase::{self, PhaseKeys};
 
 /// The length of a revision id: a UTC timestamp `YYYYMMDDHHMMSS`.
 pub const ID_LEN: usize = 14;
@@ -87,7 +88,7 @@ pub const UP_FILE: &str = "up.sql";
 pub const DOWN_FILE: &str = "down.sql";
 
 /// The header keys, in the order [`Revision::render_header`] writes them (then the
-/// [expand/contract keys](crate::expand::KEYS)).
+/// [expand/contract keys](phase::KEYS)).
 const KEYS: [&str; 5] = ["message", "parents", "depends_on", "transaction", "run"];
 
 /// One revision: an id, a message, its parents, and the SQL that applies and reverts it.
@@ -330,7 +331,7 @@ impl Revision {
             down: normalize(down),
             ..revision
         };
-        if let Err((in_down, message)) = crate::expand::check(&revision) {
+        if let Err((in_down, message)) = check_phase(&revision) {
             let path = if in_down {
                 dir.join(DOWN_FILE)
             } else {
@@ -340,6 +341,25 @@ impl Revision {
         }
         Ok(revision)
     }
+}
+
+/// Checks a revision's expand/contract parts as it is read: its header keys together, its
+/// `-- @backfill` lines, and that a revision with any runs outside a transaction. The message
+/// of the first problem, and whether it is in the down script.
+fn check_phase(revision: &Revision) -> std::result::Result<(), (bool, String)> {
+    revision.phase.check().map_err(|m| (false, m))?;
+    for (down, script) in [(false, &revision.up), (true, &revision.down)] {
+        let markers = backfills(script).map_err(|m| (down, m))?;
+        if !markers.is_empty() && revision.transactional {
+            return Err((
+                down,
+                "a `-- @backfill` runs in batches, each committed on its own: the revision \
+                 needs `-- transaction: false` in its header"
+                    .to_owned(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Whether `s` is a revision id: exactly [`ID_LEN`] ASCII digits.
@@ -431,7 +451,7 @@ fn parse_header(up: &str, path: &Path) -> Result<(usize, Header)> {
         run: None,
         phase: PhaseKeys::default(),
     };
-    let mut seen = [false; KEYS.len() + crate::expand::KEYS.len()];
+    let mut seen = [false; KEYS.len() + phase::KEYS.len()];
     let mut len = 0;
     for (number, line) in (1..).zip(up.split_inclusive('\n')) {
         let text = line.strip_suffix('\n').unwrap_or(line);
@@ -443,16 +463,12 @@ fn parse_header(up: &str, path: &Path) -> Result<(usize, Header)> {
             break;
         };
         let at = |message: String| malformed(path, format!("line {number}: {message}"));
-        let Some(slot) = KEYS
-            .iter()
-            .chain(&crate::expand::KEYS)
-            .position(|k| *k == key)
-        else {
+        let Some(slot) = KEYS.iter().chain(&phase::KEYS).position(|k| *k == key) else {
             return Err(at(format!(
                 "unknown header key `{key}` (the keys are {}, {}); a comment under the header \
                  needs a blank line before it",
                 KEYS.join(", "),
-                crate::expand::KEYS.join(", ")
+                phase::KEYS.join(", ")
             )));
         };
         if std::mem::replace(&mut seen[slot], true) {

@@ -4,20 +4,18 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
-
-use orm_postgres::Database;
+use std::time::{Instant, SystemTime};
 
 use crate::error::MigrateError;
 use crate::files;
-use crate::graph::{Graph, Target};
+use crate::graph::Target;
 use crate::revision::Revision;
-use crate::runner::{Direction, Migrator};
-use crate::schema::QualifiedName;
+use crate::runner::Direction;
 
 use super::args::{Cli, Command, Global, Offline};
 use super::hooks::{Models, database_schema, models_migration, schemas_migration};
 use super::output::{Bar, Style, err, human, out};
+use super::setup::{connect, connect_to, graph, migrator, version_table};
 use super::{CliError, EXIT_DRIFT, EXIT_OK};
 
 type Result<T> = std::result::Result<T, CliError>;
@@ -69,60 +67,6 @@ pub(crate) async fn dispatch(cli: Cli, models: Option<&Models>, style: Style) ->
 
 // ----- what the commands share -----------------------------------------------------------
 
-/// `[schema.]name`.
-fn version_table(g: &Global) -> QualifiedName {
-    match g.version_table.split_once('.') {
-        Some((schema, name)) => QualifiedName::new(schema, name),
-        None => QualifiedName::new("public", g.version_table.as_str()),
-    }
-}
-
-fn off_when_zero(d: Duration) -> Option<Duration> {
-    (!d.is_zero()).then_some(d)
-}
-
-/// The revisions of the migrations directory.
-pub(crate) fn graph(g: &Global) -> Result<Graph> {
-    if !g.dir.is_dir() {
-        return Err(CliError::Message(format!(
-            "no migrations directory at {}: create it with `orm-migrate init` (or pass --dir)",
-            g.dir.display()
-        )));
-    }
-    Ok(Graph::new(files::read_dir(&g.dir)?)?)
-}
-
-pub(crate) fn migrator(g: &Global) -> Result<Migrator> {
-    let table = version_table(g);
-    Ok(Migrator::new(graph(g)?)
-        .version_table(table.schema, table.name)
-        .lock_timeout(off_when_zero(g.lock_timeout))
-        .statement_timeout(off_when_zero(g.statement_timeout))
-        .lock_wait(g.lock_wait)
-        .allow_edited(g.allow_edited)
-        .backfill_batch(g.backfill_batch)
-        .backfill_pause(g.backfill_pause))
-}
-
-async fn connect_to(url: &str) -> Result<Database> {
-    Ok(Database::builder(url)
-        .max_connections(2)
-        .application_name("orm-migrate")
-        .connect()
-        .await?)
-}
-
-pub(crate) async fn connect(g: &Global) -> Result<Database> {
-    match &g.database_url {
-        Some(url) => connect_to(url).await,
-        None => Err(CliError::Message(
-            "no database: pass --database-url postgres://user:password@host:port/database, \
-             or set DATABASE_URL"
-                .into(),
-        )),
-    }
-}
-
 fn needs_models(command: &str) -> CliError {
     CliError::Message(format!(
         "`{command}` compares the database with your models, which the standalone orm-migrate \
@@ -144,7 +88,7 @@ fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-pub(crate) fn new_revision(dir: &Path, message: &str) -> Result<Revision> {
+fn new_revision(dir: &Path, message: &str) -> Result<Revision> {
     if message.trim().is_empty() {
         return Err(CliError::Message("the message (-m) is empty".into()));
     }
@@ -154,7 +98,7 @@ pub(crate) fn new_revision(dir: &Path, message: &str) -> Result<Revision> {
     ))
 }
 
-pub(crate) fn written(style: Style, path: &Path, revision: &Revision) {
+fn written(style: Style, path: &Path, revision: &Revision) {
     out(&format!(
         "{} {} {}",
         style.ok("created"),

@@ -1,6 +1,8 @@
 //! The expand/contract commands: `revision --expand`, `revision --contract` and `phases`.
 
 use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::SystemTime;
 
 use crate::error::MigrateError;
 use crate::expand::{BackfillOptions, ColumnChange, ColumnPath, Phase};
@@ -11,8 +13,8 @@ use crate::revision::Revision;
 use crate::schema::Schema;
 
 use super::args::{ExpandArgs, Global};
-use super::commands::{connect, graph, migrator, new_revision, written};
 use super::output::{Style, err, out};
+use super::setup::{connect, graph, migrator};
 use super::{CliError, EXIT_OK};
 
 type Result<T> = std::result::Result<T, CliError>;
@@ -48,6 +50,23 @@ async fn database(g: &Global, schema: &str) -> Result<Schema> {
         )));
     }
     Ok(reflect(&db, &ReflectOptions::schemas([schema])).await?)
+}
+
+/// Writes the revision into the migrations directory and says so.
+fn write(g: &Global, revision: &Revision, style: Style) -> Result<()> {
+    let path = files::write_revision(&g.dir, revision)?;
+    out(&format!(
+        "{} {} {}",
+        style.ok("created"),
+        style.id(&revision.id),
+        path.display()
+    ));
+    Ok(())
+}
+
+/// A new revision's id.
+fn new_id(dir: &Path) -> Result<String> {
+    Ok(files::new_id(dir, SystemTime::now())?)
 }
 
 fn warn_notes(style: Style, notes: &[String]) {
@@ -93,11 +112,12 @@ pub(crate) async fn expand(
         change = change.with_reverse(r.clone());
     }
     let default_message = format!("expand {column} into {new}");
-    let id = new_revision(&g.dir, message.unwrap_or(&default_message))?.id;
-    let (revision, notes) = change.expand_revision(&id, message.unwrap_or(&default_message))?;
+    let message = message
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or(&default_message);
+    let (revision, notes) = change.expand_revision(&new_id(&g.dir)?, message)?;
     let revision = revision.with_parents(parents);
-    let path = files::write_revision(&g.dir, &revision)?;
-    written(style, &path, &revision);
+    write(g, &revision, style)?;
     warn_notes(style, &notes);
     if change.reverse_conversion().is_none() {
         err(&format!(
@@ -155,12 +175,12 @@ pub(crate) async fn contract(
     let schema = database(g, &change.from.table.schema).await?;
     let column = ColumnChange::from_expand(&schema, expand)?;
     let default_message = format!("contract {} into {}", change.from, change.to);
-    let message = message.unwrap_or(&default_message);
-    let id = new_revision(&g.dir, message)?.id;
-    let (revision, notes) = column.contract_revision(&id, message, &expand.id)?;
+    let message = message
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or(&default_message);
+    let (revision, notes) = column.contract_revision(&new_id(&g.dir)?, message, &expand.id)?;
     let revision = revision.with_parents(parents);
-    let path = files::write_revision(&g.dir, &revision)?;
-    written(style, &path, &revision);
+    write(g, &revision, style)?;
     warn_notes(style, &notes);
     out(&format!(
         "apply it once no running code reads or writes {}",

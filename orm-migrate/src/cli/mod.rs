@@ -67,6 +67,7 @@ mod commands;
 mod expand;
 mod hooks;
 mod output;
+mod setup;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

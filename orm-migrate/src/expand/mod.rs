@@ -45,7 +45,7 @@
 //! A `-- @backfill schema.table.column key id` line in the script marks where the runner fills
 //! the rows already there, in batches of bounded size, each one statement and one short
 //! transaction, pausing between them, walking the primary key and skipping rows that other
-//! transactions hold: see [`backfill`]. Batch size and pause come from the revision's
+//! transactions hold: see [`backfill`](crate::backfill). Batch size and pause come from the revision's
 //! `-- backfill: batch 1000, pause 100ms` header line, overridden by
 //! [`Migrator::backfill_batch`](crate::Migrator::backfill_batch) and
 //! [`Migrator::backfill_pause`](crate::Migrator::backfill_pause) (the CLI's
@@ -98,16 +98,12 @@
 //! [`phases`] reads the graph and the applied revisions: for each expand revision, whether it
 //! is pending, expanded (its contract not written or not applied), or contracted.
 
-pub mod backfill;
-mod header;
 mod phases;
 mod rewrite;
 mod sql;
 
-use std::time::Duration;
-
-pub use backfill::Backfill;
-pub use header::{BackfillOptions, ColumnMove, ColumnPath, KEYS, PhaseKeys};
+pub use crate::backfill::{Backfill, DEFAULT_BATCH, DEFAULT_PAUSE};
+pub use crate::phase::{BackfillOptions, ColumnMove, ColumnPath, KEYS, PhaseKeys};
 pub use phases::{Phase, PhaseEntry, phases};
 pub use rewrite::{mentions, replace_column};
 
@@ -115,12 +111,6 @@ use crate::error::{MigrateError, Result};
 use crate::render::ident;
 use crate::revision::Revision;
 use crate::schema::{Column, Index, Schema, Table, Unique};
-
-/// The default number of rows a backfill batch updates.
-pub const DEFAULT_BATCH: u64 = 1000;
-
-/// The default pause between two backfill batches.
-pub const DEFAULT_PAUSE: Duration = Duration::from_millis(100);
 
 /// One column moved to a new column (renamed, or converted to another type) in two phases:
 /// what the expand and contract revisions are written from.
@@ -474,33 +464,6 @@ pub(crate) fn short_name(parts: &[&str], suffix: &str) -> String {
         cut -= 1;
     }
     format!("{}_{h:08x}", &name[..cut])
-}
-
-/// Checks a revision's expand/contract parts as it is read: its `-- @backfill` lines parse,
-/// and a revision with any runs outside a transaction. Returns the message of the first
-/// problem, and whether it is in the down script.
-pub(crate) fn check(revision: &Revision) -> std::result::Result<(), (bool, String)> {
-    revision.phase.check().map_err(|m| (false, m))?;
-    for (down, script) in [(false, &revision.up), (true, &revision.down)] {
-        let markers = backfills(script).map_err(|m| (down, m))?;
-        if !markers.is_empty() && revision.transactional {
-            return Err((
-                down,
-                "a `-- @backfill` runs in batches, each committed on its own: the revision \
-                 needs `-- transaction: false` in its header"
-                    .to_owned(),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The `-- @backfill` lines of a script.
-pub fn backfills(script: &str) -> std::result::Result<Vec<Backfill>, String> {
-    crate::runner::directives(script)
-        .into_iter()
-        .map(Backfill::parse)
-        .collect()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::error::{MigrateError, Result};
 use crate::graph::{Graph, Target};
 use crate::revision::Revision;
 
-use super::header::ColumnMove;
+use crate::phase::ColumnMove;
 
 /// Where an expand/contract pair is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

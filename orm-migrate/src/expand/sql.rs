@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 
 use crate::render::{ident, idents, literal, qualified};
 
-use super::backfill::Backfill;
+use crate::backfill::Backfill;
+use crate::phase::parse_ident;
+
 use super::rewrite::{mentions, replace_column};
 use super::{ColumnChange, short_name};
 
@@ -75,7 +77,7 @@ impl ColumnChange {
 
     /// `NEW.column`, or the expression evaluated on the row being written.
     fn on_row(expr: &str) -> String {
-        match super::header::parse_ident(expr.trim()) {
+        match parse_ident(expr.trim()) {
             Ok((name, rest)) if rest.trim().is_empty() => format!("NEW.{}", ident(&name)),
             _ => format!("(SELECT {expr} FROM (SELECT NEW.*) AS r)"),
         }

@@ -1,14 +1,14 @@
 //! Running a `-- @backfill` step on the locked connection: batches of bounded size, each one
 //! statement and so one transaction of its own (the connection is outside any transaction
 //! here), a pause between them, progress after each. The SQL and the algorithm are described
-//! in [`expand::backfill`](crate::expand::backfill).
+//! in [`backfill`](crate::backfill).
 
 use std::time::Duration;
 
 use orm_postgres::{Connection, Executor};
 
-use crate::expand::backfill::{Backfill, BatchRow, SKIP_LOCKED_PASSES};
-use crate::expand::{BackfillOptions, DEFAULT_BATCH, DEFAULT_PAUSE};
+use crate::backfill::{Backfill, BatchRow, DEFAULT_BATCH, DEFAULT_PAUSE, SKIP_LOCKED_PASSES};
+use crate::phase::BackfillOptions;
 
 use super::report::BackfillProgress;
 use super::table::Sql;

@@ -75,7 +75,6 @@ mod functions;
 mod lock;
 mod offline;
 mod report;
-mod split;
 mod steps;
 mod table;
 
@@ -88,8 +87,9 @@ use orm_postgres::Database;
 
 use crate::embed::Embedded;
 use crate::error::{MigrateError, Result};
-use crate::expand::{BackfillOptions, PhaseEntry};
+use crate::expand::PhaseEntry;
 use crate::graph::{Graph, Target};
+use crate::phase::BackfillOptions;
 use crate::revision::Revision;
 use crate::schema::QualifiedName;
 
@@ -591,16 +591,4 @@ impl Migrator {
             .map(|r| r.id.clone())
             .collect())
     }
-}
-
-/// The `-- @...` directive lines of a script, by PostgreSQL's lexical rules (for
-/// [`expand`](crate::expand), which checks them when a revision is read).
-pub(crate) fn directives(script: &str) -> Vec<&str> {
-    split::items(script)
-        .into_iter()
-        .filter_map(|item| match item {
-            split::Item::Directive(text) => Some(text),
-            split::Item::Statement(_) => None,
-        })
-        .collect()
 }

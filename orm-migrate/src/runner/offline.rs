@@ -12,15 +12,15 @@
 
 use std::fmt::Write as _;
 
+use crate::backfill::Backfill;
 use crate::error::{MigrateError, Result};
-use crate::expand::Backfill;
 use crate::revision::Revision;
 
 use super::backfill::BackfillSettings;
 use super::lock::SessionSettings;
 use super::report::Direction;
-use super::split;
 use super::table::{VersionTable, millis};
+use crate::split;
 
 /// The script of `plan`, run `direction`; `title` says what it is for (`upgrade to head`).
 pub(crate) fn script(

@@ -5,7 +5,7 @@
 //!   row (`INSERT` up, `DELETE` down), `COMMIT`. Any failure rolls it all back: the database
 //!   stays at the previous revision.
 //! - **Not transactional** (`-- transaction: false`): each statement of the script is sent on
-//!   its own (split by [`split`](super::split)), outside any transaction, then the Rust function
+//!   its own (split by [`split`](crate::split)), outside any transaction, then the Rust function
 //!   and the version row in a transaction of their own. A failure part-way leaves the
 //!   statements before it done and the revision unrecorded, so write such scripts to be rerun
 //!   (`CREATE INDEX CONCURRENTLY IF NOT EXISTS`; a failed concurrent build leaves an `INVALID`
@@ -19,15 +19,15 @@ use std::time::{Duration, Instant};
 
 use orm_postgres::{BoxError, Connection, Executor, Transaction};
 
+use crate::backfill::Backfill;
 use crate::error::{MigrateError, Result};
-use crate::expand::Backfill;
 use crate::revision::Revision;
 
 use super::backfill::{self, BackfillSettings};
 use super::functions::RustStep;
 use super::report::{Direction, Progress};
-use super::split::{self, Item};
 use super::table::VersionTable;
+use crate::split::{self, Item};
 
 /// What a revision's steps need besides the connection: where to report, and how backfills
 /// run.

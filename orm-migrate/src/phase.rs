@@ -1,12 +1,11 @@
-//! The header keys of expand and contract revisions (`expand`, `using`, `reverse`,
-//! `contract`, `backfill`): their values, how they parse and how they are written back.
-//! [`Revision::parse`](crate::Revision::parse) reads them with the other keys.
+//! The header keys of [expand and contract](crate::expand) revisions (`expand`, `using`,
+//! `reverse`, `contract`, `backfill`): their values, how they parse and how they are written
+//! back. [`Revision::parse`](crate::Revision::parse) reads them with the other keys. No IO.
 
 use std::fmt;
 use std::time::Duration;
 
 use crate::render::{ident, qualified};
-use crate::revision::is_id;
 use crate::schema::QualifiedName;
 
 /// The header keys of this module, in the order [`PhaseKeys::render`] writes them (after the
@@ -159,9 +158,10 @@ impl fmt::Display for ColumnMove {
 }
 
 /// `backfill:` — how a revision's backfills run: `batch 1000, pause 100ms` (either part may be
-/// left out). What is left out comes from the migrator
-/// ([`Migrator::backfill_batch`](crate::Migrator::backfill_batch)) or the defaults
-/// ([`DEFAULT_BATCH`](super::DEFAULT_BATCH) rows, [`DEFAULT_PAUSE`](super::DEFAULT_PAUSE)).
+/// left out). The migrator's settings win
+/// ([`Migrator::backfill_batch`](crate::Migrator::backfill_batch)); what neither gives is the
+/// default ([`DEFAULT_BATCH`](crate::backfill::DEFAULT_BATCH) rows,
+/// [`DEFAULT_PAUSE`](crate::backfill::DEFAULT_PAUSE)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BackfillOptions {
     /// Rows per batch (each batch is one transaction).
@@ -288,7 +288,9 @@ impl PhaseKeys {
             "using" => self.using = expression(value)?,
             "reverse" => self.reverse = expression(value)?,
             "contract" => {
-                if !is_id(value) {
+                // A revision id: 14 digits (`revision::is_id`, which this module cannot name).
+                let is_id = value.len() == 14 && value.bytes().all(|b| b.is_ascii_digit());
+                if !is_id {
                     return Err(format!(
                         "`contract: {value}`: the value is the id of the expand revision it \
                          completes (14 digits)"

@@ -1,6 +1,6 @@
-//! The backfill step: the `-- @backfill` line of a script, and the SQL of one batch. No IO:
-//! the runner runs the batches (see [`runner`](crate::runner)), offline mode writes them out
-//! as a `DO` block.
+//! The backfill step of [expand / contract](crate::expand) revisions: the `-- @backfill` line
+//! of a script, and the SQL of one batch. No IO: the runner runs the batches (see
+//! [`runner`](crate::runner)), offline mode writes them out as a `DO` block.
 //!
 //! ```sql
 //! -- @backfill public.users.full_name key id
@@ -28,10 +28,16 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use crate::phase::{ColumnPath, format_duration, parse_ident, parse_path};
 use crate::render::{ident, idents, literal, qualified};
 use crate::schema::QualifiedName;
+use crate::split;
 
-use super::header::{ColumnPath, parse_ident, parse_path};
+/// The default number of rows a backfill batch updates.
+pub const DEFAULT_BATCH: u64 = 1000;
+
+/// The default pause between two backfill batches.
+pub const DEFAULT_PAUSE: Duration = Duration::from_millis(100);
 
 /// Passes over the table that skip locked rows, before a last one that waits for them.
 pub const SKIP_LOCKED_PASSES: u32 = 3;
@@ -193,7 +199,7 @@ impl Backfill {
             "-- backfill {}: the runner fills it in batches of {batch} rows (one transaction \
              each, skipping rows other transactions hold), {} apart; this block does the same:",
             self.target(),
-            super::header::format_duration(pause),
+            format_duration(pause),
         );
         let indent = |sql: String| sql.replace('\n', "\n                ");
         let batches = [
@@ -245,4 +251,16 @@ impl Backfill {
         );
         out
     }
+}
+
+/// The `-- @backfill` lines of a script (top-level `-- @...` lines between statements, by
+/// PostgreSQL's lexical rules), or the message of the first one that does not parse.
+pub fn backfills(script: &str) -> Result<Vec<Backfill>, String> {
+    split::items(script)
+        .into_iter()
+        .filter_map(|item| match item {
+            split::Item::Directive(text) => Some(Backfill::parse(text)),
+            split::Item::Statement(_) => None,
+        })
+        .collect()
 }
