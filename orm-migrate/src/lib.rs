@@ -9,7 +9,8 @@
 //!   [revision graph](graph) (heads, branches, merges, `depends_on`, plans) and
 //!   [embedding](embed) with [`embed_migrations!`];
 //! - [expand / contract](expand): zero-downtime renames and type changes in two revisions (a
-//!   sync trigger, a batched backfill the runner performs, then the old column dropped);
+//!   sync trigger, a batched backfill the runner performs, then the old column dropped), with
+//!   their [header keys](phase) and the [backfill step](backfill);
 //! - [reflection](reflect) of a live database from `pg_catalog`, and the [runner]
 //!   ([`Migrator`]: version table, advisory lock, one transaction per revision, offline SQL);
 //! - with the default feature `cli`, the command-line interface (the `orm-migrate` binary, and
