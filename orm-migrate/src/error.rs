@@ -165,4 +165,8 @@ pub enum MigrateError {
     /// An error from the database outside a revision (connecting, the version table, the lock).
     #[error(transparent)]
     Database(#[from] orm_postgres::Error),
+    /// An [expand or contract revision](crate::expand) cannot be written for this column (a
+    /// missing table or column, a primary-key column, no primary key to walk, ...).
+    #[error("{0}")]
+    Expand(String),
 }

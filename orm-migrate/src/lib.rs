@@ -12,6 +12,9 @@
 //!   [embedding](embed) with [`embed_migrations!`];
 //! - [the lint](lint): what each statement of a revision does to a live database (locks,
 //!   rewrites, scans), run after autogenerate and before every upgrade;
+//! - [expand / contract](expand): zero-downtime renames and type changes in two revisions (a
+//!   sync trigger, a batched backfill the runner performs, then the old column dropped), with
+//!   their [header keys](phase) and the [backfill step](backfill);
 //! - [reflection](reflect) of a live database from `pg_catalog`, and the [runner]
 //!   ([`Migrator`]: version table, advisory lock, one transaction per revision, offline SQL);
 //! - with the default feature `cli`, the command-line interface (the `orm-migrate` binary, and
@@ -27,17 +30,20 @@
 
 #![warn(missing_docs)]
 
+pub mod backfill;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod diff;
 pub mod embed;
 pub mod error;
+pub mod expand;
 pub mod expr;
 pub mod files;
 pub mod graph;
 pub mod lint;
 pub mod model_schema;
 pub mod op;
+pub mod phase;
 pub mod reflect;
 pub mod render;
 pub mod revision;

@@ -46,8 +46,14 @@
 //!   | `depends_on` | comma-separated ids of revisions on other branches that must be applied first | none |
 //!   | `transaction` | `true` or `false`; `false` runs it outside a transaction (`CREATE INDEX CONCURRENTLY`, `ALTER TYPE ... ADD VALUE` on old servers) | `true` |
 //!   | `run` | the name of a Rust function registered with the migrator, run after the SQL in the same transaction | none |
+//!   | `expand`, `using`, `reverse` | an [expand revision](crate::expand): `schema.table.old -> new`, the conversion to the new column, the conversion back | none |
+//!   | `contract` | a [contract revision](crate::expand): the id of the expand revision it completes | none |
+//!   | `backfill` | `batch <rows>, pause <duration>` for the revision's `-- @backfill` lines | the migrator's |
 //!
 //! - `down.sql` is the downgrade script, with no header. It must exist; it may be empty.
+//! - In either script, a line `-- @backfill schema.table.column key id` between statements
+//!   marks a batched backfill the runner performs there (see [`expand`](crate::expand)); it
+//!   needs `transaction: false`.
 //!
 //! Strictness: an unknown key, a key given twice, a bad value (`transaction: maybe`, an id that
 //! is not 14 digits), a missing `message`, a missing `down.sql`, or an up script with nothing
@@ -65,7 +71,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::backfill::backfills;
 use crate::error::{MigrateError, Result};
+use crate::phase::{self, PhaseKeys};
 
 /// The length of a revision id: a UTC timestamp `YYYYMMDDHHMMSS`.
 pub const ID_LEN: usize = 14;
@@ -79,7 +87,8 @@ pub const UP_FILE: &str = "up.sql";
 /// The name of the downgrade script in a revision's directory.
 pub const DOWN_FILE: &str = "down.sql";
 
-/// The header keys, in the order [`Revision::render_header`] writes them.
+/// The header keys, in the order [`Revision::render_header`] writes them (then the
+/// [expand/contract keys](phase::KEYS)).
 const KEYS: [&str; 5] = ["message", "parents", "depends_on", "transaction", "run"];
 
 /// One revision: an id, a message, its parents, and the SQL that applies and reverts it.
@@ -106,6 +115,9 @@ pub struct Revision {
     pub transactional: bool,
     /// A Rust function registered with the migrator, run after `up` in the same transaction.
     pub run: Option<String>,
+    /// Its [expand/contract](crate::expand) keys (`expand`, `using`, `reverse`, `contract`,
+    /// `backfill`); all empty for an ordinary revision.
+    pub phase: PhaseKeys,
     /// Where it came from (the up script's path), for error messages.
     pub source: std::path::PathBuf,
     /// The header of the up script as on disk (with `\n` line ends, and the blank line that
@@ -145,6 +157,7 @@ impl Revision {
             down: String::new(),
             transactional: true,
             run: None,
+            phase: PhaseKeys::default(),
             source: PathBuf::new(),
             header: String::new(),
         };
@@ -185,6 +198,13 @@ impl Revision {
     /// Run the Rust function registered under `name` after the up script.
     pub fn with_run(mut self, name: impl Into<String>) -> Revision {
         self.run = Some(name.into());
+        self.header = self.render_header();
+        self
+    }
+
+    /// With these expand/contract keys.
+    pub fn with_phase(mut self, phase: PhaseKeys) -> Revision {
+        self.phase = phase;
         self.header = self.render_header();
         self
     }
@@ -233,6 +253,7 @@ impl Revision {
             out.push_str(run);
             out.push('\n');
         }
+        self.phase.render(&mut out);
         out.push('\n');
         out
     }
@@ -309,6 +330,7 @@ impl Revision {
             down: String::new(),
             transactional: fields.transactional,
             run: fields.run,
+            phase: fields.phase,
             source,
             header: header.to_owned(),
         };
@@ -325,11 +347,39 @@ impl Revision {
                 "missing: every revision has a down.sql (it may be empty)",
             ));
         };
-        Ok(Revision {
+        let revision = Revision {
             down: normalize(down),
             ..revision
-        })
+        };
+        if let Err((in_down, message)) = check_phase(&revision) {
+            let path = if in_down {
+                dir.join(DOWN_FILE)
+            } else {
+                revision.source.clone()
+            };
+            return Err(malformed(&path, message));
+        }
+        Ok(revision)
     }
+}
+
+/// Checks a revision's expand/contract parts as it is read: its header keys together, its
+/// `-- @backfill` lines, and that a revision with any runs outside a transaction. The message
+/// of the first problem, and whether it is in the down script.
+fn check_phase(revision: &Revision) -> std::result::Result<(), (bool, String)> {
+    revision.phase.check().map_err(|m| (false, m))?;
+    for (down, script) in [(false, &revision.up), (true, &revision.down)] {
+        let markers = backfills(script).map_err(|m| (down, m))?;
+        if !markers.is_empty() && revision.transactional {
+            return Err((
+                down,
+                "a `-- @backfill` runs in batches, each committed on its own: the revision \
+                 needs `-- transaction: false` in its header"
+                    .to_owned(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Whether `s` is a revision id: exactly [`ID_LEN`] ASCII digits.
@@ -398,6 +448,7 @@ struct Header {
     depends_on: Vec<String>,
     transactional: bool,
     run: Option<String>,
+    phase: PhaseKeys,
 }
 
 /// A header line `-- key: value` (`key` lowercase letters and `_`), as its key and trimmed
@@ -418,8 +469,9 @@ fn parse_header(up: &str, path: &Path) -> Result<(usize, Header)> {
         depends_on: Vec::new(),
         transactional: true,
         run: None,
+        phase: PhaseKeys::default(),
     };
-    let mut seen = [false; KEYS.len()];
+    let mut seen = [false; KEYS.len() + phase::KEYS.len()];
     let mut len = 0;
     for (number, line) in (1..).zip(up.split_inclusive('\n')) {
         let text = line.strip_suffix('\n').unwrap_or(line);
@@ -431,11 +483,12 @@ fn parse_header(up: &str, path: &Path) -> Result<(usize, Header)> {
             break;
         };
         let at = |message: String| malformed(path, format!("line {number}: {message}"));
-        let Some(slot) = KEYS.iter().position(|k| *k == key) else {
+        let Some(slot) = KEYS.iter().chain(&phase::KEYS).position(|k| *k == key) else {
             return Err(at(format!(
-                "unknown header key `{key}` (the keys are {}); a comment under the header \
+                "unknown header key `{key}` (the keys are {}, {}); a comment under the header \
                  needs a blank line before it",
-                KEYS.join(", ")
+                KEYS.join(", "),
+                phase::KEYS.join(", ")
             )));
         };
         if std::mem::replace(&mut seen[slot], true) {
@@ -456,6 +509,7 @@ fn parse_header(up: &str, path: &Path) -> Result<(usize, Header)> {
                     }
                 }
             }
+            _ if slot >= KEYS.len() => header.phase.set(key, value).map_err(at)?,
             _ => {
                 let ok = value
                     .bytes()

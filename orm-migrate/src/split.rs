@@ -7,6 +7,11 @@
 //! `$tag$...$tag$`), a comment (`-- ...` to the end of the line, nested `/* ... */`) or
 //! parentheses. Not handled: the SQL-standard function bodies `BEGIN ATOMIC ... END` (write
 //! such a function with a dollar-quoted body, or in a transactional revision).
+//!
+//! A line comment `-- @name ...` at the top level, between statements (not inside one, nor
+//! inside a string, a dollar quote or a block comment), is a **directive** for the runner
+//! ([`items`]): `-- @backfill ...` marks where an [expand](crate::expand) revision's batched
+//! backfill runs. Anywhere else such a line is an ordinary comment.
 
 /// One statement of a script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,8 +22,30 @@ pub(crate) struct Piece<'a> {
     pub(crate) terminated: bool,
 }
 
+/// One item of a script: a statement, or a top-level directive line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Item<'a> {
+    /// A statement.
+    Statement(Piece<'a>),
+    /// A directive: the text of a `-- @...` line after the `@`, trimmed.
+    Directive(&'a str),
+}
+
 /// The statements of `sql`, leaving out those with nothing but whitespace and comments.
+/// Directive lines are comments here.
 pub(crate) fn statements(sql: &str) -> Vec<Piece<'_>> {
+    items(sql)
+        .into_iter()
+        .filter_map(|item| match item {
+            Item::Statement(piece) => Some(piece),
+            Item::Directive(_) => None,
+        })
+        .collect()
+}
+
+/// The statements and directives of `sql`, in order, leaving out statements with nothing but
+/// whitespace and comments.
+pub(crate) fn items(sql: &str) -> Vec<Item<'_>> {
     let b = sql.as_bytes();
     let mut out = Vec::new();
     let mut start = 0;
@@ -30,10 +57,16 @@ pub(crate) fn statements(sql: &str) -> Vec<Piece<'_>> {
         let next = b.get(i + 1).copied();
         match c {
             b'-' if next == Some(b'-') => {
-                i = b[i..]
+                let end = b[i..]
                     .iter()
                     .position(|&x| x == b'\n')
-                    .map_or(b.len(), |p| i + p + 1);
+                    .map_or(b.len(), |p| i + p);
+                let comment = sql[i + 2..end].trim_start_matches([' ', '\t']);
+                if let Some(directive) = comment.strip_prefix('@').filter(|_| !has_code) {
+                    out.push(Item::Directive(directive.trim()));
+                    start = (end + 1).min(b.len());
+                }
+                i = (end + 1).min(b.len());
                 continue;
             }
             b'/' if next == Some(b'*') => {
@@ -63,10 +96,10 @@ pub(crate) fn statements(sql: &str) -> Vec<Piece<'_>> {
             b')' => depth = depth.saturating_sub(1),
             b';' if depth == 0 => {
                 if has_code {
-                    out.push(Piece {
+                    out.push(Item::Statement(Piece {
                         text: &sql[start..i],
                         terminated: true,
-                    });
+                    }));
                 }
                 start = i + 1;
                 has_code = false;
@@ -81,10 +114,10 @@ pub(crate) fn statements(sql: &str) -> Vec<Piece<'_>> {
         i += 1;
     }
     if has_code {
-        out.push(Piece {
+        out.push(Item::Statement(Piece {
             text: &sql[start..],
             terminated: false,
-        });
+        }));
     }
     out
 }
@@ -246,6 +279,35 @@ mod tests {
             texts("PREPARE p AS SELECT $1; SELECT a$b FROM t"),
             ["PREPARE p AS SELECT $1", "SELECT a$b FROM t"]
         );
+    }
+
+    #[test]
+    fn directives_are_top_level_comment_lines_between_statements() {
+        let sql = "SELECT 1;\n-- @backfill public.t.c key id\nSELECT 2;\n--@ other\n";
+        let items = items(sql);
+        assert_eq!(items.len(), 4, "{items:?}");
+        assert_eq!(items[1], Item::Directive("backfill public.t.c key id"));
+        assert_eq!(items[3], Item::Directive("other"));
+        assert!(matches!(items[2], Item::Statement(p) if p.text.trim() == "SELECT 2"));
+        // Inside a statement, a string, a dollar quote or a block comment: a comment.
+        for sql in [
+            "SELECT 1,\n-- @backfill x\n2;",
+            "SELECT '\n-- @backfill x\n';",
+            "DO $$\n-- @backfill x\n$$;",
+            "/*\n-- @backfill x\n*/ SELECT 1;",
+        ] {
+            assert!(
+                items_of(sql)
+                    .iter()
+                    .all(|i| matches!(i, Item::Statement(_))),
+                "{sql}"
+            );
+        }
+        assert_eq!(texts("-- @backfill x\nSELECT 1"), ["SELECT 1"]);
+    }
+
+    fn items_of(sql: &str) -> Vec<Item<'_>> {
+        items(sql)
     }
 
     #[test]

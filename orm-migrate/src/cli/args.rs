@@ -41,6 +41,14 @@ pub(crate) struct Global {
     /// Accept applied revisions edited since they ran, recording their new checksums.
     #[arg(long, global = true)]
     pub(crate) allow_edited: bool,
+    /// Rows per backfill batch, for every backfill of the run (overrides the revisions'
+    /// `-- backfill:` header; default 1000).
+    #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub(crate) backfill_batch: Option<u64>,
+    /// The pause between backfill batches, for every backfill of the run (overrides the
+    /// revisions' `-- backfill:` header; default 100ms).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true)]
+    pub(crate) backfill_pause: Option<Duration>,
 }
 
 /// The commands.
@@ -48,11 +56,12 @@ pub(crate) struct Global {
 pub(crate) enum Command {
     /// Create the migrations directory, with a README.
     Init,
-    /// Create a revision: empty up.sql and down.sql to fill in, or generated from the models.
+    /// Create a revision: empty up.sql and down.sql to fill in, generated from the models, or
+    /// the expand or contract phase of a zero-downtime rename or type change.
     Revision {
-        /// Its message.
-        #[arg(short, long)]
-        message: String,
+        /// Its message (default for --expand and --contract: what they do).
+        #[arg(short, long, required_unless_present_any = ["expand", "contract"])]
+        message: Option<String>,
         /// Generate the SQL from the difference between the models and the database, as up to
         /// three chained revisions whose statements keep tables with rows writable (before:
         /// new enum labels, indexes dropped CONCURRENTLY; the main one; after: indexes built
@@ -67,6 +76,8 @@ pub(crate) enum Command {
         /// The revision it follows, when the graph has several heads.
         #[arg(long, value_name = "REV")]
         head: Option<String>,
+        #[command(flatten)]
+        expand: ExpandArgs,
     },
     /// Apply revisions up to a target: head (default), heads, an id or prefix, +N.
     Upgrade {
@@ -126,6 +137,9 @@ pub(crate) enum Command {
     },
     /// Exit 3 when the database is not at the heads or differs from the models (for CI).
     Check,
+    /// Show the phase of each expand/contract: pending, expanded (both columns in sync),
+    /// contracted.
+    Phases,
     /// Print the migration that turns one database into another.
     Diff {
         /// The database to change.
@@ -138,6 +152,34 @@ pub(crate) enum Command {
         #[arg(long)]
         exit_code: bool,
     },
+}
+
+/// `revision --expand` and `revision --contract`.
+#[derive(Debug, Args)]
+pub(crate) struct ExpandArgs {
+    /// Write an expand revision: add NEW next to COLUMN, keep them in sync with a trigger,
+    /// backfill it in batches (needs the database).
+    #[arg(long, value_name = "[SCHEMA.]TABLE.COLUMN:NEW", conflicts_with_all = ["autogenerate", "contract"])]
+    pub(crate) expand: Option<String>,
+    /// With --expand: the new column's type (default: the old column's, a rename).
+    #[arg(long = "type", value_name = "TYPE", requires = "expand")]
+    pub(crate) new_type: Option<String>,
+    /// With --expand: the new column's value from a row, in SQL (e.g. 'price::numeric / 100').
+    #[arg(long, value_name = "EXPR", requires = "expand")]
+    pub(crate) using: Option<String>,
+    /// With --expand: the old column's value from a row the new release writes, in SQL.
+    #[arg(long, value_name = "EXPR", requires = "expand")]
+    pub(crate) reverse: Option<String>,
+    /// With --expand: rows per backfill batch, written into the revision's header.
+    #[arg(long, value_name = "ROWS", requires = "expand", value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) batch: Option<u64>,
+    /// With --expand: the pause between backfill batches, written into the revision's header.
+    #[arg(long, value_name = "DURATION", requires = "expand", value_parser = parse_duration)]
+    pub(crate) pause: Option<Duration>,
+    /// Write the contract revision of this expand revision (an id or prefix): the trigger and
+    /// the old column go (needs the database, with the expand applied).
+    #[arg(long, value_name = "REV", conflicts_with = "autogenerate")]
+    pub(crate) contract: Option<String>,
 }
 
 /// Offline mode of upgrade and downgrade.

@@ -31,9 +31,19 @@ pub(crate) async fn dispatch(cli: Cli, models: Option<&Models>, style: Style) ->
             autogenerate,
             single,
             head,
+            expand,
         } => {
+            let head = head.as_deref();
+            if let Some(spec) = &expand.expand {
+                return super::expand::expand(g, &expand, spec, message.as_deref(), head, style)
+                    .await;
+            }
+            if let Some(id) = &expand.contract {
+                return super::expand::contract(g, id, message.as_deref(), head, style).await;
+            }
             let generate = autogenerate.then_some(Generate { single });
-            revision(g, models, &message, generate, head.as_deref(), style).await
+            let message = message.unwrap_or_default();
+            revision(g, models, &message, generate, head, style).await
         }
         Command::Upgrade {
             target,
@@ -60,6 +70,7 @@ pub(crate) async fn dispatch(cli: Cli, models: Option<&Models>, style: Style) ->
         Command::Stamp { target } => stamp(g, &target, style).await,
         Command::Merge { message, revisions } => merge(g, &message, &revisions, style),
         Command::Check => check(g, models, style).await,
+        Command::Phases => super::expand::phases(g, style).await,
         Command::Diff {
             from,
             to,

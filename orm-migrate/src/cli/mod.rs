@@ -16,11 +16,17 @@
 //! orm-migrate check                             exit 3 when the database is behind or differs
 //!                                               from the models (for CI; needs your models)
 //! orm-migrate diff --from URL --to URL          the migration turning one database into another
+//! orm-migrate revision --expand users.name:full_name [--type T] [--using EXPR] [--reverse EXPR]
+//!                                               expand: new column, sync trigger, batched backfill
+//! orm-migrate revision --contract REV           contract: the trigger and the old column go
+//! orm-migrate phases                            each expand: pending, expanded or contracted
 //! ```
 //!
 //! Global options: `--database-url` (or `DATABASE_URL`), `--dir` (default `migrations`),
 //! `--version-table` (default `public.orm_migrations`), `--lock-timeout` (default `10s`),
-//! `--statement-timeout` (default `0`, off), `--lock-wait` (default `60s`), `--allow-edited`.
+//! `--statement-timeout` (default `0`, off), `--lock-wait` (default `60s`), `--allow-edited`,
+//! `--backfill-batch` and `--backfill-pause` (every backfill of the run; default: each
+//! revision's `-- backfill:` header, else 1000 rows and 100ms).
 //!
 //! # Exit codes
 //! | code | meaning |
@@ -72,6 +78,7 @@
 
 mod args;
 mod commands;
+mod expand;
 mod hooks;
 mod lint;
 mod output;

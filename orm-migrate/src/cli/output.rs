@@ -4,12 +4,12 @@
 
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::revision::Revision;
-use crate::runner::{Direction, Progress};
+use crate::runner::{BackfillProgress, Direction, Progress};
 
 /// Colours, or none.
 #[derive(Debug, Clone, Copy)]
@@ -93,7 +93,12 @@ pub(crate) struct Bar {
     style: Style,
     bar: Mutex<Option<ProgressBar>>,
     interactive: bool,
+    /// When a backfill last printed a line (plain output: one every few seconds).
+    last_backfill_line: Mutex<Option<Instant>>,
 }
+
+/// How often plain output prints a line about a running backfill.
+const BACKFILL_LINE_EVERY: Duration = Duration::from_secs(5);
 
 impl Bar {
     pub(crate) fn new(style: Style) -> Bar {
@@ -101,6 +106,7 @@ impl Bar {
             style,
             bar: Mutex::new(None),
             interactive: std::io::stderr().is_terminal(),
+            last_backfill_line: Mutex::new(None),
         }
     }
 
@@ -176,5 +182,40 @@ impl Progress for Bar {
             self.style.dim(&format!("({})", human(duration)))
         ));
         self.with_bar(|bar| bar.inc(1));
+    }
+
+    fn on_backfill(&self, _direction: Direction, revision: &Revision, p: &BackfillProgress) {
+        let percent = (p.done.saturating_mul(100))
+            .checked_div(p.estimate)
+            .map_or_else(String::new, |pc| format!(" ({}%)", pc.min(100)));
+        let text = format!(
+            "backfilling {}: {} of ~{} rows{percent}, {} batches of at most {}",
+            p.target, p.done, p.estimate, p.batches, p.batch_size
+        );
+        if self.interactive {
+            let msg = format!("{} {}: {text}", revision.id, revision.message);
+            self.with_bar(|bar| bar.set_message(msg));
+        }
+        if p.finished {
+            self.line(&format!(
+                "{} {}: {} rows in {} batches",
+                self.style.ok("backfilled"),
+                p.target,
+                p.done,
+                p.batches
+            ));
+            return;
+        }
+        if self.interactive {
+            return;
+        }
+        let mut last = self
+            .last_backfill_line
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if last.is_none_or(|t| t.elapsed() >= BACKFILL_LINE_EVERY) {
+            *last = Some(Instant::now());
+            self.line(&self.style.dim(&text));
+        }
     }
 }

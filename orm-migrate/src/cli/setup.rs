@@ -45,7 +45,9 @@ pub(crate) fn migrator(g: &Global) -> Result<Migrator> {
         .lock_timeout(off_when_zero(g.lock_timeout))
         .statement_timeout(off_when_zero(g.statement_timeout))
         .lock_wait(g.lock_wait)
-        .allow_edited(g.allow_edited))
+        .allow_edited(g.allow_edited)
+        .backfill_batch(g.backfill_batch)
+        .backfill_pause(g.backfill_pause))
 }
 
 pub(crate) async fn connect_to(url: &str) -> Result<Database> {

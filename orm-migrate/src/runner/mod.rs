@@ -56,6 +56,11 @@
 //!    EXISTS` before `CREATE INDEX CONCURRENTLY`, since a failed concurrent build leaves an
 //!    `INVALID` index; autogenerate writes them so). Downgrades run the same way with the
 //!    down script and the removal of the row.
+//!
+//!    In such a revision a `-- @backfill` line is a step of its own: the batched backfill of
+//!    an [expand / contract](crate::expand) revision, each batch committed on its own (at most
+//!    [`backfill_batch`](Migrator::backfill_batch) rows), [`backfill_pause`](Migrator::backfill_pause)
+//!    apart, reported to the [`Progress`] after each batch.
 //! 7. The lock is released and the connection closed.
 //!
 //! Twenty processes running `upgrade head` at once: one takes the lock and applies, the others
@@ -66,6 +71,7 @@
 //! Read-only operations ([`current`](Migrator::current), [`history`](Migrator::history),
 //! [`applied`](Migrator::applied)) take no lock and create nothing.
 
+mod backfill;
 mod functions;
 mod lint;
 mod lock;
@@ -83,7 +89,9 @@ use orm_postgres::Database;
 
 use crate::embed::Embedded;
 use crate::error::{MigrateError, Result};
+use crate::expand::PhaseEntry;
 use crate::graph::{Graph, Target};
+use crate::phase::BackfillOptions;
 use crate::revision::Revision;
 use crate::schema::QualifiedName;
 
@@ -91,10 +99,14 @@ pub use functions::StepFuture;
 pub use lint::lint_revisions;
 
 use functions::RustStep;
-pub use report::{Direction, HistoryEntry, Progress, Silent, StampReport, StepReport};
+pub use report::{
+    BackfillProgress, Direction, HistoryEntry, Progress, Silent, StampReport, StepReport,
+};
 pub use table::AppliedRevision;
 
+use backfill::BackfillSettings;
 use lock::{Locked, SessionSettings};
+use steps::StepContext;
 use table::{VersionTable, by_id, ids};
 
 /// The version table's default schema.
@@ -121,6 +133,7 @@ pub struct Migrator {
     progress: Arc<dyn Progress>,
     lint: bool,
     lint_models: Option<crate::schema::Schema>,
+    backfill: BackfillOptions,
 }
 
 impl std::fmt::Debug for Migrator {
@@ -134,6 +147,7 @@ impl std::fmt::Debug for Migrator {
             .field("allow_edited", &self.allow_edited)
             .field("functions", &self.functions.keys().collect::<Vec<_>>())
             .field("lint", &self.lint)
+            .field("backfill", &self.backfill)
             .finish()
     }
 }
@@ -152,6 +166,7 @@ impl Migrator {
             progress: Arc::new(Silent),
             lint: true,
             lint_models: None,
+            backfill: BackfillOptions::default(),
         }
     }
 
@@ -212,6 +227,22 @@ impl Migrator {
         F: for<'a> Fn(&'a orm_postgres::Transaction<'a>) -> StepFuture<'a> + Send + Sync + 'static,
     {
         self.functions.insert(name.into(), Arc::new(f));
+        self
+    }
+
+    /// The most rows one batch of a backfill updates (each batch is one transaction), for
+    /// every backfill of the run: overrides the revisions' `-- backfill: batch N` header.
+    /// `None` (the default): the header's, else [`expand::DEFAULT_BATCH`](crate::expand::DEFAULT_BATCH).
+    pub fn backfill_batch(mut self, rows: Option<u64>) -> Self {
+        self.backfill.batch = rows.map(|n| n.max(1));
+        self
+    }
+
+    /// The pause between two batches of a backfill, for every backfill of the run: overrides
+    /// the revisions' `-- backfill: pause D` header. `None` (the default): the header's, else
+    /// [`expand::DEFAULT_PAUSE`](crate::expand::DEFAULT_PAUSE).
+    pub fn backfill_pause(mut self, pause: Option<Duration>) -> Self {
+        self.backfill.pause = pause;
         self
     }
 
@@ -309,6 +340,13 @@ impl Migrator {
             .collect()
     }
 
+    /// Every [expand revision](crate::expand) with its contract and its [phase](crate::expand::Phase)
+    /// in the database (pending, expanded, contracted). No lock.
+    pub async fn phases(&self, db: &Database) -> Result<Vec<PhaseEntry<'_>>> {
+        let rows = self.applied(db).await?;
+        crate::expand::phases(&self.graph, &ids(&rows))
+    }
+
     // ----- runs -------------------------------------------------------------------------
 
     /// Applies every revision that `target` needs and the database lacks, in order, each in
@@ -369,6 +407,8 @@ impl Migrator {
             Direction::Down => self.graph.downgrade_plan(&applied, target)?,
         };
         let functions = self.functions_of(&plan, direction)?;
+        // A contract must follow its expand (checked before anything runs).
+        crate::expand::phases(&self.graph, &BTreeSet::new())?;
         for revision in edited {
             table.repair(&locked.conn, revision).await?;
         }
@@ -376,9 +416,15 @@ impl Migrator {
         let mut done = Vec::with_capacity(plan.len());
         for (revision, function) in plan.into_iter().zip(functions) {
             self.progress.on_start(direction, revision);
+            let ctx = StepContext {
+                progress: self.progress.as_ref(),
+                backfill: self.backfill_settings(revision),
+            };
             let duration = match direction {
-                Direction::Up => steps::apply(&mut locked.conn, table, revision, function).await?,
-                Direction::Down => steps::revert(&mut locked.conn, table, revision).await?,
+                Direction::Up => {
+                    steps::apply(&mut locked.conn, table, revision, function, ctx).await?
+                }
+                Direction::Down => steps::revert(&mut locked.conn, table, revision, ctx).await?,
             };
             self.progress.on_done(direction, revision, duration);
             done.push(StepReport {
@@ -389,6 +435,11 @@ impl Migrator {
             });
         }
         Ok(done)
+    }
+
+    /// How the backfills of `revision` run: this migrator's settings, else its header's.
+    fn backfill_settings(&self, revision: &Revision) -> BackfillSettings {
+        BackfillSettings::resolve(self.backfill, revision.phase.backfill)
     }
 
     /// Checks the applied rows against the graph: an unknown id is an error; edited revisions
@@ -529,6 +580,7 @@ impl Migrator {
             Direction::Up,
             &plan,
             &format!("upgrade to {target}"),
+            &|r| self.backfill_settings(r),
         )
     }
 
@@ -543,6 +595,7 @@ impl Migrator {
             Direction::Down,
             &plan,
             &format!("downgrade to {target}"),
+            &|r| self.backfill_settings(r),
         )
     }
 

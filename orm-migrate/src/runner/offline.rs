@@ -7,13 +7,16 @@
 //! that runs outside a transaction has no `BEGIN`/`COMMIT`. A script whose last statement
 //! lacks a `;` gets one. There is no advisory lock: whoever runs the text runs it once. A
 //! revision that runs a Rust function cannot be written out: that is
-//! [`MigrateError::OfflineFunction`].
+//! [`MigrateError::OfflineFunction`]. A `-- @backfill` line becomes a comment saying what the
+//! runner would do and a `DO` block doing the same, in batches that each commit.
 
 use std::fmt::Write as _;
 
+use crate::backfill::Backfill;
 use crate::error::{MigrateError, Result};
 use crate::revision::Revision;
 
+use super::backfill::BackfillSettings;
 use super::lock::SessionSettings;
 use super::report::Direction;
 use super::table::{VersionTable, millis};
@@ -26,6 +29,7 @@ pub(crate) fn script(
     direction: Direction,
     plan: &[&Revision],
     title: &str,
+    backfill: &dyn Fn(&Revision) -> BackfillSettings,
 ) -> Result<String> {
     if let Some(r) = plan
         .iter()
@@ -68,6 +72,16 @@ pub(crate) fn script(
         if r.transactional {
             out.push_str("BEGIN;\n");
         }
+        let expanded;
+        let body = if split::items(body)
+            .iter()
+            .any(|i| matches!(i, split::Item::Directive(_)))
+        {
+            expanded = with_backfills(r, body, backfill(r))?;
+            expanded.as_str()
+        } else {
+            body
+        };
         let body = body.trim_end();
         if !split::statements(body).is_empty() {
             out.push_str(body);
@@ -82,6 +96,28 @@ pub(crate) fn script(
         out.push('\n');
         if r.transactional {
             out.push_str("COMMIT;\n");
+        }
+    }
+    Ok(out)
+}
+
+/// `body` with each `-- @backfill` line replaced by its offline form.
+fn with_backfills(r: &Revision, body: &str, settings: BackfillSettings) -> Result<String> {
+    let mut out = String::new();
+    for item in split::items(body) {
+        match item {
+            split::Item::Statement(piece) => {
+                out.push_str(piece.text.trim_matches('\n'));
+                out.push_str(";\n");
+            }
+            split::Item::Directive(text) => {
+                let spec = Backfill::parse(text).map_err(|message| MigrateError::Malformed {
+                    path: r.source.clone(),
+                    message,
+                })?;
+                out.push('\n');
+                out.push_str(&spec.offline_sql(settings.batch, settings.pause));
+            }
         }
     }
     Ok(out)

@@ -41,6 +41,32 @@ pub trait Progress: Send + Sync {
     fn on_done(&self, direction: Direction, revision: &Revision, duration: Duration) {
         let _ = (direction, revision, duration);
     }
+
+    /// A backfill of the revision ([`expand`](crate::expand)) committed a batch, or finished
+    /// (`progress.finished`).
+    fn on_backfill(&self, direction: Direction, revision: &Revision, progress: &BackfillProgress) {
+        let _ = (direction, revision, progress);
+    }
+}
+
+/// How far a backfill is, as [`Progress::on_backfill`] hears it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackfillProgress {
+    /// The column filled, `schema.table.column`.
+    pub target: String,
+    /// Rows updated so far in this run (each batch commits them).
+    pub done: u64,
+    /// The table's estimated number of rows (the planner's statistics, or a count when it has
+    /// none): an upper bound of what is left, not exact.
+    pub estimate: u64,
+    /// Batches run so far, each its own transaction.
+    pub batches: u64,
+    /// The most rows one batch may update.
+    pub batch_size: u64,
+    /// Rows skipped so far because another transaction held them (a later pass visits them).
+    pub skipped: u64,
+    /// Whether the backfill is done.
+    pub finished: bool,
 }
 
 /// A shared [`Progress`] hears everything too (keep a clone to read what it gathered).
@@ -56,6 +82,9 @@ impl<P: Progress + ?Sized> Progress for std::sync::Arc<P> {
     }
     fn on_done(&self, direction: Direction, revision: &Revision, duration: Duration) {
         (**self).on_done(direction, revision, duration);
+    }
+    fn on_backfill(&self, direction: Direction, revision: &Revision, progress: &BackfillProgress) {
+        (**self).on_backfill(direction, revision, progress);
     }
 }
 

@@ -5,23 +5,84 @@
 //!   row (`INSERT` up, `DELETE` down), `COMMIT`. Any failure rolls it all back: the database
 //!   stays at the previous revision.
 //! - **Not transactional** (`-- transaction: false`): each statement of the script is sent on
-//!   its own (split by [`split`](super::split)), outside any transaction, then the Rust function
+//!   its own (split by [`split`](crate::split)), outside any transaction, then the Rust function
 //!   and the version row in a transaction of their own. A failure part-way leaves the
 //!   statements before it done and the revision unrecorded
 //!   ([`MigrateError::StepOutsideTransaction`], naming the statement), so write such scripts
 //!   to be rerun (`DROP INDEX CONCURRENTLY IF EXISTS` before `CREATE INDEX CONCURRENTLY`: a
 //!   failed concurrent build leaves an `INVALID` index), as autogenerate does.
+//!
+//!   A `-- @backfill` line in such a script runs there: the batched backfill of an
+//!   [expand](crate::expand) revision, each batch committed on its own, reported to the
+//!   [`Progress`](super::Progress).
 
 use std::time::{Duration, Instant};
 
 use orm_postgres::{BoxError, Connection, Executor, Transaction};
 
+use crate::backfill::Backfill;
 use crate::error::{MigrateError, Result};
 use crate::revision::Revision;
 
+use super::backfill::{self, BackfillSettings};
 use super::functions::RustStep;
+use super::report::{Direction, Progress};
 use super::table::VersionTable;
-use crate::split;
+use crate::split::{self, Item};
+
+/// What a revision's steps need besides the connection: where to report, and how backfills
+/// run.
+#[derive(Clone, Copy)]
+pub(crate) struct StepContext<'a> {
+    pub(crate) progress: &'a dyn Progress,
+    pub(crate) backfill: BackfillSettings,
+}
+
+/// Runs a script outside a transaction: each statement on its own, each `-- @backfill` in
+/// batches.
+async fn run_outside(
+    conn: &mut Connection,
+    revision: &Revision,
+    script: &str,
+    direction: Direction,
+    ctx: StepContext<'_>,
+) -> Result<()> {
+    let items = split::items(script);
+    let total = items
+        .iter()
+        .filter(|i| matches!(i, Item::Statement(_)))
+        .count();
+    let mut number = 0;
+    for item in items {
+        match item {
+            Item::Statement(piece) => {
+                number += 1;
+                if let Err(source) = conn.batch_execute(piece.text).await {
+                    return Err(MigrateError::StepOutsideTransaction {
+                        id: revision.id.clone(),
+                        number,
+                        total,
+                        statement: first_line(piece.text),
+                        source,
+                    });
+                }
+            }
+            Item::Directive(text) => {
+                let spec = Backfill::parse(text).map_err(|message| MigrateError::Malformed {
+                    path: revision.source.clone(),
+                    message,
+                })?;
+                let report = |p: &super::BackfillProgress| {
+                    ctx.progress.on_backfill(direction, revision, p);
+                };
+                backfill::run(conn, &spec, ctx.backfill, &report)
+                    .await
+                    .map_err(step(revision))?;
+            }
+        }
+    }
+    Ok(())
+}
 
 fn step(revision: &Revision) -> impl Fn(orm_postgres::Error) -> MigrateError + '_ {
     move |source| MigrateError::Step {
@@ -43,23 +104,6 @@ fn function_error(revision: &Revision, name: &str, e: BoxError) -> MigrateError 
             source,
         },
     }
-}
-
-/// Runs `script` statement by statement, outside a transaction.
-async fn run_outside(conn: &mut Connection, revision: &Revision, script: &str) -> Result<()> {
-    let pieces = split::statements(script);
-    for (i, piece) in pieces.iter().enumerate() {
-        if let Err(source) = conn.batch_execute(piece.text).await {
-            return Err(MigrateError::StepOutsideTransaction {
-                id: revision.id.clone(),
-                number: i + 1,
-                total: pieces.len(),
-                statement: first_line(piece.text),
-                source,
-            });
-        }
-    }
-    Ok(())
 }
 
 /// The first line of a statement that is not a comment, cut to 200 characters.
@@ -98,10 +142,11 @@ pub(crate) async fn apply(
     table: &VersionTable,
     revision: &Revision,
     function: Option<(&str, &dyn RustStep)>,
+    ctx: StepContext<'_>,
 ) -> Result<Duration> {
     let start = Instant::now();
     if !revision.transactional {
-        run_outside(conn, revision, &revision.up).await?;
+        run_outside(conn, revision, &revision.up, Direction::Up, ctx).await?;
     }
     let tx = conn.begin().await.map_err(step(revision))?;
     let outcome = apply_in(&tx, table, revision, function, start).await;
@@ -138,10 +183,11 @@ pub(crate) async fn revert(
     conn: &mut Connection,
     table: &VersionTable,
     revision: &Revision,
+    ctx: StepContext<'_>,
 ) -> Result<Duration> {
     let start = Instant::now();
     if !revision.transactional {
-        run_outside(conn, revision, &revision.down).await?;
+        run_outside(conn, revision, &revision.down, Direction::Down, ctx).await?;
         table
             .delete(conn, &revision.id)
             .await

@@ -7,6 +7,7 @@
 
 mod autogenerate;
 mod commands;
+mod expand;
 mod lint;
 mod processes;
 
