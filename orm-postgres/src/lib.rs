@@ -80,6 +80,8 @@ mod conn;
 mod database;
 mod driver_error;
 mod executor;
+#[cfg(feature = "json")]
+mod explain;
 mod pg_row;
 pub mod session;
 mod transaction;
@@ -89,6 +91,8 @@ pub use database::{
 };
 pub use database::{advisory_lock_key, create_all, drop_all};
 pub use executor::{Executor, RowStream};
+#[cfg(feature = "json")]
+pub use explain::{ExplainOptions, Plan, PlanNode};
 pub use session::{RetryPolicy, Session, SessionOptions};
 pub use transaction::{IsolationLevel, Transaction, TxOptions};
 

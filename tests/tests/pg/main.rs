@@ -8,6 +8,7 @@
 mod connection;
 mod crud;
 mod errors;
+mod explain;
 mod functions;
 mod queries;
 mod readme;
