@@ -89,8 +89,29 @@ async fn create_all_in_fk_order_with_constraints_and_indexes() {
 #[tokio::test]
 async fn create_all_creates_enum_types_once() {
     let t = test_database().await.unwrap();
+    let moods = || async {
+        t.fetch_all(orm_postgres::raw::query::<(String, Vec<String>)>(
+            "SELECT t.typname::text, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) \
+             FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
+             WHERE t.typname = 'mood' GROUP BY t.oid, t.typname",
+        ))
+        .await
+        .unwrap()
+    };
+    let once = vec![(
+        "mood".to_string(),
+        vec!["happy".to_string(), "sad".to_string(), "so-so".to_string()],
+    )];
     t.create_all(&[Everything::TABLE]).await.unwrap();
+    assert_eq!(moods().await, once);
     t.create_all(&[Everything::TABLE]).await.unwrap();
+    assert_eq!(
+        moods().await,
+        once,
+        "a second create_all adds no second type"
+    );
     t.drop_all(&[Everything::TABLE]).await.unwrap();
+    assert_eq!(moods().await, vec![], "drop_all drops the type");
     t.create_all(&[Everything::TABLE]).await.unwrap();
+    assert_eq!(moods().await, once);
 }

@@ -288,15 +288,59 @@ async fn users_db_conn(t: &TestDatabase) -> Database {
         .unwrap()
 }
 
+/// Set in the child process of [`echo_prints_each_statement_its_rows_and_no_value`].
+const ECHO_CHILD: &str = "ORM_TESTS_ECHO_CHILD";
+
 #[tokio::test]
-async fn echo_and_tracing_do_not_change_results() {
-    let t = users_db().await;
-    let db = Database::builder(t.admin_url())
-        .dbname(t.name())
-        .echo(true)
-        .connect()
-        .await
+async fn echo_prints_each_statement_its_rows_and_no_value() {
+    if std::env::var_os(ECHO_CHILD).is_some() {
+        // The child: echo on, output going to the real stderr (--nocapture).
+        let t = users_db().await;
+        let db = Database::builder(t.admin_url())
+            .dbname(t.name())
+            .echo(true)
+            .connect()
+            .await
+            .unwrap();
+        add_users(&db, &["secret-name-42"]).await;
+        assert_eq!(count(&db).await, 1);
+        return;
+    }
+    // The parent runs this same test in a child process and reads what it printed: the
+    // harness captures `eprintln!` inside a test, so only another process can see it.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "transactions::echo_prints_each_statement_its_rows_and_no_value",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(ECHO_CHILD, "1")
+        .output()
         .unwrap();
-    add_users(&db, &["a"]).await;
-    assert_eq!(count(&db).await, 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let echoed: Vec<&str> = err.lines().filter(|l| l.starts_with("[orm]")).collect();
+    assert!(
+        echoed
+            .iter()
+            .any(|l| l.starts_with("[orm] INSERT INTO \"users\"")),
+        "{echoed:?}"
+    );
+    assert!(
+        echoed
+            .iter()
+            .any(|l| l.starts_with("[orm] SELECT count(*) FROM \"users\"")),
+        "{echoed:?}"
+    );
+    assert!(
+        echoed
+            .iter()
+            .any(|l| l.starts_with("[orm]   -> 1 row(s) in ")),
+        "the insert's row count: {echoed:?}"
+    );
+    assert!(
+        !err.contains("secret-name-42"),
+        "parameter values are never printed: {err}"
+    );
 }

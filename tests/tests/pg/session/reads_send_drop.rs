@@ -52,18 +52,23 @@ async fn a_cancelled_flush_requires_a_rollback() {
     let t = setup().await;
     let mut s = t.session();
     s.add_all((0..2000).map(|i| User::named(&format!("c{i}"))));
-    // Cancel the commit as soon as it starts waiting on the server.
-    let fut = s.commit();
-    let r = tokio::time::timeout(std::time::Duration::from_micros(1), fut).await;
-    if r.is_err() {
-        let err = s.get::<User>(1).await.unwrap_err();
-        assert!(err.is_pending_rollback(), "{err}");
-        s.rollback().await.unwrap();
+    // Cancel the commit once it is waiting on the server: polled once, then dropped.
+    {
+        use std::future::Future;
+        let mut fut = Box::pin(s.commit());
+        let polled = std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await;
         assert!(
-            !s.has_changes(),
-            "the rollback expunged the pending objects"
+            polled.is_pending(),
+            "a commit of 2000 rows waits on the server"
         );
     }
+    let err = s.get::<User>(1).await.unwrap_err();
+    assert!(err.is_pending_rollback(), "{err}");
+    s.rollback().await.unwrap();
+    assert!(
+        !s.has_changes(),
+        "the rollback expunged the pending objects"
+    );
     assert_eq!(
         count(&t, "SELECT count(*) FROM s_user").await % 2000,
         0,
