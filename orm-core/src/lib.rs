@@ -68,6 +68,7 @@ pub mod ddl;
 pub mod error;
 pub mod expr;
 pub mod func;
+pub mod lex;
 pub mod load;
 pub mod meta;
 pub mod model;

@@ -1,4 +1,5 @@
-//! Splitting a script into statements by PostgreSQL's lexical rules, for revisions that run
+//! Splitting a script into statements by PostgreSQL's lexical rules (the one scanner of
+//! [`orm_postgres::lex`], which the raw-SQL parameter scanner uses too), for revisions that run
 //! outside a transaction: each statement is sent on its own, since a multi-statement query
 //! string runs as one implicit transaction, which `CREATE INDEX CONCURRENTLY` refuses.
 //!
@@ -12,6 +13,8 @@
 //! inside a string, a dollar quote or a block comment), is a **directive** for the runner
 //! ([`items`]): `-- @backfill ...` marks where an [expand](crate::expand) revision's batched
 //! backfill runs. Anywhere else such a line is an ordinary comment.
+
+use orm_postgres::lex::{Kind, regions};
 
 /// One statement of a script.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,69 +52,44 @@ pub(crate) fn items(sql: &str) -> Vec<Item<'_>> {
     let b = sql.as_bytes();
     let mut out = Vec::new();
     let mut start = 0;
-    let mut i = 0;
     let mut depth = 0usize;
     let mut has_code = false;
-    while i < b.len() {
-        let c = b[i];
-        let next = b.get(i + 1).copied();
-        match c {
-            b'-' if next == Some(b'-') => {
-                let end = b[i..]
-                    .iter()
-                    .position(|&x| x == b'\n')
-                    .map_or(b.len(), |p| i + p);
-                let comment = sql[i + 2..end].trim_start_matches([' ', '\t']);
+    for r in regions(sql) {
+        match r.kind {
+            Kind::Code => {
+                for (i, &c) in b.iter().enumerate().take(r.end).skip(r.start) {
+                    match c {
+                        b'(' => depth += 1,
+                        b')' => depth = depth.saturating_sub(1),
+                        b';' if depth == 0 => {
+                            if has_code {
+                                out.push(Item::Statement(Piece {
+                                    text: &sql[start..i],
+                                    terminated: true,
+                                }));
+                            }
+                            start = i + 1;
+                            has_code = false;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    if !c.is_ascii_whitespace() {
+                        has_code = true;
+                    }
+                }
+            }
+            Kind::LineComment => {
+                let line = sql[r.start + 2..r.end].trim_end_matches(['\n', '\r']);
+                let comment = line.trim_start_matches([' ', '\t']);
                 if let Some(directive) = comment.strip_prefix('@').filter(|_| !has_code) {
                     out.push(Item::Directive(directive.trim()));
-                    start = (end + 1).min(b.len());
-                }
-                i = (end + 1).min(b.len());
-                continue;
-            }
-            b'/' if next == Some(b'*') => {
-                i = skip_block_comment(b, i);
-                continue;
-            }
-            b'\'' => {
-                let escapes =
-                    i > 0 && matches!(b[i - 1], b'e' | b'E') && (i < 2 || !is_ident_byte(b[i - 2]));
-                i = skip_string(b, i, escapes);
-                has_code = true;
-                continue;
-            }
-            b'"' => {
-                i = skip_quoted(b, i, b'"');
-                has_code = true;
-                continue;
-            }
-            b'$' if i == 0 || !is_ident_byte(b[i - 1]) => {
-                if let Some(tag_len) = dollar_tag(&b[i..]) {
-                    i = skip_dollar(b, i, tag_len);
-                    has_code = true;
-                    continue;
+                    start = r.end;
                 }
             }
-            b'(' => depth += 1,
-            b')' => depth = depth.saturating_sub(1),
-            b';' if depth == 0 => {
-                if has_code {
-                    out.push(Item::Statement(Piece {
-                        text: &sql[start..i],
-                        terminated: true,
-                    }));
-                }
-                start = i + 1;
-                has_code = false;
-                i += 1;
-                continue;
-            }
-            _ => {}
+            Kind::BlockComment => {}
+            Kind::String | Kind::QuotedIdent | Kind::DollarString => has_code = true,
         }
-        if !c.is_ascii_whitespace() {
-            has_code = true;
-        }
-        i += 1;
     }
     if has_code {
         out.push(Item::Statement(Piece {
@@ -126,92 +104,6 @@ pub(crate) fn items(sql: &str) -> Vec<Item<'_>> {
 /// needs one).
 pub(crate) fn ends_open(sql: &str) -> bool {
     statements(sql).last().is_some_and(|p| !p.terminated)
-}
-
-fn is_ident_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
-}
-
-/// The end of the `/* ... */` comment (nested) starting at `i`.
-fn skip_block_comment(b: &[u8], mut i: usize) -> usize {
-    let mut depth = 0usize;
-    while i < b.len() {
-        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-            depth += 1;
-            i += 2;
-        } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-            depth -= 1;
-            i += 2;
-            if depth == 0 {
-                return i;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    b.len()
-}
-
-/// The end of the string literal opening at `i`; with `escapes`, a backslash escapes the
-/// next byte (`E'...'`).
-fn skip_string(b: &[u8], mut i: usize, escapes: bool) -> usize {
-    i += 1;
-    while i < b.len() {
-        match b[i] {
-            b'\\' if escapes => i += 2,
-            b'\'' if b.get(i + 1) == Some(&b'\'') => i += 2,
-            b'\'' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    b.len()
-}
-
-/// The end of the quoted identifier opening at `i` (the quote doubled inside).
-fn skip_quoted(b: &[u8], mut i: usize, quote: u8) -> usize {
-    i += 1;
-    while i < b.len() {
-        if b[i] == quote {
-            if b.get(i + 1) == Some(&quote) {
-                i += 2;
-                continue;
-            }
-            return i + 1;
-        }
-        i += 1;
-    }
-    b.len()
-}
-
-/// The length of the dollar-quote tag (`$$` or `$tag$`) at the start of `b`, if it is one.
-fn dollar_tag(b: &[u8]) -> Option<usize> {
-    let mut j = 1;
-    while j < b.len() {
-        let c = b[j];
-        if c == b'$' {
-            return Some(j + 1);
-        }
-        let ok = if j == 1 {
-            c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
-        } else {
-            c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
-        };
-        if !ok {
-            return None;
-        }
-        j += 1;
-    }
-    None
-}
-
-/// The end of the dollar-quoted string whose tag (of `tag_len` bytes) starts at `i`.
-fn skip_dollar(b: &[u8], i: usize, tag_len: usize) -> usize {
-    let tag = &b[i..i + tag_len];
-    let body = i + tag_len;
-    b[body..]
-        .windows(tag_len)
-        .position(|w| w == tag)
-        .map_or(b.len(), |p| body + p + tag_len)
 }
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ pub use orm_core::{
     ErrorKind, Expr, Expression, FromRow, IntoExpr, Model, OptionalModel, PoolStage, Result, Row,
     RowOf, Select, Selection, SqlType, Statement, Table, alias,
 };
-pub use orm_core::{ddl, expr, func, load, meta, raw, relation, stmt, types};
+pub use orm_core::{ddl, expr, func, lex, load, meta, raw, relation, stmt, types};
 
 #[doc(hidden)]
 pub use orm_core::__private;

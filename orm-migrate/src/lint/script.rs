@@ -11,6 +11,8 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Token, Tokenizer};
 
+use orm_postgres::lex::{Kind, regions};
+
 use super::rules::Rule;
 
 /// One statement of a script.
@@ -113,26 +115,18 @@ fn drop_index_without_concurrently(text: &str) -> Option<String> {
 
 /// Where the code of a piece starts: after the whitespace and comments above it.
 fn code_start(text: &str) -> usize {
-    let b = text.as_bytes();
-    let mut i = 0;
-    loop {
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if b[i..].starts_with(b"--") {
-            i = b[i..]
-                .iter()
-                .position(|&c| c == b'\n')
-                .map_or(b.len(), |p| i + p + 1);
-        } else if b[i..].starts_with(b"/*") {
-            i = b[i + 2..]
-                .windows(2)
-                .position(|w| w == b"*/")
-                .map_or(b.len(), |p| i + 2 + p + 2);
-        } else {
-            return i;
+    for r in regions(text) {
+        match r.kind {
+            Kind::LineComment | Kind::BlockComment => {}
+            Kind::Code => {
+                if let Some(p) = text[r.start..r.end].find(|c: char| !c.is_whitespace()) {
+                    return r.start + p;
+                }
+            }
+            _ => return r.start,
         }
     }
+    text.len()
 }
 
 type Silences = (Vec<(Rule, String)>, Vec<(usize, String)>);

@@ -44,7 +44,7 @@ pub(crate) const LAYERS: &[Crate] = &[
         dir: "orm-core",
         required: true,
         layers: &[
-            ("foundation", &["error"]),
+            ("foundation", &["error", "lex"]),
             ("schema", &["types", "meta", "row", "model"]),
             ("ast", &["ast"]),
             ("compiler", &["compile"]),

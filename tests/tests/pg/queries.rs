@@ -532,3 +532,22 @@ async fn an_expression_with_values_grouped_and_selected_binds_them_once() {
         .unwrap();
     assert_eq!(users.len(), 1);
 }
+
+#[tokio::test]
+async fn raw_parameters_are_found_in_code_only_on_the_server_too() {
+    let t = orm_testing::test_database().await.unwrap();
+    let q = orm_postgres::raw::query::<(String, String, String, i32)>(
+        "SELECT $t$ :v $t$, E'it\\'s :v', ':v' /* :v */ -- :v\n, :v::int",
+    )
+    .bind("v", 7_i32);
+    let row = t.fetch_one(q).await.unwrap();
+    assert_eq!(
+        row,
+        (
+            " :v ".to_string(),
+            "it's :v".to_string(),
+            ":v".to_string(),
+            7
+        )
+    );
+}
