@@ -85,14 +85,39 @@ impl ToSql for DomainParam<'_> {
         out: &mut crate::__private::BytesMut,
     ) -> Result<IsNull, BoxError> {
         let ty = domain_base(ty).unwrap_or(ty);
-        self.value.to_sql_checked(ty, out).map_err(|source| {
+        let fail = |source: BoxError| {
             Box::new(ParamEncodeError {
                 index: self.index,
                 source,
             }) as BoxError
-        })
+        };
+        let before = out.len();
+        let null = self.value.to_sql_checked(ty, out).map_err(fail)?;
+        // PostgreSQL refuses a field over 1 GB and a message over 1 GB, and drops the
+        // connection when one arrives: say so before anything is sent.
+        let size = out.len() - before;
+        if size > MAX_FIELD {
+            return Err(fail(
+                format!("the value is {size} bytes; PostgreSQL takes at most {MAX_FIELD} (1 GB) in one field").into(),
+            ));
+        }
+        if out.len() > MAX_MESSAGE {
+            return Err(fail(
+                format!(
+                    "the statement's parameters reach {} bytes; PostgreSQL takes at most {MAX_MESSAGE} (1 GB) in one message",
+                    out.len()
+                )
+                .into(),
+            ));
+        }
+        Ok(null)
     }
 }
+
+/// The largest field PostgreSQL accepts (`MaxAllocSize - 1`).
+pub(crate) const MAX_FIELD: usize = 0x3fff_ffff;
+/// The largest message PostgreSQL reads from a client (`PQ_LARGE_MESSAGE_LIMIT`).
+pub(crate) const MAX_MESSAGE: usize = 0x3fff_fffe;
 
 impl orm_core::driver::RowAccess for PgRow<'_> {
     fn raw(&self, idx: usize) -> Result<(&Type, Option<&[u8]>), BoxError> {

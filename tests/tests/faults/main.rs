@@ -7,6 +7,7 @@
 //! restart or freeze a server start a cluster of their own.
 
 mod cancel;
+mod huge;
 mod pool;
 mod restarts;
 mod schema;
