@@ -146,6 +146,18 @@ pub enum ErrorKind {
         /// Whether a transaction was open (it is lost).
         in_transaction: bool,
     },
+    /// The session cannot flush an object because a `read()`/`write()` guard on it is held
+    /// across the flush (the flush would wait for it for ever). Nothing was written; drop the
+    /// guard and flush again.
+    #[error(
+        "cannot flush {object}: a {guard} guard on it is held across the flush; drop the guard first"
+    )]
+    ObjectInUse {
+        /// The object: its model (table) and primary key.
+        object: String,
+        /// `read()` or `write()`.
+        guard: &'static str,
+    },
     /// A lock could not be taken in time: `lock_timeout` expired, or `NOWAIT` found it held
     /// (SQLSTATE 55P03).
     #[error("lock not available: {0}")]

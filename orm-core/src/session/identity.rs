@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::fxhash::FxHashMap;
 use super::persist::Persist;
 use super::state::{Entry, expire_entry};
-use super::unit::{ErasedMap, UnitOfWork};
+use super::unit::{ErasedEntry, ErasedMap, UnitOfWork};
 
 /// The objects of one model in the identity map.
 pub(crate) struct ModelMap<T: Persist> {
@@ -15,6 +15,12 @@ pub(crate) struct ModelMap<T: Persist> {
 }
 
 impl<T: Persist> ErasedMap for ModelMap<T> {
+    fn held(&self, writes: &std::collections::HashSet<u64>) -> Option<(String, &'static str)> {
+        self.by_pk.iter().find_map(|(pk, e)| {
+            e.held(writes.contains(&e.id))
+                .map(|h| (format!("{} {pk:?}", T::TABLE.name), h.name()))
+        })
+    }
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
@@ -66,6 +72,35 @@ impl UnitOfWork {
         if map.by_pk.get(pk).is_some_and(|e| Arc::ptr_eq(e, entry)) {
             map.by_pk.remove(pk);
         }
+    }
+
+    /// Fails when a `read()`/`write()` guard the caller holds would block the flush: the
+    /// flush locks every object it writes (new, changed, deleted) and reads others, and a
+    /// guard held by the flushing task itself across the flush would never be released.
+    /// Checked before anything is locked or sent, so the session is untouched and the same
+    /// flush succeeds once the guard is dropped.
+    pub fn check_guards(&self) -> crate::error::Result<()> {
+        let mut writes: std::collections::HashSet<u64> = std::collections::HashSet::new();
+        writes.extend(self.new.iter().map(|e| e.id()));
+        writes.extend(self.deleted.iter().map(|e| e.id()));
+        writes.extend(self.link.dirty_ids());
+        let in_use = |object: String, guard: &'static str| {
+            crate::error::Error::from(crate::error::ErrorKind::ObjectInUse { object, guard })
+        };
+        for e in self.new.iter().chain(&self.deleted) {
+            if let Some(h) = ErasedEntry::held(&**e, true) {
+                return Err(in_use(
+                    format!("a new or deleted {} object", e.table().name),
+                    h,
+                ));
+            }
+        }
+        for map in self.maps.values() {
+            if let Some((what, h)) = map.held(&writes) {
+                return Err(in_use(what, h));
+            }
+        }
+        Ok(())
     }
 
     /// Room for `n` more objects of model `T` in the identity map.

@@ -61,6 +61,28 @@ pub(crate) struct FkLink {
     pub(crate) parent_cols: Arc<[usize]>,
 }
 
+/// How many times [`Entry::held`] tries before it reports a guard.
+const GUARD_TRIES: usize = 64;
+
+/// A guard ([`Tracked::read`](super::Tracked::read) or [`Tracked::write`](super::Tracked::write))
+/// held on an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Held {
+    /// A `read()` guard.
+    Read,
+    /// A `write()` guard.
+    Write,
+}
+
+impl Held {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Held::Read => "read()",
+            Held::Write => "write()",
+        }
+    }
+}
+
 /// One object of a session.
 pub(crate) struct Entry<T: Persist> {
     pub(crate) id: u64,
@@ -78,6 +100,38 @@ impl<T: Persist> Entry<T> {
     /// `s.get(user.read().id)` works).
     pub(crate) fn read_lock(&self) -> RwLockReadGuard<'_, ObjectState<T>> {
         self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The guard someone holds on the entry that would block the flush's lock (`write`: a
+    /// write lock, blocked by any guard; else a read lock, blocked by a write guard), or
+    /// `None`. Never waits: it tries for a moment (a guard held by another thread is released
+    /// within its synchronous block), then reports the guard, which can only be one the
+    /// flushing task itself holds across the flush.
+    pub(crate) fn held(&self, write: bool) -> Option<Held> {
+        let free = |_: ()| {
+            if write {
+                !matches!(
+                    self.state.try_write(),
+                    Err(std::sync::TryLockError::WouldBlock)
+                )
+            } else {
+                !matches!(
+                    self.state.try_read(),
+                    Err(std::sync::TryLockError::WouldBlock)
+                )
+            }
+        };
+        for _ in 0..GUARD_TRIES {
+            if free(()) {
+                return None;
+            }
+            std::thread::yield_now();
+        }
+        let write_held = matches!(
+            self.state.try_read(),
+            Err(std::sync::TryLockError::WouldBlock)
+        );
+        Some(if write_held { Held::Write } else { Held::Read })
     }
 
     /// Locks the entry for writing unless someone holds it.
@@ -102,6 +156,9 @@ impl<T: Persist> TypedModel<T> {
 impl<T: Persist> ErasedEntry for Entry<T> {
     fn id(&self) -> u64 {
         self.id
+    }
+    fn held(&self, write: bool) -> Option<&'static str> {
+        Entry::held(self, write).map(Held::name)
     }
     fn table(&self) -> &'static Table {
         T::TABLE

@@ -22,7 +22,9 @@ use super::unit::{ErasedEntry, SessionLink, UnitOfWork};
 /// The guards are locks (`read()` shared, `write()` exclusive): do not hold one across an
 /// `.await` (the future would not be `Send`, which the compiler reports in an axum handler),
 /// and do not hold one while the session writes to the object (`flush`, `commit`, `refresh`,
-/// `delete`...): that call would wait for the guard. A guard in a call's arguments lives until
+/// `delete`...). A flush (and `commit`, and the autoflush before a query) checks first and
+/// fails with [`ObjectInUse`](crate::ErrorKind::ObjectInUse) naming the object instead of
+/// waiting for the guard; `refresh`, `delete`, `merge` and `expire` do not check yet. A guard in a call's arguments lives until
 /// the end of the statement, `.await` included: copy the value out first
 /// (`let id = order.read().user_id; s.get::<User>(id).await?`).
 pub struct Tracked<T: Persist> {

@@ -71,6 +71,16 @@ impl SessionLink {
     }
 
     /// Whether an entry of the dirty queue passes `f`.
+    /// The ids of the objects queued as changed (no object is locked).
+    pub(crate) fn dirty_ids(&self) -> Vec<u64> {
+        self.dirty
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|e| e.id())
+            .collect()
+    }
+
     fn any_dirty(&self, f: impl FnMut(&Arc<dyn ErasedEntry>) -> bool) -> bool {
         self.dirty
             .lock()
@@ -94,6 +104,9 @@ impl SessionLink {
 #[doc(hidden)]
 pub trait ErasedEntry: Send + Sync + 'static {
     fn id(&self) -> u64;
+    /// The guard held on it that would block a lock of this kind (see `Entry::held`), by name
+    /// (`read()`, `write()`).
+    fn held(&self, write: bool) -> Option<&'static str>;
     fn table(&self) -> &'static Table;
     fn as_any(&self) -> &dyn Any;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
@@ -212,6 +225,9 @@ pub trait ErasedRelation: Send + Sync + 'static {
 /// What the unit of work does with every model's part of the identity map without knowing
 /// the model (implemented in `identity.rs`).
 pub(crate) trait ErasedMap: Send + Sync {
+    /// The first object with a guard held that blocks the flush: its model and key, and the
+    /// guard. Objects in `writes` need a write lock, the others a read lock.
+    fn held(&self, writes: &std::collections::HashSet<u64>) -> Option<(String, &'static str)>;
     fn as_any_mut(&mut self) -> &mut dyn Any;
     fn as_any(&self) -> &dyn Any;
     fn len(&self) -> usize;

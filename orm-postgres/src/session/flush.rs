@@ -20,6 +20,9 @@ impl Session {
     /// the session needs a rollback (validation errors excepted: they come before any SQL).
     pub async fn flush(&mut self) -> Result<()> {
         self.check()?;
+        // A guard the caller holds across the flush would block it for ever: refuse first,
+        // touching nothing.
+        self.uow.check_guards()?;
         if !self.uow.has_changes() {
             return Ok(());
         }

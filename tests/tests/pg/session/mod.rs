@@ -7,6 +7,7 @@ mod change_tracking;
 mod concurrency_and_errors;
 mod cycles;
 mod graphs;
+mod guards;
 mod hooks;
 mod identity;
 mod many_to_many;
