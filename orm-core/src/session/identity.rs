@@ -15,12 +15,6 @@ pub(crate) struct ModelMap<T: Persist> {
 }
 
 impl<T: Persist> ErasedMap for ModelMap<T> {
-    fn held(&self, writes: &std::collections::HashSet<u64>) -> Option<(String, &'static str)> {
-        self.by_pk.iter().find_map(|(pk, e)| {
-            e.held(writes.contains(&e.id))
-                .map(|h| (format!("{} {pk:?}", T::TABLE.name), h.name()))
-        })
-    }
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
@@ -75,29 +69,28 @@ impl UnitOfWork {
     }
 
     /// Fails when a `read()`/`write()` guard the caller holds would block the flush: the
-    /// flush locks every object it writes (new, changed, deleted) and reads others, and a
-    /// guard held by the flushing task itself across the flush would never be released.
-    /// Checked before anything is locked or sent, so the session is untouched and the same
-    /// flush succeeds once the guard is dropped.
+    /// flush write-locks every object it writes (new, changed, deleted) and read-locks the
+    /// parents their foreign keys come from, and a guard the flushing task itself holds
+    /// across the flush would never be released. Checked before anything is locked or sent,
+    /// so the session is untouched and the same flush succeeds once the guard is dropped.
+    /// Costs a try-lock per object to write, not per object tracked.
     pub fn check_guards(&self) -> crate::error::Result<()> {
-        let mut writes: std::collections::HashSet<u64> = std::collections::HashSet::new();
-        writes.extend(self.new.iter().map(|e| e.id()));
-        writes.extend(self.deleted.iter().map(|e| e.id()));
-        writes.extend(self.link.dirty_ids());
         let in_use = |object: String, guard: &'static str| {
             crate::error::Error::from(crate::error::ErrorKind::ObjectInUse { object, guard })
         };
-        for e in self.new.iter().chain(&self.deleted) {
+        let dirty = self.link.dirty_entries();
+        let writes = self.new.iter().chain(&self.deleted).chain(&dirty);
+        for e in writes.clone() {
             if let Some(h) = ErasedEntry::held(&**e, true) {
-                return Err(in_use(
-                    format!("a new or deleted {} object", e.table().name),
-                    h,
-                ));
+                return Err(in_use(e.erased_model().describe(self, e), h));
             }
         }
-        for map in self.maps.values() {
-            if let Some((what, h)) = map.held(&writes) {
-                return Err(in_use(what, h));
+        // Every object to write is free of guards, so its parents can be read.
+        for e in writes {
+            for (_, parent) in e.erased_model().fk_parents(e) {
+                if let Some(h) = ErasedEntry::held(&*parent, false) {
+                    return Err(in_use(parent.erased_model().describe(self, &parent), h));
+                }
             }
         }
         Ok(())

@@ -71,14 +71,9 @@ impl SessionLink {
     }
 
     /// Whether an entry of the dirty queue passes `f`.
-    /// The ids of the objects queued as changed (no object is locked).
-    pub(crate) fn dirty_ids(&self) -> Vec<u64> {
-        self.dirty
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(|e| e.id())
-            .collect()
+    /// The objects queued as changed (none of them is locked).
+    pub(crate) fn dirty_entries(&self) -> Vec<Arc<dyn ErasedEntry>> {
+        self.dirty.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     fn any_dirty(&self, f: impl FnMut(&Arc<dyn ErasedEntry>) -> bool) -> bool {
@@ -141,6 +136,9 @@ pub trait ErasedModel: Send + Sync + 'static {
     fn fk_parents(&self, e: &Arc<dyn ErasedEntry>) -> Vec<(usize, Arc<dyn ErasedEntry>)>;
     /// Validation and `before_insert` hooks of a new object.
     fn before_insert(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()>;
+    /// The object for an error message: `users 7` (its table and key, found in the identity
+    /// map: the object itself may be locked), or `a new users object`.
+    fn describe(&self, uow: &UnitOfWork, e: &Arc<dyn ErasedEntry>) -> String;
     /// Validation of a dirty object's changed columns.
     fn validate_dirty(&self, e: &Arc<dyn ErasedEntry>) -> Result<()>;
     /// Copies parents' keys into the object's foreign keys (`NULL` for `deferred` links).
@@ -225,9 +223,6 @@ pub trait ErasedRelation: Send + Sync + 'static {
 /// What the unit of work does with every model's part of the identity map without knowing
 /// the model (implemented in `identity.rs`).
 pub(crate) trait ErasedMap: Send + Sync {
-    /// The first object with a guard held that blocks the flush: its model and key, and the
-    /// guard. Objects in `writes` need a write lock, the others a read lock.
-    fn held(&self, writes: &std::collections::HashSet<u64>) -> Option<(String, &'static str)>;
     fn as_any_mut(&mut self) -> &mut dyn Any;
     fn as_any(&self) -> &dyn Any;
     fn len(&self) -> usize;

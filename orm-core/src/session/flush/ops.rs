@@ -113,6 +113,19 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         inner.value.validate(ColumnSet::all(T::TABLE.columns.len()))
     }
 
+    fn describe(&self, uow: &UnitOfWork, e: &Arc<dyn ErasedEntry>) -> String {
+        let key = uow.map::<T>().and_then(|m| {
+            m.by_pk
+                .iter()
+                .find(|(_, x)| x.id == e.id())
+                .map(|(pk, _)| format!("{pk:?}"))
+        });
+        match key {
+            Some(key) => format!("{} {key}", T::TABLE.name),
+            None => format!("a new {} object", T::TABLE.name),
+        }
+    }
+
     fn validate_dirty(&self, e: &Arc<dyn ErasedEntry>) -> Result<()> {
         let t = typed::<T>(e)?;
         let inner = t.read_lock();

@@ -108,7 +108,7 @@ async fn autoflush_and_commit_refuse_a_held_guard_too() {
     );
     assert!(
         err.to_string()
-            .starts_with("cannot flush a new or deleted s_user object"),
+            .starts_with("cannot flush a new s_user object"),
         "{err}"
     );
     let err = bounded(s.commit()).await.expect_err("commit flushes");
