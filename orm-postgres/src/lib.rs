@@ -76,20 +76,25 @@ pub use orm_core::__private;
 #[doc(hidden)]
 pub use orm_core::driver;
 
+mod config;
 mod conn;
 mod database;
 mod driver_error;
 mod executor;
 mod pg_row;
 pub mod session;
+mod tls;
 mod transaction;
 
+pub use config::{ConfigError, SslMode};
 pub use database::{
-    Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives, PoolStatus,
+    CancelHandle, Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives,
+    PoolStatus,
 };
 pub use database::{advisory_lock_key, create_all, drop_all};
 pub use executor::{Executor, RowStream};
 pub use session::{RetryPolicy, Session, SessionOptions};
+pub use tls::TlsError;
 pub use transaction::{IsolationLevel, Transaction, TxOptions};
 
 /// Everything a user needs in scope: the derives, the statement builders, the expression
