@@ -127,7 +127,7 @@ impl TlsError {
                     presented,
                 } => TlsError::HostNameMismatch {
                     host: expected.to_str().into_owned(),
-                    names: presented.clone(),
+                    names: presented.iter().map(|n| subject_name(n)).collect(),
                 },
                 CertificateError::NotValidForName => TlsError::HostNameMismatch {
                     host: String::new(),
@@ -159,4 +159,19 @@ impl TlsError {
             },
         })
     }
+}
+
+/// A certificate name as rustls presents it (`DnsName("db.example")`, `IpAddress(10.0.0.1)`),
+/// as the user would write it.
+#[cfg(feature = "tls")]
+fn subject_name(presented: &str) -> String {
+    let inner = presented
+        .strip_prefix("DnsName(\"")
+        .and_then(|s| s.strip_suffix("\")"))
+        .or_else(|| {
+            presented
+                .strip_prefix("IpAddress(")
+                .and_then(|s| s.strip_suffix(')'))
+        });
+    inner.unwrap_or(presented).to_owned()
 }
