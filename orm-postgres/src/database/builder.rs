@@ -146,7 +146,7 @@ impl DatabaseBuilder {
     ///
     /// ```no_run
     /// # use orm_postgres::Database;
-    /// # async fn run() -> orm_postgres::Result<()> {
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let secret = std::fs::read_to_string("/run/secrets/db_password")?;
     /// let db = Database::builder("postgres://app@db.internal/app")
     ///     .password(secret.trim())

@@ -13,7 +13,7 @@ use crate::{ErrorKind, Result, tls};
 /// [`StatementTimeout`](crate::ErrorKind::StatementTimeout) (SQLSTATE 57014); inside a
 /// transaction, the transaction then needs a rollback.
 ///
-/// Get one from [`Connection::cancel_handle`] or
+/// Get one from [`Connection::cancel_handle`](crate::Connection::cancel_handle) or
 /// [`Transaction::cancel_handle`](crate::Transaction::cancel_handle). It is cheap to clone and
 /// stays valid as long as the connection lives; cancelling when nothing runs does nothing.
 /// (For a time limit on each statement, see
