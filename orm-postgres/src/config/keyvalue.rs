@@ -88,11 +88,7 @@ mod tests {
     use crate::config::ConfigError;
 
     fn kv(s: &str) -> Vec<(String, String)> {
-        parse(s)
-            .expect("parses")
-            .into_iter()
-            .map(|p| (p.key, p.value))
-            .collect()
+        crate::config::key_values(parse(s).expect("parses"))
     }
 
     #[test]

@@ -53,6 +53,12 @@ impl Pair {
     }
 }
 
+/// The pairs' keys and values, for tests to compare.
+#[cfg(test)]
+pub(crate) fn key_values(pairs: Vec<Pair>) -> Vec<(String, String)> {
+    pairs.into_iter().map(|p| (p.key, p.value)).collect()
+}
+
 /// The settings of a connection string as key-value pairs, whichever form it has.
 pub(crate) fn pairs(conninfo: &str) -> Result<Vec<Pair>, ConfigError> {
     if url::is_url(conninfo) {

@@ -4,7 +4,7 @@
 use orm_postgres::prelude::*;
 use orm_postgres::{ErrorKind, SslMode, TlsError};
 
-use crate::server::{CERT_ROLE, plain_url, tls_server, uses_tls};
+use crate::server::{CERT_ROLE, TlsServer, plain_url, tls_server, uses_tls};
 
 async fn connect(url: &str) -> orm_postgres::Result<Database> {
     Database::builder(url).max_connections(1).connect().await
@@ -46,15 +46,20 @@ async fn verify_full_accepts_the_right_ca_and_host_name() {
     }
 }
 
-#[tokio::test]
-async fn verify_full_rejects_a_wrong_host_name() {
-    let s = tls_server();
-    let url = format!(
-        "host=db.wrong.example hostaddr=127.0.0.1 port={} user=postgres sslmode=verify-full \
+/// The TLS server at its address, under a name its certificate does not hold.
+fn wrong_host_name(s: &TlsServer, mode: &str) -> String {
+    format!(
+        "host=db.wrong.example hostaddr=127.0.0.1 port={} user=postgres sslmode={mode} \
          sslrootcert={}",
         s.cluster.port(),
         s.file("ca.pem").display()
-    );
+    )
+}
+
+#[tokio::test]
+async fn verify_full_rejects_a_wrong_host_name() {
+    let s = tls_server();
+    let url = wrong_host_name(s, "verify-full");
     let err = connect(&url).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Connect { .. }), "{err:?}");
     match TlsError::of(&err) {
@@ -74,12 +79,7 @@ async fn verify_full_rejects_a_wrong_host_name() {
 #[tokio::test]
 async fn verify_ca_checks_the_chain_but_not_the_name() {
     let s = tls_server();
-    let url = format!(
-        "host=db.wrong.example hostaddr=127.0.0.1 port={} user=postgres sslmode=verify-ca \
-         sslrootcert={}",
-        s.cluster.port(),
-        s.file("ca.pem").display()
-    );
+    let url = wrong_host_name(s, "verify-ca");
     let db = connect(&url).await.unwrap();
     assert!(uses_tls(&db).await);
 }
