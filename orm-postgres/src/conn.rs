@@ -14,15 +14,12 @@ use deadpool_postgres::tokio_postgres::{self, CancelToken, Statement};
 use deadpool_postgres::{Object, Pool, PoolError, TimeoutType, Timeouts};
 use futures_util::{StreamExt, pin_mut};
 
+use crate::cancel::{CANCEL_LIMIT, CancelHandle};
 use crate::driver_error::{from_pg, from_pool, is_connection_error};
 use crate::pg_row::DomainParam;
 use crate::pg_row::PgRow;
 use crate::{CompiledQuery, Decode, Error, ErrorKind, Result};
 use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
-
-/// How long a cancel request (of a timed-out statement, or through a
-/// [`CancelHandle`](crate::CancelHandle)) may take.
-pub(crate) const CANCEL_LIMIT: Duration = Duration::from_secs(5);
 
 /// Settings shared by every connection of a database.
 pub(crate) struct Settings {
@@ -302,8 +299,8 @@ impl Conn {
     }
 
     /// A handle that cancels this connection's running statement from another task.
-    pub(crate) fn cancel_handle(&self) -> crate::CancelHandle {
-        crate::CancelHandle::new(self.cancel_token(), self.settings.tls.clone())
+    pub(crate) fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle::new(self.cancel_token(), self.settings.tls.clone())
     }
 
     /// Runs a statement and decodes every row.

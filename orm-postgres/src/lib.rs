@@ -81,6 +81,7 @@ pub use orm_core::__private;
 #[doc(hidden)]
 pub use orm_core::driver;
 
+mod cancel;
 mod config;
 mod conn;
 mod database;
@@ -91,10 +92,10 @@ pub mod session;
 mod tls;
 mod transaction;
 
+pub use cancel::CancelHandle;
 pub use config::{ConfigError, SslMode};
 pub use database::{
-    CancelHandle, Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives,
-    PoolStatus,
+    Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives, PoolStatus,
 };
 pub use database::{advisory_lock_key, create_all, drop_all};
 pub use executor::{Executor, RowStream};

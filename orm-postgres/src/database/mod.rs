@@ -5,7 +5,6 @@
 //! - `builder.rs`: [`DatabaseBuilder`], the connection string and pool settings checked and
 //!   turned into a database (the connection string itself is parsed in `config/`);
 //! - `connector.rs`: opening a connection for the pool, host by host;
-//! - `cancel.rs`: [`CancelHandle`], cancelling a running statement from another task;
 //! - `transactions.rs`: `begin`, `begin_with`, `transaction`, `transaction_with`;
 //! - `connection.rs`: `connection`, one connection held by the caller ([`Connection`]);
 //! - sessions are opened by `session`, `session_with` and `retry`, which live with the session
@@ -16,14 +15,12 @@
 //! The statement methods (`fetch_all`, `execute`, ...) are the [`Executor`] trait's.
 
 mod builder;
-mod cancel;
 mod connection;
 mod connector;
 mod schema;
 mod transactions;
 
 pub use builder::{DEFAULT_QUERY_TIMEOUT, DatabaseBuilder, Keepalives};
-pub use cancel::CancelHandle;
 pub use connection::Connection;
 pub use schema::{advisory_lock_key, create_all, drop_all};
 

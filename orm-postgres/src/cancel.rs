@@ -1,11 +1,16 @@
 //! [`CancelHandle`]: cancelling the statement a connection is running, from another task,
 //! through PostgreSQL's cancel protocol.
 
+use std::time::Duration;
+
 use deadpool_postgres::tokio_postgres::CancelToken;
 
-use crate::conn::CANCEL_LIMIT;
 use crate::driver_error::from_connect;
 use crate::{ErrorKind, Result, tls};
+
+/// How long a cancel request (of a timed-out statement, or through a [`CancelHandle`]) may
+/// take.
+pub(crate) const CANCEL_LIMIT: Duration = Duration::from_secs(5);
 
 /// Cancels whatever statement one connection is running, from any task: PostgreSQL's cancel
 /// protocol, sent on a new connection to the server (encrypted like the connection's own,
