@@ -78,6 +78,11 @@ fn certificates(
     what: &'static str,
     path: &Path,
 ) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+    // Not a FIFO or a device, whose read could block forever.
+    let meta = std::fs::metadata(path).map_err(|e| ConfigError::file(what, path, e))?;
+    if !meta.is_file() {
+        return Err(ConfigError::file(what, path, "not a plain file"));
+    }
     let bytes = std::fs::read(path).map_err(|e| ConfigError::file(what, path, e))?;
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
@@ -160,4 +165,68 @@ fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, ConfigError> {
             "holds no PEM private key (PKCS#8, PKCS#1 or SEC1)",
         )
     })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
+
+    use super::{certificates, private_key};
+    use crate::config::ConfigError;
+
+    /// A file of this test's own, removed when dropped.
+    struct File(PathBuf);
+
+    impl File {
+        fn new(name: &str, contents: &str, mode: u32) -> File {
+            let path = std::env::temp_dir().join(format!("orm-tls-{}-{name}", std::process::id()));
+            std::fs::write(&path, contents).expect("write");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            File(path)
+        }
+    }
+
+    impl Drop for File {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    const SECRET: &str = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ";
+
+    #[test]
+    fn a_key_others_can_read_is_refused() {
+        let key = File::new("open.key", "whatever", 0o644);
+        let err = private_key(&key.0).expect_err("refused");
+        assert!(matches!(err, ConfigError::KeyPermissions { mode, .. } if mode & 0o777 == 0o644));
+        assert!(err.to_string().contains("u=rw (0600)"), "{err}");
+    }
+
+    #[test]
+    fn an_encrypted_key_is_refused_without_showing_it() {
+        let pem = format!(
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\n{SECRET}\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        );
+        let key = File::new("enc.key", &pem, 0o600);
+        let err = private_key(&key.0).expect_err("refused");
+        assert!(err.to_string().contains("encrypted"), "{err}");
+        let garbage = File::new("bad.key", &format!("{SECRET}\n"), 0o600);
+        let err2 = private_key(&garbage.0).expect_err("refused");
+        for e in [err, err2] {
+            assert!(!format!("{e} {e:?}").contains(SECRET), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_directory_or_an_empty_file_is_no_certificate() {
+        let err = certificates("sslrootcert", &std::env::temp_dir()).expect_err("refused");
+        assert!(err.to_string().contains("not a plain file"), "{err}");
+        let empty = File::new("empty.pem", "", 0o644);
+        let err = certificates("sslrootcert", &empty.0).expect_err("refused");
+        assert!(
+            err.to_string().contains("holds no PEM certificate"),
+            "{err}"
+        );
+    }
 }
