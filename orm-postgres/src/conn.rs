@@ -10,21 +10,18 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use deadpool_postgres::tokio_postgres::{self, NoTls, Statement};
+use deadpool_postgres::tokio_postgres::{self, CancelToken, Statement};
 use deadpool_postgres::{Object, Pool, PoolError, TimeoutType, Timeouts};
 use futures_util::{StreamExt, pin_mut};
 
+use crate::cancel::{CANCEL_LIMIT, CancelHandle};
 use crate::driver_error::{from_pg, from_pool, is_connection_error};
 use crate::pg_row::DomainParam;
 use crate::pg_row::PgRow;
 use crate::{CompiledQuery, Decode, Error, ErrorKind, Result};
 use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
 
-/// How long the background cancel request of a timed-out statement may take.
-const CANCEL_LIMIT: Duration = Duration::from_secs(5);
-
 /// Settings shared by every connection of a database.
-#[derive(Debug)]
 pub(crate) struct Settings {
     /// Print every statement to stderr (SQLAlchemy's `echo=True`).
     pub echo: bool,
@@ -33,6 +30,18 @@ pub(crate) struct Settings {
     /// Timeouts of the fast checkout path: no wait, the pool's create timeout, and no recycle
     /// timeout (the fast recycling method does no IO).
     pub fast_checkout: Timeouts,
+    /// The database's TLS connector, for cancel requests (which open a connection of their
+    /// own, encrypted as the statement's was).
+    pub tls: crate::tls::Connector,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("echo", &self.echo)
+            .field("statements", &self.statements)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Transaction bookkeeping of one connection. Never held across an `.await`.
@@ -271,10 +280,10 @@ impl Conn {
             tx.lost = true;
             tx.open
         };
-        if let Some(obj) = &self.obj {
-            let token = obj.cancel_token();
+        if let Some(token) = self.cancel_token() {
+            let tls = self.settings.tls.clone();
             tokio::spawn(async move {
-                let _ = tokio::time::timeout(CANCEL_LIMIT, token.cancel_query(NoTls)).await;
+                let _ = tokio::time::timeout(CANCEL_LIMIT, token.cancel_query(tls)).await;
             });
         }
         ErrorKind::QueryTimeout {
@@ -282,6 +291,16 @@ impl Conn {
             in_transaction,
         }
         .into()
+    }
+
+    /// What cancels this connection's running statement, through the cancel protocol.
+    pub(crate) fn cancel_token(&self) -> Option<CancelToken> {
+        self.obj.as_ref().map(|obj| obj.cancel_token())
+    }
+
+    /// A handle that cancels this connection's running statement from another task.
+    pub(crate) fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle::new(self.cancel_token(), self.settings.tls.clone())
     }
 
     /// Runs a statement and decodes every row.

@@ -104,8 +104,18 @@ pub(crate) fn from_pg(e: tokio_postgres::Error) -> Error {
     ErrorKind::Driver(Box::new(e)).into()
 }
 
-/// Classifies an error raised while opening a connection.
+/// Classifies an error raised while opening a connection. A failed TLS handshake becomes a
+/// [`TlsError`](crate::TlsError) source.
 pub(crate) fn from_connect(e: tokio_postgres::Error) -> Error {
+    #[cfg(feature = "tls")]
+    if let Some(tls) = crate::TlsError::classify(&e) {
+        return ErrorKind::Connect {
+            message: tls.to_string(),
+            db: None,
+            source: Some(Box::new(tls)),
+        }
+        .into();
+    }
     let db = e.as_db_error().map(|db| Box::new(db_info(db)));
     let message = match &db {
         Some(db) => db.to_string(),
@@ -113,8 +123,12 @@ pub(crate) fn from_connect(e: tokio_postgres::Error) -> Error {
             let mut msg = e.to_string();
             let mut source = e.source();
             while let Some(s) = source {
-                msg.push_str(": ");
-                msg.push_str(&s.to_string());
+                // The driver's message already ends with its direct cause.
+                let text = s.to_string();
+                if !msg.ends_with(&text) {
+                    msg.push_str(": ");
+                    msg.push_str(&text);
+                }
                 source = s.source();
             }
             msg

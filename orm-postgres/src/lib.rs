@@ -44,6 +44,10 @@
 //! - **Rows decode by position** straight into the output type.
 //! - **Connections are clean**: a connection goes back to the pool only with no statement in
 //!   flight and no transaction open; otherwise it is closed (the server rolls back).
+//! - **Connection strings** are libpq's, both forms (`postgres://` URLs and `key=value` pairs),
+//!   with its parameters, host lists, Unix sockets, TLS modes and `.pgpass`; what is malformed or
+//!   not implemented is a typed [`ConfigError`]. No `Debug` output, error or trace shows a
+//!   password ([`DatabaseBuilder`]).
 //! - **Nothing waits forever**: pool waits, connects and recycles have timeouts by default
 //!   ([`DatabaseBuilder`]).
 //! - **Tracing**: every statement runs in a `tracing` span `orm.statement` with its SQL (never the
@@ -57,6 +61,7 @@
 //! | `uuid` | yes | `UUID` |
 //! | `json` | yes | `JSONB` through `serde_json::Value` and [`Json<T>`](types::Json) |
 //! | `decimal` | yes | `NUMERIC` through `rust_decimal::Decimal` |
+//! | `tls` | yes | TLS through rustls (no OpenSSL): libpq's `sslmode`, `sslrootcert`, `sslcert`/`sslkey` ([`SslMode`], [`TlsError`]) |
 
 #![warn(missing_docs)]
 
@@ -76,6 +81,8 @@ pub use orm_core::__private;
 #[doc(hidden)]
 pub use orm_core::driver;
 
+mod cancel;
+mod config;
 mod conn;
 mod database;
 mod driver_error;
@@ -84,8 +91,11 @@ mod executor;
 mod explain;
 mod pg_row;
 pub mod session;
+mod tls;
 mod transaction;
 
+pub use cancel::CancelHandle;
+pub use config::{ConfigError, SslMode};
 pub use database::{
     Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives, PoolStatus,
 };
@@ -94,6 +104,7 @@ pub use executor::{Executor, RowStream};
 #[cfg(feature = "json")]
 pub use explain::{ExplainOptions, Plan, PlanNode};
 pub use session::{RetryPolicy, Session, SessionOptions};
+pub use tls::TlsError;
 pub use transaction::{IsolationLevel, Transaction, TxOptions};
 
 /// Everything a user needs in scope: the derives, the statement builders, the expression

@@ -55,6 +55,13 @@ impl<'a> Transaction<'a> {
 }
 
 impl Transaction<'_> {
+    /// A handle that cancels the statement this transaction's connection is running, from
+    /// another task (see [`CancelHandle`](crate::CancelHandle)). The transaction then needs a
+    /// rollback.
+    pub fn cancel_handle(&self) -> crate::CancelHandle {
+        self.conn.cancel_handle()
+    }
+
     /// Commits (or, for a savepoint, releases it into the parent transaction).
     ///
     /// If the connection is lost while `COMMIT` is in flight, the result is a

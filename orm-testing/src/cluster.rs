@@ -9,11 +9,11 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use crate::ClusterError;
 use crate::binaries::server_bin_dir;
 use crate::cleanup::{kill_postmaster, remove_dir, spawn_watchdog};
 use crate::output::{combined, percent_encode, read_from, tail};
 use crate::server_user::{ServerUser, chown, create_temp_dir, server_user};
+use crate::{ClusterError, ClusterOptions};
 
 /// How many times the server start is tried with a new port when the port was taken meanwhile.
 const START_ATTEMPTS: usize = 5;
@@ -44,6 +44,8 @@ pub struct LocalCluster {
     port: u16,
     /// The user the server runs as, when this process is root.
     user: Option<ServerUser>,
+    /// The Unix socket directory, when the cluster listens on one.
+    socket_dir: Option<PathBuf>,
     /// `true` once stopped and removed.
     stopped: Mutex<bool>,
 }
@@ -63,7 +65,32 @@ impl LocalCluster {
     /// system user, or when `initdb` or the server fails (the message carries the end of their
     /// output or of the server log).
     pub fn start() -> Result<LocalCluster, ClusterError> {
+        LocalCluster::start_with(ClusterOptions::new())
+    }
+
+    /// Like [`start`](Self::start), with extra configuration: server settings (`ssl = on`),
+    /// files in the data directory (certificates and keys), `pg_hba.conf` lines, a Unix
+    /// socket directory (see [`ClusterOptions`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`start`](Self::start); also [`ClusterError::Failed`] when a socket directory holds
+    /// characters the server's command line cannot carry (quotes, spaces) or a file cannot be
+    /// written.
+    pub fn start_with(options: ClusterOptions) -> Result<LocalCluster, ClusterError> {
         let began = Instant::now();
+        if let Some(dir) = &options.socket_dir {
+            let text = dir.to_string_lossy();
+            if text.contains(['\'', '"', ' ', '\\']) || !dir.is_absolute() {
+                return Err(ClusterError::failed(
+                    format!(
+                        "the socket directory {} must be an absolute path without quotes or spaces",
+                        dir.display()
+                    ),
+                    None,
+                ));
+            }
+        }
         let bin_dir = server_bin_dir()?;
         let user = server_user()?;
         let dir = create_temp_dir(user)?;
@@ -74,6 +101,7 @@ impl LocalCluster {
             bin_dir,
             port: 0,
             user,
+            socket_dir: options.socket_dir.clone(),
             stopped: Mutex::new(false),
         };
         // From here on, dropping `cluster` (on any error) stops the server and removes the
@@ -86,7 +114,7 @@ impl LocalCluster {
             cluster.user.is_none().then_some(pg_ctl.as_path()),
         )?;
         cluster.initdb()?;
-        cluster.write_config()?;
+        cluster.write_config(&options)?;
         cluster.start_server()?;
         tracing::debug!(
             dir = %cluster.dir.display(),
@@ -107,6 +135,12 @@ impl LocalCluster {
             self.port,
             percent_encode(database)
         )
+    }
+
+    /// The Unix socket directory the server also listens on, when
+    /// [`ClusterOptions::unix_socket_dir`] asked for one.
+    pub fn socket_dir(&self) -> Option<&Path> {
+        self.socket_dir.as_deref()
     }
 
     /// The TCP port the server listens on (on `127.0.0.1`).
@@ -140,7 +174,11 @@ impl LocalCluster {
             .arg("-l")
             .arg(&self.log_file)
             .args(["-m", mode.as_arg(), "-w", "-t", "60"])
-            .args(["-o", &server_options(self.port), "restart"])
+            .args([
+                "-o",
+                &server_options(self.port, self.socket_dir.as_deref()),
+                "restart",
+            ])
             .output()
             .map_err(|e| ClusterError::failed("cannot run pg_ctl restart", Some(Box::new(e))))?;
         if out.status.success() {
@@ -272,17 +310,55 @@ impl LocalCluster {
         Err(ClusterError::failed(message, None))
     }
 
-    /// Writes `pg_hba.conf` (initdb created it; overwriting keeps its owner and mode).
-    fn write_config(&self) -> Result<(), ClusterError> {
-        let path = self.data_dir.join("pg_hba.conf");
-        fs::write(&path, PG_HBA).map_err(|e| {
+    /// Writes `pg_hba.conf` (initdb created it; overwriting keeps its owner and mode), the
+    /// options' files and settings, and hands the socket directory to the server's user.
+    fn write_config(&self, options: &ClusterOptions) -> Result<(), ClusterError> {
+        let mut hba: String = options.hba.iter().map(|l| format!("{l}\n")).collect();
+        hba.push_str(PG_HBA);
+        if self.socket_dir.is_some() {
+            hba.push_str("local   all          all                                trust\n");
+        }
+        self.write_file(&self.data_dir.join("pg_hba.conf"), hba.as_bytes(), None)?;
+        for (name, contents) in &options.files {
+            self.write_file(&self.data_dir.join(name), contents, Some(0o600))?;
+        }
+        if !options.settings.is_empty() {
+            let path = self.data_dir.join("postgresql.conf");
+            let mut conf = fs::read_to_string(&path).map_err(|e| {
+                ClusterError::failed(format!("cannot read {}", path.display()), Some(Box::new(e)))
+            })?;
+            conf.push_str("\n# Added by orm-testing's ClusterOptions.\n");
+            for (name, value) in &options.settings {
+                conf.push_str(&format!("{name} = '{}'\n", value.replace('\'', "''")));
+            }
+            self.write_file(&path, conf.as_bytes(), None)?;
+        }
+        if let (Some(dir), Some(user)) = (&self.socket_dir, self.user) {
+            chown(dir, user)?;
+        }
+        Ok(())
+    }
+
+    /// Writes a file of the data directory, owned by the server's user, with `mode` if given.
+    fn write_file(
+        &self,
+        path: &Path,
+        contents: &[u8],
+        mode: Option<u32>,
+    ) -> Result<(), ClusterError> {
+        let failed = |e: std::io::Error| {
             ClusterError::failed(
                 format!("cannot write {}", path.display()),
                 Some(Box::new(e)),
             )
-        })?;
+        };
+        fs::write(path, contents).map_err(failed)?;
+        if let Some(mode) = mode {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(failed)?;
+        }
         if let Some(user) = self.user {
-            chown(&path, user)?;
+            chown(path, user)?;
         }
         Ok(())
     }
@@ -300,7 +376,14 @@ impl LocalCluster {
                 .arg(&self.data_dir)
                 .arg("-l")
                 .arg(&self.log_file)
-                .args(["-w", "-t", "60", "-o", &server_options(port), "start"])
+                .args([
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    &server_options(port, self.socket_dir.as_deref()),
+                    "start",
+                ])
                 .output()
                 .map_err(|e| {
                     ClusterError::failed(
@@ -369,10 +452,12 @@ fn free_port() -> Result<u16, ClusterError> {
         .map_err(|e| ClusterError::failed("cannot find a free TCP port", Some(Box::new(e))))
 }
 
-/// The `-o` options of `pg_ctl start` (pg_ctl hands them to a shell, hence the quotes).
-fn server_options(port: u16) -> String {
+/// The `-o` options of `pg_ctl start` (pg_ctl hands them to a shell, hence the quotes; the
+/// socket directory was checked to hold no quote or space).
+fn server_options(port: u16, socket_dir: Option<&Path>) -> String {
+    let sockets = socket_dir.map_or_else(String::new, |d| d.display().to_string());
     format!(
-        "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='' \
+        "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='{sockets}' \
          -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
          -c max_connections=200 -c shared_buffers=64MB -c password_encryption=scram-sha-256"
     )

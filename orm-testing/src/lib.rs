@@ -50,7 +50,9 @@
 //!
 //! Every role is trusted on `127.0.0.1` and `::1`, except the role `orm_password_check`
 //! ([`PASSWORD_CHECK_ROLE`]), which must give its password (`scram-sha-256`), so that tests can
-//! check how a wrong password is reported. There is no Unix-domain socket.
+//! check how a wrong password is reported. There is no Unix-domain socket, unless a cluster of a
+//! test's own asks for one ([`ClusterOptions::unix_socket_dir`]); [`ClusterOptions`] also adds
+//! server settings (`ssl = on`), certificate files and `pg_hba.conf` lines.
 //!
 //! ## Cleanup
 //!
@@ -71,6 +73,8 @@
 //! # Modules
 //! - `binaries`: finding `initdb`, `pg_ctl` and `postgres`;
 //! - `cluster`: the cluster's process lifecycle (initdb, configuration, start on a free port, stop);
+//! - `options`: [`ClusterOptions`], what a test adds to a cluster of its own (settings, files,
+//!   `pg_hba.conf` lines, a socket directory);
 //! - `server_user`: running as the `postgres` user when root, and the cluster's temporary directory;
 //! - `cleanup`: the one shared cluster of the process, its `atexit` handler, the watchdog after a
 //!   panic or a kill, and stopping a server by hand;
@@ -86,6 +90,7 @@ mod cleanup;
 mod cluster;
 mod database;
 mod error;
+mod options;
 #[cfg(unix)]
 mod output;
 #[cfg(unix)]
@@ -101,6 +106,7 @@ pub use cleanup::shared;
 pub use cluster::{LocalCluster, Shutdown};
 pub use database::{TestDatabase, dev_database, test_database};
 pub use error::ClusterError;
+pub use options::ClusterOptions;
 #[cfg(not(unix))]
 pub use unsupported::{LocalCluster, Shutdown, shared};
 

@@ -3,7 +3,7 @@
 use std::convert::Infallible;
 use std::path::Path;
 
-use crate::ClusterError;
+use crate::{ClusterError, ClusterOptions};
 
 /// A throwaway PostgreSQL cluster. Needs Unix: here, [`LocalCluster::start`] fails with
 /// [`ClusterError::Unsupported`], so no value of this type exists.
@@ -20,6 +20,20 @@ impl LocalCluster {
     /// Always [`ClusterError::Unsupported`].
     pub fn start() -> Result<LocalCluster, ClusterError> {
         Err(ClusterError::Unsupported)
+    }
+
+    /// Fails with [`ClusterError::Unsupported`]: the local cluster needs Unix.
+    ///
+    /// # Errors
+    ///
+    /// Always [`ClusterError::Unsupported`].
+    pub fn start_with(_options: ClusterOptions) -> Result<LocalCluster, ClusterError> {
+        Err(ClusterError::Unsupported)
+    }
+
+    /// The Unix socket directory the server also listens on.
+    pub fn socket_dir(&self) -> Option<&Path> {
+        match self.never {}
     }
 
     /// The connection URL of `database` as the superuser `postgres`.

@@ -77,6 +77,12 @@ impl Connection {
         Ok(Transaction::on_held(&self.conn))
     }
 
+    /// A handle that cancels this connection's running statement from another task (see
+    /// [`CancelHandle`](crate::CancelHandle)).
+    pub fn cancel_handle(&self) -> crate::CancelHandle {
+        self.conn.cancel_handle()
+    }
+
     /// Closes the connection when it is dropped instead of returning it to the pool, so that
     /// its session state (advisory locks, `SET` parameters, temporary tables) ends with it.
     pub fn close_on_drop(&mut self) {

@@ -1,0 +1,235 @@
+//! Parsing connection strings into settings: the forms users paste, and a typed error for
+//! everything else.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use deadpool_postgres::tokio_postgres::config::TargetSessionAttrs;
+
+use super::ssl::RootCert;
+use super::{ConfigError, ConnectOptions, Host, SslMode, Target};
+
+fn parse(s: &str) -> ConnectOptions {
+    ConnectOptions::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+fn error(s: &str) -> ConfigError {
+    match ConnectOptions::parse(s).and_then(|o| o.targets().map(|_| o)) {
+        Ok(o) => panic!("{s} parsed: {o:?}"),
+        Err(e) => e,
+    }
+}
+
+fn tcp(host: &str, port: u16) -> Target {
+    Target {
+        host: Host::Tcp(host.into()),
+        hostaddr: None,
+        port,
+    }
+}
+
+#[test]
+fn url_and_key_value_say_the_same() {
+    for s in [
+        "postgresql://app:s3cret@db.example:6543/shop?sslmode=verify-full&application_name=web",
+        "host=db.example port=6543 user=app password=s3cret dbname=shop sslmode=verify-full application_name=web",
+    ] {
+        let o = parse(s);
+        assert_eq!(
+            o.targets().expect("parses"),
+            [tcp("db.example", 6543)],
+            "{s}"
+        );
+        assert_eq!(o.user.as_deref(), Some("app"));
+        assert_eq!(o.password.as_ref().map(|p| p.expose()), Some("s3cret"));
+        assert_eq!(o.dbname.as_deref(), Some("shop"));
+        assert_eq!(o.ssl.mode, Some(SslMode::VerifyFull));
+        assert_eq!(o.application_name.as_deref(), Some("web"));
+    }
+}
+
+#[test]
+fn several_hosts_with_their_ports_and_session_attributes() {
+    let o = parse("postgresql://a:5433,b,[2001:db8::1]:5434/db?target_session_attrs=read-write");
+    assert_eq!(
+        o.targets().expect("parses"),
+        [tcp("a", 5433), tcp("b", 5432), tcp("2001:db8::1", 5434)]
+    );
+    assert_eq!(o.target_session_attrs, Some(TargetSessionAttrs::ReadWrite));
+    let o = parse("host=a,b port=6000 target_session_attrs=read-only load_balance_hosts=random");
+    assert_eq!(
+        o.targets().expect("parses"),
+        [tcp("a", 6000), tcp("b", 6000)]
+    );
+    assert!(o.load_balance_random);
+    let o = parse("host=a,b port=6000,6001");
+    assert_eq!(
+        o.targets().expect("parses"),
+        [tcp("a", 6000), tcp("b", 6001)]
+    );
+}
+
+#[test]
+fn unix_sockets_in_every_spelling() {
+    for s in [
+        "postgresql://%2Fvar%2Frun%2Fpostgresql/db",
+        "postgres:///db?host=/var/run/postgresql",
+        "host=/var/run/postgresql dbname=db",
+    ] {
+        let o = parse(s);
+        assert_eq!(
+            o.targets().expect("parses"),
+            [Target {
+                host: Host::Unix(PathBuf::from("/var/run/postgresql")),
+                hostaddr: None,
+                port: 5432,
+            }],
+            "{s}"
+        );
+        assert_eq!(o.dbname.as_deref(), Some("db"));
+    }
+}
+
+#[test]
+fn hostaddr_skips_name_resolution_but_keeps_the_name() {
+    let o = parse("host=db.example hostaddr=127.0.0.1 port=5433");
+    assert_eq!(
+        o.targets().expect("parses"),
+        [Target {
+            host: Host::Tcp("db.example".into()),
+            hostaddr: Some(IpAddr::from([127, 0, 0, 1])),
+            port: 5433,
+        }]
+    );
+    let o = parse("hostaddr=127.0.0.1");
+    assert_eq!(
+        o.targets().expect("parses")[0].host,
+        Host::Tcp("127.0.0.1".into())
+    );
+}
+
+#[test]
+fn options_timeouts_and_keepalives() {
+    let o = parse(
+        "postgres://h/d?options=-c%20search_path%3Dapp%20-c%20work_mem%3D64MB&connect_timeout=7&keepalives=0&tcp_user_timeout=2500",
+    );
+    assert_eq!(
+        o.options.as_deref(),
+        Some("-c search_path=app -c work_mem=64MB")
+    );
+    assert_eq!(o.connect_timeout, Some(Duration::from_secs(7)));
+    assert_eq!(o.keepalives, Some(false));
+    assert_eq!(o.tcp_user_timeout, Some(Duration::from_millis(2500)));
+    assert_eq!(parse("host=h connect_timeout=0").connect_timeout, None);
+}
+
+#[test]
+fn tls_settings() {
+    let o = parse(
+        "postgres://h/d?sslmode=verify-ca&sslrootcert=/etc/ca.pem&sslcert=/c.pem&sslkey=/k.pem&sslsni=0&ssl_min_protocol_version=TLSv1.3",
+    );
+    assert_eq!(o.ssl.mode, Some(SslMode::VerifyCa));
+    assert_eq!(o.ssl.root_cert, Some(RootCert::File("/etc/ca.pem".into())));
+    assert_eq!(o.ssl.cert, Some(PathBuf::from("/c.pem")));
+    assert_eq!(o.ssl.key, Some(PathBuf::from("/k.pem")));
+    assert!(o.ssl.no_sni);
+    let o = parse("host=h sslrootcert=system");
+    assert_eq!(o.ssl.effective_mode(), SslMode::VerifyFull);
+    assert_eq!(
+        parse("host=h requiressl=1").ssl.mode,
+        Some(SslMode::Require)
+    );
+    assert_eq!(
+        parse("postgres://h?ssl=true").ssl.mode,
+        Some(SslMode::Require)
+    );
+    assert_eq!(parse("host=h").ssl.effective_mode(), SslMode::Prefer);
+}
+
+#[test]
+fn typed_errors_for_the_rest() {
+    assert_eq!(
+        error("postgres://h/d?sslmod=require"),
+        ConfigError::UnknownParameter {
+            name: "sslmod".into()
+        }
+    );
+    assert_eq!(
+        error("postgres://h:5x/d"),
+        ConfigError::InvalidPort { value: "5x".into() }
+    );
+    assert_eq!(
+        error("host=h port=0"),
+        ConfigError::InvalidPort { value: "0".into() }
+    );
+    assert_eq!(
+        error("host=h port=70000"),
+        ConfigError::InvalidPort {
+            value: "70000".into()
+        }
+    );
+    assert_eq!(error("postgres:///db"), ConfigError::NoHost);
+    assert_eq!(error("dbname=db"), ConfigError::NoHost);
+    assert_eq!(error("host=a,,b"), ConfigError::EmptyHost);
+    assert!(matches!(
+        error("host=a,b port=1,2,3"),
+        ConfigError::HostCountMismatch { list: "port", .. }
+    ));
+    assert!(matches!(
+        error("host=a,b hostaddr=127.0.0.1"),
+        ConfigError::HostCountMismatch {
+            list: "hostaddr",
+            ..
+        }
+    ));
+    assert!(matches!(
+        error("host=a sslmode=allow"),
+        ConfigError::Unsupported { .. }
+    ));
+    assert!(matches!(
+        error("host=a sslmode=always"),
+        ConfigError::InvalidValue { .. }
+    ));
+    assert!(matches!(
+        error("host=a target_session_attrs=primary"),
+        ConfigError::Unsupported { .. }
+    ));
+    assert!(matches!(
+        error("host=a hostaddr=db.example"),
+        ConfigError::InvalidValue { .. }
+    ));
+    assert!(matches!(
+        error("host=a service=prod"),
+        ConfigError::Unsupported { .. }
+    ));
+    assert!(matches!(
+        error("host=a keepalives=yes"),
+        ConfigError::InvalidValue { .. }
+    ));
+    assert!(matches!(
+        error("dbname='host=x password=y'"),
+        ConfigError::Unsupported { .. }
+    ));
+    assert_eq!(error("localhost"), ConfigError::NotAConnectionString);
+    assert!(matches!(
+        error("mysql://h/d"),
+        ConfigError::InvalidUrl { .. }
+    ));
+}
+
+#[test]
+fn error_messages_are_clear() {
+    assert_eq!(
+        error("postgres://h/d?sslmod=require").to_string(),
+        "unknown connection parameter \"sslmod\""
+    );
+    assert_eq!(
+        error("host=a sslmode=allow").to_string(),
+        "sslmode=allow is not supported: use prefer (TLS when offered) or disable"
+    );
+    assert_eq!(
+        error("host=a,b port=1,2,3").to_string(),
+        "2 host(s) but 3 port value(s): give one port for all hosts or one per host"
+    );
+}

@@ -1,0 +1,471 @@
+//! [`DatabaseBuilder`]: the connection string, its overrides and the pool's settings, checked
+//! and turned into a [`Database`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::time::Duration;
+
+use deadpool_postgres::tokio_postgres;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+
+use super::Database;
+use super::connector::Connector;
+use crate::config::redact::{Secret, redact};
+use crate::config::ssl::RootCert;
+use crate::config::{ConfigError, ConnectOptions, Env, ProcessEnv, SslMode, pgpass};
+use crate::conn::Settings;
+use crate::{Error, Result, tls};
+
+/// How to reach the database and how the pool behaves. Every wait has a timeout by default:
+/// nothing waits forever.
+///
+/// The connection string is a `postgres://` URL or libpq `key=value` pairs, with libpq's
+/// parameters (see the README's *Connecting*). A setting made with a builder method wins over
+/// the same setting in the connection string.
+///
+/// | setting | default |
+/// |---|---|
+/// | `max_connections` | 16 |
+/// | `wait_timeout` (waiting for a free connection) | 30 s |
+/// | `connect_timeout` (opening a connection, per host tried) | `connect_timeout` of the URL, else 10 s |
+/// | `recycle_timeout` (checking a returned connection) | 5 s |
+/// | `statement_timeout` (server-side, per statement) | none |
+/// | `query_timeout` (client-side, per statement: fires on a frozen server too) | 5 min |
+/// | TCP keepalives (idle, interval, probes) | the URL's `keepalives*`, else 60 s, 10 s, 6 |
+/// | `ssl_mode` | the URL's `sslmode`, else `prefer` |
+/// | `echo` (print every statement to stderr) | off |
+///
+/// `Debug` shows the connection string with its password replaced by `***`.
+#[derive(Clone)]
+pub struct DatabaseBuilder {
+    url: String,
+    password: Option<Secret>,
+    ssl_mode: Option<SslMode>,
+    ssl_root_cert: Option<PathBuf>,
+    ssl_client_cert: Option<(PathBuf, PathBuf)>,
+    max_connections: usize,
+    wait_timeout: Duration,
+    connect_timeout: Option<Duration>,
+    recycle_timeout: Duration,
+    statement_timeout: Option<Duration>,
+    query_timeout: Option<Duration>,
+    /// `None`: the URL's, else the default; `Some(None)`: off.
+    keepalives: Option<Option<Keepalives>>,
+    application_name: Option<String>,
+    dbname: Option<String>,
+    echo: bool,
+}
+
+impl std::fmt::Debug for DatabaseBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseBuilder")
+            .field("url", &redact(&self.url))
+            .field("password", &self.password)
+            .field("ssl_mode", &self.ssl_mode)
+            .field("ssl_root_cert", &self.ssl_root_cert)
+            .field("ssl_client_cert", &self.ssl_client_cert)
+            .field("max_connections", &self.max_connections)
+            .field("wait_timeout", &self.wait_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("recycle_timeout", &self.recycle_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("query_timeout", &self.query_timeout)
+            .field("keepalives", &self.keepalives)
+            .field("application_name", &self.application_name)
+            .field("dbname", &self.dbname)
+            .field("echo", &self.echo)
+            .finish()
+    }
+}
+
+/// TCP keepalive settings: a connection whose peer stops acknowledging probes (a network black
+/// hole, a host that vanished) is detected after `idle + interval * retries` and fails as
+/// [`ConnectionLost`](crate::ErrorKind::ConnectionLost) instead of hanging.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keepalives {
+    /// Idle time before the first probe.
+    pub idle: Duration,
+    /// Time between probes.
+    pub interval: Duration,
+    /// Unanswered probes before the connection is declared dead.
+    pub retries: u32,
+}
+
+impl Default for Keepalives {
+    /// 60 s, 10 s, 6 probes: a dead peer is noticed within two minutes (the operating
+    /// system's own default waits more than two hours).
+    fn default() -> Self {
+        Keepalives {
+            idle: Duration::from_secs(60),
+            interval: Duration::from_secs(10),
+            retries: 6,
+        }
+    }
+}
+
+/// The default [`query_timeout`](DatabaseBuilder::query_timeout).
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The default [`connect_timeout`](DatabaseBuilder::connect_timeout).
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The `application_name` when neither the builder nor the URL gives one.
+const DEFAULT_APPLICATION_NAME: &str = "orm-postgres";
+
+impl DatabaseBuilder {
+    pub(super) fn new(url: String) -> DatabaseBuilder {
+        DatabaseBuilder {
+            url,
+            password: None,
+            ssl_mode: None,
+            ssl_root_cert: None,
+            ssl_client_cert: None,
+            max_connections: 16,
+            wait_timeout: Duration::from_secs(30),
+            connect_timeout: None,
+            recycle_timeout: Duration::from_secs(5),
+            statement_timeout: None,
+            query_timeout: Some(DEFAULT_QUERY_TIMEOUT),
+            keepalives: None,
+            application_name: None,
+            dbname: None,
+            echo: false,
+        }
+    }
+
+    /// Connects to this database instead of the one named in the URL.
+    pub fn dbname(mut self, name: impl Into<String>) -> Self {
+        self.dbname = Some(name.into());
+        self
+    }
+
+    /// The password, kept out of the URL (and of every `Debug` output). Wins over a password
+    /// in the URL and over `PGPASSWORD`; without any of them, `.pgpass` is read (`passfile`,
+    /// `PGPASSFILE` or `~/.pgpass`).
+    ///
+    /// ```no_run
+    /// # use orm_postgres::Database;
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let secret = std::fs::read_to_string("/run/secrets/db_password")?;
+    /// let db = Database::builder("postgres://app@db.internal/app")
+    ///     .password(secret.trim())
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn password(mut self, password: impl Into<String>) -> Self {
+        self.password = Some(Secret::new(password));
+        self
+    }
+
+    /// How much TLS to insist on (libpq's `sslmode`; see [`SslMode`]). Wins over the URL's.
+    pub fn ssl_mode(mut self, mode: SslMode) -> Self {
+        self.ssl_mode = Some(mode);
+        self
+    }
+
+    /// A PEM file of the root certificates the server's certificate must chain to (libpq's
+    /// `sslrootcert`). Wins over the URL's.
+    ///
+    /// ```no_run
+    /// # use orm_postgres::{Database, SslMode};
+    /// # async fn run() -> orm_postgres::Result<()> {
+    /// let db = Database::builder("postgres://app@db.internal/app")
+    ///     .ssl_mode(SslMode::VerifyFull)
+    ///     .ssl_root_cert("/etc/app/db-ca.pem")
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn ssl_root_cert(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ssl_root_cert = Some(path.into());
+        self
+    }
+
+    /// A client certificate (PEM, with any intermediates after it) and its unencrypted
+    /// private key (PEM, mode 0600), sent when the server asks for one (libpq's `sslcert` and
+    /// `sslkey`; for `cert` authentication in `pg_hba.conf`). Wins over the URL's.
+    pub fn ssl_client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.ssl_client_cert = Some((cert.into(), key.into()));
+        self
+    }
+
+    /// The most connections the pool opens.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
+
+    /// How long a call waits for a free connection before a
+    /// [`PoolTimeout`](crate::ErrorKind::PoolTimeout) error.
+    pub fn wait_timeout(mut self, t: Duration) -> Self {
+        self.wait_timeout = t;
+        self
+    }
+
+    /// How long opening a connection to one host may take (the pool allows this much per
+    /// host in the list). Wins over the URL's `connect_timeout`.
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = Some(t);
+        self
+    }
+
+    /// How long checking a returned connection may take.
+    pub fn recycle_timeout(mut self, t: Duration) -> Self {
+        self.recycle_timeout = t;
+        self
+    }
+
+    /// The server cancels any statement running longer (SQLSTATE 57014, reported as
+    /// [`StatementTimeout`](crate::ErrorKind::StatementTimeout)).
+    pub fn statement_timeout(mut self, t: Duration) -> Self {
+        self.statement_timeout = Some(t);
+        self
+    }
+
+    /// The client-side limit of each statement: when the server has not answered within it,
+    /// the call fails with [`QueryTimeout`](crate::ErrorKind::QueryTimeout), the statement is
+    /// cancelled through the cancel protocol, and its connection is closed (inside a
+    /// transaction, the transaction is lost). Unlike `statement_timeout`, it needs no help
+    /// from the server, so it fires on a frozen server or a network black hole. `None`: no
+    /// limit. Default: 5 minutes. Per call: [`Database::with_query_timeout`].
+    pub fn query_timeout(mut self, t: Option<Duration>) -> Self {
+        self.query_timeout = t;
+        self
+    }
+
+    /// TCP keepalives of every connection; `None` turns them off. Wins over the URL's
+    /// `keepalives*` parameters. Default: [`Keepalives::default`].
+    pub fn keepalives(mut self, k: Option<Keepalives>) -> Self {
+        self.keepalives = Some(k);
+        self
+    }
+
+    /// The `application_name` the server shows in `pg_stat_activity`. Wins over the URL's.
+    /// Default: the URL's `application_name`, else its `fallback_application_name`, else
+    /// `orm-postgres`.
+    pub fn application_name(mut self, name: impl Into<String>) -> Self {
+        self.application_name = Some(name.into());
+        self
+    }
+
+    /// Prints every statement and its duration to stderr, like SQLAlchemy's `echo=True`.
+    /// Parameter values are never printed. (Statements are also always traced with `tracing`
+    /// at debug level.)
+    pub fn echo(mut self, on: bool) -> Self {
+        self.echo = on;
+        self
+    }
+
+    /// Checks the settings and builds the pool without connecting yet. Certificate and key
+    /// files are read here, so a bad one is reported now.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config), with a [`ConfigError`] saying what is
+    /// wrong: a malformed URL, an unknown parameter, a bad port, no host, an unreadable
+    /// certificate, ...
+    pub fn build(self) -> Result<Database> {
+        self.build_in(&ProcessEnv)
+    }
+
+    /// Builds the pool and opens one connection, so a bad URL, an unreachable server, a
+    /// refused certificate or a wrong password is reported here rather than at the first
+    /// query.
+    pub async fn connect(self) -> Result<Database> {
+        let db = self.build()?;
+        drop(db.checkout().await?);
+        Ok(db)
+    }
+
+    /// [`build`](Self::build) with the environment variables of `env`.
+    pub(crate) fn build_in(self, env: &dyn Env) -> Result<Database> {
+        if self.max_connections == 0 {
+            return Err(ConfigError::Setting {
+                name: "max_connections",
+                reason: "must be at least 1",
+            }
+            .into());
+        }
+        let (connector, connect_timeout) = self.connector(env)?;
+        let summary = summary(&connector);
+        let tls = connector.tls.clone();
+        let hosts = u32::try_from(connector.targets.len()).unwrap_or(u32::MAX);
+        let manager = Manager::from_connect(
+            connector.base.clone(),
+            connector,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        // Each host of the list gets the connect timeout.
+        let create_timeout = connect_timeout.saturating_mul(hosts);
+        let pool = Pool::builder(manager)
+            .max_size(self.max_connections)
+            .wait_timeout(Some(self.wait_timeout))
+            .create_timeout(Some(create_timeout))
+            .recycle_timeout(Some(self.recycle_timeout))
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| Error::config("cannot build the connection pool", Some(Box::new(e))))?;
+        Ok(Database {
+            pool,
+            query_timeout: self.query_timeout,
+            settings: Arc::new(Settings {
+                echo: self.echo,
+                statements: AtomicU64::new(0),
+                fast_checkout: Timeouts {
+                    wait: Some(Duration::ZERO),
+                    create: Some(create_timeout),
+                    recycle: None,
+                },
+                tls,
+            }),
+            summary: summary.into(),
+        })
+    }
+
+    /// The connection string and the builder's settings, checked and resolved (user,
+    /// password, TLS files), and the connect timeout per host.
+    fn connector(&self, env: &dyn Env) -> Result<(Connector, Duration)> {
+        let mut options = ConnectOptions::parse(&self.url)?;
+        self.apply_overrides(&mut options);
+        let targets = options.targets()?;
+        let user = options
+            .user
+            .clone()
+            .or_else(|| env.var("USER"))
+            .or_else(|| env.var("LOGNAME"))
+            .ok_or(ConfigError::Setting {
+                name: "user",
+                reason: "is not given: put it in the URL (postgres://user@host/db)",
+            })?;
+        let dbname = options.dbname.clone().unwrap_or_else(|| user.clone());
+        let password = options
+            .password
+            .clone()
+            .or_else(|| env.var("PGPASSWORD").map(Secret::new));
+        let passfile = match password {
+            Some(_) => None,
+            None => pgpass::path(options.passfile.as_deref(), env),
+        };
+        let connect_timeout = self
+            .connect_timeout
+            .or(options.connect_timeout)
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let connector = Connector {
+            base: self.driver_config(&options, &user, &dbname, connect_timeout),
+            targets,
+            random_order: options.load_balance_random,
+            password,
+            passfile,
+            user,
+            dbname,
+            ssl_mode: options.ssl.effective_mode(),
+            tls: tls::connector(&options.ssl, env)?,
+            warned: AtomicBool::new(false),
+        };
+        Ok((connector, connect_timeout))
+    }
+
+    /// The builder's settings over the connection string's.
+    fn apply_overrides(&self, options: &mut ConnectOptions) {
+        if let Some(name) = &self.dbname {
+            options.dbname = Some(name.clone());
+        }
+        if let Some(p) = &self.password {
+            options.password = Some(p.clone());
+        }
+        if let Some(mode) = self.ssl_mode {
+            options.ssl.mode = Some(mode);
+        }
+        if let Some(path) = &self.ssl_root_cert {
+            options.ssl.root_cert = Some(RootCert::File(path.clone()));
+        }
+        if let Some((cert, key)) = &self.ssl_client_cert {
+            options.ssl.cert = Some(cert.clone());
+            options.ssl.key = Some(key.clone());
+        }
+    }
+
+    /// The driver's settings common to every host.
+    fn driver_config(
+        &self,
+        o: &ConnectOptions,
+        user: &str,
+        dbname: &str,
+        connect_timeout: Duration,
+    ) -> tokio_postgres::Config {
+        let mut config = tokio_postgres::Config::new();
+        config.user(user).dbname(dbname);
+        config.connect_timeout(connect_timeout);
+        let keepalives = match self.keepalives {
+            Some(k) => k,
+            None if o.keepalives == Some(false) => None,
+            None => {
+                let d = Keepalives::default();
+                Some(Keepalives {
+                    idle: o.keepalives_idle.unwrap_or(d.idle),
+                    interval: o.keepalives_interval.unwrap_or(d.interval),
+                    retries: o.keepalives_count.unwrap_or(d.retries),
+                })
+            }
+        };
+        match keepalives {
+            Some(k) => {
+                config
+                    .keepalives(true)
+                    .keepalives_idle(k.idle)
+                    .keepalives_interval(k.interval)
+                    .keepalives_retries(k.retries);
+            }
+            None => {
+                config.keepalives(false);
+            }
+        }
+        if let Some(t) = o.tcp_user_timeout {
+            config.tcp_user_timeout(t);
+        }
+        let application_name = self
+            .application_name
+            .as_deref()
+            .or(o.application_name.as_deref())
+            .or(o.fallback_application_name.as_deref())
+            .unwrap_or(DEFAULT_APPLICATION_NAME);
+        config.application_name(application_name);
+        // The URL's `options`, then ours: a later `-c` wins on the server.
+        let mut options: Vec<String> = o.options.iter().cloned().collect();
+        if let Some(t) = self.statement_timeout {
+            options.push(format!("-c statement_timeout={}", t.as_millis()));
+        }
+        if !options.is_empty() {
+            config.options(options.join(" "));
+        }
+        if let Some(cb) = o.channel_binding {
+            config.channel_binding(cb);
+        }
+        if let Some(attrs) = o.target_session_attrs {
+            config.target_session_attrs(attrs);
+        }
+        if o.ssl.direct {
+            config.ssl_negotiation(tokio_postgres::config::SslNegotiation::Direct);
+        }
+        config
+    }
+}
+
+/// `user@host:port,host:port/dbname (sslmode=...)`, for `Debug` of a database: no secrets.
+fn summary(c: &Connector) -> String {
+    let hosts: Vec<String> = c.targets.iter().map(ToString::to_string).collect();
+    format!(
+        "{}@{}/{} (sslmode={})",
+        c.user,
+        hosts.join(","),
+        c.dbname,
+        c.ssl_mode
+    )
+}
+
+#[cfg(test)]
+mod tests;

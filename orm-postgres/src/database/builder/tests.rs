@@ -1,0 +1,152 @@
+//! Building a database: which setting wins, where the password comes from, and that no
+//! `Debug` output shows it. (No server: `build` does not connect.)
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use super::DatabaseBuilder;
+use crate::config::Env;
+use crate::{ConfigError, Database, SslMode};
+
+/// An environment of the test's own.
+struct TestEnv(HashMap<&'static str, String>);
+
+impl Env for TestEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+}
+
+fn env(vars: &[(&'static str, &str)]) -> TestEnv {
+    TestEnv(vars.iter().map(|(k, v)| (*k, v.to_string())).collect())
+}
+
+fn build(b: DatabaseBuilder, e: &TestEnv) -> Database {
+    b.build_in(e).unwrap_or_else(|err| panic!("{err}"))
+}
+
+/// The password the driver would receive.
+fn password_of(b: DatabaseBuilder, e: &TestEnv) -> Option<String> {
+    let (connector, _) = b.connector(e).unwrap_or_else(|err| panic!("{err}"));
+    connector.password.map(|p| p.expose().to_owned())
+}
+
+#[test]
+fn the_builder_password_wins_over_the_url_and_pgpassword() {
+    let e = env(&[("PGPASSWORD", "from-env")]);
+    let b = Database::builder("postgres://u:from-url@h/d");
+    assert_eq!(
+        password_of(b.clone().password("from-builder"), &e).as_deref(),
+        Some("from-builder")
+    );
+    assert_eq!(password_of(b, &e).as_deref(), Some("from-url"));
+    let b = Database::builder("postgres://u@h/d");
+    assert_eq!(password_of(b.clone(), &e).as_deref(), Some("from-env"));
+    assert_eq!(password_of(b, &env(&[])), None);
+}
+
+#[test]
+fn the_user_defaults_to_the_login_name() {
+    let db = build(Database::builder("host=h"), &env(&[("USER", "alice")]));
+    assert!(format!("{db:?}").contains("alice@h:5432/alice"), "{db:?}");
+    let err = Database::builder("host=h")
+        .build_in(&env(&[]))
+        .expect_err("fails");
+    assert!(matches!(
+        ConfigError::of(&err),
+        Some(ConfigError::Setting { name: "user", .. })
+    ));
+}
+
+#[test]
+fn debug_output_never_shows_a_password() {
+    let e = env(&[]);
+    for b in [
+        Database::builder("postgres://app:hunter2@db/app?sslpassword=hunter3"),
+        Database::builder("host=db user=app password=hunter2 sslpassword='hunter3'"),
+        Database::builder("postgres://app@db/app").password("hunter2"),
+        Database::builder("postgres://app:hunter2@db/app?bad"),
+    ] {
+        let shown = format!("{b:?} {b:#?}");
+        assert!(!shown.contains("hunter"), "{shown}");
+        if let Ok(db) = b.build_in(&e) {
+            let shown = format!("{db:?} {db:#?}");
+            assert!(!shown.contains("hunter"), "{shown}");
+        }
+    }
+    let b = Database::builder("postgres://app:hunter2@db/app");
+    assert!(format!("{b:?}").contains("postgres://app:***@db/app"));
+}
+
+#[test]
+fn configuration_errors_never_show_a_password() {
+    let e = env(&[]);
+    for url in [
+        "postgres://app:hunter2@db:70000/app",
+        "postgres://app:hunter2@db/app?sslmod=x",
+        "postgres://app:hunter%zz2@db/app",
+        "host=db password=hunter2 port=x",
+        "host=db hunter2",
+    ] {
+        let err = Database::builder(url).build_in(&e).expect_err("fails");
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("hunter"), "{url}: {shown}");
+    }
+}
+
+#[cfg(feature = "tls")]
+#[test]
+fn builder_tls_settings_win_over_the_url() {
+    let e = env(&[]);
+    let b = Database::builder("postgres://u@h/d?sslmode=require").ssl_mode(SslMode::Disable);
+    assert!(format!("{:?}", build(b, &e)).contains("sslmode=disable"));
+    // verify-full needs a root certificate: none here.
+    let err = Database::builder("postgres://u@h/d")
+        .ssl_mode(SslMode::VerifyFull)
+        .build_in(&e)
+        .expect_err("fails");
+    assert!(
+        matches!(ConfigError::of(&err), Some(ConfigError::NoRootCert { .. })),
+        "{err}"
+    );
+    let err = Database::builder("postgres://u@h/d?sslmode=verify-ca")
+        .ssl_root_cert(PathBuf::from("/nonexistent/ca.pem"))
+        .build_in(&e)
+        .expect_err("fails");
+    assert!(
+        matches!(
+            ConfigError::of(&err),
+            Some(ConfigError::File {
+                what: "sslrootcert",
+                ..
+            })
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn pool_settings_are_checked() {
+    let err = Database::builder("postgres://u@h/d")
+        .max_connections(0)
+        .build_in(&env(&[]))
+        .expect_err("fails");
+    assert_eq!(
+        err.to_string(),
+        "invalid configuration: max_connections must be at least 1"
+    );
+}
+
+#[cfg(not(feature = "tls"))]
+#[test]
+fn without_the_tls_feature_only_plain_modes_build() {
+    let e = env(&[]);
+    build(Database::builder("postgres://u@h/d?sslmode=prefer"), &e);
+    let err = Database::builder("postgres://u@h/d?sslmode=require")
+        .build_in(&e)
+        .expect_err("fails");
+    assert!(matches!(
+        ConfigError::of(&err),
+        Some(ConfigError::TlsNotBuilt { .. })
+    ));
+}

@@ -1,0 +1,176 @@
+//! Opening one connection for the pool: libpq's host list tried in order, each host with its
+//! own password (from `.pgpass` when none was given) and TLS mode (none on a Unix socket).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use deadpool_postgres::tokio_postgres::config::SslMode as PgSslMode;
+use deadpool_postgres::tokio_postgres::{self, Client};
+use futures_util::future::BoxFuture;
+
+use crate::config::pgpass::{self, Wanted};
+use crate::config::redact::Secret;
+use crate::config::{Host, ProcessEnv, SslMode, Target};
+use crate::tls;
+
+/// Opens connections to the first server of the list that accepts one.
+pub(crate) struct Connector {
+    /// Everything but the host, the password and the TLS mode.
+    pub(super) base: tokio_postgres::Config,
+    /// The servers, in the order given (non-empty: checked when the database is built).
+    pub(super) targets: Vec<Target>,
+    /// Try the servers in a random order (`load_balance_hosts=random`).
+    pub(super) random_order: bool,
+    /// The password given (builder, URL or `PGPASSWORD`); `None`: look in `passfile`.
+    pub(super) password: Option<Secret>,
+    /// The `.pgpass` file to look in when no password was given.
+    pub(super) passfile: Option<PathBuf>,
+    /// The user and database name `.pgpass` lines are matched against.
+    pub(super) user: String,
+    pub(super) dbname: String,
+    pub(super) ssl_mode: SslMode,
+    pub(super) tls: tls::Connector,
+    /// `.pgpass` problems are logged once per database, not once per connection.
+    pub(super) warned: AtomicBool,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector")
+            .field("targets", &self.targets)
+            .field("user", &self.user)
+            .field("dbname", &self.dbname)
+            .field("password", &self.password)
+            .field("ssl_mode", &self.ssl_mode)
+            .finish()
+    }
+}
+
+impl Connector {
+    /// The password for one server: the one given, or the first matching `.pgpass` line.
+    fn password_for(&self, target: &Target) -> Option<Secret> {
+        if let Some(p) = &self.password {
+            return Some(p.clone());
+        }
+        let path = pgpass::path(self.passfile.as_deref(), &ProcessEnv)?;
+        let wanted = Wanted {
+            target,
+            dbname: &self.dbname,
+            user: &self.user,
+        };
+        match pgpass::lookup(&path, &wanted) {
+            Ok(found) => found,
+            Err(warning) => {
+                if !self.warned.swap(true, Ordering::Relaxed) {
+                    tracing::warn!("{warning}");
+                }
+                None
+            }
+        }
+    }
+
+    /// The driver's settings for one server.
+    fn config_for(&self, target: &Target) -> tokio_postgres::Config {
+        let mut config = self.base.clone();
+        let mode = match &target.host {
+            Host::Tcp(name) => {
+                config.host(name);
+                match self.ssl_mode {
+                    SslMode::Disable => PgSslMode::Disable,
+                    // Without the `tls` feature, `prefer` means plain text (libpq without TLS).
+                    SslMode::Prefer if cfg!(not(feature = "tls")) => PgSslMode::Disable,
+                    SslMode::Prefer => PgSslMode::Prefer,
+                    _ => PgSslMode::Require,
+                }
+            }
+            // As in libpq, sslmode does not apply to Unix-domain sockets.
+            #[cfg(unix)]
+            Host::Unix(dir) => {
+                config.host_path(dir);
+                PgSslMode::Disable
+            }
+            #[cfg(not(unix))]
+            Host::Unix(dir) => {
+                config.host(dir.to_string_lossy());
+                PgSslMode::Disable
+            }
+        };
+        config.ssl_mode(mode);
+        if let Some(addr) = target.hostaddr {
+            config.hostaddr(addr);
+        }
+        config.port(target.port);
+        if let Some(p) = self.password_for(target) {
+            config.password(p.expose());
+        }
+        config
+    }
+
+    /// The servers in the order to try them.
+    fn order(&self) -> Vec<&Target> {
+        let mut order: Vec<&Target> = self.targets.iter().collect();
+        if self.random_order && order.len() > 1 {
+            // No cryptographic need: a hash of the clock, with the process's random keys.
+            use std::hash::{BuildHasher, Hasher};
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
+            );
+            let mut seed = hasher.finish();
+            for i in (1..order.len()).rev() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                order.swap(i, (seed % (i as u64 + 1)) as usize);
+            }
+        }
+        order
+    }
+}
+
+impl deadpool_postgres::Connect for Connector {
+    fn connect(
+        &self,
+        _: &tokio_postgres::Config,
+    ) -> BoxFuture<'_, Result<(Client, tokio::task::JoinHandle<()>), tokio_postgres::Error>> {
+        Box::pin(async move {
+            let mut last_error = None;
+            for target in self.order() {
+                let config = self.config_for(target);
+                match config.connect(self.tls.clone()).await {
+                    Ok((client, connection)) => {
+                        tracing::debug!(server = %target, "connected");
+                        return Ok(drive(client, connection));
+                    }
+                    Err(e) => {
+                        tracing::debug!(server = %target, error = %e, "connection attempt failed");
+                        last_error = Some(e);
+                    }
+                }
+            }
+            match last_error {
+                Some(e) => Err(e),
+                // No server to try (the builder refuses that): the driver's own error for it.
+                None => tokio_postgres::Config::new()
+                    .connect(self.tls.clone())
+                    .await
+                    .map(|(client, connection)| drive(client, connection)),
+            }
+        })
+    }
+}
+
+/// Runs the connection's IO in a task of its own, as the pool expects.
+fn drive<C>(client: Client, connection: C) -> (Client, tokio::task::JoinHandle<()>)
+where
+    C: std::future::Future<Output = Result<(), tokio_postgres::Error>> + Send + 'static,
+{
+    let task = tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "connection closed with an error");
+        }
+    });
+    (client, task)
+}

@@ -1,0 +1,142 @@
+//! TLS with rustls (the `tls` feature; no OpenSSL): the connection settings'
+//! [`SslSettings`] become one rustls client configuration per database, used by every
+//! connection and every cancel request.
+//!
+//! - `verify.rs`: the server-certificate checks of each `sslmode`;
+//! - `files.rs`: root and client certificates and the client key, from PEM files;
+//! - `error.rs`: [`TlsError`], a failed handshake classified.
+//!
+//! Without the feature, [`Connector`] is tokio-postgres's `NoTls`: `sslmode=prefer` connects in
+//! plain text (as a libpq built without TLS does) and stronger modes are a configuration error.
+
+mod error;
+#[cfg(feature = "tls")]
+mod files;
+#[cfg(feature = "tls")]
+mod verify;
+
+pub use error::TlsError;
+
+use crate::config::ssl::SslSettings;
+use crate::config::{ConfigError, Env};
+
+/// What opens TLS sessions for a database's connections and cancel requests.
+#[cfg(feature = "tls")]
+pub(crate) type Connector = tokio_postgres_rustls::MakeRustlsConnect;
+
+/// What opens TLS sessions: nothing, in a build without the `tls` feature. (A type of its
+/// own rather than `NoTls`, which is `Copy`, so the code that clones the rustls connector
+/// reads the same in both builds.)
+#[cfg(not(feature = "tls"))]
+#[derive(Debug, Clone)]
+pub(crate) struct Connector(deadpool_postgres::tokio_postgres::NoTls);
+
+#[cfg(not(feature = "tls"))]
+impl<S> deadpool_postgres::tokio_postgres::tls::MakeTlsConnect<S> for Connector {
+    type Stream = deadpool_postgres::tokio_postgres::tls::NoTlsStream;
+    type TlsConnect = deadpool_postgres::tokio_postgres::NoTls;
+    type Error = deadpool_postgres::tokio_postgres::tls::NoTlsError;
+
+    fn make_tls_connect(&mut self, domain: &str) -> Result<Self::TlsConnect, Self::Error> {
+        <deadpool_postgres::tokio_postgres::NoTls as deadpool_postgres::tokio_postgres::tls::MakeTlsConnect<S>>::make_tls_connect(&mut self.0, domain)
+    }
+}
+
+/// The connector of a database without the `tls` feature: plain text only.
+#[cfg(not(feature = "tls"))]
+pub(crate) fn connector(s: &SslSettings, _env: &dyn Env) -> Result<Connector, ConfigError> {
+    let mode = s.effective_mode();
+    if mode.requires_tls() {
+        return Err(ConfigError::TlsNotBuilt {
+            mode: mode.to_string(),
+        });
+    }
+    Ok(Connector(deadpool_postgres::tokio_postgres::NoTls))
+}
+
+/// The rustls configuration of the settings: which protocol versions, how the server is
+/// verified, and which client certificate is sent. Reads the certificate and key files now,
+/// so a missing or unreadable file is reported when the database is built.
+#[cfg(feature = "tls")]
+pub(crate) fn connector(s: &SslSettings, env: &dyn Env) -> Result<Connector, ConfigError> {
+    use std::sync::Arc;
+
+    use crate::config::SslMode;
+    use crate::config::ssl::{RootCert, TlsVersion};
+    use rustls::client::WebPkiServerVerifier;
+    use rustls::client::danger::ServerCertVerifier;
+
+    let mode = s.effective_mode();
+    if s.root_cert == Some(RootCert::System) && mode != SslMode::VerifyFull {
+        return Err(ConfigError::unsupported(
+            "sslmode",
+            Some(mode.as_str()),
+            "sslrootcert=system needs sslmode=verify-full (as in libpq)",
+        ));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let min = s.min_version.unwrap_or(TlsVersion::Tls12);
+    let max = s.max_version.unwrap_or(TlsVersion::Tls13);
+    let mut versions = Vec::new();
+    if min <= TlsVersion::Tls12 && max >= TlsVersion::Tls12 {
+        versions.push(&rustls::version::TLS12);
+    }
+    if max >= TlsVersion::Tls13 {
+        versions.push(&rustls::version::TLS13);
+    }
+    if versions.is_empty() {
+        return Err(ConfigError::Setting {
+            name: "ssl_min_protocol_version",
+            reason: "is above ssl_max_protocol_version",
+        });
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions)
+        .map_err(|_| ConfigError::Setting {
+            name: "ssl_min_protocol_version",
+            reason: "names no protocol version rustls supports",
+        })?;
+    // `disable` never opens TLS: read no files for it.
+    let roots = match mode {
+        SslMode::Disable => None,
+        _ => files::roots(s, mode, env)?,
+    };
+    let verifier: Arc<dyn ServerCertVerifier> = match roots {
+        None => Arc::new(verify::AcceptAny::new(&provider)),
+        Some(roots) => {
+            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|_| ConfigError::Setting {
+                    name: "sslrootcert",
+                    reason: "holds no usable root certificate",
+                })?;
+            match mode {
+                SslMode::VerifyFull => webpki,
+                _ => Arc::new(verify::ChainOnly(webpki)),
+            }
+        }
+    };
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let identity = match mode {
+        SslMode::Disable => None,
+        _ => files::client_identity(s, env)?,
+    };
+    let mut config = match identity {
+        Some((certs, key)) => {
+            builder
+                .with_client_auth_cert(certs, key)
+                .map_err(|_| ConfigError::Setting {
+                    name: "sslkey",
+                    reason: "does not match the certificate in sslcert (or is of a kind rustls \
+                         cannot use)",
+                })?
+        }
+        None => builder.with_no_client_auth(),
+    };
+    config.enable_sni = !s.no_sni;
+    // PostgreSQL 17 requires it for direct TLS negotiation; older servers ignore it.
+    config.alpn_protocols = vec![b"postgresql".to_vec()];
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
