@@ -475,6 +475,16 @@ impl Error {
         .into()
     }
 
+    /// The value that did not fit its Rust type, when this is a decode error for one (a
+    /// `NUMERIC` past `Decimal`'s 28 decimals, an infinite date into chrono): what the value was
+    /// and what to read it as instead.
+    pub fn value_out_of_range(&self) -> Option<&crate::types::ValueOutOfRange> {
+        match self.kind() {
+            ErrorKind::Decode { source, .. } => source.downcast_ref(),
+            _ => None,
+        }
+    }
+
     /// An invalid-identifier error.
     pub fn invalid_identifier(name: impl Into<String>, reason: &'static str) -> Error {
         ErrorKind::InvalidIdentifier {
