@@ -108,6 +108,8 @@ pub mod prelude {
     };
     #[cfg(feature = "json")]
     pub use crate::types::Json;
+    #[cfg(feature = "chrono")]
+    pub use crate::types::MaybeInfinite;
     pub use crate::types::{Interval, TsQuery, TsVector};
     pub use crate::{
         Column, DbEnum, Error, ErrorKind, Expr, FromRow, Model, Result, Select, SqlType,

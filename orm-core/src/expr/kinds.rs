@@ -122,6 +122,15 @@ mod chrono_impls {
     impl IntervalArith for DateTime<Utc> {
         type Output = DateTime<Utc>;
     }
+
+    // An infinity moved by an interval stays that infinity.
+    use crate::types::{Infinite, MaybeInfinite};
+    impl<T: Infinite + IntervalArith> IntervalArith for MaybeInfinite<T>
+    where
+        T::Output: Infinite,
+    {
+        type Output = MaybeInfinite<T::Output>;
+    }
 }
 
 /// `self + interval` or `self - interval`, a bare parameter cast to `INTERVAL` (the server

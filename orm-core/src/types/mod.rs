@@ -8,16 +8,26 @@
 //! | `String` | `TEXT` (`VARCHAR(n)` with `#[model(len = n)]`) |
 //! | `Vec<u8>` | `BYTEA` |
 //! | `chrono::NaiveDate`, `NaiveTime`, `NaiveDateTime`, `DateTime<Utc>` | `DATE`, `TIME`, `TIMESTAMP`, `TIMESTAMPTZ` |
+//! | [`MaybeInfinite<T>`] of a date or timestamp above | the same, with `'infinity'` and `'-infinity'` |
 //! | `uuid::Uuid` | `UUID` |
 //! | `serde_json::Value`, [`Json<T>`] | `JSONB` |
-//! | `rust_decimal::Decimal` | `NUMERIC` |
+//! | `rust_decimal::Decimal` | `NUMERIC` (values with at most 28 decimals and 96 bits) |
+//! | `BigNumeric` (feature `bigdecimal`) | `NUMERIC`: any precision and scale, `NaN`, `±Infinity` |
 //! | [`Interval`] | `INTERVAL` |
 //! | [`TsVector`], [`TsQuery`] | `TSVECTOR`, `TSQUERY` |
 //! | `Vec<T>` of any of the above but `u8` | `T[]` |
+//! | `Vec<Option<T>>` | `T[]` with `NULL` elements |
 //! | an enum with `#[derive(DbEnum)]` | a PostgreSQL `ENUM` type |
 //! | `Option<T>` | `T`, nullable |
+//!
+//! Decoding is lossless or an error: a value the Rust type cannot hold (a `NUMERIC` past
+//! `Decimal`'s 28 decimals, `NaN`, an infinite date into a chrono type, a `NULL` element into a
+//! `Vec<T>`) is an [`ErrorKind::Decode`](crate::ErrorKind::Decode) naming the model and the
+//! column, whose source is a [`ValueOutOfRange`] with the value; it is never rounded or clamped.
 
 mod check;
+#[cfg(feature = "chrono")]
+mod infinite;
 mod interval;
 #[cfg(any(feature = "decimal", feature = "bigdecimal"))]
 pub(crate) mod numeric_wire;
@@ -26,6 +36,8 @@ mod text_search;
 #[doc(hidden)]
 pub use check::Checked;
 pub use check::ValueOutOfRange;
+#[cfg(feature = "chrono")]
+pub use infinite::{Infinite, MaybeInfinite};
 pub use interval::Interval;
 pub use text_search::{Lexeme, MAX_POSITION, Position, TsQuery, TsQueryItem, TsVector, Weight};
 
@@ -133,7 +145,7 @@ impl ColumnType {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in a column",
     label = "unsupported column type",
-    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, chrono dates and times, uuid::Uuid, serde_json::Value, Json<T>, rust_decimal::Decimal, Interval, TsVector, TsQuery, Vec<T> (arrays), Option<T>, and enums deriving DbEnum",
+    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, chrono dates and times, MaybeInfinite<T>, uuid::Uuid, serde_json::Value, Json<T>, rust_decimal::Decimal, BigNumeric, Interval, TsVector, TsQuery, Vec<T> (arrays), Option<T>, and enums deriving DbEnum",
     note = "mark a field that is not a column with #[model(skip)]"
 )]
 pub trait SqlType: ToSql + for<'a> FromSql<'a> + Send + Sync + 'static {
@@ -356,6 +368,11 @@ retype!(
     chrono::NaiveDateTime,
     chrono::DateTime<chrono::Utc>,
 );
+
+#[cfg(feature = "chrono")]
+impl<T: Infinite, B: SqlType> Retype<B> for MaybeInfinite<T> {
+    type Output = B;
+}
 
 #[cfg(feature = "uuid")]
 retype!(uuid::Uuid);
