@@ -106,6 +106,8 @@ pub mod prelude {
         Source, Statement, delete, delete_model, excluded, exists, insert, insert_many,
         insert_select, recursive_cte, select, select_from, select_values, update, update_model,
     };
+    #[cfg(feature = "bigdecimal")]
+    pub use crate::types::BigNumeric;
     #[cfg(feature = "json")]
     pub use crate::types::Json;
     #[cfg(feature = "chrono")]

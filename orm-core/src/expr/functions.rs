@@ -240,9 +240,10 @@ pub fn count_all() -> AggregateExpr<i64> {
 /// | `f32` | `f32` (`real`) | `f64` (`double precision`) |
 /// | `f64` | `f64` | `f64` |
 /// | `Decimal` | `Decimal` | `Decimal` |
+/// | `BigNumeric` | `BigNumeric` | `BigNumeric` |
 /// | [`Interval`] | `Interval` | `Interval` |
 ///
-/// The `Decimal` rows need the `decimal` feature.
+/// The `Decimal` rows need the `decimal` feature, the `BigNumeric` row the `bigdecimal` feature.
 #[diagnostic::on_unimplemented(
     message = "`sum` is not defined for `{Self}`",
     label = "not an integer, float, numeric or interval expression",
@@ -274,6 +275,11 @@ macro_rules! aggregate_types {
 
 aggregate_types!(Summable Sum: i16 => i64, i32 => i64, f32 => f32, f64 => f64, Interval => Interval);
 aggregate_types!(Averageable Avg: f32 => f64, f64 => f64, Interval => Interval);
+
+#[cfg(feature = "bigdecimal")]
+aggregate_types!(Summable Sum: crate::types::BigNumeric => crate::types::BigNumeric);
+#[cfg(feature = "bigdecimal")]
+aggregate_types!(Averageable Avg: crate::types::BigNumeric => crate::types::BigNumeric);
 
 #[cfg(feature = "decimal")]
 aggregate_types!(Summable Sum:

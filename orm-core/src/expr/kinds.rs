@@ -86,6 +86,14 @@ impl Signed for Interval {}
 impl Remainder for i16 {}
 impl Remainder for i32 {}
 impl Remainder for i64 {}
+#[cfg(feature = "bigdecimal")]
+impl Numeric for crate::types::BigNumeric {
+    type Power = crate::types::BigNumeric;
+}
+#[cfg(feature = "bigdecimal")]
+impl Signed for crate::types::BigNumeric {}
+#[cfg(feature = "bigdecimal")]
+impl Remainder for crate::types::BigNumeric {}
 #[cfg(feature = "decimal")]
 impl Signed for rust_decimal::Decimal {}
 #[cfg(feature = "decimal")]

@@ -25,6 +25,8 @@
 //! `Vec<T>`) is an [`ErrorKind::Decode`](crate::ErrorKind::Decode) naming the model and the
 //! column, whose source is a [`ValueOutOfRange`] with the value; it is never rounded or clamped.
 
+#[cfg(feature = "bigdecimal")]
+mod big_numeric;
 mod check;
 #[cfg(feature = "chrono")]
 mod infinite;
@@ -33,6 +35,11 @@ mod interval;
 pub(crate) mod numeric_wire;
 mod text_search;
 
+#[cfg(feature = "bigdecimal")]
+pub use big_numeric::BigNumeric;
+/// The `bigdecimal` crate, whose `BigDecimal` a [`BigNumeric`] holds.
+#[cfg(feature = "bigdecimal")]
+pub use bigdecimal;
 #[doc(hidden)]
 pub use check::Checked;
 pub use check::ValueOutOfRange;
@@ -373,6 +380,9 @@ retype!(
 impl<T: Infinite, B: SqlType> Retype<B> for MaybeInfinite<T> {
     type Output = B;
 }
+
+#[cfg(feature = "bigdecimal")]
+retype!(BigNumeric);
 
 #[cfg(feature = "uuid")]
 retype!(uuid::Uuid);
