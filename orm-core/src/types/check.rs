@@ -274,13 +274,16 @@ pub(crate) mod chrono_checks {
                 let (days, usecs) = (t.div_euclid(USECS_PER_DAY), t.rem_euclid(USECS_PER_DAY));
                 let secs = usecs / 1_000_000;
                 let mut text = civil(days);
-                let time = format!(
-                    " {:02}:{:02}:{:02}.{:06}",
-                    secs / 3600,
-                    secs / 60 % 60,
-                    secs % 60,
-                    usecs % 1_000_000
-                );
+                let mut time =
+                    format!(" {:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+                // Fractional seconds as the server shows them: only when there are some,
+                // without trailing zeros.
+                let fraction = usecs % 1_000_000;
+                if fraction != 0 {
+                    let digits = format!("{fraction:06}");
+                    time.push('.');
+                    time.push_str(digits.trim_end_matches('0'));
+                }
                 // As the server writes it: the era after the time.
                 match text.strip_suffix(" BC") {
                     Some(date) => text = format!("{date}{time} BC"),
