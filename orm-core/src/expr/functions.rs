@@ -247,7 +247,7 @@ pub fn count_all() -> AggregateExpr<i64> {
 #[diagnostic::on_unimplemented(
     message = "`sum` is not defined for `{Self}`",
     label = "not an integer, float, numeric or interval expression",
-    note = "`sum` takes i16, i32, i64 (with the `decimal` feature), f32, f64, Decimal and Interval expressions"
+    note = "`sum` takes i16, i32, i64 (with the `decimal` feature), f32, f64, Decimal, BigNumeric (with the `bigdecimal` feature) and Interval expressions"
 )]
 pub trait Summable: SqlType {
     /// The type of the sum (wrapped in `Option`: the sum over no rows is `NULL`).
@@ -258,7 +258,7 @@ pub trait Summable: SqlType {
 #[diagnostic::on_unimplemented(
     message = "`avg` is not defined for `{Self}`",
     label = "not an integer, float, numeric or interval expression",
-    note = "`avg` takes i16, i32, i64 and Decimal (with the `decimal` feature), f32, f64 and Interval expressions"
+    note = "`avg` takes i16, i32, i64 and Decimal (with the `decimal` feature), BigNumeric (with the `bigdecimal` feature), f32, f64 and Interval expressions"
 )]
 pub trait Averageable: SqlType {
     /// The type of the average (wrapped in `Option`: the average over no rows is `NULL`).
