@@ -576,3 +576,35 @@ async fn arrays_with_null_elements_read_and_write() {
     let (_, e) = out_of_range(&err);
     assert!(e.reason().contains("Vec<Option<T>>"), "{e}");
 }
+
+/// A `#[derive(FromRow)]` struct: a `SqlType` field is checked, a field whose type only
+/// implements `FromSql` (an `oid` as `u32`) still decodes.
+#[derive(FromRow, Debug)]
+struct Reading {
+    oid: u32,
+    amount: Decimal,
+    sparse: Vec<Option<i32>>,
+}
+
+#[tokio::test]
+async fn from_row_structs_check_their_sql_type_fields() {
+    let t = test_database().await.unwrap();
+    let r = t
+        .fetch_one(query::<Reading>(
+            "SELECT 'pg_class'::regclass::oid, 1.25::numeric, ARRAY[NULL, 2]",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.oid, 1259);
+    assert_eq!(r.amount, Decimal::new(125, 2));
+    assert_eq!(r.sparse, [None, Some(2)]);
+    let err = t
+        .fetch_one(query::<Reading>(
+            "SELECT 'pg_class'::regclass::oid, 0.12345678901234567890123456789012345678::numeric, ARRAY[1]",
+        ))
+        .await
+        .unwrap_err();
+    let (column, e) = out_of_range(&err);
+    assert_eq!((column, e.value()), ("amount", PRECISE));
+    assert!(err.to_string().contains("`amount` of `Reading`"), "{err}");
+}
