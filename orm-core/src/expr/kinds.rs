@@ -3,7 +3,9 @@
 //! the operators share. Below the operators ([`ops`](super::ops)) and the functions that use
 //! them, so neither imports the other.
 
-use super::{BinOp, CastType, Node, param};
+#[cfg(feature = "json")]
+use super::param;
+use super::{BinOp, CastType, Node};
 use crate::types::{ArrayElement, Interval, SqlType};
 
 /// `CAST(node AS ty)` when `node` is a bare parameter (whose type the server could not infer

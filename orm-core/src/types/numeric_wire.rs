@@ -95,6 +95,8 @@ pub(crate) fn parse(raw: &[u8]) -> Result<Numeric<'_>, BoxError> {
     Ok(n)
 }
 
+// `Decimal`'s check reads the value; `BigNumeric` only its digits.
+#[cfg_attr(not(feature = "decimal"), allow(dead_code))]
 impl Numeric<'_> {
     /// The number of base-10000 digits.
     #[cfg_attr(not(feature = "bigdecimal"), allow(dead_code))]
@@ -124,7 +126,7 @@ impl Numeric<'_> {
 
     /// The value as PostgreSQL writes it: `NaN`, `Infinity`, `-Infinity`, or the digits with
     /// exactly `dscale` decimals (`-0.50`, `12`, `1.000`).
-    pub(crate) fn to_text(&self) -> String {
+    pub(crate) fn to_text(self) -> String {
         match self.sign {
             Sign::NaN => return "NaN".into(),
             Sign::Infinity => return "Infinity".into(),
