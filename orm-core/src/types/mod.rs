@@ -35,6 +35,7 @@ mod interval;
 pub(crate) mod numeric_wire;
 mod text_search;
 
+pub use crate::error::ValueOutOfRange;
 #[cfg(feature = "bigdecimal")]
 pub use big_numeric::BigNumeric;
 /// The `bigdecimal` crate, whose `BigDecimal` a [`BigNumeric`] holds.
@@ -42,7 +43,6 @@ pub use big_numeric::BigNumeric;
 pub use bigdecimal;
 #[doc(hidden)]
 pub use check::Checked;
-pub use check::ValueOutOfRange;
 #[cfg(feature = "chrono")]
 pub use infinite::{Infinite, MaybeInfinite};
 pub use interval::Interval;

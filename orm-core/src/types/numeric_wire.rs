@@ -395,7 +395,6 @@ mod tests {
             } else {
                 // Never handed to rust_decimal's decoder, which would round it, fail, or panic.
                 proptest::prop_assert!(wanted.is_err() || !n.is_finite() || exact.len() > 28);
-                proptest::prop_assert!(super::super::check::check_decimal(&raw).is_err());
             }
         }
     }
