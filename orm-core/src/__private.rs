@@ -8,7 +8,7 @@ pub use crate::model::Model;
 pub use crate::model::OptionalModel;
 pub use crate::relation::{KeyOf, Related, Relation, RelationKind, RelationMeta, Relationship};
 pub use crate::row::NullableRow;
-pub use crate::row::{FromRow, Row, decode_field};
+pub use crate::row::{DecodeFromSql, DecodeSqlType, Field, FromRow, Row, decode_field};
 pub use crate::types::{ArrayElement, ColumnType, EnumType, SqlType};
 pub use bytes::BytesMut;
 pub use postgres_types::{FromSql, IsNull, ToSql, Type, to_sql_checked};

@@ -21,11 +21,16 @@
 //! - `'...'` is a string, a quote inside doubled (`''`); backslashes are plain characters.
 //!   `E'...'` (or `e'...'`, the letter not part of a longer word) also takes backslash escapes
 //!   (`\'`). `U&'...'`, `B'...'`, `X'...'` are strings with the quote rule of `'...'`.
+//! - A string continues past its closing quote when only whitespace with at least one line
+//!   break (and `--` comments) stands before the next quote: `'a'` newline `'b'` is the one
+//!   string `'ab'`, and the continuation keeps the rules of the string it continues (after
+//!   `E'a'` newline, `'\' :v'` is still an escape string). The whole run, the whitespace and
+//!   comments between its parts included, is one [`Kind::String`] region.
 //! - `"..."` is a quoted identifier, a quote inside doubled.
 //! - `$tag$...$tag$` is a dollar-quoted string: the tag is empty or an identifier that does
 //!   not start with a digit, and a `$` that continues a word (`a$b`) or starts a parameter
 //!   (`$1`) opens nothing.
-//! - `--` comments run to the end of the line; `/* ... */` comments nest.
+//! - `--` comments run to the end of the line (a line feed or a carriage return); `/* ... */` comments nest.
 //!
 //! An unterminated string, identifier, dollar quote or comment runs to the end of the text.
 
@@ -126,9 +131,10 @@ fn quoted_at(b: &[u8], i: usize) -> Option<(Kind, usize)> {
     let prev = i.checked_sub(1).map(|p| b[p]);
     match c {
         b'-' if next == Some(b'-') => {
+            // The comment ends at a line feed or a carriage return, as the server's does.
             let end = b[i..]
                 .iter()
-                .position(|&x| x == b'\n')
+                .position(|&x| x == b'\n' || x == b'\r')
                 .map_or(b.len(), |p| i + p + 1);
             Some((Kind::LineComment, end))
         }
@@ -136,7 +142,11 @@ fn quoted_at(b: &[u8], i: usize) -> Option<(Kind, usize)> {
         b'\'' => {
             // E'...' takes backslash escapes when the E is a word of its own.
             let escapes = matches!(prev, Some(b'e' | b'E')) && (i < 2 || !is_ident_byte(b[i - 2]));
-            Some((Kind::String, skip_string(b, i, escapes)))
+            let mut end = skip_string(b, i, escapes);
+            while let Some(quote) = continuation(b, end) {
+                end = skip_string(b, quote, escapes);
+            }
+            Some((Kind::String, end))
         }
         b'"' => Some((Kind::QuotedIdent, skip_quoted(b, i))),
         b'$' if !prev.is_some_and(is_ident_byte) => {
@@ -179,6 +189,29 @@ fn skip_string(b: &[u8], mut i: usize, escapes: bool) -> usize {
         }
     }
     b.len()
+}
+
+/// Where a string that ended at `i` continues: the position of the next quote, when only
+/// whitespace holding a line break and `--` comments come before it (the scanner's
+/// `quotecontinue`: `{horiz_whitespace}*{newline}{special_whitespace}*{quote}`).
+fn continuation(b: &[u8], mut i: usize) -> Option<usize> {
+    let mut newline = false;
+    loop {
+        match *b.get(i)? {
+            // `\v` is whitespace from PostgreSQL 16 on (before, it is a syntax error anyway).
+            b' ' | b'\t' | b'\x0b' | b'\x0c' => i += 1,
+            b'\n' | b'\r' => {
+                newline = true;
+                i += 1;
+            }
+            // A comment runs to the line break, which the next turn reads.
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                i += b[i..].iter().position(|&c| c == b'\n' || c == b'\r')?;
+            }
+            b'\'' if newline => return Some(i),
+            _ => return None,
+        }
+    }
 }
 
 /// The end of the quoted identifier opening at `i` (the quote doubled inside).
@@ -270,6 +303,58 @@ mod tests {
         // `e` inside a word does not make an escape string: `one'...'` is a word and a string.
         assert_eq!(kinds(r"one'a\' :x")[1], (Kind::String, r"'a\'"));
         assert_eq!(kinds(r"E'a\' :x'")[1], (Kind::String, r"'a\' :x'"));
+    }
+
+    #[test]
+    fn a_string_continues_across_a_line_break() {
+        use Kind::*;
+        // The continuation keeps the escape rules: `\'` does not end it, so `:v` is inside.
+        let sql = "E'a'\n'\\' :v' :w";
+        assert_eq!(
+            kinds(sql),
+            vec![(Code, "E"), (String, "'a'\n'\\' :v'"), (Code, " :w")]
+        );
+        // Spaces and `--` comments around the line break, in any number.
+        let sql = "'a' -- c\n  -- d\n\t'b' x";
+        assert_eq!(
+            kinds(sql),
+            vec![(String, "'a' -- c\n  -- d\n\t'b'"), (Code, " x")]
+        );
+        assert_eq!(
+            kinds("'a'\r\n'b'\n\n'c'"),
+            vec![(String, "'a'\r\n'b'\n\n'c'")]
+        );
+        assert_eq!(
+            kinds("U&'a'\n'b'"),
+            vec![(Code, "U&"), (String, "'a'\n'b'")]
+        );
+        // Without a line break, or with anything but whitespace and `--` comments between,
+        // the strings are two (a syntax error the server reports).
+        assert_eq!(
+            kinds("'a' 'b'"),
+            vec![(String, "'a'"), (Code, " "), (String, "'b'")]
+        );
+        assert_eq!(
+            kinds("'a' /* c */\n'b'"),
+            vec![
+                (String, "'a'"),
+                (Code, " "),
+                (BlockComment, "/* c */"),
+                (Code, "\n"),
+                (String, "'b'")
+            ]
+        );
+        assert_eq!(kinds("'a'\n-- c")[0], (String, "'a'"));
+        // A standard string's continuation is standard: the backslash is a character.
+        assert_eq!(kinds("'a'\n'\\' :v")[0], (String, "'a'\n'\\'"));
+    }
+
+    #[test]
+    fn a_line_comment_ends_at_a_carriage_return() {
+        assert_eq!(
+            kinds("-- c\r:v"),
+            vec![(Kind::LineComment, "-- c\r"), (Kind::Code, ":v")]
+        );
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub mod stmt;
 pub mod types;
 
 pub use compile::CompiledQuery;
-pub use error::{BoxError, DbError, Error, ErrorKind, PoolStage, Result};
+pub use error::{BoxError, DbError, Error, ErrorKind, PoolStage, Result, ValueOutOfRange};
 pub use expr::{Column, Expr, Expression, IntoExpr};
 pub use meta::{ColumnDef, Table};
 pub use model::Model;
@@ -106,8 +106,12 @@ pub mod prelude {
         Source, Statement, delete, delete_model, excluded, exists, insert, insert_many,
         insert_select, recursive_cte, select, select_from, select_values, update, update_model,
     };
+    #[cfg(feature = "bigdecimal")]
+    pub use crate::types::BigNumeric;
     #[cfg(feature = "json")]
     pub use crate::types::Json;
+    #[cfg(feature = "chrono")]
+    pub use crate::types::MaybeInfinite;
     pub use crate::types::{Interval, TsQuery, TsVector};
     pub use crate::{
         Column, DbEnum, Error, ErrorKind, Expr, FromRow, Model, Result, Select, SqlType,

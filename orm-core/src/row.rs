@@ -7,7 +7,7 @@
 use postgres_types::FromSql;
 
 use crate::error::{BoxError, Error, Result};
-use crate::types::SqlType;
+use crate::types::{Checked, SqlType};
 
 /// A result row, read by column position.
 pub trait Row {
@@ -35,7 +35,8 @@ impl<T: SqlType> FromRow for T {
     const WIDTH: usize = 1;
 
     fn from_row<R: Row + ?Sized>(row: &R, start: usize) -> Result<Self> {
-        row.get_at(start)
+        row.get_at::<Checked<T>>(start)
+            .map(|v| v.0)
             .map_err(|e| Error::decode("row", format!("#{start}"), e))
     }
 }
@@ -154,13 +155,81 @@ impl<'a> FromSql<'a> for AnyValue {
     }
 }
 
-/// Decodes one field of a model, naming the model and column on failure. Used by generated code.
+/// Decodes one column of a model, naming the model and column on failure, with the type's
+/// decode check (a value that does not fit is an error, never rounded). Used by generated code.
 #[inline]
-pub fn decode_field<'a, R: Row + ?Sized, T: FromSql<'a>>(
-    row: &'a R,
+pub fn decode_field<R: Row + ?Sized, T: SqlType>(
+    row: &R,
     idx: usize,
     model: &'static str,
     column: &'static str,
 ) -> Result<T> {
-    row.get_at(idx).map_err(|e| Error::decode(model, column, e))
+    row.get_at::<Checked<T>>(idx)
+        .map(|v| v.0)
+        .map_err(|e| Error::decode(model, column, e))
+}
+
+/// Decodes a `#[derive(FromRow)]` field: through [`decode_field`] (with the decode check) when
+/// its type is a [`SqlType`], else through its `FromSql` alone. The derive calls
+/// `(&Field::<T>::NEW).decode_column(..)`; method resolution picks [`DecodeSqlType`] when it
+/// applies (no autoref needed) and [`DecodeFromSql`] otherwise, so a field of a type that only
+/// implements `FromSql` (an `oid` as `u32`, an `IpAddr`) still decodes. Not public API.
+#[doc(hidden)]
+pub struct Field<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> Field<T> {
+    /// The probe.
+    pub const NEW: Self = Field(std::marker::PhantomData);
+}
+
+/// See [`Field`].
+#[doc(hidden)]
+pub trait DecodeSqlType<T> {
+    /// Decodes column `idx`.
+    fn decode_column<R: Row + ?Sized>(
+        &self,
+        row: &R,
+        idx: usize,
+        model: &'static str,
+        column: &'static str,
+    ) -> Result<T>;
+}
+
+impl<T: SqlType> DecodeSqlType<T> for Field<T> {
+    #[inline]
+    fn decode_column<R: Row + ?Sized>(
+        &self,
+        row: &R,
+        idx: usize,
+        model: &'static str,
+        column: &'static str,
+    ) -> Result<T> {
+        decode_field(row, idx, model, column)
+    }
+}
+
+/// See [`Field`].
+#[doc(hidden)]
+pub trait DecodeFromSql<T> {
+    /// Decodes column `idx`.
+    fn decode_column<R: Row + ?Sized>(
+        &self,
+        row: &R,
+        idx: usize,
+        model: &'static str,
+        column: &'static str,
+    ) -> Result<T>;
+}
+
+impl<T: for<'a> FromSql<'a>> DecodeFromSql<T> for &Field<T> {
+    #[inline]
+    fn decode_column<R: Row + ?Sized>(
+        &self,
+        row: &R,
+        idx: usize,
+        model: &'static str,
+        column: &'static str,
+    ) -> Result<T> {
+        row.get_at(idx).map_err(|e| Error::decode(model, column, e))
+    }
 }

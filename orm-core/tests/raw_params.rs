@@ -61,6 +61,25 @@ fn strings_identifiers_comments_and_casts_hold_no_parameters() {
 }
 
 #[test]
+fn a_continued_string_keeps_its_rules() {
+    // `E'a'` newline `'\' :v'`: the continuation is an escape string, so `\'` does not end
+    // it and `:v` is text.
+    assert_eq!(
+        compile("SELECT E'a'\n'\\' :v', :w", &["w"]).unwrap(),
+        "SELECT E'a'\n'\\' :v', $1"
+    );
+    // Over a comment too; a standard string's continuation is standard.
+    assert_eq!(
+        compile("SELECT 'a' -- :c\n'\\', :v", &["v"]).unwrap(),
+        "SELECT 'a' -- :c\n'\\', $1"
+    );
+    assert_eq!(
+        compile("SELECT U&'\\', :v", &["v"]).unwrap(),
+        "SELECT U&'\\', $1"
+    );
+}
+
+#[test]
 fn a_parameter_without_a_value_is_named() {
     let e = compile("SELECT :missing", &[]).unwrap_err();
     assert!(e.contains("raw SQL parameter :missing has no value"), "{e}");
@@ -73,6 +92,15 @@ enum Piece {
     Code(String),
     Str(String),
     EStr(String),
+    /// `U&'...'`: a quote doubled, backslashes plain.
+    UStr(String),
+    /// A string continued over line breaks: `E'a'` newline `'b'` (escape rules throughout
+    /// when `escape`), the separators whitespace with a line break and `--` comments.
+    Continued {
+        escape: bool,
+        first: String,
+        rest: Vec<(String, String)>,
+    },
     Dollar(String, String),
     Line(String),
     Block(String),
@@ -84,14 +112,59 @@ impl Piece {
         match self {
             Piece::Param(n) => format!(":{n}"),
             Piece::Code(c) => c.clone(),
-            Piece::Str(s) => format!("'{}'", s.replace('\'', "''")),
-            Piece::EStr(s) => format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+            Piece::Str(s) => quote(s),
+            Piece::EStr(s) => format!("E{}", e_quote(s)),
+            Piece::UStr(s) => format!("U&{}", quote(s)),
+            Piece::Continued {
+                escape,
+                first,
+                rest,
+            } => {
+                let q = if *escape { e_quote } else { quote };
+                let mut out = if *escape {
+                    "E".to_string()
+                } else {
+                    String::new()
+                };
+                out.push_str(&q(first));
+                for (sep, part) in rest {
+                    out.push_str(sep);
+                    out.push_str(&q(part));
+                }
+                out
+            }
             Piece::Dollar(tag, s) => format!("${tag}${s}${tag}$"),
             Piece::Line(s) => format!("--{s}\n"),
             Piece::Block(s) => format!("/*{s}*/"),
             Piece::Ident(s) => format!("\"{}\"", s.replace('"', "\"\"")),
         }
     }
+}
+
+/// `s` as a standard string constant.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// `s` quoted with escape-string rules (without the `E`).
+fn e_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// The pieces as one text. After a `--` comment (which ends with its line break) comes code,
+/// so that two strings around a comment never continue each other by accident.
+fn join(pieces: &[String], kinds: &[&Piece]) -> String {
+    let mut out = String::new();
+    for (i, sql) in pieces.iter().enumerate() {
+        if i > 0 {
+            out.push_str(match kinds[i - 1] {
+                Piece::Line(_) => "; ",
+                _ => " ",
+            });
+        }
+        out.push_str(sql);
+    }
+    out
 }
 
 fn re(pattern: &str) -> impl Strategy<Value = String> {
@@ -113,6 +186,24 @@ fn piece() -> impl Strategy<Value = Piece> {
         .prop_map(Piece::Code),
         re(text).prop_map(Piece::Str),
         re(text).prop_map(Piece::EStr),
+        re(text).prop_map(Piece::UStr),
+        (
+            any::<bool>(),
+            re(text),
+            // Whitespace with a line break, `--` comments on either side of it.
+            proptest::collection::vec(
+                (
+                    re(r"[ \t]{0,2}(-- [a-z :'\\$]{0,6})?(\n|\r\n)([ \t\n]{0,2}|-- [a-z :']{0,6}\n){0,2}"),
+                    re(text),
+                ),
+                1..3,
+            ),
+        )
+            .prop_map(|(escape, first, rest)| Piece::Continued {
+                escape,
+                first,
+                rest,
+            }),
         (re("(|[a-z_][a-z0-9]{0,3})"), re(r"[a-z :'\\*/;-]{0,12}"))
             .prop_map(|(t, s)| Piece::Dollar(t, s)),
         re(r"[a-z :'\\$;]{0,12}").prop_map(Piece::Line),
@@ -128,7 +219,8 @@ proptest! {
     /// every other byte comes back as it was.
     #[test]
     fn only_code_parameters_are_replaced(pieces in proptest::collection::vec(piece(), 1..12)) {
-        let sql = pieces.iter().map(Piece::sql).collect::<Vec<_>>().join(" ");
+        let kinds: Vec<&Piece> = pieces.iter().collect();
+        let sql = join(&pieces.iter().map(Piece::sql).collect::<Vec<_>>(), &kinds);
         let mut names: Vec<String> = Vec::new();
         let mut expected = Vec::new();
         for p in &pieces {
@@ -144,7 +236,7 @@ proptest! {
                 other => expected.push(other.sql()),
             }
         }
-        let expected = expected.join(" ");
+        let expected = join(&expected, &kinds);
         let bound: Vec<&str> = names.iter().map(String::as_str).collect();
         prop_assert_eq!(compile(&sql, &bound).map_err(|e| format!("{sql}: {e}")), Ok(expected));
     }

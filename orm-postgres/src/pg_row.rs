@@ -43,12 +43,10 @@ impl crate::Row for PgRow<'_> {
                     }
                 }
                 // The driver wraps the cause as "error deserializing column N: <cause>"; keep
-                // the cause, since our error already names the model and column.
-                use std::error::Error as _;
-                Err(match e.source() {
-                    Some(cause) => cause.to_string().into(),
-                    None => e.to_string().into(),
-                })
+                // the cause itself (a typed one stays typed: a `ValueOutOfRange`), since our
+                // error already names the model and column.
+                let text = e.to_string();
+                Err(e.into_source().unwrap_or_else(|| text.into()))
             }
         }
     }

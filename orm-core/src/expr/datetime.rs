@@ -181,6 +181,14 @@ mod chrono_impls {
     impl Aged for NaiveDate {}
     impl Aged for NaiveDateTime {}
     impl Aged for DateTime<Utc> {}
+
+    // The same SQL types, their infinities included.
+    use crate::types::{Infinite, MaybeInfinite};
+    impl<T: Infinite + Temporal> Temporal for MaybeInfinite<T> {}
+    impl<T: Infinite + Truncatable> Truncatable for MaybeInfinite<T> {
+        const THROUGH_TIMESTAMP: bool = T::THROUGH_TIMESTAMP;
+    }
+    impl<T: Infinite + Aged> Aged for MaybeInfinite<T> {}
 }
 
 /// `date_trunc('field', e)`: `e` truncated to the unit, of `e`'s type. A `DATE` is truncated as

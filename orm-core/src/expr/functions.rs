@@ -240,13 +240,14 @@ pub fn count_all() -> AggregateExpr<i64> {
 /// | `f32` | `f32` (`real`) | `f64` (`double precision`) |
 /// | `f64` | `f64` | `f64` |
 /// | `Decimal` | `Decimal` | `Decimal` |
+/// | `BigNumeric` | `BigNumeric` | `BigNumeric` |
 /// | [`Interval`] | `Interval` | `Interval` |
 ///
-/// The `Decimal` rows need the `decimal` feature.
+/// The `Decimal` rows need the `decimal` feature, the `BigNumeric` row the `bigdecimal` feature.
 #[diagnostic::on_unimplemented(
     message = "`sum` is not defined for `{Self}`",
     label = "not an integer, float, numeric or interval expression",
-    note = "`sum` takes i16, i32, i64 (with the `decimal` feature), f32, f64, Decimal and Interval expressions"
+    note = "`sum` takes i16, i32, i64 (with the `decimal` feature), f32, f64, Decimal, BigNumeric (with the `bigdecimal` feature) and Interval expressions"
 )]
 pub trait Summable: SqlType {
     /// The type of the sum (wrapped in `Option`: the sum over no rows is `NULL`).
@@ -257,7 +258,7 @@ pub trait Summable: SqlType {
 #[diagnostic::on_unimplemented(
     message = "`avg` is not defined for `{Self}`",
     label = "not an integer, float, numeric or interval expression",
-    note = "`avg` takes i16, i32, i64 and Decimal (with the `decimal` feature), f32, f64 and Interval expressions"
+    note = "`avg` takes i16, i32, i64 and Decimal (with the `decimal` feature), BigNumeric (with the `bigdecimal` feature), f32, f64 and Interval expressions"
 )]
 pub trait Averageable: SqlType {
     /// The type of the average (wrapped in `Option`: the average over no rows is `NULL`).
@@ -274,6 +275,11 @@ macro_rules! aggregate_types {
 
 aggregate_types!(Summable Sum: i16 => i64, i32 => i64, f32 => f32, f64 => f64, Interval => Interval);
 aggregate_types!(Averageable Avg: f32 => f64, f64 => f64, Interval => Interval);
+
+#[cfg(feature = "bigdecimal")]
+aggregate_types!(Summable Sum: crate::types::BigNumeric => crate::types::BigNumeric);
+#[cfg(feature = "bigdecimal")]
+aggregate_types!(Averageable Avg: crate::types::BigNumeric => crate::types::BigNumeric);
 
 #[cfg(feature = "decimal")]
 aggregate_types!(Summable Sum:

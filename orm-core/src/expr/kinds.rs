@@ -3,7 +3,9 @@
 //! the operators share. Below the operators ([`ops`](super::ops)) and the functions that use
 //! them, so neither imports the other.
 
-use super::{BinOp, CastType, Node, param};
+#[cfg(feature = "json")]
+use super::param;
+use super::{BinOp, CastType, Node};
 use crate::types::{ArrayElement, Interval, SqlType};
 
 /// `CAST(node AS ty)` when `node` is a bare parameter (whose type the server could not infer
@@ -86,6 +88,14 @@ impl Signed for Interval {}
 impl Remainder for i16 {}
 impl Remainder for i32 {}
 impl Remainder for i64 {}
+#[cfg(feature = "bigdecimal")]
+impl Numeric for crate::types::BigNumeric {
+    type Power = crate::types::BigNumeric;
+}
+#[cfg(feature = "bigdecimal")]
+impl Signed for crate::types::BigNumeric {}
+#[cfg(feature = "bigdecimal")]
+impl Remainder for crate::types::BigNumeric {}
 #[cfg(feature = "decimal")]
 impl Signed for rust_decimal::Decimal {}
 #[cfg(feature = "decimal")]
@@ -121,6 +131,15 @@ mod chrono_impls {
     }
     impl IntervalArith for DateTime<Utc> {
         type Output = DateTime<Utc>;
+    }
+
+    // An infinity moved by an interval stays that infinity.
+    use crate::types::{Infinite, MaybeInfinite};
+    impl<T: Infinite + IntervalArith> IntervalArith for MaybeInfinite<T>
+    where
+        T::Output: Infinite,
+    {
+        type Output = MaybeInfinite<T::Output>;
     }
 }
 

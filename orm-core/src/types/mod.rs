@@ -8,22 +8,49 @@
 //! | `String` | `TEXT` (`VARCHAR(n)` with `#[model(len = n)]`) |
 //! | `Vec<u8>` | `BYTEA` |
 //! | `chrono::NaiveDate`, `NaiveTime`, `NaiveDateTime`, `DateTime<Utc>` | `DATE`, `TIME`, `TIMESTAMP`, `TIMESTAMPTZ` |
+//! | [`MaybeInfinite<T>`] of a date or timestamp above | the same, with `'infinity'` and `'-infinity'` |
 //! | `uuid::Uuid` | `UUID` |
 //! | `serde_json::Value`, [`Json<T>`] | `JSONB` |
-//! | `rust_decimal::Decimal` | `NUMERIC` |
+//! | `rust_decimal::Decimal` | `NUMERIC` (values with at most 28 decimals and 96 bits) |
+//! | `BigNumeric` (feature `bigdecimal`) | `NUMERIC`: any precision and scale, `NaN`, `±Infinity` |
 //! | [`Interval`] | `INTERVAL` |
 //! | [`TsVector`], [`TsQuery`] | `TSVECTOR`, `TSQUERY` |
 //! | `Vec<T>` of any of the above but `u8` | `T[]` |
+//! | `Vec<Option<T>>` | `T[]` with `NULL` elements |
 //! | an enum with `#[derive(DbEnum)]` | a PostgreSQL `ENUM` type |
 //! | `Option<T>` | `T`, nullable |
+//!
+//! Decoding is lossless or an error: a value the Rust type cannot hold (a `NUMERIC` past
+//! `Decimal`'s 28 decimals, `NaN`, an infinite date into a chrono type, a `NULL` element into a
+//! `Vec<T>`) is an [`ErrorKind::Decode`](crate::ErrorKind::Decode) naming the model and the
+//! column, whose source is a [`ValueOutOfRange`] with the value; it is never rounded or clamped.
 
+#[cfg(feature = "bigdecimal")]
+mod big_numeric;
+mod check;
+#[cfg(feature = "chrono")]
+mod infinite;
 mod interval;
+#[cfg(any(feature = "decimal", feature = "bigdecimal"))]
+pub(crate) mod numeric_wire;
 mod text_search;
 
+pub use crate::error::ValueOutOfRange;
+#[cfg(feature = "bigdecimal")]
+pub use big_numeric::BigNumeric;
+/// The `bigdecimal` crate, whose `BigDecimal` a [`BigNumeric`] holds.
+#[cfg(feature = "bigdecimal")]
+pub use bigdecimal;
+#[doc(hidden)]
+pub use check::Checked;
+#[cfg(feature = "chrono")]
+pub use infinite::{Infinite, MaybeInfinite};
 pub use interval::Interval;
 pub use text_search::{Lexeme, MAX_POSITION, Position, TsQuery, TsQueryItem, TsVector, Weight};
 
 use postgres_types::{FromSql, Kind, ToSql, Type};
+
+use crate::error::BoxError;
 
 /// A bound parameter value.
 pub type Param = std::sync::Arc<dyn ToSql + Send + Sync>;
@@ -125,7 +152,7 @@ impl ColumnType {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in a column",
     label = "unsupported column type",
-    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, chrono dates and times, uuid::Uuid, serde_json::Value, Json<T>, rust_decimal::Decimal, Interval, TsVector, TsQuery, Vec<T> (arrays), Option<T>, and enums deriving DbEnum",
+    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, chrono dates and times, MaybeInfinite<T>, uuid::Uuid, serde_json::Value, Json<T>, rust_decimal::Decimal, BigNumeric, Interval, TsVector, TsQuery, Vec<T> (arrays), Option<T>, and enums deriving DbEnum",
     note = "mark a field that is not a column with #[model(skip)]"
 )]
 pub trait SqlType: ToSql + for<'a> FromSql<'a> + Send + Sync + 'static {
@@ -150,6 +177,21 @@ pub trait SqlType: ToSql + for<'a> FromSql<'a> + Send + Sync + 'static {
     fn null_value() -> Option<Self> {
         None
     }
+
+    /// Whether every decode runs [`decode_check`](Self::decode_check) first: for a type whose
+    /// own decoder would change a value it cannot hold (rounding) instead of failing.
+    #[doc(hidden)]
+    const DECODE_CHECK: bool = false;
+
+    /// Checks that the (non-`NULL`) raw value of type `ty` fits `Self`, with a
+    /// [`ValueOutOfRange`] when it does not. Runs before each decode when
+    /// [`DECODE_CHECK`](Self::DECODE_CHECK) is set, and after any failed decode, to explain it.
+    /// The default finds nothing wrong.
+    #[doc(hidden)]
+    fn decode_check(ty: &Type, raw: &[u8]) -> Result<(), BoxError> {
+        let _ = (ty, raw);
+        Ok(())
+    }
 }
 
 macro_rules! clone_from_any {
@@ -162,8 +204,13 @@ macro_rules! clone_from_any {
 
 /// A type that can be the element of an array column (`Vec<T>`).
 ///
-/// Every [`SqlType`] but `Option`, arrays themselves and `u8` (a `Vec<u8>` is `BYTEA`).
+/// Every [`SqlType`] but arrays themselves and `u8` (a `Vec<u8>` is `BYTEA`), and `Option<T>`
+/// of those: a `Vec<Option<T>>` holds `NULL` elements (`ARRAY[1, NULL, 3]`), which a `Vec<T>`
+/// refuses with a decode error.
 pub trait ArrayElement: SqlType {}
+
+/// `NULL` elements. (Not `Option<Option<T>>`: its base type is not itself.)
+impl<T: ArrayElement + SqlType<Base = T>> ArrayElement for Option<T> {}
 
 macro_rules! sql_types {
     ($($ty:ty => $ct:ident),* $(,)?) => {$(
@@ -194,11 +241,32 @@ impl SqlType for Vec<u8> {
 impl ArrayElement for Vec<u8> {}
 
 #[cfg(feature = "chrono")]
-sql_types! {
-    chrono::NaiveDate => Date,
-    chrono::NaiveTime => Time,
+sql_types! { chrono::NaiveTime => Time }
+
+/// Dates and timestamps explain a failed decode: an infinity (read it as
+/// [`MaybeInfinite`]) or a value past chrono's years, with the value.
+#[cfg(feature = "chrono")]
+macro_rules! chrono_types {
+    ($($ty:ty => $ct:ident, $check:expr;)*) => {$(
+        impl SqlType for $ty {
+            type Base = $ty;
+            const COLUMN_TYPE: ColumnType = ColumnType::$ct;
+            clone_from_any!();
+            fn decode_check(_: &Type, raw: &[u8]) -> Result<(), BoxError> {
+                $check(raw)
+            }
+        }
+        impl ArrayElement for $ty {}
+    )*};
+}
+
+#[cfg(feature = "chrono")]
+chrono_types! {
+    chrono::NaiveDate => Date, |raw| check::chrono_checks::check_date(raw, "chrono::NaiveDate");
     chrono::NaiveDateTime => Timestamp,
+        |raw| check::chrono_checks::check_timestamp(raw, "timestamp", "chrono::NaiveDateTime");
     chrono::DateTime<chrono::Utc> => Timestamptz,
+        |raw| check::chrono_checks::check_timestamp(raw, "timestamptz", "chrono::DateTime<Utc>");
 }
 
 #[cfg(feature = "uuid")]
@@ -207,8 +275,20 @@ sql_types! { uuid::Uuid => Uuid }
 #[cfg(feature = "json")]
 sql_types! { serde_json::Value => Jsonb }
 
+/// `rust_decimal`'s decoder rounds a value past 28 decimals: every value is checked against
+/// the exact one the server sent first.
 #[cfg(feature = "decimal")]
-sql_types! { rust_decimal::Decimal => Numeric }
+impl SqlType for rust_decimal::Decimal {
+    type Base = rust_decimal::Decimal;
+    const COLUMN_TYPE: ColumnType = ColumnType::Numeric;
+    clone_from_any!();
+    const DECODE_CHECK: bool = true;
+    fn decode_check(_: &Type, raw: &[u8]) -> Result<(), BoxError> {
+        check::check_decimal(raw)
+    }
+}
+#[cfg(feature = "decimal")]
+impl ArrayElement for rust_decimal::Decimal {}
 
 impl<T: ArrayElement> SqlType for Vec<T> {
     type Base = Vec<T>;
@@ -216,6 +296,10 @@ impl<T: ArrayElement> SqlType for Vec<T> {
     fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
         let items = value.downcast_ref::<Vec<T>>()?;
         items.iter().map(|item| T::clone_from_any(item)).collect()
+    }
+    const DECODE_CHECK: bool = T::DECODE_CHECK;
+    fn decode_check(ty: &Type, raw: &[u8]) -> Result<(), BoxError> {
+        check::check_elements::<T>(ty, raw)
     }
 }
 
@@ -234,6 +318,10 @@ impl<T: SqlType> SqlType for Option<T> {
     }
     fn null_value() -> Option<Self> {
         Some(None)
+    }
+    const DECODE_CHECK: bool = T::DECODE_CHECK;
+    fn decode_check(ty: &Type, raw: &[u8]) -> Result<(), BoxError> {
+        T::decode_check(ty, raw)
     }
 }
 
@@ -287,6 +375,14 @@ retype!(
     chrono::NaiveDateTime,
     chrono::DateTime<chrono::Utc>,
 );
+
+#[cfg(feature = "chrono")]
+impl<T: Infinite, B: SqlType> Retype<B> for MaybeInfinite<T> {
+    type Output = B;
+}
+
+#[cfg(feature = "bigdecimal")]
+retype!(BigNumeric);
 
 #[cfg(feature = "uuid")]
 retype!(uuid::Uuid);

@@ -123,8 +123,10 @@ fn from_row(row: &RowStruct, p: &TokenStream) -> TokenStream {
             widths.push(quote!(<#ty as #p::FromRow>::WIDTH));
         } else {
             let column = field.name();
+            // With the decode check when the type is a `SqlType`, through `FromSql` alone
+            // otherwise (see `Field`).
             inits.push(quote! {
-                #member: #p::decode_field(__row, #index, #name, #column)?
+                #member: (&#p::Field::<#ty>::NEW).decode_column(__row, #index, #name, #column)?
             });
             singles += 1;
         }
@@ -149,6 +151,8 @@ fn from_row(row: &RowStruct, p: &TokenStream) -> TokenStream {
             const WIDTH: usize = #width;
 
             fn from_row<__R: #p::Row + ?Sized>(__row: &__R, __start: usize) -> #p::Result<Self> {
+                #[allow(unused_imports)]
+                use #p::{DecodeFromSql as _, DecodeSqlType as _};
                 #p::Ok(Self {
                     #(#inits,)*
                 })

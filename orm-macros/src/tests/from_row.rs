@@ -82,10 +82,12 @@ fn from_row_expansion() {
     }));
     for snippet in [
         "const WIDTH : usize = 2 + < User as orm_core :: __private :: FromRow > :: WIDTH ;",
-        r#"r#type : orm_core :: __private :: decode_field (__row , __start , "Report" , "type") ?"#,
+        // A `SqlType` field decodes with its decode check, any other `FromSql` without.
+        "use orm_core :: __private :: { DecodeFromSql as _ , DecodeSqlType as _ } ;",
+        r#"r#type : (& orm_core :: __private :: Field :: < String > :: NEW) . decode_column (__row , __start , "Report" , "type") ?"#,
         "user : < User as orm_core :: __private :: FromRow > :: from_row (__row , __start + 1) ?",
         "cache : < u32 as orm_core :: __private :: Default > :: default ()",
-        r#"total : orm_core :: __private :: decode_field (__row , __start + 1 + < User as orm_core :: __private :: FromRow > :: WIDTH , "Report" , "total") ?"#,
+        r#"total : (& orm_core :: __private :: Field :: < Option < i64 > > :: NEW) . decode_column (__row , __start + 1 + < User as orm_core :: __private :: FromRow > :: WIDTH , "Report" , "total") ?"#,
         "for < '__orm > String : orm_core :: __private :: FromSql < '__orm > ,",
         "for < '__orm > User : orm_core :: __private :: FromRow ,",
     ] {

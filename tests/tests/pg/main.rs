@@ -10,6 +10,7 @@ mod crud;
 mod errors;
 mod explain;
 mod functions;
+mod lossless;
 mod queries;
 mod readme;
 mod relations;

@@ -6,10 +6,11 @@
 use std::any::TypeId;
 use std::sync::Arc;
 
-use super::sql::{cached_query, delete_using, insert_sql, key_arrays, update_sql, write_idents};
+use super::sql::{
+    RowSource, cached_query, delete_using, insert_sql, key_arrays, update_sql, write_idents,
+};
 use crate::compile::{self, SqlWriter};
 use crate::error::{Error, Result};
-use crate::expr::Param;
 use crate::load::{RowAccess, RowSink};
 use crate::relation::{Cascade, RelationKind, RelationMeta};
 use crate::session::cascade::link_entry_fk;
@@ -220,15 +221,20 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             }
             return Ok(jobs);
         }
-        let arrays = {
+        let source = {
             let guards: Vec<_> = entries.iter().map(|e| e.read_lock()).collect();
             let rows: Vec<&T> = guards.iter().map(|g| &g.value).collect();
-            key_arrays(&rows, &insert_cols)?
+            RowSource::of(&rows, &rows, &insert_cols, insert_cols.len())?
         };
-        let key = (TypeId::of::<T>(), 0u8, ColumnSet::empty());
-        let query = cached_query(cache, key, arrays, |params| {
-            insert_sql::<T>(&insert_cols, params, &write_returning)
-        })?;
+        let query = match source {
+            RowSource::Arrays(arrays) => {
+                let key = (TypeId::of::<T>(), 0u8, ColumnSet::empty());
+                cached_query(cache, key, arrays, |params| {
+                    insert_sql::<T>(&insert_cols, RowSource::Arrays(params), &write_returning)
+                })?
+            }
+            rows => insert_sql::<T>(&insert_cols, rows, &write_returning)?,
+        };
         Ok(vec![if returning.is_empty() {
             FlushJob::execute(query, None)
         } else {
@@ -298,8 +304,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             .filter(|&i| table.columns[i].primary_key)
             .collect();
         let set: Vec<usize> = columns.iter().collect();
-        let mut arrays: Vec<Param> = Vec::new();
-        {
+        let source = {
             let guards: Vec<_> = entries.iter().map(|e| e.read_lock()).collect();
             let current: Vec<&T> = guards.iter().map(|g| &g.value).collect();
             // The key and the version as the database has them: from the snapshot.
@@ -307,16 +312,20 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
                 .iter()
                 .map(|g| g.snapshot.as_deref().unwrap_or(&g.value))
                 .collect();
-            arrays.extend(key_arrays(&current, &set)?);
-            arrays.extend(key_arrays(&old, &pk)?);
-            if let Some(v) = T::VERSION {
-                arrays.extend(key_arrays(&old, &[v])?);
+            let mut cols = set.clone();
+            cols.extend(&pk);
+            cols.extend(T::VERSION);
+            RowSource::of(&current, &old, &cols, set.len())?
+        };
+        let query = match source {
+            RowSource::Arrays(arrays) => {
+                let key = (TypeId::of::<T>(), 1u8, columns);
+                cached_query(cache, key, arrays, |params| {
+                    update_sql::<T>(&set, &pk, RowSource::Arrays(params))
+                })?
             }
-        }
-        let key = (TypeId::of::<T>(), 1u8, columns);
-        let query = cached_query(cache, key, arrays, |params| {
-            update_sql::<T>(&set, &pk, params)
-        })?;
+            rows => update_sql::<T>(&set, &pk, rows)?,
+        };
         Ok(FlushJob::execute(
             query,
             Some(ExpectedRows {

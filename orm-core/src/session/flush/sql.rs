@@ -31,10 +31,55 @@ pub(crate) fn cached_query(
     Ok(query)
 }
 
+/// The rows a flush statement reads: one array per column for `unnest` (the SQL the same for
+/// any number of rows), or, when a column is itself an array (which `unnest` would flatten),
+/// one parameter per row and column as `VALUES`.
+pub(crate) enum RowSource {
+    /// One array parameter per column.
+    Arrays(Vec<Param>),
+    /// One parameter per column, for each row.
+    Rows(Vec<Vec<Param>>),
+}
+
+impl RowSource {
+    /// The rows of `cols` over `rows` (`old` supplies the columns from `old_from` on: the key
+    /// and the version as the database has them).
+    pub(crate) fn of<P: Persist>(
+        rows: &[&P],
+        old: &[&P],
+        cols: &[usize],
+        old_from: usize,
+    ) -> Result<RowSource> {
+        let table = P::TABLE;
+        let pick = |i: usize| if i < old_from { rows } else { old };
+        let is_array = |c: usize| table.columns.get(c).is_some_and(|d| d.ty.is_array());
+        if !cols.iter().any(|&c| is_array(c)) {
+            let mut arrays = Vec::with_capacity(cols.len());
+            for (i, &c) in cols.iter().enumerate() {
+                arrays.extend(key_arrays(pick(i), &[c])?);
+            }
+            return Ok(RowSource::Arrays(arrays));
+        }
+        (0..rows.len())
+            .map(|r| {
+                cols.iter()
+                    .enumerate()
+                    .map(|(i, &c)| {
+                        pick(i)[r].column_param(c).ok_or_else(|| {
+                            Error::object_state(format!("no column #{c} in {}", table.model))
+                        })
+                    })
+                    .collect()
+            })
+            .collect::<Result<_>>()
+            .map(RowSource::Rows)
+    }
+}
+
 /// `INSERT INTO t (c...) SELECT ... FROM unnest(...) WITH ORDINALITY ... ORDER BY n [RETURNING]`.
 pub(crate) fn insert_sql<T: Persist>(
     insert_cols: &[usize],
-    arrays: Vec<Param>,
+    arrays: RowSource,
     write_returning: &dyn Fn(&mut SqlWriter),
 ) -> Result<CompiledQuery> {
     let table = T::TABLE;
@@ -57,7 +102,7 @@ pub(crate) fn insert_sql<T: Persist>(
     }
     w.push(" FROM ");
     names.push("n".into());
-    write_unnest_with(&mut w, arrays, &defs, &names, true);
+    write_rows(&mut w, arrays, &defs, &names, true);
     w.push(" ORDER BY \"orm_v\".\"n\"");
     write_returning(&mut w);
     compile::finish(w)
@@ -67,7 +112,7 @@ pub(crate) fn insert_sql<T: Persist>(
 pub(crate) fn update_sql<T: Persist>(
     set: &[usize],
     pk: &[usize],
-    arrays: Vec<Param>,
+    arrays: RowSource,
 ) -> Result<CompiledQuery> {
     let table = T::TABLE;
     let mut defs = Vec::new();
@@ -96,7 +141,7 @@ pub(crate) fn update_sql<T: Persist>(
         w.push(&format!(" = \"orm_v\".\"v{i}\""));
     }
     w.push(" FROM ");
-    write_unnest(&mut w, arrays, &defs, &names);
+    write_rows(&mut w, arrays, &defs, &names, false);
     w.push(" WHERE ");
     let pk_names: Vec<&str> = pk.iter().map(|&c| table.columns[c].name).collect();
     write_matches(
@@ -158,6 +203,43 @@ pub(crate) fn write_unnest_with(
     } else {
         ") AS \"orm_v\"("
     });
+    write_idents(w, names);
+    w.push(")");
+}
+
+/// The rows of a [`RowSource`]: `unnest(...)`, or `(VALUES ($1::t1, $2::t2[, 1]), ...)`, as
+/// `"orm_v"(names)`; with `ordinality`, numbered (and `names` ends with the number's name).
+fn write_rows(
+    w: &mut SqlWriter,
+    source: RowSource,
+    types: &[&'static crate::meta::ColumnDef],
+    names: &[String],
+    ordinality: bool,
+) {
+    let rows = match source {
+        RowSource::Arrays(arrays) => return write_unnest_with(w, arrays, types, names, ordinality),
+        RowSource::Rows(rows) => rows,
+    };
+    w.push("(VALUES ");
+    for (n, row) in rows.into_iter().enumerate() {
+        if n > 0 {
+            w.push(", ");
+        }
+        w.push("(");
+        for (i, (p, c)) in row.into_iter().zip(types).enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.push_param(p);
+            w.push("::");
+            compile::write_type(w, &c.ty, None);
+        }
+        if ordinality {
+            w.push(&format!(", {}", n + 1));
+        }
+        w.push(")");
+    }
+    w.push(") AS \"orm_v\"(");
     write_idents(w, names);
     w.push(")");
 }
