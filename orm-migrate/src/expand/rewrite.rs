@@ -4,6 +4,8 @@
 //! after a `.` (`t.col`, `schema.fn`), after `::` (a type) or right before `(` (a function) is
 //! not a column reference and stays.
 
+use orm_postgres::lex::{Kind, Region, is_ident_byte, regions};
+
 /// `expr` with every reference to `column` replaced by `with`, and how many there were.
 pub fn replace_column(expr: &str, column: &str, with: &str) -> (String, usize) {
     let mut out = String::with_capacity(expr.len());
@@ -27,129 +29,55 @@ pub fn mentions(expr: &str, column: &str) -> bool {
 }
 
 /// The identifiers of `expr` that may be column references: `(start, end, name)` with the
-/// name unquoted (bare ones lowercased).
+/// name unquoted (bare ones lowercased). Strings, dollar quotes and comments are skipped by the
+/// shared lexer ([`orm_postgres::lex`]).
 fn references(expr: &str) -> Vec<(usize, usize, String)> {
     let b = expr.as_bytes();
+    let regions: Vec<Region> = regions(expr).collect();
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        let start = i;
-        let name = match c {
-            b'\'' => {
-                i = skip_to(b, i + 1, b'\'', true);
-                None
+    let mut push = |start: usize, end: usize, name: String| {
+        let next = b[end..].iter().find(|c| !c.is_ascii_whitespace());
+        let before = expr[..start].trim_end();
+        let qualified = before.ends_with('.') || before.ends_with("::");
+        if !qualified && next != Some(&b'(') && next != Some(&b'.') {
+            out.push((start, end, name));
+        }
+    };
+    for (k, r) in regions.iter().enumerate() {
+        match r.kind {
+            Kind::QuotedIdent => {
+                let inner = &expr[r.start + 1..r.end.saturating_sub(1).max(r.start + 1)];
+                push(r.start, r.end, inner.replace("\"\"", "\""));
             }
-            b'"' => {
-                i = skip_to(b, i + 1, b'"', true);
-                let inner = &expr[start + 1..i.saturating_sub(1).max(start + 1)];
-                Some(inner.replace("\"\"", "\""))
-            }
-            b'$' if dollar_tag(&b[i..]).is_some() => {
-                let tag_len = dollar_tag(&b[i..]).unwrap_or(1);
-                let tag = &b[i..i + tag_len];
-                let body = i + tag_len;
-                i = b[body..]
-                    .windows(tag_len)
-                    .position(|w| w == tag)
-                    .map_or(b.len(), |p| body + p + tag_len);
-                None
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                i = b[i..]
-                    .iter()
-                    .position(|&x| x == b'\n')
-                    .map_or(b.len(), |p| i + p);
-                continue;
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i = b[i..]
-                    .windows(2)
-                    .position(|w| w == b"*/")
-                    .map_or(b.len(), |p| i + p + 2);
-                continue;
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
-                while i < b.len() && (is_ident_byte(b[i])) {
-                    i += 1;
-                }
-                // `E'...'` and the like: a string literal with a prefix.
-                if b.get(i) == Some(&b'\'') && i - start == 1 {
-                    let escapes = matches!(b[start], b'e' | b'E');
-                    i = skip_string(b, i + 1, escapes);
-                    None
-                } else {
-                    Some(expr[start..i].to_lowercase())
+            Kind::Code => {
+                let mut i = r.start;
+                while i < r.end {
+                    let c = b[i];
+                    let start = i;
+                    if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 {
+                        while i < r.end && is_ident_byte(b[i]) {
+                            i += 1;
+                        }
+                        // `E'...'` and the like: the prefix of the string that follows.
+                        let prefix = i == r.end
+                            && i - start == 1
+                            && regions.get(k + 1).is_some_and(|n| n.kind == Kind::String);
+                        if !prefix {
+                            push(start, i, expr[start..i].to_lowercase());
+                        }
+                    } else if c.is_ascii_digit() {
+                        while i < r.end && (b[i].is_ascii_alphanumeric() || b[i] == b'.') {
+                            i += 1;
+                        }
+                    } else {
+                        i += 1;
+                    }
                 }
             }
-            c if c.is_ascii_whitespace() => {
-                i += 1;
-                continue;
-            }
-            c if c.is_ascii_digit() => {
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.') {
-                    i += 1;
-                }
-                None
-            }
-            _ => {
-                i += 1;
-                None
-            }
-        };
-        if let Some(name) = name {
-            let next = b[i..].iter().find(|c| !c.is_ascii_whitespace());
-            let before = expr[..start].trim_end();
-            let qualified = before.ends_with('.') || before.ends_with("::");
-            if !qualified && next != Some(&b'(') && next != Some(&b'.') {
-                out.push((start, i, name));
-            }
+            _ => {}
         }
     }
     out
-}
-
-fn is_ident_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
-}
-
-/// The index after the closing quote of a string literal whose body starts at `i`; with
-/// `escapes` (`E'...'`), a backslash escapes the next byte.
-fn skip_string(b: &[u8], mut i: usize, escapes: bool) -> usize {
-    while i < b.len() {
-        match b[i] {
-            b'\\' if escapes => i += 2,
-            b'\'' if b.get(i + 1) == Some(&b'\'') => i += 2,
-            b'\'' => return i + 1,
-            _ => i += 1,
-        }
-    }
-    b.len()
-}
-
-/// The index after the closing `quote` of a string or quoted identifier whose body starts at
-/// `i` (a doubled quote stays inside; backslashes are ordinary).
-fn skip_to(b: &[u8], mut i: usize, quote: u8, doubled: bool) -> usize {
-    while i < b.len() {
-        if b[i] == quote {
-            if doubled && b.get(i + 1) == Some(&quote) {
-                i += 2;
-                continue;
-            }
-            return i + 1;
-        }
-        i += 1;
-    }
-    b.len()
-}
-
-/// The length of the dollar-quote tag at the start of `b`, if it is one.
-fn dollar_tag(b: &[u8]) -> Option<usize> {
-    let end = b[1..].iter().position(|&c| c == b'$')? + 1;
-    let tag = &b[1..end];
-    let ok = tag.first().is_none_or(|c| !c.is_ascii_digit())
-        && tag.iter().all(|&c| is_ident_byte(c) && c != b'$');
-    ok.then_some(end + 1)
 }
 
 #[cfg(test)]
