@@ -90,6 +90,7 @@ mod executor;
 #[cfg(feature = "json")]
 mod explain;
 mod pg_row;
+mod scoped;
 pub mod session;
 mod tls;
 mod transaction;
@@ -103,6 +104,7 @@ pub use database::{advisory_lock_key, create_all, drop_all};
 pub use executor::{Executor, RowStream};
 #[cfg(feature = "json")]
 pub use explain::{ExplainOptions, Plan, PlanNode};
+pub use scoped::{Scoped, ScopedExt};
 pub use session::{RetryPolicy, Session, SessionOptions};
 pub use tls::TlsError;
 pub use transaction::{IsolationLevel, Transaction, TxOptions};
@@ -112,6 +114,6 @@ pub use transaction::{IsolationLevel, Transaction, TxOptions};
 /// [`Database`] and [`Executor`].
 pub mod prelude {
     pub use crate::session::{ColumnSet, HookContext, Hooks, Persist, Tracked};
-    pub use crate::{Database, Executor, Session, Transaction};
+    pub use crate::{Database, Executor, ScopedExt, Session, Transaction};
     pub use orm_core::prelude::*;
 }

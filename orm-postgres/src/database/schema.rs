@@ -8,7 +8,7 @@ use crate::expr::{Expression, func, param};
 use crate::meta::Table;
 use crate::stmt::select_values;
 use crate::types::EnumType;
-use crate::{Executor, Result};
+use crate::{Executor, Result, ScopedExt};
 
 /// The enum types the tables use, each once, in first-use order.
 fn enum_types(tables: &[&'static Table]) -> Vec<&'static EnumType> {
@@ -95,14 +95,14 @@ impl Database {
     /// # Ok(()) }
     /// ```
     pub async fn create_all(&self, tables: &[&'static Table]) -> Result<()> {
-        self.transaction(async |tx| create_all(tx, tables).await)
+        self.transaction(|tx| async move { create_all(&*tx, tables).await }.scoped())
             .await
     }
 
     /// Drops the tables of these models (those that exist), in one transaction, dependents
     /// first, then their enum types.
     pub async fn drop_all(&self, tables: &[&'static Table]) -> Result<()> {
-        self.transaction(async |tx| drop_all(tx, tables).await)
+        self.transaction(|tx| async move { drop_all(&*tx, tables).await }.scoped())
             .await
     }
 }

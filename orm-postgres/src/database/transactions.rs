@@ -3,7 +3,7 @@
 
 use super::Database;
 use crate::transaction::{Transaction, TxOptions};
-use crate::{Error, Result};
+use crate::{Error, Result, Scoped};
 
 impl Database {
     /// Starts a transaction (`BEGIN`) on a connection of its own.
@@ -21,37 +21,59 @@ impl Database {
     /// Runs `f` in a transaction: commits when it returns `Ok`, rolls back when it returns
     /// `Err` (and returns that error).
     ///
+    /// `f` returns its `async` block as a [`Scoped`] future (`.scoped()`), which may borrow the
+    /// caller's locals and is `Send`, so a transaction runs inside `tokio::spawn` and web
+    /// handlers. For straight-line code, [`begin`](Database::begin) and
+    /// [`Transaction::commit`] do the same without a closure.
+    ///
     /// ```no_run
     /// # use orm_postgres::{Database, prelude::*};
+    /// use orm_postgres::raw::query;
     /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// let (from, to) = (1_i64, 2_i64);
     /// let moved = db
-    ///     .transaction(async |tx| {
-    ///         tx.batch_execute("UPDATE accounts SET balance = balance - 10 WHERE id = 1").await?;
-    ///         tx.batch_execute("UPDATE accounts SET balance = balance + 10 WHERE id = 2").await?;
-    ///         Ok::<_, orm_postgres::Error>(10)
+    ///     .transaction(|tx| {
+    ///         async move {
+    ///             let debit = query::<()>("UPDATE accounts SET balance = balance - 10 WHERE id = :id")
+    ///                 .bind("id", from);
+    ///             tx.execute(debit).await?;
+    ///             let credit = query::<()>("UPDATE accounts SET balance = balance + 10 WHERE id = :id")
+    ///                 .bind("id", to);
+    ///             tx.execute(credit).await?;
+    ///             Ok::<_, orm_postgres::Error>(10)
+    ///         }
+    ///         .scoped()
     ///     })
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn transaction<T, E, F>(&self, f: F) -> std::result::Result<T, E>
+    pub async fn transaction<'a, T, E, F>(&self, f: F) -> std::result::Result<T, E>
     where
-        F: AsyncFnOnce(&mut Transaction<'static>) -> std::result::Result<T, E>,
+        F: for<'c> FnOnce(
+                &'c mut Transaction<'a>,
+            ) -> Scoped<'a, 'c, std::result::Result<T, E>>
+            + 'a,
         E: From<Error>,
     {
         self.transaction_with(TxOptions::default(), f).await
     }
 
     /// [`transaction`](Database::transaction) with options.
-    pub async fn transaction_with<T, E, F>(
+    pub async fn transaction_with<'a, T, E, F>(
         &self,
         options: TxOptions,
         f: F,
     ) -> std::result::Result<T, E>
     where
-        F: AsyncFnOnce(&mut Transaction<'static>) -> std::result::Result<T, E>,
+        F: for<'c> FnOnce(
+                &'c mut Transaction<'a>,
+            ) -> Scoped<'a, 'c, std::result::Result<T, E>>
+            + 'a,
         E: From<Error>,
     {
-        let mut tx = self.begin_with(options).await?;
+        // A transaction owns its connection, so it lives as long as any `'a` the caller's
+        // borrows need.
+        let mut tx: Transaction<'a> = self.begin_with(options).await?;
         match f(&mut tx).await {
             Ok(value) => {
                 tx.commit().await?;

@@ -194,10 +194,12 @@ impl Session {
     }
 
     /// Runs `f` inside a nested transaction: released when it returns `Ok`, rolled back (with
-    /// the objects' state) when it returns `Err`.
-    pub async fn nested<T, F>(&mut self, f: F) -> Result<T>
+    /// the objects' state) when it returns `Err`. `f` returns its `async` block as a
+    /// [`Scoped`](crate::Scoped) future (`.scoped()`; see
+    /// [`Database::transaction`](crate::Database::transaction)).
+    pub async fn nested<'a, T, F>(&mut self, f: F) -> Result<T>
     where
-        F: AsyncFnOnce(&mut Session) -> Result<T>,
+        F: for<'c> FnOnce(&'c mut Session) -> crate::Scoped<'a, 'c, Result<T>> + 'a,
     {
         self.begin_nested().await?;
         match f(self).await {

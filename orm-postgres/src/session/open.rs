@@ -4,7 +4,7 @@
 //! other way round (as SQLAlchemy's `Session(engine)` takes the engine).
 
 use super::{RetryPolicy, Session, SessionOptions, is_retryable};
-use crate::{Database, Result};
+use crate::{Database, Result, Scoped};
 
 impl Database {
     /// A new session with the default options (autoflush, expire on commit).
@@ -22,10 +22,30 @@ impl Database {
     /// new session, up to `policy`'s attempts, waiting longer each time. Any other error is
     /// returned at once.
     ///
-    /// `f` may run several times: keep side effects outside the database out of it.
-    pub async fn retry<T, F>(&self, policy: RetryPolicy, mut f: F) -> Result<T>
+    /// `f` may run several times: keep side effects outside the database out of it. It returns
+    /// its `async` block as a [`Scoped`] future (`.scoped()`; see [`Database::transaction`]).
+    ///
+    /// ```no_run
+    /// # use orm_postgres::{Database, RetryPolicy, prelude::*};
+    /// # use orm_postgres::__doc_fixture::User;
+    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// let name = "Jane";
+    /// let id = db
+    ///     .retry(RetryPolicy::attempts(5), |s| {
+    ///         async move {
+    ///             let user = s.add(User { id: 0, name: name.into(), email: None });
+    ///             s.flush().await?;
+    ///             let id = user.read().id;
+    ///             Ok(id)
+    ///         }
+    ///         .scoped()
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn retry<'a, T, F>(&self, policy: RetryPolicy, mut f: F) -> Result<T>
     where
-        F: AsyncFnMut(&mut Session) -> Result<T>,
+        F: for<'c> FnMut(&'c mut Session) -> Scoped<'a, 'c, Result<T>> + 'a,
     {
         let mut attempt = 1;
         loop {

@@ -50,16 +50,19 @@ async fn a_transaction_dropped_at_every_await_point_is_all_or_nothing() {
         let work = {
             let db = db.clone();
             async move {
-                db.transaction(async |tx| {
-                    for i in 0..3 {
-                        tx.execute(
-                            query::<()>("INSERT INTO ledger VALUES (:b, :i)")
-                                .bind("b", batch)
-                                .bind("i", i),
-                        )
-                        .await?;
+                db.transaction(|tx| {
+                    async move {
+                        for i in 0..3 {
+                            tx.execute(
+                                query::<()>("INSERT INTO ledger VALUES (:b, :i)")
+                                    .bind("b", batch)
+                                    .bind("i", i),
+                            )
+                            .await?;
+                        }
+                        Ok::<(), orm_postgres::Error>(())
                     }
-                    Ok::<(), orm_postgres::Error>(())
+                    .scoped()
                 })
                 .await
             }

@@ -122,18 +122,21 @@ async fn retry_runs_a_lost_transaction_again_exactly_once_more() {
         .expect("table");
     let attempts = std::sync::atomic::AtomicU32::new(0);
     let db: Database = t.db.clone();
-    let killer = db.clone();
-    db.retry(RetryPolicy::default(), async |s: &mut Session| {
-        let n = attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        s.execute(query::<()>("INSERT INTO ledger VALUES (1)"))
-            .await?;
-        if n == 0 {
-            let pid = s.fetch_one(query::<i32>("SELECT pg_backend_pid()")).await?;
-            terminate(&killer, pid).await;
-            s.execute(query::<()>("INSERT INTO ledger VALUES (2)"))
+    let (attempts, killer) = (&attempts, &db);
+    db.retry(RetryPolicy::default(), |s: &mut Session| {
+        async move {
+            let n = attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            s.execute(query::<()>("INSERT INTO ledger VALUES (1)"))
                 .await?;
+            if n == 0 {
+                let pid = s.fetch_one(query::<i32>("SELECT pg_backend_pid()")).await?;
+                terminate(killer, pid).await;
+                s.execute(query::<()>("INSERT INTO ledger VALUES (2)"))
+                    .await?;
+            }
+            Ok(())
         }
-        Ok(())
+        .scoped()
     })
     .await
     .expect("the second attempt commits");

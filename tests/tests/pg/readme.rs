@@ -224,18 +224,21 @@ async fn the_tour_runs() -> orm_postgres::Result<()> {
 
     // Transactions
     let total = db
-        .transaction(async |tx| {
-            tx.execute(
-                update::<Order>()
-                    .set(Order::total, 0)
-                    .filter(Order::user_id.eq(1)),
-            )
-            .await?;
-            let sp = tx.savepoint().await?;
-            sp.execute(delete::<Order>().filter(Order::total.eq(0)))
+        .transaction(|tx| {
+            async move {
+                tx.execute(
+                    update::<Order>()
+                        .set(Order::total, 0)
+                        .filter(Order::user_id.eq(1)),
+                )
                 .await?;
-            sp.rollback().await?;
-            tx.fetch_one(select::<Order>().count()).await
+                let sp = tx.savepoint().await?;
+                sp.execute(delete::<Order>().filter(Order::total.eq(0)))
+                    .await?;
+                sp.rollback().await?;
+                tx.fetch_one(select::<Order>().count()).await
+            }
+            .scoped()
         })
         .await?;
     assert_eq!(total, 3);
@@ -246,7 +249,8 @@ async fn the_tour_runs() -> orm_postgres::Result<()> {
                 .read_only(),
         )
         .await?;
-    tx.rollback().await?;
+    assert_eq!(tx.execute(select::<Order>().count()).await?, 1);
+    tx.commit().await?;
     Ok(())
 }
 
@@ -662,12 +666,15 @@ mod session {
         jane.write().name = "Jane D.".into();
         s.rollback_nested().await?;
         assert_eq!(jane.read().name, "Jane Doe");
-        s.nested(async |s| {
-            s.add(User {
-                name: "Ann".into(),
-                ..Default::default()
-            });
-            Ok(())
+        s.nested(|s| {
+            async move {
+                s.add(User {
+                    name: "Ann".into(),
+                    ..Default::default()
+                });
+                Ok(())
+            }
+            .scoped()
         })
         .await?;
         s.commit().await?;
@@ -712,12 +719,15 @@ mod session {
         s.rollback().await?;
         assert!(acc.is_expired(), "rollback expires");
 
-        db.retry(RetryPolicy::attempts(5), async |s| {
-            let acc = s
-                .one(select::<Account>().filter(Account::owner.eq("ann")))
-                .await?;
-            acc.write().balance += 10;
-            Ok(())
+        db.retry(RetryPolicy::attempts(5), |s| {
+            async move {
+                let acc = s
+                    .one(select::<Account>().filter(Account::owner.eq("ann")))
+                    .await?;
+                acc.write().balance += 10;
+                Ok(())
+            }
+            .scoped()
         })
         .await?;
         assert_eq!(

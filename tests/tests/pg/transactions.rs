@@ -37,9 +37,12 @@ async fn connection_is_clean(db: &Database) -> bool {
 async fn closure_commits_on_ok_and_rolls_back_on_err() {
     let t = users_db().await;
     let n = t
-        .transaction(async |tx| {
-            add_users(tx, &["a", "b"]).await;
-            Ok::<_, orm_postgres::Error>(count(tx).await)
+        .transaction(|tx| {
+            async move {
+                add_users(tx, &["a", "b"]).await;
+                Ok::<_, orm_postgres::Error>(count(tx).await)
+            }
+            .scoped()
         })
         .await
         .unwrap();
@@ -57,10 +60,13 @@ async fn closure_commits_on_ok_and_rolls_back_on_err() {
         }
     }
     let r: Result<(), AppError> = t
-        .transaction(async |tx| {
-            add_users(tx, &["c"]).await;
-            assert_eq!(count(tx).await, 3);
-            Err(AppError::Rejected)
+        .transaction(|tx| {
+            async move {
+                add_users(tx, &["c"]).await;
+                assert_eq!(count(tx).await, 3);
+                Err(AppError::Rejected)
+            }
+            .scoped()
         })
         .await;
     assert!(matches!(r, Err(AppError::Rejected)));
@@ -212,10 +218,13 @@ async fn dropped_transaction_rolls_back_and_next_user_gets_a_clean_connection() 
 async fn dropped_future_mid_transaction_leaves_nothing_behind() {
     let t = users_db().await;
     let db = single(&t).await;
-    let work = db.transaction(async |tx| {
-        add_users(tx, &["half-done"]).await;
-        tx.batch_execute("SELECT pg_sleep(10)").await?;
-        Ok::<_, orm_postgres::Error>(())
+    let work = db.transaction(|tx| {
+        async move {
+            add_users(tx, &["half-done"]).await;
+            tx.batch_execute("SELECT pg_sleep(10)").await?;
+            Ok::<_, orm_postgres::Error>(())
+        }
+        .scoped()
     });
     assert!(
         tokio::time::timeout(Duration::from_millis(300), work)

@@ -135,17 +135,21 @@ async fn retry_reruns_on_serialization_failures_only() {
     let n = t
         .retry(
             RetryPolicy::attempts(3).base_delay(std::time::Duration::from_millis(1)),
-            async |s| {
+            |s| {
                 attempts += 1;
-                s.add(User::named(&format!("try{attempts}")));
-                s.flush().await?;
-                if attempts < 3 {
-                    return Err(Error::from_db(DbError::new(
-                        "40001",
-                        "could not serialize access",
-                    )));
+                let attempt = attempts;
+                async move {
+                    s.add(User::named(&format!("try{attempt}")));
+                    s.flush().await?;
+                    if attempt < 3 {
+                        return Err(Error::from_db(DbError::new(
+                            "40001",
+                            "could not serialize access",
+                        )));
+                    }
+                    Ok(attempt)
                 }
-                Ok(attempts)
+                .scoped()
             },
         )
         .await
@@ -159,9 +163,9 @@ async fn retry_reruns_on_serialization_failures_only() {
 
     let mut attempts = 0;
     let err = t
-        .retry(RetryPolicy::attempts(5), async |_s| {
+        .retry(RetryPolicy::attempts(5), |_s| {
             attempts += 1;
-            Err::<(), _>(Error::from_db(DbError::new("23505", "duplicate")))
+            async move { Err::<(), _>(Error::from_db(DbError::new("23505", "duplicate"))) }.scoped()
         })
         .await
         .unwrap_err();
@@ -173,9 +177,10 @@ async fn retry_reruns_on_serialization_failures_only() {
     let err = t
         .retry(
             RetryPolicy::attempts(2).base_delay(std::time::Duration::from_millis(1)),
-            async |_s| {
+            |_s| {
                 attempts += 1;
-                Err::<(), _>(Error::from_db(DbError::new("40P01", "deadlock")))
+                async move { Err::<(), _>(Error::from_db(DbError::new("40P01", "deadlock"))) }
+                    .scoped()
             },
         )
         .await
@@ -199,15 +204,19 @@ async fn retry_survives_a_real_serialization_conflict() {
     // A concurrent writer commits between this attempt's read and write, once.
     let mut attempts = 0;
     let db = (*t).clone();
-    t.retry(RetryPolicy::attempts(5).options(serializable), async |s| {
+    t.retry(RetryPolicy::attempts(5).options(serializable), |s| {
         attempts += 1;
-        let acc = s.one(select::<Account>()).await?;
-        if attempts == 1 {
-            db.execute(update::<Account>().set(Account::balance, 100))
-                .await?;
+        let (first, db) = (attempts == 1, &db);
+        async move {
+            let acc = s.one(select::<Account>()).await?;
+            if first {
+                db.execute(update::<Account>().set(Account::balance, 100))
+                    .await?;
+            }
+            acc.write().balance += 1;
+            Ok(())
         }
-        acc.write().balance += 1;
-        Ok(())
+        .scoped()
     })
     .await
     .unwrap();

@@ -12,6 +12,7 @@ mod hooks;
 mod identity;
 mod many_to_many;
 mod reads_send_drop;
+mod spawned;
 mod transactions;
 
 use orm_postgres::prelude::*;

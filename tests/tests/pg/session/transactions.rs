@@ -71,16 +71,22 @@ async fn rolling_back_a_savepoint_restores_those_objects() {
     // The closure form: an error rolls the savepoint back, Ok releases it.
     let mut s = t.session();
     let r: Result<()> = s
-        .nested(async |s| {
-            s.add(User::named("nope"));
-            s.flush().await?;
-            Err(Error::object_state("changed my mind"))
+        .nested(|s| {
+            async move {
+                s.add(User::named("nope"));
+                s.flush().await?;
+                Err(Error::object_state("changed my mind"))
+            }
+            .scoped()
         })
         .await;
     assert!(r.is_err());
-    s.nested(async |s| {
-        s.add(User::named("yes"));
-        Ok(())
+    s.nested(|s| {
+        async move {
+            s.add(User::named("yes"));
+            Ok(())
+        }
+        .scoped()
     })
     .await
     .unwrap();
