@@ -49,9 +49,7 @@ impl Database {
     /// ```
     pub async fn transaction<'a, T, E, F>(&self, f: F) -> std::result::Result<T, E>
     where
-        F: for<'c> FnOnce(
-                &'c mut Transaction<'a>,
-            ) -> Scoped<'a, 'c, std::result::Result<T, E>>
+        F: for<'c> FnOnce(&'c mut Transaction<'a>) -> Scoped<'a, 'c, std::result::Result<T, E>>
             + 'a,
         E: From<Error>,
     {
@@ -65,9 +63,7 @@ impl Database {
         f: F,
     ) -> std::result::Result<T, E>
     where
-        F: for<'c> FnOnce(
-                &'c mut Transaction<'a>,
-            ) -> Scoped<'a, 'c, std::result::Result<T, E>>
+        F: for<'c> FnOnce(&'c mut Transaction<'a>) -> Scoped<'a, 'c, std::result::Result<T, E>>
             + 'a,
         E: From<Error>,
     {

@@ -129,7 +129,8 @@ async fn session_and_tooling_entry_points_run_in_spawned_tasks() {
                 .fetch_optional(select::<User>().filter(User::id.eq(-1)))
                 .await?;
             let missing = s.optional(select::<User>().filter(User::id.eq(-1))).await?;
-            s.load(std::slice::from_ref(&ann), User::orders.selectin()).await?;
+            s.load(std::slice::from_ref(&ann), User::orders.selectin())
+                .await?;
             let orders = s.related(&ann, User::orders)?.len();
             s.refresh(&ann).await?;
             let merged = s
