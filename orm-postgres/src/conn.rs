@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres::{self, CancelToken, Statement};
 use deadpool_postgres::{Object, Pool, PoolError, TimeoutType, Timeouts};
@@ -18,13 +18,14 @@ use crate::cancel::{CANCEL_LIMIT, CancelHandle};
 use crate::driver_error::{from_pg, from_pool, is_connection_error};
 use crate::pg_row::DomainParam;
 use crate::pg_row::PgRow;
+use crate::trace::{Outcome, Reporting, Trace};
 use crate::{CompiledQuery, Decode, Error, ErrorKind, Result};
 use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
 
 /// Settings shared by every connection of a database.
 pub(crate) struct Settings {
-    /// Print every statement to stderr (SQLAlchemy's `echo=True`).
-    pub echo: bool,
+    /// Echo, the slow-statement log and the span's database name.
+    pub reporting: Reporting,
     /// Statements sent through this database (for tests and diagnostics).
     pub statements: std::sync::atomic::AtomicU64,
     /// Timeouts of the fast checkout path: no wait, the pool's create timeout, and no recycle
@@ -38,7 +39,7 @@ pub(crate) struct Settings {
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")
-            .field("echo", &self.echo)
+            .field("reporting", &self.reporting)
             .field("statements", &self.statements)
             .finish_non_exhaustive()
     }
@@ -191,7 +192,7 @@ impl Conn {
     fn begin_statement(&self, sql: &str) -> Trace {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.settings.statements.fetch_add(1, Ordering::Relaxed);
-        Trace::start(sql, self.settings.echo)
+        Trace::start(sql, &self.settings.reporting)
     }
 
     fn end_statement(&self) {
@@ -251,13 +252,16 @@ impl Conn {
     /// Runs one statement's future with its bookkeeping: counted in flight until it completes
     /// (with a result or an error), traced, and echoed. If the future is dropped before it
     /// completes, the count stays up and the connection is discarded instead of reused.
+    /// `rows` says how many rows a result returned or affected (`None` when there is no
+    /// count, as for a script). The statement's span is entered while it runs.
     async fn tracked<T>(
         &self,
         sql: &str,
         fut: impl std::future::Future<Output = Result<T>>,
-        rows: impl FnOnce(&T) -> usize,
+        rows: impl FnOnce(&T) -> Option<u64>,
     ) -> Result<T> {
         let trace = self.begin_statement(sql);
+        let fut = tracing::Instrument::instrument(fut, trace.span().clone());
         let result = match self.query_timeout {
             None => fut.await,
             Some(limit) => match tokio::time::timeout(limit, fut).await {
@@ -266,7 +270,10 @@ impl Conn {
             },
         };
         self.end_statement();
-        trace.finish(result.as_ref().map(rows).unwrap_or(0));
+        trace.finish(match &result {
+            Ok(value) => rows(value).map_or(Outcome::Done, Outcome::Rows),
+            Err(e) => Outcome::Failed(e),
+        });
         result
     }
 
@@ -305,8 +312,10 @@ impl Conn {
 
     /// Runs a statement and decodes every row.
     pub(crate) async fn fetch_all<O: Decode>(&self, q: &CompiledQuery) -> Result<Vec<O::Output>> {
-        self.tracked(&q.sql, self.fetch_all_inner::<O>(q), Vec::len)
-            .await
+        self.tracked(&q.sql, self.fetch_all_inner::<O>(q), |v| {
+            Some(v.len() as u64)
+        })
+        .await
     }
 
     async fn fetch_all_inner<O: Decode>(&self, q: &CompiledQuery) -> Result<Vec<O::Output>> {
@@ -337,7 +346,7 @@ impl Conn {
         required: bool,
     ) -> Result<Option<O::Output>> {
         self.tracked(&q.sql, self.fetch_opt_inner::<O>(q, required), |r| {
-            usize::from(r.is_some())
+            Some(u64::from(r.is_some()))
         })
         .await
     }
@@ -369,7 +378,7 @@ impl Conn {
 
     /// Runs a statement and returns the number of rows it affected.
     pub(crate) async fn execute(&self, q: &CompiledQuery) -> Result<u64> {
-        self.tracked(&q.sql, self.execute_inner(q), |n| *n as usize)
+        self.tracked(&q.sql, self.execute_inner(q), |n| Some(*n))
             .await
     }
 
@@ -401,7 +410,7 @@ impl Conn {
     pub(crate) async fn simple(&self, sql: &str) -> Result<()> {
         let obj = self.obj()?;
         let fut = async { obj.batch_execute(sql).await.map_err(|e| self.pg_error(e)) };
-        self.tracked(sql, fut, |_| 0).await
+        self.tracked(sql, fut, |_| None).await
     }
 
     /// Starts a row stream. The caller reads it to the end and then calls
@@ -415,15 +424,15 @@ impl Conn {
         match self.query_stream(q).await {
             Ok(rows) => Ok((rows, trace)),
             Err(e) => {
-                self.finish_stream(trace, 0);
+                self.finish_stream(trace, Outcome::Failed(&e));
                 Err(e)
             }
         }
     }
 
-    pub(crate) fn finish_stream(&self, trace: Trace, rows: usize) {
+    pub(crate) fn finish_stream(&self, trace: Trace, outcome: Outcome<'_>) {
         self.end_statement();
-        trace.finish(rows);
+        trace.finish(outcome);
     }
 
     /// Runs one statement, handing each row to `sink` (counted, traced, echoed).
@@ -432,20 +441,24 @@ impl Conn {
         q: &CompiledQuery,
         sink: &mut (dyn FnMut(&dyn RowAccess) -> Result<()> + Send + '_),
     ) -> Result<()> {
-        self.tracked(&q.sql, self.run_into(q, sink), |_| 0).await
+        self.tracked(&q.sql, self.run_into(q, sink), |n| Some(*n))
+            .await
+            .map(|_| ())
     }
 
-    /// Runs one statement, handing each row to `sink`.
+    /// Runs one statement, handing each row to `sink`; returns how many rows there were.
     async fn run_into(
         &self,
         q: &CompiledQuery,
         sink: &mut (dyn FnMut(&dyn RowAccess) -> Result<()> + Send + '_),
-    ) -> Result<()> {
+    ) -> Result<u64> {
         let rows = self.query_stream(q).await?;
         pin_mut!(rows);
         let mut sink_error = None;
+        let mut count = 0;
         while let Some(row) = rows.next().await {
             let row = row.map_err(|e| self.pg_error(e))?;
+            count += 1;
             if sink_error.is_none() {
                 // Keep reading after an error so the connection is left clean.
                 if let Err(e) = sink(&PgRow(&row)) {
@@ -453,7 +466,7 @@ impl Conn {
                 }
             }
         }
-        sink_error.map_or(Ok(()), Err)
+        sink_error.map_or(Ok(count), Err)
     }
 
     /// Converts a driver error, recording it in the transaction state. A connection lost
@@ -510,7 +523,7 @@ impl Conn {
             .tracked(
                 "COMMIT",
                 async { Ok(obj.batch_execute("COMMIT").await) },
-                |_| 0,
+                |_| None,
             )
             .await
         {
@@ -598,8 +611,9 @@ impl QueryRunner for Conn {
             // Polled together, the statements are written to the connection back to back and
             // their results read in order: one round trip for all of them.
             let runs = jobs.into_iter().map(|(q, mut sink)| async move {
-                self.tracked(&q.sql, self.run_into(&q, &mut *sink), |_| 0)
+                self.tracked(&q.sql, self.run_into(&q, &mut *sink), |n| Some(*n))
                     .await
+                    .map(|_| ())
             });
             futures_util::future::join_all(runs).await
         })
@@ -614,45 +628,6 @@ impl Drop for Conn {
                 // rolls back whatever was open.
                 drop(Object::take(obj));
             }
-        }
-    }
-}
-
-/// The tracing span and echo of one statement. The clock is read only when someone listens
-/// (echo on, or a subscriber interested in the span).
-pub(crate) struct Trace {
-    start: Option<Instant>,
-    echo: bool,
-    span: tracing::Span,
-}
-
-impl Trace {
-    fn start(sql: &str, echo: bool) -> Trace {
-        if echo {
-            eprintln!("[orm] {sql}");
-        }
-        let span = tracing::debug_span!("orm.statement", sql = %sql);
-        let listening = echo || !span.is_disabled();
-        Trace {
-            start: listening.then(Instant::now),
-            echo,
-            span,
-        }
-    }
-
-    fn finish(self, rows: usize) {
-        let Some(start) = self.start else {
-            return;
-        };
-        let elapsed = start.elapsed();
-        tracing::debug!(
-            parent: &self.span,
-            rows,
-            elapsed_us = elapsed.as_micros() as u64,
-            "statement finished"
-        );
-        if self.echo {
-            eprintln!("[orm]   -> {rows} row(s) in {elapsed:?}");
         }
     }
 }

@@ -12,9 +12,10 @@ use std::task::{Context, Poll};
 use deadpool_postgres::tokio_postgres;
 use futures_util::Stream;
 
-use crate::conn::{Conn, Trace};
+use crate::conn::Conn;
 use crate::load::{IntoLoader, Strategy};
 use crate::pg_row::PgRow;
+use crate::trace::{Outcome, Trace};
 use crate::{Decode, Result, RowOf, Statement};
 use orm_core::driver::{JoinedFold, LoadPlan, load_plan, run_loads};
 
@@ -225,7 +226,7 @@ pub struct RowStream<'a, D> {
     conn: ConnRef<'a>,
     rows: Pin<Box<tokio_postgres::RowStream>>,
     trace: Option<Trace>,
-    count: usize,
+    count: u64,
     _out: PhantomData<fn() -> D>,
 }
 
@@ -234,9 +235,11 @@ impl<D: Decode> Stream for RowStream<'_, D> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        if this.trace.is_none() {
+        let Some(trace) = &this.trace else {
             return Poll::Ready(None);
-        }
+        };
+        let entered = trace.span().clone();
+        let _entered = entered.enter();
         match this.rows.as_mut().poll_next(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(Ok(row))) => {
@@ -244,14 +247,15 @@ impl<D: Decode> Stream for RowStream<'_, D> {
                 Poll::Ready(Some(D::decode(&PgRow(&row), 0)))
             }
             Poll::Ready(Some(Err(e))) => {
+                let e = this.conn.pg_error(e);
                 if let Some(trace) = this.trace.take() {
-                    this.conn.finish_stream(trace, this.count);
+                    this.conn.finish_stream(trace, Outcome::Failed(&e));
                 }
-                Poll::Ready(Some(Err(this.conn.pg_error(e))))
+                Poll::Ready(Some(Err(e)))
             }
             Poll::Ready(None) => {
                 if let Some(trace) = this.trace.take() {
-                    this.conn.finish_stream(trace, this.count);
+                    this.conn.finish_stream(trace, Outcome::Rows(this.count));
                 }
                 Poll::Ready(None)
             }

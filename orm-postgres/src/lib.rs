@@ -50,9 +50,11 @@
 //!   password ([`DatabaseBuilder`]).
 //! - **Nothing waits forever**: pool waits, connects and recycles have timeouts by default
 //!   ([`DatabaseBuilder`]).
-//! - **Tracing**: every statement runs in a `tracing` span `orm.statement` with its SQL (never the
-//!   values), ending with an event carrying the row count and duration. [`DatabaseBuilder::echo`]
-//!   prints them to stderr.
+//! - **Tracing**: every statement runs in an entered `tracing` span `orm.statement` with
+//!   OpenTelemetry's database attributes (`db.system`, `db.name`, `db.operation`, `db.statement`:
+//!   the SQL, never the values), recording the rows returned or affected, the duration and any
+//!   error's SQLSTATE. [`DatabaseBuilder::echo`] prints them to stderr;
+//!   [`DatabaseBuilder::slow_statement_threshold`] logs slow statements at WARN.
 //!
 //! # Features
 //! | feature | default | enables |
@@ -93,6 +95,7 @@ mod pg_row;
 mod scoped;
 pub mod session;
 mod tls;
+mod trace;
 mod transaction;
 
 pub use cancel::CancelHandle;

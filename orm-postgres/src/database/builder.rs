@@ -15,6 +15,7 @@ use crate::config::redact::{Secret, redact};
 use crate::config::ssl::RootCert;
 use crate::config::{ConfigError, ConnectOptions, Env, ProcessEnv, SslMode, pgpass};
 use crate::conn::Settings;
+use crate::trace::Reporting;
 use crate::{Error, Result, tls};
 
 /// How to reach the database and how the pool behaves. Every wait has a timeout by default:
@@ -35,6 +36,7 @@ use crate::{Error, Result, tls};
 /// | TCP keepalives (idle, interval, probes) | the URL's `keepalives*`, else 60 s, 10 s, 6 |
 /// | `ssl_mode` | the URL's `sslmode`, else `prefer` |
 /// | `echo` (print every statement to stderr) | off |
+/// | `slow_statement_threshold` (log slower statements at WARN) | off |
 ///
 /// `Debug` shows the connection string with its password replaced by `***`.
 #[derive(Clone)]
@@ -55,6 +57,7 @@ pub struct DatabaseBuilder {
     application_name: Option<String>,
     dbname: Option<String>,
     echo: bool,
+    slow_statement: Option<Duration>,
 }
 
 impl std::fmt::Debug for DatabaseBuilder {
@@ -75,6 +78,7 @@ impl std::fmt::Debug for DatabaseBuilder {
             .field("application_name", &self.application_name)
             .field("dbname", &self.dbname)
             .field("echo", &self.echo)
+            .field("slow_statement", &self.slow_statement)
             .finish()
     }
 }
@@ -131,6 +135,7 @@ impl DatabaseBuilder {
             application_name: None,
             dbname: None,
             echo: false,
+            slow_statement: None,
         }
     }
 
@@ -258,6 +263,15 @@ impl DatabaseBuilder {
         self
     }
 
+    /// Logs every statement that takes longer than `threshold` as a `tracing` event at WARN
+    /// level, `slow statement`, with its SQL (never the values), rows, `elapsed_ms` and
+    /// `threshold_ms`, whatever the subscriber's filter for the DEBUG-level statement spans.
+    /// `None` (the default) turns the log off.
+    pub fn slow_statement_threshold(mut self, threshold: Option<Duration>) -> Self {
+        self.slow_statement = threshold;
+        self
+    }
+
     /// Checks the settings and builds the pool without connecting yet. Certificate and key
     /// files are read here, so a bad one is reported now.
     ///
@@ -290,6 +304,7 @@ impl DatabaseBuilder {
         }
         let (connector, connect_timeout) = self.connector(env)?;
         let summary = summary(&connector);
+        let dbname: Box<str> = connector.dbname.as_str().into();
         let tls = connector.tls.clone();
         let hosts = u32::try_from(connector.targets.len()).unwrap_or(u32::MAX);
         let manager = Manager::from_connect(
@@ -313,7 +328,11 @@ impl DatabaseBuilder {
             pool,
             query_timeout: self.query_timeout,
             settings: Arc::new(Settings {
-                echo: self.echo,
+                reporting: Reporting {
+                    echo: self.echo,
+                    slow: self.slow_statement,
+                    dbname,
+                },
                 statements: AtomicU64::new(0),
                 fast_checkout: Timeouts {
                     wait: Some(Duration::ZERO),

@@ -313,6 +313,10 @@ async fn echo_prints_each_statement_its_rows_and_no_value() {
             .unwrap();
         add_users(&db, &["secret-name-42"]).await;
         assert_eq!(count(&db).await, 1);
+        // A session's flush reports the rows of its multi-row insert.
+        let mut s = db.session();
+        s.add_all([User::new("s1"), User::new("s2")]);
+        s.commit().await.unwrap();
         return;
     }
     // The parent runs this same test in a child process and reads what it printed: the
@@ -351,5 +355,23 @@ async fn echo_prints_each_statement_its_rows_and_no_value() {
     assert!(
         !err.contains("secret-name-42"),
         "parameter values are never printed: {err}"
+    );
+    // Each statement's line is followed by its outcome: the session's two-row insert reports
+    // two rows, COMMIT no row count.
+    let outcome_of = |prefix: &str| -> Vec<&str> {
+        echoed
+            .windows(2)
+            .filter(|w| w[0].starts_with(prefix))
+            .map(|w| w[1].split(" in ").next().unwrap_or(""))
+            .collect()
+    };
+    assert!(
+        outcome_of("[orm] INSERT INTO \"users\"").contains(&"[orm]   -> 2 row(s)"),
+        "{echoed:?}"
+    );
+    assert_eq!(
+        outcome_of("[orm] COMMIT"),
+        ["[orm]   -> done"],
+        "{echoed:?}"
     );
 }
