@@ -45,34 +45,45 @@ async fn unreachable_server_is_a_connect_error() {
 
 #[tokio::test]
 async fn wrong_password_is_an_authentication_error() {
-    let t = test_database().await.unwrap();
-    // The local cluster asks this role (only) for a password; see orm_testing.
-    t.batch_execute(
-        "DO $$ BEGIN CREATE ROLE orm_password_check LOGIN PASSWORD 'right'; \
-         EXCEPTION WHEN duplicate_object THEN NULL; END $$",
-    )
-    .await
-    .unwrap();
-    let mut url = String::from(t.admin_url());
-    url = url.replacen(
-        "postgres://postgres",
-        "postgres://orm_password_check:wrong",
-        1,
-    );
-    let url = if url.contains("orm_password_check:wrong") {
-        url
-    } else {
-        // DATABASE_URL with a password: swap the user part.
-        let rest = url.split_once('@').map(|(_, r)| r.to_owned()).unwrap();
-        format!("postgres://orm_password_check:wrong@{rest}")
+    // The process's own local cluster, also when DATABASE_URL names another server: its
+    // pg_hba.conf asks PASSWORD_CHECK_ROLE (only) for a password, whereas a server given by
+    // DATABASE_URL may trust every role, where no password can be wrong.
+    let cluster = orm_testing::shared().expect("the local cluster");
+    let admin = Database::connect(&cluster.url("postgres")).await.unwrap();
+    let role = orm_testing::PASSWORD_CHECK_ROLE;
+    admin
+        .batch_execute(&format!(
+            "DO $$ BEGIN CREATE ROLE {role} LOGIN PASSWORD 'right'; \
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        ))
+        .await
+        .unwrap();
+    let url = |password: &str| {
+        format!(
+            "postgres://{role}:{password}@127.0.0.1:{}/postgres",
+            cluster.port()
+        )
     };
-    let err = Database::connect(&url).await.unwrap_err();
+    let err = Database::connect(&url("wrong")).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Connect { .. }), "{err:?}");
     assert_eq!(err.sqlstate(), Some("28P01"), "{err}");
     assert!(
         err.to_string().contains("password authentication failed"),
         "{err}"
     );
+    assert!(
+        !err.to_string().contains("wrong"),
+        "no password in the error: {err}"
+    );
+    // The right password connects: the failure above was the password, not the setup.
+    let ok = Database::connect(&url("right")).await.unwrap();
+    let who: String = ok
+        .fetch_one(orm_postgres::raw::query::<String>(
+            "SELECT current_user::text",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(who, role);
 }
 
 #[tokio::test]

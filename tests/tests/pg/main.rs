@@ -16,6 +16,7 @@ mod readme;
 mod relations;
 mod schema;
 mod session;
+mod stream_memory;
 mod tracing;
 mod transactions;
 mod types;
