@@ -152,3 +152,6 @@ impl VersionColumn for i64 {}
 pub fn no_column(model: &'static str, idx: usize) -> crate::error::Error {
     crate::error::Error::object_state(format!("`{model}` has no column at position {idx}"))
 }
+
+/// `#[orm_postgres::test]`, re-exported under that name by orm-postgres.
+pub use orm_macros::test as orm_test;

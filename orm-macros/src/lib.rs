@@ -26,6 +26,7 @@ mod embed;
 mod expand;
 mod fallback;
 mod symbol;
+mod test_attr;
 #[cfg(test)]
 mod tests;
 
@@ -440,4 +441,56 @@ pub fn derive_from_row(input: TokenStream) -> TokenStream {
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from);
     embed::expand(input.into(), manifest_dir.as_deref()).into()
+}
+
+/// An async test on a PostgreSQL database of its own, like `#[sqlx::test]`. Use it as
+/// `#[orm_postgres::test]`, with `orm-testing` among the crate's dev-dependencies (it provides
+/// the databases: `DATABASE_URL`, or a throwaway local cluster).
+///
+/// ```ignore
+/// use orm_postgres::prelude::*;
+///
+/// #[orm_postgres::test(tables(User, Order), fixtures("fixtures/users.sql"))]
+/// async fn users_have_orders(db: Database) -> orm_postgres::Result<()> {
+///     let n: i64 = db.fetch_one(select::<User>().count()).await?;
+///     assert_eq!(n, 3);
+///     Ok(())
+/// }
+///
+/// #[orm_postgres::test(migrations, rollback)]
+/// async fn inside_a_rolled_back_transaction(tx: &mut Transaction<'_>) {
+///     tx.execute(insert(&User::new("ann"))).await.unwrap();
+/// }
+/// ```
+///
+/// The function is `async`, returns `()` or a `Result` (as a `#[test]` does), and takes one of:
+///
+/// | argument | what it gets |
+/// |---|---|
+/// | none | a fresh database it does not use directly |
+/// | `db: Database` | a pool on a fresh database, dropped after the test |
+/// | `t: TestDatabase` | the same, with its name and the server's admin URL |
+/// | `s: Session` | a session on a fresh database |
+/// | `tx: &mut Transaction<'_>` | with `rollback`: a transaction rolled back after the test |
+///
+/// Options, applied in this order to a *template* database once per test binary and setup
+/// (tests with the same attribute text in the same module share it); each test then gets a copy
+/// of the template (`CREATE DATABASE … TEMPLATE`, milliseconds):
+///
+/// | option | effect |
+/// |---|---|
+/// | `migrations`, `migrations = "dir"` | upgrades to the head with `orm_migrate`'s embedded migrations of `dir` (default `migrations`, relative to `Cargo.toml`; needs `orm-migrate` as a dependency) |
+/// | `setup = path::to::fn` | runs `async fn(&Database) -> Result<(), E>`, `E: Into<Box<dyn Error + Send + Sync>>` |
+/// | `tables(User, Order)` | `create_all` of these models |
+/// | `fixtures("a.sql", ..)` | runs each SQL script (paths relative to the test's file, as `include_str!`) |
+/// | `rollback` | instead of a fresh copy per test, one copy per setup shared by its tests, each inside a transaction rolled back at its end (uncommitted rows of concurrent tests can make each other wait on unique keys) |
+/// | `multi_thread` | a multi-thread tokio runtime instead of the current-thread one |
+///
+/// A setup that fails fails every test that uses it, with the error. Other attributes
+/// (`#[should_panic]`, `#[ignore]`) are kept. Misuse is a compile error: a function that is not
+/// `async`, an unknown option, an argument of another type, `rollback` without a transaction
+/// argument or a transaction argument without `rollback`.
+#[proc_macro_attribute]
+pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
+    test_attr::expand(attr.into(), item.into()).into()
 }

@@ -26,6 +26,8 @@ use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
 pub(crate) struct Settings {
     /// Echo, the slow-statement log and the span's database name.
     pub reporting: Reporting,
+    /// The open [`StatementLog`](crate::StatementLog)s.
+    pub logs: Arc<crate::statement_log::Logs>,
     /// Statements sent through this database (for tests and diagnostics).
     pub statements: std::sync::atomic::AtomicU64,
     /// Timeouts of the fast checkout path: no wait, the pool's create timeout, and no recycle
@@ -192,6 +194,7 @@ impl Conn {
     fn begin_statement(&self, sql: &str) -> Trace {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.settings.statements.fetch_add(1, Ordering::Relaxed);
+        self.settings.logs.record(sql);
         Trace::start(sql, &self.settings.reporting)
     }
 

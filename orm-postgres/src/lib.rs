@@ -94,6 +94,7 @@ mod explain;
 mod pg_row;
 mod scoped;
 pub mod session;
+mod statement_log;
 mod tls;
 mod trace;
 mod transaction;
@@ -107,7 +108,16 @@ pub use database::{advisory_lock_key, create_all, drop_all};
 pub use executor::{Executor, RowStream};
 #[cfg(feature = "json")]
 pub use explain::{ExplainOptions, Plan, PlanNode};
+/// An async test on a database of its own, set up once per test binary from a template: see
+/// the attribute reference in [`orm_macros::test`](macro@orm_core::__private::orm_test).
+pub use orm_core::__private::orm_test as test;
 pub use scoped::{Scoped, ScopedExt};
+pub use statement_log::{StatementLog, sql_matches};
+/// The support of [`assert_queries!`]; not public API.
+#[doc(hidden)]
+pub mod __statement_log {
+    pub use crate::statement_log::{__check_queries, Expected};
+}
 pub use session::{RetryPolicy, Session, SessionOptions};
 pub use tls::TlsError;
 pub use transaction::{IsolationLevel, Transaction, TxOptions};

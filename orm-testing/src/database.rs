@@ -59,6 +59,8 @@ pub struct TestDatabase {
     admin_url: String,
     /// The database's name.
     name: String,
+    /// Kept for the process (a template): not dropped with the guard.
+    kept: bool,
 }
 
 impl std::fmt::Debug for TestDatabase {
@@ -91,6 +93,9 @@ impl std::ops::Deref for TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        if self.kept {
+            return;
+        }
         // The server may outlive this process (DATABASE_URL): drop the database. A thread with a
         // runtime of its own, since Drop cannot await and may run inside a runtime.
         let admin = self.admin_url.clone();
@@ -115,11 +120,17 @@ impl Drop for TestDatabase {
 
 /// Creates a fresh database for one test; see [`TestDatabase`].
 pub async fn test_database() -> Result<TestDatabase> {
+    create_database("orm_test", None).await
+}
+
+/// A new database named `<prefix>_<pid>_<n>`, empty or copied from `template` (which nobody
+/// may be connected to), on the server of [`dev_database`].
+pub(crate) async fn create_database(prefix: &str, template: Option<&str>) -> Result<TestDatabase> {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let server = Server::get().await?;
     let admin_url = server.url();
     let name = format!(
-        "orm_test_{}_{}",
+        "{prefix}_{}_{}",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     );
@@ -130,17 +141,37 @@ pub async fn test_database() -> Result<TestDatabase> {
     admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .await?;
-    admin
-        .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-        .await?;
-    let db = Database::builder(admin_url.clone())
-        .dbname(name.clone())
-        .max_connections(8)
-        .connect()
-        .await?;
+    let create = match template {
+        None => format!("CREATE DATABASE \"{name}\""),
+        Some(t) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{t}\""),
+    };
+    admin.batch_execute(&create).await?;
+    let db = connect_to(&admin_url, &name).await?;
     Ok(TestDatabase {
         db,
         admin_url,
         name,
+        kept: false,
     })
+}
+
+/// A pool on database `name` of the server whose default database is `admin_url`.
+pub(crate) async fn connect_to(admin_url: &str, name: &str) -> Result<Database> {
+    Database::builder(admin_url)
+        .dbname(name)
+        .max_connections(8)
+        .connect()
+        .await
+}
+
+impl TestDatabase {
+    /// Gives up the guard without dropping the database (a template kept for the whole
+    /// process): its admin URL and name. Its pool is closed.
+    pub(crate) fn keep(mut self) -> (String, String) {
+        self.kept = true;
+        (
+            std::mem::take(&mut self.admin_url),
+            std::mem::take(&mut self.name),
+        )
+    }
 }

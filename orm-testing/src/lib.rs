@@ -90,6 +90,7 @@ mod cleanup;
 mod cluster;
 mod database;
 mod error;
+pub mod kit;
 mod options;
 #[cfg(unix)]
 mod output;

@@ -16,6 +16,7 @@ const TOPICS: &[&str] = &[
     "from_row",
     "db_enum",
     "query",
+    "test_attr",
 ];
 
 #[test]

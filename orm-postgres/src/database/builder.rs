@@ -334,6 +334,7 @@ impl DatabaseBuilder {
                     dbname,
                 },
                 statements: AtomicU64::new(0),
+                logs: Arc::default(),
                 fast_checkout: Timeouts {
                     wait: Some(Duration::ZERO),
                     create: Some(create_timeout),

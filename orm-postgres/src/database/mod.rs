@@ -119,6 +119,13 @@ impl Database {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Starts recording the SQL of every statement this database sends (through any clone,
+    /// session or transaction of it) until the log is finished or dropped: see
+    /// [`StatementLog`](crate::StatementLog) and [`assert_queries!`](crate::assert_queries).
+    pub fn statement_log(&self) -> crate::StatementLog {
+        crate::StatementLog::start(&self.settings.logs)
+    }
+
     /// This database with another client-side [query
     /// timeout](DatabaseBuilder::query_timeout) for the statements run through the returned
     /// handle (sharing the pool): `db.with_query_timeout(Some(Duration::from_secs(2)))

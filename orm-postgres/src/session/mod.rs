@@ -165,6 +165,12 @@ impl Session {
         self.tx().await
     }
 
+    /// Starts recording the SQL of every statement sent through this session's database: see
+    /// [`StatementLog`](crate::StatementLog) and [`assert_queries!`](crate::assert_queries).
+    pub fn statement_log(&self) -> crate::StatementLog {
+        self.db.statement_log()
+    }
+
     /// Whether a transaction is open.
     pub fn in_transaction(&self) -> bool {
         self.tx.is_some()

@@ -17,6 +17,7 @@ mod relations;
 mod schema;
 mod session;
 mod stream_memory;
+mod test_kit;
 mod tracing;
 mod transactions;
 mod types;
