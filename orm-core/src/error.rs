@@ -613,7 +613,10 @@ mod tests {
             source: Box::new(last),
         });
         assert_eq!(e.sqlstate(), Some("57P03"));
-        assert!(e.to_string().starts_with("the connection was lost and 3 attempt(s)"));
+        assert!(
+            e.to_string()
+                .starts_with("the connection was lost and 3 attempt(s)")
+        );
     }
 
     #[test]
