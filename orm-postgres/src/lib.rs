@@ -89,6 +89,7 @@ mod driver_error;
 mod executor;
 #[cfg(feature = "json")]
 mod explain;
+mod metrics;
 mod pg_row;
 pub mod session;
 mod tls;
@@ -96,13 +97,12 @@ mod transaction;
 
 pub use cancel::CancelHandle;
 pub use config::{ConfigError, SslMode};
-pub use database::{
-    Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives, PoolStatus,
-};
+pub use database::{Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives};
 pub use database::{advisory_lock_key, create_all, drop_all};
 pub use executor::{Executor, RowStream};
 #[cfg(feature = "json")]
 pub use explain::{ExplainOptions, Plan, PlanNode};
+pub use metrics::{Discarded, PoolMetrics, PoolStatus};
 pub use session::{RetryPolicy, Session, SessionOptions};
 pub use tls::TlsError;
 pub use transaction::{IsolationLevel, Transaction, TxOptions};

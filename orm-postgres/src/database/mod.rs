@@ -32,7 +32,8 @@ use deadpool_postgres::Pool;
 use crate::conn::{Conn, Settings};
 use crate::executor::Executor;
 use crate::executor::sealed::{Acquire, ConnRef};
-use crate::{Error, Result};
+use crate::metrics::{PoolMetrics, PoolStatus};
+use crate::{Error, ErrorKind, PoolStage, Result};
 
 /// A PostgreSQL database reached through a pool of connections.
 ///
@@ -68,18 +69,6 @@ impl std::fmt::Debug for Database {
             .field("available", &s.available)
             .finish()
     }
-}
-
-/// How many connections the pool holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PoolStatus {
-    /// The most connections the pool opens.
-    pub max_size: usize,
-    /// Connections open now (idle or in use).
-    pub size: usize,
-    /// Idle connections ready for use.
-    pub available: usize,
 }
 
 impl Database {
@@ -130,19 +119,47 @@ impl Database {
         }
     }
 
-    /// A connection out of the pool, with this handle's settings.
+    /// A connection out of the pool, with this handle's settings (counted).
     pub(crate) async fn checkout(&self) -> Result<Conn> {
-        Conn::checkout(&self.pool, self.settings.clone(), self.query_timeout).await
+        let conn = Conn::checkout(&self.pool, self.settings.clone(), self.query_timeout).await;
+        let counters = &self.settings.counters;
+        match &conn {
+            Ok(_) => counters.checked_out(|| self.status()),
+            Err(e) if matches!(e.kind(), ErrorKind::PoolTimeout(PoolStage::Wait)) => {
+                counters.wait_timed_out(|| self.status());
+            }
+            Err(_) => {}
+        }
+        conn
     }
 
     /// How many connections the pool holds now.
     pub fn status(&self) -> PoolStatus {
-        let s = self.pool.status();
-        PoolStatus {
-            max_size: s.max_size,
-            size: s.size,
-            available: s.available,
-        }
+        self.pool.status().into()
+    }
+
+    /// What the pool holds now and what happened to its connections since the database was
+    /// built: checkouts, wait timeouts, connections opened, closed, and discarded by reason.
+    ///
+    /// With the `metrics` feature, the same numbers are published through the `metrics` facade
+    /// as they change: the counters `db.pool.checkouts`, `db.pool.wait_timeouts`,
+    /// `db.pool.connections.opened`, `db.pool.connections.errors`, `db.pool.connections.closed`
+    /// and `db.pool.connections.discarded` (label `reason`: `lost`, `broken`, `timed_out`,
+    /// `unclean`, `requested`), and the gauges `db.pool.max`, `db.pool.size`, `db.pool.idle`,
+    /// `db.pool.in_use` and `db.pool.waiting` (set at every checkout and return).
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// let before = db.metrics();
+    /// db.batch_execute("SELECT 1").await?;
+    /// let after = db.metrics();
+    /// assert_eq!(after.checkouts - before.checkouts, 1);
+    /// assert_eq!(after.status.in_use, 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn metrics(&self) -> PoolMetrics {
+        self.settings.counters.snapshot(self.status())
     }
 }
 

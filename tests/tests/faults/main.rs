@@ -9,6 +9,7 @@
 mod cancel;
 mod huge;
 mod pool;
+mod pool_metrics;
 mod restarts;
 mod schema;
 mod shutdown;
