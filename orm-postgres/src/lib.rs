@@ -90,6 +90,7 @@ mod executor;
 #[cfg(feature = "json")]
 mod explain;
 mod metrics;
+pub mod notify;
 mod pg_row;
 pub mod session;
 mod tls;
@@ -103,6 +104,7 @@ pub use executor::{Executor, RowStream};
 #[cfg(feature = "json")]
 pub use explain::{ExplainOptions, Plan, PlanNode};
 pub use metrics::{Discarded, PoolMetrics, PoolStatus};
+pub use notify::Listener;
 pub use session::{RetryPolicy, Session, SessionOptions};
 pub use tls::TlsError;
 pub use transaction::{IsolationLevel, Transaction, TxOptions};

@@ -331,6 +331,7 @@ impl DatabaseBuilder {
                 counters,
             }),
             summary: summary.into(),
+            connector,
         })
     }
 

@@ -22,18 +22,21 @@ mod transactions;
 
 pub use builder::{DEFAULT_QUERY_TIMEOUT, DatabaseBuilder, Keepalives};
 pub use connection::Connection;
+pub(crate) use connector::DirectConnection;
 pub use schema::{advisory_lock_key, create_all, drop_all};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
+use deadpool_postgres::tokio_postgres::Client;
 
 use crate::conn::{Conn, Settings};
 use crate::executor::Executor;
 use crate::executor::sealed::{Acquire, ConnRef};
 use crate::metrics::{PoolMetrics, PoolStatus};
 use crate::{Error, ErrorKind, PoolStage, Result};
+use connector::Connector;
 
 /// A PostgreSQL database reached through a pool of connections.
 ///
@@ -57,6 +60,8 @@ pub struct Database {
     query_timeout: Option<Duration>,
     /// `user@host:port/dbname (sslmode=...)`, for `Debug`: never a password.
     summary: Arc<str>,
+    /// What opens connections (the pool's, and those a listener holds itself).
+    connector: Arc<Connector>,
 }
 
 impl std::fmt::Debug for Database {
@@ -160,6 +165,20 @@ impl Database {
     /// ```
     pub fn metrics(&self) -> PoolMetrics {
         self.settings.counters.snapshot(self.status())
+    }
+
+    /// Opens a connection of its own, outside the pool (and its counters), for a caller that
+    /// drives it.
+    pub(crate) async fn open_direct(&self) -> Result<(Client, DirectConnection)> {
+        self.connector
+            .open()
+            .await
+            .map_err(crate::driver_error::from_connect)
+    }
+
+    /// The client-side limit of each statement run through this handle.
+    pub(crate) fn query_timeout(&self) -> Option<Duration> {
+        self.query_timeout
     }
 }
 

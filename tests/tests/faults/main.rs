@@ -8,6 +8,7 @@
 
 mod cancel;
 mod huge;
+mod listener;
 mod pool;
 mod pool_metrics;
 mod restarts;

@@ -11,6 +11,7 @@ mod errors;
 mod explain;
 mod functions;
 mod lossless;
+mod notify;
 mod queries;
 mod readme;
 mod relations;
