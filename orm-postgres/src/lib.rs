@@ -81,6 +81,7 @@ pub use orm_core::__private;
 #[doc(hidden)]
 pub use orm_core::driver;
 
+mod advisory;
 mod cancel;
 mod config;
 mod conn;
@@ -96,6 +97,7 @@ pub mod session;
 mod tls;
 mod transaction;
 
+pub use advisory::{AdvisoryKey, AdvisoryLock};
 pub use cancel::CancelHandle;
 pub use config::{ConfigError, SslMode};
 pub use database::{Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives};

@@ -5,6 +5,7 @@
 //! per topic; `compile` holds the SQL snapshots that need no server, `datasets` the runs over
 //! real datasets.
 
+mod advisory;
 mod connection;
 mod crud;
 mod errors;
