@@ -53,6 +53,11 @@
 //! - **Tracing**: every statement runs in a `tracing` span `orm.statement` with its SQL (never the
 //!   values), ending with an event carrying the row count and duration. [`DatabaseBuilder::echo`]
 //!   prints them to stderr.
+//! - **Server features**: `LISTEN`/`NOTIFY` ([`Database::notify`], [`Listener`], the
+//!   [`notify`] module) and advisory locks ([`Database::advisory_lock`], [`AdvisoryLock`],
+//!   [`Transaction::advisory_xact_lock`]).
+//! - **Pool metrics**: [`Database::metrics`], published through the `metrics` facade with the
+//!   `metrics` feature.
 //!
 //! # Features
 //! | feature | default | enables |
@@ -62,6 +67,8 @@
 //! | `json` | yes | `JSONB` through `serde_json::Value` and [`Json<T>`](types::Json) |
 //! | `decimal` | yes | `NUMERIC` through `rust_decimal::Decimal` |
 //! | `tls` | yes | TLS through rustls (no OpenSSL): libpq's `sslmode`, `sslrootcert`, `sslcert`/`sslkey` ([`SslMode`], [`TlsError`]) |
+//! | `bigdecimal` | no | `NUMERIC` of any size, `NaN` and infinities through `BigNumeric` |
+//! | `metrics` | no | [pool metrics](Database::metrics) published through the `metrics` facade |
 
 #![warn(missing_docs)]
 
