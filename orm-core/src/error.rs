@@ -82,6 +82,17 @@ pub enum ErrorKind {
     /// been committed. Never reported as success or failure.
     #[error("the connection was lost during COMMIT: the outcome of the transaction is unknown")]
     CommitUnknown(#[source] BoxError),
+    /// A connection that reconnects by itself (a `Listener`'s) was lost and could not be
+    /// opened again within its bounded number of attempts: the server stayed away. The source
+    /// is the last attempt's error.
+    #[error("the connection was lost and {attempts} attempt(s) to reconnect failed: {source}")]
+    ReconnectFailed {
+        /// How many times it tried.
+        attempts: u32,
+        /// Why the last attempt failed.
+        #[source]
+        source: BoxError,
+    },
     /// A query returned a different number of rows than the call requires.
     #[error("expected {expected} row{}, got {actual}", if *expected == 1 { "" } else { "s" })]
     RowCount {
@@ -182,6 +193,15 @@ pub enum ErrorKind {
     /// A statement was built in a way that cannot be compiled (e.g. an `UPDATE` with no `SET`).
     #[error("invalid statement: {0}")]
     InvalidStatement(String),
+    /// A `NOTIFY` payload the server would refuse, caught before sending: PostgreSQL takes
+    /// payloads shorter than 8000 bytes, without NUL characters.
+    #[error("invalid notification payload ({len} bytes): {reason}")]
+    InvalidPayload {
+        /// The payload's length in bytes (UTF-8).
+        len: usize,
+        /// Why it was refused.
+        reason: &'static str,
+    },
     /// The transaction or connection is not in a state that allows this call.
     #[error("invalid transaction state: {0}")]
     TransactionState(String),
@@ -386,6 +406,10 @@ impl Error {
             ErrorKind::ConnectionLost(source)
             | ErrorKind::TransactionLost(source)
             | ErrorKind::CommitUnknown(source) => source.downcast_ref::<DbError>(),
+            // The last attempt's error, when the server answered it.
+            ErrorKind::ReconnectFailed { source, .. } => {
+                source.downcast_ref::<Error>().and_then(Error::db_error)
+            }
             ErrorKind::PendingRollback {
                 cause: Some(db), ..
             } => Some(db),
@@ -579,6 +603,20 @@ mod tests {
     #[test]
     fn error_is_one_pointer_wide() {
         assert_eq!(std::mem::size_of::<Error>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn a_failed_reconnect_keeps_the_servers_reason() {
+        let last = Error::from_db(DbError::new("57P03", "the database system is starting up"));
+        let e = Error::from(ErrorKind::ReconnectFailed {
+            attempts: 3,
+            source: Box::new(last),
+        });
+        assert_eq!(e.sqlstate(), Some("57P03"));
+        assert!(
+            e.to_string()
+                .starts_with("the connection was lost and 3 attempt(s)")
+        );
     }
 
     #[test]

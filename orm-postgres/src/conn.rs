@@ -16,6 +16,7 @@ use futures_util::{StreamExt, pin_mut};
 
 use crate::cancel::{CANCEL_LIMIT, CancelHandle};
 use crate::driver_error::{from_pg, from_pool, is_connection_error};
+use crate::metrics::{Discard, PoolCounters, give_back};
 use crate::pg_row::DomainParam;
 use crate::pg_row::PgRow;
 use crate::trace::{Outcome, Reporting, Trace};
@@ -36,6 +37,8 @@ pub(crate) struct Settings {
     /// The database's TLS connector, for cancel requests (which open a connection of their
     /// own, encrypted as the statement's was).
     pub tls: crate::tls::Connector,
+    /// The pool's counters (checkouts, discarded connections, ...).
+    pub counters: Arc<PoolCounters>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -64,6 +67,8 @@ struct TxState {
     rollback_on_next: bool,
     /// The connection broke (or the server ended the session): never back to the pool.
     lost: bool,
+    /// Abandoned after a client-side query timeout (`lost` is set too).
+    timed_out: bool,
 }
 
 /// A connection checked out of the pool.
@@ -130,10 +135,18 @@ impl Conn {
         self.tx.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Whether the connection may go back to the pool.
-    fn is_clean(&self) -> bool {
+    /// Why the connection may not go back to the pool, if it may not.
+    fn discard_reason(&self) -> Option<Discard> {
         let tx = self.tx();
-        self.in_flight.load(Ordering::Acquire) == 0 && !tx.open && !tx.lost
+        if tx.timed_out {
+            Some(Discard::TimedOut)
+        } else if tx.lost {
+            Some(Discard::Lost)
+        } else if self.in_flight.load(Ordering::Acquire) != 0 || tx.open {
+            Some(Discard::Unclean)
+        } else {
+            None
+        }
     }
 
     pub(crate) fn in_transaction(&self) -> bool {
@@ -167,6 +180,8 @@ impl Conn {
     /// its state: for a connection that carries session state (advisory locks, `SET`).
     pub(crate) fn detach(&mut self) {
         if let Some(obj) = self.obj.take() {
+            let why = self.discard_reason().unwrap_or(Discard::Requested);
+            self.settings.counters.discarded(why);
             drop(Object::take(obj));
         }
     }
@@ -288,6 +303,7 @@ impl Conn {
         let in_transaction = {
             let mut tx = self.tx();
             tx.lost = true;
+            tx.timed_out = true;
             tx.open
         };
         if let Some(token) = self.cancel_token() {
@@ -626,10 +642,14 @@ impl QueryRunner for Conn {
 impl Drop for Conn {
     fn drop(&mut self) {
         if let Some(obj) = self.obj.take() {
-            if !self.is_clean() {
-                // Detach from the pool; dropping the client closes the connection and the server
-                // rolls back whatever was open.
-                drop(Object::take(obj));
+            match self.discard_reason() {
+                // Detach from the pool; dropping the client closes the connection and the
+                // server rolls back whatever was open.
+                Some(why) => {
+                    self.settings.counters.discarded(why);
+                    drop(Object::take(obj));
+                }
+                None => give_back(obj),
             }
         }
     }

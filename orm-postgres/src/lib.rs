@@ -55,6 +55,11 @@
 //!   the SQL, never the values), recording the rows returned or affected, the duration and any
 //!   error's SQLSTATE. [`DatabaseBuilder::echo`] prints them to stderr;
 //!   [`DatabaseBuilder::slow_statement_threshold`] logs slow statements at WARN.
+//! - **Server features**: `LISTEN`/`NOTIFY` ([`Database::notify`], [`Listener`], the
+//!   [`notify`] module) and advisory locks ([`Database::advisory_lock`], [`AdvisoryLock`],
+//!   [`Transaction::advisory_xact_lock`]).
+//! - **Pool metrics**: [`Database::metrics`], published through the `metrics` facade with the
+//!   `metrics` feature.
 //!
 //! # Features
 //! | feature | default | enables |
@@ -64,6 +69,8 @@
 //! | `json` | yes | `JSONB` through `serde_json::Value` and [`Json<T>`](types::Json) |
 //! | `decimal` | yes | `NUMERIC` through `rust_decimal::Decimal` |
 //! | `tls` | yes | TLS through rustls (no OpenSSL): libpq's `sslmode`, `sslrootcert`, `sslcert`/`sslkey` ([`SslMode`], [`TlsError`]) |
+//! | `bigdecimal` | no | `NUMERIC` of any size, `NaN` and infinities through `BigNumeric` |
+//! | `metrics` | no | [pool metrics](Database::metrics) published through the `metrics` facade |
 
 #![warn(missing_docs)]
 
@@ -83,6 +90,7 @@ pub use orm_core::__private;
 #[doc(hidden)]
 pub use orm_core::driver;
 
+mod advisory;
 mod cancel;
 mod config;
 mod conn;
@@ -91,6 +99,8 @@ mod driver_error;
 mod executor;
 #[cfg(feature = "json")]
 mod explain;
+mod metrics;
+pub mod notify;
 mod pg_row;
 mod scoped;
 pub mod session;
@@ -99,11 +109,10 @@ mod tls;
 mod trace;
 mod transaction;
 
+pub use advisory::{AdvisoryKey, AdvisoryLock};
 pub use cancel::CancelHandle;
 pub use config::{ConfigError, SslMode};
-pub use database::{
-    Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives, PoolStatus,
-};
+pub use database::{Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives};
 pub use database::{advisory_lock_key, create_all, drop_all};
 pub use executor::{Executor, RowStream};
 #[cfg(feature = "json")]
@@ -118,6 +127,8 @@ pub use statement_log::{StatementLog, sql_matches};
 pub mod __statement_log {
     pub use crate::statement_log::{__check_queries, Expected};
 }
+pub use metrics::{Discarded, PoolMetrics, PoolStatus};
+pub use notify::Listener;
 pub use session::{RetryPolicy, Session, SessionOptions};
 pub use tls::TlsError;
 pub use transaction::{IsolationLevel, Transaction, TxOptions};

@@ -10,11 +10,12 @@ use deadpool_postgres::tokio_postgres;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
 
 use super::Database;
-use super::connector::Connector;
+use super::connector::{Connector, PoolConnect};
 use crate::config::redact::{Secret, redact};
 use crate::config::ssl::RootCert;
 use crate::config::{ConfigError, ConnectOptions, Env, ProcessEnv, SslMode, pgpass};
 use crate::conn::Settings;
+use crate::metrics::{PoolCounters, broken_check};
 use crate::trace::Reporting;
 use crate::{Error, Result, tls};
 
@@ -307,9 +308,14 @@ impl DatabaseBuilder {
         let dbname: Box<str> = connector.dbname.as_str().into();
         let tls = connector.tls.clone();
         let hosts = u32::try_from(connector.targets.len()).unwrap_or(u32::MAX);
+        let connector = Arc::new(connector);
+        let counters = Arc::new(PoolCounters::default());
         let manager = Manager::from_connect(
             connector.base.clone(),
-            connector,
+            PoolConnect {
+                connector: connector.clone(),
+                counters: counters.clone(),
+            },
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -322,6 +328,7 @@ impl DatabaseBuilder {
             .create_timeout(Some(create_timeout))
             .recycle_timeout(Some(self.recycle_timeout))
             .runtime(Runtime::Tokio1)
+            .pre_recycle(broken_check(counters.clone()))
             .build()
             .map_err(|e| Error::config("cannot build the connection pool", Some(Box::new(e))))?;
         Ok(Database {
@@ -341,8 +348,10 @@ impl DatabaseBuilder {
                     recycle: None,
                 },
                 tls,
+                counters,
             }),
             summary: summary.into(),
+            connector,
         })
     }
 

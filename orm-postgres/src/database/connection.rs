@@ -88,6 +88,12 @@ impl Connection {
     pub fn close_on_drop(&mut self) {
         self.close_on_drop = true;
     }
+
+    /// Undoes [`close_on_drop`](Connection::close_on_drop): for a holder whose session state
+    /// is gone (an advisory lock released, or never taken).
+    pub(crate) fn return_on_drop(&mut self) {
+        self.close_on_drop = false;
+    }
 }
 
 impl Drop for Connection {

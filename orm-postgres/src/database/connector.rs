@@ -1,16 +1,20 @@
-//! Opening one connection for the pool: libpq's host list tried in order, each host with its
-//! own password (from `.pgpass` when none was given) and TLS mode (none on a Unix socket).
+//! Opening one connection, for the pool or for a caller that drives it itself (a
+//! [`Listener`](crate::Listener)): libpq's host list tried in order, each host with its own
+//! password (from `.pgpass` when none was given) and TLS mode (none on a Unix socket).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use deadpool_postgres::tokio_postgres::config::SslMode as PgSslMode;
+use deadpool_postgres::tokio_postgres::tls::MakeTlsConnect;
 use deadpool_postgres::tokio_postgres::{self, Client};
 use futures_util::future::BoxFuture;
 
 use crate::config::pgpass::{self, Wanted};
 use crate::config::redact::Secret;
 use crate::config::{Host, ProcessEnv, SslMode, Target};
+use crate::metrics::PoolCounters;
 use crate::tls;
 
 /// Opens connections to the first server of the list that accepts one.
@@ -130,47 +134,94 @@ impl Connector {
     }
 }
 
-impl deadpool_postgres::Connect for Connector {
+/// A connection of its own to the database's server, not the pool's: the driver's client and
+/// its IO, which the caller drives (polling it delivers the server's notifications).
+pub(crate) type DirectConnection = tokio_postgres::Connection<
+    tokio_postgres::Socket,
+    <tls::Connector as MakeTlsConnect<tokio_postgres::Socket>>::Stream,
+>;
+
+impl Connector {
+    /// Opens one connection to the first server of the list that accepts one.
+    pub(crate) async fn open(&self) -> Result<(Client, DirectConnection), tokio_postgres::Error> {
+        let mut last_error = None;
+        for target in self.order() {
+            let config = self.config_for(target);
+            match config.connect(self.tls.clone()).await {
+                Ok(opened) => {
+                    tracing::debug!(server = %target, "connected");
+                    return Ok(opened);
+                }
+                Err(e) => {
+                    tracing::debug!(server = %target, error = %e, "connection attempt failed");
+                    last_error = Some(e);
+                }
+            }
+        }
+        match last_error {
+            Some(e) => Err(e),
+            // No server to try (the builder refuses that): the driver's own error for it.
+            None => {
+                tokio_postgres::Config::new()
+                    .connect(self.tls.clone())
+                    .await
+            }
+        }
+    }
+}
+
+/// What opens the pool's connections: the database's [`Connector`], counting what it opens
+/// and what closes.
+pub(crate) struct PoolConnect {
+    pub(super) connector: Arc<Connector>,
+    pub(super) counters: Arc<PoolCounters>,
+}
+
+impl deadpool_postgres::Connect for PoolConnect {
     fn connect(
         &self,
         _: &tokio_postgres::Config,
     ) -> BoxFuture<'_, Result<(Client, tokio::task::JoinHandle<()>), tokio_postgres::Error>> {
         Box::pin(async move {
-            let mut last_error = None;
-            for target in self.order() {
-                let config = self.config_for(target);
-                match config.connect(self.tls.clone()).await {
-                    Ok((client, connection)) => {
-                        tracing::debug!(server = %target, "connected");
-                        return Ok(drive(client, connection));
-                    }
-                    Err(e) => {
-                        tracing::debug!(server = %target, error = %e, "connection attempt failed");
-                        last_error = Some(e);
-                    }
+            match self.connector.open().await {
+                Ok((client, connection)) => {
+                    self.counters.opened();
+                    Ok(drive(client, connection, self.counters.clone()))
                 }
-            }
-            match last_error {
-                Some(e) => Err(e),
-                // No server to try (the builder refuses that): the driver's own error for it.
-                None => tokio_postgres::Config::new()
-                    .connect(self.tls.clone())
-                    .await
-                    .map(|(client, connection)| drive(client, connection)),
+                Err(e) => {
+                    self.counters.connect_failed();
+                    Err(e)
+                }
             }
         })
     }
 }
 
-/// Runs the connection's IO in a task of its own, as the pool expects.
-fn drive<C>(client: Client, connection: C) -> (Client, tokio::task::JoinHandle<()>)
-where
-    C: std::future::Future<Output = Result<(), tokio_postgres::Error>> + Send + 'static,
-{
+/// Runs the connection's IO in a task of its own, as the pool expects, counting its end:
+/// the IO finished (the client dropped, the server or the network closed it) or the task
+/// aborted (the pool aborts it when it drops a connection).
+fn drive(
+    client: Client,
+    connection: DirectConnection,
+    counters: Arc<PoolCounters>,
+) -> (Client, tokio::task::JoinHandle<()>) {
+    // Made outside the task, so that it is counted even when the task is aborted before its
+    // first poll (the future is dropped with the guard in it).
+    let count = CountClose(counters);
     let task = tokio::spawn(async move {
+        let _count = count;
         if let Err(e) = connection.await {
             tracing::debug!(error = %e, "connection closed with an error");
         }
     });
     (client, task)
+}
+
+/// Counts a connection closed when its IO task ends, however it ends.
+struct CountClose(Arc<PoolCounters>);
+
+impl Drop for CountClose {
+    fn drop(&mut self) {
+        self.0.closed();
+    }
 }

@@ -22,17 +22,21 @@ mod transactions;
 
 pub use builder::{DEFAULT_QUERY_TIMEOUT, DatabaseBuilder, Keepalives};
 pub use connection::Connection;
+pub(crate) use connector::DirectConnection;
 pub use schema::{advisory_lock_key, create_all, drop_all};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
+use deadpool_postgres::tokio_postgres::Client;
 
 use crate::conn::{Conn, Settings};
 use crate::executor::Executor;
 use crate::executor::sealed::{Acquire, ConnRef};
-use crate::{Error, Result};
+use crate::metrics::{PoolMetrics, PoolStatus};
+use crate::{Error, ErrorKind, PoolStage, Result};
+use connector::Connector;
 
 /// A PostgreSQL database reached through a pool of connections.
 ///
@@ -56,6 +60,8 @@ pub struct Database {
     query_timeout: Option<Duration>,
     /// `user@host:port/dbname (sslmode=...)`, for `Debug`: never a password.
     summary: Arc<str>,
+    /// What opens connections (the pool's, and those a listener holds itself).
+    connector: Arc<Connector>,
 }
 
 impl std::fmt::Debug for Database {
@@ -68,18 +74,6 @@ impl std::fmt::Debug for Database {
             .field("available", &s.available)
             .finish()
     }
-}
-
-/// How many connections the pool holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct PoolStatus {
-    /// The most connections the pool opens.
-    pub max_size: usize,
-    /// Connections open now (idle or in use).
-    pub size: usize,
-    /// Idle connections ready for use.
-    pub available: usize,
 }
 
 impl Database {
@@ -137,19 +131,61 @@ impl Database {
         }
     }
 
-    /// A connection out of the pool, with this handle's settings.
+    /// A connection out of the pool, with this handle's settings (counted).
     pub(crate) async fn checkout(&self) -> Result<Conn> {
-        Conn::checkout(&self.pool, self.settings.clone(), self.query_timeout).await
+        let conn = Conn::checkout(&self.pool, self.settings.clone(), self.query_timeout).await;
+        let counters = &self.settings.counters;
+        match &conn {
+            Ok(_) => counters.checked_out(|| self.status()),
+            Err(e) if matches!(e.kind(), ErrorKind::PoolTimeout(PoolStage::Wait)) => {
+                counters.wait_timed_out(|| self.status());
+            }
+            Err(_) => {}
+        }
+        conn
     }
 
     /// How many connections the pool holds now.
     pub fn status(&self) -> PoolStatus {
-        let s = self.pool.status();
-        PoolStatus {
-            max_size: s.max_size,
-            size: s.size,
-            available: s.available,
-        }
+        self.pool.status().into()
+    }
+
+    /// What the pool holds now and what happened to its connections since the database was
+    /// built: checkouts, wait timeouts, connections opened, closed, and discarded by reason.
+    ///
+    /// With the `metrics` feature, the same numbers are published through the `metrics` facade
+    /// as they change: the counters `db.pool.checkouts`, `db.pool.wait_timeouts`,
+    /// `db.pool.connections.opened`, `db.pool.connections.errors`, `db.pool.connections.closed`
+    /// and `db.pool.connections.discarded` (label `reason`: `lost`, `broken`, `timed_out`,
+    /// `unclean`, `requested`), and the gauges `db.pool.max`, `db.pool.size`, `db.pool.idle`,
+    /// `db.pool.in_use` and `db.pool.waiting` (set at every checkout and return).
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// let before = db.metrics();
+    /// db.batch_execute("SELECT 1").await?;
+    /// let after = db.metrics();
+    /// assert_eq!(after.checkouts - before.checkouts, 1);
+    /// assert_eq!(after.status.in_use, 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn metrics(&self) -> PoolMetrics {
+        self.settings.counters.snapshot(self.status())
+    }
+
+    /// Opens a connection of its own, outside the pool (and its counters), for a caller that
+    /// drives it.
+    pub(crate) async fn open_direct(&self) -> Result<(Client, DirectConnection)> {
+        self.connector
+            .open()
+            .await
+            .map_err(crate::driver_error::from_connect)
+    }
+
+    /// The client-side limit of each statement run through this handle.
+    pub(crate) fn query_timeout(&self) -> Option<Duration> {
+        self.query_timeout
     }
 }
 

@@ -8,7 +8,9 @@
 
 mod cancel;
 mod huge;
+mod listener;
 mod pool;
+mod pool_metrics;
 mod restarts;
 mod schema;
 mod shutdown;

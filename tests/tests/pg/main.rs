@@ -5,12 +5,14 @@
 //! per topic; `compile` holds the SQL snapshots that need no server, `datasets` the runs over
 //! real datasets.
 
+mod advisory;
 mod connection;
 mod crud;
 mod errors;
 mod explain;
 mod functions;
 mod lossless;
+mod notify;
 mod queries;
 mod readme;
 mod relations;
