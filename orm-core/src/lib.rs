@@ -64,6 +64,7 @@ extern crate self as orm_core;
 
 pub mod ast;
 pub mod compile;
+pub mod copy;
 pub mod ddl;
 pub mod error;
 pub mod expr;

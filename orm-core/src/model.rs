@@ -45,6 +45,10 @@ pub trait Model:
     /// One array per [`Table::insert_columns`] (the column's values over `rows`), for multi-row
     /// inserts through `unnest`.
     fn insert_arrays(rows: &[Self]) -> Vec<Param>;
+
+    /// Appends references to the values of [`Table::insert_columns`], in order, to `out`: the
+    /// row of a binary `COPY`, without copying a value.
+    fn insert_values<'a>(&'a self, out: &mut Vec<&'a (dyn postgres_types::ToSql + Sync)>);
 }
 
 /// Decodes a model that may be missing (the outer side of a join): `None` when its primary-key

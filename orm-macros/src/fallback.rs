@@ -105,6 +105,12 @@ pub(crate) fn model(model: &Model) -> TokenStream {
                 fn insert_arrays(_: &[Self]) -> #p::Vec<#p::Param> {
                     #p::Vec::new()
                 }
+
+                fn insert_values<'__a>(
+                    &'__a self,
+                    _: &mut #p::Vec<&'__a (dyn #p::ToSql + #p::Sync)>,
+                ) {
+                }
             }
 
             #[automatically_derived]

@@ -109,7 +109,7 @@ impl Conn {
         })
     }
 
-    fn obj(&self) -> Result<&Object> {
+    pub(crate) fn obj(&self) -> Result<&Object> {
         let (lost, open) = {
             let tx = self.tx();
             (tx.lost, tx.open)
@@ -187,7 +187,7 @@ impl Conn {
     }
 
     /// Checks the transaction state and rolls back a dropped savepoint before a statement.
-    async fn ready(&self) -> Result<()> {
+    pub(crate) async fn ready(&self) -> Result<()> {
         self.settle().await?;
         let pending = {
             let mut tx = self.tx();
@@ -206,7 +206,7 @@ impl Conn {
         Ok(())
     }
 
-    fn begin_statement(&self, sql: &str) -> Trace {
+    pub(crate) fn begin_statement(&self, sql: &str) -> Trace {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.settings.statements.fetch_add(1, Ordering::Relaxed);
         self.settings.logs.record(sql);
@@ -215,6 +215,15 @@ impl Conn {
 
     fn end_statement(&self) {
         self.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// Marks the open transaction failed after an error the server saw but the driver did not
+    /// report as one (a `COPY` the client aborted): the server refuses everything but a rollback.
+    pub(crate) fn note_failed(&self) {
+        let mut tx = self.tx();
+        if tx.open {
+            tx.failed = true;
+        }
     }
 
     /// Records a failed statement: inside a transaction, the server now refuses everything
@@ -231,7 +240,7 @@ impl Conn {
     }
 
     /// A prepared statement from the connection's cache.
-    async fn prepare(&self, sql: &str) -> Result<Statement> {
+    pub(crate) async fn prepare(&self, sql: &str) -> Result<Statement> {
         let obj = self.obj()?;
         obj.prepare_cached(sql).await.map_err(|e| self.pg_error(e))
     }
@@ -272,7 +281,7 @@ impl Conn {
     /// completes, the count stays up and the connection is discarded instead of reused.
     /// `rows` says how many rows a result returned or affected (`None` when there is no
     /// count, as for a script). The statement's span is entered while it runs.
-    async fn tracked<T>(
+    pub(crate) async fn tracked<T>(
         &self,
         sql: &str,
         fut: impl std::future::Future<Output = Result<T>>,

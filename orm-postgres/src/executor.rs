@@ -5,7 +5,6 @@
 
 use std::future::Future;
 use std::marker::PhantomData;
-use std::ops::Deref;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -13,42 +12,14 @@ use deadpool_postgres::tokio_postgres;
 use futures_util::Stream;
 
 use crate::conn::Conn;
+use crate::copy::{CopyOutStream, Source};
 use crate::load::{IntoLoader, Strategy};
 use crate::pg_row::PgRow;
 use crate::trace::{Outcome, Trace};
 use crate::{Decode, Result, RowOf, Statement};
 use orm_core::driver::{JoinedFold, LoadPlan, load_plan, run_loads};
 
-pub(crate) mod sealed {
-    use super::*;
-
-    /// A connection to run one call on: checked out for the call, or borrowed from a
-    /// transaction.
-    // Lives on the stack for one call; boxing `Owned` would add an allocation per statement.
-    #[allow(clippy::large_enum_variant)]
-    pub enum ConnRef<'a> {
-        /// Checked out of the pool for this call; returned (or discarded) when dropped.
-        Owned(Conn),
-        /// The connection of a transaction.
-        Borrowed(&'a Conn),
-    }
-
-    impl Deref for ConnRef<'_> {
-        type Target = Conn;
-        fn deref(&self) -> &Conn {
-            match self {
-                ConnRef::Owned(c) => c,
-                ConnRef::Borrowed(c) => c,
-            }
-        }
-    }
-
-    /// How an executor gets a connection. Not implementable outside this crate.
-    pub trait Acquire {
-        /// The connection for one call.
-        fn acquire(&self) -> impl Future<Output = Result<ConnRef<'_>>> + Send;
-    }
-}
+pub(crate) use crate::acquire::sealed;
 
 use sealed::{Acquire, ConnRef};
 
@@ -181,6 +152,53 @@ pub trait Executor: Acquire + Sync {
             let loaders = [loader];
             run_loads(&*conn, parents.iter_mut().collect(), &loaders, None, false).await
         }
+    }
+
+    /// Inserts `rows` with binary `COPY … FROM STDIN`, the fastest way to load many rows, and
+    /// returns how many were copied. The columns written are those of an insert (generated
+    /// keys and generated columns are left to the server); nothing is returned, so use
+    /// [`insert_many`](crate::stmt::insert_many) when you need the generated keys back. All or
+    /// nothing: a failing row (a constraint violation) fails the whole copy, and inside a
+    /// transaction fails the transaction.
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # use orm_postgres::__doc_fixture::User;
+    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// let users: Vec<User> = (0..100_000)
+    ///     .map(|i| User { id: 0, name: format!("user{i}"), email: None })
+    ///     .collect();
+    /// assert_eq!(db.copy_in(&users).await?, 100_000);
+    /// # Ok(()) }
+    /// ```
+    fn copy_in<M: crate::Model>(&self, rows: &[M]) -> impl Future<Output = Result<u64>> + Send {
+        async move {
+            let conn = self.acquire().await?;
+            let rows = Source::<M, futures_util::stream::Empty<M>>::Slice(rows);
+            conn.copy_in(M::TABLE, rows).await
+        }
+    }
+
+    /// [`copy_in`](Executor::copy_in) of rows produced as they are sent (from a file, another
+    /// database, a generator), so memory stays bounded whatever the count.
+    fn copy_in_stream<M, S>(&self, rows: S) -> impl Future<Output = Result<u64>> + Send
+    where
+        M: crate::Model + Send,
+        S: futures_util::Stream<Item = M> + Send,
+    {
+        async move {
+            let conn = self.acquire().await?;
+            conn.copy_in::<M, S>(M::TABLE, Source::Stream(rows)).await
+        }
+    }
+
+    /// Every row of `M`'s table, read with binary `COPY … TO STDOUT` and decoded as they arrive:
+    /// the fastest way to read a whole table. Filtered reads go through
+    /// [`stream`](Executor::stream) (`COPY` takes no parameters).
+    fn copy_out<M: crate::Model>(
+        &self,
+    ) -> impl Future<Output = Result<CopyOutStream<'_, M>>> + Send {
+        async move { CopyOutStream::start(self.acquire().await?).await }
     }
 
     /// Runs raw SQL through the simple-query protocol: no parameters, several `;`-separated

@@ -90,10 +90,12 @@ pub use orm_core::__private;
 #[doc(hidden)]
 pub use orm_core::driver;
 
+mod acquire;
 mod advisory;
 mod cancel;
 mod config;
 mod conn;
+mod copy;
 mod database;
 mod driver_error;
 mod executor;
@@ -112,6 +114,7 @@ mod transaction;
 pub use advisory::{AdvisoryKey, AdvisoryLock};
 pub use cancel::CancelHandle;
 pub use config::{ConfigError, SslMode};
+pub use copy::CopyOutStream;
 pub use database::{Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives};
 pub use database::{advisory_lock_key, create_all, drop_all};
 pub use executor::{Executor, RowStream};

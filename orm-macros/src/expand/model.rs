@@ -113,6 +113,10 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
     };
     let insert_params = param_list(model.columns().filter(|f| f.is_inserted()).collect());
     let update_params = param_list(model.columns().filter(|f| !f.is_primary_key()).collect());
+    let insert_values = model.columns().filter(|f| f.is_inserted()).map(|field| {
+        let name = field.ident;
+        quote!(__out.push(&self.#name);)
+    });
     let arrays = model.columns().filter(|f| f.is_inserted()).map(|field| {
         let name = field.ident;
         quote!(#p::column_array(__rows, |__r: &Self| &__r.#name))
@@ -176,6 +180,13 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
 
             fn insert_arrays(__rows: &[Self]) -> #p::Vec<#p::Param> {
                 <#p::Vec<#p::Param>>::from([#(#arrays),*])
+            }
+
+            fn insert_values<'__a>(
+                &'__a self,
+                __out: &mut #p::Vec<&'__a (dyn #p::ToSql + #p::Sync)>,
+            ) {
+                #(#insert_values)*
             }
         }
     }

@@ -48,7 +48,7 @@ pub(crate) const LAYERS: &[Crate] = &[
             ("schema", &["types", "meta", "row", "model"]),
             ("ast", &["ast"]),
             ("compiler", &["compile"]),
-            ("builders", &["expr", "stmt", "raw", "ddl"]),
+            ("builders", &["expr", "stmt", "raw", "ddl", "copy"]),
             ("orm", &["relation", "load"]),
             ("session", &["session"]),
             ("facade", &["__private", "driver", "func", "__doc_fixture"]),
@@ -63,7 +63,7 @@ pub(crate) const LAYERS: &[Crate] = &[
         required: true,
         layers: &[
             ("model", &["ast", "attr", "case", "ctxt", "symbol", "check"]),
-            ("generate", &["expand", "fallback", "embed"]),
+            ("generate", &["expand", "fallback", "embed", "test_attr"]),
             ("dispatch", &["derive", "tests"]),
         ],
         cycles_allowed_within: &[],

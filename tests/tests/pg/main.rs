@@ -7,6 +7,7 @@
 
 mod advisory;
 mod connection;
+mod copy;
 mod crud;
 mod errors;
 mod explain;

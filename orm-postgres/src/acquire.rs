@@ -1,0 +1,39 @@
+//! How an executor gets a connection: checked out for one call, or borrowed from a transaction
+//! or a held connection. Sealed: not implementable outside this crate.
+
+use std::future::Future;
+use std::ops::Deref;
+
+use crate::Result;
+use crate::conn::Conn;
+
+pub(crate) mod sealed {
+    use super::*;
+
+    /// A connection to run one call on: checked out for the call, or borrowed from a
+    /// transaction.
+    // Lives on the stack for one call; boxing `Owned` would add an allocation per statement.
+    #[allow(clippy::large_enum_variant)]
+    pub enum ConnRef<'a> {
+        /// Checked out of the pool for this call; returned (or discarded) when dropped.
+        Owned(Conn),
+        /// The connection of a transaction.
+        Borrowed(&'a Conn),
+    }
+
+    impl Deref for ConnRef<'_> {
+        type Target = Conn;
+        fn deref(&self) -> &Conn {
+            match self {
+                ConnRef::Owned(c) => c,
+                ConnRef::Borrowed(c) => c,
+            }
+        }
+    }
+
+    /// How an executor gets a connection. Not implementable outside this crate.
+    pub trait Acquire {
+        /// The connection for one call.
+        fn acquire(&self) -> impl Future<Output = Result<ConnRef<'_>>> + Send;
+    }
+}

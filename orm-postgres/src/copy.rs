@@ -1,0 +1,218 @@
+//! Binary `COPY` for models: [`Executor::copy_in`](crate::Executor::copy_in),
+//! [`copy_in_stream`](crate::Executor::copy_in_stream) and
+//! [`copy_out`](crate::Executor::copy_out).
+//!
+//! The fastest way in and out of PostgreSQL: rows travel in the binary copy format, written
+//! from references to the objects' fields (no parameter is built per value) and decoded by
+//! position like any other row. The columns' types, which the format needs, come from a
+//! prepared (never run) `SELECT … LIMIT 0`, cached per connection like every statement.
+
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use deadpool_postgres::tokio_postgres::binary_copy::{
+    BinaryCopyInWriter, BinaryCopyOutRow, BinaryCopyOutStream,
+};
+use deadpool_postgres::tokio_postgres::types::{FromSql, ToSql, Type};
+use futures_util::{Stream, StreamExt, pin_mut};
+
+use crate::acquire::sealed::ConnRef;
+use crate::conn::Conn;
+use crate::trace::{Outcome, Trace};
+use crate::types::domain_base;
+use crate::{BoxError, Decode, Model, Result, Table};
+
+/// A row's values, by reference.
+type Values<'a> = Vec<&'a (dyn ToSql + Sync)>;
+
+/// The types of `sql`'s result columns, domains replaced by their base types (a domain value is
+/// sent and received as its base type).
+async fn column_types(conn: &Conn, sql: &str) -> Result<Vec<Type>> {
+    let stmt = conn.prepare(sql).await?;
+    Ok(stmt
+        .columns()
+        .iter()
+        .map(|c| domain_base(c.type_()).unwrap_or(c.type_()).clone())
+        .collect())
+}
+
+/// Where the rows of a `COPY … FROM STDIN` come from.
+pub(crate) enum Source<'a, M, S> {
+    /// A slice: one buffer of references serves every row.
+    Slice(&'a [M]),
+    /// A stream of owned rows, written as they arrive.
+    Stream(S),
+}
+
+impl Conn {
+    /// `COPY table FROM STDIN (FORMAT binary)` of `rows`; returns the number of rows copied.
+    /// Inside a transaction, a failed copy fails the transaction (as the server does).
+    pub(crate) async fn copy_in<M, S>(
+        &self,
+        table: &'static Table,
+        rows: Source<'_, M, S>,
+    ) -> Result<u64>
+    where
+        M: Model,
+        S: Stream<Item = M>,
+    {
+        let copy_sql = orm_core::copy::copy_in_sql(table)?;
+        let types_sql = orm_core::copy::insert_types_sql(table)?;
+        self.ready().await?;
+        let run = async {
+            let types = column_types(self, &types_sql).await?;
+            let stmt = self.prepare(&copy_sql).await?;
+            let sink = self
+                .obj()?
+                .copy_in(&stmt)
+                .await
+                .map_err(|e| self.pg_error(e))?;
+            let writer = BinaryCopyInWriter::new(sink, &types);
+            pin_mut!(writer);
+            match rows {
+                Source::Slice(rows) => {
+                    let mut values: Values<'_> = Vec::with_capacity(types.len());
+                    for row in rows {
+                        values.clear();
+                        row.insert_values(&mut values);
+                        writer
+                            .as_mut()
+                            .write(&values)
+                            .await
+                            .map_err(|e| self.pg_error(e))?;
+                    }
+                }
+                Source::Stream(rows) => {
+                    pin_mut!(rows);
+                    while let Some(row) = rows.next().await {
+                        let mut values: Values<'_> = Vec::with_capacity(types.len());
+                        row.insert_values(&mut values);
+                        writer
+                            .as_mut()
+                            .write(&values)
+                            .await
+                            .map_err(|e| self.pg_error(e))?;
+                    }
+                }
+            }
+            writer.as_mut().finish().await.map_err(|e| self.pg_error(e))
+        };
+        let result = self.tracked(&copy_sql, run, |n| Some(*n)).await;
+        if result.is_err() {
+            // A value that failed to encode aborted the copy (CopyFail) without a server error
+            // reaching the driver; the server failed the transaction all the same.
+            self.note_failed();
+        }
+        result
+    }
+
+    /// Starts `COPY table TO STDOUT (FORMAT binary)` of every column of `M`'s table.
+    async fn copy_out_start<M: Model>(&self) -> Result<(BinaryCopyOutStream, usize, Trace)> {
+        let copy_sql = orm_core::copy::copy_out_sql(M::TABLE)?;
+        let types_sql = orm_core::copy::column_types_sql(M::TABLE)?;
+        self.ready().await?;
+        let trace = self.begin_statement(&copy_sql);
+        let started = async {
+            let types = column_types(self, &types_sql).await?;
+            let stmt = self.prepare(&copy_sql).await?;
+            let out = self
+                .obj()?
+                .copy_out(&stmt)
+                .await
+                .map_err(|e| self.pg_error(e))?;
+            Ok::<_, crate::Error>((BinaryCopyOutStream::new(out, &types), types.len()))
+        };
+        match started.await {
+            Ok((stream, width)) => Ok((stream, width, trace)),
+            Err(e) => {
+                self.finish_stream(trace, Outcome::Failed(&e));
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A row of a binary `COPY … TO STDOUT`, seen through orm-core's [`Row`](crate::Row).
+struct CopyRow<'r> {
+    row: &'r BinaryCopyOutRow,
+    width: usize,
+}
+
+impl crate::Row for CopyRow<'_> {
+    fn get_at<'a, T: FromSql<'a>>(&'a self, idx: usize) -> std::result::Result<T, BoxError> {
+        self.row.try_get(idx).map_err(|e| {
+            let text = e.to_string();
+            std::error::Error::source(&e)
+                .map(|s| s.to_string().into())
+                .unwrap_or_else(|| text.into())
+        })
+    }
+
+    fn width(&self) -> usize {
+        self.width
+    }
+}
+
+/// The rows of a table read with binary `COPY … TO STDOUT`, decoded as models as they arrive.
+/// Returned by [`Executor::copy_out`](crate::Executor::copy_out). The connection is busy until
+/// the stream ends; dropping it earlier discards the connection.
+pub struct CopyOutStream<'a, M> {
+    conn: ConnRef<'a>,
+    rows: Pin<Box<BinaryCopyOutStream>>,
+    width: usize,
+    trace: Option<Trace>,
+    count: u64,
+    _out: PhantomData<fn() -> M>,
+}
+
+impl<'a, M: Model> CopyOutStream<'a, M> {
+    pub(crate) async fn start(conn: ConnRef<'a>) -> Result<Self> {
+        let (rows, width, trace) = conn.copy_out_start::<M>().await?;
+        Ok(CopyOutStream {
+            conn,
+            rows: Box::pin(rows),
+            width,
+            trace: Some(trace),
+            count: 0,
+            _out: PhantomData,
+        })
+    }
+}
+
+impl<M: Model> Stream for CopyOutStream<'_, M> {
+    type Item = Result<M>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        let Some(trace) = &this.trace else {
+            return Poll::Ready(None);
+        };
+        let span = trace.span().clone();
+        let _entered = span.enter();
+        match this.rows.as_mut().poll_next(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(row))) => {
+                this.count += 1;
+                let view = CopyRow {
+                    row: &row,
+                    width: this.width,
+                };
+                Poll::Ready(Some(<M as Decode>::decode(&view, 0)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                let e = this.conn.pg_error(e);
+                if let Some(trace) = this.trace.take() {
+                    this.conn.finish_stream(trace, Outcome::Failed(&e));
+                }
+                Poll::Ready(Some(Err(e)))
+            }
+            Poll::Ready(None) => {
+                if let Some(trace) = this.trace.take() {
+                    this.conn.finish_stream(trace, Outcome::Rows(this.count));
+                }
+                Poll::Ready(None)
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Binary COPY in and out: every type round-trips, counts are exact, a failing row fails the
+//! whole copy with a typed error, and a copy in a transaction commits or rolls back with it.
+
+use futures_util::TryStreamExt;
+use orm_postgres::prelude::*;
+use orm_testing::test_database;
+use orm_tests::{Everything, Mood, User};
+
+use crate::users_db;
+
+#[tokio::test]
+async fn every_type_round_trips_through_copy() {
+    let t = test_database().await.unwrap();
+    t.create_all(&[Everything::TABLE]).await.unwrap();
+    let mut a = crate::types::sample();
+    let mut b = crate::types::sample();
+    b.maybe_int = Some(7);
+    b.maybe_mood = None;
+    b.moods = vec![];
+    b.mood = Mood::Happy;
+    assert_eq!(t.copy_in(&[a.clone(), b.clone()]).await.unwrap(), 2);
+
+    let mut back: Vec<Everything> = t
+        .copy_out::<Everything>()
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    back.sort_by_key(|e| e.id);
+    assert_eq!(back.len(), 2);
+    (a.id, b.id) = (back[0].id, back[1].id);
+    assert_eq!(back, [a.clone(), b.clone()]);
+    // The same rows read through a query agree with the copy.
+    let queried = t
+        .fetch_all(select::<Everything>().order_by(Everything::id))
+        .await
+        .unwrap();
+    assert_eq!(queried, back);
+}
+
+#[tokio::test]
+async fn copy_in_counts_rows_and_leaves_generated_keys_to_the_server() {
+    let t = users_db().await;
+    let users: Vec<User> = (0..10_000)
+        .map(|i| User::new(&format!("u{i:05}")))
+        .collect();
+    assert_eq!(t.copy_in(&users).await.unwrap(), 10_000);
+    let (n, min, max): (i64, Option<i64>, Option<i64>) = t
+        .fetch_one(orm_postgres::raw::query::<(i64, Option<i64>, Option<i64>)>(
+            "SELECT count(*), min(id), max(id) FROM users",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        (n, min, max),
+        (10_000, Some(1), Some(10_000)),
+        "ids from the identity"
+    );
+    let last: User = t
+        .fetch_one(select::<User>().filter(User::name.eq("u09999")))
+        .await
+        .unwrap();
+    assert_eq!(last.age, 0);
+
+    // A stream of rows made as they are sent.
+    let more = futures_util::stream::iter((0..5_000).map(|i| User::new(&format!("s{i:05}"))));
+    assert_eq!(t.copy_in_stream(more).await.unwrap(), 5_000);
+    let out: Vec<User> = t
+        .copy_out::<User>()
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(out.len(), 15_000);
+    assert!(out.iter().any(|u| u.name == "s04999"));
+    // The connection went back clean: the pool still works.
+    assert_eq!(t.fetch_one(select::<User>().count()).await.unwrap(), 15_000);
+}
+
+#[tokio::test]
+async fn a_failing_row_fails_the_whole_copy() {
+    let t = users_db().await;
+    t.execute(insert(&User::new("taken"))).await.unwrap();
+    let rows = [User::new("a"), User::new("taken"), User::new("b")];
+    let err = t.copy_in(&rows).await.unwrap_err();
+    assert!(err.is_unique_violation(), "{err:?}");
+    assert_eq!(err.constraint(), Some("users_name_key"), "{err:?}");
+    assert_eq!(
+        t.fetch_one(select::<User>().count()).await.unwrap(),
+        1,
+        "all or nothing"
+    );
+
+    // A check constraint (age >= 0) too; and the pool is fine afterwards.
+    let mut bad = User::new("negative");
+    bad.age = -1;
+    let err = t.copy_in(&[bad]).await.unwrap_err();
+    assert_eq!(err.sqlstate(), Some("23514"), "{err:?}");
+    assert_eq!(t.fetch_one(select::<User>().count()).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_copy_commits_or_rolls_back_with_its_transaction() {
+    let t = users_db().await;
+    let tx = t.begin().await.unwrap();
+    assert_eq!(
+        tx.copy_in(&[User::new("x"), User::new("y")]).await.unwrap(),
+        2
+    );
+    assert_eq!(tx.fetch_one(select::<User>().count()).await.unwrap(), 2);
+    tx.rollback().await.unwrap();
+    assert_eq!(t.fetch_one(select::<User>().count()).await.unwrap(), 0);
+
+    let tx = t.begin().await.unwrap();
+    tx.copy_in(&[User::new("x")]).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(t.fetch_one(select::<User>().count()).await.unwrap(), 1);
+
+    // A failed copy fails the transaction: only a rollback is accepted.
+    let tx = t.begin().await.unwrap();
+    assert!(tx.copy_in(&[User::new("x")]).await.is_err());
+    let err = tx.fetch_one(select::<User>().count()).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), orm_postgres::ErrorKind::TransactionState(_)),
+        "{err:?}"
+    );
+    tx.rollback().await.unwrap();
+}
