@@ -185,7 +185,7 @@ impl Session {
 
     /// Whether the session refuses work until a rollback.
     pub fn is_pending_rollback(&self) -> bool {
-        self.failed.is_some() || self.in_flush
+        self.failed.is_some() || self.in_flush || self.uow.needs_rollback()
     }
 
     /// Turns autoflush on or off.

@@ -536,3 +536,50 @@ fn rollback_with_a_guard_on_an_object_to_restore_changes_nothing() {
         assert_eq!(count(&t, "SELECT count(*) FROM s_user").await, 1);
     });
 }
+
+#[test]
+fn a_failed_commit_that_cannot_restore_a_held_object_requires_the_rollback_that_does() {
+    watchdog(|| async {
+        let t = setup().await;
+        // A constraint checked only at COMMIT: the server refuses the commit after the flush.
+        t.batch_execute(
+            "ALTER TABLE s_user ADD CONSTRAINT s_user_age_once UNIQUE (age) \
+             DEFERRABLE INITIALLY DEFERRED",
+        )
+        .await
+        .unwrap();
+        let mut s = t.session_with(no_expire());
+        let mut first = User::named("first");
+        first.age = 5;
+        let first = s.add(first);
+        s.flush().await.unwrap();
+        let mut second = User::named("second");
+        second.age = 5;
+        let second = s.add(second);
+        s.flush().await.unwrap();
+        // Nothing left to flush, so the commit's check passes; the server then refuses the
+        // COMMIT, and restoring `first` meets the guard.
+        let reading = first.read();
+        let err = s.commit().await.expect_err("the deferred constraint fails");
+        assert!(err.is_unique_violation(), "{err:?}");
+        assert_eq!(second.status(), Status::Detached, "restored");
+        assert_eq!(first.status(), Status::Persistent, "held: not restored yet");
+        assert!(s.is_pending_rollback());
+        let err = s.get::<User>(1).await.expect_err("pending rollback");
+        assert!(err.is_pending_rollback(), "{err:?}");
+        let err = s.rollback().await.expect_err("first is still held");
+        assert_in_use(&err, "rollback", "User", "id=1", HeldGuard::Read);
+        drop(reading);
+        s.rollback().await.expect("the rest restored");
+        assert_eq!(first.status(), Status::Detached);
+        assert!(!s.is_pending_rollback());
+        let mut third = User::named("third");
+        third.age = 5;
+        s.add(third);
+        s.commit().await.unwrap();
+        assert_eq!(
+            count(&t, "SELECT count(*) FROM s_user WHERE age = 5").await,
+            1
+        );
+    });
+}
