@@ -227,15 +227,10 @@ pub(crate) fn link_entry_fk<T: Persist>(
         let mut inner = entry.write_for(operation)?;
         touch(entry, &mut inner);
     }
-    let link = FkLink {
+    entry.fk().put(FkLink {
         fk_cols: keys.fk_cols.clone(),
         parent,
         parent_cols: keys.key_cols.clone(),
-    };
-    let mut fk = entry.fk();
-    match fk.iter_mut().find(|l| l.fk_cols == keys.fk_cols) {
-        Some(existing) => *existing = link,
-        None => fk.push(link),
-    }
+    });
     Ok(())
 }

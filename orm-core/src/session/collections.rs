@@ -9,7 +9,7 @@ use super::state::downcast;
 use super::status::Status;
 use super::tracked::Tracked;
 use super::unit::{
-    CollKey, Collection, ErasedEntry, ErasedRelation, UndoRecord, UnitOfWork, collection_key,
+    CollKey, Collection, ErasedEntry, ErasedRelation, UnitOfWork, collection_key, untargeted,
 };
 use crate::error::{Error, Result};
 use crate::relation::{Cascade, Relation, RelationKind, Relationship};
@@ -214,10 +214,9 @@ impl UnitOfWork {
         if let Some(c) = self.collections.get_mut(&key) {
             let previous = c.clone();
             f(c);
-            self.link
-                .push_undo(UndoRecord::untargeted(move |uow: &mut UnitOfWork| {
-                    uow.collections.insert(key, previous);
-                }));
+            self.link.push_undo(untargeted(move |uow: &mut UnitOfWork| {
+                uow.collections.insert(key, previous);
+            }));
         }
     }
 
@@ -237,10 +236,9 @@ impl UnitOfWork {
                 original: None,
                 complete: true,
             });
-            self.link
-                .push_undo(UndoRecord::untargeted(move |uow: &mut UnitOfWork| {
-                    uow.collections.remove(&key);
-                }));
+            self.link.push_undo(untargeted(move |uow: &mut UnitOfWork| {
+                uow.collections.remove(&key);
+            }));
         }
         self.edit_collection(key, f);
     }
@@ -328,16 +326,15 @@ impl UnitOfWork {
         // Undo: put the previous collection back.
         {
             let prev = previous.clone();
-            self.link.push_undo(UndoRecord::untargeted(
-                move |uow: &mut UnitOfWork| match prev {
+            self.link
+                .push_undo(untargeted(move |uow: &mut UnitOfWork| match prev {
                     Some(c) => {
                         uow.collections.insert(key, c);
                     }
                     None => {
                         uow.collections.remove(&key);
                     }
-                },
-            ));
+                }));
         }
         let original = if loaded {
             None

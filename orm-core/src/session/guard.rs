@@ -48,6 +48,7 @@ pub(crate) fn write<S>(lock: &RwLock<S>) -> Result<RwLockWriteGuard<'_, S>, Held
 
 /// The guard held on `lock` that would stop a lock of this kind (`write`: any guard; else a
 /// `write()` guard), after the same bounded wait; `None` when the lock is free. Takes nothing.
+#[inline]
 pub(crate) fn held<S>(lock: &RwLock<S>, write: bool) -> Option<HeldGuard> {
     let free = if write {
         !matches!(lock.try_write(), Err(TryLockError::WouldBlock))

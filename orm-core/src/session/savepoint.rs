@@ -12,7 +12,7 @@
 
 use super::fxhash::FxHashSet;
 use super::status::Status;
-use super::unit::{UndoRecord, UnitOfWork};
+use super::unit::{Undo, UnitOfWork};
 use crate::error::{Error, Result};
 
 /// A savepoint's place in the undo log, returned by [`UnitOfWork::begin_savepoint`].
@@ -148,7 +148,7 @@ impl UnitOfWork {
     fn check_undo_targets(&self, depth: usize, operation: &'static str) -> Result<()> {
         self.link
             .undo
-            .try_for_each_from(depth, |r| match &r.target {
+            .try_for_each_from(depth, |r| match r.target() {
                 Some(target) => target.check_free(operation, true),
                 None => Ok(()),
             })
@@ -191,12 +191,12 @@ impl UnitOfWork {
     /// stops: the records not run come back, in log order, with the error.
     fn replay(
         &mut self,
-        mut records: Vec<UndoRecord>,
+        mut records: Vec<Undo>,
         operation: &'static str,
-    ) -> std::result::Result<(), (Vec<UndoRecord>, Error)> {
+    ) -> std::result::Result<(), (Vec<Undo>, Error)> {
         let mut failed = None;
         while let Some(mut undo) = records.pop() {
-            if let Err(e) = (undo.run)(self, operation) {
+            if let Err(e) = undo.restore(self, operation) {
                 records.push(undo);
                 failed = Some(e);
                 break;

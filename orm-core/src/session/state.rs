@@ -56,7 +56,65 @@ pub(crate) struct Entry<T: Persist> {
     /// messages, and to leave the map without reading the values.
     key: Mutex<Option<T::Pk>>,
     /// Foreign keys this object holds towards other objects of the session.
-    fk: Mutex<Vec<FkLink>>,
+    fk: FkLinks,
+}
+
+/// The foreign-key links of an object: under a lock only the session takes (never across user
+/// code), with a flag that spares the lock when there are none (most objects).
+pub(crate) struct FkLinks {
+    any: AtomicBool,
+    links: Mutex<Vec<FkLink>>,
+}
+
+impl FkLinks {
+    fn lock(&self) -> MutexGuard<'_, Vec<FkLink>> {
+        self.links.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether there are none (no lock taken).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.any.load(Ordering::Acquire)
+    }
+
+    /// A copy of the links.
+    #[inline]
+    pub(crate) fn get(&self) -> Vec<FkLink> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        self.lock().clone()
+    }
+
+    /// Replaces the links.
+    pub(crate) fn set(&self, links: Vec<FkLink>) {
+        let mut held = self.lock();
+        self.any.store(!links.is_empty(), Ordering::Release);
+        *held = links;
+    }
+
+    /// Sets the link of its foreign-key columns.
+    pub(crate) fn put(&self, link: FkLink) {
+        let mut held = self.lock();
+        match held.iter_mut().find(|l| l.fk_cols == link.fk_cols) {
+            Some(existing) => *existing = link,
+            None => held.push(link),
+        }
+        self.any.store(true, Ordering::Release);
+    }
+
+    /// The objects the links point at: (link index, parent).
+    #[inline]
+    pub(crate) fn parents(&self) -> Vec<(usize, Arc<dyn ErasedEntry>)> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        self.lock()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.parent.clone().map(|p| (i, p)))
+            .collect()
+    }
 }
 
 impl<T: Persist> Entry<T> {
@@ -76,7 +134,10 @@ impl<T: Persist> Entry<T> {
             expired: AtomicBool::new(false),
             epoch: AtomicU64::new(session.as_ref().map_or(0, |s| s.expire_epoch())),
             key: Mutex::new(key),
-            fk: Mutex::new(Vec::new()),
+            fk: FkLinks {
+                any: AtomicBool::new(false),
+                links: Mutex::new(Vec::new()),
+            },
             state: RwLock::new(ObjectState {
                 value,
                 snapshot: None,
@@ -149,9 +210,9 @@ impl<T: Persist> Entry<T> {
         *self.key.lock().unwrap_or_else(|p| p.into_inner()) = key;
     }
 
-    /// Its foreign-key links (a lock only the session takes, never across user code).
-    pub(crate) fn fk(&self) -> MutexGuard<'_, Vec<FkLink>> {
-        self.fk.lock().unwrap_or_else(|p| p.into_inner())
+    /// Its foreign-key links.
+    pub(crate) fn fk(&self) -> &FkLinks {
+        &self.fk
     }
 
     /// Read-locks the values for the session's `operation`: an
@@ -177,6 +238,7 @@ impl<T: Persist> Entry<T> {
 
     /// Fails as [`write_for`](Self::write_for) (`write`) or [`read_for`](Self::read_for)
     /// would, without taking the lock.
+    #[inline]
     pub(crate) fn check_free(&self, operation: &'static str, write: bool) -> Result<()> {
         match guard::held(&self.state, write) {
             Some(g) => Err(self.in_use(operation, g)),
@@ -234,6 +296,9 @@ impl<T: Persist> ErasedEntry for Entry<T> {
     }
     fn expire(&self, operation: &'static str) -> Result<()> {
         expire_entry(self, operation)
+    }
+    fn fk_parents(&self) -> Vec<(usize, Arc<dyn ErasedEntry>)> {
+        self.fk.parents()
     }
     fn erased_model(&self) -> &'static dyn ErasedModel {
         TypedModel::<T>::ERASED

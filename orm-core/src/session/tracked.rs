@@ -218,25 +218,39 @@ fn save_undo_with<T: Persist>(
         queued: entry.is_queued(),
         undo_gen: inner.undo_gen,
         expired: entry.is_expired_in(link),
-        fk: entry.fk().clone(),
+        fk: entry.fk().get(),
     };
     inner.undo_gen = frame;
-    let target: Arc<dyn ErasedEntry> = entry.clone();
-    let entry = entry.clone();
-    let mut saved = Some(saved);
-    link.push_undo(UndoRecord {
-        target: Some(target),
-        run: Box::new(move |uow: &mut UnitOfWork, operation| {
-            let Some(s) = saved.take() else {
-                return Ok(());
-            };
-            s.restore(&entry, uow, operation).map_err(|(s, e)| {
+    link.push_undo(Box::new(SavedRecord {
+        entry: entry.clone(),
+        saved: Some(saved),
+    }));
+}
+
+/// The undo record of an object's state.
+struct SavedRecord<T: Persist> {
+    entry: Arc<Entry<T>>,
+    /// `None` once restored.
+    saved: Option<Saved<T>>,
+}
+
+impl<T: Persist> UndoRecord for SavedRecord<T> {
+    fn target(&self) -> Option<&dyn ErasedEntry> {
+        Some(&*self.entry)
+    }
+
+    fn restore(&mut self, uow: &mut UnitOfWork, operation: &'static str) -> Result<()> {
+        let Some(saved) = self.saved.take() else {
+            return Ok(());
+        };
+        saved
+            .restore(&self.entry, uow, operation)
+            .map_err(|(saved, e)| {
                 // Nothing was restored: kept for the next try.
-                saved = Some(s);
+                self.saved = Some(saved);
                 e
             })
-        }),
-    });
+    }
 }
 
 /// An entry's state as an undo record keeps it.
@@ -278,7 +292,7 @@ impl<T: Persist> Saved<T> {
         // Queued again if it was: the queue tolerates duplicates and stale entries.
         entry.set_queued(self.queued);
         entry.set_expired(self.expired);
-        *entry.fk() = self.fk;
+        entry.fk().set(self.fk);
         if let Some(pk) = key {
             uow.map_insert(entry.clone(), pk);
         } else if was_in_map && !now_in_map {
@@ -308,26 +322,37 @@ pub(crate) fn save_added<T: Persist>(
     link: &SessionLink,
 ) {
     inner.undo_gen = link.current_gen();
-    let target: Arc<dyn ErasedEntry> = entry.clone();
-    let entry = entry.clone();
-    link.push_undo(UndoRecord {
-        target: Some(target),
-        run: Box::new(move |uow: &mut UnitOfWork, operation| -> Result<()> {
-            {
-                let mut inner = entry.write_for(operation)?;
-                inner.session = None;
-                inner.snapshot = None;
-            }
-            let was = entry.status();
-            entry.set_status(Status::Detached);
-            entry.set_queued(false);
-            if was == Status::Persistent || was == Status::Deleted {
-                uow.map_remove(&entry);
-            }
-            entry.set_key(None);
-            let id = entry.id;
-            uow.new.retain(|e| e.id() != id);
-            Ok(())
-        }),
-    });
+    link.push_undo(Box::new(AddedRecord {
+        entry: entry.clone(),
+    }));
+}
+
+/// The undo record of an object added to the session: restoring it detaches the object.
+struct AddedRecord<T: Persist> {
+    entry: Arc<Entry<T>>,
+}
+
+impl<T: Persist> UndoRecord for AddedRecord<T> {
+    fn target(&self) -> Option<&dyn ErasedEntry> {
+        Some(&*self.entry)
+    }
+
+    fn restore(&mut self, uow: &mut UnitOfWork, operation: &'static str) -> Result<()> {
+        let entry = &self.entry;
+        {
+            let mut inner = entry.write_for(operation)?;
+            inner.session = None;
+            inner.snapshot = None;
+        }
+        let was = entry.status();
+        entry.set_status(Status::Detached);
+        entry.set_queued(false);
+        if was == Status::Persistent || was == Status::Deleted {
+            uow.map_remove(entry);
+        }
+        entry.set_key(None);
+        let id = entry.id;
+        uow.new.retain(|e| e.id() != id);
+        Ok(())
+    }
 }

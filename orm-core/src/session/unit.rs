@@ -36,7 +36,7 @@ use crate::relation::RelationMeta;
 #[doc(hidden)]
 pub struct SessionLink {
     dirty: Mutex<Vec<Arc<dyn ErasedEntry>>>,
-    pub(crate) undo: UndoLog<UndoRecord>,
+    pub(crate) undo: UndoLog<Undo>,
     /// Objects loaded before this epoch are expired.
     expire_epoch: AtomicU64,
 }
@@ -89,39 +89,42 @@ impl SessionLink {
         self.undo.current_gen()
     }
 
-    pub(crate) fn push_undo(&self, undo: UndoRecord) {
+    pub(crate) fn push_undo(&self, undo: Undo) {
         self.undo.push(undo);
     }
 }
 
 /// A record of the undo log: restores what it saved when a rollback (of the transaction, of a
-/// savepoint, of a failed flush or of a failed operation) replays it.
-pub(crate) struct UndoRecord {
+/// savepoint, of a failed flush or of a failed operation) replays it. Implemented in
+/// `tracked.rs` (an object's state) and here ([`untargeted`]).
+pub(crate) trait UndoRecord: Send {
     /// The object it restores, whose lock it takes (`None`: it restores a relationship
     /// collection and takes no object's lock). A rollback checks these first.
-    pub(crate) target: Option<Arc<dyn ErasedEntry>>,
-    /// Restores it, for the named operation. On an error (its object is held by a guard)
-    /// nothing was changed and it can run again.
-    pub(crate) run: Restore,
+    fn target(&self) -> Option<&dyn ErasedEntry>;
+
+    /// Restores what it saved, for the named operation. On an error (its object is held by a
+    /// guard) nothing was changed and it can run again.
+    fn restore(&mut self, uow: &mut UnitOfWork, operation: &'static str) -> Result<()>;
 }
 
-/// How an [`UndoRecord`] restores what it saved, for the named operation.
-pub(crate) type Restore = Box<dyn FnMut(&mut UnitOfWork, &'static str) -> Result<()> + Send>;
+/// An undo record, boxed as the log keeps it.
+pub(crate) type Undo = Box<dyn UndoRecord>;
 
-impl UndoRecord {
-    /// A record restoring something that is not an object (it takes no lock, cannot fail).
-    pub(crate) fn untargeted(f: impl FnOnce(&mut UnitOfWork) + Send + 'static) -> Self {
-        let mut f = Some(f);
-        UndoRecord {
-            target: None,
-            run: Box::new(move |uow, _| {
-                if let Some(f) = f.take() {
-                    f(uow);
-                }
-                Ok(())
-            }),
+/// A record restoring something that is not an object (it takes no lock, cannot fail).
+pub(crate) fn untargeted(f: impl FnOnce(&mut UnitOfWork) + Send + 'static) -> Undo {
+    struct Untargeted<F>(Option<F>);
+    impl<F: FnOnce(&mut UnitOfWork) + Send> UndoRecord for Untargeted<F> {
+        fn target(&self) -> Option<&dyn ErasedEntry> {
+            None
+        }
+        fn restore(&mut self, uow: &mut UnitOfWork, _: &'static str) -> Result<()> {
+            if let Some(f) = self.0.take() {
+                f(uow);
+            }
+            Ok(())
         }
     }
+    Box::new(Untargeted(Some(f)))
 }
 
 /// What the unit of work needs from an object of any model (implemented by the entry of a
@@ -150,6 +153,8 @@ pub trait ErasedEntry: Send + Sync + 'static {
     ) -> Result<()>;
     /// Expires it (unflushed changes dropped), write-locked for `operation`.
     fn expire(&self, operation: &'static str) -> Result<()>;
+    /// The objects its foreign keys point at: (link index, parent). Takes no object's lock.
+    fn fk_parents(&self) -> Vec<(usize, Arc<dyn ErasedEntry>)>;
     /// The operations of the entry's model.
     fn erased_model(&self) -> &'static dyn ErasedModel;
 }
@@ -185,8 +190,6 @@ pub trait ErasedModel: Send + Sync + 'static {
         changed: Option<&'static str>,
     ) -> Result<()>;
     fn relation_by_meta(&self, meta: &'static RelationMeta) -> Option<&'static dyn ErasedRelation>;
-    /// The parents this object's foreign keys point at: (link index, parent).
-    fn fk_parents(&self, e: &Arc<dyn ErasedEntry>) -> Vec<(usize, Arc<dyn ErasedEntry>)>;
     /// Validation and `before_insert` hooks of a new object.
     fn before_insert(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()>;
     /// Validation of a dirty object's changed columns.

@@ -38,7 +38,11 @@ fn typed_all<T: Persist>(group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<Arc<Entry
 fn read_all<T: Persist>(
     entries: &[Arc<Entry<T>>],
 ) -> Result<Vec<std::sync::RwLockReadGuard<'_, ObjectState<T>>>> {
-    entries.iter().map(|e| e.read_for(FLUSH)).collect()
+    let mut guards = Vec::with_capacity(entries.len());
+    for e in entries {
+        guards.push(e.read_for(FLUSH)?);
+    }
+    Ok(guards)
 }
 
 /// Copies `from`'s column `from_col` into `inner`'s column `to_col`.
@@ -97,17 +101,6 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             .map(|r| r.erased())
     }
 
-    fn fk_parents(&self, e: &Arc<dyn ErasedEntry>) -> Vec<(usize, Arc<dyn ErasedEntry>)> {
-        let Ok(t) = typed::<T>(e) else {
-            return Vec::new();
-        };
-        let fk = t.fk();
-        fk.iter()
-            .enumerate()
-            .filter_map(|(i, l)| l.parent.clone().map(|p| (i, p)))
-            .collect()
-    }
-
     fn before_insert(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()> {
         let t = typed::<T>(e)?;
         let mut inner = t.write_for(FLUSH)?;
@@ -140,10 +133,10 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             // A new row starts at the next version of what it holds (1 for 0).
             inner.value.bump_version();
         }
-        let links = t.fk().clone();
-        if links.is_empty() {
+        if t.fk().is_empty() {
             return Ok(());
         }
+        let links = t.fk().get();
         for (i, link) in links.iter().enumerate() {
             match (&link.parent, deferred.contains(&i)) {
                 (Some(parent), false) => {

@@ -482,12 +482,9 @@ impl UnitOfWork {
                 .iter()
                 .filter(|e| e.is_queued() && e.status() == Status::Persistent),
         );
-        for e in writes.clone() {
-            e.check_free(operation, true)?;
-        }
-        // Every object to write is free of guards, so its parents can be read.
         for e in writes {
-            for (_, parent) in e.erased_model().fk_parents(e) {
+            e.check_free(operation, true)?;
+            for (_, parent) in e.fk_parents() {
                 parent.check_free(operation, false)?;
             }
         }
