@@ -547,7 +547,7 @@ fn planned_sql(
     changes(&mut uow)?;
     let mut plan = uow.flush_begin()?.ok_or("nothing to flush")?;
     let step = uow.flush_next(&mut plan)?.ok_or("no flush step")?;
-    uow.flush_abort(plan);
+    uow.flush_abort(plan)?;
     match step.jobs.as_slice() {
         [job] => Ok(job.query.sql.clone()),
         jobs => Err(format!("{} statements in the flush step (expected 1)", jobs.len()).into()),

@@ -157,17 +157,41 @@ pub enum ErrorKind {
         /// Whether a transaction was open (it is lost).
         in_transaction: bool,
     },
-    /// The session cannot flush an object because a `read()`/`write()` guard on it is held
-    /// across the flush (the flush would wait for it for ever). Nothing was written; drop the
-    /// guard and flush again.
+    /// A session operation needs an object that a [`Tracked`](crate::session::Tracked) guard
+    /// (`read()` / `write()`) holds: waiting for the guard could last for ever (the caller
+    /// itself may hold it), so the operation fails at once instead. Nothing was changed: drop
+    /// the guard and call again.
+    ///
+    /// ```
+    /// use orm_core::{Error, ErrorKind, HeldGuard};
+    ///
+    /// let err = Error::from(ErrorKind::ObjectInUse {
+    ///     operation: "flush",
+    ///     model: "User",
+    ///     key: "id=7".into(),
+    ///     guard: HeldGuard::Write,
+    /// });
+    /// assert!(err.is_object_in_use());
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "cannot flush: User(id=7) is borrowed by a write() guard; drop the guard first"
+    /// );
+    /// ```
     #[error(
-        "cannot flush {object}: a {guard} guard on it is held across the flush; drop the guard first"
+        "cannot {operation}: {model}({key}) is borrowed by a {guard} guard; drop the guard first"
     )]
     ObjectInUse {
-        /// The object: its model (table) and primary key.
-        object: String,
-        /// `read()` or `write()`.
-        guard: &'static str,
+        /// The session operation that needed the object: `flush`, `commit`, `autoflush` (the
+        /// flush before a query), `load`, `refresh`, `expire`, `expire_all`, `expunge`,
+        /// `delete`, `merge`, `rollback`, `rollback_nested`, ...
+        operation: &'static str,
+        /// The object's model.
+        model: &'static str,
+        /// Its primary key, as `column=value` pairs (`id=7`), or `new` for an object not
+        /// inserted yet.
+        key: String,
+        /// The guard that holds it.
+        guard: HeldGuard,
     },
     /// A lock could not be taken in time: `lock_timeout` expired, or `NOWAIT` found it held
     /// (SQLSTATE 55P03).
@@ -284,6 +308,25 @@ impl fmt::Display for PoolStage {
             PoolStage::Wait => "waiting for a free connection",
             PoolStage::Create => "opening a new connection",
             PoolStage::Recycle => "recycling a connection",
+        })
+    }
+}
+
+/// Which guard of a [`Tracked`](crate::session::Tracked) object is held (see
+/// [`ErrorKind::ObjectInUse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldGuard {
+    /// A `read()` guard: it blocks what writes the object.
+    Read,
+    /// A `write()` guard: it blocks what reads or writes the object.
+    Write,
+}
+
+impl fmt::Display for HeldGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HeldGuard::Read => "read()",
+            HeldGuard::Write => "write()",
         })
     }
 }
@@ -559,6 +602,12 @@ impl Error {
     /// `true` for [`ErrorKind::PendingRollback`].
     pub fn is_pending_rollback(&self) -> bool {
         matches!(self.kind(), ErrorKind::PendingRollback { .. })
+    }
+
+    /// `true` for [`ErrorKind::ObjectInUse`]: a guard held on an object stopped a session
+    /// operation (nothing was changed; drop the guard and call again).
+    pub fn is_object_in_use(&self) -> bool {
+        matches!(self.kind(), ErrorKind::ObjectInUse { .. })
     }
 
     /// `true` for [`ErrorKind::Validation`].

@@ -81,7 +81,9 @@ pub mod stmt;
 pub mod types;
 
 pub use compile::CompiledQuery;
-pub use error::{BoxError, DbError, Error, ErrorKind, PoolStage, Result, ValueOutOfRange};
+pub use error::{
+    BoxError, DbError, Error, ErrorKind, HeldGuard, PoolStage, Result, ValueOutOfRange,
+};
 pub use expr::{Column, Expr, Expression, IntoExpr};
 pub use meta::{ColumnDef, Table};
 pub use model::Model;

@@ -80,8 +80,8 @@ pub use orm_core::__doc_fixture;
 pub use orm_core::Json;
 pub use orm_core::{
     BoxError, Column, ColumnDef, ColumnType, CompiledQuery, DbEnum, DbError, Decode, Error,
-    ErrorKind, Expr, Expression, FromRow, IntoExpr, Model, OptionalModel, PoolStage, Result, Row,
-    RowOf, Select, Selection, SqlType, Statement, Table, ValueOutOfRange, alias,
+    ErrorKind, Expr, Expression, FromRow, HeldGuard, IntoExpr, Model, OptionalModel, PoolStage,
+    Result, Row, RowOf, Select, Selection, SqlType, Statement, Table, ValueOutOfRange, alias,
 };
 pub use orm_core::{ddl, expr, func, lex, load, meta, raw, relation, stmt, types};
 

@@ -1,12 +1,16 @@
 //! What follows relationships when an object is deleted, expunged or expired (the `delete`,
 //! `expunge` and `refresh-expire` cascades, children set to `NULL`), and the foreign keys an
 //! object holds towards other objects of the session.
+//!
+//! Each operation changes nothing when it fails: `delete` and `expunge` undo what they
+//! changed (`all_or_nothing`), `expire` checks every object it expires first. An object a
+//! guard holds fails them with [`ObjectInUse`](crate::ErrorKind::ObjectInUse).
 
 use std::sync::Arc;
 
 use super::persist::Persist;
 use super::positions::KeyPositions;
-use super::state::{Entry, FkLink, expire_entry};
+use super::state::{Entry, FkLink};
 use super::status::Status;
 use super::tracked::{Tracked, save_undo, touch};
 use super::unit::{CollKey, ErasedEntry, ErasedRelation, UnitOfWork, collection_key};
@@ -15,19 +19,28 @@ use crate::relation::{Cascade, RelationKind, RelationMeta};
 
 impl UnitOfWork {
     /// Marks a persistent object for deletion (cascading along `delete` relationships); the
-    /// next flush deletes it. Deleting a pending object cancels its insert.
+    /// next flush deletes it. Deleting a pending object cancels its insert. When it fails (a
+    /// guard holds an object it must change), nothing is changed.
     pub fn delete<T: Persist>(&mut self, t: &Tracked<T>) -> Result<()> {
-        self.delete_erased(&t.erased())
+        let e = t.erased();
+        self.all_or_nothing("delete", |uow| uow.delete_erased(&e, "delete"))
     }
 
-    pub(crate) fn delete_erased(&mut self, e: &Arc<dyn ErasedEntry>) -> Result<()> {
-        e.erased_model().mark_deleted(self, e)
+    pub(crate) fn delete_erased(
+        &mut self,
+        e: &Arc<dyn ErasedEntry>,
+        operation: &'static str,
+    ) -> Result<()> {
+        e.erased_model().mark_deleted(self, e, operation)
     }
 
     /// Marks one entry deleted (the typed part of [`delete`](Self::delete)).
-    pub(crate) fn mark_entry_deleted<T: Persist>(&mut self, entry: &Arc<Entry<T>>) -> Result<()> {
-        let status = entry.read_lock().status;
-        match status {
+    pub(crate) fn mark_entry_deleted<T: Persist>(
+        &mut self,
+        entry: &Arc<Entry<T>>,
+        operation: &'static str,
+    ) -> Result<()> {
+        match entry.status() {
             Status::Deleted => return Ok(()),
             Status::Detached => {
                 return Err(Error::object_state(format!(
@@ -36,15 +49,14 @@ impl UnitOfWork {
                 )));
             }
             Status::Pending => {
-                self.expunge_erased(&(entry.clone() as Arc<dyn ErasedEntry>));
-                return Ok(());
+                return self.expunge_erased(&(entry.clone() as Arc<dyn ErasedEntry>), operation);
             }
             Status::Persistent => {}
         }
         {
-            let mut inner = entry.lock();
+            let mut inner = entry.write_for(operation)?;
             save_undo(entry, &mut inner, &self.link);
-            inner.status = Status::Deleted;
+            entry.set_status(Status::Deleted);
         }
         let erased: Arc<dyn ErasedEntry> = entry.clone();
         self.deleted.push(erased.clone());
@@ -60,13 +72,13 @@ impl UnitOfWork {
                 RelationKind::HasMany | RelationKind::HasOne => {
                     if meta.cascade.contains(Cascade::DELETE) {
                         for child in &coll.items {
-                            self.delete_erased(child)?;
+                            self.delete_erased(child, operation)?;
                         }
                     } else {
                         // Children stay: their foreign key is set to NULL.
                         for child in &coll.items {
                             if child.status() == Status::Persistent {
-                                self.set_fk_parent(child, coll.rel, None)?;
+                                self.set_fk_parent(child, coll.rel, None, operation)?;
                             }
                         }
                     }
@@ -74,14 +86,14 @@ impl UnitOfWork {
                 RelationKind::BelongsTo => {
                     if meta.cascade.contains(Cascade::DELETE) {
                         for target in &coll.items {
-                            self.delete_erased(target)?;
+                            self.delete_erased(target, operation)?;
                         }
                     }
                 }
                 RelationKind::ManyToMany => {
                     if meta.cascade.contains(Cascade::DELETE) {
                         for target in &coll.items {
-                            self.delete_erased(target)?;
+                            self.delete_erased(target, operation)?;
                         }
                     }
                 }
@@ -91,27 +103,37 @@ impl UnitOfWork {
     }
 
     /// Removes an object from the session (and its `expunge` cascades): it is no longer
-    /// tracked, and changes to it are not flushed.
-    pub fn expunge<T: Persist>(&mut self, t: &Tracked<T>) {
-        self.expunge_erased(&t.erased());
+    /// tracked, and changes to it are not flushed. When it fails (a guard holds an object it
+    /// must change), nothing is changed.
+    pub fn expunge<T: Persist>(&mut self, t: &Tracked<T>) -> Result<()> {
+        let e = t.erased();
+        self.all_or_nothing("expunge", |uow| uow.expunge_erased(&e, "expunge"))
     }
 
-    pub(crate) fn expunge_erased(&mut self, e: &Arc<dyn ErasedEntry>) {
-        e.erased_model().expunge(self, e);
+    pub(crate) fn expunge_erased(
+        &mut self,
+        e: &Arc<dyn ErasedEntry>,
+        operation: &'static str,
+    ) -> Result<()> {
+        e.erased_model().expunge(self, e, operation)
     }
 
-    pub(crate) fn expunge_entry<T: Persist>(&mut self, entry: &Arc<Entry<T>>) {
+    pub(crate) fn expunge_entry<T: Persist>(
+        &mut self,
+        entry: &Arc<Entry<T>>,
+        operation: &'static str,
+    ) -> Result<()> {
         let status = {
-            let mut inner = entry.lock();
+            let mut inner = entry.write_for(operation)?;
             if inner.session.is_none() {
-                return;
+                return Ok(());
             }
             save_undo(entry, &mut inner, &self.link);
-            let s = inner.status;
-            inner.status = Status::Detached;
             inner.session = None;
-            inner.queued = false;
             inner.snapshot = None;
+            let s = entry.status();
+            entry.set_status(Status::Detached);
+            entry.set_queued(false);
             s
         };
         let id = entry.id;
@@ -131,28 +153,35 @@ impl UnitOfWork {
             if ops.meta().cascade.contains(Cascade::EXPUNGE) {
                 if let Some(coll) = self.collections.get(&key).cloned() {
                     for child in &coll.items {
-                        self.expunge_erased(child);
+                        self.expunge_erased(child, operation)?;
                     }
                 }
             }
         }
+        Ok(())
     }
 
     /// Expires an object: unflushed changes are discarded and its values are replaced by the
-    /// next row that loads it.
-    pub fn expire<T: Persist>(&mut self, t: &Tracked<T>) {
-        expire_entry(&t.entry);
-        // Along `refresh-expire` cascades, the loaded children too.
+    /// next row that loads it; along `refresh-expire` cascades, its loaded children too. A
+    /// guard held on any of them fails it with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) before anything is expired.
+    pub fn expire<T: Persist>(&mut self, t: &Tracked<T>) -> Result<()> {
+        const OPERATION: &str = "expire";
+        let mut objects: Vec<Arc<dyn ErasedEntry>> = vec![t.erased()];
         for ops in T::RELATIONS {
             if ops.meta().cascade.contains(Cascade::REFRESH_EXPIRE) {
                 let key = collection_key(t.entry.id, ops.meta());
-                if let Some(coll) = self.collections.get(&key).cloned() {
-                    for child in &coll.items {
-                        child.erased_model().expire(child);
-                    }
+                if let Some(coll) = self.collections.get(&key) {
+                    objects.extend(coll.items.iter().cloned());
                 }
             }
         }
+        for e in &objects {
+            if e.status() == Status::Persistent {
+                e.check_free(OPERATION, true)?;
+            }
+        }
+        objects.iter().try_for_each(|e| e.expire(OPERATION))
     }
 
     /// Points `child`'s foreign key (of relationship `rel`, a has-many/has-one seen from the
@@ -162,9 +191,12 @@ impl UnitOfWork {
         child: &Arc<dyn ErasedEntry>,
         rel: &'static dyn ErasedRelation,
         parent: Option<Arc<dyn ErasedEntry>>,
+        operation: &'static str,
     ) -> Result<()> {
         let keys = self.key_positions(rel.meta())?;
-        child.erased_model().link_fk(child, &keys, parent, true)
+        child
+            .erased_model()
+            .link_fk(child, &keys, parent, Some(operation))
     }
 
     /// A relationship's key columns as positions, cached.
@@ -182,25 +214,23 @@ impl UnitOfWork {
     }
 }
 
-/// Points an entry's foreign key at a parent: the typed part of `ErasedModel::link_fk`.
+/// Points an entry's foreign key at a parent: the typed part of `ErasedModel::link_fk`. A
+/// change (`changed`: the operation making it) saves and queues the object, which needs its
+/// lock; a link made by a load only records it.
 pub(crate) fn link_entry_fk<T: Persist>(
     entry: &Arc<Entry<T>>,
     keys: &KeyPositions,
     parent: Option<Arc<dyn ErasedEntry>>,
-    changed: bool,
+    changed: Option<&'static str>,
 ) -> Result<()> {
-    let mut inner = entry.lock();
-    if changed {
+    if let Some(operation) = changed {
+        let mut inner = entry.write_for(operation)?;
         touch(entry, &mut inner);
     }
-    let link = FkLink {
+    entry.fk().put(FkLink {
         fk_cols: keys.fk_cols.clone(),
         parent,
         parent_cols: keys.key_cols.clone(),
-    };
-    match inner.fk.iter_mut().find(|l| l.fk_cols == keys.fk_cols) {
-        Some(existing) => *existing = link,
-        None => inner.fk.push(link),
-    }
+    });
     Ok(())
 }

@@ -8,7 +8,9 @@ use super::persist::{Persist, TypedRelation};
 use super::state::downcast;
 use super::status::Status;
 use super::tracked::Tracked;
-use super::unit::{CollKey, Collection, ErasedEntry, ErasedRelation, UnitOfWork, collection_key};
+use super::unit::{
+    CollKey, Collection, ErasedEntry, ErasedRelation, UnitOfWork, collection_key, untargeted,
+};
 use crate::error::{Error, Result};
 use crate::relation::{Cascade, Relation, RelationKind, Relationship};
 
@@ -49,12 +51,30 @@ impl UnitOfWork {
     /// association rows are inserted and deleted. The other side (`back_populates`) follows.
     ///
     /// Replacing a collection of a persistent object needs it loaded first (to know what is
-    /// removed): otherwise an [`ObjectState`](crate::ErrorKind::ObjectState) error.
+    /// removed): otherwise an [`ObjectState`](crate::ErrorKind::ObjectState) error. When it
+    /// fails (also when a guard holds an object whose foreign key it sets:
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse)), nothing is changed.
     pub fn set_related<R: Relation>(
         &mut self,
         parent: &Tracked<R::Parent>,
         _rel: Relationship<R>,
         targets: Vec<Tracked<R::Target>>,
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
+        self.all_or_nothing("set_related", |uow| {
+            uow.set_related_as::<R>(parent, targets, "set_related")
+        })
+    }
+
+    /// [`set_related`](Self::set_related), for `operation`.
+    fn set_related_as<R: Relation>(
+        &mut self,
+        parent: &Tracked<R::Parent>,
+        targets: Vec<Tracked<R::Target>>,
+        operation: &'static str,
     ) -> Result<()>
     where
         R::Parent: Persist,
@@ -71,7 +91,7 @@ impl UnitOfWork {
                 R::META.name
             )));
         }
-        self.link::<R>(parent, targets, true)
+        self.link::<R>(parent, targets, true, operation)
     }
 
     /// Sets the collection (complete, or only what was appended to an unloaded one) and keeps
@@ -81,6 +101,7 @@ impl UnitOfWork {
         parent: &Tracked<R::Parent>,
         targets: Vec<Tracked<R::Target>>,
         complete: bool,
+        operation: &'static str,
     ) -> Result<()>
     where
         R::Parent: Persist,
@@ -113,7 +134,7 @@ impl UnitOfWork {
             .filter(|b| !items.iter().any(|i| i.id() == b.id()))
             .cloned()
             .collect();
-        self.replace_collection(&parent.erased(), ops, items, false)?;
+        self.replace_collection(&parent.erased(), ops, items, Some(operation))?;
         if let Some(c) = self.collections.get_mut(&key) {
             c.complete = complete;
         }
@@ -193,7 +214,7 @@ impl UnitOfWork {
         if let Some(c) = self.collections.get_mut(&key) {
             let previous = c.clone();
             f(c);
-            self.link.push_undo(Box::new(move |uow: &mut UnitOfWork| {
+            self.link.push_undo(untargeted(move |uow: &mut UnitOfWork| {
                 uow.collections.insert(key, previous);
             }));
         }
@@ -215,7 +236,7 @@ impl UnitOfWork {
                 original: None,
                 complete: true,
             });
-            self.link.push_undo(Box::new(move |uow: &mut UnitOfWork| {
+            self.link.push_undo(untargeted(move |uow: &mut UnitOfWork| {
                 uow.collections.remove(&key);
             }));
         }
@@ -224,11 +245,24 @@ impl UnitOfWork {
 
     /// Adds `target` to `parent`'s collection `R`. The collection need not be loaded: then
     /// only the link is known (the foreign key, or the association row, is written by the
-    /// flush) and `related` still says it is not loaded.
+    /// flush) and `related` still says it is not loaded. When it fails, nothing is changed.
     pub fn append<R: Relation>(
         &mut self,
         parent: &Tracked<R::Parent>,
         _rel: Relationship<R>,
+        target: &Tracked<R::Target>,
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
+        self.all_or_nothing("append", |uow| uow.append_to::<R>(parent, target))
+    }
+
+    /// The work of [`append`](Self::append).
+    fn append_to<R: Relation>(
+        &mut self,
+        parent: &Tracked<R::Parent>,
         target: &Tracked<R::Target>,
     ) -> Result<()>
     where
@@ -254,14 +288,14 @@ impl UnitOfWork {
         {
             current.push(target.clone());
         }
-        self.link::<R>(parent, current, complete)
+        self.link::<R>(parent, current, complete, "append")
     }
 
-    /// Removes `target` from `parent`'s collection `R`.
+    /// Removes `target` from `parent`'s collection `R`. When it fails, nothing is changed.
     pub fn remove<R: Relation>(
         &mut self,
         parent: &Tracked<R::Parent>,
-        rel: Relationship<R>,
+        _rel: Relationship<R>,
         target: &Tracked<R::Target>,
     ) -> Result<()>
     where
@@ -270,17 +304,21 @@ impl UnitOfWork {
     {
         let mut current = self.related::<R>(parent)?;
         current.retain(|c| !Tracked::ptr_eq(c, target));
-        self.set_related(parent, rel, current)
+        self.all_or_nothing("remove", |uow| {
+            uow.set_related_as::<R>(parent, current, "remove")
+        })
     }
 
-    /// Sets a collection, as loaded from the database (`loaded`) or as a change.
+    /// Sets a collection, as loaded from the database (`change`: `None`) or as a change made
+    /// by the named operation (which then locks the objects whose foreign keys it sets).
     pub(crate) fn replace_collection(
         &mut self,
         parent: &Arc<dyn ErasedEntry>,
         rel: &'static dyn ErasedRelation,
         items: Vec<Arc<dyn ErasedEntry>>,
-        loaded: bool,
+        change: Option<&'static str>,
     ) -> Result<()> {
+        let loaded = change.is_none();
         let meta = rel.meta();
         let key = collection_key(parent.id(), meta);
         let keys = self.key_positions(meta)?;
@@ -289,7 +327,7 @@ impl UnitOfWork {
         {
             let prev = previous.clone();
             self.link
-                .push_undo(Box::new(move |uow: &mut UnitOfWork| match prev {
+                .push_undo(untargeted(move |uow: &mut UnitOfWork| match prev {
                     Some(c) => {
                         uow.collections.insert(key, c);
                     }
@@ -308,43 +346,32 @@ impl UnitOfWork {
                 None => Some(Vec::new()),
             }
         };
-        if !loaded && !self.changed_collections.contains(&key) {
+        if change.is_some() && !self.changed_collections.contains(&key) {
             self.changed_collections.push(key);
         }
         // Foreign keys: the holder of the key points at its parent.
         match meta.kind {
             RelationKind::HasMany | RelationKind::HasOne => {
-                if !loaded {
-                    let before: Vec<Arc<dyn ErasedEntry>> = previous
-                        .as_ref()
-                        .map(|p| p.items.clone())
-                        .unwrap_or_default();
-                    for removed in before
-                        .iter()
-                        .filter(|b| !items.iter().any(|i| i.id() == b.id()))
-                    {
+                if let Some(operation) = change {
+                    for removed in removed_items(&previous, &items) {
                         if meta.cascade.contains(Cascade::DELETE_ORPHAN) {
-                            self.delete_erased(removed)?;
+                            self.delete_erased(&removed, operation)?;
                         } else if removed.status() != Status::Deleted {
-                            self.set_fk_parent(removed, rel, None)?;
+                            self.set_fk_parent(&removed, rel, None, operation)?;
                         }
                     }
                 }
                 for child in &items {
-                    if loaded {
-                        child
-                            .erased_model()
-                            .link_fk(child, &keys, Some(parent.clone()), false)?;
-                    } else {
-                        self.set_fk_parent(child, rel, Some(parent.clone()))?;
-                    }
+                    child
+                        .erased_model()
+                        .link_fk(child, &keys, Some(parent.clone()), change)?;
                 }
             }
             RelationKind::BelongsTo => {
                 let target = items.first().cloned();
                 parent
                     .erased_model()
-                    .link_fk(parent, &keys, target, !loaded)?;
+                    .link_fk(parent, &keys, target, change)?;
             }
             RelationKind::ManyToMany => {}
         }
@@ -360,4 +387,17 @@ impl UnitOfWork {
         );
         Ok(())
     }
+}
+
+/// The items of `previous` that are not in `items`.
+fn removed_items(
+    previous: &Option<Collection>,
+    items: &[Arc<dyn ErasedEntry>],
+) -> Vec<Arc<dyn ErasedEntry>> {
+    previous
+        .iter()
+        .flat_map(|p| p.items.iter())
+        .filter(|b| !items.iter().any(|i| i.id() == b.id()))
+        .cloned()
+        .collect()
 }

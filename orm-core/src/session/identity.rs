@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use super::fxhash::FxHashMap;
 use super::persist::Persist;
-use super::state::{Entry, expire_entry};
+use super::state::Entry;
+use super::status::Status;
 use super::unit::{ErasedEntry, ErasedMap, UnitOfWork};
+use crate::error::Result;
 
 /// The objects of one model in the identity map.
 pub(crate) struct ModelMap<T: Persist> {
@@ -24,10 +26,8 @@ impl<T: Persist> ErasedMap for ModelMap<T> {
     fn len(&self) -> usize {
         self.by_pk.len()
     }
-    fn expire_all(&self) {
-        for e in self.by_pk.values() {
-            expire_entry(e);
-        }
+    fn try_for_each(&self, f: &mut dyn FnMut(&dyn ErasedEntry) -> Result<()>) -> Result<()> {
+        self.by_pk.values().try_for_each(|e| f(&**e))
     }
 }
 
@@ -51,49 +51,22 @@ impl UnitOfWork {
             .and_then(|m| m.as_any().downcast_ref::<ModelMap<T>>())
     }
 
-    pub(crate) fn map_insert<T: Persist>(&mut self, entry: Arc<Entry<T>>) {
-        let pk = entry.read_lock().value.pk();
+    /// Puts an entry into the identity map under `pk` (remembered by the entry).
+    pub(crate) fn map_insert<T: Persist>(&mut self, entry: Arc<Entry<T>>, pk: T::Pk) {
+        entry.set_key(Some(pk.clone()));
         self.map_mut::<T>().by_pk.insert(pk, entry);
     }
 
+    /// Takes an entry out of the identity map (found by the key it was put under, so its
+    /// values are not read).
     pub(crate) fn map_remove<T: Persist>(&mut self, entry: &Arc<Entry<T>>) {
-        let pk = entry.read_lock().value.pk();
-        self.map_remove_pk(&pk, entry);
-    }
-
-    pub(crate) fn map_remove_pk<T: Persist>(&mut self, pk: &T::Pk, entry: &Arc<Entry<T>>) {
-        let map = self.map_mut::<T>();
-        if map.by_pk.get(pk).is_some_and(|e| Arc::ptr_eq(e, entry)) {
-            map.by_pk.remove(pk);
-        }
-    }
-
-    /// Fails when a `read()`/`write()` guard the caller holds would block the flush: the
-    /// flush write-locks every object it writes (new, changed, deleted) and read-locks the
-    /// parents their foreign keys come from, and a guard the flushing task itself holds
-    /// across the flush would never be released. Checked before anything is locked or sent,
-    /// so the session is untouched and the same flush succeeds once the guard is dropped.
-    /// Costs a try-lock per object to write, not per object tracked.
-    pub fn check_guards(&self) -> crate::error::Result<()> {
-        let in_use = |object: String, guard: &'static str| {
-            crate::error::Error::from(crate::error::ErrorKind::ObjectInUse { object, guard })
+        let Some(pk) = entry.key() else {
+            return;
         };
-        let dirty = self.link.dirty_entries();
-        let writes = self.new.iter().chain(&self.deleted).chain(&dirty);
-        for e in writes.clone() {
-            if let Some(h) = ErasedEntry::held(&**e, true) {
-                return Err(in_use(e.erased_model().describe(self, e), h));
-            }
+        let map = self.map_mut::<T>();
+        if map.by_pk.get(&pk).is_some_and(|e| Arc::ptr_eq(e, entry)) {
+            map.by_pk.remove(&pk);
         }
-        // Every object to write is free of guards, so its parents can be read.
-        for e in writes {
-            for (_, parent) in e.erased_model().fk_parents(e) {
-                if let Some(h) = ErasedEntry::held(&*parent, false) {
-                    return Err(in_use(parent.erased_model().describe(self, &parent), h));
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Room for `n` more objects of model `T` in the identity map.
@@ -101,11 +74,21 @@ impl UnitOfWork {
         self.map_mut::<T>().by_pk.reserve(n);
     }
 
-    /// Expires every object of the identity map.
-    pub fn expire_all(&mut self) {
+    /// Expires every object of the identity map (unflushed changes dropped). A guard held on
+    /// any of them fails it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse) before
+    /// anything is expired.
+    pub fn expire_all(&mut self) -> Result<()> {
+        const OPERATION: &str = "expire_all";
         for map in self.maps.values() {
-            map.expire_all();
+            map.try_for_each(&mut |e| match e.status() {
+                Status::Persistent => e.check_free(OPERATION, true),
+                _ => Ok(()),
+            })?;
         }
+        for map in self.maps.values() {
+            map.try_for_each(&mut |e| e.expire(OPERATION))?;
+        }
+        Ok(())
     }
 }
 

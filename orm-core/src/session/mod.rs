@@ -20,17 +20,21 @@
 //!
 //! 1. `columns`, `fxhash`, `status`, `positions` (a relationship's key columns as positions),
 //!    `job` (one statement of a flush, [`FlushJob`]), `undo` (the undo log's frames, generic
-//!    over what its records restore): small parts that know nothing of the unit of work.
+//!    over its records), `guard` (the bounded locking of an object: never waits for ever on a
+//!    guard the caller holds): small parts that know nothing of the unit of work.
 //! 2. `unit`: the [`UnitOfWork`] type (its fields) and the erased interfaces it stores objects
 //!    and relationships through (`ErasedEntry`, `ErasedModel`, `ErasedRelation`, `ErasedMap`),
 //!    with [`HookContext`]. The typed code behind those interfaces calls back into the unit of
 //!    work (a hook adds an object, a relationship registers its children), so these types name
 //!    each other and live in one file; everything they do is in the files above.
 //! 3. `hooks` ([`Hooks`]), `persist` ([`Persist`], [`RelationOps`], [`TypedRelation`]).
-//! 4. `state`: one object's state under its lock (`Entry<T>`, `ObjectState<T>`).
+//! 4. `state`: one object's state under its lock (`Entry<T>`, `ObjectState<T>`) and the
+//!    session's bookkeeping of it beside the lock (status, dirty flag, expiry, key, foreign
+//!    keys), which the session reads without waiting on a guard.
 //! 5. `identity`: the identity map.
 //! 6. `tracked`: [`Tracked<T>`], and the undo records that save an object before a change.
-//! 7. `savepoint`: transactions and savepoints ([`SavepointToken`]).
+//! 7. `savepoint`: transactions and savepoints ([`SavepointToken`]), and operations that
+//!    change nothing when they fail.
 //! 8. `cascade`: delete, expunge and expire, along relationships; foreign keys between objects.
 //! 9. `collections`: relationship collections (`related`, `set_related`, `append`, `remove`).
 //! 10. `objects`: adding objects and registering loaded rows.
@@ -46,6 +50,7 @@ mod collections;
 mod columns;
 mod flush;
 mod fxhash;
+mod guard;
 mod hooks;
 mod identity;
 mod job;

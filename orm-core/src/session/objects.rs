@@ -1,9 +1,12 @@
 //! Objects entering the session: added ([`UnitOfWork::add`], also from a hook with
 //! [`HookContext::add`]), registered as loaded rows, refreshed, looked up by key.
 
+use std::sync::Arc;
+
 use super::persist::Persist;
+use super::state::Entry;
 use super::status::Status;
-use super::tracked::{Tracked, save_added, save_undo};
+use super::tracked::{Tracked, save_added, save_undo, touch};
 use super::unit::{HookContext, UnitOfWork};
 use crate::error::Result;
 use crate::relation::Cascade;
@@ -41,9 +44,15 @@ impl UnitOfWork {
                 taken.push((*ops, ops.take(&mut value)));
             }
         }
-        let t = Tracked::new_entry(id, value, Status::Pending, Some(self.link.clone()));
-        {
-            let mut inner = t.entry.lock();
+        let t = Tracked::from_entry(Arc::new(Entry::new(
+            id,
+            value,
+            Status::Pending,
+            Some(self.link.clone()),
+            None,
+        )));
+        // Nobody else has the new object yet: its lock is free.
+        if let Ok(mut inner) = t.entry.write_for("add") {
             save_added(&t.entry, &mut inner, &self.link);
         }
         self.new.push(t.erased());
@@ -59,6 +68,11 @@ impl UnitOfWork {
 
     /// Registers a row loaded by a query: the object already in the identity map (its values
     /// refreshed when it was expired and has no unflushed change), or a new persistent one.
+    ///
+    /// An object already in the map is only locked when its values are replaced (it is
+    /// expired): then a guard held on it fails the load with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) (operation `load`), the object
+    /// unchanged.
     pub fn register_loaded<T: Persist>(&mut self, mut value: T) -> Result<Tracked<T>> {
         let mut taken = Vec::new();
         for ops in T::RELATIONS {
@@ -71,19 +85,24 @@ impl UnitOfWork {
         let (t, created) = match self.map_mut::<T>().by_pk.entry(value.pk()) {
             std::collections::hash_map::Entry::Occupied(slot) => {
                 let entry = slot.get().clone();
-                // Refreshed when expired, unless the caller holds a guard on it right now (it
-                // then stays expired and is refreshed by a later load).
-                if let Some(mut inner) = entry.try_lock() {
-                    if inner.is_expired() && !inner.queued {
-                        inner.value.restore_columns(value);
-                        inner.mark_fresh();
-                    }
+                if !entry.is_queued() && entry.is_expired_in(&link) {
+                    let mut inner = entry.write_for("load")?;
+                    inner.value.restore_columns(value);
+                    drop(inner);
+                    entry.mark_fresh(&link);
                 }
                 (Tracked::from_entry(entry), false)
             }
             std::collections::hash_map::Entry::Vacant(slot) => {
                 // Loaded objects stay in the session when a transaction rolls back: no undo.
-                let t = Tracked::new_entry(id, value, Status::Persistent, Some(link));
+                let key = slot.key().clone();
+                let t = Tracked::from_entry(Arc::new(Entry::new(
+                    id,
+                    value,
+                    Status::Persistent,
+                    Some(link),
+                    Some(key),
+                )));
                 slot.insert(t.entry.clone());
                 (t, true)
             }
@@ -109,13 +128,49 @@ impl UnitOfWork {
     }
 
     /// Replaces an object's columns with freshly loaded values (`refresh`): unflushed changes
-    /// are discarded, the object is no longer expired.
-    pub fn refresh_with<T: Persist>(&mut self, t: &Tracked<T>, value: T) {
-        let mut inner = t.entry.lock();
+    /// are discarded, the object is no longer expired. A guard held on it fails with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), the object unchanged.
+    pub fn refresh_with<T: Persist>(&mut self, t: &Tracked<T>, value: T) -> Result<()> {
+        let mut inner = t.entry.write_for("refresh")?;
         save_undo(&t.entry, &mut inner, &self.link);
         inner.value.restore_columns(value);
         inner.snapshot = None;
-        inner.queued = false;
-        inner.mark_fresh();
+        drop(inner);
+        t.entry.set_queued(false);
+        t.entry.mark_fresh(&self.link);
+        Ok(())
+    }
+
+    /// Copies a detached object's columns onto `t` (`merge`): the next flush writes the
+    /// columns that differ. A guard held on `t` fails with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), `t` unchanged.
+    pub fn merge_into<T: Persist>(&mut self, t: &Tracked<T>, value: T) -> Result<()> {
+        let mut inner = t.entry.write_for("merge")?;
+        touch(&t.entry, &mut inner);
+        inner.value.restore_columns(value);
+        Ok(())
+    }
+
+    /// Whether `t` is expired (by `expire`, or by a commit or rollback since it was loaded),
+    /// read without its lock: a guard held on it does not matter.
+    pub fn is_expired<T: Persist>(&self, t: &Tracked<T>) -> bool {
+        t.entry.is_expired_in(&self.link)
+    }
+
+    /// The primary key of `t`, which `operation` is about to replace the values of
+    /// (`refresh`): [`ObjectInUse`](crate::ErrorKind::ObjectInUse) when a guard holds it.
+    pub fn key_to_replace<T: Persist>(
+        &self,
+        t: &Tracked<T>,
+        operation: &'static str,
+    ) -> Result<T::Pk> {
+        t.entry.check_free(operation, true)?;
+        Ok(t.entry.read_for(operation)?.value.pk())
+    }
+
+    /// A copy of `t`'s columns for `operation` (`load`):
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) when a `write()` guard holds it.
+    pub fn columns_of<T: Persist>(&self, t: &Tracked<T>, operation: &'static str) -> Result<T> {
+        Ok(t.entry.read_for(operation)?.value.copy_columns())
     }
 }

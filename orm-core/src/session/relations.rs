@@ -73,7 +73,8 @@ where
                 }
             }
         }
-        uow.replace_collection(parent, TypedRelation::<R>::ERASED, items, loaded)
+        let change = if loaded { None } else { Some("add") };
+        uow.replace_collection(parent, TypedRelation::<R>::ERASED, items, change)
     }
 
     fn erased(&self) -> &'static dyn ErasedRelation {

@@ -1,56 +1,28 @@
 //! The state of one object of a session: [`Entry<T>`] (the object under its lock, with its
-//! [`ObjectState`]) and how the unit of work sees it without its type ([`ErasedEntry`]).
+//! [`ObjectState`], and the session's bookkeeping beside the lock) and how the unit of work
+//! sees it without its type ([`ErasedEntry`]).
 
 use std::any::Any;
 use std::marker::PhantomData;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::guard;
 use super::persist::Persist;
 use super::status::Status;
 use super::unit::{ErasedEntry, ErasedModel, SessionLink};
+use crate::error::{Error, HeldGuard, Result};
 use crate::meta::Table;
 
-/// The state behind a handle, under the entry's lock.
+/// The state behind a handle, under the entry's lock (which the user's guards hold).
 pub(crate) struct ObjectState<T> {
     pub(crate) value: T,
-    pub(crate) status: Status,
     /// The columns as the database has them, taken at the first write since the last load or
     /// flush (`None` while the object is clean).
     pub(crate) snapshot: Option<Arc<T>>,
-    /// In the session's dirty queue.
-    pub(crate) queued: bool,
     /// The undo-log frame this entry last saved its state into.
     pub(crate) undo_gen: u64,
-    /// Expired: its values are those of its last load and are replaced by the next row that
-    /// loads it.
-    pub(crate) expired: bool,
-    /// The session's expiry epoch when the object was last loaded: a commit or rollback
-    /// expires every object at once by moving the epoch on.
-    pub(crate) epoch: u64,
     pub(crate) session: Option<Arc<SessionLink>>,
-    /// Foreign keys this object holds towards other objects of the session: (its FK columns,
-    /// the parent or `None` for NULL, the parent's key columns).
-    pub(crate) fk: Vec<FkLink>,
-}
-
-impl<T> ObjectState<T> {
-    /// Expired by itself, or by a commit / rollback since it was loaded.
-    pub(crate) fn is_expired(&self) -> bool {
-        self.expired
-            || self.status == Status::Persistent
-                && self
-                    .session
-                    .as_ref()
-                    .is_some_and(|s| self.epoch < s.expire_epoch())
-    }
-
-    /// Marks it fresh: just loaded.
-    pub(crate) fn mark_fresh(&mut self) {
-        self.expired = false;
-        if let Some(s) = &self.session {
-            self.epoch = s.expire_epoch();
-        }
-    }
 }
 
 /// A foreign key of an object that points at another object of the session.
@@ -61,86 +33,223 @@ pub(crate) struct FkLink {
     pub(crate) parent_cols: Arc<[usize]>,
 }
 
-/// How many times [`Entry::held`] tries before it reports a guard.
-const GUARD_TRIES: usize = 64;
-
-/// A guard ([`Tracked::read`](super::Tracked::read) or [`Tracked::write`](super::Tracked::write))
-/// held on an object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Held {
-    /// A `read()` guard.
-    Read,
-    /// A `write()` guard.
-    Write,
-}
-
-impl Held {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Held::Read => "read()",
-            Held::Write => "write()",
-        }
-    }
-}
-
 /// One object of a session.
+///
+/// Its values are under `state`, the lock that the user's `read()` / `write()` guards hold.
+/// What only the session keeps about it (status, dirty flag, expiry, key, foreign-key links)
+/// is beside the lock, so that reading it (`has_changes`, `get`, the flush's lists, a load
+/// meeting an object it already has) never waits on a guard.
 pub(crate) struct Entry<T: Persist> {
     pub(crate) id: u64,
     pub(crate) state: RwLock<ObjectState<T>>,
+    /// [`Status`], as [`Status::to_u8`].
+    status: AtomicU8,
+    /// In the session's dirty queue.
+    queued: AtomicBool,
+    /// Expired: its values are those of its last load and are replaced by the next row that
+    /// loads it.
+    expired: AtomicBool,
+    /// The session's expiry epoch when the object was last loaded: a commit or rollback
+    /// expires every object at once by moving the epoch on.
+    epoch: AtomicU64,
+    /// The key the identity map holds it under (`None` until it is inserted): for error
+    /// messages, and to leave the map without reading the values.
+    key: Mutex<Option<T::Pk>>,
+    /// Foreign keys this object holds towards other objects of the session.
+    fk: FkLinks,
+}
+
+/// The foreign-key links of an object: under a lock only the session takes (never across user
+/// code), with a flag that spares the lock when there are none (most objects).
+pub(crate) struct FkLinks {
+    any: AtomicBool,
+    links: Mutex<Vec<FkLink>>,
+}
+
+impl FkLinks {
+    fn lock(&self) -> MutexGuard<'_, Vec<FkLink>> {
+        self.links.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether there are none (no lock taken).
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.any.load(Ordering::Acquire)
+    }
+
+    /// A copy of the links.
+    #[inline]
+    pub(crate) fn get(&self) -> Vec<FkLink> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        self.lock().clone()
+    }
+
+    /// Replaces the links.
+    pub(crate) fn set(&self, links: Vec<FkLink>) {
+        let mut held = self.lock();
+        self.any.store(!links.is_empty(), Ordering::Release);
+        *held = links;
+    }
+
+    /// Sets the link of its foreign-key columns.
+    pub(crate) fn put(&self, link: FkLink) {
+        let mut held = self.lock();
+        match held.iter_mut().find(|l| l.fk_cols == link.fk_cols) {
+            Some(existing) => *existing = link,
+            None => held.push(link),
+        }
+        self.any.store(true, Ordering::Release);
+    }
+
+    /// The objects the links point at: (link index, parent).
+    #[inline]
+    pub(crate) fn parents(&self) -> Vec<(usize, Arc<dyn ErasedEntry>)> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        self.lock()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| l.parent.clone().map(|p| (i, p)))
+            .collect()
+    }
 }
 
 impl<T: Persist> Entry<T> {
-    /// Locks the entry for writing. A poisoned lock (a panic while it was held elsewhere) is
-    /// taken over: the value is still a value.
-    pub(crate) fn lock(&self) -> RwLockWriteGuard<'_, ObjectState<T>> {
-        self.state.write().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Locks the entry for reading: compatible with the caller's own `read()` guards (so
-    /// `s.get(user.read().id)` works).
-    pub(crate) fn read_lock(&self) -> RwLockReadGuard<'_, ObjectState<T>> {
-        self.state.read().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The guard someone holds on the entry that would block the flush's lock (`write`: a
-    /// write lock, blocked by any guard; else a read lock, blocked by a write guard), or
-    /// `None`. Never waits: it tries for a moment (a guard held by another thread is released
-    /// within its synchronous block), then reports the guard, which can only be one the
-    /// flushing task itself holds across the flush.
-    pub(crate) fn held(&self, write: bool) -> Option<Held> {
-        let free = |_: ()| {
-            if write {
-                !matches!(
-                    self.state.try_write(),
-                    Err(std::sync::TryLockError::WouldBlock)
-                )
-            } else {
-                !matches!(
-                    self.state.try_read(),
-                    Err(std::sync::TryLockError::WouldBlock)
-                )
-            }
-        };
-        for _ in 0..GUARD_TRIES {
-            if free(()) {
-                return None;
-            }
-            std::thread::yield_now();
+    /// A new entry with these values, status and session; `key` when it is in the identity
+    /// map (loaded).
+    pub(crate) fn new(
+        id: u64,
+        value: T,
+        status: Status,
+        session: Option<Arc<SessionLink>>,
+        key: Option<T::Pk>,
+    ) -> Self {
+        Entry {
+            id,
+            status: AtomicU8::new(status.to_u8()),
+            queued: AtomicBool::new(false),
+            expired: AtomicBool::new(false),
+            epoch: AtomicU64::new(session.as_ref().map_or(0, |s| s.expire_epoch())),
+            key: Mutex::new(key),
+            fk: FkLinks {
+                any: AtomicBool::new(false),
+                links: Mutex::new(Vec::new()),
+            },
+            state: RwLock::new(ObjectState {
+                value,
+                snapshot: None,
+                undo_gen: 0,
+                session,
+            }),
         }
-        let write_held = matches!(
-            self.state.try_read(),
-            Err(std::sync::TryLockError::WouldBlock)
-        );
-        Some(if write_held { Held::Write } else { Held::Read })
     }
 
-    /// Locks the entry for writing unless someone holds it.
-    pub(crate) fn try_lock(&self) -> Option<RwLockWriteGuard<'_, ObjectState<T>>> {
-        match self.state.try_write() {
-            Ok(g) => Some(g),
-            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) => None,
+    /// Where the object stands in its session.
+    #[inline]
+    pub(crate) fn status(&self) -> Status {
+        Status::from_u8(self.status.load(Ordering::Acquire))
+    }
+
+    #[inline]
+    pub(crate) fn set_status(&self, status: Status) {
+        self.status.store(status.to_u8(), Ordering::Release);
+    }
+
+    /// Whether it is in the session's dirty queue.
+    #[inline]
+    pub(crate) fn is_queued(&self) -> bool {
+        self.queued.load(Ordering::Acquire)
+    }
+
+    #[inline]
+    pub(crate) fn set_queued(&self, queued: bool) {
+        self.queued.store(queued, Ordering::Release);
+    }
+
+    /// Expired by itself, or by a commit / rollback of `link` (its session) since it was
+    /// loaded.
+    #[inline]
+    pub(crate) fn is_expired_in(&self, link: &SessionLink) -> bool {
+        self.is_expired_flag()
+            || self.status() == Status::Persistent && self.loaded_before(link.expire_epoch())
+    }
+
+    /// Expired by itself (`expire`), not counting the session's epoch.
+    #[inline]
+    pub(crate) fn is_expired_flag(&self) -> bool {
+        self.expired.load(Ordering::Acquire)
+    }
+
+    /// Whether it was loaded before the session's expiry epoch moved on to `epoch`.
+    #[inline]
+    pub(crate) fn loaded_before(&self, epoch: u64) -> bool {
+        self.epoch.load(Ordering::Acquire) < epoch
+    }
+
+    #[inline]
+    pub(crate) fn set_expired(&self, expired: bool) {
+        self.expired.store(expired, Ordering::Release);
+    }
+
+    /// Marks it fresh: just loaded in `link`'s session.
+    #[inline]
+    pub(crate) fn mark_fresh(&self, link: &SessionLink) {
+        self.expired.store(false, Ordering::Release);
+        self.epoch.store(link.expire_epoch(), Ordering::Release);
+    }
+
+    /// The key the identity map holds it under (`None`: not inserted yet).
+    pub(crate) fn key(&self) -> Option<T::Pk> {
+        self.key.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub(crate) fn set_key(&self, key: Option<T::Pk>) {
+        *self.key.lock().unwrap_or_else(|p| p.into_inner()) = key;
+    }
+
+    /// Its foreign-key links.
+    pub(crate) fn fk(&self) -> &FkLinks {
+        &self.fk
+    }
+
+    /// Read-locks the values for the session's `operation`: an
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) error when a `write()` guard holds them
+    /// (see `guard.rs`: never waits for ever).
+    #[inline]
+    pub(crate) fn read_for(
+        &self,
+        operation: &'static str,
+    ) -> Result<RwLockReadGuard<'_, ObjectState<T>>> {
+        guard::read(&self.state).map_err(|g| self.in_use(operation, g))
+    }
+
+    /// Write-locks the values for the session's `operation`: an
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) error when any guard holds them.
+    #[inline]
+    pub(crate) fn write_for(
+        &self,
+        operation: &'static str,
+    ) -> Result<RwLockWriteGuard<'_, ObjectState<T>>> {
+        guard::write(&self.state).map_err(|g| self.in_use(operation, g))
+    }
+
+    /// Fails as [`write_for`](Self::write_for) (`write`) or [`read_for`](Self::read_for)
+    /// would, without taking the lock.
+    #[inline]
+    pub(crate) fn check_free(&self, operation: &'static str, write: bool) -> Result<()> {
+        match guard::held(&self.state, write) {
+            Some(g) => Err(self.in_use(operation, g)),
+            None => Ok(()),
         }
+    }
+
+    /// The error of `operation` stopped by `guard` on this object.
+    #[cold]
+    fn in_use(&self, operation: &'static str, guard: HeldGuard) -> Error {
+        guard::in_use::<T>(operation, self.key().as_ref(), guard)
     }
 }
 
@@ -157,8 +266,8 @@ impl<T: Persist> ErasedEntry for Entry<T> {
     fn id(&self) -> u64 {
         self.id
     }
-    fn held(&self, write: bool) -> Option<&'static str> {
-        Entry::held(self, write).map(Held::name)
+    fn check_free(&self, operation: &'static str, write: bool) -> Result<()> {
+        Entry::check_free(self, operation, write)
     }
     fn table(&self) -> &'static Table {
         T::TABLE
@@ -170,14 +279,26 @@ impl<T: Persist> ErasedEntry for Entry<T> {
         self
     }
     fn status(&self) -> Status {
-        self.read_lock().status
+        Entry::status(self)
     }
     fn is_queued(&self) -> bool {
-        self.read_lock().queued
+        Entry::is_queued(self)
     }
-    fn with_column(&self, idx: usize, f: &mut dyn FnMut(Option<&dyn Any>)) {
-        let state = self.read_lock();
+    fn with_column(
+        &self,
+        idx: usize,
+        operation: &'static str,
+        f: &mut dyn FnMut(Option<&dyn Any>),
+    ) -> Result<()> {
+        let state = self.read_for(operation)?;
         f(state.value.column_value(idx).map(|v| v as &dyn Any));
+        Ok(())
+    }
+    fn expire(&self, operation: &'static str) -> Result<()> {
+        expire_entry(self, operation)
+    }
+    fn fk_parents(&self) -> Vec<(usize, Arc<dyn ErasedEntry>)> {
+        self.fk.parents()
     }
     fn erased_model(&self) -> &'static dyn ErasedModel {
         TypedModel::<T>::ERASED
@@ -194,16 +315,18 @@ pub(crate) fn unshare<T: Persist>(copy: Arc<T>) -> T {
     Arc::try_unwrap(copy).unwrap_or_else(|shared| shared.copy_columns())
 }
 
-/// Expires one entry: unflushed changes are discarded.
-pub(crate) fn expire_entry<T: Persist>(entry: &Arc<Entry<T>>) {
-    let mut state = entry.lock();
-    if state.status != Status::Persistent {
-        return;
+/// Expires one entry: unflushed changes are discarded. Needs its lock (an
+/// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) error while a guard holds it).
+pub(crate) fn expire_entry<T: Persist>(entry: &Entry<T>, operation: &'static str) -> Result<()> {
+    if entry.status() != Status::Persistent {
+        return Ok(());
     }
+    let mut state = entry.write_for(operation)?;
     // No undo record: a rollback does not un-expire (it expires everything itself).
     if let Some(snap) = state.snapshot.take() {
         state.value.restore_columns(unshare(snap));
     }
-    state.queued = false;
-    state.expired = true;
+    entry.set_queued(false);
+    entry.set_expired(true);
+    Ok(())
 }

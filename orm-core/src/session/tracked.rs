@@ -4,12 +4,14 @@
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLockReadGuard, RwLockWriteGuard};
 
+use super::guard;
 use super::persist::Persist;
 use super::state::{Entry, FkLink, ObjectState, unshare};
 use super::status::Status;
-use super::unit::{ErasedEntry, SessionLink, UnitOfWork};
+use super::unit::{ErasedEntry, SessionLink, UndoRecord, UnitOfWork};
+use crate::error::{Error, Result};
 
 /// A handle to an object of a session: cheap to clone (an `Arc`), `Send` and `Sync`.
 ///
@@ -19,14 +21,24 @@ use super::unit::{ErasedEntry, SessionLink, UnitOfWork};
 /// columns and queues the object for the next flush, which `UPDATE`s only the columns that
 /// differ from the snapshot.
 ///
-/// The guards are locks (`read()` shared, `write()` exclusive): do not hold one across an
-/// `.await` (the future would not be `Send`, which the compiler reports in an axum handler),
-/// and do not hold one while the session writes to the object (`flush`, `commit`, `refresh`,
-/// `delete`...). A flush (and `commit`, and the autoflush before a query) checks first and
-/// fails with [`ObjectInUse`](crate::ErrorKind::ObjectInUse) naming the object instead of
-/// waiting for the guard; `refresh`, `delete`, `merge` and `expire` do not check yet. A guard in a call's arguments lives until
-/// the end of the statement, `.await` included: copy the value out first
-/// (`let id = order.read().user_id; s.get::<User>(id).await?`).
+/// # Guards
+/// The guards are locks (`read()` shared, `write()` exclusive), like an `RwLock`'s. Do not hold
+/// one across an `.await` (the future would not be `Send`, which the compiler reports in an
+/// axum handler). The session never waits for a guard: an operation that must read an object
+/// a `write()` guard holds, or change an object any guard holds, fails at once with
+/// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) naming the operation, the object and the
+/// guard, and changes nothing; drop the guard and call again. So: a flush, commit or
+/// autoflush that writes the object; `refresh`, `expire`, `expire_all`, `expunge`, `delete`,
+/// `merge` of it; a query or `get` that must reload it (it is expired); a rollback or
+/// `rollback_nested` that must restore it. What only looks at the session's bookkeeping never
+/// needs the lock: [`status`](Tracked::status), `Session::has_changes`, `get` of an object that
+/// is not expired, a query returning an object that is not expired.
+///
+/// The other accessors ([`with`](Tracked::with), [`pk`](Tracked::pk),
+/// [`to_detached`](Tracked::to_detached), [`is_modified`](Tracked::is_modified),
+/// [`is_expired`](Tracked::is_expired)) take a `read()` guard themselves. A guard in a call's
+/// arguments lives until the end of the statement, `.await` included: copy the value out
+/// first (`let id = order.read().user_id; s.get::<User>(id).await?`).
 pub struct Tracked<T: Persist> {
     pub(crate) entry: Arc<Entry<T>>,
 }
@@ -41,11 +53,14 @@ impl<T: Persist> Clone for Tracked<T> {
 
 impl<T: Persist + fmt::Debug> fmt::Debug for Tracked<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = self.entry.read_lock();
-        f.debug_struct("Tracked")
-            .field("status", &inner.status)
-            .field("value", &inner.value)
-            .finish()
+        let mut d = f.debug_struct("Tracked");
+        d.field("status", &self.entry.status());
+        // Never waits: the caller may be printing an object it holds a `write()` guard on.
+        match guard::read(&self.entry.state) {
+            Ok(inner) => d.field("value", &inner.value),
+            Err(held) => d.field("value", &format_args!("<held by a {held} guard>")),
+        };
+        d.finish()
     }
 }
 
@@ -80,39 +95,15 @@ impl<T: Persist> Tracked<T> {
         Tracked { entry }
     }
 
-    /// A new entry (pending, persistent or detached).
-    pub(crate) fn new_entry(
-        id: u64,
-        value: T,
-        status: Status,
-        session: Option<Arc<SessionLink>>,
-    ) -> Self {
-        Tracked {
-            entry: Arc::new(Entry {
-                id,
-                state: RwLock::new(ObjectState {
-                    value,
-                    status,
-                    snapshot: None,
-                    queued: false,
-                    undo_gen: 0,
-                    expired: false,
-                    epoch: session.as_ref().map_or(0, |s| s.expire_epoch()),
-                    session,
-                    fk: Vec::new(),
-                }),
-            }),
-        }
-    }
-
-    /// Reads the object.
+    /// Reads the object: a shared guard (waits while another thread holds a `write()` guard).
     pub fn read(&self) -> Ref<'_, T> {
-        Ref(self.entry.read_lock())
+        Ref(self.entry.state.read().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// Changes the object: the next flush writes the columns that differ from the database.
+    /// Changes the object: an exclusive guard (waits while another thread holds a guard). The
+    /// next flush writes the columns that differ from the database.
     pub fn write(&self) -> Mut<'_, T> {
-        let mut inner = self.entry.lock();
+        let mut inner = self.entry.state.write().unwrap_or_else(|p| p.into_inner());
         touch(&self.entry, &mut inner);
         Mut(inner)
     }
@@ -132,28 +123,36 @@ impl<T: Persist> Tracked<T> {
         self.read().pk()
     }
 
-    /// Where the object stands in its session.
+    /// Where the object stands in its session. Takes no lock: works while a guard is held.
     pub fn status(&self) -> Status {
-        self.entry.read_lock().status
+        self.entry.status()
     }
 
     /// Whether it was expired (by a commit with `expire_on_commit`, or `expire`): the values
     /// are those of its last load until a query, `get` or `refresh` of the session reloads it.
     pub fn is_expired(&self) -> bool {
-        self.entry.read_lock().is_expired()
+        if self.entry.is_expired_flag() {
+            return true;
+        }
+        if self.entry.status() != Status::Persistent {
+            return false;
+        }
+        let session = self.read().0.session.clone();
+        session.is_some_and(|s| self.entry.is_expired_in(&s))
     }
 
     /// Whether its columns differ from what the database has (always `true` for a pending
     /// object).
     pub fn is_modified(&self) -> bool {
-        let inner = self.entry.read_lock();
-        match inner.status {
-            Status::Pending => true,
-            _ => inner
-                .snapshot
-                .as_ref()
-                .is_some_and(|s| !inner.value.changed_columns(s).is_empty()),
+        if self.entry.status() == Status::Pending {
+            return true;
         }
+        let inner = self.read();
+        inner
+            .0
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| !inner.0.value.changed_columns(s).is_empty())
     }
 
     /// Whether both handles are the same object.
@@ -178,16 +177,16 @@ pub(crate) fn touch<T: Persist>(entry: &Arc<Entry<T>>, inner: &mut ObjectState<T
     let Some(link) = inner.session.clone() else {
         return;
     };
-    let needs_snapshot = inner.status == Status::Persistent && inner.snapshot.is_none();
-    if needs_snapshot {
+    let status = entry.status();
+    if status == Status::Persistent && inner.snapshot.is_none() {
         let snapshot = Arc::new(inner.value.copy_columns());
         save_undo_with(entry, inner, &link, Some(snapshot.clone()));
         inner.snapshot = Some(snapshot);
     } else {
         save_undo(entry, inner, &link);
     }
-    if !inner.queued && inner.status != Status::Detached {
-        inner.queued = true;
+    if !entry.is_queued() && status != Status::Detached {
+        entry.set_queued(true);
         link.queue_dirty(entry.clone());
     }
 }
@@ -214,18 +213,44 @@ fn save_undo_with<T: Persist>(
     }
     let saved = Saved {
         value: copy.unwrap_or_else(|| Arc::new(inner.value.copy_columns())),
-        status: inner.status,
+        status: entry.status(),
         snapshot: inner.snapshot.clone(),
-        queued: inner.queued,
+        queued: entry.is_queued(),
         undo_gen: inner.undo_gen,
-        expired: inner.is_expired(),
-        fk: inner.fk.clone(),
+        expired: entry.is_expired_in(link),
+        fk: entry.fk().get(),
     };
     inner.undo_gen = frame;
-    let entry = entry.clone();
-    link.push_undo(Box::new(move |uow: &mut UnitOfWork| {
-        saved.restore(&entry, uow);
+    link.push_undo(Box::new(SavedRecord {
+        entry: entry.clone(),
+        saved: Some(saved),
     }));
+}
+
+/// The undo record of an object's state.
+struct SavedRecord<T: Persist> {
+    entry: Arc<Entry<T>>,
+    /// `None` once restored.
+    saved: Option<Saved<T>>,
+}
+
+impl<T: Persist> UndoRecord for SavedRecord<T> {
+    fn target(&self) -> Option<&dyn ErasedEntry> {
+        Some(&*self.entry)
+    }
+
+    fn restore(&mut self, uow: &mut UnitOfWork, operation: &'static str) -> Result<()> {
+        let Some(saved) = self.saved.take() else {
+            return Ok(());
+        };
+        saved
+            .restore(&self.entry, uow, operation)
+            .map_err(|(saved, e)| {
+                // Nothing was restored: kept for the next try.
+                self.saved = Some(saved);
+                e
+            })
+    }
 }
 
 /// An entry's state as an undo record keeps it.
@@ -240,36 +265,53 @@ struct Saved<T> {
 }
 
 impl<T: Persist> Saved<T> {
-    fn restore(self, entry: &Arc<Entry<T>>, uow: &mut UnitOfWork) {
-        let was_in_map;
-        let requeue;
-        let old_pk;
-        {
-            let mut inner = entry.lock();
-            was_in_map = inner.status == Status::Persistent || inner.status == Status::Deleted;
-            old_pk = inner.value.pk();
-            inner.value.restore_columns(unshare(self.value));
-            inner.status = self.status;
-            inner.snapshot = self.snapshot;
-            // Queued again if it was: the queue tolerates duplicates and stale entries.
-            requeue = self.queued;
-            inner.queued = self.queued;
-            inner.undo_gen = self.undo_gen;
-            inner.expired = self.expired;
-            inner.fk = self.fk;
-            if inner.session.is_none() && self.status != Status::Detached {
-                inner.session = Some(uow.link.clone());
-            }
+    /// Puts the entry back as saved. When a guard holds it, changes nothing and gives itself
+    /// back with the error.
+    fn restore(
+        self,
+        entry: &Arc<Entry<T>>,
+        uow: &mut UnitOfWork,
+        operation: &'static str,
+    ) -> std::result::Result<(), (Self, Error)> {
+        let mut inner = match entry.write_for(operation) {
+            Ok(inner) => inner,
+            Err(e) => return Err((self, e)),
+        };
+        let was = entry.status();
+        let was_in_map = matches!(was, Status::Persistent | Status::Deleted);
+        let now_in_map = matches!(self.status, Status::Persistent | Status::Deleted);
+        inner.value.restore_columns(unshare(self.value));
+        inner.snapshot = self.snapshot;
+        inner.undo_gen = self.undo_gen;
+        if inner.session.is_none() && self.status != Status::Detached {
+            inner.session = Some(uow.link.clone());
         }
-        let now_in_map = self.status == Status::Persistent || self.status == Status::Deleted;
-        if now_in_map && !was_in_map {
-            uow.map_insert(entry.clone());
+        let key = (now_in_map && !was_in_map).then(|| inner.value.pk());
+        drop(inner);
+        entry.set_status(self.status);
+        // Queued again if it was: the queue tolerates duplicates and stale entries.
+        entry.set_queued(self.queued);
+        entry.set_expired(self.expired);
+        entry.fk().set(self.fk);
+        if let Some(pk) = key {
+            uow.map_insert(entry.clone(), pk);
         } else if was_in_map && !now_in_map {
-            uow.map_remove_pk(&old_pk, entry);
+            uow.map_remove(entry);
         }
-        if requeue {
+        if self.status == Status::Pending {
+            entry.set_key(None);
+        }
+        if self.queued {
             uow.link.queue_dirty(entry.clone());
         }
+        // Listed again where it belongs (the replay drops duplicates and stale entries).
+        if self.status == Status::Pending && was != Status::Pending {
+            uow.new.push(entry.clone());
+        }
+        if self.status == Status::Deleted && was != Status::Deleted {
+            uow.deleted.push(entry.clone());
+        }
+        Ok(())
     }
 }
 
@@ -280,22 +322,37 @@ pub(crate) fn save_added<T: Persist>(
     link: &SessionLink,
 ) {
     inner.undo_gen = link.current_gen();
-    let entry = entry.clone();
-    link.push_undo(Box::new(move |uow: &mut UnitOfWork| {
-        let (was, pk) = {
-            let mut inner = entry.lock();
-            let was = inner.status;
-            let pk = inner.value.pk();
-            inner.status = Status::Detached;
+    link.push_undo(Box::new(AddedRecord {
+        entry: entry.clone(),
+    }));
+}
+
+/// The undo record of an object added to the session: restoring it detaches the object.
+struct AddedRecord<T: Persist> {
+    entry: Arc<Entry<T>>,
+}
+
+impl<T: Persist> UndoRecord for AddedRecord<T> {
+    fn target(&self) -> Option<&dyn ErasedEntry> {
+        Some(&*self.entry)
+    }
+
+    fn restore(&mut self, uow: &mut UnitOfWork, operation: &'static str) -> Result<()> {
+        let entry = &self.entry;
+        {
+            let mut inner = entry.write_for(operation)?;
             inner.session = None;
-            inner.queued = false;
             inner.snapshot = None;
-            (was, pk)
-        };
-        if was == Status::Persistent || was == Status::Deleted {
-            uow.map_remove_pk(&pk, &entry);
         }
+        let was = entry.status();
+        entry.set_status(Status::Detached);
+        entry.set_queued(false);
+        if was == Status::Persistent || was == Status::Deleted {
+            uow.map_remove(entry);
+        }
+        entry.set_key(None);
         let id = entry.id;
         uow.new.retain(|e| e.id() != id);
-    }));
+        Ok(())
+    }
 }

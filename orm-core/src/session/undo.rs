@@ -2,30 +2,27 @@
 //! or flush in progress. Rolling back a frame runs its records (newest first); releasing it
 //! merges them into the frame below.
 //!
-//! Generic over what the records restore (`U`, the unit of work), so it knows nothing of the
+//! Generic over its records (`R`, the unit of work's `UndoRecord`), so it knows nothing of the
 //! session's objects: the records that save an object's state are written in `tracked.rs`,
 //! the savepoint API in `savepoint.rs`.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// An undo record: restores what it saved.
-pub(crate) type Undo<U> = Box<dyn FnOnce(&mut U) + Send>;
-
 /// One frame of the undo log: the transaction, a savepoint, or a flush in progress.
-struct Frame<U> {
+struct Frame<R> {
     generation: u64,
-    records: Vec<Undo<U>>,
+    records: Vec<R>,
 }
 
 /// The frames, and the generation of the top one (an object saves its state once per frame:
 /// it compares the generation it last saved into with the current one).
-pub(crate) struct UndoLog<U> {
-    frames: Mutex<Vec<Frame<U>>>,
+pub(crate) struct UndoLog<R> {
+    frames: Mutex<Vec<Frame<R>>>,
     current: AtomicU64,
 }
 
-impl<U> UndoLog<U> {
+impl<R> UndoLog<R> {
     /// A log with the transaction's frame, of generation 1.
     pub(crate) fn new() -> Self {
         UndoLog {
@@ -43,7 +40,7 @@ impl<U> UndoLog<U> {
     }
 
     /// Adds a record to the top frame.
-    pub(crate) fn push(&self, undo: Undo<U>) {
+    pub(crate) fn push(&self, undo: R) {
         let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(f) = frames.last_mut() {
             f.records.push(undo);
@@ -62,7 +59,7 @@ impl<U> UndoLog<U> {
     }
 
     /// Pops the top frame (never the transaction's), returning its records.
-    pub(crate) fn pop_frame(&self) -> Vec<Undo<U>> {
+    pub(crate) fn pop_frame(&self) -> Vec<R> {
         let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
         let records = if frames.len() > 1 {
             frames.pop().map(|f| f.records).unwrap_or_default()
@@ -94,7 +91,7 @@ impl<U> UndoLog<U> {
     }
 
     /// Drops every record of the transaction's frame (after commit) or takes them (rollback).
-    pub(crate) fn reset_transaction(&self, next_gen: u64) -> Vec<Undo<U>> {
+    pub(crate) fn reset_transaction(&self, next_gen: u64) -> Vec<R> {
         let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
         let mut records = Vec::new();
         while let Some(f) = frames.pop() {
@@ -113,5 +110,27 @@ impl<U> UndoLog<U> {
     /// The number of frames (1: only the transaction's).
     pub(crate) fn depth(&self) -> usize {
         self.frames.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Puts records back on top of the top frame (records a rollback could not replay yet).
+    pub(crate) fn put_back(&self, records: Vec<R>) {
+        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(top) = frames.last_mut() {
+            top.records.extend(records);
+        }
+    }
+
+    /// Runs `f` on every record of the frames from `depth` (1: every frame) to the top, up to
+    /// the first error.
+    pub(crate) fn try_for_each_from<E>(
+        &self,
+        depth: usize,
+        mut f: impl FnMut(&R) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        for frame in frames.iter().skip(depth.saturating_sub(1)) {
+            frame.records.iter().try_for_each(&mut f)?;
+        }
+        Ok(())
     }
 }

@@ -26,7 +26,7 @@ use super::fxhash::FxHashMap;
 use super::job::{FlushJob, SqlCache};
 use super::positions::KeyPositions;
 use super::status::Status;
-use super::undo::{Undo, UndoLog};
+use super::undo::UndoLog;
 use crate::error::Result;
 use crate::meta::Table;
 use crate::relation::RelationMeta;
@@ -36,7 +36,7 @@ use crate::relation::RelationMeta;
 #[doc(hidden)]
 pub struct SessionLink {
     dirty: Mutex<Vec<Arc<dyn ErasedEntry>>>,
-    pub(crate) undo: UndoLog<UnitOfWork>,
+    pub(crate) undo: UndoLog<Undo>,
     /// Objects loaded before this epoch are expired.
     expire_epoch: AtomicU64,
 }
@@ -70,12 +70,12 @@ impl SessionLink {
         std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// Whether an entry of the dirty queue passes `f`.
-    /// The objects queued as changed (none of them is locked).
+    /// The objects queued as changed.
     pub(crate) fn dirty_entries(&self) -> Vec<Arc<dyn ErasedEntry>> {
         self.dirty.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Whether an entry of the dirty queue passes `f`.
     fn any_dirty(&self, f: impl FnMut(&Arc<dyn ErasedEntry>) -> bool) -> bool {
         self.dirty
             .lock()
@@ -89,9 +89,42 @@ impl SessionLink {
         self.undo.current_gen()
     }
 
-    pub(crate) fn push_undo(&self, undo: Undo<UnitOfWork>) {
+    pub(crate) fn push_undo(&self, undo: Undo) {
         self.undo.push(undo);
     }
+}
+
+/// A record of the undo log: restores what it saved when a rollback (of the transaction, of a
+/// savepoint, of a failed flush or of a failed operation) replays it. Implemented in
+/// `tracked.rs` (an object's state) and here ([`untargeted`]).
+pub(crate) trait UndoRecord: Send {
+    /// The object it restores, whose lock it takes (`None`: it restores a relationship
+    /// collection and takes no object's lock). A rollback checks these first.
+    fn target(&self) -> Option<&dyn ErasedEntry>;
+
+    /// Restores what it saved, for the named operation. On an error (its object is held by a
+    /// guard) nothing was changed and it can run again.
+    fn restore(&mut self, uow: &mut UnitOfWork, operation: &'static str) -> Result<()>;
+}
+
+/// An undo record, boxed as the log keeps it.
+pub(crate) type Undo = Box<dyn UndoRecord>;
+
+/// A record restoring something that is not an object (it takes no lock, cannot fail).
+pub(crate) fn untargeted(f: impl FnOnce(&mut UnitOfWork) + Send + 'static) -> Undo {
+    struct Untargeted<F>(Option<F>);
+    impl<F: FnOnce(&mut UnitOfWork) + Send> UndoRecord for Untargeted<F> {
+        fn target(&self) -> Option<&dyn ErasedEntry> {
+            None
+        }
+        fn restore(&mut self, uow: &mut UnitOfWork, _: &'static str) -> Result<()> {
+            if let Some(f) = self.0.take() {
+                f(uow);
+            }
+            Ok(())
+        }
+    }
+    Box::new(Untargeted(Some(f)))
 }
 
 /// What the unit of work needs from an object of any model (implemented by the entry of a
@@ -99,17 +132,29 @@ impl SessionLink {
 #[doc(hidden)]
 pub trait ErasedEntry: Send + Sync + 'static {
     fn id(&self) -> u64;
-    /// The guard held on it that would block a lock of this kind (see `Entry::held`), by name
-    /// (`read()`, `write()`).
-    fn held(&self, write: bool) -> Option<&'static str>;
+    /// An [`ObjectInUse`](crate::ErrorKind::ObjectInUse) error for `operation` when a guard
+    /// held on it would stop a lock of this kind (`write`: any guard; else a `write()` guard).
+    /// Takes no lock and never waits for ever.
+    fn check_free(&self, operation: &'static str, write: bool) -> Result<()>;
     fn table(&self) -> &'static Table;
     fn as_any(&self) -> &dyn Any;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+    /// Its status (read without its lock).
     fn status(&self) -> Status;
-    /// Whether it is queued for the next flush.
+    /// Whether it is queued for the next flush (read without its lock).
     fn is_queued(&self) -> bool;
-    /// Runs `f` with the value of column `idx` (`None` out of range).
-    fn with_column(&self, idx: usize, f: &mut dyn FnMut(Option<&dyn Any>));
+    /// Runs `f` with the value of column `idx` (`None` out of range), read-locked for
+    /// `operation`.
+    fn with_column(
+        &self,
+        idx: usize,
+        operation: &'static str,
+        f: &mut dyn FnMut(Option<&dyn Any>),
+    ) -> Result<()>;
+    /// Expires it (unflushed changes dropped), write-locked for `operation`.
+    fn expire(&self, operation: &'static str) -> Result<()>;
+    /// The objects its foreign keys point at: (link index, parent). Takes no object's lock.
+    fn fk_parents(&self) -> Vec<(usize, Arc<dyn ErasedEntry>)>;
     /// The operations of the entry's model.
     fn erased_model(&self) -> &'static dyn ErasedModel;
 }
@@ -121,24 +166,32 @@ pub(crate) type AssociationPair = (Arc<dyn ErasedEntry>, Arc<dyn ErasedEntry>);
 /// `TypedModel<T>`, in `flush/ops.rs`). Not public API.
 #[doc(hidden)]
 pub trait ErasedModel: Send + Sync + 'static {
-    fn mark_deleted(&self, uow: &mut UnitOfWork, e: &Arc<dyn ErasedEntry>) -> Result<()>;
-    fn expunge(&self, uow: &mut UnitOfWork, e: &Arc<dyn ErasedEntry>);
-    fn expire(&self, e: &Arc<dyn ErasedEntry>);
+    /// Marks it deleted, for `operation` (cascading).
+    fn mark_deleted(
+        &self,
+        uow: &mut UnitOfWork,
+        e: &Arc<dyn ErasedEntry>,
+        operation: &'static str,
+    ) -> Result<()>;
+    /// Removes it from the session, for `operation` (cascading).
+    fn expunge(
+        &self,
+        uow: &mut UnitOfWork,
+        e: &Arc<dyn ErasedEntry>,
+        operation: &'static str,
+    ) -> Result<()>;
+    /// Points its foreign key at `parent`: a change made by the named operation (saved and
+    /// queued for the flush, under its lock), or (`None`) a link found by a load.
     fn link_fk(
         &self,
         e: &Arc<dyn ErasedEntry>,
         keys: &KeyPositions,
         parent: Option<Arc<dyn ErasedEntry>>,
-        changed: bool,
+        changed: Option<&'static str>,
     ) -> Result<()>;
     fn relation_by_meta(&self, meta: &'static RelationMeta) -> Option<&'static dyn ErasedRelation>;
-    /// The parents this object's foreign keys point at: (link index, parent).
-    fn fk_parents(&self, e: &Arc<dyn ErasedEntry>) -> Vec<(usize, Arc<dyn ErasedEntry>)>;
     /// Validation and `before_insert` hooks of a new object.
     fn before_insert(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()>;
-    /// The object for an error message: `users 7` (its table and key, found in the identity
-    /// map: the object itself may be locked), or `a new users object`.
-    fn describe(&self, uow: &UnitOfWork, e: &Arc<dyn ErasedEntry>) -> String;
     /// Validation of a dirty object's changed columns.
     fn validate_dirty(&self, e: &Arc<dyn ErasedEntry>) -> Result<()>;
     /// Copies parents' keys into the object's foreign keys (`NULL` for `deferred` links).
@@ -174,7 +227,7 @@ pub trait ErasedModel: Send + Sync + 'static {
     ) -> Result<()>;
     fn before_delete(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()>;
     /// Before its foreign keys are set by the flush: saves the object's state and snapshot.
-    fn touch_for_update(&self, e: &Arc<dyn ErasedEntry>);
+    fn touch_for_update(&self, e: &Arc<dyn ErasedEntry>) -> Result<()>;
     fn delete_job(&self, group: &[Arc<dyn ErasedEntry>], cache: &mut SqlCache) -> Result<FlushJob>;
     fn deleted(
         &self,
@@ -226,7 +279,8 @@ pub(crate) trait ErasedMap: Send + Sync {
     fn as_any_mut(&mut self) -> &mut dyn Any;
     fn as_any(&self) -> &dyn Any;
     fn len(&self) -> usize;
-    fn expire_all(&self);
+    /// Runs `f` on every object of the map, up to the first error.
+    fn try_for_each(&self, f: &mut dyn FnMut(&dyn ErasedEntry) -> Result<()>) -> Result<()>;
 }
 
 /// A relationship collection of one parent object (changed in `collections.rs`).
@@ -290,6 +344,10 @@ pub struct UnitOfWork {
     /// The key positions of every relationship used so far, by (model, field).
     pub(crate) key_positions: HashMap<(&'static str, &'static str), Arc<KeyPositions>>,
     pub(crate) sql_cache: SqlCache,
+    /// The depth of the undo frame holding records a rollback could not replay (their objects
+    /// were held by guards): until a rollback at or below that depth replays them, the
+    /// session refuses work ([`needs_rollback`](UnitOfWork::needs_rollback)).
+    pub(crate) unrestored: Option<usize>,
 }
 
 impl std::fmt::Debug for UnitOfWork {
@@ -334,6 +392,7 @@ impl UnitOfWork {
             changed_collections: Vec::new(),
             key_positions: HashMap::new(),
             sql_cache: Default::default(),
+            unrestored: None,
         }
     }
 
@@ -347,7 +406,8 @@ impl UnitOfWork {
         self.len() == 0 && self.new.is_empty()
     }
 
-    /// Whether a flush has anything to do.
+    /// Whether a flush has anything to do. Takes no object's lock: a guard held on an object
+    /// never stops it.
     pub fn has_changes(&self) -> bool {
         !self.new.is_empty()
             || !self.deleted.is_empty()
@@ -355,6 +415,14 @@ impl UnitOfWork {
             || self
                 .link
                 .any_dirty(|e| e.is_queued() && e.status() != Status::Detached)
+    }
+
+    /// Whether a rollback could not restore every object (a guard held one while it was
+    /// replayed; see [`ObjectInUse`](crate::ErrorKind::ObjectInUse)): the objects are not
+    /// where the transaction or savepoint began until a rollback runs again, so the session
+    /// must refuse other work until then.
+    pub fn needs_rollback(&self) -> bool {
+        self.unrestored.is_some()
     }
 
     pub(crate) fn take_dirty(&mut self) -> Vec<Arc<dyn ErasedEntry>> {

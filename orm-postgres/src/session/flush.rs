@@ -9,7 +9,7 @@ use crate::{Error, Result};
 impl Session {
     pub(super) async fn autoflush(&mut self) -> Result<()> {
         if self.options.autoflush && self.uow.has_changes() {
-            self.flush().await?;
+            self.flush_as("autoflush").await?;
         }
         Ok(())
     }
@@ -18,11 +18,20 @@ impl Session {
     /// association rows, `DELETE`s, in foreign-key order, batched per table and column set,
     /// independent statements pipelined. On error nothing of the flush is kept in memory, and
     /// the session needs a rollback (validation errors excepted: they come before any SQL).
+    ///
+    /// A `read()`/`write()` guard held on an object the flush would lock fails it at once with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), before anything is sent: the session is
+    /// untouched, and the same flush succeeds once the guard is dropped.
     pub async fn flush(&mut self) -> Result<()> {
+        self.flush_as("flush").await
+    }
+
+    /// [`flush`](Session::flush), for the named operation (`commit`, `autoflush`, ...).
+    async fn flush_as(&mut self, operation: &'static str) -> Result<()> {
         self.check()?;
         // A guard the caller holds across the flush would block it for ever: refuse first,
         // touching nothing.
-        self.uow.check_guards()?;
+        self.uow.check_guards(operation)?;
         if !self.uow.has_changes() {
             return Ok(());
         }
@@ -69,33 +78,38 @@ impl Session {
         let Some(mut plan) = self.uow.flush_begin().map_err(|e| (e, false))? else {
             return Ok(false);
         };
+        // A failed flush_abort (an object it changed is held by a guard taken since) is
+        // remembered by the unit of work: `check` then requires a rollback.
         if let Err(e) = self.tx().await {
-            self.uow.flush_abort(plan);
+            let _ = self.uow.flush_abort(plan);
             return Err((e, false));
         }
         let Some(tx) = self.tx.as_ref() else {
-            self.uow.flush_abort(plan);
+            let _ = self.uow.flush_abort(plan);
             return Err((Error::transaction_state("no transaction"), false));
         };
         let conn = tx.conn();
-        let mut sent = false;
+        // Whether a statement that writes was sent (the transaction then holds part of the
+        // flush); loads that cascade a delete only read.
+        let mut wrote = false;
         loop {
             let mut step = match self.uow.flush_next(&mut plan) {
                 Ok(Some(step)) => step,
                 Ok(None) => break,
                 Err(e) => {
-                    self.uow.flush_abort(plan);
-                    return Err((e, sent));
+                    let _ = self.uow.flush_abort(plan);
+                    return Err((e, wrote));
                 }
             };
-            sent = true;
+            wrote |= !step.reads_only();
             if let Err(e) = run_jobs(conn, &mut step.jobs).await {
-                self.uow.flush_abort(plan);
+                let _ = self.uow.flush_abort(plan);
+                // A server error aborts the transaction, whatever the statement.
                 return Err((e, true));
             }
             if let Err(e) = self.uow.flush_step_done(step) {
-                self.uow.flush_abort(plan);
-                return Err((e, true));
+                let _ = self.uow.flush_abort(plan);
+                return Err((e, wrote));
             }
         }
         self.uow.flush_end(plan).map_err(|e| (e, true))
@@ -105,7 +119,7 @@ impl Session {
     /// statement begins a new transaction.
     pub async fn commit(&mut self) -> Result<()> {
         self.check()?;
-        self.flush().await?;
+        self.flush_as("commit").await?;
         if let Some(tx) = self.tx.take() {
             self.nested.clear();
             // If this future is dropped during COMMIT, nobody knows whether it committed: the
@@ -114,8 +128,10 @@ impl Session {
             let outcome = tx.commit().await;
             self.in_flush = false;
             if let Err(e) = outcome {
-                // The transaction is over either way (rolled back, or unknown).
-                self.uow.rolled_back();
+                // The transaction is over either way (rolled back, or unknown). An object a
+                // guard holds cannot be restored now: the unit of work remembers it and the
+                // session requires a rollback, which restores it.
+                let _ = self.uow.rolled_back();
                 return Err(e);
             }
         }
@@ -129,7 +145,12 @@ impl Session {
     /// Rolls back the transaction: every object is back to its state when the transaction
     /// began (objects added since are expunged, deleted ones are back). Clears a pending
     /// rollback.
+    ///
+    /// A guard held on an object it must restore fails it first with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) (operation `rollback`), with nothing
+    /// done: drop the guard and roll back again.
     pub async fn rollback(&mut self) -> Result<()> {
+        self.uow.check_rollback()?;
         self.in_flush = false;
         self.failed = None;
         self.nested.clear();
@@ -137,15 +158,17 @@ impl Session {
             Some(tx) => tx.rollback().await,
             None => Ok(()),
         };
-        self.uow.rolled_back();
-        result
+        // A guard taken meanwhile (by another thread) leaves objects to restore: the session
+        // then refuses work until the next rollback, which restores them.
+        let restored = self.uow.rolled_back();
+        result.and(restored)
     }
 
     /// Starts a nested transaction (a `SAVEPOINT`), flushing first: rolling it back undoes
     /// its statements and restores the objects it changed.
     pub async fn begin_nested(&mut self) -> Result<()> {
         self.check()?;
-        self.flush().await?;
+        self.flush_as("begin_nested").await?;
         let conn = self.tx().await?.conn();
         let name = match conn.savepoint().await {
             Ok(n) => n,
@@ -159,7 +182,7 @@ impl Session {
     /// Flushes and releases the innermost savepoint: what ran in it stays in the transaction.
     pub async fn commit_nested(&mut self) -> Result<()> {
         self.check()?;
-        self.flush().await?;
+        self.flush_as("commit_nested").await?;
         let Some((name, token)) = self.nested.pop() else {
             return Err(Error::transaction_state("no nested transaction to commit"));
         };
@@ -174,7 +197,17 @@ impl Session {
     /// Rolls back the innermost savepoint: its statements are undone, the objects it changed
     /// are restored, objects added in it are expunged. Clears a pending rollback caused
     /// inside it.
+    ///
+    /// A guard held on an object it must restore fails it first with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) (operation `rollback_nested`), with
+    /// nothing done: drop the guard and call it again.
     pub async fn rollback_nested(&mut self) -> Result<()> {
+        let Some((_, token)) = self.nested.last() else {
+            return Err(Error::transaction_state(
+                "no nested transaction to roll back",
+            ));
+        };
+        self.uow.check_rollback_savepoint(*token)?;
         let Some((name, token)) = self.nested.pop() else {
             return Err(Error::transaction_state(
                 "no nested transaction to roll back",
@@ -183,7 +216,12 @@ impl Session {
         self.in_flush = false;
         let conn = self.tx().await?.conn();
         let r = conn.rollback_savepoint(&name).await;
-        self.uow.rollback_savepoint(token);
+        if let Err(e) = self.uow.rollback_savepoint(token) {
+            // A guard taken meanwhile (by another thread): the objects left are restored by
+            // the next call, which rolls back to the same savepoint again (it still exists).
+            self.nested.push((name, token));
+            return Err(e);
+        }
         match r {
             Ok(()) => {
                 self.failed = None;

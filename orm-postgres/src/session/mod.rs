@@ -78,6 +78,11 @@ type AfterCommit = Box<dyn FnMut() + Send>;
 ///   the reader's back.
 /// - The session is `Send`: it can live across `.await`s in a handler. The [`Tracked`] guards
 ///   are locks: do not hold one across an `.await`.
+/// - **Guards never hang it.** An operation that needs an object a `read()`/`write()` guard
+///   holds (a flush that writes it, `refresh`, `expire`, `expunge`, `delete`, `merge`, a
+///   query that must reload it, a rollback that must restore it) fails at once with
+///   [`ErrorKind::ObjectInUse`] naming the operation, the object and the guard, and changes
+///   nothing: drop the guard and call again. See [`Tracked`].
 pub struct Session {
     db: Database,
     options: SessionOptions,
@@ -125,6 +130,14 @@ impl Session {
             self.in_flush = false;
             self.failed = Some((
                 "a flush or commit was cancelled before it finished".into(),
+                None,
+            ));
+        }
+        if self.failed.is_none() && self.uow.needs_rollback() {
+            // A rollback could not restore every object (a guard taken meanwhile held one).
+            self.failed = Some((
+                "a rollback could not restore every object: a guard held one; roll back again"
+                    .into(),
                 None,
             ));
         }
@@ -178,7 +191,7 @@ impl Session {
 
     /// Whether the session refuses work until a rollback.
     pub fn is_pending_rollback(&self) -> bool {
-        self.failed.is_some() || self.in_flush
+        self.failed.is_some() || self.in_flush || self.uow.needs_rollback()
     }
 
     /// Turns autoflush on or off.
@@ -191,7 +204,8 @@ impl Session {
         &self.uow
     }
 
-    /// Whether a flush would write anything.
+    /// Whether a flush would write anything. Reads no object (only the session's
+    /// bookkeeping): works while `read()`/`write()` guards are held.
     pub fn has_changes(&self) -> bool {
         self.uow.has_changes()
     }
@@ -228,6 +242,7 @@ fn is_client_side(e: &Error) -> bool {
             | ErrorKind::Decode { .. }
             | ErrorKind::Config { .. }
             | ErrorKind::PendingRollback { .. }
+            | ErrorKind::ObjectInUse { .. }
     )
 }
 

@@ -31,12 +31,16 @@ impl Session {
     /// The object with this primary key: from the identity map without a query when it is
     /// there (and not expired), else loaded. `None` when no such row exists (or the object
     /// is deleted in this session).
+    ///
+    /// Answering from the map reads no object: a guard held on it does not matter. Reloading
+    /// an expired object replaces its values, which a guard held on it refuses
+    /// ([`ObjectInUse`](crate::ErrorKind::ObjectInUse), operation `load`).
     pub async fn get<M: Persist>(&mut self, pk: M::Pk) -> Result<Option<Tracked<M>>> {
         self.check()?;
         if let Some(t) = self.uow.lookup::<M>(&pk) {
             match t.status() {
                 Status::Deleted => return Ok(None),
-                _ if !t.is_expired() => return Ok(Some(t)),
+                _ if !self.uow.is_expired(&t) => return Ok(Some(t)),
                 _ => {}
             }
         }
@@ -46,6 +50,11 @@ impl Session {
 
     /// Runs a query of model rows and returns the session's objects for them (relationship
     /// loads of the query are linked in the session too).
+    ///
+    /// A row of an object the session already has replaces its values only when it is
+    /// expired: a guard held on such an object fails the query with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) (operation `load`; the transaction stays
+    /// usable). Objects that are not expired are returned as they are, guards or not.
     pub async fn all<M, S>(&mut self, query: S) -> Result<Vec<Tracked<M>>>
     where
         M: Persist,
@@ -155,7 +164,10 @@ impl Session {
     {
         self.check()?;
         self.autoflush().await?;
-        let mut copies: Vec<P> = parents.iter().map(Tracked::to_detached).collect();
+        let mut copies = parents
+            .iter()
+            .map(|p| self.uow.columns_of(p, "load"))
+            .collect::<Result<Vec<P>>>()?;
         let r = self.tx().await?.load(&mut copies, load).await;
         r.map_err(|e| self.fail(e))?;
         for (parent, copy) in parents.iter().zip(copies) {
@@ -244,41 +256,46 @@ impl Session {
     // ----- deleting, expiring, refreshing, merging -------------------------------------
 
     /// Marks an object for deletion (with its `delete` cascades); the next flush deletes it.
+    /// A guard held on one of them fails it with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), nothing changed.
     pub fn delete<M: Persist>(&mut self, object: &Tracked<M>) -> Result<()> {
         self.check()?;
         self.uow.delete(object)
     }
 
-    /// Removes an object from the session: it is no longer tracked.
-    pub fn expunge<M: Persist>(&mut self, object: &Tracked<M>) {
-        self.uow.expunge(object);
+    /// Removes an object from the session (with its `expunge` cascades): it is no longer
+    /// tracked. A guard held on one of them fails it with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), nothing changed.
+    pub fn expunge<M: Persist>(&mut self, object: &Tracked<M>) -> Result<()> {
+        self.uow.expunge(object)
     }
 
-    /// Expires an object: unflushed changes are dropped, and the next query or `get` that
-    /// touches it reloads its values.
-    pub fn expire<M: Persist>(&mut self, object: &Tracked<M>) {
-        self.uow.expire(object);
+    /// Expires an object (with its `refresh-expire` cascades): unflushed changes are dropped,
+    /// and the next query or `get` that touches it reloads its values. A guard held on one of
+    /// them fails it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse), nothing changed.
+    pub fn expire<M: Persist>(&mut self, object: &Tracked<M>) -> Result<()> {
+        self.uow.expire(object)
     }
 
-    /// Expires every object of the session.
-    pub fn expire_all(&mut self) {
-        self.uow.expire_all();
+    /// Expires every object of the session. A guard held on one of them fails it with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), nothing changed.
+    pub fn expire_all(&mut self) -> Result<()> {
+        self.uow.expire_all()
     }
 
-    /// Reloads an object's columns from the database now (dropping unflushed changes).
+    /// Reloads an object's columns from the database now (dropping unflushed changes). A
+    /// guard held on it fails it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse) before
+    /// the query, nothing changed.
     pub async fn refresh<M: Persist>(&mut self, object: &Tracked<M>) -> Result<()> {
         self.check()?;
-        let pk = object.pk();
+        let pk = self.uow.key_to_replace(object, "refresh")?;
         let r = self
             .tx()
             .await?
             .fetch_optional(select::<M>().filter(pk_filter::<M>(pk)))
             .await;
         match r.map_err(|e| self.fail(e))? {
-            Some(row) => {
-                self.uow.refresh_with(object, row);
-                Ok(())
-            }
+            Some(row) => self.uow.refresh_with(object, row),
             None => Err(Error::object_state(format!(
                 "cannot refresh this `{}`: its row no longer exists",
                 M::TABLE.model
@@ -289,13 +306,14 @@ impl Session {
     /// Brings a detached object (built by hand, or from another session) into the session
     /// by primary key: its column values are copied onto the session's object for that key
     /// (loaded if needed), which is returned; only the columns that differ are updated by the
-    /// next flush. Without such a row it is added as new.
+    /// next flush. Without such a row it is added as new. A guard held on the session's
+    /// object fails it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse), nothing changed.
     pub async fn merge<M: Persist>(&mut self, object: M) -> Result<Tracked<M>> {
         self.check()?;
         let pk = object.pk();
         match self.get::<M>(pk).await? {
             Some(t) => {
-                t.write().restore_columns(object);
+                self.uow.merge_into(&t, object)?;
                 Ok(t)
             }
             None => Ok(self.add(object)),

@@ -753,7 +753,7 @@ mod session {
         let before = db.statement_count();
         assert!(s.flush().await.unwrap_err().is_validation());
         assert_eq!(db.statement_count(), before, "no SQL");
-        s.expunge(&bad);
+        s.expunge(&bad).unwrap();
 
         s.on_before_flush(|_uow| Ok(()));
         s.on_after_commit(|| println!("committed"));

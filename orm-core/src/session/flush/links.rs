@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::FLUSH;
 use super::sql::{
     column_defs, compile_query, delete_using, key_arrays, write_idents, write_unnest,
 };
@@ -41,7 +42,10 @@ fn with_values<P: Persist, T>(
         };
         slots.push(slot);
     }
-    let guards: Vec<_> = unique.iter().map(|e| e.read_lock()).collect();
+    let guards = unique
+        .iter()
+        .map(|e| e.read_for(FLUSH))
+        .collect::<Result<Vec<_>>>()?;
     let values: Vec<&P> = slots.iter().map(|&i| &guards[i].value).collect();
     Ok(f(&values))
 }
@@ -143,15 +147,17 @@ where
                 by_key.entry(key).or_default().push(t.erased());
             }
             for parent in &parents {
-                let key =
-                    downcast::<R::Parent>(parent).and_then(|p| R::parent_key(&p.read_lock().value));
+                let key = match downcast::<R::Parent>(parent) {
+                    Some(p) => R::parent_key(&p.read_for(FLUSH)?.value),
+                    None => None,
+                };
                 let children = key
                     .and_then(|k| by_key.get(&k).cloned())
                     .unwrap_or_default();
-                uow.replace_collection(parent, TypedRelation::<R>::ERASED, children.clone(), true)?;
+                uow.replace_collection(parent, TypedRelation::<R>::ERASED, children.clone(), None)?;
                 for child in &children {
                     if child.status() == Status::Persistent {
-                        uow.delete_erased(child)?;
+                        uow.delete_erased(child, FLUSH)?;
                     }
                 }
             }

@@ -28,3 +28,8 @@ mod sql;
 mod steps;
 
 pub use steps::{FlushPlan, FlushStep};
+
+/// The operation an error of the flush's own locks names. The flush checks every object it
+/// locks before it starts (`UnitOfWork::check_guards`), so such an error means a guard was
+/// taken since, by another thread.
+const FLUSH: &str = "flush";

@@ -6,6 +6,7 @@
 use std::any::TypeId;
 use std::sync::Arc;
 
+use super::FLUSH;
 use super::sql::{
     RowSource, cached_query, delete_using, insert_sql, key_arrays, update_sql, write_idents,
 };
@@ -18,7 +19,7 @@ use crate::session::columns::ColumnSet;
 use crate::session::job::{ExpectedRows, FlushJob, SqlCache};
 use crate::session::persist::Persist;
 use crate::session::positions::KeyPositions;
-use crate::session::state::{Entry, ObjectState, TypedModel, downcast, expire_entry};
+use crate::session::state::{Entry, ObjectState, TypedModel, downcast};
 use crate::session::status::Status;
 use crate::session::tracked::save_undo;
 use crate::session::unit::{
@@ -33,6 +34,17 @@ fn typed_all<T: Persist>(group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<Arc<Entry
     group.iter().map(typed::<T>).collect()
 }
 
+/// Read-locks every entry of a group for a statement of the flush.
+fn read_all<T: Persist>(
+    entries: &[Arc<Entry<T>>],
+) -> Result<Vec<std::sync::RwLockReadGuard<'_, ObjectState<T>>>> {
+    let mut guards = Vec::with_capacity(entries.len());
+    for e in entries {
+        guards.push(e.read_for(FLUSH)?);
+    }
+    Ok(guards)
+}
+
 /// Copies `from`'s column `from_col` into `inner`'s column `to_col`.
 fn copy_key<T: Persist>(
     inner: &mut ObjectState<T>,
@@ -41,7 +53,7 @@ fn copy_key<T: Persist>(
     from_col: usize,
 ) -> Result<()> {
     let mut result = Ok(());
-    from.with_column(from_col, &mut |v| {
+    from.with_column(from_col, FLUSH, &mut |v| {
         result = match v {
             Some(v) => inner.value.set_column_value(to_col, v),
             None => Err(Error::object_state(format!(
@@ -49,25 +61,27 @@ fn copy_key<T: Persist>(
                 from.table().model
             ))),
         };
-    });
+    })?;
     result
 }
 
 impl<T: Persist> ErasedModel for TypedModel<T> {
-    fn mark_deleted(&self, uow: &mut UnitOfWork, e: &Arc<dyn ErasedEntry>) -> Result<()> {
-        uow.mark_entry_deleted(&typed::<T>(e)?)
+    fn mark_deleted(
+        &self,
+        uow: &mut UnitOfWork,
+        e: &Arc<dyn ErasedEntry>,
+        operation: &'static str,
+    ) -> Result<()> {
+        uow.mark_entry_deleted(&typed::<T>(e)?, operation)
     }
 
-    fn expunge(&self, uow: &mut UnitOfWork, e: &Arc<dyn ErasedEntry>) {
-        if let Ok(t) = typed::<T>(e) {
-            uow.expunge_entry(&t);
-        }
-    }
-
-    fn expire(&self, e: &Arc<dyn ErasedEntry>) {
-        if let Ok(t) = typed::<T>(e) {
-            expire_entry(&t);
-        }
+    fn expunge(
+        &self,
+        uow: &mut UnitOfWork,
+        e: &Arc<dyn ErasedEntry>,
+        operation: &'static str,
+    ) -> Result<()> {
+        uow.expunge_entry(&typed::<T>(e)?, operation)
     }
 
     fn link_fk(
@@ -75,7 +89,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         e: &Arc<dyn ErasedEntry>,
         keys: &KeyPositions,
         parent: Option<Arc<dyn ErasedEntry>>,
-        changed: bool,
+        changed: Option<&'static str>,
     ) -> Result<()> {
         link_entry_fk(&typed::<T>(e)?, keys, parent, changed)
     }
@@ -87,22 +101,9 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             .map(|r| r.erased())
     }
 
-    fn fk_parents(&self, e: &Arc<dyn ErasedEntry>) -> Vec<(usize, Arc<dyn ErasedEntry>)> {
-        let Ok(t) = typed::<T>(e) else {
-            return Vec::new();
-        };
-        let inner = t.read_lock();
-        inner
-            .fk
-            .iter()
-            .enumerate()
-            .filter_map(|(i, l)| l.parent.clone().map(|p| (i, p)))
-            .collect()
-    }
-
     fn before_insert(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()> {
         let t = typed::<T>(e)?;
-        let mut inner = t.lock();
+        let mut inner = t.write_for(FLUSH)?;
         // Only the model's own hooks change a new object here: then save it, so a failed
         // flush undoes them (a password is not hashed twice).
         if T::CUSTOM_HOOKS {
@@ -114,22 +115,9 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         inner.value.validate(ColumnSet::all(T::TABLE.columns.len()))
     }
 
-    fn describe(&self, uow: &UnitOfWork, e: &Arc<dyn ErasedEntry>) -> String {
-        let key = uow.map::<T>().and_then(|m| {
-            m.by_pk
-                .iter()
-                .find(|(_, x)| x.id == e.id())
-                .map(|(pk, _)| format!("{pk:?}"))
-        });
-        match key {
-            Some(key) => format!("{} {key}", T::TABLE.name),
-            None => format!("a new {} object", T::TABLE.name),
-        }
-    }
-
     fn validate_dirty(&self, e: &Arc<dyn ErasedEntry>) -> Result<()> {
         let t = typed::<T>(e)?;
-        let inner = t.read_lock();
+        let inner = t.read_for(FLUSH)?;
         match &inner.snapshot {
             Some(s) => inner
                 .value
@@ -140,15 +128,15 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
 
     fn sync_fks(&self, e: &Arc<dyn ErasedEntry>, deferred: &[usize]) -> Result<()> {
         let t = typed::<T>(e)?;
-        let mut inner = t.lock();
-        if inner.status == Status::Pending && T::VERSION.is_some() {
+        let mut inner = t.write_for(FLUSH)?;
+        if t.status() == Status::Pending && T::VERSION.is_some() {
             // A new row starts at the next version of what it holds (1 for 0).
             inner.value.bump_version();
         }
-        if inner.fk.is_empty() {
+        if t.fk().is_empty() {
             return Ok(());
         }
-        let links = inner.fk.clone();
+        let links = t.fk().get();
         for (i, link) in links.iter().enumerate() {
             match (&link.parent, deferred.contains(&i)) {
                 (Some(parent), false) => {
@@ -201,7 +189,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
                     Error::invalid_statement("INSERT returned more rows than objects")
                 })?;
                 next += 1;
-                let mut inner = entry.lock();
+                let mut inner = entry.write_for(FLUSH)?;
                 for (at, &c) in returning.iter().enumerate() {
                     inner.value.decode_column(c, row, at)?;
                 }
@@ -222,7 +210,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             return Ok(jobs);
         }
         let source = {
-            let guards: Vec<_> = entries.iter().map(|e| e.read_lock()).collect();
+            let guards = read_all(&entries)?;
             let rows: Vec<&T> = guards.iter().map(|g| &g.value).collect();
             RowSource::of(&rows, &rows, &insert_cols, insert_cols.len())?
         };
@@ -250,14 +238,15 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
     ) -> Result<()> {
         for e in group {
             let t = typed::<T>(e)?;
-            {
-                let mut inner = t.lock();
-                inner.status = Status::Persistent;
+            let pk = {
+                let mut inner = t.write_for(FLUSH)?;
+                t.set_status(Status::Persistent);
                 inner.snapshot = None;
-                inner.queued = false;
+                t.set_queued(false);
                 inner.value.after_insert(ctx)?;
-            }
-            uow.map_insert(t);
+                inner.value.pk()
+            };
+            uow.map_insert(t, pk);
         }
         Ok(())
     }
@@ -268,17 +257,17 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         ctx: &mut HookContext,
     ) -> Result<Option<ColumnSet>> {
         let t = typed::<T>(e)?;
-        let mut inner = t.lock();
-        if inner.status != Status::Persistent {
+        let mut inner = t.write_for(FLUSH)?;
+        if t.status() != Status::Persistent {
             return Ok(None);
         }
         let Some(snapshot) = inner.snapshot.take() else {
-            inner.queued = false;
+            t.set_queued(false);
             return Ok(None);
         };
         let mut changed = inner.value.changed_columns(snapshot.as_ref());
         if changed.is_empty() {
-            inner.queued = false;
+            t.set_queued(false);
             return Ok(None);
         }
         inner.value.before_update(changed, ctx)?;
@@ -305,7 +294,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             .collect();
         let set: Vec<usize> = columns.iter().collect();
         let source = {
-            let guards: Vec<_> = entries.iter().map(|e| e.read_lock()).collect();
+            let guards = read_all(&entries)?;
             let current: Vec<&T> = guards.iter().map(|g| &g.value).collect();
             // The key and the version as the database has them: from the snapshot.
             let old: Vec<&T> = guards
@@ -344,9 +333,9 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
     ) -> Result<()> {
         for e in group {
             let t = typed::<T>(e)?;
-            let mut inner = t.lock();
+            let mut inner = t.write_for(FLUSH)?;
             inner.snapshot = None;
-            inner.queued = false;
+            t.set_queued(false);
             inner.value.after_update(columns, ctx)?;
         }
         Ok(())
@@ -354,15 +343,13 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
 
     fn before_delete(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()> {
         let t = typed::<T>(e)?;
-        let inner = t.read_lock();
+        let inner = t.read_for(FLUSH)?;
         inner.value.before_delete(ctx)
     }
 
-    fn touch_for_update(&self, e: &Arc<dyn ErasedEntry>) {
-        let Ok(t) = typed::<T>(e) else {
-            return;
-        };
-        let mut inner = t.lock();
+    fn touch_for_update(&self, e: &Arc<dyn ErasedEntry>) -> Result<()> {
+        let t = typed::<T>(e)?;
+        let mut inner = t.write_for(FLUSH)?;
         // A failed flush leaves dirty objects dirty (their snapshot stays until `updated`);
         // only hooks and the version column change them, and then they need an undo record.
         if T::CUSTOM_HOOKS || T::VERSION.is_some() {
@@ -370,9 +357,10 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
                 save_undo(&t, &mut inner, &link);
             }
         }
-        if inner.status == Status::Persistent && inner.snapshot.is_none() {
+        if t.status() == Status::Persistent && inner.snapshot.is_none() {
             inner.snapshot = Some(Arc::new(inner.value.copy_columns()));
         }
+        Ok(())
     }
 
     fn delete_job(&self, group: &[Arc<dyn ErasedEntry>], cache: &mut SqlCache) -> Result<FlushJob> {
@@ -385,7 +373,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             cols.push(v);
         }
         let arrays = {
-            let guards: Vec<_> = entries.iter().map(|e| e.read_lock()).collect();
+            let guards = read_all(&entries)?;
             let old: Vec<&T> = guards
                 .iter()
                 .map(|g| g.snapshot.as_deref().unwrap_or(&g.value))
@@ -413,10 +401,10 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
     ) -> Result<()> {
         for e in group {
             let t = typed::<T>(e)?;
+            let mut inner = t.write_for(FLUSH)?;
             uow.map_remove(&t);
-            let mut inner = t.lock();
-            inner.status = Status::Detached;
-            inner.queued = false;
+            t.set_status(Status::Detached);
+            t.set_queued(false);
             inner.snapshot = None;
             inner.value.after_delete(ctx)?;
         }

@@ -12,10 +12,8 @@ use crate::session::unit::ErasedEntry;
 /// Dependency levels of `entries`: an entry comes after the entries of the set its foreign
 /// keys point at. Back edges of cycles are returned as deferred links (entry id, link index).
 pub(crate) fn levels(entries: &[Arc<dyn ErasedEntry>]) -> (Vec<usize>, HashMap<u64, Vec<usize>>) {
-    let parents: Vec<Vec<(usize, Arc<dyn ErasedEntry>)>> = entries
-        .iter()
-        .map(|e| e.erased_model().fk_parents(e))
-        .collect();
+    let parents: Vec<Vec<(usize, Arc<dyn ErasedEntry>)>> =
+        entries.iter().map(|e| e.fk_parents()).collect();
     if parents.iter().all(Vec::is_empty) {
         // No object points at another: one level.
         return (vec![0; entries.len()], HashMap::new());

@@ -27,6 +27,25 @@ pub struct FlushStep {
     /// The statements, in order (independent of each other: pipeline them).
     pub jobs: Vec<FlushJob>,
     after: Vec<AfterStep>,
+    /// Whether its statements only read (the loads that cascade a delete).
+    reads_only: bool,
+}
+
+impl FlushStep {
+    fn writing(jobs: Vec<FlushJob>, after: Vec<AfterStep>) -> Self {
+        FlushStep {
+            jobs,
+            after,
+            reads_only: false,
+        }
+    }
+
+    /// Whether its statements only read (the loads that cascade a delete to children not
+    /// loaded yet): when the step fails afterwards, the transaction holds nothing of the
+    /// flush.
+    pub fn reads_only(&self) -> bool {
+        self.reads_only
+    }
 }
 
 impl std::fmt::Debug for FlushStep {
@@ -112,7 +131,8 @@ impl UnitOfWork {
             statements: 0,
         };
         if let Err(e) = self.prepare(&mut plan) {
-            self.flush_abort(plan);
+            // A failure to restore is remembered (`needs_rollback`); the cause is the error.
+            let _ = self.flush_abort(plan);
             return Err(e);
         }
         Ok(Some(plan))
@@ -208,7 +228,11 @@ impl UnitOfWork {
         if jobs.is_empty() {
             return Ok(None);
         }
-        Ok(Some(FlushStep { jobs, after }))
+        Ok(Some(FlushStep {
+            jobs,
+            after,
+            reads_only: true,
+        }))
     }
 
     fn insert_step(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
@@ -242,7 +266,7 @@ impl UnitOfWork {
                 Ok(())
             }));
         }
-        Ok(Some(FlushStep { jobs, after }))
+        Ok(Some(FlushStep::writing(jobs, after)))
     }
 
     fn update_step(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
@@ -256,7 +280,7 @@ impl UnitOfWork {
         }
         let mut groups: Vec<(TypeId, ColumnSet, Entries)> = Vec::new();
         for e in &dirty {
-            e.erased_model().touch_for_update(e);
+            e.erased_model().touch_for_update(e)?;
             e.erased_model().sync_fks(e, &[])?;
             let Some(cols) = e.erased_model().prepare_update(e, &mut plan.ctx)? else {
                 continue;
@@ -287,7 +311,7 @@ impl UnitOfWork {
                 Ok(())
             }));
         }
-        Ok(Some(FlushStep { jobs, after }))
+        Ok(Some(FlushStep::writing(jobs, after)))
     }
 
     fn link_step(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
@@ -362,10 +386,7 @@ impl UnitOfWork {
             return Ok(None);
         }
         deletes.extend(inserts);
-        Ok(Some(FlushStep {
-            jobs: deletes,
-            after: Vec::new(),
-        }))
+        Ok(Some(FlushStep::writing(deletes, Vec::new())))
     }
 
     fn delete_step(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
@@ -404,7 +425,7 @@ impl UnitOfWork {
                 Ok(())
             }));
         }
-        Ok(Some(FlushStep { jobs, after }))
+        Ok(Some(FlushStep::writing(jobs, after)))
     }
 
     /// After a step's statements succeeded (each checked with [`FlushJob::check`]).
@@ -432,13 +453,54 @@ impl UnitOfWork {
     }
 
     /// Abandons a failed flush: every object is back to its state before the flush.
-    pub fn flush_abort(&mut self, plan: FlushPlan) {
-        self.rollback_savepoint(plan.token);
+    ///
+    /// An object the flush changed may be held by a guard taken since (by another thread):
+    /// then it is not restored, [`ObjectInUse`](crate::ErrorKind::ObjectInUse) says which,
+    /// and [`needs_rollback`](Self::needs_rollback) is true until a rollback restores it.
+    pub fn flush_abort(&mut self, plan: FlushPlan) -> Result<()> {
+        let restored = self.unwind_flush(plan.token);
         let mut seen = FxHashSet::default();
         for e in plan.drained {
             if seen.insert(e.id()) && e.is_queued() {
                 self.link.queue_dirty(e);
             }
         }
+        restored
+    }
+
+    /// Fails with [`ObjectInUse`](crate::ErrorKind::ObjectInUse) when a `read()`/`write()`
+    /// guard the caller holds would stop the flush: the flush write-locks every object it
+    /// writes (new, changed, deleted), and read-locks the parents their foreign keys come
+    /// from and the objects of changed many-to-many collections. Checked before anything is
+    /// locked or sent, so the session is untouched and the same flush succeeds once the guard
+    /// is dropped; `operation` names the caller (`flush`, `commit`, `autoflush`). Costs a
+    /// try-lock per object the flush touches, not per object tracked.
+    pub fn check_guards(&self, operation: &'static str) -> Result<()> {
+        let dirty = self.link.dirty_entries();
+        let writes = self.new.iter().chain(&self.deleted).chain(
+            dirty
+                .iter()
+                .filter(|e| e.is_queued() && e.status() == Status::Persistent),
+        );
+        for e in writes {
+            e.check_free(operation, true)?;
+            for (_, parent) in e.fk_parents() {
+                parent.check_free(operation, false)?;
+            }
+        }
+        for key in &self.changed_collections {
+            let Some(c) = self.collections.get(key) else {
+                continue;
+            };
+            if c.rel.meta().kind == RelationKind::ManyToMany {
+                let objects = std::iter::once(&c.parent)
+                    .chain(&c.items)
+                    .chain(c.original.iter().flatten());
+                for e in objects {
+                    e.check_free(operation, false)?;
+                }
+            }
+        }
+        Ok(())
     }
 }

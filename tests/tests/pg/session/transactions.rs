@@ -170,12 +170,12 @@ async fn refresh_expire_expunge_and_merge() {
 
     // expire: values replaced at the next load.
     u.write().age = 100;
-    s.expire(&u);
+    s.expire(&u).unwrap();
     assert_eq!(u.read().age, 3, "unflushed change dropped");
     assert!(u.is_expired());
 
     // expunge: no longer tracked.
-    s.expunge(&u);
+    s.expunge(&u).unwrap();
     assert_eq!(u.status(), Status::Detached);
     u.write().age = 55;
     assert!(!s.has_changes());

@@ -1,0 +1,187 @@
+//! Bounded locking of tracked objects: how the session takes an object's lock without ever
+//! waiting for ever on a guard its caller holds.
+//!
+//! An object's values live under a lock that the user's [`Tracked::read`] and
+//! [`Tracked::write`] guards hold too. The task that calls the session may be holding one
+//! itself (a `read()` kept alive across a `flush`, a `write()` across a query): a blocking lock
+//! would then wait for ever. So every lock the session takes on an object goes through
+//! [`read`] or [`write`] here: one try (the same cost as an uncontended lock), then, when the
+//! lock is taken, a short bounded spin that yields the thread (a guard another thread holds is
+//! released within its synchronous block), then the [`HeldGuard`] that holds it, which the
+//! caller turns into [`ErrorKind::ObjectInUse`](crate::ErrorKind::ObjectInUse) with [`in_use`].
+//!
+//! Knows nothing of the unit of work: it locks any `RwLock`.
+//!
+//! [`Tracked::read`]: super::Tracked::read
+//! [`Tracked::write`]: super::Tracked::write
+
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
+
+use crate::error::{Error, ErrorKind, HeldGuard};
+use crate::model::Model;
+
+/// How many times a taken lock is tried again (yielding the thread in between) before the
+/// guard holding it is reported.
+const TRIES: usize = 64;
+
+/// Read-locks `lock`, or names the guard that holds it (a `write()` guard) after a short
+/// bounded wait. A poisoned lock (a panic while it was held) is taken over: the value is
+/// still a value.
+#[inline]
+pub(crate) fn read<S>(lock: &RwLock<S>) -> Result<RwLockReadGuard<'_, S>, HeldGuard> {
+    match lock.try_read() {
+        Ok(g) => Ok(g),
+        Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+        Err(TryLockError::WouldBlock) => contended(lock, false).and_then(|()| read_again(lock)),
+    }
+}
+
+/// Write-locks `lock`, or names the guard that holds it after a short bounded wait.
+#[inline]
+pub(crate) fn write<S>(lock: &RwLock<S>) -> Result<RwLockWriteGuard<'_, S>, HeldGuard> {
+    match lock.try_write() {
+        Ok(g) => Ok(g),
+        Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+        Err(TryLockError::WouldBlock) => contended(lock, true).and_then(|()| write_again(lock)),
+    }
+}
+
+/// The guard held on `lock` that would stop a lock of this kind (`write`: any guard; else a
+/// `write()` guard), after the same bounded wait; `None` when the lock is free. Takes nothing.
+#[inline]
+pub(crate) fn held<S>(lock: &RwLock<S>, write: bool) -> Option<HeldGuard> {
+    let free = if write {
+        !matches!(lock.try_write(), Err(TryLockError::WouldBlock))
+    } else {
+        !matches!(lock.try_read(), Err(TryLockError::WouldBlock))
+    };
+    if free {
+        return None;
+    }
+    contended(lock, write).err()
+}
+
+/// The slow path: the lock was taken. Tries again, yielding in between, until it is free
+/// (`Ok`: lock it now) or the tries run out (the guard that holds it).
+#[cold]
+#[inline(never)]
+fn contended<S>(lock: &RwLock<S>, write: bool) -> Result<(), HeldGuard> {
+    for _ in 0..TRIES {
+        std::thread::yield_now();
+        let free = if write {
+            !matches!(lock.try_write(), Err(TryLockError::WouldBlock))
+        } else {
+            !matches!(lock.try_read(), Err(TryLockError::WouldBlock))
+        };
+        if free {
+            return Ok(());
+        }
+    }
+    // A write lock is refused by any guard, a read lock only by a `write()` guard.
+    let write_held = matches!(lock.try_read(), Err(TryLockError::WouldBlock));
+    Err(if write_held {
+        HeldGuard::Write
+    } else {
+        HeldGuard::Read
+    })
+}
+
+/// Read-locks a lock found free a moment ago (it may have been taken again since: then the
+/// guard that holds it).
+fn read_again<S>(lock: &RwLock<S>) -> Result<RwLockReadGuard<'_, S>, HeldGuard> {
+    match lock.try_read() {
+        Ok(g) => Ok(g),
+        Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+        Err(TryLockError::WouldBlock) => Err(HeldGuard::Write),
+    }
+}
+
+/// Write-locks a lock found free a moment ago.
+fn write_again<S>(lock: &RwLock<S>) -> Result<RwLockWriteGuard<'_, S>, HeldGuard> {
+    match lock.try_write() {
+        Ok(g) => Ok(g),
+        Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+        Err(TryLockError::WouldBlock) => Err(match lock.try_read() {
+            Err(TryLockError::WouldBlock) => HeldGuard::Write,
+            _ => HeldGuard::Read,
+        }),
+    }
+}
+
+/// The [`ObjectInUse`](ErrorKind::ObjectInUse) error of `operation` on an object of model
+/// `M` with primary key `key` (`None`: not inserted yet), held by `guard`.
+#[cold]
+pub(crate) fn in_use<M: Model>(
+    operation: &'static str,
+    key: Option<&M::Pk>,
+    guard: HeldGuard,
+) -> Error {
+    ErrorKind::ObjectInUse {
+        operation,
+        model: M::TABLE.model,
+        key: key.map_or_else(|| "new".to_owned(), |k| render_key::<M>(k)),
+        guard,
+    }
+    .into()
+}
+
+/// A primary key as `column=value` pairs: `id=7`, `order_id=3, line=1`.
+fn render_key<M: Model>(key: &M::Pk) -> String {
+    let names = M::TABLE
+        .columns
+        .iter()
+        .filter(|c| c.primary_key)
+        .map(|c| c.name);
+    let values = M::pk_params(key.clone());
+    let pairs: Vec<String> = names
+        .zip(&values)
+        .map(|(name, value)| format!("{name}={value:?}"))
+        .collect();
+    if pairs.is_empty() {
+        format!("{key:?}")
+    } else {
+        pairs.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_free_lock_is_taken_and_a_held_one_is_named() {
+        let lock = RwLock::new(1);
+        assert!(read(&lock).is_ok());
+        assert!(write(&lock).is_ok());
+        assert_eq!(held(&lock, true), None);
+        {
+            let _r = lock.read().expect("free");
+            // Readers share the lock; a writer is refused, naming the read guard.
+            assert!(read(&lock).is_ok());
+            assert_eq!(write(&lock).err(), Some(HeldGuard::Read));
+            assert_eq!(held(&lock, true), Some(HeldGuard::Read));
+            assert_eq!(held(&lock, false), None);
+        }
+        {
+            let _w = lock.write().expect("free");
+            assert_eq!(read(&lock).err(), Some(HeldGuard::Write));
+            assert_eq!(write(&lock).err(), Some(HeldGuard::Write));
+            assert_eq!(held(&lock, false), Some(HeldGuard::Write));
+        }
+        assert_eq!(*write(&lock).expect("free"), 1);
+    }
+
+    #[test]
+    fn a_poisoned_lock_is_taken_over() {
+        let lock = std::sync::Arc::new(RwLock::new(5));
+        let l2 = lock.clone();
+        let _ = std::thread::spawn(move || {
+            let _g = l2.write().expect("free");
+            panic!("poison it");
+        })
+        .join();
+        assert!(lock.is_poisoned());
+        assert_eq!(*read(&lock).expect("poison taken over"), 5);
+        assert_eq!(*write(&lock).expect("free"), 5);
+    }
+}
