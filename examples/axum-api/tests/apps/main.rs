@@ -5,5 +5,6 @@
 mod api_errors;
 mod api_library;
 mod api_users;
+mod blog;
 mod schema;
 mod support;
