@@ -42,5 +42,5 @@ pub async fn connect_and_migrate() -> Result<Database, Box<dyn std::error::Error
 
 /// Every table of the three applications (what the migrations create).
 pub fn all_tables() -> Vec<&'static orm_postgres::Table> {
-    [api::models::TABLES, blog::models::TABLES].concat()
+    [api::models::TABLES, blog::models::TABLES, stocks::TABLES].concat()
 }

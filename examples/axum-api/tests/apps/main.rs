@@ -7,4 +7,5 @@ mod api_library;
 mod api_users;
 mod blog;
 mod schema;
+mod stocks;
 mod support;
