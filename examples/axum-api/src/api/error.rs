@@ -6,6 +6,7 @@
 //! | a unique violation | 409 | `conflict` (with `field`) |
 //! | no such row | 404 | `not_found` |
 //! | a serialization failure or deadlock, still failing after the retries | 503 | `busy` |
+//! | a request body over 1 MiB, or not sent within 30 seconds | 413, 408 | `bad_body` |
 //! | anything else | 500 | `internal` (logged; the body says nothing of SQL or the server) |
 //!
 //! Every body is JSON: `{"error": "...", "message": "...", "field": "..."}` (`field` only where one
@@ -34,6 +35,13 @@ pub enum ApiError {
     NotFound {
         /// What was looked for: `user 7`.
         what: String,
+    },
+    /// The request body could not be read: over the size limit (413) or too slow (408).
+    Body {
+        /// 413 or 408.
+        status: StatusCode,
+        /// Why.
+        message: String,
     },
     /// The database refused or failed the work: classified when it is answered.
     Db(Error),
@@ -92,6 +100,14 @@ impl IntoResponse for ApiError {
                 ErrorBody {
                     error: "not_found",
                     message: format!("{what} not found"),
+                    field: None,
+                },
+            ),
+            ApiError::Body { status, message } => (
+                status,
+                ErrorBody {
+                    error: "bad_body",
+                    message,
                     field: None,
                 },
             ),

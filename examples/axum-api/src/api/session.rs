@@ -12,7 +12,8 @@
 //!                 the whole request again, in a new session, up to `attempts` times
 //! ```
 //!
-//! The request body is read once, up to [`MAX_BODY`] bytes, so that a request can run again.
+//! The request body is read once, up to [`MAX_BODY`] bytes within [`BODY_TIMEOUT`], so that a
+//! request can run again.
 //! The handler borrows the session through a lock it gives back when it returns; it may hold
 //! the session across `.await`s (a `Session` is `Send`), but never a `Tracked` guard.
 
@@ -33,6 +34,9 @@ use super::error::{ApiError, Retryable};
 
 /// The largest request body the service reads, in bytes.
 pub const MAX_BODY: usize = 1 << 20;
+
+/// The longest the service waits for a request body.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the [`transactional`] middleware needs: the pool, the sessions' options and how many
 /// times a request may run.
@@ -96,12 +100,23 @@ pub async fn transactional(
     next: Next,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return ApiError::Invalid {
-            field: None,
-            message: format!("the request body is unreadable or over {MAX_BODY} bytes"),
+    let bytes = match tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await
+    {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            return ApiError::Body {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                message: format!("the request body is over {MAX_BODY} bytes or unreadable"),
+            }
+            .into_response();
         }
-        .into_response();
+        Err(_) => {
+            return ApiError::Body {
+                status: StatusCode::REQUEST_TIMEOUT,
+                message: format!("the request body took over {BODY_TIMEOUT:?}"),
+            }
+            .into_response();
+        }
     };
     let mut attempt = 1;
     loop {

@@ -112,6 +112,11 @@ async fn bad_input_is_a_422_naming_the_field(db: Database) {
         let body: Value = response.json().await.expect("a JSON error");
         assert_eq!(body["error"], "invalid", "{text}");
     }
+    let huge = "x".repeat(2 << 20);
+    let (status, body) = server
+        .post("/users", json!({"name": huge, "email": "a@example.com"}))
+        .await;
+    assert_eq!((status, body["error"].clone()), (413, json!("bad_body")));
     let (status, body) = server.get("/users/abc").await;
     assert_eq!((status, body["field"].clone()), (422, json!("id")));
     for (query, field) in [
