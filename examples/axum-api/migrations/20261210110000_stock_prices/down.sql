@@ -1,0 +1,2 @@
+-- drop table public.stock_prices
+DROP TABLE public.stock_prices;
