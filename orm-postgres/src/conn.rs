@@ -18,7 +18,8 @@ use crate::cancel::{CANCEL_LIMIT, CancelHandle};
 use crate::driver_error::{from_pg, from_pool, is_connection_error};
 use crate::pg_row::DomainParam;
 use crate::pg_row::PgRow;
-use crate::{CompiledQuery, Decode, Error, ErrorKind, Result};
+use crate::unnamed;
+use crate::{CompiledQuery, Decode, Error, ErrorKind, Result, StatementMode};
 use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
 
 /// Settings shared by every connection of a database.
@@ -33,6 +34,10 @@ pub(crate) struct Settings {
     /// The database's TLS connector, for cancel requests (which open a connection of their
     /// own, encrypted as the statement's was).
     pub tls: crate::tls::Connector,
+    /// Named and cached statements, or unnamed ones (for poolers in transaction mode).
+    pub statement_mode: StatementMode,
+    /// When this database's statements last changed types (read in the unnamed mode).
+    pub type_epoch: Arc<unnamed::TypeEpoch>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -40,6 +45,7 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("echo", &self.echo)
             .field("statements", &self.statements)
+            .field("statement_mode", &self.statement_mode)
             .finish_non_exhaustive()
     }
 }
@@ -61,6 +67,11 @@ struct TxState {
     rollback_on_next: bool,
     /// The connection broke (or the server ended the session): never back to the pool.
     lost: bool,
+    /// Still usable, but closed instead of going back to the pool (it cannot load new types).
+    retire: bool,
+    /// A statement of the open transaction created or altered a type: mark the database's
+    /// type epoch when it commits.
+    changed_types: bool,
 }
 
 /// A connection checked out of the pool.
@@ -87,11 +98,21 @@ impl Conn {
         // An idle connection (or a free slot) is taken without arming the wait and recycle
         // timers, which cost more than the rest of the checkout; only when the pool is busy do
         // we wait, with every timeout in force.
-        let obj = match pool.timeout_get(&settings.fast_checkout).await {
-            Ok(obj) => obj,
-            Err(PoolError::Timeout(TimeoutType::Wait)) => pool.get().await.map_err(from_pool)?,
-            Err(e) => return Err(from_pool(e)),
-        };
+        let mut obj = Self::get(pool, &settings).await?;
+        if settings.statement_mode == StatementMode::Unnamed {
+            // A connection that may lack types this database created since it opened is closed
+            // instead (see `unnamed/epoch.rs`); new ones are not stale.
+            let mut tries = pool.status().max_size;
+            while tries > 0
+                && settings
+                    .type_epoch
+                    .changed_after(Object::metrics(&obj).created)
+            {
+                drop(Object::take(obj));
+                obj = Self::get(pool, &settings).await?;
+                tries -= 1;
+            }
+        }
         Ok(Conn {
             obj: Some(obj),
             settings,
@@ -99,6 +120,14 @@ impl Conn {
             tx: Mutex::new(TxState::default()),
             query_timeout,
         })
+    }
+
+    async fn get(pool: &Pool, settings: &Settings) -> Result<Object> {
+        match pool.timeout_get(&settings.fast_checkout).await {
+            Ok(obj) => Ok(obj),
+            Err(PoolError::Timeout(TimeoutType::Wait)) => pool.get().await.map_err(from_pool),
+            Err(e) => Err(from_pool(e)),
+        }
     }
 
     fn obj(&self) -> Result<&Object> {
@@ -130,7 +159,7 @@ impl Conn {
     /// Whether the connection may go back to the pool.
     fn is_clean(&self) -> bool {
         let tx = self.tx();
-        self.in_flight.load(Ordering::Acquire) == 0 && !tx.open && !tx.lost
+        self.in_flight.load(Ordering::Acquire) == 0 && !tx.open && !tx.lost && !tx.retire
     }
 
     pub(crate) fn in_transaction(&self) -> bool {
@@ -228,6 +257,11 @@ impl Conn {
     async fn query_stream(&self, q: &CompiledQuery) -> Result<tokio_postgres::RowStream> {
         self.ready().await?;
         let obj = self.obj()?;
+        if self.settings.statement_mode == StatementMode::Unnamed {
+            return unnamed::query(obj, q)
+                .await
+                .map_err(|f| self.unnamed_error(f));
+        }
         let params = || {
             q.params
                 .iter()
@@ -376,6 +410,13 @@ impl Conn {
     async fn execute_inner(&self, q: &CompiledQuery) -> Result<u64> {
         self.ready().await?;
         let obj = self.obj()?;
+        if self.settings.statement_mode == StatementMode::Unnamed {
+            let n = unnamed::execute(obj, q)
+                .await
+                .map_err(|f| self.unnamed_error(f))?;
+            self.note_ddl(&q.sql);
+            return Ok(n);
+        }
         let params = || {
             q.params
                 .iter()
@@ -401,7 +442,19 @@ impl Conn {
     pub(crate) async fn simple(&self, sql: &str) -> Result<()> {
         let obj = self.obj()?;
         let fut = async { obj.batch_execute(sql).await.map_err(|e| self.pg_error(e)) };
-        self.tracked(sql, fut, |_| 0).await
+        self.tracked(sql, fut, |_| 0).await?;
+        self.note_ddl(sql);
+        Ok(())
+    }
+
+    /// In the unnamed mode, records a statement that created or altered types: now, and again
+    /// when its transaction commits, connections opened before are out of date.
+    fn note_ddl(&self, sql: &str) {
+        if self.settings.statement_mode == StatementMode::Unnamed && unnamed::creates_types(sql) {
+            self.settings.type_epoch.mark();
+            let mut tx = self.tx();
+            tx.changed_types |= tx.open;
+        }
     }
 
     /// Starts a row stream. The caller reads it to the end and then calls
@@ -456,6 +509,19 @@ impl Conn {
         sink_error.map_or(Ok(()), Err)
     }
 
+    /// Converts the failure of an unnamed statement. A connection that cannot load a type it
+    /// met is retired: closed instead of going back to the pool.
+    fn unnamed_error(&self, failure: unnamed::Failure) -> Error {
+        match failure {
+            unnamed::Failure::Encode(e) => e,
+            unnamed::Failure::Driver(e) if unnamed::cannot_load_types(&e) => {
+                self.tx().retire = true;
+                unnamed::explain_type_loading(self.pg_error(e))
+            }
+            unnamed::Failure::Driver(e) => self.pg_error(e),
+        }
+    }
+
     /// Converts a driver error, recording it in the transaction state. A connection lost
     /// inside a transaction is [`TransactionLost`](ErrorKind::TransactionLost): the server
     /// rolled it back.
@@ -480,7 +546,11 @@ impl Conn {
         }
         // Mark it open before sending: if this future is dropped mid-BEGIN, the connection is
         // discarded rather than returned with a transaction possibly open.
-        self.tx().open = true;
+        {
+            let mut tx = self.tx();
+            tx.open = true;
+            tx.changed_types = false;
+        }
         if let Err(e) = self.simple(sql).await {
             self.tx().open = false;
             return Err(e);
@@ -523,7 +593,14 @@ impl Conn {
         };
         match outcome {
             Ok(()) => {
-                self.tx().open = false;
+                let changed_types = {
+                    let mut tx = self.tx();
+                    tx.open = false;
+                    std::mem::take(&mut tx.changed_types)
+                };
+                if changed_types {
+                    self.settings.type_epoch.mark();
+                }
                 Ok(())
             }
             // The connection broke while COMMIT was in flight: nobody knows whether it

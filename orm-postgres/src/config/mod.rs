@@ -98,6 +98,8 @@ pub(crate) struct ConnectOptions {
     pub target_session_attrs: Option<TargetSessionAttrs>,
     pub load_balance_random: bool,
     pub ssl: SslSettings,
+    /// Not libpq's: `statement_mode=cached|unnamed` ([`StatementMode`](crate::StatementMode)).
+    pub statement_mode: Option<crate::StatementMode>,
 }
 
 impl ConnectOptions {

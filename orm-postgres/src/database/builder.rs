@@ -15,7 +15,8 @@ use crate::config::redact::{Secret, redact};
 use crate::config::ssl::RootCert;
 use crate::config::{ConfigError, ConnectOptions, Env, ProcessEnv, SslMode, pgpass};
 use crate::conn::Settings;
-use crate::{Error, Result, tls};
+use crate::unnamed::TypeEpoch;
+use crate::{Error, Result, StatementMode, tls};
 
 /// How to reach the database and how the pool behaves. Every wait has a timeout by default:
 /// nothing waits forever.
@@ -35,6 +36,7 @@ use crate::{Error, Result, tls};
 /// | TCP keepalives (idle, interval, probes) | the URL's `keepalives*`, else 60 s, 10 s, 6 |
 /// | `ssl_mode` | the URL's `sslmode`, else `prefer` |
 /// | `echo` (print every statement to stderr) | off |
+/// | `statement_mode` (named and cached, or unnamed for pgbouncer) | the URL's `statement_mode`, else [`Cached`](StatementMode::Cached) |
 ///
 /// `Debug` shows the connection string with its password replaced by `***`.
 #[derive(Clone)]
@@ -55,6 +57,7 @@ pub struct DatabaseBuilder {
     application_name: Option<String>,
     dbname: Option<String>,
     echo: bool,
+    statement_mode: Option<StatementMode>,
 }
 
 impl std::fmt::Debug for DatabaseBuilder {
@@ -75,6 +78,7 @@ impl std::fmt::Debug for DatabaseBuilder {
             .field("application_name", &self.application_name)
             .field("dbname", &self.dbname)
             .field("echo", &self.echo)
+            .field("statement_mode", &self.statement_mode)
             .finish()
     }
 }
@@ -131,6 +135,7 @@ impl DatabaseBuilder {
             application_name: None,
             dbname: None,
             echo: false,
+            statement_mode: None,
         }
     }
 
@@ -258,6 +263,24 @@ impl DatabaseBuilder {
         self
     }
 
+    /// How statements are sent: named and cached per connection (the default), or unnamed, for
+    /// pgbouncer and other poolers in transaction mode (see [`StatementMode`]). Wins over the
+    /// URL's `statement_mode`.
+    ///
+    /// ```no_run
+    /// # use orm_postgres::{Database, StatementMode};
+    /// # async fn run() -> orm_postgres::Result<()> {
+    /// let db = Database::builder("postgres://app@pgbouncer.internal:6432/app")
+    ///     .statement_mode(StatementMode::Unnamed)
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn statement_mode(mut self, mode: StatementMode) -> Self {
+        self.statement_mode = Some(mode);
+        self
+    }
+
     /// Checks the settings and builds the pool without connecting yet. Certificate and key
     /// files are read here, so a bad one is reported now.
     ///
@@ -291,6 +314,8 @@ impl DatabaseBuilder {
         let (connector, connect_timeout) = self.connector(env)?;
         let summary = summary(&connector);
         let tls = connector.tls.clone();
+        let statement_mode = connector.statement_mode;
+        let type_epoch = connector.type_epoch.clone();
         let hosts = u32::try_from(connector.targets.len()).unwrap_or(u32::MAX);
         let manager = Manager::from_connect(
             connector.base.clone(),
@@ -321,6 +346,8 @@ impl DatabaseBuilder {
                     recycle: None,
                 },
                 tls,
+                statement_mode,
+                type_epoch,
             }),
             summary: summary.into(),
         })
@@ -365,6 +392,11 @@ impl DatabaseBuilder {
             ssl_mode: options.ssl.effective_mode(),
             tls: tls::connector(&options.ssl, env)?,
             warned: AtomicBool::new(false),
+            statement_mode: self
+                .statement_mode
+                .or(options.statement_mode)
+                .unwrap_or_default(),
+            type_epoch: Arc::new(TypeEpoch::new()),
         };
         Ok((connector, connect_timeout))
     }

@@ -2,7 +2,9 @@
 //! own password (from `.pgpass` when none was given) and TLS mode (none on a Unix socket).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use deadpool_postgres::tokio_postgres::config::SslMode as PgSslMode;
 use deadpool_postgres::tokio_postgres::{self, Client};
@@ -11,7 +13,8 @@ use futures_util::future::BoxFuture;
 use crate::config::pgpass::{self, Wanted};
 use crate::config::redact::Secret;
 use crate::config::{Host, ProcessEnv, SslMode, Target};
-use crate::tls;
+use crate::unnamed::TypeEpoch;
+use crate::{StatementMode, tls};
 
 /// Opens connections to the first server of the list that accepts one.
 pub(crate) struct Connector {
@@ -32,6 +35,10 @@ pub(crate) struct Connector {
     pub(super) tls: tls::Connector,
     /// `.pgpass` problems are logged once per database, not once per connection.
     pub(super) warned: AtomicBool,
+    /// In the unnamed mode, a new connection loads the database's user-defined types first.
+    pub(super) statement_mode: StatementMode,
+    /// When the database's statements last changed types (shared with its connections).
+    pub(super) type_epoch: Arc<TypeEpoch>,
 }
 
 impl std::fmt::Debug for Connector {
@@ -138,12 +145,8 @@ impl deadpool_postgres::Connect for Connector {
         Box::pin(async move {
             let mut last_error = None;
             for target in self.order() {
-                let config = self.config_for(target);
-                match config.connect(self.tls.clone()).await {
-                    Ok((client, connection)) => {
-                        tracing::debug!(server = %target, "connected");
-                        return Ok(drive(client, connection));
-                    }
+                match self.open(target).await {
+                    Ok(connected) => return Ok(connected),
                     Err(e) => {
                         tracing::debug!(server = %target, error = %e, "connection attempt failed");
                         last_error = Some(e);
@@ -159,6 +162,32 @@ impl deadpool_postgres::Connect for Connector {
                     .map(|(client, connection)| drive(client, connection)),
             }
         })
+    }
+}
+
+impl Connector {
+    /// Opens a connection to one server; in the unnamed mode, with the database's
+    /// user-defined types loaded (again on a new connection, a few times at most, when this
+    /// database changed types while they loaded).
+    async fn open(
+        &self,
+        target: &Target,
+    ) -> Result<(Client, tokio::task::JoinHandle<()>), tokio_postgres::Error> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let (client, connection) = self.config_for(target).connect(self.tls.clone()).await?;
+            tracing::debug!(server = %target, "connected");
+            let connected = drive(client, connection);
+            if self.statement_mode == StatementMode::Unnamed {
+                let loading = Instant::now();
+                crate::unnamed::load_user_types(&connected.0).await?;
+                if self.type_epoch.changed_after(loading) && attempts < 3 {
+                    continue;
+                }
+            }
+            return Ok(connected);
+        }
     }
 }
 
