@@ -62,14 +62,25 @@ pub(crate) fn spawn_watchdog(
     pg_ctl: Option<&Path>,
 ) -> Result<(), ClusterError> {
     let pg_ctl = pg_ctl.map_or_else(OsString::new, |p| p.as_os_str().to_owned());
+    spawn_detached_script(
+        WATCHDOG,
+        &[dir.as_os_str(), data_dir.as_os_str(), pg_ctl.as_os_str()],
+    )
+}
+
+/// Runs a watchdog `script` in `/bin/sh`, detached in a session of its own, with this
+/// process's pid as `$1` and `args` after it. The script starts its loop in the background and
+/// exits at once.
+pub(crate) fn spawn_detached_script(
+    script: &str,
+    args: &[&std::ffi::OsStr],
+) -> Result<(), ClusterError> {
     let mut cmd = Command::new("/bin/sh");
     cmd.arg("-c")
-        .arg(WATCHDOG)
+        .arg(script)
         .arg("orm-postgres-watchdog")
         .arg(std::process::id().to_string())
-        .arg(dir)
-        .arg(data_dir)
-        .arg(pg_ctl)
+        .args(args)
         .current_dir("/")
         .env("LC_ALL", "C")
         .stdin(Stdio::null())
