@@ -16,6 +16,7 @@ mod readme;
 mod relations;
 mod schema;
 mod session;
+mod statement_modes;
 mod tracing;
 mod transactions;
 mod types;
