@@ -1,6 +1,7 @@
 //! [`Pgbouncer`]: a throwaway pgbouncer in front of a [`LocalCluster`], for tests of what a
 //! connection pooler in transaction mode does to a client.
 
+use std::ffi::OsString;
 use std::fs;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
@@ -10,7 +11,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::binaries::is_executable;
-use crate::cleanup::{remove_dir, spawn_detached_script};
+use crate::cleanup::{remove_dir, spawn_process_watchdog};
 use crate::cluster::free_port;
 use crate::output::{read_from, tail};
 use crate::server_user::{ServerUser, chown, create_temp_dir, server_user};
@@ -35,32 +36,6 @@ const START_LIMIT: Duration = Duration::from_secs(10);
 
 /// How many times the start is tried with a new port when the port was taken meanwhile.
 const START_ATTEMPTS: usize = 5;
-
-/// The watchdog: `$1` our pid, `$2` the temporary directory. When this process is gone and the
-/// directory is still there, it kills the pgbouncer of the directory's pid file and removes
-/// the directory.
-const WATCHDOG: &str = r#"
-watch() {
-  pid=$1 dir=$2
-  while [ -d "$dir" ]; do
-    if kill -0 "$pid" 2>/dev/null; then
-      sleep 0.5
-      continue
-    fi
-    if [ -f "$dir/pgbouncer.pid" ]; then
-      child=
-      read -r child < "$dir/pgbouncer.pid"
-      case "$child" in
-        ''|*[!0-9]*) ;;
-        *) kill -KILL "$child" 2>/dev/null ;;
-      esac
-    fi
-    rm -rf "$dir"
-    exit 0
-  done
-}
-watch "$@" </dev/null >/dev/null 2>&1 &
-"#;
 
 /// Settings of a [`Pgbouncer`]: by default transaction pooling with two server connections
 /// per database and user, so that the server connections are shared by the clients.
@@ -164,7 +139,7 @@ impl Pgbouncer {
         };
         // From here on, dropping `bouncer` (on any error) kills the child and removes the
         // directory; the watchdog does the same if this process dies.
-        spawn_detached_script(WATCHDOG, &[bouncer.dir.as_os_str()])?;
+        spawn_process_watchdog(&bouncer.dir, &bouncer.dir.join("pgbouncer.pid"))?;
         let userlist = bouncer.dir.join("userlist.txt");
         write_file(&userlist, "\"postgres\" \"\"\n", user)?;
         let mut attempt = 0;
@@ -372,9 +347,22 @@ fn write_file(path: &Path, contents: &str, user: Option<ServerUser>) -> Result<(
     Ok(())
 }
 
-/// The `pgbouncer` binary: `ORM_PGBOUNCER`, then `PATH`, then the usual places.
+/// The `pgbouncer` binary of this machine; see [`find_pgbouncer`].
 fn pgbouncer_binary() -> Result<PathBuf, ClusterError> {
-    if let Some(path) = std::env::var_os(PGBOUNCER_ENV).filter(|p| !p.is_empty()) {
+    find_pgbouncer(
+        std::env::var_os(PGBOUNCER_ENV),
+        std::env::var_os("PATH"),
+        &KNOWN_PLACES,
+    )
+}
+
+/// The `pgbouncer` binary: `ORM_PGBOUNCER`, then `PATH`, then the `known` places.
+fn find_pgbouncer(
+    env_path: Option<OsString>,
+    path: Option<OsString>,
+    known: &[&str],
+) -> Result<PathBuf, ClusterError> {
+    if let Some(path) = env_path.filter(|p| !p.is_empty()) {
         let path = PathBuf::from(path);
         if is_executable(&path) {
             return Ok(path);
@@ -386,7 +374,7 @@ fn pgbouncer_binary() -> Result<PathBuf, ClusterError> {
             ),
         });
     }
-    let on_path: Vec<PathBuf> = std::env::var_os("PATH")
+    let on_path: Vec<PathBuf> = path
         .map(|p| {
             std::env::split_paths(&p)
                 .map(|d| d.join("pgbouncer"))
@@ -395,12 +383,89 @@ fn pgbouncer_binary() -> Result<PathBuf, ClusterError> {
         .unwrap_or_default();
     on_path
         .into_iter()
-        .chain(KNOWN_PLACES.iter().map(PathBuf::from))
+        .chain(known.iter().map(PathBuf::from))
         .find(|p| is_executable(p))
         .ok_or_else(|| ClusterError::NoPgbouncer {
             message: format!(
                 "no `pgbouncer` binary found on PATH or in {}; {INSTALL_HINT}",
-                KNOWN_PLACES.join(", ")
+                known.join(", ")
             ),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    #[test]
+    fn a_missing_binary_says_what_to_install() {
+        let empty = std::env::temp_dir().join(format!("orm-pgbouncer-none-{}", std::process::id()));
+        fs::create_dir_all(&empty).expect("mkdir");
+        let err = find_pgbouncer(None, Some(empty.clone().into_os_string()), &[])
+            .expect_err("none there");
+        assert!(matches!(err, ClusterError::NoPgbouncer { .. }));
+        assert!(
+            err.to_string().contains("apt-get install pgbouncer"),
+            "{err}"
+        );
+        let err = find_pgbouncer(Some(empty.join("pgbouncer").into_os_string()), None, &[])
+            .expect_err("not a binary");
+        assert!(err.to_string().contains(PGBOUNCER_ENV), "{err}");
+        fs::remove_dir_all(&empty).expect("rmdir");
+    }
+
+    #[test]
+    fn pgbouncer_serves_the_cluster_and_stop_removes_it() {
+        let cluster = crate::shared().expect("the shared cluster");
+        let bouncer = match Pgbouncer::start(cluster) {
+            Ok(b) => b,
+            Err(e @ ClusterError::NoPgbouncer { .. }) => {
+                eprintln!("SKIPPED: {e}");
+                return;
+            }
+            Err(e) => panic!("{e}"),
+        };
+        assert_ne!(bouncer.port(), cluster.port());
+        assert_eq!(
+            bouncer.url("postgres"),
+            format!("postgres://postgres@127.0.0.1:{}/postgres", bouncer.port())
+        );
+        // An SSLRequest: pgbouncer, like a server, answers with one byte (`N`: no TLS here).
+        let mut stream =
+            TcpStream::connect((Ipv4Addr::LOCALHOST, bouncer.port())).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        std::io::Write::write_all(&mut stream, &[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])
+            .expect("write");
+        let mut answer = [0u8; 1];
+        stream.read_exact(&mut answer).expect("read");
+        assert_eq!(&answer, b"N");
+        drop(stream);
+        let ini = fs::read_to_string(bouncer.dir.join("pgbouncer.ini")).expect("ini");
+        assert!(ini.contains("pool_mode = transaction"), "{ini}");
+        assert!(ini.contains("default_pool_size = 2"), "{ini}");
+
+        let dir = bouncer.dir.clone();
+        bouncer.stop().expect("stop");
+        assert!(!dir.exists(), "{} still exists", dir.display());
+        assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, bouncer.port())).is_err());
+        bouncer.stop().expect("stop is idempotent");
+    }
+
+    #[test]
+    fn later_settings_replace_earlier_ones() {
+        let o = PgbouncerOptions::new()
+            .pool_size(5)
+            .pool_mode("session")
+            .setting("x", "1");
+        let ini = config(5432, 6432, Path::new("/tmp/u.txt"), &o);
+        assert!(ini.contains("default_pool_size = 5\n"), "{ini}");
+        assert!(!ini.contains("default_pool_size = 2"), "{ini}");
+        assert!(ini.contains("pool_mode = session\n"), "{ini}");
+        assert!(ini.contains("x = 1\n"), "{ini}");
+        assert!(ini.contains("* = host=127.0.0.1 port=5432\n"), "{ini}");
+    }
 }
