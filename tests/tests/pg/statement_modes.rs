@@ -182,10 +182,11 @@ async fn the_session_and_its_loaders_in_both_modes() {
     for mode in MODES {
         let db = in_mode(&t, mode).await;
         let mut s = db.session();
-        let mut u = SUser::default();
-        u.name = format!("{mode}");
-        u.orders = Related::loaded(vec![SOrder::of(1), SOrder::of(2), SOrder::of(3)]);
-        let user = s.add(u);
+        let user = s.add(SUser {
+            name: format!("{mode}"),
+            orders: Related::loaded(vec![SOrder::of(1), SOrder::of(2), SOrder::of(3)]),
+            ..SUser::default()
+        });
         // Arrays and enums through the session's multi-row paths (`VALUES` with arrays).
         let rows = s.add_all([sample(), sample(), sample()]);
         s.flush().await.unwrap();
