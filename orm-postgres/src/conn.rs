@@ -98,20 +98,13 @@ impl Conn {
         // An idle connection (or a free slot) is taken without arming the wait and recycle
         // timers, which cost more than the rest of the checkout; only when the pool is busy do
         // we wait, with every timeout in force.
-        let mut obj = Self::get(pool, &settings).await?;
+        let mut obj = match pool.timeout_get(&settings.fast_checkout).await {
+            Ok(obj) => obj,
+            Err(PoolError::Timeout(TimeoutType::Wait)) => pool.get().await.map_err(from_pool)?,
+            Err(e) => return Err(from_pool(e)),
+        };
         if settings.statement_mode == StatementMode::Unnamed {
-            // A connection that may lack types this database created since it opened is closed
-            // instead (see `unnamed/epoch.rs`); new ones are not stale.
-            let mut tries = pool.status().max_size;
-            while tries > 0
-                && settings
-                    .type_epoch
-                    .changed_after(Object::metrics(&obj).created)
-            {
-                drop(Object::take(obj));
-                obj = Self::get(pool, &settings).await?;
-                tries -= 1;
-            }
+            obj = Box::pin(Self::up_to_date(pool, &settings, obj)).await?;
         }
         Ok(Conn {
             obj: Some(obj),
@@ -122,12 +115,21 @@ impl Conn {
         })
     }
 
-    async fn get(pool: &Pool, settings: &Settings) -> Result<Object> {
-        match pool.timeout_get(&settings.fast_checkout).await {
-            Ok(obj) => Ok(obj),
-            Err(PoolError::Timeout(TimeoutType::Wait)) => pool.get().await.map_err(from_pool),
-            Err(e) => Err(from_pool(e)),
+    /// In the unnamed mode: `obj`, or when it may lack types this database created since it
+    /// opened (see `unnamed/epoch.rs`), another connection in its place, the stale one closed.
+    /// New connections are not stale.
+    async fn up_to_date(pool: &Pool, settings: &Settings, mut obj: Object) -> Result<Object> {
+        let mut tries = pool.status().max_size;
+        while tries > 0
+            && settings
+                .type_epoch
+                .changed_after(Object::metrics(&obj).created)
+        {
+            drop(Object::take(obj));
+            obj = pool.get().await.map_err(from_pool)?;
+            tries -= 1;
         }
+        Ok(obj)
     }
 
     fn obj(&self) -> Result<&Object> {
@@ -258,7 +260,8 @@ impl Conn {
         self.ready().await?;
         let obj = self.obj()?;
         if self.settings.statement_mode == StatementMode::Unnamed {
-            return unnamed::query(obj, q)
+            // Boxed, so that this future (moved on every statement) is no larger for it.
+            return Box::pin(unnamed::query(obj, q))
                 .await
                 .map_err(|f| self.unnamed_error(f));
         }
@@ -411,7 +414,7 @@ impl Conn {
         self.ready().await?;
         let obj = self.obj()?;
         if self.settings.statement_mode == StatementMode::Unnamed {
-            let n = unnamed::execute(obj, q)
+            let n = Box::pin(unnamed::execute(obj, q))
                 .await
                 .map_err(|f| self.unnamed_error(f))?;
             self.note_ddl(&q.sql);

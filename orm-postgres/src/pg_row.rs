@@ -99,6 +99,7 @@ impl ToSql for DomainParam<'_> {
 /// Checks one encoded parameter of `size` bytes, the statement's parameters reaching `total`:
 /// PostgreSQL refuses a field over 1 GB and a message over 1 GB, and drops the connection when
 /// one arrives, so say so before anything is sent.
+#[inline]
 pub(crate) fn check_size(size: usize, total: usize) -> Result<(), BoxError> {
     if size > MAX_FIELD {
         return Err(format!(
