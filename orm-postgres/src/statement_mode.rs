@@ -28,9 +28,11 @@ use crate::ConfigError;
 /// # What it costs
 ///
 /// The server parses and plans each statement every time (no plan reuse), and each parameter's
-/// type is found on the client (below). On loopback a select by key takes about 1.1 to 1.3
-/// times as long as in the cached mode (`orm-bench`, README *Behind pgbouncer*). The cached
-/// mode pays nothing for this option.
+/// type is found on the client (below). On loopback, where the round trip is cheapest, a select
+/// by primary key takes about 2.2 times as long as in the cached mode — as hand-written
+/// tokio-postgres does with `query_typed` against a prepared statement; over a real network the
+/// round trip hides most of it (`cargo bench -p orm-bench --bench statement_mode`, README
+/// *Behind pgbouncer*). The cached mode pays nothing for this option.
 ///
 /// # Parameter types
 ///
@@ -77,7 +79,8 @@ use crate::ConfigError;
 /// `SET` (use `SET LOCAL` inside a transaction, or the pooler's `connect_query`), `LISTEN`,
 /// session advisory locks (`pg_advisory_lock`; use `pg_advisory_xact_lock`), `WITH HOLD`
 /// cursors, temporary tables kept across transactions, and `PREPARE`/`EXECUTE` in SQL. Keep
-/// those on a direct connection.
+/// those on a direct connection, and run migrations there (orm-migrate's runner holds a session
+/// advisory lock).
 ///
 /// ```no_run
 /// use orm_postgres::{Database, StatementMode};
