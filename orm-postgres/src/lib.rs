@@ -93,13 +93,12 @@ mod executor;
 mod explain;
 mod pg_row;
 pub mod session;
-mod statement_mode;
 mod tls;
 mod transaction;
 mod unnamed;
 
 pub use cancel::CancelHandle;
-pub use config::{ConfigError, SslMode};
+pub use config::{ConfigError, SslMode, StatementMode};
 pub use database::{
     Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives, PoolStatus,
 };
@@ -108,7 +107,6 @@ pub use executor::{Executor, RowStream};
 #[cfg(feature = "json")]
 pub use explain::{ExplainOptions, Plan, PlanNode};
 pub use session::{RetryPolicy, Session, SessionOptions};
-pub use statement_mode::StatementMode;
 pub use tls::TlsError;
 pub use transaction::{IsolationLevel, Transaction, TxOptions};
 

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::ConfigError;
+use super::ConfigError;
 
 /// How each statement is sent: as a named prepared statement cached on its connection (the
 /// default, the fastest), or as the protocol's unnamed statement, parsed anew each time.
