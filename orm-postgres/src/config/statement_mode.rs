@@ -53,8 +53,9 @@ use super::ConfigError;
 ///
 /// # User-defined result types
 ///
-/// To decode a column of a user-defined type (an enum, a domain, an extension's type), the
-/// driver needs the type's definition, which it looks up with prepared statements of its own.
+/// To decode a column of a user-defined type (an enum, an extension's type, an array of a domain;
+/// a domain itself arrives as its base type), the driver needs the type's definition, which it
+/// looks up with prepared statements of its own.
 /// Inside an unnamed statement that lookup cannot work behind a pooler, and with a large result
 /// it cannot finish at all (the lookup's answer waits behind the rows). So in the unnamed mode
 /// each new connection loads every user-defined type of the database when it opens, inside one

@@ -1,8 +1,9 @@
 //! Loading the database's user-defined types when a connection opens, in the unnamed mode.
 //!
-//! To decode a column whose type is not built in (an enum, a domain, an extension's type),
-//! tokio-postgres looks the type up in the catalog with prepared statements of its own,
-//! prepared under a name in one round trip and run in the next, and keeps both the statements
+//! To decode a column whose type is not built in (an enum, an extension's type, an array of a
+//! domain; the server sends a domain column as its base type), tokio-postgres looks the type up
+//! in the catalog with prepared statements of its own, prepared under a name in one round trip
+//! and run in the next, and keeps both the statements
 //! and the types it found for the connection's lifetime. Behind a pooler in transaction mode
 //! the two round trips may land on different server connections (`prepared statement "s3" does
 //! not exist`), and the statements stay behind on a server connection another client may get

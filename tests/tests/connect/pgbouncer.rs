@@ -377,7 +377,30 @@ async fn the_session_and_transactions_work_behind_pgbouncer() {
     let Some(bouncer) = start_pgbouncer(PgbouncerOptions::new()) else {
         return;
     };
-    let name = fresh_database(&[Author::TABLE, Book::TABLE, Award::TABLE]).await;
+    // The tables and their enum type created through pgbouncer, on a pool of one connection
+    // that opened before the type existed (and loaded the types there were then): it is
+    // replaced before it reads the new type, which it could not load.
+    let name = fresh_database(&[]).await;
+    let cluster = orm_testing::shared().unwrap();
+    let direct = Database::connect(&cluster.url(&name)).await.unwrap();
+    direct
+        .batch_execute("CREATE TYPE pgb_before AS ENUM ('x')")
+        .await
+        .unwrap();
+    let ddl = Database::builder(bouncer.url(&name))
+        .max_connections(1)
+        .statement_mode(StatementMode::Unnamed)
+        .connect()
+        .await
+        .unwrap();
+    ddl.create_all(&[Author::TABLE, Book::TABLE, Award::TABLE])
+        .await
+        .unwrap();
+    let moods: Vec<Option<Mood>> = ddl
+        .fetch_all(select::<Book>().columns(Book::mood))
+        .await
+        .unwrap();
+    assert!(moods.is_empty());
     let db = through(&bouncer, &name, StatementMode::Unnamed);
 
     // Eight sessions at once on the pool, two server connections behind it.

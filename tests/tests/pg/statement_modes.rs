@@ -422,14 +422,22 @@ async fn types_created_after_a_connection_opened() {
     drop(rows);
 
     // Its own DDL needs no telling.
-    db.batch_execute("CREATE DOMAIN percent AS int CHECK (VALUE BETWEEN 0 AND 100)")
+    db.batch_execute("CREATE TYPE hue AS ENUM ('red', 'blue')")
         .await
         .unwrap();
-    let p: i32 = db
-        .fetch_one(query::<i32>("SELECT 42::percent"))
+    let h: Hue = db
+        .fetch_one(query::<Hue>("SELECT 'blue'::hue"))
         .await
         .unwrap();
-    assert_eq!(p, 42);
+    assert_eq!(h, Hue::Blue);
+}
+
+/// The enum the database's own statement creates.
+#[derive(DbEnum, Debug, Clone, Copy, PartialEq, Eq)]
+#[db_enum(name = "hue")]
+enum Hue {
+    Red,
+    Blue,
 }
 
 /// The enum another client creates while the database runs.
