@@ -81,7 +81,11 @@ use super::ConfigError;
 /// session advisory locks (`pg_advisory_lock`; use `pg_advisory_xact_lock`), `WITH HOLD`
 /// cursors, temporary tables kept across transactions, and `PREPARE`/`EXECUTE` in SQL. Keep
 /// those on a direct connection, and run migrations there (orm-migrate's runner holds a session
-/// advisory lock).
+/// advisory lock). The builder's
+/// [`statement_timeout`](crate::DatabaseBuilder::statement_timeout) and the URL's `options` are
+/// sent as the startup parameter `options`, which pgbouncer refuses unless its
+/// `ignore_startup_parameters` lists it (and then drops it): set them on the role instead
+/// (`ALTER ROLE app SET statement_timeout = '5s'`).
 ///
 /// ```no_run
 /// use orm_postgres::{Database, StatementMode};
