@@ -18,6 +18,8 @@
 //!   `benches/select.rs`: client and server pinned to one CPU, interleaved rounds, medians of
 //!   per-round ratios);
 //! - `compile`: what compiling a statement costs, without a database;
+//! - `statement_mode`: a select by key in the cached and the unnamed statement mode (for
+//!   pgbouncer), each against the same protocol by hand (see `benches/statement_mode.rs`);
 //! - `migrate`: reflecting Pagila, diffing it, and 200 revisions through `orm-migrate`'s runner
 //!   next to the same scripts sent by hand (see `benches/migrate.rs`).
 //!
@@ -121,8 +123,9 @@ pub async fn backend_pids(client: &tokio_postgres::Client) -> Result<(i32, i32),
     Ok((pid(ORM_APPLICATION_NAME)?, pid(RAW_APPLICATION_NAME)?))
 }
 
-/// The server's URL: `DATABASE_URL`, or the local cluster that `dev_database` started.
-fn server_url() -> Result<(String, &'static str), BoxError> {
+/// The server's URL: `DATABASE_URL`, or the local cluster that `dev_database` started; and
+/// which of the two it is.
+pub fn server_url() -> Result<(String, &'static str), BoxError> {
     match std::env::var("DATABASE_URL") {
         Ok(url) => Ok((url, "DATABASE_URL")),
         Err(_) => Ok((

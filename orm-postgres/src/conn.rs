@@ -20,7 +20,8 @@ use crate::metrics::{Discard, PoolCounters, give_back};
 use crate::pg_row::DomainParam;
 use crate::pg_row::PgRow;
 use crate::trace::{Outcome, Reporting, Trace};
-use crate::{CompiledQuery, Decode, Error, ErrorKind, Result};
+use crate::unnamed;
+use crate::{CompiledQuery, Decode, Error, ErrorKind, Result, StatementMode};
 use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
 
 /// Settings shared by every connection of a database.
@@ -39,6 +40,10 @@ pub(crate) struct Settings {
     pub tls: crate::tls::Connector,
     /// The pool's counters (checkouts, discarded connections, ...).
     pub counters: Arc<PoolCounters>,
+    /// Named and cached statements, or unnamed ones (for poolers in transaction mode).
+    pub statement_mode: StatementMode,
+    /// When this database's statements last changed types (read in the unnamed mode).
+    pub type_epoch: Arc<unnamed::TypeEpoch>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -46,6 +51,7 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("reporting", &self.reporting)
             .field("statements", &self.statements)
+            .field("statement_mode", &self.statement_mode)
             .finish_non_exhaustive()
     }
 }
@@ -69,6 +75,11 @@ struct TxState {
     lost: bool,
     /// Abandoned after a client-side query timeout (`lost` is set too).
     timed_out: bool,
+    /// Still usable, but closed instead of going back to the pool (it cannot load new types).
+    retire: bool,
+    /// A statement of the open transaction created or altered a type: mark the database's
+    /// type epoch when it commits.
+    changed_types: bool,
 }
 
 /// A connection checked out of the pool.
@@ -95,11 +106,14 @@ impl Conn {
         // An idle connection (or a free slot) is taken without arming the wait and recycle
         // timers, which cost more than the rest of the checkout; only when the pool is busy do
         // we wait, with every timeout in force.
-        let obj = match pool.timeout_get(&settings.fast_checkout).await {
+        let mut obj = match pool.timeout_get(&settings.fast_checkout).await {
             Ok(obj) => obj,
             Err(PoolError::Timeout(TimeoutType::Wait)) => pool.get().await.map_err(from_pool)?,
             Err(e) => return Err(from_pool(e)),
         };
+        if settings.statement_mode == StatementMode::Unnamed {
+            obj = Box::pin(Self::up_to_date(pool, &settings, obj)).await?;
+        }
         Ok(Conn {
             obj: Some(obj),
             settings,
@@ -107,6 +121,23 @@ impl Conn {
             tx: Mutex::new(TxState::default()),
             query_timeout,
         })
+    }
+
+    /// In the unnamed mode: `obj`, or when it may lack types this database created since it
+    /// opened (see `unnamed/epoch.rs`), another connection in its place, the stale one closed.
+    /// New connections are not stale.
+    async fn up_to_date(pool: &Pool, settings: &Settings, mut obj: Object) -> Result<Object> {
+        let mut tries = pool.status().max_size;
+        while tries > 0
+            && settings
+                .type_epoch
+                .changed_after(Object::metrics(&obj).created)
+        {
+            drop(Object::take(obj));
+            obj = pool.get().await.map_err(from_pool)?;
+            tries -= 1;
+        }
+        Ok(obj)
     }
 
     pub(crate) fn obj(&self) -> Result<&Object> {
@@ -144,6 +175,9 @@ impl Conn {
             Some(Discard::Lost)
         } else if self.in_flight.load(Ordering::Acquire) != 0 || tx.open {
             Some(Discard::Unclean)
+        } else if tx.retire {
+            // Out of date for the unnamed mode's types: closed, a newer one takes its place.
+            Some(Discard::Requested)
         } else {
             None
         }
@@ -256,6 +290,12 @@ impl Conn {
     async fn query_stream(&self, q: &CompiledQuery) -> Result<tokio_postgres::RowStream> {
         self.ready().await?;
         let obj = self.obj()?;
+        if self.settings.statement_mode == StatementMode::Unnamed {
+            // Boxed, so that this future (moved on every statement) is no larger for it.
+            return Box::pin(unnamed::query(obj, q))
+                .await
+                .map_err(|f| self.unnamed_error(f));
+        }
         let params = || {
             q.params
                 .iter()
@@ -413,6 +453,13 @@ impl Conn {
     async fn execute_inner(&self, q: &CompiledQuery) -> Result<u64> {
         self.ready().await?;
         let obj = self.obj()?;
+        if self.settings.statement_mode == StatementMode::Unnamed {
+            let n = Box::pin(unnamed::execute(obj, q))
+                .await
+                .map_err(|f| self.unnamed_error(f))?;
+            self.note_ddl(&q.sql);
+            return Ok(n);
+        }
         let params = || {
             q.params
                 .iter()
@@ -438,7 +485,19 @@ impl Conn {
     pub(crate) async fn simple(&self, sql: &str) -> Result<()> {
         let obj = self.obj()?;
         let fut = async { obj.batch_execute(sql).await.map_err(|e| self.pg_error(e)) };
-        self.tracked(sql, fut, |_| None).await
+        self.tracked(sql, fut, |_| None).await?;
+        self.note_ddl(sql);
+        Ok(())
+    }
+
+    /// In the unnamed mode, records a statement that created or altered types: now, and again
+    /// when its transaction commits, connections opened before are out of date.
+    fn note_ddl(&self, sql: &str) {
+        if self.settings.statement_mode == StatementMode::Unnamed && unnamed::creates_types(sql) {
+            self.settings.type_epoch.mark();
+            let mut tx = self.tx();
+            tx.changed_types |= tx.open;
+        }
     }
 
     /// Starts a row stream. The caller reads it to the end and then calls
@@ -497,6 +556,19 @@ impl Conn {
         sink_error.map_or(Ok(count), Err)
     }
 
+    /// Converts the failure of an unnamed statement. A connection that cannot load a type it
+    /// met is retired: closed instead of going back to the pool.
+    fn unnamed_error(&self, failure: unnamed::Failure) -> Error {
+        match failure {
+            unnamed::Failure::Encode(e) => e,
+            unnamed::Failure::Driver(e) if unnamed::cannot_load_types(&e) => {
+                self.tx().retire = true;
+                unnamed::explain_type_loading(self.pg_error(e))
+            }
+            unnamed::Failure::Driver(e) => self.pg_error(e),
+        }
+    }
+
     /// Converts a driver error, recording it in the transaction state. A connection lost
     /// inside a transaction is [`TransactionLost`](ErrorKind::TransactionLost): the server
     /// rolled it back.
@@ -521,7 +593,11 @@ impl Conn {
         }
         // Mark it open before sending: if this future is dropped mid-BEGIN, the connection is
         // discarded rather than returned with a transaction possibly open.
-        self.tx().open = true;
+        {
+            let mut tx = self.tx();
+            tx.open = true;
+            tx.changed_types = false;
+        }
         if let Err(e) = self.simple(sql).await {
             self.tx().open = false;
             return Err(e);
@@ -564,7 +640,14 @@ impl Conn {
         };
         match outcome {
             Ok(()) => {
-                self.tx().open = false;
+                let changed_types = {
+                    let mut tx = self.tx();
+                    tx.open = false;
+                    std::mem::take(&mut tx.changed_types)
+                };
+                if changed_types {
+                    self.settings.type_epoch.mark();
+                }
                 Ok(())
             }
             // The connection broke while COMMIT was in flight: nobody knows whether it

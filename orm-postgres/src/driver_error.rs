@@ -66,12 +66,16 @@ pub(crate) fn is_connection_error(e: &tokio_postgres::Error) -> bool {
 
 /// Whether a server error ended the session: a `FATAL` or `PANIC` (the idle-in-transaction
 /// or idle-session timeout, 25P03 / 57P05, among them), or one of the shutdown codes.
+///
+/// pgbouncer sends only the localized severity (no `V` field), e.g. `FATAL` with 08P01
+/// "database removed" when it drops a client, so that one is read when the other is missing.
 fn ends_session(db: &tokio_postgres::error::DbError) -> bool {
     use tokio_postgres::error::Severity;
-    matches!(
-        db.parsed_severity(),
-        Some(Severity::Fatal | Severity::Panic)
-    ) || matches!(db.code().code(), "57P01" | "57P02" | "57P03")
+    let fatal = match db.parsed_severity() {
+        Some(severity) => matches!(severity, Severity::Fatal | Severity::Panic),
+        None => matches!(db.severity(), "FATAL" | "PANIC"),
+    };
+    fatal || matches!(db.code().code(), "57P01" | "57P02" | "57P03")
 }
 
 /// Classifies a driver error raised while running a statement.

@@ -41,6 +41,8 @@
 //! - **Prepared statements** are cached per connection, keyed by the SQL text, which depends only
 //!   on a statement's shape. A cached statement made stale by a schema change (SQLSTATE 0A000 or
 //!   26000) is prepared again once, outside transactions; inside one, the error is reported.
+//!   Behind pgbouncer or another pooler in transaction mode, use [`StatementMode::Unnamed`]
+//!   instead: every statement is the unnamed one, parsed each time, nothing cached.
 //! - **Rows decode by position** straight into the output type.
 //! - **Connections are clean**: a connection goes back to the pool only with no statement in
 //!   flight and no transaction open; otherwise it is closed (the server rolls back).
@@ -110,10 +112,11 @@ mod statement_log;
 mod tls;
 mod trace;
 mod transaction;
+mod unnamed;
 
 pub use advisory::{AdvisoryKey, AdvisoryLock};
 pub use cancel::CancelHandle;
-pub use config::{ConfigError, SslMode};
+pub use config::{ConfigError, SslMode, StatementMode};
 pub use copy::CopyOutStream;
 pub use database::{Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives};
 pub use database::{advisory_lock_key, create_all, drop_all};

@@ -91,25 +91,29 @@ impl ToSql for DomainParam<'_> {
         };
         let before = out.len();
         let null = self.value.to_sql_checked(ty, out).map_err(fail)?;
-        // PostgreSQL refuses a field over 1 GB and a message over 1 GB, and drops the
-        // connection when one arrives: say so before anything is sent.
-        let size = out.len() - before;
-        if size > MAX_FIELD {
-            return Err(fail(
-                format!("the value is {size} bytes; PostgreSQL takes at most {MAX_FIELD} (1 GB) in one field").into(),
-            ));
-        }
-        if out.len() > MAX_MESSAGE {
-            return Err(fail(
-                format!(
-                    "the statement's parameters reach {} bytes; PostgreSQL takes at most {MAX_MESSAGE} (1 GB) in one message",
-                    out.len()
-                )
-                .into(),
-            ));
-        }
+        check_size(out.len() - before, out.len()).map_err(fail)?;
         Ok(null)
     }
+}
+
+/// Checks one encoded parameter of `size` bytes, the statement's parameters reaching `total`:
+/// PostgreSQL refuses a field over 1 GB and a message over 1 GB, and drops the connection when
+/// one arrives, so say so before anything is sent.
+#[inline]
+pub(crate) fn check_size(size: usize, total: usize) -> Result<(), BoxError> {
+    if size > MAX_FIELD {
+        return Err(format!(
+            "the value is {size} bytes; PostgreSQL takes at most {MAX_FIELD} (1 GB) in one field"
+        )
+        .into());
+    }
+    if total > MAX_MESSAGE {
+        return Err(format!(
+            "the statement's parameters reach {total} bytes; PostgreSQL takes at most {MAX_MESSAGE} (1 GB) in one message"
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// The largest field PostgreSQL accepts (`MaxAllocSize - 1`).

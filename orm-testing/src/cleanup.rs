@@ -2,7 +2,7 @@
 //! handler (normal exit, failed tests included), the watchdog (a kill, a crash, an abort), and
 //! stopping a server by hand when `pg_ctl` cannot.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io;
 use std::os::unix::process::CommandExt;
@@ -14,24 +14,26 @@ use std::time::{Duration, Instant};
 use crate::{ClusterError, LocalCluster};
 
 /// The watchdog: `$1` our pid, `$2` the temporary directory, `$3` the data directory, `$4` the
-/// `pg_ctl` to run (empty when we are root: `pg_ctl` refuses root, and signals do the same work).
+/// `pg_ctl` to run (empty when we are root: `pg_ctl` refuses root, and signals do the same work),
+/// `$5` the pid file of the process to stop (default `$3/postmaster.pid`; a pgbouncer's
+/// elsewhere, with `$4` empty).
 ///
 /// The outer shell starts the loop in the background and exits at once, so the loop is adopted by
 /// init (or the nearest subreaper) and never lingers as a zombie of ours.
 const WATCHDOG: &str = r#"
 watch() {
-  pid=$1 dir=$2 data=$3 pg_ctl=$4
+  pid=$1 dir=$2 data=$3 pg_ctl=$4 pidfile=${5:-$3/postmaster.pid}
   while [ -d "$dir" ]; do
     if kill -0 "$pid" 2>/dev/null; then
       sleep 0.5
       continue
     fi
-    if [ -n "$pg_ctl" ] && [ -f "$data/postmaster.pid" ]; then
+    if [ -n "$pg_ctl" ] && [ -f "$pidfile" ]; then
       "$pg_ctl" -D "$data" -m immediate -w -t 30 stop
     fi
-    if [ -f "$data/postmaster.pid" ]; then
+    if [ -f "$pidfile" ]; then
       pm=
-      read -r pm < "$data/postmaster.pid"
+      read -r pm < "$pidfile"
       case "$pm" in
         ''|*[!0-9]*) ;;
         *)
@@ -39,11 +41,11 @@ watch() {
           kill -QUIT "$pm" 2>/dev/null
           n=0
           # the server removes postmaster.pid when it is done (a zombie still answers kill -0)
-          while [ "$n" -lt 100 ] && [ -f "$data/postmaster.pid" ] && kill -0 "$pm" 2>/dev/null; do
+          while [ "$n" -lt 100 ] && [ -f "$pidfile" ] && kill -0 "$pm" 2>/dev/null; do
             sleep 0.1
             n=$((n + 1))
           done
-          [ -f "$data/postmaster.pid" ] && kill -0 "$pm" 2>/dev/null && kill -KILL "$pm" 2>/dev/null
+          [ -f "$pidfile" ] && kill -0 "$pm" 2>/dev/null && kill -KILL "$pm" 2>/dev/null
           ;;
       esac
     fi
@@ -62,14 +64,29 @@ pub(crate) fn spawn_watchdog(
     pg_ctl: Option<&Path>,
 ) -> Result<(), ClusterError> {
     let pg_ctl = pg_ctl.map_or_else(OsString::new, |p| p.as_os_str().to_owned());
+    spawn_watchdog_script(&[dir.as_os_str(), data_dir.as_os_str(), pg_ctl.as_os_str()])
+}
+
+/// Starts the watchdog for a process of `dir` whose pid is in `pid_file` (a pgbouncer): when
+/// this process dies, it stops that process with signals and removes `dir`.
+pub(crate) fn spawn_process_watchdog(dir: &Path, pid_file: &Path) -> Result<(), ClusterError> {
+    spawn_watchdog_script(&[
+        dir.as_os_str(),
+        dir.as_os_str(),
+        OsStr::new(""),
+        pid_file.as_os_str(),
+    ])
+}
+
+/// Runs the watchdog in `/bin/sh`, detached in a session of its own, with this process's pid as
+/// `$1` and `args` after it.
+fn spawn_watchdog_script(args: &[&OsStr]) -> Result<(), ClusterError> {
     let mut cmd = Command::new("/bin/sh");
     cmd.arg("-c")
         .arg(WATCHDOG)
         .arg("orm-postgres-watchdog")
         .arg(std::process::id().to_string())
-        .arg(dir)
-        .arg(data_dir)
-        .arg(pg_ctl)
+        .args(args)
         .current_dir("/")
         .env("LC_ALL", "C")
         .stdin(Stdio::null())

@@ -445,7 +445,7 @@ impl Drop for LocalCluster {
 }
 
 /// A port of 127.0.0.1 that was free a moment ago.
-fn free_port() -> Result<u16, ClusterError> {
+pub(crate) fn free_port() -> Result<u16, ClusterError> {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())

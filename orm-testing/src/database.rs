@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use orm_postgres::{Database, Error, Executor, Result};
+use orm_postgres::{Database, Error, Executor, Result, StatementMode};
 
 use crate::{ClusterError, LocalCluster};
 
@@ -118,7 +118,25 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The statement mode of test databases: [`STATEMENT_MODE_ENV`](crate::STATEMENT_MODE_ENV)
+/// (`cached` or `unnamed`), else the default.
+fn statement_mode_from_env() -> Result<StatementMode> {
+    match std::env::var(crate::STATEMENT_MODE_ENV) {
+        Ok(v) if !v.is_empty() => v.parse().map_err(|e: orm_postgres::ConfigError| {
+            Error::config(
+                format!("{}={v:?}: {e}", crate::STATEMENT_MODE_ENV),
+                Some(Box::new(e)),
+            )
+        }),
+        _ => Ok(StatementMode::default()),
+    }
+}
+
 /// Creates a fresh database for one test; see [`TestDatabase`].
+///
+/// Its statement mode is the one in the environment variable `ORM_TEST_STATEMENT_MODE`
+/// ([`STATEMENT_MODE_ENV`](crate::STATEMENT_MODE_ENV)): `unnamed` runs a whole test suite as
+/// it would run behind pgbouncer.
 pub async fn test_database() -> Result<TestDatabase> {
     create_database("orm_test", None).await
 }
@@ -160,6 +178,7 @@ pub(crate) async fn connect_to(admin_url: &str, name: &str) -> Result<Database> 
     Database::builder(admin_url)
         .dbname(name)
         .max_connections(8)
+        .statement_mode(statement_mode_from_env()?)
         .connect()
         .await
 }

@@ -27,6 +27,13 @@ pub enum ClusterError {
         /// Where they were looked for, and what to do about it.
         message: String,
     },
+    /// No `pgbouncer` binary was found for a [`Pgbouncer`](crate::Pgbouncer); the message says
+    /// what to install (`apt-get install pgbouncer`) or which setting to fix.
+    #[error("pgbouncer: {message}")]
+    NoPgbouncer {
+        /// Where it was looked for, and what to do about it.
+        message: String,
+    },
     /// Starting, using or stopping the cluster failed.
     #[error("local database: {message}")]
     Failed {
@@ -54,6 +61,9 @@ impl ClusterError {
         match self {
             ClusterError::Unsupported => ClusterError::Unsupported,
             ClusterError::NoServerBinaries { message } => ClusterError::NoServerBinaries {
+                message: message.clone(),
+            },
+            ClusterError::NoPgbouncer { message } => ClusterError::NoPgbouncer {
                 message: message.clone(),
             },
             ClusterError::Failed {

@@ -70,6 +70,24 @@
 //! # Ok::<(), orm_testing::ClusterError>(())
 //! ```
 //!
+//! # pgbouncer
+//!
+//! [`Pgbouncer::start`] runs a throwaway pgbouncer (the binary of the Debian `pgbouncer` package,
+//! or `ORM_PGBOUNCER`) in front of a [`LocalCluster`]: transaction pooling, two server
+//! connections per database by default ([`PgbouncerOptions`]), on a free port of `127.0.0.1`, as
+//! the `postgres` system user when root. It is killed on drop, and by a watchdog if the process
+//! dies. When no binary is found the error is [`ClusterError::NoPgbouncer`], naming what to
+//! install. Unix only.
+//!
+//! ```no_run
+//! use orm_testing::{LocalCluster, Pgbouncer};
+//!
+//! let cluster = LocalCluster::start()?;
+//! let bouncer = Pgbouncer::start(&cluster)?;
+//! let url = format!("{}?statement_mode=unnamed", bouncer.url("postgres"));
+//! # Ok::<(), orm_testing::ClusterError>(())
+//! ```
+//!
 //! # Modules
 //! - `binaries`: finding `initdb`, `pg_ctl` and `postgres`;
 //! - `cluster`: the cluster's process lifecycle (initdb, configuration, start on a free port, stop);
@@ -78,6 +96,7 @@
 //! - `server_user`: running as the `postgres` user when root, and the cluster's temporary directory;
 //! - `cleanup`: the one shared cluster of the process, its `atexit` handler, the watchdog after a
 //!   panic or a kill, and stopping a server by hand;
+//! - `pgbouncer`: [`Pgbouncer`], a throwaway pgbouncer in front of a cluster;
 //! - `database`: the test and dev database API on top.
 
 #![warn(missing_docs)]
@@ -95,6 +114,8 @@ mod options;
 #[cfg(unix)]
 mod output;
 #[cfg(unix)]
+mod pgbouncer;
+#[cfg(unix)]
 mod server_user;
 #[cfg(all(test, unix))]
 mod tests;
@@ -108,11 +129,17 @@ pub use cluster::{LocalCluster, Shutdown};
 pub use database::{TestDatabase, dev_database, test_database};
 pub use error::ClusterError;
 pub use options::ClusterOptions;
+#[cfg(unix)]
+pub use pgbouncer::{PGBOUNCER_ENV, Pgbouncer, PgbouncerOptions};
 #[cfg(not(unix))]
 pub use unsupported::{LocalCluster, Shutdown, shared};
 
 /// Environment variable naming the directory that holds `initdb`, `pg_ctl` and `postgres`.
 pub const BIN_DIR_ENV: &str = "ORM_PG_BIN";
+
+/// Environment variable setting the [`StatementMode`](orm_postgres::StatementMode) of the
+/// databases [`test_database`] makes: `cached` (the default) or `unnamed`.
+pub const STATEMENT_MODE_ENV: &str = "ORM_TEST_STATEMENT_MODE";
 
 /// The role that must authenticate with a password (`scram-sha-256`); every other role is trusted.
 pub const PASSWORD_CHECK_ROLE: &str = "orm_password_check";

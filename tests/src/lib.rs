@@ -105,3 +105,25 @@ pub struct Everything {
     #[model(skip)]
     pub not_a_column: String,
 }
+
+/// The fault tests' exact reconciliation of keyed writes: no key committed twice, every
+/// acknowledged key committed, every committed key attempted. Returns the committed keys.
+pub fn assert_reconciled<K: Ord + Copy + std::fmt::Debug>(
+    attempted: &std::collections::BTreeSet<K>,
+    acknowledged: &std::collections::BTreeSet<K>,
+    committed: &[K],
+) -> std::collections::BTreeSet<K> {
+    let committed_set: std::collections::BTreeSet<K> = committed.iter().copied().collect();
+    assert_eq!(committed.len(), committed_set.len(), "no key twice");
+    assert!(
+        acknowledged.is_subset(&committed_set),
+        "acknowledged but not committed: {:?}",
+        acknowledged.difference(&committed_set).collect::<Vec<_>>()
+    );
+    assert!(
+        committed_set.is_subset(attempted),
+        "committed but never attempted: {:?}",
+        committed_set.difference(attempted).collect::<Vec<_>>()
+    );
+    committed_set
+}

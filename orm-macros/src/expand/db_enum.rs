@@ -8,7 +8,8 @@ use crate::ast::DbEnum;
 
 /// `ToSql`, `FromSql`, `SqlType` and `ArrayElement`, in one `const _: () = { ... };` block.
 ///
-/// On the wire (binary format) an enum value is its label's UTF-8 bytes.
+/// On the wire (binary format) an enum value is its label's UTF-8 bytes, as in text format: so
+/// it is also sent as an untyped (`unknown`) literal in the unnamed statement mode.
 pub(crate) fn expand(db_enum: &DbEnum) -> TokenStream {
     let krate = &db_enum.attrs.krate;
     let p = quote!(#krate::__private);
@@ -53,8 +54,10 @@ pub(crate) fn expand(db_enum: &DbEnum) -> TokenStream {
                     #p::Ok(#p::IsNull::No)
                 }
 
+                // `unknown` too: the unnamed statement mode sends an enum value as an untyped
+                // literal, whose type the server infers from its place in the statement.
                 fn accepts(__ty: &#p::Type) -> bool {
-                    __ty.name() == #name
+                    __ty.name() == #name || *__ty == #p::Type::UNKNOWN
                 }
 
                 #p::to_sql_checked!();

@@ -5,6 +5,7 @@
 //! - `url.rs` and `keyvalue.rs` read the two forms into the same key-value pairs;
 //! - `params.rs` is the table of libpq's parameters: what each one sets;
 //! - `ssl.rs` holds the TLS settings ([`SslMode`], root and client certificates) as data;
+//! - `statement_mode.rs` is [`StatementMode`], ours rather than libpq's (`statement_mode=`);
 //! - `pgpass.rs` looks passwords up in a `.pgpass` file;
 //! - `redact.rs` keeps passwords out of `Debug` output and logs;
 //! - `error.rs` is [`ConfigError`].
@@ -15,10 +16,12 @@ mod params;
 pub(crate) mod pgpass;
 pub(crate) mod redact;
 pub(crate) mod ssl;
+mod statement_mode;
 mod url;
 
 pub use error::ConfigError;
 pub use ssl::SslMode;
+pub use statement_mode::StatementMode;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -98,6 +101,8 @@ pub(crate) struct ConnectOptions {
     pub target_session_attrs: Option<TargetSessionAttrs>,
     pub load_balance_random: bool,
     pub ssl: SslSettings,
+    /// Not libpq's: `statement_mode=cached|unnamed` ([`StatementMode`]).
+    pub statement_mode: Option<StatementMode>,
 }
 
 impl ConnectOptions {

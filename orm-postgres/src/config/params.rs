@@ -136,6 +136,8 @@ pub(crate) fn apply(o: &mut ConnectOptions, key: &str, value: &str) -> Result<()
             };
         }
         "sslmode" => o.ssl.mode = Some(value.parse::<SslMode>()?),
+        // Ours, not libpq's: for poolers in transaction mode.
+        "statement_mode" => o.statement_mode = Some(value.parse()?),
         "requiressl" => {
             o.ssl.mode = Some(if flag(key, value)? {
                 SslMode::Require

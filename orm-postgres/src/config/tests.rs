@@ -233,3 +233,27 @@ fn error_messages_are_clear() {
         "2 host(s) but 3 port value(s): give one port for all hosts or one per host"
     );
 }
+
+#[test]
+fn statement_mode_is_ours_and_checked() {
+    use super::StatementMode;
+    assert_eq!(
+        parse("postgres://h/d?statement_mode=unnamed").statement_mode,
+        Some(StatementMode::Unnamed)
+    );
+    assert_eq!(
+        parse("host=h statement_mode=cached").statement_mode,
+        Some(StatementMode::Cached)
+    );
+    assert_eq!(parse("host=h").statement_mode, None);
+    match error("postgres://h/d?statement_mode=named") {
+        ConfigError::InvalidValue { name, value, .. } => {
+            assert_eq!((name.as_str(), value.as_str()), ("statement_mode", "named"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        error("postgres://h/d?statement_cache=off"),
+        ConfigError::UnknownParameter { .. }
+    ));
+}

@@ -17,7 +17,8 @@ use crate::config::{ConfigError, ConnectOptions, Env, ProcessEnv, SslMode, pgpas
 use crate::conn::Settings;
 use crate::metrics::{PoolCounters, broken_check};
 use crate::trace::Reporting;
-use crate::{Error, Result, tls};
+use crate::unnamed::TypeEpoch;
+use crate::{Error, Result, StatementMode, tls};
 
 /// How to reach the database and how the pool behaves. Every wait has a timeout by default:
 /// nothing waits forever.
@@ -38,6 +39,7 @@ use crate::{Error, Result, tls};
 /// | `ssl_mode` | the URL's `sslmode`, else `prefer` |
 /// | `echo` (print every statement to stderr) | off |
 /// | `slow_statement_threshold` (log slower statements at WARN) | off |
+/// | `statement_mode` (named and cached, or unnamed for pgbouncer) | the URL's `statement_mode`, else [`Cached`](StatementMode::Cached) |
 ///
 /// `Debug` shows the connection string with its password replaced by `***`.
 #[derive(Clone)]
@@ -59,6 +61,7 @@ pub struct DatabaseBuilder {
     dbname: Option<String>,
     echo: bool,
     slow_statement: Option<Duration>,
+    statement_mode: Option<StatementMode>,
 }
 
 impl std::fmt::Debug for DatabaseBuilder {
@@ -80,6 +83,7 @@ impl std::fmt::Debug for DatabaseBuilder {
             .field("dbname", &self.dbname)
             .field("echo", &self.echo)
             .field("slow_statement", &self.slow_statement)
+            .field("statement_mode", &self.statement_mode)
             .finish()
     }
 }
@@ -137,6 +141,7 @@ impl DatabaseBuilder {
             dbname: None,
             echo: false,
             slow_statement: None,
+            statement_mode: None,
         }
     }
 
@@ -273,6 +278,24 @@ impl DatabaseBuilder {
         self
     }
 
+    /// How statements are sent: named and cached per connection (the default), or unnamed, for
+    /// pgbouncer and other poolers in transaction mode (see [`StatementMode`]). Wins over the
+    /// URL's `statement_mode`.
+    ///
+    /// ```no_run
+    /// # use orm_postgres::{Database, StatementMode};
+    /// # async fn run() -> orm_postgres::Result<()> {
+    /// let db = Database::builder("postgres://app@pgbouncer.internal:6432/app")
+    ///     .statement_mode(StatementMode::Unnamed)
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn statement_mode(mut self, mode: StatementMode) -> Self {
+        self.statement_mode = Some(mode);
+        self
+    }
+
     /// Checks the settings and builds the pool without connecting yet. Certificate and key
     /// files are read here, so a bad one is reported now.
     ///
@@ -307,6 +330,8 @@ impl DatabaseBuilder {
         let summary = summary(&connector);
         let dbname: Box<str> = connector.dbname.as_str().into();
         let tls = connector.tls.clone();
+        let statement_mode = connector.statement_mode;
+        let type_epoch = connector.type_epoch.clone();
         let hosts = u32::try_from(connector.targets.len()).unwrap_or(u32::MAX);
         let connector = Arc::new(connector);
         let counters = Arc::new(PoolCounters::default());
@@ -349,6 +374,8 @@ impl DatabaseBuilder {
                 },
                 tls,
                 counters,
+                statement_mode,
+                type_epoch,
             }),
             summary: summary.into(),
             connector,
@@ -394,6 +421,11 @@ impl DatabaseBuilder {
             ssl_mode: options.ssl.effective_mode(),
             tls: tls::connector(&options.ssl, env)?,
             warned: AtomicBool::new(false),
+            statement_mode: self
+                .statement_mode
+                .or(options.statement_mode)
+                .unwrap_or_default(),
+            type_epoch: Arc::new(TypeEpoch::new()),
         };
         Ok((connector, connect_timeout))
     }

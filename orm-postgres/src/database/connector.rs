@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use deadpool_postgres::tokio_postgres::config::SslMode as PgSslMode;
 use deadpool_postgres::tokio_postgres::tls::MakeTlsConnect;
@@ -15,7 +16,8 @@ use crate::config::pgpass::{self, Wanted};
 use crate::config::redact::Secret;
 use crate::config::{Host, ProcessEnv, SslMode, Target};
 use crate::metrics::PoolCounters;
-use crate::tls;
+use crate::unnamed::TypeEpoch;
+use crate::{StatementMode, tls};
 
 /// Opens connections to the first server of the list that accepts one.
 pub(crate) struct Connector {
@@ -36,6 +38,10 @@ pub(crate) struct Connector {
     pub(super) tls: tls::Connector,
     /// `.pgpass` problems are logged once per database, not once per connection.
     pub(super) warned: AtomicBool,
+    /// In the unnamed mode, a new connection loads the database's user-defined types first.
+    pub(super) statement_mode: StatementMode,
+    /// When the database's statements last changed types (shared with its connections).
+    pub(super) type_epoch: Arc<TypeEpoch>,
 }
 
 impl std::fmt::Debug for Connector {
@@ -183,15 +189,30 @@ impl deadpool_postgres::Connect for PoolConnect {
         _: &tokio_postgres::Config,
     ) -> BoxFuture<'_, Result<(Client, tokio::task::JoinHandle<()>), tokio_postgres::Error>> {
         Box::pin(async move {
-            match self.connector.open().await {
-                Ok((client, connection)) => {
-                    self.counters.opened();
-                    Ok(drive(client, connection, self.counters.clone()))
+            let mut attempts = 0;
+            loop {
+                attempts += 1;
+                let connected = match self.connector.open().await {
+                    Ok((client, connection)) => {
+                        self.counters.opened();
+                        drive(client, connection, self.counters.clone())
+                    }
+                    Err(e) => {
+                        self.counters.connect_failed();
+                        return Err(e);
+                    }
+                };
+                // In the unnamed mode, with the database's user-defined types loaded (again on a
+                // new connection, a few times at most, when this database changed types while
+                // they loaded).
+                if self.connector.statement_mode == StatementMode::Unnamed {
+                    let loading = Instant::now();
+                    crate::unnamed::load_user_types(&connected.0).await?;
+                    if self.connector.type_epoch.changed_after(loading) && attempts < 3 {
+                        continue;
+                    }
                 }
-                Err(e) => {
-                    self.counters.connect_failed();
-                    Err(e)
-                }
+                return Ok(connected);
             }
         })
     }

@@ -145,6 +145,29 @@ impl Database {
         conn
     }
 
+    /// How this database sends statements: named and cached, or unnamed (see
+    /// [`StatementMode`](crate::StatementMode)).
+    pub fn statement_mode(&self) -> crate::StatementMode {
+        self.settings.statement_mode
+    }
+
+    /// Tells this database that user-defined types (enums, domains, extensions) were created or
+    /// altered by someone else — another process, another client, a migration tool — so that
+    /// in the [unnamed statement mode](crate::StatementMode) the connections opened before now
+    /// are closed at their next checkout, and new ones load the types. Its own statements that
+    /// create or alter types do this by themselves. Does nothing in the cached mode, which
+    /// loads a type when it first prepares a statement that uses it.
+    ///
+    /// ```no_run
+    /// # async fn run(db: orm_postgres::Database) -> orm_postgres::Result<()> {
+    /// // after another tool ran: CREATE TYPE mood AS ENUM ('happy', 'sad')
+    /// db.types_changed();
+    /// # Ok(()) }
+    /// ```
+    pub fn types_changed(&self) {
+        self.settings.type_epoch.mark();
+    }
+
     /// How many connections the pool holds now.
     pub fn status(&self) -> PoolStatus {
         self.pool.status().into()

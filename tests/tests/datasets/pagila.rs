@@ -194,6 +194,9 @@ async fn load(t: &orm_testing::TestDatabase, schema: &Path, data: &Path) {
         .unwrap_or_else(|e| panic!("ANALYZE: {e:?}"));
     drop(client);
     let _ = driver.await;
+    // The types (the `mpaa_rating` enum, the `year` domain) came from another client: in the
+    // unnamed statement mode, the pool's connections must load them anew.
+    t.db.types_changed();
 }
 
 /// Every film as a whole model: the `year` domain, the `mpaa_rating` enum, `text[]`,

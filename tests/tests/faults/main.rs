@@ -1,6 +1,6 @@
 //! The fault suite: what an operator and an attacker do to a running application, against a
 //! real PostgreSQL — backends terminated mid-query and mid-transaction, servers restarted and
-//! frozen, timeouts, pools exhausted — each with the outcome checked exactly: every
+//! frozen, pgbouncer's server connections killed, timeouts, pools exhausted — each with the outcome checked exactly: every
 //! acknowledged write is committed, every committed write was attempted, none twice.
 //!
 //! Tests that only disturb their own connections share the process's cluster; tests that
@@ -8,7 +8,9 @@
 
 mod cancel;
 mod huge;
+mod keyed;
 mod listener;
+mod pgbouncer;
 mod pool;
 mod pool_metrics;
 mod restarts;

@@ -7,7 +7,8 @@ use orm_testing::test_database;
 use orm_tests::{Everything, Mood, Settings};
 use rust_decimal::Decimal;
 
-pub(crate) fn sample() -> Everything {
+/// One row with a value in every column (`statement_modes` runs it in both modes).
+pub fn sample() -> Everything {
     let date = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
     let time = NaiveTime::from_hms_micro_opt(23, 59, 58, 123_456).unwrap();
     Everything {

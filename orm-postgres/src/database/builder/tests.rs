@@ -150,3 +150,23 @@ fn without_the_tls_feature_only_plain_modes_build() {
         Some(ConfigError::TlsNotBuilt { .. })
     ));
 }
+
+#[test]
+fn the_builders_statement_mode_wins_over_the_urls() {
+    use crate::StatementMode;
+    let e = env(&[]);
+    let url = "postgres://u@h/d?statement_mode=unnamed";
+    assert_eq!(
+        build(Database::builder(url), &e).statement_mode(),
+        StatementMode::Unnamed
+    );
+    let db = build(
+        Database::builder(url).statement_mode(StatementMode::Cached),
+        &e,
+    );
+    assert_eq!(db.statement_mode(), StatementMode::Cached);
+    assert_eq!(
+        build(Database::builder("postgres://u@h/d"), &e).statement_mode(),
+        StatementMode::Cached
+    );
+}

@@ -65,7 +65,7 @@ pub struct Order {
 }
 
 impl Order {
-    fn of(total: i32) -> Order {
+    pub fn of(total: i32) -> Order {
         Order {
             total,
             ..Order::default()

@@ -1,0 +1,329 @@
+//! The parameters of an unnamed statement: the type each one is declared as, found from its
+//! value, and its encoding.
+//!
+//! A [`Param`] is a `dyn ToSql`, which says which types it accepts only by trying to encode
+//! itself for one (`to_sql_checked` fails with `WrongType` first). So each value is encoded for
+//! the first type of [`BUILT_IN`] it accepts, once, into one buffer for the whole statement; the
+//! driver then copies the bytes into its Bind message. A value accepting none of them (a
+//! `#[derive(DbEnum)]` enum, which accepts `unknown`) is sent as untyped text, whose type the
+//! server infers from the value's place in the statement.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use deadpool_postgres::tokio_postgres::types::{Format, IsNull, Kind, ToSql, Type, WrongType};
+
+use crate::__private::BytesMut;
+use crate::pg_row::check_size;
+use crate::types::Param;
+use crate::{BoxError, Error, ErrorKind};
+
+/// The built-in types a parameter may be declared as, in the order they are tried: the most
+/// common first (a miss costs a small allocation), every scalar before any array (no Rust type
+/// accepts both), `text` before the other string types and `jsonb` before `json` (`String` and
+/// `serde_json::Value` accept both, and the ORM's columns are `text` and `jsonb`).
+const BUILT_IN: [Type; 44] = [
+    Type::INT8,
+    Type::TEXT,
+    Type::INT4,
+    Type::BOOL,
+    Type::TIMESTAMPTZ,
+    Type::UUID,
+    Type::FLOAT8,
+    Type::NUMERIC,
+    Type::INT2,
+    Type::FLOAT4,
+    Type::TIMESTAMP,
+    Type::DATE,
+    Type::TIME,
+    Type::JSONB,
+    Type::JSON,
+    Type::BYTEA,
+    Type::INTERVAL,
+    Type::TS_VECTOR,
+    Type::TSQUERY,
+    Type::OID,
+    Type::CHAR,
+    Type::INET,
+    Type::INT8_ARRAY,
+    Type::TEXT_ARRAY,
+    Type::INT4_ARRAY,
+    Type::BOOL_ARRAY,
+    Type::TIMESTAMPTZ_ARRAY,
+    Type::UUID_ARRAY,
+    Type::FLOAT8_ARRAY,
+    Type::NUMERIC_ARRAY,
+    Type::INT2_ARRAY,
+    Type::FLOAT4_ARRAY,
+    Type::TIMESTAMP_ARRAY,
+    Type::DATE_ARRAY,
+    Type::TIME_ARRAY,
+    Type::JSONB_ARRAY,
+    Type::JSON_ARRAY,
+    Type::BYTEA_ARRAY,
+    Type::INTERVAL_ARRAY,
+    Type::TS_VECTOR_ARRAY,
+    Type::TSQUERY_ARRAY,
+    Type::OID_ARRAY,
+    Type::CHAR_ARRAY,
+    Type::INET_ARRAY,
+];
+
+/// An array of `unknown`: what an array of enum values encodes for, element type unknown. Not
+/// a type of the server; only ever handed to `to_sql_checked`.
+static UNKNOWN_ARRAY: LazyLock<Type> = LazyLock::new(|| {
+    Type::new(
+        "_unknown".into(),
+        0,
+        Kind::Array(Type::UNKNOWN),
+        "pg_catalog".into(),
+    )
+});
+
+/// The parameters of one statement, encoded: one buffer, and each parameter's declared type,
+/// format and byte range in it (`None` for `NULL`).
+#[derive(Debug)]
+pub(crate) struct Encoded {
+    buf: BytesMut,
+    slots: Vec<Slot>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    ty: Type,
+    format: Format,
+    value: Option<Range<usize>>,
+}
+
+/// One encoded parameter as the driver takes it: its bytes, written as they are.
+#[derive(Debug)]
+pub(crate) struct Raw<'a> {
+    value: Option<&'a [u8]>,
+    format: Format,
+}
+
+impl ToSql for Raw<'_> {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        match self.value {
+            Some(bytes) => {
+                out.extend_from_slice(bytes);
+                Ok(IsNull::No)
+            }
+            None => Ok(IsNull::Yes),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    fn encode_format(&self, _: &Type) -> Format {
+        self.format
+    }
+
+    deadpool_postgres::tokio_postgres::types::to_sql_checked!();
+}
+
+impl Encoded {
+    /// Types and encodes every parameter.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Encode`] naming the parameter: its value failed to encode, is too large
+    /// for the server, or accepts none of the types the unnamed mode can declare.
+    pub(crate) fn new(params: &[Param]) -> Result<Encoded, Error> {
+        let mut buf = BytesMut::new();
+        let mut slots = Vec::with_capacity(params.len());
+        for (index, p) in params.iter().enumerate() {
+            let slot = encode(&**p, &mut buf)
+                .and_then(|slot| {
+                    let size = slot.value.as_ref().map_or(0, Range::len);
+                    check_size(size, buf.len())?;
+                    Ok(slot)
+                })
+                .map_err(|source| {
+                    Error::from(ErrorKind::Encode {
+                        index: index + 1,
+                        source,
+                    })
+                })?;
+            slots.push(slot);
+        }
+        Ok(Encoded { buf, slots })
+    }
+
+    /// Each parameter with its declared type, for `query_typed_raw`.
+    pub(crate) fn typed(&self) -> impl ExactSizeIterator<Item = (Raw<'_>, Type)> {
+        self.slots.iter().map(|s| {
+            let raw = Raw {
+                value: s.value.clone().map(|r| &self.buf[r]),
+                format: s.format,
+            };
+            (raw, s.ty.clone())
+        })
+    }
+
+    /// The declared types, in order (for tests and diagnostics).
+    #[cfg(test)]
+    pub(crate) fn types(&self) -> Vec<Type> {
+        self.slots.iter().map(|s| s.ty.clone()).collect()
+    }
+}
+
+/// Encodes one value for the first built-in type it accepts, else as untyped text.
+fn encode(p: &(dyn ToSql + Send + Sync), buf: &mut BytesMut) -> Result<Slot, BoxError> {
+    for ty in &BUILT_IN {
+        if let Some(slot) = try_encode(p, ty, buf)? {
+            return Ok(slot);
+        }
+    }
+    // An enum value: its label (text and binary alike), in text format, type `unknown`.
+    if let Some(mut slot) = try_encode(p, &Type::UNKNOWN, buf)? {
+        if let Some(r) = &slot.value {
+            std::str::from_utf8(&buf[r.clone()])
+                .map_err(|_| "an untyped value must be UTF-8 text")?;
+        }
+        slot.format = Format::Text;
+        return Ok(slot);
+    }
+    // An array of enum values: its binary form (element type 0) rewritten as an array literal.
+    let mut scratch = BytesMut::new();
+    if let Some(slot) = try_encode(p, &UNKNOWN_ARRAY, &mut scratch)? {
+        let value = match slot.value {
+            Some(r) => {
+                let start = buf.len();
+                buf.extend_from_slice(array_literal(&scratch[r])?.as_bytes());
+                Some(start..buf.len())
+            }
+            None => None,
+        };
+        return Ok(Slot {
+            ty: Type::UNKNOWN,
+            format: Format::Text,
+            value,
+        });
+    }
+    Err(
+        "in the unnamed statement mode a parameter must be of a built-in type (a number, text, \
+         bytea, a date or time, uuid, json, numeric, interval, tsvector, tsquery, or an array of \
+         one) or a #[derive(DbEnum)] enum; this value's ToSql accepts none of them"
+            .into(),
+    )
+}
+
+/// Encodes `p` for `ty` at the end of `buf`, or `None` when `p` does not accept `ty`.
+fn try_encode(
+    p: &(dyn ToSql + Send + Sync),
+    ty: &Type,
+    buf: &mut BytesMut,
+) -> Result<Option<Slot>, BoxError> {
+    let start = buf.len();
+    match p.to_sql_checked(ty, buf) {
+        Ok(null) => {
+            let value = match null {
+                IsNull::No => Some(start..buf.len()),
+                IsNull::Yes => {
+                    buf.truncate(start);
+                    None
+                }
+            };
+            Ok(Some(Slot {
+                ty: ty.clone(),
+                format: p.encode_format(ty),
+                value,
+            }))
+        }
+        Err(e) if e.is::<WrongType>() => {
+            buf.truncate(start);
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The text form (`{"a","b",NULL}`) of a binary array value whose elements are text (enum
+/// labels), for the server to read as an array of the type it infers.
+fn array_literal(raw: &[u8]) -> Result<String, BoxError> {
+    let mut r = Reader(raw);
+    let ndim = r.i32()?;
+    let _has_nulls = r.i32()?;
+    let _element_type = r.i32()?;
+    let ndim = usize::try_from(ndim)
+        .ok()
+        .filter(|&n| n <= 6)
+        .ok_or("malformed array: bad dimension count")?;
+    let mut dims = Vec::with_capacity(ndim);
+    for _ in 0..ndim {
+        let len = usize::try_from(r.i32()?).map_err(|_| "malformed array: negative length")?;
+        if r.i32()? != 1 {
+            return Err("an untyped array must start at index 1".into());
+        }
+        dims.push(len);
+    }
+    let mut out = String::with_capacity(raw.len() + 2);
+    if dims.is_empty() {
+        out.push_str("{}");
+    } else {
+        write_dimension(&mut out, &dims, &mut r)?;
+    }
+    if !r.0.is_empty() {
+        return Err("malformed array: trailing bytes".into());
+    }
+    Ok(out)
+}
+
+/// One dimension of an array literal: `{elem,...}`, nested for the inner dimensions.
+fn write_dimension(out: &mut String, dims: &[usize], r: &mut Reader<'_>) -> Result<(), BoxError> {
+    let Some((&len, inner)) = dims.split_first() else {
+        return Ok(());
+    };
+    out.push('{');
+    for i in 0..len {
+        if i > 0 {
+            out.push(',');
+        }
+        if !inner.is_empty() {
+            write_dimension(out, inner, r)?;
+            continue;
+        }
+        let len = r.i32()?;
+        if len < 0 {
+            out.push_str("NULL");
+            continue;
+        }
+        let bytes = r.take(usize::try_from(len).map_err(|_| "malformed array")?)?;
+        let text = std::str::from_utf8(bytes).map_err(|_| "an untyped value must be UTF-8 text")?;
+        out.push('"');
+        for c in text.chars() {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+    }
+    out.push('}');
+    Ok(())
+}
+
+/// Reads big-endian integers and byte runs off a binary value.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], BoxError> {
+        if self.0.len() < n {
+            return Err("malformed array: truncated".into());
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Ok(head)
+    }
+
+    fn i32(&mut self) -> Result<i32, BoxError> {
+        let b = self.take(4)?;
+        Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+}
+
+#[cfg(test)]
+mod tests;

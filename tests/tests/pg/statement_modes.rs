@@ -1,0 +1,449 @@
+//! The unnamed statement mode (for pgbouncer and other poolers in transaction mode) on the same
+//! server as the cached mode: each scenario runs in both modes and must come out the same —
+//! every type as a parameter and as a column, Core statements, raw SQL, streams, `EXPLAIN`, the
+//! session (flush through `unnest` and `VALUES`, every loader, autoflush, savepoints) and
+//! transactions. Then what only the unnamed mode has: a parameter type it cannot declare, and a
+//! type created after its connections opened.
+//!
+//! (`ORM_TEST_STATEMENT_MODE=unnamed` runs this whole suite unnamed; the connect and faults
+//! suites run it behind a real pgbouncer.)
+
+use futures_util::StreamExt;
+use orm_postgres::prelude::*;
+use orm_postgres::raw::query;
+use orm_postgres::{ErrorKind, StatementMode};
+use orm_testing::{TestDatabase, test_database};
+use orm_tests::{Everything, Mood};
+use tokio_postgres::types::{IsNull, ToSql, Type, private::BytesMut, to_sql_checked};
+
+use crate::session::{Order as SOrder, User as SUser};
+use crate::types::sample;
+
+const MODES: [StatementMode; 2] = [StatementMode::Cached, StatementMode::Unnamed];
+
+/// A pool on the test's database in `mode`.
+async fn in_mode(t: &TestDatabase, mode: StatementMode) -> Database {
+    Database::builder(t.admin_url())
+        .dbname(t.name())
+        .max_connections(4)
+        .statement_mode(mode)
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("{mode}: {e}"))
+}
+
+#[tokio::test]
+async fn every_type_is_a_parameter_and_a_column_in_both_modes() {
+    let t = test_database().await.unwrap();
+    t.create_all(&[Everything::TABLE]).await.unwrap();
+    for mode in MODES {
+        let db = in_mode(&t, mode).await;
+        let mut v = sample();
+        let back = db.fetch_one(insert(&v)).await.unwrap();
+        v.id = back.id;
+        assert_eq!(back, v, "{mode}");
+        // The unnest path (one array per column; the enum array untyped).
+        let mut w = sample();
+        w.maybe_mood = None;
+        w.maybe_int = Some(-1);
+        let many = db
+            .fetch_all(insert_many(&[w.clone(), w.clone()]))
+            .await
+            .unwrap();
+        w.id = many[1].id;
+        assert_eq!(many[1], w, "{mode}");
+        // Enum parameters: compared, in a list (`= ANY($1)`), set, and NULL.
+        let so_so: i64 = db
+            .fetch_one(
+                select::<Everything>()
+                    .filter(Everything::mood.eq(Mood::SoSo))
+                    .filter(Everything::id.is_in([v.id, w.id]))
+                    .count(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(so_so, 2, "{mode}");
+        let listed: i64 = db
+            .fetch_one(
+                select::<Everything>()
+                    .filter(Everything::mood.is_in([Mood::Sad, Mood::SoSo]))
+                    .filter(Everything::id.eq(v.id))
+                    .count(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(listed, 1, "{mode}");
+        let changed = db
+            .execute(
+                update::<Everything>()
+                    .set(Everything::mood, Mood::Sad)
+                    .set(Everything::maybe_mood, None::<Mood>)
+                    .set(Everything::moods, vec![Mood::SoSo, Mood::Happy])
+                    .filter(Everything::id.eq(v.id)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(changed, 1, "{mode}");
+        let reread = db
+            .fetch_one(select::<Everything>().by_pk(v.id))
+            .await
+            .unwrap();
+        assert_eq!(
+            (reread.mood, reread.maybe_mood, reread.moods),
+            (Mood::Sad, None, vec![Mood::SoSo, Mood::Happy]),
+            "{mode}"
+        );
+        let deleted = db
+            .execute(delete::<Everything>().filter(Everything::id.is_in([v.id, w.id])))
+            .await
+            .unwrap();
+        assert_eq!(deleted, 2, "{mode}");
+    }
+}
+
+#[tokio::test]
+async fn core_raw_sql_streams_and_explain_in_both_modes() {
+    let t = crate::users_db().await;
+    for mode in MODES {
+        let db = in_mode(&t, mode).await;
+        let names: Vec<String> = (0..50).map(|i| format!("{mode}-{i:02}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let users = crate::add_users(&db, &refs).await;
+        let ids: Vec<i64> = users.iter().map(|u| u.id).collect();
+        let picked: Vec<String> = db
+            .fetch_all(
+                select::<orm_tests::User>()
+                    .filter(orm_tests::User::id.is_in(ids[..3].to_vec()))
+                    .order_by(orm_tests::User::id)
+                    .columns(orm_tests::User::name),
+            )
+            .await
+            .unwrap();
+        assert_eq!(picked, names[..3], "{mode}");
+        let raw: Vec<(i64, String)> = db
+            .fetch_all(
+                query::<(i64, String)>(
+                    "SELECT id, name FROM users WHERE name LIKE :prefix || '%' \
+                     AND id = ANY(:ids) ORDER BY id LIMIT :n",
+                )
+                .bind("prefix", format!("{mode}-"))
+                .bind("ids", ids.clone())
+                .bind("n", 2_i64),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            raw,
+            [(ids[0], names[0].clone()), (ids[1], names[1].clone())]
+        );
+        let aged = db
+            .execute(
+                query::<()>("UPDATE users SET age = :age WHERE id = ANY(:ids)")
+                    .bind("age", 7_i32)
+                    .bind("ids", ids.clone()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(aged, 50, "{mode}");
+        // A stream of rows, larger than one network read.
+        let mut stream = db
+            .stream(
+                select::<orm_tests::User>()
+                    .filter(orm_tests::User::name.starts_with(&format!("{mode}-")))
+                    .order_by(orm_tests::User::id),
+            )
+            .await
+            .unwrap();
+        let mut streamed = Vec::new();
+        while let Some(u) = stream.next().await {
+            streamed.push(u.unwrap().id);
+        }
+        assert_eq!(streamed, ids, "{mode}");
+        drop(stream);
+        let plan = db
+            .explain(select::<orm_tests::User>().filter(orm_tests::User::id.eq(ids[0])))
+            .await
+            .unwrap();
+        assert!(!plan.nodes().is_empty(), "{mode}");
+        let gone = db
+            .execute(delete::<orm_tests::User>().filter(orm_tests::User::id.is_in(ids)))
+            .await
+            .unwrap();
+        assert_eq!(gone, 50, "{mode}");
+    }
+}
+
+#[tokio::test]
+async fn the_session_and_its_loaders_in_both_modes() {
+    let t = test_database().await.unwrap();
+    t.create_all(&[SUser::TABLE, SOrder::TABLE, Everything::TABLE])
+        .await
+        .unwrap();
+    for mode in MODES {
+        let db = in_mode(&t, mode).await;
+        let mut s = db.session();
+        let user = s.add(SUser {
+            name: format!("{mode}"),
+            orders: Related::loaded(vec![SOrder::of(1), SOrder::of(2), SOrder::of(3)]),
+            ..SUser::default()
+        });
+        // Arrays and enums through the session's multi-row paths (`VALUES` with arrays).
+        let rows = s.add_all([sample(), sample(), sample()]);
+        s.flush().await.unwrap();
+        let id = user.read().id;
+        let ids: Vec<i64> = rows.iter().map(|r| r.read().id).collect();
+        rows[1].write().moods = vec![Mood::SoSo];
+        // Autoflush: the change is written before the query reads.
+        let so_so: i64 = s
+            .fetch_one(
+                select::<Everything>()
+                    .filter(Everything::id.is_in(ids))
+                    .filter(Everything::moods.contains_all(vec![Mood::SoSo]))
+                    .count(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(so_so, 1, "{mode}");
+        // A savepoint rolled back keeps the rest.
+        s.begin_nested().await.unwrap();
+        s.add(SOrder {
+            user_id: id,
+            ..SOrder::of(99)
+        });
+        s.flush().await.unwrap();
+        s.rollback_nested().await.unwrap();
+        s.commit().await.unwrap();
+
+        for load in [
+            SUser::orders.selectin(),
+            SUser::orders.joined(),
+            SUser::orders.subquery(),
+        ] {
+            let users = db
+                .fetch_all(select::<SUser>().filter(SUser::id.eq(id)).load(load))
+                .await
+                .unwrap();
+            let totals: Vec<i32> = users[0]
+                .orders
+                .get()
+                .unwrap()
+                .iter()
+                .map(|o| o.total)
+                .collect();
+            assert_eq!(totals, [1, 2, 3], "{mode}");
+        }
+        let mut s = db.session();
+        let loaded = s
+            .all(
+                select::<SUser>()
+                    .filter(SUser::id.eq(id))
+                    .load(SUser::orders.selectin()),
+            )
+            .await
+            .unwrap();
+        let orders = s.related(&loaded[0], SUser::orders).unwrap();
+        orders[0].write().total = 10;
+        s.delete(&orders[2]).unwrap();
+        s.commit().await.unwrap();
+        let totals: Vec<i32> = db
+            .fetch_all(
+                select::<SOrder>()
+                    .filter(SOrder::user_id.eq(id))
+                    .order_by(SOrder::id)
+                    .columns(SOrder::total),
+            )
+            .await
+            .unwrap();
+        assert_eq!(totals, [10, 2], "{mode}");
+    }
+}
+
+#[tokio::test]
+async fn transactions_and_savepoints_in_both_modes() {
+    let t = crate::users_db().await;
+    for mode in MODES {
+        let db = in_mode(&t, mode).await;
+        let tx = db.begin().await.unwrap();
+        crate::add_users(&tx, &[&format!("{mode}-kept")]).await;
+        {
+            let mut tx = tx;
+            let sp = tx.savepoint().await.unwrap();
+            crate::add_users(&sp, &[&format!("{mode}-undone")]).await;
+            sp.rollback().await.unwrap();
+            // A failed statement: the transaction refuses more until rolled back.
+            let err = tx.execute(query::<()>("SELECT 1 / 0")).await.unwrap_err();
+            assert_eq!(err.sqlstate(), Some("22012"), "{mode}");
+            tx.rollback().await.unwrap();
+        }
+        let tx = db.begin().await.unwrap();
+        crate::add_users(&tx, &[&format!("{mode}-committed")]).await;
+        tx.commit().await.unwrap();
+        let names: Vec<String> = db
+            .fetch_all(
+                select::<orm_tests::User>()
+                    .filter(orm_tests::User::name.starts_with(&format!("{mode}-")))
+                    .columns(orm_tests::User::name),
+            )
+            .await
+            .unwrap();
+        assert_eq!(names, [format!("{mode}-committed")]);
+    }
+}
+
+/// An enum's `ToSql` as postgres-derive writes it (it accepts its type by name only), made a
+/// column type by hand.
+#[derive(Debug)]
+struct NamedMood(String);
+
+impl<'a> tokio_postgres::types::FromSql<'a> for NamedMood {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(NamedMood(String::from_utf8(raw.to_vec())?))
+    }
+    fn accepts(ty: &Type) -> bool {
+        ty.name() == "mood"
+    }
+}
+
+impl SqlType for NamedMood {
+    type Base = NamedMood;
+    const COLUMN_TYPE: orm_postgres::types::ColumnType = <Mood as SqlType>::COLUMN_TYPE;
+}
+
+impl ToSql for NamedMood {
+    fn to_sql(
+        &self,
+        _: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(self.0.as_bytes());
+        Ok(IsNull::No)
+    }
+    fn accepts(ty: &Type) -> bool {
+        ty.name() == "mood"
+    }
+    to_sql_checked!();
+}
+
+#[tokio::test]
+async fn a_parameter_known_by_type_name_only_is_an_encode_error_when_unnamed() {
+    let t = test_database().await.unwrap();
+    t.create_all(&[Everything::TABLE]).await.unwrap();
+    let count = "SELECT count(*) FROM everything WHERE mood = :m";
+    let cached = in_mode(&t, StatementMode::Cached).await;
+    let n: i64 = cached
+        .fetch_one(query::<i64>(count).bind("m", NamedMood("happy".into())))
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    let unnamed = in_mode(&t, StatementMode::Unnamed).await;
+    let err = unnamed
+        .fetch_one(query::<i64>(count).bind("m", NamedMood("happy".into())))
+        .await
+        .unwrap_err();
+    match err.kind() {
+        ErrorKind::Encode { index, source } => {
+            assert_eq!(*index, 1);
+            assert!(source.to_string().contains("DbEnum"), "{source}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Nothing was sent: the connection is fine.
+    let n: i64 = unnamed
+        .fetch_one(query::<i64>(count).bind("m", Mood::Happy))
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn types_created_after_a_connection_opened() {
+    let t = test_database().await.unwrap();
+    // A type exists when the unnamed connection opens (so it loads types at once).
+    t.create_all(&[Everything::TABLE]).await.unwrap();
+    let db = Database::builder(t.admin_url())
+        .dbname(t.name())
+        .max_connections(1)
+        .statement_mode(StatementMode::Unnamed)
+        .connect()
+        .await
+        .unwrap();
+    let other = &t.db;
+    let shade = "SELECT 'dark'::shade";
+
+    // Another client creates a type: the connection cannot load it. The statement fails with
+    // an explanation, and the connection is replaced.
+    other
+        .batch_execute("CREATE TYPE shade AS ENUM ('light', 'dark')")
+        .await
+        .unwrap();
+    let err = db.fetch_one(query::<String>(shade)).await.unwrap_err();
+    assert_eq!(err.sqlstate(), Some("26000"), "{err:?}");
+    let hint = match err.kind() {
+        ErrorKind::Database(db_error) => db_error.hint.clone().unwrap_or_default(),
+        other => panic!("{other:?}"),
+    };
+    assert!(hint.contains("created later"), "{hint}");
+    let decoded = db
+        .fetch_all(query::<(i64,)>("SELECT 1::int8"))
+        .await
+        .unwrap();
+    assert_eq!(decoded, [(1,)]);
+    let raw: i64 = db
+        .fetch_one(query::<i64>(
+            "SELECT count(*) FROM (SELECT 'dark'::shade) s",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(raw, 1);
+
+    // Told about it, the database replaces its connections before they meet the type.
+    other
+        .batch_execute("CREATE TYPE tone AS ENUM ('warm', 'cool'); \
+                        CREATE TABLE tones AS SELECT g, 'cool'::tone AS t FROM generate_series(1, 5000) g")
+        .await
+        .unwrap();
+    db.types_changed();
+    let n: i64 = db
+        .fetch_one(query::<i64>("SELECT count(*) FROM tones WHERE t = 'cool'"))
+        .await
+        .unwrap();
+    assert_eq!(n, 5000);
+    // A large result of the new type decodes (no lookup inside the statement).
+    let mut rows = db
+        .stream(query::<(i32, Tone)>("SELECT g, t FROM tones ORDER BY g"))
+        .await
+        .unwrap();
+    let mut seen = 0;
+    while let Some(row) = rows.next().await {
+        assert_eq!(row.unwrap().1, Tone::Cool);
+        seen += 1;
+    }
+    assert_eq!(seen, 5000);
+    drop(rows);
+
+    // Its own DDL needs no telling.
+    db.batch_execute("CREATE TYPE hue AS ENUM ('red', 'blue')")
+        .await
+        .unwrap();
+    let h: Hue = db
+        .fetch_one(query::<Hue>("SELECT 'blue'::hue"))
+        .await
+        .unwrap();
+    assert_eq!(h, Hue::Blue);
+}
+
+/// The enum the database's own statement creates.
+#[derive(DbEnum, Debug, Clone, Copy, PartialEq, Eq)]
+#[db_enum(name = "hue")]
+enum Hue {
+    Red,
+    Blue,
+}
+
+/// The enum another client creates while the database runs.
+#[derive(DbEnum, Debug, Clone, Copy, PartialEq, Eq)]
+#[db_enum(name = "tone")]
+enum Tone {
+    Warm,
+    Cool,
+}
