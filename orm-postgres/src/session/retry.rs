@@ -57,11 +57,15 @@ impl RetryPolicy {
         self
     }
 
-    /// The wait after failed attempt `n` (1-based): doubling, capped, with jitter.
-    pub(crate) fn delay(&self, n: u32) -> Duration {
+    /// The wait after failed attempt `n` (1-based; 0 counts as 1): `base_delay` doubling with
+    /// each attempt, capped at `max_delay`, plus up to half of it again as jitter, so that
+    /// contending sessions retry apart. [`Database::retry`](crate::Database::retry) waits this
+    /// long; code that runs its own retry loop (a web framework's middleware retrying a
+    /// request, say) can wait the same.
+    pub fn delay(&self, n: u32) -> Duration {
         let exp = self
             .base_delay
-            .saturating_mul(1u32 << (n - 1).min(16))
+            .saturating_mul(1u32 << n.saturating_sub(1).min(16))
             .min(self.max_delay);
         // Jitter from the clock: spreads retries of contending sessions apart.
         let nanos = std::time::SystemTime::now()
@@ -70,5 +74,25 @@ impl RetryPolicy {
             .unwrap_or(0);
         let jitter = exp.mul_f64(f64::from(nanos % 1000) / 2000.0);
         exp + jitter
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RetryPolicy;
+    use std::time::Duration;
+
+    #[test]
+    fn delays_double_up_to_the_cap_with_at_most_half_again_of_jitter() {
+        let p = RetryPolicy {
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(50),
+            ..RetryPolicy::attempts(10)
+        };
+        for (n, base) in [(0, 10), (1, 10), (2, 20), (3, 40), (4, 50), (30, 50)] {
+            let d = p.delay(n);
+            let base = Duration::from_millis(base);
+            assert!(d >= base && d <= base + base / 2, "attempt {n}: {d:?}");
+        }
     }
 }
