@@ -522,6 +522,45 @@ impl Conn {
         trace.finish(outcome);
     }
 
+    /// One poll of a row stream started by this connection (a query's or a `COPY`'s): polls
+    /// `rows` inside the statement's span, decodes a row with `decode` and counts it, and at
+    /// the end or at an error finishes the statement's report. `trace` is `None` once the
+    /// stream has ended, and the stream then stays ended.
+    pub(crate) fn poll_rows<R, T>(
+        &self,
+        trace: &mut Option<Trace>,
+        count: &mut u64,
+        poll: impl FnOnce() -> std::task::Poll<Option<std::result::Result<R, tokio_postgres::Error>>>,
+        decode: impl FnOnce(&R) -> Result<T>,
+    ) -> std::task::Poll<Option<Result<T>>> {
+        use std::task::Poll;
+        let Some(current) = trace else {
+            return Poll::Ready(None);
+        };
+        let span = current.span().clone();
+        let _entered = span.enter();
+        match poll() {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(row))) => {
+                *count += 1;
+                Poll::Ready(Some(decode(&row)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                let e = self.pg_error(e);
+                if let Some(trace) = trace.take() {
+                    self.finish_stream(trace, Outcome::Failed(&e));
+                }
+                Poll::Ready(Some(Err(e)))
+            }
+            Poll::Ready(None) => {
+                if let Some(trace) = trace.take() {
+                    self.finish_stream(trace, Outcome::Rows(*count));
+                }
+                Poll::Ready(None)
+            }
+        }
+    }
+
     /// Runs one statement, handing each row to `sink` (counted, traced, echoed).
     pub(crate) async fn for_each_row(
         &self,

@@ -72,15 +72,12 @@ impl Conn {
             pin_mut!(writer);
             match rows {
                 Source::Slice(rows) => {
+                    // One buffer of references serves every row of the slice.
                     let mut values: Values<'_> = Vec::with_capacity(types.len());
                     for row in rows {
                         values.clear();
                         row.insert_values(&mut values);
-                        writer
-                            .as_mut()
-                            .write(&values)
-                            .await
-                            .map_err(|e| self.pg_error(e))?;
+                        self.write_row(writer.as_mut(), &values).await?;
                     }
                 }
                 Source::Stream(rows) => {
@@ -88,11 +85,7 @@ impl Conn {
                     while let Some(row) = rows.next().await {
                         let mut values: Values<'_> = Vec::with_capacity(types.len());
                         row.insert_values(&mut values);
-                        writer
-                            .as_mut()
-                            .write(&values)
-                            .await
-                            .map_err(|e| self.pg_error(e))?;
+                        self.write_row(writer.as_mut(), &values).await?;
                     }
                 }
             }
@@ -105,6 +98,15 @@ impl Conn {
             self.note_failed();
         }
         result
+    }
+
+    /// Writes one row of a `COPY … FROM STDIN`.
+    async fn write_row(
+        &self,
+        writer: Pin<&mut BinaryCopyInWriter>,
+        values: &Values<'_>,
+    ) -> Result<()> {
+        writer.write(values).await.map_err(|e| self.pg_error(e))
     }
 
     /// Starts `COPY table TO STDOUT (FORMAT binary)` of every column of `M`'s table.
@@ -185,34 +187,12 @@ impl<M: Model> Stream for CopyOutStream<'_, M> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        let Some(trace) = &this.trace else {
-            return Poll::Ready(None);
-        };
-        let span = trace.span().clone();
-        let _entered = span.enter();
-        match this.rows.as_mut().poll_next(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Ok(row))) => {
-                this.count += 1;
-                let view = CopyRow {
-                    row: &row,
-                    width: this.width,
-                };
-                Poll::Ready(Some(<M as Decode>::decode(&view, 0)))
-            }
-            Poll::Ready(Some(Err(e))) => {
-                let e = this.conn.pg_error(e);
-                if let Some(trace) = this.trace.take() {
-                    this.conn.finish_stream(trace, Outcome::Failed(&e));
-                }
-                Poll::Ready(Some(Err(e)))
-            }
-            Poll::Ready(None) => {
-                if let Some(trace) = this.trace.take() {
-                    this.conn.finish_stream(trace, Outcome::Rows(this.count));
-                }
-                Poll::Ready(None)
-            }
-        }
+        let (rows, width) = (&mut this.rows, this.width);
+        this.conn.poll_rows(
+            &mut this.trace,
+            &mut this.count,
+            || rows.as_mut().poll_next(cx),
+            |row| <M as Decode>::decode(&CopyRow { row, width }, 0),
+        )
     }
 }

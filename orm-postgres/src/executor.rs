@@ -15,7 +15,7 @@ use crate::conn::Conn;
 use crate::copy::{CopyOutStream, Source};
 use crate::load::{IntoLoader, Strategy};
 use crate::pg_row::PgRow;
-use crate::trace::{Outcome, Trace};
+use crate::trace::Trace;
 use crate::{Decode, Result, RowOf, Statement};
 use orm_core::driver::{JoinedFold, LoadPlan, load_plan, run_loads};
 
@@ -253,30 +253,12 @@ impl<D: Decode> Stream for RowStream<'_, D> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        let Some(trace) = &this.trace else {
-            return Poll::Ready(None);
-        };
-        let entered = trace.span().clone();
-        let _entered = entered.enter();
-        match this.rows.as_mut().poll_next(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Ok(row))) => {
-                this.count += 1;
-                Poll::Ready(Some(D::decode(&PgRow(&row), 0)))
-            }
-            Poll::Ready(Some(Err(e))) => {
-                let e = this.conn.pg_error(e);
-                if let Some(trace) = this.trace.take() {
-                    this.conn.finish_stream(trace, Outcome::Failed(&e));
-                }
-                Poll::Ready(Some(Err(e)))
-            }
-            Poll::Ready(None) => {
-                if let Some(trace) = this.trace.take() {
-                    this.conn.finish_stream(trace, Outcome::Rows(this.count));
-                }
-                Poll::Ready(None)
-            }
-        }
+        let rows = &mut this.rows;
+        this.conn.poll_rows(
+            &mut this.trace,
+            &mut this.count,
+            || rows.as_mut().poll_next(cx),
+            |row| D::decode(&PgRow(row), 0),
+        )
     }
 }
