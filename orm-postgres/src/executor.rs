@@ -154,6 +154,35 @@ pub trait Executor: Acquire + Sync {
         }
     }
 
+    /// Loads a deferred column (`#[model(deferred)]`) that the object's query left out, in one
+    /// query: `db.load_deferred(&mut article, Article::body).await?`. A column already loaded is
+    /// kept as it is. An error when the object's row no longer exists.
+    fn load_deferred<M, T>(
+        &self,
+        object: &mut M,
+        column: orm_core::Column<M, T, orm_core::expr::access::Deferrable>,
+    ) -> impl Future<Output = Result<()>> + Send
+    where
+        M: orm_core::session::Persist + Send,
+    {
+        let query = orm_core::stmt::select::<M>()
+            .load_only(column)
+            .by_pk(object.pk());
+        async move {
+            match self.fetch_optional(query).await? {
+                Some(row) => {
+                    object.fill_unloaded(&row);
+                    Ok(())
+                }
+                None => Err(crate::Error::object_state(format!(
+                    "cannot load `{}.{}`: the object's row no longer exists",
+                    M::TABLE.model,
+                    column.name()
+                ))),
+            }
+        }
+    }
+
     /// Inserts `rows` with binary `COPY … FROM STDIN`, the fastest way to load many rows, and
     /// returns how many were copied. The columns written are those of an insert (generated
     /// keys and generated columns are left to the server); nothing is returned, so use

@@ -6,6 +6,7 @@
 //! [`Param`]s and are sent as bound parameters.
 
 mod column;
+pub mod hybrid;
 mod datetime;
 mod functions;
 mod json;
@@ -14,7 +15,7 @@ mod ops;
 mod text_search;
 mod window;
 
-pub use column::Column;
+pub use column::{Column, access};
 #[cfg(feature = "decimal")]
 pub use datetime::extract;
 pub use datetime::{

@@ -13,7 +13,7 @@ use crate::ast::{
 };
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
-use crate::expr::{ColumnRef, Expr, Node, OrderBy, Over, param};
+use crate::expr::{Expr, Node, OrderBy, Over, param};
 use crate::model::Model;
 use crate::row::Decode;
 
@@ -59,16 +59,7 @@ impl<O, S> fmt::Debug for Select<O, S> {
 }
 
 fn source_columns<M: Source>() -> Vec<Node> {
-    M::Model::TABLE
-        .columns
-        .iter()
-        .map(|c| {
-            Node::Column(ColumnRef {
-                table: M::NAME,
-                name: c.name,
-            })
-        })
-        .collect()
+    super::model_select_list(M::Model::TABLE, M::NAME).collect()
 }
 
 /// `SELECT` every column of `M` (a model, or an [alias](crate::alias) of one) from its table;
