@@ -56,6 +56,41 @@ pub trait Executor: Acquire + Sync {
         }
     }
 
+    /// Runs a keyset page ([`Select::keyset`](orm_core::Select::keyset)) and returns its rows
+    /// with the cursor of the next page (`None` on the last page):
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # use orm_postgres::stmt::Desc;
+    /// # use orm_postgres::__doc_fixture::User;
+    /// # async fn f(db: &Database) -> orm_postgres::Result<()> {
+    /// let mut cursor = None;
+    /// loop {
+    ///     let page = db
+    ///         .fetch_page(select::<User>().keyset((Desc(User::name), User::id)).after(cursor).limit(100))
+    ///         .await?;
+    ///     // ... use page.rows ...
+    ///     match page.next {
+    ///         Some(next) => cursor = Some(next),
+    ///         None => break,
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    fn fetch_page<O, S, K>(
+        &self,
+        keyset: orm_core::stmt::Keyset<O, S, K>,
+    ) -> impl Future<Output = Result<orm_core::stmt::Page<O::Output, K::Values>>> + Send
+    where
+        O: orm_core::Decode,
+        K: orm_core::stmt::KeysetKeys,
+        orm_core::stmt::Keyset<O, S, K>: Send,
+    {
+        let limit = keyset.page_size();
+        let fetch = self.fetch_all(keyset);
+        async move { Ok(orm_core::stmt::Page::from_rows(fetch.await?, limit)) }
+    }
+
     /// Runs the statement and returns its only row; a [row-count
     /// error](crate::ErrorKind::RowCount) unless there is exactly one.
     fn fetch_one<S: Statement>(

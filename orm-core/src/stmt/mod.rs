@@ -9,6 +9,7 @@ mod delete;
 mod derived;
 mod insert;
 mod keys;
+mod keyset;
 mod option;
 pub mod rel_join;
 mod select;
@@ -24,6 +25,7 @@ pub use insert::{
     ColumnList, Conflict, ConflictUpdate, Insert, excluded, insert, insert_many, insert_select,
 };
 pub use keys::KeyList;
+pub use keyset::{Desc, Keyset, KeysetKey, KeysetKeys, Page};
 pub use option::{JoinedParts, OptionSet, SelectOption};
 pub use select::{Select, exists, recursive_cte, select, select_from, select_values};
 pub use source::{HasSource, Source, Star};

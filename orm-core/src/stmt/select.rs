@@ -368,8 +368,10 @@ impl<O, S> Select<O, S> {
             .offset(page.saturating_sub(1).max(0).saturating_mul(per_page))
     }
 
-    /// Keyset pagination: rows after `cursor` in the order of `keys`, i.e.
+    /// Keyset pagination: rows after `cursor` in the ascending order of `keys`, i.e.
     /// `WHERE (k1, k2) > ($1, $2) ORDER BY k1, k2`. `keys` should end with a unique column.
+    /// For descending or mixed directions, keys checked to be non-nullable and the next page's
+    /// cursor, use [`keyset`](Select::keyset).
     ///
     /// ```
     /// use orm_core::prelude::*;

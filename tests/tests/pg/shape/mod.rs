@@ -4,4 +4,5 @@
 mod deferred;
 mod generated;
 mod hybrid;
+mod keyset;
 mod property;
