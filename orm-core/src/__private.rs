@@ -2,9 +2,9 @@
 //! `#[derive(FromRow)]`) refers to, as `<crate>::__private::...`. May change in any release.
 
 pub use crate::error::{Error, Result};
+pub use crate::expr::Expr;
 pub use crate::expr::{Column, Param, access, param};
 pub use crate::meta::{ColumnDef, FkAction, ForeignKey, Index, Property, Table};
-pub use crate::expr::Expr;
 pub use crate::model::Model;
 pub use crate::model::OptionalModel;
 pub use crate::relation::{KeyOf, Related, Relation, RelationKind, RelationMeta, Relationship};

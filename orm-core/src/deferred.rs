@@ -71,9 +71,7 @@ impl<T> Deferred<T> {
     /// The value, mutably, or a `NotLoaded` error.
     pub fn get_mut(&mut self) -> Result<&mut T> {
         let names = self.names;
-        self.value
-            .as_mut()
-            .ok_or_else(|| not_loaded_error(names))
+        self.value.as_mut().ok_or_else(|| not_loaded_error(names))
     }
 
     /// Replaces the value (marks it loaded): the session writes it at the next flush.

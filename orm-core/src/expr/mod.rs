@@ -6,9 +6,9 @@
 //! [`Param`]s and are sent as bound parameters.
 
 mod column;
-pub mod hybrid;
 mod datetime;
 mod functions;
+pub mod hybrid;
 mod json;
 mod kinds;
 mod ops;

@@ -230,7 +230,8 @@ impl<O, S, K: KeysetKeys> Keyset<O, S, K> {
     fn query(&self) -> Select<O, S> {
         let mut select = self.select.clone();
         let core = &mut select.core;
-        core.columns.extend(self.keys.iter().map(|(k, _)| k.clone()));
+        core.columns
+            .extend(self.keys.iter().map(|(k, _)| k.clone()));
         core.order_by = self
             .keys
             .iter()

@@ -217,26 +217,33 @@ fn snapshots(model: &Model, p: &TokenStream) -> TokenStream {
         }
     });
     // A stored generated column is never written: a local change to it is not a change.
-    let changed = columns.iter().zip(&positions).filter(|(field, _)| !field.is_computed()).map(|(field, i)| {
-        let name = field.ident;
-        let ty = field.ty;
-        // A type that cannot be compared is reported by the assertion at the type. A deferred
-        // column that is not loaded is never a change.
-        let test = if field.is_deferred() {
-            quote!(#p::deferred_changed(&self.#name, &__old.#name))
-        } else {
-            quote!(#p::column_changed::<#ty>(&self.#name, &__old.#name))
-        };
-        quote! {
-            if #test {
-                __changed = __changed.with(#i);
+    let changed = columns
+        .iter()
+        .zip(&positions)
+        .filter(|(field, _)| !field.is_computed())
+        .map(|(field, i)| {
+            let name = field.ident;
+            let ty = field.ty;
+            // A type that cannot be compared is reported by the assertion at the type. A deferred
+            // column that is not loaded is never a change.
+            let test = if field.is_deferred() {
+                quote!(#p::deferred_changed(&self.#name, &__old.#name))
+            } else {
+                quote!(#p::column_changed::<#ty>(&self.#name, &__old.#name))
+            };
+            quote! {
+                if #test {
+                    __changed = __changed.with(#i);
+                }
             }
-        }
-    });
-    let fills = columns.iter().filter(|field| field.is_deferred()).map(|field| {
-        let name = field.ident;
-        quote!(#p::fill_deferred(&mut self.#name, &__from.#name);)
-    });
+        });
+    let fills = columns
+        .iter()
+        .filter(|field| field.is_deferred())
+        .map(|field| {
+            let name = field.ident;
+            quote!(#p::fill_deferred(&mut self.#name, &__from.#name);)
+        });
     let any_deferred = columns.iter().any(|field| field.is_deferred());
     // Column properties are copied and restored with the columns (a reloaded object gets its
     // new values), but never compared: they are not written.

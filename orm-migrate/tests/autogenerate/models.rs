@@ -161,10 +161,17 @@ async fn generated_columns_reach_the_database_and_compare_equal_after() {
     let reflected = schema_of_db(&t).await;
     let mut changed = models.clone();
     let table = changed.tables.values_mut().next().unwrap();
-    let weight = table.columns.iter_mut().find(|c| c.name == "weight").unwrap();
+    let weight = table
+        .columns
+        .iter_mut()
+        .find(|c| c.name == "weight")
+        .unwrap();
     weight.generated = Some("length(last_name) * 3".into());
     let m = diff(&reflected, &changed, &model_options());
     let up = m.up_sql();
     assert!(up.contains("DROP COLUMN weight"), "{up}");
-    assert!(up.contains("ADD COLUMN weight integer GENERATED ALWAYS AS (length(last_name) * 3) STORED"), "{up}");
+    assert!(
+        up.contains("ADD COLUMN weight integer GENERATED ALWAYS AS (length(last_name) * 3) STORED"),
+        "{up}"
+    );
 }

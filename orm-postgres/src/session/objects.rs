@@ -3,11 +3,11 @@
 
 use orm_core::driver::Status;
 use orm_core::driver::{load_plan, pk_filter};
+use orm_core::expr::access::Deferrable;
 use orm_core::load::IntoLoader;
 use orm_core::relation::{Relation, Relationship};
 use orm_core::session::{Persist, Tracked};
 use orm_core::stmt::{Statement, select};
-use orm_core::expr::access::Deferrable;
 use orm_core::{Column, Decode, RowOf};
 
 use super::Session;

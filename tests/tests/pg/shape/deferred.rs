@@ -80,7 +80,10 @@ async fn a_query_leaves_them_out_until_asked() {
         )
         .await
         .unwrap();
-    assert_eq!(docs[0].attachment.get().unwrap().as_deref(), Some(&b"\x00\x01"[..]));
+    assert_eq!(
+        docs[0].attachment.get().unwrap().as_deref(),
+        Some(&b"\x00\x01"[..])
+    );
     assert_eq!(docs[1].attachment.get().unwrap(), &None);
     assert!(!docs[1].body.is_loaded());
 
@@ -146,7 +149,10 @@ async fn core_loads_one_explicitly() {
     assert!(!d.attachment.is_loaded());
     // A whole-object update of an object whose deferred column is not loaded is refused.
     let err = t.fetch_one(update_model(&d)).await.unwrap_err();
-    assert!(err.to_string().contains("not loaded") || format!("{err:?}").contains("NotLoaded"), "{err:?}");
+    assert!(
+        err.to_string().contains("not loaded") || format!("{err:?}").contains("NotLoaded"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -165,7 +171,11 @@ async fn the_session_never_writes_an_unloaded_column_and_loads_it_on_request() {
     s.flush().await.unwrap();
     let sql = log.finish();
     assert_eq!(sql.len(), 1, "{sql:?}");
-    assert!(sql[0].starts_with(r#"UPDATE "d_document" SET "title" = "#), "{}", sql[0]);
+    assert!(
+        sql[0].starts_with(r#"UPDATE "d_document" SET "title" = "#),
+        "{}",
+        sql[0]
+    );
     assert!(!sql[0].contains("body"), "{}", sql[0]);
 
     // The explicit load: one query; the object is not changed by it.
@@ -183,7 +193,11 @@ async fn the_session_never_writes_an_unloaded_column_and_loads_it_on_request() {
     let log = t.statement_log();
     s.flush().await.unwrap();
     let sql = log.finish();
-    assert!(sql[0].starts_with(r#"UPDATE "d_document" SET "body" = "#), "{}", sql[0]);
+    assert!(
+        sql[0].starts_with(r#"UPDATE "d_document" SET "body" = "#),
+        "{}",
+        sql[0]
+    );
 
     // A later query that undefers a column fills it into the object the session has.
     let b = s

@@ -86,11 +86,7 @@ async fn usable_in_filters_ordering_and_on_loaded_objects() {
 async fn the_rust_value_equals_the_sql_value() {
     let t = test_database().await.unwrap();
     t.create_all(&[Person::TABLE]).await.unwrap();
-    let strategy = (
-        "[a-zA-Zé' ]{0,12}",
-        "[a-zA-Zé' ]{0,12}",
-        -1000_i32..1000,
-    )
+    let strategy = ("[a-zA-Zé' ]{0,12}", "[a-zA-Zé' ]{0,12}", -1000_i32..1000)
         .prop_map(|(f, l, a)| person(&f, &l, a));
     let mut runner = TestRunner::deterministic();
     let people: Vec<Person> = (0..300)

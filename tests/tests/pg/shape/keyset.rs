@@ -20,7 +20,16 @@ pub struct Score {
 async fn all_pages<K, F>(db: &Database, mut page: F) -> (Vec<i64>, usize)
 where
     K: KeysetKeys,
-    F: FnMut(Option<K::Values>) -> orm_postgres::stmt::Keyset<Score, orm_postgres::stmt::source::Cons<orm_postgres::stmt::source::Inner<Score>, orm_postgres::stmt::source::Nil>, K>,
+    F: FnMut(
+        Option<K::Values>,
+    ) -> orm_postgres::stmt::Keyset<
+        Score,
+        orm_postgres::stmt::source::Cons<
+            orm_postgres::stmt::source::Inner<Score>,
+            orm_postgres::stmt::source::Nil,
+        >,
+        K,
+    >,
 {
     let mut cursor = None;
     let mut ids = Vec::new();
@@ -55,15 +64,14 @@ async fn paging_visits_every_row_once_in_order() {
 
     let expected = |order: Select<Score>| {
         let db = t.db.clone();
-        async move {
-            db.fetch_all(order.columns(Score::id))
-                .await
-                .unwrap()
-        }
+        async move { db.fetch_all(order.columns(Score::id)).await.unwrap() }
     };
 
     // Ascending, one key.
-    let (ids, pages) = all_pages(&t.db, |c| select::<Score>().keyset(Score::id).after(c).limit(7)).await;
+    let (ids, pages) = all_pages(&t.db, |c| {
+        select::<Score>().keyset(Score::id).after(c).limit(7)
+    })
+    .await;
     assert_eq!(ids, expected(select::<Score>().order_by(Score::id)).await);
     assert_eq!(pages, 8, "50 rows in pages of 7");
 
@@ -77,7 +85,12 @@ async fn paging_visits_every_row_once_in_order() {
     .await;
     assert_eq!(
         ids,
-        expected(select::<Score>().order_by(Score::points.desc()).order_by(Score::id.desc())).await
+        expected(
+            select::<Score>()
+                .order_by(Score::points.desc())
+                .order_by(Score::id.desc())
+        )
+        .await
     );
 
     // Mixed, with a filter kept on every page.

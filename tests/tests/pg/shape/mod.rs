@@ -6,3 +6,4 @@ mod generated;
 mod hybrid;
 mod keyset;
 mod property;
+mod readme;

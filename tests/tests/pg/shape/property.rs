@@ -140,7 +140,9 @@ async fn queries_loaders_and_the_session_load_them() {
         .await
         .unwrap_err();
     assert!(
-        err.to_string().contains(r#"column "cp_customer"."id" refers to "cp_customer", which is not in the FROM"#),
+        err.to_string().contains(
+            r#"column "cp_customer"."id" refers to "cp_customer", which is not in the FROM"#
+        ),
         "{err}"
     );
 
