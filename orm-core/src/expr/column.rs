@@ -17,7 +17,8 @@ use super::{ColumnRef, Node};
 /// `defer`/`undefer`/`load_deferred`).
 pub struct Column<M, T, A = access::ReadWrite> {
     column: ColumnRef,
-    _type: PhantomData<fn() -> (M, T, A)>,
+    _type: PhantomData<fn() -> (M, T)>,
+    _access: PhantomData<fn() -> A>,
 }
 
 /// What a [`Column`] handle allows besides reading: marker types for its third parameter.
@@ -59,6 +60,7 @@ impl<M, T, A> Column<M, T, A> {
         Column {
             column: ColumnRef { table, name },
             _type: PhantomData,
+            _access: PhantomData,
         }
     }
 

@@ -60,6 +60,12 @@ where
 }
 
 /// The keys of a keyset: one [`KeysetKey`], or a tuple of them (up to six).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the keys of a keyset",
+    label = "a nullable column, or not a key or tuple of keys",
+    note = "keys must not be nullable: a NULL key compares as unknown and its row would drop out of every page; page over `func::coalesce(column, fallback)` instead",
+    note = "a key is a non-nullable column or expression (ascending) or `Desc(key)`; several keys are a tuple of up to six"
+)]
 pub trait KeysetKeys {
     /// A cursor: the keys' values (a value, or a tuple of them).
     type Values: Decode<Output = Self::Values> + Clone + Send + 'static;
