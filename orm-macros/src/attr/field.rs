@@ -324,14 +324,7 @@ impl Field {
                     "the session writes the version itself, incrementing it on every insert and update",
                 ),
             ];
-            for (key, span, why) in conflicts {
-                if span.is_some() {
-                    cx.error_at(
-                        version,
-                        format!("`version` cannot be combined with `{key}`: {why}"),
-                    );
-                }
-            }
+            report_conflicts(cx, version, VERSION, &conflicts);
         }
         if let Some(computed) = &self.computed {
             let conflicts = [
@@ -356,14 +349,7 @@ impl Field {
                     "the session writes the version itself, while a generated column is never written",
                 ),
             ];
-            for (key, span, why) in conflicts {
-                if span.is_some() {
-                    cx.error_spanned_by(
-                        computed,
-                        format!("`computed` cannot be combined with `{key}`: {why}"),
-                    );
-                }
-            }
+            report_conflicts(cx, computed.span(), COMPUTED, &conflicts);
         }
         if let Some(deferred) = self.deferred {
             let conflicts = [
@@ -388,14 +374,7 @@ impl Field {
                     "a generated column is read back after every write, so it is always loaded",
                 ),
             ];
-            for (key, span, why) in conflicts {
-                if span.is_some() {
-                    cx.error_at(
-                        deferred,
-                        format!("`deferred` cannot be combined with `{key}`: {why}"),
-                    );
-                }
-            }
+            report_conflicts(cx, deferred, DEFERRED, &conflicts);
         }
         if self.references.is_none() {
             for (key, action) in [(ON_DELETE, &self.on_delete), (ON_UPDATE, &self.on_update)] {
@@ -440,6 +419,19 @@ impl Field {
 /// returns `None` for it.
 const VALIDATE_USAGE: &str = "`validate = path::to::function`, a `fn(&T) -> Result<(), E>` where `T` is the field's type and `E: Display`";
 const COLUMN_PROPERTY_USAGE: &str = "`column_property = path::to::function`, a `fn() -> Expr<T>` where `T` is the field's type, e.g. a correlated subquery built with `select`";
+
+/// Reports each of `conflicts` (another key, where it is set, and why it cannot go with
+/// `key`) that is set, at `at`.
+fn report_conflicts(cx: &Ctxt, at: Span, key: Symbol, conflicts: &[(Symbol, Option<Span>, &str)]) {
+    for (other, span, why) in conflicts {
+        if span.is_some() {
+            cx.error_at(
+                at,
+                format!("`{key}` cannot be combined with `{other}`: {why}"),
+            );
+        }
+    }
+}
 
 /// Reads `key = path::to::function`; `USAGE` says what is expected.
 fn get_function_path(

@@ -160,7 +160,11 @@ async fn generated_columns_reach_the_database_and_compare_equal_after() {
     // A changed expression is a drop and an add of the column (PostgreSQL cannot alter it).
     let reflected = schema_of_db(&t).await;
     let mut changed = models.clone();
-    let table = changed.tables.values_mut().next().expect("the person table");
+    let table = changed
+        .tables
+        .values_mut()
+        .next()
+        .expect("the person table");
     let weight = table
         .columns
         .iter_mut()

@@ -146,6 +146,14 @@ async fn queries_loaders_and_the_session_load_them() {
         "{err}"
     );
 
+    // COPY cannot compute it: refused, naming the property.
+    let err = t.copy_out::<Customer>().await.err().expect("refused");
+    assert!(
+        err.to_string()
+            .contains("`Customer.order_count` is a column property"),
+        "{err}"
+    );
+
     // The session loads it, never writes it, and a refresh reloads it.
     let mut s = t.session();
     let b = s.get::<Customer>(bob.id).await.unwrap().unwrap();

@@ -72,7 +72,11 @@ async fn the_readme_sample_runs() -> orm_postgres::Result<()> {
     .await?;
 
     let adults = db
-        .fetch_all(select::<Person>().filter(Person::is_adult()).undefer(Person::bio))
+        .fetch_all(
+            select::<Person>()
+                .filter(Person::is_adult())
+                .undefer(Person::bio),
+        )
         .await?;
     assert!(adults.iter().all(|p| p.is_adult()));
     assert_eq!(adults[0].bio.get()?, "Wrote the first program.");
