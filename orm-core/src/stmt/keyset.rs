@@ -166,7 +166,7 @@ impl<O, S> Select<O, S> {
     ///     .limit(20);
     /// assert_eq!(
     ///     q.compile().unwrap().sql,
-    ///     r#"SELECT "users"."id", "users"."name", "users"."email", "users"."name", "users"."id" FROM "users" WHERE ("users"."name" < $1) OR (("users"."name" = $2) AND ("users"."id" > $3)) ORDER BY "users"."name" DESC, "users"."id" LIMIT $4"#
+    ///     r#"SELECT "users"."id", "users"."name", "users"."email", "users"."name", "users"."id" FROM "users" WHERE ("users"."name" < $1) OR (("users"."name" = $1) AND ("users"."id" > $2)) ORDER BY "users"."name" DESC, "users"."id" LIMIT $3"#
     /// );
     /// ```
     pub fn keyset<K: KeysetKeys>(self, keys: K) -> Keyset<O, S, K> {
