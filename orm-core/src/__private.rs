@@ -2,8 +2,9 @@
 //! `#[derive(FromRow)]`) refers to, as `<crate>::__private::...`. May change in any release.
 
 pub use crate::error::{Error, Result};
-pub use crate::expr::{Column, Param, param};
-pub use crate::meta::{ColumnDef, FkAction, ForeignKey, Index, Table};
+pub use crate::expr::Expr;
+pub use crate::expr::{Column, Param, access, param};
+pub use crate::meta::{ColumnDef, FkAction, ForeignKey, Index, Property, Table};
 pub use crate::model::Model;
 pub use crate::model::OptionalModel;
 pub use crate::relation::{KeyOf, Related, Relation, RelationKind, RelationMeta, Relationship};
@@ -136,6 +137,8 @@ pub fn column_changed<T: PartialEq>(value: &T, old: &T) -> bool {
 }
 
 pub use std::cmp::PartialEq;
+
+pub use crate::deferred::{deferred_changed, fill_deferred};
 
 /// The types a `#[model(version)]` field may have; the derive asserts it at the field's type.
 #[diagnostic::on_unimplemented(

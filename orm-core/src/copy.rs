@@ -33,8 +33,15 @@ pub fn copy_in_sql(table: &Table) -> Result<String> {
 }
 
 /// `COPY table (every column) TO STDOUT (FORMAT binary)`: whole rows, in the model's column
-/// order, so they decode as the model does.
+/// order, so they decode as the model does. An error for a model with column properties
+/// (`#[model(column_property = ...)]`), whose expressions `COPY` cannot compute.
 pub fn copy_out_sql(table: &Table) -> Result<String> {
+    if let Some(p) = table.properties.first() {
+        return Err(crate::error::Error::invalid_statement(format!(
+            "COPY reads only the columns of a table: `{}.{}` is a column property, so `{}` cannot be copied out; select it instead",
+            table.model, p.field, table.model
+        )));
+    }
     let mut w = SqlWriter::new();
     w.push("COPY ");
     w.push_qualified(table.schema, table.name);

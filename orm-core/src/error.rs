@@ -229,16 +229,18 @@ pub enum ErrorKind {
     /// The transaction or connection is not in a state that allows this call.
     #[error("invalid transaction state: {0}")]
     TransactionState(String),
-    /// A relationship was read before it was loaded. Relationships never load themselves: choose
-    /// a loading strategy in the query (`.load(User::orders.selectin())`) or load them
-    /// explicitly (`Executor::load`).
+    /// A relationship, or a deferred column (`#[model(deferred)]`), was read before it was
+    /// loaded. Neither loads itself: for a relationship choose a loading strategy in the query
+    /// (`.load(User::orders.selectin())`) or load it explicitly (`Executor::load`); for a
+    /// deferred column undefer it in the query (`.undefer(User::bio)`) or load it explicitly
+    /// (`load_deferred`).
     #[error(
-        "relationship `{relationship}` of `{model}` is not loaded; load it in the query (e.g. `.load({model}::{relationship}.selectin())`) or with `Executor::load`"
+        "`{model}.{relationship}` is not loaded; for a relationship load it in the query (e.g. `.load({model}::{relationship}.selectin())`) or with `Executor::load`, for a deferred column undefer it (`.undefer({model}::{relationship})`) or call `load_deferred`"
     )]
     NotLoaded {
-        /// The model owning the relationship.
+        /// The model owning the field.
         model: &'static str,
-        /// The relationship's field.
+        /// The relationship's or deferred column's field.
         relationship: &'static str,
     },
     /// An `UPDATE` or `DELETE` of the session's flush matched fewer rows than objects: another

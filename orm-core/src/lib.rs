@@ -66,6 +66,7 @@ pub mod ast;
 pub mod compile;
 pub mod copy;
 pub mod ddl;
+pub mod deferred;
 pub mod error;
 pub mod expr;
 pub mod func;
@@ -102,6 +103,7 @@ pub use types::{ColumnType, SqlType};
 /// brings the [`func`] module into scope, so they read `func::max(Order::total)` and
 /// never collide with your own `min`, `max`, `count` or `value`.
 pub mod prelude {
+    pub use crate::deferred::Deferred;
     pub use crate::expr::Expression;
     pub use crate::func;
     pub use crate::relation::{Related, Relationship};
@@ -161,5 +163,19 @@ pub mod __doc_fixture {
         pub user_id: i64,
         /// Title.
         pub title: String,
+    }
+
+    /// An article, whose body is deferred.
+    #[derive(Debug, Clone, PartialEq, Model)]
+    #[model(table = "articles", crate = "orm_core")]
+    pub struct Article {
+        /// Key, generated.
+        #[model(primary_key, generated)]
+        pub id: i64,
+        /// Title.
+        pub title: String,
+        /// The text, loaded only when a query asks for it.
+        #[model(deferred)]
+        pub body: crate::deferred::Deferred<String>,
     }
 }

@@ -25,6 +25,8 @@ pub(crate) struct Field<'a> {
     pub(crate) original: &'a syn::Field,
     pub(crate) ident: &'a Ident,
     pub(crate) ty: &'a Type,
+    /// The column's value type, as its handle has it: `T` of a `Deferred<T>` field, else `ty`.
+    pub(crate) value_ty: &'a Type,
     pub(crate) attrs: attr::field::Field,
     /// The column's SQL name (`column = "..."`, else the field's name).
     pub(crate) column: String,
@@ -41,7 +43,17 @@ pub(crate) struct Relationship {
 impl Field<'_> {
     /// Whether the field maps to a column (it is neither skipped nor a relationship).
     pub(crate) fn is_column(&self) -> bool {
-        self.attrs.skip.is_none() && self.relationship.is_none()
+        self.attrs.skip.is_none()
+            && self.relationship.is_none()
+            && self.attrs.column_property.is_none()
+    }
+
+    /// Whether the field is a column property (`column_property = path`): loaded from an
+    /// expression selected after the columns, never written.
+    pub(crate) fn is_property(&self) -> bool {
+        self.attrs.skip.is_none()
+            && self.relationship.is_none()
+            && self.attrs.column_property.is_some()
     }
 
     /// Whether the field is part of the primary key.
@@ -51,7 +63,17 @@ impl Field<'_> {
 
     /// Whether an `INSERT` sends the field (it is not server-generated).
     pub(crate) fn is_inserted(&self) -> bool {
-        self.is_column() && self.attrs.generated.is_none()
+        self.is_column() && self.attrs.generated.is_none() && !self.is_computed()
+    }
+
+    /// Whether the field is a stored generated column (`computed = "..."`): never written.
+    pub(crate) fn is_computed(&self) -> bool {
+        self.is_column() && self.attrs.computed.is_some()
+    }
+
+    /// Whether the field is a deferred column (`deferred`, a `Deferred<T>` field).
+    pub(crate) fn is_deferred(&self) -> bool {
+        self.is_column() && self.attrs.deferred.is_some()
     }
 
     /// The span errors about the column's name point at: the `column = "..."` literal, else the
@@ -128,6 +150,11 @@ impl<'a> Model<'a> {
         self.fields.iter().filter(|f| f.is_column())
     }
 
+    /// The column properties, in declaration order (selected after the columns).
+    pub(crate) fn properties(&self) -> impl Iterator<Item = &Field<'a>> {
+        self.fields.iter().filter(|f| f.is_property())
+    }
+
     /// The primary-key fields, in declaration order.
     pub(crate) fn primary_key(&self) -> impl Iterator<Item = &Field<'a>> {
         self.fields.iter().filter(|f| f.is_primary_key())
@@ -193,10 +220,36 @@ impl<'a> Field<'a> {
             .column
             .as_ref()
             .map_or_else(|| ident.unraw().to_string(), syn::LitStr::value);
+        let deferred_value = attr::relationship::deferred_value(&field.ty);
+        let value_ty = match (attrs.deferred, deferred_value) {
+            (Some(_), Some(inner)) => inner,
+            (Some(_), None) => {
+                cx.error_spanned_by(
+                    &field.ty,
+                    format!(
+                        "a `deferred` field holds `Deferred<T>`, which can be not loaded: write `{}: Deferred<...>`",
+                        ident.unraw()
+                    ),
+                );
+                &field.ty
+            }
+            (None, Some(_)) if attrs.skip.is_none() && relationship.is_none() => {
+                cx.error_spanned_by(
+                    &field.ty,
+                    format!(
+                        "field `{}` is `Deferred<T>`: mark the column #[model(deferred)] so queries leave it out until asked",
+                        ident.unraw()
+                    ),
+                );
+                &field.ty
+            }
+            _ => &field.ty,
+        };
         Some(Field {
             original: field,
             ident,
             ty: &field.ty,
+            value_ty,
             attrs,
             column,
             relationship,

@@ -35,11 +35,11 @@ pub(crate) fn model(model: &Model) -> TokenStream {
     let (pk_type, pk_value) = match key.as_slice() {
         [] => (quote!(()), quote!(())),
         [single] => {
-            let ty = single.ty;
+            let ty = single.value_ty;
             (quote!(#ty), failed(&p))
         }
         fields => {
-            let types = fields.iter().map(|f| f.ty);
+            let types = fields.iter().map(|f| f.value_ty);
             (quote!((#(#types,)*)), failed(&p))
         }
     };

@@ -38,6 +38,12 @@ pub(crate) const ON_UPDATE: Symbol = Symbol("on_update");
 pub(crate) const SKIP: Symbol = Symbol("skip");
 pub(crate) const VERSION: Symbol = Symbol("version");
 pub(crate) const VALIDATE: Symbol = Symbol("validate");
+/// `computed = "sql"`: a stored generated column (`GENERATED ALWAYS AS (sql) STORED`).
+pub(crate) const COMPUTED: Symbol = Symbol("computed");
+/// `deferred`: a column the model's `SELECT` leaves out unless a query undefers it.
+pub(crate) const DEFERRED: Symbol = Symbol("deferred");
+/// `column_property = path`: a read-only field loaded from the expression `path()` builds.
+pub(crate) const COLUMN_PROPERTY: Symbol = Symbol("column_property");
 
 // `#[db_enum(...)]` on the enum (plus `schema` and `crate`) and on a variant.
 pub(crate) const NAME: Symbol = Symbol("name");
@@ -80,6 +86,9 @@ pub(crate) const FIELD_KEYS: &[Symbol] = &[
     INDEX,
     LEN,
     DEFAULT,
+    COMPUTED,
+    DEFERRED,
+    COLUMN_PROPERTY,
     REFERENCES,
     ON_DELETE,
     ON_UPDATE,

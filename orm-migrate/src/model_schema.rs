@@ -110,7 +110,7 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
             nullable: c.nullable,
             default: c.default.map(str::to_owned),
             identity: (c.generated && c.default.is_none()).then_some(Identity::ByDefault),
-            generated: None,
+            generated: c.computed.map(str::to_owned),
             collation: None,
             comment: None,
         })

@@ -561,15 +561,15 @@ impl Conn {
         }
     }
 
-    /// Runs one statement, handing each row to `sink` (counted, traced, echoed).
+    /// Runs one statement, handing each row to `sink` (counted, traced, echoed); returns how
+    /// many rows there were.
     pub(crate) async fn for_each_row(
         &self,
         q: &CompiledQuery,
         sink: &mut (dyn FnMut(&dyn RowAccess) -> Result<()> + Send + '_),
-    ) -> Result<()> {
+    ) -> Result<u64> {
         self.tracked(&q.sql, self.run_into(q, sink), |n| Some(*n))
             .await
-            .map(|_| ())
     }
 
     /// Runs one statement, handing each row to `sink`; returns how many rows there were.

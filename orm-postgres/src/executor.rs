@@ -56,6 +56,41 @@ pub trait Executor: Acquire + Sync {
         }
     }
 
+    /// Runs a keyset page ([`Select::keyset`](orm_core::Select::keyset)) and returns its rows
+    /// with the cursor of the next page (`None` on the last page):
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # use orm_postgres::stmt::Desc;
+    /// # use orm_postgres::__doc_fixture::User;
+    /// # async fn f(db: &Database) -> orm_postgres::Result<()> {
+    /// let mut cursor = None;
+    /// loop {
+    ///     let page = db
+    ///         .fetch_page(select::<User>().keyset((Desc(User::name), User::id)).after(cursor).limit(100))
+    ///         .await?;
+    ///     // ... use page.rows ...
+    ///     match page.next {
+    ///         Some(next) => cursor = Some(next),
+    ///         None => break,
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    fn fetch_page<O, S, K>(
+        &self,
+        keyset: orm_core::stmt::Keyset<O, S, K>,
+    ) -> impl Future<Output = Result<orm_core::stmt::Page<O::Output, K::Values>>> + Send
+    where
+        O: orm_core::Decode,
+        K: orm_core::stmt::KeysetKeys,
+        orm_core::stmt::Keyset<O, S, K>: Send,
+    {
+        let limit = keyset.page_size();
+        let fetch = self.fetch_all(keyset);
+        async move { Ok(orm_core::stmt::Page::from_rows(fetch.await?, limit)) }
+    }
+
     /// Runs the statement and returns its only row; a [row-count
     /// error](crate::ErrorKind::RowCount) unless there is exactly one.
     fn fetch_one<S: Statement>(
@@ -151,6 +186,35 @@ pub trait Executor: Acquire + Sync {
             let conn = self.acquire().await?;
             let loaders = [loader];
             run_loads(&*conn, parents.iter_mut().collect(), &loaders, None, false).await
+        }
+    }
+
+    /// Loads a deferred column (`#[model(deferred)]`) that the object's query left out, in one
+    /// query: `db.load_deferred(&mut article, Article::body).await?`. A column already loaded is
+    /// kept as it is. An error when the object's row no longer exists.
+    fn load_deferred<M, T>(
+        &self,
+        object: &mut M,
+        column: orm_core::Column<M, T, orm_core::expr::access::Deferrable>,
+    ) -> impl Future<Output = Result<()>> + Send
+    where
+        M: orm_core::session::Persist + Send,
+    {
+        let query = orm_core::stmt::select::<M>()
+            .load_only(column)
+            .by_pk(object.pk());
+        async move {
+            match self.fetch_optional(query).await? {
+                Some(row) => {
+                    object.fill_unloaded(&row);
+                    Ok(())
+                }
+                None => Err(crate::Error::object_state(format!(
+                    "cannot load `{}.{}`: the object's row no longer exists",
+                    M::TABLE.model,
+                    column.name()
+                ))),
+            }
         }
     }
 

@@ -84,8 +84,9 @@ pub use orm_core::{
     BoxError, Column, ColumnDef, ColumnType, CompiledQuery, DbEnum, DbError, Decode, Error,
     ErrorKind, Expr, Expression, FromRow, HeldGuard, IntoExpr, Model, OptionalModel, PoolStage,
     Result, Row, RowOf, Select, Selection, SqlType, Statement, Table, ValueOutOfRange, alias,
+    hybrid,
 };
-pub use orm_core::{ddl, expr, func, lex, load, meta, raw, relation, stmt, types};
+pub use orm_core::{ddl, deferred, expr, func, lex, load, meta, raw, relation, stmt, types};
 
 #[doc(hidden)]
 pub use orm_core::__private;

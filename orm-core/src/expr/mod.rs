@@ -8,13 +8,14 @@
 mod column;
 mod datetime;
 mod functions;
+pub mod hybrid;
 mod json;
 mod kinds;
 mod ops;
 mod text_search;
 mod window;
 
-pub use column::Column;
+pub use column::{Column, access};
 #[cfg(feature = "decimal")]
 pub use datetime::extract;
 pub use datetime::{

@@ -769,7 +769,7 @@ pub fn escape_like(text: &str) -> String {
     out
 }
 
-impl<M, T: SqlType> Expression for Column<M, T> {
+impl<M, T: SqlType, A> Expression for Column<M, T, A> {
     type Value = T;
     fn into_node(self) -> Node {
         self.node()
@@ -826,7 +826,7 @@ impl IntoExpr<String> for Option<&str> {
     }
 }
 
-impl<M, T: SqlType> IntoExpr<T::Base> for Column<M, T> {
+impl<M, T: SqlType, A> IntoExpr<T::Base> for Column<M, T, A> {
     fn into_expr_node(self) -> Node {
         self.node()
     }
@@ -838,8 +838,8 @@ impl<T: SqlType> IntoExpr<T::Base> for Expr<T> {
     }
 }
 
-impl<M, T: SqlType> From<Column<M, T>> for OrderBy {
-    fn from(c: Column<M, T>) -> Self {
+impl<M, T: SqlType, A> From<Column<M, T, A>> for OrderBy {
+    fn from(c: Column<M, T, A>) -> Self {
         c.asc()
     }
 }

@@ -191,12 +191,7 @@ where
                 },
             ],
         };
-        let columns = meta
-            .target
-            .columns
-            .iter()
-            .map(|c| rel_join::col(t, c.name))
-            .collect();
+        let columns = crate::stmt::model_select_list(meta.target, t).collect();
         let order_by = rel_join::ordering(meta, t);
         Ok(JoinedParts {
             joins,

@@ -47,12 +47,7 @@ impl<R: Relation> Load<R> {
         let r = meta.resolve()?;
         let target_q = meta.target.name;
         let mut core = SelectCore {
-            columns: meta
-                .target
-                .columns
-                .iter()
-                .map(|c| rel_join::col(target_q, c.name))
-                .collect(),
+            columns: crate::stmt::model_select_list(meta.target, target_q).collect(),
             from: vec![FromItem::Table {
                 table: meta.target,
                 alias: None,

@@ -74,7 +74,7 @@ impl ColumnSet {
     }
 
     /// Whether `column` is in the set.
-    pub fn contains<M: Model, T>(&self, column: Column<M, T>) -> bool {
+    pub fn contains<M: Model, T, A>(&self, column: Column<M, T, A>) -> bool {
         M::TABLE
             .columns
             .iter()

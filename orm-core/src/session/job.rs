@@ -57,7 +57,13 @@ impl FlushJob {
         }
     }
 
-    /// Checks the number of rows a statement run for its count affected: fewer than the
+    /// Checks the number of rows too (of a statement that returns rows).
+    pub(crate) fn expect(mut self, expect: ExpectedRows) -> Self {
+        self.expect = Some(expect);
+        self
+    }
+
+    /// Checks the number of rows a statement affected (or returned): fewer than the
     /// objects it was for is a [`StaleData`](ErrorKind::StaleData) error.
     pub fn check(&self, affected: u64) -> Result<()> {
         match self.expect {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::persist::Persist;
-use super::state::Entry;
+use super::state::{Entry, ObjectState};
 use super::status::Status;
 use super::tracked::{Tracked, save_added, save_undo, touch};
 use super::unit::{HookContext, UnitOfWork};
@@ -90,6 +90,12 @@ impl UnitOfWork {
                     inner.value.restore_columns(value);
                     drop(inner);
                     entry.mark_fresh(&link);
+                } else if T::DEFERRED {
+                    // Deferred columns this query loaded and the object lacks fill in; an object
+                    // a guard holds keeps them unloaded (reading them stays a `NotLoaded` error).
+                    if let Ok(mut inner) = entry.write_for("load") {
+                        fill_unloaded(&mut inner, &value);
+                    }
                 }
                 (Tracked::from_entry(entry), false)
             }
@@ -124,6 +130,15 @@ impl UnitOfWork {
                 ops.attach(self, &parent.erased(), children, true)?;
             }
         }
+        Ok(())
+    }
+
+    /// Fills the deferred columns `value` loaded and `t` has not (`load_deferred`), in the
+    /// object and in its snapshot, so they are not changes. A guard held on it fails with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), the object unchanged.
+    pub fn fill_deferred<T: Persist>(&mut self, t: &Tracked<T>, value: &T) -> Result<()> {
+        let mut inner = t.entry.write_for("load_deferred")?;
+        fill_unloaded(&mut inner, value);
         Ok(())
     }
 
@@ -172,5 +187,20 @@ impl UnitOfWork {
     /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) when a `write()` guard holds it.
     pub fn columns_of<T: Persist>(&self, t: &Tracked<T>, operation: &'static str) -> Result<T> {
         Ok(t.entry.read_for(operation)?.value.copy_columns())
+    }
+}
+
+/// Fills the deferred columns `from` loaded into an object and its snapshot.
+fn fill_unloaded<T: Persist>(state: &mut ObjectState<T>, from: &T) {
+    state.value.fill_unloaded(from);
+    if let Some(snapshot) = state.snapshot.as_mut() {
+        match Arc::get_mut(snapshot) {
+            Some(s) => s.fill_unloaded(from),
+            None => {
+                let mut copy = snapshot.copy_columns();
+                copy.fill_unloaded(from);
+                *snapshot = Arc::new(copy);
+            }
+        }
     }
 }

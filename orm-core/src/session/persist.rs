@@ -71,6 +71,15 @@ pub trait Persist: Model + Hooks {
     /// skipped fields.
     fn restore_columns(&mut self, from: Self);
 
+    /// Whether the model has deferred columns (`#[model(deferred)]`).
+    const DEFERRED: bool = false;
+
+    /// Copies the deferred columns `from` has loaded and this object has not (a later query
+    /// loaded them).
+    fn fill_unloaded(&mut self, from: &Self) {
+        let _ = from;
+    }
+
     /// Runs the field validators (`#[model(validate = path)]`) of the given columns.
     fn validate(&self, columns: ColumnSet) -> Result<()>;
 

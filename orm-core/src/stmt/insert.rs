@@ -6,6 +6,7 @@ use super::{Selection, Statement, and_filter, model_columns};
 use crate::ast::{ConflictAction, ConflictTarget, InsertCore, InsertSource, OnConflict, Query};
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
+use crate::expr::access::Writable;
 use crate::expr::{Column, Expr, IntoExpr, Node};
 use crate::model::Model;
 use crate::row::Decode;
@@ -160,15 +161,15 @@ pub trait ColumnList<M> {
     fn names(self) -> Vec<&'static str>;
 }
 
-impl<M, T> ColumnList<M> for crate::expr::Column<M, T> {
+impl<M, T, A> ColumnList<M> for crate::expr::Column<M, T, A> {
     fn names(self) -> Vec<&'static str> {
         vec![self.name()]
     }
 }
 
 macro_rules! tuple_columns {
-    ($($name:ident $idx:tt)+) => {
-        impl<M, $($name),+> ColumnList<M> for ($(crate::expr::Column<M, $name>,)+) {
+    ($($name:ident $acc:ident $idx:tt)+) => {
+        impl<M, $($name, $acc),+> ColumnList<M> for ($(crate::expr::Column<M, $name, $acc>,)+) {
             fn names(self) -> Vec<&'static str> {
                 vec![$(self.$idx.name()),+]
             }
@@ -176,14 +177,14 @@ macro_rules! tuple_columns {
     };
 }
 
-tuple_columns!(A 0);
-tuple_columns!(A 0 B 1);
-tuple_columns!(A 0 B 1 C 2);
-tuple_columns!(A 0 B 1 C 2 D 3);
-tuple_columns!(A 0 B 1 C 2 D 3 E 4);
-tuple_columns!(A 0 B 1 C 2 D 3 E 4 F 5);
-tuple_columns!(A 0 B 1 C 2 D 3 E 4 F 5 G 6);
-tuple_columns!(A 0 B 1 C 2 D 3 E 4 F 5 G 6 H 7);
+tuple_columns!(A Ac 0);
+tuple_columns!(A Ac 0 B Bc 1);
+tuple_columns!(A Ac 0 B Bc 1 C Cc 2);
+tuple_columns!(A Ac 0 B Bc 1 C Cc 2 D Dc 3);
+tuple_columns!(A Ac 0 B Bc 1 C Cc 2 D Dc 3 E Ec 4);
+tuple_columns!(A Ac 0 B Bc 1 C Cc 2 D Dc 3 E Ec 4 F Fc 5);
+tuple_columns!(A Ac 0 B Bc 1 C Cc 2 D Dc 3 E Ec 4 F Fc 5 G Gc 6);
+tuple_columns!(A Ac 0 B Bc 1 C Cc 2 D Dc 3 E Ec 4 F Fc 5 G Gc 6 H Hc 7);
 
 impl<M: Model, O> Insert<M, O> {
     fn with_returning<O2>(self, returning: Vec<Node>) -> Insert<M, O2> {
@@ -430,7 +431,11 @@ impl<M: Model> ConflictUpdate<M> {
     /// let q = insert(&jane).no_returning().on_conflict(User::name).do_update(|u| u.set(User::email, None::<String>));
     /// assert_eq!(q.compile().unwrap().sql, r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "email" = $3"#);
     /// ```
-    pub fn set<T: SqlType, V: IntoExpr<T::Base>>(mut self, column: Column<M, T>, value: V) -> Self {
+    pub fn set<T: SqlType, A: Writable, V: IntoExpr<T::Base>>(
+        mut self,
+        column: Column<M, T, A>,
+        value: V,
+    ) -> Self {
         self.sets.push((column.name(), value.into_expr_node()));
         self
     }
@@ -444,7 +449,7 @@ impl<M: Model> ConflictUpdate<M> {
     /// let q = insert(&jane).no_returning().on_conflict(User::name).do_update(|u| u.set_excluded(User::email));
     /// assert_eq!(q.compile().unwrap().sql, r#"INSERT INTO "users" ("name", "email") VALUES ($1, $2) ON CONFLICT ("name") DO UPDATE SET "email" = EXCLUDED."email""#);
     /// ```
-    pub fn set_excluded<T: SqlType>(self, column: Column<M, T>) -> Self {
+    pub fn set_excluded<T: SqlType, A: Writable>(self, column: Column<M, T, A>) -> Self {
         let name = column.name();
         self.set_node(name, Node::Excluded(name))
     }
@@ -516,7 +521,7 @@ impl<M: Model> ConflictUpdate<M> {
 ///     r#"INSERT INTO "users" ("name", "email") SELECT * FROM unnest($1::TEXT[], $2::TEXT[]) ON CONFLICT ("name") DO UPDATE SET "email" = EXCLUDED."email" WHERE EXCLUDED."email" IS NOT NULL"#
 /// );
 /// ```
-pub fn excluded<M, T: SqlType>(column: Column<M, T>) -> Expr<T> {
+pub fn excluded<M, T: SqlType, A>(column: Column<M, T, A>) -> Expr<T> {
     Expr::new(Node::Excluded(column.name()))
 }
 

@@ -4,10 +4,12 @@
 //! [`Statement::compile`] to SQL text plus parameters.
 
 mod compound;
+mod deferral;
 mod delete;
 mod derived;
 mod insert;
 mod keys;
+mod keyset;
 mod option;
 pub mod rel_join;
 mod select;
@@ -23,6 +25,7 @@ pub use insert::{
     ColumnList, Conflict, ConflictUpdate, Insert, excluded, insert, insert_many, insert_select,
 };
 pub use keys::KeyList;
+pub use keyset::{Desc, Keyset, KeysetKey, KeysetKeys, Page};
 pub use option::{JoinedParts, OptionSet, SelectOption};
 pub use select::{Select, exists, recursive_cte, select, select_from, select_values};
 pub use source::{HasSource, Source, Star};
@@ -90,7 +93,7 @@ pub trait Selection<S, I> {
     fn push_nodes(self, out: &mut Vec<Node>);
 }
 
-impl<S, M, T, I> Selection<S, I> for Column<M, T>
+impl<S, M, T, A, I> Selection<S, I> for Column<M, T, A>
 where
     M: Source,
     T: SqlType,
@@ -109,12 +112,7 @@ where
 {
     type Output = S::Wrap<M::Model>;
     fn push_nodes(self, out: &mut Vec<Node>) {
-        out.extend(M::Model::TABLE.columns.iter().map(|c| {
-            Node::Column(ColumnRef {
-                table: M::NAME,
-                name: c.name,
-            })
-        }));
+        out.extend(model_select_list(M::Model::TABLE, M::NAME));
     }
 }
 
@@ -319,7 +317,47 @@ pub(crate) fn model_columns(table: &'static crate::meta::Table) -> Vec<Node> {
                 name: c.name,
             })
         })
+        .chain(property_nodes(table))
         .collect()
+}
+
+/// The expressions of a model's column properties, selected after its columns.
+pub(crate) fn property_nodes(table: &'static crate::meta::Table) -> impl Iterator<Item = Node> {
+    table.properties.iter().map(|p| {
+        // The derive builds a `Node`; anything else would be a bug of generated code, and
+        // selecting `NULL` then fails the decode with the field named.
+        (p.expr)()
+            .downcast::<Node>()
+            .map_or(Node::Keyword("NULL"), |n| *n)
+    })
+}
+
+/// The select-list entry of a deferred column that is not loaded: `NULL::void`, which keeps
+/// the row's width (rows decode by position) and which [`Deferred`](crate::deferred::Deferred)
+/// tells from a value by its type (no column has type `void`).
+pub(crate) const DEFERRED_PLACEHOLDER: Node = Node::Keyword("NULL::void");
+
+/// A model's select list, its columns qualified by `qualifier`: deferred columns
+/// (`#[model(deferred)]`) as [`DEFERRED_PLACEHOLDER`], then the column properties' expressions
+/// (which name the table itself: a query of an alias still reads them from the table).
+pub(crate) fn model_select_list(
+    table: &'static crate::meta::Table,
+    qualifier: &'static str,
+) -> impl Iterator<Item = Node> {
+    table
+        .columns
+        .iter()
+        .map(move |c| {
+            if c.deferred {
+                DEFERRED_PLACEHOLDER
+            } else {
+                Node::Column(ColumnRef {
+                    table: qualifier,
+                    name: c.name,
+                })
+            }
+        })
+        .chain(property_nodes(table))
 }
 
 /// ANDs a new condition onto an optional filter.

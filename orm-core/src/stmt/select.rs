@@ -13,7 +13,7 @@ use crate::ast::{
 };
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
-use crate::expr::{ColumnRef, Expr, Node, OrderBy, Over, param};
+use crate::expr::{Expr, Node, OrderBy, Over, param};
 use crate::model::Model;
 use crate::row::Decode;
 
@@ -59,16 +59,7 @@ impl<O, S> fmt::Debug for Select<O, S> {
 }
 
 fn source_columns<M: Source>() -> Vec<Node> {
-    M::Model::TABLE
-        .columns
-        .iter()
-        .map(|c| {
-            Node::Column(ColumnRef {
-                table: M::NAME,
-                name: c.name,
-            })
-        })
-        .collect()
+    super::model_select_list(M::Model::TABLE, M::NAME).collect()
 }
 
 /// `SELECT` every column of `M` (a model, or an [alias](crate::alias) of one) from its table;
@@ -377,8 +368,10 @@ impl<O, S> Select<O, S> {
             .offset(page.saturating_sub(1).max(0).saturating_mul(per_page))
     }
 
-    /// Keyset pagination: rows after `cursor` in the order of `keys`, i.e.
+    /// Keyset pagination: rows after `cursor` in the ascending order of `keys`, i.e.
     /// `WHERE (k1, k2) > ($1, $2) ORDER BY k1, k2`. `keys` should end with a unique column.
+    /// For descending or mixed directions, keys checked to be non-nullable and the next page's
+    /// cursor, use [`keyset`](Select::keyset).
     ///
     /// ```
     /// use orm_core::prelude::*;

@@ -24,7 +24,7 @@ pub trait Source: 'static {
     const ALIAS: Option<&'static str>;
 
     /// The same column, qualified by this source: `Manager::col(Employee::first_name)`.
-    fn col<T>(column: Column<Self::Model, T>) -> Column<Self, T>
+    fn col<T, A>(column: Column<Self::Model, T, A>) -> Column<Self, T, A>
     where
         Self: Sized,
     {

@@ -8,6 +8,7 @@ use super::{Selection, Statement, and_filter, model_columns};
 use crate::ast::UpdateCore;
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
+use crate::expr::access::Writable;
 use crate::expr::{Column, Expr, IntoExpr, Node};
 use crate::model::Model;
 use crate::row::Decode;
@@ -130,7 +131,11 @@ impl<M: Model, O, S> Update<M, O, S> {
     /// let q = update::<User>().set(User::name, "Jane").set(User::email, None::<String>).filter(User::id.eq(7));
     /// assert_eq!(q.compile().unwrap().sql, r#"UPDATE "users" SET "name" = $1, "email" = $2 WHERE "users"."id" = $3"#);
     /// ```
-    pub fn set<T: SqlType, V: IntoExpr<T::Base>>(mut self, column: Column<M, T>, value: V) -> Self {
+    pub fn set<T: SqlType, A: Writable, V: IntoExpr<T::Base>>(
+        mut self,
+        column: Column<M, T, A>,
+        value: V,
+    ) -> Self {
         self.core.sets.push((column.name(), value.into_expr_node()));
         self
     }

@@ -73,6 +73,12 @@ pub(crate) struct Field {
     pub(crate) index: Option<Span>,
     pub(crate) len: Option<Spanned<u32>>,
     pub(crate) default: Option<LitStr>,
+    /// `computed = "sql"`: a stored generated column's expression.
+    pub(crate) computed: Option<LitStr>,
+    /// `deferred`: left out of the model's `SELECT` unless undeferred.
+    pub(crate) deferred: Option<Span>,
+    /// `column_property = path`: a `fn() -> Expr<T>` whose expression loads the field.
+    pub(crate) column_property: Option<syn::Path>,
     pub(crate) references: Option<Spanned<Reference>>,
     pub(crate) on_delete: Option<Spanned<FkAction>>,
     pub(crate) on_update: Option<Spanned<FkAction>>,
@@ -119,6 +125,13 @@ const FIELD_ALIASES: &[(&str, Hint)] = &[
     ("validator", Hint::Key(VALIDATE)),
     ("validates", Hint::Key(VALIDATE)),
     ("validate_with", Hint::Key(VALIDATE)),
+    ("generated_as", Hint::Key(COMPUTED)),
+    ("generated_always_as", Hint::Key(COMPUTED)),
+    ("stored", Hint::Key(COMPUTED)),
+    ("lazy", Hint::Key(DEFERRED)),
+    ("defer", Hint::Key(DEFERRED)),
+    ("property", Hint::Key(COLUMN_PROPERTY)),
+    ("expression", Hint::Key(COLUMN_PROPERTY)),
 ];
 
 impl Field {
@@ -131,6 +144,9 @@ impl Field {
         let mut index = BoolAttr::none(cx, MODEL, INDEX);
         let mut len = Attr::none(cx, MODEL, LEN);
         let mut default = Attr::none(cx, MODEL, DEFAULT);
+        let mut computed = Attr::none(cx, MODEL, COMPUTED);
+        let mut deferred = BoolAttr::none(cx, MODEL, DEFERRED);
+        let mut column_property = Attr::none(cx, MODEL, COLUMN_PROPERTY);
         let mut references = Attr::none(cx, MODEL, REFERENCES);
         let mut on_delete = Attr::none(cx, MODEL, ON_DELETE);
         let mut on_update = Attr::none(cx, MODEL, ON_UPDATE);
@@ -156,13 +172,19 @@ impl Field {
                 unique.set_from(cx, &meta)?;
             } else if meta.path == INDEX {
                 index.set_from(cx, &meta)?;
+            } else if meta.path == DEFERRED {
+                deferred.set_from(cx, &meta)?;
             } else if meta.path == SKIP {
                 skip.set_from(cx, &meta)?;
             } else if meta.path == VERSION {
                 version.set_from(cx, &meta)?;
             } else if meta.path == VALIDATE {
-                if let Some(path) = get_function_path(cx, &meta)? {
+                if let Some(path) = get_function_path(cx, &meta, VALIDATE_USAGE)? {
                     validate.set(&meta.path, path);
+                }
+            } else if meta.path == COLUMN_PROPERTY {
+                if let Some(path) = get_function_path(cx, &meta, COLUMN_PROPERTY_USAGE)? {
+                    column_property.set(&meta.path, path);
                 }
             } else if meta.path == COLUMN {
                 if let Some(lit) = get_lit_str(cx, MODEL, COLUMN, &meta)?
@@ -183,6 +205,12 @@ impl Field {
                     && check_sql(cx, DEFAULT, &lit)
                 {
                     default.set(&meta.path, lit);
+                }
+            } else if meta.path == COMPUTED {
+                if let Some(lit) = get_lit_str(cx, MODEL, COMPUTED, &meta)?
+                    && check_sql(cx, COMPUTED, &lit)
+                {
+                    computed.set(&meta.path, lit);
                 }
             } else if meta.path == CHECK {
                 if let Some(lit) = get_lit_str(cx, MODEL, CHECK, &meta)?
@@ -236,6 +264,9 @@ impl Field {
             index: index.get(),
             len: len.get().map(|l| l.value),
             default: default.get().map(|d| d.value),
+            computed: computed.get().map(|c| c.value),
+            deferred: deferred.get(),
+            column_property: column_property.get().map(|c| c.value),
             references: references.get(),
             on_delete: on_delete.get(),
             on_update: on_update.get(),
@@ -264,6 +295,22 @@ impl Field {
                 );
             }
         }
+        if let Some(property) = &self.column_property {
+            let others: Vec<&str> = self
+                .set_keys()
+                .into_iter()
+                .filter(|k| *k != COLUMN_PROPERTY.0)
+                .collect();
+            if !others.is_empty() {
+                cx.error_spanned_by(
+                    property,
+                    format!(
+                        "`column_property` cannot be combined with other model attributes: the field is loaded from an expression, not a column of the table (remove {})",
+                        symbol::one_of(&others).replace(" or ", " and ")
+                    ),
+                );
+            }
+        }
         if let Some(version) = self.version {
             let conflicts = [
                 (
@@ -277,14 +324,57 @@ impl Field {
                     "the session writes the version itself, incrementing it on every insert and update",
                 ),
             ];
-            for (key, span, why) in conflicts {
-                if span.is_some() {
-                    cx.error_at(
-                        version,
-                        format!("`version` cannot be combined with `{key}`: {why}"),
-                    );
-                }
-            }
+            report_conflicts(cx, version, VERSION, &conflicts);
+        }
+        if let Some(computed) = &self.computed {
+            let conflicts = [
+                (
+                    PRIMARY_KEY,
+                    self.primary_key,
+                    "a key the server recomputes whenever another column changes is no identity",
+                ),
+                (
+                    GENERATED,
+                    self.generated,
+                    "`generated` is a key the server numbers once (an identity); `computed` is recomputed from other columns on every write",
+                ),
+                (
+                    DEFAULT,
+                    self.default.as_ref().map(LitStr::span),
+                    "a generated column's value always comes from its expression, never from a default",
+                ),
+                (
+                    VERSION,
+                    self.version,
+                    "the session writes the version itself, while a generated column is never written",
+                ),
+            ];
+            report_conflicts(cx, computed.span(), COMPUTED, &conflicts);
+        }
+        if let Some(deferred) = self.deferred {
+            let conflicts = [
+                (
+                    PRIMARY_KEY,
+                    self.primary_key,
+                    "the key identifies every loaded object, so it is always loaded",
+                ),
+                (
+                    GENERATED,
+                    self.generated,
+                    "a server-generated key is always loaded",
+                ),
+                (
+                    VERSION,
+                    self.version,
+                    "the session reads the version of every object it updates",
+                ),
+                (
+                    COMPUTED,
+                    self.computed.as_ref().map(LitStr::span),
+                    "a generated column is read back after every write, so it is always loaded",
+                ),
+            ];
+            report_conflicts(cx, deferred, DEFERRED, &conflicts);
         }
         if self.references.is_none() {
             for (key, action) in [(ON_DELETE, &self.on_delete), (ON_UPDATE, &self.on_update)] {
@@ -310,6 +400,9 @@ impl Field {
             (INDEX, self.index.is_some()),
             (LEN, self.len.is_some()),
             (DEFAULT, self.default.is_some()),
+            (COMPUTED, self.computed.is_some()),
+            (DEFERRED, self.deferred.is_some()),
+            (COLUMN_PROPERTY, self.column_property.is_some()),
             (REFERENCES, self.references.is_some()),
             (ON_DELETE, self.on_delete.is_some()),
             (ON_UPDATE, self.on_update.is_some()),
@@ -324,13 +417,30 @@ impl Field {
 
 /// Reads `validate = path::to::function`. Reports anything else (a string, a closure) and
 /// returns `None` for it.
+const VALIDATE_USAGE: &str = "`validate = path::to::function`, a `fn(&T) -> Result<(), E>` where `T` is the field's type and `E: Display`";
+const COLUMN_PROPERTY_USAGE: &str = "`column_property = path::to::function`, a `fn() -> Expr<T>` where `T` is the field's type, e.g. a correlated subquery built with `select`";
+
+/// Reports each of `conflicts` (another key, where it is set, and why it cannot go with
+/// `key`) that is set, at `at`.
+fn report_conflicts(cx: &Ctxt, at: Span, key: Symbol, conflicts: &[(Symbol, Option<Span>, &str)]) {
+    for (other, span, why) in conflicts {
+        if span.is_some() {
+            cx.error_at(
+                at,
+                format!("`{key}` cannot be combined with `{other}`: {why}"),
+            );
+        }
+    }
+}
+
+/// Reads `key = path::to::function`; `USAGE` says what is expected.
 fn get_function_path(
     cx: &Ctxt,
     meta: &syn::meta::ParseNestedMeta,
+    usage: &str,
 ) -> syn::Result<Option<syn::Path>> {
-    const USAGE: &str = "`validate = path::to::function`, a `fn(&T) -> Result<(), E>` where `T` is the field's type and `E: Display`";
     if !meta.input.peek(syn::Token![=]) {
-        cx.error_spanned_by(&meta.path, format!("expected a function: {USAGE}"));
+        cx.error_spanned_by(&meta.path, format!("expected a function: {usage}"));
         super::skip_value(meta)?;
         return Ok(None);
     }
@@ -351,14 +461,17 @@ fn get_function_path(
             cx.error_spanned_by(
                 &lit,
                 format!(
-                    "expected a path to a function, not a string: `validate = {}`",
+                    "expected a path to a function, not a string: `{} = {}`",
+                    meta.path
+                        .get_ident()
+                        .map_or_else(String::new, ToString::to_string),
                     lit.value()
                 ),
             );
             Ok(None)
         }
         other => {
-            cx.error_spanned_by(&other, format!("expected a path to a function: {USAGE}"));
+            cx.error_spanned_by(&other, format!("expected a path to a function: {usage}"));
             Ok(None)
         }
     }

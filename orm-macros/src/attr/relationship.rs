@@ -360,6 +360,11 @@ pub(crate) fn related_value(ty: &Type) -> Option<&Type> {
     single_argument(ty, "Related")
 }
 
+/// The `T` of a field written `Deferred<T>`.
+pub(crate) fn deferred_value(ty: &Type) -> Option<&Type> {
+    single_argument(ty, "Deferred")
+}
+
 /// The `T` of `Name<T>` (any path ending in `Name`, one type argument).
 fn single_argument<'t>(ty: &'t Type, name: &str) -> Option<&'t Type> {
     match ty {

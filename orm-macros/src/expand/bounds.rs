@@ -19,7 +19,7 @@ use crate::ast::Model;
 /// error as the first assertion, shown once, and the type is not also reported as not
 /// comparable.
 pub(crate) fn type_assertions(model: &Model, p: &TokenStream) -> TokenStream {
-    let calls = model.columns().map(|field| {
+    let calls = model.columns().chain(model.properties()).map(|field| {
         let ty = field.ty;
         let version = field.attrs.version.map(|_| {
             quote_spanned! {ty.span()=>
@@ -96,7 +96,10 @@ pub(crate) fn persist_bounds(model: &Model, p: &TokenStream) -> TokenStream {
 
 /// The predicates of [`column_bounds`]: over every column type, and over the version column's.
 fn column_predicates(model: &Model, p: &TokenStream) -> (TokenStream, TokenStream) {
-    let types = model.columns().map(|field| field.ty);
+    let types = model
+        .columns()
+        .chain(model.properties())
+        .map(|field| field.ty);
     let version = model
         .columns()
         .filter(|field| field.attrs.version.is_some())

@@ -22,14 +22,21 @@ pub(crate) fn column_consts_for<'a, 'f: 'a>(
 ) -> TokenStream {
     let consts = fields.map(|field| {
         let name = field.ident;
-        let ty = field.ty;
+        let ty = field.value_ty;
         let vis = &field.original.vis;
         let column = &field.column;
         let docs = column_docs(&field.original.attrs, table, column);
+        let access = if field.is_computed() {
+            quote!(#p::access::ReadOnly)
+        } else if field.is_deferred() {
+            quote!(#p::access::Deferrable)
+        } else {
+            quote!(#p::access::ReadWrite)
+        };
         quote! {
             #docs
             #[allow(non_upper_case_globals)]
-            #vis const #name: #p::Column<Self, #ty> = #p::Column::new(#table, #column);
+            #vis const #name: #p::Column<Self, #ty, #access> = #p::Column::new(#table, #column);
         }
     });
     quote! {

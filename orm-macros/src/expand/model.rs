@@ -22,6 +22,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let from_row = from_row(model, &p);
     let hooks = hooks_impl(model, &p);
     let model_impl = model_impl(model, &p);
+    let properties = property_functions(model, &p);
     let persist = persist_impl(model, &p);
     let markers = markers(model);
     let relationships = relationship::expand(model, &p);
@@ -34,6 +35,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             #columns
             #from_row
             #hooks
+            #properties
             #model_impl
             #persist
             #relationships
@@ -50,12 +52,21 @@ fn column_consts(model: &Model, p: &TokenStream) -> TokenStream {
 fn from_row(model: &Model, p: &TokenStream) -> TokenStream {
     let ident = model.ident;
     let model_name = syn::ext::IdentExt::unraw(ident).to_string();
-    let width = Literal::usize_unsuffixed(model.columns().count());
+    let width = Literal::usize_unsuffixed(model.columns().count() + model.properties().count());
     let mut position = 0usize;
+    // Properties come after every column.
+    let mut property_position = model.columns().count();
     let inits = model.fields.iter().map(|field| {
         let name = field.ident;
         let ty = field.ty;
-        if field.is_column() {
+        if field.is_property() {
+            let offset = Literal::usize_unsuffixed(property_position);
+            property_position += 1;
+            let field_name = field.name();
+            quote! {
+                #name: #p::decode_field(__row, __start + #offset, #model_name, #field_name)?
+            }
+        } else if field.is_column() {
             let index = if position == 0 {
                 quote!(__start)
             } else {
@@ -64,8 +75,16 @@ fn from_row(model: &Model, p: &TokenStream) -> TokenStream {
             };
             position += 1;
             let column = &field.column;
-            quote! {
-                #name: #p::decode_field(__row, #index, #model_name, #column)?
+            if field.is_deferred() {
+                let field_name = field.name();
+                quote! {
+                    #name: #p::decode_field::<_, #ty>(__row, #index, #model_name, #column)?
+                        .named(#model_name, #field_name)
+                }
+            } else {
+                quote! {
+                    #name: #p::decode_field(__row, #index, #model_name, #column)?
+                }
             }
         } else if field.relationship.is_some() {
             let unloaded = unloaded(field, p);
@@ -112,7 +131,12 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
         quote!(<#p::Vec<#p::Param>>::from([#(#params),*]))
     };
     let insert_params = param_list(model.columns().filter(|f| f.is_inserted()).collect());
-    let update_params = param_list(model.columns().filter(|f| !f.is_primary_key()).collect());
+    let update_params = param_list(
+        model
+            .columns()
+            .filter(|f| !f.is_primary_key() && !f.is_computed())
+            .collect(),
+    );
     let insert_values = model.columns().filter(|f| f.is_inserted()).map(|field| {
         let name = field.ident;
         quote!(__out.push(&self.#name);)
@@ -225,7 +249,40 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
     if let Some(old) = &model.attrs.renamed_from {
         out.extend(quote!(.renamed_from(#old)));
     }
+    if model.properties().next().is_some() {
+        let properties = model.properties().map(|field| {
+            let name = field.name();
+            let function = property_function(field);
+            quote!(#p::Property::new(#name, #function))
+        });
+        out.extend(quote!(.properties(&[#(#properties),*])));
+    }
     out
+}
+
+/// The name of the function building a column property's expression, type-erased.
+fn property_function(field: &Field) -> Ident {
+    format_ident!("__orm_property_{}", field.name())
+}
+
+/// One function per column property: calls the user's `fn() -> Expr<T>` (`T` the field's type,
+/// checked here at the path) and erases the expression's node for the metadata.
+fn property_functions(model: &Model, p: &TokenStream) -> TokenStream {
+    let functions = model.properties().filter_map(|field| {
+        let path = field.attrs.column_property.as_ref()?;
+        let ty = field.ty;
+        let function = property_function(field);
+        let call = quote_spanned!(path.span()=> {
+            let __expr: #p::Expr<#ty> = #path();
+            __expr
+        });
+        Some(quote! {
+            fn #function() -> #p::Box<dyn #p::Any + #p::Send> {
+                #p::Box::new(#call.into_node())
+            }
+        })
+    });
+    quote!(#(#functions)*)
 }
 
 /// `ColumnDef::new(...)` with its builders.
@@ -242,6 +299,13 @@ fn column_def(field: &Field, p: &TokenStream) -> TokenStream {
     }
     if attrs.generated.is_some() {
         def.extend(quote!(.generated()));
+    }
+    if let Some(sql) = &attrs.computed {
+        let sql = sql.value();
+        def.extend(quote!(.computed(#sql)));
+    }
+    if attrs.deferred.is_some() {
+        def.extend(quote!(.deferred()));
     }
     if attrs.unique.is_some() {
         def.extend(quote!(.unique()));

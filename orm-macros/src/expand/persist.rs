@@ -206,7 +206,7 @@ fn snapshots(model: &Model, p: &TokenStream) -> TokenStream {
     let copies = model.fields.iter().map(|field| {
         let name = field.ident;
         let ty = field.ty;
-        if field.is_column() {
+        if field.is_column() || field.is_property() {
             quote!(#name: <#ty as #p::Clone>::clone(&self.#name))
         } else if field.relationship.is_some() {
             let unloaded = unloaded(field, p);
@@ -216,16 +216,41 @@ fn snapshots(model: &Model, p: &TokenStream) -> TokenStream {
             quote!(#name: #default)
         }
     });
-    let changed = columns.iter().zip(&positions).map(|(field, i)| {
-        let name = field.ident;
-        let ty = field.ty;
-        // A type that cannot be compared is reported by the assertion at the type.
-        quote! {
-            if #p::column_changed::<#ty>(&self.#name, &__old.#name) {
-                __changed = __changed.with(#i);
+    // A stored generated column is never written: a local change to it is not a change.
+    let changed = columns
+        .iter()
+        .zip(&positions)
+        .filter(|(field, _)| !field.is_computed())
+        .map(|(field, i)| {
+            let name = field.ident;
+            let ty = field.ty;
+            // A type that cannot be compared is reported by the assertion at the type. A deferred
+            // column that is not loaded is never a change.
+            let test = if field.is_deferred() {
+                quote!(#p::deferred_changed(&self.#name, &__old.#name))
+            } else {
+                quote!(#p::column_changed::<#ty>(&self.#name, &__old.#name))
+            };
+            quote! {
+                if #test {
+                    __changed = __changed.with(#i);
+                }
             }
-        }
-    });
+        });
+    let fills = columns
+        .iter()
+        .filter(|field| field.is_deferred())
+        .map(|field| {
+            let name = field.ident;
+            quote!(#p::fill_deferred(&mut self.#name, &__from.#name);)
+        });
+    let any_deferred = columns.iter().any(|field| field.is_deferred());
+    // Column properties are copied and restored with the columns (a reloaded object gets its
+    // new values), but never compared: they are not written.
+    let properties: Vec<&Ident> = model.properties().map(|f| f.ident).collect();
+    let moved_properties: Vec<Ident> = (0..properties.len())
+        .map(|i| format_ident!("__p{}", i))
+        .collect();
     let moved: Vec<Ident> = (0..columns.len())
         .map(|i| format_ident!("__c{}", i))
         .collect();
@@ -242,9 +267,16 @@ fn snapshots(model: &Model, p: &TokenStream) -> TokenStream {
             __changed
         }
 
+        const DEFERRED: bool = #any_deferred;
+
+        fn fill_unloaded(&mut self, __from: &Self) {
+            #(#fills)*
+        }
+
         fn restore_columns(&mut self, __from: Self) {
-            let Self { #(#names: #moved,)* .. } = __from;
+            let Self { #(#names: #moved,)* #(#properties: #moved_properties,)* .. } = __from;
             #(self.#names = #moved;)*
+            #(self.#properties = #moved_properties;)*
         }
     }
 }

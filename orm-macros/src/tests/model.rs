@@ -38,7 +38,7 @@ fn unknown_attribute_suggests_the_closest_key() {
         [
             "unknown model attribute `primay_key`; did you mean `primary_key`?",
             "unknown model attribute `colum`; did you mean `column`?",
-            "unknown model attribute `frobnicate`; expected `primary_key`, `generated`, `column`, `unique`, `index`, `len`, `default`, `references`, `on_delete`, `on_update`, `check`, `version`, `validate`, `renamed_from` or `skip`",
+            "unknown model attribute `frobnicate`; expected `primary_key`, `generated`, `column`, `unique`, `index`, `len`, `default`, `computed`, `deferred`, `column_property`, `references`, `on_delete`, `on_update`, `check`, `version`, `validate`, `renamed_from` or `skip`",
             "`table` is not a model attribute here; it goes on the struct, not on a field",
             "unknown model attribute `nullable`; a column is nullable when the field's type is `Option<T>`",
         ]
@@ -278,7 +278,7 @@ fn model_expansion() {
         r#"r#type : orm_core :: __private :: decode_field (__row , __start + 3 , "OrderItem" , "type") ?"#,
         "note : < String as orm_core :: __private :: Default > :: default ()",
         // Column constants.
-        r#"pub const r#type : orm_core :: __private :: Column < Self , Option < String > > = orm_core :: __private :: Column :: new ("order_item" , "type") ;"#,
+        r#"pub const r#type : orm_core :: __private :: Column < Self , Option < String > , orm_core :: __private :: access :: ReadWrite > = orm_core :: __private :: Column :: new ("order_item" , "type") ;"#,
         // Inserts leave out `created`; updates leave out the key.
         "fn insert_params (& self) -> orm_core :: __private :: Vec < orm_core :: __private :: Param > { < orm_core :: __private :: Vec < orm_core :: __private :: Param >> :: from ([orm_core :: __private :: param (< i64 as orm_core :: __private :: Clone > :: clone (& self . order)) , orm_core :: __private :: param (< i32 as orm_core :: __private :: Clone > :: clone (& self . line)) , orm_core :: __private :: param (< Option < String > as orm_core :: __private :: Clone > :: clone (& self . r#type))]) }",
         "fn update_params (& self) -> orm_core :: __private :: Vec < orm_core :: __private :: Param > { < orm_core :: __private :: Vec < orm_core :: __private :: Param >> :: from ([orm_core :: __private :: param (< String as orm_core :: __private :: Clone > :: clone (& self . created)) , orm_core :: __private :: param (< Option < String > as orm_core :: __private :: Clone > :: clone (& self . r#type))]) }",

@@ -630,7 +630,7 @@ fn diff_table(
         match f.column(&c.name) {
             None => added.push(c),
             Some(old)
-                if old.generated != c.generated
+                if !same_expr(old.generated.as_deref(), c.generated.as_deref())
                     || (retyped && old.generated.is_some() && c.generated.is_some()) =>
             {
                 plan.drop_constraints.push(Op::DropColumn {

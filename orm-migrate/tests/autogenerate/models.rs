@@ -117,3 +117,65 @@ async fn every_attribute_of_the_derive_reaches_the_database() {
     assert!(left.tables.is_empty() && left.enums.is_empty(), "{left:#?}");
     assert!(!left.schemas.contains("library"), "{:?}", left.schemas);
 }
+
+/// A model with stored generated columns (`#[model(computed = "...")]`).
+#[derive(Model, Debug, Default)]
+#[model(table = "person")]
+pub struct Person {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    #[model(computed = "first_name || ' ' || last_name")]
+    pub full_name: String,
+    #[model(computed = "length(last_name) * 2")]
+    pub weight: Option<i32>,
+}
+
+#[tokio::test]
+async fn generated_columns_reach_the_database_and_compare_equal_after() {
+    // From create_all: the server's form of the expressions compares equal to the models'.
+    let t = test_database().await.expect("db");
+    t.create_all(&[Person::TABLE]).await.expect("create_all");
+    let models = schema_of(&[Person::TABLE], "public");
+    let m = diff(&schema_of_db(&t).await, &models, &model_options());
+    assert!(m.is_empty(), "{}", m.up_sql());
+
+    // Through autogenerate: the column is created generated, and a second diff is empty.
+    let t = test_database().await.expect("db");
+    let m = diff(&schema_of_db(&t).await, &models, &model_options());
+    let up = m.up_sql();
+    for expected in [
+        "    full_name text GENERATED ALWAYS AS (first_name || ' ' || last_name) STORED NOT NULL,",
+        "    weight integer GENERATED ALWAYS AS (length(last_name) * 2) STORED,",
+    ] {
+        assert!(up.contains(expected), "missing {expected:?} in:\n{up}");
+    }
+    let mig = migrator(revisions(std::slice::from_ref(&m)));
+    mig.upgrade(&t, &Target::Head).await.expect("upgrade");
+    assert_schema(&t, &models, "after the upgrade").await;
+    let again = diff(&schema_of_db(&t).await, &models, &model_options());
+    assert!(again.is_empty(), "{}", again.up_sql());
+
+    // A changed expression is a drop and an add of the column (PostgreSQL cannot alter it).
+    let reflected = schema_of_db(&t).await;
+    let mut changed = models.clone();
+    let table = changed
+        .tables
+        .values_mut()
+        .next()
+        .expect("the person table");
+    let weight = table
+        .columns
+        .iter_mut()
+        .find(|c| c.name == "weight")
+        .expect("the weight column");
+    weight.generated = Some("length(last_name) * 3".into());
+    let m = diff(&reflected, &changed, &model_options());
+    let up = m.up_sql();
+    assert!(up.contains("DROP COLUMN weight"), "{up}");
+    assert!(
+        up.contains("ADD COLUMN weight integer GENERATED ALWAYS AS (length(last_name) * 3) STORED"),
+        "{up}"
+    );
+}

@@ -257,23 +257,19 @@ impl Session {
 async fn run_jobs(conn: &Conn, jobs: &mut [FlushJob]) -> Result<()> {
     let runs = jobs.iter_mut().map(|job| async move {
         match job.sink.as_mut() {
-            Some(sink) => conn
-                .for_each_row(&job.query, &mut **sink)
-                .await
-                .map(|()| None),
-            None => conn.execute(&job.query).await.map(Some),
+            Some(sink) => conn.for_each_row(&job.query, &mut **sink).await,
+            None => conn.execute(&job.query).await,
         }
     });
-    let outcomes: Vec<Result<Option<u64>>> = futures_util::future::join_all(runs).await;
+    let outcomes: Vec<Result<u64>> = futures_util::future::join_all(runs).await;
     let mut first_error = None;
     for (job, outcome) in jobs.iter().zip(outcomes) {
         match outcome {
-            Ok(Some(n)) => {
+            Ok(n) => {
                 if let Err(e) = job.check(n) {
                     first_error.get_or_insert(e);
                 }
             }
-            Ok(None) => {}
             Err(e) => {
                 first_error.get_or_insert(e);
             }

@@ -3,11 +3,12 @@
 
 use orm_core::driver::Status;
 use orm_core::driver::{load_plan, pk_filter};
+use orm_core::expr::access::Deferrable;
 use orm_core::load::IntoLoader;
 use orm_core::relation::{Relation, Relationship};
 use orm_core::session::{Persist, Tracked};
 use orm_core::stmt::{Statement, select};
-use orm_core::{Decode, RowOf};
+use orm_core::{Column, Decode, RowOf};
 
 use super::Session;
 use crate::executor::Executor;
@@ -90,7 +91,7 @@ impl Session {
             })
             .await;
         match r {
-            Ok(()) => Ok(out),
+            Ok(_) => Ok(out),
             Err(e) => Err(self.fail(e)),
         }
     }
@@ -174,6 +175,34 @@ impl Session {
             self.uow.attach_loaded(parent, copy)?;
         }
         Ok(())
+    }
+
+    /// Loads a deferred column (`#[model(deferred)]`) of an object in hand that its query left
+    /// out: `s.load_deferred(&user, User::bio).await?`, one query. A column already loaded is
+    /// kept as it is (with any unsaved change).
+    pub async fn load_deferred<M, T>(
+        &mut self,
+        object: &Tracked<M>,
+        column: Column<M, T, Deferrable>,
+    ) -> Result<()>
+    where
+        M: Persist,
+    {
+        self.check()?;
+        let pk = self.uow.columns_of(object, "load_deferred")?.pk();
+        let r = self
+            .tx()
+            .await?
+            .fetch_optional(select::<M>().load_only(column).filter(pk_filter::<M>(pk)))
+            .await;
+        match r.map_err(|e| self.fail(e))? {
+            Some(row) => self.uow.fill_deferred(object, &row),
+            None => Err(Error::object_state(format!(
+                "cannot load `{}.{}`: the object's row no longer exists",
+                M::TABLE.model,
+                column.name()
+            ))),
+        }
     }
 
     // ----- relationships ---------------------------------------------------------------

@@ -6,6 +6,7 @@
 mod functions;
 mod queries;
 mod session;
+mod shape;
 mod statements;
 mod writes;
 

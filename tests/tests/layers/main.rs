@@ -45,7 +45,7 @@ pub(crate) const LAYERS: &[Crate] = &[
         required: true,
         layers: &[
             ("foundation", &["error", "lex"]),
-            ("schema", &["types", "meta", "row", "model"]),
+            ("schema", &["types", "meta", "row", "model", "deferred"]),
             ("ast", &["ast"]),
             ("compiler", &["compile"]),
             ("builders", &["expr", "stmt", "raw", "ddl", "copy"]),

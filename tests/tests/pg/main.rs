@@ -19,6 +19,7 @@ mod readme;
 mod relations;
 mod schema;
 mod session;
+mod shape;
 mod statement_modes;
 mod stream_memory;
 mod test_kit;

@@ -30,6 +30,38 @@ fn typed<T: Persist>(e: &Arc<dyn ErasedEntry>) -> Result<Arc<Entry<T>>> {
     downcast::<T>(e).ok_or_else(|| Error::object_state("object of the wrong type"))
 }
 
+/// A sink for `RETURNING key..., columns...` of an `UPDATE`, whose rows come in any order:
+/// each row's key finds its object, whose `columns` take the row's values.
+fn read_back_by_key<T: Persist>(
+    entries: Vec<Arc<Entry<T>>>,
+    pk: Vec<usize>,
+    columns: Vec<usize>,
+) -> RowSink<'static> {
+    Box::new(move |row: &dyn RowAccess| {
+        let mut target = None;
+        for entry in &entries {
+            let inner = entry.read_for(FLUSH)?;
+            // The key as the row has it, decoded into a copy of this object's columns.
+            let mut probe = inner.value.copy_columns();
+            for (at, &c) in pk.iter().enumerate() {
+                probe.decode_column(c, row, at)?;
+            }
+            if probe.pk() == inner.value.pk() {
+                target = Some(entry);
+                break;
+            }
+        }
+        let entry = target.ok_or_else(|| {
+            Error::invalid_statement("UPDATE returned a row of no object it updated")
+        })?;
+        let mut inner = entry.write_for(FLUSH)?;
+        for (at, &c) in columns.iter().enumerate() {
+            inner.value.decode_column(c, row, pk.len() + at)?;
+        }
+        Ok(())
+    })
+}
+
 fn typed_all<T: Persist>(group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<Arc<Entry<T>>>> {
     group.iter().map(typed::<T>).collect()
 }
@@ -169,10 +201,10 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         let entries = typed_all::<T>(group)?;
         let table = T::TABLE;
         let insert_cols: Vec<usize> = (0..table.columns.len())
-            .filter(|&i| !table.columns[i].generated)
+            .filter(|&i| !table.columns[i].server_written())
             .collect();
         let returning: Vec<usize> = (0..table.columns.len())
-            .filter(|&i| table.columns[i].generated)
+            .filter(|&i| table.columns[i].server_written())
             .collect();
         let write_returning = |w: &mut SqlWriter| {
             if !returning.is_empty() {
@@ -306,23 +338,33 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             cols.extend(T::VERSION);
             RowSource::of(&current, &old, &cols, set.len())?
         };
+        // Stored generated columns change with the columns they read: read back with the key.
+        let computed: Vec<usize> = (0..table.columns.len())
+            .filter(|&i| table.columns[i].computed.is_some())
+            .collect();
+        let returning: Vec<usize> = if computed.is_empty() {
+            Vec::new()
+        } else {
+            pk.iter().chain(&computed).copied().collect()
+        };
         let query = match source {
             RowSource::Arrays(arrays) => {
                 let key = (TypeId::of::<T>(), 1u8, columns);
                 cached_query(cache, key, arrays, |params| {
-                    update_sql::<T>(&set, &pk, RowSource::Arrays(params))
+                    update_sql::<T>(&set, &pk, RowSource::Arrays(params), &returning)
                 })?
             }
-            rows => update_sql::<T>(&set, &pk, rows)?,
+            rows => update_sql::<T>(&set, &pk, rows, &returning)?,
         };
-        Ok(FlushJob::execute(
-            query,
-            Some(ExpectedRows {
-                rows: entries.len() as u64,
-                model: table.model,
-                operation: "UPDATE",
-            }),
-        ))
+        let expect = ExpectedRows {
+            rows: entries.len() as u64,
+            model: table.model,
+            operation: "UPDATE",
+        };
+        if computed.is_empty() {
+            return Ok(FlushJob::execute(query, Some(expect)));
+        }
+        Ok(FlushJob::rows(query, read_back_by_key(entries, pk, computed)).expect(expect))
     }
 
     fn updated(

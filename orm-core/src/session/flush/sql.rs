@@ -113,6 +113,7 @@ pub(crate) fn update_sql<T: Persist>(
     set: &[usize],
     pk: &[usize],
     arrays: RowSource,
+    returning: &[usize],
 ) -> Result<CompiledQuery> {
     let table = T::TABLE;
     let mut defs = Vec::new();
@@ -156,6 +157,17 @@ pub(crate) fn update_sql<T: Persist>(
         w.push(".");
         w.push_ident(table.columns[v].name);
         w.push(" = \"orm_v\".\"ver\"");
+    }
+    if !returning.is_empty() {
+        w.push(" RETURNING ");
+        for (i, &c) in returning.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.push_qualified(table.schema, table.name);
+            w.push(".");
+            w.push_ident(table.columns[c].name);
+        }
     }
     compile::finish(w)
 }
