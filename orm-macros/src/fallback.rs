@@ -7,10 +7,11 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::ext::IdentExt;
 
-use crate::ast::{DbEnum, Field, Model, RowStruct};
+use crate::ast::{DbEnum, Field, Model, ModelEnum, RowStruct};
 use crate::expand::handles::{
     column_consts_for, marker, markers, meta_ident, metas, relationship_handles, value_type,
 };
+use crate::expand::inherit::{inheritance_impl, variant_impls};
 
 /// Stub `impl FromRow`, `impl Model` and `impl Persist` (and `impl Hooks` unless the struct
 /// says `hooks`), plus the column constants of the fields that were read and the relationship
@@ -26,7 +27,7 @@ pub(crate) fn model(model: &Model) -> TokenStream {
     let name = ident.unraw().to_string();
     let table = &model.attrs.table;
     let consts = if model.named {
-        column_consts_for(ident, table, model.columns(), &p)
+        column_consts_for(model, model.columns(), &p)
     } else {
         TokenStream::new()
     };
@@ -43,7 +44,7 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             (quote!((#(#types,)*)), failed(&p))
         }
     };
-    let failed = failed(&p);
+    let stubs = stub_impls(ident, &name, table, &pk_type, &pk_value, &p);
     // `#[model(hooks)]`, even misspelled: the user implements `Hooks`, and a second impl would
     // add "conflicting implementations" to the real errors.
     let hooks = if model.attrs.hooks.is_some() || model.attrs.misspelled_hooks {
@@ -62,6 +63,24 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             #consts
             #relationships
 
+            #stubs
+            #hooks
+        };
+    }
+}
+
+/// Stub `impl FromRow`, `impl NullableRow`, `impl Model` and `impl Persist` of a model named
+/// `name` (table `table`) whose key is `pk_type`, read by `pk_value`.
+fn stub_impls(
+    ident: &syn::Ident,
+    name: &str,
+    table: &str,
+    pk_type: &TokenStream,
+    pk_value: &TokenStream,
+    p: &TokenStream,
+) -> TokenStream {
+    let failed = failed(p);
+    quote! {
             #[automatically_derived]
             impl #p::FromRow for #ident {
                 const WIDTH: usize = 0;
@@ -165,7 +184,35 @@ pub(crate) fn model(model: &Model) -> TokenStream {
                 fn bump_version(&mut self) {}
             }
 
-            #hooks
+    }
+}
+
+/// Stubs for an inheritance enum whose derive failed: `impl Inheritance`, the variants' `impl
+/// Variant` (so the variant structs, which name them, add no errors), and the model stubs.
+pub(crate) fn model_enum(model: &ModelEnum) -> TokenStream {
+    if !model.original.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let krate = &model.attrs.krate;
+    let p = quote!(#krate::__private);
+    let ident = model.ident;
+    let name = ident.unraw().to_string();
+    let (pk_type, pk_value) = match model.variants.iter().find_map(|v| v.ty) {
+        Some(first) => (quote!(<#first as #p::Model>::Pk), failed(&p)),
+        None => (quote!(()), quote!(())),
+    };
+    let stubs = stub_impls(ident, &name, &model.attrs.table, &pk_type, &pk_value, &p);
+    let inheritance = inheritance_impl(model, &p);
+    let variants = variant_impls(model, &p);
+    quote! {
+        #[allow(non_upper_case_globals, unused_qualifications)]
+        const _: () = {
+            #inheritance
+            #variants
+            #stubs
+
+            #[automatically_derived]
+            impl #p::Hooks for #ident {}
         };
     }
 }

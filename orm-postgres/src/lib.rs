@@ -85,7 +85,7 @@ pub use orm_core::{
     ErrorKind, Expr, Expression, FromRow, HeldGuard, IntoExpr, Model, OptionalModel, PoolStage,
     Result, Row, RowOf, Select, Selection, SqlType, Statement, Table, ValueOutOfRange, alias,
 };
-pub use orm_core::{ddl, expr, func, lex, load, meta, raw, relation, stmt, types};
+pub use orm_core::{ddl, expr, func, inherit, lex, load, meta, raw, relation, stmt, types};
 
 #[doc(hidden)]
 pub use orm_core::__private;

@@ -4,8 +4,10 @@
 //! the derive through the `const fn` builders below. The compiler uses it for `SELECT` lists and
 //! `INSERT` columns; [`ddl`](crate::ddl) uses it for `CREATE TABLE`.
 
+mod inherit;
 mod relation;
 
+pub use inherit::{Discriminator, column_position, inverse, merge_columns, merged_len, positions};
 pub use relation::{Cascade, RelationKeys, RelationKind, RelationMeta};
 
 use crate::types::ColumnType;
@@ -29,6 +31,9 @@ pub struct Table {
     /// The table's previous name (`#[model(renamed_from = "old")]`): a migration renames the
     /// old table instead of dropping it and creating this one.
     pub renamed_from: Option<&'static str>,
+    /// The discriminator of single-table inheritance: set on the table of an inheritance enum
+    /// (`value: None`) and of its variants (their value; their queries read only their rows).
+    pub discriminator: Option<Discriminator>,
 }
 
 impl Table {
@@ -46,6 +51,7 @@ impl Table {
             indexes: &[],
             checks: &[],
             renamed_from: None,
+            discriminator: None,
         }
     }
 
@@ -70,6 +76,18 @@ impl Table {
     /// Sets the previous name.
     pub const fn renamed_from(mut self, old: &'static str) -> Self {
         self.renamed_from = Some(old);
+        self
+    }
+
+    /// Sets the schema, or none (the search path's).
+    pub const fn schema_opt(mut self, schema: Option<&'static str>) -> Self {
+        self.schema = schema;
+        self
+    }
+
+    /// Sets the discriminator (single-table inheritance).
+    pub const fn discriminator(mut self, discriminator: Discriminator) -> Self {
+        self.discriminator = Some(discriminator);
         self
     }
 
@@ -112,7 +130,7 @@ pub struct TableRef {
 }
 
 /// A column of a [`Table`].
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct ColumnDef {
     /// The column's name in the database.
