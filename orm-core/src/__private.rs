@@ -188,5 +188,12 @@ pub fn variant_position(
     label = "this variant's primary key differs from the first variant's",
     note = "the enum's rows share one table and one key: declare the same key field(s) in every variant"
 )]
-pub trait SamePk<B> {}
-impl<T> SamePk<T> for T {}
+pub trait SamePk<B> {
+    /// The key, as the first variant's key type (which it is).
+    fn same(key: B) -> Self;
+}
+impl<T> SamePk<T> for T {
+    fn same(key: T) -> T {
+        key
+    }
+}

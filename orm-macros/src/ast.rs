@@ -234,6 +234,19 @@ impl<'a> ModelEnum<'a> {
             "#[derive(Model)]",
             "an inheritance enum maps to one table",
         );
+        // An enum of unit variants is a PostgreSQL enum type, not a hierarchy of models: one
+        // error saying so, not one per variant.
+        let unit_only = !data.variants.is_empty()
+            && data
+                .variants
+                .iter()
+                .all(|v| matches!(v.fields, Fields::Unit));
+        if unit_only {
+            cx.error_spanned_by(
+                &input.ident,
+                "#[derive(Model)] on an enum is single-table inheritance, whose variants wrap structs (`Manager(Manager)`); for a PostgreSQL enum type use #[derive(DbEnum)]",
+            );
+        }
         let variants = data
             .variants
             .iter()
@@ -242,6 +255,7 @@ impl<'a> ModelEnum<'a> {
                     Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
                         fields.unnamed.first().map(|f| &f.ty)
                     }
+                    _ if unit_only => None,
                     _ => {
                         cx.error_spanned_by(
                             variant,

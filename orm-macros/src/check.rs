@@ -28,11 +28,7 @@ pub(crate) fn check_model(cx: &Ctxt, model: &Model) {
 /// options that belong to the variants' columns.
 pub(crate) fn check_model_enum(cx: &Ctxt, model: &ModelEnum) {
     if !model.variants.is_empty() && model.variants.iter().all(|v| v.original.fields.is_empty()) {
-        // An enum of unit variants is a PostgreSQL enum type, not a hierarchy of models.
-        cx.error_spanned_by(
-            model.ident,
-            "#[derive(Model)] on an enum is single-table inheritance, whose variants wrap structs (`Manager(Manager)`); for a PostgreSQL enum type use #[derive(DbEnum)]",
-        );
+        // Reported when read (`ast`): an enum of unit variants is meant for `DbEnum`.
         return;
     }
     if model.variants.is_empty() {

@@ -44,7 +44,15 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             (quote!((#(#types,)*)), failed(&p))
         }
     };
-    let stubs = stub_impls(ident, &name, table, &pk_type, &pk_value, &p);
+    let stubs = stub_impls(
+        ident,
+        &name,
+        table,
+        model.attrs.inherits.as_ref(),
+        &pk_type,
+        &pk_value,
+        &p,
+    );
     // `#[model(hooks)]`, even misspelled: the user implements `Hooks`, and a second impl would
     // add "conflicting implementations" to the real errors.
     let hooks = if model.attrs.hooks.is_some() || model.attrs.misspelled_hooks {
@@ -71,15 +79,54 @@ pub(crate) fn model(model: &Model) -> TokenStream {
 
 /// Stub `impl FromRow`, `impl NullableRow`, `impl Model` and `impl Persist` of a model named
 /// `name` (table `table`) whose key is `pk_type`, read by `pk_value`.
+///
+/// For a variant struct (`inherits = Base`), the table is the base's, holding the
+/// discriminator column, and the session's stub is `impl PersistVariant`, as the enum's derive
+/// expects.
 fn stub_impls(
     ident: &syn::Ident,
     name: &str,
     table: &str,
+    inherits: Option<&syn::Path>,
     pk_type: &TokenStream,
     pk_value: &TokenStream,
     p: &TokenStream,
 ) -> TokenStream {
     let failed = failed(p);
+    let table = match inherits {
+        Some(base) => quote! {
+            #p::Table::new(#name, <#base as #p::Inheritance>::TABLE_NAME, &[
+                #p::ColumnDef::new(<#base as #p::Inheritance>::DISCRIMINATOR, "", #p::ColumnType::Text),
+            ])
+        },
+        None => quote!(#p::Table::new(#name, #table, &[])),
+    };
+    let (persist, variant_items, persist_items) = match inherits {
+        Some(_) => (
+            quote!(PersistVariant),
+            quote! {
+                fn decode_at<__R: #p::Row + ?Sized>(_: &__R, _: usize, _: &[usize]) -> #p::Result<Self> {
+                    #failed
+                }
+
+                fn column_ref(&self, _: usize) -> #p::Option<&(dyn #p::ToSql + #p::Sync)> {
+                    #p::None
+                }
+            },
+            TokenStream::new(),
+        ),
+        None => (
+            quote!(Persist),
+            TokenStream::new(),
+            quote! {
+                fn column_array(_: &[&Self], _: usize) -> #p::Option<#p::Param> {
+                    #p::None
+                }
+
+                fn bump_version(&mut self) {}
+            },
+        ),
+    };
     quote! {
             #[automatically_derived]
             impl #p::FromRow for #ident {
@@ -101,7 +148,7 @@ fn stub_impls(
 
             #[automatically_derived]
             impl #p::Model for #ident {
-                const TABLE: &'static #p::Table = &#p::Table::new(#name, #table, &[]);
+                const TABLE: &'static #p::Table = &#table;
 
                 type Pk = #pk_type;
 
@@ -133,13 +180,11 @@ fn stub_impls(
             }
 
             #[automatically_derived]
-            impl #p::Persist for #ident {
+            impl #p::#persist for #ident {
+                #variant_items
+                #persist_items
 
                 fn column_param(&self, _: usize) -> #p::Option<#p::Param> {
-                    #p::None
-                }
-
-                fn column_array(_: &[&Self], _: usize) -> #p::Option<#p::Param> {
                     #p::None
                 }
 
@@ -180,8 +225,6 @@ fn stub_impls(
                 fn validate(&self, _: #p::ColumnSet) -> #p::Result<()> {
                     #p::Ok(())
                 }
-
-                fn bump_version(&mut self) {}
             }
 
     }
@@ -201,7 +244,15 @@ pub(crate) fn model_enum(model: &ModelEnum) -> TokenStream {
         Some(first) => (quote!(<#first as #p::Model>::Pk), failed(&p)),
         None => (quote!(()), quote!(())),
     };
-    let stubs = stub_impls(ident, &name, &model.attrs.table, &pk_type, &pk_value, &p);
+    let stubs = stub_impls(
+        ident,
+        &name,
+        &model.attrs.table,
+        None,
+        &pk_type,
+        &pk_value,
+        &p,
+    );
     let inheritance = inheritance_impl(model, &p);
     let variants = variant_impls(model, &p);
     quote! {

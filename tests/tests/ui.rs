@@ -17,6 +17,7 @@ const TOPICS: &[&str] = &[
     "db_enum",
     "query",
     "test_attr",
+    "inheritance",
 ];
 
 #[test]

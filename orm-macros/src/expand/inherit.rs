@@ -138,10 +138,6 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
     let inheritance = inheritance_impl(model, &p);
     let variant_impls = variant_impls(model, &p);
     let handle = discriminator_handle(model, &p);
-    // Every variant has the first one's key type, asserted at each variant's type.
-    let same_pk = tys.iter().skip(1).map(|ty| {
-        quote_spanned!(ty.span()=> __orm_same_pk::<<#first as #p::Model>::Pk, <#ty as #p::Model>::Pk>();)
-    });
     let custom_hooks = quote!(false #(|| <#tys as #p::PersistVariant>::CUSTOM_HOOKS)*);
     let each = |body: TokenStream| {
         quote! {
@@ -150,7 +146,15 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
             }
         }
     };
-    let pk = each(quote!(#p::Model::pk(__v)));
+    // Each variant's key as the first one's: a variant with another key type is reported once,
+    // at its type ("the variants of an inheritance enum must have the same primary key").
+    let pk_arms = names.iter().zip(&tys).map(|(name, ty)| {
+        let same = quote_spanned!(ty.span()=>
+            <<#first as #p::Model>::Pk as #p::SamePk<<#ty as #p::Model>::Pk>>::same(#p::Model::pk(__v))
+        );
+        quote!(#ident::#name(__v) => #same,)
+    });
+    let pk = quote!(match self { #(#pk_arms)* });
     let insert_params =
         each(quote!(#p::variant_insert_params(__v, __inv, <Self as #p::Model>::TABLE)));
     let update_params =
@@ -213,11 +217,6 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
     quote! {
         #[allow(non_upper_case_globals, unused_qualifications)]
         const _: () = {
-            const fn __orm_same_pk<A, B>() where A: #p::SamePk<B> {}
-            const _: () = {
-                #(#same_pk)*
-            };
-
             const __ORM_PARTS: &[&[#p::ColumnDef]] = &[#(<#tys_ref as #p::Model>::TABLE.columns),*];
             const __ORM_N: usize = #p::merged_len(__ORM_PARTS);
             const __ORM_COLUMNS: [#p::ColumnDef; __ORM_N] = #p::merge_columns::<__ORM_N>(__ORM_PARTS);

@@ -313,3 +313,42 @@ async fn a_shared_foreign_key_is_filled_from_a_new_parent(db: Database) {
         .unwrap();
     assert_eq!(in_dept.len(), 1);
 }
+
+/// The README's example, step by step.
+#[orm_postgres::test]
+async fn the_readme_example(db: Database) -> orm_postgres::Result<()> {
+    db.create_all(&[Department::TABLE, Employee::TABLE]).await?;
+    db.execute(insert(&Manager::new("ann", 100))).await?;
+    db.execute(insert(&Engineer::new("bob", "rust"))).await?;
+
+    let all: Vec<Employee> = db
+        .fetch_all(select::<Employee>().order_by(Manager::id))
+        .await?;
+    assert!(matches!(&all[1], Employee::Engineer(e) if e.language == "rust"));
+    let managers: Vec<Manager> = db.fetch_all(select::<Manager>()).await?;
+    assert_eq!(managers.len(), 1);
+    let bobs = db
+        .fetch_all(select::<Employee>().filter(Manager::name.eq("bob")))
+        .await?;
+    assert_eq!(bobs, [all[1].clone()]);
+
+    let mut s = db.session();
+    let ann = s.get::<Employee>(managers[0].id).await?.unwrap();
+    if let Employee::Manager(m) = &mut *ann.write() {
+        m.budget = 250;
+    }
+    assert_queries!(
+        s,
+        [
+            r#"UPDATE "employees" SET "budget" = "orm_v"."v0" FROM *"#,
+            "COMMIT"
+        ],
+        async { s.commit().await }
+    )?;
+    let cid = s.add(Employee::from(Engineer::new("cid", "go")));
+    s.commit().await?;
+    assert!(cid.pk() > 0);
+    assert_eq!(db.fetch_one(select::<Engineer>().count()).await?, 2);
+    assert_eq!(db.fetch_all(select::<Manager>()).await?[0].budget, 250);
+    Ok(())
+}
