@@ -73,9 +73,9 @@ fn local(inverse: &[usize], idx: usize) -> Option<usize> {
 /// The enum's column `idx` of a row of variant `v`: its value, or `NULL` when the variant does
 /// not have the column. `None` past the last column.
 pub fn variant_param<V: PersistVariant>(v: &V, inverse: &[usize], idx: usize) -> Option<Param> {
-    match inverse.get(idx)? {
-        &usize::MAX => Some(null_param()),
-        &j => v.column_param(j),
+    match *inverse.get(idx)? {
+        usize::MAX => Some(null_param()),
+        j => v.column_param(j),
     }
 }
 

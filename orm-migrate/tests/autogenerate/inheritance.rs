@@ -122,7 +122,8 @@ async fn autogenerate_creates_the_shared_table_and_then_finds_nothing() {
         language: "rust".into(),
     }));
     s.commit().await.expect("insert through the models");
-    assert_eq!(t.fetch_all(select::<Engineer>()).await.unwrap().len(), 1);
+    let engineers = t.fetch_all(select::<Engineer>()).await.expect("select");
+    assert_eq!(engineers.len(), 1);
 
     // A column added to one variant is a nullable column of the table.
     let v2 = schema_of(&[v2::Staff::TABLE], "public");

@@ -94,7 +94,7 @@ async fn the_enum_reads_every_row_as_its_variant_and_a_variant_only_its_own(db: 
     assert_eq!(managers.len(), 2);
     assert_eq!(managers[0], ann);
     let engineers: Vec<Engineer> = db.fetch_all(select::<Engineer>()).await.unwrap();
-    assert_eq!(engineers, [bob.clone()]);
+    assert_eq!(engineers, std::slice::from_ref(&bob));
     assert_eq!(db.fetch_one(select::<Manager>().count()).await.unwrap(), 2);
     assert_eq!(db.fetch_one(select::<Employee>().count()).await.unwrap(), 3);
 
