@@ -326,10 +326,13 @@ use syn::{DeriveInput, parse_macro_input};
 ///   variant's columns updates only those columns. Variant structs implement `PersistVariant`
 ///   (the enum delegates to it), not `Persist`: giving a `Manager` to the session does not
 ///   compile. A variant's `#[model(hooks)]` are called through the enum.
+/// - Relationships to the enum: a `belongs_to = Employee` on another model loads each row as
+///   its variant (`selectin` and `joined`), and the session links the identity map's object.
 /// - Not supported yet, each refused at compile time: relationships and `version` columns on
-///   variant structs, and joined-table inheritance (a variant struct with its own `table`). A
-///   relationship whose target is the enum does not compile either (the derive of the other
-///   model reads the foreign-key field on the target, which an enum does not have).
+///   variant structs, joined-table inheritance (a variant struct with its own `table`), and
+///   `has_many`/`has_one` whose target is the enum (the derive of the other model checks the
+///   foreign-key field on the target, which an enum does not have: "no field ... on type
+///   `&Employee`").
 ///
 /// # Errors
 /// Every mistake is reported at the offending token, all in one compile: unknown attributes

@@ -69,3 +69,16 @@ impl Engineer {
         }
     }
 }
+
+/// A review of an employee of either kind: a relationship to the inheritance enum.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "reviews")]
+pub struct Review {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    #[model(references = "employees.id")]
+    pub employee_id: i64,
+    pub score: i32,
+    #[relationship(belongs_to = Employee, foreign_key = "employee_id")]
+    pub employee: Related<Employee>,
+}

@@ -3,7 +3,7 @@
 use futures_util::TryStreamExt;
 use orm_postgres::prelude::*;
 use orm_postgres::{ErrorKind, assert_queries};
-use orm_tests::inherit::{Department, Employee, Engineer, Manager};
+use orm_tests::inherit::{Department, Employee, Engineer, Manager, Review};
 
 /// The columns of `employees` as the server has them: (name, type, nullable).
 async fn columns(db: &Database) -> Vec<(String, String, bool)> {
@@ -351,4 +351,61 @@ async fn the_readme_example(db: Database) -> orm_postgres::Result<()> {
     assert_eq!(db.fetch_one(select::<Engineer>().count()).await?, 2);
     assert_eq!(db.fetch_all(select::<Manager>()).await?[0].budget, 250);
     Ok(())
+}
+
+#[orm_postgres::test(tables(Department, Employee, Review))]
+async fn a_relationship_to_the_enum_loads_each_row_as_its_variant(db: Database) {
+    let ann = db.fetch_one(insert(&Manager::new("ann", 1))).await.unwrap();
+    let bob = db
+        .fetch_one(insert(&Engineer::new("bob", "rust")))
+        .await
+        .unwrap();
+    let review = |employee_id, score| Review {
+        id: 0,
+        employee_id,
+        score,
+        employee: Related::default(),
+    };
+    db.fetch_all(insert_many(&[review(ann.id, 5), review(bob.id, 4)]))
+        .await
+        .unwrap();
+
+    // Core: one query per relationship level.
+    let reviews = assert_queries!(db, 2, async {
+        db.fetch_all(
+            select::<Review>()
+                .order_by(Review::score.desc())
+                .load(Review::employee.selectin()),
+        )
+        .await
+    })
+    .unwrap();
+    assert_eq!(
+        reviews[0].employee.get().unwrap(),
+        &Employee::Manager(ann.clone())
+    );
+    assert_eq!(
+        reviews[1].employee.get().unwrap(),
+        &Employee::Engineer(bob.clone())
+    );
+
+    // The session links the loaded employees into its identity map.
+    let mut s = db.session();
+    let a = s.get::<Employee>(ann.id).await.unwrap().unwrap();
+    let tracked = s
+        .all(
+            select::<Review>()
+                .order_by(Review::score.desc())
+                .load(Review::employee.joined()),
+        )
+        .await
+        .unwrap();
+    let linked = s
+        .related_one(&tracked[0], Review::employee)
+        .unwrap()
+        .unwrap();
+    assert!(
+        Tracked::ptr_eq(&a, &linked),
+        "the identity map's object, keyed on the shared key"
+    );
 }
