@@ -158,3 +158,45 @@ pub fn no_column(model: &'static str, idx: usize) -> crate::error::Error {
 
 /// `#[orm_postgres::test]`, re-exported under that name by orm-postgres.
 pub use orm_macros::test as orm_test;
+
+// Single-table inheritance.
+pub use crate::inherit::{Inheritance, Variant, read_discriminator};
+pub use crate::meta::{
+    Discriminator, column_position, inverse, merge_columns, merged_len, positions,
+};
+pub use crate::session::{
+    PersistVariant, changed_variant_columns, decode_variant_column, enum_column_array,
+    enum_insert_arrays, set_variant_null, set_variant_value, unknown_variant, validate_variant,
+    variant_columns, variant_insert_params, variant_insert_values, variant_param,
+    variant_update_params, variant_value,
+};
+pub use std::convert::From;
+pub use std::string::String;
+
+/// Where field `i` of a variant is in a row of its enum (from the positions the enum's derive
+/// computed at compile time); an error, never a panic, past the end.
+#[inline]
+pub fn variant_position(
+    positions: &[usize],
+    i: usize,
+    model: &'static str,
+) -> crate::error::Result<usize> {
+    positions.get(i).copied().ok_or_else(|| no_column(model, i))
+}
+
+/// Asserts that the variants of an inheritance enum have one primary-key type: `A` (the first
+/// variant's key) is `B` (another's).
+#[diagnostic::on_unimplemented(
+    message = "the variants of an inheritance enum must have the same primary key: `{B}` is not `{Self}`",
+    label = "this variant's primary key differs from the first variant's",
+    note = "the enum's rows share one table and one key: declare the same key field(s) in every variant"
+)]
+pub trait SamePk<B> {
+    /// The key, as the first variant's key type (which it is).
+    fn same(key: B) -> Self;
+}
+impl<T> SamePk<T> for T {
+    fn same(key: T) -> T {
+        key
+    }
+}

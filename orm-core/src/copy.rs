@@ -18,7 +18,7 @@
 
 use crate::compile::SqlWriter;
 use crate::error::Result;
-use crate::meta::{ColumnDef, Table};
+use crate::meta::{ColumnDef, Discriminator, Table};
 
 /// `COPY table (insert columns) FROM STDIN (FORMAT binary)`: the columns an `INSERT` of the model
 /// writes (generated keys and generated columns are left to the server), in
@@ -35,6 +35,10 @@ pub fn copy_in_sql(table: &Table) -> Result<String> {
 /// `COPY table (every column) TO STDOUT (FORMAT binary)`: whole rows, in the model's column
 /// order, so they decode as the model does. An error for a model with column properties
 /// (`#[model(column_property = ...)]`), whose expressions `COPY` cannot compute.
+///
+/// The table of a variant of single-table inheritance holds other variants' rows too: its
+/// `COPY` reads `(SELECT ... WHERE discriminator = 'value')` (a literal, as `COPY` takes no
+/// parameters; the value is the model's own, from its derive, with quotes doubled).
 pub fn copy_out_sql(table: &Table) -> Result<String> {
     if let Some(p) = table.properties.first() {
         return Err(crate::error::Error::invalid_statement(format!(
@@ -44,8 +48,27 @@ pub fn copy_out_sql(table: &Table) -> Result<String> {
     }
     let mut w = SqlWriter::new();
     w.push("COPY ");
-    w.push_qualified(table.schema, table.name);
-    write_columns(&mut w, table.columns.iter());
+    match table.discriminator {
+        Some(Discriminator {
+            column,
+            value: Some(value),
+            ..
+        }) => {
+            w.push("(SELECT ");
+            write_names(&mut w, table.columns.iter());
+            w.push(" FROM ");
+            w.push_qualified(table.schema, table.name);
+            w.push(" WHERE ");
+            w.push_ident(column);
+            w.push(" = '");
+            w.push(&value.replace('\'', "''"));
+            w.push("')");
+        }
+        _ => {
+            w.push_qualified(table.schema, table.name);
+            write_columns(&mut w, table.columns.iter());
+        }
+    }
     w.push(" TO STDOUT (FORMAT binary)");
     Ok(w.finish()?.0)
 }
@@ -65,12 +88,7 @@ pub fn column_types_sql(table: &Table) -> Result<String> {
 fn select_none<'a>(table: &Table, columns: impl Iterator<Item = &'a ColumnDef>) -> Result<String> {
     let mut w = SqlWriter::new();
     w.push("SELECT ");
-    for (i, c) in columns.enumerate() {
-        if i > 0 {
-            w.push(", ");
-        }
-        w.push_ident(c.name);
-    }
+    write_names(&mut w, columns);
     w.push(" FROM ");
     w.push_qualified(table.schema, table.name);
     w.push(" LIMIT 0");
@@ -79,11 +97,15 @@ fn select_none<'a>(table: &Table, columns: impl Iterator<Item = &'a ColumnDef>) 
 
 fn write_columns<'a>(w: &mut SqlWriter, columns: impl Iterator<Item = &'a ColumnDef>) {
     w.push(" (");
+    write_names(w, columns);
+    w.push(")");
+}
+
+fn write_names<'a>(w: &mut SqlWriter, columns: impl Iterator<Item = &'a ColumnDef>) {
     for (i, c) in columns.enumerate() {
         if i > 0 {
             w.push(", ");
         }
         w.push_ident(c.name);
     }
-    w.push(")");
 }

@@ -70,6 +70,7 @@ pub mod deferred;
 pub mod error;
 pub mod expr;
 pub mod func;
+pub mod inherit;
 pub mod lex;
 pub mod load;
 pub mod meta;
@@ -149,6 +150,44 @@ pub mod __doc_fixture {
         pub name: String,
         /// Email.
         pub email: Option<String>,
+    }
+
+    /// An employee: single-table inheritance (the doc examples of [`crate::inherit`]).
+    #[derive(Debug, Clone, PartialEq, Model)]
+    #[model(table = "employees", discriminator = "kind", crate = "orm_core")]
+    pub enum Employee {
+        /// A manager.
+        #[model(value = "manager")]
+        Manager(Manager),
+        /// An engineer.
+        #[model(value = "engineer")]
+        Engineer(Engineer),
+    }
+
+    /// A manager.
+    #[derive(Debug, Clone, PartialEq, Model)]
+    #[model(inherits = Employee, crate = "orm_core")]
+    pub struct Manager {
+        /// Key, generated.
+        #[model(primary_key, generated)]
+        pub id: i64,
+        /// Name.
+        pub name: String,
+        /// Budget.
+        pub budget: i32,
+    }
+
+    /// An engineer.
+    #[derive(Debug, Clone, PartialEq, Model)]
+    #[model(inherits = Employee, crate = "orm_core")]
+    pub struct Engineer {
+        /// Key, generated.
+        #[model(primary_key, generated)]
+        pub id: i64,
+        /// Name.
+        pub name: String,
+        /// Language.
+        pub language: String,
     }
 
     /// A post, written by a user.

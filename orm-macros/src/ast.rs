@@ -116,17 +116,12 @@ impl<'a> Model<'a> {
                     None
                 }
             },
-            Data::Enum(data) => {
-                cx.error_at(
-                    data.enum_token.span,
-                    "#[derive(Model)] only supports structs with named fields; for a PostgreSQL enum type use #[derive(DbEnum)]",
-                );
-                None
-            }
+            // Enums are read by `ModelEnum` (inheritance); `derive` dispatches them there.
+            Data::Enum(_) => None,
             Data::Union(data) => {
                 cx.error_at(
                     data.union_token.span,
-                    "#[derive(Model)] only supports structs with named fields",
+                    "#[derive(Model)] only supports structs with named fields, and enums of single-table inheritance",
                 );
                 None
             }
@@ -143,6 +138,11 @@ impl<'a> Model<'a> {
             fields,
             named: named.is_some(),
         }
+    }
+
+    /// Columns past the fields: the discriminator of a variant struct (`inherits`), else none.
+    pub(crate) fn width_extra(&self) -> usize {
+        usize::from(self.attrs.inherits.is_some())
     }
 
     /// The fields that are columns, in declaration (= column) order.
@@ -254,6 +254,88 @@ impl<'a> Field<'a> {
             column,
             relationship,
         })
+    }
+}
+
+/// An enum deriving `Model`: the base of a single-table inheritance hierarchy, each variant
+/// wrapping a struct that derives `Model` with `#[model(inherits = ...)]`.
+pub(crate) struct ModelEnum<'a> {
+    pub(crate) original: &'a DeriveInput,
+    pub(crate) ident: &'a Ident,
+    pub(crate) attrs: attr::container::Container,
+    pub(crate) variants: Vec<ModelVariant<'a>>,
+}
+
+/// A variant of an inheritance enum: `#[model(value = "manager")] Manager(Manager)`.
+pub(crate) struct ModelVariant<'a> {
+    pub(crate) original: &'a syn::Variant,
+    pub(crate) ident: &'a Ident,
+    /// The wrapped struct, when the variant has exactly one unnamed field.
+    pub(crate) ty: Option<&'a Type>,
+    /// The discriminator value.
+    pub(crate) value: Option<syn::LitStr>,
+}
+
+impl<'a> ModelEnum<'a> {
+    /// Reads an enum deriving `Model`. The shape of each variant (one unnamed field) is checked
+    /// here; the rules across variants in `check`.
+    pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput, data: &'a syn::DataEnum) -> Self {
+        let attrs = attr::container::Container::from_ast(cx, input);
+        reject_generics(
+            cx,
+            input,
+            "#[derive(Model)]",
+            "an inheritance enum maps to one table",
+        );
+        // An enum of unit variants is a PostgreSQL enum type, not a hierarchy of models: one
+        // error saying so, not one per variant.
+        let unit_only = !data.variants.is_empty()
+            && data
+                .variants
+                .iter()
+                .all(|v| matches!(v.fields, Fields::Unit));
+        if unit_only {
+            cx.error_spanned_by(
+                &input.ident,
+                "#[derive(Model)] on an enum is single-table inheritance, whose variants wrap structs (`Manager(Manager)`); for a PostgreSQL enum type use #[derive(DbEnum)]",
+            );
+        }
+        let variants = data
+            .variants
+            .iter()
+            .map(|variant| {
+                let ty = match &variant.fields {
+                    Fields::Unnamed(fields) if fields.unnamed.len() == 1 => {
+                        fields.unnamed.first().map(|f| &f.ty)
+                    }
+                    _ if unit_only => None,
+                    _ => {
+                        cx.error_spanned_by(
+                            variant,
+                            format!(
+                                "a variant of an inheritance enum wraps one struct: `{0}({0})`, where `{0}` derives Model with #[model(inherits = {1})]",
+                                variant.ident.unraw(),
+                                input.ident.unraw()
+                            ),
+                        );
+                        None
+                    }
+                };
+                let attrs = attr::variant::ModelVariant::from_ast(cx, variant);
+                ModelVariant {
+                    original: variant,
+                    ident: &variant.ident,
+                    ty,
+                    value: attrs.value,
+                }
+            })
+            .collect();
+        ModelEnum {
+            original: input,
+            ident: &input.ident,
+            attrs,
+            variants,
+        }
     }
 }
 

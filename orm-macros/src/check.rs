@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::ast::{DbEnum, Model, RowStruct, is_option};
+use crate::ast::{DbEnum, Model, ModelEnum, RowStruct, is_option};
 use crate::attr::relationship::{Shape, type_name};
 use crate::ctxt::Ctxt;
 use crate::symbol;
@@ -20,6 +20,132 @@ pub(crate) fn check_model(cx: &Ctxt, model: &Model) {
     relationship_keys(cx, model);
     version_column(cx, model);
     column_count(cx, model);
+    inheritance_variant(cx, model);
+}
+
+/// Every rule of `#[derive(Model)]` on an enum (single-table inheritance): a discriminator,
+/// variants wrapping one struct each, one distinct value per variant, and none of the struct
+/// options that belong to the variants' columns.
+pub(crate) fn check_model_enum(cx: &Ctxt, model: &ModelEnum) {
+    if !model.variants.is_empty() && model.variants.iter().all(|v| v.original.fields.is_empty()) {
+        // Reported when read (`ast`): an enum of unit variants is meant for `DbEnum`.
+        return;
+    }
+    if model.variants.is_empty() {
+        cx.error_spanned_by(
+            model.ident,
+            "an inheritance enum needs at least one variant: `#[model(value = \"...\")] Manager(Manager)`",
+        );
+    }
+    if model.attrs.discriminator.is_none() {
+        cx.error_spanned_by(
+            model.ident,
+            "an inheritance enum needs a discriminator column, telling which variant a row is: `#[model(discriminator = \"kind\")]`",
+        );
+    }
+    if let Some(path) = &model.attrs.inherits {
+        cx.error_spanned_by(
+            path,
+            "`inherits` goes on a variant struct, not on the inheritance enum",
+        );
+    }
+    let attrs = &model.attrs;
+    if attrs.hooks.is_some()
+        || !attrs.indexes.is_empty()
+        || !attrs.checks.is_empty()
+        || attrs.renamed_from.is_some()
+    {
+        cx.error_spanned_by(
+            model.ident,
+            "an inheritance enum takes only `table`, `schema`, `discriminator` and `crate`; hooks, indexes and checks go on the variant structs",
+        );
+    }
+    let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
+    for variant in &model.variants {
+        let Some(value) = &variant.value else {
+            cx.error_spanned_by(
+                variant.ident,
+                format!(
+                    "variant `{}` needs its discriminator value: `#[model(value = \"...\")]`",
+                    variant.ident
+                ),
+            );
+            continue;
+        };
+        match seen.get(&value.value()) {
+            Some(first) => cx.error_spanned_by(
+                value,
+                format!(
+                    "duplicate discriminator value `{}`: variants `{first}` and `{}` both have it",
+                    value.value(),
+                    variant.ident
+                ),
+            ),
+            None => {
+                seen.insert(value.value(), variant.ident);
+            }
+        }
+    }
+}
+
+/// A variant struct (`inherits = Enum`) shares its enum's table, and the enum's session state
+/// holds it: it names no table of its own and has no relationships or version column (not
+/// supported yet for variants).
+fn inheritance_variant(cx: &Ctxt, model: &Model) {
+    if model.attrs.inherits.is_none() {
+        if let Some(d) = &model.attrs.discriminator {
+            cx.error_spanned_by(
+                d,
+                "`discriminator` goes on an inheritance enum (`#[derive(Model)] enum Employee { ... }`), not on a struct",
+            );
+        }
+        return;
+    }
+    if let Some(span) = model.attrs.table_span {
+        cx.error_at(
+            span,
+            "a variant struct shares its enum's table (single-table inheritance): remove `table`",
+        );
+    }
+    if model.attrs.schema.is_some() {
+        cx.error_spanned_by(
+            model.ident,
+            "a variant struct shares its enum's table (single-table inheritance): remove `schema`",
+        );
+    }
+    if let Some(d) = &model.attrs.discriminator {
+        cx.error_spanned_by(
+            d,
+            "`discriminator` goes on the inheritance enum, not on a variant struct",
+        );
+    }
+    for (field, _) in model.relationships() {
+        cx.error_spanned_by(
+            field.ident,
+            "relationships on a variant struct of an inheritance enum are not supported yet: declare them on other models, targeting the enum",
+        );
+    }
+    for field in model.columns().filter(|f| f.attrs.version.is_some()) {
+        cx.error_spanned_by(
+            field.ident,
+            "a version column on a variant struct of an inheritance enum is not supported yet",
+        );
+    }
+    for field in &model.fields {
+        let option = if field.is_deferred() {
+            "a deferred column"
+        } else if field.is_computed() {
+            "a generated column (`computed`)"
+        } else if field.is_property() {
+            "a column property"
+        } else {
+            continue;
+        };
+        cx.error_spanned_by(
+            field.ident,
+            format!("{option} on a variant struct of an inheritance enum is not supported yet"),
+        );
+    }
 }
 
 /// Every cross-field rule of `#[derive(FromRow)]`: some field must read a column (a row type

@@ -14,6 +14,9 @@ use crate::fallback;
 
 /// `#[derive(Model)]`.
 pub(crate) fn model(input: &DeriveInput) -> TokenStream {
+    if let syn::Data::Enum(data) = &input.data {
+        return model_enum(input, data);
+    }
     let cx = Ctxt::new();
     let parsed = ast::Model::from_ast(&cx, input);
     check::check_model(&cx, &parsed);
@@ -22,6 +25,21 @@ pub(crate) fn model(input: &DeriveInput) -> TokenStream {
         Err(errors) => {
             let mut out = errors.to_compile_error();
             out.extend(fallback::model(&parsed));
+            out
+        }
+    }
+}
+
+/// `#[derive(Model)]` on an enum: single-table inheritance.
+fn model_enum(input: &DeriveInput, data: &syn::DataEnum) -> TokenStream {
+    let cx = Ctxt::new();
+    let parsed = ast::ModelEnum::from_ast(&cx, input, data);
+    check::check_model_enum(&cx, &parsed);
+    match cx.check() {
+        Ok(()) => expand::inherit::expand(&parsed),
+        Err(errors) => {
+            let mut out = errors.to_compile_error();
+            out.extend(fallback::model_enum(&parsed));
             out
         }
     }

@@ -7,10 +7,11 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::ext::IdentExt;
 
-use crate::ast::{DbEnum, Field, Model, RowStruct};
+use crate::ast::{DbEnum, Field, Model, ModelEnum, RowStruct};
 use crate::expand::handles::{
     column_consts_for, marker, markers, meta_ident, metas, relationship_handles, value_type,
 };
+use crate::expand::inherit::{inheritance_impl, variant_impls};
 
 /// Stub `impl FromRow`, `impl Model` and `impl Persist` (and `impl Hooks` unless the struct
 /// says `hooks`), plus the column constants of the fields that were read and the relationship
@@ -26,7 +27,7 @@ pub(crate) fn model(model: &Model) -> TokenStream {
     let name = ident.unraw().to_string();
     let table = &model.attrs.table;
     let consts = if model.named {
-        column_consts_for(ident, table, model.columns(), &p)
+        column_consts_for(model, model.columns(), &p)
     } else {
         TokenStream::new()
     };
@@ -43,7 +44,15 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             (quote!((#(#types,)*)), failed(&p))
         }
     };
-    let failed = failed(&p);
+    let stubs = stub_impls(
+        ident,
+        &name,
+        table,
+        model.attrs.inherits.as_ref(),
+        &pk_type,
+        &pk_value,
+        &p,
+    );
     // `#[model(hooks)]`, even misspelled: the user implements `Hooks`, and a second impl would
     // add "conflicting implementations" to the real errors.
     let hooks = if model.attrs.hooks.is_some() || model.attrs.misspelled_hooks {
@@ -62,6 +71,63 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             #consts
             #relationships
 
+            #stubs
+            #hooks
+        };
+    }
+}
+
+/// Stub `impl FromRow`, `impl NullableRow`, `impl Model` and `impl Persist` of a model named
+/// `name` (table `table`) whose key is `pk_type`, read by `pk_value`.
+///
+/// For a variant struct (`inherits = Base`), the table is the base's, holding the
+/// discriminator column, and the session's stub is `impl PersistVariant`, as the enum's derive
+/// expects.
+fn stub_impls(
+    ident: &syn::Ident,
+    name: &str,
+    table: &str,
+    inherits: Option<&syn::Path>,
+    pk_type: &TokenStream,
+    pk_value: &TokenStream,
+    p: &TokenStream,
+) -> TokenStream {
+    let failed = failed(p);
+    let table = match inherits {
+        Some(base) => quote! {
+            #p::Table::new(#name, <#base as #p::Inheritance>::TABLE_NAME, &[
+                #p::ColumnDef::new(<#base as #p::Inheritance>::DISCRIMINATOR, "", #p::ColumnType::Text),
+            ])
+        },
+        None => quote!(#p::Table::new(#name, #table, &[])),
+    };
+    let (persist, variant_items, persist_items) = match inherits {
+        Some(_) => (
+            quote!(PersistVariant),
+            quote! {
+                fn decode_at<__R: #p::Row + ?Sized>(_: &__R, _: usize, _: &[usize]) -> #p::Result<Self> {
+                    #failed
+                }
+
+                fn column_ref(&self, _: usize) -> #p::Option<&(dyn #p::ToSql + #p::Sync)> {
+                    #p::None
+                }
+            },
+            TokenStream::new(),
+        ),
+        None => (
+            quote!(Persist),
+            TokenStream::new(),
+            quote! {
+                fn column_array(_: &[&Self], _: usize) -> #p::Option<#p::Param> {
+                    #p::None
+                }
+
+                fn bump_version(&mut self) {}
+            },
+        ),
+    };
+    quote! {
             #[automatically_derived]
             impl #p::FromRow for #ident {
                 const WIDTH: usize = 0;
@@ -82,7 +148,7 @@ pub(crate) fn model(model: &Model) -> TokenStream {
 
             #[automatically_derived]
             impl #p::Model for #ident {
-                const TABLE: &'static #p::Table = &#p::Table::new(#name, #table, &[]);
+                const TABLE: &'static #p::Table = &#table;
 
                 type Pk = #pk_type;
 
@@ -114,13 +180,11 @@ pub(crate) fn model(model: &Model) -> TokenStream {
             }
 
             #[automatically_derived]
-            impl #p::Persist for #ident {
+            impl #p::#persist for #ident {
+                #variant_items
+                #persist_items
 
                 fn column_param(&self, _: usize) -> #p::Option<#p::Param> {
-                    #p::None
-                }
-
-                fn column_array(_: &[&Self], _: usize) -> #p::Option<#p::Param> {
                     #p::None
                 }
 
@@ -161,11 +225,45 @@ pub(crate) fn model(model: &Model) -> TokenStream {
                 fn validate(&self, _: #p::ColumnSet) -> #p::Result<()> {
                     #p::Ok(())
                 }
-
-                fn bump_version(&mut self) {}
             }
 
-            #hooks
+    }
+}
+
+/// Stubs for an inheritance enum whose derive failed: `impl Inheritance`, the variants' `impl
+/// Variant` (so the variant structs, which name them, add no errors), and the model stubs.
+pub(crate) fn model_enum(model: &ModelEnum) -> TokenStream {
+    if !model.original.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let krate = &model.attrs.krate;
+    let p = quote!(#krate::__private);
+    let ident = model.ident;
+    let name = ident.unraw().to_string();
+    let (pk_type, pk_value) = match model.variants.iter().find_map(|v| v.ty) {
+        Some(first) => (quote!(<#first as #p::Model>::Pk), failed(&p)),
+        None => (quote!(()), quote!(())),
+    };
+    let stubs = stub_impls(
+        ident,
+        &name,
+        &model.attrs.table,
+        None,
+        &pk_type,
+        &pk_value,
+        &p,
+    );
+    let inheritance = inheritance_impl(model, &p);
+    let variants = variant_impls(model, &p);
+    quote! {
+        #[allow(non_upper_case_globals, unused_qualifications)]
+        const _: () = {
+            #inheritance
+            #variants
+            #stubs
+
+            #[automatically_derived]
+            impl #p::Hooks for #ident {}
         };
     }
 }

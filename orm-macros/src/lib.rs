@@ -94,7 +94,8 @@ use syn::{DeriveInput, parse_macro_input};
 /// type, `<T as SqlType>::NULLABLE`, not the syntax). A column type must also be `PartialEq`:
 /// the session finds an object's changed columns by comparing them with its snapshot; a type
 /// that is not is an error at the type. A model has at most 128 columns (the session tracks
-/// them in a 128-bit `ColumnSet`). Generic structs, tuple structs and enums are refused.
+/// them in a 128-bit `ColumnSet`). Generic structs and tuple structs are refused; an enum is a
+/// hierarchy of single-table inheritance (below).
 ///
 /// # Struct attributes: `#[model(...)]` on the struct
 ///
@@ -251,6 +252,90 @@ use syn::{DeriveInput, parse_macro_input};
 /// (on this struct: reported by the derive, with the closest name; on the other model: "no
 /// field `usr_id` on type `&Order`"); and their types can hold the referenced key, `K` or
 /// `Option<K>` ("a field of type `String` cannot hold a key of type `i64`").
+///
+/// # Single-table inheritance: `#[derive(Model)]` on an enum
+///
+/// A base type and its subtypes in one table (SQLAlchemy's single-table inheritance): an enum
+/// whose variants each wrap a struct; a discriminator column tells which variant a row is.
+///
+/// ```ignore
+/// #[derive(Model, Debug, Clone)]
+/// #[model(table = "employees", discriminator = "kind")]
+/// pub enum Employee {
+///     #[model(value = "manager")]
+///     Manager(Manager),
+///     #[model(value = "engineer")]
+///     Engineer(Engineer),
+/// }
+///
+/// #[derive(Model, Debug, Clone)]
+/// #[model(inherits = Employee)]
+/// pub struct Manager {
+///     #[model(primary_key, generated)]
+///     pub id: i64,
+///     pub name: String,
+///     pub budget: i32,
+/// }
+///
+/// #[derive(Model, Debug, Clone)]
+/// #[model(inherits = Employee)]
+/// pub struct Engineer {
+///     #[model(primary_key, generated)]
+///     pub id: i64,
+///     pub name: String,
+///     pub language: String,
+/// }
+///
+/// db.create_all(&[Employee::TABLE]).await?;            // one table: id, name, budget, kind, language
+/// let all: Vec<Employee> = db.fetch_all(select::<Employee>()).await?;   // every row, as its variant
+/// let managers: Vec<Manager> = db.fetch_all(select::<Manager>()).await?; // WHERE kind = 'manager'
+/// let mut s = db.session();
+/// s.add(Employee::from(Manager { id: 0, name: "Ann".into(), budget: 10 }));
+/// ```
+///
+/// | attribute | where | meaning |
+/// |---|---|---|
+/// | `discriminator = "column"` | the enum (required) | the `TEXT NOT NULL` column holding each row's variant value |
+/// | `table = "name"`, `schema = "name"` | the enum | the shared table (default: the enum's name in snake_case) |
+/// | `value = "text"` | each variant (required, distinct) | the discriminator value of the variant's rows |
+/// | `inherits = Enum` | each variant struct | the struct is a variant of `Enum`: it shares its table (so it takes no `table` or `schema`) |
+///
+/// - Each variant is a tuple variant wrapping one struct that derives `Model` with
+///   `#[model(inherits = Enum)]`. A variant struct declares every column it has, the shared ones
+///   (the key, `name`) as well as its own; the same column in several variants must have the
+///   same definition (type, length, key, generated), else compilation fails ("the variants of
+///   an inheritance enum declare a column of the same name differently"). Every variant has the
+///   same primary key.
+/// - The enum's table is the union of the variants' columns, in order of first appearance (the
+///   first variant's columns, the discriminator, then the other variants' new columns): a column
+///   not every variant has is nullable in the table and keeps its type in the variants that
+///   have it. It is ordinary table metadata
+///   (`Employee::TABLE`): `create_all` and `orm-migrate`'s autogenerate see one table.
+/// - `impl Model for Employee`: `select::<Employee>()` reads every row and decodes it, by
+///   position, into the variant its discriminator names (an unknown value is a decode error
+///   naming it). `Employee::kind` is the discriminator's column handle (named like the column;
+///   `r#type` for `"type"`).
+/// - `impl Model for Manager` (the variant struct): its table metadata is the shared table with
+///   its own columns and the discriminator; `select::<Manager>()`, `update::<Manager>()`,
+///   `delete::<Manager>()`, joins of `Manager` and `copy_out::<Manager>()` read only rows whose
+///   discriminator is `"manager"`, and inserting a `Manager` (`insert`, `insert_many`,
+///   `copy_in`) writes it. The column handles (`Manager::name`) name the shared table, so a
+///   handle of a shared column filters the enum's queries too
+///   (`select::<Employee>().filter(Manager::name.eq("Ann"))`).
+/// - `impl Variant for Manager` (`Variant::VALUE`, `Variant::from_base`) and `impl
+///   From<Manager> for Employee`.
+/// - The session persists the enum: `session.add(Employee::from(manager))`, `get::<Employee>(id)`,
+///   `all(select::<Employee>()...)`; one object per row, keyed by the shared key. A change to a
+///   variant's columns updates only those columns. Variant structs implement `PersistVariant`
+///   (the enum delegates to it), not `Persist`: giving a `Manager` to the session does not
+///   compile. A variant's `#[model(hooks)]` are called through the enum.
+/// - Relationships to the enum: a `belongs_to = Employee` on another model loads each row as
+///   its variant (`selectin` and `joined`), and the session links the identity map's object.
+/// - Not supported yet, each refused at compile time: relationships and `version` columns on
+///   variant structs, joined-table inheritance (a variant struct with its own `table`), and
+///   `has_many`/`has_one` whose target is the enum (the derive of the other model checks the
+///   foreign-key field on the target, which an enum does not have: "no field ... on type
+///   `&Employee`").
 ///
 /// # Errors
 /// Every mistake is reported at the offending token, all in one compile: unknown attributes

@@ -25,6 +25,12 @@ pub(crate) const CRATE: Symbol = Symbol("crate");
 pub(crate) const HOOKS: Symbol = Symbol("hooks");
 /// `renamed_from = "old"` on the struct or a field: the migration renames instead of drop + add.
 pub(crate) const RENAMED_FROM: Symbol = Symbol("renamed_from");
+/// `discriminator = "kind"` on an inheritance enum.
+pub(crate) const DISCRIMINATOR: Symbol = Symbol("discriminator");
+/// `inherits = Enum` on a variant struct of an inheritance enum.
+pub(crate) const INHERITS: Symbol = Symbol("inherits");
+/// `value = "manager"` on a variant of an inheritance enum.
+pub(crate) const VALUE: Symbol = Symbol("value");
 
 // `#[model(...)]` on a field (plus `unique`, `index` and `check` above).
 pub(crate) const PRIMARY_KEY: Symbol = Symbol("primary_key");
@@ -74,8 +80,13 @@ pub(crate) const CONTAINER_KEYS: &[Symbol] = &[
     CHECK,
     HOOKS,
     RENAMED_FROM,
+    DISCRIMINATOR,
+    INHERITS,
     CRATE,
 ];
+
+/// Keys of `#[model(...)]` on a variant of an inheritance enum.
+pub(crate) const MODEL_VARIANT_KEYS: &[Symbol] = &[VALUE];
 
 /// Keys of `#[model(...)]` on a field.
 pub(crate) const FIELD_KEYS: &[Symbol] = &[

@@ -86,7 +86,9 @@ pub use orm_core::{
     Result, Row, RowOf, Select, Selection, SqlType, Statement, Table, ValueOutOfRange, alias,
     hybrid,
 };
-pub use orm_core::{ddl, deferred, expr, func, lex, load, meta, raw, relation, stmt, types};
+pub use orm_core::{
+    ddl, deferred, expr, func, inherit, lex, load, meta, raw, relation, stmt, types,
+};
 
 #[doc(hidden)]
 pub use orm_core::__private;

@@ -18,6 +18,7 @@ const TOPICS: &[&str] = &[
     "query",
     "test_attr",
     "shape",
+    "inheritance",
 ];
 
 #[test]

@@ -4,8 +4,10 @@
 //! the derive through the `const fn` builders below. The compiler uses it for `SELECT` lists and
 //! `INSERT` columns; [`ddl`](crate::ddl) uses it for `CREATE TABLE`.
 
+mod inherit;
 mod relation;
 
+pub use inherit::{Discriminator, column_position, inverse, merge_columns, merged_len, positions};
 pub use relation::{Cascade, RelationKeys, RelationKind, RelationMeta};
 
 use crate::types::ColumnType;
@@ -32,6 +34,9 @@ pub struct Table {
     /// Column properties (`#[model(column_property = path)]`): read-only fields loaded from an
     /// SQL expression, selected after the columns. Not columns of the table.
     pub properties: &'static [Property],
+    /// The discriminator of single-table inheritance: set on the table of an inheritance enum
+    /// (`value: None`) and of its variants (their value; their queries read only their rows).
+    pub discriminator: Option<Discriminator>,
 }
 
 /// A column property: a read-only field of the model loaded from an SQL expression (a
@@ -70,6 +75,7 @@ impl Table {
             checks: &[],
             renamed_from: None,
             properties: &[],
+            discriminator: None,
         }
     }
 
@@ -100,6 +106,18 @@ impl Table {
     /// Sets the previous name.
     pub const fn renamed_from(mut self, old: &'static str) -> Self {
         self.renamed_from = Some(old);
+        self
+    }
+
+    /// Sets the schema, or none (the search path's).
+    pub const fn schema_opt(mut self, schema: Option<&'static str>) -> Self {
+        self.schema = schema;
+        self
+    }
+
+    /// Sets the discriminator (single-table inheritance).
+    pub const fn discriminator(mut self, discriminator: Discriminator) -> Self {
+        self.discriminator = Some(discriminator);
         self
     }
 
@@ -146,7 +164,7 @@ pub struct TableRef {
 }
 
 /// A column of a [`Table`].
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct ColumnDef {
     /// The column's name in the database.

@@ -27,7 +27,8 @@
 //!    with [`HookContext`]. The typed code behind those interfaces calls back into the unit of
 //!    work (a hook adds an object, a relationship registers its children), so these types name
 //!    each other and live in one file; everything they do is in the files above.
-//! 3. `hooks` ([`Hooks`]), `persist` ([`Persist`], [`RelationOps`], [`TypedRelation`]).
+//! 3. `hooks` ([`Hooks`]), `persist` ([`Persist`], [`RelationOps`], [`TypedRelation`]),
+//!    `variant` ([`PersistVariant`]: a variant of an inheritance enum, persisted through it).
 //! 4. `state`: one object's state under its lock (`Entry<T>`, `ObjectState<T>`) and the
 //!    session's bookkeeping of it beside the lock (status, dirty flag, expiry, key, foreign
 //!    keys), which the session reads without waiting on a guard.
@@ -64,6 +65,7 @@ mod status;
 mod tracked;
 mod undo;
 mod unit;
+mod variant;
 
 pub use columns::ColumnSet;
 #[doc(hidden)]
@@ -78,3 +80,11 @@ pub use tracked::{Mut, Ref, Tracked};
 #[doc(hidden)]
 pub use unit::{ErasedEntry, ErasedModel, ErasedRelation};
 pub use unit::{HookContext, UnitOfWork};
+pub use variant::PersistVariant;
+#[doc(hidden)]
+pub use variant::{
+    changed_variant_columns, decode_variant_column, enum_column_array, enum_insert_arrays,
+    set_variant_null, set_variant_value, unknown_variant, validate_variant, variant_columns,
+    variant_insert_params, variant_insert_values, variant_param, variant_update_params,
+    variant_value,
+};

@@ -28,7 +28,8 @@ use crate::row::Row;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a model",
     label = "not a model",
-    note = "add `#[derive(Model)]` to the struct"
+    note = "add `#[derive(Model)]` to the struct",
+    note = "a variant struct of an inheritance enum (`#[model(inherits = ...)]`) is persisted through its enum: `session.add(Employee::from(manager))`"
 )]
 pub trait Persist: Model + Hooks {
     /// The position of the `#[model(version)]` column, if any.

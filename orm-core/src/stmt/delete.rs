@@ -62,7 +62,7 @@ pub fn delete<M: Model>() -> Delete<M> {
         core: DeleteCore {
             table: M::TABLE.as_ref(),
             using: Vec::new(),
-            filter: None,
+            filter: super::source::variant_filter::<M>().map(Expr::into_node),
             returning: Vec::new(),
         },
         _out: PhantomData,

@@ -6,7 +6,9 @@ use super::derived::Derived;
 use super::keys::KeyList;
 use super::option::{JoinedOption, OptionSet, SelectOption};
 use super::pk_filter;
-use super::source::{Cons, Derived as DerivedSource, Inner, Nil, Source, table_item};
+use super::source::{
+    Cons, Derived as DerivedSource, Inner, Nil, Source, table_item, variant_filter,
+};
 use super::{Handles, Selection, Statement, and_filter};
 use crate::ast::{
     CompoundCore, Cte, Distinct, FromItem, Lock, LockStrength, LockWait, Query, SelectCore, SetOp,
@@ -75,6 +77,7 @@ pub fn select<M: Source>() -> Select<M::Model, Cons<Inner<M>, Nil>> {
     Select::from_core(SelectCore {
         columns: source_columns::<M>(),
         from: vec![table_item::<M>()],
+        filter: variant_filter::<M>().map(Expr::into_node),
         ..SelectCore::default()
     })
 }

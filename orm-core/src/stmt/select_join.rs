@@ -5,7 +5,7 @@
 
 use super::Select;
 use super::derived::Derived;
-use super::source::{AllOuter, Cons, Inner, Outer, Source, table_item};
+use super::source::{AllOuter, Cons, Inner, Outer, Source, join_on, table_item};
 use crate::ast::{FromItem, Join, JoinKind, JoinOn, Node, RawSql};
 use crate::error::Result;
 use crate::expr::Expr;
@@ -27,11 +27,7 @@ impl<O, S> Select<O, S> {
     /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name", "posts"."title" FROM "users" JOIN "posts" ON "posts"."user_id" = "users"."id""#);
     /// ```
     pub fn join<J: Source>(self, on: Expr<bool>) -> Select<O, Cons<Inner<J>, S>> {
-        self.add_join(
-            JoinKind::Inner,
-            table_item::<J>(),
-            JoinOn::On(on.into_node()),
-        )
+        self.add_join(JoinKind::Inner, table_item::<J>(), join_on::<J>(on))
     }
 
     /// `LEFT JOIN j ON condition`: `j`'s columns come back as `Option`.
@@ -44,11 +40,7 @@ impl<O, S> Select<O, S> {
     /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name", "posts"."title" FROM "users" LEFT JOIN "posts" ON "posts"."user_id" = "users"."id""#);
     /// ```
     pub fn left_join<J: Source>(self, on: Expr<bool>) -> Select<O, Cons<Outer<J>, S>> {
-        self.add_join(
-            JoinKind::Left,
-            table_item::<J>(),
-            JoinOn::On(on.into_node()),
-        )
+        self.add_join(JoinKind::Left, table_item::<J>(), join_on::<J>(on))
     }
 
     /// `RIGHT JOIN j ON condition`: every earlier source's columns come back as `Option`, and
@@ -68,12 +60,8 @@ impl<O, S> Select<O, S> {
         O: NullableRow,
         S: AllOuter,
     {
-        self.add_join::<S>(
-            JoinKind::Right,
-            table_item::<J>(),
-            JoinOn::On(on.into_node()),
-        )
-        .retype()
+        self.add_join::<S>(JoinKind::Right, table_item::<J>(), join_on::<J>(on))
+            .retype()
     }
 
     /// `FULL JOIN j ON condition`: every source's columns come back as `Option`.
@@ -89,12 +77,8 @@ impl<O, S> Select<O, S> {
         O: NullableRow,
         S: AllOuter,
     {
-        self.add_join::<S>(
-            JoinKind::Full,
-            table_item::<J>(),
-            JoinOn::On(on.into_node()),
-        )
-        .retype()
+        self.add_join::<S>(JoinKind::Full, table_item::<J>(), join_on::<J>(on))
+            .retype()
     }
 
     /// `CROSS JOIN j`.

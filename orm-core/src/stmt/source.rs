@@ -8,8 +8,8 @@
 
 use std::marker::PhantomData;
 
-use crate::ast::FromItem;
-use crate::expr::Column;
+use crate::ast::{FromItem, JoinOn};
+use crate::expr::{BinOp, Column, ColumnRef, Expr, Node, param};
 use crate::model::Model;
 use crate::row::{Decode, NullableRow};
 
@@ -155,4 +155,29 @@ pub(crate) fn table_item<J: Source>() -> FromItem {
         table: J::Model::TABLE,
         alias: J::ALIAS,
     }
+}
+
+/// `source.discriminator = $1` when `J` is a variant of single-table inheritance (its table has
+/// a discriminator with a value): the condition every query of `J`'s rows adds, so that
+/// `select::<Manager>()` reads managers only.
+pub(crate) fn variant_filter<J: Source>() -> Option<Expr<bool>> {
+    let d = J::Model::TABLE.discriminator?;
+    let value = d.value?;
+    Some(Expr::new(Node::binary(
+        BinOp::Eq,
+        Node::Column(ColumnRef {
+            table: J::NAME,
+            name: d.column,
+        }),
+        Node::Param(param(value.to_owned())),
+    )))
+}
+
+/// `ON condition`, with [`variant_filter`] of the joined source `AND`ed to it.
+pub(crate) fn join_on<J: Source>(on: Expr<bool>) -> JoinOn {
+    let on = on.into_node();
+    JoinOn::On(match variant_filter::<J>() {
+        Some(f) => Node::binary(BinOp::And, on, f.into_node()),
+        None => on,
+    })
 }

@@ -73,7 +73,7 @@ pub fn update<M: Model>() -> Update<M> {
             table: M::TABLE.as_ref(),
             sets: Vec::new(),
             from: Vec::new(),
-            filter: None,
+            filter: super::source::variant_filter::<M>().map(Expr::into_node),
             returning: Vec::new(),
         },
         _out: PhantomData,

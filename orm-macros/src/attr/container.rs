@@ -37,6 +37,13 @@ pub(crate) struct Container {
     pub(crate) misspelled_hooks: bool,
     /// The path generated code starts from (default `::orm_postgres`).
     pub(crate) krate: syn::Path,
+    /// `discriminator = "kind"`: the column telling the variants of an inheritance enum apart.
+    pub(crate) discriminator: Option<LitStr>,
+    /// `inherits = Enum`: the struct is a variant of that inheritance enum (and shares its
+    /// table).
+    pub(crate) inherits: Option<syn::Path>,
+    /// Whether `table = "..."` was written (a variant struct takes its enum's table).
+    pub(crate) table_span: Option<Span>,
 }
 
 const NAME_TABLE: Hint = Hint::Text("to name the table write `table = \"...\"`");
@@ -57,6 +64,8 @@ impl Container {
         let mut krate = Attr::none(cx, MODEL, CRATE);
         let mut hooks = BoolAttr::none(cx, MODEL, HOOKS);
         let mut renamed_from = Attr::none(cx, MODEL, RENAMED_FROM);
+        let mut discriminator = Attr::none(cx, MODEL, DISCRIMINATOR);
+        let mut inherits = Attr::none(cx, MODEL, INHERITS);
         let mut misspelled_hooks = false;
         let mut indexes = Vec::new();
         let mut checks = Vec::new();
@@ -86,6 +95,23 @@ impl Container {
                 {
                     renamed_from.set(&meta.path, lit.value());
                 }
+            } else if meta.path == DISCRIMINATOR {
+                if let Some(lit) = get_lit_str(cx, MODEL, DISCRIMINATOR, &meta)?
+                    && check_identifier(cx, "column name", &lit)
+                {
+                    discriminator.set(&meta.path, lit);
+                }
+            } else if meta.path == INHERITS {
+                if meta.input.peek(syn::Token![=]) {
+                    let path: syn::Path = meta.value()?.parse()?;
+                    inherits.set(&meta.path, path);
+                } else {
+                    cx.error_spanned_by(
+                        &meta.path,
+                        "expected the inheritance enum: `inherits = Employee`",
+                    );
+                    super::skip_value(&meta)?;
+                }
             } else if meta.path == CRATE {
                 set_crate_path(cx, &meta, &mut krate)?;
             } else if meta.path == HOOKS {
@@ -107,10 +133,10 @@ impl Container {
             Ok(())
         });
 
+        let table = table.get();
         Container {
-            table: table
-                .get()
-                .map_or_else(|| snake_case(&input.ident.unraw().to_string()), |t| t.value),
+            table_span: table.as_ref().map(|t| t.span),
+            table: table.map_or_else(|| snake_case(&input.ident.unraw().to_string()), |t| t.value),
             schema: schema.get().map(|s| s.value),
             indexes,
             checks,
@@ -118,6 +144,8 @@ impl Container {
             hooks: hooks.get(),
             misspelled_hooks,
             krate: krate.get().map_or_else(default_crate, |k| k.value),
+            discriminator: discriminator.get().map(|d| d.value),
+            inherits: inherits.get().map(|i| i.value),
         }
     }
 }

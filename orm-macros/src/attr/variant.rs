@@ -53,3 +53,47 @@ impl Variant {
         }
     }
 }
+
+/// The options of one variant of an inheritance enum deriving `Model`.
+pub(crate) struct ModelVariant {
+    /// `value = "manager"`: the discriminator value of the variant's rows.
+    pub(crate) value: Option<LitStr>,
+}
+
+const DISCRIMINATOR_VALUE: Hint = Hint::Key(VALUE);
+
+const MODEL_VARIANT_ALIASES: &[(&str, Hint)] = &[
+    ("rename", DISCRIMINATOR_VALUE),
+    ("identity", DISCRIMINATOR_VALUE),
+    ("polymorphic_identity", DISCRIMINATOR_VALUE),
+    ("discriminator", DISCRIMINATOR_VALUE),
+];
+
+impl ModelVariant {
+    pub(crate) fn from_ast(cx: &Ctxt, variant: &syn::Variant) -> Self {
+        let mut value = Attr::none(cx, MODEL, VALUE);
+        let unknown = Unknown {
+            tool: MODEL,
+            keys: MODEL_VARIANT_KEYS,
+            elsewhere: Some((CONTAINER_KEYS, "on the enum, not on a variant")),
+            aliases: MODEL_VARIANT_ALIASES,
+        };
+        for_each_meta(cx, &variant.attrs, MODEL, |meta| {
+            if meta.path == VALUE {
+                if let Some(lit) = get_lit_str(cx, MODEL, VALUE, &meta)? {
+                    if lit.value().is_empty() {
+                        cx.error_spanned_by(&lit, "a discriminator value must not be empty");
+                    } else {
+                        value.set(&meta.path, lit);
+                    }
+                }
+            } else {
+                unknown.report(cx, &meta)?;
+            }
+            Ok(())
+        });
+        ModelVariant {
+            value: value.get().map(|v| v.value),
+        }
+    }
+}

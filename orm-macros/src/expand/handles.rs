@@ -15,17 +15,32 @@ use crate::attr::relationship::{Kind, NameList, Relationship, Shape, type_name};
 /// One `Column<Self, T>` constant per field of `fields` (the column fields that could be read),
 /// named like the field.
 pub(crate) fn column_consts_for<'a, 'f: 'a>(
-    ident: &Ident,
-    table: &str,
+    model: &Model,
     fields: impl Iterator<Item = &'a Field<'f>>,
     p: &TokenStream,
 ) -> TokenStream {
+    let ident = model.ident;
+    // A variant struct's columns are its enum's table's.
+    let (table, table_expr) = match &model.attrs.inherits {
+        Some(base) => (
+            Some(type_name_of(base)),
+            quote!(<#base as #p::Inheritance>::TABLE_NAME),
+        ),
+        None => {
+            let table = &model.attrs.table;
+            (None, quote!(#table))
+        }
+    };
     let consts = fields.map(|field| {
         let name = field.ident;
         let ty = field.value_ty;
         let vis = &field.original.vis;
         let column = &field.column;
-        let docs = column_docs(&field.original.attrs, table, column);
+        let line = match &table {
+            Some(base) => format!(" The column `{column}` of the table of `{base}`."),
+            None => format!(" The column `{}.{column}`.", model.attrs.table),
+        };
+        let docs = column_docs(&field.original.attrs, &line);
         let access = if field.is_computed() {
             quote!(#p::access::ReadOnly)
         } else if field.is_deferred() {
@@ -36,7 +51,7 @@ pub(crate) fn column_consts_for<'a, 'f: 'a>(
         quote! {
             #docs
             #[allow(non_upper_case_globals)]
-            #vis const #name: #p::Column<Self, #ty, #access> = #p::Column::new(#table, #column);
+            #vis const #name: #p::Column<Self, #ty, #access> = #p::Column::new(#table_expr, #column);
         }
     });
     quote! {
@@ -47,10 +62,16 @@ pub(crate) fn column_consts_for<'a, 'f: 'a>(
     }
 }
 
+/// The last segment of a path, for docs.
+fn type_name_of(path: &syn::Path) -> String {
+    path.segments
+        .last()
+        .map_or_else(String::new, |s| s.ident.unraw().to_string())
+}
+
 /// The field's own docs, then a line naming the column.
-fn column_docs(attrs: &[Attribute], table: &str, column: &str) -> TokenStream {
+fn column_docs(attrs: &[Attribute], line: &str) -> TokenStream {
     let field_docs: Vec<&Attribute> = attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
-    let line = format!(" The column `{table}.{column}`.");
     if field_docs.is_empty() {
         quote!(#[doc = #line])
     } else {

@@ -45,17 +45,20 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
 
 /// One `Column<Self, T>` constant per column field, named like the field.
 fn column_consts(model: &Model, p: &TokenStream) -> TokenStream {
-    column_consts_for(model.ident, &model.attrs.table, model.columns(), p)
+    column_consts_for(model, model.columns(), p)
 }
 
 /// `impl FromRow`: columns by position, relationships not loaded, skipped fields from `Default`.
 fn from_row(model: &Model, p: &TokenStream) -> TokenStream {
     let ident = model.ident;
     let model_name = syn::ext::IdentExt::unraw(ident).to_string();
-    let width = Literal::usize_unsuffixed(model.columns().count() + model.properties().count());
+    // A variant struct's last column is the discriminator, selected but not decoded.
+    let width = Literal::usize_unsuffixed(
+        model.columns().count() + model.width_extra() + model.properties().count(),
+    );
     let mut position = 0usize;
     // Properties come after every column.
-    let mut property_position = model.columns().count();
+    let mut property_position = model.columns().count() + model.width_extra();
     let inits = model.fields.iter().map(|field| {
         let name = field.ident;
         let ty = field.ty;
@@ -130,21 +133,47 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
         });
         quote!(<#p::Vec<#p::Param>>::from([#(#params),*]))
     };
-    let insert_params = param_list(model.columns().filter(|f| f.is_inserted()).collect());
-    let update_params = param_list(
+    let mut insert_params = param_list(model.columns().filter(|f| f.is_inserted()).collect());
+    let mut update_params = param_list(
         model
             .columns()
             .filter(|f| !f.is_primary_key() && !f.is_computed())
             .collect(),
     );
-    let insert_values = model.columns().filter(|f| f.is_inserted()).map(|field| {
-        let name = field.ident;
-        quote!(__out.push(&self.#name);)
-    });
-    let arrays = model.columns().filter(|f| f.is_inserted()).map(|field| {
-        let name = field.ident;
-        quote!(#p::column_array(__rows, |__r: &Self| &__r.#name))
-    });
+    let mut insert_values: Vec<TokenStream> = model
+        .columns()
+        .filter(|f| f.is_inserted())
+        .map(|field| {
+            let name = field.ident;
+            quote!(__out.push(&self.#name);)
+        })
+        .collect();
+    let mut arrays: Vec<TokenStream> = model
+        .columns()
+        .filter(|f| f.is_inserted())
+        .map(|field| {
+            let name = field.ident;
+            quote!(#p::column_array(__rows, |__r: &Self| &__r.#name))
+        })
+        .collect();
+    if model.attrs.inherits.is_some() {
+        // A variant struct writes its discriminator value (its last column) with its row.
+        let value = quote!(<#ident as #p::Variant>::VALUE);
+        for params in [&mut insert_params, &mut update_params] {
+            *params = quote! {{
+                let mut __params = #params;
+                __params.push(#p::param(#p::String::from(#value)));
+                __params
+            }};
+        }
+        insert_values.push(quote! {{
+            const __VALUE: &&'static str = &<#ident as #p::Variant>::VALUE;
+            __out.push(__VALUE);
+        }});
+        arrays.push(quote!(#p::param(
+            <#p::Vec<#p::String>>::from_iter(__rows.iter().map(|_| #p::String::from(#value)))
+        )));
+    }
 
     let key: Vec<&Field> = model.primary_key().collect();
     let (pk_type, pk_value, pk_params) = match key.as_slice() {
@@ -220,9 +249,28 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
 fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
     let model_name = syn::ext::IdentExt::unraw(model.ident).to_string();
     let table = &model.attrs.table;
-    let columns = model.columns().map(|field| column_def(field, p));
-    let mut out = quote! {
-        #p::Table::new(#model_name, #table, &[#(#columns),*])
+    let mut columns: Vec<TokenStream> = model.columns().map(|field| column_def(field, p)).collect();
+    let mut out = match &model.attrs.inherits {
+        // A variant struct: its enum's table, its columns and then the discriminator, whose
+        // value filters its queries.
+        Some(base) => {
+            let ident = model.ident;
+            let base = quote!(<#base as #p::Inheritance>);
+            columns.push(quote! {
+                #p::ColumnDef::new(#base::DISCRIMINATOR, "", #p::ColumnType::Text)
+            });
+            quote! {
+                #p::Table::new(#model_name, #base::TABLE_NAME, &[#(#columns),*])
+                    .schema_opt(#base::SCHEMA)
+                    .discriminator(#p::Discriminator::new(
+                        #base::DISCRIMINATOR,
+                        #p::Some(<#ident as #p::Variant>::VALUE),
+                    ))
+            }
+        }
+        None => quote! {
+            #p::Table::new(#model_name, #table, &[#(#columns),*])
+        },
     };
     if let Some(schema) = &model.attrs.schema {
         out.extend(quote!(.schema(#schema)));

@@ -15,6 +15,9 @@ use crate::ast::{Field, Model};
 /// `impl Persist`, with the same bounds as the other impls (and `Self: Hooks` for
 /// `#[model(hooks)]`).
 pub(crate) fn persist_impl(model: &Model, p: &TokenStream) -> TokenStream {
+    if model.attrs.inherits.is_some() {
+        return variant_persist_impl(model, p);
+    }
     let ident = model.ident;
     let bounds = persist_bounds(model, p);
     let version = version(model, p);
@@ -27,6 +30,78 @@ pub(crate) fn persist_impl(model: &Model, p: &TokenStream) -> TokenStream {
         impl #p::Persist for #ident #bounds {
             #version
             #hooks_and_relations
+            #access
+            #snapshots
+            #validation
+        }
+    }
+}
+
+/// `impl PersistVariant` for a variant struct of an inheritance enum (`inherits`): the column
+/// access of `Persist` (the discriminator, its last column, reads as its value and ignores
+/// writes), its snapshots and validators, decoding from a row of the enum, and references to
+/// the column values. The session persists the enum, which delegates here.
+fn variant_persist_impl(model: &Model, p: &TokenStream) -> TokenStream {
+    let ident = model.ident;
+    let bounds = persist_bounds(model, p);
+    let custom_hooks = model.attrs.hooks.is_some();
+    let access = column_access(model, p);
+    let snapshots = snapshots(model, p);
+    let validation = validation(model, p);
+    let model_name = syn::ext::IdentExt::unraw(model.ident).to_string();
+    let disc = Literal::usize_unsuffixed(model.columns().count());
+    let columns: Vec<&Field> = model.columns().collect();
+    let names: Vec<&Ident> = columns.iter().map(|f| f.ident).collect();
+    let positions = positions(model);
+    let mut position = 0usize;
+    let inits: Vec<TokenStream> = model
+        .fields
+        .iter()
+        .map(|field| {
+            let name = field.ident;
+            let ty = field.ty;
+            if field.is_column() {
+                let i = Literal::usize_unsuffixed(position);
+                position += 1;
+                let column = &field.column;
+                quote! {
+                    #name: #p::decode_field(
+                        __row,
+                        __start + #p::variant_position(__positions, #i, #model_name)?,
+                        #model_name,
+                        #column,
+                    )?
+                }
+            } else {
+                let default = quote_spanned!(ty.span()=> <#ty as #p::Default>::default());
+                quote!(#name: #default)
+            }
+        })
+        .collect();
+    quote! {
+        #[automatically_derived]
+        impl #p::PersistVariant for #ident #bounds {
+            const CUSTOM_HOOKS: bool = #custom_hooks;
+
+            fn decode_at<__R: #p::Row + ?Sized>(
+                __row: &__R,
+                __start: usize,
+                __positions: &[usize],
+            ) -> #p::Result<Self> {
+                #p::Ok(Self {
+                    #(#inits,)*
+                })
+            }
+
+            fn column_ref(&self, __idx: usize) -> #p::Option<&(dyn #p::ToSql + #p::Sync)> {
+                const __VALUE: &&'static str = &<#ident as #p::Variant>::VALUE;
+                match __idx {
+                    #(#positions => #p::Some(&self.#names),)*
+                    #disc => #p::Some(__VALUE),
+                    _ => #p::None,
+                }
+            }
+
             #access
             #snapshots
             #validation
@@ -133,6 +208,7 @@ fn relations(model: &Model, p: &TokenStream) -> TokenStream {
 /// type-erased value; set from a value, set to `NULL`, decoded from a row. A position past the
 /// last column is `None` or an error, never a panic.
 fn column_access(model: &Model, p: &TokenStream) -> TokenStream {
+    let ident = model.ident;
     let model_name = syn::ext::IdentExt::unraw(model.ident).to_string();
     let columns: Vec<&Field> = model.columns().collect();
     let positions = positions(model);
@@ -140,20 +216,41 @@ fn column_access(model: &Model, p: &TokenStream) -> TokenStream {
     let sql_names: Vec<&str> = columns.iter().map(|f| f.column.as_str()).collect();
     let idx = Ident::new("__idx", Span::call_site());
     let out_of_range = quote!(#p::Err(#p::no_column(#model_name, #idx)));
+    // A variant struct's last column, the discriminator: its value is the variant's, writing
+    // or decoding it changes nothing. (A variant has no `column_array`: its enum builds the
+    // arrays of the session's statements.)
+    let variant = model.attrs.inherits.is_some();
+    let disc = Literal::usize_unsuffixed(columns.len());
+    let disc_param = variant.then(
+        || quote!(#disc => #p::Some(#p::param(#p::String::from(<#ident as #p::Variant>::VALUE))),),
+    );
+    let disc_value = variant.then(|| {
+        quote!(#disc => {
+            const __VALUE: &&'static str = &<#ident as #p::Variant>::VALUE;
+            #p::Some(__VALUE as &(dyn #p::Any + #p::Send + #p::Sync))
+        })
+    });
+    let disc_ignored = variant.then(|| quote!(#disc => #p::Ok(()),));
+    let column_array = (!variant).then(|| {
+        quote! {
+            fn column_array(__rows: &[&Self], #idx: usize) -> #p::Option<#p::Param> {
+                match #idx {
+                    #(#positions => #p::Some(#p::column_array_ref(__rows, |__r: &Self| &__r.#names)),)*
+                    _ => #p::None,
+                }
+            }
+        }
+    });
     quote! {
         fn column_param(&self, #idx: usize) -> #p::Option<#p::Param> {
             match #idx {
                 #(#positions => #p::Some(#p::param(#p::Clone::clone(&self.#names))),)*
+                #disc_param
                 _ => #p::None,
             }
         }
 
-        fn column_array(__rows: &[&Self], #idx: usize) -> #p::Option<#p::Param> {
-            match #idx {
-                #(#positions => #p::Some(#p::column_array_ref(__rows, |__r: &Self| &__r.#names)),)*
-                _ => #p::None,
-            }
-        }
+        #column_array
 
         fn column_value(
             &self,
@@ -161,6 +258,7 @@ fn column_access(model: &Model, p: &TokenStream) -> TokenStream {
         ) -> #p::Option<&(dyn #p::Any + #p::Send + #p::Sync)> {
             match #idx {
                 #(#positions => #p::Some(&self.#names as &(dyn #p::Any + #p::Send + #p::Sync)),)*
+                #disc_value
                 _ => #p::None,
             }
         }
@@ -168,6 +266,7 @@ fn column_access(model: &Model, p: &TokenStream) -> TokenStream {
         fn set_column_value(&mut self, #idx: usize, __value: &dyn #p::Any) -> #p::Result<()> {
             match #idx {
                 #(#positions => #p::assign_any(&mut self.#names, __value, #model_name, #sql_names),)*
+                #disc_ignored
                 _ => #out_of_range,
             }
         }
@@ -175,6 +274,7 @@ fn column_access(model: &Model, p: &TokenStream) -> TokenStream {
         fn set_column_null(&mut self, #idx: usize) -> #p::Result<()> {
             match #idx {
                 #(#positions => #p::assign_null(&mut self.#names, #model_name, #sql_names),)*
+                #disc_ignored
                 _ => #out_of_range,
             }
         }
@@ -190,6 +290,7 @@ fn column_access(model: &Model, p: &TokenStream) -> TokenStream {
                     self.#names = #p::decode_field(__row, __at, #model_name, #sql_names)?;
                     #p::Ok(())
                 })*
+                #disc_ignored
                 _ => #out_of_range,
             }
         }
@@ -254,6 +355,17 @@ fn snapshots(model: &Model, p: &TokenStream) -> TokenStream {
     let moved: Vec<Ident> = (0..columns.len())
         .map(|i| format_ident!("__c{}", i))
         .collect();
+    // A variant struct has no deferred columns (refused by the check): its enum's `Persist`
+    // has the defaults.
+    let deferred_items = model.attrs.inherits.is_none().then(|| {
+        quote! {
+            const DEFERRED: bool = #any_deferred;
+
+            fn fill_unloaded(&mut self, __from: &Self) {
+                #(#fills)*
+            }
+        }
+    });
     quote! {
         fn copy_columns(&self) -> Self {
             Self {
@@ -267,11 +379,7 @@ fn snapshots(model: &Model, p: &TokenStream) -> TokenStream {
             __changed
         }
 
-        const DEFERRED: bool = #any_deferred;
-
-        fn fill_unloaded(&mut self, __from: &Self) {
-            #(#fills)*
-        }
+        #deferred_items
 
         fn restore_columns(&mut self, __from: Self) {
             let Self { #(#names: #moved,)* #(#properties: #moved_properties,)* .. } = __from;

@@ -3,6 +3,7 @@
 
 mod db_enum;
 mod from_row;
+mod inherit;
 mod model;
 mod relationship;
 mod session;
@@ -18,6 +19,17 @@ fn model_errors(input: DeriveInput) -> Vec<String> {
     let cx = Ctxt::new();
     let model = ast::Model::from_ast(&cx, &input);
     check::check_model(&cx, &model);
+    messages(cx)
+}
+
+/// Every error `#[derive(Model)]` on an enum (inheritance) reports for `input`, in order.
+fn model_enum_errors(input: DeriveInput) -> Vec<String> {
+    let cx = Ctxt::new();
+    let syn::Data::Enum(data) = &input.data else {
+        panic!("not an enum");
+    };
+    let model = ast::ModelEnum::from_ast(&cx, &input, data);
+    check::check_model_enum(&cx, &model);
     messages(cx)
 }
 

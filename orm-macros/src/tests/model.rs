@@ -209,16 +209,6 @@ fn shapes_and_generics() {
         ]
     );
     assert_eq!(
-        model_errors(parse_quote!(
-            enum E {
-                A,
-            }
-        )),
-        [
-            "#[derive(Model)] only supports structs with named fields; for a PostgreSQL enum type use #[derive(DbEnum)]"
-        ]
-    );
-    assert_eq!(
         model_errors(parse_quote! {
             struct User<T> {
                 #[model(primary_key)]

@@ -4,6 +4,7 @@
 //! The snapshots live in `snapshots/`, named `compile__<module>__<test>.snap`.
 
 mod functions;
+mod inheritance;
 mod queries;
 mod session;
 mod shape;

@@ -12,6 +12,7 @@ mod crud;
 mod errors;
 mod explain;
 mod functions;
+mod inheritance;
 mod lossless;
 mod notify;
 mod queries;

@@ -1,0 +1,308 @@
+//! Single-table inheritance in the metadata: the [`Discriminator`] of a table, and the `const`
+//! functions that build the table of an inheritance enum from its variants' tables at compile
+//! time (so the enum's [`Table`](super::Table) is as `'static` as any model's, and its rows
+//! decode by position).
+//!
+//! Each variant struct (`#[model(inherits = Employee)]`) has its own table metadata: its fields'
+//! columns, then the discriminator column. The enum's table is their union, in order of first
+//! appearance; a column that some variant does not have is nullable in the table (it is
+//! required in the variants that have it).
+
+use super::ColumnDef;
+use crate::types::ColumnType;
+
+/// The discriminator of a table shared by an inheritance hierarchy: the column telling which
+/// variant a row is, and the value of this model's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Discriminator {
+    /// The discriminator column (`#[model(discriminator = "kind")]` on the enum).
+    pub column: &'static str,
+    /// The value of this model's rows (`#[model(value = "manager")]` on the variant): `Some`
+    /// for a variant, whose queries read only rows of that value; `None` for the enum, whose
+    /// queries read every row.
+    pub value: Option<&'static str>,
+}
+
+impl Discriminator {
+    /// The discriminator `column`, for rows of `value` (`None`: every row).
+    pub const fn new(column: &'static str, value: Option<&'static str>) -> Self {
+        Discriminator { column, value }
+    }
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A number per variant of [`ColumnType`], for comparing types in `const` code (where
+/// `PartialEq` is not available). Exhaustive: a new column type must be given a number here.
+const fn type_tag(ty: &ColumnType) -> u8 {
+    match ty {
+        ColumnType::Bool => 0,
+        ColumnType::SmallInt => 1,
+        ColumnType::Integer => 2,
+        ColumnType::BigInt => 3,
+        ColumnType::Real => 4,
+        ColumnType::Double => 5,
+        ColumnType::Text => 6,
+        ColumnType::Bytea => 7,
+        ColumnType::Date => 8,
+        ColumnType::Time => 9,
+        ColumnType::Timestamp => 10,
+        ColumnType::Timestamptz => 11,
+        ColumnType::Uuid => 12,
+        ColumnType::Jsonb => 13,
+        ColumnType::Numeric => 14,
+        ColumnType::Interval => 15,
+        ColumnType::TsVector => 16,
+        ColumnType::TsQuery => 17,
+        ColumnType::Enum(_) => 18,
+        ColumnType::Array(_) => 19,
+    }
+}
+
+const fn same_type(a: &ColumnType, b: &ColumnType) -> bool {
+    match (a, b) {
+        (ColumnType::Enum(x), ColumnType::Enum(y)) => str_eq(x.name, y.name),
+        (ColumnType::Array(x), ColumnType::Array(y)) => same_type(x, y),
+        _ => type_tag(a) == type_tag(b),
+    }
+}
+
+const fn same_len(a: Option<u32>, b: Option<u32>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => x == y,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// Where column `name` is in `columns[..end]`, if it is.
+const fn find(columns: &[ColumnDef], end: usize, name: &str) -> Option<usize> {
+    let mut i = 0;
+    while i < end {
+        if str_eq(columns[i].name, name) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether every part has a column named `name`.
+const fn in_every_part(parts: &[&[ColumnDef]], name: &str) -> bool {
+    let mut p = 0;
+    while p < parts.len() {
+        if find(parts[p], parts[p].len(), name).is_none() {
+            return false;
+        }
+        p += 1;
+    }
+    true
+}
+
+/// How many distinct column names the parts (the variants' columns) have together: the width
+/// of the enum's table.
+pub const fn merged_len(parts: &[&[ColumnDef]]) -> usize {
+    let mut count = 0;
+    let mut p = 0;
+    while p < parts.len() {
+        let mut c = 0;
+        while c < parts[p].len() {
+            let name = parts[p][c].name;
+            let mut seen = false;
+            let mut q = 0;
+            while q < p {
+                if find(parts[q], parts[q].len(), name).is_some() {
+                    seen = true;
+                }
+                q += 1;
+            }
+            if !seen {
+                count += 1;
+            }
+            c += 1;
+        }
+        p += 1;
+    }
+    count
+}
+
+/// The enum's columns: every column of the parts, once, in order of first appearance; nullable
+/// when some part does not have it. `N` is [`merged_len`] of the same parts.
+///
+/// # Panics
+/// At compile time (this runs in a `const`), when two variants declare the same column
+/// differently (type, length, key, generated) or do not share the primary key.
+pub const fn merge_columns<const N: usize>(parts: &[&[ColumnDef]]) -> [ColumnDef; N] {
+    const EMPTY: ColumnDef = ColumnDef::new("", "", ColumnType::Bool);
+    let mut out = [EMPTY; N];
+    let mut n = 0;
+    let mut p = 0;
+    while p < parts.len() {
+        let mut c = 0;
+        while c < parts[p].len() {
+            let col = parts[p][c];
+            match find(&out, n, col.name) {
+                Some(i) => {
+                    let first = out[i];
+                    if !same_type(&first.ty, &col.ty)
+                        || !same_len(first.len, col.len)
+                        || first.primary_key != col.primary_key
+                        || first.generated != col.generated
+                    {
+                        panic!(
+                            "the variants of an inheritance enum declare a column of the same name differently (type, length, primary key or generated): give it one definition, or different names"
+                        );
+                    }
+                    if col.nullable {
+                        out[i].nullable = true;
+                    }
+                }
+                None => {
+                    if n == N {
+                        panic!("merge_columns: N is not merged_len of the parts");
+                    }
+                    let mut merged = col;
+                    if !in_every_part(parts, col.name) {
+                        if col.primary_key {
+                            panic!(
+                                "the variants of an inheritance enum must share the primary key: every variant declares the same key columns"
+                            );
+                        }
+                        merged.nullable = true;
+                    }
+                    out[n] = merged;
+                    n += 1;
+                }
+            }
+            c += 1;
+        }
+        p += 1;
+    }
+    if n != N {
+        panic!("merge_columns: N is not merged_len of the parts");
+    }
+    out
+}
+
+/// Where each column of `part` (a variant's columns) is in `merged` (the enum's): the positions
+/// a variant decodes its fields from in a row of the enum. `W` is `part.len()`.
+///
+/// # Panics
+/// At compile time, when a column of `part` is not in `merged`.
+pub const fn positions<const W: usize>(merged: &[ColumnDef], part: &[ColumnDef]) -> [usize; W] {
+    let mut out = [0usize; W];
+    let mut c = 0;
+    while c < W {
+        match find(merged, merged.len(), part[c].name) {
+            Some(i) => out[c] = i,
+            None => panic!("positions: a variant's column is not in the enum's table"),
+        }
+        c += 1;
+    }
+    out
+}
+
+/// The position of column `name` (the discriminator) in `columns`.
+///
+/// # Panics
+/// At compile time, when there is no such column.
+pub const fn column_position(columns: &[ColumnDef], name: &str) -> usize {
+    match find(columns, columns.len(), name) {
+        Some(i) => i,
+        None => panic!("the discriminator column is not in the enum's table"),
+    }
+}
+
+/// For each column of `merged` (the enum's), its position in `part` (a variant's), or
+/// `usize::MAX` when the variant does not have it. `N` is `merged.len()`.
+pub const fn inverse<const N: usize>(merged: &[ColumnDef], part: &[ColumnDef]) -> [usize; N] {
+    let mut out = [usize::MAX; N];
+    let mut c = 0;
+    while c < N {
+        if let Some(i) = find(part, part.len(), merged[c].name) {
+            out[c] = i;
+        }
+        c += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MANAGER: &[ColumnDef] = &[
+        ColumnDef::new("id", "id", ColumnType::BigInt).primary_key(),
+        ColumnDef::new("name", "name", ColumnType::Text),
+        ColumnDef::new("budget", "budget", ColumnType::Integer),
+        ColumnDef::new("kind", "", ColumnType::Text),
+    ];
+    const ENGINEER: &[ColumnDef] = &[
+        ColumnDef::new("id", "id", ColumnType::BigInt).primary_key(),
+        ColumnDef::new("name", "name", ColumnType::Text),
+        ColumnDef::new("language", "language", ColumnType::Text).nullable(true),
+        ColumnDef::new("kind", "", ColumnType::Text),
+    ];
+    const PARTS: &[&[ColumnDef]] = &[MANAGER, ENGINEER];
+    const N: usize = merged_len(PARTS);
+    const MERGED: [ColumnDef; N] = merge_columns(PARTS);
+
+    #[test]
+    fn union_in_order_of_first_appearance_with_subtype_columns_nullable() {
+        let names: Vec<(&str, bool)> = MERGED.iter().map(|c| (c.name, c.nullable)).collect();
+        assert_eq!(
+            names,
+            [
+                ("id", false),
+                ("name", false),
+                ("budget", true),
+                ("kind", false),
+                ("language", true)
+            ]
+        );
+        assert!(MERGED[0].primary_key);
+    }
+
+    #[test]
+    fn positions_and_inverse() {
+        const P: [usize; 4] = positions(&MERGED, ENGINEER);
+        const I: [usize; N] = inverse(&MERGED, ENGINEER);
+        assert_eq!(P, [0, 1, 4, 3]);
+        assert_eq!(I, [0, 1, usize::MAX, 3, 2]);
+    }
+
+    #[test]
+    fn types_compare_with_their_payload() {
+        static E1: crate::types::EnumType = crate::types::EnumType {
+            name: "a",
+            schema: None,
+            labels: &[],
+        };
+        static E2: crate::types::EnumType = crate::types::EnumType {
+            name: "b",
+            schema: None,
+            labels: &[],
+        };
+        assert!(same_type(&ColumnType::Enum(&E1), &ColumnType::Enum(&E1)));
+        assert!(!same_type(&ColumnType::Enum(&E1), &ColumnType::Enum(&E2)));
+        assert!(!same_type(&ColumnType::Text, &ColumnType::BigInt));
+        assert!(same_type(
+            &ColumnType::Array(&ColumnType::Text),
+            &ColumnType::Array(&ColumnType::Text)
+        ));
+    }
+}

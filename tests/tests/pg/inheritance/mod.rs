@@ -1,0 +1,6 @@
+//! Inheritance against a real server: the employee / manager / engineer story.
+//!
+//! `single_table`: one `employees` table with a `kind` discriminator; `Employee` (an enum
+//! deriving `Model`) reads every row as its variant, `Manager` and `Engineer` read their own.
+
+mod single_table;
