@@ -7,6 +7,7 @@ use super::keys::KeyList;
 use super::option::{JoinedOption, OptionSet, SelectOption};
 use super::pk_filter;
 use super::source::{Cons, Derived as DerivedSource, Inner, Nil, Source, table_item};
+use super::criteria::Criteria;
 use super::{Handles, Selection, Statement, and_filter};
 use crate::ast::{
     CompoundCore, Cte, Distinct, FromItem, Lock, LockStrength, LockWait, Query, SelectCore, SetOp,
@@ -39,6 +40,8 @@ pub struct Select<O, S = Cons<Inner<O>, Nil>> {
     /// Options (relationship loads): a `Vec<Arc<dyn SelectOption<O::Output>>>`, type-erased so
     /// `Select` needs no bound on `O`.
     options: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    /// Set by [`without_criteria`](Select::without_criteria).
+    pub(super) skip_criteria: bool,
     _out: PhantomData<fn() -> (O, S)>,
 }
 
@@ -47,6 +50,7 @@ impl<O, S> Clone for Select<O, S> {
         Select {
             core: self.core.clone(),
             options: self.options.clone(),
+            skip_criteria: self.skip_criteria,
             _out: PhantomData,
         }
     }
@@ -223,6 +227,7 @@ impl<O, S> Select<O, S> {
         Select {
             core: Box::new(core),
             options: None,
+            skip_criteria: false,
             _out: PhantomData,
         }
     }
@@ -233,6 +238,7 @@ impl<O, S> Select<O, S> {
         Select {
             core: self.core,
             options: None,
+            skip_criteria: self.skip_criteria,
             _out: PhantomData,
         }
     }
@@ -242,6 +248,7 @@ impl<O, S> Select<O, S> {
         Select {
             core: self.core,
             options: self.options,
+            skip_criteria: self.skip_criteria,
             _out: PhantomData,
         }
     }
@@ -269,10 +276,12 @@ impl<O, S> Select<O, S> {
     pub fn columns<Sel: Selection<S, I>, I>(self, selection: Sel) -> Select<Sel::Output, S> {
         let mut columns = Vec::new();
         selection.push_nodes(&mut columns);
+        let skip = self.skip_criteria;
         Select::from_core(SelectCore {
             columns,
             ..*self.core
         })
+        .skipping_criteria(skip)
     }
 
     /// Decodes rows into `R` (e.g. a `#[derive(FromRow)]` struct) instead: its fields take the
@@ -580,6 +589,7 @@ impl<O, S> Select<O, S> {
     /// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(*) FROM "users" WHERE "users"."email" IS NULL"#);
     /// ```
     pub fn count(self) -> Select<i64, S> {
+        let skip = self.skip_criteria;
         let core = self.core;
         let simple = matches!(core.distinct, Distinct::None)
             && core.group_by.is_empty()
@@ -595,7 +605,8 @@ impl<O, S> Select<O, S> {
                     lateral: false,
                 }],
                 ..SelectCore::default()
-            });
+            })
+            .skipping_criteria(skip);
         }
         Select::from_core(SelectCore {
             columns: vec![Node::CountStar],
@@ -603,6 +614,7 @@ impl<O, S> Select<O, S> {
             lock: None,
             ..*core
         })
+        .skipping_criteria(skip)
     }
 
     /// Whether this query returns any row: `SELECT EXISTS (SELECT 1 FROM ... WHERE ...)`.
@@ -623,6 +635,7 @@ impl<O, S> Select<O, S> {
             columns: vec![Node::Exists(Box::new(Query::from(inner)))],
             ..SelectCore::default()
         })
+        .skipping_criteria(self.skip_criteria)
     }
 
     /// The query as a scalar subquery expression: `(SELECT ...)`, typed by its one column
@@ -739,20 +752,15 @@ impl<O: Decode, S> Select<O, S> {
 impl<O: Decode, S> Statement for Select<O, S> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
-        let joined: Vec<JoinedOption<'_, O::Output>> = self
-            .option_list()
-            .map(|options| {
-                options
-                    .iter()
-                    .filter_map(|o| Some((o, o.joined_width()?)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if joined.is_empty() {
-            return compile::select_statement(&self.core, compile::Output::of::<O>(O::WIDTH));
-        }
-        let (core, width) = super::option::joined_core(&self.core, O::WIDTH, &joined)?;
-        compile::select_statement_width(&core, width)
+        self.compile_criteria(None)
+    }
+
+    fn compile_with(&self, criteria: &Criteria) -> Result<CompiledQuery> {
+        self.compile_criteria(Some(criteria).filter(|_| !self.skip_criteria))
+    }
+
+    fn uses_criteria(&self) -> bool {
+        !self.skip_criteria
     }
 
     fn options(&self) -> Option<OptionSet<O::Output>> {
@@ -764,6 +772,39 @@ impl<O: Decode, S> Statement for Select<O, S> {
             options: options.clone(),
             query: self.clone().into_query(),
         })
+    }
+}
+
+impl<O: Decode, S> Select<O, S> {
+    /// Compiles, with the joined loads' joins, then the criteria (which so reach the joins'
+    /// `ON` clauses).
+    fn compile_criteria(&self, criteria: Option<&Criteria>) -> Result<CompiledQuery> {
+        let criteria = criteria.filter(|c| !c.is_empty());
+        let joined: Vec<JoinedOption<'_, O::Output>> = self
+            .option_list()
+            .map(|options| {
+                options
+                    .iter()
+                    .filter_map(|o| Some((o, o.joined_width()?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if joined.is_empty() {
+            let out = compile::Output::of::<O>(O::WIDTH);
+            return match criteria {
+                None => compile::select_statement(&self.core, out),
+                Some(c) => {
+                    let mut core = (*self.core).clone();
+                    c.apply_select(&mut core);
+                    compile::select_statement(&core, out)
+                }
+            };
+        }
+        let (mut core, width) = super::option::joined_core(&self.core, O::WIDTH, &joined)?;
+        if let Some(c) = criteria {
+            c.apply_select(&mut core);
+        }
+        compile::select_statement_width(&core, width)
     }
 }
 

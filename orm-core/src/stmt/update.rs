@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 use super::derived::Derived;
 use super::pk_filter;
 use super::source::{Cons, Inner, Nil, Source, table_item};
+use super::criteria::Criteria;
 use super::{Selection, Statement, and_filter, model_columns};
 use crate::ast::UpdateCore;
 use crate::compile::{self, CompiledQuery};
@@ -34,6 +35,8 @@ type Types<M, O, S> = PhantomData<fn() -> (M, O, S)>;
 /// ```
 pub struct Update<M, O = (), S = Cons<Inner<M>, Nil>> {
     pub(crate) core: UpdateCore,
+    /// Set by [`without_criteria`](Update::without_criteria).
+    pub(super) skip_criteria: bool,
     _out: Types<M, O, S>,
 }
 
@@ -47,6 +50,7 @@ impl<M, O, S> Clone for Update<M, O, S> {
                 filter: self.core.filter.clone(),
                 returning: self.core.returning.clone(),
             },
+            skip_criteria: self.skip_criteria,
             _out: PhantomData,
         }
     }
@@ -75,6 +79,7 @@ pub fn update<M: Model>() -> Update<M> {
             filter: None,
             returning: Vec::new(),
         },
+        skip_criteria: false,
         _out: PhantomData,
     }
 }
@@ -102,6 +107,7 @@ pub fn update_model<M: Model>(row: &M) -> Update<M, M> {
             filter: pk_filter::<M>(row.pk()).into_node().into(),
             returning: model_columns(M::TABLE),
         },
+        skip_criteria: false,
         _out: PhantomData,
     }
 }
@@ -116,6 +122,7 @@ impl<M: Model, O, S> Update<M, O, S> {
                 filter: self.core.filter,
                 returning,
             },
+            skip_criteria: self.skip_criteria,
             _out: PhantomData,
         }
     }
@@ -224,5 +231,18 @@ impl<M, O: Decode, S> Statement for Update<M, O, S> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
         compile::update(&self.core)
+    }
+
+    fn compile_with(&self, criteria: &Criteria) -> Result<CompiledQuery> {
+        if self.skip_criteria || criteria.is_empty() {
+            return self.compile();
+        }
+        let mut core = self.core.clone();
+        criteria.apply_update(&mut core);
+        compile::update(&core)
+    }
+
+    fn uses_criteria(&self) -> bool {
+        !self.skip_criteria
     }
 }

@@ -10,18 +10,22 @@
 //! - `mod.rs`: the [`Session`] type and its state (transaction, pending rollback, hooks);
 //! - `objects.rs`: adding, getting and querying objects, relationships, deleting, expiring,
 //!   refreshing, merging;
+//! - `criteria.rs`: the global criteria every statement of the session takes;
 //! - `flush.rs`: flushing, commit, rollback and savepoints;
 //! - `options.rs`: [`SessionOptions`];
 //! - `retry.rs`: [`RetryPolicy`].
 
 use std::future::Future;
+use std::sync::Arc;
 
 use orm_core::ErrorKind;
 use orm_core::driver::SavepointToken;
+use orm_core::stmt::Criteria;
 
 use crate::transaction::Transaction;
 use crate::{Database, Error, Result};
 
+mod criteria;
 mod flush;
 mod objects;
 mod open;
@@ -94,6 +98,8 @@ pub struct Session {
     in_flush: bool,
     before_flush: Vec<BeforeFlush>,
     after_commit: Vec<AfterCommit>,
+    /// The global criteria of its statements (see `criteria.rs`).
+    criteria: Arc<Criteria>,
 }
 
 impl std::fmt::Debug for Session {
@@ -104,6 +110,7 @@ impl std::fmt::Debug for Session {
             .field("savepoints", &self.nested.len())
             .field("failed", &self.failed)
             .field("unit_of_work", &self.uow)
+            .field("criteria", &self.criteria)
             .finish()
     }
 }
@@ -121,6 +128,7 @@ impl Session {
             in_flush: false,
             before_flush: Vec::new(),
             after_commit: Vec::new(),
+            criteria: db.shared_criteria(),
         }
     }
 
@@ -171,7 +179,8 @@ impl Session {
     }
 
     /// The session's transaction (begun if needed, after an autoflush), to run Core
-    /// statements on it with [`Executor`](crate::Executor) methods. What runs there is not tracked.
+    /// statements on it with [`Executor`](crate::Executor) methods. What runs there is not
+    /// tracked, and takes none of the session's [criteria](Session::with_criteria).
     pub async fn connection(&mut self) -> Result<&Transaction<'static>> {
         self.check()?;
         self.autoflush().await?;
