@@ -181,6 +181,15 @@ impl<M: Model, O, S> Delete<M, O, S> {
     }
 }
 
+impl<M, O, S> Delete<M, O, S> {
+    /// The escape hatch: this `DELETE` takes no criteria, even run through a session that has
+    /// some (a purge of soft-deleted rows, say).
+    pub fn without_criteria(mut self) -> Self {
+        self.skip_criteria = true;
+        self
+    }
+}
+
 impl<M, O: Decode, S> Statement for Delete<M, O, S> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {

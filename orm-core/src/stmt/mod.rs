@@ -12,6 +12,7 @@ mod keys;
 mod option;
 pub mod rel_join;
 mod select;
+mod select_compile;
 mod select_join;
 pub mod source;
 mod update;

@@ -4,16 +4,13 @@ use std::sync::Arc;
 
 use super::derived::Derived;
 use super::keys::KeyList;
-use super::option::{JoinedOption, OptionSet, SelectOption};
+use super::option::SelectOption;
 use super::pk_filter;
 use super::source::{Cons, Derived as DerivedSource, Inner, Nil, Source, table_item};
-use super::criteria::Criteria;
-use super::{Handles, Selection, Statement, and_filter};
+use super::{Handles, Selection, and_filter};
 use crate::ast::{
     CompoundCore, Cte, Distinct, FromItem, Lock, LockStrength, LockWait, Query, SelectCore, SetOp,
 };
-use crate::compile::{self, CompiledQuery};
-use crate::error::Result;
 use crate::expr::{ColumnRef, Expr, Node, OrderBy, Over, param};
 use crate::model::Model;
 use crate::row::Decode;
@@ -717,6 +714,30 @@ impl<O, S> Select<O, S> {
     }
 }
 
+impl<O, S> Select<O, S> {
+    /// The escape hatch: this query (and its relationship loads) takes no criteria, even run
+    /// through a session that has some (an administrator's view of soft-deleted rows, say).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// use orm_core::stmt::Criteria;
+    /// # use orm_core::__doc_fixture::User;
+    /// let mut criteria = Criteria::new();
+    /// criteria.add::<User>(User::email.is_not_null()).unwrap();
+    /// let q = select::<User>().without_criteria();
+    /// assert_eq!(q.compile_with(&criteria).unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users""#);
+    /// ```
+    pub fn without_criteria(self) -> Self {
+        self.skipping_criteria(true)
+    }
+
+    /// Carries over the flag of the query this one was made from.
+    pub(super) fn skipping_criteria(mut self, skip: bool) -> Self {
+        self.skip_criteria |= skip;
+        self
+    }
+}
+
 impl<M: Model, S> Select<M, S> {
     /// Filters on the model's primary key.
     ///
@@ -742,69 +763,10 @@ impl<O: Decode, S> Select<O, S> {
         self
     }
 
-    fn option_list(&self) -> Option<&Vec<Arc<dyn SelectOption<O::Output>>>> {
+    pub(super) fn option_list(&self) -> Option<&Vec<Arc<dyn SelectOption<O::Output>>>> {
         self.options
             .as_ref()?
             .downcast_ref::<Vec<Arc<dyn SelectOption<O::Output>>>>()
-    }
-}
-
-impl<O: Decode, S> Statement for Select<O, S> {
-    type Row = O;
-    fn compile(&self) -> Result<CompiledQuery> {
-        self.compile_criteria(None)
-    }
-
-    fn compile_with(&self, criteria: &Criteria) -> Result<CompiledQuery> {
-        self.compile_criteria(Some(criteria).filter(|_| !self.skip_criteria))
-    }
-
-    fn uses_criteria(&self) -> bool {
-        !self.skip_criteria
-    }
-
-    fn options(&self) -> Option<OptionSet<O::Output>> {
-        let options = self.option_list()?;
-        if options.is_empty() {
-            return None;
-        }
-        Some(OptionSet {
-            options: options.clone(),
-            query: self.clone().into_query(),
-        })
-    }
-}
-
-impl<O: Decode, S> Select<O, S> {
-    /// Compiles, with the joined loads' joins, then the criteria (which so reach the joins'
-    /// `ON` clauses).
-    fn compile_criteria(&self, criteria: Option<&Criteria>) -> Result<CompiledQuery> {
-        let criteria = criteria.filter(|c| !c.is_empty());
-        let joined: Vec<JoinedOption<'_, O::Output>> = self
-            .option_list()
-            .map(|options| {
-                options
-                    .iter()
-                    .filter_map(|o| Some((o, o.joined_width()?)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if joined.is_empty() {
-            let out = compile::Output::of::<O>(O::WIDTH);
-            return match criteria {
-                None => compile::select_statement(&self.core, out),
-                Some(c) => {
-                    let mut core = (*self.core).clone();
-                    c.apply_select(&mut core);
-                    compile::select_statement(&core, out)
-                }
-            };
-        }
-        let (mut core, width) = super::option::joined_core(&self.core, O::WIDTH, &joined)?;
-        if let Some(c) = criteria {
-            c.apply_select(&mut core);
-        }
-        compile::select_statement_width(&core, width)
     }
 }
 

@@ -227,6 +227,15 @@ impl<M: Model, O, S> Update<M, O, S> {
     }
 }
 
+impl<M, O, S> Update<M, O, S> {
+    /// The escape hatch: this `UPDATE` takes no criteria, even run through a session that has
+    /// some.
+    pub fn without_criteria(mut self) -> Self {
+        self.skip_criteria = true;
+        self
+    }
+}
+
 impl<M, O: Decode, S> Statement for Update<M, O, S> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
