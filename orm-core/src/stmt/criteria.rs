@@ -339,7 +339,12 @@ impl<'c> Rewrite<'c> {
     fn add_conditions(&self, core: &mut SelectCore) {
         let c = self.criteria;
         let covered = |i: &FromItem| c.condition_for(i).is_some();
-        if !core.from.iter().chain(core.joins.iter().map(|j| &j.item)).any(covered) {
+        if !core
+            .from
+            .iter()
+            .chain(core.joins.iter().map(|j| &j.item))
+            .any(covered)
+        {
             return;
         }
         // Joins on a foreign key are resolved now: the condition is ANDed to them, and a
@@ -400,10 +405,7 @@ impl<'c> Rewrite<'c> {
         };
         let inner = SelectCore {
             columns: vec![Node::Keyword("*")],
-            from: vec![FromItem::Table {
-                table,
-                alias: None,
-            }],
+            from: vec![FromItem::Table { table, alias: None }],
             filter: Some(cond.clone()),
             ..SelectCore::default()
         };

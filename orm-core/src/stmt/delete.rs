@@ -1,11 +1,11 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use super::criteria::Criteria;
 use super::derived::Derived;
 use super::pk_filter;
 use super::source::table_item;
 use super::source::{Cons, Inner, Nil, Source};
-use super::criteria::Criteria;
 use super::{Selection, Statement, and_filter, model_columns};
 use crate::ast::DeleteCore;
 use crate::compile::{self, CompiledQuery};

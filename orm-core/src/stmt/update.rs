@@ -1,10 +1,10 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use super::criteria::Criteria;
 use super::derived::Derived;
 use super::pk_filter;
 use super::source::{Cons, Inner, Nil, Source, table_item};
-use super::criteria::Criteria;
 use super::{Selection, Statement, and_filter, model_columns};
 use crate::ast::UpdateCore;
 use crate::compile::{self, CompiledQuery};

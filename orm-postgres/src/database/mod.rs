@@ -36,8 +36,8 @@ use crate::executor::Executor;
 use crate::executor::sealed::{Acquire, ConnRef};
 use crate::metrics::{PoolMetrics, PoolStatus};
 use crate::{Error, ErrorKind, PoolStage, Result};
-use orm_core::stmt::Criteria;
 use connector::Connector;
+use orm_core::stmt::Criteria;
 
 /// A PostgreSQL database reached through a pool of connections.
 ///

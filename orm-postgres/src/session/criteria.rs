@@ -73,10 +73,7 @@ impl Session {
 
     /// The session's transaction (begun if needed) as an executor that applies the session's
     /// criteria, which the caller takes (a cheap clone) before borrowing the session for it.
-    pub(super) async fn filtered<'s>(
-        &'s mut self,
-        criteria: &'s Criteria,
-    ) -> Result<Filtered<'s>> {
+    pub(super) async fn filtered<'s>(&'s mut self, criteria: &'s Criteria) -> Result<Filtered<'s>> {
         let conn = self.tx().await?.conn();
         Ok(Filtered { conn, criteria })
     }

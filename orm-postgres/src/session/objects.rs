@@ -152,7 +152,11 @@ impl Session {
         self.check()?;
         self.autoflush().await?;
         let criteria = self.criteria.clone();
-        let r = self.filtered(&criteria).await?.fetch_optional(statement).await;
+        let r = self
+            .filtered(&criteria)
+            .await?
+            .fetch_optional(statement)
+            .await;
         r.map_err(|e| self.fail(e))
     }
 
@@ -181,7 +185,11 @@ impl Session {
             .map(|p| self.uow.columns_of(p, "load"))
             .collect::<Result<Vec<P>>>()?;
         let criteria = self.criteria.clone();
-        let r = self.filtered(&criteria).await?.load(&mut copies, load).await;
+        let r = self
+            .filtered(&criteria)
+            .await?
+            .load(&mut copies, load)
+            .await;
         r.map_err(|e| self.fail(e))?;
         for (parent, copy) in parents.iter().zip(copies) {
             self.uow.attach_loaded(parent, copy)?;

@@ -97,10 +97,7 @@ fn bulk_update_delete_and_upsert_are_filtered() {
 #[test]
 fn without_criteria_compiles_as_written() {
     let q = select::<Project>().without_criteria().count();
-    assert_eq!(
-        sql(q),
-        "SELECT count(*) FROM \"cr_project\"\n-- params: []"
-    );
+    assert_eq!(sql(q), "SELECT count(*) FROM \"cr_project\"\n-- params: []");
     let d = delete::<Task>().without_criteria();
     assert_eq!(sql(d), "DELETE FROM \"cr_task\"\n-- params: []");
 }
@@ -118,7 +115,10 @@ fn the_sql_does_not_depend_on_the_tenant() {
 fn a_criteria_may_name_only_its_model_columns() {
     let mut c = Criteria::new();
     let err = c.add::<Task>(Project::tenant_id.eq(1)).unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::InvalidStatement(_)), "{err}");
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidStatement(_)),
+        "{err}"
+    );
     assert!(err.to_string().contains("cr_project"), "{err}");
     assert!(c.is_empty());
     // A subquery may read other tables.
