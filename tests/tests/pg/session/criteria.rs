@@ -449,3 +449,37 @@ async fn two_tenants_run_the_same_sql() {
         sql[1]
     );
 }
+
+/// The README's "Global criteria" example, line for line.
+#[tokio::test]
+async fn the_readme_example_runs() -> orm_postgres::Result<()> {
+    let f = fixture().await;
+    let (db, tenant, other_tenants_project) = (f.t.db.clone(), 1, f.c);
+
+    // Soft delete in every session opened on this handle.
+    let db = db.with_criteria::<Project>(Project::deleted_at.is_null())?;
+
+    // Per request: the caller's tenant.
+    let mut s = db.session();
+    s.with_criteria::<Project>(Project::tenant_id.eq(tenant))?;
+    s.with_criteria::<Task>(Task::tenant_id.eq(tenant))?;
+
+    let projects = s
+        .all(select::<Project>().load(Project::tasks.joined()))
+        .await?;
+    assert!(s.get::<Project>(other_tenants_project).await?.is_none());
+    let renamed = s.execute(update::<Task>().set(Task::title, "x")).await?;
+
+    // The escape hatches: one statement, or the whole session.
+    let everything = s.all(select::<Project>().without_criteria()).await?;
+    s.remove_criteria::<Project>();
+
+    assert_eq!(projects.len(), 2, "a and d");
+    assert_eq!(
+        renamed, 3,
+        "a1, a2 and d2: this handle has no soft delete on tasks"
+    );
+    assert_eq!(everything.len(), 4);
+    assert_eq!(s.all(select::<Project>()).await?.len(), 4);
+    Ok(())
+}
