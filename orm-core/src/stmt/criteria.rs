@@ -146,33 +146,37 @@ impl Criteria {
 
     /// Adds the conditions to an `UPDATE`: its target's and its `FROM` tables' in `WHERE`.
     pub fn apply_update(&self, core: &mut UpdateCore) {
-        if self.is_empty() {
-            return;
-        }
-        let mut r = Rewrite::new(self);
-        core.from.iter_mut().for_each(|i| r.item(i));
-        core.sets.iter_mut().for_each(|(_, n)| r.node(n));
-        core.returning.iter_mut().for_each(|n| r.node(n));
-        if let Some(f) = &mut core.filter {
-            r.node(f);
-        }
-        let conditions = self.dml_conditions(core.table, &core.from);
-        and_all(&mut core.filter, conditions);
+        let values = core.sets.iter_mut().map(|(_, n)| n);
+        let nodes = values.chain(core.returning.iter_mut());
+        self.apply_dml(core.table, &mut core.from, nodes, &mut core.filter);
     }
 
     /// Adds the conditions to a `DELETE`: its target's and its `USING` tables' in `WHERE`.
     pub fn apply_delete(&self, core: &mut DeleteCore) {
+        let nodes = core.returning.iter_mut();
+        self.apply_dml(core.table, &mut core.using, nodes, &mut core.filter);
+    }
+
+    /// An `UPDATE` or `DELETE` of `target` reading `items` too, with `nodes` besides its
+    /// filter: their subqueries, then the tables' conditions in `WHERE`.
+    fn apply_dml<'n>(
+        &self,
+        target: TableRef,
+        items: &mut [FromItem],
+        nodes: impl Iterator<Item = &'n mut Node>,
+        filter: &mut Option<Node>,
+    ) {
         if self.is_empty() {
             return;
         }
         let mut r = Rewrite::new(self);
-        core.using.iter_mut().for_each(|i| r.item(i));
-        core.returning.iter_mut().for_each(|n| r.node(n));
-        if let Some(f) = &mut core.filter {
+        items.iter_mut().for_each(|i| r.item(i));
+        nodes.for_each(|n| r.node(n));
+        if let Some(f) = filter {
             r.node(f);
         }
-        let conditions = self.dml_conditions(core.table, &core.using);
-        and_all(&mut core.filter, conditions);
+        let conditions = self.dml_conditions(target, items);
+        and_all(filter, conditions);
     }
 
     /// Adds the conditions to an `INSERT`: to its `SELECT`, and to the `WHERE` of an upsert's

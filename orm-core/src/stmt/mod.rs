@@ -1,7 +1,8 @@
 //! Statements: `SELECT`, `INSERT`, `UPDATE`, `DELETE`, as plain data with by-value builders.
 //!
 //! Each statement knows its output type (what a row decodes into) and compiles through
-//! [`Statement::compile`] to SQL text plus parameters.
+//! [`Statement::compile`] to SQL text plus parameters, or through [`Statement::compile_with`]
+//! with global [`Criteria`] added to its tree first (what the session does).
 
 mod compound;
 mod criteria;

@@ -76,6 +76,9 @@ type AfterCommit = Box<dyn FnMut() + Send>;
 ///   every object as it was before the flush.
 /// - **Rollback** restores every object to its state when the transaction began: objects added
 ///   since are expunged, deleted ones come back, changed ones get their old values.
+/// - **Global criteria** ([`with_criteria`](Session::with_criteria), or inherited from
+///   [`Database::with_criteria`]): conditions per model that every statement of the session
+///   includes (soft delete, a tenant, row-level access), loads and bulk writes included.
 /// - **Relationships** of tracked objects are reached through the session
 ///   ([`related`](Session::related), [`set_related`](Session::set_related),
 ///   [`append`](Session::append), [`remove`](Session::remove)); loading never happens behind
