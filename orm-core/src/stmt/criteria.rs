@@ -3,24 +3,6 @@
 //! access. The ORM's session applies them to every statement it runs; this module holds the
 //! conditions and rewrites a statement's tree with them, before it is compiled (the compiler
 //! never sees them).
-//!
-//! Where a condition goes, for a table read by a `SELECT`:
-//! - read in `FROM` (or `JOIN`ed, or `CROSS JOIN`ed): `AND`ed into `WHERE`;
-//! - `LEFT JOIN`ed: `AND`ed into the join's `ON`, so the rows it joins to still appear (with
-//!   `NULL`s), as a joined relationship load needs;
-//! - in a query with a `RIGHT` or `FULL` join: the table becomes `(SELECT * FROM t WHERE
-//!   condition) AS t`, the only form that keeps the outer join's meaning;
-//! - in subqueries, CTEs, `EXISTS` and `IN (SELECT ...)`: the same, at every depth.
-//!
-//! An `UPDATE` or `DELETE` gets the condition of its target table (and of its `FROM`/`USING`
-//! tables) in `WHERE`, so it never touches a filtered row; an `INSERT ... SELECT` gets them in
-//! its query, and an upsert's `DO UPDATE` gets the target's condition in its `WHERE`, so a
-//! conflict with a filtered row leaves that row alone. Rows an `INSERT` writes are not checked.
-//! Raw SQL is never rewritten. The conditions themselves are not rewritten (criteria do not
-//! apply inside criteria).
-//!
-//! A condition's values are parameters: the SQL depends only on which tables have criteria,
-//! never on the values (a tenant id), so the statement cache keeps working.
 
 use std::sync::Arc;
 
@@ -34,8 +16,26 @@ use crate::expr::{ColumnRef, Expr, Node};
 use crate::meta::TableRef;
 use crate::model::Model;
 
-/// Conditions per table, that statements include wherever they read the table. See the
-/// [module docs](self) for where each condition goes.
+/// Conditions per table, that statements include wherever they read the table.
+///
+/// Where a condition goes, for a table read by a `SELECT`:
+/// - read in `FROM`, or `CROSS JOIN`ed: `AND`ed into `WHERE`;
+/// - `JOIN`ed: `AND`ed into the join's `ON` (a join on a foreign key is resolved first); for a
+///   `LEFT JOIN` that keeps the rows it joins to (with `NULL`s), as a joined relationship load
+///   needs;
+/// - in a query with a `RIGHT` or `FULL` join: the table becomes `(SELECT * FROM t WHERE
+///   condition) AS t`, the only form that keeps the outer join's meaning;
+/// - in subqueries, CTEs, `EXISTS` and `IN (SELECT ...)`: the same, at every depth.
+///
+/// An `UPDATE` or `DELETE` gets the condition of its target table (and of its `FROM`/`USING`
+/// tables) in `WHERE`, so it never touches a filtered row; an `INSERT ... SELECT` gets them in
+/// its query, and an upsert's `DO UPDATE` gets the target's condition in its `WHERE`, so a
+/// conflict with a filtered row leaves that row alone. Rows an `INSERT` writes are not checked.
+/// Raw SQL is never rewritten. The conditions themselves are not rewritten (criteria do not
+/// apply inside criteria).
+///
+/// A condition's values are parameters: the SQL depends only on which tables have criteria,
+/// never on the values (a tenant id), so the statement cache keeps working.
 ///
 /// ```
 /// use orm_core::prelude::*;
