@@ -35,8 +35,11 @@ impl Session {
     /// criteria, so a per-request tenant id does not defeat the statement cache.
     ///
     /// Not covered: the flush (it writes the objects the session holds, by key: objects it
-    /// could only have loaded through the criteria), rows an `INSERT` writes, raw SQL, and
-    /// Core statements run on [`connection`](Session::connection). The escape hatch is
+    /// could only have loaded through the criteria), rows an `INSERT` writes, raw SQL, Core
+    /// statements run on [`connection`](Session::connection), and objects already in hand:
+    /// criteria set after a load do not take back what it loaded (what
+    /// [`related`](Session::related) answers from the session, or objects the caller holds).
+    /// Set them before the first query, as a per-request scope does. The escape hatch is
     /// explicit: [`without_criteria`](crate::Select::without_criteria) on one statement, or
     /// [`remove_criteria`](Session::remove_criteria) on the session. A condition naming
     /// another model's columns is an [`InvalidStatement`](crate::ErrorKind::InvalidStatement)
