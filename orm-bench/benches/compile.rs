@@ -83,4 +83,18 @@ fn main() {
                 .ok(),
         );
     });
+    // What a session's global criteria add: the tree is cloned and rewritten before compiling.
+    let mut criteria = orm_postgres::stmt::Criteria::new();
+    let tenant = User::hair_color.eq("red".to_string());
+    if criteria.add::<User>(tenant).is_err() {
+        return;
+    }
+    measure("select by pk, with a criteria", quick, || {
+        black_box(
+            select::<User>()
+                .by_pk(black_box(7))
+                .compile_with(&criteria)
+                .ok(),
+        );
+    });
 }

@@ -5,6 +5,6 @@
 pub use crate::compile::SqlWriter;
 pub use crate::load::joined::JoinedFold;
 pub use crate::load::run::{LoadPlan, plan as load_plan, run_loads};
-pub use crate::load::runner::{BoxFuture, QueryRunner, RowAccess, RowSink};
+pub use crate::load::runner::{BoxFuture, QueryRunner, RowAccess, RowSink, WithCriteria};
 pub use crate::session::{FlushJob, SavepointToken, Status, UnitOfWork};
 pub use crate::stmt::pk_filter;

@@ -39,7 +39,7 @@
 //! | schema | [`types`], [`meta`], [`row`], [`model`] | column types and values ([`types::Param`]); table, key, index and relationship metadata; decoding rows by position ([`FromRow`], [`Decode`]); [`Model`]: a struct mapped to a table (metadata, key, values, decoding) |
 //! | AST | [`ast`] | plain-data expression and statement nodes |
 //! | compiler | [`compile`] | AST → SQL text and parameters; knows nothing of rows, models or the session |
-//! | builders | [`expr`], [`stmt`], [`raw`], [`ddl`] | typed [`Expr<T>`] and [`Column<M, T>`], `select`/`insert`/`update`/`delete`, joins and `EXISTS` along relationships, raw SQL, DDL; the select's option slot ([`stmt::SelectOption`]) |
+//! | builders | [`expr`], [`stmt`], [`raw`], [`ddl`] | typed [`Expr<T>`] and [`Column<M, T>`], `select`/`insert`/`update`/`delete`, joins and `EXISTS` along relationships, raw SQL, DDL; the select's option slot ([`stmt::SelectOption`]); global criteria ([`stmt::Criteria`]), added to a statement's tree before it compiles |
 //! | ORM | [`relation`], [`load`] | [`Related`](relation::Related), [`Relation`](relation::Relation), [`Relationship`](relation::Relationship); the loading strategies (selectin, subquery, joined, raise), which ride on the option slot |
 //! | session | [`session`] | tracked objects, identity map, undo log, flush plan and its SQL, cascades, the [`UnitOfWork`](session::UnitOfWork); [`Persist`](session::Persist), what the derive implements for it |
 //! | facade | `lib.rs`, [`func`], `__private`, `driver` | the prelude and the `func` namespace; the items generated code names; what `orm-postgres` needs (hidden) |

@@ -6,6 +6,7 @@ use std::ops::Deref;
 
 use crate::Result;
 use crate::conn::Conn;
+use orm_core::stmt::Criteria;
 
 pub(crate) mod sealed {
     use super::*;
@@ -35,5 +36,10 @@ pub(crate) mod sealed {
     pub trait Acquire {
         /// The connection for one call.
         fn acquire(&self) -> impl Future<Output = Result<ConnRef<'_>>> + Send;
+
+        /// The criteria statements run here take (a session's); none by default.
+        fn criteria(&self) -> Option<&Criteria> {
+            None
+        }
     }
 }

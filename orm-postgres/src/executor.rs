@@ -17,7 +17,8 @@ use crate::load::{IntoLoader, Strategy};
 use crate::pg_row::PgRow;
 use crate::trace::Trace;
 use crate::{Decode, Result, RowOf, Statement};
-use orm_core::driver::{JoinedFold, LoadPlan, load_plan, run_loads};
+use orm_core::driver::{JoinedFold, LoadPlan, QueryRunner, WithCriteria, load_plan, run_loads};
+use orm_core::stmt::Criteria;
 
 pub(crate) use crate::acquire::sealed;
 
@@ -43,7 +44,7 @@ pub trait Executor: Acquire + Sync {
         &self,
         statement: S,
     ) -> impl Future<Output = Result<Vec<RowOf<S>>>> + Send {
-        let compiled = statement.compile();
+        let (criteria, compiled) = compile_in(self, &statement);
         let plan = load_plan(&statement);
         async move {
             let q = compiled?;
@@ -51,7 +52,7 @@ pub trait Executor: Acquire + Sync {
             match plan {
                 None => conn.fetch_all::<S::Row>(&q).await,
                 // Boxed: keeps the common future small (it is moved on every poll setup).
-                Some(plan) => Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan)).await,
+                Some(plan) => Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await,
             }
         }
     }
@@ -97,13 +98,13 @@ pub trait Executor: Acquire + Sync {
         &self,
         statement: S,
     ) -> impl Future<Output = Result<RowOf<S>>> + Send {
-        let compiled = statement.compile();
+        let (criteria, compiled) = compile_in(self, &statement);
         let plan = load_plan(&statement);
         async move {
             let q = compiled?;
             let conn = self.acquire().await?;
             if let Some(plan) = plan {
-                let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan)).await?;
+                let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await?;
                 return exactly_one(rows);
             }
             conn.fetch_opt::<S::Row>(&q, true)
@@ -118,13 +119,13 @@ pub trait Executor: Acquire + Sync {
         &self,
         statement: S,
     ) -> impl Future<Output = Result<Option<RowOf<S>>>> + Send {
-        let compiled = statement.compile();
+        let (criteria, compiled) = compile_in(self, &statement);
         let plan = load_plan(&statement);
         async move {
             let q = compiled?;
             let conn = self.acquire().await?;
             if let Some(plan) = plan {
-                let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan)).await?;
+                let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await?;
                 return match rows.len() {
                     0 => Ok(None),
                     _ => exactly_one(rows).map(Some),
@@ -137,7 +138,7 @@ pub trait Executor: Acquire + Sync {
     /// Runs the statement and returns the number of rows it affected (inserted, updated,
     /// deleted or selected).
     fn execute<S: Statement>(&self, statement: S) -> impl Future<Output = Result<u64>> + Send {
-        let compiled = statement.compile();
+        let (_, compiled) = compile_in(self, &statement);
         async move {
             let q = compiled?;
             self.acquire().await?.execute(&q).await
@@ -153,7 +154,7 @@ pub trait Executor: Acquire + Sync {
         &self,
         statement: S,
     ) -> impl Future<Output = Result<RowStream<'_, S::Row>>> + Send {
-        let compiled = statement.compile();
+        let (_, compiled) = compile_in(self, &statement);
         let has_loads = statement.options().is_some();
         async move {
             let q = compiled?;
@@ -185,7 +186,17 @@ pub trait Executor: Acquire + Sync {
         async move {
             let conn = self.acquire().await?;
             let loaders = [loader];
-            run_loads(&*conn, parents.iter_mut().collect(), &loaders, None, false).await
+            let parents = parents.iter_mut().collect();
+            match self.criteria() {
+                None => run_loads(&*conn, parents, &loaders, None, false).await,
+                Some(criteria) => {
+                    let runner = WithCriteria {
+                        runner: &*conn,
+                        criteria,
+                    };
+                    run_loads(&runner, parents, &loaders, None, false).await
+                }
+            }
         }
     }
 
@@ -276,22 +287,48 @@ pub trait Executor: Acquire + Sync {
     }
 }
 
+/// Compiles a statement with the criteria of the executor it runs on (a session's), unless it
+/// opted out; returns the criteria its relationship loads take.
+fn compile_in<'e, E: Acquire + ?Sized, S: Statement>(
+    executor: &'e E,
+    statement: &S,
+) -> (Option<&'e Criteria>, Result<crate::CompiledQuery>) {
+    match executor.criteria() {
+        Some(c) if statement.uses_criteria() && !c.is_empty() => {
+            (Some(c), statement.compile_with(c))
+        }
+        _ => (None, statement.compile()),
+    }
+}
+
 /// Runs a query and its relationship loads: joined loads fold the query's own rows into their
-/// parents, the others run afterwards (together) on the same connection.
+/// parents, the others run afterwards (together) on the same connection, with `criteria`.
 async fn fetch_loaded<D: Decode>(
     conn: &Conn,
     q: &crate::CompiledQuery,
     (loaders, query): LoadPlan<D::Output>,
+    criteria: Option<&Criteria>,
 ) -> Result<Vec<D::Output>> {
+    let with;
+    let runner: &dyn QueryRunner = match criteria {
+        Some(criteria) => {
+            with = WithCriteria {
+                runner: conn,
+                criteria,
+            };
+            &with
+        }
+        None => conn,
+    };
     let mut rows = if loaders.iter().any(|l| l.strategy() == Strategy::Joined) {
         let mut fold = JoinedFold::<D>::new(&loaders);
         conn.for_each_row(q, &mut |row| fold.push(row)).await?;
-        fold.finish(conn).await?
+        fold.finish(runner).await?
     } else {
         conn.fetch_all::<D>(q).await?
     };
     let parents: Vec<&mut D::Output> = rows.iter_mut().collect();
-    run_loads(conn, parents, &loaders, Some(&query), true).await?;
+    run_loads(runner, parents, &loaders, Some(&query), true).await?;
     Ok(rows)
 }
 

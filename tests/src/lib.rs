@@ -3,6 +3,7 @@
 #![allow(missing_docs)]
 
 pub mod chinook;
+pub mod criteria;
 pub mod inherit;
 pub mod pagila;
 

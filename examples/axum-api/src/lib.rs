@@ -11,12 +11,16 @@
 //! - [`stocks`]: stock analytics over generated prices (a seeded random walk): averages,
 //!   day-over-day change with window functions, the busiest day per symbol, and an SVG chart.
 //!   `cargo run -p orm-example-axum --bin stocks -- target/stocks.svg`.
+//! - [`rbac`]: role-based access on the service: accounts of several tenants with roles and
+//!   permissions, and documents each caller sees through per-request global criteria (its
+//!   tenant, not deleted, drafts only with the right permission), tested over HTTP.
 //!
-//! The three share one schema, applied by [`migrate`] from the revisions in `migrations/`
+//! The four share one schema, applied by [`migrate`] from the revisions in `migrations/`
 //! (compiled into the binaries), on `DATABASE_URL` or a throwaway local PostgreSQL cluster.
 
 pub mod api;
 pub mod blog;
+pub mod rbac;
 pub mod stocks;
 
 use orm_migrate::{Embedded, MigrateError, Migrator, embed_migrations};
@@ -42,5 +46,11 @@ pub async fn connect_and_migrate() -> Result<Database, Box<dyn std::error::Error
 
 /// Every table of the three applications (what the migrations create).
 pub fn all_tables() -> Vec<&'static orm_postgres::Table> {
-    [api::models::TABLES, blog::models::TABLES, stocks::TABLES].concat()
+    [
+        api::models::TABLES,
+        blog::models::TABLES,
+        stocks::TABLES,
+        rbac::models::TABLES,
+    ]
+    .concat()
 }

@@ -247,6 +247,21 @@ pub struct Over {
     pub frame: Option<Frame>,
 }
 
+impl Over {
+    /// Calls `node` on each expression of the window: partitions, ordering, frame offsets.
+    pub fn walk_mut(&mut self, node: &mut dyn FnMut(&mut Node)) {
+        self.partition_by.iter_mut().for_each(&mut *node);
+        self.order_by.iter_mut().for_each(|o| node(&mut o.node));
+        if let Some(frame) = &mut self.frame {
+            for bound in std::iter::once(&mut frame.start).chain(frame.end.as_mut()) {
+                if let FrameBound::Preceding(n) | FrameBound::Following(n) = bound {
+                    node(n);
+                }
+            }
+        }
+    }
+}
+
 /// A window frame.
 #[derive(Clone, Debug)]
 pub struct Frame {
@@ -381,64 +396,68 @@ impl Node {
     /// to an aliased table), also inside subqueries, except those whose own `FROM`/`JOIN` define
     /// `from` (there the name means their own table).
     pub fn requalify(&mut self, from: &str, to: &'static str) {
-        let mut go = |n: &mut Node| n.requalify(from, to);
+        if let Node::Column(c) = self {
+            if c.table == from {
+                c.table = to;
+            }
+            return;
+        }
+        self.walk_mut(&mut |child| match child {
+            Child::Node(n) => n.requalify(from, to),
+            Child::Query(q) => q.requalify(from, to),
+        });
+    }
+
+    /// Calls `f` on each direct child of this expression: its operands, and the subqueries it
+    /// holds (`EXISTS`, scalar, `IN (SELECT ...)`). `f` recurses if it wants to.
+    pub fn walk_mut(&mut self, f: &mut dyn FnMut(Child<'_>)) {
+        let mut node = |n: &mut Node| f(Child::Node(n));
         match self {
-            Node::Column(c) => {
-                if c.table == from {
-                    c.table = to;
-                }
+            Node::Unary(_, e) | Node::Cast(e, _) | Node::Extract(_, e) | Node::Label(e, _) => {
+                node(e)
             }
-            Node::Unary(_, e) | Node::Cast(e, _) | Node::Extract(_, e) | Node::Label(e, _) => go(e),
             Node::Binary(_, l, r) => {
-                go(l);
-                go(r);
+                node(l);
+                node(r);
             }
-            Node::InArray { expr, array, .. } => {
-                go(expr);
-                go(array);
-            }
-            Node::Quantified { expr, array, .. } => {
-                go(expr);
-                go(array);
+            Node::InArray { expr, array, .. } | Node::Quantified { expr, array, .. } => {
+                node(expr);
+                node(array);
             }
             Node::Between {
                 expr, low, high, ..
             } => {
-                go(expr);
-                go(low);
-                go(high);
+                node(expr);
+                node(low);
+                node(high);
             }
-            Node::Func(_, args) | Node::Row(args) => args.iter_mut().for_each(go),
+            Node::Func(_, args) | Node::Row(args) => args.iter_mut().for_each(node),
             Node::Aggregate(a) => {
-                a.args.iter_mut().for_each(&mut go);
-                a.order_by.iter_mut().for_each(|o| go(&mut o.node));
-                if let Some(f) = &mut a.filter {
-                    go(f);
+                a.args.iter_mut().for_each(&mut node);
+                a.order_by.iter_mut().for_each(|o| node(&mut o.node));
+                if let Some(filter) = &mut a.filter {
+                    node(filter);
                 }
             }
             Node::Window(call, over) => {
-                go(call);
-                over.partition_by.iter_mut().for_each(&mut go);
-                over.order_by.iter_mut().for_each(|o| go(&mut o.node));
+                node(call);
+                over.walk_mut(&mut node);
             }
             Node::Case(c) => {
-                if let Some(o) = &mut c.operand {
-                    go(o);
-                }
-                for (w, t) in &mut c.whens {
-                    go(w);
-                    go(t);
-                }
-                if let Some(e) = &mut c.else_ {
-                    go(e);
-                }
+                let whens = c.whens.iter_mut().flat_map(|(w, t)| [w, t]);
+                c.operand
+                    .iter_mut()
+                    .chain(whens)
+                    .chain(c.else_.iter_mut())
+                    .for_each(node);
             }
             Node::InSubquery { expr, query, .. } => {
-                go(expr);
-                query.requalify(from, to);
+                node(expr);
+                f(Child::Query(query));
             }
-            Node::Exists(q) | Node::Subquery(q) => q.requalify(from, to),
-            Node::Param(_)
+            Node::Exists(q) | Node::Subquery(q) => f(Child::Query(q)),
+            Node::Column(_)
+            | Node::Param(_)
             | Node::CountStar
             | Node::Keyword(_)
             | Node::Excluded(_)
@@ -477,6 +496,14 @@ impl Node {
     pub(crate) fn unary(op: UnaryOp, expr: Node) -> Node {
         Node::Unary(op, Box::new(expr))
     }
+}
+
+/// A direct child of an expression, as [`Node::walk_mut`] hands it over.
+pub enum Child<'a> {
+    /// An operand.
+    Node(&'a mut Node),
+    /// A subquery.
+    Query(&'a mut super::Query),
 }
 
 /// Sort direction.

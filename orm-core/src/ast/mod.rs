@@ -15,8 +15,8 @@ pub use dml::{
     ConflictAction, ConflictTarget, DeleteCore, InsertCore, InsertSource, OnConflict, UpdateCore,
 };
 pub use expr::{
-    Aggregate, BinOp, Case, CastType, ColumnRef, Frame, FrameBound, FrameUnits, Node, OrderBy,
-    Ordering, Over, Param, UnaryOp, param,
+    Aggregate, BinOp, Case, CastType, Child, ColumnRef, Frame, FrameBound, FrameUnits, Node,
+    OrderBy, Ordering, Over, Param, UnaryOp, param,
 };
 pub use query::{
     CompoundCore, Cte, Distinct, FromItem, Join, JoinKind, JoinOn, Lock, LockStrength, LockWait,

@@ -19,7 +19,7 @@ pub use writer::{MAX_IDENTIFIER_BYTES, SqlWriter, check_identifier};
 
 pub use dml::{delete, insert, update};
 pub(crate) use expr::write_type;
-pub(crate) use select::write_query;
+pub(crate) use select::{fk_condition, write_query};
 
 use std::fmt;
 

@@ -251,7 +251,7 @@ fn define_cte(w: &mut SqlWriter, cte: &Arc<Cte>) {
 }
 
 /// The join condition from the one declared foreign key between `joined` and an earlier table.
-fn fk_condition(joined: &FromItem, earlier: &[&FromItem]) -> Result<Node, Error> {
+pub(crate) fn fk_condition(joined: &FromItem, earlier: &[&FromItem]) -> Result<Node, Error> {
     let FromItem::Table { table: jt, .. } = joined else {
         return Err(Error::invalid_statement(
             "a join on a foreign key needs a table, not a subquery or CTE",

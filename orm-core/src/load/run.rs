@@ -9,7 +9,7 @@ use super::{LoadOption, Loader, Strategy};
 use crate::ast::Query;
 use crate::compile::{self, CompiledQuery, SqlWriter};
 use crate::error::Result;
-use crate::stmt::{RowOf, Statement};
+use crate::stmt::{Criteria, RowOf, Statement};
 
 /// The loads a statement asks for, and the statement's query (for subquery loading).
 pub type LoadPlan<P> = (Vec<Arc<dyn Loader<P>>>, Query);
@@ -56,7 +56,7 @@ pub fn run_loads<'a, P: Send>(
                 }
                 pending.push(match l.query(&shared, parent_query)? {
                     Some(q) => {
-                        let compiled = compile_query(&q)?;
+                        let compiled = compile_query(&q, runner.criteria())?;
                         Some((q, compiled))
                     }
                     None => None,
@@ -96,8 +96,17 @@ pub fn run_loads<'a, P: Send>(
     })
 }
 
-fn compile_query(q: &Query) -> Result<CompiledQuery> {
+/// Compiles a loader query, with the runner's criteria (the query itself stays as it is: it
+/// becomes the parent query of nested subquery loads, which take the criteria themselves).
+fn compile_query(q: &Query, criteria: Option<&Criteria>) -> Result<CompiledQuery> {
     let mut w = SqlWriter::new();
-    compile::write_query(&mut w, q);
+    match criteria.filter(|c| !c.is_empty()) {
+        None => compile::write_query(&mut w, q),
+        Some(c) => {
+            let mut q = q.clone();
+            c.apply_query(&mut q);
+            compile::write_query(&mut w, &q);
+        }
+    }
     compile::finish(w)
 }

@@ -9,6 +9,7 @@ use postgres_types::{FromSql, Type};
 use crate::compile::CompiledQuery;
 use crate::error::{BoxError, Result};
 use crate::row::Row;
+use crate::stmt::Criteria;
 use crate::types::domain_base;
 
 /// A boxed, sendable future.
@@ -63,4 +64,30 @@ pub trait QueryRunner: Sync {
         &'a self,
         jobs: Vec<(CompiledQuery, RowSink<'a>)>,
     ) -> BoxFuture<'a, Vec<Result<()>>>;
+
+    /// The criteria every loader query takes (see [`Criteria`]); none by default.
+    fn criteria(&self) -> Option<&Criteria> {
+        None
+    }
+}
+
+/// A runner whose loader queries take `criteria`: what the session loads through.
+pub struct WithCriteria<'r> {
+    /// Runs the queries.
+    pub runner: &'r dyn QueryRunner,
+    /// Added to each loader query.
+    pub criteria: &'r Criteria,
+}
+
+impl QueryRunner for WithCriteria<'_> {
+    fn run_all<'a>(
+        &'a self,
+        jobs: Vec<(CompiledQuery, RowSink<'a>)>,
+    ) -> BoxFuture<'a, Vec<Result<()>>> {
+        self.runner.run_all(jobs)
+    }
+
+    fn criteria(&self) -> Option<&Criteria> {
+        Some(self.criteria)
+    }
 }

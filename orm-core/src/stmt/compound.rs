@@ -169,6 +169,12 @@ impl<O: Decode> Statement for Compound<O> {
             compile::Output::of::<O>(O::WIDTH),
         )
     }
+
+    fn compile_with(&self, criteria: &super::Criteria) -> Result<CompiledQuery> {
+        let mut query = Query::Compound(Box::new(self.core.clone()));
+        criteria.apply_query(&mut query);
+        compile::query_statement(&query, compile::Output::of::<O>(O::WIDTH))
+    }
 }
 
 impl<O> From<Compound<O>> for Query {

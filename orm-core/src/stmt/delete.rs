@@ -1,6 +1,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use super::criteria::Criteria;
 use super::derived::Derived;
 use super::pk_filter;
 use super::source::table_item;
@@ -20,6 +21,8 @@ type Types<M, O, S> = PhantomData<fn() -> (M, O, S)>;
 /// sources `S` (`M` itself, then the tables added with [`using`](Delete::using)).
 pub struct Delete<M, O = (), S = Cons<Inner<M>, Nil>> {
     pub(crate) core: DeleteCore,
+    /// Set by [`without_criteria`](Delete::without_criteria).
+    pub(super) skip_criteria: bool,
     _out: Types<M, O, S>,
 }
 
@@ -32,6 +35,7 @@ impl<M, O, S> Clone for Delete<M, O, S> {
                 filter: self.core.filter.clone(),
                 returning: self.core.returning.clone(),
             },
+            skip_criteria: self.skip_criteria,
             _out: PhantomData,
         }
     }
@@ -65,6 +69,7 @@ pub fn delete<M: Model>() -> Delete<M> {
             filter: super::source::variant_filter::<M>().map(Expr::into_node),
             returning: Vec::new(),
         },
+        skip_criteria: false,
         _out: PhantomData,
     }
 }
@@ -91,6 +96,7 @@ impl<M: Model, O, S> Delete<M, O, S> {
                 filter: self.core.filter,
                 returning,
             },
+            skip_criteria: self.skip_criteria,
             _out: PhantomData,
         }
     }
@@ -175,9 +181,31 @@ impl<M: Model, O, S> Delete<M, O, S> {
     }
 }
 
+impl<M, O, S> Delete<M, O, S> {
+    /// The escape hatch: this `DELETE` takes no criteria, even run through a session that has
+    /// some (a purge of soft-deleted rows, say).
+    pub fn without_criteria(mut self) -> Self {
+        self.skip_criteria = true;
+        self
+    }
+}
+
 impl<M, O: Decode, S> Statement for Delete<M, O, S> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
         compile::delete(&self.core)
+    }
+
+    fn compile_with(&self, criteria: &Criteria) -> Result<CompiledQuery> {
+        if self.skip_criteria || criteria.is_empty() {
+            return self.compile();
+        }
+        let mut core = self.core.clone();
+        criteria.apply_delete(&mut core);
+        compile::delete(&core)
+    }
+
+    fn uses_criteria(&self) -> bool {
+        !self.skip_criteria
     }
 }

@@ -530,4 +530,13 @@ impl<M, O: Decode> Statement for Insert<M, O> {
     fn compile(&self) -> Result<CompiledQuery> {
         compile::insert(&self.core)
     }
+
+    fn compile_with(&self, criteria: &super::Criteria) -> Result<CompiledQuery> {
+        if criteria.is_empty() {
+            return self.compile();
+        }
+        let mut core = self.core.clone();
+        criteria.apply_insert(&mut core);
+        compile::insert(&core)
+    }
 }

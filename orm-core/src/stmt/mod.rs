@@ -1,9 +1,11 @@
 //! Statements: `SELECT`, `INSERT`, `UPDATE`, `DELETE`, as plain data with by-value builders.
 //!
 //! Each statement knows its output type (what a row decodes into) and compiles through
-//! [`Statement::compile`] to SQL text plus parameters.
+//! [`Statement::compile`] to SQL text plus parameters, or through [`Statement::compile_with`]
+//! with global [`Criteria`] added to its tree first (what the session does).
 
 mod compound;
+mod criteria;
 mod deferral;
 mod delete;
 mod derived;
@@ -13,12 +15,14 @@ mod keyset;
 mod option;
 pub mod rel_join;
 mod select;
+mod select_compile;
 mod select_join;
 pub mod source;
 mod update;
 
 pub use crate::row::NullableRow;
 pub use compound::Compound;
+pub use criteria::Criteria;
 pub use delete::{Delete, delete, delete_model};
 pub use derived::Derived as DerivedTable;
 pub use insert::{
@@ -56,6 +60,21 @@ pub trait Statement {
     /// Compiles to SQL text with `$n` placeholders and the parameters, in order.
     fn compile(&self) -> Result<CompiledQuery>;
 
+    /// Compiles with `criteria` added wherever the statement reads a table they name (see
+    /// [`Criteria`]); as [`compile`](Statement::compile) after
+    /// `without_criteria()`. The session compiles every statement this way. The default, kept
+    /// by raw SQL, compiles the statement as written.
+    fn compile_with(&self, criteria: &Criteria) -> Result<CompiledQuery> {
+        let _ = criteria;
+        self.compile()
+    }
+
+    /// Whether the statement takes criteria: `false` after `without_criteria()`, and then its
+    /// relationship loads take none either.
+    fn uses_criteria(&self) -> bool {
+        true
+    }
+
     /// The options the statement carries for whoever runs it (relationship loads, see
     /// [`Select::option`]), and its query.
     fn options(&self) -> Option<OptionSet<RowOf<Self>>> {
@@ -70,6 +89,12 @@ impl<S: Statement + ?Sized> Statement for &S {
     type Row = S::Row;
     fn compile(&self) -> Result<CompiledQuery> {
         (**self).compile()
+    }
+    fn compile_with(&self, criteria: &Criteria) -> Result<CompiledQuery> {
+        (**self).compile_with(criteria)
+    }
+    fn uses_criteria(&self) -> bool {
+        (**self).uses_criteria()
     }
     fn options(&self) -> Option<OptionSet<RowOf<Self>>> {
         (**self).options()

@@ -4,17 +4,15 @@ use std::sync::Arc;
 
 use super::derived::Derived;
 use super::keys::KeyList;
-use super::option::{JoinedOption, OptionSet, SelectOption};
+use super::option::SelectOption;
 use super::pk_filter;
 use super::source::{
     Cons, Derived as DerivedSource, Inner, Nil, Source, table_item, variant_filter,
 };
-use super::{Handles, Selection, Statement, and_filter};
+use super::{Handles, Selection, and_filter};
 use crate::ast::{
     CompoundCore, Cte, Distinct, FromItem, Lock, LockStrength, LockWait, Query, SelectCore, SetOp,
 };
-use crate::compile::{self, CompiledQuery};
-use crate::error::Result;
 use crate::expr::{Expr, Node, OrderBy, Over, param};
 use crate::model::Model;
 use crate::row::Decode;
@@ -41,6 +39,8 @@ pub struct Select<O, S = Cons<Inner<O>, Nil>> {
     /// Options (relationship loads): a `Vec<Arc<dyn SelectOption<O::Output>>>`, type-erased so
     /// `Select` needs no bound on `O`.
     options: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    /// Set by [`without_criteria`](Select::without_criteria).
+    pub(super) skip_criteria: bool,
     _out: PhantomData<fn() -> (O, S)>,
 }
 
@@ -49,6 +49,7 @@ impl<O, S> Clone for Select<O, S> {
         Select {
             core: self.core.clone(),
             options: self.options.clone(),
+            skip_criteria: self.skip_criteria,
             _out: PhantomData,
         }
     }
@@ -217,6 +218,7 @@ impl<O, S> Select<O, S> {
         Select {
             core: Box::new(core),
             options: None,
+            skip_criteria: false,
             _out: PhantomData,
         }
     }
@@ -227,6 +229,7 @@ impl<O, S> Select<O, S> {
         Select {
             core: self.core,
             options: None,
+            skip_criteria: self.skip_criteria,
             _out: PhantomData,
         }
     }
@@ -236,6 +239,7 @@ impl<O, S> Select<O, S> {
         Select {
             core: self.core,
             options: self.options,
+            skip_criteria: self.skip_criteria,
             _out: PhantomData,
         }
     }
@@ -263,10 +267,12 @@ impl<O, S> Select<O, S> {
     pub fn columns<Sel: Selection<S, I>, I>(self, selection: Sel) -> Select<Sel::Output, S> {
         let mut columns = Vec::new();
         selection.push_nodes(&mut columns);
+        let skip = self.skip_criteria;
         Select::from_core(SelectCore {
             columns,
             ..*self.core
         })
+        .skipping_criteria(skip)
     }
 
     /// Decodes rows into `R` (e.g. a `#[derive(FromRow)]` struct) instead: its fields take the
@@ -576,6 +582,7 @@ impl<O, S> Select<O, S> {
     /// assert_eq!(q.compile().unwrap().sql, r#"SELECT count(*) FROM "users" WHERE "users"."email" IS NULL"#);
     /// ```
     pub fn count(self) -> Select<i64, S> {
+        let skip = self.skip_criteria;
         let core = self.core;
         let simple = matches!(core.distinct, Distinct::None)
             && core.group_by.is_empty()
@@ -591,7 +598,8 @@ impl<O, S> Select<O, S> {
                     lateral: false,
                 }],
                 ..SelectCore::default()
-            });
+            })
+            .skipping_criteria(skip);
         }
         Select::from_core(SelectCore {
             columns: vec![Node::CountStar],
@@ -599,6 +607,7 @@ impl<O, S> Select<O, S> {
             lock: None,
             ..*core
         })
+        .skipping_criteria(skip)
     }
 
     /// Whether this query returns any row: `SELECT EXISTS (SELECT 1 FROM ... WHERE ...)`.
@@ -619,6 +628,7 @@ impl<O, S> Select<O, S> {
             columns: vec![Node::Exists(Box::new(Query::from(inner)))],
             ..SelectCore::default()
         })
+        .skipping_criteria(self.skip_criteria)
     }
 
     /// The query as a scalar subquery expression: `(SELECT ...)`, typed by its one column
@@ -700,6 +710,30 @@ impl<O, S> Select<O, S> {
     }
 }
 
+impl<O, S> Select<O, S> {
+    /// The escape hatch: this query (and its relationship loads) takes no criteria, even run
+    /// through a session that has some (an administrator's view of soft-deleted rows, say).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// use orm_core::stmt::Criteria;
+    /// # use orm_core::__doc_fixture::User;
+    /// let mut criteria = Criteria::new();
+    /// criteria.add::<User>(User::email.is_not_null()).unwrap();
+    /// let q = select::<User>().without_criteria();
+    /// assert_eq!(q.compile_with(&criteria).unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users""#);
+    /// ```
+    pub fn without_criteria(self) -> Self {
+        self.skipping_criteria(true)
+    }
+
+    /// Carries over the flag of the query this one was made from.
+    pub(super) fn skipping_criteria(mut self, skip: bool) -> Self {
+        self.skip_criteria |= skip;
+        self
+    }
+}
+
 impl<M: Model, S> Select<M, S> {
     /// Filters on the model's primary key.
     ///
@@ -725,41 +759,10 @@ impl<O: Decode, S> Select<O, S> {
         self
     }
 
-    fn option_list(&self) -> Option<&Vec<Arc<dyn SelectOption<O::Output>>>> {
+    pub(super) fn option_list(&self) -> Option<&Vec<Arc<dyn SelectOption<O::Output>>>> {
         self.options
             .as_ref()?
             .downcast_ref::<Vec<Arc<dyn SelectOption<O::Output>>>>()
-    }
-}
-
-impl<O: Decode, S> Statement for Select<O, S> {
-    type Row = O;
-    fn compile(&self) -> Result<CompiledQuery> {
-        let joined: Vec<JoinedOption<'_, O::Output>> = self
-            .option_list()
-            .map(|options| {
-                options
-                    .iter()
-                    .filter_map(|o| Some((o, o.joined_width()?)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if joined.is_empty() {
-            return compile::select_statement(&self.core, compile::Output::of::<O>(O::WIDTH));
-        }
-        let (core, width) = super::option::joined_core(&self.core, O::WIDTH, &joined)?;
-        compile::select_statement_width(&core, width)
-    }
-
-    fn options(&self) -> Option<OptionSet<O::Output>> {
-        let options = self.option_list()?;
-        if options.is_empty() {
-            return None;
-        }
-        Some(OptionSet {
-            options: options.clone(),
-            query: self.clone().into_query(),
-        })
     }
 }
 

@@ -1,6 +1,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use super::criteria::Criteria;
 use super::derived::Derived;
 use super::pk_filter;
 use super::source::{Cons, Inner, Nil, Source, table_item};
@@ -35,6 +36,8 @@ type Types<M, O, S> = PhantomData<fn() -> (M, O, S)>;
 /// ```
 pub struct Update<M, O = (), S = Cons<Inner<M>, Nil>> {
     pub(crate) core: UpdateCore,
+    /// Set by [`without_criteria`](Update::without_criteria).
+    pub(super) skip_criteria: bool,
     _out: Types<M, O, S>,
 }
 
@@ -48,6 +51,7 @@ impl<M, O, S> Clone for Update<M, O, S> {
                 filter: self.core.filter.clone(),
                 returning: self.core.returning.clone(),
             },
+            skip_criteria: self.skip_criteria,
             _out: PhantomData,
         }
     }
@@ -76,6 +80,7 @@ pub fn update<M: Model>() -> Update<M> {
             filter: super::source::variant_filter::<M>().map(Expr::into_node),
             returning: Vec::new(),
         },
+        skip_criteria: false,
         _out: PhantomData,
     }
 }
@@ -103,6 +108,7 @@ pub fn update_model<M: Model>(row: &M) -> Update<M, M> {
             filter: pk_filter::<M>(row.pk()).into_node().into(),
             returning: model_columns(M::TABLE),
         },
+        skip_criteria: false,
         _out: PhantomData,
     }
 }
@@ -117,6 +123,7 @@ impl<M: Model, O, S> Update<M, O, S> {
                 filter: self.core.filter,
                 returning,
             },
+            skip_criteria: self.skip_criteria,
             _out: PhantomData,
         }
     }
@@ -225,9 +232,31 @@ impl<M: Model, O, S> Update<M, O, S> {
     }
 }
 
+impl<M, O, S> Update<M, O, S> {
+    /// The escape hatch: this `UPDATE` takes no criteria, even run through a session that has
+    /// some.
+    pub fn without_criteria(mut self) -> Self {
+        self.skip_criteria = true;
+        self
+    }
+}
+
 impl<M, O: Decode, S> Statement for Update<M, O, S> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
         compile::update(&self.core)
+    }
+
+    fn compile_with(&self, criteria: &Criteria) -> Result<CompiledQuery> {
+        if self.skip_criteria || criteria.is_empty() {
+            return self.compile();
+        }
+        let mut core = self.core.clone();
+        criteria.apply_update(&mut core);
+        compile::update(&core)
+    }
+
+    fn uses_criteria(&self) -> bool {
+        !self.skip_criteria
     }
 }

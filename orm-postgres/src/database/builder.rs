@@ -359,6 +359,7 @@ impl DatabaseBuilder {
         Ok(Database {
             pool,
             query_timeout: self.query_timeout,
+            criteria: Arc::default(),
             settings: Arc::new(Settings {
                 reporting: Reporting {
                     echo: self.echo,

@@ -37,6 +37,7 @@ use crate::executor::sealed::{Acquire, ConnRef};
 use crate::metrics::{PoolMetrics, PoolStatus};
 use crate::{Error, ErrorKind, PoolStage, Result};
 use connector::Connector;
+use orm_core::stmt::Criteria;
 
 /// A PostgreSQL database reached through a pool of connections.
 ///
@@ -62,6 +63,8 @@ pub struct Database {
     summary: Arc<str>,
     /// What opens connections (the pool's, and those a listener holds itself).
     connector: Arc<Connector>,
+    /// The criteria every session opened on this handle starts with.
+    criteria: Arc<Criteria>,
 }
 
 impl std::fmt::Debug for Database {
@@ -129,6 +132,48 @@ impl Database {
             query_timeout: t,
             ..self.clone()
         }
+    }
+
+    /// This database with a global criteria on `M`'s rows (`AND`ed with any it has): every
+    /// session opened on the returned handle (sharing the pool) includes it in every statement
+    /// it runs, wherever the statement reads `M`'s table, and in relationship loads of `M`
+    /// (see [`Session::with_criteria`](crate::Session::with_criteria)). The model-wide form
+    /// of soft delete: `db.with_criteria::<Post>(Post::deleted_at.is_null())?`.
+    ///
+    /// Statements run on the database itself (or on its transactions and connections) are
+    /// Core: they run as written, without criteria, as SQLAlchemy applies its loader criteria
+    /// only through the ORM session. A condition naming another model's columns is an
+    /// [`InvalidStatement`](crate::ErrorKind::InvalidStatement) error.
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # use orm_postgres::__doc_fixture::User;
+    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// let db = db.with_criteria::<User>(User::email.is_not_null())?;
+    /// let mut s = db.session();
+    /// let users = s.all(select::<User>()).await?; // ... WHERE "users"."email" IS NOT NULL
+    /// # Ok(()) }
+    /// ```
+    pub fn with_criteria<M: crate::Model>(
+        &self,
+        condition: impl Into<crate::Expr<bool>>,
+    ) -> Result<Database> {
+        let mut criteria = (*self.criteria).clone();
+        criteria.add::<M>(condition)?;
+        Ok(Database {
+            criteria: Arc::new(criteria),
+            ..self.clone()
+        })
+    }
+
+    /// The criteria sessions opened on this handle start with.
+    pub fn criteria(&self) -> &Criteria {
+        &self.criteria
+    }
+
+    /// The same, shared with a new session.
+    pub(crate) fn shared_criteria(&self) -> Arc<Criteria> {
+        self.criteria.clone()
     }
 
     /// A connection out of the pool, with this handle's settings (counted).

@@ -10,18 +10,22 @@
 //! - `mod.rs`: the [`Session`] type and its state (transaction, pending rollback, hooks);
 //! - `objects.rs`: adding, getting and querying objects, relationships, deleting, expiring,
 //!   refreshing, merging;
+//! - `criteria.rs`: the global criteria every statement of the session takes;
 //! - `flush.rs`: flushing, commit, rollback and savepoints;
 //! - `options.rs`: [`SessionOptions`];
 //! - `retry.rs`: [`RetryPolicy`].
 
 use std::future::Future;
+use std::sync::Arc;
 
 use orm_core::ErrorKind;
 use orm_core::driver::SavepointToken;
+use orm_core::stmt::Criteria;
 
 use crate::transaction::Transaction;
 use crate::{Database, Error, Result};
 
+mod criteria;
 mod flush;
 mod objects;
 mod open;
@@ -72,6 +76,9 @@ type AfterCommit = Box<dyn FnMut() + Send>;
 ///   every object as it was before the flush.
 /// - **Rollback** restores every object to its state when the transaction began: objects added
 ///   since are expunged, deleted ones come back, changed ones get their old values.
+/// - **Global criteria** ([`with_criteria`](Session::with_criteria), or inherited from
+///   [`Database::with_criteria`]): conditions per model that every statement of the session
+///   includes (soft delete, a tenant, row-level access), loads and bulk writes included.
 /// - **Relationships** of tracked objects are reached through the session
 ///   ([`related`](Session::related), [`set_related`](Session::set_related),
 ///   [`append`](Session::append), [`remove`](Session::remove)); loading never happens behind
@@ -94,6 +101,8 @@ pub struct Session {
     in_flush: bool,
     before_flush: Vec<BeforeFlush>,
     after_commit: Vec<AfterCommit>,
+    /// The global criteria of its statements (see `criteria.rs`).
+    criteria: Arc<Criteria>,
 }
 
 impl std::fmt::Debug for Session {
@@ -104,6 +113,7 @@ impl std::fmt::Debug for Session {
             .field("savepoints", &self.nested.len())
             .field("failed", &self.failed)
             .field("unit_of_work", &self.uow)
+            .field("criteria", &self.criteria)
             .finish()
     }
 }
@@ -121,6 +131,7 @@ impl Session {
             in_flush: false,
             before_flush: Vec::new(),
             after_commit: Vec::new(),
+            criteria: db.shared_criteria(),
         }
     }
 
@@ -171,7 +182,8 @@ impl Session {
     }
 
     /// The session's transaction (begun if needed, after an autoflush), to run Core
-    /// statements on it with [`Executor`](crate::Executor) methods. What runs there is not tracked.
+    /// statements on it with [`Executor`](crate::Executor) methods. What runs there is not
+    /// tracked, and takes none of the session's [criteria](Session::with_criteria).
     pub async fn connection(&mut self) -> Result<&Transaction<'static>> {
         self.check()?;
         self.autoflush().await?;

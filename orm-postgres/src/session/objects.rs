@@ -31,7 +31,9 @@ impl Session {
 
     /// The object with this primary key: from the identity map without a query when it is
     /// there (and not expired), else loaded. `None` when no such row exists (or the object
-    /// is deleted in this session).
+    /// is deleted in this session). When `M` has [criteria](Session::with_criteria), it always
+    /// asks the database (and returns the object the session holds when the row passes):
+    /// `None` for a row the criteria exclude, even one loaded before they were set.
     ///
     /// Answering from the map reads no object: a guard held on it does not matter. Reloading
     /// an expired object replaces its values, which a guard held on it refuses
@@ -41,7 +43,7 @@ impl Session {
         if let Some(t) = self.uow.lookup::<M>(&pk) {
             match t.status() {
                 Status::Deleted => return Ok(None),
-                _ if !self.uow.is_expired(&t) => return Ok(Some(t)),
+                _ if !self.uow.is_expired(&t) && !self.has_criteria::<M>() => return Ok(Some(t)),
                 _ => {}
             }
         }
@@ -65,7 +67,8 @@ impl Session {
         self.autoflush().await?;
         if load_plan(&query).is_some() {
             // Relationship loads fill the rows' fields first; the session then links them.
-            let r = self.tx().await?.fetch_all(query).await;
+            let criteria = self.criteria.clone();
+            let r = self.filtered(&criteria).await?.fetch_all(query).await;
             let rows = r.map_err(|e| self.fail(e))?;
             self.uow.reserve::<M>(rows.len());
             let mut out = Vec::with_capacity(rows.len());
@@ -75,7 +78,11 @@ impl Session {
             return Ok(out);
         }
         // Without loads, each row goes into the identity map as it is decoded.
-        let q = query.compile()?;
+        let q = if query.uses_criteria() && !self.criteria.is_empty() {
+            query.compile_with(&self.criteria)?
+        } else {
+            query.compile()?
+        };
         self.tx().await?;
         let Session { tx, uow, .. } = self;
         let conn = tx
@@ -127,7 +134,8 @@ impl Session {
     pub async fn fetch_all<S: Statement>(&mut self, statement: S) -> Result<Vec<RowOf<S>>> {
         self.check()?;
         self.autoflush().await?;
-        let r = self.tx().await?.fetch_all(statement).await;
+        let criteria = self.criteria.clone();
+        let r = self.filtered(&criteria).await?.fetch_all(statement).await;
         r.map_err(|e| self.fail(e))
     }
 
@@ -135,7 +143,8 @@ impl Session {
     pub async fn fetch_one<S: Statement>(&mut self, statement: S) -> Result<RowOf<S>> {
         self.check()?;
         self.autoflush().await?;
-        let r = self.tx().await?.fetch_one(statement).await;
+        let criteria = self.criteria.clone();
+        let r = self.filtered(&criteria).await?.fetch_one(statement).await;
         r.map_err(|e| self.fail(e))
     }
 
@@ -143,16 +152,23 @@ impl Session {
     pub async fn fetch_optional<S: Statement>(&mut self, statement: S) -> Result<Option<RowOf<S>>> {
         self.check()?;
         self.autoflush().await?;
-        let r = self.tx().await?.fetch_optional(statement).await;
+        let criteria = self.criteria.clone();
+        let r = self
+            .filtered(&criteria)
+            .await?
+            .fetch_optional(statement)
+            .await;
         r.map_err(|e| self.fail(e))
     }
 
-    /// Runs a Core statement (a bulk `UPDATE`, say) in the session's transaction; objects it
-    /// changes are not refreshed (expire them, or use `refresh`).
+    /// Runs a Core statement (a bulk `UPDATE`, say) in the session's transaction, with the
+    /// session's [criteria](Session::with_criteria) (so it never changes a row they exclude);
+    /// objects it changes are not refreshed (expire them, or use `refresh`).
     pub async fn execute<S: Statement>(&mut self, statement: S) -> Result<u64> {
         self.check()?;
         self.autoflush().await?;
-        let r = self.tx().await?.execute(statement).await;
+        let criteria = self.criteria.clone();
+        let r = self.filtered(&criteria).await?.execute(statement).await;
         r.map_err(|e| self.fail(e))
     }
 
@@ -169,7 +185,12 @@ impl Session {
             .iter()
             .map(|p| self.uow.columns_of(p, "load"))
             .collect::<Result<Vec<P>>>()?;
-        let r = self.tx().await?.load(&mut copies, load).await;
+        let criteria = self.criteria.clone();
+        let r = self
+            .filtered(&criteria)
+            .await?
+            .load(&mut copies, load)
+            .await;
         r.map_err(|e| self.fail(e))?;
         for (parent, copy) in parents.iter().zip(copies) {
             self.uow.attach_loaded(parent, copy)?;
@@ -318,13 +339,18 @@ impl Session {
     pub async fn refresh<M: Persist>(&mut self, object: &Tracked<M>) -> Result<()> {
         self.check()?;
         let pk = self.uow.key_to_replace(object, "refresh")?;
+        let criteria = self.criteria.clone();
         let r = self
-            .tx()
+            .filtered(&criteria)
             .await?
             .fetch_optional(select::<M>().filter(pk_filter::<M>(pk)))
             .await;
         match r.map_err(|e| self.fail(e))? {
             Some(row) => self.uow.refresh_with(object, row),
+            None if self.has_criteria::<M>() => Err(Error::object_state(format!(
+                "cannot refresh this `{}`: its row no longer exists or the session's criteria exclude it",
+                M::TABLE.model
+            ))),
             None => Err(Error::object_state(format!(
                 "cannot refresh this `{}`: its row no longer exists",
                 M::TABLE.model

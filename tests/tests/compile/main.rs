@@ -3,6 +3,7 @@
 //!
 //! The snapshots live in `snapshots/`, named `compile__<module>__<test>.snap`.
 
+mod criteria;
 mod functions;
 mod inheritance;
 mod queries;

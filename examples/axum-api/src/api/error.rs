@@ -4,7 +4,9 @@
 //! |---|---|---|
 //! | bad input: a body, path or query that does not parse, a validator's rejection | 422 | `invalid` (with `field`) |
 //! | a unique violation | 409 | `conflict` (with `field`) |
-//! | no such row | 404 | `not_found` |
+//! | no such row, or one the caller may not see | 404 | `not_found` |
+//! | no known account in `x-account-id` | 401 | `unauthenticated` |
+//! | an action the caller's role may not do on a row it sees | 403 | `forbidden` |
 //! | a serialization failure or deadlock, still failing after the retries | 503 | `busy` |
 //! | a request body over 1 MiB, or not sent within 30 seconds | 413, 408 | `bad_body` |
 //! | anything else | 500 | `internal` (logged; the body says nothing of SQL or the server) |
@@ -42,6 +44,13 @@ pub enum ApiError {
         status: StatusCode,
         /// Why.
         message: String,
+    },
+    /// The caller did not say who it is, or is no known account (401).
+    Unauthenticated,
+    /// The caller may see the row but its role may not do this to it (403).
+    Forbidden {
+        /// The permission it lacks.
+        needs: String,
     },
     /// The database refused or failed the work: classified when it is answered.
     Db(Error),
@@ -108,6 +117,22 @@ impl IntoResponse for ApiError {
                 ErrorBody {
                     error: "bad_body",
                     message,
+                    field: None,
+                },
+            ),
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                ErrorBody {
+                    error: "unauthenticated",
+                    message: "name a known account in the x-account-id header".to_owned(),
+                    field: None,
+                },
+            ),
+            ApiError::Forbidden { needs } => (
+                StatusCode::FORBIDDEN,
+                ErrorBody {
+                    error: "forbidden",
+                    message: format!("your role lacks the permission {needs}"),
                     field: None,
                 },
             ),

@@ -20,6 +20,7 @@
 //! | `GET /books?...`, `GET /books/{id}` | list or get, with authors (`selectin`) | 200, 404, 422 |
 //! | `PATCH /books/{id}` | change `{title?, isbn?, year?, author_ids?}` | 200, 404, 409, 422 |
 //! | `DELETE /books/{id}` | delete | 204, 404 |
+//! | `/me`, `/documents...` | role-based access to a tenant's documents: see [`rbac`] | |
 //!
 //! Every route but `/health` runs in the [per-request session](session); errors are JSON
 //! ([`error`]).
@@ -44,6 +45,8 @@ use axum::routing::{get, post};
 use orm_postgres::prelude::*;
 use orm_postgres::{IsolationLevel, SessionOptions};
 use tokio::net::TcpListener;
+
+use crate::rbac;
 
 pub use error::ApiError;
 pub use session::{DbSession, Transactional};
@@ -112,6 +115,18 @@ pub fn router_with(config: Transactional) -> Router {
             get(library::get_book)
                 .patch(library::update_book)
                 .delete(library::delete_book),
+        )
+        .route("/me", get(rbac::documents::me))
+        .route(
+            "/documents",
+            post(rbac::documents::create).get(rbac::documents::list),
+        )
+        .route("/documents/publish", post(rbac::documents::publish_all))
+        .route(
+            "/documents/{id}",
+            get(rbac::documents::get)
+                .patch(rbac::documents::update)
+                .delete(rbac::documents::remove),
         )
         .route_layer(from_fn_with_state(config, session::transactional))
         .route("/health", get(health))

@@ -6,6 +6,7 @@ mod api_errors;
 mod api_library;
 mod api_users;
 mod blog;
+mod rbac;
 mod schema;
 mod stocks;
 mod support;

@@ -57,7 +57,21 @@ impl Server {
     /// Sends a request, with `body` as JSON when given; the status and the body (JSON, a JSON
     /// string for a text body, `null` for none).
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.call_as(None, method, path, body).await
+    }
+
+    /// [`call`](Server::call) as the account `account` (in the `x-account-id` header).
+    pub async fn call_as(
+        &self,
+        account: Option<i64>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(account) = account {
+            request = request.header("x-account-id", account.to_string());
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }
