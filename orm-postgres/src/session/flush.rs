@@ -256,6 +256,9 @@ impl Session {
 /// Runs a step's statements pipelined on the connection and checks their row counts.
 async fn run_jobs(conn: &Conn, jobs: &mut [FlushJob]) -> Result<()> {
     let runs = jobs.iter_mut().map(|job| async move {
+        if let Some(rows) = job.copy.as_mut() {
+            return conn.copy_in(&mut **rows).await.map(Some);
+        }
         match job.sink.as_mut() {
             Some(sink) => conn
                 .for_each_row(&job.query, &mut **sink)

@@ -28,6 +28,35 @@ impl Session {
         objects.into_iter().map(|o| self.uow.add(o)).collect()
     }
 
+    /// Adds several new objects that the next flush inserts with binary `COPY … FROM STDIN`,
+    /// whatever their number (batches of at least
+    /// [`SessionOptions::copy_threshold`](crate::SessionOptions::copy_threshold) objects go by
+    /// `COPY` anyway): every new `M` of that flush goes in one `COPY` per dependency level,
+    /// inside the session's transaction. Everything else is as with
+    /// [`add_all`](Session::add_all): the objects are pending until the flush, then
+    /// persistent and in the identity map; hooks and validators run; a constraint violation
+    /// is the same typed error and needs the same rollback.
+    ///
+    /// `COPY` returns nothing, so `M`'s keys must be set by the application: a model with
+    /// server-generated columns (an identity key, `#[model(generated)]`) is refused with
+    /// [`CopyNeedsReturning`](crate::ErrorKind::CopyNeedsReturning), nothing added.
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # use orm_postgres::__doc_fixture::Tag;
+    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// let mut s = db.session();
+    /// s.add_all_copy((0..100_000).map(|i| Tag { id: i, label: format!("tag {i}") }))?;
+    /// s.commit().await?; // BEGIN; COPY "tags" ("id", "label") FROM STDIN (FORMAT binary); COMMIT
+    /// # Ok(()) }
+    /// ```
+    pub fn add_all_copy<M: Persist>(
+        &mut self,
+        objects: impl IntoIterator<Item = M>,
+    ) -> Result<Vec<Tracked<M>>> {
+        self.uow.add_all_copy(objects)
+    }
+
     /// The object with this primary key: from the identity map without a query when it is
     /// there (and not expired), else loaded. `None` when no such row exists (or the object
     /// is deleted in this session).

@@ -14,6 +14,13 @@ pub struct SessionOptions {
     pub expire_on_commit: bool,
     /// The transactions' isolation level and access mode.
     pub tx: TxOptions,
+    /// The smallest batch of new objects of one table that the flush inserts with binary
+    /// `COPY … FROM STDIN` instead of `INSERT`, when they need nothing back from the server
+    /// (no generated column: keys set by the application, no server-generated values);
+    /// `None`: never on its own ([`Session::add_all_copy`](crate::Session::add_all_copy)
+    /// still asks for it). Default [`DEFAULT_COPY_THRESHOLD`](Self::DEFAULT_COPY_THRESHOLD).
+    /// Identity map, statuses, hooks and errors are those of an `INSERT`.
+    pub copy_threshold: Option<usize>,
 }
 
 impl Default for SessionOptions {
@@ -22,11 +29,25 @@ impl Default for SessionOptions {
             autoflush: true,
             expire_on_commit: true,
             tx: TxOptions::default(),
+            copy_threshold: Some(Self::DEFAULT_COPY_THRESHOLD),
         }
     }
 }
 
 impl SessionOptions {
+    /// The default [`copy_threshold`](Self::copy_threshold): from about this many rows a
+    /// binary `COPY` beats the flush's `INSERT … SELECT … FROM unnest(...)` on loopback
+    /// (measured with orm-bench's `copy` bench: COPY is slower for a handful of rows, since
+    /// it costs an extra round trip for the column types on a connection's first copy).
+    pub const DEFAULT_COPY_THRESHOLD: usize = 1_000;
+
+    /// Sets [`copy_threshold`](Self::copy_threshold): `Some(n)` inserts batches of at least
+    /// `n` new objects that need nothing back with `COPY`, `None` never on its own.
+    pub fn copy_threshold(mut self, threshold: Option<usize>) -> Self {
+        self.copy_threshold = threshold;
+        self
+    }
+
     /// Turns autoflush on or off.
     pub fn autoflush(mut self, on: bool) -> Self {
         self.autoflush = on;

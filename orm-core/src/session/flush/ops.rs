@@ -7,6 +7,7 @@ use std::any::TypeId;
 use std::sync::Arc;
 
 use super::FLUSH;
+use super::copy::CopyGroup;
 use super::sql::{
     RowSource, cached_query, delete_using, insert_sql, key_arrays, update_sql, write_idents,
 };
@@ -16,7 +17,7 @@ use crate::load::{RowAccess, RowSink};
 use crate::relation::{Cascade, RelationKind, RelationMeta};
 use crate::session::cascade::link_entry_fk;
 use crate::session::columns::ColumnSet;
-use crate::session::job::{ExpectedRows, FlushJob, SqlCache};
+use crate::session::job::{CopyPolicy, ExpectedRows, FlushJob, SqlCache};
 use crate::session::persist::Persist;
 use crate::session::positions::KeyPositions;
 use crate::session::state::{Entry, ObjectState, TypedModel, downcast};
@@ -165,6 +166,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         &self,
         group: &[Arc<dyn ErasedEntry>],
         cache: &mut SqlCache,
+        copy: &CopyPolicy,
     ) -> Result<Vec<FlushJob>> {
         let entries = typed_all::<T>(group)?;
         let table = T::TABLE;
@@ -208,6 +210,10 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
                 jobs.push(FlushJob::rows(compile::finish(w)?, make_sink(vec![entry])));
             }
             return Ok(jobs);
+        }
+        if returning.is_empty() && copy.wants(TypeId::of::<T>(), entries.len()) {
+            // Nothing to read back: the objects' rows can travel as binary COPY data.
+            return Ok(vec![FlushJob::copy(Box::new(CopyGroup::new(entries)))?]);
         }
         let source = {
             let guards = read_all(&entries)?;

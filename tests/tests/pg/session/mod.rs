@@ -5,6 +5,7 @@
 mod cascades;
 mod change_tracking;
 mod concurrency_and_errors;
+mod copy;
 mod cycles;
 mod graphs;
 mod guards;
