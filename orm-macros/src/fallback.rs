@@ -102,7 +102,7 @@ pub(crate) fn model(model: &Model) -> TokenStream {
                     #p::Vec::new()
                 }
 
-                fn insert_arrays(_: &[Self]) -> #p::Vec<#p::Param> {
+                fn insert_arrays(_: &[Self]) -> #p::Vec<#p::ColumnArray> {
                     #p::Vec::new()
                 }
 
@@ -120,7 +120,7 @@ pub(crate) fn model(model: &Model) -> TokenStream {
                     #p::None
                 }
 
-                fn column_array(_: &[&Self], _: usize) -> #p::Option<#p::Param> {
+                fn column_array(_: &[&Self], _: usize) -> #p::Option<#p::ColumnArray> {
                     #p::None
                 }
 

@@ -44,8 +44,8 @@ pub trait Persist: Model + Hooks {
     /// Column `idx` of this object as a parameter.
     fn column_param(&self, idx: usize) -> Option<Param>;
 
-    /// Column `idx` of every row, as one array parameter (for `unnest`).
-    fn column_array(rows: &[&Self], idx: usize) -> Option<Param>;
+    /// Column `idx` of every row, as array parameters (for `unnest`).
+    fn column_array(rows: &[&Self], idx: usize) -> Option<crate::types::ColumnArray>;
 
     /// Column `idx`'s value, type-erased (to copy keys between objects).
     fn column_value(&self, idx: usize) -> Option<&(dyn Any + Send + Sync)>;

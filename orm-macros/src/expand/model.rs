@@ -178,8 +178,8 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
                 #update_params
             }
 
-            fn insert_arrays(__rows: &[Self]) -> #p::Vec<#p::Param> {
-                <#p::Vec<#p::Param>>::from([#(#arrays),*])
+            fn insert_arrays(__rows: &[Self]) -> #p::Vec<#p::ColumnArray> {
+                <#p::Vec<#p::ColumnArray>>::from([#(#arrays),*])
             }
 
             fn insert_values<'__a>(

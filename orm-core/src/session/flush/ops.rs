@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::FLUSH;
 use super::copy::CopyGroup;
 use super::sql::{
-    RowSource, cached_query, delete_using, insert_sql, key_arrays, update_sql, write_idents,
+    cached_query, delete_using, insert_sql, key_arrays, row_arrays, update_sql, write_idents,
 };
 use crate::compile::{self, SqlWriter};
 use crate::error::{Error, Result};
@@ -215,20 +215,15 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             // Nothing to read back: the objects' rows can travel as binary COPY data.
             return Ok(vec![FlushJob::copy(Box::new(CopyGroup::new(entries)))?]);
         }
-        let source = {
+        let arrays = {
             let guards = read_all(&entries)?;
             let rows: Vec<&T> = guards.iter().map(|g| &g.value).collect();
-            RowSource::of(&rows, &rows, &insert_cols, insert_cols.len())?
+            row_arrays(&rows, &rows, &insert_cols, insert_cols.len())?
         };
-        let query = match source {
-            RowSource::Arrays(arrays) => {
-                let key = (TypeId::of::<T>(), 0u8, ColumnSet::empty());
-                cached_query(cache, key, arrays, |params| {
-                    insert_sql::<T>(&insert_cols, RowSource::Arrays(params), &write_returning)
-                })?
-            }
-            rows => insert_sql::<T>(&insert_cols, rows, &write_returning)?,
-        };
+        let key = (TypeId::of::<T>(), 0u8, ColumnSet::empty());
+        let query = cached_query(cache, key, arrays, |params| {
+            insert_sql::<T>(&insert_cols, params, &write_returning)
+        })?;
         Ok(vec![if returning.is_empty() {
             FlushJob::execute(query, None)
         } else {
@@ -299,7 +294,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             .filter(|&i| table.columns[i].primary_key)
             .collect();
         let set: Vec<usize> = columns.iter().collect();
-        let source = {
+        let arrays = {
             let guards = read_all(&entries)?;
             let current: Vec<&T> = guards.iter().map(|g| &g.value).collect();
             // The key and the version as the database has them: from the snapshot.
@@ -310,17 +305,12 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             let mut cols = set.clone();
             cols.extend(&pk);
             cols.extend(T::VERSION);
-            RowSource::of(&current, &old, &cols, set.len())?
+            row_arrays(&current, &old, &cols, set.len())?
         };
-        let query = match source {
-            RowSource::Arrays(arrays) => {
-                let key = (TypeId::of::<T>(), 1u8, columns);
-                cached_query(cache, key, arrays, |params| {
-                    update_sql::<T>(&set, &pk, RowSource::Arrays(params))
-                })?
-            }
-            rows => update_sql::<T>(&set, &pk, rows)?,
-        };
+        let key = (TypeId::of::<T>(), 1u8, columns);
+        let query = cached_query(cache, key, arrays, |params| {
+            update_sql::<T>(&set, &pk, params)
+        })?;
         Ok(FlushJob::execute(
             query,
             Some(ExpectedRows {
