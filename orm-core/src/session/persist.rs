@@ -102,6 +102,15 @@ pub trait RelationOps<P: Persist>: Send + Sync + 'static {
     /// The type-erased operations.
     #[doc(hidden)]
     fn erased(&self) -> &'static dyn ErasedRelation;
+
+    /// Children taken by [`take`](Self::take) from a detached `parent`, to merge into the
+    /// session (the `merge` cascade).
+    #[doc(hidden)]
+    fn merge_children(
+        &self,
+        children: Box<dyn Any + Send>,
+        parent: Arc<dyn ErasedEntry>,
+    ) -> Result<Box<dyn super::merge::MergeBatch>>;
 }
 
 /// The session's operations of relationship `R` (a marker type the derive generates): its

@@ -335,17 +335,56 @@ impl Session {
     /// Brings a detached object (built by hand, or from another session) into the session
     /// by primary key: its column values are copied onto the session's object for that key
     /// (loaded if needed), which is returned; only the columns that differ are updated by the
-    /// next flush. Without such a row it is added as new. A guard held on the session's
-    /// object fails it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse), nothing changed.
+    /// next flush. Without such a row it is added as new.
+    ///
+    /// Relationships whose `cascade` has `merge` (the default, `"save-update, merge"`) and
+    /// that are loaded on `object` are merged too, as in SQLAlchemy: each related object is
+    /// merged the same way (and its own relationships after it), and the session's object's
+    /// relationship is set to the merged objects, so the flush points foreign keys at the
+    /// right rows, deletes orphans under `delete-orphan` and writes many-to-many rows. One
+    /// query per model and level loads the related objects the identity map lacks.
+    /// Relationships not loaded on `object` are left as they are.
+    ///
+    /// A guard held on an object it must change fails it with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse); the objects merged before it keep
+    /// their new values (roll back to undo them).
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # use orm_postgres::__doc_fixture::User;
+    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// let mut s = db.session();
+    /// let detached = User { id: 7, name: "Jane".into(), email: None };
+    /// let jane = s.merge(detached).await?; // SELECT ... users 7, unless the session has it
+    /// s.commit().await?;                   // UPDATE of the columns that differ
+    /// # Ok(()) }
+    /// ```
     pub async fn merge<M: Persist>(&mut self, object: M) -> Result<Tracked<M>> {
         self.check()?;
-        let pk = object.pk();
-        match self.get::<M>(pk).await? {
-            Some(t) => {
-                self.uow.merge_into(&t, object)?;
-                Ok(t)
+        self.autoflush().await?;
+        let mut merge = self.uow.merge_begin(object);
+        loop {
+            let loads = merge.loads(&self.uow)?;
+            if !loads.is_empty() {
+                self.tx().await?;
+                let Session { tx, uow, .. } = self;
+                let conn = tx
+                    .as_ref()
+                    .ok_or_else(|| Error::transaction_state("no transaction"))?
+                    .conn();
+                for (batch, query) in loads {
+                    let r = conn
+                        .for_each_row(&query, &mut |row| merge.register_row(batch, uow, row))
+                        .await;
+                    if let Err(e) = r {
+                        return Err(self.fail(e));
+                    }
+                }
             }
-            None => Ok(self.add(object)),
+            if !self.uow.merge_next(&mut merge)? {
+                break;
+            }
         }
+        merge.finish()
     }
 }

@@ -32,6 +32,8 @@ mod steps;
 
 pub use steps::{FlushPlan, FlushStep};
 
+pub(crate) use sql::select_by_keys;
+
 /// The operation an error of the flush's own locks names. The flush checks every object it
 /// locks before it starts (`UnitOfWork::check_guards`), so such an error means a guard was
 /// taken since, by another thread.

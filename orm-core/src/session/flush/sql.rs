@@ -231,3 +231,33 @@ pub(crate) fn compile_query(q: &crate::ast::Query) -> Result<CompiledQuery> {
     compile::write_query(&mut w, q);
     compile::finish(w)
 }
+
+/// `SELECT <every column> FROM t JOIN unnest(<keys>) AS "orm_v"(...) ON <keys match>`: the rows
+/// of these objects' primary keys, decodable as the model (one SQL text for any number).
+pub(crate) fn select_by_keys<P: Persist>(rows: &[&P]) -> Result<CompiledQuery> {
+    let table = P::TABLE;
+    let pk: Vec<usize> = (0..table.columns.len())
+        .filter(|&i| table.columns[i].primary_key)
+        .collect();
+    let arrays = key_arrays(rows, &pk)?;
+    let defs: Vec<&'static crate::meta::ColumnDef> = pk.iter().map(|&c| &table.columns[c]).collect();
+    let names: Vec<String> = (0..pk.len()).map(|i| format!("k{i}")).collect();
+    let mut w = SqlWriter::new();
+    w.push("SELECT ");
+    for (i, c) in table.columns.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.push_qualified(table.schema, table.name);
+        w.push(".");
+        w.push_ident(c.name);
+    }
+    w.push(" FROM ");
+    w.push_qualified(table.schema, table.name);
+    w.push(" JOIN ");
+    write_unnest(&mut w, arrays, &defs, &names);
+    w.push(" ON ");
+    let pk_names: Vec<&str> = defs.iter().map(|c| c.name).collect();
+    write_matches(&mut w, table, &pk_names, &names);
+    compile::finish(w)
+}

@@ -12,6 +12,7 @@ mod guards;
 mod hooks;
 mod identity;
 mod many_to_many;
+mod merge;
 mod reads_send_drop;
 mod spawned;
 mod transactions;
