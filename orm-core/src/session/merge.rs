@@ -15,7 +15,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::flush::select_by_keys;
-use super::persist::{Persist, RelationOps};
+use super::persist::{MergeBatch, Merged, Persist, RelationOps};
 use super::state::downcast;
 use super::status::Status;
 use super::tracked::Tracked;
@@ -25,32 +25,6 @@ use crate::error::{Error, Result};
 use crate::load::RowAccess;
 use crate::relation::{Cascade, RelationMeta};
 use crate::row::Decode;
-
-/// Detached objects of one model that a merge reached at one level, with the parents (and
-/// relationship) each run of them belongs to.
-#[doc(hidden)]
-pub trait MergeBatch: Send {
-    /// The relationship that reached them (`None` for the object `merge` was called with).
-    fn relation(&self) -> Option<&'static RelationMeta>;
-    /// The query loading those of them the identity map lacks (or holds expired).
-    fn load_query(&self, uow: &UnitOfWork) -> Result<Option<CompiledQuery>>;
-    /// Registers a row of that query in the session.
-    fn register_row(&mut self, uow: &mut UnitOfWork, row: &dyn RowAccess) -> Result<()>;
-    /// Merges them into the session and links them to their parents; returns the merged
-    /// objects and the batches of the next level.
-    fn merge(self: Box<Self>, uow: &mut UnitOfWork) -> Result<Merged>;
-    /// Appends another batch of the same model and relationship.
-    fn absorb(&mut self, other: Box<dyn MergeBatch>) -> Result<()>;
-    /// For [`absorb`](Self::absorb).
-    fn into_any(self: Box<Self>) -> Box<dyn Any>;
-}
-
-/// What a [`MergeBatch`] merged: its objects, in order, and the next level.
-#[doc(hidden)]
-pub struct Merged {
-    objects: Vec<Arc<dyn ErasedEntry>>,
-    next: Vec<Box<dyn MergeBatch>>,
-}
 
 /// The run `range` of a batch's objects is relationship `rel` of `parent`.
 struct Link {
@@ -132,7 +106,10 @@ impl<T: Persist> MergeBatch for TypedMerge<T> {
             merged.push(t.erased());
         }
         for link in self.links {
-            let items = merged.get(link.range).map(<[_]>::to_vec).unwrap_or_default();
+            let items = merged
+                .get(link.range)
+                .map(<[_]>::to_vec)
+                .unwrap_or_default();
             uow.replace_collection(&link.parent, link.rel, items, Some("merge"))?;
         }
         Ok(Merged {

@@ -5,8 +5,8 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use super::merge::{MergeBatch, TypedMerge};
-use super::persist::{Persist, RelationOps, TypedRelation};
+use super::merge::TypedMerge;
+use super::persist::{MergeBatch, Persist, RelationOps, TypedRelation};
 use super::unit::{Collection, ErasedEntry, ErasedRelation, UnitOfWork, collection_key};
 use crate::error::{Error, Result};
 use crate::relation::{RelatedValue, Relation, RelationKind, RelationMeta};

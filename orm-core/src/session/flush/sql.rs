@@ -240,7 +240,8 @@ pub(crate) fn select_by_keys<P: Persist>(rows: &[&P]) -> Result<CompiledQuery> {
         .filter(|&i| table.columns[i].primary_key)
         .collect();
     let arrays = key_arrays(rows, &pk)?;
-    let defs: Vec<&'static crate::meta::ColumnDef> = pk.iter().map(|&c| &table.columns[c]).collect();
+    let defs: Vec<&'static crate::meta::ColumnDef> =
+        pk.iter().map(|&c| &table.columns[c]).collect();
     let names: Vec<String> = (0..pk.len()).map(|i| format!("k{i}")).collect();
     let mut w = SqlWriter::new();
     w.push("SELECT ");

@@ -43,7 +43,11 @@ async fn merge_follows_has_many_children() {
     // One query per level: the user, then its orders the session lacks.
     let ann = assert_queries!(
         s,
-        ["BEGIN*", "SELECT * FROM \"s_user\" JOIN unnest(*", "SELECT * FROM \"s_order\" JOIN unnest(*"],
+        [
+            "BEGIN*",
+            "SELECT * FROM \"s_user\" JOIN unnest(*",
+            "SELECT * FROM \"s_order\" JOIN unnest(*"
+        ],
         async { s.merge(detached).await }
     )
     .unwrap();
@@ -68,7 +72,10 @@ async fn merge_follows_has_many_children() {
         .await
         .unwrap();
     assert_eq!(rows, [(ann_id, 11), (ann_id, 20), (ann_id, 30)]);
-    assert_eq!(count(&t, "SELECT count(*) FROM s_user WHERE name = 'ann b.'").await, 1);
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM s_user WHERE name = 'ann b.'").await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -105,7 +112,10 @@ async fn merge_follows_belongs_to_and_uses_the_identity_map() {
         .await
         .unwrap();
     assert_eq!((moved.user_id, moved.total), (bob_id, 21));
-    assert_eq!(count(&t, "SELECT count(*) FROM s_user WHERE name = 'bob r.'").await, 1);
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM s_user WHERE name = 'bob r.'").await,
+        1
+    );
 
     // A new parent: added, inserted first, its key in the order.
     let mut detached = Order {
@@ -136,6 +146,10 @@ async fn merge_without_loaded_relationships_copies_columns_only() {
         .await
         .unwrap();
     s.commit().await.unwrap();
-    assert_eq!(count(&t, "SELECT count(*) FROM s_order").await, 2, "orders untouched");
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM s_order").await,
+        2,
+        "orders untouched"
+    );
     assert!(s.related(&ann, User::orders).is_err(), "not loaded");
 }
