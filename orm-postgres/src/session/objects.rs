@@ -1,11 +1,13 @@
 //! The session's API for objects: adding, getting and querying, relationships, deleting,
 //! expiring, refreshing, merging.
 
+use orm_core::compile::CompiledQuery;
+use orm_core::driver::RowAccess;
 use orm_core::driver::Status;
 use orm_core::driver::{load_plan, pk_filter};
 use orm_core::load::IntoLoader;
 use orm_core::relation::{Relation, Relationship};
-use orm_core::session::{Persist, Tracked};
+use orm_core::session::{Persist, Tracked, UnitOfWork};
 use orm_core::stmt::{Statement, select};
 use orm_core::{Decode, RowOf};
 
@@ -104,24 +106,31 @@ impl Session {
         }
         // Without loads, each row goes into the identity map as it is decoded.
         let q = query.compile()?;
+        let mut out: Vec<Tracked<M>> = Vec::new();
+        self.for_each_row(&q, |uow, row| {
+            let value = <M as Decode>::decode(row, 0)?;
+            out.push(uow.register_loaded(value)?);
+            Ok(())
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Runs `q` in the session's transaction (begun if needed), handing each row to `sink`
+    /// with the unit of work; a failure is recorded (the transaction needs a rollback).
+    async fn for_each_row(
+        &mut self,
+        q: &CompiledQuery,
+        mut sink: impl FnMut(&mut UnitOfWork, &dyn RowAccess) -> Result<()> + Send,
+    ) -> Result<()> {
         self.tx().await?;
         let Session { tx, uow, .. } = self;
         let conn = tx
             .as_ref()
             .ok_or_else(|| Error::transaction_state("no transaction"))?
             .conn();
-        let mut out: Vec<Tracked<M>> = Vec::new();
-        let r = conn
-            .for_each_row(&q, &mut |row| {
-                let value = <M as Decode>::decode(row, 0)?;
-                out.push(uow.register_loaded(value)?);
-                Ok(())
-            })
-            .await;
-        match r {
-            Ok(()) => Ok(out),
-            Err(e) => Err(self.fail(e)),
-        }
+        let r = conn.for_each_row(q, &mut |row| sink(uow, row)).await;
+        r.map_err(|e| self.fail(e))
     }
 
     /// Like [`all`](Session::all), for exactly one row (a row-count error otherwise).
@@ -364,22 +373,9 @@ impl Session {
         self.autoflush().await?;
         let mut merge = self.uow.merge_begin(object);
         loop {
-            let loads = merge.loads(&self.uow)?;
-            if !loads.is_empty() {
-                self.tx().await?;
-                let Session { tx, uow, .. } = self;
-                let conn = tx
-                    .as_ref()
-                    .ok_or_else(|| Error::transaction_state("no transaction"))?
-                    .conn();
-                for (batch, query) in loads {
-                    let r = conn
-                        .for_each_row(&query, &mut |row| merge.register_row(batch, uow, row))
-                        .await;
-                    if let Err(e) = r {
-                        return Err(self.fail(e));
-                    }
-                }
+            for (batch, query) in merge.loads(&self.uow)? {
+                self.for_each_row(&query, |uow, row| merge.register_row(batch, uow, row))
+                    .await?;
             }
             if !self.uow.merge_next(&mut merge)? {
                 break;
