@@ -14,7 +14,9 @@ impl Session {
         Ok(())
     }
 
-    /// Writes every pending change: `INSERT`s of new objects, `UPDATE`s of changed columns,
+    /// Writes every pending change: `INSERT`s of new objects (or a binary `COPY` of them, see
+    /// [`SessionOptions::copy_threshold`](crate::SessionOptions::copy_threshold) and
+    /// [`add_all_copy`](Session::add_all_copy)), `UPDATE`s of changed columns,
     /// association rows, `DELETE`s, in foreign-key order, batched per table and column set,
     /// independent statements pipelined. On error nothing of the flush is kept in memory, and
     /// the session needs a rollback (validation errors excepted: they come before any SQL).
