@@ -103,11 +103,11 @@ pub const BINARY_TRAILER: &[u8] = &[0xff, 0xff];
 /// use bytes::BytesMut;
 /// use postgres_types::{ToSql, Type};
 /// use orm_core::__doc_fixture::User;
-/// use orm_core::copy;
+/// use orm_core::{Model, copy};
 ///
 /// let mut buf = BytesMut::new();
 /// let values: [&(dyn ToSql + Sync); 2] = [&"Jane", &None::<String>];
-/// copy::write_row(&mut buf, &User::TABLE, &[Type::TEXT, Type::TEXT], &values).unwrap();
+/// copy::write_row(&mut buf, User::TABLE, &[Type::TEXT, Type::TEXT], &values).unwrap();
 /// assert_eq!(&buf[..], b"\0\x02\0\0\0\x04Jane\xff\xff\xff\xff");
 /// ```
 pub fn write_row(
