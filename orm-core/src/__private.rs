@@ -10,7 +10,7 @@ pub use crate::model::OptionalModel;
 pub use crate::relation::{KeyOf, Related, Relation, RelationKind, RelationMeta, Relationship};
 pub use crate::row::NullableRow;
 pub use crate::row::{DecodeFromSql, DecodeSqlType, Field, FromRow, Row, decode_field};
-pub use crate::types::{ArrayElement, ColumnType, EnumType, SqlType};
+pub use crate::types::{ArrayElement, ColumnArray, ColumnType, EnumType, SqlType};
 pub use bytes::BytesMut;
 pub use postgres_types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 pub use std::boxed::Box;
@@ -26,14 +26,13 @@ pub use std::vec::Vec;
 pub type BoxError = crate::error::BoxError;
 
 /// Collects one field of every row into an array parameter (for `unnest` inserts).
-pub fn column_array<M, T, F>(rows: &[M], field: F) -> Param
+pub fn column_array<M, T, F>(rows: &[M], field: F) -> ColumnArray
 where
     T: crate::types::SqlType,
     F: Fn(&M) -> &T,
     T: Clone,
 {
-    let values: Vec<T> = rows.iter().map(|r| field(r).clone()).collect();
-    std::sync::Arc::new(values)
+    T::column_array(rows.iter().map(|r| field(r).clone()).collect())
 }
 
 /// The error `FromSql` of a `#[derive(DbEnum)]` type returns for a label it does not know.
@@ -51,13 +50,12 @@ pub use std::any::Any;
 pub use std::fmt::Display;
 
 /// Collects one field of every row (by reference) into an array parameter.
-pub fn column_array_ref<M, T, F>(rows: &[&M], field: F) -> Param
+pub fn column_array_ref<M, T, F>(rows: &[&M], field: F) -> ColumnArray
 where
     T: crate::types::SqlType + Clone,
     F: Fn(&M) -> &T,
 {
-    let values: Vec<T> = rows.iter().map(|r| field(r).clone()).collect();
-    std::sync::Arc::new(values)
+    T::column_array(rows.iter().map(|r| field(r).clone()).collect())
 }
 
 /// Sets a column field from a type-erased value of its type (or its non-null type).

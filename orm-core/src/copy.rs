@@ -1,6 +1,6 @@
-//! The SQL of binary `COPY` for a model's table: what `copy_in` and `copy_out` send. Rows travel
-//! in PostgreSQL's binary copy format, written and read by the driver; this module only names
-//! the table and its columns.
+//! Binary `COPY` for a model's table: the SQL `copy_in` and `copy_out` send, and the rows of a
+//! `COPY … FROM STDIN` in PostgreSQL's binary copy format ([`write_row`], [`CopyRows`]),
+//! encoded here without IO; the driver sends the bytes and reads `COPY … TO STDOUT`.
 //!
 //! ```
 //! use orm_core::__doc_fixture::User;
@@ -16,9 +16,13 @@
 //! );
 //! ```
 
+use bytes::{BufMut, BytesMut};
+use postgres_types::{IsNull, ToSql, Type};
+
 use crate::compile::SqlWriter;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::meta::{ColumnDef, Discriminator, Table};
+use crate::model::Model;
 
 /// `COPY table (insert columns) FROM STDIN (FORMAT binary)`: the columns an `INSERT` of the model
 /// writes (generated keys and generated columns are left to the server), in
@@ -107,5 +111,168 @@ fn write_names<'a>(w: &mut SqlWriter, columns: impl Iterator<Item = &'a ColumnDe
             w.push(", ");
         }
         w.push_ident(c.name);
+    }
+}
+
+/// The start of binary copy data: the signature, no flags, no header extension.
+pub const BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+/// The end of binary copy data: a field count of -1.
+pub const BINARY_TRAILER: &[u8] = &[0xff, 0xff];
+
+/// Appends one row to binary copy data: the field count, then each value's length (-1 for
+/// `NULL`) and bytes, encoded for the server's type of its column (`types`, in
+/// [`Table::insert_columns`] order, as [`insert_types_sql`] reports them).
+///
+/// A value its column's type does not accept is a
+/// [`CopyEncode`](ErrorKind::CopyEncode) error naming the column; `buf` then holds part of
+/// the row, and the copy must be abandoned.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use postgres_types::{ToSql, Type};
+/// use orm_core::__doc_fixture::User;
+/// use orm_core::{Model, copy};
+///
+/// let mut buf = BytesMut::new();
+/// let values: [&(dyn ToSql + Sync); 2] = [&"Jane", &None::<String>];
+/// copy::write_row(&mut buf, User::TABLE, &[Type::TEXT, Type::TEXT], &values).unwrap();
+/// assert_eq!(&buf[..], b"\0\x02\0\0\0\x04Jane\xff\xff\xff\xff");
+/// ```
+pub fn write_row(
+    buf: &mut BytesMut,
+    table: &Table,
+    types: &[Type],
+    values: &[&(dyn ToSql + Sync)],
+) -> Result<()> {
+    if values.len() != types.len() {
+        return Err(Error::invalid_statement(format!(
+            "a COPY row of `{}` has {} values for {} columns",
+            table.model,
+            values.len(),
+            types.len()
+        )));
+    }
+    // Both fit: a table has at most 1,600 columns.
+    buf.put_i16(values.len() as i16);
+    for (i, (value, ty)) in values.iter().zip(types).enumerate() {
+        let at = buf.len();
+        buf.put_i32(0);
+        let encoded = value.to_sql_checked(ty, buf).map_err(|source| {
+            let column = table.insert_columns().nth(i).map_or("?", |c| c.name);
+            Error::from(ErrorKind::CopyEncode {
+                model: table.model,
+                column,
+                source,
+            })
+        })?;
+        let len = match encoded {
+            IsNull::Yes => -1,
+            IsNull::No => {
+                let len = buf.len() - at - 4;
+                i32::try_from(len).map_err(|_| {
+                    Error::from(ErrorKind::CopyEncode {
+                        model: table.model,
+                        column: table.insert_columns().nth(i).map_or("?", |c| c.name),
+                        source: "value larger than 2 GiB".into(),
+                    })
+                })?
+            }
+        };
+        buf[at..at + 4].copy_from_slice(&len.to_be_bytes());
+    }
+    Ok(())
+}
+
+/// The rows of a `COPY … FROM STDIN`, written a chunk at a time: what the driver asks of rows
+/// whose model it does not know (the session's flush hands it its new objects this way).
+pub trait CopyRows: Send {
+    /// The table the rows go into, through its [`insert_columns`](Table::insert_columns).
+    fn table(&self) -> &'static Table;
+
+    /// The number of rows.
+    fn len(&self) -> usize;
+
+    /// Whether there are no rows.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends the next rows with [`write_row`] until `buf` holds at least `chunk` bytes or
+    /// every row is written; returns whether rows are left.
+    fn write_rows(&mut self, types: &[Type], buf: &mut BytesMut, chunk: usize) -> Result<bool>;
+}
+
+/// The rows of a slice of models, as [`CopyRows`].
+#[derive(Debug)]
+pub struct SliceRows<'a, M> {
+    rows: &'a [M],
+    next: usize,
+}
+
+impl<'a, M: Model> SliceRows<'a, M> {
+    /// Every row of `rows`, in order.
+    pub fn new(rows: &'a [M]) -> Self {
+        SliceRows { rows, next: 0 }
+    }
+}
+
+impl<M: Model + Sync> CopyRows for SliceRows<'_, M> {
+    fn table(&self) -> &'static Table {
+        M::TABLE
+    }
+
+    fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn write_rows(&mut self, types: &[Type], buf: &mut BytesMut, chunk: usize) -> Result<bool> {
+        let mut values = Vec::with_capacity(types.len());
+        while buf.len() < chunk {
+            let Some(row) = self.rows.get(self.next) else {
+                return Ok(false);
+            };
+            self.next += 1;
+            values = reuse(values);
+            row.insert_values(&mut values);
+            write_row(buf, M::TABLE, types, &values)?;
+        }
+        Ok(self.next < self.rows.len())
+    }
+}
+
+/// An empty vector of references, in the allocation of `v` (whose references' lifetime ends
+/// here): one buffer of values serves every row, whatever each row borrows from.
+pub(crate) fn reuse<'b>(v: Vec<&(dyn ToSql + Sync)>) -> Vec<&'b (dyn ToSql + Sync)> {
+    // Same size and alignment: the standard library collects in place. (`filter` would keep
+    // the old lifetime: `filter_map` to `None` is what changes it.)
+    #[allow(clippy::unnecessary_filter_map)]
+    v.into_iter().filter_map(|_| None).collect()
+}
+
+/// The server-written columns of `table` ([`ColumnDef::server_written`]): what an `INSERT` reads
+/// back with `RETURNING` and a `COPY` cannot. Empty when a `COPY` can insert the table's
+/// objects.
+pub fn returned_columns(table: &Table) -> Vec<&'static str> {
+    table
+        .columns
+        .iter()
+        .filter(|c| c.server_written())
+        .map(|c| c.name)
+        .collect()
+}
+
+/// Fails with [`CopyNeedsReturning`](ErrorKind::CopyNeedsReturning) when `table` has
+/// server-generated columns.
+pub fn check_copyable(table: &Table) -> Result<()> {
+    let columns = returned_columns(table);
+    if columns.is_empty() {
+        Ok(())
+    } else {
+        Err(ErrorKind::CopyNeedsReturning {
+            model: table.model,
+            columns,
+        }
+        .into())
     }
 }

@@ -122,6 +122,30 @@ pub enum ErrorKind {
         #[source]
         source: BoxError,
     },
+    /// A value of a binary `COPY` row could not be encoded for its column's server type.
+    #[error("cannot encode column `{column}` of `{model}` for COPY: {source}")]
+    CopyEncode {
+        /// The model.
+        model: &'static str,
+        /// The column.
+        column: &'static str,
+        /// Why.
+        #[source]
+        source: BoxError,
+    },
+    /// `COPY` was asked for objects that need values back from the server: `COPY` returns no
+    /// rows, so server-generated columns (an identity key, a `#[model(generated)]` column)
+    /// could not be filled into the objects. Give them values client-side, or insert without
+    /// `COPY`. Raised before anything is sent.
+    #[error(
+        "cannot insert `{model}` with COPY: its generated column(s) {columns:?} must be read back, and COPY returns nothing; insert it without COPY"
+    )]
+    CopyNeedsReturning {
+        /// The model.
+        model: &'static str,
+        /// The server-generated columns.
+        columns: Vec<&'static str>,
+    },
     /// `INSERT`/`UPDATE` violated a unique constraint (SQLSTATE 23505).
     #[error("unique violation: {0}")]
     UniqueViolation(Box<DbError>),

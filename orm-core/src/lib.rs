@@ -217,4 +217,15 @@ pub mod __doc_fixture {
         #[model(deferred)]
         pub body: crate::deferred::Deferred<String>,
     }
+
+    /// A tag, keyed by the application (no generated column: its rows can go by `COPY`).
+    #[derive(Debug, Clone, PartialEq, Model)]
+    #[model(table = "tags", crate = "orm_core")]
+    pub struct Tag {
+        /// Key, set by the application.
+        #[model(primary_key)]
+        pub id: i64,
+        /// Label.
+        pub label: String,
+    }
 }

@@ -42,9 +42,9 @@ pub trait Model:
     /// Values of [`Table::update_columns`], in order.
     fn update_params(&self) -> Vec<Param>;
 
-    /// One array per [`Table::insert_columns`] (the column's values over `rows`), for multi-row
-    /// inserts through `unnest`.
-    fn insert_arrays(rows: &[Self]) -> Vec<Param>;
+    /// One [`ColumnArray`](crate::types::ColumnArray) per [`Table::insert_columns`] (the
+    /// column's values over `rows`), for multi-row inserts through `unnest`.
+    fn insert_arrays(rows: &[Self]) -> Vec<crate::types::ColumnArray>;
 
     /// Appends references to the values of [`Table::insert_columns`], in order, to `out`: the
     /// row of a binary `COPY`, without copying a value.

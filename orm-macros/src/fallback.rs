@@ -119,7 +119,7 @@ fn stub_impls(
             quote!(Persist),
             TokenStream::new(),
             quote! {
-                fn column_array(_: &[&Self], _: usize) -> #p::Option<#p::Param> {
+                fn column_array(_: &[&Self], _: usize) -> #p::Option<#p::ColumnArray> {
                     #p::None
                 }
 
@@ -168,7 +168,7 @@ fn stub_impls(
                     #p::Vec::new()
                 }
 
-                fn insert_arrays(_: &[Self]) -> #p::Vec<#p::Param> {
+                fn insert_arrays(_: &[Self]) -> #p::Vec<#p::ColumnArray> {
                     #p::Vec::new()
                 }
 

@@ -11,20 +11,18 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use deadpool_postgres::tokio_postgres::binary_copy::{
-    BinaryCopyInWriter, BinaryCopyOutRow, BinaryCopyOutStream,
-};
+use bytes::{Bytes, BytesMut};
+use deadpool_postgres::tokio_postgres::CopyInSink;
+use deadpool_postgres::tokio_postgres::binary_copy::{BinaryCopyOutRow, BinaryCopyOutStream};
 use deadpool_postgres::tokio_postgres::types::{FromSql, ToSql, Type};
-use futures_util::{Stream, StreamExt, pin_mut};
+use futures_util::{SinkExt, Stream, StreamExt, pin_mut};
+use orm_core::copy::CopyRows;
 
 use crate::acquire::sealed::ConnRef;
 use crate::conn::Conn;
 use crate::trace::{Outcome, Trace};
 use crate::types::domain_base;
 use crate::{BoxError, Decode, Model, Result, Table};
-
-/// A row's values, by reference.
-type Values<'a> = Vec<&'a (dyn ToSql + Sync)>;
 
 /// The types of `sql`'s result columns, domains replaced by their base types (a domain value is
 /// sent and received as its base type).
@@ -37,76 +35,120 @@ async fn column_types(conn: &Conn, sql: &str) -> Result<Vec<Type>> {
         .collect())
 }
 
-/// Where the rows of a `COPY … FROM STDIN` come from.
-pub(crate) enum Source<'a, M, S> {
-    /// A slice: one buffer of references serves every row.
-    Slice(&'a [M]),
-    /// A stream of owned rows, written as they arrive.
-    Stream(S),
+/// Bytes of copy data gathered before they are handed to the connection.
+const CHUNK: usize = 64 * 1024;
+
+/// A `COPY … FROM STDIN` under way: binary copy data gathered in a buffer and sent in chunks.
+struct CopyWriter<'c> {
+    conn: &'c Conn,
+    sink: Pin<Box<CopyInSink<Bytes>>>,
+    buf: BytesMut,
+    types: Vec<Type>,
+}
+
+impl<'c> CopyWriter<'c> {
+    /// Starts the copy of `table`'s insert columns.
+    async fn start(conn: &'c Conn, table: &'static Table, copy_sql: &str) -> Result<Self> {
+        let types = column_types(conn, &orm_core::copy::insert_types_sql(table)?).await?;
+        let stmt = conn.prepare(copy_sql).await?;
+        let sink = conn
+            .obj()?
+            .copy_in(&stmt)
+            .await
+            .map_err(|e| conn.pg_error(e))?;
+        let mut buf = BytesMut::with_capacity(CHUNK + 1024);
+        buf.extend_from_slice(orm_core::copy::BINARY_HEADER);
+        Ok(CopyWriter {
+            conn,
+            sink: Box::pin(sink),
+            buf,
+            types,
+        })
+    }
+
+    /// Sends what the buffer holds.
+    async fn send(&mut self) -> Result<()> {
+        let chunk = self.buf.split().freeze();
+        self.sink
+            .send(chunk)
+            .await
+            .map_err(|e| self.conn.pg_error(e))
+    }
+
+    /// Writes every row of `rows`.
+    async fn rows(&mut self, rows: &mut dyn CopyRows) -> Result<()> {
+        while rows.write_rows(&self.types, &mut self.buf, CHUNK)? {
+            self.send().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes one row of a model.
+    async fn row<M: Model>(&mut self, row: &M) -> Result<()> {
+        let mut values: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(self.types.len());
+        row.insert_values(&mut values);
+        orm_core::copy::write_row(&mut self.buf, M::TABLE, &self.types, &values)?;
+        if self.buf.len() >= CHUNK {
+            self.send().await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the copy; the number of rows copied.
+    async fn finish(mut self) -> Result<u64> {
+        self.buf.extend_from_slice(orm_core::copy::BINARY_TRAILER);
+        self.send().await?;
+        self.sink
+            .as_mut()
+            .finish()
+            .await
+            .map_err(|e| self.conn.pg_error(e))
+    }
 }
 
 impl Conn {
     /// `COPY table FROM STDIN (FORMAT binary)` of `rows`; returns the number of rows copied.
     /// Inside a transaction, a failed copy fails the transaction (as the server does).
-    pub(crate) async fn copy_in<M, S>(
+    pub(crate) async fn copy_in(&self, rows: &mut dyn CopyRows) -> Result<u64> {
+        self.run_copy(rows.table(), move |mut writer| async move {
+            writer.rows(rows).await?;
+            writer.finish().await
+        })
+        .await
+    }
+
+    /// [`copy_in`](Conn::copy_in) of a stream of rows, written as they arrive.
+    pub(crate) async fn copy_in_stream<M: Model, S: Stream<Item = M>>(
         &self,
-        table: &'static Table,
-        rows: Source<'_, M, S>,
-    ) -> Result<u64>
+        rows: S,
+    ) -> Result<u64> {
+        self.run_copy(M::TABLE, move |mut writer| async move {
+            pin_mut!(rows);
+            while let Some(row) = rows.next().await {
+                writer.row(&row).await?;
+            }
+            writer.finish().await
+        })
+        .await
+    }
+
+    /// Starts a copy into `table` and lets `write` send the rows and finish it.
+    async fn run_copy<'c, F, Fut>(&'c self, table: &'static Table, write: F) -> Result<u64>
     where
-        M: Model,
-        S: Stream<Item = M>,
+        F: FnOnce(CopyWriter<'c>) -> Fut,
+        Fut: std::future::Future<Output = Result<u64>>,
     {
         let copy_sql = orm_core::copy::copy_in_sql(table)?;
-        let types_sql = orm_core::copy::insert_types_sql(table)?;
         self.ready().await?;
-        let run = async {
-            let types = column_types(self, &types_sql).await?;
-            let stmt = self.prepare(&copy_sql).await?;
-            let sink = self
-                .obj()?
-                .copy_in(&stmt)
-                .await
-                .map_err(|e| self.pg_error(e))?;
-            let writer = BinaryCopyInWriter::new(sink, &types);
-            pin_mut!(writer);
-            match rows {
-                Source::Slice(rows) => {
-                    // One buffer of references serves every row of the slice.
-                    let mut values: Values<'_> = Vec::with_capacity(types.len());
-                    for row in rows {
-                        values.clear();
-                        row.insert_values(&mut values);
-                        self.write_row(writer.as_mut(), &values).await?;
-                    }
-                }
-                Source::Stream(rows) => {
-                    pin_mut!(rows);
-                    while let Some(row) = rows.next().await {
-                        let mut values: Values<'_> = Vec::with_capacity(types.len());
-                        row.insert_values(&mut values);
-                        self.write_row(writer.as_mut(), &values).await?;
-                    }
-                }
-            }
-            writer.as_mut().finish().await.map_err(|e| self.pg_error(e))
-        };
+        let run = async { write(CopyWriter::start(self, table, &copy_sql).await?).await };
         let result = self.tracked(&copy_sql, run, |n| Some(*n)).await;
         if result.is_err() {
-            // A value that failed to encode aborted the copy (CopyFail) without a server error
-            // reaching the driver; the server failed the transaction all the same.
+            // A value that failed to encode aborted the copy (the unfinished sink sends
+            // CopyFail) without a server error reaching the driver; the server failed the
+            // transaction all the same.
             self.note_failed();
         }
         result
-    }
-
-    /// Writes one row of a `COPY … FROM STDIN`.
-    async fn write_row(
-        &self,
-        writer: Pin<&mut BinaryCopyInWriter>,
-        values: &Values<'_>,
-    ) -> Result<()> {
-        writer.write(values).await.map_err(|e| self.pg_error(e))
     }
 
     /// Starts `COPY table TO STDOUT (FORMAT binary)` of every column of `M`'s table.

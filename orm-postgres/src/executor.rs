@@ -12,7 +12,7 @@ use deadpool_postgres::tokio_postgres;
 use futures_util::Stream;
 
 use crate::conn::Conn;
-use crate::copy::{CopyOutStream, Source};
+use crate::copy::CopyOutStream;
 use crate::load::{IntoLoader, Strategy};
 use crate::pg_row::PgRow;
 use crate::trace::Trace;
@@ -249,8 +249,8 @@ pub trait Executor: Acquire + Sync {
     fn copy_in<M: crate::Model>(&self, rows: &[M]) -> impl Future<Output = Result<u64>> + Send {
         async move {
             let conn = self.acquire().await?;
-            let rows = Source::<M, futures_util::stream::Empty<M>>::Slice(rows);
-            conn.copy_in(M::TABLE, rows).await
+            conn.copy_in(&mut orm_core::copy::SliceRows::new(rows))
+                .await
         }
     }
 
@@ -263,7 +263,7 @@ pub trait Executor: Acquire + Sync {
     {
         async move {
             let conn = self.acquire().await?;
-            conn.copy_in::<M, S>(M::TABLE, Source::Stream(rows)).await
+            conn.copy_in_stream(rows).await
         }
     }
 

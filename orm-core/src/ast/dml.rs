@@ -1,7 +1,7 @@
 //! The untyped shape of `INSERT`, `UPDATE` and `DELETE`. Typed builders (`Insert`, `Update`,
 //! `Delete`) wrap these.
 
-use super::{FromItem, Node, Param, Query};
+use super::{FromItem, Node, Query};
 use crate::meta::TableRef;
 use crate::types::ColumnType;
 
@@ -54,8 +54,9 @@ pub enum InsertSource {
     /// `VALUES (...), (...)`: one list per row.
     Values(Vec<Vec<Node>>),
     /// `SELECT * FROM unnest($1::t1[], $2::t2[], ...)`: one array parameter per column, so the SQL
-    /// does not change with the number of rows.
-    Unnest(Vec<(Param, ColumnType)>),
+    /// does not change with the number of rows. Array columns travel flattened and are put back
+    /// together per row (see [`ColumnArray`](crate::types::ColumnArray)).
+    Unnest(Vec<(crate::types::ColumnArray, ColumnType)>),
     /// `INSERT ... SELECT ...`.
     Query(Box<Query>),
 }

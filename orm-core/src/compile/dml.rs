@@ -2,13 +2,17 @@
 
 use super::expr::{write_list, write_node, write_type};
 use super::select::{write_from_item, write_query};
-use super::{CompiledQuery, SqlWriter, finish};
+use super::{
+    CompiledQuery, SqlWriter, array_params, finish, has_array_column, write_array_column,
+    write_array_rows,
+};
 use crate::ast::{
     ConflictAction, ConflictTarget, DeleteCore, FromItem, InsertCore, InsertSource, Node,
     OnConflict, UpdateCore,
 };
 use crate::error::{Error, Result};
 use crate::meta::TableRef;
+use crate::types::{ColumnArray, ColumnType};
 
 fn write_table(w: &mut SqlWriter, t: &TableRef) {
     w.push_qualified(t.schema, t.name);
@@ -101,19 +105,7 @@ pub fn insert(stmt: &InsertCore) -> Result<CompiledQuery> {
                 }
             }
         }
-        InsertSource::Unnest(arrays) => {
-            w.push(" SELECT * FROM unnest(");
-            for (i, (array, ty)) in arrays.iter().enumerate() {
-                if i > 0 {
-                    w.push(", ");
-                }
-                w.push_param(array.clone());
-                w.push("::");
-                write_type(&mut w, ty, None);
-                w.push("[]");
-            }
-            w.push(")");
-        }
+        InsertSource::Unnest(arrays) => write_unnest_source(&mut w, arrays),
         InsertSource::Query(q) => {
             w.push(" ");
             write_query(&mut w, q);
@@ -221,4 +213,40 @@ pub fn delete(stmt: &DeleteCore) -> Result<CompiledQuery> {
     write_returning(&mut w, &stmt.returning);
     w.pop_scope();
     finish(w)
+}
+
+/// `SELECT * FROM unnest($1::t1[], ...)`; with array columns, each put back together per row
+/// (see [`write_array_rows`]).
+fn write_unnest_source(w: &mut SqlWriter, arrays: &[(ColumnArray, ColumnType)]) {
+    let types: Vec<&ColumnType> = arrays.iter().map(|(_, t)| t).collect();
+    let params = match array_params(arrays.iter().map(|(a, _)| a.clone()).collect(), &types) {
+        Ok(p) => p,
+        Err(e) => return w.fail(e),
+    };
+    if !has_array_column(&types) {
+        w.push(" SELECT * FROM unnest(");
+        for (i, (p, ty)) in params.into_iter().zip(&types).enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.push_param(p);
+            w.push("::");
+            write_type(w, ty, None);
+            w.push("[]");
+        }
+        w.push(")");
+        return;
+    }
+    let names: Vec<String> = (0..types.len()).map(|i| format!("c{i}")).collect();
+    w.push(" SELECT ");
+    for (i, (ty, name)) in types.iter().zip(&names).enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        write_array_column(w, ty, name, i);
+    }
+    w.push(" FROM ");
+    write_array_rows(w, params, &types, &names, false);
+    // The join that puts the arrays back together keeps the rows' order only by luck: say it.
+    w.push(" ORDER BY \"orm_v\".\"n\"");
 }

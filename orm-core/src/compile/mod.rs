@@ -9,6 +9,7 @@
 //! query (or of an enclosing one, for correlated subqueries), that the selected width matches
 //! the output type, and that joins on a foreign key find exactly one.
 
+mod arrays;
 mod dml;
 mod expr;
 mod raw;
@@ -17,6 +18,7 @@ mod writer;
 
 pub use writer::{MAX_IDENTIFIER_BYTES, SqlWriter, check_identifier};
 
+pub(crate) use arrays::{array_params, has_array_column, write_array_column, write_array_rows};
 pub use dml::{delete, insert, update};
 pub(crate) use expr::write_type;
 pub(crate) use select::{fk_condition, write_query};

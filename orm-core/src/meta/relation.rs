@@ -24,7 +24,7 @@ pub enum RelationKind {
 /// | option | effect |
 /// |---|---|
 /// | `save-update` | adding the parent adds the children in the relationship (default) |
-/// | `merge` | accepted for SQLAlchemy compatibility (default); `Session::merge` copies the parent's columns only and does not follow relationships yet |
+/// | `merge` | merging the parent (`Session::merge`) merges the related objects loaded on it and sets the relationship to them (default) |
 /// | `delete` | deleting the parent deletes the children (loading them first unless `passive_deletes`) |
 /// | `delete-orphan` | a child removed from the parent's collection is deleted |
 /// | `expunge` | expunging the parent expunges the children |

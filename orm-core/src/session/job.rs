@@ -6,6 +6,7 @@ use std::any::TypeId;
 use super::columns::ColumnSet;
 use super::fxhash::FxHashMap;
 use crate::compile::CompiledQuery;
+use crate::copy::CopyRows;
 use crate::error::{ErrorKind, Result};
 use crate::load::RowSink;
 
@@ -28,6 +29,9 @@ pub struct FlushJob {
     pub query: CompiledQuery,
     /// Where its rows go (`RETURNING`), when it returns rows; otherwise run it for its count.
     pub sink: Option<RowSink<'static>>,
+    /// The rows of a binary `COPY … FROM STDIN` (then `query` is the `COPY` statement, with no
+    /// parameters): send them with it, and [`check`](Self::check) the count it reports.
+    pub copy: Option<Box<dyn CopyRows>>,
     expect: Option<ExpectedRows>,
 }
 
@@ -36,6 +40,7 @@ impl std::fmt::Debug for FlushJob {
         f.debug_struct("FlushJob")
             .field("sql", &self.query.sql)
             .field("returns_rows", &self.sink.is_some())
+            .field("copy_rows", &self.copy.as_ref().map(|c| c.len()))
             .finish()
     }
 }
@@ -45,14 +50,35 @@ impl FlushJob {
         FlushJob {
             query,
             sink: None,
+            copy: None,
             expect,
         }
+    }
+
+    /// A binary `COPY` of `rows` into their table; every row must be copied.
+    pub(crate) fn copy(rows: Box<dyn CopyRows>) -> Result<Self> {
+        let table = rows.table();
+        let expect = ExpectedRows {
+            rows: rows.len() as u64,
+            model: table.model,
+            operation: "COPY",
+        };
+        Ok(FlushJob {
+            query: CompiledQuery {
+                sql: crate::copy::copy_in_sql(table)?,
+                params: Vec::new(),
+            },
+            sink: None,
+            copy: Some(rows),
+            expect: Some(expect),
+        })
     }
 
     pub(crate) fn rows(query: CompiledQuery, sink: RowSink<'static>) -> Self {
         FlushJob {
             query,
             sink: Some(sink),
+            copy: None,
             expect: None,
         }
     }
@@ -86,4 +112,20 @@ pub enum Outcome {
     Rows,
     /// The statement affected this many rows.
     Count(u64),
+}
+
+/// When the flush inserts a table's new objects with binary `COPY` instead of `INSERT`: only
+/// when they need nothing back from the server (no generated column), and then for a batch of
+/// at least `threshold` objects, or for a model `UnitOfWork::add_all_copy` asked it for.
+#[derive(Debug, Clone, Default)]
+pub struct CopyPolicy {
+    pub(crate) threshold: Option<usize>,
+    pub(crate) requested: Vec<TypeId>,
+}
+
+impl CopyPolicy {
+    /// Whether `rows` new objects of model `model` (which need nothing back) go by `COPY`.
+    pub(crate) fn wants(&self, model: TypeId, rows: usize) -> bool {
+        self.requested.contains(&model) || self.threshold.is_some_and(|t| rows >= t)
+    }
 }

@@ -66,6 +66,34 @@ impl UnitOfWork {
         t
     }
 
+    /// Adds new objects that the next flush inserts with binary `COPY`, whatever their number
+    /// (see [`set_copy_threshold`](Self::set_copy_threshold)): every new `T` of that flush
+    /// goes by `COPY`, in one statement per dependency level. Objects reached through their
+    /// relationships are added as by [`add`](Self::add), and inserted as usual.
+    ///
+    /// `COPY` returns nothing: a model with server-generated columns (an identity key, a
+    /// `#[model(generated)]` column) is refused with
+    /// [`CopyNeedsReturning`](crate::ErrorKind::CopyNeedsReturning), nothing added.
+    pub fn add_all_copy<T: Persist>(
+        &mut self,
+        objects: impl IntoIterator<Item = T>,
+    ) -> Result<Vec<Tracked<T>>> {
+        crate::copy::check_copyable(T::TABLE)?;
+        let model = std::any::TypeId::of::<T>();
+        if !self.copy.requested.contains(&model) {
+            self.copy.requested.push(model);
+        }
+        Ok(objects.into_iter().map(|o| self.add(o)).collect())
+    }
+
+    /// The smallest batch of new objects of one table that the flush inserts with binary
+    /// `COPY` instead of `INSERT`, when they need nothing back from the server (no generated
+    /// column: keys set by the application); `None` never. The session sets it from
+    /// `SessionOptions::copy_threshold`.
+    pub fn set_copy_threshold(&mut self, threshold: Option<usize>) {
+        self.copy.threshold = threshold;
+    }
+
     /// Registers a row loaded by a query: the object already in the identity map (its values
     /// refreshed when it was expired and has no unflushed change), or a new persistent one.
     ///

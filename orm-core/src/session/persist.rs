@@ -9,8 +9,10 @@ use std::sync::Arc;
 use super::columns::ColumnSet;
 use super::hooks::Hooks;
 use super::unit::{ErasedEntry, ErasedRelation, UnitOfWork};
+use crate::compile::CompiledQuery;
 use crate::error::Result;
 use crate::expr::Param;
+use crate::load::RowAccess;
 use crate::model::Model;
 use crate::relation::{Relation, RelationMeta};
 use crate::row::Row;
@@ -45,8 +47,8 @@ pub trait Persist: Model + Hooks {
     /// Column `idx` of this object as a parameter.
     fn column_param(&self, idx: usize) -> Option<Param>;
 
-    /// Column `idx` of every row, as one array parameter (for `unnest`).
-    fn column_array(rows: &[&Self], idx: usize) -> Option<Param>;
+    /// Column `idx` of every row, as array parameters (for `unnest`).
+    fn column_array(rows: &[&Self], idx: usize) -> Option<crate::types::ColumnArray>;
 
     /// Column `idx`'s value, type-erased (to copy keys between objects).
     fn column_value(&self, idx: usize) -> Option<&(dyn Any + Send + Sync)>;
@@ -112,6 +114,15 @@ pub trait RelationOps<P: Persist>: Send + Sync + 'static {
     /// The type-erased operations.
     #[doc(hidden)]
     fn erased(&self) -> &'static dyn ErasedRelation;
+
+    /// Children taken by [`take`](Self::take) from a detached `parent`, to merge into the
+    /// session (the `merge` cascade).
+    #[doc(hidden)]
+    fn merge_children(
+        &self,
+        children: Box<dyn Any + Send>,
+        parent: Arc<dyn ErasedEntry>,
+    ) -> Result<Box<dyn MergeBatch>>;
 }
 
 /// The session's operations of relationship `R` (a marker type the derive generates): its
@@ -127,4 +138,30 @@ where
     pub const OPS: &'static dyn RelationOps<R::Parent> = &TypedRelation::<R>(PhantomData);
     /// The type-erased operations.
     pub(crate) const ERASED: &'static dyn ErasedRelation = &TypedRelation::<R>(PhantomData);
+}
+
+/// Detached objects of one model that a merge reached at one level, with the parents (and
+/// relationship) each run of them belongs to.
+#[doc(hidden)]
+pub trait MergeBatch: Send {
+    /// The relationship that reached them (`None` for the object `merge` was called with).
+    fn relation(&self) -> Option<&'static RelationMeta>;
+    /// The query loading those of them the identity map lacks (or holds expired).
+    fn load_query(&self, uow: &UnitOfWork) -> Result<Option<CompiledQuery>>;
+    /// Registers a row of that query in the session.
+    fn register_row(&mut self, uow: &mut UnitOfWork, row: &dyn RowAccess) -> Result<()>;
+    /// Merges them into the session and links them to their parents; returns the merged
+    /// objects and the batches of the next level.
+    fn merge(self: Box<Self>, uow: &mut UnitOfWork) -> Result<Merged>;
+    /// Appends another batch of the same model and relationship.
+    fn absorb(&mut self, other: Box<dyn MergeBatch>) -> Result<()>;
+    /// For [`absorb`](Self::absorb).
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+/// What a [`MergeBatch`] merged: its objects, in order, and the next level.
+#[doc(hidden)]
+pub struct Merged {
+    pub(crate) objects: Vec<Arc<dyn ErasedEntry>>,
+    pub(crate) next: Vec<Box<dyn MergeBatch>>,
 }

@@ -5,7 +5,8 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use super::persist::{Persist, RelationOps, TypedRelation};
+use super::merge::TypedMerge;
+use super::persist::{MergeBatch, Persist, RelationOps, TypedRelation};
 use super::unit::{Collection, ErasedEntry, ErasedRelation, UnitOfWork, collection_key};
 use crate::error::{Error, Result};
 use crate::relation::{RelatedValue, Relation, RelationKind, RelationMeta};
@@ -79,6 +80,21 @@ where
 
     fn erased(&self) -> &'static dyn ErasedRelation {
         TypedRelation::<R>::ERASED
+    }
+
+    fn merge_children(
+        &self,
+        children: Box<dyn Any + Send>,
+        parent: Arc<dyn ErasedEntry>,
+    ) -> Result<Box<dyn MergeBatch>> {
+        let children = children
+            .downcast::<Vec<R::Target>>()
+            .map_err(|_| Error::object_state("relationship value of the wrong type"))?;
+        Ok(Box::new(TypedMerge::children(
+            *children,
+            parent,
+            TypedRelation::<R>::ERASED,
+        )))
     }
 }
 

@@ -126,6 +126,8 @@ impl UnitOfWork {
     pub fn rolled_back(&mut self) -> Result<()> {
         let generation = self.next_gen();
         let records = self.link.undo.reset_transaction(generation);
+        // The objects `add_all_copy` added are gone with the transaction.
+        self.copy.requested.clear();
         let replayed = self.replay(records, "rollback");
         // Other transactions may have changed the rows meanwhile: the next load refreshes
         // every object (SQLAlchemy expires everything on rollback too). The replay left

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 
 use super::columns::ColumnSet;
 use super::fxhash::FxHashMap;
-use super::job::{FlushJob, SqlCache};
+use super::job::{CopyPolicy, FlushJob, SqlCache};
 use super::positions::KeyPositions;
 use super::status::Status;
 use super::undo::UndoLog;
@@ -200,6 +200,7 @@ pub trait ErasedModel: Send + Sync + 'static {
         &self,
         group: &[Arc<dyn ErasedEntry>],
         cache: &mut SqlCache,
+        copy: &CopyPolicy,
     ) -> Result<Vec<FlushJob>>;
     fn inserted(
         &self,
@@ -344,6 +345,8 @@ pub struct UnitOfWork {
     /// The key positions of every relationship used so far, by (model, field).
     pub(crate) key_positions: HashMap<(&'static str, &'static str), Arc<KeyPositions>>,
     pub(crate) sql_cache: SqlCache,
+    /// When new objects are inserted with `COPY`.
+    pub(crate) copy: CopyPolicy,
     /// The depth of the undo frame holding records a rollback could not replay (their objects
     /// were held by guards): until a rollback at or below that depth replays them, the
     /// session refuses work ([`needs_rollback`](UnitOfWork::needs_rollback)).
@@ -392,6 +395,7 @@ impl UnitOfWork {
             changed_collections: Vec::new(),
             key_positions: HashMap::new(),
             sql_cache: Default::default(),
+            copy: CopyPolicy::default(),
             unrestored: None,
         }
     }

@@ -20,6 +20,7 @@ use crate::inherit::{ErasedArray, NULL, null_param};
 use crate::meta::Table;
 use crate::model::Model;
 use crate::row::Row;
+use crate::types::ColumnArray;
 
 /// A variant struct of an inheritance enum as the session sees it through its enum: column
 /// access by position in the variant's own [`TABLE.columns`](crate::meta::Table::columns)
@@ -169,7 +170,7 @@ pub fn variant_insert_params<V: PersistVariant>(
 ) -> Vec<Param> {
     let columns = table.columns.iter().enumerate();
     columns
-        .filter(|(_, c)| !c.generated)
+        .filter(|(_, c)| !c.server_written())
         .filter_map(|(i, _)| variant_param(v, inverse, i))
         .collect()
 }
@@ -196,7 +197,7 @@ pub fn variant_insert_values<'a, V: PersistVariant>(
     out: &mut Vec<&'a (dyn ToSql + Sync)>,
 ) {
     for (i, c) in table.columns.iter().enumerate() {
-        if c.generated {
+        if c.server_written() {
             continue;
         }
         match local(inverse, i).and_then(|j| v.column_ref(j)) {
@@ -207,20 +208,21 @@ pub fn variant_insert_values<'a, V: PersistVariant>(
 }
 
 /// Column `idx` of every row of the enum as one array parameter (rows of several variants, each
-/// value encoded on its own).
-pub fn enum_column_array<E: Persist>(rows: &[&E], idx: usize) -> Option<Param> {
+/// value encoded on its own). An array-typed column cannot travel this way (its arrays must be
+/// flattened by element type): a multi-row statement refuses it with a typed error.
+pub fn enum_column_array<E: Persist>(rows: &[&E], idx: usize) -> Option<ColumnArray> {
     let values: Option<Vec<Param>> = rows.iter().map(|r| r.column_param(idx)).collect();
-    Some(std::sync::Arc::new(ErasedArray(values?)))
+    Some(ColumnArray::Flat(std::sync::Arc::new(ErasedArray(values?))))
 }
 
 /// One array per [`Table::insert_columns`] of the enum, over `rows`.
-pub fn enum_insert_arrays<E: Persist>(rows: &[E]) -> Vec<Param> {
+pub fn enum_insert_arrays<E: Persist>(rows: &[E]) -> Vec<ColumnArray> {
     let refs: Vec<&E> = rows.iter().collect();
     E::TABLE
         .columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| !c.generated)
+        .filter(|(_, c)| !c.server_written())
         .filter_map(|(i, _)| enum_column_array(&refs, i))
         .collect()
 }

@@ -84,8 +84,14 @@ pub fn insert<M: Model>(row: &M) -> Insert<M> {
 ///
 /// The rows travel as one array parameter per column
 /// (`INSERT ... SELECT * FROM unnest($1::int8[], $2::text[])`), so the SQL text is the same for
-/// any number of rows and the prepared statement is reused. Tables with array columns fall back
-/// to a `VALUES` list (PostgreSQL arrays cannot nest).
+/// any number of rows and the prepared statement is reused. An array column (PostgreSQL arrays
+/// do not nest) travels flattened, as its rows' lengths, each element's row number and the
+/// elements, and is put back together per row with `array_agg`: still a fixed number of
+/// parameters and one SQL text (see [`ColumnArray`](crate::types::ColumnArray)).
+///
+/// To load many rows without reading anything back, binary `COPY` is faster still:
+/// `Executor::copy_in(&rows)` in orm-postgres takes the same slice (it returns the number of
+/// rows copied, not the rows, and runs no `ON CONFLICT`).
 ///
 /// ```
 /// use orm_core::prelude::*;
@@ -97,21 +103,12 @@ pub fn insert<M: Model>(row: &M) -> Insert<M> {
 /// ```
 pub fn insert_many<M: Model>(rows: &[M]) -> Insert<M> {
     let table = M::TABLE;
-    let has_array = table.insert_columns().any(|c| c.ty.is_array());
-    let source = if has_array {
-        InsertSource::Values(
-            rows.iter()
-                .map(|r| r.insert_params().into_iter().map(Node::Param).collect())
-                .collect(),
-        )
-    } else {
-        InsertSource::Unnest(
-            M::insert_arrays(rows)
-                .into_iter()
-                .zip(table.insert_columns().map(|c| c.ty))
-                .collect(),
-        )
-    };
+    let source = InsertSource::Unnest(
+        M::insert_arrays(rows)
+            .into_iter()
+            .zip(table.insert_columns().map(|c| c.ty))
+            .collect(),
+    );
     Insert {
         core: InsertCore {
             table: table.as_ref(),

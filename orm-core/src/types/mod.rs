@@ -25,6 +25,7 @@
 //! `Vec<T>`) is an [`ErrorKind::Decode`](crate::ErrorKind::Decode) naming the model and the
 //! column, whose source is a [`ValueOutOfRange`] with the value; it is never rounded or clamped.
 
+mod array;
 #[cfg(feature = "bigdecimal")]
 mod big_numeric;
 mod check;
@@ -36,6 +37,7 @@ pub(crate) mod numeric_wire;
 mod text_search;
 
 pub use crate::error::ValueOutOfRange;
+pub use array::ColumnArray;
 #[cfg(feature = "bigdecimal")]
 pub use big_numeric::BigNumeric;
 /// The `bigdecimal` crate, whose `BigDecimal` a [`BigNumeric`] holds.
@@ -192,6 +194,20 @@ pub trait SqlType: ToSql + for<'a> FromSql<'a> + Send + Sync + 'static {
         let _ = (ty, raw);
         Ok(())
     }
+
+    /// The values of a column of this type over many rows, as parameters of a multi-row
+    /// statement: one array, or flattened arrays for an array column (see [`ColumnArray`]).
+    #[doc(hidden)]
+    fn column_array(values: Vec<Self>) -> ColumnArray {
+        ColumnArray::Flat(std::sync::Arc::new(values))
+    }
+
+    /// For an array type: rows of arrays (`None` a `NULL` one), flattened; every other type
+    /// gives the rows back.
+    #[doc(hidden)]
+    fn nested_array(values: Vec<Option<Self>>) -> Result<ColumnArray, Vec<Option<Self>>> {
+        Err(values)
+    }
 }
 
 macro_rules! clone_from_any {
@@ -301,6 +317,12 @@ impl<T: ArrayElement> SqlType for Vec<T> {
     fn decode_check(ty: &Type, raw: &[u8]) -> Result<(), BoxError> {
         check::check_elements::<T>(ty, raw)
     }
+    fn column_array(values: Vec<Self>) -> ColumnArray {
+        array::nest(values.into_iter().map(Some).collect())
+    }
+    fn nested_array(values: Vec<Option<Self>>) -> Result<ColumnArray, Vec<Option<Self>>> {
+        Ok(array::nest(values))
+    }
 }
 
 impl<T: SqlType> SqlType for Option<T> {
@@ -322,6 +344,12 @@ impl<T: SqlType> SqlType for Option<T> {
     const DECODE_CHECK: bool = T::DECODE_CHECK;
     fn decode_check(ty: &Type, raw: &[u8]) -> Result<(), BoxError> {
         T::decode_check(ty, raw)
+    }
+    fn column_array(values: Vec<Self>) -> ColumnArray {
+        match T::nested_array(values) {
+            Ok(nested) => nested,
+            Err(values) => ColumnArray::Flat(std::sync::Arc::new(values)),
+        }
     }
 }
 

@@ -272,7 +272,7 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
                     #update_params
                 }
 
-                fn insert_arrays(__rows: &[Self]) -> #p::Vec<#p::Param> {
+                fn insert_arrays(__rows: &[Self]) -> #p::Vec<#p::ColumnArray> {
                     #p::enum_insert_arrays(__rows)
                 }
 
@@ -314,7 +314,7 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
                     #column_param
                 }
 
-                fn column_array(__rows: &[&Self], __idx: usize) -> #p::Option<#p::Param> {
+                fn column_array(__rows: &[&Self], __idx: usize) -> #p::Option<#p::ColumnArray> {
                     #p::enum_column_array(__rows, __idx)
                 }
 

@@ -170,9 +170,9 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
             const __VALUE: &&'static str = &<#ident as #p::Variant>::VALUE;
             __out.push(__VALUE);
         }});
-        arrays.push(quote!(#p::param(
+        arrays.push(quote!(#p::ColumnArray::Flat(#p::param(
             <#p::Vec<#p::String>>::from_iter(__rows.iter().map(|_| #p::String::from(#value)))
-        )));
+        ))));
     }
 
     let key: Vec<&Field> = model.primary_key().collect();
@@ -231,8 +231,8 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
                 #update_params
             }
 
-            fn insert_arrays(__rows: &[Self]) -> #p::Vec<#p::Param> {
-                <#p::Vec<#p::Param>>::from([#(#arrays),*])
+            fn insert_arrays(__rows: &[Self]) -> #p::Vec<#p::ColumnArray> {
+                <#p::Vec<#p::ColumnArray>>::from([#(#arrays),*])
             }
 
             fn insert_values<'__a>(

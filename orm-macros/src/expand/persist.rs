@@ -233,7 +233,7 @@ fn column_access(model: &Model, p: &TokenStream) -> TokenStream {
     let disc_ignored = variant.then(|| quote!(#disc => #p::Ok(()),));
     let column_array = (!variant).then(|| {
         quote! {
-            fn column_array(__rows: &[&Self], #idx: usize) -> #p::Option<#p::Param> {
+            fn column_array(__rows: &[&Self], #idx: usize) -> #p::Option<#p::ColumnArray> {
                 match #idx {
                     #(#positions => #p::Some(#p::column_array_ref(__rows, |__r: &Self| &__r.#names)),)*
                     _ => #p::None,

@@ -14,7 +14,9 @@ impl Session {
         Ok(())
     }
 
-    /// Writes every pending change: `INSERT`s of new objects, `UPDATE`s of changed columns,
+    /// Writes every pending change: `INSERT`s of new objects (or a binary `COPY` of them, see
+    /// [`SessionOptions::copy_threshold`](crate::SessionOptions::copy_threshold) and
+    /// [`add_all_copy`](Session::add_all_copy)), `UPDATE`s of changed columns,
     /// association rows, `DELETE`s, in foreign-key order, batched per table and column set,
     /// independent statements pipelined. On error nothing of the flush is kept in memory, and
     /// the session needs a rollback (validation errors excepted: they come before any SQL).
@@ -256,6 +258,9 @@ impl Session {
 /// Runs a step's statements pipelined on the connection and checks their row counts.
 async fn run_jobs(conn: &Conn, jobs: &mut [FlushJob]) -> Result<()> {
     let runs = jobs.iter_mut().map(|job| async move {
+        if let Some(rows) = job.copy.as_mut() {
+            return conn.copy_in(&mut **rows).await;
+        }
         match job.sink.as_mut() {
             Some(sink) => conn.for_each_row(&job.query, &mut **sink).await,
             None => conn.execute(&job.query).await,

@@ -121,11 +121,13 @@ impl std::fmt::Debug for Session {
 impl Session {
     /// A new session on `db`, with no transaction yet.
     pub(crate) fn new(db: &Database, options: SessionOptions) -> Session {
+        let mut uow = UnitOfWork::new();
+        uow.set_copy_threshold(options.copy_threshold);
         Session {
             db: db.clone(),
             options,
             tx: None,
-            uow: UnitOfWork::new(),
+            uow,
             nested: Vec::new(),
             failed: None,
             in_flush: false,
@@ -255,6 +257,7 @@ fn is_client_side(e: &Error) -> bool {
             | ErrorKind::Config { .. }
             | ErrorKind::PendingRollback { .. }
             | ErrorKind::ObjectInUse { .. }
+            | ErrorKind::CopyNeedsReturning { .. }
     )
 }
 

@@ -1,12 +1,14 @@
 //! The session's API for objects: adding, getting and querying, relationships, deleting,
 //! expiring, refreshing, merging.
 
+use orm_core::compile::CompiledQuery;
+use orm_core::driver::RowAccess;
 use orm_core::driver::Status;
 use orm_core::driver::{load_plan, pk_filter};
 use orm_core::expr::access::Deferrable;
 use orm_core::load::IntoLoader;
 use orm_core::relation::{Relation, Relationship};
-use orm_core::session::{Persist, Tracked};
+use orm_core::session::{Persist, Tracked, UnitOfWork};
 use orm_core::stmt::{Statement, select};
 use orm_core::{Column, Decode, RowOf};
 
@@ -27,6 +29,35 @@ impl Session {
     /// Adds several new objects.
     pub fn add_all<M: Persist>(&mut self, objects: impl IntoIterator<Item = M>) -> Vec<Tracked<M>> {
         objects.into_iter().map(|o| self.uow.add(o)).collect()
+    }
+
+    /// Adds several new objects that the next flush inserts with binary `COPY … FROM STDIN`,
+    /// whatever their number (batches of at least
+    /// [`SessionOptions::copy_threshold`](crate::SessionOptions::copy_threshold) objects go by
+    /// `COPY` anyway): every new `M` of that flush goes in one `COPY` per dependency level,
+    /// inside the session's transaction. Everything else is as with
+    /// [`add_all`](Session::add_all): the objects are pending until the flush, then
+    /// persistent and in the identity map; hooks and validators run; a constraint violation
+    /// is the same typed error and needs the same rollback.
+    ///
+    /// `COPY` returns nothing, so `M`'s keys must be set by the application: a model with
+    /// server-generated columns (an identity key, `#[model(generated)]`) is refused with
+    /// [`CopyNeedsReturning`](crate::ErrorKind::CopyNeedsReturning), nothing added.
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # use orm_postgres::__doc_fixture::Tag;
+    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// let mut s = db.session();
+    /// s.add_all_copy((0..100_000).map(|i| Tag { id: i, label: format!("tag {i}") }))?;
+    /// s.commit().await?; // BEGIN; COPY "tags" ("id", "label") FROM STDIN (FORMAT binary); COMMIT
+    /// # Ok(()) }
+    /// ```
+    pub fn add_all_copy<M: Persist>(
+        &mut self,
+        objects: impl IntoIterator<Item = M>,
+    ) -> Result<Vec<Tracked<M>>> {
+        self.uow.add_all_copy(objects)
     }
 
     /// The object with this primary key: from the identity map without a query when it is
@@ -83,24 +114,31 @@ impl Session {
         } else {
             query.compile()?
         };
+        let mut out: Vec<Tracked<M>> = Vec::new();
+        self.for_each_row(&q, |uow, row| {
+            let value = <M as Decode>::decode(row, 0)?;
+            out.push(uow.register_loaded(value)?);
+            Ok(())
+        })
+        .await?;
+        Ok(out)
+    }
+
+    /// Runs `q` in the session's transaction (begun if needed), handing each row to `sink`
+    /// with the unit of work; a failure is recorded (the transaction needs a rollback).
+    async fn for_each_row(
+        &mut self,
+        q: &CompiledQuery,
+        mut sink: impl FnMut(&mut UnitOfWork, &dyn RowAccess) -> Result<()> + Send,
+    ) -> Result<()> {
         self.tx().await?;
         let Session { tx, uow, .. } = self;
         let conn = tx
             .as_ref()
             .ok_or_else(|| Error::transaction_state("no transaction"))?
             .conn();
-        let mut out: Vec<Tracked<M>> = Vec::new();
-        let r = conn
-            .for_each_row(&q, &mut |row| {
-                let value = <M as Decode>::decode(row, 0)?;
-                out.push(uow.register_loaded(value)?);
-                Ok(())
-            })
-            .await;
-        match r {
-            Ok(_) => Ok(out),
-            Err(e) => Err(self.fail(e)),
-        }
+        let r = conn.for_each_row(q, &mut |row| sink(uow, row)).await;
+        r.map(drop).map_err(|e| self.fail(e))
     }
 
     /// Like [`all`](Session::all), for exactly one row (a row-count error otherwise).
@@ -361,17 +399,43 @@ impl Session {
     /// Brings a detached object (built by hand, or from another session) into the session
     /// by primary key: its column values are copied onto the session's object for that key
     /// (loaded if needed), which is returned; only the columns that differ are updated by the
-    /// next flush. Without such a row it is added as new. A guard held on the session's
-    /// object fails it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse), nothing changed.
+    /// next flush. Without such a row it is added as new.
+    ///
+    /// Relationships whose `cascade` has `merge` (the default, `"save-update, merge"`) and
+    /// that are loaded on `object` are merged too, as in SQLAlchemy: each related object is
+    /// merged the same way (and its own relationships after it), and the session's object's
+    /// relationship is set to the merged objects, so the flush points foreign keys at the
+    /// right rows, deletes orphans under `delete-orphan` and writes many-to-many rows. One
+    /// query per model and level loads the related objects the identity map lacks.
+    /// Relationships not loaded on `object` are left as they are.
+    ///
+    /// A guard held on an object it must change fails it with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse); the objects merged before it keep
+    /// their new values (roll back to undo them).
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # use orm_postgres::__doc_fixture::User;
+    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// let mut s = db.session();
+    /// let detached = User { id: 7, name: "Jane".into(), email: None };
+    /// let jane = s.merge(detached).await?; // SELECT ... users 7, unless the session has it
+    /// s.commit().await?;                   // UPDATE of the columns that differ
+    /// # Ok(()) }
+    /// ```
     pub async fn merge<M: Persist>(&mut self, object: M) -> Result<Tracked<M>> {
         self.check()?;
-        let pk = object.pk();
-        match self.get::<M>(pk).await? {
-            Some(t) => {
-                self.uow.merge_into(&t, object)?;
-                Ok(t)
+        self.autoflush().await?;
+        let mut merge = self.uow.merge_begin(object);
+        loop {
+            for (batch, query) in merge.loads(&self.uow)? {
+                self.for_each_row(&query, |uow, row| merge.register_row(batch, uow, row))
+                    .await?;
             }
-            None => Ok(self.add(object)),
+            if !self.uow.merge_next(&mut merge)? {
+                break;
+            }
         }
+        merge.finish()
     }
 }

@@ -189,7 +189,7 @@ fn insert_many_uses_unnest() {
 }
 
 #[test]
-fn insert_many_with_array_columns_uses_values() {
+fn insert_many_with_array_columns_is_shape_stable() {
     let rows = vec![
         Tagged {
             id: 0,
@@ -207,6 +207,21 @@ fn insert_many_with_array_columns_uses_values() {
         },
     ];
     assert_snapshot!(sql(insert_many(&rows)));
+    // The same text and parameter count for any number of rows and array lengths: an array
+    // column travels flattened (lengths, row numbers, elements).
+    let two = insert_many(&rows).compile().unwrap();
+    let many: Vec<Tagged> = (0..1_000)
+        .map(|i| Tagged {
+            id: 0,
+            tags: vec!["t".into(); i % 5],
+            a: 1,
+            b: 2,
+            c: 3,
+        })
+        .collect();
+    let thousand = insert_many(&many).compile().unwrap();
+    assert_eq!(two.sql, thousand.sql);
+    assert_eq!((two.params.len(), thousand.params.len()), (6, 6));
 }
 
 #[test]

@@ -126,7 +126,7 @@ fn upsert_many_rows_through_unnest() {
 }
 
 #[test]
-fn upsert_many_rows_with_array_columns_uses_values() {
+fn upsert_many_rows_with_array_columns_is_shape_stable() {
     let rows = [
         Tagged {
             id: 1,

@@ -128,3 +128,27 @@ async fn a_copy_commits_or_rolls_back_with_its_transaction() {
     );
     tx.rollback().await.unwrap();
 }
+
+#[tokio::test]
+async fn copy_in_takes_what_insert_many_takes() {
+    // `insert_many` points bulk loads that need nothing back to `copy_in`: the same slice
+    // lands as the same rows (arrays, enums, NULLs included), only faster.
+    let t = test_database().await.unwrap();
+    t.create_all(&[Everything::TABLE]).await.unwrap();
+    let mut rows = vec![crate::types::sample(); 3];
+    rows[1].maybe_int = Some(-1);
+    rows[2].tags = vec![];
+    rows[2].moods = vec![Mood::SoSo];
+    let inserted = t.execute(insert_many(&rows).no_returning()).await.unwrap();
+    assert_eq!(inserted, 3);
+    assert_eq!(t.copy_in(&rows).await.unwrap(), 3);
+    let mut back = t
+        .fetch_all(select::<Everything>().order_by(Everything::id))
+        .await
+        .unwrap();
+    for r in &mut back {
+        r.id = 0;
+    }
+    assert_eq!(back[..3], rows[..]);
+    assert_eq!(back[3..], rows[..], "copied as inserted");
+}

@@ -10,7 +10,9 @@
 //!    flush come one level later; a cycle (two rows pointing at each other) is broken by
 //!    inserting one side with a `NULL` key and setting it afterwards (a post-update). One
 //!    statement per table and level: `INSERT ... SELECT * FROM unnest($1, $2, ...) RETURNING`
-//!    the generated columns;
+//!    the generated columns; or, for objects that need nothing back (no generated column)
+//!    when the batch is large enough or `COPY` was asked for, a binary `COPY ... FROM STDIN`
+//!    (`copy.rs`, [`CopyPolicy`](super::job::CopyPolicy));
 //! 3. `UPDATE`s, one statement per table and set of changed columns:
 //!    `UPDATE t SET a = v.a FROM unnest(...) AS v WHERE t.id = v.k`, checked against the
 //!    number of objects (and the version column) so a lost update is a `StaleData` error;
@@ -21,6 +23,7 @@
 //! statements and state changes of one model's objects), `links.rs` (those of a relationship),
 //! `steps.rs` (the steps and the flush API of [`UnitOfWork`](super::UnitOfWork)).
 
+mod copy;
 mod links;
 mod ops;
 mod plan;
@@ -28,6 +31,8 @@ mod sql;
 mod steps;
 
 pub use steps::{FlushPlan, FlushStep};
+
+pub(crate) use sql::select_by_keys;
 
 /// The operation an error of the flush's own locks names. The flush checks every object it
 /// locks before it starts (`UnitOfWork::check_guards`), so such an error means a guard was

@@ -7,8 +7,9 @@ use std::any::TypeId;
 use std::sync::Arc;
 
 use super::FLUSH;
+use super::copy::CopyGroup;
 use super::sql::{
-    RowSource, cached_query, delete_using, insert_sql, key_arrays, update_sql, write_idents,
+    cached_query, delete_using, insert_sql, key_arrays, row_arrays, update_sql, write_idents,
 };
 use crate::compile::{self, SqlWriter};
 use crate::error::{Error, Result};
@@ -16,7 +17,7 @@ use crate::load::{RowAccess, RowSink};
 use crate::relation::{Cascade, RelationKind, RelationMeta};
 use crate::session::cascade::link_entry_fk;
 use crate::session::columns::ColumnSet;
-use crate::session::job::{ExpectedRows, FlushJob, SqlCache};
+use crate::session::job::{CopyPolicy, ExpectedRows, FlushJob, SqlCache};
 use crate::session::persist::Persist;
 use crate::session::positions::KeyPositions;
 use crate::session::state::{Entry, ObjectState, TypedModel, downcast};
@@ -197,6 +198,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         &self,
         group: &[Arc<dyn ErasedEntry>],
         cache: &mut SqlCache,
+        copy: &CopyPolicy,
     ) -> Result<Vec<FlushJob>> {
         let entries = typed_all::<T>(group)?;
         let table = T::TABLE;
@@ -241,20 +243,19 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             }
             return Ok(jobs);
         }
-        let source = {
+        if returning.is_empty() && copy.wants(TypeId::of::<T>(), entries.len()) {
+            // Nothing to read back: the objects' rows can travel as binary COPY data.
+            return Ok(vec![FlushJob::copy(Box::new(CopyGroup::new(entries)))?]);
+        }
+        let arrays = {
             let guards = read_all(&entries)?;
             let rows: Vec<&T> = guards.iter().map(|g| &g.value).collect();
-            RowSource::of(&rows, &rows, &insert_cols, insert_cols.len())?
+            row_arrays(&rows, &rows, &insert_cols, insert_cols.len())?
         };
-        let query = match source {
-            RowSource::Arrays(arrays) => {
-                let key = (TypeId::of::<T>(), 0u8, ColumnSet::empty());
-                cached_query(cache, key, arrays, |params| {
-                    insert_sql::<T>(&insert_cols, RowSource::Arrays(params), &write_returning)
-                })?
-            }
-            rows => insert_sql::<T>(&insert_cols, rows, &write_returning)?,
-        };
+        let key = (TypeId::of::<T>(), 0u8, ColumnSet::empty());
+        let query = cached_query(cache, key, arrays, |params| {
+            insert_sql::<T>(&insert_cols, params, &write_returning)
+        })?;
         Ok(vec![if returning.is_empty() {
             FlushJob::execute(query, None)
         } else {
@@ -325,7 +326,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             .filter(|&i| table.columns[i].primary_key)
             .collect();
         let set: Vec<usize> = columns.iter().collect();
-        let source = {
+        let arrays = {
             let guards = read_all(&entries)?;
             let current: Vec<&T> = guards.iter().map(|g| &g.value).collect();
             // The key and the version as the database has them: from the snapshot.
@@ -336,7 +337,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             let mut cols = set.clone();
             cols.extend(&pk);
             cols.extend(T::VERSION);
-            RowSource::of(&current, &old, &cols, set.len())?
+            row_arrays(&current, &old, &cols, set.len())?
         };
         // Stored generated columns change with the columns they read: read back with the key.
         let computed: Vec<usize> = (0..table.columns.len())
@@ -347,15 +348,10 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         } else {
             pk.iter().chain(&computed).copied().collect()
         };
-        let query = match source {
-            RowSource::Arrays(arrays) => {
-                let key = (TypeId::of::<T>(), 1u8, columns);
-                cached_query(cache, key, arrays, |params| {
-                    update_sql::<T>(&set, &pk, RowSource::Arrays(params), &returning)
-                })?
-            }
-            rows => update_sql::<T>(&set, &pk, rows, &returning)?,
-        };
+        let key = (TypeId::of::<T>(), 1u8, columns);
+        let query = cached_query(cache, key, arrays, |params| {
+            update_sql::<T>(&set, &pk, params, &returning)
+        })?;
         let expect = ExpectedRows {
             rows: entries.len() as u64,
             model: table.model,

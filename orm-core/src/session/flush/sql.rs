@@ -11,6 +11,7 @@ use crate::meta::Table;
 use crate::session::columns::ColumnSet;
 use crate::session::job::SqlCache;
 use crate::session::persist::Persist;
+use crate::types::ColumnType;
 
 /// The statement of `key` with these parameters: its SQL text from the cache, or written by
 /// `build` (which pushes the parameters in the same order) the first time.
@@ -31,61 +32,45 @@ pub(crate) fn cached_query(
     Ok(query)
 }
 
-/// The rows a flush statement reads: one array per column for `unnest` (the SQL the same for
-/// any number of rows), or, when a column is itself an array (which `unnest` would flatten),
-/// one parameter per row and column as `VALUES`.
-pub(crate) enum RowSource {
-    /// One array parameter per column.
-    Arrays(Vec<Param>),
-    /// One parameter per column, for each row.
-    Rows(Vec<Vec<Param>>),
+/// The rows a flush statement reads, as parameters in the order `write_array_rows` takes them:
+/// one array per column (the SQL the same for any number of rows), an array column flattened
+/// (see [`ColumnArray`](crate::types::ColumnArray)). The columns from `old_from` on come from
+/// `old` (the key and the version as the database has them).
+pub(crate) fn row_arrays<P: Persist>(
+    rows: &[&P],
+    old: &[&P],
+    cols: &[usize],
+    old_from: usize,
+) -> Result<Vec<Param>> {
+    let table = P::TABLE;
+    let mut arrays = Vec::with_capacity(cols.len());
+    let mut types = Vec::with_capacity(cols.len());
+    for (i, &c) in cols.iter().enumerate() {
+        let from = if i < old_from { rows } else { old };
+        arrays
+            .push(P::column_array(from, c).ok_or_else(|| {
+                Error::object_state(format!("no column #{c} in {}", table.model))
+            })?);
+        types.push(&table.columns[c].ty);
+    }
+    compile::array_params(arrays, &types)
 }
 
-impl RowSource {
-    /// The rows of `cols` over `rows` (`old` supplies the columns from `old_from` on: the key
-    /// and the version as the database has them).
-    pub(crate) fn of<P: Persist>(
-        rows: &[&P],
-        old: &[&P],
-        cols: &[usize],
-        old_from: usize,
-    ) -> Result<RowSource> {
-        let table = P::TABLE;
-        let pick = |i: usize| if i < old_from { rows } else { old };
-        let is_array = |c: usize| table.columns.get(c).is_some_and(|d| d.ty.is_array());
-        if !cols.iter().any(|&c| is_array(c)) {
-            let mut arrays = Vec::with_capacity(cols.len());
-            for (i, &c) in cols.iter().enumerate() {
-                arrays.extend(key_arrays(pick(i), &[c])?);
-            }
-            return Ok(RowSource::Arrays(arrays));
-        }
-        (0..rows.len())
-            .map(|r| {
-                cols.iter()
-                    .enumerate()
-                    .map(|(i, &c)| {
-                        pick(i)[r].column_param(c).ok_or_else(|| {
-                            Error::object_state(format!("no column #{c} in {}", table.model))
-                        })
-                    })
-                    .collect()
-            })
-            .collect::<Result<_>>()
-            .map(RowSource::Rows)
-    }
+/// The types of the given columns.
+fn column_types(table: &'static Table, cols: &[usize]) -> Vec<&'static ColumnType> {
+    cols.iter().map(|&c| &table.columns[c].ty).collect()
 }
 
 /// `INSERT INTO t (c...) SELECT ... FROM unnest(...) WITH ORDINALITY ... ORDER BY n [RETURNING]`.
 pub(crate) fn insert_sql<T: Persist>(
     insert_cols: &[usize],
-    arrays: RowSource,
+    params: Vec<Param>,
     write_returning: &dyn Fn(&mut SqlWriter),
 ) -> Result<CompiledQuery> {
     let table = T::TABLE;
-    let defs: Vec<_> = insert_cols.iter().map(|&c| &table.columns[c]).collect();
-    let columns: Vec<&str> = defs.iter().map(|c| c.name).collect();
-    let mut names: Vec<String> = (0..insert_cols.len()).map(|i| format!("c{i}")).collect();
+    let types = column_types(table, insert_cols);
+    let columns: Vec<&str> = insert_cols.iter().map(|&c| table.columns[c].name).collect();
+    let names: Vec<String> = (0..insert_cols.len()).map(|i| format!("c{i}")).collect();
     let mut w = SqlWriter::new();
     w.push("INSERT INTO ");
     w.push_qualified(table.schema, table.name);
@@ -93,16 +78,14 @@ pub(crate) fn insert_sql<T: Persist>(
     write_idents(&mut w, &columns);
     // ORDER BY the position: rows are inserted, and returned, in the objects' order.
     w.push(") SELECT ");
-    for (i, n) in names.iter().enumerate() {
+    for (i, (ty, n)) in types.iter().zip(&names).enumerate() {
         if i > 0 {
             w.push(", ");
         }
-        w.push("\"orm_v\".");
-        w.push_ident(n);
+        compile::write_array_column(&mut w, ty, n, i);
     }
     w.push(" FROM ");
-    names.push("n".into());
-    write_rows(&mut w, arrays, &defs, &names, true);
+    compile::write_array_rows(&mut w, params, &types, &names, true);
     w.push(" ORDER BY \"orm_v\".\"n\"");
     write_returning(&mut w);
     compile::finish(w)
@@ -112,22 +95,17 @@ pub(crate) fn insert_sql<T: Persist>(
 pub(crate) fn update_sql<T: Persist>(
     set: &[usize],
     pk: &[usize],
-    arrays: RowSource,
+    params: Vec<Param>,
     returning: &[usize],
 ) -> Result<CompiledQuery> {
     let table = T::TABLE;
-    let mut defs = Vec::new();
-    let mut names = Vec::new();
-    for (i, &c) in set.iter().enumerate() {
-        defs.push(&table.columns[c]);
-        names.push(format!("v{i}"));
-    }
-    for (i, &c) in pk.iter().enumerate() {
-        defs.push(&table.columns[c]);
-        names.push(format!("k{i}"));
-    }
-    if let Some(v) = T::VERSION {
-        defs.push(&table.columns[v]);
+    let mut cols: Vec<usize> = set.to_vec();
+    cols.extend(pk);
+    cols.extend(T::VERSION);
+    let types = column_types(table, &cols);
+    let mut names: Vec<String> = (0..set.len()).map(|i| format!("v{i}")).collect();
+    names.extend((0..pk.len()).map(|i| format!("k{i}")));
+    if T::VERSION.is_some() {
         names.push("ver".into());
     }
     let mut w = SqlWriter::new();
@@ -139,10 +117,11 @@ pub(crate) fn update_sql<T: Persist>(
             w.push(", ");
         }
         w.push_ident(table.columns[c].name);
-        w.push(&format!(" = \"orm_v\".\"v{i}\""));
+        w.push(" = ");
+        compile::write_array_column(&mut w, types[i], &names[i], i);
     }
     w.push(" FROM ");
-    write_rows(&mut w, arrays, &defs, &names, false);
+    compile::write_array_rows(&mut w, params, &types, &names, false);
     w.push(" WHERE ");
     let pk_names: Vec<&str> = pk.iter().map(|&c| table.columns[c].name).collect();
     write_matches(
@@ -174,86 +153,25 @@ pub(crate) fn update_sql<T: Persist>(
 
 /// Arrays of the given columns over the objects.
 pub(crate) fn key_arrays<P: Persist>(rows: &[&P], cols: &[usize]) -> Result<Vec<Param>> {
-    cols.iter()
-        .map(|&c| {
-            P::column_array(rows, c)
-                .ok_or_else(|| Error::object_state(format!("no column #{c} in {}", P::TABLE.model)))
-        })
-        .collect()
+    if let Some(c) = cols.iter().find(|&&c| P::TABLE.columns[c].ty.is_array()) {
+        return Err(Error::invalid_statement(format!(
+            "`{}.{}` is an array column: the session cannot match rows by it",
+            P::TABLE.model,
+            P::TABLE.columns[*c].name
+        )));
+    }
+    row_arrays(rows, rows, cols, cols.len())
 }
 
-/// `unnest($1::t1[], $2::t2[]) AS "orm_v"("k0", "k1")`.
+/// `unnest($1::t1[], $2::t2[]) AS "orm_v"("k0", "k1")`: rows of key columns.
 pub(crate) fn write_unnest(
     w: &mut SqlWriter,
     arrays: Vec<Param>,
-    types: &[&'static crate::meta::ColumnDef],
+    columns: &[&'static crate::meta::ColumnDef],
     names: &[String],
 ) {
-    write_unnest_with(w, arrays, types, names, false);
-}
-
-/// [`write_unnest`], optionally `WITH ORDINALITY` (then `names` ends with the ordinal's name).
-pub(crate) fn write_unnest_with(
-    w: &mut SqlWriter,
-    arrays: Vec<Param>,
-    types: &[&'static crate::meta::ColumnDef],
-    names: &[String],
-    ordinality: bool,
-) {
-    w.push("unnest(");
-    for (i, (a, c)) in arrays.into_iter().zip(types).enumerate() {
-        if i > 0 {
-            w.push(", ");
-        }
-        w.push_param(a);
-        w.push("::");
-        compile::write_type(w, &c.ty, None);
-        w.push("[]");
-    }
-    w.push(if ordinality {
-        ") WITH ORDINALITY AS \"orm_v\"("
-    } else {
-        ") AS \"orm_v\"("
-    });
-    write_idents(w, names);
-    w.push(")");
-}
-
-/// The rows of a [`RowSource`]: `unnest(...)`, or `(VALUES ($1::t1, $2::t2[, 1]), ...)`, as
-/// `"orm_v"(names)`; with `ordinality`, numbered (and `names` ends with the number's name).
-fn write_rows(
-    w: &mut SqlWriter,
-    source: RowSource,
-    types: &[&'static crate::meta::ColumnDef],
-    names: &[String],
-    ordinality: bool,
-) {
-    let rows = match source {
-        RowSource::Arrays(arrays) => return write_unnest_with(w, arrays, types, names, ordinality),
-        RowSource::Rows(rows) => rows,
-    };
-    w.push("(VALUES ");
-    for (n, row) in rows.into_iter().enumerate() {
-        if n > 0 {
-            w.push(", ");
-        }
-        w.push("(");
-        for (i, (p, c)) in row.into_iter().zip(types).enumerate() {
-            if i > 0 {
-                w.push(", ");
-            }
-            w.push_param(p);
-            w.push("::");
-            compile::write_type(w, &c.ty, None);
-        }
-        if ordinality {
-            w.push(&format!(", {}", n + 1));
-        }
-        w.push(")");
-    }
-    w.push(") AS \"orm_v\"(");
-    write_idents(w, names);
-    w.push(")");
+    let types: Vec<&ColumnType> = columns.iter().map(|c| &c.ty).collect();
+    compile::write_array_rows(w, arrays, &types, names, false);
 }
 
 /// `"a", "b", "c"`.
@@ -323,5 +241,36 @@ pub(crate) fn column_defs(
 pub(crate) fn compile_query(q: &crate::ast::Query) -> Result<CompiledQuery> {
     let mut w = SqlWriter::new();
     compile::write_query(&mut w, q);
+    compile::finish(w)
+}
+
+/// `SELECT <every column> FROM t JOIN unnest(<keys>) AS "orm_v"(...) ON <keys match>`: the rows
+/// of these objects' primary keys, decodable as the model (one SQL text for any number).
+pub(crate) fn select_by_keys<P: Persist>(rows: &[&P]) -> Result<CompiledQuery> {
+    let table = P::TABLE;
+    let pk: Vec<usize> = (0..table.columns.len())
+        .filter(|&i| table.columns[i].primary_key)
+        .collect();
+    let arrays = key_arrays(rows, &pk)?;
+    let defs: Vec<&'static crate::meta::ColumnDef> =
+        pk.iter().map(|&c| &table.columns[c]).collect();
+    let names: Vec<String> = (0..pk.len()).map(|i| format!("k{i}")).collect();
+    let mut w = SqlWriter::new();
+    w.push("SELECT ");
+    for (i, c) in table.columns.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.push_qualified(table.schema, table.name);
+        w.push(".");
+        w.push_ident(c.name);
+    }
+    w.push(" FROM ");
+    w.push_qualified(table.schema, table.name);
+    w.push(" JOIN ");
+    write_unnest(&mut w, arrays, &defs, &names);
+    w.push(" ON ");
+    let pk_names: Vec<&str> = defs.iter().map(|c| c.name).collect();
+    write_matches(&mut w, table, &pk_names, &names);
     compile::finish(w)
 }

@@ -248,11 +248,11 @@ impl UnitOfWork {
                 let deferred = plan.deferred.get(&e.id()).cloned().unwrap_or_default();
                 e.erased_model().sync_fks(e, &deferred)?;
             }
-            jobs.extend(
-                group[0]
-                    .erased_model()
-                    .insert_job(&group, &mut self.sql_cache)?,
-            );
+            jobs.extend(group[0].erased_model().insert_job(
+                &group,
+                &mut self.sql_cache,
+                &self.copy,
+            )?);
             let ctx = Arc::new(Mutex::new(HookContext::new()));
             let group2 = group.clone();
             after.push(Box::new(move |uow: &mut UnitOfWork| {
@@ -441,6 +441,8 @@ impl UnitOfWork {
     pub fn flush_end(&mut self, plan: FlushPlan) -> Result<bool> {
         let mut ctx = plan.ctx;
         self.new.retain(|e| e.status() == Status::Pending);
+        // `add_all_copy` asks for the flush that inserts its objects.
+        self.copy.requested.clear();
         self.deleted.retain(|e| e.status() == Status::Deleted);
         for key in std::mem::take(&mut self.changed_collections) {
             if let Some(c) = self.collections.get_mut(&key) {

@@ -5,6 +5,7 @@
 mod cascades;
 mod change_tracking;
 mod concurrency_and_errors;
+mod copy;
 mod criteria;
 mod cycles;
 mod graphs;
@@ -12,6 +13,7 @@ mod guards;
 mod hooks;
 mod identity;
 mod many_to_many;
+mod merge;
 mod reads_send_drop;
 mod spawned;
 mod transactions;

@@ -1,0 +1,136 @@
+//! Rows passed as column arrays (see [`ColumnArray`]): `unnest($1::t1[], ...) AS "orm_v"(...)`,
+//! and for each array column, its flattened arrays put back together per row. What
+//! `insert_many` and the session's flush read their rows from; the SQL depends only on the
+//! columns' types, never on the number of rows.
+
+use super::{SqlWriter, write_type};
+use crate::error::{Error, Result};
+use crate::expr::Param;
+use crate::types::{ColumnArray, ColumnType};
+
+/// The parameters of `arrays` in the order [`write_array_rows`] writes them: the main arrays
+/// (a flat column's values, an array column's lengths) in column order, then each array
+/// column's row numbers and elements. An array column (by its type) must come flattened.
+pub(crate) fn array_params(arrays: Vec<ColumnArray>, types: &[&ColumnType]) -> Result<Vec<Param>> {
+    let mut main = Vec::with_capacity(arrays.len());
+    let mut nested = Vec::new();
+    for (array, ty) in arrays.into_iter().zip(types) {
+        match (array, ty.is_array()) {
+            (ColumnArray::Flat(p), false) => main.push(p),
+            (
+                ColumnArray::Nested {
+                    lengths,
+                    owners,
+                    elements,
+                },
+                true,
+            ) => {
+                main.push(lengths);
+                nested.push(owners);
+                nested.push(elements);
+            }
+            (_, is_array) => {
+                return Err(Error::invalid_statement(format!(
+                    "the values of a column of type {ty:?} came {}flattened",
+                    if is_array { "un" } else { "" }
+                )));
+            }
+        }
+    }
+    main.extend(nested);
+    Ok(main)
+}
+
+/// Whether rows of these column types need [`write_array_rows`]'s row numbers (an array
+/// column is put back together by row).
+pub(crate) fn has_array_column(types: &[&ColumnType]) -> bool {
+    types.iter().any(|t| t.is_array())
+}
+
+/// `unnest($1::t1[], ...) [WITH ORDINALITY] AS "orm_v"(names[, "n"])`, followed for each
+/// array column `i` by `LEFT JOIN (SELECT "r", array_agg("x" ORDER BY "o") AS "a" FROM
+/// unnest($r::int8[], $x::elem[]) WITH ORDINALITY ... GROUP BY "r") AS "orm_a<i>" ON
+/// "orm_a<i>"."r" = "orm_v"."n"`. `params` as [`array_params`] orders them. With an array
+/// column the rows are always numbered (`n` is appended to `names`), otherwise only with
+/// `ordinality`. Read each column with [`write_array_column`].
+pub(crate) fn write_array_rows(
+    w: &mut SqlWriter,
+    params: Vec<Param>,
+    types: &[&ColumnType],
+    names: &[String],
+    ordinality: bool,
+) {
+    let mut params = params.into_iter();
+    let numbered = ordinality || has_array_column(types);
+    w.push("unnest(");
+    for (i, ty) in types.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        push_param(w, params.next());
+        w.push("::");
+        if ty.is_array() {
+            w.push("INTEGER");
+        } else {
+            write_type(w, ty, None);
+        }
+        w.push("[]");
+    }
+    w.push(if numbered {
+        ") WITH ORDINALITY AS \"orm_v\"("
+    } else {
+        ") AS \"orm_v\"("
+    });
+    for (i, n) in names.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.push_ident(n);
+    }
+    if numbered {
+        w.push(", \"n\"");
+    }
+    w.push(")");
+    for (i, ty) in types.iter().enumerate() {
+        let ColumnType::Array(element) = ty else {
+            continue;
+        };
+        w.push(" LEFT JOIN (SELECT \"orm_e\".\"r\", array_agg(\"orm_e\".\"x\" ORDER BY \"orm_e\".\"o\") AS \"a\" FROM unnest(");
+        push_param(w, params.next());
+        w.push("::BIGINT[], ");
+        push_param(w, params.next());
+        w.push("::");
+        write_type(w, element, None);
+        w.push(
+            "[]) WITH ORDINALITY AS \"orm_e\"(\"r\", \"x\", \"o\") GROUP BY \"orm_e\".\"r\") AS ",
+        );
+        w.push_ident(&format!("orm_a{i}"));
+        w.push(" ON ");
+        w.push_ident(&format!("orm_a{i}"));
+        w.push(".\"r\" = \"orm_v\".\"n\"");
+    }
+}
+
+fn push_param(w: &mut SqlWriter, p: Option<Param>) {
+    match p {
+        Some(p) => w.push_param(p),
+        None => w.fail(Error::invalid_statement("fewer column arrays than columns")),
+    }
+}
+
+/// Column `i` (named `name` in [`write_array_rows`]) of the rows: `"orm_v"."name"`, or for an
+/// array column its array put back together (`NULL` stays `NULL`, no elements is `'{}'`).
+pub(crate) fn write_array_column(w: &mut SqlWriter, ty: &ColumnType, name: &str, i: usize) {
+    if !ty.is_array() {
+        w.push("\"orm_v\".");
+        w.push_ident(name);
+        return;
+    }
+    w.push("CASE WHEN \"orm_v\".");
+    w.push_ident(name);
+    w.push(" IS NULL THEN NULL ELSE COALESCE(");
+    w.push_ident(&format!("orm_a{i}"));
+    w.push(".\"a\", '{}'::");
+    write_type(w, ty, None);
+    w.push(") END");
+}
