@@ -9,7 +9,7 @@ pub use crate::model::OptionalModel;
 pub use crate::relation::{KeyOf, Related, Relation, RelationKind, RelationMeta, Relationship};
 pub use crate::row::NullableRow;
 pub use crate::row::{DecodeFromSql, DecodeSqlType, Field, FromRow, Row, decode_field};
-pub use crate::types::{ArrayElement, ColumnType, EnumType, SqlType};
+pub use crate::types::{ArrayElement, ColumnType, CustomType, EnumType, Retype, SqlType};
 pub use bytes::BytesMut;
 pub use postgres_types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 pub use std::boxed::Box;
@@ -155,3 +155,8 @@ pub fn no_column(model: &'static str, idx: usize) -> crate::error::Error {
 
 /// `#[orm_postgres::test]`, re-exported under that name by orm-postgres.
 pub use orm_macros::test as orm_test;
+
+/// The bodies of the impls `#[derive(SqlType)]` writes for a `CustomType`.
+pub mod custom {
+    pub use crate::types::custom::{accepts, clone_from_any, from_sql, to_sql};
+}

@@ -88,12 +88,12 @@ pub use expr::{Column, Expr, Expression, IntoExpr};
 pub use meta::{ColumnDef, Table};
 pub use model::Model;
 pub use model::OptionalModel;
-pub use orm_macros::{DbEnum, FromRow, Model};
+pub use orm_macros::{DbEnum, FromRow, Model, SqlType};
 pub use row::{Decode, FromRow, Row};
 pub use stmt::{Delete, Insert, RowOf, Select, Selection, Statement, Update};
 #[cfg(feature = "json")]
 pub use types::Json;
-pub use types::{ColumnType, SqlType};
+pub use types::{ColumnType, CustomType, SqlType};
 
 /// Everything a user needs in scope: the derives, the traits whose methods build expressions,
 /// the core types and the statement constructors.
@@ -115,9 +115,10 @@ pub mod prelude {
     pub use crate::types::Json;
     #[cfg(feature = "chrono")]
     pub use crate::types::MaybeInfinite;
-    pub use crate::types::{Interval, TsQuery, TsVector};
+    pub use crate::types::{Cidr, Inet, Interval, MacAddr, Range, TsQuery, TsVector};
     pub use crate::{
-        Column, DbEnum, Error, ErrorKind, Expr, FromRow, Model, Result, Select, SqlType,
+        BoxError, Column, CustomType, DbEnum, Error, ErrorKind, Expr, FromRow, Model, Result,
+        Select, SqlType,
     };
 }
 
@@ -161,5 +162,18 @@ pub mod __doc_fixture {
         pub user_id: i64,
         /// Title.
         pub title: String,
+    }
+
+    /// A room booked for a range of hours.
+    #[derive(Debug, Clone, PartialEq, Model)]
+    #[model(table = "bookings", crate = "orm_core")]
+    pub struct Booking {
+        /// Key, generated.
+        #[model(primary_key, generated)]
+        pub id: i64,
+        /// The room.
+        pub room: i32,
+        /// The hours.
+        pub during: crate::types::Range<i32>,
     }
 }

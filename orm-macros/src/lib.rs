@@ -333,6 +333,55 @@ pub fn derive_db_enum(input: TokenStream) -> TokenStream {
     derive::db_enum(&input).into()
 }
 
+/// Makes a custom type a column type: the type implements `CustomType` (what it is stored as,
+/// and the two conversions; SQLAlchemy's `TypeDecorator`), and the derive writes the driver and
+/// column impls from it.
+///
+/// ```ignore
+/// use orm_postgres::prelude::*;
+///
+/// #[derive(Debug, Clone, PartialEq, SqlType)]
+/// pub struct Email(String);
+///
+/// impl CustomType for Email {
+///     type Repr = String; // stored as TEXT
+///     fn to_repr(&self) -> String {
+///         self.0.clone()
+///     }
+///     fn from_repr(text: String) -> Result<Self, BoxError> {
+///         match text.contains('@') {
+///             true => Ok(Email(text)),
+///             false => Err(format!("not an e-mail address: {text:?}").into()),
+///         }
+///     }
+/// }
+/// ```
+///
+/// The type must also be `Clone` and `Debug` (supertraits of `CustomType`), and `PartialEq`
+/// to be a model's field (the session compares values with their snapshot).
+///
+/// # What it generates
+/// - `ToSql` and `FromSql` through the representation: a value travels as its `to_repr()`, and
+///   decodes through the representation's decoder, then `from_repr`. An `Err` from `from_repr`
+///   becomes a decode error naming the model and the column, with your error as its source.
+/// - `SqlType` (the column type is `CustomType::COLUMN_TYPE`: the representation's unless the
+///   impl names another), `ArrayElement` (so `Vec<Email>` is a `text[]` column) and `Retype`
+///   (so functions like `func::coalesce` type their results).
+///
+/// # Attributes: `#[sql_type(...)]` on the type
+///
+/// | attribute | meaning | example |
+/// |---|---|---|
+/// | `crate = "path"` | the path generated code starts from; default `::orm_postgres` | `#[sql_type(crate = "orm_core")]` |
+///
+/// # Errors
+/// Generic parameters and unknown or duplicate attributes are errors.
+#[proc_macro_derive(SqlType, attributes(sql_type))]
+pub fn derive_sql_type(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    derive::sql_type(&input).into()
+}
+
 /// Decodes query results into a struct that is not a table: a report row, a projection, a join
 /// of several models.
 ///

@@ -14,6 +14,7 @@ pub(crate) const MODEL: Symbol = Symbol("model");
 pub(crate) const RELATIONSHIP: Symbol = Symbol("relationship");
 pub(crate) const DB_ENUM: Symbol = Symbol("db_enum");
 pub(crate) const FROM_ROW: Symbol = Symbol("from_row");
+pub(crate) const SQL_TYPE: Symbol = Symbol("sql_type");
 
 // `#[model(...)]` on the struct.
 pub(crate) const TABLE: Symbol = Symbol("table");
@@ -95,6 +96,9 @@ pub(crate) const ENUM_KEYS: &[Symbol] = &[NAME, SCHEMA, CRATE];
 
 /// Keys of `#[db_enum(...)]` on a variant.
 pub(crate) const VARIANT_KEYS: &[Symbol] = &[RENAME];
+
+/// Keys of `#[sql_type(...)]` on a `#[derive(SqlType)]` type.
+pub(crate) const SQL_TYPE_KEYS: &[Symbol] = &[CRATE];
 
 /// Keys of `#[from_row(...)]` on the struct.
 pub(crate) const ROW_CONTAINER_KEYS: &[Symbol] = &[CRATE];

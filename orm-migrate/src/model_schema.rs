@@ -258,6 +258,10 @@ pub fn type_name(ty: &ColumnType, len: Option<u32>, default_schema: &str) -> Str
         ColumnType::Interval => "interval".into(),
         ColumnType::TsVector => "tsvector".into(),
         ColumnType::TsQuery => "tsquery".into(),
+        ColumnType::Inet => "inet".into(),
+        ColumnType::Cidr => "cidr".into(),
+        ColumnType::MacAddr => "macaddr".into(),
+        ColumnType::Range(kind) => kind.name().into(),
         ColumnType::Enum(e) => {
             let name = QualifiedName::new(e.schema.unwrap_or(default_schema), e.name);
             crate::render::qualified(&name)

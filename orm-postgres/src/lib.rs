@@ -81,9 +81,10 @@ pub use orm_core::__doc_fixture;
 #[cfg(feature = "json")]
 pub use orm_core::Json;
 pub use orm_core::{
-    BoxError, Column, ColumnDef, ColumnType, CompiledQuery, DbEnum, DbError, Decode, Error,
-    ErrorKind, Expr, Expression, FromRow, HeldGuard, IntoExpr, Model, OptionalModel, PoolStage,
-    Result, Row, RowOf, Select, Selection, SqlType, Statement, Table, ValueOutOfRange, alias,
+    BoxError, Column, ColumnDef, ColumnType, CompiledQuery, CustomType, DbEnum, DbError, Decode,
+    Error, ErrorKind, Expr, Expression, FromRow, HeldGuard, IntoExpr, Model, OptionalModel,
+    PoolStage, Result, Row, RowOf, Select, Selection, SqlType, Statement, Table, ValueOutOfRange,
+    alias,
 };
 pub use orm_core::{ddl, expr, func, lex, load, meta, raw, relation, stmt, types};
 

@@ -351,6 +351,10 @@ pub(crate) fn write_type(w: &mut SqlWriter, ty: &ColumnType, len: Option<u32>) {
         ColumnType::Interval => w.push("INTERVAL"),
         ColumnType::TsVector => w.push("TSVECTOR"),
         ColumnType::TsQuery => w.push("TSQUERY"),
+        ColumnType::Inet => w.push("INET"),
+        ColumnType::Cidr => w.push("CIDR"),
+        ColumnType::MacAddr => w.push("MACADDR"),
+        ColumnType::Range(kind) => w.push(&kind.name().to_ascii_uppercase()),
         ColumnType::Enum(e) => w.push_qualified(e.schema, e.name),
         ColumnType::Array(inner) => {
             write_type(w, inner, len);

@@ -15,9 +15,13 @@
 //! | `BigNumeric` (feature `bigdecimal`) | `NUMERIC`: any precision and scale, `NaN`, `±Infinity` |
 //! | [`Interval`] | `INTERVAL` |
 //! | [`TsVector`], [`TsQuery`] | `TSVECTOR`, `TSQUERY` |
+//! | `std::net::IpAddr`, [`Inet`] (with a netmask), [`Cidr`] | `INET`, `INET`, `CIDR` |
+//! | [`MacAddr`] | `MACADDR` |
+//! | [`Range<T>`] of `i32`, `i64`, `Decimal`/`BigNumeric`, `NaiveDateTime`, `DateTime<Utc>`, `NaiveDate` (and `MaybeInfinite` of the last three) | `INT4RANGE`, `INT8RANGE`, `NUMRANGE`, `TSRANGE`, `TSTZRANGE`, `DATERANGE` |
 //! | `Vec<T>` of any of the above but `u8` | `T[]` |
 //! | `Vec<Option<T>>` | `T[]` with `NULL` elements |
 //! | an enum with `#[derive(DbEnum)]` | a PostgreSQL `ENUM` type |
+//! | a [`CustomType`] with `#[derive(SqlType)]` | its representation's type (or the one it names) |
 //! | `Option<T>` | `T`, nullable |
 //!
 //! Decoding is lossless or an error: a value the Rust type cannot hold (a `NUMERIC` past
@@ -28,11 +32,14 @@
 #[cfg(feature = "bigdecimal")]
 mod big_numeric;
 mod check;
+pub(crate) mod custom;
 #[cfg(feature = "chrono")]
 mod infinite;
 mod interval;
+mod network;
 #[cfg(any(feature = "decimal", feature = "bigdecimal"))]
 pub(crate) mod numeric_wire;
+mod range;
 mod text_search;
 
 pub use crate::error::ValueOutOfRange;
@@ -43,9 +50,12 @@ pub use big_numeric::BigNumeric;
 pub use bigdecimal;
 #[doc(hidden)]
 pub use check::Checked;
+pub use custom::CustomType;
 #[cfg(feature = "chrono")]
 pub use infinite::{Infinite, MaybeInfinite};
 pub use interval::Interval;
+pub use network::{Cidr, Inet, MacAddr, NetworkError};
+pub use range::{Range, RangeElement, RangeKind};
 pub use text_search::{Lexeme, MAX_POSITION, Position, TsQuery, TsQueryItem, TsVector, Weight};
 
 use postgres_types::{FromSql, Kind, ToSql, Type};
@@ -108,6 +118,14 @@ pub enum ColumnType {
     TsVector,
     /// `TSQUERY`
     TsQuery,
+    /// `INET`
+    Inet,
+    /// `CIDR`
+    Cidr,
+    /// `MACADDR`
+    MacAddr,
+    /// A range type (`INT4RANGE`, `TSTZRANGE`, ...).
+    Range(RangeKind),
     /// A user-defined `ENUM` type.
     Enum(&'static EnumType),
     /// An array of the element type.
@@ -152,7 +170,7 @@ impl ColumnType {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in a column",
     label = "unsupported column type",
-    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, chrono dates and times, MaybeInfinite<T>, uuid::Uuid, serde_json::Value, Json<T>, rust_decimal::Decimal, BigNumeric, Interval, TsVector, TsQuery, Vec<T> (arrays), Option<T>, and enums deriving DbEnum",
+    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, chrono dates and times, MaybeInfinite<T>, uuid::Uuid, serde_json::Value, Json<T>, rust_decimal::Decimal, BigNumeric, Interval, TsVector, TsQuery, IpAddr, Inet, Cidr, MacAddr, Range<T>, Vec<T> (arrays), Option<T>, enums deriving DbEnum, and CustomType types deriving SqlType",
     note = "mark a field that is not a column with #[model(skip)]"
 )]
 pub trait SqlType: ToSql + for<'a> FromSql<'a> + Send + Sync + 'static {

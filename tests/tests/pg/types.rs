@@ -1,4 +1,8 @@
-//! Every supported type round-trips exactly.
+//! Every supported type round-trips exactly. One file per family of types in `types/`.
+
+mod custom;
+mod network;
+mod range;
 
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use orm_postgres::ErrorKind;
