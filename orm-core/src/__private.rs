@@ -3,7 +3,7 @@
 
 pub use crate::error::{Error, Result};
 pub use crate::expr::{Column, Param, param};
-pub use crate::meta::{ColumnDef, FkAction, ForeignKey, Index, Table};
+pub use crate::meta::{ColumnDef, Exclusion, FkAction, ForeignKey, Index, Table};
 pub use crate::model::Model;
 pub use crate::model::OptionalModel;
 pub use crate::relation::{KeyOf, Related, Relation, RelationKind, RelationMeta, Relationship};

@@ -70,6 +70,21 @@ pub fn create_table(table: &Table) -> Result<Vec<String>> {
             }
         }
     }
+    for ex in table.exclusions {
+        item(&mut w);
+        w.push("EXCLUDE USING ");
+        w.push_ident(ex.using);
+        w.push(" (");
+        for (i, (column, op)) in ex.elements.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.push_ident(column);
+            w.push(" WITH ");
+            w.push(op);
+        }
+        w.push(")");
+    }
     for check in table.checks {
         item(&mut w);
         w.push("CHECK (");

@@ -22,6 +22,9 @@ pub(crate) const SCHEMA: Symbol = Symbol("schema");
 pub(crate) const INDEX: Symbol = Symbol("index");
 pub(crate) const UNIQUE: Symbol = Symbol("unique");
 pub(crate) const CHECK: Symbol = Symbol("check");
+/// `exclude(col = "op", ...)` on the struct: an exclusion constraint (`using = "gist"` inside).
+pub(crate) const EXCLUDE: Symbol = Symbol("exclude");
+pub(crate) const USING: Symbol = Symbol("using");
 pub(crate) const CRATE: Symbol = Symbol("crate");
 pub(crate) const HOOKS: Symbol = Symbol("hooks");
 /// `renamed_from = "old"` on the struct or a field: the migration renames instead of drop + add.
@@ -67,6 +70,7 @@ pub(crate) const CONTAINER_KEYS: &[Symbol] = &[
     INDEX,
     UNIQUE,
     CHECK,
+    EXCLUDE,
     HOOKS,
     RENAMED_FROM,
     CRATE,

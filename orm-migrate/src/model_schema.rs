@@ -16,8 +16,8 @@ use orm_postgres::meta::{self, FkAction as MetaAction};
 use orm_postgres::types::{ColumnType, EnumType as MetaEnum};
 
 use crate::schema::{
-    Check, Column, EnumType, FkAction, ForeignKey, Identity, Index, PrimaryKey, QualifiedName,
-    Schema, Table, Unique,
+    Check, Column, EnumType, Exclusion, FkAction, ForeignKey, Identity, Index, PrimaryKey,
+    QualifiedName, Schema, Table, Unique,
 };
 
 /// The longest identifier PostgreSQL keeps (`NAMEDATALEN - 1` bytes).
@@ -153,6 +153,19 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
         checks.insert(name.clone(), Check { name, definition });
     }
 
+    let mut exclusions = BTreeMap::new();
+    for ex in t.exclusions {
+        let cols: Vec<&str> = ex.columns().collect();
+        let name = object_name(t.name, &cols, "excl");
+        let elements: Vec<String> = ex
+            .elements
+            .iter()
+            .map(|(c, op)| format!("{} WITH {op}", crate::render::ident(c)))
+            .collect();
+        let definition = format!("EXCLUDE USING {} ({})", ex.using, elements.join(", "));
+        exclusions.insert(name.clone(), Exclusion { name, definition });
+    }
+
     let mut foreign_keys = BTreeMap::new();
     for c in t.columns {
         if let Some(fk) = &c.references {
@@ -217,6 +230,7 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
         uniques,
         checks,
         indexes,
+        exclusions,
         partition_by: None,
         partition_of: None,
         comment: None,

@@ -735,6 +735,22 @@ fn diff_table(
         });
     }
 
+    let (gone, new) = unmatched(f.exclusions.values(), t.exclusions.values(), |x| {
+        x.definition.clone()
+    });
+    for exclusion in gone {
+        plan.drop_constraints.push(Op::DropExclusion {
+            table: name.clone(),
+            exclusion: exclusion.clone(),
+        });
+    }
+    for exclusion in new {
+        plan.add_constraints.push(Op::AddExclusion {
+            table: name.clone(),
+            exclusion: exclusion.clone(),
+        });
+    }
+
     // Indexes.
     let (gone, new) = unmatched(f.indexes.values(), t.indexes.values(), index_signature);
     for index in gone {

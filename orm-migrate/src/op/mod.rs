@@ -11,8 +11,8 @@ mod safe;
 
 use crate::render::{column_definition, ident, idents, literal, qualified};
 use crate::schema::{
-    Check, Column, EnumType, ForeignKey, Index, Object, ObjectKind, PrimaryKey, QualifiedName,
-    Sequence, Table, Unique, View,
+    Check, Column, EnumType, Exclusion, ForeignKey, Index, Object, ObjectKind, PrimaryKey,
+    QualifiedName, Sequence, Table, Unique, View,
 };
 use ddl::{
     alter, alter_column_sql, comment, create_enum_sql, create_table_sql, drop_index_sql,
@@ -196,6 +196,20 @@ pub enum Op {
         /// The constraint.
         check: Check,
     },
+    /// `ADD CONSTRAINT ... EXCLUDE`
+    AddExclusion {
+        /// The table.
+        table: QualifiedName,
+        /// The constraint.
+        exclusion: Exclusion,
+    },
+    /// `DROP CONSTRAINT` of an exclusion constraint.
+    DropExclusion {
+        /// The table.
+        table: QualifiedName,
+        /// The constraint.
+        exclusion: Exclusion,
+    },
     /// `CREATE INDEX`, or `CREATE INDEX CONCURRENTLY` (then outside a transaction, after
     /// `DROP INDEX CONCURRENTLY IF EXISTS`, which removes the invalid index a failed concurrent
     /// build leaves, so the step can run again).
@@ -335,11 +349,20 @@ impl Op {
                 ident(&unique.name),
                 idents(&unique.columns)
             )],
-            Op::AddCheck { table, check } => vec![format!(
+            Op::AddCheck {
+                table,
+                check: Check {
+                    name, definition, ..
+                },
+            }
+            | Op::AddExclusion {
+                table,
+                exclusion: Exclusion { name, definition },
+            } => vec![format!(
                 "{} ADD CONSTRAINT {} {}",
                 alter(table),
-                ident(&check.name),
-                check.definition
+                ident(name),
+                definition
             )],
             Op::DropPrimaryKey {
                 table,
@@ -356,6 +379,10 @@ impl Op {
             | Op::DropCheck {
                 table,
                 check: Check { name, .. },
+            }
+            | Op::DropExclusion {
+                table,
+                exclusion: Exclusion { name, .. },
             } => vec![format!("{} DROP CONSTRAINT {}", alter(table), ident(name))],
             Op::CreateIndex {
                 table,
@@ -469,6 +496,8 @@ impl Op {
             Op::DropUnique { table, unique } => Op::AddUnique { table, unique },
             Op::AddCheck { table, check } => Op::DropCheck { table, check },
             Op::DropCheck { table, check } => Op::AddCheck { table, check },
+            Op::AddExclusion { table, exclusion } => Op::DropExclusion { table, exclusion },
+            Op::DropExclusion { table, exclusion } => Op::AddExclusion { table, exclusion },
             Op::CreateIndex {
                 table,
                 index,
@@ -575,6 +604,12 @@ impl Op {
             }
             Op::DropCheck { table, check } => {
                 format!("drop check constraint {} on {table}", check.name)
+            }
+            Op::AddExclusion { table, exclusion } => {
+                format!("add exclusion constraint {} on {table}", exclusion.name)
+            }
+            Op::DropExclusion { table, exclusion } => {
+                format!("drop exclusion constraint {} on {table}", exclusion.name)
             }
             Op::CreateIndex { table, index, .. } => {
                 format!("create index {} on {table}", index.name)
