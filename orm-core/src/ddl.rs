@@ -1,4 +1,5 @@
-//! DDL: `CREATE TABLE`, indexes and enum types from a model's [`Table`] metadata.
+//! DDL: `CREATE TABLE`, indexes, enum types, domains and extensions from a model's [`Table`]
+//! metadata.
 //!
 //! Everything is idempotent (`IF NOT EXISTS`), so creating a set of tables twice is harmless.
 //! Constraints are left unnamed so PostgreSQL names them its usual way (`users_pkey`,
@@ -7,7 +8,7 @@
 use crate::compile::{MAX_IDENTIFIER_BYTES, SqlWriter, write_type};
 use crate::error::{Error, Result};
 use crate::meta::{ColumnDef, Table};
-use crate::types::EnumType;
+use crate::types::{DomainType, EnumType};
 
 /// `CREATE TABLE IF NOT EXISTS` followed by one `CREATE INDEX IF NOT EXISTS` per index.
 pub fn create_table(table: &Table) -> Result<Vec<String>> {
@@ -223,6 +224,64 @@ pub fn drop_enum(e: &EnumType) -> Result<String> {
 pub fn enum_type_name(e: &EnumType) -> Result<String> {
     let mut w = SqlWriter::new();
     w.push_qualified(e.schema, e.name);
+    Ok(w.finish()?.0)
+}
+
+/// `CREATE DOMAIN name AS base CHECK (condition)`. Not idempotent by itself: check
+/// `to_regtype(name)` first (see [`domain_type_name`]).
+///
+/// ```
+/// use orm_core::ColumnType;
+/// use orm_core::types::DomainType;
+/// let year = DomainType::new("year", &ColumnType::Integer).check("VALUE BETWEEN 1901 AND 2155");
+/// assert_eq!(
+///     orm_core::ddl::create_domain(&year)?,
+///     r#"CREATE DOMAIN "year" AS INTEGER CHECK (VALUE BETWEEN 1901 AND 2155)"#
+/// );
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub fn create_domain(d: &DomainType) -> Result<String> {
+    let mut w = SqlWriter::new();
+    w.push("CREATE DOMAIN ");
+    w.push_qualified(d.schema, d.name);
+    w.push(" AS ");
+    write_type(&mut w, d.base, None);
+    if let Some(check) = d.check {
+        w.push(" CHECK (");
+        w.push(check);
+        w.push(")");
+    }
+    Ok(w.finish()?.0)
+}
+
+/// `DROP DOMAIN IF EXISTS name`.
+pub fn drop_domain(d: &DomainType) -> Result<String> {
+    let mut w = SqlWriter::new();
+    w.push("DROP DOMAIN IF EXISTS ");
+    w.push_qualified(d.schema, d.name);
+    Ok(w.finish()?.0)
+}
+
+/// The domain's quoted, qualified name, as `to_regtype` takes it.
+pub fn domain_type_name(d: &DomainType) -> Result<String> {
+    let mut w = SqlWriter::new();
+    w.push_qualified(d.schema, d.name);
+    Ok(w.finish()?.0)
+}
+
+/// `CREATE EXTENSION IF NOT EXISTS "name"`.
+///
+/// ```
+/// assert_eq!(
+///     orm_core::ddl::create_extension("citext")?,
+///     r#"CREATE EXTENSION IF NOT EXISTS "citext""#
+/// );
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub fn create_extension(name: &str) -> Result<String> {
+    let mut w = SqlWriter::new();
+    w.push("CREATE EXTENSION IF NOT EXISTS ");
+    w.push_ident(name);
     Ok(w.finish()?.0)
 }
 

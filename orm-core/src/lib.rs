@@ -115,7 +115,9 @@ pub mod prelude {
     pub use crate::types::Json;
     #[cfg(feature = "chrono")]
     pub use crate::types::MaybeInfinite;
-    pub use crate::types::{Cidr, Inet, Interval, MacAddr, Range, TsQuery, TsVector};
+    pub use crate::types::{
+        Cidr, Citext, Inet, Interval, Ltree, MacAddr, Range, TsQuery, TsVector,
+    };
     pub use crate::{
         BoxError, Column, CustomType, DbEnum, Error, ErrorKind, Expr, FromRow, Model, Result,
         Select, SqlType,

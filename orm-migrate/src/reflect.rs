@@ -134,6 +134,13 @@ async fn reflect_in(db: &Transaction<'static>, options: &ReflectOptions) -> Resu
         schemas: schemas.iter().cloned().collect(),
         ..Schema::default()
     };
+    out.extensions = db
+        .fetch_all(query::<String>(
+            "SELECT extname::text FROM pg_extension ORDER BY 1",
+        ))
+        .await?
+        .into_iter()
+        .collect();
     reflect_tables(db, &schemas, &mut out).await?;
     reflect_columns(db, &schemas, &mut out).await?;
     reflect_constraints(db, &schemas, &mut out).await?;

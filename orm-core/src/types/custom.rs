@@ -69,19 +69,28 @@ pub trait CustomType: Clone + std::fmt::Debug + Send + Sync + Sized + 'static {
 /// `ToSql::to_sql` of a custom type. Not public API.
 #[doc(hidden)]
 pub fn to_sql<T: CustomType>(value: &T, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
-    value.to_repr().to_sql(ty, out)
+    value
+        .to_repr()
+        .to_sql(super::domain_base(ty).unwrap_or(ty), out)
 }
 
 /// `ToSql::accepts` and `FromSql::accepts` of a custom type. Not public API.
 #[doc(hidden)]
 pub fn accepts<T: CustomType>(ty: &Type) -> bool {
-    <T::Repr as ToSql>::accepts(ty)
+    // A domain travels as its base type; a type the impl names (an existing enum stored
+    // through `String`, say) is taken as it is named, in the representation's wire format.
+    let named = match T::COLUMN_TYPE {
+        ColumnType::Named(n) => n.name == ty.name() && n.schema.is_none_or(|s| s == ty.schema()),
+        _ => false,
+    };
+    named || <T::Repr as ToSql>::accepts(super::domain_base(ty).unwrap_or(ty))
 }
 
 /// `FromSql::from_sql` of a custom type: the representation's decoder (with its lossless
 /// check), then [`CustomType::from_repr`]. Not public API.
 #[doc(hidden)]
 pub fn from_sql<T: CustomType>(ty: &Type, raw: &[u8]) -> Result<T, BoxError> {
+    let ty = super::domain_base(ty).unwrap_or(ty);
     let repr = super::Checked::<T::Repr>::from_sql(ty, raw)?.0;
     T::from_repr(repr)
 }

@@ -17,6 +17,8 @@
 //! | [`TsVector`], [`TsQuery`] | `TSVECTOR`, `TSQUERY` |
 //! | `std::net::IpAddr`, [`Inet`] (with a netmask), [`Cidr`] | `INET`, `INET`, `CIDR` |
 //! | [`MacAddr`] | `MACADDR` |
+//! | [`Citext`], [`Ltree`], `HashMap<String, Option<String>>` | `CITEXT`, `LTREE`, `HSTORE` (their extensions are created) |
+//! | a [`CustomType`] naming a [`DomainType`] or a [`NamedType`] | that domain (created) or that existing type |
 //! | [`Range<T>`] of `i32`, `i64`, `Decimal`/`BigNumeric`, `NaiveDateTime`, `DateTime<Utc>`, `NaiveDate` (and `MaybeInfinite` of the last three) | `INT4RANGE`, `INT8RANGE`, `NUMRANGE`, `TSRANGE`, `TSTZRANGE`, `DATERANGE` |
 //! | `Vec<T>` of any of the above but `u8` | `T[]` |
 //! | `Vec<Option<T>>` | `T[]` with `NULL` elements |
@@ -33,9 +35,11 @@
 mod big_numeric;
 mod check;
 pub(crate) mod custom;
+mod extension;
 #[cfg(feature = "chrono")]
 mod infinite;
 mod interval;
+mod named;
 mod network;
 #[cfg(any(feature = "decimal", feature = "bigdecimal"))]
 pub(crate) mod numeric_wire;
@@ -51,9 +55,11 @@ pub use bigdecimal;
 #[doc(hidden)]
 pub use check::Checked;
 pub use custom::CustomType;
+pub use extension::{Citext, Ltree};
 #[cfg(feature = "chrono")]
 pub use infinite::{Infinite, MaybeInfinite};
 pub use interval::Interval;
+pub use named::{DomainType, NamedType};
 pub use network::{Cidr, Inet, MacAddr, NetworkError};
 pub use range::{Range, RangeElement, RangeKind};
 pub use text_search::{Lexeme, MAX_POSITION, Position, TsQuery, TsQueryItem, TsVector, Weight};
@@ -126,6 +132,10 @@ pub enum ColumnType {
     MacAddr,
     /// A range type (`INT4RANGE`, `TSTZRANGE`, ...).
     Range(RangeKind),
+    /// A domain over a base type, created with the tables.
+    Domain(&'static DomainType),
+    /// A type the database has (an extension's, or one made by other means), named.
+    Named(&'static NamedType),
     /// A user-defined `ENUM` type.
     Enum(&'static EnumType),
     /// An array of the element type.
@@ -149,6 +159,27 @@ impl ColumnType {
         match self {
             ColumnType::Enum(e) => Some(e),
             ColumnType::Array(inner) => inner.enum_type(),
+            ColumnType::Domain(d) => d.base.enum_type(),
+            _ => None,
+        }
+    }
+
+    /// The domain this column type needs (itself, or its array element's).
+    pub fn domain_type(&self) -> Option<&'static DomainType> {
+        match self {
+            ColumnType::Domain(d) => Some(d),
+            ColumnType::Array(inner) => inner.domain_type(),
+            _ => None,
+        }
+    }
+
+    /// The extension this column type needs (its own, its array element's or its domain's
+    /// base's).
+    pub fn extension(&self) -> Option<&'static str> {
+        match self {
+            ColumnType::Named(n) => n.extension,
+            ColumnType::Array(inner) => inner.extension(),
+            ColumnType::Domain(d) => d.base.extension(),
             _ => None,
         }
     }

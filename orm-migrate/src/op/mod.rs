@@ -41,6 +41,10 @@ pub enum Op {
     CreateSchema(String),
     /// `DROP SCHEMA`
     DropSchema(String),
+    /// `CREATE EXTENSION IF NOT EXISTS`
+    CreateExtension(String),
+    /// `DROP EXTENSION IF EXISTS` (the downgrade of a created extension)
+    DropExtension(String),
     /// `CREATE TYPE ... AS ENUM`
     CreateEnum(EnumType),
     /// `DROP TYPE`
@@ -258,6 +262,8 @@ impl Op {
     pub fn up(&self) -> Vec<String> {
         match self {
             Op::CreateSchema(s) => vec![format!("CREATE SCHEMA IF NOT EXISTS {}", ident(s))],
+            Op::CreateExtension(e) => vec![format!("CREATE EXTENSION IF NOT EXISTS {}", ident(e))],
+            Op::DropExtension(e) => vec![format!("DROP EXTENSION IF EXISTS {}", ident(e))],
             Op::DropSchema(s) => vec![format!("DROP SCHEMA {}", ident(s))],
             Op::CreateEnum(e) => vec![create_enum_sql(&e.name, &e.labels)],
             Op::DropEnum(e) => vec![format!("DROP TYPE {}", qualified(&e.name))],
@@ -428,6 +434,8 @@ impl Op {
     pub fn inverse(&self) -> Op {
         match self.clone() {
             Op::CreateSchema(s) => Op::DropSchema(s),
+            Op::CreateExtension(e) => Op::DropExtension(e),
+            Op::DropExtension(e) => Op::CreateExtension(e),
             Op::DropSchema(s) => Op::CreateSchema(s),
             Op::CreateEnum(e) => Op::DropEnum(e),
             Op::DropEnum(e) => Op::CreateEnum(e),
@@ -563,6 +571,8 @@ impl Op {
     pub fn describe(&self) -> String {
         match self {
             Op::CreateSchema(s) => format!("create schema {s}"),
+            Op::CreateExtension(e) => format!("create extension {e}"),
+            Op::DropExtension(e) => format!("drop extension {e}"),
             Op::DropSchema(s) => format!("drop schema {s}"),
             Op::CreateEnum(e) => format!("create enum {}", e.name),
             Op::DropEnum(e) => format!("drop enum {}", e.name),

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use orm_migrate::Target;
 use orm_migrate::diff::{DiffOptions, diff};
 use orm_migrate::model_schema::schema_of;
+use orm_postgres::ColumnType;
 use orm_postgres::prelude::*;
 use orm_testing::test_database;
 
@@ -120,4 +121,82 @@ async fn create_all_makes_the_same_database() {
     let models = schema_of(&[Booking::TABLE], "public");
     let m = diff(&schema_of_db(&t).await, &models, &model_options());
     assert!(m.is_empty(), "{}", m.up_sql());
+}
+
+/// A year as the database checks it: a domain the migration creates.
+#[derive(Debug, Clone, Copy, PartialEq, SqlType)]
+pub struct Year(i32);
+
+impl CustomType for Year {
+    type Repr = i32;
+    const COLUMN_TYPE: ColumnType = ColumnType::Domain(
+        &orm_postgres::types::DomainType::new("year", &ColumnType::Integer)
+            .check("VALUE >= 1901 AND VALUE <= 2155"),
+    );
+    fn to_repr(&self) -> i32 {
+        self.0
+    }
+    fn from_repr(year: i32) -> Result<Self, BoxError> {
+        Ok(Year(year))
+    }
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "film")]
+pub struct Film {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    pub released: Year,
+    pub title: Citext,
+    pub path: Option<Ltree>,
+    pub attrs: std::collections::HashMap<String, Option<String>>,
+}
+
+#[tokio::test]
+async fn domains_and_extensions_round_trip_through_autogenerate() {
+    let t = test_database().await.expect("db");
+    let models = schema_of(&[Film::TABLE], "public");
+    let m = diff(&schema_of_db(&t).await, &models, &model_options());
+    let up = m.up_sql();
+    for expected in [
+        "CREATE EXTENSION IF NOT EXISTS citext;",
+        "CREATE EXTENSION IF NOT EXISTS hstore;",
+        "CREATE EXTENSION IF NOT EXISTS ltree;",
+        "CREATE DOMAIN public.year AS integer CONSTRAINT year_check CHECK (VALUE >= 1901 AND VALUE <= 2155);",
+        "    released public.year NOT NULL,",
+        "    title public.citext NOT NULL,",
+        "    attrs public.hstore NOT NULL,",
+    ] {
+        assert!(up.contains(expected), "missing {expected:?} in:\n{up}");
+    }
+    let mig = migrator(revisions(std::slice::from_ref(&m)));
+    mig.upgrade(&t, &Target::Head).await.expect("upgrade");
+    let again = diff(&schema_of_db(&t).await, &models, &model_options());
+    assert!(
+        again.is_empty() && again.warnings.is_empty(),
+        "a second autogenerate: {}\n{:?}",
+        again.up_sql(),
+        again.warnings
+    );
+    t.execute(insert(&Film {
+        id: 0,
+        released: Year(1999),
+        title: Citext("Title".into()),
+        path: Some(Ltree("a.b".into())),
+        attrs: Default::default(),
+    }))
+    .await
+    .expect("insert through the models");
+    mig.downgrade(&t, &Target::Base).await.expect("downgrade");
+    let left = schema_of_db(&t).await;
+    assert!(
+        left.tables.is_empty() && left.objects.is_empty(),
+        "{left:#?}"
+    );
+    assert!(!left.extensions.contains("citext"), "{:?}", left.extensions);
+
+    // create_all makes a database the models match.
+    t.create_all(&[Film::TABLE]).await.expect("create_all");
+    let m = diff(&schema_of_db(&t).await, &models, &model_options());
+    assert!(m.is_empty() && m.warnings.is_empty(), "{}", m.up_sql());
 }

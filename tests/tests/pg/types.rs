@@ -1,6 +1,7 @@
 //! Every supported type round-trips exactly. One file per family of types in `types/`.
 
 mod custom;
+mod named;
 mod network;
 mod range;
 
