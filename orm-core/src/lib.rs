@@ -57,6 +57,8 @@
 //! | `uuid` | yes | `UUID` |
 //! | `json` | yes | `JSONB` through `serde_json::Value` and [`Json<T>`](types::Json) |
 //! | `decimal` | yes | `NUMERIC` through `rust_decimal::Decimal` |
+//! | `bigdecimal` | no | `NUMERIC` of any size, `NaN` and infinities through `BigNumeric` |
+//! | `time` | no | `DATE`, `TIME`, `TIMESTAMP`, `TIMESTAMPTZ` through the `time` crate, next to chrono |
 
 #![warn(missing_docs)]
 
@@ -116,7 +118,7 @@ pub mod prelude {
     #[cfg(feature = "chrono")]
     pub use crate::types::MaybeInfinite;
     pub use crate::types::{
-        Cidr, Citext, Inet, Interval, Ltree, MacAddr, Range, TsQuery, TsVector,
+        Bits, Cidr, Citext, Inet, Interval, Ltree, MacAddr, Money, Range, TsQuery, TsVector,
     };
     pub use crate::{
         BoxError, Column, CustomType, DbEnum, Error, ErrorKind, Expr, FromRow, Model, Result,

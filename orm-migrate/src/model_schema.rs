@@ -307,6 +307,8 @@ pub fn type_name(ty: &ColumnType, len: Option<u32>, default_schema: &str) -> Str
         ColumnType::Inet => "inet".into(),
         ColumnType::Cidr => "cidr".into(),
         ColumnType::MacAddr => "macaddr".into(),
+        ColumnType::Money => "money".into(),
+        ColumnType::VarBit => "bit varying".into(),
         ColumnType::Range(kind) => kind.name().into(),
         ColumnType::Enum(e) => {
             let name = QualifiedName::new(e.schema.unwrap_or(default_schema), e.name);

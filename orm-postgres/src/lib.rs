@@ -72,6 +72,7 @@
 //! | `decimal` | yes | `NUMERIC` through `rust_decimal::Decimal` |
 //! | `tls` | yes | TLS through rustls (no OpenSSL): libpq's `sslmode`, `sslrootcert`, `sslcert`/`sslkey` ([`SslMode`], [`TlsError`]) |
 //! | `bigdecimal` | no | `NUMERIC` of any size, `NaN` and infinities through `BigNumeric` |
+//! | `time` | no | `DATE`, `TIME`, `TIMESTAMP`, `TIMESTAMPTZ` through the `time` crate, next to chrono |
 //! | `metrics` | no | [pool metrics](Database::metrics) published through the `metrics` facade |
 
 #![warn(missing_docs)]

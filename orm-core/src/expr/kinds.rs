@@ -85,6 +85,7 @@ impl Signed for i64 {}
 impl Signed for f32 {}
 impl Signed for f64 {}
 impl Signed for Interval {}
+impl Signed for crate::types::Money {}
 impl Remainder for i16 {}
 impl Remainder for i32 {}
 impl Remainder for i64 {}

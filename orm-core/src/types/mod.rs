@@ -17,6 +17,9 @@
 //! | [`TsVector`], [`TsQuery`] | `TSVECTOR`, `TSQUERY` |
 //! | `std::net::IpAddr`, [`Inet`] (with a netmask), [`Cidr`] | `INET`, `INET`, `CIDR` |
 //! | [`MacAddr`] | `MACADDR` |
+//! | [`Money`] | `MONEY` (the amount in the smallest unit) |
+//! | [`Bits`] | `VARBIT` (reads `BIT(n)` too) |
+//! | `time::Date`, `Time`, `PrimitiveDateTime`, `OffsetDateTime` (feature `time`) | `DATE`, `TIME`, `TIMESTAMP`, `TIMESTAMPTZ` |
 //! | [`Citext`], [`Ltree`], `HashMap<String, Option<String>>` | `CITEXT`, `LTREE`, `HSTORE` (their extensions are created) |
 //! | a [`CustomType`] naming a [`DomainType`] or a [`NamedType`] | that domain (created) or that existing type |
 //! | [`Range<T>`] of `i32`, `i64`, `Decimal`/`BigNumeric`, `NaiveDateTime`, `DateTime<Utc>`, `NaiveDate` (and `MaybeInfinite` of the last three) | `INT4RANGE`, `INT8RANGE`, `NUMRANGE`, `TSRANGE`, `TSTZRANGE`, `DATERANGE` |
@@ -33,18 +36,22 @@
 
 #[cfg(feature = "bigdecimal")]
 mod big_numeric;
+mod bits;
 mod check;
 pub(crate) mod custom;
 mod extension;
 #[cfg(feature = "chrono")]
 mod infinite;
 mod interval;
+mod money;
 mod named;
 mod network;
 #[cfg(any(feature = "decimal", feature = "bigdecimal"))]
 pub(crate) mod numeric_wire;
 mod range;
 mod text_search;
+#[cfg(feature = "time")]
+mod time_crate;
 
 pub use crate::error::ValueOutOfRange;
 #[cfg(feature = "bigdecimal")]
@@ -52,6 +59,7 @@ pub use big_numeric::BigNumeric;
 /// The `bigdecimal` crate, whose `BigDecimal` a [`BigNumeric`] holds.
 #[cfg(feature = "bigdecimal")]
 pub use bigdecimal;
+pub use bits::Bits;
 #[doc(hidden)]
 pub use check::Checked;
 pub use custom::CustomType;
@@ -59,6 +67,7 @@ pub use extension::{Citext, Ltree};
 #[cfg(feature = "chrono")]
 pub use infinite::{Infinite, MaybeInfinite};
 pub use interval::Interval;
+pub use money::Money;
 pub use named::{DomainType, NamedType};
 pub use network::{Cidr, Inet, MacAddr, NetworkError};
 pub use range::{Range, RangeElement, RangeKind};
@@ -130,6 +139,10 @@ pub enum ColumnType {
     Cidr,
     /// `MACADDR`
     MacAddr,
+    /// `MONEY`
+    Money,
+    /// `VARBIT` (`BIT VARYING`)
+    VarBit,
     /// A range type (`INT4RANGE`, `TSTZRANGE`, ...).
     Range(RangeKind),
     /// A domain over a base type, created with the tables.

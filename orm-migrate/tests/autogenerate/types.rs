@@ -1,5 +1,5 @@
-//! The types of issue 15 through autogenerate: ranges, network addresses, a custom type and an
-//! exclusion constraint reach the database through a generated migration, the database then
+//! The types of issue 15 through autogenerate: ranges, network addresses, money, bit strings,
+//! custom types, domains, extensions' types and an exclusion constraint reach the database through a generated migration, the database then
 //! matches the models (a second autogenerate is empty), `create_all` makes the same database,
 //! and downgrade removes it all.
 
@@ -42,6 +42,8 @@ pub struct Booking {
     pub network: Option<Cidr>,
     pub iface: Option<Inet>,
     pub mac: Option<MacAddr>,
+    pub price: Option<Money>,
+    pub flags: Option<Bits>,
 }
 
 fn model_options() -> DiffOptions {
@@ -67,6 +69,8 @@ async fn new_types_and_exclusion_constraints_round_trip_through_autogenerate() {
         "    from_ip inet,",
         "    network cidr,",
         "    mac macaddr,",
+        "    price money,",
+        "    flags bit varying,",
         "    code text NOT NULL,",
         "    CONSTRAINT booking_room_during_excl EXCLUDE USING gist (room WITH =, during WITH &&)\n);",
     ] {
@@ -96,6 +100,8 @@ async fn new_types_and_exclusion_constraints_round_trip_through_autogenerate() {
         network: None,
         iface: None,
         mac: None,
+        price: Some(Money(-1)),
+        flags: Some(Bits::from_bools([true, false])),
     };
     t.execute(insert(&booking(1, 1, 5))).await.expect("first");
     t.execute(insert(&booking(2, 1, 5)))

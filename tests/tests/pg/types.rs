@@ -4,6 +4,7 @@ mod custom;
 mod named;
 mod network;
 mod range;
+mod scalars;
 
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use orm_postgres::ErrorKind;
