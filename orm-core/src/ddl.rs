@@ -214,16 +214,28 @@ pub fn create_enum(e: &EnumType) -> Result<String> {
 
 /// `DROP TYPE IF EXISTS name`.
 pub fn drop_enum(e: &EnumType) -> Result<String> {
-    let mut w = SqlWriter::new();
-    w.push("DROP TYPE IF EXISTS ");
-    w.push_qualified(e.schema, e.name);
-    Ok(w.finish()?.0)
+    drop_type("TYPE", e.schema, e.name)
 }
 
 /// The enum type's quoted, qualified name, as `to_regtype` takes it.
 pub fn enum_type_name(e: &EnumType) -> Result<String> {
+    qualified_name(e.schema, e.name)
+}
+
+/// `DROP <kind> IF EXISTS name`.
+fn drop_type(kind: &str, schema: Option<&str>, name: &str) -> Result<String> {
     let mut w = SqlWriter::new();
-    w.push_qualified(e.schema, e.name);
+    w.push("DROP ");
+    w.push(kind);
+    w.push(" IF EXISTS ");
+    w.push_qualified(schema, name);
+    Ok(w.finish()?.0)
+}
+
+/// `"schema"."name"`, or `"name"`.
+fn qualified_name(schema: Option<&str>, name: &str) -> Result<String> {
+    let mut w = SqlWriter::new();
+    w.push_qualified(schema, name);
     Ok(w.finish()?.0)
 }
 
@@ -256,17 +268,12 @@ pub fn create_domain(d: &DomainType) -> Result<String> {
 
 /// `DROP DOMAIN IF EXISTS name`.
 pub fn drop_domain(d: &DomainType) -> Result<String> {
-    let mut w = SqlWriter::new();
-    w.push("DROP DOMAIN IF EXISTS ");
-    w.push_qualified(d.schema, d.name);
-    Ok(w.finish()?.0)
+    drop_type("DOMAIN", d.schema, d.name)
 }
 
 /// The domain's quoted, qualified name, as `to_regtype` takes it.
 pub fn domain_type_name(d: &DomainType) -> Result<String> {
-    let mut w = SqlWriter::new();
-    w.push_qualified(d.schema, d.name);
-    Ok(w.finish()?.0)
+    qualified_name(d.schema, d.name)
 }
 
 /// `CREATE EXTENSION IF NOT EXISTS "name"`.

@@ -4,7 +4,7 @@ use bytes::BytesMut;
 use postgres_protocol::types as wire;
 use postgres_types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
-use super::{ArrayElement, ColumnType, Retype, SqlType};
+use super::ColumnType;
 use crate::error::BoxError;
 
 /// A string of bits (`VARBIT`; reads `BIT(n)` too): any length, the first bit the most
@@ -108,17 +108,7 @@ impl<'a> FromSql<'a> for Bits {
     }
 }
 
-impl SqlType for Bits {
-    type Base = Bits;
-    const COLUMN_TYPE: ColumnType = ColumnType::VarBit;
-    fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
-        value.downcast_ref::<Self>().cloned()
-    }
-}
-impl ArrayElement for Bits {}
-impl<B: SqlType> Retype<B> for Bits {
-    type Output = B;
-}
+value_types! { Bits => ColumnType::VarBit }
 
 #[cfg(test)]
 mod tests {
@@ -129,8 +119,8 @@ mod tests {
         for n in [0, 1, 7, 8, 9, 100] {
             let b = Bits::from_bools((0..n).map(|i| i % 3 == 0));
             let mut raw = BytesMut::new();
-            b.to_sql(&Type::VARBIT, &mut raw).unwrap();
-            assert_eq!(Bits::from_sql(&Type::VARBIT, &raw).unwrap(), b);
+            b.to_sql(&Type::VARBIT, &mut raw).expect("valid");
+            assert_eq!(Bits::from_sql(&Type::VARBIT, &raw).expect("valid"), b);
         }
     }
 }

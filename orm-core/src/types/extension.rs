@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use bytes::BytesMut;
 use postgres_types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
-use super::{ArrayElement, ColumnType, NamedType, Retype, SqlType};
+use super::{ColumnType, NamedType};
 use crate::error::BoxError;
 
 /// Text compared case-insensitively by the server (`citext`): `'Ann@X.org' = 'ann@x.org'`.
@@ -42,18 +42,7 @@ macro_rules! text_extension_type {
             }
         }
 
-        impl SqlType for $ty {
-            type Base = $ty;
-            const COLUMN_TYPE: ColumnType =
-                ColumnType::Named(&NamedType::new($name).extension($name));
-            fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
-                value.downcast_ref::<Self>().cloned()
-            }
-        }
-        impl ArrayElement for $ty {}
-        impl<B: SqlType> Retype<B> for $ty {
-            type Output = B;
-        }
+        value_types! { $ty => ColumnType::Named(&NamedType::new($name).extension($name)) }
     )*};
 }
 
@@ -62,15 +51,7 @@ text_extension_type! {
     Ltree => "ltree",
 }
 
-/// `hstore`: keys with text values or `NULL`.
-impl SqlType for HashMap<String, Option<String>> {
-    type Base = HashMap<String, Option<String>>;
-    const COLUMN_TYPE: ColumnType =
-        ColumnType::Named(&NamedType::new("hstore").extension("hstore"));
-    fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
-        value.downcast_ref::<Self>().cloned()
-    }
-}
-impl<B: SqlType> Retype<B> for HashMap<String, Option<String>> {
-    type Output = B;
+// `hstore`: keys with text values or `NULL` (postgres-types' own impls).
+value_types! {
+    HashMap<String, Option<String>> => ColumnType::Named(&NamedType::new("hstore").extension("hstore")),
 }

@@ -34,6 +34,24 @@
 //! `Vec<T>`) is an [`ErrorKind::Decode`](crate::ErrorKind::Decode) naming the model and the
 //! column, whose source is a [`ValueOutOfRange`] with the value; it is never rounded or clamped.
 
+/// `SqlType` (not nullable, copied between objects with `Clone`), `ArrayElement` and
+/// `Retype` for value types whose `ToSql` and `FromSql` are their own.
+macro_rules! value_types {
+    ($($ty:ty => $ct:expr),* $(,)?) => {$(
+        impl $crate::types::SqlType for $ty {
+            type Base = $ty;
+            const COLUMN_TYPE: $crate::types::ColumnType = $ct;
+            fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
+                value.downcast_ref::<Self>().cloned()
+            }
+        }
+        impl $crate::types::ArrayElement for $ty {}
+        impl<B: $crate::types::SqlType> $crate::types::Retype<B> for $ty {
+            type Output = B;
+        }
+    )*};
+}
+
 #[cfg(feature = "bigdecimal")]
 mod big_numeric;
 mod bits;

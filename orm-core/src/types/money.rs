@@ -4,7 +4,7 @@ use bytes::BytesMut;
 use postgres_protocol::types as wire;
 use postgres_types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
-use super::{ArrayElement, ColumnType, Retype, SqlType};
+use super::ColumnType;
 use crate::error::BoxError;
 
 /// A `MONEY` amount, in the currency's smallest unit: what the server stores, a 64-bit integer
@@ -50,14 +50,4 @@ impl<'a> FromSql<'a> for Money {
     }
 }
 
-impl SqlType for Money {
-    type Base = Money;
-    const COLUMN_TYPE: ColumnType = ColumnType::Money;
-    fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
-        value.downcast_ref::<Self>().copied()
-    }
-}
-impl ArrayElement for Money {}
-impl<B: SqlType> Retype<B> for Money {
-    type Output = B;
-}
+value_types! { Money => ColumnType::Money }

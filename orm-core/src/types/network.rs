@@ -246,26 +246,10 @@ impl<'a> FromSql<'a> for MacAddr {
     }
 }
 
-macro_rules! network_types {
-    ($($ty:ty => $ct:ident),* $(,)?) => {$(
-        impl SqlType for $ty {
-            type Base = $ty;
-            const COLUMN_TYPE: ColumnType = ColumnType::$ct;
-            fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
-                value.downcast_ref::<Self>().copied()
-            }
-        }
-        impl ArrayElement for $ty {}
-        impl<B: SqlType> Retype<B> for $ty {
-            type Output = B;
-        }
-    )*};
-}
-
-network_types! {
-    Inet => Inet,
-    Cidr => Cidr,
-    MacAddr => MacAddr,
+value_types! {
+    Inet => ColumnType::Inet,
+    Cidr => ColumnType::Cidr,
+    MacAddr => ColumnType::MacAddr,
 }
 
 /// A host address in an `INET` column. The driver's own decoder drops a netmask, so every
@@ -301,11 +285,11 @@ mod tests {
 
     #[test]
     fn networks_mask_their_host_bits() {
-        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        let v6: IpAddr = "2001:db8::1".parse().expect("valid");
         assert!(Cidr::new(v6, 128).is_ok());
         assert!(Cidr::new(v6, 127).is_err());
-        assert!(Cidr::new("0.0.0.0".parse().unwrap(), 0).is_ok());
-        assert!(Cidr::new("1.0.0.0".parse().unwrap(), 0).is_err());
-        assert_eq!(mask(v6, 0), "::".parse::<IpAddr>().unwrap());
+        assert!(Cidr::new("0.0.0.0".parse().expect("valid"), 0).is_ok());
+        assert!(Cidr::new("1.0.0.0".parse().expect("valid"), 0).is_err());
+        assert_eq!(mask(v6, 0), "::".parse::<IpAddr>().expect("valid"));
     }
 }

@@ -342,7 +342,7 @@ mod tests {
 
     fn encode<T: RangeElement>(r: &Range<T>, ty: &Type) -> BytesMut {
         let mut out = BytesMut::new();
-        r.to_sql(ty, &mut out).unwrap();
+        r.to_sql(ty, &mut out).expect("valid");
         out
     }
 
@@ -358,7 +358,7 @@ mod tests {
         ];
         for r in cases {
             let raw = encode(&r, &Type::INT8_RANGE);
-            let back = Range::<i64>::from_sql(&Type::INT8_RANGE, &raw).unwrap();
+            let back = Range::<i64>::from_sql(&Type::INT8_RANGE, &raw).expect("valid");
             assert_eq!(back, r);
         }
     }

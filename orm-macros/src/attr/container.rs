@@ -137,6 +137,21 @@ impl Container {
     }
 }
 
+/// The options of a derive whose only container attribute is `crate = "..."`
+/// (`#[from_row(...)]`, `#[sql_type(...)]`): the path generated code starts from.
+pub(crate) fn crate_only(cx: &Ctxt, input: &DeriveInput, unknown: &Unknown) -> syn::Path {
+    let mut krate = Attr::none(cx, unknown.tool, CRATE);
+    for_each_meta(cx, &input.attrs, unknown.tool, |meta| {
+        if meta.path == CRATE {
+            set_crate_path(cx, &meta, &mut krate)?;
+        } else {
+            unknown.report(cx, &meta)?;
+        }
+        Ok(())
+    });
+    krate.get().map_or_else(default_crate, |k| k.value)
+}
+
 /// `::orm_postgres`
 pub(crate) fn default_crate() -> syn::Path {
     let ident = Ident::new("orm_postgres", Span::call_site());

@@ -2,8 +2,8 @@
 
 use syn::DeriveInput;
 
-use super::container::{default_crate, set_crate_path};
-use super::{Attr, Hint, Unknown, for_each_meta};
+use super::container::crate_only;
+use super::{Hint, Unknown};
 use crate::ctxt::Ctxt;
 use crate::symbol::*;
 
@@ -25,23 +25,14 @@ const ALIASES: &[(&str, Hint)] = &[
 
 impl Container {
     pub(crate) fn from_ast(cx: &Ctxt, input: &DeriveInput) -> Self {
-        let mut krate = Attr::none(cx, SQL_TYPE, CRATE);
         let unknown = Unknown {
             tool: SQL_TYPE,
             keys: SQL_TYPE_KEYS,
             elsewhere: None,
             aliases: ALIASES,
         };
-        for_each_meta(cx, &input.attrs, SQL_TYPE, |meta| {
-            if meta.path == CRATE {
-                set_crate_path(cx, &meta, &mut krate)?;
-            } else {
-                unknown.report(cx, &meta)?;
-            }
-            Ok(())
-        });
         Container {
-            krate: krate.get().map_or_else(default_crate, |k| k.value),
+            krate: crate_only(cx, input, &unknown),
         }
     }
 }

@@ -110,7 +110,10 @@ async fn new_types_and_exclusion_constraints_round_trip_through_autogenerate() {
     t.execute(insert(&booking(1, 5, 7)))
         .await
         .expect("adjacent");
-    let err = t.execute(insert(&booking(1, 4, 6))).await.unwrap_err();
+    let err = t
+        .execute(insert(&booking(1, 4, 6)))
+        .await
+        .expect_err("an overlapping booking is refused");
     assert_eq!(err.sqlstate(), Some("23P01"), "{err}");
 
     mig.downgrade(&t, &Target::Base).await.expect("downgrade");

@@ -287,6 +287,17 @@ async fn create_all_enforces_the_exclusion_constraint() {
     .unwrap();
     let err = t.execute(insert(&booking(1, 8, 12))).await.unwrap_err();
     assert_eq!(err.sqlstate(), Some("23P01"), "{err}");
+    let at_ten = t
+        .fetch_all(select::<RoomBooking>().filter(RoomBooking::during.contains_elem(at(10))))
+        .await
+        .unwrap();
+    assert_eq!(
+        at_ten,
+        [RoomBooking {
+            id: 3,
+            ..booking(1, 10, 11)
+        }]
+    );
     // Through the session too: the flush fails with the same error.
     let mut s = t.session();
     s.add(booking(2, 9, 11));
