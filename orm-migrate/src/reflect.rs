@@ -134,10 +134,16 @@ async fn reflect_in(db: &Transaction<'static>, options: &ReflectOptions) -> Resu
         schemas: schemas.iter().cloned().collect(),
         ..Schema::default()
     };
+    // The extensions installed in the reflected schemas (`plpgsql` lives in `pg_catalog`).
     out.extensions = db
-        .fetch_all(query::<String>(
-            "SELECT extname::text FROM pg_extension ORDER BY 1",
-        ))
+        .fetch_all(
+            query::<String>(
+                "SELECT e.extname::text FROM pg_extension e \
+                 JOIN pg_namespace n ON n.oid = e.extnamespace \
+                 WHERE n.nspname = ANY(:schemas) ORDER BY 1",
+            )
+            .bind("schemas", schemas.clone()),
+        )
         .await?
         .into_iter()
         .collect();

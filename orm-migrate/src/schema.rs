@@ -39,7 +39,7 @@ impl fmt::Display for QualifiedName {
 pub struct Schema {
     /// The schemas (namespaces) it covers: the ones reflected, or the ones the models use.
     pub schemas: BTreeSet<String>,
-    /// Installed extensions (`citext`, `hstore`, ...; `plpgsql` in every database). The diff
+    /// Extensions installed in these schemas (`citext`, `hstore`, ...). The diff
     /// creates the ones `to` has and `from` lacks, and never drops one.
     pub extensions: BTreeSet<String>,
     /// Ordinary and partitioned tables.
