@@ -4,13 +4,15 @@
 pub use crate::error::{Error, Result};
 pub use crate::expr::Expr;
 pub use crate::expr::{Column, Param, access, param};
-pub use crate::meta::{ColumnDef, FkAction, ForeignKey, Index, Property, Table};
+pub use crate::meta::{ColumnDef, Exclusion, FkAction, ForeignKey, Index, Property, Table};
 pub use crate::model::Model;
 pub use crate::model::OptionalModel;
 pub use crate::relation::{KeyOf, Related, Relation, RelationKind, RelationMeta, Relationship};
 pub use crate::row::NullableRow;
 pub use crate::row::{DecodeFromSql, DecodeSqlType, Field, FromRow, Row, decode_field};
-pub use crate::types::{ArrayElement, ColumnArray, ColumnType, EnumType, SqlType};
+pub use crate::types::{
+    ArrayElement, ColumnArray, ColumnType, CustomType, EnumType, Retype, SqlType,
+};
 pub use bytes::BytesMut;
 pub use postgres_types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 pub use std::boxed::Box;
@@ -197,4 +199,9 @@ impl<T> SamePk<T> for T {
     fn same(key: T) -> T {
         key
     }
+}
+
+/// The bodies of the impls `#[derive(SqlType)]` writes for a `CustomType`.
+pub mod custom {
+    pub use crate::types::custom::{accepts, clone_from_any, from_sql, to_sql};
 }

@@ -1,4 +1,5 @@
-//! DDL: `CREATE TABLE`, indexes and enum types from a model's [`Table`] metadata.
+//! DDL: `CREATE TABLE`, indexes, enum types, domains and extensions from a model's [`Table`]
+//! metadata.
 //!
 //! Everything is idempotent (`IF NOT EXISTS`), so creating a set of tables twice is harmless.
 //! Constraints are left unnamed so PostgreSQL names them its usual way (`users_pkey`,
@@ -7,7 +8,7 @@
 use crate::compile::{MAX_IDENTIFIER_BYTES, SqlWriter, write_type};
 use crate::error::{Error, Result};
 use crate::meta::{ColumnDef, Table};
-use crate::types::EnumType;
+use crate::types::{DomainType, EnumType};
 
 /// `CREATE TABLE IF NOT EXISTS` followed by one `CREATE INDEX IF NOT EXISTS` per index.
 pub fn create_table(table: &Table) -> Result<Vec<String>> {
@@ -69,6 +70,21 @@ pub fn create_table(table: &Table) -> Result<Vec<String>> {
                 w.push(a.as_sql());
             }
         }
+    }
+    for ex in table.exclusions {
+        item(&mut w);
+        w.push("EXCLUDE USING ");
+        w.push_ident(ex.using);
+        w.push(" (");
+        for (i, (column, op)) in ex.elements.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            w.push_ident(column);
+            w.push(" WITH ");
+            w.push(op);
+        }
+        w.push(")");
     }
     for check in table.checks {
         item(&mut w);
@@ -203,16 +219,81 @@ pub fn create_enum(e: &EnumType) -> Result<String> {
 
 /// `DROP TYPE IF EXISTS name`.
 pub fn drop_enum(e: &EnumType) -> Result<String> {
-    let mut w = SqlWriter::new();
-    w.push("DROP TYPE IF EXISTS ");
-    w.push_qualified(e.schema, e.name);
-    Ok(w.finish()?.0)
+    drop_type("TYPE", e.schema, e.name)
 }
 
 /// The enum type's quoted, qualified name, as `to_regtype` takes it.
 pub fn enum_type_name(e: &EnumType) -> Result<String> {
+    qualified_name(e.schema, e.name)
+}
+
+/// `DROP <kind> IF EXISTS name`.
+fn drop_type(kind: &str, schema: Option<&str>, name: &str) -> Result<String> {
     let mut w = SqlWriter::new();
-    w.push_qualified(e.schema, e.name);
+    w.push("DROP ");
+    w.push(kind);
+    w.push(" IF EXISTS ");
+    w.push_qualified(schema, name);
+    Ok(w.finish()?.0)
+}
+
+/// `"schema"."name"`, or `"name"`.
+fn qualified_name(schema: Option<&str>, name: &str) -> Result<String> {
+    let mut w = SqlWriter::new();
+    w.push_qualified(schema, name);
+    Ok(w.finish()?.0)
+}
+
+/// `CREATE DOMAIN name AS base CHECK (condition)`. Not idempotent by itself: check
+/// `to_regtype(name)` first (see [`domain_type_name`]).
+///
+/// ```
+/// use orm_core::ColumnType;
+/// use orm_core::types::DomainType;
+/// let year = DomainType::new("year", &ColumnType::Integer).check("VALUE BETWEEN 1901 AND 2155");
+/// assert_eq!(
+///     orm_core::ddl::create_domain(&year)?,
+///     r#"CREATE DOMAIN "year" AS INTEGER CHECK (VALUE BETWEEN 1901 AND 2155)"#
+/// );
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub fn create_domain(d: &DomainType) -> Result<String> {
+    let mut w = SqlWriter::new();
+    w.push("CREATE DOMAIN ");
+    w.push_qualified(d.schema, d.name);
+    w.push(" AS ");
+    write_type(&mut w, d.base, None);
+    if let Some(check) = d.check {
+        w.push(" CHECK (");
+        w.push(check);
+        w.push(")");
+    }
+    Ok(w.finish()?.0)
+}
+
+/// `DROP DOMAIN IF EXISTS name`.
+pub fn drop_domain(d: &DomainType) -> Result<String> {
+    drop_type("DOMAIN", d.schema, d.name)
+}
+
+/// The domain's quoted, qualified name, as `to_regtype` takes it.
+pub fn domain_type_name(d: &DomainType) -> Result<String> {
+    qualified_name(d.schema, d.name)
+}
+
+/// `CREATE EXTENSION IF NOT EXISTS "name"`.
+///
+/// ```
+/// assert_eq!(
+///     orm_core::ddl::create_extension("citext")?,
+///     r#"CREATE EXTENSION IF NOT EXISTS "citext""#
+/// );
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub fn create_extension(name: &str) -> Result<String> {
+    let mut w = SqlWriter::new();
+    w.push("CREATE EXTENSION IF NOT EXISTS ");
+    w.push_ident(name);
     Ok(w.finish()?.0)
 }
 

@@ -57,6 +57,8 @@
 //! | `uuid` | yes | `UUID` |
 //! | `json` | yes | `JSONB` through `serde_json::Value` and [`Json<T>`](types::Json) |
 //! | `decimal` | yes | `NUMERIC` through `rust_decimal::Decimal` |
+//! | `bigdecimal` | no | `NUMERIC` of any size, `NaN` and infinities through `BigNumeric` |
+//! | `time` | no | `DATE`, `TIME`, `TIMESTAMP`, `TIMESTAMPTZ` through the `time` crate, next to chrono |
 
 #![warn(missing_docs)]
 
@@ -90,12 +92,12 @@ pub use expr::{Column, Expr, Expression, IntoExpr};
 pub use meta::{ColumnDef, Table};
 pub use model::Model;
 pub use model::OptionalModel;
-pub use orm_macros::{DbEnum, FromRow, Model};
+pub use orm_macros::{DbEnum, FromRow, Model, SqlType};
 pub use row::{Decode, FromRow, Row};
 pub use stmt::{Delete, Insert, RowOf, Select, Selection, Statement, Update};
 #[cfg(feature = "json")]
 pub use types::Json;
-pub use types::{ColumnType, SqlType};
+pub use types::{ColumnType, CustomType, SqlType};
 
 /// Everything a user needs in scope: the derives, the traits whose methods build expressions,
 /// the core types and the statement constructors.
@@ -118,9 +120,12 @@ pub mod prelude {
     pub use crate::types::Json;
     #[cfg(feature = "chrono")]
     pub use crate::types::MaybeInfinite;
-    pub use crate::types::{Interval, TsQuery, TsVector};
+    pub use crate::types::{
+        Bits, Cidr, Citext, Inet, Interval, Ltree, MacAddr, Money, Range, TsQuery, TsVector,
+    };
     pub use crate::{
-        Column, DbEnum, Error, ErrorKind, Expr, FromRow, Model, Result, Select, SqlType,
+        BoxError, Column, CustomType, DbEnum, Error, ErrorKind, Expr, FromRow, Model, Result,
+        Select, SqlType,
     };
 }
 
@@ -227,5 +232,18 @@ pub mod __doc_fixture {
         pub id: i64,
         /// Label.
         pub label: String,
+    }
+
+    /// A room booked for a range of hours.
+    #[derive(Debug, Clone, PartialEq, Model)]
+    #[model(table = "bookings", crate = "orm_core")]
+    pub struct Booking {
+        /// Key, generated.
+        #[model(primary_key, generated)]
+        pub id: i64,
+        /// The room.
+        pub room: i32,
+        /// The hours.
+        pub during: crate::types::Range<i32>,
     }
 }

@@ -427,6 +427,32 @@ impl<'a> DbEnum<'a> {
     }
 }
 
+/// A type deriving `SqlType` through its `CustomType` impl.
+pub(crate) struct CustomTypeInput<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) attrs: attr::sql_type::Container,
+    /// Whether the type has generic parameters (reported; nothing is generated).
+    pub(crate) generic: bool,
+}
+
+impl<'a> CustomTypeInput<'a> {
+    /// Reads the input: any struct or enum without generic parameters.
+    pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> CustomTypeInput<'a> {
+        let attrs = attr::sql_type::Container::from_ast(cx, input);
+        reject_generics(
+            cx,
+            input,
+            "#[derive(SqlType)]",
+            "it maps to one column type; implement `SqlType` by hand for a generic type",
+        );
+        CustomTypeInput {
+            ident: &input.ident,
+            attrs,
+            generic: !input.generics.params.is_empty(),
+        }
+    }
+}
+
 /// A struct deriving `FromRow`: a query result that is not a table.
 pub(crate) struct RowStruct<'a> {
     pub(crate) original: &'a DeriveInput,

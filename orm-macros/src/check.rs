@@ -214,7 +214,8 @@ fn unique_column_names(cx: &Ctxt, model: &Model) {
     }
 }
 
-/// `index(a, b)` / `unique(a, b)` name column fields, each once.
+/// `index(a, b)` / `unique(a, b)` / `exclude(a = "=", b = "&&")` name column fields, each
+/// once.
 fn index_lists_name_columns(cx: &Ctxt, model: &Model) {
     let names: Vec<String> = model.fields.iter().map(|f| f.name()).collect();
     let candidates: Vec<&str> = model
@@ -224,10 +225,19 @@ fn index_lists_name_columns(cx: &Ctxt, model: &Model) {
         .filter(|(f, _)| f.is_column())
         .map(|(_, n)| n.as_str())
         .collect();
-    for list in &model.attrs.indexes {
+    let indexes = model.attrs.indexes.iter().map(|list| {
         let key = if list.unique { "unique" } else { "index" };
+        (key, list.fields.iter().collect::<Vec<_>>())
+    });
+    let exclusions = model.attrs.exclusions.iter().map(|list| {
+        (
+            "exclude",
+            list.elements.iter().map(|(ident, _)| ident).collect(),
+        )
+    });
+    for (key, fields) in indexes.chain(exclusions) {
         let mut listed: Vec<String> = Vec::new();
-        for ident in &list.fields {
+        for ident in fields {
             let name = syn::ext::IdentExt::unraw(ident).to_string();
             match model.fields.iter().find(|f| f.name() == name) {
                 None => {

@@ -74,3 +74,23 @@ pub(crate) fn from_row(input: &DeriveInput) -> TokenStream {
         }
     }
 }
+
+/// `#[derive(SqlType)]`: the column-type impls of a `CustomType`. Its only errors are in its
+/// attributes (reported with the impls, which need none of them) and generic parameters.
+pub(crate) fn sql_type(input: &DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let parsed = ast::CustomTypeInput::from_ast(&cx, input);
+    let code = if parsed.generic {
+        TokenStream::new()
+    } else {
+        expand::custom_type::expand(&parsed)
+    };
+    match cx.check() {
+        Ok(()) => code,
+        Err(errors) => {
+            let mut out = errors.to_compile_error();
+            out.extend(code);
+            out
+        }
+    }
+}

@@ -14,6 +14,7 @@ pub(crate) const MODEL: Symbol = Symbol("model");
 pub(crate) const RELATIONSHIP: Symbol = Symbol("relationship");
 pub(crate) const DB_ENUM: Symbol = Symbol("db_enum");
 pub(crate) const FROM_ROW: Symbol = Symbol("from_row");
+pub(crate) const SQL_TYPE: Symbol = Symbol("sql_type");
 
 // `#[model(...)]` on the struct.
 pub(crate) const TABLE: Symbol = Symbol("table");
@@ -21,6 +22,9 @@ pub(crate) const SCHEMA: Symbol = Symbol("schema");
 pub(crate) const INDEX: Symbol = Symbol("index");
 pub(crate) const UNIQUE: Symbol = Symbol("unique");
 pub(crate) const CHECK: Symbol = Symbol("check");
+/// `exclude(col = "op", ...)` on the struct: an exclusion constraint (`using = "gist"` inside).
+pub(crate) const EXCLUDE: Symbol = Symbol("exclude");
+pub(crate) const USING: Symbol = Symbol("using");
 pub(crate) const CRATE: Symbol = Symbol("crate");
 pub(crate) const HOOKS: Symbol = Symbol("hooks");
 /// `renamed_from = "old"` on the struct or a field: the migration renames instead of drop + add.
@@ -78,6 +82,7 @@ pub(crate) const CONTAINER_KEYS: &[Symbol] = &[
     INDEX,
     UNIQUE,
     CHECK,
+    EXCLUDE,
     HOOKS,
     RENAMED_FROM,
     DISCRIMINATOR,
@@ -115,6 +120,9 @@ pub(crate) const ENUM_KEYS: &[Symbol] = &[NAME, SCHEMA, CRATE];
 
 /// Keys of `#[db_enum(...)]` on a variant.
 pub(crate) const VARIANT_KEYS: &[Symbol] = &[RENAME];
+
+/// Keys of `#[sql_type(...)]` on a `#[derive(SqlType)]` type.
+pub(crate) const SQL_TYPE_KEYS: &[Symbol] = &[CRATE];
 
 /// Keys of `#[from_row(...)]` on the struct.
 pub(crate) const ROW_CONTAINER_KEYS: &[Symbol] = &[CRATE];

@@ -13,11 +13,11 @@
 use std::collections::BTreeMap;
 
 use orm_postgres::meta::{self, FkAction as MetaAction};
-use orm_postgres::types::{ColumnType, EnumType as MetaEnum};
+use orm_postgres::types::{ColumnType, DomainType as MetaDomain, EnumType as MetaEnum};
 
 use crate::schema::{
-    Check, Column, EnumType, FkAction, ForeignKey, Identity, Index, PrimaryKey, QualifiedName,
-    Schema, Table, Unique,
+    Check, Column, EnumType, Exclusion, FkAction, ForeignKey, Identity, Index, Object, ObjectKind,
+    PrimaryKey, QualifiedName, Schema, Table, Unique,
 };
 
 /// The longest identifier PostgreSQL keeps (`NAMEDATALEN - 1` bytes).
@@ -57,6 +57,17 @@ pub fn schema_of(tables: &[&'static meta::Table], default_schema: &str) -> Schem
                 out.schemas.insert(e.name.schema.clone());
                 out.enums.entry(e.name.clone()).or_insert(e);
             }
+            if let Some(d) = c.ty.domain_type() {
+                let domain = domain_of(d, default_schema);
+                out.schemas
+                    .insert(d.schema.unwrap_or(default_schema).to_owned());
+                out.objects
+                    .entry((ObjectKind::Domain, domain.name.clone()))
+                    .or_insert(domain);
+            }
+            if let Some(e) = c.ty.extension() {
+                out.extensions.insert(e.to_owned());
+            }
         }
         out.tables.insert(table.name.clone(), table);
     }
@@ -89,6 +100,27 @@ pub fn renames_of(tables: &[&'static meta::Table], default_schema: &str) -> Rena
         }
     }
     out
+}
+
+/// A domain as reflection rebuilds it: `CREATE DOMAIN schema.name AS base CONSTRAINT
+/// name_check CHECK (...)` (PostgreSQL names a domain's unnamed check `<domain>_check`).
+fn domain_of(d: &MetaDomain, default_schema: &str) -> Object {
+    let name = QualifiedName::new(d.schema.unwrap_or(default_schema), d.name);
+    let q = crate::render::qualified(&name);
+    let mut create = format!(
+        "CREATE DOMAIN {q} AS {}",
+        type_name(d.base, None, default_schema)
+    );
+    if let Some(check) = d.check {
+        let constraint = crate::render::ident(&object_name(d.name, &[], "check"));
+        create.push_str(&format!(" CONSTRAINT {constraint} CHECK ({check})"));
+    }
+    Object {
+        kind: ObjectKind::Domain,
+        name: name.to_string(),
+        create,
+        drop: format!("DROP DOMAIN {q}"),
+    }
 }
 
 fn enum_of(e: &MetaEnum, default_schema: &str) -> EnumType {
@@ -151,6 +183,19 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
         let name = object_name(t.name, &[], &label);
         let definition = format!("CHECK ({sql})");
         checks.insert(name.clone(), Check { name, definition });
+    }
+
+    let mut exclusions = BTreeMap::new();
+    for ex in t.exclusions {
+        let cols: Vec<&str> = ex.columns().collect();
+        let name = object_name(t.name, &cols, "excl");
+        let elements: Vec<String> = ex
+            .elements
+            .iter()
+            .map(|(c, op)| format!("{} WITH {op}", crate::render::ident(c)))
+            .collect();
+        let definition = format!("EXCLUDE USING {} ({})", ex.using, elements.join(", "));
+        exclusions.insert(name.clone(), Exclusion { name, definition });
     }
 
     let mut foreign_keys = BTreeMap::new();
@@ -217,6 +262,7 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
         uniques,
         checks,
         indexes,
+        exclusions,
         partition_by: None,
         partition_of: None,
         comment: None,
@@ -258,8 +304,22 @@ pub fn type_name(ty: &ColumnType, len: Option<u32>, default_schema: &str) -> Str
         ColumnType::Interval => "interval".into(),
         ColumnType::TsVector => "tsvector".into(),
         ColumnType::TsQuery => "tsquery".into(),
+        ColumnType::Inet => "inet".into(),
+        ColumnType::Cidr => "cidr".into(),
+        ColumnType::MacAddr => "macaddr".into(),
+        ColumnType::Money => "money".into(),
+        ColumnType::VarBit => "bit varying".into(),
+        ColumnType::Range(kind) => kind.name().into(),
         ColumnType::Enum(e) => {
             let name = QualifiedName::new(e.schema.unwrap_or(default_schema), e.name);
+            crate::render::qualified(&name)
+        }
+        ColumnType::Domain(d) => {
+            let name = QualifiedName::new(d.schema.unwrap_or(default_schema), d.name);
+            crate::render::qualified(&name)
+        }
+        ColumnType::Named(n) => {
+            let name = QualifiedName::new(n.schema.unwrap_or(default_schema), n.name);
             crate::render::qualified(&name)
         }
         ColumnType::Array(inner) => format!("{}[]", type_name(inner, len, default_schema)),

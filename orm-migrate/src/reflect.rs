@@ -7,7 +7,7 @@
 //! `pg_get_indexdef`, `pg_get_viewdef`), so two reflections compare by value. Objects that belong
 //! to an extension are left out. Domains, functions, procedures, aggregates and triggers are
 //! kept as definitions in [`Schema::objects`]; objects the model does not cover (composite
-//! types, rules, policies, exclusion constraints) are listed in [`Schema::unsupported`], never
+//! types, rules, policies) are listed in [`Schema::unsupported`], never
 //! silently dropped. A partition shows only what is its own:
 //! constraints and indexes it inherits from its partitioned parent come with `PARTITION OF`.
 
@@ -16,8 +16,8 @@ use orm_postgres::{Database, Executor, FromRow, IsolationLevel, Result, Transact
 
 use crate::render::{ident, literal, qualified};
 use crate::schema::{
-    Check, Column, EnumType, FkAction, ForeignKey, Identity, Index, Object, ObjectKind, PrimaryKey,
-    QualifiedName, Schema, Sequence, Table, Unique, Unsupported, View,
+    Check, Column, EnumType, Exclusion, FkAction, ForeignKey, Identity, Index, Object, ObjectKind,
+    PrimaryKey, QualifiedName, Schema, Sequence, Table, Unique, Unsupported, View,
 };
 
 /// What to reflect.
@@ -134,6 +134,19 @@ async fn reflect_in(db: &Transaction<'static>, options: &ReflectOptions) -> Resu
         schemas: schemas.iter().cloned().collect(),
         ..Schema::default()
     };
+    // The extensions installed in the reflected schemas (`plpgsql` lives in `pg_catalog`).
+    out.extensions = db
+        .fetch_all(
+            query::<String>(
+                "SELECT e.extname::text FROM pg_extension e \
+                 JOIN pg_namespace n ON n.oid = e.extnamespace \
+                 WHERE n.nspname = ANY(:schemas) ORDER BY 1",
+            )
+            .bind("schemas", schemas.clone()),
+        )
+        .await?
+        .into_iter()
+        .collect();
     reflect_tables(db, &schemas, &mut out).await?;
     reflect_columns(db, &schemas, &mut out).await?;
     reflect_constraints(db, &schemas, &mut out).await?;
@@ -194,6 +207,7 @@ async fn reflect_tables(
                 foreign_keys: Default::default(),
                 uniques: Default::default(),
                 checks: Default::default(),
+                exclusions: Default::default(),
                 indexes: Default::default(),
                 partition_by: r.partition_by,
                 partition_of,
@@ -329,13 +343,6 @@ async fn reflect_constraints(
         .await?;
     for r in rows {
         let qualified = QualifiedName::new(r.schema, r.table);
-        if r.kind == "x" {
-            out.unsupported.push(Unsupported {
-                kind: "exclusion constraint".into(),
-                name: format!("{qualified}.{}", r.name),
-            });
-            continue;
-        }
         let Some(table) = out.tables.get_mut(&qualified) else {
             continue;
         };
@@ -352,6 +359,15 @@ async fn reflect_constraints(
                     Unique {
                         name: r.name,
                         columns: r.columns,
+                    },
+                );
+            }
+            "x" => {
+                table.exclusions.insert(
+                    r.name.clone(),
+                    Exclusion {
+                        name: r.name,
+                        definition: r.definition,
                     },
                 );
             }

@@ -39,6 +39,9 @@ impl fmt::Display for QualifiedName {
 pub struct Schema {
     /// The schemas (namespaces) it covers: the ones reflected, or the ones the models use.
     pub schemas: BTreeSet<String>,
+    /// Extensions installed in these schemas (`citext`, `hstore`, ...). The diff
+    /// creates the ones `to` has and `from` lacks, and never drops one.
+    pub extensions: BTreeSet<String>,
     /// Ordinary and partitioned tables.
     pub tables: BTreeMap<QualifiedName, Table>,
     /// Enum types, with their labels in order.
@@ -51,7 +54,7 @@ pub struct Schema {
     /// Domains, functions, procedures, aggregates and triggers, carried as the server's own
     /// definitions, by [`ObjectKey`].
     pub objects: BTreeMap<ObjectKey, Object>,
-    /// Objects seen but not modelled (composite types, exclusion constraints, ...): reported,
+    /// Objects seen but not modelled (composite types, rules, policies, ...): reported,
     /// never silently dropped.
     pub unsupported: Vec<Unsupported>,
 }
@@ -116,6 +119,8 @@ pub struct Table {
     pub uniques: BTreeMap<String, Unique>,
     /// Check constraints, by constraint name.
     pub checks: BTreeMap<String, Check>,
+    /// Exclusion constraints, by constraint name.
+    pub exclusions: BTreeMap<String, Exclusion>,
     /// Indexes that do not back a constraint, by index name.
     pub indexes: BTreeMap<String, Index>,
     /// `PARTITION BY ...` of a partitioned table.
@@ -224,6 +229,16 @@ pub struct Check {
     /// The constraint's name.
     pub name: String,
     /// The condition as `pg_get_constraintdef` prints it: `CHECK ((age >= 0))`.
+    pub definition: String,
+}
+
+/// An exclusion constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exclusion {
+    /// The constraint's name.
+    pub name: String,
+    /// The constraint as `pg_get_constraintdef` prints it:
+    /// `EXCLUDE USING gist (room WITH =, during WITH &&)`.
     pub definition: String,
 }
 

@@ -72,6 +72,7 @@
 //! | `decimal` | yes | `NUMERIC` through `rust_decimal::Decimal` |
 //! | `tls` | yes | TLS through rustls (no OpenSSL): libpq's `sslmode`, `sslrootcert`, `sslcert`/`sslkey` ([`SslMode`], [`TlsError`]) |
 //! | `bigdecimal` | no | `NUMERIC` of any size, `NaN` and infinities through `BigNumeric` |
+//! | `time` | no | `DATE`, `TIME`, `TIMESTAMP`, `TIMESTAMPTZ` through the `time` crate, next to chrono |
 //! | `metrics` | no | [pool metrics](Database::metrics) published through the `metrics` facade |
 
 #![warn(missing_docs)]
@@ -81,10 +82,10 @@ pub use orm_core::__doc_fixture;
 #[cfg(feature = "json")]
 pub use orm_core::Json;
 pub use orm_core::{
-    BoxError, Column, ColumnDef, ColumnType, CompiledQuery, DbEnum, DbError, Decode, Error,
-    ErrorKind, Expr, Expression, FromRow, HeldGuard, IntoExpr, Model, OptionalModel, PoolStage,
-    Result, Row, RowOf, Select, Selection, SqlType, Statement, Table, ValueOutOfRange, alias,
-    hybrid,
+    BoxError, Column, ColumnDef, ColumnType, CompiledQuery, CustomType, DbEnum, DbError, Decode,
+    Error, ErrorKind, Expr, Expression, FromRow, HeldGuard, IntoExpr, Model, OptionalModel,
+    PoolStage, Result, Row, RowOf, Select, Selection, SqlType, Statement, Table, ValueOutOfRange,
+    alias, hybrid,
 };
 pub use orm_core::{
     ddl, deferred, expr, func, inherit, lex, load, meta, raw, relation, stmt, types,

@@ -2,7 +2,7 @@
 //! `.stderr` files (one rule per file), `ui-pass/*.rs` must compile and run.
 //!
 //! The failing cases are grouped by what they misuse: the `Model` derive's attributes, the
-//! session-side attributes (hooks, validators, versions), relationships, `FromRow`, `DbEnum`
+//! session-side attributes (hooks, validators, versions), relationships, `FromRow`, `DbEnum`, `SqlType`
 //! and the typed query builders. A new folder must be added to the list below.
 //!
 //! Regenerate the `.stderr` files with `TRYBUILD=overwrite cargo test -p orm-tests --test ui`
@@ -15,6 +15,7 @@ const TOPICS: &[&str] = &[
     "relationship",
     "from_row",
     "db_enum",
+    "sql_type",
     "query",
     "test_attr",
     "shape",

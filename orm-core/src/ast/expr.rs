@@ -171,8 +171,10 @@ pub enum BinOp {
     ContainedBy,
     /// `?` (JSON object has key)
     HasKey,
-    /// `&&` (arrays overlap)
+    /// `&&` (arrays or ranges overlap)
     Overlaps,
+    /// `-|-` (ranges are adjacent)
+    Adjacent,
     /// `@@` (full-text match)
     TsMatch,
     /// `^` (power)
@@ -211,6 +213,7 @@ impl BinOp {
             BinOp::ContainedBy => "<@",
             BinOp::HasKey => "?",
             BinOp::Overlaps => "&&",
+            BinOp::Adjacent => "-|-",
             BinOp::TsMatch => "@@",
             BinOp::Pow => "^",
         }

@@ -351,7 +351,15 @@ pub(crate) fn write_type(w: &mut SqlWriter, ty: &ColumnType, len: Option<u32>) {
         ColumnType::Interval => w.push("INTERVAL"),
         ColumnType::TsVector => w.push("TSVECTOR"),
         ColumnType::TsQuery => w.push("TSQUERY"),
+        ColumnType::Inet => w.push("INET"),
+        ColumnType::Cidr => w.push("CIDR"),
+        ColumnType::MacAddr => w.push("MACADDR"),
+        ColumnType::Money => w.push("MONEY"),
+        ColumnType::VarBit => w.push("VARBIT"),
+        ColumnType::Range(kind) => w.push(&kind.name().to_ascii_uppercase()),
         ColumnType::Enum(e) => w.push_qualified(e.schema, e.name),
+        ColumnType::Domain(d) => w.push_qualified(d.schema, d.name),
+        ColumnType::Named(n) => w.push_qualified(n.schema, n.name),
         ColumnType::Array(inner) => {
             write_type(w, inner, len);
             w.push("[]");

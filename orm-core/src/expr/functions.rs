@@ -247,7 +247,7 @@ pub fn count_all() -> AggregateExpr<i64> {
 #[diagnostic::on_unimplemented(
     message = "`sum` is not defined for `{Self}`",
     label = "not an integer, float, numeric or interval expression",
-    note = "`sum` takes i16, i32, i64 (with the `decimal` feature), f32, f64, Decimal, BigNumeric (with the `bigdecimal` feature) and Interval expressions"
+    note = "`sum` takes i16, i32, i64 (with the `decimal` feature), f32, f64, Decimal, BigNumeric (with the `bigdecimal` feature), Interval and Money expressions"
 )]
 pub trait Summable: SqlType {
     /// The type of the sum (wrapped in `Option`: the sum over no rows is `NULL`).
@@ -273,7 +273,7 @@ macro_rules! aggregate_types {
     )*};
 }
 
-aggregate_types!(Summable Sum: i16 => i64, i32 => i64, f32 => f32, f64 => f64, Interval => Interval);
+aggregate_types!(Summable Sum: i16 => i64, i32 => i64, f32 => f32, f64 => f64, Interval => Interval, crate::types::Money => crate::types::Money);
 aggregate_types!(Averageable Avg: f32 => f64, f64 => f64, Interval => Interval);
 
 #[cfg(feature = "bigdecimal")]

@@ -6,7 +6,7 @@
 #[cfg(feature = "json")]
 use super::param;
 use super::{BinOp, CastType, Node};
-use crate::types::{ArrayElement, Interval, SqlType};
+use crate::types::{ArrayElement, Interval, Range, RangeElement, SqlType};
 
 /// `CAST(node AS ty)` when `node` is a bare parameter (whose type the server could not infer
 /// from its position), else `node` unchanged. Depends only on the node's kind, never on values.
@@ -85,6 +85,7 @@ impl Signed for i64 {}
 impl Signed for f32 {}
 impl Signed for f64 {}
 impl Signed for Interval {}
+impl Signed for crate::types::Money {}
 impl Remainder for i16 {}
 impl Remainder for i32 {}
 impl Remainder for i64 {}
@@ -174,6 +175,44 @@ pub trait ArrayType: SqlType {
 }
 
 impl<T: ArrayElement> ArrayType for Vec<T> {
+    type Element = T;
+}
+
+/// A type with the containment operators `@>`, `<@` and `&&`: arrays (`Vec<T>`) and ranges
+/// ([`Range<T>`]).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no containment operators",
+    label = "expected an array (`Vec<T>`) or range (`Range<T>`) expression"
+)]
+pub trait Containment: SqlType {
+    /// The operand as sent: a bare range parameter is cast to its range type (the server
+    /// cannot choose between `range @> range` and `range @> element` otherwise); an array
+    /// parameter is not.
+    #[doc(hidden)]
+    fn operand(node: Node) -> Node {
+        node
+    }
+}
+
+impl<T: ArrayElement> Containment for Vec<T> {}
+
+impl<T: RangeElement + Clone> Containment for Range<T> {
+    fn operand(node: Node) -> Node {
+        typed_param_of::<Self>(node)
+    }
+}
+
+/// A range type ([`Range<T>`]) and its element type.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a range type",
+    label = "expected a range (`Range<T>`) expression"
+)]
+pub trait RangeType: Containment {
+    /// The element type.
+    type Element: SqlType;
+}
+
+impl<T: RangeElement + Clone> RangeType for Range<T> {
     type Element = T;
 }
 

@@ -32,7 +32,9 @@ pub use functions::{
 pub use json::{array_length, cardinality};
 #[cfg(feature = "json")]
 pub use kinds::JsonType;
-pub use kinds::{Arithmetic, ArrayType, IntervalArith, Numeric, Remainder, Signed};
+pub use kinds::{
+    Arithmetic, ArrayType, Containment, IntervalArith, Numeric, RangeType, Remainder, Signed,
+};
 pub use ops::{Expression, IntoExpr, SubqueryOf, asc, desc, escape_like};
 pub use text_search::{
     phraseto_tsquery, plainto_tsquery, to_tsquery, to_tsvector, ts_rank, websearch_to_tsquery,

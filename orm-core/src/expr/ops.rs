@@ -1,9 +1,9 @@
 use super::kinds::{
-    Arithmetic, ArrayType, IntervalArith, Numeric, Remainder, Signed, has_element, interval_op,
-    typed_param_of,
+    Arithmetic, ArrayType, Containment, IntervalArith, Numeric, RangeType, Remainder, Signed,
+    has_element, interval_op, typed_param_of,
 };
 use super::{BinOp, CastType, Column, Expr, Node, OrderBy, Ordering, UnaryOp, param};
-use crate::types::{Interval, Retype, Retyped, SqlType, TsQuery, TsVector};
+use crate::types::{CustomType, Interval, Retype, Retyped, SqlType, TsQuery, TsVector};
 
 /// The base type of an expression's value: what it is compared against.
 type Base<E> = <<E as Expression>::Value as SqlType>::Base;
@@ -523,6 +523,18 @@ pub trait Expression: Sized {
         ))
     }
 
+    /// A [custom type](crate::CustomType)'s value seen as its representation, with that type's
+    /// operators and functions: `User::email.repr().ends_with("@example.com")` on an `Email`
+    /// stored as text. The SQL is unchanged (the column already holds the representation); a
+    /// nullable column stays nullable.
+    fn repr(self) -> Expr<Retyped<Self::Value, <Base<Self> as CustomType>::Repr>>
+    where
+        Base<Self>: CustomType,
+        Self::Value: Retype<<Base<Self> as CustomType>::Repr>,
+    {
+        Expr::new(self.into_node())
+    }
+
     /// `self + interval`: a date (giving a timestamp, as on the server), time, timestamp or
     /// interval moved by an [`Interval`]. A bare value is sent as `CAST($n AS INTERVAL)`.
     fn add_interval<V: IntoExpr<Interval>>(
@@ -649,28 +661,65 @@ pub trait Expression: Sized {
         ))
     }
 
-    /// `self @> v`: the array contains every element of `v`.
+    /// `self @> v`: the array contains every element of `v`; the range contains the whole
+    /// range `v`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// use orm_core::types::Range;
+    /// # use orm_core::__doc_fixture::Booking;
+    /// let q = select::<Booking>().filter(Booking::during.contains_all(Range::closed_open(1, 5)));
+    /// assert!(q.compile().unwrap().sql.ends_with(r#"WHERE "bookings"."during" @> CAST($1 AS INT4RANGE)"#));
+    /// ```
     fn contains_all<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool>
     where
-        Base<Self>: ArrayType,
+        Base<Self>: Containment,
     {
-        compare(self, BinOp::Contains, v)
+        containment(self, BinOp::Contains, v)
     }
 
-    /// `self <@ v`: every element of the array is in `v`.
+    /// `self <@ v`: every element of the array is in `v`; the range lies within `v`.
     fn contained_by<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool>
     where
-        Base<Self>: ArrayType,
+        Base<Self>: Containment,
     {
-        compare(self, BinOp::ContainedBy, v)
+        containment(self, BinOp::ContainedBy, v)
     }
 
-    /// `self && v`: the arrays have an element in common.
+    /// `self && v`: the arrays have an element in common; the ranges share a value.
     fn overlaps<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool>
     where
-        Base<Self>: ArrayType,
+        Base<Self>: Containment,
     {
-        compare(self, BinOp::Overlaps, v)
+        containment(self, BinOp::Overlaps, v)
+    }
+
+    /// `self @> element`: the range contains the value (a bare value is cast to the element
+    /// type).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::Booking;
+    /// let q = select::<Booking>().filter(Booking::during.contains_elem(3));
+    /// assert!(q.compile().unwrap().sql.ends_with(r#"WHERE "bookings"."during" @> CAST($1 AS INTEGER)"#));
+    /// ```
+    fn contains_elem<V>(self, element: V) -> Expr<bool>
+    where
+        Base<Self>: RangeType,
+        V: IntoExpr<<Base<Self> as RangeType>::Element>,
+    {
+        let element =
+            typed_param_of::<<Base<Self> as RangeType>::Element>(element.into_expr_node());
+        Expr::new(Node::binary(BinOp::Contains, self.into_node(), element))
+    }
+
+    /// `self -|- v`: the ranges are adjacent (one ends where the other starts, with no gap and
+    /// no overlap).
+    fn adjacent<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool>
+    where
+        Base<Self>: RangeType,
+    {
+        containment(self, BinOp::Adjacent, v)
     }
 
     /// `element = ANY(self)`: the array has the element.
@@ -721,6 +770,17 @@ pub trait Expression: Sized {
 
 fn compare<E: Expression, V: IntoExpr<Base<E>>>(e: E, op: BinOp, v: V) -> Expr<bool> {
     Expr::new(Node::binary(op, e.into_node(), v.into_expr_node()))
+}
+
+/// `e op v` between arrays or ranges, `v` sent as its type needs (see [`Containment`]).
+fn containment<E, V>(e: E, op: BinOp, v: V) -> Expr<bool>
+where
+    E: Expression,
+    Base<E>: Containment,
+    V: IntoExpr<Base<E>>,
+{
+    let v = <Base<E> as Containment>::operand(v.into_expr_node());
+    Expr::new(Node::binary(op, e.into_node(), v))
 }
 
 fn arith<E: Expression, B, V: IntoExpr<B>>(e: E, op: BinOp, v: V) -> Expr<E::Value> {

@@ -9,7 +9,7 @@
 //! required in the variants that have it).
 
 use super::ColumnDef;
-use crate::types::ColumnType;
+use crate::types::{ColumnType, RangeKind};
 
 /// The discriminator of a table shared by an inheritance hierarchy: the column telling which
 /// variant a row is, and the value of this model's rows.
@@ -70,6 +70,25 @@ const fn type_tag(ty: &ColumnType) -> u8 {
         ColumnType::TsQuery => 17,
         ColumnType::Enum(_) => 18,
         ColumnType::Array(_) => 19,
+        ColumnType::Inet => 20,
+        ColumnType::Cidr => 21,
+        ColumnType::MacAddr => 22,
+        ColumnType::Money => 23,
+        ColumnType::VarBit => 24,
+        ColumnType::Range(_) => 25,
+        ColumnType::Domain(_) => 26,
+        ColumnType::Named(_) => 27,
+    }
+}
+
+const fn range_tag(kind: RangeKind) -> u8 {
+    match kind {
+        RangeKind::Int4 => 0,
+        RangeKind::Int8 => 1,
+        RangeKind::Num => 2,
+        RangeKind::Ts => 3,
+        RangeKind::Tstz => 4,
+        RangeKind::Date => 5,
     }
 }
 
@@ -77,6 +96,9 @@ const fn same_type(a: &ColumnType, b: &ColumnType) -> bool {
     match (a, b) {
         (ColumnType::Enum(x), ColumnType::Enum(y)) => str_eq(x.name, y.name),
         (ColumnType::Array(x), ColumnType::Array(y)) => same_type(x, y),
+        (ColumnType::Range(x), ColumnType::Range(y)) => range_tag(*x) == range_tag(*y),
+        (ColumnType::Domain(x), ColumnType::Domain(y)) => str_eq(x.name, y.name),
+        (ColumnType::Named(x), ColumnType::Named(y)) => str_eq(x.name, y.name),
         _ => type_tag(a) == type_tag(b),
     }
 }

@@ -28,6 +28,8 @@ pub struct Table {
     pub indexes: &'static [Index],
     /// Table-level `CHECK` constraints (SQL expressions).
     pub checks: &'static [&'static str],
+    /// Exclusion constraints (`EXCLUDE USING gist (room WITH =, during WITH &&)`).
+    pub exclusions: &'static [Exclusion],
     /// The table's previous name (`#[model(renamed_from = "old")]`): a migration renames the
     /// old table instead of dropping it and creating this one.
     pub renamed_from: Option<&'static str>,
@@ -73,6 +75,7 @@ impl Table {
             columns,
             indexes: &[],
             checks: &[],
+            exclusions: &[],
             renamed_from: None,
             properties: &[],
             discriminator: None,
@@ -100,6 +103,12 @@ impl Table {
     /// Sets the table-level checks.
     pub const fn checks(mut self, checks: &'static [&'static str]) -> Self {
         self.checks = checks;
+        self
+    }
+
+    /// Sets the exclusion constraints.
+    pub const fn exclusions(mut self, exclusions: &'static [Exclusion]) -> Self {
+        self.exclusions = exclusions;
         self
     }
 
@@ -385,6 +394,33 @@ pub struct Index {
     pub columns: &'static [&'static str],
     /// Unique constraint rather than plain index.
     pub unique: bool,
+}
+
+/// An exclusion constraint: no two rows whose columns all compare true under their operators
+/// (`room WITH =, during WITH &&`: no two bookings of one room overlap), enforced through an
+/// index of method `using` (`gist`; `=` on a scalar column in a gist index needs the
+/// `btree_gist` extension).
+#[derive(Debug)]
+pub struct Exclusion {
+    /// The index method.
+    pub using: &'static str,
+    /// Column names with their operators, in order.
+    pub elements: &'static [(&'static str, &'static str)],
+}
+
+impl Exclusion {
+    /// An exclusion constraint through an index of method `using`.
+    pub const fn new(
+        using: &'static str,
+        elements: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        Exclusion { using, elements }
+    }
+
+    /// The column names, in order.
+    pub fn columns(&self) -> impl Iterator<Item = &'static str> {
+        self.elements.iter().map(|(c, _)| *c)
+    }
 }
 
 impl Index {

@@ -15,9 +15,18 @@
 //! | `BigNumeric` (feature `bigdecimal`) | `NUMERIC`: any precision and scale, `NaN`, `±Infinity` |
 //! | [`Interval`] | `INTERVAL` |
 //! | [`TsVector`], [`TsQuery`] | `TSVECTOR`, `TSQUERY` |
+//! | `std::net::IpAddr`, [`Inet`] (with a netmask), [`Cidr`] | `INET`, `INET`, `CIDR` |
+//! | [`MacAddr`] | `MACADDR` |
+//! | [`Money`] | `MONEY` (the amount in the smallest unit) |
+//! | [`Bits`] | `VARBIT` (reads `BIT(n)` too) |
+//! | `time::Date`, `Time`, `PrimitiveDateTime`, `OffsetDateTime` (feature `time`) | `DATE`, `TIME`, `TIMESTAMP`, `TIMESTAMPTZ` |
+//! | [`Citext`], [`Ltree`], `HashMap<String, Option<String>>` | `CITEXT`, `LTREE`, `HSTORE` (their extensions are created) |
+//! | a [`CustomType`] naming a [`DomainType`] or a [`NamedType`] | that domain (created) or that existing type |
+//! | [`Range<T>`] of `i32`, `i64`, `Decimal`/`BigNumeric`, `NaiveDateTime`, `DateTime<Utc>`, `NaiveDate` (and `MaybeInfinite` of the last three) | `INT4RANGE`, `INT8RANGE`, `NUMRANGE`, `TSRANGE`, `TSTZRANGE`, `DATERANGE` |
 //! | `Vec<T>` of any of the above but `u8` | `T[]` |
 //! | `Vec<Option<T>>` | `T[]` with `NULL` elements |
 //! | an enum with `#[derive(DbEnum)]` | a PostgreSQL `ENUM` type |
+//! | a [`CustomType`] with `#[derive(SqlType)]` | its representation's type (or the one it names) |
 //! | `Option<T>` | `T`, nullable |
 //!
 //! Decoding is lossless or an error: a value the Rust type cannot hold (a `NUMERIC` past
@@ -25,16 +34,43 @@
 //! `Vec<T>`) is an [`ErrorKind::Decode`](crate::ErrorKind::Decode) naming the model and the
 //! column, whose source is a [`ValueOutOfRange`] with the value; it is never rounded or clamped.
 
+/// `SqlType` (not nullable, copied between objects with `Clone`), `ArrayElement` and
+/// `Retype` for value types whose `ToSql` and `FromSql` are their own.
+macro_rules! value_types {
+    ($($ty:ty => $ct:expr),* $(,)?) => {$(
+        impl $crate::types::SqlType for $ty {
+            type Base = $ty;
+            const COLUMN_TYPE: $crate::types::ColumnType = $ct;
+            fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
+                value.downcast_ref::<Self>().cloned()
+            }
+        }
+        impl $crate::types::ArrayElement for $ty {}
+        impl<B: $crate::types::SqlType> $crate::types::Retype<B> for $ty {
+            type Output = B;
+        }
+    )*};
+}
+
 mod array;
 #[cfg(feature = "bigdecimal")]
 mod big_numeric;
+mod bits;
 mod check;
+pub(crate) mod custom;
+mod extension;
 #[cfg(feature = "chrono")]
 mod infinite;
 mod interval;
+mod money;
+mod named;
+mod network;
 #[cfg(any(feature = "decimal", feature = "bigdecimal"))]
 pub(crate) mod numeric_wire;
+mod range;
 mod text_search;
+#[cfg(feature = "time")]
+mod time_crate;
 
 pub use crate::error::ValueOutOfRange;
 pub use array::ColumnArray;
@@ -43,11 +79,18 @@ pub use big_numeric::BigNumeric;
 /// The `bigdecimal` crate, whose `BigDecimal` a [`BigNumeric`] holds.
 #[cfg(feature = "bigdecimal")]
 pub use bigdecimal;
+pub use bits::Bits;
 #[doc(hidden)]
 pub use check::Checked;
+pub use custom::CustomType;
+pub use extension::{Citext, Ltree};
 #[cfg(feature = "chrono")]
 pub use infinite::{Infinite, MaybeInfinite};
 pub use interval::Interval;
+pub use money::Money;
+pub use named::{DomainType, NamedType};
+pub use network::{Cidr, Inet, MacAddr, NetworkError};
+pub use range::{Range, RangeElement, RangeKind};
 pub use text_search::{Lexeme, MAX_POSITION, Position, TsQuery, TsQueryItem, TsVector, Weight};
 
 use postgres_types::{FromSql, Kind, ToSql, Type};
@@ -110,6 +153,22 @@ pub enum ColumnType {
     TsVector,
     /// `TSQUERY`
     TsQuery,
+    /// `INET`
+    Inet,
+    /// `CIDR`
+    Cidr,
+    /// `MACADDR`
+    MacAddr,
+    /// `MONEY`
+    Money,
+    /// `VARBIT` (`BIT VARYING`)
+    VarBit,
+    /// A range type (`INT4RANGE`, `TSTZRANGE`, ...).
+    Range(RangeKind),
+    /// A domain over a base type, created with the tables.
+    Domain(&'static DomainType),
+    /// A type the database has (an extension's, or one made by other means), named.
+    Named(&'static NamedType),
     /// A user-defined `ENUM` type.
     Enum(&'static EnumType),
     /// An array of the element type.
@@ -133,6 +192,27 @@ impl ColumnType {
         match self {
             ColumnType::Enum(e) => Some(e),
             ColumnType::Array(inner) => inner.enum_type(),
+            ColumnType::Domain(d) => d.base.enum_type(),
+            _ => None,
+        }
+    }
+
+    /// The domain this column type needs (itself, or its array element's).
+    pub fn domain_type(&self) -> Option<&'static DomainType> {
+        match self {
+            ColumnType::Domain(d) => Some(d),
+            ColumnType::Array(inner) => inner.domain_type(),
+            _ => None,
+        }
+    }
+
+    /// The extension this column type needs (its own, its array element's or its domain's
+    /// base's).
+    pub fn extension(&self) -> Option<&'static str> {
+        match self {
+            ColumnType::Named(n) => n.extension,
+            ColumnType::Array(inner) => inner.extension(),
+            ColumnType::Domain(d) => d.base.extension(),
             _ => None,
         }
     }
@@ -154,7 +234,7 @@ impl ColumnType {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in a column",
     label = "unsupported column type",
-    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, chrono dates and times, MaybeInfinite<T>, uuid::Uuid, serde_json::Value, Json<T>, rust_decimal::Decimal, BigNumeric, Interval, TsVector, TsQuery, Vec<T> (arrays), Option<T>, and enums deriving DbEnum",
+    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, chrono dates and times, MaybeInfinite<T>, uuid::Uuid, serde_json::Value, Json<T>, rust_decimal::Decimal, BigNumeric, Interval, TsVector, TsQuery, IpAddr, Inet, Cidr, MacAddr, Range<T>, Vec<T> (arrays), Option<T>, enums deriving DbEnum, and CustomType types deriving SqlType",
     note = "mark a field that is not a column with #[model(skip)]"
 )]
 pub trait SqlType: ToSql + for<'a> FromSql<'a> + Send + Sync + 'static {

@@ -20,6 +20,14 @@ pub(crate) struct IndexList {
     pub(crate) unique: bool,
 }
 
+/// `exclude(using = "gist", room = "=", during = "&&")` on the struct: an exclusion
+/// constraint; names are Rust field names, each with its operator.
+pub(crate) struct ExclusionList {
+    /// The index method (default `gist`).
+    pub(crate) using: String,
+    pub(crate) elements: Vec<(Ident, String)>,
+}
+
 /// The struct-level options of `#[derive(Model)]`.
 pub(crate) struct Container {
     /// The table's name (default: the struct's name in snake_case).
@@ -27,6 +35,7 @@ pub(crate) struct Container {
     pub(crate) schema: Option<String>,
     pub(crate) indexes: Vec<IndexList>,
     pub(crate) checks: Vec<String>,
+    pub(crate) exclusions: Vec<ExclusionList>,
     /// `renamed_from = "old"`: the table's previous name, for migrations.
     pub(crate) renamed_from: Option<String>,
     /// `hooks`: the user implements `Hooks` (else the derive implements it with the defaults).
@@ -69,6 +78,7 @@ impl Container {
         let mut misspelled_hooks = false;
         let mut indexes = Vec::new();
         let mut checks = Vec::new();
+        let mut exclusions = Vec::new();
         let unknown = Unknown {
             tool: MODEL,
             keys: CONTAINER_KEYS,
@@ -127,6 +137,10 @@ impl Container {
                 {
                     checks.push(lit.value());
                 }
+            } else if meta.path == EXCLUDE {
+                if let Some(list) = parse_exclusion(cx, &meta)? {
+                    exclusions.push(list);
+                }
             } else if unknown.report(cx, &meta)? == Some(HOOKS.0) {
                 misspelled_hooks = true;
             }
@@ -140,6 +154,7 @@ impl Container {
             schema: schema.get().map(|s| s.value),
             indexes,
             checks,
+            exclusions,
             renamed_from: renamed_from.get().map(|r| r.value),
             hooks: hooks.get(),
             misspelled_hooks,
@@ -148,6 +163,21 @@ impl Container {
             inherits: inherits.get().map(|i| i.value),
         }
     }
+}
+
+/// The options of a derive whose only container attribute is `crate = "..."`
+/// (`#[from_row(...)]`, `#[sql_type(...)]`): the path generated code starts from.
+pub(crate) fn crate_only(cx: &Ctxt, input: &DeriveInput, unknown: &Unknown) -> syn::Path {
+    let mut krate = Attr::none(cx, unknown.tool, CRATE);
+    for_each_meta(cx, &input.attrs, unknown.tool, |meta| {
+        if meta.path == CRATE {
+            set_crate_path(cx, &meta, &mut krate)?;
+        } else {
+            unknown.report(cx, &meta)?;
+        }
+        Ok(())
+    });
+    krate.get().map_or_else(default_crate, |k| k.value)
 }
 
 /// `::orm_postgres`
@@ -216,6 +246,64 @@ fn parse_index_list(
     Ok(Some(IndexList {
         fields: fields.into_iter().collect(),
         unique,
+    }))
+}
+
+/// `exclude(using = "method", field = "operator", ...)`.
+fn parse_exclusion(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<ExclusionList>> {
+    const EXAMPLE: &str = "`exclude(room = \"=\", during = \"&&\")`";
+    if !meta.input.peek(syn::token::Paren) {
+        cx.error_spanned_by(
+            &meta.path,
+            format!("expected fields with their operators: {EXAMPLE}"),
+        );
+        super::skip_value(meta)?;
+        return Ok(None);
+    }
+    let mut using: Option<String> = None;
+    let mut elements = Vec::new();
+    meta.parse_nested_meta(|item| {
+        let Some(ident) = item.path.get_ident().cloned() else {
+            cx.error_spanned_by(
+                &item.path,
+                format!("expected a field name, as in {EXAMPLE}"),
+            );
+            return super::skip_value(&item);
+        };
+        let lit: LitStr = item.value()?.parse()?;
+        let value = lit.value();
+        if ident == USING {
+            let method_ok =
+                !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !method_ok {
+                cx.error_spanned_by(&lit, "`using` names an index method, like `gist`");
+            } else if using.replace(value).is_some() {
+                cx.error_spanned_by(&item.path, "duplicate `using` in `exclude(...)`");
+            }
+            return Ok(());
+        }
+        let operator_ok =
+            !value.is_empty() && value.chars().all(|c| "+-*/<>=~!@#%^&|`?".contains(c));
+        if !operator_ok {
+            cx.error_spanned_by(
+                &lit,
+                format!("`{value}` is not an operator; write one like `=` or `&&`"),
+            );
+            return Ok(());
+        }
+        elements.push((ident, value));
+        Ok(())
+    })?;
+    if elements.is_empty() {
+        cx.error_spanned_by(
+            &meta.path,
+            format!("`exclude(...)` needs at least one field, as in {EXAMPLE}"),
+        );
+        return Ok(None);
+    }
+    Ok(Some(ExclusionList {
+        using: using.unwrap_or_else(|| "gist".to_owned()),
+        elements,
     }))
 }
 

@@ -3,8 +3,8 @@
 use proc_macro2::Span;
 use syn::DeriveInput;
 
-use super::container::{default_crate, set_crate_path};
-use super::{Attr, BoolAttr, Hint, Unknown, for_each_meta};
+use super::container::crate_only;
+use super::{BoolAttr, Hint, Unknown, for_each_meta};
 use crate::ctxt::Ctxt;
 use crate::symbol::*;
 
@@ -26,23 +26,14 @@ const CONTAINER_ALIASES: &[(&str, Hint)] = &[
 
 impl Container {
     pub(crate) fn from_ast(cx: &Ctxt, input: &DeriveInput) -> Self {
-        let mut krate = Attr::none(cx, FROM_ROW, CRATE);
         let unknown = Unknown {
             tool: FROM_ROW,
             keys: ROW_CONTAINER_KEYS,
             elsewhere: Some((ROW_FIELD_KEYS, "on a field, not on the struct")),
             aliases: CONTAINER_ALIASES,
         };
-        for_each_meta(cx, &input.attrs, FROM_ROW, |meta| {
-            if meta.path == CRATE {
-                set_crate_path(cx, &meta, &mut krate)?;
-            } else {
-                unknown.report(cx, &meta)?;
-            }
-            Ok(())
-        });
         Container {
-            krate: krate.get().map_or_else(default_crate, |k| k.value),
+            krate: crate_only(cx, input, &unknown),
         }
     }
 }

@@ -5,6 +5,7 @@ pub(crate) mod container;
 pub(crate) mod field;
 pub(crate) mod from_row;
 pub(crate) mod relationship;
+pub(crate) mod sql_type;
 pub(crate) mod variant;
 
 use proc_macro2::{Span, TokenStream};

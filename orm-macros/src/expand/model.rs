@@ -290,6 +290,19 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
         });
         out.extend(quote!(.indexes(&[#(#indexes),*])));
     }
+    if !model.attrs.exclusions.is_empty() {
+        let exclusions = model.attrs.exclusions.iter().map(|list| {
+            // The check pass made sure every name is a column field.
+            let elements = list.elements.iter().filter_map(|(ident, op)| {
+                let name = syn::ext::IdentExt::unraw(ident).to_string();
+                let column = &model.columns().find(|f| f.name() == name)?.column;
+                Some(quote!((#column, #op)))
+            });
+            let using = &list.using;
+            quote!(#p::Exclusion::new(#using, &[#(#elements),*]))
+        });
+        out.extend(quote!(.exclusions(&[#(#exclusions),*])));
+    }
     if !model.attrs.checks.is_empty() {
         let checks = &model.attrs.checks;
         out.extend(quote!(.checks(&[#(#checks),*])));

@@ -135,6 +135,7 @@ fn push_statements(out: &mut String, what: &str, statements: &[String]) {
 #[derive(Default)]
 struct Plan {
     schemas: Vec<Op>,
+    extensions: Vec<Op>,
     renames: Vec<Op>,
     enums: Vec<Op>,
     drop_views: Vec<Op>,
@@ -164,6 +165,7 @@ impl Plan {
     fn into_ops(self) -> Vec<Op> {
         [
             self.schemas,
+            self.extensions,
             self.drop_views,
             self.renames,
             self.enums,
@@ -226,6 +228,10 @@ pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Migration {
             plan.schemas.push(Op::CreateSchema(s.clone()));
         }
     }
+    // Extensions next: types, domains and tables may use theirs. Never dropped.
+    for e in to.extensions.difference(&from.extensions) {
+        plan.extensions.push(Op::CreateExtension(e.clone()));
+    }
     if !options.models {
         for s in from.schemas.difference(&to.schemas) {
             if s != "public" {
@@ -240,7 +246,9 @@ pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Migration {
     diff_enums(&from, to, &mut plan);
     rename_enum_values_in_defaults(&mut from, &plan.enums);
 
-    if !options.models {
+    if options.models {
+        diff_model_domains(&from, to, &mut plan, &mut warnings);
+    } else {
         diff_objects(&from, to, &mut plan);
         diff_views(&from, to, &retyped_tables(&from, to, &plan), &mut plan);
         diff_sequences(&from, to, &mut plan);
@@ -457,6 +465,27 @@ fn diff_objects(from: &Schema, to: &Schema, plan: &mut Plan) {
                 ObjectKind::Domain => plan.create_domains.push(op),
                 ObjectKind::Function | ObjectKind::Aggregate => plan.create_routines.push(op),
             }
+        }
+    }
+}
+
+/// The domains models declare: created when missing. One that exists with another definition
+/// is reported, not recreated (dropping a domain drops what uses it): change it by hand.
+/// Definitions compare as expressions, so the server's way of printing a check
+/// (`CHECK (((VALUE >= 1) AND (VALUE <= 9)))`) matches the model's.
+fn diff_model_domains(from: &Schema, to: &Schema, plan: &mut Plan, warnings: &mut Vec<String>) {
+    let domains = to
+        .objects
+        .iter()
+        .filter(|(key, _)| key.0 == ObjectKind::Domain);
+    for (key, t) in domains {
+        match from.objects.get(key) {
+            None => plan.create_domains.push(Op::CreateObject(t.clone())),
+            Some(f) if normalize_expr(&f.create) != normalize_expr(&t.create) => warnings.push(format!(
+                "domain {} differs from the model's (database: {}; model: {}): change it by hand",
+                t.name, f.create, t.create
+            )),
+            Some(_) => {}
         }
     }
 }
@@ -732,6 +761,22 @@ fn diff_table(
         plan.add_constraints.push(Op::AddCheck {
             table: name.clone(),
             check: check.clone(),
+        });
+    }
+
+    let (gone, new) = unmatched(f.exclusions.values(), t.exclusions.values(), |x| {
+        x.definition.clone()
+    });
+    for exclusion in gone {
+        plan.drop_constraints.push(Op::DropExclusion {
+            table: name.clone(),
+            exclusion: exclusion.clone(),
+        });
+    }
+    for exclusion in new {
+        plan.add_constraints.push(Op::AddExclusion {
+            table: name.clone(),
+            exclusion: exclusion.clone(),
         });
     }
 

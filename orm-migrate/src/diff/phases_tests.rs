@@ -32,6 +32,7 @@ fn table(n: &str, columns: Vec<Column>) -> Table {
         uniques: Default::default(),
         checks: Default::default(),
         indexes: Default::default(),
+        exclusions: Default::default(),
         partition_by: None,
         partition_of: None,
         comment: None,

@@ -128,7 +128,7 @@ use crate::schema::{Column, Index, Schema, Table, Unique};
 /// #     columns: vec![column("id", "bigint", false), column("balance_cents", "integer", false)],
 /// #     primary_key: Some(PrimaryKey { name: "accounts_pkey".into(), columns: vec!["id".into()] }),
 /// #     foreign_keys: Default::default(), uniques: Default::default(), checks: Default::default(),
-/// #     indexes: Default::default(), partition_by: None, partition_of: None, comment: None });
+/// #     indexes: Default::default(), exclusions: Default::default(), partition_by: None, partition_of: None, comment: None });
 /// // `schema` is the database's, from `orm_migrate::reflect::reflect`.
 /// let change = ColumnChange::new(&schema, &ColumnPath::parse("accounts.balance_cents")?, "balance")?
 ///     .with_type("numeric(12,2)")

@@ -48,6 +48,7 @@ fn schema() -> Schema {
         uniques: Default::default(),
         checks: Default::default(),
         indexes: Default::default(),
+        exclusions: Default::default(),
         partition_by: None,
         partition_of: None,
         comment: None,

@@ -24,6 +24,7 @@ fn table(name: &str, columns: &[(&str, &str)]) -> Table {
         uniques: BTreeMap::new(),
         checks: BTreeMap::new(),
         indexes: BTreeMap::new(),
+        exclusions: Default::default(),
         partition_by: None,
         partition_of: None,
         comment: None,

@@ -116,8 +116,10 @@ pub(super) fn create_table_sql(t: &Table) -> Vec<String> {
             idents(&u.columns)
         ));
     }
-    for c in t.checks.values() {
-        items.push(format!("CONSTRAINT {} {}", ident(&c.name), c.definition));
+    let checks = t.checks.values().map(|c| (&c.name, &c.definition));
+    let exclusions = t.exclusions.values().map(|x| (&x.name, &x.definition));
+    for (name, definition) in checks.chain(exclusions) {
+        items.push(format!("CONSTRAINT {} {definition}", ident(name)));
     }
     if !items.is_empty() || t.partition_of.is_none() {
         sql.push_str(" (\n    ");

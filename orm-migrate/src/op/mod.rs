@@ -11,8 +11,8 @@ mod safe;
 
 use crate::render::{column_definition, ident, idents, literal, qualified};
 use crate::schema::{
-    Check, Column, EnumType, ForeignKey, Index, Object, ObjectKind, PrimaryKey, QualifiedName,
-    Sequence, Table, Unique, View,
+    Check, Column, EnumType, Exclusion, ForeignKey, Index, Object, ObjectKind, PrimaryKey,
+    QualifiedName, Sequence, Table, Unique, View,
 };
 use ddl::{
     alter, alter_column_sql, comment, create_enum_sql, create_table_sql, drop_index_sql,
@@ -41,6 +41,10 @@ pub enum Op {
     CreateSchema(String),
     /// `DROP SCHEMA`
     DropSchema(String),
+    /// `CREATE EXTENSION IF NOT EXISTS`
+    CreateExtension(String),
+    /// `DROP EXTENSION IF EXISTS` (the downgrade of a created extension)
+    DropExtension(String),
     /// `CREATE TYPE ... AS ENUM`
     CreateEnum(EnumType),
     /// `DROP TYPE`
@@ -196,6 +200,20 @@ pub enum Op {
         /// The constraint.
         check: Check,
     },
+    /// `ADD CONSTRAINT ... EXCLUDE`
+    AddExclusion {
+        /// The table.
+        table: QualifiedName,
+        /// The constraint.
+        exclusion: Exclusion,
+    },
+    /// `DROP CONSTRAINT` of an exclusion constraint.
+    DropExclusion {
+        /// The table.
+        table: QualifiedName,
+        /// The constraint.
+        exclusion: Exclusion,
+    },
     /// `CREATE INDEX`, or `CREATE INDEX CONCURRENTLY` (then outside a transaction, after
     /// `DROP INDEX CONCURRENTLY IF EXISTS`, which removes the invalid index a failed concurrent
     /// build leaves, so the step can run again).
@@ -244,6 +262,8 @@ impl Op {
     pub fn up(&self) -> Vec<String> {
         match self {
             Op::CreateSchema(s) => vec![format!("CREATE SCHEMA IF NOT EXISTS {}", ident(s))],
+            Op::CreateExtension(e) => vec![format!("CREATE EXTENSION IF NOT EXISTS {}", ident(e))],
+            Op::DropExtension(e) => vec![format!("DROP EXTENSION IF EXISTS {}", ident(e))],
             Op::DropSchema(s) => vec![format!("DROP SCHEMA {}", ident(s))],
             Op::CreateEnum(e) => vec![create_enum_sql(&e.name, &e.labels)],
             Op::DropEnum(e) => vec![format!("DROP TYPE {}", qualified(&e.name))],
@@ -335,11 +355,20 @@ impl Op {
                 ident(&unique.name),
                 idents(&unique.columns)
             )],
-            Op::AddCheck { table, check } => vec![format!(
+            Op::AddCheck {
+                table,
+                check: Check {
+                    name, definition, ..
+                },
+            }
+            | Op::AddExclusion {
+                table,
+                exclusion: Exclusion { name, definition },
+            } => vec![format!(
                 "{} ADD CONSTRAINT {} {}",
                 alter(table),
-                ident(&check.name),
-                check.definition
+                ident(name),
+                definition
             )],
             Op::DropPrimaryKey {
                 table,
@@ -356,6 +385,10 @@ impl Op {
             | Op::DropCheck {
                 table,
                 check: Check { name, .. },
+            }
+            | Op::DropExclusion {
+                table,
+                exclusion: Exclusion { name, .. },
             } => vec![format!("{} DROP CONSTRAINT {}", alter(table), ident(name))],
             Op::CreateIndex {
                 table,
@@ -401,6 +434,8 @@ impl Op {
     pub fn inverse(&self) -> Op {
         match self.clone() {
             Op::CreateSchema(s) => Op::DropSchema(s),
+            Op::CreateExtension(e) => Op::DropExtension(e),
+            Op::DropExtension(e) => Op::CreateExtension(e),
             Op::DropSchema(s) => Op::CreateSchema(s),
             Op::CreateEnum(e) => Op::DropEnum(e),
             Op::DropEnum(e) => Op::CreateEnum(e),
@@ -469,6 +504,8 @@ impl Op {
             Op::DropUnique { table, unique } => Op::AddUnique { table, unique },
             Op::AddCheck { table, check } => Op::DropCheck { table, check },
             Op::DropCheck { table, check } => Op::AddCheck { table, check },
+            Op::AddExclusion { table, exclusion } => Op::DropExclusion { table, exclusion },
+            Op::DropExclusion { table, exclusion } => Op::AddExclusion { table, exclusion },
             Op::CreateIndex {
                 table,
                 index,
@@ -534,6 +571,8 @@ impl Op {
     pub fn describe(&self) -> String {
         match self {
             Op::CreateSchema(s) => format!("create schema {s}"),
+            Op::CreateExtension(e) => format!("create extension {e}"),
+            Op::DropExtension(e) => format!("drop extension {e}"),
             Op::DropSchema(s) => format!("drop schema {s}"),
             Op::CreateEnum(e) => format!("create enum {}", e.name),
             Op::DropEnum(e) => format!("drop enum {}", e.name),
@@ -575,6 +614,12 @@ impl Op {
             }
             Op::DropCheck { table, check } => {
                 format!("drop check constraint {} on {table}", check.name)
+            }
+            Op::AddExclusion { table, exclusion } => {
+                format!("add exclusion constraint {} on {table}", exclusion.name)
+            }
+            Op::DropExclusion { table, exclusion } => {
+                format!("drop exclusion constraint {} on {table}", exclusion.name)
             }
             Op::CreateIndex { table, index, .. } => {
                 format!("create index {} on {table}", index.name)

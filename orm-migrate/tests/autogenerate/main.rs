@@ -13,6 +13,7 @@ mod models;
 mod ops;
 mod renames;
 mod safe;
+mod types;
 
 use orm_migrate::diff::{DiffOptions, Migration, diff};
 use orm_migrate::reflect::{ReflectOptions, reflect};
@@ -87,6 +88,7 @@ pub fn ops_schema(tables: &[(&str, &[(&str, &str)])]) -> Schema {
                 uniques: Default::default(),
                 checks: Default::default(),
                 indexes: Default::default(),
+                exclusions: Default::default(),
                 partition_by: None,
                 partition_of: None,
                 comment: None,

@@ -7,7 +7,7 @@ use crate::ddl;
 use crate::expr::{Expression, func, param};
 use crate::meta::Table;
 use crate::stmt::select_values;
-use crate::types::EnumType;
+use crate::types::{DomainType, EnumType};
 use crate::{Executor, Result, ScopedExt};
 
 /// The enum types the tables use, each once, in first-use order.
@@ -25,6 +25,27 @@ fn enum_types(tables: &[&'static Table]) -> Vec<&'static EnumType> {
     out
 }
 
+/// The domains the columns of `tables` use, each once, in first-use order.
+fn domain_types(tables: &[&'static Table]) -> Vec<&'static DomainType> {
+    let mut out: Vec<&'static DomainType> = Vec::new();
+    for c in tables.iter().flat_map(|t| t.columns) {
+        if let Some(d) = c.ty.domain_type() {
+            if !out.iter().any(|o| o.name == d.name && o.schema == d.schema) {
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+/// Whether the type `name` (quoted, qualified) exists.
+async fn type_exists<E: Executor>(ex: &E, name: String) -> Result<bool> {
+    let exists = select_values(
+        func::<Option<String>>("to_regtype", [crate::expr::Node::Param(param(name))]).is_not_null(),
+    );
+    ex.fetch_one(exists).await
+}
+
 /// The advisory lock key of a name: the 64-bit FNV-1a hash of its bytes. `create_all` locks
 /// `orm-postgres:create_all`; the migration runner (orm-migrate) locks `orm-migrate:` and its
 /// version table's name, with the same hash.
@@ -37,7 +58,8 @@ pub fn advisory_lock_key(name: &str) -> i64 {
     i64::from_ne_bytes(h.to_ne_bytes())
 }
 
-/// Creates what is missing of `tables`, in dependency order: schemas, enum types, tables,
+/// Creates what is missing of `tables`, in dependency order: schemas, the extensions their
+/// column types come from, enum types, domains, tables,
 /// constraints and indexes. Idempotent, also when several processes run it at once: it first
 /// takes a transaction-scoped advisory lock (`pg_advisory_xact_lock`), so the others wait and
 /// then find everything created. The lock lasts as long as `ex`'s transaction: run it in one
@@ -52,14 +74,24 @@ pub async fn create_all<E: Executor>(ex: &E, tables: &[&'static Table]) -> Resul
     for s in schemas {
         ex.batch_execute(&ddl::create_schema(s)?).await?;
     }
+    let mut extensions: Vec<&str> = sorted
+        .iter()
+        .flat_map(|t| t.columns)
+        .filter_map(|c| c.ty.extension())
+        .collect();
+    extensions.sort_unstable();
+    extensions.dedup();
+    for name in extensions {
+        ex.batch_execute(&ddl::create_extension(name)?).await?;
+    }
     for e in enum_types(&sorted) {
-        let name = ddl::enum_type_name(e)?;
-        let exists = select_values(
-            func::<Option<String>>("to_regtype", [crate::expr::Node::Param(param(name))])
-                .is_not_null(),
-        );
-        if !ex.fetch_one(exists).await? {
+        if !type_exists(ex, ddl::enum_type_name(e)?).await? {
             ex.batch_execute(&ddl::create_enum(e)?).await?;
+        }
+    }
+    for d in domain_types(&sorted) {
+        if !type_exists(ex, ddl::domain_type_name(d)?).await? {
+            ex.batch_execute(&ddl::create_domain(d)?).await?;
         }
     }
     for t in sorted {
@@ -70,11 +102,15 @@ pub async fn create_all<E: Executor>(ex: &E, tables: &[&'static Table]) -> Resul
     Ok(())
 }
 
-/// Drops `tables` (those that exist) in reverse dependency order, then their enum types.
+/// Drops `tables` (those that exist) in reverse dependency order, then their domains and enum
+/// types (extensions stay).
 pub async fn drop_all<E: Executor>(ex: &E, tables: &[&'static Table]) -> Result<()> {
     let sorted = ddl::sort_by_dependency(tables)?;
     for t in sorted.iter().rev() {
         ex.batch_execute(&ddl::drop_table(t)?).await?;
+    }
+    for d in domain_types(&sorted) {
+        ex.batch_execute(&ddl::drop_domain(d)?).await?;
     }
     for e in enum_types(&sorted) {
         ex.batch_execute(&ddl::drop_enum(e)?).await?;

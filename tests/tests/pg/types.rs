@@ -1,4 +1,10 @@
-//! Every supported type round-trips exactly.
+//! Every supported type round-trips exactly. One file per family of types in `types/`.
+
+mod custom;
+mod named;
+mod network;
+mod range;
+mod scalars;
 
 use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 use orm_postgres::ErrorKind;

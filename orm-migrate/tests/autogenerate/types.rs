@@ -1,0 +1,211 @@
+//! The types of issue 15 through autogenerate: ranges, network addresses, money, bit strings,
+//! custom types, domains, extensions' types and an exclusion constraint reach the database through a generated migration, the database then
+//! matches the models (a second autogenerate is empty), `create_all` makes the same database,
+//! and downgrade removes it all.
+
+use std::net::IpAddr;
+
+use orm_migrate::Target;
+use orm_migrate::diff::{DiffOptions, diff};
+use orm_migrate::model_schema::schema_of;
+use orm_postgres::ColumnType;
+use orm_postgres::prelude::*;
+use orm_testing::test_database;
+
+use super::{assert_schema, migrator, revisions, schema_of_db};
+
+/// A code stored as text.
+#[derive(Debug, Clone, PartialEq, SqlType)]
+pub struct RoomCode(String);
+
+impl CustomType for RoomCode {
+    type Repr = String;
+    fn to_repr(&self) -> String {
+        self.0.clone()
+    }
+    fn from_repr(text: String) -> Result<Self, BoxError> {
+        Ok(RoomCode(text))
+    }
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "booking", exclude(room = "=", during = "&&"))]
+pub struct Booking {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    pub room: i32,
+    pub code: RoomCode,
+    pub during: Range<chrono::DateTime<chrono::Utc>>,
+    pub nights: Option<Range<chrono::NaiveDate>>,
+    pub seats: Range<i64>,
+    pub from_ip: Option<IpAddr>,
+    pub network: Option<Cidr>,
+    pub iface: Option<Inet>,
+    pub mac: Option<MacAddr>,
+    pub price: Option<Money>,
+    pub flags: Option<Bits>,
+}
+
+fn model_options() -> DiffOptions {
+    DiffOptions {
+        models: true,
+        ..DiffOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn new_types_and_exclusion_constraints_round_trip_through_autogenerate() {
+    let t = test_database().await.expect("db");
+    t.batch_execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        .await
+        .expect("btree_gist");
+    let models = schema_of(&[Booking::TABLE], "public");
+    let m = diff(&schema_of_db(&t).await, &models, &model_options());
+    let up = m.up_sql();
+    for expected in [
+        "    during tstzrange NOT NULL,",
+        "    nights daterange,",
+        "    seats int8range NOT NULL,",
+        "    from_ip inet,",
+        "    network cidr,",
+        "    mac macaddr,",
+        "    price money,",
+        "    flags bit varying,",
+        "    code text NOT NULL,",
+        "    CONSTRAINT booking_room_during_excl EXCLUDE USING gist (room WITH =, during WITH &&)\n);",
+    ] {
+        assert!(up.contains(expected), "missing {expected:?} in:\n{up}");
+    }
+    let mig = migrator(revisions(std::slice::from_ref(&m)));
+    mig.upgrade(&t, &Target::Head).await.expect("upgrade");
+    assert_schema(&t, &models, "after the upgrade").await;
+    let again = diff(&schema_of_db(&t).await, &models, &model_options());
+    assert!(
+        again.is_empty(),
+        "a second autogenerate: {}",
+        again.up_sql()
+    );
+
+    // The constraint holds: a second booking of room 1 overlapping the first is refused.
+    let day =
+        |d: u32| chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 1, d, 0, 0, 0).unwrap();
+    let booking = |room: i32, from: u32, to: u32| Booking {
+        id: 0,
+        room,
+        code: RoomCode(format!("R{room}")),
+        during: Range::closed_open(day(from), day(to)),
+        nights: None,
+        seats: Range::closed_open(1, 3),
+        from_ip: None,
+        network: None,
+        iface: None,
+        mac: None,
+        price: Some(Money(-1)),
+        flags: Some(Bits::from_bools([true, false])),
+    };
+    t.execute(insert(&booking(1, 1, 5))).await.expect("first");
+    t.execute(insert(&booking(2, 1, 5)))
+        .await
+        .expect("other room");
+    t.execute(insert(&booking(1, 5, 7)))
+        .await
+        .expect("adjacent");
+    let err = t
+        .execute(insert(&booking(1, 4, 6)))
+        .await
+        .expect_err("an overlapping booking is refused");
+    assert_eq!(err.sqlstate(), Some("23P01"), "{err}");
+
+    mig.downgrade(&t, &Target::Base).await.expect("downgrade");
+    assert!(schema_of_db(&t).await.tables.is_empty());
+}
+
+#[tokio::test]
+async fn create_all_makes_the_same_database() {
+    let t = test_database().await.expect("db");
+    t.batch_execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        .await
+        .expect("btree_gist");
+    t.create_all(&[Booking::TABLE]).await.expect("create_all");
+    let models = schema_of(&[Booking::TABLE], "public");
+    let m = diff(&schema_of_db(&t).await, &models, &model_options());
+    assert!(m.is_empty(), "{}", m.up_sql());
+}
+
+/// A year as the database checks it: a domain the migration creates.
+#[derive(Debug, Clone, Copy, PartialEq, SqlType)]
+pub struct Year(i32);
+
+impl CustomType for Year {
+    type Repr = i32;
+    const COLUMN_TYPE: ColumnType = ColumnType::Domain(
+        &orm_postgres::types::DomainType::new("year", &ColumnType::Integer)
+            .check("VALUE >= 1901 AND VALUE <= 2155"),
+    );
+    fn to_repr(&self) -> i32 {
+        self.0
+    }
+    fn from_repr(year: i32) -> Result<Self, BoxError> {
+        Ok(Year(year))
+    }
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "film")]
+pub struct Film {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    pub released: Year,
+    pub title: Citext,
+    pub path: Option<Ltree>,
+    pub attrs: std::collections::HashMap<String, Option<String>>,
+}
+
+#[tokio::test]
+async fn domains_and_extensions_round_trip_through_autogenerate() {
+    let t = test_database().await.expect("db");
+    let models = schema_of(&[Film::TABLE], "public");
+    let m = diff(&schema_of_db(&t).await, &models, &model_options());
+    let up = m.up_sql();
+    for expected in [
+        "CREATE EXTENSION IF NOT EXISTS citext;",
+        "CREATE EXTENSION IF NOT EXISTS hstore;",
+        "CREATE EXTENSION IF NOT EXISTS ltree;",
+        "CREATE DOMAIN public.year AS integer CONSTRAINT year_check CHECK (VALUE >= 1901 AND VALUE <= 2155);",
+        "    released public.year NOT NULL,",
+        "    title public.citext NOT NULL,",
+        "    attrs public.hstore NOT NULL,",
+    ] {
+        assert!(up.contains(expected), "missing {expected:?} in:\n{up}");
+    }
+    let mig = migrator(revisions(std::slice::from_ref(&m)));
+    mig.upgrade(&t, &Target::Head).await.expect("upgrade");
+    let again = diff(&schema_of_db(&t).await, &models, &model_options());
+    assert!(
+        again.is_empty() && again.warnings.is_empty(),
+        "a second autogenerate: {}\n{:?}",
+        again.up_sql(),
+        again.warnings
+    );
+    t.execute(insert(&Film {
+        id: 0,
+        released: Year(1999),
+        title: Citext("Title".into()),
+        path: Some(Ltree("a.b".into())),
+        attrs: Default::default(),
+    }))
+    .await
+    .expect("insert through the models");
+    mig.downgrade(&t, &Target::Base).await.expect("downgrade");
+    let left = schema_of_db(&t).await;
+    assert!(
+        left.tables.is_empty() && left.objects.is_empty(),
+        "{left:#?}"
+    );
+    assert!(!left.extensions.contains("citext"), "{:?}", left.extensions);
+
+    // create_all makes a database the models match.
+    t.create_all(&[Film::TABLE]).await.expect("create_all");
+    let m = diff(&schema_of_db(&t).await, &models, &model_options());
+    assert!(m.is_empty() && m.warnings.is_empty(), "{}", m.up_sql());
+}
