@@ -14,6 +14,10 @@ struct Manager {
     id: i64,
     #[model(version)]
     version: i32,
+    #[model(deferred)]
+    notes: orm_postgres::deferred::Deferred<String>,
+    #[model(computed = "id * 2")]
+    double: i64,
 }
 
 fn main() {}
