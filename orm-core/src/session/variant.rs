@@ -17,7 +17,7 @@ use super::persist::Persist;
 use crate::error::{Error, Result};
 use crate::expr::Param;
 use crate::inherit::{ErasedArray, NULL, null_param};
-use crate::meta::Table;
+use crate::meta::{ColumnDef, Table};
 use crate::model::Model;
 use crate::row::Row;
 use crate::types::ColumnArray;
@@ -168,11 +168,7 @@ pub fn variant_insert_params<V: PersistVariant>(
     inverse: &[usize],
     table: &'static Table,
 ) -> Vec<Param> {
-    let columns = table.columns.iter().enumerate();
-    columns
-        .filter(|(_, c)| !c.server_written())
-        .filter_map(|(i, _)| variant_param(v, inverse, i))
-        .collect()
+    variant_params(v, inverse, table, |c| !c.server_written())
 }
 
 /// Values of the enum's [`Table::update_columns`] for a row of variant `v`.
@@ -181,9 +177,21 @@ pub fn variant_update_params<V: PersistVariant>(
     inverse: &[usize],
     table: &'static Table,
 ) -> Vec<Param> {
+    variant_params(v, inverse, table, |c| {
+        !c.primary_key && c.computed.is_none()
+    })
+}
+
+/// Values of the enum's columns that `keep` selects, for a row of variant `v`.
+fn variant_params<V: PersistVariant>(
+    v: &V,
+    inverse: &[usize],
+    table: &'static Table,
+    keep: impl Fn(&ColumnDef) -> bool,
+) -> Vec<Param> {
     let columns = table.columns.iter().enumerate();
     columns
-        .filter(|(_, c)| !c.primary_key)
+        .filter(|(_, c)| keep(c))
         .filter_map(|(i, _)| variant_param(v, inverse, i))
         .collect()
 }
