@@ -71,6 +71,15 @@ pub trait Hooks: Sized {
         let _ = (changed, ctx);
         Ok(())
     }
+    /// Just before the object's `UPDATE` is built, after [`before_update`](Hooks::before_update)
+    /// and the validators: `old` holds the values the database has (as loaded or last flushed),
+    /// `self` the values about to be written, `changed` the columns that differ. For audit
+    /// trails and history tables: add the audit row with [`HookContext::add`] and the same
+    /// transaction writes it.
+    fn audit_update(&self, old: &Self, changed: ColumnSet, ctx: &mut HookContext) -> Result<()> {
+        let _ = (old, changed, ctx);
+        Ok(())
+    }
     /// After the object's `UPDATE`.
     fn after_update(&self, changed: ColumnSet, ctx: &mut HookContext) -> Result<()> {
         let _ = (changed, ctx);

@@ -179,6 +179,22 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
         quote!(after_update),
         quote!(#p::variant_columns(__inv, __changed), __ctx),
     );
+    // The old values are the same variant (an object does not change variant).
+    let audit_arms = names.iter().zip(&inv).map(|(name, inv)| {
+        quote! {
+            (#ident::#name(__v), #ident::#name(__o)) => {
+                let __inv: &[usize] = &#inv;
+                #p::Hooks::audit_update(__v, __o, #p::variant_columns(__inv, __changed), __ctx)
+            }
+        }
+    });
+    let audit_update = quote! {
+        #[allow(unreachable_patterns)]
+        match (self, __old) {
+            #(#audit_arms)*
+            _ => #p::Ok(()),
+        }
+    };
     let before_delete = hook(quote!(before_delete), quote!(__ctx));
     let after_delete = hook(quote!(after_delete), quote!(__ctx));
     let decode_arms =
@@ -297,6 +313,9 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
                 }
                 fn after_update(&self, __changed: #p::ColumnSet, __ctx: &mut #p::HookContext) -> #p::Result<()> {
                     #after_update
+                }
+                fn audit_update(&self, __old: &Self, __changed: #p::ColumnSet, __ctx: &mut #p::HookContext) -> #p::Result<()> {
+                    #audit_update
                 }
                 fn before_delete(&self, __ctx: &mut #p::HookContext) -> #p::Result<()> {
                     #before_delete

@@ -79,8 +79,12 @@ pub struct Account {
 
 /// A document of a tenant. Deleting one sets `deleted_at` (soft delete); the service never
 /// shows it again.
+///
+/// Every change through a session is audited: [`Hooks`] add an [`AuditEntry`] with the
+/// document's values before and after, written in the same transaction. (Bulk statements such
+/// as the publish endpoint's `UPDATE` run no hooks: they are not audited.)
 #[derive(Model, Debug, Clone, Default)]
-#[model(table = "rbac_documents")]
+#[model(table = "rbac_documents", hooks)]
 pub struct Document {
     /// Generated key.
     #[model(primary_key, generated)]
@@ -104,6 +108,89 @@ pub struct Document {
     pub deleted_at: Option<DateTime<Utc>>,
 }
 
+impl Document {
+    /// The values an audit entry records.
+    fn audited(&self) -> serde_json::Value {
+        serde_json::json!({
+            "title": self.title,
+            "body": self.body,
+            "published": self.published,
+            "deleted_at": self.deleted_at.map(|t| t.to_rfc3339()),
+        })
+    }
+}
+
+impl Hooks for Document {
+    fn after_insert(&self, ctx: &mut HookContext) -> orm_postgres::Result<()> {
+        ctx.add(AuditEntry::of(
+            self.id,
+            "insert",
+            None,
+            Some(self.audited()),
+        ));
+        Ok(())
+    }
+
+    fn audit_update(
+        &self,
+        old: &Self,
+        _: ColumnSet,
+        ctx: &mut HookContext,
+    ) -> orm_postgres::Result<()> {
+        let action = if old.deleted_at.is_none() && self.deleted_at.is_some() {
+            "delete"
+        } else {
+            "update"
+        };
+        ctx.add(AuditEntry::of(
+            self.id,
+            action,
+            Some(old.audited()),
+            Some(self.audited()),
+        ));
+        Ok(())
+    }
+}
+
+/// One change to a document, with its values before and after (`NULL` before an insert).
+#[derive(Model, Debug, Clone, Default)]
+#[model(table = "rbac_audit")]
+pub struct AuditEntry {
+    /// Generated key.
+    #[model(primary_key, generated)]
+    pub id: i64,
+    /// The document changed (no foreign key: the audit outlives a hard delete).
+    #[model(index)]
+    pub document_id: i64,
+    /// `insert`, `update` or `delete` (a soft delete).
+    #[model(len = 10)]
+    pub action: String,
+    /// The audited values before the change.
+    pub before: Option<serde_json::Value>,
+    /// The audited values after the change.
+    pub after: Option<serde_json::Value>,
+    /// When the session flushed the change.
+    pub at: DateTime<Utc>,
+}
+
+impl AuditEntry {
+    fn of(
+        document_id: i64,
+        action: &str,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Self {
+        AuditEntry {
+            id: 0,
+            document_id,
+            action: action.to_owned(),
+            before,
+            after,
+            at: Utc::now(),
+        }
+    }
+}
+
 /// The RBAC tables, parents first.
 pub const TABLES: &[&orm_postgres::Table] = &[
     Permission::TABLE,
@@ -111,4 +198,5 @@ pub const TABLES: &[&orm_postgres::Table] = &[
     RolePermission::TABLE,
     Account::TABLE,
     Document::TABLE,
+    AuditEntry::TABLE,
 ];

@@ -261,3 +261,75 @@ async fn callers_without_a_known_account_are_401(db: Database) {
         .await;
     assert_eq!(status, 401);
 }
+
+/// The audit rows of a document, oldest first: (action, before, after).
+async fn audit(db: &Database, document: i64) -> Vec<(String, Option<Value>, Option<Value>)> {
+    use orm_example_axum::rbac::models::AuditEntry;
+    db.fetch_all(
+        select::<AuditEntry>()
+            .filter(AuditEntry::document_id.eq(document))
+            .order_by(AuditEntry::id),
+    )
+    .await
+    .expect("audit rows")
+    .into_iter()
+    .map(|a| (a.action, a.before, a.after))
+    .collect()
+}
+
+#[orm_postgres::test(migrations)]
+async fn every_change_through_the_session_is_audited_with_before_and_after(db: Database) {
+    let w = world(&db).await;
+    let (status, doc) = w
+        .call(
+            w.editor,
+            Method::POST,
+            "/documents",
+            Some(json!({"title": "report", "body": "v1"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{doc}");
+    let id = doc["id"].as_i64().expect("an id");
+    let path = format!("/documents/{id}");
+    let (status, body) = w
+        .call(w.editor, Method::PATCH, &path, Some(json!({"body": "v2"})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = w.call(w.admin, Method::DELETE, &path, None).await;
+    assert_eq!(status, 204, "{body}");
+
+    let rows = audit(&db, id).await;
+    let actions: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(actions, ["insert", "update", "delete"]);
+    let (_, before, after) = &rows[0];
+    assert_eq!(*before, None);
+    assert_eq!(after.as_ref().expect("after")["body"], "v1");
+    let (_, before, after) = &rows[1];
+    assert_eq!(before.as_ref().expect("before")["body"], "v1");
+    assert_eq!(after.as_ref().expect("after")["body"], "v2");
+    let (_, before, after) = &rows[2];
+    assert_eq!(before.as_ref().expect("before")["deleted_at"], Value::Null);
+    assert!(after.as_ref().expect("after")["deleted_at"].is_string());
+
+    // A change refused (404 for another tenant, 403 for a viewer) writes nothing, nor does a
+    // patch that changes no value.
+    let memo = format!("/documents/{}", w.memo);
+    let (status, _) = w
+        .call(w.other, Method::PATCH, &memo, Some(json!({"body": "x"})))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = w
+        .call(w.viewer, Method::PATCH, &memo, Some(json!({"body": "x"})))
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = w
+        .call(
+            w.editor,
+            Method::PATCH,
+            &memo,
+            Some(json!({"body": "memo text"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(audit(&db, w.memo).await.is_empty());
+}

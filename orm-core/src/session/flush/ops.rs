@@ -306,6 +306,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         inner.value.before_update(changed, ctx)?;
         changed = inner.value.changed_columns(snapshot.as_ref());
         inner.value.validate(changed)?;
+        inner.value.audit_update(snapshot.as_ref(), changed, ctx)?;
         if let Some(v) = T::VERSION {
             inner.value.bump_version();
             changed.insert(v);

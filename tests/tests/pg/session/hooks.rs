@@ -27,6 +27,15 @@ async fn hooks_hash_passwords_once_and_write_audit_rows() {
     s.commit().await.unwrap();
     assert_eq!(m.read().password, "hashed(secret)");
     assert_eq!(m.read().updates, 1);
+    // `audit_update` sees the old values: one audit row for the rename, in the same commit.
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM h_audit WHERE message = 'member renamed mia -> mia2'"
+        )
+        .await,
+        1
+    );
     m.write().password = "new".into();
     s.commit().await.unwrap();
     assert_eq!(m.read().password, "hashed(new)");
@@ -65,6 +74,15 @@ async fn hooks_hash_passwords_once_and_write_audit_rows() {
     assert_eq!(
         count(&t, "SELECT count(*) FROM h_audit WHERE message = 'flushed'").await,
         1
+    );
+    // Only renames are audited: the password change above wrote no rename row.
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM h_audit WHERE message LIKE 'member renamed%'"
+        )
+        .await,
+        2
     );
 }
 

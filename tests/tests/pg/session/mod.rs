@@ -150,7 +150,8 @@ pub struct Account {
     pub version: i32,
 }
 
-/// Hooks: passwords hashed on insert and only when they change; an audit row per insert.
+/// Hooks: passwords hashed on insert and only when they change; an audit row per insert and
+/// per rename (with the old name).
 #[derive(Model, Debug, Clone, PartialEq, Default)]
 #[model(table = "h_member", hooks)]
 pub struct Member {
@@ -184,6 +185,16 @@ impl Hooks for Member {
             self.password = hash(&self.password);
         }
         self.updates += 1;
+        Ok(())
+    }
+
+    fn audit_update(&self, old: &Self, changed: ColumnSet, ctx: &mut HookContext) -> Result<()> {
+        if changed.contains(Member::name) {
+            ctx.add(Audit {
+                id: 0,
+                message: format!("member renamed {} -> {}", old.name, self.name),
+            });
+        }
         Ok(())
     }
 }

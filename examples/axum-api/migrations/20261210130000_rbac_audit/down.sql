@@ -1,0 +1,2 @@
+-- drop table public.rbac_audit
+DROP TABLE public.rbac_audit;
