@@ -13,9 +13,10 @@ pub enum Employee {
     Engineer(Engineer),
 }
 
-/// A manager: the shared columns, and a budget.
+/// A manager: the shared columns, and a budget. Its hooks record budget changes (old, new) in
+/// [`BUDGET_CHANGES`], which the enum hands to the variant.
 #[derive(Model, Debug, Clone, PartialEq)]
-#[model(inherits = Employee)]
+#[model(inherits = Employee, hooks)]
 pub struct Manager {
     #[model(primary_key, generated)]
     pub id: i64,
@@ -23,6 +24,20 @@ pub struct Manager {
     #[model(references = "departments.id", index)]
     pub department_id: Option<i64>,
     pub budget: i32,
+}
+
+/// The budget changes the managers' `audit_update` hook saw: (name, old budget, new budget).
+pub static BUDGET_CHANGES: std::sync::Mutex<Vec<(String, i32, i32)>> =
+    std::sync::Mutex::new(Vec::new());
+
+impl Hooks for Manager {
+    fn audit_update(&self, old: &Self, changed: ColumnSet, _: &mut HookContext) -> Result<()> {
+        if changed.contains(Manager::budget) {
+            let mut seen = BUDGET_CHANGES.lock().unwrap_or_else(|e| e.into_inner());
+            seen.push((self.name.clone(), old.budget, self.budget));
+        }
+        Ok(())
+    }
 }
 
 /// An engineer: the shared columns, and a language.

@@ -268,6 +268,10 @@ async fn changing_a_subtype_column_updates_only_that_column(db: Database) {
 
     let managers: Vec<Manager> = db.fetch_all(select::<Manager>()).await.unwrap();
     assert_eq!(managers[0].budget, 250);
+    // The enum hands `audit_update` to the variant, with the variant's old values (other
+    // tests of this binary may record their own changes beside it).
+    let seen = orm_tests::inherit::BUDGET_CHANGES.lock().unwrap().clone();
+    assert!(seen.contains(&("ann".to_owned(), 100, 250)), "{seen:?}");
     let engineers: Vec<Engineer> = db.fetch_all(select::<Engineer>()).await.unwrap();
     assert_eq!(
         (engineers[0].name.as_str(), engineers[0].level),
