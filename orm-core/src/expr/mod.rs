@@ -17,7 +17,7 @@ mod text_search;
 mod window;
 
 pub use column::{Column, access};
-pub use conversions::{IntoExpr, asc, desc};
+pub use conversions::IntoExpr;
 #[cfg(feature = "decimal")]
 pub use datetime::extract;
 pub use datetime::{
@@ -37,7 +37,7 @@ pub use kinds::JsonType;
 pub use kinds::{
     Arithmetic, ArrayType, Containment, IntervalArith, Numeric, RangeType, Remainder, Signed,
 };
-pub use ops::{Expression, SubqueryOf, escape_like};
+pub use ops::{Expression, SubqueryOf, asc, desc, escape_like};
 pub use text_search::{
     phraseto_tsquery, plainto_tsquery, to_tsquery, to_tsvector, ts_rank, websearch_to_tsquery,
 };
