@@ -201,6 +201,12 @@ impl<T> SamePk<T> for T {
     }
 }
 
+/// The encoder and decoder of `#[derive(SqlType)] #[sql_type(composite = "...")]`.
+pub mod composite {
+    pub use crate::types::composite::{Decoder, Encoder, accepts};
+}
+pub use crate::types::{Composite, CompositeAttribute, CompositeField, CompositeType};
+
 /// The bodies of the impls `#[derive(SqlType)]` writes for a `CustomType`.
 pub mod custom {
     pub use crate::types::custom::{accepts, clone_from_any, from_sql, to_sql};

@@ -8,7 +8,7 @@
 use crate::compile::{MAX_IDENTIFIER_BYTES, SqlWriter, write_type};
 use crate::error::{Error, Result};
 use crate::meta::{ColumnDef, Table};
-use crate::types::{DomainType, EnumType};
+use crate::types::{CompositeType, DomainType, EnumType};
 
 /// `CREATE TABLE IF NOT EXISTS` followed by one `CREATE INDEX IF NOT EXISTS` per index.
 pub fn create_table(table: &Table) -> Result<Vec<String>> {
@@ -225,6 +225,53 @@ pub fn drop_enum(e: &EnumType) -> Result<String> {
 /// The enum type's quoted, qualified name, as `to_regtype` takes it.
 pub fn enum_type_name(e: &EnumType) -> Result<String> {
     qualified_name(e.schema, e.name)
+}
+
+/// `CREATE TYPE name AS (attribute type, ...)`. Not idempotent by itself: check
+/// `to_regtype(name)` first (see [`composite_type_name`]).
+///
+/// ```
+/// use orm_core::ColumnType;
+/// use orm_core::types::{CompositeAttribute, CompositeType};
+/// static ADDRESS: CompositeType = CompositeType {
+///     name: "address",
+///     schema: None,
+///     attributes: &[
+///         CompositeAttribute { name: "street", ty: &ColumnType::Text },
+///         CompositeAttribute { name: "zip", ty: &ColumnType::Integer },
+///     ],
+/// };
+/// assert_eq!(
+///     orm_core::ddl::create_composite(&ADDRESS)?,
+///     r#"CREATE TYPE "address" AS ("street" TEXT, "zip" INTEGER)"#
+/// );
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub fn create_composite(c: &CompositeType) -> Result<String> {
+    let mut w = SqlWriter::new();
+    w.push("CREATE TYPE ");
+    w.push_qualified(c.schema, c.name);
+    w.push(" AS (");
+    for (i, a) in c.attributes.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.push_ident(a.name);
+        w.push(" ");
+        write_type(&mut w, a.ty, None);
+    }
+    w.push(")");
+    Ok(w.finish()?.0)
+}
+
+/// `DROP TYPE IF EXISTS name`.
+pub fn drop_composite(c: &CompositeType) -> Result<String> {
+    drop_type("TYPE", c.schema, c.name)
+}
+
+/// The composite type's quoted, qualified name, as `to_regtype` takes it.
+pub fn composite_type_name(c: &CompositeType) -> Result<String> {
+    qualified_name(c.schema, c.name)
 }
 
 /// `DROP <kind> IF EXISTS name`.

@@ -107,7 +107,7 @@ pub use types::{ColumnType, CustomType, SqlType};
 /// never collide with your own `min`, `max`, `count` or `value`.
 pub mod prelude {
     pub use crate::deferred::Deferred;
-    pub use crate::expr::Expression;
+    pub use crate::expr::{CompositeExpression, Expression};
     pub use crate::func;
     pub use crate::relation::{Related, Relationship};
     pub use crate::stmt::{

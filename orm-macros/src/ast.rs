@@ -433,10 +433,14 @@ pub(crate) struct CustomTypeInput<'a> {
     pub(crate) attrs: attr::sql_type::Container,
     /// Whether the type has generic parameters (reported; nothing is generated).
     pub(crate) generic: bool,
+    /// With `composite = "..."`: the struct's named fields, in order (empty, and reported,
+    /// when the input is not a struct with named fields).
+    pub(crate) fields: Vec<&'a syn::Field>,
 }
 
 impl<'a> CustomTypeInput<'a> {
-    /// Reads the input: any struct or enum without generic parameters.
+    /// Reads the input: any struct or enum without generic parameters; a struct with named
+    /// fields for a composite type.
     pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> CustomTypeInput<'a> {
         let attrs = attr::sql_type::Container::from_ast(cx, input);
         reject_generics(
@@ -445,10 +449,35 @@ impl<'a> CustomTypeInput<'a> {
             "#[derive(SqlType)]",
             "it maps to one column type; implement `SqlType` by hand for a generic type",
         );
+        let mut fields = Vec::new();
+        if let Some(composite) = &attrs.composite {
+            const NAMED: &str = "a composite type (`#[sql_type(composite = ...)]`) is a struct with named fields, one per attribute";
+            match &input.data {
+                Data::Struct(data) => match &data.fields {
+                    Fields::Named(named) => {
+                        fields = named.named.iter().collect();
+                        if fields.is_empty() {
+                            cx.error_at(composite.span, format!("{NAMED}; this struct has none"));
+                        }
+                    }
+                    Fields::Unnamed(unnamed) => cx.error_spanned_by(
+                        unnamed,
+                        format!("{NAMED}: the fields' names are the attributes' names"),
+                    ),
+                    Fields::Unit => cx.error_spanned_by(&input.ident, NAMED),
+                },
+                Data::Enum(e) => cx.error_spanned_by(
+                    &e.enum_token,
+                    format!("{NAMED}; for an `ENUM` type derive `DbEnum`"),
+                ),
+                Data::Union(u) => cx.error_spanned_by(&u.union_token, NAMED),
+            }
+        }
         CustomTypeInput {
             ident: &input.ident,
             attrs,
             generic: !input.generics.params.is_empty(),
+            fields,
         }
     }
 }

@@ -82,6 +82,12 @@ pub(crate) fn sql_type(input: &DeriveInput) -> TokenStream {
     let parsed = ast::CustomTypeInput::from_ast(&cx, input);
     let code = if parsed.generic {
         TokenStream::new()
+    } else if let Some(name) = &parsed.attrs.composite {
+        if parsed.fields.is_empty() {
+            TokenStream::new()
+        } else {
+            expand::composite::expand(&parsed, &name.value)
+        }
     } else {
         expand::custom_type::expand(&parsed)
     };

@@ -57,6 +57,7 @@ pub(crate) const COLUMN_PROPERTY: Symbol = Symbol("column_property");
 
 // `#[db_enum(...)]` on the enum (plus `schema` and `crate`) and on a variant.
 pub(crate) const NAME: Symbol = Symbol("name");
+pub(crate) const COMPOSITE: Symbol = Symbol("composite");
 pub(crate) const RENAME: Symbol = Symbol("rename");
 
 // `#[from_row(...)]` on a field (plus `skip`); on the struct only `crate`.
@@ -122,7 +123,7 @@ pub(crate) const ENUM_KEYS: &[Symbol] = &[NAME, SCHEMA, CRATE];
 pub(crate) const VARIANT_KEYS: &[Symbol] = &[RENAME];
 
 /// Keys of `#[sql_type(...)]` on a `#[derive(SqlType)]` type.
-pub(crate) const SQL_TYPE_KEYS: &[Symbol] = &[CRATE];
+pub(crate) const SQL_TYPE_KEYS: &[Symbol] = &[COMPOSITE, SCHEMA, CRATE];
 
 /// Keys of `#[from_row(...)]` on the struct.
 pub(crate) const ROW_CONTAINER_KEYS: &[Symbol] = &[CRATE];

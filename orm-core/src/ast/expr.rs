@@ -95,6 +95,8 @@ pub enum Node {
     Label(Box<Node>, &'static str),
     /// An unqualified column name: `"name"` (output columns of a set operation, CTE columns).
     Name(&'static str),
+    /// An attribute of a composite value: `(expr)."name"`.
+    Field(Box<Node>, &'static str),
     /// A raw SQL fragment with named bound parameters.
     Raw(Box<super::RawSql>),
 }
@@ -389,6 +391,7 @@ impl fmt::Debug for Node {
             Node::Excluded(c) => write!(f, "EXCLUDED.{c}"),
             Node::Label(e, l) => f.debug_tuple("Label").field(e).field(l).finish(),
             Node::Name(n) => write!(f, "Name({n})"),
+            Node::Field(e, n) => f.debug_tuple("Field").field(e).field(n).finish(),
             Node::Raw(r) => r.fmt(f),
         }
     }
@@ -416,9 +419,11 @@ impl Node {
     pub fn walk_mut(&mut self, f: &mut dyn FnMut(Child<'_>)) {
         let mut node = |n: &mut Node| f(Child::Node(n));
         match self {
-            Node::Unary(_, e) | Node::Cast(e, _) | Node::Extract(_, e) | Node::Label(e, _) => {
-                node(e)
-            }
+            Node::Unary(_, e)
+            | Node::Cast(e, _)
+            | Node::Extract(_, e)
+            | Node::Label(e, _)
+            | Node::Field(e, _) => node(e),
             Node::Binary(_, l, r) => {
                 node(l);
                 node(r);
@@ -479,9 +484,11 @@ impl Node {
             Node::InSubquery { expr, query, .. } => {
                 return expr.count_aliases(prefix) + query.count_aliases(prefix);
             }
-            Node::Unary(_, e) | Node::Cast(e, _) | Node::Extract(_, e) | Node::Label(e, _) => {
-                visit(e)
-            }
+            Node::Unary(_, e)
+            | Node::Cast(e, _)
+            | Node::Extract(_, e)
+            | Node::Label(e, _)
+            | Node::Field(e, _) => visit(e),
             Node::Binary(_, l, r) => {
                 visit(l);
                 visit(r);

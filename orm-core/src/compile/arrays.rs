@@ -41,18 +41,27 @@ pub(crate) fn array_params(arrays: Vec<ColumnArray>, types: &[&ColumnType]) -> R
     Ok(main)
 }
 
-/// Whether rows of these column types need [`write_array_rows`]'s row numbers (an array
-/// column is put back together by row).
-pub(crate) fn has_array_column(types: &[&ColumnType]) -> bool {
-    types.iter().any(|t| t.is_array())
+/// Whether rows of these column types need [`write_array_rows`]'s row numbers: an array
+/// column is put back together by row, and a composite column read by row (see there).
+pub(crate) fn needs_row_numbers(types: &[&ColumnType]) -> bool {
+    types.iter().any(|t| t.is_array() || is_composite(t))
+}
+
+/// A composite (not an array of one): `unnest` would spread its attributes over several
+/// columns, so its array is subscripted by row number instead.
+fn is_composite(ty: &ColumnType) -> bool {
+    matches!(ty, ColumnType::Composite(_))
 }
 
 /// `unnest($1::t1[], ...) [WITH ORDINALITY] AS "orm_v"(names[, "n"])`, followed for each
 /// array column `i` by `LEFT JOIN (SELECT "r", array_agg("x" ORDER BY "o") AS "a" FROM
 /// unnest($r::int8[], $x::elem[]) WITH ORDINALITY ... GROUP BY "r") AS "orm_a<i>" ON
-/// "orm_a<i>"."r" = "orm_v"."n"`. `params` as [`array_params`] orders them. With an array
-/// column the rows are always numbered (`n` is appended to `names`), otherwise only with
-/// `ordinality`. Read each column with [`write_array_column`].
+/// "orm_a<i>"."r" = "orm_v"."n"`, and for each composite column `i` (which `unnest` would
+/// spread over one column per attribute) by `CROSS JOIN LATERAL (SELECT
+/// ($c::type[])["orm_v"."n"::INTEGER] AS "x") AS "orm_c<i>"`. `params` as [`array_params`]
+/// orders them. With an array or composite column the rows are always numbered (`n` is
+/// appended to `names`), otherwise only with `ordinality`. Read each column with
+/// [`write_array_column`].
 pub(crate) fn write_array_rows(
     w: &mut SqlWriter,
     params: Vec<Param>,
@@ -61,13 +70,21 @@ pub(crate) fn write_array_rows(
     ordinality: bool,
 ) {
     let mut params = params.into_iter();
-    let numbered = ordinality || has_array_column(types);
+    let numbered = ordinality || needs_row_numbers(types);
+    let mut composites = Vec::new();
+    let mut first = true;
     w.push("unnest(");
     for (i, ty) in types.iter().enumerate() {
-        if i > 0 {
+        let param = params.next();
+        if is_composite(ty) {
+            composites.push((i, *ty, param));
+            continue;
+        }
+        if !first {
             w.push(", ");
         }
-        push_param(w, params.next());
+        first = false;
+        push_param(w, param);
         w.push("::");
         if ty.is_array() {
             w.push("INTEGER");
@@ -76,16 +93,34 @@ pub(crate) fn write_array_rows(
         }
         w.push("[]");
     }
+    if first {
+        // Only composite columns: a series of the first one's subscripts numbers the rows.
+        if let Some((_, ty, Some(p))) = composites.first() {
+            w.push("array_fill(0, ARRAY[cardinality(");
+            w.push_param(p.clone());
+            w.push("::");
+            write_type(w, ty, None);
+            w.push("[])])");
+        }
+    }
     w.push(if numbered {
         ") WITH ORDINALITY AS \"orm_v\"("
     } else {
         ") AS \"orm_v\"("
     });
-    for (i, n) in names.iter().enumerate() {
-        if i > 0 {
+    let mut first = true;
+    for (n, ty) in names.iter().zip(types) {
+        if is_composite(ty) {
+            continue;
+        }
+        if !first {
             w.push(", ");
         }
+        first = false;
         w.push_ident(n);
+    }
+    if first {
+        w.push("\"orm_none\"");
     }
     if numbered {
         w.push(", \"n\"");
@@ -95,19 +130,39 @@ pub(crate) fn write_array_rows(
         let ColumnType::Array(element) = ty else {
             continue;
         };
-        w.push(" LEFT JOIN (SELECT \"orm_e\".\"r\", array_agg(\"orm_e\".\"x\" ORDER BY \"orm_e\".\"o\") AS \"a\" FROM unnest(");
-        push_param(w, params.next());
-        w.push("::BIGINT[], ");
-        push_param(w, params.next());
-        w.push("::");
-        write_type(w, element, None);
-        w.push(
-            "[]) WITH ORDINALITY AS \"orm_e\"(\"r\", \"x\", \"o\") GROUP BY \"orm_e\".\"r\") AS ",
-        );
+        let (owners, elements) = (params.next(), params.next());
+        if is_composite(element) {
+            // `unnest` would spread the elements' attributes: subscript them by position.
+            w.push(" LEFT JOIN (SELECT \"orm_e\".\"r\", array_agg((");
+            push_param(w, elements);
+            w.push("::");
+            write_type(w, element, None);
+            w.push("[])[\"orm_e\".\"o\"::INTEGER] ORDER BY \"orm_e\".\"o\") AS \"a\" FROM unnest(");
+            push_param(w, owners);
+            w.push("::BIGINT[]) WITH ORDINALITY AS \"orm_e\"(\"r\", \"o\") GROUP BY \"orm_e\".\"r\") AS ");
+        } else {
+            w.push(" LEFT JOIN (SELECT \"orm_e\".\"r\", array_agg(\"orm_e\".\"x\" ORDER BY \"orm_e\".\"o\") AS \"a\" FROM unnest(");
+            push_param(w, owners);
+            w.push("::BIGINT[], ");
+            push_param(w, elements);
+            w.push("::");
+            write_type(w, element, None);
+            w.push(
+                "[]) WITH ORDINALITY AS \"orm_e\"(\"r\", \"x\", \"o\") GROUP BY \"orm_e\".\"r\") AS ",
+            );
+        }
         w.push_ident(&format!("orm_a{i}"));
         w.push(" ON ");
         w.push_ident(&format!("orm_a{i}"));
         w.push(".\"r\" = \"orm_v\".\"n\"");
+    }
+    for (i, ty, param) in composites {
+        w.push(" CROSS JOIN LATERAL (SELECT (");
+        push_param(w, param);
+        w.push("::");
+        write_type(w, ty, None);
+        w.push("[])[\"orm_v\".\"n\"::INTEGER] AS \"x\") AS ");
+        w.push_ident(&format!("orm_c{i}"));
     }
 }
 
@@ -118,9 +173,15 @@ fn push_param(w: &mut SqlWriter, p: Option<Param>) {
     }
 }
 
-/// Column `i` (named `name` in [`write_array_rows`]) of the rows: `"orm_v"."name"`, or for an
-/// array column its array put back together (`NULL` stays `NULL`, no elements is `'{}'`).
+/// Column `i` (named `name` in [`write_array_rows`]) of the rows: `"orm_v"."name"`, for a
+/// composite column `"orm_c<i>"."x"`, or for an array column its array put back together
+/// (`NULL` stays `NULL`, no elements is `'{}'`).
 pub(crate) fn write_array_column(w: &mut SqlWriter, ty: &ColumnType, name: &str, i: usize) {
+    if is_composite(ty) {
+        w.push_ident(&format!("orm_c{i}"));
+        w.push(".\"x\"");
+        return;
+    }
     if !ty.is_array() {
         w.push("\"orm_v\".");
         w.push_ident(name);

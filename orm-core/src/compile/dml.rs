@@ -3,7 +3,7 @@
 use super::expr::{write_list, write_node, write_type};
 use super::select::{write_from_item, write_query};
 use super::{
-    CompiledQuery, SqlWriter, array_params, finish, has_array_column, write_array_column,
+    CompiledQuery, SqlWriter, array_params, finish, needs_row_numbers, write_array_column,
     write_array_rows,
 };
 use crate::ast::{
@@ -223,7 +223,7 @@ fn write_unnest_source(w: &mut SqlWriter, arrays: &[(ColumnArray, ColumnType)]) 
         Ok(p) => p,
         Err(e) => return w.fail(e),
     };
-    if !has_array_column(&types) {
+    if !needs_row_numbers(&types) {
         w.push(" SELECT * FROM unnest(");
         for (i, (p, ty)) in params.into_iter().zip(&types).enumerate() {
             if i > 0 {

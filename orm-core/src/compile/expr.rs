@@ -218,6 +218,12 @@ pub(crate) fn write_node(w: &mut SqlWriter, n: &Node) {
             write_list(w, items);
             w.push(")");
         }
+        Node::Field(e, name) => {
+            w.push("(");
+            write_node(w, e);
+            w.push(").");
+            w.push_ident(name);
+        }
         Node::Excluded(col) => {
             w.push("EXCLUDED.");
             w.push_ident(col);
@@ -360,6 +366,7 @@ pub(crate) fn write_type(w: &mut SqlWriter, ty: &ColumnType, len: Option<u32>) {
         ColumnType::Enum(e) => w.push_qualified(e.schema, e.name),
         ColumnType::Domain(d) => w.push_qualified(d.schema, d.name),
         ColumnType::Named(n) => w.push_qualified(n.schema, n.name),
+        ColumnType::Composite(c) => w.push_qualified(c.schema, c.name),
         ColumnType::Array(inner) => {
             write_type(w, inner, len);
             w.push("[]");

@@ -18,7 +18,7 @@ mod writer;
 
 pub use writer::{MAX_IDENTIFIER_BYTES, SqlWriter, check_identifier};
 
-pub(crate) use arrays::{array_params, has_array_column, write_array_column, write_array_rows};
+pub(crate) use arrays::{array_params, needs_row_numbers, write_array_column, write_array_rows};
 pub use dml::{delete, insert, update};
 pub(crate) use expr::write_type;
 pub(crate) use select::{fk_condition, write_query};

@@ -1,8 +1,20 @@
 //! [`IntoExpr`]: what converts into an expression of a base type (values, references, `Option`s,
 //! columns and expressions).
 
+use super::kinds::typed_param_of;
 use super::{Column, Expr, Node, param};
-use crate::types::SqlType;
+use crate::types::{ColumnType, SqlType};
+
+/// A value of `T` as a parameter: cast to its type when the server cannot infer it from the
+/// value's place (a composite value compared with a column is a `record` to the server, which
+/// cannot read one in binary), else bare. Depends only on `T`, never on the value.
+fn value_node<T: SqlType>(value: T) -> Node {
+    let node = Node::Param(param(value));
+    match T::COLUMN_TYPE {
+        ColumnType::Composite(_) => typed_param_of::<T>(node),
+        _ => node,
+    }
+}
 
 /// A value usable where an expression of base type `B` is expected: a value of type `B` (or a
 /// reference to one, or `&str` for text), `Option<B>` (a typed `NULL` when `None`), or a column or
@@ -19,13 +31,13 @@ pub trait IntoExpr<B> {
 
 impl<T: SqlType> IntoExpr<T> for T {
     fn into_expr_node(self) -> Node {
-        Node::Param(param(self))
+        value_node(self)
     }
 }
 
 impl<T: SqlType + Clone> IntoExpr<T> for &T {
     fn into_expr_node(self) -> Node {
-        Node::Param(param(self.clone()))
+        value_node(self.clone())
     }
 }
 
@@ -37,7 +49,7 @@ impl IntoExpr<String> for &str {
 
 impl<T: SqlType> IntoExpr<T> for Option<T> {
     fn into_expr_node(self) -> Node {
-        Node::Param(param(self))
+        value_node(self)
     }
 }
 

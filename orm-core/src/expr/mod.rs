@@ -6,6 +6,7 @@
 //! [`Param`]s and are sent as bound parameters.
 
 mod column;
+mod composite;
 mod conversions;
 mod datetime;
 mod functions;
@@ -17,6 +18,7 @@ mod text_search;
 mod window;
 
 pub use column::{Column, access};
+pub use composite::CompositeExpression;
 pub use conversions::IntoExpr;
 #[cfg(feature = "decimal")]
 pub use datetime::extract;

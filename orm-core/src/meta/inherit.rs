@@ -78,6 +78,7 @@ const fn type_tag(ty: &ColumnType) -> u8 {
         ColumnType::Range(_) => 25,
         ColumnType::Domain(_) => 26,
         ColumnType::Named(_) => 27,
+        ColumnType::Composite(_) => 28,
     }
 }
 
@@ -99,6 +100,7 @@ const fn same_type(a: &ColumnType, b: &ColumnType) -> bool {
         (ColumnType::Range(x), ColumnType::Range(y)) => range_tag(*x) == range_tag(*y),
         (ColumnType::Domain(x), ColumnType::Domain(y)) => str_eq(x.name, y.name),
         (ColumnType::Named(x), ColumnType::Named(y)) => str_eq(x.name, y.name),
+        (ColumnType::Composite(x), ColumnType::Composite(y)) => str_eq(x.name, y.name),
         _ => type_tag(a) == type_tag(b),
     }
 }

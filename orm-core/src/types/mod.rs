@@ -57,6 +57,7 @@ mod array;
 mod big_numeric;
 mod bits;
 mod check;
+pub(crate) mod composite;
 pub(crate) mod custom;
 mod extension;
 #[cfg(feature = "chrono")]
@@ -82,6 +83,9 @@ pub use bigdecimal;
 pub use bits::Bits;
 #[doc(hidden)]
 pub use check::Checked;
+pub use composite::{
+    Composite, CompositeAttribute, CompositeField, CompositeMismatch, CompositeType,
+};
 pub use custom::CustomType;
 pub use extension::{Citext, Ltree};
 #[cfg(feature = "chrono")]
@@ -171,6 +175,8 @@ pub enum ColumnType {
     Named(&'static NamedType),
     /// A user-defined `ENUM` type.
     Enum(&'static EnumType),
+    /// A composite type (`CREATE TYPE ... AS (...)`), created with the tables.
+    Composite(&'static CompositeType),
     /// An array of the element type.
     Array(&'static ColumnType),
 }
@@ -206,15 +212,45 @@ impl ColumnType {
         }
     }
 
-    /// The extension this column type needs (its own, its array element's or its domain's
-    /// base's).
+    /// The extension this column type needs (its own, its array element's, its domain's
+    /// base's or the first of its composite type's attributes').
     pub fn extension(&self) -> Option<&'static str> {
         match self {
             ColumnType::Named(n) => n.extension,
             ColumnType::Array(inner) => inner.extension(),
             ColumnType::Domain(d) => d.base.extension(),
+            ColumnType::Composite(c) => c.attributes.iter().find_map(|a| a.ty.extension()),
             _ => None,
         }
+    }
+
+    /// The composite type this column type is (itself, or its array element).
+    pub fn composite_type(&self) -> Option<&'static CompositeType> {
+        match self {
+            ColumnType::Composite(c) => Some(c),
+            ColumnType::Array(inner) => inner.composite_type(),
+            _ => None,
+        }
+    }
+
+    /// Calls `f` on every type this one is made of, each before the types made of it: an
+    /// array's element, a domain's base and a composite type's attributes (recursively), then
+    /// the type itself. DDL creates user types in this order.
+    ///
+    /// ```
+    /// use orm_core::ColumnType;
+    /// let mut seen = Vec::new();
+    /// ColumnType::Array(&ColumnType::Integer).walk(&mut |t| seen.push(*t));
+    /// assert_eq!(seen, [ColumnType::Integer, ColumnType::Array(&ColumnType::Integer)]);
+    /// ```
+    pub fn walk(&self, f: &mut dyn FnMut(&ColumnType)) {
+        match self {
+            ColumnType::Array(inner) => inner.walk(f),
+            ColumnType::Domain(d) => d.base.walk(f),
+            ColumnType::Composite(c) => c.attributes.iter().for_each(|a| a.ty.walk(f)),
+            _ => {}
+        }
+        f(self);
     }
 
     /// Whether this is an array type.

@@ -2,6 +2,7 @@
 //! fallback emits too; nothing here imports the fallback or the pipelines of `crate::derive`.
 
 pub(crate) mod bounds;
+pub(crate) mod composite;
 pub(crate) mod custom_type;
 pub(crate) mod db_enum;
 pub(crate) mod from_row;

@@ -7,35 +7,37 @@ use crate::ddl;
 use crate::expr::{Expression, func, param};
 use crate::meta::Table;
 use crate::stmt::select_values;
-use crate::types::{DomainType, EnumType};
+use crate::types::{ColumnType, EnumType};
 use crate::{Executor, Result, ScopedExt};
 
-/// The enum types the tables use, each once, in first-use order.
-fn enum_types(tables: &[&'static Table]) -> Vec<&'static EnumType> {
-    let mut out: Vec<&'static EnumType> = Vec::new();
-    for t in tables {
-        for c in t.columns {
-            if let Some(e) = c.ty.enum_type() {
-                if !out.iter().any(|o| o.name == e.name && o.schema == e.schema) {
-                    out.push(e);
-                }
+/// The user-defined types the columns of `tables` are made of (through arrays, domains and
+/// composite types' attributes), each once, every type after those it is made of.
+fn user_types(tables: &[&'static Table]) -> Vec<ColumnType> {
+    let mut out: Vec<ColumnType> = Vec::new();
+    for c in tables.iter().flat_map(|t| t.columns) {
+        c.ty.walk(&mut |t| {
+            let user = matches!(
+                t,
+                ColumnType::Enum(_) | ColumnType::Domain(_) | ColumnType::Composite(_)
+            );
+            if user && !out.contains(t) {
+                out.push(*t);
             }
-        }
+        });
     }
     out
 }
 
-/// The domains the columns of `tables` use, each once, in first-use order.
-fn domain_types(tables: &[&'static Table]) -> Vec<&'static DomainType> {
-    let mut out: Vec<&'static DomainType> = Vec::new();
-    for c in tables.iter().flat_map(|t| t.columns) {
-        if let Some(d) = c.ty.domain_type() {
-            if !out.iter().any(|o| o.name == d.name && o.schema == d.schema) {
-                out.push(d);
-            }
-        }
-    }
-    out
+/// The enum types the tables use, each once, in first-use order.
+fn enum_types(tables: &[&'static Table]) -> Vec<&'static EnumType> {
+    let types = user_types(tables);
+    types
+        .into_iter()
+        .filter_map(|t| match t {
+            ColumnType::Enum(e) => Some(e),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether the type `name` (quoted, qualified) exists.
@@ -59,7 +61,7 @@ pub fn advisory_lock_key(name: &str) -> i64 {
 }
 
 /// Creates what is missing of `tables`, in dependency order: schemas, the extensions their
-/// column types come from, enum types, domains, tables,
+/// column types come from, enum types, domains and composite types, tables,
 /// constraints and indexes. Idempotent, also when several processes run it at once: it first
 /// takes a transaction-scoped advisory lock (`pg_advisory_xact_lock`), so the others wait and
 /// then find everything created. The lock lasts as long as `ex`'s transaction: run it in one
@@ -84,14 +86,21 @@ pub async fn create_all<E: Executor>(ex: &E, tables: &[&'static Table]) -> Resul
     for name in extensions {
         ex.batch_execute(&ddl::create_extension(name)?).await?;
     }
+    // Enums first (nothing they are made of), then domains and composite types, each after
+    // the types it is made of.
     for e in enum_types(&sorted) {
         if !type_exists(ex, ddl::enum_type_name(e)?).await? {
             ex.batch_execute(&ddl::create_enum(e)?).await?;
         }
     }
-    for d in domain_types(&sorted) {
-        if !type_exists(ex, ddl::domain_type_name(d)?).await? {
-            ex.batch_execute(&ddl::create_domain(d)?).await?;
+    for t in user_types(&sorted) {
+        let (name, create) = match t {
+            ColumnType::Domain(d) => (ddl::domain_type_name(d)?, ddl::create_domain(d)?),
+            ColumnType::Composite(c) => (ddl::composite_type_name(c)?, ddl::create_composite(c)?),
+            _ => continue,
+        };
+        if !type_exists(ex, name).await? {
+            ex.batch_execute(&create).await?;
         }
     }
     for t in sorted {
@@ -102,18 +111,21 @@ pub async fn create_all<E: Executor>(ex: &E, tables: &[&'static Table]) -> Resul
     Ok(())
 }
 
-/// Drops `tables` (those that exist) in reverse dependency order, then their domains and enum
-/// types (extensions stay).
+/// Drops `tables` (those that exist) in reverse dependency order, then their composite types,
+/// domains and enum types, each before the types it is made of (extensions stay).
 pub async fn drop_all<E: Executor>(ex: &E, tables: &[&'static Table]) -> Result<()> {
     let sorted = ddl::sort_by_dependency(tables)?;
     for t in sorted.iter().rev() {
         ex.batch_execute(&ddl::drop_table(t)?).await?;
     }
-    for d in domain_types(&sorted) {
-        ex.batch_execute(&ddl::drop_domain(d)?).await?;
-    }
-    for e in enum_types(&sorted) {
-        ex.batch_execute(&ddl::drop_enum(e)?).await?;
+    for t in user_types(&sorted).iter().rev() {
+        let drop = match t {
+            ColumnType::Domain(d) => ddl::drop_domain(d)?,
+            ColumnType::Composite(c) => ddl::drop_composite(c)?,
+            ColumnType::Enum(e) => ddl::drop_enum(e)?,
+            _ => continue,
+        };
+        ex.batch_execute(&drop).await?;
     }
     Ok(())
 }

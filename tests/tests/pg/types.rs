@@ -1,5 +1,6 @@
 //! Every supported type round-trips exactly. One file per family of types in `types/`.
 
+mod composite;
 mod custom;
 mod named;
 mod network;
