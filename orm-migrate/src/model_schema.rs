@@ -13,11 +13,13 @@
 use std::collections::BTreeMap;
 
 use orm_postgres::meta::{self, FkAction as MetaAction};
-use orm_postgres::types::{ColumnType, DomainType as MetaDomain, EnumType as MetaEnum};
+use orm_postgres::types::{
+    ColumnType, CompositeType as MetaComposite, DomainType as MetaDomain, EnumType as MetaEnum,
+};
 
 use crate::schema::{
-    Check, Column, EnumType, Exclusion, FkAction, ForeignKey, Identity, Index, Object, ObjectKind,
-    PrimaryKey, QualifiedName, Schema, Table, Unique,
+    Check, Column, CompositeAttribute, CompositeType, EnumType, Exclusion, FkAction, ForeignKey,
+    Identity, Index, Object, ObjectKind, PrimaryKey, QualifiedName, Schema, Table, Unique,
 };
 
 /// The longest identifier PostgreSQL keeps (`NAMEDATALEN - 1` bytes).
@@ -68,6 +70,20 @@ pub fn schema_of(tables: &[&'static meta::Table], default_schema: &str) -> Schem
             if let Some(e) = c.ty.extension() {
                 out.extensions.insert(e.to_owned());
             }
+            c.ty.walk(&mut |ty| {
+                // An enum a composite type's attribute uses.
+                if let ColumnType::Enum(e) = ty {
+                    let e = enum_of(e, default_schema);
+                    out.enums.entry(e.name.clone()).or_insert(e);
+                }
+                if let ColumnType::Composite(meta) = ty {
+                    let composite = composite_of(meta, default_schema);
+                    out.schemas.insert(composite.name.schema.clone());
+                    out.composites
+                        .entry(composite.name.clone())
+                        .or_insert(composite);
+                }
+            });
         }
         out.tables.insert(table.name.clone(), table);
     }
@@ -120,6 +136,21 @@ fn domain_of(d: &MetaDomain, default_schema: &str) -> Object {
         name: name.to_string(),
         create,
         drop: format!("DROP DOMAIN {q}"),
+    }
+}
+
+/// A composite type as reflection reads it: each attribute's type as `format_type` prints it.
+fn composite_of(c: &MetaComposite, default_schema: &str) -> CompositeType {
+    CompositeType {
+        name: QualifiedName::new(c.schema.unwrap_or(default_schema), c.name),
+        attributes: c
+            .attributes
+            .iter()
+            .map(|a| CompositeAttribute {
+                name: a.name.to_owned(),
+                data_type: type_name(a.ty, None, default_schema),
+            })
+            .collect(),
     }
 }
 
@@ -320,6 +351,10 @@ pub fn type_name(ty: &ColumnType, len: Option<u32>, default_schema: &str) -> Str
         }
         ColumnType::Named(n) => {
             let name = QualifiedName::new(n.schema.unwrap_or(default_schema), n.name);
+            crate::render::qualified(&name)
+        }
+        ColumnType::Composite(c) => {
+            let name = QualifiedName::new(c.schema.unwrap_or(default_schema), c.name);
             crate::render::qualified(&name)
         }
         ColumnType::Array(inner) => format!("{}[]", type_name(inner, len, default_schema)),

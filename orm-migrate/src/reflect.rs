@@ -6,8 +6,8 @@
 //! server prints them (`format_type`, `pg_get_expr`, `pg_get_constraintdef`,
 //! `pg_get_indexdef`, `pg_get_viewdef`), so two reflections compare by value. Objects that belong
 //! to an extension are left out. Domains, functions, procedures, aggregates and triggers are
-//! kept as definitions in [`Schema::objects`]; objects the model does not cover (composite
-//! types, rules, policies) are listed in [`Schema::unsupported`], never
+//! kept as definitions in [`Schema::objects`]; objects the model does not cover (rules,
+//! policies, foreign tables) are listed in [`Schema::unsupported`], never
 //! silently dropped. A partition shows only what is its own:
 //! constraints and indexes it inherits from its partitioned parent come with `PARTITION OF`.
 
@@ -88,6 +88,8 @@ macro_rules! not_extension {
     };
 }
 
+mod composites;
+
 /// Reads the schema model of `db`.
 ///
 /// ```no_run
@@ -152,6 +154,7 @@ async fn reflect_in(db: &Transaction<'static>, options: &ReflectOptions) -> Resu
     reflect_constraints(db, &schemas, &mut out).await?;
     reflect_indexes(db, &schemas, &mut out).await?;
     reflect_enums(db, &schemas, &mut out).await?;
+    composites::reflect_composites(db, &schemas, &mut out).await?;
     reflect_sequences(db, &schemas, &mut out).await?;
     reflect_views(db, &schemas, &mut out).await?;
     reflect_objects(db, &schemas, &mut out).await?;
@@ -580,14 +583,7 @@ async fn reflect_unsupported(
     out: &mut Schema,
 ) -> Result<()> {
     let sql = concat!(
-        "SELECT 'composite type', n.nspname || '.' || t.typname FROM pg_type t \
-           JOIN pg_namespace n ON n.oid = t.typnamespace \
-           JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c' \
-           WHERE n.nspname = ANY(:schemas) AND ",
-        not_extension!("t.oid"),
-        " \
-         UNION ALL \
-         SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'rule' END, \
+        "SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'rule' END, \
                 n.nspname || '.' || c.relname || '.' || r.rulename FROM pg_rewrite r \
            JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE r.rulename <> '_RETURN' AND n.nspname = ANY(:schemas) \

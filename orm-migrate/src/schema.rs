@@ -46,6 +46,8 @@ pub struct Schema {
     pub tables: BTreeMap<QualifiedName, Table>,
     /// Enum types, with their labels in order.
     pub enums: BTreeMap<QualifiedName, EnumType>,
+    /// Composite types (`CREATE TYPE ... AS (...)`), with their attributes in order.
+    pub composites: BTreeMap<QualifiedName, CompositeType>,
     /// Sequences not owned by an identity column.
     pub sequences: BTreeMap<QualifiedName, Sequence>,
     /// Views and materialized views (name and definition): the diff leaves them alone or
@@ -54,7 +56,7 @@ pub struct Schema {
     /// Domains, functions, procedures, aggregates and triggers, carried as the server's own
     /// definitions, by [`ObjectKey`].
     pub objects: BTreeMap<ObjectKey, Object>,
-    /// Objects seen but not modelled (composite types, rules, policies, ...): reported,
+    /// Objects seen but not modelled (rules, policies, foreign tables): reported,
     /// never silently dropped.
     pub unsupported: Vec<Unsupported>,
 }
@@ -270,6 +272,24 @@ pub struct EnumType {
     pub name: QualifiedName,
     /// Its labels, in sort order.
     pub labels: Vec<String>,
+}
+
+/// A composite type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompositeType {
+    /// Its name.
+    pub name: QualifiedName,
+    /// Its attributes, in order.
+    pub attributes: Vec<CompositeAttribute>,
+}
+
+/// An attribute of a composite type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompositeAttribute {
+    /// Its name.
+    pub name: String,
+    /// Its type, as `format_type` prints it.
+    pub data_type: String,
 }
 
 /// A sequence not owned by an identity column.

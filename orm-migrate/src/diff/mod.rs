@@ -13,11 +13,11 @@
 //! warning ([`Migration::suggestions`], [`Migration::warnings`]).
 //!
 //! The order: schemas; drops of views (those that change, and those reading a column whose
-//! type changes); renames; new enums and enum values; drops of foreign keys,
+//! type changes); renames; new enums and enum values; new and altered composite types; drops of foreign keys,
 //! indexes and constraints that go or change; new sequences; new tables (parents before their
 //! partitions); new and altered columns; sequence owners; new constraints and indexes; new
-//! foreign keys; dropped columns, tables (partitions first) and sequences; enums recreated or
-//! dropped; dropped schemas; new views; comments.
+//! foreign keys; dropped columns, tables (partitions first) and sequences; dropped composite
+//! types; enums recreated or dropped; dropped schemas; new views; comments.
 //!
 //! The operations come in their plain forms: one script, one transaction (unless an enum
 //! gains a label), what `diff --from --to` prints and `revision --autogenerate --single`
@@ -27,6 +27,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+mod composites;
 mod phases;
 mod renames;
 
@@ -155,6 +156,7 @@ struct Plan {
     drop_columns: Vec<Op>,
     drop_tables: Vec<Op>,
     drop_sequences: Vec<Op>,
+    drop_composites: Vec<Op>,
     late_enums: Vec<Op>,
     drop_schemas: Vec<Op>,
     create_views: Vec<Op>,
@@ -184,6 +186,7 @@ impl Plan {
             self.drop_sequences,
             self.drop_routines,
             self.drop_domains,
+            self.drop_composites,
             self.late_enums,
             self.drop_schemas,
             self.create_views,
@@ -245,6 +248,10 @@ pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Migration {
 
     diff_enums(&from, to, &mut plan);
     rename_enum_values_in_defaults(&mut from, &plan.enums);
+    let composites = composites::diff_composites(&from, to);
+    plan.enums.extend(composites.create);
+    plan.drop_composites.extend(composites.drop);
+    warnings.extend(composites.warnings);
 
     if options.models {
         diff_model_domains(&from, to, &mut plan, &mut warnings);

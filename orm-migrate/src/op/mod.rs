@@ -11,8 +11,8 @@ mod safe;
 
 use crate::render::{column_definition, ident, idents, literal, qualified};
 use crate::schema::{
-    Check, Column, EnumType, Exclusion, ForeignKey, Index, Object, ObjectKind, PrimaryKey,
-    QualifiedName, Sequence, Table, Unique, View,
+    Check, Column, CompositeAttribute, CompositeType, EnumType, Exclusion, ForeignKey, Index,
+    Object, ObjectKind, PrimaryKey, QualifiedName, Sequence, Table, Unique, View,
 };
 use ddl::{
     alter, alter_column_sql, comment, create_enum_sql, create_table_sql, drop_index_sql,
@@ -84,6 +84,34 @@ pub enum Op {
         to: Vec<String>,
         /// The columns using it.
         uses: Vec<EnumUse>,
+    },
+    /// `CREATE TYPE ... AS (...)`
+    CreateComposite(CompositeType),
+    /// `DROP TYPE` of a composite type.
+    DropComposite(CompositeType),
+    /// `ALTER TYPE ... ADD ATTRIBUTE` (appended after the last attribute).
+    AddAttribute {
+        /// The composite type.
+        name: QualifiedName,
+        /// The attribute.
+        attribute: CompositeAttribute,
+    },
+    /// `ALTER TYPE ... DROP ATTRIBUTE`: the values of the attribute are lost.
+    DropAttribute {
+        /// The composite type.
+        name: QualifiedName,
+        /// The attribute.
+        attribute: CompositeAttribute,
+    },
+    /// `ALTER TYPE ... ALTER ATTRIBUTE ... TYPE` (which PostgreSQL refuses while a table
+    /// column uses the type).
+    AlterAttribute {
+        /// The composite type.
+        name: QualifiedName,
+        /// The attribute before.
+        from: CompositeAttribute,
+        /// The attribute after (same name).
+        to: CompositeAttribute,
     },
     /// `CREATE SEQUENCE`
     CreateSequence(Sequence),
@@ -290,6 +318,36 @@ impl Op {
                 literal(to)
             )],
             Op::RecreateEnum { name, to, uses, .. } => recreate_enum_sql(name, to, uses),
+            Op::CreateComposite(c) => {
+                let attributes: Vec<String> = c
+                    .attributes
+                    .iter()
+                    .map(|a| format!("{} {}", ident(&a.name), a.data_type))
+                    .collect();
+                vec![format!(
+                    "CREATE TYPE {} AS ({})",
+                    qualified(&c.name),
+                    attributes.join(", ")
+                )]
+            }
+            Op::DropComposite(c) => vec![format!("DROP TYPE {}", qualified(&c.name))],
+            Op::AddAttribute { name, attribute } => vec![format!(
+                "ALTER TYPE {} ADD ATTRIBUTE {} {}",
+                qualified(name),
+                ident(&attribute.name),
+                attribute.data_type
+            )],
+            Op::DropAttribute { name, attribute } => vec![format!(
+                "ALTER TYPE {} DROP ATTRIBUTE {}",
+                qualified(name),
+                ident(&attribute.name)
+            )],
+            Op::AlterAttribute { name, to, .. } => vec![format!(
+                "ALTER TYPE {} ALTER ATTRIBUTE {} TYPE {}",
+                qualified(name),
+                ident(&to.name),
+                to.data_type
+            )],
             Op::CreateSequence(s) => vec![format!(
                 "CREATE SEQUENCE {} AS {}",
                 qualified(&s.name),
@@ -474,6 +532,15 @@ impl Op {
                 to: from,
                 uses,
             },
+            Op::CreateComposite(c) => Op::DropComposite(c),
+            Op::DropComposite(c) => Op::CreateComposite(c),
+            Op::AddAttribute { name, attribute } => Op::DropAttribute { name, attribute },
+            Op::DropAttribute { name, attribute } => Op::AddAttribute { name, attribute },
+            Op::AlterAttribute { name, from, to } => Op::AlterAttribute {
+                name,
+                from: to,
+                to: from,
+            },
             Op::CreateSequence(s) => Op::DropSequence(s),
             Op::DropSequence(s) => Op::CreateSequence(s),
             Op::SetSequenceOwner { name, from, to } => Op::SetSequenceOwner {
@@ -564,7 +631,10 @@ impl Op {
     /// Whether the upgrade loses data (a dropped table or column): its downgrade brings the
     /// schema back, empty.
     pub fn loses_data(&self) -> bool {
-        matches!(self, Op::DropTable(_) | Op::DropColumn { .. })
+        matches!(
+            self,
+            Op::DropTable(_) | Op::DropColumn { .. } | Op::DropAttribute { .. }
+        )
     }
 
     /// One line saying what it does, for comments and progress: `create table public.author`.
@@ -582,6 +652,17 @@ impl Op {
             }
             Op::RecreateEnum { name, to, .. } => {
                 format!("recreate enum {name} with labels {}", to.join(", "))
+            }
+            Op::CreateComposite(c) => format!("create composite type {}", c.name),
+            Op::DropComposite(c) => format!("drop composite type {}", c.name),
+            Op::AddAttribute { name, attribute } => {
+                format!("add attribute {} to type {name}", attribute.name)
+            }
+            Op::DropAttribute { name, attribute } => {
+                format!("drop attribute {} of type {name}", attribute.name)
+            }
+            Op::AlterAttribute { name, to, .. } => {
+                format!("alter attribute {} of type {name}", to.name)
             }
             Op::CreateSequence(s) => format!("create sequence {}", s.name),
             Op::DropSequence(s) => format!("drop sequence {}", s.name),

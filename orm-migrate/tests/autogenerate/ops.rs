@@ -142,6 +142,49 @@ async fn keys_constraints_and_indexes_are_added_and_dropped() {
 }
 
 #[tokio::test]
+async fn composite_types_are_created_altered_and_dropped() {
+    // A type made of another, used by a table; then an attribute added to the used type, one
+    // dropped and one retyped on a type no column uses (PostgreSQL refuses to retype a used
+    // one); then all gone.
+    let base = "CREATE TYPE mood AS ENUM ('sad', 'happy');
+                CREATE TYPE address AS (street text, city text);
+                CREATE TYPE site AS (label text, at address, mood mood);
+                CREATE TYPE spare AS (a integer, b text);
+                CREATE TABLE shop (id int PRIMARY KEY, at address NOT NULL, sites site[]);";
+    let altered = "CREATE TYPE mood AS ENUM ('sad', 'happy');
+                   CREATE TYPE address AS (street text, city text, zip varchar(10));
+                   CREATE TYPE site AS (label text, at address, mood mood);
+                   CREATE TYPE spare AS (a bigint);
+                   CREATE TABLE shop (id int PRIMARY KEY, at address NOT NULL, sites site[]);";
+    let schemas = [
+        schema_from_ddl(base).await,
+        schema_from_ddl(altered).await,
+        schema_from_ddl("").await,
+    ];
+    let up = diff(&schemas[0], &schemas[1], &DiffOptions::default()).up_sql();
+    for expected in [
+        "ALTER TYPE public.address ADD ATTRIBUTE zip character varying(10);",
+        "ALTER TYPE public.spare ALTER ATTRIBUTE a TYPE bigint;",
+        "ALTER TYPE public.spare DROP ATTRIBUTE b;",
+    ] {
+        assert!(up.contains(expected), "missing {expected:?} in:\n{up}");
+    }
+    let created = diff(&schemas[2], &schemas[0], &DiffOptions::default()).up_sql();
+    let at = |s: &str| {
+        created
+            .find(s)
+            .unwrap_or_else(|| panic!("{s} in {created}"))
+    };
+    assert!(at("CREATE TYPE public.mood") < at("CREATE TYPE public.site"));
+    assert!(at("CREATE TYPE public.address") < at("CREATE TYPE public.site"));
+    assert!(at("CREATE TYPE public.site") < at("CREATE TABLE public.shop"));
+    for form in [Form::Single, Form::Phased] {
+        let t = test_database().await.expect("db");
+        run_chain_in(&t, &schemas, form).await;
+    }
+}
+
+#[tokio::test]
 async fn enum_values_are_added_renamed_and_removed() {
     // Added (ADD VALUE, outside a transaction), then renamed, then removed (recreated).
     let base = "CREATE TYPE mood AS ENUM ('sad', 'happy');
