@@ -457,14 +457,40 @@ pub fn derive_db_enum(input: TokenStream) -> TokenStream {
 ///   impl names another), `ArrayElement` (so `Vec<Email>` is a `text[]` column) and `Retype`
 ///   (so functions like `func::coalesce` type their results).
 ///
+/// # Composite types
+///
+/// With `#[sql_type(composite = "address")]` on a struct with named fields, the struct is a
+/// PostgreSQL composite type (`CREATE TYPE address AS (street text, city text)`) instead, and
+/// needs no `CustomType` impl: one attribute per field, named and typed like it (every field a
+/// column type; an `Option` field for an attribute that may be `NULL`).
+///
+/// ```ignore
+/// #[derive(Debug, Clone, PartialEq, SqlType)]
+/// #[sql_type(composite = "address")]
+/// pub struct Address {
+///     pub street: String,
+///     pub city: Option<String>,
+/// }
+/// // Customer::home.field(Address::city) is `("customers"."home")."city"`
+/// ```
+///
+/// It generates `ToSql` and `FromSql` in the binary record format (attributes matched to
+/// fields by name; a disagreement is a `CompositeMismatch`), `SqlType` (the column type is
+/// `ColumnType::Composite`, created by `create_all` and migrations), `Composite`,
+/// `ArrayElement`, `Retype`, and one associated constant per field, `Address::city`, a
+/// `CompositeField<Address, Option<String>>` for `CompositeExpression::field`.
+///
 /// # Attributes: `#[sql_type(...)]` on the type
 ///
 /// | attribute | meaning | example |
 /// |---|---|---|
+/// | `composite = "name"` | the struct is the composite type `name` | `#[sql_type(composite = "address")]` |
+/// | `schema = "name"` | the composite type's schema; default: the search path's | `#[sql_type(composite = "address", schema = "app")]` |
 /// | `crate = "path"` | the path generated code starts from; default `::orm_postgres` | `#[sql_type(crate = "orm_core")]` |
 ///
 /// # Errors
-/// Generic parameters and unknown or duplicate attributes are errors.
+/// Generic parameters, unknown or duplicate attributes, `composite` on anything but a struct
+/// with named fields, and `schema` without `composite` are errors.
 #[proc_macro_derive(SqlType, attributes(sql_type))]
 pub fn derive_sql_type(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

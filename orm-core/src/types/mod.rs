@@ -27,6 +27,7 @@
 //! | `Vec<Option<T>>` | `T[]` with `NULL` elements |
 //! | an enum with `#[derive(DbEnum)]` | a PostgreSQL `ENUM` type |
 //! | a [`CustomType`] with `#[derive(SqlType)]` | its representation's type (or the one it names) |
+//! | a struct with `#[derive(SqlType)] #[sql_type(composite = "name")]` ([`Composite`]) | that composite type (created) |
 //! | `Option<T>` | `T`, nullable |
 //!
 //! Decoding is lossless or an error: a value the Rust type cannot hold (a `NUMERIC` past

@@ -289,3 +289,27 @@ async fn a_type_that_disagrees_with_the_struct_is_a_typed_error() {
         "{err:?}"
     );
 }
+
+/// Behind pgbouncer (the unnamed statement mode) a parameter is declared as a built-in type,
+/// which a composite value is not: writing one is an encode error naming the parameter, before
+/// anything is sent; reading one works (the connection loads the database's types when it opens).
+#[tokio::test]
+async fn the_unnamed_statement_mode_reads_composites_and_refuses_to_send_them() {
+    let t = test_database().await.unwrap();
+    t.create_all(&[Customer::TABLE]).await.unwrap();
+    let c = t.fetch_one(insert(&customer())).await.unwrap();
+    let db = Database::builder(t.admin_url())
+        .dbname(t.name())
+        .max_connections(1)
+        .statement_mode(orm_postgres::StatementMode::Unnamed)
+        .connect()
+        .await
+        .unwrap();
+    let back = db.fetch_one(select::<Customer>().by_pk(c.id)).await.unwrap();
+    assert_eq!(back, c);
+    let err = db.execute(insert(&customer())).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Encode { .. }), "{err:?}");
+    // Nothing was sent: the connection goes on.
+    let n = db.fetch_one(select::<Customer>().count()).await.unwrap();
+    assert_eq!(n, 1);
+}
