@@ -107,7 +107,7 @@ pub use types::{ColumnType, CustomType, SqlType};
 /// never collide with your own `min`, `max`, `count` or `value`.
 pub mod prelude {
     pub use crate::deferred::Deferred;
-    pub use crate::expr::{CompositeExpression, Expression};
+    pub use crate::expr::{CompositeExpression, Expression, HstoreExpression, LtreeExpression};
     pub use crate::func;
     pub use crate::relation::{Related, Relationship};
     pub use crate::stmt::{
@@ -245,5 +245,18 @@ pub mod __doc_fixture {
         pub room: i32,
         /// The hours.
         pub during: crate::types::Range<i32>,
+    }
+
+    /// A gadget with free-form attributes (`hstore`) in a category tree (`ltree`).
+    #[derive(Debug, Clone, PartialEq, Model)]
+    #[model(table = "gadgets", crate = "orm_core")]
+    pub struct Gadget {
+        /// Key, generated.
+        #[model(primary_key, generated)]
+        pub id: i64,
+        /// Attributes.
+        pub attrs: std::collections::HashMap<String, Option<String>>,
+        /// Category.
+        pub path: crate::types::Ltree,
     }
 }

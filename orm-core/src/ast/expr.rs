@@ -181,6 +181,8 @@ pub enum BinOp {
     TsMatch,
     /// `^` (power)
     Pow,
+    /// `~` (an `ltree` matches an `lquery`)
+    Match,
 }
 
 impl BinOp {
@@ -218,6 +220,7 @@ impl BinOp {
             BinOp::Adjacent => "-|-",
             BinOp::TsMatch => "@@",
             BinOp::Pow => "^",
+            BinOp::Match => "~",
         }
     }
 }

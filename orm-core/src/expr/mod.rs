@@ -9,6 +9,7 @@ mod column;
 mod composite;
 mod conversions;
 mod datetime;
+mod extension_ops;
 mod functions;
 pub mod hybrid;
 mod json;
@@ -27,6 +28,7 @@ pub use datetime::{
 };
 #[cfg(feature = "chrono")]
 pub use datetime::{current_date, now};
+pub use extension_ops::{HstoreExpression, LtreeExpression};
 pub use functions::{
     AggregateExpr, Averageable, CaseWhen, SimpleCase, SimpleCaseWhen, Summable, TextList,
     array_agg, avg, bool_and, bool_or, case, case_when, coalesce, concat_ws, count, count_all,

@@ -305,7 +305,10 @@ async fn the_unnamed_statement_mode_reads_composites_and_refuses_to_send_them() 
         .connect()
         .await
         .unwrap();
-    let back = db.fetch_one(select::<Customer>().by_pk(c.id)).await.unwrap();
+    let back = db
+        .fetch_one(select::<Customer>().by_pk(c.id))
+        .await
+        .unwrap();
     assert_eq!(back, c);
     let err = db.execute(insert(&customer())).await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::Encode { .. }), "{err:?}");

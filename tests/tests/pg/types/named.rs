@@ -184,3 +184,71 @@ async fn a_type_named_by_the_user_is_used_as_it_is() {
         .unwrap_err();
     assert_eq!(err.sqlstate(), Some("22P02"), "{err}");
 }
+
+/// `hstore`'s `->`, `?` and `@>`, and `ltree`'s `@>`, `<@` and `~`, as typed methods, on the
+/// server.
+#[tokio::test]
+async fn hstore_and_ltree_operators() {
+    let t = test_database().await.unwrap();
+    t.create_all(&[Film::TABLE]).await.unwrap();
+    let mut other = film("b@x.org");
+    other.path = Ltree("Top.Science.Physics".into());
+    other.attrs = HashMap::from([("a".to_string(), Some("2".to_string()))]);
+    let mut top = film("c@x.org");
+    top.path = Ltree("Top".into());
+    top.attrs = HashMap::new();
+    let rows = t
+        .fetch_all(insert_many(&[film("a@x.org"), other, top]))
+        .await
+        .unwrap();
+    let emails = |films: Vec<Film>| -> Vec<String> {
+        let mut e: Vec<String> = films.into_iter().map(|f| f.email.0).collect();
+        e.sort();
+        e
+    };
+    let find = |filter: Expr<bool>| {
+        let t = &t;
+        async move { emails(t.fetch_all(select::<Film>().filter(filter)).await.unwrap()) }
+    };
+
+    // hstore
+    let values: Vec<Option<String>> = t
+        .fetch_all(
+            select::<Film>()
+                .columns(Film::attrs.get_value("a"))
+                .order_by(Film::id.asc()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(values, [Some("1".into()), Some("2".into()), None]);
+    assert_eq!(find(Film::attrs.get_value("a").eq("2")).await, ["b@x.org"]);
+    // A key whose value is NULL is present.
+    assert_eq!(find(Film::attrs.holds_key("quote\"d =>")).await, ["a@x.org"]);
+    let pairs = HashMap::from([
+        ("a".to_string(), Some("1".to_string())),
+        (String::new(), Some(String::new())),
+    ]);
+    assert_eq!(find(Film::attrs.contains_pairs(pairs)).await, ["a@x.org"]);
+
+    // ltree
+    assert_eq!(
+        find(Film::path.descendant_of(Ltree("Top.Science".into()))).await,
+        ["a@x.org", "b@x.org"]
+    );
+    assert_eq!(
+        find(Film::path.ancestor_of(Ltree("Top.Science.Physics".into()))).await,
+        ["b@x.org", "c@x.org"]
+    );
+    assert_eq!(
+        find(Film::path.matches_lquery("*.Astronomy")).await,
+        ["a@x.org"]
+    );
+    assert_eq!(find(Film::path.matches_lquery("Top")).await, ["c@x.org"]);
+    // A pattern the server cannot parse is its error.
+    let err = t
+        .fetch_all(select::<Film>().filter(Film::path.matches_lquery("Top..")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.sqlstate(), Some("42601"), "{err:?}");
+    assert_eq!(rows.len(), 3);
+}
