@@ -121,7 +121,8 @@ pub mod prelude {
     #[cfg(feature = "chrono")]
     pub use crate::types::MaybeInfinite;
     pub use crate::types::{
-        Bits, Cidr, Citext, Inet, Interval, Ltree, MacAddr, Money, Range, TsQuery, TsVector,
+        Bits, Cidr, Citext, Inet, Interval, Ltree, MacAddr, MacAddr8, Money, Range, TsQuery,
+        TsVector,
     };
     pub use crate::{
         BoxError, Column, CustomType, DbEnum, Error, ErrorKind, Expr, FromRow, Model, Result,

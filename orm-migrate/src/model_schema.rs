@@ -338,6 +338,7 @@ pub fn type_name(ty: &ColumnType, len: Option<u32>, default_schema: &str) -> Str
         ColumnType::Inet => "inet".into(),
         ColumnType::Cidr => "cidr".into(),
         ColumnType::MacAddr => "macaddr".into(),
+        ColumnType::MacAddr8 => "macaddr8".into(),
         ColumnType::Money => "money".into(),
         ColumnType::VarBit => "bit varying".into(),
         ColumnType::Range(kind) => kind.name().into(),

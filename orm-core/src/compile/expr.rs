@@ -360,6 +360,7 @@ pub(crate) fn write_type(w: &mut SqlWriter, ty: &ColumnType, len: Option<u32>) {
         ColumnType::Inet => w.push("INET"),
         ColumnType::Cidr => w.push("CIDR"),
         ColumnType::MacAddr => w.push("MACADDR"),
+        ColumnType::MacAddr8 => w.push("MACADDR8"),
         ColumnType::Money => w.push("MONEY"),
         ColumnType::VarBit => w.push("VARBIT"),
         ColumnType::Range(kind) => w.push(&kind.name().to_ascii_uppercase()),

@@ -79,6 +79,7 @@ const fn type_tag(ty: &ColumnType) -> u8 {
         ColumnType::Domain(_) => 26,
         ColumnType::Named(_) => 27,
         ColumnType::Composite(_) => 28,
+        ColumnType::MacAddr8 => 29,
     }
 }
 

@@ -16,7 +16,7 @@
 //! | [`Interval`] | `INTERVAL` |
 //! | [`TsVector`], [`TsQuery`] | `TSVECTOR`, `TSQUERY` |
 //! | `std::net::IpAddr`, [`Inet`] (with a netmask), [`Cidr`] | `INET`, `INET`, `CIDR` |
-//! | [`MacAddr`] | `MACADDR` |
+//! | [`MacAddr`], [`MacAddr8`] | `MACADDR`, `MACADDR8` |
 //! | [`Money`] | `MONEY` (the amount in the smallest unit) |
 //! | [`Bits`] | `VARBIT` (reads `BIT(n)` too) |
 //! | `time::Date`, `Time`, `PrimitiveDateTime`, `OffsetDateTime` (feature `time`) | `DATE`, `TIME`, `TIMESTAMP`, `TIMESTAMPTZ` |
@@ -94,7 +94,7 @@ pub use infinite::{Infinite, MaybeInfinite};
 pub use interval::Interval;
 pub use money::Money;
 pub use named::{DomainType, NamedType};
-pub use network::{Cidr, Inet, MacAddr, NetworkError};
+pub use network::{Cidr, Inet, MacAddr, MacAddr8, NetworkError};
 pub use range::{Range, RangeElement, RangeKind};
 pub use text_search::{Lexeme, MAX_POSITION, Position, TsQuery, TsQueryItem, TsVector, Weight};
 
@@ -164,6 +164,8 @@ pub enum ColumnType {
     Cidr,
     /// `MACADDR`
     MacAddr,
+    /// `MACADDR8`
+    MacAddr8,
     /// `MONEY`
     Money,
     /// `VARBIT` (`BIT VARYING`)

@@ -181,6 +181,59 @@ impl fmt::Display for MacAddr {
     }
 }
 
+/// A `MACADDR8` value: eight bytes (EUI-64). A [`MacAddr`] converts into one the way the server
+/// casts `macaddr` to `macaddr8`, with `ff:fe` in the middle.
+///
+/// ```
+/// use orm_core::types::{MacAddr, MacAddr8};
+/// let eui64 = MacAddr8::from(MacAddr([0x08, 0, 0x2b, 1, 2, 3]));
+/// assert_eq!(eui64.to_string(), "08:00:2b:ff:fe:01:02:03");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct MacAddr8(pub [u8; 8]);
+
+impl fmt::Display for MacAddr8 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, b) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<MacAddr> for MacAddr8 {
+    fn from(m: MacAddr) -> Self {
+        let [a, b, c, d, e, g] = m.0;
+        MacAddr8([a, b, c, 0xff, 0xfe, d, e, g])
+    }
+}
+
+impl ToSql for MacAddr8 {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        out.extend_from_slice(&self.0);
+        Ok(IsNull::No)
+    }
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::MACADDR8
+    }
+    to_sql_checked!();
+}
+
+impl<'a> FromSql<'a> for MacAddr8 {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        let bytes: [u8; 8] = raw
+            .try_into()
+            .map_err(|_| format!("a macaddr8 value has 8 bytes, not {}", raw.len()))?;
+        Ok(MacAddr8(bytes))
+    }
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::MACADDR8
+    }
+}
+
 impl ToSql for Inet {
     fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
         wire::inet_to_sql(self.addr, self.prefix, out);
@@ -250,6 +303,7 @@ value_types! {
     Inet => ColumnType::Inet,
     Cidr => ColumnType::Cidr,
     MacAddr => ColumnType::MacAddr,
+    MacAddr8 => ColumnType::MacAddr8,
 }
 
 /// A host address in an `INET` column. The driver's own decoder drops a netmask, so every

@@ -42,6 +42,7 @@ pub struct Booking {
     pub network: Option<Cidr>,
     pub iface: Option<Inet>,
     pub mac: Option<MacAddr>,
+    pub mac8: Option<MacAddr8>,
     pub price: Option<Money>,
     pub flags: Option<Bits>,
 }
@@ -69,6 +70,7 @@ async fn new_types_and_exclusion_constraints_round_trip_through_autogenerate() {
         "    from_ip inet,",
         "    network cidr,",
         "    mac macaddr,",
+        "    mac8 macaddr8,",
         "    price money,",
         "    flags bit varying,",
         "    code text NOT NULL,",
@@ -100,6 +102,7 @@ async fn new_types_and_exclusion_constraints_round_trip_through_autogenerate() {
         network: None,
         iface: None,
         mac: None,
+        mac8: Some(MacAddr8([1, 2, 3, 4, 5, 6, 7, 8])),
         price: Some(Money(-1)),
         flags: Some(Bits::from_bools([true, false])),
     };

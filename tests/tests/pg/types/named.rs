@@ -223,7 +223,10 @@ async fn hstore_and_ltree_operators() {
     assert_eq!(values, [Some("1".into()), Some("2".into()), None]);
     assert_eq!(find(Film::attrs.get_value("a").eq("2")).await, ["b@x.org"]);
     // A key whose value is NULL is present.
-    assert_eq!(find(Film::attrs.holds_key("quote\"d =>")).await, ["a@x.org"]);
+    assert_eq!(
+        find(Film::attrs.holds_key("quote\"d =>")).await,
+        ["a@x.org"]
+    );
     let pairs = HashMap::from([
         ("a".to_string(), Some("1".to_string())),
         (String::new(), Some(String::new())),

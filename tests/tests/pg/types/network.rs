@@ -1,4 +1,4 @@
-//! Network addresses: `IpAddr` and `Inet` (`INET`), `Cidr` (`CIDR`), `MacAddr` (`MACADDR`),
+//! Network addresses: `IpAddr` and `Inet` (`INET`), `Cidr` (`CIDR`), `MacAddr` (`MACADDR`), `MacAddr8` (`MACADDR8`),
 //! both address families at their extremes, and a netmask never dropped silently.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -150,4 +150,58 @@ fn invalid_networks_are_typed_errors() {
         orm_postgres::types::NetworkError::HostBitsSet { .. }
     ));
     assert!(Inet::new(v6(1), 129).is_err());
+}
+
+/// `MACADDR8` (EUI-64): extremes, arrays, `NULL`, filters, the server's text form, and the
+/// conversion from a `MacAddr` agreeing with the server's cast.
+#[tokio::test]
+async fn macaddr8_round_trips() {
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[model(table = "devices")]
+    pub struct Device {
+        #[model(primary_key, generated)]
+        pub id: i64,
+        pub eui64: MacAddr8,
+        pub old: Option<MacAddr8>,
+        pub seen: Vec<MacAddr8>,
+    }
+    let t = test_database().await.unwrap();
+    t.create_all(&[Device::TABLE]).await.unwrap();
+    let mut devices = vec![
+        Device {
+            id: 0,
+            eui64: MacAddr8([0; 8]),
+            old: None,
+            seen: vec![MacAddr8([0xff; 8])],
+        },
+        Device {
+            id: 0,
+            eui64: MacAddr8([0x08, 0x00, 0x2b, 0x01, 0x02, 0x03, 0x04, 0x05]),
+            old: Some(MacAddr8::from(MacAddr([
+                0x08, 0x00, 0x2b, 0x01, 0x02, 0x03,
+            ]))),
+            seen: vec![],
+        },
+    ];
+    let back = t.fetch_all(insert_many(&devices)).await.unwrap();
+    for (d, b) in devices.iter_mut().zip(&back) {
+        d.id = b.id;
+    }
+    assert_eq!(back, devices);
+    let found = t
+        .fetch_all(select::<Device>().filter(Device::eui64.eq(devices[1].eui64)))
+        .await
+        .unwrap();
+    assert_eq!(found, [devices[1].clone()]);
+    let text: (String, String) = t
+        .fetch_one(orm_postgres::raw::query::<(String, String)>(
+            "SELECT eui64::text, ('08:00:2b:01:02:03'::macaddr::macaddr8 = old)::text FROM devices WHERE old IS NOT NULL",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        text,
+        ("08:00:2b:01:02:03:04:05".to_string(), "true".to_string())
+    );
+    assert_eq!(devices[1].eui64.to_string(), "08:00:2b:01:02:03:04:05");
 }
