@@ -2,6 +2,7 @@
 
 mod composite;
 mod custom;
+mod laws;
 mod named;
 mod network;
 mod range;
