@@ -466,11 +466,11 @@ impl<'a> CustomTypeInput<'a> {
                     ),
                     Fields::Unit => cx.error_spanned_by(&input.ident, NAMED),
                 },
-                Data::Enum(e) => cx.error_spanned_by(
-                    &e.enum_token,
+                Data::Enum(e) => cx.error_at(
+                    e.enum_token.span,
                     format!("{NAMED}; for an `ENUM` type derive `DbEnum`"),
                 ),
-                Data::Union(u) => cx.error_spanned_by(&u.union_token, NAMED),
+                Data::Union(u) => cx.error_at(u.union_token.span, NAMED),
             }
         }
         CustomTypeInput {

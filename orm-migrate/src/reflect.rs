@@ -582,8 +582,7 @@ async fn reflect_unsupported(
     schemas: &[String],
     out: &mut Schema,
 ) -> Result<()> {
-    let sql = concat!(
-        "SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'rule' END, \
+    let sql = "SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'rule' END, \
                 n.nspname || '.' || c.relname || '.' || r.rulename FROM pg_rewrite r \
            JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE r.rulename <> '_RETURN' AND n.nspname = ANY(:schemas) \
@@ -591,8 +590,7 @@ async fn reflect_unsupported(
          SELECT 'policy', n.nspname || '.' || c.relname || '.' || p.polname FROM pg_policy p \
            JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE n.nspname = ANY(:schemas) \
-         ORDER BY 1, 2"
-    );
+         ORDER BY 1, 2";
     let rows = db
         .fetch_all(query::<(String, String)>(sql).bind("schemas", schemas.to_vec()))
         .await?;

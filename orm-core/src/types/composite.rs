@@ -459,23 +459,27 @@ mod tests {
     fn encodes_and_decodes_by_attribute_name() {
         let ty = address_type();
         let mut out = BytesMut::new();
-        let mut e = Encoder::start(&ADDRESS, &ty, &mut out).unwrap();
-        e.field(0, "city", &"Paris, \"15e\"".to_owned()).unwrap();
-        e.field(1, "zip", &Option::<i32>::None).unwrap();
-        let mut d = Decoder::start(&ADDRESS, &ty, &out).unwrap();
+        let mut e = Encoder::start(&ADDRESS, &ty, &mut out).expect("composite");
+        e.field(0, "city", &"Paris, \"15e\"".to_owned())
+            .expect("composite");
+        e.field(1, "zip", &Option::<i32>::None).expect("composite");
+        let mut d = Decoder::start(&ADDRESS, &ty, &out).expect("composite");
         assert_eq!(d.next_attribute(), Some("city"));
-        assert_eq!(d.field::<String>("city").unwrap(), "Paris, \"15e\"");
-        assert_eq!(d.field::<Option<i32>>("zip").unwrap(), None);
+        assert_eq!(
+            d.field::<String>("city").expect("composite"),
+            "Paris, \"15e\""
+        );
+        assert_eq!(d.field::<Option<i32>>("zip").expect("composite"), None);
         assert_eq!(d.next_attribute(), None);
-        assert_eq!(d.finish(Some(()), "zip").unwrap(), ());
+        assert_eq!(d.finish(Some(()), "zip").expect("composite"), ());
     }
 
     #[test]
     fn mismatches_are_typed_errors() {
         let ty = address_type();
         let mut out = BytesMut::new();
-        let mut e = Encoder::start(&ADDRESS, &ty, &mut out).unwrap();
-        let err = e.field(0, "city", &1_i64).unwrap_err();
+        let mut e = Encoder::start(&ADDRESS, &ty, &mut out).expect("composite");
+        let err = e.field(0, "city", &1_i64).expect_err("mismatch");
         assert!(matches!(
             err.downcast_ref::<CompositeMismatch>(),
             Some(CompositeMismatch::AttributeType {
@@ -483,20 +487,21 @@ mod tests {
                 ..
             })
         ));
-        let err = Encoder::start(&ADDRESS, &Type::TEXT, &mut BytesMut::new())
-            .err()
-            .unwrap();
+        let Err(err) = Encoder::start(&ADDRESS, &Type::TEXT, &mut BytesMut::new()) else {
+            panic!("text is not a composite type");
+        };
         assert!(matches!(
             err.downcast_ref::<CompositeMismatch>(),
             Some(CompositeMismatch::NotComposite { .. })
         ));
         // A NULL into a non-Option field, and a truncated value.
         let mut out = BytesMut::new();
-        let mut e = Encoder::start(&ADDRESS, &ty, &mut out).unwrap();
-        e.field(0, "city", &Option::<String>::None).unwrap();
-        e.field(1, "zip", &7_i32).unwrap();
-        let mut d = Decoder::start(&ADDRESS, &ty, &out).unwrap();
-        let err = d.field::<String>("city").unwrap_err();
+        let mut e = Encoder::start(&ADDRESS, &ty, &mut out).expect("composite");
+        e.field(0, "city", &Option::<String>::None)
+            .expect("composite");
+        e.field(1, "zip", &7_i32).expect("composite");
+        let mut d = Decoder::start(&ADDRESS, &ty, &out).expect("composite");
+        let err = d.field::<String>("city").expect_err("mismatch");
         assert!(matches!(
             err.downcast_ref::<CompositeMismatch>(),
             Some(CompositeMismatch::UnexpectedNull {
@@ -504,9 +509,9 @@ mod tests {
                 ..
             })
         ));
-        let mut d = Decoder::start(&ADDRESS, &ty, &out[..out.len() - 2]).unwrap();
-        d.field::<Option<String>>("city").unwrap();
-        let err = d.field::<i32>("zip").unwrap_err();
+        let mut d = Decoder::start(&ADDRESS, &ty, &out[..out.len() - 2]).expect("composite");
+        d.field::<Option<String>>("city").expect("composite");
+        let err = d.field::<i32>("zip").expect_err("mismatch");
         assert!(matches!(
             err.downcast_ref::<CompositeMismatch>(),
             Some(CompositeMismatch::Malformed { .. })

@@ -262,7 +262,8 @@ async fn composite_types_round_trip_through_autogenerate() {
         assert!(up.contains(expected), "missing {expected:?} in:\n{up}");
     }
     assert!(
-        up.find("CREATE TYPE").unwrap() < up.find("CREATE TABLE").unwrap(),
+        up.find("CREATE TYPE").expect("create type")
+            < up.find("CREATE TABLE").expect("create table"),
         "{up}"
     );
     let mig = migrator(revisions(std::slice::from_ref(&m1)));
