@@ -338,7 +338,7 @@ pub(crate) fn model_columns(table: &'static crate::meta::Table) -> Vec<Node> {
         .iter()
         .map(|c| {
             Node::Column(ColumnRef {
-                table: table.name,
+                table: c.qualifier(table.name),
                 name: c.name,
             })
         })
@@ -377,7 +377,7 @@ pub(crate) fn model_select_list(
                 DEFERRED_PLACEHOLDER
             } else {
                 Node::Column(ColumnRef {
-                    table: qualifier,
+                    table: c.qualifier(qualifier),
                     name: c.name,
                 })
             }

@@ -1,0 +1,60 @@
+//! The employee / manager / engineer story of joined-table inheritance: a `staff` base table
+//! with the shared columns and a `role` discriminator, and one table per subtype (`chiefs`,
+//! `developers`) holding its own columns, keyed by the base table's key.
+
+use orm_postgres::prelude::*;
+
+/// Every staff member: a chief or a developer. Loaded with a `LEFT JOIN` of both subtype tables
+/// unless a query asks for `selectin`.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "staff", discriminator = "role")]
+pub enum Staff {
+    #[model(value = "chief")]
+    Chief(Chief),
+    #[model(value = "developer")]
+    Developer(Developer),
+}
+
+/// A chief: the shared `name` (in `staff`) and a budget (in `chiefs`).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(inherits = Staff, table = "chiefs")]
+pub struct Chief {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    #[model(shared, unique)]
+    pub name: String,
+    pub budget: i32,
+}
+
+/// A developer: the shared `name` and a language and level (in `developers`).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(inherits = Staff, table = "developers")]
+pub struct Developer {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    #[model(shared, unique)]
+    pub name: String,
+    pub language: String,
+    pub level: Option<i16>,
+}
+
+impl Chief {
+    pub fn new(name: &str, budget: i32) -> Chief {
+        Chief {
+            id: 0,
+            name: name.into(),
+            budget,
+        }
+    }
+}
+
+impl Developer {
+    pub fn new(name: &str, language: &str) -> Developer {
+        Developer {
+            id: 0,
+            name: name.into(),
+            language: language.into(),
+            level: None,
+        }
+    }
+}
