@@ -1,0 +1,320 @@
+//! Joined-table inheritance: DDL, reads of the enum and of its variants, and the session's
+//! statements (base then subtype on insert, only the changed table on update, subtype then
+//! base on delete).
+
+use orm_postgres::prelude::*;
+use orm_postgres::{ErrorKind, assert_queries};
+use orm_tests::joined::{Chief, Developer, Staff};
+
+/// (table, column, type, nullable) of the three tables, as the server has them.
+async fn columns(db: &Database) -> Vec<(String, String, String, bool)> {
+    db.fetch_all(orm_postgres::raw::query::<(String, String, String, bool)>(
+        "SELECT table_name::text, column_name::text, data_type::text, is_nullable = 'YES' \
+         FROM information_schema.columns \
+         WHERE table_name IN ('staff', 'chiefs', 'developers') \
+         ORDER BY table_name, ordinal_position",
+    ))
+    .await
+    .unwrap()
+}
+
+/// Three staff members through the session: a chief and two developers.
+async fn seed(db: &Database) -> (Chief, Developer, Developer) {
+    let mut s = db.session();
+    let ann = s.add(Staff::from(Chief::new("ann", 100)));
+    let bob = s.add(Staff::from(Developer::new("bob", "rust")));
+    let cid = s.add(Staff::from(Developer {
+        level: Some(3),
+        ..Developer::new("cid", "c")
+    }));
+    s.commit().await.unwrap();
+    let chief = |t: &Tracked<Staff>| match &*t.read() {
+        Staff::Chief(c) => c.clone(),
+        other => panic!("not a chief: {other:?}"),
+    };
+    let dev = |t: &Tracked<Staff>| match &*t.read() {
+        Staff::Developer(d) => d.clone(),
+        other => panic!("not a developer: {other:?}"),
+    };
+    (chief(&ann), dev(&bob), dev(&cid))
+}
+
+#[orm_postgres::test(tables(Staff))]
+async fn create_all_makes_the_base_table_and_one_table_per_subtype(db: Database) {
+    let cols = columns(&db).await;
+    let cols: Vec<(&str, &str, &str, bool)> = cols
+        .iter()
+        .map(|(t, c, ty, n)| (t.as_str(), c.as_str(), ty.as_str(), *n))
+        .collect();
+    assert_eq!(
+        cols,
+        [
+            ("chiefs", "id", "bigint", false),
+            ("chiefs", "budget", "integer", false),
+            ("developers", "id", "bigint", false),
+            ("developers", "language", "text", false),
+            ("developers", "level", "smallint", true),
+            ("staff", "id", "bigint", false),
+            ("staff", "name", "text", false),
+            ("staff", "role", "text", false),
+        ]
+    );
+    // Each subtype key references the base key, ON DELETE CASCADE.
+    let fks: Vec<(String, String)> = db
+        .fetch_all(orm_postgres::raw::query::<(String, String)>(
+            "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE contype = 'f' AND confrelid = 'staff'::regclass ORDER BY 1",
+        ))
+        .await
+        .unwrap();
+    let fks: Vec<(&str, &str)> = fks.iter().map(|(t, d)| (t.as_str(), d.as_str())).collect();
+    assert_eq!(
+        fks,
+        [
+            (
+                "chiefs",
+                "FOREIGN KEY (id) REFERENCES staff(id) ON DELETE CASCADE"
+            ),
+            (
+                "developers",
+                "FOREIGN KEY (id) REFERENCES staff(id) ON DELETE CASCADE"
+            ),
+        ]
+    );
+}
+
+#[orm_postgres::test(tables(Staff))]
+async fn the_session_inserts_the_base_row_then_the_subtype_row(db: Database) {
+    let mut s = db.session();
+    let ann = s.add(Staff::from(Chief::new("ann", 100)));
+    let bob = s.add(Staff::from(Developer::new("bob", "rust")));
+    // The base rows of both variants in one INSERT reading back the keys; then each subtype
+    // table's rows, with those keys.
+    assert_queries!(
+        s,
+        [
+            "BEGIN*",
+            r#"INSERT INTO "staff" ("name", "role") SELECT * RETURNING "id""#,
+            r#"INSERT INTO "chiefs" ("id", "budget") SELECT *"#,
+            r#"INSERT INTO "developers" ("id", "language", "level") SELECT *"#,
+            "COMMIT"
+        ],
+        async { s.commit().await }
+    )
+    .unwrap();
+    assert!(ann.pk() > 0 && bob.pk() == ann.pk() + 1);
+    let rows: Vec<(i64, String, String)> = db
+        .fetch_all(orm_postgres::raw::query::<(i64, String, String)>(
+            "SELECT s.id, s.role, coalesce(c.budget::text, d.language) FROM staff s \
+             LEFT JOIN chiefs c USING (id) LEFT JOIN developers d USING (id) ORDER BY s.id",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        [
+            (ann.pk(), "chief".to_owned(), "100".to_owned()),
+            (bob.pk(), "developer".to_owned(), "rust".to_owned()),
+        ]
+    );
+}
+
+#[orm_postgres::test(tables(Staff))]
+async fn the_enum_reads_each_row_as_its_variant_through_a_left_join(db: Database) {
+    let (ann, bob, cid) = seed(&db).await;
+    let all = assert_queries!(
+        db,
+        [r#"SELECT "staff"."id", "staff"."name", "chiefs"."budget", "staff"."role", "developers"."language", "developers"."level" FROM "staff" LEFT JOIN "chiefs" ON "chiefs"."id" = "staff"."id" LEFT JOIN "developers" ON "developers"."id" = "staff"."id" ORDER BY "staff"."id""#],
+        async { db.fetch_all(select::<Staff>().order_by(Chief::id)).await }
+    )
+    .unwrap();
+    assert_eq!(
+        all,
+        [
+            Staff::Chief(ann.clone()),
+            Staff::Developer(bob.clone()),
+            Staff::Developer(cid.clone())
+        ]
+    );
+    assert_eq!(ann.budget, 100);
+    assert_eq!((cid.language.as_str(), cid.level), ("c", Some(3)));
+    // Filters on a shared column, and on a subtype column, of the enum.
+    let named = db
+        .fetch_all(select::<Staff>().filter(Developer::name.eq("bob")))
+        .await
+        .unwrap();
+    assert_eq!(named, [Staff::Developer(bob.clone())]);
+    let rich = db
+        .fetch_all(select::<Staff>().filter(Chief::budget.ge(50)))
+        .await
+        .unwrap();
+    assert_eq!(rich, [Staff::Chief(ann.clone())]);
+    assert_eq!(db.fetch_one(select::<Staff>().count()).await.unwrap(), 3);
+}
+
+#[orm_postgres::test(tables(Staff))]
+async fn a_variant_reads_its_rows_through_an_inner_join(db: Database) {
+    let (ann, bob, cid) = seed(&db).await;
+    let chiefs = assert_queries!(
+        db,
+        [r#"SELECT "staff"."id", "staff"."name", "chiefs"."budget", "staff"."role" FROM "staff" JOIN "chiefs" ON "chiefs"."id" = "staff"."id" WHERE "staff"."role" = $1"#],
+        async { db.fetch_all(select::<Chief>()).await }
+    )
+    .unwrap();
+    assert_eq!(chiefs, [ann]);
+    let devs = db
+        .fetch_all(
+            select::<Developer>()
+                .filter(Developer::language.ne("go"))
+                .order_by(Developer::name.desc()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(devs, [cid.clone(), bob.clone()]);
+    let leveled = db
+        .fetch_all(select::<Developer>().filter(Developer::level.is_not_null()))
+        .await
+        .unwrap();
+    assert_eq!(leveled, [cid]);
+    assert_eq!(
+        db.fetch_one(select::<Developer>().count()).await.unwrap(),
+        2
+    );
+    // A shared column's filter on a variant: bob is no chief.
+    let none = db
+        .fetch_all(select::<Chief>().filter(Chief::name.eq("bob")))
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+#[orm_postgres::test(tables(Staff))]
+async fn an_update_touches_only_the_table_whose_columns_changed(db: Database) {
+    seed(&db).await;
+    let mut s = db.session();
+    let all = s.all(select::<Staff>().order_by(Chief::id)).await.unwrap();
+    let (ann, bob) = (&all[0], &all[1]);
+    if let Staff::Chief(c) = &mut *ann.write() {
+        c.budget = 250;
+    }
+    assert_queries!(
+        s,
+        [
+            r#"UPDATE "chiefs" SET "budget" = "orm_v"."v0" FROM * WHERE "chiefs"."id" = "orm_v"."k0""#,
+            "COMMIT"
+        ],
+        async { s.commit().await }
+    )
+    .unwrap();
+    if let Staff::Developer(d) = &mut *bob.write() {
+        d.name = "robert".into();
+    }
+    assert_queries!(
+        s,
+        [
+            "BEGIN*",
+            r#"UPDATE "staff" SET "name" = "orm_v"."v0" FROM * WHERE "staff"."id" = "orm_v"."k0""#,
+            "COMMIT"
+        ],
+        async { s.commit().await }
+    )
+    .unwrap();
+    // Both tables: one UPDATE each, the base table's first.
+    if let Staff::Developer(d) = &mut *bob.write() {
+        d.name = "rob".into();
+        d.level = Some(9);
+    }
+    assert_queries!(
+        s,
+        [
+            "BEGIN*",
+            r#"UPDATE "staff" SET "name" = *"#,
+            r#"UPDATE "developers" SET "level" = *"#,
+            "COMMIT"
+        ],
+        async { s.commit().await }
+    )
+    .unwrap();
+    let chief = db.fetch_one(select::<Chief>()).await.unwrap();
+    assert_eq!((chief.name.as_str(), chief.budget), ("ann", 250));
+    let rob = db
+        .fetch_one(select::<Developer>().filter(Developer::id.eq(bob.pk())))
+        .await
+        .unwrap();
+    assert_eq!((rob.name.as_str(), rob.level), ("rob", Some(9)));
+}
+
+#[orm_postgres::test(tables(Staff))]
+async fn a_delete_removes_the_subtype_row_then_the_base_row(db: Database) {
+    seed(&db).await;
+    let mut s = db.session();
+    let all = s.all(select::<Staff>().order_by(Chief::id)).await.unwrap();
+    s.delete(&all[0]).unwrap();
+    s.delete(&all[1]).unwrap();
+    assert_queries!(
+        s,
+        [
+            r#"DELETE FROM "chiefs" USING *"#,
+            r#"DELETE FROM "developers" USING *"#,
+            r#"DELETE FROM "staff" USING *"#,
+            "COMMIT"
+        ],
+        async { s.commit().await }
+    )
+    .unwrap();
+    let left = db.fetch_all(select::<Staff>()).await.unwrap();
+    assert!(matches!(&left[..], [Staff::Developer(d)] if d.name == "cid"));
+    let rows: i64 = db
+        .fetch_one(orm_postgres::raw::query::<i64>(
+            "SELECT (SELECT count(*) FROM chiefs) + (SELECT count(*) FROM developers)",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+}
+
+#[orm_postgres::test(tables(Staff))]
+async fn the_identity_map_is_keyed_on_the_base_key(db: Database) {
+    let mut s = db.session();
+    let ann = s.add(Staff::from(Chief::new("ann", 100)));
+    s.commit().await.unwrap();
+    let again = s.get::<Staff>(ann.pk()).await.unwrap().unwrap();
+    assert!(Tracked::ptr_eq(&ann, &again), "one object per row");
+
+    let mut s2 = db.session();
+    let a = s2.get::<Staff>(ann.pk()).await.unwrap().unwrap();
+    assert_eq!(
+        *a.read(),
+        Staff::Chief(Chief {
+            id: ann.pk(),
+            ..Chief::new("ann", 100)
+        })
+    );
+    let all = s2.all(select::<Staff>()).await.unwrap();
+    assert!(Tracked::ptr_eq(&a, &all[0]));
+    // A change made elsewhere, refreshed from both tables.
+    db.batch_execute("UPDATE chiefs SET budget = 7; UPDATE staff SET name = 'anne'")
+        .await
+        .unwrap();
+    s2.refresh(&a).await.unwrap();
+    assert!(matches!(&*a.read(), Staff::Chief(c) if c.budget == 7 && c.name == "anne"));
+}
+
+#[orm_postgres::test(tables(Staff))]
+async fn constraint_violations_are_typed_errors(db: Database) {
+    seed(&db).await;
+    // `name` is unique in the base table.
+    let mut s = db.session();
+    s.add(Staff::from(Developer::new("ann", "go")));
+    let err = s.commit().await.unwrap_err();
+    assert!(err.is_unique_violation(), "{err:?}");
+    // A subtype row needs its base row.
+    let err = db
+        .batch_execute("INSERT INTO chiefs (id, budget) VALUES (999, 1)")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::ForeignKeyViolation(_)),
+        "{err:?}"
+    );
+}
