@@ -32,3 +32,34 @@ fn base_and_subtype_tables() {
         .collect();
     assert_snapshot!(tables.join(";\n"));
 }
+
+#[test]
+fn core_writes_go_through_the_base_key() {
+    // A variant's UPDATE writes the one table holding its SET columns, for the rows its
+    // filter (on any of its tables) selects.
+    assert_snapshot!(sql(update::<Chief>()
+        .set(Chief::budget, 5)
+        .filter(Chief::name.eq("ann"))));
+    assert_snapshot!(sql(update::<Developer>()
+        .set(Developer::name, "bob".to_string())
+        .filter(Developer::language.eq("go"))));
+    // A DELETE removes base rows; the subtype rows go with them (ON DELETE CASCADE).
+    assert_snapshot!(sql(delete::<Chief>().filter(Chief::budget.lt(10))));
+    assert_snapshot!(sql(delete::<Staff>().filter(Developer::level.is_null())));
+}
+
+#[test]
+fn writes_that_span_tables_are_typed_errors() {
+    let err = |r: orm_postgres::Result<_>| r.unwrap_err().to_string();
+    let e = err(insert(&Chief::new("ann", 1)).compile());
+    assert!(e.contains("insert it through a session"), "{e}");
+    let e = err(insert_many(&[Staff::from(Chief::new("ann", 1))]).compile());
+    assert!(e.contains("joined-table inheritance"), "{e}");
+    let e = err(update::<Chief>()
+        .set(Chief::budget, 5)
+        .set(Chief::name, "x".to_string())
+        .compile());
+    assert!(e.contains("sets columns of several tables"), "{e}");
+    let e = err(update_model(&Chief::new("ann", 1)).compile());
+    assert!(e.contains("several tables"), "{e}");
+}

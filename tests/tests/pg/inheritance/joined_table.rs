@@ -318,3 +318,68 @@ async fn constraint_violations_are_typed_errors(db: Database) {
         "{err:?}"
     );
 }
+
+#[orm_postgres::test(tables(Staff))]
+async fn core_updates_and_deletes_reach_the_right_tables(db: Database) {
+    let (ann, bob, cid) = seed(&db).await;
+    let n = db
+        .execute(update::<Chief>().set(Chief::budget, 5))
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let n = db
+        .execute(
+            update::<Developer>()
+                .set(Developer::name, "robert".to_string())
+                .filter(Developer::language.eq("rust")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    // Deleting a variant's rows deletes their base rows; the subtype rows cascade.
+    let n = db
+        .execute(delete::<Developer>().filter(Developer::level.is_not_null()))
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let all = db
+        .fetch_all(select::<Staff>().order_by(Chief::id))
+        .await
+        .unwrap();
+    assert_eq!(
+        all,
+        [
+            Staff::Chief(Chief { budget: 5, ..ann }),
+            Staff::Developer(Developer {
+                name: "robert".into(),
+                ..bob
+            })
+        ]
+    );
+    let left: i64 = db
+        .fetch_one(
+            orm_postgres::raw::query::<i64>("SELECT count(*) FROM developers WHERE id = :id")
+                .bind("id", cid.id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the subtype row went with its base row");
+}
+
+#[orm_postgres::test(tables(Staff))]
+async fn writes_one_statement_cannot_do_are_typed_errors(db: Database) {
+    let err = db.execute(insert(&Chief::new("ann", 1))).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidStatement(_)),
+        "{err:?}"
+    );
+    let err = db
+        .copy_in(&[Staff::from(Chief::new("ann", 1))])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("joined-table"), "{err}");
+    let err = db.copy_out::<Chief>().await.err().unwrap();
+    assert!(err.to_string().contains("joined-table"), "{err}");
+    // Nothing was written.
+    assert_eq!(db.fetch_one(select::<Staff>().count()).await.unwrap(), 0);
+}
