@@ -162,8 +162,8 @@ pub use orm_macros::test as orm_test;
 // Single-table inheritance.
 pub use crate::inherit::{Inheritance, Variant, read_discriminator};
 pub use crate::meta::{
-    Discriminator, Joined, base_columns, base_len, column_position, inverse, merge_columns,
-    merge_parts, merged_len, parts_len, positions, subtype_key,
+    Discriminator, Joined, PolymorphicLoad, base_columns, base_len, column_position, inverse,
+    merge_columns, merge_parts, merged_len, parts_len, positions, subtype_key,
 };
 pub use crate::session::{
     PersistVariant, changed_variant_columns, decode_variant_column, enum_column_array,

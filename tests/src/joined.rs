@@ -58,3 +58,37 @@ impl Developer {
         }
     }
 }
+
+/// The same tables seen through an enum that loads its subtype rows the *selectin* way by
+/// default (`polymorphic = "selectin"`).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "staff", discriminator = "role", polymorphic = "selectin")]
+pub enum Crew {
+    #[model(value = "chief")]
+    Lead(Lead),
+    #[model(value = "developer")]
+    Coder(Coder),
+}
+
+/// `Chief` as a variant of [`Crew`].
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(inherits = Crew, table = "chiefs")]
+pub struct Lead {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    #[model(shared, unique)]
+    pub name: String,
+    pub budget: i32,
+}
+
+/// `Developer` as a variant of [`Crew`].
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(inherits = Crew, table = "developers")]
+pub struct Coder {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    #[model(shared, unique)]
+    pub name: String,
+    pub language: String,
+    pub level: Option<i16>,
+}

@@ -25,12 +25,46 @@ pub struct Joined {
     /// Whether the parts are joined with `LEFT JOIN` (the enum: a row has one of them) rather
     /// than `JOIN` (a variant: its rows have its part).
     pub outer: bool,
+    /// The enum's discriminator values, one per part (in the same order).
+    pub values: &'static [&'static str],
+    /// How a query of the enum loads the subtype columns unless it says otherwise.
+    pub load: PolymorphicLoad,
+}
+
+/// How a query of a joined-table inheritance enum loads its subtype columns (SQLAlchemy's
+/// `with_polymorphic` and `selectin_polymorphic`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PolymorphicLoad {
+    /// One query: the base table `LEFT JOIN` every subtype table (the default).
+    #[default]
+    Joined,
+    /// The base rows' keys and discriminators first, then one query per variant present:
+    /// `... FROM base JOIN part ... WHERE key = ANY($1)`.
+    SelectIn,
 }
 
 impl Joined {
     /// The tables of a joined hierarchy.
     pub const fn new(base: &'static Table, parts: &'static [&'static Table], outer: bool) -> Self {
-        Joined { base, parts, outer }
+        Joined {
+            base,
+            parts,
+            outer,
+            values: &[],
+            load: PolymorphicLoad::Joined,
+        }
+    }
+
+    /// Sets the discriminator values of the parts.
+    pub const fn values(mut self, values: &'static [&'static str]) -> Self {
+        self.values = values;
+        self
+    }
+
+    /// Sets the default loading.
+    pub const fn load(mut self, load: PolymorphicLoad) -> Self {
+        self.load = load;
+        self
     }
 }
 

@@ -8,8 +8,8 @@ mod inherit;
 mod relation;
 
 pub use inherit::{
-    Discriminator, Joined, base_columns, base_len, column_position, inverse, merge_columns,
-    merge_parts, merged_len, parts_len, positions, storage_tables, subtype_key,
+    Discriminator, Joined, PolymorphicLoad, base_columns, base_len, column_position, inverse,
+    merge_columns, merge_parts, merged_len, parts_len, positions, storage_tables, subtype_key,
 };
 pub use relation::{Cascade, RelationKeys, RelationKind, RelationMeta};
 

@@ -135,6 +135,11 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
         .map(|i| format_ident!("__ORM_INV_{}", i))
         .collect();
     let first = tys[0];
+    let load = if model.attrs.selectin {
+        quote!(#p::PolymorphicLoad::SelectIn)
+    } else {
+        quote!(#p::PolymorphicLoad::Joined)
+    };
     let inheritance = inheritance_impl(model, &p);
     let variant_impls = variant_impls(model, &p);
     let handle = discriminator_handle(model, &p);
@@ -254,7 +259,9 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
             )
             .schema_opt(<#ident as #p::Inheritance>::SCHEMA);
             const __ORM_JOINED: #p::Joined =
-                #p::Joined::new(&__ORM_BASE_TABLE, &__ORM_PART_TABLES, true);
+                #p::Joined::new(&__ORM_BASE_TABLE, &__ORM_PART_TABLES, true)
+                    .values(&[#(#values),*])
+                    .load(#load);
             const __ORM_JOINED_OPT: #p::Option<&'static #p::Joined> =
                 if __ORM_NPARTS == 0 { #p::None } else { #p::Some(&__ORM_JOINED) };
 

@@ -2,9 +2,10 @@
 //! statements (base then subtype on insert, only the changed table on update, subtype then
 //! base on delete).
 
+use orm_postgres::meta::PolymorphicLoad;
 use orm_postgres::prelude::*;
 use orm_postgres::{ErrorKind, assert_queries};
-use orm_tests::joined::{Chief, Developer, Staff};
+use orm_tests::joined::{Chief, Crew, Developer, Lead, Staff};
 
 /// (table, column, type, nullable) of the three tables, as the server has them.
 async fn columns(db: &Database) -> Vec<(String, String, String, bool)> {
@@ -382,4 +383,109 @@ async fn writes_one_statement_cannot_do_are_typed_errors(db: Database) {
     assert!(err.to_string().contains("joined-table"), "{err}");
     // Nothing was written.
     assert_eq!(db.fetch_one(select::<Staff>().count()).await.unwrap(), 0);
+}
+
+#[orm_postgres::test(tables(Staff))]
+async fn selectin_loading_reads_keys_then_each_variant_present(db: Database) {
+    let (ann, bob, cid) = seed(&db).await;
+    let joined = db
+        .fetch_all(select::<Staff>().order_by(Chief::name.desc()))
+        .await
+        .unwrap();
+    let query = select::<Staff>()
+        .polymorphic(PolymorphicLoad::SelectIn)
+        .order_by(Chief::name.desc());
+    let selectin = assert_queries!(
+        db,
+        [
+            r#"SELECT "staff"."id", "staff"."role" FROM "staff" ORDER BY "staff"."name" DESC"#,
+            r#"SELECT "staff"."id", "staff"."name", "chiefs"."budget", "staff"."role", NULL, NULL FROM "staff" JOIN "chiefs" ON "chiefs"."id" = "staff"."id" WHERE "staff"."id" = ANY($1)"#,
+            r#"SELECT "staff"."id", "staff"."name", NULL, "staff"."role", "developers"."language", "developers"."level" FROM "staff" JOIN "developers" ON "developers"."id" = "staff"."id" WHERE "staff"."id" = ANY($1)"#
+        ],
+        async { db.fetch_all(query).await }
+    )
+    .unwrap();
+    assert_eq!(selectin, joined, "both strategies load the same enums");
+    assert_eq!(
+        selectin,
+        [
+            Staff::Developer(cid),
+            Staff::Developer(bob.clone()),
+            Staff::Chief(ann)
+        ]
+    );
+    // Only the variants present are queried.
+    let devs = assert_queries!(db, 2, async {
+        db.fetch_all(
+            select::<Staff>()
+                .polymorphic(PolymorphicLoad::SelectIn)
+                .filter(Developer::name.eq("bob")),
+        )
+        .await
+    })
+    .unwrap();
+    assert_eq!(devs, [Staff::Developer(bob)]);
+    // The first query reads the base table: a subtype column in it is a typed error.
+    let err = db
+        .fetch_all(
+            select::<Staff>()
+                .polymorphic(PolymorphicLoad::SelectIn)
+                .filter(Chief::budget.gt(1)),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidStatement(m) if m.contains("chiefs")),
+        "{err:?}"
+    );
+}
+
+#[orm_postgres::test(tables(Staff))]
+async fn an_enum_can_load_selectin_by_default(db: Database) {
+    let (ann, _, _) = seed(&db).await;
+    let all = assert_queries!(db, 3, async {
+        db.fetch_all(select::<Crew>().order_by(Lead::id)).await
+    })
+    .unwrap();
+    assert!(matches!(&all[0], Crew::Lead(l) if l.id == ann.id && l.budget == 100));
+    assert!(matches!(&all[2], Crew::Coder(c) if c.level == Some(3)));
+    // ... unless the query says otherwise.
+    let joined = assert_queries!(db, 1, async {
+        db.fetch_all(
+            select::<Crew>()
+                .polymorphic(PolymorphicLoad::Joined)
+                .order_by(Lead::id),
+        )
+        .await
+    })
+    .unwrap();
+    assert_eq!(joined, all);
+    // The session: one object per row either way.
+    let mut s = db.session();
+    let lead = s.get::<Crew>(ann.id).await.unwrap().unwrap();
+    let tracked = s.all(select::<Crew>().order_by(Lead::id)).await.unwrap();
+    assert_eq!(tracked.len(), 3);
+    assert!(Tracked::ptr_eq(&lead, &tracked[0]));
+    assert_eq!(db.fetch_one(select::<Crew>().count()).await.unwrap(), 3);
+}
+
+/// The statements each strategy sends for the same query, as snapshots.
+#[orm_postgres::test(tables(Staff))]
+async fn sql_of_both_loading_strategies(db: Database) {
+    seed(&db).await;
+    for load in [PolymorphicLoad::Joined, PolymorphicLoad::SelectIn] {
+        let log = db.statement_log();
+        let rows = db
+            .fetch_all(
+                select::<Staff>()
+                    .polymorphic(load)
+                    .filter(Chief::name.ne("zed"))
+                    .order_by(Chief::id)
+                    .limit(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 3);
+        insta::assert_snapshot!(format!("{load:?}"), log.finish().join(";\n"));
+    }
 }
