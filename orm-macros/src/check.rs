@@ -138,12 +138,6 @@ fn inheritance_variant(cx: &Ctxt, model: &Model) {
             "`discriminator` goes on the inheritance enum, not on a variant struct",
         );
     }
-    for (field, _) in model.relationships() {
-        cx.error_spanned_by(
-            field.ident,
-            "relationships on a variant struct of an inheritance enum are not supported yet: declare them on other models, targeting the enum",
-        );
-    }
     for field in model.columns().filter(|f| f.attrs.version.is_some()) {
         cx.error_spanned_by(
             field.ident,

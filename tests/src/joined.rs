@@ -15,7 +15,8 @@ pub enum Staff {
     Developer(Developer),
 }
 
-/// A chief: the shared `name` (in `staff`) and a budget (in `chiefs`).
+/// A chief: the shared `name` and team (in `staff`) and a budget (in `chiefs`); the team it
+/// belongs to is a relationship of the variant.
 #[derive(Model, Debug, Clone, PartialEq)]
 #[model(inherits = Staff, table = "chiefs")]
 pub struct Chief {
@@ -23,10 +24,14 @@ pub struct Chief {
     pub id: i64,
     #[model(shared, unique)]
     pub name: String,
+    #[model(shared, references = "teams.id", index)]
+    pub team_id: Option<i64>,
     pub budget: i32,
+    #[relationship(belongs_to = Team, foreign_key = "team_id")]
+    pub team: Related<Option<Team>>,
 }
 
-/// A developer: the shared `name` and a language and level (in `developers`).
+/// A developer: the shared `name` and team and a language and level (in `developers`).
 #[derive(Model, Debug, Clone, PartialEq)]
 #[model(inherits = Staff, table = "developers")]
 pub struct Developer {
@@ -34,8 +39,21 @@ pub struct Developer {
     pub id: i64,
     #[model(shared, unique)]
     pub name: String,
+    #[model(shared, references = "teams.id", index)]
+    pub team_id: Option<i64>,
     pub language: String,
     pub level: Option<i16>,
+}
+
+/// A team: its members are staff of either kind (a relationship to the enum).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "teams")]
+pub struct Team {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    pub title: String,
+    #[relationship(has_many = Staff, foreign_key = "team_id")]
+    pub members: Related<Vec<Staff>>,
 }
 
 impl Chief {
@@ -43,7 +61,9 @@ impl Chief {
         Chief {
             id: 0,
             name: name.into(),
+            team_id: None,
             budget,
+            team: Related::default(),
         }
     }
 }
@@ -53,6 +73,7 @@ impl Developer {
         Developer {
             id: 0,
             name: name.into(),
+            team_id: None,
             language: language.into(),
             level: None,
         }

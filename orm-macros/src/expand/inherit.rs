@@ -286,6 +286,12 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
                 type Nullable = #p::OptionalModel<#ident>;
             }
 
+            // A relationship's foreign key on the enum is checked on its first variant's fields.
+            #[automatically_derived]
+            impl #p::FieldsOf for #ident {
+                type Fields = #first;
+            }
+
             #[automatically_derived]
             impl #p::Model for #ident {
                 const TABLE: &'static #p::Table = &#p::Table::new(

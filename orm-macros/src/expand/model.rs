@@ -117,6 +117,11 @@ fn from_row(model: &Model, p: &TokenStream) -> TokenStream {
         impl #p::NullableRow for #ident #bounds {
             type Nullable = #p::OptionalModel<#ident>;
         }
+
+        #[automatically_derived]
+        impl #p::FieldsOf for #ident #bounds {
+            type Fields = #ident;
+        }
     }
 }
 

@@ -246,7 +246,7 @@ fn read_key(
     quote! {
         const _: () = {
             #[allow(dead_code)]
-            fn __orm_check(#row: &#from) -> #p::Option<#key> #bounds {
+            fn __orm_check(#row: &<#from as #p::FieldsOf>::Fields) -> #p::Option<#key> #bounds {
                 #body
             }
         };

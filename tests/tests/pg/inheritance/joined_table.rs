@@ -5,7 +5,7 @@
 use orm_postgres::meta::PolymorphicLoad;
 use orm_postgres::prelude::*;
 use orm_postgres::{ErrorKind, assert_queries};
-use orm_tests::joined::{Chief, Crew, Developer, Lead, Staff};
+use orm_tests::joined::{Chief, Crew, Developer, Lead, Staff, Team};
 
 /// (table, column, type, nullable) of the three tables, as the server has them.
 async fn columns(db: &Database) -> Vec<(String, String, String, bool)> {
@@ -40,7 +40,7 @@ async fn seed(db: &Database) -> (Chief, Developer, Developer) {
     (chief(&ann), dev(&bob), dev(&cid))
 }
 
-#[orm_postgres::test(tables(Staff))]
+#[orm_postgres::test(tables(Team, Staff))]
 async fn create_all_makes_the_base_table_and_one_table_per_subtype(db: Database) {
     let cols = columns(&db).await;
     let cols: Vec<(&str, &str, &str, bool)> = cols
@@ -57,6 +57,7 @@ async fn create_all_makes_the_base_table_and_one_table_per_subtype(db: Database)
             ("developers", "level", "smallint", true),
             ("staff", "id", "bigint", false),
             ("staff", "name", "text", false),
+            ("staff", "team_id", "bigint", true),
             ("staff", "role", "text", false),
         ]
     );
@@ -84,7 +85,7 @@ async fn create_all_makes_the_base_table_and_one_table_per_subtype(db: Database)
     );
 }
 
-#[orm_postgres::test(tables(Staff))]
+#[orm_postgres::test(tables(Team, Staff))]
 async fn the_session_inserts_the_base_row_then_the_subtype_row(db: Database) {
     let mut s = db.session();
     let ann = s.add(Staff::from(Chief::new("ann", 100)));
@@ -95,7 +96,7 @@ async fn the_session_inserts_the_base_row_then_the_subtype_row(db: Database) {
         s,
         [
             "BEGIN*",
-            r#"INSERT INTO "staff" ("name", "role") SELECT * RETURNING "id""#,
+            r#"INSERT INTO "staff" ("name", "team_id", "role") SELECT * RETURNING "id""#,
             r#"INSERT INTO "chiefs" ("id", "budget") SELECT *"#,
             r#"INSERT INTO "developers" ("id", "language", "level") SELECT *"#,
             "COMMIT"
@@ -120,12 +121,12 @@ async fn the_session_inserts_the_base_row_then_the_subtype_row(db: Database) {
     );
 }
 
-#[orm_postgres::test(tables(Staff))]
+#[orm_postgres::test(tables(Team, Staff))]
 async fn the_enum_reads_each_row_as_its_variant_through_a_left_join(db: Database) {
     let (ann, bob, cid) = seed(&db).await;
     let all = assert_queries!(
         db,
-        [r#"SELECT "staff"."id", "staff"."name", "chiefs"."budget", "staff"."role", "developers"."language", "developers"."level" FROM "staff" LEFT JOIN "chiefs" ON "chiefs"."id" = "staff"."id" LEFT JOIN "developers" ON "developers"."id" = "staff"."id" ORDER BY "staff"."id""#],
+        [r#"SELECT "staff"."id", "staff"."name", "staff"."team_id", "chiefs"."budget", "staff"."role", "developers"."language", "developers"."level" FROM "staff" LEFT JOIN "chiefs" ON "chiefs"."id" = "staff"."id" LEFT JOIN "developers" ON "developers"."id" = "staff"."id" ORDER BY "staff"."id""#],
         async { db.fetch_all(select::<Staff>().order_by(Chief::id)).await }
     )
     .unwrap();
@@ -153,12 +154,12 @@ async fn the_enum_reads_each_row_as_its_variant_through_a_left_join(db: Database
     assert_eq!(db.fetch_one(select::<Staff>().count()).await.unwrap(), 3);
 }
 
-#[orm_postgres::test(tables(Staff))]
+#[orm_postgres::test(tables(Team, Staff))]
 async fn a_variant_reads_its_rows_through_an_inner_join(db: Database) {
     let (ann, bob, cid) = seed(&db).await;
     let chiefs = assert_queries!(
         db,
-        [r#"SELECT "staff"."id", "staff"."name", "chiefs"."budget", "staff"."role" FROM "staff" JOIN "chiefs" ON "chiefs"."id" = "staff"."id" WHERE "staff"."role" = $1"#],
+        [r#"SELECT "staff"."id", "staff"."name", "staff"."team_id", "chiefs"."budget", "staff"."role" FROM "staff" JOIN "chiefs" ON "chiefs"."id" = "staff"."id" WHERE "staff"."role" = $1"#],
         async { db.fetch_all(select::<Chief>()).await }
     )
     .unwrap();
@@ -189,7 +190,7 @@ async fn a_variant_reads_its_rows_through_an_inner_join(db: Database) {
     assert!(none.is_empty());
 }
 
-#[orm_postgres::test(tables(Staff))]
+#[orm_postgres::test(tables(Team, Staff))]
 async fn an_update_touches_only_the_table_whose_columns_changed(db: Database) {
     seed(&db).await;
     let mut s = db.session();
@@ -245,7 +246,7 @@ async fn an_update_touches_only_the_table_whose_columns_changed(db: Database) {
     assert_eq!((rob.name.as_str(), rob.level), ("rob", Some(9)));
 }
 
-#[orm_postgres::test(tables(Staff))]
+#[orm_postgres::test(tables(Team, Staff))]
 async fn a_delete_removes_the_subtype_row_then_the_base_row(db: Database) {
     seed(&db).await;
     let mut s = db.session();
@@ -274,7 +275,7 @@ async fn a_delete_removes_the_subtype_row_then_the_base_row(db: Database) {
     assert_eq!(rows, 1);
 }
 
-#[orm_postgres::test(tables(Staff))]
+#[orm_postgres::test(tables(Team, Staff))]
 async fn the_identity_map_is_keyed_on_the_base_key(db: Database) {
     let mut s = db.session();
     let ann = s.add(Staff::from(Chief::new("ann", 100)));
@@ -301,7 +302,7 @@ async fn the_identity_map_is_keyed_on_the_base_key(db: Database) {
     assert!(matches!(&*a.read(), Staff::Chief(c) if c.budget == 7 && c.name == "anne"));
 }
 
-#[orm_postgres::test(tables(Staff))]
+#[orm_postgres::test(tables(Team, Staff))]
 async fn constraint_violations_are_typed_errors(db: Database) {
     seed(&db).await;
     // `name` is unique in the base table.
@@ -320,7 +321,7 @@ async fn constraint_violations_are_typed_errors(db: Database) {
     );
 }
 
-#[orm_postgres::test(tables(Staff))]
+#[orm_postgres::test(tables(Team, Staff))]
 async fn core_updates_and_deletes_reach_the_right_tables(db: Database) {
     let (ann, bob, cid) = seed(&db).await;
     let n = db
@@ -367,7 +368,7 @@ async fn core_updates_and_deletes_reach_the_right_tables(db: Database) {
     assert_eq!(left, 0, "the subtype row went with its base row");
 }
 
-#[orm_postgres::test(tables(Staff))]
+#[orm_postgres::test(tables(Team, Staff))]
 async fn writes_one_statement_cannot_do_are_typed_errors(db: Database) {
     let err = db.execute(insert(&Chief::new("ann", 1))).await.unwrap_err();
     assert!(
@@ -385,7 +386,7 @@ async fn writes_one_statement_cannot_do_are_typed_errors(db: Database) {
     assert_eq!(db.fetch_one(select::<Staff>().count()).await.unwrap(), 0);
 }
 
-#[orm_postgres::test(tables(Staff))]
+#[orm_postgres::test(tables(Team, Staff))]
 async fn selectin_loading_reads_keys_then_each_variant_present(db: Database) {
     let (ann, bob, cid) = seed(&db).await;
     let joined = db
@@ -399,8 +400,8 @@ async fn selectin_loading_reads_keys_then_each_variant_present(db: Database) {
         db,
         [
             r#"SELECT "staff"."id", "staff"."role" FROM "staff" ORDER BY "staff"."name" DESC"#,
-            r#"SELECT "staff"."id", "staff"."name", "chiefs"."budget", "staff"."role", NULL, NULL FROM "staff" JOIN "chiefs" ON "chiefs"."id" = "staff"."id" WHERE "staff"."id" = ANY($1)"#,
-            r#"SELECT "staff"."id", "staff"."name", NULL, "staff"."role", "developers"."language", "developers"."level" FROM "staff" JOIN "developers" ON "developers"."id" = "staff"."id" WHERE "staff"."id" = ANY($1)"#
+            r#"SELECT "staff"."id", "staff"."name", "staff"."team_id", "chiefs"."budget", "staff"."role", NULL, NULL FROM "staff" JOIN "chiefs" ON "chiefs"."id" = "staff"."id" WHERE "staff"."id" = ANY($1)"#,
+            r#"SELECT "staff"."id", "staff"."name", "staff"."team_id", NULL, "staff"."role", "developers"."language", "developers"."level" FROM "staff" JOIN "developers" ON "developers"."id" = "staff"."id" WHERE "staff"."id" = ANY($1)"#
         ],
         async { db.fetch_all(query).await }
     )
@@ -440,7 +441,7 @@ async fn selectin_loading_reads_keys_then_each_variant_present(db: Database) {
     );
 }
 
-#[orm_postgres::test(tables(Staff))]
+#[orm_postgres::test(tables(Team, Staff))]
 async fn an_enum_can_load_selectin_by_default(db: Database) {
     let (ann, _, _) = seed(&db).await;
     let all = assert_queries!(db, 3, async {
@@ -470,7 +471,7 @@ async fn an_enum_can_load_selectin_by_default(db: Database) {
 }
 
 /// The statements each strategy sends for the same query, as snapshots.
-#[orm_postgres::test(tables(Staff))]
+#[orm_postgres::test(tables(Team, Staff))]
 async fn sql_of_both_loading_strategies(db: Database) {
     seed(&db).await;
     for load in [PolymorphicLoad::Joined, PolymorphicLoad::SelectIn] {
@@ -488,4 +489,118 @@ async fn sql_of_both_loading_strategies(db: Database) {
         assert_eq!(rows.len(), 3);
         insta::assert_snapshot!(format!("{load:?}"), log.finish().join(";\n"));
     }
+}
+
+/// Two teams; ann (chief) and bob (developer) in red, cid (developer) in blue.
+async fn teams(db: &Database) -> (Team, Team) {
+    let team = |title: &str| Team {
+        id: 0,
+        title: title.into(),
+        members: Related::default(),
+    };
+    let red = db.fetch_one(insert(&team("red"))).await.unwrap();
+    let blue = db.fetch_one(insert(&team("blue"))).await.unwrap();
+    let mut s = db.session();
+    s.add(Staff::from(Chief {
+        team_id: Some(red.id),
+        ..Chief::new("ann", 1)
+    }));
+    s.add(Staff::from(Developer {
+        team_id: Some(red.id),
+        ..Developer::new("bob", "rust")
+    }));
+    s.add(Staff::from(Developer {
+        team_id: Some(blue.id),
+        ..Developer::new("cid", "go")
+    }));
+    s.commit().await.unwrap();
+    (red, blue)
+}
+
+fn member_names(team: &Team) -> Vec<String> {
+    let mut names: Vec<String> = team
+        .members
+        .get()
+        .unwrap()
+        .iter()
+        .map(|m| match m {
+            Staff::Chief(c) => format!("chief {}", c.name),
+            Staff::Developer(d) => format!("developer {} ({})", d.name, d.language),
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[orm_postgres::test(tables(Team, Staff))]
+async fn a_variant_belongs_to_a_model_loaded_selectin_or_joined(db: Database) {
+    let (red, _) = teams(&db).await;
+    let chiefs = assert_queries!(db, 2, async {
+        db.fetch_all(select::<Chief>().load(Chief::team.selectin()))
+            .await
+    })
+    .unwrap();
+    assert_eq!(chiefs.len(), 1);
+    let team = chiefs[0].team.get().unwrap().as_ref().unwrap();
+    assert_eq!((team.id, team.title.as_str()), (red.id, "red"));
+    let joined = assert_queries!(db, 1, async {
+        db.fetch_all(select::<Chief>().load(Chief::team.joined()))
+            .await
+    })
+    .unwrap();
+    assert_eq!(
+        joined[0].team.get().unwrap().as_ref().map(|t| t.id),
+        Some(red.id)
+    );
+}
+
+#[orm_postgres::test(tables(Team, Staff))]
+async fn a_model_has_many_of_the_enum_loaded_selectin_or_joined(db: Database) {
+    let (red, blue) = teams(&db).await;
+    let expected = [
+        vec!["chief ann".to_owned(), "developer bob (rust)".to_owned()],
+        vec!["developer cid (go)".to_owned()],
+    ];
+    let loaded = assert_queries!(db, 2, async {
+        db.fetch_all(
+            select::<Team>()
+                .order_by(Team::id)
+                .load(Team::members.selectin()),
+        )
+        .await
+    })
+    .unwrap();
+    assert_eq!((loaded[0].id, loaded[1].id), (red.id, blue.id));
+    assert_eq!(
+        [member_names(&loaded[0]), member_names(&loaded[1])],
+        expected
+    );
+    let joined = assert_queries!(db, 1, async {
+        db.fetch_all(
+            select::<Team>()
+                .order_by(Team::id)
+                .load(Team::members.joined()),
+        )
+        .await
+    })
+    .unwrap();
+    assert_eq!(
+        [member_names(&joined[0]), member_names(&joined[1])],
+        expected
+    );
+
+    // The session links the members into its identity map, keyed on the base key.
+    let mut s = db.session();
+    let all = s.all(select::<Staff>().order_by(Chief::id)).await.unwrap();
+    let teams = s
+        .all(
+            select::<Team>()
+                .order_by(Team::id)
+                .load(Team::members.selectin()),
+        )
+        .await
+        .unwrap();
+    let members = s.related(&teams[0], Team::members).unwrap();
+    assert_eq!(members.len(), 2);
+    assert!(members.iter().any(|m| Tracked::ptr_eq(m, &all[0])));
 }
