@@ -243,6 +243,9 @@ fn read_key(
         [single] => single.clone(),
         reads => quote!(#p::Some((#(#reads,)*))),
     };
+    // Under the same (trivially false when `from` is not a model) bound as the rest, so a
+    // target that is not a model is reported once, by the metadata.
+    let bounds = quote!(#bounds for<'__orm> #from: #p::FieldsOf,);
     quote! {
         const _: () = {
             #[allow(dead_code)]

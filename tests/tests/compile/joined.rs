@@ -63,3 +63,64 @@ fn writes_that_span_tables_are_typed_errors() {
     let e = err(update_model(&Chief::new("ann", 1)).compile());
     assert!(e.contains("several tables"), "{e}");
 }
+
+mod tagged {
+    use orm_postgres::prelude::*;
+
+    #[derive(Model, Debug, Clone)]
+    #[model(table = "notes", discriminator = "kind")]
+    pub enum Note {
+        #[model(value = "tagged")]
+        Tagged(Tagged),
+        #[model(value = "plain")]
+        Plain(Plain),
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(inherits = Note)]
+    pub struct Tagged {
+        #[model(primary_key, generated)]
+        pub id: i64,
+        pub tags: Vec<String>,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(inherits = Note)]
+    pub struct Plain {
+        #[model(primary_key, generated)]
+        pub id: i64,
+        pub body: String,
+    }
+}
+
+#[test]
+fn array_columns_of_an_enum_in_a_multi_row_insert_are_a_typed_error() {
+    use tagged::{Note, Plain, Tagged};
+    let rows = [
+        Note::from(Tagged {
+            id: 0,
+            tags: vec!["a".into(), "b".into()],
+        }),
+        Note::from(Plain {
+            id: 0,
+            body: "x".into(),
+        }),
+    ];
+    let err = insert_many(&rows).compile().unwrap_err();
+    assert!(
+        matches!(err.kind(), orm_postgres::ErrorKind::InvalidStatement(m) if m.contains("array")),
+        "{err:?}"
+    );
+    // A variant's own rows are one struct: its array column travels as usual.
+    let sql = insert_many(&[Tagged {
+        id: 0,
+        tags: vec!["a".into()],
+    }])
+    .compile()
+    .unwrap()
+    .sql;
+    assert!(
+        sql.starts_with(r#"INSERT INTO "notes" ("tags", "kind")"#),
+        "{sql}"
+    );
+}

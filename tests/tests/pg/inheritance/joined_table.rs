@@ -604,3 +604,60 @@ async fn a_model_has_many_of_the_enum_loaded_selectin_or_joined(db: Database) {
     assert_eq!(members.len(), 2);
     assert!(members.iter().any(|m| Tracked::ptr_eq(m, &all[0])));
 }
+
+/// The README's joined-table example, step by step.
+#[orm_postgres::test]
+async fn the_readme_example(db: Database) -> orm_postgres::Result<()> {
+    db.create_all(&[Team::TABLE, Staff::TABLE]).await?;
+    let mut s = db.session();
+    let ann = s.add(Staff::from(Chief::new("ann", 100)));
+    s.add(Staff::from(Developer::new("bob", "rust")));
+    assert_queries!(
+        s,
+        [
+            "BEGIN*",
+            r#"INSERT INTO "staff" *"#,
+            r#"INSERT INTO "chiefs" *"#,
+            r#"INSERT INTO "developers" *"#,
+            "COMMIT"
+        ],
+        async { s.commit().await }
+    )?;
+
+    let all = db.fetch_all(select::<Staff>().order_by(Chief::id)).await?;
+    let same = db
+        .fetch_all(
+            select::<Staff>()
+                .polymorphic(PolymorphicLoad::SelectIn)
+                .order_by(Chief::id),
+        )
+        .await?;
+    assert_eq!(all, same);
+    assert_eq!(all.len(), 2);
+    let chiefs = db
+        .fetch_all(select::<Chief>().filter(Chief::budget.gt(50)))
+        .await?;
+    assert_eq!(chiefs.len(), 1);
+
+    if let Staff::Chief(c) = &mut *ann.write() {
+        c.budget = 250;
+    }
+    assert_queries!(
+        s,
+        ["BEGIN*", r#"UPDATE "chiefs" SET "budget" = *"#, "COMMIT"],
+        async { s.commit().await }
+    )?;
+    s.delete(&ann)?;
+    assert_queries!(
+        s,
+        [
+            "BEGIN*",
+            r#"DELETE FROM "chiefs" *"#,
+            r#"DELETE FROM "staff" *"#,
+            "COMMIT"
+        ],
+        async { s.commit().await }
+    )?;
+    assert_eq!(db.fetch_one(select::<Staff>().count()).await?, 1);
+    Ok(())
+}
