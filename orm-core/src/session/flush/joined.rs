@@ -60,11 +60,12 @@ pub(crate) fn base_insert_columns<T: Persist>() -> (Vec<usize>, Vec<usize>) {
     (insert, returning)
 }
 
+/// Objects of one subtype table.
+type PartGroup<T> = (&'static Table, Vec<Arc<Entry<T>>>);
+
 /// The entries of `entries` grouped by their subtype table, in order of first appearance.
-fn by_part<T: Persist>(
-    entries: &[Arc<Entry<T>>],
-) -> Result<Vec<(&'static Table, Vec<Arc<Entry<T>>>)>> {
-    let mut out: Vec<(&'static Table, Vec<Arc<Entry<T>>>)> = Vec::new();
+fn by_part<T: Persist>(entries: &[Arc<Entry<T>>]) -> Result<Vec<PartGroup<T>>> {
+    let mut out: Vec<PartGroup<T>> = Vec::new();
     for e in entries {
         let Some(part) = e.read_for(FLUSH)?.value.joined_part() else {
             continue;
