@@ -159,11 +159,13 @@ pub fn no_column(model: &'static str, idx: usize) -> crate::error::Error {
 /// `#[orm_postgres::test]`, re-exported under that name by orm-postgres.
 pub use orm_macros::test as orm_test;
 
-// Single-table inheritance.
+// Inheritance.
 pub use crate::inherit::{Inheritance, Variant, read_discriminator};
 pub use crate::meta::{
-    Discriminator, column_position, inverse, merge_columns, merged_len, positions,
+    Discriminator, Joined, PolymorphicLoad, base_columns, base_len, column_position, inverse,
+    merge_columns, merge_parts, merged_len, parts_len, positions, subtype_key,
 };
+pub use crate::model::FieldsOf;
 pub use crate::session::{
     PersistVariant, changed_variant_columns, decode_variant_column, enum_column_array,
     enum_insert_arrays, set_variant_null, set_variant_value, unknown_variant, validate_variant,

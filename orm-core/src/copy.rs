@@ -28,6 +28,7 @@ use crate::model::Model;
 /// writes (generated keys and generated columns are left to the server), in
 /// [`Model::insert_values`](crate::Model::insert_values) order.
 pub fn copy_in_sql(table: &Table) -> Result<String> {
+    single_table(table)?;
     let mut w = SqlWriter::new();
     w.push("COPY ");
     w.push_qualified(table.schema, table.name);
@@ -44,6 +45,7 @@ pub fn copy_in_sql(table: &Table) -> Result<String> {
 /// `COPY` reads `(SELECT ... WHERE discriminator = 'value')` (a literal, as `COPY` takes no
 /// parameters; the value is the model's own, from its derive, with quotes doubled).
 pub fn copy_out_sql(table: &Table) -> Result<String> {
+    single_table(table)?;
     if let Some(p) = table.properties.first() {
         return Err(crate::error::Error::invalid_statement(format!(
             "COPY reads only the columns of a table: `{}.{}` is a column property, so `{}` cannot be copied out; select it instead",
@@ -77,6 +79,18 @@ pub fn copy_out_sql(table: &Table) -> Result<String> {
     Ok(w.finish()?.0)
 }
 
+/// An error for a model of joined-table inheritance, whose rows span several tables (one
+/// `COPY` reads or writes one table).
+fn single_table(table: &Table) -> Result<()> {
+    match table.joined {
+        Some(_) => Err(Error::invalid_statement(format!(
+            "`{}` is stored in several tables (joined-table inheritance): COPY reads and writes one table; use a session (`add_all`) or a select",
+            table.model
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// `SELECT (insert columns) FROM table LIMIT 0`: prepared (never run) for the types of the
 /// columns [`copy_in_sql`] writes, which the binary format needs (a user-defined enum's type
 /// exists only on the server).
@@ -90,6 +104,7 @@ pub fn column_types_sql(table: &Table) -> Result<String> {
 }
 
 fn select_none<'a>(table: &Table, columns: impl Iterator<Item = &'a ColumnDef>) -> Result<String> {
+    single_table(table)?;
     let mut w = SqlWriter::new();
     w.push("SELECT ");
     write_names(&mut w, columns);

@@ -56,6 +56,13 @@
 //!   discriminator is the variant's value, and inserting a `Manager` writes that value.
 //! - The session persists the enum (`session.add(Employee::from(manager))`), so one row is one
 //!   object, keyed by the shared primary key.
+//!
+//! **Joined-table inheritance**: a variant struct with its own `#[model(table = "...")]` keeps
+//! its own columns there, its key and `#[model(shared)]` columns in the enum's base table
+//! ([`Joined`](crate::meta::Joined), [`ColumnDef::home`](crate::meta::ColumnDef::home)).
+//! Queries join the tables on the key (`LEFT JOIN` for the enum, `JOIN` for a variant, or
+//! [`PolymorphicLoad::SelectIn`](crate::meta::PolymorphicLoad)); the session writes each table
+//! with its own statement (`session/flush/joined.rs`).
 
 use std::sync::Arc;
 

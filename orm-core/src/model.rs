@@ -85,3 +85,12 @@ impl<M: Model> Decode for OptionalModel<M> {
         decode_optional::<M, R>(row, start)
     }
 }
+
+/// The struct whose fields a relationship's foreign-key check reads for a model: the model
+/// itself, or for an inheritance enum its first variant (whose struct declares the shared
+/// columns). Implemented by the derive; not public API.
+#[doc(hidden)]
+pub trait FieldsOf {
+    /// The struct.
+    type Fields;
+}

@@ -145,6 +145,19 @@ impl<'a> Model<'a> {
         usize::from(self.attrs.inherits.is_some())
     }
 
+    /// The subtype table of a joined-table variant (`inherits` with its own `table`).
+    pub(crate) fn joined_table(&self) -> Option<&str> {
+        (self.attrs.inherits.is_some() && self.attrs.table_span.is_some())
+            .then_some(self.attrs.table.as_str())
+    }
+
+    /// The table holding `field`'s column when it is not the model's table: a joined-table
+    /// variant's own (not `shared`, not key) column lives in the variant's table.
+    pub(crate) fn home_of(&self, field: &Field) -> Option<&str> {
+        self.joined_table()
+            .filter(|_| !field.is_primary_key() && field.attrs.shared.is_none())
+    }
+
     /// The fields that are columns, in declaration (= column) order.
     pub(crate) fn columns(&self) -> impl Iterator<Item = &Field<'a>> {
         self.fields.iter().filter(|f| f.is_column())

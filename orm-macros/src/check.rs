@@ -92,6 +92,14 @@ pub(crate) fn check_model_enum(cx: &Ctxt, model: &ModelEnum) {
 /// holds it: it names no table of its own and has no relationships or version column (not
 /// supported yet for variants).
 fn inheritance_variant(cx: &Ctxt, model: &Model) {
+    if model.joined_table().is_none() {
+        for field in model.fields.iter().filter(|f| f.attrs.shared.is_some()) {
+            cx.error_spanned_by(
+                field.ident,
+                "`shared` marks a base-table column of a joined-table variant (a struct with `inherits` and its own `table`)",
+            );
+        }
+    }
     if model.attrs.inherits.is_none() {
         if let Some(d) = &model.attrs.discriminator {
             cx.error_spanned_by(
@@ -101,28 +109,33 @@ fn inheritance_variant(cx: &Ctxt, model: &Model) {
         }
         return;
     }
-    if let Some(span) = model.attrs.table_span {
-        cx.error_at(
-            span,
-            "a variant struct shares its enum's table (single-table inheritance): remove `table`",
-        );
-    }
     if model.attrs.schema.is_some() {
         cx.error_spanned_by(
             model.ident,
-            "a variant struct shares its enum's table (single-table inheritance): remove `schema`",
+            "a variant struct's tables are in its enum's schema: remove `schema`",
         );
+    }
+    if model.joined_table().is_some() {
+        for field in model.primary_key().filter(|f| f.attrs.shared.is_some()) {
+            cx.error_spanned_by(
+                field.ident,
+                "the primary key is in the base table and in the variant's table: remove `shared`",
+            );
+        }
+        if !model.attrs.indexes.is_empty()
+            || !model.attrs.exclusions.is_empty()
+            || !model.attrs.checks.is_empty()
+        {
+            cx.error_spanned_by(
+                model.ident,
+                "struct-level indexes, exclusions and checks on a joined-table variant are not supported yet: declare `index`/`unique`/`check` on the field",
+            );
+        }
     }
     if let Some(d) = &model.attrs.discriminator {
         cx.error_spanned_by(
             d,
             "`discriminator` goes on the inheritance enum, not on a variant struct",
-        );
-    }
-    for (field, _) in model.relationships() {
-        cx.error_spanned_by(
-            field.ident,
-            "relationships on a variant struct of an inheritance enum are not supported yet: declare them on other models, targeting the enum",
         );
     }
     for field in model.columns().filter(|f| f.attrs.version.is_some()) {

@@ -147,6 +147,11 @@ fn stub_impls(
             }
 
             #[automatically_derived]
+            impl #p::FieldsOf for #ident {
+                type Fields = #ident;
+            }
+
+            #[automatically_derived]
             impl #p::Model for #ident {
                 const TABLE: &'static #p::Table = &#table;
 

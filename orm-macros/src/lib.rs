@@ -254,7 +254,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// field `usr_id` on type `&Order`"); and their types can hold the referenced key, `K` or
 /// `Option<K>` ("a field of type `String` cannot hold a key of type `i64`").
 ///
-/// # Single-table inheritance: `#[derive(Model)]` on an enum
+/// # Inheritance: `#[derive(Model)]` on an enum (single-table)
 ///
 /// A base type and its subtypes in one table (SQLAlchemy's single-table inheritance): an enum
 /// whose variants each wrap a struct; a discriminator column tells which variant a row is.
@@ -299,7 +299,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `discriminator = "column"` | the enum (required) | the `TEXT NOT NULL` column holding each row's variant value |
 /// | `table = "name"`, `schema = "name"` | the enum | the shared table (default: the enum's name in snake_case) |
 /// | `value = "text"` | each variant (required, distinct) | the discriminator value of the variant's rows |
-/// | `inherits = Enum` | each variant struct | the struct is a variant of `Enum`: it shares its table (so it takes no `table` or `schema`) |
+/// | `inherits = Enum` | each variant struct | the struct is a variant of `Enum`: it shares its table (a `table` of its own makes it joined-table, below) |
 ///
 /// - Each variant is a tuple variant wrapping one struct that derives `Model` with
 ///   `#[model(inherits = Enum)]`. A variant struct declares every column it has, the shared ones
@@ -330,13 +330,63 @@ use syn::{DeriveInput, parse_macro_input};
 ///   variant's columns updates only those columns. Variant structs implement `PersistVariant`
 ///   (the enum delegates to it), not `Persist`: giving a `Manager` to the session does not
 ///   compile. A variant's `#[model(hooks)]` are called through the enum.
-/// - Relationships to the enum: a `belongs_to = Employee` on another model loads each row as
-///   its variant (`selectin` and `joined`), and the session links the identity map's object.
-/// - Not supported yet, each refused at compile time: relationships and `version` columns on
-///   variant structs, joined-table inheritance (a variant struct with its own `table`), and
-///   `has_many`/`has_one` whose target is the enum (the derive of the other model checks the
-///   foreign-key field on the target, which an enum does not have: "no field ... on type
-///   `&Employee`").
+/// - Relationships: a `belongs_to = Employee` on another model loads each row as its variant
+///   (`selectin` and `joined`), and the session links the identity map's object; so does a
+///   `has_many`/`has_one` whose target is the enum (its foreign-key field is checked on the
+///   enum's first variant struct). A variant struct may declare relationships too
+///   (`select::<Manager>().load(Manager::department.selectin())`).
+/// - Not supported yet, each refused at compile time: `version`, deferred and `computed`
+///   columns on variant structs.
+///
+/// # Joined-table inheritance: a variant struct with its own `table`
+///
+/// A variant struct that names a `table` keeps its own columns in that table; its primary key
+/// and the fields marked `shared` live in the enum's base table (with the discriminator). The
+/// subtype table's key is also a foreign key to the base table's key, `ON DELETE CASCADE`.
+///
+/// ```ignore
+/// #[derive(Model, Debug, Clone)]
+/// #[model(table = "staff", discriminator = "role", polymorphic = "joined")]
+/// pub enum Staff {
+///     #[model(value = "chief")]
+///     Chief(Chief),
+///     #[model(value = "developer")]
+///     Developer(Developer),
+/// }
+///
+/// #[derive(Model, Debug, Clone)]
+/// #[model(inherits = Staff, table = "chiefs")]
+/// pub struct Chief {
+///     #[model(primary_key, generated)]
+///     pub id: i64,          // staff.id (identity), and chiefs.id REFERENCES staff (id) ON DELETE CASCADE
+///     #[model(shared)]
+///     pub name: String,     // staff.name
+///     pub budget: i32,      // chiefs.budget
+/// }
+/// ```
+///
+/// | attribute | where | meaning |
+/// |---|---|---|
+/// | `table = "name"` | a variant struct | the variant's own table (joined-table inheritance); every variant of the enum has one, or none does |
+/// | `shared` | a field of a joined-table variant | the column lives in the base table (the key always does, and also in the variant's table) |
+/// | `polymorphic = "joined"` / `"selectin"` | the enum | how `select::<Enum>()` loads the subtype columns by default: one query `LEFT JOIN`ing every subtype table (`joined`, the default), or the base rows' keys first and then one `WHERE key = ANY($1)` query per variant present (`selectin`); a query chooses with `Select::polymorphic` |
+///
+/// - `select::<Staff>()` reads `staff LEFT JOIN chiefs ON chiefs.id = staff.id LEFT JOIN
+///   developers ...` and decodes each row as its variant; `select::<Chief>()` reads `staff JOIN
+///   chiefs ...` (and its discriminator). Column handles name the table holding the column
+///   (`Chief::budget` is `chiefs.budget`), so filters on any column work on the enum and the
+///   variant; with `selectin` the first query reads the base table only, so its filters and
+///   ordering may name base columns only.
+/// - The session inserts the base row (reading the generated key back), then the subtype row
+///   with that key; updates only the tables whose columns changed; deletes the subtype row,
+///   then the base row.
+/// - Core `update::<Chief>()` writes the one table holding its `SET` columns and
+///   `delete::<Chief>()` deletes the base rows (the subtype rows cascade), both for the rows a
+///   subquery over the joined tables selects; `insert`, `insert_many`, `copy_in`, `copy_out`
+///   and an `UPDATE` spanning both tables are typed errors (write through the session).
+/// - Not supported yet: struct-level `index`/`unique`/`check`/`exclude` on a joined variant
+///   (declare them on the fields), `schema` on a variant (its tables are in the enum's schema),
+///   and composite keys with `selectin` loading.
 ///
 /// # Errors
 /// Every mistake is reported at the offending token, all in one compile: unknown attributes

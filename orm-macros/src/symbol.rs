@@ -50,6 +50,11 @@ pub(crate) const VERSION: Symbol = Symbol("version");
 pub(crate) const VALIDATE: Symbol = Symbol("validate");
 /// `computed = "sql"`: a stored generated column (`GENERATED ALWAYS AS (sql) STORED`).
 pub(crate) const COMPUTED: Symbol = Symbol("computed");
+/// `polymorphic = "joined" | "selectin"`: how a joined-table inheritance enum loads its
+/// subtype rows by default.
+pub(crate) const POLYMORPHIC: Symbol = Symbol("polymorphic");
+/// `shared`: a column of a joined-table variant that lives in the base table.
+pub(crate) const SHARED: Symbol = Symbol("shared");
 /// `deferred`: a column the model's `SELECT` leaves out unless a query undefers it.
 pub(crate) const DEFERRED: Symbol = Symbol("deferred");
 /// `column_property = path`: a read-only field loaded from the expression `path()` builds.
@@ -87,6 +92,7 @@ pub(crate) const CONTAINER_KEYS: &[Symbol] = &[
     HOOKS,
     RENAMED_FROM,
     DISCRIMINATOR,
+    POLYMORPHIC,
     INHERITS,
     CRATE,
 ];
@@ -105,6 +111,7 @@ pub(crate) const FIELD_KEYS: &[Symbol] = &[
     DEFAULT,
     COMPUTED,
     DEFERRED,
+    SHARED,
     COLUMN_PROPERTY,
     REFERENCES,
     ON_DELETE,

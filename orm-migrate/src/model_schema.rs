@@ -47,6 +47,8 @@ const MAX_NAME: usize = 63;
 /// assert!(author.uniques.contains_key("author_name_key"));
 /// ```
 pub fn schema_of(tables: &[&'static meta::Table], default_schema: &str) -> Schema {
+    // A joined-table model is stored in several tables: its base table and subtype tables.
+    let tables = &meta::storage_tables(tables);
     let mut out = Schema::default();
     out.schemas.insert(default_schema.to_owned());
     for t in tables {
@@ -102,6 +104,7 @@ pub struct Renames {
 
 /// The renames `tables` declare.
 pub fn renames_of(tables: &[&'static meta::Table], default_schema: &str) -> Renames {
+    let tables = &meta::storage_tables(tables);
     let mut out = Renames::default();
     for t in tables {
         let name = QualifiedName::new(t.schema.unwrap_or(default_schema), t.name);

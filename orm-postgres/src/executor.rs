@@ -18,6 +18,7 @@ use crate::pg_row::PgRow;
 use crate::trace::Trace;
 use crate::{Decode, Result, RowOf, Statement};
 use orm_core::driver::{JoinedFold, LoadPlan, QueryRunner, WithCriteria, load_plan, run_loads};
+use orm_core::load::fetch_selectin;
 use orm_core::stmt::Criteria;
 
 pub(crate) use crate::acquire::sealed;
@@ -306,7 +307,7 @@ fn compile_in<'e, E: Acquire + ?Sized, S: Statement>(
 async fn fetch_loaded<D: Decode>(
     conn: &Conn,
     q: &crate::CompiledQuery,
-    (loaders, query): LoadPlan<D::Output>,
+    (loaders, query, selectin): LoadPlan<D::Output>,
     criteria: Option<&Criteria>,
 ) -> Result<Vec<D::Output>> {
     let with;
@@ -320,7 +321,11 @@ async fn fetch_loaded<D: Decode>(
         }
         None => conn,
     };
-    let mut rows = if loaders.iter().any(|l| l.strategy() == Strategy::Joined) {
+    let mut rows = if selectin {
+        // A joined-table enum read the selectin way: its own queries (joined relationship
+        // loads then run as selectin).
+        fetch_selectin::<D>(runner, query.clone()).await?
+    } else if loaders.iter().any(|l| l.strategy() == Strategy::Joined) {
         let mut fold = JoinedFold::<D>::new(&loaders);
         conn.for_each_row(q, &mut |row| fold.push(row)).await?;
         fold.finish(runner).await?
@@ -328,7 +333,7 @@ async fn fetch_loaded<D: Decode>(
         conn.fetch_all::<D>(q).await?
     };
     let parents: Vec<&mut D::Output> = rows.iter_mut().collect();
-    run_loads(runner, parents, &loaders, Some(&query), true).await?;
+    run_loads(runner, parents, &loaders, Some(&query), !selectin).await?;
     Ok(rows)
 }
 

@@ -5,6 +5,7 @@
 pub mod chinook;
 pub mod criteria;
 pub mod inherit;
+pub mod joined;
 pub mod pagila;
 
 use orm_postgres::prelude::*;

@@ -8,6 +8,9 @@ use crate::types::ColumnType;
 /// An `INSERT`.
 #[derive(Clone, Debug)]
 pub struct InsertCore {
+    /// Joined-table inheritance: the model whose rows are written, when they span several
+    /// tables (its [`Table::joined`](crate::meta::Table::joined) is set); compiling handles it.
+    pub joined: Option<&'static crate::meta::Table>,
     /// The target table.
     pub table: TableRef,
     /// The inserted columns.
@@ -23,6 +26,9 @@ pub struct InsertCore {
 /// An `UPDATE`.
 #[derive(Clone, Debug)]
 pub struct UpdateCore {
+    /// Joined-table inheritance: the model whose rows are written, when they span several
+    /// tables (its [`Table::joined`](crate::meta::Table::joined) is set); compiling handles it.
+    pub joined: Option<&'static crate::meta::Table>,
     /// The target table.
     pub table: TableRef,
     /// `SET column = value` pairs.
@@ -38,6 +44,9 @@ pub struct UpdateCore {
 /// A `DELETE`.
 #[derive(Clone, Debug)]
 pub struct DeleteCore {
+    /// Joined-table inheritance: the model whose rows are written, when they span several
+    /// tables (its [`Table::joined`](crate::meta::Table::joined) is set); compiling handles it.
+    pub joined: Option<&'static crate::meta::Table>,
     /// The target table.
     pub table: TableRef,
     /// `USING ...`.

@@ -29,10 +29,16 @@ pub(crate) fn array_params(arrays: Vec<ColumnArray>, types: &[&ColumnType]) -> R
                 nested.push(owners);
                 nested.push(elements);
             }
-            (_, is_array) => {
+            // Rows of an inheritance enum carry each value on its own (their variants differ):
+            // an array column cannot be flattened that way.
+            (ColumnArray::Flat(_), true) => {
                 return Err(Error::invalid_statement(format!(
-                    "the values of a column of type {ty:?} came {}flattened",
-                    if is_array { "un" } else { "" }
+                    "a multi-row statement cannot carry an array column ({ty:?}) of an inheritance enum's rows: insert each variant's rows with its own `insert_many`, or one row at a time"
+                )));
+            }
+            (ColumnArray::Nested { .. }, false) => {
+                return Err(Error::invalid_statement(format!(
+                    "the values of a column of type {ty:?} came flattened"
                 )));
             }
         }

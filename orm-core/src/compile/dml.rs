@@ -11,7 +11,7 @@ use crate::ast::{
     OnConflict, UpdateCore,
 };
 use crate::error::{Error, Result};
-use crate::meta::TableRef;
+use crate::meta::{Table, TableRef};
 use crate::types::{ColumnArray, ColumnType};
 
 fn write_table(w: &mut SqlWriter, t: &TableRef) {
@@ -73,6 +73,12 @@ fn write_sets(w: &mut SqlWriter, sets: &[(&'static str, Node)]) {
 /// Compiles an `INSERT`.
 pub fn insert(stmt: &InsertCore) -> Result<CompiledQuery> {
     let mut w = SqlWriter::new();
+    if let Some(model) = stmt.joined {
+        w.fail(Error::invalid_statement(format!(
+            "`{}` is stored in several tables (joined-table inheritance): insert it through a session (`Session::add`), which inserts the base row and then the subtype row",
+            model.model
+        )));
+    }
     w.push_scope(vec![stmt.table.name]);
     w.push("INSERT INTO ");
     write_table(&mut w, &stmt.table);
@@ -191,6 +197,21 @@ pub fn update(stmt: &UpdateCore) -> Result<CompiledQuery> {
             "an UPDATE needs at least one SET column",
         ));
     }
+    if let Some(model) = stmt.joined {
+        let target = joined_target(&mut w, model, &stmt.sets);
+        let target_ref = TableRef {
+            schema: target.schema,
+            name: target.name,
+        };
+        push_dml_scope(&mut w, &target_ref, &stmt.from, "UPDATE ... FROM");
+        w.push("UPDATE ");
+        write_table(&mut w, &target_ref);
+        write_sets(&mut w, &stmt.sets);
+        write_joined_rows(&mut w, model, target, &stmt.from, stmt.filter.as_ref());
+        write_returning(&mut w, &stmt.returning);
+        w.pop_scope();
+        return finish(w);
+    }
     push_dml_scope(&mut w, &stmt.table, &stmt.from, "UPDATE ... FROM");
     w.push("UPDATE ");
     write_table(&mut w, &stmt.table);
@@ -205,6 +226,17 @@ pub fn update(stmt: &UpdateCore) -> Result<CompiledQuery> {
 /// Compiles a `DELETE`.
 pub fn delete(stmt: &DeleteCore) -> Result<CompiledQuery> {
     let mut w = SqlWriter::new();
+    if let Some(model) = stmt.joined {
+        // The base rows: the subtype rows go with them (their key's `ON DELETE CASCADE`).
+        let base = model.joined.map_or(model, |j| j.base);
+        push_dml_scope(&mut w, &stmt.table, &[], "DELETE ... USING");
+        w.push("DELETE FROM ");
+        write_table(&mut w, &stmt.table);
+        write_joined_rows(&mut w, model, base, &stmt.using, stmt.filter.as_ref());
+        write_returning(&mut w, &stmt.returning);
+        w.pop_scope();
+        return finish(w);
+    }
     push_dml_scope(&mut w, &stmt.table, &stmt.using, "DELETE ... USING");
     w.push("DELETE FROM ");
     write_table(&mut w, &stmt.table);
@@ -213,6 +245,84 @@ pub fn delete(stmt: &DeleteCore) -> Result<CompiledQuery> {
     write_returning(&mut w, &stmt.returning);
     w.pop_scope();
     finish(w)
+}
+
+/// The table of a joined-table model that an `UPDATE` of columns `sets` writes: the one table
+/// holding all of them (their [`home`](crate::meta::ColumnDef::home), or the base table).
+fn joined_target(
+    w: &mut SqlWriter,
+    model: &'static Table,
+    sets: &[(&'static str, Node)],
+) -> &'static Table {
+    let Some(joined) = model.joined else {
+        return model;
+    };
+    let mut homes = sets
+        .iter()
+        .map(|(name, _)| model.column(name).and_then(|c| c.home));
+    let first = homes.next().flatten();
+    if homes.any(|h| h != first) {
+        w.fail(Error::invalid_statement(format!(
+            "an UPDATE of `{}` sets columns of several tables (joined-table inheritance): one UPDATE per table, or change the objects in a session",
+            model.model
+        )));
+    }
+    match first {
+        Some(home) => joined
+            .parts
+            .iter()
+            .copied()
+            .find(|p| p.name == home)
+            .unwrap_or(joined.base),
+        None => joined.base,
+    }
+}
+
+/// ` WHERE (target.key) IN (SELECT base.key FROM base JOIN part ... WHERE filter)`: the rows of a
+/// joined-table model the filter selects (its columns may be any of the model's tables').
+fn write_joined_rows(
+    w: &mut SqlWriter,
+    model: &'static Table,
+    target: &'static Table,
+    sources: &[FromItem],
+    filter: Option<&Node>,
+) {
+    if !sources.is_empty() {
+        w.fail(Error::invalid_statement(format!(
+            "`{}` is stored in several tables (joined-table inheritance): its UPDATE/DELETE takes no FROM/USING list; filter with a subquery (`exists`, `in_subquery`)",
+            model.model
+        )));
+    }
+    let key: Vec<&'static str> = model.primary_key().map(|c| c.name).collect();
+    w.push(" WHERE (");
+    for (i, k) in key.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.push_qualified(target.schema, target.name);
+        w.push(".");
+        w.push_ident(k);
+    }
+    w.push(") IN (");
+    let rows = crate::ast::SelectCore {
+        columns: key
+            .iter()
+            .map(|k| {
+                Node::Column(crate::ast::ColumnRef {
+                    table: model.name,
+                    name: k,
+                })
+            })
+            .collect(),
+        from: vec![FromItem::Table {
+            table: model,
+            alias: None,
+        }],
+        filter: filter.cloned(),
+        ..Default::default()
+    };
+    super::select::write_select(w, &rows);
+    w.push(")");
 }
 
 /// `SELECT * FROM unnest($1::t1[], ...)`; with array columns, each put back together per row

@@ -76,13 +76,59 @@ fn write_limit(w: &mut SqlWriter, limit: Option<&Node>, offset: Option<&Node>) {
     }
 }
 
-/// The names columns of this query may be qualified by.
+/// The names columns of this query may be qualified by (a joined-table model's subtype tables
+/// too).
 fn qualifiers(s: &SelectCore) -> Vec<&'static str> {
-    s.from
-        .iter()
-        .map(FromItem::qualifier)
-        .chain(s.joins.iter().map(|j| j.item.qualifier()))
-        .collect()
+    let items = || s.from.iter().chain(s.joins.iter().map(|j| &j.item));
+    let mut out: Vec<&'static str> = items().map(FromItem::qualifier).collect();
+    for item in items() {
+        if let FromItem::Table { table, .. } = item {
+            out.extend(
+                table
+                    .joined
+                    .iter()
+                    .flat_map(|j| j.parts.iter().map(|p| p.name)),
+            );
+        }
+    }
+    out
+}
+
+/// `"employees" [AS a] LEFT JOIN "managers" ON "managers"."id" = "employees"."id" ...`: a table
+/// and, for joined-table inheritance, its subtype tables joined on the shared key.
+pub(crate) fn write_table_source(w: &mut SqlWriter, table: &'static Table, alias: Option<&str>) {
+    w.push_qualified(table.schema, table.name);
+    if let Some(a) = alias {
+        w.push(" AS ");
+        w.push_ident(a);
+    }
+    let Some(joined) = table.joined else {
+        return;
+    };
+    for part in joined.parts {
+        w.push(if joined.outer {
+            " LEFT JOIN "
+        } else {
+            " JOIN "
+        });
+        w.push_qualified(part.schema, part.name);
+        w.push(" ON ");
+        for (i, key) in table.primary_key().enumerate() {
+            if i > 0 {
+                w.push(" AND ");
+            }
+            w.push_ident(part.name);
+            w.push(".");
+            w.push_ident(key.name);
+            w.push(" = ");
+            match alias {
+                Some(a) => w.push_ident(a),
+                None => w.push_qualified(table.schema, table.name),
+            }
+            w.push(".");
+            w.push_ident(key.name);
+        }
+    }
 }
 
 pub(crate) fn write_select(w: &mut SqlWriter, s: &SelectCore) {
@@ -109,7 +155,15 @@ pub(crate) fn write_select(w: &mut SqlWriter, s: &SelectCore) {
     }
     for (i, join) in s.joins.iter().enumerate() {
         w.push(join.kind.as_sql());
-        write_from_item(w, &join.item);
+        match &join.item {
+            // A joined-table model as the right side: its own joins in parentheses.
+            FromItem::Table { table, alias } if table.joined.is_some() => {
+                w.push("(");
+                write_table_source(w, table, *alias);
+                w.push(")");
+            }
+            item => write_from_item(w, item),
+        }
         match &join.on {
             JoinOn::On(cond) => {
                 w.push(" ON ");
@@ -191,13 +245,7 @@ pub(crate) fn write_select(w: &mut SqlWriter, s: &SelectCore) {
 /// statement's `WITH` clause.
 pub(crate) fn write_from_item(w: &mut SqlWriter, item: &FromItem) {
     match item {
-        FromItem::Table { table, alias } => {
-            w.push_qualified(table.schema, table.name);
-            if let Some(a) = alias {
-                w.push(" AS ");
-                w.push_ident(a);
-            }
-        }
+        FromItem::Table { table, alias } => write_table_source(w, table, *alias),
         FromItem::Subquery {
             query,
             alias,

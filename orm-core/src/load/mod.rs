@@ -18,11 +18,13 @@
 //! seam it implements, `load/run.rs` drives a statement's loads).
 
 pub(crate) mod joined;
+mod polymorphic;
 pub(crate) mod run;
 pub(crate) mod runner;
 mod selectin;
 mod subquery;
 
+pub use polymorphic::fetch_selectin;
 use run::run_loads;
 use runner::{BoxFuture, QueryRunner};
 pub(crate) use runner::{RowAccess, RowSink};

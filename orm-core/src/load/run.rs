@@ -12,22 +12,29 @@ use crate::error::Result;
 use crate::stmt::{Criteria, RowOf, Statement};
 
 /// The loads a statement asks for, and the statement's query (for subquery loading).
-pub type LoadPlan<P> = (Vec<Arc<dyn Loader<P>>>, Query);
+pub type LoadPlan<P> = (Vec<Arc<dyn Loader<P>>>, Query, bool);
 
-/// The relationship loads a statement carries (its options that are loads), with its query;
-/// `None` when it has none.
+/// The relationship loads a statement carries (its options that are loads), with its query,
+/// and whether it reads a joined-table enum the *selectin* way (then run it with
+/// [`fetch_selectin`](super::fetch_selectin)); `None` when it has neither.
 pub fn plan<S: Statement + ?Sized>(statement: &S) -> Option<LoadPlan<RowOf<S>>> {
-    let set = statement.options()?;
-    let loaders: Vec<Arc<dyn Loader<RowOf<S>>>> = set
-        .options
-        .iter()
-        .filter_map(|o| o.as_any().downcast_ref::<LoadOption<RowOf<S>>>())
-        .map(|l| l.0.clone())
-        .collect();
-    if loaders.is_empty() {
+    let selectin = statement.polymorphic_selectin();
+    let (loaders, query) = match statement.options() {
+        Some(set) => {
+            let loaders: Vec<Arc<dyn Loader<RowOf<S>>>> = set
+                .options
+                .iter()
+                .filter_map(|o| o.as_any().downcast_ref::<LoadOption<RowOf<S>>>())
+                .map(|l| l.0.clone())
+                .collect();
+            (loaders, set.query)
+        }
+        None => (Vec::new(), selectin.clone()?),
+    };
+    if loaders.is_empty() && selectin.is_none() {
         return None;
     }
-    Some((loaders, set.query))
+    Some((loaders, query, selectin.is_some()))
 }
 
 /// Runs `loaders` for `parents`: their queries together (pipelined by the runner), then each
@@ -98,7 +105,7 @@ pub fn run_loads<'a, P: Send>(
 
 /// Compiles a loader query, with the runner's criteria (the query itself stays as it is: it
 /// becomes the parent query of nested subquery loads, which take the criteria themselves).
-fn compile_query(q: &Query, criteria: Option<&Criteria>) -> Result<CompiledQuery> {
+pub(crate) fn compile_query(q: &Query, criteria: Option<&Criteria>) -> Result<CompiledQuery> {
     let mut w = SqlWriter::new();
     match criteria.filter(|c| !c.is_empty()) {
         None => compile::write_query(&mut w, q),

@@ -1,4 +1,4 @@
-//! Single-table inheritance in the metadata: the [`Discriminator`] of a table, and the `const`
+//! Inheritance in the metadata: [`Joined`] (joined-table inheritance), the [`Discriminator`] of a table, and the `const`
 //! functions that build the table of an inheritance enum from its variants' tables at compile
 //! time (so the enum's [`Table`](super::Table) is as `'static` as any model's, and its rows
 //! decode by position).
@@ -8,8 +8,168 @@
 //! appearance; a column that some variant does not have is nullable in the table (it is
 //! required in the variants that have it).
 
-use super::ColumnDef;
+use super::{ColumnDef, FkAction, ForeignKey, Table};
 use crate::types::{ColumnType, RangeKind};
+
+/// Joined-table inheritance: a model whose rows are stored in a base table and subtype tables
+/// that share its primary key (each subtype table's key is also a foreign key to the base
+/// table's, `ON DELETE CASCADE`). Its [`Table`]'s columns are all of them, each placed by its
+/// [`ColumnDef::home`]; a query reads `base [LEFT] JOIN part ON part.key = base.key ...`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Joined {
+    /// The base table, with its own columns only (what DDL creates).
+    pub base: &'static Table,
+    /// The subtype tables: the variant's one, or every variant's for the enum.
+    pub parts: &'static [&'static Table],
+    /// Whether the parts are joined with `LEFT JOIN` (the enum: a row has one of them) rather
+    /// than `JOIN` (a variant: its rows have its part).
+    pub outer: bool,
+    /// The enum's discriminator values, one per part (in the same order).
+    pub values: &'static [&'static str],
+    /// How a query of the enum loads the subtype columns unless it says otherwise.
+    pub load: PolymorphicLoad,
+}
+
+/// How a query of a joined-table inheritance enum loads its subtype columns (SQLAlchemy's
+/// `with_polymorphic` and `selectin_polymorphic`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PolymorphicLoad {
+    /// One query: the base table `LEFT JOIN` every subtype table (the default).
+    #[default]
+    Joined,
+    /// The base rows' keys and discriminators first, then one query per variant present:
+    /// `... FROM base JOIN part ... WHERE key = ANY($1)`.
+    SelectIn,
+}
+
+impl Joined {
+    /// The tables of a joined hierarchy.
+    pub const fn new(base: &'static Table, parts: &'static [&'static Table], outer: bool) -> Self {
+        Joined {
+            base,
+            parts,
+            outer,
+            values: &[],
+            load: PolymorphicLoad::Joined,
+        }
+    }
+
+    /// Sets the discriminator values of the parts.
+    pub const fn values(mut self, values: &'static [&'static str]) -> Self {
+        self.values = values;
+        self
+    }
+
+    /// Sets the default loading.
+    pub const fn load(mut self, load: PolymorphicLoad) -> Self {
+        self.load = load;
+        self
+    }
+}
+
+/// The primary-key column `c` of a base table as its subtype table declares it: not generated,
+/// and a foreign key to the base table's column, `ON DELETE CASCADE`.
+pub const fn subtype_key(
+    c: ColumnDef,
+    base: &'static str,
+    schema: Option<&'static str>,
+) -> ColumnDef {
+    let mut out = c;
+    out.generated = false;
+    out.default = None;
+    out.unique = false;
+    out.index = false;
+    out.home = None;
+    out.references = Some(ForeignKey::new(schema, base, c.name).on_delete(FkAction::Cascade));
+    out
+}
+
+/// How many of `columns` live in the base table (no [`ColumnDef::home`]).
+pub const fn base_len(columns: &[ColumnDef]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < columns.len() {
+        if columns[i].home.is_none() {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// The columns of `columns` that live in the base table; `N` is [`base_len`] of them.
+pub const fn base_columns<const N: usize>(columns: &[ColumnDef]) -> [ColumnDef; N] {
+    const EMPTY: ColumnDef = ColumnDef::new("", "", ColumnType::Bool);
+    let mut out = [EMPTY; N];
+    let mut n = 0;
+    let mut i = 0;
+    while i < columns.len() {
+        if columns[i].home.is_none() {
+            out[n] = columns[i];
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// How many subtype tables the variants have together.
+pub const fn parts_len(parts: &[Option<&'static Joined>]) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < parts.len() {
+        if let Some(j) = parts[i] {
+            n += j.parts.len();
+        }
+        i += 1;
+    }
+    n
+}
+
+/// The subtype tables of the variants (their [`Table::joined`]), in variant order. `N` is
+/// [`parts_len`] of them.
+///
+/// # Panics
+/// At compile time, when some variants have a table of their own and others do not (an enum is
+/// either single-table or joined-table).
+pub const fn merge_parts<const N: usize>(parts: &[Option<&'static Joined>]) -> [&'static Table; N] {
+    const EMPTY: Table = Table::new("", "", &[]);
+    let mut out: [&'static Table; N] = [&EMPTY; N];
+    let mut n = 0;
+    let mut i = 0;
+    while i < parts.len() {
+        match parts[i] {
+            Some(j) => {
+                let mut k = 0;
+                while k < j.parts.len() {
+                    out[n] = j.parts[k];
+                    n += 1;
+                    k += 1;
+                }
+            }
+            None if N > 0 => panic!(
+                "an inheritance enum is single-table or joined-table: every variant struct declares its own `table`, or none does"
+            ),
+            None => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Every table storing rows of `tables` ([`Table::storage`]), each once, in order.
+pub fn storage_tables(tables: &[&'static Table]) -> Vec<&'static Table> {
+    let mut out: Vec<&'static Table> = Vec::with_capacity(tables.len());
+    for t in tables {
+        for s in t.storage() {
+            if !out.iter().any(|o| o.name == s.name && o.schema == s.schema) {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
 
 /// The discriminator of a table shared by an inheritance hierarchy: the column telling which
 /// variant a row is, and the value of this model's rows.
@@ -114,11 +274,19 @@ const fn same_len(a: Option<u32>, b: Option<u32>) -> bool {
     }
 }
 
-/// Where column `name` is in `columns[..end]`, if it is.
-const fn find(columns: &[ColumnDef], end: usize, name: &str) -> Option<usize> {
+const fn same_home(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(x), Some(y)) => str_eq(x, y),
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+/// Where column `col` (its name in its home table) is in `columns[..end]`, if it is.
+const fn find(columns: &[ColumnDef], end: usize, col: &ColumnDef) -> Option<usize> {
     let mut i = 0;
     while i < end {
-        if str_eq(columns[i].name, name) {
+        if str_eq(columns[i].name, col.name) && same_home(columns[i].home, col.home) {
             return Some(i);
         }
         i += 1;
@@ -126,11 +294,11 @@ const fn find(columns: &[ColumnDef], end: usize, name: &str) -> Option<usize> {
     None
 }
 
-/// Whether every part has a column named `name`.
-const fn in_every_part(parts: &[&[ColumnDef]], name: &str) -> bool {
+/// Whether every part has column `col`.
+const fn in_every_part(parts: &[&[ColumnDef]], col: &ColumnDef) -> bool {
     let mut p = 0;
     while p < parts.len() {
-        if find(parts[p], parts[p].len(), name).is_none() {
+        if find(parts[p], parts[p].len(), col).is_none() {
             return false;
         }
         p += 1;
@@ -146,11 +314,11 @@ pub const fn merged_len(parts: &[&[ColumnDef]]) -> usize {
     while p < parts.len() {
         let mut c = 0;
         while c < parts[p].len() {
-            let name = parts[p][c].name;
+            let col = &parts[p][c];
             let mut seen = false;
             let mut q = 0;
             while q < p {
-                if find(parts[q], parts[q].len(), name).is_some() {
+                if find(parts[q], parts[q].len(), col).is_some() {
                     seen = true;
                 }
                 q += 1;
@@ -180,7 +348,7 @@ pub const fn merge_columns<const N: usize>(parts: &[&[ColumnDef]]) -> [ColumnDef
         let mut c = 0;
         while c < parts[p].len() {
             let col = parts[p][c];
-            match find(&out, n, col.name) {
+            match find(&out, n, &col) {
                 Some(i) => {
                     let first = out[i];
                     if !same_type(&first.ty, &col.ty)
@@ -201,7 +369,7 @@ pub const fn merge_columns<const N: usize>(parts: &[&[ColumnDef]]) -> [ColumnDef
                         panic!("merge_columns: N is not merged_len of the parts");
                     }
                     let mut merged = col;
-                    if !in_every_part(parts, col.name) {
+                    if !in_every_part(parts, &col) {
                         if col.primary_key {
                             panic!(
                                 "the variants of an inheritance enum must share the primary key: every variant declares the same key columns"
@@ -232,7 +400,7 @@ pub const fn positions<const W: usize>(merged: &[ColumnDef], part: &[ColumnDef])
     let mut out = [0usize; W];
     let mut c = 0;
     while c < W {
-        match find(merged, merged.len(), part[c].name) {
+        match find(merged, merged.len(), &part[c]) {
             Some(i) => out[c] = i,
             None => panic!("positions: a variant's column is not in the enum's table"),
         }
@@ -246,10 +414,14 @@ pub const fn positions<const W: usize>(merged: &[ColumnDef], part: &[ColumnDef])
 /// # Panics
 /// At compile time, when there is no such column.
 pub const fn column_position(columns: &[ColumnDef], name: &str) -> usize {
-    match find(columns, columns.len(), name) {
-        Some(i) => i,
-        None => panic!("the discriminator column is not in the enum's table"),
+    let mut i = 0;
+    while i < columns.len() {
+        if columns[i].home.is_none() && str_eq(columns[i].name, name) {
+            return i;
+        }
+        i += 1;
     }
+    panic!("the discriminator column is not in the enum's table")
 }
 
 /// For each column of `merged` (the enum's), its position in `part` (a variant's), or
@@ -258,7 +430,7 @@ pub const fn inverse<const N: usize>(merged: &[ColumnDef], part: &[ColumnDef]) -
     let mut out = [usize::MAX; N];
     let mut c = 0;
     while c < N {
-        if let Some(i) = find(part, part.len(), merged[c].name) {
+        if let Some(i) = find(part, part.len(), &merged[c]) {
             out[c] = i;
         }
         c += 1;

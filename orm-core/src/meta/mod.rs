@@ -7,7 +7,10 @@
 mod inherit;
 mod relation;
 
-pub use inherit::{Discriminator, column_position, inverse, merge_columns, merged_len, positions};
+pub use inherit::{
+    Discriminator, Joined, PolymorphicLoad, base_columns, base_len, column_position, inverse,
+    merge_columns, merge_parts, merged_len, parts_len, positions, storage_tables, subtype_key,
+};
 pub use relation::{Cascade, RelationKeys, RelationKind, RelationMeta};
 
 use crate::types::ColumnType;
@@ -39,6 +42,9 @@ pub struct Table {
     /// The discriminator of single-table inheritance: set on the table of an inheritance enum
     /// (`value: None`) and of its variants (their value; their queries read only their rows).
     pub discriminator: Option<Discriminator>,
+    /// Joined-table inheritance: the tables this model's rows are stored in (a base table and
+    /// subtype tables sharing its primary key), when they are more than this one.
+    pub joined: Option<&'static Joined>,
 }
 
 /// A column property: a read-only field of the model loaded from an SQL expression (a
@@ -79,6 +85,30 @@ impl Table {
             renamed_from: None,
             properties: &[],
             discriminator: None,
+            joined: None,
+        }
+    }
+
+    /// Sets the tables of joined-table inheritance, if any.
+    pub const fn joined_opt(mut self, joined: Option<&'static Joined>) -> Self {
+        self.joined = joined;
+        self
+    }
+
+    /// Sets the tables of joined-table inheritance.
+    pub const fn joined(mut self, joined: &'static Joined) -> Self {
+        self.joined = Some(joined);
+        self
+    }
+
+    /// The tables that store this model's rows: the table itself, or for joined-table
+    /// inheritance the base table and then the subtype tables (what DDL and migrations see).
+    pub fn storage(&'static self) -> Vec<&'static Table> {
+        match self.joined {
+            Some(j) => std::iter::once(j.base)
+                .chain(j.parts.iter().copied())
+                .collect(),
+            None => vec![self],
         }
     }
 
@@ -209,6 +239,9 @@ pub struct ColumnDef {
     /// The column's previous name (`#[model(renamed_from = "old")]`): a migration renames the
     /// old column instead of dropping it and adding this one.
     pub renamed_from: Option<&'static str>,
+    /// Joined-table inheritance: the subtype table holding this column, when it is not the
+    /// model's own table (`None`: the model's [`Table::name`]). See [`Joined`].
+    pub home: Option<&'static str>,
 }
 
 impl ColumnDef {
@@ -230,6 +263,22 @@ impl ColumnDef {
             check: None,
             references: None,
             renamed_from: None,
+            home: None,
+        }
+    }
+
+    /// Places the column in the subtype table `table` (joined-table inheritance).
+    pub const fn home(mut self, table: &'static str) -> Self {
+        self.home = Some(table);
+        self
+    }
+
+    /// The table whose name qualifies this column of `table`'s model: its home, or `qualifier`
+    /// (the model's table or alias).
+    pub const fn qualifier(&self, qualifier: &'static str) -> &'static str {
+        match self.home {
+            Some(h) => h,
+            None => qualifier,
         }
     }
 

@@ -104,6 +104,16 @@ impl ColumnSet {
     }
 }
 
+impl FromIterator<usize> for ColumnSet {
+    fn from_iter<I: IntoIterator<Item = usize>>(iter: I) -> Self {
+        let mut set = ColumnSet::empty();
+        for i in iter {
+            set.insert(i);
+        }
+        set
+    }
+}
+
 impl fmt::Debug for ColumnSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_set().entries(self.iter()).finish()

@@ -88,6 +88,12 @@ pub trait Persist: Model + Hooks {
 
     /// Increments the version column (no-op without one).
     fn bump_version(&mut self);
+
+    /// Joined-table inheritance: the subtype table holding this object's own columns (its
+    /// variant's table), if it has one.
+    fn joined_part(&self) -> Option<&'static crate::meta::Table> {
+        None
+    }
 }
 
 /// A relationship of model `P`, as the session uses it. Implemented by [`TypedRelation`] for

@@ -202,6 +202,13 @@ pub trait ErasedModel: Send + Sync + 'static {
         cache: &mut SqlCache,
         copy: &CopyPolicy,
     ) -> Result<Vec<FlushJob>>;
+    /// Joined-table inheritance: the subtype-table rows of objects whose base rows were
+    /// inserted by the previous step (none for other models).
+    fn insert_parts_job(
+        &self,
+        group: &[Arc<dyn ErasedEntry>],
+        cache: &mut SqlCache,
+    ) -> Result<Vec<FlushJob>>;
     fn inserted(
         &self,
         uow: &mut UnitOfWork,
@@ -219,7 +226,7 @@ pub trait ErasedModel: Send + Sync + 'static {
         group: &[Arc<dyn ErasedEntry>],
         columns: ColumnSet,
         cache: &mut SqlCache,
-    ) -> Result<FlushJob>;
+    ) -> Result<Vec<FlushJob>>;
     fn updated(
         &self,
         group: &[Arc<dyn ErasedEntry>],
@@ -229,7 +236,11 @@ pub trait ErasedModel: Send + Sync + 'static {
     fn before_delete(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()>;
     /// Before its foreign keys are set by the flush: saves the object's state and snapshot.
     fn touch_for_update(&self, e: &Arc<dyn ErasedEntry>) -> Result<()>;
-    fn delete_job(&self, group: &[Arc<dyn ErasedEntry>], cache: &mut SqlCache) -> Result<FlushJob>;
+    fn delete_job(
+        &self,
+        group: &[Arc<dyn ErasedEntry>],
+        cache: &mut SqlCache,
+    ) -> Result<Vec<FlushJob>>;
     fn deleted(
         &self,
         uow: &mut UnitOfWork,

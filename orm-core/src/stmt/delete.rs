@@ -30,6 +30,7 @@ impl<M, O, S> Clone for Delete<M, O, S> {
     fn clone(&self) -> Self {
         Delete {
             core: DeleteCore {
+                joined: self.core.joined,
                 table: self.core.table,
                 using: self.core.using.clone(),
                 filter: self.core.filter.clone(),
@@ -64,6 +65,7 @@ impl<M, O, S> fmt::Debug for Delete<M, O, S> {
 pub fn delete<M: Model>() -> Delete<M> {
     Delete {
         core: DeleteCore {
+            joined: M::TABLE.joined.map(|_| M::TABLE),
             table: M::TABLE.as_ref(),
             using: Vec::new(),
             filter: super::source::variant_filter::<M>().map(Expr::into_node),
@@ -91,6 +93,7 @@ impl<M: Model, O, S> Delete<M, O, S> {
     fn retype<O2, S2>(self, returning: Vec<Node>) -> Delete<M, O2, S2> {
         Delete {
             core: DeleteCore {
+                joined: self.core.joined,
                 table: self.core.table,
                 using: self.core.using,
                 filter: self.core.filter,

@@ -29,6 +29,7 @@ impl<M, O> Clone for Insert<M, O> {
     fn clone(&self) -> Self {
         Insert {
             core: InsertCore {
+                joined: self.core.joined,
                 table: self.core.table,
                 columns: self.core.columns.clone(),
                 source: self.core.source.clone(),
@@ -70,6 +71,7 @@ pub fn insert<M: Model>(row: &M) -> Insert<M> {
     let values = row.insert_params().into_iter().map(Node::Param).collect();
     Insert {
         core: InsertCore {
+            joined: M::TABLE.joined.map(|_| M::TABLE),
             table: M::TABLE.as_ref(),
             columns: insert_column_names::<M>(),
             source: InsertSource::Values(vec![values]),
@@ -111,6 +113,7 @@ pub fn insert_many<M: Model>(rows: &[M]) -> Insert<M> {
     );
     Insert {
         core: InsertCore {
+            joined: table.joined.map(|_| table),
             table: table.as_ref(),
             columns: insert_column_names::<M>(),
             source,
@@ -142,6 +145,7 @@ pub fn insert_select<M: Model, C: ColumnList<M>, Q: Into<Query>>(
 ) -> Insert<M, ()> {
     Insert {
         core: InsertCore {
+            joined: M::TABLE.joined.map(|_| M::TABLE),
             table: M::TABLE.as_ref(),
             columns: columns.names(),
             source: InsertSource::Query(Box::new(query.into())),
@@ -187,6 +191,7 @@ impl<M: Model, O> Insert<M, O> {
     fn with_returning<O2>(self, returning: Vec<Node>) -> Insert<M, O2> {
         Insert {
             core: InsertCore {
+                joined: self.core.joined,
                 table: self.core.table,
                 columns: self.core.columns,
                 source: self.core.source,

@@ -80,6 +80,13 @@ pub trait Statement {
     fn options(&self) -> Option<OptionSet<RowOf<Self>>> {
         None
     }
+
+    /// The query, when the statement reads a joined-table inheritance enum with
+    /// [`PolymorphicLoad::SelectIn`](crate::meta::PolymorphicLoad): the driver then runs it
+    /// through [`load::fetch_selectin`](crate::load::fetch_selectin) instead of as it is.
+    fn polymorphic_selectin(&self) -> Option<Query> {
+        None
+    }
 }
 
 /// What each row of statement `S` decodes into.
@@ -98,6 +105,9 @@ impl<S: Statement + ?Sized> Statement for &S {
     }
     fn options(&self) -> Option<OptionSet<RowOf<Self>>> {
         (**self).options()
+    }
+    fn polymorphic_selectin(&self) -> Option<Query> {
+        (**self).polymorphic_selectin()
     }
 }
 
@@ -338,7 +348,7 @@ pub(crate) fn model_columns(table: &'static crate::meta::Table) -> Vec<Node> {
         .iter()
         .map(|c| {
             Node::Column(ColumnRef {
-                table: table.name,
+                table: c.qualifier(table.name),
                 name: c.name,
             })
         })
@@ -377,7 +387,7 @@ pub(crate) fn model_select_list(
                 DEFERRED_PLACEHOLDER
             } else {
                 Node::Column(ColumnRef {
-                    table: qualifier,
+                    table: c.qualifier(qualifier),
                     name: c.name,
                 })
             }

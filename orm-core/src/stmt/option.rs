@@ -141,3 +141,14 @@ pub(super) fn joined_core<R: 'static>(
     }));
     Ok((core, width))
 }
+
+/// The option of [`Select::polymorphic`](super::Select::polymorphic): how this query loads a
+/// joined-table inheritance enum's subtype columns.
+#[derive(Debug, Clone, Copy)]
+pub struct Polymorphic(pub crate::meta::PolymorphicLoad);
+
+impl<R: 'static> SelectOption<R> for Polymorphic {
+    fn as_any(&self) -> &(dyn Any + Send + Sync) {
+        self
+    }
+}

@@ -759,6 +759,27 @@ impl<O: Decode, S> Select<O, S> {
         self
     }
 
+    /// How this query loads a joined-table inheritance enum's subtype columns, instead of the
+    /// enum's default (`#[model(polymorphic = "...")]`): [`PolymorphicLoad::Joined`] reads the
+    /// base table `LEFT JOIN` every subtype table in one query; [`PolymorphicLoad::SelectIn`]
+    /// reads the base rows' keys first, then each variant present with `WHERE key = ANY($1)`
+    /// (its filters and ordering may name base-table columns only). No effect on other
+    /// queries.
+    ///
+    /// ```
+    /// # use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::Employee;
+    /// use orm_core::meta::PolymorphicLoad;
+    /// let q = select::<Employee>().polymorphic(PolymorphicLoad::SelectIn);
+    /// # let _ = q;
+    /// ```
+    ///
+    /// [`PolymorphicLoad::Joined`]: crate::meta::PolymorphicLoad::Joined
+    /// [`PolymorphicLoad::SelectIn`]: crate::meta::PolymorphicLoad::SelectIn
+    pub fn polymorphic(self, load: crate::meta::PolymorphicLoad) -> Self {
+        self.option(super::option::Polymorphic(load))
+    }
+
     pub(super) fn option_list(&self) -> Option<&Vec<Arc<dyn SelectOption<O::Output>>>> {
         self.options
             .as_ref()?

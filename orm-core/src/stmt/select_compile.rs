@@ -5,8 +5,10 @@ use super::Statement;
 use super::criteria::Criteria;
 use super::option::{JoinedOption, OptionSet};
 use super::select::Select;
+use crate::ast::{FromItem, Node, Query};
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
+use crate::meta::PolymorphicLoad;
 use crate::row::Decode;
 
 impl<O: Decode, S> Statement for Select<O, S> {
@@ -32,6 +34,32 @@ impl<O: Decode, S> Statement for Select<O, S> {
             options: options.clone(),
             query: self.clone().into_query(),
         })
+    }
+
+    fn polymorphic_selectin(&self) -> Option<Query> {
+        let Some(FromItem::Table { table, .. }) = self.core.from.first() else {
+            return None;
+        };
+        let joined = table.joined.filter(|j| j.outer)?;
+        let chosen = self
+            .option_list()
+            .and_then(|options| {
+                options.iter().rev().find_map(|o| {
+                    o.as_any()
+                        .downcast_ref::<super::option::Polymorphic>()
+                        .map(|p| p.0)
+                })
+            })
+            .unwrap_or(joined.load);
+        // Only a select of the enum's own rows (not `count()`, not `columns(...)`).
+        let whole = self.core.columns.len() == table.columns.len()
+            && self
+                .core
+                .columns
+                .iter()
+                .zip(table.columns)
+                .all(|(n, c)| matches!(n, Node::Column(r) if r.name == c.name));
+        (chosen == PolymorphicLoad::SelectIn && whole).then(|| self.clone().into_query())
     }
 }
 

@@ -45,6 +45,7 @@ impl<M, O, S> Clone for Update<M, O, S> {
     fn clone(&self) -> Self {
         Update {
             core: UpdateCore {
+                joined: self.core.joined,
                 table: self.core.table,
                 sets: self.core.sets.clone(),
                 from: self.core.from.clone(),
@@ -74,6 +75,7 @@ impl<M, O, S> fmt::Debug for Update<M, O, S> {
 pub fn update<M: Model>() -> Update<M> {
     Update {
         core: UpdateCore {
+            joined: M::TABLE.joined.map(|_| M::TABLE),
             table: M::TABLE.as_ref(),
             sets: Vec::new(),
             from: Vec::new(),
@@ -102,6 +104,7 @@ pub fn update_model<M: Model>(row: &M) -> Update<M, M> {
         .collect();
     Update {
         core: UpdateCore {
+            joined: M::TABLE.joined.map(|_| M::TABLE),
             table: M::TABLE.as_ref(),
             sets,
             from: Vec::new(),
@@ -117,6 +120,7 @@ impl<M: Model, O, S> Update<M, O, S> {
     fn retype<O2, S2>(self, returning: Vec<Node>) -> Update<M, O2, S2> {
         Update {
             core: UpdateCore {
+                joined: self.core.joined,
                 table: self.core.table,
                 sets: self.core.sets,
                 from: self.core.from,

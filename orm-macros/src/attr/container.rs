@@ -51,6 +51,9 @@ pub(crate) struct Container {
     /// `inherits = Enum`: the struct is a variant of that inheritance enum (and shares its
     /// table).
     pub(crate) inherits: Option<syn::Path>,
+    /// `polymorphic = "selectin"` on a joined-table inheritance enum (`"joined"`, the default:
+    /// `false`).
+    pub(crate) selectin: bool,
     /// Whether `table = "..."` was written (a variant struct takes its enum's table).
     pub(crate) table_span: Option<Span>,
 }
@@ -75,6 +78,7 @@ impl Container {
         let mut renamed_from = Attr::none(cx, MODEL, RENAMED_FROM);
         let mut discriminator = Attr::none(cx, MODEL, DISCRIMINATOR);
         let mut inherits = Attr::none(cx, MODEL, INHERITS);
+        let mut polymorphic = Attr::none(cx, MODEL, POLYMORPHIC);
         let mut misspelled_hooks = false;
         let mut indexes = Vec::new();
         let mut checks = Vec::new();
@@ -110,6 +114,19 @@ impl Container {
                     && check_identifier(cx, "column name", &lit)
                 {
                     discriminator.set(&meta.path, lit);
+                }
+            } else if meta.path == POLYMORPHIC {
+                if let Some(lit) = get_lit_str(cx, MODEL, POLYMORPHIC, &meta)? {
+                    match lit.value().as_str() {
+                        "joined" => polymorphic.set(&meta.path, false),
+                        "selectin" => polymorphic.set(&meta.path, true),
+                        other => cx.error_spanned_by(
+                            &lit,
+                            format!(
+                                "unknown loading `polymorphic = \"{other}\"`: expected \"joined\" or \"selectin\""
+                            ),
+                        ),
+                    }
                 }
             } else if meta.path == INHERITS {
                 if meta.input.peek(syn::Token![=]) {
@@ -161,6 +178,7 @@ impl Container {
             krate: krate.get().map_or_else(default_crate, |k| k.value),
             discriminator: discriminator.get().map(|d| d.value),
             inherits: inherits.get().map(|i| i.value),
+            selectin: polymorphic.get().is_some_and(|p| p.value),
         }
     }
 }

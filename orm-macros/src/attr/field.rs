@@ -77,6 +77,8 @@ pub(crate) struct Field {
     pub(crate) computed: Option<LitStr>,
     /// `deferred`: left out of the model's `SELECT` unless undeferred.
     pub(crate) deferred: Option<Span>,
+    /// `shared`: on a joined-table variant, the column lives in the base table.
+    pub(crate) shared: Option<Span>,
     /// `column_property = path`: a `fn() -> Expr<T>` whose expression loads the field.
     pub(crate) column_property: Option<syn::Path>,
     pub(crate) references: Option<Spanned<Reference>>,
@@ -146,6 +148,7 @@ impl Field {
         let mut default = Attr::none(cx, MODEL, DEFAULT);
         let mut computed = Attr::none(cx, MODEL, COMPUTED);
         let mut deferred = BoolAttr::none(cx, MODEL, DEFERRED);
+        let mut shared = BoolAttr::none(cx, MODEL, SHARED);
         let mut column_property = Attr::none(cx, MODEL, COLUMN_PROPERTY);
         let mut references = Attr::none(cx, MODEL, REFERENCES);
         let mut on_delete = Attr::none(cx, MODEL, ON_DELETE);
@@ -174,6 +177,8 @@ impl Field {
                 index.set_from(cx, &meta)?;
             } else if meta.path == DEFERRED {
                 deferred.set_from(cx, &meta)?;
+            } else if meta.path == SHARED {
+                shared.set_from(cx, &meta)?;
             } else if meta.path == SKIP {
                 skip.set_from(cx, &meta)?;
             } else if meta.path == VERSION {
@@ -266,6 +271,7 @@ impl Field {
             default: default.get().map(|d| d.value),
             computed: computed.get().map(|c| c.value),
             deferred: deferred.get(),
+            shared: shared.get(),
             column_property: column_property.get().map(|c| c.value),
             references: references.get(),
             on_delete: on_delete.get(),
@@ -402,6 +408,7 @@ impl Field {
             (DEFAULT, self.default.is_some()),
             (COMPUTED, self.computed.is_some()),
             (DEFERRED, self.deferred.is_some()),
+            (SHARED, self.shared.is_some()),
             (COLUMN_PROPERTY, self.column_property.is_some()),
             (REFERENCES, self.references.is_some()),
             (ON_DELETE, self.on_delete.is_some()),

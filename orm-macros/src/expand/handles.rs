@@ -32,13 +32,21 @@ pub(crate) fn column_consts_for<'a, 'f: 'a>(
         }
     };
     let consts = fields.map(|field| {
+        // A joined-table variant's own column is its table's.
+        let (table, table_expr) = match model.home_of(field) {
+            Some(home) => (None, quote!(#home)),
+            None => (table.clone(), table_expr.clone()),
+        };
         let name = field.ident;
         let ty = field.value_ty;
         let vis = &field.original.vis;
         let column = &field.column;
         let line = match &table {
             Some(base) => format!(" The column `{column}` of the table of `{base}`."),
-            None => format!(" The column `{}.{column}`.", model.attrs.table),
+            None => format!(
+                " The column `{}.{column}`.",
+                model.home_of(field).unwrap_or(&model.attrs.table)
+            ),
         };
         let docs = column_docs(&field.original.attrs, &line);
         let access = if field.is_computed() {

@@ -135,6 +135,11 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
         .map(|i| format_ident!("__ORM_INV_{}", i))
         .collect();
     let first = tys[0];
+    let load = if model.attrs.selectin {
+        quote!(#p::PolymorphicLoad::SelectIn)
+    } else {
+        quote!(#p::PolymorphicLoad::Joined)
+    };
     let inheritance = inheritance_impl(model, &p);
     let variant_impls = variant_impls(model, &p);
     let handle = discriminator_handle(model, &p);
@@ -238,6 +243,27 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
             const __ORM_COLUMNS: [#p::ColumnDef; __ORM_N] = #p::merge_columns::<__ORM_N>(__ORM_PARTS);
             const #disc_index: usize = #p::column_position(&__ORM_COLUMNS, #disc_name);
             #(#pos_consts)*
+            // Joined-table inheritance: the variants' own tables, and the base table's columns.
+            const __ORM_JOINED_PARTS: &[#p::Option<&'static #p::Joined>] =
+                &[#(<#tys_ref as #p::Model>::TABLE.joined),*];
+            const __ORM_NPARTS: usize = #p::parts_len(__ORM_JOINED_PARTS);
+            const __ORM_PART_TABLES: [&'static #p::Table; __ORM_NPARTS] =
+                #p::merge_parts::<__ORM_NPARTS>(__ORM_JOINED_PARTS);
+            const __ORM_NBASE: usize = #p::base_len(&__ORM_COLUMNS);
+            const __ORM_BASE_COLUMNS: [#p::ColumnDef; __ORM_NBASE] =
+                #p::base_columns::<__ORM_NBASE>(&__ORM_COLUMNS);
+            const __ORM_BASE_TABLE: #p::Table = #p::Table::new(
+                #model_name,
+                <#ident as #p::Inheritance>::TABLE_NAME,
+                &__ORM_BASE_COLUMNS,
+            )
+            .schema_opt(<#ident as #p::Inheritance>::SCHEMA);
+            const __ORM_JOINED: #p::Joined =
+                #p::Joined::new(&__ORM_BASE_TABLE, &__ORM_PART_TABLES, true)
+                    .values(&[#(#values),*])
+                    .load(#load);
+            const __ORM_JOINED_OPT: #p::Option<&'static #p::Joined> =
+                if __ORM_NPARTS == 0 { #p::None } else { #p::Some(&__ORM_JOINED) };
 
             #inheritance
             #variant_impls
@@ -260,6 +286,12 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
                 type Nullable = #p::OptionalModel<#ident>;
             }
 
+            // A relationship's foreign key on the enum is checked on its first variant's fields.
+            #[automatically_derived]
+            impl #p::FieldsOf for #ident {
+                type Fields = #first;
+            }
+
             #[automatically_derived]
             impl #p::Model for #ident {
                 const TABLE: &'static #p::Table = &#p::Table::new(
@@ -268,7 +300,8 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
                     &__ORM_COLUMNS,
                 )
                 .schema_opt(<#ident as #p::Inheritance>::SCHEMA)
-                .discriminator(#p::Discriminator::new(#disc_name, #p::None));
+                .discriminator(#p::Discriminator::new(#disc_name, #p::None))
+                .joined_opt(__ORM_JOINED_OPT);
 
                 type Pk = <#first as #p::Model>::Pk;
 
@@ -386,6 +419,14 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
                 }
 
                 fn bump_version(&mut self) {}
+
+                fn joined_part(&self) -> #p::Option<&'static #p::Table> {
+                    match self {
+                        #(#ident::#names(_) => <#tys_ref as #p::Model>::TABLE
+                            .joined
+                            .and_then(|__j| __j.parts.first().copied()),)*
+                    }
+                }
             }
         };
 

@@ -117,6 +117,11 @@ fn from_row(model: &Model, p: &TokenStream) -> TokenStream {
         impl #p::NullableRow for #ident #bounds {
             type Nullable = #p::OptionalModel<#ident>;
         }
+
+        #[automatically_derived]
+        impl #p::FieldsOf for #ident #bounds {
+            type Fields = #ident;
+        }
     }
 }
 
@@ -249,24 +254,60 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
 fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
     let model_name = syn::ext::IdentExt::unraw(model.ident).to_string();
     let table = &model.attrs.table;
-    let mut columns: Vec<TokenStream> = model.columns().map(|field| column_def(field, p)).collect();
+    let mut columns: Vec<TokenStream> = model
+        .columns()
+        .map(|field| match model.home_of(field) {
+            Some(home) => {
+                let def = column_def(field, p);
+                quote!(#def.home(#home))
+            }
+            None => column_def(field, p),
+        })
+        .collect();
     let mut out = match &model.attrs.inherits {
         // A variant struct: its enum's table, its columns and then the discriminator, whose
         // value filters its queries.
         Some(base) => {
             let ident = model.ident;
             let base = quote!(<#base as #p::Inheritance>);
-            columns.push(quote! {
-                #p::ColumnDef::new(#base::DISCRIMINATOR, "", #p::ColumnType::Text)
-            });
-            quote! {
+            let discriminator =
+                quote!(#p::ColumnDef::new(#base::DISCRIMINATOR, "", #p::ColumnType::Text));
+            columns.push(discriminator.clone());
+            let mut table = quote! {
                 #p::Table::new(#model_name, #base::TABLE_NAME, &[#(#columns),*])
                     .schema_opt(#base::SCHEMA)
                     .discriminator(#p::Discriminator::new(
                         #base::DISCRIMINATOR,
                         #p::Some(<#ident as #p::Variant>::VALUE),
                     ))
+            };
+            if let Some(own) = model.joined_table() {
+                // Joined-table: the key and `shared` columns are the base table's, the rest
+                // the variant's table's, whose key references the base table's.
+                let base_cols = model
+                    .columns()
+                    .filter(|f| model.home_of(f).is_none())
+                    .map(|f| column_def(f, p))
+                    .chain(std::iter::once(discriminator));
+                let part_cols = model.columns().filter_map(|f| {
+                    let def = column_def(f, p);
+                    if f.is_primary_key() {
+                        Some(quote!(#p::subtype_key(#def, #base::TABLE_NAME, #base::SCHEMA)))
+                    } else {
+                        model.home_of(f).map(|_| def)
+                    }
+                });
+                table.extend(quote! {
+                    .joined(&#p::Joined::new(
+                        &#p::Table::new(#model_name, #base::TABLE_NAME, &[#(#base_cols),*])
+                            .schema_opt(#base::SCHEMA),
+                        &[&#p::Table::new(#model_name, #own, &[#(#part_cols),*])
+                            .schema_opt(#base::SCHEMA)],
+                        false,
+                    ))
+                });
             }
+            table
         }
         None => quote! {
             #p::Table::new(#model_name, #table, &[#(#columns),*])

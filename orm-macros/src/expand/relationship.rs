@@ -243,10 +243,13 @@ fn read_key(
         [single] => single.clone(),
         reads => quote!(#p::Some((#(#reads,)*))),
     };
+    // Under the same (trivially false when `from` is not a model) bound as the rest, so a
+    // target that is not a model is reported once, by the metadata.
+    let bounds = quote!(#bounds for<'__orm> #from: #p::FieldsOf,);
     quote! {
         const _: () = {
             #[allow(dead_code)]
-            fn __orm_check(#row: &#from) -> #p::Option<#key> #bounds {
+            fn __orm_check(#row: &<#from as #p::FieldsOf>::Fields) -> #p::Option<#key> #bounds {
                 #body
             }
         };

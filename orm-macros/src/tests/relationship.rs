@@ -238,11 +238,11 @@ fn relationship_expansion() {
         // has_many: keyed by this model's key; the target's field is checked.
         "type Key = < Order as orm_core :: __private :: Model > :: Pk ;",
         "orm_core :: __private :: Some (< Order as orm_core :: __private :: Model > :: pk (__parent))",
-        "fn __orm_check (__row : & Line) -> orm_core :: __private :: Option < < Order as orm_core :: __private :: Model > :: Pk >",
+        "fn __orm_check (__row : & < Line as orm_core :: __private :: FieldsOf > :: Fields) -> orm_core :: __private :: Option < < Order as orm_core :: __private :: Model > :: Pk >",
         // `Self` is the model, also inside the field's type.
         "type Target = Order ;",
         "type Value = Vec < Order > ;",
-        "fn __orm_check (__row : & Link) -> orm_core :: __private :: Option < < Order as orm_core :: __private :: Model > :: Pk >",
+        "fn __orm_check (__row : & < Link as orm_core :: __private :: FieldsOf > :: Fields) -> orm_core :: __private :: Option < < Order as orm_core :: __private :: Model > :: Pk >",
         // The handles, with the field's visibility and docs.
         "# [doc = r\" The buyer.\"] # [doc = \"\"] # [doc = \" The relationship `user`: belongs_to `User`.\"] # [allow (non_upper_case_globals)] pub const user : orm_core :: __private :: Relationship < __OrmRel_Order_user > = orm_core :: __private :: Relationship :: new () ;",
         "pub (crate) const pair :",

@@ -67,7 +67,8 @@ pub fn advisory_lock_key(name: &str) -> i64 {
 /// then find everything created. The lock lasts as long as `ex`'s transaction: run it in one
 /// ([`Database::create_all`] does), not on a pool where each statement commits alone.
 pub async fn create_all<E: Executor>(ex: &E, tables: &[&'static Table]) -> Result<()> {
-    let sorted = ddl::sort_by_dependency(tables)?;
+    // A joined-table model is stored in several tables.
+    let sorted = ddl::sort_by_dependency(&crate::meta::storage_tables(tables))?;
     let key = advisory_lock_key("orm-postgres:create_all");
     ex.batch_execute(&format!("SELECT pg_advisory_xact_lock({key})"))
         .await?;
@@ -114,7 +115,8 @@ pub async fn create_all<E: Executor>(ex: &E, tables: &[&'static Table]) -> Resul
 /// Drops `tables` (those that exist) in reverse dependency order, then their composite types,
 /// domains and enum types, each before the types it is made of (extensions stay).
 pub async fn drop_all<E: Executor>(ex: &E, tables: &[&'static Table]) -> Result<()> {
-    let sorted = ddl::sort_by_dependency(tables)?;
+    // A joined-table model is stored in several tables.
+    let sorted = ddl::sort_by_dependency(&crate::meta::storage_tables(tables))?;
     for t in sorted.iter().rev() {
         ex.batch_execute(&ddl::drop_table(t)?).await?;
     }

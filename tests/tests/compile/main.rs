@@ -6,6 +6,7 @@
 mod criteria;
 mod functions;
 mod inheritance;
+mod joined;
 mod queries;
 mod session;
 mod shape;

@@ -19,11 +19,14 @@
 //! 4. many-to-many association rows deleted and inserted;
 //! 5. `DELETE`s, children before parents.
 //!
+//! A joined-table model's objects write one statement per table they touch (`joined.rs`).
+//!
 //! Files: `plan.rs` (the order), `sql.rs` (the SQL text and its cache), `ops.rs` (the
 //! statements and state changes of one model's objects), `links.rs` (those of a relationship),
 //! `steps.rs` (the steps and the flush API of [`UnitOfWork`](super::UnitOfWork)).
 
 mod copy;
+mod joined;
 mod links;
 mod ops;
 mod plan;

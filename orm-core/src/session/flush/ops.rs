@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::FLUSH;
 use super::copy::CopyGroup;
+use super::joined;
 use super::sql::{
     cached_query, delete_using, insert_sql, key_arrays, row_arrays, update_sql, write_idents,
 };
@@ -201,6 +202,9 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         copy: &CopyPolicy,
     ) -> Result<Vec<FlushJob>> {
         let entries = typed_all::<T>(group)?;
+        if T::TABLE.joined.is_some() {
+            return Ok(vec![joined::insert_base(entries, cache)?]);
+        }
         let table = T::TABLE;
         let insert_cols: Vec<usize> = (0..table.columns.len())
             .filter(|&i| !table.columns[i].server_written())
@@ -254,13 +258,21 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         };
         let key = (TypeId::of::<T>(), 0u8, ColumnSet::empty());
         let query = cached_query(cache, key, arrays, |params| {
-            insert_sql::<T>(&insert_cols, params, &write_returning)
+            insert_sql::<T>(table, &insert_cols, params, &write_returning)
         })?;
         Ok(vec![if returning.is_empty() {
             FlushJob::execute(query, None)
         } else {
             FlushJob::rows(query, make_sink(entries))
         }])
+    }
+
+    fn insert_parts_job(
+        &self,
+        group: &[Arc<dyn ErasedEntry>],
+        cache: &mut SqlCache,
+    ) -> Result<Vec<FlushJob>> {
+        joined::insert_parts(&typed_all::<T>(group)?, cache)
     }
 
     fn inserted(
@@ -320,8 +332,11 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         group: &[Arc<dyn ErasedEntry>],
         columns: ColumnSet,
         cache: &mut SqlCache,
-    ) -> Result<FlushJob> {
+    ) -> Result<Vec<FlushJob>> {
         let entries = typed_all::<T>(group)?;
+        if T::TABLE.joined.is_some() {
+            return joined::update(&entries, columns, cache);
+        }
         let table = T::TABLE;
         let pk: Vec<usize> = (0..table.columns.len())
             .filter(|&i| table.columns[i].primary_key)
@@ -351,7 +366,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         };
         let key = (TypeId::of::<T>(), 1u8, columns);
         let query = cached_query(cache, key, arrays, |params| {
-            update_sql::<T>(&set, &pk, params, &returning)
+            update_sql::<T>(table, &set, &pk, params, &returning)
         })?;
         let expect = ExpectedRows {
             rows: entries.len() as u64,
@@ -359,9 +374,11 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             operation: "UPDATE",
         };
         if computed.is_empty() {
-            return Ok(FlushJob::execute(query, Some(expect)));
+            return Ok(vec![FlushJob::execute(query, Some(expect))]);
         }
-        Ok(FlushJob::rows(query, read_back_by_key(entries, pk, computed)).expect(expect))
+        Ok(vec![
+            FlushJob::rows(query, read_back_by_key(entries, pk, computed)).expect(expect),
+        ])
     }
 
     fn updated(
@@ -402,8 +419,15 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         Ok(())
     }
 
-    fn delete_job(&self, group: &[Arc<dyn ErasedEntry>], cache: &mut SqlCache) -> Result<FlushJob> {
+    fn delete_job(
+        &self,
+        group: &[Arc<dyn ErasedEntry>],
+        cache: &mut SqlCache,
+    ) -> Result<Vec<FlushJob>> {
         let entries = typed_all::<T>(group)?;
+        if T::TABLE.joined.is_some() {
+            return joined::delete(&entries, cache);
+        }
         let table = T::TABLE;
         let mut cols: Vec<usize> = (0..table.columns.len())
             .filter(|&i| table.columns[i].primary_key)
@@ -429,7 +453,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             model: table.model,
             operation: "DELETE",
         });
-        Ok(FlushJob::execute(query, expect))
+        Ok(vec![FlushJob::execute(query, expect)])
     }
 
     fn deleted(

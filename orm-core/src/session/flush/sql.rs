@@ -61,8 +61,11 @@ fn column_types(table: &'static Table, cols: &[usize]) -> Vec<&'static ColumnTyp
     cols.iter().map(|&c| &table.columns[c].ty).collect()
 }
 
-/// `INSERT INTO t (c...) SELECT ... FROM unnest(...) WITH ORDINALITY ... ORDER BY n [RETURNING]`.
+/// `INSERT INTO t (c...) SELECT ... FROM unnest(...) WITH ORDINALITY ... ORDER BY n [RETURNING]`:
+/// `insert_cols` are positions in `T::TABLE.columns`, written into table `into` (`T::TABLE`, or
+/// one of the tables of a joined-table model).
 pub(crate) fn insert_sql<T: Persist>(
+    into: &'static Table,
     insert_cols: &[usize],
     params: Vec<Param>,
     write_returning: &dyn Fn(&mut SqlWriter),
@@ -73,7 +76,7 @@ pub(crate) fn insert_sql<T: Persist>(
     let names: Vec<String> = (0..insert_cols.len()).map(|i| format!("c{i}")).collect();
     let mut w = SqlWriter::new();
     w.push("INSERT INTO ");
-    w.push_qualified(table.schema, table.name);
+    w.push_qualified(into.schema, into.name);
     w.push(" (");
     write_idents(&mut w, &columns);
     // ORDER BY the position: rows are inserted, and returned, in the objects' order.
@@ -91,18 +94,21 @@ pub(crate) fn insert_sql<T: Persist>(
     compile::finish(w)
 }
 
-/// `UPDATE t SET a = v.v0, ... FROM unnest(...) AS v WHERE t.k = v.k0 [AND t.version = v.ver]`.
+/// `UPDATE t SET a = v.v0, ... FROM unnest(...) AS v WHERE t.k = v.k0 [AND t.version = v.ver]`:
+/// `set`, `pk` and `returning` are positions in `T::TABLE.columns`; the table updated is
+/// `target` (`T::TABLE`, or one of the tables of a joined-table model).
 pub(crate) fn update_sql<T: Persist>(
+    target: &'static Table,
     set: &[usize],
     pk: &[usize],
     params: Vec<Param>,
     returning: &[usize],
 ) -> Result<CompiledQuery> {
-    let table = T::TABLE;
+    let columns = T::TABLE;
     let mut cols: Vec<usize> = set.to_vec();
     cols.extend(pk);
     cols.extend(T::VERSION);
-    let types = column_types(table, &cols);
+    let types = column_types(columns, &cols);
     let mut names: Vec<String> = (0..set.len()).map(|i| format!("v{i}")).collect();
     names.extend((0..pk.len()).map(|i| format!("k{i}")));
     if T::VERSION.is_some() {
@@ -110,31 +116,31 @@ pub(crate) fn update_sql<T: Persist>(
     }
     let mut w = SqlWriter::new();
     w.push("UPDATE ");
-    w.push_qualified(table.schema, table.name);
+    w.push_qualified(target.schema, target.name);
     w.push(" SET ");
     for (i, &c) in set.iter().enumerate() {
         if i > 0 {
             w.push(", ");
         }
-        w.push_ident(table.columns[c].name);
+        w.push_ident(columns.columns[c].name);
         w.push(" = ");
         compile::write_array_column(&mut w, types[i], &names[i], i);
     }
     w.push(" FROM ");
     compile::write_array_rows(&mut w, params, &types, &names, false);
     w.push(" WHERE ");
-    let pk_names: Vec<&str> = pk.iter().map(|&c| table.columns[c].name).collect();
+    let pk_names: Vec<&str> = pk.iter().map(|&c| columns.columns[c].name).collect();
     write_matches(
         &mut w,
-        table,
+        target,
         &pk_names,
         &names[set.len()..set.len() + pk.len()],
     );
     if let Some(v) = T::VERSION {
         w.push(" AND ");
-        w.push_qualified(table.schema, table.name);
+        w.push_qualified(target.schema, target.name);
         w.push(".");
-        w.push_ident(table.columns[v].name);
+        w.push_ident(columns.columns[v].name);
         w.push(" = \"orm_v\".\"ver\"");
     }
     if !returning.is_empty() {
@@ -143,9 +149,9 @@ pub(crate) fn update_sql<T: Persist>(
             if i > 0 {
                 w.push(", ");
             }
-            w.push_qualified(table.schema, table.name);
+            w.push_qualified(target.schema, target.name);
             w.push(".");
-            w.push_ident(table.columns[c].name);
+            w.push_ident(columns.columns[c].name);
         }
     }
     compile::finish(w)
@@ -261,12 +267,15 @@ pub(crate) fn select_by_keys<P: Persist>(rows: &[&P]) -> Result<CompiledQuery> {
         if i > 0 {
             w.push(", ");
         }
-        w.push_qualified(table.schema, table.name);
+        match c.home {
+            Some(home) => w.push_qualified(table.schema, home),
+            None => w.push_qualified(table.schema, table.name),
+        }
         w.push(".");
         w.push_ident(c.name);
     }
     w.push(" FROM ");
-    w.push_qualified(table.schema, table.name);
+    compile::write_table_source(&mut w, table, None);
     w.push(" JOIN ");
     write_unnest(&mut w, arrays, &defs, &names);
     w.push(" ON ");

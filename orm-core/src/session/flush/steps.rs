@@ -77,6 +77,9 @@ pub struct FlushPlan {
     drained: Vec<Arc<dyn ErasedEntry>>,
     insert_levels: Vec<Vec<Arc<dyn ErasedEntry>>>,
     next_level: usize,
+    /// Joined-table objects whose base rows the last step inserted: their subtype rows come
+    /// next.
+    part_inserts: Vec<Entries>,
     /// Foreign keys inserted as NULL to break a cycle, set by a post-update: (entry id, link).
     deferred: HashMap<u64, Vec<usize>>,
     delete_levels: Vec<Vec<Arc<dyn ErasedEntry>>>,
@@ -124,6 +127,7 @@ impl UnitOfWork {
             drained: Vec::new(),
             insert_levels: Vec::new(),
             next_level: 0,
+            part_inserts: Vec::new(),
             deferred: HashMap::new(),
             delete_levels: Vec::new(),
             next_delete: 0,
@@ -236,6 +240,21 @@ impl UnitOfWork {
     }
 
     fn insert_step(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
+        // Joined-table objects inserted by the previous step: their subtype rows, now that
+        // their keys are known.
+        if !plan.part_inserts.is_empty() {
+            let mut jobs = Vec::new();
+            for group in std::mem::take(&mut plan.part_inserts) {
+                jobs.extend(
+                    group[0]
+                        .erased_model()
+                        .insert_parts_job(&group, &mut self.sql_cache)?,
+                );
+            }
+            if !jobs.is_empty() {
+                return Ok(Some(FlushStep::writing(jobs, Vec::new())));
+            }
+        }
         let Some(level) = plan.insert_levels.get(plan.next_level).cloned() else {
             plan.stage = FlushStage::Updates;
             return Ok(None);
@@ -253,6 +272,9 @@ impl UnitOfWork {
                 &mut self.sql_cache,
                 &self.copy,
             )?);
+            if group[0].table().joined.is_some() {
+                plan.part_inserts.push(group.clone());
+            }
             let ctx = Arc::new(Mutex::new(HookContext::new()));
             let group2 = group.clone();
             after.push(Box::new(move |uow: &mut UnitOfWork| {
@@ -297,7 +319,7 @@ impl UnitOfWork {
         let mut jobs = Vec::new();
         let mut after: Vec<AfterStep> = Vec::new();
         for (_, cols, group) in groups {
-            jobs.push(
+            jobs.extend(
                 group[0]
                     .erased_model()
                     .update_job(&group, cols, &mut self.sql_cache)?,
@@ -411,7 +433,7 @@ impl UnitOfWork {
             for e in &group {
                 e.erased_model().before_delete(e, &mut plan.ctx)?;
             }
-            jobs.push(
+            jobs.extend(
                 group[0]
                     .erased_model()
                     .delete_job(&group, &mut self.sql_cache)?,

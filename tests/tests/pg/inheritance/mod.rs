@@ -2,5 +2,8 @@
 //!
 //! `single_table`: one `employees` table with a `kind` discriminator; `Employee` (an enum
 //! deriving `Model`) reads every row as its variant, `Manager` and `Engineer` read their own.
+//!
+//! `joined_table`: a `staff` base table and one table per subtype (`chiefs`, `developers`).
 
+mod joined_table;
 mod single_table;

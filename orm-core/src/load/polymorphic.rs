@@ -1,0 +1,204 @@
+//! *selectin* loading of a joined-table inheritance enum (SQLAlchemy's `selectin_polymorphic`):
+//! instead of one query `LEFT JOIN`ing every subtype table, the base rows' keys and
+//! discriminators first, then one query per variant present, reading that variant's rows by key:
+//!
+//! ```text
+//! SELECT staff.id, staff.role FROM staff WHERE <filter> ORDER BY <order> LIMIT <n>
+//! SELECT staff.id, staff.name, chiefs.budget, staff.role, NULL, NULL
+//!   FROM staff JOIN chiefs ON chiefs.id = staff.id WHERE staff.id = ANY($1)     -- chiefs present
+//! SELECT staff.id, staff.name, NULL, staff.role, developers.language, developers.level
+//!   FROM staff JOIN developers ON developers.id = staff.id WHERE staff.id = ANY($1)
+//! ```
+//!
+//! Each variant's rows have the enum's columns (the other variants' as `NULL`), so they decode
+//! as the enum does; the results come back in the first query's order. The first query reads
+//! the base table only: its filters and ordering may name base-table columns only (a subtype
+//! column is a typed error naming it). The variant queries go out together (pipelined). A row
+//! deleted between the queries is left out. The key must be one column.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use postgres_types::{IsNull, ToSql, Type, to_sql_checked};
+
+use super::run::compile_query;
+use super::runner::{BoxFuture, QueryRunner, RowAccess, RowSink};
+use crate::ast::{ColumnRef, FromItem, Join, JoinKind, JoinOn, Node, Query, SelectCore};
+use crate::compile::CompiledQuery;
+use crate::error::{BoxError, Error, Result};
+use crate::inherit::ErasedArray;
+use crate::meta::Table;
+use crate::row::{Decode, Row};
+
+/// A value passed on as the server sent it (binary format, same type): a key read by the first
+/// query, bound in the second.
+#[derive(Debug)]
+struct RawValue(Vec<u8>);
+
+impl ToSql for RawValue {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+        out.extend_from_slice(&self.0);
+        Ok(IsNull::No)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn column(table: &'static str, name: &'static str) -> Node {
+    Node::Column(ColumnRef { table, name })
+}
+
+/// The enum's table, the qualifier of its base columns, and the query's `SELECT` body.
+fn parts_of(query: &Query) -> Result<(&'static Table, &'static str, &SelectCore)> {
+    let not_joined =
+        || Error::invalid_statement("selectin loading reads a joined-table inheritance enum");
+    let Query::Select(core) = query else {
+        return Err(not_joined());
+    };
+    match core.from.first() {
+        Some(FromItem::Table { table, alias }) if table.joined.is_some() => {
+            Ok((table, alias.unwrap_or(table.name), core))
+        }
+        _ => Err(not_joined()),
+    }
+}
+
+/// Runs a query of a joined-table enum (see [`Statement::polymorphic_selectin`](crate::stmt::Statement::polymorphic_selectin))
+/// the *selectin* way, decoding each row with `D`.
+pub fn fetch_selectin<'a, D: Decode>(
+    runner: &'a dyn QueryRunner,
+    query: Query,
+) -> BoxFuture<'a, Result<Vec<D::Output>>> {
+    Box::pin(async move {
+        let (table, q, core) = parts_of(&query)?;
+        let (Some(joined), Some(disc)) = (table.joined, table.discriminator) else {
+            return Err(Error::invalid_statement(
+                "selectin loading reads a joined-table inheritance enum",
+            ));
+        };
+        let key = match table.primary_key().collect::<Vec<_>>()[..] {
+            [key] => key,
+            _ => {
+                return Err(Error::invalid_statement(format!(
+                    "selectin loading of `{}` needs a one-column primary key; load it joined",
+                    table.model
+                )));
+            }
+        };
+        // 1. The keys and discriminators, in the query's order, from the base table alone.
+        let mut first = core.clone();
+        first.columns = vec![column(q, key.name), column(q, disc.column)];
+        first.from[0] = FromItem::Table {
+            table: joined.base,
+            alias: (q != table.name).then_some(q),
+        };
+        let compiled = compile_query(&Query::Select(Box::new(first)), runner.criteria())?;
+        let mut order: Vec<(Vec<u8>, String)> = Vec::new();
+        let sink: RowSink<'_> = Box::new(|row: &dyn RowAccess| {
+            let (_, raw) = row
+                .raw(0)
+                .map_err(|e| Error::decode(table.model, key.name, e))?;
+            let raw = raw.ok_or_else(|| Error::decode(table.model, key.name, "NULL key".into()))?;
+            let value: String = row
+                .get_at(1)
+                .map_err(|e| Error::decode(table.model, disc.column, e))?;
+            order.push((raw.to_vec(), value));
+            Ok(())
+        });
+        run_one(runner, compiled, sink).await?;
+        // 2. One query per variant present, by key.
+        let mut jobs: Vec<CompiledQuery> = Vec::new();
+        for (i, part) in joined.parts.iter().enumerate() {
+            let Some(value) = joined.values.get(i) else {
+                continue;
+            };
+            let keys: Vec<crate::expr::Param> = order
+                .iter()
+                .filter(|(_, v)| v == value)
+                .map(|(k, _)| Arc::new(RawValue(k.clone())) as crate::expr::Param)
+                .collect();
+            if keys.is_empty() {
+                continue;
+            }
+            let variant = SelectCore {
+                columns: table
+                    .columns
+                    .iter()
+                    .map(|c| match c.home {
+                        None => column(q, c.name),
+                        Some(h) if h == part.name => column(h, c.name),
+                        Some(_) => Node::Keyword("NULL"),
+                    })
+                    .collect(),
+                from: vec![FromItem::Table {
+                    table: joined.base,
+                    alias: (q != table.name).then_some(q),
+                }],
+                joins: vec![Join {
+                    kind: JoinKind::Inner,
+                    item: FromItem::Table {
+                        table: part,
+                        alias: None,
+                    },
+                    on: JoinOn::On(Node::binary(
+                        crate::ast::BinOp::Eq,
+                        column(part.name, key.name),
+                        column(q, key.name),
+                    )),
+                }],
+                filter: Some(Node::InArray {
+                    expr: Box::new(column(q, key.name)),
+                    array: Box::new(Node::Param(Arc::new(ErasedArray(keys)))),
+                    negated: false,
+                }),
+                ..Default::default()
+            };
+            jobs.push(compile_query(
+                &Query::Select(Box::new(variant)),
+                runner.criteria(),
+            )?);
+        }
+        let mut found: HashMap<Vec<u8>, D::Output> = HashMap::with_capacity(order.len());
+        {
+            let found = std::sync::Mutex::new(&mut found);
+            let sinks: Vec<(CompiledQuery, RowSink<'_>)> = jobs
+                .into_iter()
+                .map(|job| {
+                    let found = &found;
+                    let sink: RowSink<'_> = Box::new(move |row: &dyn RowAccess| {
+                        let (_, raw) = row
+                            .raw(0)
+                            .map_err(|e| Error::decode(table.model, key.name, e))?;
+                        let raw = raw.map(<[u8]>::to_vec).unwrap_or_default();
+                        let value = D::decode(row, 0)?;
+                        found
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(raw, value);
+                        Ok(())
+                    });
+                    (job, sink)
+                })
+                .collect();
+            for outcome in runner.run_all(sinks).await {
+                outcome?;
+            }
+        }
+        Ok(order
+            .into_iter()
+            .filter_map(|(k, _)| found.remove(&k))
+            .collect())
+    })
+}
+
+async fn run_one(runner: &dyn QueryRunner, query: CompiledQuery, sink: RowSink<'_>) -> Result<()> {
+    for outcome in runner.run_all(vec![(query, sink)]).await {
+        outcome?;
+    }
+    Ok(())
+}
