@@ -192,6 +192,7 @@ pub(crate) fn write_select(w: &mut SqlWriter, s: &SelectCore) {
 pub(crate) fn write_from_item(w: &mut SqlWriter, item: &FromItem) {
     match item {
         FromItem::Table { table, alias } => {
+            w.note_read(table);
             w.push_qualified(table.schema, table.name);
             if let Some(a) = alias {
                 w.push(" AS ");
