@@ -56,8 +56,8 @@ pub(crate) mod sealed {
         }
 
         /// Whether `store` may serve and store results now: with a notification channel,
-        /// only once its listener runs (a database starts it; other executors wait for
-        /// that).
+        /// only once its listener runs
+        /// ([`Database::start_cache_listener`](crate::Database::start_cache_listener)).
         #[cfg(feature = "cache")]
         fn cache_ready(
             &self,

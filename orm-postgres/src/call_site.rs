@@ -13,7 +13,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use crate::executor::Site;
+/// Where a statement was sent from in the application (the caller of a `#[track_caller]`
+/// method), for [call-site tags](crate::DatabaseBuilder::call_site_tags).
+pub(crate) type Site = &'static std::panic::Location<'static>;
 
 /// The tags of a database handle, sorted by key (each key once).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -797,7 +797,7 @@ impl Conn {
 
     /// Appends the call-site comment to `q` (with the database's
     /// [`call_site_tags`](crate::DatabaseBuilder::call_site_tags) on).
-    pub(crate) fn tag(&self, q: &mut CompiledQuery, site: crate::executor::Site) {
+    pub(crate) fn tag(&self, q: &mut CompiledQuery, site: crate::call_site::Site) {
         if self.settings.call_site_tags {
             q.sql
                 .push_str(&crate::call_site::comment(site, self.tags.as_deref()));

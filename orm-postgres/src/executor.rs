@@ -271,9 +271,7 @@ fn compile_in<'e, E: Acquire + ?Sized, S: Statement>(
     }
 }
 
-/// Where a statement was sent from in the application (the caller of a `#[track_caller]`
-/// method), for [call-site tags](crate::DatabaseBuilder::call_site_tags).
-pub(crate) type Site = &'static Location<'static>;
+pub(crate) use crate::call_site::Site;
 
 /// [`Executor::fetch_all`], sent from `site`.
 pub(crate) fn fetch_all_at<E: Executor + ?Sized, S: Statement>(
@@ -287,11 +285,20 @@ pub(crate) fn fetch_all_at<E: Executor + ?Sized, S: Statement>(
     let policy = statement.cache_policy().cloned();
     async move {
         let mut q = compiled?;
+        // Boxed, and only with a cache: the common future stays as small as without one.
         #[cfg(feature = "cache")]
-        if let Some(rows) =
-            crate::cache::cached_rows(ex, &q, policy.as_ref(), plan.is_some(), site).await?
-        {
-            return crate::cache::decode_all::<S::Row>(&rows.rows);
+        if ex.result_cache().is_some() {
+            if let Some(rows) = Box::pin(crate::cache_lookup::cached_rows(
+                ex,
+                &q,
+                policy.as_ref(),
+                plan.is_some(),
+                site,
+            ))
+            .await?
+            {
+                return crate::cache_lookup::decode_all::<S::Row>(&rows.rows);
+            }
         }
         let conn = ex.acquire().await?;
         conn.tag(&mut q, site);
@@ -315,12 +322,21 @@ pub(crate) fn fetch_one_at<E: Executor + ?Sized, S: Statement>(
     let policy = statement.cache_policy().cloned();
     async move {
         let mut q = compiled?;
+        // Boxed, and only with a cache: the common future stays as small as without one.
         #[cfg(feature = "cache")]
-        if let Some(rows) =
-            crate::cache::cached_rows(ex, &q, policy.as_ref(), plan.is_some(), site).await?
-        {
-            return crate::cache::decode_opt::<S::Row>(&rows.rows, true)?
-                .ok_or_else(|| crate::Error::row_count(1, 0));
+        if ex.result_cache().is_some() {
+            if let Some(rows) = Box::pin(crate::cache_lookup::cached_rows(
+                ex,
+                &q,
+                policy.as_ref(),
+                plan.is_some(),
+                site,
+            ))
+            .await?
+            {
+                return crate::cache_lookup::decode_opt::<S::Row>(&rows.rows, true)?
+                    .ok_or_else(|| crate::Error::row_count(1, 0));
+            }
         }
         let conn = ex.acquire().await?;
         conn.tag(&mut q, site);
@@ -346,11 +362,20 @@ pub(crate) fn fetch_optional_at<E: Executor + ?Sized, S: Statement>(
     let policy = statement.cache_policy().cloned();
     async move {
         let mut q = compiled?;
+        // Boxed, and only with a cache: the common future stays as small as without one.
         #[cfg(feature = "cache")]
-        if let Some(rows) =
-            crate::cache::cached_rows(ex, &q, policy.as_ref(), plan.is_some(), site).await?
-        {
-            return crate::cache::decode_opt::<S::Row>(&rows.rows, false);
+        if ex.result_cache().is_some() {
+            if let Some(rows) = Box::pin(crate::cache_lookup::cached_rows(
+                ex,
+                &q,
+                policy.as_ref(),
+                plan.is_some(),
+                site,
+            ))
+            .await?
+            {
+                return crate::cache_lookup::decode_opt::<S::Row>(&rows.rows, false);
+            }
         }
         let conn = ex.acquire().await?;
         conn.tag(&mut q, site);

@@ -101,6 +101,10 @@ mod acquire;
 mod advisory;
 #[cfg(feature = "cache")]
 mod cache;
+#[cfg(feature = "cache")]
+mod cache_listener;
+#[cfg(feature = "cache")]
+mod cache_lookup;
 mod call_site;
 mod cancel;
 mod config;

@@ -4,8 +4,10 @@
 //!
 //! - `mod.rs`: [`ResultCache`] (the settings) and the store: keys, entries, generations;
 //! - `writes.rs`: which tables a statement writes, read from its SQL text;
-//! - `lookup.rs`: what the executor asks: whether a statement is cached here, and its rows;
-//! - `remote.rs`: invalidations sent and received over `LISTEN`/`NOTIFY`.
+//! - `remote.rs`: what invalidations sent over `LISTEN`/`NOTIFY` carry.
+//!
+//! Above it in the layers: `cache_lookup.rs` (what the executor asks: whether a statement is
+//! cached here, and its rows) and `cache_listener.rs` (the listener receiving invalidations).
 //!
 //! # How a result stays correct
 //! Each table has a generation, the value of a global clock when a commit last wrote it. A
@@ -18,12 +20,10 @@
 //! an `Arc`) and are decoded again on every hit: no `Clone` bound on the output type, and the
 //! byte bound counts real bytes.
 
-mod lookup;
 mod remote;
 mod writes;
 
-pub(crate) use lookup::{cached_rows, decode_all, decode_opt};
-pub(crate) use remote::{Publish, ensure_listening};
+pub(crate) use remote::Publish;
 pub(crate) use writes::{Written, written};
 
 use std::collections::HashMap;
@@ -140,7 +140,7 @@ impl ResultCache {
 pub(crate) struct Entry {
     pub(crate) rows: Vec<Row>,
     /// The tables the result depends on.
-    deps: Box<[Box<str>]>,
+    pub(crate) deps: Box<[Box<str>]>,
     /// The clock before its query ran.
     born: u64,
     ttl: Duration,
@@ -150,15 +150,15 @@ pub(crate) struct Entry {
 
 /// Counters of a cache.
 #[derive(Debug, Default)]
-struct Counters {
-    hits: AtomicU64,
-    misses: AtomicU64,
+pub(crate) struct Counters {
+    pub(crate) hits: AtomicU64,
+    pub(crate) misses: AtomicU64,
     invalidations: AtomicU64,
     evictions: AtomicU64,
     expirations: AtomicU64,
 }
 
-fn bump(c: &AtomicU64, name: &'static str) {
+pub(crate) fn bump(c: &AtomicU64, name: &'static str) {
     c.fetch_add(1, Ordering::Relaxed);
     crate::metrics::count(name);
 }
@@ -185,7 +185,7 @@ pub struct Store {
     /// The clock value of the last "every table" invalidation.
     all: AtomicU64,
     clock: AtomicU64,
-    counters: Arc<Counters>,
+    pub(crate) counters: Arc<Counters>,
     /// The least weight of an entry: `max_bytes / max_entries`, so that the weight bound
     /// bounds the entries too.
     slot: u64,
@@ -236,7 +236,7 @@ impl Store {
     }
 
     /// The registered time to live of a query reading `tables` (all registered), if any.
-    fn registered_ttl(&self, tables: &[&'static Table]) -> Option<Duration> {
+    pub(crate) fn registered_ttl(&self, tables: &[&'static Table]) -> Option<Duration> {
         if self.tables.is_empty() || tables.is_empty() {
             return None;
         }
@@ -249,12 +249,12 @@ impl Store {
     }
 
     /// The clock now: what a result read from now on is born at.
-    fn now(&self) -> u64 {
+    pub(crate) fn now(&self) -> u64 {
         self.clock.load(Ordering::SeqCst)
     }
 
     /// A stored result still valid, or `None` (a stale one is dropped and counted).
-    fn get(&self, key: &[u8]) -> Option<Arc<Entry>> {
+    pub(crate) fn get(&self, key: &[u8]) -> Option<Arc<Entry>> {
         let entry = self.entries.get(key)?;
         if self.is_stale(&entry) {
             self.entries.invalidate(key);
@@ -276,7 +276,7 @@ impl Store {
 
     /// Stores `rows`, read from `deps` by a query that started at `born`, unless they
     /// exceed the byte bound. Returns the entry either way.
-    fn put(
+    pub(crate) fn put(
         &self,
         key: Box<[u8]>,
         rows: Vec<Row>,
@@ -346,7 +346,7 @@ fn same_table(a: &Table, b: &Table) -> bool {
 /// key whose `ON DELETE`/`ON UPDATE` changes their rows (cascade, set null, set default), so a
 /// delete of a parent invalidates cached children. One level: a chain of cascades through a
 /// table the query does not read is not followed.
-fn dependencies(reads: &[&'static Table]) -> Box<[Box<str>]> {
+pub(crate) fn dependencies(reads: &[&'static Table]) -> Box<[Box<str>]> {
     let mut deps: Vec<Box<str>> = Vec::with_capacity(reads.len());
     let mut add = |name: &str| {
         if !deps.iter().any(|d| &**d == name) {

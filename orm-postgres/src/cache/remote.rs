@@ -7,19 +7,20 @@
 //! table"; a sender ignores its own (it invalidated before sending). A listener that lost its
 //! connection missed whatever was sent meanwhile, so it invalidates everything when it is back.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
-use futures_util::StreamExt;
+use super::Written;
+use crate::CompiledQuery;
 
-use super::{Store, Written};
-use crate::notify::{ListenEvent, MAX_PAYLOAD_BYTES};
-use crate::{CompiledQuery, Database, Result};
+/// PostgreSQL's limit on a payload (as `notify::MAX_PAYLOAD_BYTES`, which this module sits
+/// below).
+const MAX_PAYLOAD_BYTES: usize = 8000;
 
 /// The channel and this cache's id in it.
 pub(crate) struct Remote {
-    channel: String,
+    pub(crate) channel: String,
     sender: u64,
-    listening: tokio::sync::OnceCell<()>,
+    pub(crate) listening: tokio::sync::OnceCell<()>,
 }
 
 /// A notification to send.
@@ -83,7 +84,7 @@ impl Remote {
     }
 
     /// What another cache's payload invalidates (`None` for our own or a malformed one).
-    fn parse(&self, payload: &str) -> Option<Written> {
+    pub(crate) fn parse(&self, payload: &str) -> Option<Written> {
         let mut lines = payload.split('\n');
         let sender: u64 = lines.next()?.parse().ok()?;
         if sender == self.sender {
@@ -98,58 +99,5 @@ impl Remote {
             }
         }
         Some(w)
-    }
-}
-
-/// Starts the cache's listener once (returning when the server listens), for a database.
-pub(crate) async fn ensure_listening(db: &Database, store: &Arc<Store>) -> Result<()> {
-    let Some(remote) = &store.remote else {
-        return Ok(());
-    };
-    remote
-        .listening
-        .get_or_try_init(|| async {
-            let mut listener = db.for_listener().listener().await?;
-            listener.listen(&remote.channel).await?;
-            let store = Arc::downgrade(store);
-            let owner = db.cache_owner();
-            tokio::spawn(run(listener, store, owner));
-            Ok::<(), crate::Error>(())
-        })
-        .await?;
-    Ok(())
-}
-
-/// Receives invalidations until every handle of the database is gone.
-async fn run(mut listener: crate::Listener, store: Weak<Store>, owner: Weak<()>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    loop {
-        tokio::select! {
-            event = listener.next() => {
-                let Some(store) = store.upgrade() else { return };
-                let Some(remote) = &store.remote else { return };
-                match event {
-                    Some(Ok(ListenEvent::Notification(n))) => {
-                        if let Some(w) = remote.parse(&n.payload) {
-                            store.invalidate(&w);
-                        }
-                    }
-                    Some(Ok(_)) => store.invalidate(&Written::everything()),
-                    // Reconnecting failed: what was cached may be stale; the listener keeps
-                    // trying at the next poll.
-                    Some(Err(e)) => {
-                        tracing::warn!(error = %e, "result cache: invalidation listener down");
-                        store.invalidate(&Written::everything());
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    }
-                    None => return,
-                }
-            }
-            _ = tick.tick() => {
-                if owner.upgrade().is_none() {
-                    return;
-                }
-            }
-        }
     }
 }

@@ -307,15 +307,15 @@ impl Acquire for Database {
     fn result_cache(&self) -> Option<&Arc<crate::cache::Store>> {
         self.settings.cache.as_ref()
     }
-
-    #[cfg(feature = "cache")]
-    async fn cache_ready(&self, store: &Arc<crate::cache::Store>) -> Result<bool> {
-        crate::cache::ensure_listening(self, store).await?;
-        Ok(true)
-    }
 }
 
 impl Database {
+    /// The result cache, if the database has one.
+    #[cfg(feature = "cache")]
+    pub(crate) fn cache_store(&self) -> Option<Arc<crate::cache::Store>> {
+        self.settings.cache.clone()
+    }
+
     /// What the result cache's listener watches to know the application still holds this
     /// database.
     #[cfg(feature = "cache")]

@@ -185,6 +185,13 @@ async fn invalidations_travel_between_two_pools_over_notify() {
     let channel = format!("{}_cache", t.name());
     let a = cached_db(&t, ResultCache::new().notify_channel(&channel)).await;
     let b = cached_db(&t, ResultCache::new().notify_channel(&channel)).await;
+    // Until its listener runs, a cache with a channel keeps nothing.
+    names(&a).await;
+    names(&a).await;
+    assert_eq!((cache(&a).hits, cache(&a).misses), (0, 0));
+    a.start_cache_listener().await.expect("listen a");
+    b.start_cache_listener().await.expect("listen b");
+    a.start_cache_listener().await.expect("twice is once");
     let orders = |db: Database| async move {
         db.fetch_all(select::<Order>().columns(Order::total).cached(MINUTE))
             .await

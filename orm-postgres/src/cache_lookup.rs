@@ -1,12 +1,12 @@
-//! What the executor asks the cache: whether a statement is cached where it runs, and its rows
+//! What the executor asks the result cache ([`crate::cache`]), above it in the layers: whether a statement is cached where it runs, and its rows
 //! (a stored result, or the statement's run and stored).
 
 use std::sync::Arc;
 
 use deadpool_postgres::tokio_postgres::Row;
 
-use super::{Entry, bump, dependencies};
-use crate::executor::sealed::Acquire;
+use crate::acquire::sealed::Acquire;
+use crate::cache::{Entry, bump, dependencies};
 use crate::pg_row::PgRow;
 use crate::stmt::CachePolicy;
 use crate::unnamed::params::Encoded;
@@ -29,7 +29,7 @@ pub(crate) async fn cached_rows<E: Acquire + ?Sized>(
     q: &CompiledQuery,
     policy: Option<&CachePolicy>,
     has_loads: bool,
-    site: crate::executor::Site,
+    site: crate::call_site::Site,
 ) -> Result<Option<CachedRows>> {
     let Some(store) = ex.result_cache() else {
         return Ok(None);
