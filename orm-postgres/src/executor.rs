@@ -273,6 +273,26 @@ fn compile_in<'e, E: Acquire + ?Sized, S: Statement>(
 
 pub(crate) use crate::call_site::Site;
 
+/// The rows of `q` through the executor's result cache, if it has one and `q` is cached there
+/// (see `cache_lookup::cached_rows`). Boxed, and only with a cache: the common future stays
+/// as small as without one.
+#[cfg(feature = "cache")]
+async fn cached<E: Executor + ?Sized>(
+    ex: &E,
+    q: &crate::CompiledQuery,
+    policy: Option<&orm_core::stmt::CachePolicy>,
+    has_loads: bool,
+    site: Site,
+) -> Result<Option<crate::cache_lookup::CachedRows>> {
+    if ex.result_cache().is_none() {
+        return Ok(None);
+    }
+    Box::pin(crate::cache_lookup::cached_rows(
+        ex, q, policy, has_loads, site,
+    ))
+    .await
+}
+
 /// [`Executor::fetch_all`], sent from `site`.
 pub(crate) fn fetch_all_at<E: Executor + ?Sized, S: Statement>(
     ex: &E,
@@ -285,20 +305,9 @@ pub(crate) fn fetch_all_at<E: Executor + ?Sized, S: Statement>(
     let policy = statement.cache_policy().cloned();
     async move {
         let mut q = compiled?;
-        // Boxed, and only with a cache: the common future stays as small as without one.
         #[cfg(feature = "cache")]
-        if ex.result_cache().is_some() {
-            if let Some(rows) = Box::pin(crate::cache_lookup::cached_rows(
-                ex,
-                &q,
-                policy.as_ref(),
-                plan.is_some(),
-                site,
-            ))
-            .await?
-            {
-                return crate::cache_lookup::decode_all::<S::Row>(&rows.rows);
-            }
+        if let Some(rows) = cached(ex, &q, policy.as_ref(), plan.is_some(), site).await? {
+            return crate::cache_lookup::decode_all::<S::Row>(&rows.rows);
         }
         let conn = ex.acquire().await?;
         conn.tag(&mut q, site);
@@ -322,21 +331,10 @@ pub(crate) fn fetch_one_at<E: Executor + ?Sized, S: Statement>(
     let policy = statement.cache_policy().cloned();
     async move {
         let mut q = compiled?;
-        // Boxed, and only with a cache: the common future stays as small as without one.
         #[cfg(feature = "cache")]
-        if ex.result_cache().is_some() {
-            if let Some(rows) = Box::pin(crate::cache_lookup::cached_rows(
-                ex,
-                &q,
-                policy.as_ref(),
-                plan.is_some(),
-                site,
-            ))
-            .await?
-            {
-                return crate::cache_lookup::decode_opt::<S::Row>(&rows.rows, true)?
-                    .ok_or_else(|| crate::Error::row_count(1, 0));
-            }
+        if let Some(rows) = cached(ex, &q, policy.as_ref(), plan.is_some(), site).await? {
+            return crate::cache_lookup::decode_opt::<S::Row>(&rows.rows, true)?
+                .ok_or_else(|| crate::Error::row_count(1, 0));
         }
         let conn = ex.acquire().await?;
         conn.tag(&mut q, site);
@@ -362,20 +360,9 @@ pub(crate) fn fetch_optional_at<E: Executor + ?Sized, S: Statement>(
     let policy = statement.cache_policy().cloned();
     async move {
         let mut q = compiled?;
-        // Boxed, and only with a cache: the common future stays as small as without one.
         #[cfg(feature = "cache")]
-        if ex.result_cache().is_some() {
-            if let Some(rows) = Box::pin(crate::cache_lookup::cached_rows(
-                ex,
-                &q,
-                policy.as_ref(),
-                plan.is_some(),
-                site,
-            ))
-            .await?
-            {
-                return crate::cache_lookup::decode_opt::<S::Row>(&rows.rows, false);
-            }
+        if let Some(rows) = cached(ex, &q, policy.as_ref(), plan.is_some(), site).await? {
+            return crate::cache_lookup::decode_opt::<S::Row>(&rows.rows, false);
         }
         let conn = ex.acquire().await?;
         conn.tag(&mut q, site);
