@@ -90,6 +90,13 @@ pub struct RawQuery<O> {
 }
 
 impl<O> RawQuery<O> {
+    /// This query, cached (see [`Select::cached`](crate::stmt::Select::cached)); raw SQL is
+    /// cached only when the policy declares the tables it reads
+    /// ([`CachePolicy::reads`](crate::stmt::CachePolicy::reads)).
+    pub fn cached(self, policy: impl Into<crate::stmt::CachePolicy>) -> crate::stmt::Cached<Self> {
+        crate::stmt::Cached::new(self, policy)
+    }
+
     /// Binds `:name` to `value`.
     pub fn bind<V: SqlType>(mut self, name: &'static str, value: V) -> Self {
         self.raw = self.raw.bind(name, value);

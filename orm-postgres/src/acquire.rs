@@ -41,5 +41,30 @@ pub(crate) mod sealed {
         fn criteria(&self) -> Option<&Criteria> {
             None
         }
+
+        /// The connection this executor holds (a transaction's, a held connection's); none
+        /// for a database, which checks one out per call.
+        #[cfg(feature = "cache")]
+        fn held(&self) -> Option<&Conn> {
+            None
+        }
+
+        /// The database's result cache, if it has one.
+        #[cfg(feature = "cache")]
+        fn result_cache(&self) -> Option<&std::sync::Arc<crate::cache::Store>> {
+            self.held().and_then(|c| c.settings().cache.as_ref())
+        }
+
+        /// Whether `store` may serve and store results now: with a notification channel,
+        /// only once its listener runs
+        /// ([`Database::start_cache_listener`](crate::Database::start_cache_listener)).
+        #[cfg(feature = "cache")]
+        fn cache_ready(
+            &self,
+            store: &std::sync::Arc<crate::cache::Store>,
+        ) -> impl Future<Output = Result<bool>> + Send {
+            let ready = store.remote.as_ref().is_none_or(|r| r.is_listening());
+            async move { Ok(ready) }
+        }
     }
 }

@@ -44,6 +44,12 @@ pub(crate) struct Settings {
     pub statement_mode: StatementMode,
     /// When this database's statements last changed types (read in the unnamed mode).
     pub type_epoch: Arc<unnamed::TypeEpoch>,
+    /// Append a sqlcommenter comment (call site and tags) to the statements of the executor
+    /// methods.
+    pub call_site_tags: bool,
+    /// The result cache, if the database has one.
+    #[cfg(feature = "cache")]
+    pub cache: Option<Arc<crate::cache::Store>>,
 }
 
 impl std::fmt::Debug for Settings {
@@ -80,6 +86,17 @@ struct TxState {
     /// A statement of the open transaction created or altered a type: mark the database's
     /// type epoch when it commits.
     changed_types: bool,
+    /// With a result cache: the tables written since the last commit (or, outside a
+    /// transaction, by the statement running).
+    #[cfg(feature = "cache")]
+    written: crate::cache::Written,
+    /// With a result cache: what statements outside a transaction wrote, still to announce to
+    /// other processes.
+    #[cfg(feature = "cache")]
+    unpublished: crate::cache::Written,
+    /// The open transaction is `REPEATABLE READ` or `SERIALIZABLE`: one snapshot throughout.
+    #[cfg(feature = "cache")]
+    snapshot: bool,
 }
 
 /// A connection checked out of the pool.
@@ -95,6 +112,8 @@ pub struct Conn {
     ///
     /// [`DatabaseBuilder::query_timeout`]: crate::DatabaseBuilder::query_timeout
     query_timeout: Option<Duration>,
+    /// The tags of the database handle it was checked out through.
+    tags: Option<Arc<crate::call_site::Tags>>,
 }
 
 impl Conn {
@@ -102,6 +121,7 @@ impl Conn {
         pool: &Pool,
         settings: Arc<Settings>,
         query_timeout: Option<Duration>,
+        tags: Option<Arc<crate::call_site::Tags>>,
     ) -> Result<Conn> {
         // An idle connection (or a free slot) is taken without arming the wait and recycle
         // timers, which cost more than the rest of the checkout; only when the pool is busy do
@@ -120,6 +140,7 @@ impl Conn {
             in_flight: AtomicUsize::new(0),
             tx: Mutex::new(TxState::default()),
             query_timeout,
+            tags,
         })
     }
 
@@ -194,8 +215,8 @@ impl Conn {
             return Ok(());
         }
         self.simple("ROLLBACK").await?;
+        self.end_transaction(false);
         let mut tx = self.tx();
-        tx.open = false;
         tx.failed = false;
         tx.pending_rollback = None;
         Ok(())
@@ -241,6 +262,8 @@ impl Conn {
     }
 
     pub(crate) fn begin_statement(&self, sql: &str) -> Trace {
+        #[cfg(feature = "cache")]
+        self.note_sent(sql);
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.settings.statements.fetch_add(1, Ordering::Relaxed);
         self.settings.logs.record(sql);
@@ -249,6 +272,8 @@ impl Conn {
 
     fn end_statement(&self) {
         self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        #[cfg(feature = "cache")]
+        self.note_done();
     }
 
     /// Marks the open transaction failed after an error the server saw but the driver did not
@@ -341,6 +366,8 @@ impl Conn {
             Ok(value) => rows(value).map_or(Outcome::Done, Outcome::Rows),
             Err(e) => Outcome::Failed(e),
         });
+        #[cfg(feature = "cache")]
+        self.publish_unpublished().await;
         result
     }
 
@@ -636,9 +663,14 @@ impl Conn {
             let mut tx = self.tx();
             tx.open = true;
             tx.changed_types = false;
+            #[cfg(feature = "cache")]
+            {
+                tx.written = crate::cache::Written::default();
+                tx.snapshot = sql.contains("REPEATABLE READ") || sql.contains("SERIALIZABLE");
+            }
         }
         if let Err(e) = self.simple(sql).await {
-            self.tx().open = false;
+            self.end_transaction(false);
             return Err(e);
         }
         Ok(())
@@ -655,12 +687,17 @@ impl Conn {
         if failed {
             // The server turns COMMIT of a failed transaction into ROLLBACK; say so.
             self.simple("ROLLBACK").await?;
-            self.tx().open = false;
+            self.end_transaction(false);
             return Err(Error::transaction_state(
                 "a statement failed in this transaction, so it was rolled back instead of committed",
             ));
         }
         self.ready().await?;
+        // Other processes' caches hear of the tables written when (and only if) this commits.
+        #[cfg(feature = "cache")]
+        if let Some(publish) = self.publish_at_commit() {
+            self.execute(&publish.query()).await?;
+        }
         let obj = self.obj()?;
         let outcome = match self
             .tracked(
@@ -673,17 +710,15 @@ impl Conn {
             Ok(outcome) => outcome,
             // No answer to COMMIT in time: it may have committed.
             Err(e) if matches!(e.kind(), ErrorKind::QueryTimeout { .. }) => {
+                self.invalidate_written();
                 return Err(ErrorKind::CommitUnknown(Box::new(e)).into());
             }
             Err(e) => return Err(e),
         };
         match outcome {
             Ok(()) => {
-                let changed_types = {
-                    let mut tx = self.tx();
-                    tx.open = false;
-                    std::mem::take(&mut tx.changed_types)
-                };
+                self.end_transaction(true);
+                let changed_types = std::mem::take(&mut self.tx().changed_types);
                 if changed_types {
                     self.settings.type_epoch.mark();
                 }
@@ -691,10 +726,13 @@ impl Conn {
             }
             // The connection broke while COMMIT was in flight: nobody knows whether it
             // committed. The connection stays marked open and is discarded.
-            Err(e) if is_connection_error(&e) => Err(ErrorKind::CommitUnknown(Box::new(e)).into()),
+            Err(e) if is_connection_error(&e) => {
+                self.invalidate_written();
+                Err(ErrorKind::CommitUnknown(Box::new(e)).into())
+            }
             Err(e) => {
                 // The server ended the transaction (e.g. a deferred constraint failed).
-                self.tx().open = false;
+                self.end_transaction(false);
                 Err(from_pg(e))
             }
         }
@@ -704,15 +742,13 @@ impl Conn {
         self.tx().pending_rollback = None;
         if self.tx().lost {
             // The server rolled it back when the session ended: nothing to send.
-            let mut tx = self.tx();
-            tx.open = false;
-            tx.failed = false;
+            self.end_transaction(false);
+            self.tx().failed = false;
             return Ok(());
         }
         self.simple("ROLLBACK").await?;
-        let mut tx = self.tx();
-        tx.open = false;
-        tx.failed = false;
+        self.end_transaction(false);
+        self.tx().failed = false;
         Ok(())
     }
 
@@ -752,6 +788,149 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// Whether statements get call-site tags.
+    #[cfg(feature = "cache")]
+    pub(crate) fn tags_on(&self) -> bool {
+        self.settings.call_site_tags
+    }
+
+    /// Appends the call-site comment to `q` (with the database's
+    /// [`call_site_tags`](crate::DatabaseBuilder::call_site_tags) on).
+    pub(crate) fn tag(&self, q: &mut CompiledQuery, site: crate::call_site::Site) {
+        if self.settings.call_site_tags {
+            q.sql
+                .push_str(&crate::call_site::comment(site, self.tags.as_deref()));
+        }
+    }
+
+    /// The transaction ended: committed (what it wrote is invalidated in the result cache) or
+    /// rolled back (nothing to invalidate).
+    fn end_transaction(&self, committed: bool) {
+        #[cfg(feature = "cache")]
+        if committed {
+            self.invalidate_written();
+        } else {
+            self.tx().written = crate::cache::Written::default();
+        }
+        #[cfg(not(feature = "cache"))]
+        let _ = committed;
+        self.tx().open = false;
+    }
+
+    /// Invalidates in the result cache what the transaction (or statement) wrote.
+    fn invalidate_written(&self) {
+        #[cfg(feature = "cache")]
+        if let Some(store) = &self.settings.cache {
+            let written = std::mem::take(&mut self.tx().written);
+            store.invalidate(&written);
+        }
+    }
+}
+
+/// The result cache's bookkeeping: which tables the statements write, and when they commit.
+#[cfg(feature = "cache")]
+impl Conn {
+    /// The database's settings.
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Records the tables a statement being sent writes.
+    fn note_sent(&self, sql: &str) {
+        if self.settings.cache.is_some() {
+            let w = crate::cache::written(sql);
+            if !w.is_empty() {
+                self.tx().written.merge(w);
+            }
+        }
+    }
+
+    /// A statement finished: outside a transaction, what it wrote is committed.
+    fn note_done(&self) {
+        let Some(store) = &self.settings.cache else {
+            return;
+        };
+        let written = {
+            let mut tx = self.tx();
+            if tx.open || tx.written.is_empty() {
+                return;
+            }
+            let w = std::mem::take(&mut tx.written);
+            if store.remote.is_some() {
+                tx.unpublished.merge(w.clone());
+            }
+            w
+        };
+        store.invalidate(&written);
+    }
+
+    /// Tells other processes what statements outside a transaction wrote (best effort: a
+    /// failure is logged, and their caches rely on the time to live).
+    async fn publish_unpublished(&self) {
+        let Some(remote) = self.settings.cache.as_ref().and_then(|s| s.remote.as_ref()) else {
+            return;
+        };
+        let written = {
+            let mut tx = self.tx();
+            if tx.open || tx.unpublished.is_empty() {
+                return;
+            }
+            std::mem::take(&mut tx.unpublished)
+        };
+        let Ok(obj) = self.obj() else { return };
+        let publish = remote.publish(&written);
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        let sent = obj
+            .execute(
+                "SELECT pg_notify($1, $2)",
+                &[&publish.channel, &publish.payload],
+            )
+            .await;
+        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "result cache: cannot announce the tables written");
+        }
+    }
+
+    /// The notification announcing what the open transaction wrote, sent just before
+    /// `COMMIT`.
+    fn publish_at_commit(&self) -> Option<crate::cache::Publish> {
+        let remote = self.settings.cache.as_ref()?.remote.as_ref()?;
+        let tx = self.tx();
+        (!tx.written.is_empty()).then(|| remote.publish(&tx.written))
+    }
+
+    /// Whether a result depending on `deps` may be served and stored here: outside a
+    /// transaction, or inside one that wrote none of them, and (unless `in_snapshot`) not in a
+    /// repeatable-read or serializable one.
+    pub(crate) fn cache_allows(&self, deps: &[Box<str>], in_snapshot: bool) -> bool {
+        let tx = self.tx();
+        if !tx.open {
+            return true;
+        }
+        if tx.snapshot && !in_snapshot {
+            return false;
+        }
+        !tx.written.touches(deps.iter().map(|d| &**d))
+    }
+
+    /// Runs a statement and keeps its rows as they came (for the result cache).
+    pub(crate) async fn fetch_rows(&self, q: &CompiledQuery) -> Result<Vec<tokio_postgres::Row>> {
+        let fut = async {
+            let rows = self.query_stream(q).await?;
+            pin_mut!(rows);
+            let mut out = Vec::new();
+            while let Some(row) = rows.next().await {
+                out.push(row.map_err(|e| self.pg_error(e))?);
+            }
+            Ok(out)
+        };
+        self.tracked(&q.sql, fut, |v: &Vec<_>| Some(v.len() as u64))
+            .await
+    }
+}
+
 impl QueryRunner for Conn {
     fn run_all<'a>(
         &'a self,
@@ -772,6 +951,11 @@ impl QueryRunner for Conn {
 
 impl Drop for Conn {
     fn drop(&mut self) {
+        // A statement outside a transaction dropped mid-way may have committed.
+        #[cfg(feature = "cache")]
+        if !self.tx().open {
+            self.invalidate_written();
+        }
         if let Some(obj) = self.obj.take() {
             match self.discard_reason() {
                 // Detach from the pool; dropping the client closes the connection and the

@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -41,21 +42,12 @@ use sealed::{Acquire, ConnRef};
 )]
 pub trait Executor: Acquire + Sync {
     /// Runs the statement and returns every row.
+    #[track_caller]
     fn fetch_all<S: Statement>(
         &self,
         statement: S,
     ) -> impl Future<Output = Result<Vec<RowOf<S>>>> + Send {
-        let (criteria, compiled) = compile_in(self, &statement);
-        let plan = load_plan(&statement);
-        async move {
-            let q = compiled?;
-            let conn = self.acquire().await?;
-            match plan {
-                None => conn.fetch_all::<S::Row>(&q).await,
-                // Boxed: keeps the common future small (it is moved on every poll setup).
-                Some(plan) => Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await,
-            }
-        }
+        fetch_all_at(self, statement, Location::caller())
     }
 
     /// Runs a keyset page ([`Select::keyset`](orm_core::Select::keyset)) and returns its rows
@@ -79,6 +71,7 @@ pub trait Executor: Acquire + Sync {
     /// }
     /// # Ok(()) }
     /// ```
+    #[track_caller]
     fn fetch_page<O, S, K>(
         &self,
         keyset: orm_core::stmt::Keyset<O, S, K>,
@@ -95,55 +88,29 @@ pub trait Executor: Acquire + Sync {
 
     /// Runs the statement and returns its only row; a [row-count
     /// error](crate::ErrorKind::RowCount) unless there is exactly one.
+    #[track_caller]
     fn fetch_one<S: Statement>(
         &self,
         statement: S,
     ) -> impl Future<Output = Result<RowOf<S>>> + Send {
-        let (criteria, compiled) = compile_in(self, &statement);
-        let plan = load_plan(&statement);
-        async move {
-            let q = compiled?;
-            let conn = self.acquire().await?;
-            if let Some(plan) = plan {
-                let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await?;
-                return exactly_one(rows);
-            }
-            conn.fetch_opt::<S::Row>(&q, true)
-                .await?
-                .ok_or_else(|| crate::Error::row_count(1, 0))
-        }
+        fetch_one_at(self, statement, Location::caller())
     }
 
     /// Runs the statement and returns its row, or `None` without one; a row-count error when
     /// there are several.
+    #[track_caller]
     fn fetch_optional<S: Statement>(
         &self,
         statement: S,
     ) -> impl Future<Output = Result<Option<RowOf<S>>>> + Send {
-        let (criteria, compiled) = compile_in(self, &statement);
-        let plan = load_plan(&statement);
-        async move {
-            let q = compiled?;
-            let conn = self.acquire().await?;
-            if let Some(plan) = plan {
-                let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await?;
-                return match rows.len() {
-                    0 => Ok(None),
-                    _ => exactly_one(rows).map(Some),
-                };
-            }
-            conn.fetch_opt::<S::Row>(&q, false).await
-        }
+        fetch_optional_at(self, statement, Location::caller())
     }
 
     /// Runs the statement and returns the number of rows it affected (inserted, updated,
     /// deleted or selected).
+    #[track_caller]
     fn execute<S: Statement>(&self, statement: S) -> impl Future<Output = Result<u64>> + Send {
-        let (_, compiled) = compile_in(self, &statement);
-        async move {
-            let q = compiled?;
-            self.acquire().await?.execute(&q).await
-        }
+        execute_at(self, statement, Location::caller())
     }
 
     /// Runs the statement and returns its rows as a stream, decoded one at a time as they arrive,
@@ -151,20 +118,23 @@ pub trait Executor: Acquire + Sync {
     ///
     /// The connection is busy until the stream ends; dropping the stream before its end
     /// discards the connection (the server stops sending when it is closed).
+    #[track_caller]
     fn stream<S: Statement>(
         &self,
         statement: S,
     ) -> impl Future<Output = Result<RowStream<'_, S::Row>>> + Send {
         let (_, compiled) = compile_in(self, &statement);
         let has_loads = statement.options().is_some();
+        let site = Location::caller();
         async move {
-            let q = compiled?;
+            let mut q = compiled?;
             if has_loads {
                 return Err(crate::Error::invalid_statement(
                     "relationship loads need the whole result: use fetch_all, or load each batch of streamed rows with `load`",
                 ));
             }
             let conn = self.acquire().await?;
+            conn.tag(&mut q, site);
             let (rows, trace) = conn.start_stream(&q).await?;
             Ok(RowStream {
                 conn,
@@ -299,6 +269,127 @@ fn compile_in<'e, E: Acquire + ?Sized, S: Statement>(
             (Some(c), statement.compile_with(c))
         }
         _ => (None, statement.compile()),
+    }
+}
+
+pub(crate) use crate::call_site::Site;
+
+/// The rows of `q` through the executor's result cache, if it has one and `q` is cached there
+/// (see `cache_lookup::cached_rows`). Boxed, and only with a cache: the common future stays
+/// as small as without one.
+#[cfg(feature = "cache")]
+async fn cached<E: Executor + ?Sized>(
+    ex: &E,
+    q: &crate::CompiledQuery,
+    policy: Option<&orm_core::stmt::CachePolicy>,
+    has_loads: bool,
+    site: Site,
+) -> Result<Option<crate::cache_lookup::CachedRows>> {
+    if ex.result_cache().is_none() {
+        return Ok(None);
+    }
+    Box::pin(crate::cache_lookup::cached_rows(
+        ex, q, policy, has_loads, site,
+    ))
+    .await
+}
+
+/// [`Executor::fetch_all`], sent from `site`.
+pub(crate) fn fetch_all_at<E: Executor + ?Sized, S: Statement>(
+    ex: &E,
+    statement: S,
+    site: Site,
+) -> impl Future<Output = Result<Vec<RowOf<S>>>> + Send {
+    let (criteria, compiled) = compile_in(ex, &statement);
+    let plan = load_plan(&statement);
+    #[cfg(feature = "cache")]
+    let policy = statement.cache_policy().cloned();
+    async move {
+        let mut q = compiled?;
+        #[cfg(feature = "cache")]
+        if let Some(rows) = cached(ex, &q, policy.as_ref(), plan.is_some(), site).await? {
+            return crate::cache_lookup::decode_all::<S::Row>(&rows.rows);
+        }
+        let conn = ex.acquire().await?;
+        conn.tag(&mut q, site);
+        match plan {
+            None => conn.fetch_all::<S::Row>(&q).await,
+            // Boxed: keeps the common future small (it is moved on every poll setup).
+            Some(plan) => Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await,
+        }
+    }
+}
+
+/// [`Executor::fetch_one`], sent from `site`.
+pub(crate) fn fetch_one_at<E: Executor + ?Sized, S: Statement>(
+    ex: &E,
+    statement: S,
+    site: Site,
+) -> impl Future<Output = Result<RowOf<S>>> + Send {
+    let (criteria, compiled) = compile_in(ex, &statement);
+    let plan = load_plan(&statement);
+    #[cfg(feature = "cache")]
+    let policy = statement.cache_policy().cloned();
+    async move {
+        let mut q = compiled?;
+        #[cfg(feature = "cache")]
+        if let Some(rows) = cached(ex, &q, policy.as_ref(), plan.is_some(), site).await? {
+            return crate::cache_lookup::decode_opt::<S::Row>(&rows.rows, true)?
+                .ok_or_else(|| crate::Error::row_count(1, 0));
+        }
+        let conn = ex.acquire().await?;
+        conn.tag(&mut q, site);
+        if let Some(plan) = plan {
+            let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await?;
+            return exactly_one(rows);
+        }
+        conn.fetch_opt::<S::Row>(&q, true)
+            .await?
+            .ok_or_else(|| crate::Error::row_count(1, 0))
+    }
+}
+
+/// [`Executor::fetch_optional`], sent from `site`.
+pub(crate) fn fetch_optional_at<E: Executor + ?Sized, S: Statement>(
+    ex: &E,
+    statement: S,
+    site: Site,
+) -> impl Future<Output = Result<Option<RowOf<S>>>> + Send {
+    let (criteria, compiled) = compile_in(ex, &statement);
+    let plan = load_plan(&statement);
+    #[cfg(feature = "cache")]
+    let policy = statement.cache_policy().cloned();
+    async move {
+        let mut q = compiled?;
+        #[cfg(feature = "cache")]
+        if let Some(rows) = cached(ex, &q, policy.as_ref(), plan.is_some(), site).await? {
+            return crate::cache_lookup::decode_opt::<S::Row>(&rows.rows, false);
+        }
+        let conn = ex.acquire().await?;
+        conn.tag(&mut q, site);
+        if let Some(plan) = plan {
+            let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await?;
+            return match rows.len() {
+                0 => Ok(None),
+                _ => exactly_one(rows).map(Some),
+            };
+        }
+        conn.fetch_opt::<S::Row>(&q, false).await
+    }
+}
+
+/// [`Executor::execute`], sent from `site`.
+pub(crate) fn execute_at<E: Executor + ?Sized, S: Statement>(
+    ex: &E,
+    statement: S,
+    site: Site,
+) -> impl Future<Output = Result<u64>> + Send {
+    let (_, compiled) = compile_in(ex, &statement);
+    async move {
+        let mut q = compiled?;
+        let conn = ex.acquire().await?;
+        conn.tag(&mut q, site);
+        conn.execute(&q).await
     }
 }
 

@@ -341,10 +341,7 @@ impl Database {
         options: ExplainOptions,
     ) -> Result<Plan> {
         let q = statement.compile()?;
-        let explained = CompiledQuery {
-            sql: options.prefix("JSON", &q.sql),
-            params: q.params,
-        };
+        let explained = CompiledQuery::new(options.prefix("JSON", &q.sql), q.params);
         let rows = self
             .run_explain::<Value>(&explained, options.analyze)
             .await?;
@@ -362,10 +359,7 @@ impl Database {
         options: ExplainOptions,
     ) -> Result<Vec<String>> {
         let q = statement.compile()?;
-        let explained = CompiledQuery {
-            sql: options.prefix("TEXT", &q.sql),
-            params: q.params,
-        };
+        let explained = CompiledQuery::new(options.prefix("TEXT", &q.sql), q.params);
         self.run_explain::<String>(&explained, options.analyze)
             .await
     }

@@ -74,6 +74,7 @@
 //! | `bigdecimal` | no | `NUMERIC` of any size, `NaN` and infinities through `BigNumeric` |
 //! | `time` | no | `DATE`, `TIME`, `TIMESTAMP`, `TIMESTAMPTZ` through the `time` crate, next to chrono |
 //! | `metrics` | no | [pool metrics](Database::metrics) published through the `metrics` facade |
+//! | `cache` | no | a result cache (`ResultCache`, `.cached(ttl)`) through moka, invalidated on commit |
 
 #![warn(missing_docs)]
 
@@ -98,6 +99,13 @@ pub use orm_core::driver;
 
 mod acquire;
 mod advisory;
+#[cfg(feature = "cache")]
+mod cache;
+#[cfg(feature = "cache")]
+mod cache_listener;
+#[cfg(feature = "cache")]
+mod cache_lookup;
+mod call_site;
 mod cancel;
 mod config;
 mod conn;
@@ -112,6 +120,7 @@ pub mod notify;
 mod pg_row;
 mod scoped;
 pub mod session;
+mod stat_statements;
 mod statement_log;
 mod tls;
 mod trace;
@@ -119,6 +128,9 @@ mod transaction;
 mod unnamed;
 
 pub use advisory::{AdvisoryKey, AdvisoryLock};
+#[cfg(feature = "cache")]
+pub use cache::ResultCache;
+pub use call_site::parse_tags;
 pub use cancel::CancelHandle;
 pub use config::{ConfigError, SslMode, StatementMode};
 pub use copy::CopyOutStream;
@@ -131,13 +143,14 @@ pub use explain::{ExplainOptions, Plan, PlanNode};
 /// the attribute reference in [`orm_macros::test`](macro@orm_core::__private::orm_test).
 pub use orm_core::__private::orm_test as test;
 pub use scoped::{Scoped, ScopedExt};
+pub use stat_statements::StatementStats;
 pub use statement_log::{StatementLog, sql_matches};
 /// The support of [`assert_queries!`]; not public API.
 #[doc(hidden)]
 pub mod __statement_log {
     pub use crate::statement_log::{__check_queries, Expected};
 }
-pub use metrics::{Discarded, PoolMetrics, PoolStatus};
+pub use metrics::{CacheMetrics, Discarded, PoolMetrics, PoolStatus};
 pub use notify::Listener;
 pub use session::{RetryPolicy, Session, SessionOptions};
 pub use tls::TlsError;

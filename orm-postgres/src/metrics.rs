@@ -51,6 +51,8 @@ impl From<deadpool_postgres::Status> for PoolStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PoolMetrics {
+    /// The result cache's counters (zeros without one; feature `cache`).
+    pub cache: CacheMetrics,
     /// What the pool holds now.
     pub status: PoolStatus,
     /// Connections handed out (every statement run on the database, every transaction, every
@@ -69,6 +71,32 @@ pub struct PoolMetrics {
     pub closed: u64,
     /// Connections closed instead of being reused, by reason.
     pub discarded: Discarded,
+}
+
+/// What a database's result cache did since it was built
+/// ([`DatabaseBuilder::result_cache`](crate::DatabaseBuilder), feature `cache`), and what it
+/// holds now. With the `metrics` feature the counters are published as `db.cache.hits`,
+/// `db.cache.misses`, `db.cache.invalidations`, `db.cache.evictions` and
+/// `db.cache.expirations`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheMetrics {
+    /// Results served from memory.
+    pub hits: u64,
+    /// Cached statements that ran (nothing stored, or stored but stale or expired).
+    pub misses: u64,
+    /// Results dropped because a commit wrote a table they read (counted when next asked
+    /// for: an invalidation itself costs one map write, whatever the number of results).
+    pub invalidations: u64,
+    /// Results evicted to keep within the entry and byte bounds.
+    pub evictions: u64,
+    /// Results removed when their time to live passed.
+    pub expirations: u64,
+    /// Results held now.
+    pub entries: u64,
+    /// Bytes held now (each result weighs at least `max_bytes / max_entries`, which is how
+    /// one bound keeps both).
+    pub bytes: u64,
 }
 
 /// Why connections were closed instead of going back to the pool (see [`PoolMetrics`]).
@@ -178,6 +206,7 @@ impl PoolCounters {
     /// The counters with the pool's `status`.
     pub(crate) fn snapshot(&self, status: PoolStatus) -> PoolMetrics {
         PoolMetrics {
+            cache: CacheMetrics::default(),
             status,
             checkouts: read(&self.checkouts),
             wait_timeouts: read(&self.wait_timeouts),
@@ -226,6 +255,12 @@ pub(crate) fn give_back(obj: Object) {
 }
 
 /// The `metrics` facade, when the feature is on.
+/// Counts one event of `name` through the `metrics` facade (with the feature).
+#[cfg_attr(not(feature = "cache"), allow(dead_code))]
+pub(crate) fn count(name: &'static str) {
+    facade::counter(name);
+}
+
 #[cfg(feature = "metrics")]
 mod facade {
     use super::PoolStatus;

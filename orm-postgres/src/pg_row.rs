@@ -11,7 +11,7 @@ use crate::types::domain_base;
 pub(crate) struct PgRow<'r>(pub(crate) &'r tokio_postgres::Row);
 
 /// The raw bytes of a value (`None` for `NULL`), of any type.
-struct RawValue<'a>(Option<&'a [u8]>);
+pub(crate) struct RawValue<'a>(pub(crate) Option<&'a [u8]>);
 
 impl<'a> FromSql<'a> for RawValue<'a> {
     fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {

@@ -133,6 +133,11 @@ impl Acquire for Transaction<'_> {
     async fn acquire(&self) -> Result<ConnRef<'_>> {
         Ok(ConnRef::Borrowed(&self.conn))
     }
+
+    #[cfg(feature = "cache")]
+    fn held(&self) -> Option<&Conn> {
+        Some(&self.conn)
+    }
 }
 
 impl Executor for Transaction<'_> {}

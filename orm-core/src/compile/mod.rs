@@ -38,6 +38,41 @@ pub struct CompiledQuery {
     pub sql: String,
     /// The parameters; `params[0]` is `$1`.
     pub params: Vec<Param>,
+    /// The tables the statement reads, as the compiler met them (what a result cache
+    /// invalidates by).
+    pub reads: Reads,
+}
+
+impl CompiledQuery {
+    /// A statement written by hand: its tables are unknown ([`Reads::opaque`]).
+    pub fn new(sql: String, params: Vec<Param>) -> Self {
+        CompiledQuery {
+            sql,
+            params,
+            reads: Reads {
+                tables: Vec::new(),
+                opaque: true,
+            },
+        }
+    }
+}
+
+/// The tables a statement reads: every table of a `FROM` or `JOIN` item at any depth (joins,
+/// subqueries, CTEs, set operations), each once.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::{Post, User};
+/// let q = select::<User>().filter(User::id.in_query(select::<Post>().columns(Post::user_id)));
+/// let names: Vec<&str> = q.compile().unwrap().reads.tables.iter().map(|t| t.name).collect();
+/// assert_eq!(names, ["users", "posts"]);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Reads {
+    /// The tables, in the order the compiler met them.
+    pub tables: Vec<&'static crate::meta::Table>,
+    /// The statement holds raw SQL (or was written by hand), which may read tables not listed.
+    pub opaque: bool,
 }
 
 impl fmt::Debug for CompiledQuery {
@@ -62,8 +97,7 @@ impl fmt::Display for CompiledQuery {
 
 /// The finished SQL and parameters of a writer.
 pub fn finish(w: SqlWriter) -> Result<CompiledQuery> {
-    let (sql, params) = w.finish()?;
-    Ok(CompiledQuery { sql, params })
+    w.finish_query()
 }
 
 /// What a query's rows decode into, as the compiler checks it: the number of columns the decoder

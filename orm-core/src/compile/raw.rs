@@ -8,6 +8,7 @@ use crate::lex;
 /// Writes the fragment, turning each `:name` into a `$n` bound to the name's value (a name
 /// used twice is one placeholder, used twice).
 pub(crate) fn write_raw(w: &mut SqlWriter, raw: &RawSql) {
+    w.note_opaque();
     if let Some(e) = &raw.error {
         w.fail(Error::invalid_statement(e.clone()));
         return;

@@ -97,6 +97,7 @@ fn qualifiers(s: &SelectCore) -> Vec<&'static str> {
 /// `"employees" [AS a] LEFT JOIN "managers" ON "managers"."id" = "employees"."id" ...`: a table
 /// and, for joined-table inheritance, its subtype tables joined on the shared key.
 pub(crate) fn write_table_source(w: &mut SqlWriter, table: &'static Table, alias: Option<&str>) {
+    w.note_read(table);
     w.push_qualified(table.schema, table.name);
     if let Some(a) = alias {
         w.push(" AS ");
@@ -106,6 +107,7 @@ pub(crate) fn write_table_source(w: &mut SqlWriter, table: &'static Table, alias
         return;
     };
     for part in joined.parts {
+        w.note_read(part);
         w.push(if joined.outer {
             " LEFT JOIN "
         } else {

@@ -1,7 +1,9 @@
 use std::fmt::Write as _;
 
+use super::Reads;
 use crate::ast::Param;
 use crate::error::{Error, Result};
+use crate::meta::Table;
 
 /// The longest identifier PostgreSQL keeps (NAMEDATALEN - 1); longer ones would be truncated
 /// silently by the server, so they are rejected instead.
@@ -24,6 +26,8 @@ pub struct SqlWriter {
     /// CTE definitions met so far, dependencies first: (name, identity, `name AS (...)` text).
     ctes: Vec<(&'static str, usize, String)>,
     recursive: bool,
+    /// The tables written in `FROM`/`JOIN` items so far, at any depth (subqueries, CTEs).
+    reads: Reads,
 }
 
 impl SqlWriter {
@@ -112,6 +116,30 @@ impl SqlWriter {
         };
         // Writing to a String cannot fail.
         let _ = write!(self.sql, "${n}");
+    }
+
+    /// Records a table read by the statement (a `FROM` or `JOIN` item).
+    pub(crate) fn note_read(&mut self, table: &'static Table) {
+        if !self.reads.tables.iter().any(|t| std::ptr::eq(*t, table)) {
+            self.reads.tables.push(table);
+        }
+    }
+
+    /// Records raw SQL in the statement: it may read tables the writer cannot see.
+    pub(crate) fn note_opaque(&mut self) {
+        self.reads.opaque = true;
+    }
+
+    /// The tables read so far (see [`Reads`]).
+    pub fn reads(&self) -> &Reads {
+        &self.reads
+    }
+
+    /// The finished statement: the SQL, the parameters and the tables read.
+    pub fn finish_query(mut self) -> Result<super::CompiledQuery> {
+        let reads = std::mem::take(&mut self.reads);
+        let (sql, params) = self.finish()?;
+        Ok(super::CompiledQuery { sql, params, reads })
     }
 
     /// The SQL (prefixed by the `WITH` clause of the CTEs met) and parameters, or the first

@@ -64,10 +64,7 @@ impl FlushJob {
             operation: "COPY",
         };
         Ok(FlushJob {
-            query: CompiledQuery {
-                sql: crate::copy::copy_in_sql(table)?,
-                params: Vec::new(),
-            },
+            query: CompiledQuery::new(crate::copy::copy_in_sql(table)?, Vec::new()),
             sink: None,
             copy: Some(rows),
             expect: Some(expect),

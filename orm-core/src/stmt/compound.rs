@@ -36,6 +36,11 @@ impl<O> fmt::Debug for Compound<O> {
 }
 
 impl<O> Compound<O> {
+    /// This query, cached: see [`Select::cached`](super::Select::cached).
+    pub fn cached(self, policy: impl Into<super::CachePolicy>) -> super::Cached<Self> {
+        super::Cached::new(self, policy)
+    }
+
     pub(crate) fn new(op: SetOp, left: Query, right: Query) -> Self {
         Compound {
             core: CompoundCore {

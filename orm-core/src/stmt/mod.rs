@@ -4,6 +4,7 @@
 //! [`Statement::compile`] to SQL text plus parameters, or through [`Statement::compile_with`]
 //! with global [`Criteria`] added to its tree first (what the session does).
 
+mod cached;
 mod compound;
 mod criteria;
 mod deferral;
@@ -21,6 +22,7 @@ pub mod source;
 mod update;
 
 pub use crate::row::NullableRow;
+pub use cached::{CachePolicy, Cached};
 pub use compound::Compound;
 pub use criteria::Criteria;
 pub use delete::{Delete, delete, delete_model};
@@ -87,6 +89,11 @@ pub trait Statement {
     fn polymorphic_selectin(&self) -> Option<Query> {
         None
     }
+
+    /// The result-cache policy the statement asks for ([`Cached`]); none by default.
+    fn cache_policy(&self) -> Option<&CachePolicy> {
+        None
+    }
 }
 
 /// What each row of statement `S` decodes into.
@@ -108,6 +115,9 @@ impl<S: Statement + ?Sized> Statement for &S {
     }
     fn polymorphic_selectin(&self) -> Option<Query> {
         (**self).polymorphic_selectin()
+    }
+    fn cache_policy(&self) -> Option<&CachePolicy> {
+        (**self).cache_policy()
     }
 }
 

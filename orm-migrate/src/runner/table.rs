@@ -58,10 +58,7 @@ impl<O> Sql<O> {
 impl<O: Decode> Statement for Sql<O> {
     type Row = O;
     fn compile(&self) -> orm_postgres::Result<CompiledQuery> {
-        Ok(CompiledQuery {
-            sql: self.sql.clone(),
-            params: self.params.clone(),
-        })
+        Ok(CompiledQuery::new(self.sql.clone(), self.params.clone()))
     }
 }
 

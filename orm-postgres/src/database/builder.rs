@@ -62,6 +62,9 @@ pub struct DatabaseBuilder {
     echo: bool,
     slow_statement: Option<Duration>,
     statement_mode: Option<StatementMode>,
+    call_site_tags: bool,
+    #[cfg(feature = "cache")]
+    result_cache: Option<crate::ResultCache>,
 }
 
 impl std::fmt::Debug for DatabaseBuilder {
@@ -84,7 +87,7 @@ impl std::fmt::Debug for DatabaseBuilder {
             .field("echo", &self.echo)
             .field("slow_statement", &self.slow_statement)
             .field("statement_mode", &self.statement_mode)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -142,6 +145,9 @@ impl DatabaseBuilder {
             echo: false,
             slow_statement: None,
             statement_mode: None,
+            call_site_tags: false,
+            #[cfg(feature = "cache")]
+            result_cache: None,
         }
     }
 
@@ -296,6 +302,42 @@ impl DatabaseBuilder {
         self
     }
 
+    /// Appends a [sqlcommenter](https://google.github.io/sqlcommenter/spec/) comment to the
+    /// statements sent by the [`Executor`](crate::Executor) methods (`fetch_all`, `fetch_one`,
+    /// `fetch_optional`, `fetch_page`, `execute`, `stream`) and the session's queries: the
+    /// Rust file and line that called them (`#[track_caller]`) and the tags of
+    /// [`Database::tagged`](crate::Database::tagged), keys sorted and values percent-encoded, so
+    /// no value can end the comment. Off by default.
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # use orm_postgres::__doc_fixture::User;
+    /// # async fn run() -> orm_postgres::Result<()> {
+    /// let db = Database::builder("postgres://localhost/app").call_site_tags(true).build()?;
+    /// // SELECT ... FROM "users" /*file='src%2Fmain.rs',line='5'*/
+    /// let users = db.fetch_all(select::<User>()).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// The comment depends only on the call site and the tags, so each call site and statement
+    /// shape is one prepared statement (not one per value).
+    pub fn call_site_tags(mut self, on: bool) -> Self {
+        self.call_site_tags = on;
+        self
+    }
+
+    /// Gives the database a result cache (feature `cache`): queries marked
+    /// [`.cached(ttl)`](crate::stmt::Select::cached), and those reading only tables registered
+    /// with [`ResultCache::model`](crate::ResultCache::model), are served from memory until
+    /// their time to live passes or a commit through this database (or, with
+    /// [`notify_channel`](crate::ResultCache::notify_channel), through any database on the
+    /// channel) writes a table they read. See the README's *Result cache*.
+    #[cfg(feature = "cache")]
+    pub fn result_cache(mut self, cache: crate::ResultCache) -> Self {
+        self.result_cache = Some(cache);
+        self
+    }
+
     /// Checks the settings and builds the pool without connecting yet. Certificate and key
     /// files are read here, so a bad one is reported now.
     ///
@@ -325,6 +367,10 @@ impl DatabaseBuilder {
                 reason: "must be at least 1",
             }
             .into());
+        }
+        #[cfg(feature = "cache")]
+        if let Some(c) = &self.result_cache {
+            c.check()?;
         }
         let (connector, connect_timeout) = self.connector(env)?;
         let summary = summary(&connector);
@@ -360,6 +406,8 @@ impl DatabaseBuilder {
             pool,
             query_timeout: self.query_timeout,
             criteria: Arc::default(),
+            owner: Arc::default(),
+            tags: None,
             settings: Arc::new(Settings {
                 reporting: Reporting {
                     echo: self.echo,
@@ -377,6 +425,11 @@ impl DatabaseBuilder {
                 counters,
                 statement_mode,
                 type_epoch,
+                call_site_tags: self.call_site_tags,
+                #[cfg(feature = "cache")]
+                cache: self
+                    .result_cache
+                    .map(|c| Arc::new(crate::cache::Store::new(c))),
             }),
             summary: summary.into(),
             connector,

@@ -108,6 +108,11 @@ impl Acquire for Connection {
     async fn acquire(&self) -> Result<ConnRef<'_>> {
         Ok(ConnRef::Borrowed(&self.conn))
     }
+
+    #[cfg(feature = "cache")]
+    fn held(&self) -> Option<&crate::conn::Conn> {
+        Some(&self.conn)
+    }
 }
 
 impl Executor for Connection {}

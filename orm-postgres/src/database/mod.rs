@@ -65,6 +65,12 @@ pub struct Database {
     connector: Arc<Connector>,
     /// The criteria every session opened on this handle starts with.
     criteria: Arc<Criteria>,
+    /// Shared by the handles the application holds (not by the result cache's listener), so
+    /// the listener stops when they are all dropped.
+    #[cfg_attr(not(feature = "cache"), allow(dead_code))]
+    owner: Arc<()>,
+    /// The tags of [`tagged`](Database::tagged), for call-site comments.
+    tags: Option<Arc<crate::call_site::Tags>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -166,6 +172,29 @@ impl Database {
         })
     }
 
+    /// This database with the tag `key = value` (replacing one of the same key) in the
+    /// call-site comment of every statement run through the returned handle, and through its
+    /// transactions and sessions (sharing the pool): see
+    /// [`DatabaseBuilder::call_site_tags`], which turns the comments on. Use values with few
+    /// distinct forms (a route template, not a path with ids): each distinct comment is a
+    /// prepared statement of its own.
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # use orm_postgres::__doc_fixture::User;
+    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// let db = db.tagged("route", "/users/{id}");
+    /// // SELECT ... /*file='src%2Fhandlers.rs',line='12',route='%2Fusers%2F%7Bid%7D'*/
+    /// let users = db.fetch_all(select::<User>()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tagged(&self, key: &str, value: &str) -> Database {
+        Database {
+            tags: Some(crate::call_site::Tags::with(self.tags.as_ref(), key, value)),
+            ..self.clone()
+        }
+    }
+
     /// The criteria sessions opened on this handle start with.
     pub fn criteria(&self) -> &Criteria {
         &self.criteria
@@ -178,7 +207,13 @@ impl Database {
 
     /// A connection out of the pool, with this handle's settings (counted).
     pub(crate) async fn checkout(&self) -> Result<Conn> {
-        let conn = Conn::checkout(&self.pool, self.settings.clone(), self.query_timeout).await;
+        let conn = Conn::checkout(
+            &self.pool,
+            self.settings.clone(),
+            self.query_timeout,
+            self.tags.clone(),
+        )
+        .await;
         let counters = &self.settings.counters;
         match &conn {
             Ok(_) => counters.checked_out(|| self.status()),
@@ -239,7 +274,13 @@ impl Database {
     /// # Ok(()) }
     /// ```
     pub fn metrics(&self) -> PoolMetrics {
-        self.settings.counters.snapshot(self.status())
+        #[allow(unused_mut)]
+        let mut m = self.settings.counters.snapshot(self.status());
+        #[cfg(feature = "cache")]
+        if let Some(store) = &self.settings.cache {
+            m.cache = store.metrics();
+        }
+        m
     }
 
     /// Opens a connection of its own, outside the pool (and its counters), for a caller that
@@ -260,6 +301,36 @@ impl Database {
 impl Acquire for Database {
     async fn acquire(&self) -> Result<ConnRef<'_>> {
         Ok(ConnRef::Owned(self.checkout().await?))
+    }
+
+    #[cfg(feature = "cache")]
+    fn result_cache(&self) -> Option<&Arc<crate::cache::Store>> {
+        self.settings.cache.as_ref()
+    }
+}
+
+impl Database {
+    /// The result cache, if the database has one.
+    #[cfg(feature = "cache")]
+    pub(crate) fn cache_store(&self) -> Option<Arc<crate::cache::Store>> {
+        self.settings.cache.clone()
+    }
+
+    /// What the result cache's listener watches to know the application still holds this
+    /// database.
+    #[cfg(feature = "cache")]
+    pub(crate) fn cache_owner(&self) -> std::sync::Weak<()> {
+        Arc::downgrade(&self.owner)
+    }
+
+    /// A handle for the result cache's listener: sharing the pool, but not keeping the
+    /// listener alive.
+    #[cfg(feature = "cache")]
+    pub(crate) fn for_listener(&self) -> Database {
+        Database {
+            owner: Arc::new(()),
+            ..self.clone()
+        }
     }
 }
 

@@ -96,6 +96,11 @@ impl Acquire for Filtered<'_> {
     fn criteria(&self) -> Option<&Criteria> {
         Some(self.criteria)
     }
+
+    #[cfg(feature = "cache")]
+    fn held(&self) -> Option<&Conn> {
+        Some(self.conn)
+    }
 }
 
 impl Executor for Filtered<'_> {}

@@ -12,8 +12,11 @@ use orm_core::session::{Persist, Tracked, UnitOfWork};
 use orm_core::stmt::{Statement, select};
 use orm_core::{Column, Decode, RowOf};
 
+use std::future::Future;
+use std::panic::Location;
+
 use super::Session;
-use crate::executor::Executor;
+use crate::executor::{Executor, Site, fetch_all_at, fetch_one_at, fetch_optional_at};
 use crate::{Error, Result};
 
 impl Session {
@@ -69,17 +72,31 @@ impl Session {
     /// Answering from the map reads no object: a guard held on it does not matter. Reloading
     /// an expired object replaces its values, which a guard held on it refuses
     /// ([`ObjectInUse`](crate::ErrorKind::ObjectInUse), operation `load`).
-    pub async fn get<M: Persist>(&mut self, pk: M::Pk) -> Result<Option<Tracked<M>>> {
-        self.check()?;
-        if let Some(t) = self.uow.lookup::<M>(&pk) {
-            match t.status() {
-                Status::Deleted => return Ok(None),
-                _ if !self.uow.is_expired(&t) && !self.has_criteria::<M>() => return Ok(Some(t)),
-                _ => {}
+    #[track_caller]
+    pub fn get<M: Persist>(
+        &mut self,
+        pk: M::Pk,
+    ) -> impl Future<Output = Result<Option<Tracked<M>>>> {
+        let site = Location::caller();
+        async move {
+            self.check()?;
+            if let Some(t) = self.uow.lookup::<M>(&pk) {
+                match t.status() {
+                    Status::Deleted => return Ok(None),
+                    _ if !self.uow.is_expired(&t) && !self.has_criteria::<M>() => {
+                        return Ok(Some(t));
+                    }
+                    _ => {}
+                }
+            }
+            let mut rows = self
+                .all_at(select::<M>().filter(pk_filter::<M>(pk)), site)
+                .await?;
+            match rows.len() {
+                0 | 1 => Ok(rows.pop()),
+                n => Err(Error::row_count(1, n)),
             }
         }
-        self.optional(select::<M>().filter(pk_filter::<M>(pk)))
-            .await
     }
 
     /// Runs a query of model rows and returns the session's objects for them (relationship
@@ -89,7 +106,17 @@ impl Session {
     /// expired: a guard held on such an object fails the query with
     /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) (operation `load`; the transaction stays
     /// usable). Objects that are not expired are returned as they are, guards or not.
-    pub async fn all<M, S>(&mut self, query: S) -> Result<Vec<Tracked<M>>>
+    #[track_caller]
+    pub fn all<M, S>(&mut self, query: S) -> impl Future<Output = Result<Vec<Tracked<M>>>>
+    where
+        M: Persist,
+        S: Statement<Row = M>,
+    {
+        self.all_at(query, Location::caller())
+    }
+
+    /// [`all`](Session::all), sent from `site`.
+    async fn all_at<M, S>(&mut self, query: S, site: Site) -> Result<Vec<Tracked<M>>>
     where
         M: Persist,
         S: Statement<Row = M>,
@@ -99,7 +126,7 @@ impl Session {
         if load_plan(&query).is_some() {
             // Relationship loads fill the rows' fields first; the session then links them.
             let criteria = self.criteria.clone();
-            let r = self.filtered(&criteria).await?.fetch_all(query).await;
+            let r = fetch_all_at(&self.filtered(&criteria).await?, query, site).await;
             let rows = r.map_err(|e| self.fail(e))?;
             self.uow.reserve::<M>(rows.len());
             let mut out = Vec::with_capacity(rows.len());
@@ -109,11 +136,12 @@ impl Session {
             return Ok(out);
         }
         // Without loads, each row goes into the identity map as it is decoded.
-        let q = if query.uses_criteria() && !self.criteria.is_empty() {
+        let mut q = if query.uses_criteria() && !self.criteria.is_empty() {
             query.compile_with(&self.criteria)?
         } else {
             query.compile()?
         };
+        self.tx().await?.conn().tag(&mut q, site);
         let mut out: Vec<Tracked<M>> = Vec::new();
         self.for_each_row(&q, |uow, row| {
             let value = <M as Decode>::decode(row, 0)?;
@@ -142,61 +170,86 @@ impl Session {
     }
 
     /// Like [`all`](Session::all), for exactly one row (a row-count error otherwise).
-    pub async fn one<M, S>(&mut self, query: S) -> Result<Tracked<M>>
+    #[track_caller]
+    pub fn one<M, S>(&mut self, query: S) -> impl Future<Output = Result<Tracked<M>>>
     where
         M: Persist,
         S: Statement<Row = M>,
     {
-        let mut rows = self.all(query).await?;
-        match rows.len() {
-            1 => rows.pop().ok_or_else(|| Error::row_count(1, 0)),
-            n => Err(Error::row_count(1, n)),
+        let site = Location::caller();
+        async move {
+            let mut rows = self.all_at(query, site).await?;
+            match rows.len() {
+                1 => rows.pop().ok_or_else(|| Error::row_count(1, 0)),
+                n => Err(Error::row_count(1, n)),
+            }
         }
     }
 
     /// Like [`all`](Session::all), for at most one row.
-    pub async fn optional<M, S>(&mut self, query: S) -> Result<Option<Tracked<M>>>
+    #[track_caller]
+    pub fn optional<M, S>(&mut self, query: S) -> impl Future<Output = Result<Option<Tracked<M>>>>
     where
         M: Persist,
         S: Statement<Row = M>,
     {
-        let mut rows = self.all(query).await?;
-        match rows.len() {
-            0 | 1 => Ok(rows.pop()),
-            n => Err(Error::row_count(1, n)),
+        let site = Location::caller();
+        async move {
+            let mut rows = self.all_at(query, site).await?;
+            match rows.len() {
+                0 | 1 => Ok(rows.pop()),
+                n => Err(Error::row_count(1, n)),
+            }
         }
     }
 
     /// A no-tracking read: runs any statement in the session's transaction (after an
     /// autoflush) and returns plain values, without identity map or snapshots.
-    pub async fn fetch_all<S: Statement>(&mut self, statement: S) -> Result<Vec<RowOf<S>>> {
-        self.check()?;
-        self.autoflush().await?;
-        let criteria = self.criteria.clone();
-        let r = self.filtered(&criteria).await?.fetch_all(statement).await;
-        r.map_err(|e| self.fail(e))
+    #[track_caller]
+    pub fn fetch_all<S: Statement>(
+        &mut self,
+        statement: S,
+    ) -> impl Future<Output = Result<Vec<RowOf<S>>>> {
+        let site = Location::caller();
+        async move {
+            self.check()?;
+            self.autoflush().await?;
+            let criteria = self.criteria.clone();
+            let r = fetch_all_at(&self.filtered(&criteria).await?, statement, site).await;
+            r.map_err(|e| self.fail(e))
+        }
     }
 
     /// A no-tracking read of exactly one row.
-    pub async fn fetch_one<S: Statement>(&mut self, statement: S) -> Result<RowOf<S>> {
-        self.check()?;
-        self.autoflush().await?;
-        let criteria = self.criteria.clone();
-        let r = self.filtered(&criteria).await?.fetch_one(statement).await;
-        r.map_err(|e| self.fail(e))
+    #[track_caller]
+    pub fn fetch_one<S: Statement>(
+        &mut self,
+        statement: S,
+    ) -> impl Future<Output = Result<RowOf<S>>> {
+        let site = Location::caller();
+        async move {
+            self.check()?;
+            self.autoflush().await?;
+            let criteria = self.criteria.clone();
+            let r = fetch_one_at(&self.filtered(&criteria).await?, statement, site).await;
+            r.map_err(|e| self.fail(e))
+        }
     }
 
     /// A no-tracking read of at most one row.
-    pub async fn fetch_optional<S: Statement>(&mut self, statement: S) -> Result<Option<RowOf<S>>> {
-        self.check()?;
-        self.autoflush().await?;
-        let criteria = self.criteria.clone();
-        let r = self
-            .filtered(&criteria)
-            .await?
-            .fetch_optional(statement)
-            .await;
-        r.map_err(|e| self.fail(e))
+    #[track_caller]
+    pub fn fetch_optional<S: Statement>(
+        &mut self,
+        statement: S,
+    ) -> impl Future<Output = Result<Option<RowOf<S>>>> {
+        let site = Location::caller();
+        async move {
+            self.check()?;
+            self.autoflush().await?;
+            let criteria = self.criteria.clone();
+            let r = fetch_optional_at(&self.filtered(&criteria).await?, statement, site).await;
+            r.map_err(|e| self.fail(e))
+        }
     }
 
     /// Runs a Core statement (a bulk `UPDATE`, say) in the session's transaction, with the

@@ -11,7 +11,7 @@
 //! mode never does.
 
 mod epoch;
-mod params;
+pub(crate) mod params;
 mod types;
 
 pub(crate) use epoch::{TypeEpoch, creates_types};

@@ -163,6 +163,23 @@ impl Encoded {
         })
     }
 
+    /// Appends each parameter's type, format and bytes to `out`: equal for equal values, so a
+    /// result cache keys on it.
+    #[cfg(feature = "cache")]
+    pub(crate) fn write_key(&self, out: &mut Vec<u8>) {
+        for s in &self.slots {
+            out.extend_from_slice(&s.ty.oid().to_le_bytes());
+            out.push(matches!(s.format, Format::Binary) as u8);
+            match &s.value {
+                Some(r) => {
+                    out.extend_from_slice(&(r.len() as u64).to_le_bytes());
+                    out.extend_from_slice(&self.buf[r.clone()]);
+                }
+                None => out.extend_from_slice(&u64::MAX.to_le_bytes()),
+            }
+        }
+    }
+
     /// The declared types, in order (for tests and diagnostics).
     #[cfg(test)]
     pub(crate) fn types(&self) -> Vec<Type> {

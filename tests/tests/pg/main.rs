@@ -6,6 +6,8 @@
 //! real datasets.
 
 mod advisory;
+mod cache;
+mod call_site;
 mod connection;
 mod copy;
 mod crud;

@@ -22,10 +22,7 @@ pub(crate) fn cached_query(
     build: impl FnOnce(Vec<Param>) -> Result<CompiledQuery>,
 ) -> Result<CompiledQuery> {
     if let Some(sql) = cache.get(&key) {
-        return Ok(CompiledQuery {
-            sql: sql.clone(),
-            params,
-        });
+        return Ok(CompiledQuery::new(sql.clone(), params));
     }
     let query = build(params)?;
     cache.insert(key, query.sql.clone());
