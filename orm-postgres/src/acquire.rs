@@ -37,6 +37,14 @@ pub(crate) mod sealed {
         /// The connection for one call.
         fn acquire(&self) -> impl Future<Output = Result<ConnRef<'_>>> + Send;
 
+        /// The connection for one call that only reads (`read`: a plain `SELECT`, see
+        /// `replicas/classify.rs`), which a database with replicas may run on one of them. The
+        /// default: [`acquire`](Acquire::acquire).
+        fn acquire_for(&self, read: bool) -> impl Future<Output = Result<ConnRef<'_>>> + Send {
+            let _ = read;
+            self.acquire()
+        }
+
         /// The criteria statements run here take (a session's); none by default.
         fn criteria(&self) -> Option<&Criteria> {
             None

@@ -95,6 +95,11 @@ pub struct Conn {
     ///
     /// [`DatabaseBuilder::query_timeout`]: crate::DatabaseBuilder::query_timeout
     query_timeout: Option<Duration>,
+    /// Marked when the connection goes back: a write of a database with replicas, for
+    /// read-your-writes.
+    write_mark: Option<Arc<crate::replicas::WriteMark>>,
+    /// The replica this connection belongs to, when it was lent for a read (see `replicas/`).
+    replica: Option<Arc<crate::replicas::HealthCell>>,
 }
 
 impl Conn {
@@ -120,6 +125,8 @@ impl Conn {
             in_flight: AtomicUsize::new(0),
             tx: Mutex::new(TxState::default()),
             query_timeout,
+            write_mark: None,
+            replica: None,
         })
     }
 
@@ -138,6 +145,34 @@ impl Conn {
             tries -= 1;
         }
         Ok(obj)
+    }
+
+    /// Marks `mark` when the connection goes back (see `replicas/`).
+    pub(crate) fn mark_write_on_release(&mut self, mark: Arc<crate::replicas::WriteMark>) {
+        self.write_mark = Some(mark);
+    }
+
+    /// This connection is a replica's, lent for a read.
+    pub(crate) fn lent_by_replica(&mut self, health: Arc<crate::replicas::HealthCell>) {
+        self.replica = Some(health);
+    }
+
+    /// Whether `error`, from a read on this connection, lost a replica's connection: the
+    /// replica leaves the rotation, and the read may run again elsewhere (it changed nothing).
+    pub(crate) fn lost_replica(&self, error: &Error) -> bool {
+        let lost = matches!(
+            error.kind(),
+            crate::ErrorKind::ConnectionLost(_)
+                | crate::ErrorKind::Connect { .. }
+                | crate::ErrorKind::QueryTimeout { .. }
+        );
+        match &self.replica {
+            Some(health) if lost => {
+                health.lost(error);
+                true
+            }
+            _ => false,
+        }
     }
 
     pub(crate) fn obj(&self) -> Result<&Object> {
@@ -772,6 +807,9 @@ impl QueryRunner for Conn {
 
 impl Drop for Conn {
     fn drop(&mut self) {
+        if let Some(mark) = self.write_mark.take() {
+            mark.mark();
+        }
         if let Some(obj) = self.obj.take() {
             match self.discard_reason() {
                 // Detach from the pool; dropping the client closes the connection and the

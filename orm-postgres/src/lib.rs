@@ -110,6 +110,7 @@ mod explain;
 mod metrics;
 pub mod notify;
 mod pg_row;
+mod replicas;
 mod scoped;
 pub mod session;
 mod statement_log;
@@ -139,6 +140,7 @@ pub mod __statement_log {
 }
 pub use metrics::{Discarded, PoolMetrics, PoolStatus};
 pub use notify::Listener;
+pub use replicas::{ReadYourWrites, ReplicaState, ReplicaStatus, RoutingMetrics};
 pub use session::{RetryPolicy, Session, SessionOptions};
 pub use tls::TlsError;
 pub use transaction::{IsolationLevel, Transaction, TxOptions};
