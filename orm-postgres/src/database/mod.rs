@@ -85,6 +85,7 @@ impl std::fmt::Debug for Database {
             .field("max_size", &s.max_size)
             .field("size", &s.size)
             .field("available", &s.available)
+            .field("replicas", &self.replicas.as_ref().map_or(0, |r| r.len()))
             .finish()
     }
 }
@@ -192,7 +193,8 @@ impl Database {
     /// read-your-writes when it goes back), or a replica's on a handle pinned to replicas.
     pub(crate) async fn checkout(&self) -> Result<Conn> {
         match &self.replicas {
-            Some(set) if self.route == Route::Replica => set.read(self, self.route).await,
+            // Boxed: keeps the replica logic out of every statement's future.
+            Some(set) if self.route == Route::Replica => Box::pin(set.read(self, self.route)).await,
             _ => self.checkout_primary(true).await,
         }
     }
@@ -201,7 +203,7 @@ impl Database {
     /// handle is not pinned to the primary (see [`ReplicaSet::read`]), else the primary's.
     pub(crate) async fn checkout_read(&self) -> Result<Conn> {
         match &self.replicas {
-            Some(set) if self.route != Route::Primary => set.read(self, self.route).await,
+            Some(set) if self.route != Route::Primary => Box::pin(set.read(self, self.route)).await,
             _ => self.checkout_primary(false).await,
         }
     }
@@ -209,7 +211,17 @@ impl Database {
     /// A connection out of this handle's own pool (counted); `write`: marks a write when it
     /// goes back, when the database has replicas.
     pub(crate) async fn checkout_primary(&self, write: bool) -> Result<Conn> {
-        let conn = Conn::checkout(&self.pool, self.settings.clone(), self.query_timeout).await;
+        self.checkout_with(write, self.query_timeout).await
+    }
+
+    /// [`checkout_primary`](Self::checkout_primary) with the query timeout of the handle the
+    /// call came through (a replica lends its connection to its primary's calls).
+    pub(crate) async fn checkout_with(
+        &self,
+        write: bool,
+        query_timeout: Option<Duration>,
+    ) -> Result<Conn> {
+        let conn = Conn::checkout(&self.pool, self.settings.clone(), query_timeout).await;
         let counters = &self.settings.counters;
         match &conn {
             Ok(_) => counters.checked_out(|| self.status()),

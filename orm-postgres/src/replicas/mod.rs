@@ -275,7 +275,10 @@ impl ReplicaSet {
         let mut behind = false;
         for _ in 0..n {
             let replica = &self.replicas[self.next.fetch_add(1, Ordering::Relaxed) % n];
-            if let Some(conn) = self.try_replica(replica, lsn.as_deref(), &mut behind).await {
+            let lent = self
+                .try_replica(replica, primary, lsn.as_deref(), &mut behind)
+                .await;
+            if let Some(conn) = lent {
                 replica.reads.fetch_add(1, Ordering::Relaxed);
                 return Ok(conn);
             }
@@ -288,11 +291,13 @@ impl ReplicaSet {
         primary.checkout_primary(false).await
     }
 
-    /// A connection of `replica` when it is (or comes back) in rotation and has replayed
-    /// `lsn`; `behind` is set when it is in rotation but not caught up.
+    /// A connection of `replica` for a call through `primary` (with its query timeout) when
+    /// the replica is (or comes back) in rotation and has replayed `lsn`; `behind` is set when
+    /// it is in rotation but not caught up.
     async fn try_replica(
         &self,
         replica: &Replica,
+        primary: &Database,
         lsn: Option<&str>,
         behind: &mut bool,
     ) -> Option<Conn> {
@@ -310,7 +315,8 @@ impl ReplicaSet {
             due && (h.state != ReplicaState::InRotation || self.settings.max_lag.is_some())
         };
         let timeout = self.settings.check_timeout;
-        let conn = match tokio::time::timeout(timeout, replica.db.checkout_primary(false)).await {
+        let checkout = replica.db.checkout_with(false, primary.query_timeout());
+        let conn = match tokio::time::timeout(timeout, checkout).await {
             Ok(Ok(conn)) => conn,
             Ok(Err(e)) => {
                 if !matches!(
@@ -398,6 +404,11 @@ impl ReplicaSet {
             .ok()??;
         self.writes.set_lsn(epoch, lsn.clone());
         Some(lsn)
+    }
+
+    /// How many replicas there are.
+    pub(crate) fn len(&self) -> usize {
+        self.replicas.len()
     }
 
     pub(crate) fn status(&self) -> Vec<ReplicaStatus> {

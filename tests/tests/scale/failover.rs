@@ -2,22 +2,20 @@
 //! it when it returns), and a primary replaced by its promoted replica (writes find it through
 //! the multi-host URL with `target_session_attrs=read-write`).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
-use orm_postgres::{ErrorKind, ReadYourWrites, ReplicaState};
+use orm_postgres::{ErrorKind, ReplicaState};
 use orm_testing::{ClusterOptions, LocalCluster};
 
-use crate::{on_replica, pair, serial, wait_until};
+use crate::{on_replica, pair, replicated, serial, wait_for_replica_reads, wait_until};
 
 #[tokio::test]
 async fn a_stopped_replica_leaves_rotation_and_reads_go_to_the_primary() {
     let _turn = serial().await;
     let pair = pair();
-    let db = Database::builder(pair.primary.url("postgres"))
-        .replica(pair.replica.url("postgres"))
-        .read_your_writes(ReadYourWrites::Off)
+    let db = replicated()
         .connect_timeout(Duration::from_secs(1))
         .replica_check_interval(Duration::from_millis(200))
         .connect()
@@ -47,14 +45,7 @@ async fn a_stopped_replica_leaves_rotation_and_reads_go_to_the_primary() {
     assert_eq!(db.routing().primary_reads_fallback, 3);
 
     // Back in rotation at the first read after the check interval.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        if on_replica(&db).await {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the replica never came back");
-    }
+    wait_for_replica_reads(&db, "after the restart").await;
     assert_eq!(db.replicas()[0].state, ReplicaState::InRotation);
 }
 

@@ -71,3 +71,23 @@ pub async fn wait_until(url: &str, sql: &'static str) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Waits (at most 10 s) until a plain read of `db` runs on a replica again.
+pub async fn wait_for_replica_reads(db: &Database, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !on_replica(db).await {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: reads never went back to the replica"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The shared primary with the shared replica, reads never held back by read-your-writes.
+pub fn replicated() -> orm_postgres::DatabaseBuilder {
+    let pair = pair();
+    Database::builder(pair.primary.url("postgres"))
+        .replica(pair.replica.url("postgres"))
+        .read_your_writes(orm_postgres::ReadYourWrites::Off)
+}

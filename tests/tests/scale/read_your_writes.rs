@@ -1,17 +1,14 @@
 //! A replica whose replay is delayed by `recovery_min_apply_delay`: reads right after a write,
 //! with and without read-your-writes, and the lag limit taking it out of rotation and back.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
 use orm_postgres::{ReadYourWrites, ReplicaState};
 use orm_testing::ClusterOptions;
 
-use crate::{on_replica, pair, serial, wait_until};
-
-/// How long the delayed replica waits before replaying a commit.
-const DELAY: Duration = Duration::from_secs(2);
+use crate::{on_replica, pair, serial, wait_for_replica_reads, wait_until};
 
 #[tokio::test]
 async fn reads_after_a_write_see_it_and_a_lagging_replica_leaves_rotation() {
@@ -54,14 +51,14 @@ async fn reads_after_a_write_see_it_and_a_lagging_replica_leaves_rotation() {
     assert_eq!(lsn.fetch_one(count()).await.expect("count"), 2);
     assert_eq!(lsn.routing().primary_reads_after_write, 1);
     assert_eq!(lsn.routing().replica_reads, 0);
-    // Once the replica has replayed it, reads go back to the replica (still in the window).
-    wait_until(&delayed_url, "SELECT count(*) = 2 FROM ryw").await;
+    // Once the replica has replayed past the primary's position after the write, reads go
+    // back to it (still in the window).
+    wait_for_replica_reads(&lsn, "after the replay").await;
     assert_eq!(lsn.fetch_one(count()).await.expect("count"), 2);
-    assert!(on_replica(&lsn).await);
-    assert_eq!(lsn.routing().replica_reads, 2);
+    assert!(lsn.routing().replica_reads >= 2);
 
     // Primary mode: within the window, reads go to the primary whatever the replica.
-    let window = build(ReadYourWrites::Primary(Duration::from_millis(800)));
+    let window = build(ReadYourWrites::Primary(Duration::from_millis(1500)));
     let tx = window.begin().await.expect("begin");
     tx.execute(query::<()>("INSERT INTO ryw VALUES (3)"))
         .await
@@ -69,7 +66,7 @@ async fn reads_after_a_write_see_it_and_a_lagging_replica_leaves_rotation() {
     tx.commit().await.expect("commit");
     assert_eq!(window.fetch_one(count()).await.expect("count"), 3);
     assert!(!on_replica(&window).await);
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
     assert!(
         on_replica(&window).await,
         "after the window, reads go to the replica"
@@ -102,14 +99,7 @@ async fn reads_after_a_write_see_it_and_a_lagging_replica_leaves_rotation() {
         "{status:?}"
     );
     assert!(limited.routing().primary_reads_fallback >= 1);
-    let deadline = Instant::now() + DELAY * 5;
-    loop {
-        tokio::time::sleep(Duration::from_millis(150)).await;
-        if on_replica(&limited).await {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the replica never came back");
-    }
+    wait_for_replica_reads(&limited, "after the lag").await;
     assert_eq!(limited.replicas()[0].state, ReplicaState::InRotation);
     assert_eq!(limited.fetch_one(count()).await.expect("count"), 4);
 }

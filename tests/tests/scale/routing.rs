@@ -4,18 +4,13 @@ use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
 use orm_postgres::{ReadYourWrites, ReplicaState};
 
-use crate::{on_replica, pair, serial, wait_until};
+use crate::{on_replica, pair, replicated, serial, wait_until};
 
 #[tokio::test]
 async fn plain_reads_go_to_the_replica_and_everything_else_to_the_primary() {
     let _turn = serial().await;
     let pair = pair();
-    let db = Database::builder(pair.primary.url("postgres"))
-        .replica(pair.replica.url("postgres"))
-        .read_your_writes(ReadYourWrites::Off)
-        .connect()
-        .await
-        .expect("connect");
+    let db = replicated().connect().await.expect("connect");
 
     // DDL and writes: the primary (a replica refuses them).
     db.batch_execute("DROP TABLE IF EXISTS routed; CREATE TABLE routed (id int PRIMARY KEY)")
@@ -86,4 +81,40 @@ async fn plain_reads_go_to_the_replica_and_everything_else_to_the_primary() {
 
     // Nothing of the above counted as a replica read but the two overrides and the session.
     assert_eq!(db.replicas()[0].reads, 6 + 3);
+}
+
+/// The README's *Scaling out* example, on the test's servers.
+#[tokio::test]
+async fn the_readme_example_routes_as_it_says() {
+    use orm_postgres::__doc_fixture::User;
+    use std::time::Duration;
+
+    let _turn = serial().await;
+    let pair = pair();
+    let db = Database::builder(pair.primary.url("postgres"))
+        .replica(pair.replica.url("postgres"))
+        .read_your_writes(ReadYourWrites::Lsn(Duration::from_secs(5))) // the default
+        .max_replica_lag(Some(Duration::from_secs(2)))
+        .connect()
+        .await
+        .expect("connect");
+    db.batch_execute("DROP TABLE IF EXISTS users")
+        .await
+        .expect("drop");
+    db.create_all(&[User::TABLE]).await.expect("create");
+    wait_until(
+        &pair.replica.url("postgres"),
+        "SELECT to_regclass('users') IS NOT NULL",
+    )
+    .await;
+    let users = db.fetch_all(select::<User>()).await.expect("read"); // a replica
+    assert!(users.is_empty());
+    // Right after create_all, read-your-writes may still send it to the primary.
+    let r = db.routing();
+    assert_eq!(r.replica_reads + r.primary_reads_after_write, 1);
+    db.execute(update::<User>().set(User::email, None::<String>))
+        .await
+        .expect("write"); // the primary
+    assert_eq!(db.routing(), r);
+    assert_eq!(db.replicas()[0].state, ReplicaState::InRotation);
 }
