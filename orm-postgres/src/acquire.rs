@@ -37,10 +37,14 @@ pub(crate) mod sealed {
         /// The connection for one call.
         fn acquire(&self) -> impl Future<Output = Result<ConnRef<'_>>> + Send;
 
-        /// The connection for one call that only reads (`read`: a plain `SELECT`, see
-        /// `replicas/classify.rs`), which a database with replicas may run on one of them. The
-        /// default: [`acquire`](Acquire::acquire).
-        fn acquire_for(&self, read: bool) -> impl Future<Output = Result<ConnRef<'_>>> + Send {
+        /// The connection for one call, which a database with replicas runs on one of them
+        /// when `read` says the call only reads (a plain `SELECT`, see
+        /// `replicas/classify.rs`). `read` is asked only then, so that a database without
+        /// replicas never scans the SQL. The default: [`acquire`](Acquire::acquire).
+        fn acquire_for(
+            &self,
+            read: impl FnOnce() -> bool + Send,
+        ) -> impl Future<Output = Result<ConnRef<'_>>> + Send {
             let _ = read;
             self.acquire()
         }

@@ -97,9 +97,21 @@ pub struct Conn {
     query_timeout: Option<Duration>,
     /// Marked when the connection goes back: a write of a database with replicas, for
     /// read-your-writes.
-    write_mark: Option<Arc<crate::replicas::WriteMark>>,
+    write_mark: Option<Arc<dyn Watcher>>,
     /// The replica this connection belongs to, when it was lent for a read (see `replicas/`).
-    replica: Option<Arc<crate::replicas::HealthCell>>,
+    replica: Option<Arc<dyn Watcher>>,
+}
+
+/// Who hears about a connection's life: the replica set of its database (see
+/// `database/replicas.rs`), for read-your-writes and a replica's health.
+pub(crate) trait Watcher: Send + Sync {
+    /// The connection goes back to the pool (or is closed).
+    fn released(&self) {}
+
+    /// A statement on it lost the connection.
+    fn lost(&self, error: &Error) {
+        let _ = error;
+    }
 }
 
 impl Conn {
@@ -148,12 +160,12 @@ impl Conn {
     }
 
     /// Marks `mark` when the connection goes back (see `replicas/`).
-    pub(crate) fn mark_write_on_release(&mut self, mark: Arc<crate::replicas::WriteMark>) {
+    pub(crate) fn mark_write_on_release(&mut self, mark: Arc<dyn Watcher>) {
         self.write_mark = Some(mark);
     }
 
     /// This connection is a replica's, lent for a read.
-    pub(crate) fn lent_by_replica(&mut self, health: Arc<crate::replicas::HealthCell>) {
+    pub(crate) fn lent_by_replica(&mut self, health: Arc<dyn Watcher>) {
         self.replica = Some(health);
     }
 
@@ -808,7 +820,7 @@ impl QueryRunner for Conn {
 impl Drop for Conn {
     fn drop(&mut self) {
         if let Some(mark) = self.write_mark.take() {
-            mark.mark();
+            mark.released();
         }
         if let Some(obj) = self.obj.take() {
             match self.discard_reason() {

@@ -11,11 +11,11 @@ use std::task::{Context, Poll};
 use deadpool_postgres::tokio_postgres;
 use futures_util::Stream;
 
+use crate::classify::is_plain_read;
 use crate::conn::Conn;
 use crate::copy::CopyOutStream;
 use crate::load::{IntoLoader, Strategy};
 use crate::pg_row::PgRow;
-use crate::replicas::classify::is_plain_read;
 use crate::trace::Trace;
 use crate::{Decode, Result, RowOf, Statement};
 use orm_core::driver::{JoinedFold, LoadPlan, QueryRunner, WithCriteria, load_plan, run_loads};
@@ -23,19 +23,19 @@ use orm_core::stmt::Criteria;
 
 pub(crate) use crate::acquire::sealed;
 
-/// Runs `$run` with `$conn`, a connection for the call (`$read`: a plain read, which may run on
-/// a replica). A plain read that lost a replica's connection (the replica stopped answering)
-/// takes the replica out of rotation and runs once more, on another server: it changed nothing.
+/// Runs `$run` with `$conn`, a connection for the call (`$read`: whether the call is a plain
+/// read, which may run on a replica; asked only of a database with replicas). A read that lost
+/// a replica's connection (the replica stopped answering) takes the replica out of rotation
+/// and runs once more, on another server: it changed nothing.
 macro_rules! on_conn {
     ($exec:expr, $read:expr, |$conn:ident| $run:expr) => {{
-        let read = $read;
-        let $conn = $exec.acquire_for(read).await?;
+        let $conn = $exec.acquire_for($read).await?;
         let first = $run;
         match first {
-            Err(e) if read && $conn.lost_replica(&e) => {
+            Err(e) if $conn.lost_replica(&e) => {
                 tracing::warn!(error = %e, "a replica was lost mid-read; reading elsewhere");
                 drop($conn);
-                let $conn = $exec.acquire_for(read).await?;
+                let $conn = $exec.acquire_for($read).await?;
                 $run
             }
             out => out,
@@ -69,7 +69,7 @@ pub trait Executor: Acquire + Sync {
         let plan = load_plan(&statement);
         async move {
             let q = compiled?;
-            let read = is_plain_read(&q.sql);
+            let read = || is_plain_read(&q.sql);
             match plan {
                 None => on_conn!(self, read, |conn| conn.fetch_all::<S::Row>(&q).await),
                 Some(plan) => {
@@ -126,7 +126,7 @@ pub trait Executor: Acquire + Sync {
         let plan = load_plan(&statement);
         async move {
             let q = compiled?;
-            let read = is_plain_read(&q.sql);
+            let read = || is_plain_read(&q.sql);
             if let Some(plan) = plan {
                 let conn = self.acquire_for(read).await?;
                 let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await?;
@@ -147,7 +147,7 @@ pub trait Executor: Acquire + Sync {
         let plan = load_plan(&statement);
         async move {
             let q = compiled?;
-            let read = is_plain_read(&q.sql);
+            let read = || is_plain_read(&q.sql);
             if let Some(plan) = plan {
                 let conn = self.acquire_for(read).await?;
                 let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await?;
@@ -166,7 +166,9 @@ pub trait Executor: Acquire + Sync {
         let (_, compiled) = compile_in(self, &statement);
         async move {
             let q = compiled?;
-            on_conn!(self, is_plain_read(&q.sql), |conn| conn.execute(&q).await)
+            on_conn!(self, || is_plain_read(&q.sql), |conn| conn
+                .execute(&q)
+                .await)
         }
     }
 
@@ -188,7 +190,7 @@ pub trait Executor: Acquire + Sync {
                     "relationship loads need the whole result: use fetch_all, or load each batch of streamed rows with `load`",
                 ));
             }
-            let conn = self.acquire_for(is_plain_read(&q.sql)).await?;
+            let conn = self.acquire_for(|| is_plain_read(&q.sql)).await?;
             let (rows, trace) = conn.start_stream(&q).await?;
             Ok(RowStream {
                 conn,
@@ -209,7 +211,7 @@ pub trait Executor: Acquire + Sync {
     {
         let loader = load.into_loader();
         async move {
-            let conn = self.acquire_for(true).await?;
+            let conn = self.acquire_for(|| true).await?;
             let loaders = [loader];
             let parents = parents.iter_mut().collect();
             match self.criteria() {
@@ -298,14 +300,14 @@ pub trait Executor: Acquire + Sync {
     fn copy_out<M: crate::Model>(
         &self,
     ) -> impl Future<Output = Result<CopyOutStream<'_, M>>> + Send {
-        async move { CopyOutStream::start(self.acquire_for(true).await?).await }
+        async move { CopyOutStream::start(self.acquire_for(|| true).await?).await }
     }
 
     /// Runs raw SQL through the simple-query protocol: no parameters, several `;`-separated
     /// statements allowed. Meant for scripts and DDL; never put user input in `sql`.
     fn batch_execute(&self, sql: &str) -> impl Future<Output = Result<()>> + Send {
         async move {
-            let conn = self.acquire_for(is_plain_read(sql)).await?;
+            let conn = self.acquire_for(|| is_plain_read(sql)).await?;
             conn.settle().await?;
             conn.simple(sql).await
         }

@@ -99,6 +99,7 @@ pub use orm_core::driver;
 mod acquire;
 mod advisory;
 mod cancel;
+mod classify;
 mod config;
 mod conn;
 mod copy;
@@ -110,7 +111,6 @@ mod explain;
 mod metrics;
 pub mod notify;
 mod pg_row;
-mod replicas;
 mod scoped;
 pub mod session;
 mod statement_log;
@@ -138,9 +138,9 @@ pub use statement_log::{StatementLog, sql_matches};
 pub mod __statement_log {
     pub use crate::statement_log::{__check_queries, Expected};
 }
+pub use database::{ReadYourWrites, ReplicaState, ReplicaStatus, RoutingMetrics};
 pub use metrics::{Discarded, PoolMetrics, PoolStatus};
 pub use notify::Listener;
-pub use replicas::{ReadYourWrites, ReplicaState, ReplicaStatus, RoutingMetrics};
 pub use session::{RetryPolicy, Session, SessionOptions};
 pub use tls::TlsError;
 pub use transaction::{IsolationLevel, Transaction, TxOptions};

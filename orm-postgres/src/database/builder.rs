@@ -11,12 +11,12 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, 
 
 use super::Database;
 use super::connector::{Connector, PoolConnect};
+use super::replicas::{ReadYourWrites, ReplicaSet, ReplicaSettings, Route};
 use crate::config::redact::{Secret, redact};
 use crate::config::ssl::RootCert;
 use crate::config::{ConfigError, ConnectOptions, Env, ProcessEnv, SslMode, pgpass};
 use crate::conn::Settings;
 use crate::metrics::{PoolCounters, broken_check};
-use crate::replicas::{ReadYourWrites, ReplicaSet, ReplicaSettings, Route};
 use crate::trace::Reporting;
 use crate::unnamed::TypeEpoch;
 use crate::{Error, Result, StatementMode, tls};

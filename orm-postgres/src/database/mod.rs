@@ -17,6 +17,7 @@
 mod builder;
 mod connection;
 mod connector;
+mod replicas;
 mod schema;
 mod transactions;
 
@@ -35,10 +36,11 @@ use crate::conn::{Conn, Settings};
 use crate::executor::Executor;
 use crate::executor::sealed::{Acquire, ConnRef};
 use crate::metrics::{PoolMetrics, PoolStatus};
-use crate::replicas::{ReplicaSet, ReplicaStatus, Route, RoutingMetrics};
 use crate::{Error, ErrorKind, PoolStage, Result};
 use connector::Connector;
 use orm_core::stmt::Criteria;
+pub use replicas::{ReadYourWrites, ReplicaState, ReplicaStatus, RoutingMetrics};
+use replicas::{ReplicaSet, Route};
 
 /// A PostgreSQL database reached through a pool of connections.
 ///
@@ -361,8 +363,8 @@ impl Acquire for Database {
         Ok(ConnRef::Owned(self.checkout().await?))
     }
 
-    async fn acquire_for(&self, read: bool) -> Result<ConnRef<'_>> {
-        let conn = match read {
+    async fn acquire_for(&self, read: impl FnOnce() -> bool + Send) -> Result<ConnRef<'_>> {
+        let conn = match self.replicas.is_some() && read() {
             true => self.checkout_read().await?,
             false => self.checkout().await?,
         };

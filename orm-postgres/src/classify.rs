@@ -1,4 +1,4 @@
-//! Which SQL text may run on a replica: plain reads only, decided by PostgreSQL's lexical rules
+//! Which SQL text may run on a replica (see `database/replicas.rs`): plain reads only, decided by PostgreSQL's lexical rules
 //! (words inside strings, quoted identifiers, dollar quotes and comments are not code).
 //!
 //! A statement is a plain read when every `;`-separated statement of the text starts with
@@ -72,15 +72,18 @@ pub(crate) fn is_plain_read(sql: &str) -> bool {
                 continue;
             }
             let end = word_end(code, i);
-            let word = String::from_utf8_lossy(&code[i..end]).to_ascii_uppercase();
+            let word = &code[i..end];
+            let is = |w: &&str| w.as_bytes().eq_ignore_ascii_case(word);
             if at_start {
-                if !READ_STARTS.contains(&word.as_str()) {
+                if !READ_STARTS.iter().any(is) {
                     return false;
                 }
                 at_start = false;
                 any = true;
-            } else if WRITE_WORDS.contains(&word.as_str())
-                || WRITE_PREFIXES.iter().any(|p| word.starts_with(p))
+            } else if WRITE_WORDS.iter().any(is)
+                || WRITE_PREFIXES.iter().any(|p| {
+                    word.len() >= p.len() && word[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+                })
             {
                 return false;
             }

@@ -1,26 +1,24 @@
 //! Read replicas behind one [`Database`]: which server a call runs on.
 //!
-//! - `mod.rs`: the replica set of a database, its health (in rotation, down, lagging) and the
-//!   choice of a replica for a read, with read-your-writes;
-//! - `classify.rs`: which SQL text is a plain read.
+//! The replica set of a database, its health (in rotation, down, lagging) and the choice of a
+//! replica for a read, with read-your-writes. Which SQL text is a plain read is decided in
+//! `classify.rs` (a module of its own, below the executor).
 //!
 //! Where each decision is made:
 //! - the [`Executor`](crate::Executor) methods of a `Database` classify the compiled SQL
-//!   (`classify.rs`) and ask for a read connection only for a plain read;
+//!   (`crate::classify`) and ask for a read connection only for a plain read;
 //! - `Database::checkout_read` (in `database/mod.rs`) hands a read to [`ReplicaSet::read`]
 //!   unless the handle is pinned to the primary ([`Database::on_primary`]);
 //! - every other checkout of a replicated database (writes, transactions, sessions, held
 //!   connections, migrations, listeners) is the primary's, and marks a write when its
 //!   connection goes back, which starts the read-your-writes window.
 
-pub(crate) mod classify;
-
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::conn::Conn;
+use crate::conn::{Conn, Watcher};
 use crate::{Database, Result};
 use orm_core::Statement;
 
@@ -163,9 +161,9 @@ struct WriteInner {
     lsn: Option<(u64, String)>,
 }
 
-impl WriteMark {
+impl Watcher for WriteMark {
     /// A write just finished.
-    pub(crate) fn mark(&self) {
+    fn released(&self) {
         let mut w = self
             .inner
             .lock()
@@ -173,7 +171,9 @@ impl WriteMark {
         w.epoch += 1;
         w.at = Some(Instant::now());
     }
+}
 
+impl WriteMark {
     /// The epoch of the last write when it is younger than `window`.
     fn recent(&self, window: Duration) -> Option<u64> {
         let w = self
@@ -440,9 +440,9 @@ impl ReplicaSet {
     }
 }
 
-impl HealthCell {
+impl Watcher for HealthCell {
     /// A read on a connection of this replica lost it: out of rotation until the next check.
-    pub(crate) fn lost(&self, error: &crate::Error) {
+    fn lost(&self, error: &crate::Error) {
         self.set(
             ReplicaState::Down {
                 reason: error.to_string(),
@@ -450,7 +450,9 @@ impl HealthCell {
             None,
         );
     }
+}
 
+impl HealthCell {
     fn set(&self, state: ReplicaState, lag: Option<Duration>) {
         let mut h = lock(&self.health);
         if std::mem::discriminant(&h.state) != std::mem::discriminant(&state) {
