@@ -37,6 +37,18 @@ pub(crate) mod sealed {
         /// The connection for one call.
         fn acquire(&self) -> impl Future<Output = Result<ConnRef<'_>>> + Send;
 
+        /// The connection for one call, which a database with replicas runs on one of them
+        /// when `read` says the call only reads (a plain `SELECT`, see
+        /// `replicas/classify.rs`). `read` is asked only then, so that a database without
+        /// replicas never scans the SQL. The default: [`acquire`](Acquire::acquire).
+        fn acquire_for(
+            &self,
+            read: impl FnOnce() -> bool + Send,
+        ) -> impl Future<Output = Result<ConnRef<'_>>> + Send {
+            let _ = read;
+            self.acquire()
+        }
+
         /// The criteria statements run here take (a session's); none by default.
         fn criteria(&self) -> Option<&Criteria> {
             None

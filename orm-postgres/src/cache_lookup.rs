@@ -76,7 +76,9 @@ pub(crate) async fn cached_rows<E: Acquire + ?Sized>(
     }
     bump(&store.counters.misses, "db.cache.misses");
     let born = store.now();
-    let conn = ex.acquire().await?;
+    let conn = ex
+        .acquire_for(|| crate::classify::is_plain_read(&q.sql))
+        .await?;
     // The key is the untagged SQL: call sites share results.
     let mut tagged = None;
     if conn.tags_on() {

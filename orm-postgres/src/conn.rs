@@ -114,6 +114,23 @@ pub struct Conn {
     query_timeout: Option<Duration>,
     /// The tags of the database handle it was checked out through.
     tags: Option<Arc<crate::call_site::Tags>>,
+    /// Marked when the connection goes back: a write of a database with replicas, for
+    /// read-your-writes.
+    write_mark: Option<Arc<dyn Watcher>>,
+    /// The replica this connection belongs to, when it was lent for a read (see `replicas/`).
+    replica: Option<Arc<dyn Watcher>>,
+}
+
+/// Who hears about a connection's life: the replica set of its database (see
+/// `database/replicas.rs`), for read-your-writes and a replica's health.
+pub(crate) trait Watcher: Send + Sync {
+    /// The connection goes back to the pool (or is closed).
+    fn released(&self) {}
+
+    /// A statement on it lost the connection.
+    fn lost(&self, error: &Error) {
+        let _ = error;
+    }
 }
 
 impl Conn {
@@ -141,6 +158,8 @@ impl Conn {
             tx: Mutex::new(TxState::default()),
             query_timeout,
             tags,
+            write_mark: None,
+            replica: None,
         })
     }
 
@@ -159,6 +178,34 @@ impl Conn {
             tries -= 1;
         }
         Ok(obj)
+    }
+
+    /// Marks `mark` when the connection goes back (see `replicas/`).
+    pub(crate) fn mark_write_on_release(&mut self, mark: Arc<dyn Watcher>) {
+        self.write_mark = Some(mark);
+    }
+
+    /// This connection is a replica's, lent for a read.
+    pub(crate) fn lent_by_replica(&mut self, health: Arc<dyn Watcher>) {
+        self.replica = Some(health);
+    }
+
+    /// Whether `error`, from a read on this connection, lost a replica's connection: the
+    /// replica leaves the rotation, and the read may run again elsewhere (it changed nothing).
+    pub(crate) fn lost_replica(&self, error: &Error) -> bool {
+        let lost = matches!(
+            error.kind(),
+            crate::ErrorKind::ConnectionLost(_)
+                | crate::ErrorKind::Connect { .. }
+                | crate::ErrorKind::QueryTimeout { .. }
+        );
+        match &self.replica {
+            Some(health) if lost => {
+                health.lost(error);
+                true
+            }
+            _ => false,
+        }
     }
 
     pub(crate) fn obj(&self) -> Result<&Object> {
@@ -955,6 +1002,9 @@ impl Drop for Conn {
         #[cfg(feature = "cache")]
         if !self.tx().open {
             self.invalidate_written();
+        }
+        if let Some(mark) = self.write_mark.take() {
+            mark.released();
         }
         if let Some(obj) = self.obj.take() {
             match self.discard_reason() {

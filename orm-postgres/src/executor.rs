@@ -12,6 +12,7 @@ use std::task::{Context, Poll};
 use deadpool_postgres::tokio_postgres;
 use futures_util::Stream;
 
+use crate::classify::is_plain_read;
 use crate::conn::Conn;
 use crate::copy::CopyOutStream;
 use crate::load::{IntoLoader, Strategy};
@@ -23,6 +24,30 @@ use orm_core::load::fetch_selectin;
 use orm_core::stmt::Criteria;
 
 pub(crate) use crate::acquire::sealed;
+
+/// Runs `$run` with `$conn`, a connection for the call (`$read`: whether the call is a plain
+/// read, which may run on a replica; asked only of a database with replicas). A read that lost
+/// a replica's connection (the replica stopped answering) takes the replica out of rotation
+/// and runs once more, on another server: it changed nothing.
+macro_rules! on_conn {
+    ($exec:expr, $q:ident, $site:expr, |$conn:ident| $run:expr) => {{
+        let untagged = $q.sql.len();
+        let $conn = $exec.acquire_for(|| is_plain_read(&$q.sql)).await?;
+        $conn.tag(&mut $q, $site);
+        let first = $run;
+        match first {
+            Err(e) if $conn.lost_replica(&e) => {
+                tracing::warn!(error = %e, "a replica was lost mid-read; reading elsewhere");
+                drop($conn);
+                $q.sql.truncate(untagged);
+                let $conn = $exec.acquire_for(|| is_plain_read(&$q.sql)).await?;
+                $conn.tag(&mut $q, $site);
+                $run
+            }
+            out => out,
+        }
+    }};
+}
 
 use sealed::{Acquire, ConnRef};
 
@@ -133,7 +158,7 @@ pub trait Executor: Acquire + Sync {
                     "relationship loads need the whole result: use fetch_all, or load each batch of streamed rows with `load`",
                 ));
             }
-            let conn = self.acquire().await?;
+            let conn = self.acquire_for(|| is_plain_read(&q.sql)).await?;
             conn.tag(&mut q, site);
             let (rows, trace) = conn.start_stream(&q).await?;
             Ok(RowStream {
@@ -155,7 +180,7 @@ pub trait Executor: Acquire + Sync {
     {
         let loader = load.into_loader();
         async move {
-            let conn = self.acquire().await?;
+            let conn = self.acquire_for(|| true).await?;
             let loaders = [loader];
             let parents = parents.iter_mut().collect();
             match self.criteria() {
@@ -244,14 +269,14 @@ pub trait Executor: Acquire + Sync {
     fn copy_out<M: crate::Model>(
         &self,
     ) -> impl Future<Output = Result<CopyOutStream<'_, M>>> + Send {
-        async move { CopyOutStream::start(self.acquire().await?).await }
+        async move { CopyOutStream::start(self.acquire_for(|| true).await?).await }
     }
 
     /// Runs raw SQL through the simple-query protocol: no parameters, several `;`-separated
     /// statements allowed. Meant for scripts and DDL; never put user input in `sql`.
     fn batch_execute(&self, sql: &str) -> impl Future<Output = Result<()>> + Send {
         async move {
-            let conn = self.acquire().await?;
+            let conn = self.acquire_for(|| is_plain_read(sql)).await?;
             conn.settle().await?;
             conn.simple(sql).await
         }
@@ -310,12 +335,14 @@ pub(crate) fn fetch_all_at<E: Executor + ?Sized, S: Statement>(
         if let Some(rows) = cached(ex, &q, policy.as_ref(), plan.is_some(), site).await? {
             return crate::cache_lookup::decode_all::<S::Row>(&rows.rows);
         }
-        let conn = ex.acquire().await?;
-        conn.tag(&mut q, site);
         match plan {
-            None => conn.fetch_all::<S::Row>(&q).await,
-            // Boxed: keeps the common future small (it is moved on every poll setup).
-            Some(plan) => Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await,
+            None => on_conn!(ex, q, site, |conn| conn.fetch_all::<S::Row>(&q).await),
+            Some(plan) => {
+                let conn = ex.acquire_for(|| is_plain_read(&q.sql)).await?;
+                conn.tag(&mut q, site);
+                // Boxed: keeps the common future small (it is moved on every poll setup).
+                Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await
+            }
         }
     }
 }
@@ -337,14 +364,13 @@ pub(crate) fn fetch_one_at<E: Executor + ?Sized, S: Statement>(
             return crate::cache_lookup::decode_opt::<S::Row>(&rows.rows, true)?
                 .ok_or_else(|| crate::Error::row_count(1, 0));
         }
-        let conn = ex.acquire().await?;
-        conn.tag(&mut q, site);
         if let Some(plan) = plan {
+            let conn = ex.acquire_for(|| is_plain_read(&q.sql)).await?;
+            conn.tag(&mut q, site);
             let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await?;
             return exactly_one(rows);
         }
-        conn.fetch_opt::<S::Row>(&q, true)
-            .await?
+        on_conn!(ex, q, site, |conn| conn.fetch_opt::<S::Row>(&q, true).await)?
             .ok_or_else(|| crate::Error::row_count(1, 0))
     }
 }
@@ -365,16 +391,16 @@ pub(crate) fn fetch_optional_at<E: Executor + ?Sized, S: Statement>(
         if let Some(rows) = cached(ex, &q, policy.as_ref(), plan.is_some(), site).await? {
             return crate::cache_lookup::decode_opt::<S::Row>(&rows.rows, false);
         }
-        let conn = ex.acquire().await?;
-        conn.tag(&mut q, site);
         if let Some(plan) = plan {
+            let conn = ex.acquire_for(|| is_plain_read(&q.sql)).await?;
+            conn.tag(&mut q, site);
             let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await?;
             return match rows.len() {
                 0 => Ok(None),
                 _ => exactly_one(rows).map(Some),
             };
         }
-        conn.fetch_opt::<S::Row>(&q, false).await
+        on_conn!(ex, q, site, |conn| conn.fetch_opt::<S::Row>(&q, false).await)
     }
 }
 
@@ -387,9 +413,7 @@ pub(crate) fn execute_at<E: Executor + ?Sized, S: Statement>(
     let (_, compiled) = compile_in(ex, &statement);
     async move {
         let mut q = compiled?;
-        let conn = ex.acquire().await?;
-        conn.tag(&mut q, site);
-        conn.execute(&q).await
+        on_conn!(ex, q, site, |conn| conn.execute(&q).await)
     }
 }
 

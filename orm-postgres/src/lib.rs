@@ -107,6 +107,7 @@ mod cache_listener;
 mod cache_lookup;
 mod call_site;
 mod cancel;
+mod classify;
 mod config;
 mod conn;
 mod copy;
@@ -150,6 +151,7 @@ pub use statement_log::{StatementLog, sql_matches};
 pub mod __statement_log {
     pub use crate::statement_log::{__check_queries, Expected};
 }
+pub use database::{ReadYourWrites, ReplicaState, ReplicaStatus, RoutingMetrics};
 pub use metrics::{CacheMetrics, Discarded, PoolMetrics, PoolStatus};
 pub use notify::Listener;
 pub use session::{RetryPolicy, Session, SessionOptions};

@@ -38,14 +38,14 @@ host    replication  all                 ::1/128        trust
 pub struct LocalCluster {
     /// The temporary directory: holds `data/` and `log`.
     pub(crate) dir: PathBuf,
-    data_dir: PathBuf,
-    log_file: PathBuf,
-    bin_dir: PathBuf,
-    port: u16,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) log_file: PathBuf,
+    pub(crate) bin_dir: PathBuf,
+    pub(crate) port: u16,
     /// The user the server runs as, when this process is root.
     user: Option<ServerUser>,
     /// The Unix socket directory, when the cluster listens on one.
-    socket_dir: Option<PathBuf>,
+    pub(crate) socket_dir: Option<PathBuf>,
     /// `true` once stopped and removed.
     stopped: Mutex<bool>,
 }
@@ -78,6 +78,15 @@ impl LocalCluster {
     /// characters the server's command line cannot carry (quotes, spaces) or a file cannot be
     /// written.
     pub fn start_with(options: ClusterOptions) -> Result<LocalCluster, ClusterError> {
+        LocalCluster::create(&options, LocalCluster::initdb)
+    }
+
+    /// A new cluster in a new temporary directory, its data directory made by `init`, then
+    /// configured with `options` and started on a free port.
+    pub(crate) fn create(
+        options: &ClusterOptions,
+        init: impl FnOnce(&LocalCluster) -> Result<(), ClusterError>,
+    ) -> Result<LocalCluster, ClusterError> {
         let began = Instant::now();
         if let Some(dir) = &options.socket_dir {
             let text = dir.to_string_lossy();
@@ -113,8 +122,8 @@ impl LocalCluster {
             &cluster.data_dir,
             cluster.user.is_none().then_some(pg_ctl.as_path()),
         )?;
-        cluster.initdb()?;
-        cluster.write_config(&options)?;
+        init(&cluster)?;
+        cluster.write_config(options)?;
         cluster.start_server()?;
         tracing::debug!(
             dir = %cluster.dir.display(),
@@ -251,7 +260,7 @@ impl LocalCluster {
     }
 
     /// A command running one of the server binaries, as the server user when we are root.
-    fn command(&self, program: &str) -> Command {
+    pub(crate) fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(self.bin_dir.join(program));
         // Messages in English (the port-taken check reads them); no stray client settings.
         cmd.current_dir(&self.dir)
@@ -364,7 +373,7 @@ impl LocalCluster {
     }
 
     /// `pg_ctl start` on a free port, again with a new port if that one was taken meanwhile.
-    fn start_server(&mut self) -> Result<(), ClusterError> {
+    pub(crate) fn start_server(&mut self) -> Result<(), ClusterError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -454,7 +463,7 @@ pub(crate) fn free_port() -> Result<u16, ClusterError> {
 
 /// The `-o` options of `pg_ctl start` (pg_ctl hands them to a shell, hence the quotes; the
 /// socket directory was checked to hold no quote or space).
-fn server_options(port: u16, socket_dir: Option<&Path>) -> String {
+pub(crate) fn server_options(port: u16, socket_dir: Option<&Path>) -> String {
     let sockets = socket_dir.map_or_else(String::new, |d| d.display().to_string());
     format!(
         "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories='{sockets}' \

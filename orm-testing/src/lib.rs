@@ -97,6 +97,8 @@
 //! - `cleanup`: the one shared cluster of the process, its `atexit` handler, the watchdog after a
 //!   panic or a kill, and stopping a server by hand;
 //! - `pgbouncer`: [`Pgbouncer`], a throwaway pgbouncer in front of a cluster;
+//! - `replica`: a streaming replica of a cluster ([`LocalCluster::start_replica`]), and
+//!   stopping, resuming and promoting a server;
 //! - `database`: the test and dev database API on top.
 
 #![warn(missing_docs)]
@@ -115,6 +117,8 @@ mod options;
 mod output;
 #[cfg(unix)]
 mod pgbouncer;
+#[cfg(unix)]
+mod replica;
 #[cfg(unix)]
 mod server_user;
 #[cfg(all(test, unix))]

@@ -73,6 +73,42 @@ impl LocalCluster {
     pub fn stop(&self) -> Result<(), ClusterError> {
         match self.never {}
     }
+
+    /// Starts a streaming replica.
+    ///
+    /// # Errors
+    ///
+    /// Never: no cluster exists to copy.
+    pub fn start_replica(&self, _options: ClusterOptions) -> Result<LocalCluster, ClusterError> {
+        match self.never {}
+    }
+
+    /// Stops the server, keeping its directory.
+    ///
+    /// # Errors
+    ///
+    /// Never: no cluster exists to stop.
+    pub fn halt(&self) -> Result<(), ClusterError> {
+        match self.never {}
+    }
+
+    /// Starts a halted server again.
+    ///
+    /// # Errors
+    ///
+    /// Never: no cluster exists to start.
+    pub fn resume(&self) -> Result<(), ClusterError> {
+        match self.never {}
+    }
+
+    /// Promotes a replica.
+    ///
+    /// # Errors
+    ///
+    /// Never: no cluster exists to promote.
+    pub fn promote(&self) -> Result<(), ClusterError> {
+        match self.never {}
+    }
 }
 
 /// How a server is shut down for a restart (off Unix: no server to restart).

@@ -11,6 +11,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, 
 
 use super::Database;
 use super::connector::{Connector, PoolConnect};
+use super::replicas::{ReadYourWrites, ReplicaSet, ReplicaSettings, Route};
 use crate::config::redact::{Secret, redact};
 use crate::config::ssl::RootCert;
 use crate::config::{ConfigError, ConnectOptions, Env, ProcessEnv, SslMode, pgpass};
@@ -65,6 +66,9 @@ pub struct DatabaseBuilder {
     call_site_tags: bool,
     #[cfg(feature = "cache")]
     result_cache: Option<crate::ResultCache>,
+    /// The replicas' connection strings.
+    replicas: Vec<String>,
+    replica_settings: ReplicaSettings,
 }
 
 impl std::fmt::Debug for DatabaseBuilder {
@@ -87,6 +91,11 @@ impl std::fmt::Debug for DatabaseBuilder {
             .field("echo", &self.echo)
             .field("slow_statement", &self.slow_statement)
             .field("statement_mode", &self.statement_mode)
+            .field(
+                "replicas",
+                &self.replicas.iter().map(|r| redact(r)).collect::<Vec<_>>(),
+            )
+            .field("replica_settings", &self.replica_settings)
             .finish_non_exhaustive()
     }
 }
@@ -148,7 +157,67 @@ impl DatabaseBuilder {
             call_site_tags: false,
             #[cfg(feature = "cache")]
             result_cache: None,
+            replicas: Vec::new(),
+            replica_settings: ReplicaSettings {
+                read_your_writes: ReadYourWrites::default(),
+                max_lag: None,
+                check_interval: Duration::from_secs(1),
+                check_timeout: Duration::from_secs(2),
+            },
         }
+    }
+
+    /// Adds a read replica (a streaming standby of the primary), with its own pool and the
+    /// same settings as the primary's (user, password, TLS, timeouts, pool size). Plain reads
+    /// outside a transaction go to the replicas in turn; writes, transactions, sessions,
+    /// `FOR UPDATE`/`FOR SHARE`, raw SQL that is not a plain `SELECT`, and migrations go to
+    /// the primary. A replica that does not answer leaves the rotation, and reads fall back to
+    /// the others, then to the primary. See the README's *Scaling out*.
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # async fn run() -> orm_postgres::Result<()> {
+    /// let db = Database::builder("postgres://app@db1/app?target_session_attrs=read-write")
+    ///     .replica("postgres://app@db2/app")
+    ///     .replica("postgres://app@db3/app")
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn replica(mut self, url: impl Into<String>) -> Self {
+        self.replicas.push(url.into());
+        self
+    }
+
+    /// Where reads go right after this database wrote (see [`ReadYourWrites`]). Default:
+    /// [`ReadYourWrites::Lsn`] for 5 seconds.
+    pub fn read_your_writes(mut self, mode: ReadYourWrites) -> Self {
+        self.replica_settings.read_your_writes = mode;
+        self
+    }
+
+    /// A replica whose replay lag exceeds `max` leaves the rotation until a later check finds
+    /// it caught up. Checked at most once per [check
+    /// interval](Self::replica_check_interval), on the connection of the read that finds the
+    /// check due. Default: no limit.
+    pub fn max_replica_lag(mut self, max: Option<Duration>) -> Self {
+        self.replica_settings.max_lag = max;
+        self
+    }
+
+    /// How often a replica's lag is checked (with a lag limit), and how long a replica out of
+    /// the rotation stays out before the next read tries it again. Default: 1 s.
+    pub fn replica_check_interval(mut self, t: Duration) -> Self {
+        self.replica_settings.check_interval = t;
+        self
+    }
+
+    /// How long getting a replica's connection, or checking its lag or its replay position,
+    /// may take before the read goes elsewhere (and, for the connection, the replica leaves
+    /// the rotation). Default: 2 s.
+    pub fn replica_check_timeout(mut self, t: Duration) -> Self {
+        self.replica_settings.check_timeout = t;
+        self
     }
 
     /// Connects to this database instead of the one named in the URL.
@@ -347,7 +416,7 @@ impl DatabaseBuilder {
     /// wrong: a malformed URL, an unknown parameter, a bad port, no host, an unreadable
     /// certificate, ...
     pub fn build(self) -> Result<Database> {
-        self.build_in(&ProcessEnv)
+        self.build_all(&ProcessEnv)
     }
 
     /// Builds the pool and opens one connection, so a bad URL, an unreachable server, a
@@ -355,7 +424,7 @@ impl DatabaseBuilder {
     /// query.
     pub async fn connect(self) -> Result<Database> {
         let db = self.build()?;
-        drop(db.checkout().await?);
+        drop(db.checkout_primary(false).await?);
         Ok(db)
     }
 
@@ -433,7 +502,38 @@ impl DatabaseBuilder {
             }),
             summary: summary.into(),
             connector,
+            replicas: None,
+            route: Route::Auto,
         })
+    }
+
+    /// [`build_in`](Self::build_in), with the replicas: each a database of its own, built
+    /// from these settings with its URL, sharing the primary's statement logs.
+    fn build_all(self, env: &dyn Env) -> Result<Database> {
+        let urls = self.replicas.clone();
+        let settings = self.replica_settings;
+        let base = DatabaseBuilder {
+            replicas: Vec::new(),
+            ..self.clone()
+        };
+        let mut db = base.clone().build_in(env)?;
+        if urls.is_empty() {
+            return Ok(db);
+        }
+        let mut replicas = Vec::with_capacity(urls.len());
+        for url in urls {
+            let mut replica = DatabaseBuilder {
+                url,
+                ..base.clone()
+            }
+            .build_in(env)?;
+            if let Some(s) = Arc::get_mut(&mut replica.settings) {
+                s.logs = db.settings.logs.clone();
+            }
+            replicas.push(replica);
+        }
+        db.replicas = Some(Arc::new(ReplicaSet::new(replicas, settings)));
+        Ok(db)
     }
 
     /// The connection string and the builder's settings, checked and resolved (user,

@@ -17,6 +17,7 @@
 mod builder;
 mod connection;
 mod connector;
+mod replicas;
 mod schema;
 mod transactions;
 
@@ -38,11 +39,18 @@ use crate::metrics::{PoolMetrics, PoolStatus};
 use crate::{Error, ErrorKind, PoolStage, Result};
 use connector::Connector;
 use orm_core::stmt::Criteria;
+pub use replicas::{ReadYourWrites, ReplicaState, ReplicaStatus, RoutingMetrics};
+use replicas::{ReplicaSet, Route};
 
 /// A PostgreSQL database reached through a pool of connections.
 ///
 /// Cheap to clone (all clones share the pool). Run statements with the [`Executor`] methods;
 /// each call checks a connection out for its own duration.
+///
+/// With [replicas](DatabaseBuilder::replica), each with its own pool, plain reads outside a
+/// transaction run on a replica, everything else on the primary (see the README's *Scaling
+/// out*, [`on_primary`](Database::on_primary), [`on_replica`](Database::on_replica) and
+/// [`ReadYourWrites`](crate::ReadYourWrites)).
 ///
 /// ```no_run
 /// use orm_postgres::prelude::*;
@@ -71,6 +79,10 @@ pub struct Database {
     owner: Arc<()>,
     /// The tags of [`tagged`](Database::tagged), for call-site comments.
     tags: Option<Arc<crate::call_site::Tags>>,
+    /// The read replicas, when it has some (see `replicas/`).
+    replicas: Option<Arc<ReplicaSet>>,
+    /// Which servers this handle's calls may use.
+    route: Route,
 }
 
 impl std::fmt::Debug for Database {
@@ -81,6 +93,7 @@ impl std::fmt::Debug for Database {
             .field("max_size", &s.max_size)
             .field("size", &s.size)
             .field("available", &s.available)
+            .field("replicas", &self.replicas.as_ref().map_or(0, |r| r.len()))
             .finish()
     }
 }
@@ -105,7 +118,9 @@ impl Database {
     }
 
     /// How many statements this database (all its clones and transactions) has sent so far,
-    /// including `BEGIN`/`COMMIT`. Compare two readings to count the queries of an operation:
+    /// including `BEGIN`/`COMMIT`; with replicas, those sent to the primary (each replica's
+    /// are in [`replicas`](Database::replicas)). Compare two readings to count the queries of
+    /// an operation:
     ///
     /// ```no_run
     /// # use orm_postgres::prelude::*;
@@ -205,15 +220,41 @@ impl Database {
         self.criteria.clone()
     }
 
-    /// A connection out of the pool, with this handle's settings (counted).
+    /// A connection for anything but a plain read: the primary's (marking a write for
+    /// read-your-writes when it goes back), or a replica's on a handle pinned to replicas.
     pub(crate) async fn checkout(&self) -> Result<Conn> {
-        let conn = Conn::checkout(
-            &self.pool,
-            self.settings.clone(),
-            self.query_timeout,
-            self.tags.clone(),
-        )
-        .await;
+        match &self.replicas {
+            // Boxed: keeps the replica logic out of every statement's future.
+            Some(set) if self.route == Route::Replica => Box::pin(set.read(self, self.route)).await,
+            _ => self.checkout_primary(true).await,
+        }
+    }
+
+    /// A connection for a plain read: a replica's when this database has replicas and the
+    /// handle is not pinned to the primary (see [`ReplicaSet::read`]), else the primary's.
+    pub(crate) async fn checkout_read(&self) -> Result<Conn> {
+        match &self.replicas {
+            Some(set) if self.route != Route::Primary => Box::pin(set.read(self, self.route)).await,
+            _ => self.checkout_primary(false).await,
+        }
+    }
+
+    /// A connection out of this handle's own pool (counted); `write`: marks a write when it
+    /// goes back, when the database has replicas.
+    pub(crate) async fn checkout_primary(&self, write: bool) -> Result<Conn> {
+        self.checkout_with(write, self.query_timeout, self.tags.clone())
+            .await
+    }
+
+    /// [`checkout_primary`](Self::checkout_primary) with the query timeout of the handle the
+    /// call came through (a replica lends its connection to its primary's calls).
+    pub(crate) async fn checkout_with(
+        &self,
+        write: bool,
+        query_timeout: Option<Duration>,
+        tags: Option<Arc<crate::call_site::Tags>>,
+    ) -> Result<Conn> {
+        let conn = Conn::checkout(&self.pool, self.settings.clone(), query_timeout, tags).await;
         let counters = &self.settings.counters;
         match &conn {
             Ok(_) => counters.checked_out(|| self.status()),
@@ -222,7 +263,63 @@ impl Database {
             }
             Err(_) => {}
         }
-        conn
+        match (conn, &self.replicas) {
+            (Ok(mut conn), Some(set)) if write => {
+                conn.mark_write_on_release(set.writes.clone());
+                Ok(conn)
+            }
+            (conn, _) => conn,
+        }
+    }
+
+    /// `user@host:port/dbname (sslmode=...)`: the server, without secrets.
+    pub(crate) fn server(&self) -> &str {
+        &self.summary
+    }
+
+    /// This database with every call on the primary: reads that must see the latest data
+    /// (`db.on_primary().fetch_one(q)`), or a session opened on it. Without replicas, the same
+    /// database.
+    pub fn on_primary(&self) -> Database {
+        Database {
+            route: Route::Primary,
+            ..self.clone()
+        }
+    }
+
+    /// This database with every call on a replica in rotation (round-robin; the primary when
+    /// none is), read-your-writes left aside: reports and long reads that may be a little
+    /// stale. Transactions and sessions begun on it run on the replica, read-only: a write
+    /// there fails with the server's error (SQLSTATE 25006). Without replicas, the same
+    /// database.
+    pub fn on_replica(&self) -> Database {
+        Database {
+            route: Route::Replica,
+            ..self.clone()
+        }
+    }
+
+    /// The replicas of this database: their state (in rotation, down, lagging), lag, and the
+    /// reads and statements each served. Empty without replicas.
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// for r in db.replicas() {
+    ///     println!("{}: {:?}, {} reads", r.server, r.state, r.reads);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn replicas(&self) -> Vec<ReplicaStatus> {
+        self.replicas.as_ref().map_or_else(Vec::new, |r| r.status())
+    }
+
+    /// Where plain reads went: to replicas, or to the primary after a write
+    /// (read-your-writes) or for want of a replica in rotation. All zero without replicas.
+    pub fn routing(&self) -> RoutingMetrics {
+        self.replicas
+            .as_ref()
+            .map_or_else(RoutingMetrics::default, |r| r.routing())
     }
 
     /// How this database sends statements: named and cached, or unnamed (see
@@ -301,6 +398,14 @@ impl Database {
 impl Acquire for Database {
     async fn acquire(&self) -> Result<ConnRef<'_>> {
         Ok(ConnRef::Owned(self.checkout().await?))
+    }
+
+    async fn acquire_for(&self, read: impl FnOnce() -> bool + Send) -> Result<ConnRef<'_>> {
+        let conn = match self.replicas.is_some() && read() {
+            true => self.checkout_read().await?,
+            false => self.checkout().await?,
+        };
+        Ok(ConnRef::Owned(conn))
     }
 
     #[cfg(feature = "cache")]

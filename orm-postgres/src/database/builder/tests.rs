@@ -170,3 +170,36 @@ fn the_builders_statement_mode_wins_over_the_urls() {
         StatementMode::Cached
     );
 }
+
+#[test]
+fn replicas_are_built_with_the_primary_s_settings_and_never_show_a_password() {
+    let e = env(&[]);
+    let b = Database::builder("postgres://app:hunter2@db1/app")
+        .replica("postgres://app:hunter3@db2/app")
+        .replica("host=db3 user=app password=hunter4");
+    let shown = format!("{b:?} {b:#?}");
+    assert!(!shown.contains("hunter"), "{shown}");
+    assert!(shown.contains("postgres://app:***@db2/app"), "{shown}");
+    let db = b.build_all(&e).expect("build");
+    let servers: Vec<String> = db.replicas().into_iter().map(|r| r.server).collect();
+    assert_eq!(
+        servers,
+        [
+            "app@db2:5432/app (sslmode=prefer)",
+            "app@db3:5432/app (sslmode=prefer)"
+        ]
+    );
+    assert!(format!("{db:?}").contains("replicas: 2"), "{db:?}");
+}
+
+#[test]
+fn a_bad_replica_url_is_a_config_error() {
+    let err = Database::builder("postgres://app@db1/app")
+        .replica("postgres://app@db2:70000/app")
+        .build_all(&env(&[]))
+        .expect_err("fails");
+    assert!(
+        matches!(ConfigError::of(&err), Some(ConfigError::InvalidPort { .. })),
+        "{err:?}"
+    );
+}
