@@ -24,6 +24,15 @@
 //! `ORM_BENCH_PIN`, `ORM_BENCH_VERBOSE` as in the `select` bench; `ORM_BENCH_ONLY` runs the
 //! workloads whose label contains it; `ORM_BENCH_NOTE` is added to the chart's caption and the
 //! README (say what else ran on the machine).
+//!
+//! Profiling one side of one workload (deterministic instruction counts: compare two
+//! `ORM_BENCH_ITERS` to cancel the setup):
+//! ```text
+//! ORM_BENCH_PROFILE=orm ORM_BENCH_ONLY="by key" ORM_BENCH_ITERS=2000 \
+//!     valgrind --tool=callgrind target/release/deps/peers-<hash> --bench
+//! ```
+//! `ORM_BENCH_PROFILE` is a side's column header (`orm`, `sqlx`, `diesel-async`, `sea-orm`,
+//! `deadpool raw`) or `raw` (the baseline).
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -75,6 +84,9 @@ fn main() -> Result<(), BoxError> {
 async fn run(config: Config) -> Result<(), BoxError> {
     let peers = Peers::open().await?;
     peers.check().await?;
+    if let Ok(side) = std::env::var("ORM_BENCH_PROFILE") {
+        return profile(&peers, &side).await;
+    }
     let placement = match config.pin_request() {
         Some(harness::Pin::Off) => "not pinned".to_owned(),
         _ if !peers.local => "not pinned (external server)".to_owned(),
@@ -163,5 +175,37 @@ async fn run(config: Config) -> Result<(), BoxError> {
         )?;
         println!("wrote README.md's Performance table and docs/performance.svg");
     }
+    Ok(())
+}
+
+/// Loops one side of the first workload `ORM_BENCH_ONLY` names, `ORM_BENCH_ITERS` times (1,000
+/// by default), for a profiler.
+async fn profile(peers: &Peers, side: &str) -> Result<(), BoxError> {
+    let only = std::env::var("ORM_BENCH_ONLY").unwrap_or_default();
+    let work = Work::ALL
+        .into_iter()
+        .find(|w| w.label().contains(only.as_str()))
+        .ok_or("ORM_BENCH_ONLY names no workload")?;
+    let side = match side {
+        "raw" => None,
+        name => Some(
+            Side::ALL
+                .into_iter()
+                .find(|s| s.label() == name)
+                .ok_or("ORM_BENCH_PROFILE must be raw or a side's column header")?,
+        ),
+    };
+    let iters: u64 = harness::env_num("ORM_BENCH_ITERS", 1_000);
+    peers.finish(work).await?;
+    let start = std::time::Instant::now();
+    for _ in 0..iters {
+        black_box(peers.run(work, side, peers.inputs(work)).await?);
+    }
+    let per_op = start.elapsed() / u32::try_from(iters.max(1)).unwrap_or(u32::MAX);
+    println!(
+        "profile: {iters} x {work} by {}: {} per operation",
+        side.map_or("raw", Side::label),
+        harness::fmt_duration(per_op)
+    );
     Ok(())
 }
