@@ -89,6 +89,9 @@ struct DComment {
     text: String,
 }
 
+/// A post and its comments, as `grouped_by` nests them.
+type PostWithComments = (DPost, Vec<DComment>);
+
 #[derive(Insertable)]
 #[diesel(table_name = session_new_users)]
 struct DNewUser<'a> {
@@ -228,7 +231,7 @@ impl Diesel {
             let comments = comments.grouped_by(&posts);
             let posts: Vec<Vec<(DPost, Vec<DComment>)>> =
                 posts.into_iter().zip(comments).grouped_by(&users);
-            let tree_users: Vec<(DUser, Vec<(DPost, Vec<DComment>)>)> =
+            let tree_users: Vec<(DUser, Vec<PostWithComments>)> =
                 users.into_iter().zip(posts).collect();
             let mut tree = Tree::default();
             for (u, posts) in &tree_users {

@@ -266,7 +266,7 @@ mod tests {
     #[test]
     fn splice_replaces_only_the_marked_part() {
         let readme = format!("intro\n{START}\nold\n{END}\nafter\n");
-        let new = splice(&readme, "new\n").unwrap();
+        let new = splice(&readme, "new\n").expect("both marks are there");
         assert_eq!(new, format!("intro\n{START}\nnew\n{END}\nafter\n"));
         assert!(splice("no marks", "x").is_err());
     }
