@@ -42,6 +42,8 @@ use orm_postgres::{Database, Error as OrmError};
 
 pub mod association;
 pub mod harness;
+#[cfg(feature = "peers")]
+pub mod peers;
 pub mod session;
 
 /// Rows in the `users` table.

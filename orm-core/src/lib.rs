@@ -72,6 +72,7 @@ pub mod deferred;
 pub mod error;
 pub mod expr;
 pub mod func;
+mod fxhash;
 pub mod inherit;
 pub mod lex;
 pub mod load;

@@ -133,6 +133,11 @@ pub trait Executor: Acquire + Sync {
 
     /// Runs the statement and returns the number of rows it affected (inserted, updated,
     /// deleted or selected).
+    ///
+    /// The rows are thrown away, so an insert made by [`insert`](crate::stmt::insert) or
+    /// [`insert_many`](crate::stmt::insert_many) is sent without the `RETURNING` of every
+    /// column they add for `fetch_*` (see
+    /// [`Statement::compile_discarding_rows`](crate::Statement::compile_discarding_rows)).
     #[track_caller]
     fn execute<S: Statement>(&self, statement: S) -> impl Future<Output = Result<u64>> + Send {
         execute_at(self, statement, Location::caller())
@@ -410,7 +415,12 @@ pub(crate) fn execute_at<E: Executor + ?Sized, S: Statement>(
     statement: S,
     site: Site,
 ) -> impl Future<Output = Result<u64>> + Send {
-    let (_, compiled) = compile_in(ex, &statement);
+    let compiled = match ex.criteria() {
+        Some(c) if statement.uses_criteria() && !c.is_empty() => {
+            statement.compile_discarding_rows(Some(c))
+        }
+        _ => statement.compile_discarding_rows(None),
+    };
     async move {
         let mut q = compiled?;
         on_conn!(ex, q, site, |conn| conn.execute(&q).await)

@@ -70,8 +70,8 @@ fn write_sets(w: &mut SqlWriter, sets: &[(&'static str, Node)]) {
     }
 }
 
-/// Compiles an `INSERT`.
-pub fn insert(stmt: &InsertCore) -> Result<CompiledQuery> {
+/// Compiles an `INSERT`; without its `RETURNING` clause unless `returning`.
+pub fn insert(stmt: &InsertCore, returning: bool) -> Result<CompiledQuery> {
     let mut w = SqlWriter::new();
     if let Some(model) = stmt.joined {
         w.fail(Error::invalid_statement(format!(
@@ -120,7 +120,9 @@ pub fn insert(stmt: &InsertCore) -> Result<CompiledQuery> {
     if let Some(oc) = &stmt.on_conflict {
         write_on_conflict(&mut w, oc);
     }
-    write_returning(&mut w, &stmt.returning);
+    if returning {
+        write_returning(&mut w, &stmt.returning);
+    }
     w.pop_scope();
     finish(w)
 }

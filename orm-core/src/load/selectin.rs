@@ -4,11 +4,11 @@
 //! and a *joined* load run on objects in hand reuse this query builder and this grouping.
 
 use std::any::Any;
-use std::collections::HashMap;
 
 use super::{Load, RowAccess, Strategy};
 use crate::ast::{CastType, FromItem, Node, Query, SelectCore};
 use crate::error::{Error, Result};
+use crate::fxhash::{FxHashMap, FxHashSet};
 use crate::relation::{RelatedValue, Relation, Relationship};
 use crate::row::{Decode, FromRow};
 use crate::stmt::rel_join;
@@ -36,12 +36,39 @@ const KEY_LABELS: [&str; 8] = [
     "orm_key_7",
 ];
 
-/// Loaded rows and their keys, in query order.
-pub(super) type Buffer<R> = Vec<(<R as Relation>::Target, <R as Relation>::Key)>;
+/// Loaded rows and their keys, in query order, and where each row's key starts.
+pub(super) struct Buffer<R: Relation> {
+    pub(super) rows: Vec<(R::Target, R::Key)>,
+    key_at: usize,
+}
+
+/// The position of the key in a loader row when it is one column of the target that the
+/// target's own columns already carry (a foreign key of a one-to-many): the query then does not
+/// select it a second time. `None` for keys of several columns, keys in an association table
+/// and deferred columns: those follow the target's columns, labelled.
+fn own_key_position<R: Relation>() -> Option<usize> {
+    let meta = R::META;
+    let r = meta.resolve().ok()?;
+    match (&r.secondary, r.target_cols.as_slice()) {
+        (None, [col]) => meta
+            .target
+            .columns
+            .iter()
+            .position(|c| c.name == *col && !c.deferred),
+        _ => None,
+    }
+}
 
 impl<R: Relation> Load<R> {
-    /// The loader query: the target's columns, then the key columns (labelled), filtered by
-    /// `key_filter` built over the key column nodes.
+    /// Where the key starts in a row of the loader query ([`build`](Load::build)): in the
+    /// target's own columns ([`own_key_position`]), or after them.
+    pub(crate) fn key_position() -> usize {
+        own_key_position::<R>().unwrap_or(<R::Target as FromRow>::WIDTH)
+    }
+
+    /// The loader query: the target's columns, then the key columns (labelled) unless the
+    /// target's columns carry the key ([`own_key_position`]), filtered by `key_filter` built
+    /// over the key column nodes.
     pub(super) fn build(&self, key_filter: impl FnOnce(&[Node]) -> Result<Node>) -> Result<Query> {
         let meta = R::META;
         let r = meta.resolve()?;
@@ -78,9 +105,11 @@ impl<R: Relation> Load<R> {
                 "a relationship key has too many columns",
             ));
         }
-        for (i, k) in key_nodes.iter().enumerate() {
-            core.columns
-                .push(Node::Label(Box::new(k.clone()), KEY_LABELS[i]));
+        if own_key_position::<R>().is_none() {
+            for (i, k) in key_nodes.iter().enumerate() {
+                core.columns
+                    .push(Node::Label(Box::new(k.clone()), KEY_LABELS[i]));
+            }
         }
         core.filter = Some(key_filter(&key_nodes)?);
         core.order_by = rel_join::ordering(meta, target_q);
@@ -88,7 +117,7 @@ impl<R: Relation> Load<R> {
     }
 
     pub(super) fn selectin_query(&self, parents: &[&R::Parent]) -> Result<Option<Query>> {
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = FxHashSet::with_capacity_and_hasher(parents.len(), Default::default());
         let keys: Vec<R::Key> = parents
             .iter()
             .filter_map(|p| R::parent_key(p))
@@ -144,7 +173,10 @@ where
     R::Target: Clone,
 {
     pub(super) fn keyed_buffer(&self) -> Box<dyn Any + Send> {
-        Box::new(Buffer::<R>::new())
+        Box::new(Buffer::<R> {
+            rows: Vec::new(),
+            key_at: Self::key_position(),
+        })
     }
 
     pub(super) fn push_keyed(
@@ -156,8 +188,8 @@ where
             .downcast_mut::<Buffer<R>>()
             .ok_or_else(|| Error::invalid_statement("loader buffer of the wrong type"))?;
         let target = <R::Target as FromRow>::from_row(row, 0)?;
-        let key = R::Key::decode(row, <R::Target as FromRow>::WIDTH)?;
-        buffer.push((target, key));
+        let key = R::Key::decode(row, buffer.key_at)?;
+        buffer.rows.push((target, key));
         Ok(())
     }
 }
@@ -171,8 +203,9 @@ pub(super) fn assign_rows<R: Relation>(
 where
     R::Target: Clone,
 {
-    let mut by_key: HashMap<R::Key, (Vec<R::Target>, usize)> = HashMap::new();
-    for (target, key) in rows {
+    let mut by_key: FxHashMap<R::Key, (Vec<R::Target>, usize)> =
+        FxHashMap::with_capacity_and_hasher(parents.len(), Default::default());
+    for (target, key) in rows.rows {
         by_key.entry(key).or_default().0.push(target);
     }
     let keys: Vec<Option<R::Key>> = parents.iter().map(|p| R::parent_key(p)).collect();

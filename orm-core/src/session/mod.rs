@@ -50,7 +50,7 @@ mod cascade;
 mod collections;
 mod columns;
 mod flush;
-mod fxhash;
+use crate::fxhash;
 mod guard;
 mod hooks;
 mod identity;

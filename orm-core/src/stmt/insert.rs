@@ -22,6 +22,9 @@ use crate::types::SqlType;
 /// followed by `.do_nothing()` or `.do_update(...)`.
 pub struct Insert<M, O = M> {
     pub(crate) core: InsertCore,
+    /// Whether `core.returning` is the every-column list [`insert`] and [`insert_many`] add by
+    /// default, which [`Statement::compile_discarding_rows`] leaves out.
+    default_returning: bool,
     _out: PhantomData<fn() -> (M, O)>,
 }
 
@@ -36,6 +39,7 @@ impl<M, O> Clone for Insert<M, O> {
                 on_conflict: self.core.on_conflict.clone(),
                 returning: self.core.returning.clone(),
             },
+            default_returning: self.default_returning,
             _out: PhantomData,
         }
     }
@@ -78,6 +82,7 @@ pub fn insert<M: Model>(row: &M) -> Insert<M> {
             on_conflict: None,
             returning: model_columns(M::TABLE),
         },
+        default_returning: true,
         _out: PhantomData,
     }
 }
@@ -120,6 +125,7 @@ pub fn insert_many<M: Model>(rows: &[M]) -> Insert<M> {
             on_conflict: None,
             returning: model_columns(table),
         },
+        default_returning: true,
         _out: PhantomData,
     }
 }
@@ -152,6 +158,7 @@ pub fn insert_select<M: Model, C: ColumnList<M>, Q: Into<Query>>(
             on_conflict: None,
             returning: Vec::new(),
         },
+        default_returning: false,
         _out: PhantomData,
     }
 }
@@ -198,6 +205,7 @@ impl<M: Model, O> Insert<M, O> {
                 on_conflict: self.core.on_conflict,
                 returning,
             },
+            default_returning: false,
             _out: PhantomData,
         }
     }
@@ -530,15 +538,32 @@ pub fn excluded<M, T: SqlType, A>(column: Column<M, T, A>) -> Expr<T> {
 impl<M, O: Decode> Statement for Insert<M, O> {
     type Row = O;
     fn compile(&self) -> Result<CompiledQuery> {
-        compile::insert(&self.core)
+        compile::insert(&self.core, true)
     }
 
     fn compile_with(&self, criteria: &super::Criteria) -> Result<CompiledQuery> {
-        if criteria.is_empty() {
-            return self.compile();
+        self.compile_criteria(Some(criteria), true)
+    }
+
+    fn compile_discarding_rows(&self, criteria: Option<&super::Criteria>) -> Result<CompiledQuery> {
+        self.compile_criteria(criteria, !self.default_returning)
+    }
+}
+
+impl<M, O> Insert<M, O> {
+    /// Compiles with `criteria` (when some apply), with or without the `RETURNING` clause.
+    fn compile_criteria(
+        &self,
+        criteria: Option<&super::Criteria>,
+        returning: bool,
+    ) -> Result<CompiledQuery> {
+        match criteria {
+            Some(criteria) if !criteria.is_empty() => {
+                let mut core = self.core.clone();
+                criteria.apply_insert(&mut core);
+                compile::insert(&core, returning)
+            }
+            _ => compile::insert(&self.core, returning),
         }
-        let mut core = self.core.clone();
-        criteria.apply_insert(&mut core);
-        compile::insert(&core)
     }
 }

@@ -71,6 +71,19 @@ pub trait Statement {
         self.compile()
     }
 
+    /// Compiles for a caller that throws the returned rows away and keeps only the count of
+    /// rows affected (`execute`), with `criteria` as [`compile_with`](Statement::compile_with)
+    /// when given. A statement may then leave out what only shapes its rows: an `INSERT` made
+    /// by [`insert`] or [`insert_many`] drops the `RETURNING` of every column they add by
+    /// default (a `RETURNING` chosen with `returning(...)` is kept). The count is the same
+    /// either way. The default compiles the statement as written.
+    fn compile_discarding_rows(&self, criteria: Option<&Criteria>) -> Result<CompiledQuery> {
+        match criteria {
+            Some(c) => self.compile_with(c),
+            None => self.compile(),
+        }
+    }
+
     /// Whether the statement takes criteria: `false` after `without_criteria()`, and then its
     /// relationship loads take none either.
     fn uses_criteria(&self) -> bool {
@@ -106,6 +119,9 @@ impl<S: Statement + ?Sized> Statement for &S {
     }
     fn compile_with(&self, criteria: &Criteria) -> Result<CompiledQuery> {
         (**self).compile_with(criteria)
+    }
+    fn compile_discarding_rows(&self, criteria: Option<&Criteria>) -> Result<CompiledQuery> {
+        (**self).compile_discarding_rows(criteria)
     }
     fn uses_criteria(&self) -> bool {
         (**self).uses_criteria()

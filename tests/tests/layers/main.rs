@@ -44,7 +44,7 @@ pub(crate) const LAYERS: &[Crate] = &[
         dir: "orm-core",
         required: true,
         layers: &[
-            ("foundation", &["error", "lex"]),
+            ("foundation", &["error", "lex", "fxhash"]),
             ("schema", &["types", "meta", "row", "model", "deferred"]),
             ("ast", &["ast"]),
             ("compiler", &["compile"]),

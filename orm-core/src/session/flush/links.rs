@@ -130,9 +130,10 @@ where
         type Rows<R> = Arc<Mutex<Vec<(<R as Relation>::Target, <R as Relation>::Key)>>>;
         let rows: Rows<R> = Arc::new(Mutex::new(Vec::new()));
         let sink_rows = rows.clone();
+        let key_at = Load::<R>::key_position();
         let sink: RowSink<'static> = Box::new(move |row: &dyn RowAccess| {
             let target = <R::Target as FromRow>::from_row(row, 0)?;
-            let key = R::Key::decode(row, <R::Target as FromRow>::WIDTH)?;
+            let key = R::Key::decode(row, key_at)?;
             sink_rows
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())

@@ -5,6 +5,7 @@
 //! `DATABASE_URL` when set, otherwise a throwaway local cluster; every test gets a fresh database.
 
 mod array_columns;
+mod execute;
 mod hostile_identifiers;
 mod injection;
 mod locks;

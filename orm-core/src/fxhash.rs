@@ -1,5 +1,6 @@
-//! A fast hasher for the session's maps (the Fx hash of rustc and Firefox): keys are primary
-//! keys and object ids, hashed on every loaded row, where SipHash was a fifth of the cost.
+//! A fast hasher for the session's and the loaders' maps (the Fx hash of rustc and Firefox):
+//! keys are primary and foreign keys and object ids, hashed on every loaded row, where SipHash
+//! was a fifth of the cost.
 
 use std::hash::{BuildHasherDefault, Hasher};
 

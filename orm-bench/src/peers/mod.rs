@@ -1,0 +1,370 @@
+//! The comparison with the peers (`benches/peers.rs`, feature `peers`): the seven workloads of
+//! issue 17, each done by the ORM, SQLx, Diesel + diesel-async, SeaORM and deadpool-postgres
+//! with `prepare_cached`, on the same data in the same run, each reported as a ratio to
+//! hand-written tokio-postgres with statements prepared once (the 64-task workload: to
+//! deadpool-postgres, the raw pooled baseline).
+//!
+//! Every side does exactly the same work and returns what it did (the rows it read, the keys it
+//! got back), checked equal across the sides before anything is timed ([`check`]). Where a
+//! peer has no API for what the ORM does in one statement, it does what its users write:
+//! - **insert 100 objects, keys back:** SQLx, Diesel and SeaORM send one multi-row insert
+//!   with `RETURNING id` in a transaction (SQLx: the hand-written `unnest` statement);
+//! - **flush 1,000 changed objects:** the peers have no unit of work: each updates the rows it
+//!   changed one `UPDATE` per row in a transaction (SeaORM through `ActiveModel::update`),
+//!   while the ORM and the hand-written side send one `UPDATE … FROM unnest`. SQLx sends the
+//!   SQL you write, so SQLx with the hand-written `unnest` statement *is* the baseline (1.00x);
+//!   the row shows the per-row loop its users write without it;
+//! - **nested loading:** SQLx and deadpool run the hand-written three queries (`= ANY($1)`)
+//!   and group by key; Diesel uses `belonging_to` + `grouped_by`; SeaORM `load_many`.
+
+pub mod data;
+pub mod deadpool_side;
+pub mod diesel_side;
+pub mod orm_side;
+pub mod raw_side;
+pub mod report;
+pub mod sea_side;
+pub mod sqlx_side;
+
+use std::cell::Cell;
+use std::fmt;
+
+use crate::BoxError;
+pub use data::{Comment, NewRow, Tree};
+
+/// Who does the work.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Side {
+    /// This ORM.
+    Orm,
+    /// SQLx.
+    Sqlx,
+    /// Diesel + diesel-async.
+    Diesel,
+    /// SeaORM.
+    SeaOrm,
+    /// deadpool-postgres with `prepare_cached`.
+    Deadpool,
+}
+
+impl Side {
+    /// Every side, in the table's order.
+    pub const ALL: [Side; 5] = [
+        Side::Orm,
+        Side::Sqlx,
+        Side::Diesel,
+        Side::SeaOrm,
+        Side::Deadpool,
+    ];
+
+    /// The column header.
+    pub fn label(self) -> &'static str {
+        match self {
+            Side::Orm => "orm",
+            Side::Sqlx => "sqlx",
+            Side::Diesel => "diesel-async",
+            Side::SeaOrm => "sea-orm",
+            Side::Deadpool => "deadpool raw",
+        }
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// The workloads of the issue's table.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Work {
+    /// One row of `comments` (10,000 rows) by primary key, the keys cycling.
+    ByKey,
+    /// 100 rows into `session_new_users`, the count only (`execute`).
+    InsertExecute,
+    /// 100 new objects, in a transaction, their generated keys written back (the ORM: a
+    /// session's `add_all` + `commit`).
+    InsertObjects,
+    /// 100 users, their 1,000 posts and the posts' 10,000 comments into nested structs (the
+    /// ORM: `selectin` at both levels).
+    NestedSelectin,
+    /// The same with the posts `joined` to the users (the ORM; the peers as in
+    /// [`Work::NestedSelectin`]).
+    NestedJoined,
+    /// Two columns of 1,000 objects in hand changed and saved in one transaction.
+    Flush,
+    /// 64 concurrent tasks each looking up 200 rows by key on a pool of 8 connections.
+    Pool,
+}
+
+impl Work {
+    /// Every workload, in the table's order.
+    pub const ALL: [Work; 7] = [
+        Work::ByKey,
+        Work::InsertExecute,
+        Work::InsertObjects,
+        Work::NestedSelectin,
+        Work::NestedJoined,
+        Work::Flush,
+        Work::Pool,
+    ];
+
+    /// The row label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Work::ByKey => "select one row by key",
+            Work::InsertExecute => "insert 100 rows (execute)",
+            Work::InsertObjects => "insert 100 objects, keys back",
+            Work::NestedSelectin => "nested load 100/1k/10k, selectin",
+            Work::NestedJoined => "nested load 100/1k/10k, joined",
+            Work::Flush => "flush 1,000 changed objects",
+            Work::Pool => "64 tasks x 200 lookups, pool of 8",
+        }
+    }
+
+    /// The sides that take part (the joined row is the ORM's strategy only).
+    pub fn sides(self) -> &'static [Side] {
+        match self {
+            Work::NestedJoined => &[Side::Orm],
+            _ => &Side::ALL,
+        }
+    }
+}
+
+impl fmt::Display for Work {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Tasks and lookups per task of [`Work::Pool`].
+pub const POOL_TASKS: usize = 64;
+/// Lookups per task of [`Work::Pool`].
+pub const POOL_LOOKUPS: usize = 200;
+/// Connections of the pools of [`Work::Pool`].
+pub const POOL_SIZE: usize = 8;
+/// Rows per insert.
+pub const INSERT_ROWS: usize = 100;
+/// Objects changed per flush (`session_users` keys `1..=FLUSH_ROWS`).
+pub const FLUSH_ROWS: i64 = 1_000;
+/// Rows of `comments`: the keys of the lookups cycle through them.
+pub const COMMENTS: i32 = 10_000;
+
+/// The next key of a cycle through `1..=COMMENTS`.
+pub fn next_key(counter: &Cell<i32>) -> i32 {
+    let k = counter.get() % COMMENTS + 1;
+    counter.set(k);
+    k
+}
+
+/// The key of lookup `i` of task `t` of [`Work::Pool`]: spread over the table, the same for
+/// every side.
+pub fn next_key_at(t: usize, i: usize) -> i32 {
+    ((t * POOL_LOOKUPS + i) * 37 % COMMENTS as usize) as i32 + 1
+}
+
+/// What one operation produced, compared across the sides by [`check`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// A row.
+    Row(Comment),
+    /// A count of rows affected.
+    Count(u64),
+    /// Generated keys, in the objects' order.
+    Keys(usize),
+    /// Users, posts, comments loaded, and the sum of the comments' keys.
+    Tree(Tree),
+    /// Rows read by all the lookups, and the sum of their `post_id`s.
+    Lookups(usize, i64),
+}
+
+/// Everything the sides need, opened by [`Peers::open`].
+pub struct Peers {
+    /// The hand-written baseline.
+    pub raw: raw_side::Raw,
+    /// This ORM.
+    pub orm: orm_side::Orm,
+    /// SQLx.
+    pub sqlx: sqlx_side::Sqlx,
+    /// Diesel + diesel-async.
+    pub diesel: diesel_side::Diesel,
+    /// SeaORM.
+    pub sea: sea_side::Sea,
+    /// deadpool-postgres with `prepare_cached`.
+    pub deadpool: deadpool_side::Deadpool,
+    /// `SHOW server_version`.
+    pub server_version: String,
+    /// Where the server is.
+    pub server: &'static str,
+    /// Whether the server is this process's local cluster.
+    pub local: bool,
+    /// The key of the next lookup.
+    pub key: Cell<i32>,
+    /// The value of the next flush (every flush changes the values, or the ORM sends nothing).
+    pub version: Cell<i32>,
+}
+
+impl Peers {
+    /// Creates the tables fresh (the `association` bench's `users`, `posts`, `comments` and
+    /// the `session` bench's `session_users`, `session_new_users`) and opens every side.
+    pub async fn open() -> Result<Peers, BoxError> {
+        crate::association::setup().await?;
+        crate::session::setup().await?;
+        let (url, server) = crate::server_url()?;
+        let raw = raw_side::Raw::connect(&url).await?;
+        let server_version: String = raw
+            .client
+            .query_one("SHOW server_version", &[])
+            .await?
+            .get(0);
+        Ok(Peers {
+            orm: orm_side::Orm::connect(&url).await?,
+            sqlx: sqlx_side::Sqlx::connect(&url).await?,
+            diesel: diesel_side::Diesel::connect(&url).await?,
+            sea: sea_side::Sea::connect(&url).await?,
+            deadpool: deadpool_side::Deadpool::connect(&url)?,
+            raw,
+            server_version,
+            server,
+            local: server != "DATABASE_URL",
+            key: Cell::new(0),
+            version: Cell::new(0),
+        })
+    }
+
+    /// One operation of `work` by `side`, or by the baseline when `side` is `None` (for
+    /// [`Work::Pool`] the baseline is deadpool-postgres). `rows` are the inserts' new rows
+    /// (built untimed by the caller; empty for the other workloads).
+    pub async fn run(
+        &self,
+        work: Work,
+        side: Option<Side>,
+        rows: Vec<NewRow>,
+    ) -> Result<Output, BoxError> {
+        let side = match (work, side) {
+            (Work::Pool, None) => Some(Side::Deadpool),
+            _ => side,
+        };
+        match work {
+            Work::ByKey => {
+                let id = next_key(&self.key);
+                let row = match side {
+                    None => self.raw.by_key(id).await?,
+                    Some(Side::Orm) => self.orm.by_key(id).await?,
+                    Some(Side::Sqlx) => self.sqlx.by_key(id).await?,
+                    Some(Side::Diesel) => self.diesel.by_key(id).await?,
+                    Some(Side::SeaOrm) => self.sea.by_key(id).await?,
+                    Some(Side::Deadpool) => self.deadpool.by_key(id).await?,
+                };
+                Ok(Output::Row(row))
+            }
+            Work::InsertExecute => {
+                let n = match side {
+                    None => self.raw.insert_execute(&rows).await?,
+                    Some(Side::Orm) => self.orm.insert_execute(&rows).await?,
+                    Some(Side::Sqlx) => self.sqlx.insert_execute(&rows).await?,
+                    Some(Side::Diesel) => self.diesel.insert_execute(&rows).await?,
+                    Some(Side::SeaOrm) => self.sea.insert_execute(&rows).await?,
+                    Some(Side::Deadpool) => self.deadpool.insert_execute(&rows).await?,
+                };
+                Ok(Output::Count(n))
+            }
+            Work::InsertObjects => {
+                let keys = match side {
+                    None => self.raw.insert_objects(rows).await?,
+                    Some(Side::Orm) => self.orm.insert_objects(rows).await?,
+                    Some(Side::Sqlx) => self.sqlx.insert_objects(rows).await?,
+                    Some(Side::Diesel) => self.diesel.insert_objects(rows).await?,
+                    Some(Side::SeaOrm) => self.sea.insert_objects(rows).await?,
+                    Some(Side::Deadpool) => self.deadpool.insert_objects(rows).await?,
+                };
+                Ok(Output::Keys(keys))
+            }
+            Work::NestedSelectin | Work::NestedJoined => {
+                let tree = match side {
+                    None => self.raw.nested().await?,
+                    Some(Side::Orm) => self.orm.nested(work == Work::NestedJoined).await?,
+                    Some(Side::Sqlx) => self.sqlx.nested().await?,
+                    Some(Side::Diesel) => self.diesel.nested().await?,
+                    Some(Side::SeaOrm) => self.sea.nested().await?,
+                    Some(Side::Deadpool) => self.deadpool.nested().await?,
+                };
+                Ok(Output::Tree(tree))
+            }
+            Work::Flush => {
+                let v = self.version.get() + 1;
+                self.version.set(v);
+                let n = match side {
+                    None => self.raw.flush(v).await?,
+                    Some(Side::Orm) => self.orm.flush(v).await?,
+                    Some(Side::Sqlx) => self.sqlx.flush(v).await?,
+                    Some(Side::Diesel) => self.diesel.flush(v).await?,
+                    Some(Side::SeaOrm) => self.sea.flush(v).await?,
+                    Some(Side::Deadpool) => self.deadpool.flush(v).await?,
+                };
+                Ok(Output::Count(n))
+            }
+            Work::Pool => {
+                let (n, sum) = match side {
+                    None | Some(Side::Deadpool) => self.deadpool.pool_lookups().await?,
+                    Some(Side::Orm) => self.orm.pool_lookups().await?,
+                    Some(Side::Sqlx) => self.sqlx.pool_lookups().await?,
+                    Some(Side::Diesel) => self.diesel.pool_lookups().await?,
+                    Some(Side::SeaOrm) => self.sea.pool_lookups().await?,
+                };
+                Ok(Output::Lookups(n, sum))
+            }
+        }
+    }
+
+    /// The new rows one operation of `work` inserts (none for the others).
+    pub fn inputs(&self, work: Work) -> Vec<NewRow> {
+        match work {
+            Work::InsertExecute | Work::InsertObjects => data::new_rows(INSERT_ROWS),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Empties `session_new_users` (before a workload's rounds; between the checks). Not
+    /// between the timed chunks: `TRUNCATE` gives the table a new file and makes every
+    /// connection re-plan its statements on the table, which timed the first statement after
+    /// it unevenly.
+    pub async fn finish(&self, work: Work) -> Result<(), BoxError> {
+        if matches!(work, Work::InsertExecute | Work::InsertObjects) {
+            self.raw
+                .client
+                .batch_execute("TRUNCATE session_new_users")
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Runs every workload once per side and checks that every side produced what the
+    /// baseline did (for the lookups and the flush, with the key and the version reset so
+    /// every side sees the same inputs). Also opens every pool's connections.
+    pub async fn check(&self) -> Result<(), BoxError> {
+        for work in Work::ALL {
+            let start_key = self.key.get();
+            self.key.set(start_key);
+            let expected = self.run(work, None, self.inputs(work)).await?;
+            self.finish(work).await?;
+            for &side in work.sides() {
+                self.key.set(start_key);
+                let got = self.run(work, Some(side), self.inputs(work)).await?;
+                self.finish(work).await?;
+                let same = match (&expected, &got) {
+                    // Every flush writes new values: the count must match.
+                    (Output::Count(a), Output::Count(b)) => a == b,
+                    (a, b) => a == b,
+                };
+                if !same {
+                    return Err(format!(
+                        "{work}: {side} produced {got:?}, the baseline {expected:?}"
+                    )
+                    .into());
+                }
+            }
+        }
+        self.raw.check_flushed(self.version.get()).await
+    }
+}
