@@ -86,7 +86,7 @@ pub use orm_core::{
     BoxError, Column, ColumnDef, ColumnType, CompiledQuery, CustomType, DbEnum, DbError, Decode,
     Error, ErrorKind, Expr, Expression, FromRow, HeldGuard, IntoExpr, Model, OptionalModel,
     PoolStage, Result, Row, RowOf, Select, Selection, SqlType, Statement, Table, ValueOutOfRange,
-    alias, hybrid,
+    alias, derived, hybrid,
 };
 pub use orm_core::{
     ddl, deferred, expr, func, inherit, lex, load, meta, raw, relation, stmt, types,

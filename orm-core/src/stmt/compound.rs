@@ -133,7 +133,7 @@ impl<O> Compound<O> {
 
     /// The result as a subquery in `FROM`, with typed handles to its columns (named after the
     /// first query's).
-    pub fn subquery(self, alias: &'static str) -> (Derived, O::Handles)
+    pub fn subquery(self, alias: &'static str) -> (Derived, O::Handles<super::Anonymous>)
     where
         O: Handles,
     {

@@ -26,7 +26,7 @@ pub use cached::{CachePolicy, Cached};
 pub use compound::Compound;
 pub use criteria::Criteria;
 pub use delete::{Delete, delete, delete_model};
-pub use derived::Derived as DerivedTable;
+pub use derived::{Anonymous, Derived as DerivedTable, DerivedName, NamedDerived};
 pub use insert::{
     ColumnList, Conflict, ConflictUpdate, Insert, excluded, insert, insert_many, insert_select,
 };
@@ -208,6 +208,20 @@ impl<S, T: SqlType> Selection<S, Free> for SubColumn<T> {
     }
 }
 
+/// A column of a derived table named by a [`derived!`](crate::derived) type selects through
+/// the query's source list: as `Option` when the table is the outer side of a join.
+impl<S, T, D, I> Selection<S, I> for SubColumn<T, D>
+where
+    T: SqlType,
+    D: NamedDerived,
+    S: HasSource<D, I>,
+{
+    type Output = S::Wrap<T>;
+    fn push_nodes(self, out: &mut Vec<Node>) {
+        out.push(self.node());
+    }
+}
+
 /// A selection with an output name: `expr AS "label"`. Made by [`label`].
 pub struct Labeled<E> {
     inner: E,
@@ -259,26 +273,28 @@ tuple_selection!(A 0 IA B 1 IB C 2 IC D 3 ID E 4 IE F 5 IF G 6 IG H 7 IH I 8 II 
 
 /// A column of a derived table (subquery or CTE), typed by its value. Made by
 /// [`Select::subquery`] and [`Select::cte`]; use it like any column.
-pub struct SubColumn<T> {
+///
+/// `D` is the derived table's name type ([`Anonymous`] for a string name).
+pub struct SubColumn<T, D = Anonymous> {
     table: &'static str,
     name: &'static str,
-    _type: std::marker::PhantomData<fn() -> T>,
+    _type: std::marker::PhantomData<fn() -> (T, D)>,
 }
 
-impl<T> Clone for SubColumn<T> {
+impl<T, D> Clone for SubColumn<T, D> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<T> Copy for SubColumn<T> {}
+impl<T, D> Copy for SubColumn<T, D> {}
 
-impl<T> std::fmt::Debug for SubColumn<T> {
+impl<T, D> std::fmt::Debug for SubColumn<T, D> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "SubColumn({}.{})", self.table, self.name)
     }
 }
 
-impl<T> SubColumn<T> {
+impl<T, D> SubColumn<T, D> {
     /// `table.name` as a typed column.
     pub const fn new(table: &'static str, name: &'static str) -> Self {
         SubColumn {
@@ -302,21 +318,21 @@ impl<T> SubColumn<T> {
     }
 }
 
-impl<T: SqlType> crate::expr::Expression for SubColumn<T> {
+impl<T: SqlType, D> crate::expr::Expression for SubColumn<T, D> {
     type Value = T;
     fn into_node(self) -> Node {
         self.node()
     }
 }
 
-impl<T: SqlType> crate::expr::IntoExpr<T::Base> for SubColumn<T> {
+impl<T: SqlType, D> crate::expr::IntoExpr<T::Base> for SubColumn<T, D> {
     fn into_expr_node(self) -> Node {
         self.node()
     }
 }
 
-impl<T: SqlType> From<SubColumn<T>> for crate::expr::OrderBy {
-    fn from(c: SubColumn<T>) -> Self {
+impl<T: SqlType, D> From<SubColumn<T, D>> for crate::expr::OrderBy {
+    fn from(c: SubColumn<T, D>) -> Self {
         crate::expr::Expression::asc(c)
     }
 }
@@ -324,21 +340,21 @@ impl<T: SqlType> From<SubColumn<T>> for crate::expr::OrderBy {
 /// Output types that can be columns of a derived table: values and tuples of values. Gives the
 /// typed handles of a subquery's or CTE's columns.
 pub trait Handles: Decode {
-    /// The handles: a [`SubColumn`], or a tuple of them.
-    type Handles: Copy;
+    /// The handles of a derived table named by `D`: a [`SubColumn`], or a tuple of them.
+    type Handles<D>: Copy;
     /// Builds the handles for `table`, taking column names in order.
-    fn handles(
+    fn handles<D>(
         table: &'static str,
         names: &mut std::slice::Iter<'_, &'static str>,
-    ) -> Self::Handles;
+    ) -> Self::Handles<D>;
 }
 
 impl<T: SqlType> Handles for T {
-    type Handles = SubColumn<T>;
-    fn handles(
+    type Handles<D> = SubColumn<T, D>;
+    fn handles<D>(
         table: &'static str,
         names: &mut std::slice::Iter<'_, &'static str>,
-    ) -> SubColumn<T> {
+    ) -> SubColumn<T, D> {
         SubColumn::new(table, names.next().copied().unwrap_or("?"))
     }
 }
@@ -346,9 +362,9 @@ impl<T: SqlType> Handles for T {
 macro_rules! tuple_handles {
     ($($name:ident)+) => {
         impl<$($name: Handles),+> Handles for ($($name,)+) {
-            type Handles = ($($name::Handles,)+);
-            fn handles(table: &'static str, names: &mut std::slice::Iter<'_, &'static str>) -> Self::Handles {
-                ($($name::handles(table, names),)+)
+            type Handles<Tag> = ($($name::Handles<Tag>,)+);
+            fn handles<Tag>(table: &'static str, names: &mut std::slice::Iter<'_, &'static str>) -> Self::Handles<Tag> {
+                ($($name::handles::<Tag>(table, names),)+)
             }
         }
     };

@@ -2,13 +2,11 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::derived::Derived;
+use super::derived::{Anonymous, Derived, DerivedName};
 use super::keys::KeyList;
 use super::option::SelectOption;
 use super::pk_filter;
-use super::source::{
-    Cons, Derived as DerivedSource, Inner, Nil, Source, table_item, variant_filter,
-};
+use super::source::{Cons, Inner, Nil, Source, table_item, variant_filter};
 use super::{Handles, Selection, and_filter};
 use crate::ast::{
     CompoundCore, Cte, Distinct, FromItem, Lock, LockStrength, LockWait, Query, SelectCore, SetOp,
@@ -113,7 +111,7 @@ pub fn select_values<Sel: Selection<Nil, I>, I>(selection: Sel) -> Select<Sel::O
 /// let q = select_from(&recent).columns(id);
 /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "recent"."id" FROM (SELECT "posts"."id" FROM "posts") AS "recent""#);
 /// ```
-pub fn select_from(derived: &Derived) -> Select<(), Cons<Inner<DerivedSource>, Nil>> {
+pub fn select_from<D>(derived: &Derived<D>) -> Select<(), Cons<Inner<D>, Nil>> {
     Select::from_core(SelectCore {
         from: vec![derived.item.clone()],
         ..SelectCore::default()
@@ -179,17 +177,15 @@ pub fn recursive_cte<O, S, S2, F>(
     name: &'static str,
     base: Select<O, S>,
     step: F,
-) -> (Derived, O::Handles)
+) -> (Derived, O::Handles<Anonymous>)
 where
     O: Handles,
-    F: FnOnce(&Derived, O::Handles) -> Select<O, S2>,
+    F: FnOnce(&Derived, O::Handles<Anonymous>) -> Select<O, S2>,
 {
     let mut base = base.core;
     let columns = name_columns(&mut base.columns);
     let handles = O::handles(name, &mut columns.iter());
-    let reference = Derived {
-        item: FromItem::CteRef(name),
-    };
+    let reference = Derived::from_item(FromItem::CteRef(name));
     let step = step(&reference, handles).core;
     let query = Query::Compound(Box::new(CompoundCore {
         op: SetOp::UnionAll,
@@ -205,12 +201,7 @@ where
         query,
         recursive: true,
     };
-    (
-        Derived {
-            item: FromItem::Cte(Arc::new(cte)),
-        },
-        handles,
-    )
+    (Derived::from_item(FromItem::Cte(Arc::new(cte))), handles)
 }
 
 impl<O, S> Select<O, S> {
@@ -663,7 +654,9 @@ impl<O, S> Select<O, S> {
     }
 
     /// The query as a subquery in `FROM` under `alias`, with typed handles to its columns
-    /// (named by their labels or column names, else `c1`, `c2`, ...).
+    /// (named by their labels or column names, else `c1`, `c2`, ...). Name it with a type
+    /// declared by [`derived!`](crate::derived) instead of a string for handles that come
+    /// back as `Option` when the subquery is the outer side of a join.
     ///
     /// ```
     /// use orm_core::prelude::*;
@@ -679,10 +672,11 @@ impl<O, S> Select<O, S> {
     ///     r#"SELECT "named"."name" FROM (SELECT "users"."id", "users"."name" FROM "users" WHERE "users"."name" IS NOT NULL) AS "named" WHERE "named"."id" > $1"#
     /// );
     /// ```
-    pub fn subquery(mut self, alias: &'static str) -> (Derived, O::Handles)
+    pub fn subquery<N: DerivedName>(mut self, alias: N) -> (Derived<N::Tag>, O::Handles<N::Tag>)
     where
         O: Handles,
     {
+        let alias = alias.sql_name();
         let names = name_columns(&mut self.core.columns);
         let handles = O::handles(alias, &mut names.iter());
         let item = FromItem::Subquery {
@@ -690,11 +684,13 @@ impl<O, S> Select<O, S> {
             alias,
             lateral: false,
         };
-        (Derived { item }, handles)
+        (Derived::from_item(item), handles)
     }
 
     /// The query as a CTE named `name` (`WITH name AS (...)`, written once at the top of any
-    /// statement that uses it), with typed handles to its columns.
+    /// statement that uses it), with typed handles to its columns. Like
+    /// [`subquery`](Select::subquery), a [`derived!`](crate::derived) name types them by how
+    /// the CTE is joined.
     ///
     /// ```
     /// use orm_core::prelude::*;
@@ -703,10 +699,11 @@ impl<O, S> Select<O, S> {
     /// let q = select::<User>().join_derived(&authors, User::id.eq(author_id));
     /// assert_eq!(q.compile().unwrap().sql, r#"WITH "authors" AS (SELECT DISTINCT "posts"."user_id" FROM "posts") SELECT "users"."id", "users"."name", "users"."email" FROM "users" JOIN "authors" ON "users"."id" = "authors"."user_id""#);
     /// ```
-    pub fn cte(mut self, name: &'static str) -> (Derived, O::Handles)
+    pub fn cte<N: DerivedName>(mut self, name: N) -> (Derived<N::Tag>, O::Handles<N::Tag>)
     where
         O: Handles,
     {
+        let name = name.sql_name();
         let columns = name_columns(&mut self.core.columns);
         let handles = O::handles(name, &mut columns.iter());
         let cte = Cte {
@@ -715,12 +712,7 @@ impl<O, S> Select<O, S> {
             query: self.into_query(),
             recursive: false,
         };
-        (
-            Derived {
-                item: FromItem::Cte(Arc::new(cte)),
-            },
-            handles,
-        )
+        (Derived::from_item(FromItem::Cte(Arc::new(cte))), handles)
     }
 }
 

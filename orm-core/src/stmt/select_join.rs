@@ -128,7 +128,11 @@ impl<O, S> Select<O, S> {
     /// let q = select::<User>().join_derived(&counts, User::id.eq(user_id)).columns((User::name, n));
     /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name", "counts"."c2" FROM "users" JOIN (SELECT "posts"."user_id", count(*) AS "c2" FROM "posts" GROUP BY "posts"."user_id") AS "counts" ON "users"."id" = "counts"."user_id""#);
     /// ```
-    pub fn join_derived(self, derived: &Derived, on: Expr<bool>) -> Self {
+    pub fn join_derived<D>(
+        self,
+        derived: &Derived<D>,
+        on: Expr<bool>,
+    ) -> Select<O, Cons<Inner<D>, S>> {
         self.add_join(
             JoinKind::Inner,
             derived.item.clone(),
@@ -136,17 +140,25 @@ impl<O, S> Select<O, S> {
         )
     }
 
-    /// `LEFT JOIN derived ON condition` for a subquery or CTE. Its columns are not typed as
-    /// optional: select them through `Option` types yourself.
+    /// `LEFT JOIN derived ON condition` for a subquery or CTE. When it is named by a
+    /// [`derived!`](crate::derived) type, its columns come back as `Option` (a row without a
+    /// match decodes to `None`); a string-named one's handles select as their own type, so
+    /// select those through `Option` types yourself.
     ///
     /// ```
     /// use orm_core::prelude::*;
     /// # use orm_core::__doc_fixture::{Post, User};
-    /// let (counts, (user_id, n)) = select::<Post>().columns((Post::user_id, func::count_all())).group_by(Post::user_id).subquery("counts");
+    /// orm_core::derived!(Counts = "counts");
+    /// let (counts, (user_id, n)) = select::<Post>().columns((Post::user_id, func::count_all())).group_by(Post::user_id).subquery(Counts);
     /// let q = select::<User>().left_join_derived(&counts, User::id.eq(user_id)).columns((User::name, n));
+    /// let _: &Select<(String, Option<i64>), _> = &q;
     /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."name", "counts"."c2" FROM "users" LEFT JOIN (SELECT "posts"."user_id", count(*) AS "c2" FROM "posts" GROUP BY "posts"."user_id") AS "counts" ON "users"."id" = "counts"."user_id""#);
     /// ```
-    pub fn left_join_derived(self, derived: &Derived, on: Expr<bool>) -> Self {
+    pub fn left_join_derived<D>(
+        self,
+        derived: &Derived<D>,
+        on: Expr<bool>,
+    ) -> Select<O, Cons<Outer<D>, S>> {
         self.add_join(
             JoinKind::Left,
             derived.item.clone(),
@@ -156,12 +168,23 @@ impl<O, S> Select<O, S> {
 
     /// `CROSS JOIN LATERAL (subquery) AS alias`: the subquery may refer to the sources before
     /// it. Make `derived` with [`subquery`](Select::subquery).
-    pub fn join_lateral(self, derived: &Derived) -> Self {
+    pub fn join_lateral<D>(self, derived: &Derived<D>) -> Select<O, Cons<Inner<D>, S>> {
         self.add_join(JoinKind::Cross, lateral(derived), JoinOn::None)
     }
 
-    /// `LEFT JOIN LATERAL (subquery) AS alias ON TRUE`.
-    pub fn left_join_lateral(self, derived: &Derived) -> Self {
+    /// `LEFT JOIN LATERAL (subquery) AS alias ON TRUE`: like
+    /// [`left_join_derived`](Select::left_join_derived), the columns of a subquery named by a
+    /// [`derived!`](crate::derived) type come back as `Option`.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// orm_core::derived!(Latest = "latest");
+    /// let (latest, title) = select::<Post>().filter(Post::user_id.eq(User::id)).order_by(Post::id.desc()).limit(1).columns(Post::title).subquery(Latest);
+    /// let q = select::<User>().left_join_lateral(&latest).columns((User::name, title));
+    /// let _: &Select<(String, Option<String>), _> = &q;
+    /// ```
+    pub fn left_join_lateral<D>(self, derived: &Derived<D>) -> Select<O, Cons<Outer<D>, S>> {
         self.add_join(
             JoinKind::Left,
             lateral(derived),
@@ -170,7 +193,7 @@ impl<O, S> Select<O, S> {
     }
 }
 
-fn lateral(derived: &Derived) -> FromItem {
+fn lateral<D>(derived: &Derived<D>) -> FromItem {
     match &derived.item {
         FromItem::Subquery { query, alias, .. } => FromItem::Subquery {
             query: query.clone(),

@@ -95,8 +95,6 @@ pub struct Inner<S>(PhantomData<fn() -> S>);
 /// A source whose rows may be missing (the outer side of an outer join): its columns decode
 /// into `Option`s.
 pub struct Outer<S>(PhantomData<fn() -> S>);
-/// A derived table (subquery, CTE): its columns are checked when the statement compiles.
-pub struct Derived;
 
 /// Index: the source is at the head of the list.
 pub struct Here;

@@ -1,7 +1,7 @@
 //! Joins, subqueries, CTEs, set operations, grouping and pagination against real data.
 
 use orm_postgres::prelude::*;
-use orm_postgres::{ErrorKind, alias};
+use orm_postgres::{ErrorKind, alias, derived};
 use orm_testing::{TestDatabase, test_database};
 use orm_tests::{Order, User};
 
@@ -320,6 +320,88 @@ async fn lateral_join_takes_the_top_order_per_user() {
             ("cid".into(), None)
         ]
     );
+}
+
+derived!(Spend = "spend");
+derived!(Top = "top");
+
+/// The outer side of a derived-table join, named by a `derived!` type, comes back as `Option`:
+/// cid has no orders, so no row in the subquery, the lateral subquery or the CTE, and decodes
+/// to `None` (a string-named table's handles would be a decode error there).
+#[tokio::test]
+async fn outer_joined_derived_tables_decode_missing_rows_to_none() {
+    let t = shop().await;
+    let (spend, (spend_user, spend_sum)) = select::<Order>()
+        .group_by(Order::user_id)
+        .columns((
+            Order::user_id,
+            func::label(func::sum(Order::total), "total"),
+        ))
+        .subquery(Spend);
+    let q = select::<User>()
+        .left_join_derived(&spend, spend_user.eq(User::id))
+        .order_by(User::name)
+        .columns((User::name, spend_user, spend_sum));
+    insta::assert_snapshot!("left_join_derived_subquery", q.compile().unwrap().sql);
+    let rows: Vec<(String, Option<i64>, Option<i64>)> = t.fetch_all(q).await.unwrap();
+    let ids = |name: &str| rows.iter().find(|r| r.0 == name).and_then(|r| r.1);
+    assert!(ids("ann").is_some() && ids("bob").is_some());
+    assert_eq!(
+        rows.iter().map(|r| (r.0.as_str(), r.2)).collect::<Vec<_>>(),
+        [("ann", Some(330)), ("bob", Some(50)), ("cid", None)]
+    );
+
+    let (top, top_total) = select::<Order>()
+        .filter(Order::user_id.eq(User::id))
+        .order_by(Order::total.desc())
+        .limit(1)
+        .columns(Order::total)
+        .subquery(Top);
+    let q = select::<User>()
+        .left_join_lateral(&top)
+        .order_by(User::name)
+        .columns((User::name, top_total));
+    insta::assert_snapshot!("left_join_lateral_subquery", q.compile().unwrap().sql);
+    let rows: Vec<(String, Option<i32>)> = t.fetch_all(q).await.unwrap();
+    assert_eq!(
+        rows,
+        [
+            ("ann".into(), Some(300)),
+            ("bob".into(), Some(50)),
+            ("cid".into(), None)
+        ]
+    );
+
+    let (spend, (spend_user, spend_orders)) = select::<Order>()
+        .group_by(Order::user_id)
+        .columns((Order::user_id, func::label(func::count_star(), "n")))
+        .cte(Spend);
+    let q = select::<User>()
+        .left_join_derived(&spend, spend_user.eq(User::id))
+        .order_by(User::name)
+        .columns((User::name, spend_orders));
+    insta::assert_snapshot!("left_join_cte", q.compile().unwrap().sql);
+    let rows: Vec<(String, Option<i64>)> = t.fetch_all(q).await.unwrap();
+    assert_eq!(
+        rows,
+        [
+            ("ann".into(), Some(3)),
+            ("bob".into(), Some(1)),
+            ("cid".into(), None)
+        ]
+    );
+
+    // Inner-joined, the same named CTE's handles are plain values.
+    let rows: Vec<(String, i64)> = t
+        .fetch_all(
+            select::<User>()
+                .join_derived(&spend, spend_user.eq(User::id))
+                .order_by(User::name)
+                .columns((User::name, spend_orders)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows, [("ann".into(), 3), ("bob".into(), 1)]);
 }
 
 #[tokio::test]

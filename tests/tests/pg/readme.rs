@@ -150,6 +150,19 @@ async fn the_tour_runs() -> orm_postgres::Result<()> {
         )
         .await?;
     assert_eq!(joined.len(), 3);
+    orm_postgres::derived!(Spend = "spend");
+    let (spend, (spend_user, orders)) = select::<Order>()
+        .group_by(Order::user_id)
+        .columns((Order::user_id, func::count_star()))
+        .cte(Spend);
+    let rows: Vec<(String, Option<i64>)> = db
+        .fetch_all(
+            select::<User>()
+                .left_join_derived(&spend, spend_user.eq(User::id))
+                .columns((User::name, orders)),
+        )
+        .await?;
+    assert!(rows.iter().any(|(_, n)| n.is_none()), "{rows:?}");
     let cursor = ("A".to_string(), 0_i64);
     let _page: Vec<User> = db
         .fetch_all(
