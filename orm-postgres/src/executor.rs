@@ -405,7 +405,9 @@ pub(crate) fn fetch_optional_at<E: Executor + ?Sized, S: Statement>(
                 _ => exactly_one(rows).map(Some),
             };
         }
-        on_conn!(ex, q, site, |conn| conn.fetch_opt::<S::Row>(&q, false).await)
+        on_conn!(ex, q, site, |conn| conn
+            .fetch_opt::<S::Row>(&q, false)
+            .await)
     }
 }
 

@@ -315,9 +315,10 @@ impl ReplicaSet {
             due && (h.state != ReplicaState::InRotation || self.settings.max_lag.is_some())
         };
         let timeout = self.settings.check_timeout;
-        let checkout = replica
-            .db
-            .checkout_with(false, primary.query_timeout(), primary.tags.clone());
+        let checkout =
+            replica
+                .db
+                .checkout_with(false, primary.query_timeout(), primary.tags.clone());
         let conn = match tokio::time::timeout(timeout, checkout).await {
             Ok(Ok(conn)) => conn,
             Ok(Err(e)) => {
