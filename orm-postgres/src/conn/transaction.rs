@@ -1,0 +1,166 @@
+//! Transactions and savepoints on a [`Conn`]: `BEGIN`, `COMMIT` (whose outcome may be
+//! unknown), `ROLLBACK`, savepoints, and what a commit tells the result cache.
+
+use super::Conn;
+use crate::driver_error::{from_pg, is_connection_error};
+use crate::{Error, ErrorKind, Result};
+
+impl Conn {
+    pub(crate) async fn begin(&self, sql: &str) -> Result<()> {
+        self.settle().await?;
+        if self.in_transaction() {
+            return Err(Error::transaction_state("a transaction is already open"));
+        }
+        // Mark it open before sending: if this future is dropped mid-BEGIN, the connection is
+        // discarded rather than returned with a transaction possibly open.
+        {
+            let mut tx = self.tx();
+            tx.open = true;
+            tx.changed_types = false;
+            #[cfg(feature = "cache")]
+            {
+                tx.written = crate::cache::Written::default();
+                tx.snapshot = sql.contains("REPEATABLE READ") || sql.contains("SERIALIZABLE");
+            }
+        }
+        if let Err(e) = self.simple(sql).await {
+            self.end_transaction(false);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn commit(&self) -> Result<()> {
+        if self.tx().lost {
+            return Err(ErrorKind::TransactionLost(
+                "the connection was lost earlier in this transaction; nothing was committed".into(),
+            )
+            .into());
+        }
+        let failed = self.tx().failed;
+        if failed {
+            // The server turns COMMIT of a failed transaction into ROLLBACK; say so.
+            self.simple("ROLLBACK").await?;
+            self.end_transaction(false);
+            return Err(Error::transaction_state(
+                "a statement failed in this transaction, so it was rolled back instead of committed",
+            ));
+        }
+        self.ready().await?;
+        // Other processes' caches hear of the tables written when (and only if) this commits.
+        #[cfg(feature = "cache")]
+        if let Some(publish) = self.publish_at_commit() {
+            self.execute(&publish.query()).await?;
+        }
+        let obj = self.obj()?;
+        let outcome = match self
+            .tracked(
+                "COMMIT",
+                async { Ok(obj.batch_execute("COMMIT").await) },
+                |_| None,
+            )
+            .await
+        {
+            Ok(outcome) => outcome,
+            // No answer to COMMIT in time: it may have committed.
+            Err(e) if matches!(e.kind(), ErrorKind::QueryTimeout { .. }) => {
+                self.invalidate_written();
+                return Err(ErrorKind::CommitUnknown(Box::new(e)).into());
+            }
+            Err(e) => return Err(e),
+        };
+        match outcome {
+            Ok(()) => {
+                self.end_transaction(true);
+                let changed_types = std::mem::take(&mut self.tx().changed_types);
+                if changed_types {
+                    self.settings.type_epoch.mark();
+                }
+                Ok(())
+            }
+            // The connection broke while COMMIT was in flight: nobody knows whether it
+            // committed. The connection stays marked open and is discarded.
+            Err(e) if is_connection_error(&e) => {
+                self.invalidate_written();
+                Err(ErrorKind::CommitUnknown(Box::new(e)).into())
+            }
+            Err(e) => {
+                // The server ended the transaction (e.g. a deferred constraint failed).
+                self.end_transaction(false);
+                Err(from_pg(e))
+            }
+        }
+    }
+
+    pub(crate) async fn rollback(&self) -> Result<()> {
+        self.tx().pending_rollback = None;
+        if self.tx().lost {
+            // The server rolled it back when the session ended: nothing to send.
+            self.end_transaction(false);
+            self.tx().failed = false;
+            return Ok(());
+        }
+        self.simple("ROLLBACK").await?;
+        self.end_transaction(false);
+        self.tx().failed = false;
+        Ok(())
+    }
+
+    pub(crate) async fn savepoint(&self) -> Result<String> {
+        self.ready().await?;
+        let name = {
+            let mut tx = self.tx();
+            tx.savepoints += 1;
+            format!("orm_sp_{}", tx.savepoints)
+        };
+        self.simple(&format!("SAVEPOINT {name}")).await?;
+        Ok(name)
+    }
+
+    pub(crate) async fn release_savepoint(&self, name: &str) -> Result<()> {
+        if self.tx().failed {
+            return Err(Error::transaction_state(
+                "a statement failed inside this savepoint; roll it back instead",
+            ));
+        }
+        self.simple(&format!("RELEASE SAVEPOINT {name}")).await
+    }
+
+    pub(crate) async fn rollback_savepoint(&self, name: &str) -> Result<()> {
+        self.simple(&format!(
+            "ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"
+        ))
+        .await?;
+        self.tx().failed = false;
+        Ok(())
+    }
+
+    /// A savepoint was dropped without release or rollback: undo it before the parent's next
+    /// statement.
+    pub(crate) fn defer_savepoint_rollback(&self, name: String) {
+        self.tx().pending_rollback = Some(name);
+    }
+
+    /// The transaction ended: committed (what it wrote is invalidated in the result cache) or
+    /// rolled back (nothing to invalidate).
+    pub(super) fn end_transaction(&self, committed: bool) {
+        #[cfg(feature = "cache")]
+        if committed {
+            self.invalidate_written();
+        } else {
+            self.tx().written = crate::cache::Written::default();
+        }
+        #[cfg(not(feature = "cache"))]
+        let _ = committed;
+        self.tx().open = false;
+    }
+
+    /// Invalidates in the result cache what the transaction (or statement) wrote.
+    pub(super) fn invalidate_written(&self) {
+        #[cfg(feature = "cache")]
+        if let Some(store) = &self.settings.cache {
+            let written = std::mem::take(&mut self.tx().written);
+            store.invalidate(&written);
+        }
+    }
+}
