@@ -398,7 +398,7 @@ fn shard_key_column(cx: &Ctxt, model: &Model) {
             cx.error_spanned_by(
                 field.ty,
                 format!(
-                    "a shard key cannot be nullable: every row must name its shard; make the field `{}` not an `Option`",
+                    "a shard key cannot be nullable: every row must name its shard; drop the `Option` of `{}`",
                     type_name(field.ty)
                 ),
             );

@@ -15,9 +15,11 @@ use std::cmp::Ordering as CmpOrdering;
 use postgres_types::{FromSql, Type};
 
 use super::key::{KeyType, KeyValue};
-use crate::ast::{Node, Ordering, SelectCore, param};
+use crate::ast::{Node, Ordering, SelectCore, Tree, param};
 use crate::compile::{self, CompiledQuery, Output};
 use crate::error::{BoxError, Error, Result};
+use crate::row::Decode;
+use crate::stmt::{Select, Statement};
 
 /// How the merged rows of a fan-out are sorted: one per `ORDER BY` item.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +78,23 @@ impl FanOutQuery {
             }
         }
         CmpOrdering::Equal
+    }
+}
+
+/// The plan of `query` on every shard: [`fan_out_select`] of its body. What
+/// `orm_postgres::FanOut` runs; call it to see the SQL each shard is sent.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// # use orm_core::__doc_fixture::User;
+/// let plan = orm_core::shard::fan_out_plan(&select::<User>().order_by(User::id).limit(5).offset(5)).unwrap();
+/// assert!(plan.query.sql.ends_with(r#"ORDER BY "users"."id" LIMIT $1"#));
+/// assert_eq!((plan.limit, plan.offset), (Some(5), 5));
+/// ```
+pub fn fan_out_plan<O: Decode, S>(query: &Select<O, S>) -> Result<FanOutQuery> {
+    match query.tree() {
+        Some(Tree::Select(core)) => fan_out_select(core, Output::of::<O>(O::WIDTH)),
+        _ => Err(Error::invalid_statement("a fan-out runs a SELECT")),
     }
 }
 

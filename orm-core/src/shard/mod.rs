@@ -20,7 +20,7 @@ mod fan_out;
 mod key;
 mod map;
 
-pub use fan_out::{FanOutQuery, SortKey, SortValue, fan_out_select};
+pub use fan_out::{FanOutQuery, SortKey, SortValue, fan_out_plan, fan_out_select};
 pub use key::{KeyType, KeyValue};
 pub use map::{ShardMap, fnv1a};
 

@@ -74,11 +74,8 @@ impl<'a> FanOut<'a> {
                 "a query run on every shard runs no relationship loads: load them per shard",
             ));
         }
-        let Some(orm_core::ast::Tree::Select(core)) = query.tree() else {
-            return Err(Error::invalid_statement("fan_out runs a SELECT"));
-        };
         let targets = self.targets(query)?;
-        let plan = shard::fan_out_select(core, orm_core::compile::Output::of::<O>(O::WIDTH))?;
+        let plan = shard::fan_out_plan(query)?;
         let inner = &self.sharded.inner;
         let runs = targets.iter().map(|&i| {
             let plan = &plan;
