@@ -19,6 +19,8 @@
 mod fan_out;
 mod key;
 mod map;
+#[cfg(test)]
+mod tests;
 
 pub use fan_out::{FanOutQuery, SortKey, SortValue, fan_out_plan, fan_out_select};
 pub use key::{KeyType, KeyValue};
