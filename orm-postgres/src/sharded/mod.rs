@@ -150,14 +150,8 @@ impl Sharded {
         &'a self,
         statement: S,
     ) -> impl Future<Output = Result<Vec<RowOf<S>>>> + Send + 'a {
-        let site = Location::caller();
-        let run = self
-            .route_one(statement.tree())
-            .map(|i| (i, fetch_all_at(&self.inner.dbs[i], statement, site)));
-        async move {
-            let (i, run) = run?;
-            run.await.map_err(|e| self.on_shard(i, e))
-        }
+        let (site, at) = (Location::caller(), self.route_one(statement.tree()));
+        self.routed(at, move |db| fetch_all_at(db, statement, site))
     }
 
     /// Runs the statement on its shard and returns its only row (see
@@ -167,14 +161,8 @@ impl Sharded {
         &'a self,
         statement: S,
     ) -> impl Future<Output = Result<RowOf<S>>> + Send + 'a {
-        let site = Location::caller();
-        let run = self
-            .route_one(statement.tree())
-            .map(|i| (i, fetch_one_at(&self.inner.dbs[i], statement, site)));
-        async move {
-            let (i, run) = run?;
-            run.await.map_err(|e| self.on_shard(i, e))
-        }
+        let (site, at) = (Location::caller(), self.route_one(statement.tree()));
+        self.routed(at, move |db| fetch_one_at(db, statement, site))
     }
 
     /// Runs the statement on its shard and returns its row, if any (see
@@ -184,14 +172,8 @@ impl Sharded {
         &'a self,
         statement: S,
     ) -> impl Future<Output = Result<Option<RowOf<S>>>> + Send + 'a {
-        let site = Location::caller();
-        let run = self
-            .route_one(statement.tree())
-            .map(|i| (i, fetch_optional_at(&self.inner.dbs[i], statement, site)));
-        async move {
-            let (i, run) = run?;
-            run.await.map_err(|e| self.on_shard(i, e))
-        }
+        let (site, at) = (Location::caller(), self.route_one(statement.tree()));
+        self.routed(at, move |db| fetch_optional_at(db, statement, site))
     }
 
     /// Runs the statement on its shard and returns the number of rows it affected (see
@@ -204,14 +186,8 @@ impl Sharded {
         &'a self,
         statement: S,
     ) -> impl Future<Output = Result<u64>> + Send + 'a {
-        let site = Location::caller();
-        let run = self
-            .route_one(statement.tree())
-            .map(|i| (i, execute_at(&self.inner.dbs[i], statement, site)));
-        async move {
-            let (i, run) = run?;
-            run.await.map_err(|e| self.on_shard(i, e))
-        }
+        let (site, at) = (Location::caller(), self.route_one(statement.tree()));
+        self.routed(at, move |db| execute_at(db, statement, site))
     }
 
     /// Runs queries on every shard (or those their filter fixes) and merges the rows: see
@@ -252,6 +228,22 @@ impl Sharded {
             .map
             .shard_of(&value, &self.name_refs())
             .ok_or_else(|| unmapped(value.to_string()).into())
+    }
+
+    /// `run` on shard `at` (the statement is compiled now), its errors naming the shard.
+    fn routed<'a, T, F>(
+        &'a self,
+        at: Result<usize>,
+        run: impl FnOnce(&'a Database) -> F,
+    ) -> impl Future<Output = Result<T>> + Send + 'a
+    where
+        F: Future<Output = Result<T>> + Send + 'a,
+    {
+        let run = at.map(|i| (i, run(&self.inner.dbs[i])));
+        async move {
+            let (i, run) = run?;
+            run.await.map_err(|e| self.on_shard(i, e))
+        }
     }
 
     /// The one shard a statement's tree fixes.

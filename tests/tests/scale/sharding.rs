@@ -59,6 +59,11 @@ async fn fresh_shards() -> (Database, Database) {
     (dbs.pop().expect("eu"), us)
 }
 
+/// Tenants below 100 on "eu", the others on "us".
+fn at_100() -> ShardMap {
+    ShardMap::ranges().range(..100, "eu").range(100.., "us")
+}
+
 fn sharded(eu: &Database, us: &Database, map: ShardMap) -> Sharded {
     Sharded::builder()
         .shard("eu", eu.clone())
@@ -148,11 +153,7 @@ async fn statements_go_to_the_shard_of_their_key() {
 async fn range_and_list_maps_place_rows_where_they_say() {
     let _turn = turn().await;
     let (eu, us) = fresh_shards().await;
-    let ranges = sharded(
-        &eu,
-        &us,
-        ShardMap::ranges().range(..100, "eu").range(100.., "us"),
-    );
+    let ranges = sharded(&eu, &us, at_100());
     for (id, t) in [(1, 5), (2, 99), (3, 100), (4, 150)] {
         ranges
             .execute(insert(&order(id, t, 1)))
@@ -204,11 +205,7 @@ async fn range_and_list_maps_place_rows_where_they_say() {
 async fn fan_out_merges_in_order_and_cuts_after_the_merge() {
     let _turn = turn().await;
     let (eu, us) = fresh_shards().await;
-    let db = sharded(
-        &eu,
-        &us,
-        ShardMap::ranges().range(..100, "eu").range(100.., "us"),
-    );
+    let db = sharded(&eu, &us, at_100());
     // Interleaved totals: the global order alternates between the shards.
     let mut all = Vec::new();
     for i in 0..20_i64 {
@@ -306,11 +303,7 @@ async fn a_statement_without_the_key_is_refused_before_anything_is_sent() {
 async fn a_session_flush_spanning_shards_is_refused_with_nothing_written() {
     let _turn = turn().await;
     let (eu, us) = fresh_shards().await;
-    let db = sharded(
-        &eu,
-        &us,
-        ShardMap::ranges().range(..100, "eu").range(100.., "us"),
-    );
+    let db = sharded(&eu, &us, at_100());
 
     let mut s = db.session_for::<Order>(&1_i64).expect("session");
     s.add(order(1, 1, 10));
