@@ -17,7 +17,9 @@
 use std::fmt;
 
 mod out_of_range;
+mod shard;
 pub use out_of_range::ValueOutOfRange;
+pub use shard::ShardError;
 
 /// A boxed error from a lower layer (the driver, a value's `ToSql`/`FromSql`, the pool).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -170,6 +172,10 @@ pub enum ErrorKind {
     /// The statement was cancelled by `statement_timeout` or a cancel request (SQLSTATE 57014).
     #[error("statement cancelled: {0}")]
     StatementTimeout(Box<DbError>),
+    /// A statement or session on a sharded database could not be routed, or failed on a
+    /// shard, which the [`ShardError`] names.
+    #[error(transparent)]
+    Shard(ShardError),
     /// The server did not answer a statement within the client-side query timeout (which
     /// needs no help from the server: it fires on a frozen server or a network black hole).
     /// The statement was cancelled through the cancel protocol where the server could be
@@ -485,6 +491,9 @@ impl Error {
             ErrorKind::PendingRollback {
                 cause: Some(db), ..
             } => Some(db),
+            ErrorKind::Shard(
+                ShardError::Unavailable { source, .. } | ShardError::OnShard { source, .. },
+            ) => source.db_error(),
             _ => None,
         }
     }

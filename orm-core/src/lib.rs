@@ -82,12 +82,13 @@ pub mod raw;
 pub mod relation;
 pub mod row;
 pub mod session;
+pub mod shard;
 pub mod stmt;
 pub mod types;
 
 pub use compile::CompiledQuery;
 pub use error::{
-    BoxError, DbError, Error, ErrorKind, HeldGuard, PoolStage, Result, ValueOutOfRange,
+    BoxError, DbError, Error, ErrorKind, HeldGuard, PoolStage, Result, ShardError, ValueOutOfRange,
 };
 pub use expr::{Column, Expr, Expression, IntoExpr};
 pub use meta::{ColumnDef, Table};

@@ -49,6 +49,20 @@ pub trait Model:
     /// Appends references to the values of [`Table::insert_columns`], in order, to `out`: the
     /// row of a binary `COPY`, without copying a value.
     fn insert_values<'a>(&'a self, out: &mut Vec<&'a (dyn postgres_types::ToSql + Sync)>);
+
+    /// The shard key's column (`#[model(shard_key)]`): which shard of a sharded database holds
+    /// a row is a function of this column's value (see the `shard` module). `None` when
+    /// the model is not sharded.
+    fn shard_key() -> Option<&'static crate::meta::ColumnDef> {
+        Self::TABLE.shard_key_column()
+    }
+
+    /// This object's shard key value, as a parameter; `None` when the model is not sharded.
+    fn shard_key_value(&self) -> Option<Param> {
+        let key = Self::TABLE.shard_key?;
+        let at = Self::TABLE.insert_columns().position(|c| c.name == key)?;
+        self.insert_params().into_iter().nth(at)
+    }
 }
 
 /// Decodes a model that may be missing (the outer side of a join): `None` when its primary-key

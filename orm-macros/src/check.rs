@@ -19,6 +19,7 @@ pub(crate) fn check_model(cx: &Ctxt, model: &Model) {
     index_lists_name_columns(cx, model);
     relationship_keys(cx, model);
     version_column(cx, model);
+    shard_key_column(cx, model);
     column_count(cx, model);
     inheritance_variant(cx, model);
 }
@@ -373,6 +374,34 @@ fn version_column(cx: &Ctxt, model: &Model) {
         first = Some(field.name());
         if let Some(problem) = version_type_problem(field.ty) {
             cx.error_spanned_by(field.ty, problem);
+        }
+    }
+}
+
+/// At most one `shard_key` field, not nullable: every row must name its shard.
+fn shard_key_column(cx: &Ctxt, model: &Model) {
+    let mut first: Option<String> = None;
+    for field in model.columns().filter(|f| f.attrs.shard_key.is_some()) {
+        let span = field.attrs.shard_key.unwrap_or_else(|| field.ident.span());
+        if let Some(first) = &first {
+            cx.error_at(
+                span,
+                format!(
+                    "a model has at most one shard key: `{first}` already is one, so `{}` cannot be",
+                    field.name()
+                ),
+            );
+            continue;
+        }
+        first = Some(field.name());
+        if is_option(field.ty) {
+            cx.error_spanned_by(
+                field.ty,
+                format!(
+                    "a shard key cannot be nullable: every row must name its shard; drop the `Option` of `{}`",
+                    type_name(field.ty)
+                ),
+            );
         }
     }
 }

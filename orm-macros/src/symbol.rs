@@ -47,6 +47,8 @@ pub(crate) const ON_DELETE: Symbol = Symbol("on_delete");
 pub(crate) const ON_UPDATE: Symbol = Symbol("on_update");
 pub(crate) const SKIP: Symbol = Symbol("skip");
 pub(crate) const VERSION: Symbol = Symbol("version");
+/// `shard_key` on a field: the column that tells which shard holds a row.
+pub(crate) const SHARD_KEY: Symbol = Symbol("shard_key");
 pub(crate) const VALIDATE: Symbol = Symbol("validate");
 /// `computed = "sql"`: a stored generated column (`GENERATED ALWAYS AS (sql) STORED`).
 pub(crate) const COMPUTED: Symbol = Symbol("computed");
@@ -118,6 +120,7 @@ pub(crate) const FIELD_KEYS: &[Symbol] = &[
     ON_UPDATE,
     CHECK,
     VERSION,
+    SHARD_KEY,
     VALIDATE,
     RENAMED_FROM,
     SKIP,

@@ -85,11 +85,11 @@ pub use orm_core::Json;
 pub use orm_core::{
     BoxError, Column, ColumnDef, ColumnType, CompiledQuery, CustomType, DbEnum, DbError, Decode,
     Error, ErrorKind, Expr, Expression, FromRow, HeldGuard, IntoExpr, Model, OptionalModel,
-    PoolStage, Result, Row, RowOf, Select, Selection, SqlType, Statement, Table, ValueOutOfRange,
-    alias, derived, hybrid,
+    PoolStage, Result, Row, RowOf, Select, Selection, ShardError, SqlType, Statement, Table,
+    ValueOutOfRange, alias, derived, hybrid,
 };
 pub use orm_core::{
-    ddl, deferred, expr, func, inherit, lex, load, meta, raw, relation, stmt, types,
+    ddl, deferred, expr, func, inherit, lex, load, meta, raw, relation, shard, stmt, types,
 };
 
 #[doc(hidden)]
@@ -121,6 +121,7 @@ pub mod notify;
 mod pg_row;
 mod scoped;
 pub mod session;
+mod sharded;
 mod stat_statements;
 mod statement_log;
 mod tls;
@@ -155,6 +156,7 @@ pub use database::{ReadYourWrites, ReplicaState, ReplicaStatus, RoutingMetrics};
 pub use metrics::{CacheMetrics, Discarded, PoolMetrics, PoolStatus};
 pub use notify::Listener;
 pub use session::{RetryPolicy, Session, SessionOptions};
+pub use sharded::{FanOut, FanOutRows, Sharded, ShardedBuilder};
 pub use tls::TlsError;
 pub use transaction::{IsolationLevel, Transaction, TxOptions};
 

@@ -99,6 +99,8 @@
 //! - `pgbouncer`: [`Pgbouncer`], a throwaway pgbouncer in front of a cluster;
 //! - `replica`: a streaming replica of a cluster ([`LocalCluster::start_replica`]), and
 //!   stopping, resuming and promoting a server;
+//! - `shards`: several independent clusters started at once ([`LocalCluster::start_many`]),
+//!   the servers of a sharded database;
 //! - `database`: the test and dev database API on top.
 
 #![warn(missing_docs)]
@@ -121,6 +123,8 @@ mod pgbouncer;
 mod replica;
 #[cfg(unix)]
 mod server_user;
+#[cfg(unix)]
+mod shards;
 #[cfg(all(test, unix))]
 mod tests;
 #[cfg(not(unix))]

@@ -23,3 +23,21 @@ pub use query::{
     Query, SelectCore, SetOp,
 };
 pub use raw::RawSql;
+
+/// A statement's tree, borrowed, for whoever inspects what a statement reads or writes before
+/// it runs (a sharded database finds the shard key in it): see
+/// [`Statement::tree`](crate::stmt::Statement::tree).
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum Tree<'a> {
+    /// A `SELECT`.
+    Select(&'a SelectCore),
+    /// A set operation (`UNION`, ...).
+    Compound(&'a CompoundCore),
+    /// An `INSERT` into `table`.
+    Insert(&'a InsertCore, &'static crate::meta::Table),
+    /// An `UPDATE` of `table`.
+    Update(&'a UpdateCore, &'static crate::meta::Table),
+    /// A `DELETE` from `table`.
+    Delete(&'a DeleteCore, &'static crate::meta::Table),
+}

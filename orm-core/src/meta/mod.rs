@@ -45,6 +45,9 @@ pub struct Table {
     /// Joined-table inheritance: the tables this model's rows are stored in (a base table and
     /// subtype tables sharing its primary key), when they are more than this one.
     pub joined: Option<&'static Joined>,
+    /// The shard key (`#[model(shard_key)]`): the column whose value tells which shard of a
+    /// sharded database holds a row (see `orm_core::shard`). `None`: the table is not sharded.
+    pub shard_key: Option<&'static str>,
 }
 
 /// A column property: a read-only field of the model loaded from an SQL expression (a
@@ -86,7 +89,19 @@ impl Table {
             properties: &[],
             discriminator: None,
             joined: None,
+            shard_key: None,
         }
+    }
+
+    /// Sets the shard key column.
+    pub const fn shard_key(mut self, column: &'static str) -> Self {
+        self.shard_key = Some(column);
+        self
+    }
+
+    /// The shard key's column, if the table has one.
+    pub fn shard_key_column(&self) -> Option<&'static ColumnDef> {
+        self.shard_key.and_then(|name| self.column(name))
     }
 
     /// Sets the tables of joined-table inheritance, if any.

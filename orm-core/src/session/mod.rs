@@ -61,6 +61,7 @@ mod persist;
 mod positions;
 mod relations;
 mod savepoint;
+mod shard_keys;
 mod state;
 mod status;
 mod tracked;

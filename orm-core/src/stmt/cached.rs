@@ -140,6 +140,10 @@ impl<S: Statement> Statement for Cached<S> {
         self.statement.options()
     }
 
+    fn tree(&self) -> Option<crate::ast::Tree<'_>> {
+        self.statement.tree()
+    }
+
     fn polymorphic_selectin(&self) -> Option<super::Query> {
         self.statement.polymorphic_selectin()
     }

@@ -180,6 +180,10 @@ impl<O: Decode> Statement for Compound<O> {
         criteria.apply_query(&mut query);
         compile::query_statement(&query, compile::Output::of::<O>(O::WIDTH))
     }
+
+    fn tree(&self) -> Option<crate::ast::Tree<'_>> {
+        Some(crate::ast::Tree::Compound(&self.core))
+    }
 }
 
 impl<O> From<Compound<O>> for Query {

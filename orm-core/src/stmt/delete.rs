@@ -193,8 +193,13 @@ impl<M, O, S> Delete<M, O, S> {
     }
 }
 
-impl<M, O: Decode, S> Statement for Delete<M, O, S> {
+impl<M: Model, O: Decode, S> Statement for Delete<M, O, S> {
     type Row = O;
+
+    fn tree(&self) -> Option<crate::ast::Tree<'_>> {
+        Some(crate::ast::Tree::Delete(&self.core, M::TABLE))
+    }
+
     fn compile(&self) -> Result<CompiledQuery> {
         compile::delete(&self.core)
     }

@@ -535,8 +535,13 @@ pub fn excluded<M, T: SqlType, A>(column: Column<M, T, A>) -> Expr<T> {
     Expr::new(Node::Excluded(column.name()))
 }
 
-impl<M, O: Decode> Statement for Insert<M, O> {
+impl<M: Model, O: Decode> Statement for Insert<M, O> {
     type Row = O;
+
+    fn tree(&self) -> Option<crate::ast::Tree<'_>> {
+        Some(crate::ast::Tree::Insert(&self.core, M::TABLE))
+    }
+
     fn compile(&self) -> Result<CompiledQuery> {
         compile::insert(&self.core, true)
     }

@@ -258,6 +258,10 @@ impl<O, S, K: KeysetKeys> Keyset<O, S, K> {
 impl<O: Decode, S, K: KeysetKeys> Statement for Keyset<O, S, K> {
     type Row = (O, K::Values);
 
+    fn tree(&self) -> Option<crate::ast::Tree<'_>> {
+        self.select.tree()
+    }
+
     fn compile(&self) -> Result<CompiledQuery> {
         if self.select.options().is_some() {
             return Err(Error::invalid_statement(

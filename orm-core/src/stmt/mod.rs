@@ -107,6 +107,13 @@ pub trait Statement {
     fn cache_policy(&self) -> Option<&CachePolicy> {
         None
     }
+
+    /// The statement's tree, for routing it by what it reads or writes (a sharded database
+    /// finds the shard key in its filter or rows). `None`, the default, for raw SQL: its text
+    /// cannot be routed.
+    fn tree(&self) -> Option<crate::ast::Tree<'_>> {
+        None
+    }
 }
 
 /// What each row of statement `S` decodes into.
@@ -134,6 +141,9 @@ impl<S: Statement + ?Sized> Statement for &S {
     }
     fn cache_policy(&self) -> Option<&CachePolicy> {
         (**self).cache_policy()
+    }
+    fn tree(&self) -> Option<crate::ast::Tree<'_>> {
+        (**self).tree()
     }
 }
 

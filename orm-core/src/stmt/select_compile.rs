@@ -25,6 +25,10 @@ impl<O: Decode, S> Statement for Select<O, S> {
         !self.skip_criteria
     }
 
+    fn tree(&self) -> Option<crate::ast::Tree<'_>> {
+        Some(crate::ast::Tree::Select(&self.core))
+    }
+
     fn options(&self) -> Option<OptionSet<O::Output>> {
         let options = self.option_list()?;
         if options.is_empty() {

@@ -245,8 +245,13 @@ impl<M, O, S> Update<M, O, S> {
     }
 }
 
-impl<M, O: Decode, S> Statement for Update<M, O, S> {
+impl<M: Model, O: Decode, S> Statement for Update<M, O, S> {
     type Row = O;
+
+    fn tree(&self) -> Option<crate::ast::Tree<'_>> {
+        Some(crate::ast::Tree::Update(&self.core, M::TABLE))
+    }
+
     fn compile(&self) -> Result<CompiledQuery> {
         compile::update(&self.core)
     }

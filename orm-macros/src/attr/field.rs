@@ -89,6 +89,8 @@ pub(crate) struct Field {
     pub(crate) renamed_from: Option<LitStr>,
     /// `version`: the optimistic-concurrency version column.
     pub(crate) version: Option<Span>,
+    /// `shard_key`: the column that tells which shard of a sharded database holds a row.
+    pub(crate) shard_key: Option<Span>,
     /// `validate = path`: the field's validator, `fn(&T) -> Result<(), E>`.
     pub(crate) validate: Option<syn::Path>,
     pub(crate) skip: Option<Span>,
@@ -157,6 +159,7 @@ impl Field {
         let mut renamed_from = Attr::none(cx, MODEL, RENAMED_FROM);
         let mut skip = BoolAttr::none(cx, MODEL, SKIP);
         let mut version = BoolAttr::none(cx, MODEL, VERSION);
+        let mut shard_key = BoolAttr::none(cx, MODEL, SHARD_KEY);
         let mut validate = Attr::none(cx, MODEL, VALIDATE);
         let mut misspelled_primary_key = false;
         let unknown = Unknown {
@@ -183,6 +186,8 @@ impl Field {
                 skip.set_from(cx, &meta)?;
             } else if meta.path == VERSION {
                 version.set_from(cx, &meta)?;
+            } else if meta.path == SHARD_KEY {
+                shard_key.set_from(cx, &meta)?;
             } else if meta.path == VALIDATE {
                 if let Some(path) = get_function_path(cx, &meta, VALIDATE_USAGE)? {
                     validate.set(&meta.path, path);
@@ -279,6 +284,7 @@ impl Field {
             check: check.get().map(|c| c.value),
             renamed_from: renamed_from.get().map(|r| r.value),
             version: version.get(),
+            shard_key: shard_key.get(),
             validate: validate.get().map(|v| v.value),
             skip: skip.get(),
             misspelled_primary_key,
@@ -331,6 +337,31 @@ impl Field {
                 ),
             ];
             report_conflicts(cx, version, VERSION, &conflicts);
+        }
+        if let Some(shard_key) = self.shard_key {
+            let conflicts = [
+                (
+                    GENERATED,
+                    self.generated,
+                    "a new row's shard must be known before it is inserted, so its key cannot come from the server",
+                ),
+                (
+                    COMPUTED,
+                    self.computed.as_ref().map(LitStr::span),
+                    "a new row's shard must be known before it is inserted, so its key cannot come from the server",
+                ),
+                (
+                    VERSION,
+                    self.version,
+                    "the version changes with every update, while a row never moves between shards",
+                ),
+                (
+                    DEFERRED,
+                    self.deferred,
+                    "every loaded object must carry its shard key",
+                ),
+            ];
+            report_conflicts(cx, shard_key, SHARD_KEY, &conflicts);
         }
         if let Some(computed) = &self.computed {
             let conflicts = [
@@ -416,6 +447,7 @@ impl Field {
             (CHECK, self.check.is_some()),
             (RENAMED_FROM, self.renamed_from.is_some()),
             (VERSION, self.version.is_some()),
+            (SHARD_KEY, self.shard_key.is_some()),
             (VALIDATE, self.validate.is_some()),
         ];
         set.iter().filter(|(_, on)| *on).map(|(k, _)| k.0).collect()

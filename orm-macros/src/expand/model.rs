@@ -351,6 +351,10 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
     if let Some(old) = &model.attrs.renamed_from {
         out.extend(quote!(.renamed_from(#old)));
     }
+    if let Some(key) = model.columns().find(|f| f.attrs.shard_key.is_some()) {
+        let column = &key.column;
+        out.extend(quote!(.shard_key(#column)));
+    }
     if model.properties().next().is_some() {
         let properties = model.properties().map(|field| {
             let name = field.name();

@@ -10,6 +10,7 @@ mod joined;
 mod queries;
 mod session;
 mod shape;
+mod sharding;
 mod statements;
 mod writes;
 

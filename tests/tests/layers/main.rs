@@ -49,7 +49,7 @@ pub(crate) const LAYERS: &[Crate] = &[
             ("ast", &["ast"]),
             ("compiler", &["compile"]),
             ("builders", &["expr", "stmt", "raw", "ddl", "copy"]),
-            ("orm", &["relation", "load", "inherit"]),
+            ("orm", &["relation", "load", "inherit", "shard"]),
             ("session", &["session"]),
             ("facade", &["__private", "driver", "func", "__doc_fixture"]),
         ],

@@ -6,7 +6,9 @@
 //!   (`pg_is_in_recovery()`, a write refused by a replica) and from the database's metrics;
 //! - `read_your_writes.rs`: a replica whose replay is delayed (`recovery_min_apply_delay`):
 //!   reads after a write, and the lag limit;
-//! - `failover.rs`: a stopped replica, and a promoted one found through a multi-host URL.
+//! - `failover.rs`: a stopped replica, and a promoted one found through a multi-host URL;
+//! - `sharding.rs`: a sharded database over two more servers (`LocalCluster::start_many`):
+//!   routing, maps, fan-out, refusals, sessions, and a shard that is down.
 //!
 //! One primary and one replica are shared by the binary; the tests take turns (`serial`),
 //! since some stop servers and all read the replica's counters.
@@ -14,6 +16,7 @@
 mod failover;
 mod read_your_writes;
 mod routing;
+mod sharding;
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};

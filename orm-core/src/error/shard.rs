@@ -1,0 +1,105 @@
+//! What goes wrong on a sharded database: [`ShardError`], the [`ErrorKind::Shard`] kind.
+//!
+//! [`ErrorKind::Shard`]: super::ErrorKind::Shard
+
+/// Why a statement or session on a sharded database (`orm_postgres::Sharded`) failed. Every
+/// kind but [`Unavailable`](ShardError::Unavailable) and [`OnShard`](ShardError::OnShard) is
+/// raised before any SQL is sent.
+///
+/// ```
+/// use orm_core::{Error, ErrorKind, ShardError};
+///
+/// let err = Error::from(ShardError::KeyMissing { table: "orders", column: "tenant_id" });
+/// assert!(matches!(err.kind(), ErrorKind::Shard(ShardError::KeyMissing { .. })));
+/// assert!(err.to_string().starts_with("`orders` is sharded by `tenant_id`"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShardError {
+    /// The statement reads or writes a sharded table without fixing its shard key: no
+    /// `key = value` / `key = ANY(values)` in its filter (alone or `AND`ed), or an inserted row
+    /// without it. Nothing was sent.
+    #[error(
+        "`{table}` is sharded by `{column}`, and the statement does not fix it: filter on `{column}` (`eq`, `eq_any`, `AND`ed with the rest), insert rows that carry it, name the shard with `shard(name)`, or run it on every shard with `fan_out()`"
+    )]
+    KeyMissing {
+        /// The sharded table.
+        table: &'static str,
+        /// Its shard key column.
+        column: &'static str,
+    },
+    /// The statement names no sharded table (raw SQL, a query of constants, an unsharded
+    /// table), so nothing tells its shard. Nothing was sent.
+    #[error(
+        "the statement cannot be routed to a shard: {reason}; name the shard with `shard(name)` or `shard_for(key)`, or run it on every shard with `fan_out()`"
+    )]
+    NotRoutable {
+        /// Why.
+        reason: String,
+    },
+    /// The shard map covers no shard for a key value (a range or list map without it), or the
+    /// value is `NULL`. Nothing was sent.
+    #[error("no shard holds `{table}`.`{column}` = {value}: the shard map covers no such value")]
+    Unmapped {
+        /// The sharded table.
+        table: &'static str,
+        /// Its shard key column.
+        column: &'static str,
+        /// The value, as text.
+        value: String,
+    },
+    /// One statement, flush or transaction would write (or, for a single-shard call, read)
+    /// rows on several shards: refused, since no transaction spans servers. Nothing was sent.
+    #[error(
+        "`{table}` rows span shards {shards:?}: one statement or flush runs on one shard; split it per shard (group the rows by `shard_for`), or read with `fan_out()`"
+    )]
+    CrossShard {
+        /// The sharded table.
+        table: &'static str,
+        /// The shards the rows belong to, by name.
+        shards: Vec<String>,
+    },
+    /// A shard's server could not be reached (connect refused, pool timeout, connection lost,
+    /// no answer in time). The source is the driver's error. On the other shards nothing was
+    /// written by this call.
+    #[error("shard `{shard}` is unavailable: {source}")]
+    Unavailable {
+        /// The shard's name.
+        shard: String,
+        /// The error from its server or pool.
+        #[source]
+        source: super::Error,
+    },
+    /// A statement run on several shards (`fan_out`) failed on one of them with any other
+    /// error (a constraint, a decode error): its name and the error.
+    #[error("on shard `{shard}`: {source}")]
+    OnShard {
+        /// The shard's name.
+        shard: String,
+        /// The error.
+        #[source]
+        source: super::Error,
+    },
+    /// A shard was named that the database does not have. Nothing was sent.
+    #[error("no shard is named `{0}`")]
+    UnknownShard(String),
+}
+
+impl ShardError {
+    /// The shard the error happened on, for [`Unavailable`](ShardError::Unavailable) and
+    /// [`OnShard`](ShardError::OnShard).
+    pub fn shard(&self) -> Option<&str> {
+        match self {
+            ShardError::Unavailable { shard, .. } | ShardError::OnShard { shard, .. } => {
+                Some(shard)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl From<ShardError> for super::Error {
+    fn from(e: ShardError) -> Self {
+        super::ErrorKind::Shard(e).into()
+    }
+}

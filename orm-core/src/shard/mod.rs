@@ -1,0 +1,224 @@
+//! Horizontal sharding, the part without IO: a model's shard key (`#[model(shard_key)]`, read
+//! with [`Model::shard_key`](crate::Model::shard_key)), the [`ShardMap`] from key values to
+//! shards, [`route`] (where a statement's tree fixes the key), and the plan of a query run on
+//! every shard ([`fan_out_select`]). `orm_postgres::Sharded` runs them.
+//!
+//! # Routing rules
+//! A statement is routed by the first table with a shard key that it reads or writes (the
+//! `FROM` list then the joins of a `SELECT`; the target of an `INSERT`, `UPDATE`, `DELETE`):
+//! - its filter fixes the key with `key = v` (either side), `key IS NOT DISTINCT FROM v` or
+//!   `key = ANY(values)` ([`is_in`](crate::expr::Expression::is_in)), alone, `AND`ed with
+//!   anything (the first conjunct that fixes it is used), or `OR`ed with another that fixes it;
+//! - an `INSERT`'s rows carry it as a value (`VALUES` or the `unnest` arrays of
+//!   `insert_many`); an `INSERT … SELECT` is routed by its query;
+//! - an `UPDATE` that sets the key is refused: a row never moves between shards.
+//!
+//! Tables joined into a routed statement must be co-located: their rows with the same key
+//! live on the same shard (shard them by the same key, with the same map).
+
+mod fan_out;
+mod key;
+mod map;
+#[cfg(test)]
+mod tests;
+
+pub use fan_out::{FanOutQuery, SortKey, SortValue, fan_out_plan, fan_out_select};
+pub use key::{KeyType, KeyValue};
+pub use map::{ShardMap, fnv1a};
+
+use crate::ast::{FromItem, InsertSource, Node, Query, SelectCore, Tree};
+use crate::error::{Error, Result, ShardError};
+use crate::meta::Table;
+use key::KeyColumn;
+
+/// Where a statement's shard key is: the sharded table it reads or writes, and the key values
+/// its filter or rows fix (`None`: it does not fix them).
+#[derive(Debug, Clone)]
+pub struct Routed {
+    /// The sharded table.
+    pub table: &'static Table,
+    /// Its shard key column.
+    pub column: &'static str,
+    /// The values, when the statement fixes them (deduplicated, in order of appearance).
+    pub keys: Option<Vec<KeyValue>>,
+}
+
+impl Routed {
+    /// The shards (indices into `shards`, ascending) the key values map to:
+    /// [`KeyMissing`](ShardError::KeyMissing) when the statement does not fix the key,
+    /// [`Unmapped`](ShardError::Unmapped) for a value the map covers no shard for (or when no
+    /// value is left, all `NULL`).
+    pub fn shards(&self, map: &ShardMap, shards: &[&str]) -> Result<Vec<usize>> {
+        let Some(keys) = &self.keys else {
+            return Err(ShardError::KeyMissing {
+                table: self.table.name,
+                column: self.column,
+            }
+            .into());
+        };
+        let unmapped = |value: String| ShardError::Unmapped {
+            table: self.table.name,
+            column: self.column,
+            value,
+        };
+        if keys.is_empty() {
+            return Err(unmapped("NULL".into()).into());
+        }
+        let mut out = Vec::new();
+        for k in keys {
+            let i = map
+                .shard_of(k, shards)
+                .ok_or_else(|| unmapped(k.to_string()))?;
+            if !out.contains(&i) {
+                out.push(i);
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+}
+
+/// Where `tree` fixes its shard key; [`NotRoutable`](ShardError::NotRoutable) when it reads
+/// or writes no sharded table, an `InvalidStatement` error for an `UPDATE` that sets the key.
+pub fn route(tree: Tree<'_>) -> Result<Routed> {
+    match tree {
+        Tree::Select(core) => route_select(core),
+        Tree::Compound(c) => route_compound(&c.left, &c.right),
+        Tree::Insert(core, table) => {
+            let (key, column) = key_of(table)?;
+            let keys = match core.columns.iter().position(|c| *c == column) {
+                None => None,
+                Some(at) => match &core.source {
+                    InsertSource::Values(rows) => {
+                        let mut all = Some(Vec::new());
+                        for row in rows {
+                            let found = match row.get(at) {
+                                Some(node) => key.values_of_node(node)?,
+                                None => None,
+                            };
+                            all = all.zip(found).map(|(mut a, f)| {
+                                a.extend(f);
+                                a
+                            });
+                        }
+                        all
+                    }
+                    InsertSource::Unnest(arrays) => match arrays.get(at) {
+                        Some((array, _)) => key.values_of_array(array)?,
+                        None => None,
+                    },
+                    InsertSource::Query(q) => route_query(q)?.keys,
+                },
+            };
+            Ok(routed(table, column, keys))
+        }
+        Tree::Update(core, table) => {
+            let (key, column) = key_of(table)?;
+            if core.sets.iter().any(|(c, _)| *c == column) {
+                return Err(Error::invalid_statement(format!(
+                    "an UPDATE cannot set the shard key `{}`.`{column}`: a row never moves between shards (delete it and insert it again)",
+                    table.name
+                )));
+            }
+            Ok(routed(
+                table,
+                column,
+                filter_keys(key, core.filter.as_ref())?,
+            ))
+        }
+        Tree::Delete(core, table) => {
+            let (key, column) = key_of(table)?;
+            Ok(routed(
+                table,
+                column,
+                filter_keys(key, core.filter.as_ref())?,
+            ))
+        }
+    }
+}
+
+fn routed(table: &'static Table, column: &'static str, keys: Option<Vec<KeyValue>>) -> Routed {
+    let keys = keys.map(|mut k| {
+        let mut seen = Vec::with_capacity(k.len());
+        k.retain(|v| {
+            let new = !seen.contains(v);
+            if new {
+                seen.push(v.clone());
+            }
+            new
+        });
+        k
+    });
+    Routed {
+        table,
+        column,
+        keys,
+    }
+}
+
+/// The key column of a sharded table (qualified by its name), or `NotRoutable`.
+fn key_of(table: &'static Table) -> Result<(KeyColumn<'static>, &'static str)> {
+    let not_sharded = || ShardError::NotRoutable {
+        reason: format!("`{}` has no shard key", table.name),
+    };
+    let column = table.shard_key_column().ok_or_else(not_sharded)?;
+    let ty = KeyType::of(table.name, column)?;
+    Ok((
+        KeyColumn {
+            qualifier: table.name,
+            column: column.name,
+            ty,
+        },
+        column.name,
+    ))
+}
+
+fn filter_keys(key: KeyColumn<'_>, filter: Option<&Node>) -> Result<Option<Vec<KeyValue>>> {
+    match filter {
+        Some(f) => key.values_in(f),
+        None => Ok(None),
+    }
+}
+
+fn route_query(q: &Query) -> Result<Routed> {
+    match q {
+        Query::Select(core) => route_select(core),
+        Query::Compound(c) => route_compound(&c.left, &c.right),
+    }
+}
+
+/// Both sides of a set operation; the union of their keys when both fix them.
+fn route_compound(left: &Query, right: &Query) -> Result<Routed> {
+    let (l, r) = (route_query(left)?, route_query(right)?);
+    let keys = match (l.keys, r.keys) {
+        (Some(mut a), Some(b)) => {
+            a.extend(b);
+            Some(a)
+        }
+        _ => None,
+    };
+    Ok(routed(l.table, l.column, keys))
+}
+
+fn route_select(core: &SelectCore) -> Result<Routed> {
+    let items = core.from.iter().chain(core.joins.iter().map(|j| &j.item));
+    let found = items.into_iter().find_map(|item| match item {
+        FromItem::Table { table, alias } if table.shard_key.is_some() => {
+            Some((*table, alias.unwrap_or(table.name)))
+        }
+        _ => None,
+    });
+    let Some((table, qualifier)) = found else {
+        return Err(ShardError::NotRoutable {
+            reason: "the query reads no table with a shard key".into(),
+        }
+        .into());
+    };
+    let (mut key, column) = key_of(table)?;
+    key.qualifier = qualifier;
+    Ok(routed(
+        table,
+        column,
+        filter_keys(key, core.filter.as_ref())?,
+    ))
+}

@@ -1,0 +1,176 @@
+//! The shard map and routing, without a server.
+
+use super::*;
+use crate::ErrorKind;
+use crate::prelude::*;
+
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(table = "orders", crate = "orm_core")]
+struct Order {
+    #[model(primary_key)]
+    id: i64,
+    #[model(shard_key)]
+    tenant_id: i64,
+    total: i32,
+}
+
+fn int(n: i64) -> KeyValue {
+    KeyValue::encode(KeyType::Int8, &n)
+        .expect("encodes")
+        .expect("not null")
+}
+
+fn keys(tree: Option<Tree<'_>>) -> Option<Vec<i64>> {
+    let routed = route(tree.expect("a tree")).expect("routes");
+    assert_eq!((routed.table.name, routed.column), ("orders", "tenant_id"));
+    routed
+        .keys
+        .map(|k| k.iter().map(|v| v.as_i64().expect("int")).collect())
+}
+
+#[test]
+fn the_key_is_on_the_model() {
+    assert_eq!(Order::shard_key().map(|c| c.name), Some("tenant_id"));
+    let o = Order {
+        id: 1,
+        tenant_id: 7,
+        total: 3,
+    };
+    let value = o.shard_key_value().expect("a value");
+    assert_eq!(
+        KeyValue::encode(KeyType::Int8, &*value).expect("encodes"),
+        Some(int(7))
+    );
+    assert!(<crate::__doc_fixture::User as Model>::shard_key().is_none());
+}
+
+#[test]
+fn filters_that_fix_the_key() {
+    let q = select::<Order>().filter(Order::tenant_id.eq(7));
+    assert_eq!(keys(q.tree()), Some(vec![7]));
+    let q = select::<Order>().filter(Order::total.gt(1).and(Order::tenant_id.eq(7)));
+    assert_eq!(keys(q.tree()), Some(vec![7]));
+    let q = select::<Order>().filter(Order::tenant_id.is_in([3, 4, 3]));
+    assert_eq!(keys(q.tree()), Some(vec![3, 4]));
+    let q = select::<Order>().filter(Order::tenant_id.eq(1).or(Order::tenant_id.eq(2)));
+    assert_eq!(keys(q.tree()), Some(vec![1, 2]));
+    let q = delete::<Order>().filter(Order::tenant_id.eq(5));
+    assert_eq!(keys(q.tree()), Some(vec![5]));
+    let q = update::<Order>()
+        .set(Order::total, 1)
+        .filter(Order::tenant_id.eq(6));
+    assert_eq!(keys(q.tree()), Some(vec![6]));
+}
+
+#[test]
+fn filters_that_do_not() {
+    for q in [
+        select::<Order>(),
+        select::<Order>().filter(Order::total.eq(7)),
+        select::<Order>().filter(Order::tenant_id.eq(1).or(Order::total.eq(2))),
+        select::<Order>().filter(Order::tenant_id.gt(1)),
+        select::<Order>().filter(Order::tenant_id.not_in([1])),
+    ] {
+        assert_eq!(keys(q.tree()), None, "{q:?}");
+    }
+}
+
+#[test]
+fn inserted_rows_carry_the_key() {
+    let o = |id, t| Order {
+        id,
+        tenant_id: t,
+        total: 0,
+    };
+    assert_eq!(keys(insert(&o(1, 9)).tree()), Some(vec![9]));
+    let many = insert_many(&[o(1, 9), o(2, 8), o(3, 9)]);
+    assert_eq!(keys(many.tree()), Some(vec![9, 8]));
+}
+
+#[test]
+fn refusals() {
+    let e = route(
+        update::<Order>()
+            .set(Order::tenant_id, 2)
+            .filter(Order::tenant_id.eq(1))
+            .tree()
+            .expect("tree"),
+    )
+    .expect_err("moves a row");
+    assert!(matches!(e.kind(), ErrorKind::InvalidStatement(_)), "{e}");
+    let e = route(select::<crate::__doc_fixture::User>().tree().expect("tree"))
+        .expect_err("not sharded");
+    assert!(matches!(
+        e.kind(),
+        ErrorKind::Shard(ShardError::NotRoutable { .. })
+    ));
+    let routed = route(select::<Order>().tree().expect("tree")).expect("routes");
+    let e = routed
+        .shards(&ShardMap::hash(), &["a", "b"])
+        .expect_err("no key");
+    assert!(matches!(
+        e.kind(),
+        ErrorKind::Shard(ShardError::KeyMissing {
+            table: "orders",
+            column: "tenant_id"
+        })
+    ));
+}
+
+#[test]
+fn hash_is_fnv_of_the_binary_encoding() {
+    let shards = ["a", "b", "c"];
+    let map = ShardMap::hash();
+    for n in [0_i64, 1, 2, 42, -7, i64::MAX] {
+        let expected = usize::try_from(fnv1a(&n.to_be_bytes()) % 3).expect("small");
+        assert_eq!(map.shard_of(&int(n), &shards), Some(expected));
+    }
+    // Pinned: a change here moves every user's data.
+    assert_eq!(fnv1a(&1_i64.to_be_bytes()) % 2, 0);
+    assert_eq!(fnv1a(&2_i64.to_be_bytes()) % 2, 1);
+    assert_eq!(fnv1a(b"acme"), 0x0724_d383_f4f6_de0f); // computed independently (Python)
+}
+
+#[test]
+fn ranges_and_lists() {
+    let shards = ["eu", "us"];
+    let map = ShardMap::ranges().range(..1000, "eu").range(1000.., "us");
+    map.check(&shards).expect("valid");
+    assert_eq!(map.shard_of(&int(999), &shards), Some(0));
+    assert_eq!(map.shard_of(&int(1000), &shards), Some(1));
+    let gap = ShardMap::ranges().range(0..10, "eu");
+    assert_eq!(gap.shard_of(&int(10), &shards), None);
+    let lists = ShardMap::lists().list("eu", [1_i64, 2]).list("us", [3_i64]);
+    assert_eq!(lists.shard_of(&int(3), &shards), Some(1));
+    assert_eq!(lists.shard_of(&int(4), &shards), None);
+}
+
+#[test]
+fn bad_maps_are_refused() {
+    let shards = ["eu", "us"];
+    let message = |m: ShardMap| m.check(&shards).expect_err("refused").to_string();
+    let overlap = ShardMap::ranges().range(0..10, "eu").range(5..20, "us");
+    assert!(message(overlap).contains("overlap at 5"));
+    assert!(message(ShardMap::lists().list("mars", [1_i64])).contains("`mars`"));
+    #[allow(clippy::reversed_empty_ranges)]
+    let empty = ShardMap::ranges().range(5..5, "eu");
+    assert!(message(empty).contains("empty"));
+    assert!(ShardMap::hash().check(&[]).is_err());
+}
+
+#[test]
+fn merged_rows_are_sorted_and_cut() {
+    let q = select::<Order>()
+        .order_by(Order::total.desc())
+        .limit(2)
+        .offset(1);
+    let plan = fan_out_plan(&q).expect("plan");
+    let rows = vec![
+        ("a", vec![SortValue::Int(1)]),
+        ("b", vec![SortValue::Null]),
+        ("c", vec![SortValue::Int(3)]),
+        ("d", vec![SortValue::Int(2)]),
+    ];
+    // DESC puts NULL first: b, c, d, a; offset 1, limit 2.
+    assert_eq!(plan.merge(rows), vec!["c", "d"]);
+}

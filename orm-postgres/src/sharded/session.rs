@@ -1,0 +1,71 @@
+//! Sessions on a [`Sharded`] database: each runs on one shard, and its flushes stay there.
+
+use deadpool_postgres::tokio_postgres::types::ToSql;
+use orm_core::ShardError;
+use orm_core::session::UnitOfWork;
+
+use super::{Inner, Sharded};
+use crate::{Model, Result, Session};
+
+impl Sharded {
+    /// A session on the shard holding `M`'s rows whose shard key is `key` (`&7_i64`): its
+    /// queries and its transaction run there. Every flush first checks that each object it
+    /// would write (new, changed, deleted) of a sharded model belongs to this shard, and
+    /// refuses the whole flush with a [`CrossShard`](ShardError::CrossShard) error naming the
+    /// shards otherwise: nothing is sent, and the objects stay pending (expunge or fix them).
+    ///
+    /// ```no_run
+    /// # use orm_postgres::prelude::*;
+    /// # use orm_postgres::Sharded;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # pub struct Order { #[model(primary_key)] pub id: i64, #[model(shard_key)] pub tenant_id: i64 }
+    /// # async fn run(sharded: Sharded) -> orm_postgres::Result<()> {
+    /// let mut s = sharded.session_for::<Order>(&7_i64)?;
+    /// s.add(Order { id: 1, tenant_id: 7 });
+    /// s.commit().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn session_for<M: Model>(&self, key: &(dyn ToSql + Sync)) -> Result<Session> {
+        Ok(self.session_at(self.index_for::<M>(key)?))
+    }
+
+    /// A session on the shard named `name`, with the same check as
+    /// [`session_for`](Sharded::session_for).
+    pub fn session_on(&self, name: &str) -> Result<Session> {
+        Ok(self.session_at(self.index_of(name)?))
+    }
+
+    fn session_at(&self, i: usize) -> Session {
+        let mut session = self.inner.dbs[i].session();
+        let inner = self.inner.clone();
+        session.on_before_flush(move |uow| inner.check_flush(uow, i));
+        session
+    }
+}
+
+impl Inner {
+    /// Refuses a flush on shard `i` that would write an object of another shard.
+    fn check_flush(&self, uow: &mut UnitOfWork, i: usize) -> Result<()> {
+        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+        let mut shards = vec![self.names[i].clone()];
+        let mut table = None;
+        for (t, key) in uow.pending_shard_keys()? {
+            let j = self
+                .map
+                .shard_of(&key, &names)
+                .ok_or_else(|| ShardError::Unmapped {
+                    table: t.name,
+                    column: t.shard_key.unwrap_or_default(),
+                    value: key.to_string(),
+                })?;
+            if j != i && !shards.contains(&self.names[j]) {
+                shards.push(self.names[j].clone());
+                table.get_or_insert(t.name);
+            }
+        }
+        match table {
+            None => Ok(()),
+            Some(table) => Err(ShardError::CrossShard { table, shards }.into()),
+        }
+    }
+}
