@@ -45,6 +45,10 @@ pub struct Table {
     /// Joined-table inheritance: the tables this model's rows are stored in (a base table and
     /// subtype tables sharing its primary key), when they are more than this one.
     pub joined: Option<&'static Joined>,
+    /// How long a database's result cache keeps the results of queries reading this table
+    /// (`#[model(cache_ttl = "60s")]`), unless the query says otherwise; `None`: not cached
+    /// unless asked.
+    pub cache_ttl: Option<std::time::Duration>,
 }
 
 /// A column property: a read-only field of the model loaded from an SQL expression (a
@@ -86,7 +90,14 @@ impl Table {
             properties: &[],
             discriminator: None,
             joined: None,
+            cache_ttl: None,
         }
+    }
+
+    /// Sets the result cache's time to live for queries of this table.
+    pub const fn cache_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.cache_ttl = Some(ttl);
+        self
     }
 
     /// Sets the tables of joined-table inheritance, if any.
