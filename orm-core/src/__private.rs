@@ -21,6 +21,7 @@ pub use std::default::Default;
 pub use std::fmt::Debug;
 pub use std::option::Option::{self, None, Some};
 pub use std::result::Result::{Err, Ok};
+pub use std::time::Duration;
 pub use std::unimplemented;
 pub use std::vec::Vec;
 

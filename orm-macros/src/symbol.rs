@@ -27,6 +27,8 @@ pub(crate) const EXCLUDE: Symbol = Symbol("exclude");
 pub(crate) const USING: Symbol = Symbol("using");
 pub(crate) const CRATE: Symbol = Symbol("crate");
 pub(crate) const HOOKS: Symbol = Symbol("hooks");
+/// `cache_ttl = "60s"` on the struct: the result cache keeps its queries' results that long.
+pub(crate) const CACHE_TTL: Symbol = Symbol("cache_ttl");
 /// `renamed_from = "old"` on the struct or a field: the migration renames instead of drop + add.
 pub(crate) const RENAMED_FROM: Symbol = Symbol("renamed_from");
 /// `discriminator = "kind"` on an inheritance enum.
@@ -96,6 +98,7 @@ pub(crate) const CONTAINER_KEYS: &[Symbol] = &[
     DISCRIMINATOR,
     POLYMORPHIC,
     INHERITS,
+    CACHE_TTL,
     CRATE,
 ];
 

@@ -19,8 +19,8 @@ pub(crate) type CachedRows = Arc<Entry>;
 /// run on the executor's connection and stored (a miss). `None` when the statement is not
 /// cached there; the caller then runs it as usual.
 ///
-/// Not cached: without a cache; without a policy (`.cached(..)`, or every table read
-/// registered per model); with relationship loads or raw SQL, unless asked (then an error:
+/// Not cached: without a cache; with `.no_cache()`; without a policy (`.cached(..)`, or every
+/// table read with a time to live: its model's `cache_ttl`, or registered per model); with relationship loads or raw SQL, unless asked (then an error:
 /// the cache cannot know what they read); inside a transaction that wrote a table the result
 /// depends on; inside a repeatable-read or serializable transaction unless the policy allows
 /// it; with a parameter the cache cannot encode (a custom type).
@@ -35,6 +35,7 @@ pub(crate) async fn cached_rows<E: Acquire + ?Sized>(
         return Ok(None);
     };
     let (ttl, in_snapshot) = match policy {
+        Some(p) if p.is_never() => return Ok(None),
         Some(p) => {
             if has_loads {
                 return Err(Error::invalid_statement(

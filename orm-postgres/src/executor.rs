@@ -434,7 +434,7 @@ pub(crate) fn execute_at<E: Executor + ?Sized, S: Statement>(
 async fn fetch_loaded<D: Decode>(
     conn: &Conn,
     q: &crate::CompiledQuery,
-    (loaders, query, selectin): LoadPlan<D::Output>,
+    plan: LoadPlan<D::Output>,
     criteria: Option<&Criteria>,
 ) -> Result<Vec<D::Output>> {
     let with;
@@ -448,6 +448,17 @@ async fn fetch_loaded<D: Decode>(
         }
         None => conn,
     };
+    fetch_loaded_through::<D>(conn, runner, q, plan).await
+}
+
+/// [`fetch_loaded`] with the loads' queries sent through `runner` (which may watch them: see
+/// `Database::explain_loads`).
+pub(crate) async fn fetch_loaded_through<D: Decode>(
+    conn: &Conn,
+    runner: &dyn QueryRunner,
+    q: &crate::CompiledQuery,
+    (loaders, query, selectin): LoadPlan<D::Output>,
+) -> Result<Vec<D::Output>> {
     let mut rows = if selectin {
         // A joined-table enum read the selectin way: its own queries (joined relationship
         // loads then run as selectin).

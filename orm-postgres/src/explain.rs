@@ -17,9 +17,12 @@
 //! ```
 
 use std::fmt::Write as _;
+use std::sync::Mutex;
 
+use orm_core::driver::{BoxFuture, QueryRunner, RowSink, load_plan};
 use serde_json::Value;
 
+use crate::executor::fetch_loaded_through;
 use crate::executor::sealed::Acquire;
 use crate::stmt::Statement;
 use crate::{CompiledQuery, Database, Error, Result};
@@ -321,8 +324,9 @@ impl Plan {
 }
 
 impl Database {
-    /// The plan of `statement` (its main query; loaders' queries are not included), with its
-    /// real parameters. See [`explain_with`](Self::explain_with).
+    /// The plan of `statement` (its main query; for the statements its relationship loads
+    /// send, see [`explain_loads`](Self::explain_loads)), with its real parameters. See
+    /// [`explain_with`](Self::explain_with).
     pub async fn explain<S: Statement>(&self, statement: S) -> Result<Plan> {
         self.explain_with(statement, ExplainOptions::new()).await
     }
@@ -340,7 +344,11 @@ impl Database {
         statement: S,
         options: ExplainOptions,
     ) -> Result<Plan> {
-        let q = statement.compile()?;
+        self.explain_compiled(statement.compile()?, options).await
+    }
+
+    /// The plan of a compiled query.
+    async fn explain_compiled(&self, q: CompiledQuery, options: ExplainOptions) -> Result<Plan> {
         let explained = CompiledQuery::new(options.prefix("JSON", &q.sql), q.params);
         let rows = self
             .run_explain::<Value>(&explained, options.analyze)
@@ -350,6 +358,74 @@ impl Database {
             .next()
             .ok_or_else(|| Error::invalid_statement("EXPLAIN returned no row"))?;
         Plan::parse(json)
+    }
+
+    /// The plans of a query and of every statement its relationship loads send: the query
+    /// runs, its rows give the loads their real keys, the loads run (nested ones too, level by
+    /// level), and each statement they sent is explained with the parameters it was sent with.
+    /// Loads folded into the query itself (`joined`) are in the query's plan. See
+    /// [`explain_loads_with`](Self::explain_loads_with).
+    ///
+    /// ```no_run
+    /// use orm_postgres::prelude::*;
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[model(table = "authors")]
+    /// # struct Author {
+    /// #     #[model(primary_key, generated)]
+    /// #     id: i64,
+    /// #     #[relationship(has_many = Book, foreign_key = "author_id")]
+    /// #     books: Related<Vec<Book>>,
+    /// # }
+    /// # #[derive(Model, Debug, Clone)]
+    /// # #[model(table = "books")]
+    /// # struct Book {
+    /// #     #[model(primary_key, generated)]
+    /// #     id: i64,
+    /// #     #[model(references = "authors.id", index)]
+    /// #     author_id: i64,
+    /// # }
+    /// # async fn run(db: Database) -> orm_postgres::Result<()> {
+    /// let plans = db.explain_loads(select::<Author>().load(Author::books.selectin())).await?;
+    /// let books = &plans.loads[0]; // SELECT ... FROM "books" WHERE "books"."author_id" = ANY($1)
+    /// books.plan.assert_uses_index("ix_books_author_id");
+    /// plans.assert_no_seq_scan("books");
+    /// # Ok(()) }
+    /// ```
+    pub async fn explain_loads<S: Statement>(&self, statement: S) -> Result<QueryPlans> {
+        self.explain_loads_with(statement, ExplainOptions::new())
+            .await
+    }
+
+    /// [`explain_loads`](Self::explain_loads) with options; with `ANALYZE` each statement runs
+    /// once more to be measured (the loads' keys come from the first run).
+    pub async fn explain_loads_with<S: Statement>(
+        &self,
+        statement: S,
+        options: ExplainOptions,
+    ) -> Result<QueryPlans> {
+        let q = statement.compile()?;
+        let query = self.explain_compiled(q.clone(), options).await?;
+        let mut loads = Vec::new();
+        if let Some(plan) = load_plan(&statement) {
+            let sent = {
+                let conn = self.acquire().await?;
+                let recorder = Recorder {
+                    runner: &*conn,
+                    sent: Mutex::new(Vec::new()),
+                };
+                fetch_loaded_through::<S::Row>(&conn, &recorder, &q, plan).await?;
+                recorder
+                    .sent
+                    .into_inner()
+                    .unwrap_or_else(|p| p.into_inner())
+            };
+            for q in sent {
+                let sql = q.sql.clone();
+                let plan = self.explain_compiled(q, options).await?;
+                loads.push(LoaderPlan { sql, plan });
+            }
+        }
+        Ok(QueryPlans { query, loads })
     }
 
     /// The plan as PostgreSQL prints it (`FORMAT TEXT`), one line per row.
@@ -377,5 +453,71 @@ impl Database {
         let rows = tx.acquire().await?.fetch_all::<O>(q).await;
         tx.rollback().await?;
         rows
+    }
+}
+
+/// The plans of a query and of the statements its relationship loads sent
+/// ([`Database::explain_loads`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct QueryPlans {
+    /// The query's own plan (with its `joined` loads).
+    pub query: Plan,
+    /// Each statement the loads sent, in the order sent: a level's loads together, then the
+    /// next level's.
+    pub loads: Vec<LoaderPlan>,
+}
+
+impl QueryPlans {
+    /// The query's plan, then each load's.
+    pub fn plans(&self) -> impl Iterator<Item = &Plan> {
+        std::iter::once(&self.query).chain(self.loads.iter().map(|l| &l.plan))
+    }
+
+    /// The load whose statement reads `table` (its `FROM` names it), if any.
+    pub fn load_of(&self, table: &str) -> Option<&LoaderPlan> {
+        let from = format!("FROM \"{table}\"");
+        self.loads.iter().find(|l| l.sql.contains(&from))
+    }
+
+    /// Panics, printing the plans, if any of them reads `table` with a sequential scan.
+    #[track_caller]
+    pub fn assert_no_seq_scan(&self, table: &str) {
+        for p in self.plans() {
+            p.assert_no_seq_scan(table);
+        }
+    }
+}
+
+/// One statement a relationship load sent, and its plan.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct LoaderPlan {
+    /// The statement as sent (`... WHERE "posts"."user_id" = ANY($1)`).
+    pub sql: String,
+    /// Its plan, for the keys it was sent with.
+    pub plan: Plan,
+}
+
+/// A runner that keeps a copy of each statement it runs.
+struct Recorder<'r> {
+    runner: &'r dyn QueryRunner,
+    sent: Mutex<Vec<CompiledQuery>>,
+}
+
+impl QueryRunner for Recorder<'_> {
+    fn run_all<'a>(
+        &'a self,
+        jobs: Vec<(CompiledQuery, RowSink<'a>)>,
+    ) -> BoxFuture<'a, Vec<Result<()>>> {
+        self.sent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(jobs.iter().map(|(q, _)| q.clone()));
+        self.runner.run_all(jobs)
+    }
+
+    fn criteria(&self) -> Option<&orm_core::stmt::Criteria> {
+        self.runner.criteria()
     }
 }

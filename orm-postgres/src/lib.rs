@@ -140,7 +140,7 @@ pub use database::{Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder,
 pub use database::{advisory_lock_key, create_all, drop_all};
 pub use executor::{Executor, RowStream};
 #[cfg(feature = "json")]
-pub use explain::{ExplainOptions, Plan, PlanNode};
+pub use explain::{ExplainOptions, LoaderPlan, Plan, PlanNode, QueryPlans};
 /// An async test on a database of its own, set up once per test binary from a template: see
 /// the attribute reference in [`orm_macros::test`](macro@orm_core::__private::orm_test).
 pub use orm_core::__private::orm_test as test;

@@ -48,6 +48,10 @@ pub struct Table {
     /// The shard key (`#[model(shard_key)]`): the column whose value tells which shard of a
     /// sharded database holds a row (see `orm_core::shard`). `None`: the table is not sharded.
     pub shard_key: Option<&'static str>,
+    /// How long a database's result cache keeps the results of queries reading this table
+    /// (`#[model(cache_ttl = "60s")]`), unless the query says otherwise; `None`: not cached
+    /// unless asked.
+    pub cache_ttl: Option<std::time::Duration>,
 }
 
 /// A column property: a read-only field of the model loaded from an SQL expression (a
@@ -90,6 +94,7 @@ impl Table {
             discriminator: None,
             joined: None,
             shard_key: None,
+            cache_ttl: None,
         }
     }
 
@@ -102,6 +107,12 @@ impl Table {
     /// The shard key's column, if the table has one.
     pub fn shard_key_column(&self) -> Option<&'static ColumnDef> {
         self.shard_key.and_then(|name| self.column(name))
+    }
+
+    /// Sets the result cache's time to live for queries of this table.
+    pub const fn cache_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.cache_ttl = Some(ttl);
+        self
     }
 
     /// Sets the tables of joined-table inheritance, if any.

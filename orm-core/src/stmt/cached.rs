@@ -27,6 +27,7 @@ use crate::meta::Table;
 #[derive(Clone, Debug)]
 pub struct CachePolicy {
     ttl: Duration,
+    never: bool,
     in_serializable: bool,
     reads: Vec<&'static Table>,
 }
@@ -36,9 +37,26 @@ impl CachePolicy {
     pub fn ttl(ttl: Duration) -> Self {
         CachePolicy {
             ttl,
+            never: false,
             in_serializable: false,
             reads: Vec::new(),
         }
+    }
+
+    /// Never cached, nor served from the cache, whatever the model's
+    /// `#[model(cache_ttl = ...)]` or the database's registered models say (what
+    /// [`Select::no_cache`](super::Select::no_cache) sets).
+    pub fn never() -> Self {
+        CachePolicy {
+            never: true,
+            ..CachePolicy::ttl(Duration::ZERO)
+        }
+    }
+
+    /// Whether this policy keeps the statement away from the cache
+    /// ([`never`](CachePolicy::never)).
+    pub fn is_never(&self) -> bool {
+        self.never
     }
 
     /// Serves and stores results inside `REPEATABLE READ` and `SERIALIZABLE` transactions too,

@@ -41,6 +41,11 @@ impl<O> Compound<O> {
         super::Cached::new(self, policy)
     }
 
+    /// This query, never cached: see [`Select::no_cache`](super::Select::no_cache).
+    pub fn no_cache(self) -> super::Cached<Self> {
+        super::Cached::new(self, super::CachePolicy::never())
+    }
+
     pub(crate) fn new(op: SetOp, left: Query, right: Query) -> Self {
         Compound {
             core: CompoundCore {

@@ -219,6 +219,19 @@ impl<O, S> Select<O, S> {
         super::Cached::new(self, policy)
     }
 
+    /// This query run on the server every time: never served from, nor stored in, the result
+    /// cache, even when its model has a `#[model(cache_ttl = ...)]` or the database registered
+    /// it ([`CachePolicy::never`](super::CachePolicy::never)).
+    ///
+    /// ```no_run
+    /// # use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::User;
+    /// let fresh = select::<User>().filter(User::name.eq("Jane")).no_cache();
+    /// ```
+    pub fn no_cache(self) -> super::Cached<Self> {
+        super::Cached::new(self, super::CachePolicy::never())
+    }
+
     fn from_core(core: SelectCore) -> Self {
         Select {
             core: Box::new(core),

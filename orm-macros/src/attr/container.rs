@@ -56,6 +56,9 @@ pub(crate) struct Container {
     pub(crate) selectin: bool,
     /// Whether `table = "..."` was written (a variant struct takes its enum's table).
     pub(crate) table_span: Option<Span>,
+    /// `cache_ttl = "60s"` (or `= 60`, seconds): the result cache's time to live for the
+    /// model's queries, in milliseconds.
+    pub(crate) cache_ttl_ms: Option<u64>,
 }
 
 const NAME_TABLE: Hint = Hint::Text("to name the table write `table = \"...\"`");
@@ -79,6 +82,7 @@ impl Container {
         let mut discriminator = Attr::none(cx, MODEL, DISCRIMINATOR);
         let mut inherits = Attr::none(cx, MODEL, INHERITS);
         let mut polymorphic = Attr::none(cx, MODEL, POLYMORPHIC);
+        let mut cache_ttl = Attr::none(cx, MODEL, CACHE_TTL);
         let mut misspelled_hooks = false;
         let mut indexes = Vec::new();
         let mut checks = Vec::new();
@@ -139,6 +143,10 @@ impl Container {
                     );
                     super::skip_value(&meta)?;
                 }
+            } else if meta.path == CACHE_TTL {
+                if let Some(ms) = parse_ttl(cx, &meta)? {
+                    cache_ttl.set(&meta.path, ms);
+                }
             } else if meta.path == CRATE {
                 set_crate_path(cx, &meta, &mut krate)?;
             } else if meta.path == HOOKS {
@@ -179,6 +187,7 @@ impl Container {
             discriminator: discriminator.get().map(|d| d.value),
             inherits: inherits.get().map(|i| i.value),
             selectin: polymorphic.get().is_some_and(|p| p.value),
+            cache_ttl_ms: cache_ttl.get().map(|t| t.value),
         }
     }
 }
@@ -232,6 +241,53 @@ pub(crate) fn parse_crate_path(lit: &LitStr) -> syn::Result<syn::Path> {
             ),
         )
     })
+}
+
+/// `cache_ttl = "90s"` (a whole number and a unit: `ms`, `s`, `m`, `h`) or `cache_ttl = 90`
+/// (seconds): the time to live in milliseconds, more than zero.
+fn parse_ttl(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<u64>> {
+    const EXPECTED: &str = "expected a time to live like `cache_ttl = \"60s\"` (units ms, s, m, h) or `cache_ttl = 60` (seconds)";
+    let lit: syn::Lit = meta.value()?.parse()?;
+    let ms = match &lit {
+        syn::Lit::Int(i) => i
+            .base10_parse::<u64>()
+            .ok()
+            .and_then(|s| s.checked_mul(1000)),
+        syn::Lit::Str(s) => {
+            let text = s.value();
+            let split = text
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(text.len());
+            let (number, unit) = text.split_at(split);
+            let factor = match unit.trim() {
+                "ms" => Some(1),
+                "s" => Some(1000),
+                "m" | "min" => Some(60_000),
+                "h" => Some(3_600_000),
+                _ => None,
+            };
+            number
+                .parse::<u64>()
+                .ok()
+                .zip(factor)
+                .and_then(|(n, f)| n.checked_mul(f))
+        }
+        _ => None,
+    };
+    match ms {
+        Some(0) => {
+            cx.error_spanned_by(
+                &lit,
+                "a `cache_ttl` of zero caches nothing: leave it out, or give a time to live",
+            );
+            Ok(None)
+        }
+        Some(ms) => Ok(Some(ms)),
+        None => {
+            cx.error_spanned_by(&lit, EXPECTED);
+            Ok(None)
+        }
+    }
 }
 
 /// `index(a, b)` / `unique(a, b)`.

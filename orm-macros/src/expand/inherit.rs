@@ -135,6 +135,7 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
         .map(|i| format_ident!("__ORM_INV_{}", i))
         .collect();
     let first = tys[0];
+    let cache_ttl = super::model::cache_ttl(model.attrs.cache_ttl_ms, &p);
     let load = if model.attrs.selectin {
         quote!(#p::PolymorphicLoad::SelectIn)
     } else {
@@ -301,7 +302,8 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
                 )
                 .schema_opt(<#ident as #p::Inheritance>::SCHEMA)
                 .discriminator(#p::Discriminator::new(#disc_name, #p::None))
-                .joined_opt(__ORM_JOINED_OPT);
+                .joined_opt(__ORM_JOINED_OPT)
+                #cache_ttl;
 
                 type Pk = <#first as #p::Model>::Pk;
 

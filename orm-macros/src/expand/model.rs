@@ -355,6 +355,7 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
         let column = &key.column;
         out.extend(quote!(.shard_key(#column)));
     }
+    out.extend(cache_ttl(model.attrs.cache_ttl_ms, p));
     if model.properties().next().is_some() {
         let properties = model.properties().map(|field| {
             let name = field.name();
@@ -364,6 +365,14 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
         out.extend(quote!(.properties(&[#(#properties),*])));
     }
     out
+}
+
+/// `.cache_ttl(...)` when the model says `cache_ttl = ...`.
+pub(crate) fn cache_ttl(ms: Option<u64>, p: &TokenStream) -> TokenStream {
+    match ms {
+        Some(ms) => quote!(.cache_ttl(#p::Duration::from_millis(#ms))),
+        None => TokenStream::new(),
+    }
 }
 
 /// The name of the function building a column property's expression, type-erased.

@@ -235,15 +235,34 @@ impl Store {
         }
     }
 
-    /// The registered time to live of a query reading `tables` (all registered), if any.
+    /// The time to live of a query reading `tables` without a policy of its own: the least
+    /// of theirs, each table's registered one ([`ResultCache::model`]) or else its model's
+    /// `#[model(cache_ttl = ...)]`; `None` when one of them has neither. A subtype table of
+    /// joined-table inheritance takes the time to live of the model table it is read with.
     pub(crate) fn registered_ttl(&self, tables: &[&'static Table]) -> Option<Duration> {
-        if self.tables.is_empty() || tables.is_empty() {
+        if tables.is_empty() {
             return None;
         }
+        let own = |t: &Table| {
+            self.tables
+                .iter()
+                .find(|(r, _)| same_table(r, t))
+                .map(|(_, d)| *d)
+                .or(t.cache_ttl)
+        };
         let mut ttl = Duration::MAX;
         for t in tables {
-            let (_, d) = self.tables.iter().find(|(r, _)| same_table(r, t))?;
-            ttl = ttl.min(*d);
+            let d = match own(t) {
+                Some(d) => d,
+                None => tables
+                    .iter()
+                    .filter(|m| {
+                        m.joined
+                            .is_some_and(|j| j.parts.iter().any(|p| same_table(p, t)))
+                    })
+                    .find_map(|m| own(m))?,
+            };
+            ttl = ttl.min(d);
         }
         Some(ttl)
     }

@@ -17,7 +17,7 @@ use super::{add_users, users_db};
 const MINUTE: Duration = Duration::from_secs(60);
 
 /// A second pool on the test's database, with `cache`.
-async fn cached_db(t: &TestDatabase, cache: ResultCache) -> Database {
+pub(crate) async fn cached_db(t: &TestDatabase, cache: ResultCache) -> Database {
     Database::builder(t.admin_url())
         .dbname(t.name())
         .max_connections(4)
@@ -27,7 +27,7 @@ async fn cached_db(t: &TestDatabase, cache: ResultCache) -> Database {
         .expect("cached database")
 }
 
-fn cache(db: &Database) -> CacheMetrics {
+pub(crate) fn cache(db: &Database) -> CacheMetrics {
     db.metrics().cache
 }
 

@@ -126,3 +126,167 @@ async fn the_text_plan_is_the_servers_own_and_joins_have_children() {
     );
     assert!(lines.iter().all(|l| !l.contains("cost=")), "{lines:?}");
 }
+
+/// Authors write books, books get reviews; `books.author_id` is indexed, `reviews.book_id` not.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "authors")]
+pub struct Author {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    pub name: String,
+    #[relationship(has_many = Book, foreign_key = "author_id", order_by = "id")]
+    pub books: Related<Vec<Book>>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "books")]
+pub struct Book {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    #[model(references = "authors.id", index)]
+    pub author_id: i64,
+    pub title: String,
+    #[relationship(has_many = Review, foreign_key = "book_id", order_by = "id")]
+    pub reviews: Related<Vec<Review>>,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "reviews")]
+pub struct Review {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    #[model(references = "books.id")]
+    pub book_id: i64,
+    pub stars: i32,
+}
+
+/// 2000 authors with 10 books each, one review per book, fresh statistics.
+async fn library() -> orm_testing::TestDatabase {
+    let t = orm_testing::test_database().await.expect("test database");
+    t.db.create_all(&[Author::TABLE, Book::TABLE, Review::TABLE])
+        .await
+        .expect("create_all");
+    t.batch_execute(
+        "INSERT INTO authors (name) SELECT 'a' || g FROM generate_series(1, 2000) g; \
+         INSERT INTO books (author_id, title) SELECT a.id, 'b' || g FROM authors a, generate_series(1, 10) g; \
+         INSERT INTO reviews (book_id, stars) SELECT id, id % 5 FROM books; \
+         ANALYZE authors; ANALYZE books; ANALYZE reviews",
+    )
+    .await
+    .expect("rows");
+    t
+}
+
+#[tokio::test]
+async fn the_statements_of_nested_loads_are_explained_with_the_keys_they_were_sent_with() {
+    let t = library().await;
+    let q = || {
+        select::<Author>()
+            .filter(Author::id.lt(4))
+            .order_by(Author::id)
+            .load(Author::books.selectin().load(Book::reviews.selectin()))
+    };
+    let plans = t.explain_loads(q()).await.expect("explain loads");
+    // The parent query: the authors' primary key.
+    plans.query.assert_uses_index("authors_pkey");
+    assert_eq!(plans.query.root.relation.as_deref(), Some("authors"));
+    // One statement per level, in the order sent.
+    assert_eq!(plans.loads.len(), 2, "{:#?}", plans.loads);
+    let books = &plans.loads[0];
+    assert!(
+        books.sql.contains("FROM \"books\"") && books.sql.contains("= ANY($1)"),
+        "{}",
+        books.sql
+    );
+    assert_eq!(plans.load_of("books"), Some(books));
+    books.plan.assert_uses_index("ix_books_author_id");
+    let scan = books
+        .plan
+        .nodes()
+        .into_iter()
+        .find(|n| n.index.as_deref() == Some("ix_books_author_id"))
+        .expect("the index scan");
+    assert!(
+        scan.node_type == "Index Scan" || scan.node_type == "Bitmap Index Scan",
+        "{}",
+        books.plan.text()
+    );
+    // Planned for the three authors the parent query found.
+    assert_eq!(
+        scan.index_cond.as_deref(),
+        Some("(author_id = ANY ('{1,2,3}'::bigint[]))"),
+        "{}",
+        books.plan.text()
+    );
+    assert!(
+        books
+            .plan
+            .nodes()
+            .iter()
+            .any(|n| n.relation.as_deref() == Some("books")),
+        "{}",
+        books.plan.text()
+    );
+    // The reviews have no index on book_id: the nested load scans the table, for the 30
+    // books the first load found.
+    let reviews = plans.load_of("reviews").expect("the reviews' load");
+    assert_eq!(reviews.plan.seq_scans(), vec!["reviews"]);
+    let filter = reviews
+        .plan
+        .nodes()
+        .into_iter()
+        .find_map(|n| n.filter.clone())
+        .expect("a filter on book_id");
+    let mut sent: Vec<i64> = filter
+        .strip_prefix("(book_id = ANY ('{")
+        .and_then(|f| f.strip_suffix("}'::bigint[]))"))
+        .unwrap_or_else(|| panic!("{filter}"))
+        .split(',')
+        .map(|k| k.parse().expect("a key"))
+        .collect();
+    sent.sort_unstable();
+    let found: Vec<i64> = t
+        .fetch_all(query::<i64>(
+            "SELECT id FROM books WHERE author_id < 4 ORDER BY id",
+        ))
+        .await
+        .expect("book ids");
+    assert_eq!(sent, found);
+    assert_eq!(sent.len(), 30);
+    let panic = std::panic::catch_unwind(|| plans.assert_no_seq_scan("reviews"))
+        .expect_err("the reviews are scanned");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("Seq Scan on reviews"), "{message}");
+    plans.assert_no_seq_scan("books");
+
+    // ANALYZE: actual rows of each load.
+    let analyzed = t
+        .explain_loads_with(q(), ExplainOptions::new().analyze())
+        .await
+        .expect("explain analyze loads");
+    assert_eq!(analyzed.plans().count(), 3);
+    assert_eq!(analyzed.query.root.actual_rows, Some(3.0));
+    assert_eq!(analyzed.loads[0].plan.root.actual_rows, Some(30.0));
+    assert_eq!(analyzed.loads[1].plan.root.actual_rows, Some(30.0));
+}
+
+#[tokio::test]
+async fn a_query_without_loads_has_only_its_own_plan() {
+    let t = library().await;
+    let plans = t
+        .explain_loads(select::<Author>().filter(Author::id.eq(5)))
+        .await
+        .expect("explain");
+    assert!(plans.loads.is_empty());
+    plans.query.assert_uses_index("authors_pkey");
+    // No parent rows: the loads send nothing.
+    let none = t
+        .explain_loads(
+            select::<Author>()
+                .filter(Author::id.lt(0))
+                .load(Author::books.selectin()),
+        )
+        .await
+        .expect("explain");
+    assert!(none.loads.is_empty(), "{:#?}", none.loads);
+}

@@ -7,6 +7,7 @@
 
 mod advisory;
 mod cache;
+mod cache_ttl;
 mod call_site;
 mod connection;
 mod copy;
