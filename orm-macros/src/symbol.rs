@@ -33,6 +33,8 @@ pub(crate) const RENAMED_FROM: Symbol = Symbol("renamed_from");
 pub(crate) const DISCRIMINATOR: Symbol = Symbol("discriminator");
 /// `inherits = Enum` on a variant struct of an inheritance enum.
 pub(crate) const INHERITS: Symbol = Symbol("inherits");
+/// `criteria = path` on the struct: the model's own global criteria.
+pub(crate) const CRITERIA: Symbol = Symbol("criteria");
 /// `value = "manager"` on a variant of an inheritance enum.
 pub(crate) const VALUE: Symbol = Symbol("value");
 
@@ -94,6 +96,7 @@ pub(crate) const CONTAINER_KEYS: &[Symbol] = &[
     DISCRIMINATOR,
     POLYMORPHIC,
     INHERITS,
+    CRITERIA,
     CRATE,
 ];
 

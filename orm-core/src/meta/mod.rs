@@ -45,7 +45,15 @@ pub struct Table {
     /// Joined-table inheritance: the tables this model's rows are stored in (a base table and
     /// subtype tables sharing its primary key), when they are more than this one.
     pub joined: Option<&'static Joined>,
+    /// The model's own global criteria (`#[model(criteria = path)]`): builds the condition
+    /// every session statement reading this table includes (see
+    /// [`Criteria`](crate::stmt::Criteria)), type-erased like a [`Property`]'s expression.
+    pub criteria: Option<ModelCriteria>,
 }
+
+/// Builds a model's own criteria condition: an `Expr<bool>`'s node, type-erased (this layer
+/// sits below the expression tree).
+pub type ModelCriteria = fn() -> Box<dyn std::any::Any + Send>;
 
 /// A column property: a read-only field of the model loaded from an SQL expression (a
 /// correlated subquery, an arithmetic of columns), selected after the table's columns
@@ -86,7 +94,14 @@ impl Table {
             properties: &[],
             discriminator: None,
             joined: None,
+            criteria: None,
         }
+    }
+
+    /// Sets the model's own global criteria.
+    pub const fn criteria(mut self, criteria: ModelCriteria) -> Self {
+        self.criteria = Some(criteria);
+        self
     }
 
     /// Sets the tables of joined-table inheritance, if any.
@@ -184,6 +199,7 @@ impl Table {
         TableRef {
             schema: self.schema,
             name: self.name,
+            criteria: self.criteria,
         }
     }
 
@@ -193,14 +209,25 @@ impl Table {
     }
 }
 
-/// A (possibly schema-qualified) table name, as written in `FROM` or `INSERT INTO`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A (possibly schema-qualified) table name, as written in `FROM` or `INSERT INTO`. Equal
+/// when the names are.
+#[derive(Debug, Clone, Copy)]
 pub struct TableRef {
     /// The schema, if any.
     pub schema: Option<&'static str>,
     /// The table's name.
     pub name: &'static str,
+    /// The model's own global criteria, if it has any ([`Table::criteria`]).
+    pub criteria: Option<ModelCriteria>,
 }
+
+impl PartialEq for TableRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.schema == other.schema && self.name == other.name
+    }
+}
+
+impl Eq for TableRef {}
 
 /// A column of a [`Table`].
 #[derive(Debug, Clone, Copy)]

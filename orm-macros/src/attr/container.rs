@@ -54,6 +54,9 @@ pub(crate) struct Container {
     /// `polymorphic = "selectin"` on a joined-table inheritance enum (`"joined"`, the default:
     /// `false`).
     pub(crate) selectin: bool,
+    /// `criteria = path`: a function `fn() -> Expr<bool>` whose condition every session
+    /// statement reading the model's table includes.
+    pub(crate) criteria: Option<syn::Path>,
     /// Whether `table = "..."` was written (a variant struct takes its enum's table).
     pub(crate) table_span: Option<Span>,
 }
@@ -79,6 +82,7 @@ impl Container {
         let mut discriminator = Attr::none(cx, MODEL, DISCRIMINATOR);
         let mut inherits = Attr::none(cx, MODEL, INHERITS);
         let mut polymorphic = Attr::none(cx, MODEL, POLYMORPHIC);
+        let mut criteria = Attr::none(cx, MODEL, CRITERIA);
         let mut misspelled_hooks = false;
         let mut indexes = Vec::new();
         let mut checks = Vec::new();
@@ -139,6 +143,18 @@ impl Container {
                     );
                     super::skip_value(&meta)?;
                 }
+            } else if meta.path == CRITERIA {
+                if meta.input.peek(syn::Token![=]) && !meta.input.peek2(LitStr) {
+                    let path: syn::Path = meta.value()?.parse()?;
+                    criteria.set(&meta.path, path);
+                } else {
+                    cx.error_spanned_by(
+                        &meta.path,
+                        "expected a function returning the condition, `criteria = Self::not_deleted` \
+                         (`fn not_deleted() -> Expr<bool>`), not SQL text",
+                    );
+                    super::skip_value(&meta)?;
+                }
             } else if meta.path == CRATE {
                 set_crate_path(cx, &meta, &mut krate)?;
             } else if meta.path == HOOKS {
@@ -179,6 +195,7 @@ impl Container {
             discriminator: discriminator.get().map(|d| d.value),
             inherits: inherits.get().map(|i| i.value),
             selectin: polymorphic.get().is_some_and(|p| p.value),
+            criteria: criteria.get().map(|c| c.value),
         }
     }
 }
