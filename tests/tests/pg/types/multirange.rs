@@ -342,3 +342,37 @@ async fn operators_filter_and_functions_aggregate() {
     let back = t.fetch_one(select::<FreeSlots>().by_pk(2)).await.unwrap();
     assert_eq!(back.i4, Multirange::from(Range::closed_open(40, 60)));
 }
+
+/// Behind a pooler (the unnamed statement mode), ranges and multiranges are parameters too:
+/// declared as their built-in types, in single-row and multi-row (`unnest`) statements.
+#[tokio::test]
+async fn ranges_and_multiranges_are_parameters_in_the_unnamed_mode() {
+    let t = setup().await;
+    let db = orm_postgres::Database::builder(t.admin_url())
+        .dbname(t.name())
+        .max_connections(2)
+        .statement_mode(orm_postgres::StatementMode::Unnamed)
+        .connect()
+        .await
+        .unwrap();
+    let mut v = extreme();
+    let back = db.fetch_one(insert(&v)).await.unwrap();
+    v.id = back.id;
+    assert_eq!(back, v);
+    let many = db
+        .fetch_all(insert_many(&[v.clone(), v.clone()]))
+        .await
+        .unwrap();
+    assert_eq!(many[1].many, v.many);
+    let found: Vec<i64> = db
+        .fetch_all(
+            select::<FreeSlots>()
+                .columns(FreeSlots::id)
+                .filter(FreeSlots::i4.contains_range(Range::closed_open(0, 1)))
+                .filter(FreeSlots::i4.overlaps(Multirange::from(Range::closed_open(-9, -8))))
+                .filter(FreeSlots::id.eq(v.id)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found, [v.id]);
+}
