@@ -26,10 +26,14 @@ pub use crate::expr::{all, any, asc, desc, output, value};
 pub use crate::stmt::label;
 
 // Aggregates.
+pub use crate::expr::range_agg;
 pub use crate::expr::{
     array_agg, avg, bool_and, bool_or, count, count_all, count_distinct, count_star, max, min,
     string_agg, sum,
 };
+
+// Ranges.
+pub use crate::expr::multirange;
 
 // Conditionals.
 pub use crate::expr::{case, case_when, coalesce, greatest, least, nullif};

@@ -109,7 +109,9 @@ pub use types::{ColumnType, CustomType, SqlType};
 /// never collide with your own `min`, `max`, `count` or `value`.
 pub mod prelude {
     pub use crate::deferred::Deferred;
-    pub use crate::expr::{CompositeExpression, Expression, HstoreExpression, LtreeExpression};
+    pub use crate::expr::{
+        CompositeExpression, Expression, HstoreExpression, LtreeExpression, RangeExpression,
+    };
     pub use crate::func;
     pub use crate::relation::{Related, Relationship};
     pub use crate::stmt::{
@@ -123,8 +125,8 @@ pub mod prelude {
     #[cfg(feature = "chrono")]
     pub use crate::types::MaybeInfinite;
     pub use crate::types::{
-        Bits, Cidr, Citext, Inet, Interval, Ltree, MacAddr, MacAddr8, Money, Range, TsQuery,
-        TsVector,
+        Bits, Cidr, Citext, Inet, Interval, Ltree, MacAddr, MacAddr8, Money, Multirange, Range,
+        TsQuery, TsVector,
     };
     pub use crate::{
         BoxError, Column, CustomType, DbEnum, Error, ErrorKind, Expr, FromRow, Model, Result,

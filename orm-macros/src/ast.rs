@@ -97,6 +97,16 @@ impl<'a> Model<'a> {
     /// still read, so their other errors show too.
     pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> Model<'a> {
         let attrs = attr::container::Container::from_ast(cx, input);
+        if let (Some(path), true) = (
+            &attrs.criteria,
+            attrs.inherits.is_some() || matches!(input.data, syn::Data::Enum(_)),
+        ) {
+            cx.error_spanned_by(
+                path,
+                "`criteria` is not supported on an inheritance hierarchy yet; add the condition \
+                 to the session or database handle with `with_criteria`",
+            );
+        }
         reject_generics(cx, input, "#[derive(Model)]", "a model maps to one table");
         let named = match &input.data {
             Data::Struct(data) => match &data.fields {
@@ -294,6 +304,16 @@ impl<'a> ModelEnum<'a> {
     /// here; the rules across variants in `check`.
     pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput, data: &'a syn::DataEnum) -> Self {
         let attrs = attr::container::Container::from_ast(cx, input);
+        if let (Some(path), true) = (
+            &attrs.criteria,
+            attrs.inherits.is_some() || matches!(input.data, syn::Data::Enum(_)),
+        ) {
+            cx.error_spanned_by(
+                path,
+                "`criteria` is not supported on an inheritance hierarchy yet; add the condition \
+                 to the session or database handle with `with_criteria`",
+            );
+        }
         reject_generics(
             cx,
             input,

@@ -35,6 +35,8 @@ pub(crate) const RENAMED_FROM: Symbol = Symbol("renamed_from");
 pub(crate) const DISCRIMINATOR: Symbol = Symbol("discriminator");
 /// `inherits = Enum` on a variant struct of an inheritance enum.
 pub(crate) const INHERITS: Symbol = Symbol("inherits");
+/// `criteria = path` on the struct: the model's own global criteria.
+pub(crate) const CRITERIA: Symbol = Symbol("criteria");
 /// `value = "manager"` on a variant of an inheritance enum.
 pub(crate) const VALUE: Symbol = Symbol("value");
 
@@ -99,6 +101,7 @@ pub(crate) const CONTAINER_KEYS: &[Symbol] = &[
     POLYMORPHIC,
     INHERITS,
     CACHE_TTL,
+    CRITERIA,
     CRATE,
 ];
 

@@ -345,6 +345,7 @@ pub fn type_name(ty: &ColumnType, len: Option<u32>, default_schema: &str) -> Str
         ColumnType::Money => "money".into(),
         ColumnType::VarBit => "bit varying".into(),
         ColumnType::Range(kind) => kind.name().into(),
+        ColumnType::Multirange(kind) => kind.multirange_name().into(),
         ColumnType::Enum(e) => {
             let name = QualifiedName::new(e.schema.unwrap_or(default_schema), e.name);
             crate::render::qualified(&name)

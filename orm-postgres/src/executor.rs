@@ -295,9 +295,7 @@ fn compile_in<'e, E: Acquire + ?Sized, S: Statement>(
     statement: &S,
 ) -> (Option<&'e Criteria>, Result<crate::CompiledQuery>) {
     match executor.criteria() {
-        Some(c) if statement.uses_criteria() && !c.is_empty() => {
-            (Some(c), statement.compile_with(c))
-        }
+        Some(c) if statement.uses_criteria() => (Some(c), statement.compile_with(c)),
         _ => (None, statement.compile()),
     }
 }
@@ -418,9 +416,7 @@ pub(crate) fn execute_at<E: Executor + ?Sized, S: Statement>(
     site: Site,
 ) -> impl Future<Output = Result<u64>> + Send {
     let compiled = match ex.criteria() {
-        Some(c) if statement.uses_criteria() && !c.is_empty() => {
-            statement.compile_discarding_rows(Some(c))
-        }
+        Some(c) if statement.uses_criteria() => statement.compile_discarding_rows(Some(c)),
         _ => statement.compile_discarding_rows(None),
     };
     async move {

@@ -204,6 +204,7 @@ pub fn update(stmt: &UpdateCore) -> Result<CompiledQuery> {
         let target_ref = TableRef {
             schema: target.schema,
             name: target.name,
+            criteria: target.criteria,
         };
         push_dml_scope(&mut w, &target_ref, &stmt.from, "UPDATE ... FROM");
         w.push("UPDATE ");

@@ -364,6 +364,7 @@ pub(crate) fn write_type(w: &mut SqlWriter, ty: &ColumnType, len: Option<u32>) {
         ColumnType::Money => w.push("MONEY"),
         ColumnType::VarBit => w.push("VARBIT"),
         ColumnType::Range(kind) => w.push(&kind.name().to_ascii_uppercase()),
+        ColumnType::Multirange(kind) => w.push(&kind.multirange_name().to_ascii_uppercase()),
         ColumnType::Enum(e) => w.push_qualified(e.schema, e.name),
         ColumnType::Domain(d) => w.push_qualified(d.schema, d.name),
         ColumnType::Named(n) => w.push_qualified(n.schema, n.name),

@@ -6,7 +6,7 @@
 #[cfg(feature = "json")]
 use super::param;
 use super::{BinOp, CastType, Node};
-use crate::types::{ArrayElement, Interval, Range, RangeElement, SqlType};
+use crate::types::{ArrayElement, Interval, Multirange, Range, RangeElement, SqlType};
 
 /// `CAST(node AS ty)` when `node` is a bare parameter (whose type the server could not infer
 /// from its position), else `node` unchanged. Depends only on the node's kind, never on values.
@@ -178,11 +178,11 @@ impl<T: ArrayElement> ArrayType for Vec<T> {
     type Element = T;
 }
 
-/// A type with the containment operators `@>`, `<@` and `&&`: arrays (`Vec<T>`) and ranges
-/// ([`Range<T>`]).
+/// A type with the containment operators `@>`, `<@` and `&&`: arrays (`Vec<T>`), ranges
+/// ([`Range<T>`]) and multiranges ([`Multirange<T>`]).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` has no containment operators",
-    label = "expected an array (`Vec<T>`) or range (`Range<T>`) expression"
+    label = "expected an array (`Vec<T>`), range (`Range<T>`) or multirange (`Multirange<T>`) expression"
 )]
 pub trait Containment: SqlType {
     /// The operand as sent: a bare range parameter is cast to its range type (the server
@@ -202,18 +202,37 @@ impl<T: RangeElement + Clone> Containment for Range<T> {
     }
 }
 
-/// A range type ([`Range<T>`]) and its element type.
+/// A range type ([`Range<T>`]) or multirange type ([`Multirange<T>`]), its element type and
+/// the range type of its parts.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a range type",
-    label = "expected a range (`Range<T>`) expression"
+    label = "expected a range (`Range<T>`) or multirange (`Multirange<T>`) expression"
 )]
 pub trait RangeType: Containment {
     /// The element type.
     type Element: SqlType;
+    /// The range type of its parts: itself for a range, `Range<T>` for a `Multirange<T>`.
+    type Part: Containment;
+    /// The multirange type of the same element type (what `range_agg` returns).
+    type Multi: SqlType;
 }
 
 impl<T: RangeElement + Clone> RangeType for Range<T> {
     type Element = T;
+    type Part = Range<T>;
+    type Multi = Multirange<T>;
+}
+
+impl<T: RangeElement + Clone> Containment for Multirange<T> {
+    fn operand(node: Node) -> Node {
+        typed_param_of::<Self>(node)
+    }
+}
+
+impl<T: RangeElement + Clone> RangeType for Multirange<T> {
+    type Element = T;
+    type Part = Range<T>;
+    type Multi = Multirange<T>;
 }
 
 /// `self -> key`

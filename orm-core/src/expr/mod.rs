@@ -15,6 +15,7 @@ pub mod hybrid;
 mod json;
 mod kinds;
 mod ops;
+mod range_ops;
 mod text_search;
 mod window;
 
@@ -42,6 +43,7 @@ pub use kinds::{
     Arithmetic, ArrayType, Containment, IntervalArith, Numeric, RangeType, Remainder, Signed,
 };
 pub use ops::{Expression, SubqueryOf, asc, desc, escape_like};
+pub use range_ops::{RangeExpression, multirange, range_agg};
 pub use text_search::{
     phraseto_tsquery, plainto_tsquery, to_tsquery, to_tsvector, ts_rank, websearch_to_tsquery,
 };

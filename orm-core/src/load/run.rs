@@ -107,7 +107,7 @@ pub fn run_loads<'a, P: Send>(
 /// becomes the parent query of nested subquery loads, which take the criteria themselves).
 pub(crate) fn compile_query(q: &Query, criteria: Option<&Criteria>) -> Result<CompiledQuery> {
     let mut w = SqlWriter::new();
-    match criteria.filter(|c| !c.is_empty()) {
+    match criteria {
         None => compile::write_query(&mut w, q),
         Some(c) => {
             let mut q = q.clone();

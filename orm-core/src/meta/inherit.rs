@@ -240,6 +240,7 @@ const fn type_tag(ty: &ColumnType) -> u8 {
         ColumnType::Named(_) => 27,
         ColumnType::Composite(_) => 28,
         ColumnType::MacAddr8 => 29,
+        ColumnType::Multirange(_) => 30,
     }
 }
 
@@ -258,7 +259,8 @@ const fn same_type(a: &ColumnType, b: &ColumnType) -> bool {
     match (a, b) {
         (ColumnType::Enum(x), ColumnType::Enum(y)) => str_eq(x.name, y.name),
         (ColumnType::Array(x), ColumnType::Array(y)) => same_type(x, y),
-        (ColumnType::Range(x), ColumnType::Range(y)) => range_tag(*x) == range_tag(*y),
+        (ColumnType::Range(x), ColumnType::Range(y))
+        | (ColumnType::Multirange(x), ColumnType::Multirange(y)) => range_tag(*x) == range_tag(*y),
         (ColumnType::Domain(x), ColumnType::Domain(y)) => str_eq(x.name, y.name),
         (ColumnType::Named(x), ColumnType::Named(y)) => str_eq(x.name, y.name),
         (ColumnType::Composite(x), ColumnType::Composite(y)) => str_eq(x.name, y.name),

@@ -52,7 +52,15 @@ pub struct Table {
     /// (`#[model(cache_ttl = "60s")]`), unless the query says otherwise; `None`: not cached
     /// unless asked.
     pub cache_ttl: Option<std::time::Duration>,
+    /// The model's own global criteria (`#[model(criteria = path)]`): builds the condition
+    /// every session statement reading this table includes (see
+    /// [`Criteria`](crate::stmt::Criteria)), type-erased like a [`Property`]'s expression.
+    pub criteria: Option<ModelCriteria>,
 }
+
+/// Builds a model's own criteria condition: an `Expr<bool>`'s node, type-erased (this layer
+/// sits below the expression tree).
+pub type ModelCriteria = fn() -> Box<dyn std::any::Any + Send>;
 
 /// A column property: a read-only field of the model loaded from an SQL expression (a
 /// correlated subquery, an arithmetic of columns), selected after the table's columns
@@ -95,6 +103,7 @@ impl Table {
             joined: None,
             shard_key: None,
             cache_ttl: None,
+            criteria: None,
         }
     }
 
@@ -112,6 +121,12 @@ impl Table {
     /// Sets the result cache's time to live for queries of this table.
     pub const fn cache_ttl(mut self, ttl: std::time::Duration) -> Self {
         self.cache_ttl = Some(ttl);
+        self
+    }
+
+    /// Sets the model's own global criteria.
+    pub const fn criteria(mut self, criteria: ModelCriteria) -> Self {
+        self.criteria = Some(criteria);
         self
     }
 
@@ -210,6 +225,7 @@ impl Table {
         TableRef {
             schema: self.schema,
             name: self.name,
+            criteria: self.criteria,
         }
     }
 
@@ -219,14 +235,25 @@ impl Table {
     }
 }
 
-/// A (possibly schema-qualified) table name, as written in `FROM` or `INSERT INTO`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A (possibly schema-qualified) table name, as written in `FROM` or `INSERT INTO`. Equal
+/// when the names are.
+#[derive(Debug, Clone, Copy)]
 pub struct TableRef {
     /// The schema, if any.
     pub schema: Option<&'static str>,
     /// The table's name.
     pub name: &'static str,
+    /// The model's own global criteria, if it has any ([`Table::criteria`]).
+    pub criteria: Option<ModelCriteria>,
 }
+
+impl PartialEq for TableRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.schema == other.schema && self.name == other.name
+    }
+}
+
+impl Eq for TableRef {}
 
 /// A column of a [`Table`].
 #[derive(Debug, Clone, Copy)]

@@ -50,10 +50,16 @@ use crate::model::Model;
 ///     r#"SELECT "posts"."id", "posts"."user_id", "posts"."title" FROM "posts" JOIN "users" ON ("posts"."user_id" = "users"."id") AND ("users"."email" IS NOT NULL)"#
 /// );
 /// ```
+///
+/// A model may carry its own condition, `#[model(criteria = path)]` (see the derive's docs):
+/// every `Criteria` applies it too, `AND`ed with any added here, until
+/// [`remove`](Self::remove) takes it off.
 #[derive(Clone, Default)]
 pub struct Criteria {
     /// One condition per table, written over the table's own name.
     entries: Vec<(TableRef, Node)>,
+    /// The tables whose model's own criteria are off.
+    removed: Vec<TableRef>,
 }
 
 impl std::fmt::Debug for Criteria {
@@ -104,44 +110,57 @@ impl Criteria {
         Ok(())
     }
 
-    /// Removes every condition on `M`; whether it had any.
+    /// Removes every condition on `M`, the model's own (`#[model(criteria)]`) too; whether it
+    /// had any. Conditions added afterwards apply (the model's own stays off).
     pub fn remove<M: Model>(&mut self) -> bool {
         let before = self.entries.len();
         let key = M::TABLE.as_ref();
         self.entries.retain(|(t, _)| *t != key);
-        self.entries.len() != before
+        let own = key.criteria.is_some() && !self.removed.contains(&key);
+        if own {
+            self.removed.push(key);
+        }
+        self.entries.len() != before || own
     }
 
-    /// Whether `M` has a condition.
+    /// Whether `M` has a condition (its own, or one added here).
     pub fn covers<M: Model>(&self) -> bool {
         self.condition(M::TABLE.as_ref()).is_some()
     }
 
-    /// Whether there is no condition at all.
+    /// Whether no condition was added here. The models' own criteria (`#[model(criteria)]`)
+    /// still apply: they are not held here but in each model's table.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    /// The condition on a table, written over the table's name.
-    pub fn condition(&self, table: TableRef) -> Option<&Node> {
-        self.entries
+    /// The condition on a table, written over the table's name: the model's own (unless
+    /// removed) `AND` the one added here.
+    pub fn condition(&self, table: TableRef) -> Option<Node> {
+        let own = table
+            .criteria
+            .filter(|_| !self.removed.contains(&table))
+            .and_then(|build| build().downcast::<Node>().ok())
+            .map(|node| *node);
+        let added = self
+            .entries
             .iter()
             .find(|(t, _)| *t == table)
-            .map(|(_, n)| n)
+            .map(|(_, n)| n.clone());
+        match (own, added) {
+            (Some(own), Some(added)) => Some(Node::binary(BinOp::And, own, added)),
+            (own, added) => own.or(added),
+        }
     }
 
     /// Adds the conditions to a query, at every depth.
     pub fn apply_query(&self, query: &mut Query) {
-        if !self.is_empty() {
-            Rewrite::new(self).query(query);
-        }
+        Rewrite::new(self).query(query);
     }
 
     /// Adds the conditions to a `SELECT` body, at every depth.
     pub fn apply_select(&self, core: &mut SelectCore) {
-        if !self.is_empty() {
-            Rewrite::new(self).select(core);
-        }
+        Rewrite::new(self).select(core);
     }
 
     /// Adds the conditions to an `UPDATE`: its target's and its `FROM` tables' in `WHERE`.
@@ -166,9 +185,6 @@ impl Criteria {
         nodes: impl Iterator<Item = &'n mut Node>,
         filter: &mut Option<Node>,
     ) {
-        if self.is_empty() {
-            return;
-        }
         let mut r = Rewrite::new(self);
         items.iter_mut().for_each(|i| r.item(i));
         nodes.for_each(|n| r.node(n));
@@ -182,15 +198,12 @@ impl Criteria {
     /// Adds the conditions to an `INSERT`: to its `SELECT`, and to the `WHERE` of an upsert's
     /// `DO UPDATE` (the target's condition, so a conflicting filtered row is left alone).
     pub fn apply_insert(&self, core: &mut InsertCore) {
-        if self.is_empty() {
-            return;
-        }
         let mut r = Rewrite::new(self);
         if let InsertSource::Query(q) = &mut core.source {
             r.query(q);
         }
         core.returning.iter_mut().for_each(|n| r.node(n));
-        let own = self.condition(core.table).cloned();
+        let own = self.condition(core.table);
         if let Some(crate::ast::OnConflict {
             action: crate::ast::ConflictAction::Update { sets, filter },
             ..
@@ -208,7 +221,6 @@ impl Criteria {
     /// tables.
     fn dml_conditions(&self, target: TableRef, others: &[FromItem]) -> Vec<Node> {
         self.condition(target)
-            .cloned()
             .into_iter()
             .chain(others.iter().filter_map(|i| self.condition_for(i)))
             .collect()
@@ -219,7 +231,7 @@ impl Criteria {
         let FromItem::Table { table, alias } = item else {
             return None;
         };
-        let mut cond = self.condition(table.as_ref())?.clone();
+        let mut cond = self.condition(table.as_ref())?;
         if let Some(a) = alias {
             cond.requalify(table.name, a);
         }
@@ -410,7 +422,7 @@ impl<'c> Rewrite<'c> {
         let inner = SelectCore {
             columns: vec![Node::Keyword("*")],
             from: vec![FromItem::Table { table, alias: None }],
-            filter: Some(cond.clone()),
+            filter: Some(cond),
             ..SelectCore::default()
         };
         *item = FromItem::Subquery {

@@ -205,7 +205,7 @@ impl<M: Model, O: Decode, S> Statement for Delete<M, O, S> {
     }
 
     fn compile_with(&self, criteria: &Criteria) -> Result<CompiledQuery> {
-        if self.skip_criteria || criteria.is_empty() {
+        if self.skip_criteria {
             return self.compile();
         }
         let mut core = self.core.clone();

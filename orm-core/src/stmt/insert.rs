@@ -563,7 +563,7 @@ impl<M, O> Insert<M, O> {
         returning: bool,
     ) -> Result<CompiledQuery> {
         match criteria {
-            Some(criteria) if !criteria.is_empty() => {
+            Some(criteria) => {
                 let mut core = self.core.clone();
                 criteria.apply_insert(&mut core);
                 compile::insert(&core, returning)

@@ -71,7 +71,6 @@ impl<O: Decode, S> Select<O, S> {
     /// Compiles, with the joined loads' joins, then the criteria (which so reach the joins'
     /// `ON` clauses).
     fn compile_criteria(&self, criteria: Option<&Criteria>) -> Result<CompiledQuery> {
-        let criteria = criteria.filter(|c| !c.is_empty());
         let joined: Vec<JoinedOption<'_, O::Output>> = self
             .option_list()
             .map(|options| {

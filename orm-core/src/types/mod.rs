@@ -23,6 +23,7 @@
 //! | [`Citext`], [`Ltree`], `HashMap<String, Option<String>>` | `CITEXT`, `LTREE`, `HSTORE` (their extensions are created) |
 //! | a [`CustomType`] naming a [`DomainType`] or a [`NamedType`] | that domain (created) or that existing type |
 //! | [`Range<T>`] of `i32`, `i64`, `Decimal`/`BigNumeric`, `NaiveDateTime`, `DateTime<Utc>`, `NaiveDate` (and `MaybeInfinite` of the last three) | `INT4RANGE`, `INT8RANGE`, `NUMRANGE`, `TSRANGE`, `TSTZRANGE`, `DATERANGE` |
+//! | [`Multirange<T>`] of the same element types (PostgreSQL 14+) | `INT4MULTIRANGE`, `INT8MULTIRANGE`, `NUMMULTIRANGE`, `TSMULTIRANGE`, `TSTZMULTIRANGE`, `DATEMULTIRANGE` |
 //! | `Vec<T>` of any of the above but `u8` | `T[]` |
 //! | `Vec<Option<T>>` | `T[]` with `NULL` elements |
 //! | an enum with `#[derive(DbEnum)]` | a PostgreSQL `ENUM` type |
@@ -65,6 +66,7 @@ mod extension;
 mod infinite;
 mod interval;
 mod money;
+mod multirange;
 mod named;
 mod network;
 #[cfg(any(feature = "decimal", feature = "bigdecimal"))]
@@ -93,6 +95,7 @@ pub use extension::{Citext, Ltree};
 pub use infinite::{Infinite, MaybeInfinite};
 pub use interval::Interval;
 pub use money::Money;
+pub use multirange::Multirange;
 pub use named::{DomainType, NamedType};
 pub use network::{Cidr, Inet, MacAddr, MacAddr8, NetworkError};
 pub use range::{Range, RangeElement, RangeKind};
@@ -172,6 +175,8 @@ pub enum ColumnType {
     VarBit,
     /// A range type (`INT4RANGE`, `TSTZRANGE`, ...).
     Range(RangeKind),
+    /// A multirange type (`INT4MULTIRANGE`, `TSTZMULTIRANGE`, ...; PostgreSQL 14+).
+    Multirange(RangeKind),
     /// A domain over a base type, created with the tables.
     Domain(&'static DomainType),
     /// A type the database has (an extension's, or one made by other means), named.
@@ -273,7 +278,7 @@ impl ColumnType {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be stored in a column",
     label = "unsupported column type",
-    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, chrono dates and times, MaybeInfinite<T>, uuid::Uuid, serde_json::Value, Json<T>, rust_decimal::Decimal, BigNumeric, Interval, TsVector, TsQuery, IpAddr, Inet, Cidr, MacAddr, Range<T>, Vec<T> (arrays), Option<T>, enums deriving DbEnum, and CustomType types deriving SqlType",
+    note = "supported: bool, i16, i32, i64, f32, f64, String, Vec<u8>, chrono dates and times, MaybeInfinite<T>, uuid::Uuid, serde_json::Value, Json<T>, rust_decimal::Decimal, BigNumeric, Interval, TsVector, TsQuery, IpAddr, Inet, Cidr, MacAddr, Range<T>, Multirange<T>, Vec<T> (arrays), Option<T>, enums deriving DbEnum, and CustomType types deriving SqlType",
     note = "mark a field that is not a column with #[model(skip)]"
 )]
 pub trait SqlType: ToSql + for<'a> FromSql<'a> + Send + Sync + 'static {

@@ -54,6 +54,9 @@ pub(crate) struct Container {
     /// `polymorphic = "selectin"` on a joined-table inheritance enum (`"joined"`, the default:
     /// `false`).
     pub(crate) selectin: bool,
+    /// `criteria = path`: a function `fn() -> Expr<bool>` whose condition every session
+    /// statement reading the model's table includes.
+    pub(crate) criteria: Option<syn::Path>,
     /// Whether `table = "..."` was written (a variant struct takes its enum's table).
     pub(crate) table_span: Option<Span>,
     /// `cache_ttl = "60s"` (or `= 60`, seconds): the result cache's time to live for the
@@ -83,6 +86,7 @@ impl Container {
         let mut inherits = Attr::none(cx, MODEL, INHERITS);
         let mut polymorphic = Attr::none(cx, MODEL, POLYMORPHIC);
         let mut cache_ttl = Attr::none(cx, MODEL, CACHE_TTL);
+        let mut criteria = Attr::none(cx, MODEL, CRITERIA);
         let mut misspelled_hooks = false;
         let mut indexes = Vec::new();
         let mut checks = Vec::new();
@@ -147,6 +151,18 @@ impl Container {
                 if let Some(ms) = parse_ttl(cx, &meta)? {
                     cache_ttl.set(&meta.path, ms);
                 }
+            } else if meta.path == CRITERIA {
+                if meta.input.peek(syn::Token![=]) && !meta.input.peek2(LitStr) {
+                    let path: syn::Path = meta.value()?.parse()?;
+                    criteria.set(&meta.path, path);
+                } else {
+                    cx.error_spanned_by(
+                        &meta.path,
+                        "expected a function returning the condition, `criteria = Self::not_deleted` \
+                         (`fn not_deleted() -> Expr<bool>`), not SQL text",
+                    );
+                    super::skip_value(&meta)?;
+                }
             } else if meta.path == CRATE {
                 set_crate_path(cx, &meta, &mut krate)?;
             } else if meta.path == HOOKS {
@@ -188,6 +204,7 @@ impl Container {
             inherits: inherits.get().map(|i| i.value),
             selectin: polymorphic.get().is_some_and(|p| p.value),
             cache_ttl_ms: cache_ttl.get().map(|t| t.value),
+            criteria: criteria.get().map(|c| c.value),
         }
     }
 }

@@ -23,6 +23,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let hooks = hooks_impl(model, &p);
     let model_impl = model_impl(model, &p);
     let properties = property_functions(model, &p);
+    let criteria = criteria_function(model, &p);
     let persist = persist_impl(model, &p);
     let markers = markers(model);
     let relationships = relationship::expand(model, &p);
@@ -36,6 +37,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             #from_row
             #hooks
             #properties
+            #criteria
             #model_impl
             #persist
             #relationships
@@ -356,6 +358,10 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
         out.extend(quote!(.shard_key(#column)));
     }
     out.extend(cache_ttl(model.attrs.cache_ttl_ms, p));
+    if model.attrs.criteria.is_some() {
+        let ident_for_criteria = model.ident;
+        out.extend(quote!(.criteria(<#ident_for_criteria>::__orm_criteria)));
+    }
     if model.properties().next().is_some() {
         let properties = model.properties().map(|field| {
             let name = field.name();
@@ -378,6 +384,29 @@ pub(crate) fn cache_ttl(ms: Option<u64>, p: &TokenStream) -> TokenStream {
 /// The name of the function building a column property's expression, type-erased.
 fn property_function(field: &Field) -> Ident {
     format_ident!("__orm_property_{}", field.name())
+}
+
+/// `#[model(criteria = path)]`: an associated function (so that the path may start with
+/// `Self::`) calling the user's `fn() -> Expr<bool>` (checked here, at the path) and erasing the
+/// condition's node for the metadata.
+fn criteria_function(model: &Model, p: &TokenStream) -> TokenStream {
+    let Some(path) = &model.attrs.criteria else {
+        return TokenStream::new();
+    };
+    let ident = model.ident;
+    let call = quote_spanned!(path.span()=> {
+        let __condition: #p::Expr<bool> = #path();
+        __condition
+    });
+    quote! {
+        #[automatically_derived]
+        impl #ident {
+            #[doc(hidden)]
+            fn __orm_criteria() -> #p::Box<dyn #p::Any + #p::Send> {
+                #p::Box::new(#call.into_node())
+            }
+        }
+    }
 }
 
 /// One function per column property: calls the user's `fn() -> Expr<T>` (`T` the field's type,

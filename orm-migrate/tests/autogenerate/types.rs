@@ -327,3 +327,71 @@ async fn composite_types_round_trip_through_autogenerate() {
     let m = diff(&schema_of_db(&t).await, &v2, &model_options());
     assert!(m.is_empty() && m.warnings.is_empty(), "{}", m.up_sql());
 }
+
+/// The same table as `Room` before the multirange columns were added.
+mod before {
+    use orm_postgres::prelude::*;
+
+    #[derive(Model, Debug, Clone, PartialEq)]
+    #[model(table = "room")]
+    pub struct Room {
+        #[model(primary_key, generated)]
+        pub id: i64,
+    }
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "room")]
+pub struct Room {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    pub free: orm_postgres::types::Multirange<i32>,
+    pub open: Option<orm_postgres::types::Multirange<chrono::DateTime<chrono::Utc>>>,
+    pub seasons: Option<Vec<orm_postgres::types::Multirange<chrono::NaiveDate>>>,
+}
+
+#[tokio::test]
+async fn adding_multirange_columns_round_trips_through_autogenerate() {
+    let t = test_database().await.expect("db");
+    t.create_all(&[before::Room::TABLE])
+        .await
+        .expect("create_all");
+    let models = schema_of(&[Room::TABLE], "public");
+    let m = diff(&schema_of_db(&t).await, &models, &model_options());
+    let up = m.up_sql();
+    for expected in [
+        "ALTER TABLE public.room ADD COLUMN free int4multirange NOT NULL;",
+        "ALTER TABLE public.room ADD COLUMN open tstzmultirange;",
+        "ALTER TABLE public.room ADD COLUMN seasons datemultirange[];",
+    ] {
+        assert!(up.contains(expected), "missing {expected:?} in:\n{up}");
+    }
+    let mig = migrator(revisions(std::slice::from_ref(&m)));
+    mig.upgrade(&t, &Target::Head).await.expect("upgrade");
+    assert_schema(&t, &models, "after the upgrade").await;
+    let again = diff(&schema_of_db(&t).await, &models, &model_options());
+    assert!(
+        again.is_empty() && again.warnings.is_empty(),
+        "a second autogenerate: {}\n{:?}",
+        again.up_sql(),
+        again.warnings
+    );
+    // The reflected columns carry the multirange types, as `format_type` prints them.
+    let db = schema_of_db(&t).await;
+    let room = db
+        .tables
+        .values()
+        .find(|t| t.name.name == "room")
+        .expect("room");
+    let types: Vec<&str> = room.columns.iter().map(|c| c.data_type.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "bigint",
+            "int4multirange",
+            "tstzmultirange",
+            "datemultirange[]"
+        ]
+    );
+    mig.downgrade(&t, &Target::Base).await.expect("downgrade");
+}

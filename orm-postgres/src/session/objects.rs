@@ -136,7 +136,7 @@ impl Session {
             return Ok(out);
         }
         // Without loads, each row goes into the identity map as it is decoded.
-        let mut q = if query.uses_criteria() && !self.criteria.is_empty() {
+        let mut q = if query.uses_criteria() {
             query.compile_with(&self.criteria)?
         } else {
             query.compile()?

@@ -22,7 +22,7 @@ use crate::{BoxError, Error, ErrorKind};
 /// common first (a miss costs a small allocation), every scalar before any array (no Rust type
 /// accepts both), `text` before the other string types and `jsonb` before `json` (`String` and
 /// `serde_json::Value` accept both, and the ORM's columns are `text` and `jsonb`).
-const BUILT_IN: [Type; 44] = [
+const BUILT_IN: [Type; 68] = [
     Type::INT8,
     Type::TEXT,
     Type::INT4,
@@ -45,6 +45,18 @@ const BUILT_IN: [Type; 44] = [
     Type::OID,
     Type::CHAR,
     Type::INET,
+    Type::INT4_RANGE,
+    Type::INT8_RANGE,
+    Type::NUM_RANGE,
+    Type::TS_RANGE,
+    Type::TSTZ_RANGE,
+    Type::DATE_RANGE,
+    Type::INT4MULTI_RANGE,
+    Type::INT8MULTI_RANGE,
+    Type::NUMMULTI_RANGE,
+    Type::TSMULTI_RANGE,
+    Type::TSTZMULTI_RANGE,
+    Type::DATEMULTI_RANGE,
     Type::INT8_ARRAY,
     Type::TEXT_ARRAY,
     Type::INT4_ARRAY,
@@ -67,6 +79,18 @@ const BUILT_IN: [Type; 44] = [
     Type::OID_ARRAY,
     Type::CHAR_ARRAY,
     Type::INET_ARRAY,
+    Type::INT4_RANGE_ARRAY,
+    Type::INT8_RANGE_ARRAY,
+    Type::NUM_RANGE_ARRAY,
+    Type::TS_RANGE_ARRAY,
+    Type::TSTZ_RANGE_ARRAY,
+    Type::DATE_RANGE_ARRAY,
+    Type::INT4MULTI_RANGE_ARRAY,
+    Type::INT8MULTI_RANGE_ARRAY,
+    Type::NUMMULTI_RANGE_ARRAY,
+    Type::TSMULTI_RANGE_ARRAY,
+    Type::TSTZMULTI_RANGE_ARRAY,
+    Type::DATEMULTI_RANGE_ARRAY,
 ];
 
 /// An array of `unknown`: what an array of enum values encodes for, element type unknown. Not
@@ -222,8 +246,8 @@ fn encode(p: &(dyn ToSql + Send + Sync), buf: &mut BytesMut) -> Result<Slot, Box
     }
     Err(
         "in the unnamed statement mode a parameter must be of a built-in type (a number, text, \
-         bytea, a date or time, uuid, json, numeric, interval, tsvector, tsquery, or an array of \
-         one) or a #[derive(DbEnum)] enum; this value's ToSql accepts none of them"
+         bytea, a date or time, uuid, json, numeric, interval, tsvector, tsquery, a range or \
+         multirange, or an array of one) or a #[derive(DbEnum)] enum; this value's ToSql accepts none of them"
             .into(),
     )
 }

@@ -3,6 +3,7 @@
 mod composite;
 mod custom;
 mod laws;
+mod multirange;
 mod named;
 mod network;
 mod range;

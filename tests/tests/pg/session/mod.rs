@@ -14,6 +14,7 @@ mod hooks;
 mod identity;
 mod many_to_many;
 mod merge;
+mod model_criteria;
 mod reads_send_drop;
 mod spawned;
 mod transactions;

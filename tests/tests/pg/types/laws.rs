@@ -8,6 +8,7 @@ use std::ops::Bound;
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
+use orm_postgres::types::Multirange;
 use orm_testing::{TestDatabase, test_database};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -143,4 +144,55 @@ async fn issue_15_types_round_trip_or_fail_typed() {
     };
     let err = echo(&t, "address", &nul).await.unwrap_err();
     assert_eq!(err.sqlstate(), Some("22021"), "{err:?}");
+}
+
+/// A bound near the others (so that ranges overlap, touch or leave one-value gaps) or at the
+/// type's ends.
+fn near_bound() -> impl Strategy<Value = Bound<i32>> {
+    prop_oneof![
+        (0..12_i32).prop_map(Bound::Included),
+        (0..12_i32).prop_map(Bound::Excluded),
+        Just(Bound::Unbounded),
+        bound(),
+    ]
+}
+
+#[tokio::test]
+async fn multiranges_round_trip_to_their_normal_form_or_fail_typed() {
+    let t = test_database().await.unwrap();
+    let range = prop_oneof![
+        4 => (near_bound(), near_bound()).prop_map(|(l, u)| Range::new(l, u)),
+        1 => Just(Range::empty()),
+    ];
+    let multiranges = cases(proptest::collection::vec(range, 0..6));
+    let (mut stored, mut merged, mut refused) = (0, 0, 0);
+    for ranges in multiranges {
+        let m = Multirange::new(ranges);
+        match echo(&t, "int4multirange", &m).await {
+            // Stored: exactly the server's normal form of what was sent.
+            Ok(back) => {
+                assert_eq!(back, m.normalized(), "{m:?}");
+                stored += 1;
+                if back.ranges().len() < m.ranges().len() {
+                    merged += 1;
+                }
+            }
+            // A range the server refuses (bounds out of order, a canonical bound past the
+            // type): its typed error, 22000 or 22003.
+            Err(e) => {
+                let state = e.sqlstate().unwrap_or_default().to_owned();
+                assert!(state == "22000" || state == "22003", "{m:?}: {e:?}");
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        stored > 0 && merged > 0 && refused > 0,
+        "{stored} stored ({merged} merged), {refused} refused"
+    );
+    // The empty multirange, and one of nothing but empty ranges.
+    let empty = Multirange::<i32>::empty();
+    assert_eq!(echo(&t, "int4multirange", &empty).await.unwrap(), empty);
+    let empties = Multirange::new(vec![Range::<i32>::empty(); 3]);
+    assert_eq!(echo(&t, "int4multirange", &empties).await.unwrap(), empty);
 }
