@@ -51,18 +51,22 @@ impl Trace {
         if reporting.echo {
             eprintln!("[orm] {sql}");
         }
-        let span = tracing::debug_span!(
-            "orm.statement",
-            db.system = "postgresql",
-            db.name = &*reporting.dbname,
-            db.operation = operation(sql),
-            db.statement = sql,
-            otel.kind = "client",
-            db.rows_affected = Empty,
-            elapsed_us = Empty,
-            otel.status_code = Empty,
-            error.type = Empty,
-        );
+        let span = if span_wanted() {
+            tracing::debug_span!(
+                "orm.statement",
+                db.system = "postgresql",
+                db.name = &*reporting.dbname,
+                db.operation = operation(sql),
+                db.statement = sql,
+                otel.kind = "client",
+                db.rows_affected = Empty,
+                elapsed_us = Empty,
+                otel.status_code = Empty,
+                error.type = Empty,
+            )
+        } else {
+            tracing::Span::none()
+        };
         let listening = reporting.echo || reporting.slow.is_some() || !span.is_disabled();
         Trace {
             start: listening.then(Instant::now),
@@ -127,6 +131,19 @@ impl Trace {
             }
         }
     }
+}
+
+/// Whether anyone may see a statement's span: a `tracing` subscriber taking DEBUG, or (with
+/// `tracing`'s `log` feature, which another crate of the application may turn on, and no
+/// subscriber set) a `log` logger taking DEBUG. When no one can, the statement gets
+/// [`Span::none`](tracing::Span::none): a disabled `debug_span!` would still evaluate its
+/// fields and, with the `log` feature, talk to `log` on creation and on every enter and exit —
+/// about 1,000 instructions a statement for nothing (callgrind, issue 17).
+fn span_wanted() -> bool {
+    use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+    let debug = tracing::Level::DEBUG;
+    (debug <= STATIC_MAX_LEVEL && debug <= LevelFilter::current())
+        || (!tracing::dispatcher::has_been_set() && log::max_level() >= log::LevelFilter::Debug)
 }
 
 /// The statement's first keyword, upper-cased (`SELECT`, `INSERT`, `WITH`, ...), for

@@ -8,9 +8,10 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 
 use super::data::{Comment, NewRow, Tree};
 use super::raw_side::{
-    BY_KEY_SQL, INSERT_RETURNING_SQL, INSERT_SQL, UPDATE_SQL, columns, flush_values, keys_back,
+    BY_KEY_SQL, FLUSH_LOAD_SQL, INSERT_RETURNING_SQL, INSERT_SQL, UPDATE_SQL, columns,
+    flush_values, keys_back,
 };
-use super::{POOL_LOOKUPS, POOL_SIZE, POOL_TASKS, next_key_at};
+use super::{FLUSH_ROWS, POOL_LOOKUPS, POOL_SIZE, POOL_TASKS, next_key_at};
 use crate::BoxError;
 use crate::association::{RAW_COMMENTS_SQL, RAW_POSTS_SQL, RAW_USERS_SQL};
 use crate::session;
@@ -139,13 +140,24 @@ impl Deadpool {
         Ok(tree)
     }
 
-    /// In a transaction, the 1,000 changes in one `UPDATE … FROM unnest`.
-    pub async fn flush(&self, v: i32) -> Result<u64, BoxError> {
+    /// The rows copied by binary `COPY` on a pooled connection.
+    pub async fn bulk(&self, rows: &[NewRow]) -> Result<u64, BoxError> {
+        let client = self.db.get().await?;
+        super::raw_side::copy_rows(&client, rows).await
+    }
+
+    /// (With `load`, or the first time: the 1,000 objects loaded first.) In a transaction, the
+    /// 1,000 changes in one `UPDATE … FROM unnest`.
+    pub async fn flush(&self, v: i32, load: bool) -> Result<u64, BoxError> {
         let mut client = self.db.get().await?;
         let taken = self.objects.borrow_mut().take();
         let mut objects = match taken {
-            Some(o) => o,
-            None => super::raw_side::flush_objects(&client).await?,
+            Some(o) if !load => o,
+            _ => {
+                let stmt = client.prepare_cached(FLUSH_LOAD_SQL).await?;
+                let rows = client.query(&stmt, &[&FLUSH_ROWS]).await?;
+                rows.iter().map(session::user_from_row).collect()
+            }
         };
         for (i, u) in objects.iter_mut().enumerate() {
             (u.age, u.score) = flush_values(i, v);

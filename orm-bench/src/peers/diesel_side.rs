@@ -105,9 +105,26 @@ struct DNewUser<'a> {
 #[diesel(table_name = session_users)]
 struct DFlushUser {
     id: i64,
+    #[allow(dead_code)]
+    name: String,
+    #[allow(dead_code)]
+    email: Option<String>,
     age: i32,
     score: i64,
 }
+
+/// The flushes' 1,000 objects.
+async fn load_objects(conn: &mut AsyncPgConnection) -> QueryResult<Vec<DFlushUser>> {
+    session_users::table
+        .filter(session_users::id.le(FLUSH_ROWS))
+        .order(session_users::id)
+        .select(DFlushUser::as_select())
+        .load(conn)
+        .await
+}
+
+/// Rows per multi-row insert: as many as PostgreSQL's 65,535 parameters allow (4 a row).
+const ROWS_PER_INSERT: usize = 65_535 / 4;
 
 /// diesel-async's connection, pool and the flushes' objects.
 pub struct Diesel {
@@ -131,12 +148,7 @@ impl Diesel {
     /// Connects: one connection, and a deadpool of [`POOL_SIZE`].
     pub async fn connect(url: &str) -> Result<Diesel, BoxError> {
         let mut conn = AsyncPgConnection::establish(url).await?;
-        let objects = session_users::table
-            .filter(session_users::id.le(FLUSH_ROWS))
-            .order(session_users::id)
-            .select(DFlushUser::as_select())
-            .load(&mut conn)
-            .await?;
+        let objects = load_objects(&mut conn).await?;
         let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
         let pool = Pool::builder(manager).max_size(POOL_SIZE).build()?;
         Ok(Diesel {
@@ -249,8 +261,37 @@ impl Diesel {
         .await
     }
 
-    /// In a transaction, one `update(...).set(...)` per changed object.
-    pub async fn flush(&self, v: i32) -> Result<u64, BoxError> {
+    /// In a transaction, `insert_into(...).values(&chunk).execute(conn)` per
+    /// [`ROWS_PER_INSERT`] rows.
+    pub async fn bulk(&self, rows: &[NewRow]) -> Result<u64, BoxError> {
+        let values = insertable(rows);
+        self.with_conn(async |conn| {
+            let n = conn
+                .transaction::<_, diesel::result::Error, _>(async |conn| {
+                    let mut n = 0;
+                    for chunk in values.chunks(ROWS_PER_INSERT) {
+                        n += diesel::insert_into(session_new_users::table)
+                            .values(chunk)
+                            .execute(conn)
+                            .await?;
+                    }
+                    Ok(n)
+                })
+                .await?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    /// (With `load`: the 1,000 objects loaded first.) In a transaction, one
+    /// `update(...).set(...)` per changed object.
+    pub async fn flush(&self, v: i32, load: bool) -> Result<u64, BoxError> {
+        if load {
+            let loaded = self
+                .with_conn(async |conn| Ok(load_objects(conn).await?))
+                .await?;
+            *self.objects.borrow_mut() = loaded;
+        }
         let objects = {
             let mut objects = self.objects.borrow_mut();
             for (i, u) in objects.iter_mut().enumerate() {

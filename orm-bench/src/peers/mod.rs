@@ -15,7 +15,12 @@
 //!   SQL you write, so SQLx with the hand-written `unnest` statement *is* the baseline (1.00x);
 //!   the row shows the per-row loop its users write without it;
 //! - **nested loading:** SQLx and deadpool run the hand-written three queries (`= ANY($1)`)
-//!   and group by key; Diesel uses `belonging_to` + `grouped_by`; SeaORM `load_many`.
+//!   and group by key; Diesel uses `belonging_to` + `grouped_by`; SeaORM `load_many`;
+//! - **100,000 rows bulk:** against hand-written binary `COPY`; the ORM's `copy_in` and
+//!   deadpool copy too, SQLx sends the `unnest` insert (its documented way for many rows),
+//!   Diesel and SeaORM multi-row inserts of 16,383 rows (65,535 parameters) in a transaction.
+//!   The session's `add_all` + `commit` of 100,000 new objects (keys back) is its own row;
+//! - **load + flush:** each side loads the 1,000 objects with its own query first.
 
 pub mod data;
 pub mod deadpool_side;
@@ -91,23 +96,41 @@ pub enum Work {
     /// The same with the posts `joined` to the users (the ORM; the peers as in
     /// [`Work::NestedSelectin`]).
     NestedJoined,
+    /// 100,000 rows into `session_new_users`, the count only: binary `COPY` where the side has
+    /// it (the ORM's `copy_in`, the baseline's and deadpool's `BinaryCopyInWriter`), else what
+    /// its users write for many rows (SQLx: the `unnest` insert; Diesel and SeaORM: multi-row
+    /// inserts of as many rows as the 65,535 parameters allow, in a transaction).
+    BulkCopy,
+    /// 100,000 new objects through the ORM's session (`add_all` + `commit`, the generated keys
+    /// written back), against the baseline's binary `COPY` (the ORM only).
+    BulkSession,
     /// Two columns of 1,000 objects in hand changed and saved in one transaction.
     Flush,
+    /// The same, the 1,000 objects loaded first (each side's query, timed with the flush).
+    FlushLoaded,
     /// 64 concurrent tasks each looking up 200 rows by key on a pool of 8 connections.
     Pool,
 }
 
 impl Work {
     /// Every workload, in the table's order.
-    pub const ALL: [Work; 7] = [
+    pub const ALL: [Work; 10] = [
         Work::ByKey,
         Work::InsertExecute,
         Work::InsertObjects,
         Work::NestedSelectin,
         Work::NestedJoined,
+        Work::BulkCopy,
+        Work::BulkSession,
         Work::Flush,
+        Work::FlushLoaded,
         Work::Pool,
     ];
+
+    /// The 100,000-row inserts, whose table is emptied after every timed chunk.
+    pub fn is_bulk(self) -> bool {
+        matches!(self, Work::BulkCopy | Work::BulkSession)
+    }
 
     /// The row label.
     pub fn label(self) -> &'static str {
@@ -117,15 +140,19 @@ impl Work {
             Work::InsertObjects => "insert 100 objects, keys back",
             Work::NestedSelectin => "nested load 100/1k/10k, selectin",
             Work::NestedJoined => "nested load 100/1k/10k, joined",
+            Work::BulkCopy => "bulk 100,000 rows (COPY)",
+            Work::BulkSession => "bulk 100,000 objects, session",
             Work::Flush => "flush 1,000 changed objects",
+            Work::FlushLoaded => "load + flush 1,000 changed objects",
             Work::Pool => "64 tasks x 200 lookups, pool of 8",
         }
     }
 
-    /// The sides that take part (the joined row is the ORM's strategy only).
+    /// The sides that take part (the joined load and the session's bulk insert are the
+    /// ORM's only).
     pub fn sides(self) -> &'static [Side] {
         match self {
-            Work::NestedJoined => &[Side::Orm],
+            Work::NestedJoined | Work::BulkSession => &[Side::Orm],
             _ => &Side::ALL,
         }
     }
@@ -145,6 +172,8 @@ pub const POOL_LOOKUPS: usize = 200;
 pub const POOL_SIZE: usize = 8;
 /// Rows per insert.
 pub const INSERT_ROWS: usize = 100;
+/// Rows per bulk insert.
+pub const BULK_ROWS: usize = 100_000;
 /// Objects changed per flush (`session_users` keys `1..=FLUSH_ROWS`).
 pub const FLUSH_ROWS: i64 = 1_000;
 /// Rows of `comments`: the keys of the lookups cycle through them.
@@ -291,16 +320,36 @@ impl Peers {
                 };
                 Ok(Output::Tree(tree))
             }
-            Work::Flush => {
+            Work::BulkCopy => {
+                let n = match side {
+                    None => self.raw.bulk(&rows).await?,
+                    Some(Side::Orm) => self.orm.bulk(&rows).await?,
+                    Some(Side::Sqlx) => self.sqlx.insert_execute(&rows).await?,
+                    Some(Side::Diesel) => self.diesel.bulk(&rows).await?,
+                    Some(Side::SeaOrm) => self.sea.bulk(&rows).await?,
+                    Some(Side::Deadpool) => self.deadpool.bulk(&rows).await?,
+                };
+                Ok(Output::Count(n))
+            }
+            Work::BulkSession => {
+                let n = match side {
+                    None => self.raw.bulk(&rows).await?,
+                    Some(Side::Orm) => self.orm.insert_objects(rows).await? as u64,
+                    Some(other) => return Err(format!("{other} has no session").into()),
+                };
+                Ok(Output::Count(n))
+            }
+            Work::Flush | Work::FlushLoaded => {
                 let v = self.version.get() + 1;
                 self.version.set(v);
+                let load = work == Work::FlushLoaded;
                 let n = match side {
-                    None => self.raw.flush(v).await?,
-                    Some(Side::Orm) => self.orm.flush(v).await?,
-                    Some(Side::Sqlx) => self.sqlx.flush(v).await?,
-                    Some(Side::Diesel) => self.diesel.flush(v).await?,
-                    Some(Side::SeaOrm) => self.sea.flush(v).await?,
-                    Some(Side::Deadpool) => self.deadpool.flush(v).await?,
+                    None => self.raw.flush(v, load).await?,
+                    Some(Side::Orm) => self.orm.flush(v, load).await?,
+                    Some(Side::Sqlx) => self.sqlx.flush(v, load).await?,
+                    Some(Side::Diesel) => self.diesel.flush(v, load).await?,
+                    Some(Side::SeaOrm) => self.sea.flush(v, load).await?,
+                    Some(Side::Deadpool) => self.deadpool.flush(v, load).await?,
                 };
                 Ok(Output::Count(n))
             }
@@ -321,16 +370,18 @@ impl Peers {
     pub fn inputs(&self, work: Work) -> Vec<NewRow> {
         match work {
             Work::InsertExecute | Work::InsertObjects => data::new_rows(INSERT_ROWS),
+            Work::BulkCopy | Work::BulkSession => data::new_rows(BULK_ROWS),
             _ => Vec::new(),
         }
     }
 
-    /// Empties `session_new_users` (before a workload's rounds; between the checks). Not
-    /// between the timed chunks: `TRUNCATE` gives the table a new file and makes every
+    /// Empties `session_new_users` (before a workload's rounds; between the checks; and for
+    /// the bulk inserts after every timed chunk, [`Work::is_bulk`]). Not between the timed
+    /// chunks of the small inserts: `TRUNCATE` gives the table a new file and makes every
     /// connection re-plan its statements on the table, which timed the first statement after
-    /// it unevenly.
+    /// it unevenly (a cost lost in 100,000 rows).
     pub async fn finish(&self, work: Work) -> Result<(), BoxError> {
-        if matches!(work, Work::InsertExecute | Work::InsertObjects) {
+        if work.is_bulk() || matches!(work, Work::InsertExecute | Work::InsertObjects) {
             self.raw
                 .client
                 .batch_execute("TRUNCATE session_new_users")
@@ -344,6 +395,14 @@ impl Peers {
     /// every side sees the same inputs). Also opens every pool's connections.
     pub async fn check(&self) -> Result<(), BoxError> {
         for work in Work::ALL {
+            self.check_work(work).await?;
+        }
+        self.raw.check_flushed(self.version.get()).await
+    }
+
+    /// [`check`](Peers::check) of one workload.
+    pub async fn check_work(&self, work: Work) -> Result<(), BoxError> {
+        {
             let start_key = self.key.get();
             self.key.set(start_key);
             let expected = self.run(work, None, self.inputs(work)).await?;
@@ -365,6 +424,6 @@ impl Peers {
                 }
             }
         }
-        self.raw.check_flushed(self.version.get()).await
+        Ok(())
     }
 }

@@ -49,15 +49,8 @@ impl Orm {
             .application_name(ORM_APPLICATION_NAME)
             .connect()
             .await?;
-        let ids: Vec<i64> = (1..=FLUSH_ROWS).collect();
         let mut s = db.session_with(no_expire());
-        let objects = s
-            .all(
-                select::<session::User>()
-                    .filter(session::User::id.is_in(ids))
-                    .order_by(session::User::id),
-            )
-            .await?;
+        let objects = s.all(flush_query()).await?;
         s.commit().await?;
         Ok(Orm {
             db,
@@ -99,11 +92,25 @@ impl Orm {
         Ok(orm_tree(&users))
     }
 
-    /// Both columns of the 1,000 tracked objects set through `write()`, `commit` (a flush in a
-    /// transaction of its own); the objects flushed.
-    pub async fn flush(&self, v: i32) -> Result<u64, BoxError> {
+    /// `db.copy_in(&rows)` (binary `COPY`).
+    pub async fn bulk(&self, rows: &[NewRow]) -> Result<u64, BoxError> {
+        Ok(self.db.copy_in(rows).await?)
+    }
+
+    /// (With `load`: a new session, the 1,000 objects loaded into it.) Both columns of the
+    /// 1,000 tracked objects set through `write()`, `commit` (a flush in a transaction of its
+    /// own); the objects flushed.
+    pub async fn flush(&self, v: i32, load: bool) -> Result<u64, BoxError> {
         let taken = self.tracking.borrow_mut().take();
-        let (mut s, objects) = taken.ok_or("the flush session is in use")?;
+        let (s, objects) = taken.ok_or("the flush session is in use")?;
+        let (mut s, objects) = if load {
+            drop((s, objects));
+            let mut s = self.db.session_with(no_expire());
+            let objects = s.all(flush_query()).await?;
+            (s, objects)
+        } else {
+            (s, objects)
+        };
         for (i, t) in objects.iter().enumerate() {
             let mut u = t.write();
             (u.age, u.score) = flush_values(i, v);
@@ -130,6 +137,13 @@ impl Orm {
         });
         sum_tasks(futures_util::future::join_all(tasks).await)
     }
+}
+
+/// The flushes' 1,000 objects, in key order.
+fn flush_query() -> orm_postgres::Select<session::User> {
+    select::<session::User>()
+        .filter(session::User::id.le(FLUSH_ROWS))
+        .order_by(session::User::id)
 }
 
 /// The rows read and the sum of the tasks' sums.

@@ -21,6 +21,13 @@ pub const UPDATE_SQL: &str = "UPDATE session_users SET age = v.age, score = v.sc
      FROM unnest($1::int4[], $2::int8[], $3::int8[]) AS v(age, score, id) \
      WHERE session_users.id = v.id";
 
+/// The load of the flushes' 1,000 objects (also deadpool's).
+pub const FLUSH_LOAD_SQL: &str =
+    "SELECT id, name, email, age, score FROM session_users WHERE id <= $1 ORDER BY id";
+/// The bulk insert by binary `COPY` (also deadpool's).
+pub const COPY_SQL: &str =
+    "COPY session_new_users (name, email, age, score) FROM STDIN (FORMAT binary)";
+
 /// The baseline's connections and statements.
 pub struct Raw {
     /// Reads (its connection task runs on the bench's runtime).
@@ -31,6 +38,7 @@ pub struct Raw {
     insert: tokio_postgres::Statement,
     insert_returning: tokio_postgres::Statement,
     update: tokio_postgres::Statement,
+    load: tokio_postgres::Statement,
     /// The 1,000 objects the flushes change.
     objects: RefCell<Vec<session::User>>,
 }
@@ -52,13 +60,24 @@ pub async fn client(url: &str, name: &str) -> Result<tokio_postgres::Client, Box
 pub async fn flush_objects(
     client: &tokio_postgres::Client,
 ) -> Result<Vec<session::User>, BoxError> {
-    let rows = client
-        .query(
-            "SELECT id, name, email, age, score FROM session_users WHERE id <= $1 ORDER BY id",
-            &[&FLUSH_ROWS],
-        )
-        .await?;
+    let rows = client.query(FLUSH_LOAD_SQL, &[&FLUSH_ROWS]).await?;
     Ok(rows.iter().map(session::user_from_row).collect())
+}
+
+/// `rows` copied into `session_new_users` by hand-written binary `COPY` on `client`; the count.
+pub async fn copy_rows(client: &tokio_postgres::Client, rows: &[NewRow]) -> Result<u64, BoxError> {
+    use tokio_postgres::binary_copy::BinaryCopyInWriter;
+    use tokio_postgres::types::Type;
+    let sink = client.copy_in(COPY_SQL).await?;
+    let writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::TEXT, Type::INT4, Type::INT8]);
+    let mut writer = std::pin::pin!(writer);
+    for r in rows {
+        writer
+            .as_mut()
+            .write(&[&r.name, &r.email, &r.age, &r.score])
+            .await?;
+    }
+    Ok(writer.finish().await?)
 }
 
 /// The flush's new values of object `i`.
@@ -82,6 +101,7 @@ impl Raw {
             insert: c.prepare(INSERT_SQL).await?,
             insert_returning: c.prepare(INSERT_RETURNING_SQL).await?,
             update: c.prepare(UPDATE_SQL).await?,
+            load: c.prepare(FLUSH_LOAD_SQL).await?,
             objects: RefCell::new(flush_objects(&c).await?),
             client: c,
             assoc,
@@ -129,9 +149,19 @@ impl Raw {
         Ok(orm_tree(&users))
     }
 
-    /// `BEGIN`, both columns of the 1,000 objects changed and sent in one `UPDATE … FROM
-    /// unnest`, `COMMIT`; the rows updated.
-    pub async fn flush(&self, v: i32) -> Result<u64, BoxError> {
+    /// The rows copied by binary `COPY`.
+    pub async fn bulk(&self, rows: &[NewRow]) -> Result<u64, BoxError> {
+        copy_rows(&self.client, rows).await
+    }
+
+    /// (With `load`: the 1,000 objects loaded first, by the prepared statement.) `BEGIN`, both
+    /// columns of the 1,000 objects changed and sent in one `UPDATE … FROM unnest`, `COMMIT`;
+    /// the rows updated.
+    pub async fn flush(&self, v: i32, load: bool) -> Result<u64, BoxError> {
+        if load {
+            let rows = self.client.query(&self.load, &[&FLUSH_ROWS]).await?;
+            *self.objects.borrow_mut() = rows.iter().map(session::user_from_row).collect();
+        }
         let (ages, scores, ids) = {
             let mut objects = self.objects.borrow_mut();
             for (i, u) in objects.iter_mut().enumerate() {

@@ -31,6 +31,7 @@ impl Row {
 pub fn baseline_name(work: Work) -> &'static str {
     match work {
         Work::Pool => "deadpool-postgres, prepare_cached",
+        Work::BulkCopy | Work::BulkSession => "tokio-postgres, binary COPY",
         _ => "tokio-postgres, prepared once",
     }
 }

@@ -188,16 +188,24 @@ fn active(rows: &[NewRow]) -> Vec<new_user::ActiveModel> {
         .collect()
 }
 
+/// The flushes' 1,000 objects.
+async fn load_objects(db: &DatabaseConnection) -> Result<Vec<session_user::Model>, sea_orm::DbErr> {
+    session_user::Entity::find()
+        .filter(session_user::Column::Id.lte(FLUSH_ROWS))
+        .order_by_asc(session_user::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Rows per `insert_many`: as many as PostgreSQL's 65,535 parameters allow (4 a row).
+const ROWS_PER_INSERT: usize = 65_535 / 4;
+
 impl Sea {
     /// Connects: one connection, and a pool of [`POOL_SIZE`].
     pub async fn connect(url: &str) -> Result<Sea, BoxError> {
         let db = connect(url, 1).await?;
         let pool = connect(url, POOL_SIZE as u32).await?;
-        let objects = session_user::Entity::find()
-            .filter(session_user::Column::Id.lte(FLUSH_ROWS))
-            .order_by_asc(session_user::Column::Id)
-            .all(&db)
-            .await?;
+        let objects = load_objects(&db).await?;
         Ok(Sea {
             db,
             pool,
@@ -261,8 +269,26 @@ impl Sea {
         Ok(tree)
     }
 
-    /// In a transaction, `ActiveModel::update` per changed object.
-    pub async fn flush(&self, v: i32) -> Result<u64, BoxError> {
+    /// In a transaction, `insert_many(...).exec_without_returning` per [`ROWS_PER_INSERT`]
+    /// rows.
+    pub async fn bulk(&self, rows: &[NewRow]) -> Result<u64, BoxError> {
+        let txn = self.db.begin().await?;
+        let mut n = 0;
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            n += new_user::Entity::insert_many(active(chunk))
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(n)
+    }
+
+    /// (With `load`: the 1,000 objects loaded first.) In a transaction, `ActiveModel::update`
+    /// per changed object.
+    pub async fn flush(&self, v: i32, load: bool) -> Result<u64, BoxError> {
+        if load {
+            *self.objects.borrow_mut() = load_objects(&self.db).await?;
+        }
         let objects = {
             let mut objects = self.objects.borrow_mut();
             for (i, u) in objects.iter_mut().enumerate() {

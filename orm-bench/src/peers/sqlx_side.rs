@@ -42,8 +42,20 @@ struct SPost {
 #[derive(sqlx::FromRow, Clone)]
 struct SFlushUser {
     id: i64,
+    #[allow(dead_code)]
+    name: String,
+    #[allow(dead_code)]
+    email: Option<String>,
     age: i32,
     score: i64,
+}
+
+/// The flushes' 1,000 objects.
+async fn load_objects(db: &PgPool) -> Result<Vec<SFlushUser>, sqlx::Error> {
+    sqlx::query_as::<_, SFlushUser>(super::raw_side::FLUSH_LOAD_SQL)
+        .bind(FLUSH_ROWS)
+        .fetch_all(db)
+        .await
 }
 
 /// SQLx's pools and the flushes' objects.
@@ -61,12 +73,7 @@ impl Sqlx {
             .max_connections(POOL_SIZE as u32)
             .connect(url)
             .await?;
-        let objects = sqlx::query_as::<_, SFlushUser>(
-            "SELECT id, age, score FROM session_users WHERE id <= $1 ORDER BY id",
-        )
-        .bind(FLUSH_ROWS)
-        .fetch_all(&db)
-        .await?;
+        let objects = load_objects(&db).await?;
         Ok(Sqlx {
             db,
             pool,
@@ -158,8 +165,12 @@ impl Sqlx {
         Ok(tree)
     }
 
-    /// In a transaction, one `UPDATE` per changed object.
-    pub async fn flush(&self, v: i32) -> Result<u64, BoxError> {
+    /// (With `load`: the 1,000 objects loaded first.) In a transaction, one `UPDATE` per
+    /// changed object.
+    pub async fn flush(&self, v: i32, load: bool) -> Result<u64, BoxError> {
+        if load {
+            *self.objects.borrow_mut() = load_objects(&self.db).await?;
+        }
         let objects = {
             let mut objects = self.objects.borrow_mut();
             for (i, u) in objects.iter_mut().enumerate() {

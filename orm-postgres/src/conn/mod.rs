@@ -293,7 +293,22 @@ impl Conn {
     }
 
     /// Checks the transaction state and rolls back a dropped savepoint before a statement.
+    ///
+    /// Nearly always there is nothing to do, which is checked without an `.await`: the rare
+    /// work (a rollback sent first) is boxed, so that every statement's future does not carry
+    /// the futures of those extra statements, nor copy them on each move (callgrind, issue 17).
     pub(crate) async fn ready(&self) -> Result<()> {
+        let clean = {
+            let tx = self.tx();
+            !tx.rollback_on_next && !tx.failed && tx.pending_rollback.is_none()
+        };
+        if clean {
+            return Ok(());
+        }
+        Box::pin(self.ready_slow()).await
+    }
+
+    async fn ready_slow(&self) -> Result<()> {
         self.settle().await?;
         let pending = {
             let mut tx = self.tx();
@@ -417,8 +432,17 @@ impl Conn {
             Ok(value) => rows(value).map_or(Outcome::Done, Outcome::Rows),
             Err(e) => Outcome::Failed(e),
         });
+        // Boxed, and only with a cache that tells other processes: the common statement's
+        // future does not carry the announcement's.
         #[cfg(feature = "cache")]
-        self.publish_unpublished().await;
+        if self
+            .settings
+            .cache
+            .as_ref()
+            .is_some_and(|c| c.remote.is_some())
+        {
+            Box::pin(self.publish_unpublished()).await;
+        }
         result
     }
 
