@@ -85,6 +85,15 @@ impl<O: Decode, S> Select<O, S> {
             return match criteria {
                 None => compile::select_statement(&self.core, out),
                 Some(c) => {
+                    // Without conditions of its own, the criteria only add the models' own
+                    // (`#[model(criteria)]`): when no table the statement reads has one, it
+                    // compiles as written, without copying the tree.
+                    if c.is_empty() {
+                        let q = compile::select_statement(&self.core, out)?;
+                        if q.reads.tables.iter().all(|t| t.criteria.is_none()) {
+                            return Ok(q);
+                        }
+                    }
                     let mut core = (*self.core).clone();
                     c.apply_select(&mut core);
                     compile::select_statement(&core, out)
