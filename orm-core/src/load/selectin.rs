@@ -226,8 +226,9 @@ where
                 })
             })
             .unwrap_or_default();
-        let value = R::Value::from_children(children, R::META)?;
-        R::slot(parent).set(value);
+        if let Some(slot) = R::slot(parent) {
+            slot.set(R::Value::from_children(children, R::META)?);
+        }
     }
     Ok(())
 }

@@ -54,6 +54,9 @@ pub(crate) struct Container {
     /// `polymorphic = "selectin"` on a joined-table inheritance enum (`"joined"`, the default:
     /// `false`).
     pub(crate) selectin: bool,
+    /// `relationships(team)` on an inheritance enum: relationships every variant declares,
+    /// exposed on the enum.
+    pub(crate) relationships: Vec<Ident>,
     /// Whether `table = "..."` was written (a variant struct takes its enum's table).
     pub(crate) table_span: Option<Span>,
 }
@@ -83,6 +86,7 @@ impl Container {
         let mut indexes = Vec::new();
         let mut checks = Vec::new();
         let mut exclusions = Vec::new();
+        let mut relationships = Vec::new();
         let unknown = Unknown {
             tool: MODEL,
             keys: CONTAINER_KEYS,
@@ -128,6 +132,8 @@ impl Container {
                         ),
                     }
                 }
+            } else if meta.path == RELATIONSHIPS {
+                relationships.extend(parse_names(cx, &meta)?);
             } else if meta.path == INHERITS {
                 if meta.input.peek(syn::Token![=]) {
                     let path: syn::Path = meta.value()?.parse()?;
@@ -179,6 +185,7 @@ impl Container {
             discriminator: discriminator.get().map(|d| d.value),
             inherits: inherits.get().map(|i| i.value),
             selectin: polymorphic.get().is_some_and(|p| p.value),
+            relationships,
         }
     }
 }
@@ -235,6 +242,22 @@ pub(crate) fn parse_crate_path(lit: &LitStr) -> syn::Result<syn::Path> {
 }
 
 /// `index(a, b)` / `unique(a, b)`.
+/// `relationships(a, b)`: relationship names (on an inheritance enum or its variants).
+pub(crate) fn parse_names(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Vec<Ident>> {
+    if !meta.input.peek(syn::token::Paren) {
+        cx.error_spanned_by(
+            &meta.path,
+            "expected the relationships' names, as the variant structs declare them: `relationships(team, reports)`",
+        );
+        super::skip_value(meta)?;
+        return Ok(Vec::new());
+    }
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let names: Punctuated<Ident, Token![,]> = content.parse_terminated(Ident::parse, Token![,])?;
+    Ok(names.into_iter().collect())
+}
+
 fn parse_index_list(
     cx: &Ctxt,
     unique: bool,
