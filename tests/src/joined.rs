@@ -143,3 +143,40 @@ pub struct Coder {
     pub language: String,
     pub level: Option<i16>,
 }
+
+/// A hierarchy keyed by two columns (`owner`, `n`), loaded *selectin* by default: cars and
+/// boats share `assets`, each with its own table.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "assets", discriminator = "kind", polymorphic = "selectin")]
+pub enum Asset {
+    #[model(value = "car")]
+    Car(Car),
+    #[model(value = "boat")]
+    Boat(Boat),
+}
+
+/// A car: the shared label (in `assets`) and its wheels (in `cars`).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(inherits = Asset, table = "cars")]
+pub struct Car {
+    #[model(primary_key)]
+    pub owner: i64,
+    #[model(primary_key)]
+    pub n: i32,
+    #[model(shared)]
+    pub label: String,
+    pub wheels: i16,
+}
+
+/// A boat: the shared label and its sails (in `boats`).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(inherits = Asset, table = "boats")]
+pub struct Boat {
+    #[model(primary_key)]
+    pub owner: i64,
+    #[model(primary_key)]
+    pub n: i32,
+    #[model(shared)]
+    pub label: String,
+    pub sails: Option<i16>,
+}

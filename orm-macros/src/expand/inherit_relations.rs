@@ -12,7 +12,6 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
-use syn::spanned::Spanned;
 use syn::{Ident, Type};
 
 use crate::ast::ModelEnum;
@@ -68,18 +67,19 @@ fn enum_marker(model: &ModelEnum, name: &Ident) -> Ident {
 /// The variant struct's marker type for relationship `name`: its path with the last segment
 /// `__OrmRel_<Struct>_<name>` (the struct's derive declares it next to the struct). `None` for a
 /// type that is not a path (the enum's checks report it).
-fn variant_marker(ty: &Type, name: &Ident) -> Option<syn::Path> {
+fn variant_marker(ty: &Type, name: &Ident) -> Option<TokenStream> {
     let Type::Path(path) = ty else {
         return None;
     };
-    let mut path = path.path.clone();
-    let last = path.segments.last_mut()?;
-    last.ident = Ident::new(
+    let path = &path.path;
+    let last = path.segments.last()?;
+    let marker = Ident::new(
         &format!("__OrmRel_{}_{}", last.ident.unraw(), name.unraw()),
         name.span(),
     );
-    last.arguments = syn::PathArguments::None;
-    Some(path)
+    let leading = &path.leading_colon;
+    let init = path.segments.iter().take(path.segments.len() - 1);
+    Some(quote!(#leading #(#init ::)* #marker))
 }
 
 /// The markers and handles (outside the derive's `const _` block, so they can be named).
@@ -140,7 +140,7 @@ pub(crate) fn impls(model: &ModelEnum, p: &TokenStream) -> TokenStream {
     let model_name = ident.unraw().to_string();
     let out = relations(model).into_iter().filter_map(|rel| {
         let marker = enum_marker(model, rel.name);
-        let markers: Vec<syn::Path> = rel
+        let markers: Vec<TokenStream> = rel
             .variants
             .iter()
             .map(|(_, ty)| variant_marker(ty, rel.name))
@@ -149,11 +149,11 @@ pub(crate) fn impls(model: &ModelEnum, p: &TokenStream) -> TokenStream {
         let names: Vec<&Ident> = rel.variants.iter().map(|(v, _)| *v).collect();
         // At the name in the attribute: "cannot find type `__OrmRel_Chief_team`" points there.
         let key_arms = names.iter().zip(&markers).map(|(v, m)| {
-            let call = quote_spanned!(m.span()=> <#m as #p::Relation>::parent_key(__v));
+            let call = quote_spanned!(rel.name.span()=> <#m as #p::Relation>::parent_key(__v));
             quote!(#ident::#v(__v) => #call,)
         });
         let slot_arms = names.iter().zip(&markers).map(|(v, m)| {
-            let call = quote_spanned!(m.span()=> <#m as #p::Relation>::slot(__v));
+            let call = quote_spanned!(rel.name.span()=> <#m as #p::Relation>::slot(__v));
             quote!(#ident::#v(__v) => #call,)
         });
         Some(quote! {
