@@ -21,11 +21,9 @@ fn a_null_test_of_a_subtype_column_holds_only_for_that_subtype() {
     // Through the LEFT JOIN every chief has NULL in `developers.level`: the test also asks for
     // a developers row.
     assert_snapshot!(sql(select::<Staff>().filter(Developer::level.is_null())));
-    assert_snapshot!(sql(select::<Staff>().filter(
-        Developer::level
-            .is_null()
-            .or(Chief::budget.is_null().not())
-    )));
+    assert_snapshot!(sql(
+        select::<Staff>().filter(Developer::level.is_null().or(Chief::budget.is_null().not()))
+    ));
     // A variant's own select joins its table: nothing to guard.
     assert_snapshot!(sql(select::<Developer>().filter(Developer::level.is_null())));
 }
