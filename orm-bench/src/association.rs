@@ -109,8 +109,8 @@ impl Relation for UserPosts {
     fn key_params(keys: Vec<i32>) -> Vec<Param> {
         vec![param(keys)]
     }
-    fn slot(parent: &mut User) -> &mut Related<Vec<Post>> {
-        &mut parent.posts
+    fn slot(parent: &mut User) -> Option<&mut Related<Vec<Post>>> {
+        Some(&mut parent.posts)
     }
 }
 
@@ -136,8 +136,8 @@ impl Relation for PostComments {
     fn key_params(keys: Vec<i32>) -> Vec<Param> {
         vec![param(keys)]
     }
-    fn slot(parent: &mut Post) -> &mut Related<Vec<Comment>> {
-        &mut parent.comments
+    fn slot(parent: &mut Post) -> Option<&mut Related<Vec<Comment>>> {
+        Some(&mut parent.comments)
     }
 }
 

@@ -144,8 +144,9 @@ pub trait Relation: Send + Sync + 'static {
     fn parent_key(parent: &Self::Parent) -> Option<Self::Key>;
     /// The keys as parameters: one array per key column.
     fn key_params(keys: Vec<Self::Key>) -> Vec<Param>;
-    /// The field.
-    fn slot(parent: &mut Self::Parent) -> &mut Related<Self::Value>;
+    /// The field; `None` when this parent has no such field (a relationship of an inheritance
+    /// enum that only some of its variants declare, for an object of another variant).
+    fn slot(parent: &mut Self::Parent) -> Option<&mut Related<Self::Value>>;
 }
 
 /// What a relationship field holds once loaded, built from the rows found for one parent.

@@ -297,6 +297,8 @@ pub(crate) struct ModelVariant<'a> {
     pub(crate) ty: Option<&'a Type>,
     /// The discriminator value.
     pub(crate) value: Option<syn::LitStr>,
+    /// `relationships(...)` on the variant: its struct's relationships the enum exposes.
+    pub(crate) relationships: Vec<Ident>,
 }
 
 impl<'a> ModelEnum<'a> {
@@ -360,6 +362,7 @@ impl<'a> ModelEnum<'a> {
                     ident: &variant.ident,
                     ty,
                     value: attrs.value,
+                    relationships: attrs.relationships,
                 }
             })
             .collect();

@@ -58,7 +58,7 @@ pub(crate) fn check_model_enum(cx: &Ctxt, model: &ModelEnum) {
     {
         cx.error_spanned_by(
             model.ident,
-            "an inheritance enum takes only `table`, `schema`, `discriminator` and `crate`; hooks, indexes and checks go on the variant structs",
+            "an inheritance enum takes only `table`, `schema`, `discriminator`, `polymorphic`, `relationships` and `crate`; hooks, indexes and checks go on the variant structs",
         );
     }
     let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
@@ -100,6 +100,12 @@ fn inheritance_variant(cx: &Ctxt, model: &Model) {
                 "`shared` marks a base-table column of a joined-table variant (a struct with `inherits` and its own `table`)",
             );
         }
+    }
+    if let Some(name) = model.attrs.relationships.first() {
+        cx.error_spanned_by(
+            name,
+            "`relationships(...)` goes on an inheritance enum or its variants, naming relationships its variant structs declare; on a struct, declare a `#[relationship]` field",
+        );
     }
     if model.attrs.inherits.is_none() {
         if let Some(d) = &model.attrs.discriminator {

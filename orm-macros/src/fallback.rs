@@ -303,7 +303,7 @@ fn relationship_stubs(model: &Model, p: &TokenStream) -> (TokenStream, TokenStre
                     #failed
                 }
 
-                fn slot(_: &mut #parent) -> &mut #p::Related<Self::Value> {
+                fn slot(_: &mut #parent) -> #p::Option<&mut #p::Related<Self::Value>> {
                     #failed
                 }
             }

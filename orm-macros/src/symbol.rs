@@ -59,6 +59,9 @@ pub(crate) const COMPUTED: Symbol = Symbol("computed");
 /// `polymorphic = "joined" | "selectin"`: how a joined-table inheritance enum loads its
 /// subtype rows by default.
 pub(crate) const POLYMORPHIC: Symbol = Symbol("polymorphic");
+/// `relationships(team, reports)` on an inheritance enum or one of its variants: the
+/// relationships (declared on the variant structs) the enum exposes as its own.
+pub(crate) const RELATIONSHIPS: Symbol = Symbol("relationships");
 /// `shared`: a column of a joined-table variant that lives in the base table.
 pub(crate) const SHARED: Symbol = Symbol("shared");
 /// `deferred`: a column the model's `SELECT` leaves out unless a query undefers it.
@@ -99,6 +102,7 @@ pub(crate) const CONTAINER_KEYS: &[Symbol] = &[
     RENAMED_FROM,
     DISCRIMINATOR,
     POLYMORPHIC,
+    RELATIONSHIPS,
     INHERITS,
     CACHE_TTL,
     CRITERIA,
@@ -106,7 +110,7 @@ pub(crate) const CONTAINER_KEYS: &[Symbol] = &[
 ];
 
 /// Keys of `#[model(...)]` on a variant of an inheritance enum.
-pub(crate) const MODEL_VARIANT_KEYS: &[Symbol] = &[VALUE];
+pub(crate) const MODEL_VARIANT_KEYS: &[Symbol] = &[VALUE, RELATIONSHIPS];
 
 /// Keys of `#[model(...)]` on a field.
 pub(crate) const FIELD_KEYS: &[Symbol] = &[

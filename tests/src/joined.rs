@@ -5,11 +5,12 @@
 use orm_postgres::prelude::*;
 
 /// Every staff member: a chief or a developer. Loaded with a `LEFT JOIN` of both subtype tables
-/// unless a query asks for `selectin`.
+/// unless a query asks for `selectin`. Every member's team is a relationship of the enum
+/// (`Staff::team`); a chief's projects are one too, for chiefs only (`Staff::projects`).
 #[derive(Model, Debug, Clone, PartialEq)]
-#[model(table = "staff", discriminator = "role")]
+#[model(table = "staff", discriminator = "role", relationships(team))]
 pub enum Staff {
-    #[model(value = "chief")]
+    #[model(value = "chief", relationships(projects))]
     Chief(Chief),
     #[model(value = "developer")]
     Developer(Developer),
@@ -29,6 +30,10 @@ pub struct Chief {
     pub budget: i32,
     #[relationship(belongs_to = Team, foreign_key = "team_id")]
     pub team: Related<Option<Team>>,
+    /// The projects this chief leads: saved with the chief, deleted with it (loaded ones by
+    /// the session, the others by the foreign key's `ON DELETE CASCADE`).
+    #[relationship(has_many = Project, foreign_key = "lead_id", order_by = "id", cascade = "all, delete-orphan", passive_deletes)]
+    pub projects: Related<Vec<Project>>,
 }
 
 /// A developer: the shared `name` and team and a language and level (in `developers`).
@@ -43,6 +48,29 @@ pub struct Developer {
     pub team_id: Option<i64>,
     pub language: String,
     pub level: Option<i16>,
+    #[relationship(belongs_to = Team, foreign_key = "team_id")]
+    pub team: Related<Option<Team>>,
+}
+
+/// A project led by a chief (`lead_id` references the base table's key).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "projects")]
+pub struct Project {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    pub title: String,
+    #[model(references = "staff.id", on_delete = "cascade", index)]
+    pub lead_id: i64,
+}
+
+impl Project {
+    pub fn new(title: &str) -> Project {
+        Project {
+            id: 0,
+            title: title.into(),
+            lead_id: 0,
+        }
+    }
 }
 
 /// A team: its members are staff of either kind (a relationship to the enum).
@@ -64,6 +92,7 @@ impl Chief {
             team_id: None,
             budget,
             team: Related::default(),
+            projects: Related::default(),
         }
     }
 }
@@ -76,6 +105,7 @@ impl Developer {
             team_id: None,
             language: language.into(),
             level: None,
+            team: Related::default(),
         }
     }
 }
@@ -112,4 +142,41 @@ pub struct Coder {
     pub name: String,
     pub language: String,
     pub level: Option<i16>,
+}
+
+/// A hierarchy keyed by two columns (`owner`, `n`), loaded *selectin* by default: cars and
+/// boats share `assets`, each with its own table.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "assets", discriminator = "kind", polymorphic = "selectin")]
+pub enum Asset {
+    #[model(value = "car")]
+    Car(Car),
+    #[model(value = "boat")]
+    Boat(Boat),
+}
+
+/// A car: the shared label (in `assets`) and its wheels (in `cars`).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(inherits = Asset, table = "cars")]
+pub struct Car {
+    #[model(primary_key)]
+    pub owner: i64,
+    #[model(primary_key)]
+    pub n: i32,
+    #[model(shared)]
+    pub label: String,
+    pub wheels: i16,
+}
+
+/// A boat: the shared label and its sails (in `boats`).
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(inherits = Asset, table = "boats")]
+pub struct Boat {
+    #[model(primary_key)]
+    pub owner: i64,
+    #[model(primary_key)]
+    pub n: i32,
+    #[model(shared)]
+    pub label: String,
+    pub sails: Option<i16>,
 }

@@ -94,6 +94,21 @@ fn qualifiers(s: &SelectCore) -> Vec<&'static str> {
     out
 }
 
+/// The joined-table enums this query reads through `LEFT JOIN`s of their subtype tables, if any
+/// (their filters' null tests of subtype columns are guarded, `subtype_nulls.rs`).
+fn outer_joined(s: &SelectCore) -> Option<Vec<&'static Table>> {
+    let enums: Vec<&'static Table> = s
+        .from
+        .iter()
+        .chain(s.joins.iter().map(|j| &j.item))
+        .filter_map(|item| match item {
+            FromItem::Table { table, .. } if table.joined.is_some_and(|j| j.outer) => Some(*table),
+            _ => None,
+        })
+        .collect();
+    (!enums.is_empty()).then_some(enums)
+}
+
 /// `"employees" [AS a] LEFT JOIN "managers" ON "managers"."id" = "employees"."id" ...`: a table
 /// and, for joined-table inheritance, its subtype tables joined on the shared key.
 pub(crate) fn write_table_source(w: &mut SqlWriter, table: &'static Table, alias: Option<&str>) {
@@ -191,7 +206,16 @@ pub(crate) fn write_select(w: &mut SqlWriter, s: &SelectCore) {
     }
     if let Some(f) = &s.filter {
         w.push(" WHERE ");
-        write_node(w, f);
+        match outer_joined(s) {
+            Some(enums) => {
+                let mut f = f.clone();
+                for model in enums {
+                    super::guard_subtype_nulls(&mut f, model);
+                }
+                write_node(w, &f);
+            }
+            None => write_node(w, f),
+        }
     }
     if !s.group_by.is_empty() {
         w.push(" GROUP BY ");

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use crate::ast::Query;
 use crate::error::{Error, Result};
 use crate::model::Model;
-use crate::relation::{RelatedValue, Relation};
+use crate::relation::{Related, RelatedValue, Relation};
 use crate::row::FromRow;
 use crate::stmt::{JoinedParts, Select, SelectOption};
 
@@ -206,7 +206,9 @@ where
                     let mut per_parent = per_parent.into_iter();
                     for p in parents.iter_mut() {
                         let children = per_parent.next().map(|(c, _)| c).unwrap_or_default();
-                        R::slot(p).set(R::Value::from_children(children, R::META)?);
+                        if let Some(slot) = R::slot(p) {
+                            slot.set(R::Value::from_children(children, R::META)?);
+                        }
                     }
                     None
                 }
@@ -221,7 +223,7 @@ where
             if !self.nested.is_empty() {
                 let mut children: Vec<&mut R::Target> = Vec::new();
                 for p in parents.iter_mut() {
-                    if let Ok(v) = R::slot(p).get_mut() {
+                    if let Some(Ok(v)) = R::slot(p).map(Related::get_mut) {
                         children.extend(v.children_mut());
                     }
                 }

@@ -12,9 +12,11 @@
 //!
 //! Each variant's rows have the enum's columns (the other variants' as `NULL`), so they decode
 //! as the enum does; the results come back in the first query's order. The first query reads
-//! the base table only: its filters and ordering may name base-table columns only (a subtype
-//! column is a typed error naming it). The variant queries go out together (pipelined). A row
-//! deleted between the queries is left out. The key must be one column.
+//! the base table, `LEFT JOIN`ing just the subtype tables its filter or ordering names (a null
+//! test of a subtype column holds only for that subtype's rows, as in the joined form). The variant queries go out together (pipelined). A row
+//! deleted between the queries is left out. A composite key is read the same way, the variant
+//! queries filtering `(a, b) IN (SELECT * FROM unnest($1::t1[], $2::t2[]))` as the relationship
+//! loaders do.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,11 +26,12 @@ use postgres_types::{IsNull, ToSql, Type, to_sql_checked};
 
 use super::run::compile_query;
 use super::runner::{BoxFuture, QueryRunner, RowAccess, RowSink};
+use super::selectin::key_filter;
 use crate::ast::{ColumnRef, FromItem, Join, JoinKind, JoinOn, Node, Query, SelectCore};
 use crate::compile::CompiledQuery;
 use crate::error::{BoxError, Error, Result};
 use crate::inherit::ErasedArray;
-use crate::meta::Table;
+use crate::meta::{ColumnDef, Table};
 use crate::row::{Decode, Row};
 
 /// A value passed on as the server sent it (binary format, same type): a key read by the first
@@ -81,33 +84,78 @@ pub fn fetch_selectin<'a, D: Decode>(
                 "selectin loading reads a joined-table inheritance enum",
             ));
         };
-        let key = match table.primary_key().collect::<Vec<_>>()[..] {
-            [key] => key,
-            _ => {
-                return Err(Error::invalid_statement(format!(
-                    "selectin loading of `{}` needs a one-column primary key; load it joined",
-                    table.model
-                )));
-            }
+        let key: Vec<&'static ColumnDef> = table.primary_key().collect();
+        if key.is_empty() {
+            return Err(Error::invalid_statement(format!(
+                "selectin loading of `{}` needs a primary key",
+                table.model
+            )));
+        }
+        // The key's positions in the enum's columns (the variant queries' select list).
+        let key_at: Vec<usize> = key
+            .iter()
+            .filter_map(|k| table.columns.iter().position(|c| c.name == k.name))
+            .collect();
+        // The subtype key = the base key, column by column.
+        let on = |part: &'static Table| {
+            key.iter()
+                .map(|k| {
+                    Node::binary(
+                        crate::ast::BinOp::Eq,
+                        column(part.name, k.name),
+                        column(q, k.name),
+                    )
+                })
+                .reduce(|a, b| Node::binary(crate::ast::BinOp::And, a, b))
+                .unwrap_or(Node::Keyword("TRUE"))
         };
         // 1. The keys and discriminators, in the query's order, from the base table alone.
         let mut first = core.clone();
-        first.columns = vec![column(q, key.name), column(q, disc.column)];
+        first.columns = key
+            .iter()
+            .map(|k| column(q, k.name))
+            .chain([column(q, disc.column)])
+            .collect();
         first.from[0] = FromItem::Table {
             table: joined.base,
             alias: (q != table.name).then_some(q),
         };
+        // The subtype tables the filter or ordering names, LEFT JOINed (in the enum's order,
+        // before the query's own joins), with the enum's guard on their null tests.
+        let mut parts = Vec::new();
+        for part in joined.parts {
+            let named = first
+                .filter
+                .as_mut()
+                .is_some_and(|f| crate::compile::mentions(f, part.name))
+                || first
+                    .order_by
+                    .iter_mut()
+                    .any(|o| crate::compile::mentions(&mut o.node, part.name));
+            if named {
+                parts.push(Join {
+                    kind: JoinKind::Left,
+                    item: FromItem::Table {
+                        table: part,
+                        alias: None,
+                    },
+                    on: JoinOn::On(on(part)),
+                });
+            }
+        }
+        first.joins.splice(0..0, parts);
+        if let Some(f) = &mut first.filter {
+            crate::compile::guard_subtype_nulls(f, table);
+        }
         let compiled = compile_query(&Query::Select(Box::new(first)), runner.criteria())?;
-        let mut order: Vec<(Vec<u8>, String)> = Vec::new();
+        let mut order: Vec<(Vec<Vec<u8>>, String)> = Vec::new();
+        let n = key.len();
         let sink: RowSink<'_> = Box::new(|row: &dyn RowAccess| {
-            let (_, raw) = row
-                .raw(0)
-                .map_err(|e| Error::decode(table.model, key.name, e))?;
-            let raw = raw.ok_or_else(|| Error::decode(table.model, key.name, "NULL key".into()))?;
+            let raw = raw_key(row, &(0..n).collect::<Vec<_>>(), table, &key)?;
             let value: String = row
-                .get_at(1)
+                .get_at(n)
                 .map_err(|e| Error::decode(table.model, disc.column, e))?;
-            order.push((raw.to_vec(), value));
+            order.push((raw, value));
             Ok(())
         });
         run_one(runner, compiled, sink).await?;
@@ -117,14 +165,29 @@ pub fn fetch_selectin<'a, D: Decode>(
             let Some(value) = joined.values.get(i) else {
                 continue;
             };
-            let keys: Vec<crate::expr::Param> = order
+            let present: Vec<&Vec<Vec<u8>>> = order
                 .iter()
                 .filter(|(_, v)| v == value)
-                .map(|(k, _)| Arc::new(RawValue(k.clone())) as crate::expr::Param)
+                .map(|(k, _)| k)
                 .collect();
-            if keys.is_empty() {
+            if present.is_empty() {
                 continue;
             }
+            // One array per key column.
+            let params: Vec<crate::expr::Param> = (0..n)
+                .map(|c| {
+                    let values = present
+                        .iter()
+                        .map(|k| Arc::new(RawValue(k[c].clone())) as crate::expr::Param)
+                        .collect();
+                    Arc::new(ErasedArray(values)) as crate::expr::Param
+                })
+                .collect();
+            let filter = key_filter(
+                key.iter().map(|k| column(q, k.name)).collect(),
+                params,
+                &key,
+            )?;
             let variant = SelectCore {
                 columns: table
                     .columns
@@ -145,17 +208,9 @@ pub fn fetch_selectin<'a, D: Decode>(
                         table: part,
                         alias: None,
                     },
-                    on: JoinOn::On(Node::binary(
-                        crate::ast::BinOp::Eq,
-                        column(part.name, key.name),
-                        column(q, key.name),
-                    )),
+                    on: JoinOn::On(on(part)),
                 }],
-                filter: Some(Node::InArray {
-                    expr: Box::new(column(q, key.name)),
-                    array: Box::new(Node::Param(Arc::new(ErasedArray(keys)))),
-                    negated: false,
-                }),
+                filter: Some(filter),
                 ..Default::default()
             };
             jobs.push(compile_query(
@@ -163,18 +218,15 @@ pub fn fetch_selectin<'a, D: Decode>(
                 runner.criteria(),
             )?);
         }
-        let mut found: HashMap<Vec<u8>, D::Output> = HashMap::with_capacity(order.len());
+        let mut found: HashMap<Vec<Vec<u8>>, D::Output> = HashMap::with_capacity(order.len());
         {
             let found = std::sync::Mutex::new(&mut found);
             let sinks: Vec<(CompiledQuery, RowSink<'_>)> = jobs
                 .into_iter()
                 .map(|job| {
-                    let found = &found;
+                    let (found, key_at, key) = (&found, &key_at, &key);
                     let sink: RowSink<'_> = Box::new(move |row: &dyn RowAccess| {
-                        let (_, raw) = row
-                            .raw(0)
-                            .map_err(|e| Error::decode(table.model, key.name, e))?;
-                        let raw = raw.map(<[u8]>::to_vec).unwrap_or_default();
+                        let raw = raw_key(row, key_at, table, key)?;
                         let value = D::decode(row, 0)?;
                         found
                             .lock()
@@ -194,6 +246,26 @@ pub fn fetch_selectin<'a, D: Decode>(
             .filter_map(|(k, _)| found.remove(&k))
             .collect())
     })
+}
+
+/// The key of a row as the server sent it: the columns at `at`, one per key column (a `NULL`
+/// is a decode error naming the column).
+fn raw_key(
+    row: &dyn RowAccess,
+    at: &[usize],
+    table: &'static Table,
+    key: &[&'static ColumnDef],
+) -> Result<Vec<Vec<u8>>> {
+    at.iter()
+        .zip(key)
+        .map(|(&i, k)| {
+            let (_, raw) = row
+                .raw(i)
+                .map_err(|e| Error::decode(table.model, k.name, e))?;
+            raw.map(<[u8]>::to_vec)
+                .ok_or_else(|| Error::decode(table.model, k.name, "NULL key".into()))
+        })
+        .collect()
 }
 
 async fn run_one(runner: &dyn QueryRunner, query: CompiledQuery, sink: RowSink<'_>) -> Result<()> {

@@ -137,35 +137,44 @@ impl<R: Relation> Load<R> {
                 .collect(),
             Some((sec, to_parent, _)) => to_parent.iter().filter_map(|c| sec.column(c)).collect(),
         };
-        self.build(|keys| {
-            if keys.len() == 1 {
-                let array = params.into_iter().next().ok_or_else(|| {
-                    Error::invalid_statement("relationship key without a parameter")
-                })?;
-                return Ok(Node::InArray {
-                    expr: Box::new(keys[0].clone()),
-                    array: Box::new(Node::Param(array)),
-                    negated: false,
-                });
-            }
-            // Composite keys: (a, b) IN (SELECT * FROM unnest($1::t1[], $2::t2[])).
-            let casts: Vec<Node> = params
-                .into_iter()
-                .zip(&key_tables)
-                .map(|(p, c)| Node::Cast(Box::new(Node::Param(p)), CastType::Array(c.ty)))
-                .collect();
-            Ok(Node::InSubquery {
-                expr: Box::new(Node::Row(keys.to_vec())),
-                query: Box::new(Query::from(SelectCore {
-                    columns: vec![Node::Keyword("*")],
-                    from: vec![FromItem::Function(Node::Func("unnest", casts), "orm_keys")],
-                    ..SelectCore::default()
-                })),
-                negated: false,
-            })
-        })
-        .map(Some)
+        self.build(|keys| key_filter(keys.to_vec(), params, &key_tables))
+            .map(Some)
     }
+}
+
+/// `key = ANY($1)` for one key column; for a composite key `(a, b) IN (SELECT * FROM
+/// unnest($1::t1[], $2::t2[]))` (the columns' types name the arrays'). `params` holds one array
+/// per column of `keys`, whose definitions are `columns`.
+pub(crate) fn key_filter(
+    keys: Vec<Node>,
+    params: Vec<crate::expr::Param>,
+    columns: &[&'static crate::meta::ColumnDef],
+) -> Result<Node> {
+    if let [key] = &keys[..] {
+        let array = params
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::invalid_statement("relationship key without a parameter"))?;
+        return Ok(Node::InArray {
+            expr: Box::new(key.clone()),
+            array: Box::new(Node::Param(array)),
+            negated: false,
+        });
+    }
+    let casts: Vec<Node> = params
+        .into_iter()
+        .zip(columns)
+        .map(|(p, c)| Node::Cast(Box::new(Node::Param(p)), CastType::Array(c.ty)))
+        .collect();
+    Ok(Node::InSubquery {
+        expr: Box::new(Node::Row(keys)),
+        query: Box::new(Query::from(SelectCore {
+            columns: vec![Node::Keyword("*")],
+            from: vec![FromItem::Function(Node::Func("unnest", casts), "orm_keys")],
+            ..SelectCore::default()
+        })),
+        negated: false,
+    })
 }
 
 impl<R: Relation> Load<R>
@@ -226,8 +235,9 @@ where
                 })
             })
             .unwrap_or_default();
-        let value = R::Value::from_children(children, R::META)?;
-        R::slot(parent).set(value);
+        if let Some(slot) = R::slot(parent) {
+            slot.set(R::Value::from_children(children, R::META)?);
+        }
     }
     Ok(())
 }

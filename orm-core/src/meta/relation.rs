@@ -96,7 +96,7 @@ impl Cascade {
 }
 
 /// What the derive knows about one relationship field.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct RelationMeta {
     /// The model owning the field.
@@ -157,6 +157,14 @@ impl RelationMeta {
     /// Sets the cascade options.
     pub const fn cascade(mut self, cascade: Cascade) -> Self {
         self.cascade = cascade;
+        self
+    }
+
+    /// The same relationship as one of an inheritance enum `model` (table `parent`): the
+    /// variants declare it, the enum's derive lists it.
+    pub const fn inherited(mut self, model: &'static str, parent: &'static Table) -> Self {
+        self.model = model;
+        self.parent = parent;
         self
     }
 

@@ -21,7 +21,7 @@ where
     }
 
     fn take(&self, parent: &mut R::Parent) -> Option<Box<dyn Any + Send>> {
-        let mut value = R::slot(parent).take()?;
+        let mut value = R::slot(parent)?.take()?;
         let children: Vec<R::Target> = value
             .children_mut()
             .into_iter()

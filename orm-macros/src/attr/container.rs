@@ -57,6 +57,9 @@ pub(crate) struct Container {
     /// `criteria = path`: a function `fn() -> Expr<bool>` whose condition every session
     /// statement reading the model's table includes.
     pub(crate) criteria: Option<syn::Path>,
+    /// `relationships(team)` on an inheritance enum: relationships every variant declares,
+    /// exposed on the enum.
+    pub(crate) relationships: Vec<Ident>,
     /// Whether `table = "..."` was written (a variant struct takes its enum's table).
     pub(crate) table_span: Option<Span>,
     /// `cache_ttl = "60s"` (or `= 60`, seconds): the result cache's time to live for the
@@ -91,6 +94,7 @@ impl Container {
         let mut indexes = Vec::new();
         let mut checks = Vec::new();
         let mut exclusions = Vec::new();
+        let mut relationships = Vec::new();
         let unknown = Unknown {
             tool: MODEL,
             keys: CONTAINER_KEYS,
@@ -136,6 +140,8 @@ impl Container {
                         ),
                     }
                 }
+            } else if meta.path == RELATIONSHIPS {
+                relationships.extend(parse_names(cx, &meta)?);
             } else if meta.path == INHERITS {
                 if meta.input.peek(syn::Token![=]) {
                     let path: syn::Path = meta.value()?.parse()?;
@@ -205,6 +211,7 @@ impl Container {
             selectin: polymorphic.get().is_some_and(|p| p.value),
             cache_ttl_ms: cache_ttl.get().map(|t| t.value),
             criteria: criteria.get().map(|c| c.value),
+            relationships,
         }
     }
 }
@@ -305,6 +312,22 @@ fn parse_ttl(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Option<u64>> {
             Ok(None)
         }
     }
+}
+
+/// `relationships(a, b)`: relationship names (on an inheritance enum or its variants).
+pub(crate) fn parse_names(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Vec<Ident>> {
+    if !meta.input.peek(syn::token::Paren) {
+        cx.error_spanned_by(
+            &meta.path,
+            "expected the relationships' names, as the variant structs declare them: `relationships(team, reports)`",
+        );
+        super::skip_value(meta)?;
+        return Ok(Vec::new());
+    }
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let names: Punctuated<Ident, Token![,]> = content.parse_terminated(Ident::parse, Token![,])?;
+    Ok(names.into_iter().collect())
 }
 
 /// `index(a, b)` / `unique(a, b)`.

@@ -58,6 +58,9 @@ impl Variant {
 pub(crate) struct ModelVariant {
     /// `value = "manager"`: the discriminator value of the variant's rows.
     pub(crate) value: Option<LitStr>,
+    /// `relationships(reports)`: relationships of this variant's struct the enum exposes (for
+    /// objects of the other variants they hold nothing).
+    pub(crate) relationships: Vec<syn::Ident>,
 }
 
 const DISCRIMINATOR_VALUE: Hint = Hint::Key(VALUE);
@@ -72,6 +75,7 @@ const MODEL_VARIANT_ALIASES: &[(&str, Hint)] = &[
 impl ModelVariant {
     pub(crate) fn from_ast(cx: &Ctxt, variant: &syn::Variant) -> Self {
         let mut value = Attr::none(cx, MODEL, VALUE);
+        let mut relationships = Vec::new();
         let unknown = Unknown {
             tool: MODEL,
             keys: MODEL_VARIANT_KEYS,
@@ -87,6 +91,8 @@ impl ModelVariant {
                         value.set(&meta.path, lit);
                     }
                 }
+            } else if meta.path == RELATIONSHIPS {
+                relationships.extend(super::container::parse_names(cx, &meta)?);
             } else {
                 unknown.report(cx, &meta)?;
             }
@@ -94,6 +100,7 @@ impl ModelVariant {
         });
         ModelVariant {
             value: value.get().map(|v| v.value),
+            relationships,
         }
     }
 }

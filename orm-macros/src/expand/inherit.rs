@@ -144,6 +144,9 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
     let inheritance = inheritance_impl(model, &p);
     let variant_impls = variant_impls(model, &p);
     let handle = discriminator_handle(model, &p);
+    let relation_handles = super::inherit_relations::handles(model, &p);
+    let relation_impls = super::inherit_relations::impls(model, &p);
+    let relation_list = super::inherit_relations::relation_list(model, &p);
     let custom_hooks = quote!(false #(|| <#tys as #p::PersistVariant>::CUSTOM_HOOKS)*);
     let each = |body: TokenStream| {
         quote! {
@@ -268,6 +271,7 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
 
             #inheritance
             #variant_impls
+            #relation_impls
 
             #[automatically_derived]
             impl #p::FromRow for #ident {
@@ -364,6 +368,8 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
             impl #p::Persist for #ident {
                 const CUSTOM_HOOKS: bool = #custom_hooks;
 
+                const RELATIONS: &'static [&'static dyn #p::RelationOps<Self>] = #relation_list;
+
                 fn column_param(&self, __idx: usize) -> #p::Option<#p::Param> {
                     #column_param
                 }
@@ -433,6 +439,7 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
         };
 
         #handle
+        #relation_handles
     }
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod db_enum;
 pub(crate) mod from_row;
 pub(crate) mod handles;
 pub(crate) mod inherit;
+pub(crate) mod inherit_relations;
 pub(crate) mod model;
 pub(crate) mod persist;
 pub(crate) mod relationship;

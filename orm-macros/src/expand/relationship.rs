@@ -130,8 +130,8 @@ fn relation_impl(model: &Model, field: &Field, rel: &Relationship, p: &TokenStre
                 #key_params
             }
 
-            fn slot(#this: &mut #parent) -> &mut #p::Related<Self::Value> {
-                &mut #this.#name
+            fn slot(#this: &mut #parent) -> #p::Option<&mut #p::Related<Self::Value>> {
+                #p::Some(&mut #this.#name)
             }
         }
     }

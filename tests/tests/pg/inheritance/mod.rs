@@ -5,5 +5,7 @@
 //!
 //! `joined_table`: a `staff` base table and one table per subtype (`chiefs`, `developers`).
 
+mod joined_filters;
+mod joined_relations;
 mod joined_table;
 mod single_table;
