@@ -263,7 +263,9 @@ fn main() {
     assert_eq!(__OrmRel_Category_parent::parent_key(&root), Some(1));
     assert_eq!(__OrmRel_Category_children::parent_key(&root), Some(1));
     let copy = root.clone();
-    __OrmRel_Category_parent::slot(&mut root).set(copy);
+    __OrmRel_Category_parent::slot(&mut root)
+        .expect("a plain model always has the field")
+        .set(copy);
     assert_eq!(root.parent.get().map(|p| p.id).ok(), Some(1));
 
     // Relationship fields are not columns.
@@ -287,7 +289,9 @@ fn main() {
     assert_eq!(__OrmRel_Order_reviewer::parent_key(&order), None);
     assert_eq!(__OrmRel_Order_lines::parent_key(&order), Some(7));
     assert_eq!(__OrmRel_Order_user::key_params(vec![1, 2]).len(), 1);
-    __OrmRel_Order_lines::slot(&mut order).set(Vec::new());
+    __OrmRel_Order_lines::slot(&mut order)
+        .expect("a plain model always has the field")
+        .set(Vec::new());
     assert!(order.lines.is_loaded());
 
     let shipment = Shipment {
