@@ -12,18 +12,19 @@ use crate::{Database, Result};
 
 impl Database {
     /// Starts the result cache's listener (once; later calls return at once), returning when
-    /// the server listens on the cache's [channel](crate::ResultCache::notify_channel). Until
-    /// then a cache with a channel serves and stores nothing, since other processes' commits
-    /// would go unseen. Does nothing without a cache or a channel. The listener stops when
-    /// every handle of the database is dropped.
+    /// the server listens on the cache's [channel](crate::ResultCache::notify_channel).
+    /// [`connect`](crate::DatabaseBuilder::connect) calls it; a database made with
+    /// [`build`](crate::DatabaseBuilder::build) needs it. Until then a cache with a channel
+    /// serves and stores nothing, since other processes' commits would go unseen. Does nothing
+    /// without a cache or a channel. The listener stops when every handle of the database is
+    /// dropped.
     ///
     /// ```no_run
     /// # use orm_postgres::{Database, ResultCache};
     /// # async fn run() -> orm_postgres::Result<()> {
     /// let db = Database::builder("postgres://localhost/app")
     ///     .result_cache(ResultCache::new().notify_channel("orm_cache"))
-    ///     .connect()
-    ///     .await?;
+    ///     .build()?;
     /// db.start_cache_listener().await?;
     /// # Ok(()) }
     /// ```

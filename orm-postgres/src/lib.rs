@@ -118,6 +118,7 @@ mod executor;
 mod explain;
 mod metrics;
 pub mod notify;
+mod open;
 mod pg_row;
 mod scoped;
 pub mod session;

@@ -419,15 +419,6 @@ impl DatabaseBuilder {
         self.build_all(&ProcessEnv)
     }
 
-    /// Builds the pool and opens one connection, so a bad URL, an unreachable server, a
-    /// refused certificate or a wrong password is reported here rather than at the first
-    /// query.
-    pub async fn connect(self) -> Result<Database> {
-        let db = self.build()?;
-        drop(db.checkout_primary(false).await?);
-        Ok(db)
-    }
-
     /// [`build`](Self::build) with the environment variables of `env`.
     pub(crate) fn build_in(self, env: &dyn Env) -> Result<Database> {
         if self.max_connections == 0 {

@@ -107,16 +107,6 @@ impl Database {
         DatabaseBuilder::new(url.into())
     }
 
-    /// Connects to `url` with the default settings, opening one connection to check it.
-    pub async fn connect(url: &str) -> Result<Database> {
-        Database::builder(url).connect().await
-    }
-
-    /// Connects to the URL in the `DATABASE_URL` environment variable.
-    pub async fn connect_env() -> Result<Database> {
-        Database::builder(database_url_from_env()?).connect().await
-    }
-
     /// How many statements this database (all its clones and transactions) has sent so far,
     /// including `BEGIN`/`COMMIT`; with replicas, those sent to the primary (each replica's
     /// are in [`replicas`](Database::replicas)). Compare two readings to count the queries of

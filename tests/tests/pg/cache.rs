@@ -183,15 +183,43 @@ async fn invalidations_travel_between_two_pools_over_notify() {
     let t = users_db().await;
     let users = add_users(&t.db, &["ann"]).await;
     let channel = format!("{}_cache", t.name());
-    let a = cached_db(&t, ResultCache::new().notify_channel(&channel)).await;
+    // Built, not connected: its listener waits to be started.
+    let a = Database::builder(t.admin_url())
+        .dbname(t.name())
+        .max_connections(4)
+        .result_cache(ResultCache::new().notify_channel(&channel))
+        .build()
+        .expect("built");
+    // Connected: it listens already.
     let b = cached_db(&t, ResultCache::new().notify_channel(&channel)).await;
     // Until its listener runs, a cache with a channel keeps nothing.
     names(&a).await;
     names(&a).await;
     assert_eq!((cache(&a).hits, cache(&a).misses), (0, 0));
     a.start_cache_listener().await.expect("listen a");
-    b.start_cache_listener().await.expect("listen b");
     a.start_cache_listener().await.expect("twice is once");
+    b.start_cache_listener()
+        .await
+        .expect("after connect, once more is nothing");
+
+    // B caches from the start, and hears of A's write.
+    names(&b).await;
+    names(&b).await;
+    assert_eq!((cache(&b).hits, cache(&b).misses), (1, 1));
+    a.execute(insert(&User::new("abe")))
+        .await
+        .expect("insert abe");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while names(&b).await != ["abe", "ann"] {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "B never heard of A's insert"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    a.execute(delete::<User>().filter(User::name.eq("abe")))
+        .await
+        .expect("delete abe");
     let orders = |db: Database| async move {
         db.fetch_all(select::<Order>().columns(Order::total).cached(MINUTE))
             .await
