@@ -170,3 +170,33 @@ impl<S: Statement> Statement for Cached<S> {
         Some(&self.policy)
     }
 }
+
+/// Asking for the result cache, or keeping a query out of it.
+impl<O, S> super::Select<O, S> {
+    /// This query with its result kept by the database's result cache (when it has one) for
+    /// at most `policy`'s time to live, or until a commit through the database writes a table
+    /// it reads. A [`Duration`](std::time::Duration) is a policy:
+    ///
+    /// ```no_run
+    /// # use std::time::Duration;
+    /// # use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::User;
+    /// let q = select::<User>().filter(User::name.eq("Jane")).cached(Duration::from_secs(30));
+    /// ```
+    pub fn cached(self, policy: impl Into<CachePolicy>) -> Cached<Self> {
+        Cached::new(self, policy)
+    }
+
+    /// This query run on the server every time: never served from, nor stored in, the result
+    /// cache, even when its model has a `#[model(cache_ttl = ...)]` or the database registered
+    /// it ([`CachePolicy::never`]).
+    ///
+    /// ```no_run
+    /// # use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::User;
+    /// let fresh = select::<User>().filter(User::name.eq("Jane")).no_cache();
+    /// ```
+    pub fn no_cache(self) -> Cached<Self> {
+        Cached::new(self, CachePolicy::never())
+    }
+}
