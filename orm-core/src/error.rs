@@ -510,17 +510,17 @@ impl Error {
 
     /// `true` for a row-count error where no row was found.
     pub fn is_not_found(&self) -> bool {
-        matches!(self.kind(), ErrorKind::RowCount { actual: 0, .. })
+        matches!(self.root().kind(), ErrorKind::RowCount { actual: 0, .. })
     }
 
     /// `true` for a unique-constraint violation (SQLSTATE 23505).
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self.kind(), ErrorKind::UniqueViolation(_))
+        matches!(self.root().kind(), ErrorKind::UniqueViolation(_))
     }
 
     /// `true` for a foreign-key violation (SQLSTATE 23503).
     pub fn is_foreign_key_violation(&self) -> bool {
-        matches!(self.kind(), ErrorKind::ForeignKeyViolation(_))
+        matches!(self.root().kind(), ErrorKind::ForeignKeyViolation(_))
     }
 
     /// `true` when running the same transaction again may succeed: serialization failure
@@ -536,7 +536,7 @@ impl Error {
     /// ```
     pub fn is_retryable(&self) -> bool {
         matches!(
-            self.kind(),
+            self.root().kind(),
             ErrorKind::SerializationFailure(_)
                 | ErrorKind::Deadlock(_)
                 | ErrorKind::ConnectionLost(_)
@@ -548,7 +548,7 @@ impl Error {
     /// `lock_timeout` (55P03), the client-side query timeout.
     pub fn is_timeout(&self) -> bool {
         matches!(
-            self.kind(),
+            self.root().kind(),
             ErrorKind::StatementTimeout(_)
                 | ErrorKind::LockTimeout(_)
                 | ErrorKind::QueryTimeout { .. }
@@ -558,7 +558,7 @@ impl Error {
     /// `true` when the connection was lost (the commit outcome may be unknown too).
     pub fn is_connection_lost(&self) -> bool {
         matches!(
-            self.kind(),
+            self.root().kind(),
             ErrorKind::ConnectionLost(_)
                 | ErrorKind::TransactionLost(_)
                 | ErrorKind::CommitUnknown(_)
@@ -584,7 +584,7 @@ impl Error {
     /// `NUMERIC` past `Decimal`'s 28 decimals, an infinite date into chrono): what the value was
     /// and what to read it as instead.
     pub fn value_out_of_range(&self) -> Option<&ValueOutOfRange> {
-        match self.kind() {
+        match self.root().kind() {
             ErrorKind::Decode { source, .. } => source.downcast_ref(),
             _ => None,
         }
@@ -634,23 +634,23 @@ impl Error {
 
     /// `true` for [`ErrorKind::StaleData`].
     pub fn is_stale_data(&self) -> bool {
-        matches!(self.kind(), ErrorKind::StaleData { .. })
+        matches!(self.root().kind(), ErrorKind::StaleData { .. })
     }
 
     /// `true` for [`ErrorKind::PendingRollback`].
     pub fn is_pending_rollback(&self) -> bool {
-        matches!(self.kind(), ErrorKind::PendingRollback { .. })
+        matches!(self.root().kind(), ErrorKind::PendingRollback { .. })
     }
 
     /// `true` for [`ErrorKind::ObjectInUse`]: a guard held on an object stopped a session
     /// operation (nothing was changed; drop the guard and call again).
     pub fn is_object_in_use(&self) -> bool {
-        matches!(self.kind(), ErrorKind::ObjectInUse { .. })
+        matches!(self.root().kind(), ErrorKind::ObjectInUse { .. })
     }
 
     /// `true` for [`ErrorKind::Validation`].
     pub fn is_validation(&self) -> bool {
-        matches!(self.kind(), ErrorKind::Validation { .. })
+        matches!(self.root().kind(), ErrorKind::Validation { .. })
     }
 
     /// A transaction-state error.

@@ -289,15 +289,25 @@ pub trait Executor: Acquire + Sync {
 }
 
 /// Compiles a statement with the criteria of the executor it runs on (a session's), unless it
-/// opted out; returns the criteria its relationship loads take.
+/// opted out; returns the criteria its relationship loads take. The criteria's
+/// [check](Criteria::check) runs first either way.
 fn compile_in<'e, E: Acquire + ?Sized, S: Statement>(
     executor: &'e E,
     statement: &S,
 ) -> (Option<&'e Criteria>, Result<crate::CompiledQuery>) {
-    match executor.criteria() {
-        Some(c) if statement.uses_criteria() => (Some(c), statement.compile_with(c)),
-        _ => (None, statement.compile()),
+    let criteria = executor.criteria();
+    let checked = checked(criteria, statement);
+    match criteria {
+        Some(c) if statement.uses_criteria() => {
+            (Some(c), checked.and_then(|()| statement.compile_with(c)))
+        }
+        _ => (None, checked.and_then(|()| statement.compile())),
     }
+}
+
+/// The [check](Criteria::check) of the executor's criteria, if it has some.
+fn checked<S: Statement>(criteria: Option<&Criteria>, statement: &S) -> Result<()> {
+    criteria.map_or(Ok(()), |c| c.check(statement.tree()))
 }
 
 pub(crate) use crate::call_site::Site;
@@ -415,10 +425,10 @@ pub(crate) fn execute_at<E: Executor + ?Sized, S: Statement>(
     statement: S,
     site: Site,
 ) -> impl Future<Output = Result<u64>> + Send {
-    let compiled = match ex.criteria() {
+    let compiled = checked(ex.criteria(), &statement).and_then(|()| match ex.criteria() {
         Some(c) if statement.uses_criteria() => statement.compile_discarding_rows(Some(c)),
         _ => statement.compile_discarding_rows(None),
-    };
+    });
     async move {
         let mut q = compiled?;
         on_conn!(ex, q, site, |conn| conn.execute(&q).await)

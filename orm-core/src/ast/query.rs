@@ -216,6 +216,15 @@ pub enum LockWait {
 }
 
 impl Query {
+    /// The query as a [`Tree`](super::Tree), for routing it (a sharded database finds its
+    /// shard key there).
+    pub fn tree(&self) -> super::Tree<'_> {
+        match self {
+            Query::Select(core) => super::Tree::Select(core),
+            Query::Compound(c) => super::Tree::Compound(c),
+        }
+    }
+
     /// See [`Node::requalify`].
     pub fn requalify(&mut self, from: &str, to: &'static str) {
         match self {

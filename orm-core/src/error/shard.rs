@@ -60,8 +60,10 @@ pub enum ShardError {
         shards: Vec<String>,
     },
     /// A shard's server could not be reached (connect refused, pool timeout, connection lost,
-    /// no answer in time). The source is the driver's error. On the other shards nothing was
-    /// written by this call.
+    /// also inside a transaction or during its commit, no answer in time). The source is the
+    /// error from its server or pool, whose kind [`Error::root`](super::Error::root) reaches
+    /// (a commit whose outcome is unknown stays `CommitUnknown` there). On the other shards
+    /// nothing was written by this call.
     #[error("shard `{shard}` is unavailable: {source}")]
     Unavailable {
         /// The shard's name.
@@ -70,8 +72,9 @@ pub enum ShardError {
         #[source]
         source: super::Error,
     },
-    /// A statement run on several shards (`fan_out`) failed on one of them with any other
-    /// error (a constraint, a decode error): its name and the error.
+    /// A statement failed on a shard with any other error (a constraint, a decode error, a
+    /// row count): its name and the error, whose kind [`Error::root`](super::Error::root)
+    /// reaches (the predicates such as `is_unique_violation` look through).
     #[error("on shard `{shard}`: {source}")]
     OnShard {
         /// The shard's name.
@@ -83,6 +86,21 @@ pub enum ShardError {
     /// A shard was named that the database does not have. Nothing was sent.
     #[error("no shard is named `{0}`")]
     UnknownShard(String),
+    /// A session on one shard (`Sharded::session_for`, `session_on`) ran a statement whose
+    /// shard key is on another shard (or several): it would have read or changed nothing
+    /// there, so it is refused. A statement that does not fix the key runs on the session's
+    /// shard. Nothing was sent.
+    #[error(
+        "the session runs on shard `{session}`, and the statement's `{table}` rows are on {shards:?}: open a session there (`session_for`), or run it with `Sharded::fetch_*` / `fan_out()`"
+    )]
+    WrongShard {
+        /// The sharded table the statement reads or writes.
+        table: &'static str,
+        /// The session's shard.
+        session: String,
+        /// The shards the statement's key values are on.
+        shards: Vec<String>,
+    },
 }
 
 impl ShardError {
@@ -93,6 +111,70 @@ impl ShardError {
             ShardError::Unavailable { shard, .. } | ShardError::OnShard { shard, .. } => {
                 Some(shard)
             }
+            _ => None,
+        }
+    }
+}
+
+impl super::Error {
+    /// `self` as it happened on shard `shard`: [`Unavailable`](ShardError::Unavailable) when
+    /// its server could not be reached (connect, pool timeout, connection lost, also inside a
+    /// transaction or during its commit, no answer in time), [`OnShard`](ShardError::OnShard)
+    /// for any other error; a [`ShardError`] already
+    /// names its shards and stays as it is.
+    ///
+    /// ```
+    /// use orm_core::{DbError, Error, ErrorKind, ShardError};
+    ///
+    /// let err = Error::from_db(DbError::new("23505", "duplicate key value")).on_shard("eu");
+    /// assert!(matches!(err.kind(), ErrorKind::Shard(ShardError::OnShard { .. })));
+    /// assert_eq!(err.shard(), Some("eu"));
+    /// assert!(err.is_unique_violation()); // the predicates look through
+    /// assert!(matches!(err.root().kind(), ErrorKind::UniqueViolation(_)));
+    /// ```
+    pub fn on_shard(self, shard: &str) -> super::Error {
+        use super::ErrorKind;
+        let shard = shard.to_owned();
+        match self.kind() {
+            ErrorKind::Shard(_) => self,
+            ErrorKind::Connect { .. }
+            | ErrorKind::PoolTimeout(_)
+            | ErrorKind::ConnectionLost(_)
+            | ErrorKind::TransactionLost(_)
+            | ErrorKind::CommitUnknown(_)
+            | ErrorKind::ReconnectFailed { .. }
+            | ErrorKind::QueryTimeout { .. } => ShardError::Unavailable {
+                shard,
+                source: self,
+            }
+            .into(),
+            _ => ShardError::OnShard {
+                shard,
+                source: self,
+            }
+            .into(),
+        }
+    }
+
+    /// The error beneath the wrappers that only say which shard it happened on
+    /// ([`OnShard`](ShardError::OnShard), [`Unavailable`](ShardError::Unavailable)); `self`
+    /// for any other. The predicates (`is_unique_violation`, `is_not_found`, `is_retryable`,
+    /// ...), [`db_error`](Self::db_error) and [`sqlstate`](Self::sqlstate) look through
+    /// them already; match on `err.root().kind()` for the precise kind.
+    pub fn root(&self) -> &super::Error {
+        match self.kind() {
+            super::ErrorKind::Shard(
+                ShardError::Unavailable { source, .. } | ShardError::OnShard { source, .. },
+            ) => source.root(),
+            _ => self,
+        }
+    }
+
+    /// The shard the error happened on, when a sharded database's call or session failed
+    /// there (see [`ShardError::shard`]).
+    pub fn shard(&self) -> Option<&str> {
+        match self.kind() {
+            super::ErrorKind::Shard(e) => e.shard(),
             _ => None,
         }
     }

@@ -104,8 +104,12 @@ pub fn run_loads<'a, P: Send>(
 }
 
 /// Compiles a loader query, with the runner's criteria (the query itself stays as it is: it
-/// becomes the parent query of nested subquery loads, which take the criteria themselves).
+/// becomes the parent query of nested subquery loads, which take the criteria themselves),
+/// after their check.
 pub(crate) fn compile_query(q: &Query, criteria: Option<&Criteria>) -> Result<CompiledQuery> {
+    if let Some(c) = criteria {
+        c.check(Some(q.tree()))?;
+    }
     let mut w = SqlWriter::new();
     match criteria {
         None => compile::write_query(&mut w, q),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::ast::{
     BinOp, Child, Cte, DeleteCore, FromItem, InsertCore, InsertSource, JoinKind, JoinOn, Query,
-    SelectCore, UpdateCore,
+    SelectCore, Tree, UpdateCore,
 };
 use crate::compile::fk_condition;
 use crate::error::{Error, Result};
@@ -54,13 +54,22 @@ use crate::model::Model;
 /// A model may carry its own condition, `#[model(criteria = path)]` (see the derive's docs):
 /// every `Criteria` applies it too, `AND`ed with any added here, until
 /// [`remove`](Self::remove) takes it off.
+///
+/// Criteria may also carry a [check](Self::set_check) that every statement run with them
+/// passes before it is sent, relationship loads included: how a sharded session refuses a
+/// statement whose shard key is on another shard.
 #[derive(Clone, Default)]
 pub struct Criteria {
     /// One condition per table, written over the table's own name.
     entries: Vec<(TableRef, Node)>,
     /// The tables whose model's own criteria are off.
     removed: Vec<TableRef>,
+    /// What every statement run with the criteria must pass.
+    check: Option<StatementCheck>,
 }
+
+/// A check of a statement's tree before it is sent: see [`Criteria::set_check`].
+pub type StatementCheck = Arc<dyn Fn(Tree<'_>) -> Result<()> + Send + Sync>;
 
 impl std::fmt::Debug for Criteria {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -121,6 +130,38 @@ impl Criteria {
             self.removed.push(key);
         }
         self.entries.len() != before || own
+    }
+
+    /// Sets the check every statement run with these criteria passes first (replacing any):
+    /// the session runs it on the tree of each statement it sends, relationship loads
+    /// included, and also on statements that opted out of the conditions
+    /// (`without_criteria()`); an error refuses the statement, with nothing sent. Raw SQL has
+    /// no tree and is not checked; neither is the flush (it has its own hooks,
+    /// `Session::on_before_flush`).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// use orm_core::stmt::Criteria;
+    /// use orm_core::ast::Tree;
+    /// # use orm_core::__doc_fixture::User;
+    /// let mut criteria = Criteria::new();
+    /// criteria.set_check(|tree| match tree {
+    ///     Tree::Delete(..) => Err(orm_core::Error::invalid_statement("no deletes here")),
+    ///     _ => Ok(()),
+    /// });
+    /// assert!(criteria.check(delete::<User>().tree()).is_err());
+    /// assert!(criteria.check(select::<User>().tree()).is_ok());
+    /// ```
+    pub fn set_check(&mut self, check: impl Fn(Tree<'_>) -> Result<()> + Send + Sync + 'static) {
+        self.check = Some(Arc::new(check));
+    }
+
+    /// Runs the [check](Self::set_check) on a statement's tree (`None`, raw SQL, passes).
+    pub fn check(&self, tree: Option<Tree<'_>>) -> Result<()> {
+        match (&self.check, tree) {
+            (Some(check), Some(tree)) => check(tree),
+            _ => Ok(()),
+        }
     }
 
     /// Whether `M` has a condition (its own, or one added here).

@@ -24,7 +24,7 @@ mod update;
 pub use crate::row::NullableRow;
 pub use cached::{CachePolicy, Cached};
 pub use compound::Compound;
-pub use criteria::Criteria;
+pub use criteria::{Criteria, StatementCheck};
 pub use delete::{Delete, delete, delete_model};
 pub use derived::{Anonymous, Derived as DerivedTable, DerivedName, NamedDerived};
 pub use insert::{

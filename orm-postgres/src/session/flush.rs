@@ -54,6 +54,7 @@ impl Session {
                 Ok(false) => return Ok(()),
                 Ok(true) => continue,
                 Err((e, sent)) => {
+                    let e = self.named(e);
                     if sent {
                         self.failed = Some(failure(&e));
                     }
@@ -134,7 +135,7 @@ impl Session {
                 // guard holds cannot be restored now: the unit of work remembers it and the
                 // session requires a rollback, which restores it.
                 let _ = self.uow.rolled_back();
-                return Err(e);
+                return Err(self.named(e));
             }
         }
         self.uow.committed(self.options.expire_on_commit);
@@ -163,7 +164,7 @@ impl Session {
         // A guard taken meanwhile (by another thread) leaves objects to restore: the session
         // then refuses work until the next rollback, which restores them.
         let restored = self.uow.rolled_back();
-        result.and(restored)
+        result.map_err(|e| self.named(e)).and(restored)
     }
 
     /// Starts a nested transaction (a `SAVEPOINT`), flushing first: rolling it back undoes

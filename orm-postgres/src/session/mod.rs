@@ -103,6 +103,8 @@ pub struct Session {
     after_commit: Vec<AfterCommit>,
     /// The global criteria of its statements (see `criteria.rs`).
     criteria: Arc<Criteria>,
+    /// The shard it runs on, on a sharded database: its errors name it.
+    shard: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -134,6 +136,27 @@ impl Session {
             before_flush: Vec::new(),
             after_commit: Vec::new(),
             criteria: db.shared_criteria(),
+            shard: None,
+        }
+    }
+
+    /// Makes this a session on shard `shard` of a sharded database: every statement it sends
+    /// passes `check` first (see [`Criteria::set_check`]), and its errors name the shard
+    /// ([`Error::on_shard`]).
+    pub(crate) fn pin_to_shard(
+        &mut self,
+        shard: &str,
+        check: impl Fn(orm_core::ast::Tree<'_>) -> Result<()> + Send + Sync + 'static,
+    ) {
+        Arc::make_mut(&mut self.criteria).set_check(check);
+        self.shard = Some(shard.into());
+    }
+
+    /// `e`, naming the session's shard if it has one.
+    fn named(&self, e: Error) -> Error {
+        match &self.shard {
+            Some(shard) => e.on_shard(shard),
+            None => e,
         }
     }
 
@@ -167,7 +190,8 @@ impl Session {
     /// Records a failure inside the transaction (unless it happened before the server saw
     /// anything).
     fn fail(&mut self, e: Error) -> Error {
-        if !is_client_side(&e) && self.tx.is_some() {
+        let e = self.named(e);
+        if !is_client_side(e.root()) && self.tx.is_some() {
             self.failed = Some(failure(&e));
         }
         e
@@ -176,7 +200,10 @@ impl Session {
     /// The session's transaction, begun if needed.
     async fn tx(&mut self) -> Result<&Transaction<'static>> {
         if self.tx.is_none() {
-            self.tx = Some(self.db.begin_with(self.options.tx).await?);
+            match self.db.begin_with(self.options.tx).await {
+                Ok(tx) => self.tx = Some(tx),
+                Err(e) => return Err(self.named(e)),
+            }
         }
         self.tx
             .as_ref()
@@ -258,6 +285,8 @@ fn is_client_side(e: &Error) -> bool {
             | ErrorKind::PendingRollback { .. }
             | ErrorKind::ObjectInUse { .. }
             | ErrorKind::CopyNeedsReturning { .. }
+            // At the root (beneath `OnShard`), a shard error is a refusal before sending.
+            | ErrorKind::Shard(_)
     )
 }
 

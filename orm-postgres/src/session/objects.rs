@@ -122,6 +122,7 @@ impl Session {
         S: Statement<Row = M>,
     {
         self.check()?;
+        self.criteria.check(query.tree())?;
         self.autoflush().await?;
         if load_plan(&query).is_some() {
             // Relationship loads fill the rows' fields first; the session then links them.
@@ -213,6 +214,7 @@ impl Session {
         let site = Location::caller();
         async move {
             self.check()?;
+            self.criteria.check(statement.tree())?;
             self.autoflush().await?;
             let criteria = self.criteria.clone();
             let r = fetch_all_at(&self.filtered(&criteria).await?, statement, site).await;
@@ -229,6 +231,7 @@ impl Session {
         let site = Location::caller();
         async move {
             self.check()?;
+            self.criteria.check(statement.tree())?;
             self.autoflush().await?;
             let criteria = self.criteria.clone();
             let r = fetch_one_at(&self.filtered(&criteria).await?, statement, site).await;
@@ -245,6 +248,7 @@ impl Session {
         let site = Location::caller();
         async move {
             self.check()?;
+            self.criteria.check(statement.tree())?;
             self.autoflush().await?;
             let criteria = self.criteria.clone();
             let r = fetch_optional_at(&self.filtered(&criteria).await?, statement, site).await;
@@ -257,6 +261,7 @@ impl Session {
     /// objects it changes are not refreshed (expire them, or use `refresh`).
     pub async fn execute<S: Statement>(&mut self, statement: S) -> Result<u64> {
         self.check()?;
+        self.criteria.check(statement.tree())?;
         self.autoflush().await?;
         let criteria = self.criteria.clone();
         let r = self.filtered(&criteria).await?.execute(statement).await;
@@ -302,11 +307,9 @@ impl Session {
     {
         self.check()?;
         let pk = self.uow.columns_of(object, "load_deferred")?.pk();
-        let r = self
-            .tx()
-            .await?
-            .fetch_optional(select::<M>().load_only(column).filter(pk_filter::<M>(pk)))
-            .await;
+        let query = select::<M>().load_only(column).filter(pk_filter::<M>(pk));
+        self.criteria.check(query.tree())?;
+        let r = self.tx().await?.fetch_optional(query).await;
         match r.map_err(|e| self.fail(e))? {
             Some(row) => self.uow.fill_deferred(object, &row),
             None => Err(Error::object_state(format!(

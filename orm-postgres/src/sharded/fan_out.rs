@@ -1,11 +1,10 @@
 //! [`FanOut`]: a query run on several shards at once, its rows merged.
 
 use futures_util::future::join_all;
-use orm_core::ShardError;
 use orm_core::shard::{self, FanOutQuery, SortValue};
 
 use super::Sharded;
-use crate::{Decode, Error, ErrorKind, Result, Select, Statement};
+use crate::{Decode, Error, Result, Select, Statement};
 use orm_core::Row;
 
 /// A `SELECT` run on every shard concurrently (or only on those its filter fixes, when
@@ -23,8 +22,8 @@ use orm_core::Row;
 ///   shard's rows, so `select(func::count_star())` gives one count per shard (sum them), and
 ///   a `GROUP BY` gives a group per shard and key. `DISTINCT` is per shard too.
 /// - **Errors:** by default a failure on any shard fails the call, naming the shard
-///   ([`Unavailable`](ShardError::Unavailable) when its server cannot be reached,
-///   [`OnShard`](ShardError::OnShard) otherwise); [`fetch_all_partial`](FanOut::fetch_all_partial)
+///   ([`Unavailable`](crate::ShardError::Unavailable) when its server cannot be reached,
+///   [`OnShard`](crate::ShardError::OnShard) otherwise); [`fetch_all_partial`](FanOut::fetch_all_partial)
 ///   returns the other shards' rows with the failures listed.
 /// - Relationship loads are refused (run them per shard, where related rows live with
 ///   their parent).
@@ -86,7 +85,7 @@ impl<'a> FanOut<'a> {
         for (i, outcome) in join_all(runs).await {
             match outcome {
                 Ok(rows) => merged.extend(rows),
-                Err(e) => failed.push((inner.names[i].clone(), self.named(i, e))),
+                Err(e) => failed.push((inner.names[i].clone(), self.sharded.on_shard(i, e))),
             }
         }
         Ok(FanOutRows {
@@ -97,37 +96,15 @@ impl<'a> FanOut<'a> {
 
     /// The shards to ask: those the filter fixes, else all.
     fn targets<O: Decode, S>(&self, query: &Select<O, S>) -> Result<Vec<usize>> {
-        let all = || (0..self.sharded.inner.names.len()).collect();
-        let Some(tree) = query.tree() else {
-            return Ok(all());
+        let inner = &self.sharded.inner;
+        let fixed = match query.tree() {
+            Some(tree) => inner.key_shards(tree)?,
+            None => None,
         };
-        let routed = match shard::route(tree) {
-            Ok(r) => r,
-            Err(e) if matches!(e.kind(), ErrorKind::Shard(ShardError::NotRoutable { .. })) => {
-                return Ok(all());
-            }
-            Err(e) => return Err(e),
-        };
-        match routed.shards(&self.sharded.inner.map, &self.sharded.name_refs()) {
-            Ok(shards) => Ok(shards),
-            Err(e) if matches!(e.kind(), ErrorKind::Shard(ShardError::KeyMissing { .. })) => {
-                Ok(all())
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// `e` from shard `i`, naming it.
-    fn named(&self, i: usize, e: Error) -> Error {
-        let e = self.sharded.on_shard(i, e);
-        if matches!(e.kind(), ErrorKind::Shard(ShardError::Unavailable { .. })) {
-            return e;
-        }
-        ShardError::OnShard {
-            shard: self.sharded.inner.names[i].clone(),
-            source: e,
-        }
-        .into()
+        Ok(match fixed {
+            Some((_, shards)) => shards,
+            None => (0..inner.names.len()).collect(),
+        })
     }
 }
 

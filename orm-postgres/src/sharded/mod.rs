@@ -198,7 +198,7 @@ impl Sharded {
 
     /// The shards' names, borrowed, for the Core's functions.
     fn name_refs(&self) -> Vec<&str> {
-        self.inner.names.iter().map(String::as_str).collect()
+        self.inner.name_refs()
     }
 
     fn index_of(&self, name: &str) -> Result<usize> {
@@ -266,20 +266,32 @@ impl Sharded {
         }
     }
 
-    /// `e`, from shard `i`: an [`Unavailable`](ShardError::Unavailable) error naming it when
-    /// its server could not be reached, else as it is.
+    /// `e`, from shard `i`, naming it (see [`Error::on_shard`]).
     fn on_shard(&self, i: usize, e: Error) -> Error {
-        match e.kind() {
-            ErrorKind::Connect { .. }
-            | ErrorKind::PoolTimeout(_)
-            | ErrorKind::ConnectionLost(_)
-            | ErrorKind::ReconnectFailed { .. }
-            | ErrorKind::QueryTimeout { .. } => ShardError::Unavailable {
-                shard: self.inner.names[i].clone(),
-                source: e,
+        e.on_shard(&self.inner.names[i])
+    }
+}
+
+impl Inner {
+    /// The shards' names, borrowed, for the Core's functions.
+    fn name_refs(&self) -> Vec<&str> {
+        self.names.iter().map(String::as_str).collect()
+    }
+
+    /// The shards (ascending) a statement's key values are on, with its sharded table;
+    /// `None` when it fixes no key or reads no sharded table.
+    fn key_shards(&self, tree: Tree<'_>) -> Result<Option<(&'static str, Vec<usize>)>> {
+        let routed = match shard::route(tree) {
+            Ok(r) => r,
+            Err(e) if matches!(e.kind(), ErrorKind::Shard(ShardError::NotRoutable { .. })) => {
+                return Ok(None);
             }
-            .into(),
-            _ => e,
+            Err(e) => return Err(e),
+        };
+        if routed.keys.is_none() {
+            return Ok(None);
         }
+        let shards = routed.shards(&self.map, &self.name_refs())?;
+        Ok(Some((routed.table.name, shards)))
     }
 }

@@ -2,6 +2,7 @@
 
 use deadpool_postgres::tokio_postgres::types::ToSql;
 use orm_core::ShardError;
+use orm_core::ast::Tree;
 use orm_core::session::UnitOfWork;
 
 use super::{Inner, Sharded};
@@ -39,14 +40,32 @@ impl Sharded {
         let mut session = self.inner.dbs[i].session();
         let inner = self.inner.clone();
         session.on_before_flush(move |uow| inner.check_flush(uow, i));
+        let inner = self.inner.clone();
+        session.pin_to_shard(&self.inner.names[i], move |tree| {
+            inner.check_statement(tree, i)
+        });
         session
     }
 }
 
 impl Inner {
+    /// Refuses a statement of a session on shard `i` whose shard key is on another shard. One
+    /// that fixes no key (or reads no sharded table) runs on the session's shard.
+    fn check_statement(&self, tree: Tree<'_>, i: usize) -> Result<()> {
+        match self.key_shards(tree)? {
+            Some((table, shards)) if shards != [i] => Err(ShardError::WrongShard {
+                table,
+                session: self.names[i].clone(),
+                shards: shards.iter().map(|j| self.names[*j].clone()).collect(),
+            }
+            .into()),
+            _ => Ok(()),
+        }
+    }
+
     /// Refuses a flush on shard `i` that would write an object of another shard.
     fn check_flush(&self, uow: &mut UnitOfWork, i: usize) -> Result<()> {
-        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+        let names = self.name_refs();
         let mut shards = vec![self.names[i].clone()];
         let mut table = None;
         for (t, key) in uow.pending_shard_keys()? {
