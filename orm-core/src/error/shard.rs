@@ -86,6 +86,21 @@ pub enum ShardError {
     /// A shard was named that the database does not have. Nothing was sent.
     #[error("no shard is named `{0}`")]
     UnknownShard(String),
+    /// A write run on every shard (`FanOut::execute`) failed on some of them and committed on
+    /// the others: a write on several shards is not atomic. Lists both, so the caller knows
+    /// what to retry (make such writes idempotent).
+    #[error(
+        "the write failed on {} and committed on {:?} (a write on every shard is not atomic across shards): {}",
+        failed_shards(failed),
+        done_shards(done),
+        first_error(failed)
+    )]
+    PartialWrite {
+        /// Each shard that failed, with its error (naming it).
+        failed: Vec<(String, super::Error)>,
+        /// Each shard that committed, with its count of rows changed.
+        done: Vec<(String, u64)>,
+    },
     /// A session on one shard (`Sharded::session_for`, `session_on`) ran a statement whose
     /// shard key is on another shard (or several): it would have read or changed nothing
     /// there, so it is refused. A statement that does not fix the key runs on the session's
@@ -105,15 +120,33 @@ pub enum ShardError {
 
 impl ShardError {
     /// The shard the error happened on, for [`Unavailable`](ShardError::Unavailable) and
-    /// [`OnShard`](ShardError::OnShard).
+    /// [`OnShard`](ShardError::OnShard) (the first that failed, for
+    /// [`PartialWrite`](ShardError::PartialWrite)).
     pub fn shard(&self) -> Option<&str> {
         match self {
             ShardError::Unavailable { shard, .. } | ShardError::OnShard { shard, .. } => {
                 Some(shard)
             }
+            ShardError::PartialWrite { failed, .. } => failed.first().map(|(s, _)| s.as_str()),
             _ => None,
         }
     }
+}
+
+fn failed_shards(failed: &[(String, super::Error)]) -> String {
+    let names: Vec<&str> = failed.iter().map(|(s, _)| s.as_str()).collect();
+    format!("{names:?}")
+}
+
+fn done_shards(done: &[(String, u64)]) -> Vec<&str> {
+    done.iter().map(|(s, _)| s.as_str()).collect()
+}
+
+fn first_error(failed: &[(String, super::Error)]) -> String {
+    failed
+        .first()
+        .map(|(_, e)| e.to_string())
+        .unwrap_or_default()
 }
 
 impl super::Error {

@@ -1,7 +1,7 @@
 //! [`Sharded`]: one database spread over several servers by a shard key.
 //!
 //! - `mod.rs`: the type, its builder, naming shards, and single-shard statements;
-//! - `fan_out.rs`: [`FanOut`], a query run on every shard and merged;
+//! - `fan_out/`: [`FanOut`], reads run on every shard and merged, writes run on every shard;
 //! - `session.rs`: sessions on one shard, whose flushes stay on it.
 //!
 //! Routing itself (where a statement fixes its key, which shard a key is on) has no IO and
@@ -10,7 +10,7 @@
 mod fan_out;
 mod session;
 
-pub use fan_out::{FanOut, FanOutRows};
+pub use fan_out::{FanOut, FanOutRows, ShardCounts};
 
 use std::panic::Location;
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 //! connection, hash, range and list maps, fan-out with ordering and limits, refusals raised
 //! before anything is sent, sessions whose flush would span shards, and a shard that is down.
 
+mod fan_out;
 mod sessions;
 
 use std::sync::OnceLock;

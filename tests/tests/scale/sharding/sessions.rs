@@ -33,7 +33,7 @@ pub struct Invoice {
     pub tenant: Related<Tenant>,
 }
 
-fn tenant(id: i64, name: &str) -> Tenant {
+pub(super) fn tenant(id: i64, name: &str) -> Tenant {
     Tenant {
         id,
         name: name.into(),
@@ -41,7 +41,7 @@ fn tenant(id: i64, name: &str) -> Tenant {
     }
 }
 
-fn invoice(id: i64, tenant_id: i64, amount: i32) -> Invoice {
+pub(super) fn invoice(id: i64, tenant_id: i64, amount: i32) -> Invoice {
     Invoice {
         id,
         tenant_id,
@@ -51,7 +51,7 @@ fn invoice(id: i64, tenant_id: i64, amount: i32) -> Invoice {
 }
 
 /// Creates the tenants and invoices tables on a shard's server.
-async fn create_tables(db: &Database) {
+pub(super) async fn create_tables(db: &Database) {
     db.batch_execute("DROP TABLE IF EXISTS sharded_invoices, sharded_tenants")
         .await
         .expect("drop");
