@@ -31,8 +31,11 @@ use crate::{Database, Error, ErrorKind, Model, Result, RowOf, Statement};
 /// rules); one that fixes no key is a [`KeyMissing`](ShardError::KeyMissing) error, sent
 /// nowhere, unless it is run on every shard with [`fan_out`](Sharded::fan_out). Nothing ever
 /// spans shards in one transaction: a statement or flush whose rows are on several shards is
-/// a [`CrossShard`](ShardError::CrossShard) error, raised before anything is sent. A shard
-/// that cannot be reached is an [`Unavailable`](ShardError::Unavailable) error naming it.
+/// a [`CrossShard`](ShardError::CrossShard) error, raised before anything is sent. Errors
+/// from a shard name it: [`Unavailable`](ShardError::Unavailable) when its server cannot be
+/// reached, [`OnShard`](ShardError::OnShard) otherwise (see [`Error::on_shard`]; the
+/// predicates such as `is_unique_violation` look through, and [`Error::root`] is the error's
+/// own kind).
 ///
 /// ```no_run
 /// use orm_postgres::prelude::*;

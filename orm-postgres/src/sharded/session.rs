@@ -10,10 +10,18 @@ use crate::{Model, Result, Session};
 
 impl Sharded {
     /// A session on the shard holding `M`'s rows whose shard key is `key` (`&7_i64`): its
-    /// queries and its transaction run there. Every flush first checks that each object it
-    /// would write (new, changed, deleted) of a sharded model belongs to this shard, and
-    /// refuses the whole flush with a [`CrossShard`](ShardError::CrossShard) error naming the
-    /// shards otherwise: nothing is sent, and the objects stay pending (expunge or fix them).
+    /// queries and its transaction run there.
+    ///
+    /// - Every statement it sends (`get`, `all`, `fetch_*`, `execute`, relationship loads,
+    ///   `refresh`) is routed first: one whose shard key is on another shard is refused with
+    ///   a [`WrongShard`](ShardError::WrongShard) error, nothing sent (it would find nothing
+    ///   here); one that fixes no key runs here. Raw SQL and statements run on
+    ///   [`Session::connection`] are not checked.
+    /// - Every flush first checks that each object it would write (new, changed, deleted) of
+    ///   a sharded model belongs to this shard, and refuses the whole flush with a
+    ///   [`CrossShard`](ShardError::CrossShard) error naming the shards otherwise: nothing is
+    ///   sent, and the objects stay pending (expunge or fix them).
+    /// - Its errors name the shard ([`Error::on_shard`](crate::Error::on_shard)).
     ///
     /// ```no_run
     /// # use orm_postgres::prelude::*;

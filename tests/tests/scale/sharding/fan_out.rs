@@ -264,3 +264,18 @@ async fn fan_out_loads_relationships_on_each_parents_shard() {
             .map(|(i, n)| (i, n.to_string()))
     );
 }
+
+/// The README's fan-out lines, compiled (the tests above run them).
+#[allow(dead_code)]
+async fn readme_lines(sharded: Sharded, cursor: Option<i64>) -> orm_postgres::Result<()> {
+    let page = sharded
+        .fan_out()
+        .fetch_page(select::<Order>().keyset(Order::id).after(cursor).limit(100))
+        .await?;
+    let counts = sharded
+        .fan_out()
+        .execute(delete::<Order>().filter(Order::total.eq(0)))
+        .await?;
+    let _ = (page, counts);
+    Ok(())
+}
