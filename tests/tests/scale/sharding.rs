@@ -76,6 +76,23 @@ fn sharded(eu: &Database, us: &Database, map: ShardMap) -> Sharded {
         .expect("sharded")
 }
 
+/// Tenants below 100 on "up" (`up`), the others on "down": a port nothing listens on.
+fn up_and_down(up: &Database) -> Sharded {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let down = Database::builder(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .expect("build");
+    Sharded::builder()
+        .shard("up", up.clone())
+        .shard("down", down)
+        .map(ShardMap::ranges().range(..100, "up").range(100.., "down"))
+        .build()
+        .expect("sharded")
+}
+
 /// The ids of the rows a server holds, read through its own connection.
 async fn ids_on(db: &Database) -> Vec<i64> {
     db.fetch_all(query::<i64>("SELECT id FROM sharded_orders ORDER BY id"))
@@ -350,20 +367,7 @@ async fn a_session_flush_spanning_shards_is_refused_with_nothing_written() {
 async fn a_shard_that_is_down_is_named_and_nothing_is_written_elsewhere() {
     let _turn = turn().await;
     let (eu, _us) = fresh_shards().await;
-    // "down" points at a port nothing listens on.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = closed.local_addr().expect("addr").port();
-    drop(closed);
-    let down = Database::builder(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
-        .connect_timeout(std::time::Duration::from_secs(2))
-        .build()
-        .expect("build");
-    let db = Sharded::builder()
-        .shard("up", eu.clone())
-        .shard("down", down)
-        .map(ShardMap::ranges().range(..100, "up").range(100.., "down"))
-        .build()
-        .expect("sharded");
+    let db = up_and_down(&eu);
     db.execute(insert(&order(1, 1, 10))).await.expect("up");
 
     let err = db

@@ -3,7 +3,6 @@
 //! shard each parent row came from. Rows and statements are counted on each server.
 
 use orm_postgres::prelude::*;
-use orm_postgres::shard::ShardMap;
 use orm_postgres::stmt::Desc;
 use orm_postgres::{ErrorKind, ShardError, Sharded};
 
@@ -138,19 +137,7 @@ async fn execute_writes_on_every_shard_and_counts_per_shard() {
 async fn a_fan_out_write_with_a_shard_down_reports_what_committed() {
     let _turn = turn().await;
     let (eu, _us) = fresh_shards().await;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = closed.local_addr().expect("addr").port();
-    drop(closed);
-    let down = Database::builder(format!("postgres://postgres@127.0.0.1:{port}/postgres"))
-        .connect_timeout(std::time::Duration::from_secs(2))
-        .build()
-        .expect("build");
-    let db = Sharded::builder()
-        .shard("up", eu.clone())
-        .shard("down", down)
-        .map(ShardMap::ranges().range(..100, "up").range(100.., "down"))
-        .build()
-        .expect("sharded");
+    let db = super::up_and_down(&eu);
     for id in 1..=3 {
         db.execute(insert(&order(id, 1, 5))).await.expect("insert");
     }
