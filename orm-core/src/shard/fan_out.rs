@@ -62,7 +62,9 @@ impl FanOutQuery {
         }
     }
 
-    fn compare(&self, a: &[SortValue], b: &[SortValue]) -> CmpOrdering {
+    /// How two rows' sort values compare in the query's `ORDER BY` (what
+    /// [`merge`](Self::merge) sorts by; a streaming merge picks the least head with it).
+    pub fn compare(&self, a: &[SortValue], b: &[SortValue]) -> CmpOrdering {
         for ((key, x), y) in self.order.iter().zip(a).zip(b) {
             let o = match (x, y) {
                 (SortValue::Null, SortValue::Null) => CmpOrdering::Equal,

@@ -10,7 +10,7 @@
 mod fan_out;
 mod session;
 
-pub use fan_out::{FanOut, FanOutRows, ShardCounts};
+pub use fan_out::{FanOut, FanOutRows, FanOutStream, ShardCounts};
 
 use std::panic::Location;
 use std::sync::Arc;

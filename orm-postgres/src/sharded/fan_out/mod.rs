@@ -3,10 +3,13 @@
 //! - `mod.rs`: reads, their rows merged ([`fetch_all`](FanOut::fetch_all),
 //!   [`fetch_all_partial`](FanOut::fetch_all_partial), [`fetch_page`](FanOut::fetch_page)),
 //!   and their relationship loads, run on each row's own shard;
+//! - `stream.rs`: [`stream`](FanOut::stream), the rows merged as they arrive;
 //! - `write.rs`: [`execute`](FanOut::execute), an `UPDATE` or `DELETE` on every shard.
 
+mod stream;
 mod write;
 
+pub use stream::FanOutStream;
 pub use write::ShardCounts;
 
 use futures_util::future::join_all;
@@ -23,8 +26,8 @@ use crate::{Decode, Error, Result, Select, Statement};
 /// Statements run on every shard concurrently (or only on those their filter fixes, when
 /// `is_in` names keys of several): from [`Sharded::fan_out`].
 ///
-/// Reads ([`fetch_all`](FanOut::fetch_all), [`fetch_page`](FanOut::fetch_page)) merge the
-/// shards' rows:
+/// Reads ([`fetch_all`](FanOut::fetch_all), [`fetch_page`](FanOut::fetch_page),
+/// [`stream`](FanOut::stream)) merge the shards' rows:
 /// - **Order and limits** apply to the merged rows: each shard is sent the query with its
 ///   `ORDER BY` expressions as hidden trailing columns, `LIMIT limit + offset` and no
 ///   `OFFSET`; the rows are sorted by those values in Rust and cut. Exact for integers,

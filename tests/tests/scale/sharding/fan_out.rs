@@ -69,6 +69,83 @@ async fn fetch_page_walks_keyset_pages_merged_across_shards() {
 }
 
 #[tokio::test]
+async fn stream_merges_the_shards_rows_as_they_arrive() {
+    use futures_util::TryStreamExt;
+    let _turn = turn().await;
+    let (eu, us) = fresh_shards().await;
+    let db = sharded(&eu, &us, at_100());
+    let mut all = twenty_orders(&db).await;
+    all.sort_by_key(|o| (-o.total, o.id));
+
+    // Ordered: a k-way merge, cut to OFFSET 2 LIMIT 7; one statement on each server.
+    let before = (eu.statement_count(), us.statement_count());
+    let stream = db
+        .fan_out()
+        .stream(
+            select::<Order>()
+                .order_by(Order::total.desc())
+                .order_by(Order::id)
+                .limit(7)
+                .offset(2),
+        )
+        .await
+        .expect("stream");
+    let rows: Vec<Order> = stream.try_collect().await.expect("rows");
+    assert_eq!(rows, all[2..9].to_vec());
+    assert_eq!(eu.statement_count() - before.0, 1);
+    assert_eq!(us.statement_count() - before.1, 1);
+
+    // The whole ordered result, and an unordered one (every row once).
+    let rows: Vec<Order> = db
+        .fan_out()
+        .stream(
+            select::<Order>()
+                .order_by(Order::total.desc())
+                .order_by(Order::id),
+        )
+        .await
+        .expect("stream")
+        .try_collect()
+        .await
+        .expect("rows");
+    assert_eq!(rows, all);
+    let mut ids: Vec<i64> = db
+        .fan_out()
+        .stream(select::<Order>().columns(Order::id))
+        .await
+        .expect("stream")
+        .try_collect()
+        .await
+        .expect("ids");
+    ids.sort_unstable();
+    assert_eq!(ids, (0..20).collect::<Vec<i64>>());
+
+    // Dropped halfway: the shards' connections are discarded, the next call works.
+    let mut stream = db
+        .fan_out()
+        .stream(select::<Order>().order_by(Order::id))
+        .await
+        .expect("stream");
+    assert_eq!(stream.try_next().await.expect("row").map(|o| o.id), Some(0));
+    drop(stream);
+    let n = db
+        .fan_out()
+        .fetch_all(select::<Order>().columns(func::count_star()))
+        .await
+        .expect("count");
+    assert_eq!(n, vec![10, 10]);
+
+    // A shard that cannot start: the call fails naming it.
+    let down = super::up_and_down(&eu);
+    let err = down
+        .fan_out()
+        .stream(select::<Order>())
+        .await
+        .expect_err("down");
+    assert_eq!(err.shard(), Some("down"), "{err}");
+}
+
+#[tokio::test]
 async fn execute_writes_on_every_shard_and_counts_per_shard() {
     let _turn = turn().await;
     let (eu, us) = fresh_shards().await;
