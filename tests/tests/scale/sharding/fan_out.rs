@@ -9,7 +9,8 @@ use orm_postgres::{ErrorKind, ShardError, Sharded};
 use super::sessions::{Invoice, Tenant, create_tables, invoice, tenant};
 use super::{Order, at_100, fresh_shards, ids_on, order, sharded, turn};
 
-/// 20 orders, even ids on eu (tenant 1), odd ids on us (tenant 101), totals interleaved.
+/// 20 orders, even ids on eu (tenant 1), odd ids on us (tenant 101), totals interleaved and
+/// repeated; returned in the order `total DESC, id` (the id breaks ties, as a keyset needs).
 async fn twenty_orders(db: &Sharded) -> Vec<Order> {
     let mut all = Vec::new();
     for i in 0..20_i64 {
@@ -18,6 +19,7 @@ async fn twenty_orders(db: &Sharded) -> Vec<Order> {
         db.execute(insert(&o)).await.expect("insert");
         all.push(o);
     }
+    all.sort_by_key(|o| (-o.total, o.id));
     all
 }
 
@@ -26,9 +28,7 @@ async fn fetch_page_walks_keyset_pages_merged_across_shards() {
     let _turn = turn().await;
     let (eu, us) = fresh_shards().await;
     let db = sharded(&eu, &us, at_100());
-    let mut all = twenty_orders(&db).await;
-    // Totals repeat: the id breaks ties, as a keyset needs.
-    all.sort_by_key(|o| (-o.total, o.id));
+    let all = twenty_orders(&db).await;
 
     let before = (eu.statement_count(), us.statement_count());
     let mut cursor = None;
@@ -74,8 +74,7 @@ async fn stream_merges_the_shards_rows_as_they_arrive() {
     let _turn = turn().await;
     let (eu, us) = fresh_shards().await;
     let db = sharded(&eu, &us, at_100());
-    let mut all = twenty_orders(&db).await;
-    all.sort_by_key(|o| (-o.total, o.id));
+    let all = twenty_orders(&db).await;
 
     // Ordered: a k-way merge, cut to OFFSET 2 LIMIT 7; one statement on each server.
     let before = (eu.statement_count(), us.statement_count());
@@ -180,10 +179,13 @@ async fn execute_writes_on_every_shard_and_counts_per_shard() {
         [("eu".into(), low(1)), ("us".into(), low(101))]
     );
     let kept = |t: i64| -> Vec<i64> {
-        all.iter()
+        let mut ids: Vec<i64> = all
+            .iter()
             .filter(|o| o.tenant_id == t && o.total >= 2)
             .map(|o| o.id)
-            .collect()
+            .collect();
+        ids.sort_unstable();
+        ids
     };
     assert_eq!(ids_on(&eu).await, kept(1));
     assert_eq!(ids_on(&us).await, kept(101));
