@@ -72,10 +72,6 @@ impl Conn {
         match outcome {
             Ok(()) => {
                 self.end_transaction(true);
-                let changed_types = std::mem::take(&mut self.tx().changed_types);
-                if changed_types {
-                    self.settings.type_epoch.mark();
-                }
                 Ok(())
             }
             // The connection broke while COMMIT was in flight: nobody knows whether it
@@ -153,6 +149,12 @@ impl Conn {
         #[cfg(not(feature = "cache"))]
         let _ = committed;
         self.tx().open = false;
+        // Committed, the change is visible to new connections now; rolled back, what the
+        // unnamed mode looked up inside the transaction (a type it created) is gone again.
+        let changed_types = std::mem::take(&mut self.tx().changed_types);
+        if changed_types {
+            self.settings.type_epoch.mark();
+        }
     }
 
     /// Invalidates in the result cache what the transaction (or statement) wrote.
