@@ -22,7 +22,7 @@ use crate::types::sample;
 const MODES: [StatementMode; 2] = [StatementMode::Cached, StatementMode::Unnamed];
 
 /// A pool on the test's database in `mode`.
-async fn in_mode(t: &TestDatabase, mode: StatementMode) -> Database {
+pub(crate) async fn in_mode(t: &TestDatabase, mode: StatementMode) -> Database {
     Database::builder(t.admin_url())
         .dbname(t.name())
         .max_connections(4)

@@ -8,19 +8,10 @@ use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
 use orm_postgres::types::NamedType;
 use orm_postgres::{ColumnType, ErrorKind, StatementMode};
-use orm_testing::{TestDatabase, test_database};
-use orm_tests::named_types::{Sheet, Spot, Weather, round_trips, spot};
+use orm_testing::test_database;
 
-/// A pool on the test's database in `mode`.
-async fn in_mode(t: &TestDatabase, mode: StatementMode) -> Database {
-    Database::builder(t.admin_url())
-        .dbname(t.name())
-        .max_connections(2)
-        .statement_mode(mode)
-        .connect()
-        .await
-        .unwrap_or_else(|e| panic!("{mode}: {e}"))
-}
+use crate::statement_modes::in_mode;
+use orm_tests::named_types::{Sheet, Spot, Weather, round_trips, spot};
 
 #[tokio::test]
 async fn user_named_types_round_trip_in_both_modes() {
