@@ -778,19 +778,17 @@ impl Drop for Conn {
         if let Some(mark) = self.write_mark.take() {
             mark.released();
         }
-        // A transaction that changed types, dropped open: the server rolls it back, and what
-        // the unnamed mode looked up inside it may be gone.
-        if self.settings.statement_mode == StatementMode::Unnamed
-            && std::mem::take(&mut self.tx().changed_types)
-        {
-            self.settings.type_epoch.mark();
-        }
         if let Some(obj) = self.obj.take() {
             match self.discard_reason() {
                 // Detach from the pool; dropping the client closes the connection and the
                 // server rolls back whatever was open.
                 Some(why) => {
                     self.settings.counters.discarded(why);
+                    // A transaction that changed types, dropped open: the server rolls it
+                    // back, and what the unnamed mode looked up inside it may be gone.
+                    if std::mem::take(&mut self.tx().changed_types) {
+                        self.settings.type_epoch.mark();
+                    }
                     drop(Object::take(obj));
                 }
                 None => give_back(obj),
