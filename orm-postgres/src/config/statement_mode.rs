@@ -39,8 +39,9 @@ use super::ConfigError;
 /// The unnamed statement is sent with the type of each parameter, taken from its Rust value:
 /// the first of the built-in types `bigint`, `text`, `integer`, `boolean`, `timestamptz`,
 /// `uuid`, `double precision`, `numeric`, `smallint`, `real`, `timestamp`, `date`, `time`,
-/// `jsonb`, `json`, `bytea`, `interval`, `tsvector`, `tsquery`, `oid`, `"char"`, `inet` (and the
-/// arrays of each) that the value's `ToSql` accepts. So:
+/// `jsonb`, `json`, `bytea`, `interval`, `tsvector`, `tsquery`, `oid`, `"char"`, `inet`, `cidr`,
+/// `macaddr`, `macaddr8`, `money`, `varbit`, `bit`, the ranges and multiranges (and the arrays of
+/// each) that the value's `ToSql` accepts. So:
 /// - a parameter is the built-in type of its Rust value (a `String` is `text`), where the
 ///   cached mode lets the server infer it from the column (an `i32` is not widened into a
 ///   `bigint` column's type);

@@ -26,7 +26,7 @@ use orm_core::types::{declared_type, domain_base};
 /// common first (a miss costs a small allocation), every scalar before any array (no Rust type
 /// accepts both), `text` before the other string types and `jsonb` before `json` (`String` and
 /// `serde_json::Value` accept both, and the ORM's columns are `text` and `jsonb`).
-const BUILT_IN: [Type; 68] = [
+const BUILT_IN: [Type; 80] = [
     Type::INT8,
     Type::TEXT,
     Type::INT4,
@@ -49,6 +49,12 @@ const BUILT_IN: [Type; 68] = [
     Type::OID,
     Type::CHAR,
     Type::INET,
+    Type::CIDR,
+    Type::MACADDR,
+    Type::MACADDR8,
+    Type::MONEY,
+    Type::VARBIT,
+    Type::BIT,
     Type::INT4_RANGE,
     Type::INT8_RANGE,
     Type::NUM_RANGE,
@@ -83,6 +89,12 @@ const BUILT_IN: [Type; 68] = [
     Type::OID_ARRAY,
     Type::CHAR_ARRAY,
     Type::INET_ARRAY,
+    Type::CIDR_ARRAY,
+    Type::MACADDR_ARRAY,
+    Type::MACADDR8_ARRAY,
+    Type::MONEY_ARRAY,
+    Type::VARBIT_ARRAY,
+    Type::BIT_ARRAY,
     Type::INT4_RANGE_ARRAY,
     Type::INT8_RANGE_ARRAY,
     Type::NUM_RANGE_ARRAY,
@@ -294,7 +306,8 @@ fn encode(p: &(dyn ToSql + Send + Sync), buf: &mut BytesMut) -> Result<Slot, Box
     }
     Err(
         "in the unnamed statement mode a parameter must be of a built-in type (a number, text, \
-         bytea, a date or time, uuid, json, numeric, interval, tsvector, tsquery, a range or \
+         bytea, a date or time, uuid, json, numeric, interval, tsvector, tsquery, inet, cidr, \
+         macaddr, money, a bit string, a range or \
          multirange, or an array of one) or name its type through its column type (a \
          #[derive(DbEnum)] enum, a composite, a domain, Citext, Ltree, hstore, a CustomType \
          naming a type); this value's ToSql accepts none of the built-in types and its column \
