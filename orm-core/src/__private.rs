@@ -11,7 +11,7 @@ pub use crate::relation::{KeyOf, Related, Relation, RelationKind, RelationMeta, 
 pub use crate::row::NullableRow;
 pub use crate::row::{DecodeFromSql, DecodeSqlType, Field, FromRow, Row, decode_field};
 pub use crate::types::{
-    ArrayElement, ColumnArray, ColumnType, CustomType, EnumType, Retype, SqlType,
+    ArrayElement, ColumnArray, ColumnType, CustomType, EnumType, Retype, SqlType, param_of,
 };
 pub use bytes::BytesMut;
 pub use postgres_types::{FromSql, IsNull, ToSql, Type, to_sql_checked};

@@ -127,6 +127,18 @@ pub enum ErrorKind {
         #[source]
         source: BoxError,
     },
+    /// A parameter names a type the database does not have (in the unnamed statement mode,
+    /// where the client looks each user-named type up by name before sending it): an enum,
+    /// domain or composite type not created yet, or an extension not installed.
+    #[error(
+        "cannot encode parameter ${index}: type {name} does not exist in the database (create it: create_all, a migration, CREATE EXTENSION)"
+    )]
+    UndefinedType {
+        /// 1-based parameter number, as in `$n`.
+        index: usize,
+        /// The type's name as the statement names it (`"mood"`, `"legacy"."status"`).
+        name: String,
+    },
     /// A value of a binary `COPY` row could not be encoded for its column's server type.
     #[error("cannot encode column `{column}` of `{model}` for COPY: {source}")]
     CopyEncode {

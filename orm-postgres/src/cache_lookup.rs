@@ -64,7 +64,8 @@ pub(crate) async fn cached_rows<E: Acquire + ?Sized>(
             return Ok(None);
         }
     }
-    let Ok(params) = Encoded::new(&q.params) else {
+    // A parameter naming a user-defined type has no key without a lookup: not cached.
+    let Ok(params) = Encoded::new(&q.params, &[]) else {
         return Ok(None);
     };
     let mut key = Vec::with_capacity(q.sql.len() + 1 + 16 * q.params.len());

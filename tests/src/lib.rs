@@ -6,6 +6,7 @@ pub mod chinook;
 pub mod criteria;
 pub mod inherit;
 pub mod joined;
+pub mod named_types;
 pub mod pagila;
 
 use orm_postgres::prelude::*;

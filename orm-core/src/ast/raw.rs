@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{Param, param};
+use super::Param;
 use crate::error::Error;
 use crate::types::SqlType;
 
@@ -49,7 +49,7 @@ impl RawSql {
 
     /// Binds `:name` to `value`.
     pub fn bind<T: SqlType>(mut self, name: &'static str, value: T) -> Self {
-        self.binds.push((name, param(value)));
+        self.binds.push((name, crate::types::param_of(value)));
         self
     }
 }

@@ -9,7 +9,7 @@ use crate::types::{ColumnType, SqlType};
 /// value's place (a composite value compared with a column is a `record` to the server, which
 /// cannot read one in binary), else bare. Depends only on `T`, never on the value.
 fn value_node<T: SqlType>(value: T) -> Node {
-    let node = Node::Param(param(value));
+    let node = Node::Param(crate::types::param_of(value));
     match T::COLUMN_TYPE {
         ColumnType::Composite(_) => typed_param_of::<T>(node),
         _ => node,

@@ -3,7 +3,7 @@ use super::kinds::{
     Arithmetic, ArrayType, Containment, IntervalArith, Numeric, RangeType, Remainder, Signed,
     has_element, interval_op, typed_param_of,
 };
-use super::{BinOp, CastType, Column, Expr, Node, OrderBy, Ordering, UnaryOp, param};
+use super::{BinOp, CastType, Column, Expr, Node, OrderBy, Ordering, UnaryOp};
 use crate::types::{CustomType, Interval, Retype, Retyped, SqlType, TsQuery, TsVector};
 
 /// The base type of an expression's value: what it is compared against.
@@ -797,7 +797,7 @@ where
     let array: Vec<Base<E>> = values.into_iter().map(Into::into).collect();
     Expr::new(Node::InArray {
         expr: Box::new(e.into_node()),
-        array: Box::new(Node::Param(param(array))),
+        array: Box::new(Node::Param(crate::types::declared_array(array))),
         negated,
     })
 }

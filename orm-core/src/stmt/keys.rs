@@ -3,7 +3,7 @@
 
 use crate::ast::Node;
 use crate::expr::Expression;
-use crate::types::param;
+use crate::types::param_of;
 
 /// One or more key expressions: a column, an expression, or a tuple of them. Used by
 /// `group_by`, `distinct_on` and keyset pagination (where `Values` are the cursor's values).
@@ -25,7 +25,7 @@ where
         vec![self.into_node()]
     }
     fn nodes(self, values: E::Value) -> (Vec<Node>, Vec<Node>) {
-        (vec![self.into_node()], vec![Node::Param(param(values))])
+        (vec![self.into_node()], vec![Node::Param(param_of(values))])
     }
 }
 
@@ -39,7 +39,7 @@ macro_rules! tuple_keys {
             fn nodes(self, values: Self::Values) -> (Vec<Node>, Vec<Node>) {
                 (
                     vec![$(self.$idx.into_node()),+],
-                    vec![$(Node::Param(param(values.$idx))),+],
+                    vec![$(Node::Param(param_of(values.$idx))),+],
                 )
             }
         }

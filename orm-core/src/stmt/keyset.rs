@@ -18,7 +18,7 @@ use crate::compile::CompiledQuery;
 use crate::error::{Error, Result};
 use crate::expr::{BinOp, Expr, Expression, Node, OrderBy, param};
 use crate::row::Decode;
-use crate::types::SqlType;
+use crate::types::{SqlType, param_of};
 
 /// A descending keyset key: `Desc(User::created_at)`.
 #[derive(Debug, Clone, Copy)]
@@ -84,7 +84,7 @@ where
         vec![self.key()]
     }
     fn params(values: &K::Value) -> Vec<Node> {
-        vec![Node::Param(param(values.clone()))]
+        vec![Node::Param(param_of(values.clone()))]
     }
 }
 
@@ -99,7 +99,7 @@ macro_rules! tuple_keyset {
                 vec![$(self.$idx.key()),+]
             }
             fn params(values: &Self::Values) -> Vec<Node> {
-                vec![$(Node::Param(param(values.$idx.clone()))),+]
+                vec![$(Node::Param(param_of(values.$idx.clone()))),+]
             }
         }
     };

@@ -79,7 +79,7 @@ pub(crate) fn nest<T: ArrayElement>(rows: Vec<Option<Vec<T>>>) -> ColumnArray {
     ColumnArray::Nested {
         lengths: Arc::new(lengths),
         owners: Arc::new(owners),
-        elements: Arc::new(elements),
+        elements: super::param_of(elements),
     }
 }
 

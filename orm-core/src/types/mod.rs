@@ -61,6 +61,7 @@ mod bits;
 mod check;
 pub(crate) mod composite;
 pub(crate) mod custom;
+mod declared;
 mod extension;
 #[cfg(feature = "chrono")]
 mod infinite;
@@ -90,6 +91,8 @@ pub use composite::{
     Composite, CompositeAttribute, CompositeField, CompositeMismatch, CompositeType,
 };
 pub use custom::CustomType;
+#[doc(hidden)]
+pub use declared::{Declared, array_param as declared_array, declared_type, names_type, param_of};
 pub use extension::{Citext, Ltree};
 #[cfg(feature = "chrono")]
 pub use infinite::{Infinite, MaybeInfinite};
@@ -323,7 +326,7 @@ pub trait SqlType: ToSql + for<'a> FromSql<'a> + Send + Sync + 'static {
     /// statement: one array, or flattened arrays for an array column (see [`ColumnArray`]).
     #[doc(hidden)]
     fn column_array(values: Vec<Self>) -> ColumnArray {
-        ColumnArray::Flat(std::sync::Arc::new(values))
+        ColumnArray::Flat(declared::array_param(values))
     }
 
     /// For an array type: rows of arrays (`None` a `NULL` one), flattened; every other type
@@ -472,7 +475,7 @@ impl<T: SqlType> SqlType for Option<T> {
     fn column_array(values: Vec<Self>) -> ColumnArray {
         match T::nested_array(values) {
             Ok(nested) => nested,
-            Err(values) => ColumnArray::Flat(std::sync::Arc::new(values)),
+            Err(values) => ColumnArray::Flat(declared::array_param(values)),
         }
     }
 }

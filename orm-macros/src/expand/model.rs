@@ -136,7 +136,7 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
         let params = fields.iter().map(|field| {
             let name = field.ident;
             let ty = field.ty;
-            quote!(#p::param(<#ty as #p::Clone>::clone(&self.#name)))
+            quote!(#p::param_of::<#ty>(<#ty as #p::Clone>::clone(&self.#name)))
         });
         quote!(<#p::Vec<#p::Param>>::from([#(#params),*]))
     };
@@ -190,7 +190,7 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
             (
                 quote!(#ty),
                 quote!(<#ty as #p::Clone>::clone(&self.#name)),
-                quote!(<#p::Vec<#p::Param>>::from([#p::param(__pk)])),
+                quote!(<#p::Vec<#p::Param>>::from([#p::param_of::<#ty>(__pk)])),
             )
         }
         fields => {
@@ -208,7 +208,7 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
                 quote!((#(#values,)*)),
                 quote! {{
                     let (#(#parts,)*) = __pk;
-                    <#p::Vec<#p::Param>>::from([#(#p::param(#parts)),*])
+                    <#p::Vec<#p::Param>>::from([#(#p::param_of(#parts)),*])
                 }},
             )
         }

@@ -244,7 +244,7 @@ fn column_access(model: &Model, p: &TokenStream) -> TokenStream {
     quote! {
         fn column_param(&self, #idx: usize) -> #p::Option<#p::Param> {
             match #idx {
-                #(#positions => #p::Some(#p::param(#p::Clone::clone(&self.#names))),)*
+                #(#positions => #p::Some(#p::param_of(#p::Clone::clone(&self.#names))),)*
                 #disc_param
                 _ => #p::None,
             }

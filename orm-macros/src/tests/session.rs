@@ -209,7 +209,7 @@ fn session_expansion() {
         "__orm_ops :: < __OrmRel_Author_posts > ()",
         ". cascade (orm_core :: __private :: Cascade :: from_bits (63)) . passive_deletes () ;",
         // Column access by position, out of range without a panic.
-        "1 => orm_core :: __private :: Some (orm_core :: __private :: param (orm_core :: __private :: Clone :: clone (& self . name))) ,",
+        "1 => orm_core :: __private :: Some (orm_core :: __private :: param_of (orm_core :: __private :: Clone :: clone (& self . name))) ,",
         "3 => orm_core :: __private :: Some (orm_core :: __private :: column_array_ref (__rows , | __r : & Self | & __r . nickname)) ,",
         "0 => orm_core :: __private :: Some (& self . id as & (dyn orm_core :: __private :: Any + orm_core :: __private :: Send + orm_core :: __private :: Sync)) ,",
         r#"1 => orm_core :: __private :: assign_any (& mut self . name , __value , "Author" , "full_name") ,"#,

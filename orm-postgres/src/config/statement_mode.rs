@@ -39,17 +39,23 @@ use super::ConfigError;
 /// The unnamed statement is sent with the type of each parameter, taken from its Rust value:
 /// the first of the built-in types `bigint`, `text`, `integer`, `boolean`, `timestamptz`,
 /// `uuid`, `double precision`, `numeric`, `smallint`, `real`, `timestamp`, `date`, `time`,
-/// `jsonb`, `json`, `bytea`, `interval`, `tsvector`, `tsquery`, `oid`, `"char"`, `inet` (and the
-/// arrays of each) that the value's `ToSql` accepts. A value of a `#[derive(DbEnum)]` enum (or
-/// an array of them) is sent as untyped text, and the server gives it the type its place in
-/// the statement asks for. A domain travels as its base type. So:
+/// `jsonb`, `json`, `bytea`, `interval`, `tsvector`, `tsquery`, `oid`, `"char"`, `inet`, `cidr`,
+/// `macaddr`, `macaddr8`, `money`, `varbit`, `bit`, the ranges and multiranges (and the arrays of
+/// each) that the value's `ToSql` accepts. So:
 /// - a parameter is the built-in type of its Rust value (a `String` is `text`), where the
-///   cached mode lets the server infer it from the column: an operator that depends on the
-///   column's type (`citext`'s case-insensitive `=`) then sees `text`. Write the cast in SQL
-///   (`:name::citext`) where it matters;
-/// - a value whose `ToSql` accepts none of these types (an enum from postgres-derive, `hstore`
-///   through `HashMap`) is an [`Encode`](crate::ErrorKind::Encode) error naming the parameter.
-///   Derive [`DbEnum`](crate::DbEnum) for enums.
+///   cached mode lets the server infer it from the column (an `i32` is not widened into a
+///   `bigint` column's type);
+/// - a value whose column type names a type — [`Citext`](crate::types::Citext),
+///   [`Ltree`](crate::types::Ltree), `hstore`, a [`DbEnum`](crate::DbEnum), a domain or named
+///   type of a [`CustomType`](crate::CustomType), a composite, and `Option`s and arrays of
+///   these — is declared as that type, looked up by name (schema-qualified when the type says
+///   so) in one catalog query per statement for the names this database has not looked up
+///   since its types last changed, and encoded as the cached mode encodes it (a domain as its
+///   base type). A name the database does not have is an
+///   [`UndefinedType`](crate::ErrorKind::UndefinedType) error naming it;
+/// - a value that names no type and whose `ToSql` accepts none of the built-in ones is an
+///   [`Encode`](crate::ErrorKind::Encode) error naming the parameter (a `DbEnum` value made a
+///   parameter by hand, with `param`, is still sent as untyped text).
 ///
 /// # User-defined result types
 ///

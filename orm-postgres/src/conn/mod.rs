@@ -48,6 +48,8 @@ pub(crate) struct Settings {
     pub statement_mode: StatementMode,
     /// When this database's statements last changed types (read in the unnamed mode).
     pub type_epoch: Arc<unnamed::TypeEpoch>,
+    /// The user-named types parameters named, looked up (in the unnamed mode).
+    pub type_catalog: Arc<unnamed::Catalog>,
     /// Append a sqlcommenter comment (call site and tags) to the statements of the executor
     /// methods.
     pub call_site_tags: bool,
@@ -383,7 +385,7 @@ impl Conn {
         let obj = self.obj()?;
         if self.settings.statement_mode == StatementMode::Unnamed {
             // Boxed, so that this future (moved on every statement) is no larger for it.
-            return Box::pin(unnamed::query(obj, q))
+            return Box::pin(unnamed::query(obj, self.unnamed_types(), q))
                 .await
                 .map_err(|f| self.unnamed_error(f));
         }
@@ -556,7 +558,7 @@ impl Conn {
         self.ready().await?;
         let obj = self.obj()?;
         if self.settings.statement_mode == StatementMode::Unnamed {
-            let n = Box::pin(unnamed::execute(obj, q))
+            let n = Box::pin(unnamed::execute(obj, self.unnamed_types(), q))
                 .await
                 .map_err(|f| self.unnamed_error(f))?;
             self.note_ddl(&q.sql);
@@ -697,6 +699,14 @@ impl Conn {
         sink_error.map_or(Ok(count), Err)
     }
 
+    /// What the unnamed mode knows of this database's types.
+    fn unnamed_types(&self) -> unnamed::Types<'_> {
+        unnamed::Types {
+            catalog: &self.settings.type_catalog,
+            epoch: &self.settings.type_epoch,
+        }
+    }
+
     /// Converts the failure of an unnamed statement. A connection that cannot load a type it
     /// met is retired: closed instead of going back to the pool.
     fn unnamed_error(&self, failure: unnamed::Failure) -> Error {
@@ -774,6 +784,11 @@ impl Drop for Conn {
                 // server rolls back whatever was open.
                 Some(why) => {
                     self.settings.counters.discarded(why);
+                    // A transaction that changed types, dropped open: the server rolls it
+                    // back, and what the unnamed mode looked up inside it may be gone.
+                    if std::mem::take(&mut self.tx().changed_types) {
+                        self.settings.type_epoch.mark();
+                    }
                     drop(Object::take(obj));
                 }
                 None => give_back(obj),

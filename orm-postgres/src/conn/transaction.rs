@@ -3,7 +3,7 @@
 
 use super::Conn;
 use crate::driver_error::{from_pg, is_connection_error};
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result, StatementMode};
 
 impl Conn {
     pub(crate) async fn begin(&self, sql: &str) -> Result<()> {
@@ -72,10 +72,6 @@ impl Conn {
         match outcome {
             Ok(()) => {
                 self.end_transaction(true);
-                let changed_types = std::mem::take(&mut self.tx().changed_types);
-                if changed_types {
-                    self.settings.type_epoch.mark();
-                }
                 Ok(())
             }
             // The connection broke while COMMIT was in flight: nobody knows whether it
@@ -153,6 +149,13 @@ impl Conn {
         #[cfg(not(feature = "cache"))]
         let _ = committed;
         self.tx().open = false;
+        // Committed, the change is visible to new connections now; rolled back, what the
+        // unnamed mode looked up inside the transaction (a type it created) is gone again.
+        let changed_types = self.settings.statement_mode == StatementMode::Unnamed
+            && std::mem::take(&mut self.tx().changed_types);
+        if changed_types {
+            self.settings.type_epoch.mark();
+        }
     }
 
     /// Invalidates in the result cache what the transaction (or statement) wrote.

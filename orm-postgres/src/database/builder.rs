@@ -485,6 +485,7 @@ impl DatabaseBuilder {
                 counters,
                 statement_mode,
                 type_epoch,
+                type_catalog: Arc::default(),
                 call_site_tags: self.call_site_tags,
                 #[cfg(feature = "cache")]
                 cache: self

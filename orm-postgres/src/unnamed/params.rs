@@ -1,12 +1,15 @@
 //! The parameters of an unnamed statement: the type each one is declared as, found from its
 //! value, and its encoding.
 //!
-//! A [`Param`] is a `dyn ToSql`, which says which types it accepts only by trying to encode
-//! itself for one (`to_sql_checked` fails with `WrongType` first). So each value is encoded for
-//! the first type of [`BUILT_IN`] it accepts, once, into one buffer for the whole statement; the
-//! driver then copies the bytes into its Bind message. A value accepting none of them (a
-//! `#[derive(DbEnum)]` enum, which accepts `unknown`) is sent as untyped text, whose type the
-//! server infers from the value's place in the statement.
+//! A value of a user-named type (an enum, a domain, a composite type, `citext`, `ltree`,
+//! `hstore`, or an array of one) names its type ([`declared_type`]), which `catalog.rs` looks up:
+//! it is declared as that type and encoded as a prepared statement would encode it (a domain as
+//! its base type). Any other [`Param`] is a `dyn ToSql`, which says which types it accepts only
+//! by trying to encode itself for one (`to_sql_checked` fails with `WrongType` first). So each
+//! value is encoded for the first type of [`BUILT_IN`] it accepts, once, into one buffer for the
+//! whole statement; the driver then copies the bytes into its Bind message. A value accepting
+//! none of them (a `#[derive(DbEnum)]` value bound by hand, which accepts `unknown`) is sent as
+//! untyped text, whose type the server infers from the value's place in the statement.
 
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -16,13 +19,14 @@ use deadpool_postgres::tokio_postgres::types::{Format, IsNull, Kind, ToSql, Type
 use crate::__private::BytesMut;
 use crate::pg_row::check_size;
 use crate::types::Param;
-use crate::{BoxError, Error, ErrorKind};
+use crate::{BoxError, ColumnType, Error, ErrorKind};
+use orm_core::types::{declared_type, domain_base};
 
 /// The built-in types a parameter may be declared as, in the order they are tried: the most
 /// common first (a miss costs a small allocation), every scalar before any array (no Rust type
 /// accepts both), `text` before the other string types and `jsonb` before `json` (`String` and
 /// `serde_json::Value` accept both, and the ORM's columns are `text` and `jsonb`).
-const BUILT_IN: [Type; 68] = [
+const BUILT_IN: [Type; 80] = [
     Type::INT8,
     Type::TEXT,
     Type::INT4,
@@ -45,6 +49,12 @@ const BUILT_IN: [Type; 68] = [
     Type::OID,
     Type::CHAR,
     Type::INET,
+    Type::CIDR,
+    Type::MACADDR,
+    Type::MACADDR8,
+    Type::MONEY,
+    Type::VARBIT,
+    Type::BIT,
     Type::INT4_RANGE,
     Type::INT8_RANGE,
     Type::NUM_RANGE,
@@ -79,6 +89,12 @@ const BUILT_IN: [Type; 68] = [
     Type::OID_ARRAY,
     Type::CHAR_ARRAY,
     Type::INET_ARRAY,
+    Type::CIDR_ARRAY,
+    Type::MACADDR_ARRAY,
+    Type::MACADDR8_ARRAY,
+    Type::MONEY_ARRAY,
+    Type::VARBIT_ARRAY,
+    Type::BIT_ARRAY,
     Type::INT4_RANGE_ARRAY,
     Type::INT8_RANGE_ARRAY,
     Type::NUM_RANGE_ARRAY,
@@ -149,17 +165,23 @@ impl ToSql for Raw<'_> {
 }
 
 impl Encoded {
-    /// Types and encodes every parameter.
+    /// Types and encodes every parameter: as `declared[i]` when given (the type a value of a
+    /// user-named type names, looked up), else as the first built-in type it accepts.
     ///
     /// # Errors
     ///
     /// [`ErrorKind::Encode`] naming the parameter: its value failed to encode, is too large
-    /// for the server, or accepts none of the types the unnamed mode can declare.
-    pub(crate) fn new(params: &[Param]) -> Result<Encoded, Error> {
+    /// for the server, or accepts none of the types the unnamed mode can declare (a value that
+    /// names its type but has none in `declared`).
+    pub(crate) fn new(params: &[Param], declared: &[Option<Type>]) -> Result<Encoded, Error> {
         let mut buf = BytesMut::new();
         let mut slots = Vec::with_capacity(params.len());
         for (index, p) in params.iter().enumerate() {
-            let slot = encode(&**p, &mut buf)
+            let slot = match declared.get(index) {
+                Some(Some(ty)) => encode_declared(&**p, ty, &mut buf),
+                _ => encode(&**p, &mut buf),
+            };
+            let slot = slot
                 .and_then(|slot| {
                     let size = slot.value.as_ref().map_or(0, Range::len);
                     check_size(size, buf.len())?;
@@ -211,6 +233,44 @@ impl Encoded {
     }
 }
 
+/// The column type each parameter names (see [`declared_type`]), or an empty list when none
+/// does (nothing allocated).
+pub(crate) fn declared(params: &[Param]) -> Vec<Option<&'static ColumnType>> {
+    let mut out = Vec::new();
+    for (i, p) in params.iter().enumerate() {
+        if let Some(ty) = declared_type(&**p) {
+            if out.is_empty() {
+                out.resize(params.len(), None);
+            }
+            out[i] = Some(ty);
+        }
+    }
+    out
+}
+
+/// Encodes one value declared as `ty`, a type looked up by name: for a domain, as its base type
+/// (as a prepared statement's parameter is, see `pg_row::DomainParam`).
+fn encode_declared(
+    p: &(dyn ToSql + Send + Sync),
+    ty: &Type,
+    buf: &mut BytesMut,
+) -> Result<Slot, BoxError> {
+    let base = domain_base(ty).unwrap_or(ty);
+    let start = buf.len();
+    let value = match p.to_sql_checked(base, buf)? {
+        IsNull::No => Some(start..buf.len()),
+        IsNull::Yes => {
+            buf.truncate(start);
+            None
+        }
+    };
+    Ok(Slot {
+        ty: ty.clone(),
+        format: p.encode_format(base),
+        value,
+    })
+}
+
 /// Encodes one value for the first built-in type it accepts, else as untyped text.
 fn encode(p: &(dyn ToSql + Send + Sync), buf: &mut BytesMut) -> Result<Slot, BoxError> {
     for ty in &BUILT_IN {
@@ -246,8 +306,12 @@ fn encode(p: &(dyn ToSql + Send + Sync), buf: &mut BytesMut) -> Result<Slot, Box
     }
     Err(
         "in the unnamed statement mode a parameter must be of a built-in type (a number, text, \
-         bytea, a date or time, uuid, json, numeric, interval, tsvector, tsquery, a range or \
-         multirange, or an array of one) or a #[derive(DbEnum)] enum; this value's ToSql accepts none of them"
+         bytea, a date or time, uuid, json, numeric, interval, tsvector, tsquery, inet, cidr, \
+         macaddr, money, a bit string, a range or \
+         multirange, or an array of one) or name its type through its column type (a \
+         #[derive(DbEnum)] enum, a composite, a domain, Citext, Ltree, hstore, a CustomType \
+         naming a type); this value's ToSql accepts none of the built-in types and its column \
+         type names none"
             .into(),
     )
 }

@@ -24,6 +24,9 @@ use deadpool_postgres::tokio_postgres::{self, Client};
 /// unless on the search path, quoted where needed): enums, domains, ranges, base types of
 /// extensions and stand-alone composite types, and their arrays. Not the row types of tables,
 /// views and sequences (every table has one, and the ORM never reads a whole row as a value).
+/// Not the types without a binary output function (an extension's index-support types, such as
+/// `hstore`'s `ghstore` and `ltree`'s `ltree_gist`): no column can be read in binary as one, and
+/// the server refuses even to describe a `NULL` of one in binary, which would fail the load.
 const USER_TYPES: &str = "\
 SELECT t.oid::pg_catalog.regtype::pg_catalog.text
 FROM pg_catalog.pg_type t
@@ -33,6 +36,8 @@ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
   AND t.typtype <> 'p'
   AND t.typisdefined
+  AND t.typsend <> 0
+  AND (elem.oid IS NULL OR elem.typsend <> 0)
   AND NOT EXISTS (SELECT FROM pg_catalog.pg_class c
                   WHERE c.oid IN (t.typrelid, elem.typrelid) AND c.relkind <> 'c')
 ORDER BY t.oid";

@@ -17,6 +17,7 @@ use orm_postgres::raw::query;
 use orm_postgres::{Error, StatementMode, Table};
 use orm_testing::{ClusterError, Pgbouncer, PgbouncerOptions};
 use orm_tests::Mood;
+use orm_tests::named_types::{Sheet, round_trips};
 
 /// Operations of the mixed workload.
 const OPERATIONS: usize = 1000;
@@ -478,4 +479,18 @@ async fn the_session_and_transactions_work_behind_pgbouncer() {
     assert_eq!(nulls, 3);
     let authors: i64 = db.fetch_one(select::<Author>().count()).await.unwrap();
     assert_eq!(authors, 8);
+}
+
+/// User-named types as parameters behind pgbouncer: the pg binary's round-trip suite (citext,
+/// ltree, hstore, an enum, domains over text and integer, a composite type, arrays of the enum
+/// and the composite) in the unnamed mode, each type looked up by name on whichever server
+/// connection pgbouncer lends.
+#[tokio::test]
+async fn user_named_types_are_parameters_behind_pgbouncer() {
+    let Some(bouncer) = start_pgbouncer(PgbouncerOptions::new()) else {
+        return;
+    };
+    let name = fresh_database(&[Sheet::TABLE]).await;
+    let db = through(&bouncer, &name, StatementMode::Unnamed);
+    round_trips(&db, "unnamed behind pgbouncer").await;
 }

@@ -14,7 +14,7 @@ use orm_postgres::raw::query;
 use orm_postgres::{ErrorKind, StatementMode};
 use orm_testing::{TestDatabase, test_database};
 use orm_tests::{Everything, Mood};
-use tokio_postgres::types::{IsNull, ToSql, Type, private::BytesMut, to_sql_checked};
+use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, private::BytesMut, to_sql_checked};
 
 use crate::session::{Order as SOrder, User as SUser};
 use crate::types::sample;
@@ -22,7 +22,7 @@ use crate::types::sample;
 const MODES: [StatementMode; 2] = [StatementMode::Cached, StatementMode::Unnamed];
 
 /// A pool on the test's database in `mode`.
-async fn in_mode(t: &TestDatabase, mode: StatementMode) -> Database {
+pub(crate) async fn in_mode(t: &TestDatabase, mode: StatementMode) -> Database {
     Database::builder(t.admin_url())
         .dbname(t.name())
         .max_connections(4)
@@ -295,7 +295,7 @@ async fn transactions_and_savepoints_in_both_modes() {
 #[derive(Debug)]
 struct NamedMood(String);
 
-impl<'a> tokio_postgres::types::FromSql<'a> for NamedMood {
+impl<'a> FromSql<'a> for NamedMood {
     fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
         Ok(NamedMood(String::from_utf8(raw.to_vec())?))
     }
@@ -324,20 +324,75 @@ impl ToSql for NamedMood {
     to_sql_checked!();
 }
 
+/// A value whose `ToSql` accepts its type by name only, and whose column type says which, is
+/// an ordinary parameter in both modes (the unnamed mode looks the type up).
 #[tokio::test]
-async fn a_parameter_known_by_type_name_only_is_an_encode_error_when_unnamed() {
+async fn a_parameter_naming_its_type_is_looked_up_when_unnamed() {
+    let t = test_database().await.unwrap();
+    t.create_all(&[Everything::TABLE]).await.unwrap();
+    t.fetch_one(insert(&sample())).await.unwrap();
+    let count = "SELECT count(*) FROM everything WHERE mood = :m";
+    for mode in MODES {
+        let db = in_mode(&t, mode).await;
+        let n: i64 = db
+            .fetch_one(query::<i64>(count).bind("m", NamedMood("so-so".into())))
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "{mode}");
+    }
+}
+
+/// The same value claiming to be `text`: its `ToSql` refuses `text`, so the unnamed mode has
+/// no type to declare it as: an encode error naming the parameter, before anything is sent.
+#[derive(Debug)]
+struct MislabeledMood(NamedMood);
+
+impl<'a> FromSql<'a> for MislabeledMood {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        NamedMood::from_sql(ty, raw).map(MislabeledMood)
+    }
+    fn accepts(ty: &Type) -> bool {
+        <NamedMood as FromSql>::accepts(ty)
+    }
+}
+
+impl SqlType for MislabeledMood {
+    type Base = MislabeledMood;
+    const COLUMN_TYPE: orm_postgres::types::ColumnType = orm_postgres::types::ColumnType::Text;
+}
+
+impl ToSql for MislabeledMood {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        self.0.to_sql(ty, out)
+    }
+    fn accepts(ty: &Type) -> bool {
+        <NamedMood as ToSql>::accepts(ty)
+    }
+    to_sql_checked!();
+}
+
+#[tokio::test]
+async fn a_parameter_of_no_type_it_can_declare_is_an_encode_error_when_unnamed() {
     let t = test_database().await.unwrap();
     t.create_all(&[Everything::TABLE]).await.unwrap();
     let count = "SELECT count(*) FROM everything WHERE mood = :m";
+    let bad = || MislabeledMood(NamedMood("happy".into()));
     let cached = in_mode(&t, StatementMode::Cached).await;
     let n: i64 = cached
-        .fetch_one(query::<i64>(count).bind("m", NamedMood("happy".into())))
+        .fetch_one(query::<i64>(count).bind("m", bad()))
         .await
         .unwrap();
     assert_eq!(n, 0);
     let unnamed = in_mode(&t, StatementMode::Unnamed).await;
     let err = unnamed
-        .fetch_one(query::<i64>(count).bind("m", NamedMood("happy".into())))
+        .fetch_one(query::<i64>(count).bind("m", bad()))
         .await
         .unwrap_err();
     match err.kind() {

@@ -5,6 +5,7 @@ mod custom;
 mod laws;
 mod multirange;
 mod named;
+mod named_params;
 mod network;
 mod range;
 mod scalars;

@@ -38,14 +38,14 @@ impl ToSql for ByNameOnly {
 }
 
 fn types(params: Vec<Param>) -> Vec<Type> {
-    Encoded::new(&params)
+    Encoded::new(&params, &[])
         .unwrap_or_else(|e| panic!("{e}"))
         .types()
 }
 
 /// The one parameter's bytes and format as the driver would send them.
 fn sent(p: Param) -> (Type, Option<Vec<u8>>, Format) {
-    let encoded = Encoded::new(&[p]).unwrap_or_else(|e| panic!("{e}"));
+    let encoded = Encoded::new(&[p], &[]).unwrap_or_else(|e| panic!("{e}"));
     let (raw, ty) = encoded.typed().next().expect("one parameter");
     let mut out = BytesMut::new();
     let bytes = match raw.to_sql_checked(&ty, &mut out).expect("writes") {
@@ -203,7 +203,7 @@ fn an_array_of_enum_values_is_an_untyped_array_literal() {
 #[test]
 fn a_value_of_no_known_type_is_an_encode_error_naming_it() {
     let params: Vec<Param> = vec![param(1_i64), param(ByNameOnly)];
-    let err = Encoded::new(&params).expect_err("no type for it");
+    let err = Encoded::new(&params, &[]).expect_err("no type for it");
     match err.kind() {
         ErrorKind::Encode { index, source } => {
             assert_eq!(*index, 2);
@@ -227,7 +227,7 @@ fn an_encoding_failure_is_reported_not_skipped() {
         }
         deadpool_postgres::tokio_postgres::types::to_sql_checked!();
     }
-    let err = Encoded::new(&[param(Broken)]).expect_err("fails");
+    let err = Encoded::new(&[param(Broken)], &[]).expect_err("fails");
     assert!(
         matches!(err.kind(), ErrorKind::Encode { index: 1, source } if source.to_string() == "out of range"),
         "{err:?}"

@@ -290,11 +290,11 @@ async fn a_type_that_disagrees_with_the_struct_is_a_typed_error() {
     );
 }
 
-/// Behind pgbouncer (the unnamed statement mode) a parameter is declared as a built-in type,
-/// which a composite value is not: writing one is an encode error naming the parameter, before
-/// anything is sent; reading one works (the connection loads the database's types when it opens).
+/// Behind pgbouncer (the unnamed statement mode) a composite value names its type, which the
+/// client looks up (with its attributes' types) and declares: writing, filtering on and reading
+/// composites work as in the cached mode, nested composites and arrays of them included.
 #[tokio::test]
-async fn the_unnamed_statement_mode_reads_composites_and_refuses_to_send_them() {
+async fn the_unnamed_statement_mode_reads_and_sends_composites() {
     let t = test_database().await.unwrap();
     t.create_all(&[Customer::TABLE]).await.unwrap();
     let c = t.fetch_one(insert(&customer())).await.unwrap();
@@ -310,9 +310,18 @@ async fn the_unnamed_statement_mode_reads_composites_and_refuses_to_send_them() 
         .await
         .unwrap();
     assert_eq!(back, c);
-    let err = db.execute(insert(&customer())).await.unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Encode { .. }), "{err:?}");
-    // Nothing was sent: the connection goes on.
-    let n = db.fetch_one(select::<Customer>().count()).await.unwrap();
-    assert_eq!(n, 1);
+    let mut sent = customer();
+    let written = db.fetch_one(insert(&sent)).await.unwrap();
+    sent.id = written.id;
+    assert_eq!(written, sent);
+    let n = db
+        .fetch_one(
+            select::<Customer>()
+                .filter(Customer::home.eq(tricky()))
+                .filter(Customer::site.field(Site::at).eq(tricky()))
+                .count(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
 }
