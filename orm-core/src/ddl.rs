@@ -51,24 +51,22 @@ pub fn create_table(table: &Table) -> Result<Vec<String>> {
         write_idents(&mut w, ix.columns);
         w.push(")");
     }
-    for c in table.columns {
-        if let Some(fk) = &c.references {
-            item(&mut w);
-            w.push("FOREIGN KEY (");
-            w.push_ident(c.name);
-            w.push(") REFERENCES ");
-            w.push_qualified(fk.schema.or(table.schema), fk.table);
-            w.push(" (");
-            w.push_ident(fk.column);
-            w.push(")");
-            if let Some(a) = fk.on_delete {
-                w.push(" ON DELETE ");
-                w.push(a.as_sql());
-            }
-            if let Some(a) = fk.on_update {
-                w.push(" ON UPDATE ");
-                w.push(a.as_sql());
-            }
+    for fk in table.foreign_keys() {
+        item(&mut w);
+        w.push("FOREIGN KEY (");
+        write_idents(&mut w, &fk.columns);
+        w.push(") REFERENCES ");
+        w.push_qualified(fk.key.schema.or(table.schema), fk.key.table);
+        w.push(" (");
+        write_idents(&mut w, &fk.referenced);
+        w.push(")");
+        if let Some(a) = fk.key.on_delete {
+            w.push(" ON DELETE ");
+            w.push(a.as_sql());
+        }
+        if let Some(a) = fk.key.on_update {
+            w.push(" ON UPDATE ");
+            w.push(a.as_sql());
         }
     }
     for ex in table.exclusions {

@@ -233,25 +233,24 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
     }
 
     let mut foreign_keys = BTreeMap::new();
-    for c in t.columns {
-        if let Some(fk) = &c.references {
-            let fk_name = object_name(t.name, &[c.name], "fkey");
-            let target =
-                QualifiedName::new(fk.schema.or(t.schema).unwrap_or(default_schema), fk.table);
-            foreign_keys.insert(
-                fk_name.clone(),
-                ForeignKey {
-                    name: fk_name,
-                    columns: vec![c.name.to_owned()],
-                    references: target,
-                    referenced_columns: vec![fk.column.to_owned()],
-                    on_delete: action(fk.on_delete),
-                    on_update: action(fk.on_update),
-                    deferrable: false,
-                    initially_deferred: false,
-                },
-            );
-        }
+    for fk in t.foreign_keys() {
+        let fk_name = object_name(t.name, &fk.columns, "fkey");
+        let key = fk.key;
+        let target =
+            QualifiedName::new(key.schema.or(t.schema).unwrap_or(default_schema), key.table);
+        foreign_keys.insert(
+            fk_name.clone(),
+            ForeignKey {
+                name: fk_name,
+                columns: fk.columns.iter().map(|c| c.to_string()).collect(),
+                references: target,
+                referenced_columns: fk.referenced.iter().map(|c| c.to_string()).collect(),
+                on_delete: action(key.on_delete),
+                on_update: action(key.on_update),
+                deferrable: false,
+                initially_deferred: false,
+            },
+        );
     }
 
     let mut indexes = BTreeMap::new();

@@ -81,7 +81,11 @@ pub const fn subtype_key(
     out.unique = false;
     out.index = false;
     out.home = None;
-    out.references = Some(ForeignKey::new(schema, base, c.name).on_delete(FkAction::Cascade));
+    out.references = Some(
+        ForeignKey::new(schema, base, c.name)
+            .on_delete(FkAction::Cascade)
+            .composite(),
+    );
     out
 }
 

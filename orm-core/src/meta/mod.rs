@@ -206,6 +206,32 @@ impl Table {
         self.columns.iter().filter(|c| c.primary_key)
     }
 
+    /// The table's `FOREIGN KEY` constraints: one per referencing column, except that
+    /// [composite](ForeignKey#structfield.composite) references to the same table form one
+    /// constraint over all their columns, in declaration order. DDL and migrations'
+    /// autogenerate both read foreign keys here.
+    pub fn foreign_keys(&self) -> Vec<ForeignKeyConstraint> {
+        let mut out: Vec<ForeignKeyConstraint> = Vec::new();
+        for c in self.columns {
+            let Some(fk) = c.references else { continue };
+            let same = |k: &&mut ForeignKeyConstraint| {
+                k.key.composite && k.key.schema == fk.schema && k.key.table == fk.table
+            };
+            match out.iter_mut().find(same).filter(|_| fk.composite) {
+                Some(k) => {
+                    k.columns.push(c.name);
+                    k.referenced.push(fk.column);
+                }
+                None => out.push(ForeignKeyConstraint {
+                    columns: vec![c.name],
+                    referenced: vec![fk.column],
+                    key: fk,
+                }),
+            }
+        }
+        out
+    }
+
     /// The columns an `INSERT` names: all but server-generated ones (keys and stored
     /// generated columns).
     pub fn insert_columns(&self) -> impl Iterator<Item = &'static ColumnDef> + '_ {
@@ -428,6 +454,11 @@ pub struct ForeignKey {
     pub on_delete: Option<FkAction>,
     /// `ON UPDATE` action.
     pub on_update: Option<FkAction>,
+    /// Part of one table-level key with the table's other composite references to the same
+    /// table: `FOREIGN KEY (a, b) REFERENCES t (a, b)` rather than one constraint per column
+    /// (which PostgreSQL refuses when `(a, b)` is the referenced table's key). A joined
+    /// subtype's key columns reference the base table this way.
+    pub composite: bool,
 }
 
 impl ForeignKey {
@@ -443,7 +474,15 @@ impl ForeignKey {
             column,
             on_delete: None,
             on_update: None,
+            composite: false,
         }
+    }
+
+    /// Makes this reference one column of a table-level composite foreign key (see
+    /// [`ForeignKey::composite`](ForeignKey#structfield.composite)).
+    pub const fn composite(mut self) -> Self {
+        self.composite = true;
+        self
     }
 
     /// Sets `ON DELETE`.
@@ -457,6 +496,18 @@ impl ForeignKey {
         self.on_update = Some(action);
         self
     }
+}
+
+/// One `FOREIGN KEY` constraint of a table, from [`Table::foreign_keys`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ForeignKeyConstraint {
+    /// The referencing columns.
+    pub columns: Vec<&'static str>,
+    /// The referenced columns, one per referencing column.
+    pub referenced: Vec<&'static str>,
+    /// The first column's reference: the target table and the actions.
+    pub key: ForeignKey,
 }
 
 /// A referential action.

@@ -171,6 +171,25 @@ mod joined {
         pub name: String,
         pub grade: i16,
     }
+
+    /// A hierarchy keyed by two columns: each subtype table's key references the base key
+    /// as one composite foreign key.
+    #[derive(Model, Debug, Clone)]
+    #[model(table = "assets", discriminator = "kind")]
+    pub enum Asset {
+        #[model(value = "car")]
+        Car(Car),
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(inherits = Asset, table = "cars")]
+    pub struct Car {
+        #[model(primary_key)]
+        pub owner: i64,
+        #[model(primary_key)]
+        pub n: i32,
+        pub wheels: i16,
+    }
 }
 
 #[tokio::test]
@@ -215,4 +234,22 @@ async fn autogenerate_creates_the_base_and_subtype_tables_and_then_finds_nothing
     assert_eq!(pupils[0].grade, 3);
     mig.downgrade(&t, &Target::Base).await.expect("downgrade");
     assert!(schema_of_db(&t).await.tables.is_empty());
+}
+
+#[tokio::test]
+async fn autogenerate_keys_a_composite_key_subtype_with_one_foreign_key() {
+    let t = test_database().await.expect("db");
+    let models = schema_of(&[joined::Asset::TABLE], "public");
+    let m = diff(&schema_of_db(&t).await, &models, &model_options());
+    let up = m.up_sql();
+    let fk = "ALTER TABLE public.cars ADD CONSTRAINT cars_owner_n_fkey FOREIGN KEY (owner, n) \
+              REFERENCES public.assets (owner, n) ON DELETE CASCADE;";
+    assert!(up.contains(fk), "missing {fk:?} in:\n{up}");
+    assert_eq!(up.matches("FOREIGN KEY").count(), 1, "{up}");
+    let mig = migrator(revisions(std::slice::from_ref(&m)));
+    mig.upgrade(&t, &Target::Head).await.expect("upgrade");
+    assert_schema(&t, &models, "after the upgrade").await;
+    let again = diff(&schema_of_db(&t).await, &models, &model_options());
+    assert!(again.is_empty(), "a second run: {}", again.up_sql());
+    mig.downgrade(&t, &Target::Base).await.expect("downgrade");
 }
