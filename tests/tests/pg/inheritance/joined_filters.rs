@@ -135,6 +135,41 @@ async fn a_null_test_of_a_subtype_column_holds_only_for_that_subtype(db: Databas
     assert_eq!(names(&left), ["ann", "cid", "dee"]);
 }
 
+#[orm_postgres::test(tables(Team, Staff))]
+async fn coalesce_over_a_subtype_column_holds_only_for_that_subtype(db: Database) {
+    seed(&db).await;
+    // coalesce(level, 0) = 0 on a chief would be coalesce(NULL, 0) = 0: true without the guard.
+    let unleveled = assert_queries!(
+        db,
+        [r#"SELECT * FROM "staff" LEFT JOIN "chiefs" * LEFT JOIN "developers" * WHERE (coalesce("developers"."level", $1) = $2) AND ("developers"."id" IS NOT NULL)"#],
+        async {
+            db.fetch_all(select::<Staff>().filter(func::coalesce(Developer::level, 0_i16).eq(0_i16)))
+                .await
+        }
+    )
+    .unwrap();
+    assert_eq!(names(&unleveled), ["bob"]);
+    // A plain comparison keeps its SQL: it is already false on padded NULLs.
+    let cids = assert_queries!(
+        db,
+        [r#"SELECT * FROM "staff" LEFT JOIN "chiefs" * LEFT JOIN "developers" * WHERE "developers"."level" = $1"#],
+        async { db.fetch_all(select::<Staff>().filter(Developer::level.eq(3_i16))).await }
+    )
+    .unwrap();
+    assert_eq!(names(&cids), ["cid"]);
+    // And a DELETE through the enum removes bob only, not every chief too.
+    let n = db
+        .execute(delete::<Staff>().filter(func::coalesce(Developer::level, 0_i16).eq(0_i16)))
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let left = db
+        .fetch_all(select::<Staff>().order_by(Chief::id))
+        .await
+        .unwrap();
+    assert_eq!(names(&left), ["ann", "cid", "dee"]);
+}
+
 #[orm_postgres::test]
 async fn a_composite_key_enum_loads_selectin(db: Database) {
     // `create_all` keys each subtype table to the base with one two-column foreign key (one
