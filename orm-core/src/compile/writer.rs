@@ -1,5 +1,3 @@
-use std::fmt::Write as _;
-
 use super::Reads;
 use crate::ast::Param;
 use crate::error::{Error, Result};
@@ -114,8 +112,8 @@ impl SqlWriter {
                 self.params.len()
             }
         };
-        // Writing to a String cannot fail.
-        let _ = write!(self.sql, "${n}");
+        self.sql.push('$');
+        push_decimal(&mut self.sql, n);
     }
 
     /// Records a table read by the statement (a `FROM` or `JOIN` item).
@@ -231,6 +229,23 @@ impl SqlWriter {
     }
 }
 
+/// Appends `n` in decimal: what `write!(sql, "{n}")` does, without the formatting machinery
+/// (about 250 instructions a parameter, callgrind, issue 17).
+fn push_decimal(sql: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        // `n % 10` is a single digit: the cast cannot truncate.
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    sql.extend(digits[start..].iter().map(|&d| char::from(d)));
+}
+
 /// Checks that `name` can be used as an identifier.
 ///
 /// ```
@@ -261,4 +276,18 @@ pub fn check_identifier(name: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_decimal;
+
+    #[test]
+    fn push_decimal_writes_what_format_writes() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, usize::MAX] {
+            let mut sql = String::from("$");
+            push_decimal(&mut sql, n);
+            assert_eq!(sql, format!("${n}"));
+        }
+    }
 }

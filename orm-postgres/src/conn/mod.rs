@@ -5,9 +5,11 @@
 //! commit or rollback) dropping it *detaches* it from the pool and closes it, and the server rolls
 //! back whatever was open. The next user always gets a clean connection.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres::{self, CancelToken, Statement};
@@ -417,18 +419,29 @@ impl Conn {
     pub(crate) async fn tracked<T>(
         &self,
         sql: &str,
-        fut: impl std::future::Future<Output = Result<T>>,
+        fut: impl Future<Output = Result<T>>,
         rows: impl FnOnce(&T) -> Option<u64>,
     ) -> Result<T> {
         let trace = self.begin_statement(sql);
-        let fut = tracing::Instrument::instrument(fut, trace.span().clone());
-        let result = match self.query_timeout {
-            None => fut.await,
-            Some(limit) => match tokio::time::timeout(limit, fut).await {
-                Ok(result) => result,
-                Err(_) => Err(self.abandon(limit)),
-            },
-        };
+        // One poll function does what `Instrument` and `tokio::time::timeout` would: the
+        // statement's future is pinned here once, not moved into two nested combinators
+        // (callgrind, issue 17: each move copies the whole ~2 KB future).
+        let mut fut = std::pin::pin!(fut);
+        let limit = self.query_timeout;
+        let mut timer = std::pin::pin!(limit.map(tokio::time::sleep));
+        let span = trace.span();
+        let result = std::future::poll_fn(|cx| {
+            let _entered = span.enter();
+            if let Poll::Ready(result) = fut.as_mut().poll(cx) {
+                return Poll::Ready(Ok(result));
+            }
+            match (timer.as_mut().as_pin_mut(), limit) {
+                (Some(timer), Some(limit)) => timer.poll(cx).map(|()| Err(limit)),
+                _ => Poll::Pending,
+            }
+        })
+        .await
+        .unwrap_or_else(|limit| Err(self.abandon(limit)));
         self.end_statement();
         trace.finish(match &result {
             Ok(value) => rows(value).map_or(Outcome::Done, Outcome::Rows),
