@@ -5,19 +5,16 @@
 //! commit or rollback) dropping it *detaches* it from the pool and closes it, and the server rolls
 //! back whatever was open. The next user always gets a clean connection.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::Poll;
 use std::time::Duration;
 
-use deadpool_postgres::tokio_postgres::{self, CancelToken, Statement};
+use deadpool_postgres::tokio_postgres::{self, Statement};
 use deadpool_postgres::{Object, Pool, PoolError, TimeoutType, Timeouts};
 use futures_util::{StreamExt, pin_mut};
 
-use crate::cancel::{CANCEL_LIMIT, CancelHandle};
-use crate::driver_error::{from_pg, from_pool, is_connection_error};
+use crate::driver_error::{from_pg, from_pool};
 use crate::metrics::{Discard, PoolCounters, give_back};
 use crate::pg_row::DomainParam;
 use crate::pg_row::PgRow;
@@ -28,6 +25,7 @@ use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
 
 #[cfg(feature = "cache")]
 mod result_cache;
+mod statement;
 mod transaction;
 
 /// Settings shared by every connection of a database.
@@ -331,43 +329,6 @@ impl Conn {
         Ok(())
     }
 
-    pub(crate) fn begin_statement(&self, sql: &str) -> Trace {
-        #[cfg(feature = "cache")]
-        self.note_sent(sql);
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-        self.settings.statements.fetch_add(1, Ordering::Relaxed);
-        self.settings.logs.record(sql);
-        Trace::start(sql, &self.settings.reporting)
-    }
-
-    fn end_statement(&self) {
-        self.in_flight.fetch_sub(1, Ordering::AcqRel);
-        #[cfg(feature = "cache")]
-        self.note_done();
-    }
-
-    /// Marks the open transaction failed after an error the server saw but the driver did not
-    /// report as one (a `COPY` the client aborted): the server refuses everything but a rollback.
-    pub(crate) fn note_failed(&self) {
-        let mut tx = self.tx();
-        if tx.open {
-            tx.failed = true;
-        }
-    }
-
-    /// Records a failed statement: inside a transaction, the server now refuses everything
-    /// but a rollback.
-    fn note_error(&self, e: &tokio_postgres::Error) {
-        let lost = is_connection_error(e);
-        if e.as_db_error().is_some() || lost {
-            let mut tx = self.tx();
-            if tx.open {
-                tx.failed = true;
-            }
-            tx.lost |= lost;
-        }
-    }
-
     /// A prepared statement from the connection's cache.
     pub(crate) async fn prepare(&self, sql: &str) -> Result<Statement> {
         let obj = self.obj()?;
@@ -409,90 +370,6 @@ impl Conn {
             }
             Err(e) => Err(self.pg_error(e)),
         }
-    }
-
-    /// Runs one statement's future with its bookkeeping: counted in flight until it completes
-    /// (with a result or an error), traced, and echoed. If the future is dropped before it
-    /// completes, the count stays up and the connection is discarded instead of reused.
-    /// `rows` says how many rows a result returned or affected (`None` when there is no
-    /// count, as for a script). The statement's span is entered while it runs.
-    pub(crate) async fn tracked<T>(
-        &self,
-        sql: &str,
-        fut: impl Future<Output = Result<T>>,
-        rows: impl FnOnce(&T) -> Option<u64>,
-    ) -> Result<T> {
-        let trace = self.begin_statement(sql);
-        // One poll function does what `Instrument` and `tokio::time::timeout` would: the
-        // statement's future is pinned here once, not moved into two nested combinators
-        // (callgrind, issue 17: each move copies the whole ~2 KB future).
-        let mut fut = std::pin::pin!(fut);
-        let limit = self.query_timeout;
-        let mut timer = std::pin::pin!(limit.map(tokio::time::sleep));
-        let span = trace.span();
-        let result = std::future::poll_fn(|cx| {
-            let _entered = span.enter();
-            if let Poll::Ready(result) = fut.as_mut().poll(cx) {
-                return Poll::Ready(Ok(result));
-            }
-            match (timer.as_mut().as_pin_mut(), limit) {
-                (Some(timer), Some(limit)) => timer.poll(cx).map(|()| Err(limit)),
-                _ => Poll::Pending,
-            }
-        })
-        .await
-        .unwrap_or_else(|limit| Err(self.abandon(limit)));
-        self.end_statement();
-        trace.finish(match &result {
-            Ok(value) => rows(value).map_or(Outcome::Done, Outcome::Rows),
-            Err(e) => Outcome::Failed(e),
-        });
-        // Boxed, and only with a cache that tells other processes: the common statement's
-        // future does not carry the announcement's.
-        #[cfg(feature = "cache")]
-        if self
-            .settings
-            .cache
-            .as_ref()
-            .is_some_and(|c| c.remote.is_some())
-        {
-            Box::pin(self.publish_unpublished()).await;
-        }
-        result
-    }
-
-    /// Gives up on a statement the server did not finish within `limit`: asks the server to
-    /// cancel it (the cancel protocol, on a new connection to the postmaster, in the
-    /// background and bounded, since a frozen server may not answer), and marks the connection
-    /// lost so it is closed instead of reused.
-    fn abandon(&self, limit: Duration) -> Error {
-        let in_transaction = {
-            let mut tx = self.tx();
-            tx.lost = true;
-            tx.timed_out = true;
-            tx.open
-        };
-        if let Some(token) = self.cancel_token() {
-            let tls = self.settings.tls.clone();
-            tokio::spawn(async move {
-                let _ = tokio::time::timeout(CANCEL_LIMIT, token.cancel_query(tls)).await;
-            });
-        }
-        ErrorKind::QueryTimeout {
-            after: limit,
-            in_transaction,
-        }
-        .into()
-    }
-
-    /// What cancels this connection's running statement, through the cancel protocol.
-    pub(crate) fn cancel_token(&self) -> Option<CancelToken> {
-        self.obj.as_ref().map(|obj| obj.cancel_token())
-    }
-
-    /// A handle that cancels this connection's running statement from another task.
-    pub(crate) fn cancel_handle(&self) -> CancelHandle {
-        CancelHandle::new(self.cancel_token(), self.settings.tls.clone())
     }
 
     /// Runs a statement and decodes every row.
