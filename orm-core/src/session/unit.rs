@@ -348,7 +348,7 @@ pub struct UnitOfWork {
     pub(crate) next_id: u64,
     pub(crate) next_gen: u64,
     /// The identity map: one map per model, by primary key (see `identity.rs`).
-    pub(crate) maps: HashMap<TypeId, Box<dyn ErasedMap>>,
+    pub(crate) maps: FxHashMap<TypeId, Box<dyn ErasedMap>>,
     pub(crate) new: Vec<Arc<dyn ErasedEntry>>,
     pub(crate) deleted: Vec<Arc<dyn ErasedEntry>>,
     pub(crate) collections: FxHashMap<CollKey, Collection>,
@@ -399,7 +399,7 @@ impl UnitOfWork {
             link: Arc::new(SessionLink::new()),
             next_id: 1,
             next_gen: 2,
-            maps: HashMap::new(),
+            maps: FxHashMap::default(),
             new: Vec::new(),
             deleted: Vec::new(),
             collections: FxHashMap::default(),

@@ -281,6 +281,9 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         group: &[Arc<dyn ErasedEntry>],
         ctx: &mut HookContext,
     ) -> Result<()> {
+        // One look-up of the model's map, sized once for the whole group.
+        let map = &mut uow.map_mut::<T>().by_pk;
+        map.reserve(group.len());
         for e in group {
             let t = typed::<T>(e)?;
             let pk = {
@@ -291,7 +294,8 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
                 inner.value.after_insert(ctx)?;
                 inner.value.pk()
             };
-            uow.map_insert(t, pk);
+            t.set_key(Some(pk.clone()));
+            map.insert(pk, t);
         }
         Ok(())
     }
