@@ -98,9 +98,10 @@ impl SessionLink {
 /// savepoint, of a failed flush or of a failed operation) replays it. Implemented in
 /// `tracked.rs` (an object's state) and here ([`untargeted`]).
 pub(crate) trait UndoRecord: Send {
-    /// The object it restores, whose lock it takes (`None`: it restores a relationship
-    /// collection and takes no object's lock). A rollback checks these first.
-    fn target(&self) -> Option<&dyn ErasedEntry>;
+    /// Calls `f` on each object it restores, whose lock it takes, up to the first error (none:
+    /// it restores a relationship collection and takes no object's lock). A rollback checks
+    /// these first.
+    fn targets(&self, f: &mut dyn FnMut(&dyn ErasedEntry) -> Result<()>) -> Result<()>;
 
     /// Restores what it saved, for the named operation. On an error (its object is held by a
     /// guard) nothing was changed and it can run again.
@@ -114,8 +115,8 @@ pub(crate) type Undo = Box<dyn UndoRecord>;
 pub(crate) fn untargeted(f: impl FnOnce(&mut UnitOfWork) + Send + 'static) -> Undo {
     struct Untargeted<F>(Option<F>);
     impl<F: FnOnce(&mut UnitOfWork) + Send> UndoRecord for Untargeted<F> {
-        fn target(&self) -> Option<&dyn ErasedEntry> {
-            None
+        fn targets(&self, _: &mut dyn FnMut(&dyn ErasedEntry) -> Result<()>) -> Result<()> {
+            Ok(())
         }
         fn restore(&mut self, uow: &mut UnitOfWork, _: &'static str) -> Result<()> {
             if let Some(f) = self.0.take() {
