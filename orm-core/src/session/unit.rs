@@ -75,6 +75,19 @@ impl SessionLink {
         self.dirty.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Runs `f` on each entry of the dirty queue (under its lock: `f` must not queue), up to
+    /// the first error.
+    pub(crate) fn try_for_each_dirty(
+        &self,
+        f: impl FnMut(&Arc<dyn ErasedEntry>) -> Result<()>,
+    ) -> Result<()> {
+        self.dirty
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .try_for_each(f)
+    }
+
     /// Whether an entry of the dirty queue passes `f`.
     fn any_dirty(&self, f: impl FnMut(&Arc<dyn ErasedEntry>) -> bool) -> bool {
         self.dirty
