@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::persist::Persist;
 use super::state::{Entry, ObjectState};
 use super::status::Status;
-use super::tracked::{Tracked, save_added, save_undo, touch};
+use super::tracked::{Tracked, save_added, save_added_all, save_undo, touch};
 use super::unit::{HookContext, UnitOfWork};
 use crate::error::Result;
 use crate::relation::Cascade;
@@ -66,6 +66,44 @@ impl UnitOfWork {
         t
     }
 
+    /// Adds several new objects, as [`add`](Self::add) each: the next flush inserts them. A
+    /// model without `save-update` cascades takes one undo record for all of them (undoing it
+    /// detaches them all) and reserves room for them up front.
+    pub fn add_all<T: Persist>(&mut self, objects: impl IntoIterator<Item = T>) -> Vec<Tracked<T>> {
+        let cascades = T::RELATIONS
+            .iter()
+            .any(|ops| ops.meta().cascade.contains(Cascade::SAVE_UPDATE));
+        if cascades {
+            // Each object's children are added (with their own records) right after it.
+            return objects.into_iter().map(|o| self.add(o)).collect();
+        }
+        let objects = objects.into_iter();
+        let (lower, _) = objects.size_hint();
+        let mut handles = Vec::with_capacity(lower);
+        let mut entries = Vec::with_capacity(lower);
+        self.new.reserve(lower);
+        let generation = self.link.current_gen();
+        for value in objects {
+            let id = self.new_id();
+            let entry = Arc::new(Entry::new(
+                id,
+                value,
+                Status::Pending,
+                Some(self.link.clone()),
+                None,
+            ));
+            // Nobody else has the new object yet: its lock is free.
+            if let Ok(mut inner) = entry.write_for("add") {
+                inner.undo_gen = generation;
+            }
+            self.new.push(entry.clone());
+            entries.push(entry.clone());
+            handles.push(Tracked::from_entry(entry));
+        }
+        save_added_all(entries, &self.link);
+        handles
+    }
+
     /// Adds new objects that the next flush inserts with binary `COPY`, whatever their number
     /// (see [`set_copy_threshold`](Self::set_copy_threshold)): every new `T` of that flush
     /// goes by `COPY`, in one statement per dependency level. Objects reached through their
@@ -83,7 +121,7 @@ impl UnitOfWork {
         if !self.copy.requested.contains(&model) {
             self.copy.requested.push(model);
         }
-        Ok(objects.into_iter().map(|o| self.add(o)).collect())
+        Ok(self.add_all(objects))
     }
 
     /// The smallest batch of new objects of one table that the flush inserts with binary

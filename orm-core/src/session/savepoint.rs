@@ -148,12 +148,9 @@ impl UnitOfWork {
 
     /// Checks that no guard holds an object the records of the frames from `depth` restore.
     fn check_undo_targets(&self, depth: usize, operation: &'static str) -> Result<()> {
-        self.link
-            .undo
-            .try_for_each_from(depth, |r| match r.target() {
-                Some(target) => target.check_free(operation, true),
-                None => Ok(()),
-            })
+        self.link.undo.try_for_each_from(depth, |r| {
+            r.targets(&mut |target| target.check_free(operation, true))
+        })
     }
 
     /// Pops the frames from the savepoint's up and replays their records. When a record meets

@@ -6,6 +6,7 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, RwLockReadGuard, RwLockWriteGuard};
 
+use super::fxhash::FxHashSet;
 use super::guard;
 use super::persist::Persist;
 use super::state::{Entry, FkLink, ObjectState, unshare};
@@ -235,8 +236,8 @@ struct SavedRecord<T: Persist> {
 }
 
 impl<T: Persist> UndoRecord for SavedRecord<T> {
-    fn target(&self) -> Option<&dyn ErasedEntry> {
-        Some(&*self.entry)
+    fn targets(&self, f: &mut dyn FnMut(&dyn ErasedEntry) -> Result<()>) -> Result<()> {
+        f(&*self.entry)
     }
 
     fn restore(&mut self, uow: &mut UnitOfWork, operation: &'static str) -> Result<()> {
@@ -323,36 +324,66 @@ pub(crate) fn save_added<T: Persist>(
 ) {
     inner.undo_gen = link.current_gen();
     link.push_undo(Box::new(AddedRecord {
-        entry: entry.clone(),
+        entries: vec![entry.clone()],
     }));
 }
 
-/// The undo record of an object added to the session: restoring it detaches the object.
+/// Records that `entries` were just added to the session (by one `add_all`; their states'
+/// `undo_gen` set by the caller): one record for all, undoing it detaches them.
+pub(crate) fn save_added_all<T: Persist>(entries: Vec<Arc<Entry<T>>>, link: &SessionLink) {
+    if !entries.is_empty() {
+        link.push_undo(Box::new(AddedRecord { entries }));
+    }
+}
+
+/// The undo record of objects added to the session: restoring it detaches them (the last
+/// added first; the objects restored leave the record, so after a guard stopped it, it
+/// restores the rest the next time).
 struct AddedRecord<T: Persist> {
-    entry: Arc<Entry<T>>,
+    entries: Vec<Arc<Entry<T>>>,
 }
 
 impl<T: Persist> UndoRecord for AddedRecord<T> {
-    fn target(&self) -> Option<&dyn ErasedEntry> {
-        Some(&*self.entry)
+    fn targets(&self, f: &mut dyn FnMut(&dyn ErasedEntry) -> Result<()>) -> Result<()> {
+        self.entries.iter().try_for_each(|e| f(&**e))
     }
 
     fn restore(&mut self, uow: &mut UnitOfWork, operation: &'static str) -> Result<()> {
-        let entry = &self.entry;
-        {
-            let mut inner = entry.write_for(operation)?;
-            inner.session = None;
-            inner.snapshot = None;
+        let mut detached: FxHashSet<u64> = FxHashSet::default();
+        let mut outcome = Ok(());
+        while let Some(entry) = self.entries.last() {
+            if let Err(e) = detach_added(entry, uow, operation) {
+                outcome = Err(e);
+                break;
+            }
+            detached.insert(entry.id);
+            self.entries.pop();
         }
-        let was = entry.status();
-        entry.set_status(Status::Detached);
-        entry.set_queued(false);
-        if was == Status::Persistent || was == Status::Deleted {
-            uow.map_remove(entry);
+        if !detached.is_empty() {
+            uow.new.retain(|e| !detached.contains(&e.id()));
         }
-        entry.set_key(None);
-        let id = entry.id;
-        uow.new.retain(|e| e.id() != id);
-        Ok(())
+        outcome
     }
+}
+
+/// Detaches an added object (its lock taken for `operation`; on an error nothing changed).
+/// The caller takes it out of the unit of work's new objects.
+fn detach_added<T: Persist>(
+    entry: &Arc<Entry<T>>,
+    uow: &mut UnitOfWork,
+    operation: &'static str,
+) -> Result<()> {
+    {
+        let mut inner = entry.write_for(operation)?;
+        inner.session = None;
+        inner.snapshot = None;
+    }
+    let was = entry.status();
+    entry.set_status(Status::Detached);
+    entry.set_queued(false);
+    if was == Status::Persistent || was == Status::Deleted {
+        uow.map_remove(entry);
+    }
+    entry.set_key(None);
+    Ok(())
 }

@@ -75,6 +75,19 @@ impl SessionLink {
         self.dirty.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// Runs `f` on each entry of the dirty queue (under its lock: `f` must not queue), up to
+    /// the first error.
+    pub(crate) fn try_for_each_dirty(
+        &self,
+        f: impl FnMut(&Arc<dyn ErasedEntry>) -> Result<()>,
+    ) -> Result<()> {
+        self.dirty
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .try_for_each(f)
+    }
+
     /// Whether an entry of the dirty queue passes `f`.
     fn any_dirty(&self, f: impl FnMut(&Arc<dyn ErasedEntry>) -> bool) -> bool {
         self.dirty
@@ -98,9 +111,10 @@ impl SessionLink {
 /// savepoint, of a failed flush or of a failed operation) replays it. Implemented in
 /// `tracked.rs` (an object's state) and here ([`untargeted`]).
 pub(crate) trait UndoRecord: Send {
-    /// The object it restores, whose lock it takes (`None`: it restores a relationship
-    /// collection and takes no object's lock). A rollback checks these first.
-    fn target(&self) -> Option<&dyn ErasedEntry>;
+    /// Calls `f` on each object it restores, whose lock it takes, up to the first error (none:
+    /// it restores a relationship collection and takes no object's lock). A rollback checks
+    /// these first.
+    fn targets(&self, f: &mut dyn FnMut(&dyn ErasedEntry) -> Result<()>) -> Result<()>;
 
     /// Restores what it saved, for the named operation. On an error (its object is held by a
     /// guard) nothing was changed and it can run again.
@@ -114,8 +128,8 @@ pub(crate) type Undo = Box<dyn UndoRecord>;
 pub(crate) fn untargeted(f: impl FnOnce(&mut UnitOfWork) + Send + 'static) -> Undo {
     struct Untargeted<F>(Option<F>);
     impl<F: FnOnce(&mut UnitOfWork) + Send> UndoRecord for Untargeted<F> {
-        fn target(&self) -> Option<&dyn ErasedEntry> {
-            None
+        fn targets(&self, _: &mut dyn FnMut(&dyn ErasedEntry) -> Result<()>) -> Result<()> {
+            Ok(())
         }
         fn restore(&mut self, uow: &mut UnitOfWork, _: &'static str) -> Result<()> {
             if let Some(f) = self.0.take() {
@@ -348,7 +362,7 @@ pub struct UnitOfWork {
     pub(crate) next_id: u64,
     pub(crate) next_gen: u64,
     /// The identity map: one map per model, by primary key (see `identity.rs`).
-    pub(crate) maps: HashMap<TypeId, Box<dyn ErasedMap>>,
+    pub(crate) maps: FxHashMap<TypeId, Box<dyn ErasedMap>>,
     pub(crate) new: Vec<Arc<dyn ErasedEntry>>,
     pub(crate) deleted: Vec<Arc<dyn ErasedEntry>>,
     pub(crate) collections: FxHashMap<CollKey, Collection>,
@@ -399,7 +413,7 @@ impl UnitOfWork {
             link: Arc::new(SessionLink::new()),
             next_id: 1,
             next_gen: 2,
-            maps: HashMap::new(),
+            maps: FxHashMap::default(),
             new: Vec::new(),
             deleted: Vec::new(),
             collections: FxHashMap::default(),

@@ -31,7 +31,7 @@ impl Session {
 
     /// Adds several new objects.
     pub fn add_all<M: Persist>(&mut self, objects: impl IntoIterator<Item = M>) -> Vec<Tracked<M>> {
-        objects.into_iter().map(|o| self.uow.add(o)).collect()
+        self.uow.add_all(objects)
     }
 
     /// Adds several new objects that the next flush inserts with binary `COPY … FROM STDIN`,

@@ -29,7 +29,18 @@ use crate::session::unit::{
 };
 
 fn typed<T: Persist>(e: &Arc<dyn ErasedEntry>) -> Result<Arc<Entry<T>>> {
-    downcast::<T>(e).ok_or_else(|| Error::object_state("object of the wrong type"))
+    downcast::<T>(e).ok_or_else(wrong_type)
+}
+
+/// [`typed`], borrowed: for the steps that keep no handle on the object (no reference count
+/// changed).
+fn typed_ref<T: Persist>(e: &Arc<dyn ErasedEntry>) -> Result<&Entry<T>> {
+    e.as_any().downcast_ref::<Entry<T>>().ok_or_else(wrong_type)
+}
+
+#[cold]
+fn wrong_type() -> Error {
+    Error::object_state("object of the wrong type")
 }
 
 /// A sink for `RETURNING key..., columns...` of an `UPDATE`, whose rows come in any order:
@@ -136,13 +147,13 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
     }
 
     fn before_insert(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()> {
-        let t = typed::<T>(e)?;
+        let t = typed_ref::<T>(e)?;
         let mut inner = t.write_for(FLUSH)?;
         // Only the model's own hooks change a new object here: then save it, so a failed
         // flush undoes them (a password is not hashed twice).
         if T::CUSTOM_HOOKS {
             if let Some(link) = inner.session.clone() {
-                save_undo(&t, &mut inner, &link);
+                save_undo(&typed::<T>(e)?, &mut inner, &link);
             }
             inner.value.before_insert(ctx)?;
         }
@@ -150,7 +161,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
     }
 
     fn validate_dirty(&self, e: &Arc<dyn ErasedEntry>) -> Result<()> {
-        let t = typed::<T>(e)?;
+        let t = typed_ref::<T>(e)?;
         let inner = t.read_for(FLUSH)?;
         match &inner.snapshot {
             Some(s) => inner
@@ -161,7 +172,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
     }
 
     fn sync_fks(&self, e: &Arc<dyn ErasedEntry>, deferred: &[usize]) -> Result<()> {
-        let t = typed::<T>(e)?;
+        let t = typed_ref::<T>(e)?;
         let mut inner = t.write_for(FLUSH)?;
         if t.status() == Status::Pending && T::VERSION.is_some() {
             // A new row starts at the next version of what it holds (1 for 0).
@@ -281,6 +292,9 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         group: &[Arc<dyn ErasedEntry>],
         ctx: &mut HookContext,
     ) -> Result<()> {
+        // One look-up of the model's map, sized once for the whole group.
+        let map = &mut uow.map_mut::<T>().by_pk;
+        map.reserve(group.len());
         for e in group {
             let t = typed::<T>(e)?;
             let pk = {
@@ -291,7 +305,8 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
                 inner.value.after_insert(ctx)?;
                 inner.value.pk()
             };
-            uow.map_insert(t, pk);
+            t.set_key(Some(pk.clone()));
+            map.insert(pk, t);
         }
         Ok(())
     }
@@ -301,7 +316,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         e: &Arc<dyn ErasedEntry>,
         ctx: &mut HookContext,
     ) -> Result<Option<ColumnSet>> {
-        let t = typed::<T>(e)?;
+        let t = typed_ref::<T>(e)?;
         let mut inner = t.write_for(FLUSH)?;
         if t.status() != Status::Persistent {
             return Ok(None);
@@ -388,7 +403,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         ctx: &mut HookContext,
     ) -> Result<()> {
         for e in group {
-            let t = typed::<T>(e)?;
+            let t = typed_ref::<T>(e)?;
             let mut inner = t.write_for(FLUSH)?;
             inner.snapshot = None;
             t.set_queued(false);
@@ -398,19 +413,19 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
     }
 
     fn before_delete(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()> {
-        let t = typed::<T>(e)?;
+        let t = typed_ref::<T>(e)?;
         let inner = t.read_for(FLUSH)?;
         inner.value.before_delete(ctx)
     }
 
     fn touch_for_update(&self, e: &Arc<dyn ErasedEntry>) -> Result<()> {
-        let t = typed::<T>(e)?;
+        let t = typed_ref::<T>(e)?;
         let mut inner = t.write_for(FLUSH)?;
         // A failed flush leaves dirty objects dirty (their snapshot stays until `updated`);
         // only hooks and the version column change them, and then they need an undo record.
         if T::CUSTOM_HOOKS || T::VERSION.is_some() {
             if let Some(link) = inner.session.clone() {
-                save_undo(&t, &mut inner, &link);
+                save_undo(&typed::<T>(e)?, &mut inner, &link);
             }
         }
         if t.status() == Status::Persistent && inner.snapshot.is_none() {

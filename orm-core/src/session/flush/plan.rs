@@ -81,7 +81,7 @@ pub(crate) fn levels(entries: &[Arc<dyn ErasedEntry>]) -> (Vec<usize>, HashMap<u
 }
 
 /// The depth of each table in the foreign-key graph of `tables` (referenced tables first).
-fn table_depths(entries: &[Arc<dyn ErasedEntry>]) -> HashMap<usize, usize> {
+fn table_depths(entries: &[Arc<dyn ErasedEntry>]) -> FxHashMap<usize, usize> {
     let mut tables: Vec<&'static crate::meta::Table> = Vec::new();
     for e in entries {
         if !tables.iter().any(|t| std::ptr::eq(*t, e.table())) {

@@ -158,8 +158,8 @@ impl UnitOfWork {
             }
             run_deferred(self, &mut plan.ctx);
         }
-        let mut seen = FxHashSet::default();
         plan.drained = self.take_dirty();
+        let mut seen = FxHashSet::with_capacity_and_hasher(plan.drained.len(), Default::default());
         plan.dirty = plan
             .drained
             .iter()
@@ -500,18 +500,22 @@ impl UnitOfWork {
     /// is dropped; `operation` names the caller (`flush`, `commit`, `autoflush`). Costs a
     /// try-lock per object the flush touches, not per object tracked.
     pub fn check_guards(&self, operation: &'static str) -> Result<()> {
-        let dirty = self.link.dirty_entries();
-        let writes = self.new.iter().chain(&self.deleted).chain(
-            dirty
-                .iter()
-                .filter(|e| e.is_queued() && e.status() == Status::Persistent),
-        );
-        for e in writes {
+        let check = |e: &Arc<dyn ErasedEntry>| -> Result<()> {
             e.check_free(operation, true)?;
             for (_, parent) in e.fk_parents() {
                 parent.check_free(operation, false)?;
             }
-        }
+            Ok(())
+        };
+        self.new.iter().chain(&self.deleted).try_for_each(check)?;
+        // Read in place: no copy of the queue (check_free takes no lock of the session).
+        self.link.try_for_each_dirty(|e| {
+            if e.is_queued() && e.status() == Status::Persistent {
+                check(e)
+            } else {
+                Ok(())
+            }
+        })?;
         for key in &self.changed_collections {
             let Some(c) = self.collections.get(key) else {
                 continue;

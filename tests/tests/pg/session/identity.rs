@@ -68,3 +68,119 @@ async fn relationship_loads_give_the_objects_of_the_identity_map() {
     let err = s2.related(&lone, User::orders).unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::NotLoaded { .. }));
 }
+
+/// `add_all` of many objects: one `INSERT` whose generated keys each land in their own object
+/// (titles given out of key order, so a key written to the wrong object shows as a title the
+/// row does not have), every object in the identity map under its key.
+#[tokio::test]
+async fn add_all_writes_each_generated_key_back_to_its_own_object() {
+    const N: usize = 2_500;
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    // A permutation of 0..N (7919 is prime, so coprime with N).
+    let titles: Vec<String> = (0..N).map(|i| format!("c{:05}", (i * 7919) % N)).collect();
+    let before = t.statement_count();
+    let courses = s.add_all(titles.iter().map(|title| Course {
+        id: 0,
+        title: title.clone(),
+    }));
+    assert_eq!(courses.len(), N);
+    s.commit().await.unwrap();
+    assert_eq!(t.statement_count() - before, 3, "BEGIN, one INSERT, COMMIT");
+
+    let mut fresh = t.session();
+    let rows = fresh.all(select::<Course>()).await.unwrap();
+    let in_db: std::collections::HashMap<i64, String> = rows
+        .iter()
+        .map(|c| {
+            let c = c.read();
+            (c.id, c.title.clone())
+        })
+        .collect();
+    assert_eq!(in_db.len(), N);
+    let mut ids = std::collections::HashSet::new();
+    for (course, title) in courses.iter().zip(&titles) {
+        let c = course.read();
+        assert_eq!(&c.title, title, "the object kept its own values");
+        assert_eq!(
+            in_db.get(&c.id),
+            Some(title),
+            "key {} written back to the object of another row",
+            c.id
+        );
+        assert!(ids.insert(c.id), "key {} given twice", c.id);
+        drop(c);
+        assert_eq!(course.status(), Status::Persistent);
+    }
+    // Each object is in the identity map under its own key: `get` answers without a query.
+    let before = t.statement_count();
+    for course in &courses {
+        let id = course.read().id;
+        let found = s.get::<Course>(id).await.unwrap().expect("in the map");
+        assert!(Tracked::ptr_eq(&found, course), "key {id}");
+    }
+    assert_eq!(
+        t.statement_count(),
+        before,
+        "answered from the identity map"
+    );
+}
+
+/// The objects of one `add_all` are undone together: a rollback detaches every one of them
+/// (flushed or not), and a guard held on any of them stops it before anything changes.
+#[tokio::test]
+async fn rollback_detaches_every_object_of_an_add_all() {
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    let kept = s.add(Course {
+        id: 0,
+        title: "kept".into(),
+    });
+    s.commit().await.unwrap();
+
+    let flushed = s.add_all((0..3).map(|i| Course {
+        id: 0,
+        title: format!("flushed {i}"),
+    }));
+    s.flush().await.unwrap();
+    let ids: Vec<i64> = flushed.iter().map(|c| c.read().id).collect();
+    let pending = s.add_all((0..3).map(|i| Course {
+        id: 0,
+        title: format!("pending {i}"),
+    }));
+    assert!(s.has_changes());
+
+    // A guard on one flushed object refuses the rollback, changing nothing.
+    let guard = flushed[1].write();
+    let err = s
+        .rollback()
+        .await
+        .expect_err("a guard holds an object to detach");
+    assert!(err.is_object_in_use(), "{err}");
+    drop(guard);
+    assert!(flushed.iter().all(|c| c.status() == Status::Persistent));
+    assert!(pending.iter().all(|c| c.status() == Status::Pending));
+
+    s.rollback().await.unwrap();
+    for c in flushed.iter().chain(&pending) {
+        assert_eq!(c.status(), Status::Detached, "{:?}", c.read().title);
+    }
+    assert_eq!(kept.status(), Status::Persistent);
+    assert!(!s.has_changes(), "{:?}", s.unit_of_work());
+    for id in ids {
+        assert!(
+            s.get::<Course>(id).await.unwrap().is_none(),
+            "row {id} rolled back and out of the identity map"
+        );
+    }
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM e_course").await,
+        1,
+        "only the committed row"
+    );
+    // The session works on: the detached objects' values can be added again.
+    let again = s.add_all(pending.iter().map(|c| c.read().clone()));
+    s.commit().await.unwrap();
+    assert!(again.iter().all(|c| c.status() == Status::Persistent));
+    assert_eq!(count(&t, "SELECT count(*) FROM e_course").await, 4);
+}
