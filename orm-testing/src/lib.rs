@@ -99,6 +99,8 @@
 //! - `pgbouncer`: [`Pgbouncer`], a throwaway pgbouncer in front of a cluster;
 //! - `replica`: a streaming replica of a cluster ([`LocalCluster::start_replica`]), and
 //!   stopping, resuming and promoting a server;
+//! - `freeze`: a server that stops answering without going away ([`LocalCluster::freeze`]:
+//!   every process `SIGSTOP`ped until the [`Frozen`] guard drops);
 //! - `shards`: several independent clusters started at once ([`LocalCluster::start_many`]),
 //!   the servers of a sharded database;
 //! - `database`: the test and dev database API on top.
@@ -113,6 +115,8 @@ mod cleanup;
 mod cluster;
 mod database;
 mod error;
+#[cfg(unix)]
+mod freeze;
 pub mod kit;
 mod options;
 #[cfg(unix)]
@@ -136,11 +140,13 @@ pub use cleanup::shared;
 pub use cluster::{LocalCluster, Shutdown};
 pub use database::{TestDatabase, dev_database, test_database};
 pub use error::ClusterError;
+#[cfg(unix)]
+pub use freeze::Frozen;
 pub use options::ClusterOptions;
 #[cfg(unix)]
 pub use pgbouncer::{PGBOUNCER_ENV, Pgbouncer, PgbouncerOptions};
 #[cfg(not(unix))]
-pub use unsupported::{LocalCluster, Shutdown, shared};
+pub use unsupported::{Frozen, LocalCluster, Shutdown, shared};
 
 /// Environment variable naming the directory that holds `initdb`, `pg_ctl` and `postgres`.
 pub const BIN_DIR_ENV: &str = "ORM_PG_BIN";

@@ -109,6 +109,33 @@ impl LocalCluster {
     pub fn promote(&self) -> Result<(), ClusterError> {
         match self.never {}
     }
+
+    /// Stops the server's processes.
+    ///
+    /// # Errors
+    ///
+    /// Never: no cluster exists to freeze.
+    pub fn freeze(&self) -> Result<Frozen, ClusterError> {
+        match self.never {}
+    }
+}
+
+/// A frozen server (off Unix: none can exist).
+#[derive(Debug)]
+pub struct Frozen {
+    never: Infallible,
+}
+
+impl Frozen {
+    /// How many processes are stopped.
+    pub fn processes(&self) -> usize {
+        match self.never {}
+    }
+
+    /// Resumes the processes.
+    pub fn thaw(self) {
+        match self.never {}
+    }
 }
 
 /// How a server is shut down for a restart (off Unix: no server to restart).
