@@ -198,6 +198,13 @@ impl Conn {
 
     /// Whether `error`, from a read on this connection, lost a replica's connection: the
     /// replica leaves the rotation, and the read may run again elsewhere (it changed nothing).
+    ///
+    /// A lost replica is one that broke the connection or stopped answering: the client-side
+    /// query timeout fired ([`QueryTimeout`](crate::ErrorKind::QueryTimeout), e.g. a frozen
+    /// host). An error the live server sent is the read's own and stays with it, the replica
+    /// in rotation: among them `statement_timeout` (SQLSTATE 57014,
+    /// [`StatementTimeout`](crate::ErrorKind::StatementTimeout)), which would end the read the
+    /// same way on any server.
     pub(crate) fn lost_replica(&self, error: &Error) -> bool {
         let lost = matches!(
             error.kind(),

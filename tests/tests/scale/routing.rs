@@ -1,10 +1,13 @@
-//! Which server each kind of call runs on.
+//! Which server each kind of call runs on, by the servers' own counts too; round-robin over
+//! two replicas.
+
+use std::time::{Duration, Instant};
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
 use orm_postgres::{ReadYourWrites, ReplicaState};
 
-use crate::{on_replica, pair, replicated, serial, wait_until};
+use crate::{halt, on_replica, pair, probe, replicated, runs, serial, wait_until};
 
 #[tokio::test]
 async fn plain_reads_go_to_the_replica_and_everything_else_to_the_primary() {
@@ -117,4 +120,127 @@ async fn the_readme_example_routes_as_it_says() {
         .expect("write"); // the primary
     assert_eq!(db.routing(), r);
     assert_eq!(db.replicas()[0].state, ReplicaState::InRotation);
+}
+
+/// Where calls ran, as each server counts its statements (`pg_stat_statements`), not as the
+/// client counts its routing.
+#[tokio::test]
+async fn the_servers_own_counts_show_where_each_call_ran() {
+    const READ: &str = "SELECT count(*) FROM probe_routing";
+    const WRITE: &str = "UPDATE probe_routing SET id = id";
+    let _turn = serial().await;
+    let pair = pair();
+    probe("probe_routing", &[&pair.replica]).await;
+    let (primary, replica) = (pair.primary.url("postgres"), pair.replica.url("postgres"));
+    let db = replicated().connect().await.expect("connect");
+
+    for _ in 0..4 {
+        assert_eq!(db.fetch_one(query::<i64>(READ)).await.expect("read"), 1);
+    }
+    db.on_primary()
+        .fetch_one(query::<i64>(READ))
+        .await
+        .expect("read on the primary");
+    let tx = db.begin().await.expect("begin");
+    tx.fetch_one(query::<i64>(READ)).await.expect("read in tx");
+    tx.execute(query::<()>(WRITE)).await.expect("write in tx");
+    tx.commit().await.expect("commit");
+    for _ in 0..2 {
+        assert_eq!(db.execute(query::<()>(WRITE)).await.expect("write"), 1);
+    }
+
+    assert_eq!(runs(&replica, READ).await, 4, "the plain reads");
+    assert_eq!(
+        runs(&primary, READ).await,
+        2,
+        "on_primary and in a transaction"
+    );
+    assert_eq!(runs(&primary, WRITE).await, 3);
+    assert_eq!(runs(&replica, WRITE).await, 0);
+    // The client's counters agree.
+    assert_eq!(db.routing().replica_reads, 4);
+    assert_eq!(db.replicas()[0].reads, 4);
+}
+
+/// Two replicas: plain reads take turns, as both servers count; a stopped one leaves the
+/// rotation (no read lost, none sent to the primary) while the other serves every read, and
+/// takes its turns again once it is back.
+#[tokio::test]
+async fn reads_alternate_over_two_replicas_and_a_stopped_one_leaves_the_rotation() {
+    const READ: &str = "SELECT count(*) FROM probe_two";
+    let _turn = serial().await;
+    let pair = pair();
+    let (first, second) = (&pair.replica, pair.second());
+    probe("probe_two", &[first, second]).await;
+    let urls = [
+        pair.primary.url("postgres"),
+        first.url("postgres"),
+        second.url("postgres"),
+    ];
+    let counts = || async {
+        let mut n = [0; 3];
+        for (n, url) in n.iter_mut().zip(&urls) {
+            *n = runs(url, READ).await;
+        }
+        n
+    };
+    let db = Database::builder(urls[0].clone())
+        .replica(urls[1].clone())
+        .replica(urls[2].clone())
+        .read_your_writes(ReadYourWrites::Off)
+        .connect_timeout(Duration::from_secs(1))
+        .replica_check_interval(Duration::from_millis(200))
+        .connect()
+        .await
+        .expect("connect");
+    let read = || async { db.fetch_one(query::<i64>(READ)).await.expect("read") };
+
+    for _ in 0..6 {
+        assert_eq!(read().await, 1);
+    }
+    assert_eq!(counts().await, [0, 3, 3], "primary, first, second");
+    let reads: Vec<u64> = db.replicas().iter().map(|r| r.reads).collect();
+    assert_eq!(reads, [3, 3]);
+
+    // The second stopped (started again when `halted` drops, also if an assert fails).
+    let halted = halt(second);
+    for _ in 0..4 {
+        assert_eq!(read().await, 1);
+    }
+    assert_eq!(
+        runs(&urls[0], READ).await,
+        0,
+        "no read fell back to the primary"
+    );
+    assert_eq!(
+        runs(&urls[1], READ).await,
+        3 + 4,
+        "the first served them all"
+    );
+    let status = &db.replicas()[1];
+    assert!(
+        matches!(status.state, ReplicaState::Down { .. }),
+        "{status:?}"
+    );
+    assert_eq!(db.replicas()[0].state, ReplicaState::InRotation);
+    assert_eq!(db.routing().primary_reads_fallback, 0);
+    halted.resume();
+
+    // Back: after the check interval, reads take turns over both again.
+    let back = runs(&urls[2], READ).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while db.replicas()[1].state != ReplicaState::InRotation {
+        assert!(Instant::now() < deadline, "the second never came back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        read().await;
+    }
+    let before = counts().await;
+    for _ in 0..4 {
+        assert_eq!(read().await, 1);
+    }
+    let after = counts().await;
+    assert_eq!(after[1] - before[1], 2, "{before:?} -> {after:?}");
+    assert_eq!(after[2] - before[2], 2, "{before:?} -> {after:?}");
+    assert!(after[2] > back);
+    assert_eq!(after[0], 0);
 }
