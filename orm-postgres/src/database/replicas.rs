@@ -153,11 +153,18 @@ struct Health {
     checked: Option<Instant>,
 }
 
-/// The replay lag of a replica: zero when it has replayed all it received, else the age of
-/// the last transaction it replayed. A server that is no replica (promoted) has none.
-const LAG_SQL: &str = "SELECT CASE WHEN NOT pg_is_in_recovery() \
-     OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8 \
-     ELSE COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8, 0) END";
+/// The replay lag of a replica: zero when its WAL receiver is streaming and it has replayed
+/// all it received, else the age of the last transaction it replayed (of its start, when it
+/// replayed none). A replica whose receiver is not streaming (the primary unreachable, the
+/// replication connection refused) has received nothing new, so "replayed all it received"
+/// says nothing there: it lags by the age of its data. A server that is no replica (promoted)
+/// has no lag. `pg_stat_wal_receiver` has a row only while a receiver runs; its `status` is
+/// hidden (NULL) from roles without `pg_read_all_stats`, which then trust the row.
+const LAG_SQL: &str = "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0::float8 \
+     WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() AND EXISTS (SELECT 1 \
+     FROM pg_stat_wal_receiver WHERE COALESCE(status, 'streaming') = 'streaming') THEN 0::float8 \
+     ELSE EXTRACT(EPOCH FROM clock_timestamp() - COALESCE(pg_last_xact_replay_timestamp(), \
+     pg_postmaster_start_time()))::float8 END";
 
 /// Whether a replica has replayed up to a position (a server that is no replica has).
 const CAUGHT_UP_SQL: &str =

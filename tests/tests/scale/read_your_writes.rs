@@ -315,3 +315,91 @@ proptest! {
         prop_assert_eq!(text.parse::<WriteToken>().expect("again"), token);
     }
 }
+
+#[tokio::test]
+async fn a_replica_cut_off_from_its_primary_lags_by_the_age_of_its_data() {
+    let _turn = serial().await;
+    let pair = pair();
+    let replica = pair
+        .primary
+        .start_replica(ClusterOptions::new())
+        .expect("replica");
+    let replica_url = replica.url("postgres");
+    let db = Database::builder(pair.primary.url("postgres"))
+        .replica(replica_url.clone())
+        .read_your_writes(ReadYourWrites::Off)
+        .max_replica_lag(Some(Duration::from_millis(500)))
+        .replica_check_interval(Duration::from_millis(100))
+        .build()
+        .expect("build");
+    fresh_table(&db, &replica, "ryw_cut").await;
+    db.execute(query::<()>("INSERT INTO ryw_cut VALUES (1)"))
+        .await
+        .expect("insert");
+    wait_until(&replica_url, "SELECT count(*) = 1 FROM ryw_cut").await;
+    assert!(
+        on_replica(&db).await,
+        "streaming and caught up: in rotation"
+    );
+
+    // Cut the replica off: its WAL receiver now dials a port nobody listens on (a reload
+    // restarts the receiver with the new setting). It has replayed all it received, so
+    // "received = replayed" would call it caught up forever.
+    let admin = Database::builder(replica_url.clone())
+        .connect()
+        .await
+        .expect("replica admin");
+    let conninfo: String = admin
+        .fetch_one(query::<String>(
+            "SELECT current_setting('primary_conninfo')",
+        ))
+        .await
+        .expect("primary_conninfo");
+    let set_conninfo = |value: &str| {
+        format!(
+            "ALTER SYSTEM SET primary_conninfo = '{}'",
+            value.replace('\'', "''")
+        )
+    };
+    admin
+        .batch_execute(&set_conninfo("host=127.0.0.1 port=1 user=postgres"))
+        .await
+        .expect("ALTER SYSTEM on the replica");
+    admin
+        .batch_execute("SELECT pg_reload_conf()")
+        .await
+        .expect("reload");
+    wait_until(
+        &replica_url,
+        "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')",
+    )
+    .await;
+    db.execute(query::<()>("INSERT INTO ryw_cut VALUES (2)"))
+        .await
+        .expect("insert the replica never receives");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        count(&db, "ryw_cut").await,
+        2,
+        "the read goes to the primary"
+    );
+    let status = &db.replicas()[0];
+    assert!(
+        matches!(status.state, ReplicaState::Lagging { lag } if lag > Duration::from_millis(500)),
+        "{status:?}"
+    );
+    assert!(db.routing().primary_reads_fallback >= 1);
+
+    // Reconnected, it streams, replays and comes back.
+    admin
+        .batch_execute(&set_conninfo(&conninfo))
+        .await
+        .expect("ALTER SYSTEM back");
+    admin
+        .batch_execute("SELECT pg_reload_conf()")
+        .await
+        .expect("reload");
+    wait_for_replica_reads(&db, "after reconnecting").await;
+    assert_eq!(db.replicas()[0].state, ReplicaState::InRotation);
+    assert_eq!(count(&db, "ryw_cut").await, 2);
+}
