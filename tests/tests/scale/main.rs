@@ -5,7 +5,8 @@
 //! - `routing.rs`: which server each kind of call runs on, seen from the server
 //!   (`pg_is_in_recovery()`, a write refused by a replica) and from the database's metrics;
 //! - `read_your_writes.rs`: a replica whose replay is delayed (`recovery_min_apply_delay`):
-//!   reads after a write, and the lag limit;
+//!   reads after a write, per client and through a write token, and the lag limit (also of a
+//!   replica cut off from its primary);
 //! - `failover.rs`: a stopped replica, and a promoted one found through a multi-host URL;
 //! - `sharding.rs`: a sharded database over two more servers (`LocalCluster::start_many`):
 //!   routing, maps, fan-out, refusals, sessions, and a shard that is down.

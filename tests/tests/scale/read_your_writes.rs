@@ -227,7 +227,7 @@ async fn a_write_token_carries_a_clients_write_to_another_process() {
     // ... the next request, in another process, reads after it.
     let other = build();
     let shared2 = other.clone();
-    let db2 = shared2.reads_after(&cookie.parse().expect("the token parses"));
+    let db2 = shared2.reads_after(&cookie.parse::<WriteToken>().expect("the token parses"));
     assert_eq!(cookie.parse::<WriteToken>().expect("token"), token);
     assert_eq!(db.last_write().await.expect("again"), Some(token));
 
