@@ -12,23 +12,34 @@ use proptest::prelude::*;
 
 use crate::{on_replica, pair, serial, wait_for_replica_reads, wait_until};
 
+/// The shared primary with `replica`, without read-your-writes, a lag limit of `max` checked
+/// every 100 ms.
+fn lag_limited(replica: &str, max: Duration) -> Database {
+    Database::builder(pair().primary.url("postgres"))
+        .replica(replica)
+        .read_your_writes(ReadYourWrites::Off)
+        .max_replica_lag(Some(max))
+        .replica_check_interval(Duration::from_millis(100))
+        .build()
+        .expect("build")
+}
+
+/// The replica of `db` is out of rotation, lagging by more than `limit`, and reads fell back
+/// to the primary.
+fn assert_lagging(db: &Database, limit: Duration) {
+    let status = &db.replicas()[0];
+    assert!(
+        matches!(status.state, ReplicaState::Lagging { lag } if lag > limit),
+        "{status:?}"
+    );
+    assert!(db.routing().primary_reads_fallback >= 1);
+}
+
 #[tokio::test]
 async fn reads_after_a_write_see_it_and_a_lagging_replica_leaves_rotation() {
     let _turn = serial().await;
-    let pair = pair();
-    let delayed = pair
-        .primary
-        .start_replica(ClusterOptions::new().setting("recovery_min_apply_delay", "2s"))
-        .expect("delayed replica");
-    let primary_url = pair.primary.url("postgres");
+    let (delayed, build) = delayed_replica("2s");
     let delayed_url = delayed.url("postgres");
-    let build = |mode| {
-        Database::builder(primary_url.clone())
-            .replica(delayed_url.clone())
-            .read_your_writes(mode)
-            .build()
-            .expect("build")
-    };
     let off = build(ReadYourWrites::Off);
     off.batch_execute("DROP TABLE IF EXISTS ryw; CREATE TABLE ryw (id int PRIMARY KEY)")
         .await
@@ -78,13 +89,7 @@ async fn reads_after_a_write_see_it_and_a_lagging_replica_leaves_rotation() {
 
     // The lag limit: after a write the delayed replica is behind by more than 300 ms, leaves
     // the rotation, and comes back once it has replayed.
-    let limited = Database::builder(primary_url.clone())
-        .replica(delayed_url.clone())
-        .read_your_writes(ReadYourWrites::Off)
-        .max_replica_lag(Some(Duration::from_millis(300)))
-        .replica_check_interval(Duration::from_millis(100))
-        .build()
-        .expect("build");
+    let limited = lag_limited(&delayed_url, Duration::from_millis(300));
     assert!(on_replica(&limited).await, "caught up: in rotation");
     limited
         .execute(query::<()>("INSERT INTO ryw VALUES (4)"))
@@ -95,28 +100,23 @@ async fn reads_after_a_write_see_it_and_a_lagging_replica_leaves_rotation() {
         !on_replica(&limited).await,
         "lagging: the read goes to the primary"
     );
-    let status = &limited.replicas()[0];
-    assert!(
-        matches!(status.state, ReplicaState::Lagging { lag } if lag > Duration::from_millis(300)),
-        "{status:?}"
-    );
-    assert!(limited.routing().primary_reads_fallback >= 1);
+    assert_lagging(&limited, Duration::from_millis(300));
     wait_for_replica_reads(&limited, "after the lag").await;
     assert_eq!(limited.replicas()[0].state, ReplicaState::InRotation);
     assert_eq!(limited.fetch_one(count()).await.expect("count"), 4);
 }
 
-/// A replica of the shared primary whose replay waits `recovery_min_apply_delay` = 3 s, and
-/// a database on the primary with it and `mode`.
-fn delayed_pair(mode: ReadYourWrites) -> (LocalCluster, impl Fn() -> Database) {
+/// A replica of the shared primary whose replay waits `delay` (`recovery_min_apply_delay`),
+/// and what builds a database on the primary with it and a read-your-writes mode.
+fn delayed_replica(delay: &str) -> (LocalCluster, impl Fn(ReadYourWrites) -> Database) {
     let pair = pair();
     let delayed = pair
         .primary
-        .start_replica(ClusterOptions::new().setting("recovery_min_apply_delay", "3s"))
+        .start_replica(ClusterOptions::new().setting("recovery_min_apply_delay", delay))
         .expect("delayed replica");
     let primary_url = pair.primary.url("postgres");
     let delayed_url = delayed.url("postgres");
-    let build = move || {
+    let build = move |mode| {
         Database::builder(primary_url.clone())
             .replica(delayed_url.clone())
             .read_your_writes(mode)
@@ -152,6 +152,7 @@ async fn count(db: &impl Executor, table: &str) -> i64 {
 #[tokio::test]
 async fn each_client_reads_its_own_writes_and_not_the_others() {
     let _turn = serial().await;
+    let (delayed, build) = delayed_replica("3s");
     for (mode, table) in [
         (ReadYourWrites::Lsn(Duration::from_secs(60)), "ryw_lsn"),
         (
@@ -159,8 +160,7 @@ async fn each_client_reads_its_own_writes_and_not_the_others() {
             "ryw_window",
         ),
     ] {
-        let (delayed, build) = delayed_pair(mode);
-        let db = build();
+        let db = build(mode);
         fresh_table(&db, &delayed, table).await;
         // Two requests of one web service: two clients of the shared handle.
         let a = db.with_own_writes();
@@ -210,8 +210,9 @@ async fn each_client_reads_its_own_writes_and_not_the_others() {
 #[tokio::test]
 async fn a_write_token_carries_a_clients_write_to_another_process() {
     let _turn = serial().await;
-    let (delayed, build) = delayed_pair(ReadYourWrites::Lsn(Duration::from_secs(60)));
-    let db = build();
+    let (delayed, build) = delayed_replica("3s");
+    let lsn = ReadYourWrites::Lsn(Duration::from_secs(60));
+    let db = build(lsn);
     fresh_table(&db, &delayed, "ryw_token").await;
     let writer = db.with_own_writes();
     assert_eq!(writer.last_write().await.expect("last write"), None);
@@ -225,7 +226,7 @@ async fn a_write_token_carries_a_clients_write_to_another_process() {
     let token = db.last_write().await.expect("last write").expect("a write");
     let cookie = token.to_string(); // "0/3000148@1764880000000"
     // ... the next request, in another process, reads after it.
-    let other = build();
+    let other = build(lsn);
     let shared2 = other.clone();
     let db2 = shared2.reads_after(&cookie.parse::<WriteToken>().expect("the token parses"));
     assert_eq!(cookie.parse::<WriteToken>().expect("token"), token);
@@ -255,17 +256,13 @@ async fn a_write_token_carries_a_clients_write_to_another_process() {
 
     // Primary mode: a fresh token holds reads on the primary for the window; one older than
     // the window does not. Off: tokens change nothing.
-    let mut primary_mode = Database::builder(pair().primary.url("postgres"))
-        .replica(delayed.url("postgres"))
-        .read_your_writes(ReadYourWrites::Primary(Duration::from_secs(60)));
-    let window = primary_mode.clone().build().expect("build");
+    let window = build(ReadYourWrites::Primary(Duration::from_secs(60)));
     assert!(!on_replica(&window.reads_after(&token)).await);
     let old: WriteToken = format!("{}@0", cookie.split('@').next().expect("lsn"))
         .parse()
         .expect("an old token");
     assert!(on_replica(&window.reads_after(&old)).await);
-    primary_mode = primary_mode.read_your_writes(ReadYourWrites::Off);
-    let off = primary_mode.build().expect("build");
+    let off = build(ReadYourWrites::Off);
     assert!(on_replica(&off.reads_after(&token)).await);
 }
 
@@ -325,13 +322,7 @@ async fn a_replica_cut_off_from_its_primary_lags_by_the_age_of_its_data() {
         .start_replica(ClusterOptions::new())
         .expect("replica");
     let replica_url = replica.url("postgres");
-    let db = Database::builder(pair.primary.url("postgres"))
-        .replica(replica_url.clone())
-        .read_your_writes(ReadYourWrites::Off)
-        .max_replica_lag(Some(Duration::from_millis(500)))
-        .replica_check_interval(Duration::from_millis(100))
-        .build()
-        .expect("build");
+    let db = lag_limited(&replica_url, Duration::from_millis(500));
     fresh_table(&db, &replica, "ryw_cut").await;
     db.execute(query::<()>("INSERT INTO ryw_cut VALUES (1)"))
         .await
@@ -355,20 +346,21 @@ async fn a_replica_cut_off_from_its_primary_lags_by_the_age_of_its_data() {
         ))
         .await
         .expect("primary_conninfo");
-    let set_conninfo = |value: &str| {
-        format!(
+    let point_at = async |value: &str| {
+        let set = format!(
             "ALTER SYSTEM SET primary_conninfo = '{}'",
             value.replace('\'', "''")
-        )
+        );
+        admin
+            .batch_execute(&set)
+            .await
+            .expect("ALTER SYSTEM on the replica");
+        admin
+            .batch_execute("SELECT pg_reload_conf()")
+            .await
+            .expect("reload");
     };
-    admin
-        .batch_execute(&set_conninfo("host=127.0.0.1 port=1 user=postgres"))
-        .await
-        .expect("ALTER SYSTEM on the replica");
-    admin
-        .batch_execute("SELECT pg_reload_conf()")
-        .await
-        .expect("reload");
+    point_at("host=127.0.0.1 port=1 user=postgres").await;
     wait_until(
         &replica_url,
         "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')",
@@ -383,22 +375,10 @@ async fn a_replica_cut_off_from_its_primary_lags_by_the_age_of_its_data() {
         2,
         "the read goes to the primary"
     );
-    let status = &db.replicas()[0];
-    assert!(
-        matches!(status.state, ReplicaState::Lagging { lag } if lag > Duration::from_millis(500)),
-        "{status:?}"
-    );
-    assert!(db.routing().primary_reads_fallback >= 1);
+    assert_lagging(&db, Duration::from_millis(500));
 
     // Reconnected, it streams, replays and comes back.
-    admin
-        .batch_execute(&set_conninfo(&conninfo))
-        .await
-        .expect("ALTER SYSTEM back");
-    admin
-        .batch_execute("SELECT pg_reload_conf()")
-        .await
-        .expect("reload");
+    point_at(&conninfo).await;
     wait_for_replica_reads(&db, "after reconnecting").await;
     assert_eq!(db.replicas()[0].state, ReplicaState::InRotation);
     assert_eq!(count(&db, "ryw_cut").await, 2);
