@@ -271,6 +271,14 @@ pub enum ErrorKind {
         /// Why it was refused.
         reason: &'static str,
     },
+    /// A read-your-writes token (`WriteToken`'s text: `<lsn>@<unix ms>`, e.g.
+    /// `0/16B3748@1764880000000`) that does not parse: a cookie or header tampered with or
+    /// cut short.
+    #[error("invalid write token: {reason}")]
+    InvalidWriteToken {
+        /// What was wrong with it.
+        reason: &'static str,
+    },
     /// The transaction or connection is not in a state that allows this call.
     #[error("invalid transaction state: {0}")]
     TransactionState(String),

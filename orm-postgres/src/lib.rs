@@ -153,7 +153,7 @@ pub use statement_log::{StatementLog, sql_matches};
 pub mod __statement_log {
     pub use crate::statement_log::{__check_queries, Expected};
 }
-pub use database::{ReadYourWrites, ReplicaState, ReplicaStatus, RoutingMetrics};
+pub use database::{ReadYourWrites, ReplicaState, ReplicaStatus, RoutingMetrics, WriteToken};
 pub use metrics::{CacheMetrics, Discarded, PoolMetrics, PoolStatus};
 pub use notify::Listener;
 pub use session::{RetryPolicy, Session, SessionOptions};

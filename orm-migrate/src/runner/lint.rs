@@ -36,8 +36,10 @@ impl Migrator {
     }
 
     /// What the lint knows of this database: its schema (reflected), its version, the run's
-    /// `lock_timeout`, the models given to [`lint_models`](Self::lint_models).
+    /// `lock_timeout`, the models given to [`lint_models`](Self::lint_models). Read on the
+    /// primary, whatever replicas `db` has: the schema the revisions will change.
     pub async fn lint_options(&self, db: &Database) -> Result<LintOptions> {
+        let db = &db.on_primary();
         let schema = reflect(db, &ReflectOptions::default()).await?;
         let version = db
             .fetch_one(Sql::<String>::new(

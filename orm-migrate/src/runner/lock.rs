@@ -57,8 +57,10 @@ impl Locked {
     ) -> Result<Locked> {
         // The database's client-side query timeout would cut long revisions (an index built
         // CONCURRENTLY on a big table) short: the run's own statement_timeout, with a grace,
-        // bounds them instead, and none when the run has none.
+        // bounds them instead, and none when the run has none. On the primary even through an
+        // `on_replica()` handle: a run writes.
         let mut conn = db
+            .on_primary()
             .with_query_timeout(settings.statement_timeout.map(|t| t + CLIENT_GRACE))
             .connection()
             .await?;

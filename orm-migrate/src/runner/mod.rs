@@ -294,8 +294,13 @@ impl Migrator {
     // ----- read-only --------------------------------------------------------------------
 
     /// The rows of the version table, by id (none when it does not exist yet). No lock.
+    ///
+    /// Read on the primary even when `db` has replicas (or is an
+    /// [`on_replica`](Database::on_replica) handle): a replica may not have replayed the
+    /// latest run yet. So are [`current`](Self::current), [`history`](Self::history),
+    /// [`phases`](Self::phases) and the lint's reads, which read through this.
     pub async fn applied(&self, db: &Database) -> Result<Vec<AppliedRevision>> {
-        self.table()?.rows_if_exists(db).await
+        self.table()?.rows_if_exists(&db.on_primary()).await
     }
 
     /// Where the database is: the applied revisions that no applied revision follows (empty

@@ -1,7 +1,7 @@
 //! The runner against a real PostgreSQL: every operation, what a failure leaves behind, the
 //! checks before a run (edited and unknown revisions, unregistered functions), the migration
 //! lock and the run's timeouts, revisions outside a transaction, Rust functions in a
-//! revision's transaction, and twenty concurrent runners.
+//! revision's transaction, twenty concurrent runners, and a database with a read replica.
 //!
 //! Revisions are built in memory (ids `2026010100000N`); each test has a fresh database.
 
@@ -10,6 +10,7 @@ mod embedded;
 mod failures;
 mod ops;
 mod options;
+mod replicas;
 
 use orm_migrate::runner::AppliedRevision;
 use orm_migrate::{Graph, Migrator, Revision};

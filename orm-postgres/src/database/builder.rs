@@ -189,8 +189,9 @@ impl DatabaseBuilder {
         self
     }
 
-    /// Where reads go right after this database wrote (see [`ReadYourWrites`]). Default:
-    /// [`ReadYourWrites::Lsn`] for 5 seconds.
+    /// Where a client's reads go right after it wrote (see [`ReadYourWrites`]; the built
+    /// database and its clones are one client, [`Database::with_own_writes`] makes others).
+    /// Default: [`ReadYourWrites::Lsn`] for 5 seconds.
     pub fn read_your_writes(mut self, mode: ReadYourWrites) -> Self {
         self.replica_settings.read_your_writes = mode;
         self
@@ -495,6 +496,7 @@ impl DatabaseBuilder {
             summary: summary.into(),
             connector,
             replicas: None,
+            writes: None,
             route: Route::Auto,
         })
     }
@@ -525,6 +527,7 @@ impl DatabaseBuilder {
             replicas.push(replica);
         }
         db.replicas = Some(Arc::new(ReplicaSet::new(replicas, settings)));
+        db.writes = Some(Arc::default());
         Ok(db)
     }
 

@@ -7,6 +7,9 @@
 //! - `connector.rs`: opening a connection for the pool, host by host;
 //! - `transactions.rs`: `begin`, `begin_with`, `transaction`, `transaction_with`;
 //! - `connection.rs`: `connection`, one connection held by the caller ([`Connection`]);
+//! - `replicas.rs`: the read replicas and the choice of a server for a read;
+//! - `own_writes.rs`: read-your-writes per client: `with_own_writes`, `last_write`,
+//!   `reads_after` and the [`WriteToken`];
 //! - sessions are opened by `session`, `session_with` and `retry`, which live with the session
 //!   (`session/open.rs`) so that the session depends on the database, not the reverse;
 //! - `schema.rs`: `create_all`, `drop_all` (and the free functions of the same names, for any
@@ -17,6 +20,7 @@
 mod builder;
 mod connection;
 mod connector;
+mod own_writes;
 mod replicas;
 mod schema;
 mod transactions;
@@ -39,6 +43,7 @@ use crate::metrics::{PoolMetrics, PoolStatus};
 use crate::{Error, ErrorKind, PoolStage, Result};
 use connector::Connector;
 use orm_core::stmt::Criteria;
+pub use own_writes::WriteToken;
 pub use replicas::{ReadYourWrites, ReplicaState, ReplicaStatus, RoutingMetrics};
 use replicas::{ReplicaSet, Route};
 
@@ -79,8 +84,11 @@ pub struct Database {
     owner: Arc<()>,
     /// The tags of [`tagged`](Database::tagged), for call-site comments.
     tags: Option<Arc<crate::call_site::Tags>>,
-    /// The read replicas, when it has some (see `replicas/`).
+    /// The read replicas, when it has some (see `replicas.rs`).
     replicas: Option<Arc<ReplicaSet>>,
+    /// With replicas: the write mark of the client this handle belongs to, shared by its
+    /// clones (see `own_writes.rs`).
+    writes: Option<Arc<own_writes::WriteMark>>,
     /// Which servers this handle's calls may use.
     route: Route,
 }
@@ -253,9 +261,9 @@ impl Database {
             }
             Err(_) => {}
         }
-        match (conn, &self.replicas) {
-            (Ok(mut conn), Some(set)) if write => {
-                conn.mark_write_on_release(set.writes.clone());
+        match (conn, &self.writes) {
+            (Ok(mut conn), Some(mark)) if write => {
+                conn.mark_write_on_release(mark.clone());
                 Ok(conn)
             }
             (conn, _) => conn,
@@ -305,7 +313,9 @@ impl Database {
     }
 
     /// Where plain reads went: to replicas, or to the primary after a write
-    /// (read-your-writes) or for want of a replica in rotation. All zero without replicas.
+    /// (read-your-writes) or for want of a replica in rotation. Counted for the database, over
+    /// all its clients ([`with_own_writes`](Database::with_own_writes)). All zero without
+    /// replicas.
     pub fn routing(&self) -> RoutingMetrics {
         self.replicas
             .as_ref()

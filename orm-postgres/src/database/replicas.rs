@@ -10,26 +10,34 @@
 //! - `Database::checkout_read` (in `database/mod.rs`) hands a read to [`ReplicaSet::read`]
 //!   unless the handle is pinned to the primary ([`Database::on_primary`]);
 //! - every other checkout of a replicated database (writes, transactions, sessions, held
-//!   connections, migrations, listeners) is the primary's, and marks a write when its
-//!   connection goes back, which starts the read-your-writes window.
+//!   connections, migrations, listeners) is the primary's, and marks a write on the handle's
+//!   write mark when its connection goes back, which starts that client's read-your-writes
+//!   window (the mark and the token are in `own_writes.rs`).
 
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use super::own_writes::Lsn;
 use crate::conn::{Conn, Watcher};
-use crate::{Database, Result};
+use crate::{Database, Error, Result};
 use orm_core::Statement;
 
-/// Where reads go right after this database wrote (Rails' automatic role switching, with the
+/// Where a client's reads go right after it wrote (Rails' automatic role switching, with the
 /// LSN check SQLAlchemy and Rails lack). Set with
 /// [`DatabaseBuilder::read_your_writes`](crate::DatabaseBuilder::read_your_writes).
 ///
 /// A write is any call that ran on the primary for other reasons than a read: a statement
 /// that is not a plain read, a transaction, a session's transaction, a held connection. Its
-/// time is taken when its connection goes back to the pool (after the `COMMIT`). The mark is
-/// shared by every clone of the database.
+/// time is taken when its connection goes back to the pool (after the `COMMIT`).
+///
+/// The mark is per client: a [`Database`] handle and its clones (and the sessions and
+/// transactions opened on them) are one client. The handle the builder returns is one client
+/// for all its clones, so by default a write anywhere in the process holds back every read
+/// of it; [`Database::with_own_writes`] makes a client of its own (one per request or user
+/// session), [`Database::last_write`] and [`Database::reads_after`] carry a client's last
+/// write to another process or request as a [`WriteToken`](crate::WriteToken).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadYourWrites {
     /// Reads go to replicas whatever was written: a read right after a write may not see it.
@@ -121,7 +129,6 @@ pub(crate) struct ReplicaSet {
     replicas: Vec<Replica>,
     next: AtomicUsize,
     settings: ReplicaSettings,
-    pub(crate) writes: Arc<WriteMark>,
     after_write: AtomicU64,
     fallback: AtomicU64,
 }
@@ -146,70 +153,18 @@ struct Health {
     checked: Option<Instant>,
 }
 
-/// When the database last wrote, and the primary's WAL position after that write.
-#[derive(Debug, Default)]
-pub(crate) struct WriteMark {
-    inner: Mutex<WriteInner>,
-}
-
-#[derive(Debug, Default)]
-struct WriteInner {
-    /// Bumped at every write.
-    epoch: u64,
-    at: Option<Instant>,
-    /// The LSN read after the write of that epoch.
-    lsn: Option<(u64, String)>,
-}
-
-impl Watcher for WriteMark {
-    /// A write just finished.
-    fn released(&self) {
-        let mut w = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        w.epoch += 1;
-        w.at = Some(Instant::now());
-    }
-}
-
-impl WriteMark {
-    /// The epoch of the last write when it is younger than `window`.
-    fn recent(&self, window: Duration) -> Option<u64> {
-        let w = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        w.at.filter(|at| at.elapsed() < window).map(|_| w.epoch)
-    }
-
-    fn lsn(&self, epoch: u64) -> Option<String> {
-        let w = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        w.lsn
-            .as_ref()
-            .filter(|(e, _)| *e == epoch)
-            .map(|(_, l)| l.clone())
-    }
-
-    fn set_lsn(&self, epoch: u64, lsn: String) {
-        let mut w = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if w.epoch == epoch {
-            w.lsn = Some((epoch, lsn));
-        }
-    }
-}
-
-/// The replay lag of a replica: zero when it has replayed all it received, else the age of
-/// the last transaction it replayed. A server that is no replica (promoted) has none.
-const LAG_SQL: &str = "SELECT CASE WHEN NOT pg_is_in_recovery() \
-     OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8 \
-     ELSE COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8, 0) END";
+/// The replay lag of a replica: zero when its WAL receiver is streaming and it has replayed
+/// all it received, else the age of the last transaction it replayed (of its start, when it
+/// replayed none). A replica whose receiver is not streaming (the primary unreachable, the
+/// replication connection refused) has received nothing new, so "replayed all it received"
+/// says nothing there: it lags by the age of its data. A server that is no replica (promoted)
+/// has no lag. `pg_stat_wal_receiver` has a row only while a receiver runs; its `status` is
+/// hidden (NULL) from roles without `pg_read_all_stats`, which then trust the row.
+const LAG_SQL: &str = "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0::float8 \
+     WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() AND EXISTS (SELECT 1 \
+     FROM pg_stat_wal_receiver WHERE COALESCE(status, 'streaming') = 'streaming') THEN 0::float8 \
+     ELSE EXTRACT(EPOCH FROM clock_timestamp() - COALESCE(pg_last_xact_replay_timestamp(), \
+     pg_postmaster_start_time()))::float8 END";
 
 /// Whether a replica has replayed up to a position (a server that is no replica has).
 const CAUGHT_UP_SQL: &str =
@@ -239,27 +194,27 @@ impl ReplicaSet {
             replicas,
             next: AtomicUsize::new(0),
             settings,
-            writes: Arc::default(),
             after_write: AtomicU64::new(0),
             fallback: AtomicU64::new(0),
         }
     }
 
     /// A connection for a plain read: a replica in rotation (round-robin) that is caught up
-    /// with this database's recent write when read-your-writes asks, else the primary.
+    /// with the recent write of the calling handle (`primary`, a client with its write mark)
+    /// when read-your-writes asks, else the primary.
     pub(crate) async fn read(&self, primary: &Database, route: Route) -> Result<Conn> {
         let mut lsn = None;
-        if route == Route::Auto {
+        if let (Route::Auto, Some(mark)) = (route, primary.write_mark()) {
             match self.settings.read_your_writes {
                 ReadYourWrites::Off => {}
                 ReadYourWrites::Primary(window) => {
-                    if self.writes.recent(window).is_some() {
+                    if mark.recent(window).is_some() {
                         self.after_write.fetch_add(1, Ordering::Relaxed);
                         return primary.checkout_primary(false).await;
                     }
                 }
                 ReadYourWrites::Lsn(window) => {
-                    if let Some(epoch) = self.writes.recent(window) {
+                    if let Some(epoch) = mark.recent(window) {
                         match self.write_lsn(epoch, primary).await {
                             Some(l) => lsn = Some(l),
                             None => {
@@ -275,9 +230,7 @@ impl ReplicaSet {
         let mut behind = false;
         for _ in 0..n {
             let replica = &self.replicas[self.next.fetch_add(1, Ordering::Relaxed) % n];
-            let lent = self
-                .try_replica(replica, primary, lsn.as_deref(), &mut behind)
-                .await;
+            let lent = self.try_replica(replica, primary, lsn, &mut behind).await;
             if let Some(conn) = lent {
                 replica.reads.fetch_add(1, Ordering::Relaxed);
                 return Ok(conn);
@@ -298,7 +251,7 @@ impl ReplicaSet {
         &self,
         replica: &Replica,
         primary: &Database,
-        lsn: Option<&str>,
+        lsn: Option<Lsn>,
         behind: &mut bool,
     ) -> Option<Conn> {
         let now = Instant::now();
@@ -371,7 +324,7 @@ impl ReplicaSet {
         }
         if let Some(lsn) = lsn {
             let q = orm_core::raw::query::<bool>(CAUGHT_UP_SQL)
-                .bind("lsn", lsn.to_owned())
+                .bind("lsn", lsn.to_string())
                 .compile()
                 .ok()?;
             match tokio::time::timeout(timeout, conn.fetch_opt::<bool>(&q, true)).await {
@@ -388,25 +341,34 @@ impl ReplicaSet {
         Some(conn)
     }
 
-    /// The primary's WAL position after the write of `epoch` (read once per write); `None`
-    /// when it cannot be read in time.
-    async fn write_lsn(&self, epoch: u64, primary: &Database) -> Option<String> {
-        if let Some(lsn) = self.writes.lsn(epoch) {
+    /// The primary's WAL position after the write of `epoch` by the handle `primary` (read
+    /// once per write); `None` when it cannot be read in time.
+    async fn write_lsn(&self, epoch: u64, primary: &Database) -> Option<Lsn> {
+        let mark = primary.write_mark()?;
+        if let Some(lsn) = mark.lsn(epoch) {
             return Some(lsn);
         }
-        let q = orm_core::raw::query::<String>(PRIMARY_LSN_SQL)
-            .compile()
-            .ok()?;
-        let read = async {
-            let conn = primary.checkout_primary(false).await?;
-            conn.fetch_opt::<String>(&q, true).await
-        };
+        let read = self.primary_lsn(primary);
         let lsn = tokio::time::timeout(self.settings.check_timeout, read)
             .await
             .ok()?
-            .ok()??;
-        self.writes.set_lsn(epoch, lsn.clone());
+            .ok()?;
+        mark.set_lsn(epoch, lsn);
         Some(lsn)
+    }
+
+    /// Where the primary's WAL stands now (past every commit already made), read through
+    /// the handle `primary`.
+    pub(crate) async fn primary_lsn(&self, primary: &Database) -> Result<Lsn> {
+        let q = orm_core::raw::query::<String>(PRIMARY_LSN_SQL).compile()?;
+        let conn = primary.checkout_primary(false).await?;
+        let text = conn
+            .fetch_opt::<String>(&q, true)
+            .await?
+            .ok_or_else(|| Error::row_count(1, 0))?;
+        text.parse().map_err(|reason: &str| {
+            Error::decode("pg_lsn", "pg_current_wal_insert_lsn", reason.into())
+        })
     }
 
     /// How many replicas there are.

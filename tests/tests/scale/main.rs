@@ -7,7 +7,8 @@
 //!   `pg_stat_statements` counts) and from the database's metrics; round-robin over two
 //!   replicas;
 //! - `read_your_writes.rs`: a replica whose replay is delayed (`recovery_min_apply_delay`):
-//!   reads after a write, and the lag limit;
+//!   reads after a write, per client and through a write token, and the lag limit (also of a
+//!   replica cut off from its primary);
 //! - `failover.rs`: a stopped replica, a frozen one (`SIGSTOP`), a server-side statement
 //!   timeout that is no failure of the replica, and a promoted replica found through a
 //!   multi-host URL with `target_session_attrs=read-write`;
