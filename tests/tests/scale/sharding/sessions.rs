@@ -60,7 +60,7 @@ pub(super) async fn create_tables(db: &Database) {
         .expect("create");
 }
 
-fn is_wrong_shard(err: &orm_postgres::Error, session: &str, shards: &[&str]) -> bool {
+pub(super) fn is_wrong_shard(err: &orm_postgres::Error, session: &str, shards: &[&str]) -> bool {
     matches!(
         err.kind(),
         ErrorKind::Shard(ShardError::WrongShard { session: s, shards: on, .. })
