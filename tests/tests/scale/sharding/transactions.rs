@@ -1,14 +1,14 @@
 //! Transactions on one shard (`Sharded::transaction_on`, `transaction_for`): a statement
 //! whose shard key is on another shard is refused before anything is sent (not even
 //! `BEGIN`), seen from both servers' statement logs and rows; statements of the shard's own
-//! keys, and those without a key, run and commit there; a server lost mid-transaction is
-//! `Unavailable` naming the shard, with nothing committed.
+//! keys, and those without a key, run and commit there; relationship loads are checked too; a
+//! server lost mid-transaction is `Unavailable` naming the shard, with nothing committed.
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
 use orm_postgres::{ErrorKind, ShardError, TxOptions};
 
-use super::sessions::is_wrong_shard;
+use super::sessions::{Invoice, Tenant, create_tables, invoice, is_wrong_shard, tenant};
 use super::{Order, at_100, fresh_shards, ids_on, order, sharded, turn, up_and_down};
 
 #[tokio::test]
@@ -277,4 +277,63 @@ async fn a_shard_lost_mid_transaction_is_unavailable_and_nothing_is_committed() 
     }
     tx.rollback().await.expect("nothing to roll back");
     assert_eq!(ids_on(&eu).await, Vec::<i64>::new());
+}
+
+#[tokio::test]
+async fn a_transaction_checks_the_relationship_loads_of_its_queries() {
+    let _turn = turn().await;
+    let (eu, us) = fresh_shards().await;
+    create_tables(&eu).await;
+    create_tables(&us).await;
+    let db = sharded(&eu, &us, at_100());
+    for t in [tenant(1, "one"), tenant(150, "many")] {
+        db.execute(insert(&t)).await.expect("tenant");
+    }
+    db.execute(insert_many(&[invoice(1, 1, 10), invoice(2, 1, 20)]))
+        .await
+        .expect("invoices");
+    // A misplaced row: an invoice of tenant 150 written on eu behind the map's back.
+    eu.execute(insert(&invoice(4, 150, 40)))
+        .await
+        .expect("misplaced");
+    let us_log = us.statement_log();
+
+    let tx = db.transaction_for::<Tenant>(&1_i64).expect("transaction");
+    // A has-many load from this shard's tenants runs here.
+    let tenants = tx
+        .fetch_all(select::<Tenant>().load(Tenant::invoices.selectin()))
+        .await
+        .expect("load");
+    assert_eq!(tenants.len(), 1);
+    let amounts: Vec<i32> = tenants[0]
+        .invoices
+        .get()
+        .expect("loaded")
+        .iter()
+        .map(|i| i.amount)
+        .collect();
+    assert_eq!(amounts, vec![10, 20]);
+    // The misplaced invoice's tenant is on us: its belongs-to load is refused, and the
+    // transaction goes on.
+    let err = tx
+        .fetch_all(
+            select::<Invoice>()
+                .filter(Invoice::id.eq(4))
+                .load(Invoice::tenant.selectin()),
+        )
+        .await
+        .expect_err("load on the other shard");
+    assert!(is_wrong_shard(&err, "eu", &["us"]), "{err}");
+    let n = tx
+        .execute(delete::<Invoice>().filter(Invoice::id.eq(4)))
+        .await
+        .expect("keyless delete runs here");
+    assert_eq!(n, 1);
+    tx.commit().await.expect("commit");
+    assert_eq!(us_log.finish(), Vec::<String>::new(), "nothing went to us");
+    let left: Vec<i64> = eu
+        .fetch_all(query::<i64>("SELECT id FROM sharded_invoices ORDER BY id"))
+        .await
+        .expect("ids");
+    assert_eq!(left, vec![1, 2]);
 }
