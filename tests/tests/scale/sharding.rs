@@ -95,6 +95,20 @@ fn up_and_down(up: &Database) -> Sharded {
         .expect("sharded")
 }
 
+/// `err` is the "down" shard of [`up_and_down`], unavailable: nothing listens on its port.
+fn assert_down(err: &orm_postgres::Error) {
+    match err.kind() {
+        ErrorKind::Shard(ShardError::Unavailable { shard, source }) => {
+            assert_eq!(shard, "down");
+            assert!(
+                matches!(source.kind(), ErrorKind::Connect { .. }),
+                "{source}"
+            );
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+}
+
 /// The ids of the rows a server holds, read through its own connection.
 async fn ids_on(db: &Database) -> Vec<i64> {
     db.fetch_all(query::<i64>("SELECT id FROM sharded_orders ORDER BY id"))
@@ -374,16 +388,7 @@ async fn a_shard_that_is_down_is_named_and_nothing_is_written_elsewhere() {
         .execute(insert(&order(2, 150, 20)))
         .await
         .expect_err("down");
-    match err.kind() {
-        ErrorKind::Shard(ShardError::Unavailable { shard, source }) => {
-            assert_eq!(shard, "down");
-            assert!(
-                matches!(source.kind(), ErrorKind::Connect { .. }),
-                "{source}"
-            );
-        }
-        other => panic!("expected Unavailable, got {other:?}"),
-    }
+    assert_down(&err);
     // Rows for both shards in one statement: refused before either is written.
     let err = db
         .execute(insert_many(&[order(3, 2, 1), order(4, 160, 1)]))

@@ -8,8 +8,10 @@ use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
 use orm_postgres::{ErrorKind, ShardError, TxOptions};
 
-use super::sessions::{Invoice, Tenant, create_tables, invoice, is_wrong_shard, tenant};
-use super::{Order, at_100, fresh_shards, ids_on, order, sharded, turn, up_and_down};
+use super::sessions::{
+    Invoice, Tenant, is_wrong_shard, misplaced_with_its_tenant, tenants_and_a_misplaced_invoice,
+};
+use super::{Order, assert_down, at_100, fresh_shards, ids_on, order, sharded, turn, up_and_down};
 
 #[tokio::test]
 async fn a_transaction_refuses_statements_of_another_shard_before_sending_anything() {
@@ -265,16 +267,7 @@ async fn a_shard_lost_mid_transaction_is_unavailable_and_nothing_is_committed() 
         .execute(insert(&order(3, 150, 30)))
         .await
         .expect_err("down");
-    match err.kind() {
-        ErrorKind::Shard(ShardError::Unavailable { shard, source }) => {
-            assert_eq!(shard, "down");
-            assert!(
-                matches!(source.kind(), ErrorKind::Connect { .. }),
-                "{source}"
-            );
-        }
-        other => panic!("expected Unavailable, got {other:?}"),
-    }
+    assert_down(&err);
     tx.rollback().await.expect("nothing to roll back");
     assert_eq!(ids_on(&eu).await, Vec::<i64>::new());
 }
@@ -282,20 +275,8 @@ async fn a_shard_lost_mid_transaction_is_unavailable_and_nothing_is_committed() 
 #[tokio::test]
 async fn a_transaction_checks_the_relationship_loads_of_its_queries() {
     let _turn = turn().await;
-    let (eu, us) = fresh_shards().await;
-    create_tables(&eu).await;
-    create_tables(&us).await;
-    let db = sharded(&eu, &us, at_100());
-    for t in [tenant(1, "one"), tenant(150, "many")] {
-        db.execute(insert(&t)).await.expect("tenant");
-    }
-    db.execute(insert_many(&[invoice(1, 1, 10), invoice(2, 1, 20)]))
-        .await
-        .expect("invoices");
-    // A misplaced row: an invoice of tenant 150 written on eu behind the map's back.
-    eu.execute(insert(&invoice(4, 150, 40)))
-        .await
-        .expect("misplaced");
+    // Invoice 4 of tenant 150 ("us") is misplaced on eu.
+    let (eu, us, db) = tenants_and_a_misplaced_invoice().await;
     let us_log = us.statement_log();
 
     let tx = db.transaction_for::<Tenant>(&1_i64).expect("transaction");
@@ -316,11 +297,7 @@ async fn a_transaction_checks_the_relationship_loads_of_its_queries() {
     // The misplaced invoice's tenant is on us: its belongs-to load is refused, and the
     // transaction goes on.
     let err = tx
-        .fetch_all(
-            select::<Invoice>()
-                .filter(Invoice::id.eq(4))
-                .load(Invoice::tenant.selectin()),
-        )
+        .fetch_all(misplaced_with_its_tenant())
         .await
         .expect_err("load on the other shard");
     assert!(is_wrong_shard(&err, "eu", &["us"]), "{err}");
