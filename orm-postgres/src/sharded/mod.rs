@@ -92,7 +92,7 @@ pub struct ShardedBuilder {
 }
 
 impl ShardedBuilder {
-    /// Adds a shard: its name (in errors, [`Sharded::shard`], range and list maps) and its
+    /// Adds a shard: its name (in errors, [`Sharded::transaction_on`], [`Sharded::session_on`], range and list maps) and its
     /// database. A hash map numbers the shards in the order they are added.
     pub fn shard(mut self, name: impl Into<String>, database: Database) -> Self {
         self.shards.push((name.into(), database));
