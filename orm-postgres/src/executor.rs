@@ -298,8 +298,12 @@ fn compile_in<'e, E: Acquire + ?Sized, S: Statement>(
     let criteria = executor.criteria();
     let checked = checked(criteria, statement);
     match criteria {
-        Some(c) if statement.uses_criteria() => {
+        Some(c) if statement.uses_criteria() && c.adds_conditions() => {
             (Some(c), checked.and_then(|()| statement.compile_with(c)))
+        }
+        // Check-only criteria still go to the relationship loads, which they check.
+        Some(c) if statement.uses_criteria() => {
+            (Some(c), checked.and_then(|()| statement.compile()))
         }
         _ => (None, checked.and_then(|()| statement.compile())),
     }
@@ -426,7 +430,9 @@ pub(crate) fn execute_at<E: Executor + ?Sized, S: Statement>(
     site: Site,
 ) -> impl Future<Output = Result<u64>> + Send {
     let compiled = checked(ex.criteria(), &statement).and_then(|()| match ex.criteria() {
-        Some(c) if statement.uses_criteria() => statement.compile_discarding_rows(Some(c)),
+        Some(c) if statement.uses_criteria() && c.adds_conditions() => {
+            statement.compile_discarding_rows(Some(c))
+        }
         _ => statement.compile_discarding_rows(None),
     });
     async move {

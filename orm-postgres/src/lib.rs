@@ -157,7 +157,9 @@ pub use database::{ReadYourWrites, ReplicaState, ReplicaStatus, RoutingMetrics, 
 pub use metrics::{CacheMetrics, Discarded, PoolMetrics, PoolStatus};
 pub use notify::Listener;
 pub use session::{RetryPolicy, Session, SessionOptions};
-pub use sharded::{FanOut, FanOutRows, FanOutStream, ShardCounts, Sharded, ShardedBuilder};
+pub use sharded::{
+    FanOut, FanOutRows, FanOutStream, ShardCounts, ShardTransaction, Sharded, ShardedBuilder,
+};
 pub use tls::TlsError;
 pub use transaction::{IsolationLevel, Transaction, TxOptions};
 

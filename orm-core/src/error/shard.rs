@@ -20,7 +20,7 @@ pub enum ShardError {
     /// `key = value` / `key = ANY(values)` in its filter (alone or `AND`ed), or an inserted row
     /// without it. Nothing was sent.
     #[error(
-        "`{table}` is sharded by `{column}`, and the statement does not fix it: filter on `{column}` (`eq`, `eq_any`, `AND`ed with the rest), insert rows that carry it, name the shard with `shard(name)`, or run it on every shard with `fan_out()`"
+        "`{table}` is sharded by `{column}`, and the statement does not fix it: filter on `{column}` (`eq`, `eq_any`, `AND`ed with the rest), insert rows that carry it, run it in a transaction or session on one shard (`transaction_on(name)`, `session_on(name)`), or on every shard with `fan_out()`"
     )]
     KeyMissing {
         /// The sharded table.
@@ -31,7 +31,7 @@ pub enum ShardError {
     /// The statement names no sharded table (raw SQL, a query of constants, an unsharded
     /// table), so nothing tells its shard. Nothing was sent.
     #[error(
-        "the statement cannot be routed to a shard: {reason}; name the shard with `shard(name)` or `shard_for(key)`, or run it on every shard with `fan_out()`"
+        "the statement cannot be routed to a shard: {reason}; run it in a transaction or session on one shard (`transaction_on(name)`, `transaction_for(key)`, `session_on(name)`), or on every shard with `fan_out()`"
     )]
     NotRoutable {
         /// Why.
@@ -51,7 +51,7 @@ pub enum ShardError {
     /// One statement, flush or transaction would write (or, for a single-shard call, read)
     /// rows on several shards: refused, since no transaction spans servers. Nothing was sent.
     #[error(
-        "`{table}` rows span shards {shards:?}: one statement or flush runs on one shard; split it per shard (group the rows by `shard_for`), or read with `fan_out()`"
+        "`{table}` rows span shards {shards:?}: one statement or flush runs on one shard; split it per shard (group the rows by `locate`), or read with `fan_out()`"
     )]
     CrossShard {
         /// The sharded table.
@@ -101,17 +101,18 @@ pub enum ShardError {
         /// Each shard that committed, with its count of rows changed.
         done: Vec<(String, u64)>,
     },
-    /// A session on one shard (`Sharded::session_for`, `session_on`) ran a statement whose
-    /// shard key is on another shard (or several): it would have read or changed nothing
-    /// there, so it is refused. A statement that does not fix the key runs on the session's
-    /// shard. Nothing was sent.
+    /// A session or transaction on one shard (`Sharded::session_for`, `session_on`,
+    /// `transaction_for`, `transaction_on`) ran a statement whose shard key is on another
+    /// shard (or several): it would have read or changed nothing there, or written a row
+    /// where the map does not look for it, so it is refused. A statement that does not fix the
+    /// key runs on the session's shard. Nothing was sent.
     #[error(
-        "the session runs on shard `{session}`, and the statement's `{table}` rows are on {shards:?}: open a session there (`session_for`), or run it with `Sharded::fetch_*` / `fan_out()`"
+        "the session or transaction runs on shard `{session}`, and the statement's `{table}` rows are on {shards:?}: open one there (`session_for`, `transaction_for`), or run it with `Sharded::fetch_*` / `fan_out()`"
     )]
     WrongShard {
         /// The sharded table the statement reads or writes.
         table: &'static str,
-        /// The session's shard.
+        /// The shard of the session or transaction.
         session: String,
         /// The shards the statement's key values are on.
         shards: Vec<String>,

@@ -111,7 +111,7 @@ pub(crate) fn compile_query(q: &Query, criteria: Option<&Criteria>) -> Result<Co
         c.check(Some(q.tree()))?;
     }
     let mut w = SqlWriter::new();
-    match criteria {
+    match criteria.filter(|c| c.adds_conditions()) {
         None => compile::write_query(&mut w, q),
         Some(c) => {
             let mut q = q.clone();

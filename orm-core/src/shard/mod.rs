@@ -29,7 +29,9 @@ pub use map::{ShardMap, fnv1a};
 use crate::ast::{FromItem, InsertSource, Node, Query, SelectCore, Tree};
 use crate::error::{Error, Result, ShardError};
 use crate::meta::Table;
+use crate::model::Model;
 use key::KeyColumn;
+use std::collections::HashSet;
 
 /// Where a statement's shard key is: the sharded table it reads or writes, and the key values
 /// its filter or rows fix (`None`: it does not fix them).
@@ -137,16 +139,52 @@ pub fn route(tree: Tree<'_>) -> Result<Routed> {
     }
 }
 
+/// Where rows written as they are (a binary `COPY` of `rows`, which has no statement tree)
+/// fix their shard key: as [`route`] finds it for an `INSERT` of the same rows.
+/// [`NotRoutable`](ShardError::NotRoutable) when `M` has no shard key.
+///
+/// ```
+/// use orm_core::prelude::*;
+/// use orm_core::shard::route_rows;
+///
+/// #[derive(Model, Debug, Clone)]
+/// #[model(table = "orders", crate = "orm_core")]
+/// pub struct Order {
+///     #[model(primary_key)]
+///     pub id: i64,
+///     #[model(shard_key)]
+///     pub tenant_id: i64,
+/// }
+///
+/// let rows = [Order { id: 1, tenant_id: 7 }, Order { id: 2, tenant_id: 7 }];
+/// let routed = route_rows(&rows).unwrap();
+/// let keys = routed.keys.unwrap();
+/// assert_eq!(keys.len(), 1);
+/// assert_eq!(keys[0].as_i64(), Some(7));
+/// ```
+pub fn route_rows<M: Model>(rows: &[M]) -> Result<Routed> {
+    let table = M::TABLE;
+    let (key, column) = key_of(table)?;
+    let Some(at) = table.insert_columns().position(|c| c.name == column) else {
+        return Ok(routed(table, column, None));
+    };
+    let mut keys = Vec::new();
+    let mut values = Vec::new();
+    for row in rows {
+        values.clear();
+        row.insert_values(&mut values);
+        if let Some(v) = values.get(at) {
+            keys.extend(KeyValue::encode(key.ty, *v)?);
+        }
+    }
+    Ok(routed(table, column, Some(keys)))
+}
+
 fn routed(table: &'static Table, column: &'static str, keys: Option<Vec<KeyValue>>) -> Routed {
+    // A set, not a scan of the kept ones: `insert_many` or `COPY` of many distinct keys.
     let keys = keys.map(|mut k| {
-        let mut seen = Vec::with_capacity(k.len());
-        k.retain(|v| {
-            let new = !seen.contains(v);
-            if new {
-                seen.push(v.clone());
-            }
-            new
-        });
+        let mut seen = HashSet::with_capacity(k.len());
+        k.retain(|v| seen.insert(v.clone()));
         k
     });
     Routed {

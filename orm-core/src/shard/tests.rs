@@ -174,3 +174,43 @@ fn merged_rows_are_sorted_and_cut() {
     // DESC puts NULL first: b, c, d, a; offset 1, limit 2.
     assert_eq!(plan.merge(rows), vec!["c", "d"]);
 }
+
+proptest::proptest! {
+    /// Rows copied as they are fix the same keys, in the same order, as an `insert_many` of
+    /// them: a checked `COPY` is refused exactly when the insert would be.
+    #[test]
+    fn copied_rows_route_like_their_insert(tenants in proptest::collection::vec(-3_i64..20, 1..40)) {
+        let rows: Vec<Order> = tenants
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Order { id: i as i64, tenant_id: *t, total: 0 })
+            .collect();
+        let copied = route_rows(&rows).expect("routes");
+        proptest::prop_assert_eq!(copied.table.name, "orders");
+        let copied: Vec<i64> = copied
+            .keys
+            .expect("fixed")
+            .iter()
+            .map(|k| k.as_i64().expect("int"))
+            .collect();
+        proptest::prop_assert_eq!(Some(copied.clone()), keys(insert_many(&rows).tree()));
+        let mut distinct = tenants.clone();
+        let mut seen = std::collections::HashSet::new();
+        distinct.retain(|t| seen.insert(*t));
+        proptest::prop_assert_eq!(copied, distinct);
+    }
+}
+
+#[test]
+fn rows_of_an_unsharded_model_are_not_routable() {
+    let err = route_rows(&[crate::__doc_fixture::User {
+        id: 1,
+        name: "a".into(),
+        email: None,
+    }])
+    .expect_err("not sharded");
+    assert!(
+        matches!(err.kind(), ErrorKind::Shard(ShardError::NotRoutable { .. })),
+        "{err}"
+    );
+}

@@ -66,6 +66,8 @@ pub struct Criteria {
     removed: Vec<TableRef>,
     /// What every statement run with the criteria must pass.
     check: Option<StatementCheck>,
+    /// Every model's own criteria are off ([`check_only`](Criteria::check_only)).
+    own_off: bool,
 }
 
 /// A check of a statement's tree before it is sent: see [`Criteria::set_check`].
@@ -125,7 +127,7 @@ impl Criteria {
         let before = self.entries.len();
         let key = M::TABLE.as_ref();
         self.entries.retain(|(t, _)| *t != key);
-        let own = key.criteria.is_some() && !self.removed.contains(&key);
+        let own = key.criteria.is_some() && !self.own_off && !self.removed.contains(&key);
         if own {
             self.removed.push(key);
         }
@@ -156,6 +158,36 @@ impl Criteria {
         self.check = Some(Arc::new(check));
     }
 
+    /// Criteria that add no condition, not even the models' own (`#[model(criteria)]`), and
+    /// only run `check` on every statement (see [`set_check`](Self::set_check)): how a
+    /// checked transaction on one shard (`orm_postgres::ShardTransaction`) refuses a statement
+    /// of another shard while running the Core's statements as written. Conditions
+    /// [added](Self::add) later apply.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// use orm_core::stmt::Criteria;
+    /// # use orm_core::__doc_fixture::User;
+    /// let criteria = Criteria::check_only(|_| Err(orm_core::Error::invalid_statement("no")));
+    /// assert!(!criteria.adds_conditions());
+    /// assert!(criteria.check(select::<User>().tree()).is_err());
+    /// ```
+    pub fn check_only(check: impl Fn(Tree<'_>) -> Result<()> + Send + Sync + 'static) -> Self {
+        let mut criteria = Criteria {
+            own_off: true,
+            ..Criteria::default()
+        };
+        criteria.set_check(check);
+        criteria
+    }
+
+    /// Whether a statement run with these criteria may change: `false` only for
+    /// [`check_only`](Self::check_only) criteria with nothing added, whose statements the
+    /// caller compiles as they are (after the check).
+    pub fn adds_conditions(&self) -> bool {
+        !(self.own_off && self.entries.is_empty())
+    }
+
     /// Runs the [check](Self::set_check) on a statement's tree (`None`, raw SQL, passes).
     pub fn check(&self, tree: Option<Tree<'_>>) -> Result<()> {
         match (&self.check, tree) {
@@ -180,7 +212,7 @@ impl Criteria {
     pub fn condition(&self, table: TableRef) -> Option<Node> {
         let own = table
             .criteria
-            .filter(|_| !self.removed.contains(&table))
+            .filter(|_| !self.own_off && !self.removed.contains(&table))
             .and_then(|build| build().downcast::<Node>().ok())
             .map(|node| *node);
         let added = self

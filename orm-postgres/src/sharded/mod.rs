@@ -2,15 +2,19 @@
 //!
 //! - `mod.rs`: the type, its builder, naming shards, and single-shard statements;
 //! - `fan_out/`: [`FanOut`], reads run on every shard and merged, writes run on every shard;
-//! - `session.rs`: sessions on one shard, whose flushes stay on it.
+//! - `session.rs`: sessions on one shard, whose flushes stay on it;
+//! - `transaction.rs`: [`ShardTransaction`], a transaction on one shard whose statements are
+//!   checked like a session's.
 //!
 //! Routing itself (where a statement fixes its key, which shard a key is on) has no IO and
 //! lives in `orm_core::shard`.
 
 mod fan_out;
 mod session;
+mod transaction;
 
 pub use fan_out::{FanOut, FanOutRows, FanOutStream, ShardCounts};
+pub use transaction::ShardTransaction;
 
 use std::panic::Location;
 use std::sync::Arc;
@@ -31,7 +35,10 @@ use crate::{Database, Error, ErrorKind, Model, Result, RowOf, Statement};
 /// rules); one that fixes no key is a [`KeyMissing`](ShardError::KeyMissing) error, sent
 /// nowhere, unless it is run on every shard with [`fan_out`](Sharded::fan_out). Nothing ever
 /// spans shards in one transaction: a statement or flush whose rows are on several shards is
-/// a [`CrossShard`](ShardError::CrossShard) error, raised before anything is sent. Errors
+/// a [`CrossShard`](ShardError::CrossShard) error, raised before anything is sent; a
+/// transaction ([`transaction_for`](Sharded::transaction_for), a [`ShardTransaction`]) or a
+/// session ([`session_for`](Sharded::session_for)) runs on one shard and refuses a statement
+/// of another with [`WrongShard`](ShardError::WrongShard). Errors
 /// from a shard name it: [`Unavailable`](ShardError::Unavailable) when its server cannot be
 /// reached, [`OnShard`](ShardError::OnShard) otherwise (see [`Error::on_shard`]; the
 /// predicates such as `is_unique_violation` look through, and [`Error::root`] is the error's
@@ -59,6 +66,9 @@ use crate::{Database, Error, ErrorKind, Model, Result, RowOf, Statement};
 ///     .build()?;
 /// let mine = sharded.fetch_all(select::<Order>().filter(Order::tenant_id.eq(7))).await?;
 /// let top = sharded.fan_out().fetch_all(select::<Order>().order_by(Order::total.desc()).limit(10)).await?;
+/// let tx = sharded.transaction_for::<Order>(&7_i64)?;
+/// tx.execute(insert(&Order { id: 1, tenant_id: 7, total: 10 })).await?;
+/// tx.commit().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
@@ -82,7 +92,7 @@ pub struct ShardedBuilder {
 }
 
 impl ShardedBuilder {
-    /// Adds a shard: its name (in errors, [`Sharded::shard`], range and list maps) and its
+    /// Adds a shard: its name (in errors, [`Sharded::transaction_on`], [`Sharded::session_on`], range and list maps) and its
     /// database. A hash map numbers the shards in the order they are added.
     pub fn shard(mut self, name: impl Into<String>, database: Database) -> Self {
         self.shards.push((name.into(), database));
@@ -126,9 +136,13 @@ impl Sharded {
         self.inner.names.iter().map(String::as_str)
     }
 
-    /// The shard named `name`, as the plain [`Database`] it is: for transactions (which
-    /// never span shards), migrations, and anything run on one shard on purpose.
-    pub fn shard(&self, name: &str) -> Result<Database> {
+    /// The shard named `name`, as the plain [`Database`] it is, **unchecked**: nothing run
+    /// there is routed, so a transaction on it would write a row whose shard key belongs to
+    /// another shard without a word. For what runs on one shard on purpose and names no key:
+    /// migrations, DDL, raw SQL, maintenance. Transactions go through
+    /// [`transaction_on`](Sharded::transaction_on), sessions through
+    /// [`session_on`](Sharded::session_on), which check every statement.
+    pub fn shard_unchecked(&self, name: &str) -> Result<Database> {
         Ok(self.inner.dbs[self.index_of(name)?].clone())
     }
 
@@ -140,9 +154,11 @@ impl Sharded {
         Ok(&self.inner.names[self.index_for::<M>(key)?])
     }
 
-    /// The shard holding `M`'s rows whose shard key is `key`, as a plain [`Database`]: run a
-    /// transaction there with `sharded.shard_for::<Order>(&7_i64)?.transaction(...)`.
-    pub fn shard_for<M: Model>(&self, key: &(dyn ToSql + Sync)) -> Result<Database> {
+    /// The shard holding `M`'s rows whose shard key is `key`, as the plain [`Database`] it
+    /// is, **unchecked** (see [`shard_unchecked`](Sharded::shard_unchecked)): run a
+    /// transaction there with [`transaction_for`](Sharded::transaction_for) instead, which
+    /// refuses a statement of another shard.
+    pub fn shard_for_unchecked<M: Model>(&self, key: &(dyn ToSql + Sync)) -> Result<Database> {
         Ok(self.inner.dbs[self.index_for::<M>(key)?].clone())
     }
 
@@ -281,10 +297,14 @@ impl Inner {
         self.names.iter().map(String::as_str).collect()
     }
 
-    /// The shards (ascending) a statement's key values are on, with its sharded table;
-    /// `None` when it fixes no key or reads no sharded table.
-    fn key_shards(&self, tree: Tree<'_>) -> Result<Option<(&'static str, Vec<usize>)>> {
-        let routed = match shard::route(tree) {
+    /// The shards (ascending) a statement's key values are on, with its sharded table, from
+    /// where it was routed (`shard::route` of its tree); `None` when it fixes no key or reads
+    /// no sharded table.
+    fn key_shards(
+        &self,
+        routed: Result<shard::Routed>,
+    ) -> Result<Option<(&'static str, Vec<usize>)>> {
+        let routed = match routed {
             Ok(r) => r,
             Err(e) if matches!(e.kind(), ErrorKind::Shard(ShardError::NotRoutable { .. })) => {
                 return Ok(None);

@@ -4,6 +4,7 @@ use deadpool_postgres::tokio_postgres::types::ToSql;
 use orm_core::ShardError;
 use orm_core::ast::Tree;
 use orm_core::session::UnitOfWork;
+use orm_core::shard::{self, Routed};
 
 use super::{Inner, Sharded};
 use crate::{Model, Result, Session};
@@ -57,10 +58,22 @@ impl Sharded {
 }
 
 impl Inner {
-    /// Refuses a statement of a session on shard `i` whose shard key is on another shard. One
-    /// that fixes no key (or reads no sharded table) runs on the session's shard.
-    fn check_statement(&self, tree: Tree<'_>, i: usize) -> Result<()> {
-        match self.key_shards(tree)? {
+    /// Refuses a statement of a session or transaction on shard `i` whose shard key is on
+    /// another shard. One that fixes no key (or reads no sharded table) runs on shard `i`.
+    pub(super) fn check_statement(&self, tree: Tree<'_>, i: usize) -> Result<()> {
+        self.on_shard_only(shard::route(tree), i)
+    }
+
+    /// Refuses rows written as they are (`COPY`) on shard `i` whose shard key is on another
+    /// shard, as [`check_statement`](Inner::check_statement) refuses an insert of them.
+    pub(super) fn check_rows<M: Model>(&self, rows: &[M], i: usize) -> Result<()> {
+        self.on_shard_only(shard::route_rows(rows), i)
+    }
+
+    /// Refuses a statement or rows routed as `routed` unless their keys are all on shard `i`
+    /// (or fix none).
+    fn on_shard_only(&self, routed: Result<Routed>, i: usize) -> Result<()> {
+        match self.key_shards(routed)? {
             Some((table, shards)) if shards != [i] => Err(ShardError::WrongShard {
                 table,
                 session: self.names[i].clone(),

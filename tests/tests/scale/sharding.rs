@@ -1,10 +1,12 @@
 //! A sharded database over two real servers the tests start (`LocalCluster::start_many`):
 //! routing seen by counting each server's rows and statements through its own plain
 //! connection, hash, range and list maps, fan-out with ordering and limits, refusals raised
-//! before anything is sent, sessions whose flush would span shards, and a shard that is down.
+//! before anything is sent, sessions whose flush would span shards, transactions on one shard,
+//! and a shard that is down.
 
 mod fan_out;
 mod sessions;
+mod transactions;
 
 use std::sync::OnceLock;
 
@@ -91,6 +93,20 @@ fn up_and_down(up: &Database) -> Sharded {
         .map(ShardMap::ranges().range(..100, "up").range(100.., "down"))
         .build()
         .expect("sharded")
+}
+
+/// `err` is the "down" shard of [`up_and_down`], unavailable: nothing listens on its port.
+fn assert_down(err: &orm_postgres::Error) {
+    match err.kind() {
+        ErrorKind::Shard(ShardError::Unavailable { shard, source }) => {
+            assert_eq!(shard, "down");
+            assert!(
+                matches!(source.kind(), ErrorKind::Connect { .. }),
+                "{source}"
+            );
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
 }
 
 /// The ids of the rows a server holds, read through its own connection.
@@ -314,7 +330,7 @@ async fn a_statement_without_the_key_is_refused_before_anything_is_sent() {
         matches!(err.kind(), ErrorKind::InvalidStatement(_)),
         "{err}"
     );
-    let err = db.shard("mars").expect_err("unknown shard");
+    let err = db.shard_unchecked("mars").expect_err("unknown shard");
     assert!(matches!(err.kind(), ErrorKind::Shard(ShardError::UnknownShard(n)) if n == "mars"));
     assert_eq!((eu.statement_count(), us.statement_count()), before);
 }
@@ -339,18 +355,16 @@ async fn a_session_flush_spanning_shards_is_refused_with_nothing_written() {
     assert!(ids_on(&eu).await.is_empty());
     assert!(ids_on(&us).await.is_empty());
 
-    // A session whose objects are all on its shard commits there; a transaction names its
-    // shard.
+    // A session whose objects are all on its shard commits there; so does a transaction on
+    // the shard of its key.
     let mut s = db.session_for::<Order>(&150_i64).expect("session");
     s.add(order(3, 150, 30));
     s.add(order(4, 101, 40));
     s.commit().await.expect("commit");
     assert_eq!(ids_on(&us).await, vec![3, 4]);
-    let shard = db.shard_for::<Order>(&5_i64).expect("shard");
-    shard
-        .transaction(|tx| async move { tx.execute(insert(&order(5, 5, 50))).await }.scoped())
-        .await
-        .expect("transaction");
+    let tx = db.transaction_for::<Order>(&5_i64).expect("transaction");
+    tx.execute(insert(&order(5, 5, 50))).await.expect("insert");
+    tx.commit().await.expect("commit");
     assert_eq!(ids_on(&eu).await, vec![5]);
     // A loaded object changed to another shard's key is refused too.
     let mut s = db.session_on("us").expect("session");
@@ -374,16 +388,7 @@ async fn a_shard_that_is_down_is_named_and_nothing_is_written_elsewhere() {
         .execute(insert(&order(2, 150, 20)))
         .await
         .expect_err("down");
-    match err.kind() {
-        ErrorKind::Shard(ShardError::Unavailable { shard, source }) => {
-            assert_eq!(shard, "down");
-            assert!(
-                matches!(source.kind(), ErrorKind::Connect { .. }),
-                "{source}"
-            );
-        }
-        other => panic!("expected Unavailable, got {other:?}"),
-    }
+    assert_down(&err);
     // Rows for both shards in one statement: refused before either is written.
     let err = db
         .execute(insert_many(&[order(3, 2, 1), order(4, 160, 1)]))

@@ -204,7 +204,7 @@ impl<'a> FanOut<'a> {
     fn targets(&self, tree: Option<Tree<'_>>) -> Result<Vec<usize>> {
         let inner = &self.sharded.inner;
         let fixed = match tree {
-            Some(tree) => inner.key_shards(tree)?,
+            Some(tree) => inner.key_shards(shard::route(tree))?,
             None => None,
         };
         Ok(match fixed {

@@ -5,7 +5,7 @@
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
-use orm_postgres::{ErrorKind, ShardError};
+use orm_postgres::{ErrorKind, ShardError, Sharded};
 
 use super::{Order, at_100, fresh_shards, order, sharded, turn};
 
@@ -60,7 +60,35 @@ pub(super) async fn create_tables(db: &Database) {
         .expect("create");
 }
 
-fn is_wrong_shard(err: &orm_postgres::Error, session: &str, shards: &[&str]) -> bool {
+/// Tenants 1 (on "eu") and 150 (on "us") with invoices 1 and 2 of tenant 1 and 3 of tenant
+/// 150, and a misplaced row: invoice 4 of tenant 150 written on eu behind the map's back.
+/// The plain databases of eu and us, and the sharded one.
+pub(super) async fn tenants_and_a_misplaced_invoice() -> (Database, Database, Sharded) {
+    let (eu, us) = fresh_shards().await;
+    create_tables(&eu).await;
+    create_tables(&us).await;
+    let db = sharded(&eu, &us, at_100());
+    for t in [tenant(1, "one"), tenant(150, "many")] {
+        db.execute(insert(&t)).await.expect("tenant");
+    }
+    for i in [invoice(1, 1, 10), invoice(2, 1, 20), invoice(3, 150, 30)] {
+        db.execute(insert(&i)).await.expect("invoice");
+    }
+    eu.execute(insert(&invoice(4, 150, 40)))
+        .await
+        .expect("misplaced");
+    (eu, us, db)
+}
+
+/// The misplaced invoice of [`tenants_and_a_misplaced_invoice`], loading its tenant (on
+/// "us").
+pub(super) fn misplaced_with_its_tenant() -> Select<Invoice> {
+    select::<Invoice>()
+        .filter(Invoice::id.eq(4))
+        .load(Invoice::tenant.selectin())
+}
+
+pub(super) fn is_wrong_shard(err: &orm_postgres::Error, session: &str, shards: &[&str]) -> bool {
     matches!(
         err.kind(),
         ErrorKind::Shard(ShardError::WrongShard { session: s, shards: on, .. })
@@ -165,20 +193,7 @@ async fn a_session_refuses_statements_whose_key_is_on_another_shard() {
 #[tokio::test]
 async fn a_session_checks_get_and_relationship_loads_by_their_keys() {
     let _turn = turn().await;
-    let (eu, us) = fresh_shards().await;
-    create_tables(&eu).await;
-    create_tables(&us).await;
-    let db = sharded(&eu, &us, at_100());
-    for t in [tenant(1, "one"), tenant(150, "many")] {
-        db.execute(insert(&t)).await.expect("tenant");
-    }
-    for i in [invoice(1, 1, 10), invoice(2, 1, 20), invoice(3, 150, 30)] {
-        db.execute(insert(&i)).await.expect("invoice");
-    }
-    // A misplaced row: an invoice of tenant 150 written on eu behind the map's back.
-    eu.execute(insert(&invoice(4, 150, 40)))
-        .await
-        .expect("misplaced");
+    let (_eu, us, db) = tenants_and_a_misplaced_invoice().await;
 
     let mut s = db.session_for::<Tenant>(&1_i64).expect("session");
     // `get` by a primary key that is the shard key: checked like any query.
@@ -200,11 +215,7 @@ async fn a_session_checks_get_and_relationship_loads_by_their_keys() {
     // The misplaced invoice's tenant is on us: its belongs-to load is refused rather than
     // quietly finding nothing here.
     let err = s
-        .all(
-            select::<Invoice>()
-                .filter(Invoice::id.eq(4))
-                .load(Invoice::tenant.selectin()),
-        )
+        .all(misplaced_with_its_tenant())
         .await
         .expect_err("load on the other shard");
     assert!(is_wrong_shard(&err, "eu", &["us"]), "{err}");
