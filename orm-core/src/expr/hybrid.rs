@@ -54,6 +54,22 @@ pub trait HybridValue: Sized {
         self != other.into()
     }
 
+    /// `self IS DISTINCT FROM other`: on the non-null values a hybrid reads, `<>`.
+    fn is_distinct_from(self, other: impl Into<Self>) -> bool
+    where
+        Self: PartialEq,
+    {
+        self != other.into()
+    }
+
+    /// `self IS NOT DISTINCT FROM other`: on the non-null values a hybrid reads, `=`.
+    fn is_not_distinct_from(self, other: impl Into<Self>) -> bool
+    where
+        Self: PartialEq,
+    {
+        self == other.into()
+    }
+
     /// `self < other`.
     fn lt(self, other: impl Into<Self>) -> bool
     where
