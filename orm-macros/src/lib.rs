@@ -345,10 +345,13 @@ use syn::{DeriveInput, parse_macro_input};
 ///   loads from `select::<Employee>()` and the session's cascades follow it. A name a variant
 ///   struct does not declare is a compile error at the name: ``Manager` has no relationship
 ///   `departmnet`; did you mean `department`?``, or the list of the ones it declares.
-/// - Not supported yet, each refused at compile time with the reason: `version`, deferred,
-///   `computed` and column-property fields on variant structs (the session's version check runs
-///   on the enum, the enum decodes rows by position over the variants' columns, and its writes
-///   include every column of a variant).
+/// - Stored generated columns (`computed = "..."`) on variant structs: declared in the table
+///   holding them (a `shared` one in the base table of a joined-table enum), left out of
+///   inserts and updates, read back by the session after each write. Two variants declaring
+///   the same column must give the same expression.
+/// - Not supported yet, each refused at compile time with the reason: `version`, deferred and
+///   column-property fields on variant structs (the session's version check runs on the enum,
+///   and the enum decodes rows by position over the variants' table columns).
 ///
 /// # Joined-table inheritance: a variant struct with its own `table`
 ///
