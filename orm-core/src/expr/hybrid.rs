@@ -55,6 +55,8 @@ pub trait HybridValue: Sized {
     }
 
     /// `self IS DISTINCT FROM other`: on the non-null values a hybrid reads, `<>`.
+    // The SQL operator's name (as on `Expression`), not a Rust predicate on `self`.
+    #[allow(clippy::wrong_self_convention)]
     fn is_distinct_from(self, other: impl Into<Self>) -> bool
     where
         Self: PartialEq,
@@ -63,6 +65,7 @@ pub trait HybridValue: Sized {
     }
 
     /// `self IS NOT DISTINCT FROM other`: on the non-null values a hybrid reads, `=`.
+    #[allow(clippy::wrong_self_convention)]
     fn is_not_distinct_from(self, other: impl Into<Self>) -> bool
     where
         Self: PartialEq,

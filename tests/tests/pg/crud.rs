@@ -255,6 +255,16 @@ async fn null_checks_and_optional_values() {
     assert_eq!(n, 2);
 }
 
+/// The names of the users `filter` matches, sorted.
+async fn names_where(db: &impl Executor, filter: Expr<bool>) -> Vec<String> {
+    let mut names: Vec<String> = db
+        .fetch_all(select::<User>().filter(filter).columns(User::name))
+        .await
+        .unwrap();
+    names.sort();
+    names
+}
+
 /// `IS [NOT] DISTINCT FROM` treat `NULL` as a value; `=` and `<>` with a `NULL` side are
 /// unknown, so a filter drops those rows.
 #[tokio::test]
@@ -268,17 +278,7 @@ async fn distinct_from_compares_nulls_where_eq_does_not() {
     )
     .await
     .unwrap();
-    let names = |filter: Expr<bool>| {
-        let db = t.db.clone();
-        async move {
-            let mut names: Vec<String> = db
-                .fetch_all(select::<User>().filter(filter).columns(User::name))
-                .await
-                .unwrap();
-            names.sort();
-            names
-        }
-    };
+    let names = |filter: Expr<bool>| names_where(&t.db, filter);
     let none: Option<&str> = None;
     // `= NULL` matches nothing; `IS NOT DISTINCT FROM NULL` the two rows holding NULL.
     assert!(names(User::email.eq(none)).await.is_empty());
@@ -322,17 +322,7 @@ async fn like_helpers_escape_wildcards() {
         ],
     )
     .await;
-    let q = |e: Expr<bool>| {
-        let db = t.db.clone();
-        async move {
-            let mut v: Vec<String> = db
-                .fetch_all(select::<User>().filter(e).columns(User::name))
-                .await
-                .unwrap();
-            v.sort();
-            v
-        }
-    };
+    let q = |filter: Expr<bool>| names_where(&t.db, filter);
     assert_eq!(q(User::name.contains("%_")).await, ["50%_off"]);
     assert_eq!(q(User::name.starts_with("50%")).await, ["50%_off"]);
     assert_eq!(
