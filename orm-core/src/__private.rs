@@ -160,6 +160,9 @@ pub fn no_column(model: &'static str, idx: usize) -> crate::error::Error {
 /// `#[orm_postgres::test]`, re-exported under that name by orm-postgres.
 pub use orm_macros::test as orm_test;
 
+/// The compile error of an unknown name in an inheritance enum's `relationships(...)`.
+pub use orm_macros::unknown_relationship;
+
 // Inheritance.
 pub use crate::inherit::{Inheritance, Variant, read_discriminator};
 pub use crate::meta::{

@@ -312,7 +312,7 @@ fn relationship_stubs(model: &Model, p: &TokenStream) -> (TokenStream, TokenStre
     let metas = metas(model, false, p);
     let handles = relationship_handles(model, p);
     (
-        markers(model),
+        markers(model, p),
         quote! {
             #metas
             #(#impls)*

@@ -25,6 +25,7 @@ mod derive;
 mod embed;
 mod expand;
 mod fallback;
+mod lookup;
 mod symbol;
 mod test_attr;
 #[cfg(test)]
@@ -337,9 +338,20 @@ use syn::{DeriveInput, parse_macro_input};
 ///   (`selectin` and `joined`), and the session links the identity map's object; so does a
 ///   `has_many`/`has_one` whose target is the enum (its foreign-key field is checked on the
 ///   enum's first variant struct). A variant struct may declare relationships too
-///   (`select::<Manager>().load(Manager::department.selectin())`).
-/// - Not supported yet, each refused at compile time: `version`, deferred and `computed`
-///   columns on variant structs.
+///   (`select::<Manager>().load(Manager::department.selectin())`), and the enum exposes those
+///   its variants declare, named in `relationships(...)`: on the enum for relationships every
+///   variant struct declares, on a variant for its own
+///   (`#[model(value = "manager", relationships(department))]`); then `Employee::department`
+///   loads from `select::<Employee>()` and the session's cascades follow it. A name a variant
+///   struct does not declare is a compile error at the name: ``Manager` has no relationship
+///   `departmnet`; did you mean `department`?``, or the list of the ones it declares.
+/// - Stored generated columns (`computed = "..."`) on variant structs: declared in the table
+///   holding them (a `shared` one in the base table of a joined-table enum), left out of
+///   inserts and updates, read back by the session after each write. Two variants declaring
+///   the same column must give the same expression.
+/// - Not supported yet, each refused at compile time with the reason: `version`, deferred and
+///   column-property fields on variant structs (the session's version check runs on the enum,
+///   and the enum decodes rows by position over the variants' table columns).
 ///
 /// # Joined-table inheritance: a variant struct with its own `table`
 ///
@@ -658,6 +670,15 @@ pub fn derive_from_row(input: TokenStream) -> TokenStream {
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(std::path::PathBuf::from);
     embed::expand(input.into(), manifest_dir.as_deref()).into()
+}
+
+/// Not public API: the compile error of a name in an inheritance enum's `relationships(...)`
+/// that a variant struct does not declare (`name, Struct, [declared, ...]`), expanded by the
+/// variant struct's relationship lookup macro.
+#[doc(hidden)]
+#[proc_macro]
+pub fn unknown_relationship(input: TokenStream) -> TokenStream {
+    lookup::expand(input.into()).into()
 }
 
 /// An async test on a PostgreSQL database of its own, like `#[sqlx::test]`. Use it as

@@ -54,6 +54,25 @@ pub trait HybridValue: Sized {
         self != other.into()
     }
 
+    /// `self IS DISTINCT FROM other`: on the non-null values a hybrid reads, `<>`.
+    // The SQL operator's name (as on `Expression`), not a Rust predicate on `self`.
+    #[allow(clippy::wrong_self_convention)]
+    fn is_distinct_from(self, other: impl Into<Self>) -> bool
+    where
+        Self: PartialEq,
+    {
+        self != other.into()
+    }
+
+    /// `self IS NOT DISTINCT FROM other`: on the non-null values a hybrid reads, `=`.
+    #[allow(clippy::wrong_self_convention)]
+    fn is_not_distinct_from(self, other: impl Into<Self>) -> bool
+    where
+        Self: PartialEq,
+    {
+        self == other.into()
+    }
+
     /// `self < other`.
     fn lt(self, other: impl Into<Self>) -> bool
     where

@@ -73,6 +73,36 @@ pub trait Expression: Sized {
         compare(self, BinOp::Ne, v)
     }
 
+    /// `self IS DISTINCT FROM v`: `<>` where `NULL` is a value like any other, so the result is
+    /// never `NULL` (`NULL IS DISTINCT FROM NULL` is false, `1 IS DISTINCT FROM NULL` is true,
+    /// where `<>` gives `NULL` for both and a `WHERE` drops the row). `v` is what [`eq`](Self::eq)
+    /// takes, `Option` included: `None` is the SQL `NULL`, sent as a typed parameter.
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let q = select::<User>().filter(User::email.is_distinct_from(None::<String>));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."email" IS DISTINCT FROM $1"#);
+    /// ```
+    fn is_distinct_from<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
+        compare(self, BinOp::IsDistinctFrom, v)
+    }
+
+    /// `self IS NOT DISTINCT FROM v`: `=` where `NULL` equals `NULL`, never `NULL` itself; the
+    /// null-safe equality to compare a nullable column with an `Option` (`eq(None)` matches no
+    /// row, this matches the rows holding `NULL`).
+    ///
+    /// ```
+    /// use orm_core::prelude::*;
+    /// # use orm_core::__doc_fixture::{Post, User};
+    /// let email: Option<&str> = None;
+    /// let q = select::<User>().filter(User::email.is_not_distinct_from(email));
+    /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."email" IS NOT DISTINCT FROM $1"#);
+    /// ```
+    fn is_not_distinct_from<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool> {
+        compare(self, BinOp::IsNotDistinctFrom, v)
+    }
+
     /// `self < v`
     ///
     /// ```

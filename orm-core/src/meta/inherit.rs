@@ -280,7 +280,8 @@ const fn same_len(a: Option<u32>, b: Option<u32>) -> bool {
     }
 }
 
-const fn same_home(a: Option<&str>, b: Option<&str>) -> bool {
+/// Whether two optional texts (a column's home table, a generated column's expression) are equal.
+const fn same_text(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
         (Some(x), Some(y)) => str_eq(x, y),
         (None, None) => true,
@@ -292,7 +293,7 @@ const fn same_home(a: Option<&str>, b: Option<&str>) -> bool {
 const fn find(columns: &[ColumnDef], end: usize, col: &ColumnDef) -> Option<usize> {
     let mut i = 0;
     while i < end {
-        if str_eq(columns[i].name, col.name) && same_home(columns[i].home, col.home) {
+        if str_eq(columns[i].name, col.name) && same_text(columns[i].home, col.home) {
             return Some(i);
         }
         i += 1;
@@ -344,7 +345,8 @@ pub const fn merged_len(parts: &[&[ColumnDef]]) -> usize {
 ///
 /// # Panics
 /// At compile time (this runs in a `const`), when two variants declare the same column
-/// differently (type, length, key, generated) or do not share the primary key.
+/// differently (type, length, key, generated, computed expression) or do not share the
+/// primary key.
 pub const fn merge_columns<const N: usize>(parts: &[&[ColumnDef]]) -> [ColumnDef; N] {
     const EMPTY: ColumnDef = ColumnDef::new("", "", ColumnType::Bool);
     let mut out = [EMPTY; N];
@@ -361,9 +363,10 @@ pub const fn merge_columns<const N: usize>(parts: &[&[ColumnDef]]) -> [ColumnDef
                         || !same_len(first.len, col.len)
                         || first.primary_key != col.primary_key
                         || first.generated != col.generated
+                        || !same_text(first.computed, col.computed)
                     {
                         panic!(
-                            "the variants of an inheritance enum declare a column of the same name differently (type, length, primary key or generated): give it one definition, or different names"
+                            "the variants of an inheritance enum declare a column of the same name differently (type, length, primary key, generated or computed): give it one definition, or different names"
                         );
                     }
                     if col.nullable {
@@ -507,5 +510,26 @@ mod tests {
             &ColumnType::Array(&ColumnType::Text),
             &ColumnType::Array(&ColumnType::Text)
         ));
+    }
+
+    /// A generated column both variants declare merges when its expression is the same.
+    #[test]
+    fn a_shared_generated_column_needs_one_expression() {
+        const A: &[ColumnDef] = &[
+            ColumnDef::new("id", "id", ColumnType::BigInt).primary_key(),
+            ColumnDef::new("tag", "tag", ColumnType::Text).computed("upper(label)"),
+        ];
+        const B: &[ColumnDef] = &[
+            ColumnDef::new("id", "id", ColumnType::BigInt).primary_key(),
+            ColumnDef::new("tag", "tag", ColumnType::Text).computed("upper(label)"),
+        ];
+        const C: &[ColumnDef] = &[
+            ColumnDef::new("id", "id", ColumnType::BigInt).primary_key(),
+            ColumnDef::new("tag", "tag", ColumnType::Text).computed("lower(label)"),
+        ];
+        let merged: [ColumnDef; 2] = merge_columns(&[A, B]);
+        assert_eq!(merged[1].computed, Some("upper(label)"));
+        let differ = std::panic::catch_unwind(|| merge_columns::<2>(&[A, C]));
+        assert!(differ.is_err());
     }
 }

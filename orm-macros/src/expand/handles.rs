@@ -97,8 +97,8 @@ pub(crate) fn marker(model: &Model, field: &Field) -> Ident {
 }
 
 /// The marker types, declared next to the struct (so `Load<__OrmRel_User_orders>` can be
-/// named), with the struct's visibility.
-pub(crate) fn markers(model: &Model) -> TokenStream {
+/// named), with the struct's visibility; for a variant struct, also its relationship lookup.
+pub(crate) fn markers(model: &Model, p: &TokenStream) -> TokenStream {
     let vis = &model.original.vis;
     let markers = model.relationships().map(|(field, _)| {
         let marker = marker(model, field);
@@ -116,7 +116,49 @@ pub(crate) fn markers(model: &Model) -> TokenStream {
             #vis struct #marker;
         }
     });
-    quote!(#(#markers)*)
+    let lookup = model
+        .attrs
+        .inherits
+        .is_some()
+        .then(|| relationship_lookup(model, p));
+    quote! {
+        #(#markers)*
+        #lookup
+    }
+}
+
+/// The name of a variant struct's relationship lookup macro: `__orm_rels_Chief`.
+pub(crate) fn lookup_macro(struct_name: &str) -> Ident {
+    format_ident!("__orm_rels_{}", struct_name)
+}
+
+/// For a variant struct (`inherits`): the macro its enum's derive resolves the names of
+/// `relationships(...)` with, as `__orm_rels_Chief!(team {declared} {not declared})`, which
+/// expands to the first or the second token group, and `__orm_rels_Chief!(check team)`, which
+/// expands to nothing for a relationship the struct declares and otherwise to
+/// `unknown_relationship!`: a compile error at the name listing the struct's relationships
+/// (rather than "cannot find type `__OrmRel_Chief_teem`"). A `macro_rules!` re-exported by `use`
+/// is an item of the struct's module, so the enum reaches it by the variant struct's path, as it
+/// does the markers.
+fn relationship_lookup(model: &Model, p: &TokenStream) -> TokenStream {
+    let name = lookup_macro(&model.ident.unraw().to_string());
+    let ident = model.ident;
+    let fields: Vec<&Ident> = model.relationships().map(|(f, _)| f.ident).collect();
+    quote! {
+        #[doc(hidden)]
+        #[allow(unused_macros)]
+        macro_rules! #name {
+            #( (check #fields) => {}; )*
+            (check $other:ident) => {
+                #p::unknown_relationship!($other, #ident, [#(#fields),*]);
+            };
+            #( (#fields { $($yes:tt)* } { $($no:tt)* }) => { $($yes)* }; )*
+            ($other:ident { $($yes:tt)* } { $($no:tt)* }) => { $($no)* };
+        }
+        #[doc(hidden)]
+        #[allow(unused_imports)]
+        pub(crate) use #name;
+    }
 }
 
 /// What the field holds once loaded, built from the kind and target (for the fallback's stubs,

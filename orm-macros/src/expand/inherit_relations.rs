@@ -5,7 +5,9 @@
 //!
 //! Generated per name: a marker type `__OrmRel_Staff_team` next to the enum, its `Relation`
 //! impl delegating to the variant structs' markers (`__OrmRel_Chief_team`, found next to the
-//! variant struct's path) by the variant held, the handle `Staff::team`, and the entry of the
+//! variant struct's path; the lookup macro `__orm_rels_Chief!` the struct's derive declares
+//! there turns a name the struct does not declare into a compile error listing the ones it
+//! does) by the variant held, the handle `Staff::team`, and the entry of the
 //! enum's `Persist::RELATIONS`. An object of a variant that does not declare it has no key and
 //! no slot: loaders skip it, cascades pass it by.
 
@@ -15,6 +17,7 @@ use syn::ext::IdentExt;
 use syn::{Ident, Type};
 
 use crate::ast::ModelEnum;
+use crate::expand::handles::lookup_macro;
 
 /// One relationship of the enum: its name and the variants declaring it (variant ident and
 /// struct type).
@@ -64,10 +67,10 @@ fn enum_marker(model: &ModelEnum, name: &Ident) -> Ident {
     format_ident!("__OrmRel_{}_{}", model.ident.unraw(), name.unraw())
 }
 
-/// The variant struct's marker type for relationship `name`: its path with the last segment
-/// `__OrmRel_<Struct>_<name>` (the struct's derive declares it next to the struct). `None` for a
-/// type that is not a path (the enum's checks report it).
-fn variant_marker(ty: &Type, name: &Ident) -> Option<TokenStream> {
+/// The variant struct's marker type for relationship `name` (`path::__OrmRel_Chief_team`) and
+/// its lookup macro (`path::__orm_rels_Chief`), which the struct's derive declares next to it.
+/// `None` for a type that is not a path (the enum's checks report it).
+fn variant_marker(ty: &Type, name: &Ident) -> Option<(TokenStream, TokenStream)> {
     let Type::Path(path) = ty else {
         return None;
     };
@@ -77,9 +80,11 @@ fn variant_marker(ty: &Type, name: &Ident) -> Option<TokenStream> {
         &format!("__OrmRel_{}_{}", last.ident.unraw(), name.unraw()),
         name.span(),
     );
+    let lookup = lookup_macro(&last.ident.unraw().to_string());
     let leading = &path.leading_colon;
     let init = path.segments.iter().take(path.segments.len() - 1);
-    Some(quote!(#leading #(#init ::)* #marker))
+    let prefix = quote!(#leading #(#init ::)*);
+    Some((quote!(#prefix #marker), quote!(#prefix #lookup)))
 }
 
 /// The markers and handles (outside the derive's `const _` block, so they can be named).
@@ -135,19 +140,28 @@ pub(crate) fn handles(model: &ModelEnum, p: &TokenStream) -> TokenStream {
 }
 
 /// The `Relation` impls (inside the derive's `const _` block).
+///
+/// Each name is checked on each variant struct declaring it by the struct's lookup macro
+/// (`__orm_rels_Chief!(check team)`: nothing, or a compile error at the name listing the
+/// struct's relationships), and the impl is gated by the same macros
+/// (`__orm_rels_Chief!(team { .. } { stub })`): with a name some variant struct does not
+/// declare, a stub impl stands in, so its one clear error is all the compiler reports.
 pub(crate) fn impls(model: &ModelEnum, p: &TokenStream) -> TokenStream {
     let ident = model.ident;
     let model_name = ident.unraw().to_string();
     let out = relations(model).into_iter().filter_map(|rel| {
         let marker = enum_marker(model, rel.name);
-        let markers: Vec<TokenStream> = rel
+        let found: Vec<(TokenStream, TokenStream)> = rel
             .variants
             .iter()
             .map(|(_, ty)| variant_marker(ty, rel.name))
             .collect::<Option<_>>()?;
+        let (markers, lookups): (Vec<TokenStream>, Vec<TokenStream>) = found.into_iter().unzip();
         let first = markers.first()?;
         let names: Vec<&Ident> = rel.variants.iter().map(|(v, _)| *v).collect();
-        // At the name in the attribute: "cannot find type `__OrmRel_Chief_team`" points there.
+        let name = rel.name;
+        let checks = lookups.iter().map(|lookup| quote!(#lookup!(check #name);));
+        // At the name in the attribute: a type error of the variant's relationship points there.
         let key_arms = names.iter().zip(&markers).map(|(v, m)| {
             let call = quote_spanned!(rel.name.span()=> <#m as #p::Relation>::parent_key(__v));
             quote!(#ident::#v(__v) => #call,)
@@ -156,7 +170,7 @@ pub(crate) fn impls(model: &ModelEnum, p: &TokenStream) -> TokenStream {
             let call = quote_spanned!(rel.name.span()=> <#m as #p::Relation>::slot(__v));
             quote!(#ident::#v(__v) => #call,)
         });
-        Some(quote! {
+        let real = quote! {
             #[automatically_derived]
             impl #p::Relation for #marker {
                 type Parent = #ident;
@@ -186,6 +200,43 @@ pub(crate) fn impls(model: &ModelEnum, p: &TokenStream) -> TokenStream {
                     }
                 }
             }
+        };
+        let rel_name = name.unraw().to_string();
+        let stub = quote! {
+            #[automatically_derived]
+            impl #p::Relation for #marker {
+                type Parent = #ident;
+                type Target = #ident;
+                type Key = ();
+                type Value = #p::Vec<#ident>;
+                const META: &'static #p::RelationMeta = &#p::RelationMeta::new(
+                    #model_name,
+                    #rel_name,
+                    #p::RelationKind::HasMany,
+                    <#ident as #p::Model>::TABLE,
+                    <#ident as #p::Model>::TABLE,
+                );
+
+                fn parent_key(_: &#ident) -> #p::Option<()> {
+                    #p::None
+                }
+
+                fn key_params(_: #p::Vec<()>) -> #p::Vec<#p::Param> {
+                    #p::Vec::new()
+                }
+
+                fn slot(_: &mut #ident) -> #p::Option<&mut #p::Related<Self::Value>> {
+                    #p::None
+                }
+            }
+        };
+        let gated = lookups.iter().rev().fold(
+            real,
+            |inner, lookup| quote!(#lookup!(#name { #inner } { #stub });),
+        );
+        Some(quote! {
+            #(#checks)*
+            #gated
         })
     });
     quote!(#(#out)*)

@@ -25,7 +25,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let properties = property_functions(model, &p);
     let criteria = criteria_function(model, &p);
     let persist = persist_impl(model, &p);
-    let markers = markers(model);
+    let markers = markers(model, &p);
     let relationships = relationship::expand(model, &p);
     quote! {
         #markers

@@ -63,7 +63,7 @@ fn variant_struct_rules() {
         [
             "a variant struct's tables are in its enum's schema: remove `schema`",
             "`discriminator` goes on the inheritance enum, not on a variant struct",
-            "a version column on a variant struct of an inheritance enum is not supported yet",
+            "a version column on a variant struct of an inheritance enum is not supported yet: the session checks and bumps versions through the enum's `Persist`, which has no version column of its own (a variant's would cover only its rows); remove `version` (the field can stay a plain column)",
         ]
     );
     assert_eq!(

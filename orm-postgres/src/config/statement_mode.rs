@@ -54,8 +54,11 @@ use super::ConfigError;
 ///   base type). A name the database does not have is an
 ///   [`UndefinedType`](crate::ErrorKind::UndefinedType) error naming it;
 /// - a value that names no type and whose `ToSql` accepts none of the built-in ones is an
-///   [`Encode`](crate::ErrorKind::Encode) error naming the parameter (a `DbEnum` value made a
-///   parameter by hand, with `param`, is still sent as untyped text).
+///   [`Encode`](crate::ErrorKind::Encode) error naming the parameter and saying what to do:
+///   declare the type its `ToSql` encodes for as its `SqlType::COLUMN_TYPE`
+///   (`ColumnType::Named(&NamedType::new("mood"))`, or an enum, domain or composite type),
+///   which the unnamed mode then looks up by name (a `DbEnum` value made a parameter by hand,
+///   with `param`, is still sent as untyped text).
 ///
 /// # User-defined result types
 ///

@@ -304,17 +304,21 @@ fn encode(p: &(dyn ToSql + Send + Sync), buf: &mut BytesMut) -> Result<Slot, Box
             value,
         });
     }
-    Err(
-        "in the unnamed statement mode a parameter must be of a built-in type (a number, text, \
-         bytea, a date or time, uuid, json, numeric, interval, tsvector, tsquery, inet, cidr, \
-         macaddr, money, a bit string, a range or \
-         multirange, or an array of one) or name its type through its column type (a \
-         #[derive(DbEnum)] enum, a composite, a domain, Citext, Ltree, hstore, a CustomType \
-         naming a type); this value's ToSql accepts none of the built-in types and its column \
-         type names none"
-            .into(),
-    )
+    Err(UNDECLARED.into())
 }
+
+/// Why a value that names no type and accepts no built-in one cannot be sent in the unnamed
+/// mode, and what to do about it: declare the type through the value's `SqlType`.
+const UNDECLARED: &str = "in the unnamed statement mode each parameter's type is declared by the client, and this \
+     value gives none: its column type (`SqlType::COLUMN_TYPE`) names no PostgreSQL type and its \
+     ToSql accepts none of the built-in types (numbers, text, bytea, dates and times, uuid, json, \
+     numeric, interval, tsvector, tsquery, inet, cidr, macaddr, money, bit strings, ranges, \
+     multiranges, arrays of these). Declare the type its ToSql encodes for in its SqlType impl, \
+     `const COLUMN_TYPE: ColumnType = ColumnType::Named(&NamedType::new(\"mood\"))` (or an \
+     `Enum`, `Domain` or `Composite`, as #[derive(DbEnum)], #[derive(SqlType)] and a CustomType \
+     naming a type do), and bind it as that type (a column of it, `bind`, `types::param_of`): \
+     the unnamed mode then looks the type up by name; or use StatementMode::Cached, where the \
+     server infers it";
 
 /// Encodes `p` for `ty` at the end of `buf`, or `None` when `p` does not accept `ty`.
 fn try_encode(

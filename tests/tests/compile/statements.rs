@@ -88,6 +88,18 @@ fn select_between_and_nulls() {
         .filter(User::email.is_not_null())));
 }
 
+/// `IS [NOT] DISTINCT FROM` take what `eq` takes: an `Option` (its `None` a typed `NULL`
+/// parameter), a plain value, another column.
+#[test]
+fn select_distinct_from() {
+    let none: Option<&str> = None;
+    assert_snapshot!(sql(select::<User>()
+        .filter(User::email.is_distinct_from(none))
+        .filter(User::email.is_not_distinct_from(Some("a@example.com".to_string())))
+        .filter(User::name.is_distinct_from(User::email))
+        .filter(User::age.is_not_distinct_from(7))));
+}
+
 #[test]
 fn select_like_family() {
     assert_snapshot!(sql(select::<User>().filter(func::all([

@@ -63,7 +63,10 @@ pub(crate) const LAYERS: &[Crate] = &[
         required: true,
         layers: &[
             ("model", &["ast", "attr", "case", "ctxt", "symbol", "check"]),
-            ("generate", &["expand", "fallback", "embed", "test_attr"]),
+            (
+                "generate",
+                &["expand", "fallback", "embed", "lookup", "test_attr"],
+            ),
             ("dispatch", &["derive", "tests"]),
         ],
         cycles_allowed_within: &[],

@@ -255,6 +255,58 @@ async fn null_checks_and_optional_values() {
     assert_eq!(n, 2);
 }
 
+/// The names of the users `filter` matches, sorted.
+async fn names_where(db: &impl Executor, filter: Expr<bool>) -> Vec<String> {
+    let mut names: Vec<String> = db
+        .fetch_all(select::<User>().filter(filter).columns(User::name))
+        .await
+        .unwrap();
+    names.sort();
+    names
+}
+
+/// `IS [NOT] DISTINCT FROM` treat `NULL` as a value; `=` and `<>` with a `NULL` side are
+/// unknown, so a filter drops those rows.
+#[tokio::test]
+async fn distinct_from_compares_nulls_where_eq_does_not() {
+    let t = users_db().await;
+    let users = add_users(&t.db, &["a", "b", "c"]).await;
+    t.execute(
+        update::<User>()
+            .set(User::email, "a@example.com")
+            .filter(User::id.eq(users[0].id)),
+    )
+    .await
+    .unwrap();
+    let names = |filter: Expr<bool>| names_where(&t.db, filter);
+    let none: Option<&str> = None;
+    // `= NULL` matches nothing; `IS NOT DISTINCT FROM NULL` the two rows holding NULL.
+    assert!(names(User::email.eq(none)).await.is_empty());
+    assert_eq!(
+        names(User::email.is_not_distinct_from(none)).await,
+        ["b", "c"]
+    );
+    // `<> NULL` matches nothing; `IS DISTINCT FROM NULL` the row holding a value.
+    assert!(names(User::email.ne(none)).await.is_empty());
+    assert_eq!(names(User::email.is_distinct_from(none)).await, ["a"]);
+    // Against a value: `<>` drops the NULL rows, `IS DISTINCT FROM` keeps them.
+    assert!(names(User::email.ne("a@example.com")).await.is_empty());
+    assert_eq!(
+        names(User::email.is_distinct_from("a@example.com")).await,
+        ["b", "c"]
+    );
+    assert_eq!(
+        names(User::email.is_not_distinct_from(Some("a@example.com".to_string()))).await,
+        ["a"]
+    );
+    // Between two columns, one of them NULL: `<>` is unknown, `IS DISTINCT FROM` true.
+    assert_eq!(names(User::name.ne(User::email)).await, ["a"]);
+    assert_eq!(
+        names(User::name.is_distinct_from(User::email)).await,
+        ["a", "b", "c"]
+    );
+}
+
 #[tokio::test]
 async fn like_helpers_escape_wildcards() {
     let t = users_db().await;
@@ -270,17 +322,7 @@ async fn like_helpers_escape_wildcards() {
         ],
     )
     .await;
-    let q = |e: Expr<bool>| {
-        let db = t.db.clone();
-        async move {
-            let mut v: Vec<String> = db
-                .fetch_all(select::<User>().filter(e).columns(User::name))
-                .await
-                .unwrap();
-            v.sort();
-            v
-        }
-    };
+    let q = |filter: Expr<bool>| names_where(&t.db, filter);
     assert_eq!(q(User::name.contains("%_")).await, ["50%_off"]);
     assert_eq!(q(User::name.starts_with("50%")).await, ["50%_off"]);
     assert_eq!(

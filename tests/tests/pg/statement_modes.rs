@@ -398,7 +398,18 @@ async fn a_parameter_of_no_type_it_can_declare_is_an_encode_error_when_unnamed()
     match err.kind() {
         ErrorKind::Encode { index, source } => {
             assert_eq!(*index, 1);
-            assert!(source.to_string().contains("DbEnum"), "{source}");
+            // The message says what to do: declare the type in the value's `SqlType`.
+            let msg = source.to_string();
+            assert!(msg.contains("DbEnum"), "{msg}");
+            assert!(
+                msg.contains("Declare the type its ToSql encodes for in its SqlType impl"),
+                "{msg}"
+            );
+            assert!(msg.contains("ColumnType::Named"), "{msg}");
+            assert!(
+                err.to_string().starts_with("cannot encode parameter $1: "),
+                "{err}"
+            );
         }
         other => panic!("{other:?}"),
     }

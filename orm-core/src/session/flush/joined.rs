@@ -7,7 +7,7 @@
 //!   statement per subtype table present ([`UnitOfWork`](crate::session::UnitOfWork)'s
 //!   insert step runs it before the next level);
 //! - update: one `UPDATE` per table whose columns changed (a change of a chief's budget
-//!   updates `chiefs` only);
+//!   updates `chiefs` only), returning that table's stored generated columns, if any;
 //! - delete: `DELETE FROM part` for each subtype table present, then `DELETE FROM base`, in
 //!   that order in one step (the subtype key's `ON DELETE CASCADE` would remove the part rows
 //!   anyway; the session says what it means).
@@ -15,6 +15,7 @@
 use std::any::TypeId;
 use std::sync::Arc;
 
+use super::read_back::read_back_by_key;
 use super::sql::{cached_query, delete_using, insert_sql, key_arrays, row_arrays, update_sql};
 use crate::compile::SqlWriter;
 use crate::error::{Error, Result};
@@ -191,19 +192,35 @@ pub(crate) fn update<T: Persist>(
                 .collect();
             row_arrays(&current, &old, &cols, set.len())?
         };
+        // The stored generated columns of this table change with the columns they read: read
+        // back with the key.
+        let computed: Vec<usize> = (0..table.columns.len())
+            .filter(|&i| table.columns[i].computed.is_some() && stored_in(&table.columns[i], part))
+            .collect();
+        let returning: Vec<usize> = if computed.is_empty() {
+            Vec::new()
+        } else {
+            pk.iter().chain(&computed).copied().collect()
+        };
         let kind = if part.is_some() { PART_UPDATE } else { 1 };
         let key = (TypeId::of::<T>(), kind, set.iter().copied().collect());
         let query = cached_query(cache, key, arrays, |params| {
-            update_sql::<T>(target, &set, &pk, params, &[])
+            update_sql::<T>(target, &set, &pk, params, &returning)
         })?;
-        jobs.push(FlushJob::execute(
-            query,
-            Some(ExpectedRows {
-                rows: entries.len() as u64,
-                model: table.model,
-                operation: "UPDATE",
-            }),
-        ));
+        let expect = ExpectedRows {
+            rows: entries.len() as u64,
+            model: table.model,
+            operation: "UPDATE",
+        };
+        jobs.push(if computed.is_empty() {
+            FlushJob::execute(query, Some(expect))
+        } else {
+            FlushJob::rows(
+                query,
+                read_back_by_key(entries.to_vec(), pk.clone(), computed),
+            )
+            .expect(expect)
+        });
     }
     Ok(jobs)
 }

@@ -22,7 +22,8 @@
 //! A joined-table model's objects write one statement per table they touch (`joined.rs`).
 //!
 //! Files: `plan.rs` (the order), `sql.rs` (the SQL text and its cache), `ops.rs` (the
-//! statements and state changes of one model's objects), `links.rs` (those of a relationship),
+//! statements and state changes of one model's objects), `read_back.rs` (computed columns read
+//! back after an update), `links.rs` (those of a relationship),
 //! `steps.rs` (the steps and the flush API of [`UnitOfWork`](super::UnitOfWork)).
 
 mod copy;
@@ -30,6 +31,7 @@ mod joined;
 mod links;
 mod ops;
 mod plan;
+mod read_back;
 mod sql;
 mod steps;
 

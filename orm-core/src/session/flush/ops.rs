@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::FLUSH;
 use super::copy::CopyGroup;
 use super::joined;
+use super::read_back::read_back_by_key;
 use super::sql::{
     cached_query, delete_using, insert_sql, key_arrays, row_arrays, update_sql, write_idents,
 };
@@ -41,38 +42,6 @@ fn typed_ref<T: Persist>(e: &Arc<dyn ErasedEntry>) -> Result<&Entry<T>> {
 #[cold]
 fn wrong_type() -> Error {
     Error::object_state("object of the wrong type")
-}
-
-/// A sink for `RETURNING key..., columns...` of an `UPDATE`, whose rows come in any order:
-/// each row's key finds its object, whose `columns` take the row's values.
-fn read_back_by_key<T: Persist>(
-    entries: Vec<Arc<Entry<T>>>,
-    pk: Vec<usize>,
-    columns: Vec<usize>,
-) -> RowSink<'static> {
-    Box::new(move |row: &dyn RowAccess| {
-        let mut target = None;
-        for entry in &entries {
-            let inner = entry.read_for(FLUSH)?;
-            // The key as the row has it, decoded into a copy of this object's columns.
-            let mut probe = inner.value.copy_columns();
-            for (at, &c) in pk.iter().enumerate() {
-                probe.decode_column(c, row, at)?;
-            }
-            if probe.pk() == inner.value.pk() {
-                target = Some(entry);
-                break;
-            }
-        }
-        let entry = target.ok_or_else(|| {
-            Error::invalid_statement("UPDATE returned a row of no object it updated")
-        })?;
-        let mut inner = entry.write_for(FLUSH)?;
-        for (at, &c) in columns.iter().enumerate() {
-            inner.value.decode_column(c, row, pk.len() + at)?;
-        }
-        Ok(())
-    })
 }
 
 fn typed_all<T: Persist>(group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<Arc<Entry<T>>>> {

@@ -4,7 +4,10 @@
 //! deriving `Model`) reads every row as its variant, `Manager` and `Engineer` read their own.
 //!
 //! `joined_table`: a `staff` base table and one table per subtype (`chiefs`, `developers`).
+//!
+//! `generated`: stored generated columns on variant structs, in both layouts.
 
+mod generated;
 mod joined_filters;
 mod joined_relations;
 mod joined_table;

@@ -16,7 +16,7 @@ struct Manager {
     version: i32,
     #[model(deferred)]
     notes: orm_postgres::deferred::Deferred<String>,
-    #[model(computed = "id * 2")]
+    #[model(column_property = Manager::double_id)]
     double: i64,
 }
 
