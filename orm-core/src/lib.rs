@@ -109,6 +109,8 @@ pub use types::{ColumnType, CustomType, SqlType};
 /// never collide with your own `min`, `max`, `count` or `value`.
 pub mod prelude {
     pub use crate::deferred::Deferred;
+    #[cfg(feature = "json")]
+    pub use crate::expr::JsonExpression;
     pub use crate::expr::{
         CompositeExpression, Expression, HstoreExpression, LtreeExpression, RangeExpression,
     };

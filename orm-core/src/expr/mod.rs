@@ -36,6 +36,8 @@ pub use functions::{
     count_distinct, greatest, least, length, lower, max, min, nullif, string_agg, substring, sum,
     trim, upper,
 };
+#[cfg(feature = "json")]
+pub use json::JsonExpression;
 pub use json::{array_length, cardinality};
 #[cfg(feature = "json")]
 pub use kinds::JsonType;

@@ -599,99 +599,6 @@ pub trait Expression: Sized {
         ))
     }
 
-    /// `self -> key`: the JSONB object's field `key` (`None` when missing or not an object).
-    #[cfg(feature = "json")]
-    fn get<K: IntoExpr<String>>(self, key: K) -> Expr<Option<serde_json::Value>>
-    where
-        Base<Self>: super::kinds::JsonType,
-    {
-        Expr::new(super::kinds::get(self.into_node(), key.into_expr_node()))
-    }
-
-    /// `self -> index`: the JSONB array's element `index` (from 0; negative counts from the
-    /// end). The index is sent as `CAST($n AS INTEGER)`.
-    #[cfg(feature = "json")]
-    fn get_index<I: IntoExpr<i32>>(self, index: I) -> Expr<Option<serde_json::Value>>
-    where
-        Base<Self>: super::kinds::JsonType,
-    {
-        Expr::new(super::kinds::get_index(
-            self.into_node(),
-            index.into_expr_node(),
-        ))
-    }
-
-    /// `self ->> key`: the JSONB object's field `key` as text (a string without its quotes).
-    #[cfg(feature = "json")]
-    fn get_text<K: IntoExpr<String>>(self, key: K) -> Expr<Option<String>>
-    where
-        Base<Self>: super::kinds::JsonType,
-    {
-        Expr::new(Node::binary(
-            BinOp::JsonGetText,
-            self.into_node(),
-            key.into_expr_node(),
-        ))
-    }
-
-    /// `self #> path`: the JSONB value at a path of keys and array indexes (`["a", "0"]`), sent
-    /// as one `text[]` parameter.
-    #[cfg(feature = "json")]
-    fn path<I, S>(self, path: I) -> Expr<Option<serde_json::Value>>
-    where
-        Base<Self>: super::kinds::JsonType,
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        Expr::new(super::kinds::path(BinOp::JsonPath, self.into_node(), path))
-    }
-
-    /// `self #>> path`: the JSONB value at a path, as text.
-    #[cfg(feature = "json")]
-    fn path_text<I, S>(self, path: I) -> Expr<Option<String>>
-    where
-        Base<Self>: super::kinds::JsonType,
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        Expr::new(super::kinds::path(
-            BinOp::JsonPathText,
-            self.into_node(),
-            path,
-        ))
-    }
-
-    /// `self @> v`: the JSONB document contains `v` (`{"a": 1, "b": 2} @> {"a": 1}`).
-    #[cfg(feature = "json")]
-    fn contains_json<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool>
-    where
-        Base<Self>: super::kinds::JsonType,
-    {
-        compare(self, BinOp::Contains, v)
-    }
-
-    /// `self <@ v`: the JSONB document is contained in `v`.
-    #[cfg(feature = "json")]
-    fn contained_in_json<V: IntoExpr<Base<Self>>>(self, v: V) -> Expr<bool>
-    where
-        Base<Self>: super::kinds::JsonType,
-    {
-        compare(self, BinOp::ContainedBy, v)
-    }
-
-    /// `self ? key`: the JSONB object has the top-level key (or the array has the string).
-    #[cfg(feature = "json")]
-    fn has_key<K: IntoExpr<String>>(self, key: K) -> Expr<bool>
-    where
-        Base<Self>: super::kinds::JsonType,
-    {
-        Expr::new(Node::binary(
-            BinOp::HasKey,
-            self.into_node(),
-            key.into_expr_node(),
-        ))
-    }
-
     /// `self @> v`: the array contains every element of `v`; the range contains the whole
     /// range `v`.
     ///
@@ -799,7 +706,7 @@ pub trait Expression: Sized {
     }
 }
 
-fn compare<E: Expression, V: IntoExpr<Base<E>>>(e: E, op: BinOp, v: V) -> Expr<bool> {
+pub(super) fn compare<E: Expression, V: IntoExpr<Base<E>>>(e: E, op: BinOp, v: V) -> Expr<bool> {
     Expr::new(Node::binary(op, e.into_node(), v.into_expr_node()))
 }
 
