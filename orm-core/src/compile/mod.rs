@@ -24,6 +24,8 @@ pub(crate) use arrays::{array_params, needs_row_numbers, write_array_column, wri
 pub use dml::{delete, insert, update};
 pub(crate) use expr::write_type;
 pub(crate) use select::{fk_condition, write_query, write_table_source};
+#[cfg(test)]
+pub(crate) use shape::testing;
 pub(crate) use shape::{Shape, ShapedSelect, Step, select_statement_shaped};
 pub(crate) use subtype_nulls::{guard_subtype_nulls, mentions};
 

@@ -251,10 +251,14 @@ mod tests {
 
     #[test]
     fn a_key_lookup_served_from_its_template_is_never_built() {
-        select::<User>().by_pk(1).limit(2).compile().unwrap();
+        select::<User>()
+            .by_pk(1)
+            .limit(2)
+            .compile()
+            .expect("compiles");
         let q = select::<User>().by_pk(3).limit(4);
         assert!(!built(&q));
-        let compiled = q.compile().unwrap();
+        let compiled = q.compile().expect("compiles");
         assert!(!built(&q), "a hit built the tree");
         assert_eq!(format!("{:?}", compiled.params), "[3, 4]");
     }
@@ -265,12 +269,12 @@ mod tests {
         assert!(q.core().limit.is_some() && built(&q));
         let q = q.limit(2).by_pk(9);
         assert!(!built(&q), "the tree read before the steps was kept");
-        let sql = q.compile().unwrap().to_string();
+        let sql = q.compile().expect("compiles").to_string();
         assert!(sql.ends_with("LIMIT $2\n-- params: [9, 2]"), "{sql}");
         // A change through any other step builds the tree with every value.
         let q = q.filter(User::name.eq("x"));
         assert!(q.core.built.is_some() && q.shape().is_none());
-        let sql = q.compile().unwrap().to_string();
+        let sql = q.compile().expect("compiles").to_string();
         assert!(sql.ends_with("-- params: [9, \"x\", 2]"), "{sql}");
     }
 }

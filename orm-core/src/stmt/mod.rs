@@ -19,6 +19,8 @@ pub mod rel_join;
 mod select;
 mod select_compile;
 mod select_join;
+#[cfg(test)]
+mod shape_tests;
 pub mod source;
 mod update;
 
