@@ -14,6 +14,7 @@ mod dml;
 mod expr;
 mod raw;
 mod select;
+mod shape;
 mod subtype_nulls;
 mod writer;
 
@@ -23,6 +24,9 @@ pub(crate) use arrays::{array_params, needs_row_numbers, write_array_column, wri
 pub use dml::{delete, insert, update};
 pub(crate) use expr::write_type;
 pub(crate) use select::{fk_condition, write_query, write_table_source};
+#[cfg(test)]
+pub(crate) use shape::testing;
+pub(crate) use shape::{Shape, ShapedSelect, Step, select_statement_shaped};
 pub(crate) use subtype_nulls::{guard_subtype_nulls, mentions};
 
 use std::fmt;

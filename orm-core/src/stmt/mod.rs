@@ -4,6 +4,7 @@
 //! [`Statement::compile`] to SQL text plus parameters, or through [`Statement::compile_with`]
 //! with global [`Criteria`] added to its tree first (what the session does).
 
+mod body;
 mod cached;
 mod compound;
 mod criteria;
@@ -18,6 +19,8 @@ pub mod rel_join;
 mod select;
 mod select_compile;
 mod select_join;
+#[cfg(test)]
+mod shape_tests;
 pub mod source;
 mod update;
 
@@ -457,9 +460,16 @@ pub(crate) fn and_filter(filter: Option<Node>, cond: Expr<bool>) -> Option<Node>
 
 /// `pk1 = $1 AND pk2 = $2 ...` for a model's key.
 pub fn pk_filter<M: Model>(pk: M::Pk) -> Expr<bool> {
-    let table = M::TABLE;
+    Expr::new(pk_condition(M::TABLE, M::pk_params(pk)))
+}
+
+/// `pk1 = $1 AND pk2 = $2 ...` for the key `values` of `table`.
+pub(crate) fn pk_condition(
+    table: &'static crate::meta::Table,
+    values: impl IntoIterator<Item = crate::ast::Param>,
+) -> Node {
     let mut node: Option<Node> = None;
-    for (col, value) in table.primary_key().zip(M::pk_params(pk)) {
+    for (col, value) in table.primary_key().zip(values) {
         let eq = Node::binary(
             BinOp::Eq,
             Node::Column(ColumnRef {
@@ -474,7 +484,7 @@ pub fn pk_filter<M: Model>(pk: M::Pk) -> Expr<bool> {
         });
     }
     // A model always has a key: the derive refuses a struct without one.
-    Expr::new(node.unwrap_or(Node::Keyword("FALSE")))
+    node.unwrap_or(Node::Keyword("FALSE"))
 }
 
 // Selects and set operations selecting one column are subqueries of that column's type.

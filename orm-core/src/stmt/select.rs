@@ -2,15 +2,16 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use super::body::Body;
 use super::derived::{Anonymous, Derived, DerivedName};
 use super::keys::KeyList;
 use super::option::SelectOption;
-use super::pk_filter;
 use super::source::{Cons, Inner, Nil, Source, table_item, variant_filter};
 use super::{Handles, Selection, and_filter};
 use crate::ast::{
     CompoundCore, Cte, Distinct, FromItem, Lock, LockStrength, LockWait, Query, SelectCore, SetOp,
 };
+use crate::compile::Shape;
 use crate::expr::{Expr, Node, OrderBy, Over, param};
 use crate::model::Model;
 use crate::row::Decode;
@@ -33,7 +34,8 @@ use crate::row::Decode;
 /// ```
 pub struct Select<O, S = Cons<Inner<O>, Nil>> {
     /// Boxed: the builder moves the statement by value at every step, and the body is large.
-    pub(super) core: Box<SelectCore>,
+    /// With the shape its steps gave it, which any change to it drops (`body.rs`).
+    pub(super) core: Body,
     /// Options (relationship loads): a `Vec<Arc<dyn SelectOption<O::Output>>>`, type-erased so
     /// `Select` needs no bound on `O`.
     options: Option<Arc<dyn std::any::Any + Send + Sync>>,
@@ -73,12 +75,25 @@ fn source_columns<M: Source>() -> Vec<Node> {
 /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users""#);
 /// ```
 pub fn select<M: Source>() -> Select<M::Model, Cons<Inner<M>, Nil>> {
-    Select::from_core(SelectCore {
+    let shape = Shape::origin::<M>();
+    let table = M::Model::TABLE;
+    // A variant of single-table inheritance filters on its discriminator, a value of its own:
+    // built now. Any other source's statement is built when something reads it (`body.rs`).
+    let body = match table.discriminator.is_some_and(|d| d.value.is_some()) {
+        true => Body::shaped(source_core::<M>(), shape),
+        false => Body::planned(source_core::<M>, table, shape),
+    };
+    Select::from_body(body)
+}
+
+/// `select::<M>()`'s tree.
+fn source_core<M: Source>() -> SelectCore {
+    SelectCore {
         columns: source_columns::<M>(),
         from: vec![table_item::<M>()],
         filter: variant_filter::<M>().map(Expr::into_node),
         ..SelectCore::default()
-    })
+    }
 }
 
 /// `SELECT expr, ...` without a `FROM`: values, functions and expressions.
@@ -206,8 +221,12 @@ where
 
 impl<O, S> Select<O, S> {
     fn from_core(core: SelectCore) -> Self {
+        Select::from_body(Body::new(core))
+    }
+
+    fn from_body(core: Body) -> Self {
         Select {
-            core: Box::new(core),
+            core,
             options: None,
             skip_criteria: false,
             _out: PhantomData,
@@ -218,7 +237,7 @@ impl<O, S> Select<O, S> {
     /// are dropped.
     pub(super) fn retype<O2, S2>(self) -> Select<O2, S2> {
         Select {
-            core: self.core,
+            core: self.core.forget_shape(),
             options: None,
             skip_criteria: self.skip_criteria,
             _out: PhantomData,
@@ -228,7 +247,7 @@ impl<O, S> Select<O, S> {
     /// The same query reading more sources: rows, and their options, stay.
     pub(super) fn with_sources<S2>(self) -> Select<O, S2> {
         Select {
-            core: self.core,
+            core: self.core.forget_shape(),
             options: self.options,
             skip_criteria: self.skip_criteria,
             _out: PhantomData,
@@ -240,9 +259,15 @@ impl<O, S> Select<O, S> {
         &self.core
     }
 
+    /// The shape the builder steps gave this statement, while they alone fix its SQL text.
+    #[cfg(test)]
+    pub(crate) fn shape(&self) -> Option<Shape> {
+        crate::compile::ShapedSelect::shape(&self.core)
+    }
+
     /// The untyped query.
     pub fn into_query(self) -> Query {
-        Query::Select(self.core)
+        Query::Select(self.core.into_box())
     }
 
     /// Replaces the selected columns; rows then decode into the selection's output: a value, a
@@ -261,7 +286,7 @@ impl<O, S> Select<O, S> {
         let skip = self.skip_criteria;
         Select::from_core(SelectCore {
             columns,
-            ..*self.core
+            ..*self.core.into_box()
         })
         .skipping_criteria(skip)
     }
@@ -337,7 +362,7 @@ impl<O, S> Select<O, S> {
     /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" LIMIT $1"#);
     /// ```
     pub fn limit(mut self, n: i64) -> Self {
-        self.core.limit = Some(Node::Param(param(n)));
+        self.core.limit(param(n), false);
         self
     }
 
@@ -350,7 +375,7 @@ impl<O, S> Select<O, S> {
     /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" ORDER BY "users"."id" OFFSET $1"#);
     /// ```
     pub fn offset(mut self, n: i64) -> Self {
-        self.core.offset = Some(Node::Param(param(n)));
+        self.core.limit(param(n), true);
         self
     }
 
@@ -596,7 +621,7 @@ impl<O, S> Select<O, S> {
             columns: vec![Node::CountStar],
             order_by: Vec::new(),
             lock: None,
-            ..*core
+            ..*core.into_box()
         })
         .skipping_criteria(skip)
     }
@@ -613,7 +638,7 @@ impl<O, S> Select<O, S> {
         let inner = SelectCore {
             columns: vec![Node::Keyword("1")],
             order_by: Vec::new(),
-            ..*self.core
+            ..*self.core.into_box()
         };
         Select::from_core(SelectCore {
             columns: vec![Node::Exists(Box::new(Query::from(inner)))],
@@ -735,8 +760,9 @@ impl<M: Model, S> Select<M, S> {
     /// let q = select::<User>().by_pk(7);
     /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" WHERE "users"."id" = $1"#);
     /// ```
-    pub fn by_pk(self, pk: M::Pk) -> Self {
-        self.filter(pk_filter::<M>(pk))
+    pub fn by_pk(mut self, pk: M::Pk) -> Self {
+        self.core.by_pk(M::TABLE, M::pk_params(pk));
+        self
     }
 }
 

@@ -5,7 +5,7 @@ use super::Statement;
 use super::criteria::Criteria;
 use super::option::{JoinedOption, OptionSet};
 use super::select::Select;
-use crate::ast::{FromItem, Node, Query};
+use crate::ast::{Node, Query};
 use crate::compile::{self, CompiledQuery};
 use crate::error::Result;
 use crate::meta::PolymorphicLoad;
@@ -41,9 +41,8 @@ impl<O: Decode, S> Statement for Select<O, S> {
     }
 
     fn polymorphic_selectin(&self) -> Option<Query> {
-        let Some(FromItem::Table { table, .. }) = self.core.from.first() else {
-            return None;
-        };
+        // Read without building a planned tree: most statements stop here.
+        let table = self.core.first_table()?;
         let joined = table.joined.filter(|j| j.outer)?;
         let chosen = self
             .option_list()
@@ -83,13 +82,13 @@ impl<O: Decode, S> Select<O, S> {
         if joined.is_empty() {
             let out = compile::Output::of::<O>(O::WIDTH);
             return match criteria {
-                None => compile::select_statement(&self.core, out),
+                None => compile::select_statement_shaped(&self.core, out),
                 Some(c) => {
                     // Without conditions of its own, the criteria only add the models' own
                     // (`#[model(criteria)]`): when no table the statement reads has one, it
                     // compiles as written, without copying the tree.
                     if c.is_empty() {
-                        let q = compile::select_statement(&self.core, out)?;
+                        let q = compile::select_statement_shaped(&self.core, out)?;
                         if q.reads.tables.iter().all(|t| t.criteria.is_none()) {
                             return Ok(q);
                         }

@@ -12,6 +12,7 @@ mod session;
 mod shape;
 mod sharding;
 mod statements;
+mod templates;
 mod writes;
 
 use orm_postgres::Statement;

@@ -260,3 +260,24 @@ async fn session_criteria_are_anded_with_the_models_own() {
     assert!(s.all(select::<Note>()).await.unwrap().is_empty());
     assert!(s.get::<Note>(f.gone).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_key_lookup_compiled_from_its_shape_s_template_keeps_the_criteria() {
+    let f = fixture().await;
+    let mut s = f.t.session();
+    // The first lookups compile the shape `select::<Note>().by_pk(_)`; the later ones take
+    // its text from the template, and the session's criteria must still reach them.
+    for _ in 0..3 {
+        assert!(
+            s.all(select::<Note>().by_pk(f.gone))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let live = s.all(select::<Note>().by_pk(f.live)).await.unwrap();
+        assert_eq!(titles(&live), ["live"]);
+        // Core on the database runs as written: the soft-deleted row is there.
+        let gone = f.t.fetch_one(select::<Note>().by_pk(f.gone)).await.unwrap();
+        assert_eq!(gone.title, "gone");
+    }
+}
