@@ -5,6 +5,8 @@
 //! and a primary replaced by its promoted replica (writes find the server that accepts them
 //! through the multi-host URL with `target_session_attrs=read-write`).
 
+mod every_read;
+
 use std::time::{Duration, Instant};
 
 use orm_postgres::prelude::*;
