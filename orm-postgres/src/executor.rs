@@ -51,9 +51,16 @@ pub(crate) use read_retrying;
 
 /// [`read_retrying`] of a statement `$q` sent from `$site` through `$exec`, which runs it on a
 /// replica when it is a plain read (asked only of a database with replicas); evaluates to the
-/// result. The call-site tag is added on each try's connection.
+/// result, or with `keep:`, to the connection with the result (for a call that keeps using
+/// it). The call-site tag is added on each try's connection.
 macro_rules! on_conn {
-    ($exec:expr, $q:ident, $site:expr, |$conn:ident| $run:expr) => {{
+    ($exec:expr, $q:ident, $site:expr, |$conn:ident| $run:expr) => {
+        on_conn!(@ $exec, $q, $site, |$conn| $run, |out| out)
+    };
+    (keep: $exec:expr, $q:ident, $site:expr, |$conn:ident| $run:expr) => {
+        on_conn!(@ $exec, $q, $site, |$conn| $run, |out| ($conn, out))
+    };
+    (@ $exec:expr, $q:ident, $site:expr, |$conn:ident| $run:expr, |$out:ident| $finish:expr) => {{
         let untagged = $q.sql.len();
         read_retrying!(
             {
@@ -64,25 +71,7 @@ macro_rules! on_conn {
                 $conn.tag(&mut $q, $site);
                 $run
             },
-            |out| out
-        )
-    }};
-}
-
-/// [`on_conn`] evaluating to the connection with the result, for a call that keeps using it.
-macro_rules! on_conn_kept {
-    ($exec:expr, $q:ident, $site:expr, |$conn:ident| $run:expr) => {{
-        let untagged = $q.sql.len();
-        read_retrying!(
-            {
-                $q.sql.truncate(untagged);
-                $exec.acquire_for(|| is_plain_read(&$q.sql))
-            },
-            |$conn| {
-                $conn.tag(&mut $q, $site);
-                $run
-            },
-            |out| ($conn, out)
+            |$out| $finish
         )
     }};
 }
@@ -203,7 +192,7 @@ pub trait Executor: Acquire + Sync {
             }
             // Nothing has reached the caller before the first row: a start that lost a
             // replica runs again elsewhere. A stream that fails later fails.
-            let (conn, started) = on_conn_kept!(self, q, site, |conn| conn.start_stream(&q).await);
+            let (conn, started) = on_conn!(keep: self, q, site, |conn| conn.start_stream(&q).await);
             let (rows, state) = started?;
             Ok(RowStream {
                 conn,
