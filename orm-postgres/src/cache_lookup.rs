@@ -78,17 +78,20 @@ pub(crate) async fn cached_rows<E: Acquire + ?Sized>(
     }
     bump(&store.counters.misses, "db.cache.misses");
     let born = store.now();
-    let conn = ex
-        .acquire_for(|| crate::classify::is_plain_read(&q.sql))
-        .await?;
-    // The key is the untagged SQL: call sites share results.
-    let mut tagged = None;
-    if conn.tags_on() {
-        let mut q = q.clone();
-        conn.tag(&mut q, site);
-        tagged = Some(q);
-    }
-    let rows = conn.fetch_rows(tagged.as_ref().unwrap_or(q)).await?;
+    let rows = crate::executor::read_retrying!(
+        ex.acquire_for(|| crate::classify::is_plain_read(&q.sql)),
+        |conn| {
+            // The key is the untagged SQL: call sites share results.
+            let mut tagged = None;
+            if conn.tags_on() {
+                let mut q = q.clone();
+                conn.tag(&mut q, site);
+                tagged = Some(q);
+            }
+            conn.fetch_rows(tagged.as_ref().unwrap_or(q)).await
+        },
+        |out| out
+    )?;
     Ok(Some(store.put(
         key.into_boxed_slice(),
         rows,

@@ -19,8 +19,7 @@ use futures_util::{SinkExt, Stream, StreamExt, pin_mut};
 use orm_core::copy::CopyRows;
 
 use crate::acquire::sealed::ConnRef;
-use crate::conn::Conn;
-use crate::trace::{Outcome, Trace};
+use crate::conn::{Conn, StreamState};
 use crate::types::domain_base;
 use crate::{BoxError, Decode, Model, Result, Table};
 
@@ -151,12 +150,14 @@ impl Conn {
         result
     }
 
-    /// Starts `COPY table TO STDOUT (FORMAT binary)` of every column of `M`'s table.
-    async fn copy_out_start<M: Model>(&self) -> Result<(BinaryCopyOutStream, usize, Trace)> {
+    /// Starts `COPY table TO STDOUT (FORMAT binary)` of every column of `M`'s table: its rows
+    /// and their width.
+    pub(crate) async fn copy_out_start<M: Model>(
+        &self,
+    ) -> Result<((BinaryCopyOutStream, usize), StreamState)> {
         let copy_sql = orm_core::copy::copy_out_sql(M::TABLE)?;
         let types_sql = orm_core::copy::column_types_sql(M::TABLE)?;
         self.ready().await?;
-        let trace = self.begin_statement(&copy_sql);
         let started = async {
             let types = column_types(self, &types_sql).await?;
             let stmt = self.prepare(&copy_sql).await?;
@@ -165,15 +166,9 @@ impl Conn {
                 .copy_out(&stmt)
                 .await
                 .map_err(|e| self.pg_error(e))?;
-            Ok::<_, crate::Error>((BinaryCopyOutStream::new(out, &types), types.len()))
+            Ok((BinaryCopyOutStream::new(out, &types), types.len()))
         };
-        match started.await {
-            Ok((stream, width)) => Ok((stream, width, trace)),
-            Err(e) => {
-                self.finish_stream(trace, Outcome::Failed(&e));
-                Err(e)
-            }
-        }
+        self.start_rows(&copy_sql, started).await
     }
 }
 
@@ -205,22 +200,23 @@ pub struct CopyOutStream<'a, M> {
     conn: ConnRef<'a>,
     rows: Pin<Box<BinaryCopyOutStream>>,
     width: usize,
-    trace: Option<Trace>,
-    count: u64,
+    state: StreamState,
     _out: PhantomData<fn() -> M>,
 }
 
 impl<'a, M: Model> CopyOutStream<'a, M> {
-    pub(crate) async fn start(conn: ConnRef<'a>) -> Result<Self> {
-        let (rows, width, trace) = conn.copy_out_start::<M>().await?;
-        Ok(CopyOutStream {
+    /// The stream of a copy `conn` started ([`Conn::copy_out_start`]).
+    pub(crate) fn new(
+        conn: ConnRef<'a>,
+        ((rows, width), state): ((BinaryCopyOutStream, usize), StreamState),
+    ) -> Self {
+        CopyOutStream {
             conn,
             rows: Box::pin(rows),
             width,
-            trace: Some(trace),
-            count: 0,
+            state,
             _out: PhantomData,
-        })
+        }
     }
 }
 
@@ -231,9 +227,9 @@ impl<M: Model> Stream for CopyOutStream<'_, M> {
         let this = &mut *self;
         let (rows, width) = (&mut this.rows, this.width);
         this.conn.poll_rows(
-            &mut this.trace,
-            &mut this.count,
-            || rows.as_mut().poll_next(cx),
+            &mut this.state,
+            cx,
+            |cx| rows.as_mut().poll_next(cx),
             |row| <M as Decode>::decode(&CopyRow { row, width }, 0),
         )
     }

@@ -13,11 +13,10 @@ use deadpool_postgres::tokio_postgres;
 use futures_util::Stream;
 
 use crate::classify::is_plain_read;
-use crate::conn::Conn;
+use crate::conn::{Conn, StreamState};
 use crate::copy::CopyOutStream;
 use crate::load::{IntoLoader, Strategy};
 use crate::pg_row::PgRow;
-use crate::trace::Trace;
 use crate::{Decode, Result, RowOf, Statement};
 use orm_core::driver::{JoinedFold, LoadPlan, QueryRunner, WithCriteria, load_plan, run_loads};
 use orm_core::load::fetch_selectin;
@@ -25,27 +24,55 @@ use orm_core::stmt::Criteria;
 
 pub(crate) use crate::acquire::sealed;
 
-/// Runs `$run` with `$conn`, a connection for the call (`$read`: whether the call is a plain
-/// read, which may run on a replica; asked only of a database with replicas). A read that lost
-/// a replica's connection (the replica stopped answering) takes the replica out of rotation
-/// and runs once more, on another server: it changed nothing.
-macro_rules! on_conn {
-    ($exec:expr, $q:ident, $site:expr, |$conn:ident| $run:expr) => {{
-        let untagged = $q.sql.len();
-        let $conn = $exec.acquire_for(|| is_plain_read(&$q.sql)).await?;
-        $conn.tag(&mut $q, $site);
-        let first = $run;
-        match first {
+/// Runs `$run` on `$conn`, a connection from `$acquire` (a future, built again for a second
+/// try), and evaluates to `$finish` with `$out`, the result (and `$conn` still in scope, for a
+/// caller that keeps the connection, as a stream does). The one failover mechanism of reads:
+/// a read that lost a replica's connection (the replica broke the connection or stopped
+/// answering, see `Conn::lost_replica`) takes the replica out of rotation and runs once more,
+/// on a connection `$acquire` gives anew (another replica or the primary): it changed nothing,
+/// and it has returned nothing to the caller yet.
+macro_rules! read_retrying {
+    ($acquire:expr, |$conn:ident| $run:expr, |$out:ident| $finish:expr) => {{
+        let $conn = $acquire.await?;
+        let $out = $run;
+        match $out {
             Err(e) if $conn.lost_replica(&e) => {
                 tracing::warn!(error = %e, "a replica was lost mid-read; reading elsewhere");
                 drop($conn);
+                let $conn = $acquire.await?;
+                let $out = $run;
+                $finish
+            }
+            $out => $finish,
+        }
+    }};
+}
+pub(crate) use read_retrying;
+
+/// [`read_retrying`] of a statement `$q` sent from `$site` through `$exec`, which runs it on a
+/// replica when it is a plain read (asked only of a database with replicas); evaluates to the
+/// result, or with `keep:`, to the connection with the result (for a call that keeps using
+/// it). The call-site tag is added on each try's connection.
+macro_rules! on_conn {
+    ($exec:expr, $q:ident, $site:expr, |$conn:ident| $run:expr) => {
+        on_conn!(@ $exec, $q, $site, |$conn| $run, |out| out)
+    };
+    (keep: $exec:expr, $q:ident, $site:expr, |$conn:ident| $run:expr) => {
+        on_conn!(@ $exec, $q, $site, |$conn| $run, |out| ($conn, out))
+    };
+    (@ $exec:expr, $q:ident, $site:expr, |$conn:ident| $run:expr, |$out:ident| $finish:expr) => {{
+        let untagged = $q.sql.len();
+        read_retrying!(
+            {
                 $q.sql.truncate(untagged);
-                let $conn = $exec.acquire_for(|| is_plain_read(&$q.sql)).await?;
+                $exec.acquire_for(|| is_plain_read(&$q.sql))
+            },
+            |$conn| {
                 $conn.tag(&mut $q, $site);
                 $run
-            }
-            out => out,
-        }
+            },
+            |$out| $finish
+        )
     }};
 }
 
@@ -163,14 +190,14 @@ pub trait Executor: Acquire + Sync {
                     "relationship loads need the whole result: use fetch_all, or load each batch of streamed rows with `load`",
                 ));
             }
-            let conn = self.acquire_for(|| is_plain_read(&q.sql)).await?;
-            conn.tag(&mut q, site);
-            let (rows, trace) = conn.start_stream(&q).await?;
+            // Nothing has reached the caller before the first row: a start that lost a
+            // replica runs again elsewhere. A stream that fails later fails.
+            let (conn, started) = on_conn!(keep: self, q, site, |conn| conn.start_stream(&q).await);
+            let (rows, state) = started?;
             Ok(RowStream {
                 conn,
                 rows: Box::pin(rows),
-                trace: Some(trace),
-                count: 0,
+                state,
                 _out: PhantomData,
             })
         }
@@ -185,19 +212,25 @@ pub trait Executor: Acquire + Sync {
     {
         let loader = load.into_loader();
         async move {
-            let conn = self.acquire_for(|| true).await?;
             let loaders = [loader];
-            let parents = parents.iter_mut().collect();
-            match self.criteria() {
-                None => run_loads(&*conn, parents, &loaders, None, false).await,
-                Some(criteria) => {
-                    let runner = WithCriteria {
-                        runner: &*conn,
-                        criteria,
-                    };
-                    run_loads(&runner, parents, &loaders, None, false).await
-                }
-            }
+            // Loads only fill the parents' relationships: run again, they fill them again.
+            read_retrying!(
+                self.acquire_for(|| true),
+                |conn| {
+                    let parents = parents.iter_mut().collect();
+                    match self.criteria() {
+                        None => run_loads(&*conn, parents, &loaders, None, false).await,
+                        Some(criteria) => {
+                            let runner = WithCriteria {
+                                runner: &*conn,
+                                criteria,
+                            };
+                            run_loads(&runner, parents, &loaders, None, false).await
+                        }
+                    }
+                },
+                |out| out
+            )
         }
     }
 
@@ -274,16 +307,28 @@ pub trait Executor: Acquire + Sync {
     fn copy_out<M: crate::Model>(
         &self,
     ) -> impl Future<Output = Result<CopyOutStream<'_, M>>> + Send {
-        async move { CopyOutStream::start(self.acquire_for(|| true).await?).await }
+        async move {
+            let (conn, started) = read_retrying!(
+                self.acquire_for(|| true),
+                |conn| conn.copy_out_start::<M>().await,
+                |out| (conn, out)
+            );
+            Ok(CopyOutStream::new(conn, started?))
+        }
     }
 
     /// Runs raw SQL through the simple-query protocol: no parameters, several `;`-separated
     /// statements allowed. Meant for scripts and DDL; never put user input in `sql`.
     fn batch_execute(&self, sql: &str) -> impl Future<Output = Result<()>> + Send {
         async move {
-            let conn = self.acquire_for(|| is_plain_read(sql)).await?;
-            conn.settle().await?;
-            conn.simple(sql).await
+            read_retrying!(
+                self.acquire_for(|| is_plain_read(sql)),
+                |conn| match conn.settle().await {
+                    Ok(()) => conn.simple(sql).await,
+                    Err(e) => Err(e),
+                },
+                |out| out
+            )
         }
     }
 }
@@ -354,12 +399,8 @@ pub(crate) fn fetch_all_at<E: Executor + ?Sized, S: Statement>(
         }
         match plan {
             None => on_conn!(ex, q, site, |conn| conn.fetch_all::<S::Row>(&q).await),
-            Some(plan) => {
-                let conn = ex.acquire_for(|| is_plain_read(&q.sql)).await?;
-                conn.tag(&mut q, site);
-                // Boxed: keeps the common future small (it is moved on every poll setup).
-                Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await
-            }
+            // Boxed: keeps the common future small (it is moved on every poll setup).
+            Some(plan) => Box::pin(fetch_loaded_at::<E, S::Row>(ex, q, plan, criteria, site)).await,
         }
     }
 }
@@ -382,9 +423,7 @@ pub(crate) fn fetch_one_at<E: Executor + ?Sized, S: Statement>(
                 .ok_or_else(|| crate::Error::row_count(1, 0));
         }
         if let Some(plan) = plan {
-            let conn = ex.acquire_for(|| is_plain_read(&q.sql)).await?;
-            conn.tag(&mut q, site);
-            let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await?;
+            let rows = Box::pin(fetch_loaded_at::<E, S::Row>(ex, q, plan, criteria, site)).await?;
             return exactly_one(rows);
         }
         on_conn!(ex, q, site, |conn| conn.fetch_opt::<S::Row>(&q, true).await)?
@@ -409,9 +448,7 @@ pub(crate) fn fetch_optional_at<E: Executor + ?Sized, S: Statement>(
             return crate::cache_lookup::decode_opt::<S::Row>(&rows.rows, false);
         }
         if let Some(plan) = plan {
-            let conn = ex.acquire_for(|| is_plain_read(&q.sql)).await?;
-            conn.tag(&mut q, site);
-            let rows = Box::pin(fetch_loaded::<S::Row>(&conn, &q, plan, criteria)).await?;
+            let rows = Box::pin(fetch_loaded_at::<E, S::Row>(ex, q, plan, criteria, site)).await?;
             return match rows.len() {
                 0 => Ok(None),
                 _ => exactly_one(rows).map(Some),
@@ -441,12 +478,27 @@ pub(crate) fn execute_at<E: Executor + ?Sized, S: Statement>(
     }
 }
 
+/// [`fetch_loaded`] of `q` sent from `site` through `ex`, with the failover of plain reads
+/// (the loads run on the query's connection: a lost replica reruns them all elsewhere).
+async fn fetch_loaded_at<E: Executor + ?Sized, D: Decode>(
+    ex: &E,
+    mut q: crate::CompiledQuery,
+    plan: LoadPlan<D::Output>,
+    criteria: Option<&Criteria>,
+    site: Site,
+) -> Result<Vec<D::Output>> {
+    on_conn!(ex, q, site, |conn| fetch_loaded::<D>(
+        &conn, &q, &plan, criteria
+    )
+    .await)
+}
+
 /// Runs a query and its relationship loads: joined loads fold the query's own rows into their
 /// parents, the others run afterwards (together) on the same connection, with `criteria`.
 async fn fetch_loaded<D: Decode>(
     conn: &Conn,
     q: &crate::CompiledQuery,
-    plan: LoadPlan<D::Output>,
+    plan: &LoadPlan<D::Output>,
     criteria: Option<&Criteria>,
 ) -> Result<Vec<D::Output>> {
     let with;
@@ -469,21 +521,21 @@ pub(crate) async fn fetch_loaded_through<D: Decode>(
     conn: &Conn,
     runner: &dyn QueryRunner,
     q: &crate::CompiledQuery,
-    (loaders, query, selectin): LoadPlan<D::Output>,
+    (loaders, query, selectin): &LoadPlan<D::Output>,
 ) -> Result<Vec<D::Output>> {
-    let mut rows = if selectin {
+    let mut rows = if *selectin {
         // A joined-table enum read the selectin way: its own queries (joined relationship
         // loads then run as selectin).
         fetch_selectin::<D>(runner, query.clone()).await?
     } else if loaders.iter().any(|l| l.strategy() == Strategy::Joined) {
-        let mut fold = JoinedFold::<D>::new(&loaders);
+        let mut fold = JoinedFold::<D>::new(loaders);
         conn.for_each_row(q, &mut |row| fold.push(row)).await?;
         fold.finish(runner).await?
     } else {
         conn.fetch_all::<D>(q).await?
     };
     let parents: Vec<&mut D::Output> = rows.iter_mut().collect();
-    run_loads(runner, parents, &loaders, Some(&query), !selectin).await?;
+    run_loads(runner, parents, loaders, Some(query), !selectin).await?;
     Ok(rows)
 }
 
@@ -499,8 +551,7 @@ fn exactly_one<T>(mut rows: Vec<T>) -> Result<T> {
 pub struct RowStream<'a, D> {
     conn: ConnRef<'a>,
     rows: Pin<Box<tokio_postgres::RowStream>>,
-    trace: Option<Trace>,
-    count: u64,
+    state: StreamState,
     _out: PhantomData<fn() -> D>,
 }
 
@@ -511,9 +562,9 @@ impl<D: Decode> Stream for RowStream<'_, D> {
         let this = &mut *self;
         let rows = &mut this.rows;
         this.conn.poll_rows(
-            &mut this.trace,
-            &mut this.count,
-            || rows.as_mut().poll_next(cx),
+            &mut this.state,
+            cx,
+            |cx| rows.as_mut().poll_next(cx),
             |row| D::decode(&PgRow(row), 0),
         )
     }

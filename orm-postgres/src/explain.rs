@@ -413,7 +413,7 @@ impl Database {
                     runner: &*conn,
                     sent: Mutex::new(Vec::new()),
                 };
-                fetch_loaded_through::<S::Row>(&conn, &recorder, &q, plan).await?;
+                fetch_loaded_through::<S::Row>(&conn, &recorder, &q, &plan).await?;
                 recorder
                     .sent
                     .into_inner()

@@ -18,7 +18,7 @@ use crate::driver_error::{from_pg, from_pool};
 use crate::metrics::{Discard, PoolCounters, give_back};
 use crate::pg_row::DomainParam;
 use crate::pg_row::PgRow;
-use crate::trace::{Outcome, Reporting, Trace};
+use crate::trace::Reporting;
 use crate::unnamed;
 use crate::{CompiledQuery, Decode, Error, ErrorKind, Result, StatementMode};
 use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
@@ -26,6 +26,8 @@ use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
 #[cfg(feature = "cache")]
 mod result_cache;
 mod statement;
+mod stream;
+pub(crate) use stream::StreamState;
 mod transaction;
 
 /// Settings shared by every connection of a database.
@@ -498,67 +500,6 @@ impl Conn {
             self.settings.type_epoch.mark();
             let mut tx = self.tx();
             tx.changed_types |= tx.open;
-        }
-    }
-
-    /// Starts a row stream. The caller reads it to the end and then calls
-    /// [`finish_stream`](Conn::finish_stream); dropping it earlier leaves the statement in
-    /// flight and the connection is discarded.
-    pub(crate) async fn start_stream(
-        &self,
-        q: &CompiledQuery,
-    ) -> Result<(tokio_postgres::RowStream, Trace)> {
-        let trace = self.begin_statement(&q.sql);
-        match self.query_stream(q).await {
-            Ok(rows) => Ok((rows, trace)),
-            Err(e) => {
-                self.finish_stream(trace, Outcome::Failed(&e));
-                Err(e)
-            }
-        }
-    }
-
-    pub(crate) fn finish_stream(&self, trace: Trace, outcome: Outcome<'_>) {
-        self.end_statement();
-        trace.finish(outcome);
-    }
-
-    /// One poll of a row stream started by this connection (a query's or a `COPY`'s): polls
-    /// `rows` inside the statement's span, decodes a row with `decode` and counts it, and at
-    /// the end or at an error finishes the statement's report. `trace` is `None` once the
-    /// stream has ended, and the stream then stays ended.
-    pub(crate) fn poll_rows<R, T>(
-        &self,
-        trace: &mut Option<Trace>,
-        count: &mut u64,
-        poll: impl FnOnce() -> std::task::Poll<Option<std::result::Result<R, tokio_postgres::Error>>>,
-        decode: impl FnOnce(&R) -> Result<T>,
-    ) -> std::task::Poll<Option<Result<T>>> {
-        use std::task::Poll;
-        let Some(current) = trace else {
-            return Poll::Ready(None);
-        };
-        let span = current.span().clone();
-        let _entered = span.enter();
-        match poll() {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Ok(row))) => {
-                *count += 1;
-                Poll::Ready(Some(decode(&row)))
-            }
-            Poll::Ready(Some(Err(e))) => {
-                let e = self.pg_error(e);
-                if let Some(trace) = trace.take() {
-                    self.finish_stream(trace, Outcome::Failed(&e));
-                }
-                Poll::Ready(Some(Err(e)))
-            }
-            Poll::Ready(None) => {
-                if let Some(trace) = trace.take() {
-                    self.finish_stream(trace, Outcome::Rows(*count));
-                }
-                Poll::Ready(None)
-            }
         }
     }
 

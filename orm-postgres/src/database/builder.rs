@@ -167,8 +167,10 @@ impl DatabaseBuilder {
         }
     }
 
-    /// Adds a read replica (a streaming standby of the primary), with its own pool and the
-    /// same settings as the primary's (user, password, TLS, timeouts, pool size). Plain reads
+    /// Adds a read replica (a streaming standby of the primary), with its own pool and this
+    /// builder's settings (those its methods set: password, TLS, timeouts, pool size). What
+    /// the primary's URL says (user, password, `sslmode`, `options`) is not copied: write it
+    /// in the replica's URL too. Plain reads
     /// outside a transaction go to the replicas in turn; writes, transactions, sessions,
     /// `FOR UPDATE`/`FOR SHARE`, raw SQL that is not a plain `SELECT`, and migrations go to
     /// the primary. A replica that does not answer leaves the rotation, and reads fall back to

@@ -14,9 +14,11 @@
 //!   write mark when its connection goes back, which starts that client's read-your-writes
 //!   window (the mark and the token are in `own_writes.rs`).
 
-use std::sync::Arc;
+mod identity;
+
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::own_writes::Lsn;
@@ -64,9 +66,10 @@ impl Default for ReadYourWrites {
 pub enum ReplicaState {
     /// It takes reads.
     InRotation,
-    /// It did not answer (a connect error or timeout); tried again after the check interval.
+    /// It did not answer (a connect error or timeout), or it is another cluster than the
+    /// primary's (its `system_identifier` differs); tried again after the check interval.
     Down {
-        /// The error.
+        /// The error, or the mismatch.
         reason: String,
     },
     /// Its replay lag exceeded the limit; checked again after the check interval.
@@ -131,6 +134,8 @@ pub(crate) struct ReplicaSet {
     settings: ReplicaSettings,
     after_write: AtomicU64,
     fallback: AtomicU64,
+    /// The primary's `system_identifier`, once read (see `identity.rs`).
+    primary_id: OnceLock<i64>,
 }
 
 struct Replica {
@@ -151,6 +156,8 @@ struct Health {
     lag: Option<Duration>,
     /// When the state was last checked; `None`: never.
     checked: Option<Instant>,
+    /// Whether it was found to be the primary's cluster (see `identity.rs`).
+    verified: bool,
 }
 
 /// The replay lag of a replica: zero when its WAL receiver is streaming and it has replayed
@@ -184,6 +191,7 @@ impl ReplicaSet {
                         state: ReplicaState::InRotation,
                         lag: None,
                         checked: None,
+                        verified: false,
                     }),
                 }),
                 db,
@@ -196,6 +204,7 @@ impl ReplicaSet {
             settings,
             after_write: AtomicU64::new(0),
             fallback: AtomicU64::new(0),
+            primary_id: OnceLock::new(),
         }
     }
 
@@ -255,7 +264,7 @@ impl ReplicaSet {
         behind: &mut bool,
     ) -> Option<Conn> {
         let now = Instant::now();
-        let due = {
+        let (due, verified) = {
             let h = lock(&replica.health.health);
             let due = h
                 .checked
@@ -265,7 +274,9 @@ impl ReplicaSet {
             }
             // A replica out of rotation is checked before it serves again; one in rotation
             // only when there is a lag limit to keep.
-            due && (h.state != ReplicaState::InRotation || self.settings.max_lag.is_some())
+            let due =
+                due && (h.state != ReplicaState::InRotation || self.settings.max_lag.is_some());
+            (due, h.verified)
         };
         let timeout = self.settings.check_timeout;
         let checkout =
@@ -298,6 +309,16 @@ impl ReplicaSet {
                 return None;
             }
         };
+        if !verified {
+            match self.identity(&conn, primary).await {
+                identity::Identity::Same => lock(&replica.health.health).verified = true,
+                identity::Identity::Unknown => {}
+                identity::Identity::Other(reason) => {
+                    replica.health.set(ReplicaState::Down { reason }, None);
+                    return None;
+                }
+            }
+        }
         if due {
             let q = orm_core::raw::query::<f64>(LAG_SQL).compile().ok()?;
             match tokio::time::timeout(timeout, conn.fetch_opt::<f64>(&q, true)).await {

@@ -5,6 +5,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use futures_util::TryStreamExt;
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
 use orm_postgres::{Error, ErrorKind};
@@ -110,6 +111,80 @@ async fn a_frozen_backend_times_out_on_the_client_and_the_pool_stays_healthy() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(gone, "the abandoned backend exited once thawed");
+}
+
+/// Whether `err` is the client-side query timeout outside a transaction.
+fn is_query_timeout(err: &Error) -> bool {
+    matches!(
+        err.kind(),
+        ErrorKind::QueryTimeout {
+            in_transaction: false,
+            ..
+        }
+    )
+}
+
+/// A stream waits no longer than the query timeout, to start or for its next row: a frozen
+/// backend ends it with the same `QueryTimeout` as any statement, its connection abandoned.
+#[tokio::test]
+async fn a_stream_from_a_frozen_backend_times_out_to_start_and_between_rows() {
+    // Rows wider than the server's 8 KB send buffer, one every 100 ms: each is sent as it is
+    // made, so the stream is still waiting on the server after its first row.
+    const SLOW_ROWS: &str = "SELECT g, repeat('x', 20000) || CASE WHEN pg_sleep(0.1) IS NULL THEN '' ELSE '' END \
+                             FROM generate_series(1, 50) g";
+    let t = test_database().await.expect("db");
+    let limit = Duration::from_secs(1);
+    let db = t.with_query_timeout(Some(limit));
+
+    let conn = db.connection().await.expect("connection");
+    let frozen = Frozen::new(pid_of(&conn).await);
+    let start = Instant::now();
+    let err = match conn.stream(query::<i32>("SELECT 1")).await {
+        Ok(_) => panic!("a frozen backend started a stream"),
+        Err(e) => e,
+    };
+    let took = start.elapsed();
+    assert!(is_query_timeout(&err), "{err:?}");
+    assert!(took >= limit && took < 3 * limit, "returned after {took:?}");
+    drop(frozen);
+    let again = conn
+        .fetch_one(query::<i32>("SELECT 1"))
+        .await
+        .expect_err("abandoned");
+    assert!(again.is_connection_lost(), "{again:?}");
+    drop(conn);
+
+    let conn = db.connection().await.expect("connection");
+    let pid = pid_of(&conn).await;
+    let mut rows = conn
+        .stream(query::<(i32, String)>(SLOW_ROWS))
+        .await
+        .expect("stream");
+    let (first, text) = rows.try_next().await.expect("first row").expect("a row");
+    assert_eq!((first, text.len()), (1, 20000));
+    let frozen = Frozen::new(pid);
+    let start = Instant::now();
+    let mut read = 1;
+    let err = loop {
+        match rows.try_next().await {
+            Ok(Some(_)) => read += 1,
+            Ok(None) => panic!("the stream ended while its backend was frozen"),
+            Err(e) => break e,
+        }
+    };
+    let took = start.elapsed();
+    assert!(is_query_timeout(&err), "{err:?}");
+    assert!(read < 50, "{read} rows");
+    assert!(took >= limit && took < 3 * limit, "returned after {took:?}");
+    // The stream has ended; its connection is abandoned.
+    assert!(rows.try_next().await.expect("ended").is_none());
+    drop(rows);
+    drop(frozen);
+    let again = conn
+        .fetch_one(query::<i32>("SELECT 1"))
+        .await
+        .expect_err("abandoned");
+    assert!(again.is_connection_lost(), "{again:?}");
 }
 
 #[tokio::test]

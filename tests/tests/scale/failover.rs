@@ -5,6 +5,8 @@
 //! and a primary replaced by its promoted replica (writes find the server that accepts them
 //! through the multi-host URL with `target_session_attrs=read-write`).
 
+mod every_read;
+
 use std::time::{Duration, Instant};
 
 use orm_postgres::prelude::*;
@@ -15,6 +17,45 @@ use orm_testing::{ClusterOptions, LocalCluster};
 use crate::{
     halt, on_replica, pair, probe, replicated, runs, serial, wait_for_replica_reads, wait_until,
 };
+
+/// A replica URL that points at another cluster (not a copy of the primary) never serves: its
+/// `system_identifier` differs from the primary's, checked before its first read and again
+/// after each check interval.
+#[tokio::test]
+async fn a_replica_url_of_another_cluster_is_down_and_never_serves() {
+    let _turn = serial().await;
+    let pair = pair();
+    let stranger = LocalCluster::start().expect("an unrelated cluster");
+    let db = Database::builder(pair.primary.url("postgres"))
+        .replica(stranger.url("postgres"))
+        .replica_check_interval(Duration::from_millis(100))
+        .connect()
+        .await
+        .expect("connect");
+    let port = || query::<i32>("SELECT inet_server_port()");
+    let primary_port = i32::from(pair.primary.port());
+    assert_eq!(db.fetch_one(port()).await.expect("read"), primary_port);
+    let status = &db.replicas()[0];
+    assert!(
+        matches!(&status.state, ReplicaState::Down { reason } if reason.starts_with("another cluster than the primary's: system identifier ")),
+        "{status:?}"
+    );
+    assert_eq!(status.reads, 0);
+    // Checked again after the interval: still not the primary's, still no read.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(db.fetch_one(port()).await.expect("read"), primary_port);
+    assert!(matches!(db.replicas()[0].state, ReplicaState::Down { .. }));
+    assert_eq!(db.replicas()[0].reads, 0);
+    assert_eq!(db.routing().primary_reads_fallback, 2);
+    // A real replica of the primary passes the same check.
+    let db = Database::builder(pair.primary.url("postgres"))
+        .replica(pair.replica.url("postgres"))
+        .connect()
+        .await
+        .expect("connect");
+    assert!(on_replica(&db).await);
+    assert_eq!(db.replicas()[0].state, ReplicaState::InRotation);
+}
 
 #[tokio::test]
 async fn a_stopped_replica_leaves_rotation_and_reads_go_to_the_primary() {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
-use orm_postgres::{ReadYourWrites, ReplicaState};
+use orm_postgres::{IsolationLevel, ReadYourWrites, ReplicaState, TxOptions};
 
 use crate::{halt, on_replica, pair, probe, replicated, runs, serial, wait_until};
 
@@ -41,7 +41,8 @@ async fn plain_reads_go_to_the_replica_and_everything_else_to_the_primary() {
     let status = &db.replicas()[0];
     assert_eq!(status.state, ReplicaState::InRotation);
     assert_eq!(status.reads, 6);
-    assert_eq!(status.statements - before, 6);
+    // Six reads, and the check before the first that the replica is the primary's cluster.
+    assert_eq!(status.statements - before, 6 + 1);
     assert_eq!(db.routing().replica_reads, 6);
 
     // Locking reads, reads in a transaction, sessions: the primary.
@@ -84,6 +85,25 @@ async fn plain_reads_go_to_the_replica_and_everything_else_to_the_primary() {
 
     // Nothing of the above counted as a replica read but the two overrides and the session.
     assert_eq!(db.replicas()[0].reads, 6 + 3);
+
+    // A transaction on a replica runs at the server's default isolation (each statement sees
+    // what has been replayed by then), or in one snapshot when asked (as the README says).
+    let isolation = || query::<String>("SELECT current_setting('transaction_isolation')");
+    for (options, expected) in [
+        (TxOptions::default(), "read committed"),
+        (
+            TxOptions::default().isolation(IsolationLevel::RepeatableRead),
+            "repeatable read",
+        ),
+    ] {
+        let tx = db.on_replica().begin_with(options).await.expect("begin");
+        assert!(on_replica(&tx).await);
+        assert_eq!(
+            tx.fetch_one(isolation()).await.expect("isolation"),
+            expected
+        );
+        tx.rollback().await.expect("rollback");
+    }
 }
 
 /// The README's *Scaling out* example, on the test's servers.

@@ -21,6 +21,7 @@ use orm_core::shard::{self, FanOutQuery, SortValue};
 use orm_core::stmt::{Keyset, KeysetKeys, Page};
 
 use super::Sharded;
+use crate::executor::read_retrying;
 use crate::{Decode, Error, Result, Select, Statement};
 
 /// Statements run on every shard concurrently (or only on those their filter fixes, when
@@ -231,20 +232,34 @@ async fn rows_of<D: Decode>(
     db: &crate::Database,
     plan: &FanOutQuery,
 ) -> Result<Vec<(D::Output, Vec<SortValue>)>> {
-    let conn = db.checkout_read().await?;
-    let mut out = Vec::new();
-    conn.for_each_row(&plan.query, &mut |row| {
-        let value = D::decode(row, 0)?;
-        let keys = (plan.width..plan.width + plan.order.len())
-            .map(|at| {
-                row.get_at::<SortValue>(at).map_err(|e| {
-                    Error::decode("fan-out ORDER BY", format!("#{}", at - plan.width + 1), e)
+    let (_, out) = read_retrying!(
+        db.checkout_read(),
+        |conn| {
+            let mut out = Vec::new();
+            match conn
+                .for_each_row(&plan.query, &mut |row| {
+                    let value = D::decode(row, 0)?;
+                    let keys = (plan.width..plan.width + plan.order.len())
+                        .map(|at| {
+                            row.get_at::<SortValue>(at).map_err(|e| {
+                                Error::decode(
+                                    "fan-out ORDER BY",
+                                    format!("#{}", at - plan.width + 1),
+                                    e,
+                                )
+                            })
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    out.push((value, keys));
+                    Ok(())
                 })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        out.push((value, keys));
-        Ok(())
-    })
-    .await?;
-    Ok(out)
+                .await
+            {
+                Ok(_) => Ok(out),
+                Err(e) => Err(e),
+            }
+        },
+        |out| (conn, out)
+    );
+    out
 }

@@ -11,9 +11,9 @@ use orm_core::Row;
 use orm_core::shard::{self, FanOutQuery, SortValue};
 
 use super::FanOut;
-use crate::conn::Conn;
+use crate::conn::{Conn, StreamState};
+use crate::executor::read_retrying;
 use crate::pg_row::PgRow;
-use crate::trace::Trace;
 use crate::{Decode, Error, Result, Select, Statement};
 
 impl<'a> FanOut<'a> {
@@ -40,14 +40,17 @@ impl<'a> FanOut<'a> {
             let plan = &plan;
             async move {
                 let start = async {
-                    let conn = inner.dbs[i].checkout_read().await?;
-                    let (rows, trace) = conn.start_stream(&plan.query).await?;
+                    let (conn, started) = read_retrying!(
+                        inner.dbs[i].checkout_read(),
+                        |conn| conn.start_stream(&plan.query).await,
+                        |out| (conn, out)
+                    );
+                    let (rows, state) = started?;
                     Ok::<_, Error>(ShardRows {
                         shard: inner.names[i].clone(),
                         conn,
                         rows: Box::pin(rows),
-                        trace: Some(trace),
-                        count: 0,
+                        state,
                         head: None,
                     })
                 };
@@ -84,9 +87,7 @@ struct ShardRows<T> {
     shard: String,
     conn: Conn,
     rows: Pin<Box<tokio_postgres::RowStream>>,
-    /// `None` once its rows have ended.
-    trace: Option<Trace>,
-    count: u64,
+    state: StreamState,
     head: Option<(T, Vec<SortValue>)>,
 }
 
@@ -95,7 +96,7 @@ impl<D: Decode> Unpin for FanOutStream<D> {}
 
 impl<T> ShardRows<T> {
     fn ended(&self) -> bool {
-        self.trace.is_none() && self.head.is_none()
+        self.state.ended() && self.head.is_none()
     }
 }
 
@@ -117,15 +118,15 @@ impl<D: Decode> FanOutStream<D> {
         let ordered = !self.plan.order.is_empty();
         let mut waiting = false;
         for s in &mut self.shards {
-            if s.head.is_some() || s.trace.is_none() {
+            if s.head.is_some() || s.state.ended() {
                 continue;
             }
             let (width, order) = (self.plan.width, self.plan.order.len());
             let rows = &mut s.rows;
             let polled = s.conn.poll_rows(
-                &mut s.trace,
-                &mut s.count,
-                || rows.as_mut().poll_next(cx),
+                &mut s.state,
+                cx,
+                |cx| rows.as_mut().poll_next(cx),
                 |row| {
                     let row = PgRow(row);
                     let value = D::decode(&row, 0)?;
