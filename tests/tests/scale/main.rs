@@ -55,8 +55,14 @@ pub fn pair() -> &'static Pair {
     PAIR.get_or_init(|| {
         // The replicas copy the primary's postgresql.conf (pg_basebackup): all of them count
         // their statements.
+        // `wal_keep_size`: a replica stopped and started again (or frozen) asks for the WAL it
+        // missed, and the tests' `CREATE DATABASE`s fill segments fast; without it the primary's
+        // checkpoints may have removed that WAL ("requested WAL segment ... has already been
+        // removed") and the replica never catches up again.
         let primary = LocalCluster::start_with(
-            ClusterOptions::new().setting("shared_preload_libraries", "pg_stat_statements"),
+            ClusterOptions::new()
+                .setting("shared_preload_libraries", "pg_stat_statements")
+                .setting("wal_keep_size", "1GB"),
         )
         .expect("primary");
         let replica = primary
