@@ -47,7 +47,12 @@ impl Recipe {
     fn build(&self) -> SelectCore {
         let mut core = (self.origin)();
         if let Some(key) = &self.key {
-            let condition = pk_condition(self.table, key.iter().cloned());
+            // The source's own name in `FROM` (an alias's, for `select::<Alias>()`).
+            let qualifier = core
+                .from
+                .first()
+                .map_or(self.table.name, FromItem::qualifier);
+            let condition = pk_condition(self.table, qualifier, key.iter().cloned());
             core.filter = and_filter(core.filter.take(), Expr::new(condition));
         }
         core.limit = self.limit.clone().map(Node::Param);
@@ -151,7 +156,13 @@ impl Body {
             Some(plan) if plan.key.is_none() && same_table => plan.key = Some(key),
             _ => {
                 let core: &mut SelectCore = self;
-                core.filter = and_filter(core.filter.take(), Expr::new(pk_condition(table, key)));
+                // The `FROM` table's alias when it is this table (`select::<Alias>()`).
+                let qualifier = match core.from.first() {
+                    Some(item) if same_table => item.qualifier(),
+                    _ => table.name,
+                };
+                let condition = pk_condition(table, qualifier, key);
+                core.filter = and_filter(core.filter.take(), Expr::new(condition));
             }
         }
         // Another model's key (through `into_rows`, say) is not what the shape says.

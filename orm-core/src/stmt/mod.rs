@@ -460,12 +460,14 @@ pub(crate) fn and_filter(filter: Option<Node>, cond: Expr<bool>) -> Option<Node>
 
 /// `pk1 = $1 AND pk2 = $2 ...` for a model's key.
 pub fn pk_filter<M: Model>(pk: M::Pk) -> Expr<bool> {
-    Expr::new(pk_condition(M::TABLE, M::pk_params(pk)))
+    Expr::new(pk_condition(M::TABLE, M::TABLE.name, M::pk_params(pk)))
 }
 
-/// `pk1 = $1 AND pk2 = $2 ...` for the key `values` of `table`.
+/// `pk1 = $1 AND pk2 = $2 ...` for the key `values` of `table`, its columns qualified by
+/// `qualifier` (the table's name, or its alias in the `FROM` list).
 pub(crate) fn pk_condition(
     table: &'static crate::meta::Table,
+    qualifier: &'static str,
     values: impl IntoIterator<Item = crate::ast::Param>,
 ) -> Node {
     let mut node: Option<Node> = None;
@@ -473,7 +475,7 @@ pub(crate) fn pk_condition(
         let eq = Node::binary(
             BinOp::Eq,
             Node::Column(ColumnRef {
-                table: table.name,
+                table: qualifier,
                 name: col.name,
             }),
             Node::Param(value),

@@ -222,3 +222,26 @@ fn sql_of_a_shape_does_not_depend_on_values() {
         q(999, vec!["x".into(), "y".into(), "z".into()], 42)
     );
 }
+
+/// `by_pk` on an aliased source names the key by the alias (it named the table, which is not
+/// in the `FROM` list), whether the statement was built yet or not.
+#[test]
+fn by_pk_on_an_alias_qualifies_the_key_by_the_alias() {
+    assert_eq!(
+        select::<Manager>().by_pk(7).compile().unwrap().sql,
+        r#"SELECT "Manager"."id", "Manager"."name", "Manager"."manager_id" FROM "employee" AS "Manager" WHERE "Manager"."id" = $1"#
+    );
+    // Built as a tree first (a filter), then the key.
+    let sql = select::<Manager>()
+        .filter(Manager::col(Employee::id).gt(0))
+        .by_pk(7)
+        .compile()
+        .unwrap()
+        .sql;
+    assert!(
+        sql.ends_with(
+            r#"FROM "employee" AS "Manager" WHERE ("Manager"."id" > $1) AND ("Manager"."id" = $2)"#
+        ),
+        "{sql}"
+    );
+}
