@@ -102,16 +102,7 @@ async fn a_frozen_replica_leaves_rotation_without_hanging_reads_and_returns_when
     probe("probe_frozen", &[replica]).await;
     let (primary_url, replica_url) = (pair.primary.url("postgres"), replica.url("postgres"));
     let query_timeout = Duration::from_secs(1);
-    let db = Database::builder(primary_url.clone())
-        .replica(replica_url.clone())
-        .read_your_writes(ReadYourWrites::Off)
-        .query_timeout(Some(query_timeout))
-        .connect_timeout(Duration::from_secs(1))
-        .replica_check_interval(Duration::from_millis(300))
-        .replica_check_timeout(Duration::from_millis(500))
-        .connect()
-        .await
-        .expect("connect");
+    let db = freezable(&primary_url, &replica_url, query_timeout).await;
     // The replica's pool now holds an open connection.
     assert_eq!(db.fetch_one(query::<i64>(READ)).await.expect("read"), 1);
     assert_eq!(runs(&replica_url, READ).await, 1);
@@ -317,4 +308,19 @@ async fn writes_find_the_primary_through_the_host_list_before_and_after_a_promot
         fresh.fetch_one(port()).await.expect("port"),
         i32::from(standby.port())
     );
+}
+
+/// The primary with one replica that a test freezes: reads wait `query_timeout` for an answer,
+/// checks are short, and read-your-writes is off (every read may go to the replica).
+pub async fn freezable(primary_url: &str, replica_url: &str, query_timeout: Duration) -> Database {
+    Database::builder(primary_url)
+        .replica(replica_url)
+        .read_your_writes(ReadYourWrites::Off)
+        .query_timeout(Some(query_timeout))
+        .connect_timeout(Duration::from_secs(1))
+        .replica_check_interval(Duration::from_millis(300))
+        .replica_check_timeout(Duration::from_millis(500))
+        .connect()
+        .await
+        .expect("connect")
 }

@@ -7,8 +7,8 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use futures_util::TryStreamExt;
+use orm_postgres::ReplicaState;
 use orm_postgres::prelude::*;
-use orm_postgres::{ReadYourWrites, ReplicaState};
 
 use crate::{pair, serial, wait_for_replica_reads, wait_until};
 
@@ -108,16 +108,12 @@ async fn streams_loads_and_copies_on_a_frozen_replica_run_again_on_the_primary()
     )
     .await;
     let limit = Duration::from_secs(1);
-    let db = Database::builder(pair.primary.url("postgres"))
-        .replica(replica.url("postgres"))
-        .read_your_writes(ReadYourWrites::Off)
-        .query_timeout(Some(limit))
-        .connect_timeout(Duration::from_secs(1))
-        .replica_check_interval(Duration::from_millis(300))
-        .replica_check_timeout(Duration::from_millis(500))
-        .connect()
-        .await
-        .expect("connect");
+    let db = super::freezable(
+        &pair.primary.url("postgres"),
+        &replica.url("postgres"),
+        limit,
+    )
+    .await;
     let authors = || select::<Author>().order_by(Author::id);
 
     let streamed: Vec<Author> = frozen_read(&db, "stream", limit, || async {
