@@ -26,7 +26,7 @@ use crate::model::Model;
 
 /// `COPY table (insert columns) FROM STDIN (FORMAT binary)`: the columns an `INSERT` of the model
 /// writes (generated keys and generated columns are left to the server), in
-/// [`Model::insert_values`](crate::Model::insert_values) order.
+/// [`Model::insert_values`] order.
 pub fn copy_in_sql(table: &Table) -> Result<String> {
     single_table(table)?;
     let mut w = SqlWriter::new();

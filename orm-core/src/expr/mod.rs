@@ -5,6 +5,8 @@
 //! [compiler](crate::compile) walks. Values are never part of the SQL text: they sit in the tree as
 //! [`Param`]s and are sent as bound parameters.
 
+mod aggregate;
+mod case;
 mod column;
 mod composite;
 mod conversions;
@@ -19,6 +21,11 @@ mod range_ops;
 mod text_search;
 mod window;
 
+pub use aggregate::{
+    AggregateExpr, Averageable, Summable, array_agg, avg, bool_and, bool_or, count, count_all,
+    count_distinct, max, min, string_agg, sum,
+};
+pub use case::{CaseWhen, SimpleCase, SimpleCaseWhen, case, case_when};
 pub use column::{Column, access};
 pub use composite::CompositeExpression;
 pub use conversions::IntoExpr;
@@ -31,10 +38,7 @@ pub use datetime::{
 pub use datetime::{current_date, now};
 pub use extension_ops::{HstoreExpression, LtreeExpression};
 pub use functions::{
-    AggregateExpr, Averageable, CaseWhen, SimpleCase, SimpleCaseWhen, Summable, TextList,
-    array_agg, avg, bool_and, bool_or, case, case_when, coalesce, concat_ws, count, count_all,
-    count_distinct, greatest, least, length, lower, max, min, nullif, string_agg, substring, sum,
-    trim, upper,
+    TextList, coalesce, concat_ws, greatest, least, length, lower, nullif, substring, trim, upper,
 };
 #[cfg(feature = "json")]
 pub use json::JsonExpression;

@@ -3,7 +3,8 @@
 //! values of one type, `@>`, `<@`, `&&` and `-|-`, and `@>` with an element, are
 //! [`Expression`] methods.)
 
-use super::functions::{AggregateExpr, Base};
+use super::aggregate::AggregateExpr;
+use super::functions::Base;
 use super::kinds::{Containment, RangeType};
 use super::{BinOp, Expr, Expression, IntoExpr, Node};
 

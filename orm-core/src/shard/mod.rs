@@ -1,5 +1,5 @@
 //! Horizontal sharding, the part without IO: a model's shard key (`#[model(shard_key)]`, read
-//! with [`Model::shard_key`](crate::Model::shard_key)), the [`ShardMap`] from key values to
+//! with [`Model::shard_key`]), the [`ShardMap`] from key values to
 //! shards, [`route`] (where a statement's tree fixes the key), and the plan of a query run on
 //! every shard ([`fan_out_select`]). `orm_postgres::Sharded` runs them.
 //!

@@ -48,7 +48,7 @@ pub trait Composite: SqlType {
 
 /// A typed handle on one attribute of the composite type `C`, whose value decodes into `T`:
 /// `Address::city` is a `CompositeField<Address, String>`. Read it from a composite expression with
-/// [`CompositeExpression::field`]: `Customer::address.field(Address::city)` is
+/// [`CompositeExpression::field`](crate::expr::CompositeExpression::field): `Customer::address.field(Address::city)` is
 /// `("customers"."address")."city"`.
 pub struct CompositeField<C, T> {
     name: &'static str,
