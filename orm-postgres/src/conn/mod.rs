@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres::{self, Statement};
 use deadpool_postgres::{Object, Pool, PoolError, TimeoutType, Timeouts};
+use std::pin::pin;
+
 use futures_util::{StreamExt, pin_mut};
 
 use crate::driver_error::{from_pg, from_pool};
@@ -153,7 +155,11 @@ impl Conn {
         // we wait, with every timeout in force.
         let mut obj = match pool.timeout_get(&settings.fast_checkout).await {
             Ok(obj) => obj,
-            Err(PoolError::Timeout(TimeoutType::Wait)) => pool.get().await.map_err(from_pool)?,
+            // Boxed: the waiting checkout's future is as large as the fast one's, and every
+            // statement's future would carry both.
+            Err(PoolError::Timeout(TimeoutType::Wait)) => {
+                Box::pin(pool.get()).await.map_err(from_pool)?
+            }
             Err(e) => return Err(from_pool(e)),
         };
         if settings.statement_mode == StatementMode::Unnamed {
@@ -383,7 +389,7 @@ impl Conn {
 
     /// Runs a statement and decodes every row.
     pub(crate) async fn fetch_all<O: Decode>(&self, q: &CompiledQuery) -> Result<Vec<O::Output>> {
-        self.tracked(&q.sql, self.fetch_all_inner::<O>(q), |v| {
+        self.tracked(&q.sql, pin!(self.fetch_all_inner::<O>(q)), |v| {
             Some(v.len() as u64)
         })
         .await
@@ -416,7 +422,7 @@ impl Conn {
         q: &CompiledQuery,
         required: bool,
     ) -> Result<Option<O::Output>> {
-        self.tracked(&q.sql, self.fetch_opt_inner::<O>(q, required), |r| {
+        self.tracked(&q.sql, pin!(self.fetch_opt_inner::<O>(q, required)), |r| {
             Some(u64::from(r.is_some()))
         })
         .await
@@ -449,7 +455,7 @@ impl Conn {
 
     /// Runs a statement and returns the number of rows it affected.
     pub(crate) async fn execute(&self, q: &CompiledQuery) -> Result<u64> {
-        self.tracked(&q.sql, self.execute_inner(q), |n| Some(*n))
+        self.tracked(&q.sql, pin!(self.execute_inner(q)), |n| Some(*n))
             .await
     }
 
@@ -488,7 +494,7 @@ impl Conn {
     pub(crate) async fn simple(&self, sql: &str) -> Result<()> {
         let obj = self.obj()?;
         let fut = async { obj.batch_execute(sql).await.map_err(|e| self.pg_error(e)) };
-        self.tracked(sql, fut, |_| None).await?;
+        self.tracked(sql, pin!(fut), |_| None).await?;
         self.note_ddl(sql);
         Ok(())
     }
@@ -510,7 +516,7 @@ impl Conn {
         q: &CompiledQuery,
         sink: &mut (dyn FnMut(&dyn RowAccess) -> Result<()> + Send + '_),
     ) -> Result<u64> {
-        self.tracked(&q.sql, self.run_into(q, sink), |n| Some(*n))
+        self.tracked(&q.sql, pin!(self.run_into(q, sink)), |n| Some(*n))
             .await
     }
 
@@ -597,7 +603,7 @@ impl QueryRunner for Conn {
             // Polled together, the statements are written to the connection back to back and
             // their results read in order: one round trip for all of them.
             let runs = jobs.into_iter().map(|(q, mut sink)| async move {
-                self.tracked(&q.sql, self.run_into(&q, &mut *sink), |n| Some(*n))
+                self.tracked(&q.sql, pin!(self.run_into(&q, &mut *sink)), |n| Some(*n))
                     .await
                     .map(|_| ())
             });
