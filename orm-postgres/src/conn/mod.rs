@@ -25,8 +25,10 @@ use crate::unnamed;
 use crate::{CompiledQuery, Decode, Error, ErrorKind, Result, StatementMode};
 use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
 
+mod prepared;
 #[cfg(feature = "cache")]
 mod result_cache;
+pub(crate) use prepared::Prepared;
 mod statement;
 mod stream;
 pub(crate) use stream::StreamState;
@@ -60,6 +62,8 @@ pub(crate) struct Settings {
     /// The result cache, if the database has one.
     #[cfg(feature = "cache")]
     pub cache: Option<Arc<crate::cache::Store>>,
+    /// The prepared statements of the pool's connections (in the cached statement mode).
+    pub prepared: Prepared,
 }
 
 impl std::fmt::Debug for Settings {
@@ -344,10 +348,36 @@ impl Conn {
         Ok(())
     }
 
-    /// A prepared statement from the connection's cache.
+    /// A prepared statement from the connection's cache, prepared now if it is not there.
     pub(crate) async fn prepare(&self, sql: &str) -> Result<Statement> {
-        let obj = self.obj()?;
-        obj.prepare_cached(sql).await.map_err(|e| self.pg_error(e))
+        self.statement(self.obj()?, sql).await
+    }
+
+    /// Prepares `sql` on `obj` (through deadpool's cache) and remembers it.
+    async fn prepare_missing(&self, obj: &Object, sql: &str) -> Result<Statement> {
+        let statement = obj
+            .prepare_cached(sql)
+            .await
+            .map_err(|e| self.pg_error(e))?;
+        self.settings
+            .prepared
+            .insert(&obj.statement_cache, sql, statement.clone());
+        Ok(statement)
+    }
+
+    /// The prepared statement of `sql`: found without an `.await` when the connection has it,
+    /// else prepared (boxed: the common statement's future does not carry the preparation's).
+    async fn statement(&self, obj: &Object, sql: &str) -> Result<Statement> {
+        match self.settings.prepared.get(&obj.statement_cache, sql) {
+            Some(statement) => Ok(statement),
+            None => Box::pin(self.prepare_missing(obj, sql)).await,
+        }
+    }
+
+    /// Forgets a stale statement, so that the next use prepares it again.
+    fn forget(&self, obj: &Object, sql: &str) {
+        self.settings.prepared.remove(&obj.statement_cache, sql);
+        obj.statement_cache.remove(sql, &[]);
     }
 
     /// `true` for errors meaning a cached statement no longer matches the schema: "cached plan
@@ -373,12 +403,12 @@ impl Conn {
                 .enumerate()
                 .map(|(index, p)| DomainParam { index, value: &**p })
         };
-        let stmt = self.prepare(&q.sql).await?;
+        let stmt = self.statement(obj, &q.sql).await?;
         match obj.query_raw(&stmt, params()).await {
             Ok(rows) => Ok(rows),
             Err(e) if Self::is_stale(&e) && !self.in_transaction() => {
-                obj.statement_cache.remove(&q.sql, &[]);
-                let stmt = self.prepare(&q.sql).await?;
+                self.forget(obj, &q.sql);
+                let stmt = self.statement(obj, &q.sql).await?;
                 obj.query_raw(&stmt, params())
                     .await
                     .map_err(|e| self.pg_error(e))
@@ -475,12 +505,12 @@ impl Conn {
                 .enumerate()
                 .map(|(index, p)| DomainParam { index, value: &**p })
         };
-        let stmt = self.prepare(&q.sql).await?;
+        let stmt = self.statement(obj, &q.sql).await?;
         match obj.execute_raw(&stmt, params()).await {
             Ok(n) => Ok(n),
             Err(e) if Self::is_stale(&e) && !self.in_transaction() => {
-                obj.statement_cache.remove(&q.sql, &[]);
-                let stmt = self.prepare(&q.sql).await?;
+                self.forget(obj, &q.sql);
+                let stmt = self.statement(obj, &q.sql).await?;
                 obj.execute_raw(&stmt, params())
                     .await
                     .map_err(|e| self.pg_error(e))
