@@ -159,11 +159,13 @@ impl Conn {
         // we wait, with every timeout in force.
         let mut obj = match pool.timeout_get(&settings.fast_checkout).await {
             Ok(obj) => obj,
-            // Boxed: the waiting checkout's future is as large as the fast one's, and every
-            // statement's future would carry both.
-            Err(PoolError::Timeout(TimeoutType::Wait)) => {
-                Box::pin(pool.get()).await.map_err(from_pool)?
-            }
+            // The same future type as the fast try's, so the two share their place in this
+            // future (a boxed `pool.get()` cost a large allocation per waiting checkout, most
+            // checkouts of a busy pool: callgrind, issue 17).
+            Err(PoolError::Timeout(TimeoutType::Wait)) => pool
+                .timeout_get(&pool.timeouts())
+                .await
+                .map_err(from_pool)?,
             Err(e) => return Err(from_pool(e)),
         };
         if settings.statement_mode == StatementMode::Unnamed {
