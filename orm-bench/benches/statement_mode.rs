@@ -29,7 +29,12 @@
 //! The environment variables are the `select` bench's (`ORM_BENCH_ROUNDS`, `ORM_BENCH_ROUND_MS`,
 //! `ORM_BENCH_CHUNK_MS`, `ORM_BENCH_PIN`, `ORM_BENCH_VERBOSE`, `ORM_BENCH_SECONDS`,
 //! `ORM_BENCH_ITERS`), except that `ORM_BENCH_PROFILE` is `cached`, `unnamed`, `raw-cached` or
-//! `raw-unnamed`.
+//! `raw-unnamed`, or `pool`: the peers bench's pool workload on the ORM side only (64 spawned
+//! tasks, each `ORM_BENCH_ITERS` lookups by key, default 200, on a `Database` of 8
+//! connections, on the current-thread runtime), for a profiler:
+//! ```text
+//! ORM_BENCH_PROFILE=pool ORM_BENCH_ITERS=200 valgrind --tool=callgrind target/release/deps/statement_mode-<hash> --bench
+//! ```
 
 use std::cell::Cell;
 use std::fmt;
@@ -169,6 +174,9 @@ async fn bench(config: &Config) -> Result<(), BoxError> {
 /// Loops one side of one mode only, for a profiler: `ORM_BENCH_PROFILE` is `cached`,
 /// `unnamed`, `raw-cached` or `raw-unnamed`.
 async fn profile(work: &ByKey<'_>, side: &str) -> Result<(), BoxError> {
+    if side == "pool" {
+        return profile_pool().await;
+    }
     let (mode, orm) = match side {
         "cached" => (StatementMode::Cached, true),
         "unnamed" => (StatementMode::Unnamed, true),
@@ -176,7 +184,7 @@ async fn profile(work: &ByKey<'_>, side: &str) -> Result<(), BoxError> {
         "raw-unnamed" => (StatementMode::Unnamed, false),
         other => {
             return Err(format!(
-                "ORM_BENCH_PROFILE must be cached, unnamed, raw-cached or raw-unnamed, not {other:?}"
+                "ORM_BENCH_PROFILE must be cached, unnamed, raw-cached, raw-unnamed or pool, not {other:?}"
             )
             .into());
         }
@@ -187,6 +195,51 @@ async fn profile(work: &ByKey<'_>, side: &str) -> Result<(), BoxError> {
     println!(
         "profile {side}: {ops} queries, {} per query",
         harness::fmt_duration(per_op)
+    );
+    Ok(())
+}
+
+/// Tasks of the pool profile, and the pool's connections (the peers bench's pool workload).
+const POOL_TASKS: i32 = 64;
+const POOL_SIZE: usize = 8;
+
+/// The pool profile: [`POOL_TASKS`] tasks, each `ORM_BENCH_ITERS` (200) lookups by key, on
+/// one `Database` of [`POOL_SIZE`] connections; checks every row came back.
+async fn profile_pool() -> Result<(), BoxError> {
+    let (url, _) = orm_bench::server_url()?;
+    let db = Database::builder(url)
+        .max_connections(POOL_SIZE)
+        .connect()
+        .await?;
+    let lookups: i32 = harness::env_num("ORM_BENCH_ITERS", 200);
+    let started = std::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for t in 0..POOL_TASKS {
+        let db = db.clone();
+        tasks.spawn(async move {
+            let mut found = 0;
+            for i in 0..lookups {
+                let id = (t * lookups + i) % ROWS as i32 + 1;
+                let user = db.fetch_one(select::<User>().by_pk(black_box(id))).await?;
+                found += i32::from(user.id == id);
+            }
+            Ok::<i32, orm_postgres::Error>(found)
+        });
+    }
+    let mut found = 0;
+    while let Some(result) = tasks.join_next().await {
+        found += result??;
+    }
+    if found != POOL_TASKS * lookups {
+        return Err(format!(
+            "{found} of {} lookups found their row",
+            POOL_TASKS * lookups
+        )
+        .into());
+    }
+    println!(
+        "profile pool: {POOL_TASKS} tasks x {lookups} lookups on {POOL_SIZE} connections in {}",
+        harness::fmt_duration(started.elapsed())
     );
     Ok(())
 }

@@ -140,7 +140,9 @@ impl Conn {
         let copy_sql = orm_core::copy::copy_in_sql(table)?;
         self.ready().await?;
         let run = async { write(CopyWriter::start(self, table, &copy_sql).await?).await };
-        let result = self.tracked(&copy_sql, run, |n| Some(*n)).await;
+        let result = self
+            .tracked(&copy_sql, std::pin::pin!(run), |n| Some(*n))
+            .await;
         if result.is_err() {
             // A value that failed to encode aborted the copy (the unfinished sink sends
             // CopyFail) without a server error reaching the driver; the server failed the

@@ -31,6 +31,10 @@ pub(crate) use crate::acquire::sealed;
 /// answering, see `Conn::lost_replica`) takes the replica out of rotation and runs once more,
 /// on a connection `$acquire` gives anew (another replica or the primary): it changed nothing,
 /// and it has returned nothing to the caller yet.
+///
+/// The second try is boxed: inline, the caller's future would hold a second connection and a
+/// second `$run` beside the first (rustc does not overlap them), and every statement's future
+/// is moved whole several times (callgrind, issue 17).
 macro_rules! read_retrying {
     ($acquire:expr, |$conn:ident| $run:expr, |$out:ident| $finish:expr) => {{
         let $conn = $acquire.await?;
@@ -39,9 +43,12 @@ macro_rules! read_retrying {
             Err(e) if $conn.lost_replica(&e) => {
                 tracing::warn!(error = %e, "a replica was lost mid-read; reading elsewhere");
                 drop($conn);
-                let $conn = $acquire.await?;
-                let $out = $run;
-                $finish
+                Box::pin(async {
+                    let $conn = $acquire.await?;
+                    let $out = $run;
+                    Ok::<_, crate::Error>($finish)
+                })
+                .await?
             }
             $out => $finish,
         }

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres::{self, Statement};
 use deadpool_postgres::{Object, Pool, PoolError, TimeoutType, Timeouts};
+use std::pin::pin;
+
 use futures_util::{StreamExt, pin_mut};
 
 use crate::driver_error::{from_pg, from_pool};
@@ -23,8 +25,10 @@ use crate::unnamed;
 use crate::{CompiledQuery, Decode, Error, ErrorKind, Result, StatementMode};
 use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
 
+mod prepared;
 #[cfg(feature = "cache")]
 mod result_cache;
+pub(crate) use prepared::Prepared;
 mod statement;
 mod stream;
 pub(crate) use stream::StreamState;
@@ -58,6 +62,8 @@ pub(crate) struct Settings {
     /// The result cache, if the database has one.
     #[cfg(feature = "cache")]
     pub cache: Option<Arc<crate::cache::Store>>,
+    /// The prepared statements of the pool's connections (in the cached statement mode).
+    pub prepared: Prepared,
 }
 
 impl std::fmt::Debug for Settings {
@@ -153,7 +159,13 @@ impl Conn {
         // we wait, with every timeout in force.
         let mut obj = match pool.timeout_get(&settings.fast_checkout).await {
             Ok(obj) => obj,
-            Err(PoolError::Timeout(TimeoutType::Wait)) => pool.get().await.map_err(from_pool)?,
+            // The same future type as the fast try's, so the two share their place in this
+            // future (a boxed `pool.get()` cost a large allocation per waiting checkout, most
+            // checkouts of a busy pool: callgrind, issue 17).
+            Err(PoolError::Timeout(TimeoutType::Wait)) => pool
+                .timeout_get(&pool.timeouts())
+                .await
+                .map_err(from_pool)?,
             Err(e) => return Err(from_pool(e)),
         };
         if settings.statement_mode == StatementMode::Unnamed {
@@ -338,10 +350,36 @@ impl Conn {
         Ok(())
     }
 
-    /// A prepared statement from the connection's cache.
+    /// A prepared statement from the connection's cache, prepared now if it is not there.
     pub(crate) async fn prepare(&self, sql: &str) -> Result<Statement> {
-        let obj = self.obj()?;
-        obj.prepare_cached(sql).await.map_err(|e| self.pg_error(e))
+        self.statement(self.obj()?, sql).await
+    }
+
+    /// Prepares `sql` on `obj` (through deadpool's cache) and remembers it.
+    async fn prepare_missing(&self, obj: &Object, sql: &str) -> Result<Statement> {
+        let statement = obj
+            .prepare_cached(sql)
+            .await
+            .map_err(|e| self.pg_error(e))?;
+        self.settings
+            .prepared
+            .insert(&obj.statement_cache, sql, statement.clone());
+        Ok(statement)
+    }
+
+    /// The prepared statement of `sql`: found without an `.await` when the connection has it,
+    /// else prepared (boxed: the common statement's future does not carry the preparation's).
+    async fn statement(&self, obj: &Object, sql: &str) -> Result<Statement> {
+        match self.settings.prepared.get(&obj.statement_cache, sql) {
+            Some(statement) => Ok(statement),
+            None => Box::pin(self.prepare_missing(obj, sql)).await,
+        }
+    }
+
+    /// Forgets a stale statement, so that the next use prepares it again.
+    fn forget(&self, obj: &Object, sql: &str) {
+        self.settings.prepared.remove(&obj.statement_cache, sql);
+        obj.statement_cache.remove(sql, &[]);
     }
 
     /// `true` for errors meaning a cached statement no longer matches the schema: "cached plan
@@ -367,12 +405,12 @@ impl Conn {
                 .enumerate()
                 .map(|(index, p)| DomainParam { index, value: &**p })
         };
-        let stmt = self.prepare(&q.sql).await?;
+        let stmt = self.statement(obj, &q.sql).await?;
         match obj.query_raw(&stmt, params()).await {
             Ok(rows) => Ok(rows),
             Err(e) if Self::is_stale(&e) && !self.in_transaction() => {
-                obj.statement_cache.remove(&q.sql, &[]);
-                let stmt = self.prepare(&q.sql).await?;
+                self.forget(obj, &q.sql);
+                let stmt = self.statement(obj, &q.sql).await?;
                 obj.query_raw(&stmt, params())
                     .await
                     .map_err(|e| self.pg_error(e))
@@ -383,7 +421,7 @@ impl Conn {
 
     /// Runs a statement and decodes every row.
     pub(crate) async fn fetch_all<O: Decode>(&self, q: &CompiledQuery) -> Result<Vec<O::Output>> {
-        self.tracked(&q.sql, self.fetch_all_inner::<O>(q), |v| {
+        self.tracked(&q.sql, pin!(self.fetch_all_inner::<O>(q)), |v| {
             Some(v.len() as u64)
         })
         .await
@@ -416,7 +454,7 @@ impl Conn {
         q: &CompiledQuery,
         required: bool,
     ) -> Result<Option<O::Output>> {
-        self.tracked(&q.sql, self.fetch_opt_inner::<O>(q, required), |r| {
+        self.tracked(&q.sql, pin!(self.fetch_opt_inner::<O>(q, required)), |r| {
             Some(u64::from(r.is_some()))
         })
         .await
@@ -449,7 +487,7 @@ impl Conn {
 
     /// Runs a statement and returns the number of rows it affected.
     pub(crate) async fn execute(&self, q: &CompiledQuery) -> Result<u64> {
-        self.tracked(&q.sql, self.execute_inner(q), |n| Some(*n))
+        self.tracked(&q.sql, pin!(self.execute_inner(q)), |n| Some(*n))
             .await
     }
 
@@ -469,12 +507,12 @@ impl Conn {
                 .enumerate()
                 .map(|(index, p)| DomainParam { index, value: &**p })
         };
-        let stmt = self.prepare(&q.sql).await?;
+        let stmt = self.statement(obj, &q.sql).await?;
         match obj.execute_raw(&stmt, params()).await {
             Ok(n) => Ok(n),
             Err(e) if Self::is_stale(&e) && !self.in_transaction() => {
-                obj.statement_cache.remove(&q.sql, &[]);
-                let stmt = self.prepare(&q.sql).await?;
+                self.forget(obj, &q.sql);
+                let stmt = self.statement(obj, &q.sql).await?;
                 obj.execute_raw(&stmt, params())
                     .await
                     .map_err(|e| self.pg_error(e))
@@ -488,7 +526,7 @@ impl Conn {
     pub(crate) async fn simple(&self, sql: &str) -> Result<()> {
         let obj = self.obj()?;
         let fut = async { obj.batch_execute(sql).await.map_err(|e| self.pg_error(e)) };
-        self.tracked(sql, fut, |_| None).await?;
+        self.tracked(sql, pin!(fut), |_| None).await?;
         self.note_ddl(sql);
         Ok(())
     }
@@ -510,7 +548,7 @@ impl Conn {
         q: &CompiledQuery,
         sink: &mut (dyn FnMut(&dyn RowAccess) -> Result<()> + Send + '_),
     ) -> Result<u64> {
-        self.tracked(&q.sql, self.run_into(q, sink), |n| Some(*n))
+        self.tracked(&q.sql, pin!(self.run_into(q, sink)), |n| Some(*n))
             .await
     }
 
@@ -597,7 +635,7 @@ impl QueryRunner for Conn {
             // Polled together, the statements are written to the connection back to back and
             // their results read in order: one round trip for all of them.
             let runs = jobs.into_iter().map(|(q, mut sink)| async move {
-                self.tracked(&q.sql, self.run_into(&q, &mut *sink), |n| Some(*n))
+                self.tracked(&q.sql, pin!(self.run_into(&q, &mut *sink)), |n| Some(*n))
                     .await
                     .map(|_| ())
             });

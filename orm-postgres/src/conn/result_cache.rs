@@ -106,7 +106,9 @@ impl Conn {
             }
             Ok(out)
         };
-        self.tracked(&q.sql, fut, |v: &Vec<_>| Some(v.len() as u64))
-            .await
+        self.tracked(&q.sql, std::pin::pin!(fut), |v: &Vec<_>| {
+            Some(v.len() as u64)
+        })
+        .await
     }
 }

@@ -56,7 +56,7 @@ impl Conn {
         let outcome = match self
             .tracked(
                 "COMMIT",
-                async { Ok(obj.batch_execute("COMMIT").await) },
+                std::pin::pin!(async { Ok(obj.batch_execute("COMMIT").await) }),
                 |_| None,
             )
             .await

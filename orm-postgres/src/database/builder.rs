@@ -494,6 +494,7 @@ impl DatabaseBuilder {
                 cache: self
                     .result_cache
                     .map(|c| Arc::new(crate::cache::Store::new(c))),
+                prepared: crate::conn::Prepared::default(),
             }),
             summary: summary.into(),
             connector,

@@ -30,11 +30,13 @@ pub use connection::Connection;
 pub(crate) use connector::DirectConnection;
 pub use schema::{advisory_lock_key, create_all, drop_all};
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::Pool;
 use deadpool_postgres::tokio_postgres::Client;
+use futures_util::future::Either;
 
 use crate::conn::{Conn, Settings};
 use crate::executor::Executor;
@@ -220,28 +222,38 @@ impl Database {
 
     /// A connection for anything but a plain read: the primary's (marking a write for
     /// read-your-writes when it goes back), or a replica's on a handle pinned to replicas.
-    pub(crate) async fn checkout(&self) -> Result<Conn> {
+    ///
+    /// The checkout functions return their inner future instead of awaiting it in an `async
+    /// fn` of their own: each such layer would copy the whole checkout future into itself
+    /// (callgrind, issue 17).
+    pub(crate) fn checkout(&self) -> impl Future<Output = Result<Conn>> + Send + '_ {
         match &self.replicas {
             // Boxed: keeps the replica logic out of every statement's future.
-            Some(set) if self.route == Route::Replica => Box::pin(set.read(self, self.route)).await,
-            _ => self.checkout_primary(true).await,
+            Some(set) if self.route == Route::Replica => {
+                Either::Left(Box::pin(set.read(self, self.route)))
+            }
+            _ => Either::Right(self.checkout_primary(true)),
         }
     }
 
     /// A connection for a plain read: a replica's when this database has replicas and the
     /// handle is not pinned to the primary (see [`ReplicaSet::read`]), else the primary's.
-    pub(crate) async fn checkout_read(&self) -> Result<Conn> {
+    pub(crate) fn checkout_read(&self) -> impl Future<Output = Result<Conn>> + Send + '_ {
         match &self.replicas {
-            Some(set) if self.route != Route::Primary => Box::pin(set.read(self, self.route)).await,
-            _ => self.checkout_primary(false).await,
+            Some(set) if self.route != Route::Primary => {
+                Either::Left(Box::pin(set.read(self, self.route)))
+            }
+            _ => Either::Right(self.checkout_primary(false)),
         }
     }
 
     /// A connection out of this handle's own pool (counted); `write`: marks a write when it
     /// goes back, when the database has replicas.
-    pub(crate) async fn checkout_primary(&self, write: bool) -> Result<Conn> {
+    pub(crate) fn checkout_primary(
+        &self,
+        write: bool,
+    ) -> impl Future<Output = Result<Conn>> + Send + '_ {
         self.checkout_with(write, self.query_timeout, self.tags.clone())
-            .await
     }
 
     /// [`checkout_primary`](Self::checkout_primary) with the query timeout of the handle the

@@ -289,6 +289,47 @@ async fn stale_cached_statement_is_prepared_again() {
     assert_eq!(db.fetch_all(select::<User>()).await.unwrap(), before);
 }
 
+/// Each connection keeps its own prepared statements: one prepared on a connection is never
+/// used on another, open at the same time or opened after the first was closed (inside a
+/// transaction the server would refuse it, SQLSTATE 26000, rather than have it re-prepared).
+#[tokio::test]
+async fn prepared_statements_stay_with_their_connection() {
+    let t = users_db().await;
+    let db = users_db_conn(&t).await;
+    add_users(&db, &["a"]).await;
+    let expected: Vec<User> = db.fetch_all(select::<User>()).await.unwrap();
+
+    // Two transactions hold two connections; the same statement runs on each in turn.
+    let first = db.begin().await.unwrap();
+    let second = db.begin().await.unwrap();
+    for tx in [&first, &second, &first, &second] {
+        assert_eq!(tx.fetch_all(select::<User>()).await.unwrap(), expected);
+        assert_eq!(
+            tx.fetch_one(select::<User>().by_pk(expected[0].id))
+                .await
+                .unwrap(),
+            expected[0]
+        );
+    }
+    first.commit().await.unwrap();
+    second.commit().await.unwrap();
+
+    // A dropped transaction closes its connection; the later ones are new connections, whose
+    // first statement inside a transaction must be prepared on them.
+    for _ in 0..3 {
+        let tx = db.begin().await.unwrap();
+        assert_eq!(tx.fetch_all(select::<User>()).await.unwrap(), expected);
+        drop(tx);
+    }
+    let tx = db.begin().await.unwrap();
+    assert_eq!(tx.fetch_all(select::<User>()).await.unwrap(), expected);
+    tx.commit().await.unwrap();
+    // The two first connections were closed by the dropped transactions, and two were opened
+    // after them.
+    let metrics = db.metrics();
+    assert!(metrics.opened >= 4, "{metrics:?}");
+}
+
 async fn users_db_conn(t: &TestDatabase) -> Database {
     Database::builder(t.admin_url())
         .dbname(t.name())
