@@ -53,8 +53,8 @@ async fn alive(db: &Database, pid: i32) -> bool {
 async fn a_frozen_backend_times_out_on_the_client_and_the_pool_stays_healthy() {
     let t = test_database().await.expect("db");
     // The server's own statement_timeout cannot fire: the process enforcing it is stopped.
-    let db = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let db = t
+        .builder()
         .statement_timeout(Duration::from_secs(2))
         .query_timeout(Some(Duration::from_secs(2)))
         .max_connections(4)
@@ -242,8 +242,8 @@ async fn the_server_timeouts_have_their_own_kinds() {
         .expect("table");
 
     // statement_timeout: 57014.
-    let slow = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let slow = t
+        .builder()
         .statement_timeout(Duration::from_millis(100))
         .connect()
         .await
