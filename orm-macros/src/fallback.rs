@@ -260,9 +260,7 @@ pub(crate) fn model_enum(model: &ModelEnum) -> TokenStream {
     );
     let inheritance = inheritance_impl(model, &p);
     let variants = variant_impls(model, &p);
-    let lookup = crate::expand::inherit_relations::lookup(model, &p);
     quote! {
-        #lookup
         #[allow(non_upper_case_globals, unused_qualifications)]
         const _: () = {
             #inheritance

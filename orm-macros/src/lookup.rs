@@ -1,9 +1,10 @@
-//! `unknown_relationship!`: the compile error of a relationship name that a model does not
-//! declare, named by an inheritance enum's `relationships(...)` (for a variant struct) or by
-//! another model's `back_populates = ".."`. Each model's derive emits a lookup macro
-//! (`__orm_rels_Chief!`, in `expand::handles`) whose arms are its relationships; any other name
-//! lands here, with the model's relationships, so the error names the bad name at its place in
-//! the attribute and what it could have been.
+//! `unknown_relationship!`: the compile error of a name in an inheritance enum's
+//! `relationships(...)` that its variant struct does not declare. The variant struct's derive
+//! emits a lookup macro (`__orm_rels_Chief!`, in `expand::handles`) whose arms are its
+//! relationships; any other name lands here, with the struct's relationships, so the error
+//! names the bad name at its place in the enum's attribute and what it could have been.
+//! [`message`] also words the error of a self-referential relationship's `back_populates`
+//! naming a field the model does not have (`expand::back_populates`).
 
 use proc_macro2::TokenStream;
 use syn::parse::{Parse, ParseStream};
@@ -12,13 +13,11 @@ use syn::{Ident, Token, bracketed};
 
 use crate::symbol;
 
-/// `name, Struct, [declared, ...]`, then `by Model field` when `Model.field` names it with
-/// `back_populates`.
+/// `name, Struct, [declared, ...]`.
 struct Input {
     name: Ident,
     owner: Ident,
     declared: Vec<Ident>,
-    by: Option<(Ident, Ident)>,
 }
 
 impl Parse for Input {
@@ -32,20 +31,10 @@ impl Parse for Input {
         let declared = Punctuated::<Ident, Token![,]>::parse_terminated(&list)?
             .into_iter()
             .collect();
-        let by = if input.is_empty() {
-            None
-        } else {
-            let by: Ident = input.parse()?;
-            if by != "by" {
-                return Err(syn::Error::new(by.span(), "expected `by Model field`"));
-            }
-            Some((input.parse()?, input.parse()?))
-        };
         Ok(Input {
             name,
             owner,
             declared,
-            by,
         })
     }
 }
@@ -64,9 +53,9 @@ pub(crate) enum NamedBy<'a> {
 pub(crate) fn message(name: &str, owner: &str, declared: &[String], by: NamedBy<'_>) -> String {
     let head = match by {
         NamedBy::Enum => format!("`{owner}` has no relationship `{name}`"),
-        NamedBy::BackPopulates(model, field) => format!(
-            "`back_populates` of `{model}.{field}`: `{owner}` has no relationship `{name}`"
-        ),
+        NamedBy::BackPopulates(model, field) => {
+            format!("`back_populates` of `{model}.{field}`: `{owner}` has no relationship `{name}`")
+        }
     };
     let names: Vec<&str> = declared.iter().map(String::as_str).collect();
     if let Some(best) = symbol::closest(name, &names) {
@@ -100,16 +89,11 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         .map(|i| syn::ext::IdentExt::unraw(i).to_string())
         .collect();
     let unraw = |i: &Ident| syn::ext::IdentExt::unraw(i).to_string();
-    let by = input.by.as_ref().map(|(m, f)| (unraw(m), unraw(f)));
-    let named_by = match &by {
-        Some((m, f)) => NamedBy::BackPopulates(m, f),
-        None => NamedBy::Enum,
-    };
     let msg = message(
         &unraw(&input.name),
         &unraw(&input.owner),
         &declared,
-        named_by,
+        NamedBy::Enum,
     );
     syn::Error::new(input.name.span(), msg).to_compile_error()
 }

@@ -1,18 +1,26 @@
 //! The compile-time checks of `back_populates = "field"`: the target model declares a
-//! relationship of that name (its lookup macro, `__orm_rels_User!(check orders by Order user)`,
-//! is nothing or a compile error at the name with the closest declared name), and that
-//! relationship leads back to this model (its marker's `Relation::Target` is this model, or the
-//! inheritance enum or variant struct on the other side of it: `BackTo`). The second check is
-//! gated by the lookup macro, so a misspelled name is one error, not two.
+//! relationship of that name, and it leads back to this model.
+//!
+//! Both through the target's marker type of that relationship (`__OrmRel_User_orders`, declared
+//! next to the target by its derive, as the inheritance enums' relationships find their variant
+//! structs' ones): `<path::__OrmRel_User_orders as Relation>::Target: BackTo<Order>`, spanned at
+//! the name. A name the target does not declare is the compiler's "cannot find type
+//! `__OrmRel_User_ordrs`", with its suggestion of the closest marker; a relationship leading
+//! elsewhere is `BackTo`'s message. Types resolve after macro expansion, so models of the same
+//! name in nested modules or behind glob imports, and targets in other crates, are found as
+//! their path says (a lookup macro, resolved during expansion, would be ambiguous there).
+//!
+//! A self-referential relationship (`belongs_to = Self`) is checked here, with the fields in
+//! hand: an unknown name is an error with the closest relationship of the model.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::Type;
 use syn::ext::IdentExt;
+use syn::{Ident, Type};
 
-use super::handles::lookup_macro;
 use crate::ast::Model;
 use crate::attr::relationship::field_ident;
+use crate::lookup::{NamedBy, message};
 
 /// The checks of every relationship with `back_populates` (inside the derive's `const _`
 /// block), and for a variant struct, `impl BackTo<Chief> for Staff`: a relationship to the enum
@@ -26,38 +34,55 @@ pub(crate) fn checks(model: &Model, p: &TokenStream) -> TokenStream {
             impl #p::BackTo<#ident> for #e {}
         }
     });
-    let checks = model.relationships().filter_map(|(field, rel)| {
-        let back = rel.back_populates.as_ref()?;
-        let name = field_ident(&back.value(), back.span())?;
-        let Type::Path(target) = &rel.target else {
-            return None;
-        };
-        let path = &target.path;
-        let last = path.segments.last()?;
-        let leading = &path.leading_colon;
-        let init = path.segments.iter().take(path.segments.len() - 1);
-        let prefix = quote!(#leading #(#init ::)*);
-        let lookup = lookup_macro(&last.ident.unraw().to_string());
-        let marker = syn::Ident::new(
-            &format!("__OrmRel_{}_{}", last.ident.unraw(), name.unraw()),
-            back.span(),
-        );
-        let field_name = field.ident;
-        let agree = quote_spanned! {back.span()=>
-            __orm_back_to::<<#prefix #marker as #p::Relation>::Target, #ident>();
-        };
-        Some(quote! {
-            #prefix #lookup!(check #name by #ident #field_name);
-            #prefix #lookup!(#name { const _: () = { #agree }; } {});
+    let declared: Vec<String> = model
+        .relationships()
+        .map(|(f, _)| f.ident.unraw().to_string())
+        .collect();
+    let checks: Vec<TokenStream> = model
+        .relationships()
+        .filter_map(|(field, rel)| {
+            let back = rel.back_populates.as_ref()?;
+            let name = field_ident(&back.value(), back.span())?;
+            let Type::Path(target) = &rel.target else {
+                return None;
+            };
+            let path = &target.path;
+            let last = path.segments.last()?;
+            let own = path.segments.len() == 1 && last.ident == *ident;
+            if own && !declared.contains(&name.unraw().to_string()) {
+                let by = NamedBy::BackPopulates(&declared_name(ident), &field.name());
+                let msg = message(
+                    &name.unraw().to_string(),
+                    &declared_name(ident),
+                    &declared,
+                    by,
+                );
+                return Some(syn::Error::new(back.span(), msg).to_compile_error());
+            }
+            let leading = &path.leading_colon;
+            let init = path.segments.iter().take(path.segments.len() - 1);
+            let marker = Ident::new(
+                &format!("__OrmRel_{}_{}", last.ident.unraw(), name.unraw()),
+                back.span(),
+            );
+            Some(quote_spanned! {back.span()=>
+                __orm_back_to::<<#leading #(#init ::)* #marker as #p::Relation>::Target, #ident>();
+            })
         })
-    });
-    let checks: Vec<TokenStream> = checks.collect();
+        .collect();
     if checks.is_empty() {
         return quote!(#variant);
     }
     quote! {
         #variant
         const fn __orm_back_to<T: #p::BackTo<M> + ?Sized, M: ?Sized>() {}
-        #(#checks)*
+        const _: () = {
+            #(#checks)*
+        };
     }
+}
+
+/// The model's name as written (without `r#`).
+fn declared_name(ident: &Ident) -> String {
+    ident.unraw().to_string()
 }

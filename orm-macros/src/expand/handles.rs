@@ -97,7 +97,7 @@ pub(crate) fn marker(model: &Model, field: &Field) -> Ident {
 }
 
 /// The marker types, declared next to the struct (so `Load<__OrmRel_User_orders>` can be
-/// named), with the struct's visibility, and the struct's relationship lookup.
+/// named), with the struct's visibility; for a variant struct, also its relationship lookup.
 pub(crate) fn markers(model: &Model, p: &TokenStream) -> TokenStream {
     let vis = &model.original.vis;
     let markers = model.relationships().map(|(field, _)| {
@@ -116,38 +116,41 @@ pub(crate) fn markers(model: &Model, p: &TokenStream) -> TokenStream {
             #vis struct #marker;
         }
     });
-    let fields: Vec<&Ident> = model.relationships().map(|(f, _)| f.ident).collect();
-    let lookup = relationship_lookup(model.ident, &fields, p);
+    let lookup = model
+        .attrs
+        .inherits
+        .is_some()
+        .then(|| relationship_lookup(model, p));
     quote! {
         #(#markers)*
         #lookup
     }
 }
 
-/// The name of a model's relationship lookup macro: `__orm_rels_Chief`.
+/// The name of a variant struct's relationship lookup macro: `__orm_rels_Chief`.
 pub(crate) fn lookup_macro(struct_name: &str) -> Ident {
     format_ident!("__orm_rels_{}", struct_name)
 }
 
-/// The macro other derives resolve the relationship names of model `owner` with (a struct's
-/// `#[relationship]` fields, an inheritance enum's relationships): as
-/// `__orm_rels_Chief!(team {declared} {not declared})`, which expands to the first or the second
-/// token group, and `__orm_rels_Chief!(check team)` (`check team by Model field` for a
-/// `back_populates`), which expands to nothing for a relationship the model declares and
-/// otherwise to `unknown_relationship!`: a compile error at the name listing the model's
-/// relationships (rather than "cannot find type `__OrmRel_Chief_teem`"). An inheritance enum
-/// checks the names of its `relationships(...)` on its variant structs, a relationship its
-/// `back_populates` on the target. A `macro_rules!` re-exported by `use` is an item of the
-/// model's module, so the other derive reaches it by the model's path, as it does the markers.
-pub(crate) fn relationship_lookup(owner: &Ident, fields: &[&Ident], p: &TokenStream) -> TokenStream {
-    let name = lookup_macro(&owner.unraw().to_string());
+/// For a variant struct (`inherits`): the macro its enum's derive resolves the names of
+/// `relationships(...)` with, as `__orm_rels_Chief!(team {declared} {not declared})`, which
+/// expands to the first or the second token group, and `__orm_rels_Chief!(check team)`, which
+/// expands to nothing for a relationship the struct declares and otherwise to
+/// `unknown_relationship!`: a compile error at the name listing the struct's relationships
+/// (rather than "cannot find type `__OrmRel_Chief_teem`"). A `macro_rules!` re-exported by `use`
+/// is an item of the struct's module, so the enum reaches it by the variant struct's path, as it
+/// does the markers.
+fn relationship_lookup(model: &Model, p: &TokenStream) -> TokenStream {
+    let name = lookup_macro(&model.ident.unraw().to_string());
+    let ident = model.ident;
+    let fields: Vec<&Ident> = model.relationships().map(|(f, _)| f.ident).collect();
     quote! {
         #[doc(hidden)]
         #[allow(unused_macros)]
         macro_rules! #name {
-            #( (check #fields $($by:tt)*) => {}; )*
-            (check $other:ident $($by:tt)*) => {
-                #p::unknown_relationship!($other, #owner, [#(#fields),*] $($by)*);
+            #( (check #fields) => {}; )*
+            (check $other:ident) => {
+                #p::unknown_relationship!($other, #ident, [#(#fields),*]);
             };
             #( (#fields { $($yes:tt)* } { $($no:tt)* }) => { $($yes)* }; )*
             ($other:ident { $($yes:tt)* } { $($no:tt)* }) => { $($no)* };

@@ -17,7 +17,7 @@ use syn::ext::IdentExt;
 use syn::{Ident, Type};
 
 use crate::ast::ModelEnum;
-use crate::expand::handles::{lookup_macro, relationship_lookup};
+use crate::expand::handles::lookup_macro;
 
 /// One relationship of the enum: its name and the variants declaring it (variant ident and
 /// struct type).
@@ -87,20 +87,11 @@ fn variant_marker(ty: &Type, name: &Ident) -> Option<(TokenStream, TokenStream)>
     Some((quote!(#prefix #marker), quote!(#prefix #lookup)))
 }
 
-/// The enum's relationship lookup `__orm_rels_Staff!` (also emitted by the derive's fallback,
-/// so a `back_populates` naming the enum adds no error of its own when the enum's derive fails).
-pub(crate) fn lookup(model: &ModelEnum, p: &TokenStream) -> TokenStream {
-    let names: Vec<&Ident> = relations(model).iter().map(|r| r.name).collect();
-    relationship_lookup(model.ident, &names, p)
-}
-
-/// The markers and handles (outside the derive's `const _` block, so they can be named), and the
-/// enum's relationship lookup (for the `back_populates` of relationships to the enum).
+/// The markers and handles (outside the derive's `const _` block, so they can be named).
 pub(crate) fn handles(model: &ModelEnum, p: &TokenStream) -> TokenStream {
     let rels = relations(model);
-    let lookup = lookup(model, p);
     if rels.is_empty() {
-        return lookup;
+        return TokenStream::new();
     }
     let ident = model.ident;
     let vis = &model.original.vis;
@@ -140,7 +131,6 @@ pub(crate) fn handles(model: &ModelEnum, p: &TokenStream) -> TokenStream {
     });
     let (markers, consts): (Vec<_>, Vec<_>) = items.unzip();
     quote! {
-        #lookup
         #(#markers)*
         #[automatically_derived]
         impl #ident {

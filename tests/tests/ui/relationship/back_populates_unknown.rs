@@ -1,8 +1,9 @@
 use orm_postgres::prelude::*;
 
-// `back_populates` names a relationship of the target model: a misspelling gets the closest
-// name, another name the list of what the target declares; a relationship to an inheritance
-// enum is checked against the enum's relationships; a target in another module by its path.
+// `back_populates` names a relationship of the target model, found by its marker type (the
+// compiler suggests the closest one); to an inheritance enum, among the enum's relationships;
+// in another module, by its path. On a self-referential relationship the derive knows the
+// fields: the closest name, or the list.
 #[derive(Model)]
 #[model(table = "users")]
 pub struct User {
@@ -61,6 +62,18 @@ pub struct Chief {
     pub team_id: i64,
     #[relationship(belongs_to = Team, foreign_key = "team_id", back_populates = "members")]
     pub team: Related<Team>,
+}
+
+#[derive(Model)]
+#[model(table = "employees")]
+pub struct Employee {
+    #[model(primary_key)]
+    pub id: i64,
+    pub manager_id: Option<i64>,
+    #[relationship(belongs_to = Self, foreign_key = "manager_id", back_populates = "reprts")]
+    pub manager: Related<Option<Employee>>,
+    #[relationship(has_many = Self, foreign_key = "manager_id", back_populates = "boss")]
+    pub reports: Related<Vec<Employee>>,
 }
 
 fn main() {}
