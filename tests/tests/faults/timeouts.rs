@@ -31,6 +31,13 @@ impl Frozen {
         signal(pid, "-STOP");
         Frozen(pid)
     }
+
+    /// A connection of `db` and its backend's pid, the backend frozen.
+    async fn connection(db: &Database) -> (orm_postgres::Connection, i32, Frozen) {
+        let conn = db.connection().await.expect("connection");
+        let pid = pid_of(&conn).await;
+        (conn, pid, Frozen::new(pid))
+    }
 }
 
 impl Drop for Frozen {
@@ -61,9 +68,7 @@ async fn a_frozen_backend_times_out_on_the_client_and_the_pool_stays_healthy() {
         .connect()
         .await
         .expect("connect");
-    let conn = db.connection().await.expect("connection");
-    let pid = pid_of(&conn).await;
-    let frozen = Frozen::new(pid);
+    let (conn, pid, frozen) = Frozen::connection(&db).await;
     let start = Instant::now();
     let err: Error = conn
         .fetch_one(query::<i32>("SELECT 1"))
@@ -136,8 +141,7 @@ async fn a_stream_from_a_frozen_backend_times_out_to_start_and_between_rows() {
     let limit = Duration::from_secs(1);
     let db = t.with_query_timeout(Some(limit));
 
-    let conn = db.connection().await.expect("connection");
-    let frozen = Frozen::new(pid_of(&conn).await);
+    let (conn, _, frozen) = Frozen::connection(&db).await;
     let start = Instant::now();
     let err = match conn.stream(query::<i32>("SELECT 1")).await {
         Ok(_) => panic!("a frozen backend started a stream"),
