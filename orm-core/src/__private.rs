@@ -7,7 +7,9 @@ pub use crate::expr::{Column, Param, access, param};
 pub use crate::meta::{ColumnDef, Exclusion, FkAction, ForeignKey, Index, Property, Table};
 pub use crate::model::Model;
 pub use crate::model::OptionalModel;
-pub use crate::relation::{KeyOf, Related, Relation, RelationKind, RelationMeta, Relationship};
+pub use crate::relation::{
+    BackTo, KeyOf, Related, Relation, RelationKind, RelationMeta, Relationship,
+};
 pub use crate::row::NullableRow;
 pub use crate::row::{DecodeFromSql, DecodeSqlType, Field, FromRow, Row, decode_field};
 pub use crate::types::{
@@ -160,7 +162,8 @@ pub fn no_column(model: &'static str, idx: usize) -> crate::error::Error {
 /// `#[orm_postgres::test]`, re-exported under that name by orm-postgres.
 pub use orm_macros::test as orm_test;
 
-/// The compile error of an unknown name in an inheritance enum's `relationships(...)`.
+/// The compile error of an unknown relationship name in an inheritance enum's
+/// `relationships(...)` or a `back_populates`.
 pub use orm_macros::unknown_relationship;
 
 // Inheritance.

@@ -149,6 +149,20 @@ pub trait Relation: Send + Sync + 'static {
     fn slot(parent: &mut Self::Parent) -> Option<&mut Related<Self::Value>>;
 }
 
+/// Not public API: `Self`, the target of the relationship a `back_populates` names, leads back
+/// to `M`, the model declaring the `back_populates`: they are the same model, or `Self` is an
+/// inheritance enum and `M` one of its variant structs (whose relationships are the enum's).
+/// The derive checks it at compile time.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`back_populates` names a relationship of the other model that leads to `{Self}`, not back to `{M}`",
+    label = "this relationship's target is `{Self}`",
+    note = "`back_populates` names the relationship of the target model whose target is this model"
+)]
+pub trait BackTo<M: ?Sized> {}
+
+impl<M: ?Sized> BackTo<M> for M {}
+
 /// What a relationship field holds once loaded, built from the rows found for one parent.
 #[diagnostic::on_unimplemented(
     message = "a relationship to `{T}` cannot be held in a `Related<{Self}>`",

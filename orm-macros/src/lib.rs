@@ -244,7 +244,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `secondary = LinkModel` | `many_to_many` (required) | the model of the association table | `secondary = Membership` |
 /// | `target_key = "field"` | `many_to_many` | the link model's field(s) pointing at the target; inferred like `foreign_key` when omitted | `target_key = "group_id"` |
 /// | `order_by = "column"` | `has_many`, `many_to_many`, `has_one` | the order of the loaded rows: **column names of the target** (not field names: the derive cannot see the target's `column = "..."` renames); `"-column"` for descending; a tuple for several | `order_by = ("-placed_at", "id")` |
-/// | `back_populates = "field"` | all | the relationship field on the other side, recorded in the metadata (not checked) | `back_populates = "orders"` |
+/// | `back_populates = "field"` | all | the relationship field on the other side, kept in step by the session; checked when the crate compiles: the target declares it (a misspelling is "cannot find type `__OrmRel_User_ordrs`", with the closest name) and its target is this model (or this variant struct's enum) | `back_populates = "orders"` |
 /// | `cascade = "options"` | all | which session operations follow the relationship from the parent to the related rows, SQLAlchemy's options, comma-separated: `save-update`, `merge`, `delete`, `delete-orphan`, `expunge`, `refresh-expire`, `all` (all of them but `delete-orphan`) or `none`; default `"save-update, merge"` | `cascade = "all, delete-orphan"` |
 /// | `passive_deletes` | all | deleting the parent in a session relies on the database's `ON DELETE CASCADE` for the related rows that are not loaded, instead of loading them to delete them | `passive_deletes` |
 ///

@@ -82,6 +82,12 @@ impl TestDatabase {
     pub fn admin_url(&self) -> &str {
         &self.admin_url
     }
+
+    /// A builder for another pool on this database (the test's own pool has the defaults):
+    /// `Database::builder(admin_url).dbname(name)`, to set pool options and `connect()`.
+    pub fn builder(&self) -> orm_postgres::DatabaseBuilder {
+        Database::builder(self.admin_url()).dbname(self.name())
+    }
 }
 
 impl std::ops::Deref for TestDatabase {

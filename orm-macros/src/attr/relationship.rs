@@ -505,7 +505,7 @@ fn get_model_type(
 
 /// The identifier of a field named `name` (a keyword becomes a raw identifier; `r#name` is
 /// accepted too), with `span`. `None` when `name` cannot be a field's name.
-fn field_ident(name: &str, span: Span) -> Option<Ident> {
+pub(crate) fn field_ident(name: &str, span: Span) -> Option<Ident> {
     let plain = name.strip_prefix("r#").unwrap_or(name);
     if let Ok(mut ident) = syn::parse_str::<Ident>(plain) {
         ident.set_span(span);

@@ -1,6 +1,7 @@
 //! Code generation, for input that passed every check. [`handles`] holds the items the
 //! fallback emits too; nothing here imports the fallback or the pipelines of `crate::derive`.
 
+pub(crate) mod back_populates;
 pub(crate) mod bounds;
 pub(crate) mod composite;
 pub(crate) mod custom_type;

@@ -21,10 +21,12 @@ pub(crate) fn expand(model: &Model, p: &TokenStream) -> TokenStream {
         .map(|(field, rel)| relation_impl(model, field, rel, p));
     let checks = model.relationships().map(|(_, rel)| checks(model, rel, p));
     let handles = relationship_handles(model, p);
+    let back_populates = super::back_populates::checks(model, p);
     quote! {
         #metas
         #(#impls)*
         #(#checks)*
+        #back_populates
         #handles
     }
 }

@@ -1,7 +1,9 @@
 //! Single-table inheritance through autogenerate: the enum's table (the union of its variants'
 //! columns, the ones not every variant has nullable, the discriminator) is ordinary table
 //! metadata, so autogenerate creates it, the upgrade reaches it, a second run finds nothing,
-//! and a column added to one variant is one nullable `ADD COLUMN`.
+//! and a column added to one variant is one nullable `ADD COLUMN`. Generated (`computed`)
+//! columns of variants, in the shared table and in subtype tables, compare equal after
+//! `create_all`, and a changed or added one is the same drop and add as on a plain model.
 
 use orm_migrate::Target;
 use orm_migrate::diff::{DiffOptions, diff};
@@ -252,4 +254,176 @@ async fn autogenerate_keys_a_composite_key_subtype_with_one_foreign_key() {
     let again = diff(&schema_of_db(&t).await, &models, &model_options());
     assert!(again.is_empty(), "a second run: {}", again.up_sql());
     mig.downgrade(&t, &Target::Base).await.expect("downgrade");
+}
+
+/// Stored generated columns (`computed`) on variant structs, in one table (`gauges`: a variant's
+/// column is nullable there) and in a subtype table (`probes`).
+mod generated {
+    use orm_postgres::prelude::*;
+
+    #[derive(Model, Debug, Clone)]
+    #[model(table = "gauges", discriminator = "kind")]
+    pub enum Gauge {
+        #[model(value = "dial")]
+        Dial(Dial),
+        #[model(value = "meter")]
+        Meter(Meter),
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(inherits = Gauge)]
+    pub struct Dial {
+        #[model(primary_key, generated)]
+        pub id: i64,
+        pub label: String,
+        pub reading: i32,
+        #[model(computed = "reading * 2")]
+        pub doubled: i32,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(inherits = Gauge)]
+    pub struct Meter {
+        #[model(primary_key, generated)]
+        pub id: i64,
+        pub label: String,
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(table = "sensors", discriminator = "kind")]
+    pub enum Sensor {
+        #[model(value = "probe")]
+        Probe(Probe),
+    }
+
+    #[derive(Model, Debug, Clone)]
+    #[model(inherits = Sensor, table = "probes")]
+    pub struct Probe {
+        #[model(primary_key, generated)]
+        pub id: i64,
+        #[model(shared)]
+        pub label: String,
+        pub depth: i32,
+        #[model(computed = "depth * 10")]
+        pub depth_mm: i32,
+    }
+
+    /// The same models later: `Dial.doubled` computed another way, `Meter` with a generated
+    /// column of its own, `Probe.depth_mm` computed another way.
+    pub mod v2 {
+        use orm_postgres::prelude::*;
+
+        #[derive(Model, Debug, Clone)]
+        #[model(table = "gauges", discriminator = "kind")]
+        pub enum Gauge {
+            #[model(value = "dial")]
+            Dial(Dial),
+            #[model(value = "meter")]
+            Meter(Meter),
+        }
+
+        #[derive(Model, Debug, Clone)]
+        #[model(inherits = Gauge)]
+        pub struct Dial {
+            #[model(primary_key, generated)]
+            pub id: i64,
+            pub label: String,
+            pub reading: i32,
+            #[model(computed = "reading * 3")]
+            pub doubled: i32,
+        }
+
+        #[derive(Model, Debug, Clone)]
+        #[model(inherits = Gauge)]
+        pub struct Meter {
+            #[model(primary_key, generated)]
+            pub id: i64,
+            pub label: String,
+            #[model(computed = "upper(label)")]
+            pub tag: String,
+        }
+
+        #[derive(Model, Debug, Clone)]
+        #[model(table = "sensors", discriminator = "kind")]
+        pub enum Sensor {
+            #[model(value = "probe")]
+            Probe(Probe),
+        }
+
+        #[derive(Model, Debug, Clone)]
+        #[model(inherits = Sensor, table = "probes")]
+        pub struct Probe {
+            #[model(primary_key, generated)]
+            pub id: i64,
+            #[model(shared)]
+            pub label: String,
+            pub depth: i32,
+            #[model(computed = "depth * 100")]
+            pub depth_mm: i32,
+        }
+    }
+}
+
+#[tokio::test]
+async fn generated_columns_of_variants_compare_equal_after_create_all() {
+    let t = test_database().await.expect("db");
+    let tables = [generated::Gauge::TABLE, generated::Sensor::TABLE];
+    t.create_all(&tables).await.expect("create_all");
+    let models = schema_of(&tables, "public");
+    let m = diff(&schema_of_db(&t).await, &models, &model_options());
+    assert!(m.is_empty(), "{}", m.up_sql());
+}
+
+#[tokio::test]
+async fn generated_columns_of_variants_are_created_added_and_replaced() {
+    let t = test_database().await.expect("db");
+    let models = schema_of(
+        &[generated::Gauge::TABLE, generated::Sensor::TABLE],
+        "public",
+    );
+    let m = diff(&schema_of_db(&t).await, &models, &model_options());
+    let up = m.up_sql();
+    for expected in [
+        // One table: a variant's generated column is nullable.
+        "    doubled integer GENERATED ALWAYS AS (reading * 2) STORED,\n",
+        // A subtype table: its own column, NOT NULL.
+        "    depth_mm integer GENERATED ALWAYS AS (depth * 10) STORED NOT NULL,\n",
+    ] {
+        assert!(up.contains(expected), "missing {expected:?} in:\n{up}");
+    }
+    let mig = migrator(revisions(std::slice::from_ref(&m)));
+    mig.upgrade(&t, &Target::Head).await.expect("upgrade");
+    assert_schema(&t, &models, "after the upgrade").await;
+    let again = diff(&schema_of_db(&t).await, &models, &model_options());
+    assert!(again.is_empty(), "a second run: {}", again.up_sql());
+
+    // v2: a changed expression is a drop and an add (PostgreSQL cannot alter it), on the shared
+    // table and on the subtype table; a new generated column of a variant is one nullable add.
+    let v2 = schema_of(
+        &[generated::v2::Gauge::TABLE, generated::v2::Sensor::TABLE],
+        "public",
+    );
+    let step = diff(&schema_of_db(&t).await, &v2, &model_options());
+    assert_eq!(
+        step.up_sql().trim(),
+        "-- drop column public.gauges.doubled\n\
+         ALTER TABLE public.gauges DROP COLUMN doubled;\n\n\
+         -- drop column public.probes.depth_mm\n\
+         ALTER TABLE public.probes DROP COLUMN depth_mm;\n\n\
+         -- add column public.gauges.doubled\n\
+         ALTER TABLE public.gauges ADD COLUMN doubled integer GENERATED ALWAYS AS (reading * 3) STORED;\n\n\
+         -- add column public.gauges.tag\n\
+         ALTER TABLE public.gauges ADD COLUMN tag text GENERATED ALWAYS AS (upper(label)) STORED;\n\n\
+         -- add column public.probes.depth_mm\n\
+         ALTER TABLE public.probes ADD COLUMN depth_mm integer GENERATED ALWAYS AS (depth * 100) STORED NOT NULL;",
+        "{}",
+        step.up_sql()
+    );
+    // Run, they reach v2: nothing left to do.
+    t.batch_execute(&step.up_sql())
+        .await
+        .expect("the step runs");
+    assert_schema(&t, &v2, "after the step").await;
+    let after = diff(&schema_of_db(&t).await, &v2, &model_options());
+    assert!(after.is_empty(), "after the step: {}", after.up_sql());
 }

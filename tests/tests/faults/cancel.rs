@@ -39,11 +39,7 @@ async fn a_transaction_dropped_at_every_await_point_is_all_or_nothing() {
     t.batch_execute("CREATE TABLE ledger (batch int NOT NULL, n int NOT NULL)")
         .await
         .expect("table");
-    let db = Database::builder(t.admin_url())
-        .dbname(t.name())
-        .max_connections(2)
-        .build()
-        .expect("pool");
+    let db = t.builder().max_connections(2).build().expect("pool");
     let mut completed_at = None;
     for n in 1..200usize {
         let batch = n as i32;

@@ -11,8 +11,8 @@ use crate::pid_of;
 #[tokio::test]
 async fn a_parameter_over_one_gigabyte_is_refused_before_it_is_sent() {
     let t = test_database().await.expect("db");
-    let db = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let db = t
+        .builder()
         .max_connections(1)
         .connect()
         .await

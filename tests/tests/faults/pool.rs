@@ -13,8 +13,8 @@ use crate::pid_of;
 #[tokio::test]
 async fn killed_idle_connections_are_replaced() {
     let t = test_database().await.expect("db");
-    let db = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let db = t
+        .builder()
         .application_name("faults-idle")
         .max_connections(4)
         .build()
@@ -49,8 +49,8 @@ async fn killed_idle_connections_are_replaced() {
 #[tokio::test]
 async fn an_exhausted_pool_times_out_typed_and_recovers() {
     let t = test_database().await.expect("db");
-    let db = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let db = t
+        .builder()
         .max_connections(2)
         .wait_timeout(Duration::from_millis(300))
         .build()

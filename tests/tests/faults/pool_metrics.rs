@@ -58,8 +58,8 @@ async fn one(db: &impl Executor) -> Result<i32> {
 /// The scripted sequence; returns the database (its last connection still open) and its final
 /// snapshot.
 async fn scripted(t: &TestDatabase) -> (Database, PoolMetrics) {
-    let db = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let db = t
+        .builder()
         .max_connections(1)
         .wait_timeout(Duration::from_millis(200))
         .build()

@@ -12,13 +12,7 @@ async fn twenty_create_all_at_once_all_succeed() {
     // Twenty pools of one connection each: twenty processes starting together.
     let mut pools = Vec::new();
     for _ in 0..20 {
-        pools.push(
-            Database::builder(t.admin_url())
-                .dbname(t.name())
-                .max_connections(1)
-                .build()
-                .expect("pool"),
-        );
+        pools.push(t.builder().max_connections(1).build().expect("pool"));
     }
     let calls = pools
         .iter()
@@ -40,11 +34,7 @@ async fn twenty_create_all_at_once_all_succeed() {
 async fn a_cached_statement_survives_its_table_changing() {
     let t = test_database().await.expect("db");
     t.create_all(&[User::TABLE]).await.expect("create");
-    let db = Database::builder(t.admin_url())
-        .dbname(t.name())
-        .max_connections(1)
-        .build()
-        .expect("pool");
+    let db = t.builder().max_connections(1).build().expect("pool");
     let q = || query::<(i64, String)>("SELECT id, name FROM users ORDER BY id");
     assert!(db.fetch_all(q()).await.expect("cached").is_empty());
     // Another client changes the table under the cached statement: a column added before

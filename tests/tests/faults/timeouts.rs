@@ -31,6 +31,13 @@ impl Frozen {
         signal(pid, "-STOP");
         Frozen(pid)
     }
+
+    /// A connection of `db` and its backend's pid, the backend frozen.
+    async fn connection(db: &Database) -> (orm_postgres::Connection, i32, Frozen) {
+        let conn = db.connection().await.expect("connection");
+        let pid = pid_of(&conn).await;
+        (conn, pid, Frozen::new(pid))
+    }
 }
 
 impl Drop for Frozen {
@@ -53,17 +60,15 @@ async fn alive(db: &Database, pid: i32) -> bool {
 async fn a_frozen_backend_times_out_on_the_client_and_the_pool_stays_healthy() {
     let t = test_database().await.expect("db");
     // The server's own statement_timeout cannot fire: the process enforcing it is stopped.
-    let db = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let db = t
+        .builder()
         .statement_timeout(Duration::from_secs(2))
         .query_timeout(Some(Duration::from_secs(2)))
         .max_connections(4)
         .connect()
         .await
         .expect("connect");
-    let conn = db.connection().await.expect("connection");
-    let pid = pid_of(&conn).await;
-    let frozen = Frozen::new(pid);
+    let (conn, pid, frozen) = Frozen::connection(&db).await;
     let start = Instant::now();
     let err: Error = conn
         .fetch_one(query::<i32>("SELECT 1"))
@@ -136,8 +141,7 @@ async fn a_stream_from_a_frozen_backend_times_out_to_start_and_between_rows() {
     let limit = Duration::from_secs(1);
     let db = t.with_query_timeout(Some(limit));
 
-    let conn = db.connection().await.expect("connection");
-    let frozen = Frozen::new(pid_of(&conn).await);
+    let (conn, _, frozen) = Frozen::connection(&db).await;
     let start = Instant::now();
     let err = match conn.stream(query::<i32>("SELECT 1")).await {
         Ok(_) => panic!("a frozen backend started a stream"),
@@ -242,8 +246,8 @@ async fn the_server_timeouts_have_their_own_kinds() {
         .expect("table");
 
     // statement_timeout: 57014.
-    let slow = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let slow = t
+        .builder()
         .statement_timeout(Duration::from_millis(100))
         .connect()
         .await

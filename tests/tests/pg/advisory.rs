@@ -68,8 +68,7 @@ async fn pid(ex: &impl Executor) -> i32 {
 
 /// Another pool on the test's database: another client, of `size` connections.
 async fn client(t: &TestDatabase, size: usize) -> Database {
-    Database::builder(t.admin_url())
-        .dbname(t.name())
+    t.builder()
         .max_connections(size)
         .build()
         .expect("another client")

@@ -18,8 +18,7 @@ const MINUTE: Duration = Duration::from_secs(60);
 
 /// A second pool on the test's database, with `cache`.
 pub(crate) async fn cached_db(t: &TestDatabase, cache: ResultCache) -> Database {
-    Database::builder(t.admin_url())
-        .dbname(t.name())
+    t.builder()
         .max_connections(4)
         .result_cache(cache)
         .connect()
@@ -184,8 +183,8 @@ async fn invalidations_travel_between_two_pools_over_notify() {
     let users = add_users(&t.db, &["ann"]).await;
     let channel = format!("{}_cache", t.name());
     // Built, not connected: its listener waits to be started.
-    let a = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let a = t
+        .builder()
         .max_connections(4)
         .result_cache(ResultCache::new().notify_channel(&channel))
         .build()

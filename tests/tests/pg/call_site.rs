@@ -16,8 +16,7 @@ use super::{add_users, users_db};
 /// A second pool on the test's database with call-site tags on (one connection, so its
 /// prepared statements can be counted).
 async fn tagged_db(t: &TestDatabase) -> Database {
-    Database::builder(t.admin_url())
-        .dbname(t.name())
+    t.builder()
         .max_connections(1)
         .call_site_tags(true)
         .connect()

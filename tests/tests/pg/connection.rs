@@ -9,8 +9,7 @@ use orm_postgres::raw::query;
 use orm_testing::TestDatabase;
 
 async fn pool_of_one(t: &TestDatabase) -> Database {
-    Database::builder(t.admin_url())
-        .dbname(t.name())
+    t.builder()
         .max_connections(1)
         .wait_timeout(Duration::from_secs(5))
         .connect()
@@ -26,12 +25,7 @@ async fn pid(db: &impl Executor) -> i32 {
 
 /// Whether another session can take advisory lock 7 (and gives it back at once).
 async fn lock_is_free(t: &TestDatabase) -> bool {
-    let other = Database::builder(t.admin_url())
-        .dbname(t.name())
-        .max_connections(1)
-        .connect()
-        .await
-        .unwrap();
+    let other = t.builder().max_connections(1).connect().await.unwrap();
     let mut c = other.connection().await.unwrap();
     c.close_on_drop();
     c.fetch_one(query::<bool>("SELECT pg_try_advisory_lock(7)"))

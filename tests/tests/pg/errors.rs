@@ -239,8 +239,8 @@ async fn constraint_violations_carry_server_fields() {
 #[tokio::test]
 async fn statement_timeout_is_typed() {
     let t = test_database().await.unwrap();
-    let db = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let db = t
+        .builder()
         .statement_timeout(Duration::from_millis(100))
         .connect()
         .await
@@ -262,8 +262,8 @@ async fn statement_timeout_is_typed() {
 #[tokio::test]
 async fn pool_wait_times_out() {
     let t = test_database().await.unwrap();
-    let db = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let db = t
+        .builder()
         .max_connections(1)
         .wait_timeout(Duration::from_millis(200))
         .connect()

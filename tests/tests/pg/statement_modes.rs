@@ -23,8 +23,7 @@ const MODES: [StatementMode; 2] = [StatementMode::Cached, StatementMode::Unnamed
 
 /// A pool on the test's database in `mode`.
 pub(crate) async fn in_mode(t: &TestDatabase, mode: StatementMode) -> Database {
-    Database::builder(t.admin_url())
-        .dbname(t.name())
+    t.builder()
         .max_connections(4)
         .statement_mode(mode)
         .connect()
@@ -426,8 +425,8 @@ async fn types_created_after_a_connection_opened() {
     let t = test_database().await.unwrap();
     // A type exists when the unnamed connection opens (so it loads types at once).
     t.create_all(&[Everything::TABLE]).await.unwrap();
-    let db = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let db = t
+        .builder()
         .max_connections(1)
         .statement_mode(StatementMode::Unnamed)
         .connect()

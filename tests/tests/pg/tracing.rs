@@ -345,8 +345,8 @@ async fn statements_over_the_threshold_are_logged_at_warn() {
     let capture = capture_this_thread();
     let t = test_database().await.unwrap();
     // Every statement takes longer than zero: all are logged.
-    let all_slow = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let all_slow = t
+        .builder()
         .slow_statement_threshold(Some(Duration::ZERO))
         .connect()
         .await
@@ -371,8 +371,8 @@ async fn statements_over_the_threshold_are_logged_at_warn() {
     assert!(slow[0].field("elapsed_ms").is_some());
 
     // No statement takes an hour: none is logged; nor without a threshold.
-    let never_slow = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let never_slow = t
+        .builder()
         .slow_statement_threshold(Some(Duration::from_secs(3600)))
         .connect()
         .await

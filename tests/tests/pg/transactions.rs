@@ -15,8 +15,7 @@ async fn count(db: &impl Executor) -> i64 {
 
 /// A pool of exactly one connection on the test's database.
 async fn single(t: &TestDatabase) -> Database {
-    Database::builder(t.admin_url())
-        .dbname(t.name())
+    t.builder()
         .max_connections(1)
         .wait_timeout(Duration::from_secs(5))
         .connect()
@@ -331,11 +330,7 @@ async fn prepared_statements_stay_with_their_connection() {
 }
 
 async fn users_db_conn(t: &TestDatabase) -> Database {
-    Database::builder(t.admin_url())
-        .dbname(t.name())
-        .connect()
-        .await
-        .unwrap()
+    t.builder().connect().await.unwrap()
 }
 
 /// Set in the child process of [`echo_prints_each_statement_its_rows_and_no_value`].
@@ -346,12 +341,7 @@ async fn echo_prints_each_statement_its_rows_and_no_value() {
     if std::env::var_os(ECHO_CHILD).is_some() {
         // The child: echo on, output going to the real stderr (--nocapture).
         let t = users_db().await;
-        let db = Database::builder(t.admin_url())
-            .dbname(t.name())
-            .echo(true)
-            .connect()
-            .await
-            .unwrap();
+        let db = t.builder().echo(true).connect().await.unwrap();
         add_users(&db, &["secret-name-42"]).await;
         assert_eq!(count(&db).await, 1);
         // A session's flush reports the rows of its multi-row insert.

@@ -164,12 +164,7 @@ async fn composites_round_trip_and_filter() {
 /// A new pool on the test's database: the driver keeps each type's attributes per connection,
 /// so after an `ALTER TYPE` only a new connection sees the new ones.
 async fn fresh(t: &orm_testing::TestDatabase) -> Database {
-    Database::builder(t.admin_url())
-        .dbname(t.name())
-        .max_connections(1)
-        .connect()
-        .await
-        .unwrap()
+    t.builder().max_connections(1).connect().await.unwrap()
 }
 
 /// The same struct read from a type that has other attributes: typed errors, never a value
@@ -298,8 +293,8 @@ async fn the_unnamed_statement_mode_reads_and_sends_composites() {
     let t = test_database().await.unwrap();
     t.create_all(&[Customer::TABLE]).await.unwrap();
     let c = t.fetch_one(insert(&customer())).await.unwrap();
-    let db = Database::builder(t.admin_url())
-        .dbname(t.name())
+    let db = t
+        .builder()
         .max_connections(1)
         .statement_mode(orm_postgres::StatementMode::Unnamed)
         .connect()

@@ -348,8 +348,8 @@ async fn operators_filter_and_functions_aggregate() {
 #[tokio::test]
 async fn ranges_and_multiranges_are_parameters_in_the_unnamed_mode() {
     let t = setup().await;
-    let db = orm_postgres::Database::builder(t.admin_url())
-        .dbname(t.name())
+    let db = t
+        .builder()
         .max_connections(2)
         .statement_mode(orm_postgres::StatementMode::Unnamed)
         .connect()

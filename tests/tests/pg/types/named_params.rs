@@ -147,12 +147,7 @@ async fn a_type_changed_under_its_name_is_looked_up_again() {
     );
 
     // By another client: `types_changed` says so.
-    let other = Database::builder(t.admin_url())
-        .dbname(t.name())
-        .max_connections(1)
-        .connect()
-        .await
-        .unwrap();
+    let other = t.builder().max_connections(1).connect().await.unwrap();
     other
         .batch_execute(&format!(
             "DROP TABLE nt_slots; DROP TYPE nt_slot; DROP TYPE nt_phase; {TYPES}"

@@ -1,0 +1,246 @@
+//! One table of both schemas compared: its columns (added, dropped, altered; generated ones
+//! dropped and added again when their expression or a column they read changes), foreign
+//! keys, unique, check and exclusion constraints and indexes (matched by what they are, not by
+//! name), comment and partitioning.
+
+use std::collections::BTreeMap;
+
+use super::{Plan, suggest_column_renames};
+use crate::expr::normalize_expr;
+use crate::op::Op;
+use crate::schema::{Column, ForeignKey, Index, Table};
+
+fn same_expr(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a == b || normalize_expr(a) == normalize_expr(b),
+        _ => false,
+    }
+}
+
+/// Whether two columns (of the same name) differ in anything `ALTER COLUMN` changes.
+fn same_column(a: &Column, b: &Column) -> bool {
+    a.data_type == b.data_type
+        && a.nullable == b.nullable
+        && same_expr(a.default.as_deref(), b.default.as_deref())
+        && a.identity == b.identity
+        && a.collation == b.collation
+        && a.comment == b.comment
+}
+
+fn fk_signature(fk: &ForeignKey) -> impl Ord + '_ {
+    (
+        &fk.columns,
+        &fk.references,
+        &fk.referenced_columns,
+        format!("{:?}{:?}", fk.on_delete, fk.on_update),
+        fk.deferrable,
+        fk.initially_deferred,
+    )
+}
+
+fn index_signature(i: &Index) -> (bool, String, Vec<String>, Vec<String>, Option<String>) {
+    (
+        i.unique,
+        i.method.clone(),
+        i.keys.iter().map(|k| normalize_expr(k)).collect(),
+        i.include.clone(),
+        i.predicate.as_deref().map(normalize_expr),
+    )
+}
+
+/// Items of `from` and `to` matched by signature: what goes (in `from` only) and what comes
+/// (in `to` only). Duplicates count.
+fn unmatched<'a, T, K: Ord>(
+    from: impl Iterator<Item = &'a T>,
+    to: impl Iterator<Item = &'a T>,
+    key: impl Fn(&'a T) -> K,
+) -> (Vec<&'a T>, Vec<&'a T>) {
+    let mut pool: BTreeMap<K, Vec<&'a T>> = BTreeMap::new();
+    for f in from {
+        pool.entry(key(f)).or_default().push(f);
+    }
+    let mut added = Vec::new();
+    for t in to {
+        match pool.get_mut(&key(t)).and_then(Vec::pop) {
+            Some(_) => {}
+            None => added.push(t),
+        }
+    }
+    let gone = pool.into_values().flatten().collect();
+    (gone, added)
+}
+
+pub(super) fn diff_table(
+    f: &Table,
+    t: &Table,
+    plan: &mut Plan,
+    warnings: &mut Vec<String>,
+    suggestions: &mut Vec<String>,
+) {
+    let name = &t.name;
+    // Columns.
+    let mut added = Vec::new();
+    let mut dropped = Vec::new();
+    // A generated column's expression cannot be altered, nor the type of a column it reads:
+    // when either changes, it is dropped first and added again after the other columns change.
+    let retyped = t.columns.iter().any(|c| {
+        f.column(&c.name)
+            .is_some_and(|o| o.data_type != c.data_type || o.collation != c.collation)
+    });
+    for c in &t.columns {
+        match f.column(&c.name) {
+            None => added.push(c),
+            Some(old)
+                if !same_expr(old.generated.as_deref(), c.generated.as_deref())
+                    || (retyped && old.generated.is_some() && c.generated.is_some()) =>
+            {
+                plan.drop_constraints.push(Op::DropColumn {
+                    table: name.clone(),
+                    column: old.clone(),
+                });
+                added.push(c);
+            }
+            Some(old) if !same_column(old, c) => plan.columns.push(Op::AlterColumn {
+                table: name.clone(),
+                from: old.clone(),
+                to: c.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for c in &f.columns {
+        if t.column(&c.name).is_none() {
+            dropped.push(c);
+        }
+    }
+    for c in &added {
+        plan.columns.push(Op::AddColumn {
+            table: name.clone(),
+            column: (*c).clone(),
+        });
+    }
+    for c in &dropped {
+        warnings.push(format!("drop column {name}.{} loses its data", c.name));
+        plan.drop_columns.push(Op::DropColumn {
+            table: name.clone(),
+            column: (*c).clone(),
+        });
+    }
+    suggest_column_renames(name, &dropped, &added, warnings, suggestions);
+
+    // Primary key.
+    let pk_cols = |t: &Table| t.primary_key.as_ref().map(|k| k.columns.clone());
+    if pk_cols(f) != pk_cols(t) {
+        if let Some(key) = &f.primary_key {
+            plan.drop_constraints.push(Op::DropPrimaryKey {
+                table: name.clone(),
+                key: key.clone(),
+            });
+        }
+        if let Some(key) = &t.primary_key {
+            plan.add_constraints.push(Op::AddPrimaryKey {
+                table: name.clone(),
+                key: key.clone(),
+            });
+        }
+    }
+
+    // Foreign keys.
+    let (gone, new) = unmatched(
+        f.foreign_keys.values(),
+        t.foreign_keys.values(),
+        fk_signature,
+    );
+    for key in gone {
+        plan.drop_keys.push(Op::DropForeignKey {
+            table: name.clone(),
+            key: key.clone(),
+        });
+    }
+    for key in new {
+        plan.add_keys.push(Op::AddForeignKey {
+            table: name.clone(),
+            key: key.clone(),
+        });
+    }
+
+    // Unique and check constraints.
+    let (gone, new) = unmatched(f.uniques.values(), t.uniques.values(), |u| {
+        u.columns.clone()
+    });
+    for unique in gone {
+        plan.drop_constraints.push(Op::DropUnique {
+            table: name.clone(),
+            unique: unique.clone(),
+        });
+    }
+    for unique in new {
+        plan.add_constraints.push(Op::AddUnique {
+            table: name.clone(),
+            unique: unique.clone(),
+        });
+    }
+    let (gone, new) = unmatched(f.checks.values(), t.checks.values(), |c| {
+        normalize_expr(&c.definition)
+    });
+    for check in gone {
+        plan.drop_constraints.push(Op::DropCheck {
+            table: name.clone(),
+            check: check.clone(),
+        });
+    }
+    for check in new {
+        plan.add_constraints.push(Op::AddCheck {
+            table: name.clone(),
+            check: check.clone(),
+        });
+    }
+
+    let (gone, new) = unmatched(f.exclusions.values(), t.exclusions.values(), |x| {
+        x.definition.clone()
+    });
+    for exclusion in gone {
+        plan.drop_constraints.push(Op::DropExclusion {
+            table: name.clone(),
+            exclusion: exclusion.clone(),
+        });
+    }
+    for exclusion in new {
+        plan.add_constraints.push(Op::AddExclusion {
+            table: name.clone(),
+            exclusion: exclusion.clone(),
+        });
+    }
+
+    // Indexes.
+    let (gone, new) = unmatched(f.indexes.values(), t.indexes.values(), index_signature);
+    for index in gone {
+        plan.drop_constraints.push(Op::DropIndex {
+            table: name.clone(),
+            index: index.clone(),
+            concurrently: false,
+        });
+    }
+    for index in new {
+        plan.add_constraints.push(Op::CreateIndex {
+            table: name.clone(),
+            index: index.clone(),
+            concurrently: false,
+        });
+    }
+
+    if f.comment != t.comment {
+        plan.comments.push(Op::SetTableComment {
+            table: name.clone(),
+            from: f.comment.clone(),
+            to: t.comment.clone(),
+        });
+    }
+    if f.partition_by != t.partition_by || f.partition_of != t.partition_of {
+        warnings.push(format!(
+            "table {name} changes its partitioning, which ALTER TABLE cannot do: \
+             write this step by hand"
+        ));
+    }
+}
