@@ -374,7 +374,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         for e in group {
             let t = typed_ref::<T>(e)?;
             let mut inner = t.write_for(FLUSH)?;
-            inner.snapshot = None;
+            inner.snapshot_spent();
             t.set_queued(false);
             inner.value.after_update(columns, ctx)?;
         }
@@ -398,7 +398,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             }
         }
         if t.status() == Status::Persistent && inner.snapshot.is_none() {
-            inner.snapshot = Some(Arc::new(inner.value.copy_columns()));
+            inner.snapshot = Some(inner.take_snapshot());
         }
         Ok(())
     }
@@ -452,7 +452,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             uow.map_remove(&t);
             t.set_status(Status::Detached);
             t.set_queued(false);
-            inner.snapshot = None;
+            inner.drop_snapshots();
             inner.value.after_delete(ctx)?;
         }
         Ok(())

@@ -265,9 +265,27 @@ async fn changing_a_subtype_column_updates_only_that_column(db: Database) {
         async { s.commit().await }
     )
     .unwrap();
+    // Another column of the same object after that flush: only it is written (the snapshot
+    // the session refreshes in place has the flushed budget).
+    if let Employee::Manager(m) = &mut *ann.write() {
+        m.name = "anna".into();
+    }
+    assert_queries!(
+        s,
+        [
+            "BEGIN*",
+            r#"UPDATE "employees" SET "name" = "orm_v"."v0" FROM *"#,
+            "COMMIT"
+        ],
+        async { s.commit().await }
+    )
+    .unwrap();
 
     let managers: Vec<Manager> = db.fetch_all(select::<Manager>()).await.unwrap();
-    assert_eq!(managers[0].budget, 250);
+    assert_eq!(
+        (managers[0].name.as_str(), managers[0].budget),
+        ("anna", 250)
+    );
     // The enum hands `audit_update` to the variant, with the variant's old values (other
     // tests of this binary may record their own changes beside it).
     let seen = orm_tests::inherit::BUDGET_CHANGES.lock().unwrap().clone();

@@ -70,3 +70,86 @@ async fn flush_updates_only_changed_columns_of_changed_objects() {
         1
     );
 }
+
+/// After a flush, the next changes are compared with what that flush wrote (the session
+/// refreshes its spent snapshot in place): a column written by the first flush and not
+/// touched since is not written again, and a value set back to the flushed one is no change.
+#[tokio::test]
+async fn changes_after_a_flush_are_compared_with_what_it_wrote() {
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    s.add(User::named("spare0"));
+    s.commit().await.unwrap();
+    let u = s
+        .one(select::<User>().filter(User::name.eq("spare0")))
+        .await
+        .unwrap();
+
+    // First flush: two columns.
+    {
+        let mut w = u.write();
+        w.name = "spare1".into();
+        w.email = Some("first@x.y".into());
+    }
+    s.commit().await.unwrap();
+    // Another writer changes both columns the first flush wrote.
+    t.execute(
+        update::<User>()
+            .set(User::name, "other".to_string())
+            .set(User::email, Some("other@x.y".to_string()))
+            .filter(User::name.eq("spare1")),
+    )
+    .await
+    .unwrap();
+    // Second flush: one other column only.
+    u.write().age = 7;
+    assert!(u.is_modified());
+    let before = t.statement_count();
+    s.commit().await.unwrap();
+    assert!(t.statement_count() > before, "the change of age was sent");
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM s_user WHERE name = 'other' AND email = 'other@x.y' AND age = 7"
+        )
+        .await,
+        1,
+        "only age was written by the second flush"
+    );
+
+    // Set back to the flushed value: no change.
+    u.write().age = 8;
+    u.write().age = 7;
+    assert!(!u.is_modified());
+
+    // From a value to NULL and back, each flushed.
+    u.write().email = None;
+    s.commit().await.unwrap();
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM s_user WHERE name = 'other' AND email IS NULL"
+        )
+        .await,
+        1
+    );
+    u.write().email = Some("first@x.y".into());
+    assert!(u.is_modified());
+    s.commit().await.unwrap();
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM s_user WHERE name = 'other' AND email = 'first@x.y' AND age = 7"
+        )
+        .await,
+        1
+    );
+
+    // A change rolled back after a flush in the same transaction: the object has the flushed
+    // values again, and is not modified.
+    u.write().age = 9;
+    s.flush().await.unwrap();
+    u.write().age = 10;
+    s.rollback().await.unwrap();
+    assert_eq!(u.read().age, 7);
+}
