@@ -10,9 +10,11 @@
 //! the ratio measures the client. See `orm_bench::session` for the schema and both sides' code.
 //! 1. **insert** 100,000 new objects (`name text, email text` (half null), `age integer, score
 //!    bigint`, key `bigserial`): ORM: a fresh `db.session()` (default options), `s.add_all(v)`,
-//!    `s.commit()` — `BEGIN`, one `INSERT ... SELECT ... FROM unnest($1::TEXT[], ...) WITH
-//!    ORDINALITY ... ORDER BY ... RETURNING "id"`, `COMMIT`, the generated keys written into the
-//!    tracked objects. Raw: `BEGIN`, the same statement with the columns as `Vec` arrays
+//!    `s.commit()` — `BEGIN`, the keys from the sequence (`SELECT nextval(...) FROM
+//!    generate_series(1, n)`), a binary `COPY` with them (from the session's `COPY` threshold,
+//!    1,000 objects; below it one `INSERT ... SELECT ... FROM unnest($1::TEXT[], ...) WITH
+//!    ORDINALITY ... ORDER BY ... RETURNING "id"`), `COMMIT`, the generated keys written into
+//!    the tracked objects. Raw: `BEGIN`, that `INSERT` with the columns as `Vec` arrays
 //!    borrowed from the structs, the returned keys written into the structs, `COMMIT`. Timed:
 //!    everything from the `Vec` of structs to the dropped results (session included); untimed:
 //!    building the input `Vec` and `TRUNCATE` between inserts. Reported as rows/s too; the
@@ -45,7 +47,8 @@
 //!
 //! Before timing, in quick mode too: the hand-written statements are the ORM's text; both
 //! inserts write exactly the objects (values, keys written back, the table's rows) and the
-//! ORM's takes 3 statements (`BEGIN`, `INSERT`, `COMMIT`); both flushes leave the new values in
+//! ORM's takes 4 statements (`BEGIN`, keys, `COPY`, `COMMIT`; 3 below the `COPY` threshold);
+//! both flushes leave the new values in
 //! the table and the ORM's takes exactly 1 statement for N objects with the same 2 changed
 //! columns, for every N and with 10,000 objects tracked; both loads return the same 10,000 rows
 //! and the ORM's takes 3 statements (`Database::statement_count`).
@@ -464,7 +467,8 @@ async fn run(
     );
     missed.extend(print_rates(&insert, rows, insert_config.quick));
     println!(
-        "statements per insert: ORM {} (BEGIN, INSERT, COMMIT), raw 3 (checked before timing: \
+        "statements per insert: ORM {} (BEGIN, INSERT, COMMIT; or from the session's COPY \
+         threshold BEGIN, keys from the sequence, COPY, COMMIT), raw 3 (checked before timing: \
          the same rows in the table, the keys written back)",
         counts.insert
     );

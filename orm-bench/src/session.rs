@@ -7,10 +7,13 @@
 //!   loads; `session_new_users`, the same columns, emptied between inserts (autovacuum off:
 //!   it is truncated anyway).
 //! - **Insert** ([`orm_insert`] / [`raw_insert`]): `s.add_all(objects)` and `s.commit()` in a
-//!   fresh session (`BEGIN`, one `INSERT ... SELECT ... FROM unnest(...) WITH ORDINALITY ...
-//!   RETURNING "id"`, `COMMIT`) against one transaction on the raw connection running
-//!   [`RAW_INSERT_SQL`] with the columns as `Vec` arrays, the returned keys written back into
-//!   the structs.
+//!   fresh session against one transaction on the raw connection running [`RAW_INSERT_SQL`]
+//!   with the columns as `Vec` arrays, the returned keys written back into the structs. The
+//!   ORM sends `BEGIN`, one `INSERT ... SELECT ... FROM unnest(...) WITH ORDINALITY ...
+//!   RETURNING "id"`, `COMMIT` below the session's `COPY` threshold
+//!   ([`SessionOptions::DEFAULT_COPY_THRESHOLD`] objects); from there, `BEGIN`, the keys taken
+//!   from the sequence (`SELECT nextval(...) FROM generate_series(1, n)`), a binary `COPY` with
+//!   them, `COMMIT`.
 //! - **Flush** ([`orm_flush`] / [`raw_flush`]): two columns (`age`, `score`) of every object
 //!   changed, then `s.flush()` (one `UPDATE ... FROM unnest(...)`), against the same change
 //!   made to plain structs and [`RAW_UPDATE_SQL`] with the new values and keys as arrays.
@@ -257,8 +260,9 @@ async fn new_users_in_db(raw: &Raw) -> Result<Vec<NewUser>, BoxError> {
 
 /// Checks both inserts of `n` objects: every object inserted once with its values, its key
 /// written back (into the struct, or the tracked object, now persistent), the table holding
-/// exactly those rows; the ORM in 3 statements (`BEGIN`, one `INSERT`, `COMMIT`), which it
-/// returns. Leaves the table empty.
+/// exactly those rows; the ORM in 3 statements (`BEGIN`, one `INSERT`, `COMMIT`), or 4 from the
+/// session's `COPY` threshold on (`BEGIN`, the keys, `COPY`, `COMMIT`), which it returns.
+/// Leaves the table empty.
 pub async fn check_insert(env: &Env, n: usize) -> Result<u64, BoxError> {
     let input = new_users(n);
 
@@ -277,10 +281,15 @@ pub async fn check_insert(env: &Env, n: usize) -> Result<u64, BoxError> {
     check_inserted("raw", &input, raw, new_users_in_db(&env.raw).await?)?;
     truncate_new_users(&env.raw).await?;
 
-    if statements != 3 {
+    let expected = if n >= SessionOptions::DEFAULT_COPY_THRESHOLD {
+        (4, "BEGIN, the keys from the sequence, COPY, COMMIT")
+    } else {
+        (3, "BEGIN, one INSERT, COMMIT")
+    };
+    if statements != expected.0 {
         return Err(format!(
-            "the ORM sent {statements} statements to insert {n} objects (expected 3: BEGIN, \
-             one INSERT, COMMIT)"
+            "the ORM sent {statements} statements to insert {n} objects (expected {}: {})",
+            expected.0, expected.1
         )
         .into());
     }

@@ -28,13 +28,29 @@ use crate::model::Model;
 /// writes (generated keys and generated columns are left to the server), in
 /// [`Model::insert_values`] order.
 pub fn copy_in_sql(table: &Table) -> Result<String> {
+    copy_in_sql_keyed(table, None)
+}
+
+/// [`copy_in_sql`] with `key`, a generated key column whose values the rows carry (the
+/// session's flush takes them from the key's sequence first), written before the insert
+/// columns.
+pub fn copy_in_sql_keyed(table: &Table, key: Option<&'static ColumnDef>) -> Result<String> {
     single_table(table)?;
     let mut w = SqlWriter::new();
     w.push("COPY ");
     w.push_qualified(table.schema, table.name);
-    write_columns(&mut w, table.insert_columns());
+    write_columns(&mut w, copied_columns(table, key));
     w.push(" FROM STDIN (FORMAT binary)");
     Ok(w.finish()?.0)
+}
+
+/// The columns a `COPY … FROM STDIN` writes: `key` (see [`copy_in_sql_keyed`]), then the insert
+/// columns.
+fn copied_columns<'t>(
+    table: &'t Table,
+    key: Option<&'static ColumnDef>,
+) -> impl Iterator<Item = &'static ColumnDef> + 't {
+    key.into_iter().chain(table.insert_columns())
 }
 
 /// `COPY table (every column) TO STDOUT (FORMAT binary)`: whole rows, in the model's column
@@ -95,7 +111,12 @@ fn single_table(table: &Table) -> Result<()> {
 /// columns [`copy_in_sql`] writes, which the binary format needs (a user-defined enum's type
 /// exists only on the server).
 pub fn insert_types_sql(table: &Table) -> Result<String> {
-    select_none(table, table.insert_columns())
+    insert_types_sql_keyed(table, None)
+}
+
+/// [`insert_types_sql`] for [`copy_in_sql_keyed`]'s columns.
+pub fn insert_types_sql_keyed(table: &Table, key: Option<&'static ColumnDef>) -> Result<String> {
+    select_none(table, copied_columns(table, key))
 }
 
 /// `SELECT (every column) FROM table LIMIT 0`: the types of the columns [`copy_out_sql`] reads.
@@ -160,6 +181,17 @@ pub fn write_row(
     types: &[Type],
     values: &[&(dyn ToSql + Sync)],
 ) -> Result<()> {
+    write_keyed_row(buf, table, None, types, values)
+}
+
+/// [`write_row`] of a row of [`copy_in_sql_keyed`]: `values` (and `types`) start with `key`'s.
+pub fn write_keyed_row(
+    buf: &mut BytesMut,
+    table: &Table,
+    key: Option<&'static ColumnDef>,
+    types: &[Type],
+    values: &[&(dyn ToSql + Sync)],
+) -> Result<()> {
     if values.len() != types.len() {
         return Err(Error::invalid_statement(format!(
             "a COPY row of `{}` has {} values for {} columns",
@@ -174,7 +206,7 @@ pub fn write_row(
         let at = buf.len();
         buf.put_i32(0);
         let encoded = value.to_sql_checked(ty, buf).map_err(|source| {
-            let column = table.insert_columns().nth(i).map_or("?", |c| c.name);
+            let column = copied_columns(table, key).nth(i).map_or("?", |c| c.name);
             Error::from(ErrorKind::CopyEncode {
                 model: table.model,
                 column,
@@ -188,7 +220,7 @@ pub fn write_row(
                 i32::try_from(len).map_err(|_| {
                     Error::from(ErrorKind::CopyEncode {
                         model: table.model,
-                        column: table.insert_columns().nth(i).map_or("?", |c| c.name),
+                        column: copied_columns(table, key).nth(i).map_or("?", |c| c.name),
                         source: "value larger than 2 GiB".into(),
                     })
                 })?
@@ -211,6 +243,12 @@ pub trait CopyRows: Send {
     /// Whether there are no rows.
     fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// A generated key column the rows carry a value of, written before the insert columns
+    /// (see [`copy_in_sql_keyed`]); `None` (the default): the insert columns only.
+    fn key(&self) -> Option<&'static ColumnDef> {
+        None
     }
 
     /// Appends the next rows with [`write_row`] until `buf` holds at least `chunk` bytes or

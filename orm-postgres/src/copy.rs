@@ -21,7 +21,7 @@ use orm_core::copy::CopyRows;
 use crate::acquire::sealed::ConnRef;
 use crate::conn::{Conn, StreamState};
 use crate::types::domain_base;
-use crate::{BoxError, Decode, Model, Result, Table};
+use crate::{BoxError, ColumnDef, Decode, Model, Result, Table};
 
 /// The types of `sql`'s result columns, domains replaced by their base types (a domain value is
 /// sent and received as its base type).
@@ -46,9 +46,15 @@ struct CopyWriter<'c> {
 }
 
 impl<'c> CopyWriter<'c> {
-    /// Starts the copy of `table`'s insert columns.
-    async fn start(conn: &'c Conn, table: &'static Table, copy_sql: &str) -> Result<Self> {
-        let types = column_types(conn, &orm_core::copy::insert_types_sql(table)?).await?;
+    /// Starts the copy of `table`'s insert columns (after `key`'s, when given).
+    async fn start(
+        conn: &'c Conn,
+        table: &'static Table,
+        key: Option<&'static ColumnDef>,
+        copy_sql: &str,
+    ) -> Result<Self> {
+        let types_sql = orm_core::copy::insert_types_sql_keyed(table, key)?;
+        let types = column_types(conn, &types_sql).await?;
         let stmt = conn.prepare(copy_sql).await?;
         let sink = conn
             .obj()?
@@ -109,7 +115,7 @@ impl Conn {
     /// `COPY table FROM STDIN (FORMAT binary)` of `rows`; returns the number of rows copied.
     /// Inside a transaction, a failed copy fails the transaction (as the server does).
     pub(crate) async fn copy_in(&self, rows: &mut dyn CopyRows) -> Result<u64> {
-        self.run_copy(rows.table(), move |mut writer| async move {
+        self.run_copy(rows.table(), rows.key(), move |mut writer| async move {
             writer.rows(rows).await?;
             writer.finish().await
         })
@@ -121,7 +127,7 @@ impl Conn {
         &self,
         rows: S,
     ) -> Result<u64> {
-        self.run_copy(M::TABLE, move |mut writer| async move {
+        self.run_copy(M::TABLE, None, move |mut writer| async move {
             pin_mut!(rows);
             while let Some(row) = rows.next().await {
                 writer.row(&row).await?;
@@ -131,15 +137,21 @@ impl Conn {
         .await
     }
 
-    /// Starts a copy into `table` and lets `write` send the rows and finish it.
-    async fn run_copy<'c, F, Fut>(&'c self, table: &'static Table, write: F) -> Result<u64>
+    /// Starts a copy into `table` (`key` first, when given) and lets `write` send the rows and
+    /// finish it.
+    async fn run_copy<'c, F, Fut>(
+        &'c self,
+        table: &'static Table,
+        key: Option<&'static ColumnDef>,
+        write: F,
+    ) -> Result<u64>
     where
         F: FnOnce(CopyWriter<'c>) -> Fut,
         Fut: std::future::Future<Output = Result<u64>>,
     {
-        let copy_sql = orm_core::copy::copy_in_sql(table)?;
+        let copy_sql = orm_core::copy::copy_in_sql_keyed(table, key)?;
         self.ready().await?;
-        let run = async { write(CopyWriter::start(self, table, &copy_sql).await?).await };
+        let run = async { write(CopyWriter::start(self, table, key, &copy_sql).await?).await };
         let result = self
             .tracked(&copy_sql, std::pin::pin!(run), |n| Some(*n))
             .await;

@@ -32,6 +32,9 @@ pub struct FlushJob {
     /// The rows of a binary `COPY … FROM STDIN` (then `query` is the `COPY` statement, with no
     /// parameters): send them with it, and [`check`](Self::check) the count it reports.
     pub copy: Option<Box<dyn CopyRows>>,
+    /// A statement to run to its end first (its rows to its sink, its count checked): the
+    /// keys a `COPY` of new objects writes, taken from their sequence.
+    pub before: Option<Box<FlushJob>>,
     expect: Option<ExpectedRows>,
 }
 
@@ -41,6 +44,7 @@ impl std::fmt::Debug for FlushJob {
             .field("sql", &self.query.sql)
             .field("returns_rows", &self.sink.is_some())
             .field("copy_rows", &self.copy.as_ref().map(|c| c.len()))
+            .field("before", &self.before)
             .finish()
     }
 }
@@ -51,6 +55,7 @@ impl FlushJob {
             query,
             sink: None,
             copy: None,
+            before: None,
             expect,
         }
     }
@@ -64,9 +69,13 @@ impl FlushJob {
             operation: "COPY",
         };
         Ok(FlushJob {
-            query: CompiledQuery::new(crate::copy::copy_in_sql(table)?, Vec::new()),
+            query: CompiledQuery::new(
+                crate::copy::copy_in_sql_keyed(table, rows.key())?,
+                Vec::new(),
+            ),
             sink: None,
             copy: Some(rows),
+            before: None,
             expect: Some(expect),
         })
     }
@@ -76,8 +85,15 @@ impl FlushJob {
             query,
             sink: Some(sink),
             copy: None,
+            before: None,
             expect: None,
         }
+    }
+
+    /// Runs `first` to its end before this statement.
+    pub(crate) fn after(mut self, first: FlushJob) -> Self {
+        self.before = Some(Box::new(first));
+        self
     }
 
     /// Checks the number of rows too (of a statement that returns rows).
@@ -112,7 +128,8 @@ pub enum Outcome {
 }
 
 /// When the flush inserts a table's new objects with binary `COPY` instead of `INSERT`: only
-/// when they need nothing back from the server (no generated column), and then for a batch of
+/// when they need nothing back from the server (no generated column) or only an integer
+/// identity or `serial` key (taken from its sequence first), and then for a batch of
 /// at least `threshold` objects, or for a model `UnitOfWork::add_all_copy` asked it for.
 #[derive(Debug, Clone, Default)]
 pub struct CopyPolicy {

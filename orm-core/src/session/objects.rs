@@ -109,14 +109,19 @@ impl UnitOfWork {
     /// goes by `COPY`, in one statement per dependency level. Objects reached through their
     /// relationships are added as by [`add`](Self::add), and inserted as usual.
     ///
-    /// `COPY` returns nothing: a model with server-generated columns (an identity key, a
-    /// `#[model(generated)]` column) is refused with
-    /// [`CopyNeedsReturning`](crate::ErrorKind::CopyNeedsReturning), nothing added.
+    /// `COPY` returns nothing. An integer identity or `serial` key that is the model's only
+    /// server-generated column is taken from its sequence first (one `SELECT nextval(…)` for
+    /// all the objects) and copied with the rows; a model with other server-generated columns
+    /// (a `#[model(generated)]` default, a computed column, a composite generated key) is
+    /// refused with [`CopyNeedsReturning`](crate::ErrorKind::CopyNeedsReturning), nothing
+    /// added.
     pub fn add_all_copy<T: Persist>(
         &mut self,
         objects: impl IntoIterator<Item = T>,
     ) -> Result<Vec<Tracked<T>>> {
-        crate::copy::check_copyable(T::TABLE)?;
+        if super::flush::sequence_key_column(T::TABLE).is_none() {
+            crate::copy::check_copyable(T::TABLE)?;
+        }
         let model = std::any::TypeId::of::<T>();
         if !self.copy.requested.contains(&model) {
             self.copy.requested.push(model);

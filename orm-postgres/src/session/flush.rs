@@ -259,13 +259,11 @@ impl Session {
 /// Runs a step's statements pipelined on the connection and checks their row counts.
 async fn run_jobs(conn: &Conn, jobs: &mut [FlushJob]) -> Result<()> {
     let runs = jobs.iter_mut().map(|job| async move {
-        if let Some(rows) = job.copy.as_mut() {
-            return conn.copy_in(&mut **rows).await;
+        if let Some(first) = job.before.as_mut() {
+            let n = run_job(conn, first).await?;
+            first.check(n)?;
         }
-        match job.sink.as_mut() {
-            Some(sink) => conn.for_each_row(&job.query, &mut **sink).await,
-            None => conn.execute(&job.query).await,
-        }
+        run_job(conn, job).await
     });
     let outcomes: Vec<Result<u64>> = futures_util::future::join_all(runs).await;
     let mut first_error = None;
@@ -282,4 +280,15 @@ async fn run_jobs(conn: &Conn, jobs: &mut [FlushJob]) -> Result<()> {
         }
     }
     first_error.map_or(Ok(()), Err)
+}
+
+/// Runs one statement of a step (not its [`before`](FlushJob::before)): its count.
+async fn run_job(conn: &Conn, job: &mut FlushJob) -> Result<u64> {
+    if let Some(rows) = job.copy.as_mut() {
+        return conn.copy_in(&mut **rows).await;
+    }
+    match job.sink.as_mut() {
+        Some(sink) => conn.for_each_row(&job.query, &mut **sink).await,
+        None => conn.execute(&job.query).await,
+    }
 }

@@ -43,9 +43,13 @@ impl Session {
     /// persistent and in the identity map; hooks and validators run; a constraint violation
     /// is the same typed error and needs the same rollback.
     ///
-    /// `COPY` returns nothing, so `M`'s keys must be set by the application: a model with
-    /// server-generated columns (an identity key, `#[model(generated)]`) is refused with
-    /// [`CopyNeedsReturning`](crate::ErrorKind::CopyNeedsReturning), nothing added.
+    /// `COPY` returns nothing. An integer identity or `serial` key that is `M`'s only
+    /// server-generated column is taken from its sequence first (one
+    /// `SELECT nextval(…) FROM generate_series(1, n)` for all the objects, the keys written
+    /// into them) and copied with the rows. A model with other server-generated columns (a
+    /// `#[model(generated)]` default, a computed column, a composite generated key) is refused
+    /// with [`CopyNeedsReturning`](crate::ErrorKind::CopyNeedsReturning), nothing added. A
+    /// trigger that rewrites the copied key is not seen by the session.
     ///
     /// ```no_run
     /// # use orm_postgres::prelude::*;

@@ -16,7 +16,13 @@ pub struct SessionOptions {
     pub tx: TxOptions,
     /// The smallest batch of new objects of one table that the flush inserts with binary
     /// `COPY … FROM STDIN` instead of `INSERT`, when they need nothing back from the server
-    /// (no generated column: keys set by the application, no server-generated values);
+    /// (keys set by the application, no server-generated values) or only an integer identity
+    /// or `serial` key, which is then taken from its sequence first (one
+    /// `SELECT nextval(…) FROM generate_series(1, n)` round trip, the keys written into the
+    /// objects, then the `COPY` with the keys). A key column whose sequence the server does not
+    /// know (`pg_get_serial_sequence` finds none: a default from a sequence the column does not
+    /// own) fails that flush with an error saying so, nothing written: set `None` for such a
+    /// table;
     /// `None`: never on its own ([`Session::add_all_copy`](crate::Session::add_all_copy)
     /// still asks for it). Default [`DEFAULT_COPY_THRESHOLD`](Self::DEFAULT_COPY_THRESHOLD).
     /// Identity map, statuses, hooks and errors are those of an `INSERT`.

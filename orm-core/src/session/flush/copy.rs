@@ -1,28 +1,55 @@
 //! New objects of one table written with binary `COPY` instead of `INSERT` (see
 //! [`CopyPolicy`](crate::session::job::CopyPolicy)): [`CopyGroup`], the [`CopyRows`] the driver
 //! sends, each object read-locked while its row is encoded.
+//!
+//! Objects whose only server-written column is an integer key with a sequence (an identity or
+//! `serial` key) go by `COPY` too: a first statement takes their keys from the sequence
+//! ([`allocate_keys`]: `nextval` once per object, in one round trip) and writes them into the
+//! objects, then the `COPY` carries them ([`CopyGroup::keyed`]).
 
+use std::any::Any;
 use std::sync::Arc;
 
 use bytes::BytesMut;
 use postgres_types::{ToSql, Type};
 
 use super::FLUSH;
-use crate::copy::{CopyRows, reuse, write_row};
-use crate::error::Result;
-use crate::meta::Table;
+use crate::compile::{CompiledQuery, SqlWriter};
+use crate::copy::{CopyRows, reuse, write_keyed_row};
+use crate::error::{Error, Result};
+use crate::load::{RowAccess, RowSink};
+use crate::meta::{ColumnDef, Table};
+use crate::row::Row;
+use crate::session::job::{ExpectedRows, FlushJob};
 use crate::session::persist::Persist;
 use crate::session::state::Entry;
+use crate::types::{ColumnType, param};
 
 /// The new objects of model `T` of one flush step, as the rows of a `COPY`.
 pub(crate) struct CopyGroup<T: Persist> {
     entries: Vec<Arc<Entry<T>>>,
+    /// The key column whose values the rows carry (see [`CopyGroup::keyed`]).
+    key: Option<usize>,
     next: usize,
 }
 
 impl<T: Persist> CopyGroup<T> {
+    /// The objects' insert columns.
     pub(crate) fn new(entries: Vec<Arc<Entry<T>>>) -> Self {
-        CopyGroup { entries, next: 0 }
+        CopyGroup {
+            entries,
+            key: None,
+            next: 0,
+        }
+    }
+
+    /// The objects' key column `key` (set by [`allocate_keys`]), then their insert columns.
+    pub(crate) fn keyed(entries: Vec<Arc<Entry<T>>>, key: usize) -> Self {
+        CopyGroup {
+            entries,
+            key: Some(key),
+            next: 0,
+        }
     }
 }
 
@@ -35,7 +62,12 @@ impl<T: Persist> CopyRows for CopyGroup<T> {
         self.entries.len()
     }
 
+    fn key(&self) -> Option<&'static ColumnDef> {
+        self.key.map(|k| &T::TABLE.columns[k])
+    }
+
     fn write_rows(&mut self, types: &[Type], buf: &mut BytesMut, chunk: usize) -> Result<bool> {
+        let key = self.key();
         let mut values: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(types.len());
         while buf.len() < chunk {
             let Some(entry) = self.entries.get(self.next) else {
@@ -44,10 +76,151 @@ impl<T: Persist> CopyRows for CopyGroup<T> {
             self.next += 1;
             let guard = entry.read_for(FLUSH)?;
             let mut row = reuse(values);
+            if let Some(k) = self.key {
+                row.push(integer_key(&guard.value, k).ok_or_else(|| no_integer_key::<T>(k))?);
+            }
             guard.value.insert_values(&mut row);
-            write_row(buf, T::TABLE, types, &row)?;
+            write_keyed_row(buf, T::TABLE, key, types, &row)?;
             values = reuse(row);
         }
         Ok(self.next < self.entries.len())
+    }
+}
+
+/// Column `k` of `value` when it is an `i16`, `i32` or `i64` field.
+fn integer_key<T: Persist>(value: &T, k: usize) -> Option<&(dyn ToSql + Sync)> {
+    let v: &(dyn Any + Send + Sync) = value.column_value(k)?;
+    if let Some(v) = v.downcast_ref::<i64>() {
+        Some(v)
+    } else if let Some(v) = v.downcast_ref::<i32>() {
+        Some(v)
+    } else {
+        v.downcast_ref::<i16>().map(|v| v as &(dyn ToSql + Sync))
+    }
+}
+
+fn no_integer_key<T: Persist>(k: usize) -> Error {
+    Error::object_state(format!(
+        "the key `{}.{}` of a COPY is not an integer field",
+        T::TABLE.model,
+        T::TABLE.columns[k].field
+    ))
+}
+
+/// The key column whose values [`allocate_keys`] can take before a `COPY` of `table`'s new
+/// objects: the table's only server-written column is its only key column, an identity or
+/// `serial` key (generated, no other default) of an integer type.
+pub(crate) fn sequence_key_column(table: &Table) -> Option<usize> {
+    let mut written = table
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.server_written());
+    let (k, c) = written.next()?;
+    if written.next().is_some() {
+        return None;
+    }
+    let integer = matches!(
+        c.ty,
+        ColumnType::SmallInt | ColumnType::Integer | ColumnType::BigInt
+    );
+    let only_key = table.columns.iter().filter(|c| c.primary_key).count() == 1;
+    (c.primary_key && c.generated && c.default.is_none() && c.computed.is_none())
+        .then_some(k)
+        .filter(|_| integer && only_key)
+}
+
+/// [`sequence_key_column`], when the objects hold it in an `i16`, `i32` or `i64` field (as
+/// `first` does).
+pub(crate) fn sequence_key<T: Persist>(first: &Entry<T>) -> Option<usize> {
+    let k = sequence_key_column(T::TABLE)?;
+    let guard = first.read_for(FLUSH).ok()?;
+    integer_key(&guard.value, k).map(|_| k)
+}
+
+/// The statement that takes `entries.len()` values from the sequence of key column `k` (the
+/// one `pg_get_serial_sequence` names: an identity or `serial` column's) and writes them into
+/// the objects' keys, in order. A column without such a sequence is an error naming it, before
+/// anything is written.
+pub(crate) fn allocate_keys<T: Persist>(entries: Vec<Arc<Entry<T>>>, k: usize) -> Result<FlushJob> {
+    let table = T::TABLE;
+    let column = &table.columns[k];
+    let mut qualified = SqlWriter::new();
+    qualified.push_qualified(table.schema, table.name);
+    let (qualified, _) = qualified.finish()?;
+    // The sequence is looked up once (a materialized CTE), not once per row.
+    let sql = "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence($1, $2)::regclass AS seq) \
+               SELECT s.seq IS NOT NULL, nextval(s.seq) FROM s, generate_series(1, $3)";
+    let n = entries.len();
+    let query = CompiledQuery::new(
+        sql.to_owned(),
+        vec![
+            param(qualified),
+            param(column.name.to_owned()),
+            param(i32::try_from(n).map_err(|_| too_many::<T>(n))?),
+        ],
+    );
+    let expect = ExpectedRows {
+        rows: n as u64,
+        model: table.model,
+        operation: "nextval",
+    };
+    Ok(FlushJob::rows(query, key_sink(entries, k)).expect(expect))
+}
+
+fn too_many<T: Persist>(n: usize) -> Error {
+    Error::invalid_statement(format!(
+        "{n} new objects of `{}` in one COPY: more keys than one statement takes",
+        T::TABLE.model
+    ))
+}
+
+/// Writes each row's key into the next object.
+fn key_sink<T: Persist>(entries: Vec<Arc<Entry<T>>>, k: usize) -> RowSink<'static> {
+    let mut next = 0usize;
+    Box::new(move |row: &dyn RowAccess| {
+        let decode = |e| Error::decode(T::TABLE.model, T::TABLE.columns[k].field, e);
+        let found: bool = row.get_at(0).map_err(decode)?;
+        if !found {
+            let table = T::TABLE;
+            return Err(Error::invalid_statement(format!(
+                "no sequence owns the generated key `{}` of table `{}` (model `{}`), so the keys of \
+                 its new objects cannot be taken before a COPY: give the column an identity or \
+                 serial default, or turn the session's COPY off (SessionOptions::copy_threshold(None))",
+                table.columns[k].name, table.name, table.model
+            )));
+        }
+        let key: i64 = row.get_at(1).map_err(decode)?;
+        let entry = entries
+            .get(next)
+            .ok_or_else(|| Error::invalid_statement("more keys than new objects"))?;
+        next += 1;
+        let mut inner = entry.write_for(FLUSH)?;
+        set_integer_key(&mut inner.value, k, key)
+    })
+}
+
+/// Sets integer key column `k` of `value` to `key`, converted to the field's type.
+fn set_integer_key<T: Persist>(value: &mut T, k: usize, key: i64) -> Result<()> {
+    let out_of_range = || {
+        Error::invalid_statement(format!(
+            "the sequence of `{}.{}` gave {key}, which its field does not hold",
+            T::TABLE.model,
+            T::TABLE.columns[k].field
+        ))
+    };
+    let current = value
+        .column_value(k)
+        .ok_or_else(|| no_integer_key::<T>(k))?;
+    if current.is::<i64>() {
+        value.set_column_value(k, &key)
+    } else if current.is::<i32>() {
+        let v = i32::try_from(key).map_err(|_| out_of_range())?;
+        value.set_column_value(k, &v)
+    } else if current.is::<i16>() {
+        let v = i16::try_from(key).map_err(|_| out_of_range())?;
+        value.set_column_value(k, &v)
+    } else {
+        Err(no_integer_key::<T>(k))
     }
 }

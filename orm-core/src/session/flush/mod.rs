@@ -12,7 +12,8 @@
 //!    statement per table and level: `INSERT ... SELECT * FROM unnest($1, $2, ...) RETURNING`
 //!    the generated columns; or, for objects that need nothing back (no generated column)
 //!    when the batch is large enough or `COPY` was asked for, a binary `COPY ... FROM STDIN`
-//!    (`copy.rs`, [`CopyPolicy`](super::job::CopyPolicy));
+//!    (`copy.rs`, [`CopyPolicy`](super::job::CopyPolicy)), after a `SELECT nextval(...)` of
+//!    their keys when only an identity or `serial` key comes from the server;
 //! 3. `UPDATE`s, one statement per table and set of changed columns:
 //!    `UPDATE t SET a = v.a FROM unnest(...) AS v WHERE t.id = v.k`, checked against the
 //!    number of objects (and the version column) so a lost update is a `StaleData` error;
@@ -37,6 +38,7 @@ mod steps;
 
 pub use steps::{FlushPlan, FlushStep};
 
+pub(crate) use copy::sequence_key_column;
 pub(crate) use sql::select_by_keys;
 
 /// The operation an error of the flush's own locks names. The flush checks every object it

@@ -7,7 +7,7 @@ use std::any::TypeId;
 use std::sync::Arc;
 
 use super::FLUSH;
-use super::copy::CopyGroup;
+use super::copy::{CopyGroup, allocate_keys, sequence_key};
 use super::joined;
 use super::read_back::read_back_by_key;
 use super::sql::{
@@ -227,9 +227,17 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             }
             return Ok(jobs);
         }
-        if returning.is_empty() && copy.wants(TypeId::of::<T>(), entries.len()) {
-            // Nothing to read back: the objects' rows can travel as binary COPY data.
-            return Ok(vec![FlushJob::copy(Box::new(CopyGroup::new(entries)))?]);
+        if copy.wants(TypeId::of::<T>(), entries.len()) {
+            if returning.is_empty() {
+                // Nothing to read back: the objects' rows can travel as binary COPY data.
+                return Ok(vec![FlushJob::copy(Box::new(CopyGroup::new(entries)))?]);
+            }
+            if let Some(k) = entries.first().and_then(|e| sequence_key(e)) {
+                // Only the key to read back: taken from its sequence first, then copied.
+                let keys = allocate_keys(entries.clone(), k)?;
+                let rows = CopyGroup::keyed(entries, k);
+                return Ok(vec![FlushJob::copy(Box::new(rows))?.after(keys)]);
+            }
         }
         let arrays = {
             let guards = read_all(&entries)?;

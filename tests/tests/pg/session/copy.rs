@@ -67,11 +67,47 @@ fn reading(i: i64, site: i32) -> Reading {
     }
 }
 
+/// A row with a server-generated column besides its identity key: it needs `RETURNING`.
+#[derive(Model, Debug, Clone, PartialEq, Default)]
+#[model(table = "bulk_stamped")]
+pub struct Stamped {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    pub n: i32,
+    #[model(generated, default = "nextval('bulk_made')")]
+    pub made: i64,
+}
+
+impl Stamped {
+    fn new(n: i32) -> Stamped {
+        Stamped {
+            n,
+            ..Stamped::default()
+        }
+    }
+}
+
+/// An `i32` identity key.
+#[derive(Model, Debug, Clone, PartialEq, Default)]
+#[model(table = "bulk_small")]
+pub struct Small {
+    #[model(primary_key, generated)]
+    pub id: i32,
+    pub label: String,
+}
+
 async fn copy_setup() -> TestDatabase {
     let t = test_database().await.unwrap();
-    t.create_all(&[Reading::TABLE, User::TABLE, Order::TABLE])
-        .await
-        .unwrap();
+    t.batch_execute("CREATE SEQUENCE bulk_made").await.unwrap();
+    t.create_all(&[
+        Reading::TABLE,
+        User::TABLE,
+        Order::TABLE,
+        Stamped::TABLE,
+        Small::TABLE,
+    ])
+    .await
+    .unwrap();
     t
 }
 
@@ -138,13 +174,15 @@ async fn copy_is_chosen_only_when_allowed() {
         async { s.commit().await }
     )
     .unwrap();
-    // A large batch whose keys the server generates: INSERT ... RETURNING, keys filled in.
+    // A large batch whose identity keys the server generates: the keys taken from the
+    // sequence first, then COPY with them; keys filled in.
     let users = s.add_all((0..big).map(|i| User::named(&format!("u{i}"))));
     assert_queries!(
         s,
         [
             "BEGIN*",
-            "INSERT INTO \"s_user\" * RETURNING \"id\"",
+            "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence($1, $2)::regclass AS seq) SELECT s.seq IS NOT NULL, nextval(s.seq) FROM s, generate_series(1, $3)",
+            "COPY \"s_user\" (\"id\", \"name\", \"email\", \"age\") FROM STDIN (FORMAT binary)",
             "COMMIT"
         ],
         async { s.commit().await }
@@ -154,6 +192,19 @@ async fn copy_is_chosen_only_when_allowed() {
     ids.dedup();
     assert_eq!(ids.len(), big);
     assert!(ids.iter().all(|&id| id > 0));
+    // A large batch with another server-generated column: INSERT ... RETURNING both.
+    let stamped = s.add_all((0..big).map(|i| Stamped::new(i as i32)));
+    assert_queries!(
+        s,
+        [
+            "BEGIN*",
+            "INSERT INTO \"bulk_stamped\" * RETURNING \"id\", \"made\"",
+            "COMMIT"
+        ],
+        async { s.commit().await }
+    )
+    .unwrap();
+    assert!(stamped.iter().all(|o| o.read().id > 0 && o.read().made > 0));
     // COPY switched off: INSERT whatever the size.
     let mut s = t.session_with(SessionOptions::default().copy_threshold(None));
     s.add_all((100..100 + big as i64).map(|i| reading(i, 1)));
@@ -196,11 +247,15 @@ async fn add_all_copy_asks_for_copy_and_refuses_objects_that_need_keys_back() {
     )
     .unwrap();
 
-    // Generated keys cannot come back from COPY: a typed error, nothing added.
-    let err = s.add_all_copy(vec![User::named("x")]).unwrap_err();
+    // Server-generated values other than an identity key cannot come back from COPY: a
+    // typed error, nothing added.
+    let err = s.add_all_copy(vec![Stamped::new(1)]).unwrap_err();
     match err.kind() {
         ErrorKind::CopyNeedsReturning { model, columns } => {
-            assert_eq!((*model, columns.as_slice()), ("User", &["id"][..]));
+            assert_eq!(
+                (*model, columns.as_slice()),
+                ("Stamped", &["id", "made"][..])
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -242,4 +297,141 @@ async fn a_unique_violation_inside_copy_is_typed_and_rolls_back_cleanly() {
     s.add_all_copy((2..=5).map(|i| reading(i, 3))).unwrap();
     s.commit().await.unwrap();
     assert_eq!(count(&t, "SELECT count(*) FROM bulk_reading").await, 5);
+}
+
+/// Objects with an identity key go by `COPY` with keys taken from the sequence: each object
+/// gets the key of its own row (checked against the table), in the order they were added,
+/// and their new children (inserted one level later) point at them.
+#[tokio::test]
+async fn identity_keys_are_taken_from_the_sequence_and_land_in_their_objects() {
+    let t = copy_setup().await;
+    let mut s = t.session_with(no_expire());
+    // Names in no particular order, some alike apart from case and spaces.
+    let names: Vec<String> = (0..2_500u32)
+        .map(|i| match i % 3 {
+            0 => format!("user {}", (i * 7_919) % 2_500),
+            1 => format!("USER {i}"),
+            _ => format!("user {i} "),
+        })
+        .collect();
+    let users: Vec<Tracked<User>> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut u = User::named(name);
+            u.age = i as i32;
+            if i % 10 == 0 {
+                u.orders = Related::loaded(vec![Order::of(i as i32), Order::of(-(i as i32))]);
+            }
+            s.add(u)
+        })
+        .collect();
+    s.commit().await.unwrap();
+
+    let in_db: std::collections::HashMap<String, (i64, i32)> = t
+        .fetch_all(orm_postgres::raw::query::<(i64, String, i32)>(
+            "SELECT id, name, age FROM s_user",
+        ))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, name, age)| (name, (id, age)))
+        .collect();
+    assert_eq!(in_db.len(), names.len());
+    let mut last = 0;
+    for u in &users {
+        let u = u.read();
+        assert_eq!(in_db[&u.name], (u.id, u.age), "{}", u.name);
+        assert!(
+            u.id > last,
+            "keys ascend in the order the objects were added"
+        );
+        last = u.id;
+    }
+    // The identity map has them under their keys.
+    let again = s
+        .get::<User>(users[1_234].read().id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(Tracked::ptr_eq(&again, &users[1_234]));
+    // Each order points at its own user.
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM s_order o JOIN s_user u ON u.id = o.user_id WHERE abs(o.total) = u.age"
+        )
+        .await,
+        500
+    );
+    // The sequence moved on: a plain INSERT afterwards gets a key after them.
+    s.add(User::named("after"));
+    s.commit().await.unwrap();
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM s_user WHERE name = 'after' AND id > (SELECT max(id) FROM s_user WHERE name <> 'after')"
+        )
+        .await,
+        1
+    );
+
+    // An `i32` key, asked for with `add_all_copy`.
+    let small = s
+        .add_all_copy((0..5).map(|i| Small {
+            id: 0,
+            label: format!("s{i}"),
+        }))
+        .unwrap();
+    assert_queries!(
+        s,
+        [
+            "BEGIN*",
+            "WITH s AS MATERIALIZED *",
+            "COPY \"bulk_small\" (\"id\", \"label\") *",
+            "COMMIT"
+        ],
+        async { s.commit().await }
+    )
+    .unwrap();
+    let keys: Vec<i32> = small.iter().map(|o| o.read().id).collect();
+    assert_eq!(keys, [1, 2, 3, 4, 5]);
+}
+
+/// A key column whose default comes from a sequence it does not own: the flush fails before
+/// anything is written, with an error naming the column and the way out; the session rolls
+/// back and inserts the objects with `INSERT` when `COPY` is off.
+#[tokio::test]
+async fn a_key_without_its_own_sequence_is_a_typed_error_and_nothing_is_written() {
+    let t = test_database().await.unwrap();
+    t.batch_execute(
+        "CREATE SEQUENCE free_seq; \
+         CREATE TABLE bulk_small (id integer PRIMARY KEY DEFAULT nextval('free_seq'), label text NOT NULL)",
+    )
+    .await
+    .unwrap();
+    let mut s = t.session();
+    let added = s.add_all((0..1_000).map(|i| Small {
+        id: 0,
+        label: format!("s{i}"),
+    }));
+    let err = s.commit().await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("no sequence owns the generated key `id` of table `bulk_small`")
+            && text.contains("copy_threshold(None)"),
+        "{text}"
+    );
+    assert!(added.iter().all(|o| o.status() == Status::Pending));
+    s.rollback().await.unwrap();
+    assert_eq!(count(&t, "SELECT count(*) FROM bulk_small").await, 0);
+
+    let mut s = t.session_with(SessionOptions::default().copy_threshold(None));
+    let added = s.add_all((0..1_000).map(|i| Small {
+        id: 0,
+        label: format!("s{i}"),
+    }));
+    s.commit().await.unwrap();
+    assert_eq!(count(&t, "SELECT count(*) FROM bulk_small").await, 1_000);
+    assert!(added.iter().all(|o| o.status() == Status::Persistent));
 }

@@ -18,8 +18,8 @@ async fn a_thousand_orders_for_ten_new_users_is_two_inserts() {
     s.commit().await.unwrap();
     assert_eq!(
         t.statement_count() - before,
-        4,
-        "BEGIN, INSERT users, INSERT orders, COMMIT"
+        5,
+        "BEGIN, INSERT users, the orders' keys from their sequence, COPY orders, COMMIT"
     );
     assert_eq!(count(&t, "SELECT count(*) FROM s_order").await, 1000);
     // Every order points at its own user: the generated keys were filled in.
