@@ -37,7 +37,8 @@ where
     F: Fn(&M) -> &T,
     T: Clone,
 {
-    T::column_array(rows.iter().map(|r| field(r).clone()).collect())
+    crate::types::packed_column_array(rows.iter().map(&field))
+        .unwrap_or_else(|| T::column_array(rows.iter().map(|r| field(r).clone()).collect()))
 }
 
 /// The error `FromSql` of a `#[derive(DbEnum)]` type returns for a label it does not know.
@@ -60,7 +61,8 @@ where
     T: crate::types::SqlType + Clone,
     F: Fn(&M) -> &T,
 {
-    T::column_array(rows.iter().map(|r| field(r).clone()).collect())
+    crate::types::packed_column_array(rows.iter().map(|r| field(r)))
+        .unwrap_or_else(|| T::column_array(rows.iter().map(|r| field(r).clone()).collect()))
 }
 
 /// Sets a column field from a type-erased value of its type (or its non-null type).

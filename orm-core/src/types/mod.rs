@@ -73,6 +73,7 @@ mod network;
 #[cfg(any(feature = "decimal", feature = "bigdecimal"))]
 pub(crate) mod numeric_wire;
 mod range;
+mod text_array;
 mod text_search;
 #[cfg(feature = "time")]
 mod time_crate;
@@ -334,6 +335,29 @@ pub trait SqlType: ToSql + for<'a> FromSql<'a> + Send + Sync + 'static {
     #[doc(hidden)]
     fn nested_array(values: Vec<Option<Self>>) -> Result<ColumnArray, Vec<Option<Self>>> {
         Err(values)
+    }
+}
+
+/// The column array of `values` without copying each value, for the types that have such a
+/// form (`String` and `Option<String>`: one buffer for every string, see `text_array.rs`);
+/// `None` for the others, which [`SqlType::column_array`] takes as owned values.
+pub(crate) fn packed_column_array<'a, T: SqlType>(
+    values: impl Iterator<Item = &'a T>,
+) -> Option<ColumnArray> {
+    use std::any::Any;
+    let any = |v: &'a T| v as &'a dyn Any;
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<String>() {
+        let strings = values.map(move |v| any(v).downcast_ref::<String>().map(String::as_str));
+        Some(text_array::TextArray::column(strings))
+    } else if std::any::TypeId::of::<T>() == std::any::TypeId::of::<Option<String>>() {
+        let strings = values.map(move |v| {
+            any(v)
+                .downcast_ref::<Option<String>>()
+                .and_then(|s| s.as_deref())
+        });
+        Some(text_array::TextArray::column(strings))
+    } else {
+        None
     }
 }
 
