@@ -101,9 +101,11 @@ mod tests {
             panic!("flat")
         };
         let mut a = BytesMut::new();
-        packed.to_sql_checked(ty, &mut a).unwrap();
+        packed
+            .to_sql_checked(ty, &mut a)
+            .expect("packed strings encode");
         let mut b = BytesMut::new();
-        values.to_sql_checked(ty, &mut b).unwrap();
+        values.to_sql_checked(ty, &mut b).expect("strings encode");
         (a, b)
     }
 
