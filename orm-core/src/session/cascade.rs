@@ -130,7 +130,7 @@ impl UnitOfWork {
             }
             save_undo(entry, &mut inner, &self.link);
             inner.session = None;
-            inner.drop_snapshots();
+            inner.snapshot = None;
             let s = entry.status();
             entry.set_status(Status::Detached);
             entry.set_queued(false);

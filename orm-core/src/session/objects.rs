@@ -220,7 +220,7 @@ impl UnitOfWork {
         let mut inner = t.entry.write_for("refresh")?;
         save_undo(&t.entry, &mut inner, &self.link);
         inner.value.restore_columns(value);
-        inner.snapshot_spent();
+        inner.snapshot = None;
         drop(inner);
         t.entry.set_queued(false);
         t.entry.mark_fresh(&self.link);

@@ -67,14 +67,6 @@ pub trait Persist: Model + Hooks {
     /// default): the session's snapshot.
     fn copy_columns(&self) -> Self;
 
-    /// Makes `into`, an earlier [`copy_columns`](Persist::copy_columns) copy, a copy of this
-    /// object's columns again, reusing what it holds (a `String`'s buffer, through
-    /// `clone_from`): the session refreshes a spent snapshot in place instead of allocating a
-    /// new one. The derive generates it; the default makes a new copy.
-    fn copy_columns_into(&self, into: &mut Self) {
-        *into = self.copy_columns();
-    }
-
     /// The columns whose values differ from `old`'s.
     fn changed_columns(&self, old: &Self) -> ColumnSet;
 

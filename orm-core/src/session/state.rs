@@ -20,41 +20,9 @@ pub(crate) struct ObjectState<T> {
     /// The columns as the database has them, taken at the first write since the last load or
     /// flush (`None` while the object is clean).
     pub(crate) snapshot: Option<Arc<T>>,
-    /// The last snapshot, spent by the flush that wrote the changes, kept so that the next
-    /// first write refreshes it in place ([`Persist::copy_columns_into`]) instead of
-    /// allocating a copy of every column again: a flushed object holds a second copy of its
-    /// columns until it leaves the session.
-    pub(crate) spare: Option<Arc<T>>,
     /// The undo-log frame this entry last saved its state into.
     pub(crate) undo_gen: u64,
     pub(crate) session: Option<Arc<SessionLink>>,
-}
-
-impl<T: Persist> ObjectState<T> {
-    /// A snapshot of the columns as they are now: the spare refreshed in place when nothing
-    /// else (an undo record) still holds it, else a new copy.
-    pub(crate) fn take_snapshot(&mut self) -> Arc<T> {
-        if let Some(mut spare) = self.spare.take() {
-            if let Some(copy) = Arc::get_mut(&mut spare) {
-                self.value.copy_columns_into(copy);
-                return spare;
-            }
-        }
-        Arc::new(self.value.copy_columns())
-    }
-
-    /// After a flush wrote the changes: the snapshot becomes the spare.
-    pub(crate) fn snapshot_spent(&mut self) {
-        if let Some(snapshot) = self.snapshot.take() {
-            self.spare = Some(snapshot);
-        }
-    }
-
-    /// The object leaves its session: no snapshot, no spare.
-    pub(crate) fn drop_snapshots(&mut self) {
-        self.snapshot = None;
-        self.spare = None;
-    }
 }
 
 /// A foreign key of an object that points at another object of the session.
@@ -173,7 +141,6 @@ impl<T: Persist> Entry<T> {
             state: RwLock::new(ObjectState {
                 value,
                 snapshot: None,
-                spare: None,
                 undo_gen: 0,
                 session,
             }),

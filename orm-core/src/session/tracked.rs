@@ -180,7 +180,7 @@ pub(crate) fn touch<T: Persist>(entry: &Arc<Entry<T>>, inner: &mut ObjectState<T
     };
     let status = entry.status();
     if status == Status::Persistent && inner.snapshot.is_none() {
-        let snapshot = inner.take_snapshot();
+        let snapshot = Arc::new(inner.value.copy_columns());
         save_undo_with(entry, inner, &link, Some(snapshot.clone()));
         inner.snapshot = Some(snapshot);
     } else {
@@ -376,7 +376,7 @@ fn detach_added<T: Persist>(
     {
         let mut inner = entry.write_for(operation)?;
         inner.session = None;
-        inner.drop_snapshots();
+        inner.snapshot = None;
     }
     let was = entry.status();
     entry.set_status(Status::Detached);

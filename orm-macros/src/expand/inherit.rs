@@ -229,13 +229,6 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
             (#ident::#name(__a), #ident::#name(__b)) => #p::PersistVariant::restore_columns(__a, __b),
         }
     });
-    // A snapshot refreshed in place is of the same variant (an object does not change
-    // variant); another one is replaced.
-    let copy_into_arms = names.iter().map(|name| {
-        quote! {
-            (#ident::#name(__a), #ident::#name(__b)) => #p::PersistVariant::copy_columns_into(__a, __b),
-        }
-    });
     let disc_index = quote!(__ORM_DISCRIMINATOR);
     let pos_consts = tys.iter().zip(&pos).zip(&inv).map(|((ty, pos), inv)| {
         quote! {
@@ -411,14 +404,6 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
 
                 fn copy_columns(&self) -> Self {
                     #copy
-                }
-
-                fn copy_columns_into(&self, __into: &mut Self) {
-                    match (self, __into) {
-                        #(#copy_into_arms)*
-                        #[allow(unreachable_patterns)]
-                        (__this, __into) => *__into = #p::Persist::copy_columns(__this),
-                    }
                 }
 
                 fn changed_columns(&self, __old: &Self) -> #p::ColumnSet {

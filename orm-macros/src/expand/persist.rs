@@ -317,17 +317,6 @@ fn snapshots(model: &Model, p: &TokenStream) -> TokenStream {
             quote!(#name: #default)
         }
     });
-    // Refreshing a spent snapshot: the same fields as `copies`, assigned in place (the other
-    // fields of a snapshot are already unloaded or at their default).
-    let copied_into = model
-        .fields
-        .iter()
-        .filter(|field| field.is_column() || field.is_property())
-        .map(|field| {
-            let name = field.ident;
-            let ty = field.ty;
-            quote!(<#ty as #p::Clone>::clone_from(&mut __into.#name, &self.#name);)
-        });
     // A stored generated column is never written: a local change to it is not a change.
     let changed = columns
         .iter()
@@ -382,10 +371,6 @@ fn snapshots(model: &Model, p: &TokenStream) -> TokenStream {
             Self {
                 #(#copies,)*
             }
-        }
-
-        fn copy_columns_into(&self, __into: &mut Self) {
-            #(#copied_into)*
         }
 
         fn changed_columns(&self, __old: &Self) -> #p::ColumnSet {

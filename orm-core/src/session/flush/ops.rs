@@ -382,7 +382,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         for e in group {
             let t = typed_ref::<T>(e)?;
             let mut inner = t.write_for(FLUSH)?;
-            inner.snapshot_spent();
+            inner.snapshot = None;
             t.set_queued(false);
             inner.value.after_update(columns, ctx)?;
         }
@@ -406,7 +406,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             }
         }
         if t.status() == Status::Persistent && inner.snapshot.is_none() {
-            inner.snapshot = Some(inner.take_snapshot());
+            inner.snapshot = Some(Arc::new(inner.value.copy_columns()));
         }
         Ok(())
     }
@@ -460,7 +460,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             uow.map_remove(&t);
             t.set_status(Status::Detached);
             t.set_queued(false);
-            inner.drop_snapshots();
+            inner.snapshot = None;
             inner.value.after_delete(ctx)?;
         }
         Ok(())

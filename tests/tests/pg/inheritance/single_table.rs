@@ -265,8 +265,8 @@ async fn changing_a_subtype_column_updates_only_that_column(db: Database) {
         async { s.commit().await }
     )
     .unwrap();
-    // Another column of the same object after that flush: only it is written (the snapshot
-    // the session refreshes in place has the flushed budget).
+    // Another column of the same object after that flush: only it is written (the next
+    // snapshot has the flushed budget).
     if let Employee::Manager(m) = &mut *ann.write() {
         m.name = "anna".into();
     }

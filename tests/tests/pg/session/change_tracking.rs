@@ -71,9 +71,9 @@ async fn flush_updates_only_changed_columns_of_changed_objects() {
     );
 }
 
-/// After a flush, the next changes are compared with what that flush wrote (the session
-/// refreshes its spent snapshot in place): a column written by the first flush and not
-/// touched since is not written again, and a value set back to the flushed one is no change.
+/// After a flush, the next changes are compared with what that flush wrote: a column written
+/// by the first flush and not touched since is not written again, and a value set back to the
+/// flushed one is no change.
 #[tokio::test]
 async fn changes_after_a_flush_are_compared_with_what_it_wrote() {
     let t = setup().await;
