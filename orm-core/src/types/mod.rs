@@ -348,14 +348,14 @@ pub(crate) fn packed_column_array<'a, T: SqlType>(
     let any = |v: &'a T| v as &'a dyn Any;
     if std::any::TypeId::of::<T>() == std::any::TypeId::of::<String>() {
         let strings = values.map(move |v| any(v).downcast_ref::<String>().map(String::as_str));
-        Some(text_array::TextArray::column(strings))
+        Some(text_array::TextArray::column(strings, false))
     } else if std::any::TypeId::of::<T>() == std::any::TypeId::of::<Option<String>>() {
         let strings = values.map(move |v| {
             any(v)
                 .downcast_ref::<Option<String>>()
                 .and_then(|s| s.as_deref())
         });
-        Some(text_array::TextArray::column(strings))
+        Some(text_array::TextArray::column(strings, true))
     } else {
         None
     }

@@ -13,15 +13,23 @@ pub(crate) struct TextArray {
     bytes: String,
     /// Each value's end in `bytes`, `None` for `NULL`.
     ends: Vec<Option<usize>>,
+    /// The values were `Option<String>`s (shown as such by `Debug`, as the parameter's
+    /// `Vec<Option<String>>` was), not `String`s.
+    optional: bool,
 }
 
 impl TextArray {
-    /// The column's array of `values`.
-    pub(crate) fn column<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ColumnArray {
+    /// The column's array of `values`, from `Option<String>`s when `optional` (else every value
+    /// is `Some`).
+    pub(crate) fn column<'a>(
+        values: impl Iterator<Item = Option<&'a str>>,
+        optional: bool,
+    ) -> ColumnArray {
         let (lower, _) = values.size_hint();
         let mut packed = TextArray {
             bytes: String::with_capacity(lower * 16),
             ends: Vec::with_capacity(lower),
+            optional,
         };
         for value in values {
             packed.ends.push(value.map(|s| {
@@ -45,9 +53,14 @@ impl TextArray {
     }
 }
 
+/// As the `Vec<String>` (or `Vec<Option<String>>`) it stands for.
 impl std::fmt::Debug for TextArray {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.values()).finish()
+        if self.optional {
+            f.debug_list().entries(self.values()).finish()
+        } else {
+            f.debug_list().entries(self.values().flatten()).finish()
+        }
     }
 }
 
@@ -96,7 +109,8 @@ mod tests {
     use super::*;
 
     fn encode(values: Vec<Option<String>>, ty: &Type) -> (BytesMut, BytesMut) {
-        let ColumnArray::Flat(packed) = TextArray::column(values.iter().map(|v| v.as_deref()))
+        let ColumnArray::Flat(packed) =
+            TextArray::column(values.iter().map(|v| v.as_deref()), true)
         else {
             panic!("flat")
         };
@@ -146,12 +160,19 @@ mod tests {
 
     #[test]
     fn refuses_what_a_vec_of_strings_refuses() {
-        let ColumnArray::Flat(packed) = TextArray::column([Some("x")].into_iter()) else {
+        let ColumnArray::Flat(packed) = TextArray::column([Some("x")].into_iter(), true) else {
             panic!("flat")
         };
+        let ColumnArray::Flat(plain) = TextArray::column([Some("x")].into_iter(), false) else {
+            panic!("flat")
+        };
+        assert_eq!(format!("{plain:?}"), format!("{:?}", vec!["x".to_owned()]));
         let mut buf = BytesMut::new();
         assert!(packed.to_sql_checked(&Type::INT4_ARRAY, &mut buf).is_err());
         assert!(packed.to_sql_checked(&Type::TEXT, &mut buf).is_err());
-        assert_eq!(format!("{packed:?}"), r#"[Some("x")]"#);
+        assert_eq!(
+            format!("{packed:?}"),
+            format!("{:?}", vec![Some("x".to_owned())])
+        );
     }
 }
