@@ -431,3 +431,52 @@ async fn a_relationship_to_the_enum_loads_each_row_as_its_variant(db: Database) 
         "the identity map's object, keyed on the shared key"
     );
 }
+
+/// A large batch of new enum objects goes by `COPY` with keys taken from the sequence first:
+/// every row has its variant's discriminator and columns, and each object its own key.
+#[orm_postgres::test(tables(Department, Employee))]
+async fn a_large_batch_of_new_variants_goes_by_copy_with_their_keys(db: Database) {
+    let mut s = db.session();
+    let added = s.add_all((0..1_200).map(|i| {
+        if i % 3 == 0 {
+            Employee::from(Manager::new(&format!("m{i}"), i))
+        } else {
+            Employee::from(Engineer::new(&format!("e{i}"), "rust"))
+        }
+    }));
+    assert_queries!(
+        s,
+        [
+            "BEGIN*",
+            "WITH s AS MATERIALIZED *",
+            r#"COPY "employees" ("id", *) FROM STDIN (FORMAT binary)"#,
+            "COMMIT"
+        ],
+        async { s.commit().await }
+    )
+    .unwrap();
+    let in_db: std::collections::HashMap<i64, (String, String)> = db
+        .fetch_all(orm_postgres::raw::query::<(i64, String, String)>(
+            "SELECT id, kind, name FROM employees",
+        ))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, kind, name)| (id, (kind, name)))
+        .collect();
+    assert_eq!(in_db.len(), 1_200);
+    for e in &added {
+        let (id, kind, name) = match &*e.read() {
+            Employee::Manager(m) => (m.id, "manager", m.name.clone()),
+            Employee::Engineer(x) => (x.id, "engineer", x.name.clone()),
+        };
+        assert_eq!(in_db[&id], (kind.to_owned(), name));
+    }
+    let managers: Vec<Manager> = db.fetch_all(select::<Manager>()).await.unwrap();
+    assert_eq!(managers.len(), 400);
+    assert!(
+        managers
+            .iter()
+            .all(|m| m.budget == m.name[1..].parse::<i32>().unwrap())
+    );
+}
