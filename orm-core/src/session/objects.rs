@@ -131,7 +131,8 @@ impl UnitOfWork {
 
     /// The smallest batch of new objects of one table that the flush inserts with binary
     /// `COPY` instead of `INSERT`, when they need nothing back from the server (no generated
-    /// column: keys set by the application); `None` never. The session sets it from
+    /// column: keys set by the application) or only an integer identity or `serial` key (taken
+    /// from its sequence first); `None` never. The session sets it from
     /// `SessionOptions::copy_threshold`.
     pub fn set_copy_threshold(&mut self, threshold: Option<usize>) {
         self.copy.threshold = threshold;
