@@ -8,11 +8,10 @@ use crate::{Database, DatabaseBuilder, Result};
 impl DatabaseBuilder {
     /// Builds the pool and opens one connection, so a bad URL, an unreachable server, a
     /// refused certificate or a wrong password is reported here rather than at the first
-    /// query. With a [result cache](DatabaseBuilder::result_cache) that has a
-    /// [notify channel](crate::ResultCache::notify_channel), it also starts the cache's
-    /// listener and returns once the server listens (see
-    /// [`start_cache_listener`](Database::start_cache_listener), which a database made with
-    /// [`build`](Self::build) needs).
+    /// query. With a result cache (`DatabaseBuilder::result_cache`, feature `cache`) that has
+    /// a notify channel (`ResultCache::notify_channel`), it also starts the cache's listener
+    /// and returns once the server listens (see `Database::start_cache_listener`, which a
+    /// database made with [`build`](Self::build) needs).
     pub async fn connect(self) -> Result<Database> {
         let db = self.build()?;
         drop(db.checkout_primary(false).await?);
