@@ -74,6 +74,9 @@ impl<'c> CopyWriter<'c> {
     /// Sends what the buffer holds.
     async fn send(&mut self) -> Result<()> {
         let chunk = self.buf.split().freeze();
+        // The sent chunk keeps the old allocation: one buffer of a chunk's size for the next,
+        // instead of growing from the old one's last bytes by doubling and copying.
+        self.buf.reserve(CHUNK + 1024);
         self.sink
             .send(chunk)
             .await
