@@ -172,9 +172,10 @@ pub use orm_macros::unknown_relationship;
 pub use crate::inherit::{Inheritance, Variant, read_discriminator};
 pub use crate::meta::{
     Discriminator, Joined, PolymorphicLoad, base_columns, base_len, column_position, inverse,
-    merge_columns, merge_parts, merged_len, parts_len, positions, subtype_key,
+    merge_columns, merge_parts, merge_properties, merged_len, merged_version, parts_len, positions,
+    properties_len, subtype_key,
 };
-pub use crate::model::FieldsOf;
+pub use crate::model::{FieldsOf, PartOf};
 pub use crate::session::{
     PersistVariant, changed_variant_columns, decode_variant_column, enum_column_array,
     enum_insert_arrays, set_variant_null, set_variant_value, unknown_variant, validate_variant,

@@ -108,3 +108,15 @@ pub trait FieldsOf {
     /// The struct.
     type Fields;
 }
+
+/// A model whose columns a query of `M` reads: `M` itself, and each variant struct of the
+/// inheritance enum `M` (implemented by the enum's derive). Lets the column options of a query
+/// of the enum name a variant's columns: `select::<Employee>().undefer(Manager::notes)`.
+#[diagnostic::on_unimplemented(
+    message = "a query of `{M}` does not read the columns of `{Self}`",
+    label = "a column of another model",
+    note = "name a column of `{M}`, or of a variant struct of `{M}` when it is an inheritance enum"
+)]
+pub trait PartOf<M> {}
+
+impl<M: Model> PartOf<M> for M {}

@@ -89,9 +89,9 @@ pub(crate) fn check_model_enum(cx: &Ctxt, model: &ModelEnum) {
     }
 }
 
-/// A variant struct (`inherits = Enum`) shares its enum's table, and the enum's session state
-/// holds it: it names no schema of its own and has no version column, deferred column or column
-/// property (not supported yet for variants; generated `computed` columns are).
+/// A variant struct (`inherits = Enum`) shares its enum's table (its `version`, `deferred`,
+/// `computed` columns and column properties are the enum's), and the enum's session state
+/// holds it: it names no schema of its own.
 fn inheritance_variant(cx: &Ctxt, model: &Model) {
     if model.joined_table().is_none() {
         for field in model.fields.iter().filter(|f| f.attrs.shared.is_some()) {
@@ -144,23 +144,6 @@ fn inheritance_variant(cx: &Ctxt, model: &Model) {
             d,
             "`discriminator` goes on the inheritance enum, not on a variant struct",
         );
-    }
-    // Each refusal says why, and what to write instead.
-    for field in model.columns().filter(|f| f.attrs.version.is_some()) {
-        cx.error_spanned_by(
-            field.ident,
-            "a version column on a variant struct of an inheritance enum is not supported yet: the session checks and bumps versions through the enum's `Persist`, which has no version column of its own (a variant's would cover only its rows); remove `version` (the field can stay a plain column)",
-        );
-    }
-    for field in &model.fields {
-        let why = if field.is_deferred() {
-            "a deferred column on a variant struct of an inheritance enum is not supported yet: `select::<Enum>()` decodes each row by position over the union of every variant's columns, where a column left out would shift the others; remove `deferred`, or move the large column to a table of its own behind a `has_one` relationship"
-        } else if field.is_property() {
-            "a column property on a variant struct of an inheritance enum is not supported yet: the enum decodes its rows from the variants' table columns, which have no slot for an expression; select the expression explicitly (`.columns(...)`) or declare a `hybrid!`"
-        } else {
-            continue;
-        };
-        cx.error_spanned_by(field.ident, why);
     }
 }
 

@@ -105,7 +105,7 @@ fn stub_impls(
         Some(_) => (
             quote!(PersistVariant),
             quote! {
-                fn decode_at<__R: #p::Row + ?Sized>(_: &__R, _: usize, _: &[usize]) -> #p::Result<Self> {
+                fn decode_at<__R: #p::Row + ?Sized>(_: &__R, _: usize, _: &[usize], _: usize) -> #p::Result<Self> {
                     #failed
                 }
 

@@ -349,9 +349,17 @@ use syn::{DeriveInput, parse_macro_input};
 ///   holding them (a `shared` one in the base table of a joined-table enum), left out of
 ///   inserts and updates, read back by the session after each write. Two variants declaring
 ///   the same column must give the same expression.
-/// - Not supported yet, each refused at compile time with the reason: `version`, deferred and
-///   column-property fields on variant structs (the session's version check runs on the enum,
-///   and the enum decodes rows by position over the variants' table columns).
+/// - Deferred columns (`deferred`) on variant structs: the enum's `SELECT` has a `NULL::void`
+///   placeholder in their place (so the other columns keep their positions); a query of the
+///   enum names the variant's column to load it (`select::<Employee>().undefer(Manager::notes)`,
+///   `load_only`, `defer`, `load_deferred`). Two variants declaring the same column must agree
+///   on `deferred`.
+/// - A version column (`version`) is the enum's when every variant struct declares it on the
+///   same column (in a joined-table enum a `shared` one, in the base table); a version on some
+///   variants only, or on different columns, fails compilation saying so.
+/// - Column properties (`column_property = path`) on variant structs: the enum's rows carry
+///   every variant's properties after its columns, each computed only for its variant's rows
+///   (`CASE WHEN kind = 'manager' THEN <expr> END`).
 ///
 /// # Joined-table inheritance: a variant struct with its own `table`
 ///

@@ -244,13 +244,14 @@ pub trait Executor: Acquire + Sync {
     /// Loads a deferred column (`#[model(deferred)]`) that the object's query left out, in one
     /// query: `db.load_deferred(&mut article, Article::body).await?`. A column already loaded is
     /// kept as it is. An error when the object's row no longer exists.
-    fn load_deferred<M, T>(
+    fn load_deferred<M, N, T>(
         &self,
         object: &mut M,
-        column: orm_core::Column<M, T, orm_core::expr::access::Deferrable>,
+        column: orm_core::Column<N, T, orm_core::expr::access::Deferrable>,
     ) -> impl Future<Output = Result<()>> + Send
     where
         M: orm_core::session::Persist + Send,
+        N: orm_core::model::PartOf<M>,
     {
         let query = orm_core::stmt::select::<M>()
             .load_only(column)

@@ -22,7 +22,7 @@ pub use writer::{MAX_IDENTIFIER_BYTES, SqlWriter, check_identifier};
 
 pub(crate) use arrays::{array_params, needs_row_numbers, write_array_column, write_array_rows};
 pub use dml::{delete, insert, update};
-pub(crate) use expr::write_type;
+pub(crate) use expr::{write_node, write_type};
 pub(crate) use select::{fk_condition, write_query, write_table_source};
 #[cfg(test)]
 pub(crate) use shape::testing;

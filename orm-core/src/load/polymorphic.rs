@@ -192,11 +192,24 @@ pub fn fetch_selectin<'a, D: Decode>(
                 columns: table
                     .columns
                     .iter()
-                    .map(|c| match c.home {
+                    .zip(&core.columns)
+                    .map(|(c, asked)| match c.home {
+                        // A deferred column the query leaves out stays its placeholder.
+                        _ if c.deferred && !matches!(asked, Node::Column(_)) => asked.clone(),
                         None => column(q, c.name),
                         Some(h) if h == part.name => column(h, c.name),
                         Some(_) => Node::Keyword("NULL"),
                     })
+                    // The column properties: this variant's, the others' as `NULL` (they may
+                    // name tables this query does not join).
+                    .chain(
+                        crate::stmt::property_nodes(table)
+                            .zip(table.properties)
+                            .map(|(node, p)| match p.variant {
+                                Some(v) if v == *value => node,
+                                _ => Node::Keyword("NULL"),
+                            }),
+                    )
                     .collect(),
                 from: vec![FromItem::Table {
                     table: joined.base,

@@ -8,7 +8,7 @@
 //! appearance; a column that some variant does not have is nullable in the table (it is
 //! required in the variants that have it).
 
-use super::{ColumnDef, FkAction, ForeignKey, Table};
+use super::{ColumnDef, FkAction, ForeignKey, Property, Table};
 use crate::types::{ColumnType, RangeKind};
 
 /// Joined-table inheritance: a model whose rows are stored in a base table and subtype tables
@@ -345,7 +345,7 @@ pub const fn merged_len(parts: &[&[ColumnDef]]) -> usize {
 ///
 /// # Panics
 /// At compile time (this runs in a `const`), when two variants declare the same column
-/// differently (type, length, key, generated, computed expression) or do not share the
+/// differently (type, length, key, generated, deferred, computed expression) or do not share the
 /// primary key.
 pub const fn merge_columns<const N: usize>(parts: &[&[ColumnDef]]) -> [ColumnDef; N] {
     const EMPTY: ColumnDef = ColumnDef::new("", "", ColumnType::Bool);
@@ -363,10 +363,11 @@ pub const fn merge_columns<const N: usize>(parts: &[&[ColumnDef]]) -> [ColumnDef
                         || !same_len(first.len, col.len)
                         || first.primary_key != col.primary_key
                         || first.generated != col.generated
+                        || first.deferred != col.deferred
                         || !same_text(first.computed, col.computed)
                     {
                         panic!(
-                            "the variants of an inheritance enum declare a column of the same name differently (type, length, primary key, generated or computed): give it one definition, or different names"
+                            "the variants of an inheritance enum declare a column of the same name differently (type, length, primary key, generated, deferred or computed): give it one definition, or different names"
                         );
                     }
                     if col.nullable {
@@ -396,6 +397,89 @@ pub const fn merge_columns<const N: usize>(parts: &[&[ColumnDef]]) -> [ColumnDef
     }
     if n != N {
         panic!("merge_columns: N is not merged_len of the parts");
+    }
+    out
+}
+
+/// How many column properties the parts (the variants' properties) have together.
+pub const fn properties_len(parts: &[&[Property]]) -> usize {
+    let mut n = 0;
+    let mut p = 0;
+    while p < parts.len() {
+        n += parts[p].len();
+        p += 1;
+    }
+    n
+}
+
+/// The enum's column properties: every variant's, in order, each marked with its variant's
+/// discriminator value (`values[i]` for `parts[i]`), so that only that variant's rows compute
+/// it. `N` is [`properties_len`] of the same parts. The enum's rows have them after its
+/// columns; variant `i` decodes its own from the sum of the earlier variants' counts on.
+pub const fn merge_properties<const N: usize>(
+    parts: &[&[Property]],
+    values: &[&'static str],
+) -> [Property; N] {
+    const EMPTY: Property = Property::new("", no_expression);
+    let mut out = [EMPTY; N];
+    let mut n = 0;
+    let mut p = 0;
+    while p < parts.len() {
+        let mut i = 0;
+        while i < parts[p].len() {
+            if n == N || p >= values.len() {
+                panic!("merge_properties: N is not properties_len of the parts");
+            }
+            out[n] = parts[p][i].of_variant(values[p]);
+            n += 1;
+            i += 1;
+        }
+        p += 1;
+    }
+    if n != N {
+        panic!("merge_properties: N is not properties_len of the parts");
+    }
+    out
+}
+
+/// The expression of a placeholder [`Property`] (never read: every slot is filled).
+fn no_expression() -> Box<dyn std::any::Any + Send> {
+    Box::new(())
+}
+
+/// The enum's version column: the position in `merged` (the enum's columns) of every
+/// variant's version column (each `versions[i]` already mapped to the enum's positions), or
+/// `None` when no variant has one.
+///
+/// # Panics
+/// At compile time, when some variants have a version column and others do not, when they
+/// name different columns, or when the column is a joined-table variant's own (it must be in
+/// the base table: `#[model(shared)]`).
+pub const fn merged_version(merged: &[ColumnDef], versions: &[Option<usize>]) -> Option<usize> {
+    if versions.is_empty() {
+        return None;
+    }
+    let out = versions[0];
+    let mut i = 1;
+    while i < versions.len() {
+        let same = match (out, versions[i]) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        };
+        if !same {
+            panic!(
+                "the variants of an inheritance enum share one version column: declare `#[model(version)]` on the same column in every variant struct, or in none"
+            );
+        }
+        i += 1;
+    }
+    if let Some(v) = out {
+        if merged[v].home.is_some() {
+            panic!(
+                "the version column of a joined-table inheritance enum is in its base table: mark the field `#[model(shared, version)]`"
+            );
+        }
     }
     out
 }

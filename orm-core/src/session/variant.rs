@@ -30,9 +30,15 @@ pub trait PersistVariant: Model + Hooks {
     /// Whether the struct implements its own [`Hooks`] (`#[model(hooks)]`).
     const CUSTOM_HOOKS: bool = false;
 
-    /// Decodes the variant from a row of its enum: field `i` from position `start +
-    /// positions[i]`.
-    fn decode_at<R: Row + ?Sized>(row: &R, start: usize, positions: &[usize]) -> Result<Self>;
+    /// Decodes the variant from a row of its enum: column field `i` from position `start +
+    /// positions[i]`, column property `k` (`#[model(column_property = ...)]`) from `start +
+    /// properties + k`.
+    fn decode_at<R: Row + ?Sized>(
+        row: &R,
+        start: usize,
+        positions: &[usize],
+        properties: usize,
+    ) -> Result<Self>;
 
     /// A reference to column `idx`'s value (for a binary `COPY` row).
     fn column_ref(&self, idx: usize) -> Option<&(dyn ToSql + Sync)>;
@@ -63,6 +69,21 @@ pub trait PersistVariant: Model + Hooks {
 
     /// As [`Persist::validate`].
     fn validate(&self, columns: ColumnSet) -> Result<()>;
+
+    /// As [`Persist::VERSION`]: the version column's position in the variant's columns. The
+    /// enum's is that column's position in its own ([`crate::meta::merged_version`]).
+    const VERSION: Option<usize> = None;
+
+    /// As [`Persist::bump_version`].
+    fn bump_version(&mut self) {}
+
+    /// As [`Persist::DEFERRED`].
+    const DEFERRED: bool = false;
+
+    /// As [`Persist::fill_unloaded`].
+    fn fill_unloaded(&mut self, from: &Self) {
+        let _ = from;
+    }
 }
 
 /// The variant's position of the enum's column `idx`, if it has the column.

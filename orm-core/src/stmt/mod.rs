@@ -9,6 +9,7 @@ mod cached;
 mod compound;
 mod criteria;
 mod deferral;
+pub use deferral::LoadList;
 mod delete;
 mod derived;
 mod insert;
@@ -411,14 +412,34 @@ pub(crate) fn model_columns(table: &'static crate::meta::Table) -> Vec<Node> {
         .collect()
 }
 
-/// The expressions of a model's column properties, selected after its columns.
+/// The expressions of a model's column properties, selected after its columns. A property of
+/// an inheritance enum's variant is computed for that variant's rows only: `CASE WHEN
+/// "t"."kind" = $n THEN <expr> END` (the others do not decode it).
 pub(crate) fn property_nodes(table: &'static crate::meta::Table) -> impl Iterator<Item = Node> {
-    table.properties.iter().map(|p| {
+    table.properties.iter().map(move |p| {
         // The derive builds a `Node`; anything else would be a bug of generated code, and
         // selecting `NULL` then fails the decode with the field named.
-        (p.expr)()
+        let node = (p.expr)()
             .downcast::<Node>()
-            .map_or(Node::Keyword("NULL"), |n| *n)
+            .map_or(Node::Keyword("NULL"), |n| *n);
+        match (p.variant, table.discriminator) {
+            (Some(value), Some(d)) => {
+                let is_variant = Node::binary(
+                    BinOp::Eq,
+                    Node::Column(ColumnRef {
+                        table: table.name,
+                        name: d.column,
+                    }),
+                    Node::Param(crate::expr::param(value.to_owned())),
+                );
+                Node::Case(Box::new(crate::ast::Case {
+                    operand: None,
+                    whens: vec![(is_variant, node)],
+                    else_: None,
+                }))
+            }
+            _ => node,
+        }
     })
 }
 
@@ -426,6 +447,11 @@ pub(crate) fn property_nodes(table: &'static crate::meta::Table) -> impl Iterato
 /// the row's width (rows decode by position) and which [`Deferred`](crate::deferred::Deferred)
 /// tells from a value by its type (no column has type `void`).
 pub(crate) const DEFERRED_PLACEHOLDER: Node = Node::Keyword("NULL::void");
+
+/// Whether `node` is [`DEFERRED_PLACEHOLDER`].
+pub(crate) fn is_deferred_placeholder(node: &Node) -> bool {
+    matches!(node, Node::Keyword(k) if *k == "NULL::void")
+}
 
 /// A model's select list, its columns qualified by `qualifier`: deferred columns
 /// (`#[model(deferred)]`) as [`DEFERRED_PLACEHOLDER`], then the column properties' expressions

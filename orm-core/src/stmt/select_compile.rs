@@ -54,14 +54,18 @@ impl<O: Decode, S> Statement for Select<O, S> {
                 })
             })
             .unwrap_or(joined.load);
-        // Only a select of the enum's own rows (not `count()`, not `columns(...)`).
-        let whole = self.core.columns.len() == table.columns.len()
+        // Only a select of the enum's own rows (not `count()`, not `columns(...)`): its columns
+        // (a deferred one may be its placeholder), then its column properties.
+        let whole = self.core.columns.len() == table.columns.len() + table.properties.len()
             && self
                 .core
                 .columns
                 .iter()
                 .zip(table.columns)
-                .all(|(n, c)| matches!(n, Node::Column(r) if r.name == c.name));
+                .all(|(n, c)| match n {
+                    Node::Column(r) => r.name == c.name,
+                    n => c.deferred && super::is_deferred_placeholder(n),
+                });
         (chosen == PolymorphicLoad::SelectIn && whole).then(|| self.clone().into_query())
     }
 }

@@ -76,6 +76,9 @@ pub(crate) fn variant_impls(model: &ModelEnum, p: &TokenStream) -> TokenStream {
             }
 
             #[automatically_derived]
+            impl #p::PartOf<#ident> for #ty {}
+
+            #[automatically_derived]
             impl #p::From<#ty> for #ident {
                 fn from(__v: #ty) -> Self {
                     #ident::#variant(__v)
@@ -177,6 +180,7 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
     let decode_column = each(quote!(#p::decode_variant_column(__v, __inv, __idx, __row, __at)));
     let copy = each(quote!(#p::From::from(#p::PersistVariant::copy_columns(__v))));
     let validate = each(quote!(#p::validate_variant(__v, __inv, __columns)));
+    let bump_version = each(quote!(#p::PersistVariant::bump_version(__v)));
     let hook = |name: TokenStream, args: TokenStream| each(quote!(#p::Hooks::#name(__v, #args)));
     let before_insert = hook(quote!(before_insert), quote!(__ctx));
     let after_insert = hook(quote!(after_insert), quote!(__ctx));
@@ -206,22 +210,34 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
     };
     let before_delete = hook(quote!(before_delete), quote!(__ctx));
     let after_delete = hook(quote!(after_delete), quote!(__ctx));
-    let decode_arms =
-        names
-            .iter()
-            .zip(&tys)
-            .zip(&values)
-            .zip(&pos)
-            .map(|(((name, ty), value), pos)| {
-                quote! {
-                    #value => #p::Ok(#ident::#name(
-                        <#ty as #p::PersistVariant>::decode_at(__row, __start, &#pos)?,
-                    )),
-                }
-            });
+    // Variant `i`'s column properties follow the enum's columns and the earlier variants'.
+    let decode_arms = names
+        .iter()
+        .zip(&tys)
+        .zip(&values)
+        .zip(&pos)
+        .enumerate()
+        .map(|(i, (((name, ty), value), pos))| {
+            let earlier = &tys[..i];
+            quote! {
+                #value => #p::Ok(#ident::#name(
+                    <#ty as #p::PersistVariant>::decode_at(
+                        __row,
+                        __start,
+                        &#pos,
+                        __ORM_N #(+ <#earlier as #p::Model>::TABLE.properties.len())*,
+                    )?,
+                )),
+            }
+        });
     let changed_arms = names.iter().zip(&pos).map(|(name, pos)| {
         quote! {
             (#ident::#name(__a), #ident::#name(__b)) => #p::changed_variant_columns(__a, __b, &#pos),
+        }
+    });
+    let fill_arms = names.iter().map(|name| {
+        quote! {
+            (#ident::#name(__a), #ident::#name(__b)) => #p::PersistVariant::fill_unloaded(__a, __b),
         }
     });
     let restore_arms = names.iter().map(|name| {
@@ -245,8 +261,21 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
             const __ORM_PARTS: &[&[#p::ColumnDef]] = &[#(<#tys_ref as #p::Model>::TABLE.columns),*];
             const __ORM_N: usize = #p::merged_len(__ORM_PARTS);
             const __ORM_COLUMNS: [#p::ColumnDef; __ORM_N] = #p::merge_columns::<__ORM_N>(__ORM_PARTS);
+            // The variants' column properties, after the columns.
+            const __ORM_PROPERTY_PARTS: &[&[#p::Property]] =
+                &[#(<#tys_ref as #p::Model>::TABLE.properties),*];
+            const __ORM_NP: usize = #p::properties_len(__ORM_PROPERTY_PARTS);
+            const __ORM_PROPERTIES: [#p::Property; __ORM_NP] =
+                #p::merge_properties::<__ORM_NP>(__ORM_PROPERTY_PARTS, &[#(#values),*]);
             const #disc_index: usize = #p::column_position(&__ORM_COLUMNS, #disc_name);
             #(#pos_consts)*
+            // Every variant's version column, at the enum's positions: one column or none.
+            const __ORM_VERSION: #p::Option<usize> = #p::merged_version(&__ORM_COLUMNS, &[#(
+                match <#tys_ref as #p::PersistVariant>::VERSION {
+                    #p::Some(__v) => #p::Some(#pos[__v]),
+                    #p::None => #p::None,
+                }
+            ),*]);
             // Joined-table inheritance: the variants' own tables, and the base table's columns.
             const __ORM_JOINED_PARTS: &[#p::Option<&'static #p::Joined>] =
                 &[#(<#tys_ref as #p::Model>::TABLE.joined),*];
@@ -275,7 +304,7 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
 
             #[automatically_derived]
             impl #p::FromRow for #ident {
-                const WIDTH: usize = __ORM_N;
+                const WIDTH: usize = __ORM_N + __ORM_NP;
 
                 fn from_row<__R: #p::Row + ?Sized>(__row: &__R, __start: usize) -> #p::Result<Self> {
                     let __kind = #p::read_discriminator(__row, __start + #disc_index, #model_name, #disc_name)?;
@@ -307,6 +336,7 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
                 .schema_opt(<#ident as #p::Inheritance>::SCHEMA)
                 .discriminator(#p::Discriminator::new(#disc_name, #p::None))
                 .joined_opt(__ORM_JOINED_OPT)
+                .properties(&__ORM_PROPERTIES)
                 #cache_ttl;
 
                 type Pk = <#first as #p::Model>::Pk;
@@ -422,11 +452,25 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
                     }
                 }
 
+                const DEFERRED: bool = false #(|| <#tys_ref as #p::PersistVariant>::DEFERRED)*;
+
+                fn fill_unloaded(&mut self, __from: &Self) {
+                    #[allow(unreachable_patterns)]
+                    match (self, __from) {
+                        #(#fill_arms)*
+                        _ => {}
+                    }
+                }
+
                 fn validate(&self, __columns: #p::ColumnSet) -> #p::Result<()> {
                     #validate
                 }
 
-                fn bump_version(&mut self) {}
+                const VERSION: #p::Option<usize> = __ORM_VERSION;
+
+                fn bump_version(&mut self) {
+                    #bump_version
+                }
 
                 fn joined_part(&self) -> #p::Option<&'static #p::Table> {
                     match self {

@@ -45,6 +45,7 @@ fn variant_persist_impl(model: &Model, p: &TokenStream) -> TokenStream {
     let ident = model.ident;
     let bounds = persist_bounds(model, p);
     let custom_hooks = model.attrs.hooks.is_some();
+    let version = version(model, p);
     let access = column_access(model, p);
     let snapshots = snapshots(model, p);
     let validation = validation(model, p);
@@ -54,23 +55,37 @@ fn variant_persist_impl(model: &Model, p: &TokenStream) -> TokenStream {
     let names: Vec<&Ident> = columns.iter().map(|f| f.ident).collect();
     let positions = positions(model);
     let mut position = 0usize;
+    let mut property = 0usize;
     let inits: Vec<TokenStream> = model
         .fields
         .iter()
         .map(|field| {
             let name = field.ident;
             let ty = field.ty;
-            if field.is_column() {
+            if field.is_property() {
+                let k = Literal::usize_unsuffixed(property);
+                property += 1;
+                let field_name = field.name();
+                quote! {
+                    #name: #p::decode_field(__row, __start + __properties + #k, #model_name, #field_name)?
+                }
+            } else if field.is_column() {
                 let i = Literal::usize_unsuffixed(position);
                 position += 1;
                 let column = &field.column;
-                quote! {
-                    #name: #p::decode_field(
+                let decode = quote! {
+                    #p::decode_field::<_, #ty>(
                         __row,
                         __start + #p::variant_position(__positions, #i, #model_name)?,
                         #model_name,
                         #column,
                     )?
+                };
+                if field.is_deferred() {
+                    let field_name = field.name();
+                    quote!(#name: #decode.named(#model_name, #field_name))
+                } else {
+                    quote!(#name: #decode)
                 }
             } else {
                 let default = quote_spanned!(ty.span()=> <#ty as #p::Default>::default());
@@ -87,7 +102,9 @@ fn variant_persist_impl(model: &Model, p: &TokenStream) -> TokenStream {
                 __row: &__R,
                 __start: usize,
                 __positions: &[usize],
+                __properties: usize,
             ) -> #p::Result<Self> {
+                let _ = __properties;
                 #p::Ok(Self {
                     #(#inits,)*
                 })
@@ -102,6 +119,7 @@ fn variant_persist_impl(model: &Model, p: &TokenStream) -> TokenStream {
                 }
             }
 
+            #version
             #access
             #snapshots
             #validation
@@ -355,17 +373,14 @@ fn snapshots(model: &Model, p: &TokenStream) -> TokenStream {
     let moved: Vec<Ident> = (0..columns.len())
         .map(|i| format_ident!("__c{}", i))
         .collect();
-    // A variant struct has no deferred columns (refused by the check): its enum's `Persist`
-    // has the defaults.
-    let deferred_items = model.attrs.inherits.is_none().then(|| {
-        quote! {
-            const DEFERRED: bool = #any_deferred;
+    // The same items in a variant's `PersistVariant`, which its enum's `Persist` delegates to.
+    let deferred_items = quote! {
+        const DEFERRED: bool = #any_deferred;
 
-            fn fill_unloaded(&mut self, __from: &Self) {
-                #(#fills)*
-            }
+        fn fill_unloaded(&mut self, __from: &Self) {
+            #(#fills)*
         }
-    });
+    };
     quote! {
         fn copy_columns(&self) -> Self {
             Self {

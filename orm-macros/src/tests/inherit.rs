@@ -63,7 +63,6 @@ fn variant_struct_rules() {
         [
             "a variant struct's tables are in its enum's schema: remove `schema`",
             "`discriminator` goes on the inheritance enum, not on a variant struct",
-            "a version column on a variant struct of an inheritance enum is not supported yet: the session checks and bumps versions through the enum's `Persist`, which has no version column of its own (a variant's would cover only its rows); remove `version` (the field can stay a plain column)",
         ]
     );
     assert_eq!(
@@ -93,6 +92,7 @@ fn the_enum_expands_to_its_impls_and_the_discriminator_handle() {
         "impl :: orm_postgres :: __private :: Inheritance for Employee",
         "const DISCRIMINATOR : & 'static str = \"type\"",
         "impl :: orm_postgres :: __private :: Variant for Manager",
+        "impl :: orm_postgres :: __private :: PartOf < Employee > for Manager",
         "impl :: orm_postgres :: __private :: Persist for Employee",
         "pub const r#type : :: orm_postgres :: __private :: Column < Employee , :: orm_postgres :: __private :: String >",
     ] {

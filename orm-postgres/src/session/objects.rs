@@ -300,14 +300,16 @@ impl Session {
 
     /// Loads a deferred column (`#[model(deferred)]`) of an object in hand that its query left
     /// out: `s.load_deferred(&user, User::bio).await?`, one query. A column already loaded is
-    /// kept as it is (with any unsaved change).
-    pub async fn load_deferred<M, T>(
+    /// kept as it is (with any unsaved change). For an inheritance enum, name its variant's
+    /// column: `s.load_deferred(&employee, Manager::notes)`.
+    pub async fn load_deferred<M, N, T>(
         &mut self,
         object: &Tracked<M>,
-        column: Column<M, T, Deferrable>,
+        column: Column<N, T, Deferrable>,
     ) -> Result<()>
     where
         M: Persist,
+        N: orm_core::model::PartOf<M>,
     {
         self.check()?;
         let pk = self.uow.columns_of(object, "load_deferred")?.pk();

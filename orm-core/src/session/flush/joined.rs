@@ -178,8 +178,12 @@ pub(crate) fn update<T: Persist>(
         if set.is_empty() {
             continue;
         }
+        // The version column (bumped with every update, so in the base table's `set`) is
+        // checked where it is stored: the base table.
+        let version = T::VERSION.filter(|&v| stored_in(&table.columns[v], part));
         let mut cols = set.clone();
         cols.extend(&pk);
+        cols.extend(version);
         let arrays = {
             let guards = entries
                 .iter()
@@ -205,7 +209,7 @@ pub(crate) fn update<T: Persist>(
         let kind = if part.is_some() { PART_UPDATE } else { 1 };
         let key = (TypeId::of::<T>(), kind, set.iter().copied().collect());
         let query = cached_query(cache, key, arrays, |params| {
-            update_sql::<T>(target, &set, &pk, params, &returning)
+            update_sql::<T>(target, &set, &pk, version, params, &returning)
         })?;
         let expect = ExpectedRows {
             rows: entries.len() as u64,
@@ -236,7 +240,7 @@ pub(crate) fn delete<T: Persist>(
     };
     let pk = key_positions::<T>();
     let names: Vec<&'static str> = pk.iter().map(|&c| table.columns[c].name).collect();
-    let keys = |group: &[Arc<Entry<T>>]| -> Result<Vec<crate::expr::Param>> {
+    let keys = |group: &[Arc<Entry<T>>], cols: &[usize]| -> Result<Vec<crate::expr::Param>> {
         let guards = group
             .iter()
             .map(|e| e.read_for(FLUSH))
@@ -245,7 +249,7 @@ pub(crate) fn delete<T: Persist>(
             .iter()
             .map(|g| g.snapshot.as_deref().unwrap_or(&g.value))
             .collect();
-        key_arrays(&old, &pk)
+        key_arrays(&old, cols)
     };
     let mut jobs = Vec::new();
     for (part, group) in by_part(entries)? {
@@ -259,18 +263,28 @@ pub(crate) fn delete<T: Persist>(
             PART_DELETE,
             std::iter::once(at).collect(),
         );
-        let query = cached_query(cache, key, keys(&group)?, |params| {
+        let query = cached_query(cache, key, keys(&group, &pk)?, |params| {
             delete_using(part, &names, params)
         })?;
         jobs.push(FlushJob::execute(query, None));
     }
+    // The base rows go by key and, with a version column (stored in the base table), by the
+    // version the session read: a row changed since then fails the flush.
+    let mut base_cols = pk.clone();
+    base_cols.extend(T::VERSION.filter(|&v| stored_in(&table.columns[v], None)));
+    let base_names: Vec<&'static str> = base_cols.iter().map(|&c| table.columns[c].name).collect();
     let query = cached_query(
         cache,
         (TypeId::of::<T>(), 2, ColumnSet::empty()),
-        keys(entries)?,
-        |params| delete_using(joined.base, &names, params),
+        keys(entries, &base_cols)?,
+        |params| delete_using(joined.base, &base_names, params),
     )?;
-    jobs.push(FlushJob::execute(query, None));
+    let expect = T::VERSION.map(|_| ExpectedRows {
+        rows: entries.len() as u64,
+        model: table.model,
+        operation: "DELETE",
+    });
+    jobs.push(FlushJob::execute(query, expect));
     Ok(jobs)
 }
 

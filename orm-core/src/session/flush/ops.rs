@@ -358,7 +358,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         };
         let key = (TypeId::of::<T>(), 1u8, columns);
         let query = cached_query(cache, key, arrays, |params| {
-            update_sql::<T>(table, &set, &pk, params, &returning)
+            update_sql::<T>(table, &set, &pk, T::VERSION, params, &returning)
         })?;
         let expect = ExpectedRows {
             rows: entries.len() as u64,

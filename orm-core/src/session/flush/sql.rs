@@ -92,23 +92,25 @@ pub(crate) fn insert_sql<T: Persist>(
 }
 
 /// `UPDATE t SET a = v.v0, ... FROM unnest(...) AS v WHERE t.k = v.k0 [AND t.version = v.ver]`:
-/// `set`, `pk` and `returning` are positions in `T::TABLE.columns`; the table updated is
-/// `target` (`T::TABLE`, or one of the tables of a joined-table model).
+/// `set`, `pk`, `version` (the version column checked, when `target` holds it) and
+/// `returning` are positions in `T::TABLE.columns`; the table updated is `target`
+/// (`T::TABLE`, or one of the tables of a joined-table model).
 pub(crate) fn update_sql<T: Persist>(
     target: &'static Table,
     set: &[usize],
     pk: &[usize],
+    version: Option<usize>,
     params: Vec<Param>,
     returning: &[usize],
 ) -> Result<CompiledQuery> {
     let columns = T::TABLE;
     let mut cols: Vec<usize> = set.to_vec();
     cols.extend(pk);
-    cols.extend(T::VERSION);
+    cols.extend(version);
     let types = column_types(columns, &cols);
     let mut names: Vec<String> = (0..set.len()).map(|i| format!("v{i}")).collect();
     names.extend((0..pk.len()).map(|i| format!("k{i}")));
-    if T::VERSION.is_some() {
+    if version.is_some() {
         names.push("ver".into());
     }
     let mut w = SqlWriter::new();
@@ -133,7 +135,7 @@ pub(crate) fn update_sql<T: Persist>(
         &pk_names,
         &names[set.len()..set.len() + pk.len()],
     );
-    if let Some(v) = T::VERSION {
+    if let Some(v) = version {
         w.push(" AND ");
         w.push_qualified(target.schema, target.name);
         w.push(".");
@@ -247,8 +249,9 @@ pub(crate) fn compile_query(q: &crate::ast::Query) -> Result<CompiledQuery> {
     compile::finish(w)
 }
 
-/// `SELECT <every column> FROM t JOIN unnest(<keys>) AS "orm_v"(...) ON <keys match>`: the rows
-/// of these objects' primary keys, decodable as the model (one SQL text for any number).
+/// `SELECT <every column>, <every column property> FROM t JOIN unnest(<keys>) AS "orm_v"(...) ON
+/// <keys match>`: the rows of these objects' primary keys, decodable as the model (one SQL text
+/// for any number).
 pub(crate) fn select_by_keys<P: Persist>(rows: &[&P]) -> Result<CompiledQuery> {
     let table = P::TABLE;
     let pk: Vec<usize> = (0..table.columns.len())
@@ -270,6 +273,21 @@ pub(crate) fn select_by_keys<P: Persist>(rows: &[&P]) -> Result<CompiledQuery> {
         }
         w.push(".");
         w.push_ident(c.name);
+    }
+    // The column properties, which the model decodes after its columns (their expressions
+    // name the table and a joined-table enum's subtype tables, which the FROM list below has).
+    if !table.properties.is_empty() {
+        let parts = table.joined.map_or(&[][..], |j| j.parts);
+        w.push_scope(
+            std::iter::once(table.name)
+                .chain(parts.iter().map(|p| p.name))
+                .collect(),
+        );
+        for node in crate::stmt::property_nodes(table) {
+            w.push(", ");
+            compile::write_node(&mut w, &node);
+        }
+        w.pop_scope();
     }
     w.push(" FROM ");
     compile::write_table_source(&mut w, table, None);

@@ -6,9 +6,18 @@
 //! `joined_table`: a `staff` base table and one table per subtype (`chiefs`, `developers`).
 //!
 //! `generated`: stored generated columns on variant structs, in both layouts.
+//!
+//! `deferred`: deferred columns on variant structs, in both layouts and both loading forms.
+//!
+//! `versioned`: a version column shared by the variant structs, in both layouts.
+//!
+//! `properties`: column properties of variant structs, in both layouts and both loading forms.
 
+mod deferred;
 mod generated;
 mod joined_filters;
 mod joined_relations;
 mod joined_table;
+mod properties;
 mod single_table;
+mod versioned;

@@ -171,4 +171,28 @@ async fn queries_loaders_and_the_session_load_them() {
     s.refresh(&b).await.unwrap();
     assert_eq!((b.read().order_count, b.read().spent), (1, Some(1)));
     s.commit().await.unwrap();
+
+    // `merge` of a detached copy loads the row (with its properties: this failed to decode
+    // before) and copies the copy's fields onto it, as SQLAlchemy's does; the flush writes the
+    // columns only, and a refresh recomputes the property.
+    let mut s = t.session();
+    let detached = Customer {
+        name: "ann, merged".into(),
+        order_count: -1,
+        ..ann.clone()
+    };
+    let merged = s.merge(detached).await.unwrap();
+    assert_eq!(merged.read().name, "ann, merged");
+    let log = t.statement_log();
+    s.flush().await.unwrap();
+    let sql = log.finish();
+    assert_eq!(sql.len(), 1, "{sql:?}");
+    assert!(
+        sql[0].starts_with(r#"UPDATE "cp_customer" SET "name" = "#),
+        "{}",
+        sql[0]
+    );
+    s.refresh(&merged).await.unwrap();
+    assert_eq!(merged.read().order_count, 2);
+    s.commit().await.unwrap();
 }
