@@ -58,6 +58,20 @@ fn assert_stale(err: &orm_postgres::Error, operation: &str) {
     }
 }
 
+/// The one object `q` selects, loaded in a new session (whose transaction then ends), after
+/// which another writer runs `sql` on its row: the session's copy is stale.
+async fn loaded_then_changed<M: orm_postgres::session::Persist>(
+    db: &Database,
+    q: orm_postgres::Select<M>,
+    sql: &'static str,
+) -> (Session, Tracked<M>) {
+    let mut s = db.session();
+    let t = s.one(q).await.unwrap();
+    s.rollback().await.unwrap();
+    db.execute(query::<()>(sql)).await.unwrap();
+    (s, t)
+}
+
 #[orm_postgres::test(tables(Account))]
 async fn a_single_table_enum_checks_and_bumps_the_variants_version(db: Database) {
     let mut s = db.session();
@@ -110,17 +124,12 @@ async fn a_single_table_enum_checks_and_bumps_the_variants_version(db: Database)
     assert_eq!(versions, [2, 2]);
 
     // Another writer changes ann's row: the session's update is stale, nothing is written.
-    let mut s = db.session();
-    let ann = s
-        .one(select::<Account>().filter(Personal::owner.eq("ann")))
-        .await
-        .unwrap();
-    s.rollback().await.unwrap();
-    db.execute(query::<()>(
+    let (mut s, ann) = loaded_then_changed(
+        &db,
+        select::<Account>().filter(Personal::owner.eq("ann")),
         "UPDATE vv_accounts SET version = 7 WHERE owner = 'ann'",
-    ))
-    .await
-    .unwrap();
+    )
+    .await;
     match &mut *ann.write() {
         Account::Personal(p) => p.balance = 99,
         other => panic!("{other:?}"),
@@ -138,17 +147,12 @@ async fn a_single_table_enum_checks_and_bumps_the_variants_version(db: Database)
     assert_eq!(balance, 20);
 
     // Deleting a row another writer changed is stale too.
-    let mut s = db.session();
-    let acme = s
-        .one(select::<Account>().filter(Business::owner.eq("acme")))
-        .await
-        .unwrap();
-    s.rollback().await.unwrap();
-    db.execute(query::<()>(
+    let (mut s, acme) = loaded_then_changed(
+        &db,
+        select::<Account>().filter(Business::owner.eq("acme")),
         "UPDATE vv_accounts SET version = 9 WHERE owner = 'acme'",
-    ))
-    .await
-    .unwrap();
+    )
+    .await;
     s.delete(&acme).unwrap();
     let err = s.commit().await.unwrap_err();
     assert_stale(&err, "DELETE");
@@ -257,17 +261,12 @@ async fn a_joined_table_enum_checks_the_version_in_its_base_table(db: Database) 
     assert_eq!(row, (2, 2000));
 
     // Stale: another writer bumped the truck; the subtype change is not written either.
-    let mut s = db.session();
-    let t = s
-        .one(select::<Vehicle>().filter(Truck::plate.eq("T-1")))
-        .await
-        .unwrap();
-    s.rollback().await.unwrap();
-    db.execute(query::<()>(
+    let (mut s, t) = loaded_then_changed(
+        &db,
+        select::<Vehicle>().filter(Truck::plate.eq("T-1")),
         "UPDATE vv_vehicles SET version = 5 WHERE plate = 'T-1'",
-    ))
-    .await
-    .unwrap();
+    )
+    .await;
     match &mut *t.write() {
         Vehicle::Truck(t) => t.load_kg = 1,
         other => panic!("{other:?}"),
@@ -292,17 +291,12 @@ async fn a_joined_table_enum_checks_the_version_in_its_base_table(db: Database) 
     assert_eq!(load, 2000);
 
     // A stale delete removes neither row.
-    let mut s = db.session();
-    let bike = s
-        .one(select::<Vehicle>().filter(Bike::gears.eq(21)))
-        .await
-        .unwrap();
-    s.rollback().await.unwrap();
-    db.execute(query::<()>(
+    let (mut s, bike) = loaded_then_changed(
+        &db,
+        select::<Vehicle>().filter(Bike::gears.eq(21)),
         "UPDATE vv_vehicles SET version = 3 WHERE plate = 'B-1'",
-    ))
-    .await
-    .unwrap();
+    )
+    .await;
     s.delete(&bike).unwrap();
     let err = s.commit().await.unwrap_err();
     assert!(
