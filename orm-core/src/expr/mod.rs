@@ -17,6 +17,7 @@ pub mod hybrid;
 mod json;
 mod kinds;
 mod ops;
+mod ordering;
 mod range_ops;
 mod text_search;
 mod window;
@@ -48,7 +49,8 @@ pub use kinds::JsonType;
 pub use kinds::{
     Arithmetic, ArrayType, Containment, IntervalArith, Numeric, RangeType, Remainder, Signed,
 };
-pub use ops::{Expression, SubqueryOf, asc, desc, escape_like};
+pub use ops::{Expression, SubqueryOf, escape_like};
+pub use ordering::{asc, desc};
 pub use range_ops::{RangeExpression, multirange, range_agg};
 pub use text_search::{
     phraseto_tsquery, plainto_tsquery, to_tsquery, to_tsvector, ts_rank, websearch_to_tsquery,

@@ -15,6 +15,7 @@ mod derived;
 mod insert;
 mod keys;
 mod keyset;
+mod locking;
 mod option;
 pub mod rel_join;
 mod select;
