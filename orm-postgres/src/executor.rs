@@ -18,7 +18,7 @@ use crate::copy::CopyOutStream;
 use crate::load::{IntoLoader, Strategy};
 use crate::pg_row::PgRow;
 use crate::{Decode, Result, RowOf, Statement};
-use orm_core::driver::{JoinedFold, LoadPlan, QueryRunner, WithCriteria, load_plan, run_loads};
+use orm_core::driver::{JoinedFold, LoadPlan, QueryRunner, load_plan, run_loads};
 use orm_core::load::fetch_selectin;
 use orm_core::stmt::Criteria;
 
@@ -182,13 +182,21 @@ pub trait Executor: Acquire + Sync {
     ///
     /// The connection is busy until the stream ends; dropping the stream before its end
     /// discards the connection (the server stops sending when it is closed).
+    ///
+    /// A joined-table inheritance enum loaded the *selectin* way (`polymorphic = "selectin"`,
+    /// or `.polymorphic(PolymorphicLoad::SelectIn)`) streams as it loads: the keys and
+    /// discriminators of the whole result first (one query, held in memory), then the rows
+    /// 1,000 at a time, one query per variant present in each batch.
     #[track_caller]
     fn stream<S: Statement>(
         &self,
         statement: S,
     ) -> impl Future<Output = Result<RowStream<'_, S::Row>>> + Send {
-        let (_, compiled) = compile_in(self, &statement);
-        let has_loads = statement.options().is_some();
+        let (criteria, compiled) = compile_in(self, &statement);
+        // Relationship loads (not the other options, such as `polymorphic`).
+        let has_loads = statement.options().is_some()
+            && load_plan(&statement).is_some_and(|(loaders, _, _)| !loaders.is_empty());
+        let selectin = statement.polymorphic_selectin();
         let site = Location::caller();
         async move {
             let mut q = compiled?;
@@ -197,15 +205,32 @@ pub trait Executor: Acquire + Sync {
                     "relationship loads need the whole result: use fetch_all, or load each batch of streamed rows with `load`",
                 ));
             }
+            if let Some(query) = selectin {
+                // Boxed: the common stream's future does not carry the selectin start.
+                return Box::pin(async move {
+                    let conn = self.acquire_for(|| is_plain_read(&q.sql)).await?;
+                    let runner = Through {
+                        conn: &conn,
+                        criteria,
+                    };
+                    let plan = orm_core::load::SelectinPlan::start(&runner, query).await?;
+                    Ok(RowStream {
+                        rows: Rows::Batches(selectin_batches::<S::Row>(conn, plan, criteria)),
+                    })
+                })
+                .await;
+            }
             // Nothing has reached the caller before the first row: a start that lost a
             // replica runs again elsewhere. A stream that fails later fails.
             let (conn, started) = on_conn!(keep: self, q, site, |conn| conn.start_stream(&q).await);
             let (rows, state) = started?;
             Ok(RowStream {
-                conn,
-                rows: Box::pin(rows),
-                state,
-                _out: PhantomData,
+                rows: Rows::Sent {
+                    conn,
+                    rows: Box::pin(rows),
+                    state,
+                    _out: PhantomData,
+                },
             })
         }
     }
@@ -225,16 +250,11 @@ pub trait Executor: Acquire + Sync {
                 self.acquire_for(|| true),
                 |conn| {
                     let parents = parents.iter_mut().collect();
-                    match self.criteria() {
-                        None => run_loads(&*conn, parents, &loaders, None, false).await,
-                        Some(criteria) => {
-                            let runner = WithCriteria {
-                                runner: &*conn,
-                                criteria,
-                            };
-                            run_loads(&runner, parents, &loaders, None, false).await
-                        }
-                    }
+                    let runner = Through {
+                        conn: &conn,
+                        criteria: self.criteria(),
+                    };
+                    run_loads(&runner, parents, &loaders, None, false).await
                 },
                 |out| out
             )
@@ -509,18 +529,7 @@ async fn fetch_loaded<D: Decode>(
     plan: &LoadPlan<D::Output>,
     criteria: Option<&Criteria>,
 ) -> Result<Vec<D::Output>> {
-    let with;
-    let runner: &dyn QueryRunner = match criteria {
-        Some(criteria) => {
-            with = WithCriteria {
-                runner: conn,
-                criteria,
-            };
-            &with
-        }
-        None => conn,
-    };
-    fetch_loaded_through::<D>(conn, runner, q, plan).await
+    fetch_loaded_through::<D>(conn, &Through { conn, criteria }, q, plan).await
 }
 
 /// [`fetch_loaded`] with the loads' queries sent through `runner` (which may watch them: see
@@ -556,24 +565,93 @@ fn exactly_one<T>(mut rows: Vec<T>) -> Result<T> {
 
 /// The rows of a statement, decoded as they arrive by `D` (yielding `D::Output`). Returned by
 /// [`Executor::stream`].
-pub struct RowStream<'a, D> {
-    conn: ConnRef<'a>,
-    rows: Pin<Box<tokio_postgres::RowStream>>,
-    state: StreamState,
-    _out: PhantomData<fn() -> D>,
+pub struct RowStream<'a, D: Decode> {
+    rows: Rows<'a, D>,
+}
+
+/// Where a [`RowStream`]'s rows come from.
+// The common variant inline: boxing it would add an allocation to every stream.
+#[allow(clippy::large_enum_variant)]
+enum Rows<'a, D: Decode> {
+    /// One statement's rows, as the server sends them.
+    Sent {
+        conn: ConnRef<'a>,
+        rows: Pin<Box<tokio_postgres::RowStream>>,
+        state: StreamState,
+        _out: PhantomData<fn() -> D>,
+    },
+    /// A joined-table enum read the *selectin* way: its keys first, then its rows a batch at a
+    /// time (see [`selectin_batches`]).
+    Batches(Pin<Box<dyn Stream<Item = Result<D::Output>> + Send + 'a>>),
 }
 
 impl<D: Decode> Stream for RowStream<'_, D> {
     type Item = Result<D::Output>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        let rows = &mut this.rows;
-        this.conn.poll_rows(
-            &mut this.state,
-            cx,
-            |cx| rows.as_mut().poll_next(cx),
-            |row| D::decode(&PgRow(row), 0),
-        )
+        match &mut self.rows {
+            Rows::Sent {
+                conn, rows, state, ..
+            } => conn.poll_rows(
+                state,
+                cx,
+                |cx| rows.as_mut().poll_next(cx),
+                |row| D::decode(&PgRow(row), 0),
+            ),
+            Rows::Batches(rows) => rows.as_mut().poll_next(cx),
+        }
     }
+}
+
+/// A connection whose loader queries take the executor's criteria, if it has some.
+struct Through<'r> {
+    conn: &'r Conn,
+    criteria: Option<&'r Criteria>,
+}
+
+impl QueryRunner for Through<'_> {
+    fn run_all<'a>(
+        &'a self,
+        jobs: Vec<(crate::CompiledQuery, orm_core::driver::RowSink<'a>)>,
+    ) -> orm_core::driver::BoxFuture<'a, Vec<Result<()>>> {
+        self.conn.run_all(jobs)
+    }
+
+    fn criteria(&self) -> Option<&Criteria> {
+        self.criteria
+    }
+}
+
+/// How many rows of a joined-table enum a *selectin* stream reads per batch (one query per
+/// variant present in the batch).
+const SELECTIN_BATCH: usize = 1_000;
+
+/// The rows of `plan` on `conn`, read [`SELECTIN_BATCH`] at a time through the executor's
+/// `criteria`: memory holds the keys of the whole result and the rows of one batch. An error
+/// ends the stream.
+fn selectin_batches<'a, D: Decode>(
+    conn: ConnRef<'a>,
+    plan: orm_core::load::SelectinPlan,
+    criteria: Option<&'a Criteria>,
+) -> Pin<Box<dyn Stream<Item = Result<D::Output>> + Send + 'a>> {
+    use futures_util::{TryStreamExt, stream};
+    let batches = stream::unfold((conn, plan, 0usize), move |(conn, plan, next)| async move {
+        if next >= plan.len() {
+            return None;
+        }
+        let end = (next + SELECTIN_BATCH).min(plan.len());
+        let runner = Through {
+            conn: &conn,
+            criteria,
+        };
+        let rows = plan.fetch::<D>(&runner, next..end).await;
+        // After an error, nothing more.
+        let next = if rows.is_ok() { end } else { plan.len() };
+        Some((rows, (conn, plan, next)))
+    });
+    Box::pin(
+        batches
+            .map_ok(|rows| stream::iter(rows.into_iter().map(Ok)))
+            .try_flatten(),
+    )
 }

@@ -24,7 +24,7 @@ pub(crate) mod runner;
 mod selectin;
 mod subquery;
 
-pub use polymorphic::fetch_selectin;
+pub use polymorphic::{SelectinPlan, fetch_selectin};
 use run::run_loads;
 use runner::{BoxFuture, QueryRunner};
 pub(crate) use runner::{RowAccess, RowSink};

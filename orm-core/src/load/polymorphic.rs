@@ -78,7 +78,221 @@ pub fn fetch_selectin<'a, D: Decode>(
     query: Query,
 ) -> BoxFuture<'a, Result<Vec<D::Output>>> {
     Box::pin(async move {
-        let (table, q, core) = parts_of(&query)?;
+        let plan = SelectinPlan::start(runner, query).await?;
+        plan.fetch::<D>(runner, 0..plan.len()).await
+    })
+}
+
+/// A query of a joined-table enum read the *selectin* way, after its first query: the keys and
+/// discriminators of its rows, in order. [`fetch`](Self::fetch) reads the rows of a range of
+/// them (one query per variant present), so a stream can read them a batch at a time.
+pub struct SelectinPlan {
+    query: Query,
+    /// Each row's key (as the server sent it, one value per key column) and discriminator.
+    order: Vec<(Vec<Vec<u8>>, String)>,
+}
+
+impl SelectinPlan {
+    /// Runs the first query (the keys and discriminators) through `runner`.
+    pub fn start(runner: &dyn QueryRunner, query: Query) -> BoxFuture<'_, Result<SelectinPlan>> {
+        Box::pin(async move {
+            let (table, q, core) = parts_of(&query)?;
+            let Selectin {
+                joined, disc, key, ..
+            } = Selectin::of(table)?;
+            // 1. The keys and discriminators, in the query's order, from the base table alone.
+            let mut first = core.clone();
+            first.columns = key
+                .iter()
+                .map(|k| column(q, k.name))
+                .chain([column(q, disc.column)])
+                .collect();
+            first.from[0] = FromItem::Table {
+                table: joined.base,
+                alias: (q != table.name).then_some(q),
+            };
+            // The subtype tables the filter or ordering names, LEFT JOINed (in the enum's
+            // order, before the query's own joins), with the enum's guard on their null tests.
+            let mut parts = Vec::new();
+            for part in joined.parts {
+                let named = first
+                    .filter
+                    .as_mut()
+                    .is_some_and(|f| crate::compile::mentions(f, part.name))
+                    || first
+                        .order_by
+                        .iter_mut()
+                        .any(|o| crate::compile::mentions(&mut o.node, part.name));
+                if named {
+                    parts.push(Join {
+                        kind: JoinKind::Left,
+                        item: FromItem::Table {
+                            table: part,
+                            alias: None,
+                        },
+                        on: JoinOn::On(subtype_on(&key, q, part)),
+                    });
+                }
+            }
+            first.joins.splice(0..0, parts);
+            if let Some(f) = &mut first.filter {
+                crate::compile::guard_subtype_nulls(f, table);
+            }
+            let compiled = compile_query(&Query::Select(Box::new(first)), runner.criteria())?;
+            let mut order: Vec<(Vec<Vec<u8>>, String)> = Vec::new();
+            let n = key.len();
+            let sink: RowSink<'_> = Box::new(|row: &dyn RowAccess| {
+                let raw = raw_key(row, &(0..n).collect::<Vec<_>>(), table, &key)?;
+                let value: String = row
+                    .get_at(n)
+                    .map_err(|e| Error::decode(table.model, disc.column, e))?;
+                order.push((raw, value));
+                Ok(())
+            });
+            run_one(runner, compiled, sink).await?;
+            Ok(SelectinPlan { query, order })
+        })
+    }
+
+    /// How many rows the first query found.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// Whether the first query found no row.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// The rows of `range` (positions in the first query's order), decoded with `D`: one query
+    /// per variant present among them, sent together. A row deleted since the first query is
+    /// left out.
+    pub fn fetch<'a, D: Decode>(
+        &'a self,
+        runner: &'a dyn QueryRunner,
+        range: std::ops::Range<usize>,
+    ) -> BoxFuture<'a, Result<Vec<D::Output>>> {
+        Box::pin(async move {
+            let (table, q, core) = parts_of(&self.query)?;
+            let Selectin {
+                joined,
+                key,
+                key_at,
+                ..
+            } = Selectin::of(table)?;
+            let order = self.order.get(range).unwrap_or_default();
+            let n = key.len();
+            // 2. One query per variant present, by key.
+            let mut jobs: Vec<CompiledQuery> = Vec::new();
+            for (i, part) in joined.parts.iter().enumerate() {
+                let Some(value) = joined.values.get(i) else {
+                    continue;
+                };
+                let present: Vec<&Vec<Vec<u8>>> = order
+                    .iter()
+                    .filter(|(_, v)| v == value)
+                    .map(|(k, _)| k)
+                    .collect();
+                if present.is_empty() {
+                    continue;
+                }
+                // One array per key column.
+                let params: Vec<crate::expr::Param> = (0..n)
+                    .map(|c| {
+                        let values = present
+                            .iter()
+                            .map(|k| Arc::new(RawValue(k[c].clone())) as crate::expr::Param)
+                            .collect();
+                        Arc::new(ErasedArray(values)) as crate::expr::Param
+                    })
+                    .collect();
+                let filter = key_filter(
+                    key.iter().map(|k| column(q, k.name)).collect(),
+                    params,
+                    &key,
+                )?;
+                let variant = SelectCore {
+                    columns: table
+                        .columns
+                        .iter()
+                        .zip(&core.columns)
+                        .map(|(c, asked)| match c.home {
+                            // A deferred column the query leaves out stays its placeholder.
+                            _ if c.deferred && !matches!(asked, Node::Column(_)) => asked.clone(),
+                            None => column(q, c.name),
+                            Some(h) if h == part.name => column(h, c.name),
+                            Some(_) => Node::Keyword("NULL"),
+                        })
+                        // The column properties: this variant's, the others' as `NULL` (they
+                        // may name tables this query does not join).
+                        .chain(
+                            crate::stmt::property_nodes(table)
+                                .zip(table.properties)
+                                .map(|(node, p)| match p.variant {
+                                    Some(v) if v == *value => node,
+                                    _ => Node::Keyword("NULL"),
+                                }),
+                        )
+                        .collect(),
+                    from: vec![FromItem::Table {
+                        table: joined.base,
+                        alias: (q != table.name).then_some(q),
+                    }],
+                    joins: vec![Join {
+                        kind: JoinKind::Inner,
+                        item: FromItem::Table {
+                            table: part,
+                            alias: None,
+                        },
+                        on: JoinOn::On(subtype_on(&key, q, part)),
+                    }],
+                    filter: Some(filter),
+                    ..Default::default()
+                };
+                jobs.push(compile_query(
+                    &Query::Select(Box::new(variant)),
+                    runner.criteria(),
+                )?);
+            }
+            let mut found: HashMap<Vec<Vec<u8>>, D::Output> = HashMap::with_capacity(order.len());
+            {
+                let found = std::sync::Mutex::new(&mut found);
+                let sinks: Vec<(CompiledQuery, RowSink<'_>)> = jobs
+                    .into_iter()
+                    .map(|job| {
+                        let (found, key_at, key) = (&found, &key_at, &key);
+                        let sink: RowSink<'_> = Box::new(move |row: &dyn RowAccess| {
+                            let raw = raw_key(row, key_at, table, key)?;
+                            let value = D::decode(row, 0)?;
+                            found
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .insert(raw, value);
+                            Ok(())
+                        });
+                        (job, sink)
+                    })
+                    .collect();
+                for outcome in runner.run_all(sinks).await {
+                    outcome?;
+                }
+            }
+            Ok(order.iter().filter_map(|(k, _)| found.remove(k)).collect())
+        })
+    }
+}
+
+/// What both phases read of the enum's metadata.
+struct Selectin {
+    joined: &'static crate::meta::Joined,
+    disc: crate::meta::Discriminator,
+    key: Vec<&'static ColumnDef>,
+    /// The key's positions in the enum's columns (the variant queries' select list).
+    key_at: Vec<usize>,
+}
+
+impl Selectin {
+    fn of(table: &'static Table) -> Result<Selectin> {
         let (Some(joined), Some(disc)) = (table.joined, table.discriminator) else {
             return Err(Error::invalid_statement(
                 "selectin loading reads a joined-table inheritance enum",
@@ -91,174 +305,31 @@ pub fn fetch_selectin<'a, D: Decode>(
                 table.model
             )));
         }
-        // The key's positions in the enum's columns (the variant queries' select list).
-        let key_at: Vec<usize> = key
+        let key_at = key
             .iter()
             .filter_map(|k| table.columns.iter().position(|c| c.name == k.name))
             .collect();
-        // The subtype key = the base key, column by column.
-        let on = |part: &'static Table| {
-            key.iter()
-                .map(|k| {
-                    Node::binary(
-                        crate::ast::BinOp::Eq,
-                        column(part.name, k.name),
-                        column(q, k.name),
-                    )
-                })
-                .reduce(|a, b| Node::binary(crate::ast::BinOp::And, a, b))
-                .unwrap_or(Node::Keyword("TRUE"))
-        };
-        // 1. The keys and discriminators, in the query's order, from the base table alone.
-        let mut first = core.clone();
-        first.columns = key
-            .iter()
-            .map(|k| column(q, k.name))
-            .chain([column(q, disc.column)])
-            .collect();
-        first.from[0] = FromItem::Table {
-            table: joined.base,
-            alias: (q != table.name).then_some(q),
-        };
-        // The subtype tables the filter or ordering names, LEFT JOINed (in the enum's order,
-        // before the query's own joins), with the enum's guard on their null tests.
-        let mut parts = Vec::new();
-        for part in joined.parts {
-            let named = first
-                .filter
-                .as_mut()
-                .is_some_and(|f| crate::compile::mentions(f, part.name))
-                || first
-                    .order_by
-                    .iter_mut()
-                    .any(|o| crate::compile::mentions(&mut o.node, part.name));
-            if named {
-                parts.push(Join {
-                    kind: JoinKind::Left,
-                    item: FromItem::Table {
-                        table: part,
-                        alias: None,
-                    },
-                    on: JoinOn::On(on(part)),
-                });
-            }
-        }
-        first.joins.splice(0..0, parts);
-        if let Some(f) = &mut first.filter {
-            crate::compile::guard_subtype_nulls(f, table);
-        }
-        let compiled = compile_query(&Query::Select(Box::new(first)), runner.criteria())?;
-        let mut order: Vec<(Vec<Vec<u8>>, String)> = Vec::new();
-        let n = key.len();
-        let sink: RowSink<'_> = Box::new(|row: &dyn RowAccess| {
-            let raw = raw_key(row, &(0..n).collect::<Vec<_>>(), table, &key)?;
-            let value: String = row
-                .get_at(n)
-                .map_err(|e| Error::decode(table.model, disc.column, e))?;
-            order.push((raw, value));
-            Ok(())
-        });
-        run_one(runner, compiled, sink).await?;
-        // 2. One query per variant present, by key.
-        let mut jobs: Vec<CompiledQuery> = Vec::new();
-        for (i, part) in joined.parts.iter().enumerate() {
-            let Some(value) = joined.values.get(i) else {
-                continue;
-            };
-            let present: Vec<&Vec<Vec<u8>>> = order
-                .iter()
-                .filter(|(_, v)| v == value)
-                .map(|(k, _)| k)
-                .collect();
-            if present.is_empty() {
-                continue;
-            }
-            // One array per key column.
-            let params: Vec<crate::expr::Param> = (0..n)
-                .map(|c| {
-                    let values = present
-                        .iter()
-                        .map(|k| Arc::new(RawValue(k[c].clone())) as crate::expr::Param)
-                        .collect();
-                    Arc::new(ErasedArray(values)) as crate::expr::Param
-                })
-                .collect();
-            let filter = key_filter(
-                key.iter().map(|k| column(q, k.name)).collect(),
-                params,
-                &key,
-            )?;
-            let variant = SelectCore {
-                columns: table
-                    .columns
-                    .iter()
-                    .zip(&core.columns)
-                    .map(|(c, asked)| match c.home {
-                        // A deferred column the query leaves out stays its placeholder.
-                        _ if c.deferred && !matches!(asked, Node::Column(_)) => asked.clone(),
-                        None => column(q, c.name),
-                        Some(h) if h == part.name => column(h, c.name),
-                        Some(_) => Node::Keyword("NULL"),
-                    })
-                    // The column properties: this variant's, the others' as `NULL` (they may
-                    // name tables this query does not join).
-                    .chain(
-                        crate::stmt::property_nodes(table)
-                            .zip(table.properties)
-                            .map(|(node, p)| match p.variant {
-                                Some(v) if v == *value => node,
-                                _ => Node::Keyword("NULL"),
-                            }),
-                    )
-                    .collect(),
-                from: vec![FromItem::Table {
-                    table: joined.base,
-                    alias: (q != table.name).then_some(q),
-                }],
-                joins: vec![Join {
-                    kind: JoinKind::Inner,
-                    item: FromItem::Table {
-                        table: part,
-                        alias: None,
-                    },
-                    on: JoinOn::On(on(part)),
-                }],
-                filter: Some(filter),
-                ..Default::default()
-            };
-            jobs.push(compile_query(
-                &Query::Select(Box::new(variant)),
-                runner.criteria(),
-            )?);
-        }
-        let mut found: HashMap<Vec<Vec<u8>>, D::Output> = HashMap::with_capacity(order.len());
-        {
-            let found = std::sync::Mutex::new(&mut found);
-            let sinks: Vec<(CompiledQuery, RowSink<'_>)> = jobs
-                .into_iter()
-                .map(|job| {
-                    let (found, key_at, key) = (&found, &key_at, &key);
-                    let sink: RowSink<'_> = Box::new(move |row: &dyn RowAccess| {
-                        let raw = raw_key(row, key_at, table, key)?;
-                        let value = D::decode(row, 0)?;
-                        found
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .insert(raw, value);
-                        Ok(())
-                    });
-                    (job, sink)
-                })
-                .collect();
-            for outcome in runner.run_all(sinks).await {
-                outcome?;
-            }
-        }
-        Ok(order
-            .into_iter()
-            .filter_map(|(k, _)| found.remove(&k))
-            .collect())
-    })
+        Ok(Selectin {
+            joined,
+            disc,
+            key,
+            key_at,
+        })
+    }
+}
+
+/// The subtype key = the base key (qualified by `q`), column by column.
+fn subtype_on(key: &[&'static ColumnDef], q: &'static str, part: &'static Table) -> Node {
+    key.iter()
+        .map(|k| {
+            Node::binary(
+                crate::ast::BinOp::Eq,
+                column(part.name, k.name),
+                column(q, k.name),
+            )
+        })
+        .reduce(|a, b| Node::binary(crate::ast::BinOp::And, a, b))
+        .unwrap_or(Node::Keyword("TRUE"))
 }
 
 /// The key of a row as the server sent it: the columns at `at`, one per key column (a `NULL`

@@ -12,6 +12,8 @@
 //! `versioned`: a version column shared by the variant structs, in both layouts.
 //!
 //! `properties`: column properties of variant structs, in both layouts and both loading forms.
+//!
+//! `streamed`: `stream` of a joined-table enum loaded selectin, a batch at a time.
 
 mod deferred;
 mod generated;
@@ -20,4 +22,5 @@ mod joined_relations;
 mod joined_table;
 mod properties;
 mod single_table;
+mod streamed;
 mod versioned;
