@@ -413,7 +413,14 @@ impl Acquire for Database {
     }
 
     async fn acquire_for(&self, read: impl FnOnce() -> bool + Send) -> Result<ConnRef<'_>> {
-        let conn = match self.replicas.is_some() && read() {
+        if self.replicas.is_none() {
+            // The common case, one future less around the pool's.
+            let conn = self
+                .checkout_with(true, self.query_timeout, self.tags.clone())
+                .await?;
+            return Ok(ConnRef::Owned(conn));
+        }
+        let conn = match read() {
             true => self.checkout_read().await?,
             false => self.checkout().await?,
         };
