@@ -193,10 +193,12 @@ pub trait Executor: Acquire + Sync {
         statement: S,
     ) -> impl Future<Output = Result<RowStream<'_, S::Row>>> + Send {
         let (criteria, compiled) = compile_in(self, &statement);
-        // Relationship loads (not the other options, such as `polymorphic`).
-        let has_loads = statement.options().is_some()
-            && load_plan(&statement).is_some_and(|(loaders, _, _)| !loaders.is_empty());
-        let selectin = statement.polymorphic_selectin();
+        // Relationship loads make a stream refuse (not the other options, such as
+        // `polymorphic`); a joined-table enum read the selectin way streams in batches.
+        let (has_loads, selectin) = match load_plan(&statement) {
+            Some((loaders, query, selectin)) => (!loaders.is_empty(), selectin.then_some(query)),
+            None => (false, None),
+        };
         let site = Location::caller();
         async move {
             let mut q = compiled?;

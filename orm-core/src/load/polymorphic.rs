@@ -87,7 +87,15 @@ pub fn fetch_selectin<'a, D: Decode>(
 /// discriminators of its rows, in order. [`fetch`](Self::fetch) reads the rows of a range of
 /// them (one query per variant present), so a stream can read them a batch at a time.
 pub struct SelectinPlan {
-    query: Query,
+    table: &'static Table,
+    /// The qualifier of the base table's columns (its name, or the query's alias).
+    q: &'static str,
+    key: Vec<&'static ColumnDef>,
+    /// The key's positions in the enum's columns (the variant queries' select list).
+    key_at: Vec<usize>,
+    /// Each variant with its own table: its discriminator value and its query, all but the
+    /// key filter each batch adds (built once, whatever the number of batches).
+    variants: Vec<(&'static str, SelectCore)>,
     /// Each row's key (as the server sent it, one value per key column) and discriminator.
     order: Vec<(Vec<Vec<u8>>, String)>,
 }
@@ -98,7 +106,10 @@ impl SelectinPlan {
         Box::pin(async move {
             let (table, q, core) = parts_of(&query)?;
             let Selectin {
-                joined, disc, key, ..
+                joined,
+                disc,
+                key,
+                key_at,
             } = Selectin::of(table)?;
             // 1. The keys and discriminators, in the query's order, from the base table alone.
             let mut first = core.clone();
@@ -150,7 +161,23 @@ impl SelectinPlan {
                 Ok(())
             });
             run_one(runner, compiled, sink).await?;
-            Ok(SelectinPlan { query, order })
+            let variants = joined
+                .parts
+                .iter()
+                .zip(joined.values)
+                .map(|(part, value)| {
+                    let core = variant_core(table, joined.base, q, core, &key, part, value);
+                    (*value, core)
+                })
+                .collect();
+            Ok(SelectinPlan {
+                table,
+                q,
+                key,
+                key_at,
+                variants,
+                order,
+            })
         })
     }
 
@@ -173,21 +200,12 @@ impl SelectinPlan {
         range: std::ops::Range<usize>,
     ) -> BoxFuture<'a, Result<Vec<D::Output>>> {
         Box::pin(async move {
-            let (table, q, core) = parts_of(&self.query)?;
-            let Selectin {
-                joined,
-                key,
-                key_at,
-                ..
-            } = Selectin::of(table)?;
+            let (table, q, key, key_at) = (self.table, self.q, &self.key, &self.key_at);
             let order = self.order.get(range).unwrap_or_default();
             let n = key.len();
             // 2. One query per variant present, by key.
             let mut jobs: Vec<CompiledQuery> = Vec::new();
-            for (i, part) in joined.parts.iter().enumerate() {
-                let Some(value) = joined.values.get(i) else {
-                    continue;
-                };
+            for (value, core) in &self.variants {
                 let present: Vec<&Vec<Vec<u8>>> = order
                     .iter()
                     .filter(|(_, v)| v == value)
@@ -206,48 +224,11 @@ impl SelectinPlan {
                         Arc::new(ErasedArray(values)) as crate::expr::Param
                     })
                     .collect();
-                let filter = key_filter(
-                    key.iter().map(|k| column(q, k.name)).collect(),
-                    params,
-                    &key,
-                )?;
+                let filter =
+                    key_filter(key.iter().map(|k| column(q, k.name)).collect(), params, key)?;
                 let variant = SelectCore {
-                    columns: table
-                        .columns
-                        .iter()
-                        .zip(&core.columns)
-                        .map(|(c, asked)| match c.home {
-                            // A deferred column the query leaves out stays its placeholder.
-                            _ if c.deferred && !matches!(asked, Node::Column(_)) => asked.clone(),
-                            None => column(q, c.name),
-                            Some(h) if h == part.name => column(h, c.name),
-                            Some(_) => Node::Keyword("NULL"),
-                        })
-                        // The column properties: this variant's, the others' as `NULL` (they
-                        // may name tables this query does not join).
-                        .chain(
-                            crate::stmt::property_nodes(table)
-                                .zip(table.properties)
-                                .map(|(node, p)| match p.variant {
-                                    Some(v) if v == *value => node,
-                                    _ => Node::Keyword("NULL"),
-                                }),
-                        )
-                        .collect(),
-                    from: vec![FromItem::Table {
-                        table: joined.base,
-                        alias: (q != table.name).then_some(q),
-                    }],
-                    joins: vec![Join {
-                        kind: JoinKind::Inner,
-                        item: FromItem::Table {
-                            table: part,
-                            alias: None,
-                        },
-                        on: JoinOn::On(subtype_on(&key, q, part)),
-                    }],
                     filter: Some(filter),
-                    ..Default::default()
+                    ..core.clone()
                 };
                 jobs.push(compile_query(
                     &Query::Select(Box::new(variant)),
@@ -279,6 +260,56 @@ impl SelectinPlan {
             }
             Ok(order.iter().filter_map(|(k, _)| found.remove(k)).collect())
         })
+    }
+}
+
+/// The query of one variant's rows (`part` its table joined to `base`, `value` its discriminator
+/// value), all but the key filter: the enum's columns (the other variants' as `NULL`, a
+/// deferred column the query `asked` to leave out as its placeholder), then the column
+/// properties (this variant's, the others' as `NULL`: they may name tables this query does not
+/// join).
+fn variant_core(
+    table: &'static Table,
+    base: &'static Table,
+    q: &'static str,
+    asked: &SelectCore,
+    key: &[&'static ColumnDef],
+    part: &'static Table,
+    value: &str,
+) -> SelectCore {
+    SelectCore {
+        columns: table
+            .columns
+            .iter()
+            .zip(&asked.columns)
+            .map(|(c, asked)| match c.home {
+                _ if c.deferred && !matches!(asked, Node::Column(_)) => asked.clone(),
+                None => column(q, c.name),
+                Some(h) if h == part.name => column(h, c.name),
+                Some(_) => Node::Keyword("NULL"),
+            })
+            .chain(
+                crate::stmt::property_nodes(table)
+                    .zip(table.properties)
+                    .map(|(node, p)| match p.variant {
+                        Some(v) if v == value => node,
+                        _ => Node::Keyword("NULL"),
+                    }),
+            )
+            .collect(),
+        from: vec![FromItem::Table {
+            table: base,
+            alias: (q != table.name).then_some(q),
+        }],
+        joins: vec![Join {
+            kind: JoinKind::Inner,
+            item: FromItem::Table {
+                table: part,
+                alias: None,
+            },
+            on: JoinOn::On(subtype_on(key, q, part)),
+        }],
+        ..Default::default()
     }
 }
 
