@@ -447,11 +447,14 @@ pub(crate) fn property_nodes(table: &'static crate::meta::Table) -> impl Iterato
 /// The select-list entry of a deferred column that is not loaded: `NULL::void`, which keeps
 /// the row's width (rows decode by position) and which [`Deferred`](crate::deferred::Deferred)
 /// tells from a value by its type (no column has type `void`).
-pub(crate) const DEFERRED_PLACEHOLDER: Node = Node::Keyword("NULL::void");
+pub(crate) const DEFERRED_PLACEHOLDER: Node = Node::Keyword(DEFERRED_KEYWORD);
+
+/// The text of [`DEFERRED_PLACEHOLDER`].
+const DEFERRED_KEYWORD: &str = "NULL::void";
 
 /// Whether `node` is [`DEFERRED_PLACEHOLDER`].
 pub(crate) fn is_deferred_placeholder(node: &Node) -> bool {
-    matches!(node, Node::Keyword(k) if *k == "NULL::void")
+    matches!(node, Node::Keyword(k) if *k == DEFERRED_KEYWORD)
 }
 
 /// A model's select list, its columns qualified by `qualifier`: deferred columns
