@@ -67,6 +67,13 @@ pub trait Persist: Model + Hooks {
     /// default): the session's snapshot.
     fn copy_columns(&self) -> Self;
 
+    /// [`copy_columns`](Persist::copy_columns) into `into`, a copy made earlier: the derive
+    /// clones each column with `clone_from`, so a snapshot taken again reuses the buffers of
+    /// its strings and vectors.
+    fn copy_columns_into(&self, into: &mut Self) {
+        *into = self.copy_columns();
+    }
+
     /// The columns whose values differ from `old`'s.
     fn changed_columns(&self, old: &Self) -> ColumnSet;
 

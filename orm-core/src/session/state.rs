@@ -20,6 +20,10 @@ pub(crate) struct ObjectState<T> {
     /// The columns as the database has them, taken at the first write since the last load or
     /// flush (`None` while the object is clean).
     pub(crate) snapshot: Option<Arc<T>>,
+    /// The last snapshot, kept after the flush that wrote its object: the next snapshot is
+    /// copied into it when nothing else shares it (an undo record until the commit), so a
+    /// changed object does not allocate its copy again at each flush.
+    pub(crate) spare: Option<Arc<T>>,
     /// The undo-log frame this entry last saved its state into.
     pub(crate) undo_gen: u64,
     pub(crate) session: Option<Arc<SessionLink>>,
@@ -141,6 +145,7 @@ impl<T: Persist> Entry<T> {
             state: RwLock::new(ObjectState {
                 value,
                 snapshot: None,
+                spare: None,
                 undo_gen: 0,
                 session,
             }),
@@ -308,6 +313,23 @@ impl<T: Persist> ErasedEntry for Entry<T> {
 /// The typed entry behind an erased one.
 pub(crate) fn downcast<T: Persist>(e: &Arc<dyn ErasedEntry>) -> Option<Arc<Entry<T>>> {
     e.clone().into_any().downcast::<Entry<T>>().ok()
+}
+
+impl<T: Persist> ObjectState<T> {
+    /// A snapshot of the columns as they are now: copied into the spare when nothing else
+    /// holds it, or a new copy.
+    pub(crate) fn take_snapshot(&mut self) -> Arc<T> {
+        match self.spare.take() {
+            Some(mut spare) => match Arc::get_mut(&mut spare) {
+                Some(copy) => {
+                    self.value.copy_columns_into(copy);
+                    spare
+                }
+                None => Arc::new(self.value.copy_columns()),
+            },
+            None => Arc::new(self.value.copy_columns()),
+        }
+    }
 }
 
 /// The columns held by a shared copy, as an owned value (copied only if still shared).

@@ -180,7 +180,7 @@ pub(crate) fn touch<T: Persist>(entry: &Arc<Entry<T>>, inner: &mut ObjectState<T
     };
     let status = entry.status();
     if status == Status::Persistent && inner.snapshot.is_none() {
-        let snapshot = Arc::new(inner.value.copy_columns());
+        let snapshot = inner.take_snapshot();
         save_undo_with(entry, inner, &link, Some(snapshot.clone()));
         inner.snapshot = Some(snapshot);
     } else {
@@ -222,35 +222,47 @@ fn save_undo_with<T: Persist>(
         fk: entry.fk().get(),
     };
     inner.undo_gen = frame;
-    link.push_undo(Box::new(SavedRecord {
-        entry: entry.clone(),
-        saved: Some(saved),
-    }));
+    // Appended to the frame's last record when it holds objects of the same model: one
+    // allocation for the many objects a loop changes, not one each.
+    let mut item = Some((entry.clone(), saved));
+    link.undo.push_with(|last| {
+        if let Some(records) = last
+            .and_then(|r| r.as_batch())
+            .and_then(|b| b.downcast_mut::<SavedRecords<T>>())
+        {
+            records.entries.extend(item.take());
+            return None;
+        }
+        let entries: Vec<(Arc<Entry<T>>, Saved<T>)> = item.take().into_iter().collect();
+        Some(Box::new(SavedRecords { entries }))
+    });
 }
 
-/// The undo record of an object's state.
-struct SavedRecord<T: Persist> {
-    entry: Arc<Entry<T>>,
-    /// `None` once restored.
-    saved: Option<Saved<T>>,
+/// The undo record of objects' states, saved one after another in a frame (restored the last
+/// first; the objects restored leave the record, so after a guard stopped it, it restores the
+/// rest the next time).
+struct SavedRecords<T: Persist> {
+    entries: Vec<(Arc<Entry<T>>, Saved<T>)>,
 }
 
-impl<T: Persist> UndoRecord for SavedRecord<T> {
+impl<T: Persist> UndoRecord for SavedRecords<T> {
     fn targets(&self, f: &mut dyn FnMut(&dyn ErasedEntry) -> Result<()>) -> Result<()> {
-        f(&*self.entry)
+        self.entries.iter().try_for_each(|(e, _)| f(&**e))
     }
 
     fn restore(&mut self, uow: &mut UnitOfWork, operation: &'static str) -> Result<()> {
-        let Some(saved) = self.saved.take() else {
-            return Ok(());
-        };
-        saved
-            .restore(&self.entry, uow, operation)
-            .map_err(|(saved, e)| {
+        while let Some((entry, saved)) = self.entries.pop() {
+            if let Err((saved, e)) = saved.restore(&entry, uow, operation) {
                 // Nothing was restored: kept for the next try.
-                self.saved = Some(saved);
-                e
-            })
+                self.entries.push((entry, saved));
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    fn as_batch(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 }
 

@@ -47,6 +47,17 @@ impl<R> UndoLog<R> {
         }
     }
 
+    /// Adds to the top frame what `f` gives, or nothing when it merged its record into the
+    /// frame's last record (which it is given).
+    pub(crate) fn push_with(&self, f: impl FnOnce(Option<&mut R>) -> Option<R>) {
+        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(frame) = frames.last_mut() {
+            if let Some(record) = f(frame.records.last_mut()) {
+                frame.records.push(record);
+            }
+        }
+    }
+
     pub(crate) fn push_frame(&self, generation: u64) {
         self.frames
             .lock()

@@ -70,6 +70,16 @@ impl SessionLink {
         std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// Gives the queue back the buffer a flush took from it (emptied), so that the next
+    /// flush's changes do not grow a new one from nothing.
+    pub(crate) fn recycle_dirty(&self, mut taken: Vec<Arc<dyn ErasedEntry>>) {
+        taken.clear();
+        let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
+        if dirty.is_empty() && dirty.capacity() < taken.capacity() {
+            *dirty = taken;
+        }
+    }
+
     /// The objects queued as changed.
     pub(crate) fn dirty_entries(&self) -> Vec<Arc<dyn ErasedEntry>> {
         self.dirty.lock().unwrap_or_else(|p| p.into_inner()).clone()
@@ -119,6 +129,11 @@ pub(crate) trait UndoRecord: Send {
     /// Restores what it saved, for the named operation. On an error (its object is held by a
     /// guard) nothing was changed and it can run again.
     fn restore(&mut self, uow: &mut UnitOfWork, operation: &'static str) -> Result<()>;
+
+    /// The record as `Any`, when later records of its kind can be appended to it.
+    fn as_batch(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 }
 
 /// An undo record, boxed as the log keeps it.
@@ -229,7 +244,8 @@ pub trait ErasedModel: Send + Sync + 'static {
         group: &[Arc<dyn ErasedEntry>],
         ctx: &mut HookContext,
     ) -> Result<()>;
-    /// Hooks and the changed columns of a dirty object (`None`: nothing to write).
+    /// Before an `UPDATE`: saves a dirty object's state and snapshot, sets its foreign keys,
+    /// runs its hooks; its changed columns (`None`: nothing to write).
     fn prepare_update(
         &self,
         e: &Arc<dyn ErasedEntry>,
@@ -248,8 +264,6 @@ pub trait ErasedModel: Send + Sync + 'static {
         ctx: &mut HookContext,
     ) -> Result<()>;
     fn before_delete(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()>;
-    /// Before its foreign keys are set by the flush: saves the object's state and snapshot.
-    fn touch_for_update(&self, e: &Arc<dyn ErasedEntry>) -> Result<()>;
     fn delete_job(
         &self,
         group: &[Arc<dyn ErasedEntry>],

@@ -61,6 +61,11 @@ pub trait PersistVariant: Model + Hooks {
     /// As [`Persist::copy_columns`].
     fn copy_columns(&self) -> Self;
 
+    /// As [`Persist::copy_columns_into`].
+    fn copy_columns_into(&self, into: &mut Self) {
+        *into = self.copy_columns();
+    }
+
     /// As [`Persist::changed_columns`].
     fn changed_columns(&self, old: &Self) -> ColumnSet;
 

@@ -240,6 +240,11 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
             (#ident::#name(__a), #ident::#name(__b)) => #p::PersistVariant::fill_unloaded(__a, __b),
         }
     });
+    let copy_into_arms = names.iter().map(|name| {
+        quote! {
+            (#ident::#name(__a), #ident::#name(__b)) => #p::PersistVariant::copy_columns_into(__a, __b),
+        }
+    });
     let restore_arms = names.iter().map(|name| {
         quote! {
             (#ident::#name(__a), #ident::#name(__b)) => #p::PersistVariant::restore_columns(__a, __b),
@@ -434,6 +439,14 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
 
                 fn copy_columns(&self) -> Self {
                     #copy
+                }
+
+                fn copy_columns_into(&self, __into: &mut Self) {
+                    match (self, __into) {
+                        #(#copy_into_arms)*
+                        #[allow(unreachable_patterns)]
+                        (__this, __into) => *__into = #p::Persist::copy_columns(__this),
+                    }
                 }
 
                 fn changed_columns(&self, __old: &Self) -> #p::ColumnSet {

@@ -388,6 +388,11 @@ fn snapshots(model: &Model, p: &TokenStream) -> TokenStream {
             }
         }
 
+        fn copy_columns_into(&self, __into: &mut Self) {
+            #(#p::Clone::clone_from(&mut __into.#names, &self.#names);)*
+            #(#p::Clone::clone_from(&mut __into.#properties, &self.#properties);)*
+        }
+
         fn changed_columns(&self, __old: &Self) -> #p::ColumnSet {
             let mut __changed = #p::ColumnSet::empty();
             #(#changed)*

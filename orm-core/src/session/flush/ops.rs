@@ -79,6 +79,45 @@ fn copy_key<T: Persist>(
     result
 }
 
+/// Copies parents' keys into `inner`'s foreign keys (`NULL` for the `deferred` links), and
+/// starts a new object's version.
+fn sync_entry_fks<T: Persist>(
+    t: &Entry<T>,
+    inner: &mut ObjectState<T>,
+    deferred: &[usize],
+) -> Result<()> {
+    if t.status() == Status::Pending && T::VERSION.is_some() {
+        // A new row starts at the next version of what it holds (1 for 0).
+        inner.value.bump_version();
+    }
+    if t.fk().is_empty() {
+        return Ok(());
+    }
+    let links = t.fk().get();
+    for (i, link) in links.iter().enumerate() {
+        match (&link.parent, deferred.contains(&i)) {
+            (Some(parent), false) => {
+                if parent.status() == Status::Pending {
+                    return Err(Error::object_state(format!(
+                        "`{}` points at a `{}` that is not inserted yet",
+                        T::TABLE.model,
+                        parent.table().model
+                    )));
+                }
+                for (to, from) in link.fk_cols.iter().zip(link.parent_cols.iter()) {
+                    copy_key(inner, *to, parent, *from)?;
+                }
+            }
+            _ => {
+                for &to in link.fk_cols.iter() {
+                    inner.value.set_column_null(to)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 impl<T: Persist> ErasedModel for TypedModel<T> {
     fn mark_deleted(
         &self,
@@ -143,36 +182,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
     fn sync_fks(&self, e: &Arc<dyn ErasedEntry>, deferred: &[usize]) -> Result<()> {
         let t = typed_ref::<T>(e)?;
         let mut inner = t.write_for(FLUSH)?;
-        if t.status() == Status::Pending && T::VERSION.is_some() {
-            // A new row starts at the next version of what it holds (1 for 0).
-            inner.value.bump_version();
-        }
-        if t.fk().is_empty() {
-            return Ok(());
-        }
-        let links = t.fk().get();
-        for (i, link) in links.iter().enumerate() {
-            match (&link.parent, deferred.contains(&i)) {
-                (Some(parent), false) => {
-                    if parent.status() == Status::Pending {
-                        return Err(Error::object_state(format!(
-                            "`{}` points at a `{}` that is not inserted yet",
-                            T::TABLE.model,
-                            parent.table().model
-                        )));
-                    }
-                    for (to, from) in link.fk_cols.iter().zip(link.parent_cols.iter()) {
-                        copy_key(&mut inner, *to, parent, *from)?;
-                    }
-                }
-                _ => {
-                    for &to in link.fk_cols.iter() {
-                        inner.value.set_column_null(to)?;
-                    }
-                }
-            }
-        }
-        Ok(())
+        sync_entry_fks(t, &mut inner, deferred)
     }
 
     fn insert_job(
@@ -295,7 +305,20 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
     ) -> Result<Option<ColumnSet>> {
         let t = typed_ref::<T>(e)?;
         let mut inner = t.write_for(FLUSH)?;
-        if t.status() != Status::Persistent {
+        // A failed flush leaves dirty objects dirty (their snapshot stays until `updated`);
+        // only hooks, the version column and the foreign keys set below change them, and the
+        // first two need an undo record.
+        if T::CUSTOM_HOOKS || T::VERSION.is_some() {
+            if let Some(link) = inner.session.clone() {
+                save_undo(&typed::<T>(e)?, &mut inner, &link);
+            }
+        }
+        let persistent = t.status() == Status::Persistent;
+        if persistent && inner.snapshot.is_none() {
+            inner.snapshot = Some(inner.take_snapshot());
+        }
+        sync_entry_fks(t, &mut inner, &[])?;
+        if !persistent {
             return Ok(None);
         }
         let Some(snapshot) = inner.snapshot.take() else {
@@ -307,8 +330,10 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             t.set_queued(false);
             return Ok(None);
         }
-        inner.value.before_update(changed, ctx)?;
-        changed = inner.value.changed_columns(snapshot.as_ref());
+        if T::CUSTOM_HOOKS {
+            inner.value.before_update(changed, ctx)?;
+            changed = inner.value.changed_columns(snapshot.as_ref());
+        }
         inner.value.validate(changed)?;
         inner.value.audit_update(snapshot.as_ref(), changed, ctx)?;
         if let Some(v) = T::VERSION {
@@ -382,7 +407,8 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         for e in group {
             let t = typed_ref::<T>(e)?;
             let mut inner = t.write_for(FLUSH)?;
-            inner.snapshot = None;
+            // Kept for the object's next snapshot.
+            inner.spare = inner.snapshot.take();
             t.set_queued(false);
             inner.value.after_update(columns, ctx)?;
         }
@@ -393,22 +419,6 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         let t = typed_ref::<T>(e)?;
         let inner = t.read_for(FLUSH)?;
         inner.value.before_delete(ctx)
-    }
-
-    fn touch_for_update(&self, e: &Arc<dyn ErasedEntry>) -> Result<()> {
-        let t = typed_ref::<T>(e)?;
-        let mut inner = t.write_for(FLUSH)?;
-        // A failed flush leaves dirty objects dirty (their snapshot stays until `updated`);
-        // only hooks and the version column change them, and then they need an undo record.
-        if T::CUSTOM_HOOKS || T::VERSION.is_some() {
-            if let Some(link) = inner.session.clone() {
-                save_undo(&typed::<T>(e)?, &mut inner, &link);
-            }
-        }
-        if t.status() == Status::Persistent && inner.snapshot.is_none() {
-            inner.snapshot = Some(Arc::new(inner.value.copy_columns()));
-        }
-        Ok(())
     }
 
     fn delete_job(

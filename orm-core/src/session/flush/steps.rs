@@ -302,8 +302,6 @@ impl UnitOfWork {
         }
         let mut groups: Vec<(TypeId, ColumnSet, Entries)> = Vec::new();
         for e in &dirty {
-            e.erased_model().touch_for_update(e)?;
-            e.erased_model().sync_fks(e, &[])?;
             let Some(cols) = e.erased_model().prepare_update(e, &mut plan.ctx)? else {
                 continue;
             };
@@ -473,6 +471,7 @@ impl UnitOfWork {
         }
         run_deferred(self, &mut ctx);
         self.release_savepoint(plan.token);
+        self.link.recycle_dirty(plan.drained);
         Ok(self.has_changes())
     }
 

@@ -583,3 +583,47 @@ fn a_failed_commit_that_cannot_restore_a_held_object_requires_the_rollback_that_
         );
     });
 }
+
+#[test]
+fn a_failed_commit_restores_the_changed_objects_a_guard_does_not_hold_and_a_rollback_the_rest() {
+    watchdog(|| async {
+        let t = with_users(&["max", "lou", "ned"]).await;
+        // The three start at age 0 (not unique): distinct ages first.
+        t.batch_execute("UPDATE s_user SET age = id * 10")
+            .await
+            .unwrap();
+        t.batch_execute(
+            "ALTER TABLE s_user ADD CONSTRAINT s_user_age_once UNIQUE (age) \
+             DEFERRABLE INITIALLY DEFERRED",
+        )
+        .await
+        .unwrap();
+        let mut s = t.session_with(no_expire());
+        let users = s.all(select::<User>().order_by(User::id)).await.unwrap();
+        // One undo record holds the three saved states; the server refuses the COMMIT.
+        for u in &users {
+            u.write().age = 7;
+        }
+        s.flush().await.unwrap();
+        let reading = users[0].read();
+        let err = s.commit().await.expect_err("the deferred constraint fails");
+        assert!(err.is_unique_violation(), "{err:?}");
+        let ages =
+            |users: &[Tracked<User>]| -> Vec<i32> { users.iter().map(|u| u.read().age).collect() };
+        assert_eq!(reading.age, 7, "held: not restored yet");
+        drop(reading);
+        assert_eq!(
+            ages(&users),
+            [7, 20, 30],
+            "the others restored, newest first"
+        );
+        assert!(s.is_pending_rollback());
+        s.rollback().await.expect("the rest restored");
+        assert_eq!(ages(&users), [10, 20, 30]);
+        assert!(users.iter().all(|u| !u.is_modified()));
+        users[1].write().age = 21;
+        s.commit().await.unwrap();
+        assert_eq!(age_of(&t, 1).await, 10);
+        assert_eq!(age_of(&t, 2).await, 21);
+    });
+}
