@@ -75,6 +75,10 @@ pub(crate) fn write_array_rows(
     names: &[String],
     ordinality: bool,
 ) {
+    // Numbered in the arrays' order, not in the order the text names them (an array of
+    // composites names its elements before their owners, a composite column comes last):
+    // the flush caches the text and binds the next rows' arrays in that order.
+    w.number_params(&params);
     let mut params = params.into_iter();
     let numbered = ordinality || needs_row_numbers(types);
     let mut composites = Vec::new();

@@ -84,6 +84,21 @@ impl SqlWriter {
     /// Appends `$n` and records the value; the same value (the same `Arc`, as in a cloned
     /// expression) gets the same `$n`.
     pub fn push_param(&mut self, value: Param) {
+        let n = self.number(value);
+        self.sql.push('$');
+        push_decimal(&mut self.sql, n);
+    }
+
+    /// Numbers these values in their order (those not numbered yet), writing nothing: the
+    /// statement then binds them as `$n` in that order wherever its text names them first.
+    pub(crate) fn number_params(&mut self, values: &[Param]) {
+        for v in values {
+            self.number(v.clone());
+        }
+    }
+
+    /// The `$n` of `value`: the number it already has, or the next one.
+    fn number(&mut self, value: Param) -> usize {
         let identity = |p: &Param| std::sync::Arc::as_ptr(p) as *const () as usize;
         // Few parameters: a scan, no allocation. Many (a large VALUES list): a map, built once
         // the scan would cost more than the hashing.
@@ -101,7 +116,7 @@ impl SqlWriter {
             }
             self.param_numbers.get(&identity(&value)).copied()
         };
-        let n = match known {
+        match known {
             Some(n) => n,
             None => {
                 if !self.param_numbers.is_empty() {
@@ -111,9 +126,7 @@ impl SqlWriter {
                 self.params.push(value);
                 self.params.len()
             }
-        };
-        self.sql.push('$');
-        push_decimal(&mut self.sql, n);
+        }
     }
 
     /// Records a table read by the statement (a `FROM` or `JOIN` item).
