@@ -1,19 +1,11 @@
-//! One statement of a flush ([`FlushJob`]), how its result is checked, and the type of the
-//! cache of statement texts.
+//! One statement of a flush ([`FlushJob`]), and how its result is checked.
 
 use std::any::TypeId;
 
-use super::columns::ColumnSet;
-use super::fxhash::FxHashMap;
 use crate::compile::CompiledQuery;
 use crate::copy::CopyRows;
 use crate::error::{ErrorKind, Result};
 use crate::load::RowSink;
-
-/// Statement texts by model, kind (insert, update, delete) and column set: the SQL of a
-/// flush depends only on that, so it is written once per session (see
-/// `flush::sql::cached_query`).
-pub(crate) type SqlCache = FxHashMap<(TypeId, u8, ColumnSet), String>;
 
 /// The number of rows a statement must affect, checked by [`FlushJob::check`].
 #[derive(Debug, Clone, Copy)]

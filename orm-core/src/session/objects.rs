@@ -85,17 +85,12 @@ impl UnitOfWork {
         let generation = self.link.current_gen();
         for value in objects {
             let id = self.new_id();
-            let entry = Arc::new(Entry::new(
-                id,
-                value,
-                Status::Pending,
-                Some(self.link.clone()),
-                None,
-            ));
-            // Nobody else has the new object yet: its lock is free.
-            if let Ok(mut inner) = entry.write_for("add") {
+            let mut entry = Entry::new(id, value, Status::Pending, Some(self.link.clone()), None);
+            // Nobody else has the new object yet: no lock to take.
+            if let Ok(inner) = entry.state.get_mut() {
                 inner.undo_gen = generation;
             }
+            let entry = Arc::new(entry);
             self.new.push(entry.clone());
             entries.push(entry.clone());
             handles.push(Tracked::from_entry(entry));

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 
 use super::columns::ColumnSet;
 use super::fxhash::FxHashMap;
-use super::job::{CopyPolicy, FlushJob, SqlCache};
+use super::job::{CopyPolicy, FlushJob};
 use super::positions::KeyPositions;
 use super::status::Status;
 use super::undo::UndoLog;
@@ -228,16 +228,11 @@ pub trait ErasedModel: Send + Sync + 'static {
     fn insert_job(
         &self,
         group: &[Arc<dyn ErasedEntry>],
-        cache: &mut SqlCache,
         copy: &CopyPolicy,
     ) -> Result<Vec<FlushJob>>;
     /// Joined-table inheritance: the subtype-table rows of objects whose base rows were
     /// inserted by the previous step (none for other models).
-    fn insert_parts_job(
-        &self,
-        group: &[Arc<dyn ErasedEntry>],
-        cache: &mut SqlCache,
-    ) -> Result<Vec<FlushJob>>;
+    fn insert_parts_job(&self, group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<FlushJob>>;
     fn inserted(
         &self,
         uow: &mut UnitOfWork,
@@ -255,7 +250,6 @@ pub trait ErasedModel: Send + Sync + 'static {
         &self,
         group: &[Arc<dyn ErasedEntry>],
         columns: ColumnSet,
-        cache: &mut SqlCache,
     ) -> Result<Vec<FlushJob>>;
     fn updated(
         &self,
@@ -264,11 +258,7 @@ pub trait ErasedModel: Send + Sync + 'static {
         ctx: &mut HookContext,
     ) -> Result<()>;
     fn before_delete(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()>;
-    fn delete_job(
-        &self,
-        group: &[Arc<dyn ErasedEntry>],
-        cache: &mut SqlCache,
-    ) -> Result<Vec<FlushJob>>;
+    fn delete_job(&self, group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<FlushJob>>;
     fn deleted(
         &self,
         uow: &mut UnitOfWork,
@@ -383,7 +373,6 @@ pub struct UnitOfWork {
     pub(crate) changed_collections: Vec<CollKey>,
     /// The key positions of every relationship used so far, by (model, field).
     pub(crate) key_positions: HashMap<(&'static str, &'static str), Arc<KeyPositions>>,
-    pub(crate) sql_cache: SqlCache,
     /// When new objects are inserted with `COPY`.
     pub(crate) copy: CopyPolicy,
     /// The depth of the undo frame holding records a rollback could not replay (their objects
@@ -433,7 +422,6 @@ impl UnitOfWork {
             collections: FxHashMap::default(),
             changed_collections: Vec::new(),
             key_positions: HashMap::new(),
-            sql_cache: Default::default(),
             copy: CopyPolicy::default(),
             unrestored: None,
         }

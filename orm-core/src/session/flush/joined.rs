@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::load::{RowAccess, RowSink};
 use crate::meta::Table;
 use crate::session::columns::ColumnSet;
-use crate::session::job::{ExpectedRows, FlushJob, SqlCache};
+use crate::session::job::{ExpectedRows, FlushJob};
 use crate::session::persist::Persist;
 use crate::session::state::Entry;
 
@@ -108,10 +108,7 @@ fn write_returning(w: &mut SqlWriter, columns: &[&str]) {
 
 /// The subtype rows of inserted objects (their keys read back from the base insert): one
 /// `INSERT INTO part (key..., own columns...)` per subtype table present.
-pub(crate) fn insert_parts<T: Persist>(
-    entries: &[Arc<Entry<T>>],
-    cache: &mut SqlCache,
-) -> Result<Vec<FlushJob>> {
+pub(crate) fn insert_parts<T: Persist>(entries: &[Arc<Entry<T>>]) -> Result<Vec<FlushJob>> {
     let cols = T::TABLE.columns;
     let mut jobs = Vec::new();
     for (part, group) in by_part(entries)? {
@@ -134,12 +131,9 @@ pub(crate) fn insert_parts<T: Persist>(
         };
         let set: ColumnSet = insert.iter().copied().collect();
         let names: Vec<&str> = returning.iter().map(|&c| cols[c].name).collect();
-        let query = cached_query(
-            cache,
-            (TypeId::of::<T>(), PART_INSERT, set),
-            arrays,
-            |params| insert_sql::<T>(part, &insert, params, &|w| write_returning(w, &names)),
-        )?;
+        let query = cached_query((TypeId::of::<T>(), PART_INSERT, set), arrays, |params| {
+            insert_sql::<T>(part, &insert, params, &|w| write_returning(w, &names))
+        })?;
         jobs.push(if returning.is_empty() {
             FlushJob::execute(
                 query,
@@ -160,7 +154,6 @@ pub(crate) fn insert_parts<T: Persist>(
 pub(crate) fn update<T: Persist>(
     entries: &[Arc<Entry<T>>],
     columns: ColumnSet,
-    cache: &mut SqlCache,
 ) -> Result<Vec<FlushJob>> {
     let table = T::TABLE;
     let Some(joined) = table.joined else {
@@ -208,7 +201,7 @@ pub(crate) fn update<T: Persist>(
         };
         let kind = if part.is_some() { PART_UPDATE } else { 1 };
         let key = (TypeId::of::<T>(), kind, set.iter().copied().collect());
-        let query = cached_query(cache, key, arrays, |params| {
+        let query = cached_query(key, arrays, |params| {
             update_sql::<T>(target, &set, &pk, version, params, &returning)
         })?;
         let expect = ExpectedRows {
@@ -230,10 +223,7 @@ pub(crate) fn update<T: Persist>(
 }
 
 /// `DELETE FROM part` for each subtype table present, then `DELETE FROM base`.
-pub(crate) fn delete<T: Persist>(
-    entries: &[Arc<Entry<T>>],
-    cache: &mut SqlCache,
-) -> Result<Vec<FlushJob>> {
+pub(crate) fn delete<T: Persist>(entries: &[Arc<Entry<T>>]) -> Result<Vec<FlushJob>> {
     let table = T::TABLE;
     let Some(joined) = table.joined else {
         return Ok(Vec::new());
@@ -263,7 +253,7 @@ pub(crate) fn delete<T: Persist>(
             PART_DELETE,
             std::iter::once(at).collect(),
         );
-        let query = cached_query(cache, key, keys(&group, &pk)?, |params| {
+        let query = cached_query(key, keys(&group, &pk)?, |params| {
             delete_using(part, &names, params)
         })?;
         jobs.push(FlushJob::execute(query, None));
@@ -274,7 +264,6 @@ pub(crate) fn delete<T: Persist>(
     base_cols.extend(T::VERSION.filter(|&v| stored_in(&table.columns[v], None)));
     let base_names: Vec<&'static str> = base_cols.iter().map(|&c| table.columns[c].name).collect();
     let query = cached_query(
-        cache,
         (TypeId::of::<T>(), 2, ColumnSet::empty()),
         keys(entries, &base_cols)?,
         |params| delete_using(joined.base, &base_names, params),
@@ -290,10 +279,7 @@ pub(crate) fn delete<T: Persist>(
 
 /// The base-table insert of new objects of a joined-table model: its columns, reading back the
 /// generated key (the subtype rows follow in the next step, [`insert_parts`]).
-pub(crate) fn insert_base<T: Persist>(
-    entries: Vec<Arc<Entry<T>>>,
-    cache: &mut SqlCache,
-) -> Result<FlushJob> {
+pub(crate) fn insert_base<T: Persist>(entries: Vec<Arc<Entry<T>>>) -> Result<FlushJob> {
     let table = T::TABLE;
     let Some(joined) = table.joined else {
         return Err(Error::object_state(format!(
@@ -312,7 +298,6 @@ pub(crate) fn insert_base<T: Persist>(
     };
     let names: Vec<&str> = returning.iter().map(|&c| table.columns[c].name).collect();
     let query = cached_query(
-        cache,
         (TypeId::of::<T>(), 0, ColumnSet::empty()),
         arrays,
         |params| {

@@ -19,7 +19,7 @@ use crate::load::{RowAccess, RowSink};
 use crate::relation::{Cascade, RelationKind, RelationMeta};
 use crate::session::cascade::link_entry_fk;
 use crate::session::columns::ColumnSet;
-use crate::session::job::{CopyPolicy, ExpectedRows, FlushJob, SqlCache};
+use crate::session::job::{CopyPolicy, ExpectedRows, FlushJob};
 use crate::session::persist::Persist;
 use crate::session::positions::KeyPositions;
 use crate::session::state::{Entry, ObjectState, TypedModel, downcast};
@@ -181,6 +181,10 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
 
     fn sync_fks(&self, e: &Arc<dyn ErasedEntry>, deferred: &[usize]) -> Result<()> {
         let t = typed_ref::<T>(e)?;
+        if t.fk().is_empty() && (T::VERSION.is_none() || t.status() != Status::Pending) {
+            // Nothing to write: no lock to take.
+            return Ok(());
+        }
         let mut inner = t.write_for(FLUSH)?;
         sync_entry_fks(t, &mut inner, deferred)
     }
@@ -188,12 +192,11 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
     fn insert_job(
         &self,
         group: &[Arc<dyn ErasedEntry>],
-        cache: &mut SqlCache,
         copy: &CopyPolicy,
     ) -> Result<Vec<FlushJob>> {
         let entries = typed_all::<T>(group)?;
         if T::TABLE.joined.is_some() {
-            return Ok(vec![joined::insert_base(entries, cache)?]);
+            return Ok(vec![joined::insert_base(entries)?]);
         }
         let table = T::TABLE;
         let insert_cols: Vec<usize> = (0..table.columns.len())
@@ -255,7 +258,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             row_arrays(&rows, &rows, &insert_cols, insert_cols.len())?
         };
         let key = (TypeId::of::<T>(), 0u8, ColumnSet::empty());
-        let query = cached_query(cache, key, arrays, |params| {
+        let query = cached_query(key, arrays, |params| {
             insert_sql::<T>(table, &insert_cols, params, &write_returning)
         })?;
         Ok(vec![if returning.is_empty() {
@@ -265,12 +268,8 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         }])
     }
 
-    fn insert_parts_job(
-        &self,
-        group: &[Arc<dyn ErasedEntry>],
-        cache: &mut SqlCache,
-    ) -> Result<Vec<FlushJob>> {
-        joined::insert_parts(&typed_all::<T>(group)?, cache)
+    fn insert_parts_job(&self, group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<FlushJob>> {
+        joined::insert_parts(&typed_all::<T>(group)?)
     }
 
     fn inserted(
@@ -348,11 +347,10 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         &self,
         group: &[Arc<dyn ErasedEntry>],
         columns: ColumnSet,
-        cache: &mut SqlCache,
     ) -> Result<Vec<FlushJob>> {
         let entries = typed_all::<T>(group)?;
         if T::TABLE.joined.is_some() {
-            return joined::update(&entries, columns, cache);
+            return joined::update(&entries, columns);
         }
         let table = T::TABLE;
         let pk: Vec<usize> = (0..table.columns.len())
@@ -382,7 +380,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             pk.iter().chain(&computed).copied().collect()
         };
         let key = (TypeId::of::<T>(), 1u8, columns);
-        let query = cached_query(cache, key, arrays, |params| {
+        let query = cached_query(key, arrays, |params| {
             update_sql::<T>(table, &set, &pk, T::VERSION, params, &returning)
         })?;
         let expect = ExpectedRows {
@@ -421,14 +419,10 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         inner.value.before_delete(ctx)
     }
 
-    fn delete_job(
-        &self,
-        group: &[Arc<dyn ErasedEntry>],
-        cache: &mut SqlCache,
-    ) -> Result<Vec<FlushJob>> {
+    fn delete_job(&self, group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<FlushJob>> {
         let entries = typed_all::<T>(group)?;
         if T::TABLE.joined.is_some() {
-            return joined::delete(&entries, cache);
+            return joined::delete(&entries);
         }
         let table = T::TABLE;
         let mut cols: Vec<usize> = (0..table.columns.len())
@@ -446,7 +440,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             key_arrays(&old, &cols)?
         };
         let key = (TypeId::of::<T>(), 2u8, ColumnSet::empty());
-        let query = cached_query(cache, key, arrays, |params| {
+        let query = cached_query(key, arrays, |params| {
             let names: Vec<&'static str> = cols.iter().map(|&c| table.columns[c].name).collect();
             delete_using(table, &names, params)
         })?;

@@ -102,6 +102,14 @@ pub(crate) fn group_steps(
     levels: &[usize],
     reverse: bool,
 ) -> Vec<Vec<Arc<dyn ErasedEntry>>> {
+    if levels.iter().all(|&l| l == 0) && one_table(entries) {
+        // One table, no object pointing at another: one step, in the objects' order.
+        return if entries.is_empty() {
+            Vec::new()
+        } else {
+            vec![entries.to_vec()]
+        };
+    }
     let depths = table_depths(entries);
     let mut keyed: Vec<((usize, usize), Arc<dyn ErasedEntry>)> = entries
         .iter()
@@ -135,14 +143,31 @@ pub(crate) fn group_steps(
     steps
 }
 
-/// Splits a step's entries by table, keeping order.
-pub(crate) fn by_table(entries: &[Arc<dyn ErasedEntry>]) -> Vec<Vec<Arc<dyn ErasedEntry>>> {
+/// Whether every entry is of the same table.
+fn one_table(entries: &[Arc<dyn ErasedEntry>]) -> bool {
+    let first = entries.first().map(|e| e.table());
+    entries
+        .iter()
+        .all(|e| first.is_some_and(|t| std::ptr::eq(t, e.table())))
+}
+
+/// Splits a step's entries by model, keeping order.
+pub(crate) fn by_table(entries: Vec<Arc<dyn ErasedEntry>>) -> Vec<Vec<Arc<dyn ErasedEntry>>> {
+    let first = entries.first().map(|e| e.as_any().type_id());
+    if entries.iter().all(|e| Some(e.as_any().type_id()) == first) {
+        // One model (the usual case): the step is the group.
+        return if entries.is_empty() {
+            Vec::new()
+        } else {
+            vec![entries]
+        };
+    }
     let mut groups: Vec<(TypeId, Vec<Arc<dyn ErasedEntry>>)> = Vec::new();
     for e in entries {
         let ty = e.as_any().type_id();
         match groups.iter_mut().find(|(t, _)| *t == ty) {
-            Some((_, g)) => g.push(e.clone()),
-            None => groups.push((ty, vec![e.clone()])),
+            Some((_, g)) => g.push(e),
+            None => groups.push((ty, vec![e])),
         }
     }
     groups.into_iter().map(|(_, g)| g).collect()

@@ -1,31 +1,64 @@
 //! The SQL text of a flush: `INSERT ... SELECT ... FROM unnest(...)`, `UPDATE ... FROM
 //! unnest(...)`, `DELETE ... USING unnest(...)` — one statement per table and column set, its
-//! parameters one array per column — and the cache that writes each text once per session.
+//! parameters one array per column — and the cache that writes each text once per process.
 
 use std::any::TypeId;
+use std::sync::{Arc, LazyLock, RwLock};
 
 use crate::compile::{self, CompiledQuery, SqlWriter};
 use crate::error::{Error, Result};
 use crate::expr::Param;
 use crate::meta::Table;
 use crate::session::columns::ColumnSet;
-use crate::session::job::SqlCache;
+use crate::session::fxhash::FxHashMap;
 use crate::session::persist::Persist;
 use crate::types::ColumnType;
+
+/// The texts of the flush statements, by model, kind (insert, update, delete, and the
+/// subtype-table kinds of a joined-table model) and column set: the SQL depends only on
+/// that, so each text is written once per process, whatever the session.
+type SqlCache = FxHashMap<(TypeId, u8, ColumnSet), String>;
+
+static FLUSH_SQL: LazyLock<RwLock<SqlCache>> = LazyLock::new(Default::default);
 
 /// The statement of `key` with these parameters: its SQL text from the cache, or written by
 /// `build` (which pushes the parameters in the same order) the first time.
 pub(crate) fn cached_query(
-    cache: &mut SqlCache,
     key: (TypeId, u8, ColumnSet),
     params: Vec<Param>,
     build: impl FnOnce(Vec<Param>) -> Result<CompiledQuery>,
 ) -> Result<CompiledQuery> {
-    if let Some(sql) = cache.get(&key) {
-        return Ok(CompiledQuery::new(sql.clone(), params));
+    // A poisoned lock still holds whole entries (each is inserted in one call).
+    let cached = FLUSH_SQL
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&key)
+        .cloned();
+    if let Some(sql) = cached {
+        return Ok(CompiledQuery::new(sql, params));
     }
+    let order: Vec<*const ()> = params.iter().map(|p| Arc::as_ptr(p) as *const ()).collect();
     let query = build(params)?;
-    cache.insert(key, query.sql.clone());
+    // The next statements of this key bind their arrays in the same order (see
+    // `compile::write_array_rows`); a text that numbers them otherwise is not cached.
+    let same_order = query.params.len() == order.len()
+        && query
+            .params
+            .iter()
+            .zip(&order)
+            .all(|(p, o)| Arc::as_ptr(p) as *const () == *o);
+    debug_assert!(
+        same_order,
+        "a flush statement numbers its arrays out of order: {}",
+        query.sql
+    );
+    if !same_order {
+        return Ok(query);
+    }
+    FLUSH_SQL
+        .write()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, query.sql.clone());
     Ok(query)
 }
 

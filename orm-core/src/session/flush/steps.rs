@@ -245,41 +245,36 @@ impl UnitOfWork {
         if !plan.part_inserts.is_empty() {
             let mut jobs = Vec::new();
             for group in std::mem::take(&mut plan.part_inserts) {
-                jobs.extend(
-                    group[0]
-                        .erased_model()
-                        .insert_parts_job(&group, &mut self.sql_cache)?,
-                );
+                jobs.extend(group[0].erased_model().insert_parts_job(&group)?);
             }
             if !jobs.is_empty() {
                 return Ok(Some(FlushStep::writing(jobs, Vec::new())));
             }
         }
-        let Some(level) = plan.insert_levels.get(plan.next_level).cloned() else {
+        let Some(level) = plan
+            .insert_levels
+            .get_mut(plan.next_level)
+            .map(std::mem::take)
+        else {
             plan.stage = FlushStage::Updates;
             return Ok(None);
         };
         plan.next_level += 1;
         let mut jobs = Vec::new();
         let mut after: Vec<AfterStep> = Vec::new();
-        for group in by_table(&level) {
+        for group in by_table(level) {
             for e in &group {
                 let deferred = plan.deferred.get(&e.id()).cloned().unwrap_or_default();
                 e.erased_model().sync_fks(e, &deferred)?;
             }
-            jobs.extend(group[0].erased_model().insert_job(
-                &group,
-                &mut self.sql_cache,
-                &self.copy,
-            )?);
+            jobs.extend(group[0].erased_model().insert_job(&group, &self.copy)?);
             if group[0].table().joined.is_some() {
                 plan.part_inserts.push(group.clone());
             }
             let ctx = Arc::new(Mutex::new(HookContext::new()));
-            let group2 = group.clone();
             after.push(Box::new(move |uow: &mut UnitOfWork| {
                 let mut ctx = ctx.lock().unwrap_or_else(|p| p.into_inner());
-                group2[0].erased_model().inserted(uow, &group2, &mut ctx)?;
+                group[0].erased_model().inserted(uow, &group, &mut ctx)?;
                 let deferred = std::mem::take(&mut ctx.deferred);
                 drop(ctx);
                 for d in deferred {
@@ -317,11 +312,7 @@ impl UnitOfWork {
         let mut jobs = Vec::new();
         let mut after: Vec<AfterStep> = Vec::new();
         for (_, cols, group) in groups {
-            jobs.extend(
-                group[0]
-                    .erased_model()
-                    .update_job(&group, cols, &mut self.sql_cache)?,
-            );
+            jobs.extend(group[0].erased_model().update_job(&group, cols)?);
             after.push(Box::new(move |uow: &mut UnitOfWork| {
                 let mut ctx = HookContext::new();
                 group[0].erased_model().updated(&group, cols, &mut ctx)?;
@@ -420,22 +411,22 @@ impl UnitOfWork {
             let (lv, _) = levels(&deleted);
             plan.delete_levels = group_steps(&deleted, &lv, true);
         }
-        let Some(level) = plan.delete_levels.get(plan.next_delete).cloned() else {
+        let Some(level) = plan
+            .delete_levels
+            .get_mut(plan.next_delete)
+            .map(std::mem::take)
+        else {
             plan.stage = FlushStage::Done;
             return Ok(None);
         };
         plan.next_delete += 1;
         let mut jobs = Vec::new();
         let mut after: Vec<AfterStep> = Vec::new();
-        for group in by_table(&level) {
+        for group in by_table(level) {
             for e in &group {
                 e.erased_model().before_delete(e, &mut plan.ctx)?;
             }
-            jobs.extend(
-                group[0]
-                    .erased_model()
-                    .delete_job(&group, &mut self.sql_cache)?,
-            );
+            jobs.extend(group[0].erased_model().delete_job(&group)?);
             after.push(Box::new(move |uow: &mut UnitOfWork| {
                 let mut ctx = HookContext::new();
                 group[0].erased_model().deleted(uow, &group, &mut ctx)?;
