@@ -88,6 +88,16 @@ async fn with_users(names: &[&str]) -> TestDatabase {
     t
 }
 
+/// A constraint checked only at COMMIT: the server refuses the commit after the flush.
+async fn unique_age_at_commit(t: &TestDatabase) {
+    t.batch_execute(
+        "ALTER TABLE s_user ADD CONSTRAINT s_user_age_once UNIQUE (age) \
+         DEFERRABLE INITIALLY DEFERRED",
+    )
+    .await
+    .unwrap();
+}
+
 async fn age_of(t: &TestDatabase, id: i64) -> i64 {
     let ages: Vec<(i64, i32)> = t
         .fetch_all(select::<User>().filter(User::id.eq(id)))
@@ -541,13 +551,7 @@ fn rollback_with_a_guard_on_an_object_to_restore_changes_nothing() {
 fn a_failed_commit_that_cannot_restore_a_held_object_requires_the_rollback_that_does() {
     watchdog(|| async {
         let t = setup().await;
-        // A constraint checked only at COMMIT: the server refuses the commit after the flush.
-        t.batch_execute(
-            "ALTER TABLE s_user ADD CONSTRAINT s_user_age_once UNIQUE (age) \
-             DEFERRABLE INITIALLY DEFERRED",
-        )
-        .await
-        .unwrap();
+        unique_age_at_commit(&t).await;
         let mut s = t.session_with(no_expire());
         let mut first = User::named("first");
         first.age = 5;
@@ -592,12 +596,7 @@ fn a_failed_commit_restores_the_changed_objects_a_guard_does_not_hold_and_a_roll
         t.batch_execute("UPDATE s_user SET age = id * 10")
             .await
             .unwrap();
-        t.batch_execute(
-            "ALTER TABLE s_user ADD CONSTRAINT s_user_age_once UNIQUE (age) \
-             DEFERRABLE INITIALLY DEFERRED",
-        )
-        .await
-        .unwrap();
+        unique_age_at_commit(&t).await;
         let mut s = t.session_with(no_expire());
         let users = s.all(select::<User>().order_by(User::id)).await.unwrap();
         // One undo record holds the three saved states; the server refuses the COMMIT.
