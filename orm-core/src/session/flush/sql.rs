@@ -21,6 +21,11 @@ type SqlCache = FxHashMap<(TypeId, u8, ColumnSet), String>;
 
 static FLUSH_SQL: LazyLock<RwLock<SqlCache>> = LazyLock::new(Default::default);
 
+/// The most texts [`FLUSH_SQL`] keeps: an application flushes a few column sets per model, but
+/// the sets of changed columns are many in theory, and past this the texts are written each
+/// time rather than kept forever.
+const MAX_CACHED: usize = 4096;
+
 /// The statement of `key` with these parameters: its SQL text from the cache, or written by
 /// `build` (which pushes the parameters in the same order) the first time.
 pub(crate) fn cached_query(
@@ -55,10 +60,10 @@ pub(crate) fn cached_query(
     if !same_order {
         return Ok(query);
     }
-    FLUSH_SQL
-        .write()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(key, query.sql.clone());
+    let mut cache = FLUSH_SQL.write().unwrap_or_else(|p| p.into_inner());
+    if cache.len() < MAX_CACHED {
+        cache.insert(key, query.sql.clone());
+    }
     Ok(query)
 }
 
@@ -330,4 +335,35 @@ pub(crate) fn select_by_keys<P: Persist>(rows: &[&P]) -> Result<CompiledQuery> {
     let pk_names: Vec<&str> = defs.iter().map(|c| c.name).collect();
     write_matches(&mut w, table, &pk_names, &names);
     compile::finish(w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Past `MAX_CACHED` texts the cache stops growing: a new key's text is written each time.
+    #[test]
+    fn the_process_cache_of_statement_texts_is_bounded() {
+        let built = std::cell::Cell::new(0);
+        let query = |kind: u8, column: usize| {
+            let key = (TypeId::of::<()>(), kind, ColumnSet::empty().with(column));
+            cached_query(key, Vec::new(), |params| {
+                built.set(built.get() + 1);
+                Ok(CompiledQuery::new(format!("-- {kind} {column}"), params))
+            })
+            .expect("a text")
+        };
+        // 33 kinds x 128 columns: more keys than the cache keeps.
+        for i in 0..(33 * 128) {
+            let q = query(200 + (i / 128) as u8, i % 128);
+            assert_eq!(q.sql, format!("-- {} {}", 200 + i / 128, i % 128));
+        }
+        assert_eq!(built.get(), 33 * 128);
+        let kept = FLUSH_SQL.read().expect("not poisoned").len();
+        assert!(kept <= MAX_CACHED, "{kept} texts kept");
+        // The first key is kept (read back, not written again); the last one is not.
+        assert_eq!(query(200, 0).sql, "-- 200 0");
+        assert_eq!(query(232, 127).sql, "-- 232 127");
+        assert_eq!(built.get(), 33 * 128 + 1);
+    }
 }
