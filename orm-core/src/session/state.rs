@@ -319,16 +319,13 @@ impl<T: Persist> ObjectState<T> {
     /// A snapshot of the columns as they are now: copied into the spare when nothing else
     /// holds it, or a new copy.
     pub(crate) fn take_snapshot(&mut self) -> Arc<T> {
-        match self.spare.take() {
-            Some(mut spare) => match Arc::get_mut(&mut spare) {
-                Some(copy) => {
-                    self.value.copy_columns_into(copy);
-                    spare
-                }
-                None => Arc::new(self.value.copy_columns()),
-            },
-            None => Arc::new(self.value.copy_columns()),
+        if let Some(mut spare) = self.spare.take() {
+            if let Some(copy) = Arc::get_mut(&mut spare) {
+                self.value.copy_columns_into(copy);
+                return spare;
+            }
         }
+        Arc::new(self.value.copy_columns())
     }
 }
 

@@ -224,17 +224,20 @@ fn save_undo_with<T: Persist>(
     inner.undo_gen = frame;
     // Appended to the frame's last record when it holds objects of the same model: one
     // allocation for the many objects a loop changes, not one each.
-    let mut item = Some((entry.clone(), saved));
+    let item = (entry.clone(), saved);
     link.undo.push_with(|last| {
-        if let Some(records) = last
+        match last
             .and_then(|r| r.as_batch())
             .and_then(|b| b.downcast_mut::<SavedRecords<T>>())
         {
-            records.entries.extend(item.take());
-            return None;
+            Some(records) => {
+                records.entries.push(item);
+                None
+            }
+            None => Some(Box::new(SavedRecords {
+                entries: vec![item],
+            })),
         }
-        let entries: Vec<(Arc<Entry<T>>, Saved<T>)> = item.take().into_iter().collect();
-        Some(Box::new(SavedRecords { entries }))
     });
 }
 

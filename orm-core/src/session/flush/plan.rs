@@ -102,13 +102,9 @@ pub(crate) fn group_steps(
     levels: &[usize],
     reverse: bool,
 ) -> Vec<Vec<Arc<dyn ErasedEntry>>> {
-    if levels.iter().all(|&l| l == 0) && one_table(entries) {
+    if levels.iter().all(|&l| l == 0) && all_same(entries, |e| std::ptr::from_ref(e.table())) {
         // One table, no object pointing at another: one step, in the objects' order.
-        return if entries.is_empty() {
-            Vec::new()
-        } else {
-            vec![entries.to_vec()]
-        };
+        return one_group(entries.to_vec());
     }
     let depths = table_depths(entries);
     let mut keyed: Vec<((usize, usize), Arc<dyn ErasedEntry>)> = entries
@@ -143,24 +139,29 @@ pub(crate) fn group_steps(
     steps
 }
 
-/// Whether every entry is of the same table.
-fn one_table(entries: &[Arc<dyn ErasedEntry>]) -> bool {
-    let first = entries.first().map(|e| e.table());
-    entries
-        .iter()
-        .all(|e| first.is_some_and(|t| std::ptr::eq(t, e.table())))
+/// Whether `key` is the same for every entry.
+fn all_same<K: PartialEq>(
+    entries: &[Arc<dyn ErasedEntry>],
+    key: impl Fn(&dyn ErasedEntry) -> K,
+) -> bool {
+    let mut keys = entries.iter().map(|e| key(&**e));
+    keys.next().is_none_or(|first| keys.all(|k| k == first))
+}
+
+/// `entries` as the only group (none when there are none).
+fn one_group(entries: Vec<Arc<dyn ErasedEntry>>) -> Vec<Vec<Arc<dyn ErasedEntry>>> {
+    if entries.is_empty() {
+        Vec::new()
+    } else {
+        vec![entries]
+    }
 }
 
 /// Splits a step's entries by model, keeping order.
 pub(crate) fn by_table(entries: Vec<Arc<dyn ErasedEntry>>) -> Vec<Vec<Arc<dyn ErasedEntry>>> {
-    let first = entries.first().map(|e| e.as_any().type_id());
-    if entries.iter().all(|e| Some(e.as_any().type_id()) == first) {
+    if all_same(&entries, |e| e.as_any().type_id()) {
         // One model (the usual case): the step is the group.
-        return if entries.is_empty() {
-            Vec::new()
-        } else {
-            vec![entries]
-        };
+        return one_group(entries);
     }
     let mut groups: Vec<(TypeId, Vec<Arc<dyn ErasedEntry>>)> = Vec::new();
     for e in entries {
