@@ -28,7 +28,7 @@ impl<'a, T: SqlType> FromSql<'a> for Checked<T> {
         if T::DECODE_CHECK {
             T::decode_check(ty, raw)?;
         }
-        match <T as FromSql<'a>>::from_sql(ty, raw) {
+        match T::decode_sql(ty, raw) {
             Ok(v) => Ok(Checked(v)),
             Err(e) => Err(T::decode_check(ty, raw).err().unwrap_or(e)),
         }

@@ -323,6 +323,15 @@ pub trait SqlType: ToSql + for<'a> FromSql<'a> + Send + Sync + 'static {
         Ok(())
     }
 
+    /// Decodes a non-`NULL` raw value of type `ty`: `Self`'s own `FromSql`, unless the type has
+    /// a shorter way to the same value (a `String` from a text column reads the UTF-8 at once,
+    /// where the driver's decoder first compares the type's name with three extension types').
+    #[doc(hidden)]
+    #[inline]
+    fn decode_sql(ty: &Type, raw: &[u8]) -> Result<Self, BoxError> {
+        <Self as FromSql>::from_sql(ty, raw)
+    }
+
     /// The values of a column of this type over many rows, as parameters of a multi-row
     /// statement: one array, or flattened arrays for an array column (see [`ColumnArray`]).
     #[doc(hidden)]
@@ -397,8 +406,23 @@ sql_types! {
     i64 => BigInt,
     f32 => Real,
     f64 => Double,
-    String => Text,
 }
+
+impl SqlType for String {
+    type Base = String;
+    const COLUMN_TYPE: ColumnType = ColumnType::Text;
+    clone_from_any!();
+    #[inline]
+    fn decode_sql(ty: &Type, raw: &[u8]) -> Result<Self, BoxError> {
+        match *ty {
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                Ok(std::str::from_utf8(raw)?.to_owned())
+            }
+            _ => <String as FromSql>::from_sql(ty, raw),
+        }
+    }
+}
+impl ArrayElement for String {}
 
 impl SqlType for Vec<u8> {
     type Base = Vec<u8>;
@@ -495,6 +519,10 @@ impl<T: SqlType> SqlType for Option<T> {
     const DECODE_CHECK: bool = T::DECODE_CHECK;
     fn decode_check(ty: &Type, raw: &[u8]) -> Result<(), BoxError> {
         T::decode_check(ty, raw)
+    }
+    #[inline]
+    fn decode_sql(ty: &Type, raw: &[u8]) -> Result<Self, BoxError> {
+        T::decode_sql(ty, raw).map(Some)
     }
     fn column_array(values: Vec<Self>) -> ColumnArray {
         match T::nested_array(values) {

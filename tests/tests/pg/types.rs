@@ -171,3 +171,78 @@ async fn numeric_nan_cannot_decode_into_decimal() {
         "{err}"
     );
 }
+
+/// A `String` reads every text type the server has: `text`, `varchar`, blank-padded `char(n)`
+/// (its padding kept), `name`, a domain over text, and `ltree`, whose binary form starts with a
+/// version byte that its own decoder takes off. `NULL` is `None` in an `Option<String>`.
+#[tokio::test]
+async fn a_string_reads_every_text_type() {
+    let t = test_database().await.unwrap();
+    t.batch_execute("CREATE EXTENSION IF NOT EXISTS ltree; CREATE DOMAIN label AS text")
+        .await
+        .unwrap();
+    type Texts = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+    );
+    let row: Texts = t
+        .fetch_one(orm_postgres::raw::query::<Texts>(
+            "SELECT 'ä text'::text, 'var'::varchar(5), 'c'::char(3), 'a name'::name, \
+             'dom'::label, 'a.b.c'::ltree, NULL::text",
+        ))
+        .await
+        .unwrap();
+    let expected: Texts = (
+        "ä text".into(),
+        "var".into(),
+        "c  ".into(),
+        "a name".into(),
+        "dom".into(),
+        "a.b.c".into(),
+        None,
+    );
+    assert_eq!(row, expected);
+}
+
+/// A `SQL_ASCII` database stores bytes that are not UTF-8, but the server checks what it sends
+/// against the connection's UTF-8 client encoding: such text never reaches a `String` (whose
+/// decoder would refuse it too). Reading it is a typed data error, and the connection goes on.
+#[tokio::test]
+async fn text_that_is_not_utf8_never_reaches_a_string() {
+    let t = test_database().await.unwrap();
+    let name = format!("{}_ascii", t.name());
+    let create = format!(
+        "CREATE DATABASE \"{name}\" ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' \
+         TEMPLATE template0"
+    );
+    t.batch_execute(&create).await.unwrap();
+    let ascii = Database::builder(t.admin_url())
+        .dbname(&name)
+        .max_connections(1)
+        .build()
+        .unwrap();
+    let err = ascii
+        .fetch_one(orm_postgres::raw::query::<String>(
+            r"SELECT E'ok \xff'::text",
+        ))
+        .await
+        .unwrap_err();
+    let ok = ascii
+        .fetch_one(orm_postgres::raw::query::<String>("SELECT 'plain'::text"))
+        .await
+        .unwrap();
+    drop(ascii);
+    t.batch_execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+        .await
+        .unwrap();
+    match err.kind() {
+        ErrorKind::DataException(db) => assert_eq!(db.sqlstate, "22021", "{err}"),
+        other => panic!("expected a data error, got {other:?}"),
+    }
+    assert_eq!(ok, "plain");
+}
