@@ -4,12 +4,13 @@
 //! joined load runs as *selectin*.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::identity::Identity;
 use super::{Load, Loader, QueryRunner, RowAccess, Strategy};
 use crate::ast::{FromItem, Join, JoinKind, JoinOn};
 use crate::error::{Error, Result};
+use crate::fxhash::{FxHashMap, FxHashSet};
 use crate::meta::Table;
 use crate::model::{Model, decode_optional};
 use crate::relation::{Relation, Relationship};
@@ -29,39 +30,12 @@ where
     }
 }
 
-/// Joined children per parent (by parent number), and the identities of those seen.
-pub(super) type JoinedBuffer<R> = Vec<(
-    Vec<<R as Relation>::Target>,
-    std::collections::HashSet<Vec<u8>>,
-)>;
-
-/// The raw bytes of the columns `offset + i` for `i` in `columns`: what identifies a row's part.
-fn raw_identity(
-    row: &dyn RowAccess,
-    offset: usize,
-    columns: impl Iterator<Item = usize> + Clone,
-) -> Result<Vec<u8>> {
-    let mut size = 0;
-    for i in columns.clone() {
-        size += 5 + row
-            .raw(offset + i)
-            .map_or(0, |(_, raw)| raw.map_or(0, <[u8]>::len));
-    }
-    let mut id = Vec::with_capacity(size);
-    for i in columns.map(|i| offset + i) {
-        let (_, raw) = row
-            .raw(i)
-            .map_err(|e| Error::decode("row", format!("#{i}"), e))?;
-        match raw {
-            None => id.push(0),
-            Some(bytes) => {
-                id.push(1);
-                id.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-                id.extend_from_slice(bytes);
-            }
-        }
-    }
-    Ok(id)
+/// Joined children per parent (by parent number), the identities of those seen (with their
+/// parent's number), and the positions of the target's primary key among its columns.
+pub(super) struct JoinedBuffer<R: Relation> {
+    pub(super) per_parent: Vec<Vec<R::Target>>,
+    seen: FxHashSet<(usize, Identity)>,
+    key_positions: Vec<usize>,
 }
 
 /// Positions of a table's primary-key columns among its columns.
@@ -81,9 +55,9 @@ pub struct JoinedFold<'l, D: Decode> {
     loaders: Vec<&'l dyn Loader<D::Output>>,
     buffers: Vec<Box<dyn Any + Send>>,
     parents: Vec<D::Output>,
-    seen: HashMap<Vec<u8>, usize>,
+    seen: FxHashMap<Identity, usize>,
     /// The previous row's parent: rows of one parent usually come together.
-    last: Option<(Vec<u8>, usize)>,
+    last: Option<(Identity, usize)>,
 }
 
 impl<'l, D: Decode> JoinedFold<'l, D> {
@@ -99,7 +73,7 @@ impl<'l, D: Decode> JoinedFold<'l, D> {
             loaders: joined,
             buffers,
             parents: Vec::new(),
-            seen: HashMap::new(),
+            seen: FxHashMap::default(),
             last: None,
         }
     }
@@ -110,7 +84,7 @@ impl<'l, D: Decode> JoinedFold<'l, D> {
         let last = row.len().checked_sub(1).ok_or_else(|| {
             Error::invalid_statement("a joined load's row has no parent row number")
         })?;
-        let identity = raw_identity(row, last, 0..1)?;
+        let identity = Identity::of(row, last, 0..1)?;
         let parent = match &self.last {
             Some((last, i)) if *last == identity => *i,
             _ => {
@@ -201,7 +175,11 @@ where
     }
 
     pub(super) fn joined_children_buffer(&self) -> Box<dyn Any + Send> {
-        Box::new(JoinedBuffer::<R>::new())
+        Box::new(JoinedBuffer::<R> {
+            per_parent: Vec::new(),
+            seen: FxHashSet::default(),
+            key_positions: meta_key_positions(R::Target::TABLE),
+        })
     }
 
     pub(super) fn push_joined(
@@ -217,15 +195,16 @@ where
         let Some(child) = decode_optional::<R::Target, _>(row, offset)? else {
             return Ok(());
         };
-        // A child is identified by its primary key.
-        let key_positions = meta_key_positions(R::Target::TABLE);
-        let identity = raw_identity(row, offset, key_positions.iter().copied())?;
-        if buffer.len() <= parent {
-            buffer.resize_with(parent + 1, Default::default);
+        // A child is identified by its primary key; the same child on several rows of its
+        // parent (a product with another joined collection) is kept once.
+        let identity = Identity::of(row, offset, buffer.key_positions.iter().copied())?;
+        if !buffer.seen.insert((parent, identity)) {
+            return Ok(());
         }
-        let (children, seen) = &mut buffer[parent];
-        // The same child on several rows (a product with another joined collection): once.
-        if seen.insert(identity) {
+        if buffer.per_parent.len() <= parent {
+            buffer.per_parent.resize_with(parent + 1, Vec::new);
+        }
+        if let Some(children) = buffer.per_parent.get_mut(parent) {
             children.push(child);
         }
         Ok(())

@@ -17,6 +17,7 @@
 //! This module does no IO itself: the driver crate runs the queries (`load/runner.rs` is the
 //! seam it implements, `load/run.rs` drives a statement's loads).
 
+mod identity;
 pub(crate) mod joined;
 mod polymorphic;
 pub(crate) mod run;
@@ -202,10 +203,10 @@ where
             // Joined rows come per parent (from the parent query's fold); selectin and subquery
             // rows (also a joined load run on objects in hand) come with their keys.
             let buffer = match buffer.downcast::<joined::JoinedBuffer<R>>() {
-                Ok(per_parent) => {
-                    let mut per_parent = per_parent.into_iter();
+                Ok(joined) => {
+                    let mut per_parent = joined.per_parent.into_iter();
                     for p in parents.iter_mut() {
-                        let children = per_parent.next().map(|(c, _)| c).unwrap_or_default();
+                        let children = per_parent.next().unwrap_or_default();
                         if let Some(slot) = R::slot(p) {
                             slot.set(R::Value::from_children(children, R::META)?);
                         }

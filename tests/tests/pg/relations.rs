@@ -431,6 +431,55 @@ async fn association_object_and_composite_keys() {
     assert_eq!(joined, items);
 }
 
+/// Two joined collections of one parent come back as their product (post 1: three comments
+/// times two tags, six rows): each child is kept once, in its relationship's order, and the
+/// result is the one two selectin loads give.
+#[tokio::test]
+async fn two_joined_collections_keep_each_child_once() {
+    let t = blog().await;
+    let q = || select::<Post>().order_by(Post::id);
+    let before = t.statement_count();
+    let joined = t
+        .fetch_all(q().load(Post::comments.joined()).load(Post::tags.joined()))
+        .await
+        .unwrap();
+    assert_eq!(
+        t.statement_count() - before,
+        1,
+        "one statement for all three"
+    );
+    let selectin = t
+        .fetch_all(
+            q().load(Post::comments.selectin())
+                .load(Post::tags.selectin()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(joined, selectin);
+    let shape: Vec<(i32, Vec<i32>, Vec<&str>)> = joined
+        .iter()
+        .map(|p| {
+            let comments = p.comments.get().unwrap().iter().map(|c| c.id).collect();
+            let tags = p
+                .tags
+                .get()
+                .unwrap()
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect();
+            (p.id, comments, tags)
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (1, vec![5, 2, 1], vec!["rust", "sql"]),
+            (2, vec![3], vec![]),
+            (3, vec![4], vec!["sql"]),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn filtering_and_joining_through_relationships() {
     let t = blog().await;
