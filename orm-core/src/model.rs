@@ -50,6 +50,16 @@ pub trait Model:
     /// row of a binary `COPY`, without copying a value.
     fn insert_values<'a>(&'a self, out: &mut Vec<&'a (dyn postgres_types::ToSql + Sync)>);
 
+    /// Column `idx`'s value (a position in [`TABLE.columns`](Table::columns)), type-erased:
+    /// the session copies keys between objects with it, and a loader reads a loaded row's key
+    /// from the object instead of decoding the key column a second time. `None` for a position
+    /// past the last column, and for models that do not say (the default).
+    #[doc(hidden)]
+    fn column_any(&self, idx: usize) -> Option<&(dyn std::any::Any + Send + Sync)> {
+        let _ = idx;
+        None
+    }
+
     /// The shard key's column (`#[model(shard_key)]`): which shard of a sharded database holds
     /// a row is a function of this column's value (see the `shard` module). `None` when
     /// the model is not sharded.

@@ -9,6 +9,7 @@ use super::{Load, RowAccess, Strategy};
 use crate::ast::{CastType, FromItem, Node, Query, SelectCore};
 use crate::error::{Error, Result};
 use crate::fxhash::{FxHashMap, FxHashSet};
+use crate::model::Model;
 use crate::relation::{RelatedValue, Relation, Relationship};
 use crate::row::{Decode, FromRow};
 use crate::stmt::rel_join;
@@ -40,6 +41,8 @@ const KEY_LABELS: [&str; 8] = [
 pub(super) struct Buffer<R: Relation> {
     pub(super) rows: Vec<(R::Target, R::Key)>,
     key_at: usize,
+    /// The key's column among the target's, when it is one of them ([`own_key_position`]).
+    own_key: Option<usize>,
 }
 
 /// The position of the key in a loader row when it is one column of the target that the
@@ -185,6 +188,7 @@ where
         Box::new(Buffer::<R> {
             rows: Vec::new(),
             key_at: Self::key_position(),
+            own_key: own_key_position::<R>(),
         })
     }
 
@@ -197,9 +201,24 @@ where
             .downcast_mut::<Buffer<R>>()
             .ok_or_else(|| Error::invalid_statement("loader buffer of the wrong type"))?;
         let target = <R::Target as FromRow>::from_row(row, 0)?;
-        let key = R::Key::decode(row, buffer.key_at)?;
+        // A key the target carries is read from it, not decoded again.
+        let key = match buffer
+            .own_key
+            .and_then(|i| key_of::<R::Key>(target.column_any(i)?))
+        {
+            Some(key) => key,
+            None => R::Key::decode(row, buffer.key_at)?,
+        };
         buffer.rows.push((target, key));
         Ok(())
+    }
+}
+
+/// A column value as a key of type `K`: a `K`, or an `Option<K>` holding one.
+fn key_of<K: Clone + 'static>(value: &(dyn Any + Send + Sync)) -> Option<K> {
+    match value.downcast_ref::<K>() {
+        Some(key) => Some(key.clone()),
+        None => value.downcast_ref::<Option<K>>()?.clone(),
     }
 }
 

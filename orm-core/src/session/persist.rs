@@ -50,8 +50,11 @@ pub trait Persist: Model + Hooks {
     /// Column `idx` of every row, as array parameters (for `unnest`).
     fn column_array(rows: &[&Self], idx: usize) -> Option<crate::types::ColumnArray>;
 
-    /// Column `idx`'s value, type-erased (to copy keys between objects).
-    fn column_value(&self, idx: usize) -> Option<&(dyn Any + Send + Sync)>;
+    /// Column `idx`'s value, type-erased (to copy keys between objects): the derive's
+    /// [`Model::column_any`].
+    fn column_value(&self, idx: usize) -> Option<&(dyn Any + Send + Sync)> {
+        self.column_any(idx)
+    }
 
     /// Sets column `idx` from a value of its type (or of its non-null type, for an `Option`
     /// field); an error when the types differ.

@@ -47,7 +47,9 @@ pub trait PersistVariant: Model + Hooks {
     fn column_param(&self, idx: usize) -> Option<Param>;
 
     /// As [`Persist::column_value`].
-    fn column_value(&self, idx: usize) -> Option<&(dyn Any + Send + Sync)>;
+    fn column_value(&self, idx: usize) -> Option<&(dyn Any + Send + Sync)> {
+        self.column_any(idx)
+    }
 
     /// As [`Persist::set_column_value`].
     fn set_column_value(&mut self, idx: usize, value: &dyn Any) -> Result<()>;

@@ -214,6 +214,18 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
         }
     };
 
+    // Each column's value type-erased; a variant struct's discriminator (its last column)
+    // reads as its value.
+    let names = model.columns().map(|f| f.ident);
+    let positions = (0..model.columns().count()).map(Literal::usize_unsuffixed);
+    let disc_value = model.attrs.inherits.is_some().then(|| {
+        let disc = Literal::usize_unsuffixed(model.columns().count());
+        quote!(#disc => {
+            const __VALUE: &&'static str = &<#ident as #p::Variant>::VALUE;
+            #p::Some(__VALUE as &(dyn #p::Any + #p::Send + #p::Sync))
+        })
+    });
+
     let bounds = column_bounds(model, p);
     quote! {
         #[automatically_derived]
@@ -247,6 +259,17 @@ fn model_impl(model: &Model, p: &TokenStream) -> TokenStream {
                 __out: &mut #p::Vec<&'__a (dyn #p::ToSql + #p::Sync)>,
             ) {
                 #(#insert_values)*
+            }
+
+            fn column_any(
+                &self,
+                __idx: usize,
+            ) -> #p::Option<&(dyn #p::Any + #p::Send + #p::Sync)> {
+                match __idx {
+                    #(#positions => #p::Some(&self.#names as &(dyn #p::Any + #p::Send + #p::Sync)),)*
+                    #disc_value
+                    _ => #p::None,
+                }
             }
         }
     }

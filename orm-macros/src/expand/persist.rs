@@ -242,12 +242,6 @@ fn column_access(model: &Model, p: &TokenStream) -> TokenStream {
     let disc_param = variant.then(
         || quote!(#disc => #p::Some(#p::param(#p::String::from(<#ident as #p::Variant>::VALUE))),),
     );
-    let disc_value = variant.then(|| {
-        quote!(#disc => {
-            const __VALUE: &&'static str = &<#ident as #p::Variant>::VALUE;
-            #p::Some(__VALUE as &(dyn #p::Any + #p::Send + #p::Sync))
-        })
-    });
     let disc_ignored = variant.then(|| quote!(#disc => #p::Ok(()),));
     let column_array = (!variant).then(|| {
         quote! {
@@ -269,17 +263,6 @@ fn column_access(model: &Model, p: &TokenStream) -> TokenStream {
         }
 
         #column_array
-
-        fn column_value(
-            &self,
-            #idx: usize,
-        ) -> #p::Option<&(dyn #p::Any + #p::Send + #p::Sync)> {
-            match #idx {
-                #(#positions => #p::Some(&self.#names as &(dyn #p::Any + #p::Send + #p::Sync)),)*
-                #disc_value
-                _ => #p::None,
-            }
-        }
 
         fn set_column_value(&mut self, #idx: usize, __value: &dyn #p::Any) -> #p::Result<()> {
             match #idx {
