@@ -27,6 +27,11 @@ pub(crate) struct ObjectState<T> {
     /// The undo-log frame this entry last saved its state into.
     pub(crate) undo_gen: u64,
     pub(crate) session: Option<Arc<SessionLink>>,
+    /// Its columns as a flush's statement carries them, copied by the first change made while
+    /// that statement is at the server (with the flush's number, [`Entry::flight`]): the
+    /// flush keeps the object dirty, with this copy as its snapshot, instead of taking the
+    /// changed values for written ones.
+    pub(crate) flown: Option<(u64, Arc<T>)>,
 }
 
 /// A foreign key of an object that points at another object of the session.
@@ -61,6 +66,9 @@ pub(crate) struct Entry<T: Persist> {
     key: Mutex<Option<T::Pk>>,
     /// Foreign keys this object holds towards other objects of the session.
     fk: FkLinks,
+    /// The number of the flush whose statement carries its values, from the moment the
+    /// statement reads them until the flush is done with it; 0 for none.
+    flight: AtomicU64,
 }
 
 /// The foreign-key links of an object: under a lock only the session takes (never across user
@@ -142,12 +150,14 @@ impl<T: Persist> Entry<T> {
                 any: AtomicBool::new(false),
                 links: Mutex::new(Vec::new()),
             },
+            flight: AtomicU64::new(0),
             state: RwLock::new(ObjectState {
                 value,
                 snapshot: None,
                 spare: None,
                 undo_gen: 0,
                 session,
+                flown: None,
             }),
         }
     }
@@ -172,6 +182,22 @@ impl<T: Persist> Entry<T> {
     #[inline]
     pub(crate) fn set_queued(&self, queued: bool) {
         self.queued.store(queued, Ordering::Release);
+    }
+
+    /// The flush whose statement carries its values (0 for none).
+    #[inline]
+    pub(crate) fn flight(&self) -> u64 {
+        self.flight.load(Ordering::Acquire)
+    }
+
+    /// Ends its flight, returning the copy a change made during it took: `Some` when the
+    /// object changed after the flush's statement read it.
+    pub(crate) fn land(&self, inner: &mut ObjectState<T>) -> Option<Arc<T>> {
+        let flight = self.flight.swap(0, Ordering::AcqRel);
+        match inner.flown.take() {
+            Some((f, copy)) if f == flight && flight != 0 => Some(copy),
+            _ => None,
+        }
     }
 
     /// Expired by itself, or by a commit / rollback of `link` (its session) since it was
@@ -288,6 +314,9 @@ impl<T: Persist> ErasedEntry for Entry<T> {
     }
     fn is_queued(&self) -> bool {
         Entry::is_queued(self)
+    }
+    fn set_flight(&self, flight: u64) {
+        self.flight.store(flight, Ordering::Release);
     }
     fn with_column(
         &self,

@@ -178,6 +178,12 @@ pub(crate) fn touch<T: Persist>(entry: &Arc<Entry<T>>, inner: &mut ObjectState<T
     let Some(link) = inner.session.clone() else {
         return;
     };
+    // A flush's statement carries the values as they are: the first change while it is at the
+    // server keeps a copy of them, for the flush to keep the object dirty (see `Entry::land`).
+    let flight = entry.flight();
+    if flight != 0 && inner.flown.as_ref().is_none_or(|(f, _)| *f != flight) {
+        inner.flown = Some((flight, Arc::new(inner.value.copy_columns())));
+    }
     let status = entry.status();
     if status == Status::Persistent && inner.snapshot.is_none() {
         let snapshot = inner.take_snapshot();

@@ -172,6 +172,9 @@ pub trait ErasedEntry: Send + Sync + 'static {
     fn status(&self) -> Status;
     /// Whether it is queued for the next flush (read without its lock).
     fn is_queued(&self) -> bool;
+    /// Marks it as carried by the statement of flush number `flight` (0: by none), before
+    /// the statement reads its values. Takes no lock.
+    fn set_flight(&self, flight: u64);
     /// Runs `f` with the value of column `idx` (`None` out of range), read-locked for
     /// `operation`.
     fn with_column(

@@ -286,8 +286,21 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             let pk = {
                 let mut inner = t.write_for(FLUSH)?;
                 t.set_status(Status::Persistent);
-                inner.snapshot = None;
-                t.set_queued(false);
+                match t.land(&mut inner) {
+                    // Changed while the INSERT was at the server: dirty against what it
+                    // inserted, with the columns the server wrote (read back since).
+                    Some(mut flown) => {
+                        let written = (0..T::TABLE.columns.len())
+                            .filter(|&c| T::TABLE.columns[c].server_written());
+                        patch_columns(&inner.value, &mut flown, written);
+                        inner.snapshot = Some(flown);
+                        requeue(&t, e, &inner);
+                    }
+                    None => {
+                        inner.snapshot = None;
+                        t.set_queued(false);
+                    }
+                }
                 inner.value.after_insert(ctx)?;
                 inner.value.pk()
             };
@@ -405,9 +418,22 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         for e in group {
             let t = typed_ref::<T>(e)?;
             let mut inner = t.write_for(FLUSH)?;
-            // Kept for the object's next snapshot.
-            inner.spare = inner.snapshot.take();
-            t.set_queued(false);
+            match t.land(&mut inner) {
+                // Changed while the UPDATE was at the server: dirty against what it wrote,
+                // with the stored generated columns the server computed (read back since).
+                Some(mut flown) => {
+                    let computed = (0..T::TABLE.columns.len())
+                        .filter(|&c| T::TABLE.columns[c].computed.is_some());
+                    patch_columns(&inner.value, &mut flown, computed);
+                    inner.spare = inner.snapshot.replace(flown);
+                    requeue(t, e, &inner);
+                }
+                None => {
+                    // Kept for the object's next snapshot.
+                    inner.spare = inner.snapshot.take();
+                    t.set_queued(false);
+                }
+            }
             inner.value.after_update(columns, ctx)?;
         }
         Ok(())
@@ -489,5 +515,34 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             .filter(|r| r.meta().kind == RelationKind::ManyToMany)
             .map(|r| r.erased())
             .collect()
+    }
+}
+
+/// Copies columns `cols` of `from` into `into`: a copy taken in flight gets the values the
+/// server wrote since. Best effort: a column that cannot be copied (none the derive makes)
+/// is left as it was, and the next flush writes it again.
+fn patch_columns<T: Persist>(from: &T, into: &mut Arc<T>, cols: impl Iterator<Item = usize>) {
+    let mut cols = cols.peekable();
+    if cols.peek().is_none() {
+        return;
+    }
+    if Arc::get_mut(into).is_none() {
+        *into = Arc::new(into.copy_columns());
+    }
+    let Some(target) = Arc::get_mut(into) else {
+        return;
+    };
+    for c in cols {
+        if let Some(v) = from.column_value(c) {
+            let _ = target.set_column_value(c, v);
+        }
+    }
+}
+
+/// Keeps an object changed while its statement was at the server dirty: queued again.
+fn requeue<T: Persist>(t: &Entry<T>, e: &Arc<dyn ErasedEntry>, inner: &ObjectState<T>) {
+    t.set_queued(true);
+    if let Some(link) = &inner.session {
+        link.queue_dirty(e.clone());
     }
 }

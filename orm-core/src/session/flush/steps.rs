@@ -70,6 +70,9 @@ enum FlushStage {
 /// A flush in progress. Drive it with [`UnitOfWork::flush_next`].
 pub struct FlushPlan {
     token: SavepointToken,
+    /// This flush's number, which marks the objects its statements carry
+    /// ([`ErasedEntry::set_flight`]).
+    flight: u64,
     stage: FlushStage,
     ctx: HookContext,
     dirty: Vec<Arc<dyn ErasedEntry>>,
@@ -97,6 +100,12 @@ impl std::fmt::Debug for FlushPlan {
     }
 }
 
+/// A new flush's number (never 0).
+fn next_flight() -> u64 {
+    static FLIGHTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    FLIGHTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Runs what hooks deferred (objects they added), and what those objects' hooks deferred, up
 /// to 16 rounds.
 fn run_deferred(uow: &mut UnitOfWork, ctx: &mut HookContext) {
@@ -121,6 +130,7 @@ impl UnitOfWork {
         let token = self.begin_flush_frame();
         let mut plan = FlushPlan {
             token,
+            flight: next_flight(),
             stage: FlushStage::CascadeLoads,
             ctx: HookContext::new(),
             dirty: Vec::new(),
@@ -266,6 +276,7 @@ impl UnitOfWork {
             for e in &group {
                 let deferred = plan.deferred.get(&e.id()).cloned().unwrap_or_default();
                 e.erased_model().sync_fks(e, &deferred)?;
+                e.set_flight(plan.flight);
             }
             jobs.extend(group[0].erased_model().insert_job(&group, &self.copy)?);
             if group[0].table().joined.is_some() {
@@ -300,6 +311,7 @@ impl UnitOfWork {
             let Some(cols) = e.erased_model().prepare_update(e, &mut plan.ctx)? else {
                 continue;
             };
+            e.set_flight(plan.flight);
             let ty = e.as_any().type_id();
             match groups.iter_mut().find(|(t, c, _)| *t == ty && *c == cols) {
                 Some((_, _, g)) => g.push(e.clone()),
@@ -473,6 +485,10 @@ impl UnitOfWork {
     /// and [`needs_rollback`](Self::needs_rollback) is true until a rollback restores it.
     pub fn flush_abort(&mut self, plan: FlushPlan) -> Result<()> {
         let restored = self.unwind_flush(plan.token);
+        // Nothing was written: the objects are as dirty as before, changed in flight or not.
+        for e in plan.drained.iter().chain(&plan.dirty).chain(&self.new) {
+            e.set_flight(0);
+        }
         let mut seen = FxHashSet::default();
         for e in plan.drained {
             if seen.insert(e.id()) && e.is_queued() {

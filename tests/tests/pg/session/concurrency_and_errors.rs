@@ -223,3 +223,167 @@ async fn retry_survives_a_real_serialization_conflict() {
     assert_eq!(attempts, 2);
     assert_eq!(count(&t, "SELECT balance FROM v_account").await, 101);
 }
+
+/// Waits until a backend of the test's server waits on an advisory lock (a statement held at
+/// the gate of [`in_flight_changes_are_written_before_the_commit`]).
+async fn wait_at_gate(t: &TestDatabase) {
+    for _ in 0..3000 {
+        let waiting = count(
+            t,
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'",
+        )
+        .await;
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no statement reached the gate within 30 s");
+}
+
+/// A change made through a handle while the flush that writes its object is at the server (from
+/// another task, or another thread) is not lost: the statement carries the values the object
+/// had when it was built, the object stays dirty with the change, and the commit, which
+/// flushes until nothing is left, writes it before its COMMIT. A trigger holds each statement
+/// on an advisory lock the test holds, so the change lands exactly during the flight; once for
+/// an UPDATE, once for an INSERT (whose generated key the second statement matches by).
+#[tokio::test]
+async fn in_flight_changes_are_written_before_the_commit() {
+    let t = setup().await;
+    t.batch_execute(
+        "CREATE FUNCTION s_user_gate() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN PERFORM pg_advisory_xact_lock_shared(7); RETURN NEW; END $$; \
+         CREATE TRIGGER s_user_gate BEFORE INSERT OR UPDATE ON s_user \
+         FOR EACH ROW EXECUTE FUNCTION s_user_gate()",
+    )
+    .await
+    .unwrap();
+    let gate = t.connection().await.unwrap();
+    let age = |name: &'static str| {
+        let t = &t;
+        async move {
+            t.fetch_one(
+                select::<User>()
+                    .filter(User::name.eq(name))
+                    .columns(User::age),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let mut s = t.session_with(no_expire());
+    let ann = s.add(User::named("ann"));
+    s.commit().await.unwrap();
+
+    // An UPDATE in flight.
+    ann.write().age = 1;
+    gate.batch_execute("SELECT pg_advisory_lock(7)")
+        .await
+        .unwrap();
+    let meddle = async {
+        wait_at_gate(&t).await;
+        ann.write().age = 2;
+        gate.batch_execute("SELECT pg_advisory_unlock(7)")
+            .await
+            .unwrap();
+    };
+    let (flushed, ()) = tokio::join!(s.commit(), meddle);
+    flushed.unwrap();
+    assert_eq!(age("ann").await, 2, "the change made in flight is written");
+    assert!(!ann.is_modified());
+
+    // An INSERT in flight.
+    let bob = s.add(User::named("bob"));
+    gate.batch_execute("SELECT pg_advisory_lock(7)")
+        .await
+        .unwrap();
+    let meddle = async {
+        wait_at_gate(&t).await;
+        bob.write().age = 3;
+        gate.batch_execute("SELECT pg_advisory_unlock(7)")
+            .await
+            .unwrap();
+    };
+    let (flushed, ()) = tokio::join!(s.commit(), meddle);
+    flushed.unwrap();
+    assert_eq!(age("bob").await, 3);
+    assert_eq!(bob.status(), Status::Persistent);
+    assert!(!bob.is_modified());
+    assert!(!s.has_changes());
+
+    // A versioned object: the second UPDATE matches the version the first one wrote.
+    t.batch_execute(
+        "CREATE TRIGGER v_account_gate BEFORE UPDATE ON v_account \
+         FOR EACH ROW EXECUTE FUNCTION s_user_gate()",
+    )
+    .await
+    .unwrap();
+    let acct = s.add(Account {
+        owner: "cy".into(),
+        balance: 1,
+        ..Account::default()
+    });
+    s.commit().await.unwrap();
+    acct.write().balance = 10;
+    gate.batch_execute("SELECT pg_advisory_lock(7)")
+        .await
+        .unwrap();
+    let meddle = async {
+        wait_at_gate(&t).await;
+        acct.write().balance = 20;
+        gate.batch_execute("SELECT pg_advisory_unlock(7)")
+            .await
+            .unwrap();
+    };
+    let (flushed, ()) = tokio::join!(s.commit(), meddle);
+    flushed.unwrap();
+    let row: (i64, i32) = t
+        .fetch_one(select::<Account>().columns((Account::balance, Account::version)))
+        .await
+        .unwrap();
+    assert_eq!(row, (20, 3), "two updates, each bumping the version");
+    assert_eq!(acct.read().version, 3);
+    assert!(!acct.is_modified());
+
+    // A statement that fails: the failed flush unwinds to its start, the change made in
+    // flight with it (a change of the failed transaction, as every one since its BEGIN); the
+    // copy the flight took is never taken for written, and the next commit writes it all.
+    t.batch_execute(
+        "CREATE FUNCTION v_account_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.balance = 666 THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER v_account_refuse BEFORE UPDATE ON v_account \
+         FOR EACH ROW EXECUTE FUNCTION v_account_refuse()",
+    )
+    .await
+    .unwrap();
+    acct.write().balance = 666;
+    gate.batch_execute("SELECT pg_advisory_lock(7)")
+        .await
+        .unwrap();
+    let meddle = async {
+        wait_at_gate(&t).await;
+        acct.write().owner = "dee".into();
+        gate.batch_execute("SELECT pg_advisory_unlock(7)")
+            .await
+            .unwrap();
+    };
+    let (flushed, ()) = tokio::join!(s.commit(), meddle);
+    assert!(flushed.is_err());
+    assert_eq!((acct.read().owner.as_str(), acct.read().balance), ("cy", 666));
+    assert!(acct.is_modified());
+    s.rollback().await.unwrap();
+    acct.write().balance = 40;
+    acct.write().owner = "eve".into();
+    s.commit().await.unwrap();
+    let row: (String, i64, i32) = t
+        .fetch_one(select::<Account>().columns((
+            Account::owner,
+            Account::balance,
+            Account::version,
+        )))
+        .await
+        .unwrap();
+    assert_eq!(row, ("eve".into(), 40, 4));
+    assert!(!acct.is_modified());
+}
