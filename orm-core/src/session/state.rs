@@ -193,7 +193,9 @@ impl<T: Persist> Entry<T> {
     /// Ends its flight, returning the copy a change made during it took: `Some` when the
     /// object changed after the flush's statement read it.
     pub(crate) fn land(&self, inner: &mut ObjectState<T>) -> Option<Arc<T>> {
-        let flight = self.flight.swap(0, Ordering::AcqRel);
+        // Only the flush writes the mark: a load and a store, no read-modify-write.
+        let flight = self.flight.load(Ordering::Acquire);
+        self.flight.store(0, Ordering::Release);
         match inner.flown.take() {
             Some((f, copy)) if f == flight && flight != 0 => Some(copy),
             _ => None,
