@@ -242,6 +242,28 @@ async fn wait_at_gate(t: &TestDatabase) {
     panic!("no statement reached the gate within 30 s");
 }
 
+/// Commits `s` while the gate holds its statements at the server (the test holds advisory lock
+/// 7, which the triggers wait for), and runs `change` once one waits there.
+async fn commit_changing_in_flight(
+    t: &TestDatabase,
+    gate: &orm_postgres::Connection,
+    s: &mut orm_postgres::Session,
+    change: impl FnOnce(),
+) -> orm_postgres::Result<()> {
+    gate.batch_execute("SELECT pg_advisory_lock(7)")
+        .await
+        .unwrap();
+    let meddle = async {
+        wait_at_gate(t).await;
+        change();
+        gate.batch_execute("SELECT pg_advisory_unlock(7)")
+            .await
+            .unwrap();
+    };
+    let (flushed, ()) = tokio::join!(s.commit(), meddle);
+    flushed
+}
+
 /// A change made through a handle while the flush that writes its object is at the server (from
 /// another task, or another thread) is not lost: the statement carries the values the object
 /// had when it was built, the object stays dirty with the change, and the commit, which
@@ -278,35 +300,21 @@ async fn in_flight_changes_are_written_before_the_commit() {
 
     // An UPDATE in flight.
     ann.write().age = 1;
-    gate.batch_execute("SELECT pg_advisory_lock(7)")
-        .await
-        .unwrap();
-    let meddle = async {
-        wait_at_gate(&t).await;
+    commit_changing_in_flight(&t, &gate, &mut s, || {
         ann.write().age = 2;
-        gate.batch_execute("SELECT pg_advisory_unlock(7)")
-            .await
-            .unwrap();
-    };
-    let (flushed, ()) = tokio::join!(s.commit(), meddle);
-    flushed.unwrap();
+    })
+    .await
+    .unwrap();
     assert_eq!(age("ann").await, 2, "the change made in flight is written");
     assert!(!ann.is_modified());
 
     // An INSERT in flight.
     let bob = s.add(User::named("bob"));
-    gate.batch_execute("SELECT pg_advisory_lock(7)")
-        .await
-        .unwrap();
-    let meddle = async {
-        wait_at_gate(&t).await;
+    commit_changing_in_flight(&t, &gate, &mut s, || {
         bob.write().age = 3;
-        gate.batch_execute("SELECT pg_advisory_unlock(7)")
-            .await
-            .unwrap();
-    };
-    let (flushed, ()) = tokio::join!(s.commit(), meddle);
-    flushed.unwrap();
+    })
+    .await
+    .unwrap();
     assert_eq!(age("bob").await, 3);
     assert_eq!(bob.status(), Status::Persistent);
     assert!(!bob.is_modified());
@@ -326,18 +334,11 @@ async fn in_flight_changes_are_written_before_the_commit() {
     });
     s.commit().await.unwrap();
     acct.write().balance = 10;
-    gate.batch_execute("SELECT pg_advisory_lock(7)")
-        .await
-        .unwrap();
-    let meddle = async {
-        wait_at_gate(&t).await;
+    commit_changing_in_flight(&t, &gate, &mut s, || {
         acct.write().balance = 20;
-        gate.batch_execute("SELECT pg_advisory_unlock(7)")
-            .await
-            .unwrap();
-    };
-    let (flushed, ()) = tokio::join!(s.commit(), meddle);
-    flushed.unwrap();
+    })
+    .await
+    .unwrap();
     let row: (i64, i32) = t
         .fetch_one(select::<Account>().columns((Account::balance, Account::version)))
         .await
@@ -358,19 +359,15 @@ async fn in_flight_changes_are_written_before_the_commit() {
     .await
     .unwrap();
     acct.write().balance = 666;
-    gate.batch_execute("SELECT pg_advisory_lock(7)")
-        .await
-        .unwrap();
-    let meddle = async {
-        wait_at_gate(&t).await;
+    let flushed = commit_changing_in_flight(&t, &gate, &mut s, || {
         acct.write().owner = "dee".into();
-        gate.batch_execute("SELECT pg_advisory_unlock(7)")
-            .await
-            .unwrap();
-    };
-    let (flushed, ()) = tokio::join!(s.commit(), meddle);
+    })
+    .await;
     assert!(flushed.is_err());
-    assert_eq!((acct.read().owner.as_str(), acct.read().balance), ("cy", 666));
+    assert_eq!(
+        (acct.read().owner.as_str(), acct.read().balance),
+        ("cy", 666)
+    );
     assert!(acct.is_modified());
     s.rollback().await.unwrap();
     acct.write().balance = 40;
