@@ -224,14 +224,15 @@ async fn retry_survives_a_real_serialization_conflict() {
     assert_eq!(count(&t, "SELECT balance FROM v_account").await, 101);
 }
 
-/// Waits until a backend of the test's server waits on an advisory lock (a statement held at
-/// the gate of [`in_flight_changes_are_written_before_the_commit`]).
+/// Waits until a backend of the test's database (other tests' databases share the server, and
+/// may wait on advisory locks of their own) waits on an advisory lock: a statement held at the
+/// gate of [`in_flight_changes_are_written_before_the_commit`].
 async fn wait_at_gate(t: &TestDatabase) {
     for _ in 0..3000 {
         let waiting = count(
             t,
-            "SELECT count(*) FROM pg_stat_activity \
-             WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'",
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
         )
         .await;
         if waiting > 0 {
