@@ -420,11 +420,13 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             let mut inner = t.write_for(FLUSH)?;
             match t.land(&mut inner) {
                 // Changed while the UPDATE was at the server: dirty against what it wrote,
-                // with the stored generated columns the server computed (read back since).
+                // with the stored generated columns the server computed (read back since) and
+                // the version it wrote (the copy may predate the bump).
                 Some(mut flown) => {
-                    let computed = (0..T::TABLE.columns.len())
-                        .filter(|&c| T::TABLE.columns[c].computed.is_some());
-                    patch_columns(&inner.value, &mut flown, computed);
+                    let written = (0..T::TABLE.columns.len()).filter(|&c| {
+                        T::TABLE.columns[c].computed.is_some() || T::VERSION == Some(c)
+                    });
+                    patch_columns(&inner.value, &mut flown, written);
                     inner.spare = inner.snapshot.replace(flown);
                     requeue(t, e, &inner);
                 }

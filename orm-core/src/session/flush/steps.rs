@@ -308,10 +308,13 @@ impl UnitOfWork {
         }
         let mut groups: Vec<(TypeId, ColumnSet, Entries)> = Vec::new();
         for e in &dirty {
+            // Marked before its changes are found: a change made after that (from another
+            // thread) is either in the statement or kept for the next one.
+            e.set_flight(plan.flight);
             let Some(cols) = e.erased_model().prepare_update(e, &mut plan.ctx)? else {
+                e.set_flight(0);
                 continue;
             };
-            e.set_flight(plan.flight);
             let ty = e.as_any().type_id();
             match groups.iter_mut().find(|(t, c, _)| *t == ty && *c == cols) {
                 Some((_, _, g)) => g.push(e.clone()),
