@@ -192,15 +192,15 @@ where
         let buffer = buffer
             .downcast_mut::<JoinedBuffer<R>>()
             .ok_or_else(|| Error::invalid_statement("loader buffer of the wrong type"))?;
-        let Some(child) = decode_optional::<R::Target, _>(row, offset)? else {
-            return Ok(());
-        };
         // A child is identified by its primary key; the same child on several rows of its
-        // parent (a product with another joined collection) is kept once.
+        // parent (a product with another joined collection) is decoded and kept once.
         let identity = Identity::of(row, offset, buffer.key_positions.iter().copied())?;
         if !buffer.seen.insert((parent, identity)) {
             return Ok(());
         }
+        let Some(child) = decode_optional::<R::Target, _>(row, offset)? else {
+            return Ok(());
+        };
         if buffer.per_parent.len() <= parent {
             buffer.per_parent.resize_with(parent + 1, Vec::new);
         }

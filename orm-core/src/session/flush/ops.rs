@@ -22,7 +22,7 @@ use crate::session::columns::ColumnSet;
 use crate::session::job::{CopyPolicy, ExpectedRows, FlushJob};
 use crate::session::persist::Persist;
 use crate::session::positions::KeyPositions;
-use crate::session::state::{Entry, ObjectState, TypedModel, downcast};
+use crate::session::state::{Entry, ObjectState, TypedModel, downcast, unshare};
 use crate::session::status::Status;
 use crate::session::tracked::save_undo;
 use crate::session::unit::{
@@ -289,11 +289,10 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
                 match t.land(&mut inner) {
                     // Changed while the INSERT was at the server: dirty against what it
                     // inserted, with the columns the server wrote (read back since).
-                    Some(mut flown) => {
+                    Some(flown) => {
                         let written = (0..T::TABLE.columns.len())
                             .filter(|&c| T::TABLE.columns[c].server_written());
-                        patch_columns(&inner.value, &mut flown, written);
-                        inner.snapshot = Some(flown);
+                        inner.snapshot = Some(patch_columns(&inner.value, flown, written));
                         requeue(&t, e, &inner);
                     }
                     None => {
@@ -422,11 +421,11 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
                 // Changed while the UPDATE was at the server: dirty against what it wrote,
                 // with the stored generated columns the server computed (read back since) and
                 // the version it wrote (the copy may predate the bump).
-                Some(mut flown) => {
+                Some(flown) => {
                     let written = (0..T::TABLE.columns.len()).filter(|&c| {
                         T::TABLE.columns[c].computed.is_some() || T::VERSION == Some(c)
                     });
-                    patch_columns(&inner.value, &mut flown, written);
+                    let flown = patch_columns(&inner.value, flown, written);
                     inner.spare = inner.snapshot.replace(flown);
                     requeue(t, e, &inner);
                 }
@@ -520,25 +519,22 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
     }
 }
 
-/// Copies columns `cols` of `from` into `into`: a copy taken in flight gets the values the
+/// `into` with columns `cols` copied from `from`: a copy taken in flight gets the values the
 /// server wrote since. Best effort: a column that cannot be copied (none the derive makes)
 /// is left as it was, and the next flush writes it again.
-fn patch_columns<T: Persist>(from: &T, into: &mut Arc<T>, cols: impl Iterator<Item = usize>) {
+fn patch_columns<T: Persist>(from: &T, into: Arc<T>, cols: impl Iterator<Item = usize>) -> Arc<T> {
     let mut cols = cols.peekable();
     if cols.peek().is_none() {
-        return;
+        return into;
     }
-    if Arc::get_mut(into).is_none() {
-        *into = Arc::new(into.copy_columns());
-    }
-    let Some(target) = Arc::get_mut(into) else {
-        return;
-    };
+    // The flight's own copy: nothing else holds it, so it is taken back without copying.
+    let mut copy = unshare(into);
     for c in cols {
         if let Some(v) = from.column_value(c) {
-            let _ = target.set_column_value(c, v);
+            let _ = copy.set_column_value(c, v);
         }
     }
+    Arc::new(copy)
 }
 
 /// Keeps an object changed while its statement was at the server dirty: queued again.

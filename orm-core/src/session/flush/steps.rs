@@ -489,7 +489,7 @@ impl UnitOfWork {
     pub fn flush_abort(&mut self, plan: FlushPlan) -> Result<()> {
         let restored = self.unwind_flush(plan.token);
         // Nothing was written: the objects are as dirty as before, changed in flight or not.
-        for e in plan.drained.iter().chain(&plan.dirty).chain(&self.new) {
+        for e in plan.drained.iter().chain(&self.new) {
             e.set_flight(0);
         }
         let mut seen = FxHashSet::default();
