@@ -96,6 +96,12 @@ pub trait Persist: Model + Hooks {
     /// Runs the field validators (`#[model(validate = path)]`) of the given columns.
     fn validate(&self, columns: ColumnSet) -> Result<()>;
 
+    /// Whether [`validate`](Self::validate) may fail: `false` spares a flush the pass that
+    /// validates every changed object before anything is written (the derive's, for a model
+    /// without validators).
+    #[doc(hidden)]
+    const VALIDATES: bool = true;
+
     /// Increments the version column (no-op without one).
     fn bump_version(&mut self);
 

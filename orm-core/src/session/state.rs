@@ -320,6 +320,9 @@ impl<T: Persist> ErasedEntry for Entry<T> {
     fn set_flight(&self, flight: u64) {
         self.flight.store(flight, Ordering::Release);
     }
+    fn flight(&self) -> u64 {
+        Entry::flight(self)
+    }
     fn with_column(
         &self,
         idx: usize,

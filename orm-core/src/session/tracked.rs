@@ -175,7 +175,16 @@ impl<T: Persist> Tracked<T> {
 /// and queues it for the next flush with a snapshot of its columns (once per flush). For a
 /// clean object both are the same copy.
 pub(crate) fn touch<T: Persist>(entry: &Arc<Entry<T>>, inner: &mut ObjectState<T>) {
-    let Some(link) = inner.session.clone() else {
+    // Taken out for the call and put back (by `LinkOut`, even on unwinding): the session is
+    // read while `inner` changes, without a reference count changed per write.
+    let Some(link) = inner.session.take() else {
+        return;
+    };
+    let mut out = LinkOut {
+        inner,
+        link: Some(link),
+    };
+    let Some((inner, link)) = out.parts() else {
         return;
     };
     // A flush's statement carries the values as they are: the first change while it is at the
@@ -187,14 +196,32 @@ pub(crate) fn touch<T: Persist>(entry: &Arc<Entry<T>>, inner: &mut ObjectState<T
     let status = entry.status();
     if status == Status::Persistent && inner.snapshot.is_none() {
         let snapshot = inner.take_snapshot();
-        save_undo_with(entry, inner, &link, Some(snapshot.clone()));
+        save_undo_with(entry, inner, link, Some(snapshot.clone()));
         inner.snapshot = Some(snapshot);
     } else {
-        save_undo(entry, inner, &link);
+        save_undo(entry, inner, link);
     }
     if !entry.is_queued() && status != Status::Detached {
         entry.set_queued(true);
         link.queue_dirty(entry.clone());
+    }
+}
+
+/// An object's session link taken out of its state, put back when dropped.
+struct LinkOut<'a, T: Persist> {
+    inner: &'a mut ObjectState<T>,
+    link: Option<Arc<SessionLink>>,
+}
+
+impl<T: Persist> LinkOut<'_, T> {
+    fn parts(&mut self) -> Option<(&mut ObjectState<T>, &Arc<SessionLink>)> {
+        Some((self.inner, self.link.as_ref()?))
+    }
+}
+
+impl<T: Persist> Drop for LinkOut<'_, T> {
+    fn drop(&mut self) {
+        self.inner.session = self.link.take();
     }
 }
 
@@ -236,9 +263,17 @@ fn save_undo_with<T: Persist>(
             .and_then(|r| r.as_batch())
             .and_then(|b| b.downcast_mut::<SavedRecords<T>>())
         {
-            Some(records) => {
+            // A full record past its first few objects is not grown (reallocated and
+            // copied): the next objects start a record of their own, twice its size up to
+            // `SAVED_CHUNK`.
+            Some(records) if !records.is_full() => {
                 records.entries.push(item);
                 None
+            }
+            Some(records) => {
+                let mut entries = Vec::with_capacity((2 * records.entries.len()).min(SAVED_CHUNK));
+                entries.push(item);
+                Some(Box::new(SavedRecords { entries }))
             }
             None => Some(Box::new(SavedRecords {
                 entries: vec![item],
@@ -252,6 +287,17 @@ fn save_undo_with<T: Persist>(
 /// rest the next time).
 struct SavedRecords<T: Persist> {
     entries: Vec<(Arc<Entry<T>>, Saved<T>)>,
+}
+
+/// The most objects a record is made for (one chunk of a long loop's records).
+const SAVED_CHUNK: usize = 256;
+
+impl<T: Persist> SavedRecords<T> {
+    /// Whether the next object starts a record of its own: this one is full, and has grown
+    /// past its first few objects.
+    fn is_full(&self) -> bool {
+        self.entries.len() == self.entries.capacity() && self.entries.len() >= 16
+    }
 }
 
 impl<T: Persist> UndoRecord for SavedRecords<T> {

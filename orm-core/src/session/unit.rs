@@ -175,6 +175,8 @@ pub trait ErasedEntry: Send + Sync + 'static {
     /// Marks it as carried by the statement of flush number `flight` (0: by none), before
     /// the statement reads its values. Takes no lock.
     fn set_flight(&self, flight: u64);
+    /// The flush number it is marked with (0: none). Takes no lock.
+    fn flight(&self) -> u64;
     /// Runs `f` with the value of column `idx` (`None` out of range), read-locked for
     /// `operation`.
     fn with_column(

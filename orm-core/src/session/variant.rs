@@ -77,6 +77,10 @@ pub trait PersistVariant: Model + Hooks {
     /// As [`Persist::validate`].
     fn validate(&self, columns: ColumnSet) -> Result<()>;
 
+    /// As [`Persist::VALIDATES`].
+    #[doc(hidden)]
+    const VALIDATES: bool = true;
+
     /// As [`Persist::VERSION`]: the version column's position in the variant's columns. The
     /// enum's is that column's position in its own ([`crate::meta::merged_version`]).
     const VERSION: Option<usize> = None;

@@ -475,6 +475,8 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
                     }
                 }
 
+                const VALIDATES: bool = false #(|| <#tys as #p::PersistVariant>::VALIDATES)*;
+
                 fn validate(&self, __columns: #p::ColumnSet) -> #p::Result<()> {
                     #validate
                 }

@@ -395,6 +395,7 @@ fn snapshots(model: &Model, p: &TokenStream) -> TokenStream {
 /// `validate`: the field validators (`#[model(validate = path)]`) of the given columns.
 fn validation(model: &Model, p: &TokenStream) -> TokenStream {
     let model_name = syn::ext::IdentExt::unraw(model.ident).to_string();
+    let validates = model.columns().any(|f| f.attrs.validate.is_some());
     let validators = model
         .columns()
         .zip(positions(model))
@@ -411,6 +412,8 @@ fn validation(model: &Model, p: &TokenStream) -> TokenStream {
             })
         });
     quote! {
+        const VALIDATES: bool = #validates;
+
         fn validate(&self, __columns: #p::ColumnSet) -> #p::Result<()> {
             #(#validators)*
             #p::Ok(())

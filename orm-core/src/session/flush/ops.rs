@@ -48,10 +48,11 @@ fn typed_all<T: Persist>(group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<Arc<Entry
     group.iter().map(typed::<T>).collect()
 }
 
-/// Read-locks every entry of a group for a statement of the flush.
-fn read_all<T: Persist>(
-    entries: &[Arc<Entry<T>>],
-) -> Result<Vec<std::sync::RwLockReadGuard<'_, ObjectState<T>>>> {
+/// Read-locks every entry of a group for a statement of the flush (typed handles, or the
+/// group's erased ones borrowed as [`typed_ref`]).
+fn read_all<'a, T: Persist, E: std::ops::Deref<Target = Entry<T>> + 'a>(
+    entries: impl ExactSizeIterator<Item = &'a E>,
+) -> Result<Vec<std::sync::RwLockReadGuard<'a, ObjectState<T>>>> {
     let mut guards = Vec::with_capacity(entries.len());
     for e in entries {
         guards.push(e.read_for(FLUSH)?);
@@ -169,6 +170,9 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
     }
 
     fn validate_dirty(&self, e: &Arc<dyn ErasedEntry>) -> Result<()> {
+        if !T::VALIDATES {
+            return Ok(());
+        }
         let t = typed_ref::<T>(e)?;
         let inner = t.read_for(FLUSH)?;
         match &inner.snapshot {
@@ -253,7 +257,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             }
         }
         let arrays = {
-            let guards = read_all(&entries)?;
+            let guards = read_all(entries.iter())?;
             let rows: Vec<&T> = guards.iter().map(|g| &g.value).collect();
             row_arrays(&rows, &rows, &insert_cols, insert_cols.len())?
         };
@@ -360,9 +364,8 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         group: &[Arc<dyn ErasedEntry>],
         columns: ColumnSet,
     ) -> Result<Vec<FlushJob>> {
-        let entries = typed_all::<T>(group)?;
         if T::TABLE.joined.is_some() {
-            return joined::update(&entries, columns);
+            return joined::update(&typed_all::<T>(group)?, columns);
         }
         let table = T::TABLE;
         let pk: Vec<usize> = (0..table.columns.len())
@@ -370,7 +373,9 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             .collect();
         let set: Vec<usize> = columns.iter().collect();
         let arrays = {
-            let guards = read_all(&entries)?;
+            // Borrowed: no reference count changed per object.
+            let typed: Vec<&Entry<T>> = group.iter().map(typed_ref::<T>).collect::<Result<_>>()?;
+            let guards = read_all(typed.iter())?;
             let current: Vec<&T> = guards.iter().map(|g| &g.value).collect();
             // The key and the version as the database has them: from the snapshot.
             let old: Vec<&T> = guards
@@ -396,13 +401,14 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             update_sql::<T>(table, &set, &pk, T::VERSION, params, &returning)
         })?;
         let expect = ExpectedRows {
-            rows: entries.len() as u64,
+            rows: group.len() as u64,
             model: table.model,
             operation: "UPDATE",
         };
         if computed.is_empty() {
             return Ok(vec![FlushJob::execute(query, Some(expect))]);
         }
+        let entries = typed_all::<T>(group)?;
         Ok(vec![
             FlushJob::rows(query, read_back_by_key(entries, pk, computed)).expect(expect),
         ])
@@ -459,7 +465,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             cols.push(v);
         }
         let arrays = {
-            let guards = read_all(&entries)?;
+            let guards = read_all(entries.iter())?;
             let old: Vec<&T> = guards
                 .iter()
                 .map(|g| g.snapshot.as_deref().unwrap_or(&g.value))

@@ -75,7 +75,9 @@ pub struct FlushPlan {
     flight: u64,
     stage: FlushStage,
     ctx: HookContext,
-    dirty: Vec<Arc<dyn ErasedEntry>>,
+    /// The persistent objects of `drained` (their positions: no reference counts to change),
+    /// each once.
+    dirty: Vec<usize>,
     /// Everything taken from the dirty queue (put back if the flush fails).
     drained: Vec<Arc<dyn ErasedEntry>>,
     insert_levels: Vec<Vec<Arc<dyn ErasedEntry>>>,
@@ -169,14 +171,21 @@ impl UnitOfWork {
             run_deferred(self, &mut plan.ctx);
         }
         plan.drained = self.take_dirty();
-        let mut seen = FxHashSet::with_capacity_and_hasher(plan.drained.len(), Default::default());
-        plan.dirty = plan
-            .drained
-            .iter()
-            .filter(|e| seen.insert(e.id()) && e.status() == Status::Persistent)
-            .cloned()
-            .collect();
-        for e in &plan.dirty {
+        // An object is queued once while it is marked queued, so a repeat is rare (expired
+        // and changed again, say): the flight mark finds repeats without a set, and is
+        // cleared before anything else reads it.
+        plan.dirty = Vec::with_capacity(plan.drained.len());
+        for (i, e) in plan.drained.iter().enumerate() {
+            if e.status() == Status::Persistent && e.flight() != plan.flight {
+                e.set_flight(plan.flight);
+                plan.dirty.push(i);
+            }
+        }
+        for &i in &plan.dirty {
+            plan.drained[i].set_flight(0);
+        }
+        for &i in &plan.dirty {
+            let e = &plan.drained[i];
             e.erased_model().validate_dirty(e)?;
         }
         Ok(())
@@ -299,15 +308,14 @@ impl UnitOfWork {
 
     fn update_step(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
         plan.stage = FlushStage::Links;
-        let mut dirty = std::mem::take(&mut plan.dirty);
+        let dirty = std::mem::take(&mut plan.dirty);
         // Objects inserted with a NULL key to break a cycle: now set it.
-        for (id, _) in std::mem::take(&mut plan.deferred) {
-            if let Some(e) = self.new.iter().find(|e| e.id() == id).cloned() {
-                dirty.push(e);
-            }
-        }
+        let deferred = std::mem::take(&mut plan.deferred);
+        let deferred = deferred
+            .keys()
+            .filter_map(|&id| self.new.iter().find(|e| e.id() == id));
         let mut groups: Vec<(TypeId, ColumnSet, Entries)> = Vec::new();
-        for e in &dirty {
+        for e in dirty.iter().map(|&i| &plan.drained[i]).chain(deferred) {
             // Marked before its changes are found: a change made after that (from another
             // thread) is either in the statement or kept for the next one.
             e.set_flight(plan.flight);

@@ -71,6 +71,46 @@ async fn flush_updates_only_changed_columns_of_changed_objects() {
     );
 }
 
+/// An object changed, expired (its change dropped) and changed again is in the flush's queue
+/// twice: the flush writes it once (twice in one `UPDATE … FROM unnest` would match one row
+/// for two and fail the row count).
+#[tokio::test]
+async fn an_object_queued_twice_is_written_once() {
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    s.add_all([User::named("twice0"), User::named("twice1")]);
+    s.commit().await.unwrap();
+    let users = s
+        .all(
+            select::<User>()
+                .filter(User::name.like("twice%"))
+                .order_by(User::name),
+        )
+        .await
+        .unwrap();
+    users[0].write().age = 1;
+    s.expire(&users[0]).unwrap();
+    assert!(!users[0].is_modified(), "expire drops the change");
+    users[0].write().age = 2;
+    users[1].write().age = 2;
+    let before = t.statement_count();
+    s.flush().await.unwrap();
+    assert_eq!(t.statement_count() - before, 1, "one UPDATE");
+    s.commit().await.unwrap();
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM s_user WHERE name LIKE 'twice%' AND age = 2"
+        )
+        .await,
+        2
+    );
+    // Nothing left to write.
+    let before = t.statement_count();
+    s.commit().await.unwrap();
+    assert_eq!(t.statement_count(), before);
+}
+
 /// After a flush, the next changes are compared with what that flush wrote: a column written
 /// by the first flush and not touched since is not written again, and a value set back to the
 /// flushed one is no change.

@@ -109,7 +109,22 @@ async fn validators_reject_bad_values_before_any_sql() {
     // Not a database error: the session is still usable once the value is fixed.
     u.write().email = Some("v@x.y".into());
     s.commit().await.unwrap();
-    // Changed columns are validated too.
+    // Changed columns are validated too, before any SQL (the BEGIN of the next transaction
+    // included).
     u.write().email = Some("broken".into());
+    let before = t.statement_count();
     assert!(s.flush().await.unwrap_err().is_validation());
+    assert_eq!(t.statement_count(), before, "no SQL ran");
+}
+
+/// A model without validators spares the flush its validation pass over the changed objects;
+/// one with validators keeps it (the test above).
+#[test]
+fn only_models_with_validators_are_validated_before_a_flush() {
+    let validates = [
+        <User as Persist>::VALIDATES,
+        <Post as Persist>::VALIDATES,
+        <Order as Persist>::VALIDATES,
+    ];
+    assert_eq!(validates, [true, false, false]);
 }

@@ -101,6 +101,56 @@ async fn rolling_back_a_savepoint_restores_those_objects() {
     );
 }
 
+/// A loop that changes many objects saves their states in several undo records (each grows
+/// to a bounded size, then the next starts): a savepoint's rollback restores exactly its own
+/// changes, a transaction's rollback every change, the newest record first.
+#[tokio::test]
+async fn rollbacks_restore_every_object_a_long_loop_changed() {
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    let users = s.add_all((0..700).map(|i| User::named(&format!("loop{i:03}"))));
+    s.commit().await.unwrap();
+
+    // 600 changes in the transaction, 400 more in a savepoint (half of them again).
+    for (i, u) in users.iter().enumerate().take(600) {
+        u.write().age = i as i32 + 1;
+    }
+    s.begin_nested().await.unwrap();
+    for u in users.iter().skip(300) {
+        u.write().age = -1;
+    }
+    s.flush().await.unwrap();
+    s.rollback_nested().await.unwrap();
+    for (i, u) in users.iter().enumerate() {
+        let want = if i < 600 { i as i32 + 1 } else { 0 };
+        assert_eq!(
+            u.read().age,
+            want,
+            "object {i} after the savepoint's rollback"
+        );
+    }
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM s_user WHERE age = -1").await,
+        0
+    );
+
+    s.rollback().await.unwrap();
+    assert!(
+        users.iter().all(|u| u.read().age == 0),
+        "every change undone"
+    );
+    assert!(!s.has_changes());
+    s.commit().await.unwrap();
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM s_user WHERE name LIKE 'loop%' AND age = 0"
+        )
+        .await,
+        700
+    );
+}
+
 #[tokio::test]
 async fn autoflush_before_queries_can_be_switched_off() {
     let t = setup().await;
