@@ -11,7 +11,7 @@ use super::guard;
 use super::persist::Persist;
 use super::state::{Entry, FkLink, ObjectState, unshare};
 use super::status::Status;
-use super::unit::{ErasedEntry, SessionLink, UndoRecord, UnitOfWork};
+use super::unit::{ErasedEntry, SessionLink, Undo, UndoRecord, UnitOfWork};
 use crate::error::{Error, Result};
 
 /// A handle to an object of a session: cheap to clone (an `Arc`), `Send` and `Sync`.
@@ -194,16 +194,13 @@ pub(crate) fn touch<T: Persist>(entry: &Arc<Entry<T>>, inner: &mut ObjectState<T
         inner.flown = Some((flight, Arc::new(inner.value.copy_columns())));
     }
     let status = entry.status();
+    let queue = !entry.is_queued() && status != Status::Detached;
     if status == Status::Persistent && inner.snapshot.is_none() {
         let snapshot = inner.take_snapshot();
-        save_undo_with(entry, inner, link, Some(snapshot.clone()));
+        save_undo_with(entry, inner, link, Some(snapshot.clone()), queue);
         inner.snapshot = Some(snapshot);
     } else {
-        save_undo(entry, inner, link);
-    }
-    if !entry.is_queued() && status != Status::Detached {
-        entry.set_queued(true);
-        link.queue_dirty(entry.clone());
+        save_undo_with(entry, inner, link, None, queue);
     }
 }
 
@@ -214,12 +211,14 @@ struct LinkOut<'a, T: Persist> {
 }
 
 impl<T: Persist> LinkOut<'_, T> {
+    #[inline]
     fn parts(&mut self) -> Option<(&mut ObjectState<T>, &Arc<SessionLink>)> {
         Some((self.inner, self.link.as_ref()?))
     }
 }
 
 impl<T: Persist> Drop for LinkOut<'_, T> {
+    #[inline]
     fn drop(&mut self) {
         self.inner.session = self.link.take();
     }
@@ -231,20 +230,27 @@ pub(crate) fn save_undo<T: Persist>(
     inner: &mut ObjectState<T>,
     link: &SessionLink,
 ) {
-    save_undo_with(entry, inner, link, None);
+    save_undo_with(entry, inner, link, None, false);
 }
 
-/// [`save_undo`], with a copy of the current columns already made.
+/// [`save_undo`], with a copy of the current columns already made; and with `queue`, marks the
+/// object queued and queues it for the next flush, under the undo log's lock too.
 fn save_undo_with<T: Persist>(
     entry: &Arc<Entry<T>>,
     inner: &mut ObjectState<T>,
     link: &SessionLink,
     copy: Option<Arc<T>>,
+    queue: bool,
 ) {
     let frame = link.current_gen();
     if inner.undo_gen == frame {
+        if queue {
+            entry.set_queued(true);
+            link.queue_dirty(entry.clone());
+        }
         return;
     }
+    // Before the object is marked queued below: the state the record restores.
     let saved = Saved {
         value: copy.unwrap_or_else(|| Arc::new(inner.value.copy_columns())),
         status: entry.status(),
@@ -255,10 +261,14 @@ fn save_undo_with<T: Persist>(
         fk: entry.fk().get(),
     };
     inner.undo_gen = frame;
+    let queued = queue.then(|| {
+        entry.set_queued(true);
+        entry.clone() as Arc<dyn ErasedEntry>
+    });
     // Appended to the frame's last record when it holds objects of the same model: one
     // allocation for the many objects a loop changes, not one each.
     let item = (entry.clone(), saved);
-    link.undo.push_with(|last| {
+    let record = |last: Option<&mut Undo>| -> Option<Undo> {
         match last
             .and_then(|r| r.as_batch())
             .and_then(|b| b.downcast_mut::<SavedRecords<T>>())
@@ -279,7 +289,8 @@ fn save_undo_with<T: Persist>(
                 entries: vec![item],
             })),
         }
-    });
+    };
+    link.undo.push_with(record, |dirty| dirty.extend(queued));
 }
 
 /// The undo record of objects' states, saved one after another in a frame (restored the last

@@ -4,7 +4,9 @@
 //!
 //! Generic over its records (`R`, the unit of work's `UndoRecord`), so it knows nothing of the
 //! session's objects: the records that save an object's state are written in `tracked.rs`,
-//! the savepoint API in `savepoint.rs`.
+//! the savepoint API in `savepoint.rs`. Beside the frames, under the same lock, it keeps a
+//! value of the caller's (`Q`: the session's dirty queue), so that a change that both saves a
+//! record and queues its object takes one lock, not two.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,23 +17,42 @@ struct Frame<R> {
     records: Vec<R>,
 }
 
+/// What the lock holds: the frames, and the caller's value beside them.
+struct Held<R, Q> {
+    frames: Vec<Frame<R>>,
+    side: Q,
+}
+
 /// The frames, and the generation of the top one (an object saves its state once per frame:
 /// it compares the generation it last saved into with the current one).
-pub(crate) struct UndoLog<R> {
-    frames: Mutex<Vec<Frame<R>>>,
+pub(crate) struct UndoLog<R, Q = ()> {
+    held: Mutex<Held<R, Q>>,
     current: AtomicU64,
 }
 
-impl<R> UndoLog<R> {
-    /// A log with the transaction's frame, of generation 1.
-    pub(crate) fn new() -> Self {
+impl<R, Q> UndoLog<R, Q> {
+    /// A log with the transaction's frame, of generation 1, and `side` beside it.
+    pub(crate) fn new(side: Q) -> Self {
         UndoLog {
-            frames: Mutex::new(vec![Frame {
-                generation: 1,
-                records: Vec::new(),
-            }]),
+            held: Mutex::new(Held {
+                frames: vec![Frame {
+                    generation: 1,
+                    records: Vec::new(),
+                }],
+                side,
+            }),
             current: AtomicU64::new(1),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held<R, Q>> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the value beside the frames, under the log's lock (`f` must not use the
+    /// log).
+    pub(crate) fn side<T>(&self, f: impl FnOnce(&mut Q) -> T) -> T {
+        f(&mut self.lock().side)
     }
 
     /// The generation of the top frame.
@@ -41,37 +62,40 @@ impl<R> UndoLog<R> {
 
     /// Adds a record to the top frame.
     pub(crate) fn push(&self, undo: R) {
-        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        let frames = &mut self.lock().frames;
         if let Some(f) = frames.last_mut() {
             f.records.push(undo);
         }
     }
 
     /// Adds to the top frame what `f` gives, or nothing when it merged its record into the
-    /// frame's last record (which it is given).
-    pub(crate) fn push_with(&self, f: impl FnOnce(Option<&mut R>) -> Option<R>) {
-        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(frame) = frames.last_mut() {
+    /// frame's last record (which it is given); then runs `side` on the value beside the
+    /// frames, under the same lock.
+    pub(crate) fn push_with(
+        &self,
+        f: impl FnOnce(Option<&mut R>) -> Option<R>,
+        side: impl FnOnce(&mut Q),
+    ) {
+        let mut held = self.lock();
+        if let Some(frame) = held.frames.last_mut() {
             if let Some(record) = f(frame.records.last_mut()) {
                 frame.records.push(record);
             }
         }
+        side(&mut held.side);
     }
 
     pub(crate) fn push_frame(&self, generation: u64) {
-        self.frames
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Frame {
-                generation,
-                records: Vec::new(),
-            });
+        self.lock().frames.push(Frame {
+            generation,
+            records: Vec::new(),
+        });
         self.current.store(generation, Ordering::Relaxed);
     }
 
     /// Pops the top frame (never the transaction's), returning its records.
     pub(crate) fn pop_frame(&self) -> Vec<R> {
-        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        let frames = &mut self.lock().frames;
         let records = if frames.len() > 1 {
             frames.pop().map(|f| f.records).unwrap_or_default()
         } else {
@@ -85,7 +109,7 @@ impl<R> UndoLog<R> {
 
     /// Merges the top frame into the one below (a released savepoint, a successful flush).
     pub(crate) fn merge_frame(&self) {
-        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        let frames = &mut self.lock().frames;
         if frames.len() > 1 {
             if let Some(top) = frames.pop() {
                 if let Some(below) = frames.last_mut() {
@@ -103,7 +127,7 @@ impl<R> UndoLog<R> {
 
     /// Drops every record of the transaction's frame (after commit) or takes them (rollback).
     pub(crate) fn reset_transaction(&self, next_gen: u64) -> Vec<R> {
-        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        let frames = &mut self.lock().frames;
         let mut records = Vec::new();
         while let Some(f) = frames.pop() {
             let mut r = f.records;
@@ -120,12 +144,12 @@ impl<R> UndoLog<R> {
 
     /// The number of frames (1: only the transaction's).
     pub(crate) fn depth(&self) -> usize {
-        self.frames.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.lock().frames.len()
     }
 
     /// Puts records back on top of the top frame (records a rollback could not replay yet).
     pub(crate) fn put_back(&self, records: Vec<R>) {
-        let mut frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        let frames = &mut self.lock().frames;
         if let Some(top) = frames.last_mut() {
             top.records.extend(records);
         }
@@ -138,7 +162,7 @@ impl<R> UndoLog<R> {
         depth: usize,
         mut f: impl FnMut(&R) -> Result<(), E>,
     ) -> Result<(), E> {
-        let frames = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+        let frames = &self.lock().frames;
         for frame in frames.iter().skip(depth.saturating_sub(1)) {
             frame.records.iter().try_for_each(&mut f)?;
         }

@@ -18,8 +18,8 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use super::columns::ColumnSet;
 use super::fxhash::FxHashMap;
@@ -31,12 +31,12 @@ use crate::error::Result;
 use crate::meta::Table;
 use crate::relation::RelationMeta;
 
-/// What the handles of a session's objects share with their unit of work: the dirty queue,
-/// the undo log and the expiry epoch.
+/// What the handles of a session's objects share with their unit of work: the undo log with
+/// the dirty queue beside it (one lock for a change that saves a record and queues its
+/// object), and the expiry epoch.
 #[doc(hidden)]
 pub struct SessionLink {
-    dirty: Mutex<Vec<Arc<dyn ErasedEntry>>>,
-    pub(crate) undo: UndoLog<Undo>,
+    pub(crate) undo: UndoLog<Undo, Vec<Arc<dyn ErasedEntry>>>,
     /// Objects loaded before this epoch are expired.
     expire_epoch: AtomicU64,
 }
@@ -44,8 +44,7 @@ pub struct SessionLink {
 impl SessionLink {
     fn new() -> Self {
         SessionLink {
-            dirty: Mutex::new(Vec::new()),
-            undo: UndoLog::new(),
+            undo: UndoLog::new(Vec::new()),
             expire_epoch: AtomicU64::new(1),
         }
     }
@@ -60,51 +59,41 @@ impl SessionLink {
     }
 
     pub(crate) fn queue_dirty(&self, entry: Arc<dyn ErasedEntry>) {
-        self.dirty
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(entry);
+        self.undo.side(|dirty| dirty.push(entry));
     }
 
     fn take_dirty(&self) -> Vec<Arc<dyn ErasedEntry>> {
-        std::mem::take(&mut *self.dirty.lock().unwrap_or_else(|p| p.into_inner()))
+        self.undo.side(std::mem::take)
     }
 
     /// Gives the queue back the buffer a flush took from it (emptied), so that the next
     /// flush's changes do not grow a new one from nothing.
     pub(crate) fn recycle_dirty(&self, mut taken: Vec<Arc<dyn ErasedEntry>>) {
         taken.clear();
-        let mut dirty = self.dirty.lock().unwrap_or_else(|p| p.into_inner());
-        if dirty.is_empty() && dirty.capacity() < taken.capacity() {
-            *dirty = taken;
-        }
+        self.undo.side(|dirty| {
+            if dirty.is_empty() && dirty.capacity() < taken.capacity() {
+                *dirty = taken;
+            }
+        });
     }
 
     /// The objects queued as changed.
     pub(crate) fn dirty_entries(&self) -> Vec<Arc<dyn ErasedEntry>> {
-        self.dirty.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.undo.side(|dirty| dirty.clone())
     }
 
-    /// Runs `f` on each entry of the dirty queue (under its lock: `f` must not queue), up to
-    /// the first error.
+    /// Runs `f` on each entry of the dirty queue (under the log's lock: `f` must not queue nor
+    /// use the undo log), up to the first error.
     pub(crate) fn try_for_each_dirty(
         &self,
         f: impl FnMut(&Arc<dyn ErasedEntry>) -> Result<()>,
     ) -> Result<()> {
-        self.dirty
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .try_for_each(f)
+        self.undo.side(|dirty| dirty.iter().try_for_each(f))
     }
 
     /// Whether an entry of the dirty queue passes `f`.
     fn any_dirty(&self, f: impl FnMut(&Arc<dyn ErasedEntry>) -> bool) -> bool {
-        self.dirty
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .any(f)
+        self.undo.side(|dirty| dirty.iter().any(f))
     }
 
     /// The generation of the undo log's top frame.
@@ -396,12 +385,8 @@ impl std::fmt::Debug for UnitOfWork {
                 "dirty",
                 &self
                     .link
-                    .dirty
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .iter()
-                    .filter(|e| e.is_queued())
-                    .count(),
+                    .undo
+                    .side(|dirty| dirty.iter().filter(|e| e.is_queued()).count()),
             )
             .field("changed_collections", &self.changed_collections.len())
             .finish()

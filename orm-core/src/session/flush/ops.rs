@@ -374,8 +374,10 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         let set: Vec<usize> = columns.iter().collect();
         let arrays = {
             // Borrowed: no reference count changed per object.
-            let typed: Vec<&Entry<T>> = group.iter().map(typed_ref::<T>).collect::<Result<_>>()?;
-            let guards = read_all(typed.iter())?;
+            let mut guards = Vec::with_capacity(group.len());
+            for e in group {
+                guards.push(typed_ref::<T>(e)?.read_for(FLUSH)?);
+            }
             let current: Vec<&T> = guards.iter().map(|g| &g.value).collect();
             // The key and the version as the database has them: from the snapshot.
             let old: Vec<&T> = guards

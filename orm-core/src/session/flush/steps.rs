@@ -171,22 +171,17 @@ impl UnitOfWork {
             run_deferred(self, &mut plan.ctx);
         }
         plan.drained = self.take_dirty();
-        // An object is queued once while it is marked queued, so a repeat is rare (expired
-        // and changed again, say): the flight mark finds repeats without a set, and is
-        // cleared before anything else reads it.
+        // Each changed object is marked with the flush's number now, before its statement reads
+        // its values (`update_step`): a change made from now on (from another thread) is kept
+        // for the next flush if the statement does not carry it. The mark also finds the rare
+        // object queued twice (expired and changed again, say) without a set of ids.
         plan.dirty = Vec::with_capacity(plan.drained.len());
         for (i, e) in plan.drained.iter().enumerate() {
             if e.status() == Status::Persistent && e.flight() != plan.flight {
                 e.set_flight(plan.flight);
                 plan.dirty.push(i);
+                e.erased_model().validate_dirty(e)?;
             }
-        }
-        for &i in &plan.dirty {
-            plan.drained[i].set_flight(0);
-        }
-        for &i in &plan.dirty {
-            let e = &plan.drained[i];
-            e.erased_model().validate_dirty(e)?;
         }
         Ok(())
     }
@@ -316,8 +311,9 @@ impl UnitOfWork {
             .filter_map(|&id| self.new.iter().find(|e| e.id() == id));
         let mut groups: Vec<(TypeId, ColumnSet, Entries)> = Vec::new();
         for e in dirty.iter().map(|&i| &plan.drained[i]).chain(deferred) {
-            // Marked before its changes are found: a change made after that (from another
-            // thread) is either in the statement or kept for the next one.
+            // Marked before its changes are found (the changed objects since `prepare`): a
+            // change made after that (from another thread) is either in the statement or
+            // kept for the next one.
             e.set_flight(plan.flight);
             let Some(cols) = e.erased_model().prepare_update(e, &mut plan.ctx)? else {
                 e.set_flight(0);
@@ -326,7 +322,12 @@ impl UnitOfWork {
             let ty = e.as_any().type_id();
             match groups.iter_mut().find(|(t, c, _)| *t == ty && *c == cols) {
                 Some((_, _, g)) => g.push(e.clone()),
-                None => groups.push((ty, cols, vec![e.clone()])),
+                None => {
+                    // Sized for the common flush: every changed object in one group.
+                    let mut g = Vec::with_capacity(if groups.is_empty() { dirty.len() } else { 4 });
+                    g.push(e.clone());
+                    groups.push((ty, cols, g));
+                }
             }
         }
         if groups.is_empty() {
@@ -519,7 +520,8 @@ impl UnitOfWork {
     pub fn check_guards(&self, operation: &'static str) -> Result<()> {
         let check = |e: &Arc<dyn ErasedEntry>| -> Result<()> {
             e.check_free(operation, true)?;
-            for (_, parent) in e.fk_parents() {
+            let parents = e.fk_parents();
+            for (_, parent) in &parents {
                 parent.check_free(operation, false)?;
             }
             Ok(())
