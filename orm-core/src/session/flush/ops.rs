@@ -156,6 +156,10 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
     }
 
     fn before_insert(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()> {
+        if !T::CUSTOM_HOOKS && !T::VALIDATES {
+            // Nothing to run: no lock to take.
+            return Ok(());
+        }
         let t = typed_ref::<T>(e)?;
         let mut inner = t.write_for(FLUSH)?;
         // Only the model's own hooks change a new object here: then save it, so a failed

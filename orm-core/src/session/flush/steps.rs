@@ -158,16 +158,18 @@ impl UnitOfWork {
         // New objects: hooks (which may add more objects) and validation.
         let mut done = 0;
         for _ in 0..16 {
-            let pending: Vec<Arc<dyn ErasedEntry>> = self.new[done..].to_vec();
+            // Hooks add objects through the context, run after the loop: `new` does not
+            // change while it is read.
+            let pending = &self.new[done..];
             if pending.is_empty() {
                 break;
             }
-            done = self.new.len();
-            for e in &pending {
+            for e in pending {
                 if e.status() == Status::Pending {
                     e.erased_model().before_insert(e, &mut plan.ctx)?;
                 }
             }
+            done = self.new.len();
             run_deferred(self, &mut plan.ctx);
         }
         plan.drained = self.take_dirty();
