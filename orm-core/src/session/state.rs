@@ -302,6 +302,15 @@ impl<T: Persist> ErasedEntry for Entry<T> {
     fn check_free(&self, operation: &'static str, write: bool) -> Result<()> {
         Entry::check_free(self, operation, write)
     }
+    fn check_writable(&self, operation: &'static str) -> Result<()> {
+        Entry::check_free(self, operation, true)?;
+        if !self.fk.is_empty() {
+            for (_, parent) in self.fk.parents() {
+                parent.check_free(operation, false)?;
+            }
+        }
+        Ok(())
+    }
     fn table(&self) -> &'static Table {
         T::TABLE
     }
@@ -353,14 +362,20 @@ impl<T: Persist> ObjectState<T> {
     /// A snapshot of the columns as they are now: copied into the spare when nothing else
     /// holds it, or a new copy.
     pub(crate) fn take_snapshot(&mut self) -> Arc<T> {
-        if let Some(mut spare) = self.spare.take() {
-            if let Some(copy) = Arc::get_mut(&mut spare) {
-                self.value.copy_columns_into(copy);
-                return spare;
-            }
-        }
-        Arc::new(self.value.copy_columns())
+        snapshot_of(&self.value, &mut self.spare)
     }
+}
+
+/// A snapshot of `value`'s columns: copied into `spare` when nothing else holds it, or a new
+/// copy.
+pub(crate) fn snapshot_of<T: Persist>(value: &T, spare: &mut Option<Arc<T>>) -> Arc<T> {
+    if let Some(mut spare) = spare.take() {
+        if let Some(copy) = Arc::get_mut(&mut spare) {
+            value.copy_columns_into(copy);
+            return spare;
+        }
+    }
+    Arc::new(value.copy_columns())
 }
 
 /// The columns held by a shared copy, as an owned value (copied only if still shared).

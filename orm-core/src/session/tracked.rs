@@ -9,7 +9,7 @@ use std::sync::{Arc, RwLockReadGuard, RwLockWriteGuard};
 use super::fxhash::FxHashSet;
 use super::guard;
 use super::persist::Persist;
-use super::state::{Entry, FkLink, ObjectState, unshare};
+use super::state::{Entry, FkLink, ObjectState, snapshot_of, unshare};
 use super::status::Status;
 use super::unit::{ErasedEntry, SessionLink, Undo, UndoRecord, UnitOfWork};
 use crate::error::{Error, Result};
@@ -175,53 +175,46 @@ impl<T: Persist> Tracked<T> {
 /// and queues it for the next flush with a snapshot of its columns (once per flush). For a
 /// clean object both are the same copy.
 pub(crate) fn touch<T: Persist>(entry: &Arc<Entry<T>>, inner: &mut ObjectState<T>) {
-    // Taken out for the call and put back (by `LinkOut`, even on unwinding): the session is
-    // read while `inner` changes, without a reference count changed per write.
-    let Some(link) = inner.session.take() else {
-        return;
-    };
-    let mut out = LinkOut {
-        inner,
-        link: Some(link),
-    };
-    let Some((inner, link)) = out.parts() else {
+    // Borrowed field by field: the session is read while the other fields change, without a
+    // reference count changed per write.
+    let ObjectState {
+        value,
+        snapshot,
+        spare,
+        undo_gen,
+        session,
+        flown,
+    } = inner;
+    let Some(link) = session.as_deref() else {
         return;
     };
     // A flush's statement carries the values as they are: the first change while it is at the
     // server keeps a copy of them, for the flush to keep the object dirty (see `Entry::land`).
     let flight = entry.flight();
-    if flight != 0 && inner.flown.as_ref().is_none_or(|(f, _)| *f != flight) {
-        inner.flown = Some((flight, Arc::new(inner.value.copy_columns())));
+    if flight != 0 && flown.as_ref().is_none_or(|(f, _)| *f != flight) {
+        *flown = Some((flight, Arc::new(value.copy_columns())));
     }
     let status = entry.status();
     let queue = !entry.is_queued() && status != Status::Detached;
-    if status == Status::Persistent && inner.snapshot.is_none() {
-        let snapshot = inner.take_snapshot();
-        save_undo_with(entry, inner, link, Some(snapshot.clone()), queue);
-        inner.snapshot = Some(snapshot);
+    let state = Undoable {
+        value,
+        snapshot,
+        undo_gen,
+    };
+    if status == Status::Persistent && state.snapshot.is_none() {
+        let copy = snapshot_of(state.value, spare);
+        let state = save_undo_with(entry, state, link, Some(copy.clone()), queue);
+        *state.snapshot = Some(copy);
     } else {
-        save_undo_with(entry, inner, link, None, queue);
+        save_undo_with(entry, state, link, None, queue);
     }
 }
 
-/// An object's session link taken out of its state, put back when dropped.
-struct LinkOut<'a, T: Persist> {
-    inner: &'a mut ObjectState<T>,
-    link: Option<Arc<SessionLink>>,
-}
-
-impl<T: Persist> LinkOut<'_, T> {
-    #[inline]
-    fn parts(&mut self) -> Option<(&mut ObjectState<T>, &Arc<SessionLink>)> {
-        Some((self.inner, self.link.as_ref()?))
-    }
-}
-
-impl<T: Persist> Drop for LinkOut<'_, T> {
-    #[inline]
-    fn drop(&mut self) {
-        self.inner.session = self.link.take();
-    }
+/// What an undo record saves of an object's state, borrowed from it.
+struct Undoable<'a, T> {
+    value: &'a T,
+    snapshot: &'a mut Option<Arc<T>>,
+    undo_gen: &'a mut u64,
 }
 
 /// Saves `entry`'s state into the current undo frame, unless it already did in this frame.
@@ -230,37 +223,43 @@ pub(crate) fn save_undo<T: Persist>(
     inner: &mut ObjectState<T>,
     link: &SessionLink,
 ) {
-    save_undo_with(entry, inner, link, None, false);
+    let state = Undoable {
+        value: &inner.value,
+        snapshot: &mut inner.snapshot,
+        undo_gen: &mut inner.undo_gen,
+    };
+    save_undo_with(entry, state, link, None, false);
 }
 
 /// [`save_undo`], with a copy of the current columns already made; and with `queue`, marks the
-/// object queued and queues it for the next flush, under the undo log's lock too.
-fn save_undo_with<T: Persist>(
+/// object queued and queues it for the next flush, under the undo log's lock too. Gives the
+/// borrowed state back.
+fn save_undo_with<'a, T: Persist>(
     entry: &Arc<Entry<T>>,
-    inner: &mut ObjectState<T>,
+    state: Undoable<'a, T>,
     link: &SessionLink,
     copy: Option<Arc<T>>,
     queue: bool,
-) {
+) -> Undoable<'a, T> {
     let frame = link.current_gen();
-    if inner.undo_gen == frame {
+    if *state.undo_gen == frame {
         if queue {
             entry.set_queued(true);
             link.queue_dirty(entry.clone());
         }
-        return;
+        return state;
     }
     // Before the object is marked queued below: the state the record restores.
     let saved = Saved {
-        value: copy.unwrap_or_else(|| Arc::new(inner.value.copy_columns())),
+        value: copy.unwrap_or_else(|| Arc::new(state.value.copy_columns())),
         status: entry.status(),
-        snapshot: inner.snapshot.clone(),
+        snapshot: state.snapshot.clone(),
         queued: entry.is_queued(),
-        undo_gen: inner.undo_gen,
+        undo_gen: *state.undo_gen,
         expired: entry.is_expired_in(link),
         fk: entry.fk().get(),
     };
-    inner.undo_gen = frame;
+    *state.undo_gen = frame;
     let queued = queue.then(|| {
         entry.set_queued(true);
         entry.clone() as Arc<dyn ErasedEntry>
@@ -291,6 +290,7 @@ fn save_undo_with<T: Persist>(
         }
     };
     link.undo.push_with(record, |dirty| dirty.extend(queued));
+    state
 }
 
 /// The undo record of objects' states, saved one after another in a frame (restored the last

@@ -154,6 +154,9 @@ pub trait ErasedEntry: Send + Sync + 'static {
     /// held on it would stop a lock of this kind (`write`: any guard; else a `write()` guard).
     /// Takes no lock and never waits for ever.
     fn check_free(&self, operation: &'static str, write: bool) -> Result<()>;
+    /// [`check_free`](Self::check_free) for a write of this object, then for a read of each
+    /// object its foreign keys point at (what a flush that writes it locks).
+    fn check_writable(&self, operation: &'static str) -> Result<()>;
     fn table(&self) -> &'static Table;
     fn as_any(&self) -> &dyn Any;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;

@@ -520,14 +520,7 @@ impl UnitOfWork {
     /// is dropped; `operation` names the caller (`flush`, `commit`, `autoflush`). Costs a
     /// try-lock per object the flush touches, not per object tracked.
     pub fn check_guards(&self, operation: &'static str) -> Result<()> {
-        let check = |e: &Arc<dyn ErasedEntry>| -> Result<()> {
-            e.check_free(operation, true)?;
-            let parents = e.fk_parents();
-            for (_, parent) in &parents {
-                parent.check_free(operation, false)?;
-            }
-            Ok(())
-        };
+        let check = |e: &Arc<dyn ErasedEntry>| e.check_writable(operation);
         self.new.iter().chain(&self.deleted).try_for_each(check)?;
         // Read in place: no copy of the queue (check_free takes no lock of the session).
         self.link.try_for_each_dirty(|e| {
