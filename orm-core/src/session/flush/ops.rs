@@ -336,7 +336,9 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         if persistent && inner.snapshot.is_none() {
             inner.snapshot = Some(inner.take_snapshot());
         }
-        sync_entry_fks(t, &mut inner, &[])?;
+        if !t.fk().is_empty() || T::VERSION.is_some() && !persistent {
+            sync_entry_fks(t, &mut inner, &[])?;
+        }
         if !persistent {
             return Ok(None);
         }

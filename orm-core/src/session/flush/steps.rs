@@ -310,13 +310,13 @@ impl UnitOfWork {
         let deferred = std::mem::take(&mut plan.deferred);
         let deferred = deferred
             .keys()
-            .filter_map(|&id| self.new.iter().find(|e| e.id() == id));
+            .filter_map(|&id| self.new.iter().find(|e| e.id() == id))
+            .inspect(|e| e.set_flight(plan.flight));
         let mut groups: Vec<(TypeId, ColumnSet, Entries)> = Vec::new();
+        // Each object is marked before its changes are found (the changed objects since
+        // `prepare`, the deferred ones here): a change made after that (from another thread)
+        // is either in the statement or kept for the next one.
         for e in dirty.iter().map(|&i| &plan.drained[i]).chain(deferred) {
-            // Marked before its changes are found (the changed objects since `prepare`): a
-            // change made after that (from another thread) is either in the statement or
-            // kept for the next one.
-            e.set_flight(plan.flight);
             let Some(cols) = e.erased_model().prepare_update(e, &mut plan.ctx)? else {
                 e.set_flight(0);
                 continue;
