@@ -196,17 +196,17 @@ pub(crate) fn touch<T: Persist>(entry: &Arc<Entry<T>>, inner: &mut ObjectState<T
     }
     let status = entry.status();
     let queue = !entry.is_queued() && status != Status::Detached;
-    let state = Undoable {
+    let mut state = Undoable {
         value,
         snapshot,
         undo_gen,
     };
     if status == Status::Persistent && state.snapshot.is_none() {
         let copy = snapshot_of(state.value, spare);
-        let state = save_undo_with(entry, state, link, Some(copy.clone()), queue);
+        save_undo_with(entry, &mut state, link, Some(copy.clone()), queue);
         *state.snapshot = Some(copy);
     } else {
-        save_undo_with(entry, state, link, None, queue);
+        save_undo_with(entry, &mut state, link, None, queue);
     }
 }
 
@@ -223,31 +223,30 @@ pub(crate) fn save_undo<T: Persist>(
     inner: &mut ObjectState<T>,
     link: &SessionLink,
 ) {
-    let state = Undoable {
+    let mut state = Undoable {
         value: &inner.value,
         snapshot: &mut inner.snapshot,
         undo_gen: &mut inner.undo_gen,
     };
-    save_undo_with(entry, state, link, None, false);
+    save_undo_with(entry, &mut state, link, None, false);
 }
 
 /// [`save_undo`], with a copy of the current columns already made; and with `queue`, marks the
-/// object queued and queues it for the next flush, under the undo log's lock too. Gives the
-/// borrowed state back.
-fn save_undo_with<'a, T: Persist>(
+/// object queued and queues it for the next flush, under the undo log's lock too.
+fn save_undo_with<T: Persist>(
     entry: &Arc<Entry<T>>,
-    state: Undoable<'a, T>,
+    state: &mut Undoable<'_, T>,
     link: &SessionLink,
     copy: Option<Arc<T>>,
     queue: bool,
-) -> Undoable<'a, T> {
+) {
     let frame = link.current_gen();
     if *state.undo_gen == frame {
         if queue {
             entry.set_queued(true);
             link.queue_dirty(entry.clone());
         }
-        return state;
+        return;
     }
     // Before the object is marked queued below: the state the record restores.
     let saved = Saved {
@@ -290,7 +289,6 @@ fn save_undo_with<'a, T: Persist>(
         }
     };
     link.undo.push_with(record, |dirty| dirty.extend(queued));
-    state
 }
 
 /// The undo record of objects' states, saved one after another in a frame (restored the last

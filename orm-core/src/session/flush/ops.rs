@@ -48,16 +48,30 @@ fn typed_all<T: Persist>(group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<Arc<Entry
     group.iter().map(typed::<T>).collect()
 }
 
-/// Read-locks every entry of a group for a statement of the flush (typed handles, or the
-/// group's erased ones borrowed as [`typed_ref`]).
-fn read_all<'a, T: Persist, E: std::ops::Deref<Target = Entry<T>> + 'a>(
-    entries: impl ExactSizeIterator<Item = &'a E>,
+/// Read-locks every entry of a group for a statement of the flush: typed handles
+/// ([`typed_entries`]), or the group's erased ones borrowed by [`typed_ref`].
+fn read_all<'a, T: Persist>(
+    entries: impl ExactSizeIterator<Item = Result<&'a Entry<T>>>,
 ) -> Result<Vec<std::sync::RwLockReadGuard<'a, ObjectState<T>>>> {
     let mut guards = Vec::with_capacity(entries.len());
     for e in entries {
-        guards.push(e.read_for(FLUSH)?);
+        guards.push(e?.read_for(FLUSH)?);
     }
     Ok(guards)
+}
+
+/// Typed handles as [`read_all`] takes them.
+fn typed_entries<T: Persist>(
+    entries: &[Arc<Entry<T>>],
+) -> impl ExactSizeIterator<Item = Result<&Entry<T>>> {
+    entries.iter().map(|e| Ok(&**e))
+}
+
+/// Whether the flush has something to write into the object before its statement: parents'
+/// keys to copy into its foreign keys, or (new, versioned) its first version.
+#[inline]
+fn needs_fk_sync<T: Persist>(t: &Entry<T>) -> bool {
+    !t.fk().is_empty() || T::VERSION.is_some() && t.status() == Status::Pending
 }
 
 /// Copies `from`'s column `from_col` into `inner`'s column `to_col`.
@@ -189,7 +203,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
 
     fn sync_fks(&self, e: &Arc<dyn ErasedEntry>, deferred: &[usize]) -> Result<()> {
         let t = typed_ref::<T>(e)?;
-        if t.fk().is_empty() && (T::VERSION.is_none() || t.status() != Status::Pending) {
+        if !needs_fk_sync(t) {
             // Nothing to write: no lock to take.
             return Ok(());
         }
@@ -261,7 +275,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             }
         }
         let arrays = {
-            let guards = read_all(entries.iter())?;
+            let guards = read_all(typed_entries(&entries))?;
             let rows: Vec<&T> = guards.iter().map(|g| &g.value).collect();
             row_arrays(&rows, &rows, &insert_cols, insert_cols.len())?
         };
@@ -336,7 +350,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         if persistent && inner.snapshot.is_none() {
             inner.snapshot = Some(inner.take_snapshot());
         }
-        if !t.fk().is_empty() || T::VERSION.is_some() && !persistent {
+        if needs_fk_sync(t) {
             sync_entry_fks(t, &mut inner, &[])?;
         }
         if !persistent {
@@ -380,10 +394,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         let set: Vec<usize> = columns.iter().collect();
         let arrays = {
             // Borrowed: no reference count changed per object.
-            let mut guards = Vec::with_capacity(group.len());
-            for e in group {
-                guards.push(typed_ref::<T>(e)?.read_for(FLUSH)?);
-            }
+            let guards = read_all(group.iter().map(typed_ref::<T>))?;
             let current: Vec<&T> = guards.iter().map(|g| &g.value).collect();
             // The key and the version as the database has them: from the snapshot.
             let old: Vec<&T> = guards
@@ -473,7 +484,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             cols.push(v);
         }
         let arrays = {
-            let guards = read_all(entries.iter())?;
+            let guards = read_all(typed_entries(&entries))?;
             let old: Vec<&T> = guards
                 .iter()
                 .map(|g| g.snapshot.as_deref().unwrap_or(&g.value))
