@@ -350,6 +350,9 @@ impl<T: Persist> ErasedEntry for Entry<T> {
     fn fk_parents(&self) -> Vec<(usize, Arc<dyn ErasedEntry>)> {
         self.fk.parents()
     }
+    fn has_fk_links(&self) -> bool {
+        !self.fk.is_empty()
+    }
     fn erased_model(&self) -> &'static dyn ErasedModel {
         TypedModel::<T>::ERASED
     }

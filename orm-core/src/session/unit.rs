@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::columns::ColumnSet;
+use super::flush::InsertStep;
 use super::fxhash::FxHashMap;
 use super::job::{CopyPolicy, FlushJob};
 use super::positions::KeyPositions;
@@ -181,6 +182,8 @@ pub trait ErasedEntry: Send + Sync + 'static {
     fn expire(&self, operation: &'static str) -> Result<()>;
     /// The objects its foreign keys point at: (link index, parent). Takes no object's lock.
     fn fk_parents(&self) -> Vec<(usize, Arc<dyn ErasedEntry>)>;
+    /// Whether its foreign keys have links to other objects of the session (no lock taken).
+    fn has_fk_links(&self) -> bool;
     /// The operations of the entry's model.
     fn erased_model(&self) -> &'static dyn ErasedModel;
 }
@@ -216,26 +219,22 @@ pub trait ErasedModel: Send + Sync + 'static {
         changed: Option<&'static str>,
     ) -> Result<()>;
     fn relation_by_meta(&self, meta: &'static RelationMeta) -> Option<&'static dyn ErasedRelation>;
+    /// Whether its model has validators or `before_insert` hooks to run on a new object.
+    fn runs_before_insert(&self) -> bool;
     /// Validation and `before_insert` hooks of a new object.
     fn before_insert(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()>;
     /// Validation of a dirty object's changed columns.
     fn validate_dirty(&self, e: &Arc<dyn ErasedEntry>) -> Result<()>;
-    /// Copies parents' keys into the object's foreign keys (`NULL` for `deferred` links).
-    fn sync_fks(&self, e: &Arc<dyn ErasedEntry>, deferred: &[usize]) -> Result<()>;
-    fn insert_job(
+    /// The statements inserting a group of its new objects, and what runs once they are
+    /// done (see `flush/insert.rs`).
+    fn insert(
         &self,
-        group: &[Arc<dyn ErasedEntry>],
-        copy: &CopyPolicy,
-    ) -> Result<Vec<FlushJob>>;
+        group: Vec<Arc<dyn ErasedEntry>>,
+        step: &InsertStep<'_>,
+    ) -> Result<(Vec<FlushJob>, AfterStep)>;
     /// Joined-table inheritance: the subtype-table rows of objects whose base rows were
     /// inserted by the previous step (none for other models).
     fn insert_parts_job(&self, group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<FlushJob>>;
-    fn inserted(
-        &self,
-        uow: &mut UnitOfWork,
-        group: &[Arc<dyn ErasedEntry>],
-        ctx: &mut HookContext,
-    ) -> Result<()>;
     /// Before an `UPDATE`: saves a dirty object's state and snapshot, sets its foreign keys,
     /// runs its hooks; its changed columns (`None`: nothing to write).
     fn prepare_update(

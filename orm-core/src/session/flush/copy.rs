@@ -8,12 +8,12 @@
 //! writes them into the objects, then the `COPY` carries them ([`CopyGroup::keyed`]).
 
 use std::any::Any;
-use std::sync::Arc;
 
 use bytes::BytesMut;
 use postgres_types::{ToSql, Type};
 
 use super::FLUSH;
+use super::insert::Shared;
 use crate::compile::{CompiledQuery, SqlWriter};
 use crate::copy::{CopyRows, reuse, write_keyed_row};
 use crate::error::{Error, Result};
@@ -27,7 +27,7 @@ use crate::types::{ColumnType, param};
 
 /// The new objects of model `T` of one flush step, as the rows of a `COPY`.
 pub(crate) struct CopyGroup<T: Persist> {
-    entries: Vec<Arc<Entry<T>>>,
+    entries: Shared<T>,
     /// The key column whose values the rows carry (see [`CopyGroup::keyed`]).
     key: Option<usize>,
     next: usize,
@@ -35,7 +35,7 @@ pub(crate) struct CopyGroup<T: Persist> {
 
 impl<T: Persist> CopyGroup<T> {
     /// The objects' insert columns.
-    pub(crate) fn new(entries: Vec<Arc<Entry<T>>>) -> Self {
+    pub(crate) fn new(entries: Shared<T>) -> Self {
         CopyGroup {
             entries,
             key: None,
@@ -44,7 +44,7 @@ impl<T: Persist> CopyGroup<T> {
     }
 
     /// The objects' key column `key` (set by [`allocate_keys`]), then their insert columns.
-    pub(crate) fn keyed(entries: Vec<Arc<Entry<T>>>, key: usize) -> Self {
+    pub(crate) fn keyed(entries: Shared<T>, key: usize) -> Self {
         CopyGroup {
             entries,
             key: Some(key),
@@ -142,7 +142,7 @@ pub(crate) fn sequence_key<T: Persist>(first: &Entry<T>) -> Option<usize> {
 /// one `pg_get_serial_sequence` names: an identity or `serial` column's) and writes them into
 /// the objects' keys, in order. A column without such a sequence is an error naming it, before
 /// anything is written.
-pub(crate) fn allocate_keys<T: Persist>(entries: Vec<Arc<Entry<T>>>, k: usize) -> Result<FlushJob> {
+pub(crate) fn allocate_keys<T: Persist>(entries: Shared<T>, k: usize) -> Result<FlushJob> {
     let table = T::TABLE;
     let column = &table.columns[k];
     let mut qualified = SqlWriter::new();
@@ -178,7 +178,7 @@ fn too_many<T: Persist>(n: usize) -> Error {
 }
 
 /// Writes the keys of the row into the objects, in order.
-fn key_sink<T: Persist>(entries: Vec<Arc<Entry<T>>>, k: usize) -> RowSink<'static> {
+fn key_sink<T: Persist>(entries: Shared<T>, k: usize) -> RowSink<'static> {
     Box::new(move |row: &dyn RowAccess| {
         let decode = |e| Error::decode(T::TABLE.model, T::TABLE.columns[k].field, e);
         let found: bool = row.get_at(0).map_err(decode)?;

@@ -28,6 +28,7 @@
 //! `steps.rs` (the steps and the flush API of [`UnitOfWork`](super::UnitOfWork)).
 
 mod copy;
+mod insert;
 mod joined;
 mod links;
 mod ops;
@@ -39,6 +40,7 @@ mod steps;
 pub use steps::{FlushPlan, FlushStep};
 
 pub(crate) use copy::sequence_key_column;
+pub(crate) use insert::InsertStep;
 pub(crate) use sql::select_by_keys;
 
 /// The operation an error of the flush's own locks names. The flush checks every object it

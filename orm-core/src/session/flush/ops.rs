@@ -7,26 +7,22 @@ use std::any::TypeId;
 use std::sync::Arc;
 
 use super::FLUSH;
-use super::copy::{CopyGroup, allocate_keys, sequence_key};
+use super::insert::{InsertStep, insert};
 use super::joined;
 use super::read_back::read_back_by_key;
-use super::sql::{
-    cached_query, delete_using, insert_sql, key_arrays, row_arrays, update_sql, write_idents,
-};
-use crate::compile::{self, SqlWriter};
+use super::sql::{cached_query, delete_using, key_arrays, row_arrays, update_sql};
 use crate::error::{Error, Result};
-use crate::load::{RowAccess, RowSink};
 use crate::relation::{Cascade, RelationKind, RelationMeta};
 use crate::session::cascade::link_entry_fk;
 use crate::session::columns::ColumnSet;
-use crate::session::job::{CopyPolicy, ExpectedRows, FlushJob};
+use crate::session::job::{ExpectedRows, FlushJob};
 use crate::session::persist::Persist;
 use crate::session::positions::KeyPositions;
 use crate::session::state::{Entry, ObjectState, TypedModel, downcast, unshare};
 use crate::session::status::Status;
 use crate::session::tracked::save_undo;
 use crate::session::unit::{
-    ErasedEntry, ErasedModel, ErasedRelation, HookContext, UnitOfWork, same_rel,
+    AfterStep, ErasedEntry, ErasedModel, ErasedRelation, HookContext, UnitOfWork, same_rel,
 };
 
 fn typed<T: Persist>(e: &Arc<dyn ErasedEntry>) -> Result<Arc<Entry<T>>> {
@@ -40,7 +36,7 @@ fn typed_ref<T: Persist>(e: &Arc<dyn ErasedEntry>) -> Result<&Entry<T>> {
 }
 
 #[cold]
-fn wrong_type() -> Error {
+pub(super) fn wrong_type() -> Error {
     Error::object_state("object of the wrong type")
 }
 
@@ -50,7 +46,7 @@ fn typed_all<T: Persist>(group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<Arc<Entry
 
 /// Read-locks every entry of a group for a statement of the flush: typed handles
 /// ([`typed_entries`]), or the group's erased ones borrowed by [`typed_ref`].
-fn read_all<'a, T: Persist>(
+pub(super) fn read_all<'a, T: Persist>(
     entries: impl ExactSizeIterator<Item = Result<&'a Entry<T>>>,
 ) -> Result<Vec<std::sync::RwLockReadGuard<'a, ObjectState<T>>>> {
     let mut guards = Vec::with_capacity(entries.len());
@@ -61,7 +57,7 @@ fn read_all<'a, T: Persist>(
 }
 
 /// Typed handles as [`read_all`] takes them.
-fn typed_entries<T: Persist>(
+pub(super) fn typed_entries<T: Persist>(
     entries: &[Arc<Entry<T>>],
 ) -> impl ExactSizeIterator<Item = Result<&Entry<T>>> {
     entries.iter().map(|e| Ok(&**e))
@@ -70,7 +66,7 @@ fn typed_entries<T: Persist>(
 /// Whether the flush has something to write into the object before its statement: parents'
 /// keys to copy into its foreign keys, or (new, versioned) its first version.
 #[inline]
-fn needs_fk_sync<T: Persist>(t: &Entry<T>) -> bool {
+pub(super) fn needs_fk_sync<T: Persist>(t: &Entry<T>) -> bool {
     !t.fk().is_empty() || T::VERSION.is_some() && t.status() == Status::Pending
 }
 
@@ -96,7 +92,7 @@ fn copy_key<T: Persist>(
 
 /// Copies parents' keys into `inner`'s foreign keys (`NULL` for the `deferred` links), and
 /// starts a new object's version.
-fn sync_entry_fks<T: Persist>(
+pub(super) fn sync_entry_fks<T: Persist>(
     t: &Entry<T>,
     inner: &mut ObjectState<T>,
     deferred: &[usize],
@@ -169,8 +165,12 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             .map(|r| r.erased())
     }
 
+    fn runs_before_insert(&self) -> bool {
+        T::CUSTOM_HOOKS || T::VALIDATES
+    }
+
     fn before_insert(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()> {
-        if !T::CUSTOM_HOOKS && !T::VALIDATES {
+        if !self.runs_before_insert() {
             // Nothing to run: no lock to take.
             return Ok(());
         }
@@ -201,134 +201,16 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         }
     }
 
-    fn sync_fks(&self, e: &Arc<dyn ErasedEntry>, deferred: &[usize]) -> Result<()> {
-        let t = typed_ref::<T>(e)?;
-        if !needs_fk_sync(t) {
-            // Nothing to write: no lock to take.
-            return Ok(());
-        }
-        let mut inner = t.write_for(FLUSH)?;
-        sync_entry_fks(t, &mut inner, deferred)
-    }
-
-    fn insert_job(
+    fn insert(
         &self,
-        group: &[Arc<dyn ErasedEntry>],
-        copy: &CopyPolicy,
-    ) -> Result<Vec<FlushJob>> {
-        let entries = typed_all::<T>(group)?;
-        if T::TABLE.joined.is_some() {
-            return Ok(vec![joined::insert_base(entries)?]);
-        }
-        let table = T::TABLE;
-        let insert_cols: Vec<usize> = (0..table.columns.len())
-            .filter(|&i| !table.columns[i].server_written())
-            .collect();
-        let returning: Vec<usize> = (0..table.columns.len())
-            .filter(|&i| table.columns[i].server_written())
-            .collect();
-        let write_returning = |w: &mut SqlWriter| {
-            if !returning.is_empty() {
-                w.push(" RETURNING ");
-                let names: Vec<&str> = returning.iter().map(|&c| table.columns[c].name).collect();
-                write_idents(w, &names);
-            }
-        };
-        let make_sink = |entries: Vec<Arc<Entry<T>>>| -> RowSink<'static> {
-            let returning = returning.clone();
-            let mut next = 0usize;
-            Box::new(move |row: &dyn RowAccess| {
-                let entry = entries.get(next).ok_or_else(|| {
-                    Error::invalid_statement("INSERT returned more rows than objects")
-                })?;
-                next += 1;
-                let mut inner = entry.write_for(FLUSH)?;
-                for (at, &c) in returning.iter().enumerate() {
-                    inner.value.decode_column(c, row, at)?;
-                }
-                Ok(())
-            })
-        };
-        if insert_cols.is_empty() {
-            // Every column is generated: one `DEFAULT VALUES` insert per object.
-            let mut jobs = Vec::new();
-            for entry in entries {
-                let mut w = SqlWriter::new();
-                w.push("INSERT INTO ");
-                w.push_qualified(table.schema, table.name);
-                w.push(" DEFAULT VALUES");
-                write_returning(&mut w);
-                jobs.push(FlushJob::rows(compile::finish(w)?, make_sink(vec![entry])));
-            }
-            return Ok(jobs);
-        }
-        if copy.wants(TypeId::of::<T>(), entries.len()) {
-            if returning.is_empty() {
-                // Nothing to read back: the objects' rows can travel as binary COPY data.
-                return Ok(vec![FlushJob::copy(Box::new(CopyGroup::new(entries)))?]);
-            }
-            if let Some(k) = entries.first().and_then(|e| sequence_key(e)) {
-                // Only the key to read back: taken from its sequence first, then copied.
-                let keys = allocate_keys(entries.clone(), k)?;
-                let rows = CopyGroup::keyed(entries, k);
-                return Ok(vec![FlushJob::copy(Box::new(rows))?.after(keys)]);
-            }
-        }
-        let arrays = {
-            let guards = read_all(typed_entries(&entries))?;
-            let rows: Vec<&T> = guards.iter().map(|g| &g.value).collect();
-            row_arrays(&rows, &rows, &insert_cols, insert_cols.len())?
-        };
-        let key = (TypeId::of::<T>(), 0u8, ColumnSet::empty());
-        let query = cached_query(key, arrays, |params| {
-            insert_sql::<T>(table, &insert_cols, params, &write_returning)
-        })?;
-        Ok(vec![if returning.is_empty() {
-            FlushJob::execute(query, None)
-        } else {
-            FlushJob::rows(query, make_sink(entries))
-        }])
+        group: Vec<Arc<dyn ErasedEntry>>,
+        step: &InsertStep<'_>,
+    ) -> Result<(Vec<FlushJob>, AfterStep)> {
+        insert::<T>(group, step)
     }
 
     fn insert_parts_job(&self, group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<FlushJob>> {
         joined::insert_parts(&typed_all::<T>(group)?)
-    }
-
-    fn inserted(
-        &self,
-        uow: &mut UnitOfWork,
-        group: &[Arc<dyn ErasedEntry>],
-        ctx: &mut HookContext,
-    ) -> Result<()> {
-        // One look-up of the model's map, sized once for the whole group.
-        let map = &mut uow.map_mut::<T>().by_pk;
-        map.reserve(group.len());
-        for e in group {
-            let t = typed::<T>(e)?;
-            let pk = {
-                let mut inner = t.write_for(FLUSH)?;
-                t.set_status(Status::Persistent);
-                match t.land(&mut inner) {
-                    // Changed while the INSERT was at the server: dirty against what it
-                    // inserted, with the columns the server wrote (read back since).
-                    Some(flown) => {
-                        let written = (0..T::TABLE.columns.len())
-                            .filter(|&c| T::TABLE.columns[c].server_written());
-                        inner.snapshot = Some(patch_columns(&inner.value, flown, written));
-                        requeue(&t, e, &inner);
-                    }
-                    None => {
-                        inner.snapshot = None;
-                        t.set_queued(false);
-                    }
-                }
-                inner.value.after_insert(ctx)?;
-                inner.value.pk()
-            };
-            t.set_key(Some(pk.clone()));
-            map.insert(pk, t);
-        }
-        Ok(())
     }
 
     fn prepare_update(
@@ -547,7 +429,11 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
 /// `into` with columns `cols` copied from `from`: a copy taken in flight gets the values the
 /// server wrote since. Best effort: a column that cannot be copied (none the derive makes)
 /// is left as it was, and the next flush writes it again.
-fn patch_columns<T: Persist>(from: &T, into: Arc<T>, cols: impl Iterator<Item = usize>) -> Arc<T> {
+pub(super) fn patch_columns<T: Persist>(
+    from: &T,
+    into: Arc<T>,
+    cols: impl Iterator<Item = usize>,
+) -> Arc<T> {
     let mut cols = cols.peekable();
     if cols.peek().is_none() {
         return into;
@@ -563,7 +449,7 @@ fn patch_columns<T: Persist>(from: &T, into: Arc<T>, cols: impl Iterator<Item = 
 }
 
 /// Keeps an object changed while its statement was at the server dirty: queued again.
-fn requeue<T: Persist>(t: &Entry<T>, e: &Arc<dyn ErasedEntry>, inner: &ObjectState<T>) {
+pub(super) fn requeue<T: Persist>(t: &Entry<T>, e: &Arc<dyn ErasedEntry>, inner: &ObjectState<T>) {
     t.set_queued(true);
     if let Some(link) = &inner.session {
         link.queue_dirty(e.clone());

@@ -9,15 +9,45 @@ use std::sync::Arc;
 use crate::session::fxhash::FxHashMap;
 use crate::session::unit::ErasedEntry;
 
+/// Foreign-key links inserted as `NULL` to break a cycle, set by a post-update: (entry id,
+/// link indexes).
+pub(crate) type Deferred = HashMap<u64, Vec<usize>>;
+
+/// Objects of a session, type-erased.
+pub(crate) type Entries = Vec<Arc<dyn ErasedEntry>>;
+
+/// The steps of a flush for the objects of `entries` that `keep` selects: grouped by
+/// dependency level, table depth and table ([`group_steps`]; `reverse` for deletes), with the
+/// back edges of cycles as deferred links (entry id, link index).
+///
+/// One pass reads the objects (a session's 100,000 new objects do not fit in a cache: each
+/// pass over them costs milliseconds); the levels are only worked out when one of them has a
+/// foreign-key link.
+pub(crate) fn ordered_steps(
+    entries: &[Arc<dyn ErasedEntry>],
+    keep: impl Fn(&dyn ErasedEntry) -> bool,
+    reverse: bool,
+) -> (Vec<Entries>, Deferred) {
+    let mut linked = false;
+    let selected: Vec<Arc<dyn ErasedEntry>> = entries
+        .iter()
+        .filter(|e| keep(&***e))
+        .inspect(|e| linked |= e.has_fk_links())
+        .cloned()
+        .collect();
+    let (lv, deferred) = if linked {
+        levels(&selected)
+    } else {
+        (vec![0; selected.len()], HashMap::new())
+    };
+    (group_steps(selected, &lv, reverse), deferred)
+}
+
 /// Dependency levels of `entries`: an entry comes after the entries of the set its foreign
 /// keys point at. Back edges of cycles are returned as deferred links (entry id, link index).
-pub(crate) fn levels(entries: &[Arc<dyn ErasedEntry>]) -> (Vec<usize>, HashMap<u64, Vec<usize>>) {
+fn levels(entries: &[Arc<dyn ErasedEntry>]) -> (Vec<usize>, Deferred) {
     let parents: Vec<Vec<(usize, Arc<dyn ErasedEntry>)>> =
         entries.iter().map(|e| e.fk_parents()).collect();
-    if parents.iter().all(Vec::is_empty) {
-        // No object points at another: one level.
-        return (vec![0; entries.len()], HashMap::new());
-    }
     let index: FxHashMap<u64, usize> = entries
         .iter()
         .enumerate()
@@ -40,7 +70,7 @@ pub(crate) fn levels(entries: &[Arc<dyn ErasedEntry>]) -> (Vec<usize>, HashMap<u
     let n = entries.len();
     let mut marks = vec![Mark::New; n];
     let mut level = vec![0usize; n];
-    let mut deferred: HashMap<u64, Vec<usize>> = HashMap::new();
+    let mut deferred = Deferred::new();
     // Iterative depth-first search (graphs can be deep: a long chain of rows).
     for start in 0..n {
         if marks[start] != Mark::New {
@@ -97,25 +127,25 @@ fn table_depths(entries: &[Arc<dyn ErasedEntry>]) -> FxHashMap<usize, usize> {
 }
 
 /// Groups entries into steps: by dependency level, then table depth, then table.
-pub(crate) fn group_steps(
-    entries: &[Arc<dyn ErasedEntry>],
+fn group_steps(
+    entries: Vec<Arc<dyn ErasedEntry>>,
     levels: &[usize],
     reverse: bool,
 ) -> Vec<Vec<Arc<dyn ErasedEntry>>> {
-    if levels.iter().all(|&l| l == 0) && all_same(entries, |e| std::ptr::from_ref(e.table())) {
+    if levels.iter().all(|&l| l == 0) && all_same(&entries, |e| std::ptr::from_ref(e.table())) {
         // One table, no object pointing at another: one step, in the objects' order.
-        return one_group(entries.to_vec());
+        return one_group(entries);
     }
-    let depths = table_depths(entries);
+    let depths = table_depths(&entries);
     let mut keyed: Vec<((usize, usize), Arc<dyn ErasedEntry>)> = entries
-        .iter()
+        .into_iter()
         .zip(levels)
         .map(|(e, &l)| {
             let d = depths
                 .get(&(e.table() as *const _ as usize))
                 .copied()
                 .unwrap_or(0);
-            ((l, d), e.clone())
+            ((l, d), e)
         })
         .collect();
     // Stable: objects keep their order within a table. Deletes go the other way: children

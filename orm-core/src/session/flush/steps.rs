@@ -4,9 +4,10 @@
 
 use std::any::TypeId;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use super::plan::{by_table, group_steps, levels};
+use super::insert::InsertStep;
+use super::plan::{Deferred, Entries, by_table, ordered_steps};
 use crate::error::Result;
 use crate::relation::RelationKind;
 use crate::session::columns::ColumnSet;
@@ -18,9 +19,6 @@ use crate::session::unit::{
     AfterStep, AssociationPair, CollKey, ErasedEntry, ErasedRelation, HookContext, UnitOfWork,
     collection_key, same_rel,
 };
-
-/// Objects of the session, type-erased.
-type Entries = Vec<Arc<dyn ErasedEntry>>;
 
 /// Statements that can run together, and what to do once they succeeded.
 pub struct FlushStep {
@@ -86,7 +84,7 @@ pub struct FlushPlan {
     /// next.
     part_inserts: Vec<Entries>,
     /// Foreign keys inserted as NULL to break a cycle, set by a post-update: (entry id, link).
-    deferred: HashMap<u64, Vec<usize>>,
+    deferred: Deferred,
     delete_levels: Vec<Vec<Arc<dyn ErasedEntry>>>,
     next_delete: usize,
     loaded_cascades: FxHashSet<CollKey>,
@@ -165,8 +163,10 @@ impl UnitOfWork {
                 break;
             }
             for e in pending {
-                if e.status() == Status::Pending {
-                    e.erased_model().before_insert(e, &mut plan.ctx)?;
+                // The model first: the object itself is not read when there is nothing to run.
+                let model = e.erased_model();
+                if model.runs_before_insert() && e.status() == Status::Pending {
+                    model.before_insert(e, &mut plan.ctx)?;
                 }
             }
             done = self.new.len();
@@ -226,15 +226,8 @@ impl UnitOfWork {
         }
         if wanted.is_empty() {
             plan.stage = FlushStage::Inserts;
-            let new: Vec<Arc<dyn ErasedEntry>> = self
-                .new
-                .iter()
-                .filter(|e| e.status() == Status::Pending)
-                .cloned()
-                .collect();
-            let (lv, deferred) = levels(&new);
-            plan.insert_levels = group_steps(&new, &lv, false);
-            plan.deferred = deferred;
+            let pending = |e: &dyn ErasedEntry| e.status() == Status::Pending;
+            (plan.insert_levels, plan.deferred) = ordered_steps(&self.new, pending, false);
             return Ok(None);
         }
         let mut jobs = Vec::new();
@@ -278,27 +271,18 @@ impl UnitOfWork {
         plan.next_level += 1;
         let mut jobs = Vec::new();
         let mut after: Vec<AfterStep> = Vec::new();
+        let step = InsertStep {
+            copy: &self.copy,
+            deferred: &plan.deferred,
+            flight: plan.flight,
+        };
         for group in by_table(level) {
-            for e in &group {
-                let deferred = plan.deferred.get(&e.id()).cloned().unwrap_or_default();
-                e.erased_model().sync_fks(e, &deferred)?;
-                e.set_flight(plan.flight);
-            }
-            jobs.extend(group[0].erased_model().insert_job(&group, &self.copy)?);
             if group[0].table().joined.is_some() {
                 plan.part_inserts.push(group.clone());
             }
-            let ctx = Arc::new(Mutex::new(HookContext::new()));
-            after.push(Box::new(move |uow: &mut UnitOfWork| {
-                let mut ctx = ctx.lock().unwrap_or_else(|p| p.into_inner());
-                group[0].erased_model().inserted(uow, &group, &mut ctx)?;
-                let deferred = std::mem::take(&mut ctx.deferred);
-                drop(ctx);
-                for d in deferred {
-                    d(uow);
-                }
-                Ok(())
-            }));
+            let (group_jobs, group_after) = group[0].erased_model().insert(group, &step)?;
+            jobs.extend(group_jobs);
+            after.push(group_after);
         }
         Ok(Some(FlushStep::writing(jobs, after)))
     }
@@ -428,14 +412,8 @@ impl UnitOfWork {
 
     fn delete_step(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
         if plan.next_delete == 0 && plan.delete_levels.is_empty() {
-            let deleted: Vec<Arc<dyn ErasedEntry>> = self
-                .deleted
-                .iter()
-                .filter(|e| e.status() == Status::Deleted)
-                .cloned()
-                .collect();
-            let (lv, _) = levels(&deleted);
-            plan.delete_levels = group_steps(&deleted, &lv, true);
+            let deleted = |e: &dyn ErasedEntry| e.status() == Status::Deleted;
+            (plan.delete_levels, _) = ordered_steps(&self.deleted, deleted, true);
         }
         let Some(level) = plan
             .delete_levels
@@ -467,6 +445,8 @@ impl UnitOfWork {
 
     /// After a step's statements succeeded (each checked with [`FlushJob::check`]).
     pub fn flush_step_done(&mut self, step: FlushStep) -> Result<()> {
+        // The statements go first: what runs after them takes back the objects they shared.
+        drop(step.jobs);
         for a in step.after {
             a(self)?;
         }

@@ -1,0 +1,223 @@
+//! The insert of a group of new objects of one model: their foreign keys set and their flight
+//! marked ([`insert`]), the statements that write them (`INSERT … RETURNING`, or binary `COPY`
+//! with or without keys taken from a sequence first), and what the flush does with them once
+//! the statements are done ([`inserted`]: persistent, in the identity map).
+//!
+//! A group is turned into typed handles once, by moving them (no reference count changed), and
+//! those handles are shared by the statements and what runs after them, which takes them back
+//! when the statements are done and moves them into the identity map. A flush of 100,000 new
+//! objects reads each object a few times, not once per bookkeeping step: its objects do not fit
+//! in a cache, and every pass over them costs milliseconds.
+
+use std::any::TypeId;
+use std::sync::Arc;
+
+use super::FLUSH;
+use super::copy::{CopyGroup, allocate_keys, sequence_key};
+use super::joined;
+use super::ops::{
+    needs_fk_sync, patch_columns, read_all, requeue, sync_entry_fks, typed_entries, wrong_type,
+};
+use super::plan::Deferred;
+use super::sql::{cached_query, insert_sql, row_arrays, write_idents};
+use crate::compile::{self, SqlWriter};
+use crate::error::{Error, Result};
+use crate::load::{RowAccess, RowSink};
+use crate::session::columns::ColumnSet;
+use crate::session::job::{CopyPolicy, FlushJob};
+use crate::session::persist::Persist;
+use crate::session::state::Entry;
+use crate::session::status::Status;
+use crate::session::unit::{AfterStep, ErasedEntry, HookContext, UnitOfWork};
+
+/// What an insert step of a flush knows about its objects. Not public API.
+#[doc(hidden)]
+pub struct InsertStep<'a> {
+    /// Which groups go by `COPY`.
+    pub(crate) copy: &'a CopyPolicy,
+    /// Foreign-key links inserted as `NULL` to break a cycle: (entry id, link indexes).
+    pub(crate) deferred: &'a Deferred,
+    /// The flush's number, marking the objects its statements carry.
+    pub(crate) flight: u64,
+}
+
+/// The typed entries of a group, shared by its statements (a `COPY`'s rows, the sinks of what
+/// the server returns) and by what runs after them.
+pub(crate) type Shared<T> = Arc<Vec<Arc<Entry<T>>>>;
+
+/// The statements inserting `group` (new objects of model `T`, in order) and what runs once
+/// they are done. Each object's foreign keys are set from its parents first, and it is marked
+/// with the flush's number before a statement reads it.
+pub(crate) fn insert<T: Persist>(
+    group: Vec<Arc<dyn ErasedEntry>>,
+    step: &InsertStep<'_>,
+) -> Result<(Vec<FlushJob>, AfterStep)> {
+    let mut entries = Vec::with_capacity(group.len());
+    for e in group {
+        let t = e
+            .into_any()
+            .downcast::<Entry<T>>()
+            .map_err(|_| wrong_type())?;
+        if needs_fk_sync(&t) {
+            let deferred = match step.deferred.get(&t.id) {
+                Some(links) => links.as_slice(),
+                None => &[],
+            };
+            sync_entry_fks(&t, &mut *t.write_for(FLUSH)?, deferred)?;
+        }
+        t.set_flight(step.flight);
+        entries.push(t);
+    }
+    let entries = Arc::new(entries);
+    let jobs = if T::TABLE.joined.is_some() {
+        // Joined-table inheritance: the base rows first, the subtype rows next step.
+        vec![joined::insert_base(entries.to_vec())?]
+    } else if T::TABLE.columns.iter().all(|c| c.server_written()) {
+        default_values(&entries)?
+    } else {
+        copy_or_insert(&entries, step.copy)?
+    };
+    let after: AfterStep = Box::new(move |uow: &mut UnitOfWork| {
+        // The statements are dropped by now: the handles come back without a copy.
+        let entries = Arc::try_unwrap(entries).unwrap_or_else(|shared| shared.to_vec());
+        let mut ctx = HookContext::new();
+        inserted(uow, entries, &mut ctx)?;
+        for d in ctx.deferred {
+            d(uow);
+        }
+        Ok(())
+    });
+    Ok((jobs, after))
+}
+
+/// Every column is written by the server: one `INSERT … DEFAULT VALUES` per object.
+fn default_values<T: Persist>(entries: &Shared<T>) -> Result<Vec<FlushJob>> {
+    let table = T::TABLE;
+    let returning = returning_columns::<T>();
+    let mut jobs = Vec::with_capacity(entries.len());
+    for entry in entries.iter() {
+        let mut w = SqlWriter::new();
+        w.push("INSERT INTO ");
+        w.push_qualified(table.schema, table.name);
+        w.push(" DEFAULT VALUES");
+        write_returning::<T>(&mut w, &returning);
+        let sink = returning_sink(Arc::new(vec![entry.clone()]), returning.clone());
+        jobs.push(FlushJob::rows(compile::finish(w)?, sink));
+    }
+    Ok(jobs)
+}
+
+/// The columns the server writes, read back into the objects.
+fn returning_columns<T: Persist>() -> Vec<usize> {
+    let cols = T::TABLE.columns;
+    (0..cols.len())
+        .filter(|&i| cols[i].server_written())
+        .collect()
+}
+
+fn write_returning<T: Persist>(w: &mut SqlWriter, returning: &[usize]) {
+    if !returning.is_empty() {
+        w.push(" RETURNING ");
+        let names: Vec<&str> = returning
+            .iter()
+            .map(|&c| T::TABLE.columns[c].name)
+            .collect();
+        write_idents(w, &names);
+    }
+}
+
+/// The objects as binary `COPY` rows when the policy asks for it and nothing (or only a key a
+/// sequence gives) comes back; otherwise one `INSERT … SELECT FROM unnest(…)`, `RETURNING` what
+/// the server writes.
+fn copy_or_insert<T: Persist>(entries: &Shared<T>, copy: &CopyPolicy) -> Result<Vec<FlushJob>> {
+    let table = T::TABLE;
+    let returning = returning_columns::<T>();
+    if copy.wants(TypeId::of::<T>(), entries.len()) {
+        if returning.is_empty() {
+            // Nothing to read back: the objects' rows can travel as binary COPY data.
+            return Ok(vec![FlushJob::copy(Box::new(CopyGroup::new(
+                entries.clone(),
+            )))?]);
+        }
+        if let Some(k) = entries.first().and_then(|e| sequence_key(e)) {
+            // Only the key to read back: taken from its sequence first, then copied.
+            let keys = allocate_keys(entries.clone(), k)?;
+            let rows = CopyGroup::keyed(entries.clone(), k);
+            return Ok(vec![FlushJob::copy(Box::new(rows))?.after(keys)]);
+        }
+    }
+    let insert_cols: Vec<usize> = (0..table.columns.len())
+        .filter(|&i| !table.columns[i].server_written())
+        .collect();
+    let arrays = {
+        let guards = read_all(typed_entries(entries))?;
+        let rows: Vec<&T> = guards.iter().map(|g| &g.value).collect();
+        row_arrays(&rows, &rows, &insert_cols, insert_cols.len())?
+    };
+    let key = (TypeId::of::<T>(), 0u8, ColumnSet::empty());
+    let query = cached_query(key, arrays, |params| {
+        insert_sql::<T>(table, &insert_cols, params, &|w: &mut SqlWriter| {
+            write_returning::<T>(w, &returning)
+        })
+    })?;
+    Ok(vec![if returning.is_empty() {
+        FlushJob::execute(query, None)
+    } else {
+        FlushJob::rows(query, returning_sink(entries.clone(), returning))
+    }])
+}
+
+/// Decodes the `returning` columns of each row into the next object, in order.
+fn returning_sink<T: Persist>(entries: Shared<T>, returning: Vec<usize>) -> RowSink<'static> {
+    let mut next = 0usize;
+    Box::new(move |row: &dyn RowAccess| {
+        let entry = entries
+            .get(next)
+            .ok_or_else(|| Error::invalid_statement("INSERT returned more rows than objects"))?;
+        next += 1;
+        let mut inner = entry.write_for(FLUSH)?;
+        for (at, &c) in returning.iter().enumerate() {
+            inner.value.decode_column(c, row, at)?;
+        }
+        Ok(())
+    })
+}
+
+/// After the statements: the objects are persistent, clean (or dirty again when changed while
+/// a statement carried them), their `after_insert` hooks run, and they move into the identity
+/// map.
+fn inserted<T: Persist>(
+    uow: &mut UnitOfWork,
+    entries: Vec<Arc<Entry<T>>>,
+    ctx: &mut HookContext,
+) -> Result<()> {
+    // One look-up of the model's map, sized once for the whole group.
+    let map = &mut uow.map_mut::<T>().by_pk;
+    map.reserve(entries.len());
+    for t in entries {
+        let pk = {
+            let mut inner = t.write_for(FLUSH)?;
+            t.set_status(Status::Persistent);
+            match t.land(&mut inner) {
+                // Changed while the INSERT was at the server: dirty against what it
+                // inserted, with the columns the server wrote (read back since).
+                Some(flown) => {
+                    let written = (0..T::TABLE.columns.len())
+                        .filter(|&c| T::TABLE.columns[c].server_written());
+                    inner.snapshot = Some(patch_columns(&inner.value, flown, written));
+                    let erased: Arc<dyn ErasedEntry> = t.clone();
+                    requeue(&t, &erased, &inner);
+                }
+                None => {
+                    inner.snapshot = None;
+                    t.set_queued(false);
+                }
+            }
+            inner.value.after_insert(ctx)?;
+            inner.value.pk()
+        };
+        t.set_key(Some(pk.clone()));
+        map.insert(pk, t);
+    }
+    Ok(())
+}
