@@ -125,3 +125,30 @@ fn deletes_go_children_first_with_association_rows_before_them() {
     uow.delete(&user).unwrap();
     insta::assert_debug_snapshot!(plan(&mut uow));
 }
+
+#[test]
+fn a_large_identity_map_is_freed_in_order_and_spares_the_handles_kept() {
+    // From 4,096 objects on, a dropped map frees its objects sorted by address.
+    let mut uow = UnitOfWork::new();
+    let kept: Vec<_> = (0..5_000)
+        .map(|i| {
+            let g = uow
+                .register_loaded(Group {
+                    code: format!("g{i}"),
+                })
+                .unwrap();
+            (i, g)
+        })
+        .filter(|(i, _)| i % 1_000 == 7)
+        .collect();
+    let again = uow
+        .register_loaded(Group {
+            code: "g4007".into(),
+        })
+        .unwrap();
+    assert!(Tracked::ptr_eq(&again, &kept[4].1), "one object per key");
+    drop(again);
+    drop(uow);
+    let codes: Vec<String> = kept.iter().map(|(_, g)| g.read().code.clone()).collect();
+    assert_eq!(codes, ["g7", "g1007", "g2007", "g3007", "g4007"]);
+}
