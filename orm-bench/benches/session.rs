@@ -12,8 +12,8 @@
 //!    bigint`, key `bigserial`): ORM: a fresh `db.session()` (default options), `s.add_all(v)`,
 //!    `s.commit()` — `BEGIN`, the keys from the sequence (`SELECT nextval(...) FROM
 //!    generate_series(1, n)`), a binary `COPY` with them (from the session's `COPY` threshold,
-//!    1,000 objects; below it one `INSERT ... SELECT ... FROM unnest($1::TEXT[], ...) WITH
-//!    ORDINALITY ... ORDER BY ... RETURNING "id"`), `COMMIT`, the generated keys written into
+//!    1,000 objects; below it one `INSERT ... SELECT ... FROM unnest($1::TEXT[], ...)
+//!    RETURNING "id"`), `COMMIT`, the generated keys written into
 //!    the tracked objects. Raw: `BEGIN`, that `INSERT` with the columns as `Vec` arrays
 //!    borrowed from the structs, the returned keys written into the structs, `COMMIT`. Timed:
 //!    everything from the `Vec` of structs to the dropped results (session included); untimed:

@@ -9,8 +9,8 @@
 //! - **Insert** ([`orm_insert`] / [`raw_insert`]): `s.add_all(objects)` and `s.commit()` in a
 //!   fresh session against one transaction on the raw connection running [`RAW_INSERT_SQL`]
 //!   with the columns as `Vec` arrays, the returned keys written back into the structs. The
-//!   ORM sends `BEGIN`, one `INSERT ... SELECT ... FROM unnest(...) WITH ORDINALITY ...
-//!   RETURNING "id"`, `COMMIT` below the session's `COPY` threshold
+//!   ORM sends `BEGIN`, one `INSERT ... SELECT ... FROM unnest(...) RETURNING "id"`, `COMMIT`
+//!   below the session's `COPY` threshold
 //!   ([`SessionOptions::DEFAULT_COPY_THRESHOLD`] objects); from there, `BEGIN`, the keys taken
 //!   from the sequence (`SELECT nextval(...) FROM generate_series(1, n)`), a binary `COPY` with
 //!   them, `COMMIT`.
@@ -38,7 +38,7 @@ pub const USERS: i64 = 10_000;
 
 /// The hand-written insert: the statement the ORM's flush sends for [`NewUser`]s (rows inserted
 /// and returned in the order of the arrays, so the keys can be written back by position).
-pub const RAW_INSERT_SQL: &str = r#"INSERT INTO "session_new_users" ("name", "email", "age", "score") SELECT "orm_v"."c0", "orm_v"."c1", "orm_v"."c2", "orm_v"."c3" FROM unnest($1::TEXT[], $2::TEXT[], $3::INTEGER[], $4::BIGINT[]) WITH ORDINALITY AS "orm_v"("c0", "c1", "c2", "c3", "n") ORDER BY "orm_v"."n" RETURNING "id""#;
+pub const RAW_INSERT_SQL: &str = r#"INSERT INTO "session_new_users" ("name", "email", "age", "score") SELECT "orm_v"."c0", "orm_v"."c1", "orm_v"."c2", "orm_v"."c3" FROM unnest($1::TEXT[], $2::TEXT[], $3::INTEGER[], $4::BIGINT[]) AS "orm_v"("c0", "c1", "c2", "c3") RETURNING "id""#;
 
 /// The hand-written update of `age` and `score`: the statement the ORM's flush sends when
 /// those two columns of [`User`]s changed.

@@ -96,7 +96,8 @@ fn column_types(table: &'static Table, cols: &[usize]) -> Vec<&'static ColumnTyp
     cols.iter().map(|&c| &table.columns[c].ty).collect()
 }
 
-/// `INSERT INTO t (c...) SELECT ... FROM unnest(...) WITH ORDINALITY ... ORDER BY n [RETURNING]`:
+/// `INSERT INTO t (c...) SELECT ... FROM unnest(...) [WITH ORDINALITY ... ORDER BY n] [RETURNING]`
+/// (numbered and sorted only when array or composite columns join the rows to their elements):
 /// `insert_cols` are positions in `T::TABLE.columns`, written into table `into` (`T::TABLE`, or
 /// one of the tables of a joined-table model).
 pub(crate) fn insert_sql<T: Persist>(
@@ -114,7 +115,10 @@ pub(crate) fn insert_sql<T: Persist>(
     w.push_qualified(into.schema, into.name);
     w.push(" (");
     write_idents(&mut w, &columns);
-    // ORDER BY the position: rows are inserted, and returned, in the objects' order.
+    // Rows are inserted, and returned, in the objects' order: `unnest` reads its arrays in
+    // order, and `INSERT … SELECT` writes (and returns) the rows in the order the `SELECT` gives
+    // them (what the `RETURNING` sink relies on to match keys to objects). A plain `unnest` is
+    // one function scan, in order; a join is sorted back by the row number.
     w.push(") SELECT ");
     for (i, (ty, n)) in types.iter().zip(&names).enumerate() {
         if i > 0 {
@@ -123,8 +127,13 @@ pub(crate) fn insert_sql<T: Persist>(
         compile::write_array_column(&mut w, ty, n, i);
     }
     w.push(" FROM ");
-    compile::write_array_rows(&mut w, params, &types, &names, true);
-    w.push(" ORDER BY \"orm_v\".\"n\"");
+    let joined = compile::needs_row_numbers(&types);
+    compile::write_array_rows(&mut w, params, &types, &names, false);
+    if joined {
+        // Array and composite columns join the rows to their elements: put them back in the
+        // objects' order.
+        w.push(" ORDER BY \"orm_v\".\"n\"");
+    }
     write_returning(&mut w);
     compile::finish(w)
 }

@@ -75,23 +75,36 @@ async fn relationship_loads_give_the_objects_of_the_identity_map() {
 /// identity map under its key.
 #[tokio::test]
 async fn add_all_writes_each_generated_key_back_to_its_own_object() {
-    const N: usize = 2_500;
+    keys_land_in_their_own_objects(
+        2_500,
+        4,
+        "BEGIN, the keys from the sequence, one COPY, COMMIT",
+    )
+    .await;
+}
+
+/// The same below the `COPY` threshold: one `INSERT … SELECT FROM unnest(…) RETURNING`, whose
+/// rows come back in the objects' order.
+#[tokio::test]
+async fn an_insert_returns_each_generated_key_to_its_own_object() {
+    keys_land_in_their_own_objects(997, 3, "BEGIN, one INSERT … RETURNING, COMMIT").await;
+}
+
+/// `n` new objects through `add_all` and a commit of `statements` statements: each generated
+/// key is in its own object and row, and each object in the identity map under it.
+async fn keys_land_in_their_own_objects(n: usize, statements: u64, what: &str) {
     let t = setup().await;
     let mut s = t.session_with(no_expire());
-    // A permutation of 0..N (7919 is prime, so coprime with N).
-    let titles: Vec<String> = (0..N).map(|i| format!("c{:05}", (i * 7919) % N)).collect();
+    // A permutation of 0..n (7919 is prime, so coprime with n).
+    let titles: Vec<String> = (0..n).map(|i| format!("c{:05}", (i * 7919) % n)).collect();
     let before = t.statement_count();
     let courses = s.add_all(titles.iter().map(|title| Course {
         id: 0,
         title: title.clone(),
     }));
-    assert_eq!(courses.len(), N);
+    assert_eq!(courses.len(), n);
     s.commit().await.unwrap();
-    assert_eq!(
-        t.statement_count() - before,
-        4,
-        "BEGIN, the keys from the sequence, one COPY, COMMIT"
-    );
+    assert_eq!(t.statement_count() - before, statements, "{what}");
 
     let mut fresh = t.session();
     let rows = fresh.all(select::<Course>()).await.unwrap();
@@ -102,7 +115,7 @@ async fn add_all_writes_each_generated_key_back_to_its_own_object() {
             (c.id, c.title.clone())
         })
         .collect();
-    assert_eq!(in_db.len(), N);
+    assert_eq!(in_db.len(), n);
     let mut ids = std::collections::HashSet::new();
     for (course, title) in courses.iter().zip(&titles) {
         let c = course.read();
