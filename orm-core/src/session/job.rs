@@ -1,6 +1,7 @@
 //! One statement of a flush ([`FlushJob`]), and how its result is checked.
 
 use std::any::TypeId;
+use std::collections::HashMap;
 
 use crate::compile::CompiledQuery;
 use crate::copy::CopyRows;
@@ -134,4 +135,19 @@ impl CopyPolicy {
     pub(crate) fn wants(&self, model: TypeId, rows: usize) -> bool {
         self.requested.contains(&model) || self.threshold.is_some_and(|t| rows >= t)
     }
+}
+
+/// Foreign-key links inserted as `NULL` to break a cycle, set by a post-update: (entry id,
+/// link indexes).
+pub(crate) type Deferred = HashMap<u64, Vec<usize>>;
+
+/// What an insert step of a flush knows about its objects. Not public API.
+#[doc(hidden)]
+pub struct InsertStep<'a> {
+    /// Which groups go by `COPY`.
+    pub(crate) copy: &'a CopyPolicy,
+    /// Foreign-key links inserted as `NULL` to break a cycle.
+    pub(crate) deferred: &'a Deferred,
+    /// The flush's number, marking the objects its statements carry.
+    pub(crate) flight: u64,
 }

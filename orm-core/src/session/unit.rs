@@ -22,9 +22,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::columns::ColumnSet;
-use super::flush::InsertStep;
 use super::fxhash::FxHashMap;
-use super::job::{CopyPolicy, FlushJob};
+use super::job::{CopyPolicy, FlushJob, InsertStep};
 use super::positions::KeyPositions;
 use super::status::Status;
 use super::undo::UndoLog;

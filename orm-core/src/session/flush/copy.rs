@@ -12,8 +12,7 @@ use std::any::Any;
 use bytes::BytesMut;
 use postgres_types::{ToSql, Type};
 
-use super::FLUSH;
-use super::insert::Shared;
+use super::{FLUSH, Shared};
 use crate::compile::{CompiledQuery, SqlWriter};
 use crate::copy::{CopyRows, reuse, write_keyed_row};
 use crate::error::{Error, Result};

@@ -12,38 +12,22 @@
 use std::any::TypeId;
 use std::sync::Arc;
 
-use super::FLUSH;
 use super::copy::{CopyGroup, allocate_keys, sequence_key};
+use super::fk_sync::{needs_fk_sync, sync_entry_fks};
+use super::flight::{patch_columns, requeue};
 use super::joined;
-use super::ops::{
-    needs_fk_sync, patch_columns, read_all, requeue, sync_entry_fks, typed_entries, wrong_type,
-};
-use super::plan::Deferred;
+use super::read_back::read_back_in_order;
 use super::sql::{cached_query, insert_sql, row_arrays, write_idents};
+use super::typed::{read_all, typed_entries, wrong_type};
+use super::{FLUSH, Shared};
 use crate::compile::{self, SqlWriter};
-use crate::error::{Error, Result};
-use crate::load::{RowAccess, RowSink};
+use crate::error::Result;
 use crate::session::columns::ColumnSet;
-use crate::session::job::{CopyPolicy, FlushJob};
+use crate::session::job::{CopyPolicy, FlushJob, InsertStep};
 use crate::session::persist::Persist;
 use crate::session::state::Entry;
 use crate::session::status::Status;
 use crate::session::unit::{AfterStep, ErasedEntry, HookContext, UnitOfWork};
-
-/// What an insert step of a flush knows about its objects. Not public API.
-#[doc(hidden)]
-pub struct InsertStep<'a> {
-    /// Which groups go by `COPY`.
-    pub(crate) copy: &'a CopyPolicy,
-    /// Foreign-key links inserted as `NULL` to break a cycle: (entry id, link indexes).
-    pub(crate) deferred: &'a Deferred,
-    /// The flush's number, marking the objects its statements carry.
-    pub(crate) flight: u64,
-}
-
-/// The typed entries of a group, shared by its statements (a `COPY`'s rows, the sinks of what
-/// the server returns) and by what runs after them.
-pub(crate) type Shared<T> = Arc<Vec<Arc<Entry<T>>>>;
 
 /// The statements inserting `group` (new objects of model `T`, in order) and what runs once
 /// they are done. Each object's foreign keys are set from its parents first, and it is marked
@@ -101,7 +85,7 @@ fn default_values<T: Persist>(entries: &Shared<T>) -> Result<Vec<FlushJob>> {
         w.push_qualified(table.schema, table.name);
         w.push(" DEFAULT VALUES");
         write_returning::<T>(&mut w, &returning);
-        let sink = returning_sink(Arc::new(vec![entry.clone()]), returning.clone());
+        let sink = read_back_in_order(Arc::new(vec![entry.clone()]), returning.clone());
         jobs.push(FlushJob::rows(compile::finish(w)?, sink));
     }
     Ok(jobs)
@@ -163,24 +147,8 @@ fn copy_or_insert<T: Persist>(entries: &Shared<T>, copy: &CopyPolicy) -> Result<
     Ok(vec![if returning.is_empty() {
         FlushJob::execute(query, None)
     } else {
-        FlushJob::rows(query, returning_sink(entries.clone(), returning))
+        FlushJob::rows(query, read_back_in_order(entries.clone(), returning))
     }])
-}
-
-/// Decodes the `returning` columns of each row into the next object, in order.
-fn returning_sink<T: Persist>(entries: Shared<T>, returning: Vec<usize>) -> RowSink<'static> {
-    let mut next = 0usize;
-    Box::new(move |row: &dyn RowAccess| {
-        let entry = entries
-            .get(next)
-            .ok_or_else(|| Error::invalid_statement("INSERT returned more rows than objects"))?;
-        next += 1;
-        let mut inner = entry.write_for(FLUSH)?;
-        for (at, &c) in returning.iter().enumerate() {
-            inner.value.decode_column(c, row, at)?;
-        }
-        Ok(())
-    })
 }
 
 /// After the statements: the objects are persistent, clean (or dirty again when changed while

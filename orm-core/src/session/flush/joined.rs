@@ -15,11 +15,10 @@
 use std::any::TypeId;
 use std::sync::Arc;
 
-use super::read_back::read_back_by_key;
+use super::read_back::{read_back_by_key, read_back_in_order};
 use super::sql::{cached_query, delete_using, insert_sql, key_arrays, row_arrays, update_sql};
 use crate::compile::SqlWriter;
 use crate::error::{Error, Result};
-use crate::load::{RowAccess, RowSink};
 use crate::meta::Table;
 use crate::session::columns::ColumnSet;
 use crate::session::job::{ExpectedRows, FlushJob};
@@ -80,25 +79,6 @@ fn by_part<T: Persist>(entries: &[Arc<Entry<T>>]) -> Result<Vec<PartGroup<T>>> {
     Ok(out)
 }
 
-/// A sink writing the `columns` of each returned row into the next object, in order.
-fn returning_sink<T: Persist>(
-    entries: Vec<Arc<Entry<T>>>,
-    columns: Vec<usize>,
-) -> RowSink<'static> {
-    let mut next = 0usize;
-    Box::new(move |row: &dyn RowAccess| {
-        let entry = entries
-            .get(next)
-            .ok_or_else(|| Error::invalid_statement("INSERT returned more rows than objects"))?;
-        next += 1;
-        let mut inner = entry.write_for(FLUSH)?;
-        for (at, &c) in columns.iter().enumerate() {
-            inner.value.decode_column(c, row, at)?;
-        }
-        Ok(())
-    })
-}
-
 fn write_returning(w: &mut SqlWriter, columns: &[&str]) {
     if !columns.is_empty() {
         w.push(" RETURNING ");
@@ -144,7 +124,7 @@ pub(crate) fn insert_parts<T: Persist>(entries: &[Arc<Entry<T>>]) -> Result<Vec<
                 }),
             )
         } else {
-            FlushJob::rows(query, returning_sink(group, returning))
+            FlushJob::rows(query, read_back_in_order(Arc::new(group), returning))
         });
     }
     Ok(jobs)
@@ -316,6 +296,6 @@ pub(crate) fn insert_base<T: Persist>(entries: Vec<Arc<Entry<T>>>) -> Result<Flu
             }),
         )
     } else {
-        FlushJob::rows(query, returning_sink(entries, returning))
+        FlushJob::rows(query, read_back_in_order(Arc::new(entries), returning))
     })
 }

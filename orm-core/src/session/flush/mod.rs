@@ -23,11 +23,16 @@
 //! A joined-table model's objects write one statement per table they touch (`joined.rs`).
 //!
 //! Files: `plan.rs` (the order), `sql.rs` (the SQL text and its cache), `ops.rs` (the
-//! statements and state changes of one model's objects), `read_back.rs` (computed columns read
-//! back after an update), `links.rs` (those of a relationship),
-//! `steps.rs` (the steps and the flush API of [`UnitOfWork`](super::UnitOfWork)).
+//! statements and state changes of one model's objects), `insert.rs` (their inserts),
+//! `copy.rs` (by `COPY`), `read_back.rs` (computed columns read back), `fk_sync.rs` (parents'
+//! keys copied in before a statement), `flight.rs` (an object changed while its statement was
+//! at the server), `typed.rs` (an erased group as its model's entries), `links.rs` (the
+//! statements of a relationship), `steps.rs` (the steps and the flush API of
+//! [`UnitOfWork`](super::UnitOfWork)).
 
 mod copy;
+mod fk_sync;
+mod flight;
 mod insert;
 mod joined;
 mod links;
@@ -36,14 +41,18 @@ mod plan;
 mod read_back;
 mod sql;
 mod steps;
+mod typed;
 
 pub use steps::{FlushPlan, FlushStep};
 
 pub(crate) use copy::sequence_key_column;
-pub(crate) use insert::InsertStep;
 pub(crate) use sql::select_by_keys;
 
 /// The operation an error of the flush's own locks names. The flush checks every object it
 /// locks before it starts (`UnitOfWork::check_guards`), so such an error means a guard was
 /// taken since, by another thread.
 const FLUSH: &str = "flush";
+
+/// The typed entries of a group of new objects, shared by its statements (a `COPY`'s rows, the
+/// sinks of what the server returns) and by what runs after them (`insert.rs`).
+type Shared<T> = std::sync::Arc<Vec<std::sync::Arc<crate::session::state::Entry<T>>>>;

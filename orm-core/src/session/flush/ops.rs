@@ -7,127 +7,26 @@ use std::any::TypeId;
 use std::sync::Arc;
 
 use super::FLUSH;
-use super::insert::{InsertStep, insert};
+use super::fk_sync::{needs_fk_sync, sync_entry_fks};
+use super::flight::{patch_columns, requeue};
+use super::insert::insert;
 use super::joined;
 use super::read_back::read_back_by_key;
 use super::sql::{cached_query, delete_using, key_arrays, row_arrays, update_sql};
-use crate::error::{Error, Result};
+use super::typed::{read_all, typed, typed_all, typed_entries, typed_ref};
+use crate::error::Result;
 use crate::relation::{Cascade, RelationKind, RelationMeta};
 use crate::session::cascade::link_entry_fk;
 use crate::session::columns::ColumnSet;
-use crate::session::job::{ExpectedRows, FlushJob};
+use crate::session::job::{ExpectedRows, FlushJob, InsertStep};
 use crate::session::persist::Persist;
 use crate::session::positions::KeyPositions;
-use crate::session::state::{Entry, ObjectState, TypedModel, downcast, unshare};
+use crate::session::state::TypedModel;
 use crate::session::status::Status;
 use crate::session::tracked::save_undo;
 use crate::session::unit::{
     AfterStep, ErasedEntry, ErasedModel, ErasedRelation, HookContext, UnitOfWork, same_rel,
 };
-
-fn typed<T: Persist>(e: &Arc<dyn ErasedEntry>) -> Result<Arc<Entry<T>>> {
-    downcast::<T>(e).ok_or_else(wrong_type)
-}
-
-/// [`typed`], borrowed: for the steps that keep no handle on the object (no reference count
-/// changed).
-fn typed_ref<T: Persist>(e: &Arc<dyn ErasedEntry>) -> Result<&Entry<T>> {
-    e.as_any().downcast_ref::<Entry<T>>().ok_or_else(wrong_type)
-}
-
-#[cold]
-pub(super) fn wrong_type() -> Error {
-    Error::object_state("object of the wrong type")
-}
-
-fn typed_all<T: Persist>(group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<Arc<Entry<T>>>> {
-    group.iter().map(typed::<T>).collect()
-}
-
-/// Read-locks every entry of a group for a statement of the flush: typed handles
-/// ([`typed_entries`]), or the group's erased ones borrowed by [`typed_ref`].
-pub(super) fn read_all<'a, T: Persist>(
-    entries: impl ExactSizeIterator<Item = Result<&'a Entry<T>>>,
-) -> Result<Vec<std::sync::RwLockReadGuard<'a, ObjectState<T>>>> {
-    let mut guards = Vec::with_capacity(entries.len());
-    for e in entries {
-        guards.push(e?.read_for(FLUSH)?);
-    }
-    Ok(guards)
-}
-
-/// Typed handles as [`read_all`] takes them.
-pub(super) fn typed_entries<T: Persist>(
-    entries: &[Arc<Entry<T>>],
-) -> impl ExactSizeIterator<Item = Result<&Entry<T>>> {
-    entries.iter().map(|e| Ok(&**e))
-}
-
-/// Whether the flush has something to write into the object before its statement: parents'
-/// keys to copy into its foreign keys, or (new, versioned) its first version.
-#[inline]
-pub(super) fn needs_fk_sync<T: Persist>(t: &Entry<T>) -> bool {
-    !t.fk().is_empty() || T::VERSION.is_some() && t.status() == Status::Pending
-}
-
-/// Copies `from`'s column `from_col` into `inner`'s column `to_col`.
-fn copy_key<T: Persist>(
-    inner: &mut ObjectState<T>,
-    to_col: usize,
-    from: &Arc<dyn ErasedEntry>,
-    from_col: usize,
-) -> Result<()> {
-    let mut result = Ok(());
-    from.with_column(from_col, FLUSH, &mut |v| {
-        result = match v {
-            Some(v) => inner.value.set_column_value(to_col, v),
-            None => Err(Error::object_state(format!(
-                "no key column #{from_col} in {}",
-                from.table().model
-            ))),
-        };
-    })?;
-    result
-}
-
-/// Copies parents' keys into `inner`'s foreign keys (`NULL` for the `deferred` links), and
-/// starts a new object's version.
-pub(super) fn sync_entry_fks<T: Persist>(
-    t: &Entry<T>,
-    inner: &mut ObjectState<T>,
-    deferred: &[usize],
-) -> Result<()> {
-    if t.status() == Status::Pending && T::VERSION.is_some() {
-        // A new row starts at the next version of what it holds (1 for 0).
-        inner.value.bump_version();
-    }
-    if t.fk().is_empty() {
-        return Ok(());
-    }
-    let links = t.fk().get();
-    for (i, link) in links.iter().enumerate() {
-        match (&link.parent, deferred.contains(&i)) {
-            (Some(parent), false) => {
-                if parent.status() == Status::Pending {
-                    return Err(Error::object_state(format!(
-                        "`{}` points at a `{}` that is not inserted yet",
-                        T::TABLE.model,
-                        parent.table().model
-                    )));
-                }
-                for (to, from) in link.fk_cols.iter().zip(link.parent_cols.iter()) {
-                    copy_key(inner, *to, parent, *from)?;
-                }
-            }
-            _ => {
-                for &to in link.fk_cols.iter() {
-                    inner.value.set_column_null(to)?;
-                }
-            }
-        }
-    }
-    Ok(())
-}
 
 impl<T: Persist> ErasedModel for TypedModel<T> {
     fn mark_deleted(
@@ -423,35 +322,5 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             .filter(|r| r.meta().kind == RelationKind::ManyToMany)
             .map(|r| r.erased())
             .collect()
-    }
-}
-
-/// `into` with columns `cols` copied from `from`: a copy taken in flight gets the values the
-/// server wrote since. Best effort: a column that cannot be copied (none the derive makes)
-/// is left as it was, and the next flush writes it again.
-pub(super) fn patch_columns<T: Persist>(
-    from: &T,
-    into: Arc<T>,
-    cols: impl Iterator<Item = usize>,
-) -> Arc<T> {
-    let mut cols = cols.peekable();
-    if cols.peek().is_none() {
-        return into;
-    }
-    // The flight's own copy: nothing else holds it, so it is taken back without copying.
-    let mut copy = unshare(into);
-    for c in cols {
-        if let Some(v) = from.column_value(c) {
-            let _ = copy.set_column_value(c, v);
-        }
-    }
-    Arc::new(copy)
-}
-
-/// Keeps an object changed while its statement was at the server dirty: queued again.
-pub(super) fn requeue<T: Persist>(t: &Entry<T>, e: &Arc<dyn ErasedEntry>, inner: &ObjectState<T>) {
-    t.set_queued(true);
-    if let Some(link) = &inner.session {
-        link.queue_dirty(e.clone());
     }
 }

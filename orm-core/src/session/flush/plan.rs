@@ -7,11 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::session::fxhash::FxHashMap;
+use crate::session::job::Deferred;
 use crate::session::unit::ErasedEntry;
-
-/// Foreign-key links inserted as `NULL` to break a cycle, set by a post-update: (entry id,
-/// link indexes).
-pub(crate) type Deferred = HashMap<u64, Vec<usize>>;
 
 /// Objects of a session, type-erased.
 pub(crate) type Entries = Vec<Arc<dyn ErasedEntry>>;

@@ -1,10 +1,11 @@
-//! Reading server-computed columns back after an `UPDATE`: its `RETURNING key..., columns...`
-//! rows come in any order, so each row's key finds its object. Shared by the plain update
-//! (`ops.rs`) and the per-table updates of a joined-table model (`joined.rs`).
+//! Reading server-computed columns back: after an `UPDATE`, its `RETURNING key..., columns...`
+//! rows come in any order, so each row's key finds its object; after an `INSERT`, its rows come
+//! in the objects' order. Shared by the plain statements (`ops.rs`, `insert.rs`) and the
+//! per-table ones of a joined-table model (`joined.rs`).
 
 use std::sync::Arc;
 
-use super::FLUSH;
+use super::{FLUSH, Shared};
 use crate::error::Error;
 use crate::load::{RowAccess, RowSink};
 use crate::session::persist::Persist;
@@ -37,6 +38,26 @@ pub(super) fn read_back_by_key<T: Persist>(
         let mut inner = entry.write_for(FLUSH)?;
         for (at, &c) in columns.iter().enumerate() {
             inner.value.decode_column(c, row, pk.len() + at)?;
+        }
+        Ok(())
+    })
+}
+
+/// A sink for `RETURNING columns...` of an `INSERT`, whose rows come in the objects' order:
+/// each row's values go into the next object.
+pub(super) fn read_back_in_order<T: Persist>(
+    entries: Shared<T>,
+    returning: Vec<usize>,
+) -> RowSink<'static> {
+    let mut next = 0usize;
+    Box::new(move |row: &dyn RowAccess| {
+        let entry = entries
+            .get(next)
+            .ok_or_else(|| Error::invalid_statement("INSERT returned more rows than objects"))?;
+        next += 1;
+        let mut inner = entry.write_for(FLUSH)?;
+        for (at, &c) in returning.iter().enumerate() {
+            inner.value.decode_column(c, row, at)?;
         }
         Ok(())
     })

@@ -6,13 +6,13 @@ use std::any::TypeId;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::insert::InsertStep;
-use super::plan::{Deferred, Entries, by_table, ordered_steps};
+use super::plan::{Entries, by_table, ordered_steps};
 use crate::error::Result;
 use crate::relation::RelationKind;
 use crate::session::columns::ColumnSet;
 use crate::session::fxhash::FxHashSet;
 use crate::session::job::FlushJob;
+use crate::session::job::{Deferred, InsertStep};
 use crate::session::savepoint::SavepointToken;
 use crate::session::status::Status;
 use crate::session::unit::{
