@@ -26,12 +26,12 @@ pub(crate) fn ordered_steps(
     reverse: bool,
 ) -> (Vec<Entries>, Deferred) {
     let mut linked = false;
-    let selected: Vec<Arc<dyn ErasedEntry>> = entries
-        .iter()
-        .filter(|e| keep(&***e))
-        .inspect(|e| linked |= e.has_fk_links())
-        .cloned()
-        .collect();
+    // Sized for all of them (usually all are kept): no reallocation as it grows.
+    let mut selected: Vec<Arc<dyn ErasedEntry>> = Vec::with_capacity(entries.len());
+    for e in entries.iter().filter(|e| keep(&***e)) {
+        linked |= e.has_fk_links();
+        selected.push(e.clone());
+    }
     let (lv, deferred) = if linked {
         levels(&selected)
     } else {
