@@ -202,3 +202,43 @@ async fn rollback_detaches_every_object_of_an_add_all() {
     assert!(again.iter().all(|c| c.status() == Status::Persistent));
     assert_eq!(count(&t, "SELECT count(*) FROM e_course").await, 4);
 }
+
+/// A table whose every column the server writes (here only an identity key).
+#[derive(Model, Debug, Clone, Default)]
+#[model(table = "tickets")]
+struct Ticket {
+    #[model(primary_key, generated)]
+    id: i64,
+}
+
+/// New objects of a model with no column to send: one `INSERT … DEFAULT VALUES RETURNING` per
+/// object, each key back in its own object.
+#[tokio::test]
+async fn objects_with_only_server_written_columns_are_inserted_with_default_values() {
+    let t = test_database().await.unwrap();
+    t.create_all(&[Ticket::TABLE]).await.unwrap();
+    let mut s = t.session_with(no_expire());
+    let tickets = s.add_all((0..3).map(|_| Ticket::default()));
+    let before = t.statement_count();
+    s.commit().await.unwrap();
+    assert_eq!(
+        t.statement_count() - before,
+        5,
+        "BEGIN, three INSERT … DEFAULT VALUES, COMMIT"
+    );
+    let mut keys: Vec<i64> = tickets.iter().map(|t| t.read().id).collect();
+    assert!(keys.iter().all(|&k| k > 0), "every key came back: {keys:?}");
+    let rows = t.fetch_all(select::<Ticket>()).await.unwrap();
+    let mut in_db: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    keys.sort_unstable();
+    in_db.sort_unstable();
+    assert_eq!(
+        keys, in_db,
+        "each object holds a row's key, no two the same"
+    );
+    for ticket in &tickets {
+        let id = ticket.read().id;
+        let found = s.get::<Ticket>(id).await.unwrap().expect("in the map");
+        assert!(Tracked::ptr_eq(&found, ticket));
+    }
+}
