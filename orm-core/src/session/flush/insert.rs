@@ -17,7 +17,7 @@ use super::fk_sync::{needs_fk_sync, sync_entry_fks};
 use super::flight::{patch_columns, requeue};
 use super::joined;
 use super::read_back::read_back_in_order;
-use super::sql::{cached_query, insert_sql, row_arrays, write_idents};
+use super::sql::{cached_query, insert_sql, row_arrays, write_returning};
 use super::typed::{read_all, typed_entries, wrong_type};
 use super::{FLUSH, Shared};
 use crate::compile::{self, SqlWriter};
@@ -74,21 +74,24 @@ pub(crate) fn insert<T: Persist>(
     Ok((jobs, after))
 }
 
-/// Every column is written by the server: one `INSERT … DEFAULT VALUES` per object.
+/// Every column is written by the server: one `INSERT … DEFAULT VALUES` per object (the same
+/// text for each).
 fn default_values<T: Persist>(entries: &Shared<T>) -> Result<Vec<FlushJob>> {
     let table = T::TABLE;
     let returning = returning_columns::<T>();
-    let mut jobs = Vec::with_capacity(entries.len());
-    for entry in entries.iter() {
-        let mut w = SqlWriter::new();
-        w.push("INSERT INTO ");
-        w.push_qualified(table.schema, table.name);
-        w.push(" DEFAULT VALUES");
-        write_returning::<T>(&mut w, &returning);
-        let sink = read_back_in_order(Arc::new(vec![entry.clone()]), returning.clone());
-        jobs.push(FlushJob::rows(compile::finish(w)?, sink));
-    }
-    Ok(jobs)
+    let mut w = SqlWriter::new();
+    w.push("INSERT INTO ");
+    w.push_qualified(table.schema, table.name);
+    w.push(" DEFAULT VALUES");
+    write_returning(&mut w, &column_names::<T>(&returning));
+    let query = compile::finish(w)?;
+    Ok(entries
+        .iter()
+        .map(|entry| {
+            let sink = read_back_in_order(Arc::new(vec![entry.clone()]), returning.clone());
+            FlushJob::rows(query.clone(), sink)
+        })
+        .collect())
 }
 
 /// The columns the server writes, read back into the objects.
@@ -99,15 +102,9 @@ fn returning_columns<T: Persist>() -> Vec<usize> {
         .collect()
 }
 
-fn write_returning<T: Persist>(w: &mut SqlWriter, returning: &[usize]) {
-    if !returning.is_empty() {
-        w.push(" RETURNING ");
-        let names: Vec<&str> = returning
-            .iter()
-            .map(|&c| T::TABLE.columns[c].name)
-            .collect();
-        write_idents(w, &names);
-    }
+/// The names of columns `cols` of `T`'s table.
+fn column_names<T: Persist>(cols: &[usize]) -> Vec<&'static str> {
+    cols.iter().map(|&c| T::TABLE.columns[c].name).collect()
 }
 
 /// The objects as binary `COPY` rows when the policy asks for it and nothing (or only a key a
@@ -140,8 +137,9 @@ fn copy_or_insert<T: Persist>(entries: &Shared<T>, copy: &CopyPolicy) -> Result<
     };
     let key = (TypeId::of::<T>(), 0u8, ColumnSet::empty());
     let query = cached_query(key, arrays, |params| {
+        let names = column_names::<T>(&returning);
         insert_sql::<T>(table, &insert_cols, params, &|w: &mut SqlWriter| {
-            write_returning::<T>(w, &returning)
+            write_returning(w, &names)
         })
     })?;
     Ok(vec![if returning.is_empty() {

@@ -16,8 +16,9 @@ use std::any::TypeId;
 use std::sync::Arc;
 
 use super::read_back::{read_back_by_key, read_back_in_order};
-use super::sql::{cached_query, delete_using, insert_sql, key_arrays, row_arrays, update_sql};
-use crate::compile::SqlWriter;
+use super::sql::{
+    cached_query, delete_using, insert_sql, key_arrays, row_arrays, update_sql, write_returning,
+};
 use crate::error::{Error, Result};
 use crate::meta::Table;
 use crate::session::columns::ColumnSet;
@@ -77,13 +78,6 @@ fn by_part<T: Persist>(entries: &[Arc<Entry<T>>]) -> Result<Vec<PartGroup<T>>> {
         }
     }
     Ok(out)
-}
-
-fn write_returning(w: &mut SqlWriter, columns: &[&str]) {
-    if !columns.is_empty() {
-        w.push(" RETURNING ");
-        super::sql::write_idents(w, columns);
-    }
 }
 
 /// The subtype rows of inserted objects (their keys read back from the base insert): one

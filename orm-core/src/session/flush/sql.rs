@@ -226,6 +226,14 @@ pub(crate) fn write_unnest(
     compile::write_array_rows(w, arrays, &types, names, false);
 }
 
+/// ` RETURNING "a", "b"` (nothing for no columns).
+pub(crate) fn write_returning(w: &mut SqlWriter, columns: &[&str]) {
+    if !columns.is_empty() {
+        w.push(" RETURNING ");
+        write_idents(w, columns);
+    }
+}
+
 /// `"a", "b", "c"`.
 pub(crate) fn write_idents<S: AsRef<str>>(w: &mut SqlWriter, names: &[S]) {
     for (i, n) in names.iter().enumerate() {
