@@ -43,8 +43,14 @@ pub(crate) struct Settings {
     /// Statements sent through this database (for tests and diagnostics).
     pub statements: std::sync::atomic::AtomicU64,
     /// Timeouts of the fast checkout path: no wait, the pool's create timeout, and no recycle
-    /// timeout (the fast recycling method does no IO).
+    /// timeout (the fast recycling method and the broken-connection hook do no IO, so a
+    /// recycle finishes in its first poll and its timer could never fire).
     pub fast_checkout: Timeouts,
+    /// Timeouts of a checkout that may wait for a free connection: the pool's wait and create
+    /// timeouts, and no recycle timeout, as the fast path's (a recycle timer cost a `Sleep`
+    /// created and dropped per waiting checkout, most checkouts of a busy pool: callgrind,
+    /// issue 17).
+    pub waiting_checkout: Timeouts,
     /// The database's TLS connector, for cancel requests (which open a connection of their
     /// own, encrypted as the statement's was).
     pub tls: crate::tls::Connector,
@@ -163,7 +169,7 @@ impl Conn {
             // future (a boxed `pool.get()` cost a large allocation per waiting checkout, most
             // checkouts of a busy pool: callgrind, issue 17).
             Err(PoolError::Timeout(TimeoutType::Wait)) => pool
-                .timeout_get(&pool.timeouts())
+                .timeout_get(&settings.waiting_checkout)
                 .await
                 .map_err(from_pool)?,
             Err(e) => return Err(from_pool(e)),
@@ -194,7 +200,10 @@ impl Conn {
                 .changed_after(Object::metrics(&obj).created)
         {
             drop(Object::take(obj));
-            obj = pool.get().await.map_err(from_pool)?;
+            obj = pool
+                .timeout_get(&settings.waiting_checkout)
+                .await
+                .map_err(from_pool)?;
             tries -= 1;
         }
         Ok(obj)

@@ -33,7 +33,6 @@ use crate::{Error, Result, StatementMode, tls};
 /// | `max_connections` | 16 |
 /// | `wait_timeout` (waiting for a free connection) | 30 s |
 /// | `connect_timeout` (opening a connection, per host tried) | `connect_timeout` of the URL, else 10 s |
-/// | `recycle_timeout` (checking a returned connection) | 5 s |
 /// | `statement_timeout` (server-side, per statement) | none |
 /// | `query_timeout` (client-side, per statement: fires on a frozen server too) | 5 min |
 /// | TCP keepalives (idle, interval, probes) | the URL's `keepalives*`, else 60 s, 10 s, 6 |
@@ -53,7 +52,6 @@ pub struct DatabaseBuilder {
     max_connections: usize,
     wait_timeout: Duration,
     connect_timeout: Option<Duration>,
-    recycle_timeout: Duration,
     statement_timeout: Option<Duration>,
     query_timeout: Option<Duration>,
     /// `None`: the URL's, else the default; `Some(None)`: off.
@@ -82,7 +80,6 @@ impl std::fmt::Debug for DatabaseBuilder {
             .field("max_connections", &self.max_connections)
             .field("wait_timeout", &self.wait_timeout)
             .field("connect_timeout", &self.connect_timeout)
-            .field("recycle_timeout", &self.recycle_timeout)
             .field("statement_timeout", &self.statement_timeout)
             .field("query_timeout", &self.query_timeout)
             .field("keepalives", &self.keepalives)
@@ -145,7 +142,6 @@ impl DatabaseBuilder {
             max_connections: 16,
             wait_timeout: Duration::from_secs(30),
             connect_timeout: None,
-            recycle_timeout: Duration::from_secs(5),
             statement_timeout: None,
             query_timeout: Some(DEFAULT_QUERY_TIMEOUT),
             keepalives: None,
@@ -300,9 +296,14 @@ impl DatabaseBuilder {
         self
     }
 
-    /// How long checking a returned connection may take.
-    pub fn recycle_timeout(mut self, t: Duration) -> Self {
-        self.recycle_timeout = t;
+    /// Has no effect. A connection taken from the pool is checked locally (is it closed?),
+    /// without a round trip, so the check finishes at once and no timer guards it.
+    #[deprecated(
+        since = "0.1.0",
+        note = "the check of a pooled connection makes no round trip; this limit has no effect"
+    )]
+    pub fn recycle_timeout(self, t: Duration) -> Self {
+        let _ = t;
         self
     }
 
@@ -460,7 +461,6 @@ impl DatabaseBuilder {
             .max_size(self.max_connections)
             .wait_timeout(Some(self.wait_timeout))
             .create_timeout(Some(create_timeout))
-            .recycle_timeout(Some(self.recycle_timeout))
             .runtime(Runtime::Tokio1)
             .pre_recycle(broken_check(counters.clone()))
             .build()
@@ -481,6 +481,11 @@ impl DatabaseBuilder {
                 logs: Arc::default(),
                 fast_checkout: Timeouts {
                     wait: Some(Duration::ZERO),
+                    create: Some(create_timeout),
+                    recycle: None,
+                },
+                waiting_checkout: Timeouts {
+                    wait: Some(self.wait_timeout),
                     create: Some(create_timeout),
                     recycle: None,
                 },
