@@ -6,7 +6,8 @@ use std::panic::Location;
 use std::sync::Arc;
 
 use deadpool_postgres::tokio_postgres::types::ToSql;
-use orm_core::stmt::Criteria;
+use futures_util::{Stream, StreamExt};
+use orm_core::stmt::{Criteria, Keyset, KeysetKeys, Page};
 use tokio::sync::OnceCell;
 
 use super::{Inner, Sharded};
@@ -14,6 +15,7 @@ use super::{Inner, Sharded};
 use crate::conn::Conn;
 use crate::executor::sealed::{Acquire, ConnRef};
 use crate::executor::{Executor, execute_at, fetch_all_at, fetch_one_at, fetch_optional_at};
+use crate::load::IntoLoader;
 use crate::{Database, Error, Model, Result, RowOf, Statement, Transaction, TxOptions};
 
 impl Sharded {
@@ -156,6 +158,52 @@ impl ShardTransaction {
         self.named(execute_at(&self.run, statement, Location::caller()))
     }
 
+    /// Runs the query, once checked, and returns its rows as a stream decoded as they arrive
+    /// (see [`Executor::stream`]): the transaction's connection is busy until the stream ends
+    /// or is dropped. Its errors, a row's too, name the shard.
+    #[track_caller]
+    pub fn stream<'a, S: Statement + 'a>(
+        &'a self,
+        statement: S,
+    ) -> impl Future<Output = Result<impl Stream<Item = Result<RowOf<S>>> + Send + 'a>> + Send + 'a
+    {
+        let start = self.run.stream(statement);
+        self.named(async move {
+            let rows = start.await?;
+            let shard = self.shard();
+            Ok(rows.map(move |row| row.map_err(|e| e.on_shard(shard))))
+        })
+    }
+
+    /// Runs one page of the keyset query, once checked (see [`Executor::fetch_page`]).
+    #[track_caller]
+    pub fn fetch_page<'a, O, S, K>(
+        &'a self,
+        keyset: Keyset<O, S, K>,
+    ) -> impl Future<Output = Result<Page<O::Output, K::Values>>> + Send + 'a
+    where
+        O: orm_core::Decode + 'a,
+        K: KeysetKeys + 'a,
+        S: 'a,
+        Keyset<O, S, K>: Send,
+    {
+        self.named(self.run.fetch_page(keyset))
+    }
+
+    /// Fills a relationship of `parents` (see [`Executor::load`]), its query checked like
+    /// the transaction's own: one that would read rows of another shard is refused.
+    pub fn load<'a, P, L>(
+        &'a self,
+        parents: &'a mut [P],
+        load: L,
+    ) -> impl Future<Output = Result<()>> + Send + 'a
+    where
+        P: Model + Send,
+        L: IntoLoader<P> + 'a,
+    {
+        self.named(self.run.load(parents, load))
+    }
+
     /// Copies `rows` in with binary `COPY` (see [`Executor::copy_in`]) once every row's shard
     /// key is checked to be on this shard: otherwise a
     /// [`WrongShard`](orm_core::ShardError::WrongShard) error, nothing sent.
@@ -171,8 +219,8 @@ impl ShardTransaction {
     }
 
     /// The plain [`Transaction`] beneath (begun now if no statement has begun it), for what
-    /// cannot be checked: raw SQL, streams, savepoints. **Nothing run on it is checked**, and
-    /// its errors do not name the shard: it is the explicit escape hatch.
+    /// cannot be checked: raw SQL. **Nothing run on it is checked**, and its errors do not
+    /// name the shard: it is the explicit escape hatch.
     pub async fn unchecked(&self) -> Result<&Transaction<'static>> {
         let tx = self.run.begun().await;
         tx.map_err(|e| e.on_shard(self.shard()))

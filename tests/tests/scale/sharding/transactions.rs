@@ -1,8 +1,9 @@
 //! Transactions on one shard (`Sharded::transaction_on`, `transaction_for`): a statement
 //! whose shard key is on another shard is refused before anything is sent (not even
 //! `BEGIN`), seen from both servers' statement logs and rows; statements of the shard's own
-//! keys, and those without a key, run and commit there; relationship loads are checked too; a
-//! server lost mid-transaction is `Unavailable` naming the shard, with nothing committed.
+//! keys, and those without a key, run and commit there; relationship loads, streams and keyset
+//! pages are checked too; a server lost mid-transaction is `Unavailable` naming the shard, with
+//! nothing committed.
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
@@ -313,4 +314,113 @@ async fn a_transaction_checks_the_relationship_loads_of_its_queries() {
         .await
         .expect("ids");
     assert_eq!(left, vec![1, 2]);
+}
+
+#[tokio::test]
+async fn a_transaction_streams_pages_and_loads_its_own_shard_and_refuses_the_others() {
+    use futures_util::TryStreamExt;
+
+    let _turn = turn().await;
+    let (eu, us, db) = tenants_and_a_misplaced_invoice().await;
+    for (id, t) in [(1, 150), (2, 150), (3, 150), (4, 1)] {
+        db.execute(insert(&order(id, t, 10 * id as i32)))
+            .await
+            .expect("order");
+    }
+    let eu_before = eu.statement_count();
+
+    let tx = db.transaction_for::<Order>(&150_i64).expect("transaction");
+    tx.execute(insert(&order(5, 150, 50)))
+        .await
+        .expect("insert");
+    // A stream of this shard's key sees the transaction's own row.
+    let rows: Vec<Order> = tx
+        .stream(
+            select::<Order>()
+                .filter(Order::tenant_id.eq(150))
+                .order_by(Order::id),
+        )
+        .await
+        .expect("stream")
+        .try_collect()
+        .await
+        .expect("rows");
+    let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
+    assert_eq!(ids, vec![1, 2, 3, 5]);
+    // Pages of this shard, in key order, to the end.
+    let mut cursor = None;
+    let mut pages = Vec::new();
+    loop {
+        let page = tx
+            .fetch_page(
+                select::<Order>()
+                    .filter(Order::tenant_id.eq(150))
+                    .keyset(Order::id)
+                    .after(cursor)
+                    .limit(3),
+            )
+            .await
+            .expect("page");
+        pages.push(page.rows.iter().map(|o| o.id).collect::<Vec<i64>>());
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(pages, vec![vec![1, 2, 3], vec![5]]);
+    // Tenant 1 is on eu: the stream and the page are refused, named, before anything is
+    // sent there, and the transaction goes on.
+    let err = tx
+        .stream(select::<Order>().filter(Order::tenant_id.eq(1)))
+        .await
+        .map(drop)
+        .expect_err("stream of eu");
+    assert!(is_wrong_shard(&err, "us", &["eu"]), "{err}");
+    let err = tx
+        .fetch_page(
+            select::<Order>()
+                .filter(Order::tenant_id.eq(1))
+                .keyset(Order::id)
+                .limit(3),
+        )
+        .await
+        .map(drop)
+        .expect_err("page of eu");
+    assert!(is_wrong_shard(&err, "us", &["eu"]), "{err}");
+    assert_eq!(eu.statement_count(), eu_before, "nothing went to eu");
+    tx.commit().await.expect("commit");
+    assert_eq!(ids_on(&us).await, vec![1, 2, 3, 5]);
+
+    // Relationship loads on fetched parents: this shard's run here; a load reaching the
+    // other shard's rows is refused.
+    let tx = db.transaction_for::<Tenant>(&1_i64).expect("transaction");
+    let mut tenants = tx
+        .fetch_all(select::<Tenant>().filter(Tenant::id.eq(1)))
+        .await
+        .expect("tenants");
+    tx.load(&mut tenants, Tenant::invoices.selectin())
+        .await
+        .expect("load");
+    let amounts: Vec<i32> = tenants[0]
+        .invoices
+        .get()
+        .expect("loaded")
+        .iter()
+        .map(|i| i.amount)
+        .collect();
+    assert_eq!(amounts, vec![10, 20]);
+    // Invoice 4 sits on eu but belongs to tenant 150, whose row is on us.
+    let mut misplaced = tx
+        .fetch_all(select::<Invoice>().filter(Invoice::id.eq(4)))
+        .await
+        .expect("misplaced invoice");
+    let us_log = us.statement_log();
+    let err = tx
+        .load(&mut misplaced, Invoice::tenant.selectin())
+        .await
+        .expect_err("load from us");
+    assert!(is_wrong_shard(&err, "eu", &["us"]), "{err}");
+    assert!(misplaced[0].tenant.get().is_err(), "nothing loaded");
+    tx.rollback().await.expect("rollback");
+    assert_eq!(us_log.finish(), Vec::<String>::new(), "nothing went to us");
 }
