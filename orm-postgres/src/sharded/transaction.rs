@@ -23,18 +23,21 @@ impl Sharded {
     /// see [`ShardTransaction`]. Sends nothing: `BEGIN` goes out with its first statement.
     /// A config error when `M` has no shard key, [`Unmapped`](orm_core::ShardError::Unmapped)
     /// when the map covers no shard for `key`.
-    pub fn transaction_for<M: Model>(&self, key: &(dyn ToSql + Sync)) -> Result<ShardTransaction> {
+    pub fn transaction_for<M: Model>(
+        &self,
+        key: &(dyn ToSql + Sync),
+    ) -> Result<ShardTransaction<'static>> {
         Ok(self.transaction_at(self.index_for::<M>(key)?))
     }
 
     /// A transaction on the shard named `name`: see [`ShardTransaction`];
     /// [`UnknownShard`](orm_core::ShardError::UnknownShard) for a name the database does not
     /// have.
-    pub fn transaction_on(&self, name: &str) -> Result<ShardTransaction> {
+    pub fn transaction_on(&self, name: &str) -> Result<ShardTransaction<'static>> {
         Ok(self.transaction_at(self.index_of(name)?))
     }
 
-    fn transaction_at(&self, i: usize) -> ShardTransaction {
+    fn transaction_at(&self, i: usize) -> ShardTransaction<'static> {
         let inner = self.inner.clone();
         let check = Criteria::check_only(move |tree| inner.check_statement(tree, i));
         ShardTransaction {
@@ -70,6 +73,8 @@ impl Sharded {
 ///   [`unchecked`](Self::unchecked), the explicit escape hatch.
 /// - [`commit`](Self::commit) or [`rollback`](Self::rollback) ends it; dropped without either,
 ///   it is rolled back (its connection is closed).
+/// - [`savepoint`](Self::savepoint) nests one, checked the same way: its commit releases it
+///   into this transaction, its rollback (or drop) undoes only what ran inside it.
 ///
 /// ```no_run
 /// # use orm_postgres::prelude::*;
@@ -83,23 +88,27 @@ impl Sharded {
 /// tx.commit().await?;
 /// # Ok(()) }
 /// ```
-pub struct ShardTransaction {
+pub struct ShardTransaction<'t> {
     inner: Arc<Inner>,
     index: usize,
-    run: Checked,
+    run: Checked<'t>,
 }
 
-impl std::fmt::Debug for ShardTransaction {
+impl std::fmt::Debug for ShardTransaction<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ShardTransaction")
             .field("shard", &self.shard())
             .field("options", &self.run.options)
             .field("begun", &self.run.tx.initialized())
+            .field(
+                "savepoint",
+                &self.run.tx.get().is_some_and(Transaction::is_savepoint),
+            )
             .finish()
     }
 }
 
-impl ShardTransaction {
+impl<'t> ShardTransaction<'t> {
     /// The shard it runs on.
     pub fn shard(&self) -> &str {
         &self.inner.names[self.index]
@@ -221,14 +230,41 @@ impl ShardTransaction {
     /// The plain [`Transaction`] beneath (begun now if no statement has begun it), for what
     /// cannot be checked: raw SQL. **Nothing run on it is checked**, and its errors do not
     /// name the shard: it is the explicit escape hatch.
-    pub async fn unchecked(&self) -> Result<&Transaction<'static>> {
+    pub async fn unchecked(&self) -> Result<&Transaction<'t>> {
         let tx = self.run.begun().await;
         tx.map_err(|e| e.on_shard(self.shard()))
     }
 
-    /// Commits; nothing to send when no statement ran. A commit whose outcome is unknown (the
-    /// connection lost during `COMMIT`) is an `Unavailable` error whose
-    /// [root](Error::root) is [`CommitUnknown`](crate::ErrorKind::CommitUnknown).
+    /// A savepoint inside this transaction (`BEGIN` sent first if no statement has begun it):
+    /// a transaction on the same shard, checked the same way, until its
+    /// [`commit`](Self::commit) releases it into this one or its [`rollback`](Self::rollback)
+    /// (or drop) undoes what ran inside it, this transaction going on.
+    pub async fn savepoint(&mut self) -> Result<ShardTransaction<'_>> {
+        let shard = self.inner.names[self.index].clone();
+        let named = |e: Error| e.on_shard(&shard);
+        self.run.begun().await.map_err(named)?;
+        let Some(tx) = self.run.tx.get_mut() else {
+            return Err(named(Error::transaction_state(
+                "the transaction did not begin",
+            )));
+        };
+        let savepoint = tx.savepoint().await.map_err(named)?;
+        Ok(ShardTransaction {
+            inner: self.inner.clone(),
+            index: self.index,
+            run: Checked {
+                db: self.run.db.clone(),
+                options: self.run.options,
+                tx: OnceCell::new_with(Some(savepoint)),
+                criteria: self.run.criteria.clone(),
+            },
+        })
+    }
+
+    /// Commits (a savepoint: releases it into its transaction); nothing to send when no
+    /// statement ran. A commit whose outcome is unknown (the connection lost during `COMMIT`)
+    /// is an `Unavailable` error whose [root](Error::root) is
+    /// [`CommitUnknown`](crate::ErrorKind::CommitUnknown).
     pub async fn commit(self) -> Result<()> {
         let shard = self.inner.names[self.index].clone();
         match self.run.tx.into_inner() {
@@ -237,7 +273,8 @@ impl ShardTransaction {
         }
     }
 
-    /// Rolls back; nothing to send when no statement ran.
+    /// Rolls back (a savepoint: to it, this transaction going on); nothing to send when no
+    /// statement ran.
     pub async fn rollback(self) -> Result<()> {
         let shard = self.inner.names[self.index].clone();
         match self.run.tx.into_inner() {
@@ -255,23 +292,27 @@ impl ShardTransaction {
 /// What the statements of a [`ShardTransaction`] run on: its transaction, begun by the first
 /// statement that passes `criteria`'s check (a check-only [`Criteria`]: the Core's statements
 /// run as written).
-struct Checked {
+struct Checked<'t> {
     db: Database,
     options: TxOptions,
-    tx: OnceCell<Transaction<'static>>,
+    tx: OnceCell<Transaction<'t>>,
     criteria: Criteria,
 }
 
-impl Checked {
-    /// The transaction, begun if no statement has begun it.
-    async fn begun(&self) -> Result<&Transaction<'static>> {
+impl<'t> Checked<'t> {
+    /// The transaction, begun if no statement has begun it (a savepoint's is given).
+    async fn begun(&self) -> Result<&Transaction<'t>> {
         self.tx
-            .get_or_try_init(|| self.db.begin_with(self.options))
+            .get_or_try_init(|| async {
+                // A top-level transaction, `'static`, kept as the cell's `'t`.
+                let tx: Transaction<'t> = self.db.begin_with(self.options).await?;
+                Ok(tx)
+            })
             .await
     }
 }
 
-impl Acquire for Checked {
+impl Acquire for Checked<'_> {
     async fn acquire(&self) -> Result<ConnRef<'_>> {
         Ok(ConnRef::Borrowed(self.begun().await?.conn()))
     }
@@ -286,4 +327,4 @@ impl Acquire for Checked {
     }
 }
 
-impl Executor for Checked {}
+impl Executor for Checked<'_> {}

@@ -7,7 +7,7 @@
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
-use orm_postgres::{ErrorKind, ShardError, TxOptions};
+use orm_postgres::{ErrorKind, ShardError, ShardTransaction, TxOptions};
 
 use super::sessions::{
     Invoice, Tenant, is_wrong_shard, misplaced_with_its_tenant, tenants_and_a_misplaced_invoice,
@@ -423,4 +423,71 @@ async fn a_transaction_streams_pages_and_loads_its_own_shard_and_refuses_the_oth
     assert!(misplaced[0].tenant.get().is_err(), "nothing loaded");
     tx.rollback().await.expect("rollback");
     assert_eq!(us_log.finish(), Vec::<String>::new(), "nothing went to us");
+}
+
+#[tokio::test]
+async fn a_savepoint_is_checked_and_undoes_only_its_own_statements() {
+    let _turn = turn().await;
+    let (eu, us) = fresh_shards().await;
+    let db = sharded(&eu, &us, at_100());
+    let eu_before = eu.statement_count();
+
+    // A savepoint before any statement begins the transaction first.
+    let mut tx = db.transaction_for::<Order>(&150_i64).expect("transaction");
+    {
+        let sp = tx.savepoint().await.expect("savepoint");
+        assert_eq!(sp.shard(), "us");
+        sp.execute(insert(&order(1, 150, 10)))
+            .await
+            .expect("insert");
+        sp.commit().await.expect("release");
+    }
+    {
+        // Checked like the transaction, and rolled back alone.
+        let sp = tx.savepoint().await.expect("savepoint");
+        sp.execute(insert(&order(2, 150, 20)))
+            .await
+            .expect("inside");
+        let err = sp
+            .execute(insert(&order(3, 1, 30)))
+            .await
+            .expect_err("a key of eu");
+        assert!(is_wrong_shard(&err, "us", &["eu"]), "{err}");
+        assert_eq!(ids_in(&sp).await, vec![1, 2]);
+        sp.rollback().await.expect("rollback to it");
+    }
+    {
+        // A statement failing inside: rolling the savepoint back lets the transaction go on.
+        let sp = tx.savepoint().await.expect("savepoint");
+        let err = sp
+            .execute(insert(&order(1, 150, 11)))
+            .await
+            .expect_err("duplicate key");
+        assert!(
+            matches!(err.kind(), ErrorKind::Shard(ShardError::OnShard { shard, .. }) if shard == "us"),
+            "{err}"
+        );
+        sp.rollback().await.expect("rollback to it");
+    }
+    {
+        // Dropped without either: undone before the transaction's next statement.
+        let sp = tx.savepoint().await.expect("savepoint");
+        sp.execute(insert(&order(5, 152, 50)))
+            .await
+            .expect("dropped");
+    }
+    tx.execute(insert(&order(4, 151, 40)))
+        .await
+        .expect("after the savepoints");
+    assert_eq!(ids_in(&tx).await, vec![1, 4]);
+    tx.commit().await.expect("commit");
+    assert_eq!(ids_on(&us).await, vec![1, 4]);
+    assert_eq!(eu.statement_count(), eu_before, "nothing went to eu");
+}
+
+/// The ids of the orders a transaction (or savepoint) sees, in order.
+async fn ids_in(tx: &ShardTransaction<'_>) -> Vec<i64> {
+    tx.fetch_all(select::<Order>().columns(Order::id).order_by(Order::id))
+        .await
+        .expect("ids")
 }
