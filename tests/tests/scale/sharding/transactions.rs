@@ -287,14 +287,7 @@ async fn a_transaction_checks_the_relationship_loads_of_its_queries() {
         .await
         .expect("load");
     assert_eq!(tenants.len(), 1);
-    let amounts: Vec<i32> = tenants[0]
-        .invoices
-        .get()
-        .expect("loaded")
-        .iter()
-        .map(|i| i.amount)
-        .collect();
-    assert_eq!(amounts, vec![10, 20]);
+    assert_eq!(invoice_amounts(&tenants[0]), vec![10, 20]);
     // The misplaced invoice's tenant is on us: its belongs-to load is refused, and the
     // transaction goes on.
     let err = tx
@@ -401,14 +394,7 @@ async fn a_transaction_streams_pages_and_loads_its_own_shard_and_refuses_the_oth
     tx.load(&mut tenants, Tenant::invoices.selectin())
         .await
         .expect("load");
-    let amounts: Vec<i32> = tenants[0]
-        .invoices
-        .get()
-        .expect("loaded")
-        .iter()
-        .map(|i| i.amount)
-        .collect();
-    assert_eq!(amounts, vec![10, 20]);
+    assert_eq!(invoice_amounts(&tenants[0]), vec![10, 20]);
     // Invoice 4 sits on eu but belongs to tenant 150, whose row is on us.
     let mut misplaced = tx
         .fetch_all(select::<Invoice>().filter(Invoice::id.eq(4)))
@@ -490,4 +476,10 @@ async fn ids_in(tx: &ShardTransaction<'_>) -> Vec<i64> {
     tx.fetch_all(select::<Order>().columns(Order::id).order_by(Order::id))
         .await
         .expect("ids")
+}
+
+/// The amounts of a tenant's loaded invoices.
+fn invoice_amounts(tenant: &Tenant) -> Vec<i32> {
+    let invoices = tenant.invoices.get().expect("loaded");
+    invoices.iter().map(|i| i.amount).collect()
 }
