@@ -46,11 +46,6 @@ pub(crate) struct Settings {
     /// timeout (the fast recycling method and the broken-connection hook do no IO, so a
     /// recycle finishes in its first poll and its timer could never fire).
     pub fast_checkout: Timeouts,
-    /// Timeouts of a checkout that may wait for a free connection: the pool's wait and create
-    /// timeouts, and no recycle timeout, as the fast path's (a recycle timer cost a `Sleep`
-    /// created and dropped per waiting checkout, most checkouts of a busy pool: callgrind,
-    /// issue 17).
-    pub waiting_checkout: Timeouts,
     /// The database's TLS connector, for cancel requests (which open a connection of their
     /// own, encrypted as the statement's was).
     pub tls: crate::tls::Connector,
@@ -169,7 +164,7 @@ impl Conn {
             // future (a boxed `pool.get()` cost a large allocation per waiting checkout, most
             // checkouts of a busy pool: callgrind, issue 17).
             Err(PoolError::Timeout(TimeoutType::Wait)) => pool
-                .timeout_get(&settings.waiting_checkout)
+                .timeout_get(&pool.timeouts())
                 .await
                 .map_err(from_pool)?,
             Err(e) => return Err(from_pool(e)),
@@ -200,10 +195,7 @@ impl Conn {
                 .changed_after(Object::metrics(&obj).created)
         {
             drop(Object::take(obj));
-            obj = pool
-                .timeout_get(&settings.waiting_checkout)
-                .await
-                .map_err(from_pool)?;
+            obj = pool.get().await.map_err(from_pool)?;
             tries -= 1;
         }
         Ok(obj)
