@@ -289,8 +289,11 @@ impl DatabaseBuilder {
         self
     }
 
-    /// How long opening a connection to one host may take (the pool allows this much per
-    /// host in the list). Wins over the URL's `connect_timeout`.
+    /// How long opening a connection to one host may take, all of it: the name lookup, the
+    /// TCP connect, the TLS handshake, startup and authentication (a host that accepts the
+    /// connection and then never answers is given up after it, and the next host of the list
+    /// tried). The pool allows this much per host in the list. Wins over the URL's
+    /// `connect_timeout`.
     pub fn connect_timeout(mut self, t: Duration) -> Self {
         self.connect_timeout = Some(t);
         self

@@ -149,11 +149,25 @@ pub(crate) type DirectConnection = tokio_postgres::Connection<
 
 impl Connector {
     /// Opens one connection to the first server of the list that accepts one.
+    ///
+    /// Each server gets `connect_timeout` for the whole of it: the driver bounds only the
+    /// socket's connect with it, not the name lookup, the TLS handshake or the startup and
+    /// authentication exchange, so a server that accepts the connection and then never
+    /// answers would hold the caller forever (and the next server of the list would never
+    /// be tried).
     pub(crate) async fn open(&self) -> Result<(Client, DirectConnection), tokio_postgres::Error> {
+        let limit = self.base.get_connect_timeout().copied();
         let mut last_error = None;
         for target in self.order() {
             let config = self.config_for(target);
-            match config.connect(self.tls.clone()).await {
+            let attempt = config.connect(self.tls.clone());
+            let outcome = match limit {
+                Some(limit) => tokio::time::timeout(limit, attempt)
+                    .await
+                    .unwrap_or_else(|_| Err(tokio_postgres::Error::__private_api_timeout())),
+                None => attempt.await,
+            };
+            match outcome {
                 Ok(opened) => {
                     tracing::debug!(server = %target, "connected");
                     return Ok(opened);

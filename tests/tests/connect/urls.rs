@@ -117,3 +117,48 @@ async fn bad_input_is_a_typed_configuration_error_before_any_connection() {
         assert!(err.to_string().contains(expected), "{url}: {err}");
     }
 }
+
+/// A TCP port that accepts connections and never sends a byte (a server frozen after its
+/// accept, a proxy whose backend is gone); the connections stay open until the process ends.
+fn black_hole() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_host_that_accepts_and_never_answers_is_given_up_after_connect_timeout() {
+    let hole = black_hole();
+    let port = tls_server().cluster.port();
+    // The pool: the silent first host is given up after its second, and the next one
+    // serves (before, the driver bounded only the TCP connect, which succeeds here, and the
+    // startup waited until the pool's whole create budget was spent on the first host).
+    let url = format!(
+        "postgresql://postgres@127.0.0.1:{hole},127.0.0.1:{port}/postgres?connect_timeout=1&sslmode=disable"
+    );
+    let started = std::time::Instant::now();
+    assert_eq!(current_user(&url).await, "postgres");
+    let took = started.elapsed();
+    assert!(
+        took >= std::time::Duration::from_secs(1) && took < std::time::Duration::from_secs(10),
+        "{took:?}"
+    );
+    // A connection of its own (a listener's): a typed error after the timeout, not a hang.
+    let url = format!("postgresql://postgres@127.0.0.1:{hole}/postgres?connect_timeout=1");
+    let db = Database::builder(url).build().unwrap();
+    let started = std::time::Instant::now();
+    let err = tokio::time::timeout(std::time::Duration::from_secs(30), db.listener())
+        .await
+        .expect("the listener's connect hung")
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Connect { .. }), "{err:?}");
+    assert!(err.to_string().contains("timeout"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
