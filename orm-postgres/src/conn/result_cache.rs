@@ -46,7 +46,10 @@ impl Conn {
     }
 
     /// Tells other processes what statements outside a transaction wrote (best effort: a
-    /// failure is logged, and their caches rely on the time to live).
+    /// failure is logged, and their caches rely on the time to live). Bounded by the query
+    /// timeout like any statement: a server that answered the write and then stopped
+    /// answering gives the connection up (closed, with a cancel request) instead of holding
+    /// the caller, whose write did succeed.
     pub(super) async fn publish_unpublished(&self) {
         let Some(remote) = self.settings.cache.as_ref().and_then(|s| s.remote.as_ref()) else {
             return;
@@ -61,12 +64,21 @@ impl Conn {
         let Ok(obj) = self.obj() else { return };
         let publish = remote.publish(&written);
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        let sent = obj
-            .execute(
-                "SELECT pg_notify($1, $2)",
-                &[&publish.channel, &publish.payload],
-            )
-            .await;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
+            [&publish.channel, &publish.payload];
+        let send = obj.execute("SELECT pg_notify($1, $2)", &params);
+        let sent = match self.query_timeout {
+            Some(limit) => match tokio::time::timeout(limit, send).await {
+                Ok(sent) => sent,
+                Err(_) => {
+                    // Still in flight: the connection is discarded, not reused.
+                    let e = self.abandon(limit);
+                    tracing::warn!(error = %e, "result cache: cannot announce the tables written");
+                    return;
+                }
+            },
+            None => send.await,
+        };
         self.in_flight.fetch_sub(1, Ordering::AcqRel);
         if let Err(e) = sent {
             tracing::warn!(error = %e, "result cache: cannot announce the tables written");

@@ -13,6 +13,7 @@ mod listener;
 mod pgbouncer;
 mod pool;
 mod pool_metrics;
+mod publish;
 mod restarts;
 mod schema;
 mod shutdown;

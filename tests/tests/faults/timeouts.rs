@@ -14,7 +14,7 @@ use orm_testing::test_database;
 use crate::pid_of;
 
 /// Sends a signal to a server process.
-fn signal(pid: i32, sig: &str) {
+pub(crate) fn signal(pid: i32, sig: &str) {
     let ok = Command::new("kill")
         .args([sig, &pid.to_string()])
         .status()
