@@ -98,7 +98,7 @@ async fn a_server_that_freezes_before_the_announcement_does_not_hold_the_write()
         .builder()
         .max_connections(1)
         .query_timeout(Some(Duration::from_secs(1)))
-        .result_cache(ResultCache::new().notify_channel(&format!("{}_cache", t.name())))
+        .result_cache(ResultCache::new().notify_channel(format!("{}_cache", t.name())))
         .build()
         .unwrap();
     let pid = pid_of(&db).await;
