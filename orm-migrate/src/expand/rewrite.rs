@@ -4,7 +4,7 @@
 //! after a `.` (`t.col`, `schema.fn`), after `::` (a type) or right before `(` (a function) is
 //! not a column reference and stays.
 
-use orm_postgres::lex::{Kind, Region, is_ident_byte, regions};
+use orm_postgres::lex::{Kind, Region, is_ident_byte, quoted_name, regions};
 
 /// `expr` with every reference to `column` replaced by `with`, and how many there were.
 pub fn replace_column(expr: &str, column: &str, with: &str) -> (String, usize) {
@@ -46,8 +46,7 @@ fn references(expr: &str) -> Vec<(usize, usize, String)> {
     for (k, r) in regions.iter().enumerate() {
         match r.kind {
             Kind::QuotedIdent => {
-                let inner = &expr[r.start + 1..r.end.saturating_sub(1).max(r.start + 1)];
-                push(r.start, r.end, inner.replace("\"\"", "\""));
+                push(r.start, r.end, quoted_name(expr, r));
             }
             Kind::Code => {
                 let mut i = r.start;
@@ -123,5 +122,9 @@ mod tests {
         assert!(mentions("coalesce(name, 'x')", "name"));
         assert!(mentions("(name)::text", "name"));
         assert!(mentions("a + $1 + name", "name"));
+        // An unterminated quoted name (an edited revision header) runs to the end.
+        assert!(mentions("lower(\"é", "é"));
+        assert!(!mentions("lower(\"é", "x"));
+        assert_eq!(replace_column("\"名", "名", "n"), ("n".to_owned(), 1));
     }
 }

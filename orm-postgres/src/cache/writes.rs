@@ -70,8 +70,7 @@ fn tokens(sql: &str) -> Vec<Token> {
     for r in lex::regions(sql) {
         match r.kind {
             Kind::QuotedIdent => {
-                let inner = &sql[r.start + 1..r.end.saturating_sub(1).max(r.start + 1)];
-                out.push(Token::Quoted(inner.replace("\"\"", "\"")));
+                out.push(Token::Quoted(lex::quoted_name(sql, &r)));
             }
             Kind::Code => {
                 let mut i = r.start;
@@ -316,6 +315,14 @@ mod tests {
         ] {
             assert_eq!(names(sql), (vec![], false), "{sql}");
         }
+    }
+
+    #[test]
+    fn an_unterminated_quoted_name_is_read_to_the_end() {
+        // The server refuses these; reading them must not fail first (a multi-byte last
+        // character once cut the text inside it).
+        assert_eq!(names("UPDATE \"ü"), (vec!["ü".into()], false));
+        assert_eq!(names("SELECT \"名"), (vec![], false));
     }
 
     #[test]
