@@ -200,7 +200,8 @@ impl ToSql for BigNumeric {
         let (int, mut scale) = d.as_bigint_and_exponent();
         let (sign, magnitude) = int.into_parts();
         let mut digits = magnitude.to_radix_be(10);
-        let integer_digits = digits.len() as i64 - scale;
+        // A scale as low as `i64::MIN` (`1e9223372036854775807` parses) saturates.
+        let integer_digits = (digits.len() as i64).saturating_sub(scale);
         if integer_digits > MAX_INTEGER_DIGITS {
             return Err(format!(
                 "the number has {integer_digits} digits before the decimal point; NUMERIC holds at most {MAX_INTEGER_DIGITS}"
@@ -347,6 +348,17 @@ mod tests {
             .err()
             .expect("too large");
         assert!(e.to_string().contains("at most 131072"), "{e}");
+        // An exponent at the end of i64's range: an error, not an overflow.
+        for extreme in [
+            BigNumeric::Finite(BigDecimal::new(BigInt::from(7), i64::MIN)),
+            num("1e9223372036854775807"),
+        ] {
+            let e = extreme
+                .to_sql(&Type::NUMERIC, &mut out)
+                .err()
+                .expect("too large");
+            assert!(e.to_string().contains("at most 131072"), "{e}");
+        }
         let e = num("1e-20000")
             .to_sql(&Type::NUMERIC, &mut out)
             .err()

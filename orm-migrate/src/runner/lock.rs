@@ -61,7 +61,11 @@ impl Locked {
         // `on_replica()` handle: a run writes.
         let mut conn = db
             .on_primary()
-            .with_query_timeout(settings.statement_timeout.map(|t| t + CLIENT_GRACE))
+            .with_query_timeout(
+                settings
+                    .statement_timeout
+                    .map(|t| t.saturating_add(CLIENT_GRACE)),
+            )
             .connection()
             .await?;
         conn.close_on_drop();

@@ -128,6 +128,16 @@ async fn the_statement_timeout_cancels_a_long_statement() {
     assert!(tables(&t).await.is_empty());
 }
 
+/// The longest statement timeout is no timeout (the client's grace on top of it saturates).
+#[tokio::test]
+async fn the_longest_statement_timeout_runs_the_revisions() {
+    let t = test_database().await.expect("db");
+    let m = migrator(vec![rev(1, &[], "CREATE TABLE t1 (id int);", "")])
+        .statement_timeout(Some(Duration::MAX));
+    m.upgrade(&t, &Target::Head).await.expect("upgrade");
+    assert_eq!(tables(&t).await, ["t1"]);
+}
+
 #[tokio::test]
 async fn a_revision_outside_a_transaction_runs_statement_by_statement() {
     let t = test_database().await.expect("db");

@@ -134,7 +134,8 @@ impl Conn {
         let limit = self.query_timeout?;
         if !state.waiting {
             state.waiting = true;
-            let at = Instant::now() + limit;
+            // A limit past the clock's range (`Duration::MAX`) is no limit.
+            let at = Instant::now().checked_add(limit)?;
             match &mut state.deadline {
                 Some(deadline) => deadline.as_mut().reset(at),
                 None => state.deadline = Some(Box::pin(tokio::time::sleep_until(at))),

@@ -73,7 +73,8 @@ impl RetryPolicy {
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
         let jitter = exp.mul_f64(f64::from(nanos % 1000) / 2000.0);
-        exp + jitter
+        // Saturating: a policy of `Duration::MAX` ("no cap") waits as long as can be said.
+        exp.saturating_add(jitter)
     }
 }
 
@@ -93,6 +94,18 @@ mod tests {
             let d = p.delay(n);
             let base = Duration::from_millis(base);
             assert!(d >= base && d <= base + base / 2, "attempt {n}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn a_policy_without_a_cap_saturates_instead_of_overflowing() {
+        let p = RetryPolicy {
+            base_delay: Duration::MAX,
+            max_delay: Duration::MAX,
+            ..RetryPolicy::attempts(3)
+        };
+        for n in [1, 2, 30] {
+            assert_eq!(p.delay(n), Duration::MAX);
         }
     }
 }

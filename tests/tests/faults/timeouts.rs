@@ -191,6 +191,27 @@ async fn a_stream_from_a_frozen_backend_times_out_to_start_and_between_rows() {
     assert!(again.is_connection_lost(), "{again:?}");
 }
 
+/// A query timeout past the clock's range (`Duration::MAX`) is no limit, for a stream that
+/// waits between rows too (its deadline was once computed with an overflowing addition).
+#[tokio::test]
+async fn a_stream_with_the_longest_query_timeout_waits_between_rows() {
+    let t = test_database().await.expect("db");
+    let db = t.with_query_timeout(Some(Duration::MAX));
+    // Rows wider than the server's send buffer, one every 50 ms: the stream waits for each.
+    let rows: Vec<String> = db
+        .stream(query::<String>(
+            "SELECT g::text || repeat('x', 20000) FROM generate_series(1, 3) g \
+             WHERE pg_sleep(0.05) IS NOT NULL",
+        ))
+        .await
+        .expect("stream")
+        .try_collect()
+        .await
+        .expect("rows");
+    let heads: Vec<&str> = rows.iter().map(|r| &r[..1]).collect();
+    assert_eq!(heads, ["1", "2", "3"]);
+}
+
 #[tokio::test]
 async fn a_timeout_inside_a_transaction_loses_it_and_says_so() {
     let t = test_database().await.expect("db");
