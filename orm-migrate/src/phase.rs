@@ -8,6 +8,10 @@ use std::time::Duration;
 use crate::render::{ident, qualified};
 use crate::schema::QualifiedName;
 
+/// The longest pause a `backfill:` header may ask for between batches: a longer one is a
+/// typo, and a run that sleeps it would seem to hang.
+const MAX_PAUSE: Duration = Duration::from_secs(3600);
+
 /// The header keys of this module, in the order [`PhaseKeys::render`] writes them (after the
 /// revision's own keys).
 pub const KEYS: [&str; 5] = ["expand", "using", "reverse", "contract", "backfill"];
@@ -176,7 +180,7 @@ impl BackfillOptions {
         self.batch.is_none() && self.pause.is_none()
     }
 
-    /// Parses `batch N, pause D` (D as `250ms`, `1s`, `0`).
+    /// Parses `batch N, pause D` (D as `250ms`, `1s`, `0`; at most an hour).
     pub fn parse(value: &str) -> Result<BackfillOptions, String> {
         let bad = |why: &str| {
             format!(
@@ -199,9 +203,12 @@ impl BackfillOptions {
                     out.batch = Some(n);
                 }
                 "pause" if out.pause.is_none() => {
-                    out.pause = Some(parse_duration(arg).ok_or_else(|| {
-                        bad(&format!("`{arg}` is not a duration (250ms, 1s, 0)"))
-                    })?);
+                    let pause = parse_duration(arg)
+                        .ok_or_else(|| bad(&format!("`{arg}` is not a duration (250ms, 1s, 0)")))?;
+                    if pause > MAX_PAUSE {
+                        return Err(bad("a pause is at most 1h"));
+                    }
+                    out.pause = Some(pause);
                 }
                 _ => return Err(bad(&format!("`{part}` is not understood"))),
             }

@@ -472,6 +472,10 @@ fn header_keys_parse_and_are_checked() {
         ),
         ("-- backfill: pause 10", "`10` is not a duration"),
         (
+            "-- backfill: pause 18446744073709551615ms",
+            "a pause is at most 1h",
+        ),
+        (
             "-- expand: a.b -> c\n-- contract: 20260101000001",
             "not both",
         ),

@@ -214,7 +214,8 @@ async fn look_up(
         let requested: Vec<i32> = row.try_get(11)?;
         let array: u32 = row.try_get(12)?;
         for i in requested {
-            if let Some(slot) = usize::try_from(i - 1).ok().and_then(|i| wanted.get_mut(i)) {
+            let at = i.checked_sub(1).and_then(|i| usize::try_from(i).ok());
+            if let Some(slot) = at.and_then(|i| wanted.get_mut(i)) {
                 *slot = Some((oid, array));
             }
         }

@@ -369,6 +369,13 @@ fn array_literal(raw: &[u8]) -> Result<String, BoxError> {
         }
         dims.push(len);
     }
+    // Each element takes at least its 4-byte length: more elements than that (or an empty
+    // dimension, which PostgreSQL writes as no dimension) is no array, and writing its
+    // braces would take as long as its lengths claim.
+    let elements = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    if dims.contains(&0) || elements.is_none_or(|n| n > r.0.len() / 4) {
+        return Err("malformed array: more elements than its bytes hold".into());
+    }
     let mut out = String::with_capacity(raw.len() + 2);
     if dims.is_empty() {
         out.push_str("{}");

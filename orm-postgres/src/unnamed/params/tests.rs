@@ -242,6 +242,16 @@ fn malformed_arrays_are_errors_not_panics() {
         &[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 1][..],
         &[0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0][..],
         &[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0][..],
+        // Dimensions that claim 2^62 elements, or an empty one under a huge one, in 36 bytes:
+        // refused at once, not written brace by brace.
+        &[
+            0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 25, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 1, 0x7f, 0xff,
+            0xff, 0xff, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0x61,
+        ][..],
+        &[
+            0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 25, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 0,
+            0, 0, 1,
+        ][..],
     ] {
         assert!(array_literal(raw).is_err(), "{raw:?}");
     }
