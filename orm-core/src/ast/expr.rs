@@ -27,6 +27,11 @@ pub enum Node {
     Unary(UnaryOp, Box<Node>),
     /// A binary operator.
     Binary(BinOp, Box<Node>, Box<Node>),
+    /// `a AND b AND ...` or `a OR b OR ...` (`op` is [`BinOp::And`] or [`BinOp::Or`]): two
+    /// or more operands, kept in one list so that a long chain (`func::any` over thousands of
+    /// conditions, a filter added to in a loop) is one level deep, not one level per operand
+    /// (which overflowed the stack of whatever walked it).
+    Logic(BinOp, Vec<Node>),
     /// `expr = ANY(array)` or, negated, `expr <> ALL(array)`.
     InArray {
         /// The tested expression.
@@ -336,6 +341,7 @@ impl fmt::Debug for Node {
             Node::Param(p) => write!(f, "Param({p:?})"),
             Node::Unary(op, e) => f.debug_tuple("Unary").field(op).field(e).finish(),
             Node::Binary(op, l, r) => f.debug_tuple("Binary").field(op).field(l).field(r).finish(),
+            Node::Logic(op, operands) => f.debug_tuple("Logic").field(op).field(operands).finish(),
             Node::InArray {
                 expr,
                 array,
@@ -442,7 +448,9 @@ impl Node {
                 node(low);
                 node(high);
             }
-            Node::Func(_, args) | Node::Row(args) => args.iter_mut().for_each(node),
+            Node::Func(_, args) | Node::Row(args) | Node::Logic(_, args) => {
+                args.iter_mut().for_each(node)
+            }
             Node::Aggregate(a) => {
                 a.args.iter_mut().for_each(&mut node);
                 a.order_by.iter_mut().for_each(|o| node(&mut o.node));
@@ -496,14 +504,25 @@ impl Node {
                 visit(l);
                 visit(r);
             }
-            Node::Func(_, args) | Node::Row(args) => args.iter().for_each(visit),
+            Node::Func(_, args) | Node::Row(args) | Node::Logic(_, args) => {
+                args.iter().for_each(visit)
+            }
             _ => {}
         }
         n
     }
 
+    /// `left op right`; for `AND` and `OR`, a [`Node::Logic`] that `right` joins when `left`
+    /// is already one of the same operator (`a AND b`, then `AND c`: one list of three).
     pub(crate) fn binary(op: BinOp, left: Node, right: Node) -> Node {
-        Node::Binary(op, Box::new(left), Box::new(right))
+        match (op, left) {
+            (BinOp::And | BinOp::Or, Node::Logic(o, mut operands)) if o == op => {
+                operands.push(right);
+                Node::Logic(op, operands)
+            }
+            (BinOp::And | BinOp::Or, left) => Node::Logic(op, vec![left, right]),
+            (op, left) => Node::Binary(op, Box::new(left), Box::new(right)),
+        }
     }
 
     pub(crate) fn unary(op: UnaryOp, expr: Node) -> Node {

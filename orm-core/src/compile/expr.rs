@@ -10,6 +10,7 @@ fn is_compound(n: &Node) -> bool {
     matches!(
         n,
         Node::Binary(..)
+            | Node::Logic(..)
             | Node::Unary(..)
             | Node::InArray { .. }
             | Node::Between { .. }
@@ -93,7 +94,9 @@ pub(crate) fn write_node(w: &mut SqlWriter, n: &Node) {
         Node::Binary(op, l, r) => {
             // `a AND b AND c` rather than `(a AND b) AND c`: AND and OR are associative.
             match &**l {
-                Node::Binary(inner, ..) if inner == op && matches!(op, BinOp::And | BinOp::Or) => {
+                Node::Binary(inner, ..) | Node::Logic(inner, _)
+                    if inner == op && matches!(op, BinOp::And | BinOp::Or) =>
+                {
                     write_node(w, l)
                 }
                 _ => write_operand(w, l),
@@ -102,6 +105,23 @@ pub(crate) fn write_node(w: &mut SqlWriter, n: &Node) {
             w.push(op.as_sql());
             w.push(" ");
             write_operand(w, r);
+        }
+        Node::Logic(op, operands) => {
+            for (i, operand) in operands.iter().enumerate() {
+                if i > 0 {
+                    w.push(" ");
+                    w.push(op.as_sql());
+                    w.push(" ");
+                }
+                // As for `Binary`: the first operand's own chain of the same operator is not
+                // parenthesized (`a AND b AND c`).
+                match operand {
+                    Node::Binary(inner, ..) | Node::Logic(inner, _) if i == 0 && inner == op => {
+                        write_node(w, operand)
+                    }
+                    _ => write_operand(w, operand),
+                }
+            }
         }
         Node::InArray {
             expr,

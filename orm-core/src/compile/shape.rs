@@ -202,6 +202,11 @@ fn collect_node(n: &Node, params: &mut Vec<Param>) -> Option<()> {
             collect_node(l, params)?;
             collect_node(r, params)?;
         }
+        Node::Logic(_, operands) => {
+            for o in operands {
+                collect_node(o, params)?;
+            }
+        }
         _ => return None,
     }
     Some(())

@@ -71,6 +71,12 @@ pub(crate) fn guard_subtype_nulls(node: &mut Node, model: &'static Table) {
             guard_subtype_nulls(r, model);
             return;
         }
+        Node::Logic(_, operands) => {
+            for o in operands {
+                guard_subtype_nulls(o, model);
+            }
+            return;
+        }
         Node::Unary(UnaryOp::Not, e) => {
             guard_subtype_nulls(e, model);
             return;

@@ -227,6 +227,24 @@ impl KeyColumn<'_> {
                 }
                 _ => Ok(None),
             },
+            Node::Logic(BinOp::And, operands) => {
+                for o in operands {
+                    if let Some(v) = self.values_in(o)? {
+                        return Ok(Some(v));
+                    }
+                }
+                Ok(None)
+            }
+            Node::Logic(BinOp::Or, operands) => {
+                let mut all = Vec::new();
+                for o in operands {
+                    match self.values_in(o)? {
+                        Some(v) => all.extend(v),
+                        None => return Ok(None),
+                    }
+                }
+                Ok(Some(all))
+            }
             Node::Binary(BinOp::Eq | BinOp::IsNotDistinctFrom, l, r) => {
                 let value = match (&**l, &**r) {
                     (c, Node::Param(p)) | (Node::Param(p), c) if self.is(c) => p,

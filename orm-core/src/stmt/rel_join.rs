@@ -85,7 +85,7 @@ pub(crate) fn eq_cols(
         let eq = Node::Binary(BinOp::Eq, Box::new(col(lt, l)), Box::new(col(rt, r)));
         out = Some(match out {
             None => eq,
-            Some(prev) => Node::Binary(BinOp::And, Box::new(prev), Box::new(eq)),
+            Some(prev) => Node::binary(BinOp::And, prev, eq),
         });
     }
     out.unwrap_or(Node::Keyword("FALSE"))
@@ -143,7 +143,7 @@ pub fn exists_related(meta: &'static RelationMeta, condition: Option<Expr<bool>>
     };
     core.filter = Some(match condition {
         None => link,
-        Some(c) => Node::Binary(BinOp::And, Box::new(link), Box::new(c.into_node())),
+        Some(c) => Node::binary(BinOp::And, link, c.into_node()),
     });
     Expr::new(Node::Exists(Box::new(Query::from(core))))
 }
