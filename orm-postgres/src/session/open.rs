@@ -18,9 +18,12 @@ impl Database {
     }
 
     /// Runs `f` in a fresh session and commits; when the transaction fails with a
-    /// serialization failure (40001) or a deadlock (40P01), rolls back and runs it again in a
-    /// new session, up to `policy`'s attempts, waiting longer each time. Any other error is
-    /// returned at once.
+    /// serialization failure (40001), a deadlock (40P01) or a lost connection
+    /// ([`ConnectionLost`](crate::ErrorKind::ConnectionLost),
+    /// [`TransactionLost`](crate::ErrorKind::TransactionLost): nothing was committed), rolls
+    /// back and runs it again in a new session, up to `policy`'s attempts, waiting longer each
+    /// time. Any other error is returned at once, [`CommitUnknown`](crate::ErrorKind::CommitUnknown)
+    /// included (the commit may have happened).
     ///
     /// `f` may run several times: keep side effects outside the database out of it. It returns
     /// its `async` block as a [`Scoped`] future (`.scoped()`; see [`Database::transaction`]).

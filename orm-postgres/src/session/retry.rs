@@ -1,12 +1,13 @@
 //! [`RetryPolicy`]: how [`Database::retry`](crate::Database::retry) runs a session again after
-//! a serialization failure or a deadlock.
+//! a serialization failure, a deadlock or a lost connection.
 
 use std::time::Duration;
 
 use super::SessionOptions;
 use crate::Error;
 
-/// Only serialization failures and deadlocks, reported directly or through a pending rollback.
+/// Only serialization failures, deadlocks and lost connections (before any commit was sent),
+/// reported directly or through a pending rollback.
 pub(crate) fn is_retryable(e: &Error) -> bool {
     e.is_retryable() || matches!(e.sqlstate(), Some("40001" | "40P01"))
 }
