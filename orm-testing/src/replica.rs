@@ -2,10 +2,17 @@
 //! with `pg_basebackup -R`, a server stopped and started again on its port, a replica promoted.
 
 use std::fs;
+use std::time::Duration;
 
 use crate::cluster::server_options;
-use crate::output::{combined, read_from, tail};
+use crate::output::{combined, output_within, read_from, tail};
 use crate::{ClusterError, ClusterOptions, LocalCluster};
+
+/// The longest a server binary run here may take (`pg_ctl` waits at most 60 s by itself).
+const RUN_LIMIT: Duration = Duration::from_secs(300);
+
+/// The longest a server binary run here may take to connect to a server.
+const CONNECT_LIMIT: Duration = Duration::from_secs(10);
 
 impl LocalCluster {
     /// Starts a hot-standby streaming replica of this cluster in a new temporary directory, on a
@@ -84,16 +91,32 @@ impl LocalCluster {
         self.run("pg_ctl", &["-D", &data, "-w", "-t", "60", "promote"])
     }
 
-    /// Runs one of the server binaries to its end; an error with its output and the end of the
-    /// server log unless it succeeds.
+    /// Runs one of the server binaries to its end (at most [`RUN_LIMIT`], connecting within
+    /// [`CONNECT_LIMIT`]: `pg_basebackup` has no limit of its own, and a frozen primary would
+    /// hold it forever); an error with its output and the end of the server log unless it
+    /// succeeds.
     fn run(&self, program: &str, args: &[&str]) -> Result<(), ClusterError> {
         let log_start = fs::metadata(&self.log_file).map_or(0, |m| m.len());
-        let out = self.command(program).args(args).output().map_err(|e| {
+        let mut command = self.command(program);
+        command
+            .args(args)
+            .env("PGCONNECT_TIMEOUT", CONNECT_LIMIT.as_secs().to_string());
+        let out = output_within(&mut command, RUN_LIMIT).map_err(|e| {
             ClusterError::failed(
                 format!("cannot run {}", self.bin_dir.join(program).display()),
                 Some(Box::new(e)),
             )
         })?;
+        let Some(out) = out else {
+            return Err(ClusterError::failed(
+                format!(
+                    "`{program} {}` did not finish within {RUN_LIMIT:?}; stopped\n--- end of the server log ---\n{}",
+                    args.join(" "),
+                    tail(&read_from(&self.log_file, log_start))
+                ),
+                None,
+            ));
+        };
         if out.status.success() {
             return Ok(());
         }
