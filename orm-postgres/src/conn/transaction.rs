@@ -5,8 +5,36 @@ use super::Conn;
 use crate::driver_error::{from_pg, is_connection_error};
 use crate::{Error, ErrorKind, Result, StatementMode};
 
+/// Held across a `BEGIN`, `COMMIT` or `ROLLBACK`: if the future running it is dropped before it
+/// ends, the server's transaction state is unknown (the statement may have been sent), so the
+/// connection's next statement rolls back first. Without it, a held connection kept a
+/// transaction the server may have open: its next `begin` failed ("already open") and its
+/// writes ran in a transaction nobody would commit.
+struct Unsettled<'c>(Option<&'c Conn>);
+
+impl Unsettled<'_> {
+    fn settled(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Unsettled<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0 {
+            conn.defer_rollback();
+        }
+    }
+}
+
 impl Conn {
     pub(crate) async fn begin(&self, sql: &str) -> Result<()> {
+        let guard = Unsettled(Some(self));
+        let result = self.begin_now(sql).await;
+        guard.settled();
+        result
+    }
+
+    async fn begin_now(&self, sql: &str) -> Result<()> {
         self.settle().await?;
         if self.in_transaction() {
             return Err(Error::transaction_state("a transaction is already open"));
@@ -31,6 +59,13 @@ impl Conn {
     }
 
     pub(crate) async fn commit(&self) -> Result<()> {
+        let guard = Unsettled(Some(self));
+        let result = self.commit_now().await;
+        guard.settled();
+        result
+    }
+
+    async fn commit_now(&self) -> Result<()> {
         if self.tx().lost {
             return Err(ErrorKind::TransactionLost(
                 "the connection was lost earlier in this transaction; nothing was committed".into(),
@@ -89,6 +124,13 @@ impl Conn {
     }
 
     pub(crate) async fn rollback(&self) -> Result<()> {
+        let guard = Unsettled(Some(self));
+        let result = self.rollback_now().await;
+        guard.settled();
+        result
+    }
+
+    async fn rollback_now(&self) -> Result<()> {
         self.tx().pending_rollback = None;
         if self.tx().lost {
             // The server rolled it back when the session ended: nothing to send.

@@ -116,3 +116,73 @@ async fn a_transaction_dropped_at_every_await_point_is_all_or_nothing() {
         "the transaction completed within 200 polls"
     );
 }
+
+/// `BEGIN`, `COMMIT` and `ROLLBACK` on a held connection, each dropped after its first poll
+/// (the statement sent, its answer not read): the connection is not left in a transaction
+/// the server may have open. Its next `begin` works, and a write after it is committed on its
+/// own, not held in a transaction nobody commits.
+#[tokio::test]
+async fn begin_commit_and_rollback_dropped_mid_flight_leave_a_held_connection_clean() {
+    let t = test_database().await.expect("db");
+    t.batch_execute("CREATE TABLE held (n int NOT NULL)")
+        .await
+        .expect("schema");
+    let count = || async {
+        t.fetch_one(query::<i64>("SELECT count(*) FROM held"))
+            .await
+            .expect("count")
+    };
+    let insert = |n: i32| query::<()>("INSERT INTO held VALUES (:n)").bind("n", n);
+    let mut conn = t.connection().await.expect("connection");
+
+    // BEGIN dropped: the write that follows commits by itself.
+    let begin = PollN {
+        fut: Box::pin(conn.begin()),
+        left: 1,
+    };
+    assert!(begin.await.is_none(), "BEGIN answered in one poll");
+    conn.execute(insert(1)).await.expect("insert 1");
+    assert_eq!(
+        count().await,
+        1,
+        "the write after a dropped BEGIN is not committed"
+    );
+
+    // COMMIT dropped: a new transaction begins, and the write after it commits by itself.
+    let tx = conn.begin().await.expect("begin");
+    tx.execute(insert(2)).await.expect("insert 2");
+    let commit = PollN {
+        fut: Box::pin(tx.commit()),
+        left: 1,
+    };
+    assert!(commit.await.is_none(), "COMMIT answered in one poll");
+    let tx = conn.begin().await.expect("begin after a dropped COMMIT");
+    tx.rollback().await.expect("rollback");
+    conn.execute(insert(3)).await.expect("insert 3");
+    let after_commit = count().await;
+    assert!(
+        after_commit == 2 || after_commit == 3,
+        "{after_commit} rows: insert 3 is held in a transaction"
+    );
+
+    // ROLLBACK dropped: the same.
+    let tx = conn.begin().await.expect("begin");
+    tx.execute(insert(4)).await.expect("insert 4");
+    let rollback = PollN {
+        fut: Box::pin(tx.rollback()),
+        left: 1,
+    };
+    assert!(rollback.await.is_none(), "ROLLBACK answered in one poll");
+    conn.begin()
+        .await
+        .expect("begin after a dropped ROLLBACK")
+        .rollback()
+        .await
+        .expect("rollback");
+    conn.execute(insert(5)).await.expect("insert 5");
+    assert_eq!(
+        count().await,
+        after_commit + 1,
+        "insert 4 rolled back, 5 committed"
+    );
+}
