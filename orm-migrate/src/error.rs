@@ -143,6 +143,21 @@ pub enum MigrateError {
         /// The server process holding the lock, when it could be found.
         holder: Option<i32>,
     },
+    /// The server stopped answering while a run waited on it: a connection of its own, opened
+    /// every [`server_probe`](crate::Migrator::server_probe) interval while the run waits,
+    /// got no answer. The run's connection is closed; the server rolls back the revision in
+    /// progress when it sees that (a revision outside a transaction keeps the statements
+    /// that completed).
+    #[error(
+        "the server stopped answering while the migration waited on it (checked after {waited:?}): {source}; \
+         the run's connection is closed, and the revision in progress was not recorded"
+    )]
+    Unresponsive {
+        /// How long the run had been going when the check failed.
+        waited: std::time::Duration,
+        /// Why the check failed (a timeout opening the connection or for its answer).
+        source: orm_postgres::Error,
+    },
     /// Offline SQL was asked for a range with a revision that runs a Rust function, which
     /// only a live run can do.
     #[error(

@@ -79,6 +79,7 @@ mod offline;
 mod report;
 mod steps;
 mod table;
+mod watchdog;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -134,6 +135,7 @@ pub struct Migrator {
     lint: bool,
     lint_models: Option<crate::schema::Schema>,
     backfill: BackfillOptions,
+    server_probe: Option<Duration>,
 }
 
 impl std::fmt::Debug for Migrator {
@@ -148,6 +150,7 @@ impl std::fmt::Debug for Migrator {
             .field("functions", &self.functions.keys().collect::<Vec<_>>())
             .field("lint", &self.lint)
             .field("backfill", &self.backfill)
+            .field("server_probe", &self.server_probe)
             .finish()
     }
 }
@@ -167,6 +170,7 @@ impl Migrator {
             lint: true,
             lint_models: None,
             backfill: BackfillOptions::default(),
+            server_probe: Some(watchdog::DEFAULT_PROBE),
         }
     }
 
@@ -201,6 +205,18 @@ impl Migrator {
     /// the database's or the pool's own setting.
     pub fn statement_timeout(mut self, t: Option<Duration>) -> Self {
         self.statement_timeout = t;
+        self
+    }
+
+    /// While a run waits on the server, how often it checks, on a connection of its own
+    /// ([`Database::ping`]), that the server still answers: the run's statements have no
+    /// client-side limit unless [`statement_timeout`](Self::statement_timeout) is set, so a
+    /// server that stopped answering (frozen, or cut off by the network) would otherwise hold
+    /// the run forever. A server that does not answer ends the run with
+    /// [`MigrateError::Unresponsive`]; one that is only busy (a long index build) answers,
+    /// and the run goes on. `None` never checks. Default: 30 s.
+    pub fn server_probe(mut self, every: Option<Duration>) -> Self {
+        self.server_probe = every;
         self
     }
 
@@ -369,12 +385,15 @@ impl Migrator {
             }
         }
         let table = self.table()?;
-        let mut locked =
-            Locked::acquire(db, &table, self.settings(), self.progress.as_ref()).await?;
-        let result = self
-            .run_locked(&mut locked, &table, target, Direction::Up)
-            .await;
-        locked.release(result).await
+        watchdog::watched(db, self.server_probe, async {
+            let mut locked =
+                Locked::acquire(db, &table, self.settings(), self.progress.as_ref()).await?;
+            let result = self
+                .run_locked(&mut locked, &table, target, Direction::Up)
+                .await;
+            locked.release(result).await
+        })
+        .await
     }
 
     /// Applies every revision: [`upgrade`](Self::upgrade) to [`Target::Heads`]. What a service
@@ -389,12 +408,15 @@ impl Migrator {
     /// [`MigrateError::Step`], leaving the database at the revision before it.
     pub async fn downgrade(&self, db: &Database, target: &Target) -> Result<Vec<StepReport>> {
         let table = self.table()?;
-        let mut locked =
-            Locked::acquire(db, &table, self.settings(), self.progress.as_ref()).await?;
-        let result = self
-            .run_locked(&mut locked, &table, target, Direction::Down)
-            .await;
-        locked.release(result).await
+        watchdog::watched(db, self.server_probe, async {
+            let mut locked =
+                Locked::acquire(db, &table, self.settings(), self.progress.as_ref()).await?;
+            let result = self
+                .run_locked(&mut locked, &table, target, Direction::Down)
+                .await;
+            locked.release(result).await
+        })
+        .await
     }
 
     async fn run_locked(
@@ -506,10 +528,13 @@ impl Migrator {
     /// lock.
     pub async fn stamp(&self, db: &Database, target: &Target) -> Result<StampReport> {
         let table = self.table()?;
-        let mut locked =
-            Locked::acquire(db, &table, self.settings(), self.progress.as_ref()).await?;
-        let result = self.stamp_locked(&mut locked, &table, target).await;
-        locked.release(result).await
+        watchdog::watched(db, self.server_probe, async {
+            let mut locked =
+                Locked::acquire(db, &table, self.settings(), self.progress.as_ref()).await?;
+            let result = self.stamp_locked(&mut locked, &table, target).await;
+            locked.release(result).await
+        })
+        .await
     }
 
     async fn stamp_locked(

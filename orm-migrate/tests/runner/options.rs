@@ -211,3 +211,54 @@ async fn a_revision_outside_a_transaction_runs_statement_by_statement() {
         .expect("count");
     assert_eq!(n, 0);
 }
+
+/// A run waiting on a long revision checks that the server still answers: a busy server
+/// does, and the run completes; a frozen one does not, and the run ends with `Unresponsive`
+/// within the check's limits instead of waiting forever (the run's statements have no
+/// client-side limit without a statement_timeout). On a cluster of its own, which it freezes.
+#[tokio::test]
+async fn a_server_that_stops_answering_ends_the_run_and_a_busy_one_does_not() {
+    let cluster = orm_testing::LocalCluster::start().expect("a cluster of its own");
+    let db = Database::builder(cluster.url("postgres"))
+        .connect_timeout(Duration::from_secs(1))
+        .query_timeout(Some(Duration::from_secs(2)))
+        .connect()
+        .await
+        .expect("connect");
+    let probe = Some(Duration::from_millis(100));
+    let busy = rev(1, &[], "CREATE TABLE t1 (id int); SELECT pg_sleep(1);", "");
+    migrator(vec![busy.clone()])
+        .server_probe(probe)
+        .upgrade(&db, &Target::Head)
+        .await
+        .expect("a busy server answers its checks");
+
+    let long = rev(2, &[1], "CREATE TABLE t2 (id int); SELECT pg_sleep(3);", "");
+    let m = migrator(vec![busy, long]).server_probe(probe);
+    let started = Instant::now();
+    // Bounded here too, so that a run that never ends fails this test instead of hanging it.
+    let run = tokio::time::timeout(Duration::from_secs(30), m.upgrade(&db, &Target::Head));
+    let (result, frozen) = tokio::join!(run, async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        cluster.freeze().expect("freeze")
+    });
+    let took = started.elapsed();
+    let e = result
+        .expect("the run waited on the frozen server for 30 s")
+        .expect_err("a frozen server");
+    assert!(matches!(e, MigrateError::Unresponsive { .. }), "{e}");
+    assert!(e.to_string().contains("stopped answering"), "{e}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    drop(frozen);
+
+    // Thawed: the server saw the run's connection closed and rolled revision 2 back.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let tables = tables(&db).await;
+        if tables == ["t1"] && applied_ids(&db).await == [id(1)] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "left behind: {tables:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

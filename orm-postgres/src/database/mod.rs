@@ -21,6 +21,7 @@ mod builder;
 mod connection;
 mod connector;
 mod own_writes;
+mod ping;
 mod replicas;
 mod schema;
 mod transactions;

@@ -161,4 +161,14 @@ async fn a_host_that_accepts_and_never_answers_is_given_up_after_connect_timeout
     assert!(matches!(err.kind(), ErrorKind::Connect { .. }), "{err:?}");
     assert!(err.to_string().contains("timeout"), "{err}");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // `ping` too: an error after the timeout; against the real server, an answer.
+    let err = db.ping().await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Connect { .. }), "{err:?}");
+    let url = format!("postgresql://postgres@127.0.0.1:{port}/postgres?sslmode=disable");
+    let db = Database::builder(url).max_connections(1).build().unwrap();
+    let conn = db.connection().await.unwrap();
+    // Outside the pool: the only connection held, ping still answers.
+    let took = db.ping().await.expect("ping");
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    drop(conn);
 }
