@@ -369,12 +369,17 @@ fn array_literal(raw: &[u8]) -> Result<String, BoxError> {
         }
         dims.push(len);
     }
-    // Each element takes at least its 4-byte length: more elements than that (or an empty
-    // dimension, which PostgreSQL writes as no dimension) is no array, and writing its
-    // braces would take as long as its lengths claim.
-    let elements = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-    if dims.contains(&0) || elements.is_none_or(|n| n > r.0.len() / 4) {
-        return Err("malformed array: more elements than its bytes hold".into());
+    // Each element takes at least its 4-byte length: more elements than that, or more
+    // sub-arrays at any depth (`[2^31, 0]` holds no element but would be written as 2^31
+    // pairs of braces), is no array, and writing it would take as long as its lengths claim.
+    // An empty array may have one dimension of length 0 (as the driver encodes `Vec::new()`).
+    let limit = r.0.len() / 4;
+    let mut count = 1usize;
+    for &d in &dims {
+        count = count.saturating_mul(d);
+        if count > limit {
+            return Err("malformed array: more elements than its bytes hold".into());
+        }
     }
     let mut out = String::with_capacity(raw.len() + 2);
     if dims.is_empty() {
