@@ -384,14 +384,8 @@ impl Migrator {
                 return Err(MigrateError::Lint(Box::new(report)));
             }
         }
-        let table = self.table()?;
-        watchdog::watched(db, self.server_probe, async {
-            let mut locked =
-                Locked::acquire(db, &table, self.settings(), self.progress.as_ref()).await?;
-            let result = self
-                .run_locked(&mut locked, &table, target, Direction::Up)
-                .await;
-            locked.release(result).await
+        self.under_lock(db, async |locked, table| {
+            self.run_locked(locked, table, target, Direction::Up).await
         })
         .await
     }
@@ -407,13 +401,26 @@ impl Migrator {
     /// removal of its version row. A down script that raises (an irreversible step) fails as
     /// [`MigrateError::Step`], leaving the database at the revision before it.
     pub async fn downgrade(&self, db: &Database, target: &Target) -> Result<Vec<StepReport>> {
+        self.under_lock(db, async |locked, table| {
+            self.run_locked(locked, table, target, Direction::Down)
+                .await
+        })
+        .await
+    }
+
+    /// One run: the migration lock taken on a connection of its own (the version table
+    /// created if missing), `body` run under it, the lock released; the server watched while
+    /// the run waits on it (see [`server_probe`](Self::server_probe)).
+    async fn under_lock<T>(
+        &self,
+        db: &Database,
+        body: impl AsyncFnOnce(&mut Locked, &VersionTable) -> Result<T>,
+    ) -> Result<T> {
         let table = self.table()?;
         watchdog::watched(db, self.server_probe, async {
             let mut locked =
                 Locked::acquire(db, &table, self.settings(), self.progress.as_ref()).await?;
-            let result = self
-                .run_locked(&mut locked, &table, target, Direction::Down)
-                .await;
+            let result = body(&mut locked, &table).await;
             locked.release(result).await
         })
         .await
@@ -527,12 +534,8 @@ impl Migrator {
     /// left gets its file's checksum, which repairs edited ones. One transaction, under the
     /// lock.
     pub async fn stamp(&self, db: &Database, target: &Target) -> Result<StampReport> {
-        let table = self.table()?;
-        watchdog::watched(db, self.server_probe, async {
-            let mut locked =
-                Locked::acquire(db, &table, self.settings(), self.progress.as_ref()).await?;
-            let result = self.stamp_locked(&mut locked, &table, target).await;
-            locked.release(result).await
+        self.under_lock(db, async |locked, table| {
+            self.stamp_locked(locked, table, target).await
         })
         .await
     }

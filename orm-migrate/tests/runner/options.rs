@@ -262,3 +262,16 @@ async fn a_server_that_stops_answering_ends_the_run_and_a_busy_one_does_not() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A run's future is `Send`: a service may run it in `tokio::spawn`.
+#[test]
+fn runs_are_send() {
+    fn send<T: Send>(_: T) {}
+    let db = Database::builder("postgres://u@localhost/none")
+        .build()
+        .expect("built");
+    let m = migrator(chain());
+    send(m.upgrade(&db, &Target::Head));
+    send(m.downgrade(&db, &Target::Base));
+    send(m.stamp(&db, &Target::Head));
+}
