@@ -2,7 +2,9 @@
 
 use orm_core::driver::FlushJob;
 
-use super::{Session, failure};
+use std::sync::Arc;
+
+use super::{Nested, Session, failure};
 use crate::conn::Conn;
 use crate::{Error, Result};
 
@@ -47,9 +49,10 @@ impl Session {
             if !self.uow.has_changes() {
                 return Ok(());
             }
-            self.in_flush = true;
+            self.interrupted =
+                Some("a flush was cancelled before it finished: its statements may have run");
             let outcome = self.flush_round().await;
-            self.in_flush = false;
+            self.interrupted = None;
             match outcome {
                 Ok(false) => return Ok(()),
                 Ok(true) => continue,
@@ -127,9 +130,11 @@ impl Session {
             self.nested.clear();
             // If this future is dropped during COMMIT, nobody knows whether it committed: the
             // session then refuses work until a rollback.
-            self.in_flush = true;
+            self.interrupted = Some(
+                "a commit was cancelled while COMMIT was in flight: it may have committed or not",
+            );
             let outcome = tx.commit().await;
-            self.in_flush = false;
+            self.interrupted = None;
             if let Err(e) = outcome {
                 // The transaction is over either way (rolled back, or unknown). An object a
                 // guard holds cannot be restored now: the unit of work remembers it and the
@@ -154,16 +159,20 @@ impl Session {
     /// done: drop the guard and roll back again.
     pub async fn rollback(&mut self) -> Result<()> {
         self.uow.check_rollback()?;
-        self.in_flush = false;
+        self.interrupted = None;
         self.failed = None;
         self.nested.clear();
-        let result = match self.tx.take() {
-            Some(tx) => tx.rollback().await,
-            None => Ok(()),
-        };
+        let tx = self.tx.take();
+        // The objects are restored before ROLLBACK is sent: the transaction is taken, so the
+        // server rolls it back even if this future is dropped mid-ROLLBACK (its connection is
+        // closed then), and the session must not be left thinking its objects were written.
         // A guard taken meanwhile (by another thread) leaves objects to restore: the session
         // then refuses work until the next rollback, which restores them.
         let restored = self.uow.rolled_back();
+        let result = match tx {
+            Some(tx) => tx.rollback().await,
+            None => Ok(()),
+        };
         result.map_err(|e| self.named(e)).and(restored)
     }
 
@@ -178,7 +187,11 @@ impl Session {
             Err(e) => return Err(self.fail(e)),
         };
         let token = self.uow.begin_savepoint();
-        self.nested.push((name, token));
+        self.nested.push(Nested {
+            name,
+            token,
+            scope: None,
+        });
         Ok(())
     }
 
@@ -186,14 +199,23 @@ impl Session {
     pub async fn commit_nested(&mut self) -> Result<()> {
         self.check()?;
         self.flush_as("commit_nested").await?;
-        let Some((name, token)) = self.nested.pop() else {
+        let Some(name) = self.nested.last().map(|n| n.name.clone()) else {
             return Err(Error::transaction_state("no nested transaction to commit"));
         };
+        // Popped only once released: dropped mid-RELEASE, the savepoint may be gone or not.
+        self.interrupted = Some(
+            "a savepoint's release was cancelled before it finished: the savepoint may be gone",
+        );
         let conn = self.tx().await?.conn();
-        if let Err(e) = conn.release_savepoint(&name).await {
+        let released = conn.release_savepoint(&name).await;
+        self.interrupted = None;
+        if let Err(e) = released {
+            self.nested.pop();
             return Err(self.fail(e));
         }
-        self.uow.release_savepoint(token);
+        if let Some(n) = self.nested.pop() {
+            self.uow.release_savepoint(n.token);
+        }
         Ok(())
     }
 
@@ -205,26 +227,25 @@ impl Session {
     /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) (operation `rollback_nested`), with
     /// nothing done: drop the guard and call it again.
     pub async fn rollback_nested(&mut self) -> Result<()> {
-        let Some((_, token)) = self.nested.last() else {
+        let Some(last) = self.nested.last() else {
             return Err(Error::transaction_state(
                 "no nested transaction to roll back",
             ));
         };
-        self.uow.check_rollback_savepoint(*token)?;
-        let Some((name, token)) = self.nested.pop() else {
-            return Err(Error::transaction_state(
-                "no nested transaction to roll back",
-            ));
-        };
-        self.in_flush = false;
+        let (name, token) = (last.name.clone(), last.token);
+        self.uow.check_rollback_savepoint(token)?;
+        // A flush cancelled inside the savepoint is undone with it; but dropped mid-ROLLBACK
+        // TO, the savepoint may be gone or not, and the session then needs a full rollback.
+        self.interrupted = Some(
+            "a savepoint's rollback was cancelled before it finished: the savepoint may be gone",
+        );
         let conn = self.tx().await?.conn();
         let r = conn.rollback_savepoint(&name).await;
-        if let Err(e) = self.uow.rollback_savepoint(token) {
-            // A guard taken meanwhile (by another thread): the objects left are restored by
-            // the next call, which rolls back to the same savepoint again (it still exists).
-            self.nested.push((name, token));
-            return Err(e);
-        }
+        self.interrupted = None;
+        // A guard taken meanwhile (by another thread): the objects left are restored by the
+        // next call, which rolls back to the same savepoint again (it still exists).
+        self.uow.rollback_savepoint(token)?;
+        self.nested.pop();
         match r {
             Ok(()) => {
                 self.failed = None;
@@ -243,6 +264,12 @@ impl Session {
         F: for<'c> FnOnce(&'c mut Session) -> crate::Scoped<'a, 'c, Result<T>> + 'a,
     {
         self.begin_nested().await?;
+        // Alive as long as this future: dropped inside `f`, the savepoint is left open with
+        // half the block run, and the session's next call requires a rollback.
+        let alive = Arc::new(());
+        if let Some(n) = self.nested.last_mut() {
+            n.scope = Some(Arc::downgrade(&alive));
+        }
         match f(self).await {
             Ok(v) => {
                 self.commit_nested().await?;

@@ -95,16 +95,34 @@ pub struct Session {
     options: SessionOptions,
     tx: Option<Transaction<'static>>,
     uow: UnitOfWork,
-    nested: Vec<(String, SavepointToken)>,
+    nested: Vec<Nested>,
     /// The error that requires a rollback: its text and its server error.
     failed: Option<(String, Option<crate::DbError>)>,
-    in_flush: bool,
+    /// What is in progress whose future, dropped before it ends, leaves the transaction in a
+    /// state nobody knows (statements sent, their outcome unread): the next call then requires
+    /// a rollback, with this as its reason.
+    interrupted: Option<&'static str>,
     before_flush: Vec<BeforeFlush>,
     after_commit: Vec<AfterCommit>,
     /// The global criteria of its statements (see `criteria.rs`).
     criteria: Arc<Criteria>,
     /// The shard it runs on, on a sharded database: its errors name it.
     shard: Option<Arc<str>>,
+}
+
+/// An open savepoint of the session: its name, its frame in the unit of work, and, for one
+/// [`Session::nested`] opened, whether that block's future is still alive.
+struct Nested {
+    name: String,
+    token: SavepointToken,
+    scope: Option<std::sync::Weak<()>>,
+}
+
+impl Nested {
+    /// Its `nested` block's future was dropped before it released or rolled it back.
+    fn abandoned(&self) -> bool {
+        self.scope.as_ref().is_some_and(|w| w.strong_count() == 0)
+    }
 }
 
 impl std::fmt::Debug for Session {
@@ -132,7 +150,7 @@ impl Session {
             uow,
             nested: Vec::new(),
             failed: None,
-            in_flush: false,
+            interrupted: None,
             before_flush: Vec::new(),
             after_commit: Vec::new(),
             criteria: db.shared_criteria(),
@@ -161,11 +179,16 @@ impl Session {
     }
 
     fn check(&mut self) -> Result<()> {
-        if self.in_flush {
-            // A flush future was dropped before it finished: its statements may have run.
-            self.in_flush = false;
+        if let Some(what) = self.interrupted.take() {
+            // A future was dropped before it finished: its statements may have run.
+            self.failed = Some((what.into(), None));
+        }
+        if self.failed.is_none() && self.nested.iter().any(Nested::abandoned) {
+            // A `nested` block's future was dropped: half of it may have run.
             self.failed = Some((
-                "a flush or commit was cancelled before it finished".into(),
+                "a nested block (Session::nested) was cancelled before it finished: half of it \
+                 may have run"
+                    .into(),
                 None,
             ));
         }
@@ -232,7 +255,10 @@ impl Session {
 
     /// Whether the session refuses work until a rollback.
     pub fn is_pending_rollback(&self) -> bool {
-        self.failed.is_some() || self.in_flush || self.uow.needs_rollback()
+        self.failed.is_some()
+            || self.interrupted.is_some()
+            || self.nested.iter().any(Nested::abandoned)
+            || self.uow.needs_rollback()
     }
 
     /// Turns autoflush on or off.

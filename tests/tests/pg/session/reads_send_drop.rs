@@ -75,3 +75,95 @@ async fn a_cancelled_flush_requires_a_rollback() {
         "all or nothing"
     );
 }
+
+/// Polls `fut` once (so it sends what it sends first) and drops it; whether it was waiting.
+async fn poll_once<F: std::future::Future>(fut: F) -> bool {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx).is_pending())).await
+}
+
+/// A rollback dropped while ROLLBACK is at the server has still restored the objects: the
+/// transaction is gone on the server (its connection is closed), and the session does not
+/// keep thinking what it inserted there exists.
+#[tokio::test]
+async fn a_rollback_dropped_mid_flight_has_restored_the_objects() {
+    let t = setup().await;
+    let mut s = t.session();
+    let a = s.add(User::named("rb_a"));
+    s.flush().await.unwrap();
+    assert_eq!(a.status(), Status::Persistent);
+    assert!(
+        poll_once(s.rollback()).await,
+        "ROLLBACK waits on the server"
+    );
+    assert_eq!(
+        a.status(),
+        Status::Detached,
+        "added in the rolled-back transaction"
+    );
+    assert!(!s.is_pending_rollback());
+    s.add(User::named("rb_b"));
+    s.commit().await.unwrap();
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM s_user WHERE name LIKE 'rb_%'").await,
+        1
+    );
+}
+
+/// A savepoint's rollback or release dropped at the server leaves the savepoint in a state
+/// nobody knows: the session requires a rollback instead of committing (or popping) on a
+/// guess.
+#[tokio::test]
+async fn a_savepoint_rollback_or_release_dropped_mid_flight_requires_a_rollback() {
+    let t = setup().await;
+    for release in [false, true] {
+        let mut s = t.session();
+        s.begin_nested().await.unwrap();
+        s.add(User::named("sp_a"));
+        s.flush().await.unwrap();
+        let waited = if release {
+            poll_once(s.commit_nested()).await
+        } else {
+            poll_once(s.rollback_nested()).await
+        };
+        assert!(waited, "the savepoint statement waits on the server");
+        let err = s.commit().await.unwrap_err();
+        assert!(err.is_pending_rollback(), "{err}");
+        assert!(err.to_string().contains("savepoint"), "{err}");
+        s.rollback().await.unwrap();
+        assert_eq!(
+            count(&t, "SELECT count(*) FROM s_user WHERE name = 'sp_a'").await,
+            0
+        );
+    }
+}
+
+/// A `nested` block whose future is dropped half-way (a timeout around it) leaves its
+/// savepoint open with half the block run: the session requires a rollback instead of
+/// committing that half.
+#[tokio::test]
+async fn a_nested_block_dropped_half_way_requires_a_rollback() {
+    let t = setup().await;
+    let mut s = t.session();
+    let block = s.nested(|s| {
+        async move {
+            s.add(User::named("nb_a"));
+            s.flush().await?;
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            s.add(User::named("nb_b"));
+            Ok(())
+        }
+        .scoped()
+    });
+    let timed_out = tokio::time::timeout(std::time::Duration::from_millis(300), block).await;
+    assert!(timed_out.is_err(), "the block was still sleeping");
+    let err = s.commit().await.unwrap_err();
+    assert!(err.is_pending_rollback(), "{err}");
+    assert!(err.to_string().contains("nested block"), "{err}");
+    s.rollback().await.unwrap();
+    s.commit().await.unwrap();
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM s_user WHERE name LIKE 'nb_%'").await,
+        0
+    );
+}
