@@ -92,6 +92,25 @@ pub(crate) fn each_element(
     Ok(())
 }
 
+/// The check of a `TIME` value for a Rust time of day: PostgreSQL's `TIME` holds `24:00:00`,
+/// which chrono's `NaiveTime` and the time crate's `Time` cannot (their decoders would wrap it
+/// to midnight, a different value).
+pub(crate) fn check_time_of_day(raw: &[u8], rust_type: &'static str) -> Result<(), BoxError> {
+    const DAY_MICROS: i64 = 86_400_000_000;
+    let Ok(bytes) = <[u8; 8]>::try_from(raw) else {
+        return Ok(());
+    };
+    if i64::from_be_bytes(bytes) < DAY_MICROS {
+        return Ok(());
+    }
+    Err(Box::new(ValueOutOfRange::new(
+        "time",
+        "24:00:00",
+        rust_type,
+        "it ends at 23:59:59.999999, and would read 24:00:00 as midnight of the same day",
+    )))
+}
+
 /// The check of an array of `T`: `T`'s check on each element, and a `NULL` element that `T`
 /// cannot hold named (read the column as `Vec<Option<T>>`).
 pub(crate) fn check_elements<T: SqlType>(ty: &Type, raw: &[u8]) -> Result<(), BoxError> {

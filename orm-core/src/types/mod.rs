@@ -432,7 +432,17 @@ impl SqlType for Vec<u8> {
 impl ArrayElement for Vec<u8> {}
 
 #[cfg(feature = "chrono")]
-sql_types! { chrono::NaiveTime => Time }
+impl SqlType for chrono::NaiveTime {
+    type Base = chrono::NaiveTime;
+    const COLUMN_TYPE: ColumnType = ColumnType::Time;
+    clone_from_any!();
+    const DECODE_CHECK: bool = true;
+    fn decode_check(_: &Type, raw: &[u8]) -> Result<(), BoxError> {
+        check::check_time_of_day(raw, "chrono::NaiveTime")
+    }
+}
+#[cfg(feature = "chrono")]
+impl ArrayElement for chrono::NaiveTime {}
 
 /// Dates and timestamps explain a failed decode: an infinity (read it as
 /// [`MaybeInfinite`]) or a value past chrono's years, with the value.

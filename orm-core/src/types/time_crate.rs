@@ -59,9 +59,24 @@ macro_rules! time_types {
     )*};
 }
 
+impl SqlType for Time {
+    type Base = Time;
+    const COLUMN_TYPE: ColumnType = ColumnType::Time;
+    fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
+        value.downcast_ref::<Self>().copied()
+    }
+    const DECODE_CHECK: bool = true;
+    fn decode_check(_: &Type, raw: &[u8]) -> Result<(), BoxError> {
+        super::check::check_time_of_day(raw, "time::Time")
+    }
+}
+impl ArrayElement for Time {}
+impl<B: SqlType> Retype<B> for Time {
+    type Output = B;
+}
+
 time_types! {
     Date => Date, "date", "time::Date";
-    Time => Time, "time", "time::Time";
     PrimitiveDateTime => Timestamp, "timestamp", "time::PrimitiveDateTime";
     OffsetDateTime => Timestamptz, "timestamptz", "time::OffsetDateTime";
 }

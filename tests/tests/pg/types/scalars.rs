@@ -120,6 +120,27 @@ async fn extremes_round_trip() {
     assert_eq!(total, Some(Money(i64::MAX)));
 }
 
+/// chrono's `NaiveTime` ends at 23:59:59.999999 too: `TIME '24:00:00'` is a typed error, not
+/// midnight; the last microsecond before it reads exactly.
+#[tokio::test]
+async fn twenty_four_hundred_is_out_of_range_for_chrono_too() {
+    let t = test_database().await.unwrap();
+    let err = t
+        .fetch_one(query::<chrono::NaiveTime>("SELECT TIME '24:00:00'"))
+        .await
+        .unwrap_err();
+    let out = err.value_out_of_range().expect("value out of range");
+    assert!(out.to_string().contains("24:00:00"), "{out}");
+    let last = t
+        .fetch_one(query::<chrono::NaiveTime>("SELECT TIME '23:59:59.999999'"))
+        .await
+        .unwrap();
+    assert_eq!(
+        last,
+        chrono::NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).unwrap()
+    );
+}
+
 #[tokio::test]
 async fn what_the_time_crate_cannot_hold_is_a_decode_error() {
     let t = setup().await;
@@ -128,6 +149,8 @@ async fn what_the_time_crate_cannot_hold_is_a_decode_error() {
         ("day = 'infinity'", "day"),
         ("local = '-infinity'", "local"),
         ("day = '10000-01-01'", "day"),
+        // TIME holds 24:00:00, which the crate's Time would read as midnight.
+        ("at = '24:00:00'", "at"),
     ] {
         t.batch_execute(&format!("UPDATE ledger SET {set}"))
             .await
@@ -137,7 +160,11 @@ async fn what_the_time_crate_cannot_hold_is_a_decode_error() {
             ErrorKind::Decode { column: c, .. } => assert_eq!(c.as_str(), column, "{set}"),
             other => panic!("{set}: expected a decode error, got {other:?}"),
         }
-        t.batch_execute("UPDATE ledger SET day = '2000-01-01', local = '2000-01-01'")
+        assert!(
+            err.value_out_of_range().is_some() || set != "at = '24:00:00'",
+            "{err:?}"
+        );
+        t.batch_execute("UPDATE ledger SET day = '2000-01-01', local = '2000-01-01', at = '00:00'")
             .await
             .unwrap();
     }
