@@ -197,11 +197,11 @@ struct CopyRow<'r> {
 
 impl crate::Row for CopyRow<'_> {
     fn get_at<'a, T: FromSql<'a>>(&'a self, idx: usize) -> std::result::Result<T, BoxError> {
+        // The cause itself, as for a query's rows: a typed one (a `ValueOutOfRange`) stays
+        // typed, where its text alone would lose it.
         self.row.try_get(idx).map_err(|e| {
             let text = e.to_string();
-            std::error::Error::source(&e)
-                .map(|s| s.to_string().into())
-                .unwrap_or_else(|| text.into())
+            e.into_source().unwrap_or_else(|| text.into())
         })
     }
 

@@ -152,3 +152,32 @@ async fn copy_in_takes_what_insert_many_takes() {
     assert_eq!(back[..3], rows[..]);
     assert_eq!(back[3..], rows[..], "copied as inserted");
 }
+
+#[derive(Model, Debug, Clone)]
+#[model(table = "copy_times")]
+pub struct CopyTime {
+    #[model(primary_key)]
+    pub id: i64,
+    pub at: chrono::NaiveTime,
+}
+
+/// A value `copy_out` cannot hold is the same typed error as from a query
+/// (`value_out_of_range()`), not only its text.
+#[tokio::test]
+async fn a_value_copy_out_cannot_hold_is_a_typed_error() {
+    let t = test_database().await.unwrap();
+    t.create_all(&[CopyTime::TABLE]).await.unwrap();
+    t.batch_execute("INSERT INTO copy_times VALUES (1, '24:00:00')")
+        .await
+        .unwrap();
+    let err = t
+        .copy_out::<CopyTime>()
+        .await
+        .unwrap()
+        .try_collect::<Vec<CopyTime>>()
+        .await
+        .unwrap_err();
+    assert!(err.value_out_of_range().is_some(), "{err:?}");
+    let from_query = t.fetch_one(select::<CopyTime>()).await.unwrap_err();
+    assert!(from_query.value_out_of_range().is_some(), "{from_query:?}");
+}
