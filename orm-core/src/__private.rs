@@ -41,13 +41,19 @@ where
         .unwrap_or_else(|| T::column_array(rows.iter().map(|r| field(r).clone()).collect()))
 }
 
-/// The error `FromSql` of a `#[derive(DbEnum)]` type returns for a label it does not know.
-pub fn unknown_enum_label(type_name: &'static str, raw: &[u8]) -> BoxError {
-    format!(
-        "unknown label `{}` for enum type `{type_name}`",
-        String::from_utf8_lossy(raw)
-    )
-    .into()
+/// The error `FromSql` of a `#[derive(DbEnum)]` type returns for a label it does not know: a
+/// [`ValueOutOfRange`](crate::error::ValueOutOfRange), like any value its Rust type cannot hold.
+pub fn unknown_enum_label(
+    type_name: &'static str,
+    rust_type: &'static str,
+    raw: &[u8],
+) -> BoxError {
+    Box::new(crate::error::ValueOutOfRange::new(
+        type_name,
+        String::from_utf8_lossy(raw),
+        rust_type,
+        "no variant has this label (one added to the type since the enum was written?)",
+    ))
 }
 
 pub use crate::relation::Cascade;

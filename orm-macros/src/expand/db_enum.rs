@@ -71,7 +71,11 @@ pub(crate) fn expand(db_enum: &DbEnum) -> TokenStream {
                 ) -> #p::Result<Self, #p::BoxError> {
                     match __raw {
                         #(#bytes => #p::Ok(Self::#variants),)*
-                        _ => #p::Err(#p::unknown_enum_label(#name, __raw)),
+                        _ => #p::Err(#p::unknown_enum_label(
+                            #name,
+                            ::core::any::type_name::<Self>(),
+                            __raw,
+                        )),
                     }
                 }
 

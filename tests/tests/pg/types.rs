@@ -246,3 +246,25 @@ async fn text_that_is_not_utf8_never_reaches_a_string() {
     }
     assert_eq!(ok, "plain");
 }
+
+/// A label the server's enum type has and the Rust enum lacks (added since it was written)
+/// is a typed `ValueOutOfRange` naming it, as for any value a Rust type cannot hold.
+#[tokio::test]
+async fn an_enum_label_the_rust_enum_lacks_is_value_out_of_range() {
+    let t = test_database().await.unwrap();
+    t.batch_execute("CREATE TYPE mood AS ENUM ('happy', 'angry')")
+        .await
+        .unwrap();
+    let happy = t
+        .fetch_one(orm_postgres::raw::query::<Mood>("SELECT 'happy'::mood"))
+        .await
+        .unwrap();
+    assert_eq!(happy, Mood::Happy);
+    let err = t
+        .fetch_one(orm_postgres::raw::query::<Mood>("SELECT 'angry'::mood"))
+        .await
+        .unwrap_err();
+    let out = err.value_out_of_range().expect("value out of range");
+    assert_eq!((out.sql_type(), out.value()), ("mood", "angry"));
+    assert_eq!(out.rust_type(), "orm_tests::Mood");
+}

@@ -67,11 +67,14 @@ fn main() {
     assert_eq!(&buf[..], b"so-so");
     assert_eq!(Mood::from_sql(&ty, b"very_sad").unwrap(), Mood::VerySad);
 
+    // A label the enum lacks: a typed ValueOutOfRange naming the label and both types.
     let err = Mood::from_sql(&ty, b"angry").unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "unknown label `angry` for enum type `mood`"
-    );
+    let out = err
+        .downcast_ref::<orm_postgres::ValueOutOfRange>()
+        .expect("a ValueOutOfRange");
+    assert_eq!((out.sql_type(), out.value()), ("mood", "angry"));
+    assert!(out.rust_type().ends_with("Mood"), "{out}");
+    assert!(out.to_string().starts_with("the mood value angry does not fit "), "{out}");
 
     let q = select::<Diary>()
         .filter(Diary::mood.eq(Mood::Happy))
