@@ -23,6 +23,7 @@ use crate::compile::SqlWriter;
 use crate::error::{Error, ErrorKind, Result};
 use crate::meta::{ColumnDef, Discriminator, Table};
 use crate::model::Model;
+use crate::types::encode::panicked;
 
 /// `COPY table (insert columns) FROM STDIN (FORMAT binary)`: the columns an `INSERT` of the model
 /// writes (generated keys and generated columns are left to the server), in
@@ -202,7 +203,35 @@ pub fn write_keyed_row(
     }
     // Both fit: a table has at most 1,600 columns.
     buf.put_i16(values.len() as i16);
+    // One guard for the row, not one per value (a COPY encodes millions of values): an
+    // encoder that panics is an error naming its column (see `encode_value`).
+    let mut column = 0;
+    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        write_values(buf, table, key, types, values, &mut column)
+    }));
+    written.unwrap_or_else(|panic| {
+        Err(ErrorKind::CopyEncode {
+            model: table.model,
+            column: copied_columns(table, key)
+                .nth(column)
+                .map_or("?", |c| c.name),
+            source: panicked(types.get(column).unwrap_or(&Type::UNKNOWN), panic.as_ref()),
+        }
+        .into())
+    })
+}
+
+/// The values of one row, each with its length; `column` follows the one being encoded.
+fn write_values(
+    buf: &mut BytesMut,
+    table: &Table,
+    key: Option<&'static ColumnDef>,
+    types: &[Type],
+    values: &[&(dyn ToSql + Sync)],
+    column: &mut usize,
+) -> Result<()> {
     for (i, (value, ty)) in values.iter().zip(types).enumerate() {
+        *column = i;
         let at = buf.len();
         buf.put_i32(0);
         let encoded = value.to_sql_checked(ty, buf).map_err(|source| {

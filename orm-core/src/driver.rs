@@ -8,3 +8,4 @@ pub use crate::load::run::{LoadPlan, plan as load_plan, run_loads};
 pub use crate::load::runner::{BoxFuture, QueryRunner, RowAccess, RowSink, WithCriteria};
 pub use crate::session::{FlushJob, SavepointToken, Status, UnitOfWork};
 pub use crate::stmt::pk_filter;
+pub use crate::types::encode::encode_value;

@@ -6,6 +6,7 @@ use tokio_postgres::types::{FromSql, IsNull, ToSql, Type};
 use crate::BoxError;
 use crate::driver_error::ParamEncodeError;
 use crate::types::domain_base;
+use orm_core::driver::encode_value;
 
 /// A `tokio_postgres::Row` read by position.
 pub(crate) struct PgRow<'r>(pub(crate) &'r tokio_postgres::Row);
@@ -90,7 +91,7 @@ impl ToSql for DomainParam<'_> {
             }) as BoxError
         };
         let before = out.len();
-        let null = self.value.to_sql_checked(ty, out).map_err(fail)?;
+        let null = encode_value(self.value, ty, out).map_err(fail)?;
         check_size(out.len() - before, out.len()).map_err(fail)?;
         Ok(null)
     }

@@ -62,6 +62,7 @@ mod check;
 pub(crate) mod composite;
 pub(crate) mod custom;
 mod declared;
+pub(crate) mod encode;
 mod extension;
 #[cfg(feature = "chrono")]
 mod infinite;

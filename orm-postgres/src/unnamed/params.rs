@@ -20,6 +20,7 @@ use crate::__private::BytesMut;
 use crate::pg_row::check_size;
 use crate::types::Param;
 use crate::{BoxError, ColumnType, Error, ErrorKind};
+use orm_core::driver::encode_value;
 use orm_core::types::{declared_type, domain_base};
 
 /// The built-in types a parameter may be declared as, in the order they are tried: the most
@@ -257,7 +258,7 @@ fn encode_declared(
 ) -> Result<Slot, BoxError> {
     let base = domain_base(ty).unwrap_or(ty);
     let start = buf.len();
-    let value = match p.to_sql_checked(base, buf)? {
+    let value = match encode_value(p, base, buf)? {
         IsNull::No => Some(start..buf.len()),
         IsNull::Yes => {
             buf.truncate(start);
@@ -327,7 +328,7 @@ fn try_encode(
     buf: &mut BytesMut,
 ) -> Result<Option<Slot>, BoxError> {
     let start = buf.len();
-    match p.to_sql_checked(ty, buf) {
+    match encode_value(p, ty, buf) {
         Ok(null) => {
             let value = match null {
                 IsNull::No => Some(start..buf.len()),

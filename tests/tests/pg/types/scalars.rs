@@ -169,3 +169,24 @@ async fn what_the_time_crate_cannot_hold_is_a_decode_error() {
             .unwrap();
     }
 }
+
+/// An `OffsetDateTime` the time crate cannot convert to UTC (9999-12-31 at -01:00 is in year
+/// 10000 there) makes the crate's encoder panic: it is an encode error instead, through a
+/// statement and through COPY, and the pool still serves.
+#[tokio::test]
+async fn a_value_whose_encoder_panics_is_an_encode_error() {
+    let t = setup().await;
+    let mut row = extremes()[1].clone();
+    row.stamp = Some(datetime!(9999-12-31 23:59:59.999_999 -01:00));
+    let err = t.execute(insert(&row)).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Encode { .. }), "{err:?}");
+    assert!(err.to_string().contains("encoder panicked"), "{err}");
+    let err = t.copy_in(std::slice::from_ref(&row)).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::CopyEncode { .. }),
+        "{err:?}"
+    );
+    row.stamp = None;
+    t.execute(insert(&row)).await.unwrap();
+    assert_eq!(t.fetch_all(select::<Ledger>()).await.unwrap().len(), 1);
+}
