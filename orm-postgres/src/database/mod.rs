@@ -29,6 +29,7 @@ mod transactions;
 pub use builder::{DEFAULT_QUERY_TIMEOUT, DatabaseBuilder, Keepalives};
 pub use connection::Connection;
 pub(crate) use connector::DirectConnection;
+pub(crate) use ping::run_simple;
 pub use schema::{advisory_lock_key, create_all, drop_all};
 
 use std::future::Future;

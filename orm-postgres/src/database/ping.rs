@@ -1,9 +1,12 @@
-//! [`Database::ping`]: whether the server answers, on a connection of its own.
+//! [`Database::ping`], and what it shares with a listener's connection: a simple-protocol
+//! statement on a connection of its own, whose IO the caller drives, within a limit.
 
 use std::future::Future;
 use std::pin::pin;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
+
+use deadpool_postgres::tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::{DEFAULT_QUERY_TIMEOUT, Database};
 use crate::driver_error::from_pg;
@@ -29,28 +32,39 @@ impl Database {
         let (client, connection) = self.open_direct().await?;
         let limit = self.query_timeout().unwrap_or(DEFAULT_QUERY_TIMEOUT);
         let mut connection = pin!(connection);
-        let mut query = pin!(client.simple_query("SELECT 1"));
-        // The connection's IO is driven here, beside the query: no task of its own.
-        let answered = std::future::poll_fn(|cx| {
-            if let Poll::Ready(result) = query.as_mut().poll(cx) {
-                return Poll::Ready(result.map(drop).map_err(from_pg));
-            }
-            match connection.as_mut().poll(cx) {
-                Poll::Ready(Err(e)) => Poll::Ready(Err(from_pg(e))),
-                Poll::Ready(Ok(())) => Poll::Ready(Err(ErrorKind::ConnectionLost(
-                    "the server closed the connection before answering".into(),
-                )
-                .into())),
-                Poll::Pending => Poll::Pending,
-            }
-        });
-        match tokio::time::timeout(limit, answered).await {
-            Ok(result) => result.map(|()| started.elapsed()),
-            Err(_) => Err(ErrorKind::QueryTimeout {
-                after: limit,
-                in_transaction: false,
-            }
-            .into()),
+        // Its messages (notices) are of no interest: polled until it ends.
+        run_simple(&client, "SELECT 1", limit, |cx| {
+            connection.as_mut().poll(cx).map(drop)
+        })
+        .await?;
+        Ok(started.elapsed())
+    }
+}
+
+/// Runs `sql` (simple protocol) on `client`, whose connection `drive` polls (its IO done
+/// there; `Ready` once the connection has ended, after which the statement fails on its own),
+/// within `limit`: a [`QueryTimeout`](ErrorKind::QueryTimeout) after it.
+pub(crate) async fn run_simple(
+    client: &Client,
+    sql: &str,
+    limit: Duration,
+    mut drive: impl FnMut(&mut Context<'_>) -> Poll<()>,
+) -> Result<Vec<SimpleQueryMessage>> {
+    let mut query = pin!(client.simple_query(sql));
+    let mut ended = false;
+    let work = std::future::poll_fn(|cx| {
+        // The IO first, so the statement's messages are written and read.
+        if !ended {
+            ended = drive(cx).is_ready();
         }
+        query.as_mut().poll(cx).map_err(from_pg)
+    });
+    match tokio::time::timeout(limit, work).await {
+        Ok(result) => result,
+        Err(_) => Err(ErrorKind::QueryTimeout {
+            after: limit,
+            in_transaction: false,
+        }
+        .into()),
     }
 }

@@ -3,17 +3,14 @@
 //! own, so a notification is read only when the listener is asked for one.
 
 use std::collections::{BTreeSet, VecDeque};
-use std::future::Future;
-use std::pin::pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres::{AsyncMessage, Client, SimpleQueryMessage};
-use futures_util::future::poll_fn;
 
 use super::channel::sync_sql;
 use super::event::Notification;
-use crate::database::DirectConnection;
+use crate::database::{DirectConnection, run_simple};
 use crate::driver_error::from_pg;
 use crate::{Database, Error, ErrorKind, Result};
 
@@ -88,28 +85,16 @@ impl Live {
             pending,
             ..
         } = self;
-        let mut query = pin!(client.simple_query(sql));
-        let mut ended = false;
-        let work = poll_fn(|cx| {
-            // Drive the IO first, so the query's messages are written and read; once the
-            // connection has ended, the query fails on its own.
-            while !ended {
+        run_simple(client, sql, timeout, |cx| {
+            loop {
                 match poll_connection(connection, cx) {
                     Poll::Ready(Ok(n)) => pending.push_back(n),
-                    Poll::Ready(Err(_)) => ended = true,
-                    Poll::Pending => break,
+                    Poll::Ready(Err(_)) => return Poll::Ready(()),
+                    Poll::Pending => return Poll::Pending,
                 }
             }
-            query.as_mut().poll(cx).map_err(from_pg)
-        });
-        match tokio::time::timeout(timeout, work).await {
-            Ok(result) => result,
-            Err(_) => Err(ErrorKind::QueryTimeout {
-                after: timeout,
-                in_transaction: false,
-            }
-            .into()),
-        }
+        })
+        .await
     }
 
     /// The next notification (one read earlier first), or the end of the connection.
