@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres;
@@ -490,6 +490,8 @@ impl DatabaseBuilder {
                     create: Some(create_timeout),
                     recycle: None,
                 },
+                max_size: self.max_connections,
+                demand: AtomicUsize::new(0),
                 tls,
                 counters,
                 statement_mode,
