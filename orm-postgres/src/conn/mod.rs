@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres::{self, Statement};
 use deadpool_postgres::{Object, Pool, PoolError, TimeoutType, Timeouts};
+use std::future::Future;
 use std::pin::pin;
+use std::task::Poll;
 
 use futures_util::{StreamExt, pin_mut};
 
@@ -25,6 +27,7 @@ use crate::unnamed;
 use crate::{CompiledQuery, Decode, Error, ErrorKind, Result, StatementMode};
 use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
 
+mod deadline;
 mod prepared;
 #[cfg(feature = "cache")]
 mod result_cache;
@@ -46,6 +49,8 @@ pub(crate) struct Settings {
     /// timeout (the fast recycling method and the broken-connection hook do no IO, so a
     /// recycle finishes in its first poll and its timer could never fire).
     pub fast_checkout: Timeouts,
+    /// How long a checkout waits for a connection when the pool is busy.
+    pub wait_timeout: Duration,
     /// The pool's size.
     pub max_size: usize,
     /// Checkouts under way and connections checked out (each [`Conn`] counts one until it is
@@ -170,18 +175,16 @@ impl Conn {
         let demand = Demand::start(&settings.demand);
         let busy = demand.ahead >= settings.max_size;
         let first = match busy {
-            true => pool.timeout_get(&pool.timeouts()).await,
+            true => Self::wait_for(pool, &settings).await,
             false => pool.timeout_get(&settings.fast_checkout).await,
         };
         let mut obj = match first {
             Ok(obj) => obj,
-            // The same future type as the fast try's, so the tries share their place in this
-            // future (a boxed `pool.get()` cost a large allocation per waiting checkout, most
-            // checkouts of a busy pool: callgrind, issue 17).
-            Err(PoolError::Timeout(TimeoutType::Wait)) if !busy => pool
-                .timeout_get(&pool.timeouts())
-                .await
-                .map_err(from_pool)?,
+            // Not boxed (a boxed `pool.get()` cost a large allocation per waiting checkout,
+            // most checkouts of a busy pool: callgrind, issue 17).
+            Err(PoolError::Timeout(TimeoutType::Wait)) if !busy => {
+                Self::wait_for(pool, &settings).await.map_err(from_pool)?
+            }
             Err(e) => return Err(from_pool(e)),
         };
         // From here on the connection's drop ends its demand.
@@ -199,6 +202,39 @@ impl Conn {
             write_mark: None,
             replica: None,
         })
+    }
+
+    /// A checkout that waits for a connection, at most the pool's wait timeout: deadpool's,
+    /// without its own wait timer, under a [`Deadline`](deadline::Deadline) (which costs less;
+    /// see `deadline.rs`). The limit holds for the whole checkout, so a connection opened
+    /// after the wait counts in it too (each open is also bounded by the create timeout).
+    async fn wait_for(pool: &Pool, settings: &Settings) -> std::result::Result<Object, PoolError> {
+        let limit = settings.wait_timeout;
+        if limit.is_zero() {
+            // No wait at all: deadpool's try.
+            return pool.timeout_get(&settings.fast_checkout).await;
+        }
+        let timeouts = Timeouts {
+            wait: None,
+            ..settings.fast_checkout
+        };
+        let mut get = pin!(pool.timeout_get(&timeouts));
+        let mut deadline: Option<deadline::Deadline> = None;
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(got) = get.as_mut().poll(cx) {
+                return Poll::Ready(got);
+            }
+            match &mut deadline {
+                Some(d) => d
+                    .poll(cx)
+                    .map(|()| Err(PoolError::Timeout(TimeoutType::Wait))),
+                None => {
+                    deadline = Some(deadline::Deadline::after(limit, cx.waker()));
+                    Poll::Pending
+                }
+            }
+        })
+        .await
     }
 
     /// In the unnamed mode: `obj`, or when it may lack types this database created since it

@@ -11,6 +11,7 @@ use std::time::Duration;
 use deadpool_postgres::tokio_postgres::{self, CancelToken};
 
 use super::Conn;
+use super::deadline::Deadline;
 use crate::cancel::{CANCEL_LIMIT, CancelHandle};
 use crate::driver_error::is_connection_error;
 use crate::trace::{Outcome, Trace};
@@ -74,17 +75,22 @@ impl Conn {
         // One poll function does what `Instrument` and `tokio::time::timeout` would: the
         // statement's future is polled in place, not moved into two nested combinators
         // (callgrind, issue 17: each move copies the whole ~2 KB future).
+        // The limit is armed when the statement first waits (see `deadline.rs`).
         let limit = self.query_timeout;
-        let mut timer = std::pin::pin!(limit.map(tokio::time::sleep));
+        let mut deadline: Option<Deadline> = None;
         let span = trace.span();
         let result = std::future::poll_fn(|cx| {
             let _entered = span.enter();
             if let Poll::Ready(result) = fut.as_mut().poll(cx) {
                 return Poll::Ready(Ok(result));
             }
-            match (timer.as_mut().as_pin_mut(), limit) {
-                (Some(timer), Some(limit)) => timer.poll(cx).map(|()| Err(limit)),
-                _ => Poll::Pending,
+            match (limit, &mut deadline) {
+                (Some(limit), Some(d)) => d.poll(cx).map(|()| Err(limit)),
+                (Some(limit), None) => {
+                    deadline = Some(Deadline::after(limit, cx.waker()));
+                    Poll::Pending
+                }
+                (None, _) => Poll::Pending,
             }
         })
         .await

@@ -490,6 +490,7 @@ impl DatabaseBuilder {
                     create: Some(create_timeout),
                     recycle: None,
                 },
+                wait_timeout: self.wait_timeout,
                 max_size: self.max_connections,
                 demand: AtomicUsize::new(0),
                 tls,
