@@ -220,6 +220,14 @@ mod tests {
         }
     }
 
+    /// Waits (at most 10 s) until `count`'s task was woken.
+    fn until_woken(count: &Count, started: Instant) {
+        while count.0.load(Ordering::SeqCst) == 0 {
+            assert!(started.elapsed() < Duration::from_secs(10), "never fired");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     fn counted() -> (Arc<Count>, Waker) {
         let count = Arc::new(Count(AtomicUsize::new(0)));
         (count.clone(), Waker::from(count))
@@ -232,10 +240,7 @@ mod tests {
         let started = Instant::now();
         let mut d = Deadline::after(Duration::from_millis(50), &waker);
         assert!(d.poll(&mut cx).is_pending());
-        while count.0.load(Ordering::SeqCst) == 0 {
-            assert!(started.elapsed() < Duration::from_secs(10), "never fired");
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        until_woken(&count, started);
         assert!(
             started.elapsed() >= Duration::from_millis(50),
             "fired early"
@@ -268,10 +273,7 @@ mod tests {
         let (early, early_waker) = counted();
         let started = Instant::now();
         let _early = Deadline::after(Duration::from_millis(40), &early_waker);
-        while early.0.load(Ordering::SeqCst) == 0 {
-            assert!(started.elapsed() < Duration::from_secs(10), "never fired");
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        until_woken(&early, started);
         assert_eq!(late.0.load(Ordering::SeqCst), 0);
     }
 
@@ -282,10 +284,7 @@ mod tests {
         let mut d = Deadline::after(Duration::from_millis(30), &first_waker);
         assert!(d.poll(&mut Context::from_waker(&second_waker)).is_pending());
         let started = Instant::now();
-        while second.0.load(Ordering::SeqCst) == 0 {
-            assert!(started.elapsed() < Duration::from_secs(10), "never fired");
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        until_woken(&second, started);
         assert_eq!(first.0.load(Ordering::SeqCst), 0);
     }
 
