@@ -168,7 +168,7 @@ impl Conn {
     ) -> Result<Conn> {
         // An idle connection (or a free slot) is taken without arming the wait and recycle
         // timers, which cost more than the rest of the checkout; only when the pool is busy do
-        // we wait, with every timeout in force. When as many checkouts as the pool has
+        // we wait, at most the wait timeout (`wait_for`). When as many checkouts as the pool has
         // connections hold or wait for one, the fast try would fail: the wait comes first (a
         // failed try cost 290 instructions of a busy pool's checkout, callgrind, issue 17).
         // The count is a hint; either way is correct.
@@ -187,11 +187,11 @@ impl Conn {
             }
             Err(e) => return Err(from_pool(e)),
         };
-        // From here on the connection's drop ends its demand.
-        std::mem::forget(demand);
         if settings.statement_mode == StatementMode::Unnamed {
             obj = Box::pin(Self::up_to_date(pool, &settings, obj)).await?;
         }
+        // From here on the connection's drop ends its demand.
+        std::mem::forget(demand);
         Ok(Conn {
             obj: Some(obj),
             settings,
