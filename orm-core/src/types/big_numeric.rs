@@ -278,9 +278,7 @@ impl SqlType for BigNumeric {
     type Base = BigNumeric;
     const COLUMN_TYPE: ColumnType = ColumnType::Numeric;
 
-    fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
-        value.downcast_ref::<Self>().cloned()
-    }
+    clone_from_any!();
 }
 
 impl ArrayElement for BigNumeric {}

@@ -166,9 +166,7 @@ impl<T: Infinite> SqlType for MaybeInfinite<T> {
     type Base = MaybeInfinite<T>;
     const COLUMN_TYPE: ColumnType = T::COLUMN_TYPE;
 
-    fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
-        value.downcast_ref::<Self>().cloned()
-    }
+    clone_from_any!();
 
     fn decode_check(ty: &Type, raw: &[u8]) -> Result<(), BoxError> {
         match infinity::<T>(raw) {

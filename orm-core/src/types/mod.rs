@@ -36,6 +36,16 @@
 //! `Vec<T>`) is an [`ErrorKind::Decode`](crate::ErrorKind::Decode) naming the model and the
 //! column, whose source is a [`ValueOutOfRange`] with the value; it is never rounded or clamped.
 
+/// `SqlType::clone_from_any` for a type that is its own value (defined before the modules, so
+/// that theirs use it too).
+macro_rules! clone_from_any {
+    () => {
+        fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
+            value.downcast_ref::<Self>().cloned()
+        }
+    };
+}
+
 /// `SqlType` (not nullable, copied between objects with `Clone`), `ArrayElement` and
 /// `Retype` for value types whose `ToSql` and `FromSql` are their own.
 macro_rules! value_types {
@@ -43,9 +53,7 @@ macro_rules! value_types {
         impl $crate::types::SqlType for $ty {
             type Base = $ty;
             const COLUMN_TYPE: $crate::types::ColumnType = $ct;
-            fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
-                value.downcast_ref::<Self>().cloned()
-            }
+            clone_from_any!();
         }
         impl $crate::types::ArrayElement for $ty {}
         impl<B: $crate::types::SqlType> $crate::types::Retype<B> for $ty {
@@ -369,14 +377,6 @@ pub(crate) fn packed_column_array<'a, T: SqlType>(
     } else {
         None
     }
-}
-
-macro_rules! clone_from_any {
-    () => {
-        fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
-            value.downcast_ref::<Self>().cloned()
-        }
-    };
 }
 
 /// A type that can be the element of an array column (`Vec<T>`).

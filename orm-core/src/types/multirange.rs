@@ -267,9 +267,7 @@ impl<'a, T: RangeElement> FromSql<'a> for Multirange<T> {
 impl<T: RangeElement + Clone> SqlType for Multirange<T> {
     type Base = Multirange<T>;
     const COLUMN_TYPE: ColumnType = ColumnType::Multirange(T::KIND);
-    fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
-        value.downcast_ref::<Self>().cloned()
-    }
+    clone_from_any!();
 }
 
 impl<T: RangeElement + Clone> ArrayElement for Multirange<T> {}

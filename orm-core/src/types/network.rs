@@ -311,9 +311,7 @@ value_types! {
 impl SqlType for IpAddr {
     type Base = IpAddr;
     const COLUMN_TYPE: ColumnType = ColumnType::Inet;
-    fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
-        value.downcast_ref::<Self>().copied()
-    }
+    clone_from_any!();
     const DECODE_CHECK: bool = true;
     fn decode_check(_: &Type, raw: &[u8]) -> Result<(), BoxError> {
         let v = wire::inet_from_sql(raw)?;

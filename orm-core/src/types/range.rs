@@ -325,9 +325,7 @@ impl<'a, T: RangeElement> FromSql<'a> for Range<T> {
 impl<T: RangeElement + Clone> SqlType for Range<T> {
     type Base = Range<T>;
     const COLUMN_TYPE: ColumnType = ColumnType::Range(T::KIND);
-    fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
-        value.downcast_ref::<Self>().cloned()
-    }
+    clone_from_any!();
 }
 
 impl<T: RangeElement + Clone> ArrayElement for Range<T> {}

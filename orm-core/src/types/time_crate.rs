@@ -45,9 +45,7 @@ macro_rules! time_types {
         impl SqlType for $ty {
             type Base = $ty;
             const COLUMN_TYPE: ColumnType = ColumnType::$ct;
-            fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
-                value.downcast_ref::<Self>().copied()
-            }
+            clone_from_any!();
             fn decode_check(_: &Type, raw: &[u8]) -> Result<(), BoxError> {
                 check_infinity(raw, $sql, $name)
             }
@@ -62,9 +60,7 @@ macro_rules! time_types {
 impl SqlType for Time {
     type Base = Time;
     const COLUMN_TYPE: ColumnType = ColumnType::Time;
-    fn clone_from_any(value: &dyn std::any::Any) -> Option<Self> {
-        value.downcast_ref::<Self>().copied()
-    }
+    clone_from_any!();
     const DECODE_CHECK: bool = true;
     fn decode_check(_: &Type, raw: &[u8]) -> Result<(), BoxError> {
         super::check::check_time_of_day(raw, "time::Time")

@@ -53,15 +53,10 @@ async fn a_cancelled_flush_requires_a_rollback() {
     let mut s = t.session();
     s.add_all((0..2000).map(|i| User::named(&format!("c{i}"))));
     // Cancel the commit once it is waiting on the server: polled once, then dropped.
-    {
-        use std::future::Future;
-        let mut fut = Box::pin(s.commit());
-        let polled = std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await;
-        assert!(
-            polled.is_pending(),
-            "a commit of 2000 rows waits on the server"
-        );
-    }
+    assert!(
+        poll_once(s.commit()).await,
+        "a commit of 2000 rows waits on the server"
+    );
     let err = s.get::<User>(1).await.unwrap_err();
     assert!(err.is_pending_rollback(), "{err}");
     s.rollback().await.unwrap();
