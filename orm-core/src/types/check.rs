@@ -95,6 +95,7 @@ pub(crate) fn each_element(
 /// The check of a `TIME` value for a Rust time of day: PostgreSQL's `TIME` holds `24:00:00`,
 /// which chrono's `NaiveTime` and the time crate's `Time` cannot (their decoders would wrap it
 /// to midnight, a different value).
+#[cfg(any(feature = "chrono", feature = "time"))]
 pub(crate) fn check_time_of_day(raw: &[u8], rust_type: &'static str) -> Result<(), BoxError> {
     const DAY_MICROS: i64 = 86_400_000_000;
     let Ok(bytes) = <[u8; 8]>::try_from(raw) else {
