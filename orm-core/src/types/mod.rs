@@ -81,8 +81,8 @@ mod named;
 mod network;
 #[cfg(any(feature = "decimal", feature = "bigdecimal"))]
 pub(crate) mod numeric_wire;
+mod packed_array;
 mod range;
-mod text_array;
 mod text_search;
 #[cfg(feature = "time")]
 mod time_crate;
@@ -354,29 +354,31 @@ pub trait SqlType: ToSql + for<'a> FromSql<'a> + Send + Sync + 'static {
     fn nested_array(values: Vec<Option<Self>>) -> Result<ColumnArray, Vec<Option<Self>>> {
         Err(values)
     }
+
+    /// The values of a column of this type over many rows (`None` a `NULL`; `optional`: the
+    /// column is an `Option`), packed into the array parameter's wire format at once, for
+    /// the types whose values pack (see `packed_array.rs`); `None` for the others.
+    #[doc(hidden)]
+    fn packed_array<'a>(
+        values: impl Iterator<Item = Option<&'a Self>>,
+        optional: bool,
+    ) -> Option<ColumnArray>
+    where
+        Self: 'a,
+    {
+        let _ = (values, optional);
+        None
+    }
 }
 
 /// The column array of `values` without copying each value, for the types that have such a
-/// form (`String` and `Option<String>`: one buffer for every string, see `text_array.rs`);
-/// `None` for the others, which [`SqlType::column_array`] takes as owned values.
-pub(crate) fn packed_column_array<'a, T: SqlType>(
+/// form (strings, booleans, integers, floats and `Option`s of them: one buffer for every value,
+/// see `packed_array.rs`); `None` for the others, which [`SqlType::column_array`] takes as
+/// owned values.
+pub(crate) fn packed_column_array<'a, T: SqlType + 'a>(
     values: impl Iterator<Item = &'a T>,
 ) -> Option<ColumnArray> {
-    use std::any::Any;
-    let any = |v: &'a T| v as &'a dyn Any;
-    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<String>() {
-        let strings = values.map(move |v| any(v).downcast_ref::<String>().map(String::as_str));
-        Some(text_array::TextArray::column(strings, false))
-    } else if std::any::TypeId::of::<T>() == std::any::TypeId::of::<Option<String>>() {
-        let strings = values.map(move |v| {
-            any(v)
-                .downcast_ref::<Option<String>>()
-                .and_then(|s| s.as_deref())
-        });
-        Some(text_array::TextArray::column(strings, true))
-    } else {
-        None
-    }
+    T::packed_array(values.map(Some), false)
 }
 
 /// A type that can be the element of an array column (`Vec<T>`).
@@ -390,17 +392,33 @@ pub trait ArrayElement: SqlType {}
 impl<T: ArrayElement + SqlType<Base = T>> ArrayElement for Option<T> {}
 
 macro_rules! sql_types {
-    ($($ty:ty => $ct:ident),* $(,)?) => {$(
+    (@one $ty:ty => $ct:ident { $($packed:tt)* }) => {
         impl SqlType for $ty {
             type Base = $ty;
             const COLUMN_TYPE: ColumnType = ColumnType::$ct;
             clone_from_any!();
+            $($packed)*
         }
         impl ArrayElement for $ty {}
+    };
+    // Types whose values pack into an array parameter's wire format (`packed_array.rs`).
+    (packed: $($ty:ty => $ct:ident),* $(,)?) => {$(
+        sql_types!(@one $ty => $ct {
+            fn packed_array<'a>(
+                values: impl Iterator<Item = Option<&'a Self>>,
+                optional: bool,
+            ) -> Option<ColumnArray> {
+                Some(packed_array::PackedArray::column(values, optional))
+            }
+        });
+    )*};
+    ($($ty:ty => $ct:ident),* $(,)?) => {$(
+        sql_types!(@one $ty => $ct {});
     )*};
 }
 
 sql_types! {
+    packed:
     bool => Bool,
     i16 => SmallInt,
     i32 => Integer,
@@ -413,6 +431,13 @@ impl SqlType for String {
     type Base = String;
     const COLUMN_TYPE: ColumnType = ColumnType::Text;
     clone_from_any!();
+    fn packed_array<'a>(
+        values: impl Iterator<Item = Option<&'a Self>>,
+        optional: bool,
+    ) -> Option<ColumnArray> {
+        let strings = values.map(|v| v.map(String::as_str));
+        Some(packed_array::PackedArray::column(strings, optional))
+    }
     #[inline]
     fn decode_sql(ty: &Type, raw: &[u8]) -> Result<Self, BoxError> {
         match *ty {
@@ -540,6 +565,15 @@ impl<T: SqlType> SqlType for Option<T> {
             Ok(nested) => nested,
             Err(values) => ColumnArray::Flat(declared::array_param(values)),
         }
+    }
+    fn packed_array<'a>(
+        values: impl Iterator<Item = Option<&'a Self>>,
+        _optional: bool,
+    ) -> Option<ColumnArray>
+    where
+        Self: 'a,
+    {
+        T::packed_array(values.map(|v| v.and_then(Option::as_ref)), true)
     }
 }
 
