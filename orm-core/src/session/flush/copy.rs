@@ -4,10 +4,12 @@
 //!
 //! Objects whose only server-written column is an integer key with a sequence (an identity or
 //! `serial` key) go by `COPY` too: a first statement takes their keys from the sequence
-//! ([`allocate_keys`]: `nextval` once per object, the keys as one array in one round trip) and
-//! writes them into the objects, then the `COPY` carries them ([`CopyGroup::keyed`]).
+//! ([`allocate_keys`]: `nextval` once per object, the keys as one array in one round trip), then
+//! the `COPY` writes each key into its object as it encodes the object's row, and carries it
+//! ([`CopyGroup::keyed`]): one pass over the objects, not one to set the keys and one to copy.
 
 use std::any::Any;
+use std::sync::{Arc, OnceLock};
 
 use bytes::BytesMut;
 use postgres_types::{ToSql, Type};
@@ -27,10 +29,15 @@ use crate::types::{ColumnType, param};
 /// The new objects of model `T` of one flush step, as the rows of a `COPY`.
 pub(crate) struct CopyGroup<T: Persist> {
     entries: Shared<T>,
-    /// The key column whose values the rows carry (see [`CopyGroup::keyed`]).
-    key: Option<usize>,
+    /// The key column whose values the rows carry, and the keys [`allocate_keys`] took for
+    /// them (see [`CopyGroup::keyed`]).
+    key: Option<(usize, Keys)>,
     next: usize,
 }
+
+/// The keys taken from a sequence for a `COPY`'s objects, in order: set by the statement that
+/// takes them, read by the `COPY` that runs after it.
+pub(crate) type Keys = Arc<OnceLock<Vec<i64>>>;
 
 impl<T: Persist> CopyGroup<T> {
     /// The objects' insert columns.
@@ -42,11 +49,13 @@ impl<T: Persist> CopyGroup<T> {
         }
     }
 
-    /// The objects' key column `key` (set by [`allocate_keys`]), then their insert columns.
-    pub(crate) fn keyed(entries: Shared<T>, key: usize) -> Self {
+    /// The objects' key column `key`, then their insert columns; each object's key, from
+    /// `keys` (taken by [`allocate_keys`] before the `COPY` runs), is written into it as its row
+    /// is encoded.
+    pub(crate) fn keyed(entries: Shared<T>, key: usize, keys: Keys) -> Self {
         CopyGroup {
             entries,
-            key: Some(key),
+            key: Some((key, keys)),
             next: 0,
         }
     }
@@ -62,28 +71,57 @@ impl<T: Persist> CopyRows for CopyGroup<T> {
     }
 
     fn key(&self) -> Option<&'static ColumnDef> {
-        self.key.map(|k| &T::TABLE.columns[k])
+        self.key.as_ref().map(|(k, _)| &T::TABLE.columns[*k])
     }
 
     fn write_rows(&mut self, types: &[Type], buf: &mut BytesMut, chunk: usize) -> Result<bool> {
         let key = self.key();
+        let keyed = match &self.key {
+            Some((k, keys)) => Some((*k, keys.get().ok_or_else(keys_not_taken::<T>)?)),
+            None => None,
+        };
         let mut values: Vec<&(dyn ToSql + Sync)> = Vec::with_capacity(types.len());
         while buf.len() < chunk {
             let Some(entry) = self.entries.get(self.next) else {
                 return Ok(false);
             };
+            let i = self.next;
             self.next += 1;
-            let guard = entry.read_for(FLUSH)?;
-            let mut row = reuse(values);
-            if let Some(k) = self.key {
-                row.push(integer_key(&guard.value, k).ok_or_else(|| no_integer_key::<T>(k))?);
-            }
-            guard.value.insert_values(&mut row);
-            write_keyed_row(buf, T::TABLE, key, types, &row)?;
-            values = reuse(row);
+            values = match keyed {
+                Some((k, keys)) => {
+                    // The key goes into the object first, then the row carries it.
+                    let mut inner = entry.write_for(FLUSH)?;
+                    let taken = keys.get(i).copied().ok_or_else(keys_not_taken::<T>)?;
+                    set_integer_key(&mut inner.value, k, taken)?;
+                    encode_row(buf, types, key, &inner.value, Some(k), values)?
+                }
+                None => {
+                    let guard = entry.read_for(FLUSH)?;
+                    encode_row(buf, types, key, &guard.value, None, values)?
+                }
+            };
         }
         Ok(self.next < self.entries.len())
     }
+}
+
+/// Encodes `value`'s row (its key column `k` first, if given) into `buf`, with `values` (empty)
+/// as the buffer of its values; the buffer back, empty.
+fn encode_row<'v, T: Persist>(
+    buf: &mut BytesMut,
+    types: &[Type],
+    key: Option<&'static ColumnDef>,
+    value: &T,
+    k: Option<usize>,
+    values: Vec<&(dyn ToSql + Sync)>,
+) -> Result<Vec<&'v (dyn ToSql + Sync)>> {
+    let mut row = reuse(values);
+    if let Some(k) = k {
+        row.push(integer_key(value, k).ok_or_else(|| no_integer_key::<T>(k))?);
+    }
+    value.insert_values(&mut row);
+    write_keyed_row(buf, T::TABLE, key, types, &row)?;
+    Ok(reuse(row))
 }
 
 /// Column `k` of `value` when it is an `i16`, `i32` or `i64` field.
@@ -137,11 +175,11 @@ pub(crate) fn sequence_key<T: Persist>(first: &Entry<T>) -> Option<usize> {
     integer_key(&guard.value, k).map(|_| k)
 }
 
-/// The statement that takes `entries.len()` values from the sequence of key column `k` (the
-/// one `pg_get_serial_sequence` names: an identity or `serial` column's) and writes them into
-/// the objects' keys, in order. A column without such a sequence is an error naming it, before
-/// anything is written.
-pub(crate) fn allocate_keys<T: Persist>(entries: Shared<T>, k: usize) -> Result<FlushJob> {
+/// The statement that takes `n` values from the sequence of key column `k` (the one
+/// `pg_get_serial_sequence` names: an identity or `serial` column's) into `keys`, for the
+/// `COPY` of the objects ([`CopyGroup::keyed`]) that runs after it. A column without such a
+/// sequence is an error naming it, before anything is written.
+pub(crate) fn allocate_keys<T: Persist>(n: usize, k: usize, keys: Keys) -> Result<FlushJob> {
     let table = T::TABLE;
     let column = &table.columns[k];
     let mut qualified = SqlWriter::new();
@@ -152,7 +190,6 @@ pub(crate) fn allocate_keys<T: Persist>(entries: Shared<T>, k: usize) -> Result<
     let sql = "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence($1, $2)::regclass AS seq) \
                SELECT s.seq IS NOT NULL, \
                ARRAY(SELECT nextval(s.seq) FROM generate_series(1, $3)) FROM s";
-    let n = entries.len();
     let query = CompiledQuery::new(
         sql.to_owned(),
         vec![
@@ -166,7 +203,7 @@ pub(crate) fn allocate_keys<T: Persist>(entries: Shared<T>, k: usize) -> Result<
         model: table.model,
         operation: "nextval",
     };
-    Ok(FlushJob::rows(query, key_sink(entries, k)).expect(expect))
+    Ok(FlushJob::rows(query, key_sink::<T>(n, k, keys)).expect(expect))
 }
 
 fn too_many<T: Persist>(n: usize) -> Error {
@@ -176,8 +213,8 @@ fn too_many<T: Persist>(n: usize) -> Error {
     ))
 }
 
-/// Writes the keys of the row into the objects, in order.
-fn key_sink<T: Persist>(entries: Shared<T>, k: usize) -> RowSink<'static> {
+/// Keeps the keys of the row (`n` of them) for the `COPY`.
+fn key_sink<T: Persist>(n: usize, k: usize, keys: Keys) -> RowSink<'static> {
     Box::new(move |row: &dyn RowAccess| {
         let decode = |e| Error::decode(T::TABLE.model, T::TABLE.columns[k].field, e);
         let found: bool = row.get_at(0).map_err(decode)?;
@@ -190,20 +227,25 @@ fn key_sink<T: Persist>(entries: Shared<T>, k: usize) -> RowSink<'static> {
                 table.columns[k].name, table.name, table.model
             )));
         }
-        let keys: Vec<i64> = row.get_at(1).map_err(decode)?;
-        if keys.len() != entries.len() {
+        let taken: Vec<i64> = row.get_at(1).map_err(decode)?;
+        if taken.len() != n {
             return Err(Error::invalid_statement(format!(
-                "the sequence gave {} keys for {} new objects",
-                keys.len(),
-                entries.len()
+                "the sequence gave {} keys for {n} new objects",
+                taken.len(),
             )));
         }
-        for (entry, key) in entries.iter().zip(keys) {
-            let mut inner = entry.write_for(FLUSH)?;
-            set_integer_key(&mut inner.value, k, key)?;
-        }
-        Ok(())
+        keys.set(taken)
+            .map_err(|_| Error::object_state("the keys of a COPY were taken twice"))
     })
+}
+
+/// The `COPY` of objects whose keys come from a sequence ran without them.
+#[cold]
+fn keys_not_taken<T: Persist>() -> Error {
+    Error::object_state(format!(
+        "the keys of the new `{}` objects of a COPY were not taken from their sequence",
+        T::TABLE.model
+    ))
 }
 
 /// Sets integer key column `k` of `value` to `key`, converted to the field's type.

@@ -12,7 +12,7 @@
 use std::any::TypeId;
 use std::sync::Arc;
 
-use super::copy::{CopyGroup, allocate_keys, sequence_key};
+use super::copy::{CopyGroup, Keys, allocate_keys, sequence_key};
 use super::fk_sync::{needs_fk_sync, sync_entry_fks};
 use super::flight::{patch_columns, requeue};
 use super::joined;
@@ -122,8 +122,9 @@ fn copy_or_insert<T: Persist>(entries: &Shared<T>, copy: &CopyPolicy) -> Result<
         }
         if let Some(k) = entries.first().and_then(|e| sequence_key(e)) {
             // Only the key to read back: taken from its sequence first, then copied.
-            let keys = allocate_keys(entries.clone(), k)?;
-            let rows = CopyGroup::keyed(entries.clone(), k);
+            let taken = Keys::default();
+            let keys = allocate_keys::<T>(entries.len(), k, taken.clone())?;
+            let rows = CopyGroup::keyed(entries.clone(), k, taken);
             return Ok(vec![FlushJob::copy(Box::new(rows))?.after(keys)]);
         }
     }
