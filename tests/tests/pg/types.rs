@@ -3,6 +3,7 @@
 mod composite;
 mod custom;
 mod laws;
+mod multi_row;
 mod multirange;
 mod named;
 mod named_params;
