@@ -32,60 +32,55 @@ pub(crate) enum Element {
 pub(crate) trait Packs {
     /// The element type.
     const ELEMENT: Element;
-    /// The bytes of its encoding, at most 8: or `None` for a string (its own bytes).
-    fn fixed(&self) -> Option<[u8; 8]>;
-    /// A string's bytes.
-    fn bytes(&self) -> &[u8] {
-        &[]
-    }
+    /// The bytes of an element (a guess for a string), to size the buffer.
+    const WIDTH: usize;
+    /// Appends the element: its length (a big-endian `i32`), then its bytes; `false`, with
+    /// nothing appended, when it is longer than an element can be (2 GiB).
+    fn pack(&self, body: &mut Vec<u8>) -> bool;
 }
 
 impl Packs for str {
     const ELEMENT: Element = Element::Text;
-    fn fixed(&self) -> Option<[u8; 8]> {
-        None
-    }
-    fn bytes(&self) -> &[u8] {
-        self.as_bytes()
+    const WIDTH: usize = 20;
+    #[inline]
+    fn pack(&self, body: &mut Vec<u8>) -> bool {
+        let Ok(n) = i32::try_from(self.len()) else {
+            return false;
+        };
+        body.extend_from_slice(&n.to_be_bytes());
+        body.extend_from_slice(self.as_bytes());
+        true
     }
 }
 
 macro_rules! packs {
-    ($($ty:ty => $element:ident, $bytes:expr;)*) => {$(
+    ($($ty:ty => $element:ident, $width:literal, $bytes:expr;)*) => {$(
         impl Packs for $ty {
             const ELEMENT: Element = Element::$element;
+            const WIDTH: usize = $width;
             #[inline]
-            fn fixed(&self) -> Option<[u8; 8]> {
-                let mut out = [0; 8];
-                let bytes = $bytes(*self);
-                out[..bytes.len()].copy_from_slice(&bytes);
-                Some(out)
+            fn pack(&self, body: &mut Vec<u8>) -> bool {
+                // The length and the bytes in one copy.
+                let mut element = [0; 4 + $width];
+                element[..4].copy_from_slice(&($width as i32).to_be_bytes());
+                element[4..].copy_from_slice(&$bytes(*self));
+                body.extend_from_slice(&element);
+                true
             }
         }
     )*};
 }
 
 packs! {
-    bool => Bool, |v: bool| [u8::from(v)];
-    i16 => Int2, i16::to_be_bytes;
-    i32 => Int4, i32::to_be_bytes;
-    i64 => Int8, i64::to_be_bytes;
-    f32 => Float4, |v: f32| v.to_bits().to_be_bytes();
-    f64 => Float8, |v: f64| v.to_bits().to_be_bytes();
+    bool => Bool, 1, |v: bool| [u8::from(v)];
+    i16 => Int2, 2, i16::to_be_bytes;
+    i32 => Int4, 4, i32::to_be_bytes;
+    i64 => Int8, 8, i64::to_be_bytes;
+    f32 => Float4, 4, |v: f32| v.to_bits().to_be_bytes();
+    f64 => Float8, 8, |v: f64| v.to_bits().to_be_bytes();
 }
 
 impl Element {
-    /// The width of an element's bytes (`None`: a string's own length).
-    fn width(self) -> Option<usize> {
-        match self {
-            Element::Text => None,
-            Element::Bool => Some(1),
-            Element::Int2 => Some(2),
-            Element::Int4 | Element::Float4 => Some(4),
-            Element::Int8 | Element::Float8 => Some(8),
-        }
-    }
-
     /// Whether an array of this element can be sent as `ty`: as a `Vec<Option<T>>` can.
     fn accepts(self, ty: &Type) -> bool {
         match self {
@@ -127,7 +122,7 @@ impl PackedArray {
     ) -> ColumnArray {
         let (lower, _) = values.size_hint();
         let mut packed = PackedArray {
-            body: Vec::with_capacity(lower * (4 + T::ELEMENT.width().unwrap_or(20))),
+            body: Vec::with_capacity(lower * (4 + T::WIDTH)),
             len: 0,
             has_null: false,
             too_long: false,
@@ -143,30 +138,12 @@ impl PackedArray {
     #[inline]
     fn push<T: Packs + ?Sized>(&mut self, value: Option<&T>) {
         self.len += 1;
-        let Some(value) = value else {
+        let packed = value.map(|v| v.pack(&mut self.body));
+        if packed != Some(true) {
+            // `NULL`, or a string too long to send (refused when sent).
+            self.too_long |= packed == Some(false);
             self.has_null = true;
             self.body.extend_from_slice(&NULL_LEN.to_be_bytes());
-            return;
-        };
-        if let (Some(bytes), Some(width)) = (value.fixed(), T::ELEMENT.width()) {
-            // The length and the bytes in one copy of at most 12 bytes.
-            let mut element = [0; 12];
-            element[..4].copy_from_slice(&(width as i32).to_be_bytes());
-            element[4..].copy_from_slice(&bytes);
-            self.body.extend_from_slice(&element[..4 + width]);
-            return;
-        }
-        let bytes = value.bytes();
-        match i32::try_from(bytes.len()) {
-            Ok(n) => {
-                self.body.extend_from_slice(&n.to_be_bytes());
-                self.body.extend_from_slice(bytes);
-            }
-            Err(_) => {
-                self.too_long = true;
-                self.has_null = true;
-                self.body.extend_from_slice(&NULL_LEN.to_be_bytes());
-            }
         }
     }
 
