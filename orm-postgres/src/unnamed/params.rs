@@ -7,7 +7,8 @@
 //! its base type). Any other [`Param`] is a `dyn ToSql`, which says which types it accepts only
 //! by trying to encode itself for one (`to_sql_checked` fails with `WrongType` first). So each
 //! value is encoded for the first type of [`BUILT_IN`] it accepts, once, into one buffer for the
-//! whole statement; the driver then copies the bytes into its Bind message. A value accepting
+//! whole statement (an `oid` then becomes an `int8`, see [`widen_oid`]); the driver then copies
+//! the bytes into its Bind message. A value accepting
 //! none of them (a `#[derive(DbEnum)]` value bound by hand, which accepts `unknown`) is sent as
 //! untyped text, whose type the server infers from the value's place in the statement.
 
@@ -276,7 +277,7 @@ fn encode_declared(
 fn encode(p: &(dyn ToSql + Send + Sync), buf: &mut BytesMut) -> Result<Slot, BoxError> {
     for ty in &BUILT_IN {
         if let Some(slot) = try_encode(p, ty, buf)? {
-            return Ok(slot);
+            return widen_oid(slot, buf);
         }
     }
     // An enum value: its label (text and binary alike), in text format, type `unknown`.
@@ -349,6 +350,84 @@ fn try_encode(
         }
         Err(e) => Err(e),
     }
+}
+
+/// A value of type `oid` (a `u32`) is declared as `int8`, and an `oid[]` as `int8[]`: the
+/// server casts an `oid` into `int4` bit for bit (4,000,000,000 becomes -294,967,296), where it
+/// range-checks an `int8` ("integer out of range"); it casts an `int8` into `oid` and compares
+/// the two as well. (A prepared statement refuses a `u32` for an `int4` column outright.) The
+/// slot is the last value of `buf`, rewritten in place.
+fn widen_oid(slot: Slot, buf: &mut BytesMut) -> Result<Slot, BoxError> {
+    let ty = if slot.ty == Type::OID {
+        Type::INT8
+    } else if slot.ty == Type::OID_ARRAY {
+        Type::INT8_ARRAY
+    } else {
+        return Ok(slot);
+    };
+    let range = match &slot.value {
+        // A NULL, or digits (an array literal) that read as `int8` alike.
+        Some(range) if matches!(slot.format, Format::Binary) => range.clone(),
+        _ => return Ok(Slot { ty, ..slot }),
+    };
+    let raw = buf.split_off(range.start);
+    if ty == Type::INT8 {
+        buf.extend_from_slice(&i64::from(oid_value(&raw)?).to_be_bytes());
+    } else {
+        widen_oid_array(&raw, buf)?;
+    }
+    Ok(Slot {
+        ty,
+        format: Format::Binary,
+        value: Some(range.start..buf.len()),
+    })
+}
+
+/// A binary `oid`.
+fn oid_value(raw: &[u8]) -> Result<u32, BoxError> {
+    let bytes: [u8; 4] = raw.try_into().map_err(|_| "malformed oid")?;
+    Ok(u32::from_be_bytes(bytes))
+}
+
+/// Writes binary `oid[]` value `raw` to `out` as the `int8[]` of the same elements.
+fn widen_oid_array(raw: &[u8], out: &mut BytesMut) -> Result<(), BoxError> {
+    let mut r = Reader(raw);
+    let ndim = r.i32()?;
+    let has_nulls = r.i32()?;
+    let _element_type = r.i32()?;
+    out.extend_from_slice(&ndim.to_be_bytes());
+    out.extend_from_slice(&has_nulls.to_be_bytes());
+    out.extend_from_slice(&Type::INT8.oid().to_be_bytes());
+    let ndim = usize::try_from(ndim)
+        .ok()
+        .filter(|&n| n <= 6)
+        .ok_or("malformed array: bad dimension count")?;
+    let mut count = usize::from(ndim > 0);
+    for _ in 0..ndim {
+        let len = r.i32()?;
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&r.i32()?.to_be_bytes());
+        let len = usize::try_from(len).map_err(|_| "malformed array: negative length")?;
+        count = count.saturating_mul(len);
+    }
+    // Each element takes at least its 4-byte length.
+    if count > r.0.len() / 4 {
+        return Err("malformed array: more elements than its bytes hold".into());
+    }
+    for _ in 0..count {
+        let len = r.i32()?;
+        if len < 0 {
+            out.extend_from_slice(&(-1_i32).to_be_bytes());
+            continue;
+        }
+        let oid = oid_value(r.take(usize::try_from(len).map_err(|_| "malformed array")?)?)?;
+        out.extend_from_slice(&8_i32.to_be_bytes());
+        out.extend_from_slice(&i64::from(oid).to_be_bytes());
+    }
+    if !r.0.is_empty() {
+        return Err("malformed array: trailing bytes".into());
+    }
+    Ok(())
 }
 
 /// The text form (`{"a","b",NULL}`) of a binary array value whose elements are text (enum

@@ -512,3 +512,59 @@ enum Tone {
     Warm,
     Cool,
 }
+
+/// A `u32` parameter (the driver's `oid`, bound through `expr::param`): in the unnamed mode it
+/// is declared `int8`, so the server range-checks it into `int4` instead of casting its bits
+/// (4,000,000,000 became -294,967,296), and still takes it as an `oid`. The cached mode, where
+/// the server infers `int4` or `int8`, refuses a `u32` outright.
+#[tokio::test]
+async fn a_u32_parameter_is_never_wrapped_into_int4() {
+    use orm_postgres::ColumnType;
+    use orm_postgres::expr::{CastType, Node, func, param};
+    let t = test_database().await.unwrap();
+    let big = 4_000_000_000_u32;
+    // `abs($1::int4)`, `abs($1::int8)`.
+    let cast = |v: u32, ty| Node::Cast(Box::new(Node::Param(param(v))), CastType::Column(ty));
+    let as_int4 = |v: u32| select_values(func::<i32>("abs", [cast(v, ColumnType::Integer)]));
+    let as_int8 = |v: u32| select_values(func::<i64>("abs", [cast(v, ColumnType::BigInt)]));
+    let same_oid = |v: u32| {
+        select_values(func::<bool>(
+            "oideq",
+            [Node::Param(param(v)), Node::Param(param(v))],
+        ))
+    };
+    for mode in MODES {
+        let db = in_mode(&t, mode).await;
+        let err = db.fetch_one(as_int4(big)).await.unwrap_err();
+        match mode {
+            // The server's "integer out of range".
+            StatementMode::Unnamed => assert_eq!(err.sqlstate(), Some("22003"), "{err}"),
+            // The driver refuses a `u32` for `int4`.
+            _ => assert!(
+                matches!(err.kind(), ErrorKind::Encode { index: 1, .. }),
+                "{err}"
+            ),
+        }
+        let fits = db.fetch_one(as_int4(7)).await;
+        let wide = db.fetch_one(as_int8(u32::MAX)).await;
+        match mode {
+            StatementMode::Unnamed => {
+                assert_eq!(fits.unwrap(), 7);
+                assert_eq!(wide.unwrap(), i64::from(u32::MAX));
+                let n: i32 = db
+                    .fetch_one(select_values(func::<i32>(
+                        "cardinality",
+                        [Node::Param(param(vec![1_u32, big]))],
+                    )))
+                    .await
+                    .unwrap();
+                assert_eq!(n, 2);
+            }
+            _ => {
+                assert!(fits.is_err() && wide.is_err());
+            }
+        }
+        // Where the server wants an `oid`, both modes take it.
+        assert!(db.fetch_one(same_oid(big)).await.unwrap(), "{mode}");
+    }
+}

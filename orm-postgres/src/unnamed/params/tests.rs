@@ -73,6 +73,7 @@ fn scalars_are_declared_as_their_built_in_type() {
         param(TsQuery::from_items(Vec::new())),
         param(7_u32),
     ]);
+    // A `u32` accepts only `oid`, declared `int8` (see `oid_values_are_declared_as_int8`).
     assert_eq!(
         got,
         [
@@ -88,9 +89,110 @@ fn scalars_are_declared_as_their_built_in_type() {
             Type::INTERVAL,
             Type::TS_VECTOR,
             Type::TSQUERY,
-            Type::OID,
+            Type::INT8,
         ]
     );
+}
+
+/// Type, bytes and whether binary, comparable.
+fn sent_cmp(p: Param) -> (Type, Option<Vec<u8>>, bool) {
+    let (ty, bytes, format) = sent(p);
+    (ty, bytes, matches!(format, Format::Binary))
+}
+
+#[test]
+fn oid_values_are_declared_as_int8() {
+    // Sent exactly as the `i64` of the same value: the server range-checks an `int8` cast into
+    // `int4`, where it would cast an `oid` bit for bit.
+    for v in [0_u32, 7, i32::MAX as u32 + 1, u32::MAX] {
+        assert_eq!(sent_cmp(param(v)), sent_cmp(param(i64::from(v))), "{v}");
+    }
+    assert_eq!(sent_cmp(param(None::<u32>)), sent_cmp(param(None::<i64>)));
+    let oids = vec![Some(1_u32), None, Some(u32::MAX)];
+    let wide: Vec<Option<i64>> = oids.iter().map(|o| o.map(i64::from)).collect();
+    assert_eq!(sent_cmp(param(oids)), sent_cmp(param(wide)));
+    assert_eq!(
+        sent_cmp(param(Vec::<u32>::new())),
+        sent_cmp(param(Vec::<i64>::new()))
+    );
+    // Rewritten in place, between other parameters of the same buffer.
+    let params = vec![
+        param(String::from("before")),
+        param(5_u32),
+        param(vec![9_u32, 10]),
+        param(String::from("after")),
+    ];
+    let encoded = Encoded::new(&params, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        encoded.types(),
+        [Type::TEXT, Type::INT8, Type::INT8_ARRAY, Type::TEXT]
+    );
+    let bytes: Vec<Vec<u8>> = encoded
+        .typed()
+        .map(|(raw, ty)| {
+            let mut out = BytesMut::new();
+            raw.to_sql_checked(&ty, &mut out).expect("writes");
+            out.to_vec()
+        })
+        .collect();
+    let expect = |p: Param| sent(p).1.expect("a value");
+    assert_eq!(
+        bytes,
+        [
+            expect(param("before")),
+            expect(param(5_i64)),
+            expect(param(vec![9_i64, 10])),
+            expect(param("after")),
+        ]
+    );
+}
+
+/// A value that says it is an `oid[]` and writes something else.
+#[derive(Debug)]
+struct BadOids(Vec<u8>);
+
+impl ToSql for BadOids {
+    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        out.extend_from_slice(&self.0);
+        Ok(IsNull::No)
+    }
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::OID_ARRAY
+    }
+    deadpool_postgres::tokio_postgres::types::to_sql_checked!();
+}
+
+#[test]
+fn a_malformed_oid_array_is_an_encode_error() {
+    let header = |ndim: i32, len: i32| {
+        [ndim, 0, 26, len, 1]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect::<Vec<u8>>()
+    };
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (vec![0, 0], "truncated"),
+        (header(7, 1), "dimension count"),
+        (header(1, -1), "negative length"),
+        (header(1, 1_000_000), "more elements"),
+        (
+            [header(1, 1), vec![0, 0, 0, 2, 1, 2]].concat(),
+            "malformed oid",
+        ),
+        ([header(1, 0), vec![9]].concat(), "trailing bytes"),
+    ];
+    for (raw, why) in cases {
+        let err = match Encoded::new(&[param(BadOids(raw))], &[]) {
+            Ok(_) => panic!("{why}: encoded"),
+            Err(e) => e,
+        };
+        match err.kind() {
+            ErrorKind::Encode { index: 1, source } => {
+                assert!(source.to_string().contains(why), "{why}: {source}")
+            }
+            other => panic!("{why}: {other:?}"),
+        }
+    }
 }
 
 #[test]
