@@ -75,6 +75,8 @@ mod extension;
 #[cfg(feature = "chrono")]
 mod infinite;
 mod interval;
+#[cfg(feature = "json")]
+mod json;
 mod money;
 mod multirange;
 mod named;
@@ -653,18 +655,8 @@ where
     type Output = B;
 }
 
-/// Any serde type stored as `JSONB`.
-///
-/// ```
-/// use orm_core::{ColumnType, Json, SqlType};
-///
-/// // Any `T: Serialize + DeserializeOwned`, e.g. a struct deriving serde's traits.
-/// let tags: Json<Vec<String>> = Json(vec!["a".into(), "b".into()]);
-/// assert_eq!(tags.0.len(), 2);
-/// assert_eq!(<Json<Vec<String>> as SqlType>::COLUMN_TYPE, ColumnType::Jsonb);
-/// ```
 #[cfg(feature = "json")]
-pub use postgres_types::Json;
+pub use json::Json;
 
 #[cfg(feature = "json")]
 impl<T> SqlType for Json<T>

@@ -2,6 +2,7 @@
 
 mod composite;
 mod custom;
+mod json_floats;
 mod laws;
 mod multi_row;
 mod multirange;
