@@ -69,11 +69,23 @@ async fn run(mut listener: crate::Listener, store: Weak<Store>, owner: Weak<()>)
                             store.invalidate(&w);
                         }
                     }
-                    Some(Ok(_)) => store.invalidate(&Written::everything()),
-                    // Reconnecting failed: what was cached may be stale; the listener keeps
-                    // trying at the next poll.
+                    // Others' commits go unseen from now on: nothing is served or stored until
+                    // the listener is back.
+                    Some(Ok(ListenEvent::Disconnected)) => {
+                        remote.set_down(true);
+                        store.invalidate(&Written::everything());
+                    }
+                    // Back: whatever was stored before may be stale (what was sent in the gap
+                    // is lost), and is invalidated before anything is served again.
+                    Some(Ok(ListenEvent::Reconnected { .. })) => {
+                        store.invalidate(&Written::everything());
+                        remote.set_down(false);
+                    }
+                    // Reconnecting failed: still down; the listener keeps trying at the next
+                    // poll.
                     Some(Err(e)) => {
                         tracing::warn!(error = %e, "result cache: invalidation listener down");
+                        remote.set_down(true);
                         store.invalidate(&Written::everything());
                         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                     }

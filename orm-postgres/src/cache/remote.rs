@@ -8,6 +8,7 @@
 //! connection missed whatever was sent meanwhile, so it invalidates everything when it is back.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::Written;
 use crate::CompiledQuery;
@@ -21,6 +22,8 @@ pub(crate) struct Remote {
     pub(crate) channel: String,
     sender: u64,
     pub(crate) listening: tokio::sync::OnceCell<()>,
+    /// The listener lost its connection and is not back yet: others' commits go unseen.
+    down: AtomicBool,
 }
 
 /// A notification to send.
@@ -54,13 +57,19 @@ impl Remote {
             channel,
             sender,
             listening: tokio::sync::OnceCell::new(),
+            down: AtomicBool::new(false),
         }
     }
 
-    /// Whether the listener runs (results are served only then: otherwise others' commits
-    /// would go unseen).
+    /// Whether the listener runs and is connected (results are served and stored only then:
+    /// otherwise others' commits would go unseen).
     pub(crate) fn is_listening(&self) -> bool {
-        self.listening.initialized()
+        self.listening.initialized() && !self.down.load(Ordering::Acquire)
+    }
+
+    /// Marks the listener's connection lost (`true`) or back (`false`).
+    pub(crate) fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::Release);
     }
 
     /// The statement that tells the other caches what `w` wrote.

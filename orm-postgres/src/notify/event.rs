@@ -19,6 +19,10 @@ pub struct Notification {
 pub enum ListenEvent {
     /// A notification.
     Notification(Notification),
+    /// The connection was lost, found now: the listener gets a new one next, reported by
+    /// [`Reconnected`](ListenEvent::Reconnected) once it listens again. From now until then
+    /// notifications are lost; stop trusting whatever they keep up to date.
+    Disconnected,
     /// The connection was lost and a new one listens again to every channel: **notifications
     /// sent in between are lost** (PostgreSQL queues them only for sessions listening when
     /// they are sent). Re-read whatever state the notifications were keeping you up to date

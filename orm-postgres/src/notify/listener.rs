@@ -45,9 +45,10 @@ use crate::{DEFAULT_QUERY_TIMEOUT, Database, Error, Result};
 ///   `listen`/`unlisten`). A listener nobody polls keeps its notifications waiting on the
 ///   server (in its 8 GB queue), not in memory.
 /// - **Lost connections** (`pg_terminate_backend`, a restart, a network failure found by TCP
-///   keepalives) are restored as its [`ReconnectPolicy`] allows, listening again to every
-///   channel, and reported as [`ListenEvent::Reconnected`] (the gap) before anything the new
-///   connection receives. When every attempt fails, the stream yields
+///   keepalives) are reported as [`ListenEvent::Disconnected`] when found, then restored as
+///   its [`ReconnectPolicy`] allows, listening again to every channel, and reported as
+///   [`ListenEvent::Reconnected`] (the end of the gap) before anything the new connection
+///   receives. When every attempt fails, the stream yields
 ///   [`ReconnectFailed`](crate::ErrorKind::ReconnectFailed); polled again, it starts over.
 ///   The stream never ends.
 /// - **Nothing waits forever:** each connection attempt has the database's connect timeout,
@@ -183,12 +184,12 @@ impl Listener {
                 Ok(()) => return Ok(()),
                 Err(e) if e.db_error().is_some() && !e.is_connection_lost() => return Err(e),
                 Err(e) if tries >= 2 => {
-                    self.state = State::Down;
+                    self.lost();
                     return Err(e);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "listener: connection lost; reconnecting");
-                    self.state = State::Down;
+                    self.lost();
                 }
             }
             tries += 1;
@@ -246,11 +247,18 @@ impl Listener {
                 Poll::Ready(Ok(_)) => {}
                 Poll::Ready(Err(e)) => {
                     tracing::warn!(error = %e, "listener: connection lost; reconnecting");
-                    self.state = State::Down;
+                    self.lost();
                 }
                 Poll::Pending => return Poll::Pending,
             }
         }
+    }
+
+    /// The live connection is gone: reported ([`ListenEvent::Disconnected`]) before anything
+    /// the next one brings.
+    fn lost(&mut self) {
+        self.state = State::Down;
+        self.events.push_back(ListenEvent::Disconnected);
     }
 }
 

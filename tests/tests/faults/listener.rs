@@ -1,6 +1,7 @@
 //! A listener whose connection is lost: its backend terminated (noticed by the stream, or by
-//! `listen`), the server restarted, the server gone for good. The gap is reported, every
-//! channel is listened to again, and a server that stays away is a typed error.
+//! `listen`), the server restarted, the server gone for good. The gap is reported (its start
+//! when found, its end when a new connection listens), every channel is listened to again, and
+//! a server that stays away is a typed error.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,10 +28,15 @@ async fn payload(listener: &mut Listener) -> String {
     }
 }
 
+/// The gap: the loss reported when found, then the new connection; the attempts it took.
 async fn reconnected(listener: &mut Listener) -> u32 {
     match next(listener).await.expect("no error") {
+        ListenEvent::Disconnected => {}
+        other => panic!("expected the loss, got {other:?}"),
+    }
+    match next(listener).await.expect("no error") {
         ListenEvent::Reconnected { attempts, .. } => attempts,
-        other => panic!("expected the gap, got {other:?}"),
+        other => panic!("expected the gap's end, got {other:?}"),
     }
 }
 
@@ -154,6 +160,10 @@ async fn a_restarted_server_is_reconnected_and_one_that_stays_down_is_a_typed_er
         .await
         .expect("join")
         .expect("stop");
+    match next(&mut listener).await.expect("the loss first") {
+        ListenEvent::Disconnected => {}
+        other => panic!("expected the loss, got {other:?}"),
+    }
     for _ in 0..2 {
         let e = next(&mut listener).await.expect_err("the server is gone");
         assert!(

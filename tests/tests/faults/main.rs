@@ -6,6 +6,7 @@
 //! Tests that only disturb their own connections share the process's cluster; tests that
 //! restart or freeze a server start a cluster of their own.
 
+mod cache_listener;
 mod cancel;
 mod huge;
 mod keyed;
