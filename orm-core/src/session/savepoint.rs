@@ -91,10 +91,23 @@ impl UnitOfWork {
             Err(e) => {
                 // The objects it changed were free a moment ago; if one is held now, its record
                 // stays in the frame below and the session needs a rollback.
-                let _ = self.unwind(token, operation, false);
+                let _ = self.abandon_savepoint(token, operation);
                 Err(e)
             }
         }
+    }
+
+    /// Undoes what happened since the savepoint, for an `operation` that failed part way
+    /// (a merge, level by level): every object it changed is restored. An object a guard
+    /// holds now fails it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse): its record
+    /// stays in the frame below, and [`needs_rollback`](Self::needs_rollback) is true until a
+    /// rollback restores it.
+    pub fn abandon_savepoint(
+        &mut self,
+        token: SavepointToken,
+        operation: &'static str,
+    ) -> Result<()> {
+        self.unwind(token, operation, false)
     }
 
     /// After `COMMIT`: forget the undo log; expire every object when asked.

@@ -471,9 +471,10 @@ impl Session {
     /// query per model and level loads the related objects the identity map lacks.
     /// Relationships not loaded on `object` are left as they are.
     ///
-    /// A guard held on an object it must change fails it with
-    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse); the objects merged before it keep
-    /// their new values (roll back to undo them).
+    /// All or nothing: a guard held on an object it must change fails it with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), and so does any other error, with the
+    /// objects merged before it restored. A merge cancelled part way (its future dropped
+    /// while a level loads) leaves the session pending a rollback, which restores them.
     ///
     /// ```no_run
     /// # use orm_postgres::prelude::*;
@@ -488,6 +489,29 @@ impl Session {
     pub async fn merge<M: Persist>(&mut self, object: M) -> Result<Tracked<M>> {
         self.check()?;
         self.autoflush().await?;
+        // Every object merged saves its state in a frame of its own, which a failure unwinds.
+        let frame = self.uow.begin_savepoint();
+        self.interrupted = Some(
+            "a merge was cancelled before it finished: a rollback restores the objects it merged",
+        );
+        let outcome = self.merge_levels(object).await;
+        self.interrupted = None;
+        match outcome {
+            Ok(merged) => {
+                self.uow.release_savepoint(frame);
+                Ok(merged)
+            }
+            Err(e) => {
+                // An object a guard took meanwhile stays merged: the session then needs a
+                // rollback (`needs_rollback`), which restores it.
+                let _ = self.uow.abandon_savepoint(frame, "merge");
+                Err(e)
+            }
+        }
+    }
+
+    /// [`merge`](Self::merge)'s levels: each level's loads, then its objects merged.
+    async fn merge_levels<M: Persist>(&mut self, object: M) -> Result<Tracked<M>> {
         let mut merge = self.uow.merge_begin(object);
         loop {
             for (batch, query) in merge.loads(&self.uow)? {

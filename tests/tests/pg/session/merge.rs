@@ -3,6 +3,8 @@
 
 use orm_postgres::assert_queries;
 
+use super::reads_send_drop::poll_once;
+
 use super::*;
 
 /// A user with two orders, committed; returns the ids (user, orders).
@@ -152,4 +154,120 @@ async fn merge_without_loaded_relationships_copies_columns_only() {
         "orders untouched"
     );
     assert!(s.related(&ann, User::orders).is_err(), "not loaded");
+}
+
+/// Ann renamed, her orders' totals changed: a detached graph over the seeded rows.
+fn renamed_graph(ann_id: i64, order_ids: &[i64]) -> User {
+    let mut detached = User {
+        id: ann_id,
+        name: "ann b.".into(),
+        ..User::default()
+    };
+    detached.orders = Related::loaded(
+        order_ids
+            .iter()
+            .map(|&id| Order {
+                id,
+                user_id: ann_id,
+                total: 99,
+                ..Order::default()
+            })
+            .collect(),
+    );
+    detached
+}
+
+async fn stored_names_and_totals(t: &TestDatabase, ann_id: i64) -> (String, Vec<i32>) {
+    let name: String = t
+        .fetch_one(
+            select::<User>()
+                .filter(User::id.eq(ann_id))
+                .columns(User::name),
+        )
+        .await
+        .unwrap();
+    let totals = t
+        .fetch_all(
+            select::<Order>()
+                .filter(Order::user_id.eq(ann_id))
+                .order_by(Order::id)
+                .columns(Order::total),
+        )
+        .await
+        .unwrap();
+    (name, totals)
+}
+
+/// The rows still hold the seeded values; then the merge goes through and is committed.
+async fn unchanged_then_merged(t: &TestDatabase, s: &mut Session, ann_id: i64, order_ids: &[i64]) {
+    assert_eq!(
+        stored_names_and_totals(t, ann_id).await,
+        ("ann".into(), vec![10, 20])
+    );
+    s.merge(renamed_graph(ann_id, order_ids)).await.unwrap();
+    s.commit().await.unwrap();
+    assert_eq!(
+        stored_names_and_totals(t, ann_id).await,
+        ("ann b.".into(), vec![99, 99])
+    );
+}
+
+#[tokio::test]
+async fn a_merge_that_fails_part_way_changes_nothing() {
+    let t = setup().await;
+    let (ann_id, order_ids) = seeded(&t).await;
+    let mut s = t.session_with(no_expire());
+    let ann = s.get::<User>(ann_id).await.unwrap().expect("ann");
+    let orders = s
+        .all(
+            select::<Order>()
+                .filter(Order::user_id.eq(ann_id))
+                .order_by(Order::id),
+        )
+        .await
+        .unwrap();
+
+    // A guard on an order: the user's level merges, the orders' level fails.
+    let held = orders[0].read();
+    let err = s
+        .merge(renamed_graph(ann_id, &order_ids))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::ObjectInUse { .. }),
+        "{err:?}"
+    );
+    drop(held);
+    assert_eq!(ann.read().name, "ann", "the user merged first is restored");
+    assert_eq!(orders[1].read().total, 20);
+    assert!(!s.is_pending_rollback());
+    s.commit().await.unwrap();
+    // The guard gone, the same merge goes through.
+    unchanged_then_merged(&t, &mut s, ann_id, &order_ids).await;
+}
+
+#[tokio::test]
+async fn a_merge_cancelled_part_way_is_undone_by_the_rollback_it_requires() {
+    let t = setup().await;
+    let (ann_id, order_ids) = seeded(&t).await;
+    let mut s = t.session_with(no_expire());
+    let ann = s.get::<User>(ann_id).await.unwrap().expect("ann");
+
+    // Polled once: ann merges from the identity map, then her orders' level waits for its
+    // load; dropped there.
+    assert!(poll_once(s.merge(renamed_graph(ann_id, &order_ids))).await);
+    assert!(s.is_pending_rollback());
+    let err = s.commit().await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::PendingRollback { .. }),
+        "{err:?}"
+    );
+    s.rollback().await.unwrap();
+    assert_eq!(
+        ann.read().name,
+        "ann",
+        "the rollback restored the merged user"
+    );
+    assert!(!s.is_pending_rollback());
+    unchanged_then_merged(&t, &mut s, ann_id, &order_ids).await;
 }

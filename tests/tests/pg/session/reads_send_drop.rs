@@ -72,7 +72,7 @@ async fn a_cancelled_flush_requires_a_rollback() {
 }
 
 /// Polls `fut` once (so it sends what it sends first) and drops it; whether it was waiting.
-async fn poll_once<F: std::future::Future>(fut: F) -> bool {
+pub(super) async fn poll_once<F: std::future::Future>(fut: F) -> bool {
     let mut fut = std::pin::pin!(fut);
     std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx).is_pending())).await
 }
