@@ -157,6 +157,10 @@ impl Serializer for &mut Finite {
     fn serialize_f64(self, v: f64) -> Result<(), NotFinite> {
         Finite::float(v)
     }
+    // A string holds no float: its `Display` is not run twice (once here, once by serde_json).
+    fn collect_str<T: ?Sized + fmt::Display>(self, _: &T) -> Result<(), NotFinite> {
+        Ok(())
+    }
     fn serialize_none(self) -> Result<(), NotFinite> {
         Ok(())
     }
@@ -328,6 +332,35 @@ mod tests {
                 assert!(err.contains("has no JSON form"), "{i}: {err}");
             }
         }
+    }
+
+    /// Serialized through `collect_str`, counting how often it is formatted.
+    struct Shown<'a>(&'a std::cell::Cell<u32>);
+
+    impl fmt::Display for Shown<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0.set(self.0.get() + 1);
+            f.write_str("shown")
+        }
+    }
+
+    impl Serialize for Shown<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_str(self)
+        }
+    }
+
+    impl fmt::Debug for Shown<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("Shown")
+        }
+    }
+
+    #[test]
+    fn a_value_is_formatted_once() {
+        let count = std::cell::Cell::new(0);
+        assert_eq!(encoded(Shown(&count)), Ok(b"\x01\"shown\"".to_vec()));
+        assert_eq!(count.get(), 1, "the check formats nothing");
     }
 
     #[test]

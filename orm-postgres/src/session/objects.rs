@@ -471,10 +471,12 @@ impl Session {
     /// query per model and level loads the related objects the identity map lacks.
     /// Relationships not loaded on `object` are left as they are.
     ///
-    /// All or nothing: a guard held on an object it must change fails it with
-    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), and so does any other error, with the
-    /// objects merged before it restored. A merge cancelled part way (its future dropped
-    /// while a level loads) leaves the session pending a rollback, which restores them.
+    /// All or nothing: when it fails (a guard held on an object it must change is an
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse); a load's error also leaves the
+    /// session pending a rollback), every object changed since it began is back to its state
+    /// before it, the objects of earlier levels included. A merge cancelled part way (its
+    /// future dropped while a level loads) leaves the session pending a rollback, which
+    /// restores them.
     ///
     /// ```no_run
     /// # use orm_postgres::prelude::*;

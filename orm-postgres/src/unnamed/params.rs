@@ -352,82 +352,34 @@ fn try_encode(
     }
 }
 
-/// A value of type `oid` (a `u32`) is declared as `int8`, and an `oid[]` as `int8[]`: the
-/// server casts an `oid` into `int4` bit for bit (4,000,000,000 becomes -294,967,296), where it
-/// range-checks an `int8` ("integer out of range"); it casts an `int8` into `oid` and compares
-/// the two as well. (A prepared statement refuses a `u32` for an `int4` column outright.) The
-/// slot is the last value of `buf`, rewritten in place.
+/// A value of type `oid` (a `u32`) is declared as `int8`: the server casts an `oid` into
+/// `int4` bit for bit (4,000,000,000 becomes -294,967,296), where it range-checks an `int8`
+/// ("integer out of range"); it casts an `int8` into `oid` implicitly and compares the two as
+/// well. (A prepared statement refuses a `u32` for an `int4` column outright.) An `oid[]` stays
+/// one: array operators (`=`, `@>`, `&&` on an `oid[]` column) take no `int8[]`. The slot is the
+/// last value of `buf`, rewritten in place.
 fn widen_oid(slot: Slot, buf: &mut BytesMut) -> Result<Slot, BoxError> {
-    let ty = if slot.ty == Type::OID {
-        Type::INT8
-    } else if slot.ty == Type::OID_ARRAY {
-        Type::INT8_ARRAY
-    } else {
+    if slot.ty != Type::OID {
         return Ok(slot);
-    };
+    }
     let range = match &slot.value {
-        // A NULL, or digits (an array literal) that read as `int8` alike.
+        // A NULL, or digits that read as `int8` alike.
         Some(range) if matches!(slot.format, Format::Binary) => range.clone(),
-        _ => return Ok(Slot { ty, ..slot }),
+        _ => {
+            return Ok(Slot {
+                ty: Type::INT8,
+                ..slot
+            });
+        }
     };
     let raw = buf.split_off(range.start);
-    if ty == Type::INT8 {
-        buf.extend_from_slice(&i64::from(oid_value(&raw)?).to_be_bytes());
-    } else {
-        widen_oid_array(&raw, buf)?;
-    }
+    let bytes: [u8; 4] = raw[..].try_into().map_err(|_| "malformed oid")?;
+    buf.extend_from_slice(&i64::from(u32::from_be_bytes(bytes)).to_be_bytes());
     Ok(Slot {
-        ty,
+        ty: Type::INT8,
         format: Format::Binary,
         value: Some(range.start..buf.len()),
     })
-}
-
-/// A binary `oid`.
-fn oid_value(raw: &[u8]) -> Result<u32, BoxError> {
-    let bytes: [u8; 4] = raw.try_into().map_err(|_| "malformed oid")?;
-    Ok(u32::from_be_bytes(bytes))
-}
-
-/// Writes binary `oid[]` value `raw` to `out` as the `int8[]` of the same elements.
-fn widen_oid_array(raw: &[u8], out: &mut BytesMut) -> Result<(), BoxError> {
-    let mut r = Reader(raw);
-    let ndim = r.i32()?;
-    let has_nulls = r.i32()?;
-    let _element_type = r.i32()?;
-    out.extend_from_slice(&ndim.to_be_bytes());
-    out.extend_from_slice(&has_nulls.to_be_bytes());
-    out.extend_from_slice(&Type::INT8.oid().to_be_bytes());
-    let ndim = usize::try_from(ndim)
-        .ok()
-        .filter(|&n| n <= 6)
-        .ok_or("malformed array: bad dimension count")?;
-    let mut count = usize::from(ndim > 0);
-    for _ in 0..ndim {
-        let len = r.i32()?;
-        out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(&r.i32()?.to_be_bytes());
-        let len = usize::try_from(len).map_err(|_| "malformed array: negative length")?;
-        count = count.saturating_mul(len);
-    }
-    // Each element takes at least its 4-byte length.
-    if count > r.0.len() / 4 {
-        return Err("malformed array: more elements than its bytes hold".into());
-    }
-    for _ in 0..count {
-        let len = r.i32()?;
-        if len < 0 {
-            out.extend_from_slice(&(-1_i32).to_be_bytes());
-            continue;
-        }
-        let oid = oid_value(r.take(usize::try_from(len).map_err(|_| "malformed array")?)?)?;
-        out.extend_from_slice(&8_i32.to_be_bytes());
-        out.extend_from_slice(&i64::from(oid).to_be_bytes());
-    }
-    if !r.0.is_empty() {
-        return Err("malformed array: trailing bytes".into());
-    }
-    Ok(())
 }
 
 /// The text form (`{"a","b",NULL}`) of a binary array value whose elements are text (enum

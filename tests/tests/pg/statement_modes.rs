@@ -515,8 +515,8 @@ enum Tone {
 
 /// A `u32` parameter (the driver's `oid`, bound through `expr::param`): in the unnamed mode it
 /// is declared `int8`, so the server range-checks it into `int4` instead of casting its bits
-/// (4,000,000,000 became -294,967,296), and still takes it as an `oid`. The cached mode, where
-/// the server infers `int4` or `int8`, refuses a `u32` outright.
+/// (4,000,000,000 became -294,967,296), and still takes it as an `oid`; an array of them stays
+/// `oid[]`. The cached mode, where the server infers `int4` or `int8`, refuses a `u32` outright.
 #[tokio::test]
 async fn a_u32_parameter_is_never_wrapped_into_int4() {
     use orm_postgres::ColumnType;
@@ -559,6 +559,18 @@ async fn a_u32_parameter_is_never_wrapped_into_int4() {
                     .await
                     .unwrap();
                 assert_eq!(n, 2);
+                // An array of them stays `oid[]`: array operators take it as it is.
+                let contains: bool = db
+                    .fetch_one(select_values(func::<bool>(
+                        "arraycontains",
+                        [
+                            Node::Param(param(vec![1_u32, big])),
+                            Node::Param(param(vec![big])),
+                        ],
+                    )))
+                    .await
+                    .unwrap();
+                assert!(contains);
             }
             _ => {
                 assert!(fits.is_err() && wide.is_err());

@@ -108,24 +108,25 @@ fn oid_values_are_declared_as_int8() {
         assert_eq!(sent_cmp(param(v)), sent_cmp(param(i64::from(v))), "{v}");
     }
     assert_eq!(sent_cmp(param(None::<u32>)), sent_cmp(param(None::<i64>)));
+    // An array stays `oid[]`, which array operators on `oid[]` columns need.
     let oids = vec![Some(1_u32), None, Some(u32::MAX)];
-    let wide: Vec<Option<i64>> = oids.iter().map(|o| o.map(i64::from)).collect();
-    assert_eq!(sent_cmp(param(oids)), sent_cmp(param(wide)));
-    assert_eq!(
-        sent_cmp(param(Vec::<u32>::new())),
-        sent_cmp(param(Vec::<i64>::new()))
-    );
+    let (ty, bytes, _) = sent_cmp(param(oids.clone()));
+    assert_eq!(ty, Type::OID_ARRAY);
+    let mut direct = BytesMut::new();
+    oids.to_sql_checked(&Type::OID_ARRAY, &mut direct)
+        .expect("writes");
+    assert_eq!(bytes.as_deref(), Some(&direct[..]));
     // Rewritten in place, between other parameters of the same buffer.
     let params = vec![
         param(String::from("before")),
         param(5_u32),
-        param(vec![9_u32, 10]),
+        param(9_u32),
         param(String::from("after")),
     ];
     let encoded = Encoded::new(&params, &[]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         encoded.types(),
-        [Type::TEXT, Type::INT8, Type::INT8_ARRAY, Type::TEXT]
+        [Type::TEXT, Type::INT8, Type::INT8, Type::TEXT]
     );
     let bytes: Vec<Vec<u8>> = encoded
         .typed()
@@ -141,56 +142,39 @@ fn oid_values_are_declared_as_int8() {
         [
             expect(param("before")),
             expect(param(5_i64)),
-            expect(param(vec![9_i64, 10])),
+            expect(param(9_i64)),
             expect(param("after")),
         ]
     );
 }
 
-/// A value that says it is an `oid[]` and writes something else.
+/// A value that says it is an `oid` and writes something else.
 #[derive(Debug)]
-struct BadOids(Vec<u8>);
+struct BadOid(Vec<u8>);
 
-impl ToSql for BadOids {
+impl ToSql for BadOid {
     fn to_sql(&self, _: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
         out.extend_from_slice(&self.0);
         Ok(IsNull::No)
     }
     fn accepts(ty: &Type) -> bool {
-        *ty == Type::OID_ARRAY
+        *ty == Type::OID
     }
     deadpool_postgres::tokio_postgres::types::to_sql_checked!();
 }
 
 #[test]
-fn a_malformed_oid_array_is_an_encode_error() {
-    let header = |ndim: i32, len: i32| {
-        [ndim, 0, 26, len, 1]
-            .iter()
-            .flat_map(|v| v.to_be_bytes())
-            .collect::<Vec<u8>>()
-    };
-    let cases: Vec<(Vec<u8>, &str)> = vec![
-        (vec![0, 0], "truncated"),
-        (header(7, 1), "dimension count"),
-        (header(1, -1), "negative length"),
-        (header(1, 1_000_000), "more elements"),
-        (
-            [header(1, 1), vec![0, 0, 0, 2, 1, 2]].concat(),
-            "malformed oid",
-        ),
-        ([header(1, 0), vec![9]].concat(), "trailing bytes"),
-    ];
-    for (raw, why) in cases {
-        let err = match Encoded::new(&[param(BadOids(raw))], &[]) {
-            Ok(_) => panic!("{why}: encoded"),
+fn a_malformed_oid_is_an_encode_error() {
+    for raw in [vec![], vec![0, 0, 1], vec![0, 0, 0, 0, 1]] {
+        let err = match Encoded::new(&[param(BadOid(raw.clone()))], &[]) {
+            Ok(_) => panic!("{raw:?}: encoded"),
             Err(e) => e,
         };
         match err.kind() {
             ErrorKind::Encode { index: 1, source } => {
-                assert!(source.to_string().contains(why), "{why}: {source}")
+                assert!(source.to_string().contains("malformed oid"), "{source}")
             }
-            other => panic!("{why}: {other:?}"),
+            other => panic!("{raw:?}: {other:?}"),
         }
     }
 }
