@@ -9,7 +9,7 @@ use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
 use orm_testing::LocalCluster;
 
-use crate::terminate;
+use crate::terminate_and_wait;
 
 #[derive(Model, Debug, Clone, PartialEq)]
 #[model(table = "notes")]
@@ -94,23 +94,14 @@ async fn a_cache_whose_listener_is_down_serves_nothing_stale() {
         .batch_execute("ALTER ROLE app NOLOGIN")
         .await
         .expect("nologin");
-    let listening = || async {
-        admin
-            .fetch_all(query::<i32>(
-                "SELECT pid FROM pg_stat_activity WHERE usename = 'app' AND query LIKE 'LISTEN%'",
-            ))
-            .await
-            .expect("pg_stat_activity")
-    };
-    let pids = listening().await;
+    let pids = admin
+        .fetch_all(query::<i32>(
+            "SELECT pid FROM pg_stat_activity WHERE usename = 'app' AND query LIKE 'LISTEN%'",
+        ))
+        .await
+        .expect("pg_stat_activity");
     assert_eq!(pids.len(), 1, "{pids:?}");
-    terminate(&admin, pids[0]).await;
-    for _ in 0..500 {
-        if listening().await.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    terminate_and_wait(&admin, pids[0]).await;
     // A commit whose announcement nobody hears: the cache must not answer from before it.
     set_body(&writer, "third").await;
     wait_for(

@@ -8,11 +8,10 @@ use std::time::Duration;
 
 use orm_postgres::notify::{ListenEvent, Listener, ReconnectPolicy};
 use orm_postgres::prelude::*;
-use orm_postgres::raw::query;
 use orm_postgres::{Error, ErrorKind};
 use orm_testing::{LocalCluster, Shutdown, test_database};
 
-use crate::terminate;
+use crate::terminate_and_wait;
 
 /// The listener's next event or error; a test that waits more than 30 s has failed.
 async fn next(listener: &mut Listener) -> Result<ListenEvent, Error> {
@@ -44,21 +43,8 @@ async fn reconnected(listener: &mut Listener) -> u32 {
 /// what is sent next is sent while nobody listens.
 async fn kill_listener(db: &Database, listener: &Listener) -> i32 {
     let pid = listener.backend_pid().expect("connected");
-    terminate(db, pid).await;
-    for _ in 0..500 {
-        let alive: bool = db
-            .fetch_one(
-                query::<bool>("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = :pid)")
-                    .bind("pid", pid),
-            )
-            .await
-            .expect("pg_stat_activity");
-        if !alive {
-            return pid;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("backend {pid} is still there");
+    terminate_and_wait(db, pid).await;
+    pid
 }
 
 #[tokio::test]

@@ -55,6 +55,26 @@ pub async fn terminate(db: &Database, pid: i32) {
     assert!(done, "backend {pid} terminated");
 }
 
+/// [`terminate`], then waits until the server has no such process, so that what is sent next
+/// is sent while that backend is gone.
+pub async fn terminate_and_wait(db: &Database, pid: i32) {
+    terminate(db, pid).await;
+    for _ in 0..500 {
+        let alive: bool = db
+            .fetch_one(
+                query::<bool>("SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = :pid)")
+                    .bind("pid", pid),
+            )
+            .await
+            .expect("pg_stat_activity");
+        if !alive {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("backend {pid} is still there");
+}
+
 /// The backend pid of a connection.
 pub async fn pid_of(db: &impl Executor) -> i32 {
     db.fetch_one(query::<i32>("SELECT pg_backend_pid()"))
