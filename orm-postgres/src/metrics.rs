@@ -198,7 +198,7 @@ impl PoolCounters {
     }
 
     /// An idle connection was found closed when taken from the pool.
-    fn found_broken(&self) {
+    pub(crate) fn found_broken(&self) {
         bump(&self.broken);
         facade::discarded("broken");
     }
@@ -240,18 +240,27 @@ pub(crate) fn broken_check(counters: Arc<PoolCounters>) -> Hook {
 
 /// Gives a clean connection back to the pool, then (with the `metrics` feature) publishes the
 /// pool's gauges, so `in_use` and `idle` are current after every return as after every
-/// checkout.
-pub(crate) fn give_back(obj: Object) {
+/// checkout (the connection `hot` keeps counted idle).
+pub(crate) fn give_back(obj: Object, hot: &crate::conn::HotSlot) {
     #[cfg(feature = "metrics")]
     {
         let pool = Object::pool(&obj);
         drop(obj);
         if let Some(pool) = pool {
-            facade::gauges(|| pool.status().into());
+            facade::gauges(|| hot.adjust(pool.status().into()));
         }
     }
     #[cfg(not(feature = "metrics"))]
-    drop(obj);
+    {
+        let _ = hot;
+        drop(obj);
+    }
+}
+
+/// Publishes the pool's gauges (with the `metrics` feature), `status` read only then.
+#[cfg(feature = "metrics")]
+pub(crate) fn publish_gauges(status: impl FnOnce() -> PoolStatus) {
+    facade::gauges(status);
 }
 
 /// The `metrics` facade, when the feature is on.

@@ -19,7 +19,7 @@ use std::task::Poll;
 use futures_util::{StreamExt, pin_mut};
 
 use crate::driver_error::{from_pg, from_pool};
-use crate::metrics::{Discard, PoolCounters, give_back};
+use crate::metrics::{Discard, PoolCounters};
 use crate::pg_row::DomainParam;
 use crate::pg_row::PgRow;
 use crate::trace::Reporting;
@@ -28,6 +28,8 @@ use crate::{CompiledQuery, Decode, Error, ErrorKind, Result, StatementMode};
 use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
 
 mod deadline;
+mod hot;
+pub(crate) use hot::HotSlot;
 mod prepared;
 #[cfg(feature = "cache")]
 mod result_cache;
@@ -76,6 +78,9 @@ pub(crate) struct Settings {
     pub cache: Option<Arc<crate::cache::Store>>,
     /// The prepared statements of the pool's connections (in the cached statement mode).
     pub prepared: Prepared,
+    /// The connection last given back, kept for the next checkout while nobody else wants
+    /// one (see `conn/hot.rs`).
+    pub hot: HotSlot,
 }
 
 impl std::fmt::Debug for Settings {
@@ -166,26 +171,15 @@ impl Conn {
         query_timeout: Option<Duration>,
         tags: Option<Arc<crate::call_site::Tags>>,
     ) -> Result<Conn> {
-        // An idle connection (or a free slot) is taken without arming the wait and recycle
-        // timers, which cost more than the rest of the checkout; only when the pool is busy do
-        // we wait, at most the wait timeout (`wait_for`). When as many checkouts as the pool has
-        // connections hold or wait for one, the fast try would fail: the wait comes first (a
-        // failed try cost 290 instructions of a busy pool's checkout, callgrind, issue 17).
-        // The count is a hint; either way is correct.
         let demand = Demand::start(&settings.demand);
-        let busy = demand.ahead >= settings.max_size;
-        let first = match busy {
-            true => Self::wait_for(pool, &settings).await,
-            false => pool.timeout_get(&settings.fast_checkout).await,
+        // Alone, the connection kept from the last return (see `hot.rs`): no pool at all.
+        let kept = match demand.ahead {
+            0 => settings.hot.take(&settings.counters),
+            _ => None,
         };
-        let mut obj = match first {
-            Ok(obj) => obj,
-            // Not boxed (a boxed `pool.get()` cost a large allocation per waiting checkout,
-            // most checkouts of a busy pool: callgrind, issue 17).
-            Err(PoolError::Timeout(TimeoutType::Wait)) if !busy => {
-                Self::wait_for(pool, &settings).await.map_err(from_pool)?
-            }
-            Err(e) => return Err(from_pool(e)),
+        let mut obj = match kept {
+            Some(obj) => obj,
+            None => Self::from_pool(pool, &settings, demand.ahead).await?,
         };
         if settings.statement_mode == StatementMode::Unnamed {
             obj = Box::pin(Self::up_to_date(pool, &settings, obj)).await?;
@@ -202,6 +196,31 @@ impl Conn {
             write_mark: None,
             replica: None,
         })
+    }
+
+    /// A connection out of the pool: an idle one (or a new one) at once, or after a wait when
+    /// the pool is busy (`ahead`: the checkouts and connections counted before this one).
+    async fn from_pool(pool: &Pool, settings: &Settings, ahead: usize) -> Result<Object> {
+        // An idle connection (or a free slot) is taken without arming the wait and recycle
+        // timers, which cost more than the rest of the checkout; only when the pool is busy do
+        // we wait, at most the wait timeout (`wait_for`). When as many checkouts as the pool has
+        // connections hold or wait for one, the fast try would fail: the wait comes first (a
+        // failed try cost 290 instructions of a busy pool's checkout, callgrind, issue 17).
+        // For this choice the count is a hint; either way is correct.
+        let busy = ahead >= settings.max_size;
+        let first = match busy {
+            true => Self::wait_for(pool, settings).await,
+            false => pool.timeout_get(&settings.fast_checkout).await,
+        };
+        match first {
+            Ok(obj) => Ok(obj),
+            // Not boxed (a boxed `pool.get()` cost a large allocation per waiting checkout,
+            // most checkouts of a busy pool: callgrind, issue 17).
+            Err(PoolError::Timeout(TimeoutType::Wait)) if !busy => {
+                Self::wait_for(pool, settings).await.map_err(from_pool)
+            }
+            Err(e) => Err(from_pool(e)),
+        }
     }
 
     /// A checkout that waits for a connection, at most the pool's wait timeout: deadpool's,
@@ -708,20 +727,23 @@ struct Demand<'a> {
 
 impl<'a> Demand<'a> {
     fn start(count: &'a AtomicUsize) -> Self {
-        let ahead = count.fetch_add(1, Ordering::Relaxed);
+        // SeqCst: the hot slot's hand-off depends on the order of the count's changes and
+        // reads (see `hot.rs`); on x86 it costs what Relaxed does.
+        let ahead = count.fetch_add(1, Ordering::SeqCst);
         Demand { count, ahead }
     }
 }
 
 impl Drop for Demand<'_> {
     fn drop(&mut self) {
-        self.count.fetch_sub(1, Ordering::Relaxed);
+        self.count.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
 impl Drop for Conn {
     fn drop(&mut self) {
-        self.settings.demand.fetch_sub(1, Ordering::Relaxed);
+        // Before the connection is given back below (SeqCst, see `hot.rs`).
+        self.settings.demand.fetch_sub(1, Ordering::SeqCst);
         // A statement outside a transaction dropped mid-way may have committed.
         #[cfg(feature = "cache")]
         if !self.tx().open {
@@ -743,7 +765,7 @@ impl Drop for Conn {
                     }
                     drop(Object::take(obj));
                 }
-                None => give_back(obj),
+                None => self.settings.hot.give_back(obj, &self.settings.demand),
             }
         }
     }

@@ -493,6 +493,7 @@ impl DatabaseBuilder {
                 wait_timeout: self.wait_timeout,
                 max_size: self.max_connections,
                 demand: AtomicUsize::new(0),
+                hot: crate::conn::HotSlot::default(),
                 tls,
                 counters,
                 statement_mode,

@@ -99,7 +99,7 @@ pub struct Database {
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let s = self.pool.status();
+        let s = self.status();
         f.debug_struct("Database")
             .field("server", &self.summary)
             .field("max_size", &s.max_size)
@@ -361,7 +361,7 @@ impl Database {
 
     /// How many connections the pool holds now.
     pub fn status(&self) -> PoolStatus {
-        self.pool.status().into()
+        self.settings.hot.adjust(self.pool.status().into())
     }
 
     /// What the pool holds now and what happened to its connections since the database was

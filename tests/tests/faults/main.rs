@@ -8,6 +8,7 @@
 
 mod cache_listener;
 mod cancel;
+mod hand_off;
 mod huge;
 mod keyed;
 mod listener;

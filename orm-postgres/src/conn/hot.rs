@@ -1,0 +1,99 @@
+//! The hot slot: the connection last given back, kept out of the pool for the next checkout
+//! while nobody else wants one (HikariCP's thread-local fast path, for one slot).
+//!
+//! A pool's checkout and return cost about 1,600 instructions (deadpool's semaphore, its
+//! slots' lock, the recycle hooks, the object's moves), more than a lookup's compile and
+//! decode together: a lookup by key on an idle pool took 13,100 instructions, 11,700 through
+//! this slot (callgrind, issue 17). Taking the slot is one uncontended lock.
+//!
+//! The slot is used only when no other checkout is under way and no other connection is
+//! checked out (`demand`, see `conn/mod.rs`): a busy pool's connections all go back to the
+//! pool, where its waiters are. A connection is never stranded in the slot while a checkout
+//! waits in the pool. A checkout counts itself in `demand` before it looks at the slot, and
+//! looks only when it counted none ahead of it; a return fills the slot, then reads `demand`
+//! again and hands the connection to the pool when it is not zero. Every change and read of the
+//! count is `SeqCst`, so they have one order: a checkout counted before that second read is
+//! seen by it (the connection moves to the pool, where that checkout looks next, unless it
+//! took the connection first); the first one counted after it counts none ahead, and its look
+//! comes after the fill (the lock orders them), so it takes the connection.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use deadpool_postgres::Object;
+
+#[cfg(feature = "metrics")]
+use crate::metrics::publish_gauges;
+use crate::metrics::{PoolCounters, PoolStatus, give_back};
+
+/// At most one idle connection, out of the pool (which counts it as in use).
+#[derive(Default)]
+pub(crate) struct HotSlot {
+    conn: Mutex<Option<Object>>,
+}
+
+impl HotSlot {
+    fn lock(&self) -> MutexGuard<'_, Option<Object>> {
+        // Nothing runs under the lock but a move in or out: a poisoned slot is consistent.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The kept connection, if any. One the server or the network closed while it sat here is
+    /// counted broken and dropped, as the pool's recycle check does with its idle ones.
+    pub(crate) fn take(&self, counters: &PoolCounters) -> Option<Object> {
+        let obj = self.lock().take()?;
+        if obj.is_closed() {
+            counters.found_broken();
+            // Out of the pool, which may then open another.
+            drop(Object::take(obj));
+            return None;
+        }
+        Some(obj)
+    }
+
+    /// Keeps a clean connection when no other checkout or connection is counted in `demand`
+    /// (which no longer counts this one) and the slot is free; otherwise gives it back to the
+    /// pool.
+    pub(crate) fn give_back(&self, obj: Object, demand: &AtomicUsize) {
+        if demand.load(Ordering::SeqCst) != 0 {
+            return give_back(obj, self);
+        }
+        #[cfg(feature = "metrics")]
+        let pool = Object::pool(&obj);
+        {
+            let mut slot = self.lock();
+            if slot.is_some() {
+                drop(slot);
+                return give_back(obj, self);
+            }
+            *slot = Some(obj);
+        }
+        // A checkout counted after the look above may have found the slot empty and gone to
+        // the pool: the connection goes there too (unless that checkout took it since).
+        if demand.load(Ordering::SeqCst) != 0 {
+            let moved = self.lock().take();
+            if let Some(obj) = moved {
+                return give_back(obj, self);
+            }
+        }
+        // Idle now, as after a return to the pool.
+        #[cfg(feature = "metrics")]
+        if let Some(pool) = pool {
+            publish_gauges(|| self.adjust(pool.status().into()));
+        }
+    }
+
+    /// Whether a connection is kept here.
+    fn is_full(&self) -> bool {
+        self.lock().is_some()
+    }
+
+    /// The pool's status with the kept connection counted idle, not in use.
+    pub(crate) fn adjust(&self, mut status: PoolStatus) -> PoolStatus {
+        if self.is_full() && status.in_use > 0 {
+            status.in_use -= 1;
+            status.available += 1;
+        }
+        status
+    }
+}
