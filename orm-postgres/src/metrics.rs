@@ -240,19 +240,19 @@ pub(crate) fn broken_check(counters: Arc<PoolCounters>) -> Hook {
 
 /// Gives a clean connection back to the pool, then (with the `metrics` feature) publishes the
 /// pool's gauges, so `in_use` and `idle` are current after every return as after every
-/// checkout (the connection `hot` keeps counted idle).
-pub(crate) fn give_back(obj: Object, hot: &crate::conn::HotSlot) {
+/// checkout (`adjust` corrects the pool's status for connections kept beside it).
+pub(crate) fn give_back(obj: Object, adjust: impl FnOnce(PoolStatus) -> PoolStatus) {
     #[cfg(feature = "metrics")]
     {
         let pool = Object::pool(&obj);
         drop(obj);
         if let Some(pool) = pool {
-            facade::gauges(|| hot.adjust(pool.status().into()));
+            facade::gauges(|| adjust(pool.status().into()));
         }
     }
     #[cfg(not(feature = "metrics"))]
     {
-        let _ = hot;
+        let _ = adjust;
         drop(obj);
     }
 }

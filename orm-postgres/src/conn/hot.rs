@@ -3,7 +3,7 @@
 //!
 //! A pool's checkout and return cost about 1,600 instructions (deadpool's semaphore, its
 //! slots' lock, the recycle hooks, the object's moves), more than a lookup's compile and
-//! decode together: a lookup by key on an idle pool took 13,100 instructions, 11,700 through
+//! decode together: a lookup by key on an idle pool took 13,100 instructions, 11,900 through
 //! this slot (callgrind, issue 17). Taking the slot is one uncontended lock.
 //!
 //! The slot is used only when no other checkout is under way and no other connection is
@@ -17,7 +17,7 @@
 //! took the connection first); the first one counted after it counts none ahead, and its look
 //! comes after the fill (the lock orders them), so it takes the connection.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use deadpool_postgres::Object;
@@ -30,6 +30,9 @@ use crate::metrics::{PoolCounters, PoolStatus, give_back};
 #[derive(Default)]
 pub(crate) struct HotSlot {
     conn: Mutex<Option<Object>>,
+    /// Whether `conn` holds one, set under its lock: read by the status without the lock,
+    /// which every checkout and return of a busy pool would otherwise take (with `metrics`).
+    full: AtomicBool,
 }
 
 impl HotSlot {
@@ -41,7 +44,7 @@ impl HotSlot {
     /// The kept connection, if any. One the server or the network closed while it sat here is
     /// counted broken and dropped, as the pool's recycle check does with its idle ones.
     pub(crate) fn take(&self, counters: &PoolCounters) -> Option<Object> {
-        let obj = self.lock().take()?;
+        let obj = self.take_kept()?;
         if obj.is_closed() {
             counters.found_broken();
             // Out of the pool, which may then open another.
@@ -51,12 +54,19 @@ impl HotSlot {
         Some(obj)
     }
 
+    /// The kept connection, out of the slot.
+    fn take_kept(&self) -> Option<Object> {
+        let mut slot = self.lock();
+        self.full.store(false, Ordering::Relaxed);
+        slot.take()
+    }
+
     /// Keeps a clean connection when no other checkout or connection is counted in `demand`
     /// (which no longer counts this one) and the slot is free; otherwise gives it back to the
     /// pool.
     pub(crate) fn give_back(&self, obj: Object, demand: &AtomicUsize) {
         if demand.load(Ordering::SeqCst) != 0 {
-            return give_back(obj, self);
+            return give_back(obj, |s| self.adjust(s));
         }
         #[cfg(feature = "metrics")]
         let pool = Object::pool(&obj);
@@ -64,33 +74,29 @@ impl HotSlot {
             let mut slot = self.lock();
             if slot.is_some() {
                 drop(slot);
-                return give_back(obj, self);
+                return give_back(obj, |s| self.adjust(s));
             }
             *slot = Some(obj);
+            self.full.store(true, Ordering::Relaxed);
         }
         // A checkout counted after the look above may have found the slot empty and gone to
         // the pool: the connection goes there too (unless that checkout took it since).
         if demand.load(Ordering::SeqCst) != 0 {
-            let moved = self.lock().take();
+            let moved = self.take_kept();
             if let Some(obj) = moved {
-                return give_back(obj, self);
+                return give_back(obj, |s| self.adjust(s));
             }
         }
-        // Idle now, as after a return to the pool.
+        // Idle now (or taken since by a checkout, which the status reads from the slot).
         #[cfg(feature = "metrics")]
         if let Some(pool) = pool {
             publish_gauges(|| self.adjust(pool.status().into()));
         }
     }
 
-    /// Whether a connection is kept here.
-    fn is_full(&self) -> bool {
-        self.lock().is_some()
-    }
-
     /// The pool's status with the kept connection counted idle, not in use.
     pub(crate) fn adjust(&self, mut status: PoolStatus) -> PoolStatus {
-        if self.is_full() && status.in_use > 0 {
+        if self.full.load(Ordering::Relaxed) && status.in_use > 0 {
             status.in_use -= 1;
             status.available += 1;
         }

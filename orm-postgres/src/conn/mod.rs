@@ -57,7 +57,9 @@ pub(crate) struct Settings {
     pub max_size: usize,
     /// Checkouts under way and connections checked out (each [`Conn`] counts one until it is
     /// dropped): from `max_size` on, a checkout waits at once instead of trying the fast path
-    /// first.
+    /// first. The hot slot's hand-off relies on it counting every caller of the pool, exactly,
+    /// with `SeqCst` changes and reads (see `hot.rs`): nothing may take a connection out of
+    /// `pool` except through [`Conn::checkout`].
     pub demand: AtomicUsize,
     /// The database's TLS connector, for cancel requests (which open a connection of their
     /// own, encrypted as the statement's was).

@@ -104,10 +104,17 @@ async fn a_kept_connection_the_server_closed_is_counted_broken_and_replaced() {
     let t = test_database().await.expect("db");
     let db = t.builder().max_connections(2).build().expect("pool");
     let kept = pid_of(&db).await;
+    let before = db.metrics();
     terminate_and_wait(&t, kept).await;
-    let before = db.metrics().discarded.broken;
-    // The client learns of the end from its connection's task.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The client learns of the end from its connection's task, which counts it closed.
+    for _ in 0..500 {
+        if db.metrics().closed > before.closed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(db.metrics().closed, before.closed + 1);
+    let before = before.discarded.broken;
     let now = pid_of(&db).await;
     assert_ne!(now, kept);
     assert_eq!(db.metrics().discarded.broken, before + 1);

@@ -19,7 +19,7 @@ async fn killed_idle_connections_are_replaced() {
         .max_connections(4)
         .build()
         .expect("pool");
-    // Four connections opened and back in the pool, idle.
+    // Four connections opened and given back, idle (three in the pool, the last kept beside it).
     let held: Vec<_> = futures_util::future::join_all((0..4).map(|_| db.connection()))
         .await
         .into_iter()

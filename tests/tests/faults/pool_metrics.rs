@@ -105,7 +105,7 @@ async fn scripted(t: &TestDatabase) -> (Database, PoolMetrics) {
     let m = db.metrics();
     assert_eq!((m.checkouts, m.opened), (5, 2));
 
-    // Terminated while idle in the pool: found broken at the next checkout, replaced.
+    // Terminated while idle (kept beside the pool): found broken at the next checkout, replaced.
     operator.terminate(pid_of(&db).await).await;
     until_closed(&db, 2).await;
     assert_eq!(one(&db).await.expect("replaced"), 1);
