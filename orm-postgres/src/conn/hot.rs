@@ -26,6 +26,24 @@ use deadpool_postgres::Object;
 use crate::metrics::publish_gauges;
 use crate::metrics::{PoolCounters, PoolStatus, give_back};
 
+/// What the gauges are read from: the connection's pool (with `metrics`), or nothing.
+#[cfg(feature = "metrics")]
+type Gauges = Option<deadpool_postgres::Pool>;
+#[cfg(not(feature = "metrics"))]
+struct Gauges;
+
+/// The pool of `obj`, to read the gauges from once it is kept (with `metrics`).
+#[cfg(feature = "metrics")]
+fn gauges_of(obj: &Object) -> Gauges {
+    Object::pool(obj)
+}
+
+/// Without `metrics`: nothing to read.
+#[cfg(not(feature = "metrics"))]
+fn gauges_of(_: &Object) -> Gauges {
+    Gauges
+}
+
 /// At most one idle connection, out of the pool (which counts it as in use).
 #[derive(Default)]
 pub(crate) struct HotSlot {
@@ -68,8 +86,7 @@ impl HotSlot {
         if demand.load(Ordering::SeqCst) != 0 {
             return give_back(obj, |s| self.adjust(s));
         }
-        #[cfg(feature = "metrics")]
-        let pool = Object::pool(&obj);
+        let pool = gauges_of(&obj);
         {
             let mut slot = self.lock();
             if slot.is_some() {
@@ -81,18 +98,28 @@ impl HotSlot {
         }
         // A checkout counted after the look above may have found the slot empty and gone to
         // the pool: the connection goes there too (unless that checkout took it since).
-        if demand.load(Ordering::SeqCst) != 0 {
-            let moved = self.take_kept();
-            if let Some(obj) = moved {
-                return give_back(obj, |s| self.adjust(s));
-            }
+        let moved = match demand.load(Ordering::SeqCst) {
+            0 => None,
+            _ => self.take_kept(),
+        };
+        match moved {
+            Some(obj) => give_back(obj, |s| self.adjust(s)),
+            // Idle now (or taken since by a checkout, which the status reads from the slot).
+            None => self.publish(pool),
         }
-        // Idle now (or taken since by a checkout, which the status reads from the slot).
-        #[cfg(feature = "metrics")]
+    }
+
+    /// Publishes the pool's gauges, the kept connection counted idle (with `metrics`).
+    #[cfg(feature = "metrics")]
+    fn publish(&self, pool: Gauges) {
         if let Some(pool) = pool {
             publish_gauges(|| self.adjust(pool.status().into()));
         }
     }
+
+    /// Without `metrics`: nothing is published.
+    #[cfg(not(feature = "metrics"))]
+    fn publish(&self, _: Gauges) {}
 
     /// The pool's status with the kept connection counted idle, not in use.
     pub(crate) fn adjust(&self, mut status: PoolStatus) -> PoolStatus {
