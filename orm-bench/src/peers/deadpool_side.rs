@@ -8,7 +8,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 
 use super::data::{Comment, NewRow, Tree};
 use super::raw_side::{
-    BY_KEY_SQL, FLUSH_LOAD_SQL, INSERT_RETURNING_SQL, INSERT_SQL, UPDATE_SQL, columns,
+    BY_KEY_SQL, FLUSH_LOAD_SQL, INSERT_RETURNING_SQL, INSERT_SQL, UPDATE_SQL, columns, comment,
     flush_values, keys_back,
 };
 use super::{FLUSH_ROWS, POOL_LOOKUPS, POOL_SIZE, POOL_TASKS, next_key_at};
@@ -60,11 +60,7 @@ impl Deadpool {
         let client = self.db.get().await?;
         let stmt = client.prepare_cached(BY_KEY_SQL).await?;
         let r = client.query_one(&stmt, &[&id]).await?;
-        Ok(Comment {
-            id: r.get(0),
-            post_id: r.get(1),
-            text: r.get(2),
-        })
+        Ok(comment(&r))
     }
 
     /// The `unnest` insert.
@@ -181,7 +177,9 @@ impl Deadpool {
                 let client = self.pool.get().await?;
                 let stmt = client.prepare_cached(BY_KEY_SQL).await?;
                 let r = client.query_one(&stmt, &[&next_key_at(t, i)]).await?;
-                sum += i64::from(r.get::<_, i32>(1));
+                // The whole row decoded, as every other side does.
+                let c = comment(&r);
+                sum += i64::from(c.post_id);
             }
             Ok::<i64, BoxError>(sum)
         });

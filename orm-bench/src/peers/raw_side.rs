@@ -43,6 +43,16 @@ pub struct Raw {
     objects: RefCell<Vec<session::User>>,
 }
 
+/// A row of [`BY_KEY_SQL`] as a [`Comment`], every column decoded (as every side's lookup
+/// does).
+pub fn comment(r: &tokio_postgres::Row) -> Comment {
+    Comment {
+        id: r.get(0),
+        post_id: r.get(1),
+        text: r.get(2),
+    }
+}
+
 /// A client on `url` named `application_name`, its connection task spawned.
 pub async fn client(url: &str, name: &str) -> Result<tokio_postgres::Client, BoxError> {
     let mut config: tokio_postgres::Config = url.parse()?;
@@ -111,11 +121,7 @@ impl Raw {
     /// One row by key.
     pub async fn by_key(&self, id: i32) -> Result<Comment, BoxError> {
         let r = self.client.query_one(&self.by_key, &[&id]).await?;
-        Ok(Comment {
-            id: r.get(0),
-            post_id: r.get(1),
-            text: r.get(2),
-        })
+        Ok(comment(&r))
     }
 
     /// The rows as arrays, inserted; the count.
