@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 
-use super::data::{Comment, NewRow, Tree};
+use super::data::{Comment, NewRow, Tree, lookup_digest};
 use super::raw_side::{
     BY_KEY_SQL, FLUSH_LOAD_SQL, INSERT_RETURNING_SQL, INSERT_SQL, UPDATE_SQL, columns, comment,
     flush_values, keys_back,
@@ -124,12 +124,12 @@ impl Deadpool {
         let mut tree = Tree::default();
         for r in &user_rows {
             let id: i32 = r.get(0);
-            let _name: String = r.get(1);
-            tree.user(id);
+            let name: String = r.get(1);
+            tree.user(id, &name);
             for p in by_user.remove(&id).unwrap_or_default() {
-                tree.post(id, p.id);
+                tree.post(id, p.id, &p.title, p.body.as_deref());
                 for c in &p.comments {
-                    tree.comment(p.id, c.id);
+                    tree.comment(p.id, c.id, &c.text);
                 }
             }
         }
@@ -179,7 +179,7 @@ impl Deadpool {
                 let r = client.query_one(&stmt, &[&next_key_at(t, i)]).await?;
                 // The whole row decoded, as every other side does.
                 let c = comment(&r);
-                sum += i64::from(c.post_id);
+                sum += lookup_digest(c.post_id, &c.text);
             }
             Ok::<i64, BoxError>(sum)
         });

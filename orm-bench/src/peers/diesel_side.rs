@@ -8,7 +8,7 @@ use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use super::data::{Comment, NewRow, Tree};
+use super::data::{Comment, NewRow, Tree, lookup_digest};
 use super::raw_side::{flush_values, keys_back};
 use super::{FLUSH_ROWS, POOL_LOOKUPS, POOL_SIZE, POOL_TASKS, next_key_at};
 use crate::BoxError;
@@ -247,12 +247,12 @@ impl Diesel {
                 users.into_iter().zip(posts).collect();
             let mut tree = Tree::default();
             for (u, posts) in &tree_users {
-                tree.user(u.id);
+                tree.user(u.id, &u.name);
                 for (p, comments) in posts {
-                    tree.post(u.id, p.id);
+                    tree.post(u.id, p.id, &p.title, p.body.as_deref());
                     debug_assert_eq!(p.user_id, u.id);
                     for c in comments {
-                        tree.comment(p.id, c.id);
+                        tree.comment(p.id, c.id, &c.text);
                     }
                 }
             }
@@ -331,7 +331,7 @@ impl Diesel {
                     .select(DComment::as_select())
                     .first(&mut conn)
                     .await?;
-                sum += i64::from(c.post_id);
+                sum += lookup_digest(c.post_id, &c.text);
             }
             Ok::<i64, BoxError>(sum)
         });

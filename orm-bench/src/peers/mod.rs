@@ -203,7 +203,7 @@ pub enum Output {
     Keys(usize),
     /// Users, posts, comments loaded, and the sum of the comments' keys.
     Tree(Tree),
-    /// Rows read by all the lookups, and the sum of their `post_id`s.
+    /// Rows read by all the lookups, and the sum of their digests (`data::lookup_digest`).
     Lookups(usize, i64),
 }
 

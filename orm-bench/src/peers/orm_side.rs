@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use orm_postgres::prelude::*;
 use orm_postgres::{Database, Session};
 
-use super::data::{Comment, NewRow, Tree};
+use super::data::{Comment, NewRow, Tree, lookup_digest};
 use super::raw_side::{flush_values, orm_tree};
 use super::{FLUSH_ROWS, POOL_LOOKUPS, POOL_SIZE, POOL_TASKS, next_key_at};
 use crate::association;
@@ -131,7 +131,7 @@ impl Orm {
                     .pool
                     .fetch_one(select::<OrmComment>().by_pk(next_key_at(t, i)))
                     .await?;
-                sum += i64::from(c.post_id);
+                sum += lookup_digest(c.post_id, &c.text);
             }
             Ok::<i64, BoxError>(sum)
         });

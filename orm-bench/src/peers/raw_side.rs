@@ -219,11 +219,11 @@ pub fn keys_back(rows: &[NewRow]) -> usize {
 pub fn orm_tree(users: &[association::User]) -> Tree {
     let mut tree = Tree::default();
     for u in users {
-        tree.user(u.id);
+        tree.user(u.id, &u.name);
         for p in u.posts.as_option().into_iter().flatten() {
-            tree.post(u.id, p.id);
+            tree.post(u.id, p.id, &p.title, p.body.as_deref());
             for c in p.comments.as_option().into_iter().flatten() {
-                tree.comment(p.id, c.id);
+                tree.comment(p.id, c.id, &c.text);
             }
         }
     }

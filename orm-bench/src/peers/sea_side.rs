@@ -8,7 +8,7 @@ use sea_orm::{
     EntityTrait, LoaderTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
 
-use super::data::{Comment, NewRow, Tree};
+use super::data::{Comment, NewRow, Tree, lookup_digest};
 use super::raw_side::{flush_values, keys_back};
 use super::{FLUSH_ROWS, POOL_LOOKUPS, POOL_SIZE, POOL_TASKS, next_key_at};
 use crate::BoxError;
@@ -258,11 +258,11 @@ impl Sea {
         let mut tree = Tree::default();
         let mut comments = comments.iter();
         for (u, posts) in users.iter().zip(&posts) {
-            tree.user(u.id);
+            tree.user(u.id, &u.name);
             for p in posts {
-                tree.post(u.id, p.id);
+                tree.post(u.id, p.id, &p.title, p.body.as_deref());
                 for c in comments.next().into_iter().flatten() {
-                    tree.comment(p.id, c.id);
+                    tree.comment(p.id, c.id, &c.text);
                 }
             }
         }
@@ -321,7 +321,7 @@ impl Sea {
                     .one(&self.pool)
                     .await?
                     .ok_or("no such comment")?;
-                sum += i64::from(c.post_id);
+                sum += lookup_digest(c.post_id, &c.text);
             }
             Ok::<i64, BoxError>(sum)
         });

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::data::{Comment, NewRow, Tree};
+use super::data::{Comment, NewRow, Tree, lookup_digest};
 use super::raw_side::{BY_KEY_SQL, INSERT_RETURNING_SQL, INSERT_SQL, flush_values, keys_back};
 use super::{FLUSH_ROWS, POOL_LOOKUPS, POOL_SIZE, POOL_TASKS, next_key_at};
 use crate::BoxError;
@@ -154,11 +154,11 @@ impl Sqlx {
         }
         let mut tree = Tree::default();
         for u in &users {
-            tree.user(u.id);
+            tree.user(u.id, &u.name);
             for p in &u.posts {
-                tree.post(u.id, p.id);
+                tree.post(u.id, p.id, &p.title, p.body.as_deref());
                 for c in &p.comments {
-                    tree.comment(p.id, c.id);
+                    tree.comment(p.id, c.id, &c.text);
                 }
             }
         }
@@ -202,7 +202,7 @@ impl Sqlx {
                     .bind(next_key_at(t, i))
                     .fetch_one(&self.pool)
                     .await?;
-                sum += i64::from(c.post_id);
+                sum += lookup_digest(c.post_id, &c.text);
             }
             Ok::<i64, sqlx::Error>(sum)
         });
