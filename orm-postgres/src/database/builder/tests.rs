@@ -2,11 +2,14 @@
 //! `Debug` output shows it. (No server: `build` does not connect.)
 
 use std::collections::HashMap;
+#[cfg(feature = "tls")]
 use std::path::PathBuf;
 
 use super::DatabaseBuilder;
+#[cfg(feature = "tls")]
+use crate::SslMode;
 use crate::config::Env;
-use crate::{ConfigError, Database, SslMode};
+use crate::{ConfigError, Database};
 
 /// An environment of the test's own.
 struct TestEnv(HashMap<&'static str, String>);

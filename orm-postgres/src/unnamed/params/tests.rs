@@ -180,6 +180,15 @@ fn a_malformed_oid_is_an_encode_error() {
 }
 
 #[test]
+#[cfg_attr(
+    not(any(
+        feature = "chrono",
+        feature = "uuid",
+        feature = "json",
+        feature = "decimal"
+    )),
+    allow(unused_mut)
+)]
 fn optional_types_come_with_their_features() {
     let mut params: Vec<Param> = Vec::new();
     let mut want = Vec::new();
