@@ -15,7 +15,7 @@ pub struct Comment {
 
 /// What a nested load produced: users, posts, comments, and a checksum over every decoded
 /// column (keys, and the lengths of the texts), which a comment under the wrong post or a
-/// column left undecoded changes. The order of the comments under a post is not checked: no
+/// text left undecoded changes (a text swapped for another of the same length does not). The order of the comments under a post is not checked: no
 /// side asks for one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Tree {
@@ -62,7 +62,8 @@ pub fn text_digest(text: Option<&str>) -> i64 {
 }
 
 /// What one lookup of the pool workload adds to its sum: the row's `post_id` and its text's
-/// digest (so a side that leaves a column undecoded fails the check).
+/// digest (so a side that leaves the text undecoded fails the check; the `id` is not
+/// checked).
 pub fn lookup_digest(post_id: i32, text: &str) -> i64 {
     i64::from(post_id) + text_digest(Some(text))
 }

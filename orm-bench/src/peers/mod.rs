@@ -201,7 +201,7 @@ pub enum Output {
     Count(u64),
     /// Generated keys, in the objects' order.
     Keys(usize),
-    /// Users, posts, comments loaded, and the sum of the comments' keys.
+    /// Users, posts, comments loaded, and the checksum of their keys and texts ([`Tree`]).
     Tree(Tree),
     /// Rows read by all the lookups, and the sum of their digests (`data::lookup_digest`).
     Lookups(usize, i64),
