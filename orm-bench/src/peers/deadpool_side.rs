@@ -38,9 +38,7 @@ fn pool(url: &str, size: usize) -> Result<Pool, BoxError> {
 struct DPost {
     id: i32,
     user_id: i32,
-    #[allow(dead_code)]
     title: String,
-    #[allow(dead_code)]
     body: Option<String>,
     comments: Vec<Comment>,
 }

@@ -66,7 +66,6 @@ use schema::{comments, posts, session_new_users, session_users, users};
 #[diesel(table_name = users)]
 struct DUser {
     id: i32,
-    #[allow(dead_code)]
     name: String,
 }
 
@@ -75,9 +74,7 @@ struct DUser {
 struct DPost {
     id: i32,
     user_id: i32,
-    #[allow(dead_code)]
     title: String,
-    #[allow(dead_code)]
     body: Option<String>,
 }
 

@@ -21,7 +21,6 @@ struct SComment {
 #[derive(sqlx::FromRow)]
 struct SUser {
     id: i32,
-    #[allow(dead_code)]
     name: String,
     #[sqlx(skip)]
     posts: Vec<SPost>,
@@ -31,9 +30,7 @@ struct SUser {
 struct SPost {
     id: i32,
     user_id: i32,
-    #[allow(dead_code)]
     title: String,
-    #[allow(dead_code)]
     body: Option<String>,
     #[sqlx(skip)]
     comments: Vec<SComment>,

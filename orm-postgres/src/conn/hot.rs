@@ -96,8 +96,9 @@ impl HotSlot {
             *slot = Some(obj);
             self.full.store(true, Ordering::Relaxed);
         }
-        // A checkout counted after the look above may have found the slot empty and gone to
-        // the pool: the connection goes there too (unless that checkout took it since).
+        // A checkout counted after the first read of `demand` may have found the slot empty
+        // and gone to the pool: the connection goes there too (unless that checkout took it
+        // since).
         let moved = match demand.load(Ordering::SeqCst) {
             0 => None,
             _ => self.take_kept(),

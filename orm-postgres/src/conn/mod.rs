@@ -203,11 +203,12 @@ impl Conn {
     /// A connection out of the pool: an idle one (or a new one) at once, or after a wait when
     /// the pool is busy (`ahead`: the checkouts and connections counted before this one).
     async fn from_pool(pool: &Pool, settings: &Settings, ahead: usize) -> Result<Object> {
-        // An idle connection (or a free slot) is taken without arming the wait and recycle
-        // timers, which cost more than the rest of the checkout; only when the pool is busy do
-        // we wait, at most the wait timeout (`wait_for`). When as many checkouts as the pool has
-        // connections hold or wait for one, the fast try would fail: the wait comes first (a
-        // failed try cost 290 instructions of a busy pool's checkout, callgrind, issue 17).
+        // An idle connection of the pool (or room for a new one) is taken without arming the
+        // wait and recycle timers, which cost more than the rest of the checkout; only when the
+        // pool is busy do we wait, at most the wait timeout (`wait_for`). When as many checkouts
+        // as the pool has connections hold or wait for one, the fast try would fail: the wait
+        // comes first (a failed try cost 290 instructions of a busy pool's checkout, callgrind,
+        // issue 17).
         // For this choice the count is a hint; either way is correct.
         let busy = ahead >= settings.max_size;
         let first = match busy {
