@@ -5,7 +5,8 @@
 //! deadpool-postgres, the raw pooled baseline).
 //!
 //! Every side does exactly the same work and returns what it did (the rows it read, the keys it
-//! got back), checked equal across the sides before anything is timed ([`check`]). Where a
+//! got back), checked equal across the sides before anything is timed ([`check`]), with what
+//! it left in the database (the rows the inserts wrote, the values the flushes wrote). Where a
 //! peer has no API for what the ORM does in one statement, it does what its users write:
 //! - **insert 100 objects, keys back:** SQLx, Diesel and SeaORM send one multi-row insert
 //!   with `RETURNING id` in a transaction (SQLx: the hand-written `unnest` statement);
@@ -400,25 +401,44 @@ impl Peers {
         self.raw.check_flushed(self.version.get()).await
     }
 
+    /// What the last operation of `work` left in the database, for the checks: the inserts'
+    /// rows (their number and digest, [`Raw::inserted_digest`](raw_side::Raw::inserted_digest));
+    /// for the flushes, an error unless every row holds the values of the last flush.
+    async fn written(&self, work: Work) -> Result<Option<(i64, String)>, BoxError> {
+        match work {
+            Work::InsertExecute | Work::InsertObjects | Work::BulkCopy | Work::BulkSession => {
+                Ok(Some(self.raw.inserted_digest().await?))
+            }
+            Work::Flush | Work::FlushLoaded => {
+                self.raw.check_flushed(self.version.get()).await?;
+                Ok(None)
+            }
+            Work::ByKey | Work::NestedSelectin | Work::NestedJoined | Work::Pool => Ok(None),
+        }
+    }
+
     /// [`check`](Peers::check) of one workload.
     pub async fn check_work(&self, work: Work) -> Result<(), BoxError> {
         {
             let start_key = self.key.get();
             self.key.set(start_key);
             let expected = self.run(work, None, self.inputs(work)).await?;
+            let expected_rows = self.written(work).await?;
             self.finish(work).await?;
             for &side in work.sides() {
                 self.key.set(start_key);
                 let got = self.run(work, Some(side), self.inputs(work)).await?;
+                let got_rows = self.written(work).await?;
                 self.finish(work).await?;
-                let same = match (&expected, &got) {
-                    // Every flush writes new values: the count must match.
-                    (Output::Count(a), Output::Count(b)) => a == b,
-                    (a, b) => a == b,
-                };
-                if !same {
+                if got != expected {
                     return Err(format!(
                         "{work}: {side} produced {got:?}, the baseline {expected:?}"
+                    )
+                    .into());
+                }
+                if got_rows != expected_rows {
+                    return Err(format!(
+                        "{work}: {side} wrote {got_rows:?}, the baseline {expected_rows:?}"
                     )
                     .into());
                 }

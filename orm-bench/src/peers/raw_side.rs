@@ -187,6 +187,23 @@ impl Raw {
         Ok(n)
     }
 
+    /// What the inserts left in `session_new_users`: the number of rows and an MD5 of every
+    /// row's columns but the key (which the sequence gives each side differently), in order
+    /// of those columns.
+    pub async fn inserted_digest(&self) -> Result<(i64, String), BoxError> {
+        let row = self
+            .client
+            .query_one(
+                "SELECT count(*), md5(coalesce(string_agg( \
+                     format('%s|%s|%s|%s', name, coalesce(email, '(null)'), age, score), \
+                     ',' ORDER BY name, email, age, score), '')) \
+                 FROM session_new_users",
+                &[],
+            )
+            .await?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
+    }
+
     /// Checks that the table holds the values of flush `v`.
     pub async fn check_flushed(&self, v: i32) -> Result<(), BoxError> {
         let objects = flush_objects(&self.client).await?;
