@@ -12,7 +12,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use deadpool_postgres::{ClientWrapper, Hook, HookError, Object};
+use deadpool_postgres::{ClientWrapper, Hook, HookError};
 
 /// How many connections a database's pool holds now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,10 +197,15 @@ impl PoolCounters {
         facade::discarded(reason);
     }
 
-    /// An idle connection was found closed when taken from the pool.
-    pub(crate) fn found_broken(&self) {
-        bump(&self.broken);
-        facade::discarded("broken");
+    /// Whether an idle connection about to be handed out (by the pool, or from the hot slot)
+    /// was closed by the server or the network while it sat idle: counted as broken.
+    pub(crate) fn closed_while_idle(&self, client: &tokio_postgres::Client) -> bool {
+        let closed = client.is_closed();
+        if closed {
+            bump(&self.broken);
+            facade::discarded("broken");
+        }
+        closed
     }
 
     /// The counters with the pool's `status`.
@@ -230,31 +235,11 @@ impl PoolCounters {
 /// it too, uncounted.)
 pub(crate) fn broken_check(counters: Arc<PoolCounters>) -> Hook {
     Hook::sync_fn(move |client: &mut ClientWrapper, _| {
-        if client.is_closed() {
-            counters.found_broken();
+        if counters.closed_while_idle(client) {
             return Err(HookError::message("the connection was closed while idle"));
         }
         Ok(())
     })
-}
-
-/// Gives a clean connection back to the pool, then (with the `metrics` feature) publishes the
-/// pool's gauges, so `in_use` and `idle` are current after every return as after every
-/// checkout (`adjust` corrects the pool's status for connections kept beside it).
-pub(crate) fn give_back(obj: Object, adjust: impl FnOnce(PoolStatus) -> PoolStatus) {
-    #[cfg(feature = "metrics")]
-    {
-        let pool = Object::pool(&obj);
-        drop(obj);
-        if let Some(pool) = pool {
-            facade::gauges(|| adjust(pool.status().into()));
-        }
-    }
-    #[cfg(not(feature = "metrics"))]
-    {
-        let _ = adjust;
-        drop(obj);
-    }
 }
 
 /// Publishes the pool's gauges (with the `metrics` feature), `status` read only then.

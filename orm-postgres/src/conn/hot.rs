@@ -24,7 +24,7 @@ use deadpool_postgres::Object;
 
 #[cfg(feature = "metrics")]
 use crate::metrics::publish_gauges;
-use crate::metrics::{PoolCounters, PoolStatus, give_back};
+use crate::metrics::{PoolCounters, PoolStatus};
 
 /// What the gauges are read from: the connection's pool (with `metrics`), or nothing.
 #[cfg(feature = "metrics")]
@@ -63,8 +63,7 @@ impl HotSlot {
     /// counted broken and dropped, as the pool's recycle check does with its idle ones.
     pub(crate) fn take(&self, counters: &PoolCounters) -> Option<Object> {
         let obj = self.take_kept()?;
-        if obj.is_closed() {
-            counters.found_broken();
+        if counters.closed_while_idle(&obj) {
             // Out of the pool, which may then open another.
             drop(Object::take(obj));
             return None;
@@ -84,14 +83,14 @@ impl HotSlot {
     /// pool.
     pub(crate) fn give_back(&self, obj: Object, demand: &AtomicUsize) {
         if demand.load(Ordering::SeqCst) != 0 {
-            return give_back(obj, |s| self.adjust(s));
+            return self.to_pool(obj);
         }
         let pool = gauges_of(&obj);
         {
             let mut slot = self.lock();
             if slot.is_some() {
                 drop(slot);
-                return give_back(obj, |s| self.adjust(s));
+                return self.to_pool(obj);
             }
             *slot = Some(obj);
             self.full.store(true, Ordering::Relaxed);
@@ -104,10 +103,19 @@ impl HotSlot {
             _ => self.take_kept(),
         };
         match moved {
-            Some(obj) => give_back(obj, |s| self.adjust(s)),
+            Some(obj) => self.to_pool(obj),
             // Idle now (or taken since by a checkout, which the status reads from the slot).
             None => self.publish(pool),
         }
+    }
+
+    /// Gives a clean connection back to the pool, then publishes the pool's gauges (with
+    /// `metrics`), so `in_use` and `idle` are current after every return as after every
+    /// checkout.
+    fn to_pool(&self, obj: Object) {
+        let pool = gauges_of(&obj);
+        drop(obj);
+        self.publish(pool);
     }
 
     /// Publishes the pool's gauges, the kept connection counted idle (with `metrics`).
