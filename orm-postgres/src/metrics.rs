@@ -199,7 +199,10 @@ impl PoolCounters {
 
     /// Whether an idle connection about to be handed out (by the pool, or from the hot slot)
     /// was closed by the server or the network while it sat idle: counted as broken.
-    pub(crate) fn closed_while_idle(&self, client: &tokio_postgres::Client) -> bool {
+    pub(crate) fn closed_while_idle(
+        &self,
+        client: &deadpool_postgres::tokio_postgres::Client,
+    ) -> bool {
         let closed = client.is_closed();
         if closed {
             bump(&self.broken);

@@ -100,7 +100,7 @@ impl Deadpool {
         let comment_rows = client.query(&comments, &[&post_ids]).await?;
         let mut by_post: HashMap<i32, Vec<Comment>> = HashMap::with_capacity(post_rows.len());
         for r in &comment_rows {
-            let c = super::raw_side::comment(r);
+            let c = comment(r);
             by_post.entry(c.post_id).or_default().push(c);
         }
         let mut by_user: HashMap<i32, Vec<DPost>> = HashMap::with_capacity(user_rows.len());

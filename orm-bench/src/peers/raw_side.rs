@@ -43,8 +43,8 @@ pub struct Raw {
     objects: RefCell<Vec<session::User>>,
 }
 
-/// A row of [`BY_KEY_SQL`] as a [`Comment`], every column decoded (as every side's lookup
-/// does).
+/// A row of `comments` (`id, post_id, text`: [`BY_KEY_SQL`]'s, or the nested load's) as a
+/// [`Comment`], every column decoded (as every side does).
 pub fn comment(r: &tokio_postgres::Row) -> Comment {
     Comment {
         id: r.get(0),

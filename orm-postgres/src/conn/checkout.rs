@@ -1,5 +1,6 @@
 //! Taking a connection: from the hot slot when nobody else wants one (`hot.rs`), else from
-//! the pool, waiting at most the wait timeout when it is busy; and giving it back when the
+//! the pool, waiting at most the wait timeout when it is busy (in the unnamed mode, replacing
+//! one that may lack types created since it opened); and giving it back when the
 //! [`Conn`] is dropped, or closing it when it is not known to be clean. Every checkout is
 //! counted in [`Settings::demand`] from its start until its connection goes back.
 

@@ -7,7 +7,7 @@
 //! this slot (callgrind, issue 17). Taking the slot is one uncontended lock.
 //!
 //! The slot is used only when no other checkout is under way and no other connection is
-//! checked out (`demand`, see `conn/mod.rs`): a busy pool's connections all go back to the
+//! checked out (`demand`, see `conn/checkout.rs`): a busy pool's connections all go back to the
 //! pool, where its waiters are. A connection is never stranded in the slot while a checkout
 //! waits in the pool. A checkout counts itself in `demand` before it looks at the slot, and
 //! looks only when it counted none ahead of it; a return fills the slot, then reads `demand`
