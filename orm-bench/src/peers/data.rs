@@ -15,8 +15,8 @@ pub struct Comment {
 
 /// What a nested load produced: users, posts, comments, and a checksum over every decoded
 /// column (keys, and the lengths of the texts), which a comment under the wrong post or a
-/// text left undecoded changes (a text swapped for another of the same length does not). The order of the comments under a post is not checked: no
-/// side asks for one.
+/// text left undecoded changes (a text swapped for another of the same length does not). The
+/// order of the comments under a post is not checked: no side asks for one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Tree {
     /// Users loaded.

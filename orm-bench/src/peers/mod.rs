@@ -420,36 +420,33 @@ impl Peers {
 
     /// [`check`](Peers::check) of one workload.
     pub async fn check_work(&self, work: Work) -> Result<(), BoxError> {
-        {
-            let start_key = self.key.get();
-            // The inserts' digests need an empty table to start from.
-            self.finish(work).await?;
-            let expected = self.run(work, None, self.inputs(work)).await?;
-            let expected_rows = self
+        let start_key = self.key.get();
+        // The inserts' digests need an empty table to start from.
+        self.finish(work).await?;
+        let expected = self.run(work, None, self.inputs(work)).await?;
+        let expected_rows = self
+            .written(work)
+            .await
+            .map_err(|e| format!("{work}: the baseline: {e}"))?;
+        self.finish(work).await?;
+        for &side in work.sides() {
+            self.key.set(start_key);
+            let got = self.run(work, Some(side), self.inputs(work)).await?;
+            let got_rows = self
                 .written(work)
                 .await
-                .map_err(|e| format!("{work}: the baseline: {e}"))?;
+                .map_err(|e| format!("{work}: {side}: {e}"))?;
             self.finish(work).await?;
-            for &side in work.sides() {
-                self.key.set(start_key);
-                let got = self.run(work, Some(side), self.inputs(work)).await?;
-                let got_rows = self
-                    .written(work)
-                    .await
-                    .map_err(|e| format!("{work}: {side}: {e}"))?;
-                self.finish(work).await?;
-                if got != expected {
-                    return Err(format!(
-                        "{work}: {side} produced {got:?}, the baseline {expected:?}"
-                    )
-                    .into());
-                }
-                if got_rows != expected_rows {
-                    return Err(format!(
-                        "{work}: {side} wrote {got_rows:?}, the baseline {expected_rows:?}"
-                    )
-                    .into());
-                }
+            if got != expected {
+                return Err(
+                    format!("{work}: {side} produced {got:?}, the baseline {expected:?}").into(),
+                );
+            }
+            if got_rows != expected_rows {
+                return Err(format!(
+                    "{work}: {side} wrote {got_rows:?}, the baseline {expected_rows:?}"
+                )
+                .into());
             }
         }
         Ok(())
