@@ -536,7 +536,7 @@ pub fn check_sql() -> Result<(), BoxError> {
     for (what, orm, raw) in [
         ("insert", insert.as_str(), RAW_INSERT_SQL),
         ("update", update.as_str(), RAW_UPDATE_SQL),
-        ("load", load.as_str(), RAW_SELECT_SQL),
+        ("load", &*load, RAW_SELECT_SQL),
     ] {
         if orm != raw {
             return Err(format!(
@@ -558,7 +558,7 @@ fn planned_sql(
     let step = uow.flush_next(&mut plan)?.ok_or("no flush step")?;
     uow.flush_abort(plan)?;
     match step.jobs.as_slice() {
-        [job] => Ok(job.query.sql.clone()),
+        [job] => Ok(job.query.sql.to_string()),
         jobs => Err(format!("{} statements in the flush step (expected 1)", jobs.len()).into()),
     }
 }

@@ -19,7 +19,9 @@ fn compile(sql: &str, names: &[&str]) -> Result<String, String> {
     for n in names {
         q = q.bind(leak(n.to_string()), 1_i32);
     }
-    q.compile().map(|c| c.sql).map_err(|e| e.to_string())
+    q.compile()
+        .map(|c| c.sql.into_owned())
+        .map_err(|e| e.to_string())
 }
 
 #[test]

@@ -71,7 +71,9 @@ macro_rules! on_conn {
         let untagged = $q.sql.len();
         read_retrying!(
             {
-                $q.sql.truncate(untagged);
+                if $q.sql.len() != untagged {
+                    $q.sql.to_mut().truncate(untagged);
+                }
                 $exec.acquire_for(|| is_plain_read(&$q.sql))
             },
             |$conn| {

@@ -420,7 +420,7 @@ impl Database {
                     .unwrap_or_else(|p| p.into_inner())
             };
             for q in sent {
-                let sql = q.sql.clone();
+                let sql = q.sql.to_string();
                 let plan = self.explain_compiled(q, options).await?;
                 loads.push(LoaderPlan { sql, plan });
             }

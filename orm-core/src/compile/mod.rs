@@ -12,6 +12,7 @@
 mod arrays;
 mod dml;
 mod expr;
+mod interned;
 mod raw;
 mod select;
 mod shape;
@@ -23,12 +24,14 @@ pub use writer::{MAX_IDENTIFIER_BYTES, SqlWriter, check_identifier};
 pub(crate) use arrays::{array_params, needs_row_numbers, write_array_column, write_array_rows};
 pub use dml::{delete, insert, update};
 pub(crate) use expr::{write_node, write_type};
+pub(crate) use interned::text as intern_text;
 pub(crate) use select::{fk_condition, write_query, write_table_source};
 #[cfg(test)]
 pub(crate) use shape::testing;
 pub(crate) use shape::{Shape, ShapedSelect, Step, select_statement_shaped};
 pub(crate) use subtype_nulls::{guard_subtype_nulls, mentions};
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::ast::{Param, Query, RawSql, SelectCore};
@@ -40,8 +43,9 @@ use crate::error::{Error, Result};
 /// tests record.
 #[derive(Clone)]
 pub struct CompiledQuery {
-    /// The SQL text.
-    pub sql: String,
+    /// The SQL text: borrowed when it comes from a shape's template (compiled once, see
+    /// `compile/shape.rs`), owned when compiled for this statement.
+    pub sql: Cow<'static, str>,
     /// The parameters; `params[0]` is `$1`.
     pub params: Vec<Param>,
     /// The tables the statement reads, as the compiler met them (what a result cache
@@ -51,12 +55,12 @@ pub struct CompiledQuery {
 
 impl CompiledQuery {
     /// A statement written by hand: its tables are unknown ([`Reads::opaque`]).
-    pub fn new(sql: String, params: Vec<Param>) -> Self {
+    pub fn new(sql: impl Into<Cow<'static, str>>, params: Vec<Param>) -> Self {
         CompiledQuery {
-            sql,
+            sql: sql.into(),
             params,
             reads: Reads {
-                tables: Vec::new(),
+                tables: Cow::Borrowed(&[]),
                 opaque: true,
             },
         }
@@ -75,8 +79,9 @@ impl CompiledQuery {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Reads {
-    /// The tables, in the order the compiler met them.
-    pub tables: Vec<&'static crate::meta::Table>,
+    /// The tables, in the order the compiler met them (borrowed when they come from a
+    /// shape's template).
+    pub tables: Cow<'static, [&'static crate::meta::Table]>,
     /// The statement holds raw SQL (or was written by hand), which may read tables not listed.
     pub opaque: bool,
 }

@@ -12,10 +12,11 @@
 //! shape where they are not (a node [`collect`] does not know) is never served from a template.
 
 use std::any::TypeId;
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use super::{CompiledQuery, Output, Reads, select_statement};
+use super::{CompiledQuery, Output, Reads, interned, select_statement};
 use crate::ast::{Node, Param, SelectCore};
 use crate::error::Result;
 use crate::fxhash::FxHashMap;
@@ -70,9 +71,10 @@ pub(crate) trait ShapedSelect {
     fn known_params(&self) -> Option<Vec<Param>>;
 }
 
-/// The SQL text and tables of a shape, compiled once.
+/// The SQL text and tables of a shape, compiled once (and kept for the life of the process,
+/// see `interned.rs`: each statement served from the template borrows them).
 struct Template {
-    sql: Box<str>,
+    sql: &'static str,
     reads: Reads,
     params: usize,
     /// The columns selected, checked against the output (`check_width`).
@@ -112,8 +114,11 @@ pub(crate) fn select_statement_shaped(s: &impl ShapedSelect, out: Output) -> Res
             let template =
                 (!q.reads.opaque && params.is_some_and(|p| same(&p, &q.params))).then(|| {
                     Template {
-                        sql: q.sql.as_str().into(),
-                        reads: q.reads.clone(),
+                        sql: interned::text(&q.sql),
+                        reads: Reads {
+                            tables: Cow::Borrowed(interned::tables(&q.reads.tables)),
+                            opaque: q.reads.opaque,
+                        },
                         params: q.params.len(),
                         width: out.width,
                         known,
@@ -151,7 +156,7 @@ fn instantiate(t: &Template, s: &impl ShapedSelect, out: Output) -> Option<Compi
         .enumerate()
         .all(|(i, p)| !params[..i].iter().any(|q| Arc::ptr_eq(p, q)));
     (params.len() == t.params && distinct).then(|| CompiledQuery {
-        sql: String::from(&*t.sql),
+        sql: Cow::Borrowed(t.sql),
         params,
         reads: t.reads.clone(),
     })
@@ -226,7 +231,7 @@ pub(crate) mod testing {
     pub(crate) fn rewrite(shape: Shape, sql: &str) {
         TEMPLATES.with_borrow_mut(|t| {
             if let Some(Some(template)) = t.get_mut(&shape) {
-                template.sql = sql.into();
+                template.sql = super::interned::text(sql);
             }
         });
     }

@@ -132,7 +132,7 @@ impl SqlWriter {
     /// Records a table read by the statement (a `FROM` or `JOIN` item).
     pub(crate) fn note_read(&mut self, table: &'static Table) {
         if !self.reads.tables.iter().any(|t| std::ptr::eq(*t, table)) {
-            self.reads.tables.push(table);
+            self.reads.tables.to_mut().push(table);
         }
     }
 
@@ -150,7 +150,11 @@ impl SqlWriter {
     pub fn finish_query(mut self) -> Result<super::CompiledQuery> {
         let reads = std::mem::take(&mut self.reads);
         let (sql, params) = self.finish()?;
-        Ok(super::CompiledQuery { sql, params, reads })
+        Ok(super::CompiledQuery {
+            sql: sql.into(),
+            params,
+            reads,
+        })
     }
 
     /// The SQL (prefixed by the `WITH` clause of the CTEs met) and parameters, or the first

@@ -130,7 +130,7 @@ impl<S> Cached<S> {
         if !self.policy.reads.is_empty() {
             for t in &self.policy.reads {
                 if !q.reads.tables.iter().any(|r| std::ptr::eq(*r, *t)) {
-                    q.reads.tables.push(t);
+                    q.reads.tables.to_mut().push(t);
                 }
             }
             q.reads.opaque = false;

@@ -1,6 +1,8 @@
 //! Tests of the compiled-SQL templates per statement shape (`compile/shape.rs`) through the
 //! builders: here, since the compiler's own tests may not use the builders (the layers test).
 
+use std::borrow::Cow;
+
 use proptest::prelude::*;
 
 use crate::__doc_fixture::{Article, Manager, User};
@@ -64,6 +66,25 @@ fn a_hit_serves_the_template_text() {
     assert_eq!(hit.sql, "SELECT 'from the template'");
     assert_eq!(format!("{:?}", hit.params), "[6, 4]");
     assert_eq!(hit.reads.tables.len(), 1);
+}
+
+#[test]
+fn statements_served_from_a_template_borrow_its_text_and_tables() {
+    let compile = |k: i64| select::<Article>().by_pk(k).compile().expect("compiles");
+    // The first compile writes the text (owned), and keeps it as the shape's template.
+    let first = compile(1);
+    assert!(matches!(first.sql, Cow::Owned(_)));
+    let (a, b) = (compile(2), compile(3));
+    for q in [&a, &b] {
+        assert!(matches!(q.sql, Cow::Borrowed(_)), "{q}");
+        assert!(matches!(q.reads.tables, Cow::Borrowed(_)));
+        assert_eq!(q.sql, first.sql);
+        assert_eq!(q.reads.tables.len(), 1);
+    }
+    // One copy of each, shared: no text nor table list allocated per statement.
+    assert!(std::ptr::eq(&*a.sql, &*b.sql));
+    assert!(std::ptr::eq(&*a.reads.tables, &*b.reads.tables));
+    assert_eq!(format!("{:?}", b.params), "[3]");
 }
 
 #[test]

@@ -36,7 +36,7 @@ impl Publish {
     /// The statement sending it.
     pub(crate) fn query(&self) -> CompiledQuery {
         CompiledQuery::new(
-            "SELECT pg_notify($1, $2)".into(),
+            "SELECT pg_notify($1, $2)",
             vec![
                 Arc::new(self.channel.clone()),
                 Arc::new(self.payload.clone()),

@@ -587,6 +587,7 @@ impl Conn {
     pub(crate) fn tag(&self, q: &mut CompiledQuery, site: crate::call_site::Site) {
         if self.settings.call_site_tags {
             q.sql
+                .to_mut()
                 .push_str(&crate::call_site::comment(site, self.tags.as_deref()));
         }
     }

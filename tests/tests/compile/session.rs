@@ -52,7 +52,7 @@ fn plan(uow: &mut UnitOfWork) -> Vec<Vec<String>> {
         return steps;
     };
     while let Some(step) = uow.flush_next(&mut plan).unwrap() {
-        steps.push(step.jobs.iter().map(|j| j.query.sql.clone()).collect());
+        steps.push(step.jobs.iter().map(|j| j.query.sql.to_string()).collect());
         uow.flush_step_done(step).unwrap();
     }
     uow.flush_end(plan).unwrap();

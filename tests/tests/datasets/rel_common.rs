@@ -78,7 +78,10 @@ where
     let mut results: Vec<Vec<P>> = Vec::with_capacity(3);
     for (way, expected) in Way::ALL.into_iter().zip(statements) {
         let q = build(way);
-        let sql = q.compile().map(|c| c.sql).unwrap_or_else(|e| e.to_string());
+        let sql = q
+            .compile()
+            .map(|c| c.sql.into_owned())
+            .unwrap_or_else(|e| e.to_string());
         let before = db.statement_count();
         let rows = ex
             .fetch_all(q)

@@ -16,8 +16,9 @@ use crate::types::ColumnType;
 
 /// The texts of the flush statements, by model, kind (insert, update, delete, and the
 /// subtype-table kinds of a joined-table model) and column set: the SQL depends only on
-/// that, so each text is written once per process, whatever the session.
-type SqlCache = FxHashMap<(TypeId, u8, ColumnSet), String>;
+/// that, so each text is written once per process, whatever the session, and each statement
+/// borrows it.
+type SqlCache = FxHashMap<(TypeId, u8, ColumnSet), &'static str>;
 
 static FLUSH_SQL: LazyLock<RwLock<SqlCache>> = LazyLock::new(Default::default);
 
@@ -38,7 +39,7 @@ pub(crate) fn cached_query(
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .get(&key)
-        .cloned();
+        .copied();
     if let Some(sql) = cached {
         return Ok(CompiledQuery::new(sql, params));
     }
@@ -62,7 +63,8 @@ pub(crate) fn cached_query(
     }
     let mut cache = FLUSH_SQL.write().unwrap_or_else(|p| p.into_inner());
     if cache.len() < MAX_CACHED {
-        cache.insert(key, query.sql.clone());
+        // Kept for the life of the process (bounded by `MAX_CACHED`): each statement borrows it.
+        cache.insert(key, compile::intern_text(&query.sql));
     }
     Ok(query)
 }

@@ -430,7 +430,7 @@ fn the_flush_sql_is_the_readme_s() {
             return steps;
         };
         while let Some(step) = uow.flush_next(&mut plan).unwrap() {
-            steps.push(step.jobs.iter().map(|j| j.query.sql.clone()).collect());
+            steps.push(step.jobs.iter().map(|j| j.query.sql.to_string()).collect());
             uow.flush_step_done(step).unwrap();
         }
         uow.flush_end(plan).unwrap();
