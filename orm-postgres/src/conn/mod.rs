@@ -25,6 +25,7 @@ use crate::unnamed;
 use crate::{CompiledQuery, Decode, Error, ErrorKind, Result, StatementMode};
 use orm_core::driver::{BoxFuture, QueryRunner, RowAccess, RowSink};
 
+mod begin;
 mod checkout;
 mod deadline;
 mod hot;
@@ -101,6 +102,9 @@ struct TxState {
     open: bool,
     /// A statement failed inside the transaction: the server refuses everything but rollback.
     failed: bool,
+    /// The open transaction's `BEGIN`, not sent yet: it goes ahead of the transaction's first
+    /// statement, in the same round trip (see `begin.rs`).
+    begin: Option<Box<str>>,
     /// A savepoint was dropped without release or rollback: roll back to it before the next
     /// statement of its parent.
     pending_rollback: Option<String>,
@@ -201,11 +205,28 @@ impl Conn {
         }
     }
 
+    /// The client, to send a statement on: never while the open transaction's `BEGIN` waits to
+    /// go ahead of its first statement (see `begin.rs`), which would run the statement outside
+    /// the transaction.
     pub(crate) fn obj(&self) -> Result<&Object> {
-        let (lost, open) = {
+        self.client_for(true)
+    }
+
+    /// The client, whether or not the open transaction's `BEGIN` was sent: to prepare a
+    /// statement (which runs nothing), or to send the `BEGIN`.
+    fn client(&self) -> Result<&Object> {
+        self.client_for(false)
+    }
+
+    /// The client ([`obj`](Conn::obj) when `statement`, else [`client`](Conn::client)).
+    fn client_for(&self, statement: bool) -> Result<&Object> {
+        let (lost, open, unsent) = {
             let tx = self.tx();
-            (tx.lost, tx.open)
+            (tx.lost, tx.open, tx.begin.is_some())
         };
+        if statement && unsent {
+            return Err(begin::not_sent());
+        }
         if lost {
             // Lost, or abandoned after a client-side timeout with a statement still running:
             // nothing more is sent on it.
@@ -254,6 +275,9 @@ impl Conn {
         if !std::mem::take(&mut self.tx().rollback_on_next) {
             return Ok(());
         }
+        // A `BEGIN` not sent yet need not be: the rollback ends the transaction either way
+        // (and outside one the server only warns).
+        self.tx().begin = None;
         self.simple("ROLLBACK").await?;
         self.end_transaction(false);
         let mut tx = self.tx();
@@ -289,7 +313,10 @@ impl Conn {
     pub(crate) async fn ready(&self) -> Result<()> {
         let clean = {
             let tx = self.tx();
-            !tx.rollback_on_next && !tx.failed && tx.pending_rollback.is_none()
+            !tx.rollback_on_next
+                && !tx.failed
+                && tx.pending_rollback.is_none()
+                && tx.begin.is_none()
         };
         if clean {
             return Ok(());
@@ -299,6 +326,9 @@ impl Conn {
 
     async fn ready_slow(&self) -> Result<()> {
         self.settle().await?;
+        // A statement that does not carry it (a `COPY`, a stream, a commit or rollback of a
+        // transaction that ran nothing) waits for the transaction's `BEGIN` first.
+        self.send_begin().await?;
         let pending = {
             let mut tx = self.tx();
             if tx.failed && tx.pending_rollback.is_none() {
@@ -318,7 +348,8 @@ impl Conn {
 
     /// A prepared statement from the connection's cache, prepared now if it is not there.
     pub(crate) async fn prepare(&self, sql: &str) -> Result<Statement> {
-        self.statement(self.obj()?, sql).await
+        // Preparing runs nothing: it may come before the transaction's `BEGIN`.
+        self.statement(self.client()?, sql).await
     }
 
     /// Prepares `sql` on `obj` (through deadpool's cache) and remembers it.
@@ -490,8 +521,12 @@ impl Conn {
     /// Runs SQL through the simple-query protocol: no parameters, several statements allowed.
     /// For DDL, `BEGIN`/`COMMIT` and scripts.
     pub(crate) async fn simple(&self, sql: &str) -> Result<()> {
-        let obj = self.obj()?;
-        let fut = async { obj.batch_execute(sql).await.map_err(|e| self.pg_error(e)) };
+        // The client is taken inside the statement's future: after `tracked` sent the
+        // transaction's `BEGIN` ahead of it.
+        let fut = async {
+            let obj = self.obj()?;
+            obj.batch_execute(sql).await.map_err(|e| self.pg_error(e))
+        };
         self.tracked(sql, pin!(fut), |_| None).await?;
         self.note_ddl(sql);
         Ok(())

@@ -11,6 +11,7 @@ use std::time::Duration;
 use deadpool_postgres::tokio_postgres::{self, CancelToken};
 
 use super::Conn;
+use super::begin::Ahead;
 use super::deadline::Deadline;
 use crate::cancel::{CANCEL_LIMIT, CancelHandle};
 use crate::driver_error::is_connection_error;
@@ -71,6 +72,9 @@ impl Conn {
         mut fut: Pin<&mut impl Future<Output = Result<T>>>,
         rows: impl FnOnce(&T) -> Option<u64>,
     ) -> Result<T> {
+        // The transaction's `BEGIN`, if this is its first statement: written to the
+        // connection just before the statement, in the same round trip (see `begin.rs`).
+        let mut begin = self.begin_ahead().await?;
         let trace = self.begin_statement(sql);
         // One poll function does what `Instrument` and `tokio::time::timeout` would: the
         // statement's future is polled in place, not moved into two nested combinators
@@ -78,11 +82,22 @@ impl Conn {
         // The limit is armed when the statement first waits (see `deadline.rs`).
         let limit = self.query_timeout;
         let mut deadline: Option<Deadline> = None;
+        let mut done = None;
         let span = trace.span();
         let result = std::future::poll_fn(|cx| {
+            // The `BEGIN` first (in its own span): the first poll writes it before the
+            // statement's messages.
+            let begun = begin.as_mut().is_none_or(|b| b.poll(cx).is_ready());
             let _entered = span.enter();
-            if let Poll::Ready(result) = fut.as_mut().poll(cx) {
-                return Poll::Ready(Ok(result));
+            if done.is_none() {
+                if let Poll::Ready(result) = fut.as_mut().poll(cx) {
+                    done = Some(result);
+                }
+            }
+            if begun {
+                if let Some(result) = done.take() {
+                    return Poll::Ready(Ok(result));
+                }
             }
             match (limit, &mut deadline) {
                 (Some(limit), Some(d)) => d.poll(cx).map(|()| Err(limit)),
@@ -95,6 +110,11 @@ impl Conn {
         })
         .await
         .unwrap_or_else(|limit| Err(self.abandon(limit)));
+        // A failed `BEGIN` fails its statement, whatever the statement did.
+        let result = match begin.map(Ahead::outcome) {
+            Some(Err(e)) => Err(e),
+            _ => result,
+        };
         self.end_statement();
         trace.finish(match &result {
             Ok(value) => rows(value).map_or(Outcome::Done, Outcome::Rows),

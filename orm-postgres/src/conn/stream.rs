@@ -51,6 +51,9 @@ impl Conn {
         sql: &str,
         start: impl Future<Output = Result<T>>,
     ) -> Result<(T, StreamState)> {
+        // A stream's statement does not carry its transaction's `BEGIN` (see `begin.rs`):
+        // sent first, and reported before the statement.
+        self.send_begin().await?;
         let trace = self.begin_statement(sql);
         let started = match self.query_timeout {
             Some(limit) => tokio::time::timeout(limit, start)

@@ -10,10 +10,10 @@ use crate::{Error, ErrorKind, Result, StatementMode};
 /// connection's next statement rolls back first. Without it, a held connection kept a
 /// transaction the server may have open: its next `begin` failed ("already open") and its
 /// writes ran in a transaction nobody would commit.
-struct Unsettled<'c>(Option<&'c Conn>);
+pub(super) struct Unsettled<'c>(pub(super) Option<&'c Conn>);
 
 impl Unsettled<'_> {
-    fn settled(mut self) {
+    pub(super) fn settled(mut self) {
         self.0 = None;
     }
 }
@@ -39,21 +39,17 @@ impl Conn {
         if self.in_transaction() {
             return Err(Error::transaction_state("a transaction is already open"));
         }
-        // Mark it open before sending: if this future is dropped mid-BEGIN, the connection is
-        // discarded rather than returned with a transaction possibly open.
+        // Open from here on: a connection given back before the transaction ends is discarded
+        // rather than returned with a transaction possibly open. The `BEGIN` itself is sent
+        // with the transaction's first statement, in the same round trip (see `begin.rs`).
+        let mut tx = self.tx();
+        tx.open = true;
+        tx.changed_types = false;
+        tx.begin = Some(sql.into());
+        #[cfg(feature = "cache")]
         {
-            let mut tx = self.tx();
-            tx.open = true;
-            tx.changed_types = false;
-            #[cfg(feature = "cache")]
-            {
-                tx.written = crate::cache::Written::default();
-                tx.snapshot = sql.contains("REPEATABLE READ") || sql.contains("SERIALIZABLE");
-            }
-        }
-        if let Err(e) = self.simple(sql).await {
-            self.end_transaction(false);
-            return Err(e);
+            tx.written = crate::cache::Written::default();
+            tx.snapshot = sql.contains("REPEATABLE READ") || sql.contains("SERIALIZABLE");
         }
         Ok(())
     }

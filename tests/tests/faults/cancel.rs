@@ -117,10 +117,11 @@ async fn a_transaction_dropped_at_every_await_point_is_all_or_nothing() {
     );
 }
 
-/// `BEGIN`, `COMMIT` and `ROLLBACK` on a held connection, each dropped after its first poll
-/// (the statement sent, its answer not read): the connection is not left in a transaction
-/// the server may have open. Its next `begin` works, and a write after it is committed on its
-/// own, not held in a transaction nobody commits.
+/// `BEGIN` (which goes with the transaction's first statement), `COMMIT` and `ROLLBACK` on a
+/// held connection, each dropped after its first poll (the statement sent, its answer not
+/// read): the connection is not left in a transaction the server may have open. Its next
+/// `begin` works, and a write after it is committed on its own, not held in a transaction
+/// nobody commits.
 #[tokio::test]
 async fn begin_commit_and_rollback_dropped_mid_flight_leave_a_held_connection_clean() {
     let t = test_database().await.expect("db");
@@ -135,17 +136,32 @@ async fn begin_commit_and_rollback_dropped_mid_flight_leave_a_held_connection_cl
     let insert = |n: i32| query::<()>("INSERT INTO held VALUES (:n)").bind("n", n);
     let mut conn = t.connection().await.expect("connection");
 
-    // BEGIN dropped: the write that follows commits by itself.
-    let begin = PollN {
+    // `begin` sends nothing: done in one poll. The transaction's first statement carries the
+    // BEGIN; dropped with it after its first poll (both sent, neither answer read), with the
+    // transaction: that write is rolled back, and the write that follows commits by itself.
+    let tx = PollN {
         fut: Box::pin(conn.begin()),
         left: 1,
+    }
+    .await
+    .expect("begin done in one poll: it sends nothing")
+    .expect("begin");
+    let first = PollN {
+        fut: Box::pin(tx.execute(insert(100))),
+        left: 1,
     };
-    assert!(begin.await.is_none(), "BEGIN answered in one poll");
+    assert!(
+        first.await.is_none(),
+        "BEGIN and INSERT answered in one poll"
+    );
+    drop(tx);
     conn.execute(insert(1)).await.expect("insert 1");
     assert_eq!(
-        count().await,
-        1,
-        "the write after a dropped BEGIN is not committed"
+        t.fetch_all(query::<i32>("SELECT n FROM held"))
+            .await
+            .expect("rows"),
+        [1],
+        "the write of the dropped transaction is rolled back; the write after it commits"
     );
 
     // COMMIT dropped: a new transaction begins, and the write after it commits by itself.

@@ -6,6 +6,7 @@
 //! real datasets.
 
 mod advisory;
+mod begin;
 mod cache;
 mod cache_ttl;
 mod call_site;

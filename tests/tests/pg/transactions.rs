@@ -387,8 +387,16 @@ async fn echo_prints_each_statement_its_rows_and_no_value() {
         !err.contains("secret-name-42"),
         "parameter values are never printed: {err}"
     );
-    // Each statement's line is followed by its outcome: the session's two-row insert reports
-    // two rows, COMMIT no row count.
+    // Each statement's line is followed by its outcome, but the transaction's BEGIN, which
+    // goes with its first statement: both lines, then both outcomes in the same order. The
+    // session's two-row insert reports two rows, BEGIN and COMMIT no row count.
+    assert!(
+        echoed.windows(4).any(|w| w[0] == "[orm] BEGIN"
+            && w[1].starts_with("[orm] INSERT INTO \"users\"")
+            && w[2].starts_with("[orm]   -> done in ")
+            && w[3].starts_with("[orm]   -> 2 row(s) in ")),
+        "{echoed:?}"
+    );
     let outcome_of = |prefix: &str| -> Vec<&str> {
         echoed
             .windows(2)
@@ -396,10 +404,6 @@ async fn echo_prints_each_statement_its_rows_and_no_value() {
             .map(|w| w[1].split(" in ").next().unwrap_or(""))
             .collect()
     };
-    assert!(
-        outcome_of("[orm] INSERT INTO \"users\"").contains(&"[orm]   -> 2 row(s)"),
-        "{echoed:?}"
-    );
     assert_eq!(
         outcome_of("[orm] COMMIT"),
         ["[orm]   -> done"],
