@@ -24,7 +24,9 @@
 //! `ORM_BENCH_PIN`, `ORM_BENCH_VERBOSE` as in the `select` bench; `ORM_BENCH_ONLY` runs the
 //! workloads whose label contains it (the 100,000-row inserts empty their table after every
 //! timed chunk, untimed); `ORM_BENCH_NOTE` is added to the chart's caption and the
-//! README (say what else ran on the machine).
+//! README (say what else ran on the machine). `ORM_BENCH_LATENCY_US=250` puts every side
+//! behind a proxy that holds each byte 250 µs each way (`orm_bench::latency`: a network's
+//! round trip, which loopback lacks; use it with `ORM_BENCH_PIN=off`).
 //!
 //! Profiling one side of one workload (deterministic instruction counts: compare two
 //! `ORM_BENCH_ITERS` to cancel the setup):

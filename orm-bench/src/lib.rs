@@ -42,6 +42,7 @@ use orm_postgres::{Database, Error as OrmError};
 
 pub mod association;
 pub mod harness;
+pub mod latency;
 #[cfg(feature = "peers")]
 pub mod peers;
 pub mod session;
@@ -126,13 +127,21 @@ pub async fn backend_pids(client: &tokio_postgres::Client) -> Result<(i32, i32),
 }
 
 /// The server's URL: `DATABASE_URL`, or the local cluster that `dev_database` started; and
-/// which of the two it is.
+/// which of the two it is. With `ORM_BENCH_LATENCY_US` (a one-way delay in microseconds), the
+/// URL of a proxy that adds it each way (see [`latency`]).
 pub fn server_url() -> Result<(String, &'static str), BoxError> {
-    match std::env::var("DATABASE_URL") {
-        Ok(url) => Ok((url, "DATABASE_URL")),
-        Err(_) => Ok((
+    let (url, which) = match std::env::var("DATABASE_URL") {
+        Ok(url) => (url, "DATABASE_URL"),
+        Err(_) => (
             orm_testing::shared()?.url("postgres"),
             "local throwaway cluster",
+        ),
+    };
+    match harness::env_num("ORM_BENCH_LATENCY_US", 0u64) {
+        0 => Ok((url, which)),
+        us => Ok((
+            latency::through_proxy(&url, std::time::Duration::from_micros(us))?,
+            which,
         )),
     }
 }
