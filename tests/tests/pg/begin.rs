@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::{RawQuery, query};
-use orm_postgres::{ErrorKind, IsolationLevel, TxOptions};
+use orm_postgres::{Connection, ErrorKind, IsolationLevel, TxOptions};
 use orm_testing::TestDatabase;
 
 async fn setup() -> TestDatabase {
@@ -53,6 +53,16 @@ async fn last_statement(t: &TestDatabase, pid: i32, state: &str) -> String {
     panic!("backend {pid} never became {state:?}: {seen:?}");
 }
 
+/// A held connection of `t`, and its backend's pid.
+async fn held(t: &TestDatabase) -> (Connection, i32) {
+    let conn = t.connection().await.expect("connection");
+    let pid = conn
+        .fetch_one(query::<i32>("SELECT pg_backend_pid()"))
+        .await
+        .expect("pid");
+    (conn, pid)
+}
+
 async fn rows(t: &TestDatabase) -> Vec<i32> {
     t.fetch_all(query::<i32>("SELECT n FROM pipelined ORDER BY n"))
         .await
@@ -62,11 +72,7 @@ async fn rows(t: &TestDatabase) -> Vec<i32> {
 #[tokio::test]
 async fn begin_sends_nothing_and_goes_with_the_first_statement() {
     let t = setup().await;
-    let mut conn = t.connection().await.expect("connection");
-    let pid = conn
-        .fetch_one(query::<i32>("SELECT pg_backend_pid()"))
-        .await
-        .expect("pid");
+    let (mut conn, pid) = held(&t).await;
     let tx = conn.begin().await.expect("begin");
     // Nothing sent: the backend is idle, not in a transaction.
     assert_eq!(
@@ -90,11 +96,7 @@ async fn begin_sends_nothing_and_goes_with_the_first_statement() {
 #[tokio::test]
 async fn a_serializable_begin_is_answered_before_its_statement_goes() {
     let t = setup().await;
-    let mut conn = t.connection().await.expect("connection");
-    let pid = conn
-        .fetch_one(query::<i32>("SELECT pg_backend_pid()"))
-        .await
-        .expect("pid");
+    let (mut conn, pid) = held(&t).await;
     let tx = conn
         .begin_with(TxOptions::default().isolation(IsolationLevel::Serializable))
         .await
@@ -121,11 +123,7 @@ async fn a_begin_that_fails_fails_its_statement_and_nothing_runs_outside_the_tra
         TxOptions::default(),
         TxOptions::default().isolation(IsolationLevel::Serializable),
     ] {
-        let mut conn = t.connection().await.expect("connection");
-        let pid = conn
-            .fetch_one(query::<i32>("SELECT pg_backend_pid()"))
-            .await
-            .expect("pid");
+        let (mut conn, pid) = held(&t).await;
         let tx = conn.begin_with(options).await.expect("begin");
         // The server ends the session before the BEGIN is sent.
         let killed: bool = t
