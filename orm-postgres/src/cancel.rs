@@ -1,6 +1,8 @@
 //! [`CancelHandle`]: cancelling the statement a connection is running, from another task,
 //! through PostgreSQL's cancel protocol.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres::CancelToken;
@@ -44,6 +46,9 @@ pub struct CancelHandle {
     /// `None` when the connection was already released.
     token: Option<CancelToken>,
     tls: tls::Connector,
+    /// Set when a cancel is sent: the connection's next transactions send their `BEGIN` alone,
+    /// since a late cancel could land on a `BEGIN` sent ahead of a statement (`conn/begin.rs`).
+    used: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for CancelHandle {
@@ -54,8 +59,12 @@ impl std::fmt::Debug for CancelHandle {
 }
 
 impl CancelHandle {
-    pub(crate) fn new(token: Option<CancelToken>, tls: tls::Connector) -> CancelHandle {
-        CancelHandle { token, tls }
+    pub(crate) fn new(
+        token: Option<CancelToken>,
+        tls: tls::Connector,
+        used: Arc<AtomicBool>,
+    ) -> CancelHandle {
+        CancelHandle { token, tls, used }
     }
 
     /// Asks the server to cancel the connection's running statement. Returns once the server
@@ -67,6 +76,7 @@ impl CancelHandle {
     /// [`Connect`](ErrorKind::Connect) when the server cannot be reached or the request got
     /// no answer in time.
     pub async fn cancel(&self) -> Result<()> {
+        self.used.store(true, Ordering::Relaxed);
         let Some(token) = &self.token else {
             return Err(ErrorKind::Connect {
                 message: "the connection was already released: nothing to cancel".into(),

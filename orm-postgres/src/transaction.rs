@@ -43,8 +43,8 @@ impl Transaction<'static> {
 }
 
 impl<'a> Transaction<'a> {
-    /// A top-level transaction on a held [`Connection`](crate::Connection) (`BEGIN` already
-    /// sent).
+    /// A top-level transaction on a held [`Connection`](crate::Connection) (begun: its `BEGIN`
+    /// sent, or kept to go with its first statement).
     pub(crate) fn on_held(conn: &'a Conn) -> Self {
         Transaction {
             conn: ConnRef::Borrowed(conn),

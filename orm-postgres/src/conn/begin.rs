@@ -1,19 +1,23 @@
 //! A transaction's `BEGIN`, sent with the transaction's first statement instead of alone: one
 //! round trip less per transaction (pgjdbc and Npgsql do the same). [`Conn::begin`] marks the
-//! transaction open and keeps its `BEGIN`; the first statement ([`Conn::tracked`]) writes the
-//! `BEGIN` to the connection just before its own messages, then reads both answers, the
-//! `BEGIN`'s first. What cannot carry it (a `COPY`, a row stream, the commit or rollback of a
-//! transaction that ran nothing) sends it alone first ([`Conn::send_begin`], from
-//! [`Conn::ready`]). Until then no statement can be sent ([`Conn::obj`] refuses), so none can
-//! run outside the transaction by mistake; preparing one (which runs nothing) can.
+//! transaction open and keeps its `BEGIN`; the first statement ([`Conn::tracked`], which every
+//! statement goes through) writes the `BEGIN` to the connection just before its own messages,
+//! in the same poll, then reads both answers, the `BEGIN`'s first. What cannot carry it (a
+//! `COPY`, a row stream, a savepoint) sends it alone first ([`Conn::send_begin`], from
+//! [`Conn::ready`]). Until then no statement can be
+//! sent ([`Conn::obj`] refuses), so none can run outside the transaction by mistake; preparing
+//! one (which runs nothing) can. A transaction that ends before its `BEGIN` was sent
+//! (committed, rolled back or dropped) sent nothing and sends nothing.
 //!
 //! The `BEGIN` and the statement are two requests, each with its own Sync: had the `BEGIN`
 //! failed while the connection lived, the statement would run outside the transaction. A
-//! `BEGIN` fails when the connection does (the statement then fails with it) or for an option
-//! the server refuses: a hot standby refuses `SERIALIZABLE`. A `BEGIN ... SERIALIZABLE` is
-//! therefore sent alone and answered before the statement goes. A failed `BEGIN` fails the
+//! `BEGIN` fails when the connection does (the statement then fails with it), for an option a
+//! server refuses (a hot standby refuses `SERIALIZABLE`), or when a cancel request lands on it.
+//! So a `BEGIN ... SERIALIZABLE`, and every `BEGIN` of a connection whose
+//! [`CancelHandle`](crate::CancelHandle) sent a cancel, is sent by `begin` itself, alone, and
+//! answered before the transaction's first statement goes. A failed `BEGIN` fails the
 //! statement that carried it with the `BEGIN`'s error, whatever the statement's own result,
-//! and leaves the transaction failed (only a rollback is accepted).
+//! and leaves the transaction failed: only a rollback is accepted.
 //!
 //! [`Conn::begin`]: super::Conn::begin
 //! [`Conn::tracked`]: super::Conn::tracked
@@ -24,7 +28,6 @@ use std::task::{Context, Poll};
 use futures_util::future::BoxFuture;
 
 use super::Conn;
-use super::transaction::Unsettled;
 use crate::trace::{Outcome, Trace};
 use crate::{Error, Result};
 
@@ -41,7 +44,7 @@ pub(super) fn not_sent() -> Error {
 
 /// Whether `sql` (a `BEGIN`) may go ahead of a statement: one a server can refuse while the
 /// connection lives is sent alone (see the module's documentation).
-fn may_go_ahead(sql: &str) -> bool {
+pub(super) fn may_go_ahead(sql: &str) -> bool {
     !sql.contains("SERIALIZABLE")
 }
 
@@ -88,16 +91,12 @@ impl<'c> Ahead<'c> {
 }
 
 impl Conn {
-    /// Before a statement: the open transaction's `BEGIN` if it was not sent yet, to go ahead
-    /// of the statement; or, for one that may not go ahead, sent and answered now.
-    pub(super) async fn begin_ahead(&self) -> Result<Option<Ahead<'_>>> {
+    /// Before a statement: the open transaction's `BEGIN`, if it was not sent yet, to go ahead
+    /// of the statement.
+    pub(super) fn begin_ahead(&self) -> Result<Option<Ahead<'_>>> {
         let Some(sql) = self.tx().begin.take() else {
             return Ok(None);
         };
-        if !may_go_ahead(&sql) {
-            Box::pin(self.begin_alone(&sql)).await?;
-            return Ok(None);
-        }
         let client = match self.client() {
             Ok(client) => client,
             Err(e) => {
@@ -123,11 +122,13 @@ impl Conn {
         self.begin_alone(&sql).await
     }
 
-    /// Sends `sql` (a `BEGIN`) alone. If the future is dropped before the answer, whether the
-    /// transaction began is unknown: the connection rolls back before its next statement.
-    /// The transaction is open throughout (marked by `begin`).
+    /// Sends `sql` (a `BEGIN`) alone. The request is written in the first poll (the `BEGIN`
+    /// was taken from the transaction in that poll too): dropped after it, the transaction is
+    /// open on both sides, and the statement counted in flight discards the connection unless
+    /// the transaction ends. A failure leaves the transaction open and failed (or lost): the
+    /// statement waiting for the `BEGIN` fails with its error, and the transaction accepts
+    /// only a rollback, so nothing the caller sends next runs outside it.
     async fn begin_alone(&self, sql: &str) -> Result<()> {
-        let guard = Unsettled(Some(self));
         let request = async {
             let client = self.client()?;
             client
@@ -135,11 +136,6 @@ impl Conn {
                 .await
                 .map_err(|e| self.pg_error(e))
         };
-        let result = self.tracked(sql, pin!(request), |_| None).await;
-        guard.settled();
-        // A failure leaves the transaction open and failed (or lost): the statement waiting
-        // for the `BEGIN` fails with its error, and the transaction accepts only a rollback,
-        // so nothing the caller sends next runs outside it.
-        result
+        self.tracked(sql, pin!(request), |_| None).await
     }
 }

@@ -105,6 +105,9 @@ struct TxState {
     /// The open transaction's `BEGIN`, not sent yet: it goes ahead of the transaction's first
     /// statement, in the same round trip (see `begin.rs`).
     begin: Option<Box<str>>,
+    /// Set once a [`CancelHandle`](crate::CancelHandle) of this connection sent a cancel: its
+    /// `BEGIN`s are sent alone from then on (see `begin.rs`). `None` until a handle is made.
+    cancelled: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// A savepoint was dropped without release or rollback: roll back to it before the next
     /// statement of its parent.
     pending_rollback: Option<String>,
@@ -255,7 +258,8 @@ impl Conn {
             Some(Discard::TimedOut)
         } else if tx.lost {
             Some(Discard::Lost)
-        } else if self.in_flight.load(Ordering::Acquire) != 0 || tx.open {
+        } else if self.in_flight.load(Ordering::Acquire) != 0 || (tx.open && tx.begin.is_none()) {
+            // (A transaction whose `BEGIN` was never sent left nothing on the server.)
             Some(Discard::Unclean)
         } else if tx.retire {
             // Out of date for the unnamed mode's types: closed, a newer one takes its place.
@@ -275,9 +279,6 @@ impl Conn {
         if !std::mem::take(&mut self.tx().rollback_on_next) {
             return Ok(());
         }
-        // A `BEGIN` not sent yet need not be: the rollback ends the transaction either way
-        // (and outside one the server only warns).
-        self.tx().begin = None;
         self.simple("ROLLBACK").await?;
         self.end_transaction(false);
         let mut tx = self.tx();
@@ -289,9 +290,18 @@ impl Conn {
     /// A top-level transaction on a held connection was dropped without commit or rollback:
     /// roll it back before the connection's next statement.
     pub(crate) fn defer_rollback(&self) {
-        let mut tx = self.tx();
-        if tx.open {
-            tx.rollback_on_next = true;
+        let unsent = {
+            let mut tx = self.tx();
+            if !tx.open {
+                return;
+            }
+            let unsent = tx.begin.is_some();
+            tx.rollback_on_next = !unsent;
+            unsent
+        };
+        // Its `BEGIN` was never sent: nothing to roll back on the server.
+        if unsent {
+            self.end_transaction(false);
         }
     }
 
@@ -326,8 +336,8 @@ impl Conn {
 
     async fn ready_slow(&self) -> Result<()> {
         self.settle().await?;
-        // A statement that does not carry it (a `COPY`, a stream, a commit or rollback of a
-        // transaction that ran nothing) waits for the transaction's `BEGIN` first.
+        // A statement that does not carry it (a `COPY`, a stream, a savepoint) waits for the
+        // transaction's `BEGIN` first.
         self.send_begin().await?;
         let pending = {
             let mut tx = self.tx();

@@ -10,10 +10,10 @@ use crate::{Error, ErrorKind, Result, StatementMode};
 /// connection's next statement rolls back first. Without it, a held connection kept a
 /// transaction the server may have open: its next `begin` failed ("already open") and its
 /// writes ran in a transaction nobody would commit.
-pub(super) struct Unsettled<'c>(pub(super) Option<&'c Conn>);
+struct Unsettled<'c>(Option<&'c Conn>);
 
 impl Unsettled<'_> {
-    pub(super) fn settled(mut self) {
+    fn settled(mut self) {
         self.0 = None;
     }
 }
@@ -41,15 +41,32 @@ impl Conn {
         }
         // Open from here on: a connection given back before the transaction ends is discarded
         // rather than returned with a transaction possibly open. The `BEGIN` itself is sent
-        // with the transaction's first statement, in the same round trip (see `begin.rs`).
-        let mut tx = self.tx();
-        tx.open = true;
-        tx.changed_types = false;
-        tx.begin = Some(sql.into());
-        #[cfg(feature = "cache")]
-        {
-            tx.written = crate::cache::Written::default();
-            tx.snapshot = sql.contains("REPEATABLE READ") || sql.contains("SERIALIZABLE");
+        // with the transaction's first statement, in the same round trip, unless it may not
+        // go ahead of one (see `begin.rs`): then now, as the transaction's first round trip.
+        let ahead = {
+            let mut tx = self.tx();
+            tx.open = true;
+            tx.changed_types = false;
+            #[cfg(feature = "cache")]
+            {
+                tx.written = crate::cache::Written::default();
+                tx.snapshot = sql.contains("REPEATABLE READ") || sql.contains("SERIALIZABLE");
+            }
+            let cancelled = tx
+                .cancelled
+                .as_ref()
+                .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
+            let ahead = super::begin::may_go_ahead(sql) && !cancelled;
+            if ahead {
+                tx.begin = Some(sql.into());
+            }
+            ahead
+        };
+        if !ahead {
+            if let Err(e) = self.simple(sql).await {
+                self.end_transaction(false);
+                return Err(e);
+            }
         }
         Ok(())
     }
@@ -62,6 +79,11 @@ impl Conn {
     }
 
     async fn commit_now(&self) -> Result<()> {
+        if self.tx().begin.is_some() {
+            // It ran nothing, so it sent nothing (see `begin.rs`): nothing to commit.
+            self.end_transaction(true);
+            return Ok(());
+        }
         if self.tx().lost {
             return Err(ErrorKind::TransactionLost(
                 "the connection was lost earlier in this transaction; nothing was committed".into(),
@@ -128,8 +150,9 @@ impl Conn {
 
     async fn rollback_now(&self) -> Result<()> {
         self.tx().pending_rollback = None;
-        if self.tx().lost {
-            // The server rolled it back when the session ended: nothing to send.
+        if self.tx().lost || self.tx().begin.is_some() {
+            // The server rolled it back when the session ended, or it never began there (its
+            // `BEGIN` was not sent: see `begin.rs`): nothing to send.
             self.end_transaction(false);
             self.tx().failed = false;
             return Ok(());
@@ -186,7 +209,11 @@ impl Conn {
         }
         #[cfg(not(feature = "cache"))]
         let _ = committed;
-        self.tx().open = false;
+        {
+            let mut tx = self.tx();
+            tx.open = false;
+            tx.begin = None;
+        }
         // Committed, the change is visible to new connections now; rolled back, what the
         // unnamed mode looked up inside the transaction (a type it created) is gone again.
         let changed_types = self.settings.statement_mode == StatementMode::Unnamed

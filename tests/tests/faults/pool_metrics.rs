@@ -112,17 +112,26 @@ async fn scripted(t: &TestDatabase) -> (Database, PoolMetrics) {
     let m = db.metrics();
     assert_eq!((m.checkouts, m.opened, m.discarded.broken), (7, 3, 1));
 
-    // A transaction dropped without commit or rollback: closed, the server rolls back.
+    // A transaction that ran nothing sent nothing (its BEGIN goes with its first statement):
+    // dropped, its connection goes back to the pool.
     drop(db.begin().await.expect("begin"));
+    let m = db.metrics();
+    assert_eq!((m.checkouts, m.closed, m.status.available), (8, 2, 1));
+
+    // A transaction dropped without commit or rollback after a statement: closed, the server
+    // rolls back.
+    let tx = db.begin().await.expect("begin");
+    assert_eq!(one(&tx).await.expect("in the transaction"), 1);
+    drop(tx);
     let m = until_closed(&db, 3).await;
-    assert_eq!((m.checkouts, m.discarded.unclean), (8, 1));
+    assert_eq!((m.checkouts, m.discarded.unclean), (9, 1));
 
     // A held connection closed on request.
     let mut conn = db.connection().await.expect("conn");
     conn.close_on_drop();
     drop(conn);
     let m = until_closed(&db, 4).await;
-    assert_eq!((m.checkouts, m.discarded.requested), (9, 1));
+    assert_eq!((m.checkouts, m.discarded.requested), (10, 1));
 
     // A statement abandoned after the client-side query timeout.
     let err = db
@@ -135,7 +144,7 @@ async fn scripted(t: &TestDatabase) -> (Database, PoolMetrics) {
         "{err:?}"
     );
     let m = until_closed(&db, 5).await;
-    assert_eq!((m.checkouts, m.discarded.timed_out), (10, 1));
+    assert_eq!((m.checkouts, m.discarded.timed_out), (11, 1));
 
     // And a last statement on a fresh connection.
     assert_eq!(one(&db).await.expect("last"), 1);
@@ -148,7 +157,7 @@ async fn scripted(t: &TestDatabase) -> (Database, PoolMetrics) {
             m.closed,
             m.connect_errors
         ),
-        (11, 1, 6, 5, 0)
+        (12, 1, 6, 5, 0)
     );
     let d = m.discarded;
     assert_eq!(

@@ -1,7 +1,8 @@
 //! A transaction's `BEGIN` goes with its first statement, in the same round trip: `begin`
 //! sends nothing, the first statement writes the `BEGIN` just before itself; a `BEGIN ...
-//! SERIALIZABLE` (which a hot standby refuses) is answered before its statement goes; a
-//! `BEGIN` that fails fails its statement.
+//! SERIALIZABLE` (which a hot standby refuses) is sent alone by `begin`; a `BEGIN` sent alone
+//! (before a savepoint) and dropped keeps the transaction; a `BEGIN` that fails fails its
+//! statement.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -31,26 +32,27 @@ async fn poll_once<F: Future>(fut: &mut Pin<Box<F>>) {
     assert!(pending, "answered within its first poll");
 }
 
-/// What the server says backend `pid` is doing, once it is `state` (waits up to 2 s): its last
-/// statement.
-async fn last_statement(t: &TestDatabase, pid: i32, state: &str) -> String {
-    let mut seen = (String::new(), String::new());
+/// What the server says backend `pid` is doing: its state and last statement.
+async fn activity(t: &TestDatabase, pid: i32) -> (String, String) {
+    t.fetch_one(
+        query::<(String, String)>("SELECT state, query FROM pg_stat_activity WHERE pid = :pid")
+            .bind("pid", pid),
+    )
+    .await
+    .expect("activity")
+}
+
+/// Whether backend `pid` comes to be in `state` with `statement` its last (waits up to 2 s).
+async fn reaches(t: &TestDatabase, pid: i32, state: &str, statement: &str) -> bool {
     for _ in 0..200 {
-        seen = t
-            .fetch_one(
-                query::<(String, String)>(
-                    "SELECT state, query FROM pg_stat_activity WHERE pid = :pid",
-                )
-                .bind("pid", pid),
-            )
-            .await
-            .expect("activity");
-        if seen.0 == state {
-            return seen.1;
+        let (s, q) = activity(t, pid).await;
+        if s == state && q == statement {
+            return true;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("backend {pid} never became {state:?}: {seen:?}");
+    eprintln!("backend {pid}: {:?}", activity(t, pid).await);
+    false
 }
 
 /// A held connection of `t`, and its backend's pid.
@@ -75,16 +77,18 @@ async fn begin_sends_nothing_and_goes_with_the_first_statement() {
     let (mut conn, pid) = held(&t).await;
     let tx = conn.begin().await.expect("begin");
     // Nothing sent: the backend is idle, not in a transaction.
-    assert_eq!(
-        last_statement(&t, pid, "idle").await,
-        "SELECT pg_backend_pid()"
-    );
+    assert!(reaches(&t, pid, "idle", "SELECT pg_backend_pid()").await);
     // One poll of the first statement: the BEGIN and the INSERT both reach the server.
     let mut first = Box::pin(tx.execute(insert(1)));
     poll_once(&mut first).await;
-    assert_eq!(
-        last_statement(&t, pid, "idle in transaction").await,
-        "INSERT INTO pipelined VALUES ($1)"
+    assert!(
+        reaches(
+            &t,
+            pid,
+            "idle in transaction",
+            "INSERT INTO pipelined VALUES ($1)"
+        )
+        .await
     );
     assert_eq!(first.await.expect("insert"), 1);
     assert!(rows(&t).await.is_empty(), "not committed yet");
@@ -94,54 +98,128 @@ async fn begin_sends_nothing_and_goes_with_the_first_statement() {
 }
 
 #[tokio::test]
-async fn a_serializable_begin_is_answered_before_its_statement_goes() {
+async fn a_serializable_begin_is_sent_alone_by_begin() {
     let t = setup().await;
     let (mut conn, pid) = held(&t).await;
     let tx = conn
         .begin_with(TxOptions::default().isolation(IsolationLevel::Serializable))
         .await
         .expect("begin");
-    let mut first = Box::pin(tx.execute(insert(1)));
-    poll_once(&mut first).await;
-    // The first poll sent the BEGIN alone: the INSERT waits for its answer (the next poll).
-    assert_eq!(
-        last_statement(&t, pid, "idle in transaction").await,
-        "BEGIN ISOLATION LEVEL SERIALIZABLE"
+    // Sent and answered by `begin` itself: a hot standby refuses it, and a statement sent
+    // behind a refused BEGIN would run outside the transaction.
+    assert!(
+        reaches(
+            &t,
+            pid,
+            "idle in transaction",
+            "BEGIN ISOLATION LEVEL SERIALIZABLE"
+        )
+        .await
     );
-    assert_eq!(first.await.expect("insert"), 1);
+    tx.execute(insert(1)).await.expect("insert");
     tx.commit().await.expect("commit");
     assert_eq!(rows(&t).await, [1]);
 }
 
-/// A `BEGIN` (sent with its statement, or alone for `SERIALIZABLE`) on a session the server
-/// ended: the statement fails with the transaction lost, the next one is refused rather than
-/// run outside the transaction, the rollback has nothing to send, and nothing was written.
+/// A savepoint cannot carry the BEGIN: it is sent alone first. Dropped once it is sent, the
+/// transaction stays open on both sides, and what runs next runs inside it.
+#[tokio::test]
+async fn a_begin_sent_alone_and_dropped_keeps_the_transaction() {
+    let t = setup().await;
+    let (mut conn, pid) = held(&t).await;
+    let mut tx = conn.begin().await.expect("begin");
+    let mut savepoint = Box::pin(tx.savepoint());
+    poll_once(&mut savepoint).await;
+    drop(savepoint);
+    assert!(reaches(&t, pid, "idle in transaction", "BEGIN").await);
+    tx.execute(insert(1))
+        .await
+        .expect("insert, in the transaction");
+    tx.rollback().await.expect("rollback");
+    assert!(
+        rows(&t).await.is_empty(),
+        "the insert ran outside the transaction"
+    );
+}
+
+/// A `BEGIN` sent with its statement, on a session the server ended: the statement fails with
+/// the transaction lost, the next one is refused rather than run outside the transaction, the
+/// rollback has nothing to send, and nothing was written. A `SERIALIZABLE` one fails `begin`.
 #[tokio::test]
 async fn a_begin_that_fails_fails_its_statement_and_nothing_runs_outside_the_transaction() {
     let t = setup().await;
-    for options in [
-        TxOptions::default(),
-        TxOptions::default().isolation(IsolationLevel::Serializable),
-    ] {
-        let (mut conn, pid) = held(&t).await;
-        let tx = conn.begin_with(options).await.expect("begin");
-        // The server ends the session before the BEGIN is sent.
+    let t = &t;
+    let terminate = |pid: i32| async move {
         let killed: bool = t
             .fetch_one(query::<bool>("SELECT pg_terminate_backend(:pid, 5000)").bind("pid", pid))
             .await
             .expect("terminate");
         assert!(killed);
-        let e = tx.execute(insert(1)).await.expect_err("BEGIN failed");
-        assert!(
-            matches!(e.kind(), ErrorKind::TransactionLost(_)),
-            "the BEGIN's error, in a transaction ({options:?}): {e:?}"
-        );
-        let e = tx.execute(insert(2)).await.expect_err("refused");
-        assert!(
-            matches!(e.kind(), ErrorKind::TransactionState(_)),
-            "refused until the rollback ({options:?}): {e:?}"
-        );
-        tx.rollback().await.expect("rollback");
-        assert!(rows(&t).await.is_empty(), "{options:?}");
-    }
+    };
+    let (mut conn, pid) = held(t).await;
+    let tx = conn.begin().await.expect("begin");
+    // The server ends the session before the BEGIN is sent.
+    terminate(pid).await;
+    let e = tx.execute(insert(1)).await.expect_err("BEGIN failed");
+    assert!(
+        matches!(e.kind(), ErrorKind::TransactionLost(_)),
+        "the BEGIN's error, in a transaction: {e:?}"
+    );
+    let e = tx.execute(insert(2)).await.expect_err("refused");
+    assert!(
+        matches!(e.kind(), ErrorKind::TransactionState(_)),
+        "refused until the rollback: {e:?}"
+    );
+    tx.rollback().await.expect("rollback");
+    assert!(rows(t).await.is_empty());
+
+    let (mut conn, pid) = held(t).await;
+    terminate(pid).await;
+    let e = conn
+        .begin_with(TxOptions::default().isolation(IsolationLevel::Serializable))
+        .await
+        .expect_err("BEGIN failed");
+    assert!(e.is_connection_lost(), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_transaction_that_runs_nothing_sends_nothing() {
+    let t = setup().await;
+    let (mut conn, pid) = held(&t).await;
+    conn.begin()
+        .await
+        .expect("begin")
+        .commit()
+        .await
+        .expect("commit");
+    conn.begin()
+        .await
+        .expect("begin")
+        .rollback()
+        .await
+        .expect("rollback");
+    drop(conn.begin().await.expect("begin"));
+    // The backend ran nothing since its pid was asked.
+    assert!(reaches(&t, pid, "idle", "SELECT pg_backend_pid()").await);
+    // And the connection is clean: a write commits on its own.
+    conn.execute(insert(1)).await.expect("insert");
+    assert_eq!(rows(&t).await, [1]);
+}
+
+/// A cancel request could land on a BEGIN sent ahead of a statement: once a connection's
+/// handle sent one, its BEGINs go alone, sent by `begin`.
+#[tokio::test]
+async fn after_a_cancel_the_begin_is_sent_alone() {
+    let t = setup().await;
+    let (mut conn, pid) = held(&t).await;
+    conn.cancel_handle().cancel().await.expect("cancel");
+    // Sent while nothing runs, the cancel is dropped by the backend once it arrives (a
+    // statement sent at once could have been cancelled instead: which is why, from now on,
+    // this connection's BEGINs go alone).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let tx = conn.begin().await.expect("begin");
+    assert!(reaches(&t, pid, "idle in transaction", "BEGIN").await);
+    tx.execute(insert(1)).await.expect("insert");
+    tx.commit().await.expect("commit");
+    assert_eq!(rows(&t).await, [1]);
 }
