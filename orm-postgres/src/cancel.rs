@@ -1,8 +1,6 @@
 //! [`CancelHandle`]: cancelling the statement a connection is running, from another task,
 //! through PostgreSQL's cancel protocol.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres::CancelToken;
@@ -22,7 +20,12 @@ pub(crate) const CANCEL_LIMIT: Duration = Duration::from_secs(5);
 ///
 /// Get one from [`Connection::cancel_handle`](crate::Connection::cancel_handle) or
 /// [`Transaction::cancel_handle`](crate::Transaction::cancel_handle). It is cheap to clone and
-/// stays valid as long as the connection lives; cancelling when nothing runs does nothing.
+/// stays valid as long as the connection lives; cancelling when nothing runs does nothing
+/// (though a cancel that arrives as the next statement starts cancels that one). Once a handle
+/// is taken, the connection's transactions send their `BEGIN` alone rather than with their
+/// first statement (a cancel landing on it would leave the statement outside the transaction),
+/// and the connection is closed when released, so a handle kept after cancels nothing of the
+/// pool's next user.
 /// (For a time limit on each statement, see
 /// [`DatabaseBuilder::query_timeout`](crate::DatabaseBuilder::query_timeout).)
 ///
@@ -46,9 +49,6 @@ pub struct CancelHandle {
     /// `None` when the connection was already released.
     token: Option<CancelToken>,
     tls: tls::Connector,
-    /// Set when a cancel is sent: the connection's next transactions send their `BEGIN` alone,
-    /// since a late cancel could land on a `BEGIN` sent ahead of a statement (`conn/begin.rs`).
-    used: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for CancelHandle {
@@ -59,12 +59,8 @@ impl std::fmt::Debug for CancelHandle {
 }
 
 impl CancelHandle {
-    pub(crate) fn new(
-        token: Option<CancelToken>,
-        tls: tls::Connector,
-        used: Arc<AtomicBool>,
-    ) -> CancelHandle {
-        CancelHandle { token, tls, used }
+    pub(crate) fn new(token: Option<CancelToken>, tls: tls::Connector) -> CancelHandle {
+        CancelHandle { token, tls }
     }
 
     /// Asks the server to cancel the connection's running statement. Returns once the server
@@ -76,7 +72,6 @@ impl CancelHandle {
     /// [`Connect`](ErrorKind::Connect) when the server cannot be reached or the request got
     /// no answer in time.
     pub async fn cancel(&self) -> Result<()> {
-        self.used.store(true, Ordering::Relaxed);
         let Some(token) = &self.token else {
             return Err(ErrorKind::Connect {
                 message: "the connection was already released: nothing to cancel".into(),

@@ -9,7 +9,8 @@ use crate::{Error, Result};
 ///
 /// Statements run through its [`Executor`] methods. End it with [`commit`](Transaction::commit)
 /// or [`rollback`](Transaction::rollback). Dropped without either, a transaction is rolled back:
-/// its connection is closed rather than returned to the pool. A savepoint dropped without either
+/// its connection is closed rather than returned to the pool (unless it ran nothing: its
+/// `BEGIN`, kept for its first statement, was never sent). A savepoint dropped without either
 /// is rolled back before the parent's next statement, and so is a transaction begun on a held
 /// [`Connection`](crate::Connection), before that connection's next statement.
 ///
@@ -123,7 +124,7 @@ impl Drop for Transaction<'_> {
             // connection's next statement.
             ConnRef::Borrowed(conn) => conn.defer_rollback(),
             // The connection is still marked open, so dropping it closes it and the server
-            // rolls back.
+            // rolls back (unless the `BEGIN` was never sent: then it goes back to the pool).
             ConnRef::Owned(_) => {}
         }
     }

@@ -13,9 +13,11 @@
 //! failed while the connection lived, the statement would run outside the transaction. A
 //! `BEGIN` fails when the connection does (the statement then fails with it), for an option a
 //! server refuses (a hot standby refuses `SERIALIZABLE`), or when a cancel request lands on it.
-//! So a `BEGIN ... SERIALIZABLE`, and every `BEGIN` of a connection whose
-//! [`CancelHandle`](crate::CancelHandle) sent a cancel, is sent by `begin` itself, alone, and
-//! answered before the transaction's first statement goes. A failed `BEGIN` fails the
+//! So a `BEGIN ... SERIALIZABLE`, and every `BEGIN` of a connection checked out with a
+//! [`CancelHandle`](crate::CancelHandle) made, is sent alone (by `begin`, or before the first
+//! statement when the handle came after `begin`) and answered before the statement goes; such
+//! a connection is closed when released, so a handle kept after its checkout cancels nothing
+//! of the next user's. A failed `BEGIN` fails the
 //! statement that carried it with the `BEGIN`'s error, whatever the statement's own result,
 //! and leaves the transaction failed: only a rollback is accepted.
 //!
@@ -92,11 +94,20 @@ impl<'c> Ahead<'c> {
 
 impl Conn {
     /// Before a statement: the open transaction's `BEGIN`, if it was not sent yet, to go ahead
-    /// of the statement.
-    pub(super) fn begin_ahead(&self) -> Result<Option<Ahead<'_>>> {
-        let Some(sql) = self.tx().begin.take() else {
-            return Ok(None);
+    /// of the statement (`Ok(Some)`), or, when a cancel handle was made since `begin` kept it
+    /// (a cancel could land on it), sent alone and answered first (`Ok(None)`).
+    pub(super) async fn begin_ahead(&self) -> Result<Option<Ahead<'_>>> {
+        let (sql, alone) = {
+            let mut tx = self.tx();
+            match tx.begin.take() {
+                None => return Ok(None),
+                Some(sql) => (sql, tx.cancel_handle),
+            }
         };
+        if alone {
+            Box::pin(self.begin_alone(&sql)).await?;
+            return Ok(None);
+        }
         let client = match self.client() {
             Ok(client) => client,
             Err(e) => {

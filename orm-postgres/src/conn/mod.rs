@@ -1,9 +1,10 @@
 //! A pooled connection whose state is tracked explicitly.
 //!
 //! A [`Conn`] goes back to the pool only when it is known to be clean: no statement in flight
-//! and no transaction open. Otherwise (a future dropped mid-query, a transaction dropped without
-//! commit or rollback) dropping it *detaches* it from the pool and closes it, and the server rolls
-//! back whatever was open. The next user always gets a clean connection.
+//! and no transaction open on the server. Otherwise (a future dropped mid-query, a transaction
+//! dropped without commit or rollback after it ran a statement) dropping it *detaches* it from
+//! the pool and closes it, and the server rolls back whatever was open. The next user always
+//! gets a clean connection.
 
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -98,16 +99,18 @@ impl std::fmt::Debug for Settings {
 /// Transaction bookkeeping of one connection. Never held across an `.await`.
 #[derive(Debug, Default)]
 struct TxState {
-    /// A `BEGIN` is open.
+    /// A transaction is open: on the server too, unless its `BEGIN` waits in `begin`.
     open: bool,
     /// A statement failed inside the transaction: the server refuses everything but rollback.
     failed: bool,
     /// The open transaction's `BEGIN`, not sent yet: it goes ahead of the transaction's first
     /// statement, in the same round trip (see `begin.rs`).
     begin: Option<Box<str>>,
-    /// Set once a [`CancelHandle`](crate::CancelHandle) of this connection sent a cancel: its
-    /// `BEGIN`s are sent alone from then on (see `begin.rs`). `None` until a handle is made.
-    cancelled: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// A [`CancelHandle`](crate::CancelHandle) of this connection was made: its cancel could
+    /// land on a `BEGIN` sent ahead of a statement, so the `BEGIN`s go alone (see `begin.rs`),
+    /// and the connection is closed when released (a handle kept after cancels nothing of the
+    /// next user's).
+    cancel_handle: bool,
     /// A savepoint was dropped without release or rollback: roll back to it before the next
     /// statement of its parent.
     pending_rollback: Option<String>,
@@ -261,8 +264,10 @@ impl Conn {
         } else if self.in_flight.load(Ordering::Acquire) != 0 || (tx.open && tx.begin.is_none()) {
             // (A transaction whose `BEGIN` was never sent left nothing on the server.)
             Some(Discard::Unclean)
-        } else if tx.retire {
-            // Out of date for the unnamed mode's types: closed, a newer one takes its place.
+        } else if tx.retire || tx.cancel_handle {
+            // Out of date for the unnamed mode's types (closed, a newer one takes its place), or
+            // a cancel handle may outlive this checkout (closed, so it cancels nothing of the
+            // next user's).
             Some(Discard::Requested)
         } else {
             None

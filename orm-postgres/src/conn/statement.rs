@@ -74,7 +74,7 @@ impl Conn {
     ) -> Result<T> {
         // The transaction's `BEGIN`, if this is its first statement: written to the
         // connection just before the statement, in the same round trip (see `begin.rs`).
-        let mut begin = self.begin_ahead()?;
+        let mut begin = self.begin_ahead().await?;
         let trace = self.begin_statement(sql);
         // One poll function does what `Instrument` and `tokio::time::timeout` would: the
         // statement's future is polled in place, not moved into two nested combinators
@@ -165,11 +165,7 @@ impl Conn {
 
     /// A handle that cancels this connection's running statement from another task.
     pub(crate) fn cancel_handle(&self) -> CancelHandle {
-        let used = self
-            .tx()
-            .cancelled
-            .get_or_insert_with(Default::default)
-            .clone();
-        CancelHandle::new(self.cancel_token(), self.settings.tls.clone(), used)
+        self.tx().cancel_handle = true;
+        CancelHandle::new(self.cancel_token(), self.settings.tls.clone())
     }
 }

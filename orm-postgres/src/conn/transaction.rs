@@ -52,11 +52,7 @@ impl Conn {
                 tx.written = crate::cache::Written::default();
                 tx.snapshot = sql.contains("REPEATABLE READ") || sql.contains("SERIALIZABLE");
             }
-            let cancelled = tx
-                .cancelled
-                .as_ref()
-                .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
-            let ahead = super::begin::may_go_ahead(sql) && !cancelled;
+            let ahead = super::begin::may_go_ahead(sql) && !tx.cancel_handle;
             if ahead {
                 tx.begin = Some(sql.into());
             }
@@ -79,12 +75,16 @@ impl Conn {
     }
 
     async fn commit_now(&self) -> Result<()> {
-        if self.tx().begin.is_some() {
+        let (lost, unsent) = {
+            let tx = self.tx();
+            (tx.lost, tx.begin.is_some())
+        };
+        if unsent && !lost {
             // It ran nothing, so it sent nothing (see `begin.rs`): nothing to commit.
             self.end_transaction(true);
             return Ok(());
         }
-        if self.tx().lost {
+        if lost {
             return Err(ErrorKind::TransactionLost(
                 "the connection was lost earlier in this transaction; nothing was committed".into(),
             )
@@ -210,9 +210,14 @@ impl Conn {
         #[cfg(not(feature = "cache"))]
         let _ = committed;
         {
+            // Nothing of the transaction remains: not its failure (a refused `BEGIN` or a
+            // failed transaction's commit would leave a held connection refusing everything),
+            // nor a savepoint to undo, nor a `BEGIN` not sent.
             let mut tx = self.tx();
             tx.open = false;
             tx.begin = None;
+            tx.failed = false;
+            tx.pending_rollback = None;
         }
         // Committed, the change is visible to new connections now; rolled back, what the
         // unnamed mode looked up inside the transaction (a type it created) is gone again.

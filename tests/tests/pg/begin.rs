@@ -186,6 +186,7 @@ async fn a_begin_that_fails_fails_its_statement_and_nothing_runs_outside_the_tra
 async fn a_transaction_that_runs_nothing_sends_nothing() {
     let t = setup().await;
     let (mut conn, pid) = held(&t).await;
+    let log = t.statement_log();
     conn.begin()
         .await
         .expect("begin")
@@ -203,11 +204,18 @@ async fn a_transaction_that_runs_nothing_sends_nothing() {
     assert!(reaches(&t, pid, "idle", "SELECT pg_backend_pid()").await);
     // And the connection is clean: a write commits on its own.
     conn.execute(insert(1)).await.expect("insert");
+    let sent = log.finish();
+    assert!(
+        sent.iter()
+            .all(|s| !["BEGIN", "COMMIT", "ROLLBACK"].contains(&s.as_str())),
+        "{sent:?}"
+    );
+    assert!(sent.contains(&"INSERT INTO pipelined VALUES ($1)".to_owned()));
     assert_eq!(rows(&t).await, [1]);
 }
 
-/// A cancel request could land on a BEGIN sent ahead of a statement: once a connection's
-/// handle sent one, its BEGINs go alone, sent by `begin`.
+/// A cancel request could land on a BEGIN sent ahead of a statement: once a handle of the
+/// connection is made, its BEGINs go alone, sent by `begin`.
 #[tokio::test]
 async fn after_a_cancel_the_begin_is_sent_alone() {
     let t = setup().await;
@@ -222,4 +230,35 @@ async fn after_a_cancel_the_begin_is_sent_alone() {
     tx.execute(insert(1)).await.expect("insert");
     tx.commit().await.expect("commit");
     assert_eq!(rows(&t).await, [1]);
+}
+
+/// A cancel handle made after `begin` (the BEGIN kept for the first statement): the BEGIN goes
+/// alone before the first statement, and the connection is closed when released, so the
+/// handle cancels nothing of the next user's.
+#[tokio::test]
+async fn a_cancel_handle_sends_the_begin_alone_and_closes_the_connection_at_release() {
+    let t = setup().await;
+    let db = t.builder().max_connections(1).build().expect("pool");
+    let pid = db
+        .fetch_one(query::<i32>("SELECT pg_backend_pid()"))
+        .await
+        .expect("pid");
+    let tx = db.begin().await.expect("begin");
+    let cancel = tx.cancel_handle();
+    let mut first = Box::pin(tx.execute(insert(1)));
+    poll_once(&mut first).await;
+    // The first poll sent the BEGIN alone: the INSERT waits for its answer.
+    assert!(reaches(&t, pid, "idle in transaction", "BEGIN").await);
+    assert_eq!(first.await.expect("insert"), 1);
+    tx.commit().await.expect("commit");
+    assert_eq!(rows(&t).await, [1]);
+    let m = db.metrics();
+    assert_eq!(m.discarded.requested, 1, "closed at release: {m:?}");
+    drop(cancel);
+    // The next checkout is another backend.
+    let next = db
+        .fetch_one(query::<i32>("SELECT pg_backend_pid()"))
+        .await
+        .expect("pid");
+    assert_ne!(next, pid);
 }

@@ -410,3 +410,21 @@ async fn echo_prints_each_statement_its_rows_and_no_value() {
         "{echoed:?}"
     );
 }
+
+/// A failed transaction's commit (sent as a rollback) ends it: the held connection runs the
+/// next statement, instead of refusing everything with no transaction left to roll back.
+#[tokio::test]
+async fn a_failed_transactions_commit_leaves_a_held_connection_usable() {
+    let t = users_db().await;
+    let mut conn = t.connection().await.unwrap();
+    let tx = conn.begin().await.unwrap();
+    assert!(tx.batch_execute("SELECT 1/0").await.is_err());
+    let e = tx.commit().await.expect_err("rolled back instead");
+    assert!(matches!(e.kind(), ErrorKind::TransactionState(_)), "{e:?}");
+    assert_eq!(
+        conn.fetch_one(orm_postgres::raw::query::<i32>("SELECT 1"))
+            .await
+            .expect("the connection runs the next statement"),
+        1
+    );
+}
