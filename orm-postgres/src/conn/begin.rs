@@ -25,6 +25,7 @@
 //! [`Conn::tracked`]: super::Conn::tracked
 
 use std::pin::pin;
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
@@ -99,6 +100,7 @@ impl Conn {
     pub(super) async fn begin_ahead(&self) -> Result<Option<Ahead<'_>>> {
         let (sql, alone) = {
             let mut tx = self.tx();
+            self.begin_kept.store(false, Ordering::Relaxed);
             match tx.begin.take() {
                 None => return Ok(None),
                 Some(sql) => (sql, tx.cancel_handle),
@@ -112,6 +114,7 @@ impl Conn {
             Ok(client) => client,
             Err(e) => {
                 self.tx().begin = Some(sql);
+                self.begin_kept.store(true, Ordering::Relaxed);
                 return Err(e);
             }
         };
@@ -127,6 +130,7 @@ impl Conn {
     /// Sends the open transaction's `BEGIN` alone, if it was not sent yet, and waits for its
     /// answer.
     pub(super) async fn send_begin(&self) -> Result<()> {
+        self.begin_kept.store(false, Ordering::Relaxed);
         let Some(sql) = self.tx().begin.take() else {
             return Ok(());
         };

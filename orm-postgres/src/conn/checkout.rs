@@ -7,7 +7,7 @@
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -43,6 +43,7 @@ impl Conn {
             obj: Some(obj),
             settings,
             in_flight: AtomicUsize::new(0),
+            begin_kept: AtomicBool::new(false),
             tx: Mutex::new(TxState::default()),
             query_timeout,
             tags,

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres::{self, Statement};
@@ -149,6 +149,9 @@ pub struct Conn {
     /// sent and decremented only once its result has been read to the end, so a future dropped
     /// mid-statement leaves it above zero.
     in_flight: AtomicUsize,
+    /// Whether the transaction's `BEGIN` is kept for its first statement (`TxState::begin`
+    /// is `Some`): what every statement checks without taking the transaction's lock.
+    begin_kept: AtomicBool,
     tx: Mutex<TxState>,
     /// The client-side limit of each statement (see [`DatabaseBuilder::query_timeout`]).
     ///

@@ -74,7 +74,11 @@ impl Conn {
     ) -> Result<T> {
         // The transaction's `BEGIN`, if this is its first statement: written to the
         // connection just before the statement, in the same round trip (see `begin.rs`).
-        let mut begin = self.begin_ahead().await?;
+        // (A load, not the transaction's lock, for the statements that have none to carry.)
+        let mut begin = match self.begin_kept.load(Ordering::Relaxed) {
+            true => self.begin_ahead().await?,
+            false => None,
+        };
         let trace = self.begin_statement(sql);
         // One poll function does what `Instrument` and `tokio::time::timeout` would: the
         // statement's future is polled in place, not moved into two nested combinators
@@ -87,7 +91,14 @@ impl Conn {
         let result = std::future::poll_fn(|cx| {
             // The `BEGIN` first (in its own span): the first poll writes it before the
             // statement's messages.
-            let begun = begin.as_mut().is_none_or(|b| b.poll(cx).is_ready());
+            let Some(b) = &mut begin else {
+                let _entered = span.enter();
+                if let Poll::Ready(result) = fut.as_mut().poll(cx) {
+                    return Poll::Ready(Ok(result));
+                }
+                return wait(&mut deadline, limit, cx);
+            };
+            let begun = b.poll(cx).is_ready();
             let _entered = span.enter();
             if done.is_none() {
                 if let Poll::Ready(result) = fut.as_mut().poll(cx) {
@@ -99,14 +110,7 @@ impl Conn {
                     return Poll::Ready(Ok(result));
                 }
             }
-            match (limit, &mut deadline) {
-                (Some(limit), Some(d)) => d.poll(cx).map(|()| Err(limit)),
-                (Some(limit), None) => {
-                    deadline = Some(Deadline::after(limit, cx.waker()));
-                    Poll::Pending
-                }
-                (None, _) => Poll::Pending,
-            }
+            wait(&mut deadline, limit, cx)
         })
         .await
         .unwrap_or_else(|limit| Err(self.abandon(limit)));
@@ -167,5 +171,23 @@ impl Conn {
     pub(crate) fn cancel_handle(&self) -> CancelHandle {
         self.tx().cancel_handle = true;
         CancelHandle::new(self.cancel_token(), self.settings.tls.clone())
+    }
+}
+
+/// A statement not done yet: pending until its `limit` (armed at its first wait, see
+/// `deadline.rs`), then `Err(limit)`.
+#[inline]
+fn wait<T>(
+    deadline: &mut Option<Deadline>,
+    limit: Option<Duration>,
+    cx: &mut std::task::Context<'_>,
+) -> Poll<std::result::Result<T, Duration>> {
+    match (limit, deadline) {
+        (Some(limit), Some(d)) => d.poll(cx).map(|()| Err(limit)),
+        (Some(limit), slot @ None) => {
+            *slot = Some(Deadline::after(limit, cx.waker()));
+            Poll::Pending
+        }
+        (None, _) => Poll::Pending,
     }
 }

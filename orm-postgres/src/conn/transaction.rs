@@ -1,6 +1,8 @@
 //! Transactions and savepoints on a [`Conn`]: `BEGIN`, `COMMIT` (whose outcome may be
 //! unknown), `ROLLBACK`, savepoints, and what a commit tells the result cache.
 
+use std::sync::atomic::Ordering;
+
 use super::Conn;
 use crate::driver_error::{from_pg, is_connection_error};
 use crate::{Error, ErrorKind, Result, StatementMode};
@@ -55,6 +57,7 @@ impl Conn {
             let ahead = super::begin::may_go_ahead(sql) && !tx.cancel_handle;
             if ahead {
                 tx.begin = Some(sql.into());
+                self.begin_kept.store(true, Ordering::Relaxed);
             }
             ahead
         };
@@ -216,6 +219,7 @@ impl Conn {
             let mut tx = self.tx();
             tx.open = false;
             tx.begin = None;
+            self.begin_kept.store(false, Ordering::Relaxed);
             tx.failed = false;
             tx.pending_rollback = None;
         }
