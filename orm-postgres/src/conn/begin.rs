@@ -30,7 +30,7 @@ use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
 
-use super::Conn;
+use super::{Conn, TxState};
 use crate::trace::{Outcome, Trace};
 use crate::{Error, Result};
 
@@ -94,14 +94,26 @@ impl<'c> Ahead<'c> {
 }
 
 impl Conn {
+    /// Keeps `sql`, the open transaction's `BEGIN`, for its first statement (and says so to
+    /// [`Conn::tracked`]'s lock-free check).
+    pub(super) fn keep_begin(&self, tx: &mut TxState, sql: Box<str>) {
+        tx.begin = Some(sql);
+        self.begin_kept.store(true, Ordering::Relaxed);
+    }
+
+    /// The kept `BEGIN`, taken (to send it, or because the transaction ended).
+    pub(super) fn take_begin(&self, tx: &mut TxState) -> Option<Box<str>> {
+        self.begin_kept.store(false, Ordering::Relaxed);
+        tx.begin.take()
+    }
+
     /// Before a statement: the open transaction's `BEGIN`, if it was not sent yet, to go ahead
     /// of the statement (`Ok(Some)`), or, when a cancel handle was made since `begin` kept it
     /// (a cancel could land on it), sent alone and answered first (`Ok(None)`).
     pub(super) async fn begin_ahead(&self) -> Result<Option<Ahead<'_>>> {
         let (sql, alone) = {
             let mut tx = self.tx();
-            self.begin_kept.store(false, Ordering::Relaxed);
-            match tx.begin.take() {
+            match self.take_begin(&mut tx) {
                 None => return Ok(None),
                 Some(sql) => (sql, tx.cancel_handle),
             }
@@ -113,8 +125,7 @@ impl Conn {
         let client = match self.client() {
             Ok(client) => client,
             Err(e) => {
-                self.tx().begin = Some(sql);
-                self.begin_kept.store(true, Ordering::Relaxed);
+                self.keep_begin(&mut self.tx(), sql);
                 return Err(e);
             }
         };
@@ -130,8 +141,7 @@ impl Conn {
     /// Sends the open transaction's `BEGIN` alone, if it was not sent yet, and waits for its
     /// answer.
     pub(super) async fn send_begin(&self) -> Result<()> {
-        self.begin_kept.store(false, Ordering::Relaxed);
-        let Some(sql) = self.tx().begin.take() else {
+        let Some(sql) = self.take_begin(&mut self.tx()) else {
             return Ok(());
         };
         self.begin_alone(&sql).await

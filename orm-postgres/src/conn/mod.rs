@@ -289,9 +289,6 @@ impl Conn {
         }
         self.simple("ROLLBACK").await?;
         self.end_transaction(false);
-        let mut tx = self.tx();
-        tx.failed = false;
-        tx.pending_rollback = None;
         Ok(())
     }
 

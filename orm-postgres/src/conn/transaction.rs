@@ -1,8 +1,6 @@
 //! Transactions and savepoints on a [`Conn`]: `BEGIN`, `COMMIT` (whose outcome may be
 //! unknown), `ROLLBACK`, savepoints, and what a commit tells the result cache.
 
-use std::sync::atomic::Ordering;
-
 use super::Conn;
 use crate::driver_error::{from_pg, is_connection_error};
 use crate::{Error, ErrorKind, Result, StatementMode};
@@ -56,8 +54,7 @@ impl Conn {
             }
             let ahead = super::begin::may_go_ahead(sql) && !tx.cancel_handle;
             if ahead {
-                tx.begin = Some(sql.into());
-                self.begin_kept.store(true, Ordering::Relaxed);
+                self.keep_begin(&mut tx, sql.into());
             }
             ahead
         };
@@ -157,12 +154,10 @@ impl Conn {
             // The server rolled it back when the session ended, or it never began there (its
             // `BEGIN` was not sent: see `begin.rs`): nothing to send.
             self.end_transaction(false);
-            self.tx().failed = false;
             return Ok(());
         }
         self.simple("ROLLBACK").await?;
         self.end_transaction(false);
-        self.tx().failed = false;
         Ok(())
     }
 
@@ -218,8 +213,7 @@ impl Conn {
             // nor a savepoint to undo, nor a `BEGIN` not sent.
             let mut tx = self.tx();
             tx.open = false;
-            tx.begin = None;
-            self.begin_kept.store(false, Ordering::Relaxed);
+            self.take_begin(&mut tx);
             tx.failed = false;
             tx.pending_rollback = None;
         }
