@@ -123,14 +123,14 @@ pub(crate) const MAX_FIELD: usize = 0x3fff_ffff;
 pub(crate) const MAX_MESSAGE: usize = 0x3fff_fffe;
 
 impl orm_core::driver::RowAccess for PgRow<'_> {
+    #[inline]
     fn raw(&self, idx: usize) -> Result<(&Type, Option<&[u8]>), BoxError> {
-        let column = self
-            .0
-            .columns()
-            .get(idx)
-            .ok_or_else(|| format!("column index {idx} out of range"))?;
-        let raw: RawValue<'_> = self.0.try_get(idx)?;
-        Ok((column.type_(), raw.0))
+        // `RawValue` takes every type: the driver's only error is an index out of range, and
+        // its check is the only one on the way (read once per column of every row loaded).
+        match self.0.try_get::<_, RawValue<'_>>(idx) {
+            Ok(raw) => Ok((self.0.columns()[idx].type_(), raw.0)),
+            Err(_) => Err(format!("column index {idx} out of range").into()),
+        }
     }
 
     fn len(&self) -> usize {

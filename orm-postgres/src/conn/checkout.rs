@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use deadpool_postgres::{Object, Pool, PoolError, TimeoutType, Timeouts};
 
-use super::{Conn, Settings, TxState, deadline};
+use super::{Conn, Pooled, Settings, TxState, deadline};
 use crate::driver_error::from_pool;
 use crate::{Result, StatementMode};
 
@@ -54,7 +54,7 @@ impl Conn {
 
     /// A connection out of the pool: an idle one (or a new one) at once, or after a wait when
     /// the pool is busy (`ahead`: the checkouts and connections counted before this one).
-    async fn from_pool(pool: &Pool, settings: &Settings, ahead: usize) -> Result<Object> {
+    async fn from_pool(pool: &Pool, settings: &Settings, ahead: usize) -> Result<Pooled> {
         // An idle connection of the pool (or room for a new one) is taken without arming the
         // wait and recycle timers, which cost more than the rest of the checkout; only when the
         // pool is busy do we wait, at most the wait timeout (`wait_for`). When as many checkouts
@@ -67,15 +67,16 @@ impl Conn {
             true => Self::wait_for(pool, settings).await,
             false => pool.timeout_get(&settings.fast_checkout).await,
         };
-        match first {
-            Ok(obj) => Ok(obj),
+        let obj = match first {
+            Ok(obj) => obj,
             // Not boxed (a boxed `pool.get()` cost a large allocation per waiting checkout,
             // most checkouts of a busy pool: callgrind, issue 17).
             Err(PoolError::Timeout(TimeoutType::Wait)) if !busy => {
-                Self::wait_for(pool, settings).await.map_err(from_pool)
+                Self::wait_for(pool, settings).await.map_err(from_pool)?
             }
-            Err(e) => Err(from_pool(e)),
-        }
+            Err(e) => return Err(from_pool(e)),
+        };
+        Ok(Box::new(obj))
     }
 
     /// A checkout that waits for a connection, at most the pool's wait timeout: deadpool's,
@@ -114,15 +115,15 @@ impl Conn {
     /// In the unnamed mode: `obj`, or when it may lack types this database created since it
     /// opened (see `unnamed/epoch.rs`), another connection in its place, the stale one closed.
     /// New connections are not stale.
-    async fn up_to_date(pool: &Pool, settings: &Settings, mut obj: Object) -> Result<Object> {
+    async fn up_to_date(pool: &Pool, settings: &Settings, mut obj: Pooled) -> Result<Pooled> {
         let mut tries = pool.status().max_size;
         while tries > 0
             && settings
                 .type_epoch
                 .changed_after(Object::metrics(&obj).created)
         {
-            drop(Object::take(obj));
-            obj = pool.get().await.map_err(from_pool)?;
+            drop(Object::take(*obj));
+            obj = Box::new(pool.get().await.map_err(from_pool)?);
             tries -= 1;
         }
         Ok(obj)
@@ -175,7 +176,7 @@ impl Drop for Conn {
                     if std::mem::take(&mut self.tx().changed_types) {
                         self.settings.type_epoch.mark();
                     }
-                    drop(Object::take(obj));
+                    drop(Object::take(*obj));
                 }
                 None => self.settings.hot.give_back(obj, &self.settings.demand),
             }

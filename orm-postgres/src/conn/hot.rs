@@ -22,6 +22,8 @@ use std::sync::{Mutex, MutexGuard};
 
 use deadpool_postgres::Object;
 
+use super::Pooled;
+
 #[cfg(feature = "metrics")]
 use crate::metrics::publish_gauges;
 use crate::metrics::{PoolCounters, PoolStatus};
@@ -47,32 +49,32 @@ fn gauges_of(_: &Object) -> Gauges {
 /// At most one idle connection, out of the pool (which counts it as in use).
 #[derive(Default)]
 pub(crate) struct HotSlot {
-    conn: Mutex<Option<Object>>,
+    conn: Mutex<Option<Pooled>>,
     /// Whether `conn` holds one, set under its lock: read by the status without the lock,
     /// which every checkout and return of a busy pool would otherwise take (with `metrics`).
     full: AtomicBool,
 }
 
 impl HotSlot {
-    fn lock(&self) -> MutexGuard<'_, Option<Object>> {
+    fn lock(&self) -> MutexGuard<'_, Option<Pooled>> {
         // Nothing runs under the lock but a move in or out: a poisoned slot is consistent.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The kept connection, if any. One the server or the network closed while it sat here is
     /// counted broken and dropped, as the pool's recycle check does with its idle ones.
-    pub(crate) fn take(&self, counters: &PoolCounters) -> Option<Object> {
+    pub(crate) fn take(&self, counters: &PoolCounters) -> Option<Pooled> {
         let obj = self.take_kept()?;
         if counters.closed_while_idle(&obj) {
             // Out of the pool, which may then open another.
-            drop(Object::take(obj));
+            drop(Object::take(*obj));
             return None;
         }
         Some(obj)
     }
 
     /// The kept connection, out of the slot.
-    fn take_kept(&self) -> Option<Object> {
+    fn take_kept(&self) -> Option<Pooled> {
         let mut slot = self.lock();
         self.full.store(false, Ordering::Relaxed);
         slot.take()
@@ -81,7 +83,7 @@ impl HotSlot {
     /// Keeps a clean connection when no other checkout or connection is counted in `demand`
     /// (which no longer counts this one) and the slot is free; otherwise gives it back to the
     /// pool.
-    pub(crate) fn give_back(&self, obj: Object, demand: &AtomicUsize) {
+    pub(crate) fn give_back(&self, obj: Pooled, demand: &AtomicUsize) {
         if demand.load(Ordering::SeqCst) != 0 {
             return self.to_pool(obj);
         }
@@ -112,7 +114,7 @@ impl HotSlot {
     /// Gives a clean connection back to the pool, then publishes the pool's gauges (with
     /// `metrics`), so `in_use` and `idle` are current after every return as after every
     /// checkout.
-    fn to_pool(&self, obj: Object) {
+    fn to_pool(&self, obj: Pooled) {
         let pool = gauges_of(&obj);
         drop(obj);
         self.publish(pool);
