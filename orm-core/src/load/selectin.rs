@@ -224,6 +224,11 @@ fn key_of<K: Clone + 'static>(value: &(dyn Any + Send + Sync)) -> Option<K> {
 
 /// Groups rows by key and gives each parent its children; rows shared by several parents (a
 /// target of many-to-one or many-to-many) are cloned, the last taker gets the original.
+///
+/// Each group is sized before its rows move in: one pass numbers the groups and counts their
+/// rows, the next moves each row into its group. Grown row by row, the children's vectors of a
+/// 1,000-post, 10,000-comment load reallocated 3,300 times, 5% of the load's instructions
+/// (callgrind, issue 17).
 pub(super) fn assign_rows<R: Relation>(
     parents: &mut [&mut R::Parent],
     rows: Buffer<R>,
@@ -231,27 +236,48 @@ pub(super) fn assign_rows<R: Relation>(
 where
     R::Target: Clone,
 {
-    let mut by_key: FxHashMap<R::Key, (Vec<R::Target>, usize)> =
+    let rows = rows.rows;
+    // Key -> group number; per group, its rows and the parents that take it.
+    let mut by_key: FxHashMap<R::Key, usize> =
         FxHashMap::with_capacity_and_hasher(parents.len(), Default::default());
-    for (target, key) in rows.rows {
-        by_key.entry(key).or_default().0.push(target);
+    let mut sizes: Vec<usize> = Vec::with_capacity(parents.len());
+    let mut group_of: Vec<usize> = Vec::with_capacity(rows.len());
+    for (_, key) in &rows {
+        let g = match by_key.get(key) {
+            Some(&g) => g,
+            None => {
+                by_key.insert(key.clone(), sizes.len());
+                sizes.push(0);
+                sizes.len() - 1
+            }
+        };
+        sizes[g] += 1;
+        group_of.push(g);
     }
-    let keys: Vec<Option<R::Key>> = parents.iter().map(|p| R::parent_key(p)).collect();
-    for k in keys.iter().flatten() {
-        if let Some(entry) = by_key.get_mut(k) {
-            entry.1 += 1;
-        }
+    let mut groups: Vec<(Vec<R::Target>, usize)> = sizes
+        .into_iter()
+        .map(|n| (Vec::with_capacity(n), 0))
+        .collect();
+    for ((target, _), g) in rows.into_iter().zip(group_of) {
+        groups[g].0.push(target);
     }
-    for (parent, key) in parents.iter_mut().zip(keys) {
-        let children = key
-            .and_then(|k| {
-                let entry = by_key.get_mut(&k)?;
-                entry.1 -= 1;
-                Some(if entry.1 == 0 {
-                    std::mem::take(&mut entry.0)
+    let keys: Vec<Option<usize>> = parents
+        .iter()
+        .map(|p| R::parent_key(p).and_then(|k| by_key.get(&k).copied()))
+        .collect();
+    for g in keys.iter().flatten() {
+        groups[*g].1 += 1;
+    }
+    for (parent, g) in parents.iter_mut().zip(keys) {
+        let children = g
+            .map(|g| {
+                let group = &mut groups[g];
+                group.1 -= 1;
+                if group.1 == 0 {
+                    std::mem::take(&mut group.0)
                 } else {
-                    entry.0.clone()
-                })
+                    group.0.clone()
+                }
             })
             .unwrap_or_default();
         if let Some(slot) = R::slot(parent) {
