@@ -673,13 +673,15 @@ mod tests {
 
     #[test]
     fn a_conn_holds_its_pooled_connection_by_pointer() {
+        use std::mem::size_of;
         // Every statement's future moves its `Conn` several times: with deadpool's `Object`
-        // inline (232 bytes) a `Conn` was 376 bytes.
-        assert_eq!(std::mem::size_of::<Pooled>(), std::mem::size_of::<usize>());
+        // inline (232 bytes) a `Conn` was 376 bytes (440 with the `cache` feature, whose
+        // transaction state is larger). Beside its transaction state it holds a few words.
+        assert_eq!(size_of::<Option<Pooled>>(), size_of::<usize>());
+        let rest = size_of::<Conn>() - size_of::<Mutex<TxState>>();
         assert!(
-            std::mem::size_of::<Conn>() <= 160,
-            "{}",
-            std::mem::size_of::<Conn>()
+            rest <= 128,
+            "a Conn is {rest} bytes beside its transaction state"
         );
     }
 }
