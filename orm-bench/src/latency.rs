@@ -119,8 +119,24 @@ mod tests {
             .next()
             .and_then(|p| p.parse().ok())
             .expect("port");
+        // Bounded: a broken proxy fails the test instead of hanging it.
+        let limit = Duration::from_secs(5);
         let mut client = TcpStream::connect(("127.0.0.1", proxy_port)).expect("connect");
-        let (mut server, _) = listener.accept().expect("accept");
+        client.set_read_timeout(Some(limit)).expect("timeout");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let deadline = Instant::now() + limit;
+        let mut server = loop {
+            match listener.accept() {
+                Ok((server, _)) => break server,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    assert!(Instant::now() < deadline, "the proxy never connected");
+                    thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        };
+        server.set_nonblocking(false).expect("blocking");
+        server.set_read_timeout(Some(limit)).expect("timeout");
         client.write_all(b"ping").expect("write");
         let mut got = [0u8; 4];
         server.read_exact(&mut got).expect("read");

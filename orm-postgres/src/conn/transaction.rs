@@ -149,10 +149,14 @@ impl Conn {
     }
 
     async fn rollback_now(&self) -> Result<()> {
-        self.tx().pending_rollback = None;
-        if self.tx().lost || self.tx().begin.is_some() {
+        let nothing_to_send = {
+            let mut tx = self.tx();
+            tx.pending_rollback = None;
             // The server rolled it back when the session ended, or it never began there (its
-            // `BEGIN` was not sent: see `begin.rs`): nothing to send.
+            // `BEGIN` was not sent: see `begin.rs`).
+            tx.lost || tx.begin.is_some()
+        };
+        if nothing_to_send {
             self.end_transaction(false);
             return Ok(());
         }
