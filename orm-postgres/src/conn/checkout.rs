@@ -157,23 +157,28 @@ impl Drop for Conn {
     fn drop(&mut self) {
         // Before the connection is given back below (SeqCst, see `hot.rs`).
         self.settings.demand.fetch_sub(1, Ordering::SeqCst);
+        // The transaction state without its lock: nothing else holds the connection now.
+        let in_flight = *self.in_flight.get_mut();
+        let tx = self.tx.get_mut().unwrap_or_else(|p| p.into_inner());
         // A statement outside a transaction dropped mid-way may have committed.
         #[cfg(feature = "cache")]
-        if !self.tx().open {
-            self.invalidate_written();
+        if !tx.open {
+            if let Some(store) = &self.settings.cache {
+                store.invalidate(&std::mem::take(&mut tx.written));
+            }
         }
         if let Some(mark) = self.write_mark.take() {
             mark.released();
         }
         if let Some(obj) = self.obj.take() {
-            match self.discard_reason() {
+            match tx.discard_reason(in_flight) {
                 // Detach from the pool; dropping the client closes the connection and the
                 // server rolls back whatever was open.
                 Some(why) => {
                     self.settings.counters.discarded(why);
                     // A transaction that changed types, dropped open: the server rolls it
                     // back, and what the unnamed mode looked up inside it may be gone.
-                    if std::mem::take(&mut self.tx().changed_types) {
+                    if std::mem::take(&mut tx.changed_types) {
                         self.settings.type_epoch.mark();
                     }
                     drop(Object::take(*obj));

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres::{self, Statement};
@@ -141,6 +141,37 @@ struct TxState {
     snapshot: bool,
 }
 
+impl TxState {
+    /// Nothing to do before the next statement: no rollback owed, no failure, no `BEGIN`
+    /// waiting (see [`Conn::ready`]).
+    fn is_ready(&self) -> bool {
+        !self.rollback_on_next
+            && !self.failed
+            && self.pending_rollback.is_none()
+            && self.begin.is_none()
+    }
+
+    /// Why its connection may not go back to the pool, if it may not (`in_flight`: the
+    /// connection's statements still running).
+    fn discard_reason(&self, in_flight: usize) -> Option<Discard> {
+        if self.timed_out {
+            Some(Discard::TimedOut)
+        } else if self.lost {
+            Some(Discard::Lost)
+        } else if in_flight != 0 || (self.open && self.begin.is_none()) {
+            // (A transaction whose `BEGIN` was never sent left nothing on the server.)
+            Some(Discard::Unclean)
+        } else if self.retire || self.cancel_handle {
+            // Out of date for the unnamed mode's types (closed, a newer one takes its place), or
+            // a cancel handle may outlive this checkout (closed, so it cancels nothing of the
+            // next user's).
+            Some(Discard::Requested)
+        } else {
+            None
+        }
+    }
+}
+
 /// A connection of the pool, boxed while out of it: deadpool's `Object` is 232 bytes, and a
 /// [`Conn`] holding it inline was copied five times per statement by the futures that move
 /// it (callgrind, issue 17); the hot slot keeps the box too, so a checkout from there moves a
@@ -263,24 +294,9 @@ impl Conn {
         self.tx.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Why the connection may not go back to the pool, if it may not.
-    fn discard_reason(&self) -> Option<Discard> {
-        let tx = self.tx();
-        if tx.timed_out {
-            Some(Discard::TimedOut)
-        } else if tx.lost {
-            Some(Discard::Lost)
-        } else if self.in_flight.load(Ordering::Acquire) != 0 || (tx.open && tx.begin.is_none()) {
-            // (A transaction whose `BEGIN` was never sent left nothing on the server.)
-            Some(Discard::Unclean)
-        } else if tx.retire || tx.cancel_handle {
-            // Out of date for the unnamed mode's types (closed, a newer one takes its place), or
-            // a cancel handle may outlive this checkout (closed, so it cancels nothing of the
-            // next user's).
-            Some(Discard::Requested)
-        } else {
-            None
-        }
+    /// The transaction state, without the lock: the connection is not shared.
+    fn tx_mut(&mut self) -> &mut TxState {
+        self.tx.get_mut().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn in_transaction(&self) -> bool {
@@ -320,7 +336,11 @@ impl Conn {
     /// its state: for a connection that carries session state (advisory locks, `SET`).
     pub(crate) fn detach(&mut self) {
         if let Some(obj) = self.obj.take() {
-            let why = self.discard_reason().unwrap_or(Discard::Requested);
+            let in_flight = *self.in_flight.get_mut();
+            let why = self
+                .tx_mut()
+                .discard_reason(in_flight)
+                .unwrap_or(Discard::Requested);
             self.settings.counters.discarded(why);
             drop(Object::take(*obj));
         }
@@ -332,17 +352,26 @@ impl Conn {
     /// work (a rollback sent first) is boxed, so that every statement's future does not carry
     /// the futures of those extra statements, nor copy them on each move (callgrind, issue 17).
     pub(crate) async fn ready(&self) -> Result<()> {
-        let clean = {
-            let tx = self.tx();
-            !tx.rollback_on_next
-                && !tx.failed
-                && tx.pending_rollback.is_none()
-                && tx.begin.is_none()
-        };
-        if clean {
+        if self.tx().is_ready() {
             return Ok(());
         }
         Box::pin(self.ready_slow()).await
+    }
+
+    /// [`ready`](Conn::ready), then the client for the statement ([`obj`](Conn::obj)): the
+    /// common case (nothing to do, the connection usable) takes the transaction's lock once.
+    async fn ready_client(&self) -> Result<&Object> {
+        let usable = {
+            let tx = self.tx();
+            tx.is_ready() && !tx.lost
+        };
+        match self.obj.as_deref() {
+            Some(obj) if usable => Ok(obj),
+            _ => {
+                self.ready().await?;
+                self.obj()
+            }
+        }
     }
 
     async fn ready_slow(&self) -> Result<()> {
@@ -409,8 +438,7 @@ impl Conn {
     /// Runs a statement and hands back its row stream, re-preparing once a stale cached
     /// statement outside a transaction.
     async fn query_stream(&self, q: &CompiledQuery) -> Result<tokio_postgres::RowStream> {
-        self.ready().await?;
-        let obj = self.obj()?;
+        let obj = self.ready_client().await?;
         if self.settings.statement_mode == StatementMode::Unnamed {
             // Boxed, so that this future (moved on every statement) is no larger for it.
             return Box::pin(unnamed::query(obj, self.unnamed_types(), q))
@@ -510,8 +538,7 @@ impl Conn {
     }
 
     async fn execute_inner(&self, q: &CompiledQuery) -> Result<u64> {
-        self.ready().await?;
-        let obj = self.obj()?;
+        let obj = self.ready_client().await?;
         if self.settings.statement_mode == StatementMode::Unnamed {
             let n = Box::pin(unnamed::execute(obj, self.unnamed_types(), q))
                 .await
