@@ -33,9 +33,11 @@ impl Session {
     /// [`flush`](Session::flush), for the named operation (`commit`, `autoflush`, ...).
     async fn flush_as(&mut self, operation: &'static str) -> Result<()> {
         self.check()?;
-        // A guard the caller holds across the flush would block it for ever: refuse first,
-        // touching nothing.
-        self.uow.check_guards(operation)?;
+        // A guard the caller holds across the flush would stop it midway: refuse first,
+        // touching nothing (the changed objects are checked as the flush takes them, unless
+        // hooks run before).
+        self.uow
+            .check_guards_before_flush(operation, !self.before_flush.is_empty())?;
         if !self.uow.has_changes() {
             return Ok(());
         }
@@ -51,7 +53,7 @@ impl Session {
             }
             self.interrupted =
                 Some("a flush was cancelled before it finished: its statements may have run");
-            let outcome = self.flush_round().await;
+            let outcome = self.flush_round(operation).await;
             self.interrupted = None;
             match outcome {
                 Ok(false) => return Ok(()),
@@ -79,9 +81,12 @@ impl Session {
 
     /// One flush; `Ok(true)` when hooks added more to write. On error, whether statements
     /// were sent.
-    async fn flush_round(&mut self) -> std::result::Result<bool, (Error, bool)> {
+    async fn flush_round(
+        &mut self,
+        operation: &'static str,
+    ) -> std::result::Result<bool, (Error, bool)> {
         // Validators and hooks run before anything is sent, BEGIN included.
-        let Some(mut plan) = self.uow.flush_begin().map_err(|e| (e, false))? else {
+        let Some(mut plan) = self.uow.flush_begin_as(operation).map_err(|e| (e, false))? else {
             return Ok(false);
         };
         // A failed flush_abort (an object it changed is held by a guard taken since) is

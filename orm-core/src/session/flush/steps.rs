@@ -67,6 +67,8 @@ enum FlushStage {
 
 /// A flush in progress. Drive it with [`UnitOfWork::flush_next`].
 pub struct FlushPlan {
+    /// What the flush is for (`flush`, `commit`, `autoflush`): named by its errors.
+    operation: &'static str,
     token: SavepointToken,
     /// This flush's number, which marks the objects its statements carry
     /// ([`ErasedEntry::set_flight`]).
@@ -124,11 +126,20 @@ impl UnitOfWork {
     /// Starts a flush: validators and `before_insert` hooks run here, before any SQL. `None`
     /// when there is nothing to write.
     pub fn flush_begin(&mut self) -> Result<Option<FlushPlan>> {
+        self.flush_begin_as(super::FLUSH)
+    }
+
+    /// [`flush_begin`](Self::flush_begin) for the named operation (`commit`, `autoflush`, ...):
+    /// a changed object that a `read()`/`write()` guard holds fails it with
+    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) naming `operation`, before anything is
+    /// sent and before the object's hooks run, the session as it was.
+    pub fn flush_begin_as(&mut self, operation: &'static str) -> Result<Option<FlushPlan>> {
         if !self.has_changes() {
             return Ok(None);
         }
         let token = self.begin_flush_frame();
         let mut plan = FlushPlan {
+            operation,
             token,
             flight: next_flight(),
             stage: FlushStage::CascadeLoads,
@@ -176,10 +187,13 @@ impl UnitOfWork {
         // Each changed object is marked with the flush's number now, before its statement reads
         // its values (`update_step`): a change made from now on (from another thread) is kept
         // for the next flush if the statement does not carry it. The mark also finds the rare
-        // object queued twice (expired and changed again, say) without a set of ids.
+        // object queued twice (expired and changed again, say) without a set of ids. A guard
+        // held on one fails the flush here, before anything is sent (see
+        // `check_guards_before_flush`).
         plan.dirty = Vec::with_capacity(plan.drained.len());
         for (i, e) in plan.drained.iter().enumerate() {
             if e.status() == Status::Persistent && e.flight() != plan.flight {
+                e.check_writable(plan.operation)?;
                 e.set_flight(plan.flight);
                 plan.dirty.push(i);
                 e.erased_model().validate_dirty(e)?;
@@ -500,16 +514,32 @@ impl UnitOfWork {
     /// is dropped; `operation` names the caller (`flush`, `commit`, `autoflush`). Costs a
     /// try-lock per object the flush touches, not per object tracked.
     pub fn check_guards(&self, operation: &'static str) -> Result<()> {
+        self.check_guards_before_flush(operation, true)
+    }
+
+    /// [`check_guards`](Self::check_guards) before a flush begun with
+    /// [`flush_begin_as`](Self::flush_begin_as), which checks the changed objects itself as it
+    /// takes them (before anything is sent, and before any hook of theirs runs): so they are
+    /// checked here only when code runs before the flush takes them (`hooks_first`: the
+    /// caller's hooks; or the `before_insert` hooks and validators of new objects). A flush of
+    /// changed objects then passes over them once less.
+    pub fn check_guards_before_flush(
+        &self,
+        operation: &'static str,
+        hooks_first: bool,
+    ) -> Result<()> {
         let check = |e: &Arc<dyn ErasedEntry>| e.check_writable(operation);
         self.new.iter().chain(&self.deleted).try_for_each(check)?;
-        // Read in place: no copy of the queue (check_free takes no lock of the session).
-        self.link.try_for_each_dirty(|e| {
-            if e.is_queued() && e.status() == Status::Persistent {
-                check(e)
-            } else {
-                Ok(())
-            }
-        })?;
+        if hooks_first || !self.new.is_empty() {
+            // Read in place: no copy of the queue (check_free takes no lock of the session).
+            self.link.try_for_each_dirty(|e| {
+                if e.is_queued() && e.status() == Status::Persistent {
+                    check(e)
+                } else {
+                    Ok(())
+                }
+            })?;
+        }
         for key in &self.changed_collections {
             let Some(c) = self.collections.get(key) else {
                 continue;

@@ -141,6 +141,42 @@ fn flush_with_a_write_guard_held_is_a_typed_error_and_then_succeeds() {
     });
 }
 
+/// The flush checks a changed object's guard as it takes it; when code runs before that (a
+/// session `before_flush` hook, or a new object's insert), the guard is checked first, so
+/// that nothing runs and nothing is sent.
+#[test]
+fn a_guard_on_a_changed_object_stops_the_flush_before_hooks_and_inserts() {
+    watchdog(|| async {
+        let t = with_users(&["dee"]).await;
+        let mut s = t.session();
+        let dee = s.get::<User>(1).await.unwrap().expect("dee");
+        let hooks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let h = hooks.clone();
+        s.on_before_flush(move |_| {
+            h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        });
+        let eve = s.add(User::named("eve"));
+        dee.write().age = 9;
+        let reading = dee.read();
+        let before = t.statement_count();
+        let err = s.flush().await.expect_err("dee is read-locked");
+        assert_in_use(&err, "flush", "User", "id=1", HeldGuard::Read);
+        assert_eq!(
+            hooks.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "no hook ran"
+        );
+        assert_eq!(t.statement_count(), before, "nothing was sent");
+        assert_eq!(eve.status(), Status::Pending, "eve not inserted");
+        drop(reading);
+        s.commit().await.expect("commit, the guard dropped");
+        assert_eq!(hooks.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(age_of(&t, 1).await, 9);
+        assert_eq!(eve.status(), Status::Persistent);
+    });
+}
+
 #[test]
 fn a_read_guard_stops_only_a_flush_that_writes_its_object() {
     watchdog(|| async {
