@@ -342,6 +342,22 @@ impl<T: Persist> ErasedEntry for Entry<T> {
     fn flight(&self) -> u64 {
         Entry::flight(self)
     }
+    fn enter_flight(&self, flight: u64, operation: &'static str) -> Result<bool> {
+        if Entry::status(self) != Status::Persistent || Entry::flight(self) == flight {
+            return Ok(false);
+        }
+        self.check_writable(operation)?;
+        self.set_flight(flight);
+        if T::VALIDATES {
+            let inner = self.read_for(operation)?;
+            if let Some(s) = &inner.snapshot {
+                inner
+                    .value
+                    .validate(inner.value.changed_columns(s.as_ref()))?;
+            }
+        }
+        Ok(true)
+    }
     fn with_column(
         &self,
         idx: usize,

@@ -169,6 +169,11 @@ pub trait ErasedEntry: Send + Sync + 'static {
     fn set_flight(&self, flight: u64);
     /// The flush number it is marked with (0: none). Takes no lock.
     fn flight(&self) -> u64;
+    /// Takes it into flush number `flight` as a changed object: `false` when it is not
+    /// persistent or already taken; else it is checked for `operation` as
+    /// [`check_writable`](Self::check_writable), marked ([`set_flight`](Self::set_flight)),
+    /// and its changed columns are validated.
+    fn enter_flight(&self, flight: u64, operation: &'static str) -> Result<bool>;
     /// Runs `f` with the value of column `idx` (`None` out of range), read-locked for
     /// `operation`.
     fn with_column(
@@ -222,8 +227,8 @@ pub trait ErasedModel: Send + Sync + 'static {
     fn runs_before_insert(&self) -> bool;
     /// Validation and `before_insert` hooks of a new object.
     fn before_insert(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()>;
-    /// Validation of a dirty object's changed columns.
-    fn validate_dirty(&self, e: &Arc<dyn ErasedEntry>) -> Result<()>;
+    /// The model's type (what groups its objects in a flush step).
+    fn model_type(&self) -> std::any::TypeId;
     /// The statements inserting a group of its new objects, and what runs once they are
     /// done (see `flush/insert.rs`).
     fn insert(

@@ -86,18 +86,8 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         inner.value.validate(ColumnSet::all(T::TABLE.columns.len()))
     }
 
-    fn validate_dirty(&self, e: &Arc<dyn ErasedEntry>) -> Result<()> {
-        if !T::VALIDATES {
-            return Ok(());
-        }
-        let t = typed_ref::<T>(e)?;
-        let inner = t.read_for(FLUSH)?;
-        match &inner.snapshot {
-            Some(s) => inner
-                .value
-                .validate(inner.value.changed_columns(s.as_ref())),
-            None => Ok(()),
-        }
+    fn model_type(&self) -> TypeId {
+        TypeId::of::<T>()
     }
 
     fn insert(

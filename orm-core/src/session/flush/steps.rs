@@ -192,11 +192,8 @@ impl UnitOfWork {
         // `check_guards_before_flush`).
         plan.dirty = Vec::with_capacity(plan.drained.len());
         for (i, e) in plan.drained.iter().enumerate() {
-            if e.status() == Status::Persistent && e.flight() != plan.flight {
-                e.check_writable(plan.operation)?;
-                e.set_flight(plan.flight);
+            if e.enter_flight(plan.flight, plan.operation)? {
                 plan.dirty.push(i);
-                e.erased_model().validate_dirty(e)?;
             }
         }
         Ok(())
@@ -315,11 +312,12 @@ impl UnitOfWork {
         // `prepare`, the deferred ones here): a change made after that (from another thread)
         // is either in the statement or kept for the next one.
         for e in dirty.iter().map(|&i| &plan.drained[i]).chain(deferred) {
-            let Some(cols) = e.erased_model().prepare_update(e, &mut plan.ctx)? else {
+            let model = e.erased_model();
+            let Some(cols) = model.prepare_update(e, &mut plan.ctx)? else {
                 e.set_flight(0);
                 continue;
             };
-            let ty = e.as_any().type_id();
+            let ty = model.model_type();
             match groups.iter_mut().find(|(t, c, _)| *t == ty && *c == cols) {
                 Some((_, _, g)) => g.push(e.clone()),
                 None => {
