@@ -177,6 +177,33 @@ fn a_guard_on_a_changed_object_stops_the_flush_before_hooks_and_inserts() {
     });
 }
 
+/// A flush that only updates checks its objects' guards as its first step locks them: a guard
+/// on the last one stops it after the others were prepared, with nothing sent and every change
+/// still pending.
+#[test]
+fn a_guard_on_the_last_changed_object_stops_an_update_only_flush_before_it_sends() {
+    watchdog(|| async {
+        let t = with_users(&["fay", "gus"]).await;
+        let mut s = t.session();
+        let fay = s.get::<User>(1).await.unwrap().expect("fay");
+        let gus = s.get::<User>(2).await.unwrap().expect("gus");
+        fay.write().age = 21;
+        gus.write().age = 22;
+        let reading = gus.read();
+        let before = t.statement_count();
+        let err = s.commit().await.expect_err("gus is read-locked");
+        assert_in_use(&err, "commit", "User", "id=2", HeldGuard::Read);
+        assert_eq!(t.statement_count(), before, "nothing was sent");
+        assert!(!s.is_pending_rollback(), "the session stays usable");
+        assert!(fay.is_modified(), "fay's change is still pending");
+        drop(reading);
+        assert!(gus.is_modified(), "gus's change is still pending");
+        s.commit().await.expect("commit, the guard dropped");
+        assert_eq!(age_of(&t, 1).await, 21);
+        assert_eq!(age_of(&t, 2).await, 22);
+    });
+}
+
 #[test]
 fn a_read_guard_stops_only_a_flush_that_writes_its_object() {
     watchdog(|| async {

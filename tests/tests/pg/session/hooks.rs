@@ -128,3 +128,47 @@ fn only_models_with_validators_are_validated_before_a_flush() {
     ];
     assert_eq!(validates, [true, false, false]);
 }
+
+/// A guard held on one changed object stops the flush before any object's `before_update`
+/// hook runs (the flush checks the guards of a model with hooks as it takes its objects).
+#[tokio::test]
+async fn a_guard_stops_the_flush_before_any_update_hook_runs() {
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    let members: Vec<_> = ["ann", "bob"]
+        .into_iter()
+        .map(|name| {
+            s.add(Member {
+                name: name.into(),
+                password: "pw".into(),
+                ..Member::default()
+            })
+        })
+        .collect();
+    s.commit().await.unwrap();
+    for m in &members {
+        m.write().password = "new".into();
+    }
+    let reading = members[1].read();
+    let err = s.commit().await.expect_err("bob is read-locked");
+    assert!(
+        matches!(
+            err.kind(),
+            orm_postgres::ErrorKind::ObjectInUse {
+                operation: "commit",
+                model: "Member",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    drop(reading);
+    // No hook ran: ann's new password is not hashed yet, and no update was counted.
+    assert_eq!(members[0].read().password, "new");
+    assert_eq!(members[0].read().updates, 0);
+    s.commit().await.expect("commit, the guard dropped");
+    for m in &members {
+        assert_eq!(m.read().password, "hashed(new)");
+        assert_eq!(m.read().updates, 1);
+    }
+}
