@@ -348,15 +348,19 @@ impl<T: Persist> ErasedEntry for Entry<T> {
         }
         self.check_writable(operation)?;
         self.set_flight(flight);
-        if T::VALIDATES {
-            let inner = self.read_for(operation)?;
-            if let Some(s) = &inner.snapshot {
-                inner
-                    .value
-                    .validate(inner.value.changed_columns(s.as_ref()))?;
-            }
-        }
         Ok(true)
+    }
+    fn validate_changes(&self, operation: &'static str) -> Result<()> {
+        if !T::VALIDATES {
+            return Ok(());
+        }
+        let inner = self.read_for(operation)?;
+        match &inner.snapshot {
+            Some(s) => inner
+                .value
+                .validate(inner.value.changed_columns(s.as_ref())),
+            None => Ok(()),
+        }
     }
     fn with_column(
         &self,

@@ -171,9 +171,11 @@ pub trait ErasedEntry: Send + Sync + 'static {
     fn flight(&self) -> u64;
     /// Takes it into flush number `flight` as a changed object: `false` when it is not
     /// persistent or already taken; else it is checked for `operation` as
-    /// [`check_writable`](Self::check_writable), marked ([`set_flight`](Self::set_flight)),
-    /// and its changed columns are validated.
+    /// [`check_writable`](Self::check_writable) and marked ([`set_flight`](Self::set_flight)).
     fn enter_flight(&self, flight: u64, operation: &'static str) -> Result<bool>;
+    /// Runs its model's validators on its changed columns (nothing for a model without),
+    /// read-locked for `operation`.
+    fn validate_changes(&self, operation: &'static str) -> Result<()>;
     /// Runs `f` with the value of column `idx` (`None` out of range), read-locked for
     /// `operation`.
     fn with_column(

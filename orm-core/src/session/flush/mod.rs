@@ -49,8 +49,9 @@ pub(crate) use copy::sequence_key_column;
 pub(crate) use sql::select_by_keys;
 
 /// The operation an error of the flush's own locks names. The flush checks every object it
-/// locks before it starts (`UnitOfWork::check_guards`), so such an error means a guard was
-/// taken since, by another thread.
+/// locks before it starts (`UnitOfWork::check_guards_before_flush`, then the changed objects
+/// as `flush_begin_as` takes them, under the caller's operation), so such an error means a
+/// guard was taken since, by another thread.
 const FLUSH: &str = "flush";
 
 /// The typed entries of a group of new objects, shared by its statements (a `COPY`'s rows, the

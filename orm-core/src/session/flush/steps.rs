@@ -124,15 +124,19 @@ fn run_deferred(uow: &mut UnitOfWork, ctx: &mut HookContext) {
 
 impl UnitOfWork {
     /// Starts a flush: validators and `before_insert` hooks run here, before any SQL. `None`
-    /// when there is nothing to write.
+    /// when there is nothing to write. A changed object a guard holds fails it (operation
+    /// `flush`), as in [`flush_begin_as`](Self::flush_begin_as).
     pub fn flush_begin(&mut self) -> Result<Option<FlushPlan>> {
         self.flush_begin_as(super::FLUSH)
     }
 
     /// [`flush_begin`](Self::flush_begin) for the named operation (`commit`, `autoflush`, ...):
-    /// a changed object that a `read()`/`write()` guard holds fails it with
-    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) naming `operation`, before anything is
-    /// sent and before the object's hooks run, the session as it was.
+    /// a changed object that a `read()`/`write()` guard holds (or a parent its foreign keys
+    /// point at, write-held) fails it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse)
+    /// naming `operation`, before anything is sent and before any validator or hook of the
+    /// changed objects runs, the session as it was. New and deleted objects and the objects
+    /// of changed many-to-many collections are checked by
+    /// [`check_guards_before_flush`](Self::check_guards_before_flush), which comes first.
     pub fn flush_begin_as(&mut self, operation: &'static str) -> Result<Option<FlushPlan>> {
         if !self.has_changes() {
             return Ok(None);
@@ -188,13 +192,16 @@ impl UnitOfWork {
         // its values (`update_step`): a change made from now on (from another thread) is kept
         // for the next flush if the statement does not carry it. The mark also finds the rare
         // object queued twice (expired and changed again, say) without a set of ids. A guard
-        // held on one fails the flush here, before anything is sent (see
-        // `check_guards_before_flush`).
+        // held on one fails the flush here, before anything is sent and before any validator
+        // runs (see `check_guards_before_flush`).
         plan.dirty = Vec::with_capacity(plan.drained.len());
         for (i, e) in plan.drained.iter().enumerate() {
             if e.enter_flight(plan.flight, plan.operation)? {
                 plan.dirty.push(i);
             }
+        }
+        for &i in &plan.dirty {
+            plan.drained[i].validate_changes(plan.operation)?;
         }
         Ok(())
     }

@@ -177,9 +177,8 @@ fn a_guard_on_a_changed_object_stops_the_flush_before_hooks_and_inserts() {
     });
 }
 
-/// A flush that only updates checks its objects' guards as its first step locks them: a guard
-/// on the last one stops it after the others were prepared, with nothing sent and every change
-/// still pending.
+/// A guard on the last of several changed objects stops the flush as it takes them, after the
+/// others were taken: nothing sent, and every change still pending.
 #[test]
 fn a_guard_on_the_last_changed_object_stops_an_update_only_flush_before_it_sends() {
     watchdog(|| async {
@@ -187,7 +186,9 @@ fn a_guard_on_the_last_changed_object_stops_an_update_only_flush_before_it_sends
         let mut s = t.session();
         let fay = s.get::<User>(1).await.unwrap().expect("fay");
         let gus = s.get::<User>(2).await.unwrap().expect("gus");
-        fay.write().age = 21;
+        // fay's change is invalid too: the guard is reported first (no validator runs before
+        // every guard was checked).
+        fay.write().email = Some("fay-at-example".into());
         gus.write().age = 22;
         let reading = gus.read();
         let before = t.statement_count();
@@ -197,6 +198,10 @@ fn a_guard_on_the_last_changed_object_stops_an_update_only_flush_before_it_sends
         assert!(!s.is_pending_rollback(), "the session stays usable");
         assert!(fay.is_modified(), "fay's change is still pending");
         drop(reading);
+        let err = s.commit().await.expect_err("fay's email is invalid");
+        assert!(err.to_string().contains("not an email address"), "{err}");
+        fay.write().email = None;
+        fay.write().age = 21;
         assert!(gus.is_modified(), "gus's change is still pending");
         s.commit().await.expect("commit, the guard dropped");
         assert_eq!(age_of(&t, 1).await, 21);

@@ -130,7 +130,7 @@ fn only_models_with_validators_are_validated_before_a_flush() {
 }
 
 /// A guard held on one changed object stops the flush before any object's `before_update`
-/// hook runs (the flush checks the guards of a model with hooks as it takes its objects).
+/// hook runs (the flush checks the changed objects' guards as it takes them, before hooks).
 #[tokio::test]
 async fn a_guard_stops_the_flush_before_any_update_hook_runs() {
     let t = setup().await;

@@ -295,4 +295,24 @@ async fn errors_from_a_shard_name_it_and_keep_their_kind() {
         s.fetch_all(select::<Order>()).await.expect("again").len(),
         1
     );
+
+    // A guard held on a changed object: refused before anything is sent, and not named after
+    // the shard (a shard's session has a before_flush hook, so the check comes before it).
+    let mut s = db.session_on("eu").expect("session");
+    let orders = s.all(select::<Order>()).await.expect("orders");
+    orders[0].write().total = 11;
+    let reading = orders[0].read();
+    let err = s.commit().await.expect_err("a guard is held");
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::ObjectInUse {
+                operation: "commit",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    drop(reading);
+    s.commit().await.expect("commit, the guard dropped");
 }
