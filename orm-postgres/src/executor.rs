@@ -176,7 +176,7 @@ pub trait Executor: Acquire + Sync {
     /// The rows are thrown away, so an insert made by [`insert`](crate::stmt::insert) or
     /// [`insert_many`](crate::stmt::insert_many) is sent without the `RETURNING` of every
     /// column they add for `fetch_*` (see
-    /// [`Statement::compile_discarding_rows`](crate::Statement::compile_discarding_rows)).
+    /// [`Statement::compile_discarding_rows`]).
     #[track_caller]
     #[inline(always)]
     fn execute<S: Statement>(&self, statement: S) -> impl Future<Output = Result<u64>> + Send {

@@ -23,7 +23,7 @@ pub struct StatementStats {
     pub mean_time: Duration,
     /// Rows returned or affected, in all.
     pub rows: i64,
-    /// The tags of its call-site comment ([`parse_tags`](crate::parse_tags)): `file`, `line`,
+    /// The tags of its call-site comment ([`parse_tags`]): `file`, `line`,
     /// and those of [`Database::tagged`]; empty without one.
     pub tags: BTreeMap<String, String>,
 }

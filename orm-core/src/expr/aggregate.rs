@@ -120,7 +120,7 @@ impl<T> AggregateExpr<T> {
         self
     }
 
-    /// Runs the aggregate as a window function over `spec` (see [`window`](super::window)):
+    /// Runs the aggregate as a window function over `spec` (see [`window`](fn@super::window)):
     /// `sum(x) OVER (PARTITION BY ... ORDER BY ...)`.
     ///
     /// ```

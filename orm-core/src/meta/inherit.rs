@@ -1,6 +1,6 @@
 //! Inheritance in the metadata: [`Joined`] (joined-table inheritance), the [`Discriminator`] of a table, and the `const`
 //! functions that build the table of an inheritance enum from its variants' tables at compile
-//! time (so the enum's [`Table`](super::Table) is as `'static` as any model's, and its rows
+//! time (so the enum's [`Table`] is as `'static` as any model's, and its rows
 //! decode by position).
 //!
 //! Each variant struct (`#[model(inherits = Employee)]`) has its own table metadata: its fields'

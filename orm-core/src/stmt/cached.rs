@@ -175,7 +175,7 @@ impl<S: Statement> Statement for Cached<S> {
 impl<O, S> super::Select<O, S> {
     /// This query with its result kept by the database's result cache (when it has one) for
     /// at most `policy`'s time to live, or until a commit through the database writes a table
-    /// it reads. A [`Duration`](std::time::Duration) is a policy:
+    /// it reads. A [`Duration`] is a policy:
     ///
     /// ```no_run
     /// # use std::time::Duration;

@@ -7,7 +7,7 @@
 //! fails, the same check explains the failure. The check costs nothing for the types that do not
 //! ask for it: the flag is a constant, and the explanation runs on the error path only.
 //!
-//! What a check finds is a [`ValueOutOfRange`](crate::error::ValueOutOfRange), the source of the
+//! What a check finds is a [`ValueOutOfRange`], the source of the
 //! [`ErrorKind::Decode`](crate::ErrorKind::Decode) that names the model and the column.
 
 use postgres_types::{FromSql, Kind, Type};

@@ -95,7 +95,7 @@
 //! identity, generated and `serial` columns, and partitioned tables, are refused.
 //!
 //! # Phases
-//! [`phases`] reads the graph and the applied revisions: for each expand revision, whether it
+//! [`phases`](fn@phases) reads the graph and the applied revisions: for each expand revision, whether it
 //! is pending, expanded (its contract not written or not applied), or contracted.
 
 mod phases;

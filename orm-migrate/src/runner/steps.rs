@@ -5,7 +5,7 @@
 //!   row (`INSERT` up, `DELETE` down), `COMMIT`. Any failure rolls it all back: the database
 //!   stays at the previous revision.
 //! - **Not transactional** (`-- transaction: false`): each statement of the script is sent on
-//!   its own (split by [`split`](crate::split)), outside any transaction, then the Rust function
+//!   its own (split by [`split`]), outside any transaction, then the Rust function
 //!   and the version row in a transaction of their own. A failure part-way leaves the
 //!   statements before it done and the revision unrecorded
 //!   ([`MigrateError::StepOutsideTransaction`], naming the statement), so write such scripts
@@ -14,7 +14,7 @@
 //!
 //!   A `-- @backfill` line in such a script runs there: the batched backfill of an
 //!   [expand](crate::expand) revision, each batch committed on its own, reported to the
-//!   [`Progress`](super::Progress).
+//!   [`Progress`].
 
 use std::time::{Duration, Instant};
 

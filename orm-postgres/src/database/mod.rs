@@ -59,7 +59,7 @@ use replicas::{ReplicaSet, Route};
 /// With [replicas](DatabaseBuilder::replica), each with its own pool, plain reads outside a
 /// transaction run on a replica, everything else on the primary (see the README's *Scaling
 /// out*, [`on_primary`](Database::on_primary), [`on_replica`](Database::on_replica) and
-/// [`ReadYourWrites`](crate::ReadYourWrites)).
+/// [`ReadYourWrites`]).
 ///
 /// ```no_run
 /// use orm_postgres::prelude::*;

@@ -1,6 +1,6 @@
 //! [`TypedModel<T>`](crate::session::state::TypedModel): what the session does with the objects
 //! of model `T` when it holds them type-erased — the implementation of
-//! [`ErasedModel`](crate::session::unit::ErasedModel) (state changes, hooks, foreign keys, and
+//! [`ErasedModel`] (state changes, hooks, foreign keys, and
 //! the statements of each flush step for a group of objects of the same table).
 
 use std::any::TypeId;
