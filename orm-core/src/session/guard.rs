@@ -5,10 +5,10 @@
 //! [`Tracked::write`] guards hold too. The task that calls the session may be holding one
 //! itself (a `read()` kept alive across a `flush`, a `write()` across a query): a blocking lock
 //! would then wait for ever. So every lock the session takes on an object goes through
-//! [`read`] or [`write`](fn@write) here: one try (the same cost as an uncontended lock), then, when the
-//! lock is taken, a short bounded spin that yields the thread (a guard another thread holds is
-//! released within its synchronous block), then the [`HeldGuard`] that holds it, which the
-//! caller turns into [`ErrorKind::ObjectInUse`] with [`in_use`].
+//! [`read`] or [`write`](fn@write) here: one try (the same cost as an uncontended lock), then,
+//! when the lock is taken, a short bounded spin that yields the thread (a guard another thread
+//! holds is released within its synchronous block), then the [`HeldGuard`] that holds it,
+//! which the caller turns into [`ErrorKind::ObjectInUse`] with [`in_use`].
 //!
 //! Knows nothing of the unit of work: it locks any `RwLock`.
 //!

@@ -79,9 +79,9 @@ pub trait Statement {
     /// Compiles for a caller that throws the returned rows away and keeps only the count of
     /// rows affected (`execute`), with `criteria` as [`compile_with`](Statement::compile_with)
     /// when given. A statement may then leave out what only shapes its rows: an `INSERT` made
-    /// by [`insert`](fn@insert) or [`insert_many`] drops the `RETURNING` of every column they add by
-    /// default (a `RETURNING` chosen with `returning(...)` is kept). The count is the same
-    /// either way. The default compiles the statement as written.
+    /// by [`insert`](fn@insert) or [`insert_many`] drops the `RETURNING` of every column they
+    /// add by default (a `RETURNING` chosen with `returning(...)` is kept). The count is the
+    /// same either way. The default compiles the statement as written.
     fn compile_discarding_rows(&self, criteria: Option<&Criteria>) -> Result<CompiledQuery> {
         match criteria {
             Some(c) => self.compile_with(c),
