@@ -261,14 +261,15 @@ where
     for ((target, _), g) in rows.into_iter().zip(group_of) {
         groups[g].0.push(target);
     }
-    let keys: Vec<Option<usize>> = parents
+    // Each parent's group (none without a key, or with no rows).
+    let taken: Vec<Option<usize>> = parents
         .iter()
         .map(|p| R::parent_key(p).and_then(|k| by_key.get(&k).copied()))
         .collect();
-    for g in keys.iter().flatten() {
+    for g in taken.iter().flatten() {
         groups[*g].1 += 1;
     }
-    for (parent, g) in parents.iter_mut().zip(keys) {
+    for (parent, g) in parents.iter_mut().zip(taken) {
         let children = g
             .map(|g| {
                 let group = &mut groups[g];

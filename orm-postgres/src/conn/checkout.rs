@@ -163,9 +163,7 @@ impl Drop for Conn {
         // A statement outside a transaction dropped mid-way may have committed.
         #[cfg(feature = "cache")]
         if !tx.open {
-            if let Some(store) = &self.settings.cache {
-                store.invalidate(&std::mem::take(&mut tx.written));
-            }
+            self.settings.invalidate(&mut tx.written);
         }
         if let Some(mark) = self.write_mark.take() {
             mark.released();

@@ -86,6 +86,16 @@ pub(crate) struct Settings {
     pub hot: HotSlot,
 }
 
+#[cfg(feature = "cache")]
+impl Settings {
+    /// Invalidates in the result cache, if there is one, the tables in `written` (emptied).
+    fn invalidate(&self, written: &mut crate::cache::Written) {
+        if let Some(store) = &self.cache {
+            store.invalidate(&std::mem::take(written));
+        }
+    }
+}
+
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Settings")

@@ -232,10 +232,10 @@ impl Conn {
 
     /// Invalidates in the result cache what the transaction (or statement) wrote.
     pub(super) fn invalidate_written(&self) {
+        // (Without a cache, the transaction's lock is not taken.)
         #[cfg(feature = "cache")]
-        if let Some(store) = &self.settings.cache {
-            let written = std::mem::take(&mut self.tx().written);
-            store.invalidate(&written);
+        if self.settings.cache.is_some() {
+            self.settings.invalidate(&mut self.tx().written);
         }
     }
 }
