@@ -3,6 +3,7 @@
 //! in the objects' order. Shared by the plain statements (`ops.rs`, `insert.rs`) and the
 //! per-table ones of a joined-table model (`joined.rs`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{FLUSH, Shared};
@@ -13,34 +14,54 @@ use crate::session::state::Entry;
 
 /// A sink for `RETURNING key..., columns...` of an `UPDATE`, whose rows come in any order:
 /// each row's key finds its object, whose `columns` take the row's values.
+///
+/// The objects are indexed by key at the first row, so a statement of `n` rows costs `n`
+/// look-ups, not `n²` comparisons.
 pub(super) fn read_back_by_key<T: Persist>(
     entries: Vec<Arc<Entry<T>>>,
     pk: Vec<usize>,
     columns: Vec<usize>,
 ) -> RowSink<'static> {
+    // Each object's position by key, and a copy of an object's columns that each row's key is
+    // decoded into: both made at the first row.
+    let mut index: Option<(HashMap<T::Pk, usize>, T)> = None;
     Box::new(move |row: &dyn RowAccess| {
-        let mut target = None;
-        for entry in &entries {
-            let inner = entry.read_for(FLUSH)?;
-            // The key as the row has it, decoded into a copy of this object's columns.
-            let mut probe = inner.value.copy_columns();
-            for (at, &c) in pk.iter().enumerate() {
-                probe.decode_column(c, row, at)?;
+        let (by_key, probe) = match &mut index {
+            Some(built) => built,
+            None => {
+                let mut by_key = HashMap::with_capacity(entries.len());
+                let mut probe = None;
+                for (i, entry) in entries.iter().enumerate() {
+                    let inner = entry.read_for(FLUSH)?;
+                    // The first object of a key, as a scan in order would find it.
+                    by_key.entry(inner.value.pk()).or_insert(i);
+                    if probe.is_none() {
+                        probe = Some(inner.value.copy_columns());
+                    }
+                }
+                let probe = probe.ok_or_else(no_object)?;
+                index.insert((by_key, probe))
             }
-            if probe.pk() == inner.value.pk() {
-                target = Some(entry);
-                break;
-            }
+        };
+        // The key as the row has it.
+        for (at, &c) in pk.iter().enumerate() {
+            probe.decode_column(c, row, at)?;
         }
-        let entry = target.ok_or_else(|| {
-            Error::invalid_statement("UPDATE returned a row of no object it updated")
-        })?;
+        let entry = by_key
+            .get(&probe.pk())
+            .map(|&i| &entries[i])
+            .ok_or_else(no_object)?;
         let mut inner = entry.write_for(FLUSH)?;
         for (at, &c) in columns.iter().enumerate() {
             inner.value.decode_column(c, row, pk.len() + at)?;
         }
         Ok(())
     })
+}
+
+/// An `UPDATE` returned a row whose key is no updated object's.
+fn no_object() -> Error {
+    Error::invalid_statement("UPDATE returned a row of no object it updated")
 }
 
 /// A sink for `RETURNING columns...` of an `INSERT`, whose rows come in the objects' order:

@@ -165,3 +165,62 @@ async fn several_objects_updated_by_one_statement_each_get_their_own_value() {
         assert_eq!(p.read().full_name, format!("F{i} L{i}"));
     }
 }
+
+/// A row of a table keyed by two columns, one of them computed from a third.
+#[derive(Model, Debug, Clone, PartialEq, Default)]
+#[model(table = "g_cell")]
+pub struct Cell {
+    #[model(primary_key)]
+    pub sheet: i32,
+    #[model(primary_key)]
+    pub at: String,
+    pub value: i64,
+    #[model(computed = "value * 2")]
+    pub doubled: i64,
+}
+
+#[tokio::test]
+async fn many_objects_changed_in_any_order_each_read_back_their_own_row() {
+    let t = db().await;
+    t.create_all(&[Cell::TABLE]).await.expect("create_all");
+    let mut s = t.session();
+    // Composite keys, and the objects changed in the reverse order of their rows: the rows
+    // the UPDATE returns are matched to the objects by key, not by position.
+    let cells: Vec<_> = (0..600)
+        .map(|i| {
+            s.add(Cell {
+                sheet: i % 3,
+                at: format!("A{}", i / 3),
+                value: i64::from(i),
+                ..Cell::default()
+            })
+        })
+        .collect();
+    s.flush().await.unwrap();
+    assert_eq!(cells[599].read().doubled, 1198);
+    // A merge join sorts both sides by key, and returns the rows in key order ("A10" before
+    // "A2"), which is not the order of the statement's arrays.
+    s.connection()
+        .await
+        .unwrap()
+        .batch_execute("SET LOCAL enable_nestloop = off; SET LOCAL enable_hashjoin = off")
+        .await
+        .unwrap();
+    for (i, c) in cells.iter().enumerate().rev() {
+        c.write().value = 10_000 + i as i64;
+    }
+    let log = t.statement_log();
+    s.commit().await.unwrap();
+    let sql = log.finish();
+    assert_eq!(sql.len(), 2, "one UPDATE and the COMMIT: {sql:?}");
+    for (i, c) in cells.iter().enumerate() {
+        let c = c.read();
+        assert_eq!(c.value, 10_000 + i as i64);
+        assert_eq!(c.doubled, 2 * (10_000 + i as i64), "{} {}", c.sheet, c.at);
+    }
+    let total: i64 = t
+        .fetch_one(query::<i64>("SELECT sum(doubled)::int8 FROM g_cell"))
+        .await
+        .unwrap();
+    assert_eq!(total, (0..600).map(|i| 2 * (10_000 + i)).sum::<i64>());
+}
