@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::fxhash::FxHashSet;
 use super::persist::{Persist, TypedRelation};
 use super::state::downcast;
 use super::status::Status;
@@ -108,14 +109,8 @@ impl UnitOfWork {
         R::Target: Persist,
     {
         let ops = TypedRelation::<R>::ERASED;
-        for t in &targets {
-            if t.status() == Status::Detached {
-                return Err(Error::object_state(format!(
-                    "relationship `{}.{}`: a target is not in the session; add or merge it first",
-                    R::META.model,
-                    R::META.name
-                )));
-            }
+        if targets.iter().any(|t| t.status() == Status::Detached) {
+            return Err(not_in_session::<R>());
         }
         let key = collection_key(parent.entry.id, R::META);
         let before: Vec<Arc<dyn ErasedEntry>> = self
@@ -124,14 +119,15 @@ impl UnitOfWork {
             .map(|c| c.items.clone())
             .unwrap_or_default();
         let items: Vec<Arc<dyn ErasedEntry>> = targets.iter().map(Tracked::erased).collect();
+        let (was, now) = (entry_ids(&before), entry_ids(&items));
         let added: Vec<Arc<dyn ErasedEntry>> = items
             .iter()
-            .filter(|i| !before.iter().any(|b| b.id() == i.id()))
+            .filter(|i| !was.contains(&i.id()))
             .cloned()
             .collect();
         let removed: Vec<Arc<dyn ErasedEntry>> = before
             .iter()
-            .filter(|b| !items.iter().any(|i| i.id() == b.id()))
+            .filter(|b| !now.contains(&b.id()))
             .cloned()
             .collect();
         self.replace_collection(&parent.erased(), ops, items, Some(operation))?;
@@ -173,36 +169,22 @@ impl UnitOfWork {
                         .get(&key)
                         .and_then(|c| c.items.first().cloned());
                     if let Some(old) = old.filter(|o| o.id() != parent.id()) {
-                        let id = child.id();
-                        self.edit_collection(collection_key(old.id(), R::META), |c| {
-                            c.items.retain(|i| i.id() != id)
-                        });
+                        self.remove_item(collection_key(old.id(), R::META), child.id());
                     }
                     let p = parent.clone();
                     let (rel, owner) = (rev.erased(), child.clone());
                     self.edit_or_insert(key, rel, owner, move |c| c.items = vec![p]);
                 }
                 for child in removed {
-                    let id = parent.id();
-                    self.edit_collection(collection_key(child.id(), rev_meta), |c| {
-                        c.items.retain(|i| i.id() != id)
-                    });
+                    self.remove_item(collection_key(child.id(), rev_meta), parent.id());
                 }
             }
             (RelationKind::BelongsTo, RelationKind::HasMany | RelationKind::HasOne) => {
-                let id = parent.id();
                 for old in removed {
-                    self.edit_collection(collection_key(old.id(), rev_meta), |c| {
-                        c.items.retain(|i| i.id() != id)
-                    });
+                    self.remove_item(collection_key(old.id(), rev_meta), parent.id());
                 }
                 for new in added {
-                    let p = parent.clone();
-                    self.edit_collection(collection_key(new.id(), rev_meta), |c| {
-                        if !c.items.iter().any(|i| i.id() == p.id()) {
-                            c.items.push(p);
-                        }
-                    });
+                    self.push_item(collection_key(new.id(), rev_meta), parent);
                 }
             }
             _ => {}
@@ -218,6 +200,44 @@ impl UnitOfWork {
                 uow.collections.insert(key, previous);
             }));
         }
+    }
+
+    /// Takes the object with session id `id` out of an existing collection (no foreign-key
+    /// effect), with an undo record that puts it back where it was: no copy of the collection,
+    /// which may be long (a parent whose children move one by one to another).
+    fn remove_item(&mut self, key: CollKey, id: u64) {
+        let Some(c) = self.collections.get_mut(&key) else {
+            return;
+        };
+        let Some(at) = c.items.iter().position(|i| i.id() == id) else {
+            return;
+        };
+        let item = c.items.remove(at);
+        self.link.push_undo(untargeted(move |uow: &mut UnitOfWork| {
+            if let Some(c) = uow.collections.get_mut(&key) {
+                c.items.insert(at.min(c.items.len()), item);
+            }
+        }));
+    }
+
+    /// Adds `item` to an existing collection unless it is there (no foreign-key effect), with
+    /// an undo record that takes it out again.
+    fn push_item(&mut self, key: CollKey, item: &Arc<dyn ErasedEntry>) {
+        let Some(c) = self.collections.get_mut(&key) else {
+            return;
+        };
+        let id = item.id();
+        if c.items.iter().any(|i| i.id() == id) {
+            return;
+        }
+        c.items.push(item.clone());
+        self.link.push_undo(untargeted(move |uow: &mut UnitOfWork| {
+            if let Some(c) = uow.collections.get_mut(&key) {
+                if let Some(at) = c.items.iter().rposition(|i| i.id() == id) {
+                    c.items.remove(at);
+                }
+            }
+        }));
     }
 
     /// Like [`edit_collection`](Self::edit_collection), creating the collection if needed.
@@ -259,7 +279,10 @@ impl UnitOfWork {
         self.all_or_nothing("append", |uow| uow.append_to::<R>(parent, target))
     }
 
-    /// The work of [`append`](Self::append).
+    /// The work of [`append`](Self::append). A collection of many children is changed in
+    /// place: the target is pushed and linked, and the undo record pops it, so appending `n`
+    /// children one by one costs `n` steps, not a rebuild of the collection (and a saved copy
+    /// of every child) per call.
     fn append_to<R: Relation>(
         &mut self,
         parent: &Tracked<R::Parent>,
@@ -270,25 +293,91 @@ impl UnitOfWork {
         R::Target: Persist,
     {
         let key = collection_key(parent.entry.id, R::META);
-        let (mut current, complete) = match self.collections.get(&key) {
-            Some(c) => (
-                c.items
-                    .iter()
-                    .filter_map(downcast::<R::Target>)
-                    .map(Tracked::from_entry)
-                    .collect(),
-                c.complete,
-            ),
-            // A new object's collections start empty; a persistent one's are unknown.
-            None => (Vec::new(), parent.status() == Status::Pending),
-        };
-        if !current
-            .iter()
-            .any(|c: &Tracked<R::Target>| Tracked::ptr_eq(c, target))
-        {
-            current.push(target.clone());
+        if R::META.kind == RelationKind::BelongsTo {
+            // One target at most: the whole (short) collection is set.
+            let (mut current, complete) = match self.collections.get(&key) {
+                Some(c) => (
+                    c.items
+                        .iter()
+                        .filter_map(downcast::<R::Target>)
+                        .map(Tracked::from_entry)
+                        .collect(),
+                    c.complete,
+                ),
+                None => (Vec::new(), parent.status() == Status::Pending),
+            };
+            if !current
+                .iter()
+                .any(|c: &Tracked<R::Target>| Tracked::ptr_eq(c, target))
+            {
+                current.push(target.clone());
+            }
+            return self.link::<R>(parent, current, complete, "append");
         }
-        self.link::<R>(parent, current, complete, "append")
+        if target.status() == Status::Detached {
+            return Err(not_in_session::<R>());
+        }
+        let item = target.erased();
+        let id = item.id();
+        if self
+            .collections
+            .get(&key)
+            .is_some_and(|c| c.items.iter().any(|i| i.id() == id))
+        {
+            // Already there: nothing changes.
+            return Ok(());
+        }
+        let parent = parent.erased();
+        if matches!(R::META.kind, RelationKind::HasMany | RelationKind::HasOne) {
+            // The child's foreign key points at the parent (a guard on the child fails here,
+            // before the collection changes).
+            let keys = self.key_positions(R::META)?;
+            item.erased_model()
+                .link_fk(&item, &keys, Some(parent.clone()), Some("append"))?;
+        }
+        let undo = match self.collections.get_mut(&key) {
+            Some(c) => {
+                // The items as the database has them, kept at the first change since the last
+                // flush (what a many-to-many flush diffs against).
+                let keeps_original = c.original.is_none();
+                if keeps_original {
+                    c.original = Some(c.items.clone());
+                }
+                c.items.push(item.clone());
+                untargeted(move |uow: &mut UnitOfWork| {
+                    if let Some(c) = uow.collections.get_mut(&key) {
+                        if let Some(at) = c.items.iter().rposition(|i| i.id() == id) {
+                            c.items.remove(at);
+                        }
+                        if keeps_original {
+                            c.original = None;
+                        }
+                    }
+                })
+            }
+            None => {
+                // A new object's collections start empty; a persistent one's are unknown: only
+                // what is appended is known.
+                let complete = parent.status() == Status::Pending;
+                self.collections.insert(
+                    key,
+                    Collection {
+                        rel: TypedRelation::<R>::ERASED,
+                        parent: parent.clone(),
+                        items: vec![item.clone()],
+                        original: Some(Vec::new()),
+                        complete,
+                    },
+                );
+                untargeted(move |uow: &mut UnitOfWork| {
+                    uow.collections.remove(&key);
+                })
+            }
+        };
+        self.link.push_undo(undo);
+        self.changed_collections.insert(key);
+        self.sync_back::<R>(&parent, &[item], &[]);
+        Ok(())
     }
 
     /// Removes `target` from `parent`'s collection `R`. When it fails, nothing is changed.
@@ -302,11 +391,85 @@ impl UnitOfWork {
         R::Parent: Persist,
         R::Target: Persist,
     {
-        let mut current = self.related::<R>(parent)?;
-        current.retain(|c| !Tracked::ptr_eq(c, target));
-        self.all_or_nothing("remove", |uow| {
-            uow.set_related_as::<R>(parent, current, "remove")
-        })
+        if R::META.kind == RelationKind::BelongsTo {
+            // One target at most: the whole (short) collection is set.
+            let mut current = self.related::<R>(parent)?;
+            current.retain(|c| !Tracked::ptr_eq(c, target));
+            return self.all_or_nothing("remove", |uow| {
+                uow.set_related_as::<R>(parent, current, "remove")
+            });
+        }
+        let key = collection_key(parent.entry.id, R::META);
+        let at = match self.collections.get(&key).filter(|c| c.complete) {
+            Some(c) => c.items.iter().position(|i| i.id() == target.entry.id),
+            None => {
+                return Err(Error::from(crate::ErrorKind::NotLoaded {
+                    model: R::META.model,
+                    relationship: R::META.name,
+                }));
+            }
+        };
+        let Some(at) = at else {
+            // Not in the collection: nothing changes.
+            return Ok(());
+        };
+        self.all_or_nothing("remove", |uow| uow.remove_at::<R>(parent, key, at))
+    }
+
+    /// The work of [`remove`](Self::remove) for a collection of children or a many-to-many
+    /// one: the item at `at` leaves it in place, with an undo record that puts it back, so
+    /// removing `n` children one by one costs `n` steps, not a rebuild per call.
+    fn remove_at<R: Relation>(
+        &mut self,
+        parent: &Tracked<R::Parent>,
+        key: CollKey,
+        at: usize,
+    ) -> Result<()>
+    where
+        R::Parent: Persist,
+        R::Target: Persist,
+    {
+        let Some(removed) = self
+            .collections
+            .get(&key)
+            .and_then(|c| c.items.get(at))
+            .cloned()
+        else {
+            return Ok(());
+        };
+        let rel = TypedRelation::<R>::ERASED;
+        if matches!(R::META.kind, RelationKind::HasMany | RelationKind::HasOne) {
+            // An orphan is deleted, or its foreign key set to `NULL`.
+            if R::META.cascade.contains(Cascade::DELETE_ORPHAN) {
+                self.delete_erased(&removed, "remove")?;
+            } else if removed.status() != Status::Deleted {
+                self.set_fk_parent(&removed, rel, None, "remove")?;
+            }
+        }
+        // Found again: a cascade of the orphan's deletion may have changed the collection.
+        let id = removed.id();
+        let Some((c, at)) = self.collections.get_mut(&key).and_then(|c| {
+            let at = c.items.iter().position(|i| i.id() == id)?;
+            Some((c, at))
+        }) else {
+            return Ok(());
+        };
+        let keeps_original = c.original.is_none();
+        if keeps_original {
+            c.original = Some(c.items.clone());
+        }
+        let item = c.items.remove(at);
+        self.link.push_undo(untargeted(move |uow: &mut UnitOfWork| {
+            if let Some(c) = uow.collections.get_mut(&key) {
+                c.items.insert(at.min(c.items.len()), item);
+                if keeps_original {
+                    c.original = None;
+                }
+            }
+        }));
+        self.changed_collections.insert(key);
+        self.sync_back::<R>(&parent.erased(), &[], &[removed]);
+        Ok(())
     }
 
     /// Sets a collection, as loaded from the database (`change`: `None`) or as a change made
@@ -346,8 +509,8 @@ impl UnitOfWork {
                 None => Some(Vec::new()),
             }
         };
-        if change.is_some() && !self.changed_collections.contains(&key) {
-            self.changed_collections.push(key);
+        if change.is_some() {
+            self.changed_collections.insert(key);
         }
         // Foreign keys: the holder of the key points at its parent.
         match meta.kind {
@@ -389,15 +552,54 @@ impl UnitOfWork {
     }
 }
 
+/// A target of relationship `R` is not in the session.
+fn not_in_session<R: Relation>() -> Error {
+    Error::object_state(format!(
+        "relationship `{}.{}`: a target is not in the session; add or merge it first",
+        R::META.model,
+        R::META.name
+    ))
+}
+
 /// The items of `previous` that are not in `items`.
 fn removed_items(
     previous: &Option<Collection>,
     items: &[Arc<dyn ErasedEntry>],
 ) -> Vec<Arc<dyn ErasedEntry>> {
+    let Some(previous) = previous else {
+        return Vec::new();
+    };
+    let now = entry_ids(items);
     previous
+        .items
         .iter()
-        .flat_map(|p| p.items.iter())
-        .filter(|b| !items.iter().any(|i| i.id() == b.id()))
+        .filter(|b| !now.contains(&b.id()))
         .cloned()
         .collect()
+}
+
+/// The session ids of `entries`, to tell whether an object is among them: a scan of a few, a
+/// set of many (so that diffing collections of thousands takes linear time, not quadratic).
+pub(crate) fn entry_ids(entries: &[Arc<dyn ErasedEntry>]) -> EntryIds<'_> {
+    if entries.len() <= 16 {
+        EntryIds::Few(entries)
+    } else {
+        EntryIds::Many(entries.iter().map(|e| e.id()).collect())
+    }
+}
+
+/// See [`entry_ids`].
+pub(crate) enum EntryIds<'a> {
+    Few(&'a [Arc<dyn ErasedEntry>]),
+    Many(FxHashSet<u64>),
+}
+
+impl EntryIds<'_> {
+    /// Whether the object with session id `id` is among the entries.
+    pub(crate) fn contains(&self, id: &u64) -> bool {
+        match self {
+            EntryIds::Few(entries) => entries.iter().any(|e| e.id() == *id),
+            EntryIds::Many(ids) => ids.contains(id),
+        }
+    }
 }

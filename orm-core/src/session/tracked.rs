@@ -6,7 +6,6 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, RwLockReadGuard, RwLockWriteGuard};
 
-use super::fxhash::FxHashSet;
 use super::guard;
 use super::persist::Persist;
 use super::state::{Entry, FkLink, ObjectState, snapshot_of, unshare};
@@ -425,25 +424,19 @@ impl<T: Persist> UndoRecord for AddedRecord<T> {
     }
 
     fn restore(&mut self, uow: &mut UnitOfWork, operation: &'static str) -> Result<()> {
-        let mut detached: FxHashSet<u64> = FxHashSet::default();
-        let mut outcome = Ok(());
+        // The detached objects leave the new objects' list when the replay rebuilds it from
+        // the objects' states, once for all records: not one pass over the list per record,
+        // which made a rollback of `n` objects added one by one cost `n²`.
         while let Some(entry) = self.entries.last() {
-            if let Err(e) = detach_added(entry, uow, operation) {
-                outcome = Err(e);
-                break;
-            }
-            detached.insert(entry.id);
+            detach_added(entry, uow, operation)?;
             self.entries.pop();
         }
-        if !detached.is_empty() {
-            uow.new.retain(|e| !detached.contains(&e.id()));
-        }
-        outcome
+        Ok(())
     }
 }
 
 /// Detaches an added object (its lock taken for `operation`; on an error nothing changed).
-/// The caller takes it out of the unit of work's new objects.
+/// The replay takes it out of the unit of work's new objects.
 fn detach_added<T: Persist>(
     entry: &Arc<Entry<T>>,
     uow: &mut UnitOfWork,

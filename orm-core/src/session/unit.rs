@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::columns::ColumnSet;
-use super::fxhash::FxHashMap;
+use super::fxhash::{FxHashMap, FxHashSet};
 use super::job::{CopyPolicy, FlushJob, InsertStep};
 use super::positions::KeyPositions;
 use super::status::Status;
@@ -331,6 +331,60 @@ pub(crate) struct Collection {
 /// The key of a relationship collection: the parent's entry, the model and the field.
 pub(crate) type CollKey = (u64, &'static str, &'static str);
 
+/// The collections changed since the last flush, each once, in the order of their first
+/// change (the order the flush writes them in). A set beside the list: a session that changes
+/// the collections of many parents checks each key in constant time, not against every key
+/// before it.
+#[derive(Default)]
+pub(crate) struct ChangedCollections {
+    order: Vec<CollKey>,
+    seen: FxHashSet<CollKey>,
+}
+
+impl ChangedCollections {
+    /// Adds `key`, unless it is there already.
+    pub(crate) fn insert(&mut self, key: CollKey) {
+        if self.seen.insert(key) {
+            self.order.push(key);
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, CollKey> {
+        self.order.iter()
+    }
+
+    /// The keys, in order, leaving them here.
+    pub(crate) fn to_vec(&self) -> Vec<CollKey> {
+        self.order.clone()
+    }
+
+    /// The keys, in order, leaving none.
+    pub(crate) fn take(&mut self) -> Vec<CollKey> {
+        self.seen.clear();
+        std::mem::take(&mut self.order)
+    }
+
+    /// Keeps the keys `keep` says to keep, in order.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&CollKey) -> bool) {
+        let seen = &mut self.seen;
+        self.order.retain(|k| {
+            let kept = keep(k);
+            if !kept {
+                seen.remove(k);
+            }
+            kept
+        });
+    }
+}
+
 /// The key of a relationship collection: the parent's entry and the relationship.
 pub(crate) fn collection_key(parent: u64, meta: &'static RelationMeta) -> CollKey {
     (parent, meta.model, meta.name)
@@ -372,7 +426,7 @@ pub struct UnitOfWork {
     pub(crate) new: Vec<Arc<dyn ErasedEntry>>,
     pub(crate) deleted: Vec<Arc<dyn ErasedEntry>>,
     pub(crate) collections: FxHashMap<CollKey, Collection>,
-    pub(crate) changed_collections: Vec<CollKey>,
+    pub(crate) changed_collections: ChangedCollections,
     /// The key positions of every relationship used so far, by (model, field).
     pub(crate) key_positions: HashMap<(&'static str, &'static str), Arc<KeyPositions>>,
     /// When new objects are inserted with `COPY`.
@@ -418,7 +472,7 @@ impl UnitOfWork {
             new: Vec::new(),
             deleted: Vec::new(),
             collections: FxHashMap::default(),
-            changed_collections: Vec::new(),
+            changed_collections: ChangedCollections::default(),
             key_positions: HashMap::new(),
             copy: CopyPolicy::default(),
             unrestored: None,

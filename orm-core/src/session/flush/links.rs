@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::load::{Load, RowAccess, RowSink, Strategy};
 use crate::relation::{Relation, RelationMeta};
 use crate::row::{Decode, FromRow};
+use crate::session::fxhash::FxHashMap;
 use crate::session::job::FlushJob;
 use crate::session::persist::{Persist, TypedRelation};
 use crate::session::positions::KeyPositions;
@@ -28,18 +29,18 @@ fn with_values<P: Persist, T>(
     f: impl FnOnce(&[&P]) -> T,
 ) -> Result<T> {
     // The same object may appear several times (a parent of several links): lock it once.
+    // Found by address in a map: thousands of distinct targets are not each compared with
+    // every one before them.
     let mut unique: Vec<Arc<Entry<P>>> = Vec::new();
+    let mut seen: FxHashMap<*const Entry<P>, usize> = FxHashMap::default();
     let mut slots = Vec::with_capacity(entries.len());
     for e in entries {
         let typed =
             downcast::<P>(e).ok_or_else(|| Error::object_state("object of the wrong type"))?;
-        let slot = match unique.iter().position(|u| Arc::ptr_eq(u, &typed)) {
-            Some(i) => i,
-            None => {
-                unique.push(typed);
-                unique.len() - 1
-            }
-        };
+        let slot = *seen.entry(Arc::as_ptr(&typed)).or_insert_with(|| {
+            unique.push(typed);
+            unique.len() - 1
+        });
         slots.push(slot);
     }
     let guards = unique

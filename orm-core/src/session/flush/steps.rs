@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::plan::{Entries, by_table, ordered_steps};
 use crate::error::Result;
 use crate::relation::RelationKind;
+use crate::session::collections::entry_ids;
 use crate::session::columns::ColumnSet;
 use crate::session::fxhash::FxHashSet;
 use crate::session::job::FlushJob;
@@ -378,7 +379,7 @@ impl UnitOfWork {
         // Changed many-to-many collections: the difference.
         type Pairs = Vec<AssociationPair>;
         let mut changes: Vec<(&'static dyn ErasedRelation, Pairs, Pairs)> = Vec::new();
-        for key in self.changed_collections.clone() {
+        for key in self.changed_collections.to_vec() {
             let Some(coll) = self.collections.get(&key).cloned() else {
                 continue;
             };
@@ -390,15 +391,17 @@ impl UnitOfWork {
                 continue;
             }
             let original = coll.original.clone().unwrap_or_default();
+            // By id sets: a collection of thousands is diffed in linear time.
+            let (was, now) = (entry_ids(&original), entry_ids(&coll.items));
             let added: Pairs = coll
                 .items
                 .iter()
-                .filter(|i| !original.iter().any(|o| o.id() == i.id()))
+                .filter(|i| !was.contains(&i.id()))
                 .map(|i| (parent.clone(), i.clone()))
                 .collect();
             let removed: Pairs = original
                 .iter()
-                .filter(|o| !coll.items.iter().any(|i| i.id() == o.id()))
+                .filter(|o| !now.contains(&o.id()))
                 .filter(|o| o.status() != Status::Deleted)
                 .map(|o| (parent.clone(), o.clone()))
                 .collect();
@@ -480,7 +483,7 @@ impl UnitOfWork {
         // `add_all_copy` asks for the flush that inserts its objects.
         self.copy.requested.clear();
         self.deleted.retain(|e| e.status() == Status::Deleted);
-        for key in std::mem::take(&mut self.changed_collections) {
+        for key in self.changed_collections.take() {
             if let Some(c) = self.collections.get_mut(&key) {
                 c.original = None;
             }
@@ -545,7 +548,7 @@ impl UnitOfWork {
                 }
             })?;
         }
-        for key in &self.changed_collections {
+        for key in self.changed_collections.iter() {
             let Some(c) = self.collections.get(key) else {
                 continue;
             };

@@ -4,6 +4,7 @@
 
 mod cascades;
 mod change_tracking;
+mod collection_edits;
 mod concurrency_and_errors;
 mod copy;
 mod criteria;
