@@ -280,9 +280,9 @@ impl UnitOfWork {
     }
 
     /// The work of [`append`](Self::append). A collection of many children is changed in
-    /// place: the target is pushed and linked, and the undo record pops it, so appending `n`
-    /// children one by one costs `n` steps, not a rebuild of the collection (and a saved copy
-    /// of every child) per call.
+    /// place: the target is linked and pushed, and the undo record pops it. Each call costs one
+    /// scan of the collection's ids (is the target listed already?) and one object's link, not
+    /// a rebuild of the collection and a saved copy of every child in it.
     fn append_to<R: Relation>(
         &mut self,
         parent: &Tracked<R::Parent>,
@@ -319,21 +319,23 @@ impl UnitOfWork {
         }
         let item = target.erased();
         let id = item.id();
+        let parent = parent.erased();
+        if matches!(R::META.kind, RelationKind::HasMany | RelationKind::HasOne) {
+            // The child's foreign key points at the parent (a guard on the child fails here,
+            // before the collection changes), also when it is listed already: without
+            // `back_populates`, a child appended to another parent since is still listed here,
+            // and appending it again brings it back.
+            let keys = self.key_positions(R::META)?;
+            item.erased_model()
+                .link_fk(&item, &keys, Some(parent.clone()), Some("append"))?;
+        }
         if self
             .collections
             .get(&key)
             .is_some_and(|c| c.items.iter().any(|i| i.id() == id))
         {
-            // Already there: nothing changes.
+            // Listed already: the collection does not change.
             return Ok(());
-        }
-        let parent = parent.erased();
-        if matches!(R::META.kind, RelationKind::HasMany | RelationKind::HasOne) {
-            // The child's foreign key points at the parent (a guard on the child fails here,
-            // before the collection changes).
-            let keys = self.key_positions(R::META)?;
-            item.erased_model()
-                .link_fk(&item, &keys, Some(parent.clone()), Some("append"))?;
         }
         let undo = match self.collections.get_mut(&key) {
             Some(c) => {
@@ -417,8 +419,9 @@ impl UnitOfWork {
     }
 
     /// The work of [`remove`](Self::remove) for a collection of children or a many-to-many
-    /// one: the item at `at` leaves it in place, with an undo record that puts it back, so
-    /// removing `n` children one by one costs `n` steps, not a rebuild per call.
+    /// one: the item at `at` leaves it in place, with an undo record that puts it back. Each
+    /// call costs a scan of the collection's ids and one object's change, not a rebuild of the
+    /// collection and a saved copy of every child in it.
     fn remove_at<R: Relation>(
         &mut self,
         parent: &Tracked<R::Parent>,

@@ -270,3 +270,39 @@ async fn thousands_of_links_appended_and_removed_one_by_one() {
         0
     );
 }
+
+#[tokio::test]
+async fn appending_a_listed_child_again_points_it_back_at_the_parent() {
+    // A has-many without back_populates: a child appended to another parent stays listed in
+    // the first one's collection.
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    let mut author = Author {
+        name: "ann".into(),
+        ..Author::default()
+    };
+    author.posts = Related::loaded(vec![]);
+    let ann = s.add(author);
+    let bob = s.add(Author {
+        name: "bob".into(),
+        posts: Related::loaded(vec![]),
+        ..Author::default()
+    });
+    let post = s.add(Post {
+        title: "moving".into(),
+        ..Post::default()
+    });
+    s.append(&ann, Author::posts, &post).unwrap();
+    s.append(&bob, Author::posts, &post).unwrap();
+    s.append(&ann, Author::posts, &post).unwrap();
+    s.commit().await.unwrap();
+    assert_eq!(post.read().author_id, ann.read().id);
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM b_post p JOIN b_author a ON a.id = p.author_id WHERE a.name = 'ann'"
+        )
+        .await,
+        1
+    );
+}
