@@ -34,14 +34,21 @@ pub(crate) struct Stmt<'a> {
 /// The statements of `sql`.
 pub(crate) fn statements(sql: &str) -> Vec<Stmt<'_>> {
     let base = sql.as_ptr() as usize;
+    // The lines before the statement, counted on from the last one: the pieces come in order,
+    // and a script of many statements is read once, not once per statement.
+    let mut lines = Lines {
+        sql,
+        at: 0,
+        before: 0,
+    };
     crate::split::statements(sql)
         .into_iter()
         .map(|piece| {
             let offset = piece.text.as_ptr() as usize - base;
             let code = code_start(piece.text);
             let text = piece.text[code..].trim_end();
-            let line = 1 + sql[..offset + code].matches('\n').count();
-            let comment_line = 1 + sql[..offset].matches('\n').count();
+            let comment_line = 1 + lines.before(offset);
+            let line = 1 + lines.before(offset + code);
             let (silences, bad_silences) = silences(&piece.text[..code], comment_line);
             let concurrently = has_keyword(text, Keyword::CONCURRENTLY);
             Stmt {
@@ -54,6 +61,29 @@ pub(crate) fn statements(sql: &str) -> Vec<Stmt<'_>> {
             }
         })
         .collect()
+}
+
+/// Counts the line breaks of a script up to an offset, going on from the last offset asked.
+struct Lines<'a> {
+    sql: &'a str,
+    /// The offset counted up to, and the line breaks before it.
+    at: usize,
+    before: usize,
+}
+
+impl Lines<'_> {
+    /// The line breaks before byte `offset` (counted from the start again for an offset
+    /// before the last one).
+    fn before(&mut self, offset: usize) -> usize {
+        if offset < self.at {
+            self.at = 0;
+            self.before = 0;
+        }
+        let more = self.sql.as_bytes().get(self.at..offset).unwrap_or_default();
+        self.before += more.iter().filter(|&&b| b == b'\n').count();
+        self.at = offset;
+        self.before
+    }
 }
 
 /// The statement collapsed to one line, shortened to `max` characters.

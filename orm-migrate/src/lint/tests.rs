@@ -416,3 +416,27 @@ fn volatile_defaults_serials_and_identities_rewrite() {
         assert_eq!(rules(&sql, true, &o), expect, "{sql}");
     }
 }
+
+proptest::proptest! {
+    /// Each statement's line (and its silence comments' line) is the line it starts on,
+    /// however many statements, comments and blank lines come before it.
+    #[test]
+    fn statement_lines_are_counted_from_the_top(
+        parts in proptest::collection::vec((0usize..3, proptest::bool::ANY, 0usize..3), 1..40)
+    ) {
+        let mut sql = String::new();
+        let mut expected = Vec::new();
+        for (i, (blank, comment, wrapped)) in parts.iter().enumerate() {
+            sql.push_str(&"\n".repeat(*blank));
+            if *comment {
+                sql.push_str("-- a comment\n");
+            }
+            expected.push(1 + sql.matches('\n').count());
+            sql.push_str(&format!("SELECT {i}"));
+            sql.push_str(&"\n  , 1".repeat(*wrapped));
+            sql.push_str(";\n");
+        }
+        let lines: Vec<usize> = script::statements(&sql).iter().map(|s| s.line).collect();
+        proptest::prop_assert_eq!(lines, expected);
+    }
+}
