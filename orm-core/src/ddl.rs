@@ -5,6 +5,8 @@
 //! Constraints are left unnamed so PostgreSQL names them its usual way (`users_pkey`,
 //! `orders_user_id_fkey`, ...); indexes are named `ix_<table>_<columns>`.
 
+use std::collections::HashMap;
+
 use crate::compile::{MAX_IDENTIFIER_BYTES, SqlWriter, write_type};
 use crate::error::{Error, Result};
 use crate::meta::{ColumnDef, Table};
@@ -352,12 +354,16 @@ fn quote_literal(s: &str) -> String {
 /// it (dropping goes in reverse). References to tables outside the set are assumed to exist;
 /// self-references are fine. A cycle between tables is an error.
 pub fn sort_by_dependency(tables: &[&'static Table]) -> Result<Vec<&'static Table>> {
-    let key = |schema: Option<&str>, name: &str| (schema.unwrap_or("").to_owned(), name.to_owned());
-    let index_of = |schema: Option<&str>, name: &str| {
-        tables
-            .iter()
-            .position(|t| key(t.schema, t.name) == key(schema, name))
-    };
+    // Each table's position by name, the first of a name kept: a schema of hundreds of tables
+    // looks each reference up once, not in a scan of every table.
+    let mut positions: HashMap<(&str, &str), usize> = HashMap::with_capacity(tables.len());
+    for (i, t) in tables.iter().enumerate() {
+        positions
+            .entry((t.schema.unwrap_or(""), t.name))
+            .or_insert(i);
+    }
+    let index_of =
+        |schema: Option<&str>, name: &str| positions.get(&(schema.unwrap_or(""), name)).copied();
     // Depth-first topological sort with cycle detection.
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
