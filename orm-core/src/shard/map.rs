@@ -1,11 +1,13 @@
 //! [`ShardMap`]: which shard holds a key value.
 
 use std::ops::{Bound, RangeBounds};
+use std::sync::{Arc, Mutex};
 
 use postgres_types::ToSql;
 
-use super::key::KeyValue;
+use super::key::{KeyType, KeyValue};
 use crate::error::{Error, Result};
+use crate::fxhash::FxHashMap;
 use crate::types::{Param, param};
 
 /// Which shard holds each value of the shard key: a hash of the value, or explicit ranges or
@@ -31,7 +33,43 @@ enum Kind {
     Hash,
     /// Inclusive bounds.
     Ranges(Vec<(i64, i64, String)>),
-    Lists(Vec<(String, Vec<Param>)>),
+    Lists(Lists),
+}
+
+/// The lists of a list map, and for each key type they were looked up with, the list of every
+/// value: built at the first look-up of that type, so a look-up is one hash probe, not an
+/// encoding of every listed value.
+#[derive(Clone, Default)]
+struct Lists {
+    lists: Vec<(String, Vec<Param>)>,
+    index: Arc<Mutex<FxHashMap<KeyType, Arc<ListIndex>>>>,
+}
+
+/// The position (in [`Lists::lists`]) of the list holding each value.
+type ListIndex = FxHashMap<KeyValue, usize>;
+
+impl Lists {
+    /// The position (in `lists`) of the list holding each value, encoded as `ty`; the first
+    /// list of a value listed twice. Values that do not encode as `ty` are left out: no key of
+    /// that type equals them.
+    fn index(&self, ty: KeyType) -> Arc<ListIndex> {
+        // A poisoned lock still holds whole entries (each is inserted in one call).
+        let mut built = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        built
+            .entry(ty)
+            .or_insert_with(|| {
+                let mut index = FxHashMap::default();
+                for (at, (_, values)) in self.lists.iter().enumerate() {
+                    for v in values {
+                        if let Ok(Some(key)) = KeyValue::encode(ty, &**v) {
+                            index.entry(key).or_insert(at);
+                        }
+                    }
+                }
+                Arc::new(index)
+            })
+            .clone()
+    }
 }
 
 impl std::fmt::Debug for Kind {
@@ -40,7 +78,7 @@ impl std::fmt::Debug for Kind {
             Kind::Hash => f.write_str("Hash"),
             Kind::Ranges(r) => f.debug_tuple("Ranges").field(r).finish(),
             Kind::Lists(l) => {
-                let shards: Vec<_> = l.iter().map(|(s, v)| (s, v.len())).collect();
+                let shards: Vec<_> = l.lists.iter().map(|(s, v)| (s, v.len())).collect();
                 f.debug_tuple("Lists").field(&shards).finish()
             }
         }
@@ -110,7 +148,7 @@ impl ShardMap {
     /// no list is an [`Unmapped`](crate::ShardError::Unmapped) error.
     pub fn lists() -> ShardMap {
         ShardMap {
-            kind: Kind::Lists(Vec::new()),
+            kind: Kind::Lists(Lists::default()),
         }
     }
 
@@ -122,7 +160,10 @@ impl ShardMap {
         I: IntoIterator<Item = T>,
     {
         if let Kind::Lists(l) = &mut self.kind {
-            l.push((shard.into(), values.into_iter().map(param).collect()));
+            l.lists
+                .push((shard.into(), values.into_iter().map(param).collect()));
+            // Built again at the next look-up (a clone made before keeps its own).
+            l.index = Arc::default();
         }
         self
     }
@@ -137,7 +178,7 @@ impl ShardMap {
         let named: Vec<&str> = match &self.kind {
             Kind::Hash => Vec::new(),
             Kind::Ranges(r) => r.iter().map(|(_, _, s)| s.as_str()).collect(),
-            Kind::Lists(l) => l.iter().map(|(s, _)| s.as_str()).collect(),
+            Kind::Lists(l) => l.lists.iter().map(|(s, _)| s.as_str()).collect(),
         };
         if let Some(unknown) = named.iter().find(|n| !shards.contains(n)) {
             return bad(format!(
@@ -177,14 +218,8 @@ impl ShardMap {
                 &r.iter().find(|(s, e, _)| *s <= v && v <= *e)?.2
             }
             Kind::Lists(l) => {
-                let listed = |p: &Param| {
-                    KeyValue::encode(key.key_type(), &**p)
-                        .ok()
-                        .flatten()
-                        .as_ref()
-                        == Some(key)
-                };
-                &l.iter().find(|(_, values)| values.iter().any(listed))?.0
+                let at = *l.index(key.key_type()).get(key)?;
+                &l.lists.get(at)?.0
             }
         };
         shards.iter().position(|s| *s == name)

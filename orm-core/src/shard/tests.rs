@@ -214,3 +214,33 @@ fn rows_of_an_unsharded_model_are_not_routable() {
         "{err}"
     );
 }
+
+#[test]
+fn list_look_ups_go_through_an_index_built_per_key_type() {
+    let shards = ["eu", "us"];
+    let text = |s: &str| {
+        KeyValue::encode(KeyType::Text, &s.to_string())
+            .expect("encodes")
+            .expect("not null")
+    };
+    let map = ShardMap::lists()
+        .list("eu", ["de", "fr", "us"])
+        .list("us", ["us", "ca"]);
+    // A value in two lists is on the first one's shard.
+    assert_eq!(map.shard_of(&text("us"), &shards), Some(0));
+    assert_eq!(map.shard_of(&text("ca"), &shards), Some(1));
+    assert_eq!(map.shard_of(&text("mx"), &shards), None);
+    // Listed integers are no text key's.
+    let ints = ShardMap::lists().list("eu", [1_i64]);
+    assert_eq!(ints.shard_of(&int(1), &shards), Some(0));
+    assert_eq!(ints.shard_of(&text("1"), &shards), None);
+    // A list added after a look-up is found, and the map it was made from is unchanged.
+    let more = ints.clone().list("us", [2_i64]);
+    assert_eq!(more.shard_of(&int(2), &shards), Some(1));
+    assert_eq!(ints.shard_of(&int(2), &shards), None);
+    // Thousands of values: each key is one look-up, not an encoding of every value before it.
+    let big = ShardMap::lists()
+        .list("eu", (0..2_000_i64).collect::<Vec<_>>())
+        .list("us", (2_000..4_000_i64).collect::<Vec<_>>());
+    assert!((0..4_000).all(|k| big.shard_of(&int(k), &shards) == Some(usize::from(k >= 2_000))));
+}
