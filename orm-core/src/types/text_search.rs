@@ -204,14 +204,41 @@ impl TsVector {
     }
 }
 
+impl TsVector {
+    /// The vector of `lexemes` in any order, words given more than once merged: as inserting
+    /// each in turn, but sorted once (inserting into the sorted list one by one moves the
+    /// words after each, quadratic in the number of words).
+    fn from_unsorted(mut lexemes: Vec<Lexeme>) -> TsVector {
+        lexemes.sort_by(|a, b| a.word.as_bytes().cmp(b.word.as_bytes()));
+        let mut merged: Vec<Lexeme> = Vec::with_capacity(lexemes.len());
+        for l in lexemes {
+            match merged.last_mut() {
+                Some(last) if last.word == l.word => last.add_positions(l.positions),
+                _ => {
+                    let mut fresh = Lexeme {
+                        word: l.word,
+                        positions: Vec::new(),
+                    };
+                    fresh.add_positions(l.positions);
+                    merged.push(fresh);
+                }
+            }
+        }
+        TsVector { lexemes: merged }
+    }
+}
+
 /// Lexemes without positions.
 impl<S: Into<String>> FromIterator<S> for TsVector {
     fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> TsVector {
-        let mut v = TsVector::new();
-        for w in iter {
-            v.insert(w, []);
-        }
-        v
+        TsVector::from_unsorted(
+            iter.into_iter()
+                .map(|w| Lexeme {
+                    word: w.into(),
+                    positions: Vec::new(),
+                })
+                .collect(),
+        )
     }
 }
 
@@ -370,11 +397,7 @@ impl<'a> FromSql<'a> for TsVector {
         r.finish()?;
         // The server sends lexemes sorted; keep the invariant whatever arrives.
         if !lexemes.is_sorted_by(|a, b| a.word.as_bytes() < b.word.as_bytes()) {
-            let mut v = TsVector::new();
-            for l in lexemes {
-                v.insert_weighted(l.word, l.positions);
-            }
-            return Ok(v);
+            return Ok(TsVector::from_unsorted(lexemes));
         }
         Ok(TsVector { lexemes })
     }
@@ -544,6 +567,35 @@ impl SqlType for TsQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Building a vector from lexemes in any order (`collect`, or a wire value not
+        /// sorted) gives what inserting them one by one gives.
+        #[test]
+        fn unsorted_lexemes_make_the_vector_their_inserts_make(
+            words in proptest::collection::vec(
+                ("[a-d]{1,2}", proptest::collection::vec((1u16..6, 0u8..4), 0..4)),
+                0..40,
+            )
+        ) {
+            let weight = |w: u8| [Weight::D, Weight::C, Weight::B, Weight::A][usize::from(w)];
+            let mut inserted = TsVector::new();
+            let mut lexemes = Vec::new();
+            for (word, positions) in &words {
+                let positions: Vec<Position> =
+                    positions.iter().map(|&(p, w)| Position::new(p, weight(w))).collect();
+                inserted.insert_weighted(word.clone(), positions.clone());
+                lexemes.push(Lexeme { word: word.clone(), positions });
+            }
+            proptest::prop_assert_eq!(&TsVector::from_unsorted(lexemes), &inserted);
+            let bare: TsVector = words.iter().map(|(w, _)| w.clone()).collect();
+            let mut one_by_one = TsVector::new();
+            for (w, _) in &words {
+                one_by_one.insert(w.clone(), []);
+            }
+            proptest::prop_assert_eq!(bare, one_by_one);
+        }
+    }
 
     #[test]
     fn tsvector_wire_round_trip() {
