@@ -152,8 +152,10 @@ impl SelectinPlan {
             let compiled = compile_query(&Query::Select(Box::new(first)), runner.criteria())?;
             let mut order: Vec<(Vec<Vec<u8>>, String)> = Vec::new();
             let n = key.len();
+            // The first query's key columns come first.
+            let first_key_at: Vec<usize> = (0..n).collect();
             let sink: RowSink<'_> = Box::new(|row: &dyn RowAccess| {
-                let raw = raw_key(row, &(0..n).collect::<Vec<_>>(), table, &key)?;
+                let raw = raw_key(row, &first_key_at, table, &key)?;
                 let value: String = row
                     .get_at(n)
                     .map_err(|e| Error::decode(table.model, disc.column, e))?;
