@@ -105,13 +105,35 @@ impl Migration {
         out
     }
 
-    /// The downgrade script: the inverse of each operation, last first.
+    /// The downgrade script: the inverse of each operation, last first. Labels added one by
+    /// one to an enum (which PostgreSQL cannot drop) go in one recreation of the type, not one
+    /// per label: each recreation rewrites every column that uses it.
     pub fn down_sql(&self) -> String {
-        let mut out = String::new();
+        let mut inverses: Vec<(Op, bool)> = Vec::new();
         for op in self.ops.iter().rev() {
             let inverse = op.inverse();
+            if let (
+                Some((Op::RecreateEnum { name, to, uses, .. }, _)),
+                Op::RecreateEnum {
+                    name: next,
+                    from,
+                    to: next_to,
+                    uses: next_uses,
+                },
+            ) = (inverses.last_mut(), &inverse)
+            {
+                // The next recreation starts where this one ends: one from the start to its end.
+                if name == next && to == from && uses == next_uses {
+                    *to = next_to.clone();
+                    continue;
+                }
+            }
+            inverses.push((inverse, op.loses_data()));
+        }
+        let mut out = String::new();
+        for (inverse, loses_data) in inverses {
             let mut what = inverse.describe();
-            if op.loses_data() {
+            if loses_data {
                 what.push_str(
                     "\n-- (the upgrade dropped its data: this brings back the schema, empty; \
                      a NOT NULL column without a default cannot come back on a table with rows)",
@@ -358,6 +380,7 @@ fn diff_enums(from: &Schema, to: &Schema, plan: &mut Plan) {
         if is_subsequence(&f.labels, &e.labels) {
             // Only additions: `ADD VALUE`, each before the next label that already exists.
             let mut labels = f.labels.clone();
+            let uses = enum_uses(from, &e.name);
             for (i, label) in e.labels.iter().enumerate() {
                 if labels.contains(label) {
                     continue;
@@ -371,7 +394,7 @@ fn diff_enums(from: &Schema, to: &Schema, plan: &mut Plan) {
                     label: label.clone(),
                     before: before.clone(),
                     previous: labels.clone(),
-                    uses: enum_uses(from, &e.name),
+                    uses: uses.clone(),
                 });
                 let at = before
                     .and_then(|b| labels.iter().position(|l| *l == b))

@@ -443,3 +443,49 @@ fn warnings_go_with_the_main_phase_or_the_first() {
     );
     assert!(p[0].up_sql().contains("-- WARNING: a note"));
 }
+
+#[test]
+fn labels_added_together_come_back_out_in_one_recreation_of_the_enum() {
+    let mood = EnumType {
+        name: name("mood"),
+        labels: vec!["sad".into(), "happy".into()],
+    };
+    let writer = table(
+        "writer",
+        vec![
+            column("id", "bigint", false),
+            column("mood", "public.mood", true),
+        ],
+    );
+    let mut from = schema(vec![writer.clone()]);
+    from.enums.insert(mood.name.clone(), mood.clone());
+    let mut to = schema(vec![writer]);
+    to.enums.insert(
+        mood.name.clone(),
+        EnumType {
+            labels: vec![
+                "angry".into(),
+                "sad".into(),
+                "ok".into(),
+                "happy".into(),
+                "elated".into(),
+            ],
+            ..mood
+        },
+    );
+    let p = phases(&from, &to);
+    assert_eq!(p[0].up_sql().matches("ADD VALUE").count(), 3);
+    // One recreation, from every label back to the two there were, and one rewrite of the
+    // column that uses the type (not one per label).
+    let down = p[0].down_sql();
+    assert_eq!(
+        down.matches("ALTER TYPE public.mood RENAME TO").count(),
+        1,
+        "{down}"
+    );
+    assert_eq!(down.matches("ALTER COLUMN mood TYPE").count(), 1, "{down}");
+    assert!(
+        down.contains("CREATE TYPE public.mood AS ENUM ('sad', 'happy')"),
+        "{down}"
+    );
+}
