@@ -10,7 +10,7 @@ use super::state::downcast;
 use super::status::Status;
 use super::tracked::Tracked;
 use super::unit::{
-    CollKey, Collection, ErasedEntry, ErasedRelation, UnitOfWork, collection_key, untargeted,
+    CollKey, Collection, ErasedEntry, ErasedRelation, Undo, UnitOfWork, collection_key, untargeted,
 };
 use crate::error::{Error, Result};
 use crate::relation::{Cascade, Relation, RelationKind, Relationship};
@@ -32,12 +32,7 @@ impl UnitOfWork {
             .collections
             .get(&key)
             .filter(|c| c.complete)
-            .ok_or_else(|| {
-                Error::from(crate::ErrorKind::NotLoaded {
-                    model: R::META.model,
-                    relationship: R::META.name,
-                })
-            })?;
+            .ok_or_else(not_loaded::<R>)?;
         Ok(coll
             .items
             .iter()
@@ -213,11 +208,7 @@ impl UnitOfWork {
             return;
         };
         let item = c.items.remove(at);
-        self.link.push_undo(untargeted(move |uow: &mut UnitOfWork| {
-            if let Some(c) = uow.collections.get_mut(&key) {
-                c.items.insert(at.min(c.items.len()), item);
-            }
-        }));
+        self.link.push_undo(undo_take(key, at, item, false));
     }
 
     /// Adds `item` to an existing collection unless it is there (no foreign-key effect), with
@@ -231,13 +222,7 @@ impl UnitOfWork {
             return;
         }
         c.items.push(item.clone());
-        self.link.push_undo(untargeted(move |uow: &mut UnitOfWork| {
-            if let Some(c) = uow.collections.get_mut(&key) {
-                if let Some(at) = c.items.iter().rposition(|i| i.id() == id) {
-                    c.items.remove(at);
-                }
-            }
-        }));
+        self.link.push_undo(undo_push(key, id, false));
     }
 
     /// Like [`edit_collection`](Self::edit_collection), creating the collection if needed.
@@ -339,23 +324,9 @@ impl UnitOfWork {
         }
         let undo = match self.collections.get_mut(&key) {
             Some(c) => {
-                // The items as the database has them, kept at the first change since the last
-                // flush (what a many-to-many flush diffs against).
-                let keeps_original = c.original.is_none();
-                if keeps_original {
-                    c.original = Some(c.items.clone());
-                }
+                let keeps_original = keep_original(c);
                 c.items.push(item.clone());
-                untargeted(move |uow: &mut UnitOfWork| {
-                    if let Some(c) = uow.collections.get_mut(&key) {
-                        if let Some(at) = c.items.iter().rposition(|i| i.id() == id) {
-                            c.items.remove(at);
-                        }
-                        if keeps_original {
-                            c.original = None;
-                        }
-                    }
-                })
+                undo_push(key, id, keeps_original)
             }
             None => {
                 // A new object's collections start empty; a persistent one's are unknown: only
@@ -402,44 +373,31 @@ impl UnitOfWork {
             });
         }
         let key = collection_key(parent.entry.id, R::META);
-        let at = match self.collections.get(&key).filter(|c| c.complete) {
-            Some(c) => c.items.iter().position(|i| i.id() == target.entry.id),
-            None => {
-                return Err(Error::from(crate::ErrorKind::NotLoaded {
-                    model: R::META.model,
-                    relationship: R::META.name,
-                }));
-            }
+        let listed = match self.collections.get(&key).filter(|c| c.complete) {
+            Some(c) => c.items.iter().find(|i| i.id() == target.entry.id).cloned(),
+            None => return Err(not_loaded::<R>()),
         };
-        let Some(at) = at else {
+        let Some(removed) = listed else {
             // Not in the collection: nothing changes.
             return Ok(());
         };
-        self.all_or_nothing("remove", |uow| uow.remove_at::<R>(parent, key, at))
+        self.all_or_nothing("remove", |uow| uow.remove_listed::<R>(parent, key, removed))
     }
 
     /// The work of [`remove`](Self::remove) for a collection of children or a many-to-many
-    /// one: the item at `at` leaves it in place, with an undo record that puts it back. Each
-    /// call costs a scan of the collection's ids and one object's change, not a rebuild of the
-    /// collection and a saved copy of every child in it.
-    fn remove_at<R: Relation>(
+    /// one: `removed`, listed in it, leaves it in place, with an undo record that puts it back.
+    /// Each call costs a scan of the collection's ids and one object's change, not a rebuild of
+    /// the collection and a saved copy of every child in it.
+    fn remove_listed<R: Relation>(
         &mut self,
         parent: &Tracked<R::Parent>,
         key: CollKey,
-        at: usize,
+        removed: Arc<dyn ErasedEntry>,
     ) -> Result<()>
     where
         R::Parent: Persist,
         R::Target: Persist,
     {
-        let Some(removed) = self
-            .collections
-            .get(&key)
-            .and_then(|c| c.items.get(at))
-            .cloned()
-        else {
-            return Ok(());
-        };
         let rel = TypedRelation::<R>::ERASED;
         if matches!(R::META.kind, RelationKind::HasMany | RelationKind::HasOne) {
             // An orphan is deleted, or its foreign key set to `NULL`.
@@ -457,19 +415,10 @@ impl UnitOfWork {
         }) else {
             return Ok(());
         };
-        let keeps_original = c.original.is_none();
-        if keeps_original {
-            c.original = Some(c.items.clone());
-        }
+        let keeps_original = keep_original(c);
         let item = c.items.remove(at);
-        self.link.push_undo(untargeted(move |uow: &mut UnitOfWork| {
-            if let Some(c) = uow.collections.get_mut(&key) {
-                c.items.insert(at.min(c.items.len()), item);
-                if keeps_original {
-                    c.original = None;
-                }
-            }
-        }));
+        self.link
+            .push_undo(undo_take(key, at, item, keeps_original));
         self.changed_collections.insert(key);
         self.sync_back::<R>(&parent.erased(), &[], &[removed]);
         Ok(())
@@ -553,6 +502,52 @@ impl UnitOfWork {
         );
         Ok(())
     }
+}
+
+/// Relationship `R` was never loaded or set for the object.
+fn not_loaded<R: Relation>() -> Error {
+    Error::from(crate::ErrorKind::NotLoaded {
+        model: R::META.model,
+        relationship: R::META.name,
+    })
+}
+
+/// Keeps the items as the database has them, at the first change since the last flush (what
+/// a many-to-many flush diffs against); whether this change kept them.
+fn keep_original(c: &mut Collection) -> bool {
+    let keeps = c.original.is_none();
+    if keeps {
+        c.original = Some(c.items.clone());
+    }
+    keeps
+}
+
+/// The undo record of the object with session id `id` pushed onto collection `key`: takes it
+/// out again (and forgets the original items, when that change kept them).
+fn undo_push(key: CollKey, id: u64, kept_original: bool) -> Undo {
+    untargeted(move |uow: &mut UnitOfWork| {
+        if let Some(c) = uow.collections.get_mut(&key) {
+            if let Some(at) = c.items.iter().rposition(|i| i.id() == id) {
+                c.items.remove(at);
+            }
+            if kept_original {
+                c.original = None;
+            }
+        }
+    })
+}
+
+/// The undo record of `item` taken out of collection `key` at `at`: puts it back there (and
+/// forgets the original items, when that change kept them).
+fn undo_take(key: CollKey, at: usize, item: Arc<dyn ErasedEntry>, kept_original: bool) -> Undo {
+    untargeted(move |uow: &mut UnitOfWork| {
+        if let Some(c) = uow.collections.get_mut(&key) {
+            c.items.insert(at.min(c.items.len()), item);
+            if kept_original {
+                c.original = None;
+            }
+        }
+    })
 }
 
 /// A target of relationship `R` is not in the session.

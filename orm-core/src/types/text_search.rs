@@ -113,11 +113,26 @@ impl Lexeme {
         &self.positions
     }
 
+    /// `word` at `positions`, in any order and possibly repeated.
+    fn with_positions(word: String, positions: impl IntoIterator<Item = Position>) -> Lexeme {
+        let mut l = Lexeme {
+            word,
+            positions: Vec::new(),
+        };
+        l.add_positions(positions);
+        l
+    }
+
     fn add_positions(&mut self, positions: impl IntoIterator<Item = Position>) {
         self.positions.extend(positions);
+        self.normalize();
+    }
+
+    /// Sorts the positions, one entry per position, keeping the highest weight (as the server
+    /// does).
+    fn normalize(&mut self) {
         self.positions
             .sort_by_key(|p| (p.pos, std::cmp::Reverse(p.weight)));
-        // One entry per position, keeping the highest weight (as the server does).
         self.positions.dedup_by_key(|p| p.pos);
     }
 }
@@ -151,6 +166,25 @@ impl TsVector {
     /// The lexemes, sorted by their bytes (the server's order).
     pub fn lexemes(&self) -> &[Lexeme] {
         &self.lexemes
+    }
+
+    /// The vector of `lexemes` in any order, words given more than once merged: as inserting
+    /// each in turn, but sorted once (inserting into the sorted list one by one moves the
+    /// words after each, quadratic in the number of words), and each word's positions sorted
+    /// once.
+    fn from_unsorted(mut lexemes: Vec<Lexeme>) -> TsVector {
+        lexemes.sort_by(|a, b| a.word.as_bytes().cmp(b.word.as_bytes()));
+        let mut merged: Vec<Lexeme> = Vec::with_capacity(lexemes.len());
+        for l in lexemes {
+            match merged.last_mut() {
+                Some(last) if last.word == l.word => last.positions.extend(l.positions),
+                _ => merged.push(l),
+            }
+        }
+        for l in &mut merged {
+            l.normalize();
+        }
+        TsVector { lexemes: merged }
     }
 
     /// The number of lexemes.
@@ -192,39 +226,10 @@ impl TsVector {
                     l.add_positions(positions);
                 }
             }
-            Err(i) => {
-                let mut l = Lexeme {
-                    word,
-                    positions: Vec::new(),
-                };
-                l.add_positions(positions);
-                self.lexemes.insert(i, l);
-            }
+            Err(i) => self
+                .lexemes
+                .insert(i, Lexeme::with_positions(word, positions)),
         }
-    }
-}
-
-impl TsVector {
-    /// The vector of `lexemes` in any order, words given more than once merged: as inserting
-    /// each in turn, but sorted once (inserting into the sorted list one by one moves the
-    /// words after each, quadratic in the number of words).
-    fn from_unsorted(mut lexemes: Vec<Lexeme>) -> TsVector {
-        lexemes.sort_by(|a, b| a.word.as_bytes().cmp(b.word.as_bytes()));
-        let mut merged: Vec<Lexeme> = Vec::with_capacity(lexemes.len());
-        for l in lexemes {
-            match merged.last_mut() {
-                Some(last) if last.word == l.word => last.add_positions(l.positions),
-                _ => {
-                    let mut fresh = Lexeme {
-                        word: l.word,
-                        positions: Vec::new(),
-                    };
-                    fresh.add_positions(l.positions);
-                    merged.push(fresh);
-                }
-            }
-        }
-        TsVector { lexemes: merged }
     }
 }
 

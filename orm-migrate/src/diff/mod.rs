@@ -109,29 +109,34 @@ impl Migration {
     /// one to an enum (which PostgreSQL cannot drop) go in one recreation of the type, not one
     /// per label: each recreation rewrites every column that uses it.
     pub fn down_sql(&self) -> String {
-        let mut inverses: Vec<(Op, bool)> = Vec::new();
+        // Each inverse, whether its operation lost data, and whether it undoes an added label.
+        let mut inverses: Vec<(Op, bool, bool)> = Vec::new();
         for op in self.ops.iter().rev() {
             let inverse = op.inverse();
+            let added_label = matches!(op, Op::AddEnumValue { .. });
             if let (
-                Some((Op::RecreateEnum { name, to, uses, .. }, _)),
+                Some((Op::RecreateEnum { name, to, uses, .. }, loses_data, true)),
                 Op::RecreateEnum {
                     name: next,
                     from,
                     to: next_to,
                     uses: next_uses,
                 },
-            ) = (inverses.last_mut(), &inverse)
+                true,
+            ) = (inverses.last_mut(), &inverse, added_label)
             {
-                // The next recreation starts where this one ends: one from the start to its end.
+                // The next label's removal starts where this one ends: one recreation from the
+                // labels after both to the labels before both.
                 if name == next && to == from && uses == next_uses {
                     *to = next_to.clone();
+                    *loses_data |= op.loses_data();
                     continue;
                 }
             }
-            inverses.push((inverse, op.loses_data()));
+            inverses.push((inverse, op.loses_data(), added_label));
         }
         let mut out = String::new();
-        for (inverse, loses_data) in inverses {
+        for (inverse, loses_data, _) in inverses {
             let mut what = inverse.describe();
             if loses_data {
                 what.push_str(

@@ -489,3 +489,62 @@ fn labels_added_together_come_back_out_in_one_recreation_of_the_enum() {
         "{down}"
     );
 }
+
+#[test]
+fn only_added_labels_of_one_enum_share_a_recreation() {
+    let add = |enum_name: &str, label: &str, previous: &[&str]| Op::AddEnumValue {
+        name: name(enum_name),
+        label: label.into(),
+        before: None,
+        previous: previous.iter().map(|l| l.to_string()).collect(),
+        uses: Vec::new(),
+    };
+    let recreate = Op::RecreateEnum {
+        name: name("mood"),
+        from: vec!["sad".into(), "ok".into()],
+        to: vec!["sad".into()],
+        uses: Vec::new(),
+    };
+    let m = Migration {
+        ops: vec![
+            // A recreation written by hand, then two labels of mood, one of another enum
+            // between them.
+            recreate,
+            add("mood", "ok", &["sad"]),
+            add("tone", "loud", &["soft"]),
+            add("mood", "happy", &["sad", "ok"]),
+        ],
+        ..Migration::default()
+    };
+    let down = m.down_sql();
+    // Each label undone on its own (another enum's in between), and the hand-written
+    // recreation undone on its own too.
+    assert_eq!(
+        down.matches("ALTER TYPE public.mood RENAME TO").count(),
+        3,
+        "{down}"
+    );
+    assert_eq!(
+        down.matches("ALTER TYPE public.tone RENAME TO").count(),
+        1,
+        "{down}"
+    );
+    // Adjacent labels of one enum: one recreation.
+    let m = Migration {
+        ops: vec![
+            add("mood", "ok", &["sad"]),
+            add("mood", "happy", &["sad", "ok"]),
+        ],
+        ..Migration::default()
+    };
+    let down = m.down_sql();
+    assert_eq!(
+        down.matches("ALTER TYPE public.mood RENAME TO").count(),
+        1,
+        "{down}"
+    );
+    assert!(
+        down.contains("CREATE TYPE public.mood AS ENUM ('sad')"),
+        "{down}"
+    );
+}

@@ -418,8 +418,8 @@ fn volatile_defaults_serials_and_identities_rewrite() {
 }
 
 proptest::proptest! {
-    /// Each statement's line (and its silence comments' line) is the line it starts on,
-    /// however many statements, comments and blank lines come before it.
+    /// Each statement's line is the line it starts on, however many statements, comments and
+    /// blank lines come before it.
     #[test]
     fn statement_lines_are_counted_from_the_top(
         parts in proptest::collection::vec((0usize..3, proptest::bool::ANY, 0usize..3), 1..40)

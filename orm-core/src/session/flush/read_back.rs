@@ -3,12 +3,12 @@
 //! in the objects' order. Shared by the plain statements (`ops.rs`, `insert.rs`) and the
 //! per-table ones of a joined-table model (`joined.rs`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{FLUSH, Shared};
 use crate::error::Error;
 use crate::load::{RowAccess, RowSink};
+use crate::session::fxhash::FxHashMap;
 use crate::session::persist::Persist;
 use crate::session::state::Entry;
 
@@ -24,12 +24,13 @@ pub(super) fn read_back_by_key<T: Persist>(
 ) -> RowSink<'static> {
     // Each object's position by key, and a copy of an object's columns that each row's key is
     // decoded into: both made at the first row.
-    let mut index: Option<(HashMap<T::Pk, usize>, T)> = None;
+    let mut index: Option<(FxHashMap<T::Pk, usize>, T)> = None;
     Box::new(move |row: &dyn RowAccess| {
         let (by_key, probe) = match &mut index {
             Some(built) => built,
             None => {
-                let mut by_key = HashMap::with_capacity(entries.len());
+                let mut by_key = FxHashMap::default();
+                by_key.reserve(entries.len());
                 let mut probe = None;
                 for (i, entry) in entries.iter().enumerate() {
                     let inner = entry.read_for(FLUSH)?;
@@ -49,7 +50,7 @@ pub(super) fn read_back_by_key<T: Persist>(
         }
         let entry = by_key
             .get(&probe.pk())
-            .map(|&i| &entries[i])
+            .and_then(|&i| entries.get(i))
             .ok_or_else(no_object)?;
         let mut inner = entry.write_for(FLUSH)?;
         for (at, &c) in columns.iter().enumerate() {

@@ -1,7 +1,7 @@
 //! Changing long collections one item at a time: `append` and `remove` change a collection in
-//! place (with an undo record for that item), so a loop over thousands of children stays
-//! linear; the other side (`back_populates`) follows, and a rollback puts every item back
-//! where it was.
+//! place (with an undo record for that item), so each call costs a scan of the collection's
+//! ids, not a copy of it and of every child; the other side (`back_populates`) follows, and a
+//! rollback puts every item back where it was.
 
 use super::*;
 
@@ -292,11 +292,22 @@ async fn appending_a_listed_child_again_points_it_back_at_the_parent() {
         title: "moving".into(),
         ..Post::default()
     });
+    let other = s.add(Post {
+        title: "staying".into(),
+        ..Post::default()
+    });
     s.append(&ann, Author::posts, &post).unwrap();
+    s.append(&bob, Author::posts, &other).unwrap();
+    s.append(&ann, Author::posts, &other).unwrap();
     s.append(&bob, Author::posts, &post).unwrap();
+    s.append(&ann, Author::posts, &post).unwrap();
+    // Appending to ann again re-points the appended post only: `other`, listed under ann
+    // too, stays with bob, its last parent.
+    s.append(&bob, Author::posts, &other).unwrap();
     s.append(&ann, Author::posts, &post).unwrap();
     s.commit().await.unwrap();
     assert_eq!(post.read().author_id, ann.read().id);
+    assert_eq!(other.read().author_id, bob.read().id);
     assert_eq!(
         count(
             &t,
