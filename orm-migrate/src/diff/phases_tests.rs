@@ -444,6 +444,12 @@ fn warnings_go_with_the_main_phase_or_the_first() {
     assert!(p[0].up_sql().contains("-- WARNING: a note"));
 }
 
+/// How many times `down` recreates enum `public.<name>`.
+fn recreations(down: &str, name: &str) -> usize {
+    down.matches(&format!("ALTER TYPE public.{name} RENAME TO"))
+        .count()
+}
+
 #[test]
 fn labels_added_together_come_back_out_in_one_recreation_of_the_enum() {
     let mood = EnumType {
@@ -478,11 +484,7 @@ fn labels_added_together_come_back_out_in_one_recreation_of_the_enum() {
     // One recreation, from every label back to the two there were, and one rewrite of the
     // column that uses the type (not one per label).
     let down = p[0].down_sql();
-    assert_eq!(
-        down.matches("ALTER TYPE public.mood RENAME TO").count(),
-        1,
-        "{down}"
-    );
+    assert_eq!(recreations(&down, "mood"), 1, "{down}");
     assert_eq!(down.matches("ALTER COLUMN mood TYPE").count(), 1, "{down}");
     assert!(
         down.contains("CREATE TYPE public.mood AS ENUM ('sad', 'happy')"),
@@ -519,16 +521,8 @@ fn only_added_labels_of_one_enum_share_a_recreation() {
     let down = m.down_sql();
     // Each label undone on its own (another enum's in between), and the hand-written
     // recreation undone on its own too.
-    assert_eq!(
-        down.matches("ALTER TYPE public.mood RENAME TO").count(),
-        3,
-        "{down}"
-    );
-    assert_eq!(
-        down.matches("ALTER TYPE public.tone RENAME TO").count(),
-        1,
-        "{down}"
-    );
+    assert_eq!(recreations(&down, "mood"), 3, "{down}");
+    assert_eq!(recreations(&down, "tone"), 1, "{down}");
     // Adjacent labels of one enum: one recreation.
     let m = Migration {
         ops: vec![
@@ -538,11 +532,7 @@ fn only_added_labels_of_one_enum_share_a_recreation() {
         ..Migration::default()
     };
     let down = m.down_sql();
-    assert_eq!(
-        down.matches("ALTER TYPE public.mood RENAME TO").count(),
-        1,
-        "{down}"
-    );
+    assert_eq!(recreations(&down, "mood"), 1, "{down}");
     assert!(
         down.contains("CREATE TYPE public.mood AS ENUM ('sad')"),
         "{down}"

@@ -14,6 +14,18 @@ fn totals(s: &orm_postgres::Session, user: &Tracked<User>) -> Vec<i32> {
         .collect()
 }
 
+/// How many orders the database holds for the user named `name`.
+async fn orders_of(t: &TestDatabase, name: &str) -> i64 {
+    t.fetch_one(
+        orm_postgres::raw::query::<i64>(
+            "SELECT count(*) FROM s_order o JOIN s_user u ON u.id = o.user_id WHERE u.name = :name",
+        )
+        .bind("name", name.to_string()),
+    )
+    .await
+    .unwrap()
+}
+
 /// Whether `order`'s user (its `back_populates` side) is `user`.
 fn belongs_to(s: &orm_postgres::Session, order: &Tracked<Order>, user: &Tracked<User>) -> bool {
     match s.related(order, Order::user).unwrap_or_default().as_slice() {
@@ -39,14 +51,7 @@ async fn thousands_of_children_appended_one_by_one_then_moved_and_rolled_back() 
     s.commit().await.unwrap();
     let ann_id = ann.read().id;
     assert!(orders.iter().all(|o| o.read().user_id == ann_id));
-    assert_eq!(
-        count(
-            &t,
-            "SELECT count(*) FROM s_order o JOIN s_user u ON u.id = o.user_id WHERE u.name = 'ann'"
-        )
-        .await,
-        3000
-    );
+    assert_eq!(orders_of(&t, "ann").await, 3000);
 
     // Persistent parents, their collections loaded: every third order moves to bob, one by
     // one; back_populates takes each out of ann's collection.
@@ -70,15 +75,7 @@ async fn thousands_of_children_appended_one_by_one_then_moved_and_rolled_back() 
     assert_eq!(totals(&s, bob), (0..3000).step_by(3).collect::<Vec<_>>());
     assert!(orders.iter().step_by(3).all(|o| belongs_to(&s, o, bob)));
     s.flush().await.unwrap();
-    assert_eq!(
-        count(
-            &t,
-            "SELECT count(*) FROM s_order o JOIN s_user u ON u.id = o.user_id WHERE u.name = 'bob'"
-        )
-        .await,
-        0,
-        "not committed yet"
-    );
+    assert_eq!(orders_of(&t, "bob").await, 0, "not committed yet");
 
     // The savepoint's rollback puts every order back in ann's collection, in its place.
     s.rollback_nested().await.unwrap();
@@ -92,14 +89,7 @@ async fn thousands_of_children_appended_one_by_one_then_moved_and_rolled_back() 
         s.append(bob, User::orders, o).unwrap();
     }
     s.commit().await.unwrap();
-    assert_eq!(
-        count(
-            &t,
-            "SELECT count(*) FROM s_order o JOIN s_user u ON u.id = o.user_id WHERE u.name = 'bob'"
-        )
-        .await,
-        10
-    );
+    assert_eq!(orders_of(&t, "bob").await, 10);
 }
 
 #[tokio::test]
