@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::relation::RelationKind;
 use crate::session::collections::entry_ids;
 use crate::session::columns::ColumnSet;
-use crate::session::fxhash::FxHashSet;
+use crate::session::fxhash::{FxHashMap, FxHashSet};
 use crate::session::job::FlushJob;
 use crate::session::job::{Deferred, InsertStep};
 use crate::session::savepoint::SavepointToken;
@@ -311,9 +311,17 @@ impl UnitOfWork {
         let dirty = std::mem::take(&mut plan.dirty);
         // Objects inserted with a NULL key to break a cycle: now set it.
         let deferred = std::mem::take(&mut plan.deferred);
+        // Found by id in a map of the new objects, made only when there are some: one per
+        // cycle's back edge, not a scan of every new object each.
+        let mut new_by_id: FxHashMap<u64, &Arc<dyn ErasedEntry>> = FxHashMap::default();
+        if !deferred.is_empty() {
+            for e in &self.new {
+                new_by_id.entry(e.id()).or_insert(e);
+            }
+        }
         let deferred = deferred
             .keys()
-            .filter_map(|&id| self.new.iter().find(|e| e.id() == id))
+            .filter_map(|id| new_by_id.get(id).copied())
             .inspect(|e| e.set_flight(plan.flight));
         let mut groups: Vec<(TypeId, ColumnSet, Entries)> = Vec::new();
         // Each object is marked before its changes are found (the changed objects since
