@@ -407,7 +407,8 @@ impl UnitOfWork {
                 self.set_fk_parent(&removed, rel, None, "remove")?;
             }
         }
-        // Found again: a cascade of the orphan's deletion may have changed the collection.
+        // Found again, as a guard: no cascade of the orphan's deletion changes this collection
+        // today, but its position is read only now.
         let id = removed.id();
         let Some((c, at)) = self.collections.get_mut(&key).and_then(|c| {
             let at = c.items.iter().position(|i| i.id() == id)?;

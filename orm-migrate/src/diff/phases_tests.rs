@@ -523,6 +523,20 @@ fn only_added_labels_of_one_enum_share_a_recreation() {
     // recreation undone on its own too.
     assert_eq!(recreations(&down, "mood"), 3, "{down}");
     assert_eq!(recreations(&down, "tone"), 1, "{down}");
+    // A label added after a hand-written recreation: each undone on its own.
+    let m = Migration {
+        ops: vec![
+            add("mood", "ok", &["sad"]),
+            Op::RecreateEnum {
+                name: name("mood"),
+                from: vec!["sad".into(), "ok".into()],
+                to: vec!["sad".into(), "ok".into(), "x".into()],
+                uses: Vec::new(),
+            },
+        ],
+        ..Migration::default()
+    };
+    assert_eq!(recreations(&m.down_sql(), "mood"), 2);
     // Adjacent labels of one enum: one recreation.
     let m = Migration {
         ops: vec![

@@ -315,6 +315,7 @@ impl UnitOfWork {
         // cycle's back edge, not a scan of every new object each.
         let mut new_by_id: FxHashMap<u64, &Arc<dyn ErasedEntry>> = FxHashMap::default();
         if !deferred.is_empty() {
+            new_by_id.reserve(self.new.len());
             for e in &self.new {
                 new_by_id.entry(e.id()).or_insert(e);
             }
