@@ -114,17 +114,8 @@ impl UnitOfWork {
             .map(|c| c.items.clone())
             .unwrap_or_default();
         let items: Vec<Arc<dyn ErasedEntry>> = targets.iter().map(Tracked::erased).collect();
-        let (was, now) = (entry_ids(&before), entry_ids(&items));
-        let added: Vec<Arc<dyn ErasedEntry>> = items
-            .iter()
-            .filter(|i| !was.contains(&i.id()))
-            .cloned()
-            .collect();
-        let removed: Vec<Arc<dyn ErasedEntry>> = before
-            .iter()
-            .filter(|b| !now.contains(&b.id()))
-            .cloned()
-            .collect();
+        let added: Vec<Arc<dyn ErasedEntry>> = not_in(&items, &before).cloned().collect();
+        let removed: Vec<Arc<dyn ErasedEntry>> = not_in(&before, &items).cloned().collect();
         self.replace_collection(&parent.erased(), ops, items, Some(operation))?;
         if let Some(c) = self.collections.get_mut(&key) {
             c.complete = complete;
@@ -398,14 +389,8 @@ impl UnitOfWork {
         R::Parent: Persist,
         R::Target: Persist,
     {
-        let rel = TypedRelation::<R>::ERASED;
         if matches!(R::META.kind, RelationKind::HasMany | RelationKind::HasOne) {
-            // An orphan is deleted, or its foreign key set to `NULL`.
-            if R::META.cascade.contains(Cascade::DELETE_ORPHAN) {
-                self.delete_erased(&removed, "remove")?;
-            } else if removed.status() != Status::Deleted {
-                self.set_fk_parent(&removed, rel, None, "remove")?;
-            }
+            self.unlink_child(&removed, TypedRelation::<R>::ERASED, "remove")?;
         }
         // Found again, as a guard: no cascade of the orphan's deletion changes this collection
         // today, but its position is read only now.
@@ -423,6 +408,23 @@ impl UnitOfWork {
         self.changed_collections.insert(key);
         self.sync_back::<R>(&parent.erased(), &[], &[removed]);
         Ok(())
+    }
+
+    /// A child taken out of `rel`'s collection: deleted when the relationship deletes orphans,
+    /// else its foreign key set to `NULL` (unless it is deleted already).
+    fn unlink_child(
+        &mut self,
+        child: &Arc<dyn ErasedEntry>,
+        rel: &'static dyn ErasedRelation,
+        operation: &'static str,
+    ) -> Result<()> {
+        if rel.meta().cascade.contains(Cascade::DELETE_ORPHAN) {
+            self.delete_erased(child, operation)
+        } else if child.status() != Status::Deleted {
+            self.set_fk_parent(child, rel, None, operation)
+        } else {
+            Ok(())
+        }
     }
 
     /// Sets a collection, as loaded from the database (`change`: `None`) or as a change made
@@ -470,11 +472,7 @@ impl UnitOfWork {
             RelationKind::HasMany | RelationKind::HasOne => {
                 if let Some(operation) = change {
                     for removed in removed_items(&previous, &items) {
-                        if meta.cascade.contains(Cascade::DELETE_ORPHAN) {
-                            self.delete_erased(&removed, operation)?;
-                        } else if removed.status() != Status::Deleted {
-                            self.set_fk_parent(&removed, rel, None, operation)?;
-                        }
+                        self.unlink_child(&removed, rel, operation)?;
                     }
                 }
                 for child in &items {
@@ -565,21 +563,26 @@ fn removed_items(
     previous: &Option<Collection>,
     items: &[Arc<dyn ErasedEntry>],
 ) -> Vec<Arc<dyn ErasedEntry>> {
-    let Some(previous) = previous else {
-        return Vec::new();
-    };
-    let now = entry_ids(items);
-    previous
-        .items
-        .iter()
-        .filter(|b| !now.contains(&b.id()))
-        .cloned()
-        .collect()
+    match previous {
+        Some(previous) => not_in(&previous.items, items).cloned().collect(),
+        None => Vec::new(),
+    }
+}
+
+/// The objects of `items` that are not among `others` (by session id), in order. `others` is
+/// scanned when it holds a few, put in a set when it holds many: diffing collections of
+/// thousands takes linear time, not quadratic.
+pub(crate) fn not_in<'a>(
+    items: &'a [Arc<dyn ErasedEntry>],
+    others: &'a [Arc<dyn ErasedEntry>],
+) -> impl Iterator<Item = &'a Arc<dyn ErasedEntry>> {
+    let others = entry_ids(others);
+    items.iter().filter(move |i| !others.contains(&i.id()))
 }
 
 /// The session ids of `entries`, to tell whether an object is among them: a scan of a few, a
-/// set of many (so that diffing collections of thousands takes linear time, not quadratic).
-pub(crate) fn entry_ids(entries: &[Arc<dyn ErasedEntry>]) -> EntryIds<'_> {
+/// set of many.
+fn entry_ids(entries: &[Arc<dyn ErasedEntry>]) -> EntryIds<'_> {
     if entries.len() <= 16 {
         EntryIds::Few(entries)
     } else {
@@ -588,14 +591,14 @@ pub(crate) fn entry_ids(entries: &[Arc<dyn ErasedEntry>]) -> EntryIds<'_> {
 }
 
 /// See [`entry_ids`].
-pub(crate) enum EntryIds<'a> {
+enum EntryIds<'a> {
     Few(&'a [Arc<dyn ErasedEntry>]),
     Many(FxHashSet<u64>),
 }
 
 impl EntryIds<'_> {
     /// Whether the object with session id `id` is among the entries.
-    pub(crate) fn contains(&self, id: &u64) -> bool {
+    fn contains(&self, id: &u64) -> bool {
         match self {
             EntryIds::Few(entries) => entries.iter().any(|e| e.id() == *id),
             EntryIds::Many(ids) => ids.contains(id),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::plan::{Entries, by_table, ordered_steps};
 use crate::error::Result;
 use crate::relation::RelationKind;
-use crate::session::collections::entry_ids;
+use crate::session::collections::not_in;
 use crate::session::columns::ColumnSet;
 use crate::session::fxhash::{FxHashMap, FxHashSet};
 use crate::session::job::FlushJob;
@@ -400,17 +400,10 @@ impl UnitOfWork {
                 continue;
             }
             let original = coll.original.clone().unwrap_or_default();
-            // By id sets: a collection of thousands is diffed in linear time.
-            let (was, now) = (entry_ids(&original), entry_ids(&coll.items));
-            let added: Pairs = coll
-                .items
-                .iter()
-                .filter(|i| !was.contains(&i.id()))
+            let added: Pairs = not_in(&coll.items, &original)
                 .map(|i| (parent.clone(), i.clone()))
                 .collect();
-            let removed: Pairs = original
-                .iter()
-                .filter(|o| !now.contains(&o.id()))
+            let removed: Pairs = not_in(&original, &coll.items)
                 .filter(|o| o.status() != Status::Deleted)
                 .map(|o| (parent.clone(), o.clone()))
                 .collect();
