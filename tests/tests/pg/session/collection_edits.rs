@@ -307,3 +307,44 @@ async fn appending_a_listed_child_again_points_it_back_at_the_parent() {
         1
     );
 }
+
+#[tokio::test]
+async fn bad_appends_and_removes_fail_with_typed_errors_and_change_nothing() {
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    let ann = s.add(User::named("ann"));
+    let kept = s.add(Order::of(1));
+    s.append(&ann, User::orders, &kept).unwrap();
+
+    // A target that left the session.
+    let gone = s.add(Order::of(2));
+    s.expunge(&gone).unwrap();
+    let err = s.append(&ann, User::orders, &gone).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::ObjectState(_)), "{err}");
+    assert!(err.to_string().contains("not in the session"), "{err}");
+    assert_eq!(totals(&s, &ann), [1]);
+
+    // Removing one that is not listed changes nothing.
+    let other = s.add(Order::of(3));
+    s.remove(&ann, User::orders, &other).unwrap();
+    assert_eq!(totals(&s, &ann), [1]);
+    s.expunge(&other).unwrap();
+
+    // A guard on the target stops a remove, before anything changes.
+    let held = kept.read();
+    let err = s.remove(&ann, User::orders, &kept).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::ObjectInUse { .. }), "{err}");
+    drop(held);
+    assert_eq!(totals(&s, &ann), [1]);
+    assert!(belongs_to(&s, &kept, &ann));
+    s.commit().await.unwrap();
+    assert_eq!(kept.read().user_id, ann.read().id);
+
+    // A collection never loaded: a remove needs it loaded.
+    let mut s = t.session_with(no_expire());
+    let ann = s.one(select::<User>()).await.unwrap();
+    let order = s.one(select::<Order>()).await.unwrap();
+    let err = s.remove(&ann, User::orders, &order).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::NotLoaded { .. }), "{err}");
+    assert_eq!(orders_of(&t, "ann").await, 1);
+}
