@@ -198,13 +198,13 @@ pub trait Executor: Acquire + Sync {
         &self,
         statement: S,
     ) -> impl Future<Output = Result<RowStream<'_, S::Row>>> + Send {
-        let (criteria, compiled) = compile_in(self, &statement);
         // Relationship loads make a stream refuse (not the other options, such as
         // `polymorphic`); a joined-table enum read the selectin way streams in batches.
         let (has_loads, selectin) = match load_plan(&statement) {
             Some((loaders, query, selectin)) => (!loaders.is_empty(), selectin.then_some(query)),
             None => (false, None),
         };
+        let (criteria, compiled) = compile_in(self, statement);
         let site = Location::caller();
         async move {
             let mut q = compiled?;
@@ -372,21 +372,26 @@ pub trait Executor: Acquire + Sync {
 /// Compiles a statement with the criteria of the executor it runs on (a session's), unless it
 /// opted out; returns the criteria its relationship loads take. The criteria's
 /// [check](Criteria::check) runs first either way.
-fn compile_in<'e, E: Acquire + ?Sized, S: Statement>(
-    executor: &'e E,
-    statement: &S,
-) -> (Option<&'e Criteria>, Result<crate::CompiledQuery>) {
+///
+/// Takes the statement: it may move its values into the compiled query
+/// ([`Statement::into_compiled`]).
+fn compile_in<E: Acquire + ?Sized, S: Statement>(
+    executor: &E,
+    statement: S,
+) -> (Option<&Criteria>, Result<crate::CompiledQuery>) {
     let criteria = executor.criteria();
-    let checked = checked(criteria, statement);
+    let checked = checked(criteria, &statement);
     match criteria {
-        Some(c) if statement.uses_criteria() && c.adds_conditions() => {
-            (Some(c), checked.and_then(|()| statement.compile_with(c)))
-        }
+        Some(c) if statement.uses_criteria() && c.adds_conditions() => (
+            Some(c),
+            checked.and_then(|()| statement.into_compiled(Some(c))),
+        ),
         // Check-only criteria still go to the relationship loads, which they check.
-        Some(c) if statement.uses_criteria() => {
-            (Some(c), checked.and_then(|()| statement.compile()))
-        }
-        _ => (None, checked.and_then(|()| statement.compile())),
+        Some(c) if statement.uses_criteria() => (
+            Some(c),
+            checked.and_then(|()| statement.into_compiled(None)),
+        ),
+        _ => (None, checked.and_then(|()| statement.into_compiled(None))),
     }
 }
 
@@ -424,10 +429,10 @@ pub(crate) fn fetch_all_at<E: Executor + ?Sized, S: Statement>(
     statement: S,
     site: Site,
 ) -> impl Future<Output = Result<Vec<RowOf<S>>>> + Send {
-    let (criteria, compiled) = compile_in(ex, &statement);
     let plan = load_plan(&statement);
     #[cfg(feature = "cache")]
     let policy = statement.cache_policy().cloned();
+    let (criteria, compiled) = compile_in(ex, statement);
     async move {
         let mut q = compiled?;
         #[cfg(feature = "cache")]
@@ -454,10 +459,10 @@ pub(crate) fn fetch_one_at<E: Executor + ?Sized, S: Statement>(
     statement: S,
     site: Site,
 ) -> impl Future<Output = Result<RowOf<S>>> + Send {
-    let (criteria, compiled) = compile_in(ex, &statement);
     let plan = load_plan(&statement);
     #[cfg(feature = "cache")]
     let policy = statement.cache_policy().cloned();
+    let (criteria, compiled) = compile_in(ex, statement);
     async move {
         let mut q = compiled?;
         #[cfg(feature = "cache")]
@@ -481,10 +486,10 @@ pub(crate) fn fetch_optional_at<E: Executor + ?Sized, S: Statement>(
     statement: S,
     site: Site,
 ) -> impl Future<Output = Result<Option<RowOf<S>>>> + Send {
-    let (criteria, compiled) = compile_in(ex, &statement);
     let plan = load_plan(&statement);
     #[cfg(feature = "cache")]
     let policy = statement.cache_policy().cloned();
+    let (criteria, compiled) = compile_in(ex, statement);
     async move {
         let mut q = compiled?;
         #[cfg(feature = "cache")]

@@ -28,7 +28,9 @@ pub(crate) use interned::text as intern_text;
 pub(crate) use select::{fk_condition, write_query, write_table_source};
 #[cfg(test)]
 pub(crate) use shape::testing;
-pub(crate) use shape::{Shape, ShapedSelect, Step, select_statement_shaped};
+pub(crate) use shape::{
+    Shape, ShapedSelect, Step, select_statement_shaped, select_statement_shaped_owned,
+};
 pub(crate) use subtype_nulls::{guard_subtype_nulls, mentions};
 
 use std::borrow::Cow;

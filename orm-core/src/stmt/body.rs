@@ -60,6 +60,22 @@ impl Recipe {
         core
     }
 
+    /// [`params`](Recipe::params), moved out when the key is all there is (the statement is
+    /// about to be dropped); [`put_back`](Recipe::put_back) undoes it.
+    fn take_params(&mut self) -> Vec<Param> {
+        match (&self.limit, &self.offset) {
+            (None, None) => self.key.take().unwrap_or_default(),
+            _ => self.params(),
+        }
+    }
+
+    /// Returns what [`take_params`](Recipe::take_params) took.
+    fn put_back(&mut self, params: Vec<Param>) {
+        if self.key.is_none() && !params.is_empty() {
+            self.key = Some(params);
+        }
+    }
+
     /// The values in the order the writer numbers them: the key, `LIMIT`, `OFFSET` (the
     /// first compile of the shape checks it against the writer's).
     fn params(&self) -> Vec<Param> {
@@ -242,6 +258,23 @@ impl ShapedSelect for Body {
             _ => None,
         }
     }
+
+    fn take_known_params(&mut self) -> Option<Vec<Param>> {
+        match (&self.built, &mut self.plan) {
+            (None, Some(plan)) => {
+                // A tree built to be read holds the values too: it no longer matches the plan.
+                self.memo.take();
+                Some(plan.take_params())
+            }
+            _ => None,
+        }
+    }
+
+    fn put_back_params(&mut self, params: Vec<Param>) {
+        if let (None, Some(plan)) = (&self.built, &mut self.plan) {
+            plan.put_back(params);
+        }
+    }
 }
 
 impl From<Body> for crate::ast::Query {
@@ -287,5 +320,31 @@ mod tests {
         assert!(q.core.built.is_some() && q.shape().is_none());
         let sql = q.compile().expect("compiles").to_string();
         assert!(sql.ends_with("-- params: [9, \"x\", 2]"), "{sql}");
+    }
+
+    #[test]
+    fn a_statement_about_to_be_dropped_gives_its_key_list_away() {
+        use crate::compile::ShapedSelect;
+        let mut q = select::<User>().by_pk(1);
+        let key = q.core.plan.as_ref().and_then(|p| p.key.as_ref());
+        let key = key.map(|k| k.as_ptr()).expect("a key list");
+        let params = q.core.take_known_params().expect("known values");
+        // The list itself, moved out: no second list allocated.
+        assert_eq!(params.as_ptr(), key);
+        assert_eq!(format!("{params:?}"), "[1]");
+        // Given back (the template could not serve it), the statement compiles as before.
+        q.core.put_back_params(params);
+        let sql = q.compile().expect("compiles").to_string();
+        assert!(
+            sql.ends_with("\"users\".\"id\" = $1\n-- params: [1]"),
+            "{sql}"
+        );
+        // With a `LIMIT` too, the values are copied and the statement keeps its own.
+        let mut q = select::<User>().by_pk(2).limit(3);
+        let params = q.core.take_known_params().expect("known values");
+        assert_eq!(format!("{params:?}"), "[2, 3]");
+        q.core.put_back_params(params);
+        let sql = q.compile().expect("compiles").to_string();
+        assert!(sql.ends_with("-- params: [2, 3]"), "{sql}");
     }
 }

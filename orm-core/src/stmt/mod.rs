@@ -89,6 +89,21 @@ pub trait Statement {
         }
     }
 
+    /// Compiles a statement its caller is done with, with `criteria` as
+    /// [`compile_with`](Statement::compile_with) when given: what the executors call. A
+    /// statement may move its values into the compiled query instead of copying them (a
+    /// [`Select`] built only by steps such as [`by_pk`](Select::by_pk) does: one list of
+    /// values less per query). The default compiles the statement as written.
+    fn into_compiled(self, criteria: Option<&Criteria>) -> Result<CompiledQuery>
+    where
+        Self: Sized,
+    {
+        match criteria {
+            Some(c) => self.compile_with(c),
+            None => self.compile(),
+        }
+    }
+
     /// Whether the statement takes criteria: `false` after `without_criteria()`, and then its
     /// relationship loads take none either.
     fn uses_criteria(&self) -> bool {

@@ -21,6 +21,21 @@ impl<O: Decode, S> Statement for Select<O, S> {
         self.compile_criteria(Some(criteria).filter(|_| !self.skip_criteria))
     }
 
+    fn into_compiled(mut self, criteria: Option<&Criteria>) -> Result<CompiledQuery> {
+        let criteria = criteria.filter(|_| !self.skip_criteria);
+        let joined = self
+            .option_list()
+            .is_some_and(|options| options.iter().any(|o| o.joined_width().is_some()));
+        match criteria {
+            // The common case, as `compile_criteria` compiles it, with the values moved.
+            None if !joined => {
+                let out = compile::Output::of::<O>(O::WIDTH);
+                compile::select_statement_shaped_owned(&mut self.core, out)
+            }
+            _ => self.compile_criteria(criteria),
+        }
+    }
+
     fn uses_criteria(&self) -> bool {
         !self.skip_criteria
     }

@@ -192,5 +192,9 @@ proptest! {
             let compiled = q.compile().expect("compiles").to_string();
             prop_assert_eq!(compiled, uncached(&q));
         }
+        // Compiled by an executor, which gives the statement away (its values may move).
+        let expected = uncached(&build(&ops));
+        let given = build(&ops).into_compiled(None).expect("compiles").to_string();
+        prop_assert_eq!(given, expected);
     }
 }
