@@ -34,7 +34,7 @@ pub(crate) use hot::HotSlot;
 mod prepared;
 #[cfg(feature = "cache")]
 mod result_cache;
-pub(crate) use prepared::Prepared;
+pub(crate) use prepared::{Prepared, Sql};
 mod statement;
 mod stream;
 pub(crate) use stream::StreamState;
@@ -409,13 +409,13 @@ impl Conn {
     /// A prepared statement from the connection's cache, prepared now if it is not there.
     pub(crate) async fn prepare(&self, sql: &str) -> Result<Statement> {
         // Preparing runs nothing: it may come before the transaction's `BEGIN`.
-        self.statement(self.client()?, sql).await
+        self.statement(self.client()?, sql.into()).await
     }
 
     /// Prepares `sql` on `obj` (through deadpool's cache) and remembers it.
-    async fn prepare_missing(&self, obj: &Object, sql: &str) -> Result<Statement> {
+    async fn prepare_missing(&self, obj: &Object, sql: Sql<'_>) -> Result<Statement> {
         let statement = obj
-            .prepare_cached(sql)
+            .prepare_cached(sql.text())
             .await
             .map_err(|e| self.pg_error(e))?;
         self.settings
@@ -426,7 +426,7 @@ impl Conn {
 
     /// The prepared statement of `sql`: found without an `.await` when the connection has it,
     /// else prepared (boxed: the common statement's future does not carry the preparation's).
-    async fn statement(&self, obj: &Object, sql: &str) -> Result<Statement> {
+    async fn statement(&self, obj: &Object, sql: Sql<'_>) -> Result<Statement> {
         match self.settings.prepared.get(&obj.statement_cache, sql) {
             Some(statement) => Ok(statement),
             None => Box::pin(self.prepare_missing(obj, sql)).await,
@@ -461,12 +461,12 @@ impl Conn {
                 .enumerate()
                 .map(|(index, p)| DomainParam { index, value: &**p })
         };
-        let stmt = self.statement(obj, &q.sql).await?;
+        let stmt = self.statement(obj, (&q.sql).into()).await?;
         match obj.query_raw(&stmt, params()).await {
             Ok(rows) => Ok(rows),
             Err(e) if Self::is_stale(&e) && !self.in_transaction() => {
                 self.forget(obj, &q.sql);
-                let stmt = self.statement(obj, &q.sql).await?;
+                let stmt = self.statement(obj, (&q.sql).into()).await?;
                 obj.query_raw(&stmt, params())
                     .await
                     .map_err(|e| self.pg_error(e))
@@ -562,12 +562,12 @@ impl Conn {
                 .enumerate()
                 .map(|(index, p)| DomainParam { index, value: &**p })
         };
-        let stmt = self.statement(obj, &q.sql).await?;
+        let stmt = self.statement(obj, (&q.sql).into()).await?;
         match obj.execute_raw(&stmt, params()).await {
             Ok(n) => Ok(n),
             Err(e) if Self::is_stale(&e) && !self.in_transaction() => {
                 self.forget(obj, &q.sql);
-                let stmt = self.statement(obj, &q.sql).await?;
+                let stmt = self.statement(obj, (&q.sql).into()).await?;
                 obj.execute_raw(&stmt, params())
                     .await
                     .map_err(|e| self.pg_error(e))
