@@ -87,9 +87,7 @@ impl UnitOfWork {
             let id = self.new_id();
             let mut entry = Entry::new(id, value, Status::Pending, Some(self.link.clone()), None);
             // Nobody else has the new object yet: no lock to take.
-            if let Ok(inner) = entry.state.get_mut() {
-                inner.undo_gen = generation;
-            }
+            entry.state.get_mut().undo_gen = generation;
             let entry = Arc::new(entry);
             self.new.push(entry.clone());
             entries.push(entry.clone());

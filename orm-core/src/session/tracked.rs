@@ -4,7 +4,9 @@
 
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
+
+use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
 
 use super::guard;
 use super::persist::Persist;
@@ -97,13 +99,13 @@ impl<T: Persist> Tracked<T> {
 
     /// Reads the object: a shared guard (waits while another thread holds a `write()` guard).
     pub fn read(&self) -> Ref<'_, T> {
-        Ref(self.entry.state.read().unwrap_or_else(|p| p.into_inner()))
+        Ref(self.entry.state.read())
     }
 
     /// Changes the object: an exclusive guard (waits while another thread holds a guard). The
     /// next flush writes the columns that differ from the database.
     pub fn write(&self) -> Mut<'_, T> {
-        let mut inner = self.entry.state.write().unwrap_or_else(|p| p.into_inner());
+        let mut inner = self.entry.state.write();
         touch(&self.entry, &mut inner);
         Mut(inner)
     }

@@ -1,7 +1,9 @@
 //! A group's type-erased objects as entries of their model: downcasts, and the read locks a
 //! statement of the flush takes on them.
 
-use std::sync::{Arc, RwLockReadGuard};
+use std::sync::Arc;
+
+use parking_lot::RwLockReadGuard;
 
 use super::FLUSH;
 use crate::error::{Error, Result};
