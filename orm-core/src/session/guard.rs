@@ -22,7 +22,7 @@ use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::error::{Error, ErrorKind, HeldGuard};
 use crate::model::Model;
 
-/// How many times a taken lock is tried again (yielding the thread in between) before the
+/// How many times a taken lock is looked at again (yielding the thread in between) before the
 /// guard holding it is reported.
 const TRIES: usize = 64;
 
@@ -163,27 +163,31 @@ mod tests {
         assert_eq!(*write(&lock).expect("free"), 1);
     }
 
-    fn taken_now(lock: &RwLock<i32>) -> bool {
-        super::taken(lock, true)
-    }
-
     #[test]
-    fn a_guard_released_by_another_thread_within_the_wait_is_waited_for() {
-        let lock = std::sync::Arc::new(RwLock::new(5));
+    fn a_guard_held_by_another_thread_is_named_and_its_release_seen() {
+        let lock = RwLock::new(5);
         let (taken, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
         std::thread::scope(|s| {
-            s.spawn(|| {
+            let holder = s.spawn(|| {
                 let _w = lock.write();
                 taken.wait();
                 release.wait();
             });
             taken.wait();
-            assert!(taken_now(&lock));
+            // Held until this thread lets it go: the bounded wait ends naming it.
+            assert_eq!(held(&lock, false), Some(HeldGuard::Write));
+            assert_eq!(read(&lock).err(), Some(HeldGuard::Write));
             release.wait();
-            // Released by the other thread about now: the bounded wait sees it go.
+            holder.join().expect("the holder ends");
             assert_eq!(held(&lock, true), None);
             assert_eq!(*read(&lock).expect("released"), 5);
         });
+    }
+
+    #[test]
+    fn tracked_objects_stay_unwind_safe() {
+        fn unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
+        unwind_safe::<crate::session::Tracked<crate::__doc_fixture::User>>();
     }
 
     #[test]

@@ -80,6 +80,11 @@ pub(crate) struct Entry<T: Persist> {
     key: Mutex<Option<T::Pk>>,
 }
 
+// What std's lock was, and `Tracked` with it: a panic under a guard leaves the values as the
+// panicking code left them, which the session took over from a poisoned lock before too.
+impl<T: Persist> std::panic::UnwindSafe for Entry<T> {}
+impl<T: Persist> std::panic::RefUnwindSafe for Entry<T> {}
+
 /// The foreign-key links of an object: under a lock only the session takes (never across user
 /// code), with a flag that spares the lock when there are none (most objects), first.
 #[repr(C)]

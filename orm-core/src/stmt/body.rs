@@ -60,18 +60,20 @@ impl Recipe {
         core
     }
 
-    /// [`params`](Recipe::params), moved out when the key is all there is (the statement is
-    /// about to be dropped); [`put_back`](Recipe::put_back) undoes it.
+    /// [`params`](Recipe::params), moved out when a key is all there is (the statement is
+    /// about to be dropped), else copied; [`put_back`](Recipe::put_back) undoes it.
     fn take_params(&mut self) -> Vec<Param> {
-        match (&self.limit, &self.offset) {
-            (None, None) => self.key.take().unwrap_or_default(),
+        match (&self.key, &self.limit, &self.offset) {
+            (Some(key), None, None) if !key.is_empty() => self.key.take().unwrap_or_default(),
             _ => self.params(),
         }
     }
 
-    /// Returns what [`take_params`](Recipe::take_params) took.
+    /// Returns what [`take_params`](Recipe::take_params) took: a key it moved out (a copy is
+    /// dropped, the recipe kept its own values).
     fn put_back(&mut self, params: Vec<Param>) {
-        if self.key.is_none() && !params.is_empty() {
+        if self.key.is_none() && self.limit.is_none() && self.offset.is_none() && !params.is_empty()
+        {
             self.key = Some(params);
         }
     }
@@ -346,5 +348,14 @@ mod tests {
         q.core.put_back_params(params);
         let sql = q.compile().expect("compiles").to_string();
         assert!(sql.ends_with("-- params: [2, 3]"), "{sql}");
+        // A `LIMIT` alone is given back as a `LIMIT`, not taken for a key.
+        let mut q = select::<User>().limit(4);
+        let params = q.core.take_known_params().expect("known values");
+        q.core.put_back_params(params);
+        let sql = q.compile().expect("compiles").to_string();
+        assert!(
+            sql.ends_with("FROM \"users\" LIMIT $1\n-- params: [4]"),
+            "{sql}"
+        );
     }
 }

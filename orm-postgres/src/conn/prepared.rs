@@ -6,8 +6,9 @@
 //! already prepared on the connection is a synchronous lookup keyed by foldhash; only a miss
 //! awaits, boxed, through `prepare_cached` (so deadpool's cache stays filled as before).
 //!
-//! A statement whose SQL text is a `&'static str` (a shape's template, see orm-core's
-//! `compile/shape.rs`, or a literal) is also found by the text's address, without hashing or
+//! A statement whose SQL text is a `&'static str` (compiled once and kept for the life of the
+//! process: a statement shape's template, see orm-core's `compile/shape.rs`, or one of the
+//! session's flush statements) is also found by the text's address, without hashing or
 //! comparing the text (callgrind, issue 17: 120 of the 240 instructions of a lookup).
 //!
 //! Connections are told apart by the address of their deadpool statement cache (one `Arc`

@@ -522,7 +522,7 @@ impl UnitOfWork {
     /// from and the objects of changed many-to-many collections. Checked before anything is
     /// locked or sent, so the session is untouched and the same flush succeeds once the guard
     /// is dropped; `operation` names the caller (`flush`, `commit`, `autoflush`). Costs a
-    /// try-lock per object the flush touches, not per object tracked.
+    /// look at the lock (a load) of each object the flush touches, not per object tracked.
     pub fn check_guards(&self, operation: &'static str) -> Result<()> {
         self.check_guards_before_flush(operation, true)
     }
