@@ -185,12 +185,6 @@ mod tests {
     }
 
     #[test]
-    fn tracked_objects_stay_unwind_safe() {
-        fn unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
-        unwind_safe::<crate::session::Tracked<crate::__doc_fixture::User>>();
-    }
-
-    #[test]
     fn a_panic_under_a_guard_leaves_the_value_usable() {
         let lock = std::sync::Arc::new(RwLock::new(5));
         let l2 = lock.clone();

@@ -458,3 +458,12 @@ fn detach_added<T: Persist>(
     entry.set_key(None);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tracked_objects_stay_unwind_safe() {
+        fn unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
+        unwind_safe::<super::Tracked<crate::__doc_fixture::User>>();
+    }
+}
