@@ -379,20 +379,12 @@ fn compile_in<E: Acquire + ?Sized, S: Statement>(
     executor: &E,
     statement: S,
 ) -> (Option<&Criteria>, Result<crate::CompiledQuery>) {
-    let criteria = executor.criteria();
-    let checked = checked(criteria, &statement);
-    match criteria {
-        Some(c) if statement.uses_criteria() && c.adds_conditions() => (
-            Some(c),
-            checked.and_then(|()| statement.into_compiled(Some(c))),
-        ),
-        // Check-only criteria still go to the relationship loads, which they check.
-        Some(c) if statement.uses_criteria() => (
-            Some(c),
-            checked.and_then(|()| statement.into_compiled(None)),
-        ),
-        _ => (None, checked.and_then(|()| statement.into_compiled(None))),
-    }
+    let checked = checked(executor.criteria(), &statement);
+    // Check-only criteria are not compiled in, but still go to the relationship loads, which
+    // they check.
+    let kept = executor.criteria().filter(|_| statement.uses_criteria());
+    let added = kept.filter(|c| c.adds_conditions());
+    (kept, checked.and_then(|()| statement.into_compiled(added)))
 }
 
 /// The [check](Criteria::check) of the executor's criteria, if it has some.

@@ -72,13 +72,9 @@ pub(crate) trait ShapedSelect {
     /// [`known_params`](ShapedSelect::known_params) of a statement about to be dropped: the
     /// values may be moved out of it, and then [`put_back_params`](ShapedSelect::put_back_params)
     /// returns them if they are not used.
-    fn take_known_params(&mut self) -> Option<Vec<Param>> {
-        self.known_params()
-    }
+    fn take_known_params(&mut self) -> Option<Vec<Param>>;
     /// Returns the values [`take_known_params`](ShapedSelect::take_known_params) took.
-    fn put_back_params(&mut self, params: Vec<Param>) {
-        drop(params);
-    }
+    fn put_back_params(&mut self, params: Vec<Param>);
 }
 
 /// The SQL text and tables of a shape, compiled once (and kept for the life of the process,
@@ -151,24 +147,17 @@ pub(crate) fn select_statement_shaped_owned(
     s: &mut impl ShapedSelect,
     out: Output,
 ) -> Result<CompiledQuery> {
-    let template = s.shape().and_then(|shape| {
-        TEMPLATES.with_borrow(|templates| match templates.get(&shape) {
+    if let Some(shape) = s.shape() {
+        let served = TEMPLATES.with_borrow(|templates| match templates.get(&shape) {
             Some(Some(t)) if t.known && t.width == out.width => {
-                Some((t.sql, t.reads.clone(), t.params))
+                s.take_known_params().map(|params| serve(t, params))
             }
             _ => None,
-        })
-    });
-    if let Some((sql, reads, count)) = template {
-        if let Some(params) = s.take_known_params() {
-            if params.len() == count && distinct(&params) {
-                return Ok(CompiledQuery {
-                    sql: Cow::Borrowed(sql),
-                    params,
-                    reads,
-                });
-            }
-            s.put_back_params(params);
+        });
+        match served {
+            Some(Ok(q)) => return Ok(q),
+            Some(Err(params)) => s.put_back_params(params),
+            None => {}
         }
     }
     select_statement_shaped(s, out)
@@ -188,21 +177,25 @@ fn instantiate(t: &Template, s: &impl ShapedSelect, out: Output) -> Option<Compi
         return None;
     }
     let (params, known) = params_of(s);
-    let params = params.filter(|_| known == t.known)?;
-    (params.len() == t.params && distinct(&params)).then(|| CompiledQuery {
+    serve(t, params.filter(|_| known == t.known)?).ok()
+}
+
+/// The template's text with `params`, when it holds for them: as many as it numbers, none
+/// listed twice (the writer numbers a value met twice once, `SqlWriter::push_param`); else
+/// the values back.
+fn serve(t: &Template, params: Vec<Param>) -> std::result::Result<CompiledQuery, Vec<Param>> {
+    let distinct = params
+        .iter()
+        .enumerate()
+        .all(|(i, p)| !params[..i].iter().any(|q| Arc::ptr_eq(p, q)));
+    if params.len() != t.params || !distinct {
+        return Err(params);
+    }
+    Ok(CompiledQuery {
         sql: Cow::Borrowed(t.sql),
         params,
         reads: t.reads.clone(),
     })
-}
-
-/// Whether no value is listed twice. The writer numbers a value met twice once
-/// (`SqlWriter::push_param`): a template's text holds for distinct values only.
-fn distinct(params: &[Param]) -> bool {
-    params
-        .iter()
-        .enumerate()
-        .all(|(i, p)| !params[..i].iter().any(|q| Arc::ptr_eq(p, q)))
 }
 
 /// Whether two parameter lists hold the same values (by identity), in the same order.
