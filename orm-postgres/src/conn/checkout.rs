@@ -44,6 +44,7 @@ impl Conn {
             settings,
             in_flight: AtomicUsize::new(0),
             begin_kept: AtomicBool::new(false),
+            unready: AtomicBool::new(false),
             tx: Mutex::new(TxState::default()),
             query_timeout,
             tags,
