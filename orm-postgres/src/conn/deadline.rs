@@ -4,18 +4,35 @@
 //! A tokio `Sleep` costs about 650 instructions from its creation to its drop (the clock read,
 //! the timer wheel's lock, insert and remove), and a statement and a busy pool's checkout each
 //! took one (callgrind, issue 17: 1,860 of the 15,400 instructions of a lookup on a busy
-//! pool). A [`Deadline`] is a slot in one table under a mutex, armed when its future first
-//! waits and freed when it is done: about 220 instructions. The watchdog thread sleeps until
-//! the earliest armed deadline, wakes the futures whose time has come and sleeps again; a
-//! deadline earlier than the one it sleeps for wakes it to look again. With one limit for
-//! every statement, each new deadline is later than those before it, so the thread wakes about
-//! once per limit, whatever the rate of statements; with none armed it parks.
+//! pool). A [`Deadline`] is a slot of the watchdog's, armed when its future first waits and
+//! freed when it is done. The watchdog thread sleeps until the earliest armed deadline, wakes
+//! the futures whose time has come and sleeps again; a deadline earlier than the one it sleeps
+//! for wakes it to look again. With one limit for every statement, each new deadline is later
+//! than those before it, so the thread wakes about once per limit, whatever the rate of
+//! statements; with none armed it parks.
+//!
+//! Arming and freeing take no lock. A slot is owned by its deadline while armed; freed, it
+//! waits in its thread's spares (`Spares`), filed under the task it last woke, with that
+//! task's waker still in it: a statement's next deadline, usually the same task's, finds its
+//! slot ready, and arming it is one store of the time. The store is sequentially consistent,
+//! as is the watchdog's note of when it looks next, which it writes before it reads the slots
+//! once more: an arm either sees that note (and wakes the thread when it is earlier) or is
+//! seen by that second look. Freeing is a plain store. (With a mutex-guarded table, a waker
+//! cloned in and dropped out, a statement's deadline took six locked instructions, about
+//! 50 ns, a third of a point of a lookup by key: issue 17. Now it takes one when its task's
+//! slot is at hand.)
+//!
+//! The cost: a free slot keeps the waker of the task that last used it, which keeps that
+//! task's allocation alive until the slot serves another task. Slots are never more than the
+//! deadlines armed at once at the busiest moment.
 //!
 //! If the thread cannot be started, deadlines are tokio timers, as before.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -26,21 +43,71 @@ pub(crate) struct Deadline {
 }
 
 enum Timer {
-    /// A slot of the watchdog's table, and the slot's generation when it was taken.
-    Watched { slot: usize, generation: u64 },
+    /// A slot of the watchdog's.
+    Watched(Armed),
     /// Without a watchdog: a tokio timer.
     Tokio(Pin<Box<tokio::time::Sleep>>),
+    /// Dropped: its slot is back among the spares.
+    Freed,
+}
+
+/// A slot armed for a deadline.
+struct Armed {
+    slot: Arc<Slot>,
+    /// When (see [`Slot::at`]).
+    at: u64,
+    /// The waker in the slot (a clone of it), to compare with without the slot's lock.
+    waker: Waker,
+}
+
+/// The time, in the watchdog's ticks: nanoseconds since its start, plus one (0 is "free").
+type Ticks = u64;
+
+/// `d` in nanoseconds, if that fits in 64 bits (without `Duration::as_nanos`'s 128-bit
+/// arithmetic).
+fn nanos(d: Duration) -> Option<u64> {
+    d.as_secs()
+        .checked_mul(1_000_000_000)?
+        .checked_add(u64::from(d.subsec_nanos()))
+}
+
+/// Marks a slot's time once the watchdog fired it.
+const FIRED: u64 = 1 << 63;
+
+/// One deadline's place in the watchdog's table.
+struct Slot {
+    /// Free (0), or the deadline's time, with [`FIRED`] once the watchdog fired it.
+    at: AtomicU64,
+    /// The task to wake: the one that armed it last (kept while the slot is free).
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Slot {
+    fn waker(&self) -> MutexGuard<'_, Option<Waker>> {
+        // Nothing panics while holding it (a clone or a swap of wakers).
+        self.waker.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Puts `waker` in the slot; the handle's copy of it.
+    fn wake_with(&self, waker: &Waker) -> Waker {
+        #[cfg(test)]
+        tests::REPLACED.with(|n| n.set(n.get() + 1));
+        let old = self.waker().replace(waker.clone());
+        // Dropped outside the lock (a waker's drop may run code).
+        drop(old);
+        waker.clone()
+    }
 }
 
 impl Deadline {
     /// A deadline `limit` from now that wakes `waker` when it fires.
     pub(crate) fn after(limit: Duration, waker: &Waker) -> Deadline {
-        let at = Instant::now().checked_add(limit);
-        let timer = match (watchdog(), at) {
-            (Some(w), Some(at)) => w.arm(at, waker),
-            // A limit past the end of time never fires: a timer of tokio's (which saturates)
-            // keeps the code path single.
-            _ => Timer::Tokio(Box::pin(tokio::time::sleep(limit))),
+        let armed = watchdog().and_then(|w| w.arm(w.now()?.checked_add(nanos(limit)?)?, waker));
+        let timer = match armed {
+            Some(armed) => Timer::Watched(armed),
+            // A limit past the end of time (or of the ticks) never fires: a timer of tokio's
+            // (which saturates) keeps the code path single.
+            None => Timer::Tokio(Box::pin(tokio::time::sleep(limit))),
         };
         Deadline { timer }
     }
@@ -48,19 +115,129 @@ impl Deadline {
     /// Ready once the deadline has fired; otherwise it wakes the task of `cx` when it does.
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         match &mut self.timer {
-            Timer::Watched { slot, generation } => match watchdog() {
-                Some(w) => w.poll(*slot, *generation, cx.waker()),
-                None => Poll::Pending,
-            },
+            Timer::Watched(armed) => armed.poll(cx.waker()),
             Timer::Tokio(sleep) => sleep.as_mut().poll(cx),
+            Timer::Freed => Poll::Ready(()),
         }
+    }
+}
+
+impl Armed {
+    fn fired(&self) -> bool {
+        self.slot.at.load(Ordering::Acquire) == self.at | FIRED
+    }
+
+    fn poll(&mut self, waker: &Waker) -> Poll<()> {
+        if self.fired() {
+            return Poll::Ready(());
+        }
+        if !same_task(&self.waker, waker) {
+            self.waker = self.slot.wake_with(waker);
+            // It may have fired in between, waking the task the slot held before.
+            if self.fired() {
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
     }
 }
 
 impl Drop for Deadline {
     fn drop(&mut self) {
-        if let (Timer::Watched { slot, generation }, Some(w)) = (&self.timer, watchdog()) {
-            w.free(*slot, *generation);
+        if let Timer::Watched(armed) = std::mem::replace(&mut self.timer, Timer::Freed) {
+            // Freed: the watchdog skips it (a fire racing this store wakes the task for
+            // nothing).
+            armed.slot.at.store(0, Ordering::Release);
+            Spares::keep(Spare {
+                slot: armed.slot,
+                waker: Some(armed.waker),
+            });
+        }
+    }
+}
+
+/// Whether `a` and `b` wake the same task: the same data and the same functions.
+///
+/// `Waker::will_wake` compares the functions' table by address, and some executors build that
+/// table in a generic function, whose copies differ: tokio's `block_on` waker (a
+/// `#[tokio::main]` body's, a benchmark's) and its clones never "will wake" each other
+/// (callgrind, issue 17: every deadline of a lookup by key took a new waker until this).
+fn same_task(a: &Waker, b: &Waker) -> bool {
+    a.will_wake(b) || (a.data() == b.data() && a.vtable() == b.vtable())
+}
+
+/// A free slot and the waker it holds (`None` for a new slot).
+struct Spare {
+    slot: Arc<Slot>,
+    waker: Option<Waker>,
+}
+
+/// A thread's free slots, each filed under (a hash of) the task whose waker it holds; the ones
+/// that do not fit go to the watchdog's shared list, and so do all of them when the thread
+/// ends.
+struct Spares {
+    table: Vec<Option<Spare>>,
+}
+
+/// Entries of a thread's [`Spares`]: more than the tasks a thread usually runs at once.
+const SPARES: usize = 256;
+
+thread_local! {
+    static SPARES_OF_THREAD: RefCell<Spares> = const { RefCell::new(Spares { table: Vec::new() }) };
+}
+
+impl Spares {
+    /// Where a task's slot is filed.
+    fn index(waker: &Waker) -> usize {
+        // Fibonacci hashing of the task's address: its top bits.
+        let bits = (waker.data() as usize as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (bits >> (64 - SPARES.trailing_zeros())) as usize
+    }
+
+    /// A free slot for the task of `waker`: its own if at hand (the waker in it will do),
+    /// else another one, else one from the shared list, else a new one.
+    fn take(waker: &Waker, w: &Watchdog) -> Spare {
+        let local = SPARES_OF_THREAD
+            .try_with(|s| {
+                let mut s = s.try_borrow_mut().ok()?;
+                s.table.get_mut(Self::index(waker))?.take()
+            })
+            .ok()
+            .flatten();
+        match local {
+            Some(spare) => spare,
+            None => w.shared_spare(),
+        }
+    }
+
+    /// Files a freed slot in this thread's spares, under the task it holds the waker of.
+    fn keep(spare: Spare) {
+        let index = spare.waker.as_ref().map_or(0, Self::index);
+        // What goes to the shared list: another task's slot filed at `index` before, or this
+        // one when the thread's spares are gone (it is ending) or busy (a waker's drop under
+        // way here armed a deadline).
+        let mut left = Some(spare);
+        let _ = SPARES_OF_THREAD.try_with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut() {
+                if s.table.is_empty() {
+                    s.table.resize_with(SPARES, || None);
+                }
+                if let Some(spare) = left.take() {
+                    left = s.table[index].replace(spare);
+                }
+            }
+        });
+        if let (Some(spare), Some(w)) = (left, watchdog()) {
+            w.lock().free.push(spare);
+        }
+    }
+}
+
+impl Drop for Spares {
+    fn drop(&mut self) {
+        // The thread ends: its spares serve the others.
+        if let Some(w) = watchdog() {
+            w.lock().free.extend(self.table.drain(..).flatten());
         }
     }
 }
@@ -72,26 +249,21 @@ fn watchdog() -> Option<&'static Watchdog> {
 }
 
 struct Watchdog {
+    /// Ticks count from here.
+    epoch: Instant,
+    /// When the thread looks next ([`Ticks`]); `u64::MAX` while it is parked until a deadline
+    /// is armed.
+    next_look: AtomicU64,
     state: Mutex<State>,
     thread: Thread,
 }
 
 #[derive(Default)]
 struct State {
-    slots: Vec<Slot>,
-    /// Slots not in use.
-    free: Vec<usize>,
-    /// When the thread looks next; `None` while it is parked until a deadline is armed.
-    next_look: Option<Instant>,
-}
-
-struct Slot {
-    /// Bumped each time the slot is freed, so that a stale handle never touches its next use.
-    generation: u64,
-    at: Instant,
-    /// The task to wake; `None` once woken (or while free).
-    waker: Option<Waker>,
-    fired: bool,
+    /// Every slot, armed or free.
+    slots: Vec<Arc<Slot>>,
+    /// Free slots no thread keeps.
+    free: Vec<Spare>,
 }
 
 impl Watchdog {
@@ -106,8 +278,10 @@ impl Watchdog {
             })
             .ok()?;
         Some(Watchdog {
+            epoch: Instant::now(),
             // Parked until the first deadline (which unparks it: an unpark before the thread
             // parks makes that park return at once).
+            next_look: AtomicU64::new(u64::MAX),
             state: Mutex::new(State::default()),
             thread: thread.thread().clone(),
         })
@@ -118,57 +292,64 @@ impl Watchdog {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn arm(&self, at: Instant, waker: &Waker) -> Timer {
+    /// Now, in ticks.
+    fn now(&self) -> Option<Ticks> {
+        nanos(Instant::now().saturating_duration_since(self.epoch))?.checked_add(1)
+    }
+
+    /// A free slot from the shared list, or a new one.
+    fn shared_spare(&self) -> Spare {
         let mut s = self.lock();
-        let slot = match s.free.pop() {
-            Some(i) => i,
-            None => {
-                s.slots.push(Slot {
-                    generation: 0,
-                    at,
-                    waker: None,
-                    fired: false,
-                });
-                s.slots.len() - 1
-            }
+        if let Some(spare) = s.free.pop() {
+            return spare;
+        }
+        let slot = Arc::new(Slot {
+            at: AtomicU64::new(0),
+            waker: Mutex::new(None),
+        });
+        s.slots.push(slot.clone());
+        Spare { slot, waker: None }
+    }
+
+    /// Arms a slot for `at`; `None` past what the ticks count (about 292 years from the
+    /// start).
+    fn arm(&self, at: Ticks, waker: &Waker) -> Option<Armed> {
+        if at & FIRED != 0 {
+            return None;
+        }
+        let Spare { slot, waker: held } = Spares::take(waker, self);
+        let waker = match held {
+            Some(held) if same_task(&held, waker) => held,
+            _ => slot.wake_with(waker),
         };
-        let entry = &mut s.slots[slot];
-        entry.at = at;
-        entry.waker = Some(waker.clone());
-        entry.fired = false;
-        let generation = entry.generation;
-        if s.next_look.is_none_or(|look| at < look) {
-            s.next_look = Some(at);
+        // The waker is in place before the time is: a fire finds it.
+        slot.at.store(at, Ordering::SeqCst);
+        if at < self.next_look.load(Ordering::SeqCst) {
             self.thread.unpark();
         }
-        Timer::Watched { slot, generation }
+        Some(Armed { slot, at, waker })
     }
 
-    fn poll(&self, slot: usize, generation: u64, waker: &Waker) -> Poll<()> {
-        let mut s = self.lock();
-        match s.slots.get_mut(slot) {
-            Some(entry) if entry.generation == generation => {
-                if entry.fired {
-                    return Poll::Ready(());
-                }
-                match &mut entry.waker {
-                    Some(w) if w.will_wake(waker) => {}
-                    w => *w = Some(waker.clone()),
-                }
-                Poll::Pending
+    /// Fires the armed slots due by `now` (into `due`, to wake); the earliest still to come.
+    fn look(&self, now: Ticks, due: &mut Vec<Arc<Slot>>) -> Ticks {
+        let s = self.lock();
+        let mut next = u64::MAX;
+        for slot in &s.slots {
+            let at = slot.at.load(Ordering::SeqCst);
+            if at == 0 || at & FIRED != 0 {
+                continue;
             }
-            // Not this deadline's slot any more: cannot happen while the handle lives.
-            _ => Poll::Ready(()),
+            if at > now {
+                next = next.min(at);
+            } else if slot
+                .at
+                .compare_exchange(at, at | FIRED, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                due.push(slot.clone());
+            }
         }
-    }
-
-    fn free(&self, slot: usize, generation: u64) {
-        let mut s = self.lock();
-        if let Some(entry) = s.slots.get_mut(slot).filter(|e| e.generation == generation) {
-            entry.generation += 1;
-            entry.waker = None;
-            s.free.push(slot);
-        }
+        next
     }
 
     /// The thread: fires the deadlines whose time has come, then sleeps until the earliest
@@ -176,30 +357,30 @@ impl Watchdog {
     fn run(&self) {
         let mut due = Vec::new();
         loop {
-            let next = {
-                let mut s = self.lock();
-                let now = Instant::now();
-                let mut next: Option<Instant> = None;
-                for entry in s.slots.iter_mut().filter(|e| e.waker.is_some()) {
-                    if entry.at <= now {
-                        entry.fired = true;
-                        due.extend(entry.waker.take());
-                    } else {
-                        next = Some(next.map_or(entry.at, |n| n.min(entry.at)));
-                    }
+            let now = self.now().unwrap_or(FIRED - 1);
+            let next = self.look(now, &mut due);
+            // Woken outside every lock: a waker may run its task's code right here.
+            for slot in due.drain(..) {
+                let waker = slot.waker().clone();
+                if let Some(w) = waker {
+                    w.wake();
                 }
-                s.next_look = next;
-                next
-            };
-            // Woken outside the lock: a waker may run its task's code right here.
-            for w in due.drain(..) {
-                w.wake();
+            }
+            self.next_look.store(next, Ordering::SeqCst);
+            // An arm that stored its time after the look above read its slot, and read
+            // `next_look` before the store just made, did not wake the thread: a second look
+            // finds it (see the module's note).
+            if self.look(now, &mut due) < next || !due.is_empty() {
+                continue;
             }
             // Unparked early by a deadline earlier than `next` (or spuriously: then the loop
             // looks again).
             match next {
-                Some(at) => std::thread::park_timeout(at.saturating_duration_since(Instant::now())),
-                None => std::thread::park(),
+                u64::MAX => std::thread::park(),
+                at => {
+                    let now = self.now().unwrap_or(at);
+                    std::thread::park_timeout(Duration::from_nanos(at.saturating_sub(now)));
+                }
             }
         }
     }
@@ -224,7 +405,7 @@ mod tests {
     fn until_woken(count: &Count, started: Instant) {
         while count.0.load(Ordering::SeqCst) == 0 {
             assert!(started.elapsed() < Duration::from_secs(10), "never fired");
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 
@@ -286,6 +467,121 @@ mod tests {
         let started = Instant::now();
         until_woken(&second, started);
         assert_eq!(first.0.load(Ordering::SeqCst), 0);
+    }
+
+    /// The slot a deadline armed (`None` for a tokio timer).
+    fn slot_of(d: &Deadline) -> Option<Arc<Slot>> {
+        match &d.timer {
+            Timer::Watched(armed) => Some(armed.slot.clone()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_tasks_next_deadline_takes_its_slot_back_without_cloning_its_waker() {
+        let (count, waker) = counted();
+        let first = Deadline::after(Duration::from_secs(3600), &waker);
+        let slot = slot_of(&first).expect("a watched deadline");
+        // The test's two (`count`, `waker`), the slot's and the handle's.
+        assert_eq!(Arc::strong_count(&count), 4);
+        drop(first);
+        // Free, the slot keeps the task's waker.
+        assert_eq!(Arc::strong_count(&count), 4);
+        assert_eq!(slot.at.load(Ordering::SeqCst), 0);
+        let second = Deadline::after(Duration::from_secs(3600), &waker);
+        assert!(Arc::ptr_eq(&slot, &slot_of(&second).expect("watched")));
+        assert_eq!(Arc::strong_count(&count), 4, "the waker was cloned again");
+        assert_ne!(slot.at.load(Ordering::SeqCst), 0);
+    }
+
+    thread_local! {
+        /// Wakers put in slots by this thread.
+        pub(super) static REPLACED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    #[test]
+    fn a_block_on_futures_deadlines_keep_its_waker() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        let replaced = rt.block_on(std::future::poll_fn(|cx| {
+            let before = REPLACED.with(|n| n.get());
+            for _ in 0..3 {
+                drop(Deadline::after(Duration::from_secs(3600), cx.waker()));
+            }
+            Poll::Ready(REPLACED.with(|n| n.get()) - before)
+        }));
+        // The first deadline's slot may have held another waker; the next two find this one.
+        assert!(replaced <= 1, "{replaced} wakers put in slots");
+    }
+
+    #[test]
+    fn a_slot_that_served_another_task_wakes_the_new_one() {
+        let (old, old_waker) = counted();
+        drop(Deadline::after(Duration::from_secs(3600), &old_waker));
+        // Whichever slot it gets (the old task's, or another), the new task is the one woken.
+        let (new, new_waker) = counted();
+        let started = Instant::now();
+        let mut d = Deadline::after(Duration::from_millis(20), &new_waker);
+        until_woken(&new, started);
+        assert!(d.poll(&mut Context::from_waker(&new_waker)).is_ready());
+        assert_eq!(old.0.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn a_threads_spares_go_to_the_shared_list_when_it_ends() {
+        let slot = std::thread::spawn(|| {
+            let (_count, waker) = counted();
+            let d = Deadline::after(Duration::from_secs(3600), &waker);
+            let slot = slot_of(&d).expect("watched");
+            drop(d);
+            slot
+        })
+        .join()
+        .expect("the thread");
+        let w = watchdog().expect("a watchdog");
+        assert!(w.lock().free.iter().any(|s| Arc::ptr_eq(&s.slot, &slot)));
+    }
+
+    #[test]
+    fn a_deadline_freed_on_another_thread_never_fires() {
+        let (count, waker) = counted();
+        let d = Deadline::after(Duration::from_millis(20), &waker);
+        let slot = slot_of(&d).expect("watched");
+        std::thread::spawn(move || drop(d))
+            .join()
+            .expect("the thread");
+        assert_eq!(slot.at.load(Ordering::SeqCst), 0);
+        std::thread::sleep(Duration::from_millis(60));
+        assert_eq!(count.0.load(Ordering::SeqCst), 0);
+    }
+
+    /// Many threads arming short and long deadlines at once: every short one fires, none is
+    /// lost to the watchdog going to sleep for a later one while it is armed.
+    #[test]
+    fn no_deadline_is_missed_while_the_watchdog_goes_to_sleep() {
+        let threads: Vec<_> = (0..4u64)
+            .map(|t| {
+                std::thread::spawn(move || {
+                    let (_late, late_waker) = counted();
+                    for i in 0..40u64 {
+                        // A long one armed now and then, so the watchdog sleeps for it.
+                        let _long = (i % 3 == 0)
+                            .then(|| Deadline::after(Duration::from_secs(60), &late_waker));
+                        let (count, waker) = counted();
+                        let started = Instant::now();
+                        let limit = Duration::from_micros(200 + (t * 37 + i * 101) % 1500);
+                        let mut d = Deadline::after(limit, &waker);
+                        until_woken(&count, started);
+                        assert!(d.poll(&mut Context::from_waker(&waker)).is_ready());
+                        assert!(started.elapsed() >= limit, "fired early");
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("every deadline fired");
+        }
     }
 
     #[test]
