@@ -58,8 +58,12 @@ pub(crate) struct HotSlot {
     /// Whether `conn` holds one, for the status, which cannot look into the cell: set by a
     /// fill before its swap, cleared by the take that empties the slot after its swap. Each
     /// swap reads the one before it (acquire and release), so the set and clear of one
-    /// connection's stay in the slot are in that order; a status read between a swap and its
-    /// flag may be off by one, as any read of a busy pool's counts is.
+    /// connection's stay in the slot are in that order. A status read between a swap and its
+    /// flag may be off by one, as any read of a busy pool's counts is; and a take's clear
+    /// delayed past a later return's fill (which then also missed the take's checkout in its
+    /// second read of the demand) leaves the kept connection counted in use until the next
+    /// checkout. (The mutex this was made both impossible, at two locked instructions more
+    /// each way.)
     full: AtomicBool,
 }
 

@@ -342,8 +342,9 @@ impl Conn {
         }
     }
 
-    /// The transaction state, without the lock: the connection is not shared.
-    fn tx_mut(&mut self) -> &mut TxState {
+    /// The transaction state, without the lock: the connection is not shared. Read only: a
+    /// change made here would bypass [`TxGuard`], which keeps `unready` in step.
+    fn tx_unlocked(&mut self) -> &TxState {
         self.tx.get_mut().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -386,7 +387,7 @@ impl Conn {
         if let Some(obj) = self.obj.take() {
             let in_flight = *self.in_flight.get_mut();
             let why = self
-                .tx_mut()
+                .tx_unlocked()
                 .discard_reason(in_flight)
                 .unwrap_or(Discard::Requested);
             self.settings.counters.discarded(why);
