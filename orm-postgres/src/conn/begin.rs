@@ -25,12 +25,11 @@
 //! [`Conn::tracked`]: super::Conn::tracked
 
 use std::pin::pin;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
 
-use super::{Conn, TxState};
+use super::Conn;
 use crate::trace::{Outcome, Trace};
 use crate::{Error, Result};
 
@@ -94,26 +93,13 @@ impl<'c> Ahead<'c> {
 }
 
 impl Conn {
-    /// Keeps `sql`, the open transaction's `BEGIN`, for its first statement (and says so to
-    /// [`Conn::tracked`]'s lock-free check).
-    pub(super) fn keep_begin(&self, tx: &mut TxState, sql: Box<str>) {
-        tx.begin = Some(sql);
-        self.begin_kept.store(true, Ordering::Relaxed);
-    }
-
-    /// The kept `BEGIN`, taken (to send it, or because the transaction ended).
-    pub(super) fn take_begin(&self, tx: &mut TxState) -> Option<Box<str>> {
-        self.begin_kept.store(false, Ordering::Relaxed);
-        tx.begin.take()
-    }
-
     /// Before a statement: the open transaction's `BEGIN`, if it was not sent yet, to go ahead
     /// of the statement (`Ok(Some)`), or, when a cancel handle was made since `begin` kept it
     /// (a cancel could land on it), sent alone and answered first (`Ok(None)`).
     pub(super) async fn begin_ahead(&self) -> Result<Option<Ahead<'_>>> {
         let (sql, alone) = {
             let mut tx = self.tx();
-            match self.take_begin(&mut tx) {
+            match tx.begin.take() {
                 None => return Ok(None),
                 Some(sql) => (sql, tx.cancel_handle),
             }
@@ -125,7 +111,7 @@ impl Conn {
         let client = match self.client() {
             Ok(client) => client,
             Err(e) => {
-                self.keep_begin(&mut self.tx(), sql);
+                self.tx().begin = Some(sql);
                 return Err(e);
             }
         };
@@ -141,7 +127,7 @@ impl Conn {
     /// Sends the open transaction's `BEGIN` alone, if it was not sent yet, and waits for its
     /// answer.
     pub(super) async fn send_begin(&self) -> Result<()> {
-        let Some(sql) = self.take_begin(&mut self.tx()) else {
+        let Some(sql) = self.tx().begin.take() else {
             return Ok(());
         };
         self.begin_alone(&sql).await

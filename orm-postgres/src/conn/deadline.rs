@@ -61,7 +61,7 @@ enum Timer {
 struct Armed {
     slot: Arc<Slot>,
     /// When (see [`Slot::at`]).
-    at: u64,
+    at: Ticks,
     /// The waker in the slot (a clone of it), to compare with without the slot's lock.
     waker: Waker,
 }
@@ -80,7 +80,8 @@ fn nanos(d: Duration) -> Option<u64> {
 /// Marks a slot's time once the watchdog fired it.
 const FIRED: u64 = 1 << 63;
 
-/// One deadline's place in the watchdog's table.
+/// One deadline's place in the watchdog's table (free when new).
+#[derive(Default)]
 struct Slot {
     /// Free (0), or the deadline's time, with [`FIRED`] once the watchdog fired it.
     at: AtomicU64,
@@ -334,10 +335,7 @@ impl Watchdog {
         if let Some(spare) = s.free.pop() {
             return spare;
         }
-        let slot = Arc::new(Slot {
-            at: AtomicU64::new(0),
-            waker: Mutex::new(None),
-        });
+        let slot = Arc::new(Slot::default());
         s.slots.push(slot.clone());
         Spare { slot, waker: None }
     }

@@ -51,6 +51,7 @@ fn gauges_of(_: &Object) -> Gauges {
 }
 
 /// At most one idle connection, out of the pool (which counts it as in use).
+#[derive(Default)]
 pub(crate) struct HotSlot {
     /// A box is one pointer: the cell swaps it with the processor's atomic exchange, no lock
     /// (`AtomicCell::is_lock_free`, checked by a test).
@@ -65,15 +66,6 @@ pub(crate) struct HotSlot {
     /// checkout. (The mutex this was made both impossible, at two locked instructions more
     /// each way.)
     full: AtomicBool,
-}
-
-impl Default for HotSlot {
-    fn default() -> Self {
-        HotSlot {
-            conn: AtomicCell::new(None),
-            full: AtomicBool::new(false),
-        }
-    }
 }
 
 impl HotSlot {

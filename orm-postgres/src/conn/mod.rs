@@ -182,10 +182,12 @@ impl TxState {
     }
 }
 
-/// The transaction state, locked: released, it records in the connection's `unready` whether
-/// the next statement must look at the state first.
+/// The transaction state, locked: released, it records in the connection's lock-free flags
+/// whether a `BEGIN` is kept (`begin_kept`) and whether the next statement must look at the
+/// state first (`unready`), so every change made through the lock updates both.
 struct TxGuard<'a> {
     state: MutexGuard<'a, TxState>,
+    begin_kept: &'a AtomicBool,
     unready: &'a AtomicBool,
 }
 
@@ -208,6 +210,8 @@ impl Drop for TxGuard<'_> {
         // Under the lock still (the guard's field drops after this): the flag changes in the
         // lock's order. Release: a reader that sees it clear sees the state it was cleared for.
         let unready = !self.state.is_ready() || self.state.lost;
+        self.begin_kept
+            .store(self.state.begin.is_some(), Ordering::Relaxed);
         self.unready.store(unready, Ordering::Release);
     }
 }
@@ -227,7 +231,8 @@ pub struct Conn {
     /// mid-statement leaves it above zero.
     in_flight: AtomicUsize,
     /// Whether the transaction's `BEGIN` is kept for its first statement (`TxState::begin`
-    /// is `Some`): what every statement checks without taking the transaction's lock.
+    /// is `Some`): what every statement checks without taking the transaction's lock. Set
+    /// from the state each time a [`TxGuard`] is released.
     begin_kept: AtomicBool,
     /// Whether the transaction state needs a look before the next statement (it is not
     /// [ready](TxState::is_ready), or the connection is lost): what every statement checks
@@ -338,6 +343,7 @@ impl Conn {
             // The lock is never held across an await nor while calling user code, so it
             // cannot be poisoned by a panic holding it; recover the data if it ever is.
             state: self.tx.lock().unwrap_or_else(|p| p.into_inner()),
+            begin_kept: &self.begin_kept,
             unready: &self.unready,
         }
     }

@@ -54,7 +54,8 @@ impl Conn {
             }
             let ahead = super::begin::may_go_ahead(sql) && !tx.cancel_handle;
             if ahead {
-                self.keep_begin(&mut tx, sql.into());
+                // (Its guard tells `Conn::tracked`'s lock-free check.)
+                tx.begin = Some(sql.into());
             }
             ahead
         };
@@ -217,7 +218,7 @@ impl Conn {
             // nor a savepoint to undo, nor a `BEGIN` not sent.
             let mut tx = self.tx();
             tx.open = false;
-            self.take_begin(&mut tx);
+            tx.begin = None;
             tx.failed = false;
             tx.pending_rollback = None;
         }
