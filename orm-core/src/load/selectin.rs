@@ -39,7 +39,7 @@ const KEY_LABELS: [&str; 8] = [
 
 /// Loaded rows and their keys, in query order, and where each row's key starts.
 pub(super) struct Buffer<R: Relation> {
-    pub(super) rows: Vec<(R::Target, R::Key)>,
+    pub(super) rows: Chunks<(R::Target, R::Key)>,
     key_at: usize,
     /// The key's column among the target's, when it is one of them ([`own_key_position`]).
     own_key: Option<usize>,
@@ -186,7 +186,7 @@ where
 {
     pub(super) fn keyed_buffer(&self) -> Box<dyn Any + Send> {
         Box::new(Buffer::<R> {
-            rows: Vec::new(),
+            rows: Chunks::default(),
             key_at: Self::key_position(),
             own_key: own_key_position::<R>(),
         })
@@ -211,6 +211,59 @@ where
         };
         buffer.rows.push((target, key));
         Ok(())
+    }
+}
+
+/// Values in arrival order, in chunks that double in size. A chunk is never moved once
+/// allocated: one vector would copy every row loaded so far at each doubling, and a load of
+/// 10,000 rows spent 450,000 instructions (1.7% of its client's) in those copies (callgrind,
+/// issue 17).
+pub(super) struct Chunks<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Default for Chunks<T> {
+    fn default() -> Self {
+        Chunks {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+/// The first chunk's capacity.
+const FIRST_CHUNK: usize = 16;
+
+impl<T> Chunks<T> {
+    pub(super) fn push(&mut self, value: T) {
+        self.len += 1;
+        if let Some(last) = self.chunks.last_mut() {
+            if last.len() < last.capacity() {
+                last.push(value);
+                return;
+            }
+        }
+        let capacity = self.chunks.last().map_or(FIRST_CHUNK, |c| c.capacity() * 2);
+        let mut chunk = Vec::with_capacity(capacity);
+        chunk.push(value);
+        self.chunks.push(chunk);
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.chunks.iter().flatten()
+    }
+}
+
+impl<T> IntoIterator for Chunks<T> {
+    type Item = T;
+    type IntoIter = std::iter::Flatten<std::vec::IntoIter<Vec<T>>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.chunks.into_iter().flatten()
     }
 }
 
@@ -242,7 +295,7 @@ where
         FxHashMap::with_capacity_and_hasher(parents.len(), Default::default());
     let mut sizes: Vec<usize> = Vec::with_capacity(parents.len());
     let mut group_of: Vec<usize> = Vec::with_capacity(rows.len());
-    for (_, key) in &rows {
+    for (_, key) in rows.iter() {
         let g = match by_key.get(key) {
             Some(&g) => g,
             None => {
@@ -286,4 +339,32 @@ where
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Chunks, FIRST_CHUNK};
+
+    #[test]
+    fn chunks_keep_arrival_order_across_chunks() {
+        let mut c = Chunks::default();
+        let n = FIRST_CHUNK * 7 + 3;
+        for i in 0..n {
+            c.push(i);
+        }
+        assert_eq!(c.len(), n);
+        // 16, 32, 64, then the last 3 in a chunk of 128: none was moved to grow.
+        assert_eq!(c.chunks.len(), 4);
+        assert_eq!(c.chunks[3].capacity(), FIRST_CHUNK * 8);
+        assert!(c.iter().copied().eq(0..n));
+        assert!(c.into_iter().eq(0..n));
+    }
+
+    #[test]
+    fn empty_chunks() {
+        let c: Chunks<String> = Chunks::default();
+        assert_eq!(c.len(), 0);
+        assert_eq!(c.iter().count(), 0);
+        assert_eq!(c.into_iter().count(), 0);
+    }
 }
