@@ -181,7 +181,7 @@ async fn copy_is_chosen_only_when_allowed() {
         s,
         [
             "BEGIN*",
-            "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence($1, $2)::regclass AS seq) SELECT s.seq IS NOT NULL, ARRAY(SELECT nextval(s.seq) FROM generate_series(1, $3)) FROM s",
+            "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence($1, $2)::regclass AS seq) SELECT s.seq IS NOT NULL, ARRAY(SELECT nextval(s.seq) FROM (SELECT generate_series(1, $3)) AS n) FROM s",
             "COPY \"s_user\" (\"id\", \"name\", \"email\", \"age\") FROM STDIN (FORMAT binary)",
             "COMMIT"
         ],
