@@ -1,7 +1,8 @@
 //! The *joined* strategy: the parent query itself `LEFT JOIN`s the target, and the rows are
-//! folded back into their parents ([`JoinedFold`]). A query with `LIMIT`/`OFFSET` is wrapped
-//! first, so its limit counts parents. Nested under another load, or for objects in hand, a
-//! joined load runs as *selectin*.
+//! folded back into their parents ([`JoinedFold`]). A query of one table's rows joins as it is
+//! (its key identifies a parent); one with `LIMIT`, `OFFSET` or joins of its own is wrapped first,
+//! so its limit counts parents (a row number identifies a parent; see `stmt/option.rs`). Nested
+//! under another load, or for objects in hand, a joined load runs as *selectin*.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -22,9 +23,10 @@ where
     R::Target: Clone,
 {
     /// Load in the parent query itself, with a `LEFT JOIN`; the rows are folded back into their
-    /// parents (a query with `LIMIT`/`OFFSET`/`DISTINCT`/grouping becomes a subquery so the limit
-    /// counts parents). Joins apply to the query's own rows: nested under another load, or for
-    /// objects already in hand (`Executor::load`), a joined load runs as `selectin`.
+    /// parents (a query with `LIMIT`, `OFFSET` or joins of its own becomes a subquery first, so
+    /// the limit counts parents; a `DISTINCT`, grouped or locking query cannot take a joined
+    /// load: load with `selectin`). Joins apply to the query's own rows: nested under another
+    /// load, or for objects already in hand (`Executor::load`), a joined load runs as `selectin`.
     pub fn joined(self) -> Load<R> {
         Load::with_strategy(Strategy::Joined)
     }
@@ -58,6 +60,9 @@ pub struct JoinedFold<'l, D: Decode> {
     seen: FxHashMap<Identity, usize>,
     /// The previous row's parent: rows of one parent usually come together.
     last: Option<(Identity, usize)>,
+    /// Where the columns identifying the parent row start: after the parent's and the joined
+    /// loads' columns.
+    id_start: usize,
 }
 
 impl<'l, D: Decode> JoinedFold<'l, D> {
@@ -69,7 +74,9 @@ impl<'l, D: Decode> JoinedFold<'l, D> {
             .map(|l| &**l)
             .collect();
         let buffers = joined.iter().map(|l| l.joined_buffer()).collect();
+        let id_start = D::WIDTH + joined.iter().map(|l| l.joined_width()).sum::<usize>();
         JoinedFold {
+            id_start,
             loaders: joined,
             buffers,
             parents: Vec::new(),
@@ -78,13 +85,19 @@ impl<'l, D: Decode> JoinedFold<'l, D> {
         }
     }
 
-    /// Takes one row (the parent's columns, each joined load's columns, then the parent row's
-    /// number, which identifies it).
+    /// Takes one row: the parent's columns, each joined load's columns, then the columns that
+    /// identify the parent row (its number in a wrapped query, its table's key in a flat one:
+    /// see `stmt/option.rs`).
     pub fn push(&mut self, row: &dyn RowAccess) -> Result<()> {
-        let last = row.len().checked_sub(1).ok_or_else(|| {
-            Error::invalid_statement("a joined load's row has no parent row number")
-        })?;
-        let identity = Identity::of(row, last, 0..1)?;
+        let start = self.id_start;
+        let ids = row
+            .len()
+            .checked_sub(start)
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                Error::invalid_statement("a joined load's row has no parent row identity")
+            })?;
+        let identity = Identity::of(row, start, 0..ids)?;
         let parent = match &self.last {
             Some((last, i)) if *last == identity => *i,
             _ => {

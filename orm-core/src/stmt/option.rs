@@ -53,11 +53,14 @@ pub struct OptionSet<R> {
 }
 
 /// The query `core` (whose rows are `width` columns wide) with the joined options' `LEFT JOIN`s
-/// and columns. The query is wrapped first,
-/// so its own `LIMIT`/`OFFSET` count parents and its own joins keep their rows:
+/// and columns, then the columns that identify the parent row when the rows are folded
+/// ([`JoinedFold`](crate::driver::JoinedFold)); returns the new width.
+///
+/// A query of plain columns of one table, without joins, `LIMIT` or `OFFSET` of its own, is
+/// joined as it is (see [`flat_joined_core`]). Any other is wrapped first, so its own
+/// `LIMIT`/`OFFSET` count parents and its own joins keep their rows:
 /// `SELECT orm_p.<columns>, <targets>, orm_p.orm_row FROM (query + order keys +
 /// row_number() OVER () AS orm_row) AS orm_p LEFT JOIN ... ORDER BY <its order>, <targets'>`.
-/// The last column identifies the parent row when the rows are folded.
 pub(super) fn joined_core<R: 'static>(
     core: &SelectCore,
     width: usize,
@@ -78,6 +81,9 @@ pub(super) fn joined_core<R: 'static>(
         return Err(Error::invalid_statement(
             "a joined load cannot be used on a DISTINCT, grouped or locking query; load with selectin",
         ));
+    }
+    if let Some(flat) = flat_joined_core(c, width, joined)? {
+        return Ok(flat);
     }
     if c.order_by.len() > ORDER.len() {
         return Err(Error::invalid_statement(
@@ -140,6 +146,57 @@ pub(super) fn joined_core<R: 'static>(
         name: ROW,
     }));
     Ok((core, width))
+}
+
+/// [`joined_core`] of a query whose rows are rows of one table, one each (plain columns of one
+/// table, no joins, `LIMIT` or `OFFSET` of its own): the `LEFT JOIN`s are added to the query
+/// itself, and the table's primary key identifies the parent row. `None` for any other query.
+///
+/// `SELECT <columns>, <targets>, <table's key> FROM table LEFT JOIN ... WHERE <its filter>
+/// ORDER BY <its order>, <targets'>`: without the wrapper's window function and sort, the
+/// server can join in key order (a merge join over both tables' indexes). For 100 parents and
+/// 1,000 children on PostgreSQL 15: 1.22 ms for the wrapped query, 0.44 ms for this one
+/// (EXPLAIN ANALYZE, issue 17).
+fn flat_joined_core<R: 'static>(
+    c: &SelectCore,
+    width: usize,
+    joined: &[JoinedOption<'_, R>],
+) -> Result<Option<(SelectCore, usize)>> {
+    let [item @ FromItem::Table { table, .. }] = c.from.as_slice() else {
+        return Ok(None);
+    };
+    let plain = c.joins.is_empty()
+        && c.limit.is_none()
+        && c.offset.is_none()
+        && c.windows.is_empty()
+        && c.columns.iter().all(|n| matches!(n, Node::Column(_)));
+    let key: Vec<&'static str> = table
+        .columns
+        .iter()
+        .filter(|col| col.primary_key)
+        .map(|col| col.name)
+        .collect();
+    if !plain || key.is_empty() {
+        return Ok(None);
+    }
+    let parent = item.qualifier();
+    let mut core = c.clone();
+    let mut width = width;
+    for (slot, (option, added)) in joined.iter().enumerate() {
+        let parts = option.joined_parts(parent, slot)?;
+        core.joins.extend(parts.joins);
+        core.columns.extend(parts.columns);
+        core.order_by.extend(parts.order_by);
+        width += added;
+    }
+    width += key.len();
+    core.columns.extend(key.into_iter().map(|name| {
+        Node::Column(ColumnRef {
+            table: parent,
+            name,
+        })
+    }));
+    Ok(Some((core, width)))
 }
 
 /// The option of [`Select::polymorphic`](super::Select::polymorphic): how this query loads a

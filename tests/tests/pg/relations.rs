@@ -344,6 +344,44 @@ async fn subquery_and_joined_strategies_give_the_same_result() {
 }
 
 #[tokio::test]
+async fn a_joined_load_under_tied_order_keys_gives_each_parent_its_own_children() {
+    let t = blog().await;
+    // bob and cid share a referrer: ordered by it, their posts (ordered by title) interleave,
+    // bob's, cid's, bob's, in a query joined as it is (the key identifies the parent).
+    t.batch_execute(
+        "INSERT INTO post VALUES (4, 2, NULL, 'a-bob'), (5, 3, NULL, 'b-cid'), (6, 2, NULL, 'c-bob')",
+    )
+    .await
+    .unwrap();
+    let q = || select::<User>().order_by(User::referrer_id);
+    let sql = q().load(User::posts.joined()).compile().unwrap().sql;
+    assert!(!sql.contains("orm_row"), "{sql}");
+    let by_id = |mut users: Vec<User>| {
+        users.sort_by_key(|u| u.id);
+        users
+    };
+    let selectin = by_id(t.fetch_all(q().load(User::posts.selectin())).await.unwrap());
+    let joined = by_id(t.fetch_all(q().load(User::posts.joined())).await.unwrap());
+    assert_eq!(selectin, joined);
+    assert_eq!(
+        titles(joined[1].posts.get().unwrap()),
+        ["a-bob", "bob post", "c-bob"]
+    );
+    assert_eq!(titles(joined[2].posts.get().unwrap()), ["b-cid"]);
+    // The users with no posts are there, with none.
+    assert_eq!(joined.len(), 4);
+    assert!(joined[3].posts.get().unwrap().is_empty());
+    // With joins of its own, the query is wrapped: each of its rows is a parent.
+    let sql = q()
+        .join_rel(User::posts)
+        .load(User::profile.joined())
+        .compile()
+        .unwrap()
+        .sql;
+    assert!(sql.contains("orm_row"), "{sql}");
+}
+
+#[tokio::test]
 async fn explicit_loading_of_objects_in_hand() {
     let t = blog().await;
     let mut users = t
