@@ -149,8 +149,9 @@ pub(super) fn joined_core<R: 'static>(
 }
 
 /// [`joined_core`] of a query whose rows are rows of one table, one each (plain columns of one
-/// table, no joins, `LIMIT` or `OFFSET` of its own): the `LEFT JOIN`s are added to the query
-/// itself, and the table's primary key identifies the parent row. `None` for any other query.
+/// table, no joins, `LIMIT` or `OFFSET` of its own, a filter and an ordering that read only its
+/// row's qualified columns: [`row_scoped`]): the `LEFT JOIN`s are added to the query itself,
+/// and the table's primary key identifies the parent row. `None` for any other query.
 ///
 /// `SELECT <columns>, <targets>, <table's key> FROM table LEFT JOIN ... WHERE <its filter>
 /// ORDER BY <its order>, <targets'>`: without the wrapper's window function and sort, the
@@ -165,11 +166,18 @@ fn flat_joined_core<R: 'static>(
     let [item @ FromItem::Table { table, .. }] = c.from.as_slice() else {
         return Ok(None);
     };
+    // Its filter and ordering, evaluated over the joined rows, must mean what they meant over
+    // its own: every column named with its table (the targets' columns could take an
+    // unqualified name), nothing that counts or numbers rows, no SQL written by hand.
     let plain = c.joins.is_empty()
         && c.limit.is_none()
         && c.offset.is_none()
         && c.windows.is_empty()
-        && c.columns.iter().all(|n| matches!(n, Node::Column(_)));
+        && c.columns
+            .iter()
+            .all(|n| matches!(n, Node::Column(_)) && row_scoped(n))
+        && c.filter.as_ref().is_none_or(row_scoped)
+        && c.order_by.iter().all(|o| row_scoped(&o.node));
     let key: Vec<&'static str> = table
         .columns
         .iter()
@@ -197,6 +205,43 @@ fn flat_joined_core<R: 'static>(
         })
     }));
     Ok(Some((core, width)))
+}
+
+/// Whether `n` reads only the current row's qualified columns and values: no unqualified name,
+/// raw SQL, aggregate, window function or subquery (conservative: a subquery could name an
+/// outer column without its table).
+fn row_scoped(n: &Node) -> bool {
+    match n {
+        Node::Column(c) => !c.table.is_empty(),
+        Node::Param(_) | Node::Keyword(_) => true,
+        Node::Unary(_, a)
+        | Node::Cast(a, _)
+        | Node::Extract(_, a)
+        | Node::Label(a, _)
+        | Node::Field(a, _) => row_scoped(a),
+        Node::Binary(_, a, b) => row_scoped(a) && row_scoped(b),
+        Node::Logic(_, v) | Node::Func(_, v) | Node::Row(v) => v.iter().all(row_scoped),
+        Node::InArray { expr, array, .. } | Node::Quantified { expr, array, .. } => {
+            row_scoped(expr) && row_scoped(array)
+        }
+        Node::Between {
+            expr, low, high, ..
+        } => row_scoped(expr) && row_scoped(low) && row_scoped(high),
+        Node::Case(c) => {
+            c.operand.as_ref().is_none_or(row_scoped)
+                && c.whens.iter().all(|(w, t)| row_scoped(w) && row_scoped(t))
+                && c.else_.as_ref().is_none_or(row_scoped)
+        }
+        Node::CountStar
+        | Node::Aggregate(_)
+        | Node::Window(..)
+        | Node::Excluded(_)
+        | Node::Name(_)
+        | Node::Raw(_)
+        | Node::Exists(_)
+        | Node::Subquery(_)
+        | Node::InSubquery { .. } => false,
+    }
 }
 
 /// The option of [`Select::polymorphic`](super::Select::polymorphic): how this query loads a

@@ -371,6 +371,19 @@ async fn a_joined_load_under_tied_order_keys_gives_each_parent_its_own_children(
     // The users with no posts are there, with none.
     assert_eq!(joined.len(), 4);
     assert!(joined[3].posts.get().unwrap().is_empty());
+    // A filter or ordering naming a column without its table (`id` is also a post's column)
+    // keeps the query wrapped, where the name means the user's.
+    let q = || {
+        select::<User>()
+            .filter(orm_postgres::raw::text::<bool>("id <= :n").bind("n", 3))
+            .order_by(User::id)
+    };
+    let sql = q().load(User::posts.joined()).compile().unwrap().sql;
+    assert!(sql.contains("orm_row"), "{sql}");
+    let wrapped = t.fetch_all(q().load(User::posts.joined())).await.unwrap();
+    let selectin = t.fetch_all(q().load(User::posts.selectin())).await.unwrap();
+    assert_eq!(wrapped, selectin);
+    assert_eq!(wrapped.len(), 3);
     // With joins of its own, the query is wrapped: each of its rows is a parent.
     let sql = q()
         .join_rel(User::posts)
