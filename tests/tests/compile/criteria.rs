@@ -75,6 +75,11 @@ fn joined_loads_filter_in_the_left_join() {
         .load(Project::tasks.joined())
         .load(Project::labels.joined())
         .limit(10)));
+    // Without a limit, joined as it is: the project's criteria in its WHERE, the targets' in
+    // their joins (a project without tasks keeps its row).
+    insta::assert_snapshot!(sql(select::<Project>()
+        .load(Project::tasks.joined())
+        .load(Project::labels.joined())));
 }
 
 #[test]
