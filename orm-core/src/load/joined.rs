@@ -1,8 +1,9 @@
 //! The *joined* strategy: the parent query itself `LEFT JOIN`s the target, and the rows are
-//! folded back into their parents ([`JoinedFold`]). A query of one table's rows joins as it is
-//! (its key identifies a parent); one with `LIMIT`, `OFFSET` or joins of its own is wrapped first,
-//! so its limit counts parents (a row number identifies a parent; see `stmt/option.rs`). Nested
-//! under another load, or for objects in hand, a joined load runs as *selectin*.
+//! folded back into their parents ([`JoinedFold`]). A plain query of one table whose conditions
+//! read only its own row joins as it is (its key identifies a parent); any other, one with
+//! `LIMIT`, `OFFSET` or joins of its own say, is wrapped first, so its limit counts parents (a row
+//! number identifies a parent; see `stmt/option.rs`). Nested under another load, or for objects
+//! in hand, a joined load runs as *selectin*.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -23,9 +24,9 @@ where
     R::Target: Clone,
 {
     /// Load in the parent query itself, with a `LEFT JOIN`; the rows are folded back into their
-    /// parents (a query with `LIMIT`, `OFFSET` or joins of its own becomes a subquery first, so
-    /// the limit counts parents; a `DISTINCT`, grouped or locking query cannot take a joined
-    /// load: load with `selectin`). Joins apply to the query's own rows: nested under another
+    /// parents (a query with `LIMIT`, `OFFSET`, joins of its own or conditions beyond its own
+    /// row's columns becomes a subquery first, so the limit counts parents; a `DISTINCT`,
+    /// grouped or locking query cannot take a joined load: load with `selectin`). Joins apply to the query's own rows: nested under another
     /// load, or for objects already in hand (`Executor::load`), a joined load runs as `selectin`.
     pub fn joined(self) -> Load<R> {
         Load::with_strategy(Strategy::Joined)

@@ -6,6 +6,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
+use super::criteria::Criteria;
 use crate::ast::{ColumnRef, Distinct, FromItem, Join, Node, OrderBy, Query, SelectCore};
 use crate::error::{Error, Result};
 
@@ -56,15 +57,16 @@ pub struct OptionSet<R> {
 /// and columns, then the columns that identify the parent row when the rows are folded
 /// ([`JoinedFold`](crate::driver::JoinedFold)); returns the new width.
 ///
-/// A query of plain columns of one table, without joins, `LIMIT` or `OFFSET` of its own, is
-/// joined as it is (see [`flat_joined_core`]). Any other is wrapped first, so its own
-/// `LIMIT`/`OFFSET` count parents and its own joins keep their rows:
+/// A plain query of one table whose conditions read only its own row is joined as it is (see
+/// [`flat_joined_core`]). Any other is wrapped first, so its own `LIMIT`/`OFFSET` count parents,
+/// its own joins keep their rows and its conditions keep their meaning:
 /// `SELECT orm_p.<columns>, <targets>, orm_p.orm_row FROM (query + order keys +
 /// row_number() OVER () AS orm_row) AS orm_p LEFT JOIN ... ORDER BY <its order>, <targets'>`.
 pub(super) fn joined_core<R: 'static>(
     core: &SelectCore,
     width: usize,
     joined: &[JoinedOption<'_, R>],
+    criteria: Option<&Criteria>,
 ) -> Result<(SelectCore, usize)> {
     const P: &str = "orm_p";
     const ROW: &str = "orm_row";
@@ -82,7 +84,7 @@ pub(super) fn joined_core<R: 'static>(
             "a joined load cannot be used on a DISTINCT, grouped or locking query; load with selectin",
         ));
     }
-    if let Some(flat) = flat_joined_core(c, width, joined)? {
+    if let Some(flat) = flat_joined_core(c, width, joined, criteria)? {
         return Ok(flat);
     }
     if c.order_by.len() > ORDER.len() {
@@ -148,10 +150,14 @@ pub(super) fn joined_core<R: 'static>(
     Ok((core, width))
 }
 
-/// [`joined_core`] of a query whose rows are rows of one table, one each (plain columns of one
-/// table, no joins, `LIMIT` or `OFFSET` of its own, a filter and an ordering that read only its
-/// row's qualified columns: [`row_scoped`]): the `LEFT JOIN`s are added to the query itself,
-/// and the table's primary key identifies the parent row. `None` for any other query.
+/// [`joined_core`] of a query whose rows are rows of one table, one each, and whose every
+/// condition means the same over the joined rows: the `LEFT JOIN`s are added to the query itself,
+/// and the table's primary key identifies the parent row. `None` for any other query, which is
+/// wrapped instead. Conservative: the query has one plain table (no inheritance parts, no
+/// column properties), no joins, `LIMIT`, `OFFSET` or named windows of its own; its columns,
+/// filter, ordering and criteria (`criteria`, the parent's condition) read only its row's
+/// columns qualified by its name ([`row_scoped`]); and every target is a plain table with
+/// plain columns.
 ///
 /// `SELECT <columns>, <targets>, <table's key> FROM table LEFT JOIN ... WHERE <its filter>
 /// ORDER BY <its order>, <targets'>`: without the wrapper's window function and sort, the
@@ -162,22 +168,27 @@ fn flat_joined_core<R: 'static>(
     c: &SelectCore,
     width: usize,
     joined: &[JoinedOption<'_, R>],
+    criteria: Option<&Criteria>,
 ) -> Result<Option<(SelectCore, usize)>> {
     let [item @ FromItem::Table { table, .. }] = c.from.as_slice() else {
         return Ok(None);
     };
-    // Its filter and ordering, evaluated over the joined rows, must mean what they meant over
-    // its own: every column named with its table (the targets' columns could take an
-    // unqualified name), nothing that counts or numbers rows, no SQL written by hand.
-    let plain = c.joins.is_empty()
+    let parent = item.qualifier();
+    let scoped = |n: &Node| row_scoped(n, parent);
+    // The parent's condition from the criteria, written over its table's name.
+    let condition = criteria.and_then(|cr| cr.condition(table.as_ref()));
+    let plain = table.joined.is_none()
+        && table.properties.is_empty()
+        && c.joins.is_empty()
         && c.limit.is_none()
         && c.offset.is_none()
         && c.windows.is_empty()
         && c.columns
             .iter()
-            .all(|n| matches!(n, Node::Column(_)) && row_scoped(n))
-        && c.filter.as_ref().is_none_or(row_scoped)
-        && c.order_by.iter().all(|o| row_scoped(&o.node));
+            .all(|n| matches!(n, Node::Column(_)) && scoped(n))
+        && c.filter.as_ref().is_none_or(scoped)
+        && c.order_by.iter().all(|o| scoped(&o.node))
+        && condition.as_ref().is_none_or(|n| row_scoped(n, table.name));
     let key: Vec<&'static str> = table
         .columns
         .iter()
@@ -187,11 +198,22 @@ fn flat_joined_core<R: 'static>(
     if !plain || key.is_empty() {
         return Ok(None);
     }
-    let parent = item.qualifier();
     let mut core = c.clone();
     let mut width = width;
     for (slot, (option, added)) in joined.iter().enumerate() {
         let parts = option.joined_parts(parent, slot)?;
+        // A target with inheritance parts joins them under their own names, and a column
+        // property is an expression that may name its table: either could meet the parent's
+        // names, which the wrapper hides.
+        let plain_target = parts.joins.iter().all(|j| match &j.item {
+            FromItem::Table { table, alias } => {
+                alias.is_some() && table.joined.is_none() && table.properties.is_empty()
+            }
+            _ => false,
+        }) && parts.columns.iter().all(|n| matches!(n, Node::Column(_)));
+        if !plain_target {
+            return Ok(None);
+        }
         core.joins.extend(parts.joins);
         core.columns.extend(parts.columns);
         core.order_by.extend(parts.order_by);
@@ -207,30 +229,46 @@ fn flat_joined_core<R: 'static>(
     Ok(Some((core, width)))
 }
 
-/// Whether `n` reads only the current row's qualified columns and values: no unqualified name,
-/// raw SQL, aggregate, window function or subquery (conservative: a subquery could name an
-/// outer column without its table).
-fn row_scoped(n: &Node) -> bool {
+/// Functions the builder writes that give the same value for the same arguments within a
+/// statement: a call of any other (`random()`, `nextval(..)`, `clock_timestamp()`) would be
+/// evaluated once per joined row instead of once per parent row.
+const STABLE_FUNCTIONS: &[&str] = &[
+    "lower",
+    "upper",
+    "length",
+    "btrim",
+    "concat_ws",
+    "cardinality",
+    "date_trunc",
+    "now",
+];
+
+/// Whether `n` reads only the current row's columns, each qualified by `table`, and values: no
+/// unqualified name, other table's column, raw SQL, aggregate, window function, subquery or
+/// function outside [`STABLE_FUNCTIONS`].
+fn row_scoped(n: &Node, table: &str) -> bool {
+    let scoped = |n: &Node| row_scoped(n, table);
     match n {
-        Node::Column(c) => !c.table.is_empty(),
+        Node::Column(c) => c.table == table,
         Node::Param(_) | Node::Keyword(_) => true,
         Node::Unary(_, a)
         | Node::Cast(a, _)
         | Node::Extract(_, a)
         | Node::Label(a, _)
-        | Node::Field(a, _) => row_scoped(a),
-        Node::Binary(_, a, b) => row_scoped(a) && row_scoped(b),
-        Node::Logic(_, v) | Node::Func(_, v) | Node::Row(v) => v.iter().all(row_scoped),
+        | Node::Field(a, _) => scoped(a),
+        Node::Binary(_, a, b) => scoped(a) && scoped(b),
+        Node::Logic(_, v) | Node::Row(v) => v.iter().all(scoped),
+        Node::Func(name, v) => STABLE_FUNCTIONS.contains(name) && v.iter().all(scoped),
         Node::InArray { expr, array, .. } | Node::Quantified { expr, array, .. } => {
-            row_scoped(expr) && row_scoped(array)
+            scoped(expr) && scoped(array)
         }
         Node::Between {
             expr, low, high, ..
-        } => row_scoped(expr) && row_scoped(low) && row_scoped(high),
+        } => scoped(expr) && scoped(low) && scoped(high),
         Node::Case(c) => {
-            c.operand.as_ref().is_none_or(row_scoped)
-                && c.whens.iter().all(|(w, t)| row_scoped(w) && row_scoped(t))
-                && c.else_.as_ref().is_none_or(row_scoped)
+            c.operand.as_ref().is_none_or(scoped)
+                && c.whens.iter().all(|(w, t)| scoped(w) && scoped(t))
+                && c.else_.as_ref().is_none_or(scoped)
         }
         Node::CountStar
         | Node::Aggregate(_)

@@ -118,7 +118,8 @@ impl<O: Decode, S> Select<O, S> {
                 }
             };
         }
-        let (mut core, width) = super::option::joined_core(&self.core, O::WIDTH, &joined)?;
+        let (mut core, width) =
+            super::option::joined_core(&self.core, O::WIDTH, &joined, criteria)?;
         if let Some(c) = criteria {
             c.apply_select(&mut core);
         }

@@ -83,6 +83,34 @@ fn joined_loads_filter_in_the_left_join() {
 }
 
 #[test]
+fn a_joined_load_stays_wrapped_where_joined_rows_would_change_what_a_condition_means() {
+    let wrapped = |c: &Criteria, s: Select<Project>| {
+        let sql = s.load(Project::tasks.joined()).compile_with(c).unwrap().sql;
+        sql.contains(r#"AS "orm_p""#)
+    };
+    let flat = criteria(7);
+    assert!(!wrapped(&flat, select::<Project>().order_by(Project::name)));
+    // A criterion in raw SQL names `deleted_at`, which the tasks have too.
+    let mut raw = Criteria::new();
+    raw.add::<Project>(orm_postgres::raw::text::<bool>("deleted_at IS NULL"))
+        .unwrap();
+    assert!(wrapped(&raw, select::<Project>()));
+    // A function evaluated per row: once per joined row, the tasks would come in no order.
+    let random = orm_postgres::expr::func::<f64>("random", []);
+    assert!(wrapped(&flat, select::<Project>().order_by(random)));
+    // A function of the row's own columns is the same for each of its joined rows.
+    let lower = orm_postgres::expr::func::<String>("lower", [Project::name.into_node()]);
+    assert!(!wrapped(&flat, select::<Project>().order_by(lower)));
+    // Another table's column is not the project's row: wrapped, it is refused as before (joined
+    // as it is, it would have filtered the joined tasks).
+    let other = select::<Project>()
+        .filter(Task::title.eq("x"))
+        .load(Project::tasks.joined())
+        .compile_with(&flat);
+    assert!(other.is_err(), "{other:?}");
+}
+
+#[test]
 fn bulk_update_delete_and_upsert_are_filtered() {
     insta::assert_snapshot!(sql(update::<Task>()
         .set(Task::title, "done")

@@ -80,8 +80,7 @@ async fn a_relationship_of_the_enum_loads_for_every_variant(db: Database) {
     let joined = assert_queries!(
         db,
         [
-            // One table's rows, one each: joined as they are, the key identifying the parent.
-            r#"SELECT "staff"."id", "staff"."name", "staff"."team_id", "chiefs"."budget", "staff"."role", "developers"."language", "developers"."level", "orm_j0"."id", "orm_j0"."title", "staff"."id" FROM "staff" LEFT JOIN "chiefs" ON "chiefs"."id" = "staff"."id" LEFT JOIN "developers" ON "developers"."id" = "staff"."id" LEFT JOIN "teams" AS "orm_j0" ON "staff"."team_id" = "orm_j0"."id" ORDER BY "staff"."id""#
+            r#"SELECT "orm_p"."id", "orm_p"."name", "orm_p"."team_id", "orm_p"."budget", "orm_p"."role", "orm_p"."language", "orm_p"."level", "orm_j0"."id", "orm_j0"."title", "orm_p"."orm_row" FROM (SELECT "staff"."id", "staff"."name", "staff"."team_id", "chiefs"."budget", "staff"."role", "developers"."language", "developers"."level", "staff"."id" AS "orm_o0", row_number() OVER () AS "orm_row" FROM "staff" LEFT JOIN "chiefs" ON "chiefs"."id" = "staff"."id" LEFT JOIN "developers" ON "developers"."id" = "staff"."id" ORDER BY "staff"."id") AS "orm_p" LEFT JOIN "teams" AS "orm_j0" ON "orm_p"."team_id" = "orm_j0"."id" ORDER BY "orm_p"."orm_o0""#
         ],
         async {
             db.fetch_all(
