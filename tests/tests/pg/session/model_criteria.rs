@@ -281,3 +281,27 @@ async fn a_key_lookup_compiled_from_its_shape_s_template_keeps_the_criteria() {
         assert_eq!(gone.title, "gone");
     }
 }
+
+#[tokio::test]
+async fn a_joined_load_from_notes_keeps_their_criteria_on_the_notes() {
+    let f = fixture().await;
+    let mut s = f.t.session();
+    let q = || {
+        select::<Note>()
+            .order_by(Note::id.asc())
+            .load(Note::folder.joined())
+    };
+    // Joined as it is: the notes' criterion in its WHERE, each note with its folder.
+    let notes = s.all(q()).await.unwrap();
+    assert_eq!(titles(&notes), ["live"]);
+    let folder = s.related_one(&notes[0], Note::folder).unwrap().unwrap();
+    assert_eq!(folder.read().name, "f");
+    // A criterion in raw SQL naming `id`, which the folders have too: the query is wrapped,
+    // where the name is the note's (joined as it is, the server would refuse it as ambiguous).
+    s.with_criteria::<Note>(orm_postgres::raw::text::<bool>("id > :n").bind("n", 0_i64))
+        .unwrap();
+    let notes = s.all(q()).await.unwrap();
+    assert_eq!(titles(&notes), ["live"]);
+    let folder = s.related_one(&notes[0], Note::folder).unwrap().unwrap();
+    assert_eq!(folder.read().name, "f");
+}
