@@ -26,8 +26,9 @@ where
     /// Load in the parent query itself, with a `LEFT JOIN`; the rows are folded back into their
     /// parents (a query with `LIMIT`, `OFFSET`, joins of its own or conditions beyond its own
     /// row's columns becomes a subquery first, so the limit counts parents; a `DISTINCT`,
-    /// grouped or locking query cannot take a joined load: load with `selectin`). Joins apply to the query's own rows: nested under another
-    /// load, or for objects already in hand (`Executor::load`), a joined load runs as `selectin`.
+    /// grouped or locking query cannot take a joined load: load with `selectin`). Joins apply
+    /// to the query's own rows: nested under another load, or for objects already in hand
+    /// (`Executor::load`), a joined load runs as `selectin`.
     pub fn joined(self) -> Load<R> {
         Load::with_strategy(Strategy::Joined)
     }

@@ -220,15 +220,11 @@ where
 /// issue 17).
 pub(super) struct Chunks<T> {
     chunks: Vec<Vec<T>>,
-    len: usize,
 }
 
 impl<T> Default for Chunks<T> {
     fn default() -> Self {
-        Chunks {
-            chunks: Vec::new(),
-            len: 0,
-        }
+        Chunks { chunks: Vec::new() }
     }
 }
 
@@ -237,7 +233,6 @@ const FIRST_CHUNK: usize = 16;
 
 impl<T> Chunks<T> {
     pub(super) fn push(&mut self, value: T) {
-        self.len += 1;
         if let Some(last) = self.chunks.last_mut() {
             if last.len() < last.capacity() {
                 last.push(value);
@@ -251,7 +246,7 @@ impl<T> Chunks<T> {
     }
 
     pub(super) fn len(&self) -> usize {
-        self.len
+        self.chunks.iter().map(Vec::len).sum()
     }
 
     pub(super) fn iter(&self) -> impl Iterator<Item = &T> {

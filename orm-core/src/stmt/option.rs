@@ -135,14 +135,9 @@ pub(super) fn joined_core<R: 'static>(
         order_by,
         ..SelectCore::default()
     };
-    let mut width = width + 1;
-    for (slot, (option, added)) in joined.iter().enumerate() {
-        let parts = option.joined_parts(P, slot)?;
-        core.joins.extend(parts.joins);
-        core.columns.extend(parts.columns);
-        core.order_by.extend(parts.order_by);
-        width += added;
-    }
+    let (parts, added) = parts_of(joined, P)?;
+    let width = width + 1 + added;
+    append_parts(&mut core, parts);
     core.columns.push(Node::Column(ColumnRef {
         table: P,
         name: ROW,
@@ -189,44 +184,61 @@ fn flat_joined_core<R: 'static>(
         && c.filter.as_ref().is_none_or(scoped)
         && c.order_by.iter().all(|o| scoped(&o.node))
         && condition.as_ref().is_none_or(|n| row_scoped(n, table.name));
-    let key: Vec<&'static str> = table
-        .columns
-        .iter()
-        .filter(|col| col.primary_key)
-        .map(|col| col.name)
-        .collect();
-    if !plain || key.is_empty() {
+    if !plain || table.primary_key().next().is_none() {
         return Ok(None);
     }
-    let mut core = c.clone();
-    let mut width = width;
-    for (slot, (option, added)) in joined.iter().enumerate() {
-        let parts = option.joined_parts(parent, slot)?;
-        // A target with inheritance parts joins them under their own names, and a column
-        // property is an expression that may name its table: either could meet the parent's
-        // names, which the wrapper hides.
-        let plain_target = parts.joins.iter().all(|j| match &j.item {
+    let (parts, added) = parts_of(joined, parent)?;
+    // A target with inheritance parts joins them under their own names, and a column property
+    // is an expression that may name its table: either could meet the parent's names, which the
+    // wrapper hides.
+    let plain_targets = parts.iter().all(|p| {
+        p.joins.iter().all(|j| match &j.item {
             FromItem::Table { table, alias } => {
                 alias.is_some() && table.joined.is_none() && table.properties.is_empty()
             }
             _ => false,
-        }) && parts.columns.iter().all(|n| matches!(n, Node::Column(_)));
-        if !plain_target {
-            return Ok(None);
-        }
-        core.joins.extend(parts.joins);
-        core.columns.extend(parts.columns);
-        core.order_by.extend(parts.order_by);
-        width += added;
+        }) && p.columns.iter().all(|n| matches!(n, Node::Column(_)))
+    });
+    if !plain_targets {
+        return Ok(None);
     }
-    width += key.len();
-    core.columns.extend(key.into_iter().map(|name| {
+    let mut core = c.clone();
+    append_parts(&mut core, parts);
+    core.columns.extend(table.primary_key().map(|col| {
         Node::Column(ColumnRef {
             table: parent,
-            name,
+            name: col.name,
         })
     }));
+    let width = width + added + table.primary_key().count();
     Ok(Some((core, width)))
+}
+
+/// Each joined option's parts, joined from the parent rows qualified by `parent`, and the
+/// number of columns they add.
+fn parts_of<R: 'static>(
+    joined: &[JoinedOption<'_, R>],
+    parent: &'static str,
+) -> Result<(Vec<JoinedParts>, usize)> {
+    let mut added = 0;
+    let parts = joined
+        .iter()
+        .enumerate()
+        .map(|(slot, (option, width))| {
+            added += width;
+            option.joined_parts(parent, slot)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((parts, added))
+}
+
+/// Adds the joined options' joins, columns and ordering to `core`.
+fn append_parts(core: &mut SelectCore, parts: Vec<JoinedParts>) {
+    for p in parts {
+        core.joins.extend(p.joins);
+        core.columns.extend(p.columns);
+        core.order_by.extend(p.order_by);
+    }
 }
 
 /// Functions the builder writes that give the same value for the same arguments within a
