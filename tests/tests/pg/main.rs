@@ -17,6 +17,7 @@ mod errors;
 mod explain;
 mod functions;
 mod inheritance;
+mod joined_flat;
 mod lossless;
 mod notify;
 mod queries;
