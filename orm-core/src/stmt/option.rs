@@ -7,6 +7,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use super::criteria::Criteria;
+use super::is_deferred_placeholder;
 use crate::ast::{ColumnRef, Distinct, FromItem, Join, Node, OrderBy, Query, SelectCore};
 use crate::error::{Error, Result};
 
@@ -101,6 +102,8 @@ pub(super) fn joined_core<R: 'static>(
                 name: col.name,
             }),
             Node::Label(_, l) => Node::Column(ColumnRef { table: P, name: l }),
+            // A deferred column left out: its placeholder, as the query itself selects it.
+            n if is_deferred_placeholder(n) => n.clone(),
             _ => {
                 return Err(Error::invalid_statement(
                     "a joined load needs a query selecting plain columns",
@@ -152,7 +155,7 @@ pub(super) fn joined_core<R: 'static>(
 /// column properties), no joins, `LIMIT`, `OFFSET` or named windows of its own; its columns,
 /// filter, ordering and criteria (`criteria`, the parent's condition) read only its row's
 /// columns qualified by its name ([`row_scoped`]); and every target is a plain table with
-/// plain columns.
+/// plain columns. (A deferred column left out selects its placeholder, a constant, in either.)
 ///
 /// `SELECT <columns>, <targets>, <table's key> FROM table LEFT JOIN ... WHERE <its filter>
 /// ORDER BY <its order>, <targets'>`: without the wrapper's window function and sort, the
@@ -180,7 +183,7 @@ fn flat_joined_core<R: 'static>(
         && c.windows.is_empty()
         && c.columns
             .iter()
-            .all(|n| matches!(n, Node::Column(_)) && scoped(n))
+            .all(|n| (matches!(n, Node::Column(_)) && scoped(n)) || is_deferred_placeholder(n))
         && c.filter.as_ref().is_none_or(scoped)
         && c.order_by.iter().all(|o| scoped(&o.node))
         && condition.as_ref().is_none_or(|n| row_scoped(n, table.name));
@@ -197,7 +200,10 @@ fn flat_joined_core<R: 'static>(
                 alias.is_some() && table.joined.is_none() && table.properties.is_empty()
             }
             _ => false,
-        }) && p.columns.iter().all(|n| matches!(n, Node::Column(_)))
+        }) && p
+            .columns
+            .iter()
+            .all(|n| matches!(n, Node::Column(_)) || is_deferred_placeholder(n))
     });
     if !plain_targets {
         return Ok(None);

@@ -352,8 +352,33 @@ async fn relationships_of_every_kind_flat_and_nested() {
     };
     let got = same!(t, q(), JfUser::referred, flat: true, ordered: true);
     assert_eq!(ids(&got), [5, 3, 1]);
-    // A composite key, its deferred column undeferred (a joined load of a query with a
-    // deferred column left out is refused, wrapped or not).
+    // A composite key, its deferred column left out: flat, and wrapped (under a LIMIT), the
+    // parents decode with the column not loaded.
+    let q = || {
+        select::<JfItem>()
+            .order_by(JfItem::code)
+            .order_by(JfItem::shelf)
+    };
+    for (q, flat) in [(q(), true), (q().limit(2), false)] {
+        let sql = q
+            .clone()
+            .load(JfItem::parts.joined())
+            .compile()
+            .unwrap()
+            .sql;
+        assert_eq!(!sql.contains("orm_row"), flat, "{sql}");
+        let got = t
+            .fetch_all(q.clone().load(JfItem::parts.joined()))
+            .await
+            .unwrap();
+        assert_eq!(
+            got,
+            t.fetch_all(q.load(JfItem::parts.selectin())).await.unwrap()
+        );
+        assert!(got.iter().all(|i| i.note.get().is_err()), "{got:?}");
+        assert_eq!(kids!(got, parts)[..2], [vec![1, 2], vec![3]]);
+    }
+    // Undeferred.
     let q = || {
         select::<JfItem>()
             .order_by(JfItem::code)
