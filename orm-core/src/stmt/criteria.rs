@@ -32,7 +32,12 @@ use crate::model::Model;
 /// its query, and an upsert's `DO UPDATE` gets the target's condition in its `WHERE`, so a
 /// conflict with a filtered row leaves that row alone. Rows an `INSERT` writes are not checked.
 /// Raw SQL is never rewritten. The conditions themselves are not rewritten (criteria do not
-/// apply inside criteria).
+/// apply inside criteria). So a raw condition (`text("id <> 3")`) holds only where its table
+/// is read alone and under its own name: joined to a table with a column of the same name,
+/// its unqualified name is ambiguous (the server's 42702), and a qualified one
+/// (`text("posts.id <> 3")`) names nothing under an alias, as a self-referential joined load
+/// reads its target (42P01). Write conditions with the expression builder to have them
+/// qualified wherever the table is read.
 ///
 /// A condition's values are parameters: the SQL depends only on which tables have criteria,
 /// never on the values (a tenant id), so the statement cache keeps working.
