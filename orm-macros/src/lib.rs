@@ -398,8 +398,8 @@ use syn::{DeriveInput, parse_macro_input};
 ///   developers ...` and decodes each row as its variant; `select::<Chief>()` reads `staff JOIN
 ///   chiefs ...` (and its discriminator). Column handles name the table holding the column
 ///   (`Chief::budget` is `chiefs.budget`), so filters on any column work on the enum and the
-///   variant; with `selectin` the first query reads the base table only, so its filters and
-///   ordering may name base columns only.
+///   variant; with `selectin` the first query reads the base table, `LEFT JOIN`ing just the
+///   subtype tables its filter or ordering names.
 /// - The session inserts the base row (reading the generated key back), then the subtype row
 ///   with that key; updates only the tables whose columns changed; deletes the subtype row,
 ///   then the base row.
@@ -408,8 +408,9 @@ use syn::{DeriveInput, parse_macro_input};
 ///   subquery over the joined tables selects; `insert`, `insert_many`, `copy_in`, `copy_out`
 ///   and an `UPDATE` spanning both tables are typed errors (write through the session).
 /// - Not supported yet: struct-level `index`/`unique`/`check`/`exclude` on a joined variant
-///   (declare them on the fields), `schema` on a variant (its tables are in the enum's schema),
-///   and composite keys with `selectin` loading.
+///   (declare them on the fields) and `schema` on a variant (its tables are in the enum's
+///   schema). Composite keys load both ways (`selectin` filters the variant queries by
+///   `(a, b) IN (SELECT * FROM unnest(..))`).
 ///
 /// # Errors
 /// Every mistake is reported at the offending token, all in one compile: unknown attributes

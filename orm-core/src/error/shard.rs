@@ -20,7 +20,7 @@ pub enum ShardError {
     /// `key = value` / `key = ANY(values)` in its filter (alone or `AND`ed), or an inserted row
     /// without it. Nothing was sent.
     #[error(
-        "`{table}` is sharded by `{column}`, and the statement does not fix it: filter on `{column}` (`eq`, `eq_any`, `AND`ed with the rest), insert rows that carry it, run it in a transaction or session on one shard (`transaction_on(name)`, `session_on(name)`), or on every shard with `fan_out()`"
+        "`{table}` is sharded by `{column}`, and the statement does not fix it: filter on `{column}` (`eq`, `is_in`, `AND`ed with the rest), insert rows that carry it, run it in a transaction or session on one shard (`transaction_on(name)`, `session_on(name)`), or on every shard with `fan_out()`"
     )]
     KeyMissing {
         /// The sharded table.
