@@ -53,12 +53,13 @@ pub(crate) fn check_model_enum(cx: &Ctxt, model: &ModelEnum) {
     let attrs = &model.attrs;
     if attrs.hooks.is_some()
         || !attrs.indexes.is_empty()
+        || !attrs.exclusions.is_empty()
         || !attrs.checks.is_empty()
         || attrs.renamed_from.is_some()
     {
         cx.error_spanned_by(
             model.ident,
-            "an inheritance enum takes only `table`, `schema`, `discriminator`, `polymorphic`, `relationships` and `crate`; hooks, indexes and checks go on the variant structs",
+            "an inheritance enum takes only `table`, `schema`, `discriminator`, `polymorphic`, `relationships`, `cache_ttl` and `crate`; hooks, indexes, exclusions and checks go on the variant structs",
         );
     }
     let mut seen: HashMap<String, &syn::Ident> = HashMap::new();

@@ -297,6 +297,7 @@ impl Relationship {
         let foreign_key = foreign_key.get();
         let target_key = target_key.get();
         let secondary = secondary.get();
+        let order_by = order_by.get();
         let Some((kind, kind_span, target)) = kind else {
             if seen_kind.is_none()
                 && let Some(attr) = attrs.first()
@@ -332,6 +333,13 @@ impl Relationship {
                 "`many_to_many` needs `secondary = LinkModel`: the model of the association table",
             );
         }
+        if let (Kind::BelongsTo, Some(o)) = (kind, &order_by) {
+            // One row at most: nothing to order.
+            cx.error_at(
+                o.span,
+                "`order_by` orders a collection (`has_many`, `many_to_many`) or picks a `has_one`'s row; a `belongs_to` loads one row",
+            );
+        }
         if kind == Kind::BelongsTo && !foreign_key_given {
             cx.error_at(
                 kind_span,
@@ -347,7 +355,7 @@ impl Relationship {
             target_key: target_key.map(|s| s.value),
             secondary: secondary.map(|s| s.value),
             back_populates: back_populates.get().map(|s| s.value),
-            order_by: order_by.get().map(|s| s.value).unwrap_or_default(),
+            order_by: order_by.map(|s| s.value).unwrap_or_default(),
             shape,
             cascade: cascade.get().map(|s| s.value),
             passive_deletes: passive_deletes.get(),

@@ -102,6 +102,8 @@ fn relationship_option_rules() {
             d: Related<Org>,
             #[relationship(has_many = Order, order_by = ("", "-", "total desc", "a b", "x", "-x", "total asc"))]
             e: Related<Vec<Order>>,
+            #[relationship(belongs_to = Org, foreign_key = "id", order_by = "name")]
+            g: Related<Org>,
             #[model(skip)]
             #[relationship(has_many = Order)]
             f: Related<Vec<Order>>,
@@ -122,6 +124,7 @@ fn relationship_option_rules() {
             "malformed `order_by` entry \"a b\": expected a column of the target, prefixed with `-` for descending order",
             "column `x` is listed twice in `order_by`",
             "malformed `order_by` entry \"total asc\": expected a column of the target, prefixed with `-` for descending order; ascending is the default: write \"total\"",
+            "`order_by` orders a collection (`has_many`, `many_to_many`) or picks a `has_one`'s row; a `belongs_to` loads one row",
             "field `f` is a relationship, not a column: it takes no #[model(...)] attributes",
         ]
     );

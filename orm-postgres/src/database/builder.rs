@@ -36,7 +36,7 @@ use crate::{Error, Result, StatementMode, tls};
 /// | `statement_timeout` (server-side, per statement) | none |
 /// | `query_timeout` (client-side, per statement: fires on a frozen server too) | 5 min |
 /// | TCP keepalives (idle, interval, probes) | the URL's `keepalives*`, else 60 s, 10 s, 6 |
-/// | `ssl_mode` | the URL's `sslmode`, else `prefer` |
+/// | `ssl_mode` | the URL's `sslmode`, else `verify-full` with `sslrootcert=system` (as libpq), else `prefer` |
 /// | `echo` (print every statement to stderr) | off |
 /// | `slow_statement_threshold` (log slower statements at WARN) | off |
 /// | `statement_mode` (named and cached, or unnamed for pgbouncer) | the URL's `statement_mode`, else [`Cached`](StatementMode::Cached) |
@@ -404,7 +404,8 @@ impl DatabaseBuilder {
 
     /// Gives the database a result cache (feature `cache`): queries marked
     /// [`.cached(ttl)`](crate::stmt::Select::cached), and those reading only tables registered
-    /// with [`ResultCache::model`](crate::ResultCache::model), are served from memory until
+    /// with [`ResultCache::model`](crate::ResultCache::model) or declaring
+    /// `#[model(cache_ttl = ...)]`, are served from memory until
     /// their time to live passes or a commit through this database (or, with
     /// [`notify_channel`](crate::ResultCache::notify_channel), through any database on the
     /// channel) writes a table they read. See the README's *Result cache*.
