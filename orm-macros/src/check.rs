@@ -108,6 +108,12 @@ fn inheritance_variant(cx: &Ctxt, model: &Model) {
             "`relationships(...)` goes on an inheritance enum or its variants, naming relationships its variant structs declare; on a struct, declare a `#[relationship]` field",
         );
     }
+    if let Some(span) = model.attrs.polymorphic_at {
+        cx.error_at(
+            span,
+            "`polymorphic` goes on a joined-table inheritance enum: it chooses how `select::<Enum>()` loads the subtype columns",
+        );
+    }
     if model.attrs.inherits.is_none() {
         if let Some(d) = &model.attrs.discriminator {
             cx.error_spanned_by(

@@ -54,6 +54,8 @@ pub(crate) struct Container {
     /// `polymorphic = "selectin"` on a joined-table inheritance enum (`"joined"`, the default:
     /// `false`).
     pub(crate) selectin: bool,
+    /// Where `polymorphic` was written, if it was (refused on a struct).
+    pub(crate) polymorphic_at: Option<proc_macro2::Span>,
     /// `criteria = path`: a function `fn() -> Expr<bool>` whose condition every session
     /// statement reading the model's table includes.
     pub(crate) criteria: Option<syn::Path>,
@@ -195,6 +197,7 @@ impl Container {
         });
 
         let table = table.get();
+        let polymorphic = polymorphic.get();
         Container {
             table_span: table.as_ref().map(|t| t.span),
             table: table.map_or_else(|| snake_case(&input.ident.unraw().to_string()), |t| t.value),
@@ -208,7 +211,8 @@ impl Container {
             krate: krate.get().map_or_else(default_crate, |k| k.value),
             discriminator: discriminator.get().map(|d| d.value),
             inherits: inherits.get().map(|i| i.value),
-            selectin: polymorphic.get().is_some_and(|p| p.value),
+            selectin: polymorphic.as_ref().is_some_and(|p| p.value),
+            polymorphic_at: polymorphic.map(|p| p.span),
             cache_ttl_ms: cache_ttl.get().map(|t| t.value),
             criteria: criteria.get().map(|c| c.value),
             relationships,

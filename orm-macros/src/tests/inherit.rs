@@ -96,6 +96,28 @@ fn variant_struct_rules() {
             "`discriminator` goes on an inheritance enum (`#[derive(Model)] enum Employee { ... }`), not on a struct"
         ]
     );
+    // Parsed, and once silently ignored on a struct: a plain one or a variant.
+    const POLYMORPHIC: &str = "`polymorphic` goes on a joined-table inheritance enum: it chooses how `select::<Enum>()` loads the subtype columns";
+    assert_eq!(
+        model_errors(parse_quote! {
+            #[model(table = "t", polymorphic = "selectin")]
+            struct Plain {
+                #[model(primary_key)]
+                id: i64,
+            }
+        }),
+        [POLYMORPHIC]
+    );
+    assert_eq!(
+        model_errors(parse_quote! {
+            #[model(inherits = Employee, table = "managers", polymorphic = "joined")]
+            struct Manager {
+                #[model(primary_key)]
+                id: i64,
+            }
+        }),
+        [POLYMORPHIC]
+    );
 }
 
 #[test]
