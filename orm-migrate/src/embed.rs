@@ -16,7 +16,8 @@
 //! `down.sql` with `include_str!`, so editing a revision recompiles the crate. Parsing and every
 //! check happen at run time, in [`Embedded::revisions`], with the same code and the same rules
 //! as [`files::read_dir`](crate::files::read_dir): an embedded directory gives exactly the
-//! revisions (and the errors) that reading it would.
+//! revisions (and the errors) that reading it would, except for what stops it from being
+//! embedded at all: a name or a file that is not UTF-8 is a compile error.
 //!
 //! Adding or removing a revision directory is not something `include_str!` sees: to have cargo
 //! rebuild then, add a build script to the crate that embeds them:

@@ -1,12 +1,12 @@
 //! The errors of migrating: malformed files, an inconsistent revision graph, edited revisions,
-//! irreversible steps, and the database's own errors.
+//! failed steps, and the database's own errors.
 
 use std::path::PathBuf;
 
 /// A `Result` with [`MigrateError`].
 pub type Result<T, E = MigrateError> = std::result::Result<T, E>;
 
-/// What went wrong while migrating. Every variant names the file or revision at fault.
+/// What went wrong while migrating. A variant about a file or a revision names it.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MigrateError {
@@ -72,14 +72,6 @@ pub enum MigrateError {
     /// The database records a revision the migrations directory does not have.
     #[error("the database has revision {0} applied, which is not in the migrations directory")]
     UnknownApplied(String),
-    /// A downgrade reached a step that cannot be reversed.
-    #[error("revision {id} cannot be downgraded: {reason}")]
-    Irreversible {
-        /// The revision.
-        id: String,
-        /// Why.
-        reason: String,
-    },
     /// A revision names a Rust function that is not registered with the migrator.
     #[error("revision {id} runs the Rust function {name:?}, which is not registered")]
     UnknownFunction {
@@ -88,7 +80,9 @@ pub enum MigrateError {
         /// The function's name.
         name: String,
     },
-    /// A step failed on the server (the revision's transaction was rolled back).
+    /// A step failed on the server: the revision's transaction was rolled back. (In a revision
+    /// outside a transaction, a failed backfill batch, or a failed write of the revision's
+    /// record, leaves the statements and batches before it done.)
     #[error("revision {id}: {source}")]
     Step {
         /// The revision that failed.
@@ -132,7 +126,7 @@ pub enum MigrateError {
     /// Another migration held the migration lock (a PostgreSQL advisory lock) for longer than
     /// the migrator waits for it.
     #[error(
-        "another migration holds the migration lock on {table}{}; gave up after waiting {waited:?}          (raise the wait with --lock-wait, or find the holder in pg_stat_activity)",
+        "another migration holds the migration lock on {table}{}; gave up after waiting {waited:?} (raise the wait with --lock-wait, or find the holder in pg_stat_activity)",
         holder.map(|pid| format!(" (server process {pid})")).unwrap_or_default()
     )]
     LockTimeout {
@@ -161,7 +155,7 @@ pub enum MigrateError {
     /// Offline SQL was asked for a range with a revision that runs a Rust function, which
     /// only a live run can do.
     #[error(
-        "revision {id} runs the Rust function {name:?}, which offline SQL cannot include:          run this range against the database"
+        "revision {id} runs the Rust function {name:?}, which offline SQL cannot include: run this range against the database"
     )]
     OfflineFunction {
         /// The revision.
@@ -174,9 +168,6 @@ pub enum MigrateError {
     /// for this run ([`Migrator::lint`](crate::Migrator::lint), `upgrade --no-lint`).
     #[error("the lint stopped the upgrade, nothing was run:\n{0}")]
     Lint(Box<crate::lint::Report>),
-    /// The models and the database differ (`check`).
-    #[error("the database differs from the models: {0} operation(s) pending")]
-    Drift(usize),
     /// An error from the database outside a revision (connecting, the version table, the lock).
     #[error(transparent)]
     Database(#[from] orm_postgres::Error),

@@ -11,7 +11,7 @@
 //!   [revision graph](graph) (heads, branches, merges, `depends_on`, plans) and
 //!   [embedding](embed) with [`embed_migrations!`];
 //! - [the lint](lint): what each statement of a revision does to a live database (locks,
-//!   rewrites, scans), run after autogenerate and before every upgrade;
+//!   rewrites, scans), run after autogenerate and before every live upgrade;
 //! - [expand / contract](expand): zero-downtime renames and type changes in two revisions (a
 //!   sync trigger, a batched backfill the runner performs, then the old column dropped), with
 //!   their [header keys](phase) and the [backfill step](backfill);

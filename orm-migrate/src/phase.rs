@@ -10,7 +10,7 @@ use crate::schema::QualifiedName;
 
 /// The longest pause a `backfill:` header may ask for between batches: a longer one is a
 /// typo, and a run that sleeps it would seem to hang.
-const MAX_PAUSE: Duration = Duration::from_secs(3600);
+pub(crate) const MAX_PAUSE: Duration = Duration::from_secs(3600);
 
 /// The header keys of this module, in the order [`PhaseKeys::render`] writes them (after the
 /// revision's own keys).

@@ -45,7 +45,7 @@
 //!   | `parents` | comma-separated ids of the revisions it follows: none for a root, two or more for a merge | none (a root) |
 //!   | `depends_on` | comma-separated ids of revisions on other branches that must be applied first | none |
 //!   | `transaction` | `true` or `false`; `false` runs it outside a transaction (`CREATE INDEX CONCURRENTLY`, `ALTER TYPE ... ADD VALUE` on old servers) | `true` |
-//!   | `run` | the name of a Rust function registered with the migrator, run after the SQL in the same transaction | none |
+//!   | `run` | the name of a Rust function registered with the migrator, run after the SQL in the same transaction (with `transaction: false`, in the transaction that records the revision) | none |
 //!   | `expand`, `using`, `reverse` | an [expand revision](crate::expand): `schema.table.old -> new`, the conversion to the new column, the conversion back | none |
 //!   | `contract` | a [contract revision](crate::expand): the id of the expand revision it completes | none |
 //!   | `backfill` | `batch <rows>, pause <duration>` for the revision's `-- @backfill` lines | the migrator's |

@@ -135,7 +135,8 @@ pub(crate) enum Command {
         #[arg(long, value_name = "RULE", conflicts_with_all = ["revisions", "pending"])]
         explain: Option<String>,
     },
-    /// Exit 3 when the database is not at the heads or differs from the models (for CI).
+    /// Exit 3 when the database is not at the heads, differs from the models, or ran a
+    /// revision edited since (for CI).
     Check,
     /// Show the phase of each expand/contract: pending, expanded (both columns in sync),
     /// contracted.
@@ -173,7 +174,8 @@ pub(crate) struct ExpandArgs {
     /// With --expand: rows per backfill batch, written into the revision's header.
     #[arg(long, value_name = "ROWS", requires = "expand", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) batch: Option<u64>,
-    /// With --expand: the pause between backfill batches, written into the revision's header.
+    /// With --expand: the pause between backfill batches (at most 1h), written into the
+    /// revision's header.
     #[arg(long, value_name = "DURATION", requires = "expand", value_parser = parse_duration)]
     pub(crate) pause: Option<Duration>,
     /// Write the contract revision of this expand revision (an id or prefix): the trigger and

@@ -13,8 +13,9 @@
 //! orm-migrate current | history | heads | branches
 //! orm-migrate stamp ID|head|base                record without running SQL (repairs checksums)
 //! orm-migrate merge -m "merge" [REV...]         a revision joining heads (default: all)
-//! orm-migrate check                             exit 3 when the database is behind or differs
-//!                                               from the models (for CI; needs your models)
+//! orm-migrate check                             exit 3 when the database is behind, differs
+//!                                               from the models, or ran a revision edited
+//!                                               since (for CI; needs your models)
 //! orm-migrate diff --from URL --to URL          the migration turning one database into another
 //! orm-migrate revision --expand users.name:full_name [--type T] [--using EXPR] [--reverse EXPR]
 //!                                               expand: new column, sync trigger, batched backfill

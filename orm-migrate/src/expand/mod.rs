@@ -315,13 +315,23 @@ impl ColumnChange {
 
     /// The expand revision `id`, a root (give it parents with
     /// [`Revision::with_parents`]), and notes on what it does not copy (also written in the
-    /// file). [`MigrateError::Expand`] when the new column exists already.
+    /// file). [`MigrateError::Expand`] when the new column exists already, or when the
+    /// backfill's pause is over the hour its header can hold.
     pub fn expand_revision(&self, id: &str, message: &str) -> Result<(Revision, Vec<String>)> {
         if self.table.column(&self.new).is_some() {
             return Err(refuse(format!(
                 "table {} has a column {} already",
                 self.table.name, self.new
             )));
+        }
+        // What the header cannot hold would make the written revision, and so the whole
+        // directory, fail to read.
+        if self
+            .backfill
+            .pause
+            .is_some_and(|p| p > crate::phase::MAX_PAUSE)
+        {
+            return Err(refuse("a backfill's pause is at most 1h".to_owned()));
         }
         let mut keys = self.expand_keys();
         // A conversion written into the header is read back exactly by the contract.

@@ -212,6 +212,32 @@ fn a_rename_expands_with_a_trigger_a_backfill_not_null_and_indexes() {
 }
 
 #[test]
+fn a_pause_the_header_cannot_hold_is_refused_before_anything_is_written() {
+    // The longest pause is written, and reads back; one a second longer would have written a
+    // revision that made the whole directory unreadable.
+    let with_pause = |pause| {
+        retype()
+            .with_backfill(BackfillOptions {
+                batch: None,
+                pause: Some(pause),
+            })
+            .expand_revision("20260101000002", "balance in numeric")
+    };
+    let (r, _) = with_pause(Duration::from_secs(3600)).expect("an hour is written");
+    let files = r.to_files();
+    let back = Revision::parse(
+        Path::new("20260101000002_balance"),
+        &files.up,
+        Some(&files.down),
+    )
+    .expect("parses");
+    assert_eq!(back.phase, r.phase);
+    let e = with_pause(Duration::from_secs(3601)).expect_err("over an hour");
+    assert!(matches!(e, MigrateError::Expand(_)), "{e:?}");
+    assert!(e.to_string().contains("at most 1h"), "{e}");
+}
+
+#[test]
 fn a_type_change_converts_both_ways_and_says_what_it_does_not_copy() {
     let (r, notes) = retype()
         .with_backfill(BackfillOptions {

@@ -236,7 +236,8 @@ impl Migrator {
     }
 
     /// Registers the Rust function that revisions name with `-- run: name`: it runs after the
-    /// revision's up script, in its transaction (see [`StepFuture`] for how to write one).
+    /// revision's up script, in its transaction (for a revision outside a transaction, in the
+    /// one that records it; see [`StepFuture`] for how to write one).
     /// Registering a name again replaces the function.
     pub fn register<F>(mut self, name: impl Into<String>, f: F) -> Self
     where
