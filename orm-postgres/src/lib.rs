@@ -137,7 +137,9 @@ pub use call_site::parse_tags;
 pub use cancel::CancelHandle;
 pub use config::{ConfigError, SslMode, StatementMode};
 pub use copy::CopyOutStream;
-pub use database::{Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives};
+pub use database::{
+    Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives, MAX_CONNECTIONS,
+};
 pub use database::{advisory_lock_key, create_all, drop_all};
 pub use executor::{Executor, RowStream};
 #[cfg(feature = "json")]

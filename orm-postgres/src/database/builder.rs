@@ -125,6 +125,10 @@ impl Default for Keepalives {
 /// The default [`query_timeout`](DatabaseBuilder::query_timeout).
 pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// The most connections a pool may have ([`DatabaseBuilder::max_connections`]): PostgreSQL's
+/// own limit on its `max_connections`.
+pub const MAX_CONNECTIONS: usize = 262_143;
+
 /// The default [`connect_timeout`](DatabaseBuilder::connect_timeout).
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -276,7 +280,8 @@ impl DatabaseBuilder {
         self
     }
 
-    /// The most connections the pool opens.
+    /// The most connections the pool opens: from 1 to [`MAX_CONNECTIONS`], PostgreSQL's own
+    /// most (the pool sets aside a slot for each when it is built).
     pub fn max_connections(mut self, n: usize) -> Self {
         self.max_connections = n;
         self
@@ -433,6 +438,15 @@ impl DatabaseBuilder {
             return Err(ConfigError::Setting {
                 name: "max_connections",
                 reason: "must be at least 1",
+            }
+            .into());
+        }
+        // The pool allocates a slot per connection up front: a huge number would abort the
+        // process (a failed allocation) or panic (the semaphore's limit), not fail.
+        if self.max_connections > MAX_CONNECTIONS {
+            return Err(ConfigError::Setting {
+                name: "max_connections",
+                reason: "must be at most 262143, the most PostgreSQL itself takes",
             }
             .into());
         }

@@ -26,7 +26,7 @@ mod replicas;
 mod schema;
 mod transactions;
 
-pub use builder::{DEFAULT_QUERY_TIMEOUT, DatabaseBuilder, Keepalives};
+pub use builder::{DEFAULT_QUERY_TIMEOUT, DatabaseBuilder, Keepalives, MAX_CONNECTIONS};
 pub use connection::Connection;
 pub(crate) use connector::DirectConnection;
 pub(crate) use ping::run_simple;

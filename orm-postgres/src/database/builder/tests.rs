@@ -9,7 +9,7 @@ use super::DatabaseBuilder;
 #[cfg(feature = "tls")]
 use crate::SslMode;
 use crate::config::Env;
-use crate::{ConfigError, Database};
+use crate::{ConfigError, Database, MAX_CONNECTIONS};
 
 /// An environment of the test's own.
 struct TestEnv(HashMap<&'static str, String>);
@@ -138,6 +138,21 @@ fn pool_settings_are_checked() {
         err.to_string(),
         "invalid configuration: max_connections must be at least 1"
     );
+    // Not a panic, nor the process aborted by an allocation of the pool's slots.
+    for n in [MAX_CONNECTIONS + 1, 100_000_000_000, usize::MAX] {
+        let err = Database::builder("postgres://u@h/d")
+            .max_connections(n)
+            .build_in(&env(&[]))
+            .expect_err("fails");
+        assert_eq!(
+            err.to_string(),
+            "invalid configuration: max_connections must be at most 262143, the most PostgreSQL itself takes"
+        );
+    }
+    Database::builder("postgres://u@h/d")
+        .max_connections(MAX_CONNECTIONS)
+        .build_in(&env(&[]))
+        .expect("the most PostgreSQL takes builds");
 }
 
 #[cfg(not(feature = "tls"))]
