@@ -71,7 +71,9 @@ pub trait KeysetKeys {
     type Values: Decode<Output = Self::Values> + Clone + Send + 'static;
     /// The keys and their directions.
     fn keys(self) -> Vec<(Node, Ordering)>;
-    /// A cursor's values as parameters, in key order.
+    /// A cursor's values as parameters, in key order: one per key. (A query whose cursor has
+    /// another number of values does not compile, [`InvalidStatement`](crate::ErrorKind::InvalidStatement);
+    /// turned into a [`Query`] it selects no row.)
     fn params(values: &Self::Values) -> Vec<Node>;
 }
 
@@ -198,9 +200,13 @@ impl<O, S, K: KeysetKeys> Keyset<O, S, K> {
         usize::try_from(self.limit).unwrap_or(usize::MAX)
     }
 
-    /// The condition for rows after the cursor.
-    fn after_condition(&self, values: &K::Values) -> Node {
+    /// The condition for rows after the cursor; `None` when the cursor does not have one value
+    /// per key (a [`KeysetKeys`] written by hand).
+    fn after_condition(&self, values: &K::Values) -> Option<Node> {
         let params = K::params(values);
+        if self.keys.is_empty() || params.len() != self.keys.len() {
+            return None;
+        }
         let op = |o: Ordering| match o {
             Ordering::Asc => BinOp::Gt,
             Ordering::Desc => BinOp::Lt,
@@ -208,10 +214,10 @@ impl<O, S, K: KeysetKeys> Keyset<O, S, K> {
         let first = self.keys[0].1;
         if self.keys.iter().all(|(_, o)| *o == first) {
             let keys: Vec<Node> = self.keys.iter().map(|(k, _)| k.clone()).collect();
-            return match (keys.len(), params.len()) {
+            return Some(match (keys.len(), params.len()) {
                 (1, 1) => Node::binary(op(first), keys[0].clone(), params[0].clone()),
                 _ => Node::binary(op(first), Node::Row(keys), Node::Row(params)),
-            };
+            });
         }
         // k1 op1 v1 OR (k1 = v1 AND k2 op2 v2) OR ...
         let mut any: Option<Node> = None;
@@ -230,7 +236,7 @@ impl<O, S, K: KeysetKeys> Keyset<O, S, K> {
                 Some(prev) => Node::binary(BinOp::Or, prev, all),
             });
         }
-        any.unwrap_or(Node::Keyword("TRUE"))
+        any
     }
 
     fn query(&self) -> Select<O, S> {
@@ -244,10 +250,10 @@ impl<O, S, K: KeysetKeys> Keyset<O, S, K> {
             .map(|(k, o)| OrderBy::new(k.clone(), *o))
             .collect();
         if let Some(values) = &self.after {
-            core.filter = and_filter(
-                core.filter.take(),
-                Expr::<bool>::new(self.after_condition(values)),
-            );
+            let after = self
+                .after_condition(values)
+                .unwrap_or(Node::Keyword("FALSE"));
+            core.filter = and_filter(core.filter.take(), Expr::<bool>::new(after));
         }
         // One more than the page: whether a next page exists.
         core.limit = Some(Node::Param(param(self.limit.saturating_add(1))));
@@ -271,6 +277,15 @@ impl<O: Decode, S, K: KeysetKeys> Statement for Keyset<O, S, K> {
         if self.keys.is_empty() {
             return Err(Error::invalid_statement("a keyset needs at least one key"));
         }
+        if let Some(values) = &self.after {
+            let n = K::params(values).len();
+            if n != self.keys.len() {
+                return Err(Error::invalid_statement(format!(
+                    "a keyset cursor has {n} values for {} keys",
+                    self.keys.len()
+                )));
+            }
+        }
         let query = self.query();
         crate::compile::select_statement(
             query.core(),
@@ -282,5 +297,45 @@ impl<O: Decode, S, K: KeysetKeys> Statement for Keyset<O, S, K> {
 impl<O, S, K: KeysetKeys> From<Keyset<O, S, K>> for Query {
     fn from(k: Keyset<O, S, K>) -> Query {
         k.query().into_query()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::__doc_fixture::User;
+    use crate::prelude::*;
+
+    /// Keys written by hand whose cursor has no value for a key.
+    struct Short;
+
+    impl KeysetKeys for Short {
+        type Values = i64;
+        fn keys(self) -> Vec<(Node, Ordering)> {
+            vec![
+                (User::name.into_node(), Ordering::Desc),
+                (User::id.into_node(), Ordering::Asc),
+            ]
+        }
+        fn params(_: &i64) -> Vec<Node> {
+            Vec::new()
+        }
+    }
+
+    #[test]
+    fn a_cursor_without_a_value_per_key_is_refused_not_a_panic() {
+        let page = || select::<User>().keyset(Short).after(Some(7));
+        let e = page().compile().expect_err("refused");
+        assert!(
+            e.to_string()
+                .contains("a keyset cursor has 0 values for 2 keys"),
+            "{e}"
+        );
+        // As a query, where nothing can be refused: no row after a cursor it cannot read.
+        let query: Query = page().into();
+        let sql = crate::compile::query_statement(&query, crate::compile::Output::of::<User>(5))
+            .expect("compiles")
+            .sql;
+        assert!(sql.contains("WHERE FALSE"), "{sql}");
     }
 }
