@@ -59,7 +59,11 @@ impl<T: Persist> MergeBatch for TypedMerge<T> {
         self.links.first().map(|l| l.rel.meta())
     }
 
-    fn load_query(&self, uow: &UnitOfWork) -> Result<Option<CompiledQuery>> {
+    fn load_query(
+        &self,
+        uow: &UnitOfWork,
+        criteria: Option<&crate::stmt::Criteria>,
+    ) -> Result<Option<CompiledQuery>> {
         let missing: Vec<&T> = self
             .objects
             .iter()
@@ -71,7 +75,8 @@ impl<T: Persist> MergeBatch for TypedMerge<T> {
         if missing.is_empty() {
             return Ok(None);
         }
-        select_by_keys(&missing).map(Some)
+        let condition = criteria.and_then(|c| c.condition(T::TABLE.as_ref()));
+        select_by_keys(&missing, condition).map(Some)
     }
 
     fn register_row(&mut self, uow: &mut UnitOfWork, row: &dyn RowAccess) -> Result<()> {
@@ -162,11 +167,16 @@ impl<T: Persist> std::fmt::Debug for Merge<T> {
 
 impl<T: Persist> Merge<T> {
     /// The queries of the current level, by batch: run each, handing its rows to
-    /// [`register_row`](Self::register_row) with the batch's index.
-    pub fn loads(&self, uow: &UnitOfWork) -> Result<Vec<(usize, CompiledQuery)>> {
+    /// [`register_row`](Self::register_row) with the batch's index. They read only the rows
+    /// `criteria` let through (a row they hide is not there to merge into: the object is new).
+    pub fn loads(
+        &self,
+        uow: &UnitOfWork,
+        criteria: Option<&crate::stmt::Criteria>,
+    ) -> Result<Vec<(usize, CompiledQuery)>> {
         let mut out = Vec::new();
         for (i, b) in self.batches.iter().enumerate() {
-            if let Some(q) = b.load_query(uow)? {
+            if let Some(q) = b.load_query(uow, criteria)? {
                 out.push((i, q));
             }
         }

@@ -168,8 +168,13 @@ where
 pub trait MergeBatch: Send {
     /// The relationship that reached them (`None` for the object `merge` was called with).
     fn relation(&self) -> Option<&'static RelationMeta>;
-    /// The query loading those of them the identity map lacks (or holds expired).
-    fn load_query(&self, uow: &UnitOfWork) -> Result<Option<CompiledQuery>>;
+    /// The query loading those of them the identity map lacks (or holds expired), of the
+    /// rows `criteria` let through.
+    fn load_query(
+        &self,
+        uow: &UnitOfWork,
+        criteria: Option<&crate::stmt::Criteria>,
+    ) -> Result<Option<CompiledQuery>>;
     /// Registers a row of that query in the session.
     fn register_row(&mut self, uow: &mut UnitOfWork, row: &dyn RowAccess) -> Result<()>;
     /// Merges them into the session and links them to their parents; returns the merged

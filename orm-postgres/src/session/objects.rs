@@ -468,7 +468,8 @@ impl Session {
     /// merged the same way (and its own relationships after it), and the session's object's
     /// relationship is set to the merged objects, so the flush points foreign keys at the
     /// right rows, deletes orphans under `delete-orphan` and writes many-to-many rows. One
-    /// query per model and level loads the related objects the identity map lacks.
+    /// query per relationship and level loads the related objects the identity map lacks,
+    /// under the session's criteria: a row they hide is not merged into (the object is new).
     /// Relationships not loaded on `object` are left as they are.
     ///
     /// All or nothing: when it fails (a guard held on an object it must change is an
@@ -516,7 +517,7 @@ impl Session {
     async fn merge_levels<M: Persist>(&mut self, object: M) -> Result<Tracked<M>> {
         let mut merge = self.uow.merge_begin(object);
         loop {
-            for (batch, query) in merge.loads(&self.uow)? {
+            for (batch, query) in merge.loads(&self.uow, Some(&self.criteria))? {
                 self.for_each_row(&query, |uow, row| merge.register_row(batch, uow, row))
                     .await?;
             }

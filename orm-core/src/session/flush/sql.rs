@@ -307,9 +307,13 @@ pub(crate) fn compile_query(q: &crate::ast::Query) -> Result<CompiledQuery> {
 }
 
 /// `SELECT <every column>, <every column property> FROM t JOIN unnest(<keys>) AS "orm_v"(...) ON
-/// <keys match>`: the rows of these objects' primary keys, decodable as the model (one SQL text
-/// for any number).
-pub(crate) fn select_by_keys<P: Persist>(rows: &[&P]) -> Result<CompiledQuery> {
+/// <keys match> [WHERE <condition>]`: the rows of these objects' primary keys, decodable as the
+/// model (one SQL text for any number), among those `condition` (the session's criteria on
+/// the table, written over its name) lets through.
+pub(crate) fn select_by_keys<P: Persist>(
+    rows: &[&P],
+    condition: Option<crate::expr::Node>,
+) -> Result<CompiledQuery> {
     let table = P::TABLE;
     let pk: Vec<usize> = (0..table.columns.len())
         .filter(|&i| table.columns[i].primary_key)
@@ -353,6 +357,12 @@ pub(crate) fn select_by_keys<P: Persist>(rows: &[&P]) -> Result<CompiledQuery> {
     w.push(" ON ");
     let pk_names: Vec<&str> = defs.iter().map(|c| c.name).collect();
     write_matches(&mut w, table, &pk_names, &names);
+    if let Some(condition) = condition {
+        w.push(" WHERE ");
+        w.push_scope(vec![table.name]);
+        compile::write_node(&mut w, &condition);
+        w.pop_scope();
+    }
     compile::finish(w)
 }
 

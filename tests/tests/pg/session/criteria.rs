@@ -1,6 +1,6 @@
 //! Global criteria (soft delete on every model, a tenant on projects and tasks): no path of the
 //! session — queries, `get` (also of an object loaded before the criteria were set), counts,
-//! relationship loads of every strategy, explicit loads, refresh, bulk UPDATE/DELETE — returns
+//! relationship loads of every strategy, explicit loads, refresh, merge, bulk UPDATE/DELETE — returns
 //! or changes a row they exclude; the escape hatches do.
 
 use chrono::Utc;
@@ -482,4 +482,42 @@ async fn the_readme_example_runs() -> orm_postgres::Result<()> {
     assert_eq!(everything.len(), 4);
     assert_eq!(s.all(select::<Project>()).await?.len(), 4);
     Ok(())
+}
+
+#[tokio::test]
+async fn merge_never_reaches_a_row_the_criteria_hide() {
+    let f = fixture().await;
+    let project = |id: i64, name: &str| Project {
+        id,
+        tenant_id: 1,
+        name: name.into(),
+        ..Project::default()
+    };
+    let stored = |id: i64| {
+        let t = &f.t;
+        async move {
+            t.fetch_one(select::<Project>().by_pk(id))
+                .await
+                .map(|p| (p.tenant_id, p.name, p.deleted_at.is_some()))
+                .unwrap()
+        }
+    };
+    // Another tenant's project and a soft-deleted one: the merge's load does not find them,
+    // so the objects are new; whatever the commit then does, those rows stay as they were.
+    for (hidden, before) in [
+        (f.c, (2, "c".to_string(), false)),
+        (f.b, (1, "b".to_string(), true)),
+    ] {
+        let mut s = tenant_session(&f, 1);
+        let merged = s.merge(project(hidden, "taken")).await.unwrap();
+        assert_eq!(merged.status(), Status::Pending, "merged into a hidden row");
+        let _ = s.commit().await;
+        assert_eq!(stored(hidden).await, before);
+    }
+    // A visible one is loaded and updated, as before.
+    let mut s = tenant_session(&f, 1);
+    let merged = s.merge(project(f.a, "renamed")).await.unwrap();
+    assert_eq!(merged.status(), Status::Persistent);
+    s.commit().await.unwrap();
+    assert_eq!(stored(f.a).await, (1, "renamed".to_string(), false));
 }
