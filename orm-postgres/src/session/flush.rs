@@ -20,8 +20,10 @@ impl Session {
     /// [`SessionOptions::copy_threshold`](crate::SessionOptions::copy_threshold) and
     /// [`add_all_copy`](Session::add_all_copy)), `UPDATE`s of changed columns,
     /// association rows, `DELETE`s, in foreign-key order, batched per table and column set,
-    /// independent statements pipelined. On error nothing of the flush is kept in memory, and
-    /// the session needs a rollback (validation errors excepted: they come before any SQL).
+    /// independent statements pipelined. On error nothing of the flush is kept in memory (the
+    /// rounds written for objects hooks added included), and the session needs a rollback
+    /// when statements had been sent (not for a validator's, a hook's or a guard's error,
+    /// which stop it before).
     ///
     /// A `read()`/`write()` guard held on an object the flush would lock fails it at once with
     /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), before anything is sent: the session is
@@ -45,7 +47,31 @@ impl Session {
         for hook in &mut self.before_flush {
             hook(&mut self.uow)?;
         }
-        // Hooks may add objects; each round writes what the previous one added.
+        // Hooks may add objects; each round writes what the previous one added. The rounds are
+        // one flush: a failing round undoes the objects of the rounds before it too (whose
+        // statements the transaction holds, so the session then needs a rollback).
+        let frame = self.uow.begin_savepoint();
+        let mut wrote = false;
+        match self.flush_rounds(operation, &mut wrote).await {
+            Ok(()) => {
+                self.uow.release_savepoint(frame);
+                Ok(())
+            }
+            Err(e) => {
+                // An object a guard took meanwhile keeps its record in the frame below: the
+                // session then needs a rollback (`needs_rollback`), which restores it.
+                let _ = self.uow.abandon_savepoint(frame, operation);
+                if wrote {
+                    self.failed = Some(failure(&e));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The rounds of [`flush_as`](Self::flush_as); `wrote` is set once a round sent
+    /// statements.
+    async fn flush_rounds(&mut self, operation: &'static str, wrote: &mut bool) -> Result<()> {
         const ROUNDS: usize = 8;
         for _round in 0..ROUNDS {
             if !self.uow.has_changes() {
@@ -56,38 +82,36 @@ impl Session {
             let outcome = self.flush_round(operation).await;
             self.interrupted = None;
             match outcome {
-                Ok(false) => return Ok(()),
-                Ok(true) => continue,
-                Err((e, sent)) => {
-                    let e = self.named(e);
-                    if sent {
-                        self.failed = Some(failure(&e));
+                Ok((more, sent)) => {
+                    *wrote |= sent;
+                    if !more {
+                        return Ok(());
                     }
-                    return Err(e);
+                }
+                Err((e, sent)) => {
+                    *wrote |= sent;
+                    return Err(self.named(e));
                 }
             }
         }
         if self.uow.has_changes() {
-            // Written so far stays in the transaction; what is left would be committed
-            // without: refuse, as for any failed flush.
-            let e = Error::object_state(format!(
+            // What is left would be committed without: refuse, as for any failed flush.
+            return Err(Error::object_state(format!(
                 "hooks kept adding objects to flush after {ROUNDS} rounds"
-            ));
-            self.failed = Some(failure(&e));
-            return Err(e);
+            )));
         }
         Ok(())
     }
 
-    /// One flush; `Ok(true)` when hooks added more to write. On error, whether statements
-    /// were sent.
+    /// One flush: whether hooks added more to write, and whether it sent statements. On
+    /// error, whether statements were sent.
     async fn flush_round(
         &mut self,
         operation: &'static str,
-    ) -> std::result::Result<bool, (Error, bool)> {
+    ) -> std::result::Result<(bool, bool), (Error, bool)> {
         // Validators and hooks run before anything is sent, BEGIN included.
         let Some(mut plan) = self.uow.flush_begin_as(operation).map_err(|e| (e, false))? else {
-            return Ok(false);
+            return Ok((false, false));
         };
         // A failed flush_abort (an object it changed is held by a guard taken since) is
         // remembered by the unit of work: `check` then requires a rollback.
@@ -123,11 +147,16 @@ impl Session {
                 return Err((e, wrote));
             }
         }
-        self.uow.flush_end(plan).map_err(|e| (e, true))
+        self.uow
+            .flush_end(plan)
+            .map(|more| (more, wrote))
+            .map_err(|e| (e, true))
     }
 
     /// Flushes and commits. With `expire_on_commit`, every object is expired. The next
-    /// statement begins a new transaction.
+    /// statement begins a new transaction. When the server refuses the `COMMIT` (a deferred
+    /// constraint, a serialization failure), the transaction is over and the objects are
+    /// restored as a rollback restores them.
     pub async fn commit(&mut self) -> Result<()> {
         self.check()?;
         self.flush_as("commit").await?;

@@ -68,12 +68,18 @@ type AfterCommit = Box<dyn FnMut() + Send>;
 /// - **Identity map.** `get` answers from the map without a query when it can; rows of
 ///   `all`/`one`/`optional` and of relationship loads become the objects already in the map.
 ///   An expired object's values are replaced by the next row that loads it.
-/// - **Autoflush.** Before each query, pending changes are flushed (switch off with
+/// - **Autoflush.** Before each query (but `refresh` and `load_deferred`, which read one
+///   object's row), pending changes are flushed (switch off with
 ///   [`SessionOptions::autoflush`] or [`Session::set_autoflush`]).
-/// - **After an error** from the server (or a failed flush), every call but
-///   [`rollback`](Session::rollback) (or [`rollback_nested`](Session::rollback_nested) for an
-///   error inside a savepoint) fails with [`ErrorKind::PendingRollback`]. A failed flush leaves
-///   every object as it was before the flush.
+/// - **After an error** from the server inside the transaction (or a flush that fails after
+///   it sent statements), every call that sends statements or flushes fails with
+///   [`ErrorKind::PendingRollback`] until [`rollback`](Session::rollback) (or
+///   [`rollback_nested`](Session::rollback_nested) for an error inside a savepoint);
+///   `add`, `expire` and `expunge` only change the session's own bookkeeping, and still work.
+///   A failed flush leaves every object as it was before the flush, the objects of its
+///   earlier rounds (written for what hooks added) included; a flush stopped before it sent
+///   anything (a validator, a hook, a guard) needs no rollback. A refused `COMMIT` ends the
+///   transaction and restores the objects as a rollback does.
 /// - **Rollback** restores every object to its state when the transaction began: objects added
 ///   since are expunged, deleted ones come back, changed ones get their old values.
 /// - **Global criteria** ([`with_criteria`](Session::with_criteria), or inherited from
@@ -88,8 +94,9 @@ type AfterCommit = Box<dyn FnMut() + Send>;
 /// - **Guards never hang it.** An operation that needs an object a `read()`/`write()` guard
 ///   holds (a flush that writes it, `refresh`, `expire`, `expunge`, `delete`, `merge`, a
 ///   query that must reload it, a rollback that must restore it) fails at once with
-///   [`ErrorKind::ObjectInUse`] naming the operation, the object and the guard, and changes
-///   nothing: drop the guard and call again. See [`Tracked`].
+///   [`ErrorKind::ObjectInUse`] naming the operation, the object and the guard, and writes
+///   nothing (a query may have registered the rows before the held one): drop the guard and
+///   call again. See [`Tracked`].
 pub struct Session {
     db: Database,
     options: SessionOptions,
@@ -271,8 +278,10 @@ impl Session {
         &self.uow
     }
 
-    /// Whether a flush would write anything. Reads no object (only the session's
-    /// bookkeeping): works while `read()`/`write()` guards are held.
+    /// Whether a flush has anything to look at: an object added or deleted, one taken with
+    /// `write()` (changed or not: [`Tracked::is_modified`] compares the values), or a changed
+    /// collection. Reads no object (only the session's bookkeeping): works while
+    /// `read()`/`write()` guards are held.
     pub fn has_changes(&self) -> bool {
         self.uow.has_changes()
     }

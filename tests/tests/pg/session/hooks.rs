@@ -87,6 +87,51 @@ async fn hooks_hash_passwords_once_and_write_audit_rows() {
 }
 
 #[tokio::test]
+async fn a_failing_later_round_undoes_the_objects_of_the_rounds_before_it() {
+    let t = setup().await;
+    // The rename's audit row (written by a second round: `audit_update` adds it) is refused.
+    t.batch_execute(
+        "ALTER TABLE h_audit ADD CONSTRAINT h_audit_no_boom CHECK (message NOT LIKE '%boom%')",
+    )
+    .await
+    .unwrap();
+    let mut s = t.session_with(no_expire());
+    let m = s.add(Member {
+        name: "mia".into(),
+        password: "secret".into(),
+        ..Member::default()
+    });
+    s.commit().await.unwrap();
+    let before = m.read().clone();
+    m.write().name = "boom".into();
+    let err = s.commit().await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::CheckViolation(_)), "{err}");
+    // The first round's UPDATE ran and its hook counted it; the object is as before the
+    // flush (the caller's change kept, the hook's undone), and still to be written.
+    assert_eq!(
+        *m.read(),
+        Member {
+            name: "boom".into(),
+            ..before.clone()
+        }
+    );
+    assert!(m.is_modified());
+    // The transaction holds that UPDATE: only a rollback goes on.
+    assert!(s.is_pending_rollback());
+    assert!(s.flush().await.is_err());
+    s.rollback().await.unwrap();
+    assert_eq!(*m.read(), before);
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM h_member WHERE name = 'mia' AND updates = 0"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
 async fn validators_reject_bad_values_before_any_sql() {
     let t = setup().await;
     let mut s = t.session();
