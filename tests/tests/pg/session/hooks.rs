@@ -132,6 +132,71 @@ async fn a_failing_later_round_undoes_the_objects_of_the_rounds_before_it() {
 }
 
 #[tokio::test]
+async fn a_hook_error_stops_the_flush_before_any_sql_and_undoes_the_hook() {
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    let m = s.add(Member {
+        name: "mia".into(),
+        password: "secret".into(),
+        ..Member::default()
+    });
+    s.commit().await.unwrap();
+    let before = m.read().clone();
+    m.write().name = "frozen".into();
+    let sent = t.statement_count();
+    let err = s.commit().await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Validation { field: "name", .. }),
+        "{err}"
+    );
+    assert_eq!(t.statement_count(), sent, "nothing sent, BEGIN included");
+    // The hook's own change (the update count) is undone; the caller's is kept.
+    assert_eq!(
+        *m.read(),
+        Member {
+            name: "frozen".into(),
+            ..before.clone()
+        }
+    );
+    // Nothing was sent: no rollback needed, and the same object flushes once fixed.
+    assert!(!s.is_pending_rollback());
+    m.write().name = "mia2".into();
+    s.commit().await.unwrap();
+    assert_eq!(m.read().updates, before.updates + 1);
+    assert_eq!(
+        count(
+            &t,
+            "SELECT count(*) FROM h_member WHERE name = 'mia2' AND updates = 1"
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn hooks_that_keep_adding_objects_stop_after_eight_rounds() {
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    let first = s.add(Member {
+        name: "chain".into(),
+        ..Member::default()
+    });
+    let err = s.commit().await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("hooks kept adding objects to flush after 8 rounds"),
+        "{err}"
+    );
+    // The rounds' INSERTs are in the transaction; the objects are as before the flush.
+    assert!(s.is_pending_rollback());
+    assert_eq!(first.status(), Status::Pending);
+    s.rollback().await.unwrap();
+    assert_eq!(first.status(), Status::Detached);
+    assert_eq!(count(&t, "SELECT count(*) FROM h_member").await, 0);
+    assert_eq!(count(&t, "SELECT count(*) FROM h_audit").await, 0);
+}
+
+#[tokio::test]
 async fn validators_reject_bad_values_before_any_sql() {
     let t = setup().await;
     let mut s = t.session();

@@ -179,6 +179,13 @@ impl Hooks for Member {
             id: 0,
             message: format!("member {} created", self.name),
         });
+        // A hook that never stops adding: each `chain` member brings another.
+        if self.name.starts_with("chain") {
+            ctx.add(Member {
+                name: format!("{}+", self.name),
+                ..Member::default()
+            });
+        }
         Ok(())
     }
 
@@ -187,6 +194,10 @@ impl Hooks for Member {
             self.password = hash(&self.password);
         }
         self.updates += 1;
+        // A hook that refuses, after it changed the object.
+        if self.name == "frozen" {
+            return Err(Error::validation("Member", "name", "frozen by its hook"));
+        }
         Ok(())
     }
 
