@@ -12,7 +12,7 @@
 
 use std::marker::PhantomData;
 
-use super::{Select, Statement, and_filter};
+use super::{Criteria, Select, Statement, and_filter};
 use crate::ast::{Ordering, Query};
 use crate::compile::CompiledQuery;
 use crate::error::{Error, Result};
@@ -156,7 +156,8 @@ impl<O, S> Select<O, S> {
     /// Keyset pagination over `keys` (a key or a tuple of keys, each ascending or
     /// [`Desc`]ending; end them with a unique column). Replaces the query's `ORDER BY` with
     /// the keys'; pick the page with [`after`](Keyset::after) and its size with
-    /// [`limit`](Keyset::limit) (default 50).
+    /// [`limit`](Keyset::limit) (default 50). A select with a `LIMIT` or `OFFSET` of its own
+    /// is refused ([`InvalidStatement`](crate::ErrorKind::InvalidStatement)).
     ///
     /// ```
     /// use orm_core::prelude::*;
@@ -269,6 +270,22 @@ impl<O: Decode, S, K: KeysetKeys> Statement for Keyset<O, S, K> {
     }
 
     fn compile(&self) -> Result<CompiledQuery> {
+        self.compile_criteria(None)
+    }
+
+    fn compile_with(&self, criteria: &Criteria) -> Result<CompiledQuery> {
+        self.compile_criteria(Some(criteria).filter(|_| self.select.uses_criteria()))
+    }
+
+    fn uses_criteria(&self) -> bool {
+        self.select.uses_criteria()
+    }
+}
+
+impl<O: Decode, S, K: KeysetKeys> Keyset<O, S, K> {
+    /// The page's statement, with `criteria` applied to every table it reads (as the
+    /// select's own would be).
+    fn compile_criteria(&self, criteria: Option<&Criteria>) -> Result<CompiledQuery> {
         if self.select.options().is_some() {
             return Err(Error::invalid_statement(
                 "a keyset page runs no relationship loads: load them into the page's rows with `load`",
@@ -276,6 +293,13 @@ impl<O: Decode, S, K: KeysetKeys> Statement for Keyset<O, S, K> {
         }
         if self.keys.is_empty() {
             return Err(Error::invalid_statement("a keyset needs at least one key"));
+        }
+        // The page's size is the keyset's `limit`, its place the cursor: a LIMIT or OFFSET of
+        // the select's own would be replaced or skip rows after every cursor.
+        if self.select.core.limit.is_some() || self.select.core.offset.is_some() {
+            return Err(Error::invalid_statement(
+                "a keyset page takes no LIMIT or OFFSET of the select's: size it with the keyset's `limit(n)`",
+            ));
         }
         if let Some(values) = &self.after {
             let n = K::params(values).len();
@@ -287,10 +311,15 @@ impl<O: Decode, S, K: KeysetKeys> Statement for Keyset<O, S, K> {
             }
         }
         let query = self.query();
-        crate::compile::select_statement(
-            query.core(),
-            crate::compile::Output::of::<(O, K::Values)>(<(O, K::Values) as Decode>::WIDTH),
-        )
+        let out = crate::compile::Output::of::<(O, K::Values)>(<(O, K::Values) as Decode>::WIDTH);
+        match criteria {
+            None => crate::compile::select_statement(query.core(), out),
+            Some(c) => {
+                let mut core = query.core().clone();
+                c.apply_select(&mut core);
+                crate::compile::select_statement(&core, out)
+            }
+        }
     }
 }
 

@@ -521,3 +521,33 @@ async fn merge_never_reaches_a_row_the_criteria_hide() {
     s.commit().await.unwrap();
     assert_eq!(stored(f.a).await, (1, "renamed".to_string(), false));
 }
+
+#[tokio::test]
+async fn keyset_pages_see_only_the_tenants_live_rows() {
+    let f = fixture().await;
+    let mut s = tenant_session(&f, 1);
+    let page = |after: Option<i64>| {
+        select::<Project>()
+            .keyset(Project::id)
+            .after(after)
+            .limit(1)
+    };
+    let first = s.fetch_all(page(None)).await.unwrap();
+    let names: Vec<&str> = first.iter().map(|(p, _)| p.name.as_str()).collect();
+    // `a`, then the next page's probe row `d`: not `b` (deleted) nor `c` (tenant 2).
+    assert_eq!(names, ["a", "d"]);
+    let second = s.fetch_all(page(Some(first[0].1))).await.unwrap();
+    let names: Vec<&str> = second.iter().map(|(p, _)| p.name.as_str()).collect();
+    assert_eq!(names, ["d"]);
+    // The escape hatch still reads every row.
+    let all = s
+        .fetch_all(
+            select::<Project>()
+                .without_criteria()
+                .keyset(Project::id)
+                .limit(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 4);
+}
