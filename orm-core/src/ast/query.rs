@@ -186,7 +186,9 @@ pub enum JoinOn {
 /// Row-locking clause.
 #[derive(Clone, Debug)]
 pub struct Lock {
-    pub(crate) strength: LockStrength,
+    /// `None` while only `of`/`nowait`/`skip_locked` were given: refused when compiled (they
+    /// modify a lock, and none was asked for).
+    pub(crate) strength: Option<LockStrength>,
     pub(crate) of: Vec<&'static str>,
     pub(crate) wait: LockWait,
 }

@@ -243,12 +243,19 @@ pub(crate) fn write_select(w: &mut SqlWriter, s: &SelectCore) {
     }
     write_limit(w, s.limit.as_ref(), s.offset.as_ref());
     if let Some(lock) = &s.lock {
-        w.push(match lock.strength {
-            LockStrength::Update => " FOR UPDATE",
-            LockStrength::NoKeyUpdate => " FOR NO KEY UPDATE",
-            LockStrength::Share => " FOR SHARE",
-            LockStrength::KeyShare => " FOR KEY SHARE",
-        });
+        let strength = match lock.strength {
+            Some(LockStrength::Update) => " FOR UPDATE",
+            Some(LockStrength::NoKeyUpdate) => " FOR NO KEY UPDATE",
+            Some(LockStrength::Share) => " FOR SHARE",
+            Some(LockStrength::KeyShare) => " FOR KEY SHARE",
+            None => {
+                w.fail(Error::invalid_statement(
+                    "`of`, `nowait` and `skip_locked` modify a row lock: add `for_update()` (or `for_share()`, ...)",
+                ));
+                ""
+            }
+        };
+        w.push(strength);
         if !lock.of.is_empty() {
             w.push(" OF ");
             for (i, name) in lock.of.iter().enumerate() {

@@ -7,13 +7,21 @@ use super::source::Source;
 use crate::ast::{Lock, LockStrength, LockWait};
 
 impl<O, S> Select<O, S> {
+    /// The lock, its strength set; `of`, `nowait` and `skip_locked` given before it (or
+    /// before another strength) are kept: the calls may come in any order.
     fn lock(mut self, strength: LockStrength) -> Self {
-        self.core.lock = Some(Lock {
-            strength,
+        self.lock_mut().strength = Some(strength);
+        self
+    }
+
+    /// The lock to modify, made without a strength when there is none yet (a statement
+    /// compiled so is refused).
+    fn lock_mut(&mut self) -> &mut Lock {
+        self.core.lock.get_or_insert_with(|| Lock {
+            strength: None,
             of: Vec::new(),
             wait: LockWait::Wait,
-        });
-        self
+        })
     }
 
     /// `FOR UPDATE`
@@ -64,7 +72,8 @@ impl<O, S> Select<O, S> {
         self.lock(LockStrength::KeyShare)
     }
 
-    /// `... OF source`: lock only the rows of this source (after `for_update` & co).
+    /// `... OF source`: lock only the rows of this source (with `for_update` & co, before or
+    /// after it; alone, the statement is refused: [`InvalidStatement`](crate::ErrorKind::InvalidStatement)).
     ///
     /// ```
     /// use orm_core::prelude::*;
@@ -73,13 +82,12 @@ impl<O, S> Select<O, S> {
     /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "posts"."id", "posts"."user_id", "posts"."title" FROM "posts" JOIN "users" ON "posts"."user_id" = "users"."id" FOR UPDATE OF "posts""#);
     /// ```
     pub fn of<J: Source>(mut self) -> Self {
-        if let Some(lock) = &mut self.core.lock {
-            lock.of.push(J::NAME);
-        }
+        self.lock_mut().of.push(J::NAME);
         self
     }
 
-    /// `NOWAIT`: fail at once if a row is locked (after `for_update` & co).
+    /// `NOWAIT`: fail at once if a row is locked (with `for_update` & co, before or after it;
+    /// alone, the statement is refused).
     ///
     /// ```
     /// use orm_core::prelude::*;
@@ -88,13 +96,12 @@ impl<O, S> Select<O, S> {
     /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" FOR UPDATE NOWAIT"#);
     /// ```
     pub fn nowait(mut self) -> Self {
-        if let Some(lock) = &mut self.core.lock {
-            lock.wait = LockWait::NoWait;
-        }
+        self.lock_mut().wait = LockWait::NoWait;
         self
     }
 
-    /// `SKIP LOCKED`: leave locked rows out (after `for_update` & co).
+    /// `SKIP LOCKED`: leave locked rows out (with `for_update` & co, before or after it;
+    /// alone, the statement is refused).
     ///
     /// ```
     /// use orm_core::prelude::*;
@@ -103,9 +110,7 @@ impl<O, S> Select<O, S> {
     /// assert_eq!(q.compile().unwrap().sql, r#"SELECT "users"."id", "users"."name", "users"."email" FROM "users" LIMIT $1 FOR UPDATE SKIP LOCKED"#);
     /// ```
     pub fn skip_locked(mut self) -> Self {
-        if let Some(lock) = &mut self.core.lock {
-            lock.wait = LockWait::SkipLocked;
-        }
+        self.lock_mut().wait = LockWait::SkipLocked;
         self
     }
 }

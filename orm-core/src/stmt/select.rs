@@ -392,7 +392,9 @@ impl<O, S> Select<O, S> {
     }
 
     /// Keyset pagination: rows after `cursor` in the ascending order of `keys`, i.e.
-    /// `WHERE (k1, k2) > ($1, $2) ORDER BY k1, k2`. `keys` should end with a unique column.
+    /// `WHERE (k1, k2) > ($1, $2) ORDER BY k1, k2` (the keys replace any ordering given
+    /// before: in another order, pages would skip and repeat rows). `keys` should end with a
+    /// unique column.
     /// For descending or mixed directions, keys checked to be non-nullable and the next page's
     /// cursor, use [`keyset`](Select::keyset).
     ///
@@ -404,9 +406,10 @@ impl<O, S> Select<O, S> {
     /// ```
     pub fn after<K: KeyList>(mut self, keys: K, cursor: K::Values) -> Self {
         let (key_nodes, value_nodes) = keys.nodes(cursor);
-        for k in &key_nodes {
-            self.core.order_by.push(OrderBy::from_node(k.clone()));
-        }
+        self.core.order_by = key_nodes
+            .iter()
+            .map(|k| OrderBy::from_node(k.clone()))
+            .collect();
         self.filter(Expr::<bool>::new(Node::binary(
             crate::expr::BinOp::Gt,
             Node::Row(key_nodes),

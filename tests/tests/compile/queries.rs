@@ -174,6 +174,59 @@ fn locking_clauses() {
 }
 
 #[test]
+fn lock_modifiers_in_any_order_and_never_alone() {
+    // Before the strength, and kept by a second strength: once dropped silently (a queue
+    // worker's `skip_locked()` before `for_update()` then waited on every locked row).
+    let q = select::<User>().limit(1).skip_locked().for_update();
+    assert!(
+        q.compile()
+            .unwrap()
+            .sql
+            .ends_with(" FOR UPDATE SKIP LOCKED")
+    );
+    let q = select::<User>()
+        .join_fk::<Order>()
+        .for_update()
+        .of::<User>()
+        .nowait()
+        .for_share();
+    assert!(
+        q.compile()
+            .unwrap()
+            .sql
+            .ends_with(r#" FOR SHARE OF "users" NOWAIT"#)
+    );
+    let err = select::<User>().skip_locked().compile().unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidStatement(_)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("modify a row lock"), "{err}");
+}
+
+#[test]
+fn pages_refuse_or_replace_what_would_skip_rows() {
+    // `after` orders by its keys only: an ordering given before would skip and repeat rows.
+    let q = select::<User>()
+        .order_by(User::email)
+        .after((User::name, User::id), ("m".to_string(), 10_i64));
+    assert!(
+        q.compile()
+            .unwrap()
+            .sql
+            .ends_with(r#" ORDER BY "users"."name", "users"."id""#)
+    );
+    // A keyset page is sized by its own `limit`: the select's LIMIT or OFFSET is refused.
+    for q in [select::<User>().offset(20), select::<User>().limit(5)] {
+        let err = q.keyset(User::id).compile().unwrap_err();
+        assert!(
+            err.to_string().contains("takes no LIMIT or OFFSET"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn pagination() {
     assert_snapshot!(sql(select::<User>().order_by(User::name).page(3, 20)));
     assert_snapshot!(sql(select::<User>()
