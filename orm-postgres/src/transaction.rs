@@ -63,7 +63,9 @@ impl Transaction<'_> {
         self.conn.cancel_handle()
     }
 
-    /// Commits (or, for a savepoint, releases it into the parent transaction).
+    /// Commits (or, for a savepoint, releases it into the parent transaction). A transaction
+    /// in which a statement failed is rolled back instead, and the error says so; for a
+    /// savepoint, that rollback is to the savepoint, and the parent goes on.
     ///
     /// If the connection is lost while `COMMIT` is in flight, the result is a
     /// [`CommitUnknown`](crate::ErrorKind::CommitUnknown) error: the transaction may or may not

@@ -91,7 +91,12 @@ impl Conn {
             )
             .into());
         }
-        let failed = self.tx().failed;
+        // A failure inside a savepoint that was dropped is undone by `ready` below (as before
+        // any statement of the parent), and the transaction commits.
+        let failed = {
+            let tx = self.tx();
+            tx.failed && tx.pending_rollback.is_none()
+        };
         if failed {
             // The server turns COMMIT of a failed transaction into ROLLBACK; say so.
             self.simple("ROLLBACK").await?;
@@ -178,11 +183,20 @@ impl Conn {
     }
 
     pub(crate) async fn release_savepoint(&self, name: &str) -> Result<()> {
-        if self.tx().failed {
+        let failed_here = {
+            let tx = self.tx();
+            tx.failed && tx.pending_rollback.is_none()
+        };
+        if failed_here {
+            // As a failed transaction's COMMIT: rolled back and said so, and the parent goes
+            // on (the savepoint handle is gone: nothing else could undo it).
+            self.rollback_savepoint(name).await?;
             return Err(Error::transaction_state(
-                "a statement failed inside this savepoint; roll it back instead",
+                "a statement failed inside this savepoint, so it was rolled back instead of released; the transaction goes on",
             ));
         }
+        // A failed savepoint dropped inside this one is undone first.
+        self.ready().await?;
         self.simple(&format!("RELEASE SAVEPOINT {name}")).await
     }
 

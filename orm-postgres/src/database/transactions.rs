@@ -76,7 +76,11 @@ impl Database {
                 Ok(value)
             }
             Err(e) => {
-                tx.rollback().await?;
+                // The caller's error is the one to see: when the ROLLBACK fails too (the
+                // connection broke), the connection is discarded and the server rolls back.
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(error = %rollback, "the rollback after a failed transaction failed too");
+                }
                 Err(e)
             }
         }

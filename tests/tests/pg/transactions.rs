@@ -200,6 +200,53 @@ async fn a_failed_statement_poisons_the_transaction_until_rollback() {
 }
 
 #[tokio::test]
+async fn a_failed_savepoint_committed_or_dropped_leaves_the_parent_going() {
+    let t = users_db().await;
+    add_users(&t.db, &["taken"]).await;
+    let mut tx = t.begin().await.unwrap();
+    add_users(&tx, &["parent"]).await;
+    {
+        // Committed after a failure: rolled back to the savepoint instead, and said so.
+        let sp = tx.savepoint().await.unwrap();
+        add_users(&sp, &["undone"]).await;
+        assert!(sp.fetch_one(insert(&User::new("taken"))).await.is_err());
+        let err = sp.commit().await.unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::TransactionState(_)),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("rolled back instead of released"),
+            "{err}"
+        );
+    }
+    // The parent goes on.
+    add_users(&tx, &["after-commit"]).await;
+    {
+        // Dropped after a failure, inside another savepoint that is then released.
+        let mut sp = tx.savepoint().await.unwrap();
+        add_users(&sp, &["kept"]).await;
+        {
+            let inner = sp.savepoint().await.unwrap();
+            assert!(inner.fetch_one(insert(&User::new("taken"))).await.is_err());
+        }
+        sp.commit().await.unwrap();
+    }
+    {
+        // Dropped after a failure, right before the parent commits.
+        let sp = tx.savepoint().await.unwrap();
+        assert!(sp.fetch_one(insert(&User::new("taken"))).await.is_err());
+    }
+    tx.commit().await.unwrap();
+    let mut names: Vec<String> =
+        t.db.fetch_all(select::<User>().columns(User::name))
+            .await
+            .unwrap();
+    names.sort();
+    assert_eq!(names, ["after-commit", "kept", "parent", "taken"]);
+}
+
+#[tokio::test]
 async fn dropped_transaction_rolls_back_and_next_user_gets_a_clean_connection() {
     let t = users_db().await;
     let db = single(&t).await;
