@@ -68,14 +68,15 @@ pub enum ErrorKind {
         #[source]
         source: Option<BoxError>,
     },
-    /// No connection became available in time (pool wait, connect or recycle timeout).
+    /// No connection became available in time (pool wait or connect timeout).
     #[error("connection pool timed out while {0}")]
     PoolTimeout(PoolStage),
     /// The connection broke while it was in use outside a transaction: the network failed,
     /// or the server ended the session (`pg_terminate_backend`, a fast or immediate shutdown, a
     /// failover: SQLSTATE 57P01, 57P02, 57P03, kept as the source so
-    /// [`Error::sqlstate`] tells which). The pool discards the connection. Retryable: run the
-    /// statement again on another connection.
+    /// [`Error::sqlstate`] tells which). The pool discards the connection. Retryable for reads
+    /// and idempotent writes: a write outside a transaction may have been applied before the
+    /// connection broke.
     #[error("the connection to the database was lost: {0}")]
     ConnectionLost(#[source] BoxError),
     /// The connection broke inside a transaction: the server rolled the transaction back,
@@ -353,7 +354,8 @@ pub enum PoolStage {
     Wait,
     /// Opening a new connection.
     Create,
-    /// Checking a returned connection before reuse.
+    /// Checking a returned connection before reuse (not produced by this crate's pool,
+    /// whose recycle makes no round trip; kept for other pools).
     Recycle,
 }
 

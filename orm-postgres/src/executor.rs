@@ -90,8 +90,9 @@ use sealed::{Acquire, ConnRef};
 /// Something statements run on: a [`Database`](crate::Database), a
 /// [`Transaction`](crate::Transaction) or a held [`Connection`](crate::Connection).
 ///
-/// Every method compiles the statement, runs it as a cached prepared statement, and decodes the
-/// rows by position into the statement's output type (a model, a value, or a tuple).
+/// Every method compiles the statement, runs it as a prepared statement (cached, in the
+/// default [statement mode](crate::StatementMode)), and decodes the rows by position into the
+/// statement's output type (a model, a value, or a tuple).
 ///
 /// # Behavior
 /// Nothing is sent until the returned future is polled. If the future is dropped before it
@@ -187,7 +188,8 @@ pub trait Executor: Acquire + Sync {
     /// so memory stays bounded whatever the result's size.
     ///
     /// The connection is busy until the stream ends; dropping the stream before its end
-    /// discards the connection (the server stops sending when it is closed).
+    /// discards the connection (the server stops sending when it is closed; in a transaction
+    /// or on a held connection, that happens when it is released).
     ///
     /// A joined-table inheritance enum loaded the *selectin* way (`polymorphic = "selectin"`,
     /// or `.polymorphic(PolymorphicLoad::SelectIn)`) streams as it loads: the keys and
@@ -326,6 +328,11 @@ pub trait Executor: Acquire + Sync {
 
     /// [`copy_in`](Executor::copy_in) of rows produced as they are sent (from a file, another
     /// database, a generator), so memory stays bounded whatever the count.
+    ///
+    /// The copy is one statement: the [query timeout](crate::DatabaseBuilder::query_timeout)
+    /// bounds all of it, the time spent waiting on `rows` included. For a copy that may run
+    /// longer, copy through a handle with a longer one (or none):
+    /// [`Database::with_query_timeout`](crate::Database::with_query_timeout).
     fn copy_in_stream<M, S>(&self, rows: S) -> impl Future<Output = Result<u64>> + Send
     where
         M: crate::Model + Send,

@@ -42,7 +42,9 @@
 //!   on a statement's shape. A cached statement made stale by a schema change (SQLSTATE 0A000 or
 //!   26000) is prepared again once, outside transactions; inside one, the error is reported.
 //!   Behind pgbouncer or another pooler in transaction mode, use [`StatementMode::Unnamed`]
-//!   instead: every statement is the unnamed one, parsed each time, nothing cached.
+//!   instead: every statement is the unnamed one, parsed each time, nothing cached (binary
+//!   `COPY` still prepares its statement: behind such a pooler, copy through a direct
+//!   connection).
 //! - **Rows decode by position** straight into the output type.
 //! - **Connections are clean**: a connection goes back to the pool only with no statement in
 //!   flight and no transaction open; otherwise it is closed (the server rolls back).
@@ -50,8 +52,8 @@
 //!   with its parameters, host lists, Unix sockets, TLS modes and `.pgpass`; what is malformed or
 //!   not implemented is a typed [`ConfigError`]. No `Debug` output, error or trace shows a
 //!   password ([`DatabaseBuilder`]).
-//! - **Nothing waits forever**: pool waits, connects and recycles have timeouts by default
-//!   ([`DatabaseBuilder`]).
+//! - **Nothing waits forever**: pool waits, connects and statements have timeouts by default
+//!   ([`DatabaseBuilder`]); giving a connection back makes no round trip.
 //! - **Tracing**: every statement runs in an entered `tracing` span `orm.statement` with
 //!   OpenTelemetry's database attributes (`db.system`, `db.name`, `db.operation`, `db.statement`:
 //!   the SQL, never the values), recording the rows returned or affected, the duration and any

@@ -111,8 +111,10 @@ impl Listener {
     ///
     /// [`InvalidIdentifier`](crate::ErrorKind::InvalidIdentifier) for an empty name, one over
     /// 63 bytes or with a NUL byte; [`ReconnectFailed`](crate::ErrorKind::ReconnectFailed)
-    /// when the connection was lost and could not be restored. The channel is not listened to
-    /// then.
+    /// when the connection was lost and could not be restored;
+    /// [`ConnectionLost`](crate::ErrorKind::ConnectionLost) or
+    /// [`QueryTimeout`](crate::ErrorKind::QueryTimeout) when a restored connection was lost
+    /// again while it listened (three times). The channel is not listened to then.
     pub async fn listen(&mut self, channel: &str) -> Result<()> {
         check_channel(channel)?;
         if self.channels.insert(channel.to_owned()) {
