@@ -49,7 +49,12 @@ impl RawSql {
 
     /// Binds `:name` to `value`.
     pub fn bind<T: SqlType>(mut self, name: &'static str, value: T) -> Self {
-        self.binds.push((name, crate::types::param_of(value)));
+        let value = crate::types::param_of(value);
+        // Bound again: the last value wins, as a builder's setter does.
+        match self.binds.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.binds.push((name, value)),
+        }
         self
     }
 }

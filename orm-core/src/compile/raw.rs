@@ -17,6 +17,7 @@ pub(crate) fn write_raw(w: &mut SqlWriter, raw: &RawSql) {
     // as they are, whatever `:name` they hold (PostgreSQL's lexical rules, `crate::lex`).
     let sql: &str = raw.sql;
     let mut start = 0;
+    let mut used = vec![false; raw.binds.len()];
     for region in lex::regions(sql) {
         if region.kind != lex::Kind::Code {
             continue;
@@ -39,8 +40,11 @@ pub(crate) fn write_raw(w: &mut SqlWriter, raw: &RawSql) {
                     }
                     let name = &sql[name_start..end];
                     w.push(&sql[start..i]);
-                    match raw.binds.iter().find(|(n, _)| *n == name) {
-                        Some((_, value)) => w.push_param(value.clone()),
+                    match raw.binds.iter().position(|(n, _)| *n == name) {
+                        Some(at) => {
+                            used[at] = true;
+                            w.push_param(raw.binds[at].1.clone());
+                        }
                         None => w.fail(Error::invalid_statement(format!(
                             "raw SQL parameter :{name} has no value; call .bind(\"{name}\", value)"
                         ))),
@@ -53,4 +57,17 @@ pub(crate) fn write_raw(w: &mut SqlWriter, raw: &RawSql) {
         }
     }
     w.push(&sql[start..]);
+    // A value bound to a name the text never uses is a misspelled name, or a parameter inside
+    // a string or comment: refused rather than dropped.
+    if let Some((name, _)) = raw
+        .binds
+        .iter()
+        .zip(&used)
+        .find(|(_, u)| !**u)
+        .map(|(b, _)| b)
+    {
+        w.fail(Error::invalid_statement(format!(
+            "raw SQL binds :{name}, which its text does not use as a parameter"
+        )));
+    }
 }

@@ -234,6 +234,7 @@ pub fn count_all() -> AggregateExpr<i64> {
 /// | `Decimal` | `Decimal` | `Decimal` |
 /// | `BigNumeric` | `BigNumeric` | `BigNumeric` |
 /// | [`Interval`] | `Interval` | `Interval` |
+/// | [`Money`](crate::types::Money) | `Money` | (none) |
 ///
 /// The `Decimal` rows need the `decimal` feature, the `BigNumeric` row the `bigdecimal` feature.
 #[diagnostic::on_unimplemented(

@@ -200,7 +200,17 @@ impl<O> From<Compound<O>> for Query {
 /// Set operations of selects: each makes a [`Compound`].
 impl<O, S> Select<O, S> {
     fn set_op<S2>(self, op: SetOp, other: Select<O, S2>) -> Compound<O> {
-        Compound::new(op, self.into_query(), other.into_query())
+        // Its rows are no longer either select's: their relationship loads (and options)
+        // would be dropped, so the statement is refused when compiled.
+        let left = match self.has_options() || other.has_options() {
+            true => self.filter(crate::expr::Expr::<bool>::new(Node::Raw(Box::new(
+                crate::ast::RawSql::failing(crate::error::Error::invalid_statement(
+                    "a set operation (UNION, INTERSECT, EXCEPT) runs no relationship loads: load them into its rows with `load`",
+                )),
+            )))),
+            false => self,
+        };
+        Compound::new(op, left.into_query(), other.into_query())
     }
 
     /// `self UNION other` (duplicates removed).

@@ -377,7 +377,8 @@ impl<O, S> Select<O, S> {
         self
     }
 
-    /// Page `page` (from 1) of `per_page` rows: `LIMIT per_page OFFSET (page - 1) * per_page`.
+    /// Page `page` (from 1; 0 and below read as 1) of `per_page` rows: `LIMIT per_page OFFSET
+    /// (page - 1) * per_page`.
     /// Order the query for stable pages.
     ///
     /// ```
@@ -701,6 +702,13 @@ impl<O: Decode, S> Select<O, S> {
         self.options
             .as_ref()?
             .downcast_ref::<Vec<Arc<dyn SelectOption<O::Output>>>>()
+    }
+}
+
+impl<O, S> Select<O, S> {
+    /// Whether options (relationship loads, a polymorphic loading) were attached.
+    pub(super) fn has_options(&self) -> bool {
+        self.options.is_some()
     }
 }
 

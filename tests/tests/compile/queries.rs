@@ -147,6 +147,19 @@ fn set_operations() {
     assert_snapshot!(sql(a().intersect(b().limit(5))));
     assert_snapshot!(sql(a().except(b())));
     assert_snapshot!(sql(a().intersect_all(b()).except(a())));
+    // The rows are the set operation's: relationship loads of either select would be dropped.
+    use orm_tests::chinook::Artist;
+    let loads = || select::<Artist>().load(Artist::albums.selectin());
+    for q in [
+        loads().union(select::<Artist>()),
+        select::<Artist>().except(loads()),
+    ] {
+        let err = q.compile().unwrap_err();
+        assert!(
+            err.to_string().contains("runs no relationship loads"),
+            "{err}"
+        );
+    }
 }
 
 #[test]
@@ -247,6 +260,25 @@ fn raw_sql_fragments_and_statements() {
     .bind("name", "x".to_string())));
     let err = query::<i64>("SELECT :missing").compile().unwrap_err();
     assert!(err.to_string().contains(":missing has no value"), "{err}");
+    // Bound twice, the last value counts (once the first was sent); a value for a name the
+    // text does not use (misspelled, or inside a string) is refused, not dropped.
+    let q = query::<i64>("SELECT :n")
+        .bind("n", 1_i64)
+        .bind("n", 2_i64)
+        .compile()
+        .unwrap();
+    assert_eq!((q.sql.as_ref(), q.params.len()), ("SELECT $1", 1));
+    assert_eq!(format!("{:?}", q.params[0]), "2");
+    for q in [
+        query::<i64>("SELECT :n").bind("n", 1_i64).bind("m", 2_i64),
+        query::<i64>("SELECT ':n'").bind("n", 1_i64),
+    ] {
+        let err = q.compile().unwrap_err();
+        assert!(
+            err.to_string().contains("which its text does not use"),
+            "{err}"
+        );
+    }
 }
 
 #[test]
