@@ -86,6 +86,19 @@ async fn hooks_hash_passwords_once_and_write_audit_rows() {
     );
 }
 
+/// A session holding member `mia`, committed, and her values then.
+async fn with_mia(t: &TestDatabase) -> (Session, Tracked<Member>, Member) {
+    let mut s = t.session_with(no_expire());
+    let m = s.add(Member {
+        name: "mia".into(),
+        password: "secret".into(),
+        ..Member::default()
+    });
+    s.commit().await.unwrap();
+    let before = m.read().clone();
+    (s, m, before)
+}
+
 #[tokio::test]
 async fn a_failing_later_round_undoes_the_objects_of_the_rounds_before_it() {
     let t = setup().await;
@@ -95,14 +108,7 @@ async fn a_failing_later_round_undoes_the_objects_of_the_rounds_before_it() {
     )
     .await
     .unwrap();
-    let mut s = t.session_with(no_expire());
-    let m = s.add(Member {
-        name: "mia".into(),
-        password: "secret".into(),
-        ..Member::default()
-    });
-    s.commit().await.unwrap();
-    let before = m.read().clone();
+    let (mut s, m, before) = with_mia(&t).await;
     m.write().name = "boom".into();
     let err = s.commit().await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::CheckViolation(_)), "{err}");
@@ -134,14 +140,7 @@ async fn a_failing_later_round_undoes_the_objects_of_the_rounds_before_it() {
 #[tokio::test]
 async fn a_hook_error_stops_the_flush_before_any_sql_and_undoes_the_hook() {
     let t = setup().await;
-    let mut s = t.session_with(no_expire());
-    let m = s.add(Member {
-        name: "mia".into(),
-        password: "secret".into(),
-        ..Member::default()
-    });
-    s.commit().await.unwrap();
-    let before = m.read().clone();
+    let (mut s, m, before) = with_mia(&t).await;
     m.write().name = "frozen".into();
     let sent = t.statement_count();
     let err = s.commit().await.unwrap_err();
