@@ -249,8 +249,9 @@ fn append_parts(core: &mut SelectCore, parts: Vec<JoinedParts>) {
 
 /// Functions the builder writes that give the same value for the same arguments within a
 /// statement: a call of any other (`random()`, `nextval(..)`, `clock_timestamp()`) would be
-/// evaluated once per joined row instead of once per parent row.
-const STABLE_FUNCTIONS: &[&str] = &[
+/// evaluated once per joined row instead of once per parent row. All are plain scalar
+/// functions: one value per row, never an aggregate or a set of rows.
+pub(super) const STABLE_FUNCTIONS: &[&str] = &[
     "lower",
     "upper",
     "length",

@@ -132,7 +132,9 @@ pub fn select_from<D>(derived: &Derived<D>) -> Select<(), Cons<Inner<D>, Nil>> {
 }
 
 /// `EXISTS (subquery)` as a condition. A plain `SELECT` is written `SELECT 1 ...`: what it
-/// selects does not matter.
+/// selects does not matter (unless its list holds an aggregate or a function, which may change
+/// how many rows there are: `SELECT count(*)` has one row even of an empty table; such a list
+/// is kept).
 ///
 /// ```
 /// use orm_core::prelude::*;
@@ -143,12 +145,37 @@ pub fn select_from<D>(derived: &Derived<D>) -> Select<(), Cons<Inner<D>, Nil>> {
 pub fn exists(subquery: impl Into<Query>) -> Expr<bool> {
     let query = match subquery.into() {
         Query::Select(mut core) => {
-            core.columns = vec![Node::Keyword("1")];
+            if rows_unchanged_without(&core.columns) {
+                core.columns = vec![Node::Keyword("1")];
+            }
             Query::Select(core)
         }
         other => other,
     };
     Expr::new(Node::Exists(Box::new(query)))
+}
+
+/// Whether a select list can be replaced (by `1`, by `count(*)`) without changing how many
+/// rows the query has: no aggregate (which makes one row of none), no call of a function
+/// other than the builder's plain scalar ones (a set-returning one makes more or fewer rows,
+/// and `func("max", ..)` is an aggregate), no window or raw SQL.
+fn rows_unchanged_without(columns: &[Node]) -> bool {
+    fn neutral(n: &mut Node) -> bool {
+        match n {
+            Node::Func(name, _) if !super::option::STABLE_FUNCTIONS.contains(name) => false,
+            Node::CountStar | Node::Aggregate(_) | Node::Window(..) | Node::Raw(_) => false,
+            _ => {
+                let mut ok = true;
+                n.walk_mut(&mut |child| {
+                    if let crate::ast::Child::Node(c) = child {
+                        ok &= neutral(c);
+                    }
+                });
+                ok
+            }
+        }
+    }
+    columns.iter().all(|c| neutral(&mut c.clone()))
 }
 
 /// Output-column names for a derived table: labels, else column names, else `c1`, `c2`, ...;
@@ -504,7 +531,8 @@ impl<O, S> Select<O, S> {
             && core.group_by.is_empty()
             && core.having.is_none()
             && core.limit.is_none()
-            && core.offset.is_none();
+            && core.offset.is_none()
+            && rows_unchanged_without(&core.columns);
         if !simple {
             return Select::from_core(SelectCore {
                 columns: vec![Node::CountStar],
@@ -535,11 +563,14 @@ impl<O, S> Select<O, S> {
     /// assert_eq!(q.compile().unwrap().sql, r#"SELECT EXISTS (SELECT 1 FROM "users" WHERE "users"."name" = $1)"#);
     /// ```
     pub fn exists(self) -> Select<bool, Nil> {
-        let inner = SelectCore {
-            columns: vec![Node::Keyword("1")],
+        let mut inner = SelectCore {
             order_by: Vec::new(),
             ..*self.core.into_box()
         };
+        // As `exists(subquery)`: the list is kept when replacing it could change the rows.
+        if rows_unchanged_without(&inner.columns) {
+            inner.columns = vec![Node::Keyword("1")];
+        }
         Select::from_core(SelectCore {
             columns: vec![Node::Exists(Box::new(Query::from(inner)))],
             ..SelectCore::default()

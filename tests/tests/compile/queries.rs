@@ -240,6 +240,37 @@ fn pages_refuse_or_replace_what_would_skip_rows() {
 }
 
 #[test]
+fn exists_and_count_keep_a_list_that_makes_the_rows() {
+    // `SELECT count(*)` has one row even of an empty table: replaced by `1` (or counted as the
+    // table's rows) it would answer another question.
+    let agg = || select::<Order>().columns(func::count_all());
+    let sql = agg().exists().compile().unwrap().sql;
+    assert_eq!(sql, r#"SELECT EXISTS (SELECT count(*) FROM "orders")"#);
+    let sql = select::<User>()
+        .filter(exists(agg()))
+        .compile()
+        .unwrap()
+        .sql;
+    assert!(
+        sql.ends_with(r#"WHERE EXISTS (SELECT count(*) FROM "orders")"#),
+        "{sql}"
+    );
+    let sql = agg().count().compile().unwrap().sql;
+    assert_eq!(
+        sql,
+        r#"SELECT count(*) FROM (SELECT count(*) FROM "orders") AS "sub""#
+    );
+    // Plain columns and the builder's scalar functions are still replaced.
+    let sql = select::<User>()
+        .columns(func::lower(User::name))
+        .exists()
+        .compile()
+        .unwrap()
+        .sql;
+    assert_eq!(sql, r#"SELECT EXISTS (SELECT 1 FROM "users")"#);
+}
+
+#[test]
 fn pagination() {
     assert_snapshot!(sql(select::<User>().order_by(User::name).page(3, 20)));
     assert_snapshot!(sql(select::<User>()
