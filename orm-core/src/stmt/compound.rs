@@ -137,12 +137,13 @@ impl<O> Compound<O> {
     }
 
     /// The result as a subquery in `FROM`, with typed handles to its columns (named after the
-    /// first query's).
-    pub fn subquery(self, alias: &'static str) -> (Derived, O::Handles<super::Anonymous>)
+    /// first query's: labels and column names, else `c1`, `c2`, ... given as labels, as
+    /// [`Select::subquery`] names them).
+    pub fn subquery(mut self, alias: &'static str) -> (Derived, O::Handles<super::Anonymous>)
     where
         O: Handles,
     {
-        let names = output_names(&self.core.left);
+        let names = name_first(&mut self.core.left);
         let handles = O::handles(alias, &mut names.iter());
         (
             Derived::from_item(FromItem::Subquery {
@@ -155,19 +156,13 @@ impl<O> Compound<O> {
     }
 }
 
-/// The output column names of a query: labels or column names, else `?`.
-fn output_names(q: &Query) -> Vec<&'static str> {
+/// Names the output columns of a set operation: its first select's, which the server takes
+/// them from, labelled where they have no name of their own (PostgreSQL would call
+/// `lower(x)` "lower", `count(*)` "count", and two of them alike).
+fn name_first(q: &mut Query) -> Vec<&'static str> {
     match q {
-        Query::Select(core) => core
-            .columns
-            .iter()
-            .map(|n| match n {
-                Node::Label(_, l) => *l,
-                Node::Column(c) => c.name,
-                _ => "?column?",
-            })
-            .collect(),
-        Query::Compound(c) => output_names(&c.left),
+        Query::Select(core) => super::select::name_columns(&mut core.columns),
+        Query::Compound(c) => name_first(&mut c.left),
     }
 }
 

@@ -180,7 +180,7 @@ fn rows_unchanged_without(columns: &[Node]) -> bool {
 
 /// Output-column names for a derived table: labels, else column names, else `c1`, `c2`, ...;
 /// duplicates get the positional name too. Relabels the select list to match.
-fn name_columns(columns: &mut [Node]) -> Vec<&'static str> {
+pub(super) fn name_columns(columns: &mut [Node]) -> Vec<&'static str> {
     const POSITIONAL: [&str; 32] = [
         "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9", "c10", "c11", "c12", "c13", "c14",
         "c15", "c16", "c17", "c18", "c19", "c20", "c21", "c22", "c23", "c24", "c25", "c26", "c27",

@@ -100,6 +100,25 @@ fn subquery_in_from_and_lateral() {
 }
 
 #[test]
+fn a_set_operation_in_from_names_its_expressions() {
+    // Unlabelled expressions of the first select are labelled `c1`, ...: the handles name
+    // columns the server has (it would have called both `lower`).
+    let (names, (low, up)) = select::<User>()
+        .columns((func::lower(User::name), func::upper(User::name)))
+        .union(select::<User>().columns((func::upper(User::name), func::lower(User::name))))
+        .subquery("names");
+    let sql = select_from(&names)
+        .columns((low, up))
+        .compile()
+        .unwrap()
+        .sql;
+    assert_eq!(
+        sql,
+        r#"SELECT "names"."c1", "names"."c2" FROM (SELECT lower("users"."name") AS "c1", upper("users"."name") AS "c2" FROM "users" UNION SELECT upper("users"."name"), lower("users"."name") FROM "users") AS "names""#
+    );
+}
+
+#[test]
 fn ctes_are_hoisted_once() {
     let (spend, (user_id, n)) = select::<Order>()
         .group_by(Order::user_id)
