@@ -105,6 +105,35 @@ async fn rolling_back_a_savepoint_restores_those_objects() {
 /// to a bounded size, then the next starts): a savepoint's rollback restores exactly its own
 /// changes, a transaction's rollback every change, the newest record first.
 #[tokio::test]
+async fn a_server_error_inside_a_savepoint_is_cleared_by_rolling_it_back() {
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    let kept = s.add(User::named("kept"));
+    // Flushes `kept` first, outside the savepoint.
+    s.begin_nested().await.unwrap();
+    let twin = s.add(User::named("kept"));
+    let err = s.flush().await.unwrap_err();
+    assert!(err.is_unique_violation(), "{err}");
+    // The server's error leaves the session refusing work...
+    assert!(s.is_pending_rollback());
+    let err = s.all(select::<User>()).await.unwrap_err();
+    assert!(err.is_pending_rollback(), "{err}");
+    // ... until the savepoint is rolled back: the transaction goes on, without the twin.
+    s.rollback_nested().await.unwrap();
+    assert!(!s.is_pending_rollback());
+    assert_eq!(twin.status(), Status::Detached);
+    assert_eq!(kept.status(), Status::Persistent);
+    s.add(User::named("after"));
+    s.commit().await.unwrap();
+    let mut names: Vec<String> = t
+        .fetch_all(select::<User>().columns(User::name))
+        .await
+        .unwrap();
+    names.sort();
+    assert_eq!(names, ["after", "kept"]);
+}
+
+#[tokio::test]
 async fn rollbacks_restore_every_object_a_long_loop_changed() {
     let t = setup().await;
     let mut s = t.session_with(no_expire());
