@@ -310,16 +310,13 @@ impl<O: Decode, S, K: KeysetKeys> Keyset<O, S, K> {
                 )));
             }
         }
-        let query = self.query();
-        let out = crate::compile::Output::of::<(O, K::Values)>(<(O, K::Values) as Decode>::WIDTH);
-        match criteria {
-            None => crate::compile::select_statement(query.core(), out),
-            Some(c) => {
-                let mut core = query.core().clone();
-                c.apply_select(&mut core);
-                crate::compile::select_statement(&core, out)
-            }
+        // The page's own select: the criteria go into it, no copy.
+        let mut query = self.query();
+        if let Some(c) = criteria {
+            c.apply_select(&mut query.core);
         }
+        let out = crate::compile::Output::of::<(O, K::Values)>(<(O, K::Values) as Decode>::WIDTH);
+        crate::compile::select_statement(query.core(), out)
     }
 }
 

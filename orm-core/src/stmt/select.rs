@@ -145,7 +145,7 @@ pub fn select_from<D>(derived: &Derived<D>) -> Select<(), Cons<Inner<D>, Nil>> {
 pub fn exists(subquery: impl Into<Query>) -> Expr<bool> {
     let query = match subquery.into() {
         Query::Select(mut core) => {
-            if rows_unchanged_without(&core.columns) {
+            if rows_unchanged_without(&mut core.columns) {
                 core.columns = vec![Node::Keyword("1")];
             }
             Query::Select(core)
@@ -159,7 +159,7 @@ pub fn exists(subquery: impl Into<Query>) -> Expr<bool> {
 /// rows the query has: no aggregate (which makes one row of none), no call of a function
 /// other than the builder's plain scalar ones (a set-returning one makes more or fewer rows,
 /// and `func("max", ..)` is an aggregate), no window or raw SQL.
-fn rows_unchanged_without(columns: &[Node]) -> bool {
+fn rows_unchanged_without(columns: &mut [Node]) -> bool {
     fn neutral(n: &mut Node) -> bool {
         match n {
             Node::Func(name, _) if !super::option::STABLE_FUNCTIONS.contains(name) => false,
@@ -175,7 +175,8 @@ fn rows_unchanged_without(columns: &[Node]) -> bool {
             }
         }
     }
-    columns.iter().all(|c| neutral(&mut c.clone()))
+    // (Mutable only because the walk is; nothing is changed.)
+    columns.iter_mut().all(neutral)
 }
 
 /// Output-column names for a derived table: labels, else column names, else `c1`, `c2`, ...;
@@ -526,13 +527,13 @@ impl<O, S> Select<O, S> {
     /// ```
     pub fn count(self) -> Select<i64, S> {
         let skip = self.skip_criteria;
-        let core = self.core;
+        let mut core = self.core;
         let simple = matches!(core.distinct, Distinct::None)
             && core.group_by.is_empty()
             && core.having.is_none()
             && core.limit.is_none()
             && core.offset.is_none()
-            && rows_unchanged_without(&core.columns);
+            && rows_unchanged_without(&mut core.columns);
         if !simple {
             return Select::from_core(SelectCore {
                 columns: vec![Node::CountStar],
@@ -568,7 +569,7 @@ impl<O, S> Select<O, S> {
             ..*self.core.into_box()
         };
         // As `exists(subquery)`: the list is kept when replacing it could change the rows.
-        if rows_unchanged_without(&inner.columns) {
+        if rows_unchanged_without(&mut inner.columns) {
             inner.columns = vec![Node::Keyword("1")];
         }
         Select::from_core(SelectCore {
