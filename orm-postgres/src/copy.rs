@@ -8,7 +8,7 @@
 //! prepared (never run) `SELECT … LIMIT 0`, cached per connection like every statement.
 
 use std::marker::PhantomData;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
@@ -54,13 +54,17 @@ impl<'c> CopyWriter<'c> {
         copy_sql: &str,
     ) -> Result<Self> {
         let types_sql = orm_core::copy::insert_types_sql_keyed(table, key)?;
-        let types = column_types(conn, &types_sql).await?;
-        let stmt = conn.prepare(copy_sql).await?;
-        let sink = conn
-            .obj()?
-            .copy_in(&stmt)
-            .await
-            .map_err(|e| conn.pg_error(e))?;
+        let started = async {
+            let types = column_types(conn, &types_sql).await?;
+            let stmt = conn.prepare(copy_sql).await?;
+            let sink = conn
+                .obj()?
+                .copy_in(&stmt)
+                .await
+                .map_err(|e| conn.pg_error(e))?;
+            Ok((types, sink))
+        };
+        let (types, sink) = conn.bounded(pin!(started)).await?;
         let mut buf = BytesMut::with_capacity(CHUNK + 1024);
         buf.extend_from_slice(orm_core::copy::BINARY_HEADER);
         Ok(CopyWriter {
@@ -77,10 +81,9 @@ impl<'c> CopyWriter<'c> {
         // The sent chunk keeps the old allocation: one buffer of a chunk's size for the next,
         // instead of growing from the old one's last bytes by doubling and copying.
         self.buf.reserve(CHUNK + 1024);
-        self.sink
-            .send(chunk)
-            .await
-            .map_err(|e| self.conn.pg_error(e))
+        let sent = self.sink.send(chunk);
+        let sent = async { sent.await.map_err(|e| self.conn.pg_error(e)) };
+        self.conn.bounded(pin!(sent)).await
     }
 
     /// Writes every row of `rows`.
@@ -106,11 +109,10 @@ impl<'c> CopyWriter<'c> {
     async fn finish(mut self) -> Result<u64> {
         self.buf.extend_from_slice(orm_core::copy::BINARY_TRAILER);
         self.send().await?;
-        self.sink
-            .as_mut()
-            .finish()
-            .await
-            .map_err(|e| self.conn.pg_error(e))
+        let conn = self.conn;
+        let finished = self.sink.as_mut().finish();
+        let finished = async { finished.await.map_err(|e| conn.pg_error(e)) };
+        conn.bounded(pin!(finished)).await
     }
 }
 
@@ -155,8 +157,10 @@ impl Conn {
         let copy_sql = orm_core::copy::copy_in_sql_keyed(table, key)?;
         self.ready().await?;
         let run = async { write(CopyWriter::start(self, table, key, &copy_sql).await?).await };
+        // The query timeout bounds each wait on the server (the start, each chunk sent, the
+        // end: see `CopyWriter`), not the copy as a whole, nor the waits on a stream's rows.
         let result = self
-            .tracked(&copy_sql, std::pin::pin!(run), |n| Some(*n))
+            .tracked_within(&copy_sql, pin!(run), |n| Some(*n), None)
             .await;
         if result.is_err() {
             // A value that failed to encode aborted the copy (the unfinished sink sends

@@ -329,10 +329,11 @@ pub trait Executor: Acquire + Sync {
     /// [`copy_in`](Executor::copy_in) of rows produced as they are sent (from a file, another
     /// database, a generator), so memory stays bounded whatever the count.
     ///
-    /// The copy is one statement: the [query timeout](crate::DatabaseBuilder::query_timeout)
-    /// bounds all of it, the time spent waiting on `rows` included. For a copy that may run
-    /// longer, copy through a handle with a longer one (or none):
-    /// [`Database::with_query_timeout`](crate::Database::with_query_timeout).
+    /// The [query timeout](crate::DatabaseBuilder::query_timeout) bounds each wait on the
+    /// server (the copy's start, each 64 KB chunk sent, its end), not the copy as a whole nor
+    /// the waits on `rows`: a slow source never times the copy out, while a server that stops
+    /// reading ends it with [`QueryTimeout`](crate::ErrorKind::QueryTimeout), its connection
+    /// abandoned, as for any statement. [`copy_in`](Executor::copy_in) is bounded the same way.
     fn copy_in_stream<M, S>(&self, rows: S) -> impl Future<Output = Result<u64>> + Send
     where
         M: crate::Model + Send,

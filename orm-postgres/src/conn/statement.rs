@@ -66,11 +66,24 @@ impl Conn {
     /// an `async fn` keeps a future passed by value twice, once as its argument and once
     /// where it pins it, and copies both on every move (callgrind, issue 17: `fetch_opt`'s
     /// future went from 3,472 to ~1,900 bytes).
-    pub(crate) async fn tracked<T>(
+    pub(crate) fn tracked<'a, T: 'a>(
+        &'a self,
+        sql: &'a str,
+        fut: Pin<&'a mut impl Future<Output = Result<T>>>,
+        rows: impl FnOnce(&T) -> Option<u64> + 'a,
+    ) -> impl Future<Output = Result<T>> + 'a {
+        self.tracked_within(sql, fut, rows, self.query_timeout)
+    }
+
+    /// [`tracked`](Conn::tracked), given up after `limit` (`None`: no limit) instead of the
+    /// query timeout: a statement that bounds its own waits (a `COPY … FROM STDIN`, whose
+    /// client-side waits on its rows' source are not the server's) runs with none.
+    pub(crate) async fn tracked_within<T>(
         &self,
         sql: &str,
         mut fut: Pin<&mut impl Future<Output = Result<T>>>,
         rows: impl FnOnce(&T) -> Option<u64>,
+        limit: Option<Duration>,
     ) -> Result<T> {
         // The transaction's `BEGIN`, if this is its first statement: written to the
         // connection just before the statement, in the same round trip (see `begin.rs`).
@@ -84,7 +97,6 @@ impl Conn {
         // statement's future is polled in place, not moved into two nested combinators
         // (callgrind, issue 17: each move copies the whole ~2 KB future).
         // The limit is armed when the statement first waits (see `deadline.rs`).
-        let limit = self.query_timeout;
         let mut deadline: Option<Deadline> = None;
         let mut done = None;
         let span = trace.span();
@@ -136,6 +148,25 @@ impl Conn {
             Box::pin(self.publish_unpublished()).await;
         }
         result
+    }
+
+    /// Waits for `fut`, one step of a statement run with no limit of its own (see
+    /// [`tracked_within`](Conn::tracked_within)), at most the query timeout: then, as for any
+    /// statement, the server is asked to cancel it and the connection is abandoned.
+    pub(crate) async fn bounded<T>(
+        &self,
+        mut fut: Pin<&mut impl Future<Output = Result<T>>>,
+    ) -> Result<T> {
+        let limit = self.query_timeout;
+        let mut deadline: Option<Deadline> = None;
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(result) = fut.as_mut().poll(cx) {
+                return Poll::Ready(Ok(result));
+            }
+            wait(&mut deadline, limit, cx)
+        })
+        .await
+        .unwrap_or_else(|limit| Err(self.abandon(limit)))
     }
 
     /// Gives up on a statement the server did not finish within `limit`: asks the server to

@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
 use orm_postgres::{Error, ErrorKind};
@@ -324,5 +324,49 @@ async fn the_server_timeouts_have_their_own_kinds() {
             .await
             .expect("the pool is fine"),
         1
+    );
+}
+
+/// A copy waits on the server at most the query timeout at each step: a backend frozen in
+/// the middle of a `COPY … FROM STDIN` fills the socket's buffers, and the next chunk's send
+/// ends the copy with `QueryTimeout`, its connection abandoned.
+#[tokio::test]
+async fn a_copy_into_a_backend_frozen_midway_times_out_on_a_send() {
+    use orm_tests::User;
+    let t = test_database().await.expect("db");
+    t.create_all(&[User::TABLE]).await.expect("users");
+    let limit = Duration::from_secs(1);
+    let db = t.with_query_timeout(Some(limit));
+    let conn = db.connection().await.expect("connection");
+    let pid = pid_of(&conn).await;
+    let frozen = std::sync::Mutex::new(None::<(Frozen, Instant)>);
+    // 5,000 rows of 10 KB: far more than the socket buffers hold. The backend is frozen once
+    // 500 KB (several chunks) went through.
+    let rows = futures_util::stream::iter(0..5_000).map(|i| {
+        if i == 50 {
+            *frozen.lock().unwrap() = Some((Frozen::new(pid), Instant::now()));
+        }
+        User {
+            email: Some("x".repeat(10_000)),
+            ..User::new(&format!("u{i}"))
+        }
+    });
+    let err = conn.copy_in_stream(rows).await.expect_err("frozen");
+    let (thaw, since) = frozen.lock().unwrap().take().expect("frozen midway");
+    let took = since.elapsed();
+    assert!(is_query_timeout(&err), "{err:?}");
+    assert!(took >= limit && took < 3 * limit, "returned after {took:?}");
+    drop(thaw);
+    let again = conn
+        .fetch_one(query::<i32>("SELECT 1"))
+        .await
+        .expect_err("abandoned");
+    assert!(again.is_connection_lost(), "{again:?}");
+    drop(conn);
+    assert_eq!(
+        t.fetch_one(query::<i64>("SELECT count(*) FROM users"))
+            .await
+            .expect("the pool is fine"),
+        0
     );
 }

@@ -181,3 +181,36 @@ async fn a_value_copy_out_cannot_hold_is_a_typed_error() {
     let from_query = t.fetch_one(select::<CopyTime>()).await.unwrap_err();
     assert!(from_query.value_out_of_range().is_some(), "{from_query:?}");
 }
+
+/// The query timeout bounds each wait on the server (the start, every chunk sent, the end),
+/// not the copy as a whole: a stream of rows slower in total than the limit copies all of them.
+#[tokio::test]
+async fn a_copy_from_a_slow_stream_outlasts_the_query_timeout() {
+    let t = users_db().await;
+    let limit = std::time::Duration::from_millis(300);
+    let db = t.with_query_timeout(Some(limit));
+    let slow = futures_util::stream::unfold(0, |i| async move {
+        if i == 6 {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        Some((User::new(&format!("slow{i}")), i + 1))
+    });
+    let start = std::time::Instant::now();
+    assert_eq!(db.copy_in_stream(slow).await.unwrap(), 6);
+    assert!(
+        start.elapsed() > limit,
+        "the stream took longer than the limit"
+    );
+    let names: Vec<String> = t
+        .fetch_all(select::<User>().order_by(User::name))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["slow0", "slow1", "slow2", "slow3", "slow4", "slow5"]
+    );
+}
