@@ -231,6 +231,7 @@ pub(crate) fn link_entry_fk<T: Persist>(
         fk_cols: keys.fk_cols.clone(),
         parent,
         parent_cols: keys.key_cols.clone(),
+        sync: changed.is_some(),
     });
     Ok(())
 }

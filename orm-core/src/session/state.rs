@@ -43,6 +43,12 @@ pub(crate) struct FkLink {
     pub(crate) fk_cols: Arc<[usize]>,
     pub(crate) parent: Option<Arc<dyn ErasedEntry>>,
     pub(crate) parent_cols: Arc<[usize]>,
+    /// Made by a change of the relationship (an `append`, a parent set, a new object added
+    /// with its relatives) and not flushed yet: the next flush copies the parent's key into
+    /// the foreign key, over whatever the column holds. A link a load recorded only says
+    /// where the object pointed then: its column is the user's to change, and another
+    /// transaction's change read by a later load is not reverted.
+    pub(crate) sync: bool,
 }
 
 /// One object of a session.
@@ -120,14 +126,41 @@ impl FkLinks {
         *held = links;
     }
 
-    /// Sets the link of its foreign-key columns.
+    /// Sets the link of its foreign-key columns. A load's link never replaces a change's
+    /// not flushed yet (the change is the user's latest word on where the object points).
     pub(crate) fn put(&self, link: FkLink) {
         let mut held = self.lock();
         match held.iter_mut().find(|l| l.fk_cols == link.fk_cols) {
+            Some(existing) if existing.sync && !link.sync => {}
             Some(existing) => *existing = link,
             None => held.push(link),
         }
         self.any.store(true, Ordering::Release);
+    }
+
+    /// The links to copy into the foreign keys at the next flush (see [`FkLink::sync`]):
+    /// (link index, link).
+    pub(crate) fn to_sync(&self) -> Vec<(usize, FkLink)> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        self.lock()
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.sync)
+            .map(|(i, l)| (i, l.clone()))
+            .collect()
+    }
+
+    /// The links at `done` were copied into the foreign keys: a load may replace them now,
+    /// and the next flush leaves the columns as they are.
+    pub(crate) fn synced(&self, done: &[usize]) {
+        let mut held = self.lock();
+        for &i in done {
+            if let Some(l) = held.get_mut(i) {
+                l.sync = false;
+            }
+        }
     }
 
     /// The objects the links point at: (link index, parent).

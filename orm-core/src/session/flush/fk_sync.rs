@@ -11,8 +11,8 @@ use crate::session::state::{Entry, ObjectState};
 use crate::session::status::Status;
 use crate::session::unit::ErasedEntry;
 
-/// Whether the flush has something to write into the object before its statement: parents'
-/// keys to copy into its foreign keys, or (new, versioned) its first version.
+/// Whether the flush may have something to write into the object before its statement:
+/// parents' keys to copy into its foreign keys, or (new, versioned) its first version.
 #[inline]
 pub(super) fn needs_fk_sync<T: Persist>(t: &Entry<T>) -> bool {
     !t.fk().is_empty() || T::VERSION.is_some() && t.status() == Status::Pending
@@ -39,7 +39,9 @@ fn copy_key<T: Persist>(
 }
 
 /// Copies parents' keys into `inner`'s foreign keys (`NULL` for the `deferred` links), and
-/// starts a new object's version.
+/// starts a new object's version. Only the links a change made since the last flush (see
+/// [`FkLink::sync`](crate::session::state::FkLink)) are copied, and each once: a foreign key
+/// the user set by hand on a loaded object is written as set.
 pub(super) fn sync_entry_fks<T: Persist>(
     t: &Entry<T>,
     inner: &mut ObjectState<T>,
@@ -52,9 +54,17 @@ pub(super) fn sync_entry_fks<T: Persist>(
     if t.fk().is_empty() {
         return Ok(());
     }
-    let links = t.fk().get();
-    for (i, link) in links.iter().enumerate() {
-        match (&link.parent, deferred.contains(&i)) {
+    let links = t.fk().to_sync();
+    if links.is_empty() {
+        return Ok(());
+    }
+    let mut done = Vec::with_capacity(links.len());
+    for (i, link) in &links {
+        let deferred = deferred.contains(i);
+        if !deferred {
+            done.push(*i);
+        }
+        match (&link.parent, deferred) {
             (Some(parent), false) => {
                 if parent.status() == Status::Pending {
                     return Err(Error::object_state(format!(
@@ -74,5 +84,7 @@ pub(super) fn sync_entry_fks<T: Persist>(
             }
         }
     }
+    // A deferred link is copied by the update that follows the insert.
+    t.fk().synced(&done);
     Ok(())
 }

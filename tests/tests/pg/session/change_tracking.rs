@@ -193,3 +193,78 @@ async fn changes_after_a_flush_are_compared_with_what_it_wrote() {
     s.rollback().await.unwrap();
     assert_eq!(u.read().age, 7);
 }
+
+/// A foreign key set by hand moves an object the session linked to its old parent: the link
+/// copies the parent's key once, at the flush after the change that made it, not at every
+/// flush over the user's value.
+#[tokio::test]
+async fn writing_a_foreign_key_column_moves_a_linked_child() {
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    let mut u = User::named("ann");
+    u.orders = Related::loaded(vec![Order::of(1)]);
+    let ann = s.add(u);
+    let bob = s.add(User::named("bob"));
+    s.commit().await.unwrap();
+    let order = s.related(&ann, User::orders).unwrap()[0].clone();
+    let (order_id, bob_id) = (order.read().id, bob.read().id);
+    assert_eq!(order.read().user_id, ann.read().id);
+    order.write().user_id = bob_id;
+    s.commit().await.unwrap();
+    let owner = t
+        .fetch_one(
+            orm_postgres::raw::query::<i64>("SELECT user_id FROM s_order WHERE id = :id")
+                .bind("id", order_id),
+        )
+        .await
+        .unwrap();
+    assert_eq!(owner, bob_id, "the UPDATE wrote the hand-set key");
+    // A later change of another column keeps it.
+    order.write().total = 2;
+    s.commit().await.unwrap();
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM s_order WHERE total = 2 AND user_id <> (SELECT id FROM s_user WHERE name = 'ann')").await,
+        1
+    );
+}
+
+/// A link a load recorded is not written back: another session's move of the row, read by a
+/// reload, survives this session's change of another column.
+#[tokio::test]
+async fn a_loaded_link_never_reverts_another_sessions_move() {
+    let t = setup().await;
+    let mut s = t.session();
+    let mut u = User::named("ann");
+    u.orders = Related::loaded(vec![Order::of(1)]);
+    s.add(u);
+    s.add(User::named("bob"));
+    s.commit().await.unwrap();
+
+    let mut s1 = t.session();
+    let users = s1
+        .all(
+            select::<User>()
+                .load(User::orders.selectin())
+                .order_by(User::name),
+        )
+        .await
+        .unwrap();
+    let order = s1.related(&users[0], User::orders).unwrap()[0].clone();
+    let order_id = order.read().id;
+    s1.commit().await.unwrap();
+
+    let mut s2 = t.session();
+    let moved = s2.get::<Order>(order_id).await.unwrap().unwrap();
+    moved.write().user_id = users[1].read().id;
+    s2.commit().await.unwrap();
+
+    // Expired by the commit: reloaded with bob's key, then another column changed.
+    let again = s1.get::<Order>(order_id).await.unwrap().unwrap();
+    assert_eq!(again.read().user_id, users[1].read().id);
+    again.write().total += 1;
+    s1.commit().await.unwrap();
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM s_order o JOIN s_user u ON u.id = o.user_id WHERE u.name = 'bob' AND o.total = 2").await,
+        1
+    );
+}
