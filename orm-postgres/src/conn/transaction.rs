@@ -1,6 +1,8 @@
 //! Transactions and savepoints on a [`Conn`]: `BEGIN`, `COMMIT` (whose outcome may be
 //! unknown), `ROLLBACK`, savepoints, and what a commit tells the result cache.
 
+use std::sync::atomic::Ordering;
+
 use super::Conn;
 use crate::driver_error::{from_pg, is_connection_error};
 use crate::{Error, ErrorKind, Result, StatementMode};
@@ -98,14 +100,21 @@ impl Conn {
             tx.failed && tx.pending_rollback.is_none()
         };
         if failed {
-            // The server turns COMMIT of a failed transaction into ROLLBACK; say so.
-            self.simple("ROLLBACK").await?;
-            self.end_transaction(false);
-            return Err(Error::transaction_state(
-                "a statement failed in this transaction, so it was rolled back instead of committed",
-            ));
+            return self.rolled_back_instead().await;
         }
         self.ready().await?;
+        // A statement dropped before its result was read (a timeout around it, a `select!`, a
+        // `COPY` given up) may have failed on the server, which then answers COMMIT with
+        // ROLLBACK: no error to the driver, so the commit would say `Ok` for work the server
+        // threw away. Every statement of a failed transaction fails: ask with one first.
+        if self.in_flight.load(Ordering::Acquire) != 0 {
+            if let Err(e) = self.simple("SELECT 1").await {
+                if !self.tx().failed {
+                    return Err(e);
+                }
+                return self.rolled_back_instead().await;
+            }
+        }
         // Other processes' caches hear of the tables written when (and only if) this commits.
         #[cfg(feature = "cache")]
         if let Some(publish) = self.publish_at_commit() {
@@ -145,6 +154,16 @@ impl Conn {
                 Err(from_pg(e))
             }
         }
+    }
+
+    /// Rolls back a failed transaction at its commit (the server would turn COMMIT into
+    /// ROLLBACK) and says so.
+    async fn rolled_back_instead(&self) -> Result<()> {
+        self.simple("ROLLBACK").await?;
+        self.end_transaction(false);
+        Err(Error::transaction_state(
+            "a statement failed in this transaction, so it was rolled back instead of committed",
+        ))
     }
 
     pub(crate) async fn rollback(&self) -> Result<()> {
