@@ -74,3 +74,32 @@ async fn finite_floats_round_trip_and_non_finite_ones_are_refused() {
         t.execute(delete::<Series>()).await.unwrap();
     }
 }
+
+/// Finite floats come back bit for bit, the ones serde_json's fast parser reads one unit in
+/// the last place off included, and the largest: JSONB keeps the number `serde_json` wrote
+/// exactly (as NUMERIC, which has no negative zero: `-0.0` comes back `0.0`).
+#[tokio::test]
+async fn floats_come_back_bit_for_bit() {
+    let t = test_database().await.unwrap();
+    for x in [
+        956.0342718892493_f64,
+        0.09501499143222059,
+        1.602176634e-19,
+        1.7e308,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        5e-324,
+        -123456.789e-7,
+    ] {
+        let back: Json<f64> = t
+            .fetch_one(query::<Json<f64>>("SELECT :v::jsonb").bind("v", Json(x)))
+            .await
+            .unwrap_or_else(|e| panic!("{x:e}: {e}"));
+        assert_eq!(
+            back.0.to_bits(),
+            x.to_bits(),
+            "{x:e} came back {:e}",
+            back.0
+        );
+    }
+}
