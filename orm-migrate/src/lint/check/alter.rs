@@ -96,18 +96,22 @@ impl State<'_> {
                         let to = Ty::of(data_type);
                         if exists {
                             let from = self.column_type(table, &c);
-                            let free = using.is_none()
-                                && from.as_ref().is_some_and(|f| rewrite_free(f, &to));
+                            // `USING col::type` is the conversion PostgreSQL makes without
+                            // one (the column, cast to the new type): as free as none.
+                            let plain = using
+                                .as_ref()
+                                .is_none_or(|u| is_plain_cast(u, &c, data_type));
+                            let free = plain && from.as_ref().is_some_and(|f| rewrite_free(f, &to));
                             if !free {
                                 let what = match (&from, using) {
-                                    (_, Some(u)) => {
+                                    (_, Some(u)) if !plain => {
                                         format!("changes {table}.{c} to {data_type} USING {u}")
                                     }
-                                    (Some(f), None) => format!(
+                                    (Some(f), _) => format!(
                                         "changes {table}.{c} from {} to {data_type}",
                                         show(f)
                                     ),
-                                    (None, None) => format!(
+                                    (None, _) => format!(
                                         "changes {table}.{c} to {data_type}, from a type not known here (lint against the database to know whether the cast is binary-compatible)"
                                     ),
                                 };
@@ -285,5 +289,34 @@ impl State<'_> {
             ),
             _ => {}
         }
+    }
+}
+
+/// Whether `using` is the column `column` cast to `to` (`column::to`, `CAST(column AS to)`):
+/// the conversion `ALTER COLUMN … TYPE` makes when given no `USING`.
+fn is_plain_cast(
+    using: &sqlparser::ast::Expr,
+    column: &str,
+    to: &sqlparser::ast::DataType,
+) -> bool {
+    use sqlparser::ast::Expr;
+    match using {
+        Expr::Cast {
+            expr,
+            data_type,
+            format: None,
+            ..
+        } => {
+            data_type == to
+                && match expr.as_ref() {
+                    Expr::Identifier(id) => name(id) == column,
+                    Expr::Nested(inner) => {
+                        matches!(inner.as_ref(), Expr::Identifier(id) if name(id) == column)
+                    }
+                    _ => false,
+                }
+        }
+        Expr::Nested(inner) => is_plain_cast(inner, column, to),
+        _ => false,
     }
 }
