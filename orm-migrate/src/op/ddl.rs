@@ -187,6 +187,27 @@ pub(super) fn partition_column_sql(t: &Table) -> Vec<String> {
     out
 }
 
+/// The sequence argument of a `nextval(…)` default (`'public.t_id_seq'::regclass`), if the
+/// default is one.
+fn nextval_sequence(default: &str) -> Option<&str> {
+    let d = default.trim();
+    let inner = d
+        .strip_prefix("nextval(")
+        .or_else(|| d.strip_prefix("NEXTVAL("))?
+        .strip_suffix(')')?;
+    Some(inner.trim())
+}
+
+/// Moves sequence `seq` (an expression naming it) on past the largest value of `column`, so
+/// its next value is free (1 for an empty table).
+fn continue_after_rows(table: &QualifiedName, column: &str, seq: &str) -> String {
+    format!(
+        "SELECT setval({seq}, coalesce(max({}), 0) + 1, false) FROM {}",
+        ident(column),
+        qualified(table)
+    )
+}
+
 pub(super) fn alter_column_sql(table: &QualifiedName, from: &Column, to: &Column) -> Vec<String> {
     let col = format!("{} ALTER COLUMN {}", alter(table), ident(&to.name));
     let retype = from.data_type != to.data_type || from.collation != to.collation;
@@ -209,6 +230,13 @@ pub(super) fn alter_column_sql(table: &QualifiedName, from: &Column, to: &Column
         && (from.default != to.default || retype)
     {
         out.push(format!("{col} SET DEFAULT {d}"));
+        if let Some(seq) = nextval_sequence(d)
+            && from.default.as_deref().and_then(nextval_sequence) != Some(seq)
+        {
+            // A sequence the column starts to draw from (a `serial` again, as a downgrade of
+            // the identity below makes it): past the rows it holds.
+            out.push(continue_after_rows(table, &to.name, seq));
+        }
     }
     if from.nullable && !to.nullable {
         out.push(format!("{col} SET NOT NULL"));
@@ -216,7 +244,24 @@ pub(super) fn alter_column_sql(table: &QualifiedName, from: &Column, to: &Column
         out.push(format!("{col} DROP NOT NULL"));
     }
     match (from.identity, to.identity) {
-        (None, Some(i)) => out.push(format!("{col} ADD{}", identity_clause(i))),
+        (None, Some(i)) => {
+            out.push(format!("{col} ADD{}", identity_clause(i)));
+            // A new identity's sequence starts at 1: on a column that holds rows (a `serial`
+            // adopted as an identity), the next insert would fail on the key. It goes on
+            // after the largest value instead.
+            // (Its sequence found as the identity's: `pg_get_serial_sequence` may answer with
+            // the `serial`'s, still owned by the column.)
+            let rel = format!("{}::regclass", literal(&qualified(table)));
+            out.push(format!(
+                "SELECT setval(d.objid::regclass, coalesce((SELECT max({col_id}) FROM {t}), 0) + 1, false) \
+                 FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+                 WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass \
+                 AND d.deptype = 'i' AND d.refobjid = {rel} AND a.attname = {name}",
+                col_id = ident(&to.name),
+                t = qualified(table),
+                name = literal(&to.name),
+            ));
+        }
         (Some(a), Some(b)) if a != b => {
             let kind = identity_clause(b).trim_start_matches(" GENERATED ");
             let kind = kind.trim_end_matches(" AS IDENTITY");

@@ -179,3 +179,55 @@ async fn generated_columns_reach_the_database_and_compare_equal_after() {
         "{up}"
     );
 }
+
+#[derive(Model, Debug)]
+#[model(table = "tutorial")]
+pub struct Tutorial {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    pub title: String,
+}
+
+/// Adopting a table whose key is a `bigserial`: the model's key is an identity, whose new
+/// sequence would start at 1 and make the next insert fail on the key. The upgrade moves it
+/// past the rows; the downgrade back to the `serial` default moves the old sequence past the
+/// rows the identity added.
+#[tokio::test]
+async fn a_serial_adopted_as_an_identity_goes_on_after_its_rows() {
+    let t = test_database().await.expect("db");
+    t.batch_execute(
+        "CREATE TABLE tutorial (id bigserial PRIMARY KEY, title text NOT NULL);
+         INSERT INTO tutorial (title) VALUES ('a'), ('b'), ('c');",
+    )
+    .await
+    .expect("serial table");
+    let m = diff(
+        &schema_of_db(&t).await,
+        &schema_of(&[Tutorial::TABLE], "public"),
+        &model_options(),
+    );
+    assert!(m.up_sql().contains("ADD GENERATED"), "{}", m.up_sql());
+    let mig = migrator(revisions(&[m]));
+    mig.upgrade(&t, &Target::Head).await.expect("upgrade");
+    let next = |title: &'static str| {
+        orm_postgres::raw::query::<i64>("INSERT INTO tutorial (title) VALUES (:t) RETURNING id")
+            .bind("t", title.to_string())
+    };
+    assert_eq!(
+        t.fetch_one(next("d")).await.expect("insert after upgrade"),
+        4
+    );
+    let again = diff(
+        &schema_of_db(&t).await,
+        &schema_of(&[Tutorial::TABLE], "public"),
+        &model_options(),
+    );
+    assert!(again.is_empty(), "{}", again.up_sql());
+    mig.downgrade(&t, &Target::Base).await.expect("downgrade");
+    assert_eq!(
+        t.fetch_one(next("e"))
+            .await
+            .expect("insert after downgrade"),
+        5
+    );
+}
