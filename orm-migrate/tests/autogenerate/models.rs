@@ -231,3 +231,44 @@ async fn a_serial_adopted_as_an_identity_goes_on_after_its_rows() {
         5
     );
 }
+
+#[derive(Model, Debug)]
+#[model(
+    table = "post",
+    check = "status IN ('draft', 'published') AND title != ''",
+    check = "slug NOT LIKE '% %' AND title NOT IN ('x')"
+)]
+pub struct Post {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    pub status: String,
+    #[model(len = 20, check = "kind IN ('a', 'b')")]
+    pub kind: String,
+    pub title: String,
+    pub slug: String,
+    #[model(check = "score BETWEEN 0 AND 10")]
+    pub score: i32,
+    #[model(check = "band NOT BETWEEN -5 AND -1 AND CAST(band AS bigint) < 100")]
+    pub band: i32,
+    #[model(default = "next_code()")]
+    pub code: i32,
+}
+
+/// Checks and defaults the server stores in another form than the model writes (`IN` as
+/// `= ANY (ARRAY[..])`, `BETWEEN` as two comparisons, `!=` as `<>`, `LIKE` as `~~`, `CAST` as
+/// `::`, a function outside `pg_catalog` with its schema): a database made from the models
+/// compares equal to them, so autogenerate after an upgrade is empty.
+#[tokio::test]
+async fn checks_and_defaults_in_the_servers_own_forms_compare_equal() {
+    let t = test_database().await.expect("db");
+    t.batch_execute("CREATE FUNCTION public.next_code() RETURNS int LANGUAGE sql AS 'SELECT 7'")
+        .await
+        .expect("function");
+    t.create_all(&[Post::TABLE]).await.expect("create_all");
+    let m = diff(
+        &schema_of_db(&t).await,
+        &schema_of(&[Post::TABLE], "public"),
+        &model_options(),
+    );
+    assert!(m.is_empty(), "{}", m.up_sql());
+}
