@@ -139,10 +139,11 @@ impl ToSql for Null {
     to_sql_checked!();
 }
 
-/// `NULL` as a parameter.
+/// `NULL` as a parameter: a new one each time. A statement numbers a parameter it holds
+/// twice once (`$n`), and one `$n` for two columns of different types is refused
+/// (`inconsistent types deduced`, 42P08): the columns a variant lacks each get their own.
 pub fn null_param() -> Param {
-    static NULL: std::sync::OnceLock<Param> = std::sync::OnceLock::new();
-    NULL.get_or_init(|| Arc::new(Null)).clone()
+    Arc::new(Null)
 }
 
 /// `NULL` as a reference, for the rows of a binary `COPY`.

@@ -35,12 +35,24 @@ use crate::meta::{ColumnDef, Table};
 use crate::row::{Decode, Row};
 
 /// A value passed on as the server sent it (binary format, same type): a key read by the first
-/// query, bound in the second.
+/// query, bound in the second, with the type the server sent it as.
 #[derive(Debug)]
-struct RawValue(Vec<u8>);
+struct RawValue(Vec<u8>, Type);
+
+/// The first OID of objects made after `initdb`: below it, the built-in types.
+const FIRST_NORMAL_OID: u32 = 16384;
 
 impl ToSql for RawValue {
-    fn to_sql(&self, _: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+        // Another built-in type is another binary format (an `int4` key's 4 bytes are no
+        // `int8`): refused, so a value declared by trying types (the unnamed statement mode)
+        // finds its own. A user-made type (a domain over the key's type) is taken as sent.
+        let (want, own) = (ty.oid(), self.1.oid());
+        if want != own && want < FIRST_NORMAL_OID && own < FIRST_NORMAL_OID {
+            return Err(Box::new(postgres_types::WrongType::new::<RawValue>(
+                ty.clone(),
+            )));
+        }
         out.extend_from_slice(&self.0);
         Ok(IsNull::No)
     }
@@ -98,6 +110,8 @@ pub struct SelectinPlan {
     variants: Vec<(&'static str, SelectCore)>,
     /// Each row's key (as the server sent it, one value per key column) and discriminator.
     order: Vec<(Vec<Vec<u8>>, String)>,
+    /// The types the server sent the key columns as (none when there were no rows).
+    key_types: Vec<Type>,
 }
 
 impl SelectinPlan {
@@ -151,10 +165,19 @@ impl SelectinPlan {
             }
             let compiled = compile_query(&Query::Select(Box::new(first)), runner.criteria())?;
             let mut order: Vec<(Vec<Vec<u8>>, String)> = Vec::new();
+            let mut key_types: Vec<Type> = Vec::new();
             let n = key.len();
             // The first query's key columns come first.
             let first_key_at: Vec<usize> = (0..n).collect();
             let sink: RowSink<'_> = Box::new(|row: &dyn RowAccess| {
+                if key_types.is_empty() {
+                    for &i in &first_key_at {
+                        let (ty, _) = row
+                            .raw(i)
+                            .map_err(|e| Error::decode(table.model, key[i].name, e))?;
+                        key_types.push(ty.clone());
+                    }
+                }
                 let raw = raw_key(row, &first_key_at, table, &key)?;
                 let value: String = row
                     .get_at(n)
@@ -179,6 +202,7 @@ impl SelectinPlan {
                 key_at,
                 variants,
                 order,
+                key_types,
             })
         })
     }
@@ -221,7 +245,10 @@ impl SelectinPlan {
                     .map(|c| {
                         let values = present
                             .iter()
-                            .map(|k| Arc::new(RawValue(k[c].clone())) as crate::expr::Param)
+                            .map(|k| {
+                                let ty = self.key_types.get(c).cloned().unwrap_or(Type::UNKNOWN);
+                                Arc::new(RawValue(k[c].clone(), ty)) as crate::expr::Param
+                            })
                             .collect();
                         Arc::new(ErasedArray(values)) as crate::expr::Param
                     })

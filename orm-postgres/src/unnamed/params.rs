@@ -277,9 +277,32 @@ fn encode_declared(
 fn encode(p: &(dyn ToSql + Send + Sync), buf: &mut BytesMut) -> Result<Slot, BoxError> {
     for ty in &BUILT_IN {
         if let Some(slot) = try_encode(p, ty, buf)? {
+            // A value of any type (the `NULL` of a column an inheritance variant lacks, an
+            // array of them) accepts the first one tried, which is no more its type than any
+            // other: declared `unknown`, its type is the one its place in the statement gives.
+            if typeless(p, &slot)? {
+                buf.truncate(slot.value.as_ref().map_or(buf.len(), |r| r.start));
+                return untyped(p, buf);
+            }
             return widen_oid(slot, buf);
         }
     }
+    untyped(p, buf)
+}
+
+/// Whether `p`, encoded as `slot` (the first built-in type it accepts: `int8`, or `int8[]`
+/// for arrays), is a value of any type: a `NULL` that is `text` too, or an array of them.
+fn typeless(p: &(dyn ToSql + Send + Sync), slot: &Slot) -> Result<bool, BoxError> {
+    let other = match slot.ty {
+        Type::INT8 if slot.value.is_none() => Type::TEXT,
+        Type::INT8_ARRAY => Type::TEXT_ARRAY,
+        _ => return Ok(false),
+    };
+    Ok(try_encode(p, &other, &mut BytesMut::new())?.is_some())
+}
+
+/// Encodes a value no built-in type is declared for, as untyped text (`unknown`).
+fn untyped(p: &(dyn ToSql + Send + Sync), buf: &mut BytesMut) -> Result<Slot, BoxError> {
     // An enum value: its label (text and binary alike), in text format, type `unknown`.
     if let Some(mut slot) = try_encode(p, &Type::UNKNOWN, buf)? {
         if let Some(r) = &slot.value {

@@ -580,3 +580,128 @@ async fn a_u32_parameter_is_never_wrapped_into_int4() {
         assert!(db.fetch_one(same_oid(big)).await.unwrap(), "{mode}");
     }
 }
+
+/// Single-table inheritance: a variant's row leaves the other variant's columns `NULL`.
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "um_people", discriminator = "kind")]
+pub enum Person {
+    #[model(value = "plain")]
+    Plain(Plain),
+    #[model(value = "hired")]
+    Hired(Hired),
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(inherits = Person)]
+pub struct Plain {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(inherits = Person)]
+pub struct Hired {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    pub name: String,
+    pub since: chrono::NaiveDate,
+    pub rate: f64,
+}
+
+/// The `NULL`s of the columns a variant lacks (a date, a float) are sent as what the
+/// statement needs in both modes. They were one shared parameter, so one `$n` for columns of
+/// two types (42P08 in both modes); and in the unnamed mode declared `bigint` (the first type
+/// a typeless `NULL` accepts), which the server refused for a `date[]` (42846, the session's
+/// arrays).
+#[tokio::test]
+async fn a_variants_missing_columns_are_nulls_of_their_types_in_both_modes() {
+    let t = test_database().await.unwrap();
+    t.create_all(&[Person::TABLE]).await.unwrap();
+    for mode in MODES {
+        let db = in_mode(&t, mode).await;
+        let name = |n: &str| format!("{mode}-{n}");
+        db.execute(insert(&Person::from(Plain {
+            id: 0,
+            name: name("one"),
+        })))
+        .await
+        .unwrap_or_else(|e| panic!("{mode}: insert: {e}"));
+        let mut s = db.session();
+        s.add(Person::from(Plain {
+            id: 0,
+            name: name("ann"),
+        }));
+        s.add(Person::from(Plain {
+            id: 0,
+            name: name("bob"),
+        }));
+        s.commit()
+            .await
+            .unwrap_or_else(|e| panic!("{mode}: commit: {e}"));
+        let mut s = db.session();
+        s.add(Person::from(Hired {
+            id: 0,
+            name: name("cy"),
+            since: chrono::NaiveDate::from_ymd_opt(2020, 1, 2).unwrap(),
+            rate: 1.5,
+        }));
+        s.add(Person::from(Plain {
+            id: 0,
+            name: name("dee"),
+        }));
+        s.commit()
+            .await
+            .unwrap_or_else(|e| panic!("{mode}: mixed commit: {e}"));
+    }
+    let people = t.fetch_all(select::<Person>()).await.unwrap();
+    assert_eq!(people.len(), 10);
+    let hired: Vec<_> = people
+        .iter()
+        .filter_map(|p| match p {
+            Person::Hired(h) => Some((h.since.to_string(), h.rate)),
+            Person::Plain(_) => None,
+        })
+        .collect();
+    let one = ("2020-01-02".to_string(), 1.5);
+    assert_eq!(hired, [one.clone(), one]);
+}
+
+/// A joined-table enum loaded `selectin` binds the keys the first query read, as the server
+/// sent them: declared as their own types in the unnamed mode (an `int4` key was declared
+/// `int8`, 08P01 "insufficient data left in message").
+#[tokio::test]
+async fn polymorphic_keys_are_bound_as_their_own_types_in_both_modes() {
+    use orm_tests::joined::{Asset, Boat, Car};
+    let t = test_database().await.unwrap();
+    t.create_all(&[Asset::TABLE]).await.unwrap();
+    let mut s = t.session();
+    s.add(Asset::from(Car {
+        owner: 1,
+        n: 2,
+        label: "car".into(),
+        wheels: 4,
+    }));
+    s.add(Asset::from(Boat {
+        owner: 1,
+        n: 3,
+        label: "boat".into(),
+        sails: None,
+    }));
+    s.commit().await.unwrap();
+    for mode in MODES {
+        let db = in_mode(&t, mode).await;
+        let all = db
+            .fetch_all(select::<Asset>().order_by(Car::n))
+            .await
+            .unwrap_or_else(|e| panic!("{mode}: {e}"));
+        let kinds: Vec<(i32, bool)> = all
+            .iter()
+            .map(|a| match a {
+                Asset::Car(c) => (c.n, true),
+                Asset::Boat(b) => (b.n, false),
+            })
+            .collect();
+        assert_eq!(kinds, [(2, true), (3, false)], "{mode}");
+    }
+}
