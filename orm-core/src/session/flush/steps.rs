@@ -403,8 +403,10 @@ impl UnitOfWork {
             let added: Pairs = not_in(&coll.items, &original)
                 .map(|i| (parent.clone(), i.clone()))
                 .collect();
+            // A removed target deleted too still needs its row deleted here: its own model
+            // may declare no many-to-many to take it (a second DELETE of the row, when it
+            // does, deletes nothing and is not counted).
             let removed: Pairs = not_in(&original, &coll.items)
-                .filter(|o| o.status() != Status::Deleted)
                 .map(|o| (parent.clone(), o.clone()))
                 .collect();
             match changes

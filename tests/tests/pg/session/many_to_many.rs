@@ -63,3 +63,36 @@ async fn students_enroll_by_assigning_collections() {
     assert_eq!(count(&t, "SELECT count(*) FROM e_enrollment").await, 0);
     assert_eq!(count(&t, "SELECT count(*) FROM e_course").await, 3);
 }
+
+/// A course removed from a student's courses and deleted in the same flush: the association
+/// row goes first (the course's model declares no many-to-many of its own to take it).
+#[tokio::test]
+async fn a_removed_and_deleted_target_takes_its_association_row() {
+    let t = setup().await;
+    let mut s = t.session();
+    let courses = s.add_all(["algebra", "biology"].map(|c| Course {
+        title: c.into(),
+        ..Course::default()
+    }));
+    let ann = s.add(Student {
+        name: "ann".into(),
+        ..Student::default()
+    });
+    s.set_related(&ann, Student::courses, courses.to_vec())
+        .unwrap();
+    s.commit().await.unwrap();
+    assert_eq!(count(&t, "SELECT count(*) FROM e_enrollment").await, 2);
+
+    let mut s = t.session();
+    let ann = s
+        .one(select::<Student>().load(Student::courses.selectin()))
+        .await
+        .unwrap();
+    let algebra = s.related(&ann, Student::courses).unwrap()[0].clone();
+    assert_eq!(algebra.read().title, "algebra");
+    s.remove(&ann, Student::courses, &algebra).unwrap();
+    s.delete(&algebra).unwrap();
+    s.commit().await.unwrap();
+    assert_eq!(count(&t, "SELECT count(*) FROM e_enrollment").await, 1);
+    assert_eq!(count(&t, "SELECT count(*) FROM e_course").await, 1);
+}
