@@ -364,7 +364,13 @@ impl<T: Persist> Saved<T> {
         if inner.session.is_none() && self.status != Status::Detached {
             inner.session = Some(uow.link.clone());
         }
-        let key = (now_in_map && !was_in_map).then(|| inner.value.pk());
+        // Into the map, or (a key changed by an update undone) back under its old key.
+        let key = if now_in_map {
+            let pk = inner.value.pk();
+            (!was_in_map || entry.key().as_ref() != Some(&pk)).then_some(pk)
+        } else {
+            None
+        };
         drop(inner);
         entry.set_status(self.status);
         // Queued again if it was: the queue tolerates duplicates and stale entries.
@@ -372,6 +378,9 @@ impl<T: Persist> Saved<T> {
         entry.set_expired(self.expired);
         entry.fk().set(self.fk);
         if let Some(pk) = key {
+            if was_in_map {
+                uow.map_remove(entry);
+            }
             uow.map_insert(entry.clone(), pk);
         } else if was_in_map && !now_in_map {
             uow.map_remove(entry);

@@ -253,8 +253,11 @@ pub trait ErasedModel: Send + Sync + 'static {
         group: &[Arc<dyn ErasedEntry>],
         columns: ColumnSet,
     ) -> Result<Vec<FlushJob>>;
+    /// The objects of `group` were updated (their `columns`): clean, hooks run, and those
+    /// whose key changed moved to it in the identity map.
     fn updated(
         &self,
+        uow: &mut UnitOfWork,
         group: &[Arc<dyn ErasedEntry>],
         columns: ColumnSet,
         ctx: &mut HookContext,

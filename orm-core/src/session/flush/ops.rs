@@ -206,14 +206,28 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
 
     fn updated(
         &self,
+        uow: &mut UnitOfWork,
         group: &[Arc<dyn ErasedEntry>],
         columns: ColumnSet,
         ctx: &mut HookContext,
     ) -> Result<()> {
+        // An UPDATE of a key column moves the row: the identity map follows it, so the old key
+        // finds nothing and the new one this object (not a second one for the same row).
+        let rekey = columns.iter().any(|c| T::TABLE.columns[c].primary_key);
         for e in group {
             let t = typed_ref::<T>(e)?;
             let mut inner = t.write_for(FLUSH)?;
-            match t.land(&mut inner) {
+            let landed = t.land(&mut inner);
+            if rekey {
+                // The key the UPDATE wrote: the copy it read, if the object changed since.
+                let pk = landed.as_ref().map_or_else(|| inner.value.pk(), |f| f.pk());
+                if t.key().as_ref() != Some(&pk) {
+                    let t = typed::<T>(e)?;
+                    uow.map_remove(&t);
+                    uow.map_insert(t, pk);
+                }
+            }
+            match landed {
                 // Changed while the UPDATE was at the server: dirty against what it wrote,
                 // with the stored generated columns the server computed (read back since) and
                 // the version it wrote (the copy may predate the bump).

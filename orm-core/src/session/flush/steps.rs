@@ -354,7 +354,9 @@ impl UnitOfWork {
             jobs.extend(group[0].erased_model().update_job(&group, cols)?);
             after.push(Box::new(move |uow: &mut UnitOfWork| {
                 let mut ctx = HookContext::new();
-                group[0].erased_model().updated(&group, cols, &mut ctx)?;
+                group[0]
+                    .erased_model()
+                    .updated(uow, &group, cols, &mut ctx)?;
                 for d in ctx.deferred {
                     d(uow);
                 }

@@ -242,3 +242,51 @@ async fn objects_with_only_server_written_columns_are_inserted_with_default_valu
         assert!(Tracked::ptr_eq(&found, ticket));
     }
 }
+
+/// A primary key changed through `write()` moves the object in the identity map with its
+/// row: the old key finds nothing, the new one this object (not a second one); a rollback
+/// puts it back under the old key.
+#[tokio::test]
+async fn a_changed_primary_key_moves_the_object_in_the_map() {
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    let ann = s.add(Student {
+        name: "ann".into(),
+        ..Student::default()
+    });
+    let [algebra, biology] = s
+        .add_all(["algebra", "biology"].map(|c| Course {
+            title: c.into(),
+            ..Course::default()
+        }))
+        .try_into()
+        .unwrap_or_else(|_| panic!("two courses"));
+    s.commit().await.unwrap();
+    let (sid, a, b) = (ann.read().id, algebra.read().id, biology.read().id);
+    s.add(Enrollment {
+        student_id: sid,
+        course_id: a,
+    });
+    s.commit().await.unwrap();
+
+    let mut s = t.session_with(no_expire());
+    let e = s.get::<Enrollment>((sid, a)).await.unwrap().unwrap();
+    e.write().course_id = b;
+    s.commit().await.unwrap();
+    assert!(s.get::<Enrollment>((sid, a)).await.unwrap().is_none());
+    let again = s.get::<Enrollment>((sid, b)).await.unwrap().unwrap();
+    assert!(Tracked::ptr_eq(&e, &again));
+
+    // Changed back, flushed, rolled back: under the key it has again.
+    e.write().course_id = a;
+    s.flush().await.unwrap();
+    assert!(Tracked::ptr_eq(
+        &e,
+        &s.get::<Enrollment>((sid, a)).await.unwrap().unwrap()
+    ));
+    s.rollback().await.unwrap();
+    assert_eq!(e.read().course_id, b);
+    let back = s.get::<Enrollment>((sid, b)).await.unwrap().unwrap();
+    assert!(Tracked::ptr_eq(&e, &back));
+    assert!(s.get::<Enrollment>((sid, a)).await.unwrap().is_none());
+}
