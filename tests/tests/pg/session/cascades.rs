@@ -134,3 +134,45 @@ async fn deleting_a_pending_object_cancels_its_insert() {
         "nothing to write, no transaction"
     );
 }
+
+/// Deleting a post whose comments are not loaded loads them at the flush, before its
+/// updates: a comment the session moved to another post (by `append`, or by writing its
+/// foreign key) is no longer the deleted post's, and survives under its new post.
+#[tokio::test]
+async fn a_comment_moved_to_another_post_survives_deleting_its_old_post() {
+    for by_hand in [false, true] {
+        let t = setup().await;
+        let (author_id, post_id) = blog(&t).await;
+        let mut s = t.session();
+        let q = s.add(Post {
+            author_id,
+            title: "other".into(),
+            ..Post::default()
+        });
+        s.flush().await.unwrap();
+        let p = s.get::<Post>(post_id).await.unwrap().unwrap();
+        let c = s
+            .one(select::<Comment>().filter(Comment::body.eq("c0")))
+            .await
+            .unwrap();
+        if by_hand {
+            c.write().post_id = q.read().id;
+        } else {
+            s.append(&q, Post::comments, &c).unwrap();
+        }
+        s.delete(&p).unwrap();
+        s.commit().await.unwrap();
+        let where_c0 = t
+            .fetch_all(orm_postgres::raw::query::<String>(
+                "SELECT p.title FROM b_comment c JOIN b_post p ON p.id = c.post_id WHERE c.body = 'c0'",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(where_c0, ["other"], "by hand: {by_hand}");
+        assert_eq!(
+            count(&t, "SELECT count(*) FROM b_comment").await,
+            1,
+            "the other two went with their post (by hand: {by_hand})"
+        );
+    }
+}
