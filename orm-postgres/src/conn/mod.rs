@@ -361,10 +361,14 @@ impl Conn {
     /// Rolls back a top-level transaction that was dropped on a held connection (see
     /// [`defer_rollback`](Conn::defer_rollback)), so the next statement runs outside it.
     pub(crate) async fn settle(&self) -> Result<()> {
-        if !std::mem::take(&mut self.tx().rollback_on_next) {
+        if !self.tx().rollback_on_next {
             return Ok(());
         }
+        // Owed until the ROLLBACK is answered: dropped while it is in flight, the next
+        // statement sends it again (a second one is only a warning), rather than run in a
+        // transaction the server may still have open.
         self.simple("ROLLBACK").await?;
+        self.tx().rollback_on_next = false;
         self.end_transaction(false);
         Ok(())
     }

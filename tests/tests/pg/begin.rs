@@ -331,3 +331,26 @@ struct Copied {
     id: i64,
     name: String,
 }
+
+/// A dropped transaction's rollback, owed by a held connection, stays owed until the server
+/// answers it: the statement carrying it dropped in flight leaves it for the next, and the
+/// connection is not left believing a transaction is open.
+#[tokio::test]
+async fn a_deferred_rollback_dropped_in_flight_is_sent_again() {
+    let t = setup().await;
+    let (mut conn, _) = held(&t).await;
+    {
+        let tx = conn.begin().await.expect("begin");
+        tx.execute(insert(1)).await.expect("insert");
+    }
+    let mut next = Box::pin(conn.batch_execute("SELECT 1"));
+    poll_once(&mut next).await;
+    drop(next);
+    let tx = conn
+        .begin()
+        .await
+        .expect("begin after the dropped rollback");
+    tx.execute(insert(2)).await.expect("insert");
+    tx.commit().await.expect("commit");
+    assert_eq!(rows(&t).await, [2]);
+}
