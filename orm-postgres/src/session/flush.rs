@@ -43,6 +43,11 @@ impl Session {
         if !self.uow.has_changes() {
             return Ok(());
         }
+        // The connection first: a flush cancelled while it waits for one of the pool has run
+        // no hook and taken nothing from the unit of work, so it needs no rollback. (A `BEGIN`
+        // waits for the first statement, unless it may not go ahead of one: a `SERIALIZABLE`
+        // session's is sent now, and stays open if a hook or validator then refuses.)
+        self.tx().await?;
         // Session hooks run when there is something to flush, like SQLAlchemy's before_flush.
         for hook in &mut self.before_flush {
             hook(&mut self.uow)?;
@@ -77,8 +82,7 @@ impl Session {
             if !self.uow.has_changes() {
                 return Ok(());
             }
-            self.interrupted =
-                Some("a flush was cancelled before it finished: its statements may have run");
+            // (`flush_round` marks the session interrupted once it has its connection.)
             let outcome = self.flush_round(operation).await;
             self.interrupted = None;
             match outcome {
@@ -109,16 +113,14 @@ impl Session {
         &mut self,
         operation: &'static str,
     ) -> std::result::Result<(bool, bool), (Error, bool)> {
+        // (The transaction is there already: `flush_as` began it.)
+        self.tx().await.map_err(|e| (e, false))?;
+        self.interrupted =
+            Some("a flush was cancelled before it finished: its statements may have run");
         // Validators and hooks run before anything is sent, BEGIN included.
         let Some(mut plan) = self.uow.flush_begin_as(operation).map_err(|e| (e, false))? else {
             return Ok((false, false));
         };
-        // A failed flush_abort (an object it changed is held by a guard taken since) is
-        // remembered by the unit of work: `check` then requires a rollback.
-        if let Err(e) = self.tx().await {
-            let _ = self.uow.flush_abort(plan);
-            return Err((e, false));
-        }
         let Some(tx) = self.tx.as_ref() else {
             let _ = self.uow.flush_abort(plan);
             return Err((Error::transaction_state("no transaction"), false));

@@ -162,3 +162,31 @@ async fn a_nested_block_dropped_half_way_requires_a_rollback() {
         0
     );
 }
+
+/// A commit cancelled while it waits for a connection of the pool has sent nothing and taken
+/// nothing from the session: no rollback is owed, and the next commit writes the objects.
+#[tokio::test]
+async fn a_commit_cancelled_while_waiting_for_a_connection_needs_no_rollback() {
+    let t = setup().await;
+    let db = t.builder().max_connections(1).connect().await.unwrap();
+    let held = db.connection().await.unwrap();
+    let mut s = db.session();
+    let hooks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hooks.clone();
+    s.on_before_flush(move |_| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    });
+    let u = s.add(User::named("patient"));
+    let waited = tokio::time::timeout(std::time::Duration::from_millis(200), s.commit()).await;
+    assert!(waited.is_err(), "the commit waited for the pool");
+    drop(held);
+    s.commit().await.unwrap();
+    assert_eq!(u.status(), Status::Persistent);
+    // The session's hooks ran once: the cancelled flush stopped before them.
+    assert_eq!(hooks.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM s_user WHERE name = 'patient'").await,
+        1
+    );
+}
