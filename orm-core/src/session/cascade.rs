@@ -70,13 +70,22 @@ impl UnitOfWork {
             };
             match meta.kind {
                 RelationKind::HasMany | RelationKind::HasOne => {
+                    // A child the session moved to another parent since the collection was
+                    // loaded (without taking it out of this one) is that parent's now.
+                    let fk_cols = self.key_positions(meta)?.fk_cols.clone();
+                    let mut children = Vec::with_capacity(coll.items.len());
+                    for child in &coll.items {
+                        if !child.moved_away(&fk_cols, operation)? {
+                            children.push(child);
+                        }
+                    }
                     if meta.cascade.contains(Cascade::DELETE) {
-                        for child in &coll.items {
+                        for child in children {
                             self.delete_erased(child, operation)?;
                         }
                     } else {
                         // Children stay: their foreign key is set to NULL.
-                        for child in &coll.items {
+                        for child in children {
                             if child.status() == Status::Persistent {
                                 self.set_fk_parent(child, coll.rel, None, operation)?;
                             }

@@ -421,6 +421,25 @@ impl<T: Persist> ErasedEntry for Entry<T> {
     fn has_fk_links(&self) -> bool {
         !self.fk.is_empty()
     }
+    fn moved_away(&self, fk_cols: &[usize], operation: &'static str) -> Result<bool> {
+        // (A link to a parent being deleted too keeps it a child of the deletion.)
+        if self.fk.to_sync().iter().any(|(_, l)| {
+            &*l.fk_cols == fk_cols
+                && l.parent
+                    .as_ref()
+                    .is_none_or(|p| p.status() != Status::Deleted)
+        }) {
+            return Ok(true);
+        }
+        let inner = self.read_for(operation)?;
+        Ok(match &inner.snapshot {
+            Some(old) => {
+                let changed = inner.value.changed_columns(old);
+                fk_cols.iter().any(|&c| changed.contains_index(c))
+            }
+            None => false,
+        })
+    }
     fn erased_model(&self) -> &'static dyn ErasedModel {
         TypedModel::<T>::ERASED
     }

@@ -190,6 +190,10 @@ pub trait ErasedEntry: Send + Sync + 'static {
     fn fk_parents(&self) -> Vec<(usize, Arc<dyn ErasedEntry>)>;
     /// Whether its foreign keys have links to other objects of the session (no lock taken).
     fn has_fk_links(&self) -> bool;
+    /// Whether the session changed where its foreign key `fk_cols` points since it was
+    /// loaded: a change's link not flushed yet, to another parent than one being deleted, or
+    /// the columns written. A child moved away from a parent being deleted is not its child.
+    fn moved_away(&self, fk_cols: &[usize], operation: &'static str) -> Result<bool>;
     /// The operations of the entry's model.
     fn erased_model(&self) -> &'static dyn ErasedModel;
 }

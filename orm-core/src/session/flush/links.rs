@@ -51,32 +51,6 @@ fn with_values<P: Persist, T>(
     Ok(f(&values))
 }
 
-/// Whether the session changed where `child` points through its foreign key `fk_cols` since
-/// it was loaded: a link made by a change not flushed yet (to another parent than one being
-/// deleted), or the columns written.
-fn moved_away<T: Persist>(child: &Arc<dyn ErasedEntry>, fk_cols: &[usize]) -> Result<bool> {
-    let Some(entry) = downcast::<T>(child) else {
-        return Ok(false);
-    };
-    // (A link to a parent being deleted too keeps it a child of the deletion.)
-    if entry.fk().to_sync().iter().any(|(_, l)| {
-        &*l.fk_cols == fk_cols
-            && l.parent
-                .as_ref()
-                .is_none_or(|p| p.status() != Status::Deleted)
-    }) {
-        return Ok(true);
-    }
-    let inner = entry.read_for(FLUSH)?;
-    Ok(match &inner.snapshot {
-        Some(old) => {
-            let changed = inner.value.changed_columns(old);
-            fk_cols.iter().any(|&c| changed.contains_index(c))
-        }
-        None => false,
-    })
-}
-
 impl<R: Relation> ErasedRelation for TypedRelation<R>
 where
     R::Parent: Persist,
@@ -176,7 +150,7 @@ where
                 // The load ran before this flush's updates: a child the session moved to
                 // another parent (its link changed, or its foreign key written) still reads
                 // as this parent's. It is no longer its child: neither linked nor deleted.
-                if moved_away::<R::Target>(&t.erased(), &fk_cols)? {
+                if t.erased().moved_away(&fk_cols, FLUSH)? {
                     continue;
                 }
                 by_key.entry(key).or_default().push(t.erased());

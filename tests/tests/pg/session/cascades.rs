@@ -135,12 +135,13 @@ async fn deleting_a_pending_object_cancels_its_insert() {
     );
 }
 
-/// Deleting a post whose comments are not loaded loads them at the flush, before its
-/// updates: a comment the session moved to another post (by `append`, or by writing its
-/// foreign key) is no longer the deleted post's, and survives under its new post.
+/// A comment the session moved to another post (by `append`, or by writing its foreign key)
+/// is no longer its old post's, and survives the old post's deletion under its new post:
+/// whether the old post's comments were loaded before (still listing it), or are loaded by
+/// the flush, before its updates (the row still reads as the old post's).
 #[tokio::test]
 async fn a_comment_moved_to_another_post_survives_deleting_its_old_post() {
-    for by_hand in [false, true] {
+    for (by_hand, loaded) in [(false, false), (true, false), (false, true), (true, true)] {
         let t = setup().await;
         let (author_id, post_id) = blog(&t).await;
         let mut s = t.session();
@@ -150,7 +151,17 @@ async fn a_comment_moved_to_another_post_survives_deleting_its_old_post() {
             ..Post::default()
         });
         s.flush().await.unwrap();
-        let p = s.get::<Post>(post_id).await.unwrap().unwrap();
+        let p = if loaded {
+            s.one(
+                select::<Post>()
+                    .filter(Post::id.eq(post_id))
+                    .load(Post::comments.selectin()),
+            )
+            .await
+            .unwrap()
+        } else {
+            s.get::<Post>(post_id).await.unwrap().unwrap()
+        };
         let c = s
             .one(select::<Comment>().filter(Comment::body.eq("c0")))
             .await
@@ -168,11 +179,11 @@ async fn a_comment_moved_to_another_post_survives_deleting_its_old_post() {
             ))
             .await
             .unwrap();
-        assert_eq!(where_c0, ["other"], "by hand: {by_hand}");
+        assert_eq!(where_c0, ["other"], "by hand: {by_hand}, loaded: {loaded}");
         assert_eq!(
             count(&t, "SELECT count(*) FROM b_comment").await,
             1,
-            "the other two went with their post (by hand: {by_hand})"
+            "the other two went with their post (by hand: {by_hand}, loaded: {loaded})"
         );
     }
 }
