@@ -199,10 +199,11 @@ fn nextval_sequence(default: &str) -> Option<&str> {
 }
 
 /// Moves sequence `seq` (an expression naming it) on past the largest value of `column`, so
-/// its next value is free (1 for an empty table).
+/// its next value is free (1 for an empty table); never back (a sequence other tables draw
+/// from too, or one past rows since deleted, keeps its place).
 fn continue_after_rows(table: &QualifiedName, column: &str, seq: &str) -> String {
     format!(
-        "SELECT setval({seq}, coalesce(max({}), 0) + 1, false) FROM {}",
+        "SELECT setval({seq}, greatest(coalesce(max({}), 0), coalesce(pg_sequence_last_value({seq}), 0)) + 1, false) FROM {}",
         ident(column),
         qualified(table)
     )
@@ -253,7 +254,7 @@ pub(super) fn alter_column_sql(table: &QualifiedName, from: &Column, to: &Column
             // the `serial`'s, still owned by the column.)
             let rel = format!("{}::regclass", literal(&qualified(table)));
             out.push(format!(
-                "SELECT setval(d.objid::regclass, coalesce((SELECT max({col_id}) FROM {t}), 0) + 1, false) \
+                "SELECT setval(d.objid::regclass, greatest(coalesce((SELECT max({col_id}) FROM {t}), 0), coalesce(pg_sequence_last_value(d.objid::regclass), 0)) + 1, false) \
                  FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
                  WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass \
                  AND d.deptype = 'i' AND d.refobjid = {rel} AND a.attname = {name}",
