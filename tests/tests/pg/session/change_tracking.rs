@@ -268,3 +268,27 @@ async fn a_loaded_link_never_reverts_another_sessions_move() {
         1
     );
 }
+
+/// A flush a validator refuses leaves the object changed against the database: the changes
+/// it carried beside the invalid one are written once the invalid one is fixed.
+#[tokio::test]
+async fn a_refused_update_keeps_every_change_for_the_next_flush() {
+    let t = setup().await;
+    let mut s = t.session_with(no_expire());
+    let u = s.add(User::named("val"));
+    s.commit().await.unwrap();
+    {
+        let mut w = u.write();
+        w.age = 5;
+        w.email = Some("not an address".into());
+    }
+    let err = s.flush().await.unwrap_err();
+    assert!(err.to_string().contains("is not an email address"), "{err}");
+    assert!(u.is_modified());
+    u.write().email = Some("val@example.com".into());
+    s.commit().await.unwrap();
+    assert_eq!(
+        count(&t, "SELECT count(*) FROM s_user WHERE name = 'val' AND age = 5 AND email = 'val@example.com'").await,
+        1
+    );
+}
