@@ -117,11 +117,15 @@ impl Listener {
     /// again while it listened (three times). The channel is not listened to then.
     pub async fn listen(&mut self, channel: &str) -> Result<()> {
         check_channel(channel)?;
-        if self.channels.insert(channel.to_owned()) {
-            if let Err(e) = self.sync().await {
+        // Synced even when the channel is wanted already: a `listen` dropped before the server
+        // answered left it wanted but maybe not listened to (a sync with nothing to change
+        // sends nothing).
+        let new = self.channels.insert(channel.to_owned());
+        if let Err(e) = self.sync().await {
+            if new {
                 self.channels.remove(channel);
-                return Err(e);
             }
+            return Err(e);
         }
         Ok(())
     }

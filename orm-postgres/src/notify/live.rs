@@ -69,6 +69,10 @@ impl Live {
     ) -> Result<()> {
         let sql = sync_sql(wanted, &self.listening)?;
         if !sql.is_empty() {
+            // Until the server answers, a channel being unlistened is not known to be
+            // listened to: dropped in flight, a later `listen` of it sends `LISTEN` again
+            // (harmless if the `UNLISTEN` never went) rather than nothing.
+            self.listening.retain(|c| wanted.contains(c));
             self.run(&sql, timeout).await?;
             self.listening = wanted.clone();
         }

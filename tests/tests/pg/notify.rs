@@ -247,3 +247,32 @@ fn a_listener_can_move_to_another_task() {
     fn send_static<T: Send + 'static>() {}
     send_static::<Listener>();
 }
+
+/// Polls `fut` once (its statement sent, not answered) and drops it.
+async fn poll_once_and_drop<F: std::future::Future>(fut: F) {
+    let mut fut = Box::pin(fut);
+    let pending =
+        std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx).is_pending())).await;
+    assert!(pending, "answered within its first poll");
+}
+
+/// A `listen` or `unlisten` dropped before the server answered leaves the listener's idea of
+/// what it listens to in step: listening again to a channel whose `UNLISTEN` was dropped in
+/// flight sends `LISTEN` again, and a dropped `listen` is completed by the next one.
+#[tokio::test]
+async fn a_listen_or_unlisten_dropped_in_flight_is_made_good_by_the_next_call() {
+    let t = test_database().await.expect("db");
+    let mut listener = t.listener().await.expect("listener");
+    listener.listen("a").await.expect("listen");
+    listener.listen("b").await.expect("listen");
+    poll_once_and_drop(listener.unlisten("b")).await;
+    // The UNLISTEN reaches the server; the next call reads its answer.
+    listener.listen("b").await.expect("listen again");
+    t.notify("b", "x").await.expect("notify");
+    assert_eq!(next_notification(&mut listener).await, pair("b", "x"));
+
+    poll_once_and_drop(listener.listen("c")).await;
+    listener.listen("c").await.expect("listen again");
+    t.notify("c", "y").await.expect("notify");
+    assert_eq!(next_notification(&mut listener).await, pair("c", "y"));
+}
