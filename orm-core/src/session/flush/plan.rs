@@ -33,7 +33,7 @@ pub(crate) fn ordered_steps(
         selected.push(e.clone());
     }
     let (lv, deferred) = if linked {
-        levels(&selected)
+        levels(&selected, reverse)
     } else {
         (vec![0; selected.len()], HashMap::new())
     };
@@ -42,7 +42,11 @@ pub(crate) fn ordered_steps(
 
 /// Dependency levels of `entries`: an entry comes after the entries of the set its foreign
 /// keys point at. Back edges of cycles are returned as deferred links (entry id, link index).
-fn levels(entries: &[Arc<dyn ErasedEntry>]) -> (Vec<usize>, Deferred) {
+///
+/// For deletes (`together`), the entries of a cycle share one level instead: rows of one
+/// table pointing at each other go in one `DELETE` (the server checks the foreign key at the
+/// statement's end), where one each would leave the second pointing at the first.
+fn levels(entries: &[Arc<dyn ErasedEntry>], together: bool) -> (Vec<usize>, Deferred) {
     let parents: Vec<Vec<(usize, Arc<dyn ErasedEntry>)>> =
         entries.iter().map(|e| e.fk_parents()).collect();
     let index: FxHashMap<u64, usize> = entries
@@ -68,6 +72,12 @@ fn levels(entries: &[Arc<dyn ErasedEntry>]) -> (Vec<usize>, Deferred) {
     let mut marks = vec![Mark::New; n];
     let mut level = vec![0usize; n];
     let mut deferred = Deferred::new();
+    // With `together`: the cycles' members, joined (each entry its own group at first).
+    let mut group: Vec<usize> = if together {
+        (0..n).collect()
+    } else {
+        Vec::new()
+    };
     // Iterative depth-first search (graphs can be deep: a long chain of rows).
     for start in 0..n {
         if marks[start] != Mark::New {
@@ -88,6 +98,16 @@ fn levels(entries: &[Arc<dyn ErasedEntry>]) -> (Vec<usize>, Deferred) {
                         // A cycle (or a row pointing at itself): insert this link as NULL and
                         // set it afterwards.
                         deferred.entry(entries[node].id()).or_default().push(link);
+                        if together {
+                            // Its members: the path from `dep` to here, on the stack.
+                            let from = stack.iter().rposition(|&(i, _)| i == dep).unwrap_or(0);
+                            let members: Vec<usize> =
+                                stack[from..].iter().map(|&(i, _)| i).collect();
+                            for m in members {
+                                let (a, b) = (root(&mut group, m), root(&mut group, dep));
+                                group[a] = b;
+                            }
+                        }
                     }
                     Mark::Done => {}
                 }
@@ -104,7 +124,57 @@ fn levels(entries: &[Arc<dyn ErasedEntry>]) -> (Vec<usize>, Deferred) {
             }
         }
     }
+    if together && !deferred.is_empty() {
+        cycles_together(&deps, &mut group, &mut level);
+    }
     (level, deferred)
+}
+
+/// The representative of `i`'s group (union-find, paths halved).
+fn root(group: &mut [usize], mut i: usize) -> usize {
+    while group[i] != i {
+        group[i] = group[group[i]];
+        i = group[i];
+    }
+    i
+}
+
+/// Gives the entries of each cycle (`group`, joined by the search) one level, the highest of
+/// theirs, and raises what depends on them above it.
+fn cycles_together(deps: &[Vec<(usize, usize)>], group: &mut [usize], level: &mut [usize]) {
+    let n = level.len();
+    let before = level.to_vec();
+    // Settle: a group at the highest level of its members, an entry above what it points at
+    // outside its group. The groups are the search's cycles (a pair of rows, a ring); one that
+    // reaches back into a cycle by another way than the search went (an edge to an entry
+    // already done) stays outside its group, which then never settles: after `n + 1` rounds
+    // the levels are left as they were (one statement per level, as before).
+    for _ in 0..=n {
+        let mut changed = false;
+        let mut top: FxHashMap<usize, usize> = FxHashMap::default();
+        for (i, &l) in level.iter().enumerate() {
+            let r = root(group, i);
+            let t = top.entry(r).or_insert(0);
+            *t = (*t).max(l);
+        }
+        for i in 0..n {
+            let r = root(group, i);
+            let mut l = top[&r];
+            for &(_, d) in &deps[i] {
+                if root(group, d) != r {
+                    l = l.max(level[d] + 1);
+                }
+            }
+            if l != level[i] {
+                level[i] = l;
+                changed = true;
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
+    level.copy_from_slice(&before);
 }
 
 /// The depth of each table in the foreign-key graph of `tables` (referenced tables first).
