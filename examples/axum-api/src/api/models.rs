@@ -1,7 +1,7 @@
 //! The service's tables: users and their posts, and a library of books and their authors.
 //!
 //! Validators run in the session's flush, before any SQL: a rejected value becomes an
-//! [`ErrorKind::Validation`](orm_postgres::ErrorKind::Validation) naming the field, which the
+//! [`ErrorKind::Validation`] naming the field, which the
 //! service answers with 422.
 
 use orm_postgres::prelude::*;
