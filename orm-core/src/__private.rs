@@ -143,7 +143,40 @@ pub use std::marker::{Send, Sync};
 
 /// Whether a column's value differs from its snapshot's. A function (not `!=` in the
 /// generated code) so that a column type without `PartialEq` is reported at the field's type.
-pub fn column_changed<T: PartialEq>(value: &T, old: &T) -> bool {
+///
+/// As the database would tell them apart, where `==` does not: floats by their bits (`-0.0`
+/// is stored apart from `0.0`, and a NaN read back equals itself, not "changed" at every
+/// `write()`), decimals by their scale too (`10.50` is written back as `10.50`, not seen as
+/// `10.5`). The type checks fold away once `T` is known.
+pub fn column_changed<T: PartialEq + 'static>(value: &T, old: &T) -> bool {
+    use std::any::Any;
+    let (v, o) = (value as &dyn Any, old as &dyn Any);
+    macro_rules! by {
+        ($t:ty, $same:expr) => {
+            if let (Some(a), Some(b)) = (v.downcast_ref::<$t>(), o.downcast_ref::<$t>()) {
+                let same: fn(&$t, &$t) -> bool = $same;
+                return !same(a, b);
+            }
+        };
+    }
+    by!(f64, |a, b| a.to_bits() == b.to_bits());
+    by!(f32, |a, b| a.to_bits() == b.to_bits());
+    by!(Option<f64>, |a, b| a.map(f64::to_bits)
+        == b.map(f64::to_bits));
+    by!(Option<f32>, |a, b| a.map(f32::to_bits)
+        == b.map(f32::to_bits));
+    #[cfg(feature = "decimal")]
+    {
+        use rust_decimal::Decimal;
+        fn same(a: &Decimal, b: &Decimal) -> bool {
+            a == b && a.scale() == b.scale()
+        }
+        by!(Decimal, same);
+        by!(Option<Decimal>, |a, b| match (a, b) {
+            (Some(a), Some(b)) => same(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        });
+    }
     value != old
 }
 

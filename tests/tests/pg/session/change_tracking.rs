@@ -292,3 +292,44 @@ async fn a_refused_update_keeps_every_change_for_the_next_flush() {
         1
     );
 }
+
+/// Changes are found as the database tells values apart: `-0.0` over `0.0` and `10.50` over
+/// `10.5` are written (`==` calls them equal), and a NaN read back is not "changed" by a
+/// `write()` that leaves it alone (`NaN != NaN`).
+#[tokio::test]
+async fn floats_by_their_bits_and_decimals_with_their_scale() {
+    use orm_tests::Everything;
+    let t = test_database().await.unwrap();
+    t.create_all(&[Everything::TABLE]).await.unwrap();
+    let mut s = t.session_with(no_expire());
+    let mut v = crate::types::sample();
+    v.f8 = 0.0;
+    v.amount = rust_decimal::Decimal::new(105, 1);
+    let e = s.add(v);
+    s.commit().await.unwrap();
+    {
+        let mut w = e.write();
+        w.f8 = -0.0;
+        w.amount = rust_decimal::Decimal::new(1050, 2);
+    }
+    assert!(e.is_modified());
+    s.commit().await.unwrap();
+    let stored = t
+        .fetch_one(orm_postgres::raw::query::<(String, String)>(
+            "SELECT f8::text, amount::text FROM everything",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(stored, ("-0".to_string(), "10.50".to_string()));
+
+    e.write().f8 = f64::NAN;
+    s.commit().await.unwrap();
+    let mut s = t.session_with(no_expire());
+    let e = s.one(select::<Everything>()).await.unwrap();
+    assert!(e.read().f8.is_nan());
+    let _ = e.write();
+    assert!(!e.is_modified(), "a NaN left alone is no change");
+    let before = t.statement_count();
+    s.flush().await.unwrap();
+    assert_eq!(t.statement_count() - before, 0, "nothing to write");
+}
