@@ -203,9 +203,17 @@ fn nextval_sequence(default: &str) -> Option<&str> {
 /// from too, or one past rows since deleted, keeps its place).
 fn continue_after_rows(table: &QualifiedName, column: &str, seq: &str) -> String {
     format!(
-        "SELECT setval({seq}, greatest(coalesce(max({}), 0), coalesce(pg_sequence_last_value({seq}), 0)) + 1, false) FROM {}",
-        ident(column),
+        "SELECT {} FROM {}",
+        setval_past(seq, &format!("max({})", ident(column))),
         qualified(table)
+    )
+}
+
+/// `setval` of sequence `seq` to the value after `largest` (an expression), or after its own
+/// last value when that is larger: the next value is free, and the sequence never goes back.
+fn setval_past(seq: &str, largest: &str) -> String {
+    format!(
+        "setval({seq}, greatest(coalesce({largest}, 0), coalesce(pg_sequence_last_value({seq}), 0)) + 1, false)"
     )
 }
 
@@ -253,13 +261,17 @@ pub(super) fn alter_column_sql(table: &QualifiedName, from: &Column, to: &Column
             // (Its sequence found as the identity's: `pg_get_serial_sequence` may answer with
             // the `serial`'s, still owned by the column.)
             let rel = format!("{}::regclass", literal(&qualified(table)));
+            let largest = format!(
+                "(SELECT max({}) FROM {})",
+                ident(&to.name),
+                qualified(table)
+            );
             out.push(format!(
-                "SELECT setval(d.objid::regclass, greatest(coalesce((SELECT max({col_id}) FROM {t}), 0), coalesce(pg_sequence_last_value(d.objid::regclass), 0)) + 1, false) \
+                "SELECT {} \
                  FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
                  WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass \
                  AND d.deptype = 'i' AND d.refobjid = {rel} AND a.attname = {name}",
-                col_id = ident(&to.name),
-                t = qualified(table),
+                setval_past("d.objid::regclass", &largest),
                 name = literal(&to.name),
             ));
         }
