@@ -13,7 +13,8 @@ pub use crate::relation::{
 pub use crate::row::NullableRow;
 pub use crate::row::{DecodeFromSql, DecodeSqlType, Field, FromRow, Row, decode_field};
 pub use crate::types::{
-    ArrayElement, ColumnArray, ColumnType, CustomType, EnumType, Retype, SqlType, param_of,
+    ArrayElement, ColumnArray, ColumnType, CustomType, EnumType, Retype, SqlType, TypeMod,
+    assert_column_type, param_of,
 };
 pub use bytes::BytesMut;
 pub use postgres_types::{FromSql, IsNull, ToSql, Type, to_sql_checked};

@@ -59,7 +59,7 @@ pub(crate) fn check_model_enum(cx: &Ctxt, model: &ModelEnum) {
     {
         cx.error_spanned_by(
             model.ident,
-            "an inheritance enum takes only `table`, `schema`, `discriminator`, `polymorphic`, `relationships`, `cache_ttl` and `crate`; hooks, indexes, exclusions and checks go on the variant structs",
+            "an inheritance enum takes only `table`, `schema`, `comment`, `discriminator`, `polymorphic`, `relationships`, `cache_ttl` and `crate`; hooks, indexes, exclusions and checks go on the variant structs",
         );
     }
     let mut seen: HashMap<String, &syn::Ident> = HashMap::new();
@@ -127,6 +127,12 @@ fn inheritance_variant(cx: &Ctxt, model: &Model) {
         cx.error_spanned_by(
             model.ident,
             "a variant struct's tables are in its enum's schema: remove `schema`",
+        );
+    }
+    if model.attrs.comment.is_some() && model.joined_table().is_none() {
+        cx.error_spanned_by(
+            model.ident,
+            "a single-table variant shares its enum's table: put `comment` on the enum",
         );
     }
     if model.joined_table().is_some() {

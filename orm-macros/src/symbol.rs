@@ -45,6 +45,11 @@ pub(crate) const PRIMARY_KEY: Symbol = Symbol("primary_key");
 pub(crate) const GENERATED: Symbol = Symbol("generated");
 pub(crate) const COLUMN: Symbol = Symbol("column");
 pub(crate) const LEN: Symbol = Symbol("len");
+pub(crate) const PRECISION: Symbol = Symbol("precision");
+pub(crate) const SCALE: Symbol = Symbol("scale");
+pub(crate) const COLLATION: Symbol = Symbol("collation");
+/// `comment = "..."` on a field or on the struct.
+pub(crate) const COMMENT: Symbol = Symbol("comment");
 pub(crate) const DEFAULT: Symbol = Symbol("default");
 pub(crate) const REFERENCES: Symbol = Symbol("references");
 pub(crate) const ON_DELETE: Symbol = Symbol("on_delete");
@@ -100,6 +105,7 @@ pub(crate) const CONTAINER_KEYS: &[Symbol] = &[
     EXCLUDE,
     HOOKS,
     RENAMED_FROM,
+    COMMENT,
     DISCRIMINATOR,
     POLYMORPHIC,
     RELATIONSHIPS,
@@ -120,6 +126,10 @@ pub(crate) const FIELD_KEYS: &[Symbol] = &[
     UNIQUE,
     INDEX,
     LEN,
+    PRECISION,
+    SCALE,
+    COLLATION,
+    COMMENT,
     DEFAULT,
     COMPUTED,
     DEFERRED,

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use orm_postgres::meta::{self, FkAction as MetaAction};
 use orm_postgres::types::{
     ColumnType, CompositeType as MetaComposite, DomainType as MetaDomain, EnumType as MetaEnum,
+    TypeMod,
 };
 
 use crate::schema::{
@@ -128,7 +129,7 @@ fn domain_of(d: &MetaDomain, default_schema: &str) -> Object {
     let q = crate::render::qualified(&name);
     let mut create = format!(
         "CREATE DOMAIN {q} AS {}",
-        type_name(d.base, None, default_schema)
+        type_name(d.base, TypeMod::NONE, default_schema)
     );
     if let Some(check) = d.check {
         let constraint = crate::render::ident(&object_name(d.name, &[], "check"));
@@ -151,7 +152,7 @@ fn composite_of(c: &MetaComposite, default_schema: &str) -> CompositeType {
             .iter()
             .map(|a| CompositeAttribute {
                 name: a.name.to_owned(),
-                data_type: type_name(a.ty, None, default_schema),
+                data_type: type_name(a.ty, TypeMod::NONE, default_schema),
             })
             .collect(),
     }
@@ -172,13 +173,13 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
         .iter()
         .map(|c| Column {
             name: c.name.to_owned(),
-            data_type: type_name(&c.ty, c.len, default_schema),
+            data_type: type_name(&c.ty, c.type_mod(), default_schema),
             nullable: c.nullable,
             default: c.default.map(str::to_owned),
             identity: (c.generated && c.default.is_none()).then_some(Identity::ByDefault),
             generated: c.computed.map(str::to_owned),
-            collation: None,
-            comment: None,
+            collation: c.collation.map(str::to_owned),
+            comment: c.comment.map(str::to_owned),
         })
         .collect();
     let pk: Vec<String> = t.primary_key().map(|c| c.name.to_owned()).collect();
@@ -298,7 +299,7 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
         exclusions,
         partition_by: None,
         partition_of: None,
-        comment: None,
+        comment: t.comment.map(str::to_owned),
     }
 }
 
@@ -314,7 +315,13 @@ fn action(a: Option<MetaAction>) -> FkAction {
 
 /// A column type as `format_type` prints it with `search_path` set to `pg_catalog` (which is
 /// how [reflection](crate::reflect) reads it).
-pub fn type_name(ty: &ColumnType, len: Option<u32>, default_schema: &str) -> String {
+pub fn type_name(ty: &ColumnType, m: TypeMod, default_schema: &str) -> String {
+    // `format_type` puts a time's precision after its first word and prints a numeric's scale
+    // even when it is zero.
+    let time = |word: &str, rest: &str| match m.precision {
+        Some(p) => format!("{word}({p}){rest}"),
+        None => format!("{word}{rest}"),
+    };
     match ty {
         ColumnType::Bool => "boolean".into(),
         ColumnType::SmallInt => "smallint".into(),
@@ -322,19 +329,22 @@ pub fn type_name(ty: &ColumnType, len: Option<u32>, default_schema: &str) -> Str
         ColumnType::BigInt => "bigint".into(),
         ColumnType::Real => "real".into(),
         ColumnType::Double => "double precision".into(),
-        ColumnType::Text => match len {
+        ColumnType::Text => match m.len {
             Some(n) => format!("character varying({n})"),
             None => "text".into(),
         },
         ColumnType::Bytea => "bytea".into(),
         ColumnType::Date => "date".into(),
-        ColumnType::Time => "time without time zone".into(),
-        ColumnType::Timestamp => "timestamp without time zone".into(),
-        ColumnType::Timestamptz => "timestamp with time zone".into(),
+        ColumnType::Time => time("time", " without time zone"),
+        ColumnType::Timestamp => time("timestamp", " without time zone"),
+        ColumnType::Timestamptz => time("timestamp", " with time zone"),
         ColumnType::Uuid => "uuid".into(),
         ColumnType::Jsonb => "jsonb".into(),
-        ColumnType::Numeric => "numeric".into(),
-        ColumnType::Interval => "interval".into(),
+        ColumnType::Numeric => match (m.precision, m.scale) {
+            (Some(p), s) => format!("numeric({p},{})", s.unwrap_or(0)),
+            (None, _) => "numeric".into(),
+        },
+        ColumnType::Interval => time("interval", ""),
         ColumnType::TsVector => "tsvector".into(),
         ColumnType::TsQuery => "tsquery".into(),
         ColumnType::Inet => "inet".into(),
@@ -361,7 +371,7 @@ pub fn type_name(ty: &ColumnType, len: Option<u32>, default_schema: &str) -> Str
             let name = QualifiedName::new(c.schema.unwrap_or(default_schema), c.name);
             crate::render::qualified(&name)
         }
-        ColumnType::Array(inner) => format!("{}[]", type_name(inner, len, default_schema)),
+        ColumnType::Array(inner) => format!("{}[]", type_name(inner, m, default_schema)),
         // `ColumnType` is non-exhaustive in spirit: a type added later prints its debug name,
         // which the diff then reports as a type change rather than guessing.
         #[allow(unreachable_patterns)]

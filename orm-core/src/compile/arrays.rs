@@ -6,7 +6,7 @@
 use super::{SqlWriter, write_type};
 use crate::error::{Error, Result};
 use crate::expr::Param;
-use crate::types::{ColumnArray, ColumnType};
+use crate::types::{ColumnArray, ColumnType, TypeMod};
 
 /// The parameters of `arrays` in the order [`write_array_rows`] writes them: the main arrays
 /// (a flat column's values, an array column's lengths) in column order, then each array
@@ -99,7 +99,7 @@ pub(crate) fn write_array_rows(
         if ty.is_array() {
             w.push("INTEGER");
         } else {
-            write_type(w, ty, None);
+            write_type(w, ty, TypeMod::NONE);
         }
         w.push("[]");
     }
@@ -109,7 +109,7 @@ pub(crate) fn write_array_rows(
             w.push("array_fill(0, ARRAY[cardinality(");
             w.push_param(p.clone());
             w.push("::");
-            write_type(w, ty, None);
+            write_type(w, ty, TypeMod::NONE);
             w.push("[])])");
         }
     }
@@ -146,7 +146,7 @@ pub(crate) fn write_array_rows(
             w.push(" LEFT JOIN (SELECT \"orm_e\".\"r\", array_agg((");
             push_param(w, elements);
             w.push("::");
-            write_type(w, element, None);
+            write_type(w, element, TypeMod::NONE);
             w.push("[])[\"orm_e\".\"o\"::INTEGER] ORDER BY \"orm_e\".\"o\") AS \"a\" FROM unnest(");
             push_param(w, owners);
             w.push("::BIGINT[]) WITH ORDINALITY AS \"orm_e\"(\"r\", \"o\") GROUP BY \"orm_e\".\"r\") AS ");
@@ -156,7 +156,7 @@ pub(crate) fn write_array_rows(
             w.push("::BIGINT[], ");
             push_param(w, elements);
             w.push("::");
-            write_type(w, element, None);
+            write_type(w, element, TypeMod::NONE);
             w.push(
                 "[]) WITH ORDINALITY AS \"orm_e\"(\"r\", \"x\", \"o\") GROUP BY \"orm_e\".\"r\") AS ",
             );
@@ -170,7 +170,7 @@ pub(crate) fn write_array_rows(
         w.push(" CROSS JOIN LATERAL (SELECT (");
         push_param(w, param);
         w.push("::");
-        write_type(w, ty, None);
+        write_type(w, ty, TypeMod::NONE);
         w.push("[])[\"orm_v\".\"n\"::INTEGER] AS \"x\") AS ");
         w.push_ident(&format!("orm_c{i}"));
     }
@@ -202,6 +202,6 @@ pub(crate) fn write_array_column(w: &mut SqlWriter, ty: &ColumnType, name: &str,
     w.push(" IS NULL THEN NULL ELSE COALESCE(");
     w.push_ident(&format!("orm_a{i}"));
     w.push(".\"a\", '{}'::");
-    write_type(w, ty, None);
+    write_type(w, ty, TypeMod::NONE);
     w.push(") END");
 }

@@ -12,7 +12,7 @@ use crate::ast::{
 };
 use crate::error::{Error, Result};
 use crate::meta::{Table, TableRef};
-use crate::types::{ColumnArray, ColumnType};
+use crate::types::{ColumnArray, ColumnType, TypeMod};
 
 fn write_table(w: &mut SqlWriter, t: &TableRef) {
     w.push_qualified(t.schema, t.name);
@@ -344,7 +344,7 @@ fn write_unnest_source(w: &mut SqlWriter, arrays: &[(ColumnArray, ColumnType)]) 
             }
             w.push_param(p);
             w.push("::");
-            write_type(w, ty, None);
+            write_type(w, ty, TypeMod::NONE);
             w.push("[]");
         }
         w.push(")");

@@ -3,7 +3,7 @@
 use super::SqlWriter;
 use super::select::write_query;
 use crate::ast::{BinOp, CastType, FrameBound, FrameUnits, Node, OrderBy, Ordering, Over, UnaryOp};
-use crate::types::ColumnType;
+use crate::types::{ColumnType, TypeMod};
 
 /// Whether a node needs parentheses when it is an operand of another operator.
 fn is_compound(n: &Node) -> bool {
@@ -217,10 +217,10 @@ pub(crate) fn write_node(w: &mut SqlWriter, n: &Node) {
             write_node(w, e);
             w.push(" AS ");
             match ty {
-                CastType::Column(t) => write_type(w, t, None),
+                CastType::Column(t) => write_type(w, t, TypeMod::NONE),
                 CastType::Named(name) => w.push(name),
                 CastType::Array(t) => {
-                    write_type(w, t, None);
+                    write_type(w, t, TypeMod::NONE);
                     w.push("[]");
                 }
             }
@@ -349,49 +349,70 @@ fn write_bound(w: &mut SqlWriter, b: &FrameBound) {
     }
 }
 
-/// Writes an SQL type name as used in DDL and casts.
-pub(crate) fn write_type(w: &mut SqlWriter, ty: &ColumnType, len: Option<u32>) {
-    match ty {
-        ColumnType::Bool => w.push("BOOLEAN"),
-        ColumnType::SmallInt => w.push("SMALLINT"),
-        ColumnType::Integer => w.push("INTEGER"),
-        ColumnType::BigInt => w.push("BIGINT"),
-        ColumnType::Real => w.push("REAL"),
-        ColumnType::Double => w.push("DOUBLE PRECISION"),
-        ColumnType::Text => match len {
+/// Writes an SQL type name as used in DDL and casts, with its modifier (see [`TypeMod`]).
+pub(crate) fn write_type(w: &mut SqlWriter, ty: &ColumnType, m: TypeMod) {
+    let name = match ty {
+        ColumnType::Bool => "BOOLEAN",
+        ColumnType::SmallInt => "SMALLINT",
+        ColumnType::Integer => "INTEGER",
+        ColumnType::BigInt => "BIGINT",
+        ColumnType::Real => "REAL",
+        ColumnType::Double => "DOUBLE PRECISION",
+        ColumnType::Text => match m.len {
             Some(n) => {
                 w.push("VARCHAR(");
                 w.push(&n.to_string());
                 w.push(")");
+                return;
             }
-            None => w.push("TEXT"),
+            None => "TEXT",
         },
-        ColumnType::Bytea => w.push("BYTEA"),
-        ColumnType::Date => w.push("DATE"),
-        ColumnType::Time => w.push("TIME"),
-        ColumnType::Timestamp => w.push("TIMESTAMP"),
-        ColumnType::Timestamptz => w.push("TIMESTAMPTZ"),
-        ColumnType::Uuid => w.push("UUID"),
-        ColumnType::Jsonb => w.push("JSONB"),
-        ColumnType::Numeric => w.push("NUMERIC"),
-        ColumnType::Interval => w.push("INTERVAL"),
-        ColumnType::TsVector => w.push("TSVECTOR"),
-        ColumnType::TsQuery => w.push("TSQUERY"),
-        ColumnType::Inet => w.push("INET"),
-        ColumnType::Cidr => w.push("CIDR"),
-        ColumnType::MacAddr => w.push("MACADDR"),
-        ColumnType::MacAddr8 => w.push("MACADDR8"),
-        ColumnType::Money => w.push("MONEY"),
-        ColumnType::VarBit => w.push("VARBIT"),
-        ColumnType::Range(kind) => w.push(&kind.name().to_ascii_uppercase()),
-        ColumnType::Multirange(kind) => w.push(&kind.multirange_name().to_ascii_uppercase()),
-        ColumnType::Enum(e) => w.push_qualified(e.schema, e.name),
-        ColumnType::Domain(d) => w.push_qualified(d.schema, d.name),
-        ColumnType::Named(n) => w.push_qualified(n.schema, n.name),
-        ColumnType::Composite(c) => w.push_qualified(c.schema, c.name),
-        ColumnType::Array(inner) => {
-            write_type(w, inner, len);
-            w.push("[]");
+        ColumnType::Bytea => "BYTEA",
+        ColumnType::Date => "DATE",
+        ColumnType::Time => "TIME",
+        ColumnType::Timestamp => "TIMESTAMP",
+        ColumnType::Timestamptz => "TIMESTAMPTZ",
+        ColumnType::Uuid => "UUID",
+        ColumnType::Jsonb => "JSONB",
+        ColumnType::Numeric => "NUMERIC",
+        ColumnType::Interval => "INTERVAL",
+        ColumnType::TsVector => "TSVECTOR",
+        ColumnType::TsQuery => "TSQUERY",
+        ColumnType::Inet => "INET",
+        ColumnType::Cidr => "CIDR",
+        ColumnType::MacAddr => "MACADDR",
+        ColumnType::MacAddr8 => "MACADDR8",
+        ColumnType::Money => "MONEY",
+        ColumnType::VarBit => "VARBIT",
+        ColumnType::Range(kind) => return w.push(&kind.name().to_ascii_uppercase()),
+        ColumnType::Multirange(kind) => {
+            return w.push(&kind.multirange_name().to_ascii_uppercase());
         }
+        ColumnType::Enum(e) => return w.push_qualified(e.schema, e.name),
+        ColumnType::Domain(d) => return w.push_qualified(d.schema, d.name),
+        ColumnType::Named(n) => return w.push_qualified(n.schema, n.name),
+        ColumnType::Composite(c) => return w.push_qualified(c.schema, c.name),
+        ColumnType::Array(inner) => {
+            write_type(w, inner, m);
+            return w.push("[]");
+        }
+    };
+    w.push(name);
+    let takes_precision = matches!(
+        ty,
+        ColumnType::Numeric
+            | ColumnType::Time
+            | ColumnType::Timestamp
+            | ColumnType::Timestamptz
+            | ColumnType::Interval
+    );
+    if let Some(p) = m.precision.filter(|_| takes_precision) {
+        w.push("(");
+        w.push(&p.to_string());
+        if let Some(s) = m.scale {
+            w.push(", ");
+            w.push(&s.to_string());
+        }
+        w.push(")");
     }
 }

@@ -272,14 +272,6 @@ const fn same_type(a: &ColumnType, b: &ColumnType) -> bool {
     }
 }
 
-const fn same_len(a: Option<u32>, b: Option<u32>) -> bool {
-    match (a, b) {
-        (Some(x), Some(y)) => x == y,
-        (None, None) => true,
-        _ => false,
-    }
-}
-
 /// Whether two optional texts (a column's home table, a generated column's expression) are equal.
 const fn same_text(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
@@ -345,7 +337,7 @@ pub const fn merged_len(parts: &[&[ColumnDef]]) -> usize {
 ///
 /// # Panics
 /// At compile time (this runs in a `const`), when two variants declare the same column
-/// differently (type, length, key, generated, deferred, computed expression) or do not share the
+/// differently (type, length, precision, collation, key, generated, deferred, computed expression) or do not share the
 /// primary key.
 pub const fn merge_columns<const N: usize>(parts: &[&[ColumnDef]]) -> [ColumnDef; N] {
     const EMPTY: ColumnDef = ColumnDef::new("", "", ColumnType::Bool);
@@ -360,14 +352,15 @@ pub const fn merge_columns<const N: usize>(parts: &[&[ColumnDef]]) -> [ColumnDef
                 Some(i) => {
                     let first = out[i];
                     if !same_type(&first.ty, &col.ty)
-                        || !same_len(first.len, col.len)
+                        || !first.type_mod().same(&col.type_mod())
+                        || !same_text(first.collation, col.collation)
                         || first.primary_key != col.primary_key
                         || first.generated != col.generated
                         || first.deferred != col.deferred
                         || !same_text(first.computed, col.computed)
                     {
                         panic!(
-                            "the variants of an inheritance enum declare a column of the same name differently (type, length, primary key, generated, deferred or computed): give it one definition, or different names"
+                            "the variants of an inheritance enum declare a column of the same name differently (type, length, precision, collation, primary key, generated, deferred or computed): give it one definition, or different names"
                         );
                     }
                     if col.nullable {

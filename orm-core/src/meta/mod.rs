@@ -14,7 +14,7 @@ pub use inherit::{
 };
 pub use relation::{Cascade, RelationKeys, RelationKind, RelationMeta};
 
-use crate::types::ColumnType;
+use crate::types::{ColumnType, TypeMod};
 
 /// A table: its name, columns, keys, indexes and constraints.
 #[derive(Debug)]
@@ -57,6 +57,8 @@ pub struct Table {
     /// every session statement reading this table includes (see
     /// [`Criteria`](crate::stmt::Criteria)), type-erased like a [`Property`]'s expression.
     pub criteria: Option<ModelCriteria>,
+    /// The table's comment (`COMMENT ON TABLE`, `#[model(comment = "...")]`).
+    pub comment: Option<&'static str>,
 }
 
 /// Builds a model's own criteria condition: an `Expr<bool>`'s node, type-erased (this layer
@@ -118,6 +120,7 @@ impl Table {
             shard_key: None,
             cache_ttl: None,
             criteria: None,
+            comment: None,
         }
     }
 
@@ -141,6 +144,12 @@ impl Table {
     /// Sets the model's own global criteria.
     pub const fn criteria(mut self, criteria: ModelCriteria) -> Self {
         self.criteria = Some(criteria);
+        self
+    }
+
+    /// Sets the table's comment.
+    pub const fn comment(mut self, text: &'static str) -> Self {
+        self.comment = Some(text);
         self
     }
 
@@ -307,6 +316,15 @@ pub struct ColumnDef {
     pub ty: ColumnType,
     /// `VARCHAR(n)` length for text columns.
     pub len: Option<u32>,
+    /// A numeric's total digits (`NUMERIC(p, s)`), or a time's digits of fractional seconds
+    /// (`TIMESTAMPTZ(p)`).
+    pub precision: Option<u16>,
+    /// A numeric's digits after the decimal point.
+    pub scale: Option<u16>,
+    /// A collation other than the type's default (`COLLATE "C"`).
+    pub collation: Option<&'static str>,
+    /// The column's comment (`COMMENT ON COLUMN`).
+    pub comment: Option<&'static str>,
     /// Whether `NULL` is allowed (the field is an `Option`).
     pub nullable: bool,
     /// Part of the primary key.
@@ -345,6 +363,10 @@ impl ColumnDef {
             field,
             ty,
             len: None,
+            precision: None,
+            scale: None,
+            collation: None,
+            comment: None,
             nullable: false,
             primary_key: false,
             generated: false,
@@ -411,10 +433,40 @@ impl ColumnDef {
         self
     }
 
-    /// Sets the `VARCHAR` length.
+    /// Sets the `VARCHAR` length (see [`ColumnType::modifier_error`]).
     pub const fn len(mut self, len: u32) -> Self {
         self.len = Some(len);
         self
+    }
+
+    /// Sets a numeric's precision and scale (`NUMERIC(10, 2)`), or a time's digits of
+    /// fractional seconds (`TIMESTAMPTZ(3)`, no scale). Types that take neither ignore it (see
+    /// [`ColumnType::modifier_error`]).
+    pub const fn precision(mut self, precision: u16, scale: Option<u16>) -> Self {
+        self.precision = Some(precision);
+        self.scale = scale;
+        self
+    }
+
+    /// Sets a collation other than the type's default (see [`ColumnType::collation_error`]).
+    pub const fn collation(mut self, collation: &'static str) -> Self {
+        self.collation = Some(collation);
+        self
+    }
+
+    /// Sets the column's comment.
+    pub const fn comment(mut self, text: &'static str) -> Self {
+        self.comment = Some(text);
+        self
+    }
+
+    /// The modifier of the column's type: length, precision and scale.
+    pub const fn type_mod(&self) -> TypeMod {
+        TypeMod {
+            len: self.len,
+            precision: self.precision,
+            scale: self.scale,
+        }
     }
 
     /// Sets the server default expression.

@@ -88,6 +88,7 @@ mod range;
 mod text_search;
 #[cfg(feature = "time")]
 mod time_crate;
+mod type_mod;
 
 pub use crate::error::ValueOutOfRange;
 pub use array::ColumnArray;
@@ -115,6 +116,9 @@ pub use named::{DomainType, NamedType};
 pub use network::{Cidr, Inet, MacAddr, MacAddr8, NetworkError};
 pub use range::{Range, RangeElement, RangeKind};
 pub use text_search::{Lexeme, MAX_POSITION, Position, TsQuery, TsQueryItem, TsVector, Weight};
+pub use type_mod::TypeMod;
+#[doc(hidden)]
+pub use type_mod::assert_column_type;
 
 use postgres_types::{FromSql, Kind, ToSql, Type};
 

@@ -38,6 +38,8 @@ pub(crate) struct Container {
     pub(crate) exclusions: Vec<ExclusionList>,
     /// `renamed_from = "old"`: the table's previous name, for migrations.
     pub(crate) renamed_from: Option<String>,
+    /// `comment = "..."`: the table's comment.
+    pub(crate) comment: Option<String>,
     /// `hooks`: the user implements `Hooks` (else the derive implements it with the defaults).
     pub(crate) hooks: Option<Span>,
     /// An unknown key was reported whose closest match is `hooks`: the user probably implements
@@ -87,6 +89,7 @@ impl Container {
         let mut krate = Attr::none(cx, MODEL, CRATE);
         let mut hooks = BoolAttr::none(cx, MODEL, HOOKS);
         let mut renamed_from = Attr::none(cx, MODEL, RENAMED_FROM);
+        let mut comment = Attr::none(cx, MODEL, COMMENT);
         let mut discriminator = Attr::none(cx, MODEL, DISCRIMINATOR);
         let mut inherits = Attr::none(cx, MODEL, INHERITS);
         let mut polymorphic = Attr::none(cx, MODEL, POLYMORPHIC);
@@ -122,6 +125,10 @@ impl Container {
                     && check_identifier(cx, "table name", &lit)
                 {
                     renamed_from.set(&meta.path, lit.value());
+                }
+            } else if meta.path == COMMENT {
+                if let Some(lit) = get_lit_str(cx, MODEL, COMMENT, &meta)? {
+                    comment.set(&meta.path, lit.value());
                 }
             } else if meta.path == DISCRIMINATOR {
                 if let Some(lit) = get_lit_str(cx, MODEL, DISCRIMINATOR, &meta)?
@@ -206,6 +213,7 @@ impl Container {
             checks,
             exclusions,
             renamed_from: renamed_from.get().map(|r| r.value),
+            comment: comment.get().map(|c| c.value),
             hooks: hooks.get(),
             misspelled_hooks,
             krate: krate.get().map_or_else(default_crate, |k| k.value),

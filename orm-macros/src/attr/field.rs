@@ -72,6 +72,14 @@ pub(crate) struct Field {
     pub(crate) unique: Option<Span>,
     pub(crate) index: Option<Span>,
     pub(crate) len: Option<Spanned<u32>>,
+    /// `precision = p`: a numeric's digits, or a time's digits of fractional seconds.
+    pub(crate) precision: Option<Spanned<u32>>,
+    /// `scale = s`: a numeric's digits after the point (needs `precision`).
+    pub(crate) scale: Option<Spanned<u32>>,
+    /// `collation = "C"`: a collation other than the type's default.
+    pub(crate) collation: Option<LitStr>,
+    /// `comment = "..."`: the column's comment.
+    pub(crate) comment: Option<LitStr>,
     pub(crate) default: Option<LitStr>,
     /// `computed = "sql"`: a stored generated column's expression.
     pub(crate) computed: Option<LitStr>,
@@ -147,6 +155,10 @@ impl Field {
         let mut unique = BoolAttr::none(cx, MODEL, UNIQUE);
         let mut index = BoolAttr::none(cx, MODEL, INDEX);
         let mut len = Attr::none(cx, MODEL, LEN);
+        let mut precision = Attr::none(cx, MODEL, PRECISION);
+        let mut scale = Attr::none(cx, MODEL, SCALE);
+        let mut collation = Attr::none(cx, MODEL, COLLATION);
+        let mut comment = Attr::none(cx, MODEL, COMMENT);
         let mut default = Attr::none(cx, MODEL, DEFAULT);
         let mut computed = Attr::none(cx, MODEL, COMPUTED);
         let mut deferred = BoolAttr::none(cx, MODEL, DEFERRED);
@@ -209,6 +221,28 @@ impl Field {
                     } else {
                         len.set(&meta.path, n);
                     }
+                }
+            } else if meta.path == PRECISION || meta.path == SCALE {
+                let (key, slot) = match meta.path == PRECISION {
+                    true => (PRECISION, &mut precision),
+                    false => (SCALE, &mut scale),
+                };
+                if let Some(n) = get_lit_u32(cx, MODEL, key, &meta)? {
+                    if n.value > 1000 {
+                        cx.error_at(n.span, format!("`{key}` is at most 1000 digits"));
+                    } else {
+                        slot.set(&meta.path, n);
+                    }
+                }
+            } else if meta.path == COLLATION {
+                if let Some(lit) = get_lit_str(cx, MODEL, COLLATION, &meta)?
+                    && check_identifier(cx, "collation name", &lit)
+                {
+                    collation.set(&meta.path, lit);
+                }
+            } else if meta.path == COMMENT {
+                if let Some(lit) = get_lit_str(cx, MODEL, COMMENT, &meta)? {
+                    comment.set(&meta.path, lit);
                 }
             } else if meta.path == DEFAULT {
                 if let Some(lit) = get_lit_str(cx, MODEL, DEFAULT, &meta)?
@@ -273,6 +307,10 @@ impl Field {
             unique: unique.get(),
             index: index.get(),
             len: len.get().map(|l| l.value),
+            precision: precision.get().map(|p| p.value),
+            scale: scale.get().map(|s| s.value),
+            collation: collation.get().map(|c| c.value),
+            comment: comment.get().map(|c| c.value),
             default: default.get().map(|d| d.value),
             computed: computed.get().map(|c| c.value),
             deferred: deferred.get(),
@@ -413,6 +451,20 @@ impl Field {
             ];
             report_conflicts(cx, deferred, DEFERRED, &conflicts);
         }
+        match (&self.precision, &self.scale) {
+            (None, Some(scale)) => cx.error_at(
+                scale.span,
+                "`scale` needs `precision`: write `precision = 10, scale = 2` for `NUMERIC(10, 2)`",
+            ),
+            (Some(p), Some(scale)) if scale.value > p.value => cx.error_at(
+                scale.span,
+                format!(
+                    "`scale` is at most `precision` ({}): the digits after the point are among the digits",
+                    p.value
+                ),
+            ),
+            _ => {}
+        }
         if self.references.is_none() {
             for (key, action) in [(ON_DELETE, &self.on_delete), (ON_UPDATE, &self.on_update)] {
                 if let Some(action) = action {
@@ -436,6 +488,10 @@ impl Field {
             (UNIQUE, self.unique.is_some()),
             (INDEX, self.index.is_some()),
             (LEN, self.len.is_some()),
+            (PRECISION, self.precision.is_some()),
+            (SCALE, self.scale.is_some()),
+            (COLLATION, self.collation.is_some()),
+            (COMMENT, self.comment.is_some()),
             (DEFAULT, self.default.is_some()),
             (COMPUTED, self.computed.is_some()),
             (DEFERRED, self.deferred.is_some()),

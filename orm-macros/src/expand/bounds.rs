@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::ast::Model;
+use crate::ast::{Field, Model};
 
 /// `const fn` calls that fail at the field's type when it cannot be a column, so the error points
 /// at the user's type and shows `SqlType`'s explanation. Likewise a version column's type must
@@ -32,6 +32,20 @@ pub(crate) fn type_assertions(model: &Model, p: &TokenStream) -> TokenStream {
             #version
         }
     });
+    let column_types: Vec<TokenStream> = model
+        .columns()
+        .map(|field| column_type_checks(field, p))
+        .filter(|checks| !checks.is_empty())
+        .collect();
+    // A function of this derive's own, called at each attribute, so that the compiler's error
+    // points there rather than at the derive.
+    let column_type_check = (!column_types.is_empty()).then(|| {
+        quote! {
+            const fn __orm_assert_column_type(error: #p::Option<&'static str>) {
+                #p::assert_column_type(error)
+            }
+        }
+    });
     let version = model
         .columns()
         .any(|f| f.attrs.version.is_some())
@@ -55,8 +69,51 @@ pub(crate) fn type_assertions(model: &Model, p: &TokenStream) -> TokenStream {
         const _: () = {
             #(#calls)*
         };
+        #column_type_check
+        #(#column_types)*
         #hooks
     }
+}
+
+/// The checks of a field's `len`, `precision`/`scale` and `collation` against its type (each a
+/// free `const`, so it runs whether or not the table is used), at the attribute.
+fn column_type_checks(field: &Field, p: &TokenStream) -> TokenStream {
+    let ty = field.ty;
+    let attrs = &field.attrs;
+    let some_u32 = |v: Option<u32>| match v {
+        Some(n) => quote!(#p::Some(#n)),
+        None => quote!(#p::None),
+    };
+    let some_u16 = |v: Option<u32>| match v.and_then(|n| u16::try_from(n).ok()) {
+        Some(n) => quote!(#p::Some(#n)),
+        None => quote!(#p::None),
+    };
+    let mut out = TokenStream::new();
+    let at = attrs
+        .precision
+        .as_ref()
+        .or(attrs.len.as_ref())
+        .map(|s| s.span);
+    if let Some(at) = at {
+        let len = some_u32(attrs.len.as_ref().map(|l| l.value));
+        let precision = some_u16(attrs.precision.as_ref().map(|v| v.value));
+        let scale = some_u16(attrs.scale.as_ref().map(|v| v.value));
+        out.extend(quote_spanned! {at=>
+            const _: () = __orm_assert_column_type(
+                <#ty as #p::SqlType>::COLUMN_TYPE.modifier_error(
+                    #p::TypeMod::new(#len, #precision, #scale),
+                ),
+            );
+        });
+    }
+    if let Some(collation) = &attrs.collation {
+        out.extend(quote_spanned! {collation.span()=>
+            const _: () = __orm_assert_column_type(
+                <#ty as #p::SqlType>::COLUMN_TYPE.collation_error(),
+            );
+        });
+    }
+    out
 }
 
 /// `where for<'__orm> T: SqlType + PartialEq, ...` over the column types (and `VersionColumn`

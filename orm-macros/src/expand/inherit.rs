@@ -139,6 +139,11 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
         .collect();
     let first = tys[0];
     let cache_ttl = super::model::cache_ttl(model.attrs.cache_ttl_ms, &p);
+    let comment = model
+        .attrs
+        .comment
+        .as_ref()
+        .map(|text| quote!(.comment(#text)));
     let load = if model.attrs.selectin {
         quote!(#p::PolymorphicLoad::SelectIn)
     } else {
@@ -295,7 +300,8 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
                 <#ident as #p::Inheritance>::TABLE_NAME,
                 &__ORM_BASE_COLUMNS,
             )
-            .schema_opt(<#ident as #p::Inheritance>::SCHEMA);
+            .schema_opt(<#ident as #p::Inheritance>::SCHEMA)
+            #comment;
             const __ORM_JOINED: #p::Joined =
                 #p::Joined::new(&__ORM_BASE_TABLE, &__ORM_PART_TABLES, true)
                     .values(&[#(#values),*])
@@ -342,6 +348,7 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
                 .discriminator(#p::Discriminator::new(#disc_name, #p::None))
                 .joined_opt(__ORM_JOINED_OPT)
                 .properties(&__ORM_PROPERTIES)
+                #comment
                 #cache_ttl;
 
                 type Pk = <#first as #p::Model>::Pk;

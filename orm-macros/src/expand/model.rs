@@ -306,6 +306,12 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
                         #p::Some(<#ident as #p::Variant>::VALUE),
                     ))
             };
+            // A joined variant's comment is its own table's (a single-table one has none).
+            let comment = model
+                .attrs
+                .comment
+                .as_ref()
+                .map(|text| quote!(.comment(#text)));
             if let Some(own) = model.joined_table() {
                 // Joined-table: the key and `shared` columns are the base table's, the rest
                 // the variant's table's, whose key references the base table's.
@@ -327,7 +333,8 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
                         &#p::Table::new(#model_name, #base::TABLE_NAME, &[#(#base_cols),*])
                             .schema_opt(#base::SCHEMA),
                         &[&#p::Table::new(#model_name, #own, &[#(#part_cols),*])
-                            .schema_opt(#base::SCHEMA)],
+                            .schema_opt(#base::SCHEMA)
+                            #comment],
                         false,
                     ))
                 });
@@ -375,6 +382,9 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
     }
     if let Some(old) = &model.attrs.renamed_from {
         out.extend(quote!(.renamed_from(#old)));
+    }
+    if let (Some(text), None) = (&model.attrs.comment, &model.attrs.inherits) {
+        out.extend(quote!(.comment(#text)));
     }
     if let Some(key) = model.columns().find(|f| f.attrs.shard_key.is_some()) {
         let column = &key.column;
@@ -480,9 +490,30 @@ fn column_def(field: &Field, p: &TokenStream) -> TokenStream {
     if attrs.index.is_some() {
         def.extend(quote!(.index()));
     }
+    // The type checks run when the table's `const` is evaluated; the spans point the error at
+    // the attribute.
     if let Some(len) = &attrs.len {
-        let len = Literal::u32_unsuffixed(len.value);
-        def.extend(quote!(.len(#len)));
+        let n = Literal::u32_unsuffixed(len.value);
+        def.extend(quote_spanned!(len.span=> .len(#n)));
+    }
+    if let Some(precision) = &attrs.precision {
+        let n = Literal::u16_unsuffixed(precision.value as u16);
+        let scale = match &attrs.scale {
+            Some(s) => {
+                let s = Literal::u16_unsuffixed(s.value as u16);
+                quote!(#p::Some(#s))
+            }
+            None => quote!(#p::None),
+        };
+        def.extend(quote_spanned!(precision.span=> .precision(#n, #scale)));
+    }
+    if let Some(collation) = &attrs.collation {
+        let name = collation.value();
+        def.extend(quote_spanned!(collation.span()=> .collation(#name)));
+    }
+    if let Some(comment) = &attrs.comment {
+        let text = comment.value();
+        def.extend(quote!(.comment(#text)));
     }
     if let Some(default) = &attrs.default {
         let default = default.value();

@@ -38,7 +38,7 @@ fn enum_errors_are_reported_together() {
             "a variant of an inheritance enum wraps one struct: `Intern(Intern)`, where `Intern` derives Model with #[model(inherits = Employee)]",
             "an inheritance enum needs a discriminator column, telling which variant a row is: `#[model(discriminator = \"kind\")]`",
             "`inherits` goes on a variant struct, not on the inheritance enum",
-            "an inheritance enum takes only `table`, `schema`, `discriminator`, `polymorphic`, `relationships`, `cache_ttl` and `crate`; hooks, indexes, exclusions and checks go on the variant structs",
+            "an inheritance enum takes only `table`, `schema`, `comment`, `discriminator`, `polymorphic`, `relationships`, `cache_ttl` and `crate`; hooks, indexes, exclusions and checks go on the variant structs",
             "duplicate discriminator value `m`: variants `Manager` and `Boss` both have it",
             "variant `Engineer` needs its discriminator value: `#[model(value = \"...\")]`",
         ]
@@ -59,7 +59,7 @@ fn an_exclusion_on_the_enum_is_refused_not_dropped() {
     assert_eq!(
         errors,
         [
-            "an inheritance enum takes only `table`, `schema`, `discriminator`, `polymorphic`, `relationships`, `cache_ttl` and `crate`; hooks, indexes, exclusions and checks go on the variant structs"
+            "an inheritance enum takes only `table`, `schema`, `comment`, `discriminator`, `polymorphic`, `relationships`, `cache_ttl` and `crate`; hooks, indexes, exclusions and checks go on the variant structs"
         ]
     );
 }

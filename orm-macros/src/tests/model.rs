@@ -38,7 +38,7 @@ fn unknown_attribute_suggests_the_closest_key() {
         [
             "unknown model attribute `primay_key`; did you mean `primary_key`?",
             "unknown model attribute `colum`; did you mean `column`?",
-            "unknown model attribute `frobnicate`; expected `primary_key`, `generated`, `column`, `unique`, `index`, `len`, `default`, `computed`, `deferred`, `shared`, `column_property`, `references`, `on_delete`, `on_update`, `check`, `version`, `shard_key`, `validate`, `renamed_from` or `skip`",
+            "unknown model attribute `frobnicate`; expected `primary_key`, `generated`, `column`, `unique`, `index`, `len`, `precision`, `scale`, `collation`, `comment`, `default`, `computed`, `deferred`, `shared`, `column_property`, `references`, `on_delete`, `on_update`, `check`, `version`, `shard_key`, `validate`, `renamed_from` or `skip`",
             "`table` is not a model attribute here; it goes on the struct, not on a field",
             "unknown model attribute `nullable`; a column is nullable when the field's type is `Option<T>`",
         ]

@@ -15,7 +15,7 @@ use orm_testing::test_database;
 use super::{assert_schema, migrator, revisions, schema_of_db};
 
 #[derive(Model, Debug, Clone)]
-#[model(table = "staff", discriminator = "kind")]
+#[model(table = "staff", discriminator = "kind", comment = "Everyone paid")]
 pub enum Staff {
     #[model(value = "manager")]
     Manager(Manager),
@@ -49,7 +49,7 @@ mod v2 {
     use orm_postgres::prelude::*;
 
     #[derive(Model, Debug, Clone)]
-    #[model(table = "staff", discriminator = "kind")]
+    #[model(table = "staff", discriminator = "kind", comment = "Everyone paid")]
     pub enum Staff {
         #[model(value = "manager")]
         Manager(Manager),
@@ -102,6 +102,7 @@ async fn autogenerate_creates_the_shared_table_and_then_finds_nothing() {
          language text,\n    \
          CONSTRAINT staff_pkey PRIMARY KEY (id)\n);",
         "CREATE INDEX ix_staff_language ON public.staff USING btree (language);",
+        "COMMENT ON TABLE public.staff IS 'Everyone paid';",
     ] {
         assert!(up.contains(expected), "missing {expected:?} in:\n{up}");
     }
@@ -145,7 +146,11 @@ mod joined {
     use orm_postgres::prelude::*;
 
     #[derive(Model, Debug, Clone)]
-    #[model(table = "people", discriminator = "kind")]
+    #[model(
+        table = "people",
+        discriminator = "kind",
+        comment = "Everyone at school"
+    )]
     pub enum Person {
         #[model(value = "teacher")]
         Teacher(Teacher),
@@ -154,7 +159,7 @@ mod joined {
     }
 
     #[derive(Model, Debug, Clone)]
-    #[model(inherits = Person, table = "teachers")]
+    #[model(inherits = Person, table = "teachers", comment = "Who teaches")]
     pub struct Teacher {
         #[model(primary_key, generated)]
         pub id: i64,
@@ -212,6 +217,8 @@ async fn autogenerate_creates_the_base_and_subtype_tables_and_then_finds_nothing
          CONSTRAINT teachers_pkey PRIMARY KEY (id)\n);",
         "ON DELETE CASCADE",
         "CREATE INDEX ix_teachers_subject ON public.teachers USING btree (subject);",
+        "COMMENT ON TABLE public.people IS 'Everyone at school';",
+        "COMMENT ON TABLE public.teachers IS 'Who teaches';",
     ] {
         assert!(up.contains(expected), "missing {expected:?} in:\n{up}");
     }

@@ -7,6 +7,7 @@
 //! against the schema it should have, and that diff must be empty.
 
 mod databases;
+mod declared;
 mod inheritance;
 mod law;
 mod models;

@@ -21,6 +21,22 @@ struct Weird {
     select: Option<i64>,
 }
 
+/// Precision, scale, collation and comments, with a quote to escape and a quoted table.
+#[derive(Model, Debug, Clone)]
+#[model(table = "Invoice", comment = "Bills; 'sent'")]
+struct Declared {
+    #[model(primary_key)]
+    id: i32,
+    #[model(precision = 10, scale = 2, comment = "In euros")]
+    total: rust_decimal::Decimal,
+    #[model(precision = 6)]
+    rates: Vec<rust_decimal::Decimal>,
+    #[model(precision = 3)]
+    at: chrono::DateTime<chrono::Utc>,
+    #[model(collation = "C", len = 8)]
+    code: Option<String>,
+}
+
 /// Array columns make multi-row inserts fall back to VALUES.
 #[derive(Model, Debug, Clone)]
 #[model(table = "tagged", index(a, b), unique(b, c))]
@@ -332,6 +348,11 @@ fn ddl_orders_with_foreign_key_and_index() {
 #[test]
 fn ddl_composite_key() {
     assert_snapshot!(ddl_of(Enrollment::TABLE));
+}
+
+#[test]
+fn ddl_precision_collation_and_comments() {
+    assert_snapshot!(ddl_of(Declared::TABLE));
 }
 
 #[test]
