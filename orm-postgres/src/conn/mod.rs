@@ -122,7 +122,8 @@ struct TxState {
     /// next user's).
     cancel_handle: bool,
     /// A savepoint was dropped without release or rollback: roll back to it before the next
-    /// statement of its parent.
+    /// statement of its parent. Owed until a rollback to it (or to a savepoint around it) is
+    /// sent: see `Conn::rollback_savepoint`.
     pending_rollback: Option<String>,
     /// Savepoint counter, for unique names.
     savepoints: u32,
@@ -437,20 +438,19 @@ impl Conn {
         // transaction's `BEGIN` first.
         self.send_begin().await?;
         let pending = {
-            let mut tx = self.tx();
+            let tx = self.tx();
             if tx.failed && tx.pending_rollback.is_none() {
                 return Err(Error::transaction_state(
                     "a statement failed in this transaction; roll it back (or roll back to a savepoint) before running more statements",
                 ));
             }
-            tx.pending_rollback.take()
+            // Owed until it is sent (`rollback_savepoint` clears it then).
+            tx.pending_rollback.clone()
         };
-        if let Some(name) = pending {
-            let sql = format!("ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}");
-            self.simple(&sql).await?;
-            self.tx().failed = false;
+        match pending {
+            Some(name) => self.rollback_savepoint(&name).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// A prepared statement from the connection's cache, prepared now if it is not there.

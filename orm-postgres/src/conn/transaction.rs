@@ -1,7 +1,9 @@
 //! Transactions and savepoints on a [`Conn`]: `BEGIN`, `COMMIT` (whose outcome may be
 //! unknown), `ROLLBACK`, savepoints, and what a commit tells the result cache.
 
+use std::pin::pin;
 use std::sync::atomic::Ordering;
+use std::task::Poll;
 
 use super::Conn;
 use crate::driver_error::{from_pg, is_connection_error};
@@ -219,17 +221,38 @@ impl Conn {
         self.simple(&format!("RELEASE SAVEPOINT {name}")).await
     }
 
+    /// Rolls back to savepoint `name` and releases it: called, or owed by a savepoint dropped
+    /// (sent by [`ready`](Conn::ready) before the parent's next statement).
+    ///
+    /// Once the request is written (in its first poll), the server runs it before anything sent
+    /// after it: from then on the transaction is as that rollback leaves it, whether or not
+    /// this future lives to read the answer. So the state says so then: not failed, and no
+    /// rollback owed (a savepoint dropped inside this one, whose rollback was owed, is undone
+    /// with it). Sending it again instead would fail the transaction: the first one released
+    /// the savepoint. An error in the answer (a lost connection) is recorded as usual, and a
+    /// commit after an answer never read asks the server first (see `commit_now`).
     pub(crate) async fn rollback_savepoint(&self, name: &str) -> Result<()> {
-        self.simple(&format!(
-            "ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}"
-        ))
-        .await?;
-        self.tx().failed = false;
-        Ok(())
+        let sql = format!("ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}");
+        let request = async {
+            let obj = self.obj()?;
+            let mut answer = pin!(obj.batch_execute(&sql));
+            let first = std::future::poll_fn(|cx| Poll::Ready(answer.as_mut().poll(cx))).await;
+            {
+                let mut tx = self.tx();
+                tx.failed = false;
+                tx.pending_rollback = None;
+            }
+            match first {
+                Poll::Ready(answer) => answer,
+                Poll::Pending => answer.await,
+            }
+            .map_err(|e| self.pg_error(e))
+        };
+        self.tracked(&sql, pin!(request), |_| None).await
     }
 
     /// A savepoint was dropped without release or rollback: undo it before the parent's next
-    /// statement.
+    /// statement (see [`rollback_savepoint`](Conn::rollback_savepoint)).
     pub(crate) fn defer_savepoint_rollback(&self, name: String) {
         self.tx().pending_rollback = Some(name);
     }

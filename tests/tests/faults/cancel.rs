@@ -1,11 +1,13 @@
 //! A future dropped at every await point: the transaction it was running is either wholly
 //! committed (and then it had been acknowledged, or the drop came after COMMIT was sent) or
-//! wholly absent, and the pool only hands out clean connections afterwards.
+//! wholly absent, and the pool only hands out clean connections afterwards. A savepoint's
+//! rollback dropped in flight leaves its transaction as the server has it: going.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use orm_postgres::ErrorKind;
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
 use orm_testing::test_database;
@@ -200,5 +202,130 @@ async fn begin_commit_and_rollback_dropped_mid_flight_leave_a_held_connection_cl
         count().await,
         after_commit + 1,
         "insert 4 rolled back, 5 committed"
+    );
+}
+
+/// A savepoint's rollback dropped in flight, after a statement failed inside the savepoint:
+/// the `ROLLBACK TO SAVEPOINT` was sent, so the server runs it before anything sent after it,
+/// and the transaction goes on as PostgreSQL has it then: healthy, without the savepoint's
+/// writes, and it commits. Both for a rollback called and for one owed by a savepoint dropped
+/// (which the parent's next statement sends first, here dropped in flight with it). Before,
+/// the transaction stayed marked failed: every later statement was refused, and its commit
+/// rolled back a healthy transaction.
+#[tokio::test]
+async fn a_savepoint_rollback_dropped_in_flight_leaves_the_transaction_going() {
+    let t = test_database().await.expect("db");
+    t.batch_execute("CREATE TABLE kept (n int PRIMARY KEY)")
+        .await
+        .expect("schema");
+    let insert = |n: i32| query::<()>("INSERT INTO kept VALUES (:n)").bind("n", n);
+    let all = "SELECT n FROM kept ORDER BY n";
+    let mut tx = t.begin().await.expect("begin");
+    tx.execute(insert(1)).await.expect("insert 1");
+
+    // A rollback called, dropped after its first poll.
+    let sp = tx.savepoint().await.expect("savepoint");
+    sp.execute(insert(2)).await.expect("insert 2");
+    let err = sp.execute(insert(1)).await.expect_err("a duplicate");
+    assert!(err.is_unique_violation(), "{err:?}");
+    let rollback = PollN {
+        fut: Box::pin(sp.rollback()),
+        left: 1,
+    };
+    assert!(
+        rollback.await.is_none(),
+        "ROLLBACK TO SAVEPOINT answered in one poll"
+    );
+    tx.execute(insert(3))
+        .await
+        .expect("a statement after the savepoint's rollback");
+    assert_eq!(
+        tx.fetch_all(query::<i32>(all)).await.expect("rows"),
+        [1, 3],
+        "the savepoint's write is undone, the transaction's kept"
+    );
+
+    // A rollback owed by a dropped savepoint, sent ahead of the parent's next statement, both
+    // dropped after their first poll.
+    {
+        let sp = tx.savepoint().await.expect("savepoint");
+        sp.execute(insert(4)).await.expect("insert 4");
+        assert!(sp.execute(insert(1)).await.is_err(), "a duplicate");
+    }
+    let next = PollN {
+        fut: Box::pin(tx.execute(insert(5))),
+        left: 1,
+    };
+    assert!(
+        next.await.is_none(),
+        "the owed rollback answered in one poll"
+    );
+    tx.execute(insert(6))
+        .await
+        .expect("a statement after the owed rollback");
+
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        t.fetch_all(query::<i32>(all)).await.expect("rows"),
+        [1, 3, 6]
+    );
+
+    // And a statement failing after such a rollback fails the transaction, as ever: its
+    // commit rolls back and says so.
+    let mut tx = t.begin().await.expect("begin");
+    tx.execute(insert(7)).await.expect("insert 7");
+    let sp = tx.savepoint().await.expect("savepoint");
+    assert!(sp.execute(insert(1)).await.is_err(), "a duplicate");
+    let rollback = PollN {
+        fut: Box::pin(sp.rollback()),
+        left: 1,
+    };
+    assert!(
+        rollback.await.is_none(),
+        "ROLLBACK TO SAVEPOINT answered in one poll"
+    );
+    let err = tx.execute(insert(1)).await.expect_err("a duplicate");
+    assert!(err.is_unique_violation(), "{err:?}");
+    let err = tx.commit().await.expect_err("a failed transaction");
+    assert!(
+        matches!(err.kind(), ErrorKind::TransactionState(_)),
+        "{err:?}"
+    );
+    assert_eq!(
+        t.fetch_all(query::<i32>(all)).await.expect("rows"),
+        [1, 3, 6]
+    );
+}
+
+/// Rolling back to a savepoint undoes a savepoint dropped inside it, whose rollback was owed:
+/// nothing is owed after. Before, the owed rollback was still sent before the parent's next
+/// statement, naming a savepoint the server no longer had, which failed the transaction.
+#[tokio::test]
+async fn rolling_back_to_a_savepoint_settles_one_dropped_inside_it() {
+    let t = test_database().await.expect("db");
+    t.batch_execute("CREATE TABLE nested (n int NOT NULL)")
+        .await
+        .expect("schema");
+    let insert = |n: i32| query::<()>("INSERT INTO nested VALUES (:n)").bind("n", n);
+    let mut tx = t.begin().await.expect("begin");
+    tx.execute(insert(1)).await.expect("insert 1");
+    let mut outer = tx.savepoint().await.expect("outer savepoint");
+    {
+        let inner = outer.savepoint().await.expect("inner savepoint");
+        inner.execute(insert(2)).await.expect("insert 2");
+    }
+    outer
+        .rollback()
+        .await
+        .expect("rollback to the outer savepoint");
+    tx.execute(insert(3))
+        .await
+        .expect("a statement after the rollback");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        t.fetch_all(query::<i32>("SELECT n FROM nested ORDER BY n"))
+            .await
+            .expect("rows"),
+        [1, 3]
     );
 }
