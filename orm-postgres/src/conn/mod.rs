@@ -143,6 +143,11 @@ struct TxState {
     /// transaction, by the statement running).
     #[cfg(feature = "cache")]
     written: crate::cache::Written,
+    /// With a result cache: the open transaction's `COMMIT` was dropped before its answer
+    /// was read, so it may have committed: what it wrote is invalidated again when the
+    /// rollback owed after it is answered, which clears it (see `Conn::commit_dropped`).
+    #[cfg(feature = "cache")]
+    commit_unknown: bool,
     /// With a result cache: what statements outside a transaction wrote, still to announce to
     /// other processes.
     #[cfg(feature = "cache")]
@@ -369,8 +374,18 @@ impl Conn {
         // statement sends it again (a second one is only a warning), rather than run in a
         // transaction the server may still have open.
         self.simple("ROLLBACK").await?;
-        self.tx().rollback_on_next = false;
-        self.end_transaction(false);
+        // A `COMMIT` dropped before this ROLLBACK was sent ran before it, if it ran at all:
+        // what it may have committed is invalidated again, now that it is done.
+        let maybe_committed = {
+            let mut tx = self.tx();
+            tx.rollback_on_next = false;
+            #[cfg(feature = "cache")]
+            let maybe = std::mem::take(&mut tx.commit_unknown);
+            #[cfg(not(feature = "cache"))]
+            let maybe = false;
+            maybe
+        };
+        self.end_transaction(maybe_committed);
         Ok(())
     }
 

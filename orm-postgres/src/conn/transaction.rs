@@ -14,17 +14,23 @@ use crate::{Error, ErrorKind, Result, StatementMode};
 /// connection's next statement rolls back first. Without it, a held connection kept a
 /// transaction the server may have open: its next `begin` failed ("already open") and its
 /// writes ran in a transaction nobody would commit.
-struct Unsettled<'c>(Option<&'c Conn>);
+///
+/// `COMMIT`: it holds a `COMMIT`, which, dropped, may have committed (see
+/// [`commit_dropped`](Conn::commit_dropped)).
+struct Unsettled<'c, const COMMIT: bool>(Option<&'c Conn>);
 
-impl Unsettled<'_> {
+impl<const COMMIT: bool> Unsettled<'_, COMMIT> {
     fn settled(mut self) {
         self.0 = None;
     }
 }
 
-impl Drop for Unsettled<'_> {
+impl<const COMMIT: bool> Drop for Unsettled<'_, COMMIT> {
     fn drop(&mut self) {
         if let Some(conn) = self.0 {
+            if COMMIT {
+                conn.commit_dropped();
+            }
             conn.defer_rollback();
         }
     }
@@ -32,7 +38,7 @@ impl Drop for Unsettled<'_> {
 
 impl Conn {
     pub(crate) async fn begin(&self, sql: &str) -> Result<()> {
-        let guard = Unsettled(Some(self));
+        let guard = Unsettled::<false>(Some(self));
         let result = self.begin_now(sql).await;
         guard.settled();
         result
@@ -73,7 +79,7 @@ impl Conn {
     }
 
     pub(crate) async fn commit(&self) -> Result<()> {
-        let guard = Unsettled(Some(self));
+        let guard = Unsettled::<true>(Some(self));
         let result = self.commit_now().await;
         guard.settled();
         result
@@ -169,7 +175,7 @@ impl Conn {
     }
 
     pub(crate) async fn rollback(&self) -> Result<()> {
-        let guard = Unsettled(Some(self));
+        let guard = Unsettled::<false>(Some(self));
         let result = self.rollback_now().await;
         guard.settled();
         result
@@ -257,8 +263,29 @@ impl Conn {
         self.tx().pending_rollback = Some(name);
     }
 
-    /// The transaction ended: committed (what it wrote is invalidated in the result cache) or
-    /// rolled back (nothing to invalidate).
+    /// A `COMMIT` dropped before its answer was read: it may have been sent, and committed.
+    /// What the transaction wrote is invalidated in the result cache now, and, on a held
+    /// connection, again when its next statement has rolled back whatever is left (see
+    /// [`settle`](Conn::settle): by then the server has run the `COMMIT`, if it ever will).
+    /// Nothing else would: the connection still has the transaction open, so it is discarded,
+    /// or its next statement rolls back, as for a transaction that committed nothing.
+    fn commit_dropped(&self) {
+        #[cfg(feature = "cache")]
+        if let Some(store) = &self.settings.cache {
+            let written = {
+                let mut tx = self.tx();
+                if !tx.open || tx.written.is_empty() {
+                    return;
+                }
+                tx.commit_unknown = true;
+                tx.written.clone()
+            };
+            store.invalidate(&written);
+        }
+    }
+
+    /// The transaction ended: committed, or maybe (what it wrote is invalidated in the result
+    /// cache), or rolled back (nothing to invalidate).
     pub(super) fn end_transaction(&self, committed: bool) {
         #[cfg(feature = "cache")]
         if committed {

@@ -27,7 +27,7 @@ fn insert(n: i32) -> RawQuery<()> {
 }
 
 /// Polls `fut` once: it must not be done (its statements are sent, not answered).
-async fn poll_once<F: Future>(fut: &mut Pin<Box<F>>) {
+pub(crate) async fn poll_once<F: Future>(fut: &mut Pin<Box<F>>) {
     let pending = std::future::poll_fn(|cx| Poll::Ready(fut.as_mut().poll(cx).is_pending())).await;
     assert!(pending, "answered within its first poll");
 }

@@ -13,6 +13,7 @@ use orm_testing::TestDatabase;
 use orm_tests::{Order, User};
 
 use super::{add_users, users_db};
+use crate::begin::poll_once;
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -413,6 +414,57 @@ async fn inside_a_transaction_a_result_is_never_older_than_its_own_writes() {
     assert_eq!(asked, ["ann", "bob"]);
     assert_eq!(cache(&db).hits, c.hits + 1);
     tx.commit().await.expect("commit");
+}
+
+/// Waits (at most 5 s) until the users table, read without the cache, has `n` rows.
+async fn committed(t: &TestDatabase, n: i64) {
+    for _ in 0..500 {
+        let rows: i64 =
+            t.db.fetch_one(select::<User>().count())
+                .await
+                .expect("count");
+        if rows == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the users table never had {n} rows");
+}
+
+/// A COMMIT dropped in flight may have committed (here it did: it is dropped once the server
+/// has committed, before its answer is read, as a timeout around it would): what its
+/// transaction wrote is invalidated, for a transaction of the pool (whose connection is then
+/// closed) and one on a held connection (whose next statement rolls back whatever is left).
+/// Before, neither invalidated anything: both connections still had the transaction open, so
+/// the result cached before the commit was served after it.
+#[tokio::test]
+async fn a_commit_dropped_in_flight_invalidates_what_its_transaction_wrote() {
+    let t = users_db().await;
+    add_users(&t.db, &["ann"]).await;
+    let db = cached_db(&t, ResultCache::new()).await;
+    assert_eq!(names(&db).await, ["ann"]);
+
+    // A transaction of the pool.
+    let tx = db.begin().await.expect("begin");
+    add_users(&tx, &["bob"]).await;
+    let mut commit = Box::pin(tx.commit());
+    poll_once(&mut commit).await;
+    committed(&t, 2).await;
+    drop(commit);
+    assert_eq!(names(&db).await, ["ann", "bob"]);
+
+    // A transaction on a held connection.
+    let mut conn = db.connection().await.expect("connection");
+    let tx = conn.begin().await.expect("begin");
+    add_users(&tx, &["cat"]).await;
+    let mut commit = Box::pin(tx.commit());
+    poll_once(&mut commit).await;
+    committed(&t, 3).await;
+    drop(commit);
+    assert_eq!(names(&db).await, ["ann", "bob", "cat"]);
+    // Its next statement settles it; what was cached meanwhile is still right after.
+    assert_eq!(names(&conn).await, ["ann", "bob", "cat"]);
+    assert_eq!(names(&db).await, ["ann", "bob", "cat"]);
 }
 
 #[tokio::test]
