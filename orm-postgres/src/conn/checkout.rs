@@ -30,12 +30,15 @@ impl Conn {
             0 => settings.hot.take(&settings.counters),
             _ => None,
         };
+        // The limit of the checkout's waits for the pool, armed when it first waits: one for
+        // the whole checkout, however many times it waits.
+        let mut limit = None;
         let mut obj = match kept {
             Some(obj) => obj,
-            None => Self::from_pool(pool, &settings, demand.ahead).await?,
+            None => Self::from_pool(pool, &settings, demand.ahead, &mut limit).await?,
         };
         if settings.statement_mode == StatementMode::Unnamed {
-            obj = Box::pin(Self::up_to_date(pool, &settings, obj)).await?;
+            obj = Box::pin(Self::up_to_date(pool, &settings, obj, &mut limit)).await?;
         }
         // From here on the connection's drop ends its demand.
         std::mem::forget(demand);
@@ -54,8 +57,14 @@ impl Conn {
     }
 
     /// A connection out of the pool: an idle one (or a new one) at once, or after a wait when
-    /// the pool is busy (`ahead`: the checkouts and connections counted before this one).
-    async fn from_pool(pool: &Pool, settings: &Settings, ahead: usize) -> Result<Pooled> {
+    /// the pool is busy (`ahead`: the checkouts and connections counted before this one), under
+    /// the checkout's `limit` (see [`wait_for`](Conn::wait_for)).
+    async fn from_pool(
+        pool: &Pool,
+        settings: &Settings,
+        ahead: usize,
+        limit: &mut Option<deadline::Deadline>,
+    ) -> Result<Pooled> {
         // An idle connection of the pool (or room for a new one) is taken without arming the
         // wait and recycle timers, which cost more than the rest of the checkout; only when the
         // pool is busy do we wait, at most the wait timeout (`wait_for`). When as many checkouts
@@ -65,7 +74,7 @@ impl Conn {
         // For this choice the count is a hint; either way is correct.
         let busy = ahead >= settings.max_size;
         let first = match busy {
-            true => Self::wait_for(pool, settings).await,
+            true => Self::wait_for(pool, settings, limit).await,
             false => pool.timeout_get(&settings.fast_checkout).await,
         };
         let obj = match first {
@@ -73,7 +82,9 @@ impl Conn {
             // Not boxed (a boxed `pool.get()` cost a large allocation per waiting checkout,
             // most checkouts of a busy pool: callgrind, issue 17).
             Err(PoolError::Timeout(TimeoutType::Wait)) if !busy => {
-                Self::wait_for(pool, settings).await.map_err(from_pool)?
+                Self::wait_for(pool, settings, limit)
+                    .await
+                    .map_err(from_pool)?
             }
             Err(e) => return Err(from_pool(e)),
         };
@@ -84,7 +95,17 @@ impl Conn {
     /// without its own wait timer, under a [`Deadline`](deadline::Deadline) (which costs less;
     /// see `deadline.rs`). The limit holds for the whole checkout, so a connection opened
     /// after the wait counts in it too (each open is also bounded by the create timeout).
-    async fn wait_for(pool: &Pool, settings: &Settings) -> std::result::Result<Object, PoolError> {
+    ///
+    /// `deadline` is the checkout's: armed here at its first wait, and kept for its next ones
+    /// (in the unnamed mode, for connections replacing stale ones: see
+    /// [`up_to_date`](Conn::up_to_date)). Once it has passed, an idle connection is still
+    /// taken, but none is waited for or opened (an open counts in the limit, as after the
+    /// first wait).
+    async fn wait_for(
+        pool: &Pool,
+        settings: &Settings,
+        deadline: &mut Option<deadline::Deadline>,
+    ) -> std::result::Result<Object, PoolError> {
         let limit = settings.wait_timeout;
         if limit.is_zero() {
             // No wait at all: deadpool's try.
@@ -95,17 +116,16 @@ impl Conn {
             ..settings.fast_checkout
         };
         let mut get = pin!(pool.timeout_get(&timeouts));
-        let mut deadline: Option<deadline::Deadline> = None;
         std::future::poll_fn(|cx| {
             if let Poll::Ready(got) = get.as_mut().poll(cx) {
                 return Poll::Ready(got);
             }
-            match &mut deadline {
+            match deadline {
                 Some(d) => d
                     .poll(cx)
                     .map(|()| Err(PoolError::Timeout(TimeoutType::Wait))),
                 None => {
-                    deadline = Some(deadline::Deadline::after(limit, cx.waker()));
+                    *deadline = Some(deadline::Deadline::after(limit, cx.waker()));
                     Poll::Pending
                 }
             }
@@ -115,8 +135,16 @@ impl Conn {
 
     /// In the unnamed mode: `obj`, or when it may lack types this database created since it
     /// opened (see `unnamed/epoch.rs`), another connection in its place, the stale one closed.
-    /// New connections are not stale.
-    async fn up_to_date(pool: &Pool, settings: &Settings, mut obj: Pooled) -> Result<Pooled> {
+    /// New connections are not stale. The replacements are waited for under the checkout's
+    /// `limit`, as the first connection was (see [`wait_for`](Conn::wait_for)): a checkout
+    /// that meets stale connections waits at most the wait timeout in all, not once per
+    /// connection it replaces.
+    async fn up_to_date(
+        pool: &Pool,
+        settings: &Settings,
+        mut obj: Pooled,
+        limit: &mut Option<deadline::Deadline>,
+    ) -> Result<Pooled> {
         let mut tries = pool.status().max_size;
         while tries > 0
             && settings
@@ -124,7 +152,11 @@ impl Conn {
                 .changed_after(Object::metrics(&obj).created)
         {
             drop(Object::take(*obj));
-            obj = Box::new(pool.get().await.map_err(from_pool)?);
+            obj = Box::new(
+                Self::wait_for(pool, settings, limit)
+                    .await
+                    .map_err(from_pool)?,
+            );
             tries -= 1;
         }
         Ok(obj)

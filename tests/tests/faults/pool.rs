@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
-use orm_postgres::{ErrorKind, PoolStage};
+use orm_postgres::{ErrorKind, PoolStage, StatementMode};
 use orm_testing::test_database;
 
 use crate::pid_of;
@@ -114,6 +114,86 @@ async fn a_server_refusing_sessions_is_a_typed_connect_error() {
         db.fetch_one(query::<i32>("SELECT 1"))
             .await
             .expect("room again"),
+        1
+    );
+}
+
+/// In the unnamed mode a checkout replaces a connection opened before types changed, and
+/// waits for its replacement under the same wait timeout as for the first: the whole
+/// checkout waits at most that long. Here one checkout waits for a busy pool of two stale
+/// connections, gets one half way through its wait, closes it (another waiting checkout
+/// takes its place and opens a new one), and waits again: its wait timeout passes before the
+/// second stale connection is given back (a quarter of a timeout after). Before, each
+/// replacement waited a whole wait timeout of its own, so it got that one (and replaced it
+/// in turn): a checkout could wait up to `max_connections` timeouts and more.
+#[tokio::test]
+async fn an_unnamed_checkout_replacing_stale_connections_waits_at_most_its_wait_timeout() {
+    let t = test_database().await.expect("db");
+    let wait = Duration::from_secs(2);
+    let db = t
+        .builder()
+        .max_connections(2)
+        .wait_timeout(wait)
+        .statement_mode(StatementMode::Unnamed)
+        .build()
+        .expect("pool");
+    let a = db.connection().await.expect("a");
+    let b = db.connection().await.expect("b");
+    // Both opened before types changed: each is replaced at its next checkout.
+    db.types_changed();
+    let waiting = |n: usize| {
+        let db = db.clone();
+        async move {
+            for _ in 0..500 {
+                if db.status().waiting == n {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            panic!("never {n} checkouts waiting: {:?}", db.status());
+        }
+    };
+    let start = Instant::now();
+    let mut first = tokio::spawn({
+        let db = db.clone();
+        async move { db.connection().await }
+    });
+    waiting(1).await;
+    let second = tokio::spawn({
+        let db = db.clone();
+        async move { db.connection().await }
+    });
+    waiting(2).await;
+
+    tokio::time::sleep_until((start + wait / 2).into()).await;
+    drop(a);
+    let second = second
+        .await
+        .expect("task")
+        .expect("the second checkout opens a connection in place of the stale one");
+    let outcome = match tokio::time::timeout_at((start + wait * 5 / 4).into(), &mut first).await {
+        Ok(outcome) => outcome,
+        Err(_) => {
+            drop(b);
+            tokio::time::timeout(wait * 10, first)
+                .await
+                .expect("the checkout ends")
+        }
+    };
+    let err = outcome
+        .expect("task")
+        .map(drop)
+        .expect_err("past its wait timeout");
+    assert!(
+        matches!(err.kind(), ErrorKind::PoolTimeout(PoolStage::Wait)),
+        "{err:?}"
+    );
+    assert!(start.elapsed() < wait * 10);
+    drop(second);
+    assert_eq!(
+        db.fetch_one(query::<i32>("SELECT 1"))
+            .await
+            .expect("the pool serves"),
         1
     );
 }
