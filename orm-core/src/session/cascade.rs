@@ -22,6 +22,7 @@ impl UnitOfWork {
     /// next flush deletes it. Deleting a pending object cancels its insert. When it fails (a
     /// guard holds an object it must change), nothing is changed.
     pub fn delete<T: Persist>(&mut self, t: &Tracked<T>) -> Result<()> {
+        self.check_own(&*t.entry, "delete")?;
         let e = t.erased();
         self.all_or_nothing("delete", |uow| uow.delete_erased(&e, "delete"))
     }
@@ -115,6 +116,7 @@ impl UnitOfWork {
     /// tracked, and changes to it are not flushed. When it fails (a guard holds an object it
     /// must change), nothing is changed.
     pub fn expunge<T: Persist>(&mut self, t: &Tracked<T>) -> Result<()> {
+        self.check_own(&*t.entry, "expunge")?;
         let e = t.erased();
         self.all_or_nothing("expunge", |uow| uow.expunge_erased(&e, "expunge"))
     }
@@ -176,6 +178,7 @@ impl UnitOfWork {
     /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) before anything is expired.
     pub fn expire<T: Persist>(&mut self, t: &Tracked<T>) -> Result<()> {
         const OPERATION: &str = "expire";
+        self.check_own(&*t.entry, OPERATION)?;
         let mut objects: Vec<Arc<dyn ErasedEntry>> = vec![t.erased()];
         for ops in T::RELATIONS {
             if ops.meta().cascade.contains(Cascade::REFRESH_EXPIRE) {

@@ -27,6 +27,7 @@ impl UnitOfWork {
         R::Parent: Persist,
         R::Target: Persist,
     {
+        self.check_own(&*parent.entry, "read a relationship")?;
         let key = collection_key(parent.entry.id, R::META);
         let coll = self
             .collections
@@ -60,6 +61,10 @@ impl UnitOfWork {
         R::Parent: Persist,
         R::Target: Persist,
     {
+        self.check_own(&*parent.entry, "set_related")?;
+        for t in &targets {
+            self.check_own(&*t.entry, "set_related")?;
+        }
         self.all_or_nothing("set_related", |uow| {
             uow.set_related_as::<R>(parent, targets, "set_related")
         })
@@ -252,6 +257,8 @@ impl UnitOfWork {
         R::Parent: Persist,
         R::Target: Persist,
     {
+        self.check_own(&*parent.entry, "append")?;
+        self.check_own(&*target.entry, "append")?;
         self.all_or_nothing("append", |uow| uow.append_to::<R>(parent, target))
     }
 
@@ -355,6 +362,8 @@ impl UnitOfWork {
         R::Parent: Persist,
         R::Target: Persist,
     {
+        self.check_own(&*parent.entry, "remove")?;
+        self.check_own(&*target.entry, "remove")?;
         if R::META.kind == RelationKind::BelongsTo {
             // One target at most: the whole (short) collection is set.
             let mut current = self.related::<R>(parent)?;

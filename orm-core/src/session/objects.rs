@@ -7,8 +7,8 @@ use super::persist::Persist;
 use super::state::{Entry, ObjectState};
 use super::status::Status;
 use super::tracked::{Tracked, save_added, save_added_all, save_undo, touch};
-use super::unit::{HookContext, UnitOfWork};
-use crate::error::Result;
+use super::unit::{ErasedEntry, HookContext, UnitOfWork};
+use crate::error::{Error, Result};
 use crate::relation::Cascade;
 
 impl HookContext {
@@ -187,9 +187,26 @@ impl UnitOfWork {
         Ok(t)
     }
 
+    /// An [`ObjectState`](crate::ErrorKind::ObjectState) error for `operation` when `entry`
+    /// was made in another session: its id, links and status are that session's, so this one
+    /// must not read or change them (SQLAlchemy refuses an object "already attached to session
+    /// X" too). An object moves between sessions as a copy: `merge(t.to_detached())`.
+    pub(crate) fn check_own(&self, entry: &dyn ErasedEntry, operation: &'static str) -> Result<()> {
+        match entry.owner() {
+            0 => Ok(()),
+            owner if owner == self.link.serial() => Ok(()),
+            _ => Err(Error::object_state(format!(
+                "cannot {operation} with this `{}`: it belongs to another session; bring a copy \
+                 into this one with `merge(object.to_detached())`",
+                entry.table().model
+            ))),
+        }
+    }
+
     /// Links the relationships loaded into `value` (a copy of `parent` that a loader filled)
     /// to `parent`, registering the loaded objects.
     pub fn attach_loaded<T: Persist>(&mut self, parent: &Tracked<T>, mut value: T) -> Result<()> {
+        self.check_own(&*parent.entry, "load")?;
         for ops in T::RELATIONS {
             if let Some(children) = ops.take(&mut value) {
                 ops.attach(self, &parent.erased(), children, true)?;
@@ -202,6 +219,7 @@ impl UnitOfWork {
     /// object and in its snapshot, so they are not changes. A guard held on it fails with
     /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), the object unchanged.
     pub fn fill_deferred<T: Persist>(&mut self, t: &Tracked<T>, value: &T) -> Result<()> {
+        self.check_own(&*t.entry, "load_deferred")?;
         let mut inner = t.entry.write_for("load_deferred")?;
         fill_unloaded(&mut inner, value);
         Ok(())
@@ -211,6 +229,7 @@ impl UnitOfWork {
     /// are discarded, the object is no longer expired. A guard held on it fails with
     /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), the object unchanged.
     pub fn refresh_with<T: Persist>(&mut self, t: &Tracked<T>, value: T) -> Result<()> {
+        self.check_own(&*t.entry, "refresh")?;
         let mut inner = t.entry.write_for("refresh")?;
         save_undo(&t.entry, &mut inner, &self.link);
         inner.value.restore_columns(value);
@@ -244,6 +263,7 @@ impl UnitOfWork {
         t: &Tracked<T>,
         operation: &'static str,
     ) -> Result<T::Pk> {
+        self.check_own(&*t.entry, operation)?;
         t.entry.check_free(operation, true)?;
         Ok(t.entry.read_for(operation)?.value.pk())
     }
@@ -251,6 +271,7 @@ impl UnitOfWork {
     /// A copy of `t`'s columns for `operation` (`load`):
     /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) when a `write()` guard holds it.
     pub fn columns_of<T: Persist>(&self, t: &Tracked<T>, operation: &'static str) -> Result<T> {
+        self.check_own(&*t.entry, operation)?;
         Ok(t.entry.read_for(operation)?.value.copy_columns())
     }
 }

@@ -81,6 +81,8 @@ pub(crate) struct Entry<T: Persist> {
     /// expires every object at once by moving the epoch on.
     epoch: AtomicU64,
     pub(crate) id: u64,
+    /// The serial of the session it was made in (see [`ErasedEntry::owner`]).
+    owner: u64,
     /// The key the identity map holds it under (`None` until it is inserted): for error
     /// messages, and to leave the map without reading the values.
     key: Mutex<Option<T::Pk>>,
@@ -189,6 +191,7 @@ impl<T: Persist> Entry<T> {
     ) -> Self {
         Entry {
             id,
+            owner: session.as_ref().map_or(0, |s| s.serial()),
             status: AtomicU8::new(status.to_u8()),
             queued: AtomicBool::new(false),
             expired: AtomicBool::new(false),
@@ -346,6 +349,9 @@ impl<T: Persist> TypedModel<T> {
 impl<T: Persist> ErasedEntry for Entry<T> {
     fn id(&self) -> u64 {
         self.id
+    }
+    fn owner(&self) -> u64 {
+        self.owner
     }
     fn check_free(&self, operation: &'static str, write: bool) -> Result<()> {
         Entry::check_free(self, operation, write)

@@ -39,14 +39,25 @@ pub struct SessionLink {
     pub(crate) undo: UndoLog<Undo, Vec<Arc<dyn ErasedEntry>>>,
     /// Objects loaded before this epoch are expired.
     expire_epoch: AtomicU64,
+    /// The session's number, unique in the process: the owner its objects record.
+    serial: u64,
 }
+
+/// The number of the next session (0 stands for none).
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
 impl SessionLink {
     fn new() -> Self {
         SessionLink {
             undo: UndoLog::new(Vec::new()),
             expire_epoch: AtomicU64::new(1),
+            serial: NEXT_SESSION.fetch_add(1, Ordering::Relaxed),
         }
+    }
+
+    /// The session's number, unique in the process.
+    pub(crate) fn serial(&self) -> u64 {
+        self.serial
     }
 
     pub(crate) fn expire_epoch(&self) -> u64 {
@@ -150,6 +161,9 @@ pub(crate) fn untargeted(f: impl FnOnce(&mut UnitOfWork) + Send + 'static) -> Un
 #[doc(hidden)]
 pub trait ErasedEntry: Send + Sync + 'static {
     fn id(&self) -> u64;
+    /// The [serial](SessionLink::serial) of the session it was made in (0: none). Fixed for
+    /// its life: objects move between sessions only as copies (`merge`).
+    fn owner(&self) -> u64;
     /// An [`ObjectInUse`](crate::ErrorKind::ObjectInUse) error for `operation` when a guard
     /// held on it would stop a lock of this kind (`write`: any guard; else a `write()` guard).
     /// Takes no lock and never waits for ever.

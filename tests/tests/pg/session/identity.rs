@@ -290,3 +290,80 @@ async fn a_changed_primary_key_moves_the_object_in_the_map() {
     assert!(Tracked::ptr_eq(&e, &back));
     assert!(s.get::<Enrollment>((sid, a)).await.unwrap().is_none());
 }
+
+/// An object of one session handed to another: refused by every call that takes objects, each
+/// with the session's error, nothing changed in either session. Before, session ids collided
+/// (each counts from 1): `related` answered with the other object's collection, `append`
+/// linked the foreign object and `delete` deleted a row the other session still tracked.
+#[tokio::test]
+async fn an_object_of_another_session_is_refused_not_mixed_in() {
+    let t = setup().await;
+    let mut s1 = t.session_with(no_expire());
+    let mut u = User::named("ann");
+    u.orders = Related::loaded(vec![Order::of(1), Order::of(2)]);
+    let ann = s1.add(u);
+    s1.commit().await.unwrap();
+    let ann_order = s1.related(&ann, User::orders).unwrap()[0].clone();
+
+    let mut s2 = t.session_with(no_expire());
+    let mut b = User::named("bob");
+    b.orders = Related::loaded(vec![Order::of(3)]);
+    let bob = s2.add(b);
+    s2.commit().await.unwrap();
+    let bob_order = s2.related(&bob, User::orders).unwrap()[0].clone();
+
+    let refused = |r: orm_postgres::Result<()>, what: &str| {
+        let err = r.expect_err(what);
+        assert!(
+            matches!(err.kind(), ErrorKind::ObjectState(_))
+                && err.to_string().contains("belongs to another session"),
+            "{what}: {err}"
+        );
+    };
+    refused(s2.related(&ann, User::orders).map(drop), "related");
+    refused(s2.append(&bob, User::orders, &ann_order), "append target");
+    refused(s2.append(&ann, User::orders, &bob_order), "append parent");
+    refused(s2.remove(&bob, User::orders, &ann_order), "remove");
+    refused(
+        s2.set_related(
+            &bob,
+            User::orders,
+            vec![bob_order.clone(), ann_order.clone()],
+        ),
+        "set_related",
+    );
+    refused(s2.delete(&ann), "delete");
+    refused(s2.expunge(&ann), "expunge");
+    refused(s2.expire(&ann), "expire");
+    refused(s2.refresh(&ann).await, "refresh");
+    refused(
+        s2.load(&[ann.clone()], User::orders.selectin()).await,
+        "load",
+    );
+
+    // Nothing moved: both sessions flush nothing, and the rows are as they were.
+    assert!(!s2.has_changes());
+    s2.commit().await.unwrap();
+    s1.commit().await.unwrap();
+    assert_eq!(ann.status(), Status::Persistent);
+    assert_eq!(s2.related(&bob, User::orders).unwrap().len(), 1);
+    let rows = t
+        .fetch_all(select::<Order>().order_by(Order::id.asc()))
+        .await
+        .unwrap();
+    let owners: Vec<i64> = rows.iter().map(|o| o.user_id).collect();
+    let (ann_id, bob_id) = (ann.read().id, bob.read().id);
+    assert_eq!(owners, [ann_id, ann_id, bob_id]);
+
+    // The way across: a copy merged in.
+    let copy = s2.merge(ann.to_detached()).await.unwrap();
+    assert!(!Tracked::ptr_eq(&copy, &ann));
+    s2.delete(&copy).unwrap();
+    s2.commit().await.unwrap();
+    assert!(
+        t.fetch_optional(select::<User>().by_pk(ann_id))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
