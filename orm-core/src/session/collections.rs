@@ -450,6 +450,19 @@ impl UnitOfWork {
         let key = collection_key(parent.id(), meta);
         let keys = self.key_positions(meta)?;
         let previous = self.collections.get(&key).cloned();
+        // A load meeting a collection changed since the last flush (autoflush off): the
+        // session's change is kept, as SQLAlchemy keeps a loaded attribute with pending
+        // changes. A complete one stays as it is; one only appended to becomes the database's
+        // rows plus what was appended, the rows as its original.
+        let (items, loaded_original) = match &previous {
+            Some(p) if loaded && p.original.is_some() && p.complete => return Ok(()),
+            Some(p) if loaded && p.original.is_some() => {
+                let mut merged = items.clone();
+                merged.extend(not_in(&p.items, &items).cloned().collect::<Vec<_>>());
+                (merged, Some(items))
+            }
+            _ => (items, None),
+        };
         // Undo: put the previous collection back.
         {
             let prev = previous.clone();
@@ -464,7 +477,7 @@ impl UnitOfWork {
                 }));
         }
         let original = if loaded {
-            None
+            loaded_original
         } else {
             match &previous {
                 Some(p) => Some(p.original.clone().unwrap_or_else(|| p.items.clone())),
@@ -473,7 +486,7 @@ impl UnitOfWork {
                 None => Some(Vec::new()),
             }
         };
-        if change.is_some() {
+        if change.is_some() || original.is_some() {
             self.changed_collections.insert(key);
         }
         // Foreign keys: the holder of the key points at its parent.
