@@ -226,12 +226,14 @@ impl UnitOfWork {
     }
 
     fn cascade_step(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
-        // Parents whose cascading relationships are not loaded yet.
+        // Parents whose cascading relationships are not loaded yet (one only appended to is
+        // not the whole collection: its load adds the database's children to it).
         let mut wanted: Vec<(&'static dyn ErasedRelation, Entries)> = Vec::new();
         for e in self.deleted.clone() {
             for rel in e.erased_model().cascade_relations() {
                 let key = collection_key(e.id(), rel.meta());
-                if self.collections.contains_key(&key) || !plan.loaded_cascades.insert(key) {
+                let complete = self.collections.get(&key).is_some_and(|c| c.complete);
+                if complete || !plan.loaded_cascades.insert(key) {
                     continue;
                 }
                 match wanted

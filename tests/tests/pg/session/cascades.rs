@@ -187,3 +187,34 @@ async fn a_comment_moved_to_another_post_survives_deleting_its_old_post() {
         );
     }
 }
+
+/// A collection only appended to is not the whole collection: deleting its parent still loads
+/// the children the database has, and deletes them with the appended one. Before, the appended
+/// item was taken for the collection: the database's comments were left to `ON DELETE
+/// CASCADE` behind the session's back, and the session's objects for them stayed persistent.
+#[tokio::test]
+async fn a_delete_cascade_loads_the_children_of_a_collection_only_appended_to() {
+    let t = setup().await;
+    let (_, post_id) = blog(&t).await;
+    let mut s = t.session();
+    let post = s.get::<Post>(post_id).await.unwrap().unwrap();
+    let first = s
+        .one(select::<Comment>().order_by(Comment::id.asc()).limit(1))
+        .await
+        .unwrap();
+    let new = s.add(Comment {
+        body: "late".into(),
+        ..Comment::default()
+    });
+    s.append(&post, Post::comments, &new).unwrap();
+    s.delete(&post).unwrap();
+    let before = t.statement_count();
+    s.commit().await.unwrap();
+    // SELECT the comments, DELETE comments, DELETE post, COMMIT (the new comment is never
+    // inserted: it went with its parent).
+    assert_eq!(t.statement_count() - before, 4);
+    assert_eq!(first.status(), Status::Detached, "deleted by the cascade");
+    assert_eq!(new.status(), Status::Detached);
+    assert_eq!(count(&t, "SELECT count(*) FROM b_comment").await, 0);
+    assert_eq!(count(&t, "SELECT count(*) FROM b_post").await, 0);
+}
