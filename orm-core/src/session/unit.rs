@@ -243,6 +243,9 @@ pub trait ErasedModel: Send + Sync + 'static {
         changed: Option<&'static str>,
     ) -> Result<()>;
     fn relation_by_meta(&self, meta: &'static RelationMeta) -> Option<&'static dyn ErasedRelation>;
+    /// A new object takes over the row of the deleted object holding its key, if there is one
+    /// (see `flush/row_switch.rs`): `true` when it did, and is now to be updated.
+    fn row_switch(&self, uow: &mut UnitOfWork, e: &Arc<dyn ErasedEntry>) -> Result<bool>;
     /// Whether its model has validators or `before_insert` hooks to run on a new object.
     fn runs_before_insert(&self) -> bool;
     /// Validation and `before_insert` hooks of a new object.

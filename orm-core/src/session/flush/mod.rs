@@ -6,7 +6,8 @@
 //! needs its parent's generated key):
 //!
 //! 1. loads needed to cascade deletes (children of deleted parents, unless passive);
-//! 2. `INSERT`s, one step per dependency level: objects whose parents are inserted in the same
+//! 2. `INSERT`s, one step per dependency level (a new object whose key a deleted object holds
+//!    takes over its row instead, and is updated: `row_switch.rs`): objects whose parents are inserted in the same
 //!    flush come one level later; a cycle (two rows pointing at each other) is broken by
 //!    inserting one side with a `NULL` key and setting it afterwards (a post-update). One
 //!    statement per table and level: `INSERT ... SELECT * FROM unnest($1, $2, ...) RETURNING`
@@ -39,6 +40,7 @@ mod links;
 mod ops;
 mod plan;
 mod read_back;
+mod row_switch;
 mod sql;
 mod steps;
 mod typed;

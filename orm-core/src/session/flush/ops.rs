@@ -64,6 +64,10 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             .map(|r| r.erased())
     }
 
+    fn row_switch(&self, uow: &mut UnitOfWork, e: &Arc<dyn ErasedEntry>) -> Result<bool> {
+        uow.row_switch_entry(&typed::<T>(e)?)
+    }
+
     fn runs_before_insert(&self) -> bool {
         T::CUSTOM_HOOKS || T::VALIDATES
     }

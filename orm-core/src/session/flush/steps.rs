@@ -225,6 +225,23 @@ impl UnitOfWork {
         }
     }
 
+    /// Once the deleted objects are all known (cascades loaded): new objects whose key a
+    /// deleted one holds take over its row, and join the objects to update.
+    fn switch_rows(&mut self, plan: &mut FlushPlan) -> Result<()> {
+        if self.deleted.is_empty() {
+            return Ok(());
+        }
+        for e in self.new.clone() {
+            if e.status() == Status::Pending && e.erased_model().row_switch(self, &e)? {
+                plan.drained.push(e.clone());
+                if e.enter_flight(plan.flight, plan.operation)? {
+                    plan.dirty.push(plan.drained.len() - 1);
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn cascade_step(&mut self, plan: &mut FlushPlan) -> Result<Option<FlushStep>> {
         // Parents whose cascading relationships are not loaded yet (one only appended to is
         // not the whole collection: its load adds the database's children to it).
@@ -247,6 +264,7 @@ impl UnitOfWork {
         }
         if wanted.is_empty() {
             plan.stage = FlushStage::Inserts;
+            self.switch_rows(plan)?;
             let pending = |e: &dyn ErasedEntry| e.status() == Status::Pending;
             (plan.insert_levels, plan.deferred) = ordered_steps(&self.new, pending, false);
             return Ok(None);

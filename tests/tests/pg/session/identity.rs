@@ -367,3 +367,135 @@ async fn an_object_of_another_session_is_refused_not_mixed_in() {
             .is_none()
     );
 }
+
+/// A setting keyed by its name (not generated), with entries pointing at it.
+#[derive(Model, Debug, Clone, PartialEq, Default)]
+#[model(table = "rs_setting")]
+pub struct Setting {
+    #[model(primary_key)]
+    pub name: String,
+    pub value: String,
+    pub note: Option<String>,
+}
+
+/// A row pointing at a setting (no `ON DELETE` action: a `DELETE` of its setting fails).
+#[derive(Model, Debug, Clone, PartialEq, Default)]
+#[model(table = "rs_use")]
+pub struct SettingUse {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    #[model(references = "rs_setting.name")]
+    pub setting: String,
+}
+
+/// The row switch: an object deleted and a new one with its key added in one flush. Before,
+/// the flush inserted the new row first and failed on the key (23505); SQLAlchemy turns the
+/// pair into an `UPDATE`, and so does the session now: the row keeps its key (rows pointing
+/// at it too), gets the new object's values, and the new object is the session's for that key.
+#[tokio::test]
+async fn a_deleted_object_replaced_by_a_new_one_with_its_key_is_one_update() {
+    let t = setup().await;
+    t.create_all(&[Setting::TABLE, SettingUse::TABLE])
+        .await
+        .unwrap();
+    let mut s = t.session_with(no_expire());
+    let setting = |name: &str, value: &str| Setting {
+        name: name.into(),
+        value: value.into(),
+        note: Some("first".into()),
+    };
+    s.add_all([setting("theme", "dark"), setting("lang", "en")]);
+    s.commit().await.unwrap();
+    t.execute(insert(&SettingUse {
+        id: 0,
+        setting: "theme".into(),
+    }))
+    .await
+    .unwrap();
+
+    let old = s.get::<Setting>("theme".to_owned()).await.unwrap().unwrap();
+    s.delete(&old).unwrap();
+    let new = s.add(Setting {
+        name: "theme".into(),
+        value: "light".into(),
+        note: Some("first".into()),
+    });
+    let log = t.statement_log();
+    s.flush().await.unwrap();
+    // The transaction's BEGIN and one UPDATE of the changed column; no INSERT, no DELETE.
+    let sent = log.statements();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(
+        sent[1].starts_with("UPDATE \"rs_setting\" SET \"value\" ="),
+        "{sent:?}"
+    );
+    assert_eq!(new.status(), Status::Persistent);
+    assert_eq!(old.status(), Status::Detached);
+    let got = s.get::<Setting>("theme".to_owned()).await.unwrap().unwrap();
+    assert!(Tracked::ptr_eq(&got, &new), "the new object is the key's");
+    s.commit().await.unwrap();
+    let rows = t
+        .fetch_all(select::<Setting>().order_by(Setting::name.asc()))
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| (r.name.as_str(), r.value.as_str()))
+            .collect::<Vec<_>>(),
+        [("lang", "en"), ("theme", "light")]
+    );
+    assert_eq!(count(&t, "SELECT count(*) FROM rs_use").await, 1);
+
+    // A failed flush puts both back: the old one deleted, the new one new.
+    let lang = s.get::<Setting>("lang".to_owned()).await.unwrap().unwrap();
+    s.delete(&lang).unwrap();
+    let bad = s.add(Setting {
+        name: "lang".into(),
+        value: "fr".into(),
+        note: None,
+    });
+    let clash = s.add(Setting {
+        name: "theme".into(),
+        value: "clash".into(),
+        note: None,
+    });
+    let err = s
+        .flush()
+        .await
+        .expect_err("theme is taken by a live object");
+    assert_eq!(err.sqlstate(), Some("23505"), "{err}");
+    s.rollback().await.unwrap();
+    assert_eq!(
+        lang.status(),
+        Status::Persistent,
+        "the rollback undid the delete"
+    );
+    assert_eq!(bad.status(), Status::Detached);
+    assert_eq!(clash.status(), Status::Detached);
+    assert_eq!(lang.read().value, "en");
+
+    // Association rows: unenroll and enroll again in one flush is no statement at all.
+    let mut s = t.session();
+    let student = s.add(Student {
+        name: "ann".into(),
+        ..Student::default()
+    });
+    let course = s.add(Course {
+        title: "algebra".into(),
+        ..Course::default()
+    });
+    s.flush().await.unwrap();
+    let (sid, cid) = (student.read().id, course.read().id);
+    let e = s.add(Enrollment {
+        student_id: sid,
+        course_id: cid,
+    });
+    s.commit().await.unwrap();
+    s.delete(&e).unwrap();
+    s.add(Enrollment {
+        student_id: sid,
+        course_id: cid,
+    });
+    s.commit().await.unwrap();
+    assert_eq!(count(&t, "SELECT count(*) FROM e_enrollment").await, 1);
+}
