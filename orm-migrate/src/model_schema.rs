@@ -284,6 +284,7 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
                 include: Vec::new(),
                 predicate: None,
                 definition,
+                valid: true,
             },
         );
     }

@@ -8,7 +8,8 @@
 //! to an extension are left out. Domains, functions, procedures, aggregates and triggers are
 //! kept as definitions in [`Schema::objects`]; objects the model does not cover (rules,
 //! policies, foreign tables) are listed in [`Schema::unsupported`], never
-//! silently dropped. A partition shows only what is its own:
+//! silently dropped. Indexes carry whether PostgreSQL holds them valid (`indisvalid`). A
+//! partition shows only what is its own:
 //! constraints and indexes it inherits from its partitioned parent come with `PARTITION OF`.
 
 use orm_postgres::raw::query;
@@ -417,6 +418,7 @@ struct IndexRow {
     include: Vec<String>,
     predicate: Option<String>,
     definition: String,
+    valid: bool,
 }
 
 async fn reflect_indexes(
@@ -433,7 +435,8 @@ async fn reflect_indexes(
                               FROM generate_series(1, ix.indnkeyatts::int) k ORDER BY k), \
                         ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) \
                               FROM generate_series(ix.indnkeyatts::int + 1, ix.indnatts::int) k ORDER BY k), \
-                        pg_get_expr(ix.indpred, ix.indrelid, true), pg_get_indexdef(ix.indexrelid) \
+                        pg_get_expr(ix.indpred, ix.indrelid, true), pg_get_indexdef(ix.indexrelid), \
+                        ix.indisvalid \
                  FROM pg_index ix \
                  JOIN pg_class ic ON ic.oid = ix.indexrelid \
                  JOIN pg_class c ON c.oid = ix.indrelid \
@@ -462,6 +465,7 @@ async fn reflect_indexes(
                 include: r.include,
                 predicate: r.predicate,
                 definition: r.definition,
+                valid: r.valid,
             },
         );
     }

@@ -263,6 +263,11 @@ pub struct Index {
     pub predicate: Option<String>,
     /// The whole `CREATE INDEX` statement as `pg_get_indexdef` prints it.
     pub definition: String,
+    /// `false` for an index PostgreSQL holds INVALID (`pg_index.indisvalid`): one a failed
+    /// `CREATE INDEX CONCURRENTLY` (or `REINDEX CONCURRENTLY`) left behind, or a partitioned
+    /// table's index some partition lacks. Queries do not use it and it may miss rows, so
+    /// the diff counts it as no index: it drops the database's, and creates none from it.
+    pub valid: bool,
 }
 
 /// An enum type.

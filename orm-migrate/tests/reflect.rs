@@ -362,3 +362,27 @@ async fn derived_models_read_back_as_create_all_wrote_them() {
     );
     assert!(book.column("subtitle").is_some_and(|c| c.nullable));
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_index_a_failed_concurrent_build_left_reads_as_invalid() {
+    let t = test_database().await.expect("test database");
+    t.batch_execute(
+        "CREATE TABLE item (id int PRIMARY KEY, code text);
+         INSERT INTO item VALUES (1, 'a'), (2, 'a');
+         CREATE INDEX item_code ON item (code);",
+    )
+    .await
+    .expect("DDL");
+    let failed = t
+        .batch_execute("CREATE UNIQUE INDEX CONCURRENTLY item_code_unique ON item (code)")
+        .await;
+    assert!(failed.is_err(), "the duplicates must fail the build");
+    let s = reflect(&t, &ReflectOptions::schemas(["public"]))
+        .await
+        .expect("reflect");
+    let item = &s.tables[&q("public", "item")];
+    assert!(item.indexes["item_code"].valid);
+    let leftover = &item.indexes["item_code_unique"];
+    assert!(!leftover.valid && leftover.unique, "{leftover:?}");
+    assert_eq!(leftover.keys, ["code"]);
+}

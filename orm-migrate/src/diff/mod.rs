@@ -8,6 +8,11 @@
 //! still compares equal. Expressions (defaults, checks, index predicates) compare through
 //! [`normalize_expr`], which forgives the parentheses and casts the server adds.
 //!
+//! An index PostgreSQL holds INVALID (a failed `CREATE INDEX CONCURRENTLY` left it) counts as
+//! no index: the database's is dropped, with a warning, and built again when the target has
+//! it (the downgrade does not bring the broken one back); the target's is neither compared nor
+//! created.
+//!
 //! When a dropped and an added column (or table) look alike, the diff does not guess: it keeps
 //! the drop and the add, and writes the rename as a commented suggestion in the script and a
 //! warning ([`Migration::suggestions`], [`Migration::warnings`]).
@@ -25,6 +30,7 @@
 //! `revision --autogenerate` writes them: up to three revisions (before, main, after) so that
 //! no statement locks a table against writes while PostgreSQL reads its rows.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 mod composites;
@@ -270,6 +276,9 @@ pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Migration {
         }
     }
 
+    // An INVALID index of the target is no index: nothing creates one.
+    let to = &*valid_indexes_only(to, &mut warnings);
+
     // Renames, then everything compares against `from` as it is after them.
     let mut from = apply_renames(from, to, &options.renames, &mut plan.renames);
 
@@ -324,6 +333,8 @@ pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Migration {
     dropped.sort_by_key(|t| (t.partition_of.is_none(), t.name.clone()));
     for t in &dropped {
         let mut bare = (*t).clone();
+        // Its downgrade builds its indexes again, but not the INVALID ones.
+        bare.indexes.retain(|_, i| i.valid);
         let fks = std::mem::take(&mut bare.foreign_keys);
         for key in fks.into_values() {
             plan.drop_keys.push(Op::DropForeignKey {
@@ -349,6 +360,28 @@ pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Migration {
         suggestions,
         partitioned,
     }
+}
+
+/// `schema` without its INVALID indexes (see [`Index::valid`](crate::schema::Index::valid)),
+/// each reported: the target of a diff holds no index to build from them.
+fn valid_indexes_only<'a>(schema: &'a Schema, warnings: &mut Vec<String>) -> Cow<'a, Schema> {
+    let invalid = |t: &Table| t.indexes.values().any(|i| !i.valid);
+    if !schema.tables.values().any(invalid) {
+        return Cow::Borrowed(schema);
+    }
+    let mut out = schema.clone();
+    for t in out.tables.values_mut() {
+        t.indexes.retain(|_, i| {
+            if !i.valid {
+                warnings.push(format!(
+                    "index {} on {} is INVALID in the target: not compared, not created",
+                    i.name, t.name
+                ));
+            }
+            i.valid
+        });
+    }
+    Cow::Owned(out)
 }
 
 fn enum_uses(schema: &Schema, name: &QualifiedName) -> Vec<EnumUse> {

@@ -139,6 +139,7 @@ impl Migration {
     ///     include: vec![],
     ///     predicate: None,
     ///     definition: String::new(),
+    ///     valid: true,
     /// });
     /// let phases = diff(&before, &after, &DiffOptions::default()).phases();
     /// assert_eq!(phases.len(), 1);

@@ -60,6 +60,7 @@ fn index(n: &str, t: &str, column: &str, unique: bool) -> Index {
             "CREATE {}INDEX {n} ON public.{t} USING btree ({column})",
             if unique { "UNIQUE " } else { "" }
         ),
+        valid: true,
     }
 }
 

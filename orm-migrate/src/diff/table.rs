@@ -213,8 +213,21 @@ pub(super) fn diff_table(
         });
     }
 
-    // Indexes.
-    let (gone, new) = unmatched(f.indexes.values(), t.indexes.values(), index_signature);
+    // Indexes. An INVALID one (a failed concurrent build left it) matches nothing: it is
+    // dropped, and the target's index, if it has one, is built again.
+    let (mut gone, new) = unmatched(
+        f.indexes.values().filter(|i| i.valid),
+        t.indexes.values(),
+        index_signature,
+    );
+    for index in f.indexes.values().filter(|i| !i.valid) {
+        warnings.push(format!(
+            "index {} on {name} is INVALID (left by a failed CREATE INDEX CONCURRENTLY, or \
+             missing on a partition): dropped, and built again if the target has it",
+            index.name
+        ));
+        gone.push(index);
+    }
     for index in gone {
         plan.drop_constraints.push(Op::DropIndex {
             table: name.clone(),

@@ -72,6 +72,7 @@ fn schema() -> Schema {
             definition:
                 "CREATE INDEX ix_accounts_lower_name ON public.accounts USING btree (lower(name))"
                     .into(),
+            valid: true,
         },
     );
     table.indexes.insert(
@@ -84,6 +85,7 @@ fn schema() -> Schema {
             include: vec![],
             predicate: Some("(balance_cents > 0)".into()),
             definition: "CREATE INDEX ix_accounts_balance_cents ON public.accounts USING btree (balance_cents DESC) WHERE (balance_cents > 0)".into(),
+            valid: true,
         },
     );
     table.checks.insert(

@@ -57,6 +57,7 @@ fn database() -> Schema {
             include: vec![],
             predicate: None,
             definition: "CREATE INDEX users_name_idx ON public.users USING btree (name)".into(),
+            valid: true,
         },
     );
     for t in [

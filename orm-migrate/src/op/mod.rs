@@ -283,6 +283,10 @@ pub enum Op {
     /// A step in its [safe form](SafeOp) for a table with rows: `NOT VALID` then `VALIDATE`,
     /// or a constraint on an index built `CONCURRENTLY` (outside a transaction).
     Safe(SafeOp),
+    /// No statement, only this comment in the script: the [inverse](Op::inverse) of a step
+    /// that leaves nothing to undo (dropping an INVALID index, which nothing should bring
+    /// back).
+    Note(String),
 }
 
 impl Op {
@@ -485,6 +489,7 @@ impl Op {
                 comment(to.as_deref())
             )],
             Op::Safe(s) => s.up(),
+            Op::Note(_) => Vec::new(),
         }
     }
 
@@ -582,6 +587,10 @@ impl Op {
                 index,
                 concurrently,
             },
+            Op::DropIndex { table, index, .. } if !index.valid => Op::Note(format!(
+                "nothing to undo: index {} on {table} was INVALID, and is not built again",
+                index.name
+            )),
             Op::DropIndex {
                 table,
                 index,
@@ -601,6 +610,7 @@ impl Op {
                 to: from,
             },
             Op::Safe(s) => s.inverse(),
+            Op::Note(n) => Op::Note(n),
         }
     }
 
@@ -705,6 +715,9 @@ impl Op {
             Op::CreateIndex { table, index, .. } => {
                 format!("create index {} on {table}", index.name)
             }
+            Op::DropIndex { table, index, .. } if !index.valid => {
+                format!("drop invalid index {} on {table}", index.name)
+            }
             Op::DropIndex { table, index, .. } => format!("drop index {} on {table}", index.name),
             Op::CreateView(v) => format!("create view {}", v.name),
             Op::DropView(v) => format!("drop view {}", v.name),
@@ -712,6 +725,7 @@ impl Op {
             Op::DropObject(o) => format!("drop {} {}", o.kind.as_str(), o.name),
             Op::SetTableComment { table, .. } => format!("comment on table {table}"),
             Op::Safe(s) => s.describe(),
+            Op::Note(n) => n.clone(),
         }
     }
 }

@@ -13,6 +13,7 @@ mod law;
 mod models;
 mod ops;
 mod renames;
+mod repairs;
 mod safe;
 mod types;
 
