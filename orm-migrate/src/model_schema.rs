@@ -206,7 +206,14 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
         if let Some(sql) = c.check {
             let name = object_name(t.name, &[c.name], "check");
             let definition = format!("CHECK ({sql})");
-            checks.insert(name.clone(), Check { name, definition });
+            checks.insert(
+                name.clone(),
+                Check {
+                    name,
+                    definition,
+                    validated: true,
+                },
+            );
         }
     }
     for (i, sql) in t.checks.iter().enumerate() {
@@ -217,7 +224,14 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
         };
         let name = object_name(t.name, &[], &label);
         let definition = format!("CHECK ({sql})");
-        checks.insert(name.clone(), Check { name, definition });
+        checks.insert(
+            name.clone(),
+            Check {
+                name,
+                definition,
+                validated: true,
+            },
+        );
     }
 
     let mut exclusions = BTreeMap::new();
@@ -250,6 +264,7 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
                 on_update: action(key.on_update),
                 deferrable: false,
                 initially_deferred: false,
+                validated: true,
             },
         );
     }

@@ -8,7 +8,8 @@
 //! to an extension are left out. Domains, functions, procedures, aggregates and triggers are
 //! kept as definitions in [`Schema::objects`]; objects the model does not cover (rules,
 //! policies, foreign tables) are listed in [`Schema::unsupported`], never
-//! silently dropped. Indexes carry whether PostgreSQL holds them valid (`indisvalid`). A
+//! silently dropped. Indexes carry whether PostgreSQL holds them valid (`indisvalid`), foreign
+//! keys and checks whether they are validated (`convalidated`). A
 //! partition shows only what is its own:
 //! constraints and indexes it inherits from its partitioned parent come with `PARTITION OF`.
 
@@ -302,6 +303,7 @@ struct ConstraintRow {
     deferrable: bool,
     deferred: bool,
     definition: String,
+    validated: bool,
 }
 
 fn fk_action(code: &str) -> FkAction {
@@ -331,7 +333,7 @@ async fn reflect_constraints(
                               JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num \
                               ORDER BY k.ord), \
                         con.confdeltype::text, con.confupdtype::text, con.condeferrable, \
-                        con.condeferred, pg_get_constraintdef(con.oid) \
+                        con.condeferred, pg_get_constraintdef(con.oid), con.convalidated \
                  FROM pg_constraint con \
                  JOIN pg_class c ON c.oid = con.conrelid \
                  JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -380,7 +382,11 @@ async fn reflect_constraints(
                     r.name.clone(),
                     Check {
                         name: r.name,
-                        definition: r.definition,
+                        definition: match r.definition.strip_suffix(" NOT VALID") {
+                            Some(d) if !r.validated => d.to_owned(),
+                            _ => r.definition,
+                        },
+                        validated: r.validated,
                     },
                 );
             }
@@ -399,6 +405,7 @@ async fn reflect_constraints(
                         on_update: fk_action(&r.on_update),
                         deferrable: r.deferrable,
                         initially_deferred: r.deferred,
+                        validated: r.validated,
                     },
                 );
             }

@@ -214,6 +214,9 @@ pub struct ForeignKey {
     pub deferrable: bool,
     /// `INITIALLY DEFERRED`.
     pub initially_deferred: bool,
+    /// `false` for a key added `NOT VALID` and not validated since (`pg_constraint.convalidated`):
+    /// see [`Check::validated`].
+    pub validated: bool,
 }
 
 /// A unique constraint.
@@ -230,8 +233,15 @@ pub struct Unique {
 pub struct Check {
     /// The constraint's name.
     pub name: String,
-    /// The condition as `pg_get_constraintdef` prints it: `CHECK ((age >= 0))`.
+    /// The condition as `pg_get_constraintdef` prints it: `CHECK ((age >= 0))` (without the
+    /// `NOT VALID` it appends for an unvalidated one: that is [`validated`](Check::validated)).
     pub definition: String,
+    /// `false` for a constraint added `NOT VALID` and not validated since
+    /// (`pg_constraint.convalidated`): new rows are checked, the rows before may break it. The
+    /// diff validates it (`VALIDATE CONSTRAINT`) when the target's is validated; a validated
+    /// constraint satisfies a target that holds it `NOT VALID`, and one the diff adds is added
+    /// `NOT VALID` when the target's is.
+    pub validated: bool,
 }
 
 /// An exclusion constraint.

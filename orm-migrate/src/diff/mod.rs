@@ -11,7 +11,10 @@
 //! An index PostgreSQL holds INVALID (a failed `CREATE INDEX CONCURRENTLY` left it) counts as
 //! no index: the database's is dropped, with a warning, and built again when the target has
 //! it (the downgrade does not bring the broken one back); the target's is neither compared nor
-//! created.
+//! created. A foreign key or check the database holds `NOT VALID` (added so and never
+//! validated) matches the target's: when the target's is validated, the diff validates it
+//! (`VALIDATE CONSTRAINT`; the downgrade has nothing to undo); a validated one satisfies a
+//! target that holds it `NOT VALID`, and one added for such a target is added `NOT VALID`.
 //!
 //! When a dropped and an added column (or table) look alike, the diff does not guess: it keeps
 //! the drop and the add, and writes the rename as a commented suggestion in the script and a

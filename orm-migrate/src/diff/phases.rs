@@ -103,7 +103,8 @@ impl Migration {
     /// 2. **Main** (one transaction): everything else, in its plain form.
     /// 3. **After** (outside a transaction, each statement committing on its own), on tables that
     ///    existed before the migration: `CREATE INDEX CONCURRENTLY`; foreign keys and checks
-    ///    `NOT VALID`, then `VALIDATE CONSTRAINT`; `SET NOT NULL` proved first by a validated
+    ///    `NOT VALID`, then `VALIDATE CONSTRAINT`; `VALIDATE CONSTRAINT` of those the database
+    ///    holds `NOT VALID`; `SET NOT NULL` proved first by a validated
     ///    `CHECK (col IS NOT NULL)`; unique constraints and primary keys `USING INDEX` of a
     ///    unique index built `CONCURRENTLY` (see [`SafeOp`]).
     ///
@@ -288,7 +289,7 @@ impl Migration {
                         column: to.clone(),
                     }));
                 }
-                Op::Safe(_) => after.push(op.clone()),
+                Op::Safe(_) | Op::ValidateConstraint { .. } => after.push(op.clone()),
                 _ => main.push(op.clone()),
             }
         }

@@ -74,6 +74,7 @@ fn fk(n: &str, column: &str, references: &str) -> ForeignKey {
         on_update: crate::schema::FkAction::NoAction,
         deferrable: false,
         initially_deferred: false,
+        validated: true,
     }
 }
 
@@ -136,6 +137,7 @@ fn new_tables_keep_the_plain_forms_in_the_main_phase() {
         Check {
             name: "book_id_check".into(),
             definition: "CHECK ((id > 0))".into(),
+            validated: true,
         },
     );
     let p = phases(&from, &schema(vec![author(), book]));

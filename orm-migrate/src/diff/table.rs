@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::{Plan, suggest_column_renames};
 use crate::expr::normalize_expr;
 use crate::op::Op;
-use crate::schema::{Column, ForeignKey, Index, Table};
+use crate::schema::{Column, ForeignKey, Index, QualifiedName, Table};
 
 fn same_expr(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
@@ -49,26 +49,46 @@ fn index_signature(i: &Index) -> (bool, String, Vec<String>, Vec<String>, Option
     )
 }
 
-/// Items of `from` and `to` matched by signature: what goes (in `from` only) and what comes
-/// (in `to` only). Duplicates count.
-fn unmatched<'a, T, K: Ord>(
+/// Items of `from` and `to` matched by signature.
+struct Matching<'a, T> {
+    /// In `from` only.
+    gone: Vec<&'a T>,
+    /// In `to` only.
+    added: Vec<&'a T>,
+    /// In both: `(from's, to's)`.
+    kept: Vec<(&'a T, &'a T)>,
+}
+
+/// Items of `from` and `to` matched by signature. Duplicates count.
+fn matching<'a, T, K: Ord>(
     from: impl Iterator<Item = &'a T>,
     to: impl Iterator<Item = &'a T>,
     key: impl Fn(&'a T) -> K,
-) -> (Vec<&'a T>, Vec<&'a T>) {
+) -> Matching<'a, T> {
     let mut pool: BTreeMap<K, Vec<&'a T>> = BTreeMap::new();
     for f in from {
         pool.entry(key(f)).or_default().push(f);
     }
     let mut added = Vec::new();
+    let mut kept = Vec::new();
     for t in to {
         match pool.get_mut(&key(t)).and_then(Vec::pop) {
-            Some(_) => {}
+            Some(f) => kept.push((f, t)),
             None => added.push(t),
         }
     }
     let gone = pool.into_values().flatten().collect();
-    (gone, added)
+    Matching { gone, added, kept }
+}
+
+/// `VALIDATE CONSTRAINT` of a constraint `from` holds `NOT VALID` and `to` validated (the
+/// other way round there is nothing to do: a validated constraint satisfies a `NOT VALID`
+/// one).
+fn validate(table: &QualifiedName, name: &str, from: bool, to: bool) -> Option<Op> {
+    (!from && to).then(|| Op::ValidateConstraint {
+        table: table.clone(),
+        name: name.to_owned(),
+    })
 }
 
 pub(super) fn diff_table(
@@ -147,10 +167,18 @@ pub(super) fn diff_table(
     }
 
     // Foreign keys.
-    let (gone, new) = unmatched(
+    let Matching {
+        gone,
+        added: new,
+        kept,
+    } = matching(
         f.foreign_keys.values(),
         t.foreign_keys.values(),
         fk_signature,
+    );
+    plan.add_keys.extend(
+        kept.iter()
+            .filter_map(|(a, b)| validate(name, &a.name, a.validated, b.validated)),
     );
     for key in gone {
         plan.drop_keys.push(Op::DropForeignKey {
@@ -166,7 +194,9 @@ pub(super) fn diff_table(
     }
 
     // Unique and check constraints.
-    let (gone, new) = unmatched(f.uniques.values(), t.uniques.values(), |u| {
+    let Matching {
+        gone, added: new, ..
+    } = matching(f.uniques.values(), t.uniques.values(), |u| {
         u.columns.clone()
     });
     for unique in gone {
@@ -181,9 +211,17 @@ pub(super) fn diff_table(
             unique: unique.clone(),
         });
     }
-    let (gone, new) = unmatched(f.checks.values(), t.checks.values(), |c| {
+    let Matching {
+        gone,
+        added: new,
+        kept,
+    } = matching(f.checks.values(), t.checks.values(), |c| {
         normalize_expr(&c.definition)
     });
+    plan.add_constraints.extend(
+        kept.iter()
+            .filter_map(|(a, b)| validate(name, &a.name, a.validated, b.validated)),
+    );
     for check in gone {
         plan.drop_constraints.push(Op::DropCheck {
             table: name.clone(),
@@ -197,7 +235,9 @@ pub(super) fn diff_table(
         });
     }
 
-    let (gone, new) = unmatched(f.exclusions.values(), t.exclusions.values(), |x| {
+    let Matching {
+        gone, added: new, ..
+    } = matching(f.exclusions.values(), t.exclusions.values(), |x| {
         x.definition.clone()
     });
     for exclusion in gone {
@@ -215,7 +255,11 @@ pub(super) fn diff_table(
 
     // Indexes. An INVALID one (a failed concurrent build left it) matches nothing: it is
     // dropped, and the target's index, if it has one, is built again.
-    let (mut gone, new) = unmatched(
+    let Matching {
+        mut gone,
+        added: new,
+        ..
+    } = matching(
         f.indexes.values().filter(|i| i.valid),
         t.indexes.values(),
         index_signature,

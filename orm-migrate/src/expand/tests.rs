@@ -93,6 +93,7 @@ fn schema() -> Schema {
         Check {
             name: "accounts_balance_check".into(),
             definition: "CHECK ((balance_cents >= 0))".into(),
+            validated: true,
         },
     );
     table.foreign_keys.insert(
@@ -106,6 +107,7 @@ fn schema() -> Schema {
             on_update: FkAction::NoAction,
             deferrable: false,
             initially_deferred: false,
+            validated: true,
         },
     );
     let mut schema = Schema::default();

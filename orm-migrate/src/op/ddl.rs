@@ -20,6 +20,11 @@ pub(super) fn action(a: FkAction) -> &'static str {
     }
 }
 
+/// ` NOT VALID` after a constraint the target holds unvalidated, else nothing.
+pub(super) fn not_valid(validated: bool) -> &'static str {
+    if validated { "" } else { " NOT VALID" }
+}
+
 pub(super) fn comment(value: Option<&str>) -> String {
     value.map_or_else(|| "NULL".to_owned(), literal)
 }

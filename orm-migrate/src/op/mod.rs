@@ -15,7 +15,7 @@ use crate::schema::{
     Object, ObjectKind, PrimaryKey, QualifiedName, Sequence, Table, Unique, View,
 };
 use ddl::{
-    alter, alter_column_sql, comment, create_enum_sql, create_table_sql, drop_index_sql,
+    alter, alter_column_sql, comment, create_enum_sql, create_table_sql, drop_index_sql, not_valid,
     recreate_enum_sql, view_kind,
 };
 pub use ddl::{create_index_sql, foreign_key_clause};
@@ -228,6 +228,17 @@ pub enum Op {
         /// The constraint.
         check: Check,
     },
+    /// `ALTER TABLE ... VALIDATE CONSTRAINT`: a foreign key or check added `NOT VALID` and
+    /// never validated (a safe step that failed part-way, or one written by hand) reads the
+    /// rows it has not checked, under a lock that lets reads and writes go on. Its downgrade
+    /// does nothing: the constraint stays validated, which satisfies a schema that holds it
+    /// `NOT VALID`.
+    ValidateConstraint {
+        /// The table.
+        table: QualifiedName,
+        /// The constraint's name.
+        name: String,
+    },
     /// `ADD CONSTRAINT ... EXCLUDE`
     AddExclusion {
         /// The table.
@@ -406,10 +417,11 @@ impl Op {
                 idents(&key.columns)
             )],
             Op::AddForeignKey { table, key } => vec![format!(
-                "{} ADD CONSTRAINT {} {}",
+                "{} ADD CONSTRAINT {} {}{}",
                 alter(table),
                 ident(&key.name),
-                foreign_key_clause(key)
+                foreign_key_clause(key),
+                not_valid(key.validated)
             )],
             Op::AddUnique { table, unique } => vec![format!(
                 "{} ADD CONSTRAINT {} UNIQUE ({})",
@@ -419,11 +431,24 @@ impl Op {
             )],
             Op::AddCheck {
                 table,
-                check: Check {
-                    name, definition, ..
-                },
-            }
-            | Op::AddExclusion {
+                check:
+                    Check {
+                        name,
+                        definition,
+                        validated,
+                    },
+            } => vec![format!(
+                "{} ADD CONSTRAINT {} {definition}{}",
+                alter(table),
+                ident(name),
+                not_valid(*validated)
+            )],
+            Op::ValidateConstraint { table, name } => vec![format!(
+                "{} VALIDATE CONSTRAINT {}",
+                alter(table),
+                ident(name)
+            )],
+            Op::AddExclusion {
                 table,
                 exclusion: Exclusion { name, definition },
             } => vec![format!(
@@ -576,6 +601,9 @@ impl Op {
             Op::DropUnique { table, unique } => Op::AddUnique { table, unique },
             Op::AddCheck { table, check } => Op::DropCheck { table, check },
             Op::DropCheck { table, check } => Op::AddCheck { table, check },
+            Op::ValidateConstraint { table, name } => Op::Note(format!(
+                "nothing to undo: constraint {name} on {table} stays validated"
+            )),
             Op::AddExclusion { table, exclusion } => Op::DropExclusion { table, exclusion },
             Op::DropExclusion { table, exclusion } => Op::AddExclusion { table, exclusion },
             Op::CreateIndex {
@@ -705,6 +733,9 @@ impl Op {
             }
             Op::DropCheck { table, check } => {
                 format!("drop check constraint {} on {table}", check.name)
+            }
+            Op::ValidateConstraint { table, name } => {
+                format!("validate constraint {name} on {table}")
             }
             Op::AddExclusion { table, exclusion } => {
                 format!("add exclusion constraint {} on {table}", exclusion.name)

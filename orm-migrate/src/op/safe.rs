@@ -218,6 +218,7 @@ mod tests {
                 on_update: FkAction::NoAction,
                 deferrable: false,
                 initially_deferred: false,
+                validated: true,
             },
         };
         assert_eq!(
@@ -242,6 +243,7 @@ mod tests {
             check: Check {
                 name: "book_pages_check".into(),
                 definition: "CHECK ((pages > 0))".into(),
+                validated: true,
             },
         };
         assert_eq!(

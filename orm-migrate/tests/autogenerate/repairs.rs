@@ -1,5 +1,6 @@
 //! What a failed or unfinished step leaves in a database, and how autogenerate repairs it: an
-//! index a failed `CREATE INDEX CONCURRENTLY` left INVALID is dropped and built again.
+//! index a failed `CREATE INDEX CONCURRENTLY` left INVALID is dropped and built again; a foreign
+//! key or check added `NOT VALID` and never validated is validated.
 
 use orm_migrate::Target;
 use orm_migrate::diff::{DiffOptions, PhaseKind, diff};
@@ -10,7 +11,8 @@ use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
 use orm_testing::test_database;
 
-use super::{Form, migrator, plain_diff, revisions_of, schema_of_db};
+use super::ops::schema_from_ddl;
+use super::{Form, assert_schema, migrator, plain_diff, revisions, revisions_of, schema_of_db};
 
 #[derive(Model, Debug)]
 #[model(table = "note")]
@@ -19,6 +21,24 @@ pub struct Note {
     pub id: i64,
     #[model(index)]
     pub body: String,
+}
+
+#[derive(Model, Debug)]
+#[model(table = "shelf")]
+pub struct Shelf {
+    #[model(primary_key, generated)]
+    pub id: i64,
+}
+
+#[derive(Model, Debug)]
+#[model(table = "volume")]
+pub struct Volume {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    #[model(references = "shelf.id")]
+    pub shelf_id: i64,
+    #[model(check = "pages > 0")]
+    pub pages: i32,
 }
 
 fn model_options() -> DiffOptions {
@@ -165,4 +185,165 @@ async fn between_databases_an_invalid_index_is_never_built() {
             m.down_sql()
         );
     }
+}
+
+/// The checks and foreign keys of `table`: name and whether validated.
+async fn constraint_validity(db: &Database, table: &str) -> Vec<(String, bool)> {
+    db.fetch_all(
+        query::<(String, bool)>(
+            "SELECT conname::text, convalidated FROM pg_constraint \
+             WHERE conrelid = to_regclass(:t) AND contype IN ('c', 'f') ORDER BY 1",
+        )
+        .bind("t", format!("public.{table}")),
+    )
+    .await
+    .expect("constraints")
+}
+
+/// Adds every check and foreign key of `table` again, `NOT VALID`, under its own name.
+const READD_NOT_VALID: &str = "DO $$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
+             WHERE conrelid = 'volume'::regclass AND contype IN ('c', 'f')
+    LOOP
+        EXECUTE format('ALTER TABLE volume DROP CONSTRAINT %I', r.conname);
+        EXECUTE format('ALTER TABLE volume ADD CONSTRAINT %I %s NOT VALID', r.conname, r.def);
+    END LOOP;
+END $$;";
+
+#[tokio::test]
+async fn a_constraint_left_not_valid_is_validated() {
+    let t = test_database().await.expect("db");
+    t.create_all(&[Shelf::TABLE, Volume::TABLE])
+        .await
+        .expect("create_all");
+    t.batch_execute(&format!(
+        "INSERT INTO shelf (id) VALUES (1); INSERT INTO volume (shelf_id, pages) VALUES (1, 10);
+         {READD_NOT_VALID}"
+    ))
+    .await
+    .expect("NOT VALID");
+    let names = constraint_validity(&t, "volume").await;
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.iter().all(|(_, valid)| !valid), "{names:?}");
+    let (check, fk) = (names[0].0.clone(), names[1].0.clone());
+    assert!(
+        check.ends_with("check") && fk.ends_with("fkey"),
+        "{names:?}"
+    );
+
+    let models = schema_of(&[Shelf::TABLE, Volume::TABLE], "public");
+    let before = schema_of_db(&t).await;
+    let m = diff(&before, &models, &model_options());
+    let up = m.up_sql();
+    assert_eq!(
+        up,
+        format!(
+            "-- validate constraint {check} on public.volume\n\
+             ALTER TABLE public.volume VALIDATE CONSTRAINT {check};\n\n\
+             -- validate constraint {fk} on public.volume\n\
+             ALTER TABLE public.volume VALIDATE CONSTRAINT {fk};\n\n"
+        )
+    );
+    // Nothing to undo: the downgrade leaves them validated, and says so.
+    let down = m.down_sql();
+    assert!(!down.contains("ALTER"), "{down}");
+    assert!(
+        down.contains(&format!(
+            "-- nothing to undo: constraint {fk} on public.volume stays validated"
+        )),
+        "{down}"
+    );
+    // The safe form: one revision outside a transaction (the validation lets writes go on).
+    let phases = m.phases();
+    assert_eq!(
+        phases.iter().map(|p| p.kind).collect::<Vec<_>>(),
+        [PhaseKind::After]
+    );
+    assert!(!phases[0].transactional());
+
+    let mig = migrator(revisions_of(&m, Form::Phased, 1, None));
+    mig.upgrade(&t, &Target::Head)
+        .await
+        .unwrap_or_else(|e| panic!("upgrade: {e}\n{up}"));
+    assert!(
+        constraint_validity(&t, "volume")
+            .await
+            .iter()
+            .all(|(_, valid)| *valid)
+    );
+    let rest = diff(&schema_of_db(&t).await, &models, &model_options());
+    assert!(rest.is_empty(), "{}", rest.up_sql());
+    // Downgraded, still validated; and a validated constraint is all a NOT VALID one asks.
+    mig.downgrade(&t, &Target::Base)
+        .await
+        .unwrap_or_else(|e| panic!("downgrade: {e}\n{down}"));
+    assert!(
+        constraint_validity(&t, "volume")
+            .await
+            .iter()
+            .all(|(_, valid)| *valid)
+    );
+    let back = plain_diff(&schema_of_db(&t).await, &before);
+    assert!(back.is_empty(), "{}", back.up_sql());
+}
+
+#[tokio::test]
+async fn between_databases_not_valid_is_copied_and_a_validated_constraint_satisfies_it() {
+    let tables = "CREATE TABLE shelf (id int PRIMARY KEY);
+                  CREATE TABLE volume (id int PRIMARY KEY, shelf_id int, pages int);";
+    let keys = "ALTER TABLE volume ADD CONSTRAINT volume_shelf_fk
+                    FOREIGN KEY (shelf_id) REFERENCES shelf NOT VALID;
+                ALTER TABLE volume ADD CONSTRAINT volume_pages_check CHECK (pages > 0) NOT VALID;";
+    let loose = schema_from_ddl(&format!("{tables}{keys}")).await;
+    let volume = &loose.tables[&orm_migrate::schema::QualifiedName::new("public", "volume")];
+    let check = &volume.checks["volume_pages_check"];
+    assert_eq!(
+        (check.definition.as_str(), check.validated),
+        ("CHECK ((pages > 0))", false)
+    );
+    assert!(!volume.foreign_keys["volume_shelf_fk"].validated);
+    let strict = schema_from_ddl(&format!(
+        "{tables}{keys}
+         ALTER TABLE volume VALIDATE CONSTRAINT volume_shelf_fk;
+         ALTER TABLE volume VALIDATE CONSTRAINT volume_pages_check;"
+    ))
+    .await;
+
+    // Added as the target holds them: NOT VALID, so rows that break them do not stop it.
+    let t = test_database().await.expect("db");
+    t.batch_execute(&format!(
+        "{tables} INSERT INTO shelf VALUES (1); INSERT INTO volume VALUES (1, 2, 0);"
+    ))
+    .await
+    .expect("rows");
+    let m = plain_diff(&schema_of_db(&t).await, &loose);
+    let up = m.up_sql();
+    for expected in [
+        "ALTER TABLE public.volume ADD CONSTRAINT volume_pages_check CHECK ((pages > 0)) NOT VALID;",
+        "ALTER TABLE public.volume ADD CONSTRAINT volume_shelf_fk FOREIGN KEY (shelf_id) \
+         REFERENCES public.shelf (id) NOT VALID;",
+    ] {
+        assert!(up.contains(expected), "{expected}\n{up}");
+    }
+    migrator(revisions(std::slice::from_ref(&m)))
+        .upgrade(&t, &Target::Head)
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{up}"));
+    assert_schema(&t, &loose, "after adding NOT VALID").await;
+
+    // Validated towards NOT VALID: nothing to do. NOT VALID towards validated: validate.
+    assert!(plain_diff(&strict, &loose).is_empty());
+    let m = plain_diff(&loose, &strict);
+    assert_eq!(
+        m.ops
+            .iter()
+            .flat_map(orm_migrate::op::Op::up)
+            .collect::<Vec<_>>(),
+        [
+            "ALTER TABLE public.volume VALIDATE CONSTRAINT volume_pages_check",
+            "ALTER TABLE public.volume VALIDATE CONSTRAINT volume_shelf_fk",
+        ]
+    );
 }
