@@ -7,10 +7,10 @@
 //! `pg_get_indexdef`, `pg_get_viewdef`), so two reflections compare by value. Objects that belong
 //! to an extension are left out. Domains, functions, procedures, aggregates and triggers are
 //! kept as definitions in [`Schema::objects`]; objects the model does not cover (rules,
-//! policies, foreign tables) are listed in [`Schema::unsupported`], never
-//! silently dropped. Indexes carry whether PostgreSQL holds them valid (`indisvalid`), foreign
-//! keys and checks whether they are validated (`convalidated`). A
-//! partition shows only what is its own:
+//! policies, foreign tables) are listed in [`Schema::unsupported`], never silently dropped.
+//! Index keys come with their collation, operator class and ordering (`DESC`, `NULLS FIRST`),
+//! indexes with whether PostgreSQL holds them valid (`indisvalid`), foreign keys and checks
+//! with whether they are validated (`convalidated`). A partition shows only what is its own:
 //! constraints and indexes it inherits from its partitioned parent come with `PARTITION OF`.
 
 use orm_postgres::raw::query;
@@ -18,7 +18,7 @@ use orm_postgres::{Database, Executor, FromRow, IsolationLevel, Result, Transact
 
 use crate::render::{ident, literal, qualified};
 use crate::schema::{
-    Check, Column, EnumType, Exclusion, FkAction, ForeignKey, Identity, Index, Object, ObjectKind,
+    Check, Column, EnumType, Exclusion, FkAction, ForeignKey, Identity, Object, ObjectKind,
     PrimaryKey, QualifiedName, Schema, Sequence, Table, Unique, Unsupported, View,
 };
 
@@ -91,6 +91,7 @@ macro_rules! not_extension {
 }
 
 mod composites;
+mod indexes;
 
 /// Reads the schema model of `db`.
 ///
@@ -154,7 +155,7 @@ async fn reflect_in(db: &Transaction<'static>, options: &ReflectOptions) -> Resu
     reflect_tables(db, &schemas, &mut out).await?;
     reflect_columns(db, &schemas, &mut out).await?;
     reflect_constraints(db, &schemas, &mut out).await?;
-    reflect_indexes(db, &schemas, &mut out).await?;
+    indexes::reflect_indexes(db, &schemas, &mut out).await?;
     reflect_enums(db, &schemas, &mut out).await?;
     composites::reflect_composites(db, &schemas, &mut out).await?;
     reflect_sequences(db, &schemas, &mut out).await?;
@@ -410,71 +411,6 @@ async fn reflect_constraints(
                 );
             }
         }
-    }
-    Ok(())
-}
-
-#[derive(FromRow)]
-struct IndexRow {
-    schema: String,
-    table: String,
-    name: String,
-    unique: bool,
-    method: String,
-    keys: Vec<String>,
-    include: Vec<String>,
-    predicate: Option<String>,
-    definition: String,
-    valid: bool,
-}
-
-async fn reflect_indexes(
-    db: &Transaction<'static>,
-    schemas: &[String],
-    out: &mut Schema,
-) -> Result<()> {
-    let rows = db
-        .fetch_all(
-            query::<IndexRow>(
-                "SELECT n.nspname::text, c.relname::text, ic.relname::text, ix.indisunique, \
-                        am.amname::text, \
-                        ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) \
-                              FROM generate_series(1, ix.indnkeyatts::int) k ORDER BY k), \
-                        ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) \
-                              FROM generate_series(ix.indnkeyatts::int + 1, ix.indnatts::int) k ORDER BY k), \
-                        pg_get_expr(ix.indpred, ix.indrelid, true), pg_get_indexdef(ix.indexrelid), \
-                        ix.indisvalid \
-                 FROM pg_index ix \
-                 JOIN pg_class ic ON ic.oid = ix.indexrelid \
-                 JOIN pg_class c ON c.oid = ix.indrelid \
-                 JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 JOIN pg_am am ON am.oid = ic.relam \
-                 WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(:schemas) \
-                   AND NOT EXISTS (SELECT 1 FROM pg_constraint con \
-                                   WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x')) \
-                   AND NOT EXISTS (SELECT 1 FROM pg_inherits pi WHERE pi.inhrelid = ix.indexrelid) \
-                 ORDER BY 1, 2, 3",
-            )
-            .bind("schemas", schemas.to_vec()),
-        )
-        .await?;
-    for r in rows {
-        let Some(table) = out.tables.get_mut(&QualifiedName::new(r.schema, r.table)) else {
-            continue;
-        };
-        table.indexes.insert(
-            r.name.clone(),
-            Index {
-                name: r.name,
-                unique: r.unique,
-                method: r.method,
-                keys: r.keys,
-                include: r.include,
-                predicate: r.predicate,
-                definition: r.definition,
-                valid: r.valid,
-            },
-        );
     }
     Ok(())
 }

@@ -264,8 +264,10 @@ pub struct Index {
     /// The access method: `btree`, `gin`, `gist`, `brin`, `hash`, ...
     pub method: String,
     /// The key items: column names, or expressions as the server prints them, each with its
-    /// operator class and ordering when not the default (`lower((email)::text)`,
-    /// `fulltext gist_tsvector_ops`, `created_at DESC`).
+    /// collation, operator class and ordering when not the defaults, as `CREATE INDEX` takes
+    /// them (`lower(email::text)`, `name COLLATE "C" text_pattern_ops`, `created_at DESC`,
+    /// `at NULLS FIRST`). They compare with these options; an ordering that is the default
+    /// (`ASC`, `NULLS LAST` after `ASC`, `NULLS FIRST` after `DESC`) is the same as none.
     pub keys: Vec<String>,
     /// `INCLUDE (...)` columns.
     pub include: Vec<String>,

@@ -157,7 +157,7 @@ async fn keys_constraints_and_indexes() {
     assert!(fk.deferrable && fk.initially_deferred);
     let partial = &o.indexes["orders_placed_partial"];
     assert_eq!(partial.method, "btree");
-    assert_eq!(partial.keys, ["placed"]);
+    assert_eq!(partial.keys, ["placed DESC"], "the key with its ordering");
     assert_eq!(partial.include, ["total"]);
     assert_eq!(partial.predicate.as_deref(), Some("total > 100"));
     assert!(

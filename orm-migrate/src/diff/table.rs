@@ -39,11 +39,46 @@ fn fk_signature(fk: &ForeignKey) -> impl Ord + '_ {
     )
 }
 
+/// An index key with its options (collation, operator class, ordering) in a normal form: the
+/// ordering PostgreSQL does not print as it is the default (`ASC`, `NULLS LAST` after `ASC`,
+/// `NULLS FIRST` after `DESC`) left out, so `at ASC NULLS LAST` is `at` and `at DESC NULLS
+/// FIRST` is `at DESC`.
+fn index_key(key: &str) -> String {
+    let normal = normalize_expr(key);
+    let mut words: Vec<&str> = normal.split(' ').collect();
+    let nulls_first = match words.as_slice() {
+        [.., "nulls", last @ ("first" | "last")] => {
+            let first = *last == "first";
+            words.truncate(words.len() - 2);
+            Some(first)
+        }
+        _ => None,
+    };
+    let descending = match words.as_slice() {
+        [_, .., order @ ("asc" | "desc")] => {
+            let desc = *order == "desc";
+            words.pop();
+            desc
+        }
+        _ => false,
+    };
+    let mut out = words.join(" ");
+    if descending {
+        out.push_str(" desc");
+    }
+    match (descending, nulls_first) {
+        (false, Some(true)) => out.push_str(" nulls first"),
+        (true, Some(false)) => out.push_str(" nulls last"),
+        _ => {}
+    }
+    out
+}
+
 fn index_signature(i: &Index) -> (bool, String, Vec<String>, Vec<String>, Option<String>) {
     (
         i.unique,
         i.method.clone(),
-        i.keys.iter().map(|k| normalize_expr(k)).collect(),
+        i.keys.iter().map(|k| index_key(k)).collect(),
         i.include.clone(),
         i.predicate.as_deref().map(normalize_expr),
     )
@@ -299,5 +334,35 @@ pub(super) fn diff_table(
             "table {name} changes its partitioning, which ALTER TABLE cannot do: \
              write this step by hand"
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::index_key;
+
+    #[test]
+    fn index_keys_compare_with_their_options_and_without_the_default_ordering() {
+        for (a, b) in [
+            ("at", "at ASC"),
+            ("at", "at ASC NULLS LAST"),
+            ("at", "at NULLS LAST"),
+            ("at DESC", "at DESC NULLS FIRST"),
+            ("at NULLS FIRST", "at ASC NULLS FIRST"),
+            ("lower(name) DESC", "lower((name)::text) DESC"),
+            ("\"desc\"", "\"desc\""),
+        ] {
+            assert_eq!(index_key(a), index_key(b), "{a} / {b}");
+        }
+        for (a, b) in [
+            ("at", "at DESC"),
+            ("at", "at NULLS FIRST"),
+            ("at DESC", "at DESC NULLS LAST"),
+            ("name", "name text_pattern_ops"),
+            ("name", "name COLLATE \"C\""),
+            ("desc", "\"desc\" DESC"),
+        ] {
+            assert_ne!(index_key(a), index_key(b), "{a} / {b}");
+        }
     }
 }
