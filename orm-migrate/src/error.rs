@@ -171,6 +171,14 @@ pub enum MigrateError {
     /// An error from the database outside a revision (connecting, the version table, the lock).
     #[error(transparent)]
     Database(#[from] orm_postgres::Error),
+    /// A name pattern of the diff's [filter](crate::diff::Filter) is malformed.
+    #[error("the pattern {pattern:?} is malformed: {reason}")]
+    Pattern {
+        /// The pattern as given.
+        pattern: String,
+        /// Why it cannot be read.
+        reason: &'static str,
+    },
     /// An [expand or contract revision](crate::expand) cannot be written for this column (a
     /// missing table or column, a primary-key column, no primary key to walk, ...).
     #[error("{0}")]

@@ -152,6 +152,10 @@ pub(crate) enum Command {
         /// Exit 3 when they differ.
         #[arg(long)]
         exit_code: bool,
+        /// Leave the tables matching PATTERN out of the comparison (repeatable): `name` in
+        /// any schema or `schema.name`, `*` for any run of characters (`legacy_*`).
+        #[arg(long = "ignore-table", value_name = "PATTERN")]
+        ignore_tables: Vec<String>,
     },
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
+use crate::diff::Filter;
 use crate::error::MigrateError;
 use crate::files;
 use crate::graph::Target;
@@ -75,7 +76,8 @@ pub(crate) async fn dispatch(cli: Cli, models: Option<&Models>, style: Style) ->
             from,
             to,
             exit_code,
-        } => diff(g, &from, &to, exit_code, style).await,
+            ignore_tables,
+        } => diff(g, &from, &to, &ignore_tables, exit_code, style).await,
     }
 }
 
@@ -559,11 +561,19 @@ async fn check(g: &Global, models: Option<&Models>, style: Style) -> Result<u8> 
     Ok(EXIT_OK)
 }
 
-async fn diff(g: &Global, from: &str, to: &str, exit_code: bool, style: Style) -> Result<u8> {
+async fn diff(
+    g: &Global,
+    from: &str,
+    to: &str,
+    ignore_tables: &[String],
+    exit_code: bool,
+    style: Style,
+) -> Result<u8> {
+    let filter = Filter::new().ignore_tables(ignore_tables)?;
     let table = version_table(g);
     let from = database_schema(&connect_to(from).await?, &table).await?;
     let to = database_schema(&connect_to(to).await?, &table).await?;
-    let migration = schemas_migration(&from, &to)?;
+    let migration = schemas_migration(&filter.apply(&from), &filter.apply(&to))?;
     for w in &migration.warnings {
         err(&format!("{} {w}", style.warn("warning:")));
     }

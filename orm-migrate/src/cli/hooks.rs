@@ -6,7 +6,8 @@
 use orm_postgres::Database;
 use orm_postgres::meta;
 
-use crate::diff::{DiffOptions, Phase, diff};
+use crate::diff::{DiffOptions, Filter, Phase, diff};
+use crate::error::MigrateError;
 use crate::model_schema::{Renames, renames_of, schema_of};
 use crate::reflect::{ReflectOptions, reflect};
 use crate::schema::{QualifiedName, Schema};
@@ -19,6 +20,8 @@ use super::CliError;
 pub struct Models {
     schema: Box<dyn Fn() -> Schema + Send + Sync>,
     renames: Renames,
+    filter: Filter,
+    ignored_tables: Vec<String>,
 }
 
 impl std::fmt::Debug for Models {
@@ -45,6 +48,8 @@ impl Models {
         Models {
             schema: Box::new(schema),
             renames: Renames::default(),
+            filter: Filter::new(),
+            ignored_tables: Vec::new(),
         }
     }
 
@@ -57,6 +62,46 @@ impl Models {
     pub fn with_renames(mut self, renames: Renames) -> Models {
         self.renames = renames;
         self
+    }
+
+    /// Leaves the tables matching these [patterns](crate::diff::Pattern) out of the comparison
+    /// (`revision --autogenerate` and `check` neither drop nor create them): `name` in any
+    /// schema or `schema.name`, `*` for any run of characters.
+    ///
+    /// ```no_run
+    /// # mod my_app { use orm_postgres::prelude::*;
+    /// #   #[derive(Model)] pub struct Place { #[model(primary_key, generated)] pub id: i64 } }
+    /// use orm_postgres::Model;
+    /// fn main() -> std::process::ExitCode {
+    ///     orm_migrate::cli::main_with(
+    ///         orm_migrate::cli::Models::new(&[my_app::Place::TABLE])
+    ///             .ignore_tables(["spatial_ref_sys", "legacy_*"]),
+    ///     )
+    /// }
+    /// ```
+    ///
+    /// A malformed pattern makes those commands fail, naming it ([`Models::filter`]).
+    pub fn ignore_tables<I, S>(mut self, patterns: I) -> Models
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.ignored_tables
+            .extend(patterns.into_iter().map(Into::into));
+        self
+    }
+
+    /// Compares only what `filter` lets through (together with
+    /// [`ignore_tables`](Models::ignore_tables)): for other kinds of objects, or a predicate.
+    pub fn with_filter(mut self, filter: Filter) -> Models {
+        self.filter = filter;
+        self
+    }
+
+    /// The filter of the comparison: [`with_filter`](Models::with_filter)'s, ignoring the
+    /// tables of [`ignore_tables`](Models::ignore_tables); a malformed pattern is an error.
+    pub fn filter(&self) -> Result<Filter, MigrateError> {
+        self.filter.clone().ignore_tables(&self.ignored_tables)
     }
 
     /// The schema the models describe.
@@ -109,8 +154,10 @@ impl From<crate::diff::Migration> for Migration {
 
 /// The migration that turns the database's schema (`database`, from [`database_schema`])
 /// into the one the models describe (`revision --autogenerate`, `check`). Only the schemas the
-/// models use are compared; the database's views and free-standing sequences are left alone.
+/// models use are compared, and in them only what the models' [filter](Models::filter) lets
+/// through; the database's views and free-standing sequences are left alone.
 pub fn models_migration(models: &Models, database: &Schema) -> Result<Migration, CliError> {
+    let filter = models.filter()?;
     let target = models.schema();
     let mut database = database.clone();
     database.schemas.retain(|s| target.schemas.contains(s));
@@ -123,6 +170,7 @@ pub fn models_migration(models: &Models, database: &Schema) -> Result<Migration,
     let options = DiffOptions {
         renames: models.renames().clone(),
         models: true,
+        filter,
     };
     Ok(diff(&database, &target, &options).into())
 }

@@ -17,6 +17,7 @@
 //!                                               from the models, or ran a revision edited
 //!                                               since (for CI; needs your models)
 //! orm-migrate diff --from URL --to URL          the migration turning one database into another
+//!            [--ignore-table PATTERN]...         (leaving out the tables PATTERN matches)
 //! orm-migrate revision --expand users.name:full_name [--type T] [--using EXPR] [--reverse EXPR]
 //!                                               expand: new column, sync trigger, batched backfill
 //! orm-migrate revision --contract REV           contract: the trigger and the old column go
@@ -63,6 +64,14 @@
 //!
 //! `Models::new` reads the derive's metadata: every table, column, key, index, check and enum
 //! type, and the renames declared with `#[model(renamed_from = "...")]`.
+//!
+//! Tables of the database the models do not describe (another application's, an extension's
+//! installed by script such as PostGIS's `spatial_ref_sys`) are dropped by the next revision,
+//! unless the comparison leaves them out:
+//! `Models::new(&[...]).ignore_tables(["spatial_ref_sys", "legacy_*"])` (patterns `name` or
+//! `schema.name`, `*` for any run of characters), or
+//! [`Models::with_filter`] for other kinds of objects and predicates
+//! ([`diff::Filter`](crate::diff::Filter)). `diff --from --to` takes `--ignore-table PATTERN`.
 //!
 //! # What `revision --autogenerate` writes
 //! The difference between the database and the models, as up to three chained revisions,

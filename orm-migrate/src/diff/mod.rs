@@ -8,6 +8,10 @@
 //! still compares equal. Expressions (defaults, checks, index predicates) compare through
 //! [`normalize_expr`], which forgives the parentheses and casts the server adds.
 //!
+//! A [`Filter`] ([`DiffOptions::filter`]) leaves objects out of both schemas before they are
+//! compared: tables the models do not describe (another application's, an extension's
+//! installed by script), which the diff would drop otherwise.
+//!
 //! An index PostgreSQL holds INVALID (a failed `CREATE INDEX CONCURRENTLY` left it) counts as
 //! no index: the database's is dropped, with a warning, and built again when the target has
 //! it (the downgrade does not bring the broken one back); the target's is neither compared nor
@@ -37,6 +41,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 mod composites;
+mod filter;
 mod phases;
 mod renames;
 mod table;
@@ -46,6 +51,7 @@ use crate::model_schema::Renames;
 use crate::op::{EnumUse, Op};
 use crate::render::qualified;
 use crate::schema::{Object, ObjectKind, QualifiedName, Schema, Sequence, Table, View};
+pub use filter::{Filter, FilterKind, Pattern};
 pub use phases::{Phase, PhaseKind};
 use renames::{apply_renames, rename_word, suggest_column_renames, suggest_table_renames};
 use table::diff_table;
@@ -59,6 +65,9 @@ pub struct DiffOptions {
     /// functions or triggers): leave the database's views, sequences and schemas alone instead
     /// of dropping them. Off for a diff between two databases.
     pub models: bool,
+    /// What is compared: the objects it leaves out (of both schemas) are neither created,
+    /// altered nor dropped. Everything by default.
+    pub filter: Filter,
 }
 
 /// The result of a diff: the operations, and what a person should know before running them.
@@ -257,6 +266,8 @@ impl Plan {
 /// assert!(diff(&models, &models, &DiffOptions::default()).is_empty());
 /// ```
 pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Migration {
+    // What the filter leaves out is in neither schema.
+    let (from, to) = (&*options.filter.apply(from), &*options.filter.apply(to));
     let mut plan = Plan::default();
     let mut warnings = Vec::new();
     let mut suggestions = Vec::new();

@@ -8,6 +8,7 @@
 
 mod databases;
 mod declared;
+mod filter;
 mod indexes;
 mod inheritance;
 mod law;

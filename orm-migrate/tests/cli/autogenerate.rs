@@ -1,9 +1,13 @@
 //! Autogenerate through the CLI: `revision --autogenerate` with a project's models (the
 //! library entry point a three-line `src/bin/migrate.rs` calls; the safe form's phases as
 //! chained revisions, or one plain revision with `--single`), `check` against models, and
-//! `diff --from --to` between two databases through the binary.
+//! `diff --from --to` between two databases through the binary; tables the models do not
+//! describe left alone by `Models::ignore_tables` and `diff --ignore-table`.
 
-use orm_migrate::cli::{EXIT_DRIFT, EXIT_OK, Models, run_async};
+use orm_migrate::cli::{
+    EXIT_DRIFT, EXIT_ERROR, EXIT_OK, Models, database_schema, models_migration, run_async,
+};
+use orm_migrate::schema::QualifiedName;
 use orm_postgres::Model as _;
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
@@ -306,4 +310,87 @@ async fn diff_prints_the_migration_between_two_databases() {
     let (code, out, _) = diff(true);
     assert_eq!(code, 0);
     assert_eq!(out.trim(), "-- no differences");
+}
+
+#[tokio::test]
+async fn ignored_tables_are_left_alone_by_check_revision_and_diff() {
+    let t = test_database().await.expect("db");
+    let tmp = TempDir::new();
+    let dir = tmp.migrations();
+    let args = |cmd: &[&str]| {
+        let mut v = vec![
+            "migrate".to_owned(),
+            "--dir".into(),
+            dir.display().to_string(),
+            "--database-url".into(),
+            url(&t),
+        ];
+        v.extend(cmd.iter().map(|s| (*s).to_owned()));
+        v
+    };
+    let plain = Models::new(&[v1::Tutorial::TABLE]);
+    assert_eq!(run_async(args(&["init"]), Some(&plain)).await, EXIT_OK);
+    t.create_all(&[v1::Tutorial::TABLE])
+        .await
+        .expect("create_all");
+    t.batch_execute(
+        "CREATE TABLE spatial_ref_sys (srid integer PRIMARY KEY, auth_name varchar(256));
+         CREATE TABLE legacy_orders (id integer PRIMARY KEY);",
+    )
+    .await
+    .expect("other tables");
+    let schema = database_schema(&t, &QualifiedName::new("public", "orm_migrations"))
+        .await
+        .expect("schema");
+
+    // Without the filter: drift, and the next revision would drop them.
+    let m = models_migration(&plain, &schema).expect("diff");
+    for table in ["spatial_ref_sys", "legacy_orders"] {
+        assert!(
+            m.up.contains(&format!("DROP TABLE public.{table};")),
+            "{}",
+            m.up
+        );
+    }
+    assert_eq!(run_async(args(&["check"]), Some(&plain)).await, EXIT_DRIFT);
+
+    // Ignored: the database matches the models, and no revision is written.
+    let ignoring =
+        Models::new(&[v1::Tutorial::TABLE]).ignore_tables(["spatial_ref_sys", "legacy_*"]);
+    let m = models_migration(&ignoring, &schema).expect("diff");
+    assert_eq!(m.operations, 0, "{}", m.up);
+    assert_eq!(run_async(args(&["check"]), Some(&ignoring)).await, EXIT_OK);
+    let generate = args(&["revision", "-m", "nothing", "--autogenerate"]);
+    assert_eq!(run_async(generate, Some(&ignoring)).await, EXIT_OK);
+    assert!(revision_dirs(&dir).is_empty(), "{:?}", revision_dirs(&dir));
+
+    // A malformed pattern: an error naming it, not a panic.
+    let bad = Models::new(&[v1::Tutorial::TABLE]).ignore_tables(["public.legacy.orders"]);
+    let e = models_migration(&bad, &schema).expect_err("malformed");
+    assert!(e.to_string().contains("\"public.legacy.orders\""), "{e}");
+    assert_eq!(run_async(args(&["check"]), Some(&bad)).await, EXIT_ERROR);
+
+    // `diff --from --to` through the binary, towards a database with the models' tables only.
+    let other = test_database().await.expect("db");
+    other
+        .create_all(&[v1::Tutorial::TABLE])
+        .await
+        .expect("create_all");
+    let diff = |ignore: &[&str]| {
+        let mut c = cli(&dir);
+        c.args(["diff", "--from", &url(&t), "--to", &url(&other)]);
+        for p in ignore {
+            c.args(["--ignore-table", p]);
+        }
+        run(&mut c)
+    };
+    let (code, sql, err) = diff(&[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(sql.contains("DROP TABLE public.legacy_orders;"), "{sql}");
+    let (code, sql, err) = diff(&["spatial_ref_sys", "legacy_*"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(sql.trim(), "-- no differences", "{err}");
+    let (code, _, err) = diff(&["a.b.c"]);
+    assert_eq!(code, i32::from(EXIT_ERROR));
+    assert!(err.contains("\"a.b.c\" is malformed"), "{err}");
 }
