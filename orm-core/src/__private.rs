@@ -166,6 +166,25 @@ pub fn column_changed<T: PartialEq + 'static>(value: &T, old: &T) -> bool {
         == b.map(f64::to_bits));
     by!(Option<f32>, |a, b| a.map(f32::to_bits)
         == b.map(f32::to_bits));
+    // Arrays of them, element by element.
+    fn all<T>(a: &[T], b: &[T], same: impl Fn(&T, &T) -> bool) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
+    }
+    by!(Vec<f64>, |a, b| all(a, b, |x, y| x.to_bits()
+        == y.to_bits()));
+    by!(Vec<f32>, |a, b| all(a, b, |x, y| x.to_bits()
+        == y.to_bits()));
+    by!(Vec<Option<f64>>, |a, b| all(a, b, |x, y| x
+        .map(f64::to_bits)
+        == y.map(f64::to_bits)));
+    by!(Option<Vec<f64>>, |a, b| match (a, b) {
+        (Some(a), Some(b)) => all(a, b, |x, y| x.to_bits() == y.to_bits()),
+        (a, b) => a.is_none() && b.is_none(),
+    });
+    by!(Option<Vec<f32>>, |a, b| match (a, b) {
+        (Some(a), Some(b)) => all(a, b, |x, y| x.to_bits() == y.to_bits()),
+        (a, b) => a.is_none() && b.is_none(),
+    });
     #[cfg(feature = "decimal")]
     {
         use rust_decimal::Decimal;
@@ -175,6 +194,11 @@ pub fn column_changed<T: PartialEq + 'static>(value: &T, old: &T) -> bool {
         by!(Decimal, same);
         by!(Option<Decimal>, |a, b| match (a, b) {
             (Some(a), Some(b)) => same(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        });
+        by!(Vec<Decimal>, |a, b| all(a, b, same));
+        by!(Option<Vec<Decimal>>, |a, b| match (a, b) {
+            (Some(a), Some(b)) => all(a, b, same),
             (a, b) => a.is_none() && b.is_none(),
         });
     }
@@ -262,4 +286,37 @@ pub use crate::types::{Composite, CompositeAttribute, CompositeField, CompositeT
 /// The bodies of the impls `#[derive(SqlType)]` writes for a `CustomType`.
 pub mod custom {
     pub use crate::types::custom::{accepts, clone_from_any, from_sql, to_sql};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::column_changed;
+
+    #[test]
+    fn arrays_of_floats_and_decimals_change_as_the_database_tells_them_apart() {
+        assert!(column_changed(&vec![-0.0f64], &vec![0.0]));
+        assert!(!column_changed(&vec![f64::NAN, 1.0], &vec![f64::NAN, 1.0]));
+        assert!(column_changed(&vec![1.0f64], &vec![1.0, 2.0]));
+        assert!(column_changed(&vec![-0.0f32], &vec![0.0]));
+        assert!(!column_changed(
+            &vec![Some(f64::NAN), None],
+            &vec![Some(f64::NAN), None]
+        ));
+        assert!(column_changed(&Some(vec![-0.0f64]), &Some(vec![0.0])));
+        assert!(!column_changed(
+            &Some(vec![f32::NAN]),
+            &Some(vec![f32::NAN])
+        ));
+        assert!(column_changed(&None::<Vec<f64>>, &Some(vec![])));
+        #[cfg(feature = "decimal")]
+        {
+            use rust_decimal::Decimal;
+            let (a, b) = (Decimal::new(105, 1), Decimal::new(1050, 2));
+            assert!(column_changed(&vec![a], &vec![b]), "10.5 and 10.50 differ");
+            assert!(!column_changed(&vec![a], &vec![a]));
+            assert!(column_changed(&Some(vec![a]), &Some(vec![b])));
+        }
+        // Other types keep `==`.
+        assert!(!column_changed(&vec![1i32], &vec![1]));
+    }
 }
