@@ -33,6 +33,16 @@ pub(crate) fn parse(s: &str) -> Result<Vec<Pair>, ConfigError> {
     let mut pairs = Vec::new();
     let rest = &s[start..];
     let authority_len = rest.find(['/', '?']).unwrap_or(rest.len());
+    // A `/` or `?` left unencoded in the password ends the authority early: the password's
+    // start would be read as a host and port (and quoted by their errors), its rest as the
+    // database name. Its `@` then comes after the authority, before any query value.
+    let tail = &rest[authority_len..];
+    if tail[..tail.find('=').unwrap_or(tail.len())].contains('@') {
+        return Err(invalid(
+            "an `@` comes after the host: percent-encode `/`, `?` and `@` in the user name, \
+             password or database name (`%2F`, `%3F`, `%40`)",
+        ));
+    }
     let authority_end = start + authority_len;
     let authority = &s[start..authority_end];
     let hosts_start = match authority.rfind('@') {

@@ -221,3 +221,36 @@ fn a_bad_replica_url_is_a_config_error() {
         "{err:?}"
     );
 }
+
+/// A password with an unencoded `/` (a base64 one pasted as is) ends the URL's authority
+/// early: its start was read as a host and port, quoted by the port's error and printed by
+/// the builder's `Debug`, and a numeric start made a URL to another server. It is refused,
+/// and neither the error nor `Debug` shows any of it.
+#[test]
+fn a_password_with_an_unencoded_slash_is_refused_and_never_shown() {
+    for url in [
+        "postgres://app:Xy7s3cr/etK9@db.example/shop",
+        "postgres://app:1234/s3cr@db.example/shop",
+        "postgres://app:ab?s3cr@db.example/shop",
+    ] {
+        let b = Database::builder(url);
+        let debug = format!("{b:?}");
+        let err = match b.build_in(&env(&[])) {
+            Ok(_) => panic!("{url} was built"),
+            Err(e) => e,
+        };
+        let text = err.to_string();
+        assert!(
+            matches!(ConfigError::of(&err), Some(ConfigError::InvalidUrl { .. })),
+            "{url}: {text}"
+        );
+        assert!(text.contains("percent-encode"), "{text}");
+        for part in ["Xy7", "1234", "s3cr", "etK9"] {
+            assert!(!debug.contains(part), "Debug shows {part}: {debug}");
+            assert!(!text.contains(part), "the error shows {part}: {text}");
+        }
+    }
+    // Encoded, it works; an `@` inside a query value is no password.
+    let b = Database::builder("postgres://app:Xy7s3cr%2FetK9@db.example/shop?user=me@corp");
+    assert!(b.build_in(&env(&[])).is_ok());
+}
