@@ -216,8 +216,8 @@ impl DatabaseBuilder {
     }
 
     /// How long getting a replica's connection, or checking its lag or its replay position,
-    /// may take before the read goes elsewhere (and, for the connection, the replica leaves
-    /// the rotation). Default: 2 s.
+    /// may take before the read goes elsewhere (and, for a connection that does not open, the
+    /// replica leaves the rotation; one whose connections are all at work stays). Default: 2 s.
     pub fn replica_check_timeout(mut self, t: Duration) -> Self {
         self.replica_settings.check_timeout = t;
         self

@@ -300,12 +300,17 @@ impl ReplicaSet {
                 return None;
             }
             Err(_) => {
-                replica.health.set(
-                    ReplicaState::Down {
-                        reason: format!("no connection within {timeout:?}"),
-                    },
-                    None,
-                );
+                // Every connection at work: busy, not down; this read goes elsewhere. With
+                // room left, the wait was for a new connection that did not open in time.
+                let pool = replica.db.status();
+                if pool.size < pool.max_size || pool.available > 0 {
+                    replica.health.set(
+                        ReplicaState::Down {
+                            reason: format!("no connection within {timeout:?}"),
+                        },
+                        None,
+                    );
+                }
                 return None;
             }
         };

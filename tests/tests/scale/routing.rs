@@ -264,3 +264,37 @@ async fn reads_alternate_over_two_replicas_and_a_stopped_one_leaves_the_rotation
     assert!(after[2] > back);
     assert_eq!(after[0], 0);
 }
+
+/// A replica whose pool is busy (every connection at work) is skipped for that read, not taken
+/// out of the rotation: before, the check's timeout fired first and marked it `Down` ("no
+/// connection within ..."), so under load healthy replicas left and every read went to the
+/// primary.
+#[tokio::test]
+async fn a_busy_replica_stays_in_the_rotation() {
+    let _turn = serial().await;
+    let pair = pair();
+    probe("probe_busy", &[&pair.replica]).await;
+    let db = Database::builder(pair.primary.url("postgres"))
+        .replica(pair.replica.url("postgres"))
+        .read_your_writes(ReadYourWrites::Off)
+        .max_connections(1)
+        .replica_check_timeout(Duration::from_millis(300))
+        .connect()
+        .await
+        .expect("connect");
+    // Warm: the replica's one connection is open and verified.
+    assert!(on_replica(&db).await);
+    let slow = db.fetch_one(query::<String>("SELECT pg_sleep(1.5)::text"));
+    let quick = async {
+        // Once the slow read holds the replica's only connection.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        db.fetch_one(query::<i64>("SELECT count(*) FROM probe_busy"))
+            .await
+    };
+    let (slow, quick) = tokio::join!(slow, quick);
+    slow.expect("the slow read");
+    assert_eq!(quick.expect("the read served elsewhere"), 1);
+    let status = &db.replicas()[0];
+    assert_eq!(status.state, ReplicaState::InRotation, "{status:?}");
+    assert!(on_replica(&db).await, "reads go to the replica again");
+}
