@@ -468,8 +468,15 @@ impl Conn {
         }
     }
 
-    /// A prepared statement from the connection's cache, prepared now if it is not there.
+    /// A prepared statement (a `COPY`'s, or the query giving its columns' types): from the
+    /// connection's cache, prepared now if it is not there. In the unnamed mode it is prepared
+    /// each time and closed when dropped: behind pgbouncer each transaction may run on another
+    /// server connection, where a statement the cache remembers does not exist (26000).
     pub(crate) async fn prepare(&self, sql: &str) -> Result<Statement> {
+        if self.settings.statement_mode == StatementMode::Unnamed {
+            let obj = self.obj()?;
+            return obj.prepare(sql).await.map_err(|e| self.pg_error(e));
+        }
         // Preparing runs nothing: it may come before the transaction's `BEGIN`.
         self.statement(self.client()?, sql.into()).await
     }

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::TryStreamExt;
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
 use orm_postgres::{Error, StatementMode, Table};
@@ -493,4 +494,68 @@ async fn user_named_types_are_parameters_behind_pgbouncer() {
     let name = fresh_database(&[Sheet::TABLE]).await;
     let db = through(&bouncer, &name, StatementMode::Unnamed);
     round_trips(&db, "unnamed behind pgbouncer").await;
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "pgb_copy")]
+pub struct CopyRow {
+    #[model(primary_key)]
+    pub id: i64,
+    pub name: String,
+}
+
+/// `copy_in` and `copy_out` in transactions behind pgbouncer, as the README advises, on one
+/// client connection while another client keeps a server connection busy: each transaction
+/// lands on whichever server connection pgbouncer gives it. Before, the copies' statements
+/// came from the connection's statement cache, prepared on another server connection, and
+/// the second copy failed with `prepared statement "s1" does not exist` (26000).
+#[tokio::test]
+async fn copies_in_transactions_behind_pgbouncer_prepare_on_their_own_server_connection() {
+    let Some(bouncer) = start_pgbouncer(PgbouncerOptions::new()) else {
+        return;
+    };
+    let name = fresh_database(&[CopyRow::TABLE]).await;
+    let db = Database::builder(bouncer.url(&name))
+        .max_connections(1)
+        .statement_mode(StatementMode::Unnamed)
+        .query_timeout(Some(Duration::from_secs(30)))
+        .build()
+        .unwrap();
+    let other = through(&bouncer, &name, StatementMode::Unnamed);
+    for round in 0..4_i64 {
+        let tx = db.begin().await.unwrap();
+        let rows: Vec<CopyRow> = (0..3)
+            .map(|i| CopyRow {
+                id: round * 10 + i,
+                name: format!("r{round}"),
+            })
+            .collect();
+        assert_eq!(tx.copy_in(&rows).await.expect("copy_in"), 3);
+        tx.commit().await.unwrap();
+        // The other client holds a server connection: the next transaction of `db` lands on
+        // the other one.
+        let hold = other.begin().await.unwrap();
+        let one: i64 = hold
+            .fetch_one(query::<i64>("SELECT 1::int8"))
+            .await
+            .unwrap();
+        assert_eq!(one, 1);
+        let tx = db.begin().await.unwrap();
+        tx.copy_in(&[CopyRow {
+            id: 1000 + round,
+            name: "x".into(),
+        }])
+        .await
+        .expect("copy_in on the other server connection");
+        let out: Vec<CopyRow> = tx
+            .copy_out::<CopyRow>()
+            .await
+            .expect("copy_out")
+            .try_collect()
+            .await
+            .expect("rows");
+        assert_eq!(out.len() as i64, (round + 1) * 4);
+        tx.commit().await.unwrap();
+        hold.rollback().await.unwrap();
+    }
 }
