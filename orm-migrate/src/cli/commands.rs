@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use crate::diff::Filter;
+use crate::diff::{Filter, OpenExpansion};
 use crate::error::MigrateError;
 use crate::files;
 use crate::graph::Target;
@@ -15,7 +15,7 @@ use crate::revision::Revision;
 use crate::runner::Direction;
 
 use super::args::{Cli, Command, Global, Offline};
-use super::hooks::{Models, database_schema, models_migration, schemas_migration};
+use super::hooks::{Models, database_schema, models_migration_with, schemas_migration};
 use super::lint::{lint_written, print, with_models};
 use super::output::{Bar, Style, err, human, out};
 use super::setup::{connect, connect_to, graph, migrator, version_table};
@@ -222,7 +222,8 @@ async fn revision(
         )));
     }
     let schema = database_schema(&db, m.version_table_name()).await?;
-    let migration = models_migration(models, &schema)?;
+    let expansions = OpenExpansion::open(&crate::expand::phases(m.graph(), &applied)?);
+    let migration = models_migration_with(models, &schema, &expansions)?;
     for w in &migration.warnings {
         err(&format!("{} {w}", style.warn("warning:")));
     }
@@ -506,7 +507,7 @@ async fn check(g: &Global, models: Option<&Models>, style: Style) -> Result<u8> 
     let m = migrator(g)?;
     let db = connect(g).await?;
     let rows = m.applied(&db).await?;
-    let applied = rows.iter().map(|r| r.id.clone()).collect();
+    let applied: BTreeSet<String> = rows.iter().map(|r| r.id.clone()).collect();
     let pending = m.graph().upgrade_plan(&applied, &Target::Heads)?;
     let edited: Vec<String> = m
         .history_of(&rows)
@@ -534,7 +535,11 @@ async fn check(g: &Global, models: Option<&Models>, style: Style) -> Result<u8> 
         return Ok(EXIT_DRIFT);
     }
     let schema = database_schema(&db, m.version_table_name()).await?;
-    let migration = models_migration(models, &schema)?;
+    let expansions = OpenExpansion::open(&crate::expand::phases(m.graph(), &applied)?);
+    let migration = models_migration_with(models, &schema, &expansions)?;
+    for w in &migration.warnings {
+        err(&format!("{} {w}", style.warn("warning:")));
+    }
     if migration.operations > 0 {
         out(&format!(
             "{} the models differ from the database by {}; `revision --autogenerate` would write \

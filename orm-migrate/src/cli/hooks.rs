@@ -1,12 +1,12 @@
 //! Where autogenerate plugs into the CLI: the user's models ([`Models`]), the schema of a
 //! database as the diff sees it, and the two hook functions that turn a pair of schemas into a
-//! migration, [`models_migration`] (`revision --autogenerate`, `check`) and
+//! migration, [`models_migration_with`] (`revision --autogenerate`, `check`) and
 //! [`schemas_migration`] (`diff --from --to`).
 
 use orm_postgres::Database;
 use orm_postgres::meta;
 
-use crate::diff::{DiffOptions, Filter, Phase, diff};
+use crate::diff::{DiffOptions, Filter, OpenExpansion, Phase, diff};
 use crate::error::MigrateError;
 use crate::model_schema::{Renames, renames_of, schema_of};
 use crate::reflect::{ReflectOptions, reflect};
@@ -156,7 +156,22 @@ impl From<crate::diff::Migration> for Migration {
 /// into the one the models describe (`revision --autogenerate`, `check`). Only the schemas the
 /// models use are compared, and in them only what the models' [filter](Models::filter) lets
 /// through; the database's views and free-standing sequences are left alone.
+///
+/// It knows of no expand/contract in progress: [`models_migration_with`] is the same, keeping
+/// what the open ones need.
 pub fn models_migration(models: &Models, database: &Schema) -> Result<Migration, CliError> {
+    models_migration_with(models, database, &[])
+}
+
+/// [`models_migration`] for a database in the middle of the expand/contract moves
+/// `expansions` ([`Migrator::open_expansions`](crate::Migrator::open_expansions)): their
+/// columns stay as the database has them until each contract, with a warning naming the
+/// expand (see [`DiffOptions::expansions`]). What `revision --autogenerate` and `check` do.
+pub fn models_migration_with(
+    models: &Models,
+    database: &Schema,
+    expansions: &[OpenExpansion],
+) -> Result<Migration, CliError> {
     let filter = models.filter()?;
     let target = models.schema();
     let mut database = database.clone();
@@ -171,6 +186,7 @@ pub fn models_migration(models: &Models, database: &Schema) -> Result<Migration,
         renames: models.renames().clone(),
         models: true,
         filter,
+        expansions: expansions.to_vec(),
     };
     Ok(diff(&database, &target, &options).into())
 }

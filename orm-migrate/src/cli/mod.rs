@@ -85,6 +85,11 @@
 //! plain forms instead, in one transaction (unless an enum gains a label), which locks tables
 //! with rows while their rows are read: for an empty database or a maintenance window. `check`
 //! prints what `--autogenerate` would write; `diff --from --to` prints one plain script.
+//!
+//! Between an applied `revision --expand` and its contract, both commands leave the expand's
+//! two columns as the database has them (the old one is not dropped, the new one not
+//! altered, nor what depends on them), warning with the expand's id and the contract to
+//! write: see [`diff::OpenExpansion`](crate::diff::OpenExpansion).
 
 mod args;
 mod commands;
@@ -101,7 +106,9 @@ use clap::Parser;
 
 use crate::error::MigrateError;
 
-pub use hooks::{Migration, Models, database_schema, models_migration, schemas_migration};
+pub use hooks::{
+    Migration, Models, database_schema, models_migration, models_migration_with, schemas_migration,
+};
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;

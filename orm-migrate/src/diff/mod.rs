@@ -12,6 +12,11 @@
 //! compared: tables the models do not describe (another application's, an extension's
 //! installed by script), which the diff would drop otherwise.
 //!
+//! An [open expand/contract](OpenExpansion) ([`DiffOptions::expansions`]) keeps its two columns
+//! as the database has them until its contract: the sync trigger reads both, so dropping the
+//! old one (which PostgreSQL allows: a PL/pgSQL body creates no dependency) would make every
+//! write to the table fail. The diff warns, naming the expand and the contract to write.
+//!
 //! An index PostgreSQL holds INVALID (a failed `CREATE INDEX CONCURRENTLY` left it) counts as
 //! no index: the database's is dropped, with a warning, and built again when the target has
 //! it (the downgrade does not bring the broken one back); the target's is neither compared nor
@@ -41,6 +46,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 mod composites;
+mod expansions;
 mod filter;
 mod phases;
 mod renames;
@@ -51,6 +57,8 @@ use crate::model_schema::Renames;
 use crate::op::{EnumUse, Op};
 use crate::render::qualified;
 use crate::schema::{Object, ObjectKind, QualifiedName, Schema, Sequence, Table, View};
+pub use expansions::OpenExpansion;
+use expansions::hold_open;
 pub use filter::{Filter, FilterKind, Pattern};
 pub use phases::{Phase, PhaseKind};
 use renames::{apply_renames, rename_word, suggest_column_renames, suggest_table_renames};
@@ -68,6 +76,11 @@ pub struct DiffOptions {
     /// What is compared: the objects it leaves out (of both schemas) are neither created,
     /// altered nor dropped. Everything by default.
     pub filter: Filter,
+    /// The expand/contract moves the database is in the middle of
+    /// ([`OpenExpansion::open`], [`Migrator::open_expansions`](crate::Migrator::open_expansions)):
+    /// their two columns stay as the database has them (neither dropped nor altered, with what
+    /// depends on them) until the contract, with a warning naming the expand.
+    pub expansions: Vec<OpenExpansion>,
 }
 
 /// The result of a diff: the operations, and what a person should know before running them.
@@ -292,6 +305,8 @@ pub fn diff(from: &Schema, to: &Schema, options: &DiffOptions) -> Migration {
 
     // An INVALID index of the target is no index: nothing creates one.
     let to = &*valid_indexes_only(to, &mut warnings);
+    // The columns of an open expand/contract stay as they are until the contract.
+    let to = &*hold_open(from, to, &options.expansions, &mut warnings);
 
     // Renames, then everything compares against `from` as it is after them.
     let mut from = apply_renames(from, to, &options.renames, &mut plan.renames);

@@ -10,7 +10,7 @@ use crate::expr::normalize_expr;
 use crate::op::Op;
 use crate::schema::{Column, ForeignKey, Index, QualifiedName, Table};
 
-fn same_expr(a: Option<&str>, b: Option<&str>) -> bool {
+pub(super) fn same_expr(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
         (None, None) => true,
         (Some(a), Some(b)) => a == b || normalize_expr(a) == normalize_expr(b),

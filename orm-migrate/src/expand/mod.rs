@@ -97,6 +97,9 @@
 //! # Phases
 //! [`phases`](fn@phases) reads the graph and the applied revisions: for each expand revision, whether it
 //! is pending, expanded (its contract not written or not applied), or contracted.
+//! While one is expanded, autogenerate leaves its two columns as they are
+//! ([`diff::OpenExpansion`](crate::diff::OpenExpansion)): models that already name only the new
+//! column do not drop the old one the sync trigger reads.
 
 mod phases;
 mod rewrite;

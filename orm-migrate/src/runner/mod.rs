@@ -369,6 +369,13 @@ impl Migrator {
         crate::expand::phases(&self.graph, &ids(&rows))
     }
 
+    /// The expand revisions applied in the database whose contract is not
+    /// ([`OpenExpansion::open`](crate::diff::OpenExpansion::open)): what autogenerate must not
+    /// undo, passed to it through [`DiffOptions::expansions`](crate::diff::DiffOptions::expansions).
+    pub async fn open_expansions(&self, db: &Database) -> Result<Vec<crate::diff::OpenExpansion>> {
+        Ok(crate::diff::OpenExpansion::open(&self.phases(db).await?))
+    }
+
     // ----- runs -------------------------------------------------------------------------
 
     /// Applies every revision that `target` needs and the database lacks, in order, each in

@@ -8,6 +8,7 @@
 
 mod databases;
 mod declared;
+mod expansions;
 mod filter;
 mod indexes;
 mod inheritance;

@@ -9,6 +9,7 @@ mod autogenerate;
 mod commands;
 mod expand;
 mod lint;
+mod open_expand;
 mod processes;
 
 use std::path::{Path, PathBuf};
