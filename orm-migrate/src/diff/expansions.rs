@@ -9,9 +9,10 @@
 
 use std::borrow::Cow;
 
-use crate::expand::{ColumnMove, Phase, PhaseEntry, mentions};
+use crate::expand::{ColumnMove, Phase, PhaseEntry};
 use crate::schema::{Column, Schema, Table};
 
+use super::readers::readers;
 use super::table::same_expr;
 
 /// An expand revision that is applied while its contract is not (not written, or not
@@ -138,36 +139,34 @@ fn differences(db: &Column, model: &Column) -> Vec<&'static str> {
 /// Copies into `t` what of `f` reads `column` (a column `t` lacks): indexes, unique, check,
 /// exclusion and foreign-key constraints, each unless `t` has one of its name.
 fn hold_dependents(f: &Table, t: &mut Table, column: &str, held: &mut Vec<String>) {
+    let readers = readers(f, column);
     let mut keep = |kind: &str, name: &str| held.push(format!("{kind} {name} is kept"));
-    for i in f.indexes.values().filter(|i| i.valid) {
-        let reads = i.keys.iter().any(|k| mentions(k, column))
-            || i.include.iter().any(|c| c == column)
-            || i.predicate.as_deref().is_some_and(|p| mentions(p, column));
-        if reads && !t.indexes.contains_key(&i.name) {
+    for i in readers.indexes {
+        if !t.indexes.contains_key(&i.name) {
             keep("index", &i.name);
             t.indexes.insert(i.name.clone(), i.clone());
         }
     }
-    for u in f.uniques.values() {
-        if u.columns.iter().any(|c| c == column) && !t.uniques.contains_key(&u.name) {
+    for u in readers.uniques {
+        if !t.uniques.contains_key(&u.name) {
             keep("unique constraint", &u.name);
             t.uniques.insert(u.name.clone(), u.clone());
         }
     }
-    for c in f.checks.values() {
-        if mentions(&c.definition, column) && !t.checks.contains_key(&c.name) {
+    for c in readers.checks {
+        if !t.checks.contains_key(&c.name) {
             keep("check", &c.name);
             t.checks.insert(c.name.clone(), c.clone());
         }
     }
-    for x in f.exclusions.values() {
-        if mentions(&x.definition, column) && !t.exclusions.contains_key(&x.name) {
+    for x in readers.exclusions {
+        if !t.exclusions.contains_key(&x.name) {
             keep("exclusion constraint", &x.name);
             t.exclusions.insert(x.name.clone(), x.clone());
         }
     }
-    for k in f.foreign_keys.values() {
-        if k.columns.iter().any(|c| c == column) && !t.foreign_keys.contains_key(&k.name) {
+    for k in readers.foreign_keys {
+        if !t.foreign_keys.contains_key(&k.name) {
             keep("foreign key", &k.name);
             t.foreign_keys.insert(k.name.clone(), k.clone());
         }

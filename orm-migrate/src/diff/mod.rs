@@ -49,18 +49,20 @@ mod composites;
 mod expansions;
 mod filter;
 mod phases;
+mod readers;
 mod renames;
 mod table;
 
 use crate::expr::normalize_expr;
 use crate::model_schema::Renames;
-use crate::op::{EnumUse, Op};
+use crate::op::{Dependent, EnumUse, Op};
 use crate::render::qualified;
 use crate::schema::{Object, ObjectKind, QualifiedName, Schema, Sequence, Table, View};
 pub use expansions::OpenExpansion;
 use expansions::hold_open;
 pub use filter::{Filter, FilterKind, Pattern};
 pub use phases::{Phase, PhaseKind};
+use readers::readers;
 use renames::{apply_renames, rename_word, suggest_column_renames, suggest_table_renames};
 use table::diff_table;
 
@@ -413,6 +415,8 @@ fn valid_indexes_only<'a>(schema: &'a Schema, warnings: &mut Vec<String>) -> Cow
     Cow::Owned(out)
 }
 
+/// The columns of `schema` whose type is the enum `name` (or an array of it), each with the
+/// checks, exclusions and indexes that read it (which must be rebuilt around a recreation).
 fn enum_uses(schema: &Schema, name: &QualifiedName) -> Vec<EnumUse> {
     let ty = qualified(name);
     let array = format!("{ty}[]");
@@ -423,11 +427,23 @@ fn enum_uses(schema: &Schema, name: &QualifiedName) -> Vec<EnumUse> {
         }
         for c in &t.columns {
             if c.data_type == ty || c.data_type == array {
+                let readers = readers(t, &c.name);
+                let dependents = (readers.checks.into_iter().cloned().map(Dependent::Check))
+                    .chain(
+                        readers
+                            .exclusions
+                            .into_iter()
+                            .cloned()
+                            .map(Dependent::Exclusion),
+                    )
+                    .chain(readers.indexes.into_iter().cloned().map(Dependent::Index))
+                    .collect();
                 out.push(EnumUse {
                     table: t.name.clone(),
                     column: c.name.clone(),
                     array: c.data_type == array,
                     default: c.default.clone(),
+                    dependents,
                 });
             }
         }

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::op::{EnumUse, Op, SafeOp};
+use crate::op::{Dependent, EnumUse, Op, SafeOp};
 use crate::render::{ident, qualified};
-use crate::schema::{Column, Index, QualifiedName};
+use crate::schema::{Check, Column, Exclusion, Index, QualifiedName};
 
 use super::Migration;
 use super::renames::rename_word;
@@ -336,9 +336,28 @@ impl Migration {
     }
 }
 
-/// An enum's use as named before the migration's renames (`renames` in the order they run).
+/// An enum's use as named before the migration's renames (`renames` in the order they run),
+/// with what reads it.
 fn use_before_renames(renames: &[&Op], u: &EnumUse) -> EnumUse {
     let mut out = u.clone();
+    for d in &mut out.dependents {
+        match d {
+            Dependent::Index(index) => *index = index_before_renames(renames, &u.table, index).1,
+            Dependent::Check(Check { definition, .. })
+            | Dependent::Exclusion(Exclusion { definition, .. }) => {
+                let mut table = u.table.clone();
+                for op in renames.iter().rev() {
+                    match op {
+                        Op::RenameColumn { table: t, from, to } if *t == table => {
+                            *definition = rename_word(definition, &ident(to), &ident(from));
+                        }
+                        Op::RenameTable { from, to } if *to == table => table = from.clone(),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
     for op in renames.iter().rev() {
         match op {
             Op::RenameColumn { table, from, to } if *table == out.table && *to == out.column => {

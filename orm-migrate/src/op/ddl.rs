@@ -4,8 +4,6 @@
 use crate::render::{column_definition, ident, identity_clause, idents, literal, qualified};
 use crate::schema::{Column, FkAction, ForeignKey, Index, QualifiedName, Table, View};
 
-use super::EnumUse;
-
 pub(super) fn alter(table: &QualifiedName) -> String {
     format!("ALTER TABLE {}", qualified(table))
 }
@@ -295,42 +293,6 @@ pub(super) fn alter_column_sql(table: &QualifiedName, from: &Column, to: &Column
             comment(to.comment.as_deref())
         ));
     }
-    out
-}
-
-pub(super) fn recreate_enum_sql(
-    name: &QualifiedName,
-    labels: &[String],
-    uses: &[EnumUse],
-) -> Vec<String> {
-    let old = QualifiedName::new(name.schema.clone(), format!("{}__old", name.name));
-    let mut out = vec![
-        format!(
-            "ALTER TYPE {} RENAME TO {}",
-            qualified(name),
-            ident(&old.name)
-        ),
-        create_enum_sql(name, labels),
-    ];
-    for u in uses {
-        let col = format!("{} ALTER COLUMN {}", alter(&u.table), ident(&u.column));
-        if u.default.is_some() {
-            out.push(format!("{col} DROP DEFAULT"));
-        }
-        let (ty, via) = if u.array {
-            (format!("{}[]", qualified(name)), "text[]")
-        } else {
-            (qualified(name), "text")
-        };
-        out.push(format!(
-            "{col} TYPE {ty} USING {}::{via}::{ty}",
-            ident(&u.column)
-        ));
-        if let Some(d) = &u.default {
-            out.push(format!("{col} SET DEFAULT {d}"));
-        }
-    }
-    out.push(format!("DROP TYPE {}", qualified(&old)));
     out
 }
 

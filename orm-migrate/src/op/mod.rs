@@ -7,6 +7,7 @@
 //! it again, empty: the downgrade restores the schema, not the data, and says so in a comment.
 
 mod ddl;
+mod enums;
 mod safe;
 
 use crate::render::{column_definition, ident, idents, literal, qualified};
@@ -16,23 +17,12 @@ use crate::schema::{
 };
 use ddl::{
     alter, alter_column_sql, comment, create_enum_sql, create_table_sql, drop_index_sql, not_valid,
-    recreate_enum_sql, view_kind,
+    view_kind,
 };
 pub use ddl::{create_index_sql, foreign_key_clause};
+use enums::recreate_enum_sql;
+pub use enums::{Dependent, EnumUse};
 pub use safe::{SafeOp, not_null_check_name};
-
-/// A column whose type is an enum (or an array of it): what recreating the enum must convert.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnumUse {
-    /// The table.
-    pub table: QualifiedName,
-    /// The column.
-    pub column: String,
-    /// Whether the column is an array of the enum.
-    pub array: bool,
-    /// The column's default, which must be dropped and set again around the conversion.
-    pub default: Option<String>,
-}
 
 /// One step of a migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,8 +63,9 @@ pub enum Op {
         to: String,
     },
     /// Recreates an enum type with other labels (PostgreSQL cannot drop a label): renames the
-    /// old type away, creates the new one, converts every column through `text` and drops the
-    /// old type. Fails loudly when a row holds a label that goes.
+    /// old type away, creates the new one, converts every column through `text` (the checks,
+    /// exclusions and indexes that read a column dropped before and created again after: see
+    /// [`Dependent`]) and drops the old type. Fails loudly when a row holds a label that goes.
     RecreateEnum {
         /// The enum.
         name: QualifiedName,

@@ -277,3 +277,75 @@ async fn views_sequences_and_schemas_are_created_changed_and_dropped() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn removing_an_enum_label_rebuilds_the_checks_and_indexes_that_compare_with_one() {
+    // A check and a partial index compare the column with a label (bound to the type as it
+    // is): converting the column to the recreated type drops them first and builds them again
+    // after, in the upgrade and in the downgrade.
+    let table = "CREATE TABLE doc (
+                     id int PRIMARY KEY,
+                     status status NOT NULL DEFAULT 'active',
+                     history status[] NOT NULL DEFAULT '{}',
+                     CONSTRAINT doc_not_archived CHECK (status <> 'archived'),
+                     CONSTRAINT doc_history_check CHECK (NOT ('archived' = ANY (history)))
+                 );
+                 CREATE INDEX doc_active ON doc (id) WHERE status = 'active';
+                 CREATE INDEX doc_plain ON doc (status);
+                 CREATE INDEX doc_other ON doc (id);";
+    let two = schema_from_ddl(&format!(
+        "CREATE TYPE status AS ENUM ('active', 'archived');\n{table}"
+    ))
+    .await;
+    let three = schema_from_ddl(&format!(
+        "CREATE TYPE status AS ENUM ('active', 'archived', 'deleted');\n{table}"
+    ))
+    .await;
+    let remove = diff(&three, &two, &DiffOptions::default());
+    let up = remove.up_sql();
+    let drop_check = "ALTER TABLE public.doc DROP CONSTRAINT doc_not_archived;";
+    let drop_index = "DROP INDEX public.doc_active;";
+    let retype = "ALTER TABLE public.doc ALTER COLUMN status TYPE public.status USING status::text::public.status;";
+    let add_check = "ALTER TABLE public.doc ADD CONSTRAINT doc_not_archived CHECK ((status <> 'archived'::public.status));";
+    let add_index = "CREATE INDEX doc_active ON public.doc USING btree (id) WHERE (status = 'active'::public.status);";
+    let at = |s: &str| {
+        up.find(s)
+            .unwrap_or_else(|| panic!("missing {s:?} in:\n{up}"))
+    };
+    assert!(
+        at(drop_check) < at(retype) && at(drop_index) < at(retype),
+        "{up}"
+    );
+    assert!(
+        at(retype) < at(add_check) && at(retype) < at(add_index),
+        "{up}"
+    );
+    assert!(at(add_check) < at("DROP TYPE public.status__old;"), "{up}");
+    assert!(up.contains("DROP CONSTRAINT doc_history_check;"), "{up}");
+    assert!(
+        !up.contains("doc_other"),
+        "an index that does not read the column stays:\n{up}"
+    );
+    // The downgrades recreate the type too, around the same rebuilds.
+    let add = diff(&two, &three, &DiffOptions::default());
+    for down in [remove.down_sql(), add.down_sql()] {
+        let at = |s: &str| {
+            down.find(s)
+                .unwrap_or_else(|| panic!("missing {s:?} in:\n{down}"))
+        };
+        assert!(
+            at(drop_check) < at(retype) && at(retype) < at(add_check),
+            "{down}"
+        );
+        assert!(
+            at(drop_index) < at(retype) && at(retype) < at(add_index),
+            "{down}"
+        );
+    }
+    // Removed (recreated), its downgrade recreating it back; added (ADD VALUE), its downgrade
+    // recreating it without.
+    for form in [Form::Single, Form::Phased] {
+        let t = test_database().await.expect("db");
+        run_chain_in(&t, &[three.clone(), two.clone(), three.clone()], form).await;
+    }
+}
