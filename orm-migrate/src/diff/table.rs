@@ -1,11 +1,13 @@
 //! One table of both schemas compared: its columns (added, dropped, altered; generated ones
-//! dropped and added again when their expression or a column they read changes), foreign
-//! keys, unique, check and exclusion constraints and indexes (matched by what they are, not by
-//! name), comment and partitioning.
+//! dropped and added again when their expression or the type of a column they read changes,
+//! with the indexes and constraints on them), foreign keys, unique, check and exclusion
+//! constraints and indexes (matched by what they are, not by name), comment and partitioning.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use super::readers::{index_reads, readers};
 use super::{Plan, suggest_column_renames};
+use crate::expand::mentions;
 use crate::expr::normalize_expr;
 use crate::op::Op;
 use crate::schema::{Column, ForeignKey, Index, QualifiedName, Table};
@@ -126,6 +128,102 @@ fn validate(table: &QualifiedName, name: &str, from: bool, to: bool) -> Option<O
     })
 }
 
+/// The generated columns of both `f` and `t` that must be dropped and added again: those whose
+/// expression changes (or that stop or start being generated), and those whose type changes
+/// or whose expression reads a column whose type or collation changes. An expression that
+/// names no column of the table is not understood: rebuilt.
+fn rebuilt_generated(f: &Table, t: &Table) -> BTreeSet<String> {
+    let retyped: Vec<&str> = t
+        .columns
+        .iter()
+        .filter(|c| {
+            f.column(&c.name)
+                .is_some_and(|o| o.data_type != c.data_type || o.collation != c.collation)
+        })
+        .map(|c| c.name.as_str())
+        .collect();
+    let reads_retyped = |old: &Column, new: &Column| {
+        !retyped.is_empty()
+            && [&old.generated, &new.generated]
+                .into_iter()
+                .flatten()
+                .any(|expr| {
+                    retyped.iter().any(|r| mentions(expr, r))
+                        || !f.columns.iter().any(|c| mentions(expr, &c.name))
+                })
+    };
+    t.columns
+        .iter()
+        .filter(|c| {
+            f.column(&c.name).is_some_and(|old| {
+                !same_expr(old.generated.as_deref(), c.generated.as_deref())
+                    || (old.generated.is_some()
+                        && c.generated.is_some()
+                        && (retyped.contains(&c.name.as_str()) || reads_retyped(old, c)))
+            })
+        })
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+/// `f` without what reads a column of `rebuilt` (which the column's drop takes with it),
+/// pushing its drops, before the columns': the target's, matched against nothing, is created
+/// again after the columns are added. An INVALID index goes the same way, and comes back only
+/// if the target has it.
+fn without_readers_of(f: &Table, rebuilt: &BTreeSet<String>, plan: &mut Plan) -> Table {
+    let mut rest = f.clone();
+    let name = &f.name;
+    for column in rebuilt {
+        let r = readers(f, column);
+        let invalid = f
+            .indexes
+            .values()
+            .filter(|i| !i.valid && index_reads(i, column));
+        for index in r.indexes.into_iter().chain(invalid) {
+            if rest.indexes.remove(&index.name).is_some() {
+                plan.drop_constraints.push(Op::DropIndex {
+                    table: name.clone(),
+                    index: index.clone(),
+                    concurrently: false,
+                });
+            }
+        }
+        for unique in r.uniques {
+            if rest.uniques.remove(&unique.name).is_some() {
+                plan.drop_constraints.push(Op::DropUnique {
+                    table: name.clone(),
+                    unique: unique.clone(),
+                });
+            }
+        }
+        for check in r.checks {
+            if rest.checks.remove(&check.name).is_some() {
+                plan.drop_constraints.push(Op::DropCheck {
+                    table: name.clone(),
+                    check: check.clone(),
+                });
+            }
+        }
+        for exclusion in r.exclusions {
+            if rest.exclusions.remove(&exclusion.name).is_some() {
+                plan.drop_constraints.push(Op::DropExclusion {
+                    table: name.clone(),
+                    exclusion: exclusion.clone(),
+                });
+            }
+        }
+        for key in r.foreign_keys {
+            if rest.foreign_keys.remove(&key.name).is_some() {
+                plan.drop_keys.push(Op::DropForeignKey {
+                    table: name.clone(),
+                    key: key.clone(),
+                });
+            }
+        }
+    }
+    rest
+}
+
 pub(super) fn diff_table(
     f: &Table,
     t: &Table,
@@ -134,22 +232,19 @@ pub(super) fn diff_table(
     suggestions: &mut Vec<String>,
 ) {
     let name = &t.name;
+    // A generated column's expression cannot be altered, nor the type of a column it reads:
+    // when either changes, it is dropped first and added again after the other columns change.
+    // What reads it (indexes, constraints) goes with it: dropped before, created again after.
+    let rebuilt = rebuilt_generated(f, t);
+    let rest = without_readers_of(f, &rebuilt, plan);
+    let f = &rest;
     // Columns.
     let mut added = Vec::new();
     let mut dropped = Vec::new();
-    // A generated column's expression cannot be altered, nor the type of a column it reads:
-    // when either changes, it is dropped first and added again after the other columns change.
-    let retyped = t.columns.iter().any(|c| {
-        f.column(&c.name)
-            .is_some_and(|o| o.data_type != c.data_type || o.collation != c.collation)
-    });
     for c in &t.columns {
         match f.column(&c.name) {
             None => added.push(c),
-            Some(old)
-                if !same_expr(old.generated.as_deref(), c.generated.as_deref())
-                    || (retyped && old.generated.is_some() && c.generated.is_some()) =>
-            {
+            Some(old) if rebuilt.contains(&c.name) => {
                 plan.drop_constraints.push(Op::DropColumn {
                     table: name.clone(),
                     column: old.clone(),
@@ -339,7 +434,67 @@ pub(super) fn diff_table(
 
 #[cfg(test)]
 mod tests {
-    use super::index_key;
+    use super::{index_key, rebuilt_generated};
+    use crate::schema::{Column, QualifiedName, Table};
+
+    fn table(columns: &[(&str, &str, Option<&str>)]) -> Table {
+        Table {
+            name: QualifiedName::new("public", "t"),
+            columns: columns
+                .iter()
+                .map(|(name, ty, generated)| Column {
+                    name: (*name).into(),
+                    data_type: (*ty).into(),
+                    nullable: true,
+                    default: None,
+                    identity: None,
+                    generated: generated.map(Into::into),
+                    collation: None,
+                    comment: None,
+                })
+                .collect(),
+            primary_key: None,
+            foreign_keys: Default::default(),
+            uniques: Default::default(),
+            checks: Default::default(),
+            exclusions: Default::default(),
+            indexes: Default::default(),
+            partition_by: None,
+            partition_of: None,
+            comment: None,
+        }
+    }
+
+    #[test]
+    fn only_the_generated_columns_reading_a_retyped_column_are_rebuilt() {
+        let cols = |price: &'static str, total: &'static str| {
+            table(&[
+                ("price", price, None),
+                ("qty", "integer", None),
+                ("total", total, Some("((price)::numeric * 1.2)")),
+                ("double", "integer", Some("(qty * 2)")),
+                ("quoted", "integer", Some("(\"qty\" + 1)")),
+                ("constant", "integer", Some("42")),
+                ("named", "text", Some("('price'::text)")),
+            ])
+        };
+        let rebuilt =
+            |a: &Table, b: &Table| rebuilt_generated(a, b).into_iter().collect::<Vec<_>>();
+        let (a, b) = (cols("integer", "numeric"), cols("bigint", "numeric"));
+        // `named` holds the word only in a string, and reads no column at all: not understood,
+        // rebuilt; so is `constant`.
+        assert_eq!(rebuilt(&a, &b), ["constant", "named", "total"]);
+        assert!(
+            rebuilt(&a, &a).is_empty(),
+            "nothing retyped, nothing rebuilt"
+        );
+        // A generated column whose own type changes is rebuilt.
+        let c = cols("integer", "double precision");
+        assert_eq!(rebuilt(&a, &c), ["constant", "named", "total"]);
+        let mut d = cols("integer", "numeric");
+        d.columns[1].data_type = "bigint".into();
+        assert_eq!(rebuilt(&a, &d), ["constant", "double", "named", "quoted"]);
+    }
 
     #[test]
     fn index_keys_compare_with_their_options_and_without_the_default_ordering() {

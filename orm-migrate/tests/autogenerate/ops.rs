@@ -349,3 +349,91 @@ async fn removing_an_enum_label_rebuilds_the_checks_and_indexes_that_compare_wit
         run_chain_in(&t, &[three.clone(), two.clone(), three.clone()], form).await;
     }
 }
+
+#[tokio::test]
+async fn a_type_change_rebuilds_only_the_generated_columns_that_read_it_with_their_indexes() {
+    // `total` reads `price`, whose type changes: it is dropped and added again, and so are the
+    // index, the unique constraint and the check on it. `shout` reads only `label`: it stays,
+    // with its index.
+    let table = |price: &str| {
+        format!(
+            "CREATE TABLE item (
+                 id int PRIMARY KEY,
+                 price {price} NOT NULL,
+                 label text NOT NULL,
+                 total numeric GENERATED ALWAYS AS (price * 1.2) STORED,
+                 shout text GENERATED ALWAYS AS (upper(label)) STORED,
+                 CONSTRAINT item_total_key UNIQUE (total),
+                 CONSTRAINT item_total_positive CHECK (total >= 0)
+             );
+             CREATE INDEX ix_item_total ON item (total) WHERE total > 10;
+             CREATE INDEX ix_item_shout ON item (shout);"
+        )
+    };
+    let a = schema_from_ddl(&table("integer")).await;
+    let b = schema_from_ddl(&table("bigint")).await;
+    let m = diff(&a, &b, &DiffOptions::default());
+    let up = m.up_sql();
+    let at = |s: &str| {
+        up.find(s)
+            .unwrap_or_else(|| panic!("missing {s:?} in:\n{up}"))
+    };
+    let drop_column = at("ALTER TABLE public.item DROP COLUMN total;");
+    assert!(at("DROP INDEX public.ix_item_total;") < drop_column, "{up}");
+    assert!(at("DROP CONSTRAINT item_total_key;") < drop_column, "{up}");
+    assert!(
+        at("DROP CONSTRAINT item_total_positive;") < drop_column,
+        "{up}"
+    );
+    let add_column = at("ALTER TABLE public.item ADD COLUMN total numeric GENERATED ALWAYS AS");
+    assert!(
+        drop_column < at("ALTER COLUMN price TYPE bigint")
+            && at("ALTER COLUMN price TYPE bigint") < add_column,
+        "{up}"
+    );
+    assert!(
+        add_column
+            < at(
+                "CREATE INDEX ix_item_total ON public.item USING btree (total) WHERE (total > (10)::numeric);"
+            ),
+        "{up}"
+    );
+    assert!(
+        add_column < at("ADD CONSTRAINT item_total_key UNIQUE (total);"),
+        "{up}"
+    );
+    assert!(
+        add_column < at("ADD CONSTRAINT item_total_positive CHECK"),
+        "{up}"
+    );
+    assert!(
+        !up.contains("shout"),
+        "shout reads no retyped column:\n{up}"
+    );
+    let down = m.down_sql();
+    let at = |s: &str| {
+        down.find(s)
+            .unwrap_or_else(|| panic!("missing {s:?} in:\n{down}"))
+    };
+    let drop_column = at("ALTER TABLE public.item DROP COLUMN total;");
+    let add_column = at("ALTER TABLE public.item ADD COLUMN total numeric GENERATED ALWAYS AS");
+    let retype = at("ALTER COLUMN price TYPE integer");
+    assert!(
+        at("DROP INDEX public.ix_item_total;") < drop_column,
+        "{down}"
+    );
+    assert!(drop_column < retype && retype < add_column, "{down}");
+    assert!(
+        add_column < at("CREATE INDEX ix_item_total ON public.item"),
+        "{down}"
+    );
+    assert!(
+        add_column < at("ADD CONSTRAINT item_total_key UNIQUE (total);"),
+        "{down}"
+    );
+    assert!(!down.contains("shout"), "{down}");
+    for form in [Form::Single, Form::Phased] {
+        let t = test_database().await.expect("db");
+        run_chain_in(&t, &[a.clone(), b.clone()], form).await;
+    }
+}
