@@ -204,7 +204,7 @@ fn header_errors_name_the_file_and_line() {
     assert_eq!(
         err.to_string(),
         format!(
-            "{}: line 2: `transaction: maybe`: the value is `true` or `false`",
+            "{}: line 2: `transaction: maybe`: the value is `true` or `false` (both directions), or per direction `up false`, `down false`, `up false, down true`",
             up.display()
         )
     );

@@ -44,7 +44,7 @@
 //!   | `message` | the one-line message it was created with (**required**) | |
 //!   | `parents` | comma-separated ids of the revisions it follows: none for a root, two or more for a merge | none (a root) |
 //!   | `depends_on` | comma-separated ids of revisions on other branches that must be applied first | none |
-//!   | `transaction` | `true` or `false`; `false` runs it outside a transaction (`CREATE INDEX CONCURRENTLY`, `ALTER TYPE ... ADD VALUE` on old servers) | `true` |
+//!   | `transaction` | `true` or `false`; `false` runs it outside a transaction (`CREATE INDEX CONCURRENTLY`, `ALTER TYPE ... ADD VALUE` on old servers), up and down; per direction, `up false` or `down false` (or both, comma-separated: `up false, down true`), a direction not named running in one | `true` |
 //!   | `run` | the name of a Rust function registered with the migrator, run after the SQL in the same transaction (with `transaction: false`, in the transaction that records the revision) | none |
 //!   | `expand`, `using`, `reverse` | an [expand revision](crate::expand): `schema.table.old -> new`, the conversion to the new column, the conversion back | none |
 //!   | `contract` | a [contract revision](crate::expand): the id of the expand revision it completes | none |
@@ -110,9 +110,14 @@ pub struct Revision {
     pub up: String,
     /// The downgrade script.
     pub down: String,
-    /// Whether it runs in a transaction with its version row (the default). `false` for
-    /// `CREATE INDEX CONCURRENTLY` or `ALTER TYPE ... ADD VALUE` on old servers.
+    /// Whether its up script runs in a transaction with its version row (the default).
+    /// `false` for `CREATE INDEX CONCURRENTLY` or `ALTER TYPE ... ADD VALUE` on old servers.
     pub transactional: bool,
+    /// Whether its down script runs in a transaction with the removal of its version row: the
+    /// same as [`transactional`](Self::transactional) unless the header names the directions
+    /// (`-- transaction: up false`: a label added with `ADD VALUE`, undone by recreating the
+    /// type, which a transaction keeps all-or-nothing).
+    pub down_transactional: bool,
     /// A Rust function registered with the migrator, run after `up` in the same transaction.
     pub run: Option<String>,
     /// Its [expand/contract](crate::expand) keys (`expand`, `using`, `reverse`, `contract`,
@@ -156,6 +161,7 @@ impl Revision {
             up: String::new(),
             down: String::new(),
             transactional: true,
+            down_transactional: true,
             run: None,
             phase: PhaseKeys::default(),
             source: PathBuf::new(),
@@ -188,9 +194,18 @@ impl Revision {
         self
     }
 
-    /// Run in a transaction (the default) or not.
+    /// Run in a transaction (the default) or not, up and down.
     pub fn with_transactional(mut self, transactional: bool) -> Revision {
         self.transactional = transactional;
+        self.down_transactional = transactional;
+        self.header = self.render_header();
+        self
+    }
+
+    /// Run the down script in a transaction or not, whatever the up script does (after
+    /// [`with_transactional`](Self::with_transactional), which sets both).
+    pub fn with_down_transactional(mut self, transactional: bool) -> Revision {
+        self.down_transactional = transactional;
         self.header = self.render_header();
         self
     }
@@ -245,8 +260,11 @@ impl Revision {
             out.push_str(&self.depends_on.join(", "));
             out.push('\n');
         }
-        if !self.transactional {
-            out.push_str("-- transaction: false\n");
+        match (self.transactional, self.down_transactional) {
+            (true, true) => {}
+            (false, false) => out.push_str("-- transaction: false\n"),
+            (false, true) => out.push_str("-- transaction: up false\n"),
+            (true, false) => out.push_str("-- transaction: down false\n"),
         }
         if let Some(run) = &self.run {
             out.push_str("-- run: ");
@@ -329,6 +347,7 @@ impl Revision {
             up: body.to_owned(),
             down: String::new(),
             transactional: fields.transactional,
+            down_transactional: fields.down_transactional,
             run: fields.run,
             phase: fields.phase,
             source,
@@ -368,14 +387,20 @@ impl Revision {
 /// of the first problem, and whether it is in the down script.
 fn check_phase(revision: &Revision) -> std::result::Result<(), (bool, String)> {
     revision.phase.check().map_err(|m| (false, m))?;
-    for (down, script) in [(false, &revision.up), (true, &revision.down)] {
+    for (down, script, transactional) in [
+        (false, &revision.up, revision.transactional),
+        (true, &revision.down, revision.down_transactional),
+    ] {
         let markers = backfills(script).map_err(|m| (down, m))?;
-        if !markers.is_empty() && revision.transactional {
+        if !markers.is_empty() && transactional {
             return Err((
                 down,
-                "a `-- @backfill` runs in batches, each committed on its own: the revision \
-                 needs `-- transaction: false` in its header"
-                    .to_owned(),
+                format!(
+                    "a `-- @backfill` runs in batches, each committed on its own: the {} \
+                     script must run outside a transaction (`-- transaction: false` in the \
+                     header)",
+                    if down { "down" } else { "up" }
+                ),
             ));
         }
     }
@@ -447,6 +472,7 @@ struct Header {
     parents: Vec<String>,
     depends_on: Vec<String>,
     transactional: bool,
+    down_transactional: bool,
     run: Option<String>,
     phase: PhaseKeys,
 }
@@ -468,6 +494,7 @@ fn parse_header(up: &str, path: &Path) -> Result<(usize, Header)> {
         parents: Vec::new(),
         depends_on: Vec::new(),
         transactional: true,
+        down_transactional: true,
         run: None,
         phase: PhaseKeys::default(),
     };
@@ -499,15 +526,8 @@ fn parse_header(up: &str, path: &Path) -> Result<(usize, Header)> {
             "parents" => header.parents = parse_ids(value).map_err(at)?,
             "depends_on" => header.depends_on = parse_ids(value).map_err(at)?,
             "transaction" => {
-                header.transactional = match value {
-                    "true" => true,
-                    "false" => false,
-                    other => {
-                        return Err(at(format!(
-                            "`transaction: {other}`: the value is `true` or `false`"
-                        )));
-                    }
-                }
+                (header.transactional, header.down_transactional) =
+                    parse_transaction(value).map_err(at)?;
             }
             _ if slot >= KEYS.len() => header.phase.set(key, value).map_err(at)?,
             _ => {
@@ -536,6 +556,51 @@ fn parse_header(up: &str, path: &Path) -> Result<(usize, Header)> {
         ));
     }
     Ok((len, header))
+}
+
+/// The value of `transaction:`: whether the up and the down script run in a transaction.
+/// `true` or `false` for both, or per direction, comma-separated: `up false`, `down false`,
+/// `up false, down true` (a direction not named runs in one).
+fn parse_transaction(value: &str) -> std::result::Result<(bool, bool), String> {
+    let bad = |why: &str| {
+        format!(
+            "`transaction: {value}`: {why}the value is `true` or `false` (both directions), \
+             or per direction `up false`, `down false`, `up false, down true`"
+        )
+    };
+    match value {
+        "true" => return Ok((true, true)),
+        "false" => return Ok((false, false)),
+        _ if !value.contains(char::is_whitespace) && !value.contains(',') => return Err(bad("")),
+        _ => {}
+    }
+    let (mut up, mut down) = (None, None);
+    for part in value.split(',').map(str::trim) {
+        let mut words = part.split_whitespace();
+        let (Some(direction), Some(word), None) = (words.next(), words.next(), words.next()) else {
+            return Err(bad(&format!(
+                "`{part}` is not `<direction> <true|false>`; "
+            )));
+        };
+        let slot = match direction {
+            "up" => &mut up,
+            "down" => &mut down,
+            other => {
+                return Err(bad(&format!(
+                    "`{other}` is not a direction (`up`, `down`); "
+                )));
+            }
+        };
+        let on = match word {
+            "true" => true,
+            "false" => false,
+            other => return Err(bad(&format!("`{other}` is not `true` or `false`; "))),
+        };
+        if slot.replace(on).is_some() {
+            return Err(bad(&format!("`{direction}` is given twice; ")));
+        }
+    }
+    Ok((up.unwrap_or(true), down.unwrap_or(true)))
 }
 
 /// Comma-separated revision ids; an empty value is none.

@@ -141,13 +141,79 @@ fn duplicate_key_is_malformed() {
 
 #[test]
 fn bad_transaction_value_is_malformed() {
-    let (_, message) = malformed_err(
-        "-- message: m\n-- transaction: maybe\n\nSELECT 1;",
+    let tail = "the value is `true` or `false` (both directions), or per direction \
+                `up false`, `down false`, `up false, down true`";
+    for (value, why) in [
+        ("maybe", ""),
+        ("", ""),
+        ("up", ""),
+        ("False", ""),
+        ("up maybe", "`maybe` is not `true` or `false`; "),
+        (
+            "sideways false",
+            "`sideways` is not a direction (`up`, `down`); ",
+        ),
+        ("up false, up true", "`up` is given twice; "),
+        (
+            "up false down true",
+            "`up false down true` is not `<direction> <true|false>`; ",
+        ),
+        ("up false,", "`` is not `<direction> <true|false>`; "),
+    ] {
+        let (_, message) = malformed_err(
+            &format!("-- message: m\n-- transaction: {value}\n\nSELECT 1;"),
+            Some(""),
+        );
+        assert_eq!(
+            message,
+            format!("line 2: `transaction: {value}`: {why}{tail}"),
+            "{value}"
+        );
+    }
+}
+
+#[test]
+fn transaction_per_direction() {
+    for (value, up, down, written) in [
+        ("true", true, true, None),
+        ("false", false, false, Some("false")),
+        ("up false", false, true, Some("up false")),
+        ("down false", true, false, Some("down false")),
+        ("up false, down true", false, true, Some("up false")),
+        ("down false,up false", false, false, Some("false")),
+        ("up true", true, true, None),
+    ] {
+        let r = parse(
+            &format!("-- message: m\n-- transaction: {value}\n\nSELECT 1;"),
+            Some(""),
+        )
+        .expect(value);
+        assert_eq!(
+            (r.transactional, r.down_transactional),
+            (up, down),
+            "{value}"
+        );
+        let header = Revision::new("20261201090000", "m")
+            .with_transactional(up)
+            .with_down_transactional(down)
+            .render_header();
+        match written {
+            Some(w) => assert!(
+                header.contains(&format!("-- transaction: {w}\n")),
+                "{header}"
+            ),
+            None => assert!(!header.contains("transaction"), "{header}"),
+        }
+    }
+    // A backfill needs its own direction outside a transaction.
+    let (path, message) = malformed_err(
+        "-- message: m\n-- transaction: down false\n\nSELECT 1;\n-- @backfill public.t.c key id\n",
         Some(""),
     );
-    assert_eq!(
-        message,
-        "line 2: `transaction: maybe`: the value is `true` or `false`"
+    assert_eq!(path, Path::new(DIR).join("up.sql"));
+    assert!(
+        message.contains("the up script must run outside a transaction"),
+        "{message}"
     );
 }
 
@@ -331,7 +397,7 @@ fn revisions() -> impl Strategy<Value = Revision> {
         "\\PC{0,50}",
         ids(3),
         ids(2),
-        any::<bool>(),
+        any::<(bool, bool)>(),
         proptest::option::of("[a-z_][a-z0-9_]{0,12}"),
         "[^\r]{0,80}",
         "[^\r\u{feff}]{0,80}",
@@ -340,7 +406,8 @@ fn revisions() -> impl Strategy<Value = Revision> {
             let r = Revision::new(id, &message)
                 .with_parents(parents)
                 .with_depends_on(depends_on)
-                .with_transactional(tx)
+                .with_transactional(tx.0)
+                .with_down_transactional(tx.1)
                 .with_up(format!("SELECT 1;\n{up}"))
                 .with_down(down);
             match run {

@@ -231,10 +231,10 @@ async fn revision(
         out("no changes: the database matches the models; no revision written");
         return Ok(EXIT_OK);
     }
-    let parts: Vec<(String, bool, String, String)> = if generate.single {
+    let parts: Vec<(String, [bool; 2], String, String)> = if generate.single {
         vec![(
             message.to_string(),
-            migration.transactional,
+            [migration.transactional, migration.down_transactional],
             migration.up.clone(),
             migration.down.clone(),
         )]
@@ -245,7 +245,7 @@ async fn revision(
             .map(|p| {
                 (
                     p.message(message),
-                    p.transactional(),
+                    [p.transactional(), p.down_transactional()],
                     p.up_sql(),
                     p.down_sql(),
                 )
@@ -255,10 +255,11 @@ async fn revision(
     // Chained: each written before the next takes a (later) id.
     let mut parents = parents;
     let mut revisions = Vec::new();
-    for (message, transactional, up, down) in parts {
+    for (message, [up_transactional, down_transactional], up, down) in parts {
         let mut revision = new_revision(&g.dir, &message)?
             .with_parents(parents)
-            .with_transactional(transactional)
+            .with_transactional(up_transactional)
+            .with_down_transactional(down_transactional)
             .with_up(up)
             .with_down(down);
         let path = files::write_revision(&g.dir, &revision)?;

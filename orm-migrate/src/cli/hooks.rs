@@ -131,6 +131,9 @@ pub struct Migration {
     /// Whether `up` can run in a transaction (`false` when it holds `ALTER TYPE ... ADD
     /// VALUE`).
     pub transactional: bool,
+    /// Whether `down` can run in a transaction (also when `up` cannot: an added label's
+    /// downgrade recreates the type).
+    pub down_transactional: bool,
     /// Warnings for the terminal (a drop that may be a rename, data that would be lost).
     pub warnings: Vec<String>,
     /// The same changes as up to three revisions (before, main, after) in the forms that keep
@@ -146,6 +149,7 @@ impl From<crate::diff::Migration> for Migration {
             down: m.down_sql(),
             operations: m.ops.len(),
             transactional: m.transactional(),
+            down_transactional: m.down_transactional(),
             phases: m.phases(),
             warnings: m.warnings,
         }

@@ -117,6 +117,14 @@ impl Migration {
         self.ops.iter().all(Op::transactional)
     }
 
+    /// Whether every operation's inverse can run in a transaction: the downgrade of a label
+    /// added with `ADD VALUE` (which cannot) recreates the type (which can), so a revision
+    /// whose upgrade runs outside a transaction may have its downgrade run in one, all or
+    /// nothing (`-- transaction: up false`).
+    pub fn down_transactional(&self) -> bool {
+        self.ops.iter().all(|op| op.inverse().transactional())
+    }
+
     /// The upgrade script: each operation's statements under a comment naming it, after the
     /// warnings and suggested renames (as comments).
     pub fn up_sql(&self) -> String {

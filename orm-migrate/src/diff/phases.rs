@@ -75,6 +75,12 @@ impl Phase {
         self.kind == PhaseKind::Main && self.migration.transactional()
     }
 
+    /// Whether its revision's downgrade runs in a transaction: when every operation's inverse
+    /// can ([`Migration::down_transactional`]), whatever its upgrade does.
+    pub fn down_transactional(&self) -> bool {
+        self.migration.down_transactional()
+    }
+
     /// The revision's message: the [prefix](Phase::message_prefix), then `message`.
     pub fn message(&self, message: &str) -> String {
         format!("{}{message}", self.message_prefix)
@@ -117,7 +123,11 @@ impl Migration {
     /// a unique constraint or primary key the after phase adds goes to the after phase too.
     ///
     /// Each phase's downgrade is the inverse of its operations, last first; downgrading the phases
-    /// in reverse order (after, main, before) returns the schema to where it started. The steps the
+    /// in reverse order (after, main, before) returns the schema to where it started. A
+    /// downgrade runs in a transaction when every inverse can
+    /// ([`Phase::down_transactional`]): the before phase's labels are undone by recreating
+    /// the type, all or nothing, unless the phase also drops an index (whose inverse is built
+    /// `CONCURRENTLY`). The steps the
     /// before phase takes are named as they were before the main phase's renames, since its
     /// downgrade runs after the main phase's has undone them. Views are not moved: a migration
     /// between two databases whose views read a column of an enum that gains a label is best

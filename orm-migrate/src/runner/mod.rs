@@ -55,7 +55,10 @@
 //!    naming the statement): write such scripts to be rerun (`DROP INDEX CONCURRENTLY IF
 //!    EXISTS` before `CREATE INDEX CONCURRENTLY`, since a failed concurrent build leaves an
 //!    `INVALID` index; autogenerate writes them so). Downgrades run the same way with the
-//!    down script and the removal of the row.
+//!    down script and the removal of the row. `-- transaction: up false` (or `down false`)
+//!    names the one direction that runs outside a transaction, the other running in one: a
+//!    label added with `ALTER TYPE ... ADD VALUE` is undone by recreating the type, all or
+//!    nothing ([`Revision::down_transactional`](crate::Revision::down_transactional)).
 //!
 //!    In such a revision a `-- @backfill` line is a step of its own: the batched backfill of
 //!    an [expand / contract](crate::expand) revision, each batch committed on its own (at most

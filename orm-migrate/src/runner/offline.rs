@@ -59,17 +59,17 @@ pub(crate) fn script(
         out.push('\n');
     }
     for r in plan {
-        let (body, row) = match direction {
-            Direction::Up => (&r.up, table.insert_text(r)),
-            Direction::Down => (&r.down, table.delete_text(&r.id)),
+        let (body, row, transactional) = match direction {
+            Direction::Up => (&r.up, table.insert_text(r), r.transactional),
+            Direction::Down => (&r.down, table.delete_text(&r.id), r.down_transactional),
         };
-        let note = if r.transactional {
+        let note = if transactional {
             ""
         } else {
             " (outside a transaction)"
         };
         let _ = writeln!(out, "\n-- {}: {}{note}", r.id, r.message);
-        if r.transactional {
+        if transactional {
             out.push_str("BEGIN;\n");
         }
         let expanded;
@@ -94,7 +94,7 @@ pub(crate) fn script(
         }
         out.push_str(&row);
         out.push('\n');
-        if r.transactional {
+        if transactional {
             out.push_str("COMMIT;\n");
         }
     }

@@ -4,7 +4,8 @@
 //!   several statements are fine), the revision's Rust function if it names one, the version
 //!   row (`INSERT` up, `DELETE` down), `COMMIT`. Any failure rolls it all back: the database
 //!   stays at the previous revision.
-//! - **Not transactional** (`-- transaction: false`): each statement of the script is sent on
+//! - **Not transactional** (`-- transaction: false`, or per direction `up false` /
+//!   `down false`: [`Revision::down_transactional`]): each statement of the script is sent on
 //!   its own (split by [`split`]), outside any transaction, then the Rust function
 //!   and the version row in a transaction of their own. A failure part-way leaves the
 //!   statements before it done and the revision unrecorded
@@ -186,7 +187,7 @@ pub(crate) async fn revert(
     ctx: StepContext<'_>,
 ) -> Result<Duration> {
     let start = Instant::now();
-    if !revision.transactional {
+    if !revision.down_transactional {
         run_outside(conn, revision, &revision.down, Direction::Down, ctx).await?;
         table
             .delete(conn, &revision.id)

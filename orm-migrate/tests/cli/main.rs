@@ -7,6 +7,7 @@
 
 mod autogenerate;
 mod commands;
+mod enum_downgrade;
 mod expand;
 mod lint;
 mod open_expand;
