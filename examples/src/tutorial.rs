@@ -155,6 +155,7 @@ pub async fn autogenerate(
         )
         .with_parents(parents)
         .with_transactional(phase.transactional())
+        .with_down_transactional(phase.down_transactional())
         .with_up(phase.up_sql())
         .with_down(phase.down_sql());
         written.push(files::write_revision(dir, &revision)?);
