@@ -11,7 +11,9 @@
 //!   anything (the first conjunct that fixes it is used), or `OR`ed with another that fixes it;
 //! - an `INSERT`'s rows carry it as a value (`VALUES` or the `unnest` arrays of
 //!   `insert_many`); an `INSERT … SELECT` is routed by its query;
-//! - an `UPDATE` that sets the key is refused: a row never moves between shards.
+//! - an `UPDATE` that sets the key is refused: a row never moves between shards; so is an
+//!   upsert whose `ON CONFLICT … DO UPDATE` sets it to anything but `EXCLUDED.key` (the
+//!   inserted row's key, which the statement is routed by).
 //!
 //! Tables joined into a routed statement must be co-located: their rows with the same key
 //! live on the same shard (shard them by the same key, with the same map).
@@ -26,7 +28,9 @@ pub use fan_out::{FanOutQuery, SortKey, SortValue, fan_out_plan, fan_out_select}
 pub use key::{KeyType, KeyValue};
 pub use map::{ShardMap, fnv1a};
 
-use crate::ast::{FromItem, InsertSource, Node, Query, SelectCore, Tree};
+use crate::ast::{
+    ConflictAction, FromItem, InsertCore, InsertSource, Node, OnConflict, Query, SelectCore, Tree,
+};
 use crate::error::{Error, Result, ShardError};
 use crate::meta::Table;
 use crate::model::Model;
@@ -81,13 +85,15 @@ impl Routed {
 }
 
 /// Where `tree` fixes its shard key; [`NotRoutable`](ShardError::NotRoutable) when it reads
-/// or writes no sharded table, an `InvalidStatement` error for an `UPDATE` that sets the key.
+/// or writes no sharded table, an `InvalidStatement` error for an `UPDATE` that sets the key
+/// or an upsert whose `DO UPDATE` sets it to anything but `EXCLUDED.key`.
 pub fn route(tree: Tree<'_>) -> Result<Routed> {
     match tree {
         Tree::Select(core) => route_select(core),
         Tree::Compound(c) => route_compound(&c.left, &c.right),
         Tree::Insert(core, table) => {
             let (key, column) = key_of(table)?;
+            refuse_moving_upsert(core, table, column)?;
             let keys = match core.columns.iter().position(|c| *c == column) {
                 None => None,
                 Some(at) => match &core.source {
@@ -117,10 +123,12 @@ pub fn route(tree: Tree<'_>) -> Result<Routed> {
         Tree::Update(core, table) => {
             let (key, column) = key_of(table)?;
             if core.sets.iter().any(|(c, _)| *c == column) {
-                return Err(Error::invalid_statement(format!(
-                    "an UPDATE cannot set the shard key `{}`.`{column}`: a row never moves between shards (delete it and insert it again)",
-                    table.name
-                )));
+                return Err(sets_the_key(
+                    "an UPDATE",
+                    table,
+                    column,
+                    "delete it and insert it again",
+                ));
             }
             Ok(routed(
                 table,
@@ -137,6 +145,40 @@ pub fn route(tree: Tree<'_>) -> Result<Routed> {
             ))
         }
     }
+}
+
+/// Refuses an upsert whose `ON CONFLICT … DO UPDATE` sets the shard key to anything but
+/// `EXCLUDED.key`: the existing row, on the shard the inserted key routed the statement to,
+/// would take a key of another shard. `EXCLUDED.key` is the inserted row's key, the one the
+/// statement is routed by (what `set_excluded` and `set_all_excluded` write).
+fn refuse_moving_upsert(core: &InsertCore, table: &Table, column: &str) -> Result<()> {
+    let Some(OnConflict {
+        action: ConflictAction::Update { sets, .. },
+        ..
+    }) = &core.on_conflict
+    else {
+        return Ok(());
+    };
+    let moves = |(c, value): &(&str, Node)| {
+        *c == column && !matches!(value, Node::Excluded(e) if *e == column)
+    };
+    match sets.iter().any(moves) {
+        true => Err(sets_the_key(
+            "an upsert (`ON CONFLICT … DO UPDATE`)",
+            table,
+            column,
+            "leave it out of the `SET`s or set it to the inserted value, `set_excluded`",
+        )),
+        false => Ok(()),
+    }
+}
+
+/// The error of a statement that would change a row's shard key; `instead` says what to do.
+fn sets_the_key(statement: &str, table: &Table, column: &str, instead: &str) -> Error {
+    Error::invalid_statement(format!(
+        "{statement} cannot set the shard key `{}`.`{column}`: a row never moves between shards ({instead})",
+        table.name
+    ))
 }
 
 /// Where rows written as they are (a binary `COPY` of `rows`, which has no statement tree)

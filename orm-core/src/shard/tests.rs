@@ -244,3 +244,52 @@ fn list_look_ups_go_through_an_index_built_per_key_type() {
         .list("us", (2_000..4_000_i64).collect::<Vec<_>>());
     assert!((0..4_000).all(|k| big.shard_of(&int(k), &shards) == Some(usize::from(k >= 2_000))));
 }
+
+#[test]
+fn an_upsert_cannot_set_the_shard_key() {
+    let o = Order {
+        id: 1,
+        tenant_id: 7,
+        total: 0,
+    };
+    // `DO UPDATE SET tenant_id = 99` would leave the row with key 99 on tenant 7's shard; an
+    // expression of the existing row moves it as well.
+    for q in [
+        insert(&o)
+            .on_conflict(Order::id)
+            .do_update(|u| u.set(Order::tenant_id, 99_i64)),
+        insert(&o).on_conflict(Order::id).do_update(|u| {
+            u.set(Order::total, 1)
+                .set(Order::tenant_id, Order::tenant_id.add(1))
+        }),
+    ] {
+        let e = route(q.tree().expect("tree")).expect_err("moves a row");
+        assert!(matches!(e.kind(), ErrorKind::InvalidStatement(_)), "{e}");
+        assert!(e.to_string().contains("`orders`.`tenant_id`"), "{e}");
+    }
+    // `EXCLUDED.tenant_id` is the inserted row's key, the one the statement is routed by.
+    let all = insert(&o)
+        .on_conflict(Order::id)
+        .do_update(|u| u.set_all_excluded());
+    let sql = all.compile().expect("compiles").sql;
+    assert!(
+        sql.contains(r#""tenant_id" = EXCLUDED."tenant_id""#),
+        "{sql}"
+    );
+    assert_eq!(keys(all.tree()), Some(vec![7]));
+    for q in [
+        insert(&o)
+            .on_conflict(Order::id)
+            .do_update(|u| u.set_excluded(Order::tenant_id)),
+        insert(&o).on_conflict(Order::id).do_update(|u| {
+            u.set(Order::tenant_id, excluded(Order::tenant_id))
+                .set(Order::total, 5)
+        }),
+        insert(&o)
+            .on_conflict(Order::id)
+            .do_update(|u| u.set(Order::total, 5)),
+        insert(&o).on_conflict(Order::id).do_nothing(),
+    ] {
+        assert_eq!(keys(q.tree()), Some(vec![7]));
+    }
+}

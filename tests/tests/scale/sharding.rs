@@ -336,6 +336,55 @@ async fn a_statement_without_the_key_is_refused_before_anything_is_sent() {
 }
 
 #[tokio::test]
+async fn an_upsert_that_would_move_its_row_is_refused_and_excluded_keys_are_not() {
+    let _turn = turn().await;
+    let (eu, us) = fresh_shards().await;
+    let db = sharded(&eu, &us, at_100());
+    db.execute(insert(&order(1, 5, 10))).await.expect("insert");
+    let before = (eu.statement_count(), us.statement_count());
+
+    // Routed to tenant 5's shard ("eu"), it would leave the row there with key 150 (a "us"
+    // key): refused like an `UPDATE` of the key, before anything is sent, also in a
+    // transaction on that shard.
+    let moving = || {
+        insert(&order(1, 5, 20))
+            .on_conflict(Order::id)
+            .do_update(|u| u.set(Order::tenant_id, 150_i64))
+    };
+    let err = db.execute(moving()).await.expect_err("moves a row");
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidStatement(_)),
+        "{err}"
+    );
+    let tx = db.transaction_for::<Order>(&5_i64).expect("transaction");
+    let err = tx.execute(moving()).await.expect_err("moves a row");
+    assert_eq!(err.shard(), Some("eu"), "{err}");
+    assert!(
+        matches!(err.root().kind(), ErrorKind::InvalidStatement(_)),
+        "{err}"
+    );
+    tx.rollback().await.expect("rollback");
+    assert_eq!((eu.statement_count(), us.statement_count()), before);
+
+    // `EXCLUDED.tenant_id` (`set_all_excluded` writes it) is the routed key: the row stays.
+    db.execute(
+        insert(&order(1, 5, 30))
+            .on_conflict(Order::id)
+            .do_update(|u| u.set_all_excluded()),
+    )
+    .await
+    .expect("upsert");
+    let on_eu = eu
+        .fetch_all(query::<(i64, i64, i32)>(
+            "SELECT id, tenant_id, total FROM sharded_orders",
+        ))
+        .await
+        .expect("rows");
+    assert_eq!(on_eu, vec![(1, 5, 30)]);
+    assert!(ids_on(&us).await.is_empty());
+}
+
+#[tokio::test]
 async fn a_session_flush_spanning_shards_is_refused_with_nothing_written() {
     let _turn = turn().await;
     let (eu, us) = fresh_shards().await;
