@@ -6,7 +6,7 @@ use std::fmt;
 use bytes::BytesMut;
 use postgres_types::{IsNull, ToSql, Type};
 
-use crate::ast::{BinOp, Node};
+use crate::ast::{BinOp, CastType, Node};
 use crate::error::{Error, Result};
 use crate::meta::ColumnDef;
 use crate::types::{ColumnArray, ColumnType, Param};
@@ -30,21 +30,26 @@ pub enum KeyType {
 impl KeyType {
     /// The key type of `column`; an error for a type no shard key may have.
     pub fn of(table: &str, column: &ColumnDef) -> Result<KeyType> {
-        Ok(match column.ty {
+        KeyType::of_type(column.ty).ok_or_else(|| {
+            Error::config(
+                format!(
+                    "the shard key `{table}`.`{}` is {:?}: a shard key is an integer, text or a UUID",
+                    column.name, column.ty
+                ),
+                None,
+            )
+        })
+    }
+
+    /// The key type of a column type; `None` for a type no shard key may have.
+    pub(crate) fn of_type(ty: ColumnType) -> Option<KeyType> {
+        Some(match ty {
             ColumnType::SmallInt => KeyType::Int2,
             ColumnType::Integer => KeyType::Int4,
             ColumnType::BigInt => KeyType::Int8,
             ColumnType::Text => KeyType::Text,
             ColumnType::Uuid => KeyType::Uuid,
-            other => {
-                return Err(Error::config(
-                    format!(
-                        "the shard key `{table}`.`{}` is {other:?}: a shard key is an integer, text or a UUID",
-                        column.name
-                    ),
-                    None,
-                ));
-            }
+            _ => return None,
         })
     }
 
@@ -207,7 +212,7 @@ pub(crate) struct KeyColumn<'a> {
 }
 
 impl KeyColumn<'_> {
-    fn is(&self, node: &Node) -> bool {
+    pub(crate) fn is(&self, node: &Node) -> bool {
         matches!(node, Node::Column(c) if c.table == self.qualifier && c.name == self.column)
     }
 
@@ -280,6 +285,20 @@ impl KeyColumn<'_> {
     pub(crate) fn values_of_node(&self, node: &Node) -> Result<Option<Vec<KeyValue>>> {
         match node {
             Node::Param(p) => Ok(Some(KeyValue::encode(self.ty, &**p)?.into_iter().collect())),
+            _ => Ok(None),
+        }
+    }
+
+    /// The key value a query's selected column puts in the key's place (`INSERT … SELECT`): a
+    /// parameter, alone or cast to the key's type (as [`value`](crate::expr::value) writes it),
+    /// under a label or not. `None` for anything else.
+    pub(crate) fn value_of_selected(&self, node: &Node) -> Result<Option<Vec<KeyValue>>> {
+        match node {
+            Node::Label(inner, _) => self.value_of_selected(inner),
+            Node::Cast(inner, CastType::Column(ty)) if KeyType::of_type(*ty) == Some(self.ty) => {
+                self.value_of_selected(inner)
+            }
+            Node::Param(_) => self.values_of_node(node),
             _ => Ok(None),
         }
     }

@@ -10,7 +10,10 @@
 //!   `key = ANY(values)` ([`is_in`](crate::expr::Expression::is_in)), alone, `AND`ed with
 //!   anything (the first conjunct that fixes it is used), or `OR`ed with another that fixes it;
 //! - an `INSERT`'s rows carry it as a value (`VALUES` or the `unnest` arrays of
-//!   `insert_many`); an `INSERT … SELECT` is routed by its query;
+//!   `insert_many`); an `INSERT … SELECT` by what its query selects in the key's place: a
+//!   value (with the keys the query's filter fixes for the sharded table it reads, which must
+//!   be on the same shard), or that table's own key column (the keys its filter fixes: the
+//!   rows stay on their shard); an expression there fixes nothing;
 //! - an `UPDATE` that sets the key is refused: a row never moves between shards; so is an
 //!   upsert whose `ON CONFLICT … DO UPDATE` sets it to anything but `EXCLUDED.key` (the
 //!   inserted row's key, which the statement is routed by).
@@ -31,7 +34,7 @@ pub use map::{ShardMap, fnv1a};
 use crate::ast::{
     ConflictAction, FromItem, InsertCore, InsertSource, Node, OnConflict, Query, SelectCore, Tree,
 };
-use crate::error::{Error, Result, ShardError};
+use crate::error::{Error, ErrorKind, Result, ShardError};
 use crate::meta::Table;
 use crate::model::Model;
 use key::KeyColumn;
@@ -45,7 +48,9 @@ pub struct Routed {
     pub table: &'static Table,
     /// Its shard key column.
     pub column: &'static str,
-    /// The values, when the statement fixes them (deduplicated, in order of appearance).
+    /// The values, when the statement fixes them (deduplicated, in order of appearance). For
+    /// an `INSERT … SELECT` of a value in the key's place, the keys its query reads follow
+    /// the inserted one: the statement runs on one shard, which must hold them all.
     pub keys: Option<Vec<KeyValue>>,
 }
 
@@ -115,7 +120,7 @@ pub fn route(tree: Tree<'_>) -> Result<Routed> {
                         Some((array, _)) => key.values_of_array(array)?,
                         None => None,
                     },
-                    InsertSource::Query(q) => route_query(q)?.keys,
+                    InsertSource::Query(q) => selected_keys(key, at, q)?,
                 },
             };
             Ok(routed(table, column, keys))
@@ -281,6 +286,12 @@ fn route_compound(left: &Query, right: &Query) -> Result<Routed> {
 }
 
 fn route_select(core: &SelectCore) -> Result<Routed> {
+    source_key(core).map(|(routed, _)| routed)
+}
+
+/// The sharded table a `SELECT` is routed by (the first of its `FROM` list, then its joins),
+/// with the keys its filter fixes, and its key column as the query names it (its alias).
+fn source_key(core: &SelectCore) -> Result<(Routed, KeyColumn<'static>)> {
     let items = core.from.iter().chain(core.joins.iter().map(|j| &j.item));
     let found = items.into_iter().find_map(|item| match item {
         FromItem::Table { table, alias } if table.shard_key.is_some() => {
@@ -296,9 +307,55 @@ fn route_select(core: &SelectCore) -> Result<Routed> {
     };
     let (mut key, column) = key_of(table)?;
     key.qualifier = qualifier;
-    Ok(routed(
-        table,
-        column,
-        filter_keys(key, core.filter.as_ref())?,
-    ))
+    let keys = filter_keys(key, core.filter.as_ref())?;
+    Ok((routed(table, column, keys), key))
+}
+
+/// The shard key values of the rows an `INSERT … SELECT` writes, `query` selecting the
+/// target's key at position `at`; `None` when they cannot be told.
+/// - A value there (a parameter, `value(k)`) is every row's key. When the query reads a
+///   sharded table and its filter fixes that table's key, those keys are added: the rows read
+///   are on their shards, and the statement runs on one, so both must be on it (else the
+///   statement spans shards, refused as such, instead of reading nothing where it runs).
+/// - The key column of the sharded table the query is routed by, of the target key's type,
+///   keeps each row's key: the keys the query's filter fixes (the rows stay on their shard).
+/// - Anything else (an expression, another table's column, a subquery, a key of another type)
+///   tells nothing: `None`, refused as [`KeyMissing`](ShardError::KeyMissing) unless run on a
+///   shard named by hand (a session or transaction on it).
+///
+/// Each side of a set operation is looked at; the keys are those of both.
+fn selected_keys(key: KeyColumn<'_>, at: usize, query: &Query) -> Result<Option<Vec<KeyValue>>> {
+    let core = match query {
+        Query::Select(core) => core,
+        Query::Compound(c) => {
+            let left = selected_keys(key, at, &c.left)?;
+            let right = selected_keys(key, at, &c.right)?;
+            return Ok(left.zip(right).map(|(mut l, r)| {
+                l.extend(r);
+                l
+            }));
+        }
+    };
+    let Some(node) = core.columns.get(at) else {
+        return Ok(None);
+    };
+    let source = match source_key(core) {
+        Ok(found) => Some(found),
+        Err(e) if matches!(e.kind(), ErrorKind::Shard(ShardError::NotRoutable { .. })) => None,
+        Err(e) => return Err(e),
+    };
+    if let Some(mut values) = key.value_of_selected(node)? {
+        if let Some(read) = source.and_then(|(routed, _)| routed.keys) {
+            values.extend(read);
+        }
+        return Ok(Some(values));
+    }
+    let mut node = node;
+    while let Node::Label(inner, _) = node {
+        node = inner;
+    }
+    Ok(match source {
+        Some((routed, column)) if column.ty == key.ty && column.is(node) => routed.keys,
+        _ => None,
+    })
 }

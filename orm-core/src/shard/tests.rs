@@ -293,3 +293,86 @@ fn an_upsert_cannot_set_the_shard_key() {
         assert_eq!(keys(q.tree()), Some(vec![7]));
     }
 }
+
+/// Sharded by a key of another type than [`Order`]'s: the same value hashes elsewhere.
+#[derive(Debug, Clone, PartialEq, Model)]
+#[model(table = "order_lines", crate = "orm_core")]
+struct Line {
+    #[model(primary_key)]
+    id: i64,
+    #[model(shard_key)]
+    tenant_id: i32,
+}
+
+#[test]
+fn insert_select_is_routed_by_the_key_it_inserts() {
+    use crate::expr::value;
+    let columns = (Order::id, Order::tenant_id, Order::total);
+    let tenant_7 = || select::<Order>().filter(Order::tenant_id.eq(7));
+    // Tenant 7's rows copied as tenant 9: written with key 9, read where tenant 7 lives; the
+    // statement needs both on its shard.
+    let q = insert_select::<Order, _, _>(
+        columns,
+        tenant_7().columns((Order::id.add(1000), value(9_i64), Order::total)),
+    );
+    assert_eq!(keys(q.tree()), Some(vec![9, 7]));
+    // A key of a query of no sharded table, or of a query that does not fix its key: the value.
+    let q = insert_select::<Order, _, _>(
+        columns,
+        select::<Order>().columns((Order::id.add(1000), value(9_i64), Order::total)),
+    );
+    assert_eq!(keys(q.tree()), Some(vec![9]));
+    // The source's own key: the rows stay on the shard they are read from.
+    let q = insert_select::<Order, _, _>(
+        columns,
+        tenant_7().columns((Order::id.add(1000), Order::tenant_id, Order::total)),
+    );
+    assert_eq!(keys(q.tree()), Some(vec![7]));
+    let q = insert_select::<Order, _, _>(
+        columns,
+        select::<Order>().columns((Order::id.add(1000), Order::tenant_id, Order::total)),
+    );
+    assert_eq!(keys(q.tree()), None);
+    // Each side of a set operation.
+    let q = insert_select::<Order, _, _>(
+        columns,
+        tenant_7()
+            .columns((Order::id, value(9_i64), Order::total))
+            .union_all(select::<Order>().filter(Order::tenant_id.eq(8)).columns((
+                Order::id,
+                Order::tenant_id,
+                Order::total,
+            ))),
+    );
+    assert_eq!(keys(q.tree()), Some(vec![9, 7, 8]));
+    // A computed key, a key of another type, or no key at all: not fixed (`KeyMissing` when
+    // run, or run on the shard a transaction names).
+    for q in [
+        insert_select::<Order, _, _>(
+            columns,
+            tenant_7().columns((Order::id, Order::tenant_id.add(2), Order::total)),
+        ),
+        insert_select::<Order, _, _>(
+            columns,
+            tenant_7().columns((Order::id, Order::id, Order::total)),
+        ),
+        insert_select::<Order, _, _>(
+            columns,
+            tenant_7().columns((Order::id, Order::total.cast::<i64>(), Order::total)),
+        ),
+        insert_select::<Order, _, _>(
+            columns,
+            select::<Line>().filter(Line::tenant_id.eq(7)).columns((
+                Line::id,
+                Line::tenant_id,
+                Line::id,
+            )),
+        ),
+        insert_select::<Order, _, _>(
+            (Order::id, Order::total),
+            tenant_7().columns((Order::id, Order::total)),
+        ),
+    ] {
+        assert_eq!(keys(q.tree()), None, "{q:?}");
+    }
+}

@@ -385,6 +385,81 @@ async fn an_upsert_that_would_move_its_row_is_refused_and_excluded_keys_are_not(
 }
 
 #[tokio::test]
+async fn insert_select_goes_to_the_shard_of_the_key_it_inserts() {
+    let _turn = turn().await;
+    let (eu, us) = fresh_shards().await;
+    let db = sharded(&eu, &us, at_100());
+    for o in [order(1, 7, 10), order(2, 150, 20)] {
+        db.execute(insert(&o)).await.expect("insert");
+    }
+    let columns = (Order::id, Order::tenant_id, Order::total);
+    // Tenant 7's rows copied as tenant `to`: written with that key, read on tenant 7's shard.
+    let copy_7_as = |to: i64, id: i64| {
+        insert_select::<Order, _, _>(
+            columns,
+            select::<Order>().filter(Order::tenant_id.eq(7)).columns((
+                Order::id.add(id),
+                func::value(to),
+                Order::total,
+            )),
+        )
+    };
+    // Both on "eu": runs there.
+    assert_eq!(db.execute(copy_7_as(8, 100)).await.expect("copy"), 1);
+    assert_eq!(ids_on(&eu).await, vec![1, 101]);
+
+    // As a "us" tenant: the rows read are on "eu", those written belong on "us". Routed by
+    // the filter, it wrote tenant 150's row on "eu"; now refused before anything is sent, and
+    // in a transaction on "eu" too.
+    let before = (eu.statement_count(), us.statement_count());
+    let err = db.execute(copy_7_as(150, 200)).await.expect_err("spans");
+    assert!(
+        matches!(err.kind(), ErrorKind::Shard(ShardError::CrossShard { shards, .. }) if shards == &["eu", "us"]),
+        "{err}"
+    );
+    let tx = db.transaction_for::<Order>(&7_i64).expect("transaction");
+    let err = tx.execute(copy_7_as(150, 200)).await.expect_err("us key");
+    assert!(
+        matches!(err.kind(), ErrorKind::Shard(ShardError::WrongShard { shards, .. }) if shards == &["eu", "us"]),
+        "{err}"
+    );
+    tx.rollback().await.expect("rollback");
+    // A computed key tells no shard.
+    let err = db
+        .execute(insert_select::<Order, _, _>(
+            columns,
+            select::<Order>().filter(Order::tenant_id.eq(7)).columns((
+                Order::id.add(300),
+                Order::tenant_id.add(143),
+                Order::total,
+            )),
+        ))
+        .await
+        .expect_err("computed key");
+    assert!(
+        matches!(err.kind(), ErrorKind::Shard(ShardError::KeyMissing { .. })),
+        "{err}"
+    );
+    assert_eq!((eu.statement_count(), us.statement_count()), before);
+
+    // The source's own key: the rows stay on their shard.
+    let n = db
+        .execute(insert_select::<Order, _, _>(
+            columns,
+            select::<Order>().filter(Order::tenant_id.eq(150)).columns((
+                Order::id.add(400),
+                Order::tenant_id,
+                Order::total,
+            )),
+        ))
+        .await
+        .expect("copy on us");
+    assert_eq!(n, 1);
+    assert_eq!(ids_on(&eu).await, vec![1, 101]);
+    assert_eq!(ids_on(&us).await, vec![2, 402]);
+}
+
+#[tokio::test]
 async fn a_session_flush_spanning_shards_is_refused_with_nothing_written() {
     let _turn = turn().await;
     let (eu, us) = fresh_shards().await;
