@@ -337,7 +337,8 @@ async fn an_object_of_another_session_is_refused_not_mixed_in() {
     refused(s2.expire(&ann), "expire");
     refused(s2.refresh(&ann).await, "refresh");
     refused(
-        s2.load(&[ann.clone()], User::orders.selectin()).await,
+        s2.load(std::slice::from_ref(&ann), User::orders.selectin())
+            .await,
         "load",
     );
 
