@@ -129,15 +129,10 @@ fn comments(table: &Table) -> Result<Vec<String>> {
                 w.push_ident(name);
             }
             w.push(" IS ");
-            w.push(&literal(text));
+            w.push(&quote_literal(text));
             Ok(w.finish()?.0)
         })
         .collect()
-}
-
-/// `text` as an SQL string literal (standard-conforming: only quotes are doubled).
-fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }
 
 fn write_column(w: &mut SqlWriter, c: &ColumnDef) {
@@ -383,10 +378,15 @@ pub fn create_extension(name: &str) -> Result<String> {
     Ok(w.finish()?.0)
 }
 
-/// A string literal for DDL (enum labels only, which come from the derive, not from users at
-/// run time): `'...'` with `'` doubled.
+/// A string literal for DDL (enum labels, comments): `'...'` with `'` doubled, or `E'...'`
+/// with `\` doubled too when the text has one, so it reads the same whatever
+/// `standard_conforming_strings` says.
 fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+    let quoted = s.replace('\'', "''");
+    match s.contains('\\') {
+        true => format!("E'{}'", quoted.replace('\\', "\\\\")),
+        false => format!("'{quoted}'"),
+    }
 }
 
 /// The tables in an order that creates every referenced table before the tables that reference
@@ -453,4 +453,16 @@ pub fn sort_by_dependency(tables: &[&'static Table]) -> Result<Vec<&'static Tabl
         visit(i, tables, &deps, &mut marks, &mut out)?;
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_literal;
+
+    #[test]
+    fn literals_read_the_same_whatever_standard_conforming_strings_says() {
+        assert_eq!(quote_literal("it's"), "'it''s'");
+        assert_eq!(quote_literal(r"a\b 'c'"), r"E'a\\b ''c'''");
+        assert_eq!(quote_literal(""), "''");
+    }
 }

@@ -203,6 +203,12 @@ impl UnitOfWork {
         }
     }
 
+    /// [`ObjectState`](crate::ErrorKind::ObjectState) for `operation` when `t` belongs to
+    /// another session (see `check_own`): for a caller that must refuse before its own work.
+    pub fn check_member<T: Persist>(&self, t: &Tracked<T>, operation: &'static str) -> Result<()> {
+        self.check_own(&*t.entry, operation)
+    }
+
     /// Links the relationships loaded into `value` (a copy of `parent` that a loader filled)
     /// to `parent`, registering the loaded objects.
     pub fn attach_loaded<T: Persist>(&mut self, parent: &Tracked<T>, mut value: T) -> Result<()> {
@@ -244,6 +250,7 @@ impl UnitOfWork {
     /// columns that differ. A guard held on `t` fails with
     /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), `t` unchanged.
     pub fn merge_into<T: Persist>(&mut self, t: &Tracked<T>, value: T) -> Result<()> {
+        self.check_own(&*t.entry, "merge")?;
         let mut inner = t.entry.write_for("merge")?;
         touch(&t.entry, &mut inner);
         inner.value.restore_columns(value);

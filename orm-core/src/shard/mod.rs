@@ -345,8 +345,12 @@ fn selected_keys(key: KeyColumn<'_>, at: usize, query: &Query) -> Result<Option<
         Err(e) => return Err(e),
     };
     if let Some(mut values) = key.value_of_selected(node)? {
-        if let Some(read) = source.and_then(|(routed, _)| routed.keys) {
-            values.extend(read);
+        match source.map(|(routed, _)| routed.keys) {
+            // A sharded source its filter does not fix reads every shard: one shard's run
+            // would copy only that shard's rows.
+            Some(None) => return Ok(None),
+            Some(Some(read)) => values.extend(read),
+            None => {}
         }
         return Ok(Some(values));
     }

@@ -280,6 +280,10 @@ impl Session {
         L: IntoLoader<P>,
     {
         self.check()?;
+        // Refused before the autoflush, which would have flushed for nothing.
+        for p in parents {
+            self.uow.check_member(p, "load")?;
+        }
         self.autoflush().await?;
         let mut copies = parents
             .iter()

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::FLUSH;
 use crate::error::Result;
+use crate::relation::RelationKind;
 use crate::session::persist::Persist;
 use crate::session::state::Entry;
 use crate::session::status::Status;
@@ -28,9 +29,16 @@ impl UnitOfWork {
         // A versioned model is left out: the new object's version would restart the row's,
         // and a version that goes back can match a stale object's again (its INSERT fails on
         // the key, as without the switch).
+        // Nor a model with many-to-many relationships (the old object's association rows would
+        // pass to the new one) or deferred columns (the old object's unloaded values would
+        // hide what the row holds from the UPDATE): their INSERT fails on the key.
         if entry.status() != Status::Pending
             || T::VERSION.is_some()
             || T::TABLE.primary_key().any(|c| c.server_written())
+            || T::TABLE.columns.iter().any(|c| c.deferred)
+            || T::RELATIONS
+                .iter()
+                .any(|r| r.meta().kind == RelationKind::ManyToMany)
         {
             return Ok(false);
         }
@@ -38,7 +46,13 @@ impl UnitOfWork {
         let Some(old) = self.map::<T>().and_then(|m| m.by_pk.get(&pk)).cloned() else {
             return Ok(false);
         };
-        if old.status() != Status::Deleted || Arc::ptr_eq(&old, entry) {
+        // An expired object's values are not what the row holds: the UPDATE would leave the
+        // columns it shares with them unwritten.
+        if old.status() != Status::Deleted
+            || Arc::ptr_eq(&old, entry)
+            || old.is_expired_flag()
+            || old.loaded_before(self.link.expire_epoch())
+        {
             return Ok(false);
         }
         // The deleted object: saved, then detached (a failed flush restores it, deleted and

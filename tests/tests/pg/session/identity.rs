@@ -492,6 +492,21 @@ async fn a_deleted_object_replaced_by_a_new_one_with_its_key_is_one_update() {
         course_id: cid,
     });
     s.commit().await.unwrap();
+    // Expired by the commit: its values may not be the row's, so no switch (the INSERT
+    // fails on the key) until a load in this transaction refreshes it.
+    s.delete(&e).unwrap();
+    let again = s.add(Enrollment {
+        student_id: sid,
+        course_id: cid,
+    });
+    let err = s
+        .flush()
+        .await
+        .expect_err("an expired object is not switched");
+    assert_eq!(err.sqlstate(), Some("23505"), "{err}");
+    s.rollback().await.unwrap();
+    assert_eq!(again.status(), Status::Detached);
+    let e = s.get::<Enrollment>((sid, cid)).await.unwrap().unwrap();
     s.delete(&e).unwrap();
     s.add(Enrollment {
         student_id: sid,
