@@ -177,6 +177,9 @@ pub fn column_changed<T: PartialEq + 'static>(value: &T, old: &T) -> bool {
     by!(Vec<Option<f64>>, |a, b| all(a, b, |x, y| x
         .map(f64::to_bits)
         == y.map(f64::to_bits)));
+    by!(Vec<Option<f32>>, |a, b| all(a, b, |x, y| x
+        .map(f32::to_bits)
+        == y.map(f32::to_bits)));
     by!(Option<Vec<f64>>, |a, b| match (a, b) {
         (Some(a), Some(b)) => all(a, b, |x, y| x.to_bits() == y.to_bits()),
         (a, b) => a.is_none() && b.is_none(),
@@ -197,6 +200,12 @@ pub fn column_changed<T: PartialEq + 'static>(value: &T, old: &T) -> bool {
             (a, b) => a.is_none() && b.is_none(),
         });
         by!(Vec<Decimal>, |a, b| all(a, b, same));
+        by!(Vec<Option<Decimal>>, |a, b| all(a, b, |x, y| {
+            match (x, y) {
+                (Some(x), Some(y)) => same(x, y),
+                (x, y) => x.is_none() && y.is_none(),
+            }
+        }));
         by!(Option<Vec<Decimal>>, |a, b| match (a, b) {
             (Some(a), Some(b)) => all(a, b, same),
             (a, b) => a.is_none() && b.is_none(),
@@ -303,6 +312,7 @@ mod tests {
             &vec![Some(f64::NAN), None]
         ));
         assert!(column_changed(&Some(vec![-0.0f64]), &Some(vec![0.0])));
+        assert!(column_changed(&vec![Some(-0.0f32)], &vec![Some(0.0)]));
         assert!(!column_changed(
             &Some(vec![f32::NAN]),
             &Some(vec![f32::NAN])
@@ -315,6 +325,8 @@ mod tests {
             assert!(column_changed(&vec![a], &vec![b]), "10.5 and 10.50 differ");
             assert!(!column_changed(&vec![a], &vec![a]));
             assert!(column_changed(&Some(vec![a]), &Some(vec![b])));
+            assert!(column_changed(&vec![Some(a), None], &vec![Some(b), None]));
+            assert!(!column_changed(&vec![Some(a), None], &vec![Some(a), None]));
         }
         // Other types keep `==`.
         assert!(!column_changed(&vec![1i32], &vec![1]));
