@@ -78,17 +78,7 @@ async fn revision_autogenerate_upgrade_and_check_follow_the_models() {
     let t = test_database().await.expect("db");
     let tmp = TempDir::new();
     let dir = tmp.migrations();
-    let args = |cmd: &[&str]| {
-        let mut v = vec![
-            "migrate".to_owned(),
-            "--dir".into(),
-            dir.display().to_string(),
-            "--database-url".into(),
-            url(&t),
-        ];
-        v.extend(cmd.iter().map(|s| (*s).to_owned()));
-        v
-    };
+    let args = |cmd: &[&str]| args_for(&dir, &t, cmd);
     let first = Models::new(&[v1::Tutorial::TABLE]);
     assert_eq!(run_async(args(&["init"]), Some(&first)).await, EXIT_OK);
     // Behind the models: drift.
@@ -241,17 +231,7 @@ async fn revision_autogenerate_needs_models_and_a_database_at_the_heads() {
     assert!(err.contains("models"), "{err}");
     // Behind the heads: refused, nothing written.
     let models = Models::new(&[v1::Tutorial::TABLE]);
-    let args = vec![
-        "migrate".to_owned(),
-        "--dir".into(),
-        dir.display().to_string(),
-        "--database-url".into(),
-        url(&t),
-        "revision".into(),
-        "-m".into(),
-        "x".into(),
-        "--autogenerate".into(),
-    ];
+    let args = args_for(&dir, &t, &["revision", "-m", "x", "--autogenerate"]);
     assert_eq!(run_async(args, Some(&models)).await, 1);
     assert_eq!(revision_dirs(&dir).len(), 3);
 }
@@ -317,17 +297,7 @@ async fn ignored_tables_are_left_alone_by_check_revision_and_diff() {
     let t = test_database().await.expect("db");
     let tmp = TempDir::new();
     let dir = tmp.migrations();
-    let args = |cmd: &[&str]| {
-        let mut v = vec![
-            "migrate".to_owned(),
-            "--dir".into(),
-            dir.display().to_string(),
-            "--database-url".into(),
-            url(&t),
-        ];
-        v.extend(cmd.iter().map(|s| (*s).to_owned()));
-        v
-    };
+    let args = |cmd: &[&str]| args_for(&dir, &t, cmd);
     let plain = Models::new(&[v1::Tutorial::TABLE]);
     assert_eq!(run_async(args(&["init"]), Some(&plain)).await, EXIT_OK);
     t.create_all(&[v1::Tutorial::TABLE])

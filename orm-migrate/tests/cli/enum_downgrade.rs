@@ -77,17 +77,7 @@ async fn a_failed_downgrade_of_an_added_label_leaves_the_database_as_it_was() {
     let t = test_database().await.expect("db");
     let tmp = TempDir::new();
     let dir = tmp.migrations();
-    let args = |cmd: &[&str]| {
-        let mut v = vec![
-            "migrate".to_owned(),
-            "--dir".into(),
-            dir.display().to_string(),
-            "--database-url".into(),
-            url(&t),
-        ];
-        v.extend(cmd.iter().map(|s| (*s).to_owned()));
-        v
-    };
+    let args = |cmd: &[&str]| args_for(&dir, &t, cmd);
     let first = Models::new(&[v1::Person::TABLE]);
     let second = Models::new(&[v2::Person::TABLE]);
     assert_eq!(run_async(args(&["init"]), Some(&first)).await, EXIT_OK);

@@ -66,6 +66,20 @@ pub fn url(t: &TestDatabase) -> String {
     url
 }
 
+/// The in-process CLI's arguments for `cmd`: `migrate --dir <dir> --database-url <t's URL>`
+/// first.
+pub fn args_for(dir: &Path, t: &TestDatabase, cmd: &[&str]) -> Vec<String> {
+    let mut v = vec![
+        "migrate".to_owned(),
+        "--dir".into(),
+        dir.display().to_string(),
+        "--database-url".into(),
+        url(t),
+    ];
+    v.extend(cmd.iter().map(|s| (*s).to_owned()));
+    v
+}
+
 /// The id of test revision `n`.
 pub fn id(n: u32) -> String {
     format!("202601010000{n:02}")

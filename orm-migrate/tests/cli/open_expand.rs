@@ -67,17 +67,7 @@ async fn autogenerate_keeps_what_an_open_expand_needs_until_its_contract() {
     let t = test_database().await.expect("db");
     let tmp = TempDir::new();
     let dir = tmp.migrations();
-    let args = |cmd: &[&str]| {
-        let mut v = vec![
-            "migrate".to_owned(),
-            "--dir".into(),
-            dir.display().to_string(),
-            "--database-url".into(),
-            url(&t),
-        ];
-        v.extend(cmd.iter().map(|s| (*s).to_owned()));
-        v
-    };
+    let args = |cmd: &[&str]| args_for(&dir, &t, cmd);
     let before = Models::new(&[before::Account::TABLE]);
     let after = Models::new(&[after::Account::TABLE]);
     let later = Models::new(&[later::Account::TABLE]);
