@@ -736,7 +736,7 @@ pub fn unknown_relationship(input: TokenStream) -> TokenStream {
 /// | `setup = path::to::fn` | runs `async fn(&Database) -> Result<(), E>`, `E: Into<Box<dyn Error + Send + Sync>>` |
 /// | `tables(User, Order)` | `create_all` of these models |
 /// | `fixtures("a.sql", ..)` | runs each SQL script (paths relative to the test's file, as `include_str!`) |
-/// | `rollback` | instead of a fresh copy per test, one copy per setup shared by its tests, each inside a transaction rolled back at its end (uncommitted rows of concurrent tests can make each other wait on unique keys) |
+/// | `rollback` | instead of a fresh copy per test, a few copies per setup that its tests take in turn: each test runs inside a transaction rolled back at its end, on a copy no other running test holds (so concurrent tests never wait on each other's rows); a binary makes about one copy per test it runs at once |
 /// | `multi_thread` | a multi-thread tokio runtime instead of the current-thread one |
 ///
 /// A setup that fails fails every test that uses it, with the error. Other attributes

@@ -6,7 +6,8 @@
 //! first test of the binary with a given setup creates a *template* database and applies the
 //! setup to it; every test then gets `CREATE DATABASE … TEMPLATE` of it — a file copy, a few
 //! milliseconds — so a test costs the same whatever its setup. Tests asking for a rolled-back
-//! transaction share one clone per setup instead, each in a transaction of its own.
+//! transaction take turns on a few clones per setup instead ([`shared_database`]): each in a
+//! transaction of its own, on a clone no other running test holds.
 //!
 //! Templates and shared clones live as long as the test binary: on the local cluster they go
 //! with it; on a `DATABASE_URL` server they are dropped when the process exits normally.
@@ -155,14 +156,74 @@ pub async fn database(setup: &Setup) -> Result<TestDatabase> {
     create_database("orm_test", Some(&template)).await
 }
 
-/// The database that the tests of `setup` in rolled-back transactions share: one clone of the
-/// template per setup, a new pool on it per test (a pool belongs to the runtime of the test
-/// that made it).
-pub async fn shared_database(setup: &Setup) -> Result<Database> {
-    static SHARED: OnceLock<Cells> = OnceLock::new();
-    let cell = cell(SHARED.get_or_init(Cells::default), setup.key);
-    let (admin_url, name) = cell
-        .get_or_try_init(|| async {
+/// The copies of each setup's template that tests in rolled-back transactions take in turn:
+/// `(admin_url, name)` of every copy no running test holds, per setup key.
+type Spares = Mutex<HashMap<&'static str, Vec<(String, String)>>>;
+
+fn spares() -> &'static Spares {
+    static SPARES: OnceLock<Spares> = OnceLock::new();
+    SPARES.get_or_init(Spares::default)
+}
+
+/// A copy of a setup's template held by one test in a rolled-back transaction
+/// ([`shared_database`]): a pool on it, and the copy given back to the next such test when
+/// this one ends. A test that panicked does not give it back (its transaction may still be
+/// rolling back on the server); the next test gets a new copy instead.
+pub struct SharedDatabase {
+    db: Database,
+    key: &'static str,
+    copy: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for SharedDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedDatabase")
+            .field("key", &self.key)
+            .field("name", &self.copy.as_ref().map(|c| &c.1))
+            .finish()
+    }
+}
+
+impl std::ops::Deref for SharedDatabase {
+    type Target = Database;
+    fn deref(&self) -> &Database {
+        &self.db
+    }
+}
+
+impl SharedDatabase {
+    /// The copy's name.
+    pub fn name(&self) -> &str {
+        self.copy.as_ref().map_or("", |c| c.1.as_str())
+    }
+}
+
+impl Drop for SharedDatabase {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        if let Some(copy) = self.copy.take() {
+            let mut spares = spares().lock().unwrap_or_else(|e| e.into_inner());
+            spares.entry(self.key).or_default().push(copy);
+        }
+    }
+}
+
+/// A copy of `setup`'s template for one test in a rolled-back transaction: one no other
+/// running test holds, so concurrent tests never wait on each other's uncommitted rows (a
+/// unique key both insert) or deadlock. Copies are reused, test after test, so a binary makes
+/// about as many as it runs such tests at once; a new pool on it per test (a pool belongs to
+/// the runtime of the test that made it).
+pub async fn shared_database(setup: &Setup) -> Result<SharedDatabase> {
+    let spare = spares()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_mut(setup.key)
+        .and_then(Vec::pop);
+    let copy = match spare {
+        Some(copy) => copy,
+        None => {
             let t = if setup.is_empty() {
                 crate::test_database().await?
             } else {
@@ -171,10 +232,15 @@ pub async fn shared_database(setup: &Setup) -> Result<Database> {
             };
             let kept = t.keep();
             drop_at_exit(&kept);
-            Ok::<_, Error>(kept)
-        })
-        .await?;
-    connect_to(admin_url, name).await
+            kept
+        }
+    };
+    let db = connect_to(&copy.0, &copy.1).await?;
+    Ok(SharedDatabase {
+        db,
+        key: setup.key,
+        copy: Some(copy),
+    })
 }
 
 /// The runtime a test runs on: tokio's current-thread runtime, or a multi-thread one, with IO

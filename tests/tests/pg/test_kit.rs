@@ -2,7 +2,10 @@
 //! binary, a fresh copy per test, or a shared copy inside rolled-back transactions) and
 //! `assert_queries!` (the statements a block sends, listed when the count is wrong).
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use futures_util::FutureExt;
 use orm_postgres::prelude::*;
@@ -89,12 +92,62 @@ async fn inside_a_rolled_back_transaction_a(tx: &mut Transaction<'_>) {
     // Both tests insert the same unique name: each sees only its own, and neither commits.
     tx.execute(insert(&User::new("dee"))).await.unwrap();
     assert_eq!(user_count(&*tx).await, 4);
+    meet();
 }
 
 #[orm_postgres::test(tables(User, Order), fixtures("fixtures/kit_users.sql"), rollback)]
 async fn inside_a_rolled_back_transaction_b(tx: &mut Transaction<'_>) {
     tx.execute(insert(&User::new("dee"))).await.unwrap();
     assert_eq!(user_count(&*tx).await, 4);
+    meet();
+}
+
+/// Where [`both_rolled_back_tests_at_once`] has the two tests above wait for each other, each
+/// holding its uncommitted row: `(arrived, its condition)`.
+type Meeting = Arc<(Mutex<u32>, Condvar)>;
+
+thread_local! {
+    /// Set only on the threads of [`both_rolled_back_tests_at_once`]; the harness's own runs
+    /// of the two tests do not wait.
+    static MEETING: RefCell<Option<Meeting>> = const { RefCell::new(None) };
+}
+
+/// Waits, inside the test's transaction, until the other test has inserted its row too.
+fn meet() {
+    let Some(meeting) = MEETING.with(|m| m.borrow().clone()) else {
+        return;
+    };
+    let (arrived, cond) = &*meeting;
+    let mut n = arrived.lock().unwrap_or_else(|e| e.into_inner());
+    *n += 1;
+    cond.notify_all();
+    let (n, waited) = cond
+        .wait_timeout_while(n, Duration::from_secs(20), |n| *n < 2)
+        .unwrap_or_else(|e| e.into_inner());
+    assert!(
+        !waited.timed_out() && *n == 2,
+        "the other test's insert of the same unique name waited on this test's uncommitted \
+         row: the two tests share a database"
+    );
+}
+
+#[test]
+fn both_rolled_back_tests_at_once() {
+    // The two tests above, run at the same time, each holding its uncommitted "dee" until the
+    // other has inserted its own: on one shared copy the second insert would wait for the first
+    // transaction to end, and the first would wait for the second.
+    let meeting: Meeting = Arc::default();
+    let run = |test: fn()| {
+        let meeting = meeting.clone();
+        std::thread::spawn(move || {
+            MEETING.with(|m| *m.borrow_mut() = Some(meeting));
+            test();
+        })
+    };
+    let a = run(inside_a_rolled_back_transaction_a);
+    let b = run(inside_a_rolled_back_transaction_b);
+    let (a, b) = (a.join(), b.join());
+    assert!(a.is_ok() && b.is_ok(), "a test failed: see its panic above");
 }
 
 #[orm_postgres::test(multi_thread)]
