@@ -94,7 +94,7 @@ impl Conn {
     /// A checkout that waits for a connection, at most the pool's wait timeout: deadpool's,
     /// without its own wait timer, under a [`Deadline`](deadline::Deadline) (which costs less;
     /// see `deadline.rs`). The limit holds for the whole checkout, so a connection opened
-    /// after the wait counts in it too (each open is also bounded by the create timeout).
+    /// after the wait counts in it too (each open is also bounded by the connect timeouts).
     ///
     /// `deadline` is the checkout's: armed here at its first wait, and kept for its next ones
     /// (in the unnamed mode, for connections replacing stale ones: see

@@ -48,9 +48,10 @@ pub(crate) struct Settings {
     pub logs: Arc<crate::statement_log::Logs>,
     /// Statements sent through this database (for tests and diagnostics).
     pub statements: std::sync::atomic::AtomicU64,
-    /// Timeouts of the fast checkout path: no wait, the pool's create timeout, and no recycle
-    /// timeout (the fast recycling method and the broken-connection hook do no IO, so a
-    /// recycle finishes in its first poll and its timer could never fire).
+    /// Timeouts of the fast checkout path: no wait, no create timeout (opening a connection is
+    /// bounded by the connector's connect timeouts, per address tried) and no recycle timeout
+    /// (the fast recycling method and the broken-connection hook do no IO, so a recycle
+    /// finishes in its first poll and its timer could never fire).
     pub fast_checkout: Timeouts,
     /// How long a checkout waits for a connection when the pool is busy.
     pub wait_timeout: Duration,

@@ -10,7 +10,7 @@ use deadpool_postgres::tokio_postgres;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
 
 use super::Database;
-use super::connector::{Connector, PoolConnect};
+use super::connector::{Connector, PoolConnect, Resolver};
 use super::replicas::{ReadYourWrites, ReplicaSet, ReplicaSettings, Route};
 use crate::config::redact::{Secret, redact};
 use crate::config::ssl::RootCert;
@@ -32,7 +32,7 @@ use crate::{Error, Result, StatementMode, tls};
 /// |---|---|
 /// | `max_connections` | 16 |
 /// | `wait_timeout` (waiting for a free connection) | 30 s |
-/// | `connect_timeout` (opening a connection, per host tried) | `connect_timeout` of the URL, else 10 s |
+/// | `connect_timeout` (opening a connection, per address tried) | `connect_timeout` of the URL, else 10 s |
 /// | `statement_timeout` (server-side, per statement) | none |
 /// | `query_timeout` (client-side, per statement: fires on a frozen server too) | 5 min |
 /// | TCP keepalives (idle, interval, probes) | the URL's `keepalives*`, else 60 s, 10 s, 6 |
@@ -294,10 +294,11 @@ impl DatabaseBuilder {
         self
     }
 
-    /// How long opening a connection to one host may take, all of it: the name lookup, the
-    /// TCP connect, the TLS handshake, startup and authentication (a host that accepts the
-    /// connection and then never answers is given up after it, and the next host of the list
-    /// tried). The pool allows this much per host in the list. Wins over the URL's
+    /// How long opening a connection to one address may take, all of it: the TCP connect, the
+    /// TLS handshake, startup and authentication (an address that accepts the connection and
+    /// then never answers is given up after it, and the next one tried). As in libpq, it
+    /// applies to each address separately: a host name's lookup gets it, then each address
+    /// the name has, in turn, then the next host of the list. Wins over the URL's
     /// `connect_timeout`.
     pub fn connect_timeout(mut self, t: Duration) -> Self {
         self.connect_timeout = Some(t);
@@ -454,13 +455,17 @@ impl DatabaseBuilder {
         if let Some(c) = &self.result_cache {
             c.check()?;
         }
-        let (connector, connect_timeout) = self.connector(env)?;
+        let connector = self.connector(env)?;
+        self.database(connector)
+    }
+
+    /// The database of these settings, opening its connections with `connector`.
+    pub(super) fn database(self, connector: Connector) -> Result<Database> {
         let summary = summary(&connector);
         let dbname: Box<str> = connector.dbname.as_str().into();
         let tls = connector.tls.clone();
         let statement_mode = connector.statement_mode;
         let type_epoch = connector.type_epoch.clone();
-        let hosts = u32::try_from(connector.targets.len()).unwrap_or(u32::MAX);
         let connector = Arc::new(connector);
         let counters = Arc::new(PoolCounters::default());
         let manager = Manager::from_connect(
@@ -473,15 +478,16 @@ impl DatabaseBuilder {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
-        // Each host of the list gets the connect timeout. No recycle timeout: the recycle
-        // (the fast method and `broken_check`) makes no round trip and finishes in its first
-        // poll, and its timer cost a `Sleep` per waiting checkout, most checkouts of a busy
-        // pool (callgrind, issue 17).
-        let create_timeout = connect_timeout.saturating_mul(hosts);
+        // No create timeout: the connector bounds opening a connection itself, giving each
+        // host name's lookup and each address the connect timeout (as libpq), so the time it
+        // may take depends on how many addresses the names have when they are looked up; a
+        // limit set now (the connect timeout times the hosts, before) would cut the list short.
+        // No recycle timeout: the recycle (the fast method and `broken_check`) makes no round
+        // trip and finishes in its first poll, and its timer cost a `Sleep` per waiting
+        // checkout, most checkouts of a busy pool (callgrind, issue 17).
         let pool = Pool::builder(manager)
             .max_size(self.max_connections)
             .wait_timeout(Some(self.wait_timeout))
-            .create_timeout(Some(create_timeout))
             .runtime(Runtime::Tokio1)
             .pre_recycle(broken_check(counters.clone()))
             .build()
@@ -502,7 +508,7 @@ impl DatabaseBuilder {
                 logs: Arc::default(),
                 fast_checkout: Timeouts {
                     wait: Some(Duration::ZERO),
-                    create: Some(create_timeout),
+                    create: None,
                     recycle: None,
                 },
                 wait_timeout: self.wait_timeout,
@@ -560,8 +566,8 @@ impl DatabaseBuilder {
     }
 
     /// The connection string and the builder's settings, checked and resolved (user,
-    /// password, TLS files), and the connect timeout per host.
-    fn connector(&self, env: &dyn Env) -> Result<(Connector, Duration)> {
+    /// password, TLS files).
+    pub(super) fn connector(&self, env: &dyn Env) -> Result<Connector> {
         let mut options = ConnectOptions::parse(&self.url)?;
         self.apply_overrides(&mut options);
         let targets = options.targets()?;
@@ -603,8 +609,9 @@ impl DatabaseBuilder {
                 .or(options.statement_mode)
                 .unwrap_or_default(),
             type_epoch: Arc::new(TypeEpoch::new()),
+            resolver: Resolver::System,
         };
-        Ok((connector, connect_timeout))
+        Ok(connector)
     }
 
     /// The builder's settings over the connection string's.

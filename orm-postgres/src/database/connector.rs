@@ -1,11 +1,14 @@
 //! Opening one connection, for the pool or for a caller that drives it itself (a
 //! [`Listener`](crate::Listener)): libpq's host list tried in order, each host with its own
-//! password (from `.pgpass` when none was given) and TLS mode (none on a Unix socket).
+//! password (from `.pgpass` when none was given) and TLS mode (none on a Unix socket), and each
+//! address of a host name with its own `connect_timeout`, as in libpq.
 
+use std::future::Future;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use deadpool_postgres::tokio_postgres::config::SslMode as PgSslMode;
 use deadpool_postgres::tokio_postgres::tls::MakeTlsConnect;
@@ -42,6 +45,43 @@ pub(crate) struct Connector {
     pub(super) statement_mode: StatementMode,
     /// When the database's statements last changed types (shared with its connections).
     pub(super) type_epoch: Arc<TypeEpoch>,
+    /// How host names become addresses.
+    pub(super) resolver: Resolver,
+}
+
+/// How host names become addresses.
+pub(crate) enum Resolver {
+    /// The system's resolver (`getaddrinfo`, on a blocking thread), as libpq's.
+    System,
+    /// A table of names and their addresses, in order: the tests' names with several
+    /// addresses, which no resolver of the test machine has.
+    #[cfg(test)]
+    Fixed(Vec<(String, Vec<IpAddr>)>),
+}
+
+impl Resolver {
+    /// The addresses of `name`, in the resolver's order, without repeats.
+    async fn lookup(&self, name: &str, port: u16) -> std::io::Result<Vec<IpAddr>> {
+        let found: Vec<IpAddr> = match self {
+            Resolver::System => tokio::net::lookup_host((name, port))
+                .await?
+                .map(|a| a.ip())
+                .collect(),
+            #[cfg(test)]
+            Resolver::Fixed(table) => table
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, addresses)| addresses.clone())
+                .unwrap_or_default(),
+        };
+        let mut unique = Vec::with_capacity(found.len());
+        for address in found {
+            if !unique.contains(&address) {
+                unique.push(address);
+            }
+        }
+        Ok(unique)
+    }
 }
 
 impl std::fmt::Debug for Connector {
@@ -119,24 +159,77 @@ impl Connector {
     /// The servers in the order to try them.
     fn order(&self) -> Vec<&Target> {
         let mut order: Vec<&Target> = self.targets.iter().collect();
-        if self.random_order && order.len() > 1 {
-            // No cryptographic need: a hash of the clock, with the process's random keys.
-            use std::hash::{BuildHasher, Hasher};
-            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-            hasher.write_u128(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos()),
-            );
-            let mut seed = hasher.finish();
-            for i in (1..order.len()).rev() {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                order.swap(i, (seed % (i as u64 + 1)) as usize);
-            }
+        if self.random_order {
+            shuffle(&mut order);
         }
         order
+    }
+
+    /// The addresses to try for one server, each to get its own `connect_timeout`: those of a
+    /// host name, looked up here within `limit` (the driver would try them all within one
+    /// attempt, so a first address that never answers would use up the time of the others),
+    /// in a random order with `load_balance_hosts=random` (as libpq). `None` lets the driver
+    /// connect as configured: to a socket, `hostaddr` or an IP address, which need no lookup,
+    /// and to a name the lookup found nothing for, so that the driver's own attempt (a lookup
+    /// again) reports why.
+    async fn addresses(
+        &self,
+        target: &Target,
+        limit: Option<Duration>,
+    ) -> Result<Vec<Option<IpAddr>>, tokio_postgres::Error> {
+        let name = match &target.host {
+            Host::Tcp(name) if target.hostaddr.is_none() && name.parse::<IpAddr>().is_err() => name,
+            _ => return Ok(vec![None]),
+        };
+        match within(limit, async {
+            Ok(self.resolver.lookup(name, target.port).await)
+        })
+        .await?
+        {
+            Ok(found) if !found.is_empty() => {
+                let mut found: Vec<Option<IpAddr>> = found.into_iter().map(Some).collect();
+                if self.random_order {
+                    shuffle(&mut found);
+                }
+                Ok(found)
+            }
+            Ok(_) | Err(_) => Ok(vec![None]),
+        }
+    }
+}
+
+/// Shuffles `items` (`load_balance_hosts=random`). No cryptographic need: a hash of the
+/// clock, with the process's random keys.
+fn shuffle<T>(items: &mut [T]) {
+    if items.len() < 2 {
+        return;
+    }
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    let mut seed = hasher.finish();
+    for i in (1..items.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        items.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
+}
+
+/// `attempt`, given up after `limit` with the driver's timeout error.
+async fn within<T>(
+    limit: Option<Duration>,
+    attempt: impl Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<T, tokio_postgres::Error> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, attempt)
+            .await
+            .unwrap_or_else(|_| Err(tokio_postgres::Error::__private_api_timeout())),
+        None => attempt.await,
     }
 }
 
@@ -150,31 +243,49 @@ pub(crate) type DirectConnection = tokio_postgres::Connection<
 impl Connector {
     /// Opens one connection to the first server of the list that accepts one.
     ///
-    /// Each server gets `connect_timeout` for the whole of it: the driver bounds only the
-    /// socket's connect with it, not the name lookup, the TLS handshake or the startup and
-    /// authentication exchange, so a server that accepts the connection and then never
-    /// answers would hold the caller forever (and the next server of the list would never
-    /// be tried).
+    /// As in libpq, `connect_timeout` applies to each address separately: a host name's lookup
+    /// gets it, then each of its addresses, in turn, until one accepts. It bounds the whole
+    /// attempt, not only the socket's connect (all the driver bounds with it): the TLS
+    /// handshake and the startup and authentication exchange too, so that a server that
+    /// accepts the connection and then never answers is given up, and the next address or
+    /// server tried.
     pub(crate) async fn open(&self) -> Result<(Client, DirectConnection), tokio_postgres::Error> {
         let limit = self.base.get_connect_timeout().copied();
         let mut last_error = None;
         for target in self.order() {
             let config = self.config_for(target);
-            let attempt = config.connect(self.tls.clone());
-            let outcome = match limit {
-                Some(limit) => tokio::time::timeout(limit, attempt)
-                    .await
-                    .unwrap_or_else(|_| Err(tokio_postgres::Error::__private_api_timeout())),
-                None => attempt.await,
-            };
-            match outcome {
-                Ok(opened) => {
-                    tracing::debug!(server = %target, "connected");
-                    return Ok(opened);
-                }
+            let addresses = match self.addresses(target, limit).await {
+                Ok(addresses) => addresses,
                 Err(e) => {
-                    tracing::debug!(server = %target, error = %e, "connection attempt failed");
+                    tracing::debug!(server = %target, error = %e, "host name lookup failed");
                     last_error = Some(e);
+                    continue;
+                }
+            };
+            for address in addresses {
+                let mut at_address;
+                let config = match address {
+                    Some(ip) => {
+                        at_address = config.clone();
+                        at_address.hostaddr(ip);
+                        &at_address
+                    }
+                    None => &config,
+                };
+                match within(limit, config.connect(self.tls.clone())).await {
+                    Ok(opened) => {
+                        tracing::debug!(server = %target, address = ?address, "connected");
+                        return Ok(opened);
+                    }
+                    Err(e) => {
+                        tracing::debug!(
+                            server = %target,
+                            address = ?address,
+                            error = %e,
+                            "connection attempt failed"
+                        );
+                        last_error = Some(e);
+                    }
                 }
             }
         }
@@ -218,10 +329,12 @@ impl deadpool_postgres::Connect for PoolConnect {
                 };
                 // In the unnamed mode, with the database's user-defined types loaded (again on a
                 // new connection, a few times at most, when this database changed types while
-                // they loaded).
+                // they loaded), within the connect timeout: the pool sets no limit of its own on
+                // opening a connection.
                 if self.connector.statement_mode == StatementMode::Unnamed {
                     let loading = Instant::now();
-                    crate::unnamed::load_user_types(&connected.0).await?;
+                    let limit = self.connector.base.get_connect_timeout().copied();
+                    within(limit, crate::unnamed::load_user_types(&connected.0)).await?;
                     if self.connector.type_epoch.changed_after(loading) && attempts < 3 {
                         continue;
                     }
@@ -260,3 +373,6 @@ impl Drop for CountClose {
         self.0.closed();
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -15,11 +15,11 @@ use crate::{ErrorKind, Result};
 impl Database {
     /// Whether the server answers: opens a connection of its own (outside the pool, so a busy
     /// or exhausted pool neither delays nor refuses it), sends `SELECT 1`, and closes it;
-    /// returns how long that took. Bounded by `connect_timeout` for the opening and by the
-    /// query timeout ([`DEFAULT_QUERY_TIMEOUT`] when there is none) for the statement: a
-    /// frozen or unreachable server is an error within them, never a wait without end. For
-    /// health checks, and for long operations that want to know the server is still there
-    /// (the migration runner asks while it waits on a long revision).
+    /// returns how long that took. Bounded by `connect_timeout` (per address tried) for the
+    /// opening and by the query timeout ([`DEFAULT_QUERY_TIMEOUT`] when there is none) for the
+    /// statement: a frozen or unreachable server is an error within them, never a wait without
+    /// end. For health checks, and for long operations that want to know the server is still
+    /// there (the migration runner asks while it waits on a long revision).
     ///
     /// ```no_run
     /// # async fn run(db: orm_postgres::Database) -> orm_postgres::Result<()> {

@@ -30,7 +30,7 @@ fn build(b: DatabaseBuilder, e: &TestEnv) -> Database {
 
 /// The password the driver would receive.
 fn password_of(b: DatabaseBuilder, e: &TestEnv) -> Option<String> {
-    let (connector, _) = b.connector(e).unwrap_or_else(|err| panic!("{err}"));
+    let connector = b.connector(e).unwrap_or_else(|err| panic!("{err}"));
     connector.password.map(|p| p.expose().to_owned())
 }
 
