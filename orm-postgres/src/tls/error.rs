@@ -1,5 +1,8 @@
 //! [`TlsError`]: why a TLS handshake with the server failed, classified from rustls's typed
-//! errors.
+//! errors (and the certificate errors of webpki that rustls passes on untyped). The
+//! certificates libpq accepts and rustls refuses (a CA certificate as the server's own, a
+//! certificate without subjectAltName, a version 1 certificate: what `openssl` makes unless
+//! told otherwise) each have a variant whose message says how to reissue the certificate.
 
 use std::fmt;
 
@@ -35,6 +38,23 @@ pub enum TlsError {
         /// The names the certificate holds.
         names: Vec<String>,
     },
+    /// The server's certificate names no host at all: it has no subjectAltName, which is
+    /// where rustls looks for the host name (libpq falls back to the common name, CN, of a
+    /// certificate without one). Reissue it with `subjectAltName=DNS:<host>`, or use
+    /// `sslmode=verify-ca`, which checks the chain but not the name.
+    NoSubjectAltName {
+        /// The host name (or address) connected to.
+        host: String,
+    },
+    /// The server's certificate is a CA certificate (`basicConstraints` `CA:TRUE`), which
+    /// rustls refuses as a server's own certificate (libpq accepts it): what `openssl req
+    /// -x509` makes unless told otherwise, as for a self-signed certificate. Reissue it with
+    /// `basicConstraints=CA:FALSE`, or use `sslmode=require`, which does not verify.
+    ServerCertificateIsCa,
+    /// The server's certificate is an X.509 version 1 certificate, which rustls refuses (libpq
+    /// accepts it): what `openssl x509 -req` makes without `-extfile`. Reissue it with
+    /// extensions (a subjectAltName), which makes it version 3.
+    OldCertificateVersion,
     /// The server's certificate is not signed by a trusted root (`sslrootcert`).
     UnknownIssuer,
     /// The server's certificate has expired.
@@ -68,9 +88,41 @@ impl fmt::Display for TlsError {
                     names.join(", ")
                 }
             ),
+            TlsError::NoSubjectAltName { host } => write!(
+                f,
+                "the server's certificate has no subjectAltName, and rustls checks the host \
+                 name only there (libpq falls back to the certificate's common name, CN): \
+                 reissue it with subjectAltName={}:{host}, or use sslmode=verify-ca, which \
+                 checks the certificate's chain but not its name (sslmode=require checks \
+                 neither)",
+                if host.parse::<std::net::IpAddr>().is_ok() {
+                    "IP"
+                } else {
+                    "DNS"
+                }
+            ),
+            TlsError::ServerCertificateIsCa => f.write_str(
+                "the server's certificate is a CA certificate (basicConstraints CA:TRUE), \
+                 which rustls refuses as a server's own certificate (libpq accepts it; \
+                 `openssl req -x509` makes one unless told otherwise): reissue it as a server \
+                 certificate, e.g. `openssl req -x509 ... -addext \
+                 basicConstraints=critical,CA:FALSE -addext subjectAltName=DNS:<host>` (and \
+                 trust the new one in sslrootcert), or sign it with a CA whose certificate is \
+                 in sslrootcert; or use sslmode=require, which encrypts without verifying the \
+                 server",
+            ),
+            TlsError::OldCertificateVersion => f.write_str(
+                "the server's certificate is an X.509 version 1 certificate, which rustls \
+                 refuses (libpq accepts it; `openssl x509 -req` makes one without -extfile): \
+                 reissue it with extensions, which makes it version 3, e.g. `openssl x509 \
+                 -req ... -extfile <(printf 'subjectAltName=DNS:<host>')`; or use \
+                 sslmode=require, which encrypts without verifying the server",
+            ),
             TlsError::UnknownIssuer => f.write_str(
-                "the server's certificate is not signed by a trusted root certificate \
-                 (sslrootcert)",
+                "the server's certificate is not signed by a trusted root certificate: put the \
+                 certificate of the CA that signed it in sslrootcert (for a self-signed \
+                 certificate, the certificate itself), and have the server send its \
+                 intermediate certificates (after its own in ssl_cert_file)",
             ),
             TlsError::Expired => f.write_str("the server's certificate has expired"),
             TlsError::NotYetValid => f.write_str("the server's certificate is not valid yet"),
@@ -122,6 +174,13 @@ impl TlsError {
         }
         Some(match found? {
             rustls::Error::InvalidCertificate(cert) => match cert {
+                // webpki lists every name of the subjectAltName: none, no subjectAltName.
+                CertificateError::NotValidForNameContext {
+                    expected,
+                    presented,
+                } if presented.is_empty() => TlsError::NoSubjectAltName {
+                    host: expected.to_str().into_owned(),
+                },
                 CertificateError::NotValidForNameContext {
                     expected,
                     presented,
@@ -139,6 +198,23 @@ impl TlsError {
                 }
                 CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
                     TlsError::NotYetValid
+                }
+                // webpki's errors that rustls has no variant for.
+                CertificateError::Other(other)
+                    if matches!(
+                        other.0.downcast_ref::<webpki::Error>(),
+                        Some(webpki::Error::CaUsedAsEndEntity)
+                    ) =>
+                {
+                    TlsError::ServerCertificateIsCa
+                }
+                CertificateError::Other(other)
+                    if matches!(
+                        other.0.downcast_ref::<webpki::Error>(),
+                        Some(webpki::Error::UnsupportedCertVersion)
+                    ) =>
+                {
+                    TlsError::OldCertificateVersion
                 }
                 other => TlsError::Handshake {
                     message: rustls::Error::InvalidCertificate(other.clone()).to_string(),
@@ -174,4 +250,80 @@ fn subject_name(presented: &str) -> String {
                 .and_then(|s| s.strip_suffix(')'))
         });
     inner.unwrap_or(presented).to_owned()
+}
+
+#[cfg(all(test, feature = "tls"))]
+mod tests {
+    use std::sync::Arc;
+
+    use rustls::pki_types::ServerName;
+    use rustls::{CertificateError, OtherError};
+
+    use super::TlsError;
+
+    /// The error of a refused certificate as the driver hands it over: rustls's, inside the
+    /// `io::Error` of tokio-rustls.
+    fn classify(cert: CertificateError) -> TlsError {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(cert),
+        );
+        TlsError::classify(&io).expect("a TLS error")
+    }
+
+    fn webpki(e: webpki::Error) -> CertificateError {
+        CertificateError::Other(OtherError(Arc::new(e)))
+    }
+
+    fn without_san(host: &str) -> CertificateError {
+        CertificateError::NotValidForNameContext {
+            expected: ServerName::try_from(host).expect("name").to_owned(),
+            presented: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn certificates_libpq_accepts_and_rustls_refuses_say_how_to_reissue_them() {
+        let e = classify(webpki(webpki::Error::CaUsedAsEndEntity));
+        assert_eq!(e, TlsError::ServerCertificateIsCa);
+        assert!(e.to_string().contains("CA:FALSE"), "{e}");
+        let e = classify(webpki(webpki::Error::UnsupportedCertVersion));
+        assert_eq!(e, TlsError::OldCertificateVersion);
+        assert!(e.to_string().contains("version 1"), "{e}");
+        let e = classify(without_san("db.example"));
+        assert_eq!(
+            e,
+            TlsError::NoSubjectAltName {
+                host: "db.example".into()
+            }
+        );
+        assert!(
+            e.to_string().contains("subjectAltName=DNS:db.example"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("sslmode=verify-ca"), "{e}");
+        let e = classify(without_san("10.1.2.3"));
+        assert!(e.to_string().contains("subjectAltName=IP:10.1.2.3"), "{e}");
+    }
+
+    #[test]
+    fn other_certificate_errors_keep_rustls_s_description() {
+        let e = classify(webpki(webpki::Error::PathLenConstraintViolated));
+        assert!(
+            matches!(&e, TlsError::Handshake { message } if message.contains("PathLenConstraintViolated")),
+            "{e:?}"
+        );
+        // A certificate that names other hosts is a mismatch, not a missing subjectAltName.
+        let e = classify(CertificateError::NotValidForNameContext {
+            expected: ServerName::try_from("db.example").expect("name").to_owned(),
+            presented: vec!["DnsName(\"other.example\")".into()],
+        });
+        assert_eq!(
+            e,
+            TlsError::HostNameMismatch {
+                host: "db.example".into(),
+                names: vec!["other.example".into()],
+            }
+        );
+    }
 }

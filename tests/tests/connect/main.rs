@@ -7,6 +7,7 @@
 
 mod cancel;
 mod capture;
+mod certs;
 mod pgbouncer;
 mod secrets;
 mod server;

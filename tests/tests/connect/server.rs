@@ -60,7 +60,8 @@ struct Chain {
     client_key: String,
 }
 
-fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
+/// A self-signed CA certificate.
+pub fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
     let mut params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     params.distinguished_name.push(DnType::CommonName, name);
@@ -101,16 +102,11 @@ pub fn tls_server() -> &'static TlsServer {
     SERVER.get_or_init(|| {
         let c = chain();
         let cluster = LocalCluster::start_with(
-            ClusterOptions::new()
-                .file("server.crt", &c.server_cert)
-                .file("server.key", &c.server_key)
+            tls_options(&c.server_cert, &c.server_key)
                 .file("ca.pem", &c.ca)
                 .file("other-ca.pem", &c.other_ca)
                 .file("client.crt", &c.client_cert)
                 .file("client.key", &c.client_key)
-                .setting("ssl", "on")
-                .setting("ssl_cert_file", "server.crt")
-                .setting("ssl_key_file", "server.key")
                 .setting("ssl_ca_file", "ca.pem")
                 .hba_line(format!("hostssl   all {CERT_ROLE} 127.0.0.1/32 cert"))
                 .hba_line(format!("hostnossl all {CERT_ROLE} 127.0.0.1/32 reject"))
@@ -126,6 +122,17 @@ pub fn tls_server() -> &'static TlsServer {
             .expect("roles created");
         TlsServer { cluster }
     })
+}
+
+/// A cluster's options with TLS on, serving `cert` (PEM) with `key` (`server.crt`,
+/// `server.key` in its data directory).
+pub fn tls_options(cert: &str, key: &str) -> ClusterOptions {
+    ClusterOptions::new()
+        .file("server.crt", cert)
+        .file("server.key", key)
+        .setting("ssl", "on")
+        .setting("ssl_cert_file", "server.crt")
+        .setting("ssl_key_file", "server.key")
 }
 
 /// Creates [`PASSWORD_ROLE`] and [`CERT_ROLE`] on the server at `url`.

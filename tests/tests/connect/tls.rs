@@ -6,7 +6,8 @@ use orm_postgres::{ErrorKind, SslMode, TlsError};
 
 use crate::server::{CERT_ROLE, TlsServer, plain_url, tls_server, uses_tls};
 
-async fn connect(url: &str) -> orm_postgres::Result<Database> {
+/// A database of one connection at `url`, connected.
+pub async fn connect(url: &str) -> orm_postgres::Result<Database> {
     Database::builder(url).max_connections(1).connect().await
 }
 
