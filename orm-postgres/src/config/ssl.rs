@@ -65,7 +65,6 @@ impl SslMode {
     }
 
     /// Whether a connection without TLS is refused.
-    #[cfg_attr(feature = "tls", allow(dead_code))]
     pub(crate) fn requires_tls(self) -> bool {
         matches!(
             self,

@@ -589,6 +589,17 @@ impl DatabaseBuilder {
             Some(_) => None,
             None => pgpass::path(options.passfile.as_deref(), env),
         };
+        // As libpq: direct TLS has no plain-text fallback, so `prefer` cannot go with it (the
+        // driver would refuse each connection, or, without the `tls` feature, speak plain text).
+        let mode = options.ssl.effective_mode();
+        if options.ssl.direct && !mode.requires_tls() {
+            return Err(ConfigError::unsupported(
+                "sslnegotiation",
+                Some("direct"),
+                "it needs sslmode=require, verify-ca or verify-full (as in libpq)",
+            )
+            .into());
+        }
         let connect_timeout = self
             .connect_timeout
             .or(options.connect_timeout)
@@ -601,7 +612,7 @@ impl DatabaseBuilder {
             passfile,
             user,
             dbname,
-            ssl_mode: options.ssl.effective_mode(),
+            ssl_mode: mode,
             tls: tls::connector(&options.ssl, env)?,
             warned: AtomicBool::new(false),
             statement_mode: self

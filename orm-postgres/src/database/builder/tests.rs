@@ -129,6 +129,31 @@ fn builder_tls_settings_win_over_the_url() {
 }
 
 #[test]
+fn direct_tls_negotiation_needs_a_mode_that_requires_tls() {
+    let e = env(&[]);
+    for url in [
+        "postgres://u@h/d?sslnegotiation=direct",
+        "postgres://u@h/d?sslnegotiation=direct&sslmode=prefer",
+        "postgres://u@h/d?sslnegotiation=direct&sslmode=disable",
+    ] {
+        let err = Database::builder(url).build_in(&e).expect_err(url);
+        assert!(
+            matches!(
+                ConfigError::of(&err),
+                Some(ConfigError::Unsupported { name, .. }) if name == "sslnegotiation"
+            ),
+            "{url}: {err}"
+        );
+        assert!(err.to_string().contains("sslmode=require"), "{err}");
+    }
+    #[cfg(feature = "tls")]
+    build(
+        Database::builder("postgres://u@h/d?sslnegotiation=direct&sslmode=require"),
+        &e,
+    );
+}
+
+#[test]
 fn pool_settings_are_checked() {
     let err = Database::builder("postgres://u@h/d")
         .max_connections(0)
