@@ -200,25 +200,12 @@ impl TlsError {
                     TlsError::NotYetValid
                 }
                 // webpki's errors that rustls has no variant for.
-                CertificateError::Other(other)
-                    if matches!(
-                        other.0.downcast_ref::<webpki::Error>(),
-                        Some(webpki::Error::CaUsedAsEndEntity)
-                    ) =>
-                {
-                    TlsError::ServerCertificateIsCa
-                }
-                CertificateError::Other(other)
-                    if matches!(
-                        other.0.downcast_ref::<webpki::Error>(),
-                        Some(webpki::Error::UnsupportedCertVersion)
-                    ) =>
-                {
-                    TlsError::OldCertificateVersion
-                }
-                other => TlsError::Handshake {
-                    message: rustls::Error::InvalidCertificate(other.clone()).to_string(),
+                CertificateError::Other(other) => match other.0.downcast_ref() {
+                    Some(webpki::Error::CaUsedAsEndEntity) => TlsError::ServerCertificateIsCa,
+                    Some(webpki::Error::UnsupportedCertVersion) => TlsError::OldCertificateVersion,
+                    _ => handshake(cert),
                 },
+                other => handshake(other),
             },
             rustls::Error::AlertReceived(
                 alert @ (AlertDescription::CertificateRequired
@@ -234,6 +221,14 @@ impl TlsError {
                 message: other.to_string(),
             },
         })
+    }
+}
+
+/// A refused certificate rustls describes best.
+#[cfg(feature = "tls")]
+fn handshake(cert: &rustls::CertificateError) -> TlsError {
+    TlsError::Handshake {
+        message: rustls::Error::InvalidCertificate(cert.clone()).to_string(),
     }
 }
 
