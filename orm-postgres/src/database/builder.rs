@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres;
@@ -568,6 +568,7 @@ impl DatabaseBuilder {
     /// The connection string and the builder's settings, checked and resolved (user,
     /// password, TLS files).
     pub(super) fn connector(&self, env: &dyn Env) -> Result<Connector> {
+        warn_unread_variables(env);
         let mut options = ConnectOptions::parse(&self.url)?;
         self.apply_overrides(&mut options);
         let targets = options.targets()?;
@@ -708,6 +709,74 @@ impl DatabaseBuilder {
             config.ssl_negotiation(tokio_postgres::config::SslNegotiation::Direct);
         }
         config
+    }
+}
+
+/// libpq's environment variables that are not read here (`PGPASSWORD` and `PGPASSFILE` are):
+/// a libpq user may count on them, `PGSSLMODE` above all.
+const UNREAD_VARIABLES: [&str; 36] = [
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGDATABASE",
+    "PGUSER",
+    "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGOPTIONS",
+    "PGAPPNAME",
+    "PGSSLMODE",
+    "PGREQUIRESSL",
+    "PGSSLCOMPRESSION",
+    "PGSSLCERT",
+    "PGSSLKEY",
+    "PGSSLCERTMODE",
+    "PGSSLROOTCERT",
+    "PGSSLCRL",
+    "PGSSLCRLDIR",
+    "PGSSLSNI",
+    "PGSSLNEGOTIATION",
+    "PGSSLMINPROTOCOLVERSION",
+    "PGSSLMAXPROTOCOLVERSION",
+    "PGREQUIREPEER",
+    "PGREQUIREAUTH",
+    "PGCHANNELBINDING",
+    "PGGSSENCMODE",
+    "PGKRBSRVNAME",
+    "PGGSSLIB",
+    "PGGSSDELEGATION",
+    "PGCONNECT_TIMEOUT",
+    "PGCLIENTENCODING",
+    "PGTARGETSESSIONATTRS",
+    "PGLOADBALANCEHOSTS",
+    // The session defaults libpq sends at startup.
+    "PGDATESTYLE",
+    "PGTZ",
+    "PGGEQO",
+];
+
+/// Those of [`UNREAD_VARIABLES`] that are set.
+fn unread_variables(env: &dyn Env) -> Vec<&'static str> {
+    UNREAD_VARIABLES
+        .into_iter()
+        .filter(|name| env.var(name).is_some())
+        .collect()
+}
+
+/// Warns, once per process, of the libpq environment variables that are set and not read: a
+/// deployment that sets `PGSSLMODE=verify-full` and a URL without `sslmode` would otherwise
+/// connect with `prefer`, unverified, without a word.
+fn warn_unread_variables(env: &dyn Env) {
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if WARNED.load(Ordering::Relaxed) {
+        return;
+    }
+    let set = unread_variables(env);
+    if !set.is_empty() && !WARNED.swap(true, Ordering::Relaxed) {
+        tracing::warn!(
+            "the environment sets {}, which libpq reads and this library does not: put those \
+             settings in the connection string (or the builder)",
+            set.join(", ")
+        );
     }
 }
 

@@ -49,6 +49,18 @@ fn the_builder_password_wins_over_the_url_and_pgpassword() {
 }
 
 #[test]
+fn libpq_variables_that_are_not_read_are_named() {
+    let e = env(&[
+        ("PGSSLMODE", "verify-full"),
+        ("PGHOST", "db"),
+        ("PGPASSWORD", "read"),
+        ("PGPASSFILE", "/read"),
+    ]);
+    assert_eq!(super::unread_variables(&e), ["PGHOST", "PGSSLMODE"]);
+    assert!(super::unread_variables(&env(&[])).is_empty());
+}
+
+#[test]
 fn the_user_defaults_to_the_login_name() {
     let db = build(Database::builder("host=h"), &env(&[("USER", "alice")]));
     assert!(format!("{db:?}").contains("alice@h:5432/alice"), "{db:?}");
