@@ -2,14 +2,19 @@
 //! `require` without a root certificate: encrypted, but any server is believed), and the
 //! chain without the host name (`verify-ca`). `verify-full` is rustls's own WebPKI verifier.
 //! Both still check the handshake signatures, so the server must hold the certificate's key.
+//!
+//! Without verification, the signatures are checked with the certificate's public key alone
+//! when webpki refuses to parse the certificate (a version 1 certificate, as `openssl x509
+//! -req` makes; an unknown critical extension): libpq connects to such a server in these
+//! modes, and so must we.
 
 use std::sync::Arc;
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, PeerMisbehaved, SignatureScheme};
 
 /// Believes any certificate (libpq's `prefer` and `require` without a root certificate).
 #[derive(Debug)]
@@ -43,7 +48,31 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+        match rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms) {
+            Err(rustls::Error::InvalidCertificate(_)) => {
+                // TLS 1.2 names no single algorithm: each of the scheme's is tried, as rustls does.
+                let spki = public_key(cert)?;
+                let key =
+                    webpki::RawPublicKeyEntity::try_from(&spki).map_err(|_| bad_encoding())?;
+                let (_, candidates) = self
+                    .algorithms
+                    .mapping
+                    .iter()
+                    .find(|(scheme, _)| *scheme == dss.scheme)
+                    .ok_or(PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme)?;
+                candidates
+                    .iter()
+                    .find(|alg| {
+                        key.verify_signature(**alg, message, dss.signature())
+                            .is_ok()
+                    })
+                    .map(|_| HandshakeSignatureValid::assertion())
+                    .ok_or(rustls::Error::InvalidCertificate(
+                        CertificateError::BadSignature,
+                    ))
+            }
+            other => other,
+        }
     }
 
     fn verify_tls13_signature(
@@ -52,12 +81,40 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+        match rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms) {
+            Err(rustls::Error::InvalidCertificate(_)) => {
+                rustls::crypto::verify_tls13_signature_with_raw_key(
+                    message,
+                    &public_key(cert)?,
+                    dss,
+                    &self.algorithms,
+                )
+            }
+            other => other,
+        }
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
     }
+}
+
+fn bad_encoding() -> rustls::Error {
+    rustls::Error::InvalidCertificate(CertificateError::BadEncoding)
+}
+
+/// The public key (SubjectPublicKeyInfo) of a certificate webpki refuses to parse.
+fn public_key(
+    cert: &CertificateDer<'_>,
+) -> Result<SubjectPublicKeyInfoDer<'static>, rustls::Error> {
+    use x509_cert::der::{Decode, Encode};
+    let parsed = x509_cert::Certificate::from_der(cert.as_ref()).map_err(|_| bad_encoding())?;
+    let spki = parsed
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|_| bad_encoding())?;
+    Ok(SubjectPublicKeyInfoDer::from(spki))
 }
 
 /// Checks the chain up to a trusted root but not the host name (libpq's `verify-ca`, and
