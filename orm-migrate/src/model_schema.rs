@@ -140,6 +140,7 @@ fn domain_of(d: &MetaDomain, default_schema: &str) -> Object {
         name: name.to_string(),
         create,
         drop: format!("DROP DOMAIN {q}"),
+        not_valid: Default::default(),
     }
 }
 

@@ -9,9 +9,11 @@
 //! kept as definitions in [`Schema::objects`]; objects the model does not cover (rules,
 //! policies, foreign tables) are listed in [`Schema::unsupported`], never silently dropped.
 //! Index keys come with their collation, operator class and ordering (`DESC`, `NULLS FIRST`),
-//! indexes with whether PostgreSQL holds them valid (`indisvalid`), foreign keys and checks
-//! with whether they are validated (`convalidated`). A partition shows only what is its own:
+//! indexes with whether PostgreSQL holds them valid (`indisvalid`), foreign keys, checks and
+//! domain checks with whether they are validated (`convalidated`). A partition shows only what is its own:
 //! constraints and indexes it inherits from its partitioned parent come with `PARTITION OF`.
+
+use std::collections::BTreeSet;
 
 use orm_postgres::raw::query;
 use orm_postgres::{Database, Executor, FromRow, IsolationLevel, Result, Transaction, TxOptions};
@@ -383,10 +385,7 @@ async fn reflect_constraints(
                     r.name.clone(),
                     Check {
                         name: r.name,
-                        definition: match r.definition.strip_suffix(" NOT VALID") {
-                            Some(d) if !r.validated => d.to_owned(),
-                            _ => r.definition,
-                        },
+                        definition: without_not_valid(r.definition, r.validated),
                         validated: r.validated,
                     },
                 );
@@ -557,7 +556,9 @@ struct DomainRow {
     not_null: bool,
     default: Option<String>,
     collation: Option<String>,
-    constraints: Vec<String>,
+    constraint_names: Vec<String>,
+    constraint_definitions: Vec<String>,
+    constraints_validated: Vec<bool>,
 }
 
 #[derive(FromRow)]
@@ -585,8 +586,12 @@ async fn reflect_objects(
                 t.typnotnull, t.typdefault, \
                 CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation \
                      THEN co.collname::text END, \
-                ARRAY(SELECT 'CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid) \
-                      FROM pg_constraint c WHERE c.contypid = t.oid ORDER BY c.conname) \
+                ARRAY(SELECT c.conname::text FROM pg_constraint c WHERE c.contypid = t.oid \
+                      ORDER BY c.conname), \
+                ARRAY(SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c \
+                      WHERE c.contypid = t.oid ORDER BY c.conname), \
+                ARRAY(SELECT c.convalidated FROM pg_constraint c WHERE c.contypid = t.oid \
+                      ORDER BY c.conname) \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
          JOIN pg_type bt ON bt.oid = t.typbasetype \
          LEFT JOIN pg_collation co ON co.oid = t.typcollation \
@@ -609,16 +614,31 @@ async fn reflect_objects(
         if d.not_null {
             create.push_str(" NOT NULL");
         }
-        for c in &d.constraints {
-            create.push(' ');
-            create.push_str(c);
+        // A constraint held NOT VALID is written as the others (`CREATE DOMAIN` cannot say
+        // NOT VALID) and named in `not_valid`, as a table's check is.
+        let mut not_valid = BTreeSet::new();
+        let constraints = d
+            .constraint_names
+            .into_iter()
+            .zip(d.constraint_definitions)
+            .zip(d.constraints_validated);
+        for ((constraint, definition), validated) in constraints {
+            let definition = without_not_valid(definition, validated);
+            create.push_str(&format!(" CONSTRAINT {} {definition}", ident(&constraint)));
+            if !validated {
+                not_valid.insert(constraint);
+            }
         }
-        insert_object(
-            out,
-            ObjectKind::Domain,
-            format!("{}.{}", d.schema, d.name),
-            create,
-            format!("DROP DOMAIN {name}"),
+        let key = format!("{}.{}", d.schema, d.name);
+        out.objects.insert(
+            (ObjectKind::Domain, key.clone()),
+            Object {
+                kind: ObjectKind::Domain,
+                name: key,
+                create,
+                drop: format!("DROP DOMAIN {name}"),
+                not_valid,
+            },
         );
     }
 
@@ -711,6 +731,16 @@ fn insert_object(out: &mut Schema, kind: ObjectKind, name: String, create: Strin
             name,
             create,
             drop,
+            not_valid: BTreeSet::new(),
         },
     );
+}
+
+/// A constraint's definition as `pg_get_constraintdef` prints it, without the ` NOT VALID` it
+/// appends for one not validated (which [`Check::validated`] and [`Object::not_valid`] say).
+fn without_not_valid(definition: String, validated: bool) -> String {
+    match definition.strip_suffix(" NOT VALID") {
+        Some(d) if !validated => d.to_owned(),
+        _ => definition,
+    }
 }

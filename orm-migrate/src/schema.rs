@@ -104,6 +104,14 @@ pub struct Object {
     pub create: String,
     /// The statement dropping it.
     pub drop: String,
+    /// For a domain, the names of its constraints PostgreSQL holds `NOT VALID` (added with
+    /// `ALTER DOMAIN ... ADD CONSTRAINT ... NOT VALID` and not validated since:
+    /// `pg_constraint.convalidated`). [`create`](Object::create) holds them like the others,
+    /// without the `NOT VALID` that `CREATE DOMAIN` cannot say, so a domain created from it has
+    /// them validated. As for a table's [`Check::validated`]: the diff validates one
+    /// (`ALTER DOMAIN ... VALIDATE CONSTRAINT`) when the target's is validated, and a validated
+    /// one satisfies a target that holds it `NOT VALID`. Empty for every other object.
+    pub not_valid: BTreeSet<String>,
 }
 
 /// A table.

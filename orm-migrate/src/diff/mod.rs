@@ -579,7 +579,9 @@ fn diff_objects(from: &Schema, to: &Schema, plan: &mut Plan) {
         }
     }
     for (key, t) in &to.objects {
-        if !from.objects.get(key).is_some_and(|f| same(f, t)) {
+        if let Some(f) = from.objects.get(key).filter(|f| same(f, t)) {
+            validate_domain(f, t, plan);
+        } else {
             let op = Op::CreateObject(t.clone());
             match t.kind {
                 ObjectKind::Trigger => plan.create_triggers.push(op),
@@ -606,9 +608,32 @@ fn diff_model_domains(from: &Schema, to: &Schema, plan: &mut Plan, warnings: &mu
                 "domain {} differs from the model's (database: {}; model: {}): change it by hand",
                 t.name, f.create, t.create
             )),
-            Some(_) => {}
+            Some(f) => validate_domain(f, t, plan),
         }
     }
+}
+
+/// `ALTER DOMAIN ... VALIDATE CONSTRAINT` of each constraint the domain `f` holds `NOT VALID`
+/// and `t` (the same domain, with the same definition) validated: see
+/// [`Object::not_valid`]. The other way round there is nothing to do.
+fn validate_domain(f: &Object, t: &Object, plan: &mut Plan) {
+    let Some(domain) = domain_name(&f.create) else {
+        return;
+    };
+    for name in f.not_valid.difference(&t.not_valid) {
+        plan.create_domains.push(Op::ValidateDomainConstraint {
+            domain: domain.clone(),
+            name: name.clone(),
+        });
+    }
+}
+
+/// The name of the domain a `CREATE DOMAIN schema.name AS ...` statement creates.
+fn domain_name(create: &str) -> Option<QualifiedName> {
+    let (mut parts, _) = crate::phase::parse_path(create.strip_prefix("CREATE DOMAIN ")?).ok()?;
+    let name = parts.pop()?;
+    let schema = parts.pop()?;
+    parts.is_empty().then(|| QualifiedName::new(schema, name))
 }
 
 /// The tables with a column whose type changes (directly, or through an enum recreated):

@@ -110,7 +110,7 @@ impl Migration {
     /// 3. **After** (outside a transaction, each statement committing on its own), on tables that
     ///    existed before the migration: `CREATE INDEX CONCURRENTLY`; foreign keys and checks
     ///    `NOT VALID`, then `VALIDATE CONSTRAINT`; `VALIDATE CONSTRAINT` of those the database
-    ///    holds `NOT VALID`; `SET NOT NULL` proved first by a validated
+    ///    holds `NOT VALID` (a domain's too); `SET NOT NULL` proved first by a validated
     ///    `CHECK (col IS NOT NULL)`; unique constraints and primary keys `USING INDEX` of a
     ///    unique index built `CONCURRENTLY` (see [`SafeOp`]).
     ///
@@ -299,7 +299,9 @@ impl Migration {
                         column: to.clone(),
                     }));
                 }
-                Op::Safe(_) | Op::ValidateConstraint { .. } => after.push(op.clone()),
+                Op::Safe(_)
+                | Op::ValidateConstraint { .. }
+                | Op::ValidateDomainConstraint { .. } => after.push(op.clone()),
                 _ => main.push(op.clone()),
             }
         }

@@ -230,6 +230,16 @@ pub enum Op {
         /// The constraint's name.
         name: String,
     },
+    /// `ALTER DOMAIN ... VALIDATE CONSTRAINT`: a domain's check added `NOT VALID` and never
+    /// validated ([`Object::not_valid`]) is checked against the values of every column of the
+    /// domain (PostgreSQL reads those tables under a `SHARE` lock: writes to them wait). As for
+    /// [`ValidateConstraint`](Op::ValidateConstraint), its downgrade does nothing.
+    ValidateDomainConstraint {
+        /// The domain.
+        domain: QualifiedName,
+        /// The constraint's name.
+        name: String,
+    },
     /// `ADD CONSTRAINT ... EXCLUDE`
     AddExclusion {
         /// The table.
@@ -439,6 +449,11 @@ impl Op {
                 alter(table),
                 ident(name)
             )],
+            Op::ValidateDomainConstraint { domain, name } => vec![format!(
+                "ALTER DOMAIN {} VALIDATE CONSTRAINT {}",
+                qualified(domain),
+                ident(name)
+            )],
             Op::AddExclusion {
                 table,
                 exclusion: Exclusion { name, definition },
@@ -595,6 +610,9 @@ impl Op {
             Op::ValidateConstraint { table, name } => Op::Note(format!(
                 "nothing to undo: constraint {name} on {table} stays validated"
             )),
+            Op::ValidateDomainConstraint { domain, name } => Op::Note(format!(
+                "nothing to undo: constraint {name} of domain {domain} stays validated"
+            )),
             Op::AddExclusion { table, exclusion } => Op::DropExclusion { table, exclusion },
             Op::DropExclusion { table, exclusion } => Op::AddExclusion { table, exclusion },
             Op::CreateIndex {
@@ -727,6 +745,9 @@ impl Op {
             }
             Op::ValidateConstraint { table, name } => {
                 format!("validate constraint {name} on {table}")
+            }
+            Op::ValidateDomainConstraint { domain, name } => {
+                format!("validate constraint {name} of domain {domain}")
             }
             Op::AddExclusion { table, exclusion } => {
                 format!("add exclusion constraint {} on {table}", exclusion.name)

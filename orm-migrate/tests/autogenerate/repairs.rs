@@ -1,18 +1,21 @@
 //! What a failed or unfinished step leaves in a database, and how autogenerate repairs it: an
 //! index a failed `CREATE INDEX CONCURRENTLY` left INVALID is dropped and built again; a foreign
-//! key or check added `NOT VALID` and never validated is validated.
+//! key, check or domain check added `NOT VALID` and never validated is validated.
 
 use orm_migrate::Target;
 use orm_migrate::diff::{DiffOptions, PhaseKind, diff};
 use orm_migrate::model_schema::schema_of;
-use orm_postgres::Database;
-use orm_postgres::Model as _;
+use orm_migrate::op::Op;
+use orm_migrate::schema::{ObjectKind, Schema};
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
+use orm_postgres::{ColumnType, Database};
 use orm_testing::test_database;
 
 use super::ops::schema_from_ddl;
-use super::{Form, assert_schema, migrator, plain_diff, revisions, revisions_of, schema_of_db};
+use super::{
+    Form, assert_schema, migrator, plain_diff, revisions, revisions_of, run_chain_in, schema_of_db,
+};
 
 #[derive(Model, Debug)]
 #[model(table = "note")]
@@ -346,4 +349,173 @@ async fn between_databases_not_valid_is_copied_and_a_validated_constraint_satisf
             "ALTER TABLE public.volume VALIDATE CONSTRAINT volume_shelf_fk",
         ]
     );
+}
+
+/// A page count as the database checks it: a domain.
+#[derive(Debug, Clone, Copy, PartialEq, SqlType)]
+pub struct Pages(i32);
+
+impl CustomType for Pages {
+    type Repr = i32;
+    const COLUMN_TYPE: ColumnType = ColumnType::Domain(
+        &orm_postgres::types::DomainType::new("pages", &ColumnType::Integer).check("VALUE > 0"),
+    );
+    fn to_repr(&self) -> i32 {
+        self.0
+    }
+    fn from_repr(pages: i32) -> Result<Self, BoxError> {
+        Ok(Pages(pages))
+    }
+}
+
+#[derive(Model, Debug)]
+#[model(table = "leaflet")]
+pub struct Leaflet {
+    #[model(primary_key, generated)]
+    pub id: i64,
+    pub pages: Pages,
+}
+
+/// The constraints of domain `public.<domain>`: name and whether validated.
+async fn domain_constraint_validity(db: &Database, domain: &str) -> Vec<(String, bool)> {
+    db.fetch_all(
+        query::<(String, bool)>(
+            "SELECT c.conname::text, c.convalidated FROM pg_constraint c \
+             JOIN pg_type t ON t.oid = c.contypid \
+             WHERE t.typname = :d AND t.typnamespace = 'public'::regnamespace ORDER BY 1",
+        )
+        .bind("d", domain.to_owned()),
+    )
+    .await
+    .expect("domain constraints")
+}
+
+#[tokio::test]
+async fn a_domain_check_left_not_valid_is_validated() {
+    let t = test_database().await.expect("db");
+    t.create_all(&[Leaflet::TABLE]).await.expect("create_all");
+    t.batch_execute(
+        "INSERT INTO leaflet (pages) VALUES (4);
+         ALTER DOMAIN pages DROP CONSTRAINT pages_check;
+         ALTER DOMAIN pages ADD CONSTRAINT pages_check CHECK (VALUE > 0) NOT VALID;",
+    )
+    .await
+    .expect("NOT VALID");
+    assert_eq!(
+        domain_constraint_validity(&t, "pages").await,
+        [("pages_check".to_owned(), false)]
+    );
+
+    // Validated, not reported as a domain to change by hand.
+    let models = schema_of(&[Leaflet::TABLE], "public");
+    let before = schema_of_db(&t).await;
+    let m = diff(&before, &models, &model_options());
+    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+    let up = m.up_sql();
+    assert_eq!(
+        up,
+        "-- validate constraint pages_check of domain public.pages\n\
+         ALTER DOMAIN public.pages VALIDATE CONSTRAINT pages_check;\n\n"
+    );
+    let down = m.down_sql();
+    assert_eq!(
+        down,
+        "-- nothing to undo: constraint pages_check of domain public.pages stays validated\n\n"
+    );
+    // The safe form: after the main revision, outside a transaction, like a table's.
+    let phases = m.phases();
+    assert_eq!(
+        phases.iter().map(|p| p.kind).collect::<Vec<_>>(),
+        [PhaseKind::After]
+    );
+
+    let mig = migrator(revisions_of(&m, Form::Phased, 1, None));
+    mig.upgrade(&t, &Target::Head)
+        .await
+        .unwrap_or_else(|e| panic!("upgrade: {e}\n{up}"));
+    assert_eq!(
+        domain_constraint_validity(&t, "pages").await,
+        [("pages_check".to_owned(), true)]
+    );
+    let again = diff(&schema_of_db(&t).await, &models, &model_options());
+    assert!(
+        again.is_empty() && again.warnings.is_empty(),
+        "{}\n{:?}",
+        again.up_sql(),
+        again.warnings
+    );
+    mig.downgrade(&t, &Target::Base)
+        .await
+        .unwrap_or_else(|e| panic!("downgrade: {e}\n{down}"));
+    assert_eq!(
+        domain_constraint_validity(&t, "pages").await,
+        [("pages_check".to_owned(), true)]
+    );
+    let back = plain_diff(&schema_of_db(&t).await, &before);
+    assert!(back.is_empty(), "{}", back.up_sql());
+}
+
+#[tokio::test]
+async fn between_databases_a_not_valid_domain_check_is_created_and_validated() {
+    let domain = "CREATE DOMAIN pages AS integer CONSTRAINT pages_positive CHECK (VALUE > 0);
+                  ALTER DOMAIN pages ADD CONSTRAINT pages_small CHECK (VALUE < 10000) NOT VALID;
+                  CREATE TABLE book (id int PRIMARY KEY, pages pages);";
+    let loose = schema_from_ddl(domain).await;
+    let pages = &loose.objects[&(ObjectKind::Domain, "public.pages".to_owned())];
+    // The definition holds both constraints; which one is NOT VALID is said apart.
+    assert_eq!(
+        pages.create,
+        "CREATE DOMAIN public.pages AS integer \
+         CONSTRAINT pages_positive CHECK ((VALUE > 0)) CONSTRAINT pages_small CHECK ((VALUE < 10000))"
+    );
+    assert_eq!(pages.not_valid.iter().collect::<Vec<_>>(), ["pages_small"]);
+    let strict = schema_from_ddl(&format!(
+        "{domain} ALTER DOMAIN pages VALIDATE CONSTRAINT pages_small;"
+    ))
+    .await;
+
+    // Created from the definition, which CREATE DOMAIN takes: the check validated, which is
+    // all a NOT VALID one asks. Up, checked, and down, in both forms.
+    let create = plain_diff(&Schema::default(), &loose).up_sql();
+    assert!(
+        create.contains(
+            "CREATE DOMAIN public.pages AS integer CONSTRAINT pages_positive CHECK ((VALUE > 0)) \
+             CONSTRAINT pages_small CHECK ((VALUE < 10000));"
+        ) && !create.contains("NOT VALID"),
+        "{create}"
+    );
+    for form in [Form::Single, Form::Phased] {
+        let t = test_database().await.expect("db");
+        run_chain_in(&t, std::slice::from_ref(&loose), form).await;
+    }
+
+    // Validated towards NOT VALID: nothing to do. NOT VALID towards validated: validate,
+    // never drop the domain (which the table uses) to create it again.
+    assert!(plain_diff(&strict, &loose).is_empty());
+    let m = plain_diff(&loose, &strict);
+    assert_eq!(
+        m.ops.iter().flat_map(Op::up).collect::<Vec<_>>(),
+        ["ALTER DOMAIN public.pages VALIDATE CONSTRAINT pages_small"]
+    );
+    let t = test_database().await.expect("db");
+    t.batch_execute(&format!("{domain} INSERT INTO book VALUES (1, 300);"))
+        .await
+        .expect("rows");
+    let mig = migrator(revisions_of(&m, Form::Phased, 1, None));
+    mig.upgrade(&t, &Target::Head).await.expect("upgrade");
+    assert_eq!(
+        domain_constraint_validity(&t, "pages").await,
+        [
+            ("pages_positive".to_owned(), true),
+            ("pages_small".to_owned(), true)
+        ]
+    );
+    assert_schema(&t, &strict, "after validating").await;
+    mig.downgrade(&t, &Target::Base).await.expect("downgrade");
+    assert_schema(
+        &t,
+        &loose,
+        "after the downgrade (validated satisfies NOT VALID)",
+    )
+    .await;
 }
