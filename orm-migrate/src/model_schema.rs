@@ -199,7 +199,14 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
     for cols in single.chain(multi) {
         let name = object_name(t.name, &cols, "key");
         let columns = cols.iter().map(|c| (*c).to_owned()).collect();
-        uniques.insert(name.clone(), Unique { name, columns });
+        uniques.insert(
+            name.clone(),
+            Unique {
+                name,
+                columns,
+                nulls_not_distinct: false,
+            },
+        );
     }
 
     let mut checks = BTreeMap::new();
@@ -298,6 +305,7 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
                 method: "btree".into(),
                 keys,
                 include: Vec::new(),
+                nulls_not_distinct: false,
                 predicate: None,
                 definition,
                 valid: true,

@@ -9,8 +9,10 @@
 //! kept as definitions in [`Schema::objects`]; objects the model does not cover (rules,
 //! policies, foreign tables) are listed in [`Schema::unsupported`], never silently dropped.
 //! Index keys come with their collation, operator class and ordering (`DESC`, `NULLS FIRST`),
-//! indexes with whether PostgreSQL holds them valid (`indisvalid`), foreign keys, checks and
-//! domain checks with whether they are validated (`convalidated`). A partition shows only what is its own:
+//! indexes with whether PostgreSQL holds them valid (`indisvalid`), unique indexes and
+//! constraints with their `NULLS NOT DISTINCT` (read so that servers before 15, which lack it,
+//! answer too), foreign keys, checks and domain checks with whether they are validated
+//! (`convalidated`). A partition shows only what is its own:
 //! constraints and indexes it inherits from its partitioned parent come with `PARTITION OF`.
 
 use std::collections::BTreeSet;
@@ -88,6 +90,19 @@ macro_rules! not_extension {
             "NOT EXISTS (SELECT 1 FROM pg_depend ext WHERE ext.objid = ",
             $oid,
             " AND ext.deptype = 'e')"
+        )
+    };
+}
+
+/// SQL: whether the index of the `pg_index` row `$ix` is `NULLS NOT DISTINCT`. The column
+/// (`indnullsnotdistinct`) is new in PostgreSQL 15: read through the row as JSON, so the same
+/// statement runs on the servers before it, where every index is `NULLS DISTINCT`.
+macro_rules! nulls_not_distinct {
+    ($ix:literal) => {
+        concat!(
+            "coalesce((to_jsonb(",
+            $ix,
+            ") ->> 'indnullsnotdistinct')::boolean, false)"
         )
     };
 }
@@ -307,6 +322,7 @@ struct ConstraintRow {
     deferred: bool,
     definition: String,
     validated: bool,
+    nulls_not_distinct: bool,
 }
 
 fn fk_action(code: &str) -> FkAction {
@@ -326,7 +342,7 @@ async fn reflect_constraints(
 ) -> Result<()> {
     let rows = db
         .fetch_all(
-            query::<ConstraintRow>(
+            query::<ConstraintRow>(concat!(
                 "SELECT n.nspname::text, c.relname::text, con.conname::text, con.contype::text, \
                         ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, ord) \
                               JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num \
@@ -336,17 +352,19 @@ async fn reflect_constraints(
                               JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num \
                               ORDER BY k.ord), \
                         con.confdeltype::text, con.confupdtype::text, con.condeferrable, \
-                        con.condeferred, pg_get_constraintdef(con.oid), con.convalidated \
+                        con.condeferred, pg_get_constraintdef(con.oid), con.convalidated, \
+                        con.contype = 'u' AND ", nulls_not_distinct!("ix"), " \
                  FROM pg_constraint con \
                  JOIN pg_class c ON c.oid = con.conrelid \
                  JOIN pg_namespace n ON n.oid = c.relnamespace \
                  LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
                  LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
+                 LEFT JOIN pg_index ix ON ix.indexrelid = con.conindid \
                  WHERE c.relkind IN ('r', 'p') AND con.contype IN ('p', 'f', 'u', 'c', 'x') \
                    AND con.conislocal AND con.conparentid = 0 \
                    AND n.nspname = ANY(:schemas) \
                  ORDER BY 1, 2, 3",
-            )
+            ))
             .bind("schemas", schemas.to_vec()),
         )
         .await?;
@@ -368,6 +386,7 @@ async fn reflect_constraints(
                     Unique {
                         name: r.name,
                         columns: r.columns,
+                        nulls_not_distinct: r.nulls_not_distinct,
                     },
                 );
             }

@@ -234,6 +234,10 @@ pub struct Unique {
     pub name: String,
     /// Its columns.
     pub columns: Vec<String>,
+    /// `UNIQUE NULLS NOT DISTINCT` (PostgreSQL 15): rows whose columns are all `NULL` collide
+    /// too (by default they never do). Part of what the constraint is: a difference drops it
+    /// and adds it again.
+    pub nulls_not_distinct: bool,
 }
 
 /// A check constraint.
@@ -279,6 +283,10 @@ pub struct Index {
     pub keys: Vec<String>,
     /// `INCLUDE (...)` columns.
     pub include: Vec<String>,
+    /// `NULLS NOT DISTINCT` of a unique index (PostgreSQL 15; `pg_index.indnullsnotdistinct`):
+    /// keys that are all `NULL` collide too. Part of what the index is: a difference drops it
+    /// and creates it again.
+    pub nulls_not_distinct: bool,
     /// The partial index's `WHERE` predicate.
     pub predicate: Option<String>,
     /// The whole `CREATE INDEX` statement as `pg_get_indexdef` prints it.

@@ -227,6 +227,7 @@ mod tests {
             method: "btree".into(),
             keys: vec![key.into()],
             include: Vec::new(),
+            nulls_not_distinct: false,
             predicate: None,
             definition: format!("CREATE INDEX {name} ON public.accounts USING btree ({key})"),
             valid: true,

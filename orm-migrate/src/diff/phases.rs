@@ -148,6 +148,7 @@ impl Migration {
     ///     method: "btree".into(),
     ///     keys: vec!["title".into()],
     ///     include: vec![],
+    ///     nulls_not_distinct: false,
     ///     predicate: None,
     ///     definition: String::new(),
     ///     valid: true,

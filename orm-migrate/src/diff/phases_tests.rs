@@ -55,6 +55,7 @@ fn index(n: &str, t: &str, column: &str, unique: bool) -> Index {
         method: "btree".into(),
         keys: vec![column.into()],
         include: vec![],
+        nulls_not_distinct: false,
         predicate: None,
         definition: format!(
             "CREATE {}INDEX {n} ON public.{t} USING btree ({column})",
@@ -185,6 +186,7 @@ fn existing_tables_get_the_safe_forms_in_the_after_phase() {
         Unique {
             name: "book_isbn_key".into(),
             columns: vec!["isbn".into()],
+            nulls_not_distinct: false,
         },
     );
     book.indexes.insert(
@@ -256,6 +258,7 @@ fn a_key_referencing_a_unique_constraint_added_after_waits_for_it() {
         Unique {
             name: "author_code_key".into(),
             columns: vec!["code".into()],
+            nulls_not_distinct: false,
         },
     );
     let mut quote = table(

@@ -78,6 +78,7 @@ mod tests {
             method: "btree".into(),
             keys: keys.iter().map(|k| (*k).to_owned()).collect(),
             include: Vec::new(),
+            nulls_not_distinct: false,
             predicate: predicate.map(Into::into),
             definition: String::new(),
             valid: true,

@@ -76,12 +76,14 @@ fn index_key(key: &str) -> String {
     out
 }
 
-fn index_signature(i: &Index) -> (bool, String, Vec<String>, Vec<String>, Option<String>) {
+/// What an index is, to match it: everything but its name and its validity.
+fn index_signature(i: &Index) -> (bool, String, Vec<String>, Vec<String>, bool, Option<String>) {
     (
         i.unique,
         i.method.clone(),
         i.keys.iter().map(|k| index_key(k)).collect(),
         i.include.clone(),
+        i.nulls_not_distinct,
         i.predicate.as_deref().map(normalize_expr),
     )
 }
@@ -327,7 +329,7 @@ pub(super) fn diff_table(
     let Matching {
         gone, added: new, ..
     } = matching(f.uniques.values(), t.uniques.values(), |u| {
-        u.columns.clone()
+        (u.columns.clone(), u.nulls_not_distinct)
     });
     for unique in gone {
         plan.drop_constraints.push(Op::DropUnique {

@@ -5,7 +5,8 @@
 
 use std::fmt::Write as _;
 
-use crate::render::{ident, idents, literal, qualified};
+use crate::op::{constraint_index_sql, index_options_sql};
+use crate::render::{ident, literal, qualified};
 
 use crate::backfill::Backfill;
 use crate::phase::parse_ident;
@@ -272,6 +273,7 @@ impl ColumnChange {
                 let include: Vec<String> = index.include.iter().map(|c| rw(&ident(c))).collect();
                 let _ = write!(sql, " INCLUDE ({})", include.join(", "));
             }
+            sql.push_str(&index_options_sql(index.nulls_not_distinct));
             if let Some(p) = &index.predicate {
                 let _ = write!(sql, " WHERE {}", rw(p));
             }
@@ -294,10 +296,14 @@ impl ColumnChange {
                 .collect();
             let _ = writeln!(
                 creates,
-                "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} USING btree ({});",
-                ident(&name),
-                self.t(),
-                idents(&columns)
+                "{};",
+                constraint_index_sql(
+                    &self.table.name,
+                    &name,
+                    &columns,
+                    unique.nulls_not_distinct,
+                    true
+                )
             );
             constraints.push_str(
                 &self.add_constraint_sql(&name, &format!("UNIQUE USING INDEX {}", ident(&name))),
@@ -333,10 +339,14 @@ impl ColumnChange {
         for unique in self.old_uniques() {
             let _ = writeln!(
                 creates,
-                "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} USING btree ({});",
-                ident(&unique.name),
-                self.t(),
-                idents(&unique.columns)
+                "{};",
+                constraint_index_sql(
+                    &self.table.name,
+                    &unique.name,
+                    &unique.columns,
+                    unique.nulls_not_distinct,
+                    true
+                )
             );
             constraints.push_str(&self.add_constraint_sql(
                 &unique.name,

@@ -58,6 +58,7 @@ fn schema() -> Schema {
         Unique {
             name: "accounts_name_key".into(),
             columns: vec!["name".into()],
+            nulls_not_distinct: false,
         },
     );
     table.indexes.insert(
@@ -68,6 +69,7 @@ fn schema() -> Schema {
             method: "btree".into(),
             keys: vec!["lower(name)".into()],
             include: vec![],
+            nulls_not_distinct: false,
             predicate: None,
             definition:
                 "CREATE INDEX ix_accounts_lower_name ON public.accounts USING btree (lower(name))"
@@ -83,6 +85,7 @@ fn schema() -> Schema {
             method: "btree".into(),
             keys: vec!["balance_cents DESC".into()],
             include: vec![],
+            nulls_not_distinct: false,
             predicate: Some("(balance_cents > 0)".into()),
             definition: "CREATE INDEX ix_accounts_balance_cents ON public.accounts USING btree (balance_cents DESC) WHERE (balance_cents > 0)".into(),
             valid: true,

@@ -55,6 +55,7 @@ fn database() -> Schema {
             method: "btree".into(),
             keys: vec!["name".into()],
             include: vec![],
+            nulls_not_distinct: false,
             predicate: None,
             definition: "CREATE INDEX users_name_idx ON public.users USING btree (name)".into(),
             valid: true,

@@ -2,7 +2,7 @@
 //! No IO.
 
 use crate::render::{column_definition, ident, identity_clause, idents, literal, qualified};
-use crate::schema::{Column, FkAction, ForeignKey, Index, QualifiedName, Table, View};
+use crate::schema::{Column, FkAction, ForeignKey, Index, QualifiedName, Table, Unique, View};
 
 pub(super) fn alter(table: &QualifiedName) -> String {
     format!("ALTER TABLE {}", qualified(table))
@@ -67,6 +67,7 @@ pub fn create_index_sql(table: &QualifiedName, index: &Index, concurrently: bool
         if !index.include.is_empty() {
             s.push_str(&format!(" INCLUDE ({})", idents(&index.include)));
         }
+        s.push_str(&index_options_sql(index.nulls_not_distinct));
         if let Some(p) = &index.predicate {
             s.push_str(&format!(" WHERE {p}"));
         }
@@ -79,6 +80,51 @@ pub fn create_index_sql(table: &QualifiedName, index: &Index, concurrently: bool
     } else {
         base
     }
+}
+
+/// What a `CREATE INDEX` statement says after its key list and `INCLUDE`, before its `WHERE`:
+/// ` NULLS NOT DISTINCT` (only when the index is).
+pub(crate) fn index_options_sql(nulls_not_distinct: bool) -> String {
+    let mut out = String::new();
+    if nulls_not_distinct {
+        out.push_str(" NULLS NOT DISTINCT");
+    }
+    out
+}
+
+/// `CREATE UNIQUE INDEX CONCURRENTLY [IF NOT EXISTS] name ON table USING btree (columns)`,
+/// with `NULLS NOT DISTINCT` when the constraint it is for has it: the index a unique
+/// constraint (or primary key) is then added on, `ADD CONSTRAINT ... USING INDEX`, without
+/// blocking writes while it is built.
+pub(crate) fn constraint_index_sql(
+    table: &QualifiedName,
+    name: &str,
+    columns: &[String],
+    nulls_not_distinct: bool,
+    if_not_exists: bool,
+) -> String {
+    format!(
+        "CREATE UNIQUE INDEX CONCURRENTLY {}{} ON {} USING btree ({}){}",
+        if if_not_exists { "IF NOT EXISTS " } else { "" },
+        ident(name),
+        qualified(table),
+        idents(columns),
+        index_options_sql(nulls_not_distinct)
+    )
+}
+
+/// `UNIQUE (cols)`, or `UNIQUE NULLS NOT DISTINCT (cols)`: a unique constraint as `CREATE
+/// TABLE` and `ADD CONSTRAINT` take it.
+pub(super) fn unique_clause(unique: &Unique) -> String {
+    format!(
+        "UNIQUE{} ({})",
+        if unique.nulls_not_distinct {
+            " NULLS NOT DISTINCT"
+        } else {
+            ""
+        },
+        idents(&unique.columns)
+    )
 }
 
 /// `DROP INDEX`, or `DROP INDEX CONCURRENTLY IF EXISTS`.
@@ -114,9 +160,9 @@ pub(super) fn create_table_sql(t: &Table) -> Vec<String> {
     }
     for u in t.uniques.values() {
         items.push(format!(
-            "CONSTRAINT {} UNIQUE ({})",
+            "CONSTRAINT {} {}",
             ident(&u.name),
-            idents(&u.columns)
+            unique_clause(u)
         ));
     }
     let checks = t.checks.values().map(|c| (&c.name, &c.definition));

@@ -17,8 +17,9 @@ use crate::schema::{
 };
 use ddl::{
     alter, alter_column_sql, comment, create_enum_sql, create_table_sql, drop_index_sql, not_valid,
-    view_kind,
+    unique_clause, view_kind,
 };
+pub(crate) use ddl::{constraint_index_sql, index_options_sql};
 pub use ddl::{create_index_sql, foreign_key_clause};
 use enums::recreate_enum_sql;
 pub use enums::{Dependent, EnumUse};
@@ -425,10 +426,10 @@ impl Op {
                 not_valid(key.validated)
             )],
             Op::AddUnique { table, unique } => vec![format!(
-                "{} ADD CONSTRAINT {} UNIQUE ({})",
+                "{} ADD CONSTRAINT {} {}",
                 alter(table),
                 ident(&unique.name),
-                idents(&unique.columns)
+                unique_clause(unique)
             )],
             Op::AddCheck {
                 table,

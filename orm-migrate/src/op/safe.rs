@@ -1,11 +1,11 @@
 //! The safe forms of the steps that, written plainly, lock a table with rows while PostgreSQL
 //! reads all of them: [`SafeOp`]. No IO.
 
-use crate::render::{ident, idents, qualified};
+use crate::render::{ident, qualified};
 use crate::schema::{Check, Column, ForeignKey, PrimaryKey, QualifiedName, Unique};
 
 use super::Op;
-use super::ddl::{alter, foreign_key_clause};
+use super::ddl::{alter, constraint_index_sql, foreign_key_clause};
 
 /// The longest identifier PostgreSQL keeps (`NAMEDATALEN - 1` bytes).
 const MAX_IDENT: usize = 63;
@@ -90,9 +90,16 @@ fn index_name(table: &QualifiedName, name: &str) -> String {
     qualified(&QualifiedName::new(table.schema.clone(), name))
 }
 
-/// `CREATE UNIQUE INDEX CONCURRENTLY` and `ADD CONSTRAINT ... USING INDEX`, after dropping
-/// what a failed run left: the constraint (when the failure came after it) or the index.
-fn via_index(table: &QualifiedName, name: &str, columns: &[String], kind: &str) -> Vec<String> {
+/// `CREATE UNIQUE INDEX CONCURRENTLY` (`NULLS NOT DISTINCT` when the constraint is) and `ADD
+/// CONSTRAINT ... USING INDEX`, after dropping what a failed run left: the constraint (when
+/// the failure came after it) or the index.
+fn via_index(
+    table: &QualifiedName,
+    name: &str,
+    columns: &[String],
+    nulls_not_distinct: bool,
+    kind: &str,
+) -> Vec<String> {
     let alter = alter(table);
     let name_ident = ident(name);
     vec![
@@ -101,11 +108,7 @@ fn via_index(table: &QualifiedName, name: &str, columns: &[String], kind: &str) 
             "DROP INDEX CONCURRENTLY IF EXISTS {}",
             index_name(table, name)
         ),
-        format!(
-            "CREATE UNIQUE INDEX CONCURRENTLY {name_ident} ON {} USING btree ({})",
-            qualified(table),
-            idents(columns)
-        ),
+        constraint_index_sql(table, name, columns, nulls_not_distinct, false),
         format!("{alter} ADD CONSTRAINT {name_ident} {kind} USING INDEX {name_ident}"),
     ]
 }
@@ -130,11 +133,15 @@ impl SafeOp {
                 not_valid(table, &key.name, &foreign_key_clause(key))
             }
             SafeOp::Check { table, check } => not_valid(table, &check.name, &check.definition),
-            SafeOp::Unique { table, unique } => {
-                via_index(table, &unique.name, &unique.columns, "UNIQUE")
-            }
+            SafeOp::Unique { table, unique } => via_index(
+                table,
+                &unique.name,
+                &unique.columns,
+                unique.nulls_not_distinct,
+                "UNIQUE",
+            ),
             SafeOp::PrimaryKey { table, key } => {
-                via_index(table, &key.name, &key.columns, "PRIMARY KEY")
+                via_index(table, &key.name, &key.columns, false, "PRIMARY KEY")
             }
             SafeOp::NotNull { table, column } => {
                 let check = not_null_check_name(&table.name, &column.name);
@@ -255,6 +262,7 @@ mod tests {
             unique: Unique {
                 name: "book_isbn_key".into(),
                 columns: vec!["isbn".into(), "Edition".into()],
+                nulls_not_distinct: false,
             },
         };
         assert_eq!(
@@ -269,8 +277,18 @@ mod tests {
             ]
         );
         assert_eq!(
-            Op::Safe(unique).down(),
+            Op::Safe(unique.clone()).down(),
             ["ALTER TABLE public.book DROP CONSTRAINT book_isbn_key"]
+        );
+        // Its index holds NULLS NOT DISTINCT when the constraint does: the constraint takes it.
+        let SafeOp::Unique { table, mut unique } = unique else {
+            unreachable!()
+        };
+        unique.nulls_not_distinct = true;
+        assert_eq!(
+            SafeOp::Unique { table, unique }.up()[2],
+            "CREATE UNIQUE INDEX CONCURRENTLY book_isbn_key ON public.book USING btree \
+             (isbn, \"Edition\") NULLS NOT DISTINCT"
         );
         let pk = SafeOp::PrimaryKey {
             table: book(),

@@ -6,6 +6,8 @@
 //! pretty form): its key list is cut into items at its top-level commas, and each item, which
 //! starts with the key alone, is the key with its options (`created_at DESC`,
 //! `name COLLATE "C" text_pattern_ops`, `lower(email) DESC NULLS LAST`).
+//!
+//! Each index comes with its `NULLS NOT DISTINCT`.
 
 use orm_postgres::raw::query;
 use orm_postgres::{Executor, FromRow, Result, Transaction};
@@ -21,6 +23,7 @@ struct IndexRow {
     method: String,
     keys: Vec<String>,
     include: Vec<String>,
+    nulls_not_distinct: bool,
     predicate: Option<String>,
     definition: String,
     valid: bool,
@@ -34,13 +37,14 @@ pub(super) async fn reflect_indexes(
 ) -> Result<()> {
     let rows = db
         .fetch_all(
-            query::<IndexRow>(
+            query::<IndexRow>(concat!(
                 "SELECT n.nspname::text, c.relname::text, ic.relname::text, ix.indisunique, \
                         am.amname::text, \
                         ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) \
                               FROM generate_series(1, ix.indnkeyatts::int) k ORDER BY k), \
                         ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) \
                               FROM generate_series(ix.indnkeyatts::int + 1, ix.indnatts::int) k ORDER BY k), \
+                        ", nulls_not_distinct!("ix"), ", \
                         pg_get_expr(ix.indpred, ix.indrelid, true), pg_get_indexdef(ix.indexrelid), \
                         ix.indisvalid, pg_get_indexdef(ix.indexrelid, 0, true) \
                  FROM pg_index ix \
@@ -53,7 +57,7 @@ pub(super) async fn reflect_indexes(
                                    WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x')) \
                    AND NOT EXISTS (SELECT 1 FROM pg_inherits pi WHERE pi.inhrelid = ix.indexrelid) \
                  ORDER BY 1, 2, 3",
-            )
+            ))
             .bind("schemas", schemas.to_vec()),
         )
         .await?;
@@ -70,6 +74,7 @@ pub(super) async fn reflect_indexes(
                 method: r.method,
                 keys,
                 include: r.include,
+                nulls_not_distinct: r.nulls_not_distinct,
                 predicate: r.predicate,
                 definition: r.definition,
                 valid: r.valid,
