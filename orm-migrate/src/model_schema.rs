@@ -306,6 +306,7 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
                 keys,
                 include: Vec::new(),
                 nulls_not_distinct: false,
+                with: Vec::new(),
                 predicate: None,
                 definition,
                 valid: true,

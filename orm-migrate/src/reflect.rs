@@ -9,10 +9,10 @@
 //! kept as definitions in [`Schema::objects`]; objects the model does not cover (rules,
 //! policies, foreign tables) are listed in [`Schema::unsupported`], never silently dropped.
 //! Index keys come with their collation, operator class and ordering (`DESC`, `NULLS FIRST`),
-//! indexes with whether PostgreSQL holds them valid (`indisvalid`), unique indexes and
-//! constraints with their `NULLS NOT DISTINCT` (read so that servers before 15, which lack it,
-//! answer too), foreign keys, checks and domain checks with whether they are validated
-//! (`convalidated`). A partition shows only what is its own:
+//! indexes with their storage parameters and whether PostgreSQL holds them valid
+//! (`indisvalid`), unique indexes and constraints with their `NULLS NOT DISTINCT` (read so that
+//! servers before 15, which lack it, answer too), foreign keys, checks and domain checks with
+//! whether they are validated (`convalidated`). A partition shows only what is its own:
 //! constraints and indexes it inherits from its partitioned parent come with `PARTITION OF`.
 
 use std::collections::BTreeSet;

@@ -287,6 +287,12 @@ pub struct Index {
     /// keys that are all `NULL` collide too. Part of what the index is: a difference drops it
     /// and creates it again.
     pub nulls_not_distinct: bool,
+    /// Storage parameters (`WITH (fillfactor = 70)`) as `pg_class.reloptions` holds them:
+    /// `fillfactor=70`, `deduplicate_items=off`. They compare as a set of parameters (names in
+    /// any case, values as written); an index that differs only in them is kept, and its
+    /// parameters set and reset with `ALTER INDEX` (which rebuilds nothing: pages already
+    /// written keep their old fill until a `REINDEX`).
+    pub with: Vec<String>,
     /// The partial index's `WHERE` predicate.
     pub predicate: Option<String>,
     /// The whole `CREATE INDEX` statement as `pg_get_indexdef` prints it.

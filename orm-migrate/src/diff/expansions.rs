@@ -228,6 +228,7 @@ mod tests {
             keys: vec![key.into()],
             include: Vec::new(),
             nulls_not_distinct: false,
+            with: Vec::new(),
             predicate: None,
             definition: format!("CREATE INDEX {name} ON public.accounts USING btree ({key})"),
             valid: true,

@@ -149,6 +149,7 @@ impl Migration {
     ///     keys: vec!["title".into()],
     ///     include: vec![],
     ///     nulls_not_distinct: false,
+    ///     with: vec![],
     ///     predicate: None,
     ///     definition: String::new(),
     ///     valid: true,

@@ -56,6 +56,7 @@ fn index(n: &str, t: &str, column: &str, unique: bool) -> Index {
         keys: vec![column.into()],
         include: vec![],
         nulls_not_distinct: false,
+        with: Vec::new(),
         predicate: None,
         definition: format!(
             "CREATE {}INDEX {n} ON public.{t} USING btree ({column})",

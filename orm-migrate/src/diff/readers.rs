@@ -79,6 +79,7 @@ mod tests {
             keys: keys.iter().map(|k| (*k).to_owned()).collect(),
             include: Vec::new(),
             nulls_not_distinct: false,
+            with: Vec::new(),
             predicate: predicate.map(Into::into),
             definition: String::new(),
             valid: true,

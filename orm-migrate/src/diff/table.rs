@@ -9,7 +9,7 @@ use super::readers::{index_reads, readers};
 use super::{Plan, suggest_column_renames};
 use crate::expand::mentions;
 use crate::expr::normalize_expr;
-use crate::op::Op;
+use crate::op::{Op, storage_parameters};
 use crate::schema::{Column, ForeignKey, Index, QualifiedName, Table};
 
 pub(super) fn same_expr(a: Option<&str>, b: Option<&str>) -> bool {
@@ -76,7 +76,8 @@ fn index_key(key: &str) -> String {
     out
 }
 
-/// What an index is, to match it: everything but its name and its validity.
+/// What an index is, to match it: everything but its name, its storage parameters (which
+/// `ALTER INDEX` changes in place) and its validity.
 fn index_signature(i: &Index) -> (bool, String, Vec<String>, Vec<String>, bool, Option<String>) {
     (
         i.unique,
@@ -390,12 +391,22 @@ pub(super) fn diff_table(
     let Matching {
         mut gone,
         added: new,
-        ..
+        kept,
     } = matching(
         f.indexes.values().filter(|i| i.valid),
         t.indexes.values(),
         index_signature,
     );
+    for (a, b) in kept {
+        if storage_parameters(&a.with) != storage_parameters(&b.with) {
+            plan.add_constraints.push(Op::SetIndexStorage {
+                table: name.clone(),
+                index: a.name.clone(),
+                from: a.with.clone(),
+                to: b.with.clone(),
+            });
+        }
+    }
     for index in f.indexes.values().filter(|i| !i.valid) {
         warnings.push(format!(
             "index {} on {name} is INVALID (left by a failed CREATE INDEX CONCURRENTLY, or \

@@ -273,7 +273,7 @@ impl ColumnChange {
                 let include: Vec<String> = index.include.iter().map(|c| rw(&ident(c))).collect();
                 let _ = write!(sql, " INCLUDE ({})", include.join(", "));
             }
-            sql.push_str(&index_options_sql(index.nulls_not_distinct));
+            sql.push_str(&index_options_sql(index.nulls_not_distinct, &index.with));
             if let Some(p) = &index.predicate {
                 let _ = write!(sql, " WHERE {}", rw(p));
             }

@@ -70,6 +70,7 @@ fn schema() -> Schema {
             keys: vec!["lower(name)".into()],
             include: vec![],
             nulls_not_distinct: false,
+            with: Vec::new(),
             predicate: None,
             definition:
                 "CREATE INDEX ix_accounts_lower_name ON public.accounts USING btree (lower(name))"
@@ -86,6 +87,7 @@ fn schema() -> Schema {
             keys: vec!["balance_cents DESC".into()],
             include: vec![],
             nulls_not_distinct: false,
+            with: Vec::new(),
             predicate: Some("(balance_cents > 0)".into()),
             definition: "CREATE INDEX ix_accounts_balance_cents ON public.accounts USING btree (balance_cents DESC) WHERE (balance_cents > 0)".into(),
             valid: true,

@@ -56,6 +56,7 @@ fn database() -> Schema {
             keys: vec!["name".into()],
             include: vec![],
             nulls_not_distinct: false,
+            with: Vec::new(),
             predicate: None,
             definition: "CREATE INDEX users_name_idx ON public.users USING btree (name)".into(),
             valid: true,

@@ -1,6 +1,8 @@
 //! The SQL text of the statements operations render: tables, columns, keys, indexes, enums.
 //! No IO.
 
+use std::collections::BTreeMap;
+
 use crate::render::{column_definition, ident, identity_clause, idents, literal, qualified};
 use crate::schema::{Column, FkAction, ForeignKey, Index, QualifiedName, Table, Unique, View};
 
@@ -67,7 +69,7 @@ pub fn create_index_sql(table: &QualifiedName, index: &Index, concurrently: bool
         if !index.include.is_empty() {
             s.push_str(&format!(" INCLUDE ({})", idents(&index.include)));
         }
-        s.push_str(&index_options_sql(index.nulls_not_distinct));
+        s.push_str(&index_options_sql(index.nulls_not_distinct, &index.with));
         if let Some(p) = &index.predicate {
             s.push_str(&format!(" WHERE {p}"));
         }
@@ -83,13 +85,39 @@ pub fn create_index_sql(table: &QualifiedName, index: &Index, concurrently: bool
 }
 
 /// What a `CREATE INDEX` statement says after its key list and `INCLUDE`, before its `WHERE`:
-/// ` NULLS NOT DISTINCT` (only when the index is).
-pub(crate) fn index_options_sql(nulls_not_distinct: bool) -> String {
+/// ` NULLS NOT DISTINCT`, ` WITH (...)` (each only when there is one).
+pub(crate) fn index_options_sql(nulls_not_distinct: bool, with: &[String]) -> String {
     let mut out = String::new();
     if nulls_not_distinct {
         out.push_str(" NULLS NOT DISTINCT");
     }
+    if !with.is_empty() {
+        out.push_str(&format!(" WITH ({})", storage_parameters_sql(with)));
+    }
     out
+}
+
+/// Storage parameters as `pg_class.reloptions` holds them (`fillfactor=70`), by name (in
+/// lower case, as PostgreSQL folds it): what [`Index::with`] compares as.
+pub(crate) fn storage_parameters(with: &[String]) -> BTreeMap<String, &str> {
+    with.iter()
+        .map(|p| {
+            let (name, value) = p.split_once('=').unwrap_or((p, ""));
+            (name.trim().to_lowercase(), value.trim())
+        })
+        .collect()
+}
+
+/// Storage parameters as `pg_class.reloptions` holds them (`fillfactor=70`) written for `WITH
+/// (...)` or `SET (...)` the way `pg_get_indexdef` writes them: `fillfactor='70'`.
+pub(super) fn storage_parameters_sql(with: &[String]) -> String {
+    with.iter()
+        .map(|p| match p.split_once('=') {
+            Some((name, value)) => format!("{name}={}", literal(value)),
+            None => p.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `CREATE UNIQUE INDEX CONCURRENTLY [IF NOT EXISTS] name ON table USING btree (columns)`,
@@ -109,7 +137,7 @@ pub(crate) fn constraint_index_sql(
         ident(name),
         qualified(table),
         idents(columns),
-        index_options_sql(nulls_not_distinct)
+        index_options_sql(nulls_not_distinct, &[])
     )
 }
 
@@ -359,5 +387,32 @@ pub(super) fn view_kind(v: &View) -> &'static str {
         "MATERIALIZED VIEW"
     } else {
         "VIEW"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_parameters_compare_by_name_in_any_case_and_are_written_quoted() {
+        let written = vec![
+            "FillFactor=70".to_owned(),
+            "deduplicate_items=off".to_owned(),
+        ];
+        let read = vec![
+            "deduplicate_items=off".to_owned(),
+            "fillfactor=70".to_owned(),
+        ];
+        assert_eq!(storage_parameters(&written), storage_parameters(&read));
+        assert_ne!(
+            storage_parameters(&read),
+            storage_parameters(&["fillfactor=70".to_owned()])
+        );
+        assert_eq!(
+            index_options_sql(true, &read),
+            " NULLS NOT DISTINCT WITH (deduplicate_items='off', fillfactor='70')"
+        );
+        assert_eq!(index_options_sql(false, &[]), "");
     }
 }

@@ -17,9 +17,9 @@ use crate::schema::{
 };
 use ddl::{
     alter, alter_column_sql, comment, create_enum_sql, create_table_sql, drop_index_sql, not_valid,
-    unique_clause, view_kind,
+    storage_parameters_sql, unique_clause, view_kind,
 };
-pub(crate) use ddl::{constraint_index_sql, index_options_sql};
+pub(crate) use ddl::{constraint_index_sql, index_options_sql, storage_parameters};
 pub use ddl::{create_index_sql, foreign_key_clause};
 use enums::recreate_enum_sql;
 pub use enums::{Dependent, EnumUse};
@@ -276,6 +276,20 @@ pub enum Op {
         /// `CONCURRENTLY`.
         concurrently: bool,
     },
+    /// `ALTER INDEX ... SET (...)` and `RESET (...)`: an index that differs from the target
+    /// only in its [storage parameters](Index::with). Instant (`fillfactor` takes a `SHARE
+    /// UPDATE EXCLUSIVE` lock and rebuilds nothing: the pages already written keep their old
+    /// fill until a `REINDEX`).
+    SetIndexStorage {
+        /// The table.
+        table: QualifiedName,
+        /// The index's name.
+        index: String,
+        /// Its parameters before, as [`Index::with`].
+        from: Vec<String>,
+        /// Its parameters after.
+        to: Vec<String>,
+    },
     /// `CREATE [MATERIALIZED] VIEW`
     CreateView(View),
     /// `DROP [MATERIALIZED] VIEW`
@@ -501,6 +515,36 @@ impl Op {
                 index,
                 concurrently,
             } => vec![drop_index_sql(table, index, *concurrently)],
+            Op::SetIndexStorage {
+                table,
+                index,
+                from,
+                to,
+            } => {
+                let target = qualified(&QualifiedName::new(table.schema.clone(), index.clone()));
+                let (from, to) = (storage_parameters(from), storage_parameters(to));
+                let set: Vec<String> = to
+                    .iter()
+                    .filter(|(name, value)| from.get(*name) != Some(*value))
+                    .map(|(name, value)| format!("{name}={value}"))
+                    .collect();
+                let reset: Vec<&str> = from
+                    .keys()
+                    .filter(|name| !to.contains_key(*name))
+                    .map(String::as_str)
+                    .collect();
+                let mut out = Vec::new();
+                if !set.is_empty() {
+                    out.push(format!(
+                        "ALTER INDEX {target} SET ({})",
+                        storage_parameters_sql(&set)
+                    ));
+                }
+                if !reset.is_empty() {
+                    out.push(format!("ALTER INDEX {target} RESET ({})", reset.join(", ")));
+                }
+                out
+            }
             Op::CreateView(v) => vec![format!(
                 "CREATE {} {} AS\n{}",
                 view_kind(v),
@@ -638,6 +682,17 @@ impl Op {
                 index,
                 concurrently,
             },
+            Op::SetIndexStorage {
+                table,
+                index,
+                from,
+                to,
+            } => Op::SetIndexStorage {
+                table,
+                index,
+                from: to,
+                to: from,
+            },
             Op::CreateView(v) => Op::DropView(v),
             Op::DropView(v) => Op::CreateView(v),
             Op::CreateObject(o) => Op::DropObject(o),
@@ -763,6 +818,9 @@ impl Op {
                 format!("drop invalid index {} on {table}", index.name)
             }
             Op::DropIndex { table, index, .. } => format!("drop index {} on {table}", index.name),
+            Op::SetIndexStorage { table, index, .. } => {
+                format!("set storage parameters of index {index} on {table}")
+            }
             Op::CreateView(v) => format!("create view {}", v.name),
             Op::DropView(v) => format!("drop view {}", v.name),
             Op::CreateObject(o) => format!("create {} {}", o.kind.as_str(), o.name),

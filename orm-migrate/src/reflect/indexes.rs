@@ -7,7 +7,8 @@
 //! starts with the key alone, is the key with its options (`created_at DESC`,
 //! `name COLLATE "C" text_pattern_ops`, `lower(email) DESC NULLS LAST`).
 //!
-//! Each index comes with its `NULLS NOT DISTINCT`.
+//! Each index comes with its `NULLS NOT DISTINCT` and its storage parameters
+//! (`pg_class.reloptions`).
 
 use orm_postgres::raw::query;
 use orm_postgres::{Executor, FromRow, Result, Transaction};
@@ -24,6 +25,7 @@ struct IndexRow {
     keys: Vec<String>,
     include: Vec<String>,
     nulls_not_distinct: bool,
+    with: Vec<String>,
     predicate: Option<String>,
     definition: String,
     valid: bool,
@@ -44,7 +46,7 @@ pub(super) async fn reflect_indexes(
                               FROM generate_series(1, ix.indnkeyatts::int) k ORDER BY k), \
                         ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) \
                               FROM generate_series(ix.indnkeyatts::int + 1, ix.indnatts::int) k ORDER BY k), \
-                        ", nulls_not_distinct!("ix"), ", \
+                        ", nulls_not_distinct!("ix"), ", coalesce(ic.reloptions, '{}'::text[]), \
                         pg_get_expr(ix.indpred, ix.indrelid, true), pg_get_indexdef(ix.indexrelid), \
                         ix.indisvalid, pg_get_indexdef(ix.indexrelid, 0, true) \
                  FROM pg_index ix \
@@ -75,6 +77,7 @@ pub(super) async fn reflect_indexes(
                 keys,
                 include: r.include,
                 nulls_not_distinct: r.nulls_not_distinct,
+                with: r.with,
                 predicate: r.predicate,
                 definition: r.definition,
                 valid: r.valid,

@@ -1,7 +1,7 @@
 //! Index keys with their options: ordering (`DESC`, `NULLS FIRST | LAST`), operator class and
 //! collation are read back, compared and reproduced, between databases and against models
-//! (which declare plain ascending keys); so is `NULLS NOT DISTINCT` of unique indexes and
-//! constraints.
+//! (which declare plain ascending keys); so are `NULLS NOT DISTINCT` of unique indexes and
+//! constraints, and indexes' storage parameters (`WITH (fillfactor = 70)`), set in place.
 
 use orm_migrate::Target;
 use orm_migrate::diff::{DiffOptions, diff};
@@ -295,4 +295,110 @@ async fn a_nulls_not_distinct_constraint_differs_from_the_models_plain_unique() 
         [("member_email_key".to_owned(), true)]
     );
     assert!(plain_diff(&schema_of_db(&t).await, &before).is_empty());
+}
+
+/// `pg_class.reloptions` of index `public.<index>`.
+async fn reloptions(db: &Database, index: &str) -> Option<Vec<String>> {
+    db.fetch_one(
+        query::<Option<Vec<String>>>("SELECT reloptions FROM pg_class WHERE oid = to_regclass(:i)")
+            .bind("i", format!("public.{index}")),
+    )
+    .await
+    .expect("reloptions")
+}
+
+#[tokio::test]
+async fn storage_parameters_are_read_compared_and_set_in_place() {
+    let table = "CREATE TABLE ev (id int, at timestamptz, name text, tag text);";
+    let plain = schema_from_ddl(&format!("{table} CREATE INDEX ev_at ON ev (at);")).await;
+    let seventy = schema_from_ddl(&format!(
+        "{table} CREATE INDEX ev_at ON ev (at) WITH (fillfactor = 70);"
+    ))
+    .await;
+    let fifty = schema_from_ddl(&format!(
+        "{table} CREATE INDEX ev_at ON ev (at) WITH (FILLFACTOR = 50, deduplicate_items = off);"
+    ))
+    .await;
+    let ev = QualifiedName::new("public", "ev");
+    assert_eq!(seventy.tables[&ev].indexes["ev_at"].with, ["fillfactor=70"]);
+    assert_eq!(
+        fifty.tables[&ev].indexes["ev_at"].with,
+        ["fillfactor=50", "deduplicate_items=off"]
+    );
+
+    // Kept, its parameters set and reset in place; each downgrade sets them back.
+    let set = "-- set storage parameters of index ev_at on public.ev\n";
+    let m = plain_diff(&plain, &seventy);
+    assert_eq!(
+        m.up_sql(),
+        format!("{set}ALTER INDEX public.ev_at SET (fillfactor='70');\n\n")
+    );
+    assert_eq!(
+        m.down_sql(),
+        format!("{set}ALTER INDEX public.ev_at RESET (fillfactor);\n\n")
+    );
+    let m = plain_diff(&seventy, &fifty);
+    assert_eq!(
+        m.up_sql(),
+        format!(
+            "{set}ALTER INDEX public.ev_at SET (deduplicate_items='off', fillfactor='50');\n\n"
+        )
+    );
+    assert_eq!(
+        m.down_sql(),
+        format!(
+            "{set}ALTER INDEX public.ev_at SET (fillfactor='70');\n\
+             ALTER INDEX public.ev_at RESET (deduplicate_items);\n\n"
+        )
+    );
+    assert!(plain_diff(&fifty, &fifty).is_empty());
+    // Written by hand, the index is built with them.
+    let create = plain_diff(&Schema::default(), &without_definitions(&fifty)).up_sql();
+    assert!(
+        create.contains(
+            "CREATE INDEX ev_at ON public.ev USING btree (at) \
+             WITH (fillfactor='50', deduplicate_items='off');"
+        ),
+        "{create}"
+    );
+
+    for form in [Form::Single, Form::Phased] {
+        let t = test_database().await.expect("db");
+        run_chain_in(
+            &t,
+            &[plain.clone(), seventy.clone(), without_definitions(&fifty)],
+            form,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn a_fillfactor_the_model_does_not_have_is_reset() {
+    let t = test_database().await.expect("db");
+    t.create_all(&[Event::TABLE]).await.expect("create_all");
+    t.batch_execute("ALTER INDEX ix_event_at SET (fillfactor = 70)")
+        .await
+        .expect("fillfactor");
+    let models = schema_of(&[Event::TABLE], "public");
+    let options = DiffOptions {
+        models: true,
+        ..DiffOptions::default()
+    };
+    let m = diff(&schema_of_db(&t).await, &models, &options);
+    assert_eq!(
+        m.up_sql(),
+        "-- set storage parameters of index ix_event_at on public.event\n\
+         ALTER INDEX public.ix_event_at RESET (fillfactor);\n\n"
+    );
+    let mig = migrator(super::revisions_of(&m, Form::Phased, 1, None));
+    mig.upgrade(&t, &Target::Head).await.expect("upgrade");
+    assert_eq!(reloptions(&t, "ix_event_at").await, None);
+    let again = diff(&schema_of_db(&t).await, &models, &options);
+    assert!(again.is_empty(), "{}", again.up_sql());
+    mig.downgrade(&t, &Target::Base).await.expect("downgrade");
+    assert_eq!(
+        reloptions(&t, "ix_event_at").await,
+        Some(vec!["fillfactor=70".to_owned()])
+    );
 }
