@@ -75,7 +75,15 @@ pub fn create_index_sql(table: &QualifiedName, index: &Index, concurrently: bool
         }
         s
     } else {
-        index.definition.clone()
+        // `pg_get_indexdef` prints a partitioned table's index `ON ONLY` (pg_dump attaches
+        // each partition's index to it after). Created so on a table that has partitions, the
+        // index would stay INVALID; without `ONLY`, PostgreSQL builds it on each partition too.
+        let unique = if index.unique { "UNIQUE " } else { "" };
+        let only = format!("CREATE {unique}INDEX {} ON ONLY ", ident(&index.name));
+        match index.definition.strip_prefix(&only) {
+            Some(rest) => format!("CREATE {unique}INDEX {} ON {rest}", ident(&index.name)),
+            None => index.definition.clone(),
+        }
     };
     if concurrently {
         base.replacen(" INDEX ", " INDEX CONCURRENTLY ", 1)

@@ -437,3 +437,30 @@ async fn a_type_change_rebuilds_only_the_generated_columns_that_read_it_with_the
         run_chain_in(&t, &[a.clone(), b.clone()], form).await;
     }
 }
+
+#[tokio::test]
+async fn an_index_added_to_a_partitioned_table_is_built_on_its_partitions() {
+    // The server prints the parent's index `ON ONLY`: built so on a table that has
+    // partitions, it would stay INVALID (and the next autogenerate would drop it).
+    let table = "CREATE TABLE reading (id bigint NOT NULL, taken date NOT NULL, value int)
+                     PARTITION BY RANGE (taken);
+                 CREATE TABLE reading_2026 PARTITION OF reading
+                     FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');";
+    let indexed = format!(
+        "{table}
+         CREATE INDEX reading_value ON reading (value) WHERE value > 0;
+         CREATE UNIQUE INDEX reading_id ON reading (id, taken);"
+    );
+    let (a, b) = (
+        schema_from_ddl(table).await,
+        schema_from_ddl(&indexed).await,
+    );
+    let up = diff(&a, &b, &DiffOptions::default()).up_sql();
+    for expected in [
+        "CREATE UNIQUE INDEX reading_id ON public.reading USING btree (id, taken);",
+        "CREATE INDEX reading_value ON public.reading USING btree (value) WHERE (value > 0);",
+    ] {
+        assert!(up.contains(expected), "{expected}\n{up}");
+    }
+    case(table, &indexed).await;
+}
