@@ -469,6 +469,107 @@ async fn an_enum_label_is_committed_before_the_main_revision_uses_it() {
     );
 }
 
+/// A new label is usable only once committed (55P04, "unsafe use of new value"): every check,
+/// partial index and default naming it (on a table with rows, a table the migration creates,
+/// a partitioned table) runs after the revision that adds it, in the safe form's phases and in
+/// the single plain revision (which runs outside a transaction, statement by statement).
+#[tokio::test]
+async fn what_names_a_new_enum_label_runs_after_the_label_is_committed() {
+    let tables = |mood: &str, named: &str| {
+        format!(
+            "CREATE TYPE mood AS ENUM ({mood});
+             CREATE TABLE person (id bigint PRIMARY KEY, mood mood {named});
+             CREATE TABLE visit (id bigint NOT NULL, at date NOT NULL, mood mood)
+                 PARTITION BY RANGE (at);
+             CREATE TABLE visit_2026 PARTITION OF visit
+                 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');"
+        )
+    };
+    let rows = "INSERT INTO person SELECT g, CASE WHEN g % 2 = 0 THEN 'sad'::mood ELSE 'happy' END
+                    FROM generate_series(1, 500) g;
+                INSERT INTO visit SELECT g, '2026-03-01', 'sad' FROM generate_series(1, 500) g;";
+    let to = schema_from_ddl(&format!(
+        "{}
+         CREATE INDEX person_ok ON person (id) WHERE mood = 'ok';
+         ALTER TABLE visit ADD CONSTRAINT visit_not_ok CHECK (mood <> 'ok');
+         CREATE INDEX visit_ok ON visit (id) WHERE mood = 'ok';
+         CREATE TABLE pet (id bigint PRIMARY KEY, mood mood DEFAULT 'ok' CHECK (mood <> 'sad'));
+         CREATE INDEX pet_ok ON pet (id) WHERE mood = 'ok';",
+        tables(
+            "'sad', 'ok', 'happy'",
+            "DEFAULT 'ok' CONSTRAINT person_not_ok CHECK (mood <> 'ok')"
+        )
+    ))
+    .await;
+    let ddl = format!("{}{rows}", tables("'sad', 'happy'", ""));
+    let (_, from) = database_with(&ddl).await;
+    let m = diff(&from, &to, &DiffOptions::default());
+
+    // The safe form: the label alone in the revision before; nothing there names it.
+    let phases = m.phases();
+    assert_eq!(
+        kinds(&phases),
+        [PhaseKind::Before, PhaseKind::Main, PhaseKind::After]
+    );
+    let s = scripts(&phases);
+    assert_eq!(
+        s[0].0,
+        "-- add value \"ok\" to enum public.mood\n\
+         ALTER TYPE public.mood ADD VALUE IF NOT EXISTS 'ok' BEFORE 'happy';\n\n"
+    );
+    for named in [
+        "ALTER TABLE public.person ALTER COLUMN mood SET DEFAULT 'ok'::public.mood;",
+        "ALTER TABLE public.visit ADD CONSTRAINT visit_not_ok CHECK ((mood <> 'ok'::public.mood));",
+        "CREATE INDEX visit_ok ON public.visit USING btree (id) WHERE (mood = 'ok'::public.mood);",
+        "CREATE INDEX pet_ok ON public.pet USING btree (id) WHERE (mood = 'ok'::public.mood);",
+    ] {
+        assert!(s[1].0.contains(named), "{named}\n{}", s[1].0);
+    }
+    for named in [
+        "ALTER TABLE public.person ADD CONSTRAINT person_not_ok CHECK ((mood <> 'ok'::public.mood)) NOT VALID;",
+        "CREATE INDEX CONCURRENTLY person_ok ON public.person USING btree (id) WHERE (mood = 'ok'::public.mood);",
+    ] {
+        assert!(s[2].0.contains(named), "{named}\n{}", s[2].0);
+    }
+
+    // In one transaction PostgreSQL refuses it: the order is what makes it work.
+    let (t, _) = database_with(&ddl).await;
+    let whole_in_one = migrator(
+        super::revisions(std::slice::from_ref(&m))
+            .into_iter()
+            .map(|r| r.with_transactional(true))
+            .collect(),
+    );
+    let e = whole_in_one
+        .upgrade(&t, &Target::Head)
+        .await
+        .expect_err("a new label used in its own transaction");
+    assert!(
+        matches!(&e, MigrateError::Step { source, .. } if source.sqlstate() == Some("55P04")),
+        "{e}"
+    );
+
+    // Both forms, on tables with rows: up, the check holds new rows, down.
+    let (t, _) = database_with(&ddl).await;
+    round_trip(&t, &from, &to, &phases).await;
+    let (t, _) = database_with(&ddl).await;
+    assert!(!m.transactional());
+    let single = migrator(super::revisions(std::slice::from_ref(&m)));
+    single.upgrade(&t, &Target::Head).await.expect("upgrade");
+    assert_schema(&t, &to, "after the single revision").await;
+    let e = t
+        .batch_execute("INSERT INTO person (id) VALUES (501)")
+        .await
+        .expect_err("the default breaks the check");
+    assert_eq!(e.sqlstate(), Some("23514"), "{e}");
+    single
+        .downgrade(&t, &Target::Base)
+        .await
+        .expect("downgrade");
+    assert_schema(&t, &from, "after the downgrade").await;
+    assert_eq!(count(&t, "SELECT count(*) FROM visit").await, 500);
+}
+
 /// A failure part-way through the after phase: the error names the revision, the statement's
 /// constraint and the violation; the main phase stays applied and can be downgraded; fixing
 /// the data and upgrading again completes the change (each step first drops what the failed
