@@ -4,7 +4,7 @@
 //! constraints, and indexes' storage parameters (`WITH (fillfactor = 70)`), set in place.
 
 use orm_migrate::Target;
-use orm_migrate::diff::{DiffOptions, diff};
+use orm_migrate::diff::diff;
 use orm_migrate::model_schema::schema_of;
 use orm_migrate::schema::{QualifiedName, Schema};
 use orm_postgres::Database;
@@ -13,7 +13,7 @@ use orm_postgres::raw::query;
 use orm_testing::test_database;
 
 use super::ops::schema_from_ddl;
-use super::{Form, migrator, plain_diff, run_chain_in, schema_of_db};
+use super::{Form, migrator, model_options, plain_diff, run_chain_in, schema_of_db};
 
 const PLAIN: &str = "CREATE TABLE ev (id int, at timestamptz, name text, tag text);
     CREATE INDEX ev_at ON ev (at);
@@ -96,10 +96,7 @@ async fn a_descending_index_differs_from_the_models_plain_one() {
         .await
         .expect("descending");
     let models = schema_of(&[Event::TABLE], "public");
-    let options = DiffOptions {
-        models: true,
-        ..DiffOptions::default()
-    };
+    let options = model_options();
     let up = diff(&schema_of_db(&t).await, &models, &options).up_sql();
     assert_eq!(
         up,
@@ -134,16 +131,11 @@ const NULLS_NOT_DISTINCT: &str =
 
 /// `indnullsnotdistinct` of each index of `table`, by name.
 async fn nulls_not_distinct(db: &Database, table: &str) -> Vec<(String, bool)> {
-    db.fetch_all(
-        query::<(String, bool)>(
-            "SELECT c.relname::text, i.indnullsnotdistinct FROM pg_index i \
-             JOIN pg_class c ON c.oid = i.indexrelid \
-             WHERE i.indrelid = to_regclass(:t) AND NOT i.indisprimary ORDER BY 1",
-        )
-        .bind("t", format!("public.{table}")),
-    )
-    .await
-    .expect("indexes")
+    super::index_catalog(db, table)
+        .await
+        .into_iter()
+        .map(|(name, _, nulls_not_distinct)| (name, nulls_not_distinct))
+        .collect()
 }
 
 #[tokio::test]
@@ -261,10 +253,7 @@ async fn a_nulls_not_distinct_constraint_differs_from_the_models_plain_unique() 
     .await
     .expect("nulls not distinct");
     let models = schema_of(&[Member::TABLE], "public");
-    let options = DiffOptions {
-        models: true,
-        ..DiffOptions::default()
-    };
+    let options = model_options();
     let before = schema_of_db(&t).await;
     let m = diff(&before, &models, &options);
     assert_eq!(
@@ -381,10 +370,7 @@ async fn a_fillfactor_the_model_does_not_have_is_reset() {
         .await
         .expect("fillfactor");
     let models = schema_of(&[Event::TABLE], "public");
-    let options = DiffOptions {
-        models: true,
-        ..DiffOptions::default()
-    };
+    let options = model_options();
     let m = diff(&schema_of_db(&t).await, &models, &options);
     assert_eq!(
         m.up_sql(),

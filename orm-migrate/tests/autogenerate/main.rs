@@ -25,6 +25,8 @@ use orm_migrate::reflect::{ReflectOptions, reflect};
 use orm_migrate::schema::{QualifiedName, Schema};
 use orm_migrate::{Graph, Migrator, Revision, Target};
 use orm_postgres::Database;
+use orm_postgres::prelude::*;
+use orm_postgres::raw::query;
 
 /// The schema of `db` (schema `public` and the others named), without the version table.
 pub async fn schema_of_db(db: &Database) -> Schema {
@@ -34,6 +36,29 @@ pub async fn schema_of_db(db: &Database) -> Schema {
     s.tables
         .remove(&QualifiedName::new("public", "orm_migrations"));
     s
+}
+
+/// Each index of `public.<table>` but its primary key's, by name: whether PostgreSQL holds it
+/// valid (`indisvalid`) and whether it is `NULLS NOT DISTINCT` (`indnullsnotdistinct`).
+pub async fn index_catalog(db: &Database, table: &str) -> Vec<(String, bool, bool)> {
+    db.fetch_all(
+        query::<(String, bool, bool)>(
+            "SELECT c.relname::text, i.indisvalid, i.indnullsnotdistinct FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE i.indrelid = to_regclass(:t) AND NOT i.indisprimary ORDER BY 1",
+        )
+        .bind("t", format!("public.{table}")),
+    )
+    .await
+    .expect("indexes")
+}
+
+/// The options of a diff against models.
+pub fn model_options() -> DiffOptions {
+    DiffOptions {
+        models: true,
+        ..DiffOptions::default()
+    }
 }
 
 /// The revisions of a chain of migrations (each step from the previous schema), skipping

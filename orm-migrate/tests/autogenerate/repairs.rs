@@ -53,16 +53,11 @@ fn model_options() -> DiffOptions {
 
 /// `pg_index.indisvalid` of each index of `table` that does not back a constraint, by name.
 async fn index_validity(db: &Database, table: &str) -> Vec<(String, bool)> {
-    db.fetch_all(
-        query::<(String, bool)>(
-            "SELECT c.relname::text, i.indisvalid FROM pg_index i \
-             JOIN pg_class c ON c.oid = i.indexrelid \
-             WHERE i.indrelid = to_regclass(:t) AND NOT i.indisprimary ORDER BY 1",
-        )
-        .bind("t", format!("public.{table}")),
-    )
-    .await
-    .expect("indexes")
+    super::index_catalog(db, table)
+        .await
+        .into_iter()
+        .map(|(name, valid, _)| (name, valid))
+        .collect()
 }
 
 #[tokio::test]

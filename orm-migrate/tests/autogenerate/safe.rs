@@ -70,6 +70,25 @@ async fn round_trip(db: &Database, from: &Schema, to: &Schema, phases: &[Phase])
     assert_schema(db, from, "after downgrading to the start").await;
 }
 
+/// Asserts that `m`, run as one plain revision in one transaction, fails on a new enum label
+/// used before it is committed (55P04, "unsafe use of new value"), changing nothing.
+async fn refused_in_one_transaction(db: &Database, m: &Migration) {
+    let whole_in_one = migrator(
+        super::revisions(std::slice::from_ref(m))
+            .into_iter()
+            .map(|r| r.with_transactional(true))
+            .collect(),
+    );
+    let e = whole_in_one
+        .upgrade(db, &Target::Head)
+        .await
+        .expect_err("a new label used in its own transaction");
+    assert!(
+        matches!(&e, MigrateError::Step { source, .. } if source.sqlstate() == Some("55P04")),
+        "{e}"
+    );
+}
+
 async fn count(db: &Database, sql: &'static str) -> i64 {
     db.fetch_one(query::<i64>(sql))
         .await
@@ -447,20 +466,7 @@ async fn an_enum_label_is_committed_before_the_main_revision_uses_it() {
 
     // As one plain revision, PostgreSQL refuses to use the label in the transaction that
     // adds it.
-    let whole_in_one = migrator(
-        super::revisions(std::slice::from_ref(&m))
-            .into_iter()
-            .map(|r| r.with_transactional(true))
-            .collect(),
-    );
-    let e = whole_in_one
-        .upgrade(&t, &Target::Head)
-        .await
-        .expect_err("a new label used in its own transaction");
-    assert!(
-        matches!(&e, MigrateError::Step { source, .. } if source.sqlstate() == Some("55P04")),
-        "{e}"
-    );
+    refused_in_one_transaction(&t, &m).await;
 
     round_trip(&t, &from, &to, &phases).await;
     assert_eq!(
@@ -534,20 +540,7 @@ async fn what_names_a_new_enum_label_runs_after_the_label_is_committed() {
 
     // In one transaction PostgreSQL refuses it: the order is what makes it work.
     let (t, _) = database_with(&ddl).await;
-    let whole_in_one = migrator(
-        super::revisions(std::slice::from_ref(&m))
-            .into_iter()
-            .map(|r| r.with_transactional(true))
-            .collect(),
-    );
-    let e = whole_in_one
-        .upgrade(&t, &Target::Head)
-        .await
-        .expect_err("a new label used in its own transaction");
-    assert!(
-        matches!(&e, MigrateError::Step { source, .. } if source.sqlstate() == Some("55P04")),
-        "{e}"
-    );
+    refused_in_one_transaction(&t, &m).await;
 
     // Both forms, on tables with rows: up, the check holds new rows, down.
     let (t, _) = database_with(&ddl).await;
