@@ -120,7 +120,9 @@ impl Migration {
     /// index that a foreign key dropped in the same migration relies on is dropped in the main
     /// phase after the key; a column that becomes `NOT NULL` and an identity at once stays plain
     /// (`ADD GENERATED ... AS IDENTITY` needs the `NOT NULL` first). A foreign key that references
-    /// a unique constraint or primary key the after phase adds goes to the after phase too.
+    /// a unique constraint or primary key the after phase adds goes to the after phase too. An
+    /// enum recreated in the main phase rebuilds the checks and indexes reading its columns
+    /// that exist then, not those the after phase builds (with the new type already).
     ///
     /// Each phase's downgrade is the inverse of its operations, last first; downgrading the phases
     /// in reverse order (after, main, before) returns the schema to where it started. A
@@ -209,10 +211,47 @@ impl Migration {
             .iter()
             .filter(|op| matches!(op, Op::RenameTable { .. } | Op::RenameColumn { .. }))
             .collect();
+        // The checks and indexes the after phase builds, which do not exist while the main
+        // phase runs (nor after its downgrade, which runs after the after phase's).
+        let built_after: Vec<(&QualifiedName, Dependent)> = self
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::CreateIndex { table, index, .. } if existing(table) => {
+                    Some((table, Dependent::Index(index.clone())))
+                }
+                Op::AddCheck { table, check } if existing(table) => {
+                    Some((table, Dependent::Check(check.clone())))
+                }
+                _ => None,
+            })
+            .collect();
 
         let (mut before, mut main, mut after) = (Vec::new(), Vec::new(), Vec::new());
         for op in &self.ops {
             match op {
+                // An enum recreated in the main phase rebuilds what reads its columns then,
+                // not what the after phase builds (with the new type already).
+                Op::RecreateEnum {
+                    name,
+                    from,
+                    to,
+                    uses,
+                } => main.push(Op::RecreateEnum {
+                    name: name.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                    uses: uses
+                        .iter()
+                        .map(|u| {
+                            let mut u = u.clone();
+                            u.dependents.retain(|d| {
+                                !built_after.iter().any(|(t, b)| **t == u.table && b == d)
+                            });
+                            u
+                        })
+                        .collect(),
+                }),
                 Op::AddEnumValue {
                     name,
                     label,

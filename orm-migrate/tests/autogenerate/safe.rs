@@ -563,6 +563,58 @@ async fn what_names_a_new_enum_label_runs_after_the_label_is_committed() {
     assert_eq!(count(&t, "SELECT count(*) FROM visit").await, 500);
 }
 
+/// An enum recreated in the main phase (a label removed) rebuilds the checks and indexes that
+/// read its columns, but not those the after phase builds: they do not exist yet (dropping
+/// them failed the upgrade), and the after phase builds them with the new type.
+#[tokio::test]
+async fn a_recreated_enum_leaves_what_the_after_phase_builds_to_it() {
+    let ddl = "CREATE TYPE status AS ENUM ('active', 'archived', 'deleted');
+               CREATE TABLE doc (id bigint PRIMARY KEY, status status NOT NULL);
+               INSERT INTO doc SELECT g, CASE WHEN g % 2 = 0 THEN 'active'::status
+                   ELSE 'archived' END FROM generate_series(1, 500) g;";
+    let (t, from) = database_with(ddl).await;
+    let to = schema_from_ddl(
+        "CREATE TYPE status AS ENUM ('active', 'archived');
+         CREATE TABLE doc (id bigint PRIMARY KEY, status status NOT NULL,
+             CONSTRAINT doc_known CHECK (status IN ('active', 'archived')));
+         CREATE INDEX doc_active ON doc (id) WHERE status = 'active';
+         CREATE INDEX doc_status ON doc (status);",
+    )
+    .await;
+    let m = diff(&from, &to, &DiffOptions::default());
+    let phases = m.phases();
+    assert_eq!(kinds(&phases), [PhaseKind::Main, PhaseKind::After]);
+    let s = scripts(&phases);
+    assert!(
+        s[0].0
+            .contains("ALTER TYPE public.status RENAME TO status__old;")
+            && !s[0].0.contains("doc_known")
+            && !s[0].0.contains("doc_active")
+            && !s[0].0.contains("doc_status"),
+        "{}",
+        s[0].0
+    );
+    for built in [
+        "ALTER TABLE public.doc ADD CONSTRAINT doc_known CHECK ((status = ANY (ARRAY['active'::public.status, 'archived'::public.status]))) NOT VALID;",
+        "CREATE INDEX CONCURRENTLY doc_active ON public.doc USING btree (id) WHERE (status = 'active'::public.status);",
+        "CREATE INDEX CONCURRENTLY doc_status ON public.doc USING btree (status);",
+    ] {
+        assert!(s[1].0.contains(built), "{built}\n{}", s[1].0);
+    }
+    round_trip(&t, &from, &to, &phases).await;
+    assert_eq!(count(&t, "SELECT count(*) FROM doc").await, 500);
+    // The single plain revision builds them before the recreation, which rebuilds them.
+    let (t, _) = database_with(ddl).await;
+    let single = migrator(super::revisions(std::slice::from_ref(&m)));
+    single.upgrade(&t, &Target::Head).await.expect("upgrade");
+    assert_schema(&t, &to, "after the single revision").await;
+    single
+        .downgrade(&t, &Target::Base)
+        .await
+        .expect("downgrade");
+    assert_schema(&t, &from, "after its downgrade").await;
+}
+
 /// A failure part-way through the after phase: the error names the revision, the statement's
 /// constraint and the violation; the main phase stays applied and can be downgraded; fixing
 /// the data and upgrading again completes the change (each step first drops what the failed
