@@ -288,3 +288,33 @@ async fn concurrently_in_a_transaction_fails_as_the_lint_says() {
         .expect("in time")
         .expect("builds");
 }
+
+#[tokio::test]
+async fn validating_a_domain_check_makes_writers_wait_and_an_index_s_storage_does_not() {
+    // The two statements autogenerate writes that the parser does not read: the lint judges
+    // them by their words, and the server agrees.
+    let t = database().await;
+    t.batch_execute(
+        "CREATE DOMAIN age_years AS integer;
+         ALTER TABLE users ALTER COLUMN age TYPE age_years;
+         ALTER DOMAIN age_years ADD CONSTRAINT age_years_check CHECK (VALUE >= 0) NOT VALID",
+    )
+    .await
+    .expect("a domain check left NOT VALID");
+    let opts = options(&t).await;
+    let validate = "ALTER DOMAIN age_years VALIDATE CONSTRAINT age_years_check";
+    let rules: Vec<Rule> = lint_sql(validate, true, &opts)
+        .iter()
+        .map(|f| f.rule)
+        .collect();
+    assert_eq!(rules, [Rule::ValidatingDomainConstraint]);
+    let seen = observe(&t, validate).await;
+    assert_eq!(seen.locks.get("users"), Some(&LockMode::Share), "{seen:?}");
+    assert!(seen.writers_wait, "{seen:?}");
+
+    let storage = "ALTER INDEX users_age_idx SET (fillfactor = 70)";
+    assert!(lint_sql(storage, true, &opts).is_empty());
+    let seen = observe(&t, storage).await;
+    assert!(!seen.writers_wait, "{seen:?}");
+    assert!(seen.rewritten.is_empty(), "{seen:?}");
+}

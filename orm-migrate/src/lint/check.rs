@@ -87,6 +87,9 @@ impl<'o> State<'o> {
             }
             match &stmt.parsed {
                 Ok(parsed) => self.statement(parsed, stmt, &mut s, &mut found),
+                // Statements autogenerate writes that the parser does not read, judged by their
+                // words.
+                Err(_) if let Some(known) = Unparsed::of(stmt.text) => known.check(&mut found),
                 Err(e) => {
                     if stmt.concurrently && transactional {
                         found.push(Found::new(
@@ -520,4 +523,53 @@ fn volatile_call(e: &Expr) -> Option<String> {
         ControlFlow::Continue(())
     });
     found
+}
+
+/// A statement autogenerate writes that the SQL parser does not read, recognised by its words.
+enum Unparsed {
+    /// `ALTER INDEX ... SET (...)` or `RESET (...)`: a storage parameter, under SHARE UPDATE
+    /// EXCLUSIVE on the index; reads and writes go on, and the index is not rewritten.
+    IndexStorage,
+    /// `ALTER DOMAIN ... VALIDATE CONSTRAINT ...`.
+    ValidateDomain {
+        /// The domain, as written.
+        domain: String,
+    },
+}
+
+impl Unparsed {
+    fn of(text: &str) -> Option<Unparsed> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let is =
+            |at: usize, word: &str| words.get(at).is_some_and(|w| w.eq_ignore_ascii_case(word));
+        if !is(0, "ALTER") {
+            return None;
+        }
+        if is(1, "INDEX") {
+            // ALTER INDEX [IF EXISTS] name SET|RESET (
+            let at = if is(2, "IF") && is(3, "EXISTS") { 5 } else { 3 };
+            let storage = (is(at, "SET") || is(at, "RESET"))
+                && words.get(at + 1).is_some_and(|w| w.starts_with('('));
+            return storage.then_some(Unparsed::IndexStorage);
+        }
+        if is(1, "DOMAIN") && is(3, "VALIDATE") && is(4, "CONSTRAINT") && words.len() == 6 {
+            return Some(Unparsed::ValidateDomain {
+                domain: words[2].to_owned(),
+            });
+        }
+        None
+    }
+
+    fn check(self, out: &mut Vec<Found>) {
+        match self {
+            Unparsed::IndexStorage => {}
+            Unparsed::ValidateDomain { domain } => out.push(Found::new(
+                Rule::ValidatingDomainConstraint,
+                format!(
+                    "validates a check of the domain {domain}: SHARE on every table with a \
+                     column of it"
+                ),
+            )),
+        }
+    }
 }

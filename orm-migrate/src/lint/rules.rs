@@ -221,6 +221,14 @@ rules! {
     bad: "CREATE TABLE events (id bigint PRIMARY KEY, name varchar(100));",
     good: "CREATE TABLE events (id bigint PRIMARY KEY, name text CHECK (length(name) <= 100));";
 
+    /// `ALTER DOMAIN ... VALIDATE CONSTRAINT`, which autogenerate writes for a domain check left
+    /// `NOT VALID`.
+    ValidatingDomainConstraint = "validating-domain-constraint", Warning,
+    why: "validating a domain's check scans every column of that type while holding a SHARE lock on each table that has one: writes to those tables wait until the scan ends (unlike a table's VALIDATE CONSTRAINT, which lets them go on)",
+    instead: "run it when writes to those tables can wait (autogenerate puts it in the after revision, alone), or check the values with a table CHECK ... NOT VALID and validate that",
+    bad: "ALTER DOMAIN positive_int VALIDATE CONSTRAINT positive_int_check;",
+    good: "-- transaction: false\nALTER TABLE users ADD CONSTRAINT users_age_check CHECK (age >= 0) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_age_check;";
+
     /// A statement the lint's parser could not read.
     UnparsedStatement = "unparsed-statement", Warning,
     why: "the lint's SQL parser does not know this statement, so nothing about its locks was checked",

@@ -384,6 +384,41 @@ fn renames_warn_and_are_errors_only_when_the_models_still_map_the_old_name() {
 }
 
 #[test]
+fn statements_autogenerate_writes_that_the_parser_does_not_read_are_judged() {
+    // A storage parameter: SHARE UPDATE EXCLUSIVE on the index, nothing to report (not even
+    // "not checked").
+    for sql in [
+        "ALTER INDEX users_email_idx SET (fillfactor=70);",
+        "alter index if exists \"public\".\"users_email_idx\" reset (fillfactor, deduplicate_items);",
+    ] {
+        assert_eq!(
+            rules(sql, true, &LintOptions::default()),
+            Vec::<&str>::new(),
+            "{sql}"
+        );
+    }
+    assert_eq!(
+        rules(
+            "ALTER DOMAIN public.positive VALIDATE CONSTRAINT positive_check;",
+            true,
+            &LintOptions::default()
+        ),
+        ["validating-domain-constraint"]
+    );
+    // Other forms stay unchecked, and say so.
+    for sql in [
+        "ALTER INDEX users_email_idx ATTACH PARTITION p_idx;",
+        "ALTER DOMAIN positive DROP CONSTRAINT positive_check CASCADE;",
+    ] {
+        assert_eq!(
+            rules(sql, true, &LintOptions::default()),
+            ["unparsed-statement"],
+            "{sql}"
+        );
+    }
+}
+
+#[test]
 fn unknown_statements_are_warned_about_not_dropped() {
     let found = lint_sql(
         "ALTER TABLE users SET SCHEMA archive;",
