@@ -145,7 +145,8 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::NoHost => f.write_str(
                 "the connection settings name no host: give one (postgres://localhost/db), a \
-                 host address (hostaddr=127.0.0.1) or a socket directory (host=/run/postgresql)",
+                 host address (hostaddr=127.0.0.1) or a socket directory (host=/run/postgresql), \
+                 in the connection string or PGHOST",
             ),
             ConfigError::EmptyHost => f.write_str("the host list has an empty entry"),
             ConfigError::HostCountMismatch { hosts, list, count } => write!(

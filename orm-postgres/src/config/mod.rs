@@ -3,6 +3,8 @@
 //! what is malformed, unknown or not implemented.
 //!
 //! - `url.rs` and `keyvalue.rs` read the two forms into the same key-value pairs;
+//! - `env.rs` fills what the string leaves unset from libpq's environment variables
+//!   (`PGHOST`, `PGSSLMODE`, ...);
 //! - `params.rs` is the table of libpq's parameters: what each one sets;
 //! - `ssl.rs` holds the TLS settings ([`SslMode`], root and client certificates) as data;
 //! - `statement_mode.rs` is [`StatementMode`], ours rather than libpq's (`statement_mode=`);
@@ -10,6 +12,7 @@
 //! - `redact.rs` keeps passwords out of `Debug` output and logs;
 //! - `error.rs` is [`ConfigError`].
 
+mod env;
 mod error;
 mod keyvalue;
 mod params;
@@ -19,6 +22,7 @@ pub(crate) mod ssl;
 mod statement_mode;
 mod url;
 
+pub(crate) use env::{Env, FnEnv, ProcessEnv, unread as unread_variables};
 pub use error::ConfigError;
 pub use ssl::SslMode;
 pub use statement_mode::StatementMode;
@@ -103,16 +107,40 @@ pub(crate) struct ConnectOptions {
     pub ssl: SslSettings,
     /// Not libpq's: `statement_mode=cached|unnamed` ([`StatementMode`]).
     pub statement_mode: Option<StatementMode>,
+    /// The parameters the environment gave, each with its variable (`("sslmode",
+    /// "PGSSLMODE")`), so that an error about one names the variable.
+    pub from_env: Vec<(&'static str, &'static str)>,
 }
 
 impl ConnectOptions {
     /// Parses a connection string.
+    #[cfg(test)]
     pub(crate) fn parse(conninfo: &str) -> Result<ConnectOptions, ConfigError> {
+        ConnectOptions::resolve(conninfo, &[], &NoEnv)
+    }
+
+    /// Parses a connection string, and fills what neither it nor the caller (`given`: the
+    /// parameters the builder sets) gives from libpq's environment variables, as libpq does.
+    pub(crate) fn resolve(
+        conninfo: &str,
+        given: &[&str],
+        env: &dyn Env,
+    ) -> Result<ConnectOptions, ConfigError> {
         let mut options = ConnectOptions::default();
+        let mut set: Vec<String> = given.iter().map(|&g| g.to_owned()).collect();
         for pair in pairs(conninfo)? {
             params::apply(&mut options, &pair.key, &pair.value)?;
+            set.push(env::parameter(&pair.key).to_owned());
         }
+        env::fill(&mut options, &set, env)?;
         Ok(options)
+    }
+
+    /// `e`, naming the environment variable that gave the parameter it is about, if one did.
+    pub(crate) fn blame(&self, e: ConfigError) -> ConfigError {
+        self.from_env
+            .iter()
+            .fold(e, |e, &(param, var)| env::named(e, param, var))
     }
 
     /// The servers to try, in order: the host list paired with the host addresses and ports.
@@ -204,24 +232,14 @@ impl fmt::Display for Target {
     }
 }
 
-/// The environment variables libpq reads for passwords and default files, behind a trait so
-/// the tests can give their own.
-pub(crate) trait Env {
-    /// The variable's value; unset and empty are the same.
-    fn var(&self, name: &str) -> Option<String>;
+/// No environment variables at all: for the tests of what the string alone says.
+#[cfg(test)]
+pub(crate) struct NoEnv;
 
-    /// The home directory, for `~/.pgpass` and `~/.postgresql/`.
-    fn home(&self) -> Option<PathBuf> {
-        self.var("HOME").map(PathBuf::from)
-    }
-}
-
-/// The process's environment.
-pub(crate) struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok().filter(|v| !v.is_empty())
+#[cfg(test)]
+impl Env for NoEnv {
+    fn var(&self, _: &str) -> Option<String> {
+        None
     }
 }
 

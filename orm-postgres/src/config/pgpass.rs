@@ -16,14 +16,12 @@ use super::{Env, Host, Target};
 /// Socket directories that `.pgpass` calls `localhost`.
 const DEFAULT_SOCKET_DIRS: [&str; 3] = ["/var/run/postgresql", "/run/postgresql", "/tmp"];
 
-/// The `.pgpass` file to read: the `passfile` parameter, `PGPASSFILE`, or `~/.pgpass`.
+/// The `.pgpass` file to read: the `passfile` parameter (or `PGPASSFILE`, which gives it when
+/// the connection string does not), else `~/.pgpass`.
 pub(crate) fn path(passfile: Option<&Path>, env: &dyn Env) -> Option<PathBuf> {
     match passfile {
         Some(p) => Some(p.to_owned()),
-        None => env
-            .var("PGPASSFILE")
-            .map(PathBuf::from)
-            .or_else(|| env.home().map(|h| h.join(".pgpass"))),
+        None => env.home().map(|h| h.join(".pgpass")),
     }
 }
 

@@ -79,9 +79,13 @@ fn userinfo(s: &str, start: usize, end: usize, pairs: &mut Vec<Pair>) -> Result<
     if !user.is_empty() {
         pairs.push(Pair::new("user", user, start..user_end));
     }
+    // As in libpq, an empty user name or password is no setting: the environment's (`PGUSER`,
+    // `PGPASSWORD`) still applies.
     if let Some(span) = password {
         let password = decode(&s[span.clone()], "the password")?;
-        pairs.push(Pair::new("password", password, span));
+        if !password.is_empty() {
+            pairs.push(Pair::new("password", password, span));
+        }
     }
     Ok(())
 }
@@ -123,7 +127,9 @@ fn host_list(s: &str, start: usize, end: usize, pairs: &mut Vec<Pair>) -> Result
         at = entry_end + 1;
     }
     pairs.push(Pair::new("host", hosts.join(","), start..end));
-    if ports.iter().any(|p| !p.is_empty()) {
+    // As in libpq, a list of several hosts gives a port list even when every entry is empty
+    // (`postgres://a,b/db` is port `,`: the default port for both, whatever `PGPORT` says).
+    if ports.len() > 1 || ports.iter().any(|p| !p.is_empty()) {
         pairs.push(Pair::new("port", ports.join(","), start..end));
     }
     Ok(())

@@ -14,7 +14,7 @@ use super::connector::{Connector, PoolConnect, Resolver};
 use super::replicas::{ReadYourWrites, ReplicaSet, ReplicaSettings, Route};
 use crate::config::redact::{Secret, redact};
 use crate::config::ssl::RootCert;
-use crate::config::{ConfigError, ConnectOptions, Env, ProcessEnv, SslMode, pgpass};
+use crate::config::{ConfigError, ConnectOptions, Env, FnEnv, ProcessEnv, SslMode, pgpass};
 use crate::conn::Settings;
 use crate::metrics::{PoolCounters, broken_check};
 use crate::trace::Reporting;
@@ -26,17 +26,41 @@ use crate::{Error, Result, StatementMode, tls};
 ///
 /// The connection string is a `postgres://` URL or libpq `key=value` pairs, with libpq's
 /// parameters (see the README's *Connecting*). A setting made with a builder method wins over
-/// the same setting in the connection string.
+/// the same setting in the connection string, and the string wins over libpq's environment
+/// variables, which fill only what both leave unset, as in libpq:
+///
+/// | variable | parameter | variable | parameter |
+/// |---|---|---|---|
+/// | `PGHOST` | `host` | `PGSSLMODE` | `sslmode` |
+/// | `PGHOSTADDR` | `hostaddr` | `PGSSLROOTCERT` | `sslrootcert` |
+/// | `PGPORT` | `port` | `PGSSLCERT`, `PGSSLKEY` | `sslcert`, `sslkey` |
+/// | `PGDATABASE` | `dbname` | `PGSSLNEGOTIATION` | `sslnegotiation` |
+/// | `PGUSER` | `user` | `PGSSLCERTMODE` | `sslcertmode` |
+/// | `PGPASSWORD` | `password` | `PGSSLSNI` | `sslsni` |
+/// | `PGPASSFILE` | `passfile` | `PGSSLMINPROTOCOLVERSION`, `PGSSLMAXPROTOCOLVERSION` | `ssl_min_protocol_version`, `ssl_max_protocol_version` |
+/// | `PGOPTIONS` | `options` | `PGSSLCOMPRESSION` | `sslcompression` (accepted, no effect) |
+/// | `PGAPPNAME` | `application_name` | `PGREQUIRESSL` (`1`) | `sslmode=require`, without `sslmode` or `PGSSLMODE` |
+/// | `PGCONNECT_TIMEOUT` | `connect_timeout` | `PGCHANNELBINDING` | `channel_binding` |
+/// | `PGTARGETSESSIONATTRS` | `target_session_attrs` | `PGCLIENTENCODING` | `client_encoding` (UTF8 only) |
+/// | `PGLOADBALANCEHOSTS` | `load_balance_hosts` | `PGGSSENCMODE` | `gssencmode` (`disable`, `prefer`) |
+///
+/// A variable set to a value its parameter does not take, or to one this library does not
+/// implement (`PGSSLMODE=allow`, `PGSERVICE`, `PGSSLCRL`, `PGREQUIREAUTH`, ...), is the same
+/// [`ConfigError`] as that value in the string, naming the variable; an empty variable is set
+/// (as for libpq: `PGSSLMODE=` is an invalid `sslmode`). The variables whose settings have no
+/// parameter here (`PGSERVICEFILE`, `PGTZ`, `PGDATESTYLE`, `PGGEQO`, ...) are not read: a
+/// warning, once per process, names those that are set. [`environment`](Self::environment)
+/// replaces the process's environment.
 ///
 /// | setting | default |
 /// |---|---|
 /// | `max_connections` | 16 |
 /// | `wait_timeout` (waiting for a free connection) | 30 s |
-/// | `connect_timeout` (opening a connection, per address tried) | `connect_timeout` of the URL, else 10 s |
+/// | `connect_timeout` (opening a connection, per address tried) | `connect_timeout` of the URL (or `PGCONNECT_TIMEOUT`), else 10 s |
 /// | `statement_timeout` (server-side, per statement) | none |
 /// | `query_timeout` (client-side, per statement: fires on a frozen server too) | 5 min |
 /// | TCP keepalives (idle, interval, probes) | the URL's `keepalives*`, else 60 s, 10 s, 6 |
-/// | `ssl_mode` | the URL's `sslmode`, else `verify-full` with `sslrootcert=system` (as libpq), else `prefer` |
+/// | `ssl_mode` | the URL's `sslmode` (or `PGSSLMODE`), else `verify-full` with `sslrootcert=system` (as libpq), else `prefer` |
 /// | `echo` (print every statement to stderr) | off |
 /// | `slow_statement_threshold` (log slower statements at WARN) | off |
 /// | `statement_mode` (named and cached, or unnamed for pgbouncer) | the URL's `statement_mode`, else [`Cached`](StatementMode::Cached) |
@@ -67,7 +91,12 @@ pub struct DatabaseBuilder {
     /// The replicas' connection strings.
     replicas: Vec<String>,
     replica_settings: ReplicaSettings,
+    /// Where the environment variables come from; `None`: the process's environment.
+    environment: Option<Environment>,
 }
+
+/// An environment of the caller's ([`DatabaseBuilder::environment`]).
+type Environment = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 impl std::fmt::Debug for DatabaseBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -93,6 +122,14 @@ impl std::fmt::Debug for DatabaseBuilder {
                 &self.replicas.iter().map(|r| redact(r)).collect::<Vec<_>>(),
             )
             .field("replica_settings", &self.replica_settings)
+            .field(
+                "environment",
+                &if self.environment.is_some() {
+                    "the caller's"
+                } else {
+                    "the process's"
+                },
+            )
             .finish_non_exhaustive()
     }
 }
@@ -164,6 +201,7 @@ impl DatabaseBuilder {
                 check_interval: Duration::from_secs(1),
                 check_timeout: Duration::from_secs(2),
             },
+            environment: None,
         }
     }
 
@@ -349,6 +387,31 @@ impl DatabaseBuilder {
         self
     }
 
+    /// Where libpq's environment variables (`PGHOST`, `PGSSLMODE`, ... and `HOME`, `USER`) are
+    /// read from when the database is built: the process's environment unless this is called.
+    /// `vars` is given a variable's name and returns its value (`None`: not set; an empty value
+    /// is a set variable, as for libpq). A closure that returns `None` for everything keeps the
+    /// connection string (and the builder) the only source of settings, with no `~/.pgpass`
+    /// and no `~/.postgresql/` files either.
+    ///
+    /// ```
+    /// # use orm_postgres::Database;
+    /// # use std::collections::HashMap;
+    /// let vars = HashMap::from([("PGHOST", "db.internal"), ("PGUSER", "app")]);
+    /// let db = Database::builder("dbname=shop")
+    ///     .environment(move |name| vars.get(name).map(|v| v.to_string()))
+    ///     .build()?;
+    /// assert!(format!("{db:?}").contains("app@db.internal:5432/shop"));
+    /// # Ok::<(), orm_postgres::Error>(())
+    /// ```
+    pub fn environment(
+        mut self,
+        vars: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.environment = Some(Arc::new(vars));
+        self
+    }
+
     /// Prints every statement and its duration to stderr, like SQLAlchemy's `echo=True`.
     /// Parameter values are never printed. (Statements are also always traced with `tracing`
     /// at debug level.)
@@ -430,7 +493,10 @@ impl DatabaseBuilder {
     /// wrong: a malformed URL, an unknown parameter, a bad port, no host, an unreadable
     /// certificate, ...
     pub fn build(self) -> Result<Database> {
-        self.build_all(&ProcessEnv)
+        match self.environment.clone() {
+            Some(vars) => self.build_all(&FnEnv(&*vars)),
+            None => self.build_all(&ProcessEnv),
+        }
     }
 
     /// [`build`](Self::build) with the environment variables of `env`.
@@ -569,23 +635,20 @@ impl DatabaseBuilder {
     /// password, TLS files).
     pub(super) fn connector(&self, env: &dyn Env) -> Result<Connector> {
         warn_unread_variables(env);
-        let mut options = ConnectOptions::parse(&self.url)?;
+        let mut options = ConnectOptions::resolve(&self.url, &self.given(), env)?;
         self.apply_overrides(&mut options);
-        let targets = options.targets()?;
+        let targets = options.targets().map_err(|e| options.blame(e))?;
         let user = options
             .user
             .clone()
-            .or_else(|| env.var("USER"))
-            .or_else(|| env.var("LOGNAME"))
+            .or_else(|| env.non_empty("USER"))
+            .or_else(|| env.non_empty("LOGNAME"))
             .ok_or(ConfigError::Setting {
                 name: "user",
-                reason: "is not given: put it in the URL (postgres://user@host/db)",
+                reason: "is not given: put it in the URL (postgres://user@host/db) or PGUSER",
             })?;
         let dbname = options.dbname.clone().unwrap_or_else(|| user.clone());
-        let password = options
-            .password
-            .clone()
-            .or_else(|| env.var("PGPASSWORD").map(Secret::new));
+        let password = options.password.clone();
         let passfile = match password {
             Some(_) => None,
             None => pgpass::path(options.passfile.as_deref(), env),
@@ -594,13 +657,14 @@ impl DatabaseBuilder {
         // driver would refuse each connection, or, without the `tls` feature, speak plain text).
         let mode = options.ssl.effective_mode();
         if options.ssl.direct && !mode.requires_tls() {
-            return Err(ConfigError::unsupported(
+            let e = ConfigError::unsupported(
                 "sslnegotiation",
                 Some("direct"),
                 "it needs sslmode=require, verify-ca or verify-full (as in libpq)",
-            )
-            .into());
+            );
+            return Err(options.blame(e).into());
         }
+        let tls = tls::connector(&options.ssl, env).map_err(|e| options.blame(e))?;
         let connect_timeout = self
             .connect_timeout
             .or(options.connect_timeout)
@@ -614,7 +678,7 @@ impl DatabaseBuilder {
             user,
             dbname,
             ssl_mode: mode,
-            tls: tls::connector(&options.ssl, env)?,
+            tls,
             warned: AtomicBool::new(false),
             statement_mode: self
                 .statement_mode
@@ -624,6 +688,24 @@ impl DatabaseBuilder {
             resolver: Resolver::System,
         };
         Ok(connector)
+    }
+
+    /// The libpq parameters the builder's methods set: given, so the environment is not read
+    /// for them (as libpq does not read it for a parameter its caller passes).
+    fn given(&self) -> Vec<&'static str> {
+        [
+            ("dbname", self.dbname.is_some()),
+            ("password", self.password.is_some()),
+            ("sslmode", self.ssl_mode.is_some()),
+            ("sslrootcert", self.ssl_root_cert.is_some()),
+            ("sslcert", self.ssl_client_cert.is_some()),
+            ("sslkey", self.ssl_client_cert.is_some()),
+            ("application_name", self.application_name.is_some()),
+            ("connect_timeout", self.connect_timeout.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(param, set)| set.then_some(param))
+        .collect()
     }
 
     /// The builder's settings over the connection string's.
@@ -712,59 +794,14 @@ impl DatabaseBuilder {
     }
 }
 
-/// libpq's environment variables that are not read here (`PGPASSWORD` and `PGPASSFILE` are):
-/// a libpq user may count on them, `PGSSLMODE` above all.
-const UNREAD_VARIABLES: [&str; 36] = [
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGDATABASE",
-    "PGUSER",
-    "PGSERVICE",
-    "PGSERVICEFILE",
-    "PGOPTIONS",
-    "PGAPPNAME",
-    "PGSSLMODE",
-    "PGREQUIRESSL",
-    "PGSSLCOMPRESSION",
-    "PGSSLCERT",
-    "PGSSLKEY",
-    "PGSSLCERTMODE",
-    "PGSSLROOTCERT",
-    "PGSSLCRL",
-    "PGSSLCRLDIR",
-    "PGSSLSNI",
-    "PGSSLNEGOTIATION",
-    "PGSSLMINPROTOCOLVERSION",
-    "PGSSLMAXPROTOCOLVERSION",
-    "PGREQUIREPEER",
-    "PGREQUIREAUTH",
-    "PGCHANNELBINDING",
-    "PGGSSENCMODE",
-    "PGKRBSRVNAME",
-    "PGGSSLIB",
-    "PGGSSDELEGATION",
-    "PGCONNECT_TIMEOUT",
-    "PGCLIENTENCODING",
-    "PGTARGETSESSIONATTRS",
-    "PGLOADBALANCEHOSTS",
-    // The session defaults libpq sends at startup.
-    "PGDATESTYLE",
-    "PGTZ",
-    "PGGEQO",
-];
-
-/// Those of [`UNREAD_VARIABLES`] that are set.
+/// The libpq environment variables that are set and not read here.
 fn unread_variables(env: &dyn Env) -> Vec<&'static str> {
-    UNREAD_VARIABLES
-        .into_iter()
-        .filter(|name| env.var(name).is_some())
-        .collect()
+    crate::config::unread_variables(env)
 }
 
-/// Warns, once per process, of the libpq environment variables that are set and not read: a
-/// deployment that sets `PGSSLMODE=verify-full` and a URL without `sslmode` would otherwise
-/// connect with `prefer`, unverified, without a word.
+/// Warns, once per process, of the libpq environment variables that are set and not read
+/// (those whose settings have no parameter here: `PGTZ`, `PGSERVICEFILE`, ...), which a libpq
+/// user may count on.
 fn warn_unread_variables(env: &dyn Env) {
     static WARNED: AtomicBool = AtomicBool::new(false);
     if WARNED.load(Ordering::Relaxed) {

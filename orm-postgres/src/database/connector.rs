@@ -17,7 +17,7 @@ use futures_util::future::BoxFuture;
 
 use crate::config::pgpass::{self, Wanted};
 use crate::config::redact::Secret;
-use crate::config::{Host, ProcessEnv, SslMode, Target};
+use crate::config::{Host, SslMode, Target};
 use crate::metrics::PoolCounters;
 use crate::unnamed::TypeEpoch;
 use crate::{StatementMode, tls};
@@ -102,13 +102,14 @@ impl Connector {
         if let Some(p) = &self.password {
             return Some(p.clone());
         }
-        let path = pgpass::path(self.passfile.as_deref(), &ProcessEnv)?;
+        // Found when the database was built, with the environment it was built with.
+        let path = self.passfile.as_deref()?;
         let wanted = Wanted {
             target,
             dbname: &self.dbname,
             user: &self.user,
         };
-        match pgpass::lookup(&path, &wanted) {
+        match pgpass::lookup(path, &wanted) {
             Ok(found) => found,
             Err(warning) => {
                 if !self.warned.swap(true, Ordering::Relaxed) {

@@ -1,5 +1,6 @@
 //! Connecting: TLS in every `sslmode` (against a cluster with a certificate chain made here),
-//! Unix-domain sockets, the connection strings users paste, secrets kept out of every output,
+//! Unix-domain sockets, the connection strings users paste, libpq's environment variables
+//! (`PGHOST`, `PGSSLMODE`, ...), secrets kept out of every output,
 //! cancelling a running statement, and pgbouncer in transaction mode in front of a server.
 //!
 //! Each test connects to servers of its own choosing (the suite's TLS cluster, the process's
@@ -8,6 +9,7 @@
 mod cancel;
 mod capture;
 mod certs;
+mod env;
 mod pgbouncer;
 mod secrets;
 mod server;

@@ -53,11 +53,85 @@ fn libpq_variables_that_are_not_read_are_named() {
     let e = env(&[
         ("PGSSLMODE", "verify-full"),
         ("PGHOST", "db"),
+        ("PGTZ", "UTC"),
+        ("PGSERVICEFILE", "/etc/pg_service.conf"),
         ("PGPASSWORD", "read"),
-        ("PGPASSFILE", "/read"),
     ]);
-    assert_eq!(super::unread_variables(&e), ["PGHOST", "PGSSLMODE"]);
+    assert_eq!(super::unread_variables(&e), ["PGSERVICEFILE", "PGTZ"]);
     assert!(super::unread_variables(&env(&[])).is_empty());
+}
+
+#[test]
+fn libpq_variables_fill_what_the_url_leaves_unset() {
+    let e = env(&[
+        ("PGHOST", "env.example"),
+        ("PGPORT", "6000"),
+        ("PGUSER", "envuser"),
+        ("PGDATABASE", "envdb"),
+        ("USER", "login"),
+    ]);
+    let shown = |url: &str| format!("{:?}", build(Database::builder(url), &e));
+    assert!(
+        shown("").contains("envuser@env.example:6000/envdb"),
+        "{}",
+        shown("")
+    );
+    assert!(shown("postgres://u@h/d").contains("u@h:6000/d"));
+    // The builder's dbname wins over both.
+    let db = build(Database::builder("").dbname("mine"), &e);
+    assert!(
+        format!("{db:?}").contains("envuser@env.example:6000/mine"),
+        "{db:?}"
+    );
+    // PGUSER wins over the login name.
+    let db = build(Database::builder("host=h"), &env(&[("USER", "login")]));
+    assert!(format!("{db:?}").contains("login@h:5432/login"), "{db:?}");
+}
+
+#[test]
+fn a_builder_setting_is_not_read_from_the_environment() {
+    // As libpq does not read a variable for a parameter its caller passes: an unsupported
+    // PGSSLMODE does not matter when the builder sets the mode.
+    let e = env(&[("PGSSLMODE", "allow"), ("PGCONNECT_TIMEOUT", "x")]);
+    let err = Database::builder("host=h user=u")
+        .build_in(&env(&[("PGSSLMODE", "allow")]))
+        .expect_err("PGSSLMODE=allow is refused");
+    assert!(
+        matches!(ConfigError::of(&err), Some(ConfigError::Unsupported { name, .. }) if name == "PGSSLMODE"),
+        "{err}"
+    );
+    Database::builder("host=h user=u")
+        .ssl_mode(crate::SslMode::Disable)
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .build_in(&e)
+        .expect("the builder's settings stand");
+}
+
+#[test]
+fn direct_negotiation_from_the_environment_names_its_variable() {
+    let err = Database::builder("host=h user=u")
+        .build_in(&env(&[("PGSSLNEGOTIATION", "direct")]))
+        .expect_err("direct needs require");
+    assert!(
+        matches!(ConfigError::of(&err), Some(ConfigError::Unsupported { name, .. }) if name == "PGSSLNEGOTIATION"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_environment_of_the_builder_is_the_one_read() {
+    let db = Database::builder("dbname=shop")
+        .environment(|name| match name {
+            "PGHOST" => Some("db.internal".into()),
+            "PGUSER" => Some("app".into()),
+            _ => None,
+        })
+        .build()
+        .expect("builds");
+    assert!(
+        format!("{db:?}").contains("app@db.internal:5432/shop"),
+        "{db:?}"
+    );
 }
 
 #[test]
@@ -138,6 +212,42 @@ fn builder_tls_settings_win_over_the_url() {
         ),
         "{err}"
     );
+}
+
+/// PGSSLMODE=verify-full is enforced: without a root certificate the database is not built,
+/// and a missing PGSSLROOTCERT file is named by its variable.
+#[cfg(feature = "tls")]
+#[test]
+fn pgsslmode_verify_full_needs_a_root_certificate() {
+    let err = Database::builder("postgres://u@h/d")
+        .build_in(&env(&[("PGSSLMODE", "verify-full")]))
+        .expect_err("fails");
+    assert!(
+        matches!(ConfigError::of(&err), Some(ConfigError::NoRootCert { .. })),
+        "{err}"
+    );
+    let err = Database::builder("postgres://u@h/d")
+        .build_in(&env(&[
+            ("PGSSLMODE", "verify-full"),
+            ("PGSSLROOTCERT", "/nonexistent/ca.pem"),
+        ]))
+        .expect_err("fails");
+    assert!(
+        matches!(
+            ConfigError::of(&err),
+            Some(ConfigError::File {
+                what: "PGSSLROOTCERT",
+                ..
+            })
+        ),
+        "{err}"
+    );
+    // The URL's mode wins.
+    let db = build(
+        Database::builder("postgres://u@h/d?sslmode=require"),
+        &env(&[("PGSSLMODE", "verify-full")]),
+    );
+    assert!(format!("{db:?}").contains("sslmode=require"), "{db:?}");
 }
 
 #[test]
