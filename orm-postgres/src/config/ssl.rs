@@ -19,6 +19,11 @@ use super::redact::Secret;
 /// | `VerifyCa` | always | certificate chain (`sslrootcert`) |
 /// | `VerifyFull` | always | certificate chain and host name |
 ///
+/// Under `Prefer`, as in libpq, a failed TLS handshake (a certificate the client cannot verify
+/// when a root certificate is configured, no protocol version in common, ...) or a server that
+/// refuses the user over TLS before authenticating it (`pg_hba.conf` with only `hostnossl` for
+/// it) is followed by a new connection to the same address in plain text.
+///
 /// As in libpq, `sslmode` does not apply to Unix-domain sockets, and a root certificate file
 /// (`sslrootcert`, or `~/.postgresql/root.crt` when it exists) makes `Prefer` and `Require`
 /// verify the chain too. libpq's `allow` (plain first, TLS if refused) is not supported.
@@ -34,7 +39,8 @@ use super::redact::Secret;
 pub enum SslMode {
     /// Plain text only.
     Disable,
-    /// TLS when the server supports it, plain text otherwise (libpq's default).
+    /// TLS when the server supports it, plain text otherwise, also when TLS fails (libpq's
+    /// default).
     #[default]
     Prefer,
     /// TLS or no connection; the server's certificate is not checked (unless a root

@@ -234,6 +234,17 @@ async fn within<T>(
     }
 }
 
+/// `attempt`'s output, or `None` when `deadline` passed first.
+async fn until<T>(
+    deadline: Option<tokio::time::Instant>,
+    attempt: impl Future<Output = T>,
+) -> Option<T> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline, attempt).await.ok(),
+        None => Some(attempt.await),
+    }
+}
+
 /// A connection of its own to the database's server, not the pool's: the driver's client and
 /// its IO, which the caller drives (polling it delivers the server's notifications).
 pub(crate) type DirectConnection = tokio_postgres::Connection<
@@ -242,6 +253,50 @@ pub(crate) type DirectConnection = tokio_postgres::Connection<
 >;
 
 impl Connector {
+    /// One connection to one address, within `limit`. Under `sslmode=prefer`, as in libpq, a
+    /// new connection to the same address without TLS, within what is left of `limit`, when
+    /// the server accepted TLS and the handshake failed, or when it refused the startup over
+    /// TLS before authentication completed (see `tls/watch.rs`). When that fails too, the
+    /// error is the handshake's (what kept the connection from being encrypted), or, after a
+    /// refusal, the plain attempt's (the later and as telling).
+    async fn attempt(
+        &self,
+        config: &tokio_postgres::Config,
+        limit: Option<Duration>,
+    ) -> Result<(Client, DirectConnection), tokio_postgres::Error> {
+        let deadline = limit.map(|limit| tokio::time::Instant::now() + limit);
+        let (tls, progress) = self.tls.watched();
+        let e = match until(deadline, config.connect(tls)).await {
+            Some(Ok(opened)) => return Ok(opened),
+            Some(Err(e)) => e,
+            None => return Err(tokio_postgres::Error::__private_api_timeout()),
+        };
+        let fallback = match self.ssl_mode {
+            SslMode::Prefer => progress.fallback(&e),
+            _ => None,
+        };
+        let Some(fallback) = fallback else {
+            return Err(e);
+        };
+        tracing::debug!(
+            error = %e,
+            "TLS failed under sslmode=prefer: trying again without TLS, as libpq"
+        );
+        let mut plain = config.clone();
+        plain.ssl_mode(PgSslMode::Disable);
+        let retried = until(deadline, plain.connect(self.tls.clone()))
+            .await
+            .unwrap_or_else(|| Err(tokio_postgres::Error::__private_api_timeout()));
+        match (retried, fallback) {
+            (Ok(opened), _) => Ok(opened),
+            (Err(plain_error), tls::Fallback::Handshake) => {
+                tracing::debug!(error = %plain_error, "the plain-text retry failed too");
+                Err(e)
+            }
+            (Err(plain_error), tls::Fallback::Refused) => Err(plain_error),
+        }
+    }
+
     /// Opens one connection to the first server of the list that accepts one.
     ///
     /// As in libpq, `connect_timeout` applies to each address separately: a host name's lookup
@@ -273,7 +328,7 @@ impl Connector {
                     }
                     None => &config,
                 };
-                match within(limit, config.connect(self.tls.clone())).await {
+                match self.attempt(config, limit).await {
                     Ok(opened) => {
                         tracing::debug!(server = %target, address = ?address, "connected");
                         return Ok(opened);

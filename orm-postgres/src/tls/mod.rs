@@ -4,7 +4,9 @@
 //!
 //! - `verify.rs`: the server-certificate checks of each `sslmode`;
 //! - `files.rs`: root and client certificates and the client key, from PEM files;
-//! - `error.rs`: [`TlsError`], a failed handshake classified.
+//! - `error.rs`: [`TlsError`], a failed handshake classified;
+//! - `watch.rs`: how far an attempt got with TLS, for libpq's plain-text retry under
+//!   `sslmode=prefer`.
 //!
 //! Without the feature, [`Connector`] is tokio-postgres's `NoTls`: `sslmode=prefer` connects in
 //! plain text (as a libpq built without TLS does) and stronger modes are a configuration error.
@@ -14,15 +16,57 @@ mod error;
 mod files;
 #[cfg(feature = "tls")]
 mod verify;
+mod watch;
 
 pub use error::TlsError;
+pub(crate) use watch::{Fallback, Progress};
+
+use std::sync::Arc;
 
 use crate::config::ssl::SslSettings;
 use crate::config::{ConfigError, Env};
 
-/// What opens TLS sessions for a database's connections and cancel requests.
+/// What opens TLS sessions for a database's connections and cancel requests: rustls, with the
+/// progress of a connection attempt recorded when [`watched`](Connector::watched).
 #[cfg(feature = "tls")]
-pub(crate) type Connector = tokio_postgres_rustls::MakeRustlsConnect;
+#[derive(Clone)]
+pub(crate) struct Connector {
+    inner: tokio_postgres_rustls::MakeRustlsConnect,
+    progress: Option<Arc<Progress>>,
+}
+
+#[cfg(feature = "tls")]
+impl Connector {
+    /// This connector for one connection attempt, and how far the attempt gets with TLS.
+    pub(crate) fn watched(&self) -> (Connector, Arc<Progress>) {
+        let progress = Arc::new(Progress::default());
+        let watched = Connector {
+            inner: self.inner.clone(),
+            progress: Some(progress.clone()),
+        };
+        (watched, progress)
+    }
+}
+
+#[cfg(feature = "tls")]
+impl
+    deadpool_postgres::tokio_postgres::tls::MakeTlsConnect<
+        deadpool_postgres::tokio_postgres::Socket,
+    > for Connector
+{
+    type Stream = watch::Watched;
+    type TlsConnect = watch::Connect;
+    type Error = <tokio_postgres_rustls::MakeRustlsConnect as deadpool_postgres::tokio_postgres::tls::MakeTlsConnect<
+        deadpool_postgres::tokio_postgres::Socket,
+    >>::Error;
+
+    fn make_tls_connect(&mut self, domain: &str) -> Result<Self::TlsConnect, Self::Error> {
+        let inner = <tokio_postgres_rustls::MakeRustlsConnect as deadpool_postgres::tokio_postgres::tls::MakeTlsConnect<
+            deadpool_postgres::tokio_postgres::Socket,
+        >>::make_tls_connect(&mut self.inner, domain)?;
+        Ok(watch::Connect::new(inner, self.progress.clone()))
+    }
+}
 
 /// What opens TLS sessions: nothing, in a build without the `tls` feature. (A type of its
 /// own rather than `NoTls`, which is `Copy`, so the code that clones the rustls connector
@@ -30,6 +74,14 @@ pub(crate) type Connector = tokio_postgres_rustls::MakeRustlsConnect;
 #[cfg(not(feature = "tls"))]
 #[derive(Debug, Clone)]
 pub(crate) struct Connector(deadpool_postgres::tokio_postgres::NoTls);
+
+#[cfg(not(feature = "tls"))]
+impl Connector {
+    /// This connector for one connection attempt, and its progress: none, without TLS.
+    pub(crate) fn watched(&self) -> (Connector, Arc<Progress>) {
+        (self.clone(), Arc::default())
+    }
+}
 
 #[cfg(not(feature = "tls"))]
 impl<S> deadpool_postgres::tokio_postgres::tls::MakeTlsConnect<S> for Connector {
@@ -59,8 +111,6 @@ pub(crate) fn connector(s: &SslSettings, _env: &dyn Env) -> Result<Connector, Co
 /// so a missing or unreadable file is reported when the database is built.
 #[cfg(feature = "tls")]
 pub(crate) fn connector(s: &SslSettings, env: &dyn Env) -> Result<Connector, ConfigError> {
-    use std::sync::Arc;
-
     use crate::config::SslMode;
     use crate::config::ssl::{RootCert, TlsVersion};
     use rustls::client::WebPkiServerVerifier;
@@ -138,5 +188,8 @@ pub(crate) fn connector(s: &SslSettings, env: &dyn Env) -> Result<Connector, Con
     config.enable_sni = !s.no_sni;
     // PostgreSQL 17 requires it for direct TLS negotiation; older servers ignore it.
     config.alpn_protocols = vec![b"postgresql".to_vec()];
-    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+    Ok(Connector {
+        inner: tokio_postgres_rustls::MakeRustlsConnect::new(config),
+        progress: None,
+    })
 }

@@ -20,6 +20,12 @@ pub const PASSWORD_ROLE: &str = "pwuser";
 /// A role that must present a client certificate (`cert` authentication), over TLS only.
 pub const CERT_ROLE: &str = "certuser";
 
+/// A role the server takes in plain text only (`hostnossl`; over TLS, `reject`).
+pub const PLAIN_ROLE: &str = "plainuser";
+
+/// A role the server takes over TLS only (`hostssl`; in plain text, `reject`).
+pub const TLS_ROLE: &str = "tlsuser";
+
 /// The TLS cluster and where its client-side files are.
 pub struct TlsServer {
     pub cluster: LocalCluster,
@@ -110,6 +116,10 @@ pub fn tls_server() -> &'static TlsServer {
                 .setting("ssl_ca_file", "ca.pem")
                 .hba_line(format!("hostssl   all {CERT_ROLE} 127.0.0.1/32 cert"))
                 .hba_line(format!("hostnossl all {CERT_ROLE} 127.0.0.1/32 reject"))
+                .hba_line(format!("hostnossl all {PLAIN_ROLE} 127.0.0.1/32 trust"))
+                .hba_line(format!("hostssl   all {PLAIN_ROLE} 127.0.0.1/32 reject"))
+                .hba_line(format!("hostssl   all {TLS_ROLE} 127.0.0.1/32 trust"))
+                .hba_line(format!("hostnossl all {TLS_ROLE} 127.0.0.1/32 reject"))
                 .hba_line(format!(
                     "host      all {PASSWORD_ROLE} 127.0.0.1/32 scram-sha-256"
                 )),
@@ -135,7 +145,8 @@ pub fn tls_options(cert: &str, key: &str) -> ClusterOptions {
         .setting("ssl_key_file", "server.key")
 }
 
-/// Creates [`PASSWORD_ROLE`] and [`CERT_ROLE`] on the server at `url`.
+/// Creates [`PASSWORD_ROLE`], [`CERT_ROLE`], [`PLAIN_ROLE`] and [`TLS_ROLE`] on the server at
+/// `url`.
 pub fn create_roles(url: &str) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -149,7 +160,8 @@ pub fn create_roles(url: &str) {
             .expect("admin connection");
         let password = PASSWORD.replace('\'', "''");
         db.batch_execute(&format!(
-            "CREATE ROLE {PASSWORD_ROLE} LOGIN PASSWORD '{password}'; CREATE ROLE {CERT_ROLE} LOGIN"
+            "CREATE ROLE {PASSWORD_ROLE} LOGIN PASSWORD '{password}'; CREATE ROLE {CERT_ROLE} LOGIN; \
+             CREATE ROLE {PLAIN_ROLE} LOGIN; CREATE ROLE {TLS_ROLE} LOGIN"
         ))
         .await
         .expect("roles");

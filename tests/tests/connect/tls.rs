@@ -4,7 +4,7 @@
 use orm_postgres::prelude::*;
 use orm_postgres::{ErrorKind, SslMode, TlsError};
 
-use crate::server::{CERT_ROLE, TlsServer, plain_url, tls_server, uses_tls};
+use crate::server::{CERT_ROLE, PLAIN_ROLE, TLS_ROLE, TlsServer, plain_url, tls_server, uses_tls};
 
 /// A database of one connection at `url`, connected.
 pub async fn connect(url: &str) -> orm_postgres::Result<Database> {
@@ -127,6 +127,58 @@ async fn disable_connects_in_plain_text_to_either_server() {
 async fn prefer_falls_back_to_plain_text() {
     let db = connect(&plain_url("sslmode=prefer")).await.unwrap();
     assert!(!uses_tls(&db).await);
+}
+
+/// As libpq: the server accepts TLS, the handshake fails (here the client cannot verify the
+/// certificate: a root certificate makes `prefer` verify the chain), and a new connection
+/// without TLS follows. Before, the connection failed.
+#[tokio::test]
+async fn prefer_retries_in_plain_text_when_the_handshake_fails() {
+    let s = tls_server();
+    let other = s.file("other-ca.pem");
+    let url = s.url("postgres", &format!("sslrootcert={}", other.display()));
+    let db = connect(&url).await.unwrap();
+    assert!(!uses_tls(&db).await);
+    // `require` has no plain text to fall back to.
+    let url = s.url(
+        "postgres",
+        &format!("sslmode=require&sslrootcert={}", other.display()),
+    );
+    let err = connect(&url).await.map(drop).unwrap_err();
+    assert_eq!(TlsError::of(&err), Some(&TlsError::UnknownIssuer), "{err}");
+    // When plain text is refused too, the error is the handshake's.
+    let url = s.url(TLS_ROLE, &format!("sslrootcert={}", other.display()));
+    let err = connect(&url).await.map(drop).unwrap_err();
+    assert_eq!(TlsError::of(&err), Some(&TlsError::UnknownIssuer), "{err}");
+}
+
+/// As libpq: over TLS the server refuses the user before authenticating it (`pg_hba.conf`
+/// takes it in plain text only), and a new connection without TLS follows.
+#[tokio::test]
+async fn prefer_retries_in_plain_text_when_the_server_refuses_tls() {
+    let s = tls_server();
+    let db = connect(&s.url(PLAIN_ROLE, "")).await.unwrap();
+    assert!(!uses_tls(&db).await);
+    let err = connect(&s.url(PLAIN_ROLE, "sslmode=require"))
+        .await
+        .map(drop)
+        .unwrap_err();
+    assert_eq!(err.sqlstate(), Some("28000"), "{err}");
+}
+
+/// An error after authentication (no such database) is no reason to try without TLS: had
+/// this retried, the server would have refused the plain connection (28000) instead.
+#[tokio::test]
+async fn prefer_does_not_retry_after_authentication() {
+    let s = tls_server();
+    let url = format!(
+        "postgres://{TLS_ROLE}@127.0.0.1:{}/no_such_database",
+        s.cluster.port()
+    );
+    let err = connect(&url).await.map(drop).unwrap_err();
+    assert_eq!(err.sqlstate(), Some("3D000"), "{err}");
+    let db = connect(&s.url(TLS_ROLE, "")).await.unwrap();
+    assert!(uses_tls(&db).await);
 }
 
 #[tokio::test]
