@@ -44,6 +44,25 @@ impl Env for FnEnv<'_> {
     }
 }
 
+/// An environment of a test's own: the variables it sets, and no others.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct MapEnv(std::collections::HashMap<&'static str, String>);
+
+#[cfg(test)]
+impl MapEnv {
+    pub(crate) fn of(vars: &[(&'static str, &str)]) -> MapEnv {
+        MapEnv(vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect())
+    }
+}
+
+#[cfg(test)]
+impl Env for MapEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+}
+
 /// libpq's environment variables and the parameter each one gives a default to (libpq's
 /// `PQconninfoOptions`), for every parameter this library takes in a connection string. A
 /// value the parameter does not take, or takes but this library does not implement, is the

@@ -22,6 +22,8 @@ pub(crate) mod ssl;
 mod statement_mode;
 mod url;
 
+#[cfg(test)]
+pub(crate) use env::MapEnv;
 pub(crate) use env::{Env, FnEnv, ProcessEnv, unread as unread_variables};
 pub use error::ConfigError;
 pub use ssl::SslMode;
@@ -116,7 +118,7 @@ impl ConnectOptions {
     /// Parses a connection string.
     #[cfg(test)]
     pub(crate) fn parse(conninfo: &str) -> Result<ConnectOptions, ConfigError> {
-        ConnectOptions::resolve(conninfo, &[], &NoEnv)
+        ConnectOptions::resolve(conninfo, &[], &MapEnv::default())
     }
 
     /// Parses a connection string, and fills what neither it nor the caller (`given`: the
@@ -229,17 +231,6 @@ impl fmt::Display for Target {
             Host::Tcp(name) if name.contains(':') => write!(f, "[{name}]:{}", self.port),
             Host::Tcp(name) => write!(f, "{name}:{}", self.port),
         }
-    }
-}
-
-/// No environment variables at all: for the tests of what the string alone says.
-#[cfg(test)]
-pub(crate) struct NoEnv;
-
-#[cfg(test)]
-impl Env for NoEnv {
-    fn var(&self, _: &str) -> Option<String> {
-        None
     }
 }
 

@@ -21,7 +21,8 @@ fn error(s: &str) -> ConfigError {
     }
 }
 
-fn tcp(host: &str, port: u16) -> Target {
+/// A TCP target without a host address.
+pub(super) fn tcp(host: &str, port: u16) -> Target {
     Target {
         host: Host::Tcp(host.into()),
         hostaddr: None,

@@ -7,9 +7,10 @@ use std::collections::HashMap;
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
-use orm_postgres::{DatabaseBuilder, ErrorKind, TlsError};
+use orm_postgres::{DatabaseBuilder, TlsError};
 
 use crate::server::{PASSWORD, PASSWORD_ROLE, plain_url, tls_server, uses_tls};
+use crate::tls::assert_no_tls_refusal;
 
 /// `url` with `vars` as its whole environment.
 fn with_env(url: &str, vars: &[(&str, String)]) -> DatabaseBuilder {
@@ -76,19 +77,15 @@ fn verify_full(root: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The error of connecting to `url` in the environment `vars`.
+async fn refused(url: &str, vars: &[(&str, String)]) -> orm_postgres::Error {
+    with_env(url, vars).connect().await.map(drop).unwrap_err()
+}
+
 #[tokio::test]
 async fn pgsslmode_verify_full_refuses_a_server_without_tls() {
     // A URL without sslmode, as a deployment's DATABASE_URL often is.
-    let err = with_env(&plain_url(""), &verify_full("ca.pem"))
-        .connect()
-        .await
-        .map(drop)
-        .unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Connect { .. }), "{err:?}");
-    assert!(
-        err.to_string().contains("server does not support TLS"),
-        "{err}"
-    );
+    assert_no_tls_refusal(&refused(&plain_url(""), &verify_full("ca.pem")).await);
 }
 
 #[tokio::test]
@@ -97,19 +94,11 @@ async fn pgsslmode_verify_full_refuses_a_certificate_it_cannot_verify() {
     let port = s.cluster.port();
     // Signed by a CA the client does not trust.
     let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-    let err = with_env(&url, &verify_full("other-ca.pem"))
-        .connect()
-        .await
-        .map(drop)
-        .unwrap_err();
+    let err = refused(&url, &verify_full("other-ca.pem")).await;
     assert_eq!(TlsError::of(&err), Some(&TlsError::UnknownIssuer), "{err}");
     // Valid, but not for the name connected to.
     let url = format!("host=db.wrong.example hostaddr=127.0.0.1 port={port} user=postgres");
-    let err = with_env(&url, &verify_full("ca.pem"))
-        .connect()
-        .await
-        .map(drop)
-        .unwrap_err();
+    let err = refused(&url, &verify_full("ca.pem")).await;
     assert!(
         matches!(TlsError::of(&err), Some(TlsError::HostNameMismatch { .. })),
         "{err}"

@@ -192,12 +192,17 @@ async fn require_fails_clearly_on_a_server_without_tls() {
             );
         }
         let err = connect(&url).await.unwrap_err();
-        assert!(matches!(err.kind(), ErrorKind::Connect { .. }), "{err:?}");
-        assert!(
-            err.to_string().contains("server does not support TLS"),
-            "{mode}: {err}"
-        );
+        assert_no_tls_refusal(&err);
     }
+}
+
+/// `err` is the refusal of a mode that requires TLS by a server without it.
+pub fn assert_no_tls_refusal(err: &orm_postgres::Error) {
+    assert!(matches!(err.kind(), ErrorKind::Connect { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("server does not support TLS"),
+        "{err}"
+    );
 }
 
 #[tokio::test]

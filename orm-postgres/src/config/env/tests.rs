@@ -3,22 +3,12 @@
 //! port lists and `PGREQUIRESSL`; a value its parameter does not take is the same typed error
 //! as in the string, naming the variable.
 
-use std::collections::HashMap;
+use super::{MapEnv, VARIABLES};
+use crate::config::tests::tcp;
+use crate::config::{ConfigError, ConnectOptions, Host};
 
-use super::{Env, VARIABLES};
-use crate::config::{ConfigError, ConnectOptions, Host, Target};
-
-/// An environment of the test's own.
-struct TestEnv(HashMap<&'static str, String>);
-
-impl Env for TestEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        self.0.get(name).cloned()
-    }
-}
-
-fn env(vars: &[(&'static str, &str)]) -> TestEnv {
-    TestEnv(vars.iter().map(|(k, v)| (*k, v.to_string())).collect())
+fn env(vars: &[(&'static str, &str)]) -> MapEnv {
+    MapEnv::of(vars)
 }
 
 fn resolve(conninfo: &str, vars: &[(&'static str, &str)]) -> Result<ConnectOptions, ConfigError> {
@@ -185,14 +175,6 @@ fn the_url_s_parts_win_and_its_empty_parts_do_not() {
     ));
     let o = options("host=h port=", &vars);
     assert_eq!(o.targets().expect("targets"), [tcp("h", 5432)]);
-}
-
-fn tcp(host: &str, port: u16) -> Target {
-    Target {
-        host: Host::Tcp(host.into()),
-        hostaddr: None,
-        port,
-    }
 }
 
 #[test]

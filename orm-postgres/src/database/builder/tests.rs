@@ -1,27 +1,27 @@
 //! Building a database: which setting wins, where the password comes from, and that no
 //! `Debug` output shows it. (No server: `build` does not connect.)
 
-use std::collections::HashMap;
 #[cfg(feature = "tls")]
 use std::path::PathBuf;
 
 use super::DatabaseBuilder;
 #[cfg(feature = "tls")]
 use crate::SslMode;
-use crate::config::Env;
+use crate::config::MapEnv as TestEnv;
 use crate::{ConfigError, Database, MAX_CONNECTIONS};
 
-/// An environment of the test's own.
-struct TestEnv(HashMap<&'static str, String>);
-
-impl Env for TestEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        self.0.get(name).cloned()
-    }
+fn env(vars: &[(&'static str, &str)]) -> TestEnv {
+    TestEnv::of(vars)
 }
 
-fn env(vars: &[(&'static str, &str)]) -> TestEnv {
-    TestEnv(vars.iter().map(|(k, v)| (*k, v.to_string())).collect())
+/// The configuration error of building `b` in `e`.
+fn refused(b: DatabaseBuilder, e: &TestEnv) -> ConfigError {
+    match b.build_in(e) {
+        Ok(db) => panic!("built: {db:?}"),
+        Err(err) => ConfigError::of(&err)
+            .unwrap_or_else(|| panic!("not a configuration error: {err}"))
+            .clone(),
+    }
 }
 
 fn build(b: DatabaseBuilder, e: &TestEnv) -> Database {
@@ -89,33 +89,22 @@ fn libpq_variables_fill_what_the_url_leaves_unset() {
 }
 
 #[test]
-fn a_builder_setting_is_not_read_from_the_environment() {
-    // As libpq does not read a variable for a parameter its caller passes: an unsupported
-    // PGSSLMODE does not matter when the builder sets the mode.
-    let e = env(&[("PGSSLMODE", "allow"), ("PGCONNECT_TIMEOUT", "x")]);
-    let err = Database::builder("host=h user=u")
-        .build_in(&env(&[("PGSSLMODE", "allow")]))
-        .expect_err("PGSSLMODE=allow is refused");
-    assert!(
-        matches!(ConfigError::of(&err), Some(ConfigError::Unsupported { name, .. }) if name == "PGSSLMODE"),
-        "{err}"
-    );
+fn unsupported_settings_from_the_environment_name_their_variable() {
+    // PGSSLNEGOTIATION=direct with the default mode, prefer: refused after both are read.
+    for (var, value) in [("PGSSLMODE", "allow"), ("PGSSLNEGOTIATION", "direct")] {
+        let err = refused(Database::builder("host=h user=u"), &env(&[(var, value)]));
+        assert!(
+            matches!(&err, ConfigError::Unsupported { name, .. } if name == var),
+            "{err}"
+        );
+    }
+    // As libpq does not read a variable for a parameter its caller passes, a bad PGSSLMODE
+    // or PGCONNECT_TIMEOUT does not matter when the builder sets the mode and the timeout.
     Database::builder("host=h user=u")
         .ssl_mode(crate::SslMode::Disable)
         .connect_timeout(std::time::Duration::from_secs(3))
-        .build_in(&e)
+        .build_in(&env(&[("PGSSLMODE", "allow"), ("PGCONNECT_TIMEOUT", "x")]))
         .expect("the builder's settings stand");
-}
-
-#[test]
-fn direct_negotiation_from_the_environment_names_its_variable() {
-    let err = Database::builder("host=h user=u")
-        .build_in(&env(&[("PGSSLNEGOTIATION", "direct")]))
-        .expect_err("direct needs require");
-    assert!(
-        matches!(ConfigError::of(&err), Some(ConfigError::Unsupported { name, .. }) if name == "PGSSLNEGOTIATION"),
-        "{err}"
-    );
 }
 
 #[test]
@@ -219,26 +208,21 @@ fn builder_tls_settings_win_over_the_url() {
 #[cfg(feature = "tls")]
 #[test]
 fn pgsslmode_verify_full_needs_a_root_certificate() {
-    let err = Database::builder("postgres://u@h/d")
-        .build_in(&env(&[("PGSSLMODE", "verify-full")]))
-        .expect_err("fails");
-    assert!(
-        matches!(ConfigError::of(&err), Some(ConfigError::NoRootCert { .. })),
-        "{err}"
-    );
-    let err = Database::builder("postgres://u@h/d")
-        .build_in(&env(&[
-            ("PGSSLMODE", "verify-full"),
-            ("PGSSLROOTCERT", "/nonexistent/ca.pem"),
-        ]))
-        .expect_err("fails");
+    let b = Database::builder("postgres://u@h/d");
+    let err = refused(b.clone(), &env(&[("PGSSLMODE", "verify-full")]));
+    assert!(matches!(err, ConfigError::NoRootCert { .. }), "{err}");
+    let e = env(&[
+        ("PGSSLMODE", "verify-full"),
+        ("PGSSLROOTCERT", "/nonexistent/ca.pem"),
+    ]);
+    let err = refused(b, &e);
     assert!(
         matches!(
-            ConfigError::of(&err),
-            Some(ConfigError::File {
+            err,
+            ConfigError::File {
                 what: "PGSSLROOTCERT",
                 ..
-            })
+            }
         ),
         "{err}"
     );

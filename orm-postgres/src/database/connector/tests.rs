@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{Connector, Resolver};
-use crate::config::{Host, NoEnv, Target};
+use crate::config::{Host, MapEnv, Target};
 use crate::{Database, ErrorKind};
 
 const SILENT: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
@@ -56,7 +56,7 @@ fn database(port: u16, addresses: Vec<IpAddr>, params: &str) -> (Database, Arc<C
     let builder = Database::builder(format!(
         "postgres://app@db.test:{port}/app?sslmode=disable&{params}"
     ));
-    let mut connector = builder.connector(&NoEnv).expect("connector");
+    let mut connector = builder.connector(&MapEnv::default()).expect("connector");
     connector.resolver = Resolver::Fixed(vec![("db.test".to_owned(), addresses)]);
     let db = builder.database(connector).expect("database");
     let connector = db.connector.clone();
