@@ -250,10 +250,10 @@ pub use crate::meta::{
 };
 pub use crate::model::{FieldsOf, PartOf};
 pub use crate::session::{
-    PersistVariant, changed_variant_columns, decode_variant_column, enum_column_array,
-    enum_insert_arrays, set_variant_null, set_variant_value, unknown_variant, validate_variant,
-    variant_columns, variant_insert_params, variant_insert_values, variant_param,
-    variant_update_params, variant_value,
+    ColumnRows, PersistVariant, changed_variant_columns, column_rows, decode_variant_column,
+    enum_column_array, enum_insert_arrays, set_variant_null, set_variant_value, unknown_variant,
+    validate_variant, variant_column_rows, variant_columns, variant_insert_params,
+    variant_insert_values, variant_param, variant_update_params, variant_value,
 };
 pub use std::convert::From;
 pub use std::string::String;

@@ -29,11 +29,12 @@ pub(crate) fn array_params(arrays: Vec<ColumnArray>, types: &[&ColumnType]) -> R
                 nested.push(owners);
                 nested.push(elements);
             }
-            // Rows of an inheritance enum carry each value on its own (their variants differ):
-            // an array column cannot be flattened that way.
+            // An array column whose values come one per row, not flattened: an inheritance
+            // enum's rows whose variants hold it as different Rust types (see
+            // `enum_column_array`), or a `Deferred` array.
             (ColumnArray::Flat(_), true) => {
                 return Err(Error::invalid_statement(format!(
-                    "a multi-row statement cannot carry an array column ({ty:?}) of an inheritance enum's rows: insert each variant's rows with its own `insert_many`, or one row at a time"
+                    "a multi-row statement cannot carry this array column ({ty:?}) one value per row: an inheritance enum's variants holding it as different Rust types, or a `Deferred` array, cannot be flattened; declare it as the same type in every variant, or insert these rows one at a time"
                 )));
             }
             (ColumnArray::Nested { .. }, false) => {

@@ -83,11 +83,11 @@ pub use tracked::{Mut, Ref, Tracked};
 #[doc(hidden)]
 pub use unit::{ErasedEntry, ErasedModel, ErasedRelation};
 pub use unit::{HookContext, UnitOfWork};
-pub use variant::PersistVariant;
+pub use variant::{ColumnRows, PersistVariant};
 #[doc(hidden)]
 pub use variant::{
-    changed_variant_columns, decode_variant_column, enum_column_array, enum_insert_arrays,
-    set_variant_null, set_variant_value, unknown_variant, validate_variant, variant_columns,
-    variant_insert_params, variant_insert_values, variant_param, variant_update_params,
-    variant_value,
+    changed_variant_columns, column_rows, decode_variant_column, enum_column_array,
+    enum_insert_arrays, set_variant_null, set_variant_value, unknown_variant, validate_variant,
+    variant_column_rows, variant_columns, variant_insert_params, variant_insert_values,
+    variant_param, variant_update_params, variant_value,
 };

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::columns::ColumnSet;
 use super::hooks::Hooks;
 use super::unit::{ErasedEntry, ErasedRelation, UnitOfWork};
+use super::variant::ColumnRows;
 use crate::compile::CompiledQuery;
 use crate::error::Result;
 use crate::expr::Param;
@@ -49,6 +50,16 @@ pub trait Persist: Model + Hooks {
 
     /// Column `idx` of every row, as array parameters (for `unnest`).
     fn column_array(rows: &[&Self], idx: usize) -> Option<crate::types::ColumnArray>;
+
+    /// An inheritance enum's: an empty [`ColumnRows`] of column `idx`'s type, from this
+    /// object's variant (`None` when it does not have the column), with room for `rows` rows.
+    /// What gathers an array column over rows of several variants (see
+    /// [`enum_column_array`](super::enum_column_array)); a struct has no need of it.
+    #[doc(hidden)]
+    fn column_rows(&self, idx: usize, rows: usize) -> Option<Box<dyn ColumnRows>> {
+        let _ = (idx, rows);
+        None
+    }
 
     /// Column `idx`'s value, type-erased (to copy keys between objects): the derive's
     /// [`Model::column_any`].

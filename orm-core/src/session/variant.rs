@@ -8,6 +8,7 @@
 //! the column), built at compile time by [`crate::meta::inverse`].
 
 use std::any::Any;
+use std::sync::Arc;
 
 use postgres_types::ToSql;
 
@@ -20,7 +21,7 @@ use crate::inherit::{ErasedArray, NULL, null_param};
 use crate::meta::{ColumnDef, Table};
 use crate::model::Model;
 use crate::row::Row;
-use crate::types::ColumnArray;
+use crate::types::{ColumnArray, SqlType};
 
 /// A variant struct of an inheritance enum as the session sees it through its enum: column
 /// access by position in the variant's own [`TABLE.columns`](crate::meta::Table::columns)
@@ -45,6 +46,14 @@ pub trait PersistVariant: Model + Hooks {
 
     /// As [`Persist::column_param`].
     fn column_param(&self, idx: usize) -> Option<Param>;
+
+    /// An empty [`ColumnRows`] of column `idx`'s type, with room for `rows` rows (`None` past
+    /// the last column): what gathers an array column's values over rows of several variants.
+    /// The derived implementation knows each column's Rust type; the default knows none.
+    fn column_rows(idx: usize, rows: usize) -> Option<Box<dyn ColumnRows>> {
+        let _ = (idx, rows);
+        None
+    }
 
     /// As [`Persist::column_value`].
     fn column_value(&self, idx: usize) -> Option<&(dyn Any + Send + Sync)> {
@@ -247,12 +256,93 @@ pub fn variant_insert_values<'a, V: PersistVariant>(
     }
 }
 
-/// Column `idx` of every row of the enum as one array parameter (rows of several variants, each
-/// value encoded on its own). An array-typed column cannot travel this way (its arrays must be
-/// flattened by element type): a multi-row statement refuses it with a typed error.
+/// Column `idx` of every row of the enum as array parameters. A plain column is one array of
+/// the rows' values, each encoded on its own (its rows are of several variants). An array
+/// column is flattened as a plain struct's is ([`ColumnArray::Nested`], since PostgreSQL's
+/// arrays do not nest): its values are gathered typed by a [`ColumnRows`] of the first row's
+/// variant that has the column, the other rows' `NULL`. `None` past the last column.
 pub fn enum_column_array<E: Persist>(rows: &[&E], idx: usize) -> Option<ColumnArray> {
+    if E::TABLE.columns.get(idx)?.ty.is_array() {
+        if let Some(nested) = nested_column_array(rows, idx) {
+            return Some(nested);
+        }
+    }
     let values: Option<Vec<Param>> = rows.iter().map(|r| r.column_param(idx)).collect();
-    Some(ColumnArray::Flat(std::sync::Arc::new(ErasedArray(values?))))
+    Some(ColumnArray::Flat(Arc::new(ErasedArray(values?))))
+}
+
+/// The array column `idx` of the enum's rows, flattened; `None` when a variant's value is not
+/// of the type of the first variant's (see [`ColumnRows::push`]): the erased values then
+/// make the statement fail with a typed error.
+fn nested_column_array<E: Persist>(rows: &[&E], idx: usize) -> Option<ColumnArray> {
+    let Some(mut gathered) = rows.iter().find_map(|r| r.column_rows(idx, rows.len())) else {
+        // No row has the column: every row's array is NULL, and there are no elements.
+        return Some(ColumnArray::Nested {
+            lengths: Arc::new(vec![None::<i32>; rows.len()]),
+            owners: Arc::new(Vec::<i64>::new()),
+            elements: Arc::new(ErasedArray(Vec::new())),
+        });
+    };
+    for r in rows {
+        if !gathered.push(r.column_value(idx).map(|v| v as &dyn Any)) {
+            return None;
+        }
+    }
+    Some(gathered.finish())
+}
+
+/// One column's values over rows of an inheritance enum, gathered as one Rust type (the
+/// column's, without its `Option`), whichever variant each row is: what flattens an array
+/// column for [`ColumnArray::Nested`], as [`ColumnArray::of`] does a plain struct's. Made by
+/// [`PersistVariant::column_rows`] (see [`column_rows`]).
+pub trait ColumnRows {
+    /// Appends a row's value (`None`: `NULL`, a row whose variant does not have the column).
+    /// `false`, nothing appended, when the value is not of the column's type: a variant that
+    /// declares the column as another Rust type than the first (a [`Deferred`] one, say).
+    ///
+    /// [`Deferred`]: crate::deferred::Deferred
+    fn push(&mut self, value: Option<&dyn Any>) -> bool;
+
+    /// The values as the parameters of a multi-row statement.
+    fn finish(self: Box<Self>) -> ColumnArray;
+}
+
+/// The values of a column whose type is `Option<B>` or `B`.
+struct TypedRows<B>(Vec<Option<B>>);
+
+impl<B: SqlType> ColumnRows for TypedRows<B> {
+    fn push(&mut self, value: Option<&dyn Any>) -> bool {
+        let value = match value {
+            None => None,
+            // A `B` or an `Option<B>`.
+            Some(v) => match Option::<B>::clone_from_any(v) {
+                Some(v) => v,
+                None => return false,
+            },
+        };
+        self.0.push(value);
+        true
+    }
+
+    fn finish(self: Box<Self>) -> ColumnArray {
+        ColumnArray::of(self.0)
+    }
+}
+
+/// An empty [`ColumnRows`] of a column of Rust type `T`, with room for `rows` rows (the
+/// derive's [`PersistVariant::column_rows`]).
+pub fn column_rows<T: SqlType>(rows: usize) -> Box<dyn ColumnRows> {
+    Box::new(TypedRows::<T::Base>(Vec::with_capacity(rows)))
+}
+
+/// [`Persist::column_rows`] of the enum: the variant's, for the enum's column `idx`.
+pub fn variant_column_rows<V: PersistVariant>(
+    _: &V,
+    inverse: &[usize],
+    idx: usize,
+    rows: usize,
+) -> Option<Box<dyn ColumnRows>> {
+    local(inverse, idx).and_then(|j| V::column_rows(j, rows))
 }
 
 /// One array per [`Table::insert_columns`] of the enum, over `rows`.

@@ -180,6 +180,7 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
         each(quote!(#p::variant_insert_values(__v, __inv, <Self as #p::Model>::TABLE, __out)));
     let column_param = each(quote!(#p::variant_param(__v, __inv, __idx)));
     let column_value = each(quote!(#p::variant_value(__v, __inv, __idx)));
+    let column_rows = each(quote!(#p::variant_column_rows(__v, __inv, __idx, __rows)));
     let set_value = each(quote!(#p::set_variant_value(__v, __inv, __idx, __value)));
     let set_null = each(quote!(#p::set_variant_null(__v, __inv, __idx)));
     let decode_column = each(quote!(#p::decode_variant_column(__v, __inv, __idx, __row, __at)));
@@ -418,6 +419,14 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
 
                 fn column_array(__rows: &[&Self], __idx: usize) -> #p::Option<#p::ColumnArray> {
                     #p::enum_column_array(__rows, __idx)
+                }
+
+                fn column_rows(
+                    &self,
+                    __idx: usize,
+                    __rows: usize,
+                ) -> #p::Option<#p::Box<dyn #p::ColumnRows>> {
+                    #column_rows
                 }
 
                 fn column_value(

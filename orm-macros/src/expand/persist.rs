@@ -53,6 +53,7 @@ fn variant_persist_impl(model: &Model, p: &TokenStream) -> TokenStream {
     let disc = Literal::usize_unsuffixed(model.columns().count());
     let columns: Vec<&Field> = model.columns().collect();
     let names: Vec<&Ident> = columns.iter().map(|f| f.ident).collect();
+    let types: Vec<&syn::Type> = columns.iter().map(|f| f.ty).collect();
     let positions = positions(model);
     let mut position = 0usize;
     let mut property = 0usize;
@@ -115,6 +116,16 @@ fn variant_persist_impl(model: &Model, p: &TokenStream) -> TokenStream {
                 match __idx {
                     #(#positions => #p::Some(&self.#names),)*
                     #disc => #p::Some(__VALUE),
+                    _ => #p::None,
+                }
+            }
+
+            fn column_rows(
+                __idx: usize,
+                __rows: usize,
+            ) -> #p::Option<#p::Box<dyn #p::ColumnRows>> {
+                match __idx {
+                    #(#positions => #p::Some(#p::column_rows::<#types>(__rows)),)*
                     _ => #p::None,
                 }
             }

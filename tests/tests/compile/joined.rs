@@ -94,6 +94,8 @@ mod tagged {
         Tagged(Tagged),
         #[model(value = "plain")]
         Plain(Plain),
+        #[model(value = "loose")]
+        Loose(Loose),
     }
 
     #[derive(Model, Debug, Clone)]
@@ -111,36 +113,62 @@ mod tagged {
         pub id: i64,
         pub body: String,
     }
+
+    /// The same `text[]` column as `Tagged`'s, held as another Rust type.
+    #[derive(Model, Debug, Clone)]
+    #[model(inherits = Note)]
+    pub struct Loose {
+        #[model(primary_key, generated)]
+        pub id: i64,
+        pub tags: Vec<Option<String>>,
+    }
 }
 
 #[test]
-fn array_columns_of_an_enum_in_a_multi_row_insert_are_a_typed_error() {
-    use tagged::{Note, Plain, Tagged};
-    let rows = [
+fn array_columns_of_an_enum_in_a_multi_row_insert_are_flattened_as_a_structs() {
+    use tagged::{Loose, Note, Plain, Tagged};
+    let tagged = |tags: &[&str]| {
         Note::from(Tagged {
             id: 0,
-            tags: vec!["a".into(), "b".into()],
-        }),
-        Note::from(Plain {
-            id: 0,
-            body: "x".into(),
-        }),
-    ];
-    let err = insert_many(&rows).compile().unwrap_err();
-    assert!(
-        matches!(err.kind(), orm_postgres::ErrorKind::InvalidStatement(m) if m.contains("array")),
-        "{err:?}"
-    );
-    // A variant's own rows are one struct: its array column travels as usual.
-    let sql = insert_many(&[Tagged {
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        })
+    };
+    let plain = Note::from(Plain {
+        id: 0,
+        body: "x".into(),
+    });
+    let rows = [tagged(&["a", "b"]), plain.clone(), tagged(&[])];
+    let q = insert_many(&rows).compile().unwrap();
+    // The variant's own rows are one struct: the same text, its array column flattened.
+    let own = insert_many(&[Tagged {
         id: 0,
         tags: vec!["a".into()],
     }])
     .compile()
-    .unwrap()
-    .sql;
+    .unwrap();
+    assert!(own.sql.contains("array_agg"), "{}", own.sql);
+    assert!(q.sql.contains("array_agg"), "{}", q.sql);
+    // Each column (tags, kind, body) one array, the array column's rows also its elements
+    // and their owners: the same text and parameter count for any number of rows.
+    assert_eq!(q.params.len(), 3 + 2);
+    let one = insert_many(&rows[..1]).compile().unwrap();
+    assert_eq!((one.sql, one.params.len()), (q.sql.clone(), q.params.len()));
+    // Rows none of whose variants has the column: all NULL, the same text.
+    let none = insert_many(std::slice::from_ref(&plain)).compile().unwrap();
+    assert_eq!(none.sql, q.sql);
+
+    // Variants holding the column as different Rust types cannot be gathered as one: a typed
+    // error that says what to do.
+    let mixed = [
+        tagged(&["a"]),
+        Note::from(Loose {
+            id: 0,
+            tags: vec![None],
+        }),
+    ];
+    let err = insert_many(&mixed).compile().unwrap_err();
     assert!(
-        sql.starts_with(r#"INSERT INTO "notes" ("tags", "kind")"#),
-        "{sql}"
+        matches!(err.kind(), orm_postgres::ErrorKind::InvalidStatement(m) if m.contains("as different Rust types")),
+        "{err:?}"
     );
 }

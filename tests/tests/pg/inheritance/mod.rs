@@ -13,8 +13,11 @@
 //!
 //! `properties`: column properties of variant structs, in both layouts and both loading forms.
 //!
+//! `arrays`: array columns of variant structs through the session, in both layouts.
+//!
 //! `streamed`: `stream` of a joined-table enum loaded selectin, a batch at a time.
 
+mod arrays;
 mod deferred;
 mod generated;
 mod joined_filters;
