@@ -8,12 +8,13 @@
 
 use std::sync::Arc;
 
+use super::fxhash::FxHashSet;
 use super::persist::Persist;
 use super::positions::KeyPositions;
 use super::state::{Entry, FkLink};
 use super::status::Status;
 use super::tracked::{Tracked, save_undo, touch};
-use super::unit::{CollKey, ErasedEntry, ErasedRelation, UnitOfWork, collection_key};
+use super::unit::{CollKey, ErasedEntry, ErasedRelation, LinkBefore, UnitOfWork, collection_key};
 use crate::error::{Error, Result};
 use crate::relation::{Cascade, RelationKind, RelationMeta};
 
@@ -173,9 +174,10 @@ impl UnitOfWork {
     }
 
     /// Expires an object: unflushed changes are discarded and its values are replaced by the
-    /// next row that loads it; along `refresh-expire` cascades, its loaded children too. A
-    /// guard held on any of them fails it with
-    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse) before anything is expired.
+    /// next row that loads it; along `refresh-expire` cascades, its loaded children too. The
+    /// unflushed relationship changes involving them are discarded with their columns' (see
+    /// [`drop_expired_links`](Self::drop_expired_links)). A guard held on any of them fails
+    /// it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse) before anything is expired.
     pub fn expire<T: Persist>(&mut self, t: &Tracked<T>) -> Result<()> {
         const OPERATION: &str = "expire";
         self.check_own(&*t.entry, OPERATION)?;
@@ -193,6 +195,8 @@ impl UnitOfWork {
                 e.check_free(OPERATION, true)?;
             }
         }
+        let ids: FxHashSet<u64> = objects.iter().map(|e| e.id()).collect();
+        self.drop_expired_links(&|e| ids.contains(&e.id()), OPERATION)?;
         objects.iter().try_for_each(|e| e.expire(OPERATION))
     }
 
@@ -244,6 +248,24 @@ pub(crate) fn link_entry_fk<T: Persist>(
         parent,
         parent_cols: keys.key_cols.clone(),
         sync: changed.is_some(),
+        replaced: None,
     });
     Ok(())
+}
+
+/// Drops an entry's unflushed link of `fk_cols` to the object with session id `parent` (the
+/// typed part of `ErasedModel::drop_link`): its state is saved first, so that a rollback puts
+/// the link back with the collections' changes.
+pub(crate) fn drop_entry_link<T: Persist>(
+    entry: &Arc<Entry<T>>,
+    fk_cols: &[usize],
+    parent: Option<u64>,
+    operation: &'static str,
+) -> Result<Option<LinkBefore>> {
+    let mut inner = entry.write_for(operation)?;
+    if let Some(link) = inner.session.clone() {
+        save_undo(entry, &mut inner, &link);
+    }
+    let dropped = entry.fk().drop_unflushed(fk_cols, parent);
+    Ok(dropped.map(|before| before.map(|l| l.parent)))
 }

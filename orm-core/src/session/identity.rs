@@ -90,9 +90,10 @@ impl UnitOfWork {
         self.map_mut::<T>().by_pk.reserve(n);
     }
 
-    /// Expires every object of the identity map (unflushed changes dropped). A guard held on
-    /// any of them fails it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse) before
-    /// anything is expired.
+    /// Expires every object of the identity map (unflushed changes dropped, those of their
+    /// relationships too, as [`expire`](Self::expire) says). A guard held on any of them
+    /// fails it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse) before anything is
+    /// expired.
     pub fn expire_all(&mut self) -> Result<()> {
         const OPERATION: &str = "expire_all";
         for map in self.maps.values() {
@@ -101,6 +102,7 @@ impl UnitOfWork {
                 _ => Ok(()),
             })?;
         }
+        self.drop_expired_links(&|_| true, OPERATION)?;
         for map in self.maps.values() {
             map.try_for_each(&mut |e| e.expire(OPERATION))?;
         }

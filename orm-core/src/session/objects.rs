@@ -232,14 +232,20 @@ impl UnitOfWork {
     }
 
     /// Replaces an object's columns with freshly loaded values (`refresh`): unflushed changes
-    /// are discarded, the object is no longer expired. A guard held on it fails with
-    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), the object unchanged.
+    /// are discarded (those of its relationships too, as [`expire`](Self::expire) says), the
+    /// object is no longer expired. A guard held on it (or on an object whose foreign key a
+    /// discarded change set) fails with [`ObjectInUse`](crate::ErrorKind::ObjectInUse), the
+    /// session unchanged.
     pub fn refresh_with<T: Persist>(&mut self, t: &Tracked<T>, value: T) -> Result<()> {
         self.check_own(&*t.entry, "refresh")?;
+        t.entry.check_free("refresh", true)?;
+        let id = t.entry.id;
+        self.drop_expired_links(&|e| e.id() == id, "refresh")?;
         let mut inner = t.entry.write_for("refresh")?;
         save_undo(&t.entry, &mut inner, &self.link);
         inner.value.restore_columns(value);
         inner.snapshot = None;
+        t.entry.fk().drop_all_unflushed();
         drop(inner);
         t.entry.set_queued(false);
         t.entry.mark_fresh(&self.link);

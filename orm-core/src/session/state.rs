@@ -49,6 +49,9 @@ pub(crate) struct FkLink {
     /// where the object pointed then: its column is the user's to change, and another
     /// transaction's change read by a later load is not reverted.
     pub(crate) sync: bool,
+    /// For a change's link: the load's link it replaced (`None`: there was none), put back
+    /// when the change is dropped unflushed (see [`FkLinks::drop_unflushed`]).
+    pub(crate) replaced: Option<Box<FkLink>>,
 }
 
 /// One object of a session.
@@ -130,14 +133,67 @@ impl FkLinks {
 
     /// Sets the link of its foreign-key columns. A load's link never replaces a change's
     /// not flushed yet (the change is the user's latest word on where the object points).
-    pub(crate) fn put(&self, link: FkLink) {
+    pub(crate) fn put(&self, mut link: FkLink) {
         let mut held = self.lock();
         match held.iter_mut().find(|l| l.fk_cols == link.fk_cols) {
             Some(existing) if existing.sync && !link.sync => {}
-            Some(existing) => *existing = link,
+            Some(existing) => {
+                if link.sync {
+                    // A change remembers the load's link under it, across later changes.
+                    link.replaced = match existing.sync {
+                        true => existing.replaced.take(),
+                        false => Some(Box::new(existing.clone())),
+                    };
+                }
+                *existing = link;
+            }
             None => held.push(link),
         }
         self.any.store(true, Ordering::Release);
+    }
+
+    /// Drops the change's link of foreign key `fk_cols` not flushed yet, if it points at the
+    /// object with session id `parent` (`None`: at no object), putting back the load's link
+    /// it replaced. `None` when there is no such link; else the link put back (`None`: the
+    /// object had none).
+    pub(crate) fn drop_unflushed(
+        &self,
+        fk_cols: &[usize],
+        parent: Option<u64>,
+    ) -> Option<Option<FkLink>> {
+        if self.is_empty() {
+            return None;
+        }
+        let mut held = self.lock();
+        let at = held.iter().position(|l| {
+            l.sync && *l.fk_cols == *fk_cols && l.parent.as_ref().map(|p| p.id()) == parent
+        })?;
+        let replaced = held[at].replaced.take().map(|l| *l);
+        match &replaced {
+            Some(l) => held[at] = l.clone(),
+            None => {
+                held.remove(at);
+            }
+        }
+        self.any.store(!held.is_empty(), Ordering::Release);
+        Some(replaced)
+    }
+
+    /// Drops every change's link not flushed yet, putting back the load's links they replaced
+    /// (an expired object's: see [`UnitOfWork::drop_expired_links`]).
+    ///
+    /// [`UnitOfWork::drop_expired_links`]: crate::session::UnitOfWork
+    pub(crate) fn drop_all_unflushed(&self) {
+        if self.is_empty() {
+            return;
+        }
+        let mut held = self.lock();
+        let links = std::mem::take(&mut *held);
+        held.extend(links.into_iter().filter_map(|l| match l.sync {
+            true => l.replaced.map(|r| *r),
+            false => Some(l),
+        }));
+        self.any.store(!held.is_empty(), Ordering::Release);
     }
 
     /// The links to copy into the foreign keys at the next flush (see [`FkLink::sync`]):
@@ -161,6 +217,7 @@ impl FkLinks {
         for &i in done {
             if let Some(l) = held.get_mut(i) {
                 l.sync = false;
+                l.replaced = None;
             }
         }
     }
@@ -492,6 +549,9 @@ pub(crate) fn expire_entry<T: Persist>(entry: &Entry<T>, operation: &'static str
     if let Some(snap) = state.snapshot.take() {
         state.value.restore_columns(unshare(snap));
     }
+    // Its foreign keys' unflushed changes go with its columns' (those a collection listed
+    // were dropped with it first).
+    entry.fk().drop_all_unflushed();
     entry.set_queued(false);
     entry.set_expired(true);
     Ok(())

@@ -212,6 +212,11 @@ pub trait ErasedEntry: Send + Sync + 'static {
     fn erased_model(&self) -> &'static dyn ErasedModel;
 }
 
+/// Where a foreign key pointed before a change, as a load recorded it: at this object (`None`:
+/// at none), or unknown (`None`: no load recorded it).
+#[doc(hidden)]
+pub type LinkBefore = Option<Option<Arc<dyn ErasedEntry>>>;
+
 /// A parent and a target linked by a many-to-many relationship: one association row.
 pub(crate) type AssociationPair = (Arc<dyn ErasedEntry>, Arc<dyn ErasedEntry>);
 
@@ -242,6 +247,17 @@ pub trait ErasedModel: Send + Sync + 'static {
         parent: Option<Arc<dyn ErasedEntry>>,
         changed: Option<&'static str>,
     ) -> Result<()>;
+    /// Drops its unflushed link of foreign key `fk_cols` if it points at the object with
+    /// session id `parent` (`None`: at no object), the load's link it replaced put back (its
+    /// state saved first, for a rollback): where that one points, or `None` when there was no
+    /// such link to drop. Write-locks it for `operation`.
+    fn drop_link(
+        &self,
+        e: &Arc<dyn ErasedEntry>,
+        fk_cols: &[usize],
+        parent: Option<u64>,
+        operation: &'static str,
+    ) -> Result<Option<LinkBefore>>;
     fn relation_by_meta(&self, meta: &'static RelationMeta) -> Option<&'static dyn ErasedRelation>;
     /// A new object takes over the row of the deleted object holding its key, if there is one
     /// (see `flush/row_switch.rs`): `true` when it did, and is now to be updated.

@@ -425,19 +425,40 @@ impl Session {
     }
 
     /// Expires an object (with its `refresh-expire` cascades): unflushed changes are dropped,
-    /// and the next query or `get` that touches it reloads its values. A guard held on one of
-    /// them fails it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse), nothing changed.
+    /// and the next query or `get` that touches it reloads its values.
+    ///
+    /// As in SQLAlchemy ("expiring an object also discards pending changes to its
+    /// attributes"), that includes its unflushed relationship changes: children appended to
+    /// or removed from its collections (`append`, `remove`, `set_related`), its many-to-one
+    /// set, its own foreign key pointed at another parent through that parent's collection,
+    /// many-to-many rows to insert or delete. No later flush writes them; its collections,
+    /// those foreign keys and the `back_populates` sides are back as loaded (a child back in
+    /// its old parent's loaded collection comes last). Two things stay: the links a new object
+    /// holds (a new child's foreign key, a many-to-many row to or from a new object), since its
+    /// `INSERT` takes its parents' keys like its other columns and it has no row to go back
+    /// to; and an orphan that a removal deleted (`delete-orphan`), a deletion of its own.
+    ///
+    /// Where SQLAlchemy keeps a change that a backref also recorded on the other object, this
+    /// session drops it: it records a link once for both ends (the child's foreign key, or
+    /// the association row), so expiring either end drops it. The relationship changes it
+    /// drops are in the undo log like any change: rolling back a savepoint begun before them
+    /// leaves the session as the savepoint found it.
+    ///
+    /// A guard held on one of them, or on an object whose foreign key a dropped change set,
+    /// fails it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse), nothing changed.
     pub fn expire<M: Persist>(&mut self, object: &Tracked<M>) -> Result<()> {
         self.uow.expire(object)
     }
 
-    /// Expires every object of the session. A guard held on one of them fails it with
-    /// [`ObjectInUse`](crate::ErrorKind::ObjectInUse), nothing changed.
+    /// Expires every object of the session, dropping their unflushed changes, relationship
+    /// changes between them included (see [`expire`](Self::expire)). A guard held on one of
+    /// them fails it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse), nothing changed.
     pub fn expire_all(&mut self) -> Result<()> {
         self.uow.expire_all()
     }
 
-    /// Reloads an object's columns from the database now (dropping unflushed changes). A
+    /// Reloads an object's columns from the database now (dropping unflushed changes, those
+    /// of its relationships too, as [`expire`](Self::expire) does). A
     /// guard held on it fails it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse) before
     /// the query, nothing changed.
     pub async fn refresh<M: Persist>(&mut self, object: &Tracked<M>) -> Result<()> {

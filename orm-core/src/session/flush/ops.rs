@@ -16,7 +16,7 @@ use super::sql::{cached_query, delete_using, key_arrays, row_arrays, update_sql}
 use super::typed::{read_all, typed, typed_all, typed_entries, typed_ref};
 use crate::error::Result;
 use crate::relation::{Cascade, RelationKind, RelationMeta};
-use crate::session::cascade::link_entry_fk;
+use crate::session::cascade::{drop_entry_link, link_entry_fk};
 use crate::session::columns::ColumnSet;
 use crate::session::job::{ExpectedRows, FlushJob, InsertStep};
 use crate::session::persist::Persist;
@@ -25,7 +25,8 @@ use crate::session::state::TypedModel;
 use crate::session::status::Status;
 use crate::session::tracked::save_undo;
 use crate::session::unit::{
-    AfterStep, ErasedEntry, ErasedModel, ErasedRelation, HookContext, UnitOfWork, same_rel,
+    AfterStep, ErasedEntry, ErasedModel, ErasedRelation, HookContext, LinkBefore, UnitOfWork,
+    same_rel,
 };
 
 impl<T: Persist> ErasedModel for TypedModel<T> {
@@ -55,6 +56,16 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         changed: Option<&'static str>,
     ) -> Result<()> {
         link_entry_fk(&typed::<T>(e)?, keys, parent, changed)
+    }
+
+    fn drop_link(
+        &self,
+        e: &Arc<dyn ErasedEntry>,
+        fk_cols: &[usize],
+        parent: Option<u64>,
+        operation: &'static str,
+    ) -> Result<Option<LinkBefore>> {
+        drop_entry_link(&typed::<T>(e)?, fk_cols, parent, operation)
     }
 
     fn relation_by_meta(&self, meta: &'static RelationMeta) -> Option<&'static dyn ErasedRelation> {

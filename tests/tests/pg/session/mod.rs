@@ -9,6 +9,7 @@ mod concurrency_and_errors;
 mod copy;
 mod criteria;
 mod cycles;
+mod expire;
 mod graphs;
 mod guards;
 mod hooks;
