@@ -301,6 +301,9 @@ pub trait ErasedModel: Send + Sync + 'static {
     ) -> Result<()>;
     fn before_delete(&self, e: &Arc<dyn ErasedEntry>, ctx: &mut HookContext) -> Result<()>;
     fn delete_job(&self, group: &[Arc<dyn ErasedEntry>]) -> Result<Vec<FlushJob>>;
+    /// Before the `DELETE`s: the statements setting the foreign keys `cols` of the deleted
+    /// objects of `group` to `NULL`, which breaks a cycle between tables (see `flush/plan.rs`).
+    fn unlink_job(&self, group: &[Arc<dyn ErasedEntry>], cols: &[usize]) -> Result<Vec<FlushJob>>;
     fn deleted(
         &self,
         uow: &mut UnitOfWork,

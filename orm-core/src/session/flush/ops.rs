@@ -12,7 +12,9 @@ use super::flight::{patch_columns, requeue};
 use super::insert::insert;
 use super::joined;
 use super::read_back::read_back_by_key;
-use super::sql::{cached_query, delete_using, key_arrays, row_arrays, update_sql};
+use super::sql::{
+    cached_query, delete_using, key_arrays, null_sql, row_arrays, storage_tables, update_sql,
+};
 use super::typed::{read_all, typed, typed_all, typed_entries, typed_ref};
 use crate::error::Result;
 use crate::relation::{Cascade, RelationKind, RelationMeta};
@@ -302,6 +304,44 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
             operation: "DELETE",
         });
         Ok(vec![FlushJob::execute(query, expect)])
+    }
+
+    fn unlink_job(&self, group: &[Arc<dyn ErasedEntry>], cols: &[usize]) -> Result<Vec<FlushJob>> {
+        let entries = typed_all::<T>(group)?;
+        let table = T::TABLE;
+        let pk: Vec<usize> = (0..table.columns.len())
+            .filter(|&i| table.columns[i].primary_key)
+            .collect();
+        let arrays = {
+            let guards = read_all(typed_entries(&entries))?;
+            let old: Vec<&T> = guards
+                .iter()
+                .map(|g| g.snapshot.as_deref().unwrap_or(&g.value))
+                .collect();
+            key_arrays(&old, &pk)?
+        };
+        let pk_names: Vec<&'static str> = pk.iter().map(|&c| table.columns[c].name).collect();
+        // One statement per table holding some of the columns (a joined-table model's own
+        // columns are in its subtype table, keyed by the same columns).
+        let base = table.joined.map_or(table.name, |j| j.base.name);
+        let mut jobs = Vec::new();
+        for target in storage_tables(table) {
+            let set: Vec<usize> = cols
+                .iter()
+                .copied()
+                .filter(|&c| table.columns[c].home.unwrap_or(base) == target.name)
+                .collect();
+            if set.is_empty() {
+                continue;
+            }
+            let names: Vec<&'static str> = set.iter().map(|&c| table.columns[c].name).collect();
+            let key = (TypeId::of::<T>(), 6u8, set.iter().copied().collect());
+            let query = cached_query(key, arrays.clone(), |params| {
+                null_sql(target, &names, &pk_names, params)
+            })?;
+            jobs.push(FlushJob::execute(query, None));
+        }
+        Ok(jobs)
     }
 
     fn deleted(

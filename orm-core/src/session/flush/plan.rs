@@ -6,6 +6,7 @@ use std::any::TypeId;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::meta::Table;
 use crate::session::fxhash::FxHashMap;
 use crate::session::job::Deferred;
 use crate::session::unit::ErasedEntry;
@@ -177,20 +178,126 @@ fn cycles_together(deps: &[Vec<(usize, usize)>], group: &mut [usize], level: &mu
     level.copy_from_slice(&before);
 }
 
-/// The depth of each table in the foreign-key graph of `tables` (referenced tables first).
-fn table_depths(entries: &[Arc<dyn ErasedEntry>]) -> FxHashMap<usize, usize> {
-    let mut tables: Vec<&'static crate::meta::Table> = Vec::new();
+/// The tables of `entries`, each once, in order of first appearance.
+pub(crate) fn tables_of(entries: &[Arc<dyn ErasedEntry>]) -> Vec<&'static Table> {
+    let mut tables: Vec<&'static Table> = Vec::new();
     for e in entries {
         if !tables.iter().any(|t| std::ptr::eq(*t, e.table())) {
             tables.push(e.table());
         }
     }
-    let order = crate::ddl::sort_by_dependency(&tables).unwrap_or(tables);
+    tables
+}
+
+/// The depth of each table in the foreign-key graph of `tables` (referenced tables first).
+/// Tables whose keys form a cycle have no such order: for deletes (`reverse`), the order of
+/// the keys left once the flush has broken the cycles ([`cycle_breaks`]); otherwise the
+/// objects' order.
+fn table_depths(entries: &[Arc<dyn ErasedEntry>], reverse: bool) -> FxHashMap<usize, usize> {
+    let tables = tables_of(entries);
+    let order = match crate::ddl::sort_by_dependency(&tables) {
+        Ok(order) => order,
+        Err(_) if reverse => broken_order(&tables),
+        Err(_) => tables,
+    };
     order
         .iter()
         .enumerate()
         .map(|(i, t)| (*t as *const _ as usize, i))
         .collect()
+}
+
+/// A foreign key between two of a flush's tables: (referencing table, its column, referenced
+/// table), as indexes into the tables and the referencing table's columns.
+type Key = (usize, usize, usize);
+
+/// The foreign keys between different `tables` that can stop a `DELETE` of the referenced
+/// row: those without an `ON DELETE` action of their own (`CASCADE`, `SET NULL` and `SET
+/// DEFAULT` never do).
+fn blocking_keys(tables: &[&'static Table]) -> Vec<Key> {
+    use crate::meta::FkAction;
+    let index = |schema: Option<&str>, name: &str| {
+        tables
+            .iter()
+            .position(|t| t.schema == schema && t.name == name)
+    };
+    let mut keys = Vec::new();
+    for (i, t) in tables.iter().enumerate() {
+        for (c, column) in t.columns.iter().enumerate() {
+            let Some(fk) = &column.references else {
+                continue;
+            };
+            let acts = matches!(
+                fk.on_delete,
+                Some(FkAction::Cascade | FkAction::SetNull | FkAction::SetDefault)
+            );
+            match index(fk.schema.or(t.schema), fk.table) {
+                Some(j) if j != i && !acts => keys.push((i, c, j)),
+                _ => {}
+            }
+        }
+    }
+    keys
+}
+
+/// The foreign keys a flush deleting rows of `tables` sets to `NULL` in those rows before its
+/// `DELETE`s (SQLAlchemy's post-update, before the delete): the nullable ones that close a
+/// cycle between different tables (each table's rows referencing the other's, directly or
+/// through others), which no order of the tables' statements would satisfy. As (table,
+/// column) indexes. Rows of one table pointing at each other need none: one `DELETE` takes
+/// them all (see [`levels`]).
+pub(crate) fn cycle_breaks(tables: &[&'static Table]) -> Vec<(usize, usize)> {
+    let keys = blocking_keys(tables);
+    if keys.is_empty() {
+        return Vec::new();
+    }
+    let reach = reachable(tables.len(), &keys);
+    keys.into_iter()
+        .filter(|&(i, c, j)| reach[j][i] && tables[i].columns[c].nullable)
+        .map(|(i, c, _)| (i, c))
+        .collect()
+}
+
+/// `reach[a][b]`: table `a` reaches table `b` through `keys`.
+fn reachable(n: usize, keys: &[Key]) -> Vec<Vec<bool>> {
+    let mut reach = vec![vec![false; n]; n];
+    for (start, row) in reach.iter_mut().enumerate() {
+        let mut stack = vec![start];
+        while let Some(a) = stack.pop() {
+            for &(_, _, b) in keys.iter().filter(|k| k.0 == a) {
+                if !row[b] {
+                    row[b] = true;
+                    stack.push(b);
+                }
+            }
+        }
+    }
+    reach
+}
+
+/// `tables`, referenced tables first, by the blocking keys the flush does not break (see
+/// [`cycle_breaks`]); in their own order when those still form a cycle (of `NOT NULL` keys:
+/// the server then reports the violation).
+fn broken_order(tables: &[&'static Table]) -> Vec<&'static Table> {
+    let breaks = cycle_breaks(tables);
+    let keys: Vec<Key> = blocking_keys(tables)
+        .into_iter()
+        .filter(|&(i, c, _)| !breaks.contains(&(i, c)))
+        .collect();
+    let n = tables.len();
+    let mut placed = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    while order.len() < n {
+        // The first table whose referenced tables are all placed.
+        let next =
+            (0..n).find(|&i| !placed[i] && keys.iter().all(|&(a, _, b)| a != i || placed[b]));
+        let Some(i) = next else {
+            return tables.to_vec();
+        };
+        placed[i] = true;
+        order.push(tables[i]);
+    }
+    order
 }
 
 /// Groups entries into steps: by dependency level, then table depth, then table.
@@ -203,7 +310,7 @@ fn group_steps(
         // One table, no object pointing at another: one step, in the objects' order.
         return one_group(entries);
     }
-    let depths = table_depths(&entries);
+    let depths = table_depths(&entries, reverse);
     let mut keyed: Vec<((usize, usize), Arc<dyn ErasedEntry>)> = entries
         .into_iter()
         .zip(levels)

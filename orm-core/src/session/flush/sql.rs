@@ -285,6 +285,46 @@ pub(crate) fn delete_using(
     compile::finish(w)
 }
 
+/// `UPDATE t SET "a" = NULL, ... FROM unnest(...) AS "orm_v"(k0, ...) WHERE t.k = "orm_v".k0
+/// AND ...`: the columns `set` of the rows whose key columns `key` match one of the arrays'
+/// rows set to `NULL` (a cycle between tables broken before their `DELETE`s).
+pub(crate) fn null_sql(
+    table: &'static Table,
+    set: &[&'static str],
+    key: &[&'static str],
+    arrays: Vec<Param>,
+) -> Result<CompiledQuery> {
+    let defs = column_defs(table, key)?;
+    let names: Vec<String> = (0..key.len()).map(|i| format!("k{i}")).collect();
+    let mut w = SqlWriter::new();
+    w.push("UPDATE ");
+    w.push_qualified(table.schema, table.name);
+    w.push(" SET ");
+    for (i, c) in set.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.push_ident(c);
+        w.push(" = NULL");
+    }
+    w.push(" FROM ");
+    write_unnest(&mut w, arrays, &defs, &names);
+    w.push(" WHERE ");
+    write_matches(&mut w, table, key, &names);
+    compile::finish(w)
+}
+
+/// The tables storing a model's rows: its own, or a joined-table model's base table and
+/// subtype tables.
+pub(crate) fn storage_tables(table: &'static Table) -> Vec<&'static Table> {
+    match table.joined {
+        Some(j) => std::iter::once(j.base)
+            .chain(j.parts.iter().copied())
+            .collect(),
+        None => vec![table],
+    }
+}
+
 pub(crate) fn column_defs(
     table: &'static Table,
     names: &[&'static str],

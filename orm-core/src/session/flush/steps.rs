@@ -6,7 +6,7 @@ use std::any::TypeId;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::plan::{Entries, by_table, ordered_steps};
+use super::plan::{Entries, by_table, cycle_breaks, ordered_steps, tables_of};
 use crate::error::Result;
 use crate::relation::RelationKind;
 use crate::session::collections::not_in;
@@ -121,6 +121,37 @@ fn run_deferred(uow: &mut UnitOfWork, ctx: &mut HookContext) {
             d(uow);
         }
     }
+}
+
+/// The statements setting to `NULL` the foreign keys that close a cycle between the tables
+/// of the objects to delete (see [`cycle_breaks`]), one per table holding some.
+fn cycle_break_jobs(levels: &[Entries]) -> Result<Vec<FlushJob>> {
+    let entries: Entries = levels.iter().flatten().cloned().collect();
+    let tables = tables_of(&entries);
+    if tables.len() < 2 {
+        return Ok(Vec::new());
+    }
+    let breaks = cycle_breaks(&tables);
+    let mut jobs = Vec::new();
+    for (i, table) in tables.iter().enumerate() {
+        let cols: Vec<usize> = breaks
+            .iter()
+            .filter(|&&(t, _)| t == i)
+            .map(|&(_, c)| c)
+            .collect();
+        if cols.is_empty() {
+            continue;
+        }
+        let group: Entries = entries
+            .iter()
+            .filter(|e| std::ptr::eq(e.table(), *table))
+            .cloned()
+            .collect();
+        if let Some(first) = group.first() {
+            jobs.extend(first.erased_model().unlink_job(&group, &cols)?);
+        }
+    }
+    Ok(jobs)
 }
 
 impl UnitOfWork {
@@ -462,6 +493,13 @@ impl UnitOfWork {
         if plan.next_delete == 0 && plan.delete_levels.is_empty() {
             let deleted = |e: &dyn ErasedEntry| e.status() == Status::Deleted;
             (plan.delete_levels, _) = ordered_steps(&self.deleted, deleted, true);
+            // Tables whose rows reference each other: their keys closing the cycle set to
+            // NULL first, in a step of their own (the DELETEs then go in the order of the
+            // keys left, which `ordered_steps` took).
+            let jobs = cycle_break_jobs(&plan.delete_levels)?;
+            if !jobs.is_empty() {
+                return Ok(Some(FlushStep::writing(jobs, Vec::new())));
+            }
         }
         let Some(level) = plan
             .delete_levels
