@@ -16,9 +16,8 @@ use std::any::TypeId;
 use std::sync::Arc;
 
 use super::read_back::{read_back_by_key, read_back_in_order};
-use super::sql::{
-    cached_query, delete_using, insert_sql, key_arrays, row_arrays, update_sql, write_returning,
-};
+use super::sql::{cached_query, delete_using, insert_sql, row_arrays, update_sql, write_returning};
+use super::typed::stored_key_arrays;
 use crate::error::{Error, Result};
 use crate::meta::Table;
 use crate::session::columns::ColumnSet;
@@ -204,17 +203,6 @@ pub(crate) fn delete<T: Persist>(entries: &[Arc<Entry<T>>]) -> Result<Vec<FlushJ
     };
     let pk = key_positions::<T>();
     let names: Vec<&'static str> = pk.iter().map(|&c| table.columns[c].name).collect();
-    let keys = |group: &[Arc<Entry<T>>], cols: &[usize]| -> Result<Vec<crate::expr::Param>> {
-        let guards = group
-            .iter()
-            .map(|e| e.read_for(FLUSH))
-            .collect::<Result<Vec<_>>>()?;
-        let old: Vec<&T> = guards
-            .iter()
-            .map(|g| g.snapshot.as_deref().unwrap_or(&g.value))
-            .collect();
-        key_arrays(&old, cols)
-    };
     let mut jobs = Vec::new();
     for (part, group) in by_part(entries)? {
         let at = joined
@@ -227,7 +215,7 @@ pub(crate) fn delete<T: Persist>(entries: &[Arc<Entry<T>>]) -> Result<Vec<FlushJ
             PART_DELETE,
             std::iter::once(at).collect(),
         );
-        let query = cached_query(key, keys(&group, &pk)?, |params| {
+        let query = cached_query(key, stored_key_arrays(&group, &pk)?, |params| {
             delete_using(part, &names, params)
         })?;
         jobs.push(FlushJob::execute(query, None));
@@ -239,7 +227,7 @@ pub(crate) fn delete<T: Persist>(entries: &[Arc<Entry<T>>]) -> Result<Vec<FlushJ
     let base_names: Vec<&'static str> = base_cols.iter().map(|&c| table.columns[c].name).collect();
     let query = cached_query(
         (TypeId::of::<T>(), 2, ColumnSet::empty()),
-        keys(entries, &base_cols)?,
+        stored_key_arrays(entries, &base_cols)?,
         |params| delete_using(joined.base, &base_names, params),
     )?;
     let expect = T::VERSION.map(|_| ExpectedRows {

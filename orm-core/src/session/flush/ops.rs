@@ -12,10 +12,8 @@ use super::flight::{patch_columns, requeue};
 use super::insert::insert;
 use super::joined;
 use super::read_back::read_back_by_key;
-use super::sql::{
-    cached_query, delete_using, key_arrays, null_sql, row_arrays, storage_tables, update_sql,
-};
-use super::typed::{read_all, typed, typed_all, typed_entries, typed_ref};
+use super::sql::{cached_query, delete_using, null_sql, row_arrays, storage_tables, update_sql};
+use super::typed::{read_all, stored_key_arrays, typed, typed_all, typed_ref};
 use crate::error::Result;
 use crate::relation::{Cascade, RelationKind, RelationMeta};
 use crate::session::cascade::{drop_entry_link, link_entry_fk};
@@ -285,14 +283,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         if let Some(v) = T::VERSION {
             cols.push(v);
         }
-        let arrays = {
-            let guards = read_all(typed_entries(&entries))?;
-            let old: Vec<&T> = guards
-                .iter()
-                .map(|g| g.snapshot.as_deref().unwrap_or(&g.value))
-                .collect();
-            key_arrays(&old, &cols)?
-        };
+        let arrays = stored_key_arrays(&entries, &cols)?;
         let key = (TypeId::of::<T>(), 2u8, ColumnSet::empty());
         let query = cached_query(key, arrays, |params| {
             let names: Vec<&'static str> = cols.iter().map(|&c| table.columns[c].name).collect();
@@ -312,14 +303,7 @@ impl<T: Persist> ErasedModel for TypedModel<T> {
         let pk: Vec<usize> = (0..table.columns.len())
             .filter(|&i| table.columns[i].primary_key)
             .collect();
-        let arrays = {
-            let guards = read_all(typed_entries(&entries))?;
-            let old: Vec<&T> = guards
-                .iter()
-                .map(|g| g.snapshot.as_deref().unwrap_or(&g.value))
-                .collect();
-            key_arrays(&old, &pk)?
-        };
+        let arrays = stored_key_arrays(&entries, &pk)?;
         let pk_names: Vec<&'static str> = pk.iter().map(|&c| table.columns[c].name).collect();
         // One statement per table holding some of the columns (a joined-table model's own
         // columns are in its subtype table, keyed by the same columns).

@@ -179,7 +179,9 @@ fn cycles_together(deps: &[Vec<(usize, usize)>], group: &mut [usize], level: &mu
 }
 
 /// The tables of `entries`, each once, in order of first appearance.
-pub(crate) fn tables_of(entries: &[Arc<dyn ErasedEntry>]) -> Vec<&'static Table> {
+pub(crate) fn tables_of<'a>(
+    entries: impl IntoIterator<Item = &'a Arc<dyn ErasedEntry>>,
+) -> Vec<&'static Table> {
     let mut tables: Vec<&'static Table> = Vec::new();
     for e in entries {
         if !tables.iter().any(|t| std::ptr::eq(*t, e.table())) {

@@ -273,16 +273,28 @@ pub(crate) fn delete_using(
     cols: &[&'static str],
     arrays: Vec<Param>,
 ) -> Result<CompiledQuery> {
-    let defs = column_defs(table, cols)?;
-    let names: Vec<String> = (0..cols.len()).map(|i| format!("k{i}")).collect();
     let mut w = SqlWriter::new();
     w.push("DELETE FROM ");
     w.push_qualified(table.schema, table.name);
     w.push(" USING ");
-    write_unnest(&mut w, arrays, &defs, &names);
-    w.push(" WHERE ");
-    write_matches(&mut w, table, cols, &names);
+    write_keyed_rows(&mut w, table, cols, arrays)?;
     compile::finish(w)
+}
+
+/// `unnest(...) AS "orm_v"(k0, ...) WHERE t.c0 = "orm_v".k0 AND ...`: the rows of `table`
+/// whose columns `cols` match one of the arrays' rows.
+fn write_keyed_rows(
+    w: &mut SqlWriter,
+    table: &'static Table,
+    cols: &[&'static str],
+    arrays: Vec<Param>,
+) -> Result<()> {
+    let defs = column_defs(table, cols)?;
+    let names: Vec<String> = (0..cols.len()).map(|i| format!("k{i}")).collect();
+    write_unnest(w, arrays, &defs, &names);
+    w.push(" WHERE ");
+    write_matches(w, table, cols, &names);
+    Ok(())
 }
 
 /// `UPDATE t SET "a" = NULL, ... FROM unnest(...) AS "orm_v"(k0, ...) WHERE t.k = "orm_v".k0
@@ -294,8 +306,6 @@ pub(crate) fn null_sql(
     key: &[&'static str],
     arrays: Vec<Param>,
 ) -> Result<CompiledQuery> {
-    let defs = column_defs(table, key)?;
-    let names: Vec<String> = (0..key.len()).map(|i| format!("k{i}")).collect();
     let mut w = SqlWriter::new();
     w.push("UPDATE ");
     w.push_qualified(table.schema, table.name);
@@ -308,9 +318,7 @@ pub(crate) fn null_sql(
         w.push(" = NULL");
     }
     w.push(" FROM ");
-    write_unnest(&mut w, arrays, &defs, &names);
-    w.push(" WHERE ");
-    write_matches(&mut w, table, key, &names);
+    write_keyed_rows(&mut w, table, key, arrays)?;
     compile::finish(w)
 }
 

@@ -126,8 +126,7 @@ fn run_deferred(uow: &mut UnitOfWork, ctx: &mut HookContext) {
 /// The statements setting to `NULL` the foreign keys that close a cycle between the tables
 /// of the objects to delete (see [`cycle_breaks`]), one per table holding some.
 fn cycle_break_jobs(levels: &[Entries]) -> Result<Vec<FlushJob>> {
-    let entries: Entries = levels.iter().flatten().cloned().collect();
-    let tables = tables_of(&entries);
+    let tables = tables_of(levels.iter().flatten());
     if tables.len() < 2 {
         return Ok(Vec::new());
     }
@@ -142,8 +141,9 @@ fn cycle_break_jobs(levels: &[Entries]) -> Result<Vec<FlushJob>> {
         if cols.is_empty() {
             continue;
         }
-        let group: Entries = entries
+        let group: Entries = levels
             .iter()
+            .flatten()
             .filter(|e| std::ptr::eq(e.table(), *table))
             .cloned()
             .collect();

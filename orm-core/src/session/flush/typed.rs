@@ -48,3 +48,17 @@ pub(super) fn typed_entries<T: Persist>(
 ) -> impl ExactSizeIterator<Item = Result<&Entry<T>>> {
     entries.iter().map(|e| Ok(&**e))
 }
+
+/// Arrays of the columns `cols` over the objects as the database has them (a changed
+/// object's snapshot): the keys (and version) a statement about their rows matches.
+pub(super) fn stored_key_arrays<T: Persist>(
+    entries: &[Arc<Entry<T>>],
+    cols: &[usize],
+) -> Result<Vec<crate::expr::Param>> {
+    let guards = read_all(typed_entries(entries))?;
+    let old: Vec<&T> = guards
+        .iter()
+        .map(|g| g.snapshot.as_deref().unwrap_or(&g.value))
+        .collect();
+    super::sql::key_arrays(&old, cols)
+}

@@ -70,19 +70,26 @@ fn plain(title: &str) -> Note {
     })
 }
 
+/// The objects `q` selects as a fresh session loads them, in its order, keys cleared by
+/// `clear`.
+async fn reloaded<M: orm_postgres::session::Persist + Clone>(
+    db: &Database,
+    q: orm_postgres::Select<M>,
+    clear: fn(M) -> M,
+) -> Vec<M> {
+    let mut s = db.session();
+    let loaded = s.all(q).await.unwrap();
+    loaded.iter().map(|n| clear(n.read().clone())).collect()
+}
+
 /// Every note as a fresh session loads it, in key order, keys cleared.
 async fn notes(db: &Database) -> Vec<Note> {
-    let mut s = db.session();
-    s.all(select::<Note>().order_by(Tagged::id))
-        .await
-        .unwrap()
-        .iter()
-        .map(|n| match n.read().clone() {
-            Note::Tagged(t) => Note::Tagged(Tagged { id: 0, ..t }),
-            Note::Scored(t) => Note::Scored(Scored { id: 0, ..t }),
-            Note::Plain(t) => Note::Plain(Plain { id: 0, ..t }),
-        })
-        .collect()
+    reloaded(db, select::<Note>().order_by(Tagged::id), |n| match n {
+        Note::Tagged(t) => Note::Tagged(Tagged { id: 0, ..t }),
+        Note::Scored(t) => Note::Scored(Scored { id: 0, ..t }),
+        Note::Plain(t) => Note::Plain(Plain { id: 0, ..t }),
+    })
+    .await
 }
 
 /// The raw array columns of `ar_notes`, in key order: what the variants without a column hold.
@@ -251,16 +258,11 @@ fn memo(keywords: &[&str], lines: &[&str]) -> Doc {
 
 /// Every document as a fresh session loads it, in key order, keys cleared.
 async fn docs(db: &Database) -> Vec<Doc> {
-    let mut s = db.session();
-    s.all(select::<Doc>().order_by(Sheet::id))
-        .await
-        .unwrap()
-        .iter()
-        .map(|n| match n.read().clone() {
-            Doc::Sheet(t) => Doc::Sheet(Sheet { id: 0, ..t }),
-            Doc::Memo(t) => Doc::Memo(Memo { id: 0, ..t }),
-        })
-        .collect()
+    reloaded(db, select::<Doc>().order_by(Sheet::id), |d| match d {
+        Doc::Sheet(t) => Doc::Sheet(Sheet { id: 0, ..t }),
+        Doc::Memo(t) => Doc::Memo(Memo { id: 0, ..t }),
+    })
+    .await
 }
 
 #[orm_postgres::test(tables(Doc))]

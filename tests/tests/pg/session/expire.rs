@@ -148,19 +148,7 @@ async fn enrolled(t: &TestDatabase) -> Vec<String> {
 
 #[tokio::test]
 async fn expiring_either_side_drops_an_unflushed_many_to_many_change() {
-    let t = setup().await;
-    let mut s = t.session();
-    let courses = s.add_all(["algebra", "biology", "chemistry"].map(|c| Course {
-        title: c.into(),
-        ..Course::default()
-    }));
-    let ann = s.add(Student {
-        name: "ann".into(),
-        ..Student::default()
-    });
-    s.set_related(&ann, Student::courses, vec![courses[0].clone()])
-        .unwrap();
-    s.commit().await.unwrap();
+    let t = ann_in_algebra().await;
     let mut s = t.session_with(no_expire());
     let ann = s
         .one(select::<Student>().load(Student::courses.selectin()))

@@ -6,14 +6,7 @@ use super::*;
 async fn students_enroll_by_assigning_collections() {
     let t = setup().await;
     let mut s = t.session();
-    let courses = s.add_all(["algebra", "biology", "chemistry"].map(|c| Course {
-        title: c.into(),
-        ..Course::default()
-    }));
-    let ann = s.add(Student {
-        name: "ann".into(),
-        ..Student::default()
-    });
+    let (courses, ann) = courses_and_ann(&mut s);
     s.set_related(
         &ann,
         Student::courses,
@@ -103,20 +96,7 @@ async fn a_removed_and_deleted_target_takes_its_association_row() {
 /// course just assigned vanished from `related`, and the flush lost its association row.
 #[tokio::test]
 async fn a_load_keeps_a_collection_changed_and_not_flushed() {
-    let t = setup().await;
-    let mut s = t.session();
-    let courses = s.add_all(["algebra", "biology", "chemistry"].map(|c| Course {
-        title: c.into(),
-        ..Course::default()
-    }));
-    let ann = s.add(Student {
-        name: "ann".into(),
-        ..Student::default()
-    });
-    s.set_related(&ann, Student::courses, vec![courses[0].clone()])
-        .unwrap();
-    s.commit().await.unwrap();
-
+    let t = ann_in_algebra().await;
     let mut s = t.session_with(SessionOptions::default().autoflush(false));
     let ann = s
         .one(select::<Student>().load(Student::courses.selectin()))

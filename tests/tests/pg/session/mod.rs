@@ -255,6 +255,30 @@ async fn setup() -> TestDatabase {
     t
 }
 
+/// Three new courses (algebra, biology, chemistry) and a new student, ann.
+fn courses_and_ann(s: &mut Session) -> (Vec<Tracked<Course>>, Tracked<Student>) {
+    let courses = s.add_all(["algebra", "biology", "chemistry"].map(|c| Course {
+        title: c.into(),
+        ..Course::default()
+    }));
+    let ann = s.add(Student {
+        name: "ann".into(),
+        ..Student::default()
+    });
+    (courses, ann)
+}
+
+/// A fresh database with the [`courses_and_ann`], ann enrolled in algebra, committed.
+async fn ann_in_algebra() -> TestDatabase {
+    let t = setup().await;
+    let mut s = t.session();
+    let (courses, ann) = courses_and_ann(&mut s);
+    s.set_related(&ann, Student::courses, vec![courses[0].clone()])
+        .unwrap();
+    s.commit().await.unwrap();
+    t
+}
+
 async fn count(t: &TestDatabase, sql: &'static str) -> i64 {
     t.fetch_one(orm_postgres::raw::query::<i64>(sql))
         .await
