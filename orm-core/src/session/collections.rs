@@ -618,9 +618,6 @@ impl UnitOfWork {
                     }
                 }
                 for child in &undo_removed {
-                    if child.status() == Status::Deleted {
-                        continue;
-                    }
                     let model = child.erased_model();
                     model.drop_link(child, &keys.fk_cols, None, operation)?;
                     if let Some((m, n)) = back {
@@ -650,11 +647,7 @@ impl UnitOfWork {
         let complete = self.collections.get(&key).is_some_and(|c| c.complete);
         if !rest && !complete && original.is_empty() {
             // Only appended to, never loaded: no collection at all.
-            if let Some(previous) = self.collections.remove(&key) {
-                self.link.push_undo(untargeted(move |uow: &mut UnitOfWork| {
-                    uow.collections.insert(key, previous);
-                }));
-            }
+            self.forget_collection(key);
         } else {
             self.edit_collection(key, |c| {
                 if rest {
@@ -696,13 +689,17 @@ impl UnitOfWork {
                     self.push_loaded_item(collection_key(old.id(), meta), child);
                 }
             }
-            None => {
-                if let Some(previous) = self.collections.remove(&key) {
-                    self.link.push_undo(untargeted(move |uow: &mut UnitOfWork| {
-                        uow.collections.insert(key, previous);
-                    }));
-                }
-            }
+            None => self.forget_collection(key),
+        }
+    }
+
+    /// Takes collection `key` out of the session (not loaded any more), with an undo record
+    /// that puts it back.
+    fn forget_collection(&mut self, key: CollKey) {
+        if let Some(previous) = self.collections.remove(&key) {
+            self.link.push_undo(untargeted(move |uow: &mut UnitOfWork| {
+                uow.collections.insert(key, previous);
+            }));
         }
     }
 
