@@ -175,8 +175,8 @@ impl UnitOfWork {
 
     /// Expires an object: unflushed changes are discarded and its values are replaced by the
     /// next row that loads it; along `refresh-expire` cascades, its loaded children too. The
-    /// unflushed relationship changes involving them are discarded with their columns' (see
-    /// [`drop_expired_links`](Self::drop_expired_links)). A guard held on any of them fails
+    /// unflushed relationship changes involving them are discarded with their columns' (a
+    /// new object keeps its links: its insert needs them). A guard held on any of them fails
     /// it with [`ObjectInUse`](crate::ErrorKind::ObjectInUse) before anything is expired.
     pub fn expire<T: Persist>(&mut self, t: &Tracked<T>) -> Result<()> {
         const OPERATION: &str = "expire";

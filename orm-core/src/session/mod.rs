@@ -48,6 +48,7 @@
 
 mod cascade;
 mod collections;
+mod column_rows;
 mod columns;
 mod flush;
 use crate::fxhash;
@@ -69,6 +70,9 @@ mod undo;
 mod unit;
 mod variant;
 
+pub use column_rows::ColumnRows;
+#[doc(hidden)]
+pub use column_rows::column_rows;
 pub use columns::ColumnSet;
 #[doc(hidden)]
 pub use flush::FlushPlan;
@@ -83,11 +87,11 @@ pub use tracked::{Mut, Ref, Tracked};
 #[doc(hidden)]
 pub use unit::{ErasedEntry, ErasedModel, ErasedRelation};
 pub use unit::{HookContext, UnitOfWork};
-pub use variant::{ColumnRows, PersistVariant};
+pub use variant::PersistVariant;
 #[doc(hidden)]
 pub use variant::{
-    changed_variant_columns, column_rows, decode_variant_column, enum_column_array,
-    enum_insert_arrays, set_variant_null, set_variant_value, unknown_variant, validate_variant,
-    variant_column_rows, variant_columns, variant_insert_params, variant_insert_values,
-    variant_param, variant_update_params, variant_value,
+    changed_variant_columns, decode_variant_column, enum_column_array, enum_insert_arrays,
+    set_variant_null, set_variant_value, unknown_variant, validate_variant, variant_column_rows,
+    variant_columns, variant_insert_params, variant_insert_values, variant_param,
+    variant_update_params, variant_value,
 };

@@ -6,10 +6,10 @@ use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use super::column_rows::ColumnRows;
 use super::columns::ColumnSet;
 use super::hooks::Hooks;
 use super::unit::{ErasedEntry, ErasedRelation, UnitOfWork};
-use super::variant::ColumnRows;
 use crate::compile::CompiledQuery;
 use crate::error::Result;
 use crate::expr::Param;
