@@ -224,17 +224,10 @@ async fn reflect_tables(
         out.tables.insert(
             name.clone(),
             Table {
-                name,
-                columns: Vec::new(),
-                primary_key: None,
-                foreign_keys: Default::default(),
-                uniques: Default::default(),
-                checks: Default::default(),
-                exclusions: Default::default(),
-                indexes: Default::default(),
                 partition_by: r.partition_by,
                 partition_of,
                 comment: r.comment,
+                ..Table::new(name)
             },
         );
     }

@@ -142,6 +142,24 @@ pub struct Table {
 }
 
 impl Table {
+    /// A table called `name` with nothing in it yet: no columns, keys, constraints, indexes,
+    /// partitioning or comment (fill in the rest with `Table { columns, ..Table::new(name) }`).
+    pub fn new(name: QualifiedName) -> Table {
+        Table {
+            name,
+            columns: Vec::new(),
+            primary_key: None,
+            foreign_keys: BTreeMap::new(),
+            uniques: BTreeMap::new(),
+            checks: BTreeMap::new(),
+            exclusions: BTreeMap::new(),
+            indexes: BTreeMap::new(),
+            partition_by: None,
+            partition_of: None,
+            comment: None,
+        }
+    }
+
     /// The column called `name`.
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)

@@ -194,22 +194,13 @@ mod tests {
     }
 
     fn table(columns: Vec<Column>) -> Table {
-        let name = QualifiedName::new("public", "accounts");
         Table {
-            name,
             columns,
             primary_key: Some(PrimaryKey {
                 name: "accounts_pkey".into(),
                 columns: vec!["id".into()],
             }),
-            foreign_keys: Default::default(),
-            uniques: Default::default(),
-            checks: Default::default(),
-            exclusions: Default::default(),
-            indexes: Default::default(),
-            partition_by: None,
-            partition_of: None,
-            comment: None,
+            ..Table::new(QualifiedName::new("public", "accounts"))
         }
     }
 

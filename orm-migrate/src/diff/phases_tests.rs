@@ -25,17 +25,8 @@ fn column(n: &str, ty: &str, nullable: bool) -> Column {
 
 fn table(n: &str, columns: Vec<Column>) -> Table {
     Table {
-        name: name(n),
         columns,
-        primary_key: None,
-        foreign_keys: Default::default(),
-        uniques: Default::default(),
-        checks: Default::default(),
-        indexes: Default::default(),
-        exclusions: Default::default(),
-        partition_by: None,
-        partition_of: None,
-        comment: None,
+        ..Table::new(name(n))
     }
 }
 

@@ -452,7 +452,6 @@ mod tests {
 
     fn table(columns: &[(&str, &str, Option<&str>)]) -> Table {
         Table {
-            name: QualifiedName::new("public", "t"),
             columns: columns
                 .iter()
                 .map(|(name, ty, generated)| Column {
@@ -466,15 +465,7 @@ mod tests {
                     comment: None,
                 })
                 .collect(),
-            primary_key: None,
-            foreign_keys: Default::default(),
-            uniques: Default::default(),
-            checks: Default::default(),
-            exclusions: Default::default(),
-            indexes: Default::default(),
-            partition_by: None,
-            partition_of: None,
-            comment: None,
+            ..Table::new(QualifiedName::new("public", "t"))
         }
     }
 

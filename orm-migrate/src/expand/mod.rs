@@ -127,11 +127,10 @@ use crate::schema::{Column, Index, Schema, Table, Unique};
 /// #     collation: None, comment: None };
 /// # let name = QualifiedName::new("public", "accounts");
 /// # let mut schema = Schema::default();
-/// # schema.tables.insert(name.clone(), Table { name: name.clone(),
+/// # schema.tables.insert(name.clone(), Table {
 /// #     columns: vec![column("id", "bigint", false), column("balance_cents", "integer", false)],
 /// #     primary_key: Some(PrimaryKey { name: "accounts_pkey".into(), columns: vec!["id".into()] }),
-/// #     foreign_keys: Default::default(), uniques: Default::default(), checks: Default::default(),
-/// #     indexes: Default::default(), exclusions: Default::default(), partition_by: None, partition_of: None, comment: None });
+/// #     ..Table::new(name.clone()) });
 /// // `schema` is the database's, from `orm_migrate::reflect::reflect`.
 /// let change = ColumnChange::new(&schema, &ColumnPath::parse("accounts.balance_cents")?, "balance")?
 ///     .with_type("numeric(12,2)")

@@ -25,7 +25,6 @@ fn column(name: &str, data_type: &str, nullable: bool) -> Column {
 fn schema() -> Schema {
     let name = QualifiedName::new("public", "accounts");
     let mut table = Table {
-        name: name.clone(),
         columns: vec![
             column("id", "bigint", false),
             Column {
@@ -44,14 +43,7 @@ fn schema() -> Schema {
             name: "accounts_pkey".into(),
             columns: vec!["id".into()],
         }),
-        foreign_keys: Default::default(),
-        uniques: Default::default(),
-        checks: Default::default(),
-        indexes: Default::default(),
-        exclusions: Default::default(),
-        partition_by: None,
-        partition_of: None,
-        comment: None,
+        ..Table::new(name.clone())
     };
     table.uniques.insert(
         "accounts_name_key".into(),

@@ -1,11 +1,8 @@
-use std::collections::BTreeMap;
-
 use super::*;
 use crate::schema::{Column, EnumType, QualifiedName, Table};
 
 fn table(name: &str, columns: &[(&str, &str)]) -> Table {
     Table {
-        name: QualifiedName::new("public", name),
         columns: columns
             .iter()
             .map(|(n, t)| Column {
@@ -19,15 +16,7 @@ fn table(name: &str, columns: &[(&str, &str)]) -> Table {
                 comment: None,
             })
             .collect(),
-        primary_key: None,
-        foreign_keys: BTreeMap::new(),
-        uniques: BTreeMap::new(),
-        checks: BTreeMap::new(),
-        indexes: BTreeMap::new(),
-        exclusions: Default::default(),
-        partition_by: None,
-        partition_of: None,
-        comment: None,
+        ..Table::new(QualifiedName::new("public", name))
     }
 }
 

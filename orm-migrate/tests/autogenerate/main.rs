@@ -99,7 +99,6 @@ pub fn ops_schema(tables: &[(&str, &[(&str, &str)])]) -> Schema {
         s.tables.insert(
             name.clone(),
             orm_migrate::schema::Table {
-                name,
                 columns: cols
                     .iter()
                     .map(|(c, ty)| orm_migrate::schema::Column {
@@ -113,15 +112,7 @@ pub fn ops_schema(tables: &[(&str, &[(&str, &str)])]) -> Schema {
                         comment: None,
                     })
                     .collect(),
-                primary_key: None,
-                foreign_keys: Default::default(),
-                uniques: Default::default(),
-                checks: Default::default(),
-                indexes: Default::default(),
-                exclusions: Default::default(),
-                partition_by: None,
-                partition_of: None,
-                comment: None,
+                ..orm_migrate::schema::Table::new(name)
             },
         );
     }
