@@ -50,6 +50,7 @@ mod cascade;
 mod collections;
 mod column_rows;
 mod columns;
+mod expire_links;
 mod flush;
 use crate::fxhash;
 mod guard;
