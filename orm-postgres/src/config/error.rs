@@ -63,10 +63,6 @@ pub enum ConfigError {
         /// The port as written.
         value: String,
     },
-    /// The settings name no host, host address or socket directory.
-    NoHost,
-    /// An empty entry in a comma-separated host list (`host=a,,b`).
-    EmptyHost,
     /// The lists of hosts and of host addresses or ports differ in length.
     HostCountMismatch {
         /// How many hosts.
@@ -143,12 +139,6 @@ impl fmt::Display for ConfigError {
                     "invalid port {value:?} (expected a number from 1 to 65535)"
                 )
             }
-            ConfigError::NoHost => f.write_str(
-                "the connection settings name no host: give one (postgres://localhost/db), a \
-                 host address (hostaddr=127.0.0.1) or a socket directory (host=/run/postgresql), \
-                 in the connection string or PGHOST",
-            ),
-            ConfigError::EmptyHost => f.write_str("the host list has an empty entry"),
             ConfigError::HostCountMismatch { hosts, list, count } => write!(
                 f,
                 "{hosts} host(s) but {count} {list} value(s): give one {list} for all hosts or \

@@ -32,7 +32,7 @@ pub use statement_mode::StatementMode;
 use std::fmt;
 use std::net::IpAddr;
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use deadpool_postgres::tokio_postgres::config::{ChannelBinding, TargetSessionAttrs};
@@ -147,10 +147,8 @@ impl ConnectOptions {
 
     /// The servers to try, in order: the host list paired with the host addresses and ports.
     pub(crate) fn targets(&self) -> Result<Vec<Target>, ConfigError> {
-        let n = self.host.len().max(self.hostaddr.len());
-        if n == 0 {
-            return Err(ConfigError::NoHost);
-        }
+        // No host at all is one empty entry: libpq's default server.
+        let n = self.host.len().max(self.hostaddr.len()).max(1);
         if !self.host.is_empty() && !self.hostaddr.is_empty() && self.hostaddr.len() != n {
             return Err(ConfigError::HostCountMismatch {
                 hosts: n,
@@ -194,7 +192,7 @@ impl ConnectOptions {
                     (Some(h), _) => Host::Tcp(h.clone()),
                     // libpq checks the certificate against hostaddr when no host name is given.
                     (None, Some(addr)) => Host::Tcp(addr.to_string()),
-                    (None, None) => return Err(ConfigError::EmptyHost),
+                    (None, None) => default_host(port, DEFAULT_SOCKET_DIRS),
                 };
                 Ok(Target {
                     host,
@@ -204,6 +202,30 @@ impl ConnectOptions {
             })
             .collect()
     }
+}
+
+/// The socket directories libpq is built with, in the order tried: Debian's, then upstream's
+/// default. (`.pgpass` calls each of them `localhost`.)
+pub(crate) const DEFAULT_SOCKET_DIRS: &[&str] = &["/var/run/postgresql", "/run/postgresql", "/tmp"];
+
+/// libpq's default server, for an empty or missing host (`postgres:///shop`, `host=a,,b`):
+/// on Unix, the local server's socket directory: the first of `dirs` holding the socket of
+/// `port` (Debian's libpq looks in `/var/run/postgresql`, a libpq built from source in
+/// `/tmp`; a server is found in either), else the first that exists, else the last; elsewhere
+/// `localhost`.
+fn default_host(port: u16, dirs: &[&str]) -> Host {
+    if !cfg!(unix) {
+        return Host::Tcp("localhost".to_owned());
+    }
+    let socket = |dir: &&&str| Path::new(dir).join(format!(".s.PGSQL.{port}")).exists();
+    let dir = dirs
+        .iter()
+        .find(socket)
+        .or_else(|| dirs.iter().find(|dir| Path::new(dir).is_dir()))
+        .or(dirs.last())
+        .copied()
+        .unwrap_or("/tmp");
+    Host::Unix(PathBuf::from(dir))
 }
 
 /// Where a server listens.

@@ -11,10 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use super::redact::Secret;
-use super::{Env, Host, Target};
-
-/// Socket directories that `.pgpass` calls `localhost`.
-const DEFAULT_SOCKET_DIRS: [&str; 3] = ["/var/run/postgresql", "/run/postgresql", "/tmp"];
+use super::{DEFAULT_SOCKET_DIRS, Env, Host, Target};
 
 /// The `.pgpass` file to read: the `passfile` parameter (or `PGPASSFILE`, which gives it when
 /// the connection string does not), else `~/.pgpass`.

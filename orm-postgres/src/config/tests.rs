@@ -30,6 +30,75 @@ pub(super) fn tcp(host: &str, port: u16) -> Target {
     }
 }
 
+/// libpq's default server on this machine, for `port`.
+fn default_server(port: u16) -> Target {
+    Target {
+        host: super::default_host(port, super::DEFAULT_SOCKET_DIRS),
+        hostaddr: None,
+        port,
+    }
+}
+
+#[test]
+fn no_host_or_an_empty_one_is_the_local_server_as_in_libpq() {
+    for s in [
+        "postgres:///db",
+        "dbname=db",
+        "host=",
+        "postgres://@/db",
+        "host=''",
+    ] {
+        assert_eq!(parse(s).targets().expect(s), [default_server(5432)], "{s}");
+    }
+    assert_eq!(
+        parse("postgres:///db?port=6000")
+            .targets()
+            .expect("targets"),
+        [default_server(6000)]
+    );
+    assert_eq!(
+        parse("host=a,,b port=1,2,3").targets().expect("targets"),
+        [tcp("a", 1), default_server(2), tcp("b", 3)]
+    );
+    // A host address alone is no default: the address is the host.
+    assert_eq!(
+        parse("hostaddr=127.0.0.1").targets().expect("targets"),
+        [Target {
+            host: Host::Tcp("127.0.0.1".into()),
+            hostaddr: Some("127.0.0.1".parse().expect("an address")),
+            port: 5432
+        }]
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn the_default_socket_directory_is_the_one_holding_the_servers_socket() {
+    use super::default_host;
+    let base = std::env::temp_dir().join(format!("orm-default-host-{}", std::process::id()));
+    let (first, second) = (base.join("first"), base.join("second"));
+    std::fs::create_dir_all(&first).expect("a directory");
+    std::fs::create_dir_all(&second).expect("a directory");
+    std::fs::write(second.join(".s.PGSQL.6001"), "").expect("a file");
+    let missing = base.join("missing");
+    let dirs = [
+        missing.to_str().expect("UTF-8"),
+        first.to_str().expect("UTF-8"),
+        second.to_str().expect("UTF-8"),
+    ];
+    // The socket's directory, for its port.
+    assert_eq!(default_host(6001, &dirs), Host::Unix(second.clone()));
+    // Another port: no socket anywhere; the first directory that exists.
+    assert_eq!(default_host(6002, &dirs), Host::Unix(first.clone()));
+    // No directory exists: the last (upstream libpq's `/tmp`).
+    let none = [dirs[0], "/nonexistent/orm-default-host"];
+    assert_eq!(
+        default_host(6001, &none),
+        Host::Unix(PathBuf::from("/nonexistent/orm-default-host"))
+    );
+    std::fs::remove_dir_all(&base).expect("removed");
+}
+
 #[test]
 fn url_and_key_value_say_the_same() {
     for s in [
@@ -170,9 +239,6 @@ fn typed_errors_for_the_rest() {
             value: "70000".into()
         }
     );
-    assert_eq!(error("postgres:///db"), ConfigError::NoHost);
-    assert_eq!(error("dbname=db"), ConfigError::NoHost);
-    assert_eq!(error("host=a,,b"), ConfigError::EmptyHost);
     assert!(matches!(
         error("host=a,b port=1,2,3"),
         ConfigError::HostCountMismatch { list: "port", .. }

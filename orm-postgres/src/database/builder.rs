@@ -490,7 +490,7 @@ impl DatabaseBuilder {
     /// # Errors
     ///
     /// [`ErrorKind::Config`](crate::ErrorKind::Config), with a [`ConfigError`] saying what is
-    /// wrong: a malformed URL, an unknown parameter, a bad port, no host, an unreadable
+    /// wrong: a malformed URL, an unknown parameter, a bad port, an unreadable
     /// certificate, ...
     pub fn build(self) -> Result<Database> {
         match self.environment.clone() {

@@ -93,7 +93,47 @@ async fn every_spelling_of_a_socket_directory_connects() {
         passfile.display()
     );
     assert!(on_a_socket(&url).await);
+
+    // No host at all: libpq's default server, the socket in `/var/run/postgresql` or `/tmp`.
+    // The cluster's socket is linked into `/tmp` under its port (nothing else listens there).
+    let default = Path::new("/tmp").join(format!(".s.PGSQL.{port}"));
+    let _link = Link::new(&sockets.0.join(format!(".s.PGSQL.{port}")), &default);
+    for url in [
+        format!("postgres:///postgres?port={port}&user=postgres"),
+        format!("port={port} user=postgres dbname=postgres"),
+        format!("host='' port={port} user=postgres dbname=postgres"),
+    ] {
+        assert!(on_a_socket(&url).await, "{url}");
+    }
+    // `.pgpass` calls the default socket directory `localhost`.
+    std::fs::write(
+        &passfile,
+        format!("localhost:{port}:*:{PASSWORD_ROLE}:{escaped}\n"),
+    )
+    .unwrap();
+    let url = format!(
+        "port={port} user={PASSWORD_ROLE} dbname=postgres passfile={}",
+        passfile.display()
+    );
+    assert!(on_a_socket(&url).await);
     cluster.stop().unwrap();
+}
+
+/// A symbolic link removed when the test ends.
+struct Link(PathBuf);
+
+impl Link {
+    fn new(target: &Path, link: &Path) -> Link {
+        let _ = std::fs::remove_file(link);
+        std::os::unix::fs::symlink(target, link).unwrap();
+        Link(link.to_owned())
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 fn set_mode(path: &Path, mode: u32) {

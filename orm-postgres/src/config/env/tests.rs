@@ -167,11 +167,12 @@ fn the_url_s_parts_win_and_its_empty_parts_do_not() {
     assert_eq!(o.user.as_deref(), Some("envuser"));
     assert_eq!(o.dbname.as_deref(), Some("envdb"));
     assert_eq!(o.password.expect("a password").expose(), "env-pw");
-    // An empty value in a key-value string is a setting (libpq stores it): `host=` is no
-    // host, whatever PGHOST says.
+    // An empty value in a key-value string is a setting (libpq stores it): `host=` is the
+    // default server, whatever PGHOST says.
+    let o = options("host='' dbname=d", &vars);
     assert!(matches!(
-        error("host='' dbname=d", &vars),
-        ConfigError::NoHost
+        o.targets().expect("targets")[0].host,
+        Host::Unix(_)
     ));
     let o = options("host=h port=", &vars);
     assert_eq!(o.targets().expect("targets"), [tcp("h", 5432)]);
@@ -244,7 +245,11 @@ fn empty_variables_are_set_as_in_libpq() {
     );
     assert_eq!(o.targets().expect("targets"), [tcp("h", 5432)]);
     assert_eq!((o.user, o.password), (None, None));
-    assert!(matches!(error("", &[("PGHOST", "")]), ConfigError::NoHost));
+    let o = options("", &[("PGHOST", "")]);
+    assert!(matches!(
+        o.targets().expect("targets")[0].host,
+        Host::Unix(_)
+    ));
     for var in [
         "PGSSLMODE",
         "PGCONNECT_TIMEOUT",
