@@ -124,6 +124,10 @@ pub(crate) fn connector(s: &SslSettings, env: &dyn Env) -> Result<Connector, Con
             "sslrootcert=system needs sslmode=verify-full (as in libpq)",
         ));
     }
+    // ring: a small build. rustls 0.23.48 deprecated its provider for lacking post-quantum
+    // key exchange (aws-lc-rs, which has it, is a much heavier C build); PostgreSQL's TLS
+    // negotiates the classic groups with it as before.
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let min = s.min_version.unwrap_or(TlsVersion::Tls12);
     let max = s.max_version.unwrap_or(TlsVersion::Tls13);
