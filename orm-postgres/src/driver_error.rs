@@ -6,6 +6,7 @@ use std::fmt;
 use deadpool_postgres::PoolError;
 use deadpool_postgres::{TimeoutType, tokio_postgres};
 
+use crate::connect_failure::{self, ConnectAttempt, Failed, Failures};
 use crate::{BoxError, DbError, Error, ErrorKind, PoolStage};
 
 /// A statement parameter that could not be encoded for the server's type, raised by
@@ -111,21 +112,40 @@ pub(crate) fn from_pg(e: tokio_postgres::Error) -> Error {
 /// Classifies an error raised while opening a connection. A failed TLS handshake becomes a
 /// [`TlsError`](crate::TlsError) source.
 pub(crate) fn from_connect(e: tokio_postgres::Error) -> Error {
+    let (message, db, source) = connect_parts(e, false);
+    ErrorKind::Connect {
+        message,
+        db,
+        source: Some(source),
+    }
+    .into()
+}
+
+/// What a connect error says: its message (the whole of the driver's, with its causes, or the
+/// server's, or the TLS failure's), the server's error, and its source (the [`TlsError`] for a
+/// failed handshake, else the driver's error). With `reason_only` (the message follows the
+/// attempt's place), it starts at the cause of the driver's error, without the driver's "error
+/// connecting to server" that the place says.
+///
+/// [`TlsError`]: crate::TlsError
+fn connect_parts(
+    e: tokio_postgres::Error,
+    reason_only: bool,
+) -> (String, Option<Box<DbError>>, BoxError) {
     #[cfg(feature = "tls")]
     if let Some(tls) = crate::TlsError::classify(&e) {
-        return ErrorKind::Connect {
-            message: tls.to_string(),
-            db: None,
-            source: Some(Box::new(tls)),
-        }
-        .into();
+        return (tls.to_string(), None, Box::new(tls));
     }
     let db = e.as_db_error().map(|db| Box::new(db_info(db)));
     let message = match &db {
         Some(db) => db.to_string(),
         None => {
-            let mut msg = e.to_string();
-            let mut source = e.source();
+            let first: &(dyn std::error::Error + 'static) = match (reason_only, e.source()) {
+                (true, Some(cause)) => cause,
+                _ => &e,
+            };
+            let mut msg = first.to_string();
+            let mut source = first.source();
             while let Some(s) = source {
                 // The driver's message already ends with its direct cause.
                 let text = s.to_string();
@@ -138,12 +158,38 @@ pub(crate) fn from_connect(e: tokio_postgres::Error) -> Error {
             msg
         }
     };
-    ErrorKind::Connect {
-        message,
-        db,
-        source: Some(Box::new(e)),
+    (message, db, Box::new(e))
+}
+
+/// One failed attempt of a connect, classified: its reason, and its own error, whose message
+/// is the attempt's line.
+pub(crate) fn attempt(failed: Failed) -> ConnectAttempt {
+    let Failed {
+        place,
+        error,
+        timeout,
+    } = failed;
+    let (mut reason, db, source) = connect_parts(error, true);
+    if let Some(timeout) = timeout {
+        reason = timeout.to_string();
     }
-    .into()
+    let line = ConnectAttempt::line(&place, &reason);
+    let error = ErrorKind::Connect {
+        message: line,
+        db,
+        source: Some(source),
+    }
+    .into();
+    ConnectAttempt::new(place, reason, timeout.is_some(), error)
+}
+
+/// The error of a connect whose every attempt failed (see [`ConnectFailure`]).
+///
+/// [`ConnectFailure`]: crate::ConnectFailure
+pub(crate) fn from_failures(failures: Failures) -> Error {
+    let mut attempts: Vec<ConnectAttempt> = failures.earlier.into_iter().map(attempt).collect();
+    attempts.push(attempt(failures.last));
+    connect_failure::error(attempts)
 }
 
 /// Classifies a pool checkout error.
@@ -155,7 +201,20 @@ pub(crate) fn from_pool(e: PoolError) -> Error {
             TimeoutType::Recycle => PoolStage::Recycle,
         })
         .into(),
-        PoolError::Backend(e) => from_connect(e),
+        // A connection the pool's connector failed to open: with the attempts it left before
+        // returning the last one's error to the pool (see `connect_failure::stash`).
+        PoolError::Backend(e) => match connect_failure::take(&e) {
+            Some(pending) => {
+                let mut attempts = pending.earlier;
+                attempts.push(attempt(Failed {
+                    place: pending.last,
+                    error: e,
+                    timeout: pending.timeout,
+                }));
+                connect_failure::error(attempts)
+            }
+            None => from_connect(e),
+        },
         PoolError::Closed => Error::transaction_state("the connection pool is closed"),
         other => ErrorKind::Connect {
             message: other.to_string(),

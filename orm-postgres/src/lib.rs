@@ -112,6 +112,7 @@ mod cancel;
 mod classify;
 mod config;
 mod conn;
+mod connect_failure;
 mod copy;
 mod database;
 mod driver_error;
@@ -138,6 +139,7 @@ pub use cache::ResultCache;
 pub use call_site::parse_tags;
 pub use cancel::CancelHandle;
 pub use config::{ConfigError, SslMode, StatementMode};
+pub use connect_failure::{ConnectAttempt, ConnectFailure};
 pub use copy::CopyOutStream;
 pub use database::{
     Connection, DEFAULT_QUERY_TIMEOUT, Database, DatabaseBuilder, Keepalives, MAX_CONNECTIONS,

@@ -18,6 +18,8 @@ use futures_util::future::BoxFuture;
 use crate::config::pgpass::{self, Wanted};
 use crate::config::redact::Secret;
 use crate::config::{Host, SslMode, Target};
+use crate::connect_failure::{self, Failed, Failures, Place, Timeout};
+use crate::driver_error;
 use crate::metrics::PoolCounters;
 use crate::unnamed::TypeEpoch;
 use crate::{StatementMode, tls};
@@ -305,16 +307,26 @@ impl Connector {
     /// handshake and the startup and authentication exchange too, so that a server that
     /// accepts the connection and then never answers is given up, and the next address or
     /// server tried.
-    pub(crate) async fn open(&self) -> Result<(Client, DirectConnection), tokio_postgres::Error> {
+    ///
+    /// When none accepts, the error lists every attempt, in order: where it went (the host as
+    /// written, the address tried, the port) and why it failed (see `connect_failure.rs`).
+    pub(crate) async fn open(&self) -> Result<(Client, DirectConnection), Failures> {
         let limit = self.base.get_connect_timeout().copied();
-        let mut last_error = None;
+        let mut failed = Vec::new();
         for target in self.order() {
             let config = self.config_for(target);
             let addresses = match self.addresses(target, limit).await {
                 Ok(addresses) => addresses,
                 Err(e) => {
                     tracing::debug!(server = %target, error = %e, "host name lookup failed");
-                    last_error = Some(e);
+                    failed.push(Failed {
+                        place: Place {
+                            lookup: true,
+                            ..place(target, None)
+                        },
+                        timeout: timed_out(&e).then_some(Timeout(limit)),
+                        error: e,
+                    });
                     continue;
                 }
             };
@@ -340,21 +352,80 @@ impl Connector {
                             error = %e,
                             "connection attempt failed"
                         );
-                        last_error = Some(e);
+                        failed.push(Failed {
+                            place: place(target, address),
+                            timeout: timed_out(&e).then_some(Timeout(limit)),
+                            error: e,
+                        });
                     }
                 }
             }
         }
-        match last_error {
-            Some(e) => Err(e),
+        match failed.pop() {
+            Some(last) => Err(Failures {
+                earlier: failed,
+                last,
+            }),
             // No server to try (the builder refuses that): the driver's own error for it.
             None => {
-                tokio_postgres::Config::new()
+                let error = match tokio_postgres::Config::new()
                     .connect(self.tls.clone())
                     .await
+                {
+                    Ok(opened) => return Ok(opened),
+                    Err(e) => e,
+                };
+                let nowhere = Place {
+                    host: String::new(),
+                    address: None,
+                    port: 0,
+                    socket: false,
+                    lookup: false,
+                };
+                Err(Failures {
+                    earlier: Vec::new(),
+                    last: Failed {
+                        place: nowhere,
+                        error,
+                        timeout: None,
+                    },
+                })
             }
         }
     }
+}
+
+/// Where an attempt at `target` went: `address`, else its `hostaddr`, else the host itself
+/// when it is an IP address.
+fn place(target: &Target, address: Option<IpAddr>) -> Place {
+    let (host, socket) = match &target.host {
+        Host::Tcp(name) => (name.clone(), false),
+        Host::Unix(dir) => (dir.to_string_lossy().into_owned(), true),
+    };
+    let address = match &target.host {
+        Host::Tcp(name) => address
+            .or(target.hostaddr)
+            .or_else(|| name.parse::<IpAddr>().ok()),
+        Host::Unix(_) => None,
+    };
+    Place {
+        host,
+        address,
+        port: target.port,
+        socket,
+        lookup: false,
+    }
+}
+
+/// Whether `e` is the driver's timeout error: the connector's own limit (see [`within`] and
+/// [`until`]) or the driver's on the socket's connect, both `connect_timeout`. The driver has
+/// no accessor for it; its timeout error has no cause, and is told by its text, the driver's
+/// own (not the server's).
+fn timed_out(e: &tokio_postgres::Error) -> bool {
+    use std::error::Error as _;
+    e.source().is_none()
+        && e.as_db_error().is_none()
+        && e.to_string() == tokio_postgres::Error::__private_api_timeout().to_string()
 }
 
 /// What opens the pool's connections: the database's [`Connector`], counting what it opens
@@ -378,9 +449,13 @@ impl deadpool_postgres::Connect for PoolConnect {
                         self.counters.opened();
                         drive(client, connection, self.counters.clone())
                     }
-                    Err(e) => {
+                    Err(Failures { earlier, last }) => {
                         self.counters.connect_failed();
-                        return Err(e);
+                        // Deadpool carries the last attempt's driver error to the checkout,
+                        // which takes the others back (see `connect_failure::stash`).
+                        let earlier = earlier.into_iter().map(driver_error::attempt).collect();
+                        connect_failure::stash(earlier, last.place, last.timeout, &last.error);
+                        return Err(last.error);
                     }
                 };
                 // In the unnamed mode, with the database's user-defined types loaded (again on a
@@ -390,7 +465,13 @@ impl deadpool_postgres::Connect for PoolConnect {
                 if self.connector.statement_mode == StatementMode::Unnamed {
                     let loading = Instant::now();
                     let limit = self.connector.base.get_connect_timeout().copied();
-                    within(limit, crate::unnamed::load_user_types(&connected.0)).await?;
+                    if let Err(e) =
+                        within(limit, crate::unnamed::load_user_types(&connected.0)).await
+                    {
+                        // Not a failed connect: nothing for the checkout to take back.
+                        connect_failure::clear();
+                        return Err(e);
+                    }
                     if self.connector.type_epoch.changed_after(loading) && attempts < 3 {
                         continue;
                     }

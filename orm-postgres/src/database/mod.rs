@@ -400,7 +400,7 @@ impl Database {
         self.connector
             .open()
             .await
-            .map_err(crate::driver_error::from_connect)
+            .map_err(crate::driver_error::from_failures)
     }
 
     /// The client-side limit of each statement run through this handle.

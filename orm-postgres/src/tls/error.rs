@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use crate::connect_failure::ConnectFailure;
 use crate::{Error, ErrorKind};
 
 /// Why the TLS handshake with the server failed. It is the source of an
@@ -140,8 +141,13 @@ impl std::error::Error for TlsError {}
 
 impl TlsError {
     /// The `TlsError` behind an [`ErrorKind::Connect`] error, if the connection failed in the
-    /// TLS handshake.
+    /// TLS handshake: for a connect that tried several addresses, the last one's (as the
+    /// error's [`sqlstate`](Error::sqlstate)); each attempt's is
+    /// `TlsError::of(attempt.error())` (see [`ConnectFailure`]).
     pub fn of(err: &Error) -> Option<&TlsError> {
+        if let Some(failure) = ConnectFailure::of(err) {
+            return TlsError::of(failure.attempts().last()?.error());
+        }
         match err.kind() {
             ErrorKind::Connect {
                 source: Some(source),
