@@ -174,6 +174,28 @@ pub fn plain_url(params: &str) -> String {
     format!("{}?{params}", cluster.url("postgres"))
 }
 
+/// A TCP port that accepts connections and never sends a byte (a server frozen after its
+/// accept, a proxy whose backend is gone); the connections stay open until the process ends.
+pub fn black_hole() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+/// A TCP port nobody listens on (bound, then freed): connecting to it is refused at once.
+pub fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind")
+        .port()
+}
+
 /// Whether the connection `db` hands out is encrypted, as the server sees it.
 pub async fn uses_tls(db: &Database) -> bool {
     db.fetch_one(orm_postgres::raw::query::<bool>(

@@ -6,7 +6,7 @@ use orm_postgres::prelude::*;
 use orm_postgres::raw::query;
 use orm_postgres::{ConfigError, ErrorKind};
 
-use crate::server::{PASSWORD, PASSWORD_ROLE, tls_server};
+use crate::server::{PASSWORD, PASSWORD_ROLE, black_hole, tls_server};
 
 /// Percent-encodes everything but unreserved characters.
 pub fn encode(s: &str) -> String {
@@ -116,20 +116,6 @@ async fn bad_input_is_a_typed_configuration_error_before_any_connection() {
         assert!(ConfigError::of(&err).is_some(), "{url}");
         assert!(err.to_string().contains(expected), "{url}: {err}");
     }
-}
-
-/// A TCP port that accepts connections and never sends a byte (a server frozen after its
-/// accept, a proxy whose backend is gone); the connections stay open until the process ends.
-fn black_hole() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in listener.incoming().flatten() {
-            held.push(stream);
-        }
-    });
-    port
 }
 
 #[tokio::test]
