@@ -58,11 +58,18 @@ pub enum ErrorKind {
     /// The server could not be reached, or refused the connection (authentication, unknown
     /// database, too many connections). [`Error::sqlstate`] tells the server's reason when it gave
     /// one (e.g. `28P01` for a wrong password).
+    ///
+    /// Opening a connection tries each host of the list and each address of a host name in
+    /// turn: the message then names every attempt, one line each, libpq's way (`connection to
+    /// server at "db1" (10.0.0.1), port 5432 failed: Connection refused`), and the source is
+    /// `orm_postgres::ConnectFailure`, which lists them typed. `db` (and so
+    /// [`Error::sqlstate`]) is the last attempt's.
     #[error("cannot connect to the database: {message}")]
     Connect {
-        /// A short description.
+        /// What failed: for an opened connection, every attempt's place and reason, one line
+        /// each.
         message: String,
-        /// The server's error, when the server answered.
+        /// The server's error, when the server answered (the last attempt's).
         db: Option<Box<DbError>>,
         /// The underlying error.
         #[source]
