@@ -336,7 +336,7 @@ mod tests {
 
     #[test]
     fn places_are_written_as_libpq_writes_them() {
-        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let ip = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
         assert_eq!(
             place("db1.example", Some(ip), 5432).to_string(),
             "connection to server at \"db1.example\" (10.0.0.1), port 5432"
