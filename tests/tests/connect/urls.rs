@@ -101,7 +101,7 @@ async fn bad_input_is_a_typed_configuration_error_before_any_connection() {
             "postgres://h/d?colour=blue",
             "unknown connection parameter \"colour\"",
         ),
-        ("postgres:///d", "name no host"),
+        ("postgres://h/d?hostaddr=nope", "invalid hostaddr \"nope\""),
         ("host=a,b port=1,2,3", "2 host(s) but 3 port value(s)"),
         (
             "postgres://h/d?sslmode=verify",
