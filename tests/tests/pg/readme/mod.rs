@@ -1,8 +1,12 @@
 //! The README's tour, compiled and run against a real server, so the README stays true.
 //!
-//! It mirrors the README section by section (the tour here, the relationship and session
-//! sections in `relationships` and `session`), so that a change to one is found next to the
-//! other.
+//! It mirrors the README section by section, in its order (the tour here, the relationship and
+//! session sections in `relationships` and `session`, the models of "Models" as written there in
+//! `models`), so that a change to one is found next to the other. Each `rust` block of the
+//! README that can run against one server is here or in the test its section names; the list is
+//! at the end of this file.
+
+use std::time::Duration;
 
 use orm_postgres::prelude::*;
 use orm_postgres::raw::{query, text};
@@ -268,5 +272,159 @@ async fn the_tour_runs() -> orm_postgres::Result<()> {
     Ok(())
 }
 
+/// "Queries": the pool from `DATABASE_URL`. Compiled, not run: the tests take their database
+/// from `orm_testing` (and never set `DATABASE_URL` for a test of their own).
+#[allow(dead_code)]
+async fn queries_connect_env() -> orm_postgres::Result<Database> {
+    Database::connect_env().await // DATABASE_URL, pooled
+}
+
+#[tokio::test]
+async fn the_listen_notify_section_runs() -> orm_postgres::Result<()> {
+    use orm_postgres::notify::ListenEvent;
+
+    let t = test_database().await?;
+    let db = &t.db;
+    let mut listener = db.listener().await?; // a connection of its own, not the pool's
+    listener.listen("orders").await?; // LISTEN "orders" (names quoted as written)
+
+    db.notify("orders", "42").await?; // SELECT pg_notify($1, $2): delivered at once
+    let tx = db.begin().await?;
+    tx.notify("orders", "43").await?; // delivered at COMMIT, never after a rollback
+    tx.commit().await?;
+    let tx = db.begin().await?;
+    tx.notify("orders", "lost").await?;
+    tx.rollback().await?;
+    db.notify("orders", "44").await?;
+
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let event = tokio::time::timeout(Duration::from_secs(10), listener.recv())
+            .await
+            .expect("a notification within 10 s")?;
+        match event {
+            ListenEvent::Notification(n) => {
+                println!("{} {} from {}", n.channel, n.payload, n.process_id);
+                seen.push(n.payload);
+            }
+            ListenEvent::Disconnected => panic!("the listener's connection was lost"),
+            ListenEvent::Reconnected { .. } => panic!("the listener reconnected"),
+            _ => {}
+        }
+    }
+    assert_eq!(seen, ["42", "43", "44"]);
+    let long = "x".repeat(orm_postgres::notify::MAX_PAYLOAD_BYTES + 1);
+    let err = db.notify("orders", &long).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::InvalidPayload { .. }),
+        "{err}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_advisory_locks_section_runs() -> orm_postgres::Result<()> {
+    use orm_postgres::AdvisoryKey;
+
+    let t = test_database().await?;
+    let db = &t.db;
+    let lock = db.advisory_lock(42).await?; // waits (bounded by the query timeout)
+    lock.batch_execute("SELECT 1").await?; // the guard derefs to its Connection
+    assert!(db.try_advisory_lock(42).await?.is_none(), "held");
+    lock.unlock().await?; // the connection goes back to the pool
+
+    let lock = db
+        .advisory_lock_within(AdvisoryKey::named("nightly"), Duration::from_secs(5))
+        .await?;
+    let err = db
+        .advisory_lock_within(AdvisoryKey::named("nightly"), Duration::from_millis(50))
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::LockTimeout(_)), "{err}");
+    assert_eq!(err.sqlstate(), Some("55P03"));
+    lock.unlock().await?;
+    let Some(lock) = db.try_advisory_lock((7, 1001)).await? else {
+        panic!("nobody holds (7, 1001)");
+    };
+    assert!(db.try_advisory_lock((7, 1001)).await?.is_none()); // None while held
+    lock.unlock().await?;
+
+    let tx = db.begin().await?;
+    tx.advisory_xact_lock(42).await?; // released at commit or rollback
+    let got: bool = tx.try_advisory_xact_lock(43).await?;
+    assert!(got);
+    assert!(db.try_advisory_lock(42).await?.is_none());
+    tx.commit().await?;
+    assert!(db.try_advisory_lock(42).await?.is_some());
+    Ok(())
+}
+
+#[derive(DbEnum, Debug, Clone, Copy, PartialEq)]
+#[db_enum(name = "mood")]
+enum Mood {
+    Happy,
+    Sad,
+    #[db_enum(rename = "so-so")]
+    SoSo,
+}
+
+#[derive(Model, Debug, Clone, PartialEq)]
+#[model(table = "diary")]
+struct Diary {
+    #[model(primary_key, generated)]
+    id: i64,
+    mood: Mood,
+}
+
+#[tokio::test]
+async fn the_types_section_enum_runs() -> orm_postgres::Result<()> {
+    let t = test_database().await?;
+    let db = &t.db;
+    db.create_all(&[Diary::TABLE]).await?; // the ENUM type with the table
+    let labels: String = db
+        .fetch_one(query::<String>("SELECT enum_range(NULL::mood)::text"))
+        .await?;
+    assert_eq!(labels, "{happy,sad,so-so}");
+    for mood in [Mood::Happy, Mood::Sad, Mood::SoSo] {
+        db.execute(insert(&Diary { id: 0, mood })).await?;
+    }
+    let so_so: Vec<Mood> = db
+        .fetch_all(
+            select::<Diary>()
+                .filter(Diary::mood.eq(Mood::SoSo))
+                .columns(Diary::mood),
+        )
+        .await?;
+    assert_eq!(so_so, [Mood::SoSo]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_observability_builder_runs() -> orm_postgres::Result<()> {
+    let t = test_database().await?;
+    let db = t
+        .builder()
+        .echo(true) // each statement and its outcome on stderr
+        .slow_statement_threshold(Some(Duration::from_millis(200))) // WARN `slow statement` above 200 ms
+        .build()?;
+    assert_eq!(db.fetch_one(query::<i32>("SELECT 1")).await?, 1);
+    Ok(())
+}
+
+// "Tests and the local database", as written there but for the fixture's path (the README's
+// is relative to a crate's own `tests/`, this one to this file) and the second test's setup
+// (`migrations` and `rollback` together run in `orm-migrate/tests/kit.rs`).
+#[orm_postgres::test(tables(User, Order), fixtures("../fixtures/kit_users.sql"))]
+async fn lists_users(db: Database) -> orm_postgres::Result<()> {
+    assert_eq!(db.fetch_one(select::<User>().count()).await?, 3);
+    Ok(())
+}
+
+#[orm_postgres::test(tables(User, Order), rollback)]
+async fn never_commits(tx: &mut Transaction<'_>) {
+    tx.execute(insert(&User::new("ann"))).await.unwrap();
+}
+
+mod models;
 mod relationships;
 mod session;

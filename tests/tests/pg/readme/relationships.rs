@@ -50,15 +50,28 @@ async fn the_relationship_tour_runs() -> orm_postgres::Result<()> {
     ]))
     .await?;
     let before = db.statement_count();
-    let users = db
+    // Users, their orders, and each order's user again: 3 queries whatever the row counts.
+    let mut users = db
         .fetch_all(select::<User>().load(User::orders.selectin().load(Order::user.selectin())))
         .await?;
     assert_eq!(db.statement_count() - before, 3);
+    for order in users[0].orders.get()? {
+        assert_eq!(order.user_id, jane.id);
+    }
     let totals: Vec<i32> = users[0].orders.get()?.iter().map(|o| o.total).collect();
     assert_eq!(totals, [30, 10]);
     assert_eq!(users[0].orders.get()?[0].user.get()?.name, "Jane");
     let mut plain = db.fetch_all(select::<User>()).await?;
-    assert!(plain[0].orders.get().is_err());
+    let before = db.statement_count();
+    let unloaded = plain[0].orders.get().unwrap_err(); // Err(NotLoaded): nothing is queried
+    assert!(
+        matches!(unloaded.kind(), ErrorKind::NotLoaded { .. }),
+        "{unloaded}"
+    );
+    assert_eq!(db.statement_count(), before);
+    db.load(&mut users, User::orders.selectin()).await?; // load later, explicitly
+    assert_eq!(db.statement_count() - before, 1);
+    assert_eq!(users[0].orders.get()?.len(), 2);
     let before = db.statement_count();
     db.load(&mut plain, User::orders.joined()).await?;
     assert_eq!(db.statement_count() - before, 1);
