@@ -341,6 +341,7 @@ async fn the_advisory_locks_section_runs() -> orm_postgres::Result<()> {
         .await
         .unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::LockTimeout(_)), "{err}");
+    assert!(err.is_timeout());
     assert_eq!(err.sqlstate(), Some("55P03"));
     lock.unlock().await?;
     let Some(lock) = db.try_advisory_lock((7, 1001)).await? else {
@@ -396,6 +397,44 @@ async fn the_types_section_enum_runs() -> orm_postgres::Result<()> {
         )
         .await?;
     assert_eq!(so_so, [Mood::SoSo]);
+    Ok(())
+}
+
+/// "Errors": `is_timeout()` is true for the timeouts that end a statement, not for a pool that
+/// had no connection to give.
+#[tokio::test]
+async fn the_errors_section_timeouts() -> orm_postgres::Result<()> {
+    let t = test_database().await?;
+    let db = t
+        .builder()
+        .max_connections(1)
+        .wait_timeout(Duration::from_millis(50))
+        .connect()
+        .await?;
+    let held = db.connection().await?;
+    let err = db.fetch_one(query::<i32>("SELECT 1")).await.unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::PoolTimeout(_)), "{err}");
+    assert!(!err.is_timeout());
+    drop(held);
+    let err = db
+        .with_query_timeout(Some(Duration::from_millis(50)))
+        .batch_execute("SELECT pg_sleep(5)")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::QueryTimeout { .. }),
+        "{err}"
+    );
+    assert!(err.is_timeout());
+    let tx = db.begin().await?;
+    tx.batch_execute("SET LOCAL statement_timeout = '50ms'")
+        .await?;
+    let err = tx.batch_execute("SELECT pg_sleep(5)").await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::StatementTimeout(_)),
+        "{err}"
+    );
+    assert!(err.is_timeout());
     Ok(())
 }
 
