@@ -467,3 +467,30 @@ async fn never_commits(tx: &mut Transaction<'_>) {
 mod models;
 mod relationships;
 mod session;
+
+// Where each `rust` block of the README runs, in README order (tests/tests/pg unless named):
+// - Models: readme/models.rs. Generated, deferred, properties, hybrids: shape/readme.rs.
+// - Queries: readme/models.rs (its first line), the tour above (the rest; `connect_env`
+//   compiled only). Relationships: readme/relationships.rs.
+// - Inheritance, single table and joined table: inheritance/single_table.rs and
+//   inheritance/joined_table.rs (`the_readme_example`).
+// - Joins, the subquery, `derived!`, Functions, Upserts, Results, Transactions: the tour above.
+//   Keyset paging: shape/keyset.rs. Writes and "compiled once per shape": readme/models.rs.
+//   The session's `add_all_copy`: session/copy.rs.
+// - LISTEN / NOTIFY, advisory locks: above. The session section: readme/session.rs, but for
+//   `merge` (session/merge.rs). Global criteria: session/model_criteria.rs and
+//   session/criteria.rs (`the_readme_example_runs`).
+// - Types: the exclusion constraint, types/range.rs; multiranges, types/multirange.rs; the
+//   enum, above; custom types, types/custom.rs; the domain, types/named.rs; composites,
+//   types/composite.rs.
+// - Observability: the builder, above; plans, explain.rs; the result cache, cache.rs; call-site
+//   tags, call_site.rs. Cancelling: tests/tests/connect/cancel.rs. Connection strings:
+//   tests/tests/connect. Behind pgbouncer: statement_modes.rs, tests/tests/connect/pgbouncer.rs.
+// - Scaling out (replicas, read-your-writes, sharding): tests/tests/scale, against servers it
+//   starts.
+// - Tests and the local database: above (`lists_users`, `never_commits`); `migrations` with
+//   `rollback`: orm-migrate/tests/kit.rs.
+// - Migrations: `renamed_from`, orm-migrate/tests/autogenerate/renames.rs; `embed_migrations!`
+//   and `Migrator::from_embedded`, orm-migrate/tests/runner/embedded.rs and the axum example;
+//   the migrate binary's `Models::new`, through `cli::run_async` in
+//   orm-migrate/tests/cli/autogenerate.rs (`main_with`, its one-line wrapper, is not run).
