@@ -3,13 +3,14 @@
 //!
 //! Everything is idempotent (`IF NOT EXISTS`), so creating a set of tables twice is harmless.
 //! Constraints are left unnamed so PostgreSQL names them its usual way (`users_pkey`,
-//! `orders_user_id_fkey`, ...); indexes are named `ix_<table>_<columns>`.
+//! `orders_user_id_fkey`, ...), unless the model names a unique constraint; indexes are named
+//! `ix_<table>_<columns>` unless the model names them.
 
 use std::collections::HashMap;
 
 use crate::compile::{MAX_IDENTIFIER_BYTES, SqlWriter, write_type};
 use crate::error::{Error, Result};
-use crate::meta::{ColumnDef, Table};
+use crate::meta::{ColumnDef, Index, Table};
 use crate::types::{CompositeType, DomainType, EnumType, TypeMod};
 
 /// `CREATE TABLE IF NOT EXISTS` followed by one `CREATE INDEX IF NOT EXISTS` per index.
@@ -47,9 +48,18 @@ pub fn create_table(table: &Table) -> Result<Vec<String>> {
         w.push_ident(c.name);
         w.push(")");
     }
-    for ix in table.indexes.iter().filter(|i| i.unique) {
+    for ix in table.indexes.iter().filter(|i| i.constraint) {
         item(&mut w);
-        w.push("UNIQUE (");
+        if let Some(name) = ix.name {
+            w.push("CONSTRAINT ");
+            w.push_ident(name);
+            w.push(" ");
+        }
+        w.push("UNIQUE ");
+        if ix.nulls_not_distinct {
+            w.push("NULLS NOT DISTINCT ");
+        }
+        w.push("(");
         write_idents(&mut w, ix.columns);
         w.push(")");
     }
@@ -97,10 +107,10 @@ pub fn create_table(table: &Table) -> Result<Vec<String>> {
 
     let mut out = vec![sql];
     for c in table.columns.iter().filter(|c| c.index && !c.unique) {
-        out.push(create_index(table, &[c.name])?);
+        out.push(write_create_index(table, &[c.name], None)?);
     }
-    for ix in table.indexes.iter().filter(|i| !i.unique) {
-        out.push(create_index(table, ix.columns)?);
+    for ix in table.indexes.iter().filter(|i| !i.constraint) {
+        out.push(create_index(table, ix)?);
     }
     out.extend(comments(table)?);
     Ok(out)
@@ -174,17 +184,87 @@ fn write_idents(w: &mut SqlWriter, names: &[&str]) {
     }
 }
 
-/// `CREATE INDEX IF NOT EXISTS "ix_<table>_<cols>" ON table (cols)`.
-pub fn create_index(table: &Table, columns: &[&str]) -> Result<String> {
-    let name = index_name(table.name, columns);
+/// `CREATE [UNIQUE] INDEX IF NOT EXISTS name ON table [USING method] (keys) [NULLS NOT DISTINCT]
+/// [WITH (...)] [WHERE predicate]` of a struct-level index (a unique constraint is part of
+/// [`create_table`]'s statement instead). Named `ix_<table>_<cols>` unless it has a name.
+///
+/// ```
+/// use orm_core::meta::{ColumnDef, Index, Table};
+/// use orm_core::ColumnType;
+/// static COLUMNS: [ColumnDef; 2] = [
+///     ColumnDef::new("id", "id", ColumnType::BigInt).primary_key(),
+///     ColumnDef::new("created_at", "created_at", ColumnType::Timestamptz),
+/// ];
+/// static TABLE: Table = Table::new("Event", "event", &COLUMNS);
+/// let recent = Index::new(&["created_at"], false)
+///     .key_options(&["DESC NULLS LAST"])
+///     .with(&["fillfactor=70"]);
+/// assert_eq!(
+///     orm_core::ddl::create_index(&TABLE, &recent)?,
+///     r#"CREATE INDEX IF NOT EXISTS "ix_event_created_at" ON "event" ("created_at" DESC NULLS LAST) WITH ("fillfactor" = '70')"#
+/// );
+/// # Ok::<(), orm_core::Error>(())
+/// ```
+pub fn create_index(table: &Table, index: &Index) -> Result<String> {
+    write_create_index(table, index.columns, Some(index))
+}
+
+/// `CREATE INDEX` of `columns`, with `index`'s options when there is one (a field-level index
+/// has none).
+fn write_create_index(table: &Table, columns: &[&str], index: Option<&Index>) -> Result<String> {
+    let name = match index.and_then(|i| i.name) {
+        Some(name) => name.to_owned(),
+        None => index_name(table.name, columns),
+    };
     let mut w = SqlWriter::new();
-    w.push("CREATE INDEX IF NOT EXISTS ");
+    w.push("CREATE ");
+    if index.is_some_and(|i| i.unique) {
+        w.push("UNIQUE ");
+    }
+    w.push("INDEX IF NOT EXISTS ");
     w.push_ident(&name);
     w.push(" ON ");
     w.push_qualified(table.schema, table.name);
+    if let Some(method) = index.and_then(|i| i.method) {
+        // A bare word: the derive checked it against the known methods.
+        w.push(" USING ");
+        w.push(method);
+    }
     w.push(" (");
-    write_idents(&mut w, columns);
+    for (i, c) in columns.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        w.push_ident(c);
+        let options = index.map_or("", |ix| ix.key_option(i));
+        if !options.is_empty() {
+            w.push(" ");
+            w.push(options);
+        }
+    }
     w.push(")");
+    if let Some(ix) = index {
+        if ix.nulls_not_distinct {
+            w.push(" NULLS NOT DISTINCT");
+        }
+        if !ix.with.is_empty() {
+            w.push(" WITH (");
+            for (i, p) in ix.with.iter().enumerate() {
+                if i > 0 {
+                    w.push(", ");
+                }
+                let (name, value) = p.split_once('=').unwrap_or((p, ""));
+                w.push_ident(name.trim());
+                w.push(" = ");
+                w.push(&quote_literal(value.trim()));
+            }
+            w.push(")");
+        }
+        if let Some(predicate) = ix.predicate {
+            w.push(" WHERE ");
+            w.push(predicate);
+        }
+    }
     Ok(w.finish()?.0)
 }
 

@@ -604,15 +604,48 @@ impl FkAction {
     }
 }
 
-/// A multi-column index or unique constraint declared with `#[model(index(...))]` or
-/// `#[model(unique(...))]` on the struct.
+/// An index or unique constraint declared on the struct: `#[model(index(...))]` (an index,
+/// unique with `unique`) or `#[model(unique(...))]` (a unique constraint), with the options
+/// `CREATE INDEX` takes (method, per-key ordering and operator class, storage parameters,
+/// predicate, `NULLS NOT DISTINCT`, name).
+///
+/// ```
+/// use orm_core::meta::Index;
+/// // CREATE UNIQUE INDEX users_live_email ON users (email) WHERE deleted_at IS NULL
+/// const LIVE_EMAIL: Index = Index::new(&["email"], false)
+///     .unique_index()
+///     .name("users_live_email")
+///     .predicate("deleted_at IS NULL");
+/// assert!(LIVE_EMAIL.unique && !LIVE_EMAIL.constraint);
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Index {
-    /// Column names.
+    /// Column names, in key order.
     pub columns: &'static [&'static str],
-    /// Unique constraint rather than plain index.
+    /// Rows are unique in these columns: a unique constraint, or a unique index (see
+    /// [`constraint`](Index::constraint)).
     pub unique: bool,
+    /// A unique constraint of the table (`UNIQUE (a, b)`, `#[model(unique(...))]`) rather than
+    /// an index (`CREATE [UNIQUE] INDEX`). A constraint takes no options but
+    /// [`name`](Index::name) and [`nulls_not_distinct`](Index::nulls_not_distinct).
+    pub constraint: bool,
+    /// The index's (or constraint's) name; `None`: `ix_<table>_<columns>` for an index,
+    /// PostgreSQL's `<table>_<columns>_key` for a constraint.
+    pub name: Option<&'static str>,
+    /// The index method (`gin`, `gist`, `brin`, `hash`, ...); `None`: `btree`.
+    pub method: Option<&'static str>,
+    /// Each key's options as `CREATE INDEX` writes them after the column: an operator class
+    /// and an ordering (`text_pattern_ops`, `DESC NULLS LAST`), `""` for none. One per column,
+    /// or empty when no key has any.
+    pub key_options: &'static [&'static str],
+    /// A partial index's predicate (`deleted_at IS NULL`), SQL.
+    pub predicate: Option<&'static str>,
+    /// Storage parameters, each `name=value` (`fillfactor=70`).
+    pub with: &'static [&'static str],
+    /// `NULLS NOT DISTINCT` (PostgreSQL 15) of a unique index or constraint: rows whose
+    /// columns are all `NULL` collide too.
+    pub nulls_not_distinct: bool,
 }
 
 /// An exclusion constraint: no two rows whose columns all compare true under their operators
@@ -643,8 +676,66 @@ impl Exclusion {
 }
 
 impl Index {
-    /// An index on the given columns.
+    /// An index on the given columns; `unique`: a unique constraint instead.
     pub const fn new(columns: &'static [&'static str], unique: bool) -> Self {
-        Index { columns, unique }
+        Index {
+            columns,
+            unique,
+            constraint: unique,
+            name: None,
+            method: None,
+            key_options: &[],
+            predicate: None,
+            with: &[],
+            nulls_not_distinct: false,
+        }
+    }
+
+    /// Makes it a unique index (`CREATE UNIQUE INDEX`), not a unique constraint.
+    pub const fn unique_index(mut self) -> Self {
+        self.unique = true;
+        self.constraint = false;
+        self
+    }
+
+    /// Names the index (or the constraint).
+    pub const fn name(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
+        self
+    }
+
+    /// Sets the index method (`gin`, `gist`, ...).
+    pub const fn using(mut self, method: &'static str) -> Self {
+        self.method = Some(method);
+        self
+    }
+
+    /// Sets each key's options (operator class and ordering), one per column.
+    pub const fn key_options(mut self, options: &'static [&'static str]) -> Self {
+        self.key_options = options;
+        self
+    }
+
+    /// Makes it a partial index: only rows satisfying `predicate` (SQL) are indexed.
+    pub const fn predicate(mut self, predicate: &'static str) -> Self {
+        self.predicate = Some(predicate);
+        self
+    }
+
+    /// Sets storage parameters, each `name=value`.
+    pub const fn with(mut self, parameters: &'static [&'static str]) -> Self {
+        self.with = parameters;
+        self
+    }
+
+    /// Sets `NULLS NOT DISTINCT`.
+    pub const fn nulls_not_distinct(mut self) -> Self {
+        self.nulls_not_distinct = true;
+        self
+    }
+
+    /// The options of the `i`th key (`""` for none).
+    pub fn key_option(&self, i: usize) -> &'static str {
+        self.key_options.get(i).copied().unwrap_or("")
     }
 }
