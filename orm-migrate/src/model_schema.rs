@@ -5,7 +5,8 @@
 //! Types are spelled as `format_type` prints them (`bigint`, `character varying(80)`,
 //! `timestamp with time zone`, `public.mood`), constraints are named the way PostgreSQL names
 //! unnamed ones (`author_pkey`, `book_author_id_fkey`, `author_name_key`,
-//! `author_karma_check`), and indexes the way `create_all` names them (`ix_book_author_id`).
+//! `author_karma_check`; a unique constraint the model names keeps its name), and indexes the
+//! way `create_all` names them (`ix_book_author_id`) unless the model names them.
 //! Defaults and checks keep the SQL the model wrote; the diff compares expressions through
 //! [`normalize_expr`](crate::expr::normalize_expr), which forgives the parentheses and casts the
 //! server adds.
@@ -190,21 +191,25 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
     });
 
     let mut uniques = BTreeMap::new();
-    let single = t.columns.iter().filter(|c| c.unique).map(|c| vec![c.name]);
+    let single = t
+        .columns
+        .iter()
+        .filter(|c| c.unique)
+        .map(|c| (vec![c.name], None, false));
     let multi = t
         .indexes
         .iter()
-        .filter(|i| i.unique)
-        .map(|i| i.columns.to_vec());
-    for cols in single.chain(multi) {
-        let name = object_name(t.name, &cols, "key");
+        .filter(|i| i.constraint)
+        .map(|i| (i.columns.to_vec(), i.name, i.nulls_not_distinct));
+    for (cols, name, nulls_not_distinct) in single.chain(multi) {
+        let name = name.map_or_else(|| object_name(t.name, &cols, "key"), str::to_owned);
         let columns = cols.iter().map(|c| (*c).to_owned()).collect();
         uniques.insert(
             name.clone(),
             Unique {
                 name,
                 columns,
-                nulls_not_distinct: false,
+                nulls_not_distinct,
             },
         );
     }
@@ -282,36 +287,14 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
         .columns
         .iter()
         .filter(|c| c.index && !c.unique)
-        .map(|c| vec![c.name]);
+        .map(|c| index_of(&name, &[c.name], None));
     let multi = t
         .indexes
         .iter()
-        .filter(|i| !i.unique)
-        .map(|i| i.columns.to_vec());
-    for cols in single.chain(multi) {
-        let ix_name = orm_postgres::ddl::index_name(t.name, &cols);
-        let keys: Vec<String> = cols.iter().map(|c| crate::render::ident(c)).collect();
-        let definition = format!(
-            "CREATE INDEX {} ON {} USING btree ({})",
-            crate::render::ident(&ix_name),
-            crate::render::qualified(&name),
-            keys.join(", ")
-        );
-        indexes.insert(
-            ix_name.clone(),
-            Index {
-                name: ix_name,
-                unique: false,
-                method: "btree".into(),
-                keys,
-                include: Vec::new(),
-                nulls_not_distinct: false,
-                with: Vec::new(),
-                predicate: None,
-                definition,
-                valid: true,
-            },
-        );
+        .filter(|i| !i.constraint)
+        .map(|i| index_of(&name, i.columns, Some(i)));
+    for index in single.chain(multi) {
+        indexes.insert(index.name.clone(), index);
     }
 
     Table {
@@ -327,6 +310,45 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
         partition_of: None,
         comment: t.comment.map(str::to_owned),
     }
+}
+
+/// The index `create_all` makes of `columns` of `table` (with `index`'s options, for a
+/// struct-level index), as reflection reads it back: named `ix_<table>_<cols>` unless named,
+/// each key with its operator class and ordering, its storage parameters as
+/// `pg_class.reloptions` holds them (`fillfactor=70`), its predicate as the model wrote it (the
+/// diff compares it through [`normalize_expr`](crate::expr::normalize_expr)).
+fn index_of(table: &QualifiedName, columns: &[&str], index: Option<&meta::Index>) -> Index {
+    let name = match index.and_then(|i| i.name) {
+        Some(name) => name.to_owned(),
+        None => orm_postgres::ddl::index_name(&table.name, columns),
+    };
+    let keys = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let key = crate::render::ident(c);
+            match index.map_or("", |ix| ix.key_option(i)) {
+                "" => key,
+                options => format!("{key} {options}"),
+            }
+        })
+        .collect();
+    let mut out = Index {
+        name,
+        unique: index.is_some_and(|i| i.unique),
+        method: index.and_then(|i| i.method).unwrap_or("btree").to_owned(),
+        keys,
+        include: Vec::new(),
+        nulls_not_distinct: index.is_some_and(|i| i.nulls_not_distinct),
+        with: index.map_or_else(Vec::new, |i| {
+            i.with.iter().map(|p| (*p).to_owned()).collect()
+        }),
+        predicate: index.and_then(|i| i.predicate).map(str::to_owned),
+        definition: String::new(),
+        valid: true,
+    };
+    out.definition = crate::op::create_index_sql(table, &out, false);
+    out
 }
 
 fn action(a: Option<MetaAction>) -> FkAction {
