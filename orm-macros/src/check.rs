@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::ast::{DbEnum, Model, ModelEnum, RowStruct, is_option};
+use crate::attr::index::INDEX_OPTIONS;
 use crate::attr::relationship::{Shape, type_name};
 use crate::ctxt::Ctxt;
 use crate::symbol;
@@ -17,6 +18,7 @@ pub(crate) fn check_model(cx: &Ctxt, model: &Model) {
     primary_key_not_nullable(cx, model);
     unique_column_names(cx, model);
     index_lists_name_columns(cx, model);
+    index_names_distinct(cx, model);
     relationship_keys(cx, model);
     version_column(cx, model);
     shard_key_column(cx, model);
@@ -227,37 +229,63 @@ fn unique_column_names(cx: &Ctxt, model: &Model) {
 }
 
 /// `index(a, b)` / `unique(a, b)` / `exclude(a = "=", b = "&&")` name column fields, each
-/// once.
+/// once. In `index(...)` a misspelled option reads as a field: its message suggests the option.
 fn index_lists_name_columns(cx: &Ctxt, model: &Model) {
     let names: Vec<String> = model.fields.iter().map(|f| f.name()).collect();
-    let candidates: Vec<&str> = model
+    let columns: Vec<&str> = model
         .fields
         .iter()
         .zip(&names)
         .filter(|(f, _)| f.is_column())
         .map(|(_, n)| n.as_str())
         .collect();
+    let options = symbol::names(INDEX_OPTIONS);
     let indexes = model.attrs.indexes.iter().map(|list| {
-        let key = if list.unique { "unique" } else { "index" };
-        (key, list.fields.iter().collect::<Vec<_>>())
+        let options: &[&str] = if list.constraint {
+            &["name", "nulls_not_distinct"]
+        } else {
+            &options
+        };
+        let fields = list
+            .fields
+            .iter()
+            .zip(list.key_errors.iter().map(Option::as_ref));
+        (list.key(), fields.collect::<Vec<_>>(), options)
     });
     let exclusions = model.attrs.exclusions.iter().map(|list| {
         (
             "exclude",
-            list.elements.iter().map(|(ident, _)| ident).collect(),
+            list.elements
+                .iter()
+                .map(|(ident, _)| (ident, None))
+                .collect(),
+            &["using"][..],
         )
     });
-    for (key, fields) in indexes.chain(exclusions) {
+    for (key, fields, options) in indexes.chain(exclusions) {
         let mut listed: Vec<String> = Vec::new();
-        for ident in fields {
+        for (ident, key_error) in fields {
             let name = syn::ext::IdentExt::unraw(ident).to_string();
             match model.fields.iter().find(|f| f.name() == name) {
+                None if *ident == name.as_str() && options.contains(&name.as_str()) => {
+                    let shape = if name == "unique" || name == "nulls_not_distinct" {
+                        format!("`{name}` takes no value")
+                    } else {
+                        format!("`{name}` takes a value: `{name} = \"...\"`")
+                    };
+                    cx.error_spanned_by(ident, format!("{shape} in `{key}(...)`"));
+                }
                 None => {
+                    let candidates: Vec<&str> =
+                        columns.iter().chain(options.iter()).copied().collect();
                     let hint = match symbol::closest(&name, &candidates) {
+                        Some(best) if options.contains(&best) && !columns.contains(&best) => {
+                            format!("; did you mean the option `{best}`?")
+                        }
                         Some(best) => format!("; did you mean `{best}`?"),
                         None => format!(
                             "; the columns are {}",
-                            symbol::one_of(&candidates).replace(" or ", " and ")
+                            symbol::one_of(&columns).replace(" or ", " and ")
                         ),
                     };
                     cx.error_spanned_by(
@@ -273,8 +301,59 @@ fn index_lists_name_columns(cx: &Ctxt, model: &Model) {
                     ident,
                     format!("field `{name}` is listed twice in `{key}(...)`"),
                 ),
-                Some(_) => listed.push(name),
+                Some(_) => {
+                    if let Some((span, message)) = key_error {
+                        cx.error_at(*span, message);
+                    }
+                    listed.push(name);
+                }
             }
+        }
+    }
+}
+
+/// Two indexes of the table never get one name: `create_all` would create one of them only
+/// (`IF NOT EXISTS`). Each is named `ix_<table>_<columns>` unless it has a `name`, so two
+/// indexes on the same columns (partial ones with different predicates) need a name each.
+fn index_names_distinct(cx: &Ctxt, model: &Model) {
+    let table = &model.attrs.table;
+    let column = |ident: &syn::Ident| {
+        let name = syn::ext::IdentExt::unraw(ident).to_string();
+        model
+            .fields
+            .iter()
+            .find(|f| f.name() == name)
+            .map_or(name, |f| f.column.clone())
+    };
+    let mut seen: Vec<String> = model
+        .columns()
+        .filter(|f| f.attrs.index.is_some() && f.attrs.unique.is_none())
+        .map(|f| format!("ix_{table}_{}", f.column))
+        .collect();
+    for list in &model.attrs.indexes {
+        let name = match &list.name {
+            Some(name) => name.clone(),
+            // A constraint PostgreSQL names (`<table>_<columns>_key`) never meets an `ix_` one.
+            None if list.constraint => continue,
+            None => {
+                let columns: Vec<String> = list.fields.iter().map(column).collect();
+                format!("ix_{table}_{}", columns.join("_"))
+            }
+        };
+        if seen.contains(&name) {
+            let hint = match &list.name {
+                Some(_) => "give it another `name`".to_owned(),
+                None => format!(
+                    "give one of them a name: `{}(..., name = \"...\")`",
+                    list.key()
+                ),
+            };
+            cx.error_spanned_by(
+                list.fields.first(),
+                format!("two indexes of table `{table}` are named `{name}`; {hint}"),
+            );
+        } else {
+            seen.push(name);
         }
     }
 }

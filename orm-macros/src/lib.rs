@@ -105,8 +105,15 @@ use syn::{DeriveInput, parse_macro_input};
 /// |---|---|---|
 /// | `table = "name"` | the table's name; default: the struct's name in snake_case (`OrderItem` → `order_item`) | `#[model(table = "users")]` |
 /// | `schema = "name"` | the table's schema; default: the search path's | `#[model(schema = "auth")]` |
-/// | `index(field, ...)` | a multi-column index; names are Rust field names, mapped to their columns; repeatable | `#[model(index(last_name, first_name))]` |
-/// | `unique(field, ...)` | a multi-column unique constraint; repeatable | `#[model(unique(org_id, email))]` |
+/// | `index(field, ...)` | an index on one or more columns (`CREATE INDEX`, by `create_all` and `orm-migrate`); names are Rust field names, mapped to their columns, in key order; named `ix_<table>_<columns>`; repeatable. Options below, in any order among the fields | `#[model(index(last_name, first_name))]` |
+/// | `index(field = "options")` | the key's operator class and/or ordering, as `CREATE INDEX` writes them after the column: `[opclass] [asc \| desc] [nulls first \| last]`, words in any case; an operator class is a name ending in `_ops`. Ordering needs a btree index | `#[model(index(created_at = "desc nulls last"))]`, `#[model(index(email = "text_pattern_ops"))]` |
+/// | `index(..., using = "method")` | the index method: `btree` (default), `hash`, `gist`, `spgist`, `gin`, `brin`, or an extension's `bloom`, `rum`, `hnsw`, `ivfflat` | `#[model(index(tags, using = "gin"))]`, `#[model(index(doc = "jsonb_path_ops", using = "gin"))]` |
+/// | `index(..., where = "sql")` | a partial index: only rows satisfying the predicate; `orm-migrate` compares it by meaning (the server's `(deleted_at IS NULL)` matches) | `#[model(index(email, unique, where = "deleted_at IS NULL"))]` |
+/// | `index(..., with = "param = value, ...")` | storage parameters; `orm-migrate` sets and resets them in place (`ALTER INDEX ... SET`) | `#[model(index(created_at, with = "fillfactor = 70"))]` |
+/// | `index(..., unique)` | a unique index (`CREATE UNIQUE INDEX`), which unlike a unique constraint may be partial or have an operator class; btree only | `#[model(index(email, unique, where = "deleted_at IS NULL"))]` |
+/// | `index(..., nulls_not_distinct)`, `unique(..., nulls_not_distinct)` | `NULLS NOT DISTINCT` (PostgreSQL 15): rows whose columns are all `NULL` collide too; on a unique index or a unique constraint only | `#[model(unique(team_id, email, nulls_not_distinct))]` |
+/// | `index(..., name = "name")`, `unique(..., name = "name")` | the index's or constraint's name instead of the default (`ix_<table>_<columns>`; PostgreSQL's `<table>_<columns>_key` for a constraint). Two indexes on the same columns (partial ones with different predicates) need a name each. `orm-migrate` matches indexes by what they are, so a name alone changing is no operation | `#[model(index(email, unique, where = "deleted_at IS NULL", name = "users_live_email"))]` |
+/// | `unique(field, ...)` | a multi-column unique constraint; repeatable; takes `name` and `nulls_not_distinct` (for a predicate, a method or an ordering, write a unique index) | `#[model(unique(org_id, email))]` |
 /// | `check = "sql"` | a table-level `CHECK` constraint; repeatable | `#[model(check = "starts_at < ends_at")]` |
 /// | `exclude(field = "op", ...)` | an exclusion constraint: no two rows whose fields all match under their operators (`EXCLUDE USING gist (room WITH =, during WITH &&)`); `using = "method"` inside picks the index method (default `gist`); repeatable | `#[model(exclude(room = "=", during = "&&"))]` |
 /// | `hooks` | the struct implements `Hooks` itself (`before_insert`, `after_update`, ..., called by the session's flush); without it the derive implements it with the defaults, which do nothing | `#[model(hooks)]` |
@@ -115,6 +122,39 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `cache_ttl = "60s"` | with a database whose result cache is on (`DatabaseBuilder::result_cache`, feature `cache`), every query reading only tables with a time to live (`fetch_all`, `fetch_one`, `fetch_optional`, no relationship loads) is cached for the least of theirs, under the same rules as `.cached(ttl)` (invalidated by commits writing the table, bypassed in a transaction that wrote it); a whole number and a unit (`ms`, `s`, `m` or `min`, `h`) in a string, or an integer number of seconds (`cache_ttl = 60`); zero is an error. A query's own `.cached(policy)` overrides it, `.no_cache()` opts out, and `ResultCache::model::<M>(ttl)` overrides it per database | `#[model(cache_ttl = "5m")]` |
 /// | `criteria = path` | the model's own global criteria: `path` names a function `fn() -> Expr<bool>` (usually `Self::...`) whose condition every statement a session runs includes wherever it reads this table — queries, `get`, counts, relationship loads of every strategy, `refresh`, bulk `UPDATE`/`DELETE` (SQLAlchemy's `with_loader_criteria` on the mapper). `AND`ed with criteria set with `with_criteria`; escape hatches: `without_criteria()` on one statement, `s.remove_criteria::<M>()` on a session. Core statements on the `Database` run as written. The condition may name only the model's own columns. Not on an inheritance hierarchy | `#[model(criteria = Self::not_deleted)]` |
 /// | `crate = "path"` | the path generated code starts from; default `::orm_postgres` | `#[model(crate = "orm_core")]` |
+///
+/// ## Indexes with options
+///
+/// Inside `index(...)` and `unique(...)`, an item is an option when it has an option's name and
+/// shape (`name = "..."`, `using = "..."`, `where = "..."`, `with = "..."`, bare `unique` and
+/// `nulls_not_distinct`); every other item is a field, bare or with its key options
+/// (`field = "desc"`). A field whose name is an option's is written raw: `index(r#name = "desc")`
+/// (a `name = "desc"` that looks like key options is refused, saying so). `create_all` builds
+/// them all, and `orm-migrate`'s autogenerate compares every option with the database's index,
+/// so what a model declares is what the next revision keeps. The server does not print an
+/// operator class that is the default for the column's type and method (`jsonb_ops` on a GIN
+/// over `jsonb`, `text_ops` on a btree over `text`): name one only when it is not the default,
+/// or every revision rebuilds the index.
+///
+/// ```ignore
+/// #[derive(Model)]
+/// #[model(table = "users")]
+/// #[model(index(tags, using = "gin"))]                   // GIN over a text[] (or jsonb)
+/// #[model(index(doc = "jsonb_path_ops", using = "gin"))] // an operator class
+/// #[model(index(email, unique, where = "deleted_at IS NULL", name = "users_live_email"))]
+/// #[model(index(created_at = "desc nulls last", with = "fillfactor = 70"))]
+/// #[model(unique(team_id, email, nulls_not_distinct))]   // a unique constraint
+/// pub struct User {
+///     #[model(primary_key, generated)]
+///     pub id: i64,
+///     pub team_id: Option<i64>,
+///     pub email: String,
+///     pub tags: Vec<String>,
+///     pub doc: serde_json::Value,
+///     pub created_at: chrono::DateTime<chrono::Utc>,
+///     pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+/// }
+/// ```
 ///
 /// # Field attributes: `#[model(...)]` on a field
 ///

@@ -25,6 +25,12 @@ pub(crate) const CHECK: Symbol = Symbol("check");
 /// `exclude(col = "op", ...)` on the struct: an exclusion constraint (`using = "gist"` inside).
 pub(crate) const EXCLUDE: Symbol = Symbol("exclude");
 pub(crate) const USING: Symbol = Symbol("using");
+/// `where = "sql"` in `index(...)`: a partial index's predicate.
+pub(crate) const WHERE: Symbol = Symbol("where");
+/// `with = "fillfactor = 70"` in `index(...)`: storage parameters.
+pub(crate) const WITH: Symbol = Symbol("with");
+/// `nulls_not_distinct` in `unique(...)` or a unique `index(...)`.
+pub(crate) const NULLS_NOT_DISTINCT: Symbol = Symbol("nulls_not_distinct");
 pub(crate) const CRATE: Symbol = Symbol("crate");
 pub(crate) const HOOKS: Symbol = Symbol("hooks");
 /// `cache_ttl = "60s"` on the struct: the result cache keeps its queries' results that long.

@@ -6,6 +6,7 @@ use syn::parse::Parse;
 use syn::punctuated::Punctuated;
 use syn::{DeriveInput, Ident, LitStr, Token};
 
+use super::index::{IndexList, parse_index_list};
 use super::{
     Attr, BoolAttr, Hint, Unknown, check_identifier, check_sql, for_each_meta, get_lit_str,
 };
@@ -13,12 +14,6 @@ use crate::case::snake_case;
 use crate::ctxt::Ctxt;
 use crate::symbol::*;
 use syn::meta::ParseNestedMeta;
-
-/// A multi-column `index(a, b)` or `unique(a, b)` on the struct; names are Rust field names.
-pub(crate) struct IndexList {
-    pub(crate) fields: Vec<Ident>,
-    pub(crate) unique: bool,
-}
 
 /// `exclude(using = "gist", room = "=", during = "&&")` on the struct: an exclusion
 /// constraint; names are Rust field names, each with its operator.
@@ -183,8 +178,8 @@ impl Container {
             } else if meta.path == HOOKS {
                 hooks.set_from(cx, &meta)?;
             } else if meta.path == INDEX || meta.path == UNIQUE {
-                let unique = meta.path == UNIQUE;
-                if let Some(list) = parse_index_list(cx, unique, &meta)? {
+                let constraint = meta.path == UNIQUE;
+                if let Some(list) = parse_index_list(cx, constraint, &meta)? {
                     indexes.push(list);
                 }
             } else if meta.path == CHECK {
@@ -340,39 +335,6 @@ pub(crate) fn parse_names(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Vec<
     syn::parenthesized!(content in meta.input);
     let names: Punctuated<Ident, Token![,]> = content.parse_terminated(Ident::parse, Token![,])?;
     Ok(names.into_iter().collect())
-}
-
-/// `index(a, b)` / `unique(a, b)`.
-fn parse_index_list(
-    cx: &Ctxt,
-    unique: bool,
-    meta: &syn::meta::ParseNestedMeta,
-) -> syn::Result<Option<IndexList>> {
-    let key = if unique { UNIQUE } else { INDEX };
-    if !meta.input.peek(syn::token::Paren) {
-        let single = if unique {
-            "to make one column unique, put `#[model(unique)]` on its field"
-        } else {
-            "to index one column, put `#[model(index)]` on its field"
-        };
-        cx.error_spanned_by(
-            &meta.path,
-            format!("expected a list of fields: `{key}(field_a, field_b)`; {single}"),
-        );
-        super::skip_value(meta)?;
-        return Ok(None);
-    }
-    let content;
-    syn::parenthesized!(content in meta.input);
-    let fields: Punctuated<Ident, Token![,]> = content.parse_terminated(Ident::parse, Token![,])?;
-    if fields.is_empty() {
-        cx.error_spanned_by(&meta.path, format!("`{key}(...)` needs at least one field"));
-        return Ok(None);
-    }
-    Ok(Some(IndexList {
-        fields: fields.into_iter().collect(),
-        unique,
-    }))
 }
 
 /// `exclude(using = "method", field = "operator", ...)`.

@@ -4,6 +4,7 @@
 pub(crate) mod container;
 pub(crate) mod field;
 pub(crate) mod from_row;
+pub(crate) mod index;
 pub(crate) mod relationship;
 pub(crate) mod sql_type;
 pub(crate) mod variant;

@@ -358,8 +358,35 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
                     .find(|f| f.name() == name)
                     .map(|f| f.column.clone())
             });
-            let unique = list.unique;
-            quote!(#p::Index::new(&[#(#columns),*], #unique))
+            let mut index = if list.constraint {
+                quote!(#p::Index::new(&[#(#columns),*], true))
+            } else {
+                quote!(#p::Index::new(&[#(#columns),*], false))
+            };
+            if list.unique && !list.constraint {
+                index.extend(quote!(.unique_index()));
+            }
+            if let Some(name) = &list.name {
+                index.extend(quote!(.name(#name)));
+            }
+            if let Some(method) = &list.using {
+                index.extend(quote!(.using(#method)));
+            }
+            if !list.key_options.is_empty() {
+                let options = &list.key_options;
+                index.extend(quote!(.key_options(&[#(#options),*])));
+            }
+            if let Some(predicate) = &list.predicate {
+                index.extend(quote!(.predicate(#predicate)));
+            }
+            if !list.with.is_empty() {
+                let with = &list.with;
+                index.extend(quote!(.with(&[#(#with),*])));
+            }
+            if list.nulls_not_distinct {
+                index.extend(quote!(.nulls_not_distinct()));
+            }
+            index
         });
         out.extend(quote!(.indexes(&[#(#indexes),*])));
     }

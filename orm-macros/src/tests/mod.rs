@@ -3,6 +3,7 @@
 
 mod db_enum;
 mod from_row;
+mod index;
 mod inherit;
 mod model;
 mod relationship;
