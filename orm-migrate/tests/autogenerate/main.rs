@@ -13,6 +13,7 @@ mod filter;
 mod indexes;
 mod inheritance;
 mod law;
+mod model_indexes;
 mod models;
 mod ops;
 mod renames;
