@@ -341,6 +341,11 @@ pub(crate) fn key_options(spec: &str) -> Result<KeyOptions, String> {
         rest = tail;
     }
     if let Some(word) = rest.first() {
+        if word == "nulls" {
+            return Err(format!(
+                "`nulls` takes `first` or `last`, as in `\"desc nulls last\"`; in `{spec}`"
+            ));
+        }
         return Err(format!("unexpected `{word}` in `{spec}`; {EXPECTED}"));
     }
     Ok(KeyOptions {
