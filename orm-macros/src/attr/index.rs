@@ -111,10 +111,12 @@ pub(crate) fn parse_index_list(
             return skip_value(&item);
         };
         let has_value = item.input.peek(syn::Token![=]);
+        // Flags are bare, the other options take a value.
+        let is_flag = |o: Symbol| o == UNIQUE || o == NULLS_NOT_DISTINCT;
         let option = INDEX_OPTIONS
             .iter()
             .copied()
-            .find(|o| ident == *o && has_value == !(*o == UNIQUE || *o == NULLS_NOT_DISTINCT));
+            .find(|o| ident == *o && has_value != is_flag(*o));
         let Some(option) = option else {
             // A field, with its options or without.
             let mut key_error = None;
