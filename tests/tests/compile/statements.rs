@@ -49,6 +49,32 @@ struct Tagged {
     c: i32,
 }
 
+/// Indexes with every option: a method, key options, a predicate, storage parameters, a unique
+/// index, `NULLS NOT DISTINCT` and names.
+#[derive(Model, Debug, Clone)]
+#[model(
+    table = "indexed",
+    index(tags, using = "gin"),
+    unique(b, c, nulls_not_distinct)
+)]
+#[model(index(a = "desc nulls last", b = "int4_ops", with = "fillfactor = 70"))]
+#[model(index(
+    c,
+    unique,
+    nulls_not_distinct,
+    where = "a > 0",
+    name = "indexed_live_c"
+))]
+#[model(unique(a, c, name = "indexed_a_c"))]
+struct Indexed {
+    #[model(primary_key, generated)]
+    id: i32,
+    tags: Vec<String>,
+    a: i32,
+    b: i32,
+    c: Option<i32>,
+}
+
 #[test]
 fn select_all_columns() {
     assert_snapshot!(sql(select::<User>()));
@@ -364,6 +390,11 @@ fn ddl_every_type() {
 fn ddl_quoted_schema_and_struct_level_indexes() {
     assert_snapshot!(ddl_of(Weird::TABLE));
     assert_snapshot!(ddl_of(Tagged::TABLE));
+}
+
+#[test]
+fn ddl_index_options() {
+    assert_snapshot!(ddl_of(Indexed::TABLE));
 }
 
 #[test]
