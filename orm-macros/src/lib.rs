@@ -134,7 +134,10 @@ use syn::{DeriveInput, parse_macro_input};
 /// so what a model declares is what the next revision keeps. The server does not print an
 /// operator class that is the default for the column's type and method (`jsonb_ops` on a GIN
 /// over `jsonb`, `text_ops` on a btree over `text`): name one only when it is not the default,
-/// or every revision rebuilds the index.
+/// or every revision rebuilds the index. Two lists of one kind naming the same field
+/// (`unique(a, c)` and `unique(b, c)`) trip clippy's `duplicated_attributes`, which reads
+/// them as one attribute written twice (its known false positive, rust-clippy#13238):
+/// `#[allow(clippy::duplicated_attributes)]` on the struct.
 ///
 /// ```ignore
 /// #[derive(Model)]
