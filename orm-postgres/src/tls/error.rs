@@ -1,8 +1,9 @@
 //! [`TlsError`]: why a TLS handshake with the server failed, classified from rustls's typed
 //! errors (and the certificate errors of webpki that rustls passes on untyped). The
-//! certificates libpq accepts and rustls refuses (a CA certificate as the server's own, a
-//! certificate without subjectAltName, a version 1 certificate: what `openssl` makes unless
-//! told otherwise) each have a variant whose message says how to reissue the certificate.
+//! certificates `openssl` makes unless told otherwise (a CA certificate as the server's own, a
+//! certificate without subjectAltName, a version 1 certificate: the PostgreSQL manual's
+//! recipes) are verified as libpq verifies them; those still refused for what they are each
+//! have a variant whose message says how to reissue the certificate.
 
 use std::fmt;
 
@@ -36,25 +37,32 @@ pub enum TlsError {
     HostNameMismatch {
         /// The host name (or address) connected to.
         host: String,
-        /// The names the certificate holds.
+        /// The names the certificate was compared with: its subjectAltName entries, or, as
+        /// in libpq, its common name (CN) when it has no subjectAltName of the host's kind.
         names: Vec<String>,
     },
-    /// The server's certificate names no host at all: it has no subjectAltName, which is
-    /// where rustls looks for the host name (libpq falls back to the common name, CN, of a
-    /// certificate without one). Reissue it with `subjectAltName=DNS:<host>`, or use
-    /// `sslmode=verify-ca`, which checks the chain but not the name.
+    /// The server's certificate names no host at all (`sslmode=verify-full`): it has no
+    /// subjectAltName DNS name or IP address, and no common name (CN), which libpq (and this
+    /// library) compare with the host when there is no subjectAltName. Reissue it with
+    /// `subjectAltName=DNS:<host>`, or use `sslmode=verify-ca`, which checks the chain but not
+    /// the name.
     NoSubjectAltName {
         /// The host name (or address) connected to.
         host: String,
     },
-    /// The server's certificate is a CA certificate (`basicConstraints` `CA:TRUE`), which
-    /// rustls refuses as a server's own certificate (libpq accepts it): what `openssl req
-    /// -x509` makes unless told otherwise, as for a self-signed certificate. Reissue it with
-    /// `basicConstraints=CA:FALSE`, or use `sslmode=require`, which does not verify.
+    /// The server's certificate is a CA certificate (`basicConstraints` `CA:TRUE`, what
+    /// `openssl req -x509` makes unless told otherwise) signed by an intermediate CA the
+    /// server sent. rustls refuses a CA certificate as a server's own; like libpq, this library
+    /// accepts one that is itself a root certificate (`sslrootcert`, the self-signed case) or
+    /// signed directly by one, but not through intermediates. Trust the CA that signed it in
+    /// `sslrootcert`, or reissue it with `basicConstraints=CA:FALSE`.
     ServerCertificateIsCa,
-    /// The server's certificate is an X.509 version 1 certificate, which rustls refuses (libpq
-    /// accepts it): what `openssl x509 -req` makes without `-extfile`. Reissue it with
-    /// extensions (a subjectAltName), which makes it version 3.
+    /// The server's certificate is an X.509 version 1 certificate (what `openssl x509 -req`
+    /// makes without `-extfile`) signed by an intermediate CA the server sent. rustls refuses
+    /// version 1 certificates; like libpq, this library accepts one that is itself a root
+    /// certificate (`sslrootcert`) or signed directly by one, but not through intermediates.
+    /// Trust the CA that signed it in `sslrootcert`, or reissue it with extensions (a
+    /// subjectAltName), which makes it version 3.
     OldCertificateVersion,
     /// The server's certificate is not signed by a trusted root (`sslrootcert`).
     UnknownIssuer,
@@ -91,11 +99,10 @@ impl fmt::Display for TlsError {
             ),
             TlsError::NoSubjectAltName { host } => write!(
                 f,
-                "the server's certificate has no subjectAltName, and rustls checks the host \
-                 name only there (libpq falls back to the certificate's common name, CN): \
-                 reissue it with subjectAltName={}:{host}, or use sslmode=verify-ca, which \
-                 checks the certificate's chain but not its name (sslmode=require checks \
-                 neither)",
+                "the server's certificate names no host: it has no subjectAltName (DNS name or \
+                 IP address) and no common name (CN) to compare with {host:?}: reissue it with \
+                 subjectAltName={}:{host}, or use sslmode=verify-ca, which checks the \
+                 certificate's chain but not its name (sslmode=require checks neither)",
                 if host.parse::<std::net::IpAddr>().is_ok() {
                     "IP"
                 } else {
@@ -103,21 +110,24 @@ impl fmt::Display for TlsError {
                 }
             ),
             TlsError::ServerCertificateIsCa => f.write_str(
-                "the server's certificate is a CA certificate (basicConstraints CA:TRUE), \
-                 which rustls refuses as a server's own certificate (libpq accepts it; \
-                 `openssl req -x509` makes one unless told otherwise): reissue it as a server \
-                 certificate, e.g. `openssl req -x509 ... -addext \
-                 basicConstraints=critical,CA:FALSE -addext subjectAltName=DNS:<host>` (and \
-                 trust the new one in sslrootcert), or sign it with a CA whose certificate is \
-                 in sslrootcert; or use sslmode=require, which encrypts without verifying the \
-                 server",
+                "the server's certificate is a CA certificate (basicConstraints CA:TRUE, as \
+                 `openssl req -x509` makes unless told otherwise) signed by an intermediate CA: \
+                 such a certificate is verified only when it is itself in sslrootcert or signed \
+                 directly by a certificate there (rustls refuses it as a server's own): put the \
+                 certificate of the CA that signed it in sslrootcert, or reissue it as a server \
+                 certificate, e.g. with `-addext basicConstraints=critical,CA:FALSE -addext \
+                 subjectAltName=DNS:<host>`; or use sslmode=require, which encrypts without \
+                 verifying the server",
             ),
             TlsError::OldCertificateVersion => f.write_str(
-                "the server's certificate is an X.509 version 1 certificate, which rustls \
-                 refuses (libpq accepts it; `openssl x509 -req` makes one without -extfile): \
-                 reissue it with extensions, which makes it version 3, e.g. `openssl x509 \
-                 -req ... -extfile <(printf 'subjectAltName=DNS:<host>')`; or use \
-                 sslmode=require, which encrypts without verifying the server",
+                "the server's certificate is an X.509 version 1 certificate (as `openssl x509 \
+                 -req` makes without -extfile) signed by an intermediate CA: such a \
+                 certificate is verified only when it is itself in sslrootcert or signed \
+                 directly by a certificate there (rustls refuses version 1): put the \
+                 certificate of the CA that signed it in sslrootcert, or reissue it with \
+                 extensions, which makes it version 3, e.g. `openssl x509 -req ... -extfile \
+                 <(printf 'subjectAltName=DNS:<host>')`; or use sslmode=require, which \
+                 encrypts without verifying the server",
             ),
             TlsError::UnknownIssuer => f.write_str(
                 "the server's certificate is not signed by a trusted root certificate: put the \
@@ -206,6 +216,14 @@ impl TlsError {
                     TlsError::NotYetValid
                 }
                 // webpki's errors that rustls has no variant for.
+                // What the checks of the certificates webpki refuses found wrong, said in full.
+                CertificateError::Other(other)
+                    if other.0.downcast_ref::<super::fallback::Refused>().is_some() =>
+                {
+                    TlsError::Handshake {
+                        message: other.0.to_string(),
+                    }
+                }
                 CertificateError::Other(other) => match other.0.downcast_ref() {
                     Some(webpki::Error::CaUsedAsEndEntity) => TlsError::ServerCertificateIsCa,
                     Some(webpki::Error::UnsupportedCertVersion) => TlsError::OldCertificateVersion,
@@ -284,13 +302,21 @@ mod tests {
     }
 
     #[test]
-    fn certificates_libpq_accepts_and_rustls_refuses_say_how_to_reissue_them() {
+    fn certificates_still_refused_for_what_openssl_makes_say_how_to_reissue_them() {
         let e = classify(webpki(webpki::Error::CaUsedAsEndEntity));
         assert_eq!(e, TlsError::ServerCertificateIsCa);
         assert!(e.to_string().contains("CA:FALSE"), "{e}");
+        assert!(
+            e.to_string().contains("signed by an intermediate CA"),
+            "{e}"
+        );
         let e = classify(webpki(webpki::Error::UnsupportedCertVersion));
         assert_eq!(e, TlsError::OldCertificateVersion);
         assert!(e.to_string().contains("version 1"), "{e}");
+        assert!(
+            e.to_string().contains("put the certificate of the CA"),
+            "{e}"
+        );
         let e = classify(without_san("db.example"));
         assert_eq!(
             e,
@@ -305,6 +331,19 @@ mod tests {
         assert!(e.to_string().contains("sslmode=verify-ca"), "{e}");
         let e = classify(without_san("10.1.2.3"));
         assert!(e.to_string().contains("subjectAltName=IP:10.1.2.3"), "{e}");
+    }
+
+    #[test]
+    fn what_the_checks_of_openssl_s_certificates_refuse_is_said_in_full() {
+        let why = "the root certificate that signed the server's has expired";
+        let refused = super::super::fallback::Refused(why);
+        let e = classify(CertificateError::Other(OtherError(Arc::new(refused))));
+        assert_eq!(
+            e,
+            TlsError::Handshake {
+                message: why.to_owned()
+            }
+        );
     }
 
     #[test]

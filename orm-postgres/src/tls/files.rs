@@ -17,13 +17,22 @@ fn default_file(env: &dyn Env, name: &str) -> Option<PathBuf> {
     env.home().map(|h| h.join(".postgresql").join(name))
 }
 
+/// The trusted root certificates: as webpki's trust anchors, and as they were read, for the
+/// checks of the certificates webpki refuses (see `fallback.rs`), which need the whole
+/// certificate (a server's self-signed certificate is trusted when it is one of them, byte for
+/// byte).
+pub(super) struct Roots {
+    pub(super) store: RootCertStore,
+    pub(super) certificates: Vec<CertificateDer<'static>>,
+}
+
 /// The trusted roots: `sslrootcert`, or `~/.postgresql/root.crt` when it exists. `None`: no
 /// roots, so the server is not verified (allowed only for `prefer` and `require`).
 pub(super) fn roots(
     s: &SslSettings,
     mode: SslMode,
     env: &dyn Env,
-) -> Result<Option<RootCertStore>, ConfigError> {
+) -> Result<Option<Roots>, ConfigError> {
     match &s.root_cert {
         Some(RootCert::File(path)) => load_roots(path).map(Some),
         Some(RootCert::System) => system_roots().map(Some),
@@ -40,10 +49,10 @@ pub(super) fn roots(
     }
 }
 
-fn load_roots(path: &Path) -> Result<RootCertStore, ConfigError> {
-    let certs = certificates("sslrootcert", path)?;
+fn load_roots(path: &Path) -> Result<Roots, ConfigError> {
+    let certificates = certificates("sslrootcert", path)?;
     let mut store = RootCertStore::empty();
-    let (_, ignored) = store.add_parsable_certificates(certs);
+    let (_, ignored) = store.add_parsable_certificates(certificates.iter().cloned());
     if store.is_empty() {
         return Err(ConfigError::file(
             "sslrootcert",
@@ -51,14 +60,17 @@ fn load_roots(path: &Path) -> Result<RootCertStore, ConfigError> {
             format!("none of its {ignored} certificate(s) can be used as a root"),
         ));
     }
-    Ok(store)
+    Ok(Roots {
+        store,
+        certificates,
+    })
 }
 
 /// The operating system's trusted roots (`sslrootcert=system`).
-fn system_roots() -> Result<RootCertStore, ConfigError> {
+fn system_roots() -> Result<Roots, ConfigError> {
     let found = rustls_native_certs::load_native_certs();
     let mut store = RootCertStore::empty();
-    store.add_parsable_certificates(found.certs);
+    store.add_parsable_certificates(found.certs.iter().cloned());
     if store.is_empty() {
         let why = found
             .errors
@@ -70,7 +82,10 @@ fn system_roots() -> Result<RootCertStore, ConfigError> {
             format!("cannot load the system's trusted roots: {why}"),
         ));
     }
-    Ok(store)
+    Ok(Roots {
+        store,
+        certificates: found.certs,
+    })
 }
 
 /// Every certificate of a PEM file.

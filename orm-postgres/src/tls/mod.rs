@@ -3,6 +3,8 @@
 //! connection and every cancel request.
 //!
 //! - `verify.rs`: the server-certificate checks of each `sslmode`;
+//! - `fallback.rs`, `names.rs`: libpq's verification of the certificates webpki refuses (a
+//!   version 1 certificate, a CA certificate as the server's own, no subjectAltName);
 //! - `files.rs`: root and client certificates and the client key, from PEM files;
 //! - `error.rs`: [`TlsError`], a failed handshake classified;
 //! - `watch.rs`: how far an attempt got with TLS, for libpq's plain-text retry under
@@ -13,7 +15,11 @@
 
 mod error;
 #[cfg(feature = "tls")]
+mod fallback;
+#[cfg(feature = "tls")]
 mod files;
+#[cfg(feature = "tls")]
+mod names;
 #[cfg(feature = "tls")]
 mod verify;
 mod watch;
@@ -158,16 +164,22 @@ pub(crate) fn connector(s: &SslSettings, env: &dyn Env) -> Result<Connector, Con
     let verifier: Arc<dyn ServerCertVerifier> = match roots {
         None => Arc::new(verify::AcceptAny::new(&provider)),
         Some(roots) => {
-            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .map_err(|_| ConfigError::Setting {
-                    name: "sslrootcert",
-                    reason: "holds no usable root certificate",
-                })?;
-            match mode {
-                SslMode::VerifyFull => webpki,
-                _ => Arc::new(verify::ChainOnly(webpki)),
-            }
+            let webpki = WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots.store),
+                provider.clone(),
+            )
+            .build()
+            .map_err(|_| ConfigError::Setting {
+                name: "sslrootcert",
+                reason: "holds no usable root certificate",
+            })?;
+            let check_name = mode == SslMode::VerifyFull;
+            Arc::new(verify::Verified::new(
+                webpki,
+                roots.certificates,
+                &provider,
+                check_name,
+            ))
         }
     };
     let builder = builder

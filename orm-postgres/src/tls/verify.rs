@@ -1,14 +1,22 @@
-//! The two server-certificate checks rustls does not ship: none at all (libpq's `prefer` and
-//! `require` without a root certificate: encrypted, but any server is believed), and the
-//! chain without the host name (`verify-ca`). `verify-full` is rustls's own WebPKI verifier.
-//! Both still check the handshake signatures, so the server must hold the certificate's key.
+//! The server-certificate checks of each `sslmode`: none at all (libpq's `prefer` and
+//! `require` without a root certificate: encrypted, but any server is believed), the chain
+//! without the host name (`verify-ca`, and `prefer`/`require` with a root certificate), and
+//! the chain and the name (`verify-full`). All check the handshake signatures, so the server
+//! must hold the certificate's key.
 //!
-//! Without verification, the signatures are checked with the certificate's public key alone
-//! when webpki refuses to parse the certificate (a version 1 certificate, as `openssl x509
-//! -req` makes; an unknown critical extension): libpq connects to such a server in these
-//! modes, and so must we.
+//! The chain and the name are rustls's WebPKI verifier's, except for what it refuses and
+//! libpq (OpenSSL) verifies, which is what `openssl` makes unless told otherwise (the
+//! PostgreSQL manual's recipes among them): a version 1 certificate and a CA certificate as the
+//! server's own are trusted by `fallback.rs` (only as the root itself or signed directly by a
+//! root), and the host name of a certificate without subjectAltName is its common name, by
+//! `names.rs`. Any other refusal is webpki's, unchanged.
+//!
+//! A certificate webpki refuses to parse (a version 1 certificate, an unknown critical
+//! extension) has its handshake signatures checked with its public key alone.
 
 use std::sync::Arc;
+
+use super::{fallback, names};
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -48,31 +56,7 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        match rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms) {
-            Err(rustls::Error::InvalidCertificate(_)) => {
-                // TLS 1.2 names no single algorithm: each of the scheme's is tried, as rustls does.
-                let spki = public_key(cert)?;
-                let key =
-                    webpki::RawPublicKeyEntity::try_from(&spki).map_err(|_| bad_encoding())?;
-                let (_, candidates) = self
-                    .algorithms
-                    .mapping
-                    .iter()
-                    .find(|(scheme, _)| *scheme == dss.scheme)
-                    .ok_or(PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme)?;
-                candidates
-                    .iter()
-                    .find(|alg| {
-                        key.verify_signature(**alg, message, dss.signature())
-                            .is_ok()
-                    })
-                    .map(|_| HandshakeSignatureValid::assertion())
-                    .ok_or(rustls::Error::InvalidCertificate(
-                        CertificateError::BadSignature,
-                    ))
-            }
-            other => other,
-        }
+        verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -81,21 +65,64 @@ impl ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        match rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms) {
-            Err(rustls::Error::InvalidCertificate(_)) => {
-                rustls::crypto::verify_tls13_signature_with_raw_key(
-                    message,
-                    &public_key(cert)?,
-                    dss,
-                    &self.algorithms,
-                )
-            }
-            other => other,
-        }
+        verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.algorithms.supported_schemes()
+    }
+}
+
+/// A TLS 1.2 handshake signature made with `cert`'s key: rustls's check, or, for a certificate
+/// webpki refuses to parse, the same check with the certificate's public key alone.
+fn verify_tls12_signature(
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+    algorithms: &WebPkiSupportedAlgorithms,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    match rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms) {
+        Err(rustls::Error::InvalidCertificate(_)) => {
+            // TLS 1.2 names no single algorithm: each of the scheme's is tried, as rustls does.
+            let spki = public_key(cert)?;
+            let key = webpki::RawPublicKeyEntity::try_from(&spki).map_err(|_| bad_encoding())?;
+            let (_, candidates) = algorithms
+                .mapping
+                .iter()
+                .find(|(scheme, _)| *scheme == dss.scheme)
+                .ok_or(PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme)?;
+            candidates
+                .iter()
+                .find(|alg| {
+                    key.verify_signature(**alg, message, dss.signature())
+                        .is_ok()
+                })
+                .map(|_| HandshakeSignatureValid::assertion())
+                .ok_or(rustls::Error::InvalidCertificate(
+                    CertificateError::BadSignature,
+                ))
+        }
+        other => other,
+    }
+}
+
+/// A TLS 1.3 handshake signature made with `cert`'s key (see [`verify_tls12_signature`]).
+fn verify_tls13_signature(
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+    algorithms: &WebPkiSupportedAlgorithms,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    match rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms) {
+        Err(rustls::Error::InvalidCertificate(_)) => {
+            rustls::crypto::verify_tls13_signature_with_raw_key(
+                message,
+                &public_key(cert)?,
+                dss,
+                algorithms,
+            )
+        }
+        other => other,
     }
 }
 
@@ -117,12 +144,60 @@ fn public_key(
     Ok(SubjectPublicKeyInfoDer::from(spki))
 }
 
-/// Checks the chain up to a trusted root but not the host name (libpq's `verify-ca`, and
-/// `prefer`/`require` when a root certificate is configured).
+/// Checks the chain up to a trusted root, and the host name when `check_name` (libpq's
+/// `verify-full`; without it, `verify-ca`, and `prefer`/`require` when a root certificate is
+/// configured), with libpq's answer for the certificates webpki refuses and libpq verifies.
 #[derive(Debug)]
-pub(super) struct ChainOnly(pub(super) Arc<WebPkiServerVerifier>);
+pub(super) struct Verified {
+    webpki: Arc<WebPkiServerVerifier>,
+    /// The root certificates `webpki` trusts, as read (for `fallback.rs`).
+    roots: Vec<CertificateDer<'static>>,
+    algorithms: WebPkiSupportedAlgorithms,
+    check_name: bool,
+}
 
-impl ServerCertVerifier for ChainOnly {
+impl Verified {
+    pub(super) fn new(
+        webpki: Arc<WebPkiServerVerifier>,
+        roots: Vec<CertificateDer<'static>>,
+        provider: &CryptoProvider,
+        check_name: bool,
+    ) -> Verified {
+        Verified {
+            webpki,
+            roots,
+            algorithms: provider.signature_verification_algorithms,
+            check_name,
+        }
+    }
+
+    /// The parsed server certificate, for the name check of a certificate webpki verified.
+    fn parsed(end_entity: &CertificateDer<'_>) -> Result<x509_cert::Certificate, rustls::Error> {
+        use x509_cert::der::Decode;
+        x509_cert::Certificate::from_der(end_entity.as_ref()).map_err(|_| bad_encoding())
+    }
+}
+
+/// Whether webpki refused the certificate for what libpq accepts and `fallback.rs` checks:
+/// a CA certificate as the server's own, or a version 1 certificate.
+fn refused_as_libpq_accepts(e: &rustls::Error, end_entity: &CertificateDer<'_>) -> bool {
+    let rustls::Error::InvalidCertificate(CertificateError::Other(other)) = e else {
+        return false;
+    };
+    match other.0.downcast_ref::<webpki::Error>() {
+        Some(webpki::Error::CaUsedAsEndEntity) => true,
+        // The server's own certificate older than version 3 (version 1; version 2, which
+        // nobody makes, alike), not an intermediate of that version.
+        Some(webpki::Error::UnsupportedCertVersion) => {
+            use x509_cert::der::Decode;
+            x509_cert::Certificate::from_der(end_entity.as_ref())
+                .is_ok_and(|c| c.tbs_certificate.version != x509_cert::certificate::Version::V3)
+        }
+        _ => false,
+    }
+}
+
+impl ServerCertVerifier for Verified {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -131,16 +206,44 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        // The WebPKI verifier checks the chain (and validity dates) before the name, so a
-        // name error means everything else passed.
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        let verified = self.webpki.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        );
+        match verified {
+            Ok(verified) => Ok(verified),
+            // The WebPKI verifier checks the chain (and validity dates) before the name, so a
+            // name error means everything else passed.
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
-            other => other,
+            )) if !self.check_name => Ok(ServerCertVerified::assertion()),
+            // No subjectAltName (webpki lists every entry it has: none): libpq compares the
+            // host with the common name instead (RFC 6125's fallback). The chain passed.
+            Err(rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext {
+                presented,
+                ..
+            })) if presented.is_empty() => {
+                names::check(&Verified::parsed(end_entity)?, server_name)?;
+                Ok(ServerCertVerified::assertion())
+            }
+            Err(e) if refused_as_libpq_accepts(&e, end_entity) => {
+                let leaf = fallback::trust(
+                    end_entity,
+                    intermediates,
+                    &self.roots,
+                    now,
+                    &self.algorithms,
+                    e,
+                )?;
+                if self.check_name {
+                    names::check(&leaf, server_name)?;
+                }
+                Ok(ServerCertVerified::assertion())
+            }
+            Err(e) => Err(e),
         }
     }
 
@@ -150,7 +253,7 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -159,10 +262,339 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.webpki.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The checks of the certificates webpki refuses, called directly. (The version 1
+    //! certificates, which rcgen does not make, are made by `openssl` in the integration tests
+    //! of `tests/tests/connect/certs.rs`.)
+
+    use std::sync::Arc;
+
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
+        IsCa, KeyPair, KeyUsagePurpose,
+    };
+    use rustls::client::WebPkiServerVerifier;
+    use rustls::client::danger::ServerCertVerifier;
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{CertificateError, RootCertStore};
+
+    use super::Verified;
+
+    /// `CA:TRUE`, common name `cn`, subjectAltName `names` (none: no extension).
+    fn ca_params(cn: &str, names: &[&str]) -> CertificateParams {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let mut params = CertificateParams::new(names).expect("params");
+        params.distinguished_name.push(DnType::CommonName, cn);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params
+    }
+
+    fn root(cn: &str) -> CertifiedIssuer<'static, KeyPair> {
+        let mut params = ca_params(cn, &[]);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("root")
+    }
+
+    /// The verifier of `verify-full` (`check_name`) or `verify-ca`, trusting `roots`.
+    fn verifier(roots: &[&CertificateDer<'static>], check_name: bool) -> Verified {
+        #[allow(deprecated)]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut store = RootCertStore::empty();
+        let certificates: Vec<CertificateDer<'static>> =
+            roots.iter().map(|c| (*c).clone()).collect();
+        store.add_parsable_certificates(certificates.iter().cloned());
+        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider.clone())
+            .build()
+            .expect("webpki");
+        Verified::new(webpki, certificates, &provider, check_name)
+    }
+
+    fn verify(v: &Verified, cert: &CertificateDer<'_>, host: &str) -> Result<(), rustls::Error> {
+        let host = ServerName::try_from(host).expect("host").to_owned();
+        v.verify_server_cert(cert, &[], &host, &[], UnixTime::now())
+            .map(drop)
+    }
+
+    fn cert_error(r: Result<(), rustls::Error>) -> CertificateError {
+        match r {
+            Err(rustls::Error::InvalidCertificate(e)) => e,
+            other => panic!("not a certificate error: {other:?}"),
+        }
+    }
+
+    /// The names a name error lists (`None`: not a name error).
+    fn presented(r: Result<(), rustls::Error>) -> Option<Vec<String>> {
+        match cert_error(r) {
+            CertificateError::NotValidForNameContext { presented, .. } => Some(presented),
+            _ => None,
+        }
+    }
+
+    /// A root (`openssl req -x509`, EC P-256, valid from 2026-12-07 for 100 years) and a version
+    /// 1 certificate it signed for `CN=db.example`, valid from 2020 to 2040 (`openssl ca
+    /// -startdate -enddate` without extensions): webpki cannot parse the second.
+    const V1_ROOT: &str = "-----BEGIN CERTIFICATE-----
+MIIBhjCCASugAwIBAgIUF61xRrvGngh9dPKBo9zpnkvfaXIwCgYIKoZIzj0EAwIw
+FzEVMBMGA1UEAwwMdjEgdGVzdCByb290MCAXDTI2MTIwNzIwMTI0OFoYDzIxMjYx
+MTEzMjAxMjQ4WjAXMRUwEwYDVQQDDAx2MSB0ZXN0IHJvb3QwWTATBgcqhkjOPQIB
+BggqhkjOPQMBBwNCAARGSmoUpJYJXmwJgQyFRyj7F1YnGL7YIcRar/6q0zbsAk6C
+R3fg2cpaMCIfU8PhvpkpwpfCwR8tpnb+9V3I6tEqo1MwUTAdBgNVHQ4EFgQUL5wI
+8VtNf2njlDPm7ld+mxyjm6swHwYDVR0jBBgwFoAUL5wI8VtNf2njlDPm7ld+mxyj
+m6swDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEAwMLvBE/rCQGQ
+RPYLTpul36ThHifZRlLzi4ql4j3J7p4CIQD3RXM/2g/Tq8cj+ppkEWe7mciaix5E
+ZSdH9YgGCVyKFQ==
+-----END CERTIFICATE-----
+";
+    const V1_LEAF: &str = "-----BEGIN CERTIFICATE-----
+MIIBEzCBugIBATAKBggqhkjOPQQDAjAXMRUwEwYDVQQDDAx2MSB0ZXN0IHJvb3Qw
+HhcNMjAwMTAxMDAwMDAwWhcNNDAwMTAxMDAwMDAwWjAVMRMwEQYDVQQDDApkYi5l
+eGFtcGxlMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEwwbJMFN9bgqP1U/K4Xli
+CmKfSbrJ14KrbWKnXXG92Y/GpHeTfojMhVdgR/XOmO8tNmW/N1bvSorJl6+yAFWk
+7zAKBggqhkjOPQQDAgNIADBFAiA6smvrlZAp8D3GMzPtk4ajV1R1WZSf611H1f2q
+Fso2ZQIhAJtVWVRrvcNfVq2c24oaVLVbGTui/Vd4haq+3kQsw29L
+-----END CERTIFICATE-----
+";
+
+    fn pem(text: &str) -> CertificateDer<'static> {
+        use rustls::pki_types::pem::PemObject;
+        CertificateDer::from_pem_slice(text.as_bytes()).expect("PEM")
+    }
+
+    /// `year`-01-01 (roughly: 365.25-day years).
+    fn in_year(year: u64) -> UnixTime {
+        let days = (year - 1970) * 36525 / 100;
+        UnixTime::since_unix_epoch(std::time::Duration::from_secs(days * 86_400))
+    }
+
+    fn verify_at(
+        v: &Verified,
+        cert: &CertificateDer<'_>,
+        host: &str,
+        now: UnixTime,
+    ) -> Result<(), rustls::Error> {
+        let host = ServerName::try_from(host).expect("host").to_owned();
+        v.verify_server_cert(cert, &[], &host, &[], now).map(drop)
+    }
+
+    #[test]
+    fn a_version_1_certificate_signed_by_a_root_is_verified_in_its_dates_by_its_cn() {
+        let (root, leaf) = (pem(V1_ROOT), pem(V1_LEAF));
+        let full = verifier(&[&root], true);
+        let now = in_year(2030);
+        verify_at(&full, &leaf, "db.example", now).expect("verify-full");
+        let r = verify_at(&full, &leaf, "other.example", now);
+        assert_eq!(presented(r), Some(vec!["db.example".to_owned()]));
+        let ca_only = verifier(&[&root], false);
+        verify_at(&ca_only, &leaf, "other.example", now).expect("verify-ca");
+        // The dates: webpki never reads them, the fallback does.
+        let r = cert_error(verify_at(&ca_only, &leaf, "db.example", in_year(2041)));
+        assert!(
+            matches!(r, CertificateError::ExpiredContext { .. }),
+            "{r:?}"
+        );
+        let r = cert_error(verify_at(&ca_only, &leaf, "db.example", in_year(2019)));
+        assert!(
+            matches!(r, CertificateError::NotValidYetContext { .. }),
+            "{r:?}"
+        );
+        // A byte of the signature (the certificate's last) flipped.
+        let mut tampered = leaf.to_vec();
+        if let Some(last) = tampered.last_mut() {
+            *last ^= 0x01;
+        }
+        let r = verify_at(&ca_only, &CertificateDer::from(tampered), "db.example", now);
+        assert_eq!(cert_error(r), CertificateError::BadSignature);
+        // Another root: unknown issuer.
+        let other = self::root("v1 test root");
+        let r = verify_at(&verifier(&[other.der()], false), &leaf, "db.example", now);
+        assert_eq!(
+            cert_error(r),
+            CertificateError::BadSignature,
+            "same name, other key"
+        );
+        let other = self::root("other root");
+        let r = verify_at(&verifier(&[other.der()], false), &leaf, "db.example", now);
+        assert_eq!(cert_error(r), CertificateError::UnknownIssuer);
+    }
+
+    #[test]
+    fn the_manual_s_self_signed_certificate_is_its_own_root_and_named_by_its_cn() {
+        // `openssl req -x509 -subj /CN=db.example`: CA:TRUE, no subjectAltName.
+        let key = KeyPair::generate().expect("key");
+        let cert = ca_params("db.example", &[])
+            .self_signed(&key)
+            .expect("cert");
+        let full = verifier(&[cert.der()], true);
+        verify(&full, cert.der(), "db.example").expect("the CN names the host");
+        verify(&full, cert.der(), "DB.Example").expect("names ignore case");
+        let names = presented(verify(&full, cert.der(), "other.example"));
+        assert_eq!(names, Some(vec!["db.example".to_owned()]));
+        // verify-ca checks no name.
+        verify(&verifier(&[cert.der()], false), cert.der(), "other.example").expect("verify-ca");
+        // Not a root: an unknown issuer, as any certificate no root signed.
+        let other = root("some other root");
+        let r = verify(&verifier(&[other.der()], true), cert.der(), "db.example");
+        assert_eq!(cert_error(r), CertificateError::UnknownIssuer);
+    }
+
+    #[test]
+    fn a_ca_certificate_signed_by_a_root_is_checked_with_the_root_s_key() {
+        let root = root("root");
+        let key = KeyPair::generate().expect("key");
+        let cert = ca_params("db.example", &[])
+            .signed_by(&key, &root)
+            .expect("cert");
+        let v = verifier(&[root.der()], true);
+        verify(&v, cert.der(), "db.example").expect("signed by the root");
+        // A byte of the signature (the certificate's last) flipped.
+        let mut tampered = cert.der().to_vec();
+        if let Some(last) = tampered.last_mut() {
+            *last ^= 0x01;
+        }
+        let r = verify(&v, &CertificateDer::from(tampered), "db.example");
+        assert_eq!(cert_error(r), CertificateError::BadSignature);
+        // Signed by another root of the same name: its key did not sign it.
+        let impostor = self::root("root");
+        let r = verify(&verifier(&[impostor.der()], true), cert.der(), "db.example");
+        assert_eq!(cert_error(r), CertificateError::BadSignature);
+        // Another root: unknown issuer.
+        let other = self::root("other");
+        let r = verify(&verifier(&[other.der()], false), cert.der(), "db.example");
+        assert_eq!(cert_error(r), CertificateError::UnknownIssuer);
+    }
+
+    #[test]
+    fn a_ca_certificate_signed_by_an_intermediate_keeps_webpki_s_refusal() {
+        let root = root("root");
+        let mut params = ca_params("intermediate", &[]);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        let intermediate =
+            CertifiedIssuer::signed_by(params, KeyPair::generate().expect("key"), &root)
+                .expect("intermediate");
+        let key = KeyPair::generate().expect("key");
+        let cert = ca_params("db.example", &[])
+            .signed_by(&key, &intermediate)
+            .expect("cert");
+        let v = verifier(&[root.der()], false);
+        let host = ServerName::try_from("db.example").expect("host");
+        let sent = [intermediate.der().clone()];
+        let r = v.verify_server_cert(cert.der(), &sent, &host, &[], UnixTime::now());
+        let refused = format!("{:?}", cert_error(r.map(drop)));
+        assert!(refused.contains("CaUsedAsEndEntity"), "{refused}");
+    }
+
+    #[test]
+    fn a_subject_alt_name_of_the_host_s_kind_hides_the_cn() {
+        let key = KeyPair::generate().expect("key");
+        let cert = ca_params("db.example", &["san.example"])
+            .self_signed(&key)
+            .expect("cert");
+        let v = verifier(&[cert.der()], true);
+        verify(&v, cert.der(), "san.example").expect("the subjectAltName");
+        let names = presented(verify(&v, cert.der(), "db.example"));
+        assert_eq!(names, Some(vec!["san.example".to_owned()]));
+        // An address: with no iPAddress entry, libpq compares the CN, as text.
+        let cert = ca_params("127.0.0.1", &["san.example"])
+            .self_signed(&key)
+            .expect("cert");
+        let v = verifier(&[cert.der()], true);
+        verify(&v, cert.der(), "127.0.0.1").expect("the CN, for an address");
+        // With an iPAddress entry, the CN is not compared.
+        let cert = ca_params("127.0.0.1", &["127.0.0.2"])
+            .self_signed(&key)
+            .expect("cert");
+        let v = verifier(&[cert.der()], true);
+        verify(&v, cert.der(), "127.0.0.2").expect("the iPAddress entry");
+        let names = presented(verify(&v, cert.der(), "127.0.0.1"));
+        assert_eq!(names, Some(vec!["127.0.0.2".to_owned()]));
+    }
+
+    #[test]
+    fn a_wildcard_cn_matches_one_label() {
+        let key = KeyPair::generate().expect("key");
+        let cert = ca_params("*.example.com", &[])
+            .self_signed(&key)
+            .expect("cert");
+        let v = verifier(&[cert.der()], true);
+        verify(&v, cert.der(), "db.example.com").expect("one label");
+        assert!(presented(verify(&v, cert.der(), "a.db.example.com")).is_some());
+        assert!(presented(verify(&v, cert.der(), "example.com")).is_some());
+    }
+
+    #[test]
+    fn a_certificate_webpki_verifies_but_for_its_missing_subject_alt_name_is_named_by_its_cn() {
+        // CA:FALSE, signed by a root, only a CN: webpki checks the chain, libpq's rule the name.
+        let root = root("root");
+        let key = KeyPair::generate().expect("key");
+        let mut params = ca_params("db.example", &[]);
+        params.is_ca = IsCa::ExplicitNoCa;
+        let cert = params.signed_by(&key, &root).expect("cert");
+        let v = verifier(&[root.der()], true);
+        verify(&v, cert.der(), "db.example").expect("the CN");
+        let names = presented(verify(&v, cert.der(), "other.example"));
+        assert_eq!(names, Some(vec!["db.example".to_owned()]));
+        // No CN either: nothing names a host.
+        let mut params = ca_params("x", &[]);
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "org");
+        params.is_ca = IsCa::ExplicitNoCa;
+        let cert = params.signed_by(&key, &root).expect("cert");
+        assert_eq!(
+            presented(verify(&v, cert.der(), "db.example")),
+            Some(vec![])
+        );
+    }
+
+    #[test]
+    fn dates_purpose_and_the_signer_s_authority_still_count() {
+        let root = root("root");
+        let key = KeyPair::generate().expect("key");
+        let v = verifier(&[root.der()], true);
+        let mut params = ca_params("db.example", &[]);
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        let expired = params.signed_by(&key, &root).expect("cert");
+        let r = cert_error(verify(&v, expired.der(), "db.example"));
+        assert!(
+            matches!(r, CertificateError::ExpiredContext { .. }),
+            "{r:?}"
+        );
+        let mut params = ca_params("db.example", &[]);
+        params.not_before = rcgen::date_time_ymd(2999, 1, 1);
+        params.not_after = rcgen::date_time_ymd(3000, 1, 1);
+        let future = params.signed_by(&key, &root).expect("cert");
+        let r = cert_error(verify(&v, future.der(), "db.example"));
+        assert!(
+            matches!(r, CertificateError::NotValidYetContext { .. }),
+            "{r:?}"
+        );
+        // A client's certificate is not a server's.
+        let mut params = ca_params("db.example", &[]);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let client = params.signed_by(&key, &root).expect("cert");
+        let r = cert_error(verify(&v, client.der(), "db.example"));
+        assert_eq!(r, CertificateError::InvalidPurpose);
+        // A "root" that is no CA vouches for nothing.
+        let mut params = ca_params("not a ca", &[]);
+        params.is_ca = IsCa::ExplicitNoCa;
+        let not_ca = CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key"))
+            .expect("issuer");
+        let cert = ca_params("db.example", &[])
+            .signed_by(&key, &not_ca)
+            .expect("cert");
+        let r = verify(&verifier(&[not_ca.der()], true), cert.der(), "db.example");
+        let refused = format!("{:?}", cert_error(r));
+        assert!(refused.contains("not a CA certificate"), "{refused}");
     }
 }

@@ -1,0 +1,372 @@
+//! Trusting the server certificates webpki refuses and libpq (OpenSSL) verifies: a version 1
+//! certificate (`openssl x509 -req` without `-extfile`, the PostgreSQL manual's recipe for a
+//! CA-signed certificate) and a CA certificate as the server's own (`openssl req -x509`, the
+//! manual's self-signed recipe). Used only after webpki refused the certificate for one of these
+//! two reasons (see `verify.rs`).
+//!
+//! Trusted here, and nothing else:
+//!
+//! - the certificate is byte for byte one of the root certificates (`sslrootcert`): the
+//!   self-signed certificate copied to the client as its root;
+//! - or it is signed directly by one of them: its issuer is the root's subject (the DER
+//!   encodings equal) and the signature over its `tbsCertificate` verifies with the root's
+//!   public key, by one of the provider's algorithms. The root must be a CA (basicConstraints
+//!   `CA:TRUE`, or a self-issued version 1 certificate, which OpenSSL takes as a CA), allowed
+//!   to sign certificates when it has a keyUsage, and have no name constraints (not checked
+//!   here). Certificates the server sends besides its own are not used: such a certificate
+//!   signed by an intermediate CA is refused (it can only be verified by webpki, once
+//!   reissued as an ordinary version 3 server certificate).
+//!
+//! In both cases the server's certificate and the root must be valid at the time rustls gives,
+//! the server's certificate must be usable by a TLS server (its extendedKeyUsage, if any,
+//! holds serverAuth; its keyUsage, if any, allows a TLS key), and neither may have a critical
+//! extension not understood here (as OpenSSL refuses them). The host name is `names.rs`'s.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::{CertificateError, OtherError};
+use x509_cert::Certificate;
+use x509_cert::certificate::Version;
+use x509_cert::der::asn1::{BitStringRef, ObjectIdentifier};
+use x509_cert::der::oid::AssociatedOid;
+use x509_cert::der::{Decode, Encode, Header, Reader, SliceReader, Tag};
+use x509_cert::ext::pkix::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, NameConstraints, SubjectAltName,
+};
+
+/// Why a certificate this module looked at is refused, when rustls has no error for it. The
+/// message is shown to the user (as [`TlsError::Handshake`](super::TlsError::Handshake)).
+#[derive(Debug)]
+pub(super) struct Refused(pub(super) &'static str);
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+fn refused(why: &'static str) -> rustls::Error {
+    invalid(CertificateError::Other(OtherError(Arc::new(Refused(why)))))
+}
+
+fn invalid(e: CertificateError) -> rustls::Error {
+    rustls::Error::InvalidCertificate(e)
+}
+
+/// The server certificate parsed, once trusted: what `names.rs` checks the host against.
+pub(super) type Trusted = Certificate;
+
+/// Whether `end_entity` is trusted as described above, at `now`. `refusal` is webpki's error
+/// about it, returned when the certificate is signed by one the server sent rather than by a
+/// root (the case this fallback leaves to webpki).
+pub(super) fn trust(
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    roots: &[CertificateDer<'static>],
+    now: UnixTime,
+    algorithms: &WebPkiSupportedAlgorithms,
+    refusal: rustls::Error,
+) -> Result<Trusted, rustls::Error> {
+    let bad_encoding = || invalid(CertificateError::BadEncoding);
+    let leaf = Certificate::from_der(end_entity.as_ref()).map_err(|_| bad_encoding())?;
+    let leaf_extensions = Extensions::of(&leaf).map_err(|_| bad_encoding())?;
+    // OpenSSL refuses a certificate with a critical extension it does not understand; so do
+    // we, with fewer understood.
+    if leaf_extensions.unknown_critical {
+        return Err(refused(
+            "the server's certificate has a critical extension this client does not check",
+        ));
+    }
+    // What OpenSSL checks of a TLS server's certificate (its `sslserver` purpose); webpki
+    // checks the extendedKeyUsage of the certificates it verifies.
+    if leaf_extensions
+        .extended_key_usage
+        .as_ref()
+        .is_some_and(|eku| !eku.0.contains(&SERVER_AUTH))
+    {
+        return Err(invalid(CertificateError::InvalidPurpose));
+    }
+    let tls_key =
+        KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment | KeyUsages::KeyAgreement;
+    if leaf_extensions
+        .key_usage
+        .as_ref()
+        .is_some_and(|ku| (ku.0 & tls_key).is_empty())
+    {
+        return Err(refused(
+            "the server's certificate has a keyUsage that allows no TLS server key \
+             (digitalSignature, keyEncipherment or keyAgreement)",
+        ));
+    }
+    check_validity(&leaf, now)?;
+
+    // The self-signed case: the server's certificate is one the user trusts as a root.
+    if roots
+        .iter()
+        .any(|root| root.as_ref() == end_entity.as_ref())
+    {
+        return Ok(leaf);
+    }
+
+    // The CA-signed case: a root whose subject is the certificate's issuer signed it.
+    let issuer = leaf
+        .tbs_certificate
+        .issuer
+        .to_der()
+        .map_err(|_| bad_encoding())?;
+    let signed = Signed::of(end_entity.as_ref()).ok_or_else(bad_encoding)?;
+    // The signature algorithm is named twice, once signed; they must agree (RFC 5280 4.1.1.2;
+    // OpenSSL marks a certificate where they differ invalid).
+    let inner = leaf
+        .tbs_certificate
+        .signature
+        .to_der()
+        .map_err(|_| bad_encoding())?;
+    if sequence_contents(&inner) != Some(signed.algorithm) {
+        return Err(invalid(CertificateError::BadSignature));
+    }
+    let mut issuer_found = false;
+    let mut root_problem = None;
+    for root_der in roots {
+        let Ok(root) = Certificate::from_der(root_der.as_ref()) else {
+            continue;
+        };
+        let same_name = root
+            .tbs_certificate
+            .subject
+            .to_der()
+            .is_ok_and(|subject| subject == issuer);
+        if !same_name {
+            continue;
+        }
+        issuer_found = true;
+        if !signed_by(&signed, &root, algorithms) {
+            continue;
+        }
+        // The root signed it: it must also be a CA that may sign, valid now.
+        match usable_issuer(&root, now) {
+            Ok(()) => return Ok(leaf),
+            Err(e) => root_problem = Some(e),
+        }
+    }
+    if let Some(e) = root_problem {
+        return Err(e);
+    }
+    if issuer_found {
+        // A root of that name, whose key did not sign this certificate: a forged or damaged
+        // certificate, or a root reissued with another key.
+        return Err(invalid(CertificateError::BadSignature));
+    }
+    let sent_issuer = intermediates.iter().any(|der| {
+        Certificate::from_der(der.as_ref()).is_ok_and(|c| {
+            c.tbs_certificate
+                .subject
+                .to_der()
+                .is_ok_and(|subject| subject == issuer)
+        })
+    });
+    if sent_issuer {
+        // Signed by an intermediate the server sent: not verified here (see the module's doc).
+        return Err(refusal);
+    }
+    Err(invalid(CertificateError::UnknownIssuer))
+}
+
+/// id-kp-serverAuth (RFC 5280 4.2.1.12).
+const SERVER_AUTH: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.1");
+
+/// The extensions checked here, each at most once (RFC 5280 4.2; OpenSSL marks a certificate
+/// with a repeated extension invalid).
+#[derive(Default)]
+struct Extensions {
+    basic_constraints: Option<BasicConstraints>,
+    key_usage: Option<KeyUsage>,
+    extended_key_usage: Option<ExtendedKeyUsage>,
+    name_constraints: bool,
+    unknown_critical: bool,
+}
+
+/// A certificate's extensions cannot be read, or one is repeated.
+struct Malformed;
+
+impl Extensions {
+    fn of(cert: &Certificate) -> Result<Extensions, Malformed> {
+        let mut found = Extensions::default();
+        let mut seen: Vec<&ObjectIdentifier> = Vec::new();
+        for ext in cert.tbs_certificate.extensions.iter().flatten() {
+            if seen.contains(&&ext.extn_id) {
+                return Err(Malformed);
+            }
+            seen.push(&ext.extn_id);
+            let value = ext.extn_value.as_bytes();
+            match ext.extn_id {
+                BasicConstraints::OID => {
+                    found.basic_constraints =
+                        Some(BasicConstraints::from_der(value).map_err(|_| Malformed)?);
+                }
+                KeyUsage::OID => {
+                    found.key_usage = Some(KeyUsage::from_der(value).map_err(|_| Malformed)?);
+                }
+                ExtendedKeyUsage::OID => {
+                    found.extended_key_usage =
+                        Some(ExtendedKeyUsage::from_der(value).map_err(|_| Malformed)?);
+                }
+                // Read by `names.rs`.
+                SubjectAltName::OID => {}
+                NameConstraints::OID => found.name_constraints = true,
+                _ => found.unknown_critical |= ext.critical,
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The root `root`, having signed the server's certificate, may vouch for it: a CA, allowed
+/// to sign certificates, without name constraints (which are not checked here), valid now.
+fn usable_issuer(root: &Certificate, now: UnixTime) -> Result<(), rustls::Error> {
+    let Ok(ext) = Extensions::of(root) else {
+        return Err(refused(
+            "the root certificate that signed the server's has extensions that cannot be read",
+        ));
+    };
+    let self_issued = root.tbs_certificate.subject == root.tbs_certificate.issuer;
+    let is_ca = match &ext.basic_constraints {
+        Some(bc) => bc.ca,
+        // OpenSSL takes a self-issued version 1 certificate as a CA.
+        None => root.tbs_certificate.version == Version::V1 && self_issued,
+    };
+    if !is_ca {
+        return Err(refused(
+            "the root certificate that signed the server's is not a CA certificate \
+             (basicConstraints CA:TRUE)",
+        ));
+    }
+    if ext.key_usage.as_ref().is_some_and(|ku| !ku.key_cert_sign()) {
+        return Err(refused(
+            "the root certificate that signed the server's has a keyUsage without keyCertSign",
+        ));
+    }
+    if ext.name_constraints || ext.unknown_critical {
+        return Err(refused(
+            "the root certificate that signed the server's has name constraints or a critical \
+             extension, which are checked only for a version 3 server certificate that is not a \
+             CA: reissue the server's certificate so",
+        ));
+    }
+    validity(root, now).map_err(|e| match e {
+        Validity::Expired => refused("the root certificate that signed the server's has expired"),
+        Validity::NotYet => {
+            refused("the root certificate that signed the server's is not valid yet")
+        }
+    })
+}
+
+enum Validity {
+    Expired,
+    NotYet,
+}
+
+/// notBefore ≤ now ≤ notAfter, as webpki checks them (in whole seconds).
+fn validity(cert: &Certificate, now: UnixTime) -> Result<(), Validity> {
+    let v = &cert.tbs_certificate.validity;
+    let now = now.as_secs();
+    if now < v.not_before.to_unix_duration().as_secs() {
+        return Err(Validity::NotYet);
+    }
+    if now > v.not_after.to_unix_duration().as_secs() {
+        return Err(Validity::Expired);
+    }
+    Ok(())
+}
+
+/// The server's certificate is valid now: rustls's errors for it (as webpki's), with the dates.
+fn check_validity(cert: &Certificate, now: UnixTime) -> Result<(), rustls::Error> {
+    let at = |d: Duration| UnixTime::since_unix_epoch(d);
+    let v = &cert.tbs_certificate.validity;
+    validity(cert, now).map_err(|e| {
+        invalid(match e {
+            Validity::Expired => CertificateError::ExpiredContext {
+                time: now,
+                not_after: at(v.not_after.to_unix_duration()),
+            },
+            Validity::NotYet => CertificateError::NotValidYetContext {
+                time: now,
+                not_before: at(v.not_before.to_unix_duration()),
+            },
+        })
+    })
+}
+
+/// A certificate's signed part and signature, as sent: the exact bytes that were signed.
+struct Signed<'a> {
+    /// The DER of `tbsCertificate`.
+    tbs: &'a [u8],
+    /// The contents of the outer `signatureAlgorithm` (an AlgorithmIdentifier without its
+    /// SEQUENCE header, as rustls's `signature_alg_id` is written).
+    algorithm: &'a [u8],
+    signature: &'a [u8],
+}
+
+impl<'a> Signed<'a> {
+    /// `Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }`.
+    fn of(der: &'a [u8]) -> Option<Signed<'a>> {
+        let mut reader = SliceReader::new(der).ok()?;
+        let signed = reader
+            .sequence(|r| {
+                let tbs = r.tlv_bytes()?;
+                let header = Header::decode(r)?;
+                header.tag.assert_eq(Tag::Sequence)?;
+                let algorithm = r.read_slice(header.length)?;
+                let signature = BitStringRef::decode(r)?;
+                Ok((tbs, algorithm, signature))
+            })
+            .ok()?;
+        let (tbs, algorithm, signature) = reader.finish(signed).ok()?;
+        Some(Signed {
+            tbs,
+            algorithm,
+            // A signature is whole bytes.
+            signature: signature.as_bytes()?,
+        })
+    }
+}
+
+/// The contents of a DER SEQUENCE (`None` if `der` is not exactly one).
+fn sequence_contents(der: &[u8]) -> Option<&[u8]> {
+    let mut reader = SliceReader::new(der).ok()?;
+    let contents = reader.sequence(|r| r.read_slice(r.remaining_len())).ok()?;
+    reader.finish(contents).ok()
+}
+
+/// Whether `root`'s public key made `signed`'s signature, by the algorithm the certificate
+/// names: one of the provider's whose signature and public-key identifiers are the
+/// certificate's and the root key's, exactly.
+fn signed_by(
+    signed: &Signed<'_>,
+    root: &Certificate,
+    algorithms: &WebPkiSupportedAlgorithms,
+) -> bool {
+    let spki = &root.tbs_certificate.subject_public_key_info;
+    let Ok(key_algorithm) = spki.algorithm.to_der() else {
+        return false;
+    };
+    let Some(key_algorithm) = sequence_contents(&key_algorithm) else {
+        return false;
+    };
+    let Some(key) = spki.subject_public_key.as_bytes() else {
+        return false;
+    };
+    algorithms.all.iter().any(|alg| {
+        alg.signature_alg_id().as_ref() == signed.algorithm
+            && alg.public_key_alg_id().as_ref() == key_algorithm
+            && alg
+                .verify_signature(key, signed.tbs, signed.signature)
+                .is_ok()
+    })
+}
