@@ -16,13 +16,13 @@
 
 use std::sync::Arc;
 
-use super::{fallback, names};
-
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, PeerMisbehaved, SignatureScheme};
+
+use super::{fallback, names};
 
 /// Believes any certificate (libpq's `prefer` and `require` without a root certificate).
 #[derive(Debug)]
@@ -150,7 +150,8 @@ fn public_key(
 #[derive(Debug)]
 pub(super) struct Verified {
     webpki: Arc<WebPkiServerVerifier>,
-    /// The root certificates `webpki` trusts, as read (for `fallback.rs`).
+    /// The root certificates of `sslrootcert` (or the system's), as read: what `fallback.rs`
+    /// trusts.
     roots: Vec<CertificateDer<'static>>,
     algorithms: WebPkiSupportedAlgorithms,
     check_name: bool,

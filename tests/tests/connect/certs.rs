@@ -380,6 +380,13 @@ async fn the_manual_s_recipe_for_a_ca_signed_certificate_is_verified_as_libpq_do
     s.connects("sslmode=require", true).await;
     let url = s.url_at(WRONG_HOST, "sslmode=verify-full", Some("root.pem"));
     refused_at(&url, wrong_host(), &[WRONG_HOST, "localhost"]).await;
+    // An address is compared with the CN as text, as libpq does: `localhost` is not 127.0.0.1.
+    let url = s.url_at("127.0.0.1", "sslmode=verify-full", Some("root.pem"));
+    let expected = TlsError::HostNameMismatch {
+        host: "127.0.0.1".to_owned(),
+        names: vec!["localhost".to_owned()],
+    };
+    refused_at(&url, expected, &["127.0.0.1"]).await;
     let url = s.url_at("localhost", "sslmode=verify-ca", Some("other.pem"));
     refused_at(
         &url,
