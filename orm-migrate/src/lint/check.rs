@@ -64,10 +64,14 @@ impl<'o> State<'o> {
 
     /// Forgets what only holds within one revision when the lint knows nothing of the
     /// database: without a schema each revision is judged alone (a table an earlier revision
-    /// created has been in production since, with rows).
+    /// created has been in production since, with rows). The column types the earlier
+    /// revisions set are kept: they are still the columns' types, so a later revision's
+    /// `varchar(40)` to `text` is known to be free offline too, as it is against the database.
     pub(crate) fn next_revision(&mut self) {
         if self.opts.schema.is_none() {
+            let types = std::mem::take(&mut self.types);
             *self = State::new(self.opts);
+            self.types = types;
         }
     }
 

@@ -34,7 +34,8 @@ use crate::schema::Schema;
 pub struct LintOptions {
     /// The database before the revisions (reflected): which tables exist, column types, enum
     /// labels. `None`: every table a revision does not create is assumed to exist, and column
-    /// types are unknown (so every type change is reported).
+    /// types are known only from the scripts linted (an earlier one's `CREATE TABLE` or `ADD
+    /// COLUMN`), so a change of any other column's type is reported.
     pub schema: Option<Schema>,
     /// What the current models map (`schema_of`): dropping or renaming away what they still
     /// use is an error. `None`: not checked.
@@ -159,7 +160,7 @@ pub struct Script<'a> {
 
 /// Lints scripts that run in this order (an upgrade plan). With [`LintOptions::schema`], a
 /// table an earlier script creates is new (and empty) for the later ones; without it, each
-/// script is judged alone.
+/// script is judged alone, except for the column types the earlier scripts set.
 pub fn lint_scripts(scripts: &[Script<'_>], options: &LintOptions) -> Report {
     let mut state = check::State::new(options);
     let mut report = Report::default();

@@ -236,6 +236,48 @@ fn type_changes_know_the_old_type_from_the_schema() {
 }
 
 #[test]
+fn offline_a_column_type_set_by_an_earlier_revision_is_known() {
+    // `lint` without a database over the whole history: the first revision created the
+    // column as varchar(40), so the second's change to text is free (as autogenerate's lint,
+    // against the database, says); the table still counts as existing, with rows.
+    let scripts = [
+        "CREATE TABLE tags (id bigint PRIMARY KEY, name character varying(40) NOT NULL, n integer);",
+        "ALTER TABLE tags ALTER COLUMN name TYPE text USING name::text;",
+        "ALTER TABLE tags ALTER COLUMN n TYPE bigint; ALTER TABLE tags DROP COLUMN name; \
+         ALTER TABLE tags ADD COLUMN name text; CREATE INDEX tags_n ON tags (n);",
+        "ALTER TABLE tags ALTER COLUMN name TYPE varchar(10);",
+    ];
+    let scripts: Vec<Script<'_>> = scripts
+        .iter()
+        .enumerate()
+        .map(|(i, sql)| Script {
+            source: format!("r{i}/up.sql"),
+            sql,
+            transactional: true,
+            lines_above: 0,
+        })
+        .collect();
+    let report = lint_scripts(&scripts, &LintOptions::default());
+    let found: Vec<(&str, &str)> = report
+        .findings()
+        .filter(|(_, f)| f.is_error())
+        .map(|(s, f)| (s, f.rule.name()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("r2/up.sql", "changing-column-type"),
+            ("r2/up.sql", "index-not-concurrent"),
+            ("r3/up.sql", "changing-column-type"),
+        ],
+        "{report}"
+    );
+    // Each revision alone still knows nothing of the types.
+    let alone = lint_scripts(&scripts[1..2], &LintOptions::default());
+    assert_eq!(alone.errors(), 1, "{alone}");
+}
+
+#[test]
 fn set_not_null_is_fine_after_a_validated_check_and_not_before() {
     let o = options();
     let safe = "SET lock_timeout = '1s';\n\

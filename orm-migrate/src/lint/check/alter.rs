@@ -243,6 +243,7 @@ impl State<'_> {
             }
             AlterTableOperation::DropColumn { column_names, .. } => {
                 for c in column_names.iter().map(name) {
+                    self.types.remove(&(table.clone(), c.clone()));
                     if self.maps_column(table, &c) {
                         out.push(
                             Found::new(
