@@ -101,7 +101,10 @@ impl Setup {
                 .map_err(|e| setup_error(self.key, "a setup step failed", e))?;
         }
         if !self.tables.is_empty() {
-            db.create_all(&self.tables).await?;
+            db.create_all(&self.tables).await.map_err(|e| {
+                let what = format!("create_all of tables(..) failed{}", self.missing_tables());
+                setup_error(self.key, &what, Box::new(e))
+            })?;
         }
         for (path, sql) in &self.fixtures {
             db.batch_execute(sql).await.map_err(|e| {
@@ -109,6 +112,32 @@ impl Setup {
             })?;
         }
         Ok(())
+    }
+}
+
+impl Setup {
+    /// The tables the listed ones reference that `tables(..)` does not list, as a hint after
+    /// `create_all` failed (`relation "users" does not exist`): `` (`orders` references
+    /// `users`, which tables(..) does not list)``; empty when there are none.
+    fn missing_tables(&self) -> String {
+        let listed = |schema: Option<&str>, name: &str| {
+            self.tables
+                .iter()
+                .any(|t| t.name == name && (schema.is_none() || t.schema == schema))
+        };
+        let mut missing: Vec<String> = Vec::new();
+        for t in &self.tables {
+            for fk in t.columns.iter().filter_map(|c| c.references.as_ref()) {
+                let hint = format!("`{}` references `{}`", t.name, fk.table);
+                if !listed(fk.schema, fk.table) && !missing.contains(&hint) {
+                    missing.push(hint);
+                }
+            }
+        }
+        if missing.is_empty() {
+            return String::new();
+        }
+        format!(" ({}, which tables(..) does not list)", missing.join(", "))
     }
 }
 

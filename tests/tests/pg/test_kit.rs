@@ -208,3 +208,18 @@ async fn assert_queries_lists_what_ran_when_it_fails(db: Database) {
     );
     assert_eq!(msg.matches(r#"FROM "orders" WHERE"#).count(), 3, "{msg}");
 }
+
+/// A `tables(..)` list missing a table its models reference fails the setup naming the step and
+/// what is missing, as a failing fixture does, not with the server's bare `UndefinedTable`.
+#[tokio::test]
+async fn a_tables_list_missing_a_referenced_table_says_so() {
+    let setup = orm_testing::kit::Setup::new("test_kit::missing_referenced_table")
+        .tables(vec![Order::TABLE]);
+    let err = orm_testing::kit::database(&setup).await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("the test setup of test_kit::missing_referenced_table: create_all of tables(..) failed (`orders` references `users`, which tables(..) does not list)")
+            && message.contains("relation \"users\" does not exist"),
+        "{message}"
+    );
+}
