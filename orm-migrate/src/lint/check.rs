@@ -7,8 +7,9 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnDef, ColumnOption,
-    CreateIndex, Expr, GeneratedAs, GeneratedExpressionMode, ObjectName, ObjectType, Set,
-    Statement, TableConstraint, UserDefinedTypeRepresentation, visit_expressions,
+    CreateIndex, Expr, GeneratedAs, GeneratedExpressionMode, ObjectName, ObjectType,
+    RenameTableNameKind, Set, Statement, TableConstraint, UserDefinedTypeRepresentation,
+    visit_expressions,
 };
 
 use super::lock::{Lock, LockMode};
@@ -293,7 +294,7 @@ impl<'o> State<'o> {
             );
         }
         if let Some(n) = &ci.name {
-            let n = qualified_in(&table.schema, &n.to_string());
+            let n = qualified_or(&table.schema, n);
             self.indexes.insert(n, table);
         }
     }
@@ -469,14 +470,12 @@ fn qualified(n: &ObjectName) -> QualifiedName {
     }
 }
 
-/// A name in `schema` unless it says its own.
-fn qualified_in(schema: &str, printed: &str) -> QualifiedName {
-    match printed.rsplit_once('.') {
-        Some((s, n)) => QualifiedName::new(
-            s.trim_matches('"').to_lowercase(),
-            n.trim_matches('"').to_lowercase(),
-        ),
-        None => QualifiedName::new(schema, printed.trim_matches('"').to_lowercase()),
+/// A name in `schema` unless it says its own, each part folded as PostgreSQL does.
+fn qualified_or(schema: &str, n: &ObjectName) -> QualifiedName {
+    let q = qualified(n);
+    match n.0.len() {
+        1 => QualifiedName::new(schema, q.name),
+        _ => q,
     }
 }
 

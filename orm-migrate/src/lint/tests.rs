@@ -415,6 +415,47 @@ fn renames_warn_and_are_errors_only_when_the_models_still_map_the_old_name() {
 }
 
 #[test]
+fn a_renamed_table_is_known_by_its_new_name() {
+    let o = options();
+    let sql = "SET lock_timeout = '1s';\n\
+        ALTER TABLE legacy_users RENAME TO old_users;\n\
+        CREATE INDEX old_users_id_idx ON old_users (id);\n\
+        ALTER TABLE old_users ALTER COLUMN id TYPE text;";
+    let found = lint_sql(sql, true, &o);
+    let seen: Vec<(&str, &str)> = found
+        .iter()
+        .map(|f| (f.rule.name(), f.message.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "renaming-table",
+                "renames public.legacy_users to public.old_users"
+            ),
+            (
+                "index-not-concurrent",
+                "builds an index on public.old_users, which exists, without CONCURRENTLY"
+            ),
+            (
+                "changing-column-type",
+                "changes public.old_users.id from integer to TEXT"
+            ),
+        ]
+    );
+    // A quoted name keeps its case.
+    let quoted = lint_sql(
+        "SET lock_timeout = '1s'; ALTER TABLE legacy_users RENAME TO \"Old\";",
+        true,
+        &o,
+    );
+    assert_eq!(
+        quoted[0].message,
+        "renames public.legacy_users to public.Old"
+    );
+}
+
+#[test]
 fn statements_autogenerate_writes_that_the_parser_does_not_read_are_judged() {
     // A storage parameter: SHARE UPDATE EXCLUSIVE on the index, nothing to report (not even
     // "not checked").

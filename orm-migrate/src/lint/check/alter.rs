@@ -221,8 +221,9 @@ impl State<'_> {
                 }
             }
             AlterTableOperation::RenameTable { table_name } => {
-                let new = table_name.to_string();
-                let new = qualified_in(&table.schema, &new);
+                // `RENAME TO new` (the kind's Display is "TO new", not the name).
+                let (RenameTableNameKind::To(n) | RenameTableNameKind::As(n)) = table_name;
+                let new = qualified_or(&table.schema, n);
                 if exists {
                     out.push(
                         Found::new(Rule::RenamingTable, format!("renames {table} to {new}"))
