@@ -456,6 +456,38 @@ fn a_renamed_table_is_known_by_its_new_name() {
 }
 
 #[test]
+fn a_renamed_column_keeps_the_type_the_database_gave_it() {
+    // A column renamed in the revision keeps the type the database gave it: legacy_users.id
+    // (integer) to bigint rewrites the table, users.name (varchar(80)) to text is free, under
+    // their new names as under their old ones.
+    let o = options();
+    let sql = "SET lock_timeout = '1s';\n\
+        ALTER TABLE legacy_users RENAME COLUMN id TO uid;\n\
+        ALTER TABLE legacy_users ALTER COLUMN uid TYPE bigint;";
+    let found = lint_sql(sql, true, &o);
+    let seen: Vec<(&str, &str)> = found
+        .iter()
+        .filter(|f| f.rule == Rule::ChangingColumnType)
+        .map(|f| (f.rule.name(), f.message.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![(
+            "changing-column-type",
+            "changes public.legacy_users.uid from integer to BIGINT"
+        )]
+    );
+    let free = "SET lock_timeout = '1s';\n\
+        ALTER TABLE users RENAME COLUMN name TO full_name;\n\
+        ALTER TABLE users ALTER COLUMN full_name TYPE text;";
+    let found = lint_sql(free, true, &o);
+    assert!(
+        found.iter().all(|f| f.rule != Rule::ChangingColumnType),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn statements_autogenerate_writes_that_the_parser_does_not_read_are_judged() {
     // A storage parameter: SHARE UPDATE EXCLUSIVE on the index, nothing to report (not even
     // "not checked").

@@ -216,7 +216,9 @@ impl State<'_> {
                         format!("renames away {table}.{old}, which the models map"),
                     ));
                 }
-                if let Some(t) = self.types.remove(&(table.clone(), old.clone())) {
+                // The type the run set, or the database's: the new name has it now.
+                let ty = self.types.remove(&(table.clone(), old.clone()));
+                if let Some(t) = ty.or_else(|| self.column_type(table, &old)) {
                     self.types.insert((table.clone(), new), t);
                 }
             }
