@@ -57,8 +57,11 @@ fn libpq_variables_that_are_not_read_are_named() {
         ("PGSERVICEFILE", "/etc/pg_service.conf"),
         ("PGPASSWORD", "read"),
     ]);
-    assert_eq!(super::unread_variables(&e), ["PGSERVICEFILE", "PGTZ"]);
-    assert!(super::unread_variables(&env(&[])).is_empty());
+    assert_eq!(
+        super::build::unread_variables(&e),
+        ["PGSERVICEFILE", "PGTZ"]
+    );
+    assert!(super::build::unread_variables(&env(&[])).is_empty());
 }
 
 #[test]
