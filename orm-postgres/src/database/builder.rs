@@ -356,7 +356,7 @@ impl DatabaseBuilder {
     /// cancelled through the cancel protocol, and its connection is closed (inside a
     /// transaction, the transaction is lost). Unlike `statement_timeout`, it needs no help
     /// from the server, so it fires on a frozen server or a network black hole. `None`: no
-    /// limit. Default: 5 minutes. Per call: [`Database::with_query_timeout`].
+    /// limit. Default: 5 minutes. Per call: [`Database::with_query_timeout`](super::Database::with_query_timeout).
     pub fn query_timeout(mut self, t: Option<Duration>) -> Self {
         self.query_timeout = t;
         self
