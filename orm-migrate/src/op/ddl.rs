@@ -309,7 +309,9 @@ pub(super) fn alter_column_sql(table: &QualifiedName, from: &Column, to: &Column
     if from.identity.is_some() && to.identity.is_none() {
         out.push(format!("{col} DROP IDENTITY"));
     }
-    if from.default.is_some() && (from.default != to.default || retype) {
+    // A new default replaces the old one (`SET DEFAULT`); the old one is dropped first only
+    // when none replaces it, or when the type changes (the old default may not cast to it).
+    if from.default.is_some() && (retype || to.default.is_none()) {
         out.push(format!("{col} DROP DEFAULT"));
     }
     if retype {
@@ -422,5 +424,45 @@ mod tests {
             " NULLS NOT DISTINCT WITH (deduplicate_items='off', fillfactor='70')"
         );
         assert_eq!(index_options_sql(false, &[]), "");
+    }
+
+    fn column(data_type: &str, default: Option<&str>) -> Column {
+        Column {
+            name: "status".to_owned(),
+            data_type: data_type.to_owned(),
+            nullable: true,
+            default: default.map(str::to_owned),
+            identity: None,
+            generated: None,
+            collation: None,
+            comment: None,
+        }
+    }
+
+    #[test]
+    fn a_new_default_replaces_the_old_one_without_dropping_it_first() {
+        let t = QualifiedName::new("public", "orders");
+        let at = |from: &Column, to: &Column| alter_column_sql(&t, from, to).join(";\n");
+        let (new, shipped) = (Some("'new'::text"), Some("'shipped'::text"));
+        assert_eq!(
+            at(&column("text", new), &column("text", shipped)),
+            "ALTER TABLE public.orders ALTER COLUMN status SET DEFAULT 'shipped'::text"
+        );
+        assert_eq!(
+            at(&column("text", new), &column("text", None)),
+            "ALTER TABLE public.orders ALTER COLUMN status DROP DEFAULT"
+        );
+        assert_eq!(
+            at(&column("text", None), &column("text", shipped)),
+            "ALTER TABLE public.orders ALTER COLUMN status SET DEFAULT 'shipped'::text"
+        );
+        assert_eq!(at(&column("text", new), &column("text", new)), "");
+        // A type change drops the old default first: it may not cast to the new type.
+        assert_eq!(
+            at(&column("character varying(20)", new), &column("text", new)),
+            "ALTER TABLE public.orders ALTER COLUMN status DROP DEFAULT;\n\
+             ALTER TABLE public.orders ALTER COLUMN status TYPE text USING status::text;\n\
+             ALTER TABLE public.orders ALTER COLUMN status SET DEFAULT 'new'::text"
+        );
     }
 }
