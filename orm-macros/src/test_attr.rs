@@ -120,28 +120,28 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let multi = options.multi_thread;
     let run = match arg {
         Arg::None => quote! {
-            let __t = ::orm_testing::kit::database(&__setup).await.expect("the test's database");
+            let __t = ::orm_testing::kit::database(&__setup).await.unwrap_or_else(|__e| ::orm_testing::kit::setup_failed("the test's database", &__e));
             let __out = __orm_test().await;
             ::core::mem::drop(__t);
             __out
         },
         Arg::Database => quote! {
-            let __t = ::orm_testing::kit::database(&__setup).await.expect("the test's database");
+            let __t = ::orm_testing::kit::database(&__setup).await.unwrap_or_else(|__e| ::orm_testing::kit::setup_failed("the test's database", &__e));
             __orm_test(::core::clone::Clone::clone(&__t.db)).await
         },
         Arg::TestDatabase => quote! {
-            let __t = ::orm_testing::kit::database(&__setup).await.expect("the test's database");
+            let __t = ::orm_testing::kit::database(&__setup).await.unwrap_or_else(|__e| ::orm_testing::kit::setup_failed("the test's database", &__e));
             __orm_test(__t).await
         },
         Arg::Session => quote! {
-            let __t = ::orm_testing::kit::database(&__setup).await.expect("the test's database");
+            let __t = ::orm_testing::kit::database(&__setup).await.unwrap_or_else(|__e| ::orm_testing::kit::setup_failed("the test's database", &__e));
             __orm_test(__t.db.session()).await
         },
         Arg::Transaction => quote! {
-            let __db = ::orm_testing::kit::shared_database(&__setup).await.expect("the test's database");
-            let mut __tx = __db.begin().await.expect("BEGIN");
+            let __db = ::orm_testing::kit::shared_database(&__setup).await.unwrap_or_else(|__e| ::orm_testing::kit::setup_failed("the test's database", &__e));
+            let mut __tx = __db.begin().await.unwrap_or_else(|__e| ::orm_testing::kit::setup_failed("BEGIN", &__e));
             let __out = __orm_test(&mut __tx).await;
-            __tx.rollback().await.expect("ROLLBACK");
+            __tx.rollback().await.unwrap_or_else(|__e| ::orm_testing::kit::setup_failed("ROLLBACK", &__e));
             __out
         },
     };

@@ -185,6 +185,25 @@ pub async fn database(setup: &Setup) -> Result<TestDatabase> {
     create_database("orm_test", Some(&template)).await
 }
 
+/// Ends a test whose database could not be set up (or whose transaction could not begin or
+/// roll back), with the error's message and the errors under it, one per line: what
+/// `expect` would print as the error's `Debug` form, escaped quotes and all.
+#[track_caller]
+pub fn setup_failed(what: &str, error: &Error) -> ! {
+    let mut message = format!("{what}: {error}");
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        let line = e.to_string();
+        // A wrapper's message often repeats its source's: each line once.
+        if !message.contains(&line) {
+            message.push_str("\ncaused by: ");
+            message.push_str(&line);
+        }
+        source = e.source();
+    }
+    panic!("{message}")
+}
+
 /// The copies of each setup's template that tests in rolled-back transactions take in turn:
 /// `(admin_url, name)` of every copy no running test holds, per setup key.
 type Spares = Mutex<HashMap<&'static str, Vec<(String, String)>>>;

@@ -223,3 +223,11 @@ async fn a_tables_list_missing_a_referenced_table_says_so() {
         "{message}"
     );
 }
+
+/// A failing fixture ends the test with the setup's message as it reads, the server's quotes
+/// and all, not with the error's `Debug` form (which `expect` printed: `\"kit_nope\"`).
+#[orm_postgres::test(tables(User), fixtures("fixtures/kit_broken.sql"))]
+#[should_panic(
+    expected = r#"fixture fixtures/kit_broken.sql failed: undefined table: relation "kit_nope" does not exist (SQLSTATE 42P01)"#
+)]
+async fn a_failing_fixture_fails_the_test_with_its_message(_db: Database) {}
