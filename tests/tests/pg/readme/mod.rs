@@ -435,6 +435,24 @@ async fn the_errors_section_timeouts() -> orm_postgres::Result<()> {
         "{err}"
     );
     assert!(err.is_timeout());
+    drop(tx);
+    // A lock another transaction holds, waited for past `lock_timeout`.
+    let two = t.builder().max_connections(2).connect().await?;
+    let holder = two.begin().await?;
+    holder
+        .batch_execute("SELECT pg_advisory_xact_lock(17)")
+        .await?;
+    let waiter = two.begin().await?;
+    waiter
+        .batch_execute("SET LOCAL lock_timeout = '50ms'")
+        .await?;
+    let err = waiter
+        .batch_execute("SELECT pg_advisory_xact_lock(17)")
+        .await
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::LockTimeout(_)), "{err}");
+    assert_eq!(err.sqlstate(), Some("55P03"));
+    assert!(err.is_timeout());
     Ok(())
 }
 
