@@ -184,9 +184,10 @@ fn write_idents(w: &mut SqlWriter, names: &[&str]) {
     }
 }
 
-/// `CREATE [UNIQUE] INDEX IF NOT EXISTS name ON table [USING method] (keys) [NULLS NOT DISTINCT]
-/// [WITH (...)] [WHERE predicate]` of a struct-level index (a unique constraint is part of
-/// [`create_table`]'s statement instead). Named `ix_<table>_<cols>` unless it has a name.
+/// `CREATE [UNIQUE] INDEX IF NOT EXISTS name ON table [USING method] (keys) [INCLUDE (...)]
+/// [NULLS NOT DISTINCT] [WITH (...)] [WHERE predicate]` of a struct-level index (a unique
+/// constraint is part of [`create_table`]'s statement instead). Named `ix_<table>_<cols>`
+/// unless it has a name. An expression key is written as it is.
 ///
 /// ```
 /// use orm_core::meta::{ColumnDef, Index, Table};
@@ -235,7 +236,12 @@ fn write_create_index(table: &Table, columns: &[&str], index: Option<&Index>) ->
         if i > 0 {
             w.push(", ");
         }
-        w.push_ident(c);
+        match index.and_then(|ix| ix.key_expression(i)) {
+            // Written as `CREATE INDEX` takes it: the derive checked it is a function call or
+            // parenthesized.
+            Some(expression) => w.push(expression),
+            None => w.push_ident(c),
+        }
         let options = index.map_or("", |ix| ix.key_option(i));
         if !options.is_empty() {
             w.push(" ");
@@ -244,6 +250,11 @@ fn write_create_index(table: &Table, columns: &[&str], index: Option<&Index>) ->
     }
     w.push(")");
     if let Some(ix) = index {
+        if !ix.include.is_empty() {
+            w.push(" INCLUDE (");
+            write_idents(&mut w, ix.include);
+            w.push(")");
+        }
         if ix.nulls_not_distinct {
             w.push(" NULLS NOT DISTINCT");
         }

@@ -8,6 +8,7 @@ use crate::attr::index::INDEX_OPTIONS;
 use crate::attr::relationship::{Shape, type_name};
 use crate::ctxt::Ctxt;
 use crate::symbol;
+use syn::ext::IdentExt;
 
 /// Every cross-field rule of `#[derive(Model)]`.
 pub(crate) fn check_model(cx: &Ctxt, model: &Model) {
@@ -229,7 +230,8 @@ fn unique_column_names(cx: &Ctxt, model: &Model) {
 }
 
 /// `index(a, b)` / `unique(a, b)` / `exclude(a = "=", b = "&&")` name column fields, each
-/// once. In `index(...)` a misspelled option reads as a field: its message suggests the option.
+/// once, and so does an index's `include(c, d)` (with no key among them). In `index(...)` a
+/// misspelled option reads as a field: its message suggests the option.
 fn index_lists_name_columns(cx: &Ctxt, model: &Model) {
     let names: Vec<String> = model.fields.iter().map(|f| f.name()).collect();
     let columns: Vec<&str> = model
@@ -252,6 +254,10 @@ fn index_lists_name_columns(cx: &Ctxt, model: &Model) {
             .zip(list.key_errors.iter().map(Option::as_ref));
         (list.key(), fields.collect::<Vec<_>>(), options)
     });
+    let includes = model.attrs.indexes.iter().map(|list| {
+        let fields = list.include.iter().map(|ident| (ident, None)).collect();
+        ("include", fields, &[][..])
+    });
     let exclusions = model.attrs.exclusions.iter().map(|list| {
         (
             "exclude",
@@ -262,7 +268,7 @@ fn index_lists_name_columns(cx: &Ctxt, model: &Model) {
             &["using"][..],
         )
     });
-    for (key, fields, options) in indexes.chain(exclusions) {
+    for (key, fields, options) in indexes.chain(includes).chain(exclusions) {
         let mut listed: Vec<String> = Vec::new();
         for (ident, key_error) in fields {
             let name = syn::ext::IdentExt::unraw(ident).to_string();
@@ -310,6 +316,20 @@ fn index_lists_name_columns(cx: &Ctxt, model: &Model) {
             }
         }
     }
+    for list in &model.attrs.indexes {
+        for ident in &list.include {
+            if list.fields.iter().any(|f| f.unraw() == ident.unraw()) {
+                cx.error_spanned_by(
+                    ident,
+                    format!(
+                        "field `{}` is a key of the index already: `include(...)` adds columns \
+                         that are not keys",
+                        ident.unraw()
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// Two indexes of the table never get one name: `create_all` would create one of them only
@@ -340,6 +360,7 @@ fn index_names_distinct(cx: &Ctxt, model: &Model) {
                 format!("ix_{table}_{}", columns.join("_"))
             }
         };
+        // An index on an expression has a name: the parse pass made sure of it.
         if seen.contains(&name) {
             let hint = match &list.name {
                 Some(_) => "give it another `name`".to_owned(),
@@ -348,8 +369,8 @@ fn index_names_distinct(cx: &Ctxt, model: &Model) {
                     list.key()
                 ),
             };
-            cx.error_spanned_by(
-                list.fields.first(),
+            cx.error_at(
+                list.fields.first().map_or(list.span, syn::Ident::span),
                 format!("two indexes of table `{table}` are named `{name}`; {hint}"),
             );
         } else {

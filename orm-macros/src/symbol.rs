@@ -29,6 +29,10 @@ pub(crate) const USING: Symbol = Symbol("using");
 pub(crate) const WHERE: Symbol = Symbol("where");
 /// `with = "fillfactor = 70"` in `index(...)`: storage parameters.
 pub(crate) const WITH: Symbol = Symbol("with");
+/// `include(a, b)` in `index(...)`: the columns of a covering index.
+pub(crate) const INCLUDE: Symbol = Symbol("include");
+/// `expr = "lower(email)"` in `index(...)`: a key that is an SQL expression.
+pub(crate) const EXPR: Symbol = Symbol("expr");
 /// `nulls_not_distinct` in `unique(...)` or a unique `index(...)`.
 pub(crate) const NULLS_NOT_DISTINCT: Symbol = Symbol("nulls_not_distinct");
 pub(crate) const CRATE: Symbol = Symbol("crate");

@@ -606,8 +606,8 @@ impl FkAction {
 
 /// An index or unique constraint declared on the struct: `#[model(index(...))]` (an index,
 /// unique with `unique`) or `#[model(unique(...))]` (a unique constraint), with the options
-/// `CREATE INDEX` takes (method, per-key ordering and operator class, storage parameters,
-/// predicate, `NULLS NOT DISTINCT`, name).
+/// `CREATE INDEX` takes (method, expression keys, per-key ordering and operator class,
+/// `INCLUDE` columns, storage parameters, predicate, `NULLS NOT DISTINCT`, name).
 ///
 /// ```
 /// use orm_core::meta::Index;
@@ -617,12 +617,27 @@ impl FkAction {
 ///     .name("users_live_email")
 ///     .predicate("deleted_at IS NULL");
 /// assert!(LIVE_EMAIL.unique && !LIVE_EMAIL.constraint);
+///
+/// // CREATE UNIQUE INDEX ux_users_email_lower ON users (lower(email), team_id) INCLUDE (name)
+/// const LOWER_EMAIL: Index = Index::new(&["", "team_id"], false)
+///     .expressions(&["lower(email)", ""])
+///     .include(&["name"])
+///     .unique_index()
+///     .name("ux_users_email_lower");
+/// assert_eq!(LOWER_EMAIL.key_expression(0), Some("lower(email)"));
+/// assert_eq!(LOWER_EMAIL.key_expression(1), None);
 /// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Index {
-    /// Column names, in key order.
+    /// Column names, in key order; `""` for an expression key (see
+    /// [`expressions`](Index::expressions)).
     pub columns: &'static [&'static str],
+    /// Each key's SQL expression as `CREATE INDEX` takes it (a function call, `lower(email)`,
+    /// or an expression in parentheses, `(a + b)`), `""` for a column key. One per key, or
+    /// empty when every key is a column. An index with an expression key has a
+    /// [`name`](Index::name) (there is no column to name it after).
+    pub expressions: &'static [&'static str],
     /// Rows are unique in these columns: a unique constraint, or a unique index (see
     /// [`constraint`](Index::constraint)).
     pub unique: bool,
@@ -639,6 +654,9 @@ pub struct Index {
     /// and an ordering (`text_pattern_ops`, `DESC NULLS LAST`), `""` for none. One per column,
     /// or empty when no key has any.
     pub key_options: &'static [&'static str],
+    /// `INCLUDE (...)`: the column names a covering index stores besides its keys (not part
+    /// of the key: neither searched nor, for a unique index, unique); empty for none.
+    pub include: &'static [&'static str],
     /// A partial index's predicate (`deleted_at IS NULL`), SQL.
     pub predicate: Option<&'static str>,
     /// Storage parameters, each `name=value` (`fillfactor=70`).
@@ -680,11 +698,13 @@ impl Index {
     pub const fn new(columns: &'static [&'static str], unique: bool) -> Self {
         Index {
             columns,
+            expressions: &[],
             unique,
             constraint: unique,
             name: None,
             method: None,
             key_options: &[],
+            include: &[],
             predicate: None,
             with: &[],
             nulls_not_distinct: false,
@@ -716,6 +736,19 @@ impl Index {
         self
     }
 
+    /// Sets the expression keys: one per key, `""` for a column key (whose
+    /// [`columns`](Index::columns) entry names it); an expression key's column is `""`.
+    pub const fn expressions(mut self, expressions: &'static [&'static str]) -> Self {
+        self.expressions = expressions;
+        self
+    }
+
+    /// Makes it a covering index: `INCLUDE` these columns.
+    pub const fn include(mut self, columns: &'static [&'static str]) -> Self {
+        self.include = columns;
+        self
+    }
+
     /// Makes it a partial index: only rows satisfying `predicate` (SQL) are indexed.
     pub const fn predicate(mut self, predicate: &'static str) -> Self {
         self.predicate = Some(predicate);
@@ -737,5 +770,10 @@ impl Index {
     /// The options of the `i`th key (`""` for none).
     pub fn key_option(&self, i: usize) -> &'static str {
         self.key_options.get(i).copied().unwrap_or("")
+    }
+
+    /// The SQL expression of the `i`th key, `None` for a column key.
+    pub fn key_expression(&self, i: usize) -> Option<&'static str> {
+        self.expressions.get(i).copied().filter(|e| !e.is_empty())
     }
 }

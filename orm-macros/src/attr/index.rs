@@ -1,10 +1,12 @@
-//! `index(...)` and `unique(...)` on the struct: the fields in key order, each with its
-//! operator class and ordering (`created_at = "desc nulls last"`), and the index's options
-//! (`unique`, `using`, `where`, `with`, `name`, `nulls_not_distinct`).
+//! `index(...)` and `unique(...)` on the struct: the keys in order, each a field with its
+//! operator class and ordering (`created_at = "desc nulls last"`) or an expression
+//! (`expr = "lower(email) desc"`), and the index's options (`unique`, `using`, `where`, `with`,
+//! `name`, `nulls_not_distinct`, `include(a, b)`).
 //!
 //! An item is an option when its key is an option's and it has the option's shape (`name` with
-//! a value, `unique` bare); everything else is a field. A field whose name is an option's
-//! is written raw: `r#name = "desc"`, `r#unique`.
+//! a value, `unique` bare, `include` with a list); `expr` with a value is an expression key;
+//! everything else is a field. A field whose name is an option's (or `expr`) is written raw:
+//! `r#name = "desc"`, `r#unique`, `r#expr`.
 
 use proc_macro2::Span;
 use syn::ext::IdentExt;
@@ -14,15 +16,22 @@ use syn::{Ident, LitStr};
 
 use super::{check_identifier, check_sql, skip_value};
 use crate::ctxt::Ctxt;
-use crate::symbol::{self, INDEX, NAME, NULLS_NOT_DISTINCT, Symbol, UNIQUE, USING, WHERE, WITH};
+use crate::symbol::{
+    self, EXPR, INCLUDE, INDEX, NAME, NULLS_NOT_DISTINCT, Symbol, UNIQUE, USING, WHERE, WITH,
+};
 
 /// A multi-column `index(a, b, ...)` or `unique(a, b, ...)` on the struct; names are Rust field
 /// names.
 pub(crate) struct IndexList {
-    /// The fields, in key order.
+    /// Where the list is (`index` / `unique`), for errors about it as a whole.
+    pub(crate) span: Span,
+    /// The fields, in key order (the expression keys left out).
     pub(crate) fields: Vec<Ident>,
-    /// Each field's options as `CREATE INDEX` writes them after the column
-    /// (`text_pattern_ops DESC NULLS LAST`), `""` for none; one per field.
+    /// The expression keys: each with its position among all keys, and its SQL as
+    /// `CREATE INDEX` takes it (`lower(email)`, `(a + b)`), without its options.
+    pub(crate) exprs: Vec<(usize, String)>,
+    /// Each key's options as `CREATE INDEX` writes them after the column or expression
+    /// (`text_pattern_ops DESC NULLS LAST`), `""` for none; one per key, in key order.
     pub(crate) key_options: Vec<String>,
     /// Per field, what is wrong with its options (reported by the check pass when the field
     /// exists).
@@ -41,12 +50,19 @@ pub(crate) struct IndexList {
     pub(crate) with: Vec<String>,
     /// `nulls_not_distinct`.
     pub(crate) nulls_not_distinct: bool,
+    /// `include(a, b)`: the fields a covering index stores besides its keys.
+    pub(crate) include: Vec<Ident>,
 }
 
 impl IndexList {
     /// `index` or `unique`, as the user wrote it.
     pub(crate) fn key(&self) -> &'static str {
         if self.constraint { "unique" } else { "index" }
+    }
+
+    /// How many keys: fields and expressions.
+    pub(crate) fn key_count(&self) -> usize {
+        self.fields.len() + self.exprs.len()
     }
 }
 
@@ -56,8 +72,11 @@ const METHODS: &[&str] = &[
     "btree", "hash", "gist", "spgist", "gin", "brin", "bloom", "rum", "hnsw", "ivfflat",
 ];
 
-/// The options of `index(...)`; a `unique(...)` constraint takes `name` and
-/// `nulls_not_distinct`.
+/// The index methods that can `INCLUDE` columns.
+const INCLUDING_METHODS: &[&str] = &["btree", "gist", "spgist"];
+
+/// The options of `index(...)` (but `include(...)`, which takes a list); a `unique(...)`
+/// constraint takes `name` and `nulls_not_distinct`.
 pub(crate) const INDEX_OPTIONS: &[Symbol] = &[UNIQUE, USING, WHERE, WITH, NAME, NULLS_NOT_DISTINCT];
 
 /// Reads `index(...)` / `unique(...)`; reports every mistake and returns `None` when there is
@@ -88,7 +107,9 @@ pub(crate) fn parse_index_list(
         return Ok(None);
     }
     let mut list = IndexList {
+        span: meta.path.span(),
         fields: Vec::new(),
+        exprs: Vec::new(),
         key_options: Vec::new(),
         key_errors: Vec::new(),
         unique: constraint,
@@ -98,10 +119,13 @@ pub(crate) fn parse_index_list(
         predicate: None,
         with: Vec::new(),
         nulls_not_distinct: false,
+        include: Vec::new(),
     };
     // Where each option was given, for the rules between them.
     let mut seen: Vec<(Symbol, Span)> = Vec::new();
     let mut ordered: Option<Span> = None;
+    // Whether any item read as a key, even one reported as a mistake.
+    let mut any_key = false;
     meta.parse_nested_meta(|item| {
         let Some(ident) = item.path.get_ident().cloned() else {
             cx.error_spanned_by(
@@ -111,6 +135,48 @@ pub(crate) fn parse_index_list(
             return skip_value(&item);
         };
         let has_value = item.input.peek(syn::Token![=]);
+        if ident == INCLUDE && item.input.peek(syn::token::Paren) {
+            if seen.iter().any(|(o, _)| *o == INCLUDE) {
+                cx.error_spanned_by(&item.path, format!("duplicate `include` in `{key}(...)`"));
+                return skip_value(&item);
+            }
+            seen.push((INCLUDE, item.path.span()));
+            if constraint {
+                cx.error_spanned_by(
+                    &item.path,
+                    "a unique constraint takes no `include`: write a unique index instead, \
+                     `index(a, b, unique, include(c))`",
+                );
+                return skip_value(&item);
+            }
+            return parse_include(cx, key, &item, &mut list.include);
+        }
+        if ident == EXPR && has_value {
+            any_key = true;
+            let Some(lit) = option_value(cx, key, &ident, &item)? else {
+                return Ok(());
+            };
+            if constraint {
+                cx.error_spanned_by(
+                    &item.path,
+                    "a unique constraint's keys are columns: for an expression, write a unique \
+                     index, `index(expr = \"lower(email)\", unique, name = \"...\")`",
+                );
+                return Ok(());
+            }
+            match expression_key(&lit.value()) {
+                Ok((expression, options)) => {
+                    if options.ordered {
+                        ordered.get_or_insert(lit.span());
+                    }
+                    list.exprs.push((list.key_count(), expression));
+                    list.key_options.push(options.text);
+                    seen.push((EXPR, lit.span()));
+                }
+                Err(message) => cx.error_spanned_by(&lit, message),
+            }
+            return Ok(());
+        }
         // Flags are bare, the other options take a value.
         let is_flag = |o: Symbol| o == UNIQUE || o == NULLS_NOT_DISTINCT;
         let option = INDEX_OPTIONS
@@ -118,6 +184,7 @@ pub(crate) fn parse_index_list(
             .copied()
             .find(|o| ident == *o && has_value != is_flag(*o));
         let Some(option) = option else {
+            any_key = true;
             // A field, with its options or without.
             let mut key_error = None;
             let options = if has_value {
@@ -253,14 +320,132 @@ pub(crate) fn parse_index_list(
             );
         }
     }
-    if list.fields.is_empty() {
-        cx.error_spanned_by(&meta.path, format!("`{key}(...)` needs at least one field"));
+    if let Some(span) = at(INCLUDE)
+        && !INCLUDING_METHODS.contains(&method)
+    {
+        cx.error_at(
+            span,
+            format!(
+                "a `{method}` index cannot `include` columns; only {} indexes can",
+                symbol::one_of(INCLUDING_METHODS).replace(" or ", " and ")
+            ),
+        );
+    }
+    if let Some(span) = at(EXPR)
+        && at(NAME).is_none()
+    {
+        cx.error_at(
+            span,
+            format!(
+                "an index on an expression needs a `name`, as there is no column to name it \
+                 after: `{key}(expr = \"...\", name = \"...\")`"
+            ),
+        );
+    }
+    if list.key_count() == 0 {
+        // Each key item has had its mistake reported.
+        if !any_key {
+            cx.error_spanned_by(&meta.path, format!("`{key}(...)` needs at least one field"));
+        }
         return Ok(None);
     }
     if list.key_options.iter().all(String::is_empty) {
         list.key_options.clear();
     }
     Ok(Some(list))
+}
+
+/// The fields of `include(a, b)`, each a bare name (checked to be columns by the check pass).
+fn parse_include(
+    cx: &Ctxt,
+    list: Symbol,
+    item: &ParseNestedMeta,
+    out: &mut Vec<Ident>,
+) -> syn::Result<()> {
+    let group: proc_macro2::Group = item.input.fork().parse()?;
+    if group.stream().is_empty() {
+        cx.error_spanned_by(&item.path, "`include(...)` needs at least one field");
+        return skip_value(item);
+    }
+    item.parse_nested_meta(|field| match field.path.get_ident() {
+        Some(ident)
+            if !field.input.peek(syn::Token![=]) && !field.input.peek(syn::token::Paren) =>
+        {
+            out.push(ident.clone());
+            Ok(())
+        }
+        _ => {
+            cx.error_spanned_by(
+                &field.path,
+                format!(
+                    "`include(...)` lists fields by name, without options: \
+                         `{list}(a, include(b, c))`"
+                ),
+            );
+            skip_value(&field)
+        }
+    })
+}
+
+/// An expression key as the user wrote it after `expr =`, cut into the expression as
+/// `CREATE INDEX` takes it (a function call, `lower(email)`, or an expression in parentheses,
+/// `(a + b)`) and the key's options after it (`desc nulls last`, read as [`key_options`]).
+pub(crate) fn expression_key(spec: &str) -> Result<(String, KeyOptions), String> {
+    const EXPECTED: &str = "an expression key is written as `CREATE INDEX` takes it: a \
+                            function call, `expr = \"lower(email)\"`, or an expression in \
+                            parentheses, `expr = \"(a + b)\"`, then optionally its operator \
+                            class and ordering, `expr = \"lower(email) desc\"`";
+    let spec = spec.trim();
+    // A function's (schema-qualified) name, then its arguments; or a parenthesized expression.
+    let name_end = spec
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(spec.len());
+    let open = name_end + (spec.len() - name_end - spec[name_end..].trim_start().len());
+    let starts_well = spec[open..].starts_with('(')
+        && (name_end == 0 || spec.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'));
+    if !starts_well {
+        return Err(format!(
+            "`{spec}` is not a function call or parenthesized; {EXPECTED}"
+        ));
+    }
+    let Some(close) = closing_parenthesis(spec, open) else {
+        return Err(format!("unbalanced parentheses or quotes in `{spec}`"));
+    };
+    let (expression, rest) = spec.split_at(close + 1);
+    if expression[open + 1..close].trim().is_empty() && name_end == 0 {
+        return Err(format!("empty expression `{spec}`; {EXPECTED}"));
+    }
+    let options = if rest.trim().is_empty() {
+        KeyOptions {
+            text: String::new(),
+            ordered: false,
+        }
+    } else {
+        key_options(rest)?
+    };
+    Ok((expression.to_owned(), options))
+}
+
+/// The byte index of the `)` closing the `(` at `open`, outside quotes (`'...'`, `"..."`).
+fn closing_parenthesis(text: &str, open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, c) in text.char_indices().skip_while(|(i, _)| *i < open) {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The string after `key =` of an item of `list(...)`.
@@ -402,7 +587,41 @@ pub(crate) fn storage_parameters(spec: &str) -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{key_options, storage_parameters};
+    use super::{expression_key, key_options, storage_parameters};
+
+    #[test]
+    fn an_expression_key_is_a_call_or_parenthesized_then_its_options() {
+        let read = |s: &str| expression_key(s).map(|(e, o)| (e, o.text, o.ordered));
+        assert_eq!(
+            read("lower(email)"),
+            Ok(("lower(email)".into(), String::new(), false))
+        );
+        assert_eq!(
+            read(" (a + b) desc nulls last"),
+            Ok(("(a + b)".into(), "DESC NULLS LAST".into(), true))
+        );
+        assert_eq!(
+            read("public.f(x, ')') text_pattern_ops"),
+            Ok(("public.f(x, ')')".into(), "text_pattern_ops".into(), false))
+        );
+        assert_eq!(
+            read("coalesce (a, b)"),
+            Ok(("coalesce (a, b)".into(), String::new(), false))
+        );
+        for bad in [
+            "",
+            "a + b",
+            "email",
+            "lower(email",
+            "(a + b)) desc",
+            "lower(email) sideways",
+            "()",
+            "1(a)",
+            "(a) (b)",
+        ] {
+            assert!(expression_key(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn key_options_are_an_operator_class_then_an_ordering() {

@@ -351,13 +351,31 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
     if !model.attrs.indexes.is_empty() {
         let indexes = model.attrs.indexes.iter().map(|list| {
             // The check pass made sure every name is a column field.
-            let columns = list.fields.iter().filter_map(|ident| {
+            let column_of = |ident: &syn::Ident| {
                 let name = syn::ext::IdentExt::unraw(ident).to_string();
                 model
                     .columns()
                     .find(|f| f.name() == name)
                     .map(|f| f.column.clone())
-            });
+            };
+            // The keys in order: a field's column (`""` for an expression key), and each key's
+            // expression (`""` for a field's).
+            let mut fields = list.fields.iter();
+            let mut columns: Vec<String> = Vec::new();
+            let mut expressions: Vec<String> = Vec::new();
+            for position in 0..list.key_count() {
+                match list.exprs.iter().find(|(p, _)| *p == position) {
+                    Some((_, expression)) => {
+                        columns.push(String::new());
+                        expressions.push(expression.clone());
+                    }
+                    None => {
+                        columns.extend(fields.next().and_then(column_of));
+                        expressions.push(String::new());
+                    }
+                }
+            }
+            let include = list.include.iter().filter_map(column_of);
             let mut index = if list.constraint {
                 quote!(#p::Index::new(&[#(#columns),*], true))
             } else {
@@ -368,6 +386,12 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
             }
             if let Some(name) = &list.name {
                 index.extend(quote!(.name(#name)));
+            }
+            if !list.exprs.is_empty() {
+                index.extend(quote!(.expressions(&[#(#expressions),*])));
+            }
+            if !list.include.is_empty() {
+                index.extend(quote!(.include(&[#(#include),*])));
             }
             if let Some(method) = &list.using {
                 index.extend(quote!(.using(#method)));

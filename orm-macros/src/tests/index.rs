@@ -95,3 +95,66 @@ fn index_options_expand_to_the_metadata_builders() {
     }
     assert!(!out.contains("compile_error"), "{out}");
 }
+
+#[test]
+fn include_and_expression_keys_expand_in_key_order() {
+    let out = expansion(derive::model(&parse_quote! {
+        #[model(crate = "orm_core")]
+        #[model(index(email, include(team, created_at)))]
+        #[model(index(team, expr = "lower(email) desc", unique, name = "users_team_email_lower"))]
+        #[model(index(expr = "(team + 1)", include(email), name = "users_team_next"))]
+        struct User {
+            #[model(primary_key)]
+            id: i64,
+            email: String,
+            team: Option<i64>,
+            #[model(column = "created")]
+            created_at: String,
+        }
+    }));
+    for snippet in [
+        r#"orm_core :: __private :: Index :: new (& ["email"] , false) . include (& ["team" , "created"])"#,
+        r#"orm_core :: __private :: Index :: new (& ["team" , ""] , false) . unique_index () . name ("users_team_email_lower") . expressions (& ["" , "lower(email)"]) . key_options (& ["" , "DESC"])"#,
+        r#"orm_core :: __private :: Index :: new (& [""] , false) . name ("users_team_next") . expressions (& ["(team + 1)"]) . include (& ["email"])"#,
+    ] {
+        assert!(out.contains(snippet), "missing `{snippet}` in:\n{out}");
+    }
+    assert!(!out.contains("compile_error"), "{out}");
+}
+
+#[test]
+fn include_and_expression_key_mistakes_are_reported_each() {
+    let errors = model_errors(parse_quote! {
+        #[model(index(a, include(c), name = "i1"), index(a, include(id, id, a), name = "i2"))]
+        #[model(index(a, include(b = "desc"), name = "i3"), index(a, include(), name = "i4"))]
+        #[model(index(a, include(b), include(id), name = "i5"), unique(a, include(b)))]
+        #[model(index(a, using = "gin", include(b), name = "i6"))]
+        #[model(index(expr = "lower(a)"), index(expr = "a + b", name = "i7"))]
+        #[model(index(expr = "lower(a) sideways", name = "i8"), unique(expr = "lower(a)"))]
+        #[model(index(expr = "(a + b) desc", using = "hash", name = "i9"))]
+        struct T {
+            #[model(primary_key)]
+            id: i64,
+            a: i32,
+            b: i32,
+        }
+    });
+    assert_eq!(
+        errors,
+        [
+            "`include(...)` lists fields by name, without options: `index(a, include(b, c))`",
+            "`include(...)` needs at least one field",
+            "duplicate `include` in `index(...)`",
+            "a unique constraint takes no `include`: write a unique index instead, `index(a, b, unique, include(c))`",
+            "a `gin` index cannot `include` columns; only `btree`, `gist` and `spgist` indexes can",
+            "an index on an expression needs a `name`, as there is no column to name it after: `index(expr = \"...\", name = \"...\")`",
+            "`a + b` is not a function call or parenthesized; an expression key is written as `CREATE INDEX` takes it: a function call, `expr = \"lower(email)\"`, or an expression in parentheses, `expr = \"(a + b)\"`, then optionally its operator class and ordering, `expr = \"lower(email) desc\"`",
+            "`sideways` is neither an ordering nor an operator class (whose name ends in `_ops`); expected an operator class and/or an ordering, in this order, as `CREATE INDEX` takes them: `\"desc\"`, `\"nulls first\"`, `\"desc nulls last\"`, `\"text_pattern_ops\"`, `\"jsonb_path_ops\"`",
+            "a unique constraint's keys are columns: for an expression, write a unique index, `index(expr = \"lower(email)\", unique, name = \"...\")`",
+            "a `hash` index keeps no order: `asc`, `desc` and `nulls first | last` need a btree index",
+            "unknown field `c` in `include(...)`; the columns are `id`, `a` and `b`",
+            "field `id` is listed twice in `include(...)`",
+            "field `a` is a key of the index already: `include(...)` adds columns that are not keys",
+        ]
+    );
+}
