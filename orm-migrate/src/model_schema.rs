@@ -314,7 +314,8 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
 
 /// The index `create_all` makes of `columns` of `table` (with `index`'s options, for a
 /// struct-level index), as reflection reads it back: named `ix_<table>_<cols>` unless named,
-/// each key with its operator class and ordering, its storage parameters as
+/// each key (a column, or an expression as written) with its operator class and ordering, its
+/// `INCLUDE` columns, its storage parameters as
 /// `pg_class.reloptions` holds them (`fillfactor=70`), its predicate as the model wrote it (the
 /// diff compares it through [`normalize_expr`](crate::expr::normalize_expr)).
 fn index_of(table: &QualifiedName, columns: &[&str], index: Option<&meta::Index>) -> Index {
@@ -326,7 +327,12 @@ fn index_of(table: &QualifiedName, columns: &[&str], index: Option<&meta::Index>
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let key = crate::render::ident(c);
+            // An expression as the model wrote it: the diff compares it with the server's
+            // through `normalize_expr`, which drops the casts and parentheses the server adds.
+            let key = match index.and_then(|ix| ix.key_expression(i)) {
+                Some(expression) => expression.to_owned(),
+                None => crate::render::ident(c),
+            };
             match index.map_or("", |ix| ix.key_option(i)) {
                 "" => key,
                 options => format!("{key} {options}"),
@@ -338,7 +344,9 @@ fn index_of(table: &QualifiedName, columns: &[&str], index: Option<&meta::Index>
         unique: index.is_some_and(|i| i.unique),
         method: index.and_then(|i| i.method).unwrap_or("btree").to_owned(),
         keys,
-        include: Vec::new(),
+        include: index.map_or_else(Vec::new, |i| {
+            i.include.iter().map(|c| (*c).to_owned()).collect()
+        }),
         nulls_not_distinct: index.is_some_and(|i| i.nulls_not_distinct),
         with: index.map_or_else(Vec::new, |i| {
             i.with.iter().map(|p| (*p).to_owned()).collect()
