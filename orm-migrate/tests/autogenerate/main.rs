@@ -14,6 +14,7 @@ mod indexes;
 mod inheritance;
 mod law;
 mod model_indexes;
+mod model_indexes_covering;
 mod models;
 mod ops;
 mod renames;

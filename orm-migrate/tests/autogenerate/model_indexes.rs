@@ -81,7 +81,7 @@ fn models(table: &'static Table) -> Schema {
 }
 
 /// The diff from `db` to the models of `table`.
-async fn diff_to(db: &Database, table: &'static Table) -> orm_migrate::diff::Migration {
+pub(super) async fn diff_to(db: &Database, table: &'static Table) -> orm_migrate::diff::Migration {
     diff(&schema_of_db(db).await, &models(table), &model_options())
 }
 
@@ -154,7 +154,7 @@ async fn every_option_round_trips_through_create_all_and_a_generated_migration()
 /// From the database `create_all` makes of `from`, autogenerate against `to` gives exactly
 /// `expected` (its statements, in order); applied (in both forms), nothing is left to do;
 /// downgraded, the database is `from`'s again.
-async fn change(from: &'static Table, to: &'static Table, expected: &[&str]) {
+pub(super) async fn change(from: &'static Table, to: &'static Table, expected: &[&str]) {
     for form in [Form::Single, Form::Phased] {
         let t = test_database().await.expect("db");
         t.create_all(&[from]).await.expect("create_all");
