@@ -12,6 +12,8 @@ use orm_postgres::prelude::*;
 #[model(index(created_at = "Desc Nulls Last", email = "text_pattern_ops", with = "FillFactor = 70"))]
 #[model(unique(team_id, email, nulls_not_distinct, name = "users_team_email"))]
 #[model(index(r#name = "desc", team_id, unique, nulls_not_distinct))]
+#[model(index(email, unique, include(r#name, created_at)))]
+#[model(index(team_id, expr = "lower(email) Desc", name = "users_team_email_lower"))]
 pub struct User {
     #[model(primary_key, generated)]
     pub id: i64,
@@ -26,7 +28,7 @@ pub struct User {
 
 fn main() {
     let ix = User::TABLE.indexes;
-    assert_eq!(ix.len(), 6);
+    assert_eq!(ix.len(), 8);
     assert_eq!((ix[0].columns, ix[0].method), (&["tags"][..], Some("gin")));
     assert_eq!(ix[1].key_options, &["jsonb_path_ops"]);
     assert_eq!(ix[1].method, Some("gin"));
@@ -39,6 +41,10 @@ fn main() {
     assert_eq!(ix[5].columns, &["name", "team_id"]);
     assert_eq!(ix[5].key_options, &["DESC", ""]);
     assert!(ix[5].unique && !ix[5].constraint && ix[5].nulls_not_distinct);
+    assert_eq!((ix[6].columns, ix[6].include), (&["email"][..], &["name", "created_at"][..]));
+    assert_eq!(ix[7].columns, &["team_id", ""]);
+    assert_eq!(ix[7].expressions, &["", "lower(email)"]);
+    assert_eq!(ix[7].key_options, &["", "DESC"]);
 
     let sql = ddl::create_table(User::TABLE).unwrap();
     assert!(
@@ -54,6 +60,8 @@ fn main() {
             r#"CREATE UNIQUE INDEX IF NOT EXISTS "users_live_email" ON "users" ("email") WHERE deleted_at IS NULL"#,
             r#"CREATE INDEX IF NOT EXISTS "ix_users_created_at_email" ON "users" ("created_at" DESC NULLS LAST, "email" text_pattern_ops) WITH ("fillfactor" = '70')"#,
             r#"CREATE UNIQUE INDEX IF NOT EXISTS "ix_users_name_team_id" ON "users" ("name" DESC, "team_id") NULLS NOT DISTINCT"#,
+            r#"CREATE UNIQUE INDEX IF NOT EXISTS "ix_users_email" ON "users" ("email") INCLUDE ("name", "created_at")"#,
+            r#"CREATE INDEX IF NOT EXISTS "users_team_email_lower" ON "users" ("team_id", lower(email) DESC)"#,
         ]
     );
 }
