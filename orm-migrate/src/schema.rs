@@ -299,7 +299,8 @@ pub struct Index {
     /// `at NULLS FIRST`). They compare with these options; an ordering that is the default
     /// (`ASC`, `NULLS LAST` after `ASC`, `NULLS FIRST` after `DESC`) is the same as none.
     pub keys: Vec<String>,
-    /// `INCLUDE (...)` columns.
+    /// `INCLUDE (...)` columns, by name (not quoted), in order. A different list is a different
+    /// index: the diff drops it and creates it again.
     pub include: Vec<String>,
     /// `NULLS NOT DISTINCT` of a unique index (PostgreSQL 15; `pg_index.indnullsnotdistinct`):
     /// keys that are all `NULL` collide too. Part of what the index is: a difference drops it

@@ -435,8 +435,12 @@ fn index_before_renames(
         match op {
             Op::RenameColumn { table: t, from, to } if *t == table => {
                 let (new, old) = (ident(to), ident(from));
-                for k in index.keys.iter_mut().chain(index.include.iter_mut()) {
+                for k in index.keys.iter_mut() {
                     *k = rename_word(k, &new, &old);
+                }
+                // `INCLUDE` holds column names, not SQL.
+                for c in index.include.iter_mut().filter(|c| *c == to) {
+                    c.clone_from(from);
                 }
                 if let Some(p) = &mut index.predicate {
                     *p = rename_word(p, &new, &old);

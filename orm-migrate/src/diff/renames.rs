@@ -113,9 +113,11 @@ fn rename_column_in(t: &mut Table, old: &str, new: &str) {
         c.definition = rename_word(&c.definition, &old_ident, &new_ident);
     }
     for i in t.indexes.values_mut() {
-        for k in i.keys.iter_mut().chain(i.include.iter_mut()) {
+        for k in i.keys.iter_mut() {
             *k = rename_word(k, &old_ident, &new_ident);
         }
+        // `INCLUDE` holds column names, not SQL.
+        swap(&mut i.include);
         if let Some(p) = &mut i.predicate {
             *p = rename_word(p, &old_ident, &new_ident);
         }

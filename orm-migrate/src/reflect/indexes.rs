@@ -7,8 +7,9 @@
 //! starts with the key alone, is the key with its options (`created_at DESC`,
 //! `name COLLATE "C" text_pattern_ops`, `lower(email) DESC NULLS LAST`).
 //!
-//! Each index comes with its `NULLS NOT DISTINCT` and its storage parameters
-//! (`pg_class.reloptions`).
+//! Each index comes with its `INCLUDE` columns (their names, as everywhere else in the schema:
+//! not quoted the way `pg_get_indexdef` prints them), its `NULLS NOT DISTINCT` and its storage
+//! parameters (`pg_class.reloptions`).
 
 use orm_postgres::raw::query;
 use orm_postgres::{Executor, FromRow, Result, Transaction};
@@ -44,8 +45,10 @@ pub(super) async fn reflect_indexes(
                         am.amname::text, \
                         ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) \
                               FROM generate_series(1, ix.indnkeyatts::int) k ORDER BY k), \
-                        ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) \
-                              FROM generate_series(ix.indnkeyatts::int + 1, ix.indnatts::int) k ORDER BY k), \
+                        ARRAY(SELECT a.attname::text \
+                              FROM generate_series(ix.indnkeyatts::int + 1, ix.indnatts::int) k \
+                              JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = ix.indkey[k - 1] \
+                              ORDER BY k), \
                         ", nulls_not_distinct!("ix"), ", coalesce(ic.reloptions, '{}'::text[]), \
                         pg_get_expr(ix.indpred, ix.indrelid, true), pg_get_indexdef(ix.indexrelid), \
                         ix.indisvalid, pg_get_indexdef(ix.indexrelid, 0, true) \

@@ -33,6 +33,8 @@ macro_rules! doc_model {
                 pub slug: String,
                 pub team: Option<i64>,
                 pub created_at: chrono::DateTime<chrono::Utc>,
+                #[model(column = "Stamp")]
+                pub stamp: i64,
             }
         }
     };
@@ -40,6 +42,7 @@ macro_rules! doc_model {
 
 doc_model!(all_options,
     index(email, include(slug, team)),
+    index(created_at, include(stamp)),
     index(team, unique, include(email), nulls_not_distinct, name = "doc_team_cover"),
     index(expr = "lower(email)", unique, name = "doc_email_lower"),
     index(expr = "lower(handle) desc", team, name = "doc_handle_lower"),
@@ -73,6 +76,8 @@ async fn covering_and_expression_indexes_round_trip_through_create_all_and_a_mig
     let db = schema_of_db(&t).await;
     let doc = &db.tables[&QualifiedName::new("public", "doc")];
     assert_eq!(doc.indexes["ix_doc_email"].include, ["slug", "team"]);
+    // Column names, as the model's are: not quoted as the server prints them.
+    assert_eq!(doc.indexes["ix_doc_created_at"].include, ["Stamp"]);
     let cover = &doc.indexes["doc_team_cover"];
     assert!(cover.unique && cover.nulls_not_distinct);
     assert_eq!(
