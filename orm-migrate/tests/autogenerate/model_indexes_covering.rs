@@ -6,7 +6,6 @@
 
 use orm_migrate::Target;
 use orm_migrate::schema::QualifiedName;
-use orm_postgres::meta::Table;
 use orm_postgres::prelude::*;
 use orm_testing::test_database;
 

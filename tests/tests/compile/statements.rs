@@ -69,7 +69,12 @@ struct Tagged {
 ))]
 #[model(unique(a, c, name = "indexed_a_c"))]
 #[model(index(b, include(c, a), unique))]
-#[model(index(a, expr = "lower(tags[1]) desc", expr = "(b + c)", name = "indexed_a_expr"))]
+#[model(index(
+    a,
+    expr = "lower(tags[1]) desc",
+    expr = "(b + c)",
+    name = "indexed_a_expr"
+))]
 struct Indexed {
     #[model(primary_key, generated)]
     id: i32,
