@@ -182,3 +182,64 @@ async fn an_expression_index_comes_and_goes_with_the_model() {
     )
     .await;
 }
+
+mod stamp_v1 {
+    use orm_postgres::prelude::*;
+
+    #[derive(Model, Debug)]
+    #[model(table = "doc", index(email, include(stamp)))]
+    pub struct Doc {
+        #[model(primary_key, generated)]
+        pub id: i64,
+        pub email: String,
+        #[model(column = "Stamp")]
+        pub stamp: i64,
+    }
+}
+
+mod stamp_v2 {
+    use orm_postgres::prelude::*;
+
+    /// `"Stamp"` renamed to `"Stamped"`.
+    #[derive(Model, Debug)]
+    #[model(table = "doc", index(email, include(stamp)))]
+    pub struct Doc {
+        #[model(primary_key, generated)]
+        pub id: i64,
+        pub email: String,
+        #[model(column = "Stamped", renamed_from = "Stamp")]
+        pub stamp: i64,
+    }
+}
+
+/// A renamed column the index includes (one whose name needs quotes) is only renamed: the
+/// index follows it, nothing is rebuilt, both ways.
+#[tokio::test]
+async fn a_renamed_included_column_keeps_the_index() {
+    use orm_migrate::diff::{DiffOptions, diff};
+    use orm_migrate::model_schema::{renames_of, schema_of};
+
+    let t = test_database().await.expect("db");
+    t.create_all(&[stamp_v1::Doc::TABLE])
+        .await
+        .expect("create_all");
+    let before = schema_of_db(&t).await;
+    let options = DiffOptions {
+        renames: renames_of(&[stamp_v2::Doc::TABLE], "public"),
+        ..super::model_options()
+    };
+    let to = schema_of(&[stamp_v2::Doc::TABLE], "public");
+    let m = diff(&before, &to, &options);
+    assert_eq!(
+        m.up_sql(),
+        "-- rename column public.doc.Stamp to Stamped\n\
+         ALTER TABLE public.doc RENAME COLUMN \"Stamp\" TO \"Stamped\";\n\n"
+    );
+    let mig = migrator(revisions_of(&m, Form::Single, 1, None));
+    mig.upgrade(&t, &Target::Head).await.expect("upgrade");
+    let again = diff_to(&t, stamp_v2::Doc::TABLE).await;
+    assert!(again.is_empty(), "after the upgrade:\n{}", again.up_sql());
+    mig.downgrade(&t, &Target::Base).await.expect("downgrade");
+    let back = plain_diff(&schema_of_db(&t).await, &before);
+    assert!(back.is_empty(), "after the downgrade:\n{}", back.up_sql());
+}
