@@ -186,8 +186,9 @@ pub async fn database(setup: &Setup) -> Result<TestDatabase> {
 }
 
 /// Ends a test whose database could not be set up (or whose transaction could not begin or
-/// roll back), with the error's message and the errors under it, one per line: what
-/// `expect` would print as the error's `Debug` form, escaped quotes and all.
+/// roll back), with the error's message and, one per line, each error under it that the
+/// message does not already hold; not with what `expect` prints (the error's `Debug` form,
+/// escaped quotes and all).
 #[track_caller]
 pub fn setup_failed(what: &str, error: &Error) -> ! {
     let mut message = format!("{what}: {error}");
