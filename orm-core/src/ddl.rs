@@ -279,9 +279,21 @@ fn write_create_index(table: &Table, columns: &[&str], index: Option<&Index>) ->
     Ok(w.finish()?.0)
 }
 
-/// `ix_<table>_<col>_<col>`, shortened with a hash suffix when it would exceed 63 bytes.
+/// `ix_<table>_<col>_<col>`, shortened with a hash suffix when it would exceed 63 bytes. An
+/// expression key (its column `""`, see [`Index::expressions`](crate::meta::Index::expressions))
+/// is `expr` in the name, as PostgreSQL names one: `ix_users_expr_team_id`.
+///
+/// ```
+/// use orm_core::ddl::index_name;
+/// assert_eq!(index_name("users", &["last_name", "first_name"]), "ix_users_last_name_first_name");
+/// assert_eq!(index_name("users", &["", "team_id"]), "ix_users_expr_team_id");
+/// ```
 pub fn index_name(table: &str, columns: &[&str]) -> String {
-    let full = format!("ix_{}_{}", table, columns.join("_"));
+    let keys: Vec<&str> = columns
+        .iter()
+        .map(|c| if c.is_empty() { "expr" } else { c })
+        .collect();
+    let full = format!("ix_{}_{}", table, keys.join("_"));
     if full.len() <= MAX_IDENTIFIER_BYTES {
         return full;
     }

@@ -635,8 +635,9 @@ pub struct Index {
     pub columns: &'static [&'static str],
     /// Each key's SQL expression as `CREATE INDEX` takes it (a function call, `lower(email)`,
     /// or an expression in parentheses, `(a + b)`), `""` for a column key. One per key, or
-    /// empty when every key is a column. An index with an expression key has a
-    /// [`name`](Index::name) (there is no column to name it after).
+    /// empty when every key is a column. The derive requires a [`name`](Index::name) for an
+    /// index with an expression key; built by hand without one, it is named with `expr` for
+    /// each expression (see [`index_name`](crate::ddl::index_name)).
     pub expressions: &'static [&'static str],
     /// Rows are unique in these columns: a unique constraint, or a unique index (see
     /// [`constraint`](Index::constraint)).
