@@ -173,6 +173,14 @@ impl<'a> Model<'a> {
         self.fields.iter().filter(|f| f.is_column())
     }
 
+    /// The column of the column field an attribute names (`r#type` or `type`).
+    pub(crate) fn column_of(&self, ident: &syn::Ident) -> Option<&str> {
+        let name = syn::ext::IdentExt::unraw(ident).to_string();
+        self.columns()
+            .find(|f| f.name() == name)
+            .map(|f| f.column.as_str())
+    }
+
     /// The column properties, in declaration order (selected after the columns).
     pub(crate) fn properties(&self) -> impl Iterator<Item = &Field<'a>> {
         self.fields.iter().filter(|f| f.is_property())

@@ -337,13 +337,11 @@ fn index_lists_name_columns(cx: &Ctxt, model: &Model) {
 /// indexes on the same columns (partial ones with different predicates) need a name each.
 fn index_names_distinct(cx: &Ctxt, model: &Model) {
     let table = &model.attrs.table;
+    // A name that is no column's was reported by `index_lists_name_columns`.
     let column = |ident: &syn::Ident| {
-        let name = syn::ext::IdentExt::unraw(ident).to_string();
         model
-            .fields
-            .iter()
-            .find(|f| f.name() == name)
-            .map_or(name, |f| f.column.clone())
+            .column_of(ident)
+            .map_or_else(|| ident.unraw().to_string(), str::to_owned)
     };
     let mut seen: Vec<String> = model
         .columns()

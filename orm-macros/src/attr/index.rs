@@ -14,7 +14,7 @@ use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{Ident, LitStr};
 
-use super::{check_identifier, check_sql, skip_value};
+use super::{check_identifier, check_sql, is_plain_identifier, skip_value};
 use crate::ctxt::Ctxt;
 use crate::symbol::{
     self, EXPR, INCLUDE, INDEX, NAME, NULLS_NOT_DISTINCT, Symbol, UNIQUE, USING, WHERE, WITH,
@@ -496,10 +496,7 @@ pub(crate) fn key_options(spec: &str) -> Result<KeyOptions, String> {
     if let [first, tail @ ..] = rest
         && !matches!(first.as_str(), "asc" | "desc" | "nulls" | "first" | "last")
     {
-        let is_name = first.split('.').all(|part| {
-            part.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        });
+        let is_name = first.split('.').all(is_plain_identifier);
         // Operator classes are named `..._ops` (`text_pattern_ops`, `jsonb_path_ops`,
         // `gin_trgm_ops`, `vector_cosine_ops`): anything else is a misspelled ordering.
         if !is_name || !first.ends_with("_ops") {
@@ -562,8 +559,7 @@ pub(crate) fn storage_parameters(spec: &str) -> Result<Vec<String>, String> {
             .strip_prefix('\'')
             .and_then(|v| v.strip_suffix('\''))
             .unwrap_or(value);
-        let name_ok = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let name_ok = is_plain_identifier(&name);
         let value_ok = !value.is_empty()
             && value
                 .chars()

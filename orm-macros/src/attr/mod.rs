@@ -278,6 +278,16 @@ impl Unknown<'_> {
     }
 }
 
+/// Whether `s` has an identifier's shape, in Rust and in unquoted SQL alike: an ASCII letter or
+/// `_`, then ASCII letters, digits and `_`.
+pub(crate) fn is_plain_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Checks an SQL identifier given in an attribute: not empty and at most 63 bytes (longer names
 /// are truncated by PostgreSQL, so the compiler refuses them at run time; say so now).
 pub(crate) fn check_identifier(cx: &Ctxt, what: &str, lit: &LitStr) -> bool {

@@ -521,11 +521,7 @@ pub(crate) fn field_ident(name: &str, span: Span) -> Option<Ident> {
     }
     // Not a plain identifier: a keyword (`type`), written as `r#type`. Checked by hand, since
     // `Ident::new_raw` panics on what cannot be raw.
-    let mut chars = plain.chars();
-    let identifier = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let identifier = super::is_plain_identifier(plain);
     let never_raw = matches!(plain, "_" | "self" | "super" | "crate" | "Self");
     (identifier && !never_raw).then(|| Ident::new_raw(plain, span))
 }

@@ -521,11 +521,6 @@ pub(crate) fn expand(model: &ModelEnum) -> TokenStream {
 /// Whether `name` can be written `r#name`: identifier characters, and not one of the keywords
 /// that cannot be raw.
 fn is_raw_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    let starts = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    starts
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    crate::attr::is_plain_identifier(name)
         && !matches!(name, "_" | "self" | "Self" | "super" | "crate")
 }

@@ -351,36 +351,26 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
     if !model.attrs.indexes.is_empty() {
         let indexes = model.attrs.indexes.iter().map(|list| {
             // The check pass made sure every name is a column field.
-            let column_of = |ident: &syn::Ident| {
-                let name = syn::ext::IdentExt::unraw(ident).to_string();
-                model
-                    .columns()
-                    .find(|f| f.name() == name)
-                    .map(|f| f.column.clone())
-            };
             // The keys in order: a field's column (`""` for an expression key), and each key's
             // expression (`""` for a field's).
             let mut fields = list.fields.iter();
-            let mut columns: Vec<String> = Vec::new();
-            let mut expressions: Vec<String> = Vec::new();
+            let mut columns: Vec<&str> = Vec::new();
+            let mut expressions: Vec<&str> = Vec::new();
             for position in 0..list.key_count() {
                 match list.exprs.iter().find(|(p, _)| *p == position) {
                     Some((_, expression)) => {
-                        columns.push(String::new());
-                        expressions.push(expression.clone());
+                        columns.push("");
+                        expressions.push(expression.as_str());
                     }
                     None => {
-                        columns.extend(fields.next().and_then(column_of));
-                        expressions.push(String::new());
+                        columns.extend(fields.next().and_then(|f| model.column_of(f)));
+                        expressions.push("");
                     }
                 }
             }
-            let include = list.include.iter().filter_map(column_of);
-            let mut index = if list.constraint {
-                quote!(#p::Index::new(&[#(#columns),*], true))
-            } else {
-                quote!(#p::Index::new(&[#(#columns),*], false))
-            };
+            let include = list.include.iter().filter_map(|f| model.column_of(f));
+            let constraint = list.constraint;
+            let mut index = quote!(#p::Index::new(&[#(#columns),*], #constraint));
             if list.unique && !list.constraint {
                 index.extend(quote!(.unique_index()));
             }
@@ -418,8 +408,7 @@ fn table_metadata(model: &Model, p: &TokenStream) -> TokenStream {
         let exclusions = model.attrs.exclusions.iter().map(|list| {
             // The check pass made sure every name is a column field.
             let elements = list.elements.iter().filter_map(|(ident, op)| {
-                let name = syn::ext::IdentExt::unraw(ident).to_string();
-                let column = &model.columns().find(|f| f.name() == name)?.column;
+                let column = model.column_of(ident)?;
                 Some(quote!((#column, #op)))
             });
             let using = &list.using;
