@@ -215,7 +215,6 @@ impl TlsError {
                 CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
                     TlsError::NotYetValid
                 }
-                // webpki's errors that rustls has no variant for.
                 // What the checks of the certificates webpki refuses found wrong, said in full.
                 CertificateError::Other(other)
                     if other.0.downcast_ref::<super::fallback::Refused>().is_some() =>
@@ -224,6 +223,7 @@ impl TlsError {
                         message: other.0.to_string(),
                     }
                 }
+                // webpki's errors that rustls has no variant for.
                 CertificateError::Other(other) => match other.0.downcast_ref() {
                     Some(webpki::Error::CaUsedAsEndEntity) => TlsError::ServerCertificateIsCa,
                     Some(webpki::Error::UnsupportedCertVersion) => TlsError::OldCertificateVersion,

@@ -59,9 +59,6 @@ fn invalid(e: CertificateError) -> rustls::Error {
     rustls::Error::InvalidCertificate(e)
 }
 
-/// The server certificate parsed, once trusted: what `names.rs` checks the host against.
-pub(super) type Trusted = Certificate;
-
 /// Whether `end_entity` is trusted as described above, at `now`. `refusal` is webpki's error
 /// about it, returned when the certificate is signed by one the server sent rather than by a
 /// root (the case this fallback leaves to webpki).
@@ -72,7 +69,7 @@ pub(super) fn trust(
     now: UnixTime,
     algorithms: &WebPkiSupportedAlgorithms,
     refusal: rustls::Error,
-) -> Result<Trusted, rustls::Error> {
+) -> Result<Certificate, rustls::Error> {
     let bad_encoding = || invalid(CertificateError::BadEncoding);
     let leaf = Certificate::from_der(end_entity.as_ref()).map_err(|_| bad_encoding())?;
     let leaf_extensions = Extensions::of(&leaf).map_err(|_| bad_encoding())?;
@@ -115,20 +112,11 @@ pub(super) fn trust(
     }
 
     // The CA-signed case: a root whose subject is the certificate's issuer signed it.
-    let issuer = leaf
-        .tbs_certificate
-        .issuer
-        .to_der()
-        .map_err(|_| bad_encoding())?;
+    let issuer = &leaf.tbs_certificate.issuer;
     let signed = Signed::of(end_entity.as_ref()).ok_or_else(bad_encoding)?;
     // The signature algorithm is named twice, once signed; they must agree (RFC 5280 4.1.1.2;
     // OpenSSL marks a certificate where they differ invalid).
-    let inner = leaf
-        .tbs_certificate
-        .signature
-        .to_der()
-        .map_err(|_| bad_encoding())?;
-    if sequence_contents(&inner) != Some(signed.algorithm) {
+    if leaf.tbs_certificate.signature != leaf.signature_algorithm {
         return Err(invalid(CertificateError::BadSignature));
     }
     let mut issuer_found = false;
@@ -137,12 +125,7 @@ pub(super) fn trust(
         let Ok(root) = Certificate::from_der(root_der.as_ref()) else {
             continue;
         };
-        let same_name = root
-            .tbs_certificate
-            .subject
-            .to_der()
-            .is_ok_and(|subject| subject == issuer);
-        if !same_name {
+        if root.tbs_certificate.subject != *issuer {
             continue;
         }
         issuer_found = true;
@@ -164,12 +147,7 @@ pub(super) fn trust(
         return Err(invalid(CertificateError::BadSignature));
     }
     let sent_issuer = intermediates.iter().any(|der| {
-        Certificate::from_der(der.as_ref()).is_ok_and(|c| {
-            c.tbs_certificate
-                .subject
-                .to_der()
-                .is_ok_and(|subject| subject == issuer)
-        })
+        Certificate::from_der(der.as_ref()).is_ok_and(|c| c.tbs_certificate.subject == *issuer)
     });
     if sent_issuer {
         // Signed by an intermediate the server sent: not verified here (see the module's doc).

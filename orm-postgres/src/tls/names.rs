@@ -23,7 +23,7 @@ use rustls::CertificateError;
 use rustls::pki_types::ServerName;
 use x509_cert::Certificate;
 use x509_cert::der::asn1::ObjectIdentifier;
-use x509_cert::der::{Decode, Tag, Tagged};
+use x509_cert::der::{Tag, Tagged};
 use x509_cert::ext::pkix::SubjectAltName;
 use x509_cert::ext::pkix::name::GeneralName;
 
@@ -124,20 +124,10 @@ fn matches(cert: &Certificate, host: &Host<'_>) -> Result<(), Refusal> {
 /// The entries of the certificate's subjectAltName, none without one. Two subjectAltName
 /// extensions, or one that cannot be parsed, refuse the certificate.
 fn subject_alt_names(cert: &Certificate) -> Result<Vec<GeneralName>, Refusal> {
-    use x509_cert::der::oid::AssociatedOid;
-    let mut found = None;
-    for ext in cert.tbs_certificate.extensions.iter().flatten() {
-        if ext.extn_id != SubjectAltName::OID {
-            continue;
-        }
-        if found.is_some() {
-            return Err(Refusal::Malformed);
-        }
-        let san =
-            SubjectAltName::from_der(ext.extn_value.as_bytes()).map_err(|_| Refusal::Malformed)?;
-        found = Some(san.0);
+    match cert.tbs_certificate.get::<SubjectAltName>() {
+        Ok(san) => Ok(san.map(|(_, san)| san.0).unwrap_or_default()),
+        Err(_) => Err(Refusal::Malformed),
     }
-    Ok(found.unwrap_or_default())
 }
 
 /// The value of the subject's first common name, as OpenSSL hands it to libpq (the string's
