@@ -4,7 +4,8 @@
 //!
 //! - `verify.rs`: the server-certificate checks of each `sslmode`;
 //! - `fallback.rs`, `names.rs`: libpq's verification of the certificates webpki refuses (a
-//!   version 1 certificate, a CA certificate as the server's own, no subjectAltName);
+//!   version 1 certificate, a CA certificate as the server's own, a host its subjectAltName
+//!   entries do not name by webpki's rules);
 //! - `files.rs`: root and client certificates and the client key, from PEM files;
 //! - `error.rs`: [`TlsError`], a failed handshake classified;
 //! - `watch.rs`: how far an attempt got with TLS, for libpq's plain-text retry under

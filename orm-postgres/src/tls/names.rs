@@ -1,6 +1,7 @@
-//! libpq's host-name check of `verify-full`, for the certificates whose name webpki cannot
-//! check: one without subjectAltName (libpq then reads the subject's common name, CN), and the
-//! version 1 and CA certificates of `fallback.rs`.
+//! libpq's host-name check of `verify-full`, for the certificates whose name webpki refuses
+//! (one without a subjectAltName entry of the host's kind: libpq then reads the subject's
+//! common name, CN; an address written as a dNSName) or cannot check (the version 1 and CA
+//! certificates of `fallback.rs`).
 //!
 //! The rules are libpq's (`pgtls_verify_peer_name_matches_certificate_guts` in
 //! `fe-secure-openssl.c`, `pq_verify_peer_name_matches_certificate_name` and

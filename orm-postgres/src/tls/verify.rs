@@ -8,8 +8,9 @@
 //! libpq (OpenSSL) verifies, which is what `openssl` makes unless told otherwise (the
 //! PostgreSQL manual's recipes among them): a version 1 certificate and a CA certificate as the
 //! server's own are trusted by `fallback.rs` (only as the root itself or signed directly by a
-//! root), and the host name of a certificate without subjectAltName is its common name, by
-//! `names.rs`. Any other refusal is webpki's, unchanged.
+//! root), and a host name webpki finds in no subjectAltName entry is checked by libpq's rules,
+//! by `names.rs` (the common name when no entry is of the host's kind; an address against the
+//! dNSNames as text). Any other refusal is webpki's, unchanged.
 //!
 //! A certificate webpki refuses to parse (a version 1 certificate, an unknown critical
 //! extension) has its handshake signatures checked with its public key alone.
@@ -221,12 +222,13 @@ impl ServerCertVerifier for Verified {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) if !self.check_name => Ok(ServerCertVerified::assertion()),
-            // No subjectAltName (webpki lists every entry it has: none): libpq compares the
-            // host with the common name instead (RFC 6125's fallback). The chain passed.
-            Err(rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext {
-                presented,
-                ..
-            })) if presented.is_empty() => {
+            // The chain passed, the name did not by webpki's rules: libpq's decide. They
+            // compare the common name when no subjectAltName entry is of the host's kind (none
+            // at all; only dNSNames for an address; only iPAddresses or URIs for a name), and
+            // an address with the dNSNames as text, where webpki compares neither.
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) => {
                 names::check(&Verified::parsed(end_entity)?, server_name)?;
                 Ok(ServerCertVerified::assertion())
             }
@@ -281,7 +283,7 @@ mod tests {
 
     use rcgen::{
         BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose,
-        IsCa, KeyPair, KeyUsagePurpose,
+        IsCa, KeyPair, KeyUsagePurpose, SanType,
     };
     use rustls::client::WebPkiServerVerifier;
     use rustls::client::danger::ServerCertVerifier;
@@ -555,6 +557,57 @@ Fso2ZQIhAJtVWVRrvcNfVq2c24oaVLVbGTui/Vd4haq+3kQsw29L
             presented(verify(&v, cert.der(), "db.example")),
             Some(vec![])
         );
+    }
+
+    #[test]
+    fn a_certificate_webpki_verifies_but_for_names_of_another_kind_is_named_by_libpq_s_rules() {
+        // CA:FALSE, signed by a root: webpki checks the chain and refuses the name, libpq's
+        // rule compares the CN when no subjectAltName entry is of the host's kind.
+        let root = root("root");
+        let key = KeyPair::generate().expect("key");
+        let v = verifier(&[root.der()], true);
+        let leaf = |cn: &str, names: Vec<SanType>| {
+            let mut params = ca_params(cn, &[]);
+            params.subject_alt_names = names;
+            params.is_ca = IsCa::ExplicitNoCa;
+            params.signed_by(&key, &root).expect("cert")
+        };
+        let dns = |name: &str| SanType::DnsName(name.try_into().expect("dNSName"));
+        let ip = |text: &str| SanType::IpAddress(text.parse().expect("address"));
+        // Only dNSNames, connected to by address: the CN.
+        let cert = leaf("127.0.0.1", vec![dns("db.example")]);
+        verify(&v, cert.der(), "127.0.0.1").expect("the CN, for an address");
+        verify(&v, cert.der(), "db.example").expect("the dNSName");
+        assert_eq!(
+            presented(verify(&v, cert.der(), "127.0.0.2")),
+            Some(vec!["db.example".to_owned(), "127.0.0.1".to_owned()])
+        );
+        // Only iPAddresses, connected to by name: the CN.
+        let cert = leaf("db.example", vec![ip("10.0.0.1")]);
+        verify(&v, cert.der(), "db.example").expect("the CN, for a name");
+        verify(&v, cert.der(), "10.0.0.1").expect("the iPAddress");
+        assert_eq!(
+            presented(verify(&v, cert.der(), "other.example")),
+            Some(vec!["10.0.0.1".to_owned(), "db.example".to_owned()])
+        );
+        // Only a URI, which names no host: the CN.
+        let uri = SanType::URI("https://db.example/".try_into().expect("URI"));
+        let cert = leaf("db.example", vec![uri]);
+        verify(&v, cert.der(), "db.example").expect("the CN, beside a URI");
+        // An entry of the host's kind hides the CN.
+        let cert = leaf("127.0.0.1", vec![ip("10.0.0.1")]);
+        assert_eq!(
+            presented(verify(&v, cert.der(), "127.0.0.1")),
+            Some(vec!["10.0.0.1".to_owned()])
+        );
+        let cert = leaf("db.example", vec![dns("san.example")]);
+        assert_eq!(
+            presented(verify(&v, cert.der(), "db.example")),
+            Some(vec!["san.example".to_owned()])
+        );
+        // A dNSName spelling an address matches that address, as text (libpq's comparison).
+        let cert = leaf("x", vec![dns("10.0.0.9")]);
+        verify(&v, cert.der(), "10.0.0.9").expect("the dNSName, as text");
     }
 
     #[test]
