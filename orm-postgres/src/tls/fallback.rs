@@ -59,20 +59,49 @@ fn invalid(e: CertificateError) -> rustls::Error {
     rustls::Error::InvalidCertificate(e)
 }
 
-/// Whether `end_entity` is trusted as described above, at `now`. `refusal` is webpki's error
-/// about it, returned when the certificate is signed by one the server sent rather than by a
-/// root (the case this fallback leaves to webpki).
+/// A root certificate (`sslrootcert`, or the system's) as read, parsed once for every
+/// handshake this module looks at.
+#[derive(Debug)]
+pub(super) struct Root {
+    der: CertificateDer<'static>,
+    /// `None` for a certificate x509-cert cannot read: it is only compared byte for byte.
+    parsed: Option<Certificate>,
+}
+
+impl Root {
+    pub(super) fn new(der: CertificateDer<'static>) -> Root {
+        let parsed = Certificate::from_der(der.as_ref()).ok();
+        Root { der, parsed }
+    }
+}
+
+/// A certificate the server sent besides its own is an X.509 version 1 certificate, which
+/// webpki refuses and this module does not verify as an intermediate.
+pub(super) fn old_intermediate() -> rustls::Error {
+    refused(
+        "a certificate the server sent besides its own (an intermediate CA) is an X.509 version \
+         1 certificate (as `openssl x509 -req` makes without -extfile), which is verified only \
+         as a root: put it in sslrootcert, or reissue it as a version 3 CA certificate \
+         (`-extfile <(printf 'basicConstraints=critical,CA:TRUE')`); or use sslmode=require, \
+         which encrypts without verifying the server",
+    )
+}
+
+/// Whether the server's certificate `leaf` (`end_entity`, parsed) is trusted as described
+/// above, at `now`. `refusal` is webpki's error about it, returned when the certificate is
+/// signed by one the server sent rather than by a root (the case this fallback leaves to
+/// webpki).
 pub(super) fn trust(
     end_entity: &CertificateDer<'_>,
+    leaf: &Certificate,
     intermediates: &[CertificateDer<'_>],
-    roots: &[CertificateDer<'static>],
+    roots: &[Root],
     now: UnixTime,
     algorithms: &WebPkiSupportedAlgorithms,
     refusal: rustls::Error,
-) -> Result<Certificate, rustls::Error> {
+) -> Result<(), rustls::Error> {
     let bad_encoding = || invalid(CertificateError::BadEncoding);
-    let leaf = Certificate::from_der(end_entity.as_ref()).map_err(|_| bad_encoding())?;
-    let leaf_extensions = Extensions::of(&leaf).map_err(|_| bad_encoding())?;
+    let leaf_extensions = Extensions::of(leaf).map_err(|_| bad_encoding())?;
     // OpenSSL refuses a certificate with a critical extension it does not understand; so do
     // we, with fewer understood.
     if leaf_extensions.unknown_critical {
@@ -101,14 +130,14 @@ pub(super) fn trust(
              (digitalSignature, keyEncipherment or keyAgreement)",
         ));
     }
-    check_validity(&leaf, now)?;
+    check_validity(leaf, now)?;
 
     // The self-signed case: the server's certificate is one the user trusts as a root.
     if roots
         .iter()
-        .any(|root| root.as_ref() == end_entity.as_ref())
+        .any(|root| root.der.as_ref() == end_entity.as_ref())
     {
-        return Ok(leaf);
+        return Ok(());
     }
 
     // The CA-signed case: a root whose subject is the certificate's issuer signed it.
@@ -121,20 +150,17 @@ pub(super) fn trust(
     }
     let mut issuer_found = false;
     let mut root_problem = None;
-    for root_der in roots {
-        let Ok(root) = Certificate::from_der(root_der.as_ref()) else {
-            continue;
-        };
+    for root in roots.iter().filter_map(|r| r.parsed.as_ref()) {
         if root.tbs_certificate.subject != *issuer {
             continue;
         }
         issuer_found = true;
-        if !signed_by(&signed, &root, algorithms) {
+        if !signed_by(&signed, root, algorithms) {
             continue;
         }
         // The root signed it: it must also be a CA that may sign, valid now.
-        match usable_issuer(&root, now) {
-            Ok(()) => return Ok(leaf),
+        match usable_issuer(root, now) {
+            Ok(()) => return Ok(()),
             Err(e) => root_problem = Some(e),
         }
     }
@@ -176,12 +202,19 @@ struct Malformed;
 impl Extensions {
     fn of(cert: &Certificate) -> Result<Extensions, Malformed> {
         let mut found = Extensions::default();
-        let mut seen: Vec<&ObjectIdentifier> = Vec::new();
-        for ext in cert.tbs_certificate.extensions.iter().flatten() {
-            if seen.contains(&&ext.extn_id) {
-                return Err(Malformed);
-            }
-            seen.push(&ext.extn_id);
+        let extensions = cert
+            .tbs_certificate
+            .extensions
+            .as_deref()
+            .unwrap_or_default();
+        // Sorted, so that a repeated one is found in one pass whatever their number (the
+        // certificate is not authenticated yet).
+        let mut ids: Vec<&ObjectIdentifier> = extensions.iter().map(|e| &e.extn_id).collect();
+        ids.sort_unstable();
+        if ids.windows(2).any(|pair| pair[0] == pair[1]) {
+            return Err(Malformed);
+        }
+        for ext in extensions {
             let value = ext.extn_value.as_bytes();
             match ext.extn_id {
                 BasicConstraints::OID => {

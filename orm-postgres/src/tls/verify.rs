@@ -151,9 +151,8 @@ fn public_key(
 #[derive(Debug)]
 pub(super) struct Verified {
     webpki: Arc<WebPkiServerVerifier>,
-    /// The root certificates of `sslrootcert` (or the system's), as read: what `fallback.rs`
-    /// trusts.
-    roots: Vec<CertificateDer<'static>>,
+    /// The root certificates of `sslrootcert` (or the system's): what `fallback.rs` trusts.
+    roots: Vec<fallback::Root>,
     algorithms: WebPkiSupportedAlgorithms,
     check_name: bool,
 }
@@ -167,35 +166,39 @@ impl Verified {
     ) -> Verified {
         Verified {
             webpki,
-            roots,
+            roots: roots.into_iter().map(fallback::Root::new).collect(),
             algorithms: provider.signature_verification_algorithms,
             check_name,
         }
     }
 
-    /// The parsed server certificate, for the name check of a certificate webpki verified.
+    /// The parsed server certificate, for the checks of a certificate webpki refused.
     fn parsed(end_entity: &CertificateDer<'_>) -> Result<x509_cert::Certificate, rustls::Error> {
         use x509_cert::der::Decode;
         x509_cert::Certificate::from_der(end_entity.as_ref()).map_err(|_| bad_encoding())
     }
 }
 
-/// Whether webpki refused the certificate for what libpq accepts and `fallback.rs` checks:
-/// a CA certificate as the server's own, or a version 1 certificate.
-fn refused_as_libpq_accepts(e: &rustls::Error, end_entity: &CertificateDer<'_>) -> bool {
-    let rustls::Error::InvalidCertificate(CertificateError::Other(other)) = e else {
-        return false;
-    };
-    match other.0.downcast_ref::<webpki::Error>() {
-        Some(webpki::Error::CaUsedAsEndEntity) => true,
-        // The server's own certificate older than version 3 (version 1; version 2, which
-        // nobody makes, alike), not an intermediate of that version.
-        Some(webpki::Error::UnsupportedCertVersion) => {
-            use x509_cert::der::Decode;
-            x509_cert::Certificate::from_der(end_entity.as_ref())
-                .is_ok_and(|c| c.tbs_certificate.version != x509_cert::certificate::Version::V3)
+/// Why webpki refused a certificate that libpq may accept and `fallback.rs` checks.
+#[derive(Clone, Copy, PartialEq)]
+enum Fallback {
+    /// A CA certificate as the server's own.
+    CaAsServer,
+    /// A certificate of the chain older than version 3: the server's own (version 1; version
+    /// 2, which nobody makes, alike), or one it sent besides.
+    OldVersion,
+}
+
+impl Fallback {
+    fn of(e: &rustls::Error) -> Option<Fallback> {
+        let rustls::Error::InvalidCertificate(CertificateError::Other(other)) = e else {
+            return None;
+        };
+        match other.0.downcast_ref::<webpki::Error>() {
+            Some(webpki::Error::CaUsedAsEndEntity) => Some(Fallback::CaAsServer),
+            Some(webpki::Error::UnsupportedCertVersion) => Some(Fallback::OldVersion),
+            _ => None,
         }
-        _ => false,
     }
 }
 
@@ -232,9 +235,20 @@ impl ServerCertVerifier for Verified {
                 names::check(&Verified::parsed(end_entity)?, server_name)?;
                 Ok(ServerCertVerified::assertion())
             }
-            Err(e) if refused_as_libpq_accepts(&e, end_entity) => {
-                let leaf = fallback::trust(
+            Err(e) => {
+                let Some(why) = Fallback::of(&e) else {
+                    return Err(e);
+                };
+                let leaf = Verified::parsed(end_entity)?;
+                if why == Fallback::OldVersion
+                    && leaf.tbs_certificate.version == x509_cert::certificate::Version::V3
+                {
+                    // The server's own is version 3: the older one is an intermediate.
+                    return Err(fallback::old_intermediate());
+                }
+                fallback::trust(
                     end_entity,
+                    &leaf,
                     intermediates,
                     &self.roots,
                     now,
@@ -246,7 +260,6 @@ impl ServerCertVerifier for Verified {
                 }
                 Ok(ServerCertVerified::assertion())
             }
-            Err(e) => Err(e),
         }
     }
 
@@ -367,6 +380,44 @@ Fso2ZQIhAJtVWVRrvcNfVq2c24oaVLVbGTui/Vd4haq+3kQsw29L
 -----END CERTIFICATE-----
 ";
 
+    /// A root (`openssl req -x509`, EC P-256), a version 1 intermediate CA it signed (`openssl
+    /// x509 -req` without -extfile) and a version 3 certificate for `db.example` the
+    /// intermediate signed, all valid from 2026-12-08 for 100 years.
+    const OLD_INTERMEDIATE_ROOT: &str = "-----BEGIN CERTIFICATE-----
+MIIBhDCCASugAwIBAgIUc5U68Z8Q305BtLWOYZb2vQCb7HswCgYIKoZIzj0EAwIw
+FzEVMBMGA1UEAwwMdjEgdGVzdCByb290MCAXDTI2MTIwODAwNTEyMVoYDzIxMjYx
+MTE0MDA1MTIxWjAXMRUwEwYDVQQDDAx2MSB0ZXN0IHJvb3QwWTATBgcqhkjOPQIB
+BggqhkjOPQMBBwNCAAS5WHUPaL2+/9UiTl+jSFTFtcvcUAfq6ja5IOXvjiQ79+aY
+AJMYyY/bgWJXu9OmDJbzkZktpih2hGa4A5aISkJco1MwUTAdBgNVHQ4EFgQUPW5z
+nfIG49J5cYlHb8wHIhXOQbEwHwYDVR0jBBgwFoAUPW5znfIG49J5cYlHb8wHIhXO
+QbEwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNHADBEAiBr9rDzCgbBrbKu
+tvWMvft3wY0rI4M3ZSwWKaGtOycpSwIgaB69/QcNqs6+DKbDjE+gqaXkrRbm7g/z
+/taVZOvGmqU=
+-----END CERTIFICATE-----
+";
+    const OLD_INTERMEDIATE: &str = "-----BEGIN CERTIFICATE-----
+MIIBLjCB1AIUBZHCdLaTaOVsd7nqZUwKrVq/4jMwCgYIKoZIzj0EAwIwFzEVMBMG
+A1UEAwwMdjEgdGVzdCByb290MCAXDTI2MTIwODAwNTEyMVoYDzIxMjYxMTE0MDA1
+MTIxWjAaMRgwFgYDVQQDDA92MSBpbnRlcm1lZGlhdGUwWTATBgcqhkjOPQIBBggq
+hkjOPQMBBwNCAATIDnqbNSKqFh+aIIIIyvqDdwUecHJfeiQHMu+mgZjreOsBIaRH
+bQCJbDoyBG7QVnWta454jzJEL8SZhMxToTOJMAoGCCqGSM49BAMCA0kAMEYCIQDR
+oeJ75K9xkedVZJiTlnAQHPt3aBBINDFoEjWJJ9bBxgIhAPdaQn8LjjMvqKn1s7jp
+Zu6ccKYw3CZmHUFqZyTh1gMH
+-----END CERTIFICATE-----
+";
+    const UNDER_OLD_INTERMEDIATE: &str = "-----BEGIN CERTIFICATE-----
+MIIBqTCCAU+gAwIBAgIUGr1YW8o9mltVy/NpdNfK0XdHlI0wCgYIKoZIzj0EAwIw
+GjEYMBYGA1UEAwwPdjEgaW50ZXJtZWRpYXRlMCAXDTI2MTIwODAwNTEyMVoYDzIx
+MjYxMTE0MDA1MTIxWjAVMRMwEQYDVQQDDApkYi5leGFtcGxlMFkwEwYHKoZIzj0C
+AQYIKoZIzj0DAQcDQgAEt6PCegW4IYWfMHGOk9oGMOg9FopRLGraUt92JudzkqXF
+AZ1ctglneVu/0Hb0ZKHP1MF+wCOLvIEmWihd0T5f5qN2MHQwFQYDVR0RBA4wDIIK
+ZGIuZXhhbXBsZTAdBgNVHQ4EFgQU+6WnG9AZaliKGCAbg9OfDpK3F6MwPAYDVR0j
+BDUwM6EbpBkwFzEVMBMGA1UEAwwMdjEgdGVzdCByb290ghQFkcJ0tpNo5Wx3uepl
+TAqtWr/iMzAKBggqhkjOPQQDAgNIADBFAiEAzIY7+aLHeWtan760VQxchAZtLxWq
+3MwcWZChJJIqoxwCIAWNSA1wz87meudP5mFXWTOb9vimi+YbEMc8nQQlUjwU
+-----END CERTIFICATE-----
+";
+
     fn pem(text: &str) -> CertificateDer<'static> {
         use rustls::pki_types::pem::PemObject;
         CertificateDer::from_pem_slice(text.as_bytes()).expect("PEM")
@@ -427,6 +478,30 @@ Fso2ZQIhAJtVWVRrvcNfVq2c24oaVLVbGTui/Vd4haq+3kQsw29L
         let other = self::root("other root");
         let r = verify_at(&verifier(&[other.der()], false), &leaf, "db.example", now);
         assert_eq!(cert_error(r), CertificateError::UnknownIssuer);
+    }
+
+    #[test]
+    fn a_version_1_intermediate_is_named_as_the_old_certificate_not_the_server_s() {
+        let (root, intermediate, leaf) = (
+            pem(OLD_INTERMEDIATE_ROOT),
+            pem(OLD_INTERMEDIATE),
+            pem(UNDER_OLD_INTERMEDIATE),
+        );
+        let host = ServerName::try_from("db.example").expect("host");
+        let now = in_year(2030);
+        let sent = [intermediate.clone()];
+        let v = verifier(&[&root], true);
+        let r = v.verify_server_cert(&leaf, &sent, &host, &[], now);
+        let message = r.map(drop).expect_err("refused").to_string();
+        assert!(
+            message.contains("a certificate the server sent besides its own"),
+            "{message}"
+        );
+        assert!(message.contains("version 1"), "{message}");
+        // The remedy the message gives: the intermediate as a root.
+        let v = verifier(&[&root, &intermediate], true);
+        v.verify_server_cert(&leaf, &sent, &host, &[], now)
+            .expect("the intermediate in sslrootcert");
     }
 
     #[test]
