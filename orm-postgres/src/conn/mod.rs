@@ -439,13 +439,25 @@ impl Conn {
     /// common case (nothing to do, the connection usable) is one load, not the transaction's
     /// lock (whose two locked instructions were about 2% of a lookup by key: issue 17).
     async fn ready_client(&self) -> Result<&Object> {
-        match self.obj.as_deref() {
-            Some(obj) if !self.unready.load(Ordering::Acquire) => Ok(obj),
-            _ => {
+        match self.ready_now() {
+            Some(obj) => Ok(obj),
+            None => {
                 self.ready().await?;
                 self.obj()
             }
         }
+    }
+
+    /// The client for a statement when there is nothing to do first (see
+    /// [`ready_client`](Conn::ready_client)): a plain call, no future made and polled. The
+    /// statements' hot paths try it (and the statement cache, likewise) before awaiting the
+    /// general way: about 100 of the 10,500 instructions of a lookup by key (callgrind,
+    /// issue 17).
+    #[inline]
+    fn ready_now(&self) -> Option<&Object> {
+        self.obj
+            .as_deref()
+            .filter(|_| !self.unready.load(Ordering::Acquire))
     }
 
     async fn ready_slow(&self) -> Result<()> {
@@ -518,7 +530,10 @@ impl Conn {
     /// Runs a statement and hands back its row stream, re-preparing once a stale cached
     /// statement outside a transaction.
     async fn query_stream(&self, q: &CompiledQuery) -> Result<tokio_postgres::RowStream> {
-        let obj = self.ready_client().await?;
+        let obj = match self.ready_now() {
+            Some(obj) => obj,
+            None => self.ready_client().await?,
+        };
         if self.settings.statement_mode == StatementMode::Unnamed {
             // Boxed, so that this future (moved on every statement) is no larger for it.
             return Box::pin(unnamed::query(obj, self.unnamed_types(), q))
@@ -531,7 +546,14 @@ impl Conn {
                 .enumerate()
                 .map(|(index, p)| DomainParam { index, value: &**p })
         };
-        let stmt = self.statement(obj, (&q.sql).into()).await?;
+        let stmt = match self
+            .settings
+            .prepared
+            .get(&obj.statement_cache, (&q.sql).into())
+        {
+            Some(statement) => statement,
+            None => self.statement(obj, (&q.sql).into()).await?,
+        };
         match obj.query_raw(&stmt, params()).await {
             Ok(rows) => Ok(rows),
             Err(e) if Self::is_stale(&e) && !self.in_transaction() => {
@@ -618,7 +640,10 @@ impl Conn {
     }
 
     async fn execute_inner(&self, q: &CompiledQuery) -> Result<u64> {
-        let obj = self.ready_client().await?;
+        let obj = match self.ready_now() {
+            Some(obj) => obj,
+            None => self.ready_client().await?,
+        };
         if self.settings.statement_mode == StatementMode::Unnamed {
             let n = Box::pin(unnamed::execute(obj, self.unnamed_types(), q))
                 .await
@@ -632,7 +657,14 @@ impl Conn {
                 .enumerate()
                 .map(|(index, p)| DomainParam { index, value: &**p })
         };
-        let stmt = self.statement(obj, (&q.sql).into()).await?;
+        let stmt = match self
+            .settings
+            .prepared
+            .get(&obj.statement_cache, (&q.sql).into())
+        {
+            Some(statement) => statement,
+            None => self.statement(obj, (&q.sql).into()).await?,
+        };
         match obj.execute_raw(&stmt, params()).await {
             Ok(n) => Ok(n),
             Err(e) if Self::is_stale(&e) && !self.in_transaction() => {
