@@ -272,6 +272,43 @@ pub(crate) trait Watcher: Send + Sync {
     }
 }
 
+/// Runs `$run`, a driver call given the prepared statement `$stmt` and the parameters
+/// `$params`, for `$q` on the client `$obj` of connection `$conn`: the statement from the
+/// connection's cache (no future made when it is there), else prepared; a stale cached
+/// statement outside a transaction (see [`Conn::is_stale`]) forgotten and prepared once more.
+/// A macro rather than a function taking a closure: the calls' futures differ, and a closure
+/// making one would add a future, and its moves, to every statement.
+macro_rules! on_prepared {
+    ($conn:expr, $obj:expr, $q:expr, |$stmt:ident, $params:ident| $run:expr) => {{
+        let (conn, obj, q): (&Conn, &Object, &CompiledQuery) = ($conn, $obj, $q);
+        let params = || {
+            q.params
+                .iter()
+                .enumerate()
+                .map(|(index, p)| DomainParam { index, value: &**p })
+        };
+        let $stmt = match conn
+            .settings
+            .prepared
+            .get(&obj.statement_cache, (&q.sql).into())
+        {
+            Some(statement) => statement,
+            None => conn.statement(obj, (&q.sql).into()).await?,
+        };
+        let $params = params();
+        match $run.await {
+            Ok(out) => Ok(out),
+            Err(e) if Conn::is_stale(&e) && !conn.in_transaction() => {
+                conn.forget(obj, &q.sql);
+                let $stmt = conn.statement(obj, (&q.sql).into()).await?;
+                let $params = params();
+                $run.await.map_err(|e| conn.pg_error(e))
+            }
+            Err(e) => Err(conn.pg_error(e)),
+        }
+    }};
+}
+
 impl Conn {
     /// Marks `mark` when the connection goes back (see `replicas/`).
     pub(crate) fn mark_write_on_release(&mut self, mark: Arc<dyn Watcher>) {
@@ -540,31 +577,7 @@ impl Conn {
                 .await
                 .map_err(|f| self.unnamed_error(f));
         }
-        let params = || {
-            q.params
-                .iter()
-                .enumerate()
-                .map(|(index, p)| DomainParam { index, value: &**p })
-        };
-        let stmt = match self
-            .settings
-            .prepared
-            .get(&obj.statement_cache, (&q.sql).into())
-        {
-            Some(statement) => statement,
-            None => self.statement(obj, (&q.sql).into()).await?,
-        };
-        match obj.query_raw(&stmt, params()).await {
-            Ok(rows) => Ok(rows),
-            Err(e) if Self::is_stale(&e) && !self.in_transaction() => {
-                self.forget(obj, &q.sql);
-                let stmt = self.statement(obj, (&q.sql).into()).await?;
-                obj.query_raw(&stmt, params())
-                    .await
-                    .map_err(|e| self.pg_error(e))
-            }
-            Err(e) => Err(self.pg_error(e)),
-        }
+        on_prepared!(self, obj, q, |stmt, params| obj.query_raw(&stmt, params))
     }
 
     /// Runs a statement and decodes every row.
@@ -651,31 +664,7 @@ impl Conn {
             self.note_ddl(&q.sql);
             return Ok(n);
         }
-        let params = || {
-            q.params
-                .iter()
-                .enumerate()
-                .map(|(index, p)| DomainParam { index, value: &**p })
-        };
-        let stmt = match self
-            .settings
-            .prepared
-            .get(&obj.statement_cache, (&q.sql).into())
-        {
-            Some(statement) => statement,
-            None => self.statement(obj, (&q.sql).into()).await?,
-        };
-        match obj.execute_raw(&stmt, params()).await {
-            Ok(n) => Ok(n),
-            Err(e) if Self::is_stale(&e) && !self.in_transaction() => {
-                self.forget(obj, &q.sql);
-                let stmt = self.statement(obj, (&q.sql).into()).await?;
-                obj.execute_raw(&stmt, params())
-                    .await
-                    .map_err(|e| self.pg_error(e))
-            }
-            Err(e) => Err(self.pg_error(e)),
-        }
+        on_prepared!(self, obj, q, |stmt, params| obj.execute_raw(&stmt, params))
     }
 
     /// Runs SQL through the simple-query protocol: no parameters, several statements allowed.
