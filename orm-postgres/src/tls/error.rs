@@ -51,18 +51,20 @@ pub enum TlsError {
         host: String,
     },
     /// The server's certificate is a CA certificate (`basicConstraints` `CA:TRUE`, what
-    /// `openssl req -x509` makes unless told otherwise) signed by an intermediate CA the
-    /// server sent. rustls refuses a CA certificate as a server's own; like libpq, this library
-    /// accepts one that is itself a root certificate (`sslrootcert`, the self-signed case) or
-    /// signed directly by one, but not through intermediates. Trust the CA that signed it in
+    /// `openssl req -x509` makes unless told otherwise) signed through two or more
+    /// intermediate CAs the server sent. rustls refuses a CA certificate as a server's own;
+    /// like libpq, this library accepts one that is itself a root certificate (`sslrootcert`,
+    /// the self-signed case), signed directly by one, or signed by an intermediate CA that a
+    /// root signed, but not through longer chains. Trust the CA that signed it in
     /// `sslrootcert`, or reissue it with `basicConstraints=CA:FALSE`.
     ServerCertificateIsCa,
     /// The server's certificate is an X.509 version 1 certificate (what `openssl x509 -req`
-    /// makes without `-extfile`) signed by an intermediate CA the server sent. rustls refuses
-    /// version 1 certificates; like libpq, this library accepts one that is itself a root
-    /// certificate (`sslrootcert`) or signed directly by one, but not through intermediates.
-    /// Trust the CA that signed it in `sslrootcert`, or reissue it with extensions (a
-    /// subjectAltName), which makes it version 3.
+    /// makes without `-extfile`) signed through two or more intermediate CAs the server sent.
+    /// rustls refuses version 1 certificates; like libpq, this library accepts one that is
+    /// itself a root certificate (`sslrootcert`), signed directly by one, or signed by an
+    /// intermediate CA that a root signed (the PostgreSQL manual's chain), but not through
+    /// longer chains. Trust the CA that signed it in `sslrootcert`, or reissue it with
+    /// extensions (a subjectAltName), which makes it version 3.
     OldCertificateVersion,
     /// The server's certificate is not signed by a trusted root (`sslrootcert`).
     UnknownIssuer,
@@ -111,9 +113,10 @@ impl fmt::Display for TlsError {
             ),
             TlsError::ServerCertificateIsCa => f.write_str(
                 "the server's certificate is a CA certificate (basicConstraints CA:TRUE, as \
-                 `openssl req -x509` makes unless told otherwise) signed by an intermediate CA: \
-                 such a certificate is verified only when it is itself in sslrootcert or signed \
-                 directly by a certificate there (rustls refuses it as a server's own): put the \
+                 `openssl req -x509` makes unless told otherwise) signed through more than one \
+                 intermediate CA: such a certificate is verified only when it is itself in \
+                 sslrootcert, signed directly by a certificate there, or signed by an \
+                 intermediate CA one of them signed (rustls refuses it as a server's own): put the \
                  certificate of the CA that signed it in sslrootcert, or reissue it as a server \
                  certificate, e.g. with `-addext basicConstraints=critical,CA:FALSE -addext \
                  subjectAltName=DNS:<host>`; or use sslmode=require, which encrypts without \
@@ -121,9 +124,10 @@ impl fmt::Display for TlsError {
             ),
             TlsError::OldCertificateVersion => f.write_str(
                 "the server's certificate is an X.509 version 1 certificate (as `openssl x509 \
-                 -req` makes without -extfile) signed by an intermediate CA: such a \
-                 certificate is verified only when it is itself in sslrootcert or signed \
-                 directly by a certificate there (rustls refuses version 1): put the \
+                 -req` makes without -extfile) signed through more than one intermediate CA: \
+                 such a certificate is verified only when it is itself in sslrootcert, signed \
+                 directly by a certificate there, or signed by an intermediate CA one of them \
+                 signed (rustls refuses version 1): put the \
                  certificate of the CA that signed it in sslrootcert, or reissue it with \
                  extensions, which makes it version 3, e.g. `openssl x509 -req ... -extfile \
                  <(printf 'subjectAltName=DNS:<host>')`; or use sslmode=require, which \
@@ -307,7 +311,8 @@ mod tests {
         assert_eq!(e, TlsError::ServerCertificateIsCa);
         assert!(e.to_string().contains("CA:FALSE"), "{e}");
         assert!(
-            e.to_string().contains("signed by an intermediate CA"),
+            e.to_string()
+                .contains("signed through more than one intermediate CA"),
             "{e}"
         );
         let e = classify(webpki(webpki::Error::UnsupportedCertVersion));

@@ -13,11 +13,17 @@
 //!   public key, by one of the provider's algorithms. The root must be a CA (basicConstraints
 //!   `CA:TRUE`, or a self-issued version 1 certificate, which OpenSSL takes as a CA), allowed
 //!   to sign certificates when it has a keyUsage, and have no name constraints (not checked
-//!   here). Certificates the server sends besides its own are not used: such a certificate
-//!   signed by an intermediate CA is refused (it can only be verified by webpki, once
-//!   reissued as an ordinary version 3 server certificate).
+//!   here);
+//! - or it is signed so by an intermediate CA the server sends with it, which a root signed
+//!   directly (the manual's recipe for a chain: a root, an intermediate made with the `v3_ca`
+//!   extensions, the server's certificate from `x509 -req` without -extfile). The intermediate
+//!   must be a version 3 CA (basicConstraints `CA:TRUE`), allowed to sign certificates, usable
+//!   by a TLS server (its extendedKeyUsage, if any, holds serverAuth), without name
+//!   constraints, valid now; the root as above, and its pathLenConstraint, if any, at least 1.
+//!   A longer chain (two intermediates or more) is refused: it can only be verified by
+//!   webpki, once the server's certificate is reissued as an ordinary version 3 one.
 //!
-//! In both cases the server's certificate and the root must be valid at the time rustls gives,
+//! In every case the server's certificate and the root must be valid at the time rustls gives,
 //! the server's certificate must be usable by a TLS server (its extendedKeyUsage, if any,
 //! holds serverAuth; its keyUsage, if any, allows a TLS key), and neither may have a critical
 //! extension not understood here (as OpenSSL refuses them). The host name is `names.rs`'s.
@@ -140,14 +146,79 @@ pub(super) fn trust(
         return Ok(());
     }
 
-    // The CA-signed case: a root whose subject is the certificate's issuer signed it.
-    let issuer = &leaf.tbs_certificate.issuer;
+    // The CA-signed case: a root signed it, or an intermediate CA the server sent, which a
+    // root signed (the manual's chain).
     let signed = Signed::of(end_entity.as_ref()).ok_or_else(bad_encoding)?;
+    match signed_by_root(&signed, leaf, roots, now, algorithms, 0) {
+        Search::Trusted => return Ok(()),
+        Search::Refused(e) => return Err(e),
+        Search::NoRoot => {}
+    }
+    let issuer = &leaf.tbs_certificate.issuer;
+    let sent: Vec<(&CertificateDer<'_>, Certificate)> = intermediates
+        .iter()
+        .filter_map(|der| Some((der, Certificate::from_der(der.as_ref()).ok()?)))
+        .collect();
+    let mut problem = None;
+    for (der, ca) in sent
+        .iter()
+        .filter(|(_, c)| c.tbs_certificate.subject == *issuer)
+    {
+        if !signed_by(&signed, ca, algorithms) {
+            problem.get_or_insert(invalid(CertificateError::BadSignature));
+            continue;
+        }
+        if let Err(e) = usable_ca(ca, now, Role::Intermediate) {
+            problem = Some(e);
+            continue;
+        }
+        let ca_signed = Signed::of(der.as_ref()).ok_or_else(bad_encoding)?;
+        match signed_by_root(&ca_signed, ca, roots, now, algorithms, 1) {
+            Search::Trusted => return Ok(()),
+            Search::Refused(e) => problem = Some(e),
+            // Signed by another certificate the server sent: a longer chain, not verified here
+            // (see the module's doc).
+            Search::NoRoot
+                if sent
+                    .iter()
+                    .any(|(_, c)| c.tbs_certificate.subject == ca.tbs_certificate.issuer) =>
+            {
+                problem = Some(refusal.clone());
+            }
+            Search::NoRoot => {
+                problem.get_or_insert(invalid(CertificateError::UnknownIssuer));
+            }
+        }
+    }
+    Err(problem.unwrap_or(invalid(CertificateError::UnknownIssuer)))
+}
+
+/// What looking for the root that signed a certificate found.
+enum Search {
+    Trusted,
+    /// A root of the issuer's name, which did not sign it or may not vouch for it.
+    Refused(rustls::Error),
+    /// No root of the issuer's name.
+    NoRoot,
+}
+
+/// Whether a root signed `cert` (whose signed bytes are `signed`) directly, `below` intermediate
+/// CAs above the server's certificate: the root must be a CA that may sign that deep, valid
+/// now.
+fn signed_by_root(
+    signed: &Signed<'_>,
+    cert: &Certificate,
+    roots: &[Root],
+    now: UnixTime,
+    algorithms: &WebPkiSupportedAlgorithms,
+    below: u8,
+) -> Search {
     // The signature algorithm is named twice, once signed; they must agree (RFC 5280 4.1.1.2;
     // OpenSSL marks a certificate where they differ invalid).
-    if leaf.tbs_certificate.signature != leaf.signature_algorithm {
-        return Err(invalid(CertificateError::BadSignature));
+    if cert.tbs_certificate.signature != cert.signature_algorithm {
+        return Search::Refused(invalid(CertificateError::BadSignature));
     }
+    let issuer = &cert.tbs_certificate.issuer;
     let mut issuer_found = false;
     let mut root_problem = None;
     for root in roots.iter().filter_map(|r| r.parsed.as_ref()) {
@@ -155,31 +226,22 @@ pub(super) fn trust(
             continue;
         }
         issuer_found = true;
-        if !signed_by(&signed, root, algorithms) {
+        if !signed_by(signed, root, algorithms) {
             continue;
         }
         // The root signed it: it must also be a CA that may sign, valid now.
-        match usable_issuer(root, now) {
-            Ok(()) => return Ok(()),
+        match usable_ca(root, now, Role::Root { below }) {
+            Ok(()) => return Search::Trusted,
             Err(e) => root_problem = Some(e),
         }
     }
-    if let Some(e) = root_problem {
-        return Err(e);
-    }
-    if issuer_found {
+    match root_problem {
+        Some(e) => Search::Refused(e),
         // A root of that name, whose key did not sign this certificate: a forged or damaged
         // certificate, or a root reissued with another key.
-        return Err(invalid(CertificateError::BadSignature));
+        None if issuer_found => Search::Refused(invalid(CertificateError::BadSignature)),
+        None => Search::NoRoot,
     }
-    let sent_issuer = intermediates.iter().any(|der| {
-        Certificate::from_der(der.as_ref()).is_ok_and(|c| c.tbs_certificate.subject == *issuer)
-    });
-    if sent_issuer {
-        // Signed by an intermediate the server sent: not verified here (see the module's doc).
-        return Err(refusal);
-    }
-    Err(invalid(CertificateError::UnknownIssuer))
 }
 
 /// id-kp-serverAuth (RFC 5280 4.2.1.12).
@@ -238,43 +300,101 @@ impl Extensions {
     }
 }
 
-/// The root `root`, having signed the server's certificate, may vouch for it: a CA, allowed
-/// to sign certificates, without name constraints (which are not checked here), valid now.
-fn usable_issuer(root: &Certificate, now: UnixTime) -> Result<(), rustls::Error> {
-    let Ok(ext) = Extensions::of(root) else {
-        return Err(refused(
+/// The CA certificate a chain goes through: a root, or an intermediate CA the server sent.
+#[derive(Clone, Copy)]
+enum Role {
+    /// A root, `below` intermediate CAs above the server's certificate.
+    Root {
+        below: u8,
+    },
+    Intermediate,
+}
+
+impl Role {
+    /// What the messages call the certificate.
+    fn says(self, root: &'static str, intermediate: &'static str) -> &'static str {
+        match self {
+            Role::Root { .. } => root,
+            Role::Intermediate => intermediate,
+        }
+    }
+}
+
+/// `ca`, having signed the next certificate of the chain, may vouch for it: a CA, allowed to
+/// sign certificates (and, for a root, as deep as it is asked to: its pathLenConstraint),
+/// without name constraints (which are not checked here), valid now; an intermediate CA
+/// also usable for a TLS server (its extendedKeyUsage, if any, holds serverAuth, as OpenSSL
+/// and webpki check).
+fn usable_ca(ca: &Certificate, now: UnixTime, role: Role) -> Result<(), rustls::Error> {
+    let Ok(ext) = Extensions::of(ca) else {
+        return Err(refused(role.says(
             "the root certificate that signed the server's has extensions that cannot be read",
-        ));
+            "the intermediate CA certificate the server sent has extensions that cannot be read",
+        )));
     };
-    let self_issued = root.tbs_certificate.subject == root.tbs_certificate.issuer;
+    let self_issued = ca.tbs_certificate.subject == ca.tbs_certificate.issuer;
     let is_ca = match &ext.basic_constraints {
         Some(bc) => bc.ca,
-        // OpenSSL takes a self-issued version 1 certificate as a CA.
-        None => root.tbs_certificate.version == Version::V1 && self_issued,
+        // OpenSSL takes a self-issued version 1 certificate as a CA (a root, here).
+        None => {
+            matches!(role, Role::Root { .. })
+                && ca.tbs_certificate.version == Version::V1
+                && self_issued
+        }
     };
     if !is_ca {
-        return Err(refused(
+        return Err(refused(role.says(
             "the root certificate that signed the server's is not a CA certificate \
              (basicConstraints CA:TRUE)",
-        ));
+            "the intermediate certificate the server sent is not a CA certificate \
+             (basicConstraints CA:TRUE)",
+        )));
     }
     if ext.key_usage.as_ref().is_some_and(|ku| !ku.key_cert_sign()) {
-        return Err(refused(
+        return Err(refused(role.says(
             "the root certificate that signed the server's has a keyUsage without keyCertSign",
-        ));
+            "the intermediate CA certificate the server sent has a keyUsage without \
+             keyCertSign",
+        )));
+    }
+    if let Role::Root { below } = role {
+        let limit = ext.basic_constraints.and_then(|bc| bc.path_len_constraint);
+        if limit.is_some_and(|limit| below > limit) {
+            return Err(refused(
+                "the root certificate that signed the server's chain allows no intermediate CA \
+                 below it (pathLenConstraint 0)",
+            ));
+        }
     }
     if ext.name_constraints || ext.unknown_critical {
-        return Err(refused(
+        return Err(refused(role.says(
             "the root certificate that signed the server's has name constraints or a critical \
              extension, which are checked only for a version 3 server certificate that is not a \
              CA: reissue the server's certificate so",
-        ));
+            "the intermediate CA certificate the server sent has name constraints or a critical \
+             extension, which are checked only for a version 3 server certificate that is not a \
+             CA: reissue the server's certificate so",
+        )));
     }
-    validity(root, now).map_err(|e| match e {
-        Validity::Expired => refused("the root certificate that signed the server's has expired"),
-        Validity::NotYet => {
-            refused("the root certificate that signed the server's is not valid yet")
-        }
+    if matches!(role, Role::Intermediate)
+        && ext
+            .extended_key_usage
+            .as_ref()
+            .is_some_and(|eku| !eku.0.contains(&SERVER_AUTH))
+    {
+        return Err(invalid(CertificateError::InvalidPurpose));
+    }
+    validity(ca, now).map_err(|e| {
+        refused(match e {
+            Validity::Expired => role.says(
+                "the root certificate that signed the server's has expired",
+                "the intermediate CA certificate the server sent has expired",
+            ),
+            Validity::NotYet => role.says(
+                "the root certificate that signed the server's is not valid yet",
+                "the intermediate CA certificate the server sent is not valid yet",
+            ),
+        })
     })
 }
 

@@ -1,7 +1,7 @@
 //! Server certificates that rustls's WebPKI verifier refuses and libpq verifies, which is what
 //! `openssl` makes unless told otherwise (the PostgreSQL manual's recipes among them): a CA
 //! certificate as the server's own, one without subjectAltName (named by its common name), a
-//! version 1 certificate. Each is served by a cluster of its own (serving other certificates
+//! version 1 certificate (signed by the root, or by an intermediate CA the server sends). Each is served by a cluster of its own (serving other certificates
 //! in turn after a restart where a test needs several); `verify-ca` and `verify-full` verify
 //! them as libpq does, and refuse them with a typed error when libpq would (wrong host,
 //! unknown root, dates).
@@ -411,4 +411,110 @@ async fn the_manual_s_recipe_for_a_ca_signed_certificate_is_verified_as_libpq_do
     s.serve("future.crt").await;
     s.refused("verify-full", TlsError::NotYetValid, &["not valid yet"])
         .await;
+}
+
+#[tokio::test]
+async fn the_manual_s_recipe_for_a_chain_is_verified_as_libpq_does() {
+    // The PostgreSQL manual's steps for an intermediate CA: a root and an intermediate made
+    // with the `v3_ca` extensions (as Debian's /etc/ssl/openssl.cnf has them), then the
+    // server's certificate from the intermediate with `x509 -req` and no -extfile, which makes
+    // it version 1. The server sends server.crt and intermediate.crt from one file; the client
+    // trusts root.crt alone.
+    let v3_ca = "[v3_ca]\nsubjectKeyIdentifier = hash\n\
+                 authorityKeyIdentifier = keyid:always,issuer\n\
+                 basicConstraints = critical, CA:true\n";
+    let request = |name: &'static str, subject: &'static str| -> [&'static str; 10] {
+        let (csr, key) = match name {
+            "root" => ("root.csr", "root.key"),
+            "intermediate" => ("intermediate.csr", "intermediate.key"),
+            _ => ("server.csr", "server.key"),
+        };
+        [
+            "req", "-new", "-nodes", "-text", "-out", csr, "-keyout", key, "-subj", subject,
+        ]
+    };
+    let root_request = request("root", "/CN=root.yourdomain.com");
+    let intermediate_request = request("intermediate", "/CN=intermediate.yourdomain.com");
+    let server_request = request("server", "/CN=localhost");
+    let steps: [&[&str]; 6] = [
+        &root_request,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "root.csr",
+            "-text",
+            "-days",
+            "3650",
+            "-extfile",
+            "v3.cnf",
+            "-extensions",
+            "v3_ca",
+            "-signkey",
+            "root.key",
+            "-out",
+            "root.crt",
+        ],
+        &intermediate_request,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "intermediate.csr",
+            "-text",
+            "-days",
+            "1825",
+            "-extfile",
+            "v3.cnf",
+            "-extensions",
+            "v3_ca",
+            "-CA",
+            "root.crt",
+            "-CAkey",
+            "root.key",
+            "-CAcreateserial",
+            "-out",
+            "intermediate.crt",
+        ],
+        &server_request,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-text",
+            "-days",
+            "365",
+            "-CA",
+            "intermediate.crt",
+            "-CAkey",
+            "intermediate.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+        ],
+    ];
+    let outputs = ["server.crt", "server.key", "intermediate.crt", "root.crt"];
+    let Some(files) = openssl_files("manual-chain", &[("v3.cnf", v3_ca)], &steps, &outputs) else {
+        return;
+    };
+    let [cert, key, intermediate, root] = &files[..] else {
+        unreachable!("four files")
+    };
+    assert!(cert.contains("Version: 1 (0x0)"), "{cert}");
+    let bundle = format!("{cert}{intermediate}");
+    let s = CertServer::start_with(&bundle, key, root, |o| o.file("alone.crt", cert));
+    for mode in ["verify-ca", "verify-full"] {
+        s.connects(&format!("sslmode={mode}"), true).await;
+    }
+    let url = s.url_at(WRONG_HOST, "sslmode=verify-full", Some("root.pem"));
+    refused_at(&url, wrong_host(), &[WRONG_HOST, "localhost"]).await;
+    // The server's certificate without the intermediate: nothing links it to the root.
+    s.serve("alone.crt").await;
+    s.refused(
+        "verify-ca",
+        TlsError::UnknownIssuer,
+        &["not signed by a trusted root"],
+    )
+    .await;
 }
