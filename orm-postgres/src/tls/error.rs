@@ -43,7 +43,7 @@ pub enum TlsError {
     },
     /// The server's certificate names no host at all (`sslmode=verify-full`): it has no
     /// subjectAltName DNS name or IP address, and no common name (CN), which libpq (and this
-    /// library) compare with the host when there is no subjectAltName. Reissue it with
+    /// library) compare with the host when no subjectAltName entry is of the host's kind. Reissue it with
     /// `subjectAltName=DNS:<host>`, or use `sslmode=verify-ca`, which checks the chain but not
     /// the name.
     NoSubjectAltName {
@@ -194,7 +194,8 @@ impl TlsError {
         }
         Some(match found? {
             rustls::Error::InvalidCertificate(cert) => match cert {
-                // webpki lists every name of the subjectAltName: none, no subjectAltName.
+                // No name compared at all: no subjectAltName DNS name or IP address (webpki lists
+                // every one), and no common name (`names.rs`).
                 CertificateError::NotValidForNameContext {
                     expected,
                     presented,

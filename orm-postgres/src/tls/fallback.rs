@@ -17,15 +17,15 @@
 //! - or it is signed so by an intermediate CA the server sends with it, which a root signed
 //!   directly (the manual's recipe for a chain: a root, an intermediate made with the `v3_ca`
 //!   extensions, the server's certificate from `x509 -req` without -extfile). The intermediate
-//!   must be a version 3 CA (basicConstraints `CA:TRUE`), allowed to sign certificates, usable
+//!   must be a CA (basicConstraints `CA:TRUE`), allowed to sign certificates, usable
 //!   by a TLS server (its extendedKeyUsage, if any, holds serverAuth), without name
 //!   constraints, valid now; the root as above, and its pathLenConstraint, if any, at least 1.
 //!   A longer chain (two intermediates or more) is refused: it can only be verified by
 //!   webpki, once the server's certificate is reissued as an ordinary version 3 one.
 //!
-//! In every case the server's certificate and the root must be valid at the time rustls gives,
+//! In every case the certificates of the chain must be valid at the time rustls gives,
 //! the server's certificate must be usable by a TLS server (its extendedKeyUsage, if any,
-//! holds serverAuth; its keyUsage, if any, allows a TLS key), and neither may have a critical
+//! holds serverAuth; its keyUsage, if any, allows a TLS key), and none may have a critical
 //! extension not understood here (as OpenSSL refuses them). The host name is `names.rs`'s.
 
 use std::fmt;
@@ -82,14 +82,14 @@ impl Root {
 }
 
 /// A certificate the server sent besides its own is an X.509 version 1 certificate, which
-/// webpki refuses and this module does not verify as an intermediate.
+/// webpki refuses, and OpenSSL takes for no CA unless it is self-signed.
 pub(super) fn old_intermediate() -> rustls::Error {
     refused(
         "a certificate the server sent besides its own (an intermediate CA) is an X.509 version \
-         1 certificate (as `openssl x509 -req` makes without -extfile), which is verified only \
-         as a root: put it in sslrootcert, or reissue it as a version 3 CA certificate \
-         (`-extfile <(printf 'basicConstraints=critical,CA:TRUE')`); or use sslmode=require, \
-         which encrypts without verifying the server",
+         1 certificate (as `openssl x509 -req` makes without -extfile), which is no CA (as in \
+         libpq): reissue it as a version 3 CA certificate (`-extfile <(printf \
+         'basicConstraints=critical,CA:TRUE')`); or use sslmode=require, which encrypts without \
+         verifying the server",
     )
 }
 
@@ -149,11 +149,13 @@ pub(super) fn trust(
     // The CA-signed case: a root signed it, or an intermediate CA the server sent, which a
     // root signed (the manual's chain).
     let signed = Signed::of(end_entity.as_ref()).ok_or_else(bad_encoding)?;
-    match signed_by_root(&signed, leaf, roots, now, algorithms, 0) {
+    // A root's refusal (one of the issuer's name that did not sign it, say an older copy of
+    // the intermediate) is the answer unless a sent intermediate leads to a root.
+    let direct = match signed_by_root(&signed, leaf, roots, now, algorithms, 0) {
         Search::Trusted => return Ok(()),
-        Search::Refused(e) => return Err(e),
-        Search::NoRoot => {}
-    }
+        Search::Refused(e) => Some(e),
+        Search::NoRoot => None,
+    };
     let issuer = &leaf.tbs_certificate.issuer;
     let sent: Vec<(&CertificateDer<'_>, Certificate)> = intermediates
         .iter()
@@ -176,13 +178,9 @@ pub(super) fn trust(
         match signed_by_root(&ca_signed, ca, roots, now, algorithms, 1) {
             Search::Trusted => return Ok(()),
             Search::Refused(e) => problem = Some(e),
-            // Signed by another certificate the server sent: a longer chain, not verified here
-            // (see the module's doc).
-            Search::NoRoot
-                if sent
-                    .iter()
-                    .any(|(_, c)| c.tbs_certificate.subject == ca.tbs_certificate.issuer) =>
-            {
+            // Signed by another intermediate the server sent (not a root it sends along): a
+            // longer chain, not verified here (see the module's doc).
+            Search::NoRoot if sent.iter().any(|(_, c)| issued(c, ca)) => {
                 problem = Some(refusal.clone());
             }
             Search::NoRoot => {
@@ -190,7 +188,53 @@ pub(super) fn trust(
             }
         }
     }
-    Err(problem.unwrap_or(invalid(CertificateError::UnknownIssuer)))
+    Err(direct
+        .or(problem)
+        .unwrap_or(invalid(CertificateError::UnknownIssuer)))
+}
+
+/// Whether `ca` is an intermediate whose subject is `cert`'s issuer: a CA certificate that is
+/// not self-issued (a root the server sends along is not one).
+fn issued(ca: &Certificate, cert: &Certificate) -> bool {
+    let tbs = &ca.tbs_certificate;
+    tbs.subject == cert.tbs_certificate.issuer && tbs.subject != tbs.issuer
+}
+
+/// Whether a CA that may have vouched for `leaf` through webpki has name constraints: one the
+/// server sent, or a root that issued the server's certificate or one the server sent. webpki
+/// checks them against the subjectAltName only; OpenSSL also checks a common name it matches
+/// by (`NAME_CONSTRAINTS_check_CN`), which this client does not, so such a match is refused
+/// (see `verify.rs`).
+pub(super) fn name_constrained(
+    leaf: &Certificate,
+    intermediates: &[CertificateDer<'_>],
+    roots: &[Root],
+) -> bool {
+    // Extensions that cannot be read count as constraints: the match is refused.
+    let constrained = |c: &Certificate| Extensions::of(c).map_or(true, |e| e.name_constraints);
+    let sent: Vec<Certificate> = intermediates
+        .iter()
+        .filter_map(|der| Certificate::from_der(der.as_ref()).ok())
+        .collect();
+    let issuers: Vec<&x509_cert::name::Name> = std::iter::once(leaf)
+        .chain(&sent)
+        .map(|c| &c.tbs_certificate.issuer)
+        .collect();
+    sent.iter().any(constrained)
+        || roots
+            .iter()
+            .filter_map(|r| r.parsed.as_ref())
+            .filter(|r| issuers.contains(&&r.tbs_certificate.subject))
+            .any(constrained)
+}
+
+/// The host matched only the common name of a certificate under a name-constrained CA.
+pub(super) fn common_name_under_name_constraints() -> rustls::Error {
+    refused(
+        "the server's certificate names the host only in its common name (CN), and a CA of its \
+         chain has name constraints, which this client checks against subjectAltName entries \
+         only: reissue the certificate with subjectAltName=DNS:<host> (or IP:<address>)",
+    )
 }
 
 /// What looking for the root that signed a certificate found.

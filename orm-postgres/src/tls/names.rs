@@ -37,9 +37,19 @@ enum Host<'a> {
 /// The common name's attribute type (2.5.4.3).
 const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 
-/// Whether `cert` is valid for `host` under libpq's rules; when it is not, rustls's name error,
-/// listing the names the certificate was compared by (none: it names no host at all).
-pub(super) fn check(cert: &Certificate, host: &ServerName<'_>) -> Result<(), rustls::Error> {
+/// Which of the certificate's names matched the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Matched {
+    /// A subjectAltName entry.
+    AltName,
+    /// The subject's common name (no subjectAltName entry of the host's kind).
+    CommonName,
+}
+
+/// Whether `cert` is valid for `host` under libpq's rules, and by which name; when it is not,
+/// rustls's name error, listing the names the certificate was compared by (none: it names no
+/// host at all).
+pub(super) fn check(cert: &Certificate, host: &ServerName<'_>) -> Result<Matched, rustls::Error> {
     let mismatch = |presented: Vec<String>| {
         rustls::Error::InvalidCertificate(CertificateError::NotValidForNameContext {
             expected: host.to_owned(),
@@ -53,7 +63,7 @@ pub(super) fn check(cert: &Certificate, host: &ServerName<'_>) -> Result<(), rus
         _ => return Err(mismatch(Vec::new())),
     };
     match matches(cert, &host_kind) {
-        Ok(()) => Ok(()),
+        Ok(matched) => Ok(matched),
         Err(Refusal::Mismatch(presented)) => Err(mismatch(presented)),
         Err(Refusal::Malformed) => Err(rustls::Error::InvalidCertificate(
             CertificateError::BadEncoding,
@@ -68,7 +78,7 @@ enum Refusal {
     Malformed,
 }
 
-fn matches(cert: &Certificate, host: &Host<'_>) -> Result<(), Refusal> {
+fn matches(cert: &Certificate, host: &Host<'_>) -> Result<Matched, Refusal> {
     let mut examined = Vec::new();
     // Whether the common name may be compared: only without a subjectAltName of the host's
     // kind (RFC 6125 for names; libpq's own rule for addresses).
@@ -80,7 +90,7 @@ fn matches(cert: &Certificate, host: &Host<'_>) -> Result<(), Refusal> {
                 let text = dns.as_bytes();
                 examined.push(shown(text));
                 match name_matches(text, host) {
-                    Some(true) => return Ok(()),
+                    Some(true) => return Ok(Matched::AltName),
                     Some(false) => {}
                     // libpq stops at a name it refuses, and fails.
                     None => return Err(Refusal::Mismatch(examined)),
@@ -101,7 +111,7 @@ fn matches(cert: &Certificate, host: &Host<'_>) -> Result<(), Refusal> {
                 };
                 examined.push(presented.to_string());
                 if matches!(host, Host::Address(ip) if *ip == presented) {
-                    return Ok(());
+                    return Ok(Matched::AltName);
                 }
             }
             // Other kinds (e-mail, URI, directory name) never name a host.
@@ -116,7 +126,7 @@ fn matches(cert: &Certificate, host: &Host<'_>) -> Result<(), Refusal> {
     if let Some(cn) = common_name {
         examined.push(shown(cn));
         if name_matches(cn, host) == Some(true) {
-            return Ok(());
+            return Ok(Matched::CommonName);
         }
     }
     Err(Refusal::Mismatch(examined))

@@ -8,9 +8,11 @@
 //! libpq (OpenSSL) verifies, which is what `openssl` makes unless told otherwise (the
 //! PostgreSQL manual's recipes among them): a version 1 certificate and a CA certificate as the
 //! server's own are trusted by `fallback.rs` (only as the root itself, signed directly by a
-//! root, or by an intermediate CA the server sends that a root signed), and a host name webpki finds in no subjectAltName entry is checked by libpq's rules,
-//! by `names.rs` (the common name when no entry is of the host's kind; an address against the
-//! dNSNames as text). Any other refusal is webpki's, unchanged.
+//! root, or by an intermediate CA the server sends that a root signed), and a host name webpki
+//! finds in no subjectAltName entry is checked by libpq's rules, by `names.rs` (the common name
+//! when no entry is of the host's kind; an address against the dNSNames as text), except a
+//! common name under a CA with name constraints, which webpki checks against subjectAltName
+//! entries only (OpenSSL checks the CN too). Any other refusal is webpki's, unchanged.
 //!
 //! A certificate webpki refuses to parse (a version 1 certificate, an unknown critical
 //! extension) has its handshake signatures checked with its public key alone.
@@ -232,7 +234,14 @@ impl ServerCertVerifier for Verified {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => {
-                names::check(&Verified::parsed(end_entity)?, server_name)?;
+                let leaf = Verified::parsed(end_entity)?;
+                // webpki checked name constraints against the subjectAltName only: a common
+                // name under a constrained CA is not known to be allowed.
+                if names::check(&leaf, server_name)? == names::Matched::CommonName
+                    && fallback::name_constrained(&leaf, intermediates, &self.roots)
+                {
+                    return Err(fallback::common_name_under_name_constraints());
+                }
                 Ok(ServerCertVerified::assertion())
             }
             Err(e) => {

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
-    KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, CertifiedIssuer, CustomExtension, DnType,
+    ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, KeyPair, KeyUsagePurpose, NameConstraints,
+    SanType,
 };
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::ServerCertVerifier;
@@ -127,6 +128,19 @@ TAqtWr/iMzAKBggqhkjOPQQDAgNIADBFAiEAzIY7+aLHeWtan760VQxchAZtLxWq
 -----END CERTIFICATE-----
 ";
 
+/// A version 1 certificate for `db.example` that [`OLD_INTERMEDIATE`] signed (`openssl x509
+/// -req` without -extfile), valid from 2026-12-08 for 100 years.
+const UNDER_OLD_INTERMEDIATE_V1: &str = "-----BEGIN CERTIFICATE-----
+MIIBLDCB0gIUGr1YW8o9mltVy/NpdNfK0XdHlI4wCgYIKoZIzj0EAwIwGjEYMBYG
+A1UEAwwPdjEgaW50ZXJtZWRpYXRlMCAXDTI2MTIwODAxMTYzN1oYDzIxMjYxMTE0
+MDExNjM3WjAVMRMwEQYDVQQDDApkYi5leGFtcGxlMFkwEwYHKoZIzj0CAQYIKoZI
+zj0DAQcDQgAEvWUG2I3/20j5YqHnUUsh77DbbYUiSB6fMFLrNWNDLNWtCcfml5/9
+0ZCWBb9CD3AeuU4ofI/mAzXFWGZHF3GdtzAKBggqhkjOPQQDAgNJADBGAiEAp83c
+8Qot25+kFlnG5jFlEzdHWpnxr0SQYAIF+i1GD4ECIQDFjIEh56kR8r3Spynfor5w
+5RxuWcBrS4Bft1lZT/0q7A==
+-----END CERTIFICATE-----
+";
+
 fn pem(text: &str) -> CertificateDer<'static> {
     use rustls::pki_types::pem::PemObject;
     CertificateDer::from_pem_slice(text.as_bytes()).expect("PEM")
@@ -207,10 +221,7 @@ fn a_version_1_intermediate_is_named_as_the_old_certificate_not_the_server_s() {
         "{message}"
     );
     assert!(message.contains("version 1"), "{message}");
-    // The remedy the message gives: the intermediate as a root.
-    let v = verifier(&[&root, &intermediate], true);
-    v.verify_server_cert(&leaf, &sent, &host, &[], now)
-        .expect("the intermediate in sslrootcert");
+    assert!(!message.contains("sslrootcert"), "{message}");
 }
 
 #[test]
@@ -541,4 +552,204 @@ fn dates_purpose_and_the_signer_s_authority_still_count() {
     let r = verify(&verifier(&[not_ca.der()], true), cert.der(), "db.example");
     let refused = format!("{:?}", cert_error(r));
     assert!(refused.contains("not a CA certificate"), "{refused}");
+}
+
+#[test]
+fn a_version_1_certificate_under_a_version_1_intermediate_is_refused_as_openssl_does() {
+    // OpenSSL takes a version 1 certificate for a CA only when it is self-signed.
+    let root = pem(OLD_INTERMEDIATE_ROOT);
+    let host = ServerName::try_from("db.example").expect("host");
+    let sent = [pem(OLD_INTERMEDIATE)];
+    let r = verifier(&[&root], false).verify_server_cert(
+        &pem(UNDER_OLD_INTERMEDIATE_V1),
+        &sent,
+        &host,
+        &[],
+        in_year(2030),
+    );
+    let message = r.map(drop).expect_err("refused").to_string();
+    assert!(
+        message.contains("intermediate certificate the server sent is not a CA"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_intermediate_path_checks_every_signature_and_every_certificate() {
+    let root = root("root");
+    let inter = intermediate(ca_for_signing("intermediate"), &root);
+    let key = KeyPair::generate().expect("key");
+    let cert = ca_params("db.example", &[])
+        .signed_by(&key, &inter)
+        .expect("cert");
+    let host = ServerName::try_from("db.example").expect("host");
+    let verify_with = |roots: &[&CertificateDer<'static>], sent: &[CertificateDer<'static>]| {
+        verifier(roots, true)
+            .verify_server_cert(cert.der(), sent, &host, &[], UnixTime::now())
+            .map(drop)
+    };
+    // An intermediate of the same name that another root's key signed (a root of the same
+    // name too): the trusted root's signature over it does not verify.
+    let impostor_root = self::root("root");
+    let impostor = intermediate(ca_for_signing("intermediate"), &impostor_root);
+    let impostor_cert = ca_params("db.example", &[])
+        .signed_by(&key, &impostor)
+        .expect("cert");
+    let r = verifier(&[root.der()], true).verify_server_cert(
+        impostor_cert.der(),
+        &[impostor.der().clone()],
+        &host,
+        &[],
+        UnixTime::now(),
+    );
+    assert_eq!(cert_error(r.map(drop)), CertificateError::BadSignature);
+    // A byte of the intermediate's signature flipped.
+    let mut tampered = inter.der().to_vec();
+    if let Some(last) = tampered.last_mut() {
+        *last ^= 0x01;
+    }
+    let r = verify_with(&[root.der()], &[CertificateDer::from(tampered)]);
+    assert_eq!(cert_error(r), CertificateError::BadSignature);
+    // Sent: a certificate of the intermediate's name with another key (the root signed it),
+    // which did not sign the server's.
+    let other_key = intermediate(ca_for_signing("intermediate"), &root);
+    let r = verify_with(&[root.der()], &[other_key.der().clone()]);
+    assert_eq!(cert_error(r), CertificateError::BadSignature);
+    // An older copy of the intermediate (another key) among the roots does not stop the
+    // intermediate the server sends.
+    let stale = CertifiedIssuer::self_signed(
+        ca_for_signing("intermediate"),
+        KeyPair::generate().expect("key"),
+    )
+    .expect("stale copy");
+    verify_with(&[root.der(), stale.der()], &[inter.der().clone()])
+        .expect("through the sent intermediate");
+    // The server sends its own self-signed root, which the client does not trust: an unknown
+    // issuer, not a longer chain.
+    let own_root = self::root("own root");
+    let own_inter = intermediate(ca_for_signing("own intermediate"), &own_root);
+    let own_cert = ca_params("db.example", &[])
+        .signed_by(&key, &own_inter)
+        .expect("cert");
+    let r = verifier(&[root.der()], true).verify_server_cert(
+        own_cert.der(),
+        &[own_inter.der().clone(), own_root.der().clone()],
+        &host,
+        &[],
+        UnixTime::now(),
+    );
+    assert_eq!(cert_error(r.map(drop)), CertificateError::UnknownIssuer);
+}
+
+#[test]
+fn what_an_intermediate_or_its_root_may_not_have_refuses_the_chain() {
+    let key = KeyPair::generate().expect("key");
+    let host = ServerName::try_from("db.example").expect("host");
+    let message = |root: &CertifiedIssuer<'static, KeyPair>,
+                   inter: &CertifiedIssuer<'static, KeyPair>| {
+        let cert = ca_params("db.example", &[])
+            .signed_by(&key, inter)
+            .expect("cert");
+        verifier(&[root.der()], true)
+            .verify_server_cert(
+                cert.der(),
+                &[inter.der().clone()],
+                &host,
+                &[],
+                UnixTime::now(),
+            )
+            .map(drop)
+            .expect_err("refused")
+            .to_string()
+    };
+    let root = self::root("root");
+    let mut params = ca_for_signing("intermediate");
+    params.name_constraints = Some(NameConstraints {
+        permitted_subtrees: vec![GeneralSubtree::DnsName("example".into())],
+        excluded_subtrees: Vec::new(),
+    });
+    let e = message(&root, &intermediate(params, &root));
+    assert!(
+        e.contains("intermediate CA certificate the server sent has name constraints"),
+        "{e}"
+    );
+    let mut params = ca_for_signing("intermediate");
+    let mut unknown = CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 99999, 1], vec![5, 0]);
+    unknown.set_criticality(true);
+    params.custom_extensions = vec![unknown];
+    let e = message(&root, &intermediate(params, &root));
+    assert!(e.contains("critical extension"), "{e}");
+    let mut params = ca_for_signing("intermediate");
+    params.not_before = rcgen::date_time_ymd(2999, 1, 1);
+    params.not_after = rcgen::date_time_ymd(3000, 1, 1);
+    let e = message(&root, &intermediate(params, &root));
+    assert!(
+        e.contains("intermediate CA certificate the server sent is not valid yet"),
+        "{e}"
+    );
+    // An expired root above the intermediate.
+    let mut params = ca_for_signing("old root");
+    params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+    let old =
+        CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("root");
+    let e = message(&old, &intermediate(ca_for_signing("intermediate"), &old));
+    assert!(
+        e.contains("root certificate that signed the server's has expired"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_common_name_under_a_name_constrained_ca_is_refused() {
+    // webpki checks name constraints against the subjectAltName only; OpenSSL checks the CN a
+    // host matches by too. A CA limited to `corp.example` cannot vouch for `db.other` by CN.
+    let root = root("root");
+    let mut params = ca_for_signing("constrained");
+    params.name_constraints = Some(NameConstraints {
+        permitted_subtrees: vec![GeneralSubtree::DnsName("corp.example".into())],
+        excluded_subtrees: Vec::new(),
+    });
+    let constrained = intermediate(params, &root);
+    let free = intermediate(ca_for_signing("free"), &root);
+    let key = KeyPair::generate().expect("key");
+    let leaf = |issuer: &CertifiedIssuer<'static, KeyPair>| {
+        let mut params = ca_params("db.other", &[]);
+        params.subject_alt_names = vec![SanType::IpAddress("10.0.0.1".parse().expect("ip"))];
+        params.is_ca = IsCa::ExplicitNoCa;
+        params.signed_by(&key, issuer).expect("cert")
+    };
+    let host = ServerName::try_from("db.other").expect("host");
+    let v = verifier(&[root.der()], true);
+    let cert = leaf(&constrained);
+    let r = v.verify_server_cert(
+        cert.der(),
+        &[constrained.der().clone()],
+        &host,
+        &[],
+        UnixTime::now(),
+    );
+    let e = r.map(drop).expect_err("refused").to_string();
+    assert!(e.contains("name constraints"), "{e}");
+    // The same certificate from a CA without constraints: its CN names the host.
+    let cert = leaf(&free);
+    v.verify_server_cert(
+        cert.der(),
+        &[free.der().clone()],
+        &host,
+        &[],
+        UnixTime::now(),
+    )
+    .expect("the CN");
+    // verify-ca checks no name.
+    let cert = leaf(&constrained);
+    verifier(&[root.der()], false)
+        .verify_server_cert(
+            cert.der(),
+            &[constrained.der().clone()],
+            &host,
+            &[],
+            UnixTime::now(),
+        )
+        .expect("verify-ca");
 }
