@@ -213,10 +213,7 @@ pub fn create_index(table: &Table, index: &Index) -> Result<String> {
 /// `CREATE INDEX` of `columns`, with `index`'s options when there is one (a field-level index
 /// has none).
 fn write_create_index(table: &Table, columns: &[&str], index: Option<&Index>) -> Result<String> {
-    let name = match index.and_then(|i| i.name) {
-        Some(name) => name.to_owned(),
-        None => index_name(table.name, columns),
-    };
+    let name = index_name_for(table.name, columns, index);
     let mut w = SqlWriter::new();
     w.push("CREATE ");
     if index.is_some_and(|i| i.unique) {
@@ -277,6 +274,23 @@ fn write_create_index(table: &Table, columns: &[&str], index: Option<&Index>) ->
         }
     }
     Ok(w.finish()?.0)
+}
+
+/// The name of the index on `columns` of `table`: `index`'s own, else [`index_name`]'s (a
+/// field-level index has no [`Index`], so always the default).
+///
+/// ```
+/// use orm_core::ddl::index_name_for;
+/// use orm_core::meta::Index;
+/// let named = Index::new(&["email"], true).name("ux_email");
+/// assert_eq!(index_name_for("users", &["email"], Some(&named)), "ux_email");
+/// assert_eq!(index_name_for("users", &["email"], None), "ix_users_email");
+/// ```
+pub fn index_name_for(table: &str, columns: &[&str], index: Option<&Index>) -> String {
+    match index.and_then(|i| i.name) {
+        Some(name) => name.to_owned(),
+        None => index_name(table, columns),
+    }
 }
 
 /// `ix_<table>_<col>_<col>`, shortened with a hash suffix when it would exceed 63 bytes. An

@@ -319,10 +319,7 @@ fn table_of(t: &meta::Table, default_schema: &str) -> Table {
 /// `pg_class.reloptions` holds them (`fillfactor=70`), its predicate as the model wrote it (the
 /// diff compares it through [`normalize_expr`](crate::expr::normalize_expr)).
 fn index_of(table: &QualifiedName, columns: &[&str], index: Option<&meta::Index>) -> Index {
-    let name = match index.and_then(|i| i.name) {
-        Some(name) => name.to_owned(),
-        None => orm_postgres::ddl::index_name(&table.name, columns),
-    };
+    let name = orm_postgres::ddl::index_name_for(&table.name, columns, index);
     let keys = columns
         .iter()
         .enumerate()
