@@ -280,6 +280,13 @@ fn intermediate(
         .expect("intermediate")
 }
 
+/// `params`, valid from January 1st of year `from` to January 1st of year `to`.
+fn valid_from_to(mut params: CertificateParams, from: i32, to: i32) -> CertificateParams {
+    params.not_before = rcgen::date_time_ymd(from, 1, 1);
+    params.not_after = rcgen::date_time_ymd(to, 1, 1);
+    params
+}
+
 fn ca_for_signing(cn: &str) -> CertificateParams {
     let mut params = ca_params(cn, &[]);
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
@@ -329,7 +336,7 @@ fn a_ca_certificate_signed_by_an_intermediate_a_root_signed_is_verified() {
 }
 
 #[test]
-fn an_intermediate_must_be_a_ca_for_tls_servers_valid_now_under_a_root_that_allows_it() {
+fn an_intermediate_and_its_root_must_be_cas_that_may_sign_for_tls_servers_valid_now() {
     let key = KeyPair::generate().expect("key");
     let host = ServerName::try_from("db.example").expect("host");
     // The message of verifying a CA certificate for db.example that `inter` signed, sent
@@ -361,12 +368,41 @@ fn an_intermediate_must_be_a_ca_for_tls_servers_valid_now_under_a_root_that_allo
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     let e = refusal(&root, &intermediate(params, &root));
     assert_eq!(cert_error(Err(e)), CertificateError::InvalidPurpose);
-    let mut params = ca_for_signing("intermediate");
-    params.not_before = rcgen::date_time_ymd(2000, 1, 1);
-    params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+    let params = valid_from_to(ca_for_signing("intermediate"), 2000, 2001);
     let e = refusal(&root, &intermediate(params, &root)).to_string();
     assert!(
         e.contains("intermediate CA certificate the server sent has expired"),
+        "{e}"
+    );
+    let mut params = ca_for_signing("intermediate");
+    params.name_constraints = Some(NameConstraints {
+        permitted_subtrees: vec![GeneralSubtree::DnsName("example".into())],
+        excluded_subtrees: Vec::new(),
+    });
+    let e = refusal(&root, &intermediate(params, &root)).to_string();
+    assert!(
+        e.contains("intermediate CA certificate the server sent has name constraints"),
+        "{e}"
+    );
+    let mut params = ca_for_signing("intermediate");
+    let mut unknown = CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 99999, 1], vec![5, 0]);
+    unknown.set_criticality(true);
+    params.custom_extensions = vec![unknown];
+    let e = refusal(&root, &intermediate(params, &root)).to_string();
+    assert!(e.contains("critical extension"), "{e}");
+    let params = valid_from_to(ca_for_signing("intermediate"), 2999, 3000);
+    let e = refusal(&root, &intermediate(params, &root)).to_string();
+    assert!(
+        e.contains("intermediate CA certificate the server sent is not valid yet"),
+        "{e}"
+    );
+    // An expired root above the intermediate.
+    let params = valid_from_to(ca_for_signing("old root"), 2000, 2001);
+    let old =
+        CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("root");
+    let e = refusal(&old, &intermediate(ca_for_signing("intermediate"), &old)).to_string();
+    assert!(
+        e.contains("root certificate that signed the server's has expired"),
         "{e}"
     );
     // A root that allows no intermediate below it.
@@ -517,18 +553,14 @@ fn dates_purpose_and_the_signer_s_authority_still_count() {
     let root = root("root");
     let key = KeyPair::generate().expect("key");
     let v = verifier(&[root.der()], true);
-    let mut params = ca_params("db.example", &[]);
-    params.not_before = rcgen::date_time_ymd(2000, 1, 1);
-    params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+    let params = valid_from_to(ca_params("db.example", &[]), 2000, 2001);
     let expired = params.signed_by(&key, &root).expect("cert");
     let r = cert_error(verify(&v, expired.der(), "db.example"));
     assert!(
         matches!(r, CertificateError::ExpiredContext { .. }),
         "{r:?}"
     );
-    let mut params = ca_params("db.example", &[]);
-    params.not_before = rcgen::date_time_ymd(2999, 1, 1);
-    params.not_after = rcgen::date_time_ymd(3000, 1, 1);
+    let params = valid_from_to(ca_params("db.example", &[]), 2999, 3000);
     let future = params.signed_by(&key, &root).expect("cert");
     let r = cert_error(verify(&v, future.der(), "db.example"));
     assert!(
@@ -639,65 +671,6 @@ fn the_intermediate_path_checks_every_signature_and_every_certificate() {
         UnixTime::now(),
     );
     assert_eq!(cert_error(r.map(drop)), CertificateError::UnknownIssuer);
-}
-
-#[test]
-fn what_an_intermediate_or_its_root_may_not_have_refuses_the_chain() {
-    let key = KeyPair::generate().expect("key");
-    let host = ServerName::try_from("db.example").expect("host");
-    let message = |root: &CertifiedIssuer<'static, KeyPair>,
-                   inter: &CertifiedIssuer<'static, KeyPair>| {
-        let cert = ca_params("db.example", &[])
-            .signed_by(&key, inter)
-            .expect("cert");
-        verifier(&[root.der()], true)
-            .verify_server_cert(
-                cert.der(),
-                &[inter.der().clone()],
-                &host,
-                &[],
-                UnixTime::now(),
-            )
-            .map(drop)
-            .expect_err("refused")
-            .to_string()
-    };
-    let root = self::root("root");
-    let mut params = ca_for_signing("intermediate");
-    params.name_constraints = Some(NameConstraints {
-        permitted_subtrees: vec![GeneralSubtree::DnsName("example".into())],
-        excluded_subtrees: Vec::new(),
-    });
-    let e = message(&root, &intermediate(params, &root));
-    assert!(
-        e.contains("intermediate CA certificate the server sent has name constraints"),
-        "{e}"
-    );
-    let mut params = ca_for_signing("intermediate");
-    let mut unknown = CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 99999, 1], vec![5, 0]);
-    unknown.set_criticality(true);
-    params.custom_extensions = vec![unknown];
-    let e = message(&root, &intermediate(params, &root));
-    assert!(e.contains("critical extension"), "{e}");
-    let mut params = ca_for_signing("intermediate");
-    params.not_before = rcgen::date_time_ymd(2999, 1, 1);
-    params.not_after = rcgen::date_time_ymd(3000, 1, 1);
-    let e = message(&root, &intermediate(params, &root));
-    assert!(
-        e.contains("intermediate CA certificate the server sent is not valid yet"),
-        "{e}"
-    );
-    // An expired root above the intermediate.
-    let mut params = ca_for_signing("old root");
-    params.not_before = rcgen::date_time_ymd(2000, 1, 1);
-    params.not_after = rcgen::date_time_ymd(2001, 1, 1);
-    let old =
-        CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("root");
-    let e = message(&old, &intermediate(ca_for_signing("intermediate"), &old));
-    assert!(
-        e.contains("root certificate that signed the server's has expired"),
-        "{e}"
-    );
 }
 
 #[test]
