@@ -149,6 +149,11 @@ pub(super) fn trust(
     // The CA-signed case: a root signed it, or an intermediate CA the server sent, which a
     // root signed (the manual's chain).
     let signed = Signed::of(end_entity.as_ref()).ok_or_else(bad_encoding)?;
+    // The signature algorithm is named twice, once signed; they must agree (RFC 5280 4.1.1.2;
+    // OpenSSL marks a certificate where they differ invalid), whoever signed it.
+    if leaf.tbs_certificate.signature != leaf.signature_algorithm {
+        return Err(invalid(CertificateError::BadSignature));
+    }
     // A root's refusal (one of the issuer's name that did not sign it, say an older copy of
     // the intermediate) is the answer unless a sent intermediate leads to a root.
     let direct = match signed_by_root(&signed, leaf, roots, now, algorithms, 0) {
@@ -162,6 +167,9 @@ pub(super) fn trust(
         .filter_map(|der| Some((der, Certificate::from_der(der.as_ref()).ok()?)))
         .collect();
     let mut problem = None;
+    // Whether a sent intermediate signed the server's certificate: then what is wrong above
+    // it is the answer, not a root's refusal of a certificate it did not sign.
+    let mut signed_by_sent = false;
     for (der, ca) in sent
         .iter()
         .filter(|(_, c)| c.tbs_certificate.subject == *issuer)
@@ -170,6 +178,7 @@ pub(super) fn trust(
             problem.get_or_insert(invalid(CertificateError::BadSignature));
             continue;
         }
+        signed_by_sent = true;
         if let Err(e) = usable_ca(ca, now, Role::Intermediate) {
             problem = Some(e);
             continue;
@@ -188,9 +197,11 @@ pub(super) fn trust(
             }
         }
     }
-    Err(direct
-        .or(problem)
-        .unwrap_or(invalid(CertificateError::UnknownIssuer)))
+    let answer = match signed_by_sent {
+        true => problem.or(direct),
+        false => direct.or(problem),
+    };
+    Err(answer.unwrap_or(invalid(CertificateError::UnknownIssuer)))
 }
 
 /// Whether `ca` is an intermediate whose subject is `cert`'s issuer: a CA certificate that is
@@ -210,12 +221,20 @@ pub(super) fn name_constrained(
     intermediates: &[CertificateDer<'_>],
     roots: &[Root],
 ) -> bool {
-    // Extensions that cannot be read count as constraints: the match is refused.
+    // What cannot be read counts as constrained: the match is refused. webpki reads more than
+    // x509-cert does (a serial number past 20 bytes, say), so a certificate of the chain that
+    // cannot be read here may still be one webpki went through, and hide the root above it.
     let constrained = |c: &Certificate| Extensions::of(c).map_or(true, |e| e.name_constraints);
-    let sent: Vec<Certificate> = intermediates
+    let Ok(sent) = intermediates
         .iter()
-        .filter_map(|der| Certificate::from_der(der.as_ref()).ok())
-        .collect();
+        .map(|der| Certificate::from_der(der.as_ref()))
+        .collect::<Result<Vec<Certificate>, _>>()
+    else {
+        return true;
+    };
+    if roots.iter().any(|r| r.parsed.is_none()) {
+        return true;
+    }
     let issuers: Vec<&x509_cert::name::Name> = std::iter::once(leaf)
         .chain(&sent)
         .map(|c| &c.tbs_certificate.issuer)
@@ -228,12 +247,15 @@ pub(super) fn name_constrained(
             .any(constrained)
 }
 
-/// The host matched only the common name of a certificate under a name-constrained CA.
+/// The host matched only by text (the common name, or an address written as a dNSName) in a
+/// certificate under a name-constrained CA.
 pub(super) fn common_name_under_name_constraints() -> rustls::Error {
     refused(
-        "the server's certificate names the host only in its common name (CN), and a CA of its \
-         chain has name constraints, which this client checks against subjectAltName entries \
-         only: reissue the certificate with subjectAltName=DNS:<host> (or IP:<address>)",
+        "the server's certificate names the host only as text (its common name, CN, or an \
+         address written as a DNS name), and a CA of its chain has name constraints (or a \
+         certificate of the chain cannot be read to tell), which this client checks against \
+         subjectAltName entries of the host's kind only: reissue the certificate with \
+         subjectAltName=DNS:<host> (or IP:<address>)",
     )
 }
 

@@ -40,10 +40,12 @@ const COMMON_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
 /// Which of the certificate's names matched the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Matched {
-    /// A subjectAltName entry.
+    /// A subjectAltName entry of the host's kind (a dNSName for a name, an iPAddress for an
+    /// address): what name constraints are checked against.
     AltName,
-    /// The subject's common name (no subjectAltName entry of the host's kind).
-    CommonName,
+    /// Text no name constraint was checked against: the subject's common name (no
+    /// subjectAltName entry of the host's kind), or an address written as a dNSName.
+    Text,
 }
 
 /// Whether `cert` is valid for `host` under libpq's rules, and by which name; when it is not,
@@ -90,6 +92,8 @@ fn matches(cert: &Certificate, host: &Host<'_>) -> Result<Matched, Refusal> {
                 let text = dns.as_bytes();
                 examined.push(shown(text));
                 match name_matches(text, host) {
+                    // An address matched by a dNSName's text: no iPAddress constraint saw it.
+                    Some(true) if matches!(host, Host::Address(_)) => return Ok(Matched::Text),
                     Some(true) => return Ok(Matched::AltName),
                     Some(false) => {}
                     // libpq stops at a name it refuses, and fails.
@@ -126,7 +130,7 @@ fn matches(cert: &Certificate, host: &Host<'_>) -> Result<Matched, Refusal> {
     if let Some(cn) = common_name {
         examined.push(shown(cn));
         if name_matches(cn, host) == Some(true) {
-            return Ok(Matched::CommonName);
+            return Ok(Matched::Text);
         }
     }
     Err(Refusal::Mismatch(examined))

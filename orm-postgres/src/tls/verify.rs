@@ -10,9 +10,10 @@
 //! server's own are trusted by `fallback.rs` (only as the root itself, signed directly by a
 //! root, or by an intermediate CA the server sends that a root signed), and a host name webpki
 //! finds in no subjectAltName entry is checked by libpq's rules, by `names.rs` (the common name
-//! when no entry is of the host's kind; an address against the dNSNames as text), except a
-//! common name under a CA with name constraints, which webpki checks against subjectAltName
-//! entries only (OpenSSL checks the CN too). Any other refusal is webpki's, unchanged.
+//! when no entry is of the host's kind; an address against the dNSNames as text), except such
+//! a match by text under a CA with name constraints, which webpki checks against the
+//! subjectAltName entries of the host's kind only (OpenSSL checks the CN too). Any other
+//! refusal is webpki's, unchanged.
 //!
 //! A certificate webpki refuses to parse (a version 1 certificate, an unknown critical
 //! extension) has its handshake signatures checked with its public key alone.
@@ -235,9 +236,10 @@ impl ServerCertVerifier for Verified {
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => {
                 let leaf = Verified::parsed(end_entity)?;
-                // webpki checked name constraints against the subjectAltName only: a common
-                // name under a constrained CA is not known to be allowed.
-                if names::check(&leaf, server_name)? == names::Matched::CommonName
+                // webpki checked name constraints against the subjectAltName entries of the
+                // host's kind only: a match by other text under a constrained CA is not known
+                // to be allowed.
+                if names::check(&leaf, server_name)? == names::Matched::Text
                     && fallback::name_constrained(&leaf, intermediates, &self.roots)
                 {
                     return Err(fallback::common_name_under_name_constraints());
@@ -298,3 +300,7 @@ impl ServerCertVerifier for Verified {
 #[cfg(test)]
 #[path = "verify_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "verify_chain_tests.rs"]
+mod chain_tests;
