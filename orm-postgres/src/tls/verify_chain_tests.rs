@@ -84,6 +84,60 @@ fn a_version_1_intermediate_is_named_as_the_old_certificate_not_the_server_s() {
     assert!(!message.contains("sslrootcert"), "{message}");
 }
 
+/// What verifying `cert`, sent with `sent`, for `host` at `now` says, trusting `roots`
+/// (`check_name`: verify-full, else verify-ca).
+fn verify_sent(
+    roots: &[&CertificateDer<'static>],
+    check_name: bool,
+    cert: &CertificateDer<'_>,
+    sent: &[CertificateDer<'static>],
+    host: &ServerName<'_>,
+    now: UnixTime,
+) -> Result<(), rustls::Error> {
+    verifier(roots, check_name)
+        .verify_server_cert(cert, sent, host, &[], now)
+        .map(drop)
+}
+
+/// A root, an intermediate CA it signed, and a CA certificate for `db.example` (the server's,
+/// with its key) that the intermediate signed: [`chain_named`].
+struct Chain {
+    root: CertifiedIssuer<'static, KeyPair>,
+    inter: CertifiedIssuer<'static, KeyPair>,
+    key: KeyPair,
+    cert: rcgen::Certificate,
+    host: ServerName<'static>,
+}
+
+/// A [`Chain`] of a root named `root_cn` and an intermediate named `inter_cn`.
+fn chain_named(root_cn: &str, inter_cn: &str) -> Chain {
+    let root = root(root_cn);
+    let inter = intermediate(ca_for_signing(inter_cn), &root);
+    let key = KeyPair::generate().expect("key");
+    let cert = ca_params("db.example", &[])
+        .signed_by(&key, &inter)
+        .expect("cert");
+    let host = ServerName::try_from("db.example").expect("host");
+    Chain {
+        root,
+        inter,
+        key,
+        cert,
+        host,
+    }
+}
+
+/// A server certificate (CA:FALSE) that `issuer` signed, named by its CN `cn`, with only an
+/// iPAddress (10.0.0.1) in its subjectAltName: a name host is matched by the CN.
+fn named_by_cn_only(cn: &str, issuer: &CertifiedIssuer<'static, KeyPair>) -> rcgen::Certificate {
+    let mut params = ca_params(cn, &[]);
+    params.subject_alt_names = vec![SanType::IpAddress("10.0.0.1".parse().expect("ip"))];
+    params.is_ca = IsCa::ExplicitNoCa;
+    params
+        .signed_by(&KeyPair::generate().expect("key"), issuer)
+        .expect("cert")
+}
+
 /// An intermediate CA that `root` signed, from `params` (a CA allowed to sign unless they
 /// say otherwise).
 fn intermediate(
@@ -102,13 +156,13 @@ fn ca_for_signing(cn: &str) -> CertificateParams {
 
 #[test]
 fn a_ca_certificate_signed_by_an_intermediate_a_root_signed_is_verified() {
-    let root = root("root");
-    let inter = intermediate(ca_for_signing("intermediate"), &root);
-    let key = KeyPair::generate().expect("key");
-    let cert = ca_params("db.example", &[])
-        .signed_by(&key, &inter)
-        .expect("cert");
-    let host = ServerName::try_from("db.example").expect("host");
+    let Chain {
+        root,
+        inter,
+        key,
+        cert,
+        host,
+    } = chain_named("root", "intermediate");
     let check = |v: &Verified, sent: &[CertificateDer<'static>], cert: &CertificateDer<'_>| {
         v.verify_server_cert(cert, sent, &host, &[], UnixTime::now())
             .map(drop)
@@ -153,11 +207,16 @@ fn an_intermediate_and_its_root_must_be_cas_that_may_sign_for_tls_servers_valid_
         let cert = ca_params("db.example", &[])
             .signed_by(&key, inter)
             .expect("cert");
-        let v = verifier(&[root.der()], true);
         let sent = [inter.der().clone()];
-        v.verify_server_cert(cert.der(), &sent, &host, &[], UnixTime::now())
-            .map(drop)
-            .expect_err("refused")
+        verify_sent(
+            &[root.der()],
+            true,
+            cert.der(),
+            &sent,
+            &host,
+            UnixTime::now(),
+        )
+        .expect_err("refused")
     };
     let root = self::root("root");
     let mut params = ca_for_signing("intermediate");
@@ -229,11 +288,12 @@ fn an_intermediate_and_its_root_must_be_cas_that_may_sign_for_tls_servers_valid_
         .signed_by(&key, &second)
         .expect("cert");
     let sent = [second.der().clone(), first.der().clone()];
-    let r = verifier(&[root.der()], false).verify_server_cert(
+    let r = verify_sent(
+        &[root.der()],
+        false,
         cert.der(),
         &sent,
         &host,
-        &[],
         UnixTime::now(),
     );
     let refused = format!("{:?}", cert_error(r.map(drop)));
@@ -242,13 +302,13 @@ fn an_intermediate_and_its_root_must_be_cas_that_may_sign_for_tls_servers_valid_
 
 #[test]
 fn the_intermediate_path_checks_every_signature_and_every_certificate() {
-    let root = root("root");
-    let inter = intermediate(ca_for_signing("intermediate"), &root);
-    let key = KeyPair::generate().expect("key");
-    let cert = ca_params("db.example", &[])
-        .signed_by(&key, &inter)
-        .expect("cert");
-    let host = ServerName::try_from("db.example").expect("host");
+    let Chain {
+        root,
+        inter,
+        cert,
+        host,
+        ..
+    } = chain_named("root", "intermediate");
     let verify_with = |roots: &[&CertificateDer<'static>], sent: &[CertificateDer<'static>]| {
         verifier(roots, true)
             .verify_server_cert(cert.der(), sent, &host, &[], UnixTime::now())
@@ -256,16 +316,13 @@ fn the_intermediate_path_checks_every_signature_and_every_certificate() {
     };
     // An intermediate of the same name that another root's key signed (a root of the same
     // name too): the trusted root's signature over it does not verify.
-    let impostor_root = self::root("root");
-    let impostor = intermediate(ca_for_signing("intermediate"), &impostor_root);
-    let impostor_cert = ca_params("db.example", &[])
-        .signed_by(&key, &impostor)
-        .expect("cert");
-    let r = verifier(&[root.der()], true).verify_server_cert(
-        impostor_cert.der(),
-        &[impostor.der().clone()],
+    let impostor = chain_named("root", "intermediate");
+    let r = verify_sent(
+        &[root.der()],
+        true,
+        impostor.cert.der(),
+        &[impostor.inter.der().clone()],
         &host,
-        &[],
         UnixTime::now(),
     );
     assert_eq!(cert_error(r.map(drop)), CertificateError::BadSignature);
@@ -292,16 +349,13 @@ fn the_intermediate_path_checks_every_signature_and_every_certificate() {
         .expect("through the sent intermediate");
     // The server sends its own self-signed root, which the client does not trust: an unknown
     // issuer, not a longer chain.
-    let own_root = self::root("own root");
-    let own_inter = intermediate(ca_for_signing("own intermediate"), &own_root);
-    let own_cert = ca_params("db.example", &[])
-        .signed_by(&key, &own_inter)
-        .expect("cert");
-    let r = verifier(&[root.der()], true).verify_server_cert(
-        own_cert.der(),
-        &[own_inter.der().clone(), own_root.der().clone()],
+    let own = chain_named("own root", "own intermediate");
+    let r = verify_sent(
+        &[root.der()],
+        true,
+        own.cert.der(),
+        &[own.inter.der().clone(), own.root.der().clone()],
         &host,
-        &[],
         UnixTime::now(),
     );
     assert_eq!(cert_error(r.map(drop)), CertificateError::UnknownIssuer);
@@ -319,46 +373,41 @@ fn a_common_name_under_a_name_constrained_ca_is_refused() {
     });
     let constrained = intermediate(params, &root);
     let free = intermediate(ca_for_signing("free"), &root);
-    let key = KeyPair::generate().expect("key");
-    let leaf = |issuer: &CertifiedIssuer<'static, KeyPair>| {
-        let mut params = ca_params("db.other", &[]);
-        params.subject_alt_names = vec![SanType::IpAddress("10.0.0.1".parse().expect("ip"))];
-        params.is_ca = IsCa::ExplicitNoCa;
-        params.signed_by(&key, issuer).expect("cert")
-    };
+    let leaf = |issuer: &CertifiedIssuer<'static, KeyPair>| named_by_cn_only("db.other", issuer);
     let host = ServerName::try_from("db.other").expect("host");
-    let v = verifier(&[root.der()], true);
     let cert = leaf(&constrained);
-    let r = v.verify_server_cert(
+    let r = verify_sent(
+        &[root.der()],
+        true,
         cert.der(),
         &[constrained.der().clone()],
         &host,
-        &[],
         UnixTime::now(),
     );
     let e = r.map(drop).expect_err("refused").to_string();
     assert!(e.contains("name constraints"), "{e}");
     // The same certificate from a CA without constraints: its CN names the host.
     let cert = leaf(&free);
-    v.verify_server_cert(
+    verify_sent(
+        &[root.der()],
+        true,
         cert.der(),
         &[free.der().clone()],
         &host,
-        &[],
         UnixTime::now(),
     )
     .expect("the CN");
     // verify-ca checks no name.
     let cert = leaf(&constrained);
-    verifier(&[root.der()], false)
-        .verify_server_cert(
-            cert.der(),
-            &[constrained.der().clone()],
-            &host,
-            &[],
-            UnixTime::now(),
-        )
-        .expect("verify-ca");
+    verify_sent(
+        &[root.der()],
+        false,
+        cert.der(),
+        &[constrained.der().clone()],
+        &host,
+        UnixTime::now(),
+    )
+    .expect("verify-ca");
 }
 
 #[test]
@@ -373,22 +422,17 @@ fn a_certificate_of_the_chain_that_cannot_be_read_counts_as_name_constrained() {
     let root =
         CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("root");
     let host = ServerName::try_from("db.other").expect("host");
-    let v = verifier(&[root.der()], true);
     for serial in [vec![0x11; 8], vec![0x11; 25]] {
         let mut params = ca_for_signing("sub");
         params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
         let sub = intermediate(params, &root);
-        let mut params = ca_params("db.other", &[]);
-        params.subject_alt_names = vec![SanType::IpAddress("10.0.0.1".parse().expect("ip"))];
-        params.is_ca = IsCa::ExplicitNoCa;
-        let cert = params
-            .signed_by(&KeyPair::generate().expect("key"), &sub)
-            .expect("cert");
-        let r = v.verify_server_cert(
+        let cert = named_by_cn_only("db.other", &sub);
+        let r = verify_sent(
+            &[root.der()],
+            true,
             cert.der(),
             &[sub.der().clone()],
             &host,
-            &[],
             UnixTime::now(),
         );
         let e = r.map(drop).expect_err("refused").to_string();
@@ -420,11 +464,12 @@ fn an_address_written_as_a_dns_name_under_a_name_constrained_ca_is_refused() {
         .signed_by(&KeyPair::generate().expect("key"), &constrained)
         .expect("cert");
     let host = ServerName::try_from("10.0.0.9").expect("host");
-    let r = verifier(&[root.der()], true).verify_server_cert(
+    let r = verify_sent(
+        &[root.der()],
+        true,
         cert.der(),
         &[constrained.der().clone()],
         &host,
-        &[],
         UnixTime::now(),
     );
     let e = r.map(drop).expect_err("refused").to_string();
@@ -488,11 +533,12 @@ fn what_is_wrong_above_the_intermediate_that_signed_is_the_answer() {
         .signed_by(&KeyPair::generate().expect("key"), &inter)
         .expect("cert");
     let host = ServerName::try_from("db.example").expect("host");
-    let r = verifier(&[root.der(), stale.der()], true).verify_server_cert(
+    let r = verify_sent(
+        &[root.der(), stale.der()],
+        true,
         cert.der(),
         &[inter.der().clone()],
         &host,
-        &[],
         UnixTime::now(),
     );
     let e = r.map(drop).expect_err("refused").to_string();
@@ -508,11 +554,12 @@ fn a_version_1_certificate_under_a_version_1_intermediate_is_refused_as_openssl_
     let root = pem(OLD_INTERMEDIATE_ROOT);
     let host = ServerName::try_from("db.example").expect("host");
     let sent = [pem(OLD_INTERMEDIATE)];
-    let r = verifier(&[&root], false).verify_server_cert(
+    let r = verify_sent(
+        &[&root],
+        false,
         &pem(UNDER_OLD_INTERMEDIATE_V1),
         &sent,
         &host,
-        &[],
         in_year(2030),
     );
     let message = r.map(drop).expect_err("refused").to_string();
