@@ -149,14 +149,22 @@ fn subject_alt_names(cert: &Certificate) -> Result<Vec<GeneralName>, Refusal> {
 /// bytes); `None` without one. A common name that is not one of the string types certificates
 /// use for names (UTF8String, PrintableString, IA5String, TeletexString) is no name: libpq
 /// would compare its raw bytes, which never spell a host.
+///
+/// Nor is the first common name of a set (one RDN) holding two: x509-cert reads a set in DER
+/// order, sorting one that was not sent so, where OpenSSL keeps the certificate's order, so
+/// which of the two libpq compares cannot be told here.
 fn first_common_name(cert: &Certificate) -> Option<&[u8]> {
-    let first = cert
+    let rdn = cert
         .tbs_certificate
         .subject
         .0
         .iter()
-        .flat_map(|rdn| rdn.0.iter())
-        .find(|atv| atv.oid == COMMON_NAME)?;
+        .find(|rdn| rdn.0.iter().any(|atv| atv.oid == COMMON_NAME))?;
+    let mut names = rdn.0.iter().filter(|atv| atv.oid == COMMON_NAME);
+    let first = names.next()?;
+    if names.next().is_some() {
+        return None;
+    }
     match first.value.tag() {
         Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::TeletexString => {
             Some(first.value.value())

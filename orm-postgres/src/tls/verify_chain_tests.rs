@@ -568,3 +568,38 @@ fn a_version_1_certificate_under_a_version_1_intermediate_is_refused_as_openssl_
         "{message}"
     );
 }
+
+#[test]
+fn two_common_names_in_one_set_name_no_host() {
+    // `CN=evil.example+CN=db.example` as one RDN: x509-cert sorts the set, OpenSSL keeps the
+    // certificate's order, so which one libpq compares is not known here: neither names it.
+    use rcgen::SigningKey;
+    use x509_cert::attr::AttributeTypeAndValue;
+    use x509_cert::der::asn1::{BitString, SetOfVec};
+    use x509_cert::der::{Any, Decode, Encode, Tag};
+    use x509_cert::name::{RdnSequence, RelativeDistinguishedName};
+    let root_key = KeyPair::generate().expect("key");
+    let signer = KeyPair::from_pem(&root_key.serialize_pem()).expect("the same key");
+    let root = CertifiedIssuer::self_signed(ca_for_signing("root"), root_key).expect("root");
+    let cert = named_by_cn_only("x", &root);
+    let mut parsed = x509_cert::Certificate::from_der(cert.der().as_ref()).expect("parsed");
+    let common_name = |name: &str| AttributeTypeAndValue {
+        oid: x509_cert::der::oid::ObjectIdentifier::new_unwrap("2.5.4.3"),
+        value: Any::new(Tag::Utf8String, name.as_bytes()).expect("value"),
+    };
+    let set = SetOfVec::try_from(vec![common_name("evil.example"), common_name("db.example")])
+        .expect("set");
+    parsed.tbs_certificate.subject = RdnSequence(vec![RelativeDistinguishedName(set)]);
+    let tbs = parsed.tbs_certificate.to_der().expect("tbs");
+    parsed.signature = BitString::from_bytes(&signer.sign(&tbs).expect("signed")).expect("bits");
+    let der = CertificateDer::from(parsed.to_der().expect("der"));
+    for host in ["db.example", "evil.example"] {
+        let host = ServerName::try_from(host).expect("host");
+        let r = verify_sent(&[root.der()], true, &der, &[], &host, UnixTime::now());
+        assert_eq!(presented(r), Some(vec!["10.0.0.1".to_owned()]), "{host:?}");
+    }
+    // One common name per set: the first names the host, as in libpq.
+    let cert = named_by_cn_only("db.example", &root);
+    let host = ServerName::try_from("db.example").expect("host");
+    verify_sent(&[root.der()], true, cert.der(), &[], &host, UnixTime::now()).expect("the CN");
+}
