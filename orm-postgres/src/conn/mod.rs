@@ -472,24 +472,19 @@ impl Conn {
         Box::pin(self.ready_slow()).await
     }
 
-    /// [`ready`](Conn::ready), then the client for the statement ([`obj`](Conn::obj)): the
-    /// common case (nothing to do, the connection usable) is one load, not the transaction's
-    /// lock (whose two locked instructions were about 2% of a lookup by key: issue 17).
+    /// [`ready`](Conn::ready), then the client for the statement ([`obj`](Conn::obj)): what a
+    /// statement awaits when [`ready_now`](Conn::ready_now) found work to do first.
     async fn ready_client(&self) -> Result<&Object> {
-        match self.ready_now() {
-            Some(obj) => Ok(obj),
-            None => {
-                self.ready().await?;
-                self.obj()
-            }
-        }
+        self.ready().await?;
+        self.obj()
     }
 
-    /// The client for a statement when there is nothing to do first (see
-    /// [`ready_client`](Conn::ready_client)): a plain call, no future made and polled. The
-    /// statements' hot paths try it (and the statement cache, likewise) before awaiting the
-    /// general way: about 100 of the 10,500 instructions of a lookup by key (callgrind,
-    /// issue 17).
+    /// The client for a statement when there is nothing to do first (the connection usable):
+    /// one load, not the transaction's lock (whose two locked instructions were about 2% of a
+    /// lookup by key), and a plain call, no future made and polled. The statements' hot paths
+    /// try it (and the statement cache, likewise) before awaiting
+    /// [`ready_client`](Conn::ready_client): about 100 of the 10,500 instructions of a lookup by
+    /// key (callgrind, issue 17).
     #[inline]
     fn ready_now(&self) -> Option<&Object> {
         self.obj

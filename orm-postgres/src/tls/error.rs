@@ -43,9 +43,9 @@ pub enum TlsError {
     },
     /// The server's certificate names no host at all (`sslmode=verify-full`): it has no
     /// subjectAltName DNS name or IP address, and no common name (CN), which libpq (and this
-    /// library) compare with the host when no subjectAltName entry is of the host's kind. Reissue it with
-    /// `subjectAltName=DNS:<host>`, or use `sslmode=verify-ca`, which checks the chain but not
-    /// the name.
+    /// library) compare with the host when no subjectAltName entry is of the host's kind.
+    /// Reissue it with `subjectAltName=DNS:<host>`, or use `sslmode=verify-ca`, which checks
+    /// the chain but not the name.
     NoSubjectAltName {
         /// The host name (or address) connected to.
         host: String,

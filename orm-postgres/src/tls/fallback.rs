@@ -149,11 +149,7 @@ pub(super) fn trust(
     // The CA-signed case: a root signed it, or an intermediate CA the server sent, which a
     // root signed (the manual's chain).
     let signed = Signed::of(end_entity.as_ref()).ok_or_else(bad_encoding)?;
-    // The signature algorithm is named twice, once signed; they must agree (RFC 5280 4.1.1.2;
-    // OpenSSL marks a certificate where they differ invalid), whoever signed it.
-    if leaf.tbs_certificate.signature != leaf.signature_algorithm {
-        return Err(invalid(CertificateError::BadSignature));
-    }
+    algorithms_agree(leaf)?;
     // A root's refusal (one of the issuer's name that did not sign it, say an older copy of
     // the intermediate) is the answer unless a sent intermediate leads to a root.
     let direct = match signed_by_root(&signed, leaf, roots, now, algorithms, 0) {
@@ -179,7 +175,7 @@ pub(super) fn trust(
             continue;
         }
         signed_by_sent = true;
-        if let Err(e) = usable_ca(ca, now, Role::Intermediate) {
+        if let Err(e) = usable_ca(ca, now, Role::Intermediate).and(algorithms_agree(ca)) {
             problem = Some(e);
             continue;
         }
@@ -259,6 +255,15 @@ pub(super) fn common_name_under_name_constraints() -> rustls::Error {
     )
 }
 
+/// A certificate's signature algorithm is named twice, once signed: they must agree (RFC 5280
+/// 4.1.1.2; OpenSSL marks a certificate where they differ invalid), whoever signed it.
+fn algorithms_agree(cert: &Certificate) -> Result<(), rustls::Error> {
+    match cert.tbs_certificate.signature == cert.signature_algorithm {
+        true => Ok(()),
+        false => Err(invalid(CertificateError::BadSignature)),
+    }
+}
+
 /// What looking for the root that signed a certificate found.
 enum Search {
     Trusted,
@@ -268,9 +273,9 @@ enum Search {
     NoRoot,
 }
 
-/// Whether a root signed `cert` (whose signed bytes are `signed`) directly, `below` intermediate
-/// CAs above the server's certificate: the root must be a CA that may sign that deep, valid
-/// now.
+/// Whether a root signed `cert` (whose signed bytes are `signed`, its algorithm fields checked
+/// by [`algorithms_agree`]) directly, `below` intermediate CAs above the server's certificate:
+/// the root must be a CA that may sign that deep, valid now.
 fn signed_by_root(
     signed: &Signed<'_>,
     cert: &Certificate,
@@ -279,11 +284,6 @@ fn signed_by_root(
     algorithms: &WebPkiSupportedAlgorithms,
     below: u8,
 ) -> Search {
-    // The signature algorithm is named twice, once signed; they must agree (RFC 5280 4.1.1.2;
-    // OpenSSL marks a certificate where they differ invalid).
-    if cert.tbs_certificate.signature != cert.signature_algorithm {
-        return Search::Refused(invalid(CertificateError::BadSignature));
-    }
     let issuer = &cert.tbs_certificate.issuer;
     let mut issuer_found = false;
     let mut root_problem = None;

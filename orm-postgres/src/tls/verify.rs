@@ -224,17 +224,17 @@ impl ServerCertVerifier for Verified {
         match verified {
             Ok(verified) => Ok(verified),
             // The WebPKI verifier checks the chain (and validity dates) before the name, so a
-            // name error means everything else passed.
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) if !self.check_name => Ok(ServerCertVerified::assertion()),
-            // The chain passed, the name did not by webpki's rules: libpq's decide. They
-            // compare the common name when no subjectAltName entry is of the host's kind (none
-            // at all; only dNSNames for an address; only iPAddresses or URIs for a name), and
-            // an address with the dNSNames as text, where webpki compares neither.
+            // name error means everything else passed: without a name to check, that is all;
+            // with one, libpq's rules decide. They compare the common name when no
+            // subjectAltName entry is of the host's kind (none at all; only dNSNames for an
+            // address; only iPAddresses or URIs for a name), and an address with the dNSNames
+            // as text, where webpki compares neither.
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => {
+                if !self.check_name {
+                    return Ok(ServerCertVerified::assertion());
+                }
                 let leaf = Verified::parsed(end_entity)?;
                 // webpki checked name constraints against the subjectAltName entries of the
                 // host's kind only: a match by other text under a constrained CA is not known
