@@ -423,19 +423,19 @@ async fn the_manual_s_recipe_for_a_chain_is_verified_as_libpq_does() {
     let v3_ca = "[v3_ca]\nsubjectKeyIdentifier = hash\n\
                  authorityKeyIdentifier = keyid:always,issuer\n\
                  basicConstraints = critical, CA:true\n";
-    let request = |name: &'static str, subject: &'static str| -> [&'static str; 10] {
-        let (csr, key) = match name {
-            "root" => ("root.csr", "root.key"),
-            "intermediate" => ("intermediate.csr", "intermediate.key"),
-            _ => ("server.csr", "server.key"),
-        };
+    // `openssl req -new -nodes -text`: a key and a request for `subject`.
+    let request = |csr: &'static str, key: &'static str, subject: &'static str| {
         [
             "req", "-new", "-nodes", "-text", "-out", csr, "-keyout", key, "-subj", subject,
         ]
     };
-    let root_request = request("root", "/CN=root.yourdomain.com");
-    let intermediate_request = request("intermediate", "/CN=intermediate.yourdomain.com");
-    let server_request = request("server", "/CN=localhost");
+    let root_request = request("root.csr", "root.key", "/CN=root.yourdomain.com");
+    let intermediate_request = request(
+        "intermediate.csr",
+        "intermediate.key",
+        "/CN=intermediate.yourdomain.com",
+    );
+    let server_request = request("server.csr", "server.key", "/CN=localhost");
     let steps: [&[&str]; 6] = [
         &root_request,
         &[
