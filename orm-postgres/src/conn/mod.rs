@@ -293,7 +293,8 @@ macro_rules! on_prepared {
             .get(&obj.statement_cache, (&q.sql).into())
         {
             Some(statement) => statement,
-            None => conn.statement(obj, (&q.sql).into()).await?,
+            // Boxed, as in `statement`: the common statement's future does not carry it.
+            None => Box::pin(conn.prepare_missing(obj, (&q.sql).into())).await?,
         };
         let $params = params();
         match $run.await {
