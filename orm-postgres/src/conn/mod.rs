@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use deadpool_postgres::tokio_postgres::{self, Statement};
+use deadpool_postgres::tokio_postgres;
 use deadpool_postgres::{Object, Timeouts};
 use std::pin::pin;
 
@@ -31,10 +31,11 @@ mod checkout;
 mod deadline;
 mod hot;
 pub(crate) use hot::HotSlot;
+#[macro_use]
 mod prepared;
 #[cfg(feature = "cache")]
 mod result_cache;
-pub(crate) use prepared::{Prepared, Sql};
+pub(crate) use prepared::Prepared;
 mod statement;
 mod stream;
 pub(crate) use stream::StreamState;
@@ -272,44 +273,6 @@ pub(crate) trait Watcher: Send + Sync {
     }
 }
 
-/// Runs `$run`, a driver call given the prepared statement `$stmt` and the parameters
-/// `$params`, for `$q` on the client `$obj` of connection `$conn`: the statement from the
-/// connection's cache (no future made when it is there), else prepared; a stale cached
-/// statement outside a transaction (see [`Conn::is_stale`]) forgotten and prepared once more.
-/// A macro rather than a function taking a closure: the calls' futures differ, and a closure
-/// making one would add a future, and its moves, to every statement.
-macro_rules! on_prepared {
-    ($conn:expr, $obj:expr, $q:expr, |$stmt:ident, $params:ident| $run:expr) => {{
-        let (conn, obj, q): (&Conn, &Object, &CompiledQuery) = ($conn, $obj, $q);
-        let params = || {
-            q.params
-                .iter()
-                .enumerate()
-                .map(|(index, p)| DomainParam { index, value: &**p })
-        };
-        let $stmt = match conn
-            .settings
-            .prepared
-            .get(&obj.statement_cache, (&q.sql).into())
-        {
-            Some(statement) => statement,
-            // Boxed, as in `statement`: the common statement's future does not carry it.
-            None => Box::pin(conn.prepare_missing(obj, (&q.sql).into())).await?,
-        };
-        let $params = params();
-        match $run.await {
-            Ok(out) => Ok(out),
-            Err(e) if Conn::is_stale(&e) && !conn.in_transaction() => {
-                conn.forget(obj, &q.sql);
-                let $stmt = conn.statement(obj, (&q.sql).into()).await?;
-                let $params = params();
-                $run.await.map_err(|e| conn.pg_error(e))
-            }
-            Err(e) => Err(conn.pg_error(e)),
-        }
-    }};
-}
-
 impl Conn {
     /// Marks `mark` when the connection goes back (see `replicas/`).
     pub(crate) fn mark_write_on_release(&mut self, mark: Arc<dyn Watcher>) {
@@ -512,52 +475,6 @@ impl Conn {
             Some(name) => self.rollback_savepoint(&name).await,
             None => Ok(()),
         }
-    }
-
-    /// A prepared statement (a `COPY`'s, or the query giving its columns' types): from the
-    /// connection's cache, prepared now if it is not there. In the unnamed mode it is prepared
-    /// each time and closed when dropped: behind pgbouncer each transaction may run on another
-    /// server connection, where a statement the cache remembers does not exist (26000).
-    pub(crate) async fn prepare(&self, sql: &str) -> Result<Statement> {
-        if self.settings.statement_mode == StatementMode::Unnamed {
-            let obj = self.obj()?;
-            return obj.prepare(sql).await.map_err(|e| self.pg_error(e));
-        }
-        // Preparing runs nothing: it may come before the transaction's `BEGIN`.
-        self.statement(self.client()?, sql.into()).await
-    }
-
-    /// Prepares `sql` on `obj` (through deadpool's cache) and remembers it.
-    async fn prepare_missing(&self, obj: &Object, sql: Sql<'_>) -> Result<Statement> {
-        let statement = obj
-            .prepare_cached(sql.text())
-            .await
-            .map_err(|e| self.pg_error(e))?;
-        self.settings
-            .prepared
-            .insert(&obj.statement_cache, sql, statement.clone());
-        Ok(statement)
-    }
-
-    /// The prepared statement of `sql`: found without an `.await` when the connection has it,
-    /// else prepared (boxed: the common statement's future does not carry the preparation's).
-    async fn statement(&self, obj: &Object, sql: Sql<'_>) -> Result<Statement> {
-        match self.settings.prepared.get(&obj.statement_cache, sql) {
-            Some(statement) => Ok(statement),
-            None => Box::pin(self.prepare_missing(obj, sql)).await,
-        }
-    }
-
-    /// Forgets a stale statement, so that the next use prepares it again.
-    fn forget(&self, obj: &Object, sql: &str) {
-        self.settings.prepared.remove(&obj.statement_cache, sql);
-        obj.statement_cache.remove(sql, &[]);
-    }
-
-    /// `true` for errors meaning a cached statement no longer matches the schema: "cached plan
-    /// must not change result type" (0A000) or a statement the server no longer knows (26000).
-    fn is_stale(e: &tokio_postgres::Error) -> bool {
-        matches!(e.code().map(|c| c.code()), Some("0A000") | Some("26000"))
     }
 
     /// Runs a statement and hands back its row stream, re-preparing once a stale cached
